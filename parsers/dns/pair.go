@@ -1,0 +1,200 @@
+package dns
+
+import (
+	"strings"
+	"time"
+)
+
+// Notes put on a Transaction (after Packetbeat's dns notes).
+const (
+	// NoteNoResponse: the query expired (Expire) or the flow ended (Flush)
+	// before a response came.
+	NoteNoResponse = "no response"
+	// NoteDuplicateQuery: another query with the same ID and question came
+	// while this one waited; this one is closed unanswered and the new one
+	// waits in its place.
+	NoteDuplicateQuery = "duplicate query"
+	// NoteOrphanResponse: a response matched no pending query.
+	NoteOrphanResponse = "response without query"
+	// NoteEvicted: more than MaxPending queries waited; the oldest was
+	// closed unanswered.
+	NoteEvicted = "too many pending queries"
+)
+
+// DefaultMaxPending is the Pairer bound used when NewPairer gets 0.
+const DefaultMaxPending = 1024
+
+// Transaction is a query with its response, or one of them alone.
+//
+// A Transaction and the Messages it points to are only valid during the emit
+// call that delivers it: the Pairer recycles its query copies and the
+// response is the caller's. Copy (Message.Clone) what you keep.
+type Transaction struct {
+	Query        *Message // nil for a response without query
+	Response     *Message // nil when unanswered
+	QueryTime    time.Time
+	ResponseTime time.Time
+	QuerySize    int // bytes of the DNS message (UDP payload, TCP frame body)
+	ResponseSize int
+	Notes        []string // Note* constants
+}
+
+// Pairer matches the queries and responses of one flow (a UDP 5-tuple or a
+// TCP connection; feed both directions to the same Pairer). A response
+// answers the oldest pending query with the same ID and, when both carry a
+// question, the same first question (name compared case-insensitively, for
+// 0x20 randomisation, plus type and class).
+//
+// It keeps copies of the pending queries (never the caller's buffers), at
+// most MaxPending of them. It is not safe for concurrent use; a worker owns
+// its flows' Pairers. Times are packet times supplied by the caller.
+type Pairer struct {
+	maxPending int
+	emit       func(*Transaction)
+	pending    []*pendingQuery // oldest first
+	free       []*pendingQuery
+	tx         Transaction
+	notes      [2]string
+
+	// Counters, for metrics.
+	Paired, Unanswered, Duplicates, Orphans, Evicted int
+}
+
+type pendingQuery struct {
+	msg  Message
+	ts   time.Time
+	size int
+}
+
+// NewPairer returns a Pairer that holds at most maxPending queries
+// (DefaultMaxPending if maxPending <= 0) and hands every finished
+// transaction to emit.
+func NewPairer(maxPending int, emit func(*Transaction)) *Pairer {
+	if maxPending <= 0 {
+		maxPending = DefaultMaxPending
+	}
+	return &Pairer{maxPending: maxPending, emit: emit}
+}
+
+// Pending is the number of queries waiting for a response.
+func (p *Pairer) Pending() int { return len(p.pending) }
+
+// Add routes m by its QR bit to Query or Response. size is the wire size of
+// the message.
+func (p *Pairer) Add(m *Message, size int, ts time.Time) {
+	if m.Response {
+		p.Response(m, size, ts)
+	} else {
+		p.Query(m, size, ts)
+	}
+}
+
+// Query records a query; m is copied, the caller may reuse it at once.
+func (p *Pairer) Query(m *Message, size int, ts time.Time) {
+	for i, q := range p.pending {
+		if q.msg.ID == m.ID && sameQuestion(&q.msg, m) {
+			p.Duplicates++
+			p.Unanswered++
+			p.remove(i)
+			p.deliver(q, nil, 0, time.Time{}, NoteDuplicateQuery)
+			p.recycle(q)
+			break
+		}
+	}
+	if len(p.pending) >= p.maxPending {
+		q := p.pending[0]
+		p.remove(0)
+		p.Evicted++
+		p.Unanswered++
+		p.deliver(q, nil, 0, time.Time{}, NoteEvicted)
+		p.recycle(q)
+	}
+	var q *pendingQuery
+	if n := len(p.free); n > 0 {
+		q, p.free = p.free[n-1], p.free[:n-1]
+	} else {
+		q = new(pendingQuery)
+	}
+	m.CopyTo(&q.msg)
+	q.ts, q.size = ts, size
+	p.pending = append(p.pending, q)
+}
+
+// Response pairs m with its pending query and emits the transaction, or
+// emits it alone with NoteOrphanResponse. m is not kept.
+func (p *Pairer) Response(m *Message, size int, ts time.Time) {
+	for i, q := range p.pending {
+		if q.msg.ID == m.ID && sameQuestion(&q.msg, m) {
+			p.remove(i)
+			p.Paired++
+			p.deliver(q, m, size, ts)
+			p.recycle(q)
+			return
+		}
+	}
+	p.Orphans++
+	p.deliver(nil, m, size, ts, NoteOrphanResponse)
+}
+
+// Expire closes, as unanswered with NoteNoResponse, every query older than
+// timeout at packet time now, and returns how many it closed.
+func (p *Pairer) Expire(now time.Time, timeout time.Duration) int {
+	n := 0
+	for len(p.pending) > 0 && now.Sub(p.pending[0].ts) > timeout {
+		q := p.pending[0]
+		p.remove(0)
+		p.Unanswered++
+		p.deliver(q, nil, 0, time.Time{}, NoteNoResponse)
+		p.recycle(q)
+		n++
+	}
+	return n
+}
+
+// Flush closes every pending query as unanswered (the flow ended) and
+// returns how many it closed.
+func (p *Pairer) Flush() int {
+	n := len(p.pending)
+	for len(p.pending) > 0 {
+		q := p.pending[0]
+		p.remove(0)
+		p.Unanswered++
+		p.deliver(q, nil, 0, time.Time{}, NoteNoResponse)
+		p.recycle(q)
+	}
+	return n
+}
+
+func (p *Pairer) remove(i int) {
+	copy(p.pending[i:], p.pending[i+1:])
+	p.pending[len(p.pending)-1] = nil
+	p.pending = p.pending[:len(p.pending)-1]
+}
+
+func (p *Pairer) recycle(q *pendingQuery) {
+	if len(p.free) < 16 {
+		p.free = append(p.free, q)
+	}
+}
+
+func (p *Pairer) deliver(q *pendingQuery, resp *Message, size int, ts time.Time, notes ...string) {
+	p.tx = Transaction{Response: resp, ResponseSize: size, ResponseTime: ts}
+	if q != nil {
+		p.tx.Query, p.tx.QuerySize, p.tx.QueryTime = &q.msg, q.size, q.ts
+	}
+	p.tx.Notes = append(p.notes[:0], notes...)
+	if p.emit != nil {
+		p.emit(&p.tx)
+	}
+	p.tx = Transaction{}
+}
+
+// sameQuestion reports whether two messages ask the same thing; a message
+// without a question (some FORMERR and NOTIMP answers) matches any.
+func sameQuestion(a, b *Message) bool {
+	if len(a.Questions) == 0 || len(b.Questions) == 0 {
+		return true
+	}
+	x, y := &a.Questions[0], &b.Questions[0]
+	return x.Type == y.Type && x.Class == y.Class && strings.EqualFold(x.Name, y.Name)
+}
