@@ -273,12 +273,23 @@ func (c *Conn) record(d parsers.Dir, typ byte, p []byte) error {
 		if len(p) == 0 {
 			break
 		}
-		for i := 0; i < len(p) && len(h.Alerts) < c.cfg.MaxAlerts; i += 2 {
-			if st.encrypted || i+1 >= len(p) {
+		if st.encrypted {
+			if len(h.Alerts) < c.cfg.MaxAlerts {
 				h.Alerts = append(h.Alerts, Alert{Dir: d, Encrypted: true})
-				break
 			}
-			h.Alerts = append(h.Alerts, Alert{Dir: d, Level: p[i], Description: p[i+1]})
+			break
+		}
+		// Clear-text alerts are 2 bytes each, level 1 (warning) or 2 (fatal).
+		if len(p)%2 != 0 {
+			return c.fail(d, fmt.Errorf("%w: %s alert record of %d bytes", ErrNotTLS, d, len(p)))
+		}
+		for i := 0; i < len(p); i += 2 {
+			if p[i] != 1 && p[i] != 2 {
+				return c.fail(d, fmt.Errorf("%w: %s alert level %d", ErrNotTLS, d, p[i]))
+			}
+			if len(h.Alerts) < c.cfg.MaxAlerts {
+				h.Alerts = append(h.Alerts, Alert{Dir: d, Level: p[i], Description: p[i+1]})
+			}
 		}
 	case recordHandshake:
 		if st.encrypted {

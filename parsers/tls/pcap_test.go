@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -36,7 +35,7 @@ type halfStream struct {
 
 type testConn struct {
 	client, server endpoint
-	parser         *Conn
+	parser         parsers.StreamParser
 	dead           bool
 	half           [2]halfStream
 	results        []*Handshake
@@ -91,9 +90,20 @@ func readPackets(t testing.TB, path string, fn func(data []byte, lt layers.LinkT
 // number, dropping retransmitted bytes, SYN-less streams start at the first
 // segment seen, holes are reported as Gaps at the end.
 func runCapture(t testing.TB, path string, cfg Config) []result {
+	var out []result
+	walkTCP(t, path, func(client, server endpoint) parsers.StreamParser {
+		return NewConn(cfg, func(h *Handshake) {
+			out = append(out, result{client: client, server: server, h: h})
+		})
+	})
+	return out
+}
+
+// walkTCP reassembles every TCP connection of a capture and feeds it to the
+// StreamParser newParser returns for it.
+func walkTCP(t testing.TB, path string, newParser func(client, server endpoint) parsers.StreamParser) {
 	conns := map[tcpKey]*testConn{}
 	var order []*testConn
-	var out []result
 	readPackets(t, path, func(data []byte, lt layers.LinkType, ts time.Time) {
 		pkt := gopacket.NewPacket(data, lt, gopacket.DecodeOptions{Lazy: true, NoCopy: true})
 		var srcIP, dstIP string
@@ -123,10 +133,7 @@ func runCapture(t testing.TB, path string, cfg Config) []result {
 				client, server = dst, src
 			}
 			c = &testConn{client: client, server: server}
-			tc := c
-			c.parser = NewConn(cfg, func(h *Handshake) {
-				out = append(out, result{client: tc.client, server: tc.server, h: h})
-			})
+			c.parser = newParser(client, server)
 			conns[tcpKey{client, server}] = c
 			order = append(order, c)
 		}
@@ -159,7 +166,37 @@ func runCapture(t testing.TB, path string, cfg Config) []result {
 		}
 		c.parser.End(time.Time{})
 	}
-	return out
+}
+
+// chunk is one Data call of a recorded connection.
+type chunk struct {
+	dir  parsers.Dir
+	data []byte
+}
+
+// recorder is a StreamParser that keeps the calls it gets.
+type recorder struct {
+	client, server endpoint
+	chunks         []chunk
+	gaps           int
+}
+
+func (r *recorder) Data(d parsers.Dir, b []byte, _ time.Time) error {
+	r.chunks = append(r.chunks, chunk{d, append([]byte(nil), b...)})
+	return nil
+}
+func (r *recorder) Gap(parsers.Dir, int, time.Time) { r.gaps++ }
+func (r *recorder) End(time.Time)                   {}
+
+// transcripts returns the reassembled data of every TCP connection of a capture.
+func transcripts(t testing.TB, path string) []*recorder {
+	var rs []*recorder
+	walkTCP(t, path, func(client, server endpoint) parsers.StreamParser {
+		r := &recorder{client: client, server: server}
+		rs = append(rs, r)
+		return r
+	})
+	return rs
 }
 
 // deliver hands in-order bytes to the parser; with flush set it skips holes.
@@ -205,10 +242,6 @@ func (c *testConn) deliver(d parsers.Dir, ts time.Time, flush bool) {
 }
 
 func itoa(n int) string {
-	return strings.TrimSpace(strings.Replace(string(rune('0'+0)), "0", "", 1)) + formatInt(n)
-}
-
-func formatInt(n int) string {
 	if n == 0 {
 		return "0"
 	}
@@ -444,5 +477,3 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
-
-var _ = sort.Strings
