@@ -1,0 +1,114 @@
+package http
+
+// Toggle is an on/off setting whose zero value means "use the default", so a
+// zero Config is a safe, documented configuration.
+type Toggle int8
+
+const (
+	// Default keeps the setting's documented default.
+	Default Toggle = iota
+	// On enables the setting.
+	On
+	// Off disables the setting.
+	Off
+)
+
+func (t Toggle) enabled(def bool) bool {
+	switch t {
+	case On:
+		return true
+	case Off:
+		return false
+	}
+	return def
+}
+
+// Default bounds. They are per message and per connection; see Config.
+const (
+	DefaultMaxLineBytes   = 8 << 10
+	DefaultMaxHeaderBytes = 16 << 10
+	DefaultMaxHeaders     = 100
+	DefaultMaxPending     = 32
+	DefaultMaxDecoded     = 10 << 20
+	maxNotes              = 16
+)
+
+// Config bounds one connection parser. Zero fields take their defaults, so
+// Config{} is the default configuration.
+type Config struct {
+	// MaxLineBytes bounds any single line: the request or status line, a header
+	// or trailer line, a chunk-size line (default 8 KiB).
+	MaxLineBytes int
+	// MaxHeaderBytes bounds the start line plus header block of one message,
+	// and separately its chunked trailer block (default 16 KiB).
+	MaxHeaderBytes int
+	// MaxHeaders bounds the header (and trailer) fields of one message
+	// (default 100). Going over any of these three bounds adds a note to the
+	// transaction and makes Data return an error: the stream is not parsed
+	// further.
+	MaxHeaders int
+	// MaxPending bounds the requests waiting for their response on one
+	// connection (pipelining, default 32). When a new request would go over
+	// it, the oldest one is emitted with ResponseMissing and a note.
+	MaxPending int
+	// BodyCapture is how many leading bytes of each body (after removing the
+	// chunked transfer coding, before content decoding) are kept in
+	// Request.Body / Response.Body. Default 0: bodies are only counted.
+	BodyCapture int
+	// DecodeBodies decodes gzip and deflate Content-Encoding to count the
+	// decoded size (default On). Decoding is streaming and bounded by
+	// MaxDecoded.
+	DecodeBodies Toggle
+	// MaxDecoded caps the decoded bytes counted per body (default 10 MiB);
+	// beyond it decoding stops and a note says so (zip bomb guard).
+	MaxDecoded int64
+	// RedactSecrets replaces the values of Authorization,
+	// Proxy-Authorization, Cookie and Set-Cookie by a fingerprint (default
+	// On). See Request.Authorization for the format.
+	RedactSecrets Toggle
+}
+
+// resolved is Config with defaults applied.
+type resolved struct {
+	maxLine, maxHeader, maxHeaders, maxPending, capture int
+	decode, redact                                      bool
+	maxDecoded                                          int64
+}
+
+func (c Config) resolve() resolved {
+	r := resolved{
+		maxLine:    c.MaxLineBytes,
+		maxHeader:  c.MaxHeaderBytes,
+		maxHeaders: c.MaxHeaders,
+		maxPending: c.MaxPending,
+		capture:    c.BodyCapture,
+		decode:     c.DecodeBodies.enabled(true),
+		redact:     c.RedactSecrets.enabled(true),
+		maxDecoded: c.MaxDecoded,
+	}
+	if r.maxLine <= 0 {
+		r.maxLine = DefaultMaxLineBytes
+	}
+	if r.maxHeader <= 0 {
+		r.maxHeader = DefaultMaxHeaderBytes
+	}
+	if r.maxLine > r.maxHeader {
+		r.maxLine = r.maxHeader
+	}
+	if r.maxHeaders <= 0 {
+		r.maxHeaders = DefaultMaxHeaders
+	}
+	if r.maxPending <= 0 {
+		r.maxPending = DefaultMaxPending
+	}
+	if r.maxPending < 2 {
+		r.maxPending = 2
+	}
+	if r.capture < 0 {
+		r.capture = 0
+	}
+	if r.maxDecoded <= 0 {
+		r.maxDecoded = DefaultMaxDecoded
+	}
+	return r
+}

@@ -1,0 +1,185 @@
+package http
+
+import (
+	"compress/flate"
+	"compress/gzip"
+	"compress/zlib"
+	"errors"
+	"io"
+	"iter"
+	"sync"
+)
+
+// Content decoding is push-driven (the parser receives body bytes piece by
+// piece) while compress/* readers pull. An inflater runs the reader in a
+// coroutine (iter.Pull): when the reader runs out of input it suspends until
+// the parser pushes the next piece. Nothing runs concurrently and results are
+// deterministic. Decoded bytes are only counted, into a fixed scratch buffer.
+
+type encoding uint8
+
+const (
+	encNone encoding = iota
+	encGzip
+	encDeflate
+	encOther // encoded with something we do not decode
+)
+
+var errStopped = errors.New("http: decoder stopped")
+
+// decoders holds the reusable reader state (about 40 KiB each); an inflater
+// takes one for the duration of one body only.
+type decoders struct {
+	gz      *gzip.Reader
+	zl      io.ReadCloser
+	fl      io.ReadCloser
+	scratch [16 << 10]byte
+}
+
+var decoderPool = sync.Pool{New: func() any { return new(decoders) }}
+
+type inflater struct {
+	enc   encoding
+	limit int64
+
+	in   []byte // input pushed by the parser, valid during one resume
+	pre  []byte // peeked bytes to deliver again
+	peek [2]byte
+	eof  bool
+
+	out      int64
+	finished bool // the decoder returned (end, error or limit)
+	failed   bool
+	limited  bool
+
+	dec   *decoders
+	yield func(struct{}) bool
+	next  func() (struct{}, bool)
+	stop  func()
+}
+
+func (f *inflater) ReadByte() (byte, error) {
+	for len(f.pre) == 0 && len(f.in) == 0 {
+		if f.eof {
+			return 0, io.EOF
+		}
+		if !f.yield(struct{}{}) {
+			return 0, errStopped
+		}
+	}
+	if len(f.pre) > 0 {
+		c := f.pre[0]
+		f.pre = f.pre[1:]
+		return c, nil
+	}
+	c := f.in[0]
+	f.in = f.in[1:]
+	return c, nil
+}
+
+func (f *inflater) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for len(f.pre) == 0 && len(f.in) == 0 {
+		if f.eof {
+			return 0, io.EOF
+		}
+		if !f.yield(struct{}{}) {
+			return 0, errStopped
+		}
+	}
+	if len(f.pre) > 0 {
+		n := copy(p, f.pre)
+		f.pre = f.pre[n:]
+		return n, nil
+	}
+	n := copy(p, f.in)
+	f.in = f.in[n:]
+	return n, nil
+}
+
+// run is the coroutine body: it decodes one body and returns.
+func (f *inflater) run(yield func(struct{}) bool) {
+	f.yield = yield
+	var r io.Reader
+	var err error
+	d := f.dec
+	switch f.enc {
+	case encGzip:
+		if d.gz == nil {
+			d.gz, err = gzip.NewReader(f)
+		} else {
+			err = d.gz.Reset(f)
+		}
+		r = d.gz
+	case encDeflate:
+		// "deflate" should be zlib (RFC 9110), but raw deflate is common:
+		// a valid zlib header decides.
+		if _, err = io.ReadFull(f, f.peek[:]); err != nil {
+			break
+		}
+		f.pre = f.peek[:]
+		if f.peek[0]&0x0f == 8 && (uint16(f.peek[0])<<8|uint16(f.peek[1]))%31 == 0 {
+			if d.zl == nil {
+				d.zl, err = zlib.NewReader(f)
+			} else {
+				err = d.zl.(zlib.Resetter).Reset(f, nil)
+			}
+			r = d.zl
+		} else {
+			if d.fl == nil {
+				d.fl = flate.NewReader(f)
+			} else {
+				err = d.fl.(flate.Resetter).Reset(f, nil)
+			}
+			r = d.fl
+		}
+	}
+	for err == nil {
+		var n int
+		n, err = r.Read(d.scratch[:])
+		f.out += int64(n)
+		if f.out >= f.limit {
+			f.out = f.limit
+			f.limited = true
+			break
+		}
+	}
+	if err != nil && err != io.EOF && err != errStopped {
+		f.failed = true
+	}
+	f.finished = true
+}
+
+// start prepares a coroutine for one body.
+func newInflater(enc encoding, limit int64) *inflater {
+	f := &inflater{enc: enc, limit: limit, dec: decoderPool.Get().(*decoders)}
+	f.next, f.stop = iter.Pull(f.run)
+	return f
+}
+
+// push feeds body bytes; the decoder consumes all of them or finishes.
+func (f *inflater) push(b []byte) {
+	if f.finished || len(b) == 0 {
+		return
+	}
+	f.in = b
+	f.next()
+	f.in = nil
+}
+
+// finish signals the end of the body (eof=true) or abandons decoding, then
+// releases the coroutine and the reader state. It returns the decoded count.
+func (f *inflater) finish(eof bool) {
+	if !f.finished && eof {
+		f.eof = true
+		f.next()
+	}
+	f.stop()
+	f.in, f.pre, f.yield = nil, nil, nil
+	if f.dec != nil {
+		decoderPool.Put(f.dec)
+		f.dec = nil
+	}
+}
