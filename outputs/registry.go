@@ -1,0 +1,55 @@
+package outputs
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// Factory builds a Sink from its config. It decodes the sink's own keys
+// with cfg.DecodeOptions and validates them; it must not connect yet.
+type Factory func(cfg SinkConfig) (Sink, error)
+
+var registry struct {
+	sync.RWMutex
+	m map[string]Factory
+}
+
+// Register makes a sink type available by name. Sink packages call it from
+// init; registering a name twice panics.
+func Register(name string, f Factory) {
+	registry.Lock()
+	defer registry.Unlock()
+	if registry.m == nil {
+		registry.m = map[string]Factory{}
+	}
+	if _, dup := registry.m[name]; dup {
+		panic("outputs: Register called twice for " + name)
+	}
+	registry.m[name] = f
+}
+
+// Types lists the registered sink types, sorted.
+func Types() []string {
+	registry.RLock()
+	defer registry.RUnlock()
+	names := make([]string, 0, len(registry.m))
+	for n := range registry.m {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// NewSink builds the sink named by cfg.Type. An unknown type is an error
+// that lists the known ones.
+func NewSink(cfg SinkConfig) (Sink, error) {
+	registry.RLock()
+	f := registry.m[cfg.Type]
+	registry.RUnlock()
+	if f == nil {
+		return nil, fmt.Errorf("outputs: unknown output type %q (known: %s)", cfg.Type, strings.Join(Types(), ", "))
+	}
+	return f(cfg)
+}

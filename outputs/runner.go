@@ -1,0 +1,667 @@
+package outputs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// ErrClosed is returned by Enqueue after Close.
+var ErrClosed = errors.New("outputs: runner closed")
+
+// Option changes how a Runner is built.
+type Option func(*runnerOptions)
+
+type runnerOptions struct {
+	log *slog.Logger
+}
+
+// WithLogger sets the logger for retries, spool events and dead letters
+// (default slog.Default()). Record contents are never logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(o *runnerOptions) { o.log = l }
+}
+
+// Runner delivers records to one Sink with at-least-once semantics.
+//
+// Enqueue may be called from any goroutine. It copies each record's JSON into
+// memory the Runner owns, so callers may reuse their buffers as soon as it
+// returns. One delivery goroutine takes batches in order (batch_size,
+// batch_bytes or flush_interval, whichever comes first) and calls the Sink.
+//
+// A failed Write is retried with exponential backoff (retry_min doubling to
+// retry_max, with jitter); ErrNotConnected makes the next attempt Connect
+// first. A *BatchError retries only its Failed records and dead-letters the
+// Permanent ones. When the sink has failed for spool_after and a spool_dir is
+// set, the batch in flight and the whole memory queue move to the disk spool,
+// and every later record goes to the spool until the sink has drained it, so
+// order is kept. A Runner opened on a spool directory that holds records
+// delivers them before any new record.
+type Runner struct {
+	cfg   SinkConfig
+	sink  Sink
+	log   *slog.Logger
+	spool *spool // nil without spool_dir
+	dead  *deadLetter
+	c     counters
+
+	mu       sync.Mutex
+	notFull  *sync.Cond
+	q        ring
+	firstAt  time.Time // when the oldest record in q was enqueued
+	spooling bool      // new records go to the spool (it holds undelivered records)
+	closed   bool
+	inFlight int   // records in the batch being delivered
+	flBytes  int64 // and their bytes
+
+	wake   chan struct{} // capacity 1: something was enqueued
+	stop   chan struct{} // closed by Close: flush and exit
+	ctx    context.Context
+	cancel context.CancelFunc // Close's deadline passed: abort in-flight calls
+	done   chan struct{}      // closed when the delivery goroutine exits
+
+	lost int // records neither delivered nor spooled at Close
+}
+
+// NewRunner starts delivering to sink with cfg's queue, batching and retry
+// settings (zero fields get their defaults). The Sink is owned by the Runner
+// from now on: Close closes it.
+func NewRunner(sink Sink, cfg SinkConfig, opts ...Option) (*Runner, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.WithDefaults()
+	o := runnerOptions{log: slog.Default()}
+	for _, f := range opts {
+		f(&o)
+	}
+	r := &Runner{
+		cfg:  cfg,
+		sink: sink,
+		log:  o.log.With("output", cfg.Name, "type", cfg.Type),
+		wake: make(chan struct{}, 1),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
+	}
+	r.notFull = sync.NewCond(&r.mu)
+	r.q.init(cfg.QueueSize)
+	if cfg.SpoolDir != "" {
+		sp, err := openSpool(cfg.SpoolDir, int64(cfg.SpoolMaxBytes), r.log)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", cfg.label(), err)
+		}
+		r.spool = sp
+		r.spooling = sp.pending() > 0
+		if r.spooling {
+			r.log.Info("resuming spool", "records", sp.pending(), "bytes", sp.size())
+		}
+	}
+	if cfg.DeadLetter != "" {
+		d, err := openDeadLetter(cfg.DeadLetter, cfg.Name)
+		if err != nil {
+			if r.spool != nil {
+				r.spool.close()
+			}
+			return nil, fmt.Errorf("%s: dead_letter: %w", cfg.label(), err)
+		}
+		r.dead = d
+	}
+	r.ctx, r.cancel = context.WithCancel(context.Background())
+	go r.loop()
+	return r, nil
+}
+
+// Name is the sink's configured name.
+func (r *Runner) Name() string { return r.cfg.Name }
+
+// Config is the runner's config with defaults applied.
+func (r *Runner) Config() SinkConfig { return r.cfg }
+
+// Enqueue hands records to the Runner. It copies their JSON (one allocation
+// per call), so the caller keeps ownership of recs and may reuse them at
+// once. When the memory queue is full it blocks, spools or drops according
+// to on_full; with block it waits until there is room or Close is called.
+// It returns ErrClosed after Close, or a spool write error (the records are
+// then counted as dropped).
+func (r *Runner) Enqueue(recs []schemas.Record) error {
+	if len(recs) == 0 {
+		return nil
+	}
+	return r.enqueueOwned(copyRecords(recs))
+}
+
+// enqueueOwned is Enqueue for records whose JSON the Runner may keep (and
+// never modifies, so runners may share it).
+func (r *Runner) enqueueOwned(owned []schemas.Record) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(owned) > 0 {
+		if r.closed {
+			return ErrClosed
+		}
+		if r.spooling {
+			return r.toSpoolLocked(owned)
+		}
+		n := r.q.room(r.cfg.QueueSize, int64(r.cfg.QueueBytes), owned)
+		if n > 0 {
+			wasEmpty := r.q.n == 0
+			if wasEmpty {
+				r.firstAt = time.Now()
+			}
+			r.q.push(owned[:n])
+			r.c.enqueued.Add(uint64(n))
+			owned = owned[n:]
+			if wasEmpty || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) {
+				r.signal()
+			}
+			continue
+		}
+		switch r.cfg.OnFull {
+		case PolicyDrop:
+			r.c.dropped.Add(uint64(len(owned)))
+			return nil
+		case PolicySpool:
+			r.spooling = true
+			return r.toSpoolLocked(owned)
+		default:
+			r.notFull.Wait()
+		}
+	}
+	return nil
+}
+
+// toSpoolLocked appends recs to the spool; r.mu is held.
+func (r *Runner) toSpoolLocked(recs []schemas.Record) error {
+	dropped, err := r.spool.append(recs)
+	if dropped > 0 {
+		r.c.dropped.Add(uint64(dropped))
+		r.log.Warn("spool full, dropped its oldest records", "records", dropped, "max_bytes", int64(r.cfg.SpoolMaxBytes))
+	}
+	if err != nil {
+		r.c.dropped.Add(uint64(len(recs)))
+		r.c.fail(err)
+		return fmt.Errorf("%s: spool: %w", r.cfg.label(), err)
+	}
+	r.c.enqueued.Add(uint64(len(recs)))
+	r.c.spooled.Add(uint64(len(recs)))
+	r.signal()
+	return nil
+}
+
+func (r *Runner) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Stats returns a snapshot of the counters.
+func (r *Runner) Stats() Stats {
+	s := Stats{Name: r.cfg.Name, Type: r.cfg.Type}
+	r.c.fill(&s)
+	r.mu.Lock()
+	s.QueueLen = r.q.n + r.inFlight
+	s.QueueBytes = r.q.bytes + r.flBytes
+	r.mu.Unlock()
+	if r.spool != nil {
+		s.SpoolRecords = r.spool.pending()
+		s.SpoolBytes = r.spool.size()
+		s.SpoolCorrupt = r.spool.corruptBytes()
+	}
+	return s
+}
+
+// Summary says what Close left behind.
+type Summary struct {
+	Name         string
+	Sent         uint64 // records delivered over the Runner's life
+	Dropped      uint64 // records lost over the Runner's life (see Stats.Dropped)
+	DeadLettered uint64
+	SpoolRecords int64  // records left in the spool; a new Runner on SpoolDir resends them
+	SpoolBytes   int64  // size of the spool files
+	SpoolDir     string // where they are
+	Lost         int    // records in memory at the deadline with no spool to keep them (included in Dropped)
+}
+
+// Clean reports whether everything was delivered (or dead-lettered).
+func (s Summary) Clean() bool { return s.SpoolRecords == 0 && s.Lost == 0 }
+
+func (s Summary) String() string {
+	if s.Clean() {
+		return fmt.Sprintf("%s: %d sent, all delivered", s.Name, s.Sent)
+	}
+	return fmt.Sprintf("%s: %d sent, %d records left in spool %s (%d bytes), %d lost",
+		s.Name, s.Sent, s.SpoolRecords, s.SpoolDir, s.SpoolBytes, s.Lost)
+}
+
+// Close stops accepting records and delivers what is queued until ctx is
+// done. At ctx's deadline it aborts the call in flight and moves what is
+// still in memory to the spool (or counts it as Lost without one). Then it
+// closes the Sink. The error is non-nil when something was not delivered;
+// the Summary says exactly what. Call Close once.
+func (r *Runner) Close(ctx context.Context) (Summary, error) {
+	r.mu.Lock()
+	r.closed = true
+	r.notFull.Broadcast()
+	r.mu.Unlock()
+	close(r.stop)
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		r.cancel()
+		<-r.done
+	}
+	r.cancel()
+	var errs []error
+	cctx, cancel := context.WithCancel(ctx)
+	if ctx.Err() != nil {
+		// the deadline passed: still give the sink a moment to flush and close
+		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	}
+	if err := r.sink.Close(cctx); err != nil {
+		errs = append(errs, fmt.Errorf("%s: close: %w", r.cfg.label(), err))
+	}
+	cancel()
+	st := r.Stats()
+	sum := Summary{
+		Name: r.cfg.Name, Sent: st.Sent, Dropped: st.Dropped, DeadLettered: st.DeadLettered,
+		SpoolRecords: st.SpoolRecords, SpoolBytes: st.SpoolBytes, SpoolDir: r.cfg.SpoolDir, Lost: r.lost,
+	}
+	if r.spool != nil {
+		if err := r.spool.close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: spool: %w", r.cfg.label(), err))
+		}
+	}
+	if r.dead != nil {
+		if err := r.dead.close(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: dead_letter: %w", r.cfg.label(), err))
+		}
+	}
+	if !sum.Clean() {
+		errs = append(errs, errors.New(sum.String()))
+	}
+	return sum, errors.Join(errs...)
+}
+
+// batch is what the delivery goroutine is sending.
+type batch struct {
+	recs      []schemas.Record
+	fromSpool bool
+	cur       spoolCursor // commit point when fromSpool
+}
+
+func (r *Runner) loop() {
+	defer close(r.done)
+	var (
+		b            batch
+		connected    bool
+		everConn     bool
+		failingSince time.Time
+		backoff      = r.cfg.RetryMin
+	)
+	for {
+		if len(b.recs) == 0 {
+			if !r.next(&b) {
+				if r.ctx.Err() != nil {
+					r.abort(&b)
+				}
+				return
+			}
+		}
+		if r.ctx.Err() != nil {
+			r.abort(&b)
+			return
+		}
+		err := r.deliver(&b, &connected, &everConn)
+		if err == nil {
+			failingSince, backoff = time.Time{}, r.cfg.RetryMin
+			continue
+		}
+		r.c.fail(err)
+		if errors.Is(err, ErrNotConnected) {
+			connected = false
+		}
+		now := time.Now()
+		if failingSince.IsZero() {
+			failingSince = now
+		}
+		if r.spool != nil && !b.fromSpool && now.Sub(failingSince) >= r.cfg.SpoolAfter {
+			r.spill(&b)
+		}
+		if len(b.recs) > 0 {
+			r.c.retried.Add(uint64(len(b.recs)))
+		}
+		wait := backoff + rand.N(backoff/4+1)
+		r.log.Warn("output failed, retrying", "err", err, "records", len(b.recs), "in", wait.Round(time.Millisecond))
+		backoff = min(backoff*2, r.cfg.RetryMax)
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-r.ctx.Done():
+			t.Stop()
+		}
+	}
+}
+
+// deliver sends b once, connecting first if needed. On success or partial
+// success it shrinks b to what must be retried.
+func (r *Runner) deliver(b *batch, connected, everConn *bool) error {
+	if !*connected {
+		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.WriteTimeout)
+		err := r.sink.Connect(ctx)
+		cancel()
+		if *everConn {
+			r.c.reconnects.Add(1)
+		}
+		if err != nil {
+			return fmt.Errorf("connect: %w", err)
+		}
+		*connected, *everConn = true, true
+	}
+	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.WriteTimeout)
+	start := time.Now()
+	err := r.sink.Write(ctx, b.recs)
+	r.c.observe(time.Since(start))
+	cancel()
+	var be *BatchError
+	switch {
+	case err == nil:
+		r.c.sent.Add(uint64(len(b.recs)))
+		r.done1(b, nil)
+		return nil
+	case errors.As(err, &be):
+		keep := r.partial(b.recs, be)
+		r.done1(b, keep)
+		if len(keep) == 0 {
+			return nil
+		}
+		return err
+	default:
+		return err
+	}
+}
+
+// partial counts a BatchError's outcome and returns the records to retry.
+func (r *Runner) partial(recs []schemas.Record, be *BatchError) []schemas.Record {
+	failed := make([]bool, len(recs))
+	perm := make([]bool, len(recs))
+	for _, i := range be.Failed {
+		if i >= 0 && i < len(recs) {
+			failed[i] = true
+		}
+	}
+	for k, i := range be.Permanent {
+		if i >= 0 && i < len(recs) && !failed[i] {
+			perm[i] = true
+			var reason error
+			if j := len(be.Failed) + k; j < len(be.Reasons) {
+				reason = be.Reasons[j]
+			}
+			r.deadLetter(recs[i], reason)
+		}
+	}
+	var keep []schemas.Record
+	sent := 0
+	for i, rec := range recs {
+		switch {
+		case failed[i]:
+			keep = append(keep, rec)
+		case !perm[i]:
+			sent++
+		}
+	}
+	r.c.sent.Add(uint64(sent))
+	return keep
+}
+
+func (r *Runner) deadLetter(rec schemas.Record, reason error) {
+	r.c.deadLettered.Add(1)
+	msg := "rejected"
+	if reason != nil {
+		msg = reason.Error()
+	}
+	if r.dead != nil {
+		if err := r.dead.write(rec, msg); err == nil {
+			return
+		} else {
+			r.log.Error("dead_letter write failed", "err", err)
+		}
+	}
+	r.log.Warn("record rejected for good", "dataset", rec.Dataset, "time", rec.Time, "reason", msg)
+}
+
+// done1 records that b was (partly) delivered: keep is what remains.
+func (r *Runner) done1(b *batch, keep []schemas.Record) {
+	if len(keep) == 0 && b.fromSpool {
+		if err := r.spool.commit(b.cur); err != nil {
+			r.c.fail(err)
+			r.log.Error("spool commit failed; records may be sent again", "err", err)
+		}
+	}
+	if len(keep) == 0 {
+		b.recs = b.recs[:0]
+	} else {
+		b.recs = append(b.recs[:0], keep...)
+	}
+	r.mu.Lock()
+	r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+	r.mu.Unlock()
+}
+
+// next fills b with the next batch, waiting for it to fill up or age. It
+// returns false when the Runner is closed and everything was delivered.
+func (r *Runner) next(b *batch) bool {
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if r.ctx.Err() != nil {
+			return false
+		}
+		r.mu.Lock()
+		stopping := r.closed
+		if r.q.n > 0 {
+			age := time.Since(r.firstAt)
+			if stopping || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) || age >= r.cfg.FlushInterval {
+				b.recs = r.q.pop(b.recs[:0], r.cfg.BatchSize, int64(r.cfg.BatchBytes))
+				b.fromSpool = false
+				r.firstAt = time.Now() // the rest waits at most one more interval
+				r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+				r.notFull.Broadcast()
+				r.mu.Unlock()
+				return true
+			}
+			wait := r.cfg.FlushInterval - age
+			r.mu.Unlock()
+			if timer == nil {
+				timer = time.NewTimer(wait)
+			} else {
+				timer.Reset(wait)
+			}
+			select {
+			case <-r.wake:
+			case <-timer.C:
+			case <-r.stop:
+			case <-r.ctx.Done():
+			}
+			continue
+		}
+		if r.spool != nil && r.spooling {
+			if r.spool.unread() == 0 && r.spool.pending() == 0 {
+				r.spooling = false
+				r.mu.Unlock()
+				continue
+			}
+			r.mu.Unlock()
+			if r.spool.unread() > 0 {
+				recs, cur, err := r.spool.read(b.recs[:0], r.cfg.BatchSize, int64(r.cfg.BatchBytes))
+				if err != nil {
+					r.c.fail(err)
+					r.log.Error("spool read failed", "err", err)
+				}
+				if len(recs) > 0 {
+					b.recs, b.fromSpool, b.cur = recs, true, cur
+					r.mu.Lock()
+					r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+					r.mu.Unlock()
+					return true
+				}
+				if err == nil {
+					continue
+				}
+			}
+		} else {
+			r.mu.Unlock()
+			if stopping {
+				return false
+			}
+		}
+		select {
+		case <-r.wake:
+		case <-r.stop:
+			if stopping {
+				// the spool is stuck (read error): nothing more to do
+				return false
+			}
+		case <-r.ctx.Done():
+		}
+	}
+}
+
+// spill moves the batch in flight and the memory queue to the spool,
+// in order, and sends every later record there too.
+func (r *Runner) spill(b *batch) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	recs := append(b.recs, r.q.pop(nil, r.q.n, 1<<62)...)
+	r.notFull.Broadcast()
+	if len(recs) == 0 {
+		return
+	}
+	var dropped int
+	var err error
+	if r.spool.pending() > 0 {
+		// the spool holds newer records (on_full: spool): put ours first
+		err = r.spool.prepend(recs)
+	} else {
+		dropped, err = r.spool.append(recs)
+	}
+	r.c.dropped.Add(uint64(dropped))
+	if err != nil {
+		r.c.fail(err)
+		r.log.Error("spool write failed, keeping records in memory", "err", err)
+		// put back what did not fit in b: it stays in memory and is retried
+		b.recs = recs
+		r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+		return
+	}
+	r.c.spooled.Add(uint64(len(recs)))
+	r.log.Warn("output down, records moved to the spool", "records", len(recs))
+	r.spooling = true
+	b.recs = b.recs[:0]
+	r.inFlight, r.flBytes = 0, 0
+}
+
+// abort runs when Close's deadline passed: keep what is in memory.
+func (r *Runner) abort(b *batch) {
+	if b.fromSpool {
+		b.recs = b.recs[:0] // still in the spool, uncommitted
+	}
+	if r.spool != nil {
+		r.spill(b)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lost := len(b.recs) + r.q.n
+	if lost > 0 {
+		r.lost += lost
+		r.c.dropped.Add(uint64(lost))
+		r.log.Error("output closed before delivery, records lost", "records", lost)
+	}
+	r.q.pop(nil, r.q.n, 1<<62)
+	r.inFlight, r.flBytes = 0, 0
+}
+
+func bytesOf(recs []schemas.Record) int64 {
+	var n int64
+	for i := range recs {
+		n += int64(len(recs[i].JSON))
+	}
+	return n
+}
+
+// copyRecords copies recs and their JSON into one new allocation each.
+func copyRecords(recs []schemas.Record) []schemas.Record {
+	total := 0
+	for i := range recs {
+		total += len(recs[i].JSON)
+	}
+	arena := make([]byte, 0, total)
+	out := make([]schemas.Record, len(recs))
+	for i, rec := range recs {
+		start := len(arena)
+		arena = append(arena, rec.JSON...)
+		rec.JSON = arena[start:len(arena):len(arena)]
+		out[i] = rec
+	}
+	return out
+}
+
+// ring is a FIFO of records with a fixed capacity.
+type ring struct {
+	buf   []schemas.Record
+	head  int
+	n     int
+	bytes int64
+}
+
+func (q *ring) init(size int) { q.buf = make([]schemas.Record, size) }
+
+// room returns how many of recs fit under the record and byte limits; a
+// record larger than maxBytes fits into an empty queue.
+func (q *ring) room(maxN int, maxBytes int64, recs []schemas.Record) int {
+	n, b := 0, q.bytes
+	for n < len(recs) && q.n+n < maxN {
+		b += int64(len(recs[n].JSON))
+		if b > maxBytes && q.n+n > 0 {
+			break
+		}
+		n++
+	}
+	return n
+}
+
+func (q *ring) push(recs []schemas.Record) {
+	for _, rec := range recs {
+		q.buf[(q.head+q.n)%len(q.buf)] = rec
+		q.n++
+		q.bytes += int64(len(rec.JSON))
+	}
+}
+
+// pop appends up to maxN records (and at least one, within maxBytes) to dst.
+func (q *ring) pop(dst []schemas.Record, maxN int, maxBytes int64) []schemas.Record {
+	var b int64
+	for k := 0; k < maxN && q.n > 0; k++ {
+		rec := q.buf[q.head]
+		if k > 0 && b+int64(len(rec.JSON)) > maxBytes {
+			break
+		}
+		b += int64(len(rec.JSON))
+		dst = append(dst, rec)
+		q.buf[q.head] = schemas.Record{}
+		q.head = (q.head + 1) % len(q.buf)
+		q.n--
+		q.bytes -= int64(len(rec.JSON))
+	}
+	return dst
+}

@@ -1,0 +1,103 @@
+package outputs
+
+import (
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// LatencyBuckets are the upper bounds of Stats.Latency.Buckets (the last
+// bucket counts everything slower).
+var LatencyBuckets = [...]time.Duration{
+	time.Millisecond, 5 * time.Millisecond, 10 * time.Millisecond, 50 * time.Millisecond,
+	100 * time.Millisecond, 500 * time.Millisecond, time.Second, 5 * time.Second,
+}
+
+// Latency is a histogram of the time one successful or failed Write took.
+type Latency struct {
+	Count   uint64
+	Sum     time.Duration
+	Max     time.Duration
+	Buckets [len(LatencyBuckets) + 1]uint64 // Buckets[i] counts writes <= LatencyBuckets[i] (not cumulative)
+}
+
+// Avg is Sum/Count (zero when nothing was written).
+func (l Latency) Avg() time.Duration {
+	if l.Count == 0 {
+		return 0
+	}
+	return l.Sum / time.Duration(l.Count)
+}
+
+// Stats is a snapshot of one runner's counters. Counters count records and
+// only grow; the gauges say what is held right now.
+type Stats struct {
+	Name string
+	Type string
+
+	Enqueued     uint64 // records accepted by Enqueue (into memory or the spool)
+	Sent         uint64 // records the sink accepted
+	Retried      uint64 // record deliveries that failed and were tried again
+	Spooled      uint64 // records written to the disk spool
+	Dropped      uint64 // records lost: full queue with on_full: drop, spool over its size, Close without spool
+	DeadLettered uint64 // records the far end rejected for good
+	Errors       uint64 // failed Connect or Write calls
+	Reconnects   uint64 // Connect calls after the first
+
+	QueueLen     int   // gauge: records in memory (queue plus the batch in flight)
+	QueueBytes   int64 // gauge: their JSON bytes
+	SpoolRecords int64 // gauge: records in the spool not yet delivered
+	SpoolBytes   int64 // gauge: bytes of spool segment files on disk
+	SpoolCorrupt int64 // bytes of corrupt spool data truncated (each logged)
+
+	LastError     string
+	LastErrorTime time.Time
+	Latency       Latency
+}
+
+// counters are the runner's live counters (atomics, read by Stats).
+type counters struct {
+	enqueued, sent, retried, spooled, dropped, deadLettered, errors, reconnects atomic.Uint64
+
+	lmu     sync.Mutex
+	latency Latency
+	lastErr string
+	lastAt  time.Time
+}
+
+func (c *counters) observe(d time.Duration) {
+	i := 0
+	for i < len(LatencyBuckets) && d > LatencyBuckets[i] {
+		i++
+	}
+	c.lmu.Lock()
+	c.latency.Count++
+	c.latency.Sum += d
+	c.latency.Max = max(c.latency.Max, d)
+	c.latency.Buckets[i]++
+	c.lmu.Unlock()
+}
+
+func (c *counters) fail(err error) {
+	c.errors.Add(1)
+	c.lmu.Lock()
+	c.lastErr = err.Error()
+	c.lastAt = time.Now()
+	c.lmu.Unlock()
+}
+
+func (c *counters) fill(s *Stats) {
+	s.Enqueued = c.enqueued.Load()
+	s.Sent = c.sent.Load()
+	s.Retried = c.retried.Load()
+	s.Spooled = c.spooled.Load()
+	s.Dropped = c.dropped.Load()
+	s.DeadLettered = c.deadLettered.Load()
+	s.Errors = c.errors.Load()
+	s.Reconnects = c.reconnects.Load()
+	c.lmu.Lock()
+	s.Latency = c.latency
+	s.LastError = c.lastErr
+	s.LastErrorTime = c.lastAt
+	c.lmu.Unlock()
+}
