@@ -656,18 +656,31 @@ func appendText(dst, s []byte, extra byte) []byte {
 func (m *Message) rdata(rr *RR, b []byte, off int) {
 	start := len(m.arena)
 	txtStart := len(m.txtSp)
-	ok := m.appendRData(rr, b, off)
-	if !ok {
+	known := m.known(rr.Type)
+	if !known || !m.appendRData(rr, b, off) {
 		m.arena = m.arena[:start]
 		m.txtSp = m.txtSp[:txtStart]
 		rr.target = span{}
-		m.BadRData++
+		if known {
+			m.BadRData++
+		}
 		m.arena = appendUnknown(m.arena, b[off:])
 	}
 	rr.data = span{uint32(start), uint32(len(m.arena))}
 	if rr.Type == TypeTXT || rr.Type == TypeSPF {
 		rr.txtLo, rr.txtHi = txtStart, len(m.txtSp)
 	}
+}
+
+// known reports whether appendRData has a presentation form for t.
+func (m *Message) known(t uint16) bool {
+	switch t {
+	case TypeA, TypeAAAA, TypeNS, TypeMD, TypeMF, TypeCNAME, TypeMB, TypeMG, TypeMR, TypePTR, TypeDNAME,
+		TypeMX, TypeTXT, TypeSPF, TypeSOA, TypeSRV, TypeSVCB, TypeHTTPS, TypeCAA, TypeDS, TypeCDS, TypeDLV,
+		TypeDNSKEY, TypeCDNSKEY, TypeRRSIG, TypeNSEC:
+		return true
+	}
+	return false
 }
 
 func appendUnknown(dst, rd []byte) []byte {
