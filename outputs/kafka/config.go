@@ -75,10 +75,10 @@ type secret string
 
 const redacted = "<secret>"
 
-func (secret) String() string                 { return redacted }
-func (secret) GoString() string               { return `"` + redacted + `"` }
-func (secret) MarshalText() ([]byte, error)   { return []byte(redacted), nil }
-func (secret) MarshalYAML() (any, error)      { return redacted, nil }
+func (secret) String() string                  { return redacted }
+func (secret) GoString() string                { return `"` + redacted + `"` }
+func (secret) MarshalText() ([]byte, error)    { return []byte(redacted), nil }
+func (secret) MarshalYAML() (any, error)       { return redacted, nil }
 func (s secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
 
 // defaults fills the zero values.
