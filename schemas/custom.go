@@ -23,6 +23,14 @@ type FlowInfo struct {
 	EndReason string `json:"end_reason,omitempty" expr:"end_reason"`
 	// Missed counts payload bytes lost in gaps (both directions).
 	MissedBytes int64 `json:"missed_bytes,omitempty" expr:"missed_bytes"`
+	// ICMP is the type and code of an ICMP flow's first message.
+	ICMP ICMPInfo `json:"icmp,omitzero" expr:"icmp"`
+}
+
+// ICMPInfo is an ICMP or ICMPv6 message type and code.
+type ICMPInfo struct {
+	Type int `json:"type" expr:"type"`
+	Code int `json:"code" expr:"code"`
 }
 
 // Tunnel keeps the outer header of a decapsulated packet (GRE, ERSPAN, VXLAN):

@@ -1,0 +1,96 @@
+// Package decode turns a captured frame into the few fields the flow table and
+// the protocol parsers need, without allocating: link layers (Ethernet, Linux
+// SLL/SLL2, BSD loopback, raw IP), 802.1Q/QinQ, IPv4/IPv6 with extension
+// headers and fragment reassembly, TCP/UDP/ICMP/ICMPv6, and GRE, ERSPAN and
+// VXLAN tunnels (the innermost IP header is the packet's flow).
+package decode
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Packet is the decoded summary of one frame. Decoder.Decode overwrites it;
+// Payload aliases the frame (or the defragmenter's buffer) and is only valid
+// until the next call.
+type Packet struct {
+	Timestamp time.Time
+	WireLen   int // length of the frame on the wire (pcap "orig len")
+	Interface int // capture interface index (pcapng IDB / live interface)
+
+	HasMAC         bool
+	SrcMAC, DstMAC [6]byte
+	VLAN           uint16 // outermost 802.1Q id, 0 if none
+	InnerVLAN      uint16 // second 802.1Q id of a QinQ frame
+
+	IPVersion    uint8 // 4 or 6
+	Src, Dst     netip.Addr
+	Proto        uint8 // IANA protocol number of the transport
+	Defragmented bool  // rebuilt from IP fragments
+
+	SrcPort, DstPort uint16
+	ICMPType         uint8
+	ICMPCode         uint8
+
+	TCPFlags uint8 // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 ECE=0x40 CWR=0x80
+	Seq, Ack uint32
+	Window   uint16
+
+	Payload []byte // transport payload (TCP/UDP data, ICMP body)
+
+	Tunnel Tunnel // outermost encapsulation, if any
+}
+
+// TCP flag bits as in the TCP header.
+const (
+	FIN = 0x01
+	SYN = 0x02
+	RST = 0x04
+	PSH = 0x08
+	ACK = 0x10
+	URG = 0x20
+	ECE = 0x40
+	CWR = 0x80
+)
+
+// TunnelType names an encapsulation.
+type TunnelType uint8
+
+const (
+	NoTunnel TunnelType = iota
+	GRE
+	ERSPAN
+	VXLAN
+	IPinIP
+)
+
+func (t TunnelType) String() string {
+	switch t {
+	case GRE:
+		return "gre"
+	case ERSPAN:
+		return "erspan"
+	case VXLAN:
+		return "vxlan"
+	case IPinIP:
+		return "ipip"
+	}
+	return ""
+}
+
+// Tunnel records the outermost encapsulation of a decapsulated packet.
+type Tunnel struct {
+	Type     TunnelType
+	Src, Dst netip.Addr // outer IP addresses
+	VNI      uint32     // VXLAN network identifier
+}
+
+// IANA protocol numbers the sensor names.
+const (
+	ProtoICMP   = 1
+	ProtoTCP    = 6
+	ProtoUDP    = 17
+	ProtoGRE    = 47
+	ProtoICMPv6 = 58
+	ProtoSCTP   = 132
+)

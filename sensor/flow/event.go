@@ -1,0 +1,154 @@
+package flow
+
+import (
+	"net/netip"
+	"strconv"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+)
+
+// FillEvent writes the ECS connection event of an ended flow into ev, which
+// the caller has zeroed or reused; obs describes the sensor.
+func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
+	ev.Timestamp = f.Last
+	ev.ECS.Version = schemas.ECSVersion
+	e := &ev.Event
+	e.Kind = "event"
+	e.Category = categoryNetwork
+	e.Type = typeConnectionEnd
+	e.Dataset = schemas.DatasetFlow
+	e.Action = "network_flow"
+	e.Start, e.End, e.Duration = f.First, f.Last, f.Duration()
+
+	FillNetwork(ev, f)
+	ev.Network.Bytes = int64(f.Bytes[FromOrig] + f.Bytes[FromResp])
+	ev.Network.Packets = int64(f.Packets[FromOrig] + f.Packets[FromResp])
+	ev.Source.Bytes, ev.Source.Packets = int64(f.Bytes[FromOrig]), int64(f.Packets[FromOrig])
+	ev.Destination.Bytes, ev.Destination.Packets = int64(f.Bytes[FromResp]), int64(f.Packets[FromResp])
+	if f.Orig.HasMAC {
+		ev.Source.MAC = FormatMAC(f.Orig.MAC)
+	}
+	if f.Resp.HasMAC {
+		ev.Destination.MAC = FormatMAC(f.Resp.MAC)
+	}
+	if obs != nil {
+		ev.Observer = *obs
+	}
+
+	fi := &ev.Sensor.Flow
+	fi.State = f.ConnState()
+	fi.EndReason = f.EndReason.String()
+	if f.Proto == decode.ProtoTCP {
+		fi.History = f.History()
+		fi.TCPFlagsOrig = tcpFlagString(f.TCPFlags[FromOrig])
+		fi.TCPFlagsResp = tcpFlagString(f.TCPFlags[FromResp])
+	}
+	if f.Proto == decode.ProtoICMP || f.Proto == decode.ProtoICMPv6 {
+		fi.ICMP = schemas.ICMPInfo{Type: int(f.ICMPType), Code: int(f.ICMPCode)}
+	}
+}
+
+// FillNetwork writes the fields every event of the flow shares: network.*,
+// the endpoints' addresses and ports, related.ip and the tunnel.
+func FillNetwork(ev *schemas.Event, f *Flow) {
+	n := &ev.Network
+	n.Transport = TransportName(f.Proto)
+	n.IANANumber = strconv.Itoa(int(f.Proto))
+	n.Type = "ipv4"
+	if f.IPVersion == 6 {
+		n.Type = "ipv6"
+	}
+	n.CommunityID = f.CommunityID
+	if f.VLAN != 0 {
+		n.VLAN.ID = strconv.Itoa(int(f.VLAN))
+	}
+	if f.InnerVLAN != 0 {
+		n.Inner.VLAN.ID = strconv.Itoa(int(f.InnerVLAN))
+	}
+	ev.Source.IP, ev.Source.Port = f.Orig.IP.String(), int(f.Orig.Port)
+	ev.Destination.IP, ev.Destination.Port = f.Resp.IP.String(), int(f.Resp.Port)
+	ev.Related.IP = append(ev.Related.IP[:0], ev.Source.IP)
+	if f.Resp.IP != f.Orig.IP {
+		ev.Related.IP = append(ev.Related.IP, ev.Destination.IP)
+	}
+	if f.Tunnel.Type != decode.NoTunnel {
+		ev.Sensor.Tunnel = schemas.Tunnel{
+			Type: f.Tunnel.Type.String(), SourceIP: addrString(f.Tunnel.Src),
+			DestinationIP: addrString(f.Tunnel.Dst), VNI: int(f.Tunnel.VNI),
+		}
+	}
+}
+
+var (
+	categoryNetwork   = []string{"network"}
+	typeConnectionEnd = []string{"connection", "end"}
+)
+
+func addrString(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
+}
+
+// TransportName is the IANA keyword ECS uses in network.transport.
+func TransportName(proto uint8) string {
+	switch proto {
+	case 1:
+		return "icmp"
+	case 2:
+		return "igmp"
+	case 6:
+		return "tcp"
+	case 17:
+		return "udp"
+	case 41:
+		return "ipv6"
+	case 46:
+		return "rsvp"
+	case 47:
+		return "gre"
+	case 50:
+		return "esp"
+	case 51:
+		return "ah"
+	case 58:
+		return "ipv6-icmp"
+	case 89:
+		return "ospf"
+	case 103:
+		return "pim"
+	case 112:
+		return "vrrp"
+	case 132:
+		return "sctp"
+	}
+	return strconv.Itoa(int(proto))
+}
+
+// FormatMAC writes a MAC address the way ECS wants it: 00-00-5E-00-53-23.
+func FormatMAC(m [6]byte) string {
+	const hex = "0123456789ABCDEF"
+	var b [17]byte
+	for i, v := range m {
+		if i > 0 {
+			b[i*3-1] = '-'
+		}
+		b[i*3], b[i*3+1] = hex[v>>4], hex[v&0xf]
+	}
+	return string(b[:])
+}
+
+func tcpFlagString(f uint8) string {
+	const names = "FSRPAUEC"
+	var b [8]byte
+	n := 0
+	for i := 0; i < 8; i++ {
+		if f&(1<<i) != 0 {
+			b[n] = names[i]
+			n++
+		}
+	}
+	return string(b[:n])
+}

@@ -1,0 +1,143 @@
+package flow
+
+import "github.com/packetsleuth/packetsleuth/sensor/decode"
+
+// tcpState follows a TCP connection closely enough for Zeek's conn_state
+// and history, and for retransmission marks.
+type tcpState struct {
+	history  [16]byte
+	nhistory uint8
+	seen     [2]uint16 // history letters recorded, by Dir (bit per letter)
+	nextSeq  [2]uint32 // highest sequence number + payload seen, by Dir
+	seqValid [2]bool
+	flipped  bool
+}
+
+// History letters in Zeek's order of meaning; upper case is the originator.
+const (
+	hSYN = iota
+	hSYNACK
+	hACK
+	hData
+	hFIN
+	hRST
+	hRetrans
+	hZeroWin
+	numHist
+)
+
+var histLetters = [numHist]byte{'S', 'H', 'A', 'D', 'F', 'R', 'T', 'W'}
+
+func (s *tcpState) mark(d Dir, letter int) {
+	bit := uint16(1) << letter
+	if s.seen[d]&bit != 0 {
+		return
+	}
+	s.seen[d] |= bit
+	if int(s.nhistory) < len(s.history) {
+		c := histLetters[letter]
+		if d == FromResp {
+			c += 'a' - 'A'
+		}
+		s.history[s.nhistory] = c
+		s.nhistory++
+	}
+}
+
+func (s *tcpState) has(d Dir, letter int) bool { return s.seen[d]&(1<<letter) != 0 }
+
+// update records one TCP segment sent in direction d.
+func (s *tcpState) update(d Dir, flags uint8, seq uint32, window uint16, payload int) {
+	switch {
+	case flags&decode.RST != 0:
+		s.mark(d, hRST)
+	case flags&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK:
+		s.mark(d, hSYNACK)
+	case flags&decode.SYN != 0:
+		s.mark(d, hSYN)
+	}
+	if flags&decode.FIN != 0 {
+		s.mark(d, hFIN)
+	}
+	if payload > 0 {
+		end := seq + uint32(payload)
+		if s.seqValid[d] && seqLEQ(end, s.nextSeq[d]) {
+			s.mark(d, hRetrans)
+		} else {
+			s.mark(d, hData)
+		}
+		if !s.seqValid[d] || seqLess(s.nextSeq[d], end) {
+			s.nextSeq[d], s.seqValid[d] = end, true
+		}
+	} else if flags&(decode.SYN|decode.FIN|decode.RST) == 0 && flags&decode.ACK != 0 {
+		s.mark(d, hACK)
+	}
+	if window == 0 && flags&(decode.SYN|decode.RST) == 0 {
+		s.mark(d, hZeroWin)
+	}
+	if flags&decode.SYN != 0 {
+		s.nextSeq[d], s.seqValid[d] = seq+1, true
+	}
+}
+
+func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
+func seqLEQ(a, b uint32) bool  { return int32(a-b) <= 0 }
+
+// established: the originator's SYN and the responder's SYN-ACK were seen.
+func (s *tcpState) established() bool { return s.has(FromOrig, hSYN) && s.has(FromResp, hSYNACK) }
+
+// closed: both sides sent FIN, or either sent RST.
+func (s *tcpState) closed() bool {
+	return (s.has(FromOrig, hFIN) && s.has(FromResp, hFIN)) || s.has(FromOrig, hRST) || s.has(FromResp, hRST)
+}
+
+// ConnState returns Zeek's conn_state for the flow.
+func (f *Flow) ConnState() string {
+	if f.Proto != decode.ProtoTCP {
+		if f.Packets[FromResp] == 0 {
+			return "S0"
+		}
+		return "SF"
+	}
+	s := &f.tcp
+	oSyn, rSynAck := s.has(FromOrig, hSYN), s.has(FromResp, hSYNACK)
+	oFin, rFin := s.has(FromOrig, hFIN), s.has(FromResp, hFIN)
+	oRst, rRst := s.has(FromOrig, hRST), s.has(FromResp, hRST)
+	switch {
+	case !oSyn && rSynAck && rRst:
+		return "RSTRH"
+	case !oSyn && rSynAck && rFin:
+		return "SHR"
+	case !oSyn:
+		return "OTH"
+	case !rSynAck && oRst:
+		return "RSTOS0"
+	case !rSynAck && rRst:
+		return "REJ"
+	case !rSynAck && oFin:
+		return "SH"
+	case !rSynAck:
+		return "S0"
+	case oRst:
+		return "RSTO"
+	case rRst:
+		return "RSTR"
+	case oFin && rFin:
+		return "SF"
+	case oFin:
+		return "S2"
+	case rFin:
+		return "S3"
+	}
+	return "S1"
+}
+
+// History returns Zeek's history string ("^" first when the originator was
+// decided against the first packet's direction).
+func (f *Flow) History() string {
+	h := string(f.tcp.history[:f.tcp.nhistory])
+	if f.tcp.flipped {
+		return "^" + h
+	}
+	return h
+}

@@ -1,0 +1,49 @@
+// Package pipeline runs the sensor's hot path: it reads frames from sources,
+// decodes them, shards them by a symmetric flow hash to workers that own
+// their flows (no locks), and hands each worker's encoded events to the
+// output. With one worker everything runs on one goroutine, in capture
+// order, so the events come out in the same order on every run.
+package pipeline
+
+import (
+	"log/slog"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+)
+
+// Output receives encoded events. Write may be called by several workers at
+// once; recs and their JSON are only valid during the call.
+type Output interface {
+	Write(recs []schemas.Record) error
+}
+
+// Enricher adds context to an event before rules see it. One per worker.
+type Enricher interface {
+	Enrich(ev *schemas.Event)
+}
+
+// Detector evaluates rules on an event and emits alerts. One per worker; not
+// safe for concurrent use. emit's event is only valid during the call.
+type Detector interface {
+	Eval(ev *schemas.Event, emit func(alert *schemas.Event))
+}
+
+// Config is what a pipeline run needs. Zero values take defaults.
+type Config struct {
+	Workers  int
+	Flow     flow.Config
+	Defrag   decode.DefragConfig
+	BPF      string
+	Observer schemas.Observer
+	Output   Output
+	// NewEnricher and NewDetector make each worker's own instance; nil means
+	// no enrichment or no rules.
+	NewEnricher func() Enricher
+	NewDetector func() Detector
+	Log         *slog.Logger
+	// Progress, if set, is called about once a second with the running
+	// totals (for a progress line on a terminal).
+	Progress func(Stats)
+}

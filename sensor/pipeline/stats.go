@@ -1,0 +1,69 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+)
+
+// Stats are the totals of a run.
+type Stats struct {
+	Files        int
+	FilesFailed  int      // files that could not be opened or stopped early
+	SourceErrors []string // one message per damaged or unreadable input
+	Frames       uint64   // frames read
+	Bytes        uint64   // their length on the wire
+	Filtered     uint64   // frames the BPF filter dropped
+	Packets      uint64   // frames with an IP flow
+	Decode       decode.Stats
+	Flows        flow.Stats
+	Events       map[string]uint64 // by event.dataset
+	EncodeErrors uint64
+	OutputErrors uint64
+	Wall         time.Duration
+}
+
+// PacketsPerSecond is the frame rate of the run.
+func (s *Stats) PacketsPerSecond() float64 {
+	if s.Wall <= 0 {
+		return 0
+	}
+	return float64(s.Frames) / s.Wall.Seconds()
+}
+
+func (s *Stats) addDecode(d *decode.Stats) {
+	for i := range d.Errors {
+		s.Decode.Errors[i] += d.Errors[i]
+	}
+	s.Decode.NotIP += d.NotIP
+	s.Decode.Tunnelled += d.Tunnelled
+	s.Decode.Fragments += d.Fragments
+	s.Decode.Reassembled += d.Reassembled
+	s.Decode.FragTimeouts += d.FragTimeouts
+	s.Decode.FragOverlaps += d.FragOverlaps
+	for lt, n := range d.UnknownLinks {
+		if s.Decode.UnknownLinks == nil {
+			s.Decode.UnknownLinks = map[layers.LinkType]uint64{}
+		}
+		s.Decode.UnknownLinks[lt] += n
+	}
+}
+
+func (s *Stats) addFlows(f flow.Stats) {
+	s.Flows.Created += f.Created
+	for i := range f.Ended {
+		s.Flows.Ended[i] += f.Ended[i]
+	}
+	s.Flows.Active += f.Active
+}
+
+func (s *Stats) addEvents(m map[string]uint64) {
+	if s.Events == nil {
+		s.Events = map[string]uint64{}
+	}
+	for k, v := range m {
+		s.Events[k] += v
+	}
+}

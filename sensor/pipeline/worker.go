@@ -1,0 +1,100 @@
+package pipeline
+
+import (
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+)
+
+// recordBatch is how many encoded events a worker collects before it hands
+// them to the output.
+const recordBatch = 256
+
+// worker owns a shard of the flows and everything derived from them: flow
+// table, enrichment and rule state. Only its own goroutine touches it.
+type worker struct {
+	cfg      *Config
+	table    *flow.Table
+	enricher Enricher
+	detector Detector
+
+	ev     schemas.Event
+	recs   []schemas.Record
+	arena  []byte // the JSON of recs, back to back
+	events map[string]uint64
+	encErr uint64
+	outErr uint64
+}
+
+func newWorker(cfg *Config) *worker {
+	w := &worker{cfg: cfg, events: map[string]uint64{}}
+	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
+	if cfg.NewEnricher != nil {
+		w.enricher = cfg.NewEnricher()
+	}
+	if cfg.NewDetector != nil {
+		w.detector = cfg.NewDetector()
+	}
+	return w
+}
+
+// packet accounts one decoded packet.
+func (w *worker) packet(p *decode.Packet) {
+	w.table.Update(p)
+}
+
+// finish ends every flow still open and delivers what is pending.
+func (w *worker) finish() {
+	w.table.Flush()
+	w.flush()
+}
+
+func (w *worker) flowEnded(f *flow.Flow) {
+	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
+	f.FillEvent(&w.ev, &w.cfg.Observer)
+	w.emit(&w.ev)
+}
+
+// emit enriches ev, runs the rules on it, and queues it and its alerts.
+func (w *worker) emit(ev *schemas.Event) {
+	if w.enricher != nil {
+		w.enricher.Enrich(ev)
+	}
+	w.queue(ev)
+	if w.detector != nil {
+		w.detector.Eval(ev, w.queue)
+	}
+}
+
+func (w *worker) queue(ev *schemas.Event) {
+	start := len(w.arena)
+	var err error
+	w.arena, err = schemas.Encode(w.arena, ev)
+	if err != nil {
+		w.encErr++
+		w.arena = w.arena[:start]
+		return
+	}
+	w.events[ev.Event.Dataset]++
+	w.recs = append(w.recs, schemas.Record{
+		Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID,
+		Time: ev.Timestamp, JSON: w.arena[start:len(w.arena):len(w.arena)],
+	})
+	if len(w.recs) >= recordBatch {
+		w.flush()
+	}
+}
+
+func (w *worker) flush() {
+	if len(w.recs) == 0 {
+		return
+	}
+	if w.cfg.Output != nil {
+		if err := w.cfg.Output.Write(w.recs); err != nil {
+			w.outErr++
+			w.cfg.Log.Error("output", "err", err)
+		}
+	}
+	clear(w.recs)
+	w.recs, w.arena = w.recs[:0], w.arena[:0]
+}

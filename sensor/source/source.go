@@ -1,0 +1,35 @@
+// Package source reads captured frames: pcap and pcapng files (also gzip
+// compressed, several interfaces and link types per file), and directories
+// of them. Live interfaces implement the same Source interface.
+package source
+
+import (
+	"errors"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+)
+
+// Frame is one captured frame. Data is owned by the Source and valid only
+// until the next call to Next (zero-copy).
+type Frame struct {
+	Data      []byte
+	Timestamp time.Time
+	WireLen   int // length on the wire; len(Data) may be shorter (snaplen)
+	LinkType  layers.LinkType
+	Interface int // interface index within the source
+}
+
+// Source yields frames in capture order.
+type Source interface {
+	// Next fills f with the next frame. It returns io.EOF at the clean end
+	// of input, and an error naming the file and offset when the input is
+	// damaged (every frame before it was delivered).
+	Next(f *Frame) error
+	// Name identifies the source in messages (a path or interface name).
+	Name() string
+	Close() error
+}
+
+// ErrNotCapture is returned for a file that is neither pcap nor pcapng.
+var ErrNotCapture = errors.New("not a pcap or pcapng file")
