@@ -30,7 +30,7 @@ const (
 	// MaxCryptoData caps the reassembled CRYPTO stream (and so the ClientHello).
 	MaxCryptoData = 64 << 10
 	// maxRanges caps the number of disjoint CRYPTO ranges kept.
-	maxRanges = 64
+	maxRanges    = 64
 	maxConnIDLen = 20
 )
 
@@ -162,7 +162,7 @@ func (a *CryptoAssembler) Reset() {
 		DCID:    a.DCID[:0],
 		SCID:    a.SCID[:0],
 		Hello:   a.Hello,
-		keys:    keys{dcid: a.keys.dcid[:0]},
+		keys:    a.keys, // reused when the next connection has the same DCID
 		buf:     a.buf[:0],
 		ranges:  a.ranges[:0],
 		scratch: a.scratch[:0],
@@ -267,8 +267,11 @@ func ParseInitial(datagram []byte, a *CryptoAssembler) error {
 // number at pnOff) and walks its frames.
 func (a *CryptoAssembler) initial(version uint32, dcid, scid, pkt []byte, pnOff int) error {
 	if !a.haveKeys {
-		if err := a.keys.derive(version, dcid); err != nil {
-			return err
+		if a.keys.aead == nil || a.keys.version != version || string(a.keys.dcid) != string(dcid) {
+			if err := a.keys.derive(version, dcid); err != nil {
+				a.keys.aead = nil
+				return err
+			}
 		}
 		a.haveKeys = true
 		a.Version = version

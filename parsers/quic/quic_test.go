@@ -36,7 +36,7 @@ func mustHex(t testing.TB, s string) []byte {
 func TestClientInitialKeyVectors(t *testing.T) {
 	dcid := mustHex(t, "8394c8f03e515708")
 	for _, tc := range []struct {
-		version      uint32
+		version     uint32
 		key, iv, hp string
 	}{
 		{Version1, "1f369613dd76d5467730efcbe3b1a22d", "fa044b2f42a3fd3b46fb255c", "9f50449e04a0e810283a1e9933adedd2"},
@@ -237,7 +237,7 @@ func TestSniff(t *testing.T) {
 		want bool
 	}{
 		{[]byte{0xc3, 0, 0, 0, 1, 8, 0}, true},
-		{[]byte{0xd3, 0x6b, 0x33, 0x43, 0xcf, 8, 0}, true}, // v2 Initial
+		{[]byte{0xd3, 0x6b, 0x33, 0x43, 0xcf, 8, 0}, true},  // v2 Initial
 		{[]byte{0xc3, 0x6b, 0x33, 0x43, 0xcf, 8, 0}, false}, // v2 Retry bits
 		{[]byte{0xe3, 0, 0, 0, 1, 8, 0}, false},             // v1 Handshake
 		{[]byte{0x43, 0, 0, 0, 1, 8, 0}, false},             // short header
