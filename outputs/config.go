@@ -164,13 +164,11 @@ func (c *SinkConfig) SetOption(key, value string) {
 	}
 	for i := 0; i+1 < len(c.Options.Content); i += 2 {
 		if c.Options.Content[i].Value == key {
-			c.Options.Content[i+1] = &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+			c.Options.Content[i+1] = plainScalar(value)
 			return
 		}
 	}
-	c.Options.Content = append(c.Options.Content,
-		&yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: key},
-		&yaml.Node{Kind: yaml.ScalarNode, Value: value})
+	c.Options.Content = append(c.Options.Content, plainScalar(key), plainScalar(value))
 }
 
 // ParseFlag parses a --output flag: `TYPE` or `TYPE:key=value,key=value`,
@@ -181,31 +179,25 @@ func ParseFlag(s string) (SinkConfig, error) {
 	if typ == "" {
 		return SinkConfig{}, fmt.Errorf("--output %q: missing the output type", s)
 	}
-	var doc strings.Builder
-	doc.WriteString("type: " + strconv.Quote(typ) + "\n")
-	var c SinkConfig
-	var opts [][2]string
+	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+	m.Content = append(m.Content, plainScalar("type"), plainScalar(typ))
 	if rest != "" {
 		for kv := range strings.SplitSeq(rest, ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || k == "" {
 				return SinkConfig{}, fmt.Errorf("--output %q: %q is not key=value", s, kv)
 			}
-			if slices.Contains(runnerKeys, k) {
-				doc.WriteString(k + ": " + strconv.Quote(v) + "\n")
-			} else {
-				opts = append(opts, [2]string{k, v})
-			}
+			m.Content = append(m.Content, plainScalar(k), plainScalar(v))
 		}
 	}
-	if err := yaml.Unmarshal([]byte(doc.String()), &c); err != nil {
+	var c SinkConfig
+	if err := c.UnmarshalYAML(m); err != nil {
 		return SinkConfig{}, fmt.Errorf("--output %q: %w", s, err)
-	}
-	for _, kv := range opts {
-		c.SetOption(kv[0], kv[1])
 	}
 	return c, nil
 }
+
+func plainScalar(v string) *yaml.Node { return &yaml.Node{Kind: yaml.ScalarNode, Value: v} }
 
 // WithDefaults returns c with every zero field set to its default.
 func (c SinkConfig) WithDefaults() SinkConfig {

@@ -301,7 +301,7 @@ func (r *Runner) loop() {
 	var (
 		b            batch
 		connected    bool
-		everConn     bool
+		tried     bool
 		failingSince time.Time
 		backoff      = r.cfg.RetryMin
 	)
@@ -318,7 +318,7 @@ func (r *Runner) loop() {
 			r.abort(&b)
 			return
 		}
-		err := r.deliver(&b, &connected, &everConn)
+		err := r.deliver(&b, &connected, &tried)
 		if err == nil {
 			failingSince, backoff = time.Time{}, r.cfg.RetryMin
 			continue
@@ -351,18 +351,19 @@ func (r *Runner) loop() {
 
 // deliver sends b once, connecting first if needed. On success or partial
 // success it shrinks b to what must be retried.
-func (r *Runner) deliver(b *batch, connected, everConn *bool) error {
+func (r *Runner) deliver(b *batch, connected, tried *bool) error {
 	if !*connected {
 		ctx, cancel := context.WithTimeout(r.ctx, r.cfg.WriteTimeout)
 		err := r.sink.Connect(ctx)
 		cancel()
-		if *everConn {
+		if *tried {
 			r.c.reconnects.Add(1)
 		}
+		*tried = true
 		if err != nil {
 			return fmt.Errorf("connect: %w", err)
 		}
-		*connected, *everConn = true, true
+		*connected = true
 	}
 	ctx, cancel := context.WithTimeout(r.ctx, r.cfg.WriteTimeout)
 	start := time.Now()

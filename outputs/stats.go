@@ -42,7 +42,7 @@ type Stats struct {
 	Dropped      uint64 // records lost: full queue with on_full: drop, spool over its size, Close without spool
 	DeadLettered uint64 // records the far end rejected for good
 	Errors       uint64 // failed Connect or Write calls
-	Reconnects   uint64 // Connect calls after the first
+	Reconnects   uint64 // Connect calls after the first one (failed or not)
 
 	QueueLen     int   // gauge: records in memory (queue plus the batch in flight)
 	QueueBytes   int64 // gauge: their JSON bytes
