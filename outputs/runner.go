@@ -301,7 +301,7 @@ func (r *Runner) loop() {
 	var (
 		b            batch
 		connected    bool
-		tried     bool
+		tried        bool
 		failingSince time.Time
 		backoff      = r.cfg.RetryMin
 	)
