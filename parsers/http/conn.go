@@ -144,6 +144,9 @@ func (c *Conn) step(h *half, b []byte, ts time.Time) (int, error) {
 			h.st = stHeader
 			h.buf, h.lineStart, h.lines = h.buf[:0], 0, 0
 			h.msgStart = ts
+			if h.request {
+				c.beginRequest(h)
+			}
 		}
 		return i, nil
 
@@ -199,21 +202,29 @@ func (c *Conn) step(h *half, b []byte, ts time.Time) (int, error) {
 }
 
 // headerBytes accumulates the start line and header block, line by line.
+// Bound failures happen at the same byte whatever the segmentation: the
+// buffer is filled exactly up to the bound first.
 func (c *Conn) headerBytes(h *half, b []byte, ts time.Time) (int, error) {
 	i := bytes.IndexByte(b, '\n')
 	chunk := b
 	if i >= 0 {
 		chunk = b[:i+1]
 	}
-	if len(h.buf)-h.lineStart+len(chunk) > c.cfg.maxLine {
-		return 0, c.fail(h, ts, NoteLineTooLong, ErrTooLarge)
-	}
-	if len(h.buf)+len(chunk) > c.cfg.maxHeader {
-		return 0, c.fail(h, ts, NoteHeaderTooLarge, ErrTooLarge)
+	lineRoom := c.cfg.maxLine - (len(h.buf) - h.lineStart)
+	room := min(lineRoom, c.cfg.maxHeader-len(h.buf))
+	over := len(chunk) > room
+	if over {
+		chunk = chunk[:room]
 	}
 	h.buf = append(h.buf, chunk...)
 	if h.lines == 0 && !plausibleStart(h.buf, h.request) {
-		return 0, ErrNotHTTP
+		return 0, c.notHTTP(h)
+	}
+	if over {
+		if lineRoom == room {
+			return 0, c.fail(h, ts, NoteLineTooLong, ErrTooLarge)
+		}
+		return 0, c.fail(h, ts, NoteHeaderTooLarge, ErrTooLarge)
 	}
 	if i < 0 {
 		return len(b), nil
@@ -222,7 +233,7 @@ func (c *Conn) headerBytes(h *half, b []byte, ts time.Time) (int, error) {
 	h.lineStart = len(h.buf)
 	if h.lines == 0 {
 		if !validStart(line, h.request) {
-			return 0, ErrNotHTTP
+			return 0, c.notHTTP(h)
 		}
 	} else if len(line) == 1 || (len(line) == 2 && line[0] == '\r') {
 		return i + 1, c.headersDone(h, ts, false)
@@ -290,6 +301,9 @@ func (c *Conn) resyncBytes(h *half, b []byte, ts time.Time) int {
 			h.buf = h.buf[:n]
 			h.st, h.lineStart, h.lines = stHeader, n, 1
 			h.resynced = true
+			if h.request {
+				c.beginRequest(h)
+			}
 			return i + 1
 		}
 	}
@@ -304,17 +318,26 @@ func (c *Conn) chunkLine(h *half, b []byte, ts time.Time) (int, error) {
 	if i >= 0 {
 		chunk = b[:i+1]
 	}
-	c.wire(h, len(chunk))
-	if len(h.buf)+len(chunk) > c.cfg.maxLine {
-		return 0, c.fail(h, ts, NoteLineTooLong, ErrTooLarge)
+	lineRoom := c.cfg.maxLine - len(h.buf)
+	room := lineRoom
+	if h.st == stTrailer {
+		room = min(room, c.cfg.maxHeader-h.trailer)
 	}
+	over := len(chunk) > room
+	if over {
+		chunk = chunk[:room]
+	}
+	c.wire(h, len(chunk))
+	h.buf = append(h.buf, chunk...)
 	if h.st == stTrailer {
 		h.trailer += len(chunk)
-		if h.trailer > c.cfg.maxHeader {
-			return 0, c.fail(h, ts, NoteHeaderTooLarge, ErrTooLarge)
-		}
 	}
-	h.buf = append(h.buf, chunk...)
+	if over {
+		if lineRoom == room {
+			return 0, c.fail(h, ts, NoteLineTooLong, ErrTooLarge)
+		}
+		return 0, c.fail(h, ts, NoteHeaderTooLarge, ErrTooLarge)
+	}
 	if i < 0 {
 		return len(b), nil
 	}
@@ -457,7 +480,7 @@ func (c *Conn) fail(h *half, ts time.Time, note string, err error) error {
 func (c *Conn) abandon(h *half, ts time.Time, note string) {
 	switch h.st {
 	case stHeader:
-		if len(h.buf) == 0 {
+		if len(h.buf) == 0 && !h.request {
 			return
 		}
 		_ = c.headersDone(h, ts, true)
@@ -560,7 +583,10 @@ func (c *Conn) headersDone(h *half, ts time.Time, truncated bool) error {
 	return c.responseHeaders(h, ts, truncated)
 }
 
-func (c *Conn) requestHeaders(h *half, ts time.Time, truncated bool) error {
+// beginRequest queues the slot of a request at its first byte, so that a
+// response sent before the request's header block ends (a 4xx to an
+// oversized request) still pairs with it.
+func (c *Conn) beginRequest(h *half) {
 	if len(c.pending) >= c.cfg.maxPending {
 		s := c.pending[0]
 		c.popFront()
@@ -573,11 +599,35 @@ func (c *Conn) requestHeaders(h *half, ts time.Time, truncated bool) error {
 		}
 	}
 	s := c.newSlot()
+	s.tx.Request.Start = h.msgStart
 	c.pending = append(c.pending, s)
 	h.cur = s
+}
+
+// notHTTP drops the request begun with an invalid start line (unless a
+// response already paired with it) and returns ErrNotHTTP.
+func (c *Conn) notHTTP(h *half) error {
+	s := h.cur
+	if !h.request || s == nil {
+		return ErrNotHTTP
+	}
+	h.cur = nil
+	n := len(c.pending)
+	if n > c.paired && c.pending[n-1] == s {
+		c.pending = c.pending[:n-1]
+		c.recycle(s)
+		return ErrNotHTTP
+	}
+	s.tx.addNote(NoteInvalidStartLine)
+	s.tx.RequestTruncated = true
+	s.reqDone = true
+	return ErrNotHTTP
+}
+
+func (c *Conn) requestHeaders(h *half, ts time.Time, truncated bool) error {
+	s := h.cur
 	tx := &s.tx
 	r := &tx.Request
-	r.Start = h.msgStart
 	if h.resynced {
 		tx.addNote(NoteResync)
 		h.resynced = false

@@ -64,10 +64,14 @@ func parseRequestLine(line string, lenient bool) (method, uri, version string, o
 	rest := strings.TrimLeft(line[sp+1:], " ")
 	j := strings.LastIndex(rest, " HTTP/")
 	if j < 0 {
-		if lenient {
-			return method, rest, "", true
+		if !lenient {
+			return "", "", "", false
 		}
-		return "", "", "", false
+		// A line cut short: drop a trailing partial " HTTP/1.1".
+		if k := strings.LastIndexByte(rest, ' '); k >= 0 && strings.HasPrefix("HTTP/1.1", rest[k+1:]) {
+			rest = rest[:k]
+		}
+		return method, rest, "", true
 	}
 	uri = strings.TrimRight(rest[:j], " ")
 	version = rest[j+6:]
