@@ -347,3 +347,5 @@ func TestCapturesAgainstTshark(t *testing.T) {
 		})
 	}
 }
+
+func statDir() (os.FileInfo, error) { return os.Stat(pcapDir) }
