@@ -187,6 +187,9 @@ type Message struct {
 	BadRData int
 	// Size is the length of the wire message.
 	Size int
+	// TextSize is the length of the string holding all names and data of
+	// the message: what keeping m (or a copy) keeps alive.
+	TextSize int
 
 	txt   []string // TXT strings, indexed by RR.txtLo..txtHi
 	txtSp []span
@@ -371,6 +374,7 @@ func (m *Message) finish() {
 		return
 	}
 	s := string(m.arena)
+	m.TextSize = len(s)
 	str := func(sp span) string { return s[sp.lo:sp.hi] }
 	for i := range m.Questions {
 		m.Questions[i].Name = str(m.Questions[i].name)

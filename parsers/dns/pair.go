@@ -24,6 +24,9 @@ const (
 // DefaultMaxPending is the Pairer bound used when NewPairer gets 0.
 const DefaultMaxPending = 1024
 
+// DefaultMaxPendingBytes is the default Pairer.MaxPendingBytes.
+const DefaultMaxPendingBytes = 4 << 20
+
 // Transaction is a query with its response, or one of them alone.
 //
 // A Transaction and the Messages it points to are only valid during the emit
@@ -46,10 +49,16 @@ type Transaction struct {
 // 0x20 randomisation, plus type and class).
 //
 // It keeps copies of the pending queries (never the caller's buffers), at
-// most MaxPending of them. It is not safe for concurrent use; a worker owns
+// most maxPending of them and at most MaxPendingBytes of their text. It is not safe for concurrent use; a worker owns
 // its flows' Pairers. Times are packet times supplied by the caller.
 type Pairer struct {
+	// MaxPendingBytes bounds the memory the pending queries keep alive
+	// (the sum of their Size and TextSize); over it the oldest are closed
+	// with NoteEvicted. NewPairer sets DefaultMaxPendingBytes.
+	MaxPendingBytes int
+
 	maxPending int
+	bytes      int
 	emit       func(*Transaction)
 	pending    []*pendingQuery // oldest first
 	free       []*pendingQuery
@@ -73,7 +82,7 @@ func NewPairer(maxPending int, emit func(*Transaction)) *Pairer {
 	if maxPending <= 0 {
 		maxPending = DefaultMaxPending
 	}
-	return &Pairer{maxPending: maxPending, emit: emit}
+	return &Pairer{maxPending: maxPending, emit: emit, MaxPendingBytes: DefaultMaxPendingBytes}
 }
 
 // Pending is the number of queries waiting for a response.
@@ -101,7 +110,8 @@ func (p *Pairer) Query(m *Message, size int, ts time.Time) {
 			break
 		}
 	}
-	if len(p.pending) >= p.maxPending {
+	cost := queryCost(m)
+	for len(p.pending) > 0 && (len(p.pending) >= p.maxPending || p.bytes+cost > p.MaxPendingBytes) {
 		q := p.pending[0]
 		p.remove(0)
 		p.Evicted++
@@ -117,6 +127,7 @@ func (p *Pairer) Query(m *Message, size int, ts time.Time) {
 	}
 	m.CopyTo(&q.msg)
 	q.ts, q.size = ts, size
+	p.bytes += cost
 	p.pending = append(p.pending, q)
 }
 
@@ -165,7 +176,13 @@ func (p *Pairer) Flush() int {
 	return n
 }
 
+// queryCost is what holding a copy of m keeps alive, roughly.
+func queryCost(m *Message) int {
+	return m.Size + m.TextSize + 64*(len(m.Questions)+len(m.Answers)+len(m.Authorities)+len(m.Additionals))
+}
+
 func (p *Pairer) remove(i int) {
+	p.bytes -= queryCost(&p.pending[i].msg)
 	copy(p.pending[i:], p.pending[i+1:])
 	p.pending[len(p.pending)-1] = nil
 	p.pending = p.pending[:len(p.pending)-1]
@@ -173,6 +190,7 @@ func (p *Pairer) remove(i int) {
 
 func (p *Pairer) recycle(q *pendingQuery) {
 	if len(p.free) < 16 {
+		q.msg.Reset() // drop the references to the old strings
 		p.free = append(p.free, q)
 	}
 }

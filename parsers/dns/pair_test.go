@@ -192,3 +192,27 @@ func TestPairerRecyclesWithoutAliasing(t *testing.T) {
 		t.Fatalf("recycled copy: %+v", got[1])
 	}
 }
+
+func TestPairerByteBudget(t *testing.T) {
+	var got []txRecord
+	p := NewPairer(0, recorder(&got))
+	q := mk(t, 1, false, "a.example", TypeA)
+	cost := queryCost(q)
+	p.MaxPendingBytes = 3*cost + cost/2 // room for three such queries
+	for i := 0; i < 5; i++ {
+		p.Add(mk(t, uint16(i), false, "a.example", TypeA), 30, at(i))
+	}
+	if p.Pending() != 3 || p.Evicted != 2 || p.bytes != 3*cost || got[0].notes[0] != NoteEvicted {
+		t.Fatalf("pending %d evicted %d bytes %d", p.Pending(), p.Evicted, p.bytes)
+	}
+	p.Flush()
+	if p.bytes != 0 {
+		t.Errorf("bytes after flush %d", p.bytes)
+	}
+	// A query larger than the whole budget is still held alone.
+	p.MaxPendingBytes = 1
+	p.Add(q, 30, at(9))
+	if p.Pending() != 1 {
+		t.Errorf("oversized query dropped")
+	}
+}

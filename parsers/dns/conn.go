@@ -1,0 +1,82 @@
+package dns
+
+import (
+	"errors"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+// ErrNotDNS is returned by Conn.Data once MaxConsecutiveErrors frames in a
+// row failed to parse: the stream is not (or no longer) DNS.
+var ErrNotDNS = errors.New("dns: stream does not parse as DNS")
+
+// MaxConsecutiveErrors is how many unparsable TCP frames in a row make
+// Conn.Data give up.
+const MaxConsecutiveErrors = 3
+
+// Conn is the DNS state of one flow, ready for the sensor: a Pairer, a
+// reused Message and, for TCP, one StreamDecoder per direction. Use
+// Datagram for each UDP payload of a flow, or hand the Conn to the TCP
+// reassembler as a parsers.StreamParser. Transactions reach the emit
+// function given to NewConn (see Transaction for their lifetime).
+//
+// Messages that fail to parse are counted in ParseErrors and not paired.
+type Conn struct {
+	Pairer      *Pairer
+	ParseErrors int
+	Gaps        int
+
+	dec    [2]StreamDecoder
+	msg    Message
+	badRun int
+}
+
+var _ parsers.StreamParser = (*Conn)(nil)
+
+// NewConn returns the state for one flow; see NewPairer for the arguments.
+func NewConn(maxPending int, emit func(*Transaction)) *Conn {
+	return &Conn{Pairer: NewPairer(maxPending, emit)}
+}
+
+// Datagram handles one UDP payload (one whole DNS message). It returns the
+// Parse error, if any; the message is then not paired.
+func (c *Conn) Datagram(b []byte, ts time.Time) error {
+	if err := Parse(b, &c.msg); err != nil {
+		c.ParseErrors++
+		return err
+	}
+	c.Pairer.Add(&c.msg, len(b), ts)
+	return nil
+}
+
+// Data implements parsers.StreamParser: it frames b and pairs every message.
+// It returns ErrNotDNS after MaxConsecutiveErrors unparsable frames in a row.
+func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
+	return c.dec[d&1].Feed(b, func(msg []byte) error {
+		if err := Parse(msg, &c.msg); err != nil {
+			c.ParseErrors++
+			c.badRun++
+			if c.badRun >= MaxConsecutiveErrors {
+				return ErrNotDNS
+			}
+			return nil
+		}
+		c.badRun = 0
+		c.Pairer.Add(&c.msg, len(msg), ts)
+		return nil
+	})
+}
+
+// Gap implements parsers.StreamParser: the direction's partial frame is
+// dropped and framing restarts at the next byte.
+func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
+	c.Gaps++
+	c.dec[d&1].Reset()
+}
+
+// End implements parsers.StreamParser: pending queries are closed as
+// unanswered. It is also the call that ends a UDP flow.
+func (c *Conn) End(ts time.Time) {
+	c.Pairer.Flush()
+}

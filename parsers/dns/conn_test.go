@@ -1,0 +1,145 @@
+package dns
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+// flowKey names a flow the same way from both ends.
+func flowKey(flow string, tcp bool) (key string, toServer bool) {
+	a, b, _ := strings.Cut(flow, ">")
+	toServer = strings.HasSuffix(b, ":53")
+	if a > b {
+		a, b = b, a
+	}
+	return map[bool]string{true: "tcp ", false: "udp "}[tcp] + a + " " + b, toServer
+}
+
+type pairCounts struct{ paired, unanswered, duplicates, orphans int }
+
+// runConns sends a capture's DNS through one Conn per flow (TCP messages
+// re-framed and fed in 5-byte pieces) and sums the Pairer counters.
+func runConns(t *testing.T, capture string) (pairCounts, []Transaction) {
+	conns := map[string]*Conn{}
+	var txs []Transaction
+	var order []string
+	for _, p := range capturePayloads(t, capture) {
+		key, toServer := flowKey(p.flow, p.tcp)
+		c := conns[key]
+		if c == nil {
+			c = NewConn(0, func(tx *Transaction) {
+				cp := *tx
+				if tx.Query != nil {
+					cp.Query = tx.Query.Clone()
+				}
+				if tx.Response != nil {
+					cp.Response = tx.Response.Clone()
+				}
+				cp.Notes = append([]string(nil), tx.Notes...)
+				txs = append(txs, cp)
+			})
+			conns[key] = c
+			order = append(order, key)
+		}
+		if !p.tcp {
+			if err := c.Datagram(p.data, p.ts); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		d := parsers.ToClient
+		if toServer {
+			d = parsers.ToServer
+		}
+		f := frame(p.data)
+		for len(f) > 0 {
+			n := min(5, len(f))
+			if err := c.Data(d, f[:n], p.ts); err != nil {
+				t.Fatal(err)
+			}
+			f = f[n:]
+		}
+	}
+	var pc pairCounts
+	for _, k := range order {
+		c := conns[k]
+		c.End(t0)
+		pc.paired += c.Pairer.Paired
+		pc.unanswered += c.Pairer.Unanswered
+		pc.duplicates += c.Pairer.Duplicates
+		pc.orphans += c.Pairer.Orphans
+	}
+	return pc, txs
+}
+
+func TestConnPairsCaptures(t *testing.T) {
+	// Expected counts read off the truth tables: query and response rows per
+	// flow and ID.
+	for _, c := range []struct {
+		file string
+		want pairCounts
+	}{
+		{"dns-a-aaaa-mx.pcap", pairCounts{paired: 3}},
+		{"dns-tcp.pcap", pairCounts{paired: 1}},
+		// frames 67 and 70 repeat one query (67 closed as a duplicate),
+		// 71 answers 70 and 76 repeats the answer (an orphan)
+		{"mixed-browsing.pcapng", pairCounts{paired: 15, unanswered: 1, duplicates: 1, orphans: 1}},
+		// frames 3 and 5 repeat a query over IPv6, 8 answers the second
+		{"dns-ipv6-fragmented.pcap", pairCounts{paired: 2, unanswered: 1, duplicates: 1}},
+	} {
+		if _, err := statDir(); err != nil {
+			t.Skip("shared captures missing")
+		}
+		got, txs := runConns(t, filepath.Join(pcapDir, c.file))
+		if got != c.want {
+			t.Errorf("%s: %+v, want %+v", c.file, got, c.want)
+		}
+		for _, tx := range txs {
+			if tx.Query != nil && tx.Response != nil {
+				if tx.Query.ID != tx.Response.ID || tx.Query.Questions[0].Name != tx.Response.Questions[0].Name ||
+					tx.Query.Response || !tx.Response.Response || tx.ResponseTime.Before(tx.QueryTime) || tx.QuerySize == 0 {
+					t.Errorf("%s: bad pair %+v", c.file, tx)
+				}
+			}
+		}
+	}
+}
+
+func TestConnGapAndGarbage(t *testing.T) {
+	var n int
+	c := NewConn(0, func(tx *Transaction) {
+		if tx.Query != nil && tx.Response != nil {
+			n++
+		}
+	})
+	q := append([]byte(nil), vecCompression...)
+	q[2] &^= 0x80 // the query of vecCompression
+	// A partial frame, then a gap: the partial is dropped.
+	if err := c.Data(parsers.ToServer, frame(q)[:10], t0); err != nil {
+		t.Fatal(err)
+	}
+	c.Gap(parsers.ToServer, 100, t0)
+	if err := c.Data(parsers.ToServer, frame(q), t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Data(parsers.ToClient, frame(vecCompression), at(5)); err != nil {
+		t.Fatal(err)
+	}
+	if n != 1 || c.Gaps != 1 || c.ParseErrors != 0 {
+		t.Fatalf("pairs %d gaps %d errors %d", n, c.Gaps, c.ParseErrors)
+	}
+	// Frames that do not parse: the third in a row ends the stream.
+	junk := frame([]byte("not dns"))
+	for i := 1; i <= MaxConsecutiveErrors; i++ {
+		err := c.Data(parsers.ToServer, junk, t0)
+		if (err != nil) != (i == MaxConsecutiveErrors) {
+			t.Fatalf("frame %d: err %v", i, err)
+		}
+	}
+	if err := c.Datagram([]byte{1, 2, 3}, t0); err == nil || c.ParseErrors != MaxConsecutiveErrors+1 {
+		t.Fatalf("datagram error %v, %d", err, c.ParseErrors)
+	}
+}
