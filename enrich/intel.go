@@ -118,12 +118,14 @@ func (db *intelDB) lookupDomain(name []byte) (payload, int) {
 
 // intelBuilder accumulates indicators from files.
 type intelBuilder struct {
-	metaIdx map[indicatorMeta]payload
-	setIdx  map[string]payload
-	db      intelDB
-	v4      []span[k4]
-	v6      []span[u128]
-	errs    []error
+	lastMeta indicatorMeta // the meta call's one-entry cache
+	lastP    payload
+	metaIdx  map[indicatorMeta]payload
+	setIdx   map[string]payload
+	db       intelDB
+	v4       []span[k4]
+	v6       []span[u128]
+	errs     []error
 }
 
 func newIntelBuilder() *intelBuilder {
@@ -138,12 +140,16 @@ func newIntelBuilder() *intelBuilder {
 }
 
 func (b *intelBuilder) meta(m indicatorMeta) payload {
-	if p, ok := b.metaIdx[m]; ok {
-		return p
+	if b.lastP != 0 && m == b.lastMeta {
+		return b.lastP
 	}
-	b.db.metas = append(b.db.metas, m)
-	p := payload(len(b.db.metas))
-	b.metaIdx[m] = p
+	p, ok := b.metaIdx[m]
+	if !ok {
+		b.db.metas = append(b.db.metas, m)
+		p = payload(len(b.db.metas))
+		b.metaIdx[m] = p
+	}
+	b.lastMeta, b.lastP = m, p
 	return p
 }
 
@@ -335,6 +341,13 @@ func (b *intelBuilder) finish() *intelDB {
 }
 
 func inferKind(v string) kind {
+	if c := v[0]; c >= '0' && c <= '9' || strings.IndexByte(v, ':') >= 0 && !strings.Contains(v, "://") {
+		if !strings.Contains(v, "/") {
+			if _, err := netip.ParseAddr(v); err == nil {
+				return kindIP
+			}
+		}
+	}
 	switch {
 	case strings.Contains(v, "://"):
 		return kindURL
@@ -394,13 +407,13 @@ func isJA4(s string) bool {
 
 // normDomain lower-cases a domain, drops a trailing dot and a leading "*."
 // and checks its syntax (ASCII letters, digits, '-', '_'; labels of 1..63
-// bytes; at most 253 bytes). Internationalised names must be in punycode.
+// bytes; at most 253 bytes; the last label not all digits). Internationalised names must be in punycode.
 func normDomain(s string) (string, bool) {
 	s = strings.TrimSuffix(strings.TrimPrefix(s, "*."), ".")
 	if len(s) == 0 || len(s) > 253 {
 		return "", false
 	}
-	label := 0
+	label, digits := 0, true // digits: the current label is all digits
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -408,19 +421,22 @@ func normDomain(s string) (string, bool) {
 			if label == 0 {
 				return "", false
 			}
-			label = 0
+			label, digits = 0, true
 			continue
 		case c >= 'a' && c <= 'z', c >= '0' && c <= '9', c == '-', c == '_':
 		case c >= 'A' && c <= 'Z':
 		default:
 			return "", false
 		}
+		digits = digits && c >= '0' && c <= '9'
 		label++
 		if label > 63 {
 			return "", false
 		}
 	}
-	return strings.ToLower(s), label > 0
+	// A top-level label is never all digits (RFC 3696): "300.1.1.1" is a
+	// bad address, not a name.
+	return strings.ToLower(s), label > 0 && !digits
 }
 
 // lowerDomain writes the normalised form of an event's domain into dst:

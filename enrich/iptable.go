@@ -13,8 +13,8 @@ import (
 // search inside one of 65536 buckets picked by the top 16 bits of the
 // address, so it touches a handful of cache lines whatever the list size.
 //
-// Memory: an isolated prefix costs one interval, 12 bytes for IPv4 (start,
-// end, payload as uint32) and 36 bytes for IPv6; a prefix nested inside
+// Memory: an isolated prefix costs one interval, 12 bytes for IPv4 (first,
+// last, payload as uint32) and 40 bytes for IPv6; a prefix nested inside
 // another splits its parent and costs up to two intervals. Adjacent intervals
 // with the same payload are merged, so a dense block of /32s from one feed
 // costs no more than its covering CIDR. The tables are immutable once built.
@@ -140,29 +140,29 @@ func sweepSpans[K ipKey[K]](ents []span[K], merge func(a, b payload) payload) []
 	return out
 }
 
-// v4Table answers longest-prefix matches for IPv4 addresses.
+// v4Table answers longest-prefix matches for IPv4 addresses. An interval
+// is one 12-byte record, so the final check of a lookup reads the cache
+// line the search already brought in.
 type v4Table struct {
-	idx    []uint32 // len 65537 when non-empty: intervals whose start has top bits h are starts[idx[h]:idx[h+1]]
-	starts []uint32
-	ends   []uint32
-	vals   []payload
+	idx []uint32 // len 65537 when non-empty: intervals whose start has top bits h are iv[idx[h]:idx[h+1]]
+	iv  []iv4
+}
+
+type iv4 struct {
+	first, last uint32
+	val         payload
 }
 
 func buildV4(ents []span[k4], merge func(a, b payload) payload) v4Table {
-	iv := sweepSpans(ents, merge)
-	if len(iv) == 0 {
+	sw := sweepSpans(ents, merge)
+	if len(sw) == 0 {
 		return v4Table{}
 	}
-	t := v4Table{
-		idx:    make([]uint32, 65537),
-		starts: make([]uint32, len(iv)),
-		ends:   make([]uint32, len(iv)),
-		vals:   make([]payload, len(iv)),
+	t := v4Table{idx: make([]uint32, 65537), iv: make([]iv4, len(sw))}
+	for i, s := range sw {
+		t.iv[i] = iv4{uint32(s.first), uint32(s.last), s.val}
 	}
-	for i, s := range iv {
-		t.starts[i], t.ends[i], t.vals[i] = uint32(s.first), uint32(s.last), s.val
-	}
-	fillIndex(t.idx, len(iv), func(i int) uint32 { return t.starts[i] >> 16 })
+	fillIndex(t.idx, len(sw), func(i int) uint32 { return t.iv[i].first >> 16 })
 	return t
 }
 
@@ -186,7 +186,7 @@ func (t *v4Table) lookup(a uint32) payload {
 	// First interval in the bucket that starts after a.
 	for lo < hi {
 		m := (lo + hi) >> 1
-		if t.starts[m] <= a {
+		if t.iv[m].first <= a {
 			lo = m + 1
 		} else {
 			hi = m
@@ -197,39 +197,37 @@ func (t *v4Table) lookup(a uint32) payload {
 	if lo == 0 {
 		return 0
 	}
-	if i := lo - 1; t.ends[i] >= a {
-		return t.vals[i]
+	if v := &t.iv[lo-1]; v.last >= a {
+		return v.val
 	}
 	return 0
 }
 
-func (t *v4Table) len() int { return len(t.starts) }
+func (t *v4Table) len() int { return len(t.iv) }
 
-func (t *v4Table) bytes() int { return 4*len(t.idx) + 12*len(t.starts) }
+func (t *v4Table) bytes() int { return 4*len(t.idx) + 12*len(t.iv) }
 
 // v6Table is v4Table for IPv6, bucketed by the top 16 bits.
 type v6Table struct {
-	idx    []uint32
-	starts []u128
-	ends   []u128
-	vals   []payload
+	idx []uint32
+	iv  []iv6
+}
+
+type iv6 struct {
+	first, last u128
+	val         payload
 }
 
 func buildV6(ents []span[u128], merge func(a, b payload) payload) v6Table {
-	iv := sweepSpans(ents, merge)
-	if len(iv) == 0 {
+	sw := sweepSpans(ents, merge)
+	if len(sw) == 0 {
 		return v6Table{}
 	}
-	t := v6Table{
-		idx:    make([]uint32, 65537),
-		starts: make([]u128, len(iv)),
-		ends:   make([]u128, len(iv)),
-		vals:   make([]payload, len(iv)),
+	t := v6Table{idx: make([]uint32, 65537), iv: make([]iv6, len(sw))}
+	for i, s := range sw {
+		t.iv[i] = iv6{s.first, s.last, s.val}
 	}
-	for i, s := range iv {
-		t.starts[i], t.ends[i], t.vals[i] = s.first, s.last, s.val
-	}
-	fillIndex(t.idx, len(iv), func(i int) uint32 { return uint32(t.starts[i].hi >> 48) })
+	fillIndex(t.idx, len(sw), func(i int) uint32 { return uint32(t.iv[i].first.hi >> 48) })
 	return t
 }
 
@@ -241,7 +239,7 @@ func (t *v6Table) lookup(a u128) payload {
 	lo, hi := t.idx[h], t.idx[h+1]
 	for lo < hi {
 		m := (lo + hi) >> 1
-		if s := t.starts[m]; s.hi < a.hi || (s.hi == a.hi && s.lo <= a.lo) {
+		if s := t.iv[m].first; s.hi < a.hi || (s.hi == a.hi && s.lo <= a.lo) {
 			lo = m + 1
 		} else {
 			hi = m
@@ -250,15 +248,16 @@ func (t *v6Table) lookup(a u128) payload {
 	if lo == 0 {
 		return 0
 	}
-	if e := t.ends[lo-1]; e.hi > a.hi || (e.hi == a.hi && e.lo >= a.lo) {
-		return t.vals[lo-1]
+	if v := &t.iv[lo-1]; v.last.hi > a.hi || (v.last.hi == a.hi && v.last.lo >= a.lo) {
+		return v.val
 	}
 	return 0
 }
 
-func (t *v6Table) len() int { return len(t.starts) }
+func (t *v6Table) len() int { return len(t.iv) }
 
-func (t *v6Table) bytes() int { return 4*len(t.idx) + 36*len(t.starts) }
+// bytes counts an IPv6 interval as 40 bytes (36 plus alignment).
+func (t *v6Table) bytes() int { return 4*len(t.idx) + 40*len(t.iv) }
 
 // prefixSpan4 returns the inclusive range of an IPv4 prefix (p is masked).
 func prefixSpan4(p netip.Prefix) (first, last k4) {
