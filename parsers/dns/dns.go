@@ -13,6 +13,10 @@
 // structure: a dot or backslash inside a label becomes "\." or "\\", and a
 // byte outside the printable ASCII range 0x21..0x7e (space included) becomes
 // "\DDD" with three decimal digits (space is "\032").
+//
+// For the sensor, Conn bundles the per-flow pieces: Datagram for each UDP
+// payload, or the parsers.StreamParser methods for a TCP connection; the
+// finished Transactions go to a callback.
 package dns
 
 import (

@@ -17,6 +17,8 @@ import (
 // on the ICANN part of the list ("co.uk", "com") and empty otherwise, so a
 // single-label name such as "wpad" or "localhost" gives three empty strings.
 // The root, an empty name, or one with an empty label gives empty strings.
+// An escaped dot ("\.") inside a label is not told apart from a separator;
+// such names are not registrable anyway.
 func SplitName(name string) (registered, subdomain, tld string) {
 	n := strings.TrimSuffix(name, ".")
 	if n == "" || strings.HasPrefix(n, ".") || strings.Contains(n, "..") {
