@@ -1,0 +1,52 @@
+# PacketSleuth — build, test, benchmark.
+GO      ?= go
+PKGS    := ./...
+BENCHCAP ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench-1GB.pcap
+
+.PHONY: deps build demo test lint fuzz bench testdata clean
+
+# Install what the build needs on a fresh Debian/Ubuntu (libpcap for BPF and
+# live capture, python3-yaml for the ECS field check in the tests).
+deps:
+	@if ! dpkg -s libpcap-dev >/dev/null 2>&1 || ! python3 -c 'import yaml' >/dev/null 2>&1; then \
+		echo "installing libpcap-dev python3-yaml"; \
+		apt-get install -y -q libpcap-dev python3-yaml >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q libpcap-dev python3-yaml >/dev/null; }; \
+	fi
+
+build: deps
+	$(GO) build -o bin/sensor ./cmd/sensor
+
+# The main job on the shipped captures: replay them into NDJSON and print a summary.
+demo: build
+	./bin/sensor replay --out out/demo.ndjson testdata/pcaps
+
+test: deps
+	$(GO) test -race -count=1 $(PKGS)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet $(PKGS)
+
+# Each fuzz target for a short, bounded time.
+FUZZTIME ?= 20s
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg 2>/dev/null | grep '^Fuzz'); do \
+			echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+		done; \
+	done
+
+# Regenerate the project's own captures (and then the golden files).
+testdata:
+	$(GO) run ./cmd/pcapgen -testdata testdata/pcaps
+	$(GO) test ./sensor/pipeline -run TestGolden -update
+
+# Benchmarks on a generated 1 GB capture: packets/s, Gbit/s, allocs/packet, peak RSS.
+bench: deps
+	@test -f $(BENCHCAP) || $(GO) run ./cmd/pcapgen -mix $(BENCHCAP) -size 1GB
+	PS_BENCH_PCAP=$(BENCHCAP) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./sensor/pipeline
+	$(GO) test -run '^$$' -bench . -benchmem ./sensor/decode ./sensor/flow ./parsers/... ./enrich/... ./rules/... ./outputs/... 2>/dev/null | grep -E '^(Benchmark|ok|PASS)' || true
+
+clean:
+	rm -rf bin out

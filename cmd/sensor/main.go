@@ -1,0 +1,44 @@
+// Command sensor is PacketSleuth's command line: it parses flags and the
+// config file and wires the packages together; the work happens in them.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
+
+const usage = `PacketSleuth network security sensor
+
+Usage:
+  sensor replay [flags] FILE|DIR...   read captures, write ECS events, print a summary
+  sensor version                      print the version
+
+Run "sensor COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "replay":
+		return cmdReplay(args[1:], stdout, stderr)
+	case "version", "--version":
+		fmt.Fprintln(stdout, "sensor", version)
+		return 0
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "sensor: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/dustin/go-humanize"
+	"github.com/packetsleuth/packetsleuth/outputs"
+	_ "github.com/packetsleuth/packetsleuth/outputs/file"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
+)
+
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdReplay(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: sensor replay [flags] FILE|DIR...\n\nReads pcap/pcapng captures (gzip too) as the live sensor would see them\n(event time = packet time) and writes ECS events as NDJSON.\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	out := fs.String("out", "", "NDJSON output file, - for stdout (default out/events-<time>.ndjson)")
+	var outputFlags listFlag
+	fs.Var(&outputFlags, "output", "extra output, TYPE[:key=value,...] (repeatable), e.g. kafka:brokers=127.0.0.1:9092")
+	bpf := fs.String("bpf", "", "BPF filter in tcpdump syntax, applied to the capture files")
+	workers := fs.Int("workers", 0, "worker goroutines (default: config, else 1)")
+	configPath := fs.String("config", "", "sensor.yaml to read")
+	seed := fs.Uint("community-id-seed", 0, "Community ID seed")
+	quiet := fs.Bool("quiet", false, "no summary on stderr")
+	// Reserved for enrichment, rules and storage; wired as they land.
+	for _, name := range []string{"rules", "intel", "home-net", "geoip-city", "geoip-asn", "store"} {
+		fs.String(name, "", "(not available yet)")
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() == 0 {
+		fs.Usage()
+		return 2
+	}
+	for _, name := range []string{"rules", "intel", "home-net", "geoip-city", "geoip-asn", "store"} {
+		if f := fs.Lookup(name); f.Value.String() != "" {
+			fmt.Fprintf(stderr, "sensor replay: --%s is not available in this build yet\n", name)
+			return 2
+		}
+	}
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor replay:", err)
+		return 2
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if set["workers"] {
+		cfg.Workers = *workers
+	}
+	if set["bpf"] {
+		cfg.BPF = *bpf
+	}
+	if set["community-id-seed"] {
+		if *seed > 65535 {
+			fmt.Fprintln(stderr, "sensor replay: --community-id-seed must be 0..65535")
+			return 2
+		}
+		cfg.CommunityIDSeed = uint16(*seed)
+	}
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sinks, outPath, err := replaySinks(cfg.Outputs, *out, outputFlags)
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor replay:", err)
+		return 2
+	}
+	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor replay: outputs:", err)
+		return 2
+	}
+
+	flowCfg := cfg.Flow
+	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
+	pcfg := pipeline.Config{
+		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: fan, Log: log,
+		Observer: observer(),
+	}
+	if !*quiet && isTerminal(os.Stderr) {
+		pcfg.Progress = func(s pipeline.Stats) {
+			fmt.Fprintf(stderr, "\r%d frames, %s ", s.Frames, humanize.Bytes(s.Bytes))
+		}
+	}
+	p, err := pipeline.New(pcfg)
+	if err != nil {
+		fmt.Fprintln(stderr, "sensor replay:", err)
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, runErr := p.Replay(ctx, fs.Args())
+
+	closeCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	summaries, closeErr := fan.Close(closeCtx)
+	if pcfg.Progress != nil {
+		fmt.Fprint(stderr, "\r\033[K")
+	}
+	if !*quiet {
+		printSummary(stderr, &st, summaries, outPath)
+	}
+	switch {
+	case runErr != nil && errors.Is(runErr, pipeline.ErrNoPackets):
+		fmt.Fprintln(stderr, "sensor replay:", runErr)
+		return 1
+	case runErr != nil:
+		fmt.Fprintln(stderr, "sensor replay:", runErr)
+		return 1
+	case closeErr != nil:
+		fmt.Fprintln(stderr, "sensor replay: outputs:", closeErr)
+		return 1
+	}
+	return 0
+}
+
+// replaySinks decides where events go: --out (or the default file) unless
+// the config or --output flags name outputs.
+func replaySinks(fromConfig []outputs.SinkConfig, out string, flags []string) ([]outputs.SinkConfig, string, error) {
+	sinks := append([]outputs.SinkConfig(nil), fromConfig...)
+	for _, f := range flags {
+		c, err := outputs.ParseFlag(f)
+		if err != nil {
+			return nil, "", err
+		}
+		sinks = append(sinks, c)
+	}
+	if out == "" && len(sinks) > 0 {
+		return sinks, "", nil
+	}
+	if out == "" {
+		out = filepath.Join("out", "events-"+time.Now().UTC().Format("20060102T150405Z")+".ndjson")
+	}
+	if out != "-" {
+		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+			return nil, "", err
+		}
+	}
+	c, err := outputs.ParseFlag("file:name=out,path=" + out)
+	if err != nil {
+		return nil, "", err
+	}
+	return append(sinks, c), out, nil
+}
+
+func observer() schemas.Observer {
+	host, _ := os.Hostname()
+	return schemas.Observer{Hostname: host, Type: "sensor", Vendor: "PacketSleuth", Product: "PacketSleuth", Version: version}
+}
+
+func printSummary(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPath string) {
+	fmt.Fprintf(w, "replay: %d file(s), %d frames, %s in %s (%.0f packets/s)\n",
+		st.Files, st.Frames, humanize.Bytes(st.Bytes), st.Wall.Round(time.Millisecond), st.PacketsPerSecond())
+	if st.Filtered > 0 {
+		fmt.Fprintf(w, "  filtered out by BPF: %d frames\n", st.Filtered)
+	}
+	ended := st.Flows.Ended
+	fmt.Fprintf(w, "  flows: %d (ended by fin %d, rst %d, timeout %d, eviction %d, end of input %d)\n",
+		st.Flows.Created, ended[1], ended[2], ended[0], ended[3], ended[4])
+	fmt.Fprintf(w, "  events: %s\n", countList(st.Events))
+	fmt.Fprintf(w, "  decode errors: %s; not IP: %d\n", countList(st.Decode.ErrorCounts()), st.Decode.NotIP)
+	if st.Decode.Fragments > 0 {
+		fmt.Fprintf(w, "  fragments: %d (datagrams reassembled %d, dropped incomplete %d, overlaps %d)\n",
+			st.Decode.Fragments, st.Decode.Reassembled, st.Decode.FragTimeouts, st.Decode.FragOverlaps)
+	}
+	for lt, n := range st.Decode.UnknownLinks {
+		fmt.Fprintf(w, "  unsupported link type %d: %d frames skipped\n", lt, n)
+	}
+	for _, e := range st.SourceErrors {
+		fmt.Fprintf(w, "  input stopped early: %s\n", e)
+	}
+	for _, s := range sinks {
+		fmt.Fprintf(w, "  output %s\n", s)
+	}
+	if outPath != "" && outPath != "-" {
+		fmt.Fprintf(w, "  events written to %s\n", outPath)
+	}
+}
+
+func countList(m map[string]uint64) string {
+	if len(m) == 0 {
+		return "none"
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = fmt.Sprintf("%s %d", k, m[k])
+	}
+	return strings.Join(parts, ", ")
+}
+
+func isTerminal(f *os.File) bool {
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,125 @@
+package decode
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+)
+
+func httpFrames(t testing.TB) []pcapgen.Frame {
+	t.Helper()
+	return pcapgen.Frames(pcapgen.HTTPSession(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), pcapgen.Epoch), pcapgen.Ethernet)
+}
+
+func TestDecodeTCP(t *testing.T) {
+	d := NewDecoder(DefragConfig{})
+	var p Packet
+	fr := httpFrames(t)[3] // the request
+	if st := d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p); st != OK {
+		t.Fatalf("status %v", st)
+	}
+	if p.Src.String() != "10.0.0.1" || p.DstPort != 80 || p.Proto != ProtoTCP || p.TCPFlags != ACK|PSH || string(p.Payload) != string(pcapgen.HTTPRequest) {
+		t.Errorf("decoded %+v", p)
+	}
+}
+
+func TestDecodeDoesNotAllocate(t *testing.T) {
+	d := NewDecoder(DefragConfig{})
+	var p Packet
+	frames := httpFrames(t)
+	allocs := testing.AllocsPerRun(100, func() {
+		for _, fr := range frames {
+			d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p)
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per session decode, want 0", allocs)
+	}
+}
+
+func TestMalformedIsCountedNotFatal(t *testing.T) {
+	d := NewDecoder(DefragConfig{})
+	var p Packet
+	fr := httpFrames(t)[3]
+	for n := 0; n < 60; n++ { // every truncation of the headers
+		d.Decode(fr.Data[:n], fr.Time, n, layers.LinkTypeEthernet, &p)
+	}
+	if d.Stats.Errors[ErrLink]+d.Stats.Errors[ErrIPv4]+d.Stats.Errors[ErrTCP] == 0 {
+		t.Errorf("no errors counted: %+v", d.Stats)
+	}
+	if st := d.Decode([]byte{1, 2, 3}, time.Time{}, 3, layers.LinkType(147), &p); st != UnknownLink || d.Stats.UnknownLinks[147] != 1 {
+		t.Errorf("unknown link: %v %v", st, d.Stats.UnknownLinks)
+	}
+}
+
+func TestDefragOverlapFirstWinsAndBounds(t *testing.T) {
+	f := NewDefragmenter(DefragConfig{Timeout: time.Second, MaxDatagrams: 2})
+	k := fragKey{proto: 17}
+	now := pcapgen.Epoch
+	if _, st := f.add(k, 8, false, []byte("BBBBBBBB"), now); st != Held {
+		t.Fatal("last fragment alone completed")
+	}
+	if _, st := f.add(k, 4, true, []byte("XXXX"), now); st != Held { // overlaps nothing yet: 4..8
+		t.Fatal("completed early")
+	}
+	whole, st := f.add(k, 0, true, []byte("AAAAAAAAAAAA"), now) // 0..12 overlaps 4..12
+	if st != OK || string(whole) != "AAAAXXXXBBBBBBBB" || f.Overlaps != 1 {
+		t.Errorf("got %q %v overlaps=%d", whole, st, f.Overlaps)
+	}
+	// Bound: a third incomplete datagram pushes out the oldest.
+	for i := uint32(1); i <= 3; i++ {
+		f.add(fragKey{id: i}, 0, true, []byte("12345678"), now)
+	}
+	if f.Pending() != 2 || f.Timeouts != 1 {
+		t.Errorf("pending=%d timeouts=%d", f.Pending(), f.Timeouts)
+	}
+	f.add(fragKey{id: 9}, 0, true, []byte("12345678"), now.Add(2*time.Second))
+	if f.Pending() != 1 || f.Timeouts != 3 {
+		t.Errorf("after timeout: pending=%d timeouts=%d", f.Pending(), f.Timeouts)
+	}
+	if _, st := f.add(fragKey{id: 10}, 65528, true, make([]byte, 16), now.Add(2*time.Second)); st != Malformed {
+		t.Error("a fragment past 65535 bytes was accepted")
+	}
+}
+
+func FuzzDecode(f *testing.F) {
+	for _, fr := range httpFrames(f) {
+		f.Add(fr.Data, uint16(layers.LinkTypeEthernet))
+	}
+	for _, c := range pcapgen.Catalogue() {
+		for _, fr := range c.Frames {
+			f.Add(fr.Data, uint16(c.Link))
+		}
+	}
+	d := NewDecoder(DefragConfig{MaxDatagrams: 16})
+	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
+		var p Packet
+		if d.Decode(data, pcapgen.Epoch, len(data), layers.LinkType(link), &p) == OK && p.IPVersion != 4 && p.IPVersion != 6 {
+			t.Fatalf("OK without an IP header: %+v", p)
+		}
+	})
+}
+
+func FuzzDefrag(f *testing.F) {
+	f.Add([]byte{0, 10, 1, 8, 0, 0, 10, 5})
+	f.Fuzz(func(t *testing.T, script []byte) {
+		d := NewDefragmenter(DefragConfig{Timeout: time.Second, MaxDatagrams: 4})
+		data := make([]byte, 2048)
+		for i := 0; i+3 < len(script); i += 4 {
+			k := fragKey{id: uint32(script[i] & 3)}
+			off := int(script[i+1]) * 8
+			n := int(script[i+2])*4 + 1
+			more := script[i+3]&1 == 1
+			whole, st := d.add(k, off, more, data[:n], pcapgen.Epoch.Add(time.Duration(script[i+3])*10*time.Millisecond))
+			if st == OK && len(whole) != off+n && len(whole) < off+n {
+				t.Fatalf("datagram of %d bytes from a last fragment ending at %d", len(whole), off+n)
+			}
+		}
+		if d.Pending() > 4 {
+			t.Fatalf("%d datagrams held, bound is 4", d.Pending())
+		}
+	})
+}

@@ -1,0 +1,88 @@
+package flow
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+)
+
+func decoded(t testing.TB) []decode.Packet {
+	t.Helper()
+	frames := pcapgen.Frames(pcapgen.HTTPSession(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), pcapgen.Epoch), pcapgen.Ethernet)
+	d := decode.NewDecoder(decode.DefragConfig{})
+	out := make([]decode.Packet, len(frames))
+	for i, fr := range frames {
+		if d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &out[i]) != decode.OK {
+			t.Fatal("decode")
+		}
+		out[i].Payload = append([]byte(nil), out[i].Payload...)
+	}
+	return out
+}
+
+// The hot path — updating a known flow — must not allocate.
+func TestUpdateKnownFlowDoesNotAllocate(t *testing.T) {
+	pkts := decoded(t)
+	tab := NewTable(Config{}, func(*Flow) {})
+	tab.Update(&pkts[0])
+	mid := pkts[3:7] // data and ACKs of an established flow
+	allocs := testing.AllocsPerRun(200, func() {
+		for i := range mid {
+			tab.Update(&mid[i])
+		}
+	})
+	if allocs != 0 {
+		t.Errorf("%.1f allocations per update round, want 0", allocs)
+	}
+}
+
+func TestSessionEndsOnceWithZeekState(t *testing.T) {
+	var ended []*Flow
+	tab := NewTable(Config{}, func(f *Flow) { c := *f; ended = append(ended, &c) })
+	pkts := decoded(t)
+	for i := range pkts {
+		tab.Update(&pkts[i])
+	}
+	tab.Flush()
+	if len(ended) != 1 {
+		t.Fatalf("%d flows ended", len(ended))
+	}
+	f := ended[0]
+	if f.ConnState() != "SF" || f.History() != "ShADadFf" || f.EndReason != EndFIN || f.Packets[FromOrig] != 6 || f.Packets[FromResp] != 4 {
+		t.Errorf("state=%s history=%s reason=%v pkts=%v", f.ConnState(), f.History(), f.EndReason, f.Packets)
+	}
+}
+
+func TestMaxFlowsEvictsLeastRecent(t *testing.T) {
+	var reasons []EndReason
+	tab := NewTable(Config{MaxFlows: 2}, func(f *Flow) { reasons = append(reasons, f.EndReason) })
+	p := decoded(t)[0]
+	for port := uint16(1); port <= 3; port++ {
+		q := p
+		q.SrcPort = port
+		q.Timestamp = q.Timestamp.Add(timeDur(port))
+		tab.Update(&q)
+	}
+	if len(reasons) != 1 || reasons[0] != EndEvicted || tab.Stats().Active != 2 {
+		t.Errorf("reasons=%v active=%d", reasons, tab.Stats().Active)
+	}
+}
+
+func TestCommunityIDSpecExamples(t *testing.T) {
+	// From the spec's README: both directions give one id.
+	a := CommunityID(0, netip.MustParseAddr("10.0.0.1"), netip.MustParseAddr("127.0.0.1"), 1234, 80, 6, false)
+	b := CommunityID(0, netip.MustParseAddr("127.0.0.1"), netip.MustParseAddr("10.0.0.1"), 80, 1234, 6, false)
+	if a != b || len(a) != 30 {
+		t.Errorf("%s vs %s", a, b)
+	}
+	// cid-tcp.pcap's baseline value.
+	if got := CommunityID(0, netip.MustParseAddr("128.232.110.120"), netip.MustParseAddr("66.35.250.204"), 34855, 80, 6, false); got != "1:LQU9qZlK+B5F3KDmev6m5PMibrg=" {
+		t.Errorf("got %s", got)
+	}
+}
+
+func timeDur(s uint16) time.Duration { return time.Duration(s) * time.Second }

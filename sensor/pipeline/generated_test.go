@@ -1,0 +1,83 @@
+package pipeline
+
+import (
+	"path/filepath"
+	"testing"
+)
+
+// The same HTTP session framed every way the decoder knows must give the
+// same flow: same endpoints, packets and Community ID.
+func TestEveryFramingGivesTheSameFlow(t *testing.T) {
+	var want map[string]any
+	for _, name := range []string{"http-ethernet.pcap", "http-ethernet.pcap.gz", "http-qinq.pcap", "http-sll.pcap", "http-sll2.pcap", "http-null.pcap", "http-rawip.pcap"} {
+		out, _ := replay(t, Config{}, filepath.Join(ownPcaps, name))
+		if len(out.events) != 1 {
+			t.Fatalf("%s: %d events, want 1", name, len(out.events))
+		}
+		ev := out.events[0]
+		if str(ev, "packetsleuth.flow.state") != "SF" || num(ev, "network.packets") != 10 || str(ev, "source.ip") != "10.1.0.10" || num(ev, "destination.port") != 80 {
+			t.Errorf("%s: unexpected flow %v", name, ev)
+		}
+		if want == nil {
+			want = ev
+			continue
+		}
+		if str(ev, "network.community_id") != str(want, "network.community_id") {
+			t.Errorf("%s: community_id %s, want %s", name, str(ev, "network.community_id"), str(want, "network.community_id"))
+		}
+	}
+	out, _ := replay(t, Config{}, filepath.Join(ownPcaps, "http-qinq.pcap"))
+	if ev := out.events[0]; str(ev, "network.vlan.id") != "100" || str(ev, "network.inner.vlan.id") != "200" {
+		t.Errorf("QinQ ids: %v %v", field(ev, "network.vlan"), field(ev, "network.inner"))
+	}
+}
+
+func TestTunnelsKeepInnerFlowAndOuterAddresses(t *testing.T) {
+	for name, typ := range map[string]string{"tunnel-gre.pcap": "gre", "tunnel-vxlan.pcap": "vxlan", "tunnel-erspan.pcap": "gre"} {
+		out, st := replay(t, Config{}, filepath.Join(ownPcaps, name))
+		if len(out.events) != 1 {
+			t.Fatalf("%s: %d events", name, len(out.events))
+		}
+		ev := out.events[0]
+		if num(ev, "destination.port") != 53 || str(ev, "packetsleuth.tunnel.source_ip") != "198.18.0.1" || str(ev, "packetsleuth.tunnel.type") != typ {
+			t.Errorf("%s: %v / %v", name, field(ev, "destination"), field(ev, "packetsleuth.tunnel"))
+		}
+		if st.Decode.Tunnelled != 2 {
+			t.Errorf("%s: tunnelled=%d", name, st.Decode.Tunnelled)
+		}
+	}
+}
+
+func TestFragmentsAreReassembled(t *testing.T) {
+	out, st := replay(t, Config{}, filepath.Join(ownPcaps, "fragments.pcap"))
+	if st.Decode.Reassembled != 2 || st.Decode.FragTimeouts != 0 {
+		t.Errorf("reassembled=%d timeouts=%d", st.Decode.Reassembled, st.Decode.FragTimeouts)
+	}
+	for _, ev := range out.events {
+		// 3000 bytes of payload + 8 of UDP header arrive whole.
+		if num(ev, "destination.port") != 7001 && num(ev, "destination.port") != 7003 {
+			t.Errorf("unexpected flow %v", field(ev, "destination"))
+		}
+	}
+	if len(out.events) != 2 {
+		t.Errorf("%d flows, want the two complete datagrams", len(out.events))
+	}
+}
+
+func TestPcapngInterfacesWithTheirLinkTypes(t *testing.T) {
+	out, _ := replay(t, Config{}, filepath.Join(ownPcaps, "multi-interface.pcapng"))
+	ports := map[int64]bool{}
+	for _, ev := range out.events {
+		ports[num(ev, "destination.port")] = true
+	}
+	if !ports[80] || !ports[53] {
+		t.Errorf("flows on ports %v, want 80 (Ethernet) and 53 (raw IP)", ports)
+	}
+}
+
+func TestBPFFiltersFiles(t *testing.T) {
+	out, st := replay(t, Config{BPF: "udp"}, filepath.Join(ownPcaps, "tcp-states.pcap"))
+	if len(out.events) != 1 || str(out.events[0], "network.transport") != "udp" || st.Filtered == 0 {
+		t.Errorf("events=%d filtered=%d", len(out.events), st.Filtered)
+	}
+}
