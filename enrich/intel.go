@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -701,12 +702,17 @@ func (b *intelBuilder) loadCSV(r io.Reader, feed string, le *lineErrs) {
 	cr.TrimLeadingSpace = true
 	head, err := cr.Read()
 	if err != nil {
-		if err != io.EOF {
-			line, _ := cr.FieldPos(0)
-			le.add(line, "bad CSV header: %v", err)
+		var pe *csv.ParseError
+		switch {
+		case err == io.EOF:
+		case errors.As(err, &pe):
+			le.add(pe.Line, "bad CSV header: %v", pe.Err)
+		default:
+			le.ioErr = err
 		}
 		return
 	}
+	head = slices.Clone(head) // ReuseRecord
 	col := map[string]int{}
 	for i, h := range head {
 		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
@@ -741,7 +747,6 @@ func (b *intelBuilder) loadCSV(r io.Reader, feed string, le *lineErrs) {
 		if err == io.EOF {
 			return
 		}
-		line, _ := cr.FieldPos(0)
 		if err != nil {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) {
@@ -754,6 +759,7 @@ func (b *intelBuilder) loadCSV(r io.Reader, feed string, le *lineErrs) {
 			}
 			return
 		}
+		line, _ := cr.FieldPos(0)
 		m := indicatorMeta{Provider: feed, Confidence: cell(rec, cConf), Description: cell(rec, cDesc)}
 		if f := cell(rec, cFeed); f != "" {
 			m.Provider = f

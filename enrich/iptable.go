@@ -10,8 +10,8 @@ import (
 // The IP indicator table: every IP and CIDR indicator is flattened, at load
 // time, into sorted, disjoint address intervals, each carrying the payload
 // of the most specific (longest) prefix that covers it. A lookup is a binary
-// search inside one of 65536 buckets picked by the top 16 bits of the
-// address, so it touches a handful of cache lines whatever the list size.
+// search inside one bucket picked by the top bits of the address (see
+// indexBits), so it touches a handful of cache lines whatever the list size.
 //
 // Memory: an isolated prefix costs one interval, 12 bytes for IPv4 (first,
 // last, payload as uint32) and 40 bytes for IPv6; a prefix nested inside
@@ -144,8 +144,20 @@ func sweepSpans[K ipKey[K]](ents []span[K], merge func(a, b payload) payload) []
 // is one 12-byte record, so the final check of a lookup reads the cache
 // line the search already brought in.
 type v4Table struct {
-	idx []uint32 // len 65537 when non-empty: intervals whose start has top bits h are iv[idx[h]:idx[h+1]]
-	iv  []iv4
+	idx   []uint32 // 1<<bits + 1 entries when non-empty: intervals whose first address has top bits h are iv[idx[h]:idx[h+1]]
+	shift uint     // 32 - bits
+	iv    []iv4
+}
+
+// indexBits sizes the bucket index for n intervals: about 8 intervals a
+// bucket (a search of 3 steps within 2 cache lines), between 2^12 and 2^22
+// buckets (16 KiB to 16 MiB, under half a byte per interval).
+func indexBits(n int) uint {
+	bits := uint(12)
+	for bits < 22 && n>>bits > 8 {
+		bits++
+	}
+	return bits
 }
 
 type iv4 struct {
@@ -158,11 +170,12 @@ func buildV4(ents []span[k4], merge func(a, b payload) payload) v4Table {
 	if len(sw) == 0 {
 		return v4Table{}
 	}
-	t := v4Table{idx: make([]uint32, 65537), iv: make([]iv4, len(sw))}
+	bits := indexBits(len(sw))
+	t := v4Table{idx: make([]uint32, 1<<bits+1), shift: 32 - bits, iv: make([]iv4, len(sw))}
 	for i, s := range sw {
 		t.iv[i] = iv4{uint32(s.first), uint32(s.last), s.val}
 	}
-	fillIndex(t.idx, len(sw), func(i int) uint32 { return t.iv[i].first >> 16 })
+	fillIndex(t.idx, len(sw), func(i int) uint32 { return t.iv[i].first >> t.shift })
 	return t
 }
 
@@ -181,7 +194,7 @@ func (t *v4Table) lookup(a uint32) payload {
 	if len(t.idx) == 0 {
 		return 0
 	}
-	h := a >> 16
+	h := a >> t.shift
 	lo, hi := t.idx[h], t.idx[h+1]
 	// First interval in the bucket that starts after a.
 	for lo < hi {
@@ -207,10 +220,11 @@ func (t *v4Table) len() int { return len(t.iv) }
 
 func (t *v4Table) bytes() int { return 4*len(t.idx) + 12*len(t.iv) }
 
-// v6Table is v4Table for IPv6, bucketed by the top 16 bits.
+// v6Table is v4Table for IPv6, bucketed by the top bits of the high half.
 type v6Table struct {
-	idx []uint32
-	iv  []iv6
+	idx   []uint32
+	shift uint // 64 - bits, applied to the high half
+	iv    []iv6
 }
 
 type iv6 struct {
@@ -223,11 +237,12 @@ func buildV6(ents []span[u128], merge func(a, b payload) payload) v6Table {
 	if len(sw) == 0 {
 		return v6Table{}
 	}
-	t := v6Table{idx: make([]uint32, 65537), iv: make([]iv6, len(sw))}
+	bits := indexBits(len(sw))
+	t := v6Table{idx: make([]uint32, 1<<bits+1), shift: 64 - bits, iv: make([]iv6, len(sw))}
 	for i, s := range sw {
 		t.iv[i] = iv6{s.first, s.last, s.val}
 	}
-	fillIndex(t.idx, len(sw), func(i int) uint32 { return uint32(t.iv[i].first.hi >> 48) })
+	fillIndex(t.idx, len(sw), func(i int) uint32 { return uint32(t.iv[i].first.hi >> t.shift) })
 	return t
 }
 
@@ -235,7 +250,7 @@ func (t *v6Table) lookup(a u128) payload {
 	if len(t.idx) == 0 {
 		return 0
 	}
-	h := a.hi >> 48
+	h := a.hi >> t.shift
 	lo, hi := t.idx[h], t.idx[h+1]
 	for lo < hi {
 		m := (lo + hi) >> 1
