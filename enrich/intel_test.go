@@ -559,3 +559,45 @@ func TestEnrichNoAllocsOnCacheHit(t *testing.T) {
 	}
 	t.Logf("hit rate %.3f", st.HitRate())
 }
+
+// Workers keep enriching while reloads swap the data (run with -race).
+func TestConcurrentReload(t *testing.T) {
+	dir := t.TempDir()
+	p := writeFile(t, dir, "l.txt", "192.0.2.1\n")
+	s, _ := openIntel(t, p)
+	stop := make(chan struct{})
+	errs := make(chan string, 2)
+	for range 2 {
+		w := s.NewWorker()
+		go func() {
+			for {
+				select {
+				case <-stop:
+					errs <- ""
+					return
+				default:
+				}
+				ev := flow("192.0.2.1", "10.0.0.1")
+				w.Enrich(ev)
+				if len(ev.Threat.Enrichments) != 1 {
+					errs <- "an event was enriched without the list"
+					return
+				}
+			}
+		}()
+	}
+	for range 20 {
+		if err := s.Reload(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	close(stop)
+	for range 2 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+	if st := s.Stats(); st.Reloads != 20 {
+		t.Errorf("reloads %d", st.Reloads)
+	}
+}
