@@ -1,0 +1,88 @@
+package pipeline
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// discard is an Output that drops events (the benchmark measures the sensor,
+// not a disk).
+type discard struct{}
+
+func (discard) Write([]schemas.Record) error { return nil }
+
+// benchCapture is $PS_BENCH_PCAP (make bench makes a 1 GB one), or a 64 MB mix
+// generated for the run.
+func benchCapture(b *testing.B) string {
+	if p := os.Getenv("PS_BENCH_PCAP"); p != "" {
+		warm(b, p)
+		return p
+	}
+	path := filepath.Join(b.TempDir(), "mix.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := pcapgen.WriteMix(f, 64<<20, 1); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	return path
+}
+
+// BenchmarkReplay replays the capture, flows only, and reports packets/s,
+// Gbit/s, allocations per packet and the process's peak RSS.
+func BenchmarkReplay(b *testing.B) {
+	path := benchCapture(b)
+	for _, workers := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			var frames, bytes uint64
+			var ms0, ms1 runtime.MemStats
+			runtime.ReadMemStats(&ms0)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				p, err := New(Config{Workers: workers, Output: discard{}})
+				if err != nil {
+					b.Fatal(err)
+				}
+				st, err := p.Replay(b.Context(), []string{path})
+				if err != nil {
+					b.Fatal(err)
+				}
+				frames += st.Frames
+				bytes += st.Bytes
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&ms1)
+			sec := b.Elapsed().Seconds()
+			b.SetBytes(int64(bytes) / int64(b.N))
+			b.ReportMetric(float64(frames)/sec, "packets/s")
+			b.ReportMetric(float64(bytes)*8/sec/1e9, "Gbit/s")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(frames), "allocs/packet")
+			var ru syscall.Rusage
+			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
+				b.ReportMetric(float64(ru.Maxrss)/1024, "peakRSS-MB")
+			}
+		})
+	}
+}
+
+// warm reads the file once so every run measures the sensor, not the disk.
+func warm(b *testing.B, path string) {
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := io.Copy(io.Discard, f); err != nil {
+		b.Fatal(err)
+	}
+}
