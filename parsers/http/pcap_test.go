@@ -65,16 +65,17 @@ type tconn struct {
 }
 
 type reassembler struct {
-	t     *testing.T
 	conns map[[2]netip.AddrPort]*tconn
 	order []*tconn
 	out   []rec
 	cfg   Config
 	skips int // packets whose connection direction could not be decided
+	// tap, if set, sees every in-order chunk (for fuzz seeds).
+	tap func(c *tconn, d parsers.Dir, b []byte)
 }
 
-func newReassembler(t *testing.T, cfg Config) *reassembler {
-	return &reassembler{t: t, conns: map[[2]netip.AddrPort]*tconn{}, cfg: cfg}
+func newReassembler(_ testing.TB, cfg Config) *reassembler {
+	return &reassembler{conns: map[[2]netip.AddrPort]*tconn{}, cfg: cfg}
 }
 
 func flowKey(a, b netip.AddrPort) [2]netip.AddrPort {
@@ -170,6 +171,9 @@ func (r *reassembler) packet(src, dst netip.AddrPort, tcp *layers.TCP, wireLen i
 func (r *reassembler) deliver(c *tconn, d parsers.Dir, b []byte, ts time.Time) {
 	ds := &c.dirs[d]
 	ds.next += uint32(len(b))
+	if r.tap != nil {
+		r.tap(c, d, b)
+	}
 	if c.err == nil {
 		c.err = c.p.Data(d, b, ts)
 	}
@@ -221,7 +225,7 @@ func (r *reassembler) finish() {
 
 // readPcap feeds every TCP packet of a capture (pcap or pcapng) to r. It
 // decodes with gopacket and keys flows on the innermost IP header.
-func readPcap(t *testing.T, path string, r *reassembler) {
+func readPcap(t testing.TB, path string, r *reassembler) {
 	f, err := os.Open(path)
 	if err != nil {
 		t.Skipf("shared capture missing (%v); run with the shared test data", err)
