@@ -1,0 +1,452 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// EvalOptions tune an Evaluator. The zero value is ready to use.
+type EvalOptions struct {
+	// MaxGroups bounds the live threshold groups of one rule (default
+	// 10000). When full, the least recently updated group is evicted and
+	// counted in StateStats.EvictedGroups.
+	MaxGroups int
+	// MaxSuppressKeys bounds the suppression keys of one rule (default
+	// 10000), evicted the same way.
+	MaxSuppressKeys int
+	// Shared, when set, holds threshold and suppression state for several
+	// workers (see SharedState). Nil: state is private to the Evaluator.
+	Shared *SharedState
+	// IncludeDisabled evaluates disabled rules too (rule tests do).
+	IncludeDisabled bool
+	// ProfileRules measures each rule's evaluation time (RuleStats.EvalTime)
+	// at the cost of two clock reads per rule and event.
+	ProfileRules bool
+}
+
+func (o *EvalOptions) defaults() {
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = 10000
+	}
+	if o.MaxSuppressKeys <= 0 {
+		o.MaxSuppressKeys = 10000
+	}
+}
+
+// Evaluator runs a Set over events. Use ONE per worker: it is not safe for
+// concurrent use (it reuses one expr VM, buffers and, without
+// EvalOptions.Shared, its own threshold state).
+type Evaluator struct {
+	set       *Set
+	opts      EvalOptions
+	vm        vm.VM
+	box       any            // a heap schemas.Event boxed once; see NewEvaluator
+	env       *schemas.Event // points into box
+	byDataset map[string][]*Rule
+	unpinned  []*Rule
+	local     *stateShard
+	key, val  []byte
+	events    uint64
+	skipped   uint64
+	rstats    []RuleStats
+}
+
+// RuleStats are the counters of one rule in one Evaluator.
+type RuleStats struct {
+	ID          string
+	Evaluations uint64 // condition runs
+	Matches     uint64 // condition true
+	Excepted    uint64 // matches silenced by an exception
+	Alerts      uint64 // alerts emitted
+	Suppressed  uint64 // alerts dropped by suppress
+	Errors      uint64 // runtime errors of the condition
+	EvalTime    time.Duration
+}
+
+// Stats are an Evaluator's counters. Totals are sums over Rules.
+type Stats struct {
+	Events      uint64 // Eval calls
+	Skipped     uint64 // events no rule applied to (alerts, datasets without rules)
+	Evaluations uint64
+	Matches     uint64
+	Excepted    uint64
+	Alerts      uint64
+	Suppressed  uint64
+	Errors      uint64
+	// State is this Evaluator's threshold and suppression state, or with
+	// EvalOptions.Shared the whole shared state.
+	State StateStats
+	Rules []RuleStats
+}
+
+// NewEvaluator prepares an Evaluator for set.
+func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
+	opts.defaults()
+	e := &Evaluator{set: set, opts: opts, byDataset: map[string][]*Rule{}}
+	keep := func(rs []*Rule) []*Rule {
+		var out []*Rule
+		for _, r := range rs {
+			if r.Enabled || opts.IncludeDisabled {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	e.unpinned = keep(set.unpinned)
+	for ds, rs := range set.byDataset {
+		e.byDataset[ds] = keep(rs)
+	}
+	if opts.Shared == nil {
+		e.local = newShard(len(set.rules), opts.MaxGroups, opts.MaxSuppressKeys)
+	}
+	e.rstats = make([]RuleStats, len(set.rules))
+	for i, r := range set.rules {
+		e.rstats[i].ID = r.ID
+	}
+	e.box, e.env = newBox()
+	return e
+}
+
+// newBox returns an Event boxed in an interface once, and a pointer to the
+// boxed copy. expr reads fields through reflect; from a boxed (not
+// addressable) struct it returns them without copying, while from a pointer
+// every field read allocates. Eval copies the event into the box instead of
+// boxing it anew each time, so a non-matching evaluation allocates nothing.
+// If the runtime ever stored the value differently, the self-check fails
+// and env is nil: Eval then boxes each event (one allocation).
+func newBox() (any, *schemas.Event) {
+	v := reflect.New(reflect.TypeOf(schemas.Event{})).Elem()
+	v.FieldByName("Event").FieldByName("Dataset").SetString("packetsleuth.box-check")
+	box := v.Interface()
+	p := (*schemas.Event)((*[2]unsafe.Pointer)(unsafe.Pointer(&box))[1])
+	if p == nil || p.Event.Dataset != "packetsleuth.box-check" {
+		return nil, nil
+	}
+	p.Event.Dataset = "packetsleuth.box-check2"
+	if box.(schemas.Event).Event.Dataset != "packetsleuth.box-check2" {
+		return nil, nil
+	}
+	*p = schemas.Event{}
+	return box, p
+}
+
+// Eval runs the rules that apply to ev (by event.dataset) and calls emit
+// for each alert, in rule load order. Events of kind "alert" are skipped.
+//
+// Ownership: Eval does not keep ev, and ev may be reused after Eval
+// returns. Each alert passed to emit is a new Event (slices copied) that
+// emit owns and may keep, modify or pass on.
+func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
+	e.events++
+	if ev.Event.Kind == "alert" {
+		e.skipped++
+		return
+	}
+	rules, ok := e.byDataset[ev.Event.Dataset]
+	if !ok {
+		rules = e.unpinned
+	}
+	if len(rules) == 0 {
+		e.skipped++
+		return
+	}
+	env := e.box
+	if e.env != nil {
+		*e.env = *ev
+	} else {
+		env = *ev
+	}
+	for _, r := range rules {
+		rs := &e.rstats[r.index]
+		rs.Evaluations++
+		var t0 time.Time
+		if e.opts.ProfileRules {
+			t0 = time.Now()
+		}
+		out, err := e.vm.Run(r.program, env)
+		if e.opts.ProfileRules {
+			rs.EvalTime += time.Since(t0)
+		}
+		if err != nil {
+			rs.Errors++
+			continue
+		}
+		if b, _ := out.(bool); !b {
+			continue
+		}
+		rs.Matches++
+		if e.excepted(r, ev) {
+			rs.Excepted++
+			continue
+		}
+		e.fire(r, rs, ev, emit)
+	}
+}
+
+func eventNanos(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// stateFor returns the state of rule i for key, and the mutex to release.
+func (e *Evaluator) stateFor(i int, key []byte) (*ruleState, *sync.Mutex) {
+	if e.opts.Shared == nil {
+		return &e.local.rules[i], nil
+	}
+	sh := e.opts.Shared.shard(i, key)
+	sh.mu.Lock()
+	return &sh.rules[i], &sh.mu
+}
+
+func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
+	k := e.key[:0]
+	for i, f := range fields {
+		if i > 0 {
+			k = append(k, 0x1f)
+		}
+		k = f.appendValue(k, ev)
+	}
+	e.key = k
+	return k
+}
+
+func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {
+	t := eventNanos(ev.Timestamp)
+	var thr *thrResult
+	if th := r.Threshold; th != nil {
+		key := e.groupKey(r.thrGroup, ev)
+		var dv []byte
+		v := 1.0
+		switch th.Type {
+		case "distinct":
+			e.val = r.thrField.appendValue(e.val[:0], ev)
+			dv = e.val
+		case "sum":
+			v = r.thrField.number(ev)
+		}
+		st, mu := e.stateFor(r.index, key)
+		fired, count := thresholdAdd(st, r, key, t, dv, v)
+		if mu != nil {
+			mu.Unlock()
+		}
+		if !fired {
+			return
+		}
+		thr = &thrResult{count: count, group: groupStrings(r.thrGroup, ev)}
+	}
+	var before int64
+	if r.Suppress != nil {
+		key := e.groupKey(r.supBy, ev)
+		st, mu := e.stateFor(r.index, key)
+		sup, n := suppressCheck(st, r, key, t)
+		if mu != nil {
+			mu.Unlock()
+		}
+		if sup {
+			rs.Suppressed++
+			return
+		}
+		before = n
+	}
+	rs.Alerts++
+	emit(newAlert(r, ev, thr, before))
+}
+
+func groupStrings(fields []field, ev *schemas.Event) []string {
+	out := make([]string, len(fields))
+	for i, f := range fields {
+		out[i] = f.name + "=" + string(f.appendValue(nil, ev))
+	}
+	return out
+}
+
+// compiledException matches one exception at run time.
+type compiledException struct {
+	f    field
+	vals map[string]struct{}
+	ips  *prefixSet
+}
+
+func compileException(f field, values []string) (compiledException, error) {
+	ce := compiledException{f: f, vals: map[string]struct{}{}}
+	for _, v := range values {
+		switch f.typ.Kind() {
+		case reflect.String:
+			if strings.Contains(v, "/") {
+				if ce.ips == nil {
+					ce.ips = &prefixSet{}
+				}
+				if err := ce.ips.add(v); err != nil {
+					return ce, fmt.Errorf("bad CIDR %q", v)
+				}
+				continue
+			}
+			ce.vals[v] = struct{}{}
+		case reflect.Bool:
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return ce, fmt.Errorf("%q is not a bool", v)
+			}
+			ce.vals[strconv.FormatBool(b)] = struct{}{}
+		case reflect.Float32, reflect.Float64:
+			x, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				return ce, fmt.Errorf("%q is not a number", v)
+			}
+			ce.vals[strconv.FormatFloat(x, 'g', -1, 64)] = struct{}{}
+		case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+			x, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return ce, fmt.Errorf("%q is not an unsigned integer", v)
+			}
+			ce.vals[strconv.FormatUint(x, 10)] = struct{}{}
+		default:
+			x, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return ce, fmt.Errorf("%q is not an integer", v)
+			}
+			ce.vals[strconv.FormatInt(x, 10)] = struct{}{}
+		}
+	}
+	return ce, nil
+}
+
+func (e *Evaluator) excepted(r *Rule, ev *schemas.Event) bool {
+	for i := range r.exc {
+		x := &r.exc[i]
+		e.val = x.f.appendValue(e.val[:0], ev)
+		if _, ok := x.vals[string(e.val)]; ok {
+			return true
+		}
+		if x.ips != nil && x.ips.match(string(e.val)) {
+			return true
+		}
+	}
+	return false
+}
+
+// Stats returns a copy of the counters. Call it from the goroutine that
+// calls Eval (the worker), e.g. between batches; it is not synchronised.
+func (e *Evaluator) Stats() Stats {
+	st := Stats{Events: e.events, Skipped: e.skipped, Rules: slices.Clone(e.rstats)}
+	for _, r := range e.rstats {
+		st.Evaluations += r.Evaluations
+		st.Matches += r.Matches
+		st.Excepted += r.Excepted
+		st.Alerts += r.Alerts
+		st.Suppressed += r.Suppressed
+		st.Errors += r.Errors
+	}
+	if e.opts.Shared != nil {
+		st.State = e.opts.Shared.Stats()
+	} else {
+		st.State.addShard(e.local)
+	}
+	return st
+}
+
+// newAlert builds the alert event of r for the triggering event ev.
+func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64) *schemas.Event {
+	a := &schemas.Event{
+		Timestamp:   ev.Timestamp,
+		ECS:         schemas.ECS{Version: schemas.ECSVersion},
+		Network:     ev.Network,
+		Source:      ev.Source,
+		Destination: ev.Destination,
+		Observer:    ev.Observer,
+		DNS:         cloneDNS(ev.DNS),
+		HTTP:        ev.HTTP,
+		URL:         ev.URL,
+		UserAgent:   ev.UserAgent,
+		TLS:         cloneTLS(ev.TLS),
+		Related: schemas.Related{
+			IP: slices.Clone(ev.Related.IP), Hosts: slices.Clone(ev.Related.Hosts),
+			Hash: slices.Clone(ev.Related.Hash), User: slices.Clone(ev.Related.User),
+		},
+		Tags: slices.Clone(r.Tags),
+	}
+	a.Event = schemas.EventMeta{
+		Kind:      "alert",
+		Category:  []string{"network", "intrusion_detection"},
+		Type:      []string{"info"},
+		Dataset:   schemas.DatasetAlert,
+		Module:    "packetsleuth",
+		Action:    r.ID,
+		Reason:    r.Name,
+		Severity:  r.SeverityNumber,
+		RiskScore: r.RiskScore,
+	}
+	a.Rule = schemas.Rule{
+		ID: r.ID, Name: r.Name, Description: r.Description, Category: r.Category,
+		Ruleset: r.Ruleset, Version: r.Version, Author: slices.Clone(r.Author),
+	}
+	if len(r.References) > 0 {
+		a.Rule.Reference = r.References[0]
+	}
+	if len(r.Threat) > 0 {
+		a.Threat.Framework = "MITRE ATT&CK"
+		for _, t := range r.Threat {
+			if t.TacticID != "" && !slices.Contains(a.Threat.Tactic.ID, t.TacticID) {
+				a.Threat.Tactic.ID = append(a.Threat.Tactic.ID, t.TacticID)
+				a.Threat.Tactic.Name = append(a.Threat.Tactic.Name, t.TacticName)
+				a.Threat.Tactic.Reference = append(a.Threat.Tactic.Reference, "https://attack.mitre.org/tactics/"+t.TacticID+"/")
+			}
+			if t.TechniqueID != "" && !slices.Contains(a.Threat.Technique.ID, t.TechniqueID) {
+				a.Threat.Technique.ID = append(a.Threat.Technique.ID, t.TechniqueID)
+				a.Threat.Technique.Name = append(a.Threat.Technique.Name, t.TechniqueName)
+				a.Threat.Technique.Reference = append(a.Threat.Technique.Reference,
+					"https://attack.mitre.org/techniques/"+strings.ReplaceAll(t.TechniqueID, ".", "/")+"/")
+			}
+		}
+		if a.Rule.Category == "" {
+			a.Rule.Category = r.Threat[0].TacticName
+		}
+	}
+	a.Threat.Enrichments = slices.Clone(ev.Threat.Enrichments)
+	a.Sensor.Flow = ev.Sensor.Flow
+	a.Sensor.Tunnel = ev.Sensor.Tunnel
+	if thr != nil {
+		a.Sensor.Alert = schemas.AlertInfo{
+			Count:  formatCount(thr.count),
+			Window: r.Threshold.Window.String(),
+			Group:  thr.group,
+		}
+		a.Event.End = ev.Timestamp
+		a.Event.Start = ev.Timestamp.Add(-r.Threshold.Window)
+	}
+	if suppressedBefore > 0 {
+		a.Sensor.Notes = []string{fmt.Sprintf("%d earlier alerts of this rule with the same suppress key were suppressed", suppressedBefore)}
+	}
+	return a
+}
+
+func cloneDNS(d schemas.DNS) schemas.DNS {
+	d.HeaderFlags = slices.Clone(d.HeaderFlags)
+	d.Answers = slices.Clone(d.Answers)
+	d.ResolvedIP = slices.Clone(d.ResolvedIP)
+	return d
+}
+
+func cloneTLS(t schemas.TLS) schemas.TLS {
+	t.Client.SupportedCiphers = slices.Clone(t.Client.SupportedCiphers)
+	x := &t.Server.X509
+	x.AlternativeNames = slices.Clone(x.AlternativeNames)
+	for _, n := range []*schemas.X509Name{&x.Subject, &x.Issuer} {
+		n.CommonName = slices.Clone(n.CommonName)
+		n.Organization = slices.Clone(n.Organization)
+		n.OrganizationalUnit = slices.Clone(n.OrganizationalUnit)
+		n.Country = slices.Clone(n.Country)
+	}
+	return t
+}

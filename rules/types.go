@@ -1,0 +1,170 @@
+package rules
+
+import (
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// Severity levels and their numbers. PacketSleuth follows Elastic's
+// detection-rule convention and uses the same number for `event.severity`
+// and for the default `event.risk_score`: low 21, medium 47, high 73,
+// critical 99. A rule may set its own risk_score (0–100); event.severity
+// always comes from the severity name.
+const (
+	SeverityLow      = 21
+	SeverityMedium   = 47
+	SeverityHigh     = 73
+	SeverityCritical = 99
+)
+
+var severityNumbers = map[string]int{
+	"low":      SeverityLow,
+	"medium":   SeverityMedium,
+	"high":     SeverityHigh,
+	"critical": SeverityCritical,
+}
+
+// SeverityNumber maps a severity name to its number (0 if unknown).
+func SeverityNumber(name string) int { return severityNumbers[name] }
+
+// Rule is one loaded and compiled detection rule.
+type Rule struct {
+	ID             string
+	Name           string
+	Description    string
+	Condition      string // as written, before macro and list expansion
+	Severity       string // low, medium, high, critical
+	SeverityNumber int    // event.severity of its alerts
+	RiskScore      float64
+	Tags           []string
+	Threat         []ThreatMapping
+	References     []string
+	Enabled        bool
+	FalsePositives string
+	Version        string
+	Category       string
+	Author         []string
+	Ruleset        string // the file's `ruleset:` or its directory name
+	Exceptions     []Exception
+	Threshold      *Threshold
+	Suppress       *Suppress
+	Tests          []TestCase
+	// Datasets are the event.dataset values the condition pins the rule to
+	// (nil: it runs on every event).
+	Datasets []string
+	File     string
+	Line     int
+
+	index    int
+	program  *vm.Program
+	thrField field   // distinct/sum field
+	thrGroup []field // group_by
+	supBy    []field
+	exc      []compiledException
+}
+
+// ThreatMapping is one MITRE ATT&CK tactic/technique pair.
+type ThreatMapping struct {
+	TacticID      string
+	TacticName    string
+	TechniqueID   string
+	TechniqueName string
+}
+
+// Exception silences a rule when Field equals one of Values (an IP/CIDR
+// value matches addresses in the prefix when the field holds IPs).
+type Exception struct {
+	Name   string
+	Field  string
+	Values []string
+}
+
+// Threshold makes a rule stateful: it alerts when, within Window of event
+// time, the matches of one group (the values of GroupBy) reach GTE by
+// count, by distinct values of Field, or by the sum of Field.
+type Threshold struct {
+	Type    string // count, distinct, sum
+	Field   string
+	GroupBy []string
+	Window  time.Duration
+	GTE     float64
+}
+
+// Suppress drops a rule's alerts that repeat the values of By within For
+// of event time after an emitted one.
+type Suppress struct {
+	By  []string
+	For time.Duration
+}
+
+// TestCase is one entry of a rule's `tests:`.
+type TestCase struct {
+	Name       string
+	Events     []schemas.Event
+	Pcap       string // resolved path (relative to the rule file's directory)
+	Expect     []Expectation
+	ExpectNone bool
+	File       string
+	Line       int
+}
+
+// Expectation is an expected number of alerts of one rule.
+type Expectation struct {
+	Rule  string
+	Count int
+}
+
+// NamedList is a named set of values usable in conditions, with `in_list(name,
+// value)` (typed matching: CIDRs, subdomains) or as an array (`x in name`).
+type NamedList struct {
+	Name  string
+	Type  string // string, ip, domain, port
+	Items []string
+	File  string
+	Line  int
+
+	ports   map[int]struct{}
+	strs    map[string]struct{}
+	ips     *prefixSet
+	domains domainSet
+}
+
+// Macro is a named condition fragment, expanded where its name appears.
+type Macro struct {
+	Name      string
+	Condition string
+	File      string
+	Line      int
+}
+
+// Set is a loaded, compiled rule set. It is immutable and may be shared by
+// any number of Evaluators.
+type Set struct {
+	rules     []*Rule
+	lists     map[string]*NamedList
+	macros    map[string]*Macro
+	byDataset map[string][]*Rule // pinned rules of a dataset + unpinned
+	unpinned  []*Rule            // rules that run on every event
+}
+
+// Rules returns the rules in load order (files in the order given, rules in
+// file order).
+func (s *Set) Rules() []*Rule { return s.rules }
+
+// Rule returns the rule with the given id, or nil.
+func (s *Set) Rule(id string) *Rule {
+	for _, r := range s.rules {
+		if r.ID == id {
+			return r
+		}
+	}
+	return nil
+}
+
+// Lists returns the named lists.
+func (s *Set) Lists() map[string]*NamedList { return s.lists }
+
+// Macros returns the named macros.
+func (s *Set) Macros() map[string]*Macro { return s.macros }
