@@ -78,3 +78,14 @@ func flowSeed(seed uint16) flow.Config {
 	c.CommunityIDSeed = seed
 	return c
 }
+
+// dataset returns the events of one event.dataset.
+func (c *collector) dataset(ds string) []map[string]any {
+	var out []map[string]any
+	for _, ev := range c.events {
+		if str(ev, "event.dataset") == ds {
+			out = append(out, ev)
+		}
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
@@ -32,12 +33,15 @@ type Detector interface {
 
 // Config is what a pipeline run needs. Zero values take defaults.
 type Config struct {
-	Workers  int
-	Flow     flow.Config
-	Defrag   decode.DefragConfig
-	BPF      string
-	Observer schemas.Observer
-	Output   Output
+	Workers int
+	Flow    flow.Config
+	Defrag  decode.DefragConfig
+	// App configures the parsers; FlowsOnly turns them off (flow events only).
+	App       app.Config
+	FlowsOnly bool
+	BPF       string
+	Observer  schemas.Observer
+	Output    Output
 	// NewEnricher and NewDetector make each worker's own instance; nil means
 	// no enrichment or no rules.
 	NewEnricher func() Enricher

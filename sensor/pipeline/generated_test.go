@@ -11,10 +11,11 @@ func TestEveryFramingGivesTheSameFlow(t *testing.T) {
 	var want map[string]any
 	for _, name := range []string{"http-ethernet.pcap", "http-ethernet.pcap.gz", "http-qinq.pcap", "http-sll.pcap", "http-sll2.pcap", "http-null.pcap", "http-rawip.pcap"} {
 		out, _ := replay(t, Config{}, filepath.Join(ownPcaps, name))
-		if len(out.events) != 1 {
-			t.Fatalf("%s: %d events, want 1", name, len(out.events))
+		flows := out.dataset("packetsleuth.flow")
+		if len(flows) != 1 {
+			t.Fatalf("%s: %d flow events, want 1", name, len(flows))
 		}
-		ev := out.events[0]
+		ev := flows[0]
 		if str(ev, "packetsleuth.flow.state") != "SF" || num(ev, "network.packets") != 10 || str(ev, "source.ip") != "10.1.0.10" || num(ev, "destination.port") != 80 {
 			t.Errorf("%s: unexpected flow %v", name, ev)
 		}
@@ -27,7 +28,7 @@ func TestEveryFramingGivesTheSameFlow(t *testing.T) {
 		}
 	}
 	out, _ := replay(t, Config{}, filepath.Join(ownPcaps, "http-qinq.pcap"))
-	if ev := out.events[0]; str(ev, "network.vlan.id") != "100" || str(ev, "network.inner.vlan.id") != "200" {
+	if ev := out.dataset("packetsleuth.flow")[0]; str(ev, "network.vlan.id") != "100" || str(ev, "network.inner.vlan.id") != "200" {
 		t.Errorf("QinQ ids: %v %v", field(ev, "network.vlan"), field(ev, "network.inner"))
 	}
 }
@@ -35,10 +36,11 @@ func TestEveryFramingGivesTheSameFlow(t *testing.T) {
 func TestTunnelsKeepInnerFlowAndOuterAddresses(t *testing.T) {
 	for name, typ := range map[string]string{"tunnel-gre.pcap": "gre", "tunnel-vxlan.pcap": "vxlan", "tunnel-erspan.pcap": "gre"} {
 		out, st := replay(t, Config{}, filepath.Join(ownPcaps, name))
-		if len(out.events) != 1 {
-			t.Fatalf("%s: %d events", name, len(out.events))
+		flows := out.dataset("packetsleuth.flow")
+		if len(flows) != 1 {
+			t.Fatalf("%s: %d flow events", name, len(flows))
 		}
-		ev := out.events[0]
+		ev := flows[0]
 		if num(ev, "destination.port") != 53 || str(ev, "packetsleuth.tunnel.source_ip") != "198.18.0.1" || str(ev, "packetsleuth.tunnel.type") != typ {
 			t.Errorf("%s: %v / %v", name, field(ev, "destination"), field(ev, "packetsleuth.tunnel"))
 		}
@@ -67,7 +69,7 @@ func TestFragmentsAreReassembled(t *testing.T) {
 func TestPcapngInterfacesWithTheirLinkTypes(t *testing.T) {
 	out, _ := replay(t, Config{}, filepath.Join(ownPcaps, "multi-interface.pcapng"))
 	ports := map[int64]bool{}
-	for _, ev := range out.events {
+	for _, ev := range out.dataset("packetsleuth.flow") {
 		ports[num(ev, "destination.port")] = true
 	}
 	if !ports[80] || !ports[53] {

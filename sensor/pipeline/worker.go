@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
@@ -17,6 +18,7 @@ type worker struct {
 	table    *flow.Table
 	enricher Enricher
 	detector Detector
+	app      *app.Analyzer // nil with FlowsOnly
 
 	ev     schemas.Event
 	recs   []schemas.Record
@@ -29,6 +31,9 @@ type worker struct {
 func newWorker(cfg *Config) *worker {
 	w := &worker{cfg: cfg, events: map[string]uint64{}}
 	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
+	if !cfg.FlowsOnly {
+		w.app = app.New(cfg.App, &cfg.Observer, w.emit)
+	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
 	}
@@ -40,7 +45,10 @@ func newWorker(cfg *Config) *worker {
 
 // packet accounts one decoded packet.
 func (w *worker) packet(p *decode.Packet) {
-	w.table.Update(p)
+	f, d := w.table.Update(p)
+	if w.app != nil {
+		w.app.Packet(f, d, p)
+	}
 }
 
 // finish ends every flow still open and delivers what is pending.
@@ -52,6 +60,9 @@ func (w *worker) finish() {
 func (w *worker) flowEnded(f *flow.Flow) {
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
 	f.FillEvent(&w.ev, &w.cfg.Observer)
+	if w.app != nil {
+		w.app.FlowEnded(f, &w.ev) // emits the protocol events the flow still holds
+	}
 	w.emit(&w.ev)
 }
 

@@ -146,7 +146,7 @@ func TestRetransmission(t *testing.T) {
 	a, s, r := newTest(t, Config{})
 	seg(s, cs, 0, decode.SYN, "")
 	seg(s, cs, 1, 0, "hello ")
-	seg(s, cs, 1, 0, "hello ")  // exact
+	seg(s, cs, 1, 0, "hello ")   // exact
 	seg(s, cs, 4, 0, "lo world") // partial: "lo " repeated, "world" new
 	seg(s, cs, 7, 0, "world")
 	s.Close(t0)

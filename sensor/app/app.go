@@ -1,0 +1,161 @@
+// Package app is the sensor's application layer: per worker, it finds out
+// which protocol each flow speaks (by content, not only by port), feeds the
+// reassembled TCP streams and UDP datagrams to the parsers, and maps their
+// results to ECS events.
+package app
+
+import (
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/dns"
+	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	"github.com/packetsleuth/packetsleuth/parsers/quic"
+	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/reassembly"
+)
+
+// Config tunes the parsers and the reassembler.
+type Config struct {
+	HTTP       phttp.Config
+	TLS        ptls.Config
+	Reassembly reassembly.Config
+	// DNSPending bounds the unanswered queries held per flow.
+	DNSPending int
+}
+
+// Stats counts what the application layer did.
+type Stats struct {
+	Detected     map[string]uint64 // flows by network.protocol
+	ParserErrors map[string]uint64 // streams a parser gave up on, by protocol
+	Reassembly   reassembly.Stats
+}
+
+// Analyzer is one worker's application layer; only that worker uses it.
+type Analyzer struct {
+	cfg   Config
+	asm   *reassembly.Assembler
+	emit  func(*schemas.Event)
+	obs   *schemas.Observer
+	ev    schemas.Event
+	stats Stats
+	ja    []byte // fingerprint scratch
+}
+
+// New returns an Analyzer that hands every event it makes to emit (valid
+// only during the call).
+func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event)) *Analyzer {
+	return &Analyzer{
+		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, obs: obs,
+		stats: Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
+	}
+}
+
+// Stats returns the counters.
+func (a *Analyzer) Stats() Stats {
+	s := a.stats
+	s.Reassembly = a.asm.Stats()
+	return s
+}
+
+// state is what the Analyzer keeps per flow, in flow.App.
+type state struct {
+	a       *Analyzer
+	f       *flow.Flow
+	proto   string // detected network.protocol, "" while unknown
+	dead    bool   // nothing (more) to parse here
+	stream  *reassembly.Stream
+	parser  parsers.StreamParser // chosen by content on TCP
+	dns     *dns.Conn
+	quic    *quic.CryptoAssembler
+	tcpSeen bool
+}
+
+func dirOf(d flow.Dir) parsers.Dir {
+	if d == flow.FromOrig {
+		return parsers.ToServer
+	}
+	return parsers.ToClient
+}
+
+// Packet feeds one packet of flow f, sent in direction d.
+func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
+	st, _ := f.App.(*state)
+	if st == nil {
+		if p.Proto != decode.ProtoTCP && len(p.Payload) == 0 {
+			return
+		}
+		st = &state{a: a, f: f}
+		f.App = st
+	}
+	if st.dead {
+		return
+	}
+	switch p.Proto {
+	case decode.ProtoTCP:
+		if st.stream == nil {
+			st.stream = a.asm.NewStream(st)
+		}
+		st.stream.Segment(dirOf(d), p.Seq, p.TCPFlags, p.Payload, p.Timestamp)
+	case decode.ProtoUDP:
+		if len(p.Payload) > 0 {
+			st.udp(dirOf(d), p)
+		}
+	default:
+		st.dead = true
+	}
+}
+
+// FlowEnded closes the flow's parsers (emitting what they hold) and sets the
+// detected protocol on the flow event.
+func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
+	st, _ := f.App.(*state)
+	if st == nil {
+		return
+	}
+	switch {
+	case st.stream != nil:
+		st.stream.Close(f.Last)
+	case st.dns != nil:
+		st.dns.End(f.Last)
+	}
+	ev.Network.Protocol = st.proto
+	if st.stream != nil {
+		for _, d := range []parsers.Dir{parsers.ToServer, parsers.ToClient} {
+			ev.Sensor.Flow.MissedBytes += int64(st.stream.Stats(d).GapBytes)
+		}
+	}
+}
+
+func (st *state) detected(proto string) {
+	st.proto = proto
+	st.a.stats.Detected[proto]++
+}
+
+// newEvent starts an event of the flow with the network fields every
+// protocol event shares.
+func (a *Analyzer) newEvent(f *flow.Flow, dataset string, ts time.Time) *schemas.Event {
+	ip := a.ev.Related.IP[:0]
+	a.ev = schemas.Event{Timestamp: ts}
+	a.ev.Related.IP = ip
+	ev := &a.ev
+	ev.ECS.Version = schemas.ECSVersion
+	ev.Event.Kind = "event"
+	ev.Event.Category = categoryNetwork
+	ev.Event.Type = typeProtocol
+	ev.Event.Dataset = dataset
+	flow.FillNetwork(ev, f)
+	if a.obs != nil {
+		ev.Observer = *a.obs
+	}
+	return ev
+}
+
+var (
+	categoryNetwork = []string{"network"}
+	categoryWeb     = []string{"network", "web"}
+	typeProtocol    = []string{"protocol"}
+)

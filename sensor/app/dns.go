@@ -1,0 +1,60 @@
+package app
+
+import (
+	"strconv"
+
+	"github.com/packetsleuth/packetsleuth/parsers/dns"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// emitDNS maps one DNS transaction to an ECS event.
+func (st *state) emitDNS(tx *dns.Transaction) {
+	a := st.a
+	m := tx.Query
+	ts := tx.QueryTime
+	if m == nil {
+		m, ts = tx.Response, tx.ResponseTime
+	}
+	ev := a.newEvent(st.f, schemas.DatasetDNS, ts)
+	ev.Network.Protocol = "dns"
+	ev.Event.Start = ts
+	d := &ev.DNS
+	d.ID = strconv.Itoa(int(m.ID))
+	d.OpCode = dns.OpcodeName(m.Opcode)
+	d.Type = "query"
+	if len(m.Questions) > 0 {
+		q := m.Questions[0]
+		d.Question.Name = q.Name
+		d.Question.Type = dns.TypeName(q.Type)
+		d.Question.Class = dns.ClassName(q.Class)
+		d.Question.RegisteredDomain, d.Question.Subdomain, d.Question.TopLevelDomain = dns.SplitName(q.Name)
+	}
+	if r := tx.Response; r != nil {
+		d.Type = "answer"
+		d.ResponseCode = dns.RCodeName(r.RCode)
+		d.HeaderFlags = r.HeaderFlags()
+		for _, rr := range r.Answers {
+			d.Answers = append(d.Answers, schemas.DNSAnswer{
+				Name: rr.Name, Type: dns.TypeName(rr.Type), Class: dns.ClassName(rr.Class), TTL: int64(rr.TTL), Data: rr.Data,
+			})
+			if rr.Type == dns.TypeA || rr.Type == dns.TypeAAAA {
+				d.ResolvedIP = append(d.ResolvedIP, rr.Data)
+			}
+		}
+		ev.Event.End = tx.ResponseTime
+		if tx.Query != nil {
+			ev.Event.Duration = tx.ResponseTime.Sub(tx.QueryTime)
+		}
+		ev.Event.Outcome = "success"
+		if r.RCode != 0 {
+			ev.Event.Outcome = "failure"
+		}
+	} else {
+		d.HeaderFlags = m.HeaderFlags()
+	}
+	if d.Question.Name != "" {
+		ev.Related.Hosts = []string{d.Question.Name}
+	}
+	ev.Sensor.Notes = tx.Notes
+	a.emit(ev)
+}

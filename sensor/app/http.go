@@ -1,0 +1,55 @@
+package app
+
+import (
+	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// emitHTTP maps one request/response pair to an ECS event.
+func (st *state) emitHTTP(tx *phttp.Transaction) {
+	a := st.a
+	req, resp := &tx.Request, &tx.Response
+	ts := req.Start
+	if tx.RequestMissing {
+		ts = resp.Start
+	}
+	ev := a.newEvent(st.f, schemas.DatasetHTTP, ts)
+	ev.Event.Category = categoryWeb
+	ev.Network.Protocol = "http"
+	ev.Event.Start = ts
+	h := &ev.HTTP
+	if !tx.RequestMissing {
+		h.Version = req.Version
+		h.Request.Method = req.Method
+		h.Request.Bytes = int64(req.HeaderBytes) + req.BodyWireBytes
+		h.Request.Body.Bytes = req.BodyBytes
+		h.Request.MimeType = req.MimeType
+		h.Request.Referrer = req.Referer
+		u := phttp.SplitURL(req.URI, req.Host, "http", uint16(st.f.Resp.Port))
+		ev.URL = schemas.URL{Original: u.Original, Scheme: u.Scheme, Domain: u.Domain, Port: u.Port, Path: u.Path, Query: u.Query, Fragment: u.Fragment}
+		ev.UserAgent.Original = req.UserAgent
+		if u.Domain != "" {
+			ev.Related.Hosts = []string{u.Domain}
+		}
+		if req.AuthUser != "" {
+			ev.Related.User = []string{req.AuthUser}
+		}
+	}
+	if !tx.ResponseMissing {
+		if h.Version == "" {
+			h.Version = resp.Version
+		}
+		h.Response.StatusCode = resp.StatusCode
+		h.Response.Bytes = int64(resp.HeaderBytes) + resp.BodyWireBytes
+		h.Response.Body.Bytes = resp.BodyBytes
+		h.Response.MimeType = resp.MimeType
+		ev.Event.End = resp.End
+		ev.Event.Duration = resp.End.Sub(ts)
+		ev.Event.Outcome = "success"
+		if resp.StatusCode >= 400 {
+			ev.Event.Outcome = "failure"
+		}
+	}
+	ev.Sensor.Notes = tx.Notes
+	a.emit(ev)
+}

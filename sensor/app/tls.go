@@ -1,0 +1,85 @@
+package app
+
+import (
+	"strconv"
+	"time"
+
+	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// emitTLS maps a TLS handshake to an ECS event.
+func (st *state) emitTLS(h *ptls.Handshake) {
+	ts := st.f.First
+	ev := st.a.newEvent(st.f, schemas.DatasetTLS, ts)
+	ev.Network.Protocol = "tls"
+	t := &ev.TLS
+	t.Version, t.VersionProtocol = h.Version, h.VersionProtocol
+	t.Cipher, t.Curve, t.NextProtocol = h.Cipher, h.Curve, h.NextProtocol
+	t.Established, t.Resumed = h.Established, h.Resumed
+	if h.HasClientHello {
+		st.fillClient(&t.Client, &h.ClientHello, h.JA3, h.JA4)
+	}
+	if h.HasServerHello {
+		t.Server.JA3S = h.JA3S
+	}
+	if len(h.Certificates) > 0 {
+		fillCert(&t.Server, &h.Certificates[0])
+		ev.Related.Hash = []string{t.Server.Hash.SHA256}
+	}
+	if t.Client.ServerName != "" {
+		ev.Related.Hosts = []string{t.Client.ServerName}
+	}
+	ev.Sensor.Notes = h.Notes
+	st.a.emit(ev)
+}
+
+// emitQUIC maps the ClientHello of a QUIC Initial to a TLS event.
+func (st *state) emitQUIC(ts time.Time) {
+	a := st.a
+	ev := a.newEvent(st.f, schemas.DatasetTLS, ts)
+	ev.Network.Protocol = "quic"
+	ev.TLS.Version, ev.TLS.VersionProtocol = "1.3", "tls"
+	h := &st.quic.Hello
+	a.ja = ptls.AppendJA3(a.ja[:0], h)
+	ja3 := string(ptls.AppendMD5Hex(nil, a.ja))
+	ja4 := string(ptls.AppendJA4(a.ja[:0], h, ptls.JA4QUIC))
+	st.fillClient(&ev.TLS.Client, h, ja3, ja4)
+	if ev.TLS.Client.ServerName != "" {
+		ev.Related.Hosts = []string{ev.TLS.Client.ServerName}
+	}
+	a.emit(ev)
+}
+
+func (st *state) fillClient(c *schemas.TLSClient, h *ptls.ClientHello, ja3, ja4 string) {
+	c.ServerName, c.JA3, c.JA4 = h.ServerName, ja3, ja4
+	for _, cs := range h.CipherSuites {
+		if !ptls.IsGREASE(cs) {
+			c.SupportedCiphers = append(c.SupportedCiphers, ptls.CipherSuiteName(cs))
+		}
+	}
+}
+
+func fillCert(s *schemas.TLSServer, c *ptls.Certificate) {
+	s.Hash = schemas.Hashes{MD5: c.MD5, SHA1: c.SHA1, SHA256: c.SHA256}
+	if c.Err != nil {
+		return
+	}
+	s.Subject, s.Issuer = c.Subject, c.Issuer
+	s.NotBefore, s.NotAfter = c.NotBefore, c.NotAfter
+	x := &s.X509
+	if c.Version > 0 {
+		x.VersionNumber = strconv.Itoa(c.Version)
+	}
+	x.SerialNumber = c.SerialNumber
+	x.Subject.DistinguishedName, x.Issuer.DistinguishedName = c.Subject, c.Issuer
+	if c.SubjectCommonName != "" {
+		x.Subject.CommonName = []string{c.SubjectCommonName}
+	}
+	if c.IssuerCommonName != "" {
+		x.Issuer.CommonName = []string{c.IssuerCommonName}
+	}
+	x.NotBefore, x.NotAfter = c.NotBefore, c.NotAfter
+	x.AlternativeNames = append(append([]string(nil), c.DNSNames...), c.IPAddresses...)
+	x.PublicKeyAlgorithm, x.PublicKeySize, x.SignatureAlgorithm = c.PublicKeyAlgorithm, c.PublicKeySize, c.SignatureAlgorithm
+}
