@@ -1,0 +1,95 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// Every DNS query name, HTTP (method, host, URI), TLS SNI and JA3 that tshark
+// found in a shared capture must be in the sensor's events.
+func TestDPIEventsCoverTsharkTruth(t *testing.T) {
+	needShared(t)
+	truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*.tsv"))
+	for _, truthPath := range truths {
+		if strings.HasSuffix(truthPath, ".flows.tsv") || filepath.Base(truthPath) == "geoip-hits.tsv" {
+			continue
+		}
+		capture := strings.TrimSuffix(filepath.Base(truthPath), ".tsv")
+		t.Run(capture, func(t *testing.T) {
+			out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
+			have := map[string]bool{}
+			known := knownGaps[capture]
+			for _, ev := range out.events {
+				switch str(ev, "event.dataset") {
+				case "packetsleuth.dns":
+					have["dns "+strings.ToLower(str(ev, "dns.question.name"))] = true
+				case "packetsleuth.http":
+					// tshark ends the URI at the first space ("GET /Hello Arkime HTTP/1.0").
+					uri, _, _ := strings.Cut(str(ev, "url.original"), " ")
+					have["http "+str(ev, "http.request.method")+" "+uri] = true
+				case "packetsleuth.tls":
+					have["sni "+str(ev, "tls.client.server_name")] = true
+					have["ja3 "+str(ev, "tls.client.ja3")] = true
+				}
+			}
+			for _, row := range readTSV(t, truthPath) {
+				var want []string
+				if row["icmp.type"] != "" || row["icmpv6.type"] != "" {
+					continue // tshark dissects the packet an ICMP error quotes; the sensor does not
+				}
+				if row["udp.srcport"] != "" && row["http.request.method"] != "" {
+					continue // HTTP over UDP (SSDP M-SEARCH) is not parsed
+				}
+				if n := row["dns.qry.name"]; n != "" && capture != "ipv4-fragmented-udp.pcap" {
+					want = append(want, "dns "+strings.ToLower(strings.Split(n, ",")[0]))
+				}
+				if m := row["http.request.method"]; m != "" {
+					want = append(want, "http "+m+" "+row["http.request.uri"])
+				}
+				if row["tls.handshake.type"] == "1" || strings.HasPrefix(row["tls.handshake.type"], "1,") {
+					if sni := row["tls.handshake.extensions_server_name"]; sni != "" {
+						want = append(want, "sni "+sni)
+					}
+					if ja3 := row["tls.handshake.ja3"]; ja3 != "" {
+						want = append(want, "ja3 "+strings.Split(ja3, ",")[0])
+					}
+				}
+				for _, w := range want {
+					if !have[w] && !known[row["frame.number"]] {
+						t.Errorf("frame %s: tshark has %q, the sensor does not", row["frame.number"], w)
+					}
+				}
+			}
+		})
+	}
+}
+
+// The same session seen plainly, VLAN-tagged and reordered gives the same
+// HTTP event.
+func TestSameHTTPEventPlainVLANReordered(t *testing.T) {
+	needShared(t)
+	var want string
+	for _, c := range []string{"http-get.pcap", "http-vlan.pcap", "tcp-handshake-reorder.pcap"} {
+		out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, c))
+		ev := out.dataset("packetsleuth.http")
+		if len(ev) != 1 {
+			t.Fatalf("%s: %d HTTP events", c, len(ev))
+		}
+		b, _ := json.Marshal(map[string]any{"http": ev[0]["http"], "url": ev[0]["url"], "ua": ev[0]["user_agent"], "cid": str(ev[0], "network.community_id")})
+		if want == "" {
+			want = string(b)
+		} else if string(b) != want {
+			t.Errorf("%s: %s\nwant %s", c, b, want)
+		}
+	}
+}
+
+// knownGaps are truth rows the sensor does not reproduce yet, by capture and
+// frame: five Edge ClientHellos whose JA3 differs from tshark's while their
+// SNI and JA4 agree (open in issue 3's note).
+var knownGaps = map[string]map[string]bool{
+	"tls-sni.pcapng":             {"60": true, "63": true, "65": true, "68": true, "70": true},
+	"tls-handshakes-many.pcapng": {"125": true, "142": true, "146": true, "156": true, "160": true},
+}
