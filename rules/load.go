@@ -235,15 +235,15 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 	byID := map[string]*ruleEntry{}
 	built := map[string]*Rule{}
 	for _, re := range l.rules {
+		if prev, ok := byID[re.doc.ID]; ok && re.doc.ID != "" {
+			l.errf(re.file, pathNode(re.node, "id"), re.doc.ID, "", "duplicate rule id (first defined at %s:%d); use overrides: to change a rule", prev.file.name, prev.node.Line)
+			continue
+		}
+		byID[re.doc.ID] = re
 		r := l.buildRule(re, bad)
 		if r == nil {
 			continue
 		}
-		if prev, ok := byID[r.ID]; ok {
-			l.errf(re.file, pathNode(re.node, "id"), r.ID, "", "duplicate rule id (first defined at %s:%d); use overrides: to change a rule", prev.file.name, prev.node.Line)
-			continue
-		}
-		byID[r.ID] = re
 		built[r.ID] = r
 		r.index = len(set.rules)
 		set.rules = append(set.rules, r)

@@ -356,4 +356,3 @@ func formatCount(c float64) int64 {
 	}
 	return int64(c)
 }
-

@@ -1,0 +1,401 @@
+package rules
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"testing/fstest"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+type schemasEvent = schemas.Event
+
+var t0 = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func flowEvent(src, dst string, port int) schemas.Event {
+	var e schemas.Event
+	e.Timestamp = t0
+	e.Event.Kind = "event"
+	e.Event.Dataset = schemas.DatasetFlow
+	e.Network.Transport = "tcp"
+	e.Network.CommunityID = "1:abc"
+	e.Source.IP, e.Source.Port = src, 40000
+	e.Destination.IP, e.Destination.Port = dst, port
+	return e
+}
+
+func mustLoad(t testing.TB, yaml string) *Set {
+	t.Helper()
+	set, errs := Load(fstest.MapFS{"r.yaml": {Data: []byte(yaml)}}, "r.yaml")
+	for _, err := range errs {
+		t.Fatal(err)
+	}
+	return set
+}
+
+func collect(ev *Evaluator, events ...schemas.Event) []*schemas.Event {
+	var out []*schemas.Event
+	for i := range events {
+		ev.Eval(&events[i], func(a *schemas.Event) { out = append(out, a) })
+	}
+	return out
+}
+
+func TestStatelessAlertFields(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - id: S-1
+    name: to port 4444
+    description: desc
+    condition: event.dataset == "packetsleuth.flow" and destination.port == 4444
+    severity: critical
+    tags: [a, b]
+    references: [https://example.org/r]
+    author: [me]
+    threat:
+      - tactic: {id: TA0011, name: Command and Control}
+        technique: {id: T1571, name: Non-Standard Port}
+`)
+	in := flowEvent("10.0.0.1", "192.0.2.1", 4444)
+	in.DNS.ResolvedIP = []string{"192.0.2.1"}
+	alerts := collect(NewEvaluator(set, EvalOptions{}), in, flowEvent("10.0.0.1", "192.0.2.1", 443))
+	if len(alerts) != 1 {
+		t.Fatalf("%d alerts", len(alerts))
+	}
+	a := alerts[0]
+	if a.Event.Kind != "alert" || a.Event.Dataset != schemas.DatasetAlert || strings.Join(a.Event.Category, ",") != "network,intrusion_detection" {
+		t.Errorf("event %+v", a.Event)
+	}
+	if a.Event.Severity != SeverityCritical || a.Event.RiskScore != SeverityCritical {
+		t.Errorf("severity %d risk %v", a.Event.Severity, a.Event.RiskScore)
+	}
+	if a.Rule.ID != "S-1" || a.Rule.Description != "desc" || a.Rule.Reference != "https://example.org/r" || a.Rule.Category != "Command and Control" || a.Rule.Version != "1" {
+		t.Errorf("rule %+v", a.Rule)
+	}
+	if a.Threat.Framework != "MITRE ATT&CK" || a.Threat.Technique.ID[0] != "T1571" || a.Threat.Technique.Reference[0] != "https://attack.mitre.org/techniques/T1571/" {
+		t.Errorf("threat %+v", a.Threat)
+	}
+	if !a.Timestamp.Equal(in.Timestamp) || a.Network.CommunityID != "1:abc" || a.Destination.Port != 4444 {
+		t.Errorf("pivot fields %+v", a)
+	}
+	in.DNS.ResolvedIP[0] = "changed"
+	if a.DNS.ResolvedIP[0] != "192.0.2.1" {
+		t.Error("alert shares a slice with the triggering event")
+	}
+	if _, err := schemas.NewRecord(a); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func thresholdSet(t testing.TB, th string) *Set {
+	return mustLoad(t, `
+rules:
+  - id: TH
+    name: threshold
+    condition: event.dataset == "packetsleuth.flow"
+    severity: low
+    threshold: `+th+`
+`)
+}
+
+func at(e schemas.Event, d time.Duration) schemas.Event {
+	e.Timestamp = t0.Add(d)
+	return e
+}
+
+// TestThresholdSlidesOnEventTime: events at 0, 8, 12, 16 s with gte 3 in a
+// 10 s window fire at 16 s ((6, 16] holds three) — a tumbling window
+// starting at 0 would never fire. Wall-clock time plays no part.
+func TestThresholdSlidesOnEventTime(t *testing.T) {
+	set := thresholdSet(t, `{type: count, group_by: [destination.ip], window: 10s, gte: 3}`)
+	e := flowEvent("10.0.0.1", "192.0.2.1", 80)
+	ev := NewEvaluator(set, EvalOptions{})
+	var fired []time.Duration
+	for _, s := range []int{0, 8, 12, 16} {
+		x := at(e, time.Duration(s)*time.Second)
+		ev.Eval(&x, func(a *schemas.Event) {
+			fired = append(fired, a.Timestamp.Sub(t0))
+			if a.Sensor.Alert.Count != 3 || a.Sensor.Alert.Window != "10s" || a.Sensor.Alert.Group[0] != "destination.ip=192.0.2.1" {
+				t.Errorf("alert info %+v", a.Sensor.Alert)
+			}
+		})
+	}
+	if len(fired) != 1 || fired[0] != 16*time.Second {
+		t.Errorf("fired at %v", fired)
+	}
+	// Spread out: never three within 10 s.
+	ev = NewEvaluator(set, EvalOptions{})
+	if n := len(collect(ev, at(e, 0), at(e, 11*time.Second), at(e, 22*time.Second), at(e, 33*time.Second))); n != 0 {
+		t.Errorf("%d alerts for spread events", n)
+	}
+	// Groups are separate.
+	ev = NewEvaluator(set, EvalOptions{})
+	f2 := flowEvent("10.0.0.1", "192.0.2.2", 80)
+	if n := len(collect(ev, at(e, 0), at(f2, time.Second), at(e, 2*time.Second), at(f2, 3*time.Second))); n != 0 {
+		t.Errorf("groups mixed: %d alerts", n)
+	}
+}
+
+func TestThresholdOutOfOrderAndLate(t *testing.T) {
+	set := thresholdSet(t, `{type: count, group_by: [destination.ip], window: 10s, gte: 3}`)
+	e := flowEvent("10.0.0.1", "192.0.2.1", 80)
+	ev := NewEvaluator(set, EvalOptions{})
+	// 5 s late but inside the window: counted.
+	if n := len(collect(ev, at(e, 10*time.Second), at(e, 5*time.Second), at(e, 11*time.Second))); n != 1 {
+		t.Errorf("in-window out-of-order: %d alerts", n)
+	}
+	ev = NewEvaluator(set, EvalOptions{})
+	if n := len(collect(ev, at(e, 30*time.Second), at(e, 5*time.Second), at(e, 31*time.Second))); n != 0 {
+		t.Errorf("late event counted: %d alerts", n)
+	}
+	if st := ev.Stats(); st.State.LateEvents != 1 {
+		t.Errorf("late %d", st.State.LateEvents)
+	}
+}
+
+func TestThresholdDistinctAndSum(t *testing.T) {
+	set := thresholdSet(t, `{type: distinct, field: destination.port, group_by: [source.ip], window: 60s, gte: 5}`)
+	ev := NewEvaluator(set, EvalOptions{})
+	var evs []schemas.Event
+	for i := 0; i < 10; i++ { // ports 1..4 twice each: 4 distinct
+		evs = append(evs, at(flowEvent("10.0.0.1", "192.0.2.1", 1+i%4), time.Duration(i)*time.Second))
+	}
+	if n := len(collect(ev, evs...)); n != 0 {
+		t.Errorf("4 distinct ports fired %d", n)
+	}
+	if a := collect(ev, at(flowEvent("10.0.0.1", "192.0.2.1", 9), 11*time.Second)); len(a) != 1 || a[0].Sensor.Alert.Count != 5 {
+		t.Errorf("5th distinct port: %v", a)
+	}
+	// Distinct values older than the window do not count.
+	ev = NewEvaluator(set, EvalOptions{})
+	evs = evs[:0]
+	for i := 0; i < 5; i++ {
+		evs = append(evs, at(flowEvent("10.0.0.1", "192.0.2.1", 100+i), time.Duration(i)*20*time.Second))
+	}
+	if n := len(collect(ev, evs...)); n != 0 {
+		t.Errorf("distinct across 80 s fired %d", n)
+	}
+
+	set = thresholdSet(t, `{type: sum, field: source.bytes, group_by: [source.ip], window: 1m, gte: 1000}`)
+	ev = NewEvaluator(set, EvalOptions{})
+	var got []int64
+	for i := 0; i < 6; i++ {
+		e := at(flowEvent("10.0.0.1", "192.0.2.1", 80), time.Duration(i)*time.Second)
+		e.Source.Bytes = 300
+		ev.Eval(&e, func(a *schemas.Event) { got = append(got, a.Sensor.Alert.Count) })
+	}
+	if len(got) != 1 || got[0] != 1200 {
+		t.Errorf("sum alerts %v", got)
+	}
+}
+
+func TestSuppression(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - id: SUP
+    name: sup
+    condition: event.dataset == "packetsleuth.flow"
+    severity: low
+    suppress: {by: [source.ip], for: 5m}
+`)
+	ev := NewEvaluator(set, EvalOptions{})
+	a := flowEvent("10.0.0.1", "192.0.2.1", 80)
+	b := flowEvent("10.0.0.2", "192.0.2.1", 80)
+	alerts := collect(ev, at(a, 0), at(a, time.Minute), at(b, time.Minute), at(a, 2*time.Minute), at(a, 6*time.Minute))
+	if len(alerts) != 3 {
+		t.Fatalf("%d alerts", len(alerts))
+	}
+	if alerts[2].Source.IP != "10.0.0.1" || len(alerts[2].Sensor.Notes) != 1 || !strings.HasPrefix(alerts[2].Sensor.Notes[0], "2 earlier alerts") {
+		t.Errorf("third alert %+v", alerts[2].Sensor)
+	}
+	if st := ev.Stats(); st.Suppressed != 2 || st.Alerts != 3 || st.Rules[0].Suppressed != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestBoundedGroups(t *testing.T) {
+	set := thresholdSet(t, `{type: count, group_by: [source.ip], window: 1h, gte: 1000}`)
+	ev := NewEvaluator(set, EvalOptions{MaxGroups: 100})
+	for i := 0; i < 1000; i++ {
+		e := at(flowEvent(fmt.Sprintf("10.0.%d.%d", i/256, i%256), "192.0.2.1", 80), time.Duration(i)*time.Millisecond)
+		ev.Eval(&e, func(*schemas.Event) {})
+	}
+	st := ev.Stats()
+	if st.State.Groups != 100 || st.State.EvictedGroups != 900 {
+		t.Errorf("groups %d evicted %d", st.State.Groups, st.State.EvictedGroups)
+	}
+	// Groups whose window passed expire as event time moves on.
+	set = thresholdSet(t, `{type: count, group_by: [source.ip], window: 1s, gte: 1000}`)
+	ev = NewEvaluator(set, EvalOptions{})
+	for i := 0; i < 1000; i++ {
+		e := at(flowEvent(fmt.Sprintf("10.0.%d.%d", i/256, i%256), "192.0.2.1", 80), time.Duration(i)*10*time.Millisecond)
+		ev.Eval(&e, func(*schemas.Event) {})
+	}
+	if st := ev.Stats(); st.State.Groups > 150 || st.State.ExpiredGroups == 0 {
+		t.Errorf("groups %d expired %d", st.State.Groups, st.State.ExpiredGroups)
+	}
+}
+
+// TestDeterministic: one worker, same input, same alerts in the same order.
+func TestDeterministic(t *testing.T) {
+	set, errs := LoadDefault()
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	var evs []schemas.Event
+	for _, r := range set.Rules() {
+		for _, tc := range r.Tests {
+			evs = append(evs, tc.Events...)
+		}
+	}
+	run := func() string {
+		var sb strings.Builder
+		ev := NewEvaluator(set, EvalOptions{IncludeDisabled: true})
+		for i := range evs {
+			ev.Eval(&evs[i], func(a *schemas.Event) { fmt.Fprintf(&sb, "%s %s %v\n", a.Rule.ID, a.Timestamp, a.Sensor.Alert) })
+		}
+		return sb.String()
+	}
+	a, b := run(), run()
+	if a != b || a == "" {
+		t.Errorf("runs differ or empty:\n%s\n---\n%s", a, b)
+	}
+}
+
+// TestSharedState: the events of one group spread over four workers reach
+// the threshold with a shared store, not with per-worker state.
+func TestSharedState(t *testing.T) {
+	set := thresholdSet(t, `{type: count, group_by: [destination.ip], window: 10s, gte: 100}`)
+	run := func(shared *SharedState) int {
+		var mu sync.Mutex
+		n := 0
+		var wg sync.WaitGroup
+		for w := 0; w < 4; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				ev := NewEvaluator(set, EvalOptions{Shared: shared})
+				for i := 0; i < 30; i++ {
+					e := at(flowEvent("10.0.0.1", "192.0.2.1", 80), time.Duration(i)*time.Millisecond)
+					ev.Eval(&e, func(*schemas.Event) { mu.Lock(); n++; mu.Unlock() })
+				}
+			}()
+		}
+		wg.Wait()
+		return n
+	}
+	if n := run(nil); n != 0 {
+		t.Errorf("per-worker state fired %d (each worker sees 30)", n)
+	}
+	sh := NewSharedState(set, EvalOptions{})
+	if n := run(sh); n != 1 {
+		t.Errorf("shared state fired %d, want 1", n)
+	}
+	if st := sh.Stats(); st.Groups != 1 {
+		t.Errorf("shared groups %d", st.Groups)
+	}
+}
+
+func TestNonMatchingEvalDoesNotAllocate(t *testing.T) {
+	set, errs := LoadDefault()
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	ev := NewEvaluator(set, EvalOptions{})
+	for _, e := range mixEvents() {
+		e := e
+		ev.Eval(&e, func(*schemas.Event) { t.Fatalf("benign %s event alerted", e.Event.Dataset) })
+		if n := testing.AllocsPerRun(200, func() { ev.Eval(&e, nil) }); n != 0 {
+			t.Errorf("%s: %v allocs per Eval", e.Event.Dataset, n)
+		}
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	if !isPrivate("10.1.2.3") || !isPrivate("fd00::1") || isPrivate("8.8.8.8") || isPrivate("bogus") || !isPrivate("::ffff:192.168.1.1") {
+		t.Error("isPrivate")
+	}
+	if entropy("") != 0 || entropy("aaaa") != 0 || entropy("ab") != 1 {
+		t.Error("entropy")
+	}
+	if registeredDomain("www.example.co.uk.") != "example.co.uk" || registeredDomain("com") != "" {
+		t.Error("registeredDomain")
+	}
+	if labelCount("a.b.c.") != 3 || labelCount("") != 0 || maxLabelLen("ab.abcd.a") != 4 {
+		t.Error("labels")
+	}
+	if urlDecode("a%2Fb+c%zz") != "a/b c%zz" {
+		t.Error(urlDecode("a%2Fb+c%zz"))
+	}
+	d := domainSet{"evil.example": {}}
+	if !d.match("x.EVIL.example.") || d.match("notevil.example") || !d.match("evil.example") {
+		t.Error("domainSet")
+	}
+	set := mustLoad(t, `
+rules:
+  - id: H
+    name: helpers
+    condition: >
+      event.dataset == "packetsleuth.dns" and cidr_match(source.ip, "10.0.0.0/8") and label_count(dns.question.name) == 3
+      and registered_domain(dns.question.name) == "example.com" and entropy(dns.question.name) > 2.0
+      and dns.question.name matches "^a\\." and not is_private(destination.ip) and not intel_match("ipv4-addr")
+    severity: low
+`)
+	var e schemas.Event
+	e.Event.Dataset = schemas.DatasetDNS
+	e.Source.IP, e.Destination.IP = "10.0.0.1", "8.8.8.8"
+	e.DNS.Question.Name = "a.example.com"
+	if n := len(collect(NewEvaluator(set, EvalOptions{}), e)); n != 1 {
+		t.Errorf("helpers rule: %d alerts", n)
+	}
+}
+
+// mixEvents are benign flow, DNS, HTTP and TLS events.
+func mixEvents() []schemas.Event {
+	f := flowEvent("10.0.0.10", "93.184.216.34", 443)
+	f.Sensor.Flow.State = "SF"
+	f.Source.Bytes, f.Destination.Bytes = 1200, 50000
+	var d schemas.Event
+	d.Timestamp, d.Event.Kind, d.Event.Dataset = t0, "event", schemas.DatasetDNS
+	d.Source.IP, d.Destination.IP = "10.0.0.10", "10.0.0.2"
+	d.DNS.Question.Name, d.DNS.Question.Type, d.DNS.ResponseCode = "www.example.com", "A", "NOERROR"
+	var h schemas.Event
+	h.Timestamp, h.Event.Kind, h.Event.Dataset = t0, "event", schemas.DatasetHTTP
+	h.Source.IP, h.Destination.IP = "10.0.0.10", "93.184.216.34"
+	h.URL.Original, h.URL.Scheme, h.URL.Domain = "/index.html?lang=en", "http", "www.example.com"
+	h.UserAgent.Original = "Mozilla/5.0 (X11; Linux x86_64; rv:135.0) Gecko/20100101 Firefox/135.0"
+	h.HTTP.Response.StatusCode = 200
+	var s schemas.Event
+	s.Timestamp, s.Event.Kind, s.Event.Dataset = t0, "event", schemas.DatasetTLS
+	s.Source.IP, s.Destination.IP = "10.0.0.10", "93.184.216.34"
+	s.TLS.Version, s.TLS.VersionProtocol = "1.3", "tls"
+	s.TLS.Client.ServerName = "www.example.com"
+	s.TLS.Server.NotAfter = t0.AddDate(0, 1, 0)
+	return []schemas.Event{f, d, h, s}
+}
+
+// BenchmarkEval runs the whole shipped set (stable and experimental rules
+// enabled) over a mix of flow, DNS, HTTP and TLS events.
+func BenchmarkEval(b *testing.B) {
+	set, errs := LoadDefault()
+	if errs != nil {
+		b.Fatal(errs)
+	}
+	ev := NewEvaluator(set, EvalOptions{IncludeDisabled: true})
+	evs := mixEvents()
+	alerts := 0
+	emit := func(*schemas.Event) { alerts++ }
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e := &evs[i%len(evs)]
+		e.Timestamp = t0.Add(time.Duration(i) * time.Microsecond)
+		ev.Eval(e, emit)
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	st := ev.Stats()
+	b.ReportMetric(float64(st.Evaluations)/float64(b.N), "rules/event")
+}

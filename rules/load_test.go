@@ -1,0 +1,221 @@
+package rules
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+)
+
+// wantErrors lists, per bad fixture, the errors expected (file:line:col:
+// rule id: message prefix, matched as substrings) — every one must be
+// reported, all at once.
+var wantErrors = map[string][]string{
+	"errors.bad.yaml": {
+		`errors.bad.yaml:4:69: rule B-1: condition: unknown field "dns.question.nme" (did you mean "dns.question.name"?)`,
+		`errors.bad.yaml:10:21: rule B-2: condition: invalid operation: == (mismatched types int and string)`,
+		`errors.bad.yaml:15:15: rule B-3: unknown severity "urgent"`,
+		`errors.bad.yaml:16:5: rule B-3: unknown key "colour"`,
+		`errors.bad.yaml:21:40: rule B-4: threshold: unknown field "destination.prot" (did you mean "destination.port"?)`,
+		`errors.bad.yaml:21:89: rule B-4: threshold: bad window`,
+		`errors.bad.yaml:24:24: rule B-5: condition: unknown list "nope"`,
+		`errors.bad.yaml:26:9: rule B-1: duplicate rule id`,
+	},
+	"lists.bad.yaml": {
+		`lists.bad.yaml:4:13: list "nets": bad IP or CIDR "10.0.0.0/33"`,
+		`lists.bad.yaml:5:11: list name "source" is reserved`,
+		`lists.bad.yaml:9:16: macro loop_a: condition: macro "loop_b": macro cycle: loop_a -> loop_b -> loop_a`,
+		`lists.bad.yaml:11:16: macro loop_b: condition: macro "loop_a": macro cycle: loop_b -> loop_a -> loop_b`,
+		`lists.bad.yaml:15:16: rule L-1: condition: macro "loop_a" is invalid`,
+		`lists.bad.yaml:19:16: rule L-2: condition: expected bool, but got int`,
+		`lists.bad.yaml:24:13: rule L-2: test "t" event 1: not an ECS event: json: unknown field "nope"`,
+		`lists.bad.yaml:27:9: rule L-404: override of unknown rule`,
+	},
+	"syntax.bad.yaml": {
+		`syntax.bad.yaml:4: yaml:`,
+	},
+}
+
+func TestBadFixtures(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.bad.yaml")
+	if len(files) != len(wantErrors) {
+		t.Fatalf("%d bad fixtures, %d expectations", len(files), len(wantErrors))
+	}
+	for _, f := range files {
+		name := filepath.Base(f)
+		t.Run(name, func(t *testing.T) {
+			set, errs := Load(os.DirFS("testdata"), name)
+			if set != nil {
+				t.Fatal("bad fixture loaded")
+			}
+			var got []string
+			for _, err := range errs {
+				var e *Error
+				if !errors.As(err, &e) {
+					t.Errorf("not an *Error: %T %v", err, err)
+				}
+				got = append(got, err.Error())
+			}
+			for _, want := range wantErrors[name] {
+				found := false
+				for _, g := range got {
+					if strings.Contains(g, want) {
+						found = true
+					}
+				}
+				if !found {
+					t.Errorf("missing error %q\ngot:\n%s", want, strings.Join(got, "\n"))
+				}
+			}
+			if len(got) != len(wantErrors[name]) {
+				t.Errorf("got %d errors, want %d:\n%s", len(got), len(wantErrors[name]), strings.Join(got, "\n"))
+			}
+		})
+	}
+}
+
+func TestErrorFields(t *testing.T) {
+	_, errs := Load(os.DirFS("testdata"), "errors.bad.yaml")
+	var e *Error
+	for _, err := range errs {
+		if x, ok := err.(*Error); ok && x.RuleID == "B-1" && x.Field != "" {
+			e = x
+		}
+	}
+	if e == nil {
+		t.Fatal("no *Error for B-1")
+	}
+	if e.File != "errors.bad.yaml" || e.Line != 4 || e.Column != 69 || e.RuleID != "B-1" || e.Field != "dns.question.nme" {
+		t.Errorf("%+v", e)
+	}
+}
+
+func TestGoodFixtures(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.good.yaml")
+	if len(files) == 0 {
+		t.Fatal("no good fixtures")
+	}
+	for _, f := range files {
+		set, errs := Load(os.DirFS("testdata"), filepath.Base(f))
+		for _, err := range errs {
+			t.Error(err)
+		}
+		if set == nil {
+			continue
+		}
+		var sb strings.Builder
+		if p, fl, _ := RunTests(set, nil, &sb); fl != 0 || p == 0 {
+			t.Errorf("%s: tests: %s", f, sb.String())
+		}
+	}
+}
+
+func TestMacrosListsAndIndex(t *testing.T) {
+	set, errs := Load(os.DirFS("testdata"), "good.good.yaml")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if got := set.Rule("T-1").Datasets; len(got) != 1 || got[0] != "packetsleuth.flow" {
+		t.Errorf("T-1 pinned to %v", got)
+	}
+	if got := set.Rule("T-2").Datasets; len(got) != 1 || got[0] != "packetsleuth.dns" {
+		t.Errorf("T-2 pinned to %v", got)
+	}
+	if set.Rule("T-2").RiskScore != 10 || set.Rule("T-2").SeverityNumber != SeverityLow {
+		t.Errorf("risk/severity %+v", set.Rule("T-2"))
+	}
+	if set.Rule("T-1").RiskScore != SeverityHigh {
+		t.Errorf("default risk score %v", set.Rule("T-1").RiskScore)
+	}
+	if set.Rule("T-1").Ruleset != "test" {
+		t.Errorf("ruleset %q", set.Rule("T-1").Ruleset)
+	}
+}
+
+// TestLocalOverrides loads shipped-style rules and a local file that
+// replaces a list, appends to another, disables a rule and adds an
+// exception.
+func TestLocalOverrides(t *testing.T) {
+	fsys := fstest.MapFS{
+		"a/base.yaml": {Data: []byte(`
+lists:
+  - {name: allowed, type: ip, items: []}
+  - {name: ports, type: port, items: [1]}
+rules:
+  - id: R-1
+    name: r1
+    condition: event.dataset == "packetsleuth.flow" and not in_list("allowed", source.ip) and destination.port in ports
+    severity: low
+  - id: R-2
+    name: r2
+    condition: event.dataset == "packetsleuth.flow"
+    severity: low
+`)},
+		"b/local.yaml": {Data: []byte(`
+lists:
+  - {name: allowed, type: ip, items: [10.0.0.0/24]}
+  - {name: ports, append: true, items: [2]}
+overrides:
+  - {id: R-2, enabled: false}
+  - id: R-1
+    exceptions: [{field: destination.ip, values: [192.0.2.1]}]
+`)},
+	}
+	set, errs := Load(fsys, "a", "b")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if set.Rule("R-2").Enabled {
+		t.Error("R-2 still enabled")
+	}
+	if got := set.Lists()["ports"].Items; len(got) != 2 {
+		t.Errorf("ports %v", got)
+	}
+	ev := NewEvaluator(set, EvalOptions{})
+	count := func(src, dst string, port int) int {
+		e := flowEvent(src, dst, port)
+		n := 0
+		ev.Eval(&e, func(a *schemasEvent) { n++ })
+		return n
+	}
+	if count("10.0.0.5", "192.0.2.9", 2) != 0 {
+		t.Error("allowlisted source alerted")
+	}
+	if count("10.1.0.5", "192.0.2.9", 2) != 1 {
+		t.Error("appended port did not alert")
+	}
+	if count("10.1.0.5", "192.0.2.1", 1) != 0 {
+		t.Error("exception did not silence")
+	}
+	if st := ev.Stats(); st.Excepted != 1 || st.Alerts != 1 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestLoadFilesWithDefaults(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "local.yaml")
+	os.WriteFile(local, []byte(`
+overrides:
+  - {id: PS-EXP-001, enabled: true}
+rules:
+  - id: LOCAL-1
+    name: uses a shipped macro
+    condition: dns_event and dns.question.name == "x.example"
+    severity: low
+`), 0o644)
+	set, errs := LoadFiles(true, dir)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if !set.Rule("PS-EXP-001").Enabled || set.Rule("LOCAL-1") == nil || set.Rule("PS-NET-001") == nil {
+		t.Error("defaults or overrides missing")
+	}
+	var sb strings.Builder
+	List(set, &sb)
+	if !strings.Contains(sb.String(), "LOCAL-1") || !strings.HasPrefix(sb.String(), "ID ") {
+		t.Errorf("list:\n%s", sb.String())
+	}
+}
