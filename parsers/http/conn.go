@@ -101,7 +101,8 @@ var _ parsers.StreamParser = (*Conn)(nil)
 // slices are only valid during the call; its strings may be kept.
 //
 // End must be called once when the connection is over: it emits what is
-// pending and releases the content decoders.
+// pending and releases the content decoders (a body being decoded holds a
+// parked coroutine until then). emit must not call back into the Conn.
 func NewConn(cfg Config, emit func(*Transaction)) *Conn {
 	c := &Conn{cfg: cfg.resolve(), emit: emit}
 	c.h[parsers.ToServer].request = true
@@ -639,12 +640,14 @@ func (c *Conn) requestHeaders(h *half, ts time.Time, truncated bool) error {
 	s.isHead = r.Method == "HEAD"
 	s.isConnect = r.Method == "CONNECT"
 	var te, ce string
-	hasTE, badCL := false, false
+	hasTE, badCL, hasHost := false, false, false
 	for name, value := range c.fields(tx, rest, &r.Headers) {
 		switch {
 		case strings.EqualFold(name, "Host"):
-			if r.Host == "" {
-				r.Host = value
+			if hasHost {
+				tx.addNote(NoteDuplicateHost)
+			} else {
+				r.Host, hasHost = value, true
 			}
 		case strings.EqualFold(name, "User-Agent"):
 			r.UserAgent = value

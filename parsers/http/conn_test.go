@@ -558,6 +558,10 @@ func TestHeaderDetails(t *testing.T) {
 	if r := out[0].Response; r.StatusCode != 204 || r.Reason != "" {
 		t.Errorf("%+v", r)
 	}
+	out = run(t, Config{}, "GET / HTTP/1.1\r\nHost: good\r\nhost: evil\r\n\r\n", "")
+	if out[0].Request.Host != "good" || !hasNote(out[0], NoteDuplicateHost) {
+		t.Errorf("duplicate host: %+v", out[0])
+	}
 	// A space inside the URI (the shared GRE capture).
 	out = run(t, Config{}, "GET /Hello Arkime HTTP/1.0\r\n\r\n", "")
 	if out[0].Request.URI != "/Hello Arkime" || out[0].Request.Version != "1.0" {

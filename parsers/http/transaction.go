@@ -35,6 +35,7 @@ const (
 	NoteDecodeError         = "content decoding error"
 	NoteDecodeSkipped       = "content encoding not decoded"
 	NoteBadBasicAuth        = "invalid basic credentials"
+	NoteDuplicateHost       = "duplicate Host"
 	NoteDataBeforeConnectOK = "client data before CONNECT response"
 )
 
