@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"go.yaml.in/yaml/v3"
@@ -17,6 +18,7 @@ type Config struct {
 	BPF             string               `yaml:"bpf"`
 	CommunityIDSeed uint16               `yaml:"community_id_seed"`
 	Flow            flow.Config          `yaml:"flow"`
+	Enrich          enrich.Config        `yaml:"enrich"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	_ "github.com/packetsleuth/packetsleuth/outputs/file"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -43,8 +44,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	configPath := fs.String("config", "", "sensor.yaml to read")
 	seed := fs.Uint("community-id-seed", 0, "Community ID seed")
 	quiet := fs.Bool("quiet", false, "no summary on stderr")
-	// Reserved for enrichment, rules and storage; wired as they land.
-	for _, name := range []string{"rules", "intel", "home-net", "geoip-city", "geoip-asn", "store"} {
+	var intel listFlag
+	fs.Var(&intel, "intel", "threat-intel list (plain, CSV or ECS NDJSON), repeatable")
+	homeNet := fs.String("home-net", "", "home networks, CIDR,... (sets network.direction)")
+	geoCity := fs.String("geoip-city", "", "MaxMind/DB-IP City or Country database (.mmdb)")
+	geoASN := fs.String("geoip-asn", "", "MaxMind/DB-IP ASN database (.mmdb)")
+	flowsOnly := fs.Bool("flows-only", false, "flow events only: no reassembly or protocol parsing")
+	// Reserved for rules and storage; wired as they land.
+	for _, name := range []string{"rules", "store"} {
 		fs.String(name, "", "(not available yet)")
 	}
 	if err := fs.Parse(args); err != nil {
@@ -54,7 +61,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	for _, name := range []string{"rules", "intel", "home-net", "geoip-city", "geoip-asn", "store"} {
+	for _, name := range []string{"rules", "store"} {
 		if f := fs.Lookup(name); f.Value.String() != "" {
 			fmt.Fprintf(stderr, "sensor replay: --%s is not available in this build yet\n", name)
 			return 2
@@ -81,7 +88,30 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		cfg.CommunityIDSeed = uint16(*seed)
 	}
 
+	if set["geoip-city"] {
+		cfg.Enrich.GeoIPCity = *geoCity
+	}
+	if set["geoip-asn"] {
+		cfg.Enrich.GeoIPASN = *geoASN
+	}
+	if set["home-net"] {
+		cfg.Enrich.HomeNet = []string{*homeNet}
+	}
+	cfg.Enrich.Intel = append(cfg.Enrich.Intel, intel...)
+
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	var shared *enrich.Shared
+	if cfg.Enrich.GeoIPCity != "" || cfg.Enrich.GeoIPASN != "" || len(cfg.Enrich.Intel) > 0 || len(cfg.Enrich.HomeNet) > 0 {
+		if err := cfg.Enrich.Validate(); err != nil {
+			fmt.Fprintln(stderr, "sensor replay: enrich:", err)
+			return 2
+		}
+		if shared, err = enrich.Open(cfg.Enrich, log); err != nil {
+			fmt.Fprintln(stderr, "sensor replay: enrich:", err)
+			return 2
+		}
+		defer shared.Close()
+	}
 	sinks, outPath, err := replaySinks(cfg.Outputs, *out, outputFlags)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)
@@ -97,7 +127,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pcfg := pipeline.Config{
 		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: fan, Log: log,
-		Observer: observer(),
+		Observer: observer(), FlowsOnly: *flowsOnly,
+	}
+	if shared != nil {
+		pcfg.NewEnricher = func() pipeline.Enricher { return shared.NewWorker() }
 	}
 	if !*quiet && isTerminal(os.Stderr) {
 		pcfg.Progress = func(s pipeline.Stats) {

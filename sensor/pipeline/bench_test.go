@@ -38,18 +38,26 @@ func benchCapture(b *testing.B) string {
 	return path
 }
 
-// BenchmarkReplay replays the capture, flows only, and reports packets/s,
-// Gbit/s, allocations per packet and the process's peak RSS.
+// BenchmarkReplay replays the capture with flows only and with full DPI, and
+// reports packets/s, Gbit/s, allocations per packet and the peak RSS.
 func BenchmarkReplay(b *testing.B) {
 	path := benchCapture(b)
-	for _, workers := range []int{1, 2} {
-		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+	for _, mode := range []string{"flows", "dpi"} {
+		for _, workers := range []int{1, 2} {
+			benchReplay(b, path, mode, workers)
+		}
+	}
+}
+
+func benchReplay(b *testing.B, path, mode string, workers int) {
+	{
+		b.Run(fmt.Sprintf("%s/workers=%d", mode, workers), func(b *testing.B) {
 			var frames, bytes uint64
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				p, err := New(Config{Workers: workers, Output: discard{}})
+				p, err := New(Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"})
 				if err != nil {
 					b.Fatal(err)
 				}
