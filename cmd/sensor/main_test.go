@@ -1,0 +1,49 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestReplayWritesEventsAndSummary(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "events.ndjson")
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"replay", "--out", out, "../../testdata/pcaps"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("rc=%d: %s", rc, stderr.String())
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Count(string(b), "\n")
+	for _, want := range []string{"replay: 15 file(s)", "events: packetsleuth.dns", "packetsleuth.flow 21", "packetsleuth.http"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if lines < 21 {
+		t.Errorf("%d events written", lines)
+	}
+}
+
+func TestReplayExitStatus(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	empty := filepath.Join(t.TempDir(), "empty.pcap")
+	os.WriteFile(empty, []byte("not a capture"), 0o644)
+	if rc := run([]string{"replay", "--quiet", "--out", "-", empty}, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), "not a pcap or pcapng file") {
+		t.Errorf("rc=%d stderr=%s", rc, stderr.String())
+	}
+	stderr.Reset()
+	bad := filepath.Join(t.TempDir(), "sensor.yaml")
+	os.WriteFile(bad, []byte("workers: 2\nworkerz: 3\n"), 0o644)
+	if rc := run([]string{"replay", "--config", bad, "x.pcap"}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), "line 2") {
+		t.Errorf("bad config: rc=%d stderr=%s", rc, stderr.String())
+	}
+	stderr.Reset()
+	if rc := run([]string{"replay", "--bpf", "tcp port", "x.pcap"}, &stdout, &stderr); rc != 2 {
+		t.Errorf("bad BPF: rc=%d", rc)
+	}
+}
