@@ -52,6 +52,7 @@ type segment struct {
 	rpos   int64 // offset of the first record not read
 	n      int64 // records from ack to the end
 	unread int64 // records from rpos to the end
+	dirty  bool  // written since its last fsync
 }
 
 // spoolCursor marks the end of a batch read from one segment.
@@ -74,6 +75,7 @@ type spool struct {
 	unreadN  int64      // records not read yet
 	corrupt  int64
 	lastSync time.Time
+	noSync   bool // tests only: skip fsync
 	buf      []byte
 }
 
@@ -81,7 +83,7 @@ func openSpool(dir string, maxBytes int64, log *slog.Logger) (*spool, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	s := &spool{dir: dir, max: maxBytes, log: log, segMax: min(max(maxBytes/8, 64<<10), 64<<20)}
+	s := &spool{dir: dir, max: maxBytes, log: log, segMax: min(max(maxBytes/8, 64<<10), 64<<20), lastSync: time.Now()}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
@@ -329,15 +331,27 @@ func (s *spool) append(recs []schemas.Record) (dropped int, err error) {
 	seg.unread += int64(len(recs))
 	s.pendingN += int64(len(recs))
 	s.unreadN += int64(len(recs))
+	seg.dirty = true
 	if seg.size >= s.segMax {
 		s.tail = nil
-		err = seg.f.Sync()
-		s.lastSync = time.Now()
+		err = s.sync(seg)
 	} else if time.Since(s.lastSync) > time.Second {
-		err = seg.f.Sync()
-		s.lastSync = time.Now()
+		err = s.sync(seg)
 	}
 	return dropped, err
+}
+
+// sync fsyncs a segment written since its last sync.
+func (s *spool) sync(seg *segment) error {
+	if !seg.dirty {
+		return nil
+	}
+	seg.dirty = false
+	s.lastSync = time.Now()
+	if s.noSync {
+		return nil
+	}
+	return seg.f.Sync()
 }
 
 // prepend writes recs into a new segment read before every other one.
@@ -363,7 +377,8 @@ func (s *spool) prepend(recs []schemas.Record) error {
 		s.remove(seg)
 		return err
 	}
-	if err := seg.f.Sync(); err != nil {
+	seg.dirty = true
+	if err := s.sync(seg); err != nil {
 		s.remove(seg)
 		return err
 	}
@@ -475,6 +490,7 @@ func (s *spool) commit(cur spoolCursor) error {
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(cur.off))
 	_, err := seg.f.WriteAt(b[:], 8)
+	seg.dirty = true
 	return err
 }
 
@@ -507,7 +523,7 @@ func (s *spool) close() error {
 	defer s.mu.Unlock()
 	var errs []error
 	for _, seg := range s.segs {
-		if err := seg.f.Sync(); err != nil {
+		if err := s.sync(seg); err != nil {
 			errs = append(errs, err)
 		}
 		if err := seg.f.Close(); err != nil {

@@ -83,6 +83,8 @@ type Sink struct {
 	prefix  []byte // `,"host":...,"source":...` then sourcetype parts
 	stParts [2]string
 	hasDS   bool
+	stJSON  map[string][]byte // quoted sourcetype by dataset (bounded)
+	suffix  []byte            // `,"index":...,"event":`
 	body    []byte
 	zbuf    bytes.Buffer
 	zw      *gzip.Writer
@@ -146,6 +148,11 @@ func New(o Options) (*Sink, error) {
 	s.prefix = append(s.prefix, `,"sourcetype":`...)
 	before, after, found := strings.Cut(o.Sourcetype, "{dataset}")
 	s.stParts, s.hasDS = [2]string{before, after}, found
+	if o.Index != "" {
+		s.suffix = append(s.suffix, `,"index":`...)
+		s.suffix = appendString(s.suffix, o.Index)
+	}
+	s.suffix = append(s.suffix, `,"event":`...)
 	if o.Gzip {
 		s.zw = gzip.NewWriter(&s.zbuf)
 	}
@@ -172,22 +179,31 @@ func (s *Sink) appendEnvelope(b []byte, r *schemas.Record) []byte {
 	b = append(b, '.', byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
 		byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10))
 	b = append(b, s.prefix...)
+	b = append(b, s.sourcetype(r.Dataset)...)
+	b = append(b, s.suffix...)
+	b = append(b, r.JSON...)
+	return append(b, '}')
+}
+
+// sourcetype returns the quoted sourcetype of a dataset.
+func (s *Sink) sourcetype(dataset string) []byte {
+	if q, ok := s.stJSON[dataset]; ok {
+		return q
+	}
+	st := s.stParts[0]
 	if s.hasDS {
-		ds := r.Dataset
+		ds := dataset
 		if i := strings.LastIndexByte(ds, '.'); i >= 0 {
 			ds = ds[i+1:]
 		}
-		b = appendString(b, s.stParts[0]+ds+s.stParts[1])
-	} else {
-		b = appendString(b, s.stParts[0])
+		st += ds + s.stParts[1]
 	}
-	if s.opts.Index != "" {
-		b = append(b, `,"index":`...)
-		b = appendString(b, s.opts.Index)
+	q := appendString(nil, st)
+	if s.stJSON == nil || len(s.stJSON) >= 256 {
+		s.stJSON = map[string][]byte{}
 	}
-	b = append(b, `,"event":`...)
-	b = append(b, r.JSON...)
-	return append(b, '}')
+	s.stJSON[dataset] = q
+	return q
 }
 
 // Write sends the batch in requests of at most max_request_bytes.

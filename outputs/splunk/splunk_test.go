@@ -361,3 +361,23 @@ func BenchmarkEnvelope(b *testing.B) {
 		buf = s.appendEnvelope(buf[:0], &rec)
 	}
 }
+
+// BenchmarkSinkLoopback posts batches of 500 events to a loopback HEC that
+// only counts them.
+func BenchmarkSinkLoopback(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		io.WriteString(w, `{"text":"Success","code":0}`)
+	}))
+	defer srv.Close()
+	s, _ := New(Options{URL: srv.URL, Token: token})
+	batch := records(0, 500)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Write(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+}

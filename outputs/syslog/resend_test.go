@@ -126,3 +126,41 @@ func TestResendAfterReceiverCrash(t *testing.T) {
 func quietLog() outputs.Option { return outputs.WithLogger(discardLogger) }
 
 var discardLogger = slog.New(slog.DiscardHandler)
+
+// BenchmarkSinkTCP writes batches of 500 flow events to a loopback TCP
+// receiver that discards them.
+func BenchmarkSinkTCP(b *testing.B) {
+	for _, msg := range []string{"json", "cef"} {
+		b.Run(msg, func(b *testing.B) {
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go func() { io.Copy(io.Discard, c); c.Close() }()
+				}
+			}()
+			s, _ := New(Options{Network: "tcp", Address: ln.Addr().String(), Message: msg})
+			ctx := context.Background()
+			if err := s.Connect(ctx); err != nil {
+				b.Fatal(err)
+			}
+			batch := events("bench", 0, 500)
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Write(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { s.Write(ctx, batch) }))/float64(len(batch)), "allocs/event")
+			s.Close(ctx)
+		})
+	}
+}
