@@ -1,0 +1,31 @@
+// Package rules loads, validates, compiles and evaluates PacketSleuth's YAML
+// detection rules, and runs their tests.
+//
+// A rule file holds `lists` (named sets of strings, IPs/CIDRs, domains or
+// ports), `macros` (named condition fragments), `rules` and `overrides`
+// (local changes to rules of earlier files). A rule's condition is an
+// expr-lang expression over the ECS names of schemas.Event
+// (`dns.question.name`, `source.ip`, `packetsleuth.flow.state`; the event
+// time is `timestamp`, since expr cannot spell `@timestamp`). It is
+// type-checked at load time, so a misspelt field is a load error with
+// file:line:col, rule id and field. Helpers: in_list(name, v),
+// cidr_match(ip, cidr...), is_private(ip), entropy(s), registered_domain(s),
+// label_count(s), max_label_len(s), is_set(t), url_decode(s),
+// intel_match([type]), and expr's `matches`. None does I/O; `now()` is
+// disabled so replay gives the same alerts as live capture.
+//
+// Severity: low/medium/high/critical map to 21/47/73/99, used for
+// event.severity and as the default event.risk_score (Elastic's convention).
+//
+// Evaluation: one Evaluator per worker (NewEvaluator), rules indexed by the
+// event.dataset their condition pins. Thresholds (count, distinct, sum)
+// slide on event time; state is bounded per rule (LRU plus expiry by event
+// time). With several workers pass a SharedState, because the sensor shards
+// by 5-tuple and one group's events reach several workers. Suppression
+// drops repeated alerts by key for a duration of event time.
+//
+// Tests: a rule's `tests:` feed events (or a capture, through an injected
+// ReplayFunc) and compare alert counts; RunTests prints go-test style
+// results for `sensor rules test`, List prints `sensor rules list`, and
+// WriteErrors prints validation errors.
+package rules
