@@ -31,6 +31,16 @@
 //     byte before the FIN was delivered, and waits for a missing segment until
 //     then (ordinary reordering around a FIN is common; the flow table ends the
 //     connection and the caller's Close flushes what is left).
+//   - A RST flushes both directions (as Close does, without End) and the
+//     stream accepts no more data; its sequence number is not checked against
+//     a window (the flow table ends the connection on RST anyway).
+//   - Each direction is delivered as its bytes become in order; the two
+//     directions are not interleaved by acknowledgements, so a consumer pairs
+//     requests and responses itself.
+//   - Times: Data gets the capture time of the segment that carried the bytes
+//     (for bytes appended to a held page, that of the page's first segment);
+//     Gap gets the time of the data after the hole, or the time given to
+//     Close or carried by the RST.
 //   - Memory is counted in whole pages: a page held for one byte costs a page.
 //   - Sequence numbers are 32-bit serial numbers; a segment's position is taken
 //     relative to the next expected byte, so wrap-around at 2^32 is seamless.

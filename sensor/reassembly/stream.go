@@ -108,6 +108,8 @@ func (s *Stream) Buffered(d parsers.Dir) int {
 
 // Segment takes one TCP segment of direction d: its sequence number, TCP
 // flags (decode.SYN, decode.FIN, decode.RST...) and payload, captured at ts.
+// The flow table's direction converts as parsers.Dir(flow.FromOrig) ==
+// parsers.ToServer.
 // The payload is not kept past the call except for bytes that must wait for a
 // hole, which are copied.
 func (s *Stream) Segment(d parsers.Dir, seq uint32, flags uint8, payload []byte, ts time.Time) {
