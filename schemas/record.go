@@ -32,3 +32,6 @@ func NewRecord(ev *Event) (Record, error) {
 	}
 	return Record{Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID, Time: ev.Timestamp, JSON: b}, nil
 }
+
+// Decode reads one encoded event back.
+func Decode(b []byte, ev *Event) error { return json.Unmarshal(b, ev) }

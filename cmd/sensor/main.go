@@ -15,6 +15,7 @@ const usage = `PacketSleuth network security sensor
 
 Usage:
   sensor replay [flags] FILE|DIR...   read captures, write ECS events, print a summary
+  sensor rules validate|test|list [PATH...]   check, test or list detection rules
   sensor version                      print the version
 
 Run "sensor COMMAND -h" for a command's flags.
@@ -32,6 +33,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "rules":
+		return cmdRules(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sensor", version)
 		return 0

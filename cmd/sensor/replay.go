@@ -19,6 +19,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	_ "github.com/packetsleuth/packetsleuth/outputs/file"
+	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
@@ -50,10 +51,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	geoCity := fs.String("geoip-city", "", "MaxMind/DB-IP City or Country database (.mmdb)")
 	geoASN := fs.String("geoip-asn", "", "MaxMind/DB-IP ASN database (.mmdb)")
 	flowsOnly := fs.Bool("flows-only", false, "flow events only: no reassembly or protocol parsing")
-	// Reserved for rules and storage; wired as they land.
-	for _, name := range []string{"rules", "store"} {
-		fs.String(name, "", "(not available yet)")
-	}
+	var rulePaths listFlag
+	fs.Var(&rulePaths, "rules", "rule file or directory, repeatable (loaded over the shipped rulesets)")
+	noRules := fs.Bool("no-rules", false, "evaluate no detection rules")
+	fs.String("store", "", "(not available yet)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -61,11 +62,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	for _, name := range []string{"rules", "store"} {
-		if f := fs.Lookup(name); f.Value.String() != "" {
-			fmt.Fprintf(stderr, "sensor replay: --%s is not available in this build yet\n", name)
-			return 2
-		}
+	if fs.Lookup("store").Value.String() != "" {
+		fmt.Fprintln(stderr, "sensor replay: --store is not available in this build yet")
+		return 2
 	}
 	cfg, err := loadConfig(*configPath)
 	if err != nil {
@@ -128,6 +127,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	pcfg := pipeline.Config{
 		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: fan, Log: log,
 		Observer: observer(), FlowsOnly: *flowsOnly,
+	}
+	if !*noRules {
+		set, errs := rules.LoadFiles(true, rulePaths...)
+		if len(errs) > 0 {
+			rules.WriteErrors(stderr, errs)
+			return 2
+		}
+		pcfg.NewDetector = newDetectorFactory(set, max(cfg.Workers, 1))
 	}
 	if shared != nil {
 		pcfg.NewEnricher = func() pipeline.Enricher { return shared.NewWorker() }
