@@ -103,10 +103,17 @@ func (f *Defragmenter) add(k fragKey, off int, more bool, data []byte, ts time.T
 		f.pending[k] = d
 		f.order = append(f.order, orderEntry{k, ts})
 	}
-	if !more {
-		if d.total >= 0 && d.total != end {
-			return nil, Malformed // two different last fragments
-		}
+	held := 0
+	if n := len(d.have); n > 0 {
+		held = d.have[n-1].end
+	}
+	switch {
+	case !more && (d.total >= 0 && d.total != end || held > end),
+		more && d.total >= 0 && end > d.total:
+		// Two different ends, or bytes past the end: no valid datagram.
+		f.discard(k)
+		return nil, Malformed
+	case !more:
 		d.total = end
 	}
 	if len(d.buf) < end {
@@ -184,6 +191,9 @@ func (f *Defragmenter) expire(now time.Time) {
 		f.order = nil // let a burst's backing array go
 	}
 }
+
+// discard forgets the datagram under k (its order entry goes stale).
+func (f *Defragmenter) discard(k fragKey) { delete(f.pending, k) }
 
 // drop discards the datagram e names, if it is still the one held.
 func (f *Defragmenter) drop(e orderEntry) {
