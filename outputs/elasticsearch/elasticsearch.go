@@ -39,6 +39,7 @@ type Sink struct {
 	names   map[nameKey][]byte // target → its action line, reused
 	body    bytes.Buffer
 	respBuf bytes.Buffer
+	sent    []int
 }
 
 type nameKey struct {
@@ -157,7 +158,7 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	var be outputs.BatchError
 	var permReasons []error
 	s.body.Reset()
-	sent := make([]int, 0, len(batch)) // bulk item j is batch[sent[j]]
+	sent := s.sent[:0] // bulk item j is batch[sent[j]]
 	for i := range batch {
 		line := s.actionLine(&batch[i])
 		if line == nil {
@@ -175,6 +176,7 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		s.body.WriteByte('\n')
 		sent = append(sent, i)
 	}
+	s.sent = sent
 	if len(sent) > 0 {
 		if err := s.bulk(ctx, batch, sent, &be, &permReasons); err != nil {
 			return err
