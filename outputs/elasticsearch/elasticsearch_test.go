@@ -53,10 +53,10 @@ type esServer struct {
 	t   testing.TB
 	srv *httptest.Server
 
-	product bool   // send X-Elastic-Product
-	auth    string // expected Authorization header ("" = none checked)
-	status  int    // whole-request status for _bulk (0 = 200)
-	body    []byte // whole-request body for _bulk (nil = built from items)
+	product bool                           // send X-Elastic-Product
+	auth    string                         // expected Authorization header ("" = none checked)
+	status  int                            // whole-request status for _bulk (0 = 200)
+	body    []byte                         // whole-request body for _bulk (nil = built from items)
 	item    func(n int, l bulkLine) string // items/<name>.json for the n-th document ever received
 
 	mu    sync.Mutex
