@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/outputs"
 )
 
 // Modes of writing.
@@ -35,10 +37,10 @@ type Config struct {
 	// Pipeline is an ingest pipeline to run on every document.
 	Pipeline string `yaml:"pipeline"`
 
-	Username string `yaml:"username"`
-	Password secret `yaml:"password"`
+	Username string         `yaml:"username"`
+	Password outputs.Secret `yaml:"password"`
 	// APIKey is the base64 "id:key" form Elasticsearch returns as `encoded`.
-	APIKey secret `yaml:"api_key"`
+	APIKey outputs.Secret `yaml:"api_key"`
 
 	TLS TLSConfig `yaml:"tls"`
 
@@ -56,18 +58,6 @@ type TLSConfig struct {
 	ServerName         string `yaml:"server_name"`
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 }
-
-// secret holds a password or API key; it prints and marshals as "<secret>".
-// (To be replaced by the shared outputs.Secret type once it is committed.)
-type secret string
-
-const redacted = "<secret>"
-
-func (secret) String() string                { return redacted }
-func (secret) GoString() string              { return `"` + redacted + `"` }
-func (secret) MarshalText() ([]byte, error)  { return []byte(redacted), nil }
-func (secret) MarshalYAML() (any, error)     { return redacted, nil }
-func (secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
 
 func (c *Config) defaults() {
 	if c.Mode == "" {

@@ -29,6 +29,16 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
+func init() {
+	outputs.Register("elasticsearch", func(sc outputs.SinkConfig) (outputs.Sink, error) {
+		var c Config
+		if err := sc.DecodeOptions(&c); err != nil {
+			return nil, err
+		}
+		return New(c)
+	})
+}
+
 // Sink writes records with the _bulk API. It implements outputs.Sink;
 // Write and Close are not called concurrently.
 type Sink struct {
@@ -83,8 +93,8 @@ func NewClient(cfg Config) (*es.Client, error) {
 	return es.NewClient(es.Config{
 		Addresses:           cfg.Hosts,
 		Username:            cfg.Username,
-		Password:            string(cfg.Password),
-		APIKey:              string(cfg.APIKey),
+		Password:            cfg.Password.Value(),
+		APIKey:              cfg.APIKey.Value(),
 		Transport:           tr,
 		CompressRequestBody: *cfg.Compression,
 		PoolCompressor:      *cfg.Compression,

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/outputs"
 )
 
 // DefaultTopic sends each dataset to its own topic: packetsleuth.dns goes to
@@ -63,23 +65,10 @@ type TLSConfig struct {
 // SASLConfig authenticates to the brokers.
 type SASLConfig struct {
 	// Mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (empty: no SASL).
-	Mechanism string `yaml:"mechanism"`
-	Username  string `yaml:"username"`
-	Password  secret `yaml:"password"`
+	Mechanism string         `yaml:"mechanism"`
+	Username  string         `yaml:"username"`
+	Password  outputs.Secret `yaml:"password"`
 }
-
-// secret holds a password. It prints, logs and marshals as "<secret>" so a
-// dumped config never shows it. (Replace by the shared outputs.Secret type
-// once it exists.)
-type secret string
-
-const redacted = "<secret>"
-
-func (secret) String() string                  { return redacted }
-func (secret) GoString() string                { return `"` + redacted + `"` }
-func (secret) MarshalText() ([]byte, error)    { return []byte(redacted), nil }
-func (secret) MarshalYAML() (any, error)       { return redacted, nil }
-func (s secret) Format(f fmt.State, verb rune) { _, _ = f.Write([]byte(redacted)) }
 
 // defaults fills the zero values.
 func (c *Config) defaults() {

@@ -27,6 +27,16 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
+func init() {
+	outputs.Register("kafka", func(sc outputs.SinkConfig) (outputs.Sink, error) {
+		var c Config
+		if err := sc.DecodeOptions(&c); err != nil {
+			return nil, err
+		}
+		return New(c)
+	})
+}
+
 var compressions = map[string]compress.Compression{
 	"none":   0,
 	"gzip":   compress.Gzip,
@@ -71,13 +81,13 @@ func New(cfg Config) (*Sink, error) {
 	s := &Sink{cfg: cfg, codec: compressions[cfg.Compression], topics: map[string]string{}, tls: cfg.TLS.Enabled}
 	switch strings.ToUpper(cfg.SASL.Mechanism) {
 	case "PLAIN":
-		s.mech = plain.Mechanism{Username: cfg.SASL.Username, Password: string(cfg.SASL.Password)}
+		s.mech = plain.Mechanism{Username: cfg.SASL.Username, Password: cfg.SASL.Password.Value()}
 	case "SCRAM-SHA-256", "SCRAM-SHA-512":
 		algo := scram.SHA256
 		if strings.ToUpper(cfg.SASL.Mechanism) == "SCRAM-SHA-512" {
 			algo = scram.SHA512
 		}
-		m, err := scram.Mechanism(algo, cfg.SASL.Username, string(cfg.SASL.Password))
+		m, err := scram.Mechanism(algo, cfg.SASL.Username, cfg.SASL.Password.Value())
 		if err != nil {
 			return nil, fmt.Errorf("sasl: %w", err)
 		}

@@ -334,10 +334,10 @@ func TestSASL(t *testing.T) {
 	v := env(t, "PS_TEST_KAFKA_SASL", "PS_TEST_KAFKA_USER", "PS_TEST_KAFKA_PASS")
 	for _, mech := range []string{"PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"} {
 		t.Run(mech, func(t *testing.T) {
-			roundTrip(t, Config{Brokers: []string{v[0]}, SASL: SASLConfig{Mechanism: mech, Username: v[1], Password: secret(v[2])}}, 200)
+			roundTrip(t, Config{Brokers: []string{v[0]}, SASL: SASLConfig{Mechanism: mech, Username: v[1], Password: outputs.Secret(v[2])}}, 200)
 		})
 		t.Run(mech+"/wrong-password", func(t *testing.T) {
-			s, err := New(Config{Brokers: []string{v[0]}, Timeout: 5 * time.Second, SASL: SASLConfig{Mechanism: mech, Username: v[1], Password: "not-" + secret(v[2])}})
+			s, err := New(Config{Brokers: []string{v[0]}, Timeout: 5 * time.Second, SASL: SASLConfig{Mechanism: mech, Username: v[1], Password: "not-" + outputs.Secret(v[2])}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -374,7 +374,7 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("sasl-tls", func(t *testing.T) {
 		roundTrip(t, Config{Brokers: []string{v[2]}, TLS: TLSConfig{Enabled: true, CA: ca},
-			SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: v[6], Password: secret(v[7])}}, 200)
+			SASL: SASLConfig{Mechanism: "SCRAM-SHA-512", Username: v[6], Password: outputs.Secret(v[7])}}, 200)
 	})
 	t.Run("mtls-without-cert", func(t *testing.T) {
 		s, _ := New(Config{Brokers: []string{v[1]}, Timeout: 5 * time.Second, TLS: TLSConfig{Enabled: true, CA: ca}})
