@@ -16,7 +16,7 @@ import (
 
 // Packet is one IP packet of a scenario, before link-layer framing.
 type Packet struct {
-	Time  time.Time
+	Time   time.Time
 	Layers []gopacket.SerializableLayer // from the IP header on
 }
 
