@@ -149,7 +149,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 		Addr:         kgo.TCP(s.cfg.Brokers...),
 		Balancer:     bal,
 		MaxAttempts:  s.cfg.MaxAttempts,
-		BatchSize:    1 << 20,
+		BatchSize:    1000, // per partition; more records make more produce batches (kafka-go preallocates this many)
 		BatchBytes:   int64(s.cfg.MaxMessageBytes) + 1024,
 		BatchTimeout: time.Microsecond, // flush as soon as one Write's records are queued
 		ReadTimeout:  s.cfg.Timeout,

@@ -521,3 +521,35 @@ func TestBrokerRestart(t *testing.T) {
 	t.Logf("%d distinct events back, %d duplicates", len(got), dups)
 	checkDelivered(t, s, recs, got)
 }
+
+// BenchmarkWrite produces 500-record batches to the kfake server on
+// loopback (acks=all, snappy) and reports events/s and allocations per
+// record (client included).
+func BenchmarkWrite(b *testing.B) {
+	addr := env(b, "PS_TEST_KAFKA")[0]
+	run := runID()
+	s, _ := New(Config{Brokers: []string{addr}, Topic: "psbench-" + run + "-{dataset}"})
+	ctx := context.Background()
+	if err := s.Connect(ctx); err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close(ctx)
+	const n = 500
+	recs := makeRecords(b, run, n)
+	size := 0
+	for _, r := range recs {
+		size += len(r.JSON)
+	}
+	if err := s.Write(ctx, recs); err != nil { // topics created
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(size))
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := s.Write(ctx, recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*n)/b.Elapsed().Seconds(), "events/s")
+	b.ReportMetric(testing.AllocsPerRun(5, func() { _ = s.Write(ctx, recs) })/n, "allocs/record")
+}
