@@ -2,10 +2,11 @@ package schemas
 
 // Custom holds the fields ECS has no place for, under `packetsleuth.*`.
 type Custom struct {
-	Flow   FlowInfo  `json:"flow,omitzero" expr:"flow"`
-	Tunnel Tunnel    `json:"tunnel,omitzero" expr:"tunnel"`
-	Alert  AlertInfo `json:"alert,omitzero" expr:"alert"`
-	Notes  []string  `json:"notes,omitempty" expr:"notes"`
+	Traffic Traffic   `json:"traffic,omitzero" expr:"traffic"`
+	Flow    FlowInfo  `json:"flow,omitzero" expr:"flow"`
+	Tunnel  Tunnel    `json:"tunnel,omitzero" expr:"tunnel"`
+	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
+	Notes   []string  `json:"notes,omitempty" expr:"notes"`
 }
 
 // FlowInfo describes how a connection went, Zeek style.
@@ -47,4 +48,17 @@ type AlertInfo struct {
 	Count  int64    `json:"count,omitempty" expr:"count"`
 	Window string   `json:"window,omitempty" expr:"window"`
 	Group  []string `json:"group,omitempty" expr:"group"`
+}
+
+// Traffic is one bucket of a traffic time series (dataset
+// packetsleuth.timeseries, event.kind metric): what one worker saw during
+// [@timestamp, @timestamp+event.duration). Buckets of several workers with
+// the same time and interface add up.
+type Traffic struct {
+	Interface string `json:"interface,omitempty" expr:"interface"`
+	Packets   int64  `json:"packets" expr:"packets"`
+	Bytes     int64  `json:"bytes" expr:"bytes"`
+	Flows     int64  `json:"flows" expr:"flows"` // flows started in the bucket
+	// BytesByProtocol splits Bytes by transport (tcp, udp, icmp, other).
+	BytesByProtocol map[string]int64 `json:"bytes_by_protocol,omitempty" expr:"bytes_by_protocol"`
 }

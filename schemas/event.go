@@ -21,6 +21,9 @@ const (
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"
+	// DatasetTimeseries holds 1-second traffic buckets (event.kind metric);
+	// DatasetTraffic holds detected traffic peaks (event.kind event).
+	DatasetTimeseries = "packetsleuth.timeseries"
 )
 
 // Event is one ECS document: a connection, a protocol transaction or an alert.
