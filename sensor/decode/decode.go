@@ -2,6 +2,7 @@ package decode
 
 import (
 	"encoding/binary"
+	"maps"
 	"net/netip"
 	"time"
 
@@ -102,6 +103,9 @@ func NewDecoder(cfg DefragConfig) *Decoder {
 func (d *Decoder) Snapshot() Stats {
 	s := d.Stats
 	s.FragTimeouts, s.FragOverlaps = d.defrag.Timeouts, d.defrag.Overlaps
+	if s.UnknownLinks != nil {
+		s.UnknownLinks = maps.Clone(s.UnknownLinks)
+	}
 	return s
 }
 

@@ -36,6 +36,14 @@ type Config struct {
 	Workers int
 	Flow    flow.Config
 	Defrag  decode.DefragConfig
+	// Live marks live capture: a channel in front of every worker (feeders
+	// run concurrently), wall-clock ticks that end idle flows, and packets
+	// tagged with their feeder's index (see Interfaces).
+	Live bool
+	// Interfaces names the live feeders by index, for the time series.
+	Interfaces []string
+	// Timeseries turns on 1-second traffic buckets (packetsleuth.timeseries).
+	Timeseries bool
 	// App configures the parsers; FlowsOnly turns them off (flow events only).
 	App       app.Config
 	FlowsOnly bool
@@ -50,4 +58,11 @@ type Config struct {
 	// Progress, if set, is called about once a second with the running
 	// totals (for a progress line on a terminal).
 	Progress func(Stats)
+}
+
+func (c *Config) interfaceName(i int) string {
+	if i < len(c.Interfaces) {
+		return c.Interfaces[i]
+	}
+	return ""
 }

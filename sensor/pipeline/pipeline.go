@@ -4,48 +4,52 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
-	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
 // ErrNoPackets is returned when not a single frame could be read.
 var ErrNoPackets = errors.New("no packet could be read")
 
-// batchSize is how many packets the dispatcher hands a worker at once.
+// batchSize is how many packets a feeder hands a worker at once.
 const batchSize = 256
 
+// batch carries packets (or, with no packets, a clock tick) to a worker.
 type batch struct {
 	pkts  []decode.Packet
-	arena []byte // the payloads of pkts, back to back
+	arena []byte    // the payloads of pkts, back to back
+	tick  time.Time // set on a tick: the worker expires flows up to it
 }
 
-// Pipeline is one run of the hot path.
+// Pipeline is one run of the hot path: feeders (one per source) decode and
+// shard packets to workers.
+//
+// A replay with one worker runs inline: the feeder calls the worker
+// directly, so events come out in capture order. Several workers, or
+// Config.Live, put a channel in front of each worker.
 type Pipeline struct {
-	cfg     Config
-	workers []*worker
-	dec     *decode.Decoder
-	filter  *source.Filter
-	stats   Stats
-	seenLT  map[layers.LinkType]bool
-	// published copies of Frames and Bytes for the progress goroutine
-	progFrames, progBytes atomic.Uint64
+	cfg        Config
+	workers    []*worker
+	concurrent bool
+	in         []chan *batch
+	pool       chan *batch
+	wg         sync.WaitGroup
 
-	// With several workers: one channel each, and a pool of empty batches.
-	in      []chan *batch
-	pending []*batch
-	pool    chan *batch
-	wg      sync.WaitGroup
+	mu      sync.Mutex // guards feeders and replay
+	feeders []*Feeder
+	main    *Feeder // the feeder of Replay and Feed
+	replay  Stats   // Files, FilesFailed, SourceErrors, Wall
+
+	stopTicks func()
+	closed    bool
 }
 
-// New checks cfg and prepares a pipeline.
+// New checks cfg and prepares a pipeline; with Config.Live it also starts
+// the workers' clock ticks (wall time), so idle flows end.
 func New(cfg Config) (*Pipeline, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 1
@@ -53,26 +57,29 @@ func New(cfg Config) (*Pipeline, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	filter, err := source.NewFilter(cfg.BPF)
-	if err != nil {
+	if _, err := source.NewFilter(cfg.BPF); err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, dec: decode.NewDecoder(cfg.Defrag), filter: filter, seenLT: map[layers.LinkType]bool{}}
+	p := &Pipeline{cfg: cfg, concurrent: cfg.Workers > 1 || cfg.Live}
 	for i := 0; i < cfg.Workers; i++ {
 		p.workers = append(p.workers, newWorker(&p.cfg))
 	}
-	if cfg.Workers > 1 {
-		p.pool = make(chan *batch, cfg.Workers*8)
-		for i := 0; i < cfg.Workers*8; i++ {
+	if p.concurrent {
+		n := cfg.Workers * 16
+		p.pool = make(chan *batch, n)
+		for i := 0; i < n; i++ {
 			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize), arena: make([]byte, 0, batchSize*512)}
 		}
 		for _, w := range p.workers {
 			ch := make(chan *batch, 4)
 			p.in = append(p.in, ch)
-			p.pending = append(p.pending, <-p.pool)
 			p.wg.Add(1)
 			go p.runWorker(w, ch)
 		}
+	}
+	p.stopTicks = func() {}
+	if cfg.Live {
+		p.stopTicks = p.startTicks(time.Second)
 	}
 	return p, nil
 }
@@ -80,6 +87,10 @@ func New(cfg Config) (*Pipeline, error) {
 func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 	defer p.wg.Done()
 	for b := range in {
+		if !b.tick.IsZero() {
+			w.tick(b.tick)
+			continue // ticks are not pooled
+		}
 		for i := range b.pkts {
 			w.packet(&b.pkts[i])
 		}
@@ -90,6 +101,52 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 	w.finish()
 }
 
+// startTicks sends every worker the wall time each period.
+func (p *Pipeline) startTicks(period time.Duration) (stop func()) {
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				for _, ch := range p.in {
+					ch <- &batch{tick: now}
+				}
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// NewFeeder returns a feeder for one source, named for the events and
+// counters (an interface name for live capture). Feeders may run
+// concurrently with each other only when the pipeline is concurrent.
+func (p *Pipeline) NewFeeder(name string) *Feeder {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := newFeeder(p, name, len(p.feeders))
+	p.feeders = append(p.feeders, f)
+	return f
+}
+
+func (p *Pipeline) mainFeeder() *Feeder {
+	if p.main == nil {
+		p.main = p.NewFeeder("")
+	}
+	return p.main
+}
+
+// Feed reads src to its end (or ctx's) through the pipeline's own feeder.
+func (p *Pipeline) Feed(ctx context.Context, src source.Source) error {
+	return p.mainFeeder().Feed(ctx, src)
+}
+
 // Replay reads the capture files (or directories) at paths, in order, as one
 // stream, then ends every flow. A damaged file stops at the bad record with a
 // message in Stats.SourceErrors; the run goes on with the next file. The
@@ -98,14 +155,14 @@ func (p *Pipeline) Replay(ctx context.Context, paths []string) (Stats, error) {
 	start := time.Now()
 	files, err := source.Expand(paths)
 	if err != nil {
-		return p.stats, err
+		return p.Snapshot(), err
 	}
 	stopProgress := p.startProgress()
 	for _, path := range files {
 		if ctx.Err() != nil {
 			break
 		}
-		p.stats.Files++
+		p.addReplay(func(s *Stats) { s.Files++ })
 		src, err := source.OpenFile(path)
 		if err != nil {
 			p.sourceError(err)
@@ -118,104 +175,72 @@ func (p *Pipeline) Replay(ctx context.Context, paths []string) (Stats, error) {
 	}
 	stopProgress()
 	p.Close()
-	p.stats.Wall = time.Since(start)
-	if p.stats.Frames == 0 {
-		if len(p.stats.SourceErrors) > 0 {
-			return p.stats, fmt.Errorf("%w: %s", ErrNoPackets, p.stats.SourceErrors[0])
+	p.addReplay(func(s *Stats) { s.Wall = time.Since(start) })
+	st := p.Snapshot()
+	if st.Frames == 0 {
+		if len(st.SourceErrors) > 0 {
+			return st, fmt.Errorf("%w: %s", ErrNoPackets, st.SourceErrors[0])
 		}
-		return p.stats, ErrNoPackets
+		return st, ErrNoPackets
 	}
-	return p.stats, nil
+	return st, nil
+}
+
+func (p *Pipeline) addReplay(f func(*Stats)) {
+	p.mu.Lock()
+	f(&p.replay)
+	p.mu.Unlock()
 }
 
 func (p *Pipeline) sourceError(err error) {
-	p.stats.FilesFailed++
-	p.stats.SourceErrors = append(p.stats.SourceErrors, err.Error())
+	p.addReplay(func(s *Stats) {
+		s.FilesFailed++
+		s.SourceErrors = append(s.SourceErrors, err.Error())
+	})
 	p.cfg.Log.Warn("capture input", "err", err)
 }
 
-// Feed reads src to its end (or ctx's), dispatching every frame.
-func (p *Pipeline) Feed(ctx context.Context, src source.Source) error {
-	var fr source.Frame
-	var pkt decode.Packet
-	for n := 0; ; n++ {
-		if n&1023 == 0 {
-			p.progFrames.Store(p.stats.Frames)
-			p.progBytes.Store(p.stats.Bytes)
-			if ctx.Err() != nil {
-				return nil
-			}
-		}
-		if err := src.Next(&fr); err != nil {
-			if errors.Is(err, io.EOF) {
-				return nil
-			}
-			return err
-		}
-		p.stats.Frames++
-		p.stats.Bytes += uint64(fr.WireLen)
-		if !p.filter.Match(&fr) {
-			p.stats.Filtered++
-			continue
-		}
-		switch p.dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt) {
-		case decode.OK:
-		case decode.UnknownLink:
-			if !p.seenLT[fr.LinkType] {
-				p.seenLT[fr.LinkType] = true
-				p.cfg.Log.Warn("unsupported link type; its frames are skipped", "source", src.Name(), "linktype", int(fr.LinkType))
-			}
-			continue
-		default:
-			continue
-		}
-		pkt.Interface = fr.Interface
-		p.stats.Packets++
-		p.dispatch(&pkt)
-	}
-}
-
-// dispatch hands a decoded packet to the worker that owns its flow.
-func (p *Pipeline) dispatch(pkt *decode.Packet) {
-	if len(p.workers) == 1 {
-		p.workers[0].packet(pkt)
+// Close ends every flow, waits for the workers and publishes their final
+// counters. Call it once, after every feeder has returned.
+func (p *Pipeline) Close() {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
 		return
 	}
-	k := flow.KeyOf(pkt)
-	i := int(k.Hash() % uint64(len(p.workers)))
-	b := p.pending[i]
-	start := len(b.arena)
-	b.arena = append(b.arena, pkt.Payload...)
-	b.pkts = append(b.pkts, *pkt)
-	b.pkts[len(b.pkts)-1].Payload = b.arena[start:len(b.arena):len(b.arena)]
-	if len(b.pkts) == batchSize {
-		p.in[i] <- b
-		p.pending[i] = <-p.pool
+	p.closed = true
+	feeders := append([]*Feeder(nil), p.feeders...)
+	p.mu.Unlock()
+	p.stopTicks()
+	if !p.concurrent {
+		p.workers[0].finish()
+		return
 	}
+	for _, f := range feeders {
+		f.flush()
+	}
+	for _, ch := range p.in {
+		close(ch)
+	}
+	p.wg.Wait()
 }
 
-// Close ends every flow, waits for the workers and gathers their counters.
-// Call it once, after the last Feed.
-func (p *Pipeline) Close() {
-	if len(p.workers) == 1 {
-		p.workers[0].finish()
-	} else {
-		for i, ch := range p.in {
-			if len(p.pending[i].pkts) > 0 {
-				ch <- p.pending[i]
-			}
-			close(ch)
-		}
-		p.wg.Wait()
+// Snapshot returns the running totals; it is safe to call from any
+// goroutine at any time (counters are published every few thousand packets
+// and at every tick).
+func (p *Pipeline) Snapshot() Stats {
+	p.mu.Lock()
+	st := p.replay
+	st.SourceErrors = append([]string(nil), p.replay.SourceErrors...)
+	feeders := append([]*Feeder(nil), p.feeders...)
+	p.mu.Unlock()
+	for _, f := range feeders {
+		f.addTo(&st)
 	}
-	d := p.dec.Snapshot()
-	p.stats.addDecode(&d)
 	for _, w := range p.workers {
-		p.stats.addFlows(w.table.Stats())
-		p.stats.addEvents(w.events)
-		p.stats.EncodeErrors += w.encErr
-		p.stats.OutputErrors += w.outErr
+		w.addTo(&st)
 	}
+	return st
 }
 
 func (p *Pipeline) startProgress() (stop func()) {
@@ -234,7 +259,7 @@ func (p *Pipeline) startProgress() (stop func()) {
 			case <-done:
 				return
 			case <-t.C:
-				p.cfg.Progress(Stats{Frames: p.progFrames.Load(), Bytes: p.progBytes.Load()})
+				p.cfg.Progress(p.Snapshot())
 			}
 		}
 	}()

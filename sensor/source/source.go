@@ -31,5 +31,9 @@ type Source interface {
 	Close() error
 }
 
+// ErrTimeout is returned by a live source's Next when no frame arrived
+// within its read timeout; the caller may call Next again.
+var ErrTimeout = errors.New("read timeout")
+
 // ErrNotCapture is returned for a file that is neither pcap nor pcapng.
 var ErrNotCapture = errors.New("not a pcap or pcapng file")

@@ -1,0 +1,167 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
+)
+
+// publishEvery is how many frames a feeder reads between publishing its
+// counters for Snapshot.
+const publishEvery = 4096
+
+// flushAfter is how long a partly filled batch may wait in live capture.
+const flushAfter = 100 * time.Millisecond
+
+// Feeder reads one source: it filters, decodes and shards frames to the
+// workers. One goroutine uses a Feeder.
+type Feeder struct {
+	p       *Pipeline
+	name    string
+	id      int
+	dec     *decode.Decoder
+	filter  *source.Filter
+	seenLT  map[layers.LinkType]bool
+	pending []*batch
+	counts  feedCounts
+	lastOut time.Time
+
+	mu        sync.Mutex // guards published
+	published feedCounts
+}
+
+type feedCounts struct {
+	Frames, Bytes, Filtered, Packets uint64
+	Decode                           decode.Stats
+}
+
+func newFeeder(p *Pipeline, name string, id int) *Feeder {
+	filter, _ := source.NewFilter(p.cfg.BPF) // checked by New
+	f := &Feeder{p: p, name: name, id: id, dec: decode.NewDecoder(p.cfg.Defrag), filter: filter, seenLT: map[layers.LinkType]bool{}}
+	if p.concurrent {
+		f.pending = make([]*batch, len(p.workers))
+	}
+	return f
+}
+
+// Name is the feeder's source name.
+func (f *Feeder) Name() string { return f.name }
+
+// Feed reads src until its end, a damaged record (returned), or ctx's end.
+// A live source returns source.ErrTimeout when idle; partly filled batches
+// are then handed over.
+func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
+	defer f.publish()
+	var fr source.Frame
+	var pkt decode.Packet
+	for n := 1; ; n++ {
+		if n%publishEvery == 0 {
+			f.publish()
+			if ctx.Err() != nil {
+				return nil
+			}
+		}
+		if err := src.Next(&fr); err != nil {
+			switch {
+			case errors.Is(err, io.EOF):
+				return nil
+			case errors.Is(err, source.ErrTimeout):
+				f.flush()
+				if ctx.Err() != nil {
+					return nil
+				}
+				continue
+			}
+			return err
+		}
+		f.counts.Frames++
+		f.counts.Bytes += uint64(fr.WireLen)
+		if !f.filter.Match(&fr) {
+			f.counts.Filtered++
+			continue
+		}
+		switch f.dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt) {
+		case decode.OK:
+		case decode.UnknownLink:
+			if !f.seenLT[fr.LinkType] {
+				f.seenLT[fr.LinkType] = true
+				f.p.cfg.Log.Warn("unsupported link type; its frames are skipped", "source", src.Name(), "linktype", int(fr.LinkType))
+			}
+			continue
+		default:
+			continue
+		}
+		pkt.Interface = fr.Interface
+		if f.p.cfg.Live {
+			pkt.Interface = f.id
+		}
+		f.counts.Packets++
+		f.dispatch(&pkt)
+	}
+}
+
+// dispatch hands a decoded packet to the worker that owns its flow.
+func (f *Feeder) dispatch(pkt *decode.Packet) {
+	p := f.p
+	if !p.concurrent {
+		p.workers[0].packet(pkt)
+		return
+	}
+	i := 0
+	if len(p.workers) > 1 {
+		k := flow.KeyOf(pkt)
+		i = int(k.Hash() % uint64(len(p.workers)))
+	}
+	b := f.pending[i]
+	if b == nil {
+		b = <-p.pool
+		f.pending[i] = b
+	}
+	start := len(b.arena)
+	b.arena = append(b.arena, pkt.Payload...)
+	b.pkts = append(b.pkts, *pkt)
+	b.pkts[len(b.pkts)-1].Payload = b.arena[start:len(b.arena):len(b.arena)]
+	if len(b.pkts) == batchSize {
+		p.in[i] <- b
+		f.pending[i] = nil
+		f.lastOut = pkt.Timestamp
+	} else if p.cfg.Live && pkt.Timestamp.Sub(f.lastOut) > flushAfter {
+		f.flush()
+		f.lastOut = pkt.Timestamp
+	}
+}
+
+// flush hands over every partly filled batch.
+func (f *Feeder) flush() {
+	for i, b := range f.pending {
+		if b != nil && len(b.pkts) > 0 {
+			f.p.in[i] <- b
+			f.pending[i] = nil
+		}
+	}
+}
+
+func (f *Feeder) publish() {
+	f.mu.Lock()
+	f.published = f.counts
+	f.published.Decode = f.dec.Snapshot()
+	f.mu.Unlock()
+}
+
+func (f *Feeder) addTo(s *Stats) {
+	f.mu.Lock()
+	c := f.published
+	f.mu.Unlock()
+	s.Frames += c.Frames
+	s.Bytes += c.Bytes
+	s.Filtered += c.Filtered
+	s.Packets += c.Packets
+	s.addDecode(&c.Decode)
+}

@@ -1,0 +1,77 @@
+package pipeline
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/sensor/source"
+)
+
+// Traffic buckets of all workers add up to what was read, per second.
+func TestTimeseriesBucketsAddUp(t *testing.T) {
+	perSecond := func(workers int) (map[string]int64, int64) {
+		out, st := replay(t, Config{Workers: workers, Timeseries: true}, filepath.Join(ownPcaps, "tcp-states.pcap"), filepath.Join(ownPcaps, "icmp.pcap"))
+		m := map[string]int64{}
+		var total int64
+		for _, ev := range out.dataset("packetsleuth.timeseries") {
+			m[str(ev, "@timestamp")] += num(ev, "packetsleuth.traffic.bytes")
+			total += num(ev, "packetsleuth.traffic.packets")
+			if str(ev, "event.kind") != "metric" {
+				t.Errorf("bucket kind %q", str(ev, "event.kind"))
+			}
+		}
+		if total != int64(st.Packets) {
+			t.Errorf("workers=%d: buckets count %d packets, %d were decoded", workers, total, st.Packets)
+		}
+		return m, total
+	}
+	one, n1 := perSecond(1)
+	two, n2 := perSecond(2)
+	if n1 == 0 || n1 != n2 || len(one) != len(two) {
+		t.Fatalf("1 worker: %v (%d); 2 workers: %v (%d)", one, n1, two, n2)
+	}
+	for sec, b := range one {
+		if two[sec] != b {
+			t.Errorf("second %s: %d bytes with 1 worker, %d with 2", sec, b, two[sec])
+		}
+	}
+}
+
+// Live mode: feeders run concurrently, one per source, into shared workers,
+// and give the same flows as a replay.
+func TestConcurrentFeeders(t *testing.T) {
+	files := []string{filepath.Join(ownPcaps, "http-ethernet.pcap"), filepath.Join(ownPcaps, "tcp-states.pcap")}
+	want, _ := replay(t, Config{}, files...)
+	out := &collector{}
+	p, err := New(Config{Workers: 2, Live: true, Output: out, Interfaces: []string{"a", "b"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, path := range files {
+		f := p.NewFeeder(filepath.Base(path))
+		src, err := source.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer src.Close()
+			if err := f.Feed(context.Background(), src); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	p.Close()
+	if got, w := sortedLines(out.raw), sortedLines(want.raw); !slices.Equal(got, w) {
+		t.Errorf("live feeders:\n%v\nreplay:\n%v", got, w)
+	}
+	if st := p.Snapshot(); st.Frames == 0 || st.Flows.Created != 7 {
+		t.Errorf("snapshot: frames=%d flows=%d", st.Frames, st.Flows.Created)
+	}
+}
