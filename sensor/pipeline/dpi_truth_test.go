@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -95,4 +97,46 @@ func TestSameHTTPEventPlainVLANReordered(t *testing.T) {
 var knownGaps = map[string]map[string]bool{
 	"tls-sni.pcapng":             {"60": true, "63": true, "65": true, "68": true, "70": true},
 	"tls-handshakes-many.pcapng": {"125": true, "142": true, "146": true, "156": true, "160": true},
+}
+
+// JA4 of every TCP stream in FoxIO's baselines equals the sensor's
+// tls.client.ja4 for the same connection.
+func TestJA4MatchesFoxIOBaselines(t *testing.T) {
+	needShared(t)
+	files, _ := filepath.Glob(filepath.Join(sharedPcaps, "baselines", "ja4", "*.ja4.json"))
+	checked := 0
+	for _, f := range files {
+		capture := strings.TrimSuffix(filepath.Base(f), ".ja4.json")
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var base []map[string]any
+		if err := json.Unmarshal(raw, &base); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
+		got := map[string]string{}
+		for _, ev := range out.dataset("packetsleuth.tls") {
+			if str(ev, "network.transport") == "tcp" {
+				key := fmt.Sprintf("%s:%d>%s:%d", str(ev, "source.ip"), num(ev, "source.port"), str(ev, "destination.ip"), num(ev, "destination.port"))
+				got[key] = str(ev, "tls.client.ja4")
+			}
+		}
+		for _, b := range base {
+			want, _ := b["JA4.1"].(string)
+			if want == "" || !strings.HasPrefix(want, "t") {
+				continue
+			}
+			key := fmt.Sprintf("%v:%v>%v:%v", b["src"], b["srcport"], b["dst"], b["dstport"])
+			if got[key] != want {
+				t.Errorf("%s %s: ja4 %q, baseline %q", capture, key, got[key], want)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Fatal("no JA4 baseline entries checked")
+	}
+	t.Logf("%d JA4 baseline entries match", checked)
 }
