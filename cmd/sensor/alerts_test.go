@@ -1,0 +1,55 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// The shipped rules on real captures: each attack raises its rule, and plain
+// traffic raises nothing.
+func TestShippedRulesOnSharedCaptures(t *testing.T) {
+	const shared = "../../../shared/pcaps"
+	if _, err := os.Stat(shared); err != nil {
+		t.Skip("../shared/pcaps is not beside the repository")
+	}
+	cases := map[string][]string{
+		"synflood.pcap":              {"PS-NET-001"},
+		"portscan-masscan-tcp.pcap":  {"PS-NET-001", "PS-NET-002"},
+		"http-sll.pcap":              {"PS-HTTP-004"},
+		"http-get.pcap":              nil,
+		"http1-browsing.pcap":        nil,
+		"dns-a-aaaa-mx.pcap":         nil,
+		"tls12-handshake-cert.pcap":  nil,
+		"tls-handshakes-many.pcapng": nil,
+		"mixed-browsing.pcapng":      nil,
+	}
+	for capture, want := range cases {
+		for _, workers := range []string{"1", "2"} {
+			out := filepath.Join(t.TempDir(), "events.ndjson")
+			var stdout, stderr bytes.Buffer
+			if rc := run([]string{"replay", "--quiet", "--workers", workers, "--out", out, filepath.Join(shared, capture)}, &stdout, &stderr); rc != 0 {
+				t.Fatalf("%s: rc=%d %s", capture, rc, stderr.String())
+			}
+			raw, _ := os.ReadFile(out)
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
+				var ev struct {
+					Event struct{ Kind string }
+					Rule  struct{ ID string }
+				}
+				if json.Unmarshal([]byte(line), &ev) == nil && ev.Event.Kind == "alert" && !slices.Contains(got, ev.Rule.ID) {
+					got = append(got, ev.Rule.ID)
+				}
+			}
+			slices.Sort(got)
+			if !slices.Equal(got, want) {
+				t.Errorf("%s (workers=%s): alerts %v, want %v", capture, workers, got, want)
+			}
+		}
+	}
+}
