@@ -340,3 +340,22 @@ func (s *Secret) UnmarshalText(b []byte) error {
 	}
 	return nil
 }
+
+// StringList is a list option that also accepts one string of items
+// separated by semicolons or spaces, so a --output flag can give it:
+// `kafka:brokers=10.0.0.1:9092;10.0.0.2:9092`.
+type StringList []string
+
+// UnmarshalYAML accepts a sequence or a scalar.
+func (l *StringList) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = strings.FieldsFunc(n.Value, func(r rune) bool { return r == ';' || r == ' ' })
+		return nil
+	}
+	var items []string
+	if err := n.Decode(&items); err != nil {
+		return err
+	}
+	*l = items
+	return nil
+}

@@ -29,7 +29,7 @@ const (
 // Config is the `elasticsearch` output section of sensor.yaml.
 type Config struct {
 	// Hosts are the node URLs, e.g. https://es1:9200. Required.
-	Hosts []string `yaml:"hosts"`
+	Hosts outputs.StringList `yaml:"hosts"`
 	// Mode: data_stream (default) or index.
 	Mode string `yaml:"mode"`
 	// Index is the target name template (default by mode, see above).

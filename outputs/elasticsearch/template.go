@@ -111,6 +111,10 @@ func mapping(t reflect.Type, path string) map[string]any {
 		return map[string]any{"type": "double"}
 	case reflect.Struct:
 		return map[string]any{"type": "object", "properties": properties(t, path+".")}
+	case reflect.Map:
+		// A map of counters keyed by name (packetsleuth.traffic.bytes_by_protocol):
+		// the keys are open-ended, so Elasticsearch maps them as they come.
+		return map[string]any{"type": "object", "dynamic": true}
 	}
 	panic(fmt.Sprintf("elasticsearch: no mapping for %s (%s)", path, t))
 }

@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/klauspost/compress/gzip"
@@ -373,7 +374,8 @@ func (s *Sink) Close(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 		if o.f != nil {
-			if err := o.f.Sync(); err != nil {
+			if err := o.f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
+				// EINVAL: a device such as /dev/null cannot be synced, nor needs it.
 				errs = append(errs, err)
 			}
 			if err := o.f.Close(); err != nil {

@@ -21,7 +21,7 @@ const DefaultTopic = "packetsleuth-{dataset}"
 // optional key is replaced by its documented default in New.
 type Config struct {
 	// Brokers are the bootstrap brokers, host:port. Required.
-	Brokers []string `yaml:"brokers"`
+	Brokers outputs.StringList `yaml:"brokers"`
 	// Topic is a fixed topic name or a template; {dataset} is replaced by the
 	// part of event.dataset after "packetsleuth." (default DefaultTopic).
 	Topic string `yaml:"topic"`
