@@ -16,6 +16,7 @@ const usage = `PacketSleuth network security sensor
 Usage:
   sensor replay [flags] FILE|DIR...   read captures, write ECS events, print a summary
   sensor rules validate|test|list [PATH...]   check, test or list detection rules
+  sensor setup elasticsearch --output elasticsearch:hosts=URL   install the index template and ILM policy
   sensor version                      print the version
 
 Run "sensor COMMAND -h" for a command's flags.
@@ -33,6 +34,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "setup":
+		return cmdSetup(args[1:], stdout, stderr)
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
 	case "version", "--version":
