@@ -130,6 +130,14 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 	}
 }
 
+// Protocol returns the application protocol detected on f so far.
+func (a *Analyzer) Protocol(f *flow.Flow) string {
+	if st, ok := f.App.(*state); ok {
+		return st.proto
+	}
+	return ""
+}
+
 func (st *state) detected(proto string) {
 	st.proto = proto
 	st.a.stats.Detected[proto]++

@@ -23,6 +23,7 @@ type batch struct {
 	pkts  []decode.Packet
 	arena []byte    // the payloads of pkts, back to back
 	tick  time.Time // set on a tick: the worker expires flows up to it
+	query *query    // set on a request for the active flows
 }
 
 // Pipeline is one run of the hot path: feeders (one per source) decode and
@@ -87,9 +88,13 @@ func New(cfg Config) (*Pipeline, error) {
 func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 	defer p.wg.Done()
 	for b := range in {
-		if !b.tick.IsZero() {
+		switch {
+		case b.query != nil:
+			w.answer(b.query)
+			continue // queries and ticks are not pooled
+		case !b.tick.IsZero():
 			w.tick(b.tick)
-			continue // ticks are not pooled
+			continue
 		}
 		for i := range b.pkts {
 			w.packet(&b.pkts[i])
