@@ -126,6 +126,11 @@ type Flow struct {
 	tcp        tcpState
 	class      timeoutClass
 	prev, next *Flow // activity list of the flow's timeout class
+
+	// Interim reports: the next one is due at reportAt; reported is the
+	// flow's Last at the previous one.
+	reportAt, reported time.Time
+	rprev, rnext       *Flow
 }
 
 // Duration is the time between the first and last packets.

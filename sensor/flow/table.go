@@ -16,7 +16,10 @@ type Config struct {
 	ICMPTimeout      time.Duration `yaml:"icmp"`       // ICMP and ICMPv6, inactive
 	OtherTimeout     time.Duration `yaml:"other"`      // any other IP protocol
 	MaxFlows         int           `yaml:"max_flows"`  // per table; the least recently active flow is evicted beyond
-	CommunityIDSeed  uint16        `yaml:"community_id_seed"`
+	// Interim, when set, makes a flow active for longer than it since its
+	// start (or last report) emit an interim event (see Table.OnInterim).
+	Interim         time.Duration `yaml:"interim"`
+	CommunityIDSeed uint16        `yaml:"community_id_seed"`
 }
 
 // DefaultConfig holds Zeek-like defaults.
@@ -102,6 +105,7 @@ type Stats struct {
 	Created uint64
 	Ended   [5]uint64 // by EndReason
 	Active  int
+	Interim uint64 // interim reports of open flows
 }
 
 // Table is a flow table owned by one worker.
@@ -112,6 +116,8 @@ type Table struct {
 	lists     [numClasses]list
 	free      []*Flow
 	onEnd     func(*Flow)
+	onInterim func(*Flow)
+	reports   reportList // flows by next interim report time (with Config.Interim)
 	lastSweep time.Time
 	stats     Stats
 }
@@ -244,6 +250,7 @@ func (t *Table) create(k Key, p *decode.Packet) *Flow {
 	f.CommunityID = CommunityID(t.cfg.CommunityIDSeed, f.Orig.IP, f.Resp.IP, sport, dport, p.Proto, f.ICMPOneWay)
 	t.flows[k] = f
 	t.stats.Created++
+	t.scheduleReport(f, p.Timestamp)
 	return f
 }
 
@@ -263,6 +270,7 @@ func (t *Table) evictOldest() {
 // end emits f and recycles it; the caller has taken f out of its list.
 func (t *Table) end(f *Flow, why EndReason) {
 	delete(t.flows, f.Key)
+	t.unscheduleReport(f)
 	f.EndReason = why
 	t.stats.Ended[why]++
 	t.onEnd(f)
@@ -281,6 +289,7 @@ func (t *Table) Expire(now time.Time) {
 			t.end(f, f.closedReason())
 		}
 	}
+	t.interims(now)
 }
 
 // Flush ends every flow (end of input), least recently active first, so the

@@ -57,6 +57,7 @@ func (s *Stats) addFlows(f flow.Stats) {
 		s.Flows.Ended[i] += f.Ended[i]
 	}
 	s.Flows.Active += f.Active
+	s.Flows.Interim += f.Interim
 }
 
 func (s *Stats) addEvents(m map[string]uint64) {

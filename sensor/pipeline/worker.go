@@ -25,6 +25,9 @@ type worker struct {
 	detector Detector
 	app      *app.Analyzer // nil with FlowsOnly
 	series   timeseries
+	// obs is the observer of the events being made: in live capture its
+	// ingress interface is set to the flow's before the flow's events.
+	obs schemas.Observer
 
 	ev      schemas.Event
 	recs    []schemas.Record
@@ -44,10 +47,11 @@ type workerCounts struct {
 }
 
 func newWorker(cfg *Config) *worker {
-	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}}
+	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}, obs: cfg.Observer}
 	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
+	w.table.OnInterim(w.flowInterim)
 	if !cfg.FlowsOnly {
-		w.app = app.New(cfg.App, &cfg.Observer, w.emit)
+		w.app = app.New(cfg.App, &w.obs, w.emit)
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
@@ -63,6 +67,7 @@ func newWorker(cfg *Config) *worker {
 func (w *worker) packet(p *decode.Packet) {
 	f, d := w.table.Update(p)
 	if w.app != nil {
+		w.setIngress(f)
 		w.app.Packet(f, d, p)
 	}
 	if w.cfg.Timeseries {
@@ -91,12 +96,29 @@ func (w *worker) finish() {
 	w.publish()
 }
 
+// setIngress names the interface of f's events (live capture: the feeder
+// that read the flow's first packet).
+func (w *worker) setIngress(f *flow.Flow) {
+	if w.cfg.Live {
+		w.obs.Ingress.Interface.Name = w.cfg.interfaceName(f.Interface)
+	}
+}
+
 func (w *worker) flowEnded(f *flow.Flow) {
+	w.setIngress(f)
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
-	f.FillEvent(&w.ev, &w.cfg.Observer)
+	f.FillEvent(&w.ev, &w.obs)
 	if w.app != nil {
 		w.app.FlowEnded(f, &w.ev) // emits the protocol events the flow still holds
 	}
+	w.emit(&w.ev)
+}
+
+// flowInterim emits a long-lived flow's counters so far (flow.Config.Interim).
+func (w *worker) flowInterim(f *flow.Flow) {
+	w.setIngress(f)
+	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
+	f.FillInterimEvent(&w.ev, &w.obs)
 	w.emit(&w.ev)
 }
 
