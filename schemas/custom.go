@@ -6,6 +6,8 @@ type Custom struct {
 	Flow    FlowInfo  `json:"flow,omitzero" expr:"flow"`
 	Tunnel  Tunnel    `json:"tunnel,omitzero" expr:"tunnel"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
+	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
+	Peak    Peak      `json:"peak,omitzero" expr:"peak"`
 	Notes   []string  `json:"notes,omitempty" expr:"notes"`
 }
 
@@ -61,4 +63,52 @@ type Traffic struct {
 	Flows     int64  `json:"flows" expr:"flows"` // flows started in the bucket
 	// BytesByProtocol splits Bytes by transport (tcp, udp, icmp, other).
 	BytesByProtocol map[string]int64 `json:"bytes_by_protocol,omitempty" expr:"bytes_by_protocol"`
+}
+
+// Peak describes a traffic peak (dataset packetsleuth.traffic, event.kind
+// event): a bucket of the traffic series whose value passed the threshold,
+// which is the rolling baseline mean plus K standard deviations over the
+// preceding window, or an absolute limit from config.
+type Peak struct {
+	Metric     string  `json:"metric,omitempty" expr:"metric"`         // bytes, packets or flows
+	Resolution string  `json:"resolution,omitempty" expr:"resolution"` // bucket width, e.g. "1m0s"
+	Value      float64 `json:"value" expr:"value"`                     // the bucket's value
+	Baseline   float64 `json:"baseline" expr:"baseline"`               // mean of the window
+	StdDev     float64 `json:"stddev" expr:"stddev"`                   // standard deviation of the window
+	Threshold  float64 `json:"threshold" expr:"threshold"`             // the limit that was passed
+	K          float64 `json:"k,omitempty" expr:"k"`                   // deviations above the mean
+	Window     int     `json:"window,omitempty" expr:"window"`         // buckets in the baseline
+	Reason     string  `json:"reason,omitempty" expr:"reason"`         // "baseline" or "absolute"
+}
+
+// Stats is one periodic capture-health report of a live sensor (dataset
+// packetsleuth.stats, event.kind metric): one event per interface, and one
+// with Interface "" for the sensor as a whole. Counters are cumulative since
+// the start; *Delta fields count since the previous report.
+type Stats struct {
+	Interface string `json:"interface,omitempty" expr:"interface"`
+	Engine    string `json:"engine,omitempty" expr:"engine"` // pcap or afpacket
+	// Received counts frames the capture delivered to the sensor, Bytes
+	// their length on the wire.
+	Received int64 `json:"received" expr:"received"`
+	Bytes    int64 `json:"bytes" expr:"bytes"`
+	// KernelDrops counts frames the kernel dropped (socket buffer or ring
+	// full: the sensor did not keep up); IfDrops frames the interface or
+	// driver dropped (libpcap only).
+	KernelDrops      int64 `json:"kernel_drops" expr:"kernel_drops"`
+	KernelDropsDelta int64 `json:"kernel_drops_delta" expr:"kernel_drops_delta"`
+	IfDrops          int64 `json:"if_drops" expr:"if_drops"`
+	// SensorDrops counts frames the sensor received but could not analyse
+	// (malformed, unsupported link type); OutputDrops events the outputs
+	// lost (whole sensor only).
+	SensorDrops      int64 `json:"sensor_drops" expr:"sensor_drops"`
+	SensorDropsDelta int64 `json:"sensor_drops_delta" expr:"sensor_drops_delta"`
+	OutputDrops      int64 `json:"output_drops,omitempty" expr:"output_drops"`
+	Truncated        int64 `json:"truncated,omitempty" expr:"truncated"` // cut by the snaplen
+	Filtered         int64 `json:"filtered,omitempty" expr:"filtered"`   // dropped by the BPF filter in user space
+	Packets          int64 `json:"packets" expr:"packets"`               // frames with an IP flow
+	FlowsActive      int64 `json:"flows_active,omitempty" expr:"flows_active"`
+	Flows            int64 `json:"flows,omitempty" expr:"flows"` // flows created
+	Events           int64 `json:"events,omitempty" expr:"events"`
+	UptimeSeconds    int64 `json:"uptime_seconds,omitempty" expr:"uptime_seconds"`
 }

@@ -1,0 +1,194 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// Config is the store's part of sensor.yaml: the options of an output of
+// type `store` (and of `storage:`).
+//
+//	outputs:
+//	  - type: store
+//	    driver: sqlite            # or postgres
+//	    path: packetsleuth.db     # sqlite: the file (default next to the config)
+//	    # dsn: env:PS_PG_DSN      # postgres: a DSN, env:NAME or file:PATH
+//	    datasets: [flow, alert, dns, http, tls, timeseries]
+//	    retention: {1s: 24h, 1m: 30d, 1h: 1y, flow: 90d}
+//	    prune_interval: 1m
+type Config struct {
+	Driver string         `yaml:"driver"` // sqlite (default) or postgres
+	Path   string         `yaml:"path"`   // SQLite file; default packetsleuth.db
+	DSN    outputs.Secret `yaml:"dsn"`    // PostgreSQL DSN (URL or key=value), never logged
+	// Datasets to keep, by short name (flow, alert, dns, http, tls,
+	// timeseries) or full event.dataset. Empty: all six. Records of other
+	// datasets (stats, ...) are skipped and counted.
+	// A --output flag gives them space-separated: "store:datasets=flow alert".
+	Datasets List `yaml:"datasets"`
+	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
+	// alert, dns, http, tls. Zero or absent keeps forever, except the
+	// series levels, which default to 1s: 24h, 1m: 30d, 1h: 1y.
+	Retention map[string]Duration `yaml:"retention"`
+	// PruneInterval is how often the sink prunes, in event time (the newest
+	// record time it has stored), so replayed captures are pruned relative
+	// to their own time. Default 1m; negative disables automatic pruning.
+	PruneInterval Duration `yaml:"prune_interval"`
+}
+
+// Default retention of the traffic series levels.
+var DefaultRetention = map[string]time.Duration{
+	"1s": 24 * time.Hour,
+	"1m": 30 * 24 * time.Hour,
+	"1h": 365 * 24 * time.Hour,
+}
+
+// retentionKeys are the keys Retention accepts.
+var retentionKeys = []string{"1s", "1m", "1h", "alert", "dns", "flow", "http", "tls"}
+
+// datasetNames maps the short names to event.dataset values.
+var datasetNames = map[string]string{
+	"flow":       schemas.DatasetFlow,
+	"alert":      schemas.DatasetAlert,
+	"dns":        schemas.DatasetDNS,
+	"http":       schemas.DatasetHTTP,
+	"tls":        schemas.DatasetTLS,
+	"timeseries": schemas.DatasetTimeseries,
+}
+
+// WithDefaults fills the zero fields.
+func (c Config) WithDefaults() Config {
+	if c.Driver == "" {
+		c.Driver = SQLite
+	}
+	if c.Driver == SQLite && c.Path == "" {
+		c.Path = DefaultPath
+	}
+	if len(c.Datasets) == 0 {
+		c.Datasets = []string{"flow", "alert", "dns", "http", "tls", "timeseries"}
+	}
+	r := make(map[string]Duration, len(retentionKeys))
+	for k, v := range DefaultRetention {
+		r[k] = Duration(v)
+	}
+	for k, v := range c.Retention {
+		r[k] = v
+	}
+	c.Retention = r
+	if c.PruneInterval == 0 {
+		c.PruneInterval = Duration(time.Minute)
+	}
+	return c
+}
+
+// Validate checks the config; every problem is reported.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Driver {
+	case SQLite:
+		if c.Path == "" {
+			errs = append(errs, errors.New("store: path: must not be empty for sqlite"))
+		}
+		if c.DSN != "" {
+			errs = append(errs, errors.New("store: dsn is for driver postgres (sqlite uses path)"))
+		}
+	case Postgres:
+		if c.DSN == "" {
+			errs = append(errs, errors.New("store: dsn: must not be empty for postgres"))
+		}
+		if c.Path != "" {
+			errs = append(errs, errors.New("store: path is for driver sqlite (postgres uses dsn)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("store: driver: %q is not sqlite or postgres", c.Driver))
+	}
+	for _, d := range c.Datasets {
+		if datasetOf(d) == "" {
+			errs = append(errs, fmt.Errorf("store: datasets: unknown dataset %q (known: alert, dns, flow, http, timeseries, tls)", d))
+		}
+	}
+	for k, v := range c.Retention {
+		if !slices.Contains(retentionKeys, k) {
+			errs = append(errs, fmt.Errorf("store: retention: unknown key %q (known: %s)", k, strings.Join(retentionKeys, ", ")))
+		}
+		if v < 0 {
+			errs = append(errs, fmt.Errorf("store: retention: %s: must not be negative", k))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// datasetOf returns the event.dataset a short or full name stands for, or "".
+func datasetOf(name string) string {
+	if d, ok := datasetNames[name]; ok {
+		return d
+	}
+	for _, d := range datasetNames {
+		if d == name {
+			return d
+		}
+	}
+	return ""
+}
+
+// Duration is a time.Duration that YAML and flags may also write with d
+// (days), w (weeks) and y (365 days) units: "90d", "1y", "36h".
+type Duration time.Duration
+
+// ParseDuration parses a Go duration or a whole number of d, w or y.
+func ParseDuration(s string) (time.Duration, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > 1 {
+		unit := map[byte]time.Duration{'d': 24 * time.Hour, 'w': 7 * 24 * time.Hour, 'y': 365 * 24 * time.Hour}[s[len(s)-1]]
+		if unit != 0 {
+			n, err := strconv.ParseInt(s[:len(s)-1], 10, 64)
+			if err != nil || n < 0 || n > int64((1<<63-1)/unit) {
+				return 0, fmt.Errorf("%q is not a duration (e.g. 36h, 30d, 1y)", s)
+			}
+			return time.Duration(n) * unit, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a duration (e.g. 36h, 30d, 1y)", s)
+	}
+	return d, nil
+}
+
+// UnmarshalYAML accepts "90d" and the like.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d:%d: %w", n.Line, n.Column, err)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// List is a YAML sequence of strings, or one scalar of comma- or
+// space-separated names (as a --output flag can carry one name).
+type List []string
+
+// UnmarshalYAML accepts a sequence or a scalar.
+func (l *List) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		*l = strings.FieldsFunc(n.Value, func(r rune) bool { return r == ',' || r == ' ' })
+		return nil
+	}
+	var v []string
+	if err := n.Decode(&v); err != nil {
+		return err
+	}
+	*l = v
+	return nil
+}

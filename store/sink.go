@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+func init() {
+	outputs.Register("store", func(cfg outputs.SinkConfig) (outputs.Sink, error) {
+		var c Config
+		if err := cfg.DecodeOptions(&c); err != nil {
+			return nil, err
+		}
+		return NewSink(c)
+	})
+}
+
+// Sink is the history store as an output (type `store`): the shared
+// outputs.Runner queues and batches, the Sink writes each batch in one
+// transaction and prunes every PruneInterval of event time.
+type Sink struct {
+	cfg       Config
+	st        *Store
+	newest    time.Time // newest record time written
+	lastPrune time.Time
+	Stats     InsertStats // running totals (read after Close)
+}
+
+// NewSink validates cfg; Connect opens the database.
+func NewSink(cfg Config) (*Sink, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	return &Sink{cfg: cfg}, nil
+}
+
+// Connect opens the database and applies migrations.
+func (k *Sink) Connect(ctx context.Context) error {
+	if k.st != nil {
+		return nil
+	}
+	st, err := Open(ctx, k.cfg)
+	if err != nil {
+		return err
+	}
+	k.st = st
+	return nil
+}
+
+// Write inserts the batch in one transaction. Records whose JSON cannot be
+// decoded are reported as permanent failures and the rest is written.
+func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
+	if k.st == nil {
+		return outputs.ErrNotConnected
+	}
+	var bad []int
+	var reasons []error
+	idx := make([]int, 0, len(batch)) // positions of recs in batch, once one was dropped
+	recs := batch
+	for {
+		st, err := k.st.Insert(ctx, recs)
+		var re *RecordError
+		if errors.As(err, &re) {
+			orig := re.Index
+			if len(idx) > 0 {
+				orig = idx[re.Index]
+			}
+			bad = append(bad, orig)
+			reasons = append(reasons, re)
+			if len(idx) == 0 {
+				for i := range batch {
+					idx = append(idx, i)
+				}
+				recs = append([]schemas.Record(nil), batch...)
+			}
+			recs = append(recs[:re.Index], recs[re.Index+1:]...)
+			idx = append(idx[:re.Index], idx[re.Index+1:]...)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		k.Stats.Flows += st.Flows
+		k.Stats.Alerts += st.Alerts
+		k.Stats.Events += st.Events
+		k.Stats.Buckets += st.Buckets
+		k.Stats.Skipped += st.Skipped
+		break
+	}
+	for i := range recs {
+		if recs[i].Time.After(k.newest) {
+			k.newest = recs[i].Time
+		}
+	}
+	if iv := time.Duration(k.cfg.PruneInterval); iv > 0 && !k.newest.IsZero() && k.newest.Sub(k.lastPrune) >= iv {
+		if _, err := k.st.Prune(ctx, k.newest); err != nil {
+			return err
+		}
+		k.lastPrune = k.newest
+	}
+	if len(bad) > 0 {
+		return &outputs.BatchError{Permanent: bad, Reasons: reasons}
+	}
+	return nil
+}
+
+// Close closes the database.
+func (k *Sink) Close(ctx context.Context) error {
+	if k.st == nil {
+		return nil
+	}
+	err := k.st.Close()
+	k.st = nil
+	return err
+}

@@ -1,0 +1,254 @@
+// Package store is PacketSleuth's history: ended flows, alerts, DPI events
+// (DNS, HTTP, TLS) and the traffic time series, in SQLite (embedded, the
+// default, zero set-up) or PostgreSQL (shared or large installs).
+//
+// One schema serves both databases. Migrations are embedded SQL files per
+// driver (migrations/<driver>/NNNN_name.sql) recorded in a schema_migrations
+// table; Open applies the missing ones, so re-opening is idempotent. Every
+// query is written once, with `?` placeholders, and runs unchanged on both
+// (placeholders are rebound to $n for PostgreSQL). Times are stored as Unix
+// nanoseconds, traffic buckets as Unix seconds.
+//
+// Writing: the Sink (type `store` in the outputs registry) gets batches from
+// the shared outputs.Runner and inserts each batch in one transaction with
+// prepared statements. Traffic buckets (dataset packetsleuth.timeseries) are
+// upserted with addition into three resolutions at once (1 s, 1 min, 1 h),
+// so buckets of several workers with the same time add up and the rollups
+// are always current. Prune applies the retention of each level.
+//
+// Reading: the typed query API (Top, Series, Peaks, AlertCounts, List,
+// Acknowledge, Bounds) is what `sensor report`, `sensor export` and the web
+// UI use. Every time range is half-open: [Since, Until).
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
+	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
+)
+
+// Drivers.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// DefaultPath is the SQLite file used when Config.Path is empty.
+const DefaultPath = "packetsleuth.db"
+
+//go:embed migrations
+var migrationsFS embed.FS
+
+// Store is an open history database. It is safe for concurrent use.
+type Store struct {
+	db     *sql.DB
+	driver string
+	cfg    Config
+	stmts  map[string]*sql.Stmt // insert statements, by table
+}
+
+// Open opens (creating when needed) the database cfg names and applies the
+// missing migrations.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var (
+		db  *sql.DB
+		err error
+	)
+	switch cfg.Driver {
+	case SQLite:
+		// WAL lets readers (report, web UI) run beside the writer;
+		// immediate transactions avoid lock-upgrade deadlocks between
+		// writers; busy_timeout makes a second writer wait.
+		dsn := "file:" + cfg.Path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		db, err = sql.Open("sqlite", dsn)
+	case Postgres:
+		db, err = sql.Open("pgx", cfg.DSN.Value())
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)
+	}
+	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := s.prepare(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error {
+	for _, st := range s.stmts {
+		st.Close()
+	}
+	return s.db.Close()
+}
+
+// Driver returns "sqlite" or "postgres".
+func (s *Store) Driver() string { return s.driver }
+
+// DB returns the underlying database (for tests and tools; prefer the typed API).
+func (s *Store) DB() *sql.DB { return s.db }
+
+// rebind turns `?` placeholders into $1, $2, ... for PostgreSQL. Queries in
+// this package never contain a literal question mark.
+func (s *Store) rebind(q string) string {
+	if s.driver != Postgres {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for i := 0; i < len(q); i++ {
+		if q[i] == '?' {
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			continue
+		}
+		b.WriteByte(q[i])
+	}
+	return b.String()
+}
+
+// Migration is one embedded schema change.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
+}
+
+// Migrations lists the embedded migrations of a driver, in order.
+func Migrations(driver string) ([]Migration, error) {
+	dir := path.Join("migrations", driver)
+	ents, err := fs.ReadDir(migrationsFS, dir)
+	if err != nil {
+		return nil, fmt.Errorf("store: no migrations for driver %q", driver)
+	}
+	var ms []Migration
+	for _, e := range ents {
+		name := e.Name()
+		if !strings.HasSuffix(name, ".sql") {
+			continue
+		}
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil || v <= 0 {
+			return nil, fmt.Errorf("store: migration %s: name must be NNNN_name.sql", name)
+		}
+		b, err := fs.ReadFile(migrationsFS, path.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		ms = append(ms, Migration{Version: v, Name: strings.TrimSuffix(name, ".sql"), SQL: string(b)})
+	}
+	slices.SortFunc(ms, func(a, b Migration) int { return a.Version - b.Version })
+	for i := 1; i < len(ms); i++ {
+		if ms[i].Version == ms[i-1].Version {
+			return nil, fmt.Errorf("store: two migrations with version %d", ms[i].Version)
+		}
+	}
+	return ms, nil
+}
+
+// migrate applies the missing migrations, each in its own transaction
+// together with its schema_migrations row. On PostgreSQL an advisory lock
+// keeps two sensors from migrating at once.
+func (s *Store) migrate(ctx context.Context) error {
+	ms, err := Migrations(s.driver)
+	if err != nil {
+		return err
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: connect: %w", err)
+	}
+	defer conn.Close()
+	if s.driver == Postgres {
+		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7426730)"); err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7426730)")
+	}
+	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    INTEGER PRIMARY KEY,
+		name       TEXT    NOT NULL,
+		applied_at BIGINT  NOT NULL)`); err != nil {
+		return fmt.Errorf("store: schema_migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	rows, err := conn.QueryContext(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("store: schema_migrations: %w", err)
+	}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			rows.Close()
+			return err
+		}
+		applied[v] = true
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	latest := 0
+	if len(ms) > 0 {
+		latest = ms[len(ms)-1].Version
+	}
+	for v := range applied {
+		if v > latest {
+			return fmt.Errorf("store: the database has schema version %d, newer than this sensor knows (%d)", v, latest)
+		}
+	}
+	for _, m := range ms {
+		if applied[m.Version] {
+			continue
+		}
+		tx, err := conn.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %s: %w", m.Name, err)
+		}
+		if _, err := tx.ExecContext(ctx, s.rebind("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)"),
+			m.Version, m.Name, time.Now().Unix()); err != nil {
+			tx.Rollback()
+			return fmt.Errorf("store: migration %s: %w", m.Name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return fmt.Errorf("store: migration %s: %w", m.Name, err)
+		}
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v sql.NullInt64
+	err := s.db.QueryRowContext(ctx, "SELECT MAX(version) FROM schema_migrations").Scan(&v)
+	return int(v.Int64), err
+}
+
+// ErrNotFound is returned by Acknowledge for an unknown alert id.
+var ErrNotFound = errors.New("store: not found")
