@@ -342,29 +342,10 @@ func isVXLAN(b []byte) bool { return len(b) >= 8 && b[0]&0x08 != 0 }
 
 func tcpFlags(t *layers.TCP) uint8 {
 	var f uint8
-	if t.FIN {
-		f |= FIN
-	}
-	if t.SYN {
-		f |= SYN
-	}
-	if t.RST {
-		f |= RST
-	}
-	if t.PSH {
-		f |= PSH
-	}
-	if t.ACK {
-		f |= ACK
-	}
-	if t.URG {
-		f |= URG
-	}
-	if t.ECE {
-		f |= ECE
-	}
-	if t.CWR {
-		f |= CWR
+	for i, set := range [8]bool{t.FIN, t.SYN, t.RST, t.PSH, t.ACK, t.URG, t.ECE, t.CWR} {
+		if set {
+			f |= 1 << i // the bit order of FIN..CWR above
+		}
 	}
 	return f
 }
