@@ -14,9 +14,13 @@ var version = "0.1.0-dev"
 const usage = `PacketSleuth network security sensor
 
 Usage:
+  sensor run [flags] [-i IFACE...]    capture live on interfaces, write ECS events
   sensor replay [flags] FILE|DIR...   read captures, write ECS events, print a summary
+  sensor config check [--config F]    check a sensor.yaml, print ok or every error
   sensor rules validate|test|list [PATH...]   check, test or list detection rules
   sensor setup elasticsearch --output elasticsearch:hosts=URL   install the index template and ILM policy
+  sensor report [--store PATH|--dsn DSN] [--since 24h] [--format table|csv|json|html]   traffic report from the history
+  sensor export --dataset flow|dns|http|tls|alert|--from FILE.ndjson [--format csv|json|ndjson]   export events
   sensor version                      print the version
 
 Run "sensor COMMAND -h" for a command's flags.
@@ -32,12 +36,20 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "config":
+		return cmdConfig(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
 	case "setup":
 		return cmdSetup(args[1:], stdout, stderr)
 	case "rules":
 		return cmdRules(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
+	case "export":
+		return cmdExport(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sensor", version)
 		return 0
