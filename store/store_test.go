@@ -310,7 +310,7 @@ func TestInsertAndQueries(t *testing.T) {
 		q := ListQuery{Dataset: "flow", Range: rng, IP: "10.0.0.2", Protocol: "TCP", Desc: true, Limit: 7}
 		var got []time.Time
 		seen := map[int64]bool{}
-		
+
 		err := s.Each(ctx, q, func(it Item) error {
 			if seen[it.ID] {
 				return fmt.Errorf("id %d twice", it.ID)
