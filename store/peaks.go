@@ -62,7 +62,8 @@ func (p *Point) value(m Metric) float64 {
 // peak when its value is above mean + K·stddev of the (up to) Window
 // buckets just before it — with at least MinBaseline of them, and strictly
 // above the mean, so a flat series has no peaks — or above Absolute when
-// that is set. Peak buckets stay in later baselines (a long plateau stops
+// that is set. Leading zero buckets are skipped (a capture or sensor that
+// starts is not a peak); zeros after the first traffic count as quiet time. Peak buckets stay in later baselines (a long plateau stops
 // being a peak once it is the norm). Each peak is an ECS event: event.kind
 // event, event.category [network], event.dataset packetsleuth.traffic,
 // @timestamp and event.start the bucket start, event.duration the bucket
@@ -72,10 +73,14 @@ func (p *Point) value(m Metric) float64 {
 func DetectPeaks(series []Point, opts PeakOptions) []schemas.Event {
 	o := opts.withDefaults(series)
 	var out []schemas.Event
-	for i := range series {
+	first := 0 // leading empty buckets are "no data yet", not a quiet baseline
+	for first < len(series) && series[first].value(o.Metric) == 0 {
+		first++
+	}
+	for i := first; i < len(series); i++ {
 		v := series[i].value(o.Metric)
 		var mean, sd float64
-		n := min(i, o.Window)
+		n := min(i-first, o.Window)
 		baseline := false
 		if n >= o.MinBaseline && n > 0 {
 			for _, p := range series[i-n : i] {

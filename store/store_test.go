@@ -634,6 +634,14 @@ func TestDetectPeaks(t *testing.T) {
 	if len(evs) != 20 || evs[1].Sensor.Peak.Reason != "absolute" || evs[1].Sensor.Peak.Threshold != 800 {
 		t.Errorf("absolute: %d peaks, %+v", len(evs), evs)
 	}
+	// Leading empty buckets are no baseline: traffic starting is no peak.
+	late := append(make([]Point, 30), noisy(40, 10_000, map[int]int64{35: 90_000})...)
+	for i := range late {
+		late[i].Time = t0.Add(time.Duration(i) * time.Minute)
+	}
+	if evs := DetectPeaks(late, PeakOptions{Window: 20}); len(evs) != 1 || !evs[0].Timestamp.Equal(late[65].Time) {
+		t.Errorf("late start: %d peaks %v", len(evs), evs)
+	}
 	// Too little history: no baseline peaks.
 	if evs := DetectPeaks(noisy(5, 10_000, map[int]int64{4: 1e6}), PeakOptions{}); len(evs) != 0 {
 		t.Errorf("short series: %d peaks", len(evs))

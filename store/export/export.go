@@ -14,8 +14,8 @@ package export
 
 import (
 	"bufio"
-	"context"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
