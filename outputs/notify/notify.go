@@ -569,6 +569,10 @@ func newDispatcher(kind string, c Common, out sender, wantHTML bool) (*dispatche
 		now: time.Now, tick: tick, groups: map[string]*group{}}, nil
 }
 
+// SetLogger sets the logger of failed and given-up notifications (default
+// slog.Default()). Call it before Connect.
+func (d *dispatcher) SetLogger(l *slog.Logger) { d.log = l.With("output", d.kind) }
+
 // Stats returns the counters.
 func (d *dispatcher) Stats() Stats {
 	d.mu.Lock()
