@@ -2,12 +2,21 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/user"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -20,9 +29,120 @@ type Config struct {
 	Flow            flow.Config          `yaml:"flow"`
 	Enrich          enrich.Config        `yaml:"enrich"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
+
+	// Live capture (sensor run).
+	Interfaces     []InterfaceConfig `yaml:"interfaces"`
+	Capture        CaptureConfig     `yaml:"capture"`
+	Stats          StatsConfig       `yaml:"stats"`
+	Rules          RulesConfig       `yaml:"rules"`
+	DropPrivileges string            `yaml:"drop_privileges"`
+	// ShutdownTimeout bounds how long outputs may take to deliver what they
+	// hold at shutdown (default 30s).
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+
+	root *yaml.Node // the parsed file, for the line numbers of later errors
+	path string
 }
 
-// loadConfig reads a config file strictly. An empty path gives the defaults.
+// CaptureConfig holds the capture settings; under capture: they are the
+// defaults of every interface, and an interface may set its own.
+type CaptureConfig struct {
+	Engine      string           `yaml:"engine"`       // auto, pcap or afpacket
+	Snaplen     int              `yaml:"snaplen"`      // bytes kept per frame
+	Promisc     *bool            `yaml:"promisc"`      // promiscuous mode (default true)
+	BufferSize  outputs.ByteSize `yaml:"buffer_size"`  // kernel buffer or ring
+	ReadTimeout time.Duration    `yaml:"read_timeout"` // longest wait of one read
+}
+
+// InterfaceConfig is one interface to capture on. In YAML it is a mapping,
+// or just the interface name.
+type InterfaceConfig struct {
+	Name          string `yaml:"name"`
+	BPF           string `yaml:"bpf"` // replaces the top-level bpf for this interface
+	CaptureConfig `yaml:",inline"`
+}
+
+var interfaceKeys = []string{"name", "bpf", "engine", "snaplen", "promisc", "buffer_size", "read_timeout"}
+
+// UnmarshalYAML accepts "eth0" or a mapping with the keys above (unknown
+// keys are errors with their line).
+func (c *InterfaceConfig) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		c.Name = n.Value
+		return nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: an interface is a name or a mapping", n.Line)
+	}
+	var errs []error
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := n.Content[i]; !slices.Contains(interfaceKeys, k.Value) {
+			errs = append(errs, fmt.Errorf("line %d: unknown interface key %q (known: %s)", k.Line, k.Value, strings.Join(interfaceKeys, ", ")))
+		}
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	type plain InterfaceConfig
+	return n.Decode((*plain)(c))
+}
+
+// StatsConfig sets the periodic capture-health reports.
+type StatsConfig struct {
+	// Interval between packetsleuth.stats events (default 60s; 0 = default).
+	Interval time.Duration `yaml:"interval"`
+	// Heartbeat is the interval between heartbeat log lines (default 60s).
+	Heartbeat time.Duration `yaml:"heartbeat"`
+}
+
+// RulesConfig selects the detection rules.
+type RulesConfig struct {
+	Disabled bool     `yaml:"disabled"` // evaluate no rules
+	Paths    []string `yaml:"paths"`    // files or directories loaded over the shipped rulesets
+}
+
+// Defaults of the live settings.
+const (
+	defaultStatsInterval   = 60 * time.Second
+	defaultShutdownTimeout = 30 * time.Second
+)
+
+// liveConfig is the capture setup of interface i: its own settings over
+// capture:, over the defaults.
+func (c *Config) liveConfig(i int) source.LiveConfig {
+	ic := c.Interfaces[i]
+	pick := func(own, def CaptureConfig) CaptureConfig {
+		if own.Engine == "" {
+			own.Engine = def.Engine
+		}
+		if own.Snaplen == 0 {
+			own.Snaplen = def.Snaplen
+		}
+		if own.Promisc == nil {
+			own.Promisc = def.Promisc
+		}
+		if own.BufferSize == 0 {
+			own.BufferSize = def.BufferSize
+		}
+		if own.ReadTimeout == 0 {
+			own.ReadTimeout = def.ReadTimeout
+		}
+		return own
+	}
+	cc := pick(ic.CaptureConfig, c.Capture)
+	lc := source.LiveConfig{
+		Interface: ic.Name, Engine: cc.Engine, Snaplen: cc.Snaplen, Promisc: cc.Promisc == nil || *cc.Promisc,
+		BufferSize: int(cc.BufferSize), BPF: c.BPF, ReadTimeout: cc.ReadTimeout,
+	}
+	if ic.BPF != "" {
+		lc.BPF = ic.BPF
+	}
+	return lc.WithDefaults()
+}
+
+// loadConfig reads a config file strictly and checks its values; the error
+// lists every problem, each with the file and line. An empty path gives the
+// defaults.
 func loadConfig(path string) (Config, error) {
 	var c Config
 	if path == "" {
@@ -32,13 +152,183 @@ func loadConfig(path string) (Config, error) {
 	if err != nil {
 		return c, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&c); err != nil {
+	c.path = path
+	var root yaml.Node
+	if err := yaml.Unmarshal(raw, &root); err != nil {
 		return c, fmt.Errorf("%s: %w", path, err)
 	}
-	if c.Workers < 0 {
-		return c, fmt.Errorf("%s: workers: must not be negative", path)
+	dec := yaml.NewDecoder(bytes.NewReader(raw))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			errs := make([]error, len(te.Errors))
+			for i, e := range te.Errors {
+				errs[i] = fmt.Errorf("%s: %s", path, e)
+			}
+			return c, errors.Join(errs...)
+		}
+		return c, fmt.Errorf("%s: %w", path, err)
 	}
-	return c, nil
+	c.root, c.path = &root, path
+	return c, c.validate()
+}
+
+// errAt is an error about the value at key path (mapping keys, or sequence
+// indexes), with its line when the file has it.
+func (c *Config) errAt(msg string, path ...any) error {
+	name := keyPath(path)
+	if line := c.lineOf(path...); line > 0 {
+		return fmt.Errorf("%s: line %d: %s: %s", c.path, line, name, msg)
+	}
+	if c.path == "" {
+		return fmt.Errorf("%s: %s", name, msg)
+	}
+	return fmt.Errorf("%s: %s: %s", c.path, name, msg)
+}
+
+func keyPath(path []any) string {
+	var b strings.Builder
+	for i, p := range path {
+		switch p := p.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(p) + "]")
+		default:
+			if i > 0 {
+				b.WriteByte('.')
+			}
+			fmt.Fprint(&b, p)
+		}
+	}
+	return b.String()
+}
+
+// lineOf finds the line of the value at path (0 when absent).
+func (c *Config) lineOf(path ...any) int {
+	if c.root == nil {
+		return 0
+	}
+	n := c.root
+	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
+		n = n.Content[0]
+	}
+	line := 0
+	for _, p := range path {
+		var next *yaml.Node
+		switch p := p.(type) {
+		case int:
+			if n.Kind == yaml.SequenceNode && p < len(n.Content) {
+				next = n.Content[p]
+			}
+		case string:
+			if n.Kind == yaml.MappingNode {
+				for i := 0; i+1 < len(n.Content); i += 2 {
+					if n.Content[i].Value == p {
+						next = n.Content[i+1]
+						break
+					}
+				}
+			}
+		}
+		if next == nil {
+			return line
+		}
+		n, line = next, next.Line
+	}
+	return line
+}
+
+// validate checks every value it can without opening files or devices,
+// and returns every problem found.
+func (c *Config) validate() error {
+	var errs []error
+	add := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if c.Workers < 0 || c.Workers > 1024 {
+		add(c.errAt("must be 0 (one) up to 1024", "workers"))
+	}
+	if c.BPF != "" {
+		if _, err := source.NewFilter(c.BPF); err != nil {
+			add(c.errAt(err.Error(), "bpf"))
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"tcp", c.Flow.TCPTimeout}, {"tcp_syn", c.Flow.TCPHandshake}, {"tcp_closed", c.Flow.TCPClosedTimeout},
+		{"udp", c.Flow.UDPTimeout}, {"icmp", c.Flow.ICMPTimeout}, {"other", c.Flow.OtherTimeout},
+	} {
+		if d.v < 0 {
+			add(c.errAt("must not be negative", "flow", d.key))
+		}
+	}
+	if c.Flow.Interim != 0 && c.Flow.Interim < time.Second {
+		add(c.errAt("must be 0 (off) or at least 1s", "flow", "interim"))
+	}
+	if c.Flow.MaxFlows < 0 {
+		add(c.errAt("must not be negative", "flow", "max_flows"))
+	}
+	if c.Flow.CommunityIDSeed != 0 {
+		add(c.errAt("set the top-level community_id_seed instead", "flow", "community_id_seed"))
+	}
+	if err := c.Enrich.Validate(); err != nil {
+		add(c.errAt(err.Error(), "enrich"))
+	}
+	seen := map[string]bool{}
+	for i, ic := range c.Interfaces {
+		if seen[ic.Name] {
+			add(c.errAt(fmt.Sprintf("interface %q is listed twice", ic.Name), "interfaces", i))
+		}
+		seen[ic.Name] = true
+		if err := c.liveConfig(i).Validate(); err != nil {
+			for _, e := range unjoin(err) {
+				add(c.errAt(e.Error(), "interfaces", i))
+			}
+		}
+	}
+	cc := c.Capture
+	lc := source.LiveConfig{Interface: "-", Engine: cc.Engine, Snaplen: cc.Snaplen, BufferSize: int(cc.BufferSize), ReadTimeout: cc.ReadTimeout}
+	if err := lc.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			add(c.errAt(e.Error(), "capture"))
+		}
+	}
+	if c.Stats.Interval != 0 && c.Stats.Interval < time.Second {
+		add(c.errAt("must be at least 1s (0 = default 60s)", "stats", "interval"))
+	}
+	if c.Stats.Heartbeat != 0 && c.Stats.Heartbeat < time.Second {
+		add(c.errAt("must be at least 1s (0 = default 60s)", "stats", "heartbeat"))
+	}
+	if c.ShutdownTimeout < 0 {
+		add(c.errAt("must not be negative", "shutdown_timeout"))
+	}
+	if c.DropPrivileges != "" {
+		if _, err := user.Lookup(c.DropPrivileges); err != nil {
+			add(c.errAt(err.Error(), "drop_privileges"))
+		}
+	}
+	for i, o := range c.Outputs {
+		if err := o.WithDefaults().Validate(); err != nil {
+			add(c.errAt(err.Error(), "outputs", i))
+			continue
+		}
+		s, err := outputs.NewSink(o.WithDefaults())
+		if err != nil {
+			add(c.errAt(err.Error(), "outputs", i))
+			continue
+		}
+		s.Close(context.Background())
+	}
+	return errors.Join(errs...)
+}
+
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }

@@ -16,14 +16,12 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
-	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	_ "github.com/packetsleuth/packetsleuth/outputs/elasticsearch"
 	_ "github.com/packetsleuth/packetsleuth/outputs/file"
 	_ "github.com/packetsleuth/packetsleuth/outputs/kafka"
 	_ "github.com/packetsleuth/packetsleuth/outputs/splunk"
 	_ "github.com/packetsleuth/packetsleuth/outputs/syslog"
-	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
@@ -102,47 +100,26 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Enrich.Intel = append(cfg.Enrich.Intel, intel...)
 
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	var shared *enrich.Shared
-	if cfg.Enrich.GeoIPCity != "" || cfg.Enrich.GeoIPASN != "" || len(cfg.Enrich.Intel) > 0 || len(cfg.Enrich.HomeNet) > 0 {
-		if err := cfg.Enrich.Validate(); err != nil {
-			fmt.Fprintln(stderr, "sensor replay: enrich:", err)
-			return 2
-		}
-		if shared, err = enrich.Open(cfg.Enrich, log); err != nil {
-			fmt.Fprintln(stderr, "sensor replay: enrich:", err)
-			return 2
-		}
-		defer shared.Close()
+	cfg.Rules.Paths = append(cfg.Rules.Paths, rulePaths...)
+	if *noRules {
+		cfg.Rules.Disabled = true
 	}
+
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	sinks, outPath, err := replaySinks(cfg.Outputs, *out, outputFlags)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)
 		return 2
 	}
-	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
+	w, err := openWiring(&cfg, sinks, log, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor replay: outputs:", err)
+		fmt.Fprintln(stderr, "sensor replay:", err)
 		return 2
 	}
-
-	flowCfg := cfg.Flow
-	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
-	pcfg := pipeline.Config{
-		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: fan, Log: log,
-		Observer: observer(), FlowsOnly: *flowsOnly,
-	}
-	if !*noRules {
-		set, errs := rules.LoadFiles(true, rulePaths...)
-		if len(errs) > 0 {
-			rules.WriteErrors(stderr, errs)
-			return 2
-		}
-		pcfg.NewDetector = newDetectorFactory(set, max(cfg.Workers, 1))
-	}
-	if shared != nil {
-		pcfg.NewEnricher = func() pipeline.Enricher { return shared.NewWorker() }
-	}
+	defer w.close()
+	fan := w.fan
+	pcfg := w.pipelineConfig(&cfg)
+	pcfg.FlowsOnly = *flowsOnly
 	if !*quiet && isTerminal(os.Stderr) {
 		pcfg.Progress = func(s pipeline.Stats) {
 			fmt.Fprintf(stderr, "\r%d frames, %s ", s.Frames, humanize.Bytes(s.Bytes))
@@ -217,6 +194,11 @@ func observer() schemas.Observer {
 func printSummary(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPath string) {
 	fmt.Fprintf(w, "replay: %d file(s), %d frames, %s in %s (%.0f packets/s)\n",
 		st.Files, st.Frames, humanize.Bytes(st.Bytes), st.Wall.Round(time.Millisecond), st.PacketsPerSecond())
+	printTotals(w, st, sinks, outPath)
+}
+
+// printTotals is the summary after its first line (shared with run).
+func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPath string) {
 	if st.Filtered > 0 {
 		fmt.Fprintf(w, "  filtered out by BPF: %d frames\n", st.Filtered)
 	}

@@ -74,6 +74,7 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
 				return nil
 			case errors.Is(err, source.ErrTimeout):
 				f.flush()
+				f.publish()
 				if ctx.Err() != nil {
 					return nil
 				}
@@ -153,6 +154,15 @@ func (f *Feeder) publish() {
 	f.published = f.counts
 	f.published.Decode = f.dec.Snapshot()
 	f.mu.Unlock()
+}
+
+// Stats returns this feeder's own counters (Frames, Bytes, Filtered,
+// Packets, Decode), as last published: every few thousand frames and at
+// every read timeout. Safe from any goroutine.
+func (f *Feeder) Stats() Stats {
+	var s Stats
+	f.addTo(&s)
+	return s
 }
 
 func (f *Feeder) addTo(s *Stats) {
