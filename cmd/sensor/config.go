@@ -81,7 +81,11 @@ func (c *InterfaceConfig) UnmarshalYAML(n *yaml.Node) error {
 		}
 	}
 	if len(errs) > 0 {
-		return errors.Join(errs...)
+		te := &yaml.TypeError{}
+		for _, e := range errs {
+			te.Errors = append(te.Errors, e.Error())
+		}
+		return te // a TypeError lets the decoder go on and report the rest
 	}
 	type plain InterfaceConfig
 	return n.Decode((*plain)(c))
@@ -159,19 +163,43 @@ func loadConfig(path string) (Config, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
+	var errs []error
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
 		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			errs := make([]error, len(te.Errors))
-			for i, e := range te.Errors {
-				errs[i] = fmt.Errorf("%s: %s", path, e)
-			}
-			return c, errors.Join(errs...)
+		if !errors.As(err, &te) {
+			return c, fmt.Errorf("%s: %w", path, err)
 		}
-		return c, fmt.Errorf("%s: %w", path, err)
+		// The decoder went on past these: check the rest too.
+		for _, e := range te.Errors {
+			errs = append(errs, fmt.Errorf("%s: %s", path, e))
+		}
 	}
 	c.root, c.path = &root, path
-	return c, c.validate()
+	if err := c.validate(); err != nil {
+		errs = append(errs, unjoin(err)...)
+	}
+	return c, sortByLine(errs)
+}
+
+// sortByLine joins errs ordered by their "line N" (stable otherwise).
+func sortByLine(errs []error) error {
+	lineOf := func(e error) int {
+		s := e.Error()
+		i := strings.Index(s, "line ")
+		if i < 0 {
+			return 1 << 30
+		}
+		n := 0
+		for _, r := range s[i+5:] {
+			if r < '0' || r > '9' {
+				break
+			}
+			n = n*10 + int(r-'0')
+		}
+		return n
+	}
+	slices.SortStableFunc(errs, func(a, b error) int { return lineOf(a) - lineOf(b) })
+	return errors.Join(errs...)
 }
 
 // errAt is an error about the value at key path (mapping keys, or sequence
@@ -284,7 +312,11 @@ func (c *Config) validate() error {
 			add(c.errAt(fmt.Sprintf("interface %q is listed twice", ic.Name), "interfaces", i))
 		}
 		seen[ic.Name] = true
-		if err := c.liveConfig(i).Validate(); err != nil {
+		lc := c.liveConfig(i)
+		if ic.BPF == "" {
+			lc.BPF = "" // the top-level bpf, checked above
+		}
+		if err := lc.Validate(); err != nil {
 			for _, e := range unjoin(err) {
 				add(c.errAt(e.Error(), "interfaces", i))
 			}

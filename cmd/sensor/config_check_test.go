@@ -1,0 +1,90 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The shipped example is a valid config, and it sets what it documents.
+func TestExampleConfigIsValid(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "check", "--config", "../../sensor.yaml.example"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("rc=%d: %s", rc, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "ok: ") {
+		t.Errorf("stdout %q", stdout.String())
+	}
+	cfg, err := loadConfig("../../sensor.yaml.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Workers != 2 || len(cfg.Interfaces) != 1 || cfg.Interfaces[0].Name != "lo" || cfg.Flow.Interim != time.Minute ||
+		cfg.Stats.Interval != time.Minute || cfg.Capture.BufferSize != 64<<20 || len(cfg.Outputs) != 1 {
+		t.Errorf("example config decoded as %+v", cfg)
+	}
+	lc := cfg.liveConfig(0)
+	if !lc.Promisc || lc.Snaplen != 262144 || lc.ReadTimeout != 100*time.Millisecond || lc.Engine != "auto" {
+		t.Errorf("live config of lo: %+v", lc)
+	}
+}
+
+// Every error is reported, each with the file and line.
+func TestConfigCheckReportsEveryErrorWithLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sensor.yaml")
+	os.WriteFile(path, []byte(`workers: 2
+bpf: "tcp port"
+interfaces:
+  - eth9
+  - name: eth8
+    snaplen: 10
+    engine: netmap
+  - eth9
+stats:
+  interval: 10ms
+flow:
+  interim: 500ms
+`), 0o644)
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "check", "--config", path}, &stdout, &stderr); rc != 1 {
+		t.Fatalf("rc=%d", rc)
+	}
+	out := stderr.String()
+	for _, want := range []string{
+		"line 2: bpf:", "line 5: interfaces[1]: snaplen 10", "line 5: interfaces[1]: engine \"netmap\"",
+		"line 8: interfaces[2]: interface \"eth9\" is listed twice", "line 10: stats.interval", "line 12: flow.interim", "6 error(s)",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+
+	// Unknown keys, at any depth, are errors with their line too.
+	os.WriteFile(path, []byte("workers: 1\ncapture:\n  snaplenn: 100\ninterfaces:\n  - name: eth0\n    promiscuous: true\n"), 0o644)
+	stderr.Reset()
+	if rc := run([]string{"config", "check", path}, &stdout, &stderr); rc != 1 ||
+		!strings.Contains(stderr.String(), "line 3: field snaplenn not found") || !strings.Contains(stderr.String(), `line 6: unknown interface key "promiscuous"`) {
+		t.Errorf("rc=%d:\n%s", rc, stderr.String())
+	}
+}
+
+// Flags override the config's keys; run refuses a bad config before it
+// opens anything.
+func TestRunFlagsAndConfigErrors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"run", "--config", "../../sensor.yaml.example", "--stats-interval", "1ms"}, &stdout, &stderr); rc != 2 ||
+		!strings.Contains(stderr.String(), "stats.interval") {
+		t.Errorf("rc=%d: %s", rc, stderr.String())
+	}
+	stderr.Reset()
+	if rc := run([]string{"run", "--no-rules"}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), "no interface") {
+		t.Errorf("rc=%d: %s", rc, stderr.String())
+	}
+	stderr.Reset()
+	if rc := run([]string{"run", "-i", "ps-no-such-if0", "--no-rules", "--out", "-"}, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), "ps-no-such-if0") {
+		t.Errorf("rc=%d: %s", rc, stderr.String())
+	}
+}
