@@ -16,6 +16,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -375,5 +376,125 @@ func TestLiveLoopback(t *testing.T) {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
+	}
+}
+
+// startSensorHere is `sensor run` as a subprocess in this network namespace.
+func startSensorHere(t *testing.T, out string, args ...string) *liveSensor {
+	t.Helper()
+	s := &liveSensor{stderr: &syncBuffer{}, out: out}
+	s.cmd = exec.Command(os.Args[0], append([]string{"-test.run=^TestSensorMainHelper$", "--", "run", "--out", out}, args...)...)
+	s.cmd.Env = append(os.Environ(), "PS_SENSOR_MAIN=1")
+	s.cmd.Stderr = s.stderr
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.cmd.Process.Kill(); s.cmd.Wait() })
+	s.waitFor(t, "capture started")
+	return s
+}
+
+func (s *liveSensor) waitFor(t *testing.T, text string) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(s.stderr.String(), text) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q from the sensor:\n%s", text, s.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+const hupRule = `rules:
+  - id: PS-TEST-HUP
+    name: loopback test rule %s
+    description: Flows to the test's UDP port.
+    condition: event.dataset == "packetsleuth.flow" and destination.port == %d
+    severity: low
+`
+
+// Operations on loopback: privileges dropped after the capture opens,
+// SIGHUP swaps the rules for the events that follow, long flows get
+// interim events, and SIGTERM ends the run with every flow written.
+func TestLiveReloadInterimDropPrivileges(t *testing.T) {
+	needLive(t)
+	dir := t.TempDir()
+	os.Chmod(dir, 0o777)
+	os.Chmod(filepath.Dir(dir), 0o755)
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	port := conn.LocalAddr().(*net.UDPAddr).Port // packets to it are the test's
+	ruleFile := filepath.Join(dir, "local.yaml")
+	os.WriteFile(ruleFile, []byte(fmt.Sprintf(hupRule, "v1", port)), 0o644)
+	cfg := filepath.Join(dir, "sensor.yaml")
+	os.WriteFile(cfg, []byte("flow:\n  udp: 2s\n  interim: 1s\nstats:\n  interval: 1s\n"), 0o644)
+	out := filepath.Join(dir, "events.ndjson")
+	s := startSensorHere(t, out, "--config", cfg, "-i", "lo", "--rules", ruleFile, "--drop-privileges", "nobody",
+		"--bpf", fmt.Sprintf("udp and host 127.0.0.1 and port %d", port))
+	s.waitFor(t, "privileges dropped")
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if !strings.Contains(string(status), "\nUid:\t65534\t65534\t65534\t65534\n") {
+		t.Errorf("sensor still runs as:\n%s", status)
+	}
+
+	send := func(from *net.UDPConn, msg string) {
+		t.Helper()
+		if _, err := from.WriteToUDP([]byte(msg), conn.LocalAddr().(*net.UDPAddr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client := func() *net.UDPConn {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	short, long, after := client(), client(), client()
+	send(short, "first flow, ends by timeout under rules v1")
+	for i := 0; i < 12; i++ { // a flow of 3.6 s: interim reports every second
+		send(long, "long flow")
+		time.Sleep(300 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // the short flow has timed out (2 s) and met rules v1
+	os.WriteFile(ruleFile, []byte(fmt.Sprintf(hupRule, "v2", port)), 0o644)
+	s.cmd.Process.Signal(syscall.SIGHUP)
+	s.waitFor(t, "rules reloaded")
+	send(after, "flow after the reload")
+	time.Sleep(300 * time.Millisecond)
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	if err := s.cmd.Wait(); err != nil {
+		t.Fatalf("sensor: %v\n%s", err, s.stderr.String())
+	}
+
+	portOf := func(c *net.UDPConn) string { return fmt.Sprint(c.LocalAddr().(*net.UDPAddr).Port) }
+	alerts := map[string]string{} // source port -> rule name
+	interims := 0
+	for _, ev := range readLiveEvents(t, out) {
+		switch liveField(ev, "event.dataset") {
+		case "packetsleuth.alert":
+			alerts[liveField(ev, "source.port")] = liveField(ev, "rule.name")
+		case "packetsleuth.flow":
+			if liveField(ev, "event.type") == `["connection"]` {
+				interims++
+				if liveField(ev, "source.port") != portOf(long) {
+					t.Errorf("interim event of a short flow: %v", ev)
+				}
+			}
+		}
+	}
+	if alerts[portOf(short)] != "loopback test rule v1" || alerts[portOf(after)] != "loopback test rule v2" || alerts[portOf(long)] == "" {
+		t.Errorf("alerts by source port: %v (short %s, long %s, after %s)\n%s", alerts, portOf(short), portOf(long), portOf(after), s.stderr.String())
+	}
+	t.Logf("alerts %v, %d interim events", alerts, interims)
+	if interims < 2 {
+		t.Errorf("%d interim flow events for a 3.6 s flow with interim 1s", interims)
+	}
+	if !strings.Contains(s.stderr.String(), "run: 1 interface(s)") {
+		t.Errorf("no summary:\n%s", s.stderr.String())
 	}
 }
