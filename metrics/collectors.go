@@ -301,6 +301,38 @@ func unixSeconds(t time.Time) float64 {
 	return float64(t.UnixNano()) / 1e9
 }
 
+// ---- notifiers ----
+
+var (
+	nReceived = counter("packetsleuth_notifier_alerts_received_total", "Alert records a notifier received.", outLabels...)
+	nFiltered = counter("packetsleuth_notifier_alerts_filtered_total", "Alerts a notifier's route (min_severity, tags, rules) left out.", outLabels...)
+	nInvalid  = counter("packetsleuth_notifier_alerts_invalid_total", "Alert records a notifier could not decode.", outLabels...)
+	nNotified = counter("packetsleuth_notifier_alerts_notified_total", "Alerts included in sent messages.", outLabels...)
+	nDropped  = counter("packetsleuth_notifier_alerts_dropped_total", "Grouped alerts given up on after max_attempts.", outLabels...)
+	nMessages = counter("packetsleuth_notifier_messages_sent_total", "Messages a notifier sent.", outLabels...)
+	nFailures = counter("packetsleuth_notifier_send_failures_total", "Failed message send attempts.", outLabels...)
+	nLimited  = counter("packetsleuth_notifier_rate_limited_total", "Times a message was held back by the rate limit.", outLabels...)
+	nPending  = gauge("packetsleuth_notifier_pending_alerts", "Alerts waiting in groups now.", outLabels...)
+)
+
+func notifierCollector(get func() []NotifierStats) prometheus.Collector {
+	fams := []*family{nReceived, nFiltered, nInvalid, nNotified, nDropped, nMessages, nFailures, nLimited, nPending}
+	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
+		for _, n := range get() {
+			l, s := []string{n.Name, n.Type}, &n.Stats
+			nReceived.emit(ch, float64(s.Alerts), l...)
+			nFiltered.emit(ch, float64(s.Filtered), l...)
+			nInvalid.emit(ch, float64(s.Invalid), l...)
+			nNotified.emit(ch, float64(s.Notified), l...)
+			nDropped.emit(ch, float64(s.Dropped), l...)
+			nMessages.emit(ch, float64(s.Messages), l...)
+			nFailures.emit(ch, float64(s.Failures), l...)
+			nLimited.emit(ch, float64(s.RateLimited), l...)
+			nPending.emit(ch, float64(s.Pending), l...)
+		}
+	}}
+}
+
 // ---- rules ----
 
 var (

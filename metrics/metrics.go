@@ -28,6 +28,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/notify"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
@@ -42,6 +43,14 @@ type InterfaceStats struct {
 	KernelDrops    uint64 // dropped by the kernel: buffer full (pcap ps_drop, AF_PACKET tp_drops)
 	InterfaceDrops uint64 // dropped by the NIC or driver (pcap ps_ifdrop)
 	SensorDrops    uint64 // dropped by the sensor itself (a worker queue was full)
+}
+
+// NotifierStats names one notifier's counters (the output's name and type,
+// as in outputs.Stats).
+type NotifierStats struct {
+	Name  string
+	Type  string
+	Stats notify.Stats
 }
 
 // Sources are the snapshot functions the collectors read at scrape time.
@@ -63,6 +72,9 @@ type Sources struct {
 	ReassemblyPageSize int
 	// Outputs gives one Stats per output runner (notifiers included).
 	Outputs func() []outputs.Stats
+	// Notifiers gives the notifiers' own counters (routing, grouping, rate
+	// limiting); their queue and delivery counters come with Outputs.
+	Notifiers func() []NotifierStats
 	// Rules gives the rule evaluators' counters summed over workers (see
 	// MergeRuleStats).
 	Rules func() rules.Stats
@@ -105,6 +117,9 @@ func New(reg prometheus.Registerer, src Sources) (*Metrics, error) {
 	}
 	if src.Outputs != nil {
 		cs = append(cs, outputsCollector(src.Outputs))
+	}
+	if src.Notifiers != nil {
+		cs = append(cs, notifierCollector(src.Notifiers))
 	}
 	if src.Rules != nil {
 		cs = append(cs, rulesCollector(src.Rules, src.RuleSeverity))

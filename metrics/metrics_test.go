@@ -19,6 +19,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/notify"
 	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -324,9 +325,10 @@ func TestNamesMatchExport(t *testing.T) {
 		App: func() app.Stats {
 			return app.Stats{Detected: map[string]uint64{"dns": 1}, ParserErrors: map[string]uint64{"dns": 1}}
 		},
-		Outputs: func() []outputs.Stats { return []outputs.Stats{{Name: "a", Type: "file"}} },
-		Rules:   func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "r"}}} },
-		Enrich:  func() enrich.Stats { return enrich.Stats{} },
+		Outputs:   func() []outputs.Stats { return []outputs.Stats{{Name: "a", Type: "file"}} },
+		Notifiers: func() []NotifierStats { return []NotifierStats{{Name: "soc", Type: "slack"}} },
+		Rules:     func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "r"}}} },
+		Enrich:    func() enrich.Stats { return enrich.Stats{} },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -413,5 +415,46 @@ func BenchmarkScrape(b *testing.B) {
 	for b.Loop() {
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
+	}
+}
+
+// A real notifier's counters, through the sink's Stats method.
+func TestNotifierMetrics(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	s, err := notify.NewWebhook(notify.WebhookOptions{URL: outputs.Secret(srv.URL)}, notify.Common{MinSeverity: "high"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mk := func(sev int) schemas.Record {
+		ev := &schemas.Event{Timestamp: time.Unix(1700000000, 0)}
+		ev.Event = schemas.EventMeta{Kind: "alert", Dataset: schemas.DatasetAlert, Severity: sev}
+		ev.Rule.ID = "PS-NET-001"
+		rec, err := schemas.NewRecord(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rec
+	}
+	if err := s.Write(context.Background(), []schemas.Record{mk(73), mk(21), mk(99)}); err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	if _, err := New(reg, Sources{Notifiers: func() []NotifierStats {
+		return []NotifierStats{{Name: "soar", Type: "webhook", Stats: s.Stats()}}
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	fams := scrape(t, reg)
+	lv := []string{"output", "soar", "type", "webhook"}
+	for name, want := range map[string]float64{
+		"packetsleuth_notifier_alerts_received_total": 3,
+		"packetsleuth_notifier_alerts_filtered_total": 1,
+		"packetsleuth_notifier_alerts_notified_total": 2,
+		"packetsleuth_notifier_messages_sent_total":   1, // one rule, one message
+	} {
+		if got := value(t, fams, name, lv...); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
 	}
 }
