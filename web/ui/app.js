@@ -1,0 +1,433 @@
+// PacketSleuth web UI: a small single-page app over /api/v1 (hash routes,
+// no framework, no build step). Every value from the API is inserted as
+// text, never as HTML.
+import { api, qs, el, table, areaChart, barChart, bytes, num, time, dur, AuthError } from './lib.js';
+
+const main = document.getElementById('main');
+let status = null;     // last /api/v1/status
+let timer = null;      // polling timer of the current view
+let viewSeq = 0;       // increments on every route change; stale renders stop
+
+// range returns since/until for the selected range, relative to the newest
+// stored record (history may be a replay of an old capture).
+function range() {
+  const sel = document.getElementById('range').value;
+  const newest = status && status.store && status.store.newest;
+  if (sel === 'all' || !newest) return {};
+  const until = new Date(Date.parse(newest) + 1000);
+  const span = sel === '1h' ? 3600e3 : 86400e3;
+  return { since: new Date(until - span).toISOString(), until: until.toISOString() };
+}
+
+function evField(doc, path) {
+  return path.split('.').reduce((o, k) => (o == null ? undefined : o[k]), doc);
+}
+
+function flowLink(cid, text) {
+  if (!cid) return text;
+  return el('a', { class: 'flow-link', href: '#/flow/' + encodeURIComponent(cid) }, text);
+}
+
+function endpoint(doc, side) {
+  const ip = evField(doc, side + '.ip') || '';
+  const port = evField(doc, side + '.port');
+  return port ? (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`) : ip;
+}
+
+function sevClass(n) {
+  if (n >= 99) return 'critical';
+  if (n >= 73) return 'high';
+  if (n >= 47) return 'medium';
+  return 'low';
+}
+
+function card(id, label, value, text) {
+  return el('div', { class: 'card' }, el('div', { class: 'label' }, label),
+    el('div', { class: 'value', id, 'data-value': value }, text));
+}
+
+// ---- views ----
+
+async function dashboard(seq) {
+  const r = range();
+  const [talkers, protos, series, alerts] = await Promise.all([
+    api('/api/v1/top' + qs({ ...r, group: 'source.ip', limit: 5 })),
+    api('/api/v1/top' + qs({ ...r, group: 'network.protocol', limit: 8 })),
+    api('/api/v1/series' + qs({ ...r, points: 240 })),
+    api('/api/v1/alerts/summary' + qs(r)),
+  ]);
+  if (seq !== viewSeq) return;
+  const alertTotal = alerts.rules.reduce((s, a) => s + a.count, 0);
+  const unacked = alerts.rules.reduce((s, a) => s + a.unacknowledged, 0);
+  const t = talkers.totals;
+  main.replaceChildren(
+    el('h1', {}, 'Dashboard'),
+    el('div', { class: 'cards' },
+      card('total-bytes', 'Bytes', t.bytes, bytes(t.bytes)),
+      card('total-packets', 'Packets', t.packets, num(t.packets)),
+      card('total-flows', 'Flows', t.flows, num(t.flows)),
+      card('alert-count', 'Alerts (unacknowledged)', alertTotal, `${num(alertTotal)} (${num(unacked)})`),
+      card('peak-count', 'Traffic peaks', series.peaks.length, num(series.peaks.length)),
+    ),
+    el('div', { class: 'grid2' },
+      el('div', {}, el('h2', {}, `Traffic over time (bytes per ${series.resolution} s, peaks in red)`),
+        el('div', { class: 'panel' }, areaChart('traffic-chart', series.points, series.peaks, p => p.bytes, bytes))),
+      el('div', {}, el('h2', {}, 'Protocol mix (bytes)'),
+        el('div', { class: 'panel' }, barChart('proto-chart',
+          protos.rows.map(p => ({ label: p.key || '(unknown)', value: p.bytes })), bytes))),
+    ),
+    el('div', { class: 'grid2' },
+      el('div', {}, el('h2', {}, 'Top talkers (source IP by bytes)'), el('div', { class: 'panel' },
+        table('dash-talkers', [
+          { title: 'Source IP', get: x => el('a', { href: '#/flows?ip=' + encodeURIComponent(x.key) }, x.key) },
+          { title: 'Bytes', num: true, get: x => bytes(x.bytes) },
+          { title: 'Packets', num: true, get: x => num(x.packets) },
+          { title: 'Flows', num: true, get: x => num(x.flows) },
+        ], talkers.rows))),
+      el('div', {}, el('h2', {}, 'Alerts by rule'), el('div', { class: 'panel' },
+        table('dash-alerts', [
+          { title: 'Rule', get: a => el('a', { href: '#/alerts?rule=' + encodeURIComponent(a.rule_id) }, a.rule_name || a.rule_id) },
+          { title: 'Severity', get: a => el('span', { class: 'sev-' + a.severity }, a.severity) },
+          { title: 'Count', num: true, get: a => num(a.count) },
+        ], alerts.rules, 'No alerts.'))),
+    ),
+  );
+}
+
+function hashParams() {
+  const h = location.hash;
+  const i = h.indexOf('?');
+  return new URLSearchParams(i < 0 ? '' : h.slice(i + 1));
+}
+
+function filterBar(fields, onApply) {
+  const inputs = {};
+  const form = el('form', { class: 'filters' }, fields.map(f => {
+    const input = f.options
+      ? el('select', { id: f.id }, f.options.map(o => el('option', { value: o[0], selected: o[0] === f.value }, o[1])))
+      : el('input', { id: f.id, value: f.value || '', placeholder: f.placeholder || '', size: f.size || 14 });
+    inputs[f.name] = input;
+    return el('label', {}, f.label, input);
+  }), el('button', { type: 'submit' }, 'Apply'));
+  form.addEventListener('submit', e => {
+    e.preventDefault();
+    const v = {};
+    for (const [k, i] of Object.entries(inputs)) v[k] = i.value.trim();
+    onApply(v);
+  });
+  return form;
+}
+
+const connCols = [
+  ['source', 'Source'], ['destination', 'Destination'], ['protocol', 'Protocol'],
+  ['bytes', 'Bytes'], ['packets', 'Packets'], ['duration', 'Duration'], ['last', 'Last seen'],
+];
+
+async function connections(seq) {
+  const p = hashParams();
+  const f = { ip: p.get('ip') || '', port: p.get('port') || '', protocol: p.get('protocol') || '', sort: p.get('sort') || 'bytes' };
+  const holder = el('div', { id: 'conn-holder' }, el('p', { class: 'muted' }, 'Loading…'));
+  const asof = el('p', { class: 'muted', id: 'conn-asof' });
+  main.replaceChildren(
+    el('h1', {}, 'Live connections'),
+    filterBar([
+      { name: 'ip', id: 'conn-ip', label: 'IP or CIDR', value: f.ip },
+      { name: 'port', id: 'conn-port', label: 'Port', value: f.port, size: 6 },
+      { name: 'protocol', id: 'conn-proto', label: 'Protocol', value: f.protocol, size: 8 },
+      { name: 'sort', id: 'conn-sort', label: 'Sort by', value: f.sort, options: connCols.map(c => [c[0], c[1]]) },
+    ], v => { location.hash = '#/connections' + qs(v); }),
+    asof, holder);
+  const refresh = async () => {
+    try {
+      const res = await api('/api/v1/connections' + qs({ ...f, limit: 200 }));
+      if (seq !== viewSeq) return;
+      asof.textContent = `${num(res.total)} active connections, updated ${time(res.as_of)} (refreshes every 2 s)`;
+      holder.replaceChildren(table('conn-table', [
+        { title: 'Source', get: c => `${c.source_ip}:${c.source_port}` },
+        { title: 'Destination', get: c => `${c.destination_ip}:${c.destination_port}` },
+        { title: 'Protocol', get: c => c.protocol ? `${c.transport}/${c.protocol}` : c.transport },
+        { title: 'Bytes', num: true, get: c => bytes(c.bytes) },
+        { title: 'Packets', num: true, get: c => num(c.packets) },
+        { title: 'Duration', num: true, get: c => dur(c.duration) },
+        { title: 'State', get: c => c.state || '' },
+        { title: 'Flow', get: c => flowLink(c.community_id, 'history') },
+      ], res.items, 'No active connections match.'));
+    } catch (e) {
+      if (seq !== viewSeq) return;
+      if (e instanceof AuthError) return showLogin();
+      holder.replaceChildren(el('p', { class: 'muted' }, e.message));
+    }
+  };
+  await refresh();
+  if (seq === viewSeq) timer = setInterval(refresh, 2000);
+}
+
+// pagedList renders a cursor-paged list with back/next buttons.
+function pagedList(path, params, render) {
+  const holder = el('div');
+  const stack = [];
+  let cursor = '';
+  const load = async () => {
+    const res = await api(path + qs({ ...params, cursor, limit: 50 }));
+    const prev = el('button', { type: 'button', id: 'page-prev', disabled: stack.length === 0 }, '← Newer');
+    const next = el('button', { type: 'button', id: 'page-next', disabled: !res.next }, 'Older →');
+    prev.addEventListener('click', () => { cursor = stack.pop() || ''; load(); });
+    next.addEventListener('click', () => { stack.push(cursor); cursor = res.next; load(); });
+    holder.replaceChildren(render(res.items), el('div', { class: 'pager' }, prev, next,
+      el('span', { class: 'muted' }, `page ${stack.length + 1}, ${res.items.length} rows`)));
+  };
+  return { holder, load };
+}
+
+async function flows() {
+  const p = hashParams();
+  const f = { ip: p.get('ip') || '', port: p.get('port') || '', protocol: p.get('protocol') || '' };
+  const list = pagedList('/api/v1/flows', { ...range(), ...f }, items => table('flows-table', [
+    { title: 'Ended', get: i => time(i.time) },
+    { title: 'Source', get: i => endpoint(i.event, 'source') },
+    { title: 'Destination', get: i => endpoint(i.event, 'destination') },
+    { title: 'Protocol', get: i => [evField(i.event, 'network.transport'), evField(i.event, 'network.protocol')].filter(Boolean).join('/') },
+    { title: 'Bytes', num: true, get: i => bytes(evField(i.event, 'network.bytes')) },
+    { title: 'Packets', num: true, get: i => num(evField(i.event, 'network.packets')) },
+    { title: 'Duration', num: true, get: i => dur((evField(i.event, 'event.duration') || 0) / 1e9) },
+    { title: 'State', get: i => evField(i.event, 'packetsleuth.flow.state') || '' },
+    { title: '', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
+  ], items, 'No flows match.'));
+  main.replaceChildren(el('h1', {}, 'Flows'),
+    filterBar([
+      { name: 'ip', id: 'flows-ip', label: 'IP', value: f.ip },
+      { name: 'port', id: 'flows-port', label: 'Port', value: f.port, size: 6 },
+      { name: 'protocol', id: 'flows-proto', label: 'Protocol', value: f.protocol, size: 8 },
+    ], v => { location.hash = '#/flows' + qs(v); }),
+    list.holder);
+  await list.load();
+}
+
+async function flowDetail(seq, cid) {
+  const q = { community_id: cid, order: 'asc', limit: 200 };
+  const [fl, dns, http, tls, alerts] = await Promise.all([
+    api('/api/v1/flows' + qs(q)),
+    api('/api/v1/events' + qs({ ...q, dataset: 'dns' })),
+    api('/api/v1/events' + qs({ ...q, dataset: 'http' })),
+    api('/api/v1/events' + qs({ ...q, dataset: 'tls' })),
+    api('/api/v1/alerts' + qs(q)),
+  ]);
+  if (seq !== viewSeq) return;
+  const first = fl.items[0] && fl.items[0].event;
+  main.replaceChildren(
+    el('h1', {}, 'Flow ', el('code', { id: 'flow-cid' }, cid)),
+    first ? el('p', {}, `${endpoint(first, 'source')} → ${endpoint(first, 'destination')} `,
+      el('span', { class: 'muted' }, [evField(first, 'network.transport'), evField(first, 'network.protocol')].filter(Boolean).join('/'))) : null,
+    el('h2', {}, `Connection records (${fl.items.length})`),
+    table('flow-flows', [
+      { title: 'Start', get: i => time(evField(i.event, 'event.start')) },
+      { title: 'End', get: i => time(i.time) },
+      { title: 'Bytes', num: true, get: i => bytes(evField(i.event, 'network.bytes')) },
+      { title: 'Packets', num: true, get: i => num(evField(i.event, 'network.packets')) },
+      { title: 'State', get: i => evField(i.event, 'packetsleuth.flow.state') || '' },
+      { title: 'History', get: i => evField(i.event, 'packetsleuth.flow.history') || '' },
+    ], fl.items, 'No ended flow with this Community ID is stored (yet).'),
+    el('h2', {}, `DNS (${dns.items.length})`),
+    table('flow-dns', [
+      { title: 'Time', get: i => time(i.time) },
+      { title: 'Query', get: i => evField(i.event, 'dns.question.name') || '' },
+      { title: 'Type', get: i => evField(i.event, 'dns.question.type') || '' },
+      { title: 'Response', get: i => evField(i.event, 'dns.response_code') || '' },
+      { title: 'Answers', get: i => (evField(i.event, 'dns.resolved_ip') || []).join(', ') },
+    ], dns.items, 'No DNS events.'),
+    el('h2', {}, `HTTP (${http.items.length})`),
+    table('flow-http', [
+      { title: 'Time', get: i => time(i.time) },
+      { title: 'Method', get: i => evField(i.event, 'http.request.method') || '' },
+      { title: 'Host', get: i => evField(i.event, 'url.domain') || '' },
+      { title: 'URL', get: i => evField(i.event, 'url.original') || '' },
+      { title: 'Status', get: i => evField(i.event, 'http.response.status_code') || '' },
+      { title: 'User agent', get: i => evField(i.event, 'user_agent.original') || '' },
+    ], http.items, 'No HTTP events.'),
+    el('h2', {}, `TLS (${tls.items.length})`),
+    table('flow-tls', [
+      { title: 'Time', get: i => time(i.time) },
+      { title: 'Server name', get: i => evField(i.event, 'tls.client.server_name') || '' },
+      { title: 'Version', get: i => evField(i.event, 'tls.version') || '' },
+      { title: 'Cipher', get: i => evField(i.event, 'tls.cipher') || '' },
+      { title: 'JA3', get: i => evField(i.event, 'tls.client.ja3') || '' },
+      { title: 'JA4', get: i => evField(i.event, 'tls.client.ja4') || '' },
+    ], tls.items, 'No TLS events.'),
+    el('h2', {}, `Alerts (${alerts.items.length})`),
+    alertTable(alerts.items),
+    first ? el('details', {}, el('summary', {}, 'ECS document of the connection'), el('pre', {}, JSON.stringify(first, null, 2))) : null,
+  );
+}
+
+function alertTable(items) {
+  return table('alerts-table', [
+    { title: 'Time', get: i => time(i.time) },
+    { title: 'Severity', get: i => { const n = evField(i.event, 'event.severity') || 0; return el('span', { class: 'sev-' + sevClass(n) }, sevClass(n)); } },
+    { title: 'Rule', get: i => evField(i.event, 'rule.name') || evField(i.event, 'rule.id') || '' },
+    { title: 'Source', get: i => endpoint(i.event, 'source') },
+    { title: 'Destination', get: i => endpoint(i.event, 'destination') },
+    { title: 'Flow', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
+    { title: 'Acknowledged', get: i => {
+      const b = el('button', { type: 'button', class: 'ack', 'data-id': i.id }, i.acknowledged ? 'Unacknowledge' : 'Acknowledge');
+      const label = el('span', { class: i.acknowledged ? 'ok' : 'muted' }, i.acknowledged ? 'yes ' : 'no ');
+      b.addEventListener('click', async () => {
+        try {
+          const res = await api(`/api/v1/alerts/${i.id}/acknowledge`, { method: 'POST', body: { acknowledged: !i.acknowledged } });
+          i.acknowledged = res.acknowledged;
+          label.textContent = i.acknowledged ? 'yes ' : 'no ';
+          label.className = i.acknowledged ? 'ok' : 'muted';
+          b.textContent = i.acknowledged ? 'Unacknowledge' : 'Acknowledge';
+        } catch (e) { b.textContent = 'failed: ' + e.message; }
+      });
+      return el('span', {}, label, b);
+    } },
+  ], items, 'No alerts match.');
+}
+
+async function alerts() {
+  const p = hashParams();
+  const f = { severity: p.get('severity') || '', rule: p.get('rule') || '', unacked: p.get('unacked') || '', ip: p.get('ip') || '' };
+  const list = pagedList('/api/v1/alerts', { ...range(), ...f }, alertTable);
+  main.replaceChildren(el('h1', {}, 'Alerts'),
+    filterBar([
+      { name: 'severity', id: 'alerts-severity', label: 'Severity at least', value: f.severity,
+        options: [['', 'any'], ['low', 'low'], ['medium', 'medium'], ['high', 'high'], ['critical', 'critical']] },
+      { name: 'rule', id: 'alerts-rule', label: 'Rule id', value: f.rule, size: 24 },
+      { name: 'ip', id: 'alerts-ip', label: 'IP', value: f.ip },
+      { name: 'unacked', id: 'alerts-unacked', label: 'Show', value: f.unacked, options: [['', 'all'], ['true', 'unacknowledged only']] },
+    ], v => { location.hash = '#/alerts' + qs(v); }),
+    list.holder);
+  await list.load();
+}
+
+async function talkers(seq) {
+  const p = hashParams();
+  const f = { group: p.get('group') || 'source.ip', by: p.get('by') || 'bytes' };
+  const res = await api('/api/v1/top' + qs({ ...range(), ...f, limit: 25 }));
+  if (seq !== viewSeq) return;
+  const share = x => res.totals[f.by] ? (100 * x[f.by] / res.totals[f.by]).toFixed(1) + ' %' : '';
+  main.replaceChildren(el('h1', {}, 'Top talkers'),
+    filterBar([
+      { name: 'group', id: 'talkers-group', label: 'Group by', value: f.group, options: [
+        ['source.ip', 'source IP'], ['destination.ip', 'destination IP'], ['destination.port', 'destination port'],
+        ['network.protocol', 'protocol'], ['network.transport', 'transport'], ['source.geo.country_iso_code', 'source country']] },
+      { name: 'by', id: 'talkers-by', label: 'Rank by', value: f.by, options: [['bytes', 'bytes'], ['packets', 'packets'], ['flows', 'flows']] },
+    ], v => { location.hash = '#/talkers' + qs(v); }),
+    el('div', { class: 'panel' }, table('talkers-table', [
+      { title: f.group, get: x => x.key || '(none)' },
+      { title: 'Bytes', num: true, get: x => bytes(x.bytes) },
+      { title: 'Packets', num: true, get: x => num(x.packets) },
+      { title: 'Flows', num: true, get: x => num(x.flows) },
+      { title: 'Share', num: true, get: share },
+    ], res.rows)));
+}
+
+async function rulesView(seq) {
+  const res = await api('/api/v1/rules');
+  if (seq !== viewSeq) return;
+  main.replaceChildren(el('h1', {}, `Rules (${res.rules.length})`), el('div', { class: 'panel' }, table('rules-table', [
+    { title: 'Id', get: r => r.id },
+    { title: 'Name', get: r => r.name },
+    { title: 'Severity', get: r => el('span', { class: 'sev-' + r.severity }, r.severity) },
+    { title: 'Enabled', get: r => r.enabled ? 'yes' : 'no' },
+    { title: 'Ruleset', get: r => r.ruleset || '' },
+    { title: 'ATT&CK', get: r => (r.techniques || []).join(', ') },
+    { title: 'Threshold', get: r => r.threshold || '' },
+  ], res.rules, 'No rules loaded.')));
+}
+
+async function statusView(seq) {
+  const s = await api('/api/v1/status');
+  if (seq !== viewSeq) return;
+  status = s;
+  const st = s.store;
+  main.replaceChildren(el('h1', {}, 'Sensor status'),
+    el('div', { class: 'cards' },
+      card('st-mode', 'Mode', s.mode, s.mode),
+      card('st-version', 'Version', s.version, s.version || '?'),
+      card('st-uptime', 'Uptime', s.uptime, dur(s.uptime)),
+      card('st-rules', 'Rules', s.rules, num(s.rules)),
+      s.pipeline ? card('st-frames', 'Frames', s.pipeline.frames, num(s.pipeline.frames)) : null,
+      s.pipeline ? card('st-active', 'Active flows', s.pipeline.flows_active, num(s.pipeline.flows_active)) : null,
+    ),
+    el('h2', {}, 'History store'),
+    st ? el('p', {}, `${st.driver}, schema ${st.schema_version}, `, st.oldest ? `${time(st.oldest)} … ${time(st.newest)}` : 'empty',
+      st.error ? el('span', { class: 'error' }, ' ' + st.error) : null) : el('p', { class: 'muted' }, 'none'),
+    el('h2', {}, 'Capture interfaces'),
+    table('st-interfaces', [
+      { title: 'Interface', get: i => i.name },
+      { title: 'Packets', num: true, get: i => num(i.packets) },
+      { title: 'Bytes', num: true, get: i => bytes(i.bytes) },
+      { title: 'Kernel drops', num: true, get: i => num(i.kernel_drops) },
+      { title: 'Interface drops', num: true, get: i => num(i.interface_drops) },
+      { title: 'Sensor drops', num: true, get: i => num(i.sensor_drops) },
+    ], s.interfaces, 'No live capture.'),
+    el('h2', {}, 'Outputs'),
+    table('st-outputs', [
+      { title: 'Output', get: o => `${o.name} (${o.type})` },
+      { title: 'Health', get: o => el('span', { class: o.healthy ? 'ok' : 'error' }, o.healthy ? 'healthy' : 'failing') },
+      { title: 'Sent', num: true, get: o => num(o.sent) },
+      { title: 'Queued', num: true, get: o => num(o.queue_len) },
+      { title: 'Spooled', num: true, get: o => num(o.spool_records) },
+      { title: 'Dropped', num: true, get: o => num(o.dropped) },
+      { title: 'Last error', get: o => o.last_error || '' },
+    ], s.outputs, 'No outputs in this process.'),
+  );
+}
+
+// ---- routing, login ----
+
+const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView };
+
+async function route() {
+  clearInterval(timer);
+  timer = null;
+  const seq = ++viewSeq;
+  const h = location.hash.replace(/^#\/?/, '');
+  const [path] = h.split('?');
+  const [name, arg] = path.split('/');
+  for (const a of document.querySelectorAll('#nav a')) {
+    a.classList.toggle('active', (a.dataset.view === 'dashboard' ? '' : a.dataset.view) === (name === 'flow' ? 'flows' : name));
+  }
+  try {
+    if (!status) status = await api('/api/v1/status');
+    if (name === 'flow') await flowDetail(seq, decodeURIComponent(arg || ''));
+    else if (routes[name]) await routes[name](seq);
+    else main.replaceChildren(el('p', {}, 'No such page.'));
+    if (seq === viewSeq) document.body.dataset.ready = name || 'dashboard';
+  } catch (e) {
+    if (e instanceof AuthError) return showLogin();
+    main.replaceChildren(el('p', { class: 'error' }, 'Error: ' + e.message));
+  }
+}
+
+function showLogin() {
+  document.getElementById('login').hidden = false;
+  document.getElementById('login-user').focus();
+}
+
+document.getElementById('login-form').addEventListener('submit', async e => {
+  e.preventDefault();
+  const err = document.getElementById('login-error');
+  err.textContent = '';
+  try {
+    await api('/api/v1/login', { method: 'POST', body: {
+      username: document.getElementById('login-user').value,
+      password: document.getElementById('login-password').value } });
+    document.getElementById('login-password').value = '';
+    document.getElementById('login').hidden = true;
+    document.getElementById('logout').hidden = false;
+    status = null;
+    route();
+  } catch (x) { err.textContent = x.message; }
+});
+
+document.getElementById('logout').addEventListener('click', async () => {
+  await api('/api/v1/logout', { method: 'POST' }).catch(() => {});
+  location.reload();
+});
+
+document.getElementById('range').addEventListener('change', route);
+window.addEventListener('hashchange', route);
+api('/api/v1/session').then(s => { document.getElementById('logout').hidden = !s.auth; }).catch(() => {});
+route();
