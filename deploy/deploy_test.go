@@ -42,9 +42,10 @@ func exportedSeries(t *testing.T) map[string]bool {
 		App: func() app.Stats {
 			return app.Stats{Detected: map[string]uint64{"dns": 1}, ParserErrors: map[string]uint64{"dns": 1}}
 		},
-		Outputs: func() []outputs.Stats { return []outputs.Stats{{Name: "file", Type: "file"}} },
-		Rules:   func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "R"}}} },
-		Enrich:  func() enrich.Stats { return enrich.Stats{} },
+		Outputs:   func() []outputs.Stats { return []outputs.Stats{{Name: "file", Type: "file"}} },
+		Notifiers: func() []metrics.NotifierStats { return []metrics.NotifierStats{{Name: "soc", Type: "slack"}} },
+		Rules:     func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "R"}}} },
+		Enrich:    func() enrich.Stats { return enrich.Stats{} },
 	})
 	if err != nil {
 		t.Fatal(err)
