@@ -15,13 +15,19 @@ type Record struct {
 	JSON    []byte    // one ECS document, no trailing newline
 }
 
-// Encode appends ev as one line of JSON (without the newline) to buf.
+// Encode appends ev as one line of JSON (without the newline) to buf and
+// returns the extended buffer. The bytes are exactly those of
+// encoding/json.Marshal(ev) (see encode.go), produced without reflection
+// and without allocating when buf has room. On error (a NaN or infinite
+// float, a time outside RFC 3339) it returns buf unchanged in length and an
+// *EncodeError; the bytes past len(buf) may have been written to.
 func Encode(buf []byte, ev *Event) ([]byte, error) {
-	b, err := json.Marshal(ev)
-	if err != nil {
-		return buf, err
+	e := encoder{b: buf}
+	e.appendEvent(ev)
+	if e.err != nil {
+		return buf, e.err
 	}
-	return append(buf, b...), nil
+	return e.b, nil
 }
 
 // NewRecord encodes ev into a Record.
