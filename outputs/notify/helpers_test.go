@@ -34,6 +34,7 @@ func alertRecord(t testing.TB, rule string, sev int, src string, tags ...string)
 }
 
 func flowRecord(t testing.TB) schemas.Record {
+	t.Helper()
 	ev := &schemas.Event{Timestamp: t0}
 	ev.Event = schemas.EventMeta{Kind: "event", Category: []string{"network"}, Dataset: schemas.DatasetFlow}
 	rec, err := schemas.NewRecord(ev)

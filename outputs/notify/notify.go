@@ -43,7 +43,12 @@
 //
 // The rate limit holds messages back rather than losing them: an alert that
 // finds the limit reached stays in its group, which is sent (with everything
-// that arrived meanwhile) as soon as the limit allows.
+// that arrived meanwhile) as soon as the limit allows. Such held alerts are
+// handed over like grouped ones: Write returns nil for them and the
+// background goroutine delivers them.
+//
+// Each notifier has Stats (received, filtered, sent, held, given up) for
+// metrics.Sources.Notifiers, and SetLogger.
 package notify
 
 import (
@@ -847,9 +852,9 @@ func (d *dispatcher) sendGroup(ctx context.Context, g *group, waitRetry bool) er
 	defer d.sendMu.Unlock()
 	err = d.out.send(ctx, &r)
 	var ra *RetryAfterError
-	if waitRetry && errors.As(err, &ra) {
+	if waitRetry && errors.As(err, &ra) && fitsDeadline(ctx, ra.Delay) {
 		d.count(err, g.count)
-		t := time.NewTimer(min(ra.Delay, maxRetryAfter))
+		t := time.NewTimer(ra.Delay)
 		select {
 		case <-t.C:
 			err = d.out.send(ctx, &r)
@@ -860,6 +865,16 @@ func (d *dispatcher) sendGroup(ctx context.Context, g *group, waitRetry bool) er
 	}
 	d.count(err, g.count)
 	return err
+}
+
+// fitsDeadline reports whether waiting d still leaves ctx time for a
+// request; otherwise the Runner's own retry takes over.
+func fitsDeadline(ctx context.Context, d time.Duration) bool {
+	if d > maxRetryAfter {
+		return false
+	}
+	dl, ok := ctx.Deadline()
+	return !ok || time.Until(dl) > d+time.Second
 }
 
 func (d *dispatcher) count(err error, alerts int) {
@@ -877,6 +892,7 @@ func (d *dispatcher) count(err error, alerts int) {
 func (d *dispatcher) close(ctx context.Context) error {
 	d.mu.Lock()
 	started := d.started
+	d.started = false // a later Connect starts a new flusher
 	d.mu.Unlock()
 	if started {
 		close(d.stop)
