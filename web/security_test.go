@@ -32,7 +32,7 @@ var testBase = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 
 func timeStep(i int) time.Duration { return time.Duration(i) * 100 * time.Millisecond }
 
-func nowMono() time.Time             { return time.Now() }
+func nowMono() time.Time            { return time.Now() }
 func sinceMono(t time.Time) float64 { return float64(time.Since(t).Microseconds()) / 1000 }
 
 // reqOpt changes a test request.

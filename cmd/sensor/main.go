@@ -21,6 +21,8 @@ Usage:
   sensor setup elasticsearch --output elasticsearch:hosts=URL   install the index template and ILM policy
   sensor report [--store PATH|--dsn DSN] [--since 24h] [--format table|csv|json|html]   traffic report from the history
   sensor export --dataset flow|dns|http|tls|alert|--from FILE.ndjson [--format csv|json|ndjson]   export events
+  sensor serve [--store PATH|--dsn DSN] [--listen ADDR]   web UI, REST API and /metrics over the history
+  sensor top [--url URL] [--token T]  live terminal view of a sensor's connections and talkers
   sensor version                      print the version
 
 Run "sensor COMMAND -h" for a command's flags.
@@ -50,6 +52,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
+	case "serve":
+		return cmdServe(args[1:], stdout, stderr)
+	case "top":
+		return cmdTop(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sensor", version)
 		return 0
