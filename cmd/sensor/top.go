@@ -305,7 +305,9 @@ func talkersOf(conns []web.Connection) []store.TopRow {
 	for _, r := range m {
 		out = append(out, *r)
 	}
-	slices.SortFunc(out, func(a, b store.TopRow) int { return ord.Or(ord.Compare(b.Bytes, a.Bytes), strings.Compare(a.Key, b.Key)) })
+	slices.SortFunc(out, func(a, b store.TopRow) int {
+		return ord.Or(ord.Compare(b.Bytes, a.Bytes), strings.Compare(a.Key, b.Key))
+	})
 	return out
 }
 

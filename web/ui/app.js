@@ -383,6 +383,7 @@ async function route() {
   clearInterval(timer);
   timer = null;
   const seq = ++viewSeq;
+  delete document.body.dataset.ready;
   const h = location.hash.replace(/^#\/?/, '');
   const [path] = h.split('?');
   const [name, arg] = path.split('/');
