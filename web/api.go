@@ -806,8 +806,8 @@ type RuleInfo struct {
 
 func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
 	out := []RuleInfo{}
-	if s.cfg.Rules != nil {
-		for _, ru := range s.cfg.Rules.Rules() {
+	if set := s.rules(); set != nil {
+		for _, ru := range set.Rules() {
 			ri := RuleInfo{ID: ru.ID, Name: ru.Name, Description: ru.Description, Severity: ru.Severity,
 				RiskScore: ru.RiskScore, Enabled: ru.Enabled, Ruleset: ru.Ruleset, Category: ru.Category,
 				Tags: ru.Tags, Datasets: ru.Datasets}

@@ -28,7 +28,20 @@ func browser(t *testing.T) context.Context {
 	var cancel context.CancelFunc
 	switch {
 	case os.Getenv("PS_TEST_CHROMIUM") != "":
-		opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(os.Getenv("PS_TEST_CHROMIUM")), chromedp.UserDataDir(t.TempDir()),
+		// The profile is removed after the browser is gone (cleanups run
+		// last-in first-out); Chromium's helpers may still write to it for a
+		// moment, so this is not t.TempDir, whose removal must succeed.
+		profile, err := os.MkdirTemp("", "ps-chromedp-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if os.RemoveAll(profile) != nil {
+				time.Sleep(500 * time.Millisecond)
+				os.RemoveAll(profile)
+			}
+		})
+		opts := []chromedp.ExecAllocatorOption{chromedp.ExecPath(os.Getenv("PS_TEST_CHROMIUM")), chromedp.UserDataDir(profile),
 			chromedp.WindowSize(1400, 1000)}
 		proxy := false
 		for _, f := range strings.Fields(os.Getenv("PS_TEST_CHROMIUM_FLAGS")) {

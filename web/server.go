@@ -56,6 +56,9 @@ type Config struct {
 	Metrics http.Handler
 	// Rules is the loaded rule set for /api/v1/rules (nil: an empty list).
 	Rules *rules.Set
+	// RulesFunc, when set, is called instead of reading Rules, so a rule
+	// reload (SIGHUP in sensor run) shows at once.
+	RulesFunc func() *rules.Set
 	// Outputs gives one Stats per output runner (outputs.Fanout.Stats).
 	Outputs func() []outputs.Stats
 	// Interfaces gives the capture interfaces' receive and drop counters.
@@ -213,6 +216,14 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	err := hs.Shutdown(sctx)
 	<-errc
 	return err
+}
+
+// rules returns the rule set in force (may be nil).
+func (s *Server) rules() *rules.Set {
+	if s.cfg.RulesFunc != nil {
+		return s.cfg.RulesFunc()
+	}
+	return s.cfg.Rules
 }
 
 // tlsOn says whether the server speaks HTTPS (cookies get Secure).

@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/store"
 )
 
 // DefaultListen is where the server listens unless told otherwise.
@@ -58,4 +59,20 @@ func (s Settings) WithDefaults() Settings {
 func (s Settings) Apply(cfg Config) Config {
 	cfg.TLSCert, cfg.TLSKey, cfg.Auth = s.TLSCert, s.TLSKey, s.Auth
 	return cfg
+}
+
+// StoreConfig returns the options of the first output of type store, so
+// the server can open the same history the sensor writes (SQLite in WAL
+// mode lets it read beside the writer). ok is false when there is none.
+func StoreConfig(sinks []outputs.SinkConfig) (cfg store.Config, ok bool, err error) {
+	for i := range sinks {
+		if sinks[i].Type != "store" {
+			continue
+		}
+		if err := sinks[i].DecodeOptions(&cfg); err != nil {
+			return cfg, true, err
+		}
+		return cfg, true, nil
+	}
+	return cfg, false, nil
 }

@@ -105,8 +105,8 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 		Version: s.cfg.Version, Mode: "history", Started: s.started.UTC(), Now: now.UTC(),
 		Uptime: now.Sub(s.started).Seconds(), Interfaces: []InterfaceStatus{}, Outputs: []OutputStatus{},
 	}
-	if s.cfg.Rules != nil {
-		st.Rules = len(s.cfg.Rules.Rules())
+	if set := s.rules(); set != nil {
+		st.Rules = len(set.Rules())
 	}
 	if s.cfg.Store != nil {
 		st.Store = s.storeStatus(r.Context())

@@ -19,6 +19,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
+	"github.com/packetsleuth/packetsleuth/store"
 	"github.com/packetsleuth/packetsleuth/web"
 )
 
@@ -44,6 +45,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, serveHelp); fs.PrintDefaults() }
 	sf := addStoreFlags(fs)
+	configPath := fs.String("config", "", "sensor.yaml whose store output names the history (unless --store or --dsn)")
 	listen := fs.String("listen", web.DefaultListen, "address to listen on, host:port")
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key serves HTTPS only")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
@@ -96,7 +98,27 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := sf.open(ctx)
+	var st *store.Store
+	var err error
+	if *configPath != "" && *sf.path == "" && *sf.dsn == "" {
+		cfg, cerr := loadConfig(*configPath)
+		if cerr != nil {
+			fmt.Fprintln(stderr, "sensor serve:", cerr)
+			return 2
+		}
+		scfg, ok, cerr := web.StoreConfig(cfg.Outputs)
+		if cerr != nil {
+			fmt.Fprintln(stderr, "sensor serve: store output:", cerr)
+			return 2
+		}
+		if !ok {
+			fmt.Fprintf(stderr, "sensor serve: %s has no output of type store; give --store or --dsn\n", *configPath)
+			return 2
+		}
+		st, err = store.Open(ctx, scfg)
+	} else {
+		st, err = sf.open(ctx)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor serve: store:", err)
 		return 2

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,10 @@ func TestServeFlags(t *testing.T) {
 	t.Setenv("PS_WEB_USER", "")
 	t.Setenv("PS_WEB_PASSWORD_HASH", "")
 	db := filepath.Join(t.TempDir(), "h.db")
+	noStore := filepath.Join(t.TempDir(), "sensor.yaml")
+	if err := os.WriteFile(noStore, []byte("outputs:\n  - type: file\n    path: /dev/null\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -29,6 +34,7 @@ func TestServeFlags(t *testing.T) {
 		{[]string{"serve", "--store", db, "--token", "short"}, "at least 16"},
 		{[]string{"serve", "--store", db, "--user", "admin", "--password-hash", "plain"}, "bcrypt"},
 		{[]string{"serve", "--store", db, "--token", "env:PS_NOT_SET_ANYWHERE"}, "not set"},
+		{[]string{"serve", "--config", noStore, "--token", "serve-flags-token-0123456789"}, "no output of type store"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
