@@ -297,6 +297,33 @@ func TestUIEndToEnd(t *testing.T) {
 	}
 	screenshot(t, ctx, "alerts.png")
 
+	// The remaining views render what the API says.
+	var rl struct{ Rules []RuleInfo }
+	get(t, hs, "/api/v1/rules", &rl)
+	var talk TopAnswer
+	get(t, hs, "/api/v1/top?group=destination.port&by=flows&limit=25", &talk)
+	for _, v := range []struct {
+		hash, view, rows string
+		want         int
+	}{
+		{"#/rules", "rules", "#rules-table tbody tr", len(rl.Rules)},
+		{"#/talkers?group=destination.port&by=flows", "talkers", "#talkers-table tbody tr", len(talk.Rows)},
+		{"#/status", "status", "#st-outputs tbody tr", 1}, // the "no outputs" row
+	} {
+		if err := chromedp.Run(ctx, chromedp.Navigate(hs.URL+"/"+v.hash)); err != nil {
+			t.Fatal(err)
+		}
+		waitView(t, ctx, v.view)
+		if n := count(t, ctx, v.rows); n != v.want {
+			t.Errorf("%s: %d rows, want %d", v.hash, n, v.want)
+		}
+	}
+	var mode string
+	chromedp.Run(ctx, chromedp.Text("#st-mode", &mode, chromedp.ByQuery))
+	if mode != "live" {
+		t.Errorf("status page shows mode %q, want live", mode)
+	}
+
 	// Logging out ends the session: the API refuses the old cookie.
 	if err := chromedp.Run(ctx, chromedp.Click("#logout", chromedp.ByQuery), chromedp.WaitVisible("#login-form", chromedp.ByQuery)); err != nil {
 		t.Fatalf("logout: %v", err)
