@@ -304,7 +304,7 @@ func TestUIEndToEnd(t *testing.T) {
 	get(t, hs, "/api/v1/top?group=destination.port&by=flows&limit=25", &talk)
 	for _, v := range []struct {
 		hash, view, rows string
-		want         int
+		want             int
 	}{
 		{"#/rules", "rules", "#rules-table tbody tr", len(rl.Rules)},
 		{"#/talkers?group=destination.port&by=flows", "talkers", "#talkers-table tbody tr", len(talk.Rows)},
