@@ -17,9 +17,12 @@ deps:
 build: deps
 	$(GO) build -o bin/sensor ./cmd/sensor
 
-# The main job on the shipped captures: replay them into NDJSON and print a summary.
+# The main job on the shipped captures: replay them into NDJSON and an SQLite
+# history, print the replay summary, then the traffic report of that history.
 demo: build
-	./bin/sensor replay --out out/demo.ndjson testdata/pcaps
+	rm -f out/demo.db
+	./bin/sensor replay --out out/demo.ndjson --store out/demo.db testdata/pcaps
+	./bin/sensor report --store out/demo.db --top 5
 
 test: deps
 	$(GO) test -race -count=1 $(PKGS)

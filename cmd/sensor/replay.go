@@ -56,16 +56,12 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	var rulePaths listFlag
 	fs.Var(&rulePaths, "rules", "rule file or directory, repeatable (loaded over the shipped rulesets)")
 	noRules := fs.Bool("no-rules", false, "evaluate no detection rules")
-	fs.String("store", "", "(not available yet)")
+	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, or a postgres:// DSN")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
 	if fs.NArg() == 0 {
 		fs.Usage()
-		return 2
-	}
-	if fs.Lookup("store").Value.String() != "" {
-		fmt.Fprintln(stderr, "sensor replay: --store is not available in this build yet")
 		return 2
 	}
 	cfg, err := loadConfig(*configPath)
@@ -110,6 +106,9 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)
 		return 2
+	}
+	if *storeTo != "" {
+		sinks = append(sinks, storeSink(*storeTo))
 	}
 	w, err := openWiring(&cfg, sinks, log, stderr)
 	if err != nil {
@@ -244,4 +243,17 @@ func countList(m map[string]uint64) string {
 func isTerminal(f *os.File) bool {
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// storeSink is the output of --store: an SQLite file, or PostgreSQL for a
+// postgres:// or postgresql:// DSN.
+func storeSink(to string) outputs.SinkConfig {
+	c := outputs.SinkConfig{Type: "store"}
+	if strings.HasPrefix(to, "postgres://") || strings.HasPrefix(to, "postgresql://") {
+		c.SetOption("driver", "postgres")
+		c.SetOption("dsn", to)
+	} else {
+		c.SetOption("path", to)
+	}
+	return c
 }

@@ -32,6 +32,9 @@ type wiring struct {
 	rules  *ruleSwitch    // nil without rules
 	fan    *outputs.Fanout
 	log    *slog.Logger
+	// history: a store output keeps the traffic time series, so the
+	// pipeline makes its 1-second buckets.
+	history bool
 }
 
 // openWiring opens the enrichment data, loads the rules (unless
@@ -64,6 +67,9 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		return nil, fmt.Errorf("outputs: %w", err)
 	}
 	w.fan = fan
+	for _, s := range sinks {
+		w.history = w.history || s.Type == "store"
+	}
 	return w, nil
 }
 
@@ -73,6 +79,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pc := pipeline.Config{
 		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
+		Timeseries: w.history,
 	}
 	if w.rules != nil {
 		pc.NewDetector = w.rules.newDetector
