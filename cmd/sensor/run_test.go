@@ -498,3 +498,94 @@ func TestLiveReloadInterimDropPrivileges(t *testing.T) {
 		t.Errorf("no summary:\n%s", s.stderr.String())
 	}
 }
+
+// TestLiveBenchmark (PS_LIVE_BENCH=1) finds the highest tcpreplay rate the
+// sensor keeps up with, without a single drop, across a veth pair: for 1
+// and 2 workers, on the generated traffic mix (PS_LIVE_BENCH_PCAP, or a
+// 50 MB mix made with cmd/pcapgen). Each trial lasts about 4 s.
+// PS_LIVE_BENCH_ENGINE (afpacket, pcap) and PS_LIVE_BENCH_BUFFER (e.g.
+// 4MiB) change the capture.
+func TestLiveBenchmark(t *testing.T) {
+	if os.Getenv("PS_LIVE_BENCH") != "1" {
+		t.Skip("set PS_LIVE_BENCH=1 to run the live capture benchmark")
+	}
+	needLive(t, "ip", "tcpreplay")
+	pcap := os.Getenv("PS_LIVE_BENCH_PCAP")
+	if pcap == "" {
+		pcap = filepath.Join(t.TempDir(), "mix.pcap")
+		if out, err := exec.Command("go", "run", "../pcapgen", "-mix", pcap, "-size", "50MB").CombinedOutput(); err != nil {
+			t.Fatalf("pcapgen: %v\n%s", err, out)
+		}
+	}
+	st, err := os.Stat(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine := os.Getenv("PS_LIVE_BENCH_ENGINE")
+	if engine == "" {
+		engine = "afpacket"
+	}
+	nsA, ifA, nsB, ifB := vethPair(t)
+
+	// trial replays at mbps and says whether every frame was captured.
+	trial := func(workers int, mbps int) (ok bool, line string) {
+		loops := max(1, int(int64(mbps)*1e6/8*4/st.Size()))
+		args := []string{"-i", ifB, "--engine", engine, "--workers", fmt.Sprint(workers), "--no-rules", "--out", os.DevNull,
+			"--log-level", "info", "--stats-interval", "1h", "--heartbeat", "1h"}
+		if b := os.Getenv("PS_LIVE_BENCH_BUFFER"); b != "" {
+			args = append(args, "--buffer-size", b)
+		}
+		s := startSensor(t, nsB, args...)
+		out, err := exec.Command("ip", "netns", "exec", nsA, "tcpreplay", "-K", "-i", ifA, "--mbps", fmt.Sprint(mbps),
+			"--loop", fmt.Sprint(loops), pcap).CombinedOutput()
+		if err != nil {
+			t.Fatalf("tcpreplay: %v\n%s", err, out)
+		}
+		time.Sleep(time.Second)
+		s.stop(t)
+		var sent, rated int64
+		var ratedMbps float64
+		for _, l := range strings.Split(string(out), "\n") {
+			l = strings.TrimSpace(l)
+			if strings.HasPrefix(l, "Actual:") {
+				fmt.Sscanf(l, "Actual: %d packets", &sent)
+			}
+			if strings.HasPrefix(l, "Rated:") {
+				var bps float64
+				fmt.Sscanf(l, "Rated: %f Bps, %f Mbps, %d pps", &bps, &ratedMbps, &rated)
+			}
+		}
+		var frames, drops int64
+		for _, l := range strings.Split(s.stderr.String(), "\n") {
+			if strings.Contains(l, ifB+" (") {
+				fmt.Sscanf(l[strings.Index(l, "):")+2:], " %d frames, kernel drops %d", &frames, &drops)
+			}
+		}
+		ok = drops == 0 && frames >= sent && sent > 0
+		line = fmt.Sprintf("workers=%d asked %d Mbit/s: sent %d packets at %.0f Mbit/s, %d pps; captured %d, kernel drops %d",
+			workers, mbps, sent, ratedMbps, rated, frames, drops)
+		t.Log(line)
+		return ok, line
+	}
+	for _, workers := range []int{1, 2} {
+		lo, hi := 0, 0
+		var best string
+		for mbps := 100; mbps <= 12800; mbps *= 2 {
+			ok, line := trial(workers, mbps)
+			if !ok {
+				hi = mbps
+				break
+			}
+			lo, best = mbps, line
+		}
+		for hi > 25 && hi-lo > max(lo/8, 25) { // bisect down to 25 Mbit/s
+			mid := (lo + hi) / 2
+			if ok, line := trial(workers, mid); ok {
+				lo, best = mid, line
+			} else {
+				hi = mid
+			}
+		}
+		t.Logf("RESULT %s workers=%d: highest rate with zero drops: %d Mbit/s asked (%s)", engine, workers, lo, best)
+	}
+}
