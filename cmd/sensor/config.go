@@ -17,6 +17,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
+	"github.com/packetsleuth/packetsleuth/web"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -36,6 +37,8 @@ type Config struct {
 	Stats          StatsConfig       `yaml:"stats"`
 	Rules          RulesConfig       `yaml:"rules"`
 	DropPrivileges string            `yaml:"drop_privileges"`
+	// Web serves the UI, REST API and /metrics inside sensor run.
+	Web web.Settings `yaml:"web"`
 	// ShutdownTimeout bounds how long outputs may take to deliver what they
 	// hold at shutdown (default 30s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`

@@ -176,6 +176,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&rulePaths, "rules", "rule file or directory, repeatable (loaded over the shipped rulesets)")
 	noRules := fs.Bool("no-rules", false, "evaluate no detection rules")
 	flowsOnly := fs.Bool("flows-only", false, "flow events only: no reassembly or protocol parsing")
+	webListen := fs.String("web", "", "serve the web UI, REST API and /metrics on ADDR (auth from web: in the config or PS_WEB_TOKEN)")
 	interim := fs.Duration("interim", 0, "interim flow events every this long for long-lived flows (0 = config)")
 	statsInterval := fs.Duration("stats-interval", 0, "interval of packetsleuth.stats events (default 60s)")
 	heartbeat := fs.Duration("heartbeat", 0, "interval of heartbeat log lines (default 60s)")
@@ -347,6 +348,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
+	waitWeb := func() {}
+	if cfg.Web.Enabled || *webListen != "" {
+		if *webListen != "" {
+			cfg.Web.Enabled, cfg.Web.Listen = true, *webListen
+		}
+		if waitWeb, err = startWeb(ctx, &cfg, w, p, srcs, log); err != nil {
+			log.Error("web UI not started", "err", err)
+			waitWeb = func() {}
+		}
+	}
+	defer func() { cancel(); waitWeb() }()
 	rep := &statsReporter{srcs: srcs, feeders: feeders, p: p, fan: w.fan, log: log, start: start, last: start, obs: observer()}
 	statsEvery := cmp(cfg.Stats.Interval, defaultStatsInterval)
 	beatEvery := cmp(cfg.Stats.Heartbeat, defaultStatsInterval)

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/packetsleuth/packetsleuth/metrics"
+	"github.com/packetsleuth/packetsleuth/rules"
+	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
+	"github.com/packetsleuth/packetsleuth/store"
+	"github.com/packetsleuth/packetsleuth/web"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// startWeb serves the UI, the REST API and /metrics of a capturing sensor
+// (config web: or --web). It returns a function that waits for the server
+// to stop after ctx ends, and closes the history store it opened.
+func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline, srcs []*source.Live, log *slog.Logger) (wait func(), err error) {
+	ws := cfg.Web.WithDefaults()
+	interfaces := func() []metrics.InterfaceStats {
+		out := make([]metrics.InterfaceStats, 0, len(srcs))
+		for _, s := range srcs {
+			if c, err := s.Stats(); err == nil {
+				out = append(out, metrics.InterfaceStats{Name: s.Name(), Packets: c.Frames, Bytes: c.Bytes, KernelDrops: c.KernelDrops, InterfaceDrops: c.IfDrops})
+			}
+		}
+		return out
+	}
+	src := metrics.Sources{Pipeline: p.Snapshot, Outputs: w.fan.Stats, Interfaces: interfaces, Version: version}
+	if w.shared != nil {
+		src.Enrich = w.shared.Stats
+	}
+	reg := prometheus.NewRegistry()
+	if _, err := metrics.New(reg, src); err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	var hist *store.Store
+	if sc, ok, err := web.StoreConfig(cfg.Outputs); err != nil {
+		return nil, fmt.Errorf("web: store output: %w", err)
+	} else if ok {
+		if hist, err = store.Open(ctx, sc); err != nil {
+			return nil, fmt.Errorf("web: store: %w", err)
+		}
+	}
+	wc := web.Config{Store: hist, Live: p, Metrics: metrics.Handler(reg), Outputs: w.fan.Stats, Interfaces: interfaces, Version: version, Log: log}
+	if w.rules != nil {
+		wc.RulesFunc = func() *rules.Set { return w.rules.cur.Load().set }
+	}
+	srv, err := web.New(ws.Apply(wc))
+	if err != nil {
+		if hist != nil {
+			hist.Close()
+		}
+		return nil, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := srv.Serve(ctx, ws.Listen); err != nil {
+			log.Error("web", "err", err)
+		}
+	}()
+	log.Info("web UI and API", "listen", ws.Listen)
+	return func() {
+		<-done
+		if hist != nil {
+			hist.Close()
+		}
+	}, nil
+}
