@@ -5,13 +5,16 @@ BENCHCAP ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench-1GB.pcap
 
 .PHONY: deps build demo test lint fuzz bench testdata clean
 
-# Install what the build needs on a fresh Debian/Ubuntu (libpcap for BPF and
-# live capture, python3-yaml for the ECS field check in the tests).
+# Install what the build and the tests need on a fresh Debian/Ubuntu: libpcap
+# (BPF, live capture), python3-yaml (the ECS field check), tcpreplay and
+# iproute2 (live capture across veth pairs), tmux (sensor top's tests).
+DEB_PKGS := libpcap-dev python3-yaml tcpreplay iproute2 tmux
 deps:
-	@if ! dpkg -s libpcap-dev >/dev/null 2>&1 || ! python3 -c 'import yaml' >/dev/null 2>&1; then \
-		echo "installing libpcap-dev python3-yaml"; \
-		apt-get install -y -q libpcap-dev python3-yaml >/dev/null 2>&1 || \
-		{ apt-get update -q >/dev/null && apt-get install -y -q libpcap-dev python3-yaml >/dev/null; }; \
+	@missing=$$(for p in $(DEB_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing $$missing"; \
+		apt-get install -y -q $$missing >/dev/null 2>&1 || \
+		{ apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null; }; \
 	fi
 
 build: deps
