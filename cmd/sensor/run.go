@@ -348,6 +348,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}()
 	}
+	if w.shared != nil {
+		// Intel lists and GeoIP databases reload when their files change
+		// (a bad new file keeps the old data), besides SIGHUP.
+		go w.shared.Watch(ctx, enrichWatchInterval)
+	}
 	waitWeb := func() {}
 	if cfg.Web.Enabled || *webListen != "" {
 		if *webListen != "" {
@@ -426,6 +431,9 @@ func cmp(d, def time.Duration) time.Duration {
 
 // reload re-reads the rules and the enrichment data (SIGHUP). What fails
 // to load is logged and the old data stays in force.
+// enrichWatchInterval is how often run looks at the enrichment files.
+const enrichWatchInterval = 5 * time.Second
+
 func (w *wiring) reload() {
 	if w.rules != nil {
 		n, errs := w.rules.Reload()
