@@ -37,6 +37,8 @@ type Config struct {
 	Stats          StatsConfig       `yaml:"stats"`
 	Rules          RulesConfig       `yaml:"rules"`
 	DropPrivileges string            `yaml:"drop_privileges"`
+	// Peaks emits traffic-peak events while capturing (sensor run).
+	Peaks PeaksConfig `yaml:"peaks"`
 	// Web serves the UI, REST API and /metrics inside sensor run.
 	Web web.Settings `yaml:"web"`
 	// ShutdownTimeout bounds how long outputs may take to deliver what they
@@ -308,6 +310,14 @@ func (c *Config) validate() error {
 	}
 	if err := c.Enrich.Validate(); err != nil {
 		add(c.errAt(err.Error(), "enrich"))
+	}
+	switch c.Peaks.Metric {
+	case "", "bytes", "packets", "flows":
+	default:
+		add(c.errAt("must be bytes, packets or flows", "peaks", "metric"))
+	}
+	if c.Peaks.Window < 0 || c.Peaks.K < 0 || c.Peaks.Absolute < 0 {
+		add(c.errAt("window, k and absolute must not be negative", "peaks"))
 	}
 	seen := map[string]bool{}
 	for i, ic := range c.Interfaces {

@@ -368,6 +368,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	statsEvery := cmp(cfg.Stats.Interval, defaultStatsInterval)
 	beatEvery := cmp(cfg.Stats.Heartbeat, defaultStatsInterval)
 	statsT, beatT := time.NewTicker(statsEvery), time.NewTicker(beatEvery)
+	secondT := time.NewTicker(time.Second)
+	defer secondT.Stop()
+	var peaks *peakWatcher
+	if cfg.Peaks.Enabled {
+		peaks = newPeakWatcher(cfg.Peaks, w.peakEmitter())
+	}
 	feedersDone := make(chan struct{})
 	go func() { wg.Wait(); close(feedersDone) }()
 	log.Info("capture started", "interfaces", pc.Interfaces, "workers", max(cfg.Workers, 1))
@@ -384,6 +390,10 @@ loop:
 			rep.emit()
 		case <-beatT.C:
 			rep.heartbeat()
+		case now := <-secondT.C:
+			if peaks != nil {
+				peaks.second(now, p.Snapshot())
+			}
 		}
 	}
 	statsT.Stop()
@@ -431,6 +441,31 @@ func cmp(d, def time.Duration) time.Duration {
 
 // reload re-reads the rules and the enrichment data (SIGHUP). What fails
 // to load is logged and the old data stays in force.
+// peakEmitter writes a peak event, and the alerts the rules raise on it, to
+// the outputs. It runs on run's own goroutine, with its own detector.
+func (w *wiring) peakEmitter() func(*schemas.Event) {
+	var det pipeline.Detector
+	if w.rules != nil {
+		det = w.rules.newDetector()
+	}
+	write := func(ev *schemas.Event) {
+		rec, err := schemas.NewRecord(ev)
+		if err == nil {
+			err = w.fan.Write([]schemas.Record{rec})
+		}
+		if err != nil {
+			w.log.Error("peak event", "err", err)
+		}
+	}
+	return func(ev *schemas.Event) {
+		ev.Observer = observer()
+		write(ev)
+		if det != nil {
+			det.Eval(ev, write)
+		}
+	}
+}
+
 // enrichWatchInterval is how often run looks at the enrichment files.
 const enrichWatchInterval = 5 * time.Second
 
