@@ -1,12 +1,9 @@
 package elasticsearch
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/url"
-	"os"
 	"strings"
 	"time"
 
@@ -51,13 +48,9 @@ type Config struct {
 }
 
 // TLSConfig for https hosts: CA to trust, optional client certificate.
-type TLSConfig struct {
-	CA                 string `yaml:"ca"`
-	Cert               string `yaml:"cert"`
-	Key                string `yaml:"key"`
-	ServerName         string `yaml:"server_name"`
-	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
-}
+// Its keys (ca, cert, key, server_name, insecure_skip_verify) are the
+// shared client ones.
+type TLSConfig = outputs.ClientTLS
 
 func (c *Config) defaults() {
 	if c.Mode == "" {
@@ -144,27 +137,4 @@ func validIndex(s string) bool {
 		}
 	}
 	return true
-}
-
-func (t TLSConfig) tlsConfig() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // opt-in
-	if t.CA != "" {
-		pem, err := os.ReadFile(t.CA)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca: %s holds no PEM certificate", t.CA)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.Cert != "" {
-		kp, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{kp}
-	}
-	return cfg, nil
 }

@@ -65,7 +65,7 @@ func New(cfg Config) (*Sink, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	if _, err := cfg.TLS.tlsConfig(); err != nil {
+	if _, err := cfg.TLS.Config("tls."); err != nil {
 		return nil, err
 	}
 	s := &Sink{cfg: cfg, action: "create", names: map[nameKey][]byte{}}
@@ -82,7 +82,7 @@ func NewClient(cfg Config) (*es.Client, error) {
 		return nil, err
 	}
 	cfg.defaults()
-	tlsCfg, err := cfg.TLS.tlsConfig()
+	tlsCfg, err := cfg.TLS.Config("tls.")
 	if err != nil {
 		return nil, err
 	}

@@ -2,11 +2,9 @@ package kafka
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strings"
 	"time"
 
@@ -189,29 +187,11 @@ func validTopic(s string) bool {
 	return true
 }
 
-// tlsConfig builds the client TLS configuration, reading the PEM files.
+// tlsConfig builds the client TLS configuration, reading the PEM files
+// (nil when TLS is off).
 func (t TLSConfig) tlsConfig() (*tls.Config, error) {
 	if !t.Enabled {
 		return nil, nil
 	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify} //nolint:gosec // opt-in
-	if t.CA != "" {
-		pem, err := os.ReadFile(t.CA)
-		if err != nil {
-			return nil, fmt.Errorf("tls.ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("tls.ca: %s holds no PEM certificate", t.CA)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.Cert != "" {
-		kp, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("tls.cert: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{kp}
-	}
-	return cfg, nil
+	return outputs.ClientTLS{CA: t.CA, Cert: t.Cert, Key: t.Key, ServerName: t.ServerName, InsecureSkipVerify: t.InsecureSkipVerify}.Config("tls.")
 }

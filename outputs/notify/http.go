@@ -4,16 +4,16 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/outputs"
 )
 
 // httpClient builds the client of an HTTP notifier from its ca,
@@ -32,17 +32,10 @@ func httpClient(ca string, insecure bool, timeout time.Duration) (*http.Client, 
 	return &http.Client{Transport: tr, Timeout: to}, nil
 }
 
+// tlsConfig is the client TLS of a notifier: its ca, insecure_skip_verify
+// and (e-mail) server_name keys.
 func tlsConfig(ca string, insecure bool, serverName string) (*tls.Config, error) {
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure, ServerName: serverName}
-	if ca != "" {
-		pem, err := os.ReadFile(ca)
-		pool := x509.NewCertPool()
-		if err != nil || !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca: no certificate read from %s (%v)", ca, err)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
+	return outputs.ClientTLS{CA: ca, ServerName: serverName, InsecureSkipVerify: insecure}.Config("")
 }
 
 func checkURL(s string) (*url.URL, error) {

@@ -28,7 +28,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -115,23 +114,9 @@ func New(o Options) (*Sink, error) {
 	if o.MaxRequestBytes <= 0 {
 		o.MaxRequestBytes = 800 << 10
 	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: o.InsecureSkipVerify}
-	if o.CA != "" {
-		pem, err := os.ReadFile(o.CA)
-		pool := x509.NewCertPool()
-		if err != nil || !pool.AppendCertsFromPEM(pem) {
-			errs = append(errs, fmt.Errorf("outputs.splunk: ca: no certificate read from %s (%v)", o.CA, err))
-		}
-		tc.RootCAs = pool
-	}
-	if (o.Cert == "") != (o.Key == "") {
-		errs = append(errs, errors.New("outputs.splunk: cert and key go together"))
-	} else if o.Cert != "" {
-		kp, err := tls.LoadX509KeyPair(o.Cert, o.Key)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("outputs.splunk: cert: %w", err))
-		}
-		tc.Certificates = []tls.Certificate{kp}
+	tc, err := outputs.ClientTLS{CA: o.CA, Cert: o.Cert, Key: o.Key, InsecureSkipVerify: o.InsecureSkipVerify}.Config("outputs.splunk: ")
+	if err != nil {
+		errs = append(errs, err)
 	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err

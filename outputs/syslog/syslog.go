@@ -34,7 +34,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -225,32 +224,14 @@ func New(o Options) (*Sink, error) {
 	return s, nil
 }
 
+// tlsConfig maps the TLS keys onto the shared client configuration; the
+// server name defaults to the address's host.
 func tlsConfig(o Options) (*tls.Config, error) {
-	c := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: o.ServerName, InsecureSkipVerify: o.InsecureSkipVerify}
-	if c.ServerName == "" {
-		c.ServerName, _, _ = net.SplitHostPort(o.Address)
+	sn := o.ServerName
+	if sn == "" {
+		sn, _, _ = net.SplitHostPort(o.Address)
 	}
-	if o.CA != "" {
-		pem, err := os.ReadFile(o.CA)
-		if err != nil {
-			return nil, fmt.Errorf("outputs.syslog: ca: %w", err)
-		}
-		c.RootCAs = x509.NewCertPool()
-		if !c.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("outputs.syslog: ca: no certificate in %s", o.CA)
-		}
-	}
-	if (o.Cert == "") != (o.Key == "") {
-		return nil, errors.New("outputs.syslog: cert and key go together")
-	}
-	if o.Cert != "" {
-		kp, err := tls.LoadX509KeyPair(o.Cert, o.Key)
-		if err != nil {
-			return nil, fmt.Errorf("outputs.syslog: cert: %w", err)
-		}
-		c.Certificates = []tls.Certificate{kp}
-	}
-	return c, nil
+	return outputs.ClientTLS{CA: o.CA, Cert: o.Cert, Key: o.Key, ServerName: sn, InsecureSkipVerify: o.InsecureSkipVerify}.Config("outputs.syslog: ")
 }
 
 // Connect dials the receiver (and does the TLS handshake).
