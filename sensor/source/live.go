@@ -27,6 +27,8 @@ const (
 	DefaultSnaplen     = 262144
 	DefaultBufferSize  = 32 << 20
 	DefaultReadTimeout = 100 * time.Millisecond
+	// MaxFanout is the most AF_PACKET sockets of one interface.
+	MaxFanout = 64
 )
 
 // LiveConfig is the capture setup of one interface.
@@ -46,6 +48,11 @@ type LiveConfig struct {
 	// ReadTimeout bounds how long Next waits before ErrTimeout (default
 	// 100 ms): idle feeders still hand over partial batches and see ctx.
 	ReadTimeout time.Duration
+	// Fanout is how many AF_PACKET sockets share the interface's traffic
+	// (a PACKET_FANOUT hash group, each socket with its own ring and the
+	// BPF filter): 0 or 1 is one socket. Each socket is read by its own
+	// goroutine (Live.Sockets). libpcap has one socket and ignores it.
+	Fanout int
 }
 
 // WithDefaults fills zero fields.
@@ -87,6 +94,14 @@ func (c LiveConfig) Validate() error {
 	if c.ReadTimeout < 0 {
 		errs = append(errs, errors.New("read_timeout must not be negative"))
 	}
+	switch {
+	case c.Fanout < 0 || c.Fanout > MaxFanout:
+		errs = append(errs, fmt.Errorf("fanout %d: want 1..%d (0 = 1)", c.Fanout, MaxFanout))
+	case c.Fanout > 1 && c.Engine == EnginePcap:
+		errs = append(errs, fmt.Errorf("fanout %d: needs engine afpacket or auto (libpcap has one socket)", c.Fanout))
+	case c.Fanout > 1 && !afpacketAvailable:
+		errs = append(errs, fmt.Errorf("fanout %d: needs AF_PACKET (Linux only)", c.Fanout))
+	}
 	if c.BPF != "" {
 		if _, err := pcap.CompileBPFFilter(layers.LinkTypeEthernet, DefaultSnaplen, c.BPF); err != nil {
 			errs = append(errs, fmt.Errorf("bpf %q: %v", c.BPF, err))
@@ -106,24 +121,37 @@ type CaptureStats struct {
 	IfDrops     uint64 // frames the interface or driver dropped (libpcap only)
 }
 
-// Live captures from a network interface. Next, Name and Close are for the
-// one goroutine that reads; Stats may be called from any goroutine.
+// Live captures from a network interface, through one socket or, with
+// LiveConfig.Fanout, several AF_PACKET sockets in one fanout group. Next
+// reads the first socket; Sockets gives every socket as a Source, each for
+// its own goroutine. Name, Close and Stats are the interface's: Stats sums
+// every socket and may be called from any goroutine.
 type Live struct {
-	cfg     LiveConfig
-	engine  string
-	link    layers.LinkType
+	cfg    LiveConfig
+	engine string
+	link   layers.LinkType
+	socks  []*liveSocket
+
+	closed atomic.Bool
+
+	mu              sync.Mutex // guards the sockets' stats and close, and last*
+	lastDrops       []uint64   // per socket
+	lastIfDrops     []uint64
+	lastStatsErr    error
+	handleClosedYet bool
+}
+
+// liveSocket is one capture socket of a Live.
+type liveSocket struct {
+	l       *Live
 	read    func() ([]byte, gopacket.CaptureInfo, error)
 	kstats  func() (drops, ifdrops uint64, err error)
 	closeFn func()
+	// skipBefore (Unix ns, 0 = none): frames stamped before the socket
+	// joined its fanout group also went to the group; they are skipped.
+	skipBefore int64
 
 	frames, bytes, truncated atomic.Uint64
-	closed                   atomic.Bool
-
-	mu              sync.Mutex // guards the handle's stats and close, and last*
-	lastDrops       uint64
-	lastIfDrops     uint64
-	lastStatsErr    error
-	handleClosedYet bool
 }
 
 // OpenLive opens a capture on cfg.Interface, with its BPF filter set in the
@@ -151,8 +179,12 @@ func OpenLive(cfg LiveConfig) (*Live, error) {
 		err = l.openPcap()
 	}
 	if err != nil {
+		for _, s := range l.socks {
+			s.closeFn()
+		}
 		return nil, fmt.Errorf("capture %s (%s): %w", cfg.Interface, engine, err)
 	}
+	l.lastDrops, l.lastIfDrops = make([]uint64, len(l.socks)), make([]uint64, len(l.socks))
 	return l, nil
 }
 
@@ -189,15 +221,14 @@ func (l *Live) openPcap() error {
 		}
 	}
 	l.link = h.LinkType()
-	l.read = h.ZeroCopyReadPacketData
-	l.kstats = func() (uint64, uint64, error) {
-		st, err := h.Stats()
-		if err != nil {
-			return 0, 0, err
-		}
-		return uint64(uint32(st.PacketsDropped)), uint64(uint32(st.PacketsIfDropped)), nil
-	}
-	l.closeFn = h.Close
+	l.socks = append(l.socks, &liveSocket{l: l, read: h.ZeroCopyReadPacketData, closeFn: h.Close,
+		kstats: func() (uint64, uint64, error) {
+			st, err := h.Stats()
+			if err != nil {
+				return 0, 0, err
+			}
+			return uint64(uint32(st.PacketsDropped)), uint64(uint32(st.PacketsIfDropped)), nil
+		}})
 	return nil
 }
 
@@ -210,60 +241,103 @@ func (l *Live) Engine() string { return l.engine }
 // LinkType is the link type of every frame.
 func (l *Live) LinkType() layers.LinkType { return l.link }
 
-// Next waits for the next frame, at most the read timeout: then it returns
-// ErrTimeout. After Close it returns io.EOF.
-func (l *Live) Next(fr *Frame) error {
+// Fanout is how many sockets capture: LiveConfig.Fanout with AF_PACKET,
+// else 1.
+func (l *Live) Fanout() int { return len(l.socks) }
+
+// Sockets returns every capture socket as a Source, for one reading
+// goroutine each (the first is the socket Next reads: read it or l, not
+// both). Their Name is the interface's; their Close does nothing, as
+// Live.Close closes them all.
+func (l *Live) Sockets() []Source {
+	out := make([]Source, len(l.socks))
+	for i, s := range l.socks {
+		out[i] = s
+	}
+	return out
+}
+
+// Next waits for the next frame on the first socket, at most the read
+// timeout: then it returns ErrTimeout. After Close it returns io.EOF.
+func (l *Live) Next(fr *Frame) error { return l.socks[0].Next(fr) }
+
+// Name returns the interface name.
+func (s *liveSocket) Name() string { return s.l.cfg.Interface }
+
+// Close does nothing: the Live closes its sockets.
+func (s *liveSocket) Close() error { return nil }
+
+// Next is Live.Next on this socket.
+func (s *liveSocket) Next(fr *Frame) error {
 	for {
-		data, ci, err := l.read()
+		data, ci, err := s.read()
 		if err != nil {
-			if l.closed.Load() {
+			if s.l.closed.Load() {
 				return io.EOF
 			}
 			if isTimeout(err) {
 				return ErrTimeout
 			}
-			return fmt.Errorf("capture %s: %w", l.cfg.Interface, err)
+			return fmt.Errorf("capture %s: %w", s.l.cfg.Interface, err)
 		}
 		if len(data) == 0 {
 			continue
 		}
-		fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, fr.Interface = data, ci.Timestamp, ci.Length, l.link, 0
+		if s.skipBefore != 0 {
+			if ci.Timestamp.UnixNano() < s.skipBefore {
+				continue
+			}
+			s.skipBefore = 0 // the ring is in arrival order
+		}
+		fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, fr.Interface = data, ci.Timestamp, ci.Length, s.l.link, 0
 		if fr.WireLen < len(data) {
 			fr.WireLen = len(data)
 		}
-		l.frames.Add(1)
-		l.bytes.Add(uint64(fr.WireLen))
+		s.frames.Add(1)
+		s.bytes.Add(uint64(fr.WireLen))
 		if len(data) < fr.WireLen {
-			l.truncated.Add(1)
+			s.truncated.Add(1)
 		}
 		return nil
 	}
 }
 
-// Stats returns the counters, asking the kernel for its drop counts (after
-// Close: the last counts read, at Close).
+// Stats returns the counters, summed over the sockets, asking the kernel
+// for its drop counts (after Close: the last counts read, at Close).
 func (l *Live) Stats() (CaptureStats, error) {
-	st := CaptureStats{Engine: l.engine, Frames: l.frames.Load(), Bytes: l.bytes.Load(), Truncated: l.truncated.Load()}
+	st := CaptureStats{Engine: l.engine}
+	for _, s := range l.socks {
+		st.Frames += s.frames.Load()
+		st.Bytes += s.bytes.Load()
+		st.Truncated += s.truncated.Load()
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.handleClosedYet {
 		l.refreshLocked()
 	}
-	st.KernelDrops, st.IfDrops = l.lastDrops, l.lastIfDrops
+	for i := range l.socks {
+		st.KernelDrops += l.lastDrops[i]
+		st.IfDrops += l.lastIfDrops[i]
+	}
 	return st, l.lastStatsErr
 }
 
 func (l *Live) refreshLocked() {
-	d, ifd, err := l.kstats()
-	l.lastStatsErr = err
-	if err == nil {
-		l.lastDrops, l.lastIfDrops = d, ifd
+	l.lastStatsErr = nil
+	for i, s := range l.socks {
+		d, ifd, err := s.kstats()
+		if err != nil {
+			l.lastStatsErr = err
+			continue
+		}
+		l.lastDrops[i], l.lastIfDrops[i] = d, ifd
 	}
 }
 
-// Close reads the kernel counters a last time and stops the capture. Call
-// it after the reader has returned from Next (a reader sees the end of its
-// context at its next read timeout).
+// Close reads the kernel counters a last time and stops the capture on
+// every socket. Call it after the readers have returned from Next (a
+// reader sees the end of its context at its next read timeout).
 func (l *Live) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -273,6 +347,8 @@ func (l *Live) Close() error {
 	l.refreshLocked()
 	l.closed.Store(true)
 	l.handleClosedYet = true
-	l.closeFn()
+	for _, s := range l.socks {
+		s.closeFn()
+	}
 	return nil
 }
