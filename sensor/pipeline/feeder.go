@@ -35,6 +35,8 @@ type Feeder struct {
 
 	mu        sync.Mutex // guards published
 	published feedCounts
+
+	siblings []*Feeder // of the first feeder of an input; guarded by p.mu
 }
 
 type feedCounts struct {
@@ -49,6 +51,19 @@ func newFeeder(p *Pipeline, name string, id int) *Feeder {
 		f.pending = make([]*batch, len(p.workers))
 	}
 	return f
+}
+
+// NewSibling returns another feeder for f's input, for one more reading
+// goroutine (an AF_PACKET fanout socket of the same interface): its
+// packets carry f's interface index, and f.Stats counts them too.
+func (f *Feeder) NewSibling() *Feeder {
+	p := f.p
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := newFeeder(p, f.name, f.id)
+	p.feeders = append(p.feeders, s)
+	f.siblings = append(f.siblings, s)
+	return s
 }
 
 // Name is the feeder's source name.
@@ -157,11 +172,17 @@ func (f *Feeder) publish() {
 }
 
 // Stats returns this feeder's own counters (Frames, Bytes, Filtered,
-// Packets, Decode), as last published: every few thousand frames and at
-// every read timeout. Safe from any goroutine.
+// Packets, Decode), with its siblings', as last published: every few
+// thousand frames and at every read timeout. Safe from any goroutine.
 func (f *Feeder) Stats() Stats {
 	var s Stats
 	f.addTo(&s)
+	f.p.mu.Lock()
+	sib := f.siblings
+	f.p.mu.Unlock()
+	for _, o := range sib {
+		o.addTo(&s)
+	}
 	return s
 }
 

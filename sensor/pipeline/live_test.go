@@ -79,6 +79,52 @@ func TestConcurrentFeeders(t *testing.T) {
 	}
 }
 
+// Sibling feeders (AF_PACKET fanout sockets of one interface) tag their
+// packets with the interface of the first, which counts their frames too;
+// the pipeline's totals count each frame once.
+func TestSiblingFeeders(t *testing.T) {
+	files := []string{filepath.Join(ownPcaps, "http-ethernet.pcap"), filepath.Join(ownPcaps, "tcp-states.pcap")}
+	want, wantSt := replay(t, Config{}, files...)
+	out := &collector{}
+	p, err := New(Config{Workers: 2, Live: true, Output: out, Interfaces: []string{"eth7"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := p.NewFeeder("eth7")
+	feeders := []*Feeder{first, first.NewSibling()}
+	var wg sync.WaitGroup
+	for i, path := range files {
+		src, err := source.OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer src.Close()
+			if err := feeders[i].Feed(context.Background(), src); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	p.Close()
+	if got, w := withoutObserver(t, out.raw), withoutObserver(t, want.raw); !slices.Equal(got, w) {
+		t.Errorf("sibling feeders:\n%v\nreplay:\n%v", got, w)
+	}
+	for _, ev := range out.events {
+		if name := str(ev, "observer.ingress.interface.name"); name != "eth7" {
+			t.Errorf("%s event with interface %q", str(ev, "event.dataset"), name)
+		}
+	}
+	all, own, sib, snap := first.Stats(), first.Stats(), feeders[1].Stats(), p.Snapshot()
+	own.Frames -= sib.Frames
+	if all.Frames != wantSt.Frames || snap.Frames != wantSt.Frames || all.Packets != wantSt.Packets || sib.Frames == 0 || own.Frames == 0 {
+		t.Errorf("frames: interface %d (packets %d), sibling %d, snapshot %d; replay %d (packets %d)",
+			all.Frames, all.Packets, sib.Frames, snap.Frames, wantSt.Frames, wantSt.Packets)
+	}
+}
+
 func TestActiveFlowsInLiveMode(t *testing.T) {
 	if _, err := (&Pipeline{}).ActiveFlows(context.Background()); err != ErrNotLive {
 		t.Errorf("replay pipeline: %v", err)
