@@ -26,12 +26,6 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
-// listFlag collects a repeatable flag.
-type listFlag []string
-
-func (l *listFlag) String() string     { return strings.Join(*l, ",") }
-func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
-
 func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -39,23 +33,15 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: sensor replay [flags] FILE|DIR...\n\nReads pcap/pcapng captures (gzip too) as the live sensor would see them\n(event time = packet time) and writes ECS events as NDJSON.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	out := fs.String("out", "", "NDJSON output file, - for stdout (default out/events-<time>.ndjson)")
-	var outputFlags listFlag
-	fs.Var(&outputFlags, "output", "extra output, TYPE[:key=value,...] (repeatable), e.g. kafka:brokers=127.0.0.1:9092")
-	bpf := fs.String("bpf", "", "BPF filter in tcpdump syntax, applied to the capture files")
-	workers := fs.Int("workers", 0, "worker goroutines (default: config, else 1)")
-	configPath := fs.String("config", "", "sensor.yaml to read")
+	var common commonFlags
+	common.register(fs, "BPF filter in tcpdump syntax, applied to the capture files",
+		"extra output, TYPE[:key=value,...] (repeatable), e.g. kafka:brokers=127.0.0.1:9092")
 	seed := fs.Uint("community-id-seed", 0, "Community ID seed")
-	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	var intel listFlag
 	fs.Var(&intel, "intel", "threat-intel list (plain, CSV or ECS NDJSON), repeatable")
 	homeNet := fs.String("home-net", "", "home networks, CIDR,... (sets network.direction)")
 	geoCity := fs.String("geoip-city", "", "MaxMind/DB-IP City or Country database (.mmdb)")
 	geoASN := fs.String("geoip-asn", "", "MaxMind/DB-IP ASN database (.mmdb)")
-	flowsOnly := fs.Bool("flows-only", false, "flow events only: no reassembly or protocol parsing")
-	var rulePaths listFlag
-	fs.Var(&rulePaths, "rules", "rule file or directory, repeatable (loaded over the shipped rulesets)")
-	noRules := fs.Bool("no-rules", false, "evaluate no detection rules")
 	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, or a postgres:// DSN")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -64,19 +50,13 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(common.config)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)
 		return 2
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if set["workers"] {
-		cfg.Workers = *workers
-	}
-	if set["bpf"] {
-		cfg.BPF = *bpf
-	}
+	set := visited(fs)
+	common.apply(&cfg, set)
 	if set["community-id-seed"] {
 		if *seed > 65535 {
 			fmt.Fprintln(stderr, "sensor replay: --community-id-seed must be 0..65535")
@@ -96,13 +76,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Enrich.Intel = append(cfg.Enrich.Intel, intel...)
 
-	cfg.Rules.Paths = append(cfg.Rules.Paths, rulePaths...)
-	if *noRules {
-		cfg.Rules.Disabled = true
-	}
-
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sinks, outPath, err := replaySinks(cfg.Outputs, *out, outputFlags)
+	sinks, outPath, err := common.sinks(&cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)
 		return 2
@@ -118,8 +93,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	defer w.close()
 	fan := w.fan
 	pcfg := w.pipelineConfig(&cfg)
-	pcfg.FlowsOnly = *flowsOnly
-	if !*quiet && isTerminal(os.Stderr) {
+	pcfg.FlowsOnly = common.flowsOnly
+	if !common.quiet && isTerminal(os.Stderr) {
 		pcfg.Progress = func(s pipeline.Stats) {
 			fmt.Fprintf(stderr, "\r%d frames, %s ", s.Frames, humanize.Bytes(s.Bytes))
 		}
@@ -139,7 +114,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if pcfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
-	if !*quiet {
+	if !common.quiet {
 		printSummary(stderr, &st, summaries, outPath)
 	}
 	switch {

@@ -160,22 +160,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "Usage: sensor run [flags]\n\nCaptures on the interfaces of -i or the config, writes ECS events, and\nreports capture health (packetsleuth.stats events, heartbeat log lines).\nSIGINT/SIGTERM stop it cleanly; SIGHUP reloads rules, intel and GeoIP.\n\nFlags:")
 		fs.PrintDefaults()
 	}
-	configPath := fs.String("config", "", "sensor.yaml to read")
+	var common commonFlags
+	common.register(fs, "BPF filter in tcpdump syntax, applied in the kernel", "extra output, TYPE[:key=value,...] (repeatable)")
 	var ifaces listFlag
 	fs.Var(&ifaces, "i", "interface to capture on, repeatable (replaces the config's interfaces)")
-	bpf := fs.String("bpf", "", "BPF filter in tcpdump syntax, applied in the kernel")
-	workers := fs.Int("workers", 0, "worker goroutines (default: config, else 1)")
 	engine := fs.String("engine", "", "capture engine: auto, pcap or afpacket")
 	snaplen := fs.Int("snaplen", 0, "bytes kept per frame (default 262144)")
 	promisc := fs.Bool("promisc", true, "promiscuous mode")
 	bufSize := fs.String("buffer-size", "", "kernel buffer or ring per interface, e.g. 64MiB")
-	out := fs.String("out", "", "NDJSON output file, - for stdout (default out/events-<time>.ndjson)")
-	var outputFlags listFlag
-	fs.Var(&outputFlags, "output", "extra output, TYPE[:key=value,...] (repeatable)")
-	var rulePaths listFlag
-	fs.Var(&rulePaths, "rules", "rule file or directory, repeatable (loaded over the shipped rulesets)")
-	noRules := fs.Bool("no-rules", false, "evaluate no detection rules")
-	flowsOnly := fs.Bool("flows-only", false, "flow events only: no reassembly or protocol parsing")
+	fanout := fs.Int("fanout", 0, "AF_PACKET sockets per interface, in one fanout group, each read by its own goroutine (1..64; default: config, else 1)")
 	webListen := fs.String("web", "", "serve the web UI, REST API and /metrics on ADDR (auth from web: in the config or PS_WEB_TOKEN)")
 	interim := fs.Duration("interim", 0, "interim flow events every this long for long-lived flows (0 = config)")
 	statsInterval := fs.Duration("stats-interval", 0, "interval of packetsleuth.stats events (default 60s)")
@@ -183,7 +176,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	dropUser := fs.String("drop-privileges", "", "switch to this user once the capture handles are open")
 	duration := fs.Duration("duration", 0, "stop after this long (0 = until a signal)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
-	quiet := fs.Bool("quiet", false, "no summary on stderr")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -191,32 +183,34 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "sensor run: unexpected argument %q\n", fs.Arg(0))
 		return 2
 	}
-	cfg, err := loadConfig(*configPath)
+	cfg, err := loadConfig(common.config)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor run:", err)
 		return 2
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	set := visited(fs)
+	common.apply(&cfg, set)
 	if set["i"] {
 		cfg.Interfaces = nil
 		for _, name := range ifaces {
 			cfg.Interfaces = append(cfg.Interfaces, InterfaceConfig{Name: name})
 		}
 	}
-	if set["bpf"] {
-		cfg.BPF = *bpf
+	if set["bpf"] { // over the interfaces' own filters too
 		for i := range cfg.Interfaces {
 			cfg.Interfaces[i].BPF = ""
 		}
-	}
-	if set["workers"] {
-		cfg.Workers = *workers
 	}
 	if set["engine"] {
 		cfg.Capture.Engine = *engine
 		for i := range cfg.Interfaces {
 			cfg.Interfaces[i].Engine = ""
+		}
+	}
+	if set["fanout"] {
+		cfg.Capture.Fanout = *fanout
+		for i := range cfg.Interfaces {
+			cfg.Interfaces[i].Fanout = 0
 		}
 	}
 	if set["snaplen"] {
@@ -237,10 +231,6 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		b = outputs.ByteSize(n)
 		cfg.Capture.BufferSize = b
-	}
-	cfg.Rules.Paths = append(cfg.Rules.Paths, rulePaths...)
-	if *noRules {
-		cfg.Rules.Disabled = true
 	}
 	if set["interim"] {
 		cfg.Flow.Interim = *interim
@@ -277,16 +267,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	for i := range cfg.Interfaces {
-		s, err := source.OpenLive(cfg.liveConfig(i))
+		lc := cfg.liveConfig(i)
+		s, err := source.OpenLive(lc)
 		if err != nil {
 			closeSrcs()
 			fmt.Fprintln(stderr, "sensor run:", err)
 			return 1
 		}
-		log.Info("capture open", "interface", s.Name(), "engine", s.Engine(), "linktype", s.LinkType().String())
+		log.Info("capture open", "interface", s.Name(), "engine", s.Engine(), "linktype", s.LinkType().String(), "fanout", s.Fanout())
+		if lc.Fanout > s.Fanout() {
+			log.Warn("libpcap ignores fanout: one socket", "interface", s.Name(), "fanout", lc.Fanout)
+		}
 		srcs = append(srcs, s)
 	}
-	sinks, outPath, err := replaySinks(cfg.Outputs, *out, outputFlags)
+	sinks, outPath, err := common.sinks(&cfg)
 	if err != nil {
 		closeSrcs()
 		fmt.Fprintln(stderr, "sensor run:", err)
@@ -310,7 +304,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 
 	pc := w.pipelineConfig(&cfg)
-	pc.Live, pc.FlowsOnly = true, *flowsOnly
+	pc.Live, pc.FlowsOnly = true, common.flowsOnly
 	pc.BPF = "" // in the kernel
 	for _, s := range srcs {
 		pc.Interfaces = append(pc.Interfaces, s.Name())
@@ -337,16 +331,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	feeders := make([]*pipeline.Feeder, len(srcs))
 	var wg sync.WaitGroup
 	var failed atomic.Int32
+	readers := 0
 	for i, s := range srcs {
 		feeders[i] = p.NewFeeder(s.Name())
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := feeders[i].Feed(ctx, s); err != nil {
-				failed.Add(1)
-				log.Error("capture stopped", "interface", s.Name(), "err", err)
+		for j, sock := range s.Sockets() { // one reader per fanout socket
+			f := feeders[i]
+			if j > 0 {
+				f = f.NewSibling()
 			}
-		}()
+			readers++
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if err := f.Feed(ctx, sock); err != nil {
+					failed.Add(1)
+					log.Error("capture stopped", "interface", s.Name(), "err", err)
+				}
+			}()
+		}
 	}
 	if w.shared != nil {
 		// Intel lists and GeoIP databases reload when their files change
@@ -411,7 +413,7 @@ loop:
 	closeCtx, cancelClose := context.WithTimeout(context.Background(), timeout)
 	defer cancelClose()
 	summaries, closeErr := w.fan.Close(closeCtx)
-	if !*quiet {
+	if !common.quiet {
 		fmt.Fprintf(stderr, "run: %d interface(s), %d frames, %s in %s\n", len(srcs), st.Frames, humanize.Bytes(st.Bytes), st.Wall.Round(time.Millisecond))
 		for _, s := range srcs {
 			cs, _ := s.Stats()
@@ -421,7 +423,7 @@ loop:
 		printTotals(stderr, &st, summaries, outPath)
 	}
 	switch {
-	case int(failed.Load()) == len(srcs):
+	case int(failed.Load()) == readers:
 		fmt.Fprintln(stderr, "sensor run: every capture failed")
 		return 1
 	case closeErr != nil:
