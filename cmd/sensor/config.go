@@ -57,6 +57,7 @@ type CaptureConfig struct {
 	Promisc     *bool            `yaml:"promisc"`      // promiscuous mode (default true)
 	BufferSize  outputs.ByteSize `yaml:"buffer_size"`  // kernel buffer or ring
 	ReadTimeout time.Duration    `yaml:"read_timeout"` // longest wait of one read
+	Fanout      int              `yaml:"fanout"`       // AF_PACKET sockets per interface (default 1)
 }
 
 // InterfaceConfig is one interface to capture on. In YAML it is a mapping,
@@ -67,7 +68,7 @@ type InterfaceConfig struct {
 	CaptureConfig `yaml:",inline"`
 }
 
-var interfaceKeys = []string{"name", "bpf", "engine", "snaplen", "promisc", "buffer_size", "read_timeout"}
+var interfaceKeys = []string{"name", "bpf", "engine", "snaplen", "promisc", "buffer_size", "read_timeout", "fanout"}
 
 // UnmarshalYAML accepts "eth0" or a mapping with the keys above (unknown
 // keys are errors with their line).
@@ -136,12 +137,15 @@ func (c *Config) liveConfig(i int) source.LiveConfig {
 		if own.ReadTimeout == 0 {
 			own.ReadTimeout = def.ReadTimeout
 		}
+		if own.Fanout == 0 {
+			own.Fanout = def.Fanout
+		}
 		return own
 	}
 	cc := pick(ic.CaptureConfig, c.Capture)
 	lc := source.LiveConfig{
 		Interface: ic.Name, Engine: cc.Engine, Snaplen: cc.Snaplen, Promisc: cc.Promisc == nil || *cc.Promisc,
-		BufferSize: int(cc.BufferSize), BPF: c.BPF, ReadTimeout: cc.ReadTimeout,
+		BufferSize: int(cc.BufferSize), BPF: c.BPF, ReadTimeout: cc.ReadTimeout, Fanout: cc.Fanout,
 	}
 	if ic.BPF != "" {
 		lc.BPF = ic.BPF
@@ -336,7 +340,7 @@ func (c *Config) validate() error {
 		}
 	}
 	cc := c.Capture
-	lc := source.LiveConfig{Interface: "-", Engine: cc.Engine, Snaplen: cc.Snaplen, BufferSize: int(cc.BufferSize), ReadTimeout: cc.ReadTimeout}
+	lc := source.LiveConfig{Interface: "-", Engine: cc.Engine, Snaplen: cc.Snaplen, BufferSize: int(cc.BufferSize), ReadTimeout: cc.ReadTimeout, Fanout: cc.Fanout}
 	if err := lc.Validate(); err != nil {
 		for _, e := range unjoin(err) {
 			add(c.errAt(e.Error(), "capture"))
