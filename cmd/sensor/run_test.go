@@ -229,9 +229,10 @@ var vethCaptures = []string{
 	"../../../shared/pcaps/cid-tcp.pcap",
 }
 
-// Live capture across a veth pair (AF_PACKET and libpcap) gives the same
-// flows (Community ID and packet counts) and the same DNS, HTTP and TLS
-// events as a replay of the captures tcpreplay sent.
+// Live capture across a veth pair (AF_PACKET, AF_PACKET with a fanout of
+// two sockets, and libpcap) gives the same flows (Community ID and packet
+// counts) and the same DNS, HTTP and TLS events as a replay of the captures
+// tcpreplay sent, and the interface's stats count every frame sent once.
 func TestLiveMatchesReplay(t *testing.T) {
 	needLive(t, "ip", "tcpreplay")
 	var files []string
@@ -258,12 +259,21 @@ func TestLiveMatchesReplay(t *testing.T) {
 	}
 
 	nsA, ifA, nsB, ifB := vethPair(t)
-	for _, engine := range []string{"afpacket", "pcap"} {
-		t.Run(engine, func(t *testing.T) {
-			s := startSensor(t, nsB, "-i", ifB, "--engine", engine, "--workers", "2", "--no-rules", "--log-level", "info")
-			out, err := exec.Command("ip", append([]string{"netns", "exec", nsA, "tcpreplay", "-q", "-i", ifA, "--mbps", "20"}, files...)...).CombinedOutput()
+	firstPackets := "" // decoded packets of the first variant: every variant's
+	for _, c := range []struct {
+		name, engine string
+		fanout       int
+	}{{"afpacket", "afpacket", 1}, {"afpacket-fanout2", "afpacket", 2}, {"pcap", "pcap", 1}} {
+		engine := c.engine
+		t.Run(c.name, func(t *testing.T) {
+			s := startSensor(t, nsB, "-i", ifB, "--engine", engine, "--fanout", fmt.Sprint(c.fanout), "--workers", "2", "--no-rules", "--log-level", "info")
+			out, err := exec.Command("ip", append([]string{"netns", "exec", nsA, "tcpreplay", "-i", ifA, "--mbps", "20"}, files...)...).CombinedOutput()
 			if err != nil {
 				t.Fatalf("tcpreplay: %v\n%s", err, out)
+			}
+			var sent int64
+			for _, l := range strings.Split(string(out), "\n") {
+				fmt.Sscanf(strings.TrimSpace(l), "Actual: %d packets", &sent)
 			}
 			time.Sleep(500 * time.Millisecond) // a few read timeouts
 			s.stop(t)
@@ -283,8 +293,10 @@ func TestLiveMatchesReplay(t *testing.T) {
 			if !slices.Equal(got.proto, want.proto) {
 				t.Errorf("protocol events differ\nlive:\n%s\nreplay:\n%s", strings.Join(got.proto, "\n"), strings.Join(want.proto, "\n"))
 			}
-			// Every event names the interface; the stats report no drop.
+			// Every event names the interface; the stats report no drop, and
+			// the last counts every frame sent once.
 			stats := 0
+			var received, packets string
 			for _, ev := range evs {
 				if name := liveField(ev, "observer.ingress.interface.name"); liveField(ev, "event.dataset") != "packetsleuth.stats" && name != ifB {
 					t.Errorf("%s event with ingress interface %q", liveField(ev, "event.dataset"), name)
@@ -294,10 +306,23 @@ func TestLiveMatchesReplay(t *testing.T) {
 					if liveField(ev, "packetsleuth.stats.engine") != engine || liveField(ev, "packetsleuth.stats.kernel_drops") != "0" {
 						t.Errorf("stats event %v", ev["packetsleuth"])
 					}
+					received, packets = liveField(ev, "packetsleuth.stats.received"), liveField(ev, "packetsleuth.stats.packets")
 				}
 			}
 			if stats == 0 {
 				t.Errorf("no packetsleuth.stats event for %s", ifB)
+			}
+			if firstPackets == "" {
+				firstPackets = packets
+			}
+			if sent == 0 || received != fmt.Sprint(sent) || packets != firstPackets {
+				t.Errorf("tcpreplay sent %d frames; the last stats event counts %s received, %s packets (%s in the first run)", sent, received, packets, firstPackets)
+			}
+			if summary := fmt.Sprintf("%s (%s): %d frames, kernel drops 0", ifB, engine, sent); !strings.Contains(s.stderr.String(), summary) {
+				t.Errorf("no %q in the summary", summary)
+			}
+			if c.fanout > 1 && !strings.Contains(s.stderr.String(), fmt.Sprintf("fanout=%d", c.fanout)) {
+				t.Errorf("the log does not say fanout=%d", c.fanout)
 			}
 			if t.Failed() {
 				t.Logf("sensor stderr:\n%s", s.stderr.String())

@@ -27,7 +27,11 @@ const afpacketBlock = 1 << 20
 // more than one they form a PACKET_FANOUT hash group, so that every frame
 // reaches one socket, and every frame of a flow the same socket (the
 // kernel's flow hash is symmetric and ignores the ports of IP fragments,
-// so the fragments of a datagram also stay together).
+// so the fragments of a datagram also stay together). PACKET_FANOUT_FLAG_DEFRAG
+// is not set: with it the kernel would hand over reassembled datagrams
+// instead of the fragments on the wire, so the frame counts, the
+// decoder's fragment checks (overlaps, incomplete datagrams) and the
+// events would no longer be those of a replay of the same traffic.
 func (l *Live) openAFPacket() error {
 	link := layers.LinkTypeEthernet
 	if b, err := os.ReadFile("/sys/class/net/" + l.cfg.Interface + "/type"); err == nil && string(b) == "65534\n" {
