@@ -1,0 +1,185 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"sync/atomic"
+
+	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/rules"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
+)
+
+// wiring is what replay and run share around the pipeline: enrichment,
+// detection rules and outputs.
+type wiring struct {
+	shared *enrich.Shared // nil without enrichment
+	rules  *ruleSwitch    // nil without rules
+	fan    *outputs.Fanout
+	log    *slog.Logger
+	// history: a store output keeps the traffic time series, so the
+	// pipeline makes its 1-second buckets.
+	history bool
+}
+
+// openWiring opens the enrichment data, loads the rules (unless
+// cfg.Rules.Disabled) and opens the outputs. Rule errors are written to
+// stderr. The caller closes w.fan (with a deadline) and then calls w.close.
+func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stderr io.Writer) (*wiring, error) {
+	w := &wiring{log: log}
+	e := cfg.Enrich
+	if e.GeoIPCity != "" || e.GeoIPASN != "" || len(e.Intel) > 0 || len(e.HomeNet) > 0 {
+		if err := e.Validate(); err != nil {
+			return nil, fmt.Errorf("enrich: %w", err)
+		}
+		var err error
+		if w.shared, err = enrich.Open(e, log); err != nil {
+			return nil, fmt.Errorf("enrich: %w", err)
+		}
+	}
+	if !cfg.Rules.Disabled {
+		set, errs := rules.LoadFiles(true, cfg.Rules.Paths...)
+		if len(errs) > 0 {
+			rules.WriteErrors(stderr, errs)
+			w.close()
+			return nil, fmt.Errorf("%d rule error(s)", len(errs))
+		}
+		w.rules = newRuleSwitch(set, cfg.Rules.Paths, max(cfg.Workers, 1))
+	}
+	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
+	if err != nil {
+		w.close()
+		return nil, fmt.Errorf("outputs: %w", err)
+	}
+	w.fan = fan
+	for _, s := range sinks {
+		w.history = w.history || s.Type == "store"
+	}
+	return w, nil
+}
+
+// pipelineConfig is the pipeline setup cfg and the wiring describe.
+func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
+	flowCfg := cfg.Flow
+	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
+	pc := pipeline.Config{
+		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
+		Timeseries: w.history,
+	}
+	if w.rules != nil {
+		pc.NewDetector = w.rules.newDetector
+	}
+	if w.shared != nil {
+		shared := w.shared
+		pc.NewEnricher = func() pipeline.Enricher { return shared.NewWorker() }
+	}
+	return pc
+}
+
+func (w *wiring) close() {
+	if w.shared != nil {
+		w.shared.Close()
+	}
+}
+
+// ruleSwitch holds the rule set in force. Reload swaps in a new one; each
+// worker's detector picks it up at its next event (threshold and
+// suppression state start afresh with the new set).
+type ruleSwitch struct {
+	cur     atomic.Pointer[ruleGen]
+	paths   []string
+	workers int
+}
+
+type ruleGen struct {
+	set  *rules.Set
+	opts rules.EvalOptions
+}
+
+func newRuleSwitch(set *rules.Set, paths []string, workers int) *ruleSwitch {
+	s := &ruleSwitch{paths: paths, workers: workers}
+	s.install(set)
+	return s
+}
+
+func (s *ruleSwitch) install(set *rules.Set) {
+	g := &ruleGen{set: set}
+	if s.workers > 1 {
+		// Group keys (source, destination) cross worker shards.
+		g.opts.Shared = rules.NewSharedState(set, g.opts)
+	}
+	s.cur.Store(g)
+}
+
+// Reload loads the rule files again; on any error the rules in force stay.
+func (s *ruleSwitch) Reload() (int, []error) {
+	set, errs := rules.LoadFiles(true, s.paths...)
+	if len(errs) > 0 {
+		return 0, errs
+	}
+	s.install(set)
+	return len(set.Rules()), nil
+}
+
+func (s *ruleSwitch) newDetector() pipeline.Detector { return &switchedDetector{sw: s} }
+
+type switchedDetector struct {
+	sw  *ruleSwitch
+	gen *ruleGen
+	ev  *rules.Evaluator
+}
+
+func (d *switchedDetector) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
+	if g := d.sw.cur.Load(); g != d.gen {
+		d.gen, d.ev = g, rules.NewEvaluator(g.set, g.opts)
+	}
+	d.ev.Eval(ev, emit)
+}
+
+// peakEmitter writes a peak event, and the alerts the rules raise on it, to
+// the outputs. It runs on run's own goroutine, with its own detector.
+func (w *wiring) peakEmitter() func(*schemas.Event) {
+	var det pipeline.Detector
+	if w.rules != nil {
+		det = w.rules.newDetector()
+	}
+	write := func(ev *schemas.Event) {
+		rec, err := schemas.NewRecord(ev)
+		if err == nil {
+			err = w.fan.Write([]schemas.Record{rec})
+		}
+		if err != nil {
+			w.log.Error("peak event", "err", err)
+		}
+	}
+	return func(ev *schemas.Event) {
+		ev.Observer = observer()
+		write(ev)
+		if det != nil {
+			det.Eval(ev, write)
+		}
+	}
+}
+
+// reload re-reads the rules and the enrichment data (SIGHUP). What fails
+// to load is logged and the old data stays in force.
+func (w *wiring) reload() {
+	if w.rules != nil {
+		n, errs := w.rules.Reload()
+		if len(errs) > 0 {
+			for _, e := range errs {
+				w.log.Error("rules reload failed; the rules in force stay", "err", e)
+			}
+		} else {
+			w.log.Info("rules reloaded", "rules", n)
+		}
+	}
+	if w.shared != nil {
+		if err := w.shared.Reload(); err != nil {
+			w.log.Error("enrichment reload failed", "err", err)
+		}
+	}
+}
