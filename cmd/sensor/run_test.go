@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -528,8 +529,9 @@ func TestLiveReloadInterimDropPrivileges(t *testing.T) {
 // sensor keeps up with, without a single drop, across a veth pair: for 1
 // and 2 workers, on the generated traffic mix (PS_LIVE_BENCH_PCAP, or a
 // 50 MB mix made with cmd/pcapgen). Each trial lasts about 4 s.
-// PS_LIVE_BENCH_ENGINE (afpacket, pcap) and PS_LIVE_BENCH_BUFFER (e.g.
-// 4MiB) change the capture.
+// PS_LIVE_BENCH_ENGINE (afpacket, pcap), PS_LIVE_BENCH_BUFFER (e.g.
+// 4MiB) and PS_LIVE_BENCH_FANOUT (AF_PACKET sockets) change the capture;
+// PS_LIVE_BENCH_WORKERS (e.g. 2) runs one worker count only.
 func TestLiveBenchmark(t *testing.T) {
 	if os.Getenv("PS_LIVE_BENCH") != "1" {
 		t.Skip("set PS_LIVE_BENCH=1 to run the live capture benchmark")
@@ -559,6 +561,9 @@ func TestLiveBenchmark(t *testing.T) {
 			"--log-level", "info", "--stats-interval", "1h", "--heartbeat", "1h"}
 		if b := os.Getenv("PS_LIVE_BENCH_BUFFER"); b != "" {
 			args = append(args, "--buffer-size", b)
+		}
+		if f := os.Getenv("PS_LIVE_BENCH_FANOUT"); f != "" {
+			args = append(args, "--fanout", f)
 		}
 		s := startSensor(t, nsB, args...)
 		out, err := exec.Command("ip", "netns", "exec", nsA, "tcpreplay", "-K", "-i", ifA, "--mbps", fmt.Sprint(mbps),
@@ -592,7 +597,15 @@ func TestLiveBenchmark(t *testing.T) {
 		t.Log(line)
 		return ok, line
 	}
-	for _, workers := range []int{1, 2} {
+	workerCounts := []int{1, 2}
+	if w := os.Getenv("PS_LIVE_BENCH_WORKERS"); w != "" {
+		n, err := strconv.Atoi(w)
+		if err != nil {
+			t.Fatalf("PS_LIVE_BENCH_WORKERS: %v", err)
+		}
+		workerCounts = []int{n}
+	}
+	for _, workers := range workerCounts {
 		lo, hi := 0, 0
 		var best string
 		for mbps := 100; mbps <= 12800; mbps *= 2 {
@@ -611,6 +624,6 @@ func TestLiveBenchmark(t *testing.T) {
 				hi = mid
 			}
 		}
-		t.Logf("RESULT %s workers=%d: highest rate with zero drops: %d Mbit/s asked (%s)", engine, workers, lo, best)
+		t.Logf("RESULT %s fanout=%s workers=%d: highest rate with zero drops: %d Mbit/s asked (%s)", engine, os.Getenv("PS_LIVE_BENCH_FANOUT"), workers, lo, best)
 	}
 }
