@@ -221,9 +221,11 @@ func isTerminal(f *os.File) bool {
 }
 
 // storeSink is the output of --store: an SQLite file, or PostgreSQL for a
-// postgres:// or postgresql:// DSN.
+// postgres:// or postgresql:// DSN. A replay produces events faster than a
+// database takes them, so the queue is deep (bounded by bytes) and batches
+// are large: the packets are processed at full speed while the store drains.
 func storeSink(to string) outputs.SinkConfig {
-	c := outputs.SinkConfig{Type: "store"}
+	c := outputs.SinkConfig{Type: "store", QueueSize: 100_000, QueueBytes: 256 << 20, BatchSize: 5000, BatchBytes: 64 << 20}
 	if strings.HasPrefix(to, "postgres://") || strings.HasPrefix(to, "postgresql://") {
 		c.SetOption("driver", "postgres")
 		c.SetOption("dsn", to)
