@@ -130,6 +130,16 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 	}
 }
 
+// holeTimeout is how long data held behind a hole in a TCP stream waits
+// (live capture) before the hole is skipped as a gap.
+const holeTimeout = 30 * time.Second
+
+// Tick lets time pass in live capture: bytes held behind a hole since
+// before now-holeTimeout are delivered, the hole reported as a gap.
+func (a *Analyzer) Tick(now time.Time) {
+	a.asm.FlushOlderThan(now.Add(-holeTimeout))
+}
+
 // Protocol returns the application protocol detected on f so far.
 func (a *Analyzer) Protocol(f *flow.Flow) string {
 	if st, ok := f.App.(*state); ok {

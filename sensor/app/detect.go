@@ -11,6 +11,11 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
+// dnsTimeout is how long a DNS query waits for its answer (packet time)
+// before it is emitted as unanswered; a flow that ends first emits its
+// pending queries then.
+const dnsTimeout = 10 * time.Second
+
 // dnsPorts are DNS, mDNS and LLMNR.
 func dnsPort(p uint16) bool { return p == 53 || p == 5353 || p == 5355 }
 
@@ -34,6 +39,9 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 	case st.dns != nil:
 		if err := st.dns.Datagram(p.Payload, p.Timestamp); err != nil {
 			a.stats.ParserErrors["dns"]++
+		}
+		if st.dns.Pairer.Pending() > 0 {
+			st.dns.Pairer.Expire(p.Timestamp, dnsTimeout) // unanswered queries, in packet time
 		}
 	case st.quic != nil && d == parsers.ToServer:
 		if err := quic.ParseInitial(p.Payload, st.quic); err != nil {

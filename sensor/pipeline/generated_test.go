@@ -1,8 +1,13 @@
 package pipeline
 
 import (
+	"net/netip"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
 // The same HTTP session framed every way the decoder knows must give the
@@ -81,5 +86,30 @@ func TestBPFFiltersFiles(t *testing.T) {
 	out, st := replay(t, Config{BPF: "udp"}, filepath.Join(ownPcaps, "tcp-states.pcap"))
 	if len(out.events) != 1 || str(out.events[0], "network.transport") != "udp" || st.Filtered == 0 {
 		t.Errorf("events=%d filtered=%d", len(out.events), st.Filtered)
+	}
+}
+
+// A DNS query left unanswered is emitted once its 10 s (packet time) are up,
+// even while the flow goes on.
+func TestUnansweredDNSQueryTimesOut(t *testing.T) {
+	client, server := netip.MustParseAddrPort("10.1.0.10:53001"), netip.MustParseAddrPort("10.1.0.53:53")
+	q2 := append([]byte(nil), pcapgen.DNSQuery...)
+	q2[0], q2[1] = 0x43, 0x21 // another id
+	r2 := append([]byte(nil), pcapgen.DNSResponse...)
+	r2[0], r2[1] = 0x43, 0x21
+	lost := pcapgen.UDPExchange(client, server, pcapgen.Epoch, pcapgen.DNSQuery, nil)[:1]
+	later := pcapgen.UDPExchange(client, server, pcapgen.Epoch.Add(15*time.Second), q2, r2)
+	path := filepath.Join(t.TempDir(), "dns-timeout.pcap")
+	c := pcapgen.Capture{Link: layers.LinkTypeEthernet, Frames: pcapgen.Frames(append(lost, later...), pcapgen.Ethernet)}
+	if err := pcapgen.Write(path, c); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := replay(t, Config{}, path)
+	dns := out.dataset("packetsleuth.dns")
+	if len(dns) != 2 {
+		t.Fatalf("%d DNS events, want 2", len(dns))
+	}
+	if str(dns[0], "dns.id") != "4660" || str(dns[0], "dns.type") != "query" || str(dns[1], "dns.type") != "answer" {
+		t.Errorf("first event %v (want the unanswered query 4660), second %v", field(dns[0], "dns"), field(dns[1], "dns"))
 	}
 }

@@ -81,6 +81,9 @@ func (w *worker) packet(p *decode.Packet) {
 // tick expires what is idle at wall time now (live capture).
 func (w *worker) tick(now time.Time) {
 	w.table.Expire(now)
+	if w.app != nil {
+		w.app.Tick(now)
+	}
 	if w.cfg.Timeseries {
 		w.series.before(now.Add(-time.Second))
 	}
