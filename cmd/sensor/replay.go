@@ -17,11 +17,6 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/packetsleuth/packetsleuth/outputs"
-	_ "github.com/packetsleuth/packetsleuth/outputs/elasticsearch"
-	_ "github.com/packetsleuth/packetsleuth/outputs/file"
-	_ "github.com/packetsleuth/packetsleuth/outputs/kafka"
-	_ "github.com/packetsleuth/packetsleuth/outputs/splunk"
-	_ "github.com/packetsleuth/packetsleuth/outputs/syslog"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
