@@ -7,6 +7,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/rules"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"github.com/packetsleuth/packetsleuth/store"
@@ -28,7 +29,10 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 		}
 		return out
 	}
-	src := metrics.Sources{Pipeline: p.Snapshot, Outputs: w.fan.Stats, Interfaces: interfaces, Version: version}
+	src := metrics.Sources{
+		Pipeline: p.Snapshot, Outputs: w.fan.Stats, Interfaces: interfaces, Version: version,
+		App: func() app.Stats { return p.Snapshot().App }, // default page size
+	}
 	if w.shared != nil {
 		src.Enrich = w.shared.Stats
 	}

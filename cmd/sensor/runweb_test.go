@@ -54,6 +54,11 @@ func TestRunServesWebAndMetrics(t *testing.T) {
 	if strings.Contains(metricsText, "packetsleuth_packets_total 0\n") {
 		t.Errorf("metrics count no packets:\n%.400s", metricsText)
 	}
+	for _, name := range []string{"packetsleuth_reassembly_bytes_total", "packetsleuth_output_"} {
+		if !strings.Contains(metricsText, name) {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
 	if rc := <-done; rc != 0 {
 		t.Errorf("run rc=%d:\n%s", rc, stderr.String())
 	}

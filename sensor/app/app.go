@@ -5,6 +5,7 @@
 package app
 
 import (
+	"maps"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
@@ -54,11 +55,25 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event)) *Analyzer
 	}
 }
 
-// Stats returns the counters.
+// Stats returns a copy of the counters.
 func (a *Analyzer) Stats() Stats {
-	s := a.stats
+	s := Stats{Detected: maps.Clone(a.stats.Detected), ParserErrors: maps.Clone(a.stats.ParserErrors)}
 	s.Reassembly = a.asm.Stats()
 	return s
+}
+
+// Add sums o into s (totals over workers).
+func (s *Stats) Add(o Stats) {
+	if s.Detected == nil {
+		s.Detected, s.ParserErrors = map[string]uint64{}, map[string]uint64{}
+	}
+	for k, v := range o.Detected {
+		s.Detected[k] += v
+	}
+	for k, v := range o.ParserErrors {
+		s.ParserErrors[k] += v
+	}
+	s.Reassembly.Add(o.Reassembly)
 }
 
 // state is what the Analyzer keeps per flow, in flow.App.

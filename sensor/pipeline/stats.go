@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
@@ -19,6 +20,7 @@ type Stats struct {
 	Packets      uint64   // frames with an IP flow
 	Decode       decode.Stats
 	Flows        flow.Stats
+	App          app.Stats         // protocols detected, parser errors, reassembly
 	Events       map[string]uint64 // by event.dataset
 	EncodeErrors uint64
 	OutputErrors uint64

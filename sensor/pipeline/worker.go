@@ -40,6 +40,7 @@ type worker struct {
 }
 
 type workerCounts struct {
+	App    app.Stats
 	Flows  flow.Stats
 	Events map[string]uint64
 	EncErr uint64
@@ -174,6 +175,9 @@ func (w *worker) publish() {
 	w.published = w.counts
 	w.published.Events = maps.Clone(w.counts.Events)
 	w.published.Flows = w.table.Stats()
+	if w.app != nil {
+		w.published.App = w.app.Stats()
+	}
 	w.mu.Unlock()
 }
 
@@ -182,6 +186,7 @@ func (w *worker) addTo(s *Stats) {
 	defer w.mu.Unlock()
 	c := &w.published
 	s.addFlows(c.Flows)
+	s.App.Add(c.App)
 	s.addEvents(c.Events)
 	s.EncodeErrors += c.EncErr
 	s.OutputErrors += c.OutErr

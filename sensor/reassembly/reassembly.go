@@ -248,3 +248,30 @@ func (a *Assembler) unlink(s *Stream) {
 	}
 	s.lprev, s.lnext, s.listed = nil, nil, false
 }
+
+// Add sums o into s, for totals over workers (the peaks become a sum of
+// per-worker peaks: an upper bound of the total's peak).
+func (s *Stats) Add(o Stats) {
+	s.Segments += o.Segments
+	s.Bytes += o.Bytes
+	s.Delivered += o.Delivered
+	s.OutOfOrder += o.OutOfOrder
+	s.RetransBytes += o.RetransBytes
+	s.OverlapBytes += o.OverlapBytes
+	s.Conflicts += o.Conflicts
+	s.Gaps += o.Gaps
+	s.GapBytes += o.GapBytes
+	s.DroppedBytes += o.DroppedBytes
+	s.MidStream += o.MidStream
+	s.Buffered += o.Buffered
+	s.BufferedPeak += o.BufferedPeak
+	s.Pages += o.Pages
+	s.PagesPeak += o.PagesPeak
+	s.PagesAlloc += o.PagesAlloc
+	s.ConnCapHits += o.ConnCapHits
+	s.TotalCapHits += o.TotalCapHits
+	s.StreamsFlushedByCap += o.StreamsFlushedByCap
+	s.Resets += o.Resets
+	s.Closed += o.Closed
+	s.ConsumerErrors += o.ConsumerErrors
+}
