@@ -126,7 +126,6 @@ type intelBuilder struct {
 	db       intelDB
 	v4       []span[k4]
 	v6       []span[u128]
-	errs     []error
 }
 
 func newIntelBuilder() *intelBuilder {

@@ -269,8 +269,6 @@ func (t *v6Table) lookup(a u128) payload {
 	return 0
 }
 
-func (t *v6Table) len() int { return len(t.iv) }
-
 // bytes counts an IPv6 interval as 40 bytes (36 plus alignment).
 func (t *v6Table) bytes() int { return 4*len(t.idx) + 40*len(t.iv) }
 

@@ -342,14 +342,6 @@ func suppressCheck(rs *ruleState, r *Rule, key []byte, t int64) (bool, int64) {
 	return false, 0
 }
 
-func formatGroup(fields []field, vals [][]byte) []string {
-	out := make([]string, len(fields))
-	for i, f := range fields {
-		out[i] = f.name + "=" + string(vals[i])
-	}
-	return out
-}
-
 func formatCount(c float64) int64 {
 	if c > 1<<62 {
 		return 1 << 62

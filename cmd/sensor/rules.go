@@ -75,15 +75,3 @@ func (c *eventCollector) Write(recs []schemas.Record) error {
 	}
 	return nil
 }
-
-// detector adapts a rules.Evaluator to the pipeline.
-type detector struct{ *rules.Evaluator }
-
-func newDetectorFactory(set *rules.Set, workers int) func() pipeline.Detector {
-	opts := rules.EvalOptions{}
-	if workers > 1 {
-		// Group keys (source, destination) cross worker shards.
-		opts.Shared = rules.NewSharedState(set, opts)
-	}
-	return func() pipeline.Detector { return detector{rules.NewEvaluator(set, opts)} }
-}

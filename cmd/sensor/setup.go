@@ -32,7 +32,7 @@ func cmdSetup(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	var c elasticsearch.Config
-	if err := sc.DecodeOptions(&c); err == nil {
+	if err = sc.DecodeOptions(&c); err == nil {
 		err = c.Validate()
 	}
 	if err != nil {

@@ -58,3 +58,10 @@ func TestSetupElasticsearch(t *testing.T) {
 		}
 	}
 }
+
+func TestSetupElasticsearchRejectsBadConfig(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"setup", "elasticsearch", "--output", "elasticsearch:hosts=http://127.0.0.1:9,mode=bogus"}, &stdout, &stderr); rc != 2 || !strings.Contains(stderr.String(), "mode") {
+		t.Errorf("rc=%d stderr=%s", rc, stderr.String())
+	}
+}

@@ -153,7 +153,6 @@ type CryptoAssembler struct {
 	ranges   []span // received ranges, sorted and merged
 	scratch  []byte // a copy of the packet being decrypted
 	complete bool
-	helloErr error
 }
 
 // Reset clears a for a new connection, keeping its buffers.

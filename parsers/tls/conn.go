@@ -133,11 +133,10 @@ func (h *Handshake) note(format string, a ...any) {
 
 // dirState is the record and handshake reassembly state of one direction.
 type dirState struct {
-	rec        []byte // a partial record (header included)
-	hs         []byte // a partial handshake message (header included)
-	encrypted  bool   // handshake records are encrypted from here on
-	lost       bool   // gap or parse error: this direction is not parsed any more
-	sawMessage bool
+	rec       []byte // a partial record (header included)
+	hs        []byte // a partial handshake message (header included)
+	encrypted bool   // handshake records are encrypted from here on
+	lost      bool   // gap or parse error: this direction is not parsed any more
 }
 
 // Conn parses the TLS records of one TCP connection; it implements

@@ -38,7 +38,6 @@ type testConn struct {
 	parser         parsers.StreamParser
 	dead           bool
 	half           [2]halfStream
-	results        []*Handshake
 }
 
 // result is a Handshake with the connection it came from.

@@ -78,15 +78,14 @@ func (s *Stats) Add(o Stats) {
 
 // state is what the Analyzer keeps per flow, in flow.App.
 type state struct {
-	a       *Analyzer
-	f       *flow.Flow
-	proto   string // detected network.protocol, "" while unknown
-	dead    bool   // nothing (more) to parse here
-	stream  *reassembly.Stream
-	parser  parsers.StreamParser // chosen by content on TCP
-	dns     *dns.Conn
-	quic    *quic.CryptoAssembler
-	tcpSeen bool
+	a      *Analyzer
+	f      *flow.Flow
+	proto  string // detected network.protocol, "" while unknown
+	dead   bool   // nothing (more) to parse here
+	stream *reassembly.Stream
+	parser parsers.StreamParser // chosen by content on TCP
+	dns    *dns.Conn
+	quic   *quic.CryptoAssembler
 }
 
 func dirOf(d flow.Dir) parsers.Dir {

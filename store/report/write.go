@@ -83,12 +83,11 @@ func (r *Report) seriesSummary() (buckets int, total, peak int64, peakAt time.Ti
 // breakdown (with each row's share of the ranking metric), the series in
 // brief, its peaks, and alert counts by rule.
 func (r *Report) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	fmt.Fprintf(w, "PacketSleuth report %s .. %s\n\n", ts(r.Since), ts(r.Until))
 	fmt.Fprintf(w, "Flows %d, bytes %d (%s), packets %d\n\n", r.Totals.Flows, r.Totals.Bytes, humanize.Bytes(uint64(r.Totals.Bytes)), r.Totals.Packets)
 	for _, b := range r.Top {
 		fmt.Fprintf(w, "Top %s by %s\n", b.Group, b.By)
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "#\t%s\tbytes\tpackets\tflows\tshare\t\n", b.Group)
 		for i, row := range b.Rows {
 			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t\n", i+1, keyOr(row.Key), row.Bytes, row.Packets, row.Flows, pct(metricOf(row, b.By), metricOf(r.Totals, b.By)))
@@ -109,7 +108,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprint(w, "\n\n")
 	fmt.Fprintf(w, "Peaks: %d\n", len(r.Peaks))
 	if len(r.Peaks) > 0 {
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "bucket\tmetric\tvalue\tbaseline\tthreshold\treason\t\n")
 		for _, ev := range r.Peaks {
 			p := ev.Sensor.Peak
@@ -122,7 +121,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintln(w)
 	fmt.Fprintf(w, "Alerts by rule: %d rule(s)\n", len(r.Alerts))
 	if len(r.Alerts) > 0 {
-		tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "rule\tname\tseverity\tcount\tunacked\t\n")
 		for _, a := range r.Alerts {
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", a.RuleID, a.RuleName, a.MaxSeverity, a.Count, a.Unacknowledged)
