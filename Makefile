@@ -30,9 +30,13 @@ demo: build
 test: deps
 	$(GO) test -race -count=1 $(PKGS)
 
+# gofmt, go vet and staticcheck (SA1019 off: the certificate parser reads
+# legacy DSA keys on purpose).
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet $(PKGS)
+	$(GO) run $(STATICCHECK) -checks 'inherit,-SA1019' $(PKGS)
 
 # Each fuzz target for a short, bounded time.
 FUZZTIME ?= 20s

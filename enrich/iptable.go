@@ -240,7 +240,7 @@ func buildV6(ents []span[u128], merge func(a, b payload) payload) v6Table {
 	bits := indexBits(len(sw))
 	t := v6Table{idx: make([]uint32, 1<<bits+1), shift: 64 - bits, iv: make([]iv6, len(sw))}
 	for i, s := range sw {
-		t.iv[i] = iv6{s.first, s.last, s.val}
+		t.iv[i] = iv6(s)
 	}
 	fillIndex(t.idx, len(sw), func(i int) uint32 { return uint32(t.iv[i].first.hi >> t.shift) })
 	return t

@@ -577,7 +577,7 @@ func (l *loader) exceptions(f *srcFile, n *yaml.Node, id string, docs []exceptio
 			l.errf(f, pathNode(at, "values"), id, d.Field, "exception %s: %v", d.Name, err)
 			continue
 		}
-		out = append(out, Exception{Name: d.Name, Field: d.Field, Values: d.Values})
+		out = append(out, Exception(d))
 		comp = append(comp, ce)
 	}
 	return out, comp
