@@ -36,6 +36,10 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 	if w.shared != nil {
 		src.Enrich = w.shared.Stats
 	}
+	if w.rules != nil {
+		src.Rules = w.rules.Stats
+		src.RuleSeverity = metrics.SeverityOf(w.rules.cur.Load().set)
+	}
 	reg := prometheus.NewRegistry()
 	if _, err := metrics.New(reg, src); err != nil {
 		return nil, fmt.Errorf("metrics: %w", err)

@@ -24,7 +24,7 @@ func TestRunServesWebAndMetrics(t *testing.T) {
 	var stderr bytes.Buffer
 	go func() {
 		done <- run([]string{"run", "-i", "lo", "--engine", "pcap", "--bpf", "tcp port 18097", "--duration", "6s",
-			"--web", addr, "--no-rules", "--out", filepath.Join(t.TempDir(), "e.ndjson")}, io.Discard, &stderr)
+			"--web", addr, "--out", filepath.Join(t.TempDir(), "e.ndjson")}, io.Discard, &stderr)
 	}()
 	get := func(path string) (string, error) {
 		req, _ := http.NewRequest("GET", "http://"+addr+path, nil)
@@ -42,7 +42,8 @@ func TestRunServesWebAndMetrics(t *testing.T) {
 	for time.Now().Before(deadline) {
 		c, err := get("/api/v1/connections")
 		m, err2 := get("/metrics")
-		if err == nil && err2 == nil && strings.Contains(c, `"destination_port":18097`) && strings.Contains(m, "packetsleuth_packets_total") {
+		if err == nil && err2 == nil && strings.Contains(c, `"destination_port":18097`) && strings.Contains(m, "packetsleuth_packets_total") &&
+			strings.Contains(m, "packetsleuth_rule_evaluations_total") {
 			conns, metricsText = c, m
 			break
 		}
@@ -54,7 +55,7 @@ func TestRunServesWebAndMetrics(t *testing.T) {
 	if strings.Contains(metricsText, "packetsleuth_packets_total 0\n") {
 		t.Errorf("metrics count no packets:\n%.400s", metricsText)
 	}
-	for _, name := range []string{"packetsleuth_reassembly_bytes_total", "packetsleuth_output_"} {
+	for _, name := range []string{"packetsleuth_reassembly_bytes_total", "packetsleuth_output_", "packetsleuth_rule_evaluations_total"} {
 		if !strings.Contains(metricsText, name) {
 			t.Errorf("/metrics lacks %s", name)
 		}

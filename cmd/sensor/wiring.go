@@ -4,9 +4,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -92,6 +94,9 @@ type ruleSwitch struct {
 	cur     atomic.Pointer[ruleGen]
 	paths   []string
 	workers int
+
+	mu        sync.Mutex // guards detectors
+	detectors []*switchedDetector
 }
 
 type ruleGen struct {
@@ -124,12 +129,46 @@ func (s *ruleSwitch) Reload() (int, []error) {
 	return len(set.Rules()), nil
 }
 
-func (s *ruleSwitch) newDetector() pipeline.Detector { return &switchedDetector{sw: s} }
+func (s *ruleSwitch) newDetector() pipeline.Detector {
+	d := &switchedDetector{sw: s}
+	s.mu.Lock()
+	s.detectors = append(s.detectors, d)
+	s.mu.Unlock()
+	return d
+}
+
+// Stats sums the counters the workers' evaluators last published.
+func (s *ruleSwitch) Stats() rules.Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	all := make([]rules.Stats, 0, len(s.detectors))
+	for _, d := range s.detectors {
+		d.mu.Lock()
+		all = append(all, d.published)
+		d.mu.Unlock()
+	}
+	return metrics.MergeRuleStats(all...)
+}
 
 type switchedDetector struct {
 	sw  *ruleSwitch
 	gen *ruleGen
 	ev  *rules.Evaluator
+
+	mu        sync.Mutex // guards published
+	published rules.Stats
+}
+
+// Publish copies the evaluator's counters (pipeline.StatsPublisher); the
+// worker calls it on its own goroutine.
+func (d *switchedDetector) Publish() {
+	if d.ev == nil {
+		return
+	}
+	st := d.ev.Stats()
+	d.mu.Lock()
+	d.published = st
+	d.mu.Unlock()
 }
 
 func (d *switchedDetector) Eval(ev *schemas.Event, emit func(*schemas.Event)) {

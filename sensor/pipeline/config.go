@@ -31,6 +31,14 @@ type Detector interface {
 	Eval(ev *schemas.Event, emit func(alert *schemas.Event))
 }
 
+// StatsPublisher is an optional interface of a Detector or an Enricher:
+// the worker calls Publish on its own goroutine each time it publishes its
+// counters, so the implementation can copy counters only that goroutine may
+// read (e.g. rules.Evaluator.Stats) for others to see.
+type StatsPublisher interface {
+	Publish()
+}
+
 // Config is what a pipeline run needs. Zero values take defaults.
 type Config struct {
 	Workers int

@@ -171,6 +171,12 @@ func (w *worker) flush() {
 }
 
 func (w *worker) publish() {
+	if sp, ok := w.detector.(StatsPublisher); ok {
+		sp.Publish()
+	}
+	if sp, ok := w.enricher.(StatsPublisher); ok {
+		sp.Publish()
+	}
 	w.mu.Lock()
 	w.published = w.counts
 	w.published.Events = maps.Clone(w.counts.Events)
