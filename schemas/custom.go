@@ -5,6 +5,7 @@ type Custom struct {
 	Traffic Traffic   `json:"traffic,omitzero" expr:"traffic"`
 	Flow    FlowInfo  `json:"flow,omitzero" expr:"flow"`
 	Tunnel  Tunnel    `json:"tunnel,omitzero" expr:"tunnel"`
+	HTTP    HTTPInfo  `json:"http,omitzero" expr:"http"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`
@@ -111,4 +112,16 @@ type Stats struct {
 	Flows            int64 `json:"flows,omitempty" expr:"flows"` // flows created
 	Events           int64 `json:"events,omitempty" expr:"events"`
 	UptimeSeconds    int64 `json:"uptime_seconds,omitempty" expr:"uptime_seconds"`
+}
+
+// HTTPInfo holds what an HTTP transaction showed beyond ECS http.*: body
+// sizes after content decoding (gzip, deflate), the authorization scheme
+// (never the credentials), and how the connection changed protocol.
+type HTTPInfo struct {
+	RequestBodyDecodedBytes  int64  `json:"request_body_decoded_bytes,omitempty" expr:"request_body_decoded_bytes"`
+	ResponseBodyDecodedBytes int64  `json:"response_body_decoded_bytes,omitempty" expr:"response_body_decoded_bytes"`
+	AuthScheme               string `json:"auth_scheme,omitempty" expr:"auth_scheme"`
+	Continue100              bool   `json:"continue_100,omitempty" expr:"continue_100"`
+	Upgrade                  string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket
+	Tunnel                   bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx
 }

@@ -873,7 +873,7 @@ func (e *encoder) appendThreatMatched(v *ThreatMatched) {
 // ---- types of custom.go ----
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) &&
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) &&
 		v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Notes == nil
 }
 
@@ -890,6 +890,10 @@ func (e *encoder) appendCustom(v *Custom) {
 	if v.Tunnel != (Tunnel{}) {
 		e.field("tunnel")
 		e.appendTunnel(&v.Tunnel)
+	}
+	if v.HTTP != (HTTPInfo{}) {
+		e.field("http")
+		e.appendHTTPInfo(&v.HTTP)
 	}
 	if !v.Alert.isZero() {
 		e.field("alert")
@@ -935,6 +939,21 @@ func (e *encoder) appendTunnel(v *Tunnel) {
 	e.optString("source_ip", v.SourceIP)
 	e.optString("destination_ip", v.DestinationIP)
 	e.optInt("vni", int64(v.VNI))
+	e.end()
+}
+
+func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
+	e.begin()
+	e.optInt("request_body_decoded_bytes", v.RequestBodyDecodedBytes)
+	e.optInt("response_body_decoded_bytes", v.ResponseBodyDecodedBytes)
+	e.optString("auth_scheme", v.AuthScheme)
+	if v.Continue100 {
+		e.boolField("continue_100", true)
+	}
+	e.optString("upgrade", v.Upgrade)
+	if v.Tunnel {
+		e.boolField("tunnel", true)
+	}
 	e.end()
 }
 

@@ -50,6 +50,17 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 			ev.Event.Outcome = "failure"
 		}
 	}
+	hi := &ev.Sensor.HTTP
+	hi.AuthScheme, hi.Continue100, hi.Tunnel = req.AuthScheme, tx.Continue100, tx.Tunnel
+	if tx.Upgraded {
+		hi.Upgrade = tx.UpgradeProtocol
+	}
+	if req.ContentEncoding != "" && req.BodyDecodedBytes >= 0 {
+		hi.RequestBodyDecodedBytes = req.BodyDecodedBytes
+	}
+	if resp.ContentEncoding != "" && resp.BodyDecodedBytes >= 0 {
+		hi.ResponseBodyDecodedBytes = resp.BodyDecodedBytes
+	}
 	ev.Sensor.Notes = tx.Notes
 	a.emit(ev)
 }

@@ -115,7 +115,10 @@ func (s *File) Next(fr *Frame) error {
 	at := s.offset()
 	data, ci, err := s.r.ZeroCopyReadPacketData()
 	if err != nil {
-		if errors.Is(err, io.EOF) && s.offset() == at {
+		// A clean end: nothing read since the last frame (pcap), or io.EOF
+		// between blocks (pcapng, where statistics or other blocks may
+		// follow the last packet; a cut inside a block is ErrUnexpectedEOF).
+		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && (s.offset() == at || s.ng != nil) {
 			return io.EOF
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {

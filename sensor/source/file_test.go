@@ -1,0 +1,101 @@
+package source
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+)
+
+func countFrames(t *testing.T, path string) (int, error) {
+	t.Helper()
+	s, err := OpenFile(path)
+	if err != nil {
+		return 0, err
+	}
+	defer s.Close()
+	var fr Frame
+	n := 0
+	for {
+		if err := s.Next(&fr); err != nil {
+			if errors.Is(err, io.EOF) {
+				return n, nil
+			}
+			return n, err
+		}
+		n++
+	}
+}
+
+// writeCut writes a generated capture and cuts it to keep bytes.
+func writeCut(t *testing.T, c pcapgen.Capture, keep func(size int) int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), c.Name)
+	if err := pcapgen.Write(path, c); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, b[:keep(len(b))], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func catalogue(t *testing.T, name string) pcapgen.Capture {
+	for _, c := range pcapgen.Catalogue() {
+		if c.Name == name {
+			return c
+		}
+	}
+	t.Fatalf("no generated capture %s", name)
+	return pcapgen.Capture{}
+}
+
+func TestReadsWholeAndCutCaptures(t *testing.T) {
+	for _, name := range []string{"http-ethernet.pcap", "multi-interface.pcapng", "http-ethernet.pcap.gz"} {
+		c := catalogue(t, name)
+		want := len(c.Frames)
+		if c.Second != nil {
+			want += len(c.Second.Frames)
+		}
+		n, err := countFrames(t, writeCut(t, c, func(n int) int { return n }))
+		if err != nil || n != want {
+			t.Errorf("%s: %d frames, err %v; want %d and a clean end", name, n, err, want)
+		}
+		if c.Gzip {
+			continue // a cut gzip stream is gzip's error, checked below
+		}
+		n, err = countFrames(t, writeCut(t, c, func(n int) int { return n - 7 }))
+		if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(err.Error(), "offset") || n != want-1 {
+			t.Errorf("%s cut: %d frames, err %v; want %d and a truncation naming the offset", name, n, err, want-1)
+		}
+	}
+	if _, err := countFrames(t, writeCut(t, catalogue(t, "http-ethernet.pcap.gz"), func(n int) int { return n - 20 })); err == nil {
+		t.Error("a cut gzip capture read cleanly")
+	}
+}
+
+func TestNotACapture(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "notes.txt")
+	os.WriteFile(path, []byte("hello, world"), 0o644)
+	if _, err := OpenFile(path); !errors.Is(err, ErrNotCapture) || !strings.Contains(err.Error(), path) {
+		t.Errorf("err %v", err)
+	}
+}
+
+// A pcapng may end with statistics blocks after its last packet (dumpcap
+// writes them): that is a clean end, not a truncation.
+func TestPcapngTrailingStatisticsBlock(t *testing.T) {
+	const path = "../../../shared/pcaps/mixed-browsing.pcapng"
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("../shared/pcaps is not beside the repository")
+	}
+	n, err := countFrames(t, path)
+	if err != nil || n != 209 {
+		t.Errorf("%d frames, err %v; want 209 and a clean end", n, err)
+	}
+}
