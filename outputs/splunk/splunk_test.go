@@ -271,16 +271,23 @@ func TestWholeRequestRejected(t *testing.T) {
 func TestBadTokenIsRetriedNotDropped(t *testing.T) {
 	h, srv := newHEC(t)
 	r := run(t, Options{URL: srv.URL, Token: "wrong-token-value"}, outputs.SinkConfig{BatchSize: 100}, records(0, 3))
-	time.Sleep(50 * time.Millisecond)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	sum, err := r.Close(ctx)
-	st := r.Stats()
-	if err == nil || sum.Lost != 3 || st.DeadLettered != 0 || st.Errors < 2 || len(h.ns()) != 0 {
-		t.Errorf("summary %+v err %v stats %+v", sum, err, st)
+	// Wait for two refused attempts; read the error then, since the attempt
+	// that Close cancels would replace it with "context canceled".
+	var st outputs.Stats
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if st = r.Stats(); st.Errors >= 2 && strings.Contains(st.LastError, "401") {
+			break
+		}
 	}
 	if !strings.Contains(st.LastError, "401") || strings.Contains(st.LastError, "wrong-token-value") {
 		t.Errorf("last error %q", st.LastError)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	sum, err := r.Close(ctx)
+	st = r.Stats()
+	if err == nil || sum.Lost != 3 || st.DeadLettered != 0 || st.Errors < 2 || len(h.ns()) != 0 {
+		t.Errorf("summary %+v err %v stats %+v", sum, err, st)
 	}
 }
 
