@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,16 +135,26 @@ func TestSecretNeverPrints(t *testing.T) {
 	}
 }
 
+// fakeSinks are the sinks the "fake" type made, by name; the type is
+// registered once per process (go test -count=N runs the test N times).
+var (
+	fakeSinks    map[string]*outputstest.Sink
+	registerFake sync.Once
+)
+
 func TestRegistryAndOpen(t *testing.T) {
-	sinks := map[string]*outputstest.Sink{}
-	outputs.Register("fake", func(cfg outputs.SinkConfig) (outputs.Sink, error) {
-		var o fakeOpts
-		if err := cfg.DecodeOptions(&o); err != nil {
-			return nil, err
-		}
-		s := outputstest.New()
-		sinks[cfg.WithDefaults().Name] = s
-		return s, nil
+	fakeSinks = map[string]*outputstest.Sink{}
+	sinks := fakeSinks
+	registerFake.Do(func() {
+		outputs.Register("fake", func(cfg outputs.SinkConfig) (outputs.Sink, error) {
+			var o fakeOpts
+			if err := cfg.DecodeOptions(&o); err != nil {
+				return nil, err
+			}
+			s := outputstest.New()
+			fakeSinks[cfg.WithDefaults().Name] = s
+			return s, nil
+		})
 	})
 	if _, err := outputs.NewSink(outputs.SinkConfig{Type: "nosuch"}); err == nil || !strings.Contains(err.Error(), "known: ") || !strings.Contains(err.Error(), "fake") {
 		t.Errorf("unknown type: %v", err)
