@@ -43,7 +43,7 @@ func TestReplayExitStatus(t *testing.T) {
 		t.Errorf("bad config: rc=%d stderr=%s", rc, stderr.String())
 	}
 	stderr.Reset()
-	if rc := run([]string{"replay", "--bpf", "tcp port", "x.pcap"}, &stdout, &stderr); rc != 2 {
+	if rc := run([]string{"replay", "--out", "-", "--bpf", "tcp port", "x.pcap"}, &stdout, &stderr); rc != 2 {
 		t.Errorf("bad BPF: rc=%d", rc)
 	}
 }

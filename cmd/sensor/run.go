@@ -20,6 +20,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
+	"github.com/packetsleuth/packetsleuth/store"
 )
 
 // cmdRun is `sensor run`: live capture on one or more interfaces until
@@ -243,7 +244,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	statsT, beatT := time.NewTicker(statsEvery), time.NewTicker(beatEvery)
 	secondT := time.NewTicker(time.Second)
 	defer secondT.Stop()
-	var peaks *peakWatcher
+	var peaks *store.PeakWatcher
 	if cfg.Peaks.Enabled {
 		peaks = newPeakWatcher(cfg.Peaks, w.peakEmitter())
 	}
@@ -265,7 +266,8 @@ loop:
 			rep.heartbeat()
 		case now := <-secondT.C:
 			if peaks != nil {
-				peaks.second(now, p.Snapshot())
+				st := p.Snapshot()
+				peaks.Second(now, st.Packets, st.Bytes, st.Flows.Created)
 			}
 		}
 	}

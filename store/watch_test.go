@@ -1,27 +1,26 @@
-package main
+package store
 
 import (
 	"testing"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
-	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
 func TestPeakWatcherFlagsASpikeOnce(t *testing.T) {
 	var got []schemas.Event
-	w := newPeakWatcher(PeaksConfig{Enabled: true, Window: 20, K: 3}, func(ev *schemas.Event) { got = append(got, *ev) })
-	var st pipeline.Stats
+	w := NewPeakWatcher(PeakOptions{Window: 20, K: 3}, func(ev *schemas.Event) { got = append(got, *ev) })
+	var packets, bytes uint64
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)
 	for i := 0; i < 40; i++ {
 		per := uint64(1000 + 10*(i%3)) // steady traffic with a little noise
 		if i == 30 {
 			per = 50_000 // the spike
 		}
-		st.Bytes += per
-		st.Packets += per / 100
+		bytes += per
+		packets += per / 100
 		now = now.Add(time.Second)
-		w.second(now, st)
+		w.Second(now, packets, bytes, 0)
 	}
 	if len(got) != 1 {
 		t.Fatalf("%d peak events, want 1: %+v", len(got), got)
