@@ -278,24 +278,33 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 
 var listTypes = map[string]bool{"string": true, "ip": true, "domain": true, "port": true}
 
+// claimName checks the name of a list or macro (kind) and marks it seen in
+// this file. clash says a definition of the other kind has the name. It
+// reports the first problem and returns false.
+func (l *loader) claimName(f *srcFile, n *yaml.Node, kind, name, other string, clash bool, seen map[string]bool) bool {
+	var msg string
+	switch {
+	case !nameRE.MatchString(name):
+		msg = fmt.Sprintf("%s name %q must be an identifier (letters, digits, _)", kind, name)
+	case isReserved(name):
+		msg = fmt.Sprintf("%s name %q is reserved (a field or helper)", kind, name)
+	case clash:
+		msg = fmt.Sprintf("%s %q has the name of a %s", kind, name, other)
+	case seen[name]:
+		msg = fmt.Sprintf("%s %q defined twice in this file", kind, name)
+	default:
+		seen[name] = true
+		return true
+	}
+	l.errf(f, pathNode(n, "name"), "", "", "%s", msg)
+	return false
+}
+
 func (l *loader) addList(f *srcFile, d listDoc, n *yaml.Node, seen map[string]bool) {
-	if !nameRE.MatchString(d.Name) {
-		l.errf(f, pathNode(n, "name"), "", "", "list name %q must be an identifier (letters, digits, _)", d.Name)
+	_, clash := l.macros[d.Name]
+	if !l.claimName(f, n, "list", d.Name, "macro", clash, seen) {
 		return
 	}
-	if isReserved(d.Name) {
-		l.errf(f, pathNode(n, "name"), "", "", "list name %q is reserved (a field or helper)", d.Name)
-		return
-	}
-	if _, ok := l.macros[d.Name]; ok {
-		l.errf(f, pathNode(n, "name"), "", "", "list %q has the name of a macro", d.Name)
-		return
-	}
-	if seen[d.Name] {
-		l.errf(f, pathNode(n, "name"), "", "", "list %q defined twice in this file", d.Name)
-		return
-	}
-	seen[d.Name] = true
 	prev := l.lists[d.Name]
 	if d.Append {
 		if prev == nil {
@@ -376,23 +385,10 @@ func (lst *NamedList) addItem(it string) error {
 }
 
 func (l *loader) addMacro(f *srcFile, d macroDoc, n *yaml.Node, seen map[string]bool) {
-	if !nameRE.MatchString(d.Name) {
-		l.errf(f, pathNode(n, "name"), "", "", "macro name %q must be an identifier (letters, digits, _)", d.Name)
+	_, clash := l.lists[d.Name]
+	if !l.claimName(f, n, "macro", d.Name, "list", clash, seen) {
 		return
 	}
-	if isReserved(d.Name) {
-		l.errf(f, pathNode(n, "name"), "", "", "macro name %q is reserved (a field or helper)", d.Name)
-		return
-	}
-	if _, ok := l.lists[d.Name]; ok {
-		l.errf(f, pathNode(n, "name"), "", "", "macro %q has the name of a list", d.Name)
-		return
-	}
-	if seen[d.Name] {
-		l.errf(f, pathNode(n, "name"), "", "", "macro %q defined twice in this file", d.Name)
-		return
-	}
-	seen[d.Name] = true
 	if strings.TrimSpace(d.Condition) == "" {
 		l.errf(f, n, "", "", "macro %q: condition is empty", d.Name)
 		return

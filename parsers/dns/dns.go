@@ -803,24 +803,12 @@ func (m *Message) appendRData(rr *RR, b []byte, off int) bool {
 		if len(rd) < 5 {
 			return false
 		}
-		a = strconv.AppendUint(a, uint64(binary.BigEndian.Uint16(rd)), 10)
-		a = append(a, ' ')
-		a = strconv.AppendUint(a, uint64(rd[2]), 10)
-		a = append(a, ' ')
-		a = strconv.AppendUint(a, uint64(rd[3]), 10)
-		a = append(a, ' ')
-		m.arena = appendHexUpper(a, rd[4:])
+		m.arena = appendHexUpper(appendKeyHead(a, rd), rd[4:])
 	case TypeDNSKEY, TypeCDNSKEY:
 		if len(rd) < 5 {
 			return false
 		}
-		a = strconv.AppendUint(a, uint64(binary.BigEndian.Uint16(rd)), 10)
-		a = append(a, ' ')
-		a = strconv.AppendUint(a, uint64(rd[2]), 10)
-		a = append(a, ' ')
-		a = strconv.AppendUint(a, uint64(rd[3]), 10)
-		a = append(a, ' ')
-		m.arena = base64.StdEncoding.AppendEncode(a, rd[4:])
+		m.arena = base64.StdEncoding.AppendEncode(appendKeyHead(a, rd), rd[4:])
 	case TypeRRSIG:
 		if len(rd) < 19 {
 			return false
@@ -993,4 +981,16 @@ func (m *Message) appendSVCB(rr *RR, b []byte, off int) bool {
 		m.arena = a
 	}
 	return true
+}
+
+// appendKeyHead writes the three numbers DS and DNSKEY rdata start with
+// (a 16-bit field, then two 8-bit ones: key tag, algorithm, digest type for
+// DS; flags, protocol, algorithm for DNSKEY), each followed by a space.
+func appendKeyHead(a, rd []byte) []byte {
+	a = strconv.AppendUint(a, uint64(binary.BigEndian.Uint16(rd)), 10)
+	a = append(a, ' ')
+	a = strconv.AppendUint(a, uint64(rd[2]), 10)
+	a = append(a, ' ')
+	a = strconv.AppendUint(a, uint64(rd[3]), 10)
+	return append(a, ' ')
 }
