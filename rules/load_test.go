@@ -33,6 +33,11 @@ var wantErrors = map[string][]string{
 		`lists.bad.yaml:24:13: rule L-2: test "t" event 1: not an ECS event: json: unknown field "nope"`,
 		`lists.bad.yaml:27:9: rule L-404: override of unknown rule`,
 	},
+	"names.bad.yaml": {
+		`names.bad.yaml:2:11: list name "bad-name" must be an identifier (letters, digits, _)`,
+		`names.bad.yaml:6:11: list "twice" defined twice in this file`,
+		`names.bad.yaml:11:11: macro "shared" has the name of a list`,
+	},
 	"syntax.bad.yaml": {
 		`syntax.bad.yaml:4: yaml:`,
 	},
