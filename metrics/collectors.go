@@ -8,6 +8,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
@@ -186,6 +187,8 @@ var (
 	rMemoryPeak   = gauge("packetsleuth_reassembly_memory_peak_bytes", "Highest memory in reassembly pages in use.")
 	rMemoryAlloc  = gauge("packetsleuth_reassembly_memory_allocated_bytes", "Memory of all reassembly pages allocated (in use and free).")
 	rClosed       = counter("packetsleuth_reassembly_streams_closed_total", "TCP streams closed.")
+	anSeen        = counter("packetsleuth_anomalies_total", "Anomalies seen (evasion signs, limits reached), by kind.", "kind")
+	anEmitted     = counter("packetsleuth_anomaly_events_total", "Anomaly events emitted after rate limiting, by kind.", "kind")
 )
 
 func appCollector(get func() app.Stats, pageSize int) prometheus.Collector {
@@ -195,7 +198,7 @@ func appCollector(get func() app.Stats, pageSize int) prometheus.Collector {
 	ps := float64(pageSize)
 	fams := []*family{aDetected, aParserErrors, rSegments, rBytes, rDelivered, rOutOfOrder, rRetrans, rOverlap,
 		rConflicts, rGaps, rGapBytes, rDropped, rMidStream, rCapHits, rBuffered, rBufferedPeak, rMemory,
-		rMemoryPeak, rMemoryAlloc, rClosed}
+		rMemoryPeak, rMemoryAlloc, rClosed, anSeen, anEmitted}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
 		for p, n := range s.Detected {
@@ -224,6 +227,10 @@ func appCollector(get func() app.Stats, pageSize int) prometheus.Collector {
 		rMemoryPeak.emit(ch, float64(r.PagesPeak)*ps)
 		rMemoryAlloc.emit(ch, float64(r.PagesAlloc)*ps)
 		rClosed.emit(ch, float64(r.Closed))
+		for k := range anomaly.NumKinds {
+			anSeen.emit(ch, float64(s.Anomalies.Seen[k]), k.String())
+			anEmitted.emit(ch, float64(s.Anomalies.Emitted[k]), k.String())
+		}
 	}}
 }
 

@@ -9,6 +9,7 @@ type Custom struct {
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`
+	Anomaly Anomaly   `json:"anomaly,omitzero" expr:"anomaly"`
 	Notes   []string  `json:"notes,omitempty" expr:"notes"`
 }
 
@@ -124,4 +125,19 @@ type HTTPInfo struct {
 	Continue100              bool   `json:"continue_100,omitempty" expr:"continue_100"`
 	Upgrade                  string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket
 	Tunnel                   bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx
+}
+
+// Anomaly is one evasion- or resource-relevant oddity the sensor saw
+// (dataset packetsleuth.anomaly), in the spirit of Suricata's stream and
+// decoder events and Zeek's weird.log: a reset the receiver would ignore,
+// overlapping data that differs, a limit reached. Events are rate-limited
+// per kind and flow; Suppressed counts the occurrences of the kind that
+// were folded into this one since the previous event of the kind.
+type Anomaly struct {
+	// Kind names the anomaly, "<layer>.<what>": tcp.rst_ignored,
+	// tcp.overlap_conflict, ip.fragment_overlap, limit.memory, …
+	Kind       string `json:"kind,omitempty" expr:"kind"`
+	Layer      string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture
+	Detail     string `json:"detail,omitempty" expr:"detail"` // what exactly, for the analyst
+	Suppressed int64  `json:"suppressed,omitempty" expr:"suppressed"`
 }

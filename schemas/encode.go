@@ -874,7 +874,7 @@ func (e *encoder) appendThreatMatched(v *ThreatMatched) {
 
 func (v *Custom) isZero() bool {
 	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) &&
-		v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Notes == nil
+		v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Notes == nil
 }
 
 func (e *encoder) appendCustom(v *Custom) {
@@ -906,6 +906,10 @@ func (e *encoder) appendCustom(v *Custom) {
 	if v.Peak != (Peak{}) {
 		e.field("peak")
 		e.appendPeak(&v.Peak)
+	}
+	if v.Anomaly != (Anomaly{}) {
+		e.field("anomaly")
+		e.appendAnomaly(&v.Anomaly)
 	}
 	e.optStrings("notes", v.Notes)
 	e.end()
@@ -966,6 +970,15 @@ func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.optInt("count", v.Count)
 	e.optString("window", v.Window)
 	e.optStrings("group", v.Group)
+	e.end()
+}
+
+func (e *encoder) appendAnomaly(v *Anomaly) {
+	e.begin()
+	e.optString("kind", v.Kind)
+	e.optString("layer", v.Layer)
+	e.optString("detail", v.Detail)
+	e.optInt("suppressed", v.Suppressed)
 	e.end()
 }
 

@@ -21,6 +21,7 @@ const (
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"
+	DatasetAnomaly = "packetsleuth.anomaly"
 	// DatasetTimeseries holds 1-second traffic buckets (event.kind metric);
 	// DatasetTraffic holds detected traffic peaks (event.kind event).
 	DatasetTimeseries = "packetsleuth.timeseries"

@@ -18,6 +18,7 @@ import (
 	"github.com/dustin/go-humanize"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -180,6 +181,9 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 		fmt.Fprintf(w, "  fragments: %d (datagrams reassembled %d, dropped incomplete %d, overlaps %d)\n",
 			st.Decode.Fragments, st.Decode.Reassembled, st.Decode.FragTimeouts, st.Decode.FragOverlaps)
 	}
+	if an := anomalyCounts(st.App.Anomalies); len(an) > 0 {
+		fmt.Fprintf(w, "  anomalies: %s\n", countList(an))
+	}
 	for lt, n := range st.Decode.UnknownLinks {
 		fmt.Fprintf(w, "  unsupported link type %d: %d frames skipped\n", lt, n)
 	}
@@ -192,6 +196,17 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	if outPath != "" && outPath != "-" {
 		fmt.Fprintf(w, "  events written to %s\n", outPath)
 	}
+}
+
+// anomalyCounts names the anomaly kinds seen, with their counts.
+func anomalyCounts(c anomaly.Counts) map[string]uint64 {
+	m := map[string]uint64{}
+	for k := range anomaly.NumKinds {
+		if c.Seen[k] > 0 {
+			m[k.String()] = c.Seen[k]
+		}
+	}
+	return m
 }
 
 func countList(m map[string]uint64) string {

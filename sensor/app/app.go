@@ -14,6 +14,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/reassembly"
@@ -33,6 +34,7 @@ type Stats struct {
 	Detected     map[string]uint64 // flows by network.protocol
 	ParserErrors map[string]uint64 // streams a parser gave up on, by protocol
 	Reassembly   reassembly.Stats
+	Anomalies    anomaly.Counts // filled in by the worker, whose Reporter it is
 }
 
 // Analyzer is one worker's application layer; only that worker uses it.
@@ -40,6 +42,7 @@ type Analyzer struct {
 	cfg   Config
 	asm   *reassembly.Assembler
 	emit  func(*schemas.Event)
+	anom  *anomaly.Reporter
 	obs   *schemas.Observer
 	ev    schemas.Event
 	stats Stats
@@ -47,10 +50,10 @@ type Analyzer struct {
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid
-// only during the call).
-func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event)) *Analyzer {
+// only during the call) and reports anomalies to anom.
+func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *anomaly.Reporter) *Analyzer {
 	return &Analyzer{
-		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, obs: obs,
+		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, anom: anom, obs: obs,
 		stats: Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
 	}
 }
@@ -74,6 +77,7 @@ func (s *Stats) Add(o Stats) {
 		s.ParserErrors[k] += v
 	}
 	s.Reassembly.Add(o.Reassembly)
+	s.Anomalies.Add(o.Anomalies)
 }
 
 // state is what the Analyzer keeps per flow, in flow.App.

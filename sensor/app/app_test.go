@@ -21,7 +21,7 @@ func TestTickSkipsOldHoles(t *testing.T) {
 	pkts := conn.Packets
 	pkts = append(pkts[:3], pkts[4:]...) // lose the first data segment: a hole
 	var events []schemas.Event
-	a := New(Config{}, nil, func(ev *schemas.Event) { events = append(events, *ev) })
+	a := New(Config{}, nil, func(ev *schemas.Event) { events = append(events, *ev) }, nil)
 	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {})
 	dec := decode.NewDecoder(decode.DefragConfig{})
 	var p decode.Packet

@@ -8,6 +8,8 @@ package decode
 import (
 	"net/netip"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // Packet is the decoded summary of one frame. Decoder.Decode overwrites it;
@@ -39,6 +41,10 @@ type Packet struct {
 	Payload []byte // transport payload (TCP/UDP data, ICMP body)
 
 	Tunnel Tunnel // outermost encapsulation, if any
+
+	// Anomalies the decoder (or the source) noted on this packet, for the
+	// worker to report once the packet has a flow.
+	Anomalies anomaly.Set
 }
 
 // TCP flag bits as in the TCP header.

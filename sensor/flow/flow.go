@@ -8,6 +8,8 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -127,11 +129,24 @@ type Flow struct {
 	class      timeoutClass
 	prev, next *Flow // activity list of the flow's timeout class
 
+	anomalies anomaly.Set // kinds already reported on this flow
+
 	// Interim reports: the next one is due at reportAt; reported is the
 	// flow's Last at the previous one.
 	reportAt, reported time.Time
 	rprev, rnext       *Flow
 }
+
+// MarkAnomaly records that k was reported on f and tells whether it was the
+// first time (anomaly.Flow).
+func (f *Flow) MarkAnomaly(k anomaly.Kind) bool {
+	first := !f.anomalies.Has(k)
+	f.anomalies.Add(k)
+	return first
+}
+
+// FillNetwork writes the flow's network and endpoint fields (anomaly.Flow).
+func (f *Flow) FillNetwork(ev *schemas.Event) { FillNetwork(ev, f) }
 
 // Duration is the time between the first and last packets.
 func (f *Flow) Duration() time.Duration { return f.Last.Sub(f.First) }

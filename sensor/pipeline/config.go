@@ -55,9 +55,12 @@ type Config struct {
 	// App configures the parsers; FlowsOnly turns them off (flow events only).
 	App       app.Config
 	FlowsOnly bool
-	BPF       string
-	Observer  schemas.Observer
-	Output    Output
+	// AnomaliesPerSecond caps anomaly events per kind and worker per second
+	// of packet time (0: anomaly.DefaultPerSecond).
+	AnomaliesPerSecond int
+	BPF                string
+	Observer           schemas.Observer
+	Output             Output
 	// NewEnricher and NewDetector make each worker's own instance; nil means
 	// no enrichment or no rules.
 	NewEnricher func() Enricher

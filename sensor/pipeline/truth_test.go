@@ -109,7 +109,8 @@ func TestFlowsMatchTsharkTruth(t *testing.T) {
 			want := map[string]*tally{}
 			for _, row := range readTSV(t, truthPath) {
 				tr := row["transport"]
-				if tr == "ipv6-frag" || (tr != "icmp" && tr != "ipv6-icmp" && tr != "rsvp" && row["orig_port"] == "-") {
+				portful := tr == "tcp" || tr == "udp" || tr == "sctp"
+				if tr == "ipv6-frag" || (portful && row["orig_port"] == "-") {
 					continue // a non-first fragment: the sensor reassembles it into its datagram
 				}
 				key := endpointPair(tr, row["orig_ip"], row["orig_port"], row["resp_ip"], row["resp_port"])

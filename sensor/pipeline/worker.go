@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
@@ -24,6 +25,7 @@ type worker struct {
 	enricher Enricher
 	detector Detector
 	app      *app.Analyzer // nil with FlowsOnly
+	anom     *anomaly.Reporter
 	series   timeseries
 	// obs is the observer of the events being made: in live capture its
 	// ingress interface is set to the flow's before the flow's events.
@@ -51,8 +53,9 @@ func newWorker(cfg *Config) *worker {
 	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}, obs: cfg.Observer}
 	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
 	w.table.OnInterim(w.flowInterim)
+	w.anom = anomaly.New(w.emit, &w.obs, cfg.AnomaliesPerSecond)
 	if !cfg.FlowsOnly {
-		w.app = app.New(cfg.App, &w.obs, w.emit)
+		w.app = app.New(cfg.App, &w.obs, w.emit, w.anom)
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
@@ -67,6 +70,9 @@ func newWorker(cfg *Config) *worker {
 // packet accounts one decoded packet.
 func (w *worker) packet(p *decode.Packet) {
 	f, d := w.table.Update(p)
+	if p.Anomalies != 0 {
+		w.packetAnomalies(f, p)
+	}
 	if w.app != nil {
 		w.setIngress(f)
 		w.app.Packet(f, d, p)
@@ -108,8 +114,21 @@ func (w *worker) setIngress(f *flow.Flow) {
 	}
 }
 
+// packetAnomalies reports what the decoder noted on p, now that it has a flow.
+func (w *worker) packetAnomalies(f *flow.Flow, p *decode.Packet) {
+	w.setIngress(f)
+	for k := range anomaly.NumKinds {
+		if p.Anomalies.Has(k) {
+			w.anom.Report(k, f, p.Timestamp, "")
+		}
+	}
+}
+
 func (w *worker) flowEnded(f *flow.Flow) {
 	w.setIngress(f)
+	if f.EndReason == flow.EndEvicted {
+		w.anom.Report(anomaly.FlowLimit, f, f.Last, "flow table full: least recently active flow evicted")
+	}
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
 	f.FillEvent(&w.ev, &w.obs)
 	if w.app != nil {
@@ -184,6 +203,7 @@ func (w *worker) publish() {
 	if w.app != nil {
 		w.published.App = w.app.Stats()
 	}
+	w.published.App.Anomalies = w.anom.Counts()
 	w.mu.Unlock()
 }
 

@@ -1,0 +1,182 @@
+// Package anomaly turns the oddities the packet path meets — resets the
+// receiver would ignore, overlapping data that differs, limits reached —
+// into events of their own (dataset packetsleuth.anomaly), as Suricata's
+// stream and decoder events and Zeek's weird.log do, so that an analyst
+// and the rules see an evasion attempt or a sensor under pressure.
+//
+// An attacker can make anomalies as fast as packets, so a Reporter emits
+// at most one event per kind and flow, and at most PerSecond events per
+// kind per second of packet time; what it holds back is counted and
+// carried by the next event of the kind (packetsleuth.anomaly.suppressed).
+// A Reporter belongs to one worker.
+package anomaly
+
+import (
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// Kind is one sort of anomaly.
+type Kind uint8
+
+const (
+	RSTIgnored      Kind = iota // a RST the receiver would ignore (bad MD5 signature, outside the window)
+	OverlapConflict             // TCP data sent twice for the same bytes, differently
+	FragmentOverlap             // IP fragments overlapping with different bytes
+	BadLength                   // a header length that disagrees with the packet
+	CapLenClamped               // a capture record longer than the packet on the wire
+	ParserError                 // a protocol parser gave up on a stream or message
+	FlowLimit                   // a flow was evicted because the table was full
+	ReassemblyLimit             // a TCP hole was skipped because buffering hit its cap
+	FragmentLimit               // an incomplete datagram was dropped at a fragment cap
+	DecoderLimit                // a body was counted, not decoded, for lack of decoders
+	MemoryLimit                 // the memory budget refused a reservation
+	NumKinds
+)
+
+var kinds = [NumKinds]struct{ name, layer string }{
+	RSTIgnored:      {"tcp.rst_ignored", "tcp"},
+	OverlapConflict: {"tcp.overlap_conflict", "tcp"},
+	FragmentOverlap: {"ip.fragment_overlap", "ip"},
+	BadLength:       {"packet.bad_length", "packet"},
+	CapLenClamped:   {"capture.caplen_exceeds_wire_len", "capture"},
+	ParserError:     {"app.parser_error", "app"},
+	FlowLimit:       {"limit.flows", "limit"},
+	ReassemblyLimit: {"limit.reassembly", "limit"},
+	FragmentLimit:   {"limit.fragments", "limit"},
+	DecoderLimit:    {"limit.decoders", "limit"},
+	MemoryLimit:     {"limit.memory", "limit"},
+}
+
+// String returns the kind's name, e.g. "tcp.rst_ignored".
+func (k Kind) String() string {
+	if k < NumKinds {
+		return kinds[k].name
+	}
+	return "unknown"
+}
+
+// Layer returns where the kind arises: tcp, ip, packet, capture, app, limit.
+func (k Kind) Layer() string {
+	if k < NumKinds {
+		return kinds[k].layer
+	}
+	return ""
+}
+
+// Set is a set of kinds, for layers that note anomalies on a packet for
+// the worker to report (the decoder runs before a packet has a flow).
+type Set uint32
+
+// Add puts k in the set.
+func (s *Set) Add(k Kind) { *s |= 1 << k }
+
+// Has reports whether k is in the set.
+func (s Set) Has(k Kind) bool { return s&(1<<k) != 0 }
+
+// Flow is the connection an anomaly belongs to (a *flow.Flow).
+type Flow interface {
+	// FillNetwork writes the flow's network, source and destination fields.
+	FillNetwork(ev *schemas.Event)
+	// MarkAnomaly records that k was seen on the flow and reports whether
+	// it was the first time.
+	MarkAnomaly(k Kind) bool
+}
+
+// DefaultPerSecond is the default rate limit of events per kind.
+const DefaultPerSecond = 20
+
+// Counts is what a Reporter saw and emitted, by kind.
+type Counts struct {
+	Seen    [NumKinds]uint64
+	Emitted [NumKinds]uint64
+}
+
+// Add sums o into c.
+func (c *Counts) Add(o Counts) {
+	for k := range NumKinds {
+		c.Seen[k] += o.Seen[k]
+		c.Emitted[k] += o.Emitted[k]
+	}
+}
+
+// Reporter makes anomaly events, rate-limited.
+type Reporter struct {
+	emit      func(*schemas.Event)
+	obs       *schemas.Observer
+	perSecond int
+	ev        schemas.Event
+	counts    Counts
+	kinds     [NumKinds]struct {
+		second     int64 // packet-time second of the current window
+		inSecond   int   // events emitted in it
+		suppressed int64 // held back since the last event of the kind
+	}
+}
+
+// New returns a Reporter that hands its events to emit (valid only during
+// the call) with obs as their observer; perSecond <= 0 takes the default.
+func New(emit func(*schemas.Event), obs *schemas.Observer, perSecond int) *Reporter {
+	if perSecond <= 0 {
+		perSecond = DefaultPerSecond
+	}
+	return &Reporter{emit: emit, obs: obs, perSecond: perSecond}
+}
+
+// Report records one anomaly of kind k on flow f (nil when it belongs to
+// no flow) at packet time ts; detail says what exactly, for the analyst.
+// A nil Reporter only discards.
+func (r *Reporter) Report(k Kind, f Flow, ts time.Time, detail string) {
+	if r == nil || k >= NumKinds {
+		return
+	}
+	r.counts.Seen[k]++
+	ks := &r.kinds[k]
+	if f != nil && !f.MarkAnomaly(k) {
+		ks.suppressed++
+		return
+	}
+	if sec := ts.Unix(); sec != ks.second {
+		ks.second, ks.inSecond = sec, 0
+	}
+	if ks.inSecond >= r.perSecond {
+		ks.suppressed++
+		return
+	}
+	ks.inSecond++
+	r.counts.Emitted[k]++
+
+	ip := r.ev.Related.IP[:0]
+	r.ev = schemas.Event{Timestamp: ts}
+	r.ev.Related.IP = ip
+	ev := &r.ev
+	ev.ECS.Version = schemas.ECSVersion
+	ev.Event.Kind = "event"
+	ev.Event.Category = categoryNetwork
+	ev.Event.Type = typeInfo
+	ev.Event.Dataset = schemas.DatasetAnomaly
+	ev.Event.Action = k.String()
+	if f != nil {
+		f.FillNetwork(ev)
+	}
+	if r.obs != nil {
+		ev.Observer = *r.obs
+	}
+	ev.Sensor.Anomaly = schemas.Anomaly{Kind: k.String(), Layer: k.Layer(), Detail: detail, Suppressed: ks.suppressed}
+	ks.suppressed = 0
+	r.emit(ev)
+}
+
+// Counts returns what the Reporter saw and emitted so far.
+func (r *Reporter) Counts() Counts {
+	if r == nil {
+		return Counts{}
+	}
+	return r.counts
+}
+
+var (
+	categoryNetwork = []string{"network"}
+	typeInfo        = []string{"info"}
+)
