@@ -42,3 +42,18 @@ type StreamParser interface {
 	Gap(d Dir, n int, ts time.Time)
 	End(ts time.Time)
 }
+
+// Verdict is a sniffer's answer on the first bytes of one direction of a
+// stream. A sniffer answers More only while the bytes so far are a prefix of
+// something it would accept, so a caller that buffers until Yes or No never
+// decides on too few bytes.
+type Verdict uint8
+
+const (
+	// No: not this protocol, whatever bytes follow.
+	No Verdict = iota
+	// Yes: the protocol's start.
+	Yes
+	// More: too few bytes to tell.
+	More
+)

@@ -571,23 +571,32 @@ func TestHeaderDetails(t *testing.T) {
 
 func TestSniff(t *testing.T) {
 	cases := []struct {
-		in      string
-		req, ok bool
+		in  string
+		req bool
+		v   parsers.Verdict
 	}{
-		{"GET / HTTP/1.1", true, true},
-		{"M-SEARCH * HTTP/1.1", true, true},
-		{"HTTP/1.1 200 OK", false, true},
-		{"HTTP/1.0 404", false, true},
-		{"HTTP/2 200", false, false},
-		{"get / HTTP/1.1", false, false},
-		{"GETX / HTTP/1.1", false, false},
-		{"GET", false, false},
-		{"\x16\x03\x01", false, false},
-		{"PRI * HTTP/2.0", false, false},
+		{"GET / HTTP/1.1", true, parsers.Yes},
+		{"M-SEARCH * HTTP/1.1", true, parsers.Yes},
+		{"UNSUBSCRIBE * HTTP/1.1", true, parsers.Yes},
+		{"HTTP/1.1 200 OK", false, parsers.Yes},
+		{"HTTP/1.0 404", false, parsers.Yes},
+		{"HTTP/2 200", false, parsers.No},
+		{"get / HTTP/1.1", false, parsers.No},
+		{"GETX / HTTP/1.1", false, parsers.No},
+		{"\x16\x03\x01", false, parsers.No},
+		{"PRI * HTTP/2.0", false, parsers.No},
+		{"UNSUBSCRIBEX", false, parsers.No},
+		// Prefixes of a method or of a status line: too few bytes to tell.
+		{"", false, parsers.More},
+		{"G", true, parsers.More},
+		{"GET", true, parsers.More},
+		{"H", false, parsers.More},
+		{"HTTP/1.", false, parsers.More},
+		{"UNSUBSCRIB", true, parsers.More},
 	}
 	for _, k := range cases {
-		if req, ok := Sniff([]byte(k.in)); req != k.req || ok != k.ok {
-			t.Errorf("Sniff(%q) = %v,%v", k.in, req, ok)
+		if req, v := Sniff([]byte(k.in)); req != k.req || v != k.v {
+			t.Errorf("Sniff(%q) = %v,%v want %v,%v", k.in, req, v, k.req, k.v)
 		}
 	}
 }

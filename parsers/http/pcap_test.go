@@ -104,8 +104,8 @@ func (r *reassembler) packet(src, dst netip.AddrPort, tcp *layers.TCP, wireLen i
 		case tcp.SYN && tcp.ACK:
 			c.client, c.server, c.known = dst, src, true
 		case len(payload) > 0:
-			isReq, ok := Sniff(payload)
-			if !ok {
+			isReq, v := Sniff(payload)
+			if v != parsers.Yes {
 				r.skips++
 				return
 			}

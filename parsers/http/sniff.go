@@ -1,5 +1,7 @@
 package http
 
+import "github.com/packetsleuth/packetsleuth/parsers"
+
 // knownMethods are the request methods Sniff recognises: RFC 9110, PATCH,
 // WebDAV, and the UPnP/SSDP methods seen on TCP.
 var knownMethods = [...]string{
@@ -9,24 +11,40 @@ var knownMethods = [...]string{
 	"SUBSCRIBE", "UNSUBSCRIBE", "PURGE",
 }
 
-// Sniff reports whether b, the first bytes of one direction of a stream,
-// looks like the start of an HTTP/1.x request (a known method, case
-// sensitive, followed by a space) or response ("HTTP/1." and a digit). ok is
-// false when it does not, or when b is too short to tell.
-func Sniff(b []byte) (isRequest bool, ok bool) {
-	if len(b) >= 8 && string(b[:7]) == "HTTP/1." && digit(b[7]) {
-		return false, true
+// Sniff tells whether b, the first bytes of one direction of a stream, is
+// the start of an HTTP/1.x request (a known method, case sensitive, followed
+// by a space) or response ("HTTP/1." and a digit). It answers More while b is
+// a prefix of either, so that a stream split into tiny segments is not
+// misjudged.
+func Sniff(b []byte) (isRequest bool, v parsers.Verdict) {
+	const status = "HTTP/1."
+	if n := min(len(b), len(status)); string(b[:n]) == status[:n] {
+		switch {
+		case len(b) <= len(status):
+			return false, parsers.More
+		case digit(b[len(status)]):
+			return false, parsers.Yes
+		}
+		return false, parsers.No
 	}
-	for i := 0; i < len(b) && i <= 12; i++ {
+	for i := 0; i < len(b) && i <= maxMethodLen; i++ {
 		if b[i] == ' ' {
 			m := b[:i]
 			for _, k := range knownMethods {
 				if string(m) == k {
-					return true, true
+					return true, parsers.Yes
 				}
 			}
-			return false, false
+			return false, parsers.No
 		}
 	}
-	return false, false
+	for _, k := range knownMethods {
+		if len(b) <= len(k) && k[:len(b)] == string(b) {
+			return true, parsers.More
+		}
+	}
+	return false, parsers.No
 }
+
+// maxMethodLen is the length of the longest known method.
+const maxMethodLen = len("UNSUBSCRIBE")

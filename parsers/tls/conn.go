@@ -556,13 +556,27 @@ func (c *Conn) End(_ time.Time) {
 	c.finish()
 }
 
-// Sniff reports whether b starts like a TLS connection's first client record:
+// Sniff tells whether b starts like a TLS connection's first client record:
 // a handshake record (type 22) of version 0x0300 to 0x0304 with a plausible
-// length, holding a ClientHello (handshake type 1).
-func Sniff(b []byte) bool {
-	if len(b) < 6 || b[0] != recordHandshake || b[1] != 3 || b[2] > 4 {
-		return false
+// length, holding a ClientHello (handshake type 1). It answers More while b
+// is too short to tell (fewer than 6 bytes that agree so far).
+func Sniff(b []byte) parsers.Verdict {
+	switch {
+	case len(b) > 0 && b[0] != recordHandshake,
+		len(b) > 1 && b[1] != 3,
+		len(b) > 2 && b[2] > 4:
+		return parsers.No
+	case len(b) < 5:
+		return parsers.More
 	}
-	n := int(binary.BigEndian.Uint16(b[3:]))
-	return n >= 4 && n <= MaxRecordLen && b[5] == msgClientHello
+	if n := int(binary.BigEndian.Uint16(b[3:])); n < 4 || n > MaxRecordLen {
+		return parsers.No
+	}
+	switch {
+	case len(b) < 6:
+		return parsers.More
+	case b[5] == msgClientHello:
+		return parsers.Yes
+	}
+	return parsers.No
 }

@@ -362,13 +362,19 @@ func TestHandshakeSemantics(t *testing.T) {
 
 func TestSniff(t *testing.T) {
 	ch := record(22, handshakeMsg(1, greaseHello()))
-	if !Sniff(ch) {
+	if Sniff(ch) != parsers.Yes {
 		t.Error("ClientHello not sniffed")
 	}
-	for _, b := range [][]byte{nil, ch[:5], record(22, handshakeMsg(2, nil)), record(23, []byte{1, 2, 3, 4}),
-		[]byte("GET / HTTP/1.1\r\n"), {22, 3, 5, 0, 10, 1}, {22, 3, 1, 0xff, 0xff, 1}} {
-		if Sniff(b) {
-			t.Errorf("sniffed %x", b)
+	// Every prefix shorter than 6 bytes asks for more.
+	for i := range 6 {
+		if v := Sniff(ch[:i]); v != parsers.More {
+			t.Errorf("Sniff(%x) = %v, want More", ch[:i], v)
+		}
+	}
+	for _, b := range [][]byte{record(22, handshakeMsg(2, nil)), record(23, []byte{1, 2, 3, 4}),
+		[]byte("GET / HTTP/1.1\r\n"), {22, 3, 5, 0, 10, 1}, {22, 3, 1, 0xff, 0xff, 1}, {22, 2}, {22, 3, 1, 0, 2}} {
+		if v := Sniff(b); v != parsers.No {
+			t.Errorf("Sniff(%x) = %v, want No", b, v)
 		}
 	}
 }

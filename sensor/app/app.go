@@ -86,8 +86,9 @@ type state struct {
 	f      *flow.Flow
 	proto  string // detected network.protocol, "" while unknown
 	dead   bool   // nothing (more) to parse here
+	flip   bool   // the content showed the flow table's originator is the server
 	stream *reassembly.Stream
-	parser parsers.StreamParser // chosen by content on TCP
+	det    detector // chooses the TCP parser by content
 	dns    *dns.Conn
 	quic   *quic.CryptoAssembler
 }
@@ -115,7 +116,11 @@ func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 	switch p.Proto {
 	case decode.ProtoTCP:
 		if st.stream == nil {
-			st.stream = a.asm.NewStream(st)
+			st.det = detector{st: st, canFlip: true}
+			if dnsPort(f.Orig.Port) || dnsPort(f.Resp.Port) {
+				st.det.byPort = "dns"
+			}
+			st.stream = a.asm.NewStream(&st.det)
 		}
 		st.stream.Segment(dirOf(d), p.Seq, p.TCPFlags, p.Payload, p.Timestamp)
 	case decode.ProtoUDP:
@@ -166,9 +171,23 @@ func (a *Analyzer) Protocol(f *flow.Flow) string {
 	return ""
 }
 
-func (st *state) detected(proto string) {
-	st.proto = proto
+// detected records the protocol found on the flow (the first one, for a
+// stream that carries another) and whether its content reversed the flow
+// table's guess of who the client is.
+func (st *state) detected(proto string, flip bool) {
+	if st.proto == "" {
+		st.proto = proto
+	}
+	st.flip = st.flip || flip
 	st.a.stats.Detected[proto]++
+}
+
+// server is the endpoint that serves the flow, by content when it decided.
+func (st *state) server() flow.Endpoint {
+	if st.flip {
+		return st.f.Orig
+	}
+	return st.f.Resp
 }
 
 // newEvent starts an event of the flow with the network fields every
@@ -184,6 +203,9 @@ func (a *Analyzer) newEvent(f *flow.Flow, dataset string, ts time.Time) *schemas
 	ev.Event.Type = typeProtocol
 	ev.Event.Dataset = dataset
 	flow.FillNetwork(ev, f)
+	if st, ok := f.App.(*state); ok && st.flip {
+		ev.Source, ev.Destination = ev.Destination, ev.Source
+	}
 	if a.obs != nil {
 		ev.Observer = *a.obs
 	}

@@ -25,7 +25,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		h.Request.Body.Bytes = req.BodyBytes
 		h.Request.MimeType = req.MimeType
 		h.Request.Referrer = req.Referer
-		u := phttp.SplitURL(req.URI, req.Host, "http", uint16(st.f.Resp.Port))
+		u := phttp.SplitURL(req.URI, req.Host, "http", st.server().Port)
 		ev.URL = schemas.URL{Original: u.Original, Scheme: u.Scheme, Domain: u.Domain, Port: u.Port, Path: u.Path, Query: u.Query, Fragment: u.Fragment}
 		ev.UserAgent.Original = req.UserAgent
 		if u.Domain != "" {

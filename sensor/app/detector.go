@@ -1,0 +1,256 @@
+package app
+
+import (
+	"bytes"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/dns"
+	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+)
+
+// Bounds of what a detector holds while the protocol is undecided: past
+// either, a sniffer's More counts as No. detectCap bytes per direction cover
+// a request line or a ClientHello's headers; maxRuns bounds the bookkeeping
+// of a stream split into tiny segments alternating between directions.
+const (
+	detectCap = 512
+	maxRuns   = 64
+)
+
+// detector finds the protocol of a TCP stream by content. It holds the first
+// bytes of each direction until a sniffer answers Yes, or every sniffer No
+// (or the stream ends, or a bound is reached), so that a client sending its
+// first bytes in tiny segments is judged on the same bytes as any other.
+// Then it creates the parser, replays what it held in arrival order, and
+// forwards the rest of the stream.
+//
+// When no SYN fixed who the client is (a flow picked up mid-stream), the
+// content decides: an HTTP request or a TLS ClientHello seen in the
+// responder's direction (or an HTTP response in the originator's) reverses
+// the parser's view of the directions, once enough bytes confirm it.
+//
+// A detector is a parsers.StreamParser, so it can also be run on a
+// sub-stream (the bytes of a tunnel) with canFlip false.
+type detector struct {
+	st      *state
+	canFlip bool   // the content may reverse the directions when no SYN fixed them
+	byPort  string // protocol implied by the ports when the content says No ("dns")
+
+	parser parsers.StreamParser
+	proto  string
+	flip   bool
+	dead   bool
+
+	buf     [2][]byte // held bytes, up to detectCap per direction
+	runs    []run     // what was held, in arrival order
+	cut     [2]bool   // a gap or a bound: later bytes of the direction are not sniffed
+	sniffed [2]int    // bytes of buf the sniffers judge: those before the cut
+	order   []parsers.Dir
+}
+
+// run is a piece of held input: n bytes of buf[d], or a gap of n bytes.
+type run struct {
+	d   parsers.Dir
+	gap bool
+	n   int
+	ts  time.Time
+}
+
+func (dt *detector) Data(d parsers.Dir, b []byte, ts time.Time) error {
+	if dt.parser != nil {
+		return dt.forward(d, b, ts)
+	}
+	if dt.dead || len(b) == 0 {
+		return nil
+	}
+	dt.hold(d, b, ts)
+	return dt.decide(false)
+}
+
+func (dt *detector) Gap(d parsers.Dir, n int, ts time.Time) {
+	switch {
+	case dt.parser != nil:
+		dt.parser.Gap(dt.view(d), n, ts)
+	case dt.dead || len(dt.buf[d]) == 0:
+		// Nothing held in this direction: the parser starts after the gap.
+	default:
+		dt.cut[d] = true
+		dt.runs = append(dt.runs, run{d: d, gap: true, n: n, ts: ts})
+		_ = dt.decide(false) // a parser error here ends the stream at its next Data
+	}
+}
+
+func (dt *detector) End(ts time.Time) {
+	if dt.parser == nil && !dt.dead && len(dt.order) > 0 {
+		_ = dt.decide(true)
+	}
+	if dt.parser != nil {
+		dt.parser.End(ts)
+	}
+}
+
+// hold keeps b. A direction holds bytes until it reaches detectCap (the
+// piece that crosses it is kept whole); later bytes are recorded as missing,
+// which the parser sees as a gap if one is chosen.
+func (dt *detector) hold(d parsers.Dir, b []byte, ts time.Time) {
+	if len(dt.buf[d]) == 0 {
+		dt.order = append(dt.order, d)
+	}
+	last := len(dt.runs) - 1
+	switch {
+	case len(dt.buf[d]) >= detectCap:
+		dt.runs = append(dt.runs, run{d: d, gap: true, n: len(b), ts: ts})
+	case last >= 0 && dt.runs[last].d == d && !dt.runs[last].gap:
+		// Consecutive pieces of one direction are replayed as one, at the
+		// time of the first.
+		dt.runs[last].n += len(b)
+		dt.buf[d] = append(dt.buf[d], b...)
+	default:
+		dt.runs = append(dt.runs, run{d: d, n: len(b), ts: ts})
+		dt.buf[d] = append(dt.buf[d], b...)
+	}
+	if !dt.cut[d] {
+		dt.sniffed[d] = len(dt.buf[d])
+	}
+	if len(dt.buf[d]) >= detectCap || len(dt.runs) >= maxRuns {
+		dt.cut[d] = true
+	}
+}
+
+// decide chooses the parser once the held bytes allow it.
+func (dt *detector) decide(final bool) error {
+	proto, client, v := dt.sniff(final)
+	switch {
+	case v == parsers.More:
+		return nil
+	case v == parsers.No && dt.byPort == "":
+		dt.dead = true
+		dt.release()
+		return nil
+	case v == parsers.No:
+		proto, client = dt.byPort, parsers.ToServer
+	}
+	dt.start(proto, client != parsers.ToServer)
+	return dt.replay()
+}
+
+// sniff runs the sniffers on each direction, first heard first. It answers
+// Yes with the protocol and the direction the client's bytes travel in; No
+// when every direction that can still tell says No; More otherwise.
+func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parsers.Verdict) {
+	mayFlip := dt.canFlip && (dt.st.f.TCPFlags[0]|dt.st.f.TCPFlags[1])&decode.SYN == 0
+	undecided := false
+	for _, d := range dt.order {
+		b, done := dt.buf[d][:dt.sniffed[d]], final || dt.cut[d]
+		p, c, dv, strong := sniffStart(b, d)
+		if dv == parsers.Yes && c != parsers.ToServer {
+			switch {
+			case mayFlip && (strong || done):
+			case mayFlip:
+				dv = parsers.More // wait for the bytes that confirm a reversal
+			case p == "http":
+				c = parsers.ToServer // as the flow table says; the parser copes
+			default:
+				dv = parsers.No // a ClientHello from the responder
+			}
+		}
+		switch {
+		case dv == parsers.Yes:
+			return p, c, parsers.Yes
+		case dv == parsers.More && !done:
+			undecided = true
+		case dt.byPort != "":
+			return "", 0, parsers.No // the ports name the protocol
+		}
+	}
+	if undecided || (len(dt.order) < 2 && !final) {
+		return "", 0, parsers.More // the other direction may still tell
+	}
+	return "", 0, parsers.No
+}
+
+// sniffStart tells whether b, the first bytes of direction d, start HTTP or
+// TLS, the direction the client's bytes travel in, and whether the bytes are
+// enough to trust that direction over the flow table's guess: a whole
+// request or status line for HTTP, a ClientHello's version for TLS.
+func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v parsers.Verdict, strong bool) {
+	isReq, hv := phttp.Sniff(b)
+	if hv == parsers.Yes {
+		if !isReq {
+			return "http", d.Reverse(), hv, len(b) >= 12 && b[8] == ' ' && digits(b[9:12])
+		}
+		line, _, complete := bytes.Cut(b, []byte{'\n'})
+		return "http", d, hv, complete && bytes.Contains(line, []byte(" HTTP/1."))
+	}
+	tv := ptls.Sniff(b)
+	if tv == parsers.Yes {
+		return "tls", d, tv, len(b) >= 11 && b[9] == 3
+	}
+	if hv == parsers.More || tv == parsers.More {
+		return "", d, parsers.More, false
+	}
+	return "", d, parsers.No, false
+}
+
+func digits(b []byte) bool {
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// start creates the parser of proto.
+func (dt *detector) start(proto string, flip bool) {
+	a := dt.st.a
+	switch proto {
+	case "http":
+		dt.parser = phttp.NewConn(a.cfg.HTTP, dt.st.emitHTTP)
+	case "tls":
+		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.emitTLS)
+	case "dns":
+		dt.parser = dns.NewConn(a.cfg.DNSPending, dt.st.emitDNS)
+	}
+	dt.proto, dt.flip = proto, flip
+	dt.st.detected(proto, flip)
+}
+
+// replay hands the held input to the new parser, in arrival order.
+func (dt *detector) replay() error {
+	var off [2]int
+	defer dt.release()
+	for _, r := range dt.runs {
+		if r.gap {
+			dt.parser.Gap(dt.view(r.d), r.n, r.ts)
+			continue
+		}
+		b := dt.buf[r.d][off[r.d] : off[r.d]+r.n]
+		off[r.d] += r.n
+		if err := dt.forward(r.d, b, r.ts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (dt *detector) release() { dt.buf, dt.runs, dt.order = [2][]byte{}, nil, nil }
+
+// view is d as the parser sees it.
+func (dt *detector) view(d parsers.Dir) parsers.Dir {
+	if dt.flip {
+		return d.Reverse()
+	}
+	return d
+}
+
+func (dt *detector) forward(d parsers.Dir, b []byte, ts time.Time) error {
+	err := dt.parser.Data(dt.view(d), b, ts)
+	if err != nil {
+		dt.st.a.stats.ParserErrors[dt.proto]++
+	}
+	return err
+}

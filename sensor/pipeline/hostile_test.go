@@ -1,0 +1,130 @@
+package pipeline
+
+import (
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+)
+
+// appEvents are the protocol events of a replay and the protocol of each
+// flow, as comparable strings. Fields that legitimately change when the
+// same bytes travel in other segments are left out: times, and the flow's
+// packet and byte counts (flow events are reduced to their protocol).
+func appEvents(t *testing.T, out *collector) []string {
+	t.Helper()
+	var got []string
+	for _, ev := range out.events {
+		ds := str(ev, "event.dataset")
+		if ds == "packetsleuth.flow" {
+			got = append(got, "flow "+str(ev, "network.community_id")+" "+str(ev, "network.protocol"))
+			continue
+		}
+		if ds == "packetsleuth.anomaly" {
+			continue
+		}
+		delete(ev, "@timestamp")
+		if e, ok := ev["event"].(map[string]any); ok {
+			for _, k := range []string{"start", "end", "duration"} {
+				delete(e, k)
+			}
+		}
+		b, err := json.Marshal(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, string(b))
+	}
+	slices.Sort(got)
+	return got
+}
+
+func writeFrames(t *testing.T, name string, link layers.LinkType, frames []pcapgen.Frame) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := pcapgen.Write(path, pcapgen.Capture{Name: name, Link: link, Frames: frames}); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// checkResegmented replays a clean capture and every hostile re-cut of it:
+// the protocol events must be the same.
+func checkResegmented(t *testing.T, name string, link layers.LinkType, frames []pcapgen.Frame, wantDataset string) {
+	t.Helper()
+	clean, _ := replay(t, Config{Workers: 1}, writeFrames(t, name, link, frames))
+	if len(clean.dataset(wantDataset)) == 0 {
+		t.Fatalf("%s: the clean capture gives no %s event", name, wantDataset)
+	}
+	want := appEvents(t, clean)
+	for _, s := range pcapgen.Segmentations {
+		hostile, err := pcapgen.Resegment(frames, link, s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := replay(t, Config{Workers: 1}, writeFrames(t, s.String()+"-"+name, link, hostile))
+		if got := appEvents(t, out); !slices.Equal(got, want) {
+			t.Errorf("%s %s (%d frames):\n got %s\nwant %s", name, s, len(hostile), strings.Join(got, "\n    "), strings.Join(want, "\n    "))
+		}
+	}
+}
+
+// Every TCP parser gives the same events however an evader cuts the
+// segments: one byte each, shuffled, or overlapping with the same bytes.
+func TestHostileSegmentationGeneratedHTTP(t *testing.T) {
+	pkts := pcapgen.HTTPSession(netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80"), pcapgen.Epoch)
+	checkResegmented(t, "http.pcap", layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet), "packetsleuth.http")
+}
+
+func TestHostileSegmentationSharedCaptures(t *testing.T) {
+	needShared(t)
+	for capture, dataset := range map[string]string{
+		"http-get.pcap":                 "packetsleuth.http",
+		"http-pipelined-keepalive.pcap": "packetsleuth.http",
+		"tls12-handshake-cert.pcap":     "packetsleuth.tls",
+		"tls-ecdsa-cert.pcap":           "packetsleuth.tls",
+		"dns-tcp.pcap":                  "packetsleuth.dns",
+	} {
+		t.Run(capture, func(t *testing.T) {
+			f, err := os.Open(filepath.Join(sharedPcaps, capture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			link, frames, err := pcapgen.ReadFrames(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkResegmented(t, capture, link, frames, dataset)
+		})
+	}
+}
+
+// A connection picked up mid-stream whose first packet came from the
+// server: the flow table takes the server for the originator, the content
+// (a whole request line) puts the client back where it belongs.
+func TestMidStreamDirectionByContent(t *testing.T) {
+	client, server := netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80")
+	c := pcapgen.NewTCPConn(client, server, pcapgen.Epoch)
+	// The server's ACK is seen first; then the request, one byte per segment.
+	c.Data(true, nil, 1).Data(true, pcapgen.HTTPRequest, 1).Data(false, pcapgen.HTTPResponse, 1460)
+	out, _ := replay(t, Config{Workers: 1}, writeFrames(t, "midstream.pcap", layers.LinkTypeEthernet, pcapgen.Frames(c.Packets, pcapgen.Ethernet)))
+	flows, evs := out.dataset("packetsleuth.flow"), out.dataset("packetsleuth.http")
+	if len(flows) != 1 || str(flows[0], "source.ip") != "192.0.2.80" {
+		t.Fatalf("the flow table should have guessed the server as originator: %v", flows)
+	}
+	if len(evs) != 1 {
+		t.Fatalf("%d HTTP events, want 1", len(evs))
+	}
+	ev := evs[0]
+	if str(ev, "source.ip") != "10.1.0.10" || num(ev, "destination.port") != 80 || str(ev, "url.original") != "/index.html?q=packetsleuth" ||
+		num(ev, "http.response.status_code") != 200 || num(ev, "url.port") != 0 && num(ev, "url.port") != 80 {
+		t.Errorf("event %v", ev)
+	}
+}
