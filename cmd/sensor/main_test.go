@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
 func TestReplayWritesEventsAndSummary(t *testing.T) {
@@ -45,5 +47,36 @@ func TestReplayExitStatus(t *testing.T) {
 	stderr.Reset()
 	if rc := run([]string{"replay", "--out", "-", "--bpf", "tcp port", "x.pcap"}, &stdout, &stderr); rc != 2 {
 		t.Errorf("bad BPF: rc=%d", rc)
+	}
+}
+
+// A record longer than its packet does not end the replay: every frame is
+// read and the summary counts the record.
+func TestReplaySummaryCountsClampedRecords(t *testing.T) {
+	var c pcapgen.Capture
+	for _, k := range pcapgen.Catalogue() {
+		if k.Name == "http-ethernet.pcap" {
+			c = k
+		}
+	}
+	b, err := pcapgen.CapOverOrig(c, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "caplen.pcap")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"replay", "--out", "-", path}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("rc=%d: %s", rc, stderr.String())
+	}
+	for _, want := range []string{"10 frames", "records longer than their packet: 1", "packetsleuth.http 1"} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr.String())
+		}
+	}
+	if strings.Contains(stderr.String(), "stopped early") {
+		t.Errorf("the replay stopped:\n%s", stderr.String())
 	}
 }

@@ -187,6 +187,9 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	for lt, n := range st.Decode.UnknownLinks {
 		fmt.Fprintf(w, "  unsupported link type %d: %d frames skipped\n", lt, n)
 	}
+	if st.Clamped > 0 {
+		fmt.Fprintf(w, "  records longer than their packet: %d (read whole, original length raised)\n", st.Clamped)
+	}
 	for _, e := range st.SourceErrors {
 		fmt.Fprintf(w, "  input stopped early: %s\n", e)
 	}

@@ -43,7 +43,7 @@ type Pipeline struct {
 	mu      sync.Mutex // guards feeders and replay
 	feeders []*Feeder
 	main    *Feeder // the feeder of Replay and Feed
-	replay  Stats   // Files, FilesFailed, SourceErrors, Wall
+	replay  Stats   // Files, FilesFailed, SourceErrors, Clamped, Wall
 
 	stopTicks func()
 	closed    bool
@@ -176,6 +176,7 @@ func (p *Pipeline) Replay(ctx context.Context, paths []string) (Stats, error) {
 		if err := p.Feed(ctx, src); err != nil {
 			p.sourceError(err)
 		}
+		p.addReplay(func(s *Stats) { s.Clamped += src.Clamped() })
 		src.Close()
 	}
 	stopProgress()

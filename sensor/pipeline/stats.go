@@ -14,10 +14,14 @@ type Stats struct {
 	Files        int
 	FilesFailed  int      // files that could not be opened or stopped early
 	SourceErrors []string // one message per damaged or unreadable input
-	Frames       uint64   // frames read
-	Bytes        uint64   // their length on the wire
-	Filtered     uint64   // frames the BPF filter dropped
-	Packets      uint64   // frames with an IP flow
+	// Clamped counts file records whose captured length exceeded their
+	// original length: read whole, as tcpdump does, the original length
+	// raised to the captured one.
+	Clamped      uint64
+	Frames       uint64 // frames read
+	Bytes        uint64 // their length on the wire
+	Filtered     uint64 // frames the BPF filter dropped
+	Packets      uint64 // frames with an IP flow
 	Decode       decode.Stats
 	Flows        flow.Stats
 	App          app.Stats         // protocols detected, parser errors, reassembly

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -48,6 +49,13 @@ type File struct {
 	ng     *pcapgo.NgReader
 	link   layers.LinkType
 	frames int64
+
+	// Classic pcap only: what readClamped needs to read a record itself.
+	order   binary.ByteOrder
+	nanos   bool
+	maxCap  uint32
+	recBuf  []byte
+	clamped uint64
 }
 
 // OpenFile opens a capture file and reads its header.
@@ -85,7 +93,7 @@ func (s *File) init() error {
 	if magic, err = s.br.Peek(4); err != nil {
 		return fmt.Errorf("%w: too short", ErrNotCapture)
 	}
-	switch binary.LittleEndian.Uint32(magic) {
+	switch m := binary.LittleEndian.Uint32(magic); m {
 	case 0x0a0d0d0a:
 		ng, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
 		if err != nil {
@@ -98,6 +106,12 @@ func (s *File) init() error {
 			return fmt.Errorf("pcap: %w", err)
 		}
 		s.r, s.link = r, r.LinkType()
+		s.order = binary.LittleEndian
+		if m == 0xd4c3b2a1 || m == 0x4d3cb2a1 { // the magic's bytes in big-endian order
+			s.order = binary.BigEndian
+		}
+		s.nanos = m == 0xa1b23c4d || m == 0x4d3cb2a1
+		s.maxCap = max(r.Snaplen(), maxRecord)
 	default:
 		return fmt.Errorf("%w (magic %#08x)", ErrNotCapture, binary.LittleEndian.Uint32(magic))
 	}
@@ -110,10 +124,28 @@ func (s *File) Name() string { return s.path }
 // offset is the position of the next unread byte of the capture.
 func (s *File) offset() int64 { return s.count.n - int64(s.br.Buffered()) }
 
+// maxRecord is the longest pcap record read whatever the file's snap
+// length says: libpcap's largest snap length.
+const maxRecord = 262144
+
+// Clamped counts the records whose captured length exceeded their original
+// length: the frame is delivered whole with WireLen set to the captured
+// length, as tcpdump and tshark read on.
+func (s *File) Clamped() uint64 { return s.clamped }
+
 // Next reads the next frame.
 func (s *File) Next(fr *Frame) error {
 	at := s.offset()
-	data, ci, err := s.r.ZeroCopyReadPacketData()
+	var (
+		data []byte
+		ci   gopacket.CaptureInfo
+		err  error
+	)
+	if s.order != nil && s.capOverOrig() {
+		data, ci, err = s.readClamped()
+	} else {
+		data, ci, err = s.r.ZeroCopyReadPacketData()
+	}
 	if err != nil {
 		// A clean end: nothing read since the last frame (pcap), or io.EOF
 		// between blocks (pcapng, where statistics or other blocks may
@@ -136,8 +168,42 @@ func (s *File) Next(fr *Frame) error {
 	}
 	if fr.WireLen < len(data) {
 		fr.WireLen = len(data)
+		s.clamped++
 	}
 	return nil
+}
+
+// capOverOrig reports whether the next pcap record claims more captured
+// than original bytes (within maxCap): pcapgo refuses such a record, and
+// with it the rest of the file.
+func (s *File) capOverOrig() bool {
+	h, err := s.br.Peek(16)
+	if err != nil {
+		return false
+	}
+	caplen := s.order.Uint32(h[8:])
+	return caplen > s.order.Uint32(h[12:]) && caplen <= s.maxCap
+}
+
+// readClamped reads the record capOverOrig found, itself. The original
+// length it reports is the claimed one; Next raises it.
+func (s *File) readClamped() ([]byte, gopacket.CaptureInfo, error) {
+	var ci gopacket.CaptureInfo
+	h, _ := s.br.Peek(16) // capOverOrig peeked it
+	frac := int64(s.order.Uint32(h[4:]))
+	if !s.nanos {
+		frac *= 1000
+	}
+	ci.Timestamp = time.Unix(int64(s.order.Uint32(h[0:])), frac).UTC()
+	ci.CaptureLength = int(s.order.Uint32(h[8:]))
+	ci.Length = int(s.order.Uint32(h[12:]))
+	s.br.Discard(16)
+	if cap(s.recBuf) < ci.CaptureLength {
+		s.recBuf = make([]byte, ci.CaptureLength)
+	}
+	data := s.recBuf[:ci.CaptureLength]
+	_, err := io.ReadFull(s.br, data) // Next reports a cut record by its offset
+	return data, ci, err
 }
 
 // Close closes the file.

@@ -1,12 +1,14 @@
 package source
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
@@ -98,4 +100,72 @@ func TestPcapngTrailingStatisticsBlock(t *testing.T) {
 	if err != nil || n != 209 {
 		t.Errorf("%d frames, err %v; want 209 and a clean end", n, err)
 	}
+}
+
+// A record whose captured length exceeds its original length is read (the
+// original length raised to the captured one) and counted, and reading goes
+// on to every later record, as tcpdump and tshark do; in pcap and pcapng,
+// little- and big-endian.
+func TestCapturedLongerThanOriginalReadsOn(t *testing.T) {
+	for _, name := range []string{"http-ethernet.pcap", "multi-interface.pcapng", "http-ethernet.pcap (big-endian)"} {
+		c := catalogue(t, strings.TrimSuffix(name, " (big-endian)"))
+		b, err := pcapgen.CapOverOrig(c, 1, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(name, "(big-endian)") {
+			b = pcapToBigEndian(b)
+		}
+		path := filepath.Join(t.TempDir(), "capture")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		want, err := countFrames(t, writeCut(t, c, func(n int) int { return n }))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr Frame
+		n := 0
+		for ; ; n++ {
+			if err := s.Next(&fr); err != nil {
+				if !errors.Is(err, io.EOF) {
+					t.Errorf("%s: frame %d: %v", name, n, err)
+				}
+				break
+			}
+			if fr.WireLen != len(fr.Data) {
+				t.Errorf("%s: frame %d: wire length %d, captured %d", name, n, fr.WireLen, len(fr.Data))
+			}
+			if fr.Timestamp.Before(pcapgen.Epoch) || fr.Timestamp.After(pcapgen.Epoch.Add(time.Minute)) {
+				t.Errorf("%s: frame %d: timestamp %v", name, n, fr.Timestamp)
+			}
+		}
+		s.Close()
+		if n != want || s.Clamped() != 2 {
+			t.Errorf("%s: %d frames, %d clamped; want %d and 2", name, n, s.Clamped(), want)
+		}
+	}
+}
+
+// pcapToBigEndian rewrites a little-endian pcap in big-endian byte order.
+func pcapToBigEndian(b []byte) []byte {
+	out := append([]byte(nil), b...)
+	swap32 := func(at int) { binary.BigEndian.PutUint32(out[at:], binary.LittleEndian.Uint32(b[at:])) }
+	swap16 := func(at int) { binary.BigEndian.PutUint16(out[at:], binary.LittleEndian.Uint16(b[at:])) }
+	swap32(0)
+	swap16(4)
+	swap16(6)
+	for at := 8; at < 24; at += 4 {
+		swap32(at)
+	}
+	for at := 24; at+16 <= len(b); at += 16 + int(binary.LittleEndian.Uint32(b[at+8:])) {
+		for i := 0; i < 16; i += 4 {
+			swap32(at + i)
+		}
+	}
+	return out
 }
