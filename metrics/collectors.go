@@ -243,7 +243,10 @@ var (
 	oSent        = counter("packetsleuth_output_records_sent_total", "Records the output's far end accepted.", outLabels...)
 	oRetried     = counter("packetsleuth_output_records_retried_total", "Record deliveries that failed and were tried again.", outLabels...)
 	oSpooled     = counter("packetsleuth_output_records_spooled_total", "Records written to the output's disk spool.", outLabels...)
-	oDropped     = counter("packetsleuth_output_records_dropped_total", "Records lost (full queue with on_full: drop, spool over its size, shutdown without spool).", outLabels...)
+	oOffered     = counter("packetsleuth_output_records_offered_total", "Records given to the output; each ends sent, in the spool, dead-lettered, dropped or lost (or is in the queue).", outLabels...)
+	oDropped     = counter("packetsleuth_output_records_dropped_total", "Records discarded by policy (full queue with on_full: drop, spool over its size, a stats event that found the queue full).", outLabels...)
+	oLost        = counter("packetsleuth_output_records_lost_total", "Records discarded by a failure (spool write error, corrupt spool, shutdown with no spool).", outLabels...)
+	oBlocked     = gauge("packetsleuth_output_blocked_writers", "Writers waiting for room in the output's full queue (on_full: block).", outLabels...)
 	oDead        = counter("packetsleuth_output_records_dead_lettered_total", "Records the far end rejected for good.", outLabels...)
 	oErrors      = counter("packetsleuth_output_errors_total", "Failed connect or write calls.", outLabels...)
 	oReconnects  = counter("packetsleuth_output_reconnects_total", "Reconnections after the first connect.", outLabels...)
@@ -266,7 +269,7 @@ var latencyBounds = func() []float64 {
 }()
 
 func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
-	fams := []*family{oQueued, oSent, oRetried, oSpooled, oDropped, oDead, oErrors, oReconnects, oQueueLen,
+	fams := []*family{oOffered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
 		oQueueBytes, oSpoolRecs, oSpoolBytes, oSpoolCorr, oLastErrTime, oLatency}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		buckets := make(map[float64]uint64, len(latencyBounds))
@@ -276,7 +279,10 @@ func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
 			oSent.emit(ch, float64(s.Sent), l...)
 			oRetried.emit(ch, float64(s.Retried), l...)
 			oSpooled.emit(ch, float64(s.Spooled), l...)
+			oOffered.emit(ch, float64(s.Offered), l...)
 			oDropped.emit(ch, float64(s.Dropped), l...)
+			oLost.emit(ch, float64(s.Lost), l...)
+			oBlocked.emit(ch, float64(s.Blocked), l...)
 			oDead.emit(ch, float64(s.DeadLettered), l...)
 			oErrors.emit(ch, float64(s.Errors), l...)
 			oReconnects.emit(ch, float64(s.Reconnects), l...)

@@ -69,14 +69,29 @@ func (f *Fanout) Runners() []*Runner { return slices.Clone(f.runners) }
 // Write enqueues recs on every runner. Like Runner.Enqueue it copies the
 // JSON (once, shared read-only by the runners), so the caller keeps recs.
 // It returns the runners' errors joined.
-func (f *Fanout) Write(recs []schemas.Record) error {
+func (f *Fanout) Write(recs []schemas.Record) error { return f.write(recs, true) }
+
+// TryWrite is Write that never waits: an output with on_full: block and a
+// full queue counts recs as dropped. It is for reports (stats events,
+// peaks) whose sender must keep running when an output is down.
+func (f *Fanout) TryWrite(recs []schemas.Record) error { return f.write(recs, false) }
+
+// Interrupt ends every runner's waiting for room (Runner.Interrupt), so
+// that a down output cannot hold a shutdown.
+func (f *Fanout) Interrupt() {
+	for _, r := range f.runners {
+		r.Interrupt()
+	}
+}
+
+func (f *Fanout) write(recs []schemas.Record, wait bool) error {
 	if len(recs) == 0 {
 		return nil
 	}
 	owned := copyRecords(recs)
 	var errs []error
 	for _, r := range f.runners {
-		if err := r.enqueueOwned(owned); err != nil {
+		if err := r.enqueueOwned(owned, wait); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -59,6 +59,12 @@ type Runner struct {
 	closed   bool
 	inFlight int   // records in the batch being delivered
 	flBytes  int64 // and their bytes
+	flSpool  bool  // the batch in flight came from the spool (and is counted there)
+
+	interrupted bool      // Interrupt was called: never wait for room again
+	waiting     int       // Enqueue calls waiting for room
+	blockWarned time.Time // last "the pipeline waits" warning
+	lossLogged  time.Time // last "records lost" error
 
 	wake   chan struct{} // capacity 1: something was enqueued
 	stop   chan struct{} // closed by Close: flush and exit
@@ -66,7 +72,7 @@ type Runner struct {
 	cancel context.CancelFunc // Close's deadline passed: abort in-flight calls
 	done   chan struct{}      // closed when the delivery goroutine exits
 
-	lost int // records neither delivered nor spooled at Close
+	resumed int64 // records found in the spool at start
 }
 
 // NewRunner starts delivering to sink with cfg's queue, batching and retry
@@ -97,7 +103,8 @@ func NewRunner(sink Sink, cfg SinkConfig, opts ...Option) (*Runner, error) {
 			return nil, fmt.Errorf("%s: %w", cfg.label(), err)
 		}
 		r.spool = sp
-		r.spooling = sp.pending() > 0
+		r.resumed = sp.pending()
+		r.spooling = r.resumed > 0
 		if r.spooling {
 			r.log.Info("resuming spool", "records", sp.pending(), "bytes", sp.size())
 		}
@@ -126,23 +133,42 @@ func (r *Runner) Config() SinkConfig { return r.cfg }
 // Enqueue hands records to the Runner. It copies their JSON (one allocation
 // per call), so the caller keeps ownership of recs and may reuse them at
 // once. When the memory queue is full it blocks, spools or drops according
-// to on_full; with block it waits until there is room or Close is called.
-// It returns ErrClosed after Close, or a spool write error (the records are
-// then counted as dropped).
+// to on_full; with block it waits until there is room, Interrupt or Close.
+// It returns ErrClosed after Close (records still waiting in a blocked call
+// at Close are counted as lost), or a spool write error (the records are
+// then counted as lost).
 func (r *Runner) Enqueue(recs []schemas.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return r.enqueueOwned(copyRecords(recs))
+	return r.enqueueOwned(copyRecords(recs), true)
+}
+
+// Interrupt ends waiting for room: from now on, with on_full: block, what
+// does not fit in the memory queue goes to the spool, or is counted as
+// lost without one. Shutdown calls it first, so that a down output cannot
+// hold the pipeline; Close still delivers what is queued until its deadline.
+func (r *Runner) Interrupt() {
+	r.mu.Lock()
+	r.interrupted = true
+	r.notFull.Broadcast()
+	r.mu.Unlock()
 }
 
 // enqueueOwned is Enqueue for records whose JSON the Runner may keep (and
-// never modifies, so runners may share it).
-func (r *Runner) enqueueOwned(owned []schemas.Record) error {
+// never modifies, so runners may share it). wait false never blocks: with
+// on_full: block, what does not fit is dropped (for reports that must not
+// hold their sender, such as stats events).
+func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.closed {
+		return ErrClosed
+	}
+	r.c.offered.Add(uint64(len(owned)))
 	for len(owned) > 0 {
 		if r.closed {
+			r.loseLocked(len(owned), "output closed while records waited for room")
 			return ErrClosed
 		}
 		if r.spooling {
@@ -162,18 +188,47 @@ func (r *Runner) enqueueOwned(owned []schemas.Record) error {
 			}
 			continue
 		}
-		switch r.cfg.OnFull {
-		case PolicyDrop:
-			r.c.dropped.Add(uint64(len(owned)))
-			return nil
-		case PolicySpool:
+		switch {
+		case r.cfg.OnFull == PolicySpool || (r.interrupted && r.spool != nil):
 			r.spooling = true
 			return r.toSpoolLocked(owned)
+		case r.cfg.OnFull == PolicyDrop || !wait:
+			r.c.dropped.Add(uint64(len(owned)))
+			return nil
+		case r.interrupted:
+			r.loseLocked(len(owned), "shutting down with the queue full and no spool")
+			return nil
 		default:
-			r.notFull.Wait()
+			r.waitRoomLocked()
 		}
 	}
 	return nil
+}
+
+// blockWarnEvery is how often a blocked output says that it holds the
+// pipeline.
+const blockWarnEvery = 30 * time.Second
+
+// waitRoomLocked waits for room in the queue (on_full: block); r.mu is held.
+func (r *Runner) waitRoomLocked() {
+	if time.Since(r.blockWarned) >= blockWarnEvery {
+		r.blockWarned = time.Now()
+		r.log.Warn("output queue full: the pipeline waits for this output (on_full: block)",
+			"queue", r.q.n, "last_error", r.c.lastError())
+	}
+	r.waiting++
+	r.notFull.Wait()
+	r.waiting--
+}
+
+// loseLocked counts n records as lost and says so (at most once a second,
+// with the total); r.mu is held.
+func (r *Runner) loseLocked(n int, why string) {
+	total := r.c.lost.Add(uint64(n))
+	if time.Since(r.lossLogged) >= time.Second {
+		r.lossLogged = time.Now()
+		r.log.Error("records lost", "records", n, "lost_total", total, "reason", why)
+	}
 }
 
 // toSpoolLocked appends recs to the spool; r.mu is held.
@@ -184,8 +239,8 @@ func (r *Runner) toSpoolLocked(recs []schemas.Record) error {
 		r.log.Warn("spool full, dropped its oldest records", "records", dropped, "max_bytes", int64(r.cfg.SpoolMaxBytes))
 	}
 	if err != nil {
-		r.c.dropped.Add(uint64(len(recs)))
 		r.c.fail(err)
+		r.loseLocked(len(recs), "spool write failed: "+err.Error())
 		return fmt.Errorf("%s: spool: %w", r.cfg.label(), err)
 	}
 	r.c.enqueued.Add(uint64(len(recs)))
@@ -203,48 +258,65 @@ func (r *Runner) signal() {
 
 // Stats returns a snapshot of the counters.
 func (r *Runner) Stats() Stats {
-	s := Stats{Name: r.cfg.Name, Type: r.cfg.Type}
+	s := Stats{Name: r.cfg.Name, Type: r.cfg.Type, Resumed: uint64(r.resumed)}
 	r.c.fill(&s)
 	r.mu.Lock()
-	s.QueueLen = r.q.n + r.inFlight
-	s.QueueBytes = r.q.bytes + r.flBytes
+	s.QueueLen, s.QueueBytes = r.q.n, r.q.bytes
+	if !r.flSpool { // a batch read from the spool is still counted there
+		s.QueueLen += r.inFlight
+		s.QueueBytes += r.flBytes
+	}
+	s.Blocked = r.waiting
 	r.mu.Unlock()
 	if r.spool != nil {
 		s.SpoolRecords = r.spool.pending()
 		s.SpoolBytes = r.spool.size()
 		s.SpoolCorrupt = r.spool.corruptBytes()
+		s.Lost += uint64(r.spool.lostRecords())
 	}
 	return s
 }
 
-// Summary says what Close left behind.
+// Summary says what became of every record an output was given: each one
+// is in exactly one of Sent, SpoolRecords, DeadLettered, Dropped and Lost,
+// so these add up to Offered plus Resumed.
 type Summary struct {
 	Name         string
-	Sent         uint64 // records delivered over the Runner's life
-	Dropped      uint64 // records lost over the Runner's life (see Stats.Dropped)
-	DeadLettered uint64
-	SpoolRecords int64  // records left in the spool; a new Runner on SpoolDir resends them
+	Offered      uint64 // records given to the output (Enqueue, Fanout.Write)
+	Resumed      uint64 // records found in the spool at start
+	Sent         uint64 // delivered
+	SpoolRecords int64  // left in the spool; a new Runner on SpoolDir (or `sensor spool drain`) sends them
 	SpoolBytes   int64  // size of the spool files
-	SpoolDir     string // where they are
-	Lost         int    // records in memory at the deadline with no spool to keep them (included in Dropped)
+	SpoolDir     string // where they are ("" without a spool)
+	DeadLettered uint64 // rejected for good by the far end
+	Dropped      uint64 // discarded by policy: on_full: drop, spool over spool_max_bytes
+	Lost         uint64 // discarded by a failure: spool write error, shutdown with no spool to keep them
 }
 
-// Clean reports whether everything was delivered (or dead-lettered).
+// Clean reports whether everything was delivered, dead-lettered or dropped
+// by policy.
 func (s Summary) Clean() bool { return s.SpoolRecords == 0 && s.Lost == 0 }
 
 func (s Summary) String() string {
-	if s.Clean() {
-		return fmt.Sprintf("%s: %d sent, all delivered", s.Name, s.Sent)
+	in := fmt.Sprintf("%d", s.Offered)
+	if s.Resumed > 0 {
+		in += fmt.Sprintf(" (+%d resumed from the spool)", s.Resumed)
 	}
-	return fmt.Sprintf("%s: %d sent, %d records left in spool %s (%d bytes), %d lost",
-		s.Name, s.Sent, s.SpoolRecords, s.SpoolDir, s.SpoolBytes, s.Lost)
+	out := fmt.Sprintf("%s: %s records: %d delivered, %d spooled, %d dead-lettered, %d dropped, %d lost",
+		s.Name, in, s.Sent, s.SpoolRecords, s.DeadLettered, s.Dropped, s.Lost)
+	if s.SpoolRecords > 0 {
+		out += fmt.Sprintf(" (spool %s, %d bytes: sent at the next start)", s.SpoolDir, s.SpoolBytes)
+	}
+	return out
 }
 
 // Close stops accepting records and delivers what is queued until ctx is
-// done. At ctx's deadline it aborts the call in flight and moves what is
-// still in memory to the spool (or counts it as Lost without one). Then it
-// closes the Sink. The error is non-nil when something was not delivered;
-// the Summary says exactly what. Call Close once.
+// done. An output with a spool whose first attempt after Close fails does
+// not wait for the deadline: what it holds goes to the spool at once. At ctx's deadline it
+// aborts the call in flight and moves what is still in memory to the spool
+// (or counts it as Lost without one). Then it closes the Sink. The error is
+// non-nil when something was not delivered; the Summary says exactly what.
+// Call Close once.
 func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	r.mu.Lock()
 	r.closed = true
@@ -261,8 +333,8 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	var errs []error
 	cctx, cancel := context.WithCancel(ctx)
 	if ctx.Err() != nil {
-		// the deadline passed: still give the sink a moment to flush and close
-		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		// the deadline passed: still give the sink a moment to close
+		cctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), closeGrace)
 	}
 	if err := r.sink.Close(cctx); err != nil {
 		errs = append(errs, fmt.Errorf("%s: close: %w", r.cfg.label(), err))
@@ -270,8 +342,8 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	cancel()
 	st := r.Stats()
 	sum := Summary{
-		Name: r.cfg.Name, Sent: st.Sent, Dropped: st.Dropped, DeadLettered: st.DeadLettered,
-		SpoolRecords: st.SpoolRecords, SpoolBytes: st.SpoolBytes, SpoolDir: r.cfg.SpoolDir, Lost: r.lost,
+		Name: r.cfg.Name, Offered: st.Offered, Resumed: st.Resumed, Sent: st.Sent, DeadLettered: st.DeadLettered,
+		Dropped: st.Dropped, Lost: st.Lost, SpoolRecords: st.SpoolRecords, SpoolBytes: st.SpoolBytes, SpoolDir: r.cfg.SpoolDir,
 	}
 	if r.spool != nil {
 		if err := r.spool.close(); err != nil {
@@ -289,6 +361,9 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	return sum, errors.Join(errs...)
 }
 
+// closeGrace is what a sink gets to close after Close's deadline passed.
+const closeGrace = time.Second
+
 // batch is what the delivery goroutine is sending.
 type batch struct {
 	recs      []schemas.Record
@@ -305,6 +380,11 @@ func (r *Runner) loop() {
 		failingSince time.Time
 		backoff      = r.cfg.RetryMin
 	)
+	// stopping wakes a backoff wait at Close, when a spool can take over
+	var stopping <-chan struct{}
+	if r.spool != nil {
+		stopping = r.stop
+	}
 	for {
 		if len(b.recs) == 0 {
 			if !r.next(&b) {
@@ -318,6 +398,7 @@ func (r *Runner) loop() {
 			r.abort(&b)
 			return
 		}
+		closing := r.spool != nil && r.isClosed()
 		err := r.deliver(&b, &connected, &tried)
 		if err == nil {
 			failingSince, backoff = time.Time{}, r.cfg.RetryMin
@@ -331,8 +412,11 @@ func (r *Runner) loop() {
 		if failingSince.IsZero() {
 			failingSince = now
 		}
-		if r.spool != nil && !b.fromSpool && now.Sub(failingSince) >= r.cfg.SpoolAfter {
-			r.spill(&b)
+		if closing {
+			// an attempt begun after Close failed: the spool keeps it all
+			r.log.Warn("output failing at shutdown, keeping its records in the spool", "err", err)
+			r.abort(&b)
+			return
 		}
 		if len(b.recs) > 0 {
 			r.c.retried.Add(uint64(len(b.recs)))
@@ -340,13 +424,29 @@ func (r *Runner) loop() {
 		wait := backoff + rand.N(backoff/4+1)
 		r.log.Warn("output failed, retrying", "err", err, "records", len(b.recs), "in", wait.Round(time.Millisecond))
 		backoff = min(backoff*2, r.cfg.RetryMax)
+		spillAt := failingSince.Add(r.cfg.SpoolAfter)
+		canSpill := r.spool != nil && !b.fromSpool
+		if canSpill {
+			// spool_after counts from the first failure, not from a retry
+			wait = max(min(wait, time.Until(spillAt)), 0)
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
+		case <-stopping:
 		case <-r.ctx.Done():
-			t.Stop()
+		}
+		t.Stop()
+		if canSpill && !time.Now().Before(spillAt) {
+			r.spill(&b)
 		}
 	}
+}
+
+func (r *Runner) isClosed() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.closed
 }
 
 // deliver sends b once, connecting first if needed. On success or partial
@@ -451,7 +551,7 @@ func (r *Runner) done1(b *batch, keep []schemas.Record) {
 		b.recs = append(b.recs[:0], keep...)
 	}
 	r.mu.Lock()
-	r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+	r.setInFlightLocked(b)
 	r.mu.Unlock()
 }
 
@@ -476,7 +576,7 @@ func (r *Runner) next(b *batch) bool {
 				b.recs = r.q.pop(b.recs[:0], r.cfg.BatchSize, int64(r.cfg.BatchBytes))
 				b.fromSpool = false
 				r.firstAt = time.Now() // the rest waits at most one more interval
-				r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+				r.setInFlightLocked(b)
 				r.notFull.Broadcast()
 				r.mu.Unlock()
 				return true
@@ -512,7 +612,7 @@ func (r *Runner) next(b *batch) bool {
 				if len(recs) > 0 {
 					b.recs, b.fromSpool, b.cur = recs, true, cur
 					r.mu.Lock()
-					r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+					r.setInFlightLocked(b)
 					r.mu.Unlock()
 					return true
 				}
@@ -562,17 +662,19 @@ func (r *Runner) spill(b *batch) {
 		r.log.Error("spool write failed, keeping records in memory", "err", err)
 		// put back what did not fit in b: it stays in memory and is retried
 		b.recs = recs
-		r.inFlight, r.flBytes = len(b.recs), bytesOf(b.recs)
+		r.setInFlightLocked(b)
 		return
 	}
 	r.c.spooled.Add(uint64(len(recs)))
 	r.log.Warn("output down, records moved to the spool", "records", len(recs))
 	r.spooling = true
 	b.recs = b.recs[:0]
-	r.inFlight, r.flBytes = 0, 0
+	r.inFlight, r.flBytes, r.flSpool = 0, 0, false
 }
 
-// abort runs when Close's deadline passed: keep what is in memory.
+// abort runs when Close's deadline passed (or at Close with a failing
+// output and a spool): keep what is in memory in the spool, or count it as
+// lost.
 func (r *Runner) abort(b *batch) {
 	if b.fromSpool {
 		b.recs = b.recs[:0] // still in the spool, uncommitted
@@ -582,14 +684,16 @@ func (r *Runner) abort(b *batch) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	lost := len(b.recs) + r.q.n
-	if lost > 0 {
-		r.lost += lost
-		r.c.dropped.Add(uint64(lost))
-		r.log.Error("output closed before delivery, records lost", "records", lost)
+	if lost := len(b.recs) + r.q.n; lost > 0 {
+		r.loseLocked(lost, "output closed before delivery")
 	}
 	r.q.pop(nil, r.q.n, 1<<62)
-	r.inFlight, r.flBytes = 0, 0
+	b.recs = b.recs[:0]
+	r.inFlight, r.flBytes, r.flSpool = 0, 0, false
+}
+
+func (r *Runner) setInFlightLocked(b *batch) {
+	r.inFlight, r.flBytes, r.flSpool = len(b.recs), bytesOf(b.recs), b.fromSpool
 }
 
 func bytesOf(recs []schemas.Record) int64 {

@@ -74,6 +74,7 @@ type spool struct {
 	pendingN int64      // undelivered records
 	unreadN  int64      // records not read yet
 	corrupt  int64
+	lostN    int64 // undelivered records cut off with corrupt data while reading
 	lastSync time.Time
 	noSync   bool // tests only: skip fsync
 	buf      []byte
@@ -338,7 +339,12 @@ func (s *spool) append(recs []schemas.Record) (dropped int, err error) {
 	} else if time.Since(s.lastSync) > time.Second {
 		err = s.sync(seg)
 	}
-	return dropped, err
+	if err != nil {
+		// the records are written (and counted in the spool); only their
+		// durability across a crash is in doubt
+		s.log.Error("spool: fsync failed", "file", seg.f.Name(), "err", err)
+	}
+	return dropped, nil
 }
 
 // sync fsyncs a segment written since its last sync.
@@ -464,6 +470,7 @@ func (s *spool) truncate(seg *segment, off, read int64, why string) {
 	seg.size = off
 	// the records after off are gone; what was read before it stays counted
 	lost := seg.unread - read
+	s.lostN += lost
 	seg.n -= lost
 	s.pendingN -= lost
 	s.unreadN -= lost
@@ -510,6 +517,12 @@ func (s *spool) size() int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.total
+}
+
+func (s *spool) lostRecords() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.lostN
 }
 
 func (s *spool) corruptBytes() int64 {

@@ -31,21 +31,29 @@ func (l Latency) Avg() time.Duration {
 
 // Stats is a snapshot of one runner's counters. Counters count records and
 // only grow; the gauges say what is held right now.
+//
+// Every record given to the runner is at any time in exactly one place:
+// Offered + Resumed = Sent + DeadLettered + Dropped + Lost + QueueLen +
+// SpoolRecords (give or take the records of an Enqueue call in progress).
 type Stats struct {
 	Name string
 	Type string
 
+	Offered      uint64 // records given to Enqueue (or Fanout.Write) before Close
+	Resumed      uint64 // records found in the spool at start
 	Enqueued     uint64 // records accepted by Enqueue (into memory or the spool)
 	Sent         uint64 // records the sink accepted
 	Retried      uint64 // record deliveries that failed and were tried again
-	Spooled      uint64 // records written to the disk spool
-	Dropped      uint64 // records lost: full queue with on_full: drop, spool over its size, Close without spool
+	Spooled      uint64 // records written to the disk spool (also those delivered from it since)
+	Dropped      uint64 // records discarded by policy: full queue with on_full: drop, spool over spool_max_bytes, a stats event that found the queue full
+	Lost         uint64 // records discarded by a failure: spool write error, corrupt spool, shutdown with no spool to keep them
 	DeadLettered uint64 // records the far end rejected for good
 	Errors       uint64 // failed Connect or Write calls
 	Reconnects   uint64 // Connect calls after the first one (failed or not)
 
 	QueueLen     int   // gauge: records in memory (queue plus the batch in flight)
 	QueueBytes   int64 // gauge: their JSON bytes
+	Blocked      int   // gauge: Enqueue calls waiting for room (on_full: block)
 	SpoolRecords int64 // gauge: records in the spool not yet delivered
 	SpoolBytes   int64 // gauge: bytes of spool segment files on disk
 	SpoolCorrupt int64 // bytes of corrupt spool data truncated (each logged)
@@ -57,7 +65,7 @@ type Stats struct {
 
 // counters are the runner's live counters (atomics, read by Stats).
 type counters struct {
-	enqueued, sent, retried, spooled, dropped, deadLettered, errors, reconnects atomic.Uint64
+	offered, enqueued, sent, retried, spooled, dropped, lost, deadLettered, errors, reconnects atomic.Uint64
 
 	lmu     sync.Mutex
 	latency Latency
@@ -86,7 +94,15 @@ func (c *counters) fail(err error) {
 	c.lmu.Unlock()
 }
 
+func (c *counters) lastError() string {
+	c.lmu.Lock()
+	defer c.lmu.Unlock()
+	return c.lastErr
+}
+
 func (c *counters) fill(s *Stats) {
+	s.Offered = c.offered.Load()
+	s.Lost = c.lost.Load()
 	s.Enqueued = c.enqueued.Load()
 	s.Sent = c.sent.Load()
 	s.Retried = c.retried.Load()

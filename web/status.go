@@ -69,6 +69,7 @@ type OutputStatus struct {
 	Retried       uint64     `json:"retried"`
 	Spooled       uint64     `json:"spooled"`
 	Dropped       uint64     `json:"dropped"`
+	Lost          uint64     `json:"lost"`
 	DeadLettered  uint64     `json:"dead_lettered"`
 	Errors        uint64     `json:"errors"`
 	QueueLen      int        `json:"queue_len"`
@@ -144,7 +145,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 func outputStatus(o outputs.Stats, now time.Time) OutputStatus {
 	os := OutputStatus{
 		Name: o.Name, Type: o.Type, Enqueued: o.Enqueued, Sent: o.Sent, Retried: o.Retried, Spooled: o.Spooled,
-		Dropped: o.Dropped, DeadLettered: o.DeadLettered, Errors: o.Errors, QueueLen: o.QueueLen,
+		Dropped: o.Dropped, Lost: o.Lost, DeadLettered: o.DeadLettered, Errors: o.Errors, QueueLen: o.QueueLen,
 		SpoolRecords: o.SpoolRecords, LastError: scrub(o.LastError),
 	}
 	recent := !o.LastErrorTime.IsZero() && now.Sub(o.LastErrorTime) < unhealthyFor

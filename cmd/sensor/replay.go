@@ -102,11 +102,12 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	clock := newShutdownClock(fan, cmp(cfg.ShutdownTimeout, defaultShutdownTimeout))
+	defer clock.stop()
+	stopWatch := clock.startOn(ctx) // a down output must not hold a SIGTERM
 	st, runErr := p.Replay(ctx, fs.Args())
-
-	closeCtx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	summaries, closeErr := fan.Close(closeCtx)
+	stopWatch()
+	summaries, closeErr := fan.Close(clock.start())
 	if pcfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}

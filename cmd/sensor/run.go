@@ -273,6 +273,9 @@ loop:
 	}
 	statsT.Stop()
 	beatT.Stop()
+	clock := newShutdownClock(w.fan, cmp(cfg.ShutdownTimeout, defaultShutdownTimeout))
+	defer clock.stop()
+	closeCtx := clock.start() // a down output holds the shutdown no longer than this
 	cancel()
 	<-feedersDone // each feeder sees the end at its next read timeout
 	closeSrcs()   // reads the kernel counters a last time
@@ -282,9 +285,6 @@ loop:
 	st := p.Snapshot()
 	st.Wall = time.Since(start)
 
-	timeout := cmp(cfg.ShutdownTimeout, defaultShutdownTimeout)
-	closeCtx, cancelClose := context.WithTimeout(context.Background(), timeout)
-	defer cancelClose()
 	summaries, closeErr := w.fan.Close(closeCtx)
 	if !common.quiet {
 		fmt.Fprintf(stderr, "run: %d interface(s), %d frames, %s in %s\n", len(srcs), st.Frames, humanize.Bytes(st.Bytes), st.Wall.Round(time.Millisecond))

@@ -25,6 +25,7 @@ type statsReporter struct {
 
 	last          time.Time   // of the previous stats event (start at first)
 	events, beats dropTracker // drops at the previous event, heartbeat
+	beatOutDrops  int64       // output drops at the previous heartbeat
 	buf           []byte
 }
 
@@ -57,10 +58,12 @@ func sensorDrops(st *pipeline.Stats) int64 {
 	return int64(n)
 }
 
+// outputDrops counts the records outputs discarded, by policy or by a
+// failure (Dropped + Lost).
 func (r *statsReporter) outputDrops() int64 {
 	var n uint64
 	for _, s := range r.fan.Stats() {
-		n += s.Dropped
+		n += s.Dropped + s.Lost
 	}
 	return int64(n)
 }
@@ -138,7 +141,9 @@ func (r *statsReporter) emit() {
 		}
 		recs[i].JSON = r.buf[starts[i]:end:end]
 	}
-	if err := r.fan.Write(recs); err != nil {
+	// never wait for a full output: the run loop (signals, heartbeats)
+	// must keep going while one is down
+	if err := r.fan.TryWrite(recs); err != nil {
 		r.log.Error("stats event output", "err", err)
 	}
 }
@@ -161,6 +166,19 @@ func (r *statsReporter) heartbeat() {
 		if st.KernelDropsDelta > 0 || st.SensorDropsDelta > 0 {
 			level = slog.LevelWarn
 		}
+		if st.Interface == "" {
+			if st.OutputDrops > r.beatOutDrops {
+				level = slog.LevelWarn
+				args = append(args, "output_drops_delta", st.OutputDrops-r.beatOutDrops)
+			}
+			r.beatOutDrops = st.OutputDrops
+		}
 		r.log.Log(context.Background(), level, "heartbeat", args...)
+	}
+	for _, o := range r.fan.Stats() {
+		if o.Blocked > 0 {
+			r.log.Warn("output full: the pipeline waits for it (on_full: block)", "output", o.Name, "type", o.Type,
+				"queue", o.QueueLen, "last_error", o.LastError)
+		}
 	}
 }

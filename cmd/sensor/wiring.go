@@ -188,7 +188,7 @@ func (w *wiring) peakEmitter() func(*schemas.Event) {
 	write := func(ev *schemas.Event) {
 		rec, err := schemas.NewRecord(ev)
 		if err == nil {
-			err = w.fan.Write([]schemas.Record{rec})
+			err = w.fan.TryWrite([]schemas.Record{rec}) // on run's goroutine: never wait
 		}
 		if err != nil {
 			w.log.Error("peak event", "err", err)

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+)
+
+// mixCapture writes a generated capture of about size bytes.
+func mixCapture(t *testing.T, size int64) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "mix.pcap")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := pcapgen.WriteMix(f, size, 7); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// deadAddr is a loopback address where nothing listens (a broker that is
+// down).
+func deadAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+// outputLine is one output's line of the summary.
+var outputLine = regexp.MustCompile(`output (\S+): (\d+) records: (\d+) delivered, (\d+) spooled, (\d+) dead-lettered, (\d+) dropped, (\d+) lost`)
+
+// outcomes parses an output's summary line: produced, then the five outcomes.
+func outcomes(t *testing.T, summary, name string) (produced uint64, five [5]uint64) {
+	t.Helper()
+	for _, m := range outputLine.FindAllStringSubmatch(summary, -1) {
+		if m[1] != name {
+			continue
+		}
+		produced, _ = strconv.ParseUint(m[2], 10, 64)
+		for i := range five {
+			five[i], _ = strconv.ParseUint(m[3+i], 10, 64)
+		}
+		return produced, five
+	}
+	t.Fatalf("no summary line for output %s:\n%s", name, summary)
+	return 0, five
+}
+
+// eventsMade sums the summary's "events:" line.
+func eventsMade(t *testing.T, summary string) uint64 {
+	t.Helper()
+	m := regexp.MustCompile(`events: (.*)`).FindStringSubmatch(summary)
+	if m == nil {
+		t.Fatalf("no events line:\n%s", summary)
+	}
+	var n uint64
+	for _, part := range strings.Split(m[1], ", ") {
+		f := strings.Fields(part)
+		v, _ := strconv.ParseUint(f[len(f)-1], 10, 64)
+		n += v
+	}
+	return n
+}
+
+// A replay whose only output is a Kafka broker that is down, with
+// on_full: block, used to hang for good and ignore SIGTERM. Now SIGTERM
+// ends it within shutdown_timeout, and every event is accounted for: lost
+// without a spool, in the spool with one.
+func TestReplaySIGTERMWithKafkaDown(t *testing.T) {
+	pcap := mixCapture(t, 4<<20)
+	broker := deadAddr(t)
+	const timeout = 2 * time.Second
+	for _, tc := range []struct {
+		name  string
+		spool bool
+	}{{"no spool", false}, {"spool", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "sensor.yaml")
+			os.WriteFile(cfg, []byte(fmt.Sprintf("shutdown_timeout: %s\n", timeout)), 0o644)
+			out := "kafka:brokers=" + broker + ",topic=t,queue_size=500,batch_size=100,write_timeout=500ms,timeout=500ms,retry_max=200ms"
+			if tc.spool {
+				out += ",spool_dir=" + filepath.Join(dir, "spool") + ",spool_after=1h"
+			}
+			cmd := exec.Command(os.Args[0], "-test.run=^TestSensorMainHelper$", "--", "replay", "--config", cfg, "--no-rules", "--output", out, pcap)
+			cmd.Env = append(os.Environ(), "PS_SENSOR_MAIN=1")
+			stderr := &syncBuffer{}
+			cmd.Stderr = stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+			deadline := time.Now().Add(30 * time.Second)
+			for !strings.Contains(stderr.String(), "the pipeline waits for this output") {
+				if time.Now().After(deadline) {
+					t.Fatalf("the replay never blocked on the down output:\n%s", stderr.String())
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			sent := time.Now()
+			cmd.Process.Signal(syscall.SIGTERM)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(timeout + 20*time.Second):
+				t.Fatalf("no exit after SIGTERM:\n%s", stderr.String())
+			}
+			took := time.Since(sent)
+			summary := stderr.String()
+			made := eventsMade(t, summary)
+			produced, five := outcomes(t, summary, "kafka")
+			sum := five[0] + five[1] + five[2] + five[3] + five[4]
+			t.Logf("exit %s after SIGTERM (shutdown_timeout %s); %d events: delivered %d, spooled %d, dead-lettered %d, dropped %d, lost %d",
+				took.Round(time.Millisecond), timeout, made, five[0], five[1], five[2], five[3], five[4])
+			if produced != made || sum != produced || produced == 0 {
+				t.Errorf("events %d, output given %d, outcomes add up to %d:\n%s", made, produced, sum, summary)
+			}
+			if tc.spool && (five[4] != 0 || five[1] != produced) {
+				t.Errorf("with a spool every event must be in it: %v", five)
+			}
+			if !tc.spool && five[4] != produced {
+				t.Errorf("without a spool every event is lost, and said so: %v", five)
+			}
+		})
+	}
+}
