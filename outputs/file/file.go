@@ -14,17 +14,18 @@
 // A rotated file is renamed to the active name plus the UTC time its first
 // record was written, e.g. events-2026-11-24T10-00-00.ndjson (a counter is
 // added if that name exists), then gzipped when asked. Files are fsynced on
-// rotation and on Close.
+// rotation and on Close. On a full disk a write is cut back to its last
+// whole line and the records not written are retried (see Write).
 package file
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,7 +59,7 @@ type Options struct {
 	RotateSize     outputs.ByteSize `yaml:"rotate_size"`     // 0: no size rotation
 	RotateInterval time.Duration    `yaml:"rotate_interval"` // 0: no time rotation; aligned to UTC multiples
 	Gzip           bool             `yaml:"gzip"`            // gzip rotated files (name.ndjson.gz)
-	BufferSize     outputs.ByteSize `yaml:"buffer_size"`     // write buffer per file, default 256KiB
+	BufferSize     outputs.ByteSize `yaml:"buffer_size"`     // bytes of a batch written per write call, default 256KiB
 	Mode           uint32           `yaml:"mode"`            // file permissions, default 0640
 }
 
@@ -100,12 +101,22 @@ type Sink struct {
 // out is one open file.
 type out struct {
 	path    string
-	f       *os.File // nil for stdout
-	w       *bufio.Writer
-	size    int64
+	f       *os.File  // nil for stdout
+	w       io.Writer // f, or stdout
+	size    int64     // bytes of whole lines in the file
 	opened  time.Time // when its first record was written
 	due     time.Time // rotate_interval deadline (zero: none)
 	touched bool
+
+	// the lines of this batch not written yet, the batch index and end
+	// offset of each, and whether this file failed in this batch
+	pend   []byte
+	idx    []int
+	ends   []int
+	failed bool
+	// torn: a failed write may have left part of a line after size, to be
+	// cut off before the next write
+	torn bool
 }
 
 // New returns a file Sink for o.
@@ -130,9 +141,22 @@ func (s *Sink) Connect(ctx context.Context) error {
 	return os.MkdirAll(filepath.Dir(s.opts.Path), 0o750)
 }
 
-// Write appends one line per record; each touched file gets one write.
+// Write appends one line per record; each touched file gets one write (or
+// one per buffer_size). A write that fails (a full disk) is cut back to the
+// last whole line it wrote: the records on those lines are delivered, the
+// others are reported in a *outputs.BatchError and retried by the Runner,
+// so a line is never torn nor written twice, and writing resumes when the
+// disk has room again.
 func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	s.order = s.order[:0]
+	var failed []int
+	var cause error // the first failure, for the log and last_error
+	fail := func(err error, idx ...int) {
+		if cause == nil {
+			cause = err
+		}
+		failed = append(failed, idx...)
+	}
 	for i := range batch {
 		r := &batch[i]
 		key := ""
@@ -143,34 +167,87 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		if o == nil {
 			var err error
 			if o, err = s.open(key); err != nil {
-				return err
+				fail(err, i)
+				continue
 			}
 		}
-		if o.f != nil {
-			if err := s.maybeRotate(o, int64(len(r.JSON))+1); err != nil {
-				return err
-			}
-		}
-		if o.size == 0 && o.f != nil {
-			o.opened = s.now()
-			o.due = s.deadline(o.opened)
-		}
-		o.w.Write(r.JSON)
-		o.w.WriteByte('\n')
-		o.size += int64(len(r.JSON)) + 1
 		if !o.touched {
 			o.touched = true
 			s.order = append(s.order, o)
 		}
-	}
-	var errs []error
-	for _, o := range s.order {
-		o.touched = false
-		if err := o.w.Flush(); err != nil {
-			errs = append(errs, fmt.Errorf("outputs.file: %s: %w", o.path, err))
+		if o.failed {
+			failed = append(failed, i)
+			continue
+		}
+		n := int64(len(r.JSON)) + 1
+		if o.f != nil {
+			if err := s.maybeRotate(o, n); err != nil {
+				o.failed = true
+				fail(err, append(o.idx, i)...)
+				continue
+			}
+		}
+		if o.size+int64(len(o.pend)) == 0 && o.f != nil {
+			o.opened = s.now()
+			o.due = s.deadline(o.opened)
+		}
+		o.pend = append(append(o.pend, r.JSON...), '\n')
+		o.idx = append(o.idx, i)
+		o.ends = append(o.ends, len(o.pend))
+		if len(o.pend) >= int(s.opts.BufferSize) {
+			if rest, err := s.flush(o); err != nil {
+				o.failed = true
+				fail(err, rest...)
+			}
 		}
 	}
-	return errors.Join(errs...)
+	for _, o := range s.order {
+		if !o.failed {
+			if rest, err := s.flush(o); err != nil {
+				fail(err, rest...)
+			}
+		}
+		o.touched, o.failed = false, false
+		o.pend, o.idx, o.ends = o.pend[:0], o.idx[:0], o.ends[:0]
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	slices.Sort(failed)
+	return fmt.Errorf("%w: %w", &outputs.BatchError{Failed: failed}, cause)
+}
+
+// flush writes o's pending lines. On error it keeps the whole lines that
+// were written, cuts the file back after them and returns the batch
+// indices of the records that were not.
+func (s *Sink) flush(o *out) (notWritten []int, err error) {
+	if len(o.pend) == 0 {
+		return nil, nil
+	}
+	if o.torn {
+		if err := o.f.Truncate(o.size); err != nil {
+			return slices.Clone(o.idx), fmt.Errorf("outputs.file: %s: cutting a torn line: %w", o.path, err)
+		}
+		o.torn = false
+	}
+	n, err := o.w.Write(o.pend)
+	if err == nil {
+		o.size += int64(len(o.pend))
+		o.pend, o.idx, o.ends = o.pend[:0], o.idx[:0], o.ends[:0]
+		return nil, nil
+	}
+	whole, kept := 0, 0
+	for whole < len(o.ends) && o.ends[whole] <= n {
+		kept = o.ends[whole]
+		whole++
+	}
+	o.size += int64(kept)
+	if o.f != nil && n > kept {
+		o.torn = o.f.Truncate(o.size) != nil
+	}
+	notWritten = slices.Clone(o.idx[whole:])
+	o.pend, o.idx, o.ends = o.pend[:0], o.idx[:0], o.ends[:0]
+	return notWritten, fmt.Errorf("outputs.file: %s: %w", o.path, err)
 }
 
 func (s *Sink) deadline(t time.Time) time.Time {
@@ -183,10 +260,11 @@ func (s *Sink) deadline(t time.Time) time.Time {
 // maybeRotate rotates o if adding n bytes would pass rotate_size or its
 // interval is over. A record larger than rotate_size gets a file of its own.
 func (s *Sink) maybeRotate(o *out, n int64) error {
-	if o.size == 0 {
+	size := o.size + int64(len(o.pend))
+	if size == 0 {
 		return nil
 	}
-	bySize := s.opts.RotateSize > 0 && o.size+n > int64(s.opts.RotateSize)
+	bySize := s.opts.RotateSize > 0 && size+n > int64(s.opts.RotateSize)
 	byTime := !o.due.IsZero() && !s.now().Before(o.due)
 	if !bySize && !byTime {
 		return nil
@@ -194,11 +272,13 @@ func (s *Sink) maybeRotate(o *out, n int64) error {
 	return s.rotate(o)
 }
 
-// rotate flushes, fsyncs and renames the active file, reopens a new one
-// and gzips the old in the background.
+// rotate writes, fsyncs and renames the active file, reopens a new one
+// and gzips the old in the background. On a failed write the records not
+// written stay pending in o (the caller fails them).
 func (s *Sink) rotate(o *out) error {
-	if err := o.w.Flush(); err != nil {
-		return fmt.Errorf("outputs.file: %s: %w", o.path, err)
+	if rest, err := s.flush(o); err != nil {
+		o.idx = append(o.idx[:0], rest...)
+		return err
 	}
 	if err := o.f.Sync(); err != nil {
 		return fmt.Errorf("outputs.file: %s: %w", o.path, err)
@@ -217,8 +297,7 @@ func (s *Sink) rotate(o *out) error {
 	if err != nil {
 		return fmt.Errorf("outputs.file: %w", err)
 	}
-	o.f, o.size = f, 0
-	o.w.Reset(f)
+	o.f, o.w, o.size = f, f, 0
 	if s.opts.Gzip {
 		s.gz.Go(func() {
 			if err := gzipFile(dst); err != nil {
@@ -293,7 +372,7 @@ func (s *Sink) open(key string) (*out, error) {
 	o := &out{}
 	if s.opts.Path == "-" {
 		o.path = "-"
-		o.w = bufio.NewWriterSize(os.Stdout, int(s.opts.BufferSize))
+		o.w = os.Stdout
 		s.files[key] = o
 		return o, nil
 	}
@@ -313,7 +392,7 @@ func (s *Sink) open(key string) (*out, error) {
 		o.opened = fi.ModTime()
 	}
 	o.due = s.deadline(o.opened)
-	o.w = bufio.NewWriterSize(f, int(s.opts.BufferSize))
+	o.w = f
 	s.files[key] = o
 	return o, nil
 }
@@ -370,9 +449,6 @@ func sanitize(ds string) string {
 func (s *Sink) Close(ctx context.Context) error {
 	var errs []error
 	for _, o := range s.files {
-		if err := o.w.Flush(); err != nil {
-			errs = append(errs, err)
-		}
 		if o.f != nil {
 			if err := o.f.Sync(); err != nil && !errors.Is(err, syscall.EINVAL) {
 				// EINVAL: a device such as /dev/null cannot be synced, nor needs it.
