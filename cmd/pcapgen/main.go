@@ -1,5 +1,6 @@
 // Command pcapgen writes PacketSleuth's synthetic captures: the test set in
-// testdata/pcaps (-testdata DIR) or a large benchmark mix (-mix FILE).
+// testdata/pcaps (-testdata DIR), a large benchmark mix (-mix FILE) or a
+// hostile SYN flood (-syn-flood FILE -syns N).
 package main
 
 import (
@@ -16,8 +17,10 @@ func main() {
 	testdata := flag.String("testdata", "", "write the test captures into this directory")
 	mix := flag.String("mix", "", "write a benchmark mix to this file")
 	size := flag.String("size", "1GB", "size of the benchmark mix")
+	flood := flag.String("syn-flood", "", "write a SYN flood from random sources to this file")
+	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
 	flag.Parse()
-	if *testdata == "" && *mix == "" {
+	if *testdata == "" && *mix == "" && *flood == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -50,6 +53,24 @@ func main() {
 		}
 		fmt.Printf("%s: %d packets, %s, %d flows\n", *mix, st.Packets, humanize.Bytes(uint64(st.Bytes)), st.Flows)
 	}
+	if *flood != "" {
+		if err := writeFlood(*flood, *syns); err != nil {
+			fail(err)
+		}
+		fmt.Printf("%s: %d SYNs\n", *flood, *syns)
+	}
+}
+
+func writeFlood(path string, n int) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = pcapgen.WriteSYNFlood(f, n, 1)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func fail(err error) {

@@ -7,7 +7,9 @@ package app
 import (
 	"maps"
 	"time"
+	"unsafe"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
@@ -40,6 +42,7 @@ type Stats struct {
 // Analyzer is one worker's application layer; only that worker uses it.
 type Analyzer struct {
 	cfg   Config
+	acct  *budget.Account // the worker's share of the memory budget (UseBudget)
 	asm   *reassembly.Assembler
 	emit  func(*schemas.Event)
 	anom  *anomaly.Reporter
@@ -57,6 +60,11 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 		stats: Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
 	}
 }
+
+// UseBudget makes the analyzer draw its per-flow state on acct, the
+// worker's account: the state and stream struct of each inspected flow
+// (pool Parsers) here; the parsers and the reassembler reach it as a.acct.
+func (a *Analyzer) UseBudget(acct *budget.Account) { a.acct = acct }
 
 // Stats returns a copy of the counters.
 func (a *Analyzer) Stats() Stats {
@@ -100,50 +108,88 @@ func dirOf(d flow.Dir) parsers.Dir {
 	return parsers.ToClient
 }
 
-// Packet feeds one packet of flow f, sent in direction d.
+// Budget costs of a flow's application state: the state itself, and on
+// TCP its reassembly stream (the stream's buffer pages are the
+// reassembler's to account).
+const (
+	stateBytes  = int64(unsafe.Sizeof(state{}))
+	streamBytes = int64(unsafe.Sizeof(reassembly.Stream{}))
+)
+
+// uninspected marks a flow whose state the memory budget refused: it is
+// counted as a flow but not parsed (anomaly limit.memory).
+var uninspected = &state{dead: true}
+
+// Packet feeds one packet of flow f, sent in direction d. A flow gets
+// state only when payload arrives (a flood of SYNs costs nothing here);
+// its stream then starts each direction at the SYN the flow table saw.
 func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 	st, _ := f.App.(*state)
 	if st == nil {
-		if p.Proto != decode.ProtoTCP && len(p.Payload) == 0 {
+		if len(p.Payload) == 0 || (p.Proto != decode.ProtoTCP && p.Proto != decode.ProtoUDP) {
 			return
 		}
-		st = &state{a: a, f: f}
-		f.App = st
+		st = a.newState(f, p)
 	}
 	if st.dead {
 		return
 	}
 	switch p.Proto {
 	case decode.ProtoTCP:
-		if st.stream == nil {
-			st.det = detector{st: st, canFlip: true}
-			if dnsPort(f.Orig.Port) || dnsPort(f.Resp.Port) {
-				st.det.byPort = "dns"
-			}
-			st.stream = a.asm.NewStream(&st.det)
-		}
 		st.stream.Segment(dirOf(d), p.Seq, p.TCPFlags, p.Payload, p.Timestamp)
 	case decode.ProtoUDP:
 		if len(p.Payload) > 0 {
 			st.udp(dirOf(d), p)
 		}
-	default:
-		st.dead = true
 	}
+}
+
+// newState attaches state to f for its first payload packet p, if the
+// budget has room for it.
+func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
+	cost := stateBytes
+	if p.Proto == decode.ProtoTCP {
+		cost += streamBytes
+	}
+	if !a.acct.Reserve(budget.Parsers, cost) {
+		a.anom.Report(anomaly.MemoryLimit, f, p.Timestamp, "memory budget spent: flow not inspected")
+		f.App = uninspected
+		return uninspected
+	}
+	st := &state{a: a, f: f}
+	f.App = st
+	if p.Proto == decode.ProtoTCP {
+		st.det = detector{st: st, canFlip: true}
+		if dnsPort(f.Orig().Port) || dnsPort(f.Resp().Port) {
+			st.det.byPort = "dns"
+		}
+		st.stream = a.asm.NewStream(&st.det)
+		for d := range flow.Dir(2) {
+			if isn, ok := f.ISN(d); ok {
+				st.stream.Segment(dirOf(d), isn, decode.SYN, nil, f.First())
+			}
+		}
+	}
+	return st
 }
 
 // FlowEnded closes the flow's parsers (emitting what they hold) and sets the
 // detected protocol on the flow event.
 func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 	st, _ := f.App.(*state)
-	if st == nil {
+	if st == nil || st == uninspected {
 		return
 	}
+	cost := stateBytes
+	if st.stream != nil {
+		cost += streamBytes
+	}
+	defer a.acct.Release(budget.Parsers, cost)
 	switch {
 	case st.stream != nil:
-		st.stream.Close(f.Last)
+		st.stream.Close(f.Last())
 	case st.dns != nil:
-		st.dns.End(f.Last)
+		st.dns.End(f.Last())
 	}
 	ev.Network.Protocol = st.proto
 	if st.stream != nil {
@@ -185,9 +231,9 @@ func (st *state) detected(proto string, flip bool) {
 // server is the endpoint that serves the flow, by content when it decided.
 func (st *state) server() flow.Endpoint {
 	if st.flip {
-		return st.f.Orig
+		return st.f.Orig()
 	}
-	return st.f.Resp
+	return st.f.Resp()
 }
 
 // newEvent starts an event of the flow with the network fields every

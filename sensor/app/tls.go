@@ -10,7 +10,7 @@ import (
 
 // emitTLS maps a TLS handshake to an ECS event.
 func (st *state) emitTLS(h *ptls.Handshake) {
-	ts := st.f.First
+	ts := st.f.First()
 	ev := st.a.newEvent(st.f, schemas.DatasetTLS, ts)
 	ev.Network.Protocol = "tls"
 	t := &ev.TLS

@@ -11,7 +11,7 @@ import (
 // FillEvent writes the ECS connection event of an ended flow into ev, which
 // the caller has zeroed or reused; obs describes the sensor.
 func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
-	ev.Timestamp = f.Last
+	ev.Timestamp = f.Last()
 	ev.ECS.Version = schemas.ECSVersion
 	e := &ev.Event
 	e.Kind = "event"
@@ -19,18 +19,18 @@ func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
 	e.Type = typeConnectionEnd
 	e.Dataset = schemas.DatasetFlow
 	e.Action = "network_flow"
-	e.Start, e.End, e.Duration = f.First, f.Last, f.Duration()
+	e.Start, e.End, e.Duration = f.First(), ev.Timestamp, f.Duration()
 
 	FillNetwork(ev, f)
 	ev.Network.Bytes = int64(f.Bytes[FromOrig] + f.Bytes[FromResp])
 	ev.Network.Packets = int64(f.Packets[FromOrig] + f.Packets[FromResp])
 	ev.Source.Bytes, ev.Source.Packets = int64(f.Bytes[FromOrig]), int64(f.Packets[FromOrig])
 	ev.Destination.Bytes, ev.Destination.Packets = int64(f.Bytes[FromResp]), int64(f.Packets[FromResp])
-	if f.Orig.HasMAC {
-		ev.Source.MAC = FormatMAC(f.Orig.MAC)
+	if f.bits&hasOrigMAC != 0 {
+		ev.Source.MAC = FormatMAC(f.mac[FromOrig])
 	}
-	if f.Resp.HasMAC {
-		ev.Destination.MAC = FormatMAC(f.Resp.MAC)
+	if f.bits&hasRespMAC != 0 {
+		ev.Destination.MAC = FormatMAC(f.mac[FromResp])
 	}
 	if obs != nil {
 		ev.Observer = *obs
@@ -59,20 +59,21 @@ func FillNetwork(ev *schemas.Event, f *Flow) {
 	if f.IPVersion == 6 {
 		n.Type = "ipv6"
 	}
-	n.CommunityID = f.CommunityID
+	n.CommunityID = f.CommunityID()
 	if f.VLAN != 0 {
 		n.VLAN.ID = strconv.Itoa(int(f.VLAN))
 	}
 	if f.InnerVLAN != 0 {
 		n.Inner.VLAN.ID = strconv.Itoa(int(f.InnerVLAN))
 	}
-	ev.Source.IP, ev.Source.Port = f.Orig.IP.String(), int(f.Orig.Port)
-	ev.Destination.IP, ev.Destination.Port = f.Resp.IP.String(), int(f.Resp.Port)
+	o, r := f.Orig(), f.Resp()
+	ev.Source.IP, ev.Source.Port = o.IP.String(), int(o.Port)
+	ev.Destination.IP, ev.Destination.Port = r.IP.String(), int(r.Port)
 	ev.Related.IP = append(ev.Related.IP[:0], ev.Source.IP)
-	if f.Resp.IP != f.Orig.IP {
+	if r.IP != o.IP {
 		ev.Related.IP = append(ev.Related.IP, ev.Destination.IP)
 	}
-	if f.Tunnel.Type != decode.NoTunnel {
+	if f.Tunnel != nil {
 		ev.Sensor.Tunnel = schemas.Tunnel{
 			Type: f.Tunnel.Type.String(), SourceIP: addrString(f.Tunnel.Src),
 			DestinationIP: addrString(f.Tunnel.Dst), VNI: int(f.Tunnel.VNI),

@@ -14,18 +14,20 @@ import (
 )
 
 // Key identifies a flow whichever way its packets go: the endpoints are
-// stored in order (A ≤ B by address, then port).
+// stored in order (A ≤ B by address, then port). It holds no pointer, so a
+// table of millions costs the garbage collector nothing to scan.
 type Key struct {
-	A, B         netip.Addr
+	A, B         [16]byte // addresses, IPv4 as IPv4-mapped IPv6
 	PortA, PortB uint16
-	Proto        uint8
 	VLAN         uint16
+	Proto        uint8
+	V6           bool // the packets are IPv6 (an IPv4-mapped IPv6 address stays IPv6)
 }
 
 // Hash is a symmetric, stable hash of the key, used to shard flows across
 // workers. It is not persisted anywhere.
 func (k *Key) Hash() uint64 {
-	a, b := k.A.As16(), k.B.As16()
+	a, b := k.A, k.B
 	h := uint64(k.Proto)<<48 ^ uint64(k.VLAN)<<32 ^ uint64(k.PortA)<<16 ^ uint64(k.PortB)
 	for i := 0; i < 16; i += 8 {
 		h = mix(h ^ le64(a[i:]))
@@ -50,18 +52,31 @@ func mix(x uint64) uint64 {
 }
 
 // KeyOf returns the flow key of a decoded packet.
-func KeyOf(p *decode.Packet) (k Key) {
+func KeyOf(p *decode.Packet) Key {
+	k, _ := keyOf(p)
+	return k
+}
+
+// keyOf returns the flow key of p and whether p's source is the key's A.
+func keyOf(p *decode.Packet) (k Key, srcIsA bool) {
 	sport, dport := p.SrcPort, p.DstPort
 	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
 		sport, dport, _ = icmpPorts(p.Proto == decode.ProtoICMPv6, p.ICMPType, p.ICMPCode)
 	}
-	k.Proto, k.VLAN = p.Proto, p.VLAN
+	k.Proto, k.VLAN, k.V6 = p.Proto, p.VLAN, p.IPVersion == 6
 	if lessEndpoint(p.Src, sport, p.Dst, dport) {
-		k.A, k.B, k.PortA, k.PortB = p.Src, p.Dst, sport, dport
-		return k
+		k.A, k.B, k.PortA, k.PortB = p.Src.As16(), p.Dst.As16(), sport, dport
+		return k, true
 	}
-	k.A, k.B, k.PortA, k.PortB = p.Dst, p.Src, dport, sport
-	return k
+	k.A, k.B, k.PortA, k.PortB = p.Dst.As16(), p.Src.As16(), dport, sport
+	return k, false
+}
+
+func (k *Key) addr(a [16]byte) netip.Addr {
+	if k.V6 {
+		return netip.AddrFrom16(a)
+	}
+	return netip.AddrFrom16(a).Unmap()
 }
 
 // Dir is a packet's direction within its flow.
@@ -87,7 +102,7 @@ const (
 	EndTimeout EndReason = iota // inactive longer than its timeout
 	EndFIN                      // closed by FIN in both directions
 	EndRST                      // reset
-	EndEvicted                  // pushed out by the max-flows bound
+	EndEvicted                  // pushed out by the max-flows bound or the memory budget
 	EndEOF                      // still open at the end of input
 )
 
@@ -97,44 +112,103 @@ func (r EndReason) String() string { return endReasonNames[r] }
 
 // Flow is one connection. The Table owns it: after the end callback returns,
 // it is recycled for another connection.
+//
+// A flow that never carries payload must stay cheap (a SYN flood makes
+// millions): the fields are ordered for packing, the endpoints live in the
+// Key only, times are nanoseconds, the Community ID is computed when an
+// event asks for it and a tunnel's outer addresses are kept apart.
 type Flow struct {
-	Key        Key
-	Orig, Resp Endpoint
-	Proto      uint8
-	IPVersion  uint8
-	VLAN       uint16
-	InnerVLAN  uint16
-	Interface  int
-	Tunnel     decode.Tunnel
+	Key Key
+
+	// App is the application-layer state (reassembly, parsers) attached by
+	// the worker; the Table never looks at it.
+	App any
+
+	// Tunnel is the encapsulation of the flow's first packet (nil: none).
+	Tunnel *decode.Tunnel
+
+	prev, next   *Flow // activity list of the flow's timeout class
+	rprev, rnext *Flow // interim report list
+
+	first, last int64 // packet time, Unix nanoseconds
+	// Interim reports: the next one is due at reportAt; reported is the
+	// flow's last at the previous one (Unix nanoseconds).
+	reportAt, reported int64
+
+	Packets [2]uint64 // by Dir
+	Bytes   [2]uint64 // frame bytes on the wire, by Dir
+	Payload [2]uint64 // transport payload bytes, by Dir
+
+	tcp       tcpState
+	mac       [2][6]byte  // by Dir
+	anomalies anomaly.Set // kinds already reported on this flow
+	Interface int32       // capture interface of the first packet
+
+	origPort, respPort uint16
+	VLAN, InnerVLAN    uint16
+	cidSeed            uint16 // Community ID seed of the table
+	hash               uint32 // the index's hash of Key
+
+	Proto     uint8
+	IPVersion uint8
+	TCPFlags  [2]uint8 // OR of the TCP flags seen, by Dir
 
 	// For ICMP flows: type and code of the first packet, and whether the
 	// Community ID keeps direction (messages without a reply type).
 	ICMPType, ICMPCode uint8
 	ICMPOneWay         bool
 
-	First, Last time.Time
-	Packets     [2]uint64 // by Dir
-	Bytes       [2]uint64 // frame bytes on the wire, by Dir
-	Payload     [2]uint64 // transport payload bytes, by Dir
-	TCPFlags    [2]uint8  // OR of the TCP flags seen, by Dir
+	EndReason EndReason
+	class     timeoutClass
+	bits      flowBits
+}
 
-	CommunityID string
-	EndReason   EndReason
+// flowBits are a flow's flags.
+type flowBits uint8
 
-	// App is the application-layer state (reassembly, parsers) attached by
-	// the worker; the Table never looks at it.
-	App any
+const (
+	origIsA    flowBits = 1 << iota // the originator is the Key's A side
+	hasOrigMAC                      // mac[FromOrig] is known
+	hasRespMAC                      // mac[FromResp] is known
+	unpaid                          // allocated although the budget refused it
+	byMemory                        // evicted for the memory budget (not max_flows)
+)
 
-	tcp        tcpState
-	class      timeoutClass
-	prev, next *Flow // activity list of the flow's timeout class
+// Orig is the endpoint that opened the flow.
+func (f *Flow) Orig() Endpoint { return f.endpoint(f.bits&origIsA != 0, FromOrig, f.origPort) }
 
-	anomalies anomaly.Set // kinds already reported on this flow
+// Resp is the endpoint that answers.
+func (f *Flow) Resp() Endpoint { return f.endpoint(f.bits&origIsA == 0, FromResp, f.respPort) }
 
-	// Interim reports: the next one is due at reportAt; reported is the
-	// flow's Last at the previous one.
-	reportAt, reported time.Time
-	rprev, rnext       *Flow
+func (f *Flow) endpoint(isA bool, d Dir, port uint16) Endpoint {
+	e := Endpoint{Port: port, MAC: f.mac[d], HasMAC: f.bits&(hasOrigMAC<<d) != 0}
+	if isA {
+		e.IP = f.Key.addr(f.Key.A)
+	} else {
+		e.IP = f.Key.addr(f.Key.B)
+	}
+	return e
+}
+
+// First is the time of the flow's first packet.
+func (f *Flow) First() time.Time { return time.Unix(0, f.first) }
+
+// Last is the time of the flow's latest packet.
+func (f *Flow) Last() time.Time { return time.Unix(0, f.last) }
+
+// EvictedForMemory says whether an evicted flow made room for the memory
+// budget (else for the max_flows bound).
+func (f *Flow) EvictedForMemory() bool { return f.bits&byMemory != 0 }
+
+// CommunityID is the flow's Community ID v1, computed on each call (events
+// need it; the flow does not keep it).
+func (f *Flow) CommunityID() string {
+	o, r := f.Orig(), f.Resp()
+	sport, dport := o.Port, r.Port
+	if f.Proto == decode.ProtoICMP || f.Proto == decode.ProtoICMPv6 {
+		sport, dport, _ = icmpPorts(f.Proto == decode.ProtoICMPv6, f.ICMPType, f.ICMPCode)
+	}
+	return CommunityID(f.cidSeed, o.IP, r.IP, sport, dport, f.Proto, f.ICMPOneWay)
 }
 
 // MarkAnomaly records that k was reported on f and tells whether it was the
@@ -149,4 +223,4 @@ func (f *Flow) MarkAnomaly(k anomaly.Kind) bool {
 func (f *Flow) FillNetwork(ev *schemas.Event) { FillNetwork(ev, f) }
 
 // Duration is the time between the first and last packets.
-func (f *Flow) Duration() time.Duration { return f.Last.Sub(f.First) }
+func (f *Flow) Duration() time.Duration { return time.Duration(f.last - f.first) }

@@ -42,11 +42,11 @@ func (l *reportList) remove(f *Flow) {
 // still open (Config.Interim). The Flow stays the table's.
 func (t *Table) OnInterim(fn func(*Flow)) { t.onInterim = fn }
 
-func (t *Table) scheduleReport(f *Flow, from time.Time) {
+func (t *Table) scheduleReport(f *Flow, from int64) {
 	if t.cfg.Interim <= 0 {
 		return
 	}
-	f.reportAt = from.Add(t.cfg.Interim)
+	f.reportAt = from + int64(t.cfg.Interim)
 	t.reports.pushBack(f)
 }
 
@@ -58,15 +58,15 @@ func (t *Table) unscheduleReport(f *Flow) {
 
 // interims reports every flow due at now that saw packets since its last
 // report, and schedules its next report.
-func (t *Table) interims(now time.Time) {
-	for f := t.reports.head; f != nil && !now.Before(f.reportAt); f = t.reports.head {
+func (t *Table) interims(now int64) {
+	for f := t.reports.head; f != nil && now >= f.reportAt; f = t.reports.head {
 		t.reports.remove(f)
 		prev := f.reported
-		if prev.IsZero() {
-			prev = f.First
+		if prev == 0 {
+			prev = f.first
 		}
-		if f.Last.After(prev) {
-			f.reported = f.Last
+		if f.last > prev {
+			f.reported = f.last
 			t.stats.Interim++
 			if t.onInterim != nil {
 				t.onInterim(f)

@@ -5,13 +5,21 @@ import "github.com/packetsleuth/packetsleuth/sensor/decode"
 // tcpState follows a TCP connection closely enough for Zeek's conn_state
 // and history, and for retransmission marks.
 type tcpState struct {
-	history  [16]byte
-	nhistory uint8
-	seen     [2]uint16 // history letters recorded, by Dir (bit per letter)
+	history  uint64    // up to 16 letters, 4 bits each: letter index, +8 for the responder
 	nextSeq  [2]uint32 // highest sequence number + payload seen, by Dir
-	seqValid [2]bool
-	flipped  bool
+	isn      [2]uint32 // sequence number of the first SYN, by Dir (see ISN)
+	seen     [2]uint16 // history letters recorded, by Dir (bit per letter)
+	nhistory uint8
+	bits     uint8 // seqValid<<Dir, synSeen<<Dir, flipped
 }
+
+const (
+	seqValid = 1 << 0 // << Dir: nextSeq is set
+	synSeen  = 1 << 2 // << Dir: isn is set
+	flipped  = 1 << 4 // the first packet was the responder's SYN-ACK
+)
+
+const maxHistory = 16
 
 // History letters in Zeek's order of meaning; upper case is the originator.
 const (
@@ -34,12 +42,8 @@ func (s *tcpState) mark(d Dir, letter int) {
 		return
 	}
 	s.seen[d] |= bit
-	if int(s.nhistory) < len(s.history) {
-		c := histLetters[letter]
-		if d == FromResp {
-			c += 'a' - 'A'
-		}
-		s.history[s.nhistory] = c
+	if s.nhistory < maxHistory {
+		s.history |= uint64(letter+8*int(d)) << (4 * s.nhistory)
 		s.nhistory++
 	}
 }
@@ -59,15 +63,21 @@ func (s *tcpState) update(d Dir, flags uint8, seq uint32, window uint16, payload
 	if flags&decode.FIN != 0 {
 		s.mark(d, hFIN)
 	}
+	if flags&decode.SYN != 0 && s.bits&(synSeen<<d) == 0 {
+		s.isn[d] = seq
+		s.bits |= synSeen << d
+	}
+	valid := s.bits&(seqValid<<d) != 0
 	if payload > 0 {
 		end := seq + uint32(payload)
-		if s.seqValid[d] && seqLEQ(end, s.nextSeq[d]) {
+		if valid && seqLEQ(end, s.nextSeq[d]) {
 			s.mark(d, hRetrans)
 		} else {
 			s.mark(d, hData)
 		}
-		if !s.seqValid[d] || seqLess(s.nextSeq[d], end) {
-			s.nextSeq[d], s.seqValid[d] = end, true
+		if !valid || seqLess(s.nextSeq[d], end) {
+			s.nextSeq[d] = end
+			s.bits |= seqValid << d
 		}
 	} else if flags&(decode.SYN|decode.FIN|decode.RST) == 0 && flags&decode.ACK != 0 {
 		s.mark(d, hACK)
@@ -76,8 +86,16 @@ func (s *tcpState) update(d Dir, flags uint8, seq uint32, window uint16, payload
 		s.mark(d, hZeroWin)
 	}
 	if flags&decode.SYN != 0 {
-		s.nextSeq[d], s.seqValid[d] = seq+1, true
+		s.nextSeq[d] = seq + 1
+		s.bits |= seqValid << d
 	}
+}
+
+// ISN returns the sequence number of the first SYN (or SYN-ACK) sent in
+// direction d, if one was seen: the application layer creates its stream
+// only when payload arrives, and starts each direction there.
+func (f *Flow) ISN(d Dir) (uint32, bool) {
+	return f.tcp.isn[d], f.tcp.bits&(synSeen<<d) != 0
 }
 
 func seqLess(a, b uint32) bool { return int32(a-b) < 0 }
@@ -135,9 +153,19 @@ func (f *Flow) ConnState() string {
 // History returns Zeek's history string ("^" first when the originator was
 // decided against the first packet's direction).
 func (f *Flow) History() string {
-	h := string(f.tcp.history[:f.tcp.nhistory])
-	if f.tcp.flipped {
-		return "^" + h
+	var b [1 + maxHistory]byte
+	n := 0
+	if f.tcp.bits&flipped != 0 {
+		b[0], n = '^', 1
 	}
-	return h
+	for i := range f.tcp.nhistory {
+		l := f.tcp.history >> (4 * i) & 0xf
+		c := histLetters[l&7]
+		if l >= 8 {
+			c += 'a' - 'A'
+		}
+		b[n] = c
+		n++
+	}
+	return string(b[:n])
 }

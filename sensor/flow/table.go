@@ -3,7 +3,9 @@ package flow
 import (
 	"sort"
 	"time"
+	"unsafe"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -15,7 +17,7 @@ type Config struct {
 	UDPTimeout       time.Duration `yaml:"udp"`        // UDP, inactive
 	ICMPTimeout      time.Duration `yaml:"icmp"`       // ICMP and ICMPv6, inactive
 	OtherTimeout     time.Duration `yaml:"other"`      // any other IP protocol
-	MaxFlows         int           `yaml:"max_flows"`  // per table; the least recently active flow is evicted beyond
+	MaxFlows         int           `yaml:"max_flows"`  // per table; beyond, the least valuable flow is evicted (see Table.evict)
 	// Interim, when set, makes a flow active for longer than it since its
 	// start (or last report) emit an interim event (see Table.OnInterim).
 	Interim         time.Duration `yaml:"interim"`
@@ -106,27 +108,46 @@ type Stats struct {
 	Ended   [5]uint64 // by EndReason
 	Active  int
 	Interim uint64 // interim reports of open flows
+	// Evictions by cause (their sum is Ended[EndEvicted]).
+	EvictedMaxFlows uint64 // the table held Config.MaxFlows flows
+	EvictedMemory   uint64 // the memory budget refused a new flow
+	// OverBudget counts flows allocated although the budget refused them,
+	// because the table held no flow to evict (other pools held it all).
+	OverBudget uint64
 }
 
 // Table is a flow table owned by one worker.
 type Table struct {
 	cfg       Config
 	timeouts  [numClasses]time.Duration
-	flows     map[Key]*Flow
+	idx       index
 	lists     [numClasses]list
 	free      []*Flow
+	acct      *budget.Account
+	idxPaid   int64 // bytes of the index reserved on acct
 	onEnd     func(*Flow)
 	onInterim func(*Flow)
 	reports   reportList // flows by next interim report time (with Config.Interim)
-	lastSweep time.Time
+	lastSweep int64
 	stats     Stats
 }
+
+// FlowBytes is what one flow costs the memory budget: the Flow itself
+// (its size class) and its share of a 3/4 full index.
+const FlowBytes = int64(unsafe.Sizeof(Flow{})) + slotBytes*4/3
+
+// tunnelBytes is the extra cost of a tunnelled flow.
+const tunnelBytes = int64(unsafe.Sizeof(decode.Tunnel{}))
+
+// maxFree is how many ended flows the table keeps for reuse; beyond, they
+// go back to the garbage collector and their bytes to the budget.
+const maxFree = 4096
 
 // NewTable returns a table that calls onEnd for every flow that ends. The
 // Flow passed to onEnd is recycled when the call returns.
 func NewTable(cfg Config, onEnd func(*Flow)) *Table {
 	cfg = cfg.WithDefaults()
-	t := &Table{cfg: cfg, flows: make(map[Key]*Flow, 1024), onEnd: onEnd}
+	t := &Table{cfg: cfg, onEnd: onEnd}
 	t.timeouts = [numClasses]time.Duration{
 		classTCPHandshake: cfg.TCPHandshake, classTCP: cfg.TCPTimeout, classTCPClosed: cfg.TCPClosedTimeout,
 		classUDP: cfg.UDPTimeout, classICMP: cfg.ICMPTimeout, classOther: cfg.OtherTimeout,
@@ -134,45 +155,52 @@ func NewTable(cfg Config, onEnd func(*Flow)) *Table {
 	return t
 }
 
+// UseBudget makes the table draw its flows and index on a (pool
+// budget.Flows). Call it before the first Update. When the budget refuses
+// a flow, the least valuable flow is evicted to make room (see evict).
+func (t *Table) UseBudget(a *budget.Account) { t.acct = a }
+
 // Stats returns the table's counters.
 func (t *Table) Stats() Stats {
 	s := t.stats
-	s.Active = len(t.flows)
+	s.Active = t.idx.n
 	return s
 }
 
 // sweepEvery is how much packet time passes between expiry sweeps.
-const sweepEvery = time.Second
+const sweepEvery = int64(time.Second)
 
 // Update accounts packet p to its flow, creating the flow when needed, and
 // returns the flow and the packet's direction in it.
 func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
-	now := p.Timestamp
-	if now.Sub(t.lastSweep) >= sweepEvery || now.Before(t.lastSweep) {
-		t.Expire(now)
+	now := p.Timestamp.UnixNano()
+	if now-t.lastSweep >= sweepEvery || now < t.lastSweep {
+		t.Expire(p.Timestamp)
 	}
-	k := KeyOf(p)
-	f := t.flows[k]
+	k, srcIsA := keyOf(p)
+	h := uint32(k.Hash())
+	f := t.idx.find(&k, h)
 	if f != nil {
 		t.lists[f.class].remove(f)
-		if t.reopens(f, p) {
+		if t.reopens(f, p, now) {
 			t.end(f, f.closedReason())
 			f = nil
 		}
 	}
 	if f == nil {
-		f = t.create(k, p)
+		f = t.create(&k, h, srcIsA, p)
 	}
 	d := FromResp
-	if p.Src == f.Orig.IP && p.SrcPort == f.Orig.Port {
+	if srcIsA == (f.bits&origIsA != 0) {
 		d = FromOrig
 	}
-	f.Last = now
+	f.last = now
 	f.Packets[d]++
 	f.Bytes[d] += uint64(p.WireLen)
 	f.Payload[d] += uint64(len(p.Payload))
-	if d == FromResp && !f.Resp.HasMAC && p.HasMAC {
-		f.Resp.MAC, f.Resp.HasMAC = p.SrcMAC, true
+	if d == FromResp && f.bits&hasRespMAC == 0 && p.HasMAC {
+		f.mac[FromResp] = p.SrcMAC
+		f.bits |= hasRespMAC
 	}
 	if p.Proto == decode.ProtoTCP {
 		f.TCPFlags[d] |= p.TCPFlags
@@ -185,8 +213,8 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 
 // reopens says whether packet p starts a new connection on f's key: the old
 // one timed out, or a fresh SYN arrives after it closed.
-func (t *Table) reopens(f *Flow, p *decode.Packet) bool {
-	if p.Timestamp.Sub(f.Last) > t.timeouts[f.class] {
+func (t *Table) reopens(f *Flow, p *decode.Packet, now int64) bool {
+	if now-f.last > int64(t.timeouts[f.class]) {
 		return true
 	}
 	return f.class == classTCPClosed && p.TCPFlags&(decode.SYN|decode.ACK) == decode.SYN
@@ -220,88 +248,178 @@ func (t *Table) classOf(f *Flow) timeoutClass {
 	return classOther
 }
 
-func (t *Table) create(k Key, p *decode.Packet) *Flow {
-	if len(t.flows) >= t.cfg.MaxFlows {
-		t.evictOldest()
-	}
-	var f *Flow
-	if n := len(t.free); n > 0 {
-		f, t.free = t.free[n-1], t.free[:n-1]
-	} else {
-		f = new(Flow)
-	}
+func (t *Table) create(k *Key, h uint32, srcIsA bool, p *decode.Packet) *Flow {
+	f := t.alloc()
 	*f = Flow{
-		Key: k, Proto: p.Proto, IPVersion: p.IPVersion, VLAN: p.VLAN, InnerVLAN: p.InnerVLAN,
-		Interface: p.Interface, Tunnel: p.Tunnel, First: p.Timestamp, Last: p.Timestamp,
-		Orig: Endpoint{IP: p.Src, Port: p.SrcPort, MAC: p.SrcMAC, HasMAC: p.HasMAC},
-		Resp: Endpoint{IP: p.Dst, Port: p.DstPort, MAC: p.DstMAC, HasMAC: p.HasMAC},
+		Key: *k, hash: h, Proto: p.Proto, IPVersion: p.IPVersion, VLAN: p.VLAN, InnerVLAN: p.InnerVLAN,
+		Interface: int32(p.Interface), first: p.Timestamp.UnixNano(), last: p.Timestamp.UnixNano(),
+		origPort: p.SrcPort, respPort: p.DstPort, cidSeed: t.cfg.CommunityIDSeed, bits: f.bits & unpaid,
+	}
+	if srcIsA {
+		f.bits |= origIsA
+	}
+	if p.HasMAC {
+		f.mac = [2][6]byte{p.SrcMAC, p.DstMAC}
+		f.bits |= hasOrigMAC | hasRespMAC
+	}
+	if p.Tunnel.Type != decode.NoTunnel {
+		tun := p.Tunnel
+		f.Tunnel = &tun
+		t.acct.Reserve(budget.Flows, tunnelBytes) // refused: the flow is already paid for; counted as denied
 	}
 	// A SYN-ACK seen first was sent by the responder: the other side
 	// opened the connection (Zeek marks this with '^').
 	if p.Proto == decode.ProtoTCP && p.TCPFlags&(decode.SYN|decode.ACK) == decode.SYN|decode.ACK {
-		f.Orig, f.Resp = f.Resp, f.Orig
-		f.tcp.flipped = true
+		f.bits ^= origIsA
+		f.origPort, f.respPort = f.respPort, f.origPort
+		f.mac[0], f.mac[1] = f.mac[1], f.mac[0]
+		f.tcp.bits |= flipped
 	}
-	sport, dport := f.Orig.Port, f.Resp.Port
 	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
 		f.ICMPType, f.ICMPCode = p.ICMPType, p.ICMPCode
-		sport, dport, f.ICMPOneWay = icmpPorts(p.Proto == decode.ProtoICMPv6, p.ICMPType, p.ICMPCode)
+		_, _, f.ICMPOneWay = icmpPorts(p.Proto == decode.ProtoICMPv6, p.ICMPType, p.ICMPCode)
 	}
-	f.CommunityID = CommunityID(t.cfg.CommunityIDSeed, f.Orig.IP, f.Resp.IP, sport, dport, p.Proto, f.ICMPOneWay)
-	t.flows[k] = f
+	t.idx.insert(f)
 	t.stats.Created++
-	t.scheduleReport(f, p.Timestamp)
+	t.scheduleReport(f, f.first)
 	return f
 }
 
-func (t *Table) evictOldest() {
-	var oldest *Flow
-	for c := range t.lists {
-		if h := t.lists[c].head; h != nil && (oldest == nil || h.Last.Before(oldest.Last)) {
-			oldest = h
+// alloc returns a Flow for a new connection, with room for it in the index:
+// an ended one kept for reuse, or a new one paid for by the budget. At
+// max_flows, or when the budget refuses, the least valuable flow is
+// evicted (ended and reused) instead.
+func (t *Table) alloc() *Flow {
+	if t.idx.n >= t.cfg.MaxFlows {
+		t.evict(false)
+	}
+	if t.idx.full() && !t.grow() && !t.evict(true) {
+		// Nothing to evict: other pools hold the budget. The table
+		// still needs an index; it is counted as over budget.
+		t.stats.OverBudget++
+		t.resize(max(2*len(t.idx.flows), minIndexSlots), false)
+	}
+	if n := len(t.free); n > 0 {
+		f := t.free[n-1]
+		t.free = t.free[:n-1]
+		return f
+	}
+	if t.acct.Reserve(budget.Flows, FlowBytes) {
+		return new(Flow)
+	}
+	if t.evict(true) {
+		return t.alloc()
+	}
+	t.stats.OverBudget++
+	return &Flow{bits: unpaid}
+}
+
+// grow doubles the index if the budget has the bytes.
+func (t *Table) grow() bool {
+	return t.resize(max(2*len(t.idx.flows), minIndexSlots), true)
+}
+
+// shrink halves the index while it is less than 1/8 full (after a flood).
+func (t *Table) shrink() {
+	slots := len(t.idx.flows)
+	for slots > minIndexSlots && t.idx.n*8 < slots {
+		slots /= 2
+	}
+	if slots < len(t.idx.flows) {
+		t.resize(slots, false)
+	}
+}
+
+// resize rebuilds the index with slots slots, paid for by the budget. With
+// mustPay it fails if the budget refuses; else it goes ahead regardless (a
+// smaller index, or no choice) and pays what it can.
+func (t *Table) resize(slots int, mustPay bool) bool {
+	cost := int64(slots) * slotBytes
+	paid := t.acct.Reserve(budget.Flows, cost)
+	if !paid && mustPay {
+		return false
+	}
+	t.acct.Release(budget.Flows, t.idxPaid)
+	t.idxPaid = 0
+	if paid {
+		t.idxPaid = cost
+	}
+	t.idx.resize(slots)
+	return true
+}
+
+// evictOrder ranks the timeout classes from the least valuable: flows
+// already closed (only late packets are left to see), handshakes that
+// never carried data (S0, a flood's), then the rest, established TCP last.
+var evictOrder = [numClasses]timeoutClass{classTCPClosed, classTCPHandshake, classOther, classICMP, classUDP, classTCP}
+
+// evict ends the least recently active flow of the least valuable class
+// (its event is emitted, end reason "evicted") and keeps it for reuse. It
+// reports whether there was a flow to evict.
+func (t *Table) evict(forMemory bool) bool {
+	for _, c := range evictOrder {
+		if f := t.lists[c].head; f != nil {
+			t.lists[c].remove(f)
+			if forMemory {
+				f.bits |= byMemory
+				t.stats.EvictedMemory++
+			} else {
+				t.stats.EvictedMaxFlows++
+			}
+			t.end(f, EndEvicted)
+			return true
 		}
 	}
-	if oldest != nil {
-		t.lists[oldest.class].remove(oldest)
-		t.end(oldest, EndEvicted)
-	}
+	return false
 }
 
 // end emits f and recycles it; the caller has taken f out of its list.
 func (t *Table) end(f *Flow, why EndReason) {
-	delete(t.flows, f.Key)
+	t.idx.remove(f)
 	t.unscheduleReport(f)
 	f.EndReason = why
 	t.stats.Ended[why]++
 	t.onEnd(f)
-	f.App = nil
-	t.free = append(t.free, f)
+	if f.Tunnel != nil {
+		t.acct.Release(budget.Flows, tunnelBytes)
+	}
+	f.App, f.Tunnel = nil, nil
+	switch {
+	case f.bits&unpaid != 0:
+		// Dropped: the budget never paid for it.
+	case len(t.free) < maxFree:
+		t.free = append(t.free, f)
+	default:
+		t.acct.Release(budget.Flows, FlowBytes)
+	}
 }
 
 // Expire ends every flow inactive for longer than its timeout at now.
 func (t *Table) Expire(now time.Time) {
-	t.lastSweep = now
+	ns := now.UnixNano()
+	t.lastSweep = ns
 	for c := range t.lists {
 		l := &t.lists[c]
-		for l.head != nil && now.Sub(l.head.Last) > t.timeouts[c] {
+		for l.head != nil && ns-l.head.last > int64(t.timeouts[c]) {
 			f := l.head
 			l.remove(f)
 			t.end(f, f.closedReason())
 		}
 	}
-	t.interims(now)
+	t.interims(ns)
+	t.shrink()
 }
 
 // Flush ends every flow (end of input), least recently active first, so the
-// order is the same on every run.
+// order is the same on every run, and gives the table's memory back.
 func (t *Table) Flush() {
-	all := make([]*Flow, 0, len(t.flows))
+	all := make([]*Flow, 0, t.idx.n)
 	for c := range t.lists {
 		for f := t.lists[c].head; f != nil; f = f.next {
 			all = append(all, f)
 		}
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].Last.Before(all[j].Last) })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].last < all[j].last })
 	for _, f := range all {
 		t.lists[f.class].remove(f)
 		why := EndEOF
@@ -310,4 +428,6 @@ func (t *Table) Flush() {
 		}
 		t.end(f, why)
 	}
+	t.acct.Release(budget.Flows, int64(len(t.free))*FlowBytes+t.idxPaid)
+	t.free, t.idx, t.idxPaid = nil, index{}, 0
 }

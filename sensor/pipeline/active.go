@@ -71,11 +71,12 @@ func (p *Pipeline) ActiveFlows(ctx context.Context) ([]ActiveFlow, error) {
 func (w *worker) answer(q *query) {
 	var out []ActiveFlow
 	w.table.Each(func(f *flow.Flow) {
+		o, r := f.Orig(), f.Resp()
 		a := ActiveFlow{
-			CommunityID: f.CommunityID, Transport: flow.TransportName(f.Proto),
-			SourceIP: f.Orig.IP.String(), SourcePort: int(f.Orig.Port),
-			DestinationIP: f.Resp.IP.String(), DestinationPort: int(f.Resp.Port),
-			Interface: w.cfg.interfaceName(f.Interface), First: f.First, Last: f.Last,
+			CommunityID: f.CommunityID(), Transport: flow.TransportName(f.Proto),
+			SourceIP: o.IP.String(), SourcePort: int(o.Port),
+			DestinationIP: r.IP.String(), DestinationPort: int(r.Port),
+			Interface: w.cfg.interfaceName(int(f.Interface)), First: f.First(), Last: f.Last(),
 			Packets:     int64(f.Packets[0] + f.Packets[1]),
 			Bytes:       int64(f.Bytes[0] + f.Bytes[1]),
 			SourceBytes: int64(f.Bytes[0]), DestinationBytes: int64(f.Bytes[1]),

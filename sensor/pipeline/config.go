@@ -8,6 +8,7 @@ package pipeline
 import (
 	"log/slog"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -39,11 +40,24 @@ type StatsPublisher interface {
 	Publish()
 }
 
+// BudgetUser is an optional interface of a Detector or an Enricher: the
+// worker calls UseBudget once, before the first event, with its own
+// Account of Config.Budget, so state that grows with traffic (e.g. rule
+// thresholds, pool budget.Rules) draws on the process's one budget.
+type BudgetUser interface {
+	UseBudget(acct *budget.Account)
+}
+
 // Config is what a pipeline run needs. Zero values take defaults.
 type Config struct {
 	Workers int
-	Flow    flow.Config
-	Defrag  decode.DefragConfig
+	// Budget is the process's memory budget: each worker draws on it
+	// through its own Account (worker.acct), given to its flow table,
+	// application layer, and Detector and Enricher if they are
+	// BudgetUsers. nil: nothing is limited.
+	Budget *budget.Budget
+	Flow   flow.Config
+	Defrag decode.DefragConfig
 	// Live marks live capture: a channel in front of every worker (feeders
 	// run concurrently), wall-clock ticks that end idle flows, and packets
 	// tagged with their feeder's index (see Interfaces).

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
@@ -24,7 +25,8 @@ type worker struct {
 	table    *flow.Table
 	enricher Enricher
 	detector Detector
-	app      *app.Analyzer // nil with FlowsOnly
+	app      *app.Analyzer   // nil with FlowsOnly
+	acct     *budget.Account // this worker's share of cfg.Budget (nil: unlimited)
 	anom     *anomaly.Reporter
 	series   timeseries
 	// obs is the observer of the events being made: in live capture its
@@ -51,17 +53,25 @@ type workerCounts struct {
 
 func newWorker(cfg *Config) *worker {
 	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}, obs: cfg.Observer}
+	w.acct = cfg.Budget.NewAccount()
 	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
+	w.table.UseBudget(w.acct)
 	w.table.OnInterim(w.flowInterim)
 	w.anom = anomaly.New(w.emit, &w.obs, cfg.AnomaliesPerSecond)
 	if !cfg.FlowsOnly {
 		w.app = app.New(cfg.App, &w.obs, w.emit, w.anom)
+		w.app.UseBudget(w.acct)
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
 	}
 	if cfg.NewDetector != nil {
 		w.detector = cfg.NewDetector()
+	}
+	for _, u := range []any{w.enricher, w.detector} {
+		if bu, ok := u.(BudgetUser); ok {
+			bu.UseBudget(w.acct)
+		}
 	}
 	w.series.init(cfg, w.queue)
 	return w
@@ -101,6 +111,7 @@ func (w *worker) tick(now time.Time) {
 // finish ends every flow still open and delivers what is pending.
 func (w *worker) finish() {
 	w.table.Flush()
+	w.acct.Close()
 	w.series.before(time.Time{})
 	w.flush()
 	w.publish()
@@ -110,7 +121,7 @@ func (w *worker) finish() {
 // that read the flow's first packet).
 func (w *worker) setIngress(f *flow.Flow) {
 	if w.cfg.Live {
-		w.obs.Ingress.Interface.Name = w.cfg.interfaceName(f.Interface)
+		w.obs.Ingress.Interface.Name = w.cfg.interfaceName(int(f.Interface))
 	}
 }
 
@@ -126,8 +137,12 @@ func (w *worker) packetAnomalies(f *flow.Flow, p *decode.Packet) {
 
 func (w *worker) flowEnded(f *flow.Flow) {
 	w.setIngress(f)
-	if f.EndReason == flow.EndEvicted {
-		w.anom.Report(anomaly.FlowLimit, f, f.Last, "flow table full: least recently active flow evicted")
+	switch {
+	case f.EndReason != flow.EndEvicted:
+	case f.EvictedForMemory():
+		w.anom.Report(anomaly.MemoryLimit, f, f.Last(), "memory budget spent: least valuable flow evicted")
+	default:
+		w.anom.Report(anomaly.FlowLimit, f, f.Last(), "flow table full: least valuable flow evicted")
 	}
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
 	f.FillEvent(&w.ev, &w.obs)
