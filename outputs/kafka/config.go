@@ -11,6 +11,12 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 )
 
+// Message timestamps (Config.Timestamp).
+const (
+	TimestampIngest = "ingest"
+	TimestampEvent  = "event"
+)
+
 // DefaultTopic sends each dataset to its own topic: packetsleuth.dns goes to
 // packetsleuth-dns.
 const DefaultTopic = "packetsleuth-{dataset}"
@@ -44,6 +50,11 @@ type Config struct {
 	DisableAutoTopicCreation bool `yaml:"disable_auto_topic_creation"`
 	// ClientID names the sensor to the brokers (default "packetsleuth").
 	ClientID string `yaml:"client_id"`
+	// Timestamp is the Kafka message timestamp: ingest (default, the time
+	// the sensor sends it) or event (the event's @timestamp, packet time in
+	// a replay: a replay of an old capture then falls out of a topic's
+	// retention at once). The event itself always carries packet time.
+	Timestamp string `yaml:"timestamp"`
 
 	TLS  TLSConfig  `yaml:"tls"`
 	SASL SASLConfig `yaml:"sasl"`
@@ -94,6 +105,9 @@ func (c *Config) defaults() {
 	if c.ClientID == "" {
 		c.ClientID = "packetsleuth"
 	}
+	if c.Timestamp == "" {
+		c.Timestamp = TimestampIngest
+	}
 }
 
 // Validate reports every problem of the section, each naming its key.
@@ -127,6 +141,11 @@ func (c Config) Validate() error {
 	case "", "hash", "murmur2":
 	default:
 		bad("balancer", "%q is not one of hash, murmur2", c.Balancer)
+	}
+	switch c.Timestamp {
+	case "", TimestampIngest, TimestampEvent:
+	default:
+		bad("timestamp", "%q is not one of ingest, event", c.Timestamp)
 	}
 	if c.MaxAttempts < 0 {
 		bad("max_attempts", "must not be negative")

@@ -56,6 +56,9 @@ type Sink struct {
 	mech  sasl.Mechanism
 	tls   bool
 	codec compress.Compression
+	// worked: a Connect has succeeded once, so a broker that hangs up is
+	// restarting, not asking for TLS or SASL
+	worked bool
 
 	transport *kgo.Transport
 	writer    *kgo.Writer
@@ -186,6 +189,7 @@ func (s *Sink) Connect(ctx context.Context) error {
 		s.shutdown()
 		return s.describe("connect", err)
 	}
+	s.worked = true
 	return nil
 }
 
@@ -200,6 +204,9 @@ func (s *Sink) describe(op string, err error) error {
 		hint = " (the broker does not offer sasl.mechanism " + s.cfg.SASL.Mechanism + ")"
 	case errors.Is(err, kgo.IllegalSASLState):
 		hint = " (SASL failed: check sasl.mechanism)"
+	case (op != "connect" || s.worked) && isConnErr(err):
+		// the set-up worked before: a broker restart or outage
+		hint = " (the broker is unreachable or restarting; it worked before: retrying)"
 	case isEOF(err) && s.mech == nil && !s.tls:
 		hint = " (the broker closed the connection: does it want TLS or SASL?)"
 	case isEOF(err) && s.tls:
@@ -225,6 +232,7 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	}
 	arena := s.arena[:0]
 	msgs, index := s.msgs[:0], s.index[:0]
+	now := time.Now()
 	for i := range batch {
 		r := &batch[i]
 		if len(r.JSON)+len(r.Key) > s.cfg.MaxMessageBytes {
@@ -245,7 +253,11 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		}
 		start := len(arena)
 		arena = append(arena, r.JSON...)
-		msgs = append(msgs, kgo.Message{Topic: topic, Key: key, Value: arena[start:len(arena):len(arena)], Time: r.Time})
+		ts := now
+		if s.cfg.Timestamp == TimestampEvent {
+			ts = r.Time
+		}
+		msgs = append(msgs, kgo.Message{Topic: topic, Key: key, Value: arena[start:len(arena):len(arena)], Time: ts})
 		index = append(index, i)
 	}
 	s.arena, s.msgs, s.index = arena, msgs, index

@@ -83,6 +83,7 @@ type consumed struct {
 	partition int
 	key       string
 	value     []byte
+	time      time.Time
 }
 
 // consume reads every partition of the topics until want distinct event ids
@@ -120,7 +121,7 @@ func consume(t *testing.T, addr string, dialer *kgo.Dialer, topics []string, wan
 					}
 					id := eventID(t, m.Value)
 					mu.Lock()
-					got[id] = append(got[id], consumed{m.Topic, m.Partition, string(m.Key), m.Value})
+					got[id] = append(got[id], consumed{m.Topic, m.Partition, string(m.Key), m.Value, m.Time})
 					n := len(got)
 					mu.Unlock()
 					if n >= want {
@@ -314,6 +315,40 @@ func TestConnectRefused(t *testing.T) {
 	}
 }
 
+// A broker that hangs up at once: before any connect worked, the hint is
+// the usual set-up mistake (TLS or SASL wanted); once one worked, it is a
+// restart, and the error must not send the operator after TLS or SASL.
+func TestHangUpHint(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	for _, worked := range []bool{false, true} {
+		s, err := New(Config{Brokers: []string{l.Addr().String()}, Timeout: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.worked = worked
+		err = s.Connect(context.Background())
+		if err == nil {
+			t.Fatal("Connect to a broker that hangs up succeeded")
+		}
+		if tlsHint := strings.Contains(err.Error(), "TLS or SASL"); tlsHint == worked {
+			t.Errorf("worked before %v: %v", worked, err)
+		}
+	}
+}
+
 // ---- against the kfake server (start-kafka.sh) ----
 
 func TestRoundTripCodecs(t *testing.T) {
@@ -463,6 +498,7 @@ func TestBrokerRestart(t *testing.T) {
 	}()
 
 	var notConnected, connectFails, partial int
+	var errs []string
 	connected := false
 	deadline := time.Now().Add(2 * time.Minute)
 	for len(queue) > 0 {
@@ -471,6 +507,7 @@ func TestBrokerRestart(t *testing.T) {
 		}
 		if !connected {
 			if err := s.Connect(ctx); err != nil {
+				errs = append(errs, err.Error())
 				connectFails++
 				time.Sleep(100 * time.Millisecond)
 				continue
@@ -480,6 +517,9 @@ func TestBrokerRestart(t *testing.T) {
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		err := s.Write(wctx, queue[0])
 		cancel()
+		if err != nil {
+			errs = append(errs, err.Error())
+		}
 		var be *outputs.BatchError
 		switch {
 		case err == nil:
@@ -513,6 +553,12 @@ func TestBrokerRestart(t *testing.T) {
 		t.Errorf("the sink never reported the broker down")
 	}
 	t.Logf("%d ErrNotConnected, %d failed Connects, %d partial failures", notConnected, connectFails, partial)
+	for _, e := range errs {
+		// a plain restart is no set-up mistake
+		if strings.Contains(e, "TLS") || strings.Contains(e, "SASL") {
+			t.Errorf("after a broker restart the error suggests TLS or SASL: %s", e)
+		}
+	}
 	got := consume(t, addr, &kgo.Dialer{}, topicsOf(s), n)
 	dups := 0
 	for _, ms := range got {
@@ -520,6 +566,48 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	t.Logf("%d distinct events back, %d duplicates", len(got), dups)
 	checkDelivered(t, s, recs, got)
+}
+
+// Message timestamps are the time of sending by default, so that a replay
+// of an old capture does not fall out of the topic's retention at once;
+// timestamp: event gives the event's time.
+func TestMessageTimestamp(t *testing.T) {
+	addr := env(t, "PS_TEST_KAFKA")[0]
+	for _, mode := range []string{"", TimestampEvent} {
+		run := runID()
+		s, err := New(Config{Brokers: []string{addr}, Topic: "pstest-" + run, Timestamp: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		if err := s.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		recs := makeRecords(t, run, 3)
+		before := time.Now().Add(-time.Second)
+		if err := s.Write(ctx, recs); err != nil {
+			t.Fatal(err)
+		}
+		got := consume(t, addr, &kgo.Dialer{}, topicsOf(s), len(recs))
+		s.Close(ctx)
+		for i, r := range recs {
+			ms := got[eventID(t, r.JSON)]
+			if len(ms) == 0 {
+				t.Fatalf("%q: record %d not consumed", mode, i)
+			}
+			ts := ms[0].time
+			switch mode {
+			case TimestampEvent:
+				if !ts.Equal(r.Time) {
+					t.Errorf("timestamp event: message time %v, event time %v", ts, r.Time)
+				}
+			default:
+				if ts.Before(before) || ts.After(time.Now().Add(time.Second)) {
+					t.Errorf("default timestamp: message time %v, want the time of sending (event time %v)", ts, r.Time)
+				}
+			}
+		}
+	}
 }
 
 // BenchmarkWrite produces 500-record batches to the kfake server on

@@ -216,6 +216,8 @@ func (s *File) Close() error {
 
 // Expand turns paths (files or directories) into the capture files to read,
 // in order: each directory's regular files sorted by name, recursively.
+// Symbolic links to files and directories are followed (a directory once,
+// so a link loop ends); a broken link is an error, not a silent skip.
 func Expand(paths []string) ([]string, error) {
 	var out []string
 	for _, p := range paths {
@@ -228,20 +230,48 @@ func Expand(paths []string) ([]string, error) {
 			continue
 		}
 		var files []string
-		err = filepath.WalkDir(p, func(path string, d os.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.Type().IsRegular() {
-				files = append(files, path)
-			}
-			return nil
-		})
-		if err != nil {
+		if err := walkCaptures(p, map[string]bool{}, &files); err != nil {
 			return nil, err
 		}
 		sort.Strings(files)
 		out = append(out, files...)
 	}
 	return out, nil
+}
+
+// walkCaptures adds the regular files under dir (following links) to files;
+// seen holds the real paths of the directories already walked.
+func walkCaptures(dir string, seen map[string]bool, files *[]string) error {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return err
+	}
+	if seen[real] {
+		return nil
+	}
+	seen[real] = true
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		path := filepath.Join(dir, e.Name())
+		typ := e.Type()
+		if typ&os.ModeSymlink != 0 {
+			st, err := os.Stat(path)
+			if err != nil {
+				return fmt.Errorf("%s: broken symbolic link: %w", path, err)
+			}
+			typ = st.Mode().Type()
+		}
+		switch {
+		case typ.IsDir():
+			if err := walkCaptures(path, seen, files); err != nil {
+				return err
+			}
+		case typ.IsRegular():
+			*files = append(*files, path)
+		}
+	}
+	return nil
 }
