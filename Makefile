@@ -3,7 +3,7 @@ GO      ?= go
 PKGS    := ./...
 BENCHCAP ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench-1GB.pcap
 
-.PHONY: deps build demo test lint fuzz bench testdata clean
+.PHONY: deps build demo test lint fuzz bench testdata generate clean
 
 # Install what the build and the tests need on a fresh Debian/Ubuntu: libpcap
 # (BPF, live capture), python3-yaml (the ECS field check), tcpreplay and
@@ -30,11 +30,13 @@ demo: build
 test: deps
 	$(GO) test -race -count=1 $(PKGS)
 
-# gofmt, go vet and staticcheck (SA1019 off: the certificate parser reads
-# legacy DSA keys on purpose).
+# gofmt, go.mod tidy, go vet and staticcheck (SA1019 off: the certificate
+# parser reads legacy DSA keys on purpose). Stale generated files fail
+# `make test` (schemas/internal/gen's TestGeneratedFilesAreCurrent).
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	$(GO) vet $(PKGS)
 	$(GO) run $(STATICCHECK) -checks 'inherit,-SA1019' $(PKGS)
 
@@ -46,6 +48,11 @@ fuzz:
 			echo "fuzz $$pkg $$t"; $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 		done; \
 	done
+
+# What follows from the event structs of schemas/: the encoder, the field
+# table, the Elasticsearch mappings and docs/fields.md.
+generate:
+	$(GO) generate ./schemas
 
 # Regenerate the project's own captures (and then the golden files).
 testdata:

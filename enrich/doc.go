@@ -30,7 +30,7 @@
 // tls.client.server_name (domain indicators, matching the name and its
 // subdomains, longest listed suffix wins, case-insensitive, trailing dot
 // ignored); the full request URL (URL indicators, see appendURL for the
-// normalisation); tls.client.ja3, tls.client.ja4, tls.server.ja3s. When
+// normalisation); tls.client.ja3, packetsleuth.tls.ja4, tls.server.ja3s. When
 // several feeds list the same winning indicator, each gives one element of
 // threat.enrichments with indicator.{type, provider, confidence,
 // marking.tlp, description}, indicator.ip (the matched address) or

@@ -110,13 +110,14 @@ t13d1516h2_8daaf6152771_b186095e22b6
 		expectMatches(t, "no match "+name, ev)
 	}
 
-	ev = &schemas.Event{TLS: schemas.TLS{Client: schemas.TLSClient{ServerName: "wild.example", JA3: "E7ECA2BAF4458D095B7F45DA28C16C34",
-		JA4: "t13d1516h2_8daaf6152771_b186095e22b6"}, Server: schemas.TLSServer{JA3S: "394441ab65754e2207b1e1b457b3641d"}}}
+	ev = &schemas.Event{TLS: schemas.TLS{Client: schemas.TLSClient{ServerName: "wild.example", JA3: "E7ECA2BAF4458D095B7F45DA28C16C34"},
+		Server: schemas.TLSServer{JA3S: "394441ab65754e2207b1e1b457b3641d"}}}
+	ev.Sensor.TLS.JA4 = "t13d1516h2_8daaf6152771_b186095e22b6"
 	w.Enrich(ev)
 	expectMatches(t, "tls", ev,
 		"tls.client.server_name=wild.example domain-name feodo wild.example High/AMBER",
 		"tls.client.ja3=E7ECA2BAF4458D095B7F45DA28C16C34 ja3 feodo High/AMBER",
-		"tls.client.ja4=t13d1516h2_8daaf6152771_b186095e22b6 ja4 feodo High/AMBER",
+		"packetsleuth.tls.ja4=t13d1516h2_8daaf6152771_b186095e22b6 ja4 feodo High/AMBER",
 		"tls.server.ja3s=394441ab65754e2207b1e1b457b3641d ja3s feodo High/AMBER")
 
 	// A JA3S-typed hash is not a client JA3.
@@ -179,14 +180,14 @@ func TestIntelNDJSON(t *testing.T) {
 	ev := flow("2001:db8:bad::1", "192.0.2.15")
 	ev.URL = schemas.URL{Domain: "203.0.113.50", Original: "/bins/mozi.m"}
 	ev.TLS.Client.ServerName = "login.phish.example"
-	ev.TLS.Client.JA4 = "t13d1516h2_8daaf6152771_02713d6af862"
+	ev.Sensor.TLS.JA4 = "t13d1516h2_8daaf6152771_02713d6af862"
 	w.Enrich(ev)
 	expectMatches(t, "ndjson", ev,
 		"source.ip=2001:db8:bad::1 ipv6-addr prov6",
 		"destination.ip=192.0.2.15 ipv4-addr ti",
 		"url.original=http://203.0.113.50/bins/mozi.m url AbuseCH URL http://203.0.113.50/bins/mozi.m High/CLEAR",
 		"tls.client.server_name=login.phish.example domain-name phish phish.example",
-		"tls.client.ja4=t13d1516h2_8daaf6152771_02713d6af862 ja4 ti")
+		"packetsleuth.tls.ja4=t13d1516h2_8daaf6152771_02713d6af862 ja4 ti")
 }
 
 func TestIntelBadLines(t *testing.T) {

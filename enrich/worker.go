@@ -125,8 +125,8 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 	if ev.TLS.Client.JA3 != "" {
 		w.exact(db, db.ja3, ev, ev.TLS.Client.JA3, "tls.client.ja3")
 	}
-	if ev.TLS.Client.JA4 != "" {
-		w.exact(db, db.ja4, ev, ev.TLS.Client.JA4, "tls.client.ja4")
+	if ev.Sensor.TLS.JA4 != "" {
+		w.exact(db, db.ja4, ev, ev.Sensor.TLS.JA4, "packetsleuth.tls.ja4")
 	}
 	if ev.TLS.Server.JA3S != "" {
 		w.exact(db, db.ja3s, ev, ev.TLS.Server.JA3S, "tls.server.ja3s")

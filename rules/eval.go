@@ -416,6 +416,7 @@ func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64
 	a.Threat.Enrichments = slices.Clone(ev.Threat.Enrichments)
 	a.Sensor.Flow = ev.Sensor.Flow
 	a.Sensor.Tunnel = ev.Sensor.Tunnel
+	a.Sensor.TLS = ev.Sensor.TLS
 	if thr != nil {
 		a.Sensor.Alert = schemas.AlertInfo{
 			Count:  formatCount(thr.count),

@@ -6,11 +6,13 @@ type Custom struct {
 	Flow    FlowInfo  `json:"flow,omitzero" expr:"flow"`
 	Tunnel  Tunnel    `json:"tunnel,omitzero" expr:"tunnel"`
 	HTTP    HTTPInfo  `json:"http,omitzero" expr:"http"`
+	TLS     TLSInfo   `json:"tls,omitzero" expr:"tls"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`
 	Anomaly Anomaly   `json:"anomaly,omitzero" expr:"anomaly"`
-	Notes   []string  `json:"notes,omitempty" expr:"notes"`
+	// What the parser noticed about the transaction (malformed parts, limits reached). Example: dns.answer_truncated
+	Notes []string `json:"notes,omitempty" expr:"notes"`
 }
 
 // FlowInfo describes how a connection went, Zeek style.
@@ -23,6 +25,7 @@ type FlowInfo struct {
 	History string `json:"history,omitempty" expr:"history"`
 	// TCPFlags are the flags seen per direction, e.g. "SA" "FPA".
 	TCPFlagsOrig string `json:"tcp_flags_orig,omitempty" expr:"tcp_flags_orig"`
+	// The TCP flags the responder sent. Example: FSPA
 	TCPFlagsResp string `json:"tcp_flags_resp,omitempty" expr:"tcp_flags_resp"`
 	// EndReason says why the flow ended: fin, rst, timeout, evicted, eof.
 	EndReason string `json:"end_reason,omitempty" expr:"end_reason"`
@@ -34,24 +37,33 @@ type FlowInfo struct {
 
 // ICMPInfo is an ICMP or ICMPv6 message type and code.
 type ICMPInfo struct {
+	// ICMP or ICMPv6 message type of the flow's first message. Example: 8
 	Type int `json:"type" expr:"type"`
+	// ICMP or ICMPv6 message code of the flow's first message. Example: 0
 	Code int `json:"code" expr:"code"`
 }
 
 // Tunnel keeps the outer header of a decapsulated packet (GRE, ERSPAN, VXLAN):
 // ECS has no fields for outer addresses.
 type Tunnel struct {
-	Type          string `json:"type,omitempty" expr:"type"`
-	SourceIP      string `json:"source_ip,omitempty" expr:"source_ip"`
-	DestinationIP string `json:"destination_ip,omitempty" expr:"destination_ip"`
-	VNI           int    `json:"vni,omitempty" expr:"vni"`
+	// The encapsulation: gre, erspan or vxlan. Example: vxlan
+	Type string `json:"type,omitempty" expr:"type"`
+	// Source address of the outer header. Example: 172.16.0.1
+	SourceIP string `json:"source_ip,omitempty" expr:"source_ip" es:"ip"`
+	// Destination address of the outer header. Example: 172.16.0.2
+	DestinationIP string `json:"destination_ip,omitempty" expr:"destination_ip" es:"ip"`
+	// VXLAN network identifier. Example: 42
+	VNI int `json:"vni,omitempty" expr:"vni"`
 }
 
 // AlertInfo carries what a threshold rule counted.
 type AlertInfo struct {
-	Count  int64    `json:"count,omitempty" expr:"count"`
-	Window string   `json:"window,omitempty" expr:"window"`
-	Group  []string `json:"group,omitempty" expr:"group"`
+	// What a threshold rule counted in its window (events, or distinct values). Example: 20
+	Count int64 `json:"count,omitempty" expr:"count"`
+	// The threshold rule's window. Example: 1m0s
+	Window string `json:"window,omitempty" expr:"window"`
+	// The group_by values of the threshold rule, in order. Example: 10.1.0.10
+	Group []string `json:"group,omitempty" expr:"group"`
 }
 
 // Traffic is one bucket of a traffic time series (dataset
@@ -59,10 +71,13 @@ type AlertInfo struct {
 // [@timestamp, @timestamp+event.duration). Buckets of several workers with
 // the same time and interface add up.
 type Traffic struct {
+	// The capture interface of the bucket ("" when the sensor reads one source). Example: eth0
 	Interface string `json:"interface,omitempty" expr:"interface"`
-	Packets   int64  `json:"packets" expr:"packets"`
-	Bytes     int64  `json:"bytes" expr:"bytes"`
-	Flows     int64  `json:"flows" expr:"flows"` // flows started in the bucket
+	// Packets seen in the bucket. Example: 1200
+	Packets int64 `json:"packets" expr:"packets"`
+	// Bytes seen in the bucket (frame lengths on the wire). Example: 960000
+	Bytes int64 `json:"bytes" expr:"bytes"`
+	Flows int64 `json:"flows" expr:"flows"` // flows started in the bucket
 	// BytesByProtocol splits Bytes by transport (tcp, udp, icmp, other).
 	BytesByProtocol map[string]int64 `json:"bytes_by_protocol,omitempty" expr:"bytes_by_protocol"`
 }
@@ -88,43 +103,62 @@ type Peak struct {
 // with Interface "" for the sensor as a whole. Counters are cumulative since
 // the start; *Delta fields count since the previous report.
 type Stats struct {
+	// The capture interface ("" for the sensor as a whole). Example: eth0
 	Interface string `json:"interface,omitempty" expr:"interface"`
 	Engine    string `json:"engine,omitempty" expr:"engine"` // pcap or afpacket
 	// Received counts frames the capture delivered to the sensor, Bytes
 	// their length on the wire.
 	Received int64 `json:"received" expr:"received"`
-	Bytes    int64 `json:"bytes" expr:"bytes"`
+	// Length on the wire of the frames received. Example: 1048576
+	Bytes int64 `json:"bytes" expr:"bytes"`
 	// KernelDrops counts frames the kernel dropped (socket buffer or ring
 	// full: the sensor did not keep up); IfDrops frames the interface or
 	// driver dropped (libpcap only).
-	KernelDrops      int64 `json:"kernel_drops" expr:"kernel_drops"`
+	KernelDrops int64 `json:"kernel_drops" expr:"kernel_drops"`
+	// Kernel drops since the previous report.
 	KernelDropsDelta int64 `json:"kernel_drops_delta" expr:"kernel_drops_delta"`
-	IfDrops          int64 `json:"if_drops" expr:"if_drops"`
+	// Frames the interface or driver dropped (libpcap only).
+	IfDrops int64 `json:"if_drops" expr:"if_drops"`
 	// SensorDrops counts frames the sensor received but could not analyse
 	// (malformed, unsupported link type); OutputDrops events the outputs
 	// lost (whole sensor only).
-	SensorDrops      int64 `json:"sensor_drops" expr:"sensor_drops"`
+	SensorDrops int64 `json:"sensor_drops" expr:"sensor_drops"`
+	// Sensor drops since the previous report.
 	SensorDropsDelta int64 `json:"sensor_drops_delta" expr:"sensor_drops_delta"`
-	OutputDrops      int64 `json:"output_drops,omitempty" expr:"output_drops"`
-	Truncated        int64 `json:"truncated,omitempty" expr:"truncated"` // cut by the snaplen
-	Filtered         int64 `json:"filtered,omitempty" expr:"filtered"`   // dropped by the BPF filter in user space
-	Packets          int64 `json:"packets" expr:"packets"`               // frames with an IP flow
-	FlowsActive      int64 `json:"flows_active,omitempty" expr:"flows_active"`
-	Flows            int64 `json:"flows,omitempty" expr:"flows"` // flows created
-	Events           int64 `json:"events,omitempty" expr:"events"`
-	UptimeSeconds    int64 `json:"uptime_seconds,omitempty" expr:"uptime_seconds"`
+	// Events the outputs lost (whole sensor only). Example: 0
+	OutputDrops int64 `json:"output_drops,omitempty" expr:"output_drops"`
+	Truncated   int64 `json:"truncated,omitempty" expr:"truncated"` // cut by the snaplen
+	Filtered    int64 `json:"filtered,omitempty" expr:"filtered"`   // dropped by the BPF filter in user space
+	Packets     int64 `json:"packets" expr:"packets"`               // frames with an IP flow
+	// Flows in the flow tables.
+	FlowsActive int64 `json:"flows_active,omitempty" expr:"flows_active"`
+	Flows       int64 `json:"flows,omitempty" expr:"flows"` // flows created
+	// Events emitted.
+	Events int64 `json:"events,omitempty" expr:"events"`
+	// Seconds since the sensor started. Example: 3600
+	UptimeSeconds int64 `json:"uptime_seconds,omitempty" expr:"uptime_seconds"`
 }
 
 // HTTPInfo holds what an HTTP transaction showed beyond ECS http.*: body
 // sizes after content decoding (gzip, deflate), the authorization scheme
 // (never the credentials), and how the connection changed protocol.
 type HTTPInfo struct {
-	RequestBodyDecodedBytes  int64  `json:"request_body_decoded_bytes,omitempty" expr:"request_body_decoded_bytes"`
-	ResponseBodyDecodedBytes int64  `json:"response_body_decoded_bytes,omitempty" expr:"response_body_decoded_bytes"`
-	AuthScheme               string `json:"auth_scheme,omitempty" expr:"auth_scheme"`
-	Continue100              bool   `json:"continue_100,omitempty" expr:"continue_100"`
-	Upgrade                  string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket
-	Tunnel                   bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx
+	// Size of the request body after content decoding (gzip, deflate). Example: 2048
+	RequestBodyDecodedBytes int64 `json:"request_body_decoded_bytes,omitempty" expr:"request_body_decoded_bytes"`
+	// Size of the response body after content decoding (gzip, deflate). Example: 16384
+	ResponseBodyDecodedBytes int64 `json:"response_body_decoded_bytes,omitempty" expr:"response_body_decoded_bytes"`
+	// The Authorization scheme of the request (never the credentials). Example: Basic
+	AuthScheme string `json:"auth_scheme,omitempty" expr:"auth_scheme"`
+	// The request asked for 100-continue.
+	Continue100 bool   `json:"continue_100,omitempty" expr:"continue_100"`
+	Upgrade     string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket
+	Tunnel      bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx
+}
+
+// TLSInfo holds what a TLS handshake showed beyond ECS tls.*.
+type TLSInfo struct {
+	// JA4 fingerprint of the client hello (ECS has JA3 only). Example: t13d1516h2_8daaf6152771_02713d6af862
+	JA4 string `json:"ja4,omitempty" expr:"ja4"`
 }
 
 // Anomaly is one evasion- or resource-relevant oddity the sensor saw
@@ -136,8 +170,9 @@ type HTTPInfo struct {
 type Anomaly struct {
 	// Kind names the anomaly, "<layer>.<what>": tcp.rst_ignored,
 	// tcp.overlap_conflict, ip.fragment_overlap, limit.memory, …
-	Kind       string `json:"kind,omitempty" expr:"kind"`
-	Layer      string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture
-	Detail     string `json:"detail,omitempty" expr:"detail"` // what exactly, for the analyst
-	Suppressed int64  `json:"suppressed,omitempty" expr:"suppressed"`
+	Kind   string `json:"kind,omitempty" expr:"kind"`
+	Layer  string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture
+	Detail string `json:"detail,omitempty" expr:"detail"` // what exactly, for the analyst
+	// Occurrences of the kind folded into this event since the previous one (rate limit). Example: 12
+	Suppressed int64 `json:"suppressed,omitempty" expr:"suppressed"`
 }

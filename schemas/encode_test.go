@@ -368,7 +368,7 @@ func tlsEvent() *Event {
 	notAfter := time.Date(2027, 2, 14, 23, 59, 59, 0, time.UTC)
 	ev.TLS = TLS{Version: "1.3", VersionProtocol: "tls", Cipher: "TLS_AES_128_GCM_SHA256", Curve: "x25519",
 		Established: true, NextProtocol: "h2",
-		Client: TLSClient{ServerName: "www.example.com", JA3: "771d9a4d0f0e2bd6d0b3e0f1f7b8f5a4c", JA4: "t13d1516h2_8daaf6152771_02713d6af862",
+		Client: TLSClient{ServerName: "www.example.com", JA3: "771d9a4d0f0e2bd6d0b3e0f1f7b8f5a4c",
 			SupportedCiphers: []string{"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256",
 				"TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"}},
 		Server: TLSServer{JA3S: "eb1d94daa7e0344597e756a1fb6e7054", Subject: "CN=www.example.com,O=Example Inc,C=US",
@@ -382,6 +382,7 @@ func tlsEvent() *Event {
 				NotBefore: notBefore, NotAfter: notAfter,
 				AlternativeNames:   []string{"www.example.com", "example.com", "*.cdn.example.com"},
 				PublicKeyAlgorithm: "ECDSA", PublicKeySize: 256, SignatureAlgorithm: "SHA256-RSA"}}}
+	ev.Sensor.TLS.JA4 = "t13d1516h2_8daaf6152771_02713d6af862"
 	return ev
 }
 

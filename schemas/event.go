@@ -29,6 +29,7 @@ const (
 
 // Event is one ECS document: a connection, a protocol transaction or an alert.
 type Event struct {
+	// When the event happened (packet time): a connection's end, a transaction's request, an alert's triggering event. Example: 2026-11-24T10:00:00.009Z
 	Timestamp   time.Time `json:"@timestamp" expr:"timestamp"`
 	ECS         ECS       `json:"ecs" expr:"ecs"`
 	Event       EventMeta `json:"event" expr:"event"`
@@ -44,59 +45,86 @@ type Event struct {
 	TLS         TLS       `json:"tls,omitzero" expr:"tls"`
 	Rule        Rule      `json:"rule,omitzero" expr:"rule"`
 	Threat      Threat    `json:"threat,omitzero" expr:"threat"`
-	Tags        []string  `json:"tags,omitempty" expr:"tags"`
-	Sensor      Custom    `json:"packetsleuth,omitzero" expr:"packetsleuth"`
+	// List of keywords used to tag each event. Example: attack.command_and_control
+	Tags   []string `json:"tags,omitempty" expr:"tags"`
+	Sensor Custom   `json:"packetsleuth,omitzero" expr:"packetsleuth"`
 }
 
 // ECS carries ecs.version.
 type ECS struct {
+	// ECS version this event conforms to. Example: 9.4.0
 	Version string `json:"version" expr:"version"`
 }
 
 // EventMeta is ECS `event.*`.
 type EventMeta struct {
-	ID        string        `json:"id,omitempty" expr:"id"`
-	Kind      string        `json:"kind" expr:"kind"`
-	Category  []string      `json:"category" expr:"category"`
-	Type      []string      `json:"type,omitempty" expr:"type"`
-	Dataset   string        `json:"dataset" expr:"dataset"`
-	Module    string        `json:"module,omitempty" expr:"module"`
-	Action    string        `json:"action,omitempty" expr:"action"`
-	Outcome   string        `json:"outcome,omitempty" expr:"outcome"`
-	Reason    string        `json:"reason,omitempty" expr:"reason"`
-	Start     time.Time     `json:"start,omitzero" expr:"start"`
-	End       time.Time     `json:"end,omitzero" expr:"end"`
-	Duration  time.Duration `json:"duration,omitempty" expr:"duration"`
-	Severity  int           `json:"severity,omitempty" expr:"severity"`
-	RiskScore float64       `json:"risk_score,omitempty" expr:"risk_score"`
+	// Unique ID to describe the event.
+	ID string `json:"id,omitempty" expr:"id"`
+	// The kind of the event: event, alert or metric. Example: event
+	Kind string `json:"kind" expr:"kind"`
+	// Event category: network, plus web or intrusion_detection where they apply. Example: network
+	Category []string `json:"category" expr:"category"`
+	// Event type: connection, protocol, info…. Example: connection
+	Type []string `json:"type,omitempty" expr:"type"`
+	// Name of the dataset: packetsleuth.<what>. Example: packetsleuth.dns
+	Dataset string `json:"dataset" expr:"dataset"`
+	// Name of the module the event comes from. Example: packetsleuth
+	Module string `json:"module,omitempty" expr:"module"`
+	// The action captured by the event (a rule's id for an alert). Example: network_flow
+	Action string `json:"action,omitempty" expr:"action"`
+	// The outcome of the event. The lowest level categorization field in the hierarchy. Example: success
+	Outcome string `json:"outcome,omitempty" expr:"outcome"`
+	// Reason why this event happened, according to the source.
+	Reason string `json:"reason,omitempty" expr:"reason"`
+	// `event.start` contains the date when the event started or when the activity was first observed. Example: 2026-11-24T10:00:00Z
+	Start time.Time `json:"start,omitzero" expr:"start"`
+	// `event.end` contains the date when the event ended or when the activity was last observed. Example: 2026-11-24T10:00:00.009Z
+	End time.Time `json:"end,omitzero" expr:"end"`
+	// Duration of the event in nanoseconds. Example: 9000000
+	Duration time.Duration `json:"duration,omitempty" expr:"duration"`
+	// Numeric severity of the event. Example: 73
+	Severity int `json:"severity,omitempty" expr:"severity"`
+	// Risk score of an alert, from its rule. Example: 73
+	RiskScore float64 `json:"risk_score,omitempty" expr:"risk_score" es:"float"`
 }
 
 // Related is ECS `related.*`: values an analyst pivots on.
 type Related struct {
-	IP    []string `json:"ip,omitempty" expr:"ip"`
+	// All of the IPs seen on your event. Example: 10.1.0.10
+	IP []string `json:"ip,omitempty" expr:"ip" es:"ip"`
+	// All the host identifiers seen on your event. Example: www.example.com
 	Hosts []string `json:"hosts,omitempty" expr:"hosts"`
-	Hash  []string `json:"hash,omitempty" expr:"hash"`
-	User  []string `json:"user,omitempty" expr:"user"`
+	// All the hashes seen on your event.
+	Hash []string `json:"hash,omitempty" expr:"hash"`
+	// All the user names or other user identifiers seen on the event. Example: alice
+	User []string `json:"user,omitempty" expr:"user"`
 }
 
 // Observer is ECS `observer.*`: the sensor that saw the traffic.
 type Observer struct {
-	Hostname string          `json:"hostname,omitempty" expr:"hostname"`
-	Type     string          `json:"type,omitempty" expr:"type"`
-	Vendor   string          `json:"vendor,omitempty" expr:"vendor"`
-	Product  string          `json:"product,omitempty" expr:"product"`
-	Version  string          `json:"version,omitempty" expr:"version"`
-	Ingress  ObserverIngress `json:"ingress,omitzero" expr:"ingress"`
+	// Hostname of the observer. Example: sensor-1
+	Hostname string `json:"hostname,omitempty" expr:"hostname"`
+	// The type of the observer the data is coming from. Example: sensor
+	Type string `json:"type,omitempty" expr:"type"`
+	// Vendor name of the observer. Example: PacketSleuth
+	Vendor string `json:"vendor,omitempty" expr:"vendor"`
+	// The product name of the observer. Example: PacketSleuth
+	Product string `json:"product,omitempty" expr:"product"`
+	// Observer version.
+	Version string          `json:"version,omitempty" expr:"version"`
+	Ingress ObserverIngress `json:"ingress,omitzero" expr:"ingress"`
 }
 
 // ObserverIngress names the interface a packet came in on.
 type ObserverIngress struct {
 	Interface struct {
+		// Interface name. Example: eth0
 		Name string `json:"name,omitempty" expr:"name"`
 	} `json:"interface,omitzero" expr:"interface"`
 }
 
 // UserAgent is ECS `user_agent.*`.
 type UserAgent struct {
-	Original string `json:"original,omitempty" expr:"original"`
+	// Unparsed user_agent string. Example: curl/8.5.0
+	Original string `json:"original,omitempty" expr:"original" es:"keyword,text"`
 }

@@ -3,10 +3,9 @@ package elasticsearch
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/json"
 	"fmt"
-	"reflect"
-	"strings"
 	"time"
 
 	es "github.com/elastic/go-elasticsearch/v8"
@@ -14,117 +13,19 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
-// fieldTypes overrides the type derived from the Go type, for the fields
-// whose Go type (string, slice of structs) does not say enough. Keys are
-// dotted ECS paths. Everything else follows goType.
-var fieldTypes = map[string]string{
-	"source.ip":                                 "ip",
-	"destination.ip":                            "ip",
-	"related.ip":                                "ip",
-	"dns.resolved_ip":                           "ip",
-	"threat.enrichments.indicator.ip":           "ip",
-	"packetsleuth.tunnel.source_ip":             "ip",
-	"packetsleuth.tunnel.destination_ip":        "ip",
-	"url.original":                              "wildcard",
-	"url.path":                                  "wildcard",
-	"threat.enrichments.indicator.url.original": "wildcard",
-	"threat.enrichments":                        "nested",
-	"event.risk_score":                          "float",
-}
+// mappingsJSON is the `properties` of every field schemas.Event can emit,
+// generated from its structs by `go generate ./schemas`.
+//
+//go:embed mappings.json
+var mappingsJSON []byte
 
-// multiFields adds ECS's text sub-fields.
-var multiFields = map[string]bool{
-	"url.original":        true,
-	"user_agent.original": true,
-	"threat.enrichments.indicator.url.original": true,
-}
-
-var (
-	timeType     = reflect.TypeFor[time.Time]()
-	durationType = reflect.TypeFor[time.Duration]()
-	geoPointType = reflect.TypeFor[schemas.GeoPoint]()
-)
-
-// Mappings returns the `properties` of every field schemas.Event can
-// emit, by walking the struct: json names give the paths, Go types give
-// the Elasticsearch types (string → keyword, integers → long, float64 →
-// float/double, bool → boolean, time.Time → date, time.Duration → long
-// nanoseconds, GeoPoint → geo_point), fieldTypes gives ip/wildcard/nested.
+// Mappings returns the `properties` of the index template (a new copy).
 func Mappings() map[string]any {
-	return properties(reflect.TypeFor[schemas.Event](), "")
-}
-
-func properties(t reflect.Type, prefix string) map[string]any {
-	props := map[string]any{}
-	for f := range t.Fields() {
-		if !f.IsExported() {
-			continue
-		}
-		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if name == "-" {
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		path := prefix + name
-		props[name] = mapping(f.Type, path)
+	var m map[string]any
+	if err := json.Unmarshal(mappingsJSON, &m); err != nil {
+		panic("elasticsearch: generated mappings.json: " + err.Error())
 	}
-	return props
-}
-
-func mapping(t reflect.Type, path string) map[string]any {
-	if typ, ok := fieldTypes[path]; ok && typ == "nested" {
-		return map[string]any{"type": "nested", "properties": properties(elem(t), path+".")}
-	}
-	if typ, ok := fieldTypes[path]; ok {
-		m := map[string]any{"type": typ}
-		if multiFields[path] {
-			m["fields"] = map[string]any{"text": map[string]any{"type": "match_only_text"}}
-		}
-		return m
-	}
-	t = elem(t)
-	switch {
-	case t == timeType:
-		return map[string]any{"type": "date"}
-	case t == durationType:
-		return map[string]any{"type": "long"}
-	case t == geoPointType:
-		return map[string]any{"type": "geo_point"}
-	}
-	switch t.Kind() {
-	case reflect.String:
-		m := map[string]any{"type": "keyword", "ignore_above": 1024}
-		if multiFields[path] {
-			m["fields"] = map[string]any{"text": map[string]any{"type": "match_only_text"}}
-		}
-		return m
-	case reflect.Bool:
-		return map[string]any{"type": "boolean"}
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		return map[string]any{"type": "long"}
-	case reflect.Float32:
-		return map[string]any{"type": "float"}
-	case reflect.Float64:
-		return map[string]any{"type": "double"}
-	case reflect.Struct:
-		return map[string]any{"type": "object", "properties": properties(t, path+".")}
-	case reflect.Map:
-		// A map of counters keyed by name (packetsleuth.traffic.bytes_by_protocol):
-		// the keys are open-ended, so Elasticsearch maps them as they come.
-		return map[string]any{"type": "object", "dynamic": true}
-	}
-	panic(fmt.Sprintf("elasticsearch: no mapping for %s (%s)", path, t))
-}
-
-// elem strips slices and pointers: an ECS array has its element's type.
-func elem(t reflect.Type) reflect.Type {
-	for t.Kind() == reflect.Slice || t.Kind() == reflect.Array || t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	return t
+	return m
 }
 
 // SetupOptions tell Setup what to install. Zero values take the defaults.

@@ -18,7 +18,7 @@ func (st *state) emitTLS(h *ptls.Handshake) {
 	t.Cipher, t.Curve, t.NextProtocol = h.Cipher, h.Curve, h.NextProtocol
 	t.Established, t.Resumed = h.Established, h.Resumed
 	if h.HasClientHello {
-		st.fillClient(&t.Client, &h.ClientHello, h.JA3, h.JA4)
+		st.fillClient(ev, &h.ClientHello, h.JA3, h.JA4)
 	}
 	if h.HasServerHello {
 		t.Server.JA3S = h.JA3S
@@ -44,15 +44,19 @@ func (st *state) emitQUIC(ts time.Time) {
 	a.ja = ptls.AppendJA3(a.ja[:0], h)
 	ja3 := string(ptls.AppendMD5Hex(nil, a.ja))
 	ja4 := string(ptls.AppendJA4(a.ja[:0], h, ptls.JA4QUIC))
-	st.fillClient(&ev.TLS.Client, h, ja3, ja4)
+	st.fillClient(ev, h, ja3, ja4)
 	if ev.TLS.Client.ServerName != "" {
 		ev.Related.Hosts = []string{ev.TLS.Client.ServerName}
 	}
 	a.emit(ev)
 }
 
-func (st *state) fillClient(c *schemas.TLSClient, h *ptls.ClientHello, ja3, ja4 string) {
-	c.ServerName, c.JA3, c.JA4 = h.ServerName, ja3, ja4
+// fillClient sets what the ClientHello shows: ECS's tls.client.* and
+// packetsleuth.tls.ja4 (ECS has no JA4 field).
+func (st *state) fillClient(ev *schemas.Event, h *ptls.ClientHello, ja3, ja4 string) {
+	c := &ev.TLS.Client
+	c.ServerName, c.JA3 = h.ServerName, ja3
+	ev.Sensor.TLS.JA4 = ja4
 	for _, cs := range h.CipherSuites {
 		if !ptls.IsGREASE(cs) {
 			c.SupportedCiphers = append(c.SupportedCiphers, ptls.CipherSuiteName(cs))

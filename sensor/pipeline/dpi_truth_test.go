@@ -104,7 +104,7 @@ var knownGaps = map[string]map[string]bool{
 }
 
 // JA4 of every TCP stream in FoxIO's baselines equals the sensor's
-// tls.client.ja4 for the same connection.
+// packetsleuth.tls.ja4 for the same connection.
 func TestJA4MatchesFoxIOBaselines(t *testing.T) {
 	needShared(t)
 	files, _ := filepath.Glob(filepath.Join(sharedPcaps, "baselines", "ja4", "*.ja4.json"))
@@ -124,7 +124,7 @@ func TestJA4MatchesFoxIOBaselines(t *testing.T) {
 		for _, ev := range out.dataset("packetsleuth.tls") {
 			if str(ev, "network.transport") == "tcp" {
 				key := fmt.Sprintf("%s:%d>%s:%d", str(ev, "source.ip"), num(ev, "source.port"), str(ev, "destination.ip"), num(ev, "destination.port"))
-				got[key] = str(ev, "tls.client.ja4")
+				got[key] = str(ev, "packetsleuth.tls.ja4")
 			}
 		}
 		for _, b := range base {

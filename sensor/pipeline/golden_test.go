@@ -72,7 +72,7 @@ func TestGoldenIsECS(t *testing.T) {
 		t.Skip("../shared/tools/ecs_check.py is not beside the repository")
 	}
 	files, _ := filepath.Glob(filepath.Join(goldenDir, "*.ndjson"))
-	args := append([]string{check, "--custom", "packetsleuth", "--custom", "tls.client.ja4"}, files...)
+	args := append([]string{check, "--custom", "packetsleuth"}, files...)
 	out, err := exec.Command("python3", args...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("ecs_check: %v\n%s", err, out)

@@ -251,7 +251,7 @@ async function flowDetail(seq, cid) {
       { title: 'Version', get: i => evField(i.event, 'tls.version') || '' },
       { title: 'Cipher', get: i => evField(i.event, 'tls.cipher') || '' },
       { title: 'JA3', get: i => evField(i.event, 'tls.client.ja3') || '' },
-      { title: 'JA4', get: i => evField(i.event, 'tls.client.ja4') || '' },
+      { title: 'JA4', get: i => evField(i.event, 'packetsleuth.tls.ja4') || '' },
     ], tls.items, 'No TLS events.'),
     el('h2', {}, `Alerts (${alerts.items.length})`),
     alertTable(alerts.items),

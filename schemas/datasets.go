@@ -1,0 +1,31 @@
+package schemas
+
+// DatasetGroups says which fields each dataset can carry, as the json
+// paths of groups (a group carries every field below it) or of single
+// fields. It is part of the schema: `go generate ./schemas` reads it for
+// the field reference and the field table the rule loader checks rules
+// against (a rule reading a field its datasets never carry is a warning).
+// A new dataset, or a group a dataset starts to fill, is a line here.
+var DatasetGroups = map[string][]string{
+	DatasetFlow:       withNetwork("packetsleuth.flow"),
+	DatasetDNS:        withNetwork("dns", "packetsleuth.notes"),
+	DatasetHTTP:       withNetwork("http", "url", "user_agent", "packetsleuth.http", "packetsleuth.notes"),
+	DatasetTLS:        withNetwork("tls", "packetsleuth.tls", "packetsleuth.notes"),
+	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
+	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.alert", "packetsleuth.notes"),
+	DatasetStats:      withCommon("packetsleuth.stats"),
+	DatasetTraffic:    withCommon("packetsleuth.peak"),
+	DatasetTimeseries: withCommon("packetsleuth.traffic"),
+}
+
+// withCommon adds the fields every event has: its time, its ECS
+// categorization and the sensor that saw it.
+func withCommon(groups ...string) []string {
+	return append([]string{"@timestamp", "ecs", "event", "observer"}, groups...)
+}
+
+// withNetwork adds the fields every event about a connection has: its
+// endpoints (enriched with geo and intel matches) and its tunnel.
+func withNetwork(groups ...string) []string {
+	return withCommon(append([]string{"network", "source", "destination", "related", "threat.enrichments", "packetsleuth.tunnel"}, groups...)...)
+}
