@@ -121,12 +121,13 @@ const (
 var uninspected = &state{dead: true}
 
 // Packet feeds one packet of flow f, sent in direction d. A flow gets
-// state only when payload arrives (a flood of SYNs costs nothing here);
+// state only when payload arrives (a flood of SYNs costs nothing here),
+// and none after a RST that ended the connection;
 // its stream then starts each direction at the SYN the flow table saw.
 func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 	st, _ := f.App.(*state)
 	if st == nil {
-		if len(p.Payload) == 0 || (p.Proto != decode.ProtoTCP && p.Proto != decode.ProtoUDP) {
+		if len(p.Payload) == 0 || (p.Proto != decode.ProtoTCP && p.Proto != decode.ProtoUDP) || f.WasReset() {
 			return
 		}
 		st = a.newState(f, p)
@@ -136,6 +137,9 @@ func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 	}
 	switch p.Proto {
 	case decode.ProtoTCP:
+		if p.Anomalies.Has(anomaly.RSTIgnored) {
+			return // the receiver drops it: inspection goes on (flow.Table)
+		}
 		st.stream.Segment(dirOf(d), p.Seq, p.TCPFlags, p.Payload, p.Timestamp)
 	case decode.ProtoUDP:
 		if len(p.Payload) > 0 {

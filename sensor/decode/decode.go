@@ -261,6 +261,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			p.SrcPort, p.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
 			p.Seq, p.Ack, p.Window = t.Seq, t.Ack, t.Window
 			p.TCPFlags = tcpFlags(t)
+			tcpOptions(p, t)
 			p.Payload = t.Payload
 			return OK
 		case layers.LayerTypeUDP:
@@ -339,6 +340,25 @@ func (d *Decoder) markTunnel(p *Packet, t TunnelType) {
 }
 
 func isVXLAN(b []byte) bool { return len(b) >= 8 && b[0]&0x08 != 0 }
+
+// tcpOptionMD5 is the TCP MD5 signature option's kind (RFC 2385).
+const tcpOptionMD5 = 19
+
+// tcpOptions notes the options the stream checks need (the layer has
+// parsed them already).
+func tcpOptions(p *Packet, t *layers.TCP) {
+	for _, o := range t.Options {
+		switch o.OptionType {
+		case tcpOptionMD5:
+			p.TCPOptions |= OptMD5
+		case layers.TCPOptionKindWindowScale:
+			if len(o.OptionData) == 1 {
+				p.TCPOptions |= OptWindowScale
+				p.WindowScale = min(o.OptionData[0], 14) // RFC 7323 §2.3
+			}
+		}
+	}
+}
 
 func tcpFlags(t *layers.TCP) uint8 {
 	var f uint8

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
@@ -24,6 +25,32 @@ func TestDecodeTCP(t *testing.T) {
 	if p.Src.String() != "10.0.0.1" || p.DstPort != 80 || p.Proto != ProtoTCP || p.TCPFlags != ACK|PSH || string(p.Payload) != string(pcapgen.HTTPRequest) {
 		t.Errorf("decoded %+v", p)
 	}
+}
+
+// The options the stream checks need: an MD5 signature, a window scale.
+func TestDecodeTCPOptions(t *testing.T) {
+	d := NewDecoder(DefragConfig{})
+	var p Packet
+	pkts := pcapgen.ResetSession(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), pcapgen.Epoch, pcapgen.ResetBadMD5)
+	frames := pcapgen.Frames(pkts, pcapgen.Ethernet)
+	if d.Decode(frames[3].Data, frames[3].Time, len(frames[3].Data), layers.LinkTypeEthernet, &p); p.TCPFlags&RST == 0 || p.TCPOptions != OptMD5 {
+		t.Errorf("the RST's options: %b (flags %x)", p.TCPOptions, p.TCPFlags)
+	}
+	if d.Decode(frames[0].Data, frames[0].Time, len(frames[0].Data), layers.LinkTypeEthernet, &p); p.TCPOptions != 0 {
+		t.Errorf("the SYN without options: %b", p.TCPOptions)
+	}
+	syn := &layers.TCP{SrcPort: 1234, DstPort: 80, SYN: true, Window: 64240,
+		Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindWindowScale, OptionLength: 3, OptionData: []byte{20}}}}
+	fr := pcapgen.Frames([]pcapgen.Packet{{Time: pcapgen.Epoch, Layers: tcpLayers(syn)}}, pcapgen.Ethernet)[0]
+	if d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p); p.TCPOptions != OptWindowScale || p.WindowScale != 14 {
+		t.Errorf("window scale 20: options %b, scale %d (RFC 7323 caps it at 14)", p.TCPOptions, p.WindowScale)
+	}
+}
+
+func tcpLayers(tcp *layers.TCP) []gopacket.SerializableLayer {
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: []byte{10, 0, 0, 1}, DstIP: []byte{10, 0, 0, 2}}
+	_ = tcp.SetNetworkLayerForChecksum(ip)
+	return []gopacket.SerializableLayer{ip, tcp}
 }
 
 func TestDecodeDoesNotAllocate(t *testing.T) {

@@ -37,6 +37,10 @@ type Packet struct {
 	TCPFlags uint8 // FIN=0x01 SYN=0x02 RST=0x04 PSH=0x08 ACK=0x10 URG=0x20 ECE=0x40 CWR=0x80
 	Seq, Ack uint32
 	Window   uint16
+	// TCP options the stream checks need: which are present (OptMD5,
+	// OptWindowScale) and the window scale's shift (at most 14).
+	TCPOptions  uint8
+	WindowScale uint8
 
 	Payload []byte // transport payload (TCP/UDP data, ICMP body)
 
@@ -46,6 +50,12 @@ type Packet struct {
 	// worker to report once the packet has a flow.
 	Anomalies anomaly.Set
 }
+
+// TCPOptions bits.
+const (
+	OptMD5         = 1 << iota // TCP MD5 signature (RFC 2385, kind 19)
+	OptWindowScale             // window scale (RFC 7323, kind 3)
+)
 
 // TCP flag bits as in the TCP header.
 const (

@@ -10,13 +10,18 @@ type tcpState struct {
 	isn      [2]uint32 // sequence number of the first SYN, by Dir (see ISN)
 	seen     [2]uint16 // history letters recorded, by Dir (bit per letter)
 	nhistory uint8
-	bits     uint8 // seqValid<<Dir, synSeen<<Dir, flipped
+	bits     uint8 // seqValid<<Dir, synSeen<<Dir, flipped, scaleOffered<<Dir, signed
+	wexp     uint8 // last window sent, as a power of two: a nibble by Dir (rst.go)
+	wscale   uint8 // window scale of the SYN: a nibble by Dir
 }
 
 const (
 	seqValid = 1 << 0 // << Dir: nextSeq is set
 	synSeen  = 1 << 2 // << Dir: isn is set
 	flipped  = 1 << 4 // the first packet was the responder's SYN-ACK
+
+	scaleOffered = 1 << 5 // << Dir: the SYN had a window scale option
+	signed       = 1 << 7 // a segment carried a TCP MD5 signature
 )
 
 const maxHistory = 16

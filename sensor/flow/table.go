@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -204,7 +205,14 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 	}
 	if p.Proto == decode.ProtoTCP {
 		f.TCPFlags[d] |= p.TCPFlags
-		f.tcp.update(d, p.TCPFlags, p.Seq, p.Window, len(p.Payload))
+		if p.TCPFlags&decode.RST != 0 && f.tcp.rejectsRST(d, p, f.Packets[1-d] > 0) {
+			// On the wire, but its receiver drops it: the connection goes
+			// on, and neither its state nor its history take the RST.
+			p.Anomalies.Add(anomaly.RSTIgnored)
+		} else {
+			f.tcp.update(d, p.TCPFlags, p.Seq, p.Window, len(p.Payload))
+			f.tcp.follow(d, p)
+		}
 	}
 	f.class = t.classOf(f)
 	t.lists[f.class].pushBack(f)

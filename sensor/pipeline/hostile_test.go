@@ -128,3 +128,34 @@ func TestMidStreamDirectionByContent(t *testing.T) {
 		t.Errorf("event %v", ev)
 	}
 }
+
+// A RST its receiver would drop (a bad MD5 signature, a sequence number
+// outside the window) neither ends inspection nor the flow: the request
+// sent after it gives its HTTP event, and the RST an anomaly. A valid RST
+// still closes the stream.
+func TestIgnoredResetKeepsInspecting(t *testing.T) {
+	client, server := netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80")
+	for _, r := range []pcapgen.Reset{pcapgen.ResetBadMD5, pcapgen.ResetOutOfWindow, pcapgen.ResetValid} {
+		pkts := pcapgen.ResetSession(client, server, pcapgen.Epoch, r)
+		out, _ := replay(t, Config{Workers: 1}, writeFrames(t, r.String()+".pcap", layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet)))
+		var kinds []string
+		for _, ev := range out.dataset("packetsleuth.anomaly") {
+			kinds = append(kinds, str(ev, "packetsleuth.anomaly.kind"))
+		}
+		flows := out.dataset("packetsleuth.flow")
+		if len(flows) != 1 {
+			t.Fatalf("%s: %d flows", r, len(flows))
+		}
+		state, reason := str(flows[0], "packetsleuth.flow.state"), str(flows[0], "packetsleuth.flow.end_reason")
+		http := len(out.dataset("packetsleuth.http"))
+		if r == pcapgen.ResetValid {
+			if http != 0 || len(kinds) != 0 || reason != "rst" {
+				t.Errorf("%s: %d HTTP events, anomalies %v, flow %s/%s; want the RST to close", r, http, kinds, state, reason)
+			}
+			continue
+		}
+		if http != 1 || !slices.Equal(kinds, []string{"tcp.rst_ignored"}) || state != "SF" || reason != "fin" {
+			t.Errorf("%s: %d HTTP events, anomalies %v, flow %s/%s; want the request inspected past the RST", r, http, kinds, state, reason)
+		}
+	}
+}
