@@ -94,8 +94,10 @@ var (
 	pTunnelled    = counter("packetsleuth_tunnelled_packets_total", "Packets decapsulated from a tunnel (GRE, ERSPAN, VXLAN...).")
 	pFragments    = counter("packetsleuth_ip_fragments_total", "IP fragments received.")
 	pReassembled  = counter("packetsleuth_ip_fragments_reassembled_total", "IP datagrams rebuilt from fragments.")
-	pFragTimeouts = counter("packetsleuth_ip_fragment_timeouts_total", "Incomplete IP datagrams dropped at timeout or at the memory bound.")
+	pFragTimeouts = counter("packetsleuth_ip_fragment_timeouts_total", "Incomplete IP datagrams dropped at timeout.")
+	pFragLimited  = counter("packetsleuth_ip_fragment_limited_total", "Incomplete IP datagrams dropped at a bound (datagrams, bytes, fragments per datagram, memory budget).")
 	pFragOverlaps = counter("packetsleuth_ip_fragment_overlaps_total", "IP fragments overlapping bytes already held.")
+	pFragConflict = counter("packetsleuth_ip_fragment_conflicts_total", "IP fragments overlapping held bytes with different ones (the first copy is kept).")
 	pFlowsCreated = counter("packetsleuth_flows_created_total", "Flows created in the flow table.")
 	pFlowsEnded   = counter("packetsleuth_flows_ended_total", "Flows ended, by reason (timeout, fin, rst, evicted, eof).", "reason")
 	pFlowsEvicted = counter("packetsleuth_flows_evicted_total", "Flows pushed out of the flow table by its max-flows bound.")
@@ -109,7 +111,7 @@ var (
 
 func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 	fams := []*family{pPackets, pBytes, pIPPackets, pFiltered, pDecodeErrors, pNotIP, pTunnelled, pFragments,
-		pReassembled, pFragTimeouts, pFragOverlaps, pFlowsCreated, pFlowsEnded, pFlowsEvicted, pFlowsActive,
+		pReassembled, pFragTimeouts, pFragLimited, pFragOverlaps, pFragConflict, pFlowsCreated, pFlowsEnded, pFlowsEvicted, pFlowsActive,
 		pEvents, pEncodeErrors, pEnqueueErrs, pFiles, pFilesFailed}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
@@ -125,7 +127,9 @@ func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 		pFragments.emit(ch, float64(s.Decode.Fragments))
 		pReassembled.emit(ch, float64(s.Decode.Reassembled))
 		pFragTimeouts.emit(ch, float64(s.Decode.FragTimeouts))
+		pFragLimited.emit(ch, float64(s.Decode.FragLimited))
 		pFragOverlaps.emit(ch, float64(s.Decode.FragOverlaps))
+		pFragConflict.emit(ch, float64(s.Decode.FragConflict))
 		pFlowsCreated.emit(ch, float64(s.Flows.Created))
 		for r, n := range s.Flows.Ended {
 			pFlowsEnded.emit(ch, float64(n), flow.EndReason(r).String())

@@ -1,6 +1,7 @@
 // Command pcapgen writes PacketSleuth's synthetic captures: the test set in
-// testdata/pcaps (-testdata DIR), a large benchmark mix (-mix FILE) or a
-// hostile SYN flood (-syn-flood FILE -syns N).
+// testdata/pcaps (-testdata DIR), a large benchmark mix (-mix FILE), a
+// hostile SYN flood (-syn-flood FILE -syns N), or the fragment attacks
+// (-hostile DIR -count N).
 package main
 
 import (
@@ -19,20 +20,21 @@ func main() {
 	size := flag.String("size", "1GB", "size of the benchmark mix")
 	flood := flag.String("syn-flood", "", "write a SYN flood from random sources to this file")
 	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
+	hostile := flag.String("hostile", "", "write the fragment attack captures into this directory")
+	count := flag.Int("count", 100000, "datagrams (or fragments) per fragment flood capture")
 	flag.Parse()
-	if *testdata == "" && *mix == "" && *flood == "" {
+	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
 	if *testdata != "" {
-		if err := os.MkdirAll(*testdata, 0o755); err != nil {
+		if err := writeAll(*testdata, pcapgen.Catalogue()); err != nil {
 			fail(err)
 		}
-		for _, c := range pcapgen.Catalogue() {
-			if err := pcapgen.Write(filepath.Join(*testdata, c.Name), c); err != nil {
-				fail(err)
-			}
-			fmt.Printf("%-24s %s\n", c.Name, c.Describe)
+	}
+	if *hostile != "" {
+		if err := writeAll(*hostile, pcapgen.HostileFragCaptures(*count)); err != nil {
+			fail(err)
 		}
 	}
 	if *mix != "" {
@@ -71,6 +73,20 @@ func writeFlood(path string, n int) error {
 		err = cerr
 	}
 	return err
+}
+
+// writeAll writes each capture into dir, naming it with its description.
+func writeAll(dir string, cs []pcapgen.Capture) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, c := range cs {
+		if err := pcapgen.Write(filepath.Join(dir, c.Name), c); err != nil {
+			return err
+		}
+		fmt.Printf("%-28s %s\n", c.Name, c.Describe)
+	}
+	return nil
 }
 
 func fail(err error) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"github.com/packetsleuth/packetsleuth/web"
@@ -28,6 +29,7 @@ type Config struct {
 	BPF             string               `yaml:"bpf"`
 	CommunityIDSeed uint16               `yaml:"community_id_seed"`
 	Flow            flow.Config          `yaml:"flow"`
+	Defrag          DefragConfig         `yaml:"defrag"`
 	Enrich          enrich.Config        `yaml:"enrich"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
 
@@ -95,6 +97,19 @@ func (c *InterfaceConfig) UnmarshalYAML(n *yaml.Node) error {
 	}
 	type plain InterfaceConfig
 	return n.Decode((*plain)(c))
+}
+
+// DefragConfig bounds IP fragment reassembly, per capture source; zero
+// values take decode.DefaultDefragConfig's.
+type DefragConfig struct {
+	Timeout      time.Duration    `yaml:"timeout"`
+	MaxDatagrams int              `yaml:"max_datagrams"`
+	MaxBytes     outputs.ByteSize `yaml:"max_bytes"`
+	MaxFragments int              `yaml:"max_fragments"`
+}
+
+func (d DefragConfig) decode() decode.DefragConfig {
+	return decode.DefragConfig{Timeout: d.Timeout, MaxDatagrams: d.MaxDatagrams, MaxBytes: int64(d.MaxBytes), MaxFragments: d.MaxFragments}
 }
 
 // StatsConfig sets the periodic capture-health reports.
@@ -308,6 +323,17 @@ func (c *Config) validate() error {
 	}
 	if c.Flow.MaxFlows < 0 {
 		add(c.errAt("must not be negative", "flow", "max_flows"))
+	}
+	for _, d := range []struct {
+		key string
+		v   int64
+	}{
+		{"timeout", int64(c.Defrag.Timeout)}, {"max_datagrams", int64(c.Defrag.MaxDatagrams)},
+		{"max_bytes", int64(c.Defrag.MaxBytes)}, {"max_fragments", int64(c.Defrag.MaxFragments)},
+	} {
+		if d.v < 0 {
+			add(c.errAt("must not be negative", "defrag", d.key))
+		}
 	}
 	if c.Flow.CommunityIDSeed != 0 {
 		add(c.errAt("set the top-level community_id_seed instead", "flow", "community_id_seed"))

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
 // The shipped example is a valid config, and it sets what it documents.
@@ -23,7 +25,8 @@ func TestExampleConfigIsValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	if cfg.Workers != 2 || len(cfg.Interfaces) != 1 || cfg.Interfaces[0].Name != "lo" || cfg.Flow.Interim != time.Minute ||
-		cfg.Stats.Interval != time.Minute || cfg.Capture.BufferSize != 64<<20 || len(cfg.Outputs) != 1 {
+		cfg.Stats.Interval != time.Minute || cfg.Capture.BufferSize != 64<<20 || len(cfg.Outputs) != 1 ||
+		cfg.Defrag.decode() != decode.DefaultDefragConfig {
 		t.Errorf("example config decoded as %+v", cfg)
 	}
 	lc := cfg.liveConfig(0)

@@ -179,8 +179,8 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	fmt.Fprintf(w, "  events: %s\n", countList(st.Events))
 	fmt.Fprintf(w, "  decode errors: %s; not IP: %d\n", countList(st.Decode.ErrorCounts()), st.Decode.NotIP)
 	if st.Decode.Fragments > 0 {
-		fmt.Fprintf(w, "  fragments: %d (datagrams reassembled %d, dropped incomplete %d, overlaps %d)\n",
-			st.Decode.Fragments, st.Decode.Reassembled, st.Decode.FragTimeouts, st.Decode.FragOverlaps)
+		fmt.Fprintf(w, "  fragments: %d (datagrams reassembled %d, dropped incomplete at timeout %d, at a bound %d; overlaps %d, with different bytes %d)\n",
+			st.Decode.Fragments, st.Decode.Reassembled, st.Decode.FragTimeouts, st.Decode.FragLimited, st.Decode.FragOverlaps, st.Decode.FragConflict)
 	}
 	if an := anomalyCounts(st.App.Anomalies); len(an) > 0 {
 		fmt.Fprintf(w, "  anomalies: %s\n", countList(an))

@@ -68,7 +68,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	flowCfg := cfg.Flow
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pc := pipeline.Config{
-		Workers: cfg.Workers, Flow: flowCfg, BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
+		Workers: cfg.Workers, Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
 		Timeseries: w.history,
 	}
 	if w.rules != nil {

@@ -23,7 +23,7 @@ func TestTickSkipsOldHoles(t *testing.T) {
 	var events []schemas.Event
 	a := New(Config{}, nil, func(ev *schemas.Event) { events = append(events, *ev) }, nil)
 	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {})
-	dec := decode.NewDecoder(decode.DefragConfig{})
+	dec := decode.NewDecoder(decode.DefragConfig{}, nil)
 	var p decode.Packet
 	for _, fr := range pcapgen.Frames(pkts, pcapgen.Ethernet) {
 		if dec.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p) != decode.OK {

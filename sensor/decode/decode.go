@@ -8,6 +8,8 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // Status says what Decode made of a frame.
@@ -56,8 +58,10 @@ type Stats struct {
 	Tunnelled    uint64
 	Fragments    uint64 // fragments received
 	Reassembled  uint64 // datagrams rebuilt from fragments
-	FragTimeouts uint64 // incomplete datagrams dropped at timeout or bound
+	FragTimeouts uint64 // incomplete datagrams dropped at timeout
+	FragLimited  uint64 // incomplete datagrams dropped at a bound (count, bytes, fragments, budget)
 	FragOverlaps uint64 // fragments overlapping bytes already held (first wins)
+	FragConflict uint64 // of those, fragments whose bytes differ from the held ones
 	UnknownLinks map[layers.LinkType]uint64
 }
 
@@ -94,15 +98,17 @@ type Decoder struct {
 	Stats  Stats
 }
 
-// NewDecoder returns a Decoder whose fragment reassembly follows cfg.
-func NewDecoder(cfg DefragConfig) *Decoder {
-	return &Decoder{defrag: NewDefragmenter(cfg)}
+// NewDecoder returns a Decoder whose fragment reassembly follows cfg and
+// reserves its memory from acct (nil: unlimited).
+func NewDecoder(cfg DefragConfig, acct *budget.Account) *Decoder {
+	return &Decoder{defrag: NewDefragmenter(cfg, acct)}
 }
 
 // Snapshot returns the decoder's counters, the reassembler's included.
 func (d *Decoder) Snapshot() Stats {
 	s := d.Stats
-	s.FragTimeouts, s.FragOverlaps = d.defrag.Timeouts, d.defrag.Overlaps
+	s.FragTimeouts, s.FragLimited = d.defrag.Timeouts, d.defrag.Limited
+	s.FragOverlaps, s.FragConflict = d.defrag.Overlaps, d.defrag.Conflicts
 	if s.UnknownLinks != nil {
 		s.UnknownLinks = maps.Clone(s.UnknownLinks)
 	}
@@ -205,15 +211,10 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			d.enterIP(p, 4, netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), uint8(d.ip4.Protocol))
 			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
 				d.Stats.Fragments++
-				whole, st := d.defrag.add4(&d.ip4, p.Timestamp)
-				if st != OK {
-					if st == Malformed {
-						return d.fail(ErrFragment)
-					}
+				whole, st, an := d.defrag.add4(&d.ip4, p.Timestamp)
+				if st = d.reassembled(p, st, an); st != OK || !p.Defragmented {
 					return st
 				}
-				d.Stats.Reassembled++
-				p.Defragmented = true
 				typ, data = layers.IPProtocol(p.Proto).LayerType(), whole
 				continue
 			}
@@ -243,15 +244,10 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 				continue
 			}
 			d.Stats.Fragments++
-			whole, st := d.defrag.add6(p.Src, p.Dst, &d.ip6frg, p.Timestamp)
-			if st != OK {
-				if st == Malformed {
-					return d.fail(ErrFragment)
-				}
+			whole, st, an := d.defrag.add6(p.Src, p.Dst, &d.ip6frg, p.Timestamp)
+			if st = d.reassembled(p, st, an); st != OK || !p.Defragmented {
 				return st
 			}
-			d.Stats.Reassembled++
-			p.Defragmented = true
 			typ, data = layers.IPProtocol(p.Proto).LayerType(), whole
 		case layers.LayerTypeTCP:
 			if d.tcp.DecodeFromBytes(data, df) != nil {
@@ -319,6 +315,26 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 		}
 	}
 	return d.fail(ErrTooDeep)
+}
+
+// reassembled takes the defragmenter's answer for the fragment in p. A
+// completed datagram (p.Defragmented) is decoded on; a fragment held while a
+// bound dropped datagrams is passed on by itself — addresses and protocol,
+// no ports or payload — so that the worker reports the limit on its hosts'
+// flow.
+func (d *Decoder) reassembled(p *Packet, st Status, an anomaly.Set) Status {
+	p.Anomalies |= an
+	switch {
+	case st == OK:
+		d.Stats.Reassembled++
+		p.Defragmented = true
+	case st == Malformed:
+		return d.fail(ErrFragment)
+	case an.Has(anomaly.FragmentLimit):
+		p.SrcPort, p.DstPort = 0, 0
+		return OK
+	}
+	return st
 }
 
 // enterIP records an IP header. A second one means the first was a tunnel's

@@ -7,7 +7,9 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 func httpFrames(t testing.TB) []pcapgen.Frame {
@@ -16,7 +18,7 @@ func httpFrames(t testing.TB) []pcapgen.Frame {
 }
 
 func TestDecodeTCP(t *testing.T) {
-	d := NewDecoder(DefragConfig{})
+	d := NewDecoder(DefragConfig{}, nil)
 	var p Packet
 	fr := httpFrames(t)[3] // the request
 	if st := d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p); st != OK {
@@ -54,7 +56,7 @@ func tcpLayers(tcp *layers.TCP) []gopacket.SerializableLayer {
 }
 
 func TestDecodeDoesNotAllocate(t *testing.T) {
-	d := NewDecoder(DefragConfig{})
+	d := NewDecoder(DefragConfig{}, nil)
 	var p Packet
 	frames := httpFrames(t)
 	allocs := testing.AllocsPerRun(100, func() {
@@ -68,7 +70,7 @@ func TestDecodeDoesNotAllocate(t *testing.T) {
 }
 
 func TestMalformedIsCountedNotFatal(t *testing.T) {
-	d := NewDecoder(DefragConfig{})
+	d := NewDecoder(DefragConfig{}, nil)
 	var p Packet
 	fr := httpFrames(t)[3]
 	for n := 0; n < 60; n++ { // every truncation of the headers
@@ -83,31 +85,31 @@ func TestMalformedIsCountedNotFatal(t *testing.T) {
 }
 
 func TestDefragOverlapFirstWinsAndBounds(t *testing.T) {
-	f := NewDefragmenter(DefragConfig{Timeout: time.Second, MaxDatagrams: 2})
+	f := NewDefragmenter(DefragConfig{Timeout: time.Second, MaxDatagrams: 2}, nil)
 	k := fragKey{proto: 17}
 	now := pcapgen.Epoch
-	if _, st := f.add(k, 8, false, []byte("BBBBBBBB"), now); st != Held {
+	if _, st, _ := f.add(k, 8, false, []byte("BBBBBBBB"), now); st != Held {
 		t.Fatal("last fragment alone completed")
 	}
-	if _, st := f.add(k, 4, true, []byte("XXXX"), now); st != Held { // overlaps nothing yet: 4..8
+	if _, st, _ := f.add(k, 4, true, []byte("XXXX"), now); st != Held { // overlaps nothing yet: 4..8
 		t.Fatal("completed early")
 	}
-	whole, st := f.add(k, 0, true, []byte("AAAAAAAAAAAA"), now) // 0..12 overlaps 4..12
-	if st != OK || string(whole) != "AAAAXXXXBBBBBBBB" || f.Overlaps != 1 {
-		t.Errorf("got %q %v overlaps=%d", whole, st, f.Overlaps)
+	whole, st, an := f.add(k, 0, true, []byte("AAAAAAAAAAAA"), now) // 0..12 overlaps 4..12, differently
+	if st != OK || string(whole) != "AAAAXXXXBBBBBBBB" || f.Overlaps != 1 || f.Conflicts != 1 || !an.Has(anomaly.FragmentOverlap) {
+		t.Errorf("got %q %v overlaps=%d conflicts=%d anomalies=%b", whole, st, f.Overlaps, f.Conflicts, an)
 	}
 	// Bound: a third incomplete datagram pushes out the oldest.
 	for i := uint32(1); i <= 3; i++ {
-		f.add(fragKey{id: i}, 0, true, []byte("12345678"), now)
+		_, _, an = f.add(fragKey{id: i}, 0, true, []byte("12345678"), now)
 	}
-	if f.Pending() != 2 || f.Timeouts != 1 {
-		t.Errorf("pending=%d timeouts=%d", f.Pending(), f.Timeouts)
+	if f.Pending() != 2 || f.Limited != 1 || !an.Has(anomaly.FragmentLimit) {
+		t.Errorf("pending=%d limited=%d anomalies=%b", f.Pending(), f.Limited, an)
 	}
 	f.add(fragKey{id: 9}, 0, true, []byte("12345678"), now.Add(2*time.Second))
-	if f.Pending() != 1 || f.Timeouts != 3 {
+	if f.Pending() != 1 || f.Timeouts != 2 {
 		t.Errorf("after timeout: pending=%d timeouts=%d", f.Pending(), f.Timeouts)
 	}
-	if _, st := f.add(fragKey{id: 10}, 65528, true, make([]byte, 16), now.Add(2*time.Second)); st != Malformed {
+	if _, st, _ := f.add(fragKey{id: 10}, 65528, true, make([]byte, 16), now.Add(2*time.Second)); st != Malformed {
 		t.Error("a fragment past 65535 bytes was accepted")
 	}
 }
@@ -121,7 +123,7 @@ func FuzzDecode(f *testing.F) {
 			f.Add(fr.Data, uint16(c.Link))
 		}
 	}
-	d := NewDecoder(DefragConfig{MaxDatagrams: 16})
+	d := NewDecoder(DefragConfig{MaxDatagrams: 16}, nil)
 	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
 		var p Packet
 		if d.Decode(data, pcapgen.Epoch, len(data), layers.LinkType(link), &p) == OK && p.IPVersion != 4 && p.IPVersion != 6 {
@@ -132,21 +134,32 @@ func FuzzDecode(f *testing.F) {
 
 func FuzzDefrag(f *testing.F) {
 	f.Add([]byte{0, 10, 1, 8, 0, 0, 10, 5})
+	f.Add([]byte{1, 200, 255, 0, 1, 0, 255, 1, 1, 64, 128, 1})
 	f.Fuzz(func(t *testing.T, script []byte) {
-		d := NewDefragmenter(DefragConfig{Timeout: time.Second, MaxDatagrams: 4})
+		const maxBytes = 8 << 10
+		b := budget.New(0)
+		acct := b.NewAccount()
+		d := NewDefragmenter(DefragConfig{Timeout: time.Second, MaxDatagrams: 4, MaxBytes: maxBytes, MaxFragments: 8}, acct)
 		data := make([]byte, 2048)
 		for i := 0; i+3 < len(script); i += 4 {
 			k := fragKey{id: uint32(script[i] & 3)}
 			off := int(script[i+1]) * 8
 			n := int(script[i+2])*4 + 1
 			more := script[i+3]&1 == 1
-			whole, st := d.add(k, off, more, data[:n], pcapgen.Epoch.Add(time.Duration(script[i+3])*10*time.Millisecond))
-			if st == OK && len(whole) != off+n && len(whole) < off+n {
-				t.Fatalf("datagram of %d bytes from a last fragment ending at %d", len(whole), off+n)
+			whole, st, _ := d.add(k, off, more, data[:n], pcapgen.Epoch.Add(time.Duration(script[i+3])*10*time.Millisecond))
+			if st == OK && len(whole) < off+n {
+				t.Fatalf("datagram of %d bytes from a fragment ending at %d", len(whole), off+n)
+			}
+			if d.Bytes() > maxBytes || d.Bytes() != acct.Used(budget.Fragments) {
+				t.Fatalf("%d bytes held (bound %d), %d reserved", d.Bytes(), maxBytes, acct.Used(budget.Fragments))
 			}
 		}
 		if d.Pending() > 4 {
 			t.Fatalf("%d datagrams held, bound is 4", d.Pending())
+		}
+		d.expire(pcapgen.Epoch.Add(time.Hour))
+		if d.Pending() != 0 || d.Bytes() != 0 || acct.Used(budget.Fragments) != 0 {
+			t.Fatalf("after expiry: %d datagrams, %d bytes, %d reserved", d.Pending(), d.Bytes(), acct.Used(budget.Fragments))
 		}
 	})
 }

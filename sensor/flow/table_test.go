@@ -14,7 +14,7 @@ import (
 func decoded(t testing.TB) []decode.Packet {
 	t.Helper()
 	frames := pcapgen.Frames(pcapgen.HTTPSession(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), pcapgen.Epoch), pcapgen.Ethernet)
-	d := decode.NewDecoder(decode.DefragConfig{})
+	d := decode.NewDecoder(decode.DefragConfig{}, nil)
 	out := make([]decode.Packet, len(frames))
 	for i, fr := range frames {
 		if d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &out[i]) != decode.OK {

@@ -48,7 +48,9 @@ func (s *Stats) addDecode(d *decode.Stats) {
 	s.Decode.Fragments += d.Fragments
 	s.Decode.Reassembled += d.Reassembled
 	s.Decode.FragTimeouts += d.FragTimeouts
+	s.Decode.FragLimited += d.FragLimited
 	s.Decode.FragOverlaps += d.FragOverlaps
+	s.Decode.FragConflict += d.FragConflict
 	for lt, n := range d.UnknownLinks {
 		if s.Decode.UnknownLinks == nil {
 			s.Decode.UnknownLinks = map[layers.LinkType]uint64{}
