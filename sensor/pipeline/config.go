@@ -54,7 +54,8 @@ type Config struct {
 	// Budget is the process's memory budget: each worker draws on it
 	// through its own Account (worker.acct), given to its flow table,
 	// application layer, and Detector and Enricher if they are
-	// BudgetUsers. nil: nothing is limited.
+	// BudgetUsers; each feeder's decoder has one for IP fragments.
+	// nil: nothing is limited.
 	Budget *budget.Budget
 	Flow   flow.Config
 	Defrag decode.DefragConfig

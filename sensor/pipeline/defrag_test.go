@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -23,7 +24,11 @@ func TestHostileFragmentsBecomeAnomalies(t *testing.T) {
 		}
 		paths = append(paths, p)
 	}
-	out, st := replay(t, Config{Defrag: decode.DefragConfig{MaxDatagrams: 500}}, paths...)
+	b := budget.New(0)
+	out, st := replay(t, Config{Budget: b, Defrag: decode.DefragConfig{MaxDatagrams: 500}}, paths...)
+	if b.Stats().Pools[budget.Fragments].Used == 0 {
+		t.Error("the incomplete datagrams held at the end drew nothing on the budget")
+	}
 	kinds := map[string]string{}
 	for _, ev := range out.dataset("packetsleuth.anomaly") {
 		kinds[str(ev, "packetsleuth.anomaly.kind")] = str(ev, "source.ip")

@@ -46,7 +46,7 @@ type feedCounts struct {
 
 func newFeeder(p *Pipeline, name string, id int) *Feeder {
 	filter, _ := source.NewFilter(p.cfg.BPF) // checked by New
-	f := &Feeder{p: p, name: name, id: id, dec: decode.NewDecoder(p.cfg.Defrag, nil), filter: filter, seenLT: map[layers.LinkType]bool{}}
+	f := &Feeder{p: p, name: name, id: id, dec: decode.NewDecoder(p.cfg.Defrag, p.cfg.Budget.NewAccount()), filter: filter, seenLT: map[layers.LinkType]bool{}}
 	if p.concurrent {
 		f.pending = make([]*batch, len(p.workers))
 	}
