@@ -31,7 +31,7 @@ func TestDecodeTCP(t *testing.T) {
 
 // The options the stream checks need: an MD5 signature, a window scale.
 func TestDecodeTCPOptions(t *testing.T) {
-	d := NewDecoder(DefragConfig{})
+	d := NewDecoder(DefragConfig{}, nil)
 	var p Packet
 	pkts := pcapgen.ResetSession(netip.MustParseAddrPort("10.0.0.1:1234"), netip.MustParseAddrPort("10.0.0.2:80"), pcapgen.Epoch, pcapgen.ResetBadMD5)
 	frames := pcapgen.Frames(pkts, pcapgen.Ethernet)
