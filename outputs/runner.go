@@ -298,12 +298,12 @@ type Summary struct {
 func (s Summary) Clean() bool { return s.SpoolRecords == 0 && s.Lost == 0 }
 
 func (s Summary) String() string {
-	in := fmt.Sprintf("%d", s.Offered)
+	resumed := ""
 	if s.Resumed > 0 {
-		in += fmt.Sprintf(" (+%d resumed from the spool)", s.Resumed)
+		resumed = fmt.Sprintf(" (+%d resumed from the spool)", s.Resumed)
 	}
-	out := fmt.Sprintf("%s: %s records: %d delivered, %d spooled, %d dead-lettered, %d dropped, %d lost",
-		s.Name, in, s.Sent, s.SpoolRecords, s.DeadLettered, s.Dropped, s.Lost)
+	out := fmt.Sprintf("%s: %d records%s: %d delivered, %d spooled, %d dead-lettered, %d dropped, %d lost",
+		s.Name, s.Offered, resumed, s.Sent, s.SpoolRecords, s.DeadLettered, s.Dropped, s.Lost)
 	if s.SpoolRecords > 0 {
 		out += fmt.Sprintf(" (spool %s, %d bytes: sent at the next start)", s.SpoolDir, s.SpoolBytes)
 	}

@@ -85,23 +85,10 @@ func openSpool(dir string, maxBytes int64, log *slog.Logger) (*spool, error) {
 		return nil, err
 	}
 	s := &spool{dir: dir, max: maxBytes, log: log, segMax: min(max(maxBytes/8, 64<<10), 64<<20), lastSync: time.Now()}
-	ents, err := os.ReadDir(dir)
+	ids, err := segmentIDs(dir)
 	if err != nil {
 		return nil, err
 	}
-	var ids []uint64
-	for _, e := range ents {
-		name, ok := strings.CutSuffix(e.Name(), ".seg")
-		if !ok || e.IsDir() {
-			continue
-		}
-		id, err := strconv.ParseUint(name, 10, 64)
-		if err != nil {
-			continue
-		}
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
 	for _, id := range ids {
 		seg, err := s.recover(id)
 		if err != nil {
@@ -126,8 +113,46 @@ func openSpool(dir string, maxBytes int64, log *slog.Logger) (*spool, error) {
 	return s, nil
 }
 
-func (s *spool) path(id uint64) string {
-	return filepath.Join(s.dir, fmt.Sprintf("%020d.seg", id))
+// segmentIDs lists the segments of a spool directory, in reading order.
+func segmentIDs(dir string) ([]uint64, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var ids []uint64
+	for _, e := range ents {
+		name, ok := strings.CutSuffix(e.Name(), ".seg")
+		if !ok || e.IsDir() {
+			continue
+		}
+		id, err := strconv.ParseUint(name, 10, 64)
+		if err != nil {
+			continue
+		}
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids, nil
+}
+
+func segmentPath(dir string, id uint64) string {
+	return filepath.Join(dir, fmt.Sprintf("%020d.seg", id))
+}
+
+func (s *spool) path(id uint64) string { return segmentPath(s.dir, id) }
+
+// readSegmentHeader returns the offset of a segment's first undelivered
+// record; ok is false when the header is not a spool's.
+func readSegmentHeader(f *os.File, size int64) (ack int64, ok bool) {
+	var h [spoolHeader]byte
+	if _, err := f.ReadAt(h[:], 0); err != nil || string(h[:8]) != spoolMagic {
+		return 0, false
+	}
+	ack = int64(binary.LittleEndian.Uint64(h[8:]))
+	if ack < spoolHeader || ack > size {
+		ack = spoolHeader
+	}
+	return ack, true
 }
 
 // recover opens one segment, verifies its undelivered records and truncates
@@ -143,53 +168,24 @@ func (s *spool) recover(id uint64) (*segment, error) {
 		f.Close()
 		return nil, err
 	}
-	var h [spoolHeader]byte
-	if _, err := f.ReadAt(h[:], 0); err != nil || string(h[:8]) != spoolMagic {
+	ack, ok := readSegmentHeader(f, fi.Size())
+	if !ok {
 		s.log.Error("spool: segment has no valid header, removing it", "file", p, "bytes", fi.Size())
 		s.corrupt += fi.Size()
 		f.Close()
 		return nil, os.Remove(p)
 	}
-	seg := &segment{id: id, f: f, size: fi.Size()}
-	seg.ack = int64(binary.LittleEndian.Uint64(h[8:]))
-	if seg.ack < spoolHeader || seg.ack > seg.size {
-		s.log.Error("spool: segment header has a bad offset, reading it from the start", "file", p, "offset", seg.ack)
-		seg.ack = spoolHeader
-	}
-	off := seg.ack
-	var rh [spoolRecHeader]byte
-	var payload []byte
-	for off < seg.size {
-		bad := ""
-		if _, err := f.ReadAt(rh[:], off); err != nil {
-			bad = "short record header"
-		} else {
-			n := int64(binary.LittleEndian.Uint32(rh[:4]))
-			switch {
-			case n > spoolMaxRecord || off+spoolRecHeader+n > seg.size:
-				bad = "bad record length"
-			default:
-				payload = slices.Grow(payload[:0], int(n))[:n]
-				if _, err := f.ReadAt(payload, off+spoolRecHeader); err != nil {
-					bad = "short record"
-				} else if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(rh[4:]) {
-					bad = "checksum mismatch"
-				} else if _, err := decodeSpoolRecord(payload); err != nil {
-					bad = err.Error()
-				} else {
-					off += spoolRecHeader + n
-					seg.n++
-					continue
-				}
-			}
-		}
-		s.log.Error("spool: corrupt record, truncating the segment", "file", p, "offset", off, "reason", bad, "bytes_dropped", seg.size-off)
-		s.corrupt += seg.size - off
-		if err := f.Truncate(off); err != nil {
+	seg := &segment{id: id, f: f, size: fi.Size(), ack: ack}
+	end, n, bad := scanSegment(f, seg.ack, seg.size, nil)
+	seg.n = n
+	if end < seg.size {
+		s.log.Error("spool: corrupt record, truncating the segment", "file", p, "offset", end, "reason", bad, "bytes_dropped", seg.size-end)
+		s.corrupt += seg.size - end
+		if err := f.Truncate(end); err != nil {
 			f.Close()
 			return nil, err
 		}
-		seg.size = off
+		seg.size = end
 	}
 	seg.rpos, seg.unread = seg.ack, seg.n
 	return seg, nil
@@ -256,6 +252,40 @@ func (s *spool) encode(recs []schemas.Record) []byte {
 }
 
 var errSpoolRecord = errors.New("bad spool record")
+
+// scanSegment verifies the records of f from off to size, calling fn (if
+// not nil) with each. It returns where the valid records end, how many
+// there are and, when that is before size, why.
+func scanSegment(f *os.File, off, size int64, fn func(schemas.Record)) (end, n int64, bad string) {
+	var rh [spoolRecHeader]byte
+	var payload []byte
+	for off < size {
+		if _, err := f.ReadAt(rh[:], off); err != nil {
+			return off, n, "short record header"
+		}
+		l := int64(binary.LittleEndian.Uint32(rh[:4]))
+		if l > spoolMaxRecord || off+spoolRecHeader+l > size {
+			return off, n, "bad record length"
+		}
+		payload = slices.Grow(payload[:0], int(l))[:l]
+		if _, err := f.ReadAt(payload, off+spoolRecHeader); err != nil {
+			return off, n, "short record"
+		}
+		if crc32.Checksum(payload, castagnoli) != binary.LittleEndian.Uint32(rh[4:]) {
+			return off, n, "checksum mismatch"
+		}
+		rec, err := decodeSpoolRecord(payload)
+		if err != nil {
+			return off, n, err.Error()
+		}
+		if fn != nil {
+			fn(rec)
+		}
+		off += spoolRecHeader + l
+		n++
+	}
+	return off, n, ""
+}
 
 func decodeSpoolRecord(p []byte) (schemas.Record, error) {
 	var r schemas.Record

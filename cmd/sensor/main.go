@@ -23,6 +23,7 @@ Usage:
   sensor export --dataset flow|dns|http|tls|alert|--from FILE.ndjson [--format csv|json|ndjson]   export events
   sensor serve [--store PATH|--dsn DSN] [--listen ADDR]   web UI, REST API and /metrics over the history
   sensor top [--url URL] [--token T]  live terminal view of a sensor's connections and talkers
+  sensor spool inspect|drain [--config F]   show what output spools hold, or deliver them without new input
   sensor version                      print the version
 
 Run "sensor COMMAND -h" for a command's flags.
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdServe(args[1:], stdout, stderr)
 	case "top":
 		return cmdTop(args[1:], stdout, stderr)
+	case "spool":
+		return cmdSpool(args[1:], stdout, stderr)
 	case "version", "--version":
 		fmt.Fprintln(stdout, "sensor", version)
 		return 0

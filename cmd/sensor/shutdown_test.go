@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -141,5 +142,53 @@ func TestReplaySIGTERMWithKafkaDown(t *testing.T) {
 				t.Errorf("without a spool every event is lost, and said so: %v", five)
 			}
 		})
+	}
+}
+
+// A replay into a Kafka broker that is down leaves its events in the
+// spool; `sensor spool inspect` shows them and `sensor spool drain`
+// delivers them to the broker once it is up, without new input.
+func TestSpoolInspectAndDrain(t *testing.T) {
+	broker := os.Getenv("PS_TEST_KAFKA")
+	if broker == "" {
+		t.Skip("PS_TEST_KAFKA is not set: start Kafka with eval \"$(../../../shared/services/start-kafka.sh)\"")
+	}
+	dir := t.TempDir()
+	spool := filepath.Join(dir, "spool")
+	topic := fmt.Sprintf("pstest-drain-%d", time.Now().UnixNano())
+	keys := ",topic=" + topic + ",spool_dir=" + spool + ",on_full=spool,spool_after=1ms,retry_max=50ms,timeout=500ms"
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"replay", "--no-rules", "--output", "kafka:brokers=" + deadAddr(t) + keys, "../../testdata/pcaps"}, &stdout, &stderr); rc != 1 {
+		t.Fatalf("replay into a down broker: rc %d (want 1: events left in the spool):\n%s", rc, stderr.String())
+	}
+	produced, five := outcomes(t, stderr.String(), "kafka")
+	if five[1] != produced || produced == 0 {
+		t.Fatalf("want every event in the spool: %d produced, %v", produced, five)
+	}
+
+	inspect := func() string {
+		var out, errOut bytes.Buffer
+		if rc := run([]string{"spool", "inspect", spool}, &out, &errOut); rc != 0 {
+			t.Fatalf("spool inspect: rc %d: %s", rc, errOut.String())
+		}
+		return out.String()
+	}
+	if got := inspect(); !strings.Contains(got, fmt.Sprintf("%d records to deliver", produced)) || !strings.Contains(got, "packetsleuth.flow") {
+		t.Fatalf("inspect after the replay:\n%s", got)
+	}
+
+	cfg := filepath.Join(dir, "sensor.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("outputs:\n  - type: kafka\n    brokers: [%s]\n    topic: %s\n    spool_dir: %s\n", broker, topic, spool)), 0o644)
+	stdout.Reset()
+	stderr.Reset()
+	if rc := run([]string{"spool", "drain", "--config", cfg, "--timeout", "30s"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("spool drain: rc %d:\n%s%s", rc, stdout.String(), stderr.String())
+	}
+	want := fmt.Sprintf("0 records (+%d resumed from the spool): %d delivered, 0 spooled", produced, produced)
+	if !strings.Contains(stdout.String(), want) {
+		t.Fatalf("drain summary lacks %q:\n%s", want, stdout.String())
+	}
+	if got := inspect(); !strings.Contains(got, "0 records to deliver") {
+		t.Fatalf("inspect after the drain:\n%s", got)
 	}
 }
