@@ -24,35 +24,49 @@ const (
 	// Overlapping sends 4-byte pieces starting every 2 bytes (each byte
 	// twice, with the same content), then the whole segment once more.
 	Overlapping
+	// Conflicting first sends bytes 4 to 7 of each segment of 8 bytes or
+	// more with other content ('X'), ahead of the hole before them, then the
+	// whole segment: the receiver and the monitor may keep different copies.
+	// It is not in Segmentations: the byte stream is not the same.
+	Conflicting
 )
 
-var segmentationNames = [...]string{"one-byte", "reordered", "overlapping"}
+var segmentationNames = [...]string{"one-byte", "reordered", "overlapping", "conflicting"}
 
 func (s Segmentation) String() string { return segmentationNames[s] }
 
 // Segmentations lists every Segmentation, for tests that try them all.
 var Segmentations = []Segmentation{OneByte, Reordered, Overlapping}
 
-// piece is a part of a segment's payload, at offset off.
-type piece struct{ off, n int }
+// piece is a part of a segment's payload, at offset off; b replaces the
+// payload's bytes when set.
+type piece struct {
+	off, n int
+	b      []byte
+}
 
 func (s Segmentation) pieces(n int, rng *rand.Rand) []piece {
 	var ps []piece
 	switch s {
 	case OneByte:
 		for i := range n {
-			ps = append(ps, piece{i, 1})
+			ps = append(ps, piece{off: i, n: 1})
 		}
 	case Reordered:
 		for i := 0; i < n; i += 3 {
-			ps = append(ps, piece{i, min(3, n-i)})
+			ps = append(ps, piece{off: i, n: min(3, n-i)})
 		}
 		rng.Shuffle(len(ps), func(i, j int) { ps[i], ps[j] = ps[j], ps[i] })
 	case Overlapping:
 		for i := 0; i < n; i += 2 {
-			ps = append(ps, piece{i, min(4, n-i)})
+			ps = append(ps, piece{off: i, n: min(4, n-i)})
 		}
-		ps = append(ps, piece{0, n})
+		ps = append(ps, piece{off: 0, n: n})
+	case Conflicting:
+		if n >= 8 {
+			ps = append(ps, piece{off: 4, n: 4, b: []byte("XXXX")})
+		}
+		ps = append(ps, piece{off: 0, n: n})
 	}
 	return ps
 }
@@ -106,7 +120,11 @@ func Resegment(frames []Frame, link layers.LinkType, s Segmentation, seed uint64
 			if err := seg.SetNetworkLayerForChecksum(netLayer); err != nil {
 				return nil, err
 			}
-			ls := append(append([]gopacket.SerializableLayer(nil), outer...), &seg, gopacket.Payload(data[p.off:p.off+p.n]))
+			b := p.b
+			if b == nil {
+				b = data[p.off : p.off+p.n]
+			}
+			ls := append(append([]gopacket.SerializableLayer(nil), outer...), &seg, gopacket.Payload(b))
 			out = append(out, Frame{Time: fr.Time.Add(time.Duration(j) * step), Data: serialize(ls...)})
 		}
 	}

@@ -63,8 +63,12 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 
 // UseBudget makes the analyzer draw its per-flow state on acct, the
 // worker's account: the state and stream struct of each inspected flow
-// (pool Parsers) here; the parsers and the reassembler reach it as a.acct.
-func (a *Analyzer) UseBudget(acct *budget.Account) { a.acct = acct }
+// (pool Parsers) here, the pages the reassembler holds out of order (pool
+// Reassembly); the parsers reach it as a.acct.
+func (a *Analyzer) UseBudget(acct *budget.Account) {
+	a.acct = acct
+	a.asm.UseBudget(acct)
+}
 
 // Stats returns a copy of the counters.
 func (a *Analyzer) Stats() Stats {
@@ -140,7 +144,7 @@ func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 		if p.Anomalies.Has(anomaly.RSTIgnored) {
 			return // the receiver drops it: inspection goes on (flow.Table)
 		}
-		st.stream.Segment(dirOf(d), p.Seq, p.TCPFlags, p.Payload, p.Timestamp)
+		st.segment(d, p)
 	case decode.ProtoUDP:
 		if len(p.Payload) > 0 {
 			st.udp(dirOf(d), p)

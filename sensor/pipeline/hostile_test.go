@@ -11,6 +11,7 @@ import (
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // appEvents are the protocol events of a replay and the protocol of each
@@ -157,5 +158,49 @@ func TestIgnoredResetKeepsInspecting(t *testing.T) {
 		if http != 1 || !slices.Equal(kinds, []string{"tcp.rst_ignored"}) || state != "SF" || reason != "fin" {
 			t.Errorf("%s: %d HTTP events, anomalies %v, flow %s/%s; want the request inspected past the RST", r, http, kinds, state, reason)
 		}
+	}
+}
+
+// TCP bytes sent twice with different content are an evasion signal: the
+// flow gets a tcp.overlap_conflict anomaly (once, however many segments).
+func TestOverlapConflictIsReported(t *testing.T) {
+	pkts := pcapgen.HTTPSession(netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80"), pcapgen.Epoch)
+	frames := pcapgen.Frames(pkts, pcapgen.Ethernet)
+	for _, s := range []pcapgen.Segmentation{pcapgen.Conflicting, pcapgen.Overlapping} {
+		hostile, err := pcapgen.Resegment(frames, layers.LinkTypeEthernet, s, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, st := replay(t, Config{Workers: 1}, writeFrames(t, s.String()+".pcap", layers.LinkTypeEthernet, hostile))
+		var kinds []string
+		for _, ev := range out.dataset("packetsleuth.anomaly") {
+			kinds = append(kinds, str(ev, "packetsleuth.anomaly.kind"))
+		}
+		want := []string(nil)
+		if s == pcapgen.Conflicting {
+			want = []string{"tcp.overlap_conflict"}
+		}
+		if !slices.Equal(kinds, want) || st.App.Anomalies.Seen[anomaly.OverlapConflict] != st.App.Reassembly.Conflicts {
+			t.Errorf("%s: anomalies %v, want %v (%d conflicts, %d seen)", s, kinds, want, st.App.Reassembly.Conflicts, st.App.Anomalies.Seen[anomaly.OverlapConflict])
+		}
+	}
+}
+
+// Holes skipped for lack of room are reported on the flow.
+func TestReassemblyLimitIsReported(t *testing.T) {
+	pkts := pcapgen.HTTPSession(netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80"), pcapgen.Epoch)
+	hostile, err := pcapgen.Resegment(pcapgen.Frames(pkts, pcapgen.Ethernet), layers.LinkTypeEthernet, pcapgen.Reordered, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := Config{Workers: 1}
+	cfg.App.Reassembly.MaxSegmentsPerDir = 2 // shuffled 3-byte pieces need more
+	out, st := replay(t, cfg, writeFrames(t, "reordered.pcap", layers.LinkTypeEthernet, hostile))
+	var kinds []string
+	for _, ev := range out.dataset("packetsleuth.anomaly") {
+		kinds = append(kinds, str(ev, "packetsleuth.anomaly.kind"))
+	}
+	if !slices.Contains(kinds, "limit.reassembly") || st.App.Reassembly.ConnCapHits == 0 {
+		t.Errorf("anomalies %v, cap hits %d", kinds, st.App.Reassembly.ConnCapHits)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -37,9 +38,16 @@ func BenchmarkInOrder(b *testing.B) {
 }
 
 // BenchmarkOutOfOrder10 swaps one segment pair in ten (10% of the segments
-// arrive ahead of a hole and are buffered once).
+// arrive ahead of a hole and are buffered once), with and without pages
+// drawn on a memory budget.
 func BenchmarkOutOfOrder10(b *testing.B) {
+	b.Run("nobudget", func(b *testing.B) { benchOutOfOrder(b, nil) })
+	b.Run("budget", func(b *testing.B) { benchOutOfOrder(b, budget.New(1<<30).NewAccount()) })
+}
+
+func benchOutOfOrder(b *testing.B, acct *budget.Account) {
 	a := NewAssembler(Config{})
+	a.UseBudget(acct)
 	c := &discard{}
 	s := a.NewStream(c)
 	s.Segment(parsers.ToServer, 0, decode.SYN, nil, t0)

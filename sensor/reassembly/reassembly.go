@@ -51,6 +51,8 @@ package reassembly
 import (
 	"hash/maphash"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 )
 
 // Defaults for the zero fields of Config.
@@ -111,6 +113,7 @@ type Stats struct {
 
 	ConnCapHits         uint64 // holes skipped because of MaxBufferedPerConn or MaxSegmentsPerDir
 	TotalCapHits        uint64 // holes skipped because of MaxBufferedTotal
+	BudgetHits          uint64 // holes skipped because the memory budget refused pages
 	StreamsFlushedByCap uint64 // of those, holes skipped in another connection to make room
 	Resets              uint64 // RST segments accepted
 	Closed              uint64 // streams closed (End called)
@@ -136,6 +139,13 @@ type Assembler struct {
 	connPages int
 	totPages  int
 	seed      maphash.Seed
+
+	// Pages in use are reserved on acct (pool Reassembly) before they are
+	// taken: reserved is what fits took and fill has not used yet; refused
+	// says the last fits failed on the budget rather than a cap.
+	acct     *budget.Account
+	reserved int
+	refused  bool
 
 	free  *page
 	st    Stats
@@ -164,6 +174,10 @@ func NewAssembler(cfg Config) *Assembler {
 	return a
 }
 
+// UseBudget makes the pages held out of order draw on acct (pool
+// Reassembly): when it refuses, holes are skipped as at the caps.
+func (a *Assembler) UseBudget(acct *budget.Account) { a.acct = acct }
+
 // Config returns the configuration in use, defaults filled in.
 func (a *Assembler) Config() Config { return a.cfg }
 
@@ -183,6 +197,15 @@ func (a *Assembler) FlushOlderThan(cutoff time.Time) int {
 		s = next
 	}
 	return n
+}
+
+// unreserve gives back what fits reserved and fill did not use (fits
+// counts pages as if no held page had room to append to).
+func (a *Assembler) unreserve() {
+	if a.reserved > 0 {
+		a.acct.Release(budget.Reassembly, int64(a.reserved*a.cfg.PageSize))
+		a.reserved = 0
+	}
 }
 
 // getPage takes a page from the free list, allocating a batch when it is
@@ -206,6 +229,7 @@ func (a *Assembler) getPage() *page {
 	p := a.free
 	a.free = p.next
 	p.next = nil
+	a.reserved-- // reserved by fits
 	a.st.Pages++
 	if a.st.Pages > a.st.PagesPeak {
 		a.st.PagesPeak = a.st.Pages
@@ -217,6 +241,7 @@ func (a *Assembler) getPage() *page {
 func (a *Assembler) putPage(p *page) {
 	a.st.Buffered -= len(p.buf)
 	a.st.Pages--
+	a.acct.Release(budget.Reassembly, int64(a.cfg.PageSize))
 	*p = page{buf: p.buf[:0], next: a.free}
 	a.free = p
 }
@@ -270,6 +295,7 @@ func (s *Stats) Add(o Stats) {
 	s.PagesAlloc += o.PagesAlloc
 	s.ConnCapHits += o.ConnCapHits
 	s.TotalCapHits += o.TotalCapHits
+	s.BudgetHits += o.BudgetHits
 	s.StreamsFlushedByCap += o.StreamsFlushedByCap
 	s.Resets += o.Resets
 	s.Closed += o.Closed

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -547,5 +548,31 @@ func TestInOrderDoesNotAllocate(t *testing.T) {
 	}
 	if c.n != int(seq-1) || c.gaps != 0 {
 		t.Fatalf("delivered %d of %d", c.n, seq-1)
+	}
+}
+
+// Held pages draw on the memory budget: when it refuses, the hole is
+// skipped as at a cap, counted, and every page is given back at the end.
+func TestBudgetRefusalSkipsHoles(t *testing.T) {
+	b := budget.New(256 << 10) // one account chunk: 128 pages of 2 KiB
+	a := NewAssembler(Config{})
+	a.UseBudget(b.NewAccount())
+	r := &recorder{}
+	s := a.NewStream(r)
+	s.Segment(parsers.ToServer, 99, decode.SYN, nil, t0)
+	seg := bytes.Repeat([]byte{'x'}, 2048)
+	for i := 1; i <= 200; i++ { // bytes 0..2047 never come
+		s.Segment(parsers.ToServer, 100+uint32(i*2048), 0, seg, t0)
+	}
+	st := a.Stats()
+	if st.BudgetHits == 0 || s.LimitHits() == 0 || len(r.gaps[0]) == 0 || r.gaps[0][0] != 2048 {
+		t.Fatalf("budget hits %d, stream limit hits %d, gaps %v", st.BudgetHits, s.LimitHits(), r.gaps[0])
+	}
+	if used := b.Stats().Pools[budget.Reassembly].Used; used != int64(st.Pages*2048) {
+		t.Errorf("budget holds %d bytes for %d pages", used, st.Pages)
+	}
+	s.Close(t0)
+	if used := b.Stats().Pools[budget.Reassembly].Used; used != 0 || len(r.data[0]) != 200*2048 {
+		t.Errorf("after Close: budget holds %d bytes; %d bytes delivered", used, len(r.data[0]))
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"hash/maphash"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -62,6 +64,8 @@ type Stream struct {
 	err   error
 	ended bool
 
+	limitHits uint32 // times this stream skipped a hole for lack of room
+
 	listed       bool
 	lprev, lnext *Stream
 }
@@ -96,6 +100,10 @@ func (s *Stream) Stats(d parsers.Dir) DirStats { return s.h[d&1].st }
 // Conflicts is the number of repeats, in either direction, whose bytes differ
 // from the first copy.
 func (s *Stream) Conflicts() uint64 { return s.h[0].st.Conflicts + s.h[1].st.Conflicts }
+
+// LimitHits is the number of times the stream had to skip a hole because a
+// cap or the memory budget left no room for its out-of-order bytes.
+func (s *Stream) LimitHits() uint32 { return s.limitHits }
 
 // Buffered is the number of data bytes direction d holds out of order.
 func (s *Stream) Buffered(d parsers.Dir) int {
@@ -206,6 +214,7 @@ func (s *Stream) accept(d parsers.Dir, h *half, off int64, p []byte, ts time.Tim
 		need := s.pagesNeeded(h, uint64(off), len(p))
 		if s.fits(h, need) {
 			s.insert(h, uint64(off), p, ts)
+			s.a.unreserve()
 			return
 		}
 		s.makeRoom(d, h, uint64(off), need, ts)
@@ -445,10 +454,19 @@ func (s *Stream) pagesNeeded(h *half, off uint64, n int) int {
 	return int(need)
 }
 
+// fits tells whether need more pages fit direction h under the caps and
+// the memory budget, and reserves them on the budget.
 func (s *Stream) fits(h *half, need int) bool {
 	a := s.a
-	return s.pages+need <= a.connPages && h.npages+need <= a.cfg.MaxSegmentsPerDir &&
-		a.st.Pages+need <= a.totPages
+	if s.pages+need > a.connPages || h.npages+need > a.cfg.MaxSegmentsPerDir || a.st.Pages+need > a.totPages {
+		return false
+	}
+	if !a.acct.Reserve(budget.Reassembly, int64(need*a.cfg.PageSize)) {
+		a.refused = true
+		return false
+	}
+	a.reserved += need
+	return true
 }
 
 // makeRoom frees memory for a segment of direction d at off that needs pages
@@ -458,11 +476,16 @@ func (s *Stream) fits(h *half, need int) bool {
 func (s *Stream) makeRoom(d parsers.Dir, h *half, off uint64, need int, ts time.Time) {
 	a := s.a
 	connFull := s.pages+need > a.connPages || h.npages+need > a.cfg.MaxSegmentsPerDir
-	if connFull {
+	switch {
+	case connFull:
 		a.st.ConnCapHits++
-	} else {
+	case a.refused:
+		a.st.BudgetHits++
+	default:
 		a.st.TotalCapHits++
 	}
+	a.refused = false
+	s.limitHits++
 	if s.skipHole(d) {
 		return
 	}
