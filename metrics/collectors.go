@@ -172,7 +172,7 @@ func interfaceCollector(get func() []InterfaceStats) prometheus.Collector {
 
 var (
 	aDetected     = counter("packetsleuth_app_flows_total", "Flows whose application protocol was detected, by network.protocol.", "protocol")
-	aParserErrors = counter("packetsleuth_parser_errors_total", "Streams a protocol parser gave up on, by protocol.", "protocol")
+	aParserErrors = counter("packetsleuth_parser_errors_total", "Messages a parser could not decode (DNS: each still gives its event, with a note) and streams a parser gave up on, by protocol.", "protocol")
 	rSegments     = counter("packetsleuth_reassembly_segments_total", "TCP segments passed to reassembly.")
 	rBytes        = counter("packetsleuth_reassembly_bytes_total", "TCP payload bytes passed to reassembly.")
 	rDelivered    = counter("packetsleuth_reassembly_delivered_bytes_total", "Reassembled bytes delivered to the protocol parsers.")

@@ -2,11 +2,14 @@ package metrics
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -49,5 +52,31 @@ func TestRealPipelineSnapshot(t *testing.T) {
 		if got := value(t, fams, "packetsleuth_events_total", "dataset", ds); got != float64(n) {
 			t.Errorf("events_total{%s} = %v, replay %d", ds, got, n)
 		}
+	}
+}
+
+// DNS messages that do not parse are counted on /metrics by protocol, as
+// the replay counted them.
+func TestParserErrorsOfARealReplay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dns-hostile.pcap")
+	if err := pcapgen.Write(path, pcapgen.HostileDNS()); err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(pipeline.Config{Output: discard{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg := prometheus.NewRegistry()
+	if _, err := New(reg, Sources{App: func() app.Stats { return p.Snapshot().App }}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := p.Replay(t.Context(), []string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := pcapgen.HostileDNSBadMessages()
+	got := value(t, scrape(t, reg), "packetsleuth_parser_errors_total", "protocol", "dns")
+	if got != float64(want) || st.App.ParserErrors["dns"] != uint64(want) {
+		t.Errorf("parser_errors_total{dns} = %v, replay %d, want %d", got, st.App.ParserErrors["dns"], want)
 	}
 }

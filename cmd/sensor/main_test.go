@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,5 +79,24 @@ func TestReplaySummaryCountsClampedRecords(t *testing.T) {
 	}
 	if strings.Contains(stderr.String(), "stopped early") {
 		t.Errorf("the replay stopped:\n%s", stderr.String())
+	}
+}
+
+// DNS messages that do not parse are counted by protocol in the summary,
+// and each exchange still gives its DNS event.
+func TestReplaySummaryCountsParserErrors(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "dns-hostile.pcap")
+	if err := pcapgen.Write(path, pcapgen.HostileDNS()); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"replay", "--out", "-", path}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("rc=%d: %s", rc, stderr.String())
+	}
+	for _, want := range []string{fmt.Sprintf("parser errors: dns %d", pcapgen.HostileDNSBadMessages()),
+		fmt.Sprintf("packetsleuth.dns %d", len(pcapgen.HostileDNSCases()))} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr.String())
+		}
 	}
 }

@@ -182,6 +182,9 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 		fmt.Fprintf(w, "  fragments: %d (datagrams reassembled %d, dropped incomplete at timeout %d, at a bound %d; overlaps %d, with different bytes %d)\n",
 			st.Decode.Fragments, st.Decode.Reassembled, st.Decode.FragTimeouts, st.Decode.FragLimited, st.Decode.FragOverlaps, st.Decode.FragConflict)
 	}
+	if len(st.App.ParserErrors) > 0 {
+		fmt.Fprintf(w, "  parser errors: %s\n", countList(st.App.ParserErrors))
+	}
 	if an := anomalyCounts(st.App.Anomalies); len(an) > 0 {
 		fmt.Fprintf(w, "  anomalies: %s\n", countList(an))
 	}

@@ -21,11 +21,16 @@ const MaxConsecutiveErrors = 3
 // reassembler as a parsers.StreamParser. Transactions reach the emit
 // function given to NewConn (see Transaction for their lifetime).
 //
-// Messages that fail to parse are counted in ParseErrors and not paired.
+// A message that fails to parse is counted in ParseErrors and handed to
+// OnError; when its header was read it is paired all the same, with what
+// was decoded, and its transaction carries a NoteMalformed* note.
 type Conn struct {
 	Pairer      *Pairer
 	ParseErrors int
 	Gaps        int
+	// OnError, if set, is called with each message's Parse error and the
+	// packet time of the message.
+	OnError func(err error, ts time.Time)
 
 	dec    [2]StreamDecoder
 	msg    Message
@@ -40,29 +45,42 @@ func NewConn(maxPending int, emit func(*Transaction)) *Conn {
 }
 
 // Datagram handles one UDP payload (one whole DNS message). It returns the
-// Parse error, if any; the message is then not paired.
+// Parse error, if any; the message is paired unless it had no header.
 func (c *Conn) Datagram(b []byte, ts time.Time) error {
-	if err := Parse(b, &c.msg); err != nil {
-		c.ParseErrors++
-		return err
+	err := c.parse(b, ts)
+	if err == nil || len(b) >= HeaderSize {
+		c.Pairer.Add(&c.msg, len(b), ts)
 	}
-	c.Pairer.Add(&c.msg, len(b), ts)
-	return nil
+	return err
+}
+
+// parse decodes b into c.msg, counting and reporting a failure.
+func (c *Conn) parse(b []byte, ts time.Time) error {
+	err := Parse(b, &c.msg)
+	if err != nil {
+		c.ParseErrors++
+		if c.OnError != nil {
+			c.OnError(err, ts)
+		}
+	}
+	return err
 }
 
 // Data implements parsers.StreamParser: it frames b and pairs every message.
 // It returns ErrNotDNS after MaxConsecutiveErrors unparsable frames in a row.
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 	return c.dec[d&1].Feed(b, func(msg []byte) error {
-		if err := Parse(msg, &c.msg); err != nil {
-			c.ParseErrors++
+		if err := c.parse(msg, ts); err != nil {
 			c.badRun++
 			if c.badRun >= MaxConsecutiveErrors {
 				return ErrNotDNS
 			}
-			return nil
+			if len(msg) < HeaderSize {
+				return nil
+			}
+		} else {
+			c.badRun = 0
 		}
-		c.badRun = 0
 		c.Pairer.Add(&c.msg, len(msg), ts)
 		return nil
 	})

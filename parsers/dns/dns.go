@@ -40,7 +40,10 @@ const (
 	// MaxLabelLen is the longest label.
 	MaxLabelLen = 63
 	// MaxPointers caps the compression pointers followed for one name.
-	MaxPointers = 128
+	// Pointers may go forward as well as back, and chain, as tshark reads
+	// them; this cap (Wireshark's), with MaxNameLen on the label bytes,
+	// bounds the work a looping name can cause.
+	MaxPointers = 255
 	// MaxOptions caps the EDNS options recorded in EDNS.Options.
 	MaxOptions = 32
 )
@@ -50,9 +53,8 @@ const (
 var (
 	// ErrTruncated means the message ended in the middle of a field.
 	ErrTruncated = errors.New("dns: message truncated")
-	// ErrPointerLoop means a compression pointer did not point strictly
-	// before the label run it sits in (a forward, self or looping
-	// pointer), or a name followed more than MaxPointers pointers.
+	// ErrPointerLoop means a name followed more than MaxPointers
+	// compression pointers: pointers that loop, or a chain too long.
 	ErrPointerLoop = errors.New("dns: compression pointer loop")
 	// ErrLabelTooLong means a label length byte of 64..127 (prefix bits 01,
 	// the retired extended-label type): a label longer than 63 bytes.
@@ -194,6 +196,10 @@ type Message struct {
 	// TextSize is the length of the string holding all names and data of
 	// the message: what keeping m (or a copy) keeps alive.
 	TextSize int
+	// Err is the error Parse returned (an *Error), nil for a whole
+	// message. A message with Err keeps what was decoded before the bad
+	// field, and copies of it keep the error.
+	Err error
 
 	txt   []string // TXT strings, indexed by RR.txtLo..txtHi
 	txtSp []span
@@ -296,19 +302,26 @@ const (
 
 // Parse decodes the DNS message b into m. m is reset first and its slices
 // reused; m keeps no reference to b. On error m holds what was decoded before
-// the failing field (always the header when b has 12 bytes), and the error is
-// an *Error wrapping ErrTruncated, ErrPointerLoop, ErrLabelTooLong,
-// ErrNameTooLong or ErrBadLabel.
+// the failing field (always the header when b has 12 bytes), m.Err is set,
+// and the error is an *Error wrapping ErrTruncated, ErrPointerLoop,
+// ErrLabelTooLong, ErrNameTooLong or ErrBadLabel.
 func Parse(b []byte, m *Message) error {
 	m.Reset()
 	m.Size = len(b)
 	err := parse(b, m)
 	m.finish()
+	if err != nil {
+		m.Err = err
+	}
 	return err
 }
 
+// HeaderSize is the length of the DNS header: a message shorter than it
+// has nothing to decode (Parse fails with ErrTruncated at offset 0).
+const HeaderSize = 12
+
 func parse(b []byte, m *Message) error {
-	if len(b) < 12 {
+	if len(b) < HeaderSize {
 		return &Error{Offset: 0, Section: secHeader, Err: ErrTruncated}
 	}
 	m.ID = binary.BigEndian.Uint16(b)
@@ -540,8 +553,9 @@ func skipName(b []byte, off int) (int, error) {
 }
 
 // name decodes the name at off into the arena and returns its span and the
-// offset after it. Every pointer must point strictly before the start of the
-// label run it ends, which rules out loops; MaxPointers caps the chain.
+// offset after it. Pointers may point anywhere in the message, forward too
+// (as tshark reads them); loops end at MaxPointers jumps or MaxNameLen label
+// bytes, whichever comes first.
 func (m *Message) name(b []byte, off int) (span, int, error) {
 	// A name that is only a pointer to a name decoded before shares its text.
 	if off+1 < len(b) && b[off]&0xC0 == 0xC0 {
@@ -556,7 +570,6 @@ func (m *Message) name(b []byte, off int) (span, int, error) {
 	}
 	start := len(m.arena)
 	end := -1
-	runStart := off
 	p := off
 	wire := 0
 	ptrs := 0
@@ -609,11 +622,11 @@ func (m *Message) name(b []byte, off int) (span, int, error) {
 				end = p + 2
 			}
 			ptrs++
-			if t >= runStart || ptrs > MaxPointers {
+			if ptrs > MaxPointers {
 				m.arena = m.arena[:start]
 				return span{}, off, ErrPointerLoop
 			}
-			runStart, p = t, t
+			p = t
 		case 0x40:
 			m.arena = m.arena[:start]
 			return span{}, off, ErrLabelTooLong

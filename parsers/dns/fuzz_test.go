@@ -21,7 +21,7 @@ func seedPayloads(f *testing.F, add func([]byte)) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, v := range [][]byte{vecCompression, vecECS, vecHTTPS, vecSOA, vecTXT, vecUnknown, pointerChain(3)} {
+	for _, v := range [][]byte{vecCompression, vecECS, vecHTTPS, vecSOA, vecTXT, vecUnknown, pointerChain(3), forwardChain(3), chainedOwners(2)} {
 		f.Add(v)
 	}
 	seedPayloads(f, func(b []byte) { f.Add(b) })
@@ -150,4 +150,93 @@ func trailingDot(n string) bool {
 		bs++
 	}
 	return bs%2 == 0
+}
+
+// refName decodes the name at off the plain way, as a reference for the
+// name decoder: every pointer followed (forward too), jumps and label
+// bytes counted. It returns the name and the offset after it.
+func refName(b []byte, off int) (string, int, error) {
+	var out []byte
+	wire, jumps, end := 0, 0, -1
+	for {
+		if off >= len(b) {
+			return "", 0, ErrTruncated
+		}
+		c := int(b[off])
+		switch {
+		case c == 0:
+			if end < 0 {
+				end = off + 1
+			}
+			if len(out) == 0 {
+				return ".", end, nil
+			}
+			return string(out), end, nil
+		case c < 0x40:
+			if wire += c + 1; wire > MaxNameLen-1 {
+				return "", 0, ErrNameTooLong
+			}
+			if off+1+c > len(b) {
+				return "", 0, ErrTruncated
+			}
+			if len(out) > 0 {
+				out = append(out, '.')
+			}
+			out = appendLabel(out, b[off+1:off+1+c])
+			off += 1 + c
+		case c >= 0xc0:
+			if off+2 > len(b) {
+				return "", 0, ErrTruncated
+			}
+			if end < 0 {
+				end = off + 2
+			}
+			if jumps++; jumps > MaxPointers {
+				return "", 0, ErrPointerLoop
+			}
+			off = (c&0x3f)<<8 | int(b[off+1])
+		case c < 0x80:
+			return "", 0, ErrLabelTooLong
+		default:
+			return "", 0, ErrBadLabel
+		}
+	}
+}
+
+// FuzzName checks the name decoder against refName on two questions (the
+// second may reuse the first through the name cache), whatever the
+// pointers do: forward, back, looping, chained.
+func FuzzName(f *testing.F) {
+	f.Add(hx("03 77 77 77 c0 12 00 01 00 01 01 61 00 00 01 00 01"))
+	f.Add(hx("c0 0c 00 01 00 01 c0 0c 00 01 00 01"))
+	f.Add(hx("c0 12 00 01 00 01 c0 0c 00 01 00 01"))
+	f.Add(hx("01 61 c0 0c 00 01 00 01"))
+	f.Add(forwardChain(MaxPointers)[12:])
+	f.Add(chainedOwners(3)[12:])
+	f.Fuzz(func(t *testing.T, body []byte) {
+		b := append(hx("00 01 01 00 00 02 00 00 00 00 00 00"), body...) // QD 2
+		var m Message
+		err := Parse(b, &m)
+		off := 12
+		for i := 0; i < 2; i++ {
+			name, end, rerr := refName(b, off)
+			if rerr == nil && end+4 > len(b) {
+				rerr = ErrTruncated
+			}
+			if rerr != nil {
+				var pe *Error
+				if !errors.As(err, &pe) || !errors.Is(err, rerr) || pe.Offset != off || len(m.Questions) != i {
+					t.Fatalf("question %d: Parse %v with %d questions, reference %v at %d", i, err, len(m.Questions), rerr, off)
+				}
+				return
+			}
+			if len(m.Questions) <= i || m.Questions[i].Name != name {
+				t.Fatalf("question %d: Parse %+v (%v), reference %q", i, m.Questions, err, name)
+			}
+			off = end + 4
+		}
+		if err != nil {
+			t.Fatalf("reference decodes both questions, Parse: %v", err)
+		}
+	})
 }

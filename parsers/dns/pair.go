@@ -19,6 +19,12 @@ const (
 	// NoteEvicted: more than MaxPending queries waited; the oldest was
 	// closed unanswered.
 	NoteEvicted = "too many pending queries"
+	// NoteMalformedQuery and NoteMalformedResponse: the message did not
+	// parse whole (Message.Err); the note goes on with the error, e.g.
+	// "malformed query: question at offset 12: compression pointer loop",
+	// and the transaction holds what was decoded before the bad field.
+	NoteMalformedQuery    = "malformed query"
+	NoteMalformedResponse = "malformed response"
 )
 
 // DefaultMaxPending is the Pairer bound used when NewPairer gets 0.
@@ -63,7 +69,7 @@ type Pairer struct {
 	pending    []*pendingQuery // oldest first
 	free       []*pendingQuery
 	tx         Transaction
-	notes      [2]string
+	notes      [4]string
 
 	// Counters, for metrics.
 	Paired, Unanswered, Duplicates, Orphans, Evicted int
@@ -201,6 +207,12 @@ func (p *Pairer) deliver(q *pendingQuery, resp *Message, size int, ts time.Time,
 		p.tx.Query, p.tx.QuerySize, p.tx.QueryTime = &q.msg, q.size, q.ts
 	}
 	p.tx.Notes = append(p.notes[:0], notes...)
+	if p.tx.Query != nil && p.tx.Query.Err != nil {
+		p.tx.Notes = append(p.tx.Notes, malformed(NoteMalformedQuery, p.tx.Query.Err))
+	}
+	if resp != nil && resp.Err != nil {
+		p.tx.Notes = append(p.tx.Notes, malformed(NoteMalformedResponse, resp.Err))
+	}
 	if p.emit != nil {
 		p.emit(&p.tx)
 	}
@@ -215,4 +227,10 @@ func sameQuestion(a, b *Message) bool {
 	}
 	x, y := &a.Questions[0], &b.Questions[0]
 	return x.Type == y.Type && x.Class == y.Class && strings.EqualFold(x.Name, y.Name)
+}
+
+// malformed is the note for a message that did not parse: note, then the
+// error without the package prefix.
+func malformed(note string, err error) string {
+	return note + ": " + trimPrefix(err.Error())
 }

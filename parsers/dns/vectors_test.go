@@ -78,35 +78,6 @@ func TestCompression(t *testing.T) {
 	}
 }
 
-func TestPointerLoops(t *testing.T) {
-	hdr := "00 01 01 00 00 01 00 00 00 00 00 00" // ID 1, RD, QD 1
-	for _, tc := range []struct {
-		name string
-		msg  []byte
-	}{
-		// 12: pointer to itself
-		{"self", hx(hdr, "c0 0c", "00 01 00 01")},
-		// 12: pointer forward to 14 (where a valid name sits)
-		{"forward", hx(hdr, "c0 0e", "01 61 00", "00 01 00 01")},
-		// 12: "a", then at 14 a pointer back to 12: it points into its own
-		// label run, so the name would be a.a.a.a...
-		{"run", hx(hdr, "01 61 c0 0c", "00 01 00 01")},
-	} {
-		var m Message
-		err := Parse(tc.msg, &m)
-		if !errors.Is(err, ErrPointerLoop) {
-			t.Errorf("%s: err = %v, want ErrPointerLoop", tc.name, err)
-		}
-		var pe *Error
-		if !errors.As(err, &pe) || pe.Offset != 12 || pe.Section != "question" {
-			t.Errorf("%s: error context %+v", tc.name, pe)
-		}
-		if m.ID != 1 || !m.RecursionDesired {
-			t.Errorf("%s: header not kept on error: %+v", tc.name, m)
-		}
-	}
-}
-
 // pointerChain builds a message whose second answer's owner is a chain of n
 // pointers, each two bytes before the previous, ending at the question name.
 func pointerChain(n int) []byte {

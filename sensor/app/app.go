@@ -34,7 +34,7 @@ type Config struct {
 // Stats counts what the application layer did.
 type Stats struct {
 	Detected     map[string]uint64 // flows by network.protocol
-	ParserErrors map[string]uint64 // streams a parser gave up on, by protocol
+	ParserErrors map[string]uint64 // messages that did not parse (DNS) and streams a parser gave up on, by protocol
 	Reassembly   reassembly.Stats
 	Anomalies    anomaly.Counts // filled in by the worker, whose Reporter it is
 }

@@ -4,7 +4,6 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
-	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -23,7 +22,7 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 	if st.proto == "" {
 		switch {
 		case dnsPort(p.SrcPort) || dnsPort(p.DstPort):
-			st.dns = dns.NewConn(a.cfg.DNSPending, st.emitDNS)
+			st.dns = st.newDNS()
 			st.detected("dns", false)
 		case d == parsers.ToServer && quic.Sniff(p.Payload):
 			st.quic = &quic.CryptoAssembler{}
@@ -35,9 +34,7 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 	}
 	switch {
 	case st.dns != nil:
-		if err := st.dns.Datagram(p.Payload, p.Timestamp); err != nil {
-			a.stats.ParserErrors["dns"]++
-		}
+		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
 		if st.dns.Pairer.Pending() > 0 {
 			st.dns.Pairer.Expire(p.Timestamp, dnsTimeout) // unanswered queries, in packet time
 		}

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
-	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -213,7 +212,7 @@ func (dt *detector) start(proto string, flip bool) {
 	case "tls":
 		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.emitTLS)
 	case "dns":
-		dt.parser = dns.NewConn(a.cfg.DNSPending, dt.st.emitDNS)
+		dt.parser = dt.st.newDNS()
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

@@ -2,10 +2,26 @@ package app
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
+
+// newDNS returns the DNS state of st's flow (UDP or TCP).
+func (st *state) newDNS() *dns.Conn {
+	c := dns.NewConn(st.a.cfg.DNSPending, st.emitDNS)
+	c.OnError = st.dnsError
+	return c
+}
+
+// dnsError counts a message that did not parse and reports it as an
+// anomaly; the message still gives its event, with a note (see emitDNS).
+func (st *state) dnsError(err error, ts time.Time) {
+	st.a.stats.ParserErrors["dns"]++
+	st.a.anom.Report(anomaly.ParserError, st.f, ts, err.Error())
+}
 
 // emitDNS maps one DNS transaction to an ECS event.
 func (st *state) emitDNS(tx *dns.Transaction) {
