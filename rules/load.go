@@ -272,6 +272,9 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 	if len(l.errs) > 0 {
 		return nil, l.errs
 	}
+	for _, r := range set.rules {
+		set.warnings = append(set.warnings, uncarried(r)...)
+	}
 	set.index()
 	return set, nil
 }

@@ -147,7 +147,12 @@ type Set struct {
 	macros    map[string]*Macro
 	byDataset map[string][]*Rule // pinned rules of a dataset + unpinned
 	unpinned  []*Rule            // rules that run on every event
+	warnings  []*Error
 }
+
+// Warnings returns what the loader found odd but not wrong: a rule pinned
+// to datasets that reads a field none of them carries.
+func (s *Set) Warnings() []*Error { return s.warnings }
 
 // Rules returns the rules in load order (files in the order given, rules in
 // file order).

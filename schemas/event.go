@@ -64,7 +64,7 @@ type EventMeta struct {
 	Kind string `json:"kind" expr:"kind"`
 	// Event category: network, plus web or intrusion_detection where they apply. Example: network
 	Category []string `json:"category" expr:"category"`
-	// Event type: connection, protocol, info…. Example: connection
+	// Event type: connection, protocol, info, start, end. Example: connection
 	Type []string `json:"type,omitempty" expr:"type"`
 	// Name of the dataset: packetsleuth.<what>. Example: packetsleuth.dns
 	Dataset string `json:"dataset" expr:"dataset"`

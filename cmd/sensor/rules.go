@@ -2,22 +2,29 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
+	"slices"
+	"strings"
 	"sync"
+	"text/tabwriter"
 
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
-// cmdRules is `sensor rules validate|test|list [PATH...]`. Without paths it
-// works on the shipped rulesets; with paths, the shipped set loads first and
-// the files may override it.
+// cmdRules is `sensor rules validate|test|list [PATH...]` and `sensor rules
+// fields [--dataset X]`. Without paths it works on the shipped rulesets;
+// with paths, the shipped set loads first and the files may override it.
 func cmdRules(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: sensor rules validate|test|list [FILE|DIR...]")
+		fmt.Fprintln(stderr, "Usage: sensor rules validate|test|list [FILE|DIR...] | fields [--dataset X]")
 		return 2
+	}
+	if args[0] == "fields" {
+		return cmdRulesFields(args[1:], stdout, stderr)
 	}
 	set, errs := rules.LoadFiles(true, args[1:]...)
 	if len(errs) > 0 {
@@ -27,7 +34,10 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 	}
 	switch args[0] {
 	case "validate":
-		fmt.Fprintf(stdout, "ok: %d rules\n", len(set.Rules()))
+		for _, w := range set.Warnings() {
+			fmt.Fprintln(stderr, "warning:", w)
+		}
+		fmt.Fprintf(stdout, "ok: %d rules, %d warning(s)\n", len(set.Rules()), len(set.Warnings()))
 	case "list":
 		rules.List(set, stdout)
 	case "test":
@@ -38,6 +48,42 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 	default:
 		fmt.Fprintf(stderr, "sensor rules: unknown subcommand %q\n", args[0])
 		return 2
+	}
+	return 0
+}
+
+// cmdRulesFields prints the fields rules can read: every field, or those
+// the events of one dataset can carry.
+func cmdRulesFields(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("sensor rules fields", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dataset := fs.String("dataset", "", "only the fields of this dataset (event.dataset, e.g. packetsleuth.dns)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintln(stderr, "Usage: sensor rules fields [--dataset X]")
+		return 2
+	}
+	if *dataset != "" && !slices.Contains(schemas.Datasets(), *dataset) {
+		fmt.Fprintf(stderr, "sensor rules fields: unknown dataset %q (one of %s)\n", *dataset, strings.Join(schemas.Datasets(), ", "))
+		return 2
+	}
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FIELD\tTYPE\tSET\tDESCRIPTION")
+	for _, f := range schemas.Fields(*dataset) {
+		typ, set := f.Type, "ecs"
+		if f.Array {
+			typ += "[]"
+		}
+		if f.Custom() {
+			set = "custom"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", f.Name, typ, set, f.Description)
+	}
+	if err := tw.Flush(); err != nil {
+		fmt.Fprintln(stderr, "sensor rules fields:", err)
+		return 1
 	}
 	return 0
 }

@@ -49,6 +49,9 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 			w.close()
 			return nil, fmt.Errorf("%d rule error(s)", len(errs))
 		}
+		for _, warn := range set.Warnings() {
+			fmt.Fprintln(stderr, "rules: warning:", warn)
+		}
 		w.rules = newRuleSwitch(set, cfg.Rules.Paths, max(cfg.Workers, 1))
 	}
 	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
