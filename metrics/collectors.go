@@ -250,6 +250,8 @@ var (
 	oOffered     = counter("packetsleuth_output_records_offered_total", "Records given to the output; each ends sent, in the spool, dead-lettered, dropped or lost (or is in the queue).", outLabels...)
 	oDropped     = counter("packetsleuth_output_records_dropped_total", "Records discarded by policy (full queue with on_full: drop, spool over its size, a stats event that found the queue full).", outLabels...)
 	oLost        = counter("packetsleuth_output_records_lost_total", "Records discarded by a failure (spool write error, corrupt spool, shutdown with no spool).", outLabels...)
+	oResent      = counter("packetsleuth_output_records_resent_total", "Delivered records sent again after a reconnect: possible duplicates at the far end (syslog).", outLabels...)
+	oMaybeLost   = counter("packetsleuth_output_records_possibly_lost_total", "Delivered records written to a connection that broke before they were known to be read (syslog).", outLabels...)
 	oBlocked     = gauge("packetsleuth_output_blocked_writers", "Writers waiting for room in the output's full queue (on_full: block).", outLabels...)
 	oDead        = counter("packetsleuth_output_records_dead_lettered_total", "Records the far end rejected for good.", outLabels...)
 	oErrors      = counter("packetsleuth_output_errors_total", "Failed connect or write calls.", outLabels...)
@@ -273,7 +275,7 @@ var latencyBounds = func() []float64 {
 }()
 
 func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
-	fams := []*family{oOffered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
+	fams := []*family{oOffered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oResent, oMaybeLost, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
 		oQueueBytes, oSpoolRecs, oSpoolBytes, oSpoolCorr, oLastErrTime, oLatency}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		buckets := make(map[float64]uint64, len(latencyBounds))
@@ -287,6 +289,8 @@ func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
 			oDropped.emit(ch, float64(s.Dropped), l...)
 			oLost.emit(ch, float64(s.Lost), l...)
 			oBlocked.emit(ch, float64(s.Blocked), l...)
+			oResent.emit(ch, float64(s.Resent), l...)
+			oMaybeLost.emit(ch, float64(s.PossiblyLost), l...)
 			oDead.emit(ch, float64(s.DeadLettered), l...)
 			oErrors.emit(ch, float64(s.Errors), l...)
 			oReconnects.emit(ch, float64(s.Reconnects), l...)

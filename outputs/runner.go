@@ -268,6 +268,10 @@ func (r *Runner) Stats() Stats {
 	}
 	s.Blocked = r.waiting
 	r.mu.Unlock()
+	if dr, ok := r.sink.(DeliveryReporter); ok {
+		dc := dr.DeliveryCounts()
+		s.Resent, s.PossiblyLost = dc.Resent, dc.PossiblyLost
+	}
 	if r.spool != nil {
 		s.SpoolRecords = r.spool.pending()
 		s.SpoolBytes = r.spool.size()
@@ -291,11 +295,14 @@ type Summary struct {
 	DeadLettered uint64 // rejected for good by the far end
 	Dropped      uint64 // discarded by policy: on_full: drop, spool over spool_max_bytes
 	Lost         uint64 // discarded by a failure: spool write error, shutdown with no spool to keep them
+
+	Resent       uint64 // of Sent: sent twice after a reconnect (syslog)
+	PossiblyLost uint64 // of Sent: not known to have arrived (syslog)
 }
 
-// Clean reports whether everything was delivered, dead-lettered or dropped
-// by policy.
-func (s Summary) Clean() bool { return s.SpoolRecords == 0 && s.Lost == 0 }
+// Clean reports whether everything was delivered (and is known to have
+// arrived), dead-lettered or dropped by policy.
+func (s Summary) Clean() bool { return s.SpoolRecords == 0 && s.Lost == 0 && s.PossiblyLost == 0 }
 
 func (s Summary) String() string {
 	resumed := ""
@@ -306,6 +313,12 @@ func (s Summary) String() string {
 		s.Name, s.Offered, resumed, s.Sent, s.SpoolRecords, s.DeadLettered, s.Dropped, s.Lost)
 	if s.SpoolRecords > 0 {
 		out += fmt.Sprintf(" (spool %s, %d bytes: sent at the next start)", s.SpoolDir, s.SpoolBytes)
+	}
+	if s.PossiblyLost > 0 {
+		out += fmt.Sprintf("; of the delivered, %d possibly lost (written to a connection that broke before they were known to be read)", s.PossiblyLost)
+	}
+	if s.Resent > 0 {
+		out += fmt.Sprintf("; %d sent again after a reconnect (possible duplicates)", s.Resent)
 	}
 	return out
 }
@@ -344,6 +357,7 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	sum := Summary{
 		Name: r.cfg.Name, Offered: st.Offered, Resumed: st.Resumed, Sent: st.Sent, DeadLettered: st.DeadLettered,
 		Dropped: st.Dropped, Lost: st.Lost, SpoolRecords: st.SpoolRecords, SpoolBytes: st.SpoolBytes, SpoolDir: r.cfg.SpoolDir,
+		Resent: st.Resent, PossiblyLost: st.PossiblyLost,
 	}
 	if r.spool != nil {
 		if err := r.spool.close(); err != nil {

@@ -41,3 +41,17 @@ type BatchError struct {
 func (e *BatchError) Error() string {
 	return "outputs: " + strconv.Itoa(len(e.Failed)) + " records failed, " + strconv.Itoa(len(e.Permanent)) + " rejected"
 }
+
+// DeliveryReporter is a Sink that knows more about delivery than its Write
+// calls say: syslog has no acknowledgements, so a record it wrote may be
+// sent twice after a reconnect, or lost with a receiver that crashed before
+// reading it. The Runner adds these to its Stats and Summary.
+type DeliveryReporter interface {
+	DeliveryCounts() DeliveryCounts
+}
+
+// DeliveryCounts are counted among the records delivered (Stats.Sent).
+type DeliveryCounts struct {
+	Resent       uint64 // sent again after a reconnect: the far end may have them twice
+	PossiblyLost uint64 // written to a connection that broke before they could be known to be read
+}

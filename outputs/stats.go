@@ -48,6 +48,8 @@ type Stats struct {
 	Dropped      uint64 // records discarded by policy: full queue with on_full: drop, spool over spool_max_bytes, a stats event that found the queue full
 	Lost         uint64 // records discarded by a failure: spool write error, corrupt spool, shutdown with no spool to keep them
 	DeadLettered uint64 // records the far end rejected for good
+	Resent       uint64 // of Sent: sent again after a reconnect, possibly twice at the far end (DeliveryReporter)
+	PossiblyLost uint64 // of Sent: written to a connection that broke before they were known to be read (DeliveryReporter)
 	Errors       uint64 // failed Connect or Write calls
 	Reconnects   uint64 // Connect calls after the first one (failed or not)
 

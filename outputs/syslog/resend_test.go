@@ -16,24 +16,26 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 )
 
-// flakyReceiver accepts connections; the first one reads only cut bytes
-// and then resets the connection, dropping whatever the kernel still held,
-// like a receiver that crashes. Later ones read octet-counted frames until
-// EOF. It returns the event ids it read.
+// flakyReceiver accepts connections; the first one reads only cut bytes,
+// then (if stall is not nil) waits for it to be closed, and resets the
+// connection, dropping whatever the kernel still held, like a slow receiver
+// that crashes. Later ones read octet-counted frames until EOF. It counts
+// the event ids it read.
 type flakyReceiver struct {
-	ln  net.Listener
-	cut int
-	mu  sync.Mutex
-	ids map[string]int
-	wg  sync.WaitGroup
+	ln    net.Listener
+	cut   int
+	stall chan struct{}
+	mu    sync.Mutex
+	ids   map[string]int
+	wg    sync.WaitGroup
 }
 
-func newFlakyReceiver(t *testing.T, cut int) *flakyReceiver {
+func newFlakyReceiver(t *testing.T, cut int, stall chan struct{}) *flakyReceiver {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &flakyReceiver{ln: ln, cut: cut, ids: map[string]int{}}
+	f := &flakyReceiver{ln: ln, cut: cut, stall: stall, ids: map[string]int{}}
 	f.wg.Go(f.serve)
 	t.Cleanup(func() { ln.Close(); f.wg.Wait() })
 	return f
@@ -51,6 +53,9 @@ func (f *flakyReceiver) serve() {
 		}
 		f.read(bufio.NewReader(r))
 		if first {
+			if f.stall != nil {
+				<-f.stall
+			}
 			c.(*net.TCPConn).SetLinger(0) // RST: unread data is lost
 		}
 		c.Close()
@@ -81,14 +86,46 @@ func (f *flakyReceiver) read(br *bufio.Reader) {
 	}
 }
 
+// tally counts the events m-0..n-1 the receiver never got, and the extra
+// copies it got.
+func (f *flakyReceiver) tally(m string, n int) (lost, dups int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i := range n {
+		switch c := f.ids[fmt.Sprintf("%s-%d", m, i)]; {
+		case c == 0:
+			lost++
+		case c > 1:
+			dups += c - 1
+		}
+	}
+	return lost, dups
+}
+
+// A slow receiver that crashes with megabytes unread in its socket: with
+// the default window (as much as may be unread) nothing is lost and what
+// was sent again is reported as possible duplicates; with a small window
+// or none, the loss is not hidden: every event that did not arrive is
+// among those reported as possibly lost, and Close says so.
 func TestResendAfterReceiverCrash(t *testing.T) {
 	for _, tc := range []struct {
-		window   time.Duration
-		wantLoss bool
-	}{{5 * time.Second, false}, {-1, true}} {
-		t.Run(fmt.Sprint("window=", tc.window), func(t *testing.T) {
-			rcv := newFlakyReceiver(t, 3000)
-			s, err := New(Options{Network: "tcp", Address: rcv.ln.Addr().String(), ResendWindow: tc.window})
+		name    string
+		bytes   outputs.ByteSize
+		window  time.Duration
+		n, cut  int
+		stalled bool
+	}{
+		{"default window, 2 MB unread", 0, 0, 12000, 3000, true},
+		{"64KiB window, 2 MB unread", 64 << 10, 0, 12000, 3000, true},
+		{"no window", 0, -1, 200, 3000, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var stall chan struct{}
+			if tc.stalled {
+				stall = make(chan struct{})
+			}
+			rcv := newFlakyReceiver(t, tc.cut, stall)
+			s, err := New(Options{Network: "tcp", Address: rcv.ln.Addr().String(), ResendWindow: tc.window, ResendBytes: tc.bytes})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -97,27 +134,48 @@ func TestResendAfterReceiverCrash(t *testing.T) {
 				t.Fatal(err)
 			}
 			m := marker(t)
-			r.Enqueue(events(m, 0, 100))
-			time.Sleep(100 * time.Millisecond) // the first receiver reads 3000 bytes and resets
-			r.Enqueue(events(m, 100, 200))
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			defer cancel()
-			if _, err := r.Close(ctx); err != nil {
-				t.Fatal(err)
+			half := tc.n / 2
+			first := events(m, 0, half)
+			unread := 0
+			for _, e := range first {
+				unread += len(e.JSON)
 			}
-			rcv.mu.Lock()
-			defer rcv.mu.Unlock()
-			lost := 0
-			for i := range 200 {
-				if rcv.ids[fmt.Sprintf("%s-%d", m, i)] == 0 {
-					lost++
+			r.Enqueue(first)
+			deadline := time.Now().Add(10 * time.Second)
+			for r.Stats().Sent < uint64(half) {
+				if time.Now().After(deadline) {
+					t.Fatalf("the stalled receiver's socket took only %d events", r.Stats().Sent)
 				}
+				time.Sleep(time.Millisecond)
 			}
-			if (lost > 0) != tc.wantLoss {
-				t.Errorf("%d of 200 events lost (want loss: %v)", lost, tc.wantLoss)
+			if stall != nil {
+				close(stall) // the receiver crashes with what it did not read
 			}
-			if st := r.Stats(); st.Reconnects == 0 {
-				t.Error("the broken connection was not noticed")
+			time.Sleep(100 * time.Millisecond)
+			r.Enqueue(events(m, half, tc.n))
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			sum, closeErr := r.Close(ctx)
+			lost, dups := rcv.tally(m, tc.n)
+			t.Logf("%d events (%d KB unread at the crash): %d lost, %d duplicates at the receiver; %v", tc.n, unread>>10, lost, dups, sum)
+			if sum.Sent != uint64(tc.n) || r.Stats().Reconnects == 0 {
+				t.Fatalf("summary %v: want all sent, after a reconnect", sum)
+			}
+			if uint64(lost) > sum.PossiblyLost || uint64(dups) > sum.Resent {
+				t.Errorf("%d lost, %d duplicates; reported %d possibly lost, %d resent", lost, dups, sum.PossiblyLost, sum.Resent)
+			}
+			if (closeErr != nil) != (sum.PossiblyLost > 0) {
+				t.Errorf("Close: %v with %d possibly lost", closeErr, sum.PossiblyLost)
+			}
+			switch {
+			case tc.bytes == 0 && tc.window == 0:
+				if lost != 0 || sum.PossiblyLost != 0 || sum.Resent == 0 {
+					t.Errorf("default window: %d lost, %d possibly lost, %d resent", lost, sum.PossiblyLost, sum.Resent)
+				}
+			default:
+				if lost == 0 {
+					t.Errorf("expected a loss to report with this window")
+				}
 			}
 		})
 	}

@@ -127,8 +127,8 @@ func marker(t *testing.T) string {
 }
 
 // checkIDs checks that every id marker-0..n-1 arrived at least once (and
-// exactly once when exact).
-func checkIDs(t *testing.T, got []received, m string, n int, exact bool) {
+// exactly once when exact), and returns how many arrived more than once.
+func checkIDs(t *testing.T, got []received, m string, n int, exact bool) (dups int) {
 	t.Helper()
 	count := map[string]int{}
 	for _, r := range got {
@@ -160,6 +160,7 @@ func checkIDs(t *testing.T, got []received, m string, n int, exact bool) {
 		t.Errorf("%d events arrived twice", dup)
 	}
 	t.Logf("%d events, %d messages received, %d duplicated", n, len(got), dup)
+	return dup
 }
 
 func TestRsyslogTransports(t *testing.T) {
@@ -324,7 +325,12 @@ func TestRsyslogRestartLosesNothing(t *testing.T) {
 	}
 	for _, st := range streams {
 		t.Run(st.name, func(t *testing.T) {
-			checkIDs(t, readBack(t, st.m, n, 20*time.Second), st.m, n, false)
+			dups := checkIDs(t, readBack(t, st.m, n, 20*time.Second), st.m, n, false)
+			// duplicates are reported as possible duplicates, and nothing
+			// is claimed delivered that may be lost
+			if stats := st.r.Stats(); uint64(dups) > stats.Resent || stats.PossiblyLost != 0 {
+				t.Errorf("%d duplicates at the receiver, %d reported resent, %d possibly lost", dups, stats.Resent, stats.PossiblyLost)
+			}
 		})
 	}
 }

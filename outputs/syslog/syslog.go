@@ -23,11 +23,15 @@
 // Syslog has no acknowledgements, so over TCP and TLS a record can be
 // accepted by the kernel and still be lost when the receiver dies. To stay
 // at-least-once, the sink checks the connection before each batch and keeps
-// what it wrote during the last resend_window; after a broken connection it
-// sends that again on the new one (duplicates are possible, losses are not
-// while the receiver dies within the window). Close half-closes the
-// connection and waits for the receiver to close its side, which proves it
-// read everything. UDP is best effort.
+// what it wrote last, as many bytes as may still be unread (by default our
+// socket's send buffer plus the most a Linux receiver buffers, tcp_rmem);
+// after a broken connection it sends that again on the new one. The records
+// sent again are counted as possible duplicates; records that had left a
+// smaller window (resend_bytes, resend_window) but may still have been
+// unread are counted as possibly lost, never as known delivered
+// (outputs.DeliveryReporter). Close half-closes the connection and waits
+// for the receiver to close its side, which proves it read everything. UDP
+// is best effort.
 package syslog
 
 import (
@@ -41,6 +45,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
@@ -78,8 +84,8 @@ type Options struct {
 	InsecureSkipVerify bool   `yaml:"insecure_skip_verify"`
 
 	MaxMessage   outputs.ByteSize `yaml:"max_message"`   // larger messages are rejected (dead-lettered); default 64KiB on UDP, 256KiB otherwise
-	ResendWindow time.Duration    `yaml:"resend_window"` // default 5s; 0 keeps the default, negative disables
-	ResendBytes  outputs.ByteSize `yaml:"resend_bytes"`  // cap of the resend buffer, default 8MiB
+	ResendWindow time.Duration    `yaml:"resend_window"` // also forget what was written longer ago than this; 0 (default): no age limit; negative disables resending
+	ResendBytes  outputs.ByteSize `yaml:"resend_bytes"`  // cap of the resend buffer; default: as much as may be unread (send buffer + tcp_rmem max)
 	DialTimeout  time.Duration    `yaml:"dial_timeout"`  // default 10s
 }
 
@@ -124,14 +130,29 @@ type Sink struct {
 	// resend window: frames written on the current connection, oldest first
 	win     []byte
 	winAt   []winMark
+	winMax  int    // bytes the window keeps (resend_bytes, or what may be unread)
 	resend  []byte // frames to send again on the next connection
+	resendN int    // and how many records they hold
 	stream  bool
 	checkRB [1]byte
+
+	// unread is how many bytes written on a connection may still not have
+	// been read by the receiver; written counts the bytes written on it.
+	// evicted are the entries that left the window within the last unread
+	// bytes: lost if the connection breaks now.
+	unread  int64
+	written int64
+	evicted []winMark
+
+	resent, maybeLost atomic.Uint64
 }
 
+// winMark ends a batch in the window: when it was written, where it ends
+// (in win; in the connection's stream for evicted), and its records.
 type winMark struct {
 	at  time.Time
-	end int
+	end int64
+	n   int
 }
 
 // New checks o and returns a Sink; it does not connect.
@@ -160,12 +181,6 @@ func New(o Options) (*Sink, error) {
 	}
 	if o.Version == "" {
 		o.Version = "1"
-	}
-	if o.ResendWindow == 0 {
-		o.ResendWindow = 5 * time.Second
-	}
-	if o.ResendBytes <= 0 {
-		o.ResendBytes = 8 << 20
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 10 * time.Second
@@ -255,6 +270,11 @@ func (s *Sink) Connect(ctx context.Context) error {
 		return err
 	}
 	s.conn = c
+	s.unread, s.written = mayBeUnread(c), 0
+	s.winMax = int(s.opts.ResendBytes)
+	if s.winMax <= 0 {
+		s.winMax = int(s.unread)
+	}
 	if s.w == nil {
 		s.w = bufio.NewWriterSize(c, 64<<10)
 	} else {
@@ -263,7 +283,8 @@ func (s *Sink) Connect(ctx context.Context) error {
 	return nil
 }
 
-// drop forgets a broken connection, keeping its resend window.
+// drop forgets a broken connection, keeping its resend window; what had
+// left the window but may have been unread is counted as possibly lost.
 func (s *Sink) drop() {
 	if s.conn == nil {
 		return
@@ -272,7 +293,20 @@ func (s *Sink) drop() {
 	s.conn = nil
 	s.trimWindow(time.Now())
 	s.resend = append(s.resend[:0], s.win...)
-	s.win, s.winAt = s.win[:0], s.winAt[:0]
+	s.resendN = 0
+	for _, m := range s.winAt {
+		s.resendN += m.n
+	}
+	for _, m := range s.evicted {
+		s.maybeLost.Add(uint64(m.n))
+	}
+	s.win, s.winAt, s.evicted = s.win[:0], s.winAt[:0], s.evicted[:0]
+}
+
+// DeliveryCounts says which records counted as delivered were sent twice,
+// or may not have arrived (outputs.DeliveryReporter).
+func (s *Sink) DeliveryCounts() outputs.DeliveryCounts {
+	return outputs.DeliveryCounts{Resent: s.resent.Load(), PossiblyLost: s.maybeLost.Load()}
 }
 
 // alive reports whether the receiver still has the connection open: it
@@ -302,12 +336,17 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	}
 	if len(s.resend) > 0 {
 		if _, err := s.w.Write(s.resend); err != nil {
-			return s.broken(err)
+			// keep s.resend for the next connection
+			s.conn.Close()
+			s.conn = nil
+			return fmt.Errorf("%w: %v", outputs.ErrNotConnected, err)
 		}
-		s.remember(s.resend)
-		s.resend = s.resend[:0]
+		s.remember(s.resend, s.resendN)
+		s.resent.Add(uint64(s.resendN))
+		s.resend, s.resendN = s.resend[:0], 0
 	}
 	var be outputs.BatchError
+	start0 := len(s.win)
 	for i := range batch {
 		msg := s.format(&batch[i])
 		if len(msg) > s.maxMsg {
@@ -317,7 +356,7 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		}
 		if !s.stream {
 			if _, err := s.conn.Write(msg); err != nil {
-				return s.broken(err)
+				return s.broken(err, i)
 			}
 			continue
 		}
@@ -333,14 +372,15 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 			s.win = append(s.win, '\n')
 		}
 		if _, err := s.w.Write(s.win[start:]); err != nil {
-			return s.broken(err)
+			return s.broken(err, i)
 		}
 	}
 	if s.stream {
 		if err := s.w.Flush(); err != nil {
-			return s.broken(err)
+			return s.broken(err, len(batch))
 		}
-		s.mark()
+		s.written += int64(len(s.win) - start0)
+		s.mark(len(batch) - len(be.Permanent))
 	}
 	if len(be.Permanent) > 0 {
 		return &be
@@ -349,9 +389,11 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 }
 
 // broken handles a write error: the runner resends the batch, so only what
-// earlier batches wrote is kept for the new connection.
-func (s *Sink) broken(err error) error {
-	last := 0
+// earlier batches wrote is kept for the new connection. The first written
+// records of the batch may have arrived: they count as sent again.
+func (s *Sink) broken(err error, written int) error {
+	s.resent.Add(uint64(written))
+	var last int64
 	if n := len(s.winAt); n > 0 {
 		last = s.winAt[n-1].end
 	}
@@ -360,40 +402,49 @@ func (s *Sink) broken(err error) error {
 	return fmt.Errorf("%w: %v", outputs.ErrNotConnected, err)
 }
 
-// remember adds already-framed bytes to the window.
-func (s *Sink) remember(b []byte) {
+// remember adds already-framed bytes of n records to the window.
+func (s *Sink) remember(b []byte, n int) {
 	s.win = append(s.win, b...)
-	s.mark()
+	s.written += int64(len(b))
+	s.mark(n)
 }
 
-// mark closes the window entry for what was just written and trims it.
-func (s *Sink) mark() {
-	if s.opts.ResendWindow < 0 {
-		s.win, s.winAt = s.win[:0], s.winAt[:0]
-		return
-	}
+// mark closes the window entry for the n records just written and trims it.
+func (s *Sink) mark(n int) {
 	now := time.Now()
-	s.winAt = append(s.winAt, winMark{at: now, end: len(s.win)})
+	s.winAt = append(s.winAt, winMark{at: now, end: int64(len(s.win)), n: n})
 	s.trimWindow(now)
 }
 
-// trimWindow drops entries older than resend_window or over resend_bytes.
+// trimWindow drops entries older than resend_window or over the window's
+// bytes; those that may still be unread are kept in evicted.
 func (s *Sink) trimWindow(now time.Time) {
 	k := 0
-	for k < len(s.winAt) && (now.Sub(s.winAt[k].at) > s.opts.ResendWindow || len(s.win)-s.winAt[k].end > int(s.opts.ResendBytes)) {
+	for k < len(s.winAt) && (s.opts.ResendWindow < 0 ||
+		(s.opts.ResendWindow > 0 && now.Sub(s.winAt[k].at) > s.opts.ResendWindow) ||
+		int64(len(s.win))-s.winAt[k].end > int64(s.winMax)) {
 		k++
 	}
-	if k == 0 {
-		return
+	if k > 0 {
+		cut := s.winAt[k-1].end
+		base := s.written - int64(len(s.win)) // stream offset of win[0]
+		for _, m := range s.winAt[:k] {
+			s.evicted = append(s.evicted, winMark{end: base + m.end, n: m.n})
+		}
+		n := copy(s.win, s.win[cut:])
+		s.win = s.win[:n]
+		m := copy(s.winAt, s.winAt[k:])
+		s.winAt = s.winAt[:m]
+		for i := range s.winAt {
+			s.winAt[i].end -= cut
+		}
 	}
-	cut := s.winAt[k-1].end
-	n := copy(s.win, s.win[cut:])
-	s.win = s.win[:n]
-	m := copy(s.winAt, s.winAt[k:])
-	s.winAt = s.winAt[:m]
-	for i := range s.winAt {
-		s.winAt[i].end -= cut
+	// what was written more than unread bytes ago was read
+	j := 0
+	for j < len(s.evicted) && s.written-s.evicted[j].end >= s.unread {
+		j++
 	}
+	s.evicted = s.evicted[:copy(s.evicted, s.evicted[j:])]
 }
 
 // format builds one syslog message (without framing) in a reused buffer.
@@ -450,4 +501,39 @@ func (s *Sink) Close(ctx context.Context) error {
 		return fmt.Errorf("outputs.syslog: close: %w", err)
 	}
 	return nil
+}
+
+// mayBeUnread is how many bytes written on c may not have been read by the
+// receiver yet: our send buffer plus the most a Linux receiver buffers
+// (the last field of net.ipv4.tcp_rmem), at least 1 MiB.
+func mayBeUnread(c net.Conn) int64 {
+	var n int64 = 6 << 20 // Linux's default tcp_rmem max
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_rmem"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 3 {
+			if v, err := strconv.ParseInt(f[2], 10, 64); err == nil {
+				n = v
+			}
+		}
+	}
+	if sc, ok := rawConn(c); ok {
+		sc.Control(func(fd uintptr) {
+			if v, err := syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF); err == nil {
+				n += int64(v)
+			}
+		})
+	}
+	return max(n, 1<<20)
+}
+
+// rawConn is the socket under a TCP or TLS connection.
+func rawConn(c net.Conn) (syscall.RawConn, bool) {
+	if tc, ok := c.(*tls.Conn); ok {
+		c = tc.NetConn()
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return nil, false
+	}
+	rc, err := sc.SyscallConn()
+	return rc, err == nil
 }
