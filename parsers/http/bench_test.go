@@ -1,6 +1,8 @@
 package http
 
 import (
+	"bytes"
+	"compress/gzip"
 	"fmt"
 	"strings"
 	"testing"
@@ -77,4 +79,59 @@ func BenchmarkKeepAlive(b *testing.B) {
 		c.End(t0)
 	})
 	b.ReportMetric(allocs/100, "allocs/tx")
+}
+
+// gzipKeepAlive is keepAlive with gzip-encoded response bodies (64 KiB of
+// text each, Content-Length framed).
+func gzipKeepAlive(n int) (txs [][2][][]byte, total int) {
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	_, _ = zw.Write(bytes.Repeat([]byte("var a = function(x) { return x * 2; };\n"), 64<<10/40))
+	_ = zw.Close()
+	body := zb.String()
+	for i := range n {
+		q := fmt.Sprintf("GET /app-%d.js HTTP/1.1\r\nHost: www.example.com\r\nAccept-Encoding: gzip\r\n\r\n", i)
+		s := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Type: application/javascript\r\nContent-Encoding: gzip\r\n"+
+			"Content-Length: %d\r\n\r\n%s", len(body), body)
+		txs = append(txs, [2][][]byte{segments(q), segments(s)})
+		total += len(q) + len(s)
+	}
+	return txs, total
+}
+
+// segments cuts s into 1460-byte segments.
+func segments(s string) [][]byte {
+	var out [][]byte
+	for b := []byte(s); len(b) > 0; {
+		k := min(1460, len(b))
+		out = append(out, b[:k])
+		b = b[k:]
+	}
+	return out
+}
+
+// BenchmarkKeepAliveGzip parses 100 gzip-encoded responses per iteration,
+// with the default configuration and with body decoding on.
+func BenchmarkKeepAliveGzip(b *testing.B) {
+	txs, total := gzipKeepAlive(100)
+	for _, bc := range []struct {
+		name string
+		cfg  Config
+	}{{"default", Config{}}, {"decode", Config{DecodeBodies: On}}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(total))
+			b.ReportAllocs()
+			for b.Loop() {
+				c := NewConn(bc.cfg, func(*Transaction) {})
+				for _, tx := range txs {
+					for d, segs := range tx {
+						for _, s := range segs {
+							_ = c.Data(parsers.Dir(d), s, t0)
+						}
+					}
+				}
+				c.End(t0)
+			}
+		})
+	}
 }
