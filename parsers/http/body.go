@@ -94,13 +94,23 @@ func chunkSize(line []byte) (int64, bool) {
 func (c *Conn) startBody(h *half, st state, length int64, ce string, decoded *int64) {
 	h.st, h.remain = st, length
 	h.buf = h.buf[:0]
-	h.enc = contentEncoding(ce)
-	if h.enc == encNone {
+	layers, n, ok := codings(ce)
+	h.encoded = n > 0 || !ok
+	if !h.encoded {
 		return
 	}
 	*decoded = -1
-	if c.cfg.decode && (h.enc == encGzip || h.enc == encDeflate) {
-		h.dec = newInflater(h.enc, c.cfg.maxDecoded)
+	tx := &h.cur.tx
+	switch {
+	case !ok:
+		tx.addNote(NoteDecodeUnsupported)
+	case !c.cfg.decode:
+		tx.addNote(NoteDecodeSkipped)
+	default:
+		if h.dec = newDecoder(layers[:n], c.cfg.maxDecoded, c.cfg.budget); h.dec == nil {
+			tx.addNote(NoteDecoderLimit)
+			tx.DecoderLimited = true
+		}
 	}
 }
 
@@ -152,11 +162,12 @@ func (c *Conn) decoderResult(h *half) {
 		return
 	}
 	_, _, d, _ := c.msg(h)
-	*d = f.out
-	if f.limited {
+	var failed, limited bool
+	*d, failed, limited = f.result()
+	if limited {
 		h.cur.tx.addNote(NoteDecodeLimit)
 	}
-	if f.failed {
+	if failed {
 		h.cur.tx.addNote(NoteDecodeError)
 	}
 }

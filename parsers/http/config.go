@@ -1,5 +1,7 @@
 package http
 
+import "github.com/packetsleuth/packetsleuth/internal/budget"
+
 // Toggle is an on/off setting whose zero value means "use the default", so a
 // zero Config is a safe, documented configuration.
 type Toggle int8
@@ -55,9 +57,12 @@ type Config struct {
 	// chunked transfer coding, before content decoding) are kept in
 	// Request.Body / Response.Body. Default 0: bodies are only counted.
 	BodyCapture int
-	// DecodeBodies decodes gzip and deflate Content-Encoding to count the
-	// decoded size (default On). Decoding is streaming and bounded by
-	// MaxDecoded.
+	// DecodeBodies decodes gzip and deflate Content-Encoding (also stacked,
+	// up to MaxCodings deep) to count the decoded size (default Off: an
+	// open decoder holds about DecoderFootprint bytes, so decoding is for
+	// when something needs the decoded bytes). Decoding is streaming and
+	// bounded by MaxDecoded. An encoded body that is not decoded says so
+	// with a note.
 	DecodeBodies Toggle
 	// MaxDecoded caps the decoded bytes counted per body (default 10 MiB);
 	// beyond it decoding stops and a note says so (zip bomb guard).
@@ -66,6 +71,11 @@ type Config struct {
 	// Proxy-Authorization, Cookie and Set-Cookie by a fingerprint (default
 	// On). See Request.Authorization for the format.
 	RedactSecrets Toggle
+	// Budget is the calling worker's memory account (nil: unlimited).
+	// Content decoders reserve DecoderFootprint each in its Decoders pool
+	// (refused: the body is counted, not decoded, and the transaction has
+	// DecoderLimited), bytes held after a CONNECT draw on its Parsers pool.
+	Budget *budget.Account
 }
 
 // resolved is Config with defaults applied.
@@ -73,6 +83,7 @@ type resolved struct {
 	maxLine, maxHeader, maxHeaders, maxPending, capture int
 	decode, redact                                      bool
 	maxDecoded                                          int64
+	budget                                              *budget.Account
 }
 
 func (c Config) resolve() resolved {
@@ -82,9 +93,10 @@ func (c Config) resolve() resolved {
 		maxHeaders: c.MaxHeaders,
 		maxPending: c.MaxPending,
 		capture:    c.BodyCapture,
-		decode:     c.DecodeBodies.enabled(true),
+		decode:     c.DecodeBodies.enabled(false),
 		redact:     c.RedactSecrets.enabled(true),
 		maxDecoded: c.MaxDecoded,
+		budget:     c.Budget,
 	}
 	if r.maxLine <= 0 {
 		r.maxLine = DefaultMaxLineBytes

@@ -26,7 +26,8 @@ var (
 	ErrFraming = errors.New("http: invalid message framing")
 	// ErrSwitched: the connection left HTTP (CONNECT tunnel or 101
 	// upgrade); the transaction has Tunnel or Upgraded set. Not a failure:
-	// the caller just stops feeding this parser.
+	// the caller stops feeding this parser and may inspect the rest of the
+	// connection as the new protocol, starting with Switched().Rest.
 	ErrSwitched = errors.New("http: connection switched protocols")
 	errEnded    = errors.New("http: connection ended")
 )
@@ -68,11 +69,12 @@ type half struct {
 	sawCR     bool   // in stChunkCRLF
 	skipLine  bool   // in stResync: discarding an implausible line
 	resynced  bool   // the next message follows a gap
-	paused    int64  // bytes dropped in stPaused
+	early     []byte // bytes held in stPaused: the tunnel's first bytes
+	lost      int64  // bytes of the tunnel not held (bound, budget, gap)
 	msgStart  time.Time
 	cur       *slot // message whose body is being read
 	dec       *inflater
-	enc       encoding
+	encoded   bool // the body has a content coding (identity aside)
 }
 
 // Conn parses one TCP connection. It implements parsers.StreamParser; calls
@@ -87,6 +89,7 @@ type Conn struct {
 	free     []*slot
 	err      error
 	switched bool
+	sw       Switch // with switched
 	ended    bool
 }
 
@@ -123,10 +126,11 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 			c.err = err
 			return err
 		}
+		b = b[n:]
 		if c.switched {
+			c.sw.Rest[d&1] = b
 			return ErrSwitched
 		}
-		b = b[n:]
 	}
 	return nil
 }
@@ -194,7 +198,7 @@ func (c *Conn) step(h *half, b []byte, ts time.Time) (int, error) {
 		return c.resyncBytes(h, b, ts), nil
 
 	case stPaused:
-		h.paused += int64(len(b))
+		c.hold(h, b)
 		return len(b), nil
 	}
 	return len(b), nil
@@ -242,7 +246,7 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 	case stHeader, stChunkSize, stChunkCRLF, stTrailer:
 		c.abandon(h, ts, NoteGap)
 	case stPaused:
-		h.paused += left
+		h.lost += left
 		return
 	}
 	h.st, h.buf, h.skipLine = stResync, h.buf[:0], false
@@ -271,6 +275,7 @@ func (c *Conn) End(ts time.Time) {
 		}
 	}
 	c.flushAll()
+	c.dropEarly(&c.h[parsers.ToServer])
 	if c.err == nil {
 		c.err = errEnded
 	}

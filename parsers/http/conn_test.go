@@ -424,6 +424,9 @@ func gzipped(t *testing.T, kind string, data []byte) []byte {
 	return b.Bytes()
 }
 
+// decodeOn turns content decoding on (it is off by default).
+var decodeOn = Config{DecodeBodies: On}
+
 func TestContentDecoding(t *testing.T) {
 	plain := bytes.Repeat([]byte("the quick brown fox jumps over the lazy dog. "), 2000)
 	for _, k := range []struct{ kind, ce string }{{"gzip", "gzip"}, {"gzip", "x-gzip"}, {"zlib", "deflate"}, {"raw", "deflate"}} {
@@ -432,7 +435,7 @@ func TestContentDecoding(t *testing.T) {
 		// twice on one connection: the decoder state is reused
 		for _, split := range []int{1, 7, 1 << 20} {
 			var out []Transaction
-			c := collect(Config{}, &out)
+			c := collect(decodeOn, &out)
 			mustData(t, c, parsers.ToServer, "GET /1 HTTP/1.1\r\n\r\nGET /2 HTTP/1.1\r\n\r\n")
 			both := []byte(resp + resp)
 			for len(both) > 0 {
@@ -455,20 +458,22 @@ func TestContentDecoding(t *testing.T) {
 	// chunked + gzip
 	z := gzipped(t, "gzip", plain)
 	resp := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n0\r\n\r\n", len(z), z)
-	out := run(t, Config{}, "GET / HTTP/1.1\r\n\r\n", resp)
+	out := run(t, decodeOn, "GET / HTTP/1.1\r\n\r\n", resp)
 	if out[0].Response.BodyDecodedBytes != int64(len(plain)) {
 		t.Errorf("chunked gzip: %+v", out[0].Response)
 	}
-	// decoding off, unknown coding, corrupt data
-	out = run(t, Config{DecodeBodies: Off}, "GET / HTTP/1.1\r\n\r\n", resp)
-	if out[0].Response.BodyDecodedBytes != -1 {
-		t.Errorf("decoding off: %d", out[0].Response.BodyDecodedBytes)
+	// decoding off (the default), unknown coding, corrupt data
+	for _, cfg := range []Config{{}, {DecodeBodies: Off}} {
+		out = run(t, cfg, "GET / HTTP/1.1\r\n\r\n", resp)
+		if out[0].Response.BodyDecodedBytes != -1 || !hasNote(out[0], NoteDecodeSkipped) {
+			t.Errorf("decoding off: %d %v", out[0].Response.BodyDecodedBytes, out[0].Notes)
+		}
 	}
-	out = run(t, Config{}, "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nabc")
-	if out[0].Response.BodyDecodedBytes != -1 || out[0].Response.BodyBytes != 3 {
-		t.Errorf("br: %+v", out[0].Response)
+	out = run(t, decodeOn, "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: 3\r\n\r\nabc")
+	if out[0].Response.BodyDecodedBytes != -1 || out[0].Response.BodyBytes != 3 || !hasNote(out[0], NoteDecodeUnsupported) {
+		t.Errorf("br: %+v %v", out[0].Response, out[0].Notes)
 	}
-	out = run(t, Config{}, "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\nnot gzip at all!!!!!")
+	out = run(t, decodeOn, "GET / HTTP/1.1\r\n\r\n", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: 20\r\n\r\nnot gzip at all!!!!!")
 	if !hasNote(out[0], NoteDecodeError) {
 		t.Errorf("corrupt gzip: %+v", out[0])
 	}
@@ -477,7 +482,7 @@ func TestContentDecoding(t *testing.T) {
 func TestZipBomb(t *testing.T) {
 	z := gzipped(t, "gzip", make([]byte, 64<<20)) // 64 MiB of zeros, ~64 KiB compressed
 	resp := fmt.Sprintf("HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: %d\r\n\r\n%s", len(z), z)
-	out := run(t, Config{MaxDecoded: 1 << 20}, "GET /bomb HTTP/1.1\r\n\r\n", resp)
+	out := run(t, Config{DecodeBodies: On, MaxDecoded: 1 << 20}, "GET /bomb HTTP/1.1\r\n\r\n", resp)
 	r := out[0].Response
 	if !hasNote(out[0], NoteDecodeLimit) || r.BodyDecodedBytes != 1<<20 || r.BodyBytes != int64(len(z)) {
 		t.Fatalf("%+v %v", r, out[0].Notes)

@@ -8,13 +8,26 @@ import (
 	"io"
 	"iter"
 	"sync"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 )
 
 // Content decoding is push-driven (the parser receives body bytes piece by
 // piece) while compress/* readers pull. An inflater runs the reader in a
 // coroutine (iter.Pull): when the reader runs out of input it suspends until
 // the parser pushes the next piece. Nothing runs concurrently and results are
-// deterministic. Decoded bytes are only counted, into a fixed scratch buffer.
+// deterministic. Decoded bytes are only counted, into a fixed scratch buffer,
+// except under stacked codings ("gzip, gzip"), where each layer's output is
+// pushed into the next layer's inflater.
+
+// MaxCodings bounds the stacked content codings of one body that are
+// decoded; a longer list is noted, not decoded.
+const MaxCodings = 3
+
+// DecoderFootprint is the memory one open decoding layer holds: the
+// compress reader (its 32 KiB window and Huffman tables), the scratch
+// buffer and the coroutine's stack. TestDecoderFootprint measures it.
+const DecoderFootprint = 64 << 10
 
 type encoding uint8
 
@@ -22,7 +35,6 @@ const (
 	encNone encoding = iota
 	encGzip
 	encDeflate
-	encOther // encoded with something we do not decode
 )
 
 var errStopped = errors.New("http: decoder stopped")
@@ -33,7 +45,7 @@ type decoders struct {
 	gz      *gzip.Reader
 	zl      io.ReadCloser
 	fl      io.ReadCloser
-	scratch [16 << 10]byte
+	scratch [4 << 10]byte
 }
 
 var decoderPool = sync.Pool{New: func() any { return new(decoders) }}
@@ -48,9 +60,14 @@ type inflater struct {
 	eof  bool
 
 	out      int64
-	finished bool // the decoder returned (end, error or limit)
+	finished bool // the decoder returned (end, error, limit or stop)
+	clean    bool // it returned at the end of its stream
 	failed   bool
 	limited  bool
+
+	inner  *inflater       // next layer of stacked codings: gets this one's output
+	acct   *budget.Account // outermost layer: holds the reservation of all
+	layers int
 
 	dec   *decoders
 	yield func(struct{}) bool
@@ -141,22 +158,54 @@ func (f *inflater) run(yield func(struct{}) bool) {
 		n, err = r.Read(d.scratch[:])
 		f.out += int64(n)
 		if f.out >= f.limit {
+			n -= int(f.out - f.limit)
 			f.out = f.limit
 			f.limited = true
+		}
+		if f.inner != nil && err != errStopped {
+			f.inner.push(d.scratch[:n])
+			if f.inner.finished {
+				break
+			}
+		}
+		if f.limited {
 			break
 		}
 	}
-	if err != nil && err != io.EOF && err != errStopped {
+	switch err {
+	case nil, errStopped:
+	case io.EOF:
+		f.clean = true
+	default:
 		f.failed = true
 	}
 	f.finished = true
 }
 
-// start prepares a coroutine for one body.
-func newInflater(enc encoding, limit int64) *inflater {
-	f := &inflater{enc: enc, limit: limit, dec: decoderPool.Get().(*decoders)}
-	f.next, f.stop = iter.Pull(f.run)
+// newDecoder returns the decoder of a body whose codings, in decoding
+// order, are layers: one inflater per layer, the outermost first. It
+// reserves DecoderFootprint per layer on acct and returns nil when the
+// budget refuses.
+func newDecoder(layers []encoding, limit int64, acct *budget.Account) *inflater {
+	if !acct.Reserve(budget.Decoders, int64(len(layers))*DecoderFootprint) {
+		return nil
+	}
+	var f *inflater
+	for i := len(layers) - 1; i >= 0; i-- {
+		f = &inflater{enc: layers[i], limit: limit, dec: decoderPool.Get().(*decoders), inner: f}
+		f.next, f.stop = iter.Pull(f.run)
+	}
+	f.acct, f.layers = acct, len(layers)
 	return f
+}
+
+// result sums up the layers: the innermost's count, and whether any
+// layer failed or hit the limit.
+func (f *inflater) result() (out int64, failed, limited bool) {
+	for ; f != nil; f = f.inner {
+		out, failed, limited = f.out, failed || f.failed, limited || f.limited
+	}
+	return out, failed, limited
 }
 
 // push feeds body bytes; the decoder consumes all of them or finishes.
@@ -170,7 +219,8 @@ func (f *inflater) push(b []byte) {
 }
 
 // finish signals the end of the body (eof=true) or abandons decoding, then
-// releases the coroutine and the reader state. It returns the decoded count.
+// releases the coroutines, the reader state and the reservation. An inner
+// layer sees the end of its input when this layer's stream ended cleanly.
 func (f *inflater) finish(eof bool) {
 	if !f.finished && eof {
 		f.eof = true
@@ -182,4 +232,9 @@ func (f *inflater) finish(eof bool) {
 		decoderPool.Put(f.dec)
 		f.dec = nil
 	}
+	if f.inner != nil {
+		f.inner.finish(f.clean)
+	}
+	f.acct.Release(budget.Decoders, int64(f.layers)*DecoderFootprint)
+	f.acct, f.layers = nil, 0
 }

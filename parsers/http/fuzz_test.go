@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -52,7 +53,19 @@ func fuzzSeeds(f *testing.F) {
 }
 
 // fuzzConfig uses small bounds so the fuzzer reaches them.
-var fuzzConfig = Config{MaxLineBytes: 200, MaxHeaderBytes: 600, MaxHeaders: 12, MaxPending: 3, BodyCapture: 5, MaxDecoded: 1 << 16}
+var fuzzConfig = Config{MaxLineBytes: 200, MaxHeaderBytes: 600, MaxHeaders: 12, MaxPending: 3, BodyCapture: 5, MaxDecoded: 1 << 16, DecodeBodies: On}
+
+// fuzzConn returns a parser with its own small memory budget (room for two
+// decoding layers), and a check, for after End, that it gave all back.
+func fuzzConn(t *testing.T, cfg Config, out *[]Transaction) (*Conn, func()) {
+	acct := budget.New(2*DecoderFootprint + MaxEarlyBytes).NewAccount()
+	cfg.Budget = acct
+	return NewConn(cfg, fuzzEmit(t, cfg, out)), func() {
+		if d, p := acct.Used(budget.Decoders), acct.Used(budget.Parsers); d != 0 || p != 0 {
+			t.Fatalf("after End: %d bytes of decoders, %d of parser state still reserved", d, p)
+		}
+	}
+}
 
 // checkBounds asserts the parser's memory bounds.
 func checkBounds(t *testing.T, c *Conn) {
@@ -98,14 +111,15 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 			cfg = Config{BodyCapture: 3}
 		}
 		var whole []Transaction
-		c := NewConn(cfg, fuzzEmit(t, cfg, &whole))
+		c, released := fuzzConn(t, cfg, &whole)
 		_ = c.Data(parsers.ToServer, req, t0)
 		_ = c.Data(parsers.ToClient, resp, t0)
 		checkBounds(t, c)
 		c.End(t0)
+		released()
 
 		var cut []Transaction
-		c = NewConn(cfg, fuzzEmit(t, cfg, &cut))
+		c, released = fuzzConn(t, cfg, &cut)
 		k := 0
 		size := func() int {
 			if len(splits) == 0 {
@@ -123,13 +137,14 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 			}
 		}
 		c.End(t0)
+		released()
 		if !reflect.DeepEqual(whole, cut) {
 			t.Fatalf("split changes the result:\nwhole %+v\ncut   %+v", whole, cut)
 		}
 
 		// interleaved, with gaps
 		var mixed []Transaction
-		c = NewConn(cfg, fuzzEmit(t, cfg, &mixed))
+		c, released = fuzzConn(t, cfg, &mixed)
 		streams := [2][]byte{req, resp}
 		for i := 0; len(streams[0])+len(streams[1]) > 0; i++ {
 			sp := byte(i)
@@ -150,6 +165,7 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 			streams[d] = streams[d][n:]
 		}
 		c.End(t0)
+		released()
 	}
 }
 

@@ -7,8 +7,6 @@ import (
 	"bytes"
 	"strings"
 	"time"
-
-	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
 // headerBytes accumulates the start line and header block, line by line.
@@ -274,16 +272,7 @@ func (c *Conn) responseHeaders(h *half, ts time.Time, truncated bool) error {
 		return nil
 	}
 	if s.isConnect {
-		// Refused CONNECT: the client goes on with HTTP.
-		if q := &c.h[parsers.ToServer]; q.st == stPaused {
-			if q.paused > 0 {
-				tx.addNote(NoteDataBeforeConnectOK)
-				q.st, q.buf, q.skipLine, q.resynced = stResync, q.buf[:0], false, true
-			} else {
-				q.st = stStart
-			}
-			q.paused = 0
-		}
+		c.refused(tx)
 	}
 	switch {
 	case s.isHead || code < 200 || code == 204 || code == 304:

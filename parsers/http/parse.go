@@ -173,17 +173,33 @@ func finalCoding(v string) string {
 	return last
 }
 
-func contentEncoding(v string) encoding {
-	v = trimOWS(v)
-	switch {
-	case v == "" || strings.EqualFold(v, "identity"):
-		return encNone
-	case strings.EqualFold(v, "gzip") || strings.EqualFold(v, "x-gzip"):
-		return encGzip
-	case strings.EqualFold(v, "deflate"):
-		return encDeflate
+// codings parses a Content-Encoding list (codings in the order they were
+// applied) into decoding order, identity left out. ok is false when a
+// coding is neither gzip nor deflate, or there are more than MaxCodings.
+func codings(v string) (layers [MaxCodings]encoding, n int, ok bool) {
+	var applied [MaxCodings]encoding
+	for part := range strings.SplitSeq(v, ",") {
+		var e encoding
+		switch p := trimOWS(part); {
+		case p == "" || strings.EqualFold(p, "identity"):
+			continue
+		case strings.EqualFold(p, "gzip") || strings.EqualFold(p, "x-gzip"):
+			e = encGzip
+		case strings.EqualFold(p, "deflate"):
+			e = encDeflate
+		default:
+			return layers, 0, false
+		}
+		if n == MaxCodings {
+			return layers, 0, false
+		}
+		applied[n] = e
+		n++
 	}
-	return encOther
+	for i := range n {
+		layers[i] = applied[n-1-i]
+	}
+	return layers, n, true
 }
 
 func mimeType(ct string) string {

@@ -137,10 +137,10 @@ func (c *Conn) messageDone(h *half, ts time.Time, complete bool) {
 	if h.dec != nil {
 		h.dec.finish(complete)
 		c.decoderResult(h)
-	} else if h.enc == encNone {
+	} else if !h.encoded {
 		*decoded = *body
 	}
-	h.enc = encNone
+	h.encoded = false
 	h.cur = nil
 	h.st = stStart
 	if h.request {
@@ -150,7 +150,7 @@ func (c *Conn) messageDone(h *half, ts time.Time, complete bool) {
 		}
 		s.reqDone = true
 		if s.isConnect && complete {
-			h.st, h.paused = stPaused, 0
+			h.st = stPaused
 		}
 		c.tryEmit()
 		return
@@ -166,17 +166,4 @@ func (c *Conn) messageDone(h *half, ts time.Time, complete bool) {
 		return
 	}
 	c.tryEmit()
-}
-
-// switchProtocols ends HTTP on this connection after a 101 or a CONNECT 2xx.
-func (c *Conn) switchProtocols(h *half, ts time.Time) {
-	s := h.cur
-	s.tx.Response.End = ts
-	s.respDone, s.reqDone = true, true
-	h.cur, c.resp = nil, nil
-	c.switched = true
-	if s.detached {
-		c.emitSlot(s)
-	}
-	c.flushAll()
 }

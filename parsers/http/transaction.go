@@ -34,6 +34,8 @@ const (
 	NoteDecodeLimit         = "decoded size limit reached"
 	NoteDecodeError         = "content decoding error"
 	NoteDecodeSkipped       = "content encoding not decoded"
+	NoteDecodeUnsupported   = "unsupported or too deeply stacked content encoding"
+	NoteDecoderLimit        = "decoder limit reached: body counted, not decoded"
 	NoteBadBasicAuth        = "invalid basic credentials"
 	NoteDuplicateHost       = "duplicate Host"
 	NoteDataBeforeConnectOK = "client data before CONNECT response"
@@ -72,9 +74,10 @@ type Request struct {
 	HeaderBytes   int   // start line + header block, with the blank line
 	BodyWireBytes int64 // body bytes on the wire (with chunk framing and trailers)
 	BodyBytes     int64 // body payload seen, after removing the chunked transfer coding (gaps count only in BodyWireBytes)
-	// BodyDecodedBytes is the size after content decoding (gzip, deflate):
-	// == BodyBytes when not encoded, -1 when encoded and not decoded
-	// (unsupported coding or decoding off), capped at Config.MaxDecoded, and
+	// BodyDecodedBytes is the size after content decoding (gzip, deflate,
+	// stacked up to MaxCodings): == BodyBytes when not encoded, -1 when
+	// encoded and not decoded (decoding off, unsupported coding, no budget
+	// for a decoder: a note says which), capped at Config.MaxDecoded, and
 	// the count so far when decoding stopped early (gap, error, truncation).
 	BodyDecodedBytes int64
 	Headers          []Header
@@ -130,6 +133,9 @@ type Transaction struct {
 	Upgraded        bool   // 101 Switching Protocols: parsing stopped
 	UpgradeProtocol string // with Upgraded: the 101's Upgrade header (else the request's), e.g. "websocket"
 	Tunnel          bool   // CONNECT answered 2xx: the connection is a tunnel, parsing stopped
+	// DecoderLimited: a body was counted without decoding because the
+	// memory budget had no room for its decoder (with NoteDecoderLimit).
+	DecoderLimited bool
 
 	Notes []string // anomalies, see the Note* constants
 }
