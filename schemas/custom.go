@@ -141,7 +141,8 @@ type Stats struct {
 
 // HTTPInfo holds what an HTTP transaction showed beyond ECS http.*: body
 // sizes after content decoding (gzip, deflate), the authorization scheme
-// (never the credentials), and how the connection changed protocol.
+// (never the credentials), how the connection changed protocol, and the
+// proxy tunnel an event of any protocol came through.
 type HTTPInfo struct {
 	// Size of the request body after content decoding (gzip, deflate). Example: 2048
 	RequestBodyDecodedBytes int64 `json:"request_body_decoded_bytes,omitempty" expr:"request_body_decoded_bytes"`
@@ -153,6 +154,8 @@ type HTTPInfo struct {
 	Continue100 bool   `json:"continue_100,omitempty" expr:"continue_100"`
 	Upgrade     string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket
 	Tunnel      bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx
+	// The CONNECT target (host:port) of the proxy tunnel this event's protocol was carried in, on the events found inside the tunnel (a TLS handshake through a proxy). Example: secure.example.com:443
+	TunnelTarget string `json:"tunnel_target,omitempty" expr:"tunnel_target"`
 }
 
 // TLSInfo holds what a TLS handshake showed beyond ECS tls.*.

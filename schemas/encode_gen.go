@@ -504,6 +504,7 @@ func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 	if v.Tunnel {
 		e.boolField("tunnel", true)
 	}
+	e.optString("tunnel_target", v.TunnelTarget)
 	e.end()
 }
 

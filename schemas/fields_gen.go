@@ -190,6 +190,7 @@ var fieldTable = []Field{
 	{Name: "packetsleuth.http.continue_100", Type: "boolean", Datasets: []string{"packetsleuth.http"}, Description: "The request asked for 100-continue."},
 	{Name: "packetsleuth.http.upgrade", Type: "keyword", Datasets: []string{"packetsleuth.http"}, Description: "protocol after a 101, e.g. websocket"},
 	{Name: "packetsleuth.http.tunnel", Type: "boolean", Datasets: []string{"packetsleuth.http"}, Description: "CONNECT answered 2xx"},
+	{Name: "packetsleuth.http.tunnel_target", Type: "keyword", Datasets: []string{"packetsleuth.http", "packetsleuth.tls"}, Description: "The CONNECT target (host:port) of the proxy tunnel this event's protocol was carried in, on the events found inside the tunnel (a TLS handshake through a proxy).", Example: "secure.example.com:443"},
 	{Name: "packetsleuth.tls.ja4", Type: "keyword", Datasets: []string{"packetsleuth.alert", "packetsleuth.tls"}, Description: "JA4 fingerprint of the client hello (ECS has JA3 only).", Example: "t13d1516h2_8daaf6152771_02713d6af862"},
 	{Name: "packetsleuth.alert.count", Type: "long", Datasets: []string{"packetsleuth.alert"}, Description: "What a threshold rule counted in its window (events, or distinct values).", Example: "20"},
 	{Name: "packetsleuth.alert.window", Type: "keyword", Datasets: []string{"packetsleuth.alert"}, Description: "The threshold rule's window.", Example: "1m0s"},

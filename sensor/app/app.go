@@ -103,6 +103,11 @@ type state struct {
 	det    detector // chooses the TCP parser by content
 	dns    *dns.Conn
 	quic   *quic.CryptoAssembler
+	// tunnel is the CONNECT target the current stream is carried to, with
+	// its port; depth counts the switches (tunnel.go).
+	tunnel     string
+	tunnelPort uint16
+	depth      int
 }
 
 func dirOf(d flow.Dir) parsers.Dir {

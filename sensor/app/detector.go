@@ -248,7 +248,10 @@ func (dt *detector) view(d parsers.Dir) parsers.Dir {
 
 func (dt *detector) forward(d parsers.Dir, b []byte, ts time.Time) error {
 	err := dt.parser.Data(dt.view(d), b, ts)
-	if err != nil {
+	if err == phttp.ErrSwitched {
+		return dt.st.switched(dt, ts)
+	}
+	if _, tunnel := dt.parser.(*detector); err != nil && !tunnel { // a tunnel's detector counts its own
 		dt.st.a.stats.ParserErrors[dt.proto]++
 	}
 	return err

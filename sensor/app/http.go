@@ -3,6 +3,7 @@ package app
 import (
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // emitHTTP maps one request/response pair to an ECS event.
@@ -25,7 +26,11 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		h.Request.Body.Bytes = req.BodyBytes
 		h.Request.MimeType = req.MimeType
 		h.Request.Referrer = req.Referer
-		u := phttp.SplitURL(req.URI, req.Host, "http", st.server().Port)
+		port := st.server().Port
+		if st.tunnel != "" {
+			port = st.tunnelPort
+		}
+		u := phttp.SplitURL(req.URI, req.Host, "http", port)
 		ev.URL = schemas.URL{Original: u.Original, Scheme: u.Scheme, Domain: u.Domain, Port: u.Port, Path: u.Path, Query: u.Query, Fragment: u.Fragment}
 		ev.UserAgent.Original = req.UserAgent
 		if u.Domain != "" {
@@ -52,6 +57,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 	}
 	hi := &ev.Sensor.HTTP
 	hi.AuthScheme, hi.Continue100, hi.Tunnel = req.AuthScheme, tx.Continue100, tx.Tunnel
+	hi.TunnelTarget = st.tunnel
 	if tx.Upgraded {
 		hi.Upgrade = tx.UpgradeProtocol
 	}
@@ -62,5 +68,11 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		hi.ResponseBodyDecodedBytes = resp.BodyDecodedBytes
 	}
 	ev.Sensor.Notes = tx.Notes
+	if ok, note := st.inspectSwitch(tx); !ok {
+		ev.Sensor.Notes = append(tx.Notes[:len(tx.Notes):len(tx.Notes)], note)
+	}
+	if tx.DecoderLimited {
+		a.anom.Report(anomaly.DecoderLimit, st.f, ts, "body counted, not decoded: no budget for its decoder")
+	}
 	a.emit(ev)
 }

@@ -31,6 +31,7 @@ func (st *state) emitTLS(h *ptls.Handshake) {
 		ev.Related.Hosts = []string{t.Client.ServerName}
 	}
 	ev.Sensor.Notes = h.Notes
+	ev.Sensor.HTTP.TunnelTarget = st.tunnel
 	st.a.emit(ev)
 }
 
