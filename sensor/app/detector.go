@@ -208,7 +208,7 @@ func (dt *detector) start(proto string, flip bool) {
 	a := dt.st.a
 	switch proto {
 	case "http":
-		dt.parser = phttp.NewConn(a.cfg.HTTP, dt.st.emitHTTP)
+		dt.parser = phttp.NewConn(a.httpConfig(), dt.st.emitHTTP)
 	case "tls":
 		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.emitTLS)
 	case "dns":

@@ -6,6 +6,14 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
+// httpConfig is the HTTP parsers' configuration: their body decoders and
+// held tunnel bytes draw on the worker's budget.
+func (a *Analyzer) httpConfig() phttp.Config {
+	cfg := a.cfg.HTTP
+	cfg.Budget = a.acct
+	return cfg
+}
+
 // emitHTTP maps one request/response pair to an ECS event.
 func (st *state) emitHTTP(tx *phttp.Transaction) {
 	a := st.a
