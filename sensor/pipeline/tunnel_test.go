@@ -44,7 +44,7 @@ func TestConnectTunnelCarriesTLS(t *testing.T) {
 			t.Fatalf("awkward=%v: %d TLS events", awkward, len(tls))
 		}
 		ev := tls[0]
-		for _, f := range []string{"tls.client.server_name", "tls.client.ja3", "tls.client.ja4"} {
+		for _, f := range []string{"tls.client.server_name", "tls.client.ja3", "packetsleuth.tls.ja4"} {
 			if str(ev, f) == "" || str(ev, f) != str(direct[0], f) {
 				t.Errorf("awkward=%v: %s %q, direct %q", awkward, f, str(ev, f), str(direct[0], f))
 			}
