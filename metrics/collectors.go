@@ -6,6 +6,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -100,19 +101,22 @@ var (
 	pFragConflict = counter("packetsleuth_ip_fragment_conflicts_total", "IP fragments overlapping held bytes with different ones (the first copy is kept).")
 	pFlowsCreated = counter("packetsleuth_flows_created_total", "Flows created in the flow table.")
 	pFlowsEnded   = counter("packetsleuth_flows_ended_total", "Flows ended, by reason (timeout, fin, rst, evicted, eof).", "reason")
-	pFlowsEvicted = counter("packetsleuth_flows_evicted_total", "Flows pushed out of the flow table by its max-flows bound.")
+	pFlowsEvicted = counter("packetsleuth_flows_evicted_total", "Flows pushed out of the flow table, by its max-flows bound or for the memory budget (least valuable first).")
 	pFlowsActive  = gauge("packetsleuth_flows_active", "Flows in the flow table now.")
 	pEvents       = counter("packetsleuth_events_total", "Events produced, by event.dataset.", "dataset")
 	pEncodeErrors = counter("packetsleuth_encode_errors_total", "Events that could not be encoded to JSON.")
 	pEnqueueErrs  = counter("packetsleuth_enqueue_errors_total", "Failures handing events to the outputs.")
 	pFiles        = counter("packetsleuth_source_files_total", "Capture files opened (replay).")
 	pFilesFailed  = counter("packetsleuth_source_files_failed_total", "Capture files that could not be opened or stopped early.")
+	pBudget       = gauge("packetsleuth_memory_budget_bytes", "The process's memory budget (limits.memory); 0: unlimited.")
+	pBudgetUsed   = gauge("packetsleuth_memory_budget_used_bytes", "Bytes of the memory budget reserved now, by pool.", "pool")
+	pBudgetDenied = counter("packetsleuth_memory_budget_denied_total", "Reservations the memory budget refused, by pool (each led to an eviction, a skip or a count).", "pool")
 )
 
 func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 	fams := []*family{pPackets, pBytes, pIPPackets, pFiltered, pDecodeErrors, pNotIP, pTunnelled, pFragments,
 		pReassembled, pFragTimeouts, pFragLimited, pFragOverlaps, pFragConflict, pFlowsCreated, pFlowsEnded, pFlowsEvicted, pFlowsActive,
-		pEvents, pEncodeErrors, pEnqueueErrs, pFiles, pFilesFailed}
+		pEvents, pEncodeErrors, pEnqueueErrs, pFiles, pFilesFailed, pBudget, pBudgetUsed, pBudgetDenied}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
 		pPackets.emit(ch, float64(s.Frames))
@@ -143,6 +147,11 @@ func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 		pEnqueueErrs.emit(ch, float64(s.OutputErrors))
 		pFiles.emit(ch, float64(s.Files))
 		pFilesFailed.emit(ch, float64(s.FilesFailed))
+		pBudget.emit(ch, float64(max(s.Budget.Limit, 0)))
+		for p, ps := range s.Budget.Pools {
+			pBudgetUsed.emit(ch, float64(ps.Used), budget.Pool(p).String())
+			pBudgetDenied.emit(ch, float64(ps.Denied), budget.Pool(p).String())
+		}
 	}}
 }
 

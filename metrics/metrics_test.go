@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/outputs/notify"
 	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
@@ -107,6 +108,8 @@ func TestPipelineMetrics(t *testing.T) {
 		s.Flows.Active = 9
 		s.Flows.Ended[flow.EndFIN] = 30
 		s.Flows.Ended[flow.EndEvicted] = 6
+		s.Budget.Limit = 64 << 20
+		s.Budget.Pools[budget.Flows] = budget.PoolStats{Used: 1 << 20, Denied: 3}
 		return s
 	}
 	reg := prometheus.NewRegistry()
@@ -133,6 +136,10 @@ func TestPipelineMetrics(t *testing.T) {
 		{"packetsleuth_flows_ended_total", []string{"reason", "fin"}, 30},
 		{"packetsleuth_flows_ended_total", []string{"reason", "evicted"}, 6},
 		{"packetsleuth_flows_evicted_total", nil, 6},
+		{"packetsleuth_memory_budget_bytes", nil, 64 << 20},
+		{"packetsleuth_memory_budget_used_bytes", []string{"pool", "flows"}, 1 << 20},
+		{"packetsleuth_memory_budget_used_bytes", []string{"pool", "rules"}, 0},
+		{"packetsleuth_memory_budget_denied_total", []string{"pool", "flows"}, 3},
 		{"packetsleuth_events_total", []string{"dataset", "packetsleuth.flow"}, 50},
 		{"packetsleuth_events_total", []string{"dataset", "packetsleuth.dns"}, 20},
 		{"packetsleuth_encode_errors_total", nil, 3},

@@ -30,6 +30,7 @@ type Config struct {
 	CommunityIDSeed uint16               `yaml:"community_id_seed"`
 	Flow            flow.Config          `yaml:"flow"`
 	Defrag          DefragConfig         `yaml:"defrag"`
+	Limits          LimitsConfig         `yaml:"limits"`
 	Enrich          enrich.Config        `yaml:"enrich"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
 
@@ -320,6 +321,9 @@ func (c *Config) validate() error {
 	}
 	if c.Flow.Interim != 0 && c.Flow.Interim < time.Second {
 		add(c.errAt("must be 0 (off) or at least 1s", "flow", "interim"))
+	}
+	if c.Limits.Memory != 0 && c.Limits.Memory < minMemory {
+		add(c.errAt("must be 0 (a quarter of RAM) or at least 16MiB", "limits", "memory"))
 	}
 	if c.Flow.MaxFlows < 0 {
 		add(c.errAt("must not be negative", "flow", "max_flows"))

@@ -25,6 +25,7 @@ type commonFlags struct {
 	noRules   bool
 	flowsOnly bool
 	quiet     bool
+	memory    outputs.ByteSize
 }
 
 // register declares the flags on fs. The help of --bpf and --output is the
@@ -39,6 +40,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, bpfHelp, outputHelp string) {
 	fs.BoolVar(&c.flowsOnly, "flows-only", false, "flow events only: no reassembly or protocol parsing")
 	fs.Var(&c.rules, "rules", "rule file or directory, repeatable (loaded over the shipped rulesets)")
 	fs.BoolVar(&c.noRules, "no-rules", false, "evaluate no detection rules")
+	fs.Var(sizeFlag{&c.memory}, "memory-limit", "memory budget of the process, e.g. 2GiB (default: config limits.memory, else a quarter of RAM)")
 }
 
 // apply puts the flags given on the command line (set) over cfg; --rules
@@ -50,6 +52,9 @@ func (c *commonFlags) apply(cfg *Config, set map[string]bool) {
 	}
 	if set["bpf"] {
 		cfg.BPF = c.bpf
+	}
+	if set["memory-limit"] {
+		cfg.Limits.Memory = c.memory
 	}
 	cfg.Rules.Paths = append(cfg.Rules.Paths, c.rules...)
 	if c.noRules {

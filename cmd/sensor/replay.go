@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -176,6 +177,10 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	ended := st.Flows.Ended
 	fmt.Fprintf(w, "  flows: %d (ended by fin %d, rst %d, timeout %d, eviction %d, end of input %d)\n",
 		st.Flows.Created, ended[1], ended[2], ended[0], ended[3], ended[4])
+	if b, refused := st.Budget, budgetDenials(st.Budget); len(refused) > 0 {
+		fmt.Fprintf(w, "  memory budget %s reached (peak %s): flows evicted %d; refused: %s\n",
+			humanize.IBytes(uint64(b.Limit)), humanize.IBytes(uint64(b.Peak)), st.Flows.EvictedMemory, countList(refused))
+	}
 	fmt.Fprintf(w, "  events: %s\n", countList(st.Events))
 	fmt.Fprintf(w, "  decode errors: %s; not IP: %d\n", countList(st.Decode.ErrorCounts()), st.Decode.NotIP)
 	if st.Decode.Fragments > 0 {
@@ -203,6 +208,17 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	if outPath != "" && outPath != "-" {
 		fmt.Fprintf(w, "  events written to %s\n", outPath)
 	}
+}
+
+// budgetDenials names the pools whose reservations were refused.
+func budgetDenials(b budget.Stats) map[string]uint64 {
+	m := map[string]uint64{}
+	for p, ps := range b.Pools {
+		if ps.Denied > 0 {
+			m[budget.Pool(p).String()] = ps.Denied
+		}
+	}
+	return m
 }
 
 // anomalyCounts names the anomaly kinds seen, with their counts.

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
@@ -21,6 +22,7 @@ type wiring struct {
 	shared *enrich.Shared // nil without enrichment
 	rules  *ruleSwitch    // nil without rules
 	fan    *outputs.Fanout
+	budget *budget.Budget // the process's memory budget (limits.memory)
 	log    *slog.Logger
 	// history: a store output keeps the traffic time series, so the
 	// pipeline makes its 1-second buckets.
@@ -31,7 +33,7 @@ type wiring struct {
 // cfg.Rules.Disabled) and opens the outputs. Rule errors are written to
 // stderr. The caller closes w.fan (with a deadline) and then calls w.close.
 func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stderr io.Writer) (*wiring, error) {
-	w := &wiring{log: log}
+	w := &wiring{log: log, budget: newBudget(cfg.Limits)}
 	e := cfg.Enrich
 	if e.GeoIPCity != "" || e.GeoIPASN != "" || len(e.Intel) > 0 || len(e.HomeNet) > 0 {
 		if err := e.Validate(); err != nil {
@@ -72,7 +74,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pc := pipeline.Config{
 		Workers: cfg.Workers, Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
-		Timeseries: w.history,
+		Timeseries: w.history, Budget: w.budget,
 	}
 	if w.rules != nil {
 		pc.NewDetector = w.rules.newDetector

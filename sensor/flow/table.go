@@ -1,7 +1,8 @@
 package flow
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"time"
 	"unsafe"
 
@@ -126,6 +127,7 @@ type Table struct {
 	free      []*Flow
 	acct      *budget.Account
 	idxPaid   int64 // bytes of the index reserved on acct
+	flushing  bool  // Flush is ending every flow: the index goes whole
 	onEnd     func(*Flow)
 	onInterim func(*Flow)
 	reports   reportList // flows by next interim report time (with Config.Interim)
@@ -383,7 +385,9 @@ func (t *Table) evict(forMemory bool) bool {
 
 // end emits f and recycles it; the caller has taken f out of its list.
 func (t *Table) end(f *Flow, why EndReason) {
-	t.idx.remove(f)
+	if !t.flushing {
+		t.idx.remove(f)
+	}
 	t.unscheduleReport(f)
 	f.EndReason = why
 	t.stats.Ended[why]++
@@ -421,14 +425,20 @@ func (t *Table) Expire(now time.Time) {
 // Flush ends every flow (end of input), least recently active first, so the
 // order is the same on every run, and gives the table's memory back.
 func (t *Table) Flush() {
-	all := make([]*Flow, 0, t.idx.n)
+	type byLast struct {
+		last int64
+		f    *Flow
+	}
+	all := make([]byLast, 0, t.idx.n)
 	for c := range t.lists {
 		for f := t.lists[c].head; f != nil; f = f.next {
-			all = append(all, f)
+			all = append(all, byLast{f.last, f})
 		}
 	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].last < all[j].last })
-	for _, f := range all {
+	slices.SortStableFunc(all, func(a, b byLast) int { return cmp.Compare(a.last, b.last) })
+	t.flushing = true
+	for _, e := range all {
+		f := e.f
 		t.lists[f.class].remove(f)
 		why := EndEOF
 		if f.class == classTCPClosed {
@@ -436,6 +446,7 @@ func (t *Table) Flush() {
 		}
 		t.end(f, why)
 	}
+	t.flushing = false
 	t.acct.Release(budget.Flows, int64(len(t.free))*FlowBytes+t.idxPaid)
 	t.free, t.idx, t.idxPaid = nil, index{}, 0
 }

@@ -7,6 +7,7 @@ import (
 	"unsafe"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -96,5 +97,68 @@ func TestFlowSize(t *testing.T) {
 	}
 	if FlowBytes > 300 {
 		t.Errorf("a flow costs the budget %d bytes, want <= 300", FlowBytes)
+	}
+}
+
+// Under pressure the least valuable flows go first: handshakes that never
+// carried data before an older established flow with data, oldest first.
+func TestEvictionSparesEstablishedFlows(t *testing.T) {
+	var evicted []uint16
+	tab := NewTable(Config{MaxFlows: 3}, func(f *Flow) {
+		if f.EndReason == EndEvicted {
+			evicted = append(evicted, f.Orig().Port)
+		}
+	})
+	pkts := decoded(t)
+	for i := range pkts[:5] { // handshake and data: established, port 1234
+		tab.Update(&pkts[i])
+	}
+	syn := pkts[0]
+	for port := uint16(1); port <= 4; port++ {
+		q := syn
+		q.SrcPort = port
+		q.Timestamp = q.Timestamp.Add(timeDur(port))
+		tab.Update(&q)
+	}
+	if len(evicted) != 2 || evicted[0] != 1 || evicted[1] != 2 {
+		t.Errorf("evicted %v, want the two oldest SYN-only flows [1 2]", evicted)
+	}
+	if s := tab.Stats(); s.EvictedMaxFlows != 2 || s.EvictedMemory != 0 || s.Ended[EndEvicted] != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// A table on a budget holds what the budget pays for, evicts for the rest,
+// and gives every byte back when flushed.
+func TestBudgetBoundsTheTable(t *testing.T) {
+	b := budget.New(1 << 20)
+	var ended, forMemory int
+	tab := NewTable(Config{}, func(f *Flow) {
+		ended++
+		if f.EvictedForMemory() {
+			forMemory++
+		}
+	})
+	tab.UseBudget(b.NewAccount())
+	syn := decoded(t)[0]
+	const n = 20000
+	for i := range n {
+		q := syn
+		q.Src = netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		tab.Update(&q)
+		if used := b.Stats().Pools[budget.Flows].Used; used > 1<<20 {
+			t.Fatalf("flows hold %d bytes of a 1 MiB budget", used)
+		}
+	}
+	s := tab.Stats()
+	if s.Active > (1<<20)/int(FlowBytes) || s.Active < (1<<20)/int(FlowBytes)/2 || forMemory != n-s.Active || s.EvictedMemory != uint64(forMemory) {
+		t.Errorf("active %d, evicted for memory %d, stats %+v", s.Active, forMemory, s)
+	}
+	tab.Flush()
+	if ended != n {
+		t.Errorf("%d flows ended of %d", ended, n)
+	}
+	if used := b.Stats().Pools[budget.Flows].Used; used != 0 {
+		t.Errorf("flows hold %d bytes after the flush", used)
 	}
 }

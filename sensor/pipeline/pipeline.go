@@ -246,6 +246,7 @@ func (p *Pipeline) Snapshot() Stats {
 	for _, w := range p.workers {
 		w.addTo(&st)
 	}
+	st.Budget = p.cfg.Budget.Stats()
 	return st
 }
 

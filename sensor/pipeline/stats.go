@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
@@ -26,6 +27,7 @@ type Stats struct {
 	Flows        flow.Stats
 	App          app.Stats         // protocols detected, parser errors, reassembly
 	Events       map[string]uint64 // by event.dataset
+	Budget       budget.Stats      // the memory budget (Config.Budget), zero without one
 	EncodeErrors uint64
 	OutputErrors uint64
 	Wall         time.Duration
@@ -66,6 +68,9 @@ func (s *Stats) addFlows(f flow.Stats) {
 	}
 	s.Flows.Active += f.Active
 	s.Flows.Interim += f.Interim
+	s.Flows.EvictedMaxFlows += f.EvictedMaxFlows
+	s.Flows.EvictedMemory += f.EvictedMemory
+	s.Flows.OverBudget += f.OverBudget
 }
 
 func (s *Stats) addEvents(m map[string]uint64) {

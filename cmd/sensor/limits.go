@@ -1,0 +1,71 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"runtime/debug"
+	"strconv"
+
+	"github.com/dustin/go-humanize"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/outputs"
+)
+
+// LimitsConfig bounds what traffic can make the sensor hold (limits:).
+type LimitsConfig struct {
+	// Memory is the process's one memory budget, shared by every worker's
+	// flow table, reassembly, defragmenter, decoders, parsers and rule
+	// state (default: budget.DefaultLimit, a quarter of RAM).
+	Memory outputs.ByteSize `yaml:"memory"`
+}
+
+// minMemory is the smallest budget accepted: below it a sensor would
+// evict nearly everything it sees.
+const minMemory = 16 << 20
+
+func (l LimitsConfig) limit() int64 {
+	if l.Memory > 0 {
+		return int64(l.Memory)
+	}
+	return budget.DefaultLimit()
+}
+
+// newBudget makes the process's budget and, unless GOMEMLIMIT is set,
+// makes the Go runtime's soft memory limit follow it (runtimeLimit), so
+// the garbage collector works harder as the budget fills instead of
+// letting the heap double past it.
+func newBudget(l LimitsConfig) *budget.Budget {
+	b := budget.New(l.limit())
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(runtimeLimit(b.Limit()))
+	}
+	return b
+}
+
+// runtimeLimit is the Go soft memory limit for a budget: the budget plus
+// headroom for what it does not count (the runtime itself, event encoding,
+// output queues, enrichment data): half the budget, at least 256 MiB.
+func runtimeLimit(budget int64) int64 { return budget + max(budget/2, 256<<20) }
+
+// sizeFlag is a byte size on the command line: 2147483648, 2GiB or 512MB.
+type sizeFlag struct{ v *outputs.ByteSize }
+
+func (f sizeFlag) String() string {
+	if f.v == nil || *f.v == 0 {
+		return ""
+	}
+	return humanize.IBytes(uint64(*f.v))
+}
+
+func (f sizeFlag) Set(s string) error {
+	if v, err := strconv.ParseInt(s, 10, 64); err == nil && v >= 0 {
+		*f.v = outputs.ByteSize(v)
+		return nil
+	}
+	v, err := humanize.ParseBytes(s)
+	if err != nil || v > 1<<62 {
+		return fmt.Errorf("%q is not a size (e.g. 2GiB)", s)
+	}
+	*f.v = outputs.ByteSize(v)
+	return nil
+}
