@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
@@ -115,6 +116,9 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
 			continue
 		}
 		pkt.Interface = fr.Interface
+		if fr.Clamped {
+			pkt.Anomalies.Add(anomaly.CapLenClamped)
+		}
 		if f.p.cfg.Live {
 			pkt.Interface = f.id
 		}

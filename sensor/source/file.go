@@ -166,7 +166,8 @@ func (s *File) Next(fr *Frame) error {
 			fr.LinkType = lt
 		}
 	}
-	if fr.WireLen < len(data) {
+	fr.Clamped = fr.WireLen < len(data)
+	if fr.Clamped {
 		fr.WireLen = len(data)
 		s.clamped++
 	}

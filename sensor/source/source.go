@@ -16,6 +16,9 @@ type Frame struct {
 	Data      []byte
 	Timestamp time.Time
 	WireLen   int // length on the wire; len(Data) may be shorter (snaplen)
+	// Clamped: the record claimed fewer bytes on the wire than it holds;
+	// WireLen was raised to len(Data).
+	Clamped   bool
 	LinkType  layers.LinkType
 	Interface int // interface index within the source
 }
