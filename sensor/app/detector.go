@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -44,6 +46,7 @@ type detector struct {
 	dead   bool
 
 	buf     [2][]byte // held bytes, up to detectCap per direction
+	paid    int64     // capacity of buf reserved on the memory budget (pool Parsers)
 	runs    []run     // what was held, in arrival order
 	cut     [2]bool   // a gap or a bound: later bytes of the direction are not sniffed
 	sniffed [2]int    // bytes of buf the sniffers judge: those before the cut
@@ -95,12 +98,12 @@ func (dt *detector) End(ts time.Time) {
 // piece that crosses it is kept whole); later bytes are recorded as missing,
 // which the parser sees as a gap if one is chosen.
 func (dt *detector) hold(d parsers.Dir, b []byte, ts time.Time) {
-	if len(dt.buf[d]) == 0 {
+	if len(dt.order) == 0 || (len(dt.order) == 1 && dt.order[0] != d) {
 		dt.order = append(dt.order, d)
 	}
 	last := len(dt.runs) - 1
 	switch {
-	case len(dt.buf[d]) >= detectCap:
+	case len(dt.buf[d]) >= detectCap || !dt.room(d, len(b)):
 		dt.runs = append(dt.runs, run{d: d, gap: true, n: len(b), ts: ts})
 	case last >= 0 && dt.runs[last].d == d && !dt.runs[last].gap:
 		// Consecutive pieces of one direction are replayed as one, at the
@@ -117,6 +120,25 @@ func (dt *detector) hold(d parsers.Dir, b []byte, ts time.Time) {
 	if len(dt.buf[d]) >= detectCap || len(dt.runs) >= maxRuns {
 		dt.cut[d] = true
 	}
+}
+
+// room makes buf[d] able to take n more bytes, the growth reserved on the
+// memory budget first. When the budget refuses, the direction holds no
+// more (its later bytes count as missing) and that is reported.
+func (dt *detector) room(d parsers.Dir, n int) bool {
+	b := dt.buf[d]
+	if len(b)+n <= cap(b) {
+		return true
+	}
+	c := max(len(b)+n, min(2*cap(b), detectCap), 64)
+	if !dt.st.a.acct.Reserve(budget.Parsers, int64(c-cap(b))) {
+		dt.st.a.anom.Report(anomaly.MemoryLimit, dt.st.f, dt.st.f.Last(), "memory budget spent: protocol detection decides on the bytes held")
+		dt.cut[d] = true
+		return false
+	}
+	dt.paid += int64(c - cap(b))
+	dt.buf[d] = append(make([]byte, 0, c), b...)
+	return true
 }
 
 // decide chooses the parser once the held bytes allow it.
@@ -236,7 +258,10 @@ func (dt *detector) replay() error {
 	return nil
 }
 
-func (dt *detector) release() { dt.buf, dt.runs, dt.order = [2][]byte{}, nil, nil }
+func (dt *detector) release() {
+	dt.st.a.acct.Release(budget.Parsers, dt.paid)
+	dt.buf, dt.runs, dt.order, dt.paid = [2][]byte{}, nil, nil, 0
+}
 
 // view is d as the parser sees it.
 func (dt *detector) view(d parsers.Dir) parsers.Dir {
