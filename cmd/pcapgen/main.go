@@ -20,7 +20,7 @@ func main() {
 	size := flag.String("size", "1GB", "size of the benchmark mix")
 	flood := flag.String("syn-flood", "", "write a SYN flood from random sources to this file")
 	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
-	hostile := flag.String("hostile", "", "write the fragment attack captures into this directory")
+	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS) into this directory")
 	count := flag.Int("count", 100000, "datagrams (or fragments) per fragment flood capture")
 	flag.Parse()
 	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" {
@@ -33,7 +33,7 @@ func main() {
 		}
 	}
 	if *hostile != "" {
-		if err := writeAll(*hostile, pcapgen.HostileFragCaptures(*count)); err != nil {
+		if err := writeAll(*hostile, append(pcapgen.HostileFragCaptures(*count), pcapgen.HostileDNS())); err != nil {
 			fail(err)
 		}
 	}
