@@ -381,11 +381,13 @@ var (
 	ruLate        = counter("packetsleuth_rule_late_events_total", "Events older than their threshold group's window.")
 	ruSuppKeys    = gauge("packetsleuth_rule_suppression_keys", "Live suppression keys.")
 	ruEvictKeys   = counter("packetsleuth_rule_suppression_keys_evicted_total", "Suppression keys dropped for room.")
+	ruStateBytes  = gauge("packetsleuth_rule_state_bytes", "Memory reserved for threshold and suppression state.")
+	ruRefused     = counter("packetsleuth_rule_state_refused_total", "Threshold groups, suppression keys and distinct values not tracked: the rule's state bytes or the memory budget were spent.")
 )
 
 func rulesCollector(get func() rules.Stats, severity func(string) string) prometheus.Collector {
 	fams := []*family{ruEvents, ruSkipped, ruEvals, ruMatches, ruExcepted, ruAlerts, ruSuppressed, ruErrors,
-		ruEvalTime, ruGroups, ruEvictGroups, ruExpGroups, ruLate, ruSuppKeys, ruEvictKeys}
+		ruEvalTime, ruGroups, ruEvictGroups, ruExpGroups, ruLate, ruSuppKeys, ruEvictKeys, ruStateBytes, ruRefused}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
 		ruEvents.emit(ch, float64(s.Events))
@@ -412,6 +414,8 @@ func rulesCollector(get func() rules.Stats, severity func(string) string) promet
 		ruLate.emit(ch, float64(s.State.LateEvents))
 		ruSuppKeys.emit(ch, float64(s.State.SuppressKeys))
 		ruEvictKeys.emit(ch, float64(s.State.EvictedKeys))
+		ruStateBytes.emit(ch, float64(s.State.Bytes))
+		ruRefused.emit(ch, float64(s.State.Refused))
 	}}
 }
 

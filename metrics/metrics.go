@@ -201,6 +201,8 @@ func MergeRuleStats(all ...rules.Stats) rules.Stats {
 		out.State.LateEvents += s.State.LateEvents
 		out.State.SuppressKeys += s.State.SuppressKeys
 		out.State.EvictedKeys += s.State.EvictedKeys
+		out.State.Bytes += s.State.Bytes
+		out.State.Refused += s.State.Refused
 		for _, r := range s.Rules {
 			i, ok := idx[r.ID]
 			if !ok {

@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/expr-lang/expr/vm"
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -23,6 +24,11 @@ type EvalOptions struct {
 	// MaxSuppressKeys bounds the suppression keys of one rule (default
 	// 10000), evicted the same way.
 	MaxSuppressKeys int
+	// MaxStateBytes bounds the memory of one rule's threshold and
+	// suppression state (default 64 MiB); beyond it, or when the memory
+	// budget (Evaluator.UseBudget) is spent, new groups, keys and distinct
+	// values are not tracked and are counted in StateStats.Refused.
+	MaxStateBytes int64
 	// Shared, when set, holds threshold and suppression state for several
 	// workers (see SharedState). Nil: state is private to the Evaluator.
 	Shared *SharedState
@@ -40,6 +46,9 @@ func (o *EvalOptions) defaults() {
 	if o.MaxSuppressKeys <= 0 {
 		o.MaxSuppressKeys = 10000
 	}
+	if o.MaxStateBytes <= 0 {
+		o.MaxStateBytes = 64 << 20
+	}
 }
 
 // Evaluator runs a Set over events. Use ONE per worker: it is not safe for
@@ -54,6 +63,7 @@ type Evaluator struct {
 	byDataset map[string][]*Rule
 	unpinned  []*Rule
 	local     *stateShard
+	acct      *budget.Account
 	key, val  []byte
 	events    uint64
 	skipped   uint64
@@ -106,7 +116,7 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 		e.byDataset[ds] = keep(rs)
 	}
 	if opts.Shared == nil {
-		e.local = newShard(len(set.rules), opts.MaxGroups, opts.MaxSuppressKeys)
+		e.local = newShard(len(set.rules), opts.MaxGroups, opts.MaxSuppressKeys, opts.MaxStateBytes)
 	}
 	e.rstats = make([]RuleStats, len(set.rules))
 	for i, r := range set.rules {
@@ -114,6 +124,27 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 	}
 	e.box, e.env = newBox()
 	return e
+}
+
+// UseBudget makes the rule state draw on acct, the calling worker's share
+// of the memory budget (pool rules); call it before the first Eval.
+// pipeline.BudgetUser.
+func (e *Evaluator) UseBudget(acct *budget.Account) {
+	e.acct = acct
+	if e.local != nil {
+		e.local.use(acct)
+	}
+}
+
+// Close gives the memory of the Evaluator's state back to the budget (of
+// shared state, all of it, for every Evaluator). Call it from the worker's
+// goroutine when the Evaluator is replaced.
+func (e *Evaluator) Close() {
+	if e.local != nil {
+		e.local.close(e.acct)
+	} else {
+		e.opts.Shared.Close(e.acct)
+	}
 }
 
 // newBox returns an Event boxed in an interface once, and a pointer to the
@@ -206,6 +237,7 @@ func (e *Evaluator) stateFor(i int, key []byte) (*ruleState, *sync.Mutex) {
 	}
 	sh := e.opts.Shared.shard(i, key)
 	sh.mu.Lock()
+	sh.rules[i].mem.acct = e.acct
 	return &sh.rules[i], &sh.mu
 }
 

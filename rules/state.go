@@ -4,6 +4,59 @@ import (
 	"hash/maphash"
 	"sync"
 	"time"
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+)
+
+// stateMem is the memory of one rule's state (in one shard): reserved from
+// the memory budget (pool rules) and bounded per rule, so that a scan with
+// ever new groups or distinct values cannot grow it without end. When
+// refused, new groups and values are not tracked, and counted.
+type stateMem struct {
+	// acct is the account of the worker holding the state now: the
+	// Evaluator's own, or with shared state the one that took the shard's
+	// lock. Bytes reserved by one worker may be given back by another;
+	// the budget's total stays right.
+	acct    *budget.Account
+	used    int64
+	max     int64
+	closed  bool   // the state was discarded and its bytes given back
+	refused uint64 // groups, keys or values not tracked for want of memory
+}
+
+func (m *stateMem) reserve(n int64) bool {
+	if m.closed {
+		return false
+	}
+	if m.used+n > m.max || !m.acct.Reserve(budget.Rules, n) {
+		m.refused++
+		return false
+	}
+	m.used += n
+	return true
+}
+
+func (m *stateMem) release(n int64) {
+	if m.closed {
+		return
+	}
+	m.used -= n
+	m.acct.Release(budget.Rules, n)
+}
+
+// close gives back everything held; the state is no longer used.
+func (m *stateMem) close() {
+	m.release(m.used)
+	m.closed = true
+}
+
+// Reserved bytes per entry beyond its key (struct and map entry), and per
+// distinct value beyond its bytes (string header, time, map entry).
+var (
+	groupCost    = int64(unsafe.Sizeof(lruEntry[tgroup]{})) + 48
+	suppCost     = int64(unsafe.Sizeof(lruEntry[suppEntry]{})) + 48
+	distinctCost = int64(48)
 )
 
 // lru is a bounded map with least-recently-used order. Entries also carry
@@ -12,6 +65,8 @@ type lru[V any] struct {
 	m          map[string]*lruEntry[V]
 	head, tail *lruEntry[V] // head: most recently used
 	max        int
+	mem        *stateMem
+	cost       int64  // reserved per entry beyond its key
 	evicted    uint64 // dropped for room while still live
 	expired    uint64 // dropped because their window had passed
 }
@@ -20,11 +75,12 @@ type lruEntry[V any] struct {
 	key        string
 	prev, next *lruEntry[V]
 	last       int64 // newest event time (Unix ns)
+	cost       int64 // bytes reserved for the entry and what its value holds
 	val        V
 }
 
-func newLRU[V any](max int) *lru[V] {
-	return &lru[V]{m: make(map[string]*lruEntry[V]), max: max}
+func newLRU[V any](max int, mem *stateMem, cost int64) *lru[V] {
+	return &lru[V]{m: make(map[string]*lruEntry[V]), max: max, mem: mem, cost: cost}
 }
 
 func (l *lru[V]) get(key []byte) *lruEntry[V] {
@@ -37,13 +93,18 @@ func (l *lru[V]) get(key []byte) *lruEntry[V] {
 }
 
 // add inserts key (not present), evicting the least recently used entry if
-// the map is full.
+// the map is full. It returns nil, the key untracked, when the memory is
+// refused.
 func (l *lru[V]) add(key []byte) *lruEntry[V] {
 	if len(l.m) >= l.max && l.tail != nil {
 		l.remove(l.tail)
 		l.evicted++
 	}
-	e := &lruEntry[V]{key: string(key)}
+	cost := l.cost + int64(len(key))
+	if !l.mem.reserve(cost) {
+		return nil
+	}
+	e := &lruEntry[V]{key: string(key), cost: cost}
 	l.m[e.key] = e
 	l.pushFront(e)
 	return e
@@ -60,6 +121,7 @@ func (l *lru[V]) expire(cutoff int64, n int) {
 func (l *lru[V]) remove(e *lruEntry[V]) {
 	l.unlink(e)
 	delete(l.m, e.key)
+	l.mem.release(e.cost)
 }
 
 func (l *lru[V]) unlink(e *lruEntry[V]) {
@@ -100,9 +162,10 @@ func (l *lru[V]) pushFront(e *lruEntry[V]) {
 const numBuckets = 16
 
 type tgroup struct {
-	newest  int64
-	buckets [numBuckets]tbucket
-	seen    map[string]int64
+	newest    int64
+	buckets   [numBuckets]tbucket
+	seen      map[string]int64
+	seenBytes int64 // reserved for seen
 }
 
 type tbucket struct {
@@ -158,8 +221,8 @@ func (g *tgroup) addBuckets(t int64, v float64, window time.Duration, gte float6
 	return false, total, false
 }
 
-// addDistinct records value at time t.
-func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte float64) (bool, float64, bool) {
+// addDistinct records value at time t, if mem grants it room.
+func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte float64, mem *stateMem) (bool, float64, bool) {
 	if t > g.newest {
 		g.newest = t
 	}
@@ -180,18 +243,26 @@ func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte fl
 		for k, ts := range g.seen {
 			if ts <= cutoff {
 				delete(g.seen, k)
+				g.unsee(int64(len(k))+distinctCost, mem)
 			}
 		}
 	}
-	if len(g.seen) < maxDistinct {
+	if cost := int64(len(value)) + distinctCost; len(g.seen) < maxDistinct && mem.reserve(cost) {
 		g.seen[string(value)] = t
+		g.seenBytes += cost
 	}
 	n := float64(len(g.seen))
 	if n >= gte {
 		clear(g.seen)
+		g.unsee(g.seenBytes, mem)
 		return true, n, false
 	}
 	return false, n, false
+}
+
+func (g *tgroup) unsee(n int64, mem *stateMem) {
+	g.seenBytes -= n
+	mem.release(n)
 }
 
 type suppEntry struct {
@@ -203,6 +274,7 @@ type suppEntry struct {
 type ruleState struct {
 	groups *lru[tgroup]
 	supp   *lru[suppEntry]
+	mem    stateMem
 	late   uint64
 }
 
@@ -212,12 +284,31 @@ type stateShard struct {
 	rules []ruleState
 }
 
-func newShard(nrules, maxGroups, maxSupp int) *stateShard {
+func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 	s := &stateShard{rules: make([]ruleState, nrules)}
 	for i := range s.rules {
-		s.rules[i] = ruleState{groups: newLRU[tgroup](maxGroups), supp: newLRU[suppEntry](maxSupp)}
+		rs := &s.rules[i]
+		rs.mem.max = maxBytes
+		rs.groups = newLRU[tgroup](maxGroups, &rs.mem, groupCost)
+		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem, suppCost)
 	}
 	return s
+}
+
+// use hands the shard to the worker of acct (the caller holds its lock,
+// if any).
+func (s *stateShard) use(acct *budget.Account) {
+	for i := range s.rules {
+		s.rules[i].mem.acct = acct
+	}
+}
+
+// close gives back the memory of every rule's state through acct.
+func (s *stateShard) close(acct *budget.Account) {
+	s.use(acct)
+	for i := range s.rules {
+		s.rules[i].mem.close()
+	}
 }
 
 // SharedState is threshold and suppression state shared by the Evaluators
@@ -240,17 +331,31 @@ type SharedState struct {
 // sharedShards is the number of shards of a SharedState.
 const sharedShards = 16
 
-// NewSharedState makes the shared state for set. MaxGroups and
-// MaxSuppressKeys of opts bound each rule in all (split over the shards).
+// NewSharedState makes the shared state for set. MaxGroups,
+// MaxSuppressKeys and MaxStateBytes of opts bound each rule in all (split
+// over the shards).
 func NewSharedState(set *Set, opts EvalOptions) *SharedState {
 	opts.defaults()
 	s := &SharedState{seed: maphash.MakeSeed(), set: set}
 	per := max(opts.MaxGroups/sharedShards, 1)
 	perS := max(opts.MaxSuppressKeys/sharedShards, 1)
+	perB := max(opts.MaxStateBytes/sharedShards, 1)
 	for range sharedShards {
-		s.shards = append(s.shards, newShard(len(set.rules), per, perS))
+		s.shards = append(s.shards, newShard(len(set.rules), per, perS, perB))
 	}
 	return s
+}
+
+// Close gives the state's memory back to the budget through acct, the
+// calling worker's account: the rule set it served was replaced. Every
+// worker may call it (the first gives back); Evaluators still using the
+// state track nothing new.
+func (s *SharedState) Close(acct *budget.Account) {
+	for _, sh := range s.shards {
+		sh.mu.Lock()
+		sh.close(acct)
+		sh.mu.Unlock()
+	}
 }
 
 func (s *SharedState) shard(rule int, key []byte) *stateShard {
@@ -269,6 +374,11 @@ type StateStats struct {
 	LateEvents    uint64 // events older than their group's window
 	SuppressKeys  int    // live suppression keys
 	EvictedKeys   uint64 // suppression keys dropped for room
+	Bytes         int64  // memory reserved for the state
+	// Refused counts the groups, suppression keys and distinct values not
+	// tracked because the rule's MaxStateBytes or the memory budget was
+	// spent: thresholds may then fire late or not at all.
+	Refused uint64
 }
 
 func (st *StateStats) addShard(s *stateShard) {
@@ -280,6 +390,8 @@ func (st *StateStats) addShard(s *stateShard) {
 		st.LateEvents += rs.late
 		st.SuppressKeys += len(rs.supp.m)
 		st.EvictedKeys += rs.supp.evicted
+		st.Bytes += rs.mem.used
+		st.Refused += rs.mem.refused
 	}
 }
 
@@ -299,11 +411,18 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 	th := r.Threshold
 	e := rs.groups.get(key)
 	if e == nil {
-		e = rs.groups.add(key)
+		// Groups whose window passed give their memory back first; without
+		// memory for a new group the event goes untracked (counted).
+		rs.groups.expire(t-int64(th.Window), 2)
+		if e = rs.groups.add(key); e == nil {
+			return false, 0
+		}
 	}
 	var late bool
 	if th.Type == "distinct" {
-		fire, count, late = e.val.addDistinct(t, distinct, th.Window, th.GTE)
+		before := e.val.seenBytes
+		fire, count, late = e.val.addDistinct(t, distinct, th.Window, th.GTE, &rs.mem)
+		e.cost += e.val.seenBytes - before
 	} else {
 		fire, count, late = e.val.addBuckets(t, v, th.Window, th.GTE)
 	}
@@ -336,7 +455,9 @@ func suppressCheck(rs *ruleState, r *Rule, key []byte, t int64) (bool, int64) {
 		return false, n
 	}
 	rs.supp.expire(t-w, 2)
-	e = rs.supp.add(key)
+	if e = rs.supp.add(key); e == nil {
+		return false, 0 // untracked: the alert goes out unsuppressed
+	}
 	e.val = suppEntry{lastAlert: t}
 	e.last = t
 	return false, 0

@@ -125,6 +125,9 @@ type StatsConfig struct {
 type RulesConfig struct {
 	Disabled bool     `yaml:"disabled"` // evaluate no rules
 	Paths    []string `yaml:"paths"`    // files or directories loaded over the shipped rulesets
+	// MaxStateBytes bounds one rule's threshold and suppression state
+	// (default 64 MiB); it also draws on the memory budget.
+	MaxStateBytes outputs.ByteSize `yaml:"max_state_bytes"`
 }
 
 // Defaults of the live settings.
@@ -338,6 +341,9 @@ func (c *Config) validate() error {
 		if d.v < 0 {
 			add(c.errAt("must not be negative", "defrag", d.key))
 		}
+	}
+	if c.Rules.MaxStateBytes < 0 {
+		add(c.errAt("must not be negative", "rules", "max_state_bytes"))
 	}
 	if c.Flow.CommunityIDSeed != 0 {
 		add(c.errAt("set the top-level community_id_seed instead", "flow", "community_id_seed"))

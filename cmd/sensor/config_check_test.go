@@ -26,7 +26,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	}
 	if cfg.Workers != 2 || len(cfg.Interfaces) != 1 || cfg.Interfaces[0].Name != "lo" || cfg.Flow.Interim != time.Minute ||
 		cfg.Stats.Interval != time.Minute || cfg.Capture.BufferSize != 64<<20 || len(cfg.Outputs) != 1 ||
-		cfg.Defrag.decode() != decode.DefaultDefragConfig ||
+		cfg.Defrag.decode() != decode.DefaultDefragConfig || cfg.Rules.MaxStateBytes != 64<<20 ||
 		cfg.Limits.Memory != 2<<30 {
 		t.Errorf("example config decoded as %+v", cfg)
 	}

@@ -54,7 +54,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		for _, warn := range set.Warnings() {
 			fmt.Fprintln(stderr, "rules: warning:", warn)
 		}
-		w.rules = newRuleSwitch(set, cfg.Rules.Paths, max(cfg.Workers, 1))
+		w.rules = newRuleSwitch(set, cfg.Rules, max(cfg.Workers, 1))
 	}
 	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
 	if err != nil {
@@ -99,6 +99,7 @@ type ruleSwitch struct {
 	cur     atomic.Pointer[ruleGen]
 	paths   []string
 	workers int
+	opts    rules.EvalOptions // bounds of each set's state
 
 	mu        sync.Mutex // guards detectors
 	detectors []*switchedDetector
@@ -109,14 +110,14 @@ type ruleGen struct {
 	opts rules.EvalOptions
 }
 
-func newRuleSwitch(set *rules.Set, paths []string, workers int) *ruleSwitch {
-	s := &ruleSwitch{paths: paths, workers: workers}
+func newRuleSwitch(set *rules.Set, rc RulesConfig, workers int) *ruleSwitch {
+	s := &ruleSwitch{paths: rc.Paths, workers: workers, opts: rules.EvalOptions{MaxStateBytes: int64(rc.MaxStateBytes)}}
 	s.install(set)
 	return s
 }
 
 func (s *ruleSwitch) install(set *rules.Set) {
-	g := &ruleGen{set: set}
+	g := &ruleGen{set: set, opts: s.opts}
 	if s.workers > 1 {
 		// Group keys (source, destination) cross worker shards.
 		g.opts.Shared = rules.NewSharedState(set, g.opts)
@@ -156,9 +157,10 @@ func (s *ruleSwitch) Stats() rules.Stats {
 }
 
 type switchedDetector struct {
-	sw  *ruleSwitch
-	gen *ruleGen
-	ev  *rules.Evaluator
+	sw   *ruleSwitch
+	gen  *ruleGen
+	ev   *rules.Evaluator
+	acct *budget.Account // the worker's share of the memory budget
 
 	mu        sync.Mutex // guards published
 	published rules.Stats
@@ -176,9 +178,17 @@ func (d *switchedDetector) Publish() {
 	d.mu.Unlock()
 }
 
+// UseBudget makes the rule state draw on the worker's account
+// (pipeline.BudgetUser).
+func (d *switchedDetector) UseBudget(acct *budget.Account) { d.acct = acct }
+
 func (d *switchedDetector) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 	if g := d.sw.cur.Load(); g != d.gen {
+		if d.ev != nil {
+			d.ev.Close() // the replaced set's state gives its memory back
+		}
 		d.gen, d.ev = g, rules.NewEvaluator(g.set, g.opts)
+		d.ev.UseBudget(d.acct)
 	}
 	d.ev.Eval(ev, emit)
 }
