@@ -4,11 +4,11 @@ package schemas
 type Rule struct {
 	// Rule ID. Example: ps-dns-tunnel-001
 	ID string `json:"id,omitempty" expr:"id"`
-	// Rule UUID.
+	// Rule UUID. Example: 8f2d7c1e-4b1a-4d6e-9c3f-2a5b6c7d8e9f
 	UUID string `json:"uuid,omitempty" expr:"uuid"`
 	// Rule name. Example: DNS tunnelling: long query names
 	Name string `json:"name,omitempty" expr:"name"`
-	// Rule description.
+	// Rule description. Example: A query name longer than 100 characters or with high label entropy.
 	Description string `json:"description,omitempty" expr:"description"`
 	// Rule category. Example: Command and Control
 	Category string `json:"category,omitempty" expr:"category"`
@@ -20,7 +20,7 @@ type Rule struct {
 	Reference string `json:"reference,omitempty" expr:"reference"`
 	// Rule author. Example: PacketSleuth
 	Author []string `json:"author,omitempty" expr:"author"`
-	// Rule license.
+	// Rule license. Example: Apache-2.0
 	License string `json:"license,omitempty" expr:"license"`
 }
 
@@ -64,7 +64,7 @@ type ThreatIndicator struct {
 		// Domain of the url. Example: evil.example
 		Domain string `json:"domain,omitempty" expr:"domain"`
 	} `json:"url,omitzero" expr:"url"`
-	// Indicator description.
+	// Indicator description. Example: Feodo Tracker botnet C2
 	Description string `json:"description,omitempty" expr:"description"`
 	// Indicator provider. Example: blocklist.txt
 	Provider string `json:"provider,omitempty" expr:"provider"`

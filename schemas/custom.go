@@ -18,18 +18,18 @@ type Custom struct {
 // FlowInfo describes how a connection went, Zeek style.
 type FlowInfo struct {
 	// State is the Zeek conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
-	// RSTOS0, RSTRH, SH, SHR, OTH.
+	// RSTOS0, RSTRH, SH, SHR, OTH. Example: SF
 	State string `json:"state,omitempty" expr:"state"`
 	// History is the Zeek history string (S, h, A, D, F, R…; upper case for
-	// the originator, lower case for the responder).
+	// the originator, lower case for the responder). Example: ShADadFf
 	History string `json:"history,omitempty" expr:"history"`
-	// TCPFlags are the flags seen per direction, e.g. "SA" "FPA".
+	// The TCP flags the originator sent. Example: FSPA
 	TCPFlagsOrig string `json:"tcp_flags_orig,omitempty" expr:"tcp_flags_orig"`
 	// The TCP flags the responder sent. Example: FSPA
 	TCPFlagsResp string `json:"tcp_flags_resp,omitempty" expr:"tcp_flags_resp"`
-	// EndReason says why the flow ended: fin, rst, timeout, evicted, eof.
+	// EndReason says why the flow ended: fin, rst, timeout, evicted, eof. Example: fin
 	EndReason string `json:"end_reason,omitempty" expr:"end_reason"`
-	// Missed counts payload bytes lost in gaps (both directions).
+	// Missed counts payload bytes lost in gaps (both directions). Example: 1448
 	MissedBytes int64 `json:"missed_bytes,omitempty" expr:"missed_bytes"`
 	// ICMP is the type and code of an ICMP flow's first message.
 	ICMP ICMPInfo `json:"icmp,omitzero" expr:"icmp"`
@@ -77,8 +77,8 @@ type Traffic struct {
 	Packets int64 `json:"packets" expr:"packets"`
 	// Bytes seen in the bucket (frame lengths on the wire). Example: 960000
 	Bytes int64 `json:"bytes" expr:"bytes"`
-	Flows int64 `json:"flows" expr:"flows"` // flows started in the bucket
-	// BytesByProtocol splits Bytes by transport (tcp, udp, icmp, other).
+	Flows int64 `json:"flows" expr:"flows"` // flows started in the bucket. Example: 14
+	// BytesByProtocol splits Bytes by transport (tcp, udp, icmp, other). Example: {"tcp": 900000, "udp": 50000}
 	BytesByProtocol map[string]int64 `json:"bytes_by_protocol,omitempty" expr:"bytes_by_protocol"`
 }
 
@@ -87,15 +87,15 @@ type Traffic struct {
 // which is the rolling baseline mean plus K standard deviations over the
 // preceding window, or an absolute limit from config.
 type Peak struct {
-	Metric     string  `json:"metric,omitempty" expr:"metric"`         // bytes, packets or flows
-	Resolution string  `json:"resolution,omitempty" expr:"resolution"` // bucket width, e.g. "1m0s"
-	Value      float64 `json:"value" expr:"value"`                     // the bucket's value
-	Baseline   float64 `json:"baseline" expr:"baseline"`               // mean of the window
-	StdDev     float64 `json:"stddev" expr:"stddev"`                   // standard deviation of the window
-	Threshold  float64 `json:"threshold" expr:"threshold"`             // the limit that was passed
-	K          float64 `json:"k,omitempty" expr:"k"`                   // deviations above the mean
-	Window     int     `json:"window,omitempty" expr:"window"`         // buckets in the baseline
-	Reason     string  `json:"reason,omitempty" expr:"reason"`         // "baseline" or "absolute"
+	Metric     string  `json:"metric,omitempty" expr:"metric"`         // bytes, packets or flows. Example: bytes
+	Resolution string  `json:"resolution,omitempty" expr:"resolution"` // bucket width, e.g. "1m0s". Example: 1m0s
+	Value      float64 `json:"value" expr:"value"`                     // the bucket's value. Example: 960000
+	Baseline   float64 `json:"baseline" expr:"baseline"`               // mean of the window. Example: 120000
+	StdDev     float64 `json:"stddev" expr:"stddev"`                   // standard deviation of the window. Example: 15000
+	Threshold  float64 `json:"threshold" expr:"threshold"`             // the limit that was passed. Example: 165000
+	K          float64 `json:"k,omitempty" expr:"k"`                   // deviations above the mean. Example: 3
+	Window     int     `json:"window,omitempty" expr:"window"`         // buckets in the baseline. Example: 60
+	Reason     string  `json:"reason,omitempty" expr:"reason"`         // "baseline" or "absolute". Example: baseline
 }
 
 // Stats is one periodic capture-health report of a live sensor (dataset
@@ -105,35 +105,35 @@ type Peak struct {
 type Stats struct {
 	// The capture interface ("" for the sensor as a whole). Example: eth0
 	Interface string `json:"interface,omitempty" expr:"interface"`
-	Engine    string `json:"engine,omitempty" expr:"engine"` // pcap or afpacket
+	Engine    string `json:"engine,omitempty" expr:"engine"` // pcap or afpacket. Example: afpacket
 	// Received counts frames the capture delivered to the sensor, Bytes
-	// their length on the wire.
+	// their length on the wire. Example: 1048576
 	Received int64 `json:"received" expr:"received"`
 	// Length on the wire of the frames received. Example: 1048576
 	Bytes int64 `json:"bytes" expr:"bytes"`
 	// KernelDrops counts frames the kernel dropped (socket buffer or ring
 	// full: the sensor did not keep up); IfDrops frames the interface or
-	// driver dropped (libpcap only).
+	// driver dropped (libpcap only). Example: 12
 	KernelDrops int64 `json:"kernel_drops" expr:"kernel_drops"`
-	// Kernel drops since the previous report.
+	// Kernel drops since the previous report. Example: 0
 	KernelDropsDelta int64 `json:"kernel_drops_delta" expr:"kernel_drops_delta"`
-	// Frames the interface or driver dropped (libpcap only).
+	// Frames the interface or driver dropped (libpcap only). Example: 0
 	IfDrops int64 `json:"if_drops" expr:"if_drops"`
 	// SensorDrops counts frames the sensor received but could not analyse
 	// (malformed, unsupported link type); OutputDrops events the outputs
-	// lost (whole sensor only).
+	// lost (whole sensor only). Example: 3
 	SensorDrops int64 `json:"sensor_drops" expr:"sensor_drops"`
-	// Sensor drops since the previous report.
+	// Sensor drops since the previous report. Example: 0
 	SensorDropsDelta int64 `json:"sensor_drops_delta" expr:"sensor_drops_delta"`
 	// Events the outputs lost (whole sensor only). Example: 0
 	OutputDrops int64 `json:"output_drops,omitempty" expr:"output_drops"`
-	Truncated   int64 `json:"truncated,omitempty" expr:"truncated"` // cut by the snaplen
-	Filtered    int64 `json:"filtered,omitempty" expr:"filtered"`   // dropped by the BPF filter in user space
-	Packets     int64 `json:"packets" expr:"packets"`               // frames with an IP flow
-	// Flows in the flow tables.
+	Truncated   int64 `json:"truncated,omitempty" expr:"truncated"` // cut by the snaplen. Example: 0
+	Filtered    int64 `json:"filtered,omitempty" expr:"filtered"`   // dropped by the BPF filter in user space. Example: 0
+	Packets     int64 `json:"packets" expr:"packets"`               // frames with an IP flow. Example: 1048000
+	// Flows in the flow tables. Example: 312
 	FlowsActive int64 `json:"flows_active,omitempty" expr:"flows_active"`
-	Flows       int64 `json:"flows,omitempty" expr:"flows"` // flows created
-	// Events emitted.
+	Flows       int64 `json:"flows,omitempty" expr:"flows"` // flows created. Example: 20480
+	// Events emitted. Example: 5120
 	Events int64 `json:"events,omitempty" expr:"events"`
 	// Seconds since the sensor started. Example: 3600
 	UptimeSeconds int64 `json:"uptime_seconds,omitempty" expr:"uptime_seconds"`
@@ -150,10 +150,10 @@ type HTTPInfo struct {
 	ResponseBodyDecodedBytes int64 `json:"response_body_decoded_bytes,omitempty" expr:"response_body_decoded_bytes"`
 	// The Authorization scheme of the request (never the credentials). Example: Basic
 	AuthScheme string `json:"auth_scheme,omitempty" expr:"auth_scheme"`
-	// The request asked for 100-continue.
+	// The request asked for 100-continue. Example: true
 	Continue100 bool   `json:"continue_100,omitempty" expr:"continue_100"`
-	Upgrade     string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket
-	Tunnel      bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx
+	Upgrade     string `json:"upgrade,omitempty" expr:"upgrade"` // protocol after a 101, e.g. websocket. Example: websocket
+	Tunnel      bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx. Example: true
 	// The CONNECT target (host:port) of the proxy tunnel this event's protocol was carried in, on the events found inside the tunnel (a TLS handshake through a proxy). Example: secure.example.com:443
 	TunnelTarget string `json:"tunnel_target,omitempty" expr:"tunnel_target"`
 }
@@ -172,10 +172,10 @@ type TLSInfo struct {
 // were folded into this one since the previous event of the kind.
 type Anomaly struct {
 	// Kind names the anomaly, "<layer>.<what>": tcp.rst_ignored,
-	// tcp.overlap_conflict, ip.fragment_overlap, limit.memory, …
+	// tcp.overlap_conflict, ip.fragment_overlap, limit.memory, …. Example: tcp.rst_ignored
 	Kind   string `json:"kind,omitempty" expr:"kind"`
-	Layer  string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture
-	Detail string `json:"detail,omitempty" expr:"detail"` // what exactly, for the analyst
+	Layer  string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture. Example: tcp
+	Detail string `json:"detail,omitempty" expr:"detail"` // what exactly, for the analyst. Example: RST with sequence 1000 outside the window [5000, 70535)
 	// Occurrences of the kind folded into this event since the previous one (rate limit). Example: 12
 	Suppressed int64 `json:"suppressed,omitempty" expr:"suppressed"`
 }

@@ -58,7 +58,7 @@ type ECS struct {
 
 // EventMeta is ECS `event.*`.
 type EventMeta struct {
-	// Unique ID to describe the event.
+	// Unique ID to describe the event. Example: Fv5QuS7aEhy6nbp5
 	ID string `json:"id,omitempty" expr:"id"`
 	// The kind of the event: event, alert or metric. Example: event
 	Kind string `json:"kind" expr:"kind"`
@@ -74,7 +74,7 @@ type EventMeta struct {
 	Action string `json:"action,omitempty" expr:"action"`
 	// The outcome of the event. The lowest level categorization field in the hierarchy. Example: success
 	Outcome string `json:"outcome,omitempty" expr:"outcome"`
-	// Reason why this event happened, according to the source.
+	// Reason why this event happened, according to the source. Example: DNS tunnelling - long or high-entropy query name
 	Reason string `json:"reason,omitempty" expr:"reason"`
 	// `event.start` contains the date when the event started or when the activity was first observed. Example: 2026-11-24T10:00:00Z
 	Start time.Time `json:"start,omitzero" expr:"start"`
@@ -94,7 +94,7 @@ type Related struct {
 	IP []string `json:"ip,omitempty" expr:"ip" es:"ip"`
 	// All the host identifiers seen on your event. Example: www.example.com
 	Hosts []string `json:"hosts,omitempty" expr:"hosts"`
-	// All the hashes seen on your event.
+	// All the hashes seen on your event. Example: b4d1c5e0b1a7f2ffe0c3b1d4a8e7f6c5d4b3a2e1f0d9c8b7a6e5f4d3c2b1a0f9
 	Hash []string `json:"hash,omitempty" expr:"hash"`
 	// All the user names or other user identifiers seen on the event. Example: alice
 	User []string `json:"user,omitempty" expr:"user"`
@@ -110,7 +110,7 @@ type Observer struct {
 	Vendor string `json:"vendor,omitempty" expr:"vendor"`
 	// The product name of the observer. Example: PacketSleuth
 	Product string `json:"product,omitempty" expr:"product"`
-	// Observer version.
+	// Observer version. Example: 0.9.0
 	Version string          `json:"version,omitempty" expr:"version"`
 	Ingress ObserverIngress `json:"ingress,omitzero" expr:"ingress"`
 }

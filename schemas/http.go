@@ -15,7 +15,7 @@ type HTTPRequest struct {
 	// Total size in bytes of the request (body and headers). Example: 104
 	Bytes int64    `json:"bytes,omitempty" expr:"bytes"`
 	Body  HTTPBody `json:"body,omitzero" expr:"body"`
-	// Mime type of the body of the request.
+	// Mime type of the body of the request. Example: application/json
 	MimeType string `json:"mime_type,omitempty" expr:"mime_type"`
 	// Referrer for this HTTP request. Example: https://www.example.com/
 	Referrer string `json:"referrer,omitempty" expr:"referrer"`
@@ -52,6 +52,6 @@ type URL struct {
 	Path string `json:"path,omitempty" expr:"path" es:"wildcard"`
 	// Query string of the request. Example: q=packetsleuth
 	Query string `json:"query,omitempty" expr:"query"`
-	// Portion of the url after the `#`.
+	// Portion of the url after the `#`. Example: top
 	Fragment string `json:"fragment,omitempty" expr:"fragment"`
 }

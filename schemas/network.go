@@ -10,7 +10,7 @@ type Network struct {
 	IANANumber string `json:"iana_number,omitempty" expr:"iana_number"`
 	// Application protocol name. Example: http
 	Protocol string `json:"protocol,omitempty" expr:"protocol"`
-	// Direction of the network traffic.
+	// Direction of the network traffic. Example: outbound
 	Direction string `json:"direction,omitempty" expr:"direction"`
 	// Total bytes transferred in both directions. Example: 368
 	Bytes int64 `json:"bytes,omitempty" expr:"bytes"`
@@ -41,7 +41,7 @@ type Endpoint struct {
 	Port int `json:"port,omitempty" expr:"port"`
 	// MAC address of the endpoint. Example: 02-00-00-00-00-01
 	MAC string `json:"mac,omitempty" expr:"mac"`
-	// The domain name of the endpoint.
+	// The domain name of the endpoint. Example: www.example.com
 	Domain string `json:"domain,omitempty" expr:"domain"`
 	// Bytes sent by the endpoint. Example: 476
 	Bytes int64 `json:"bytes,omitempty" expr:"bytes"`

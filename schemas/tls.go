@@ -51,11 +51,11 @@ type TLSServer struct {
 
 // Hashes holds digests of a certificate's DER.
 type Hashes struct {
-	// MD5 digest of the DER-encoded certificate the server offered.
+	// MD5 digest of the DER-encoded certificate the server offered. Example: 6e2a3f1c9b8d7e6f5a4b3c2d1e0f9a8b
 	MD5 string `json:"md5,omitempty" expr:"md5"`
 	// SHA1 digest of the DER-encoded certificate the server offered. Example: 0a1b2c3d4e5f60718293a4b5c6d7e8f901234567
 	SHA1 string `json:"sha1,omitempty" expr:"sha1"`
-	// SHA256 digest of the DER-encoded certificate the server offered.
+	// SHA256 digest of the DER-encoded certificate the server offered. Example: b4d1c5e0b1a7f2ffe0c3b1d4a8e7f6c5d4b3a2e1f0d9c8b7a6e5f4d3c2b1a0f9
 	SHA256 string `json:"sha256,omitempty" expr:"sha256"`
 }
 
@@ -89,7 +89,7 @@ type X509Name struct {
 	CommonName []string `json:"common_name,omitempty" expr:"common_name"`
 	// List of organizations (O). Example: Example Inc
 	Organization []string `json:"organization,omitempty" expr:"organization"`
-	// List of organizational units (OU).
+	// List of organizational units (OU). Example: Infrastructure
 	OrganizationalUnit []string `json:"organizational_unit,omitempty" expr:"organizational_unit"`
 	// List of country (C) codes. Example: US
 	Country []string `json:"country,omitempty" expr:"country"`
