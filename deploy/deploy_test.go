@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -205,57 +204,29 @@ func TestGrafanaQueriesParse(t *testing.T) {
 	}
 }
 
-// schemaFields walks the json tags of schemas.Event: every dotted leaf
-// name, plus prefixes of maps (any key below them is a field).
+// schemaFields lists every field events can carry (the generated field
+// table of schemas), plus prefixes of maps (any key below them is a field).
 func schemaFields() (fields map[string]bool, mapPrefixes []string) {
 	fields = map[string]bool{}
-	timeType := reflect.TypeFor[time.Time]()
-	var walk func(t reflect.Type, prefix string)
-	walk = func(t reflect.Type, prefix string) {
-		for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
-			t = t.Elem()
-		}
-		switch {
-		case t == timeType || t.Kind() != reflect.Struct && t.Kind() != reflect.Map:
-			fields[prefix] = true
-			return
-		case t.Kind() == reflect.Map:
-			fields[prefix] = true
-			mapPrefixes = append(mapPrefixes, prefix+".")
-			return
-		}
-		for f := range t.Fields() {
-			if !f.IsExported() {
-				continue
-			}
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			full := name
-			if prefix != "" {
-				full = prefix + "." + name
-			}
-			walk(f.Type, full)
+	for _, f := range schemas.Fields("") {
+		fields[f.Name] = true
+		if f.Type == "object" {
+			mapPrefixes = append(mapPrefixes, f.Name+".")
 		}
 	}
-	walk(reflect.TypeFor[schemas.Event](), "")
 	return fields, mapPrefixes
 }
 
-func TestSchemaFieldsWalk(t *testing.T) {
+func TestSchemaFields(t *testing.T) {
 	fields, maps := schemaFields()
 	for _, f := range []string{"@timestamp", "source.ip", "dns.question.name", "tls.server.x509.issuer.common_name",
 		"observer.ingress.interface.name", "packetsleuth.flow.state", "threat.enrichments.matched.atomic"} {
 		if !fields[f] {
-			t.Errorf("walk misses %s", f)
+			t.Errorf("schemas.Fields misses %s", f)
 		}
 	}
 	if fields["source"] || fields["dns.question"] {
-		t.Error("walk lists groups as fields")
+		t.Error("schemas.Fields lists groups as fields")
 	}
 	if !slices.Contains(maps, "packetsleuth.traffic.bytes_by_protocol.") {
 		t.Errorf("map prefixes %v", maps)
