@@ -45,6 +45,7 @@ func exportedSeries(t *testing.T) map[string]bool {
 		Notifiers: func() []metrics.NotifierStats { return []metrics.NotifierStats{{Name: "soc", Type: "slack"}} },
 		Rules:     func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "R"}}} },
 		Enrich:    func() enrich.Stats { return enrich.Stats{} },
+		WebAuth:   func() metrics.WebAuthStats { return metrics.WebAuthStats{} },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -461,3 +461,22 @@ func enrichCollector(get func() enrich.Stats) prometheus.Collector {
 		eLoadedAt.emit(ch, unixSeconds(s.LoadedAt))
 	}}
 }
+
+// ---- web authentication ----
+
+var (
+	wFailed    = counter("packetsleuth_web_login_failures_total", "Failed authentications at the web server, by method (password, token).", "method")
+	wThrottled = counter("packetsleuth_web_login_throttled_total", "Login or bearer requests answered 429, by reason (blocked: the address or user is blocked; busy: no password-check slot).", "reason")
+	wBlocked   = gauge("packetsleuth_web_login_blocked", "Client addresses and user names blocked now after failed logins.")
+)
+
+func webAuthCollector(get func() WebAuthStats) prometheus.Collector {
+	return &collector{fams: []*family{wFailed, wThrottled, wBlocked}, collect: func(ch chan<- prometheus.Metric) {
+		s := get()
+		wFailed.emit(ch, float64(s.FailedPasswords), "password")
+		wFailed.emit(ch, float64(s.FailedTokens), "token")
+		wThrottled.emit(ch, float64(s.Throttled), "blocked")
+		wThrottled.emit(ch, float64(s.Busy), "busy")
+		wBlocked.emit(ch, float64(s.Blocked))
+	}}
+}

@@ -84,8 +84,19 @@ type Sources struct {
 	RuleSeverity func(ruleID string) string
 	// Enrich gives the enrichment counters (enrich.(*Shared).Stats).
 	Enrich func() enrich.Stats
+	// WebAuth gives the web server's login counters (web.(*Server).AuthStats).
+	WebAuth func() WebAuthStats
 	// Version, when set, is exported as packetsleuth_build_info{version}.
 	Version string
+}
+
+// WebAuthStats are the web server's authentication counters.
+type WebAuthStats struct {
+	FailedPasswords uint64 // wrong user name or password at POST /api/v1/login
+	FailedTokens    uint64 // wrong bearer tokens
+	Throttled       uint64 // requests answered 429 because their address or user was blocked
+	Busy            uint64 // logins answered 429 because every password-check slot was taken
+	Blocked         int    // client addresses and users blocked now
 }
 
 // Metrics is the set of collectors New registered.
@@ -126,6 +137,9 @@ func New(reg prometheus.Registerer, src Sources) (*Metrics, error) {
 	}
 	if src.Enrich != nil {
 		cs = append(cs, enrichCollector(src.Enrich))
+	}
+	if src.WebAuth != nil {
+		cs = append(cs, webAuthCollector(src.WebAuth))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

@@ -336,6 +336,7 @@ func TestNamesMatchExport(t *testing.T) {
 		Notifiers: func() []NotifierStats { return []NotifierStats{{Name: "soc", Type: "slack"}} },
 		Rules:     func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "r"}}} },
 		Enrich:    func() enrich.Stats { return enrich.Stats{} },
+		WebAuth:   func() WebAuthStats { return WebAuthStats{} },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -57,6 +58,10 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		if strings.HasPrefix(r.URL.Path, "/api/") {
 			h.Set("Cache-Control", "no-store")
 		}
+		if !s.hostAllowed(r.Host) {
+			writeError(w, http.StatusMisdirectedRequest, "unknown host name; add it to web.hostnames")
+			return
+		}
 		if r.Method == http.MethodOptions {
 			// No CORS: a preflight gets no Access-Control-Allow-* headers.
 			w.WriteHeader(http.StatusNoContent)
@@ -64,14 +69,24 @@ func (s *Server) secure(next http.Handler) http.Handler {
 		}
 		bearer := false
 		if !s.public(r) {
-			user, viaBearer, ok := s.authenticate(r)
+			if r.Header.Get("Authorization") != "" {
+				if wait := s.throttle.blocked(clientKey(r)); wait > 0 {
+					tooMany(w, wait, "too many failed logins from this address; retry later")
+					return
+				}
+			}
+			_, viaBearer, ok := s.authenticate(r)
 			if !ok {
+				if r.Header.Get("Authorization") != "" {
+					s.throttle.failedToken.Add(1)
+					s.throttle.fail(clientKey(r))
+					s.cfg.Log.Warn("web: wrong bearer token", "remote", r.RemoteAddr, "path", logSafe(r.URL.Path))
+				}
 				h.Set("WWW-Authenticate", `Bearer realm="packetsleuth"`)
 				writeError(w, http.StatusUnauthorized, "authentication required")
 				return
 			}
 			bearer = viaBearer
-			_ = user
 		}
 		if unsafeMethod(r.Method) && !bearer {
 			if msg := s.csrfProblem(r); msg != "" {
@@ -109,8 +124,10 @@ func (s *Server) public(r *http.Request) bool {
 // authenticate checks the bearer token or the session cookie.
 func (s *Server) authenticate(r *http.Request) (user string, bearer, ok bool) {
 	if a := r.Header.Get("Authorization"); a != "" {
-		tok, found := strings.CutPrefix(a, "Bearer ")
-		if found && s.cfg.Auth.Token != "" && equalSecret(strings.TrimSpace(tok), s.cfg.Auth.Token.Value()) {
+		// Auth schemes are case-insensitive (RFC 9110 11.1).
+		scheme, tok, found := strings.Cut(strings.TrimSpace(a), " ")
+		if found && strings.EqualFold(scheme, "Bearer") && s.cfg.Auth.Token != "" &&
+			equalSecret(strings.TrimSpace(tok), s.cfg.Auth.Token.Value()) {
 			return "token", true, true
 		}
 		return "", false, false
@@ -182,30 +199,50 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.cfg.Auth
-	ok := false
 	user := req.User
 	if a.Disabled {
-		ok, user = true, "anonymous"
+		s.startSession(w, "anonymous")
+		return
 	}
-	if !ok && a.User != "" && req.User == a.User {
-		ok = bcrypt.CompareHashAndPassword([]byte(a.PasswordHash.Value()), []byte(req.Password)) == nil
+	keys := []string{clientKey(r)}
+	if a.User != "" && req.User == a.User {
+		keys = append(keys, userKey(a.User))
 	}
-	if !ok && a.Token != "" && equalSecret(req.Password, a.Token.Value()) {
-		ok = true
-		if user == "" {
-			user = "token"
-		}
+	if wait := s.throttle.blocked(keys...); wait > 0 {
+		tooMany(w, wait, "too many failed logins; retry later")
+		return
+	}
+	ok := a.Token != "" && equalSecret(req.Password, a.Token.Value())
+	if ok && user == "" {
+		user = "token"
 	}
 	if !ok {
-		// A wrong user name costs a bcrypt comparison too, so timing does
-		// not tell which part was wrong.
-		if a.User == "" || req.User != a.User {
+		if !s.throttle.acquire(r.Context()) {
+			tooMany(w, time.Second, "too many logins at once; retry later")
+			return
+		}
+		if a.User != "" && req.User == a.User {
+			ok = bcrypt.CompareHashAndPassword([]byte(a.PasswordHash.Value()), []byte(req.Password)) == nil
+		} else {
+			// A wrong user name costs a bcrypt comparison too, so timing
+			// does not tell which part was wrong.
 			bcrypt.CompareHashAndPassword(dummyHash(), []byte(req.Password))
 		}
-		s.cfg.Log.Warn("web: failed login", "user", req.User, "remote", r.RemoteAddr)
+		s.throttle.release()
+	}
+	if !ok {
+		s.throttle.failedPassword.Add(1)
+		s.throttle.fail(keys...)
+		s.cfg.Log.Warn("web: failed login", "user", logSafe(req.User), "remote", r.RemoteAddr)
 		writeError(w, http.StatusUnauthorized, "wrong user name or password")
 		return
 	}
+	s.throttle.succeed(keys...)
+	s.startSession(w, user)
+}
+
+// startSession makes a session for user and sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, user string) {
 	var raw [32]byte
 	rand.Read(raw[:])
 	id := base64.RawURLEncoding.EncodeToString(raw[:])
@@ -231,6 +268,16 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		SameSite: http.SameSiteStrictMode, MaxAge: int(s.cfg.SessionTTL / time.Second),
 	})
 	writeJSON(w, http.StatusOK, map[string]string{"user": user})
+}
+
+// logSafe quotes a client-supplied string for a log line: control
+// characters and invalid UTF-8 are escaped and it is cut to 64 bytes, so
+// a user name cannot forge or hide log lines.
+func logSafe(v string) string {
+	if len(v) > 64 {
+		v = v[:64] + "..."
+	}
+	return strconv.Quote(v)
 }
 
 // dummyHash is a bcrypt hash of nothing in particular, compared against on

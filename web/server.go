@@ -14,6 +14,9 @@
 // answers no CORS requests, so no other origin can add that header. Every
 // response carries a strict Content-Security-Policy (no inline scripts or
 // styles), X-Content-Type-Options: nosniff and X-Frame-Options: DENY.
+// Failed logins and bearer tokens are throttled per client address and
+// user (throttle.go); Host headers are checked against DNS rebinding
+// (host.go).
 package web
 
 import (
@@ -24,9 +27,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/metrics"
@@ -65,6 +70,10 @@ type Config struct {
 	Interfaces func() []metrics.InterfaceStats
 	// Auth says who may use the API and UI.
 	Auth Auth
+	// Hostnames are the names (besides localhost and IP literals) the
+	// server answers to in the Host header; any other name gets 421, which
+	// defeats DNS rebinding.
+	Hostnames []string
 	// TLSCert and TLSKey are PEM files; both set: Serve speaks HTTPS only.
 	TLSCert, TLSKey string
 	// Version is reported by /api/v1/status.
@@ -91,6 +100,8 @@ type Auth struct {
 	Disabled bool `yaml:"disabled"`
 	// MetricsPublic lets /metrics be scraped without credentials.
 	MetricsPublic bool `yaml:"metrics_public"`
+	// Throttle slows down password and token guessing.
+	Throttle Throttle `yaml:"throttle"`
 }
 
 // Validate checks that some credential is configured.
@@ -123,6 +134,9 @@ type Server struct {
 	smu      sync.Mutex
 	sessions map[string]session
 
+	throttle *throttle
+	listenIP atomic.Value // netip.Addr the server listens on, once Serve runs
+
 	ready chan string // receives the listen address once Serve listens (tests)
 }
 
@@ -143,7 +157,8 @@ func New(cfg Config) (*Server, error) {
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = 12 * time.Hour
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), started: cfg.Now(), sessions: map[string]session{}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), started: cfg.Now(), sessions: map[string]session{},
+		throttle: newThrottle(cfg.Auth.Throttle, cfg.Now)}
 	s.routesInit()
 	return s, nil
 }
@@ -155,6 +170,9 @@ func (s *Server) Routes() []string {
 	slices.Sort(r)
 	return r
 }
+
+// AuthStats returns the login counters (metrics.Sources.WebAuth).
+func (s *Server) AuthStats() metrics.WebAuthStats { return s.throttle.stats() }
 
 // Handler is the whole server as an http.Handler (security headers and
 // authentication included).
@@ -193,6 +211,9 @@ func (s *Server) ServeListener(ctx context.Context, ln net.Listener) error {
 	scheme := "http"
 	if tlsOn {
 		scheme = "https"
+	}
+	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil {
+		s.listenIP.Store(ap.Addr().Unmap())
 	}
 	s.cfg.Log.Info("web: serving", "url", scheme+"://"+ln.Addr().String())
 	if s.ready != nil {

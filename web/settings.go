@@ -1,7 +1,11 @@
 package web
 
 import (
+	"errors"
+	"fmt"
+	"net"
 	"os"
+	"strings"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/store"
@@ -16,6 +20,7 @@ const DefaultListen = "127.0.0.1:8080"
 //	web:
 //	  enabled: true                 # sensor run: serve the UI/API/metrics
 //	  listen: 127.0.0.1:8080
+//	  hostnames: [sensor.example.org]  # Host names the UI is reached by (besides localhost and IPs)
 //	  tls_cert: /etc/packetsleuth/web.crt   # both set: HTTPS only
 //	  tls_key: /etc/packetsleuth/web.key
 //	  auth:
@@ -25,11 +30,12 @@ const DefaultListen = "127.0.0.1:8080"
 //	    metrics_public: false       # let Prometheus scrape /metrics without a token
 //	    disabled: false             # no authentication at all (loopback only!)
 type Settings struct {
-	Enabled bool   `yaml:"enabled"`
-	Listen  string `yaml:"listen"`
-	TLSCert string `yaml:"tls_cert"`
-	TLSKey  string `yaml:"tls_key"`
-	Auth    Auth   `yaml:"auth"`
+	Enabled   bool     `yaml:"enabled"`
+	Listen    string   `yaml:"listen"`
+	Hostnames []string `yaml:"hostnames"`
+	TLSCert   string   `yaml:"tls_cert"`
+	TLSKey    string   `yaml:"tls_key"`
+	Auth      Auth     `yaml:"auth"`
 }
 
 // Environment variables that supply credentials not set in the config.
@@ -55,9 +61,61 @@ func (s Settings) WithDefaults() Settings {
 	return s
 }
 
-// Apply copies the listen-independent settings (TLS, auth) into cfg.
+// SettingError is one problem of Settings, with the key it is about
+// (e.g. "auth.disabled"), so a config loader can give its line.
+type SettingError struct {
+	Key []string
+	Msg string
+}
+
+func (e *SettingError) Error() string { return strings.Join(e.Key, ".") + ": " + e.Msg }
+
+// Validate checks the settings as they will be served (after
+// WithDefaults and any --web/--listen flag): no authentication only on a
+// loopback address, host names without ports or schemes, no negative
+// throttle values, and, when enabled, some credential. Every problem is a
+// *SettingError (joined).
+func (s Settings) Validate() error {
+	var errs []error
+	add := func(msg string, key ...string) { errs = append(errs, &SettingError{Key: key, Msg: msg}) }
+	if s.Auth.Disabled && !Loopback(s.Listen) {
+		add(fmt.Sprintf("authentication may only be disabled on a loopback listen address, not %q", s.Listen), "auth", "disabled")
+	}
+	for _, h := range s.Hostnames {
+		if h == "" || strings.ContainsAny(h, ":/ ") {
+			add(fmt.Sprintf("%q: give a bare host name (no scheme, port or path)", h), "hostnames")
+		}
+	}
+	t := s.Auth.Throttle
+	if t.Delay < 0 || t.Lockout < 0 || t.MaxChecks < 0 || t.FreeFailures < -1 {
+		add("delay, lockout and max_checks must not be negative (free_failures: -1 for none)", "auth", "throttle")
+	}
+	if s.Enabled {
+		if err := s.Auth.Validate(); err != nil {
+			add(strings.TrimPrefix(err.Error(), "web: auth: "), "auth")
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// Loopback says whether addr (host:port) listens on a loopback address
+// only.
+func Loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+// Apply copies the listen-independent settings (TLS, auth, host names)
+// into cfg.
 func (s Settings) Apply(cfg Config) Config {
-	cfg.TLSCert, cfg.TLSKey, cfg.Auth = s.TLSCert, s.TLSKey, s.Auth
+	cfg.TLSCert, cfg.TLSKey, cfg.Auth, cfg.Hostnames = s.TLSCert, s.TLSKey, s.Auth, s.Hostnames
 	return cfg
 }
 

@@ -396,6 +396,18 @@ func (c *Config) validate() error {
 			add(c.errAt(err.Error(), "drop_privileges"))
 		}
 	}
+	if c.Web.Enabled || c.Web.Auth.Disabled {
+		for _, e := range unjoin(c.Web.WithDefaults().Validate()) {
+			var se *web.SettingError
+			if errors.As(e, &se) {
+				path := []any{"web"}
+				for _, k := range se.Key {
+					path = append(path, k)
+				}
+				add(c.errAt(se.Msg, path...))
+			}
+		}
+	}
 	for i, o := range c.Outputs {
 		if err := o.WithDefaults().Validate(); err != nil {
 			add(c.errAt(err.Error(), "outputs", i))

@@ -92,3 +92,38 @@ func TestRunFlagsAndConfigErrors(t *testing.T) {
 		t.Errorf("rc=%d: %s", rc, stderr.String())
 	}
 }
+
+// No authentication only on loopback: config check and run --web apply
+// the rule of sensor serve.
+func TestWebNoAuthOnlyOnLoopback(t *testing.T) {
+	t.Setenv("PS_WEB_TOKEN", "")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sensor.yaml")
+	os.WriteFile(path, []byte("interfaces: [lo]\nweb:\n  enabled: true\n  listen: 0.0.0.0:8080\n  hostnames: [\"https://sensor.lan\"]\n  auth:\n    disabled: true\n"), 0o600)
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"config", "check", path}, &stdout, &stderr); rc != 1 ||
+		!strings.Contains(stderr.String(), "line 7: web.auth.disabled: authentication may only be disabled on a loopback") ||
+		!strings.Contains(stderr.String(), "line 5: web.hostnames:") {
+		t.Errorf("config check rc=%d:\n%s", rc, stderr.String())
+	}
+	ok := filepath.Join(dir, "ok.yaml")
+	os.WriteFile(ok, []byte("interfaces: [lo]\nweb:\n  enabled: true\n  listen: 127.0.0.1:8080\n  auth:\n    disabled: true\n"), 0o600)
+	stderr.Reset()
+	if rc := run([]string{"config", "check", ok}, &stdout, &stderr); rc != 0 {
+		t.Errorf("no auth on loopback refused: %s", stderr.String())
+	}
+	// --web moves the loopback-only config to every interface: refused
+	// before any capture starts.
+	stderr.Reset()
+	if rc := run([]string{"run", "--config", ok, "--web", "0.0.0.0:18098", "--no-rules", "--out", "-"}, &stdout, &stderr); rc != 2 ||
+		!strings.Contains(stderr.String(), "loopback") {
+		t.Errorf("run --web 0.0.0.0 without auth: rc=%d: %s", rc, stderr.String())
+	}
+	// Enabled without any credential is an error too.
+	noCred := filepath.Join(dir, "nocred.yaml")
+	os.WriteFile(noCred, []byte("interfaces: [lo]\nweb:\n  enabled: true\n"), 0o600)
+	stderr.Reset()
+	if rc := run([]string{"config", "check", noCred}, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), "web.auth: set a token") {
+		t.Errorf("web without credentials: rc=%d: %s", rc, stderr.String())
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"os/user"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -62,6 +63,16 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	set := visited(fs)
 	common.apply(&cfg, set)
+	if *webListen != "" {
+		cfg.Web.Enabled, cfg.Web.Listen = true, *webListen
+	}
+	if cfg.Web.Enabled {
+		// The rule of sensor serve: no authentication only on loopback.
+		if err := cfg.Web.WithDefaults().Validate(); err != nil {
+			fmt.Fprintln(stderr, "sensor run: web:", strings.ReplaceAll(err.Error(), "\n", "; "))
+			return 2
+		}
+	}
 	if set["i"] {
 		cfg.Interfaces = nil
 		for _, name := range ifaces {
@@ -228,10 +239,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		go w.shared.Watch(ctx, enrichWatchInterval)
 	}
 	waitWeb := func() {}
-	if cfg.Web.Enabled || *webListen != "" {
-		if *webListen != "" {
-			cfg.Web.Enabled, cfg.Web.Listen = true, *webListen
-		}
+	if cfg.Web.Enabled {
 		if waitWeb, err = startWeb(ctx, &cfg, w, p, srcs, log); err != nil {
 			log.Error("web UI not started", "err", err)
 			waitWeb = func() {}

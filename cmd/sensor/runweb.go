@@ -41,9 +41,6 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 		src.RuleSeverity = metrics.SeverityOf(w.rules.cur.Load().set)
 	}
 	reg := prometheus.NewRegistry()
-	if _, err := metrics.New(reg, src); err != nil {
-		return nil, fmt.Errorf("metrics: %w", err)
-	}
 	var hist *store.Store
 	if sc, ok, err := web.StoreConfig(cfg.Outputs); err != nil {
 		return nil, fmt.Errorf("web: store output: %w", err)
@@ -57,6 +54,12 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 		wc.RulesFunc = func() *rules.Set { return w.rules.cur.Load().set }
 	}
 	srv, err := web.New(ws.Apply(wc))
+	if err == nil {
+		src.WebAuth = srv.AuthStats
+		if _, err = metrics.New(reg, src); err != nil {
+			err = fmt.Errorf("metrics: %w", err)
+		}
+	}
 	if err != nil {
 		if hist != nil {
 			hist.Close()

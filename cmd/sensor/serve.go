@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/signal"
 	"strings"
@@ -82,7 +81,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	if !*noAuth {
 		set = set.WithDefaults()
 	}
-	if *noAuth && !loopback(set.Listen) {
+	if *noAuth && !web.Loopback(set.Listen) {
 		fmt.Fprintln(stderr, "sensor serve: --no-auth is only allowed on a loopback address (e.g. 127.0.0.1:8080)")
 		return 2
 	}
@@ -126,10 +125,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
-	if _, err := metrics.New(reg, metrics.Sources{Version: version}); err != nil {
-		fmt.Fprintln(stderr, "sensor serve: metrics:", err)
-		return 2
-	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	srv, err := web.New(set.Apply(web.Config{
 		Store: st, Rules: ruleSet, Metrics: metrics.Handler(reg), Version: version, Log: log,
@@ -138,24 +133,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor serve:", err)
 		return 2
 	}
+	if _, err := metrics.New(reg, metrics.Sources{Version: version, WebAuth: srv.AuthStats}); err != nil {
+		fmt.Fprintln(stderr, "sensor serve: metrics:", err)
+		return 2
+	}
 	if err := srv.Serve(ctx, set.Listen); err != nil {
 		fmt.Fprintln(stderr, "sensor serve:", err)
 		return 1
 	}
 	return 0
-}
-
-// loopback says whether addr (host:port) listens on a loopback address only.
-func loopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
 }
 
 // cmdHashPassword reads one password line and prints its bcrypt hash.
