@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path"
 	"slices"
 	"strconv"
@@ -74,6 +75,9 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		// WAL lets readers (report, web UI) run beside the writer;
 		// immediate transactions avoid lock-upgrade deadlocks between
 		// writers; busy_timeout makes a second writer wait.
+		if err := createPrivate(cfg.Path); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
+		}
 		dsn := "file:" + cfg.Path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		db, err = sql.Open("sqlite", dsn)
 	case Postgres:
@@ -92,6 +96,24 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, err
 	}
 	return s, nil
+}
+
+// createPrivate creates the SQLite file 0600 when it does not exist yet:
+// it holds URLs, DNS names and user names seen on the wire, and SQLite
+// gives its -wal and -shm files the mode of the database file. An existing
+// file keeps its mode. ":memory:" and URI names are left to SQLite.
+func createPrivate(path string) error {
+	if path == ":memory:" || strings.HasPrefix(path, "file:") {
+		return nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if errors.Is(err, os.ErrExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // Close closes the database.

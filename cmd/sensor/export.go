@@ -102,7 +102,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	}
 	w := stdout
 	if *out != "-" {
-		f, err := os.Create(*out)
+		// Exports hold what the wire carried: readable by the owner only.
+		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {
 			return fail(1, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -134,6 +135,17 @@ func TestReportAndExportFromReplay(t *testing.T) {
 	rows, err = csv.NewReader(&stdout).ReadAll()
 	if err != nil || len(rows)-1 != len(evs) || rows[0][0] != "@timestamp" {
 		t.Errorf("export --from: %d rows (want %d), %v", len(rows)-1, len(evs), err)
+	}
+
+	// --out files are the owner's only, whatever the umask.
+	old := syscall.Umask(0o022)
+	defer syscall.Umask(old)
+	outFile := filepath.Join(t.TempDir(), "flows.csv")
+	if rc := run([]string{"export", "--from", ndjson, "--out", outFile}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("export --out: rc=%d %s", rc, stderr.String())
+	}
+	if fi, err := os.Stat(outFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("export --out: %v, %v; want mode 0600", fi.Mode(), err)
 	}
 }
 
