@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/store"
 	"github.com/packetsleuth/packetsleuth/store/export"
 	"github.com/packetsleuth/packetsleuth/store/report"
@@ -28,7 +29,11 @@ It is evaluated on each event after loading; it never reaches the database.
 
 CSV columns: ` + "@timestamp, event.dataset, event.kind, source.ip, source.port, destination.ip, destination.port, network.transport, network.protocol, network.community_id" + `
 always come first, in that order, then every other dotted field in sorted
-order; arrays are written as JSON.
+order; arrays are written as JSON. Cells are safe to open in a spreadsheet:
+one that would start a formula (=, +, -, @, TAB, CR; numbers excepted) gets
+a ' in front, and control characters are escaped (\x1b, \n); --raw-cells
+writes them as captured (refused when the output is a terminal). Output to
+a terminal has its control characters escaped in every format.
 
 Flags:
 `
@@ -45,6 +50,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	until := fs.String("until", "", "end (exclusive): RFC 3339 time or duration before the newest data")
 	where := fs.String("where", "", "keep only events for which this expr-lang expression is true")
 	out := fs.String("out", "-", "output file, - for stdout")
+	raw := fs.Bool("raw-cells", false, "CSV cells exactly as captured: no ' before formulas, no escaping of control characters")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -101,6 +107,15 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		src = export.Store(ctx, st, q)
 	}
 	w := stdout
+	if *out == "-" && textsafe.IsTerminal(stdout) {
+		// A packet must not drive the analyst's terminal.
+		if *raw {
+			return fail(2, fmt.Errorf("--raw-cells to a terminal: give --out FILE"))
+		}
+		tw := textsafe.NewWriter(stdout)
+		defer tw.Flush()
+		w = tw
+	}
 	if *out != "-" {
 		// Exports hold what the wire carried: readable by the owner only.
 		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
@@ -110,7 +125,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		w = f
 	}
-	if _, err := export.Write(w, *format, export.Where(src, filter)); err != nil {
+	if _, err := export.Write(w, *format, export.Where(src, filter), *raw); err != nil {
 		return fail(1, err)
 	}
 	return 0

@@ -17,6 +17,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -91,7 +92,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	fan := w.fan
 	pcfg := w.pipelineConfig(&cfg)
 	pcfg.FlowsOnly = common.flowsOnly
-	if !common.quiet && isTerminal(os.Stderr) {
+	if !common.quiet && textsafe.IsTerminal(os.Stderr) {
 		pcfg.Progress = func(s pipeline.Stats) {
 			fmt.Fprintf(stderr, "\r%d frames, %s ", s.Frames, humanize.Bytes(s.Bytes))
 		}
@@ -246,11 +247,6 @@ func countList(m map[string]uint64) string {
 		parts[i] = fmt.Sprintf("%s %d", k, m[k])
 	}
 	return strings.Join(parts, ", ")
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // storeSink is the output of --store: an SQLite file, or PostgreSQL for a

@@ -240,3 +240,20 @@ func TestTopTmux(t *testing.T) {
 		}
 	}
 }
+
+// Strings in the sensor's answers (protocol, state, addresses) are data: an
+// escape sequence in them is shown escaped, never sent to the terminal.
+func TestTopEscapesHostileStrings(t *testing.T) {
+	live := topTestLive()
+	live.flows[0].Protocol = "http\x1b[2J"
+	live.flows[0].State = "\x1b]0;owned\x07\u202e"
+	hs := topServer(t, web.Config{Live: live})
+	var out, errb bytes.Buffer
+	if code := run([]string{"top", "--url", hs.URL, "--token", topTestToken}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	s := out.String()
+	if strings.ContainsAny(s, "\x1b\x07\u202e") || !strings.Contains(s, `tcp/http\x1b[2J`) || !strings.Contains(s, `\x1b]0;owned\x07\u202e`) {
+		t.Fatalf("hostile strings reached the output raw:\n%q", s)
+	}
+}

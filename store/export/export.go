@@ -28,6 +28,7 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/vm"
 
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/store"
 )
@@ -198,8 +199,19 @@ func Columns(src Source) ([]string, error) {
 }
 
 // WriteCSV writes a header and one row per event (two passes over src).
-// It returns the number of rows.
+// It returns the number of rows. Cells are made safe for spreadsheets and
+// terminals (textsafe.CSVCell): control characters are escaped, and a
+// cell that would start a formula gets a ' in front.
 func WriteCSV(w io.Writer, src Source) (int, error) {
+	return writeCSV(w, src, textsafe.CSVCells)
+}
+
+// WriteRawCSV is WriteCSV with every cell exactly as in the event.
+func WriteRawCSV(w io.Writer, src Source) (int, error) {
+	return writeCSV(w, src, func(rec []string) []string { return rec })
+}
+
+func writeCSV(w io.Writer, src Source, cells func([]string) []string) (int, error) {
 	cols, err := Columns(src)
 	if err != nil {
 		return 0, err
@@ -209,7 +221,11 @@ func WriteCSV(w io.Writer, src Source) (int, error) {
 		idx[c] = i
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(cols); err != nil {
+	// The leading columns are ours ("@timestamp" must stay as it is); the
+	// other names come from the events.
+	header := slices.Clone(cols)
+	cells(header[len(LeadingColumns):])
+	if err := cw.Write(header); err != nil {
 		return 0, err
 	}
 	rec := make([]string, len(cols))
@@ -231,7 +247,7 @@ func WriteCSV(w io.Writer, src Source) (int, error) {
 			return missing
 		}
 		n++
-		return cw.Write(rec)
+		return cw.Write(cells(rec))
 	})
 	cw.Flush()
 	return n, errors.Join(err, cw.Error())
@@ -270,10 +286,14 @@ func WriteJSON(w io.Writer, src Source) (int, error) {
 	return n, errors.Join(err, bw.Flush())
 }
 
-// Write writes src in format csv, json or ndjson.
-func Write(w io.Writer, format string, src Source) (int, error) {
+// Write writes src in format csv, json or ndjson (raw: CSV cells as they
+// are, see WriteRawCSV).
+func Write(w io.Writer, format string, src Source, raw bool) (int, error) {
 	switch format {
 	case "csv":
+		if raw {
+			return WriteRawCSV(w, src)
+		}
 		return WriteCSV(w, src)
 	case "json":
 		return WriteJSON(w, src)

@@ -92,7 +92,7 @@ func TestWhereAndFormats(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "line 4") {
 		t.Errorf("bad line: %v", err)
 	}
-	if _, err := Write(&b, "xml", src); err == nil {
+	if _, err := Write(&b, "xml", src, false); err == nil {
 		t.Error("xml accepted")
 	}
 }
@@ -102,5 +102,50 @@ func BenchmarkFlatten(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Flatten(doc, func(string, string) {})
+	}
+}
+
+// Captured strings that would run as formulas in a spreadsheet, or drive
+// a terminal, are neutralised by default; numbers stay numbers; the raw
+// writer keeps the bytes.
+func TestCSVHostileCells(t *testing.T) {
+	const hostile = `{"@timestamp":"2026-11-24T10:00:00Z","event":{"dataset":"packetsleuth.http"},"source":{"port":-5},` +
+		`"http":{"request":{"method":"=HYPERLINK(\"http://x\")","referrer":"+cmd|' /C calc'!A0","bytes":1.5e3}},` +
+		`"url":{"path":"@SUM(1)","query":"-2+3","original":"\tlead","domain":"\rx"},` +
+		`"user_agent":{"original":"a\u001b[2Jb\u0000c\u009bd\u202ee"},"dns":{"question":{"name":"-12.5"}}}` + "\n"
+	var b bytes.Buffer
+	if _, err := WriteCSV(&b, NDJSONFile(write(t, hostile))); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := map[string]string{}
+	for i, c := range rows[0] {
+		cell[c] = rows[1][i]
+	}
+	for k, want := range map[string]string{
+		"http.request.method":   `'=HYPERLINK("http://x")`,
+		"http.request.referrer": `'+cmd|' /C calc'!A0`,
+		"url.path":              `'@SUM(1)`,
+		"url.query":             `'-2+3`,
+		"url.original":          `'\tlead`,
+		"url.domain":            `'\rx`,
+		"user_agent.original":   `a\x1b[2Jb\x00c\x9bd\u202ee`,
+		"source.port":           "-5",
+		"http.request.bytes":    "1.5e3",
+		"dns.question.name":     "-12.5",
+	} {
+		if cell[k] != want {
+			t.Errorf("%s: %q, want %q", k, cell[k], want)
+		}
+	}
+	b.Reset()
+	if _, err := Write(&b, "csv", NDJSONFile(write(t, hostile)), true); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "=HYPERLINK") || strings.Contains(b.String(), "'=") || !strings.Contains(b.String(), "\x1b[2J") {
+		t.Errorf("raw CSV changed the cells:\n%q", b.String())
 	}
 }

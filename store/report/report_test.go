@@ -236,3 +236,41 @@ func TestParseRange(t *testing.T) {
 		t.Error("bad --since accepted")
 	}
 }
+
+// Captured strings (an HTTP host as a top key, a rule name) cannot drive
+// the terminal of the table nor run as formulas in the CSV.
+func TestReportHostileStrings(t *testing.T) {
+	r := &Report{Since: t0, Until: t0.Add(time.Hour), Resolution: "1m",
+		Top: []Breakdown{{Group: "http.host", By: store.ByBytes, Rows: []store.TopRow{
+			{Key: "=HYPERLINK(\"http://x\")\x1b]0;pwned\x07", Bytes: 10}, {Key: "-5", Bytes: 5}}}},
+		Alerts: []store.AlertCount{{RuleID: "R1", RuleName: "@evil\x1b[2J\tname", Count: 1}},
+	}
+	var table bytes.Buffer
+	if err := r.WriteTable(&table); err != nil {
+		t.Fatal(err)
+	}
+	if strings.ContainsAny(table.String(), "\x1b\x07") || !strings.Contains(table.String(), `\x1b]0;pwned\x07`) ||
+		!strings.Contains(table.String(), `@evil\x1b[2J\tname`) {
+		t.Errorf("table:\n%q", table.String())
+	}
+	var b bytes.Buffer
+	if err := r.WriteCSV(&b); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(&b).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, row := range rows[1:] {
+		if row[0] == "top" {
+			keys = append(keys, row[3])
+		}
+		if row[0] == "alert" && row[4] != `'@evil\x1b[2J\tname` {
+			t.Errorf("alert name cell %q", row[4])
+		}
+	}
+	if len(keys) != 2 || keys[0] != `'=HYPERLINK("http://x")\x1b]0;pwned\x07` || keys[1] != "-5" {
+		t.Errorf("top keys %q", keys)
+	}
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/store"
 )
 
@@ -79,7 +80,8 @@ func (r *Report) seriesSummary() (buckets int, total, peak int64, peakAt time.Ti
 	return
 }
 
-// WriteTable writes aligned text sections: totals, one table per
+// WriteTable writes aligned text sections (captured strings escaped, so
+// they cannot drive a terminal): totals, one table per
 // breakdown (with each row's share of the ranking metric), the series in
 // brief, its peaks, and alert counts by rule.
 func (r *Report) WriteTable(w io.Writer) error {
@@ -90,7 +92,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "#\t%s\tbytes\tpackets\tflows\tshare\t\n", b.Group)
 		for i, row := range b.Rows {
-			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t\n", i+1, keyOr(row.Key), row.Bytes, row.Packets, row.Flows, pct(metricOf(row, b.By), metricOf(r.Totals, b.By)))
+			fmt.Fprintf(tw, "%d\t%s\t%d\t%d\t%d\t%s\t\n", i+1, textsafe.Escape(keyOr(row.Key)), row.Bytes, row.Packets, row.Flows, pct(metricOf(row, b.By), metricOf(r.Totals, b.By)))
 		}
 		if len(b.Rows) == 0 {
 			fmt.Fprintf(tw, "-\t(no flows)\t\t\t\t\t\n")
@@ -124,7 +126,7 @@ func (r *Report) WriteTable(w io.Writer) error {
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 		fmt.Fprintf(tw, "rule\tname\tseverity\tcount\tunacked\t\n")
 		for _, a := range r.Alerts {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", a.RuleID, a.RuleName, a.MaxSeverity, a.Count, a.Unacknowledged)
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t\n", textsafe.Escape(a.RuleID), textsafe.Escape(a.RuleName), a.MaxSeverity, a.Count, a.Unacknowledged)
 		}
 		return tw.Flush()
 	}
@@ -143,7 +145,8 @@ func num(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
 //	alert:  key (rule id), name, severity (highest), count, unacked
 var CSVHeader = []string{"section", "group", "rank", "key", "name", "time", "bytes", "packets", "flows", "value", "baseline", "threshold", "severity", "count", "unacked"}
 
-// WriteCSV writes the report as one CSV table (see CSVHeader).
+// WriteCSV writes the report as one CSV table (see CSVHeader), its cells
+// made safe for spreadsheets (textsafe.CSVCell).
 func (r *Report) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	row := func(m map[string]string) {
@@ -151,7 +154,7 @@ func (r *Report) WriteCSV(w io.Writer) error {
 		for i, h := range CSVHeader {
 			rec[i] = m[h]
 		}
-		cw.Write(rec)
+		cw.Write(textsafe.CSVCells(rec))
 	}
 	i64 := func(v int64) string { return strconv.FormatInt(v, 10) }
 	cw.Write(CSVHeader)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dustin/go-humanize"
 
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/store"
 	"github.com/packetsleuth/packetsleuth/web"
@@ -353,12 +354,14 @@ func render(v *topView, st *topState, base string, width, height int, msg string
 	if msg != "" {
 		lines = append(lines, msg)
 	}
-	if width > 0 {
-		for i, l := range lines {
-			if len(l) > width {
-				lines[i] = l[:width]
-			}
+	for i, l := range lines {
+		// Host names, states and error texts come from the sensor's
+		// answers: a packet must not drive the analyst's terminal.
+		l = textsafe.Escape(l)
+		if width > 0 && len(l) > width {
+			l = l[:width]
 		}
+		lines[i] = l
 	}
 	return lines
 }
@@ -429,19 +432,14 @@ func Run(ctx context.Context, o Options, stdout, stderr io.Writer) int {
 	}
 	c := &topClient{base: strings.TrimRight(o.URL, "/"), token: o.Token, hc: &http.Client{Transport: tr, Timeout: 10 * time.Second}}
 	out, isFile := stdout.(*os.File)
-	if !isFile || !isTerminal(out) || !isTerminal(os.Stdin) {
+	if !isFile || !textsafe.IsTerminal(out) || !textsafe.IsTerminal(os.Stdin) {
 		return topPlain(ctx, c, st, o.Count, o.Interval, stdout, stderr)
 	}
 	if err := topInteractive(ctx, c, st, o.Interval, out); err != nil {
-		fmt.Fprintln(stderr, "sensor top:", err)
+		fmt.Fprintln(stderr, "sensor top:", textsafe.Escape(err.Error()))
 		return 1
 	}
 	return 0
-}
-
-func isTerminal(f *os.File) bool {
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // topPlain prints count snapshots as plain text.
@@ -457,7 +455,7 @@ func topPlain(ctx context.Context, c *topClient, st *topState, count int, every 
 		}
 		v, err := c.fetch(ctx, st)
 		if err != nil {
-			fmt.Fprintln(stderr, "sensor top:", err)
+			fmt.Fprintln(stderr, "sensor top:", textsafe.Escape(err.Error()))
 			return 1
 		}
 		for _, l := range render(v, st, c.base, 0, 0, "") {
