@@ -2,6 +2,7 @@ package syslog
 
 import (
 	"encoding/json"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -205,14 +206,20 @@ func appendSDParam(b []byte, name, v string) []byte {
 //
 // Header fields escape '\' and '|'; extension values escape '\' and '=' and
 // write newlines as \n and \r. Line breaks in header fields become spaces.
+// Other control characters and U+2028/U+2029 become \u00XX / \u2028 in
+// values and spaces in headers: a NUL cuts the message short in C
+// receivers (hiding the fields after it), the separators break lines.
 
 func appendCEFHeader(b []byte, v string) []byte {
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '\\', '|':
+		switch c := v[i]; {
+		case c == '\\' || c == '|':
 			b = append(b, '\\', c)
-		case '\r', '\n':
+		case c < 0x20 || c == 0x7f:
 			b = append(b, ' ')
+		case isLineSep(v[i:]):
+			b = append(b, ' ')
+			i += 2
 		default:
 			b = append(b, c)
 		}
@@ -222,13 +229,53 @@ func appendCEFHeader(b []byte, v string) []byte {
 
 func appendCEFValue(b []byte, v string) []byte {
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '\\', '=':
+		switch c := v[i]; {
+		case c == '\\' || c == '=':
 			b = append(b, '\\', c)
-		case '\n':
+		case c == '\n':
 			b = append(b, `\n`...)
-		case '\r':
+		case c == '\r':
 			b = append(b, `\r`...)
+		case c < 0x20 || c == 0x7f:
+			b = fmt.Appendf(b, `\u%04x`, c)
+		case isLineSep(v[i:]):
+			b = fmt.Appendf(b, `\u%04x`, 0x2028+int(v[i+2]-0xa8))
+			i += 2
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// isLineSep says whether s starts with U+2028 or U+2029 in UTF-8.
+func isLineSep[T string | []byte](s T) bool {
+	return len(s) >= 3 && s[0] == 0xe2 && s[1] == 0x80 && (s[2] == 0xa8 || s[2] == 0xa9)
+}
+
+// appendJSON appends an ECS document with any raw NUL, other control
+// character or U+2028/U+2029 written as a \u escape. The sensor's own
+// encoder never leaves them raw, but a record may come from elsewhere
+// (an NDJSON file), and a raw one can only sit inside a string, where the
+// escape means the same.
+func appendJSON(b, doc []byte) []byte {
+	clean := true
+	for i := 0; i < len(doc); i++ {
+		if doc[i] < 0x20 || isLineSep(doc[i:]) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return append(b, doc...)
+	}
+	for i := 0; i < len(doc); i++ {
+		switch c := doc[i]; {
+		case c < 0x20:
+			b = fmt.Appendf(b, `\u%04x`, c)
+		case isLineSep(doc[i:]):
+			b = fmt.Appendf(b, `\u%04x`, 0x2028+int(doc[i+2]-0xa8))
+			i += 2
 		default:
 			b = append(b, c)
 		}

@@ -459,7 +459,7 @@ func (s *Sink) format(rec *schemas.Record) []byte {
 	if s.opts.Message == "cef" {
 		b = s.appendCEF(b, rec, &s.f)
 	} else {
-		b = append(b, rec.JSON...)
+		b = appendJSON(b, rec.JSON)
 	}
 	s.msg = b
 	return b
