@@ -338,6 +338,7 @@ func (s *Secret) UnmarshalText(b []byte) error {
 	default:
 		*s = Secret(v)
 	}
+	rememberSecret(string(*s)) // Redact removes it wherever it shows up
 	return nil
 }
 

@@ -115,7 +115,7 @@ func (c *counters) fill(s *Stats) {
 	s.Reconnects = c.reconnects.Load()
 	c.lmu.Lock()
 	s.Latency = c.latency
-	s.LastError = c.lastErr
+	s.LastError = Redact(c.lastErr)
 	s.LastErrorTime = c.lastAt
 	c.lmu.Unlock()
 }

@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
@@ -81,25 +80,6 @@ type OutputStatus struct {
 // unhealthyFor is how long an output error marks an output unhealthy.
 const unhealthyFor = time.Minute
 
-// credentialRE finds user:password@ in URLs and key=value secrets in error
-// texts, which may quote a DSN or a URL.
-var credentialRE = regexp.MustCompile(`(?i)(://)[^/@\s]*@|((?:password|passwd|pwd|token|secret|apikey|api_key)=)[^\s&;,]+`)
-
-// scrub removes credentials from a message shown in the API.
-func scrub(msg string) string {
-	return credentialRE.ReplaceAllStringFunc(msg, func(m string) string {
-		if len(m) > 3 && m[:3] == "://" {
-			return "://<redacted>@"
-		}
-		for i := range m {
-			if m[i] == '=' {
-				return m[:i+1] + "<redacted>"
-			}
-		}
-		return "<redacted>"
-	})
-}
-
 func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
 	st := Status{
@@ -122,7 +102,7 @@ func (s *Server) handleStatus(w http.ResponseWriter, r *http.Request) {
 			EncodeErrors: ps.EncodeErrors, OutputErrors: ps.OutputErrors,
 		}
 		for _, e := range ps.SourceErrors {
-			st.Pipeline.SourceErrors = append(st.Pipeline.SourceErrors, scrub(e))
+			st.Pipeline.SourceErrors = append(st.Pipeline.SourceErrors, outputs.Redact(e))
 		}
 		if st.Pipeline.Events == nil {
 			st.Pipeline.Events = map[string]uint64{}
@@ -146,7 +126,7 @@ func outputStatus(o outputs.Stats, now time.Time) OutputStatus {
 	os := OutputStatus{
 		Name: o.Name, Type: o.Type, Enqueued: o.Enqueued, Sent: o.Sent, Retried: o.Retried, Spooled: o.Spooled,
 		Dropped: o.Dropped, Lost: o.Lost, DeadLettered: o.DeadLettered, Errors: o.Errors, QueueLen: o.QueueLen,
-		SpoolRecords: o.SpoolRecords, LastError: scrub(o.LastError),
+		SpoolRecords: o.SpoolRecords, LastError: outputs.Redact(o.LastError),
 	}
 	recent := !o.LastErrorTime.IsZero() && now.Sub(o.LastErrorTime) < unhealthyFor
 	os.Healthy = !recent && !(o.SpoolRecords > 0 && o.LastError != "")

@@ -74,7 +74,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg.Enrich.Intel = append(cfg.Enrich.Intel, intel...)
 
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	sinks, outPath, err := common.sinks(&cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", err)
@@ -124,7 +124,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor replay:", runErr)
 		return 1
 	case closeErr != nil:
-		fmt.Fprintln(stderr, "sensor replay: outputs:", closeErr)
+		fmt.Fprintln(stderr, "sensor replay: outputs:", outputs.Redact(closeErr.Error()))
 		return 1
 	}
 	return 0

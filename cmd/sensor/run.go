@@ -140,7 +140,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor run: --log-level:", err)
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level})))
 
 	// Capture handles first: they need the privileges dropped afterwards.
 	srcs := make([]*source.Live, 0, len(cfg.Interfaces))

@@ -125,7 +125,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	defer st.Close()
 
 	reg := prometheus.NewRegistry()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	srv, err := web.New(set.Apply(web.Config{
 		Store: st, Rules: ruleSet, Metrics: metrics.Handler(reg), Version: version, Log: log,
 	}))
