@@ -16,7 +16,7 @@ func TestRedact(t *testing.T) {
 	}
 	for in, want := range map[string]string{
 		"dial http://elastic:pw@10.0.0.1:9200/_bulk: refused":    "dial http://<secret>@10.0.0.1:9200/_bulk: refused",
-		`Post "https://u@h/x?token=abc&x=1": EOF`:                 `Post "https://<secret>@h/x?token=<secret>&x=1": EOF`,
+		`Post "https://u@h/x?token=abc&x=1": EOF`:                `Post "https://<secret>@h/x?token=<secret>&x=1": EOF`,
 		"host=db password=hunter2 user=ps":                       "host=db password=<secret> user=ps",
 		"sent Authorization: Bearer abc.def to the server":       "sent Authorization: Bearer <secret> to the server",
 		"the server echoed configured-s3cret-value back":         "the server echoed <secret> back",
