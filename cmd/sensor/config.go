@@ -45,7 +45,7 @@ type Config struct {
 	// Web serves the UI, REST API and /metrics inside sensor run.
 	Web web.Settings `yaml:"web"`
 	// ShutdownTimeout bounds how long outputs may take to deliver what they
-	// hold at shutdown (default 30s; sensor replay: 1m).
+	// hold at shutdown (default 30s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 
 	root *yaml.Node // the parsed file, for the line numbers of later errors
