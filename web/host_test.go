@@ -15,12 +15,8 @@ func TestHostHeader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.ready = make(chan string, 1)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, "127.0.0.1:0") }()
-	addr := <-s.ready
-	defer func() { cancel(); <-done }()
+	addr, stop := serveLoopback(t, s)
+	defer stop()
 
 	for _, c := range []struct {
 		host, method, path string
@@ -74,4 +70,14 @@ func mustAddr(s string) any {
 		panic(err)
 	}
 	return a
+}
+
+// serveLoopback runs s.Serve on a free loopback port; stop ends it and
+// returns Serve's error.
+func serveLoopback(t *testing.T, s *Server) (addr string, stop func() error) {
+	s.ready = make(chan string, 1)
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ctx, "127.0.0.1:0") }()
+	return <-s.ready, func() error { cancel(); return <-done }
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -318,11 +317,7 @@ func TestServeTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.ready = make(chan string, 1)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, "127.0.0.1:0") }()
-	addr := <-s.ready
+	addr, stop := serveLoopback(t, s)
 	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
 	req, _ := http.NewRequest("POST", "https://"+addr+"/api/v1/login", strings.NewReader(`{"password":"`+testToken+`"}`))
 	csrf(req)
@@ -341,8 +336,7 @@ func TestServeTLS(t *testing.T) {
 		}
 		res.Body.Close()
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Fatalf("Serve after cancel: %v", err)
 	}
 }

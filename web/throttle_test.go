@@ -182,16 +182,7 @@ func TestPasswordCheckCap(t *testing.T) {
 // password check, and /healthz answers all along (its latency is measured
 // by BenchmarkHealthzUnderLoginFlood).
 func TestHealthzDuringLoginFlood(t *testing.T) {
-	hash, err := bcrypt.GenerateFromPassword([]byte("correct horse battery"), bcrypt.DefaultCost)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{Auth: Auth{User: "admin", PasswordHash: outputs.Secret(hash)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := httptest.NewServer(s.Handler())
-	defer hs.Close()
+	s, hs := floodServer(t)
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	wait := loginFlood(ctx, hs.URL, 10)
