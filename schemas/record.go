@@ -36,6 +36,9 @@ func NewRecord(ev *Event) (Record, error) {
 	if err != nil {
 		return Record{}, err
 	}
+	if ev.Event.ID == "" {
+		b = AddEventID(b, 0)
+	}
 	return Record{Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID, Time: ev.Timestamp, JSON: b}, nil
 }
 

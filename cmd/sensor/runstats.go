@@ -131,6 +131,7 @@ func (r *statsReporter) emit() {
 			r.buf = r.buf[:start]
 			continue
 		}
+		r.buf = schemas.AddEventID(r.buf, start)
 		starts = append(starts, start)
 		recs = append(recs, schemas.Record{Dataset: schemas.DatasetStats, Kind: "metric", Time: now})
 	}

@@ -180,6 +180,9 @@ func (w *worker) queue(ev *schemas.Event) {
 		w.arena = w.arena[:start]
 		return
 	}
+	if ev.Event.ID == "" {
+		w.arena = schemas.AddEventID(w.arena, start) // same capture, same ids
+	}
 	w.counts.Events[ev.Event.Dataset]++
 	w.recs = append(w.recs, schemas.Record{
 		Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID,
