@@ -15,6 +15,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/outputs"
+	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
@@ -31,6 +32,7 @@ type Config struct {
 	Flow            flow.Config          `yaml:"flow"`
 	Defrag          DefragConfig         `yaml:"defrag"`
 	Limits          LimitsConfig         `yaml:"limits"`
+	HTTP            HTTPConfig           `yaml:"http"`
 	Enrich          enrich.Config        `yaml:"enrich"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
 
@@ -111,6 +113,23 @@ type DefragConfig struct {
 
 func (d DefragConfig) decode() decode.DefragConfig {
 	return decode.DefragConfig{Timeout: d.Timeout, MaxDatagrams: d.MaxDatagrams, MaxBytes: int64(d.MaxBytes), MaxFragments: d.MaxFragments}
+}
+
+// HTTPConfig tunes the HTTP parser.
+type HTTPConfig struct {
+	// DecodeBodies decodes gzip/deflate bodies to count their decoded size
+	// (default false: an encoded body is counted on the wire and noted).
+	DecodeBodies bool `yaml:"decode_bodies"`
+	// MaxDecoded caps the decoded bytes counted per body (0: 10 MiB).
+	MaxDecoded outputs.ByteSize `yaml:"max_decoded"`
+}
+
+func (h HTTPConfig) parser() phttp.Config {
+	c := phttp.Config{MaxDecoded: int64(h.MaxDecoded)}
+	if h.DecodeBodies {
+		c.DecodeBodies = phttp.On
+	}
+	return c
 }
 
 // StatsConfig sets the periodic capture-health reports.
@@ -344,6 +363,9 @@ func (c *Config) validate() error {
 	}
 	if c.Rules.MaxStateBytes < 0 {
 		add(c.errAt("must not be negative", "rules", "max_state_bytes"))
+	}
+	if c.HTTP.MaxDecoded < 0 {
+		add(c.errAt("must not be negative", "http", "max_decoded"))
 	}
 	if c.Flow.CommunityIDSeed != 0 {
 		add(c.errAt("set the top-level community_id_seed instead", "flow", "community_id_seed"))

@@ -76,6 +76,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 		Workers: cfg.Workers, Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
 		Timeseries: w.history, Budget: w.budget,
 	}
+	pc.App.HTTP = cfg.HTTP.parser()
 	if w.rules != nil {
 		pc.NewDetector = w.rules.newDetector
 	}
