@@ -122,10 +122,12 @@ type HTTPConfig struct {
 	DecodeBodies bool `yaml:"decode_bodies"`
 	// MaxDecoded caps the decoded bytes counted per body (0: 10 MiB).
 	MaxDecoded outputs.ByteSize `yaml:"max_decoded"`
+	// MaxDecoders bounds the bodies decoded at once per worker (0: 64).
+	MaxDecoders int `yaml:"max_decoders"`
 }
 
 func (h HTTPConfig) parser() phttp.Config {
-	c := phttp.Config{MaxDecoded: int64(h.MaxDecoded)}
+	c := phttp.Config{MaxDecoded: int64(h.MaxDecoded), MaxDecoders: h.MaxDecoders}
 	if h.DecodeBodies {
 		c.DecodeBodies = phttp.On
 	}
@@ -366,6 +368,9 @@ func (c *Config) validate() error {
 	}
 	if c.HTTP.MaxDecoded < 0 {
 		add(c.errAt("must not be negative", "http", "max_decoded"))
+	}
+	if c.HTTP.MaxDecoders < 0 {
+		add(c.errAt("must not be negative", "http", "max_decoders"))
 	}
 	if c.Flow.CommunityIDSeed != 0 {
 		add(c.errAt("set the top-level community_id_seed instead", "flow", "community_id_seed"))

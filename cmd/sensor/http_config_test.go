@@ -22,7 +22,7 @@ func TestHTTPDecodeBodiesKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.HTTP.parser(); got != (phttp.Config{MaxDecoded: 10 << 20}) {
+	if got := cfg.HTTP.parser(); got != (phttp.Config{MaxDecoded: 10 << 20, MaxDecoders: 64}) {
 		t.Errorf("example http: %+v", got)
 	}
 	dir := t.TempDir()

@@ -107,7 +107,7 @@ func (c *Conn) startBody(h *half, st state, length int64, ce string, decoded *in
 	case !c.cfg.decode:
 		tx.addNote(NoteDecodeSkipped)
 	default:
-		if h.dec = newDecoder(layers[:n], c.cfg.maxDecoded, c.cfg.budget); h.dec == nil {
+		if h.dec = newDecoder(layers[:n], c.cfg.maxDecoded, c.cfg.budget, c.cfg.maxDecoders); h.dec == nil {
 			tx.addNote(NoteDecoderLimit)
 			tx.DecoderLimited = true
 		}

@@ -32,6 +32,7 @@ const (
 	DefaultMaxHeaders     = 100
 	DefaultMaxPending     = 32
 	DefaultMaxDecoded     = 10 << 20
+	DefaultMaxDecoders    = 64
 	maxNotes              = 16
 )
 
@@ -71,6 +72,11 @@ type Config struct {
 	// Proxy-Authorization, Cookie and Set-Cookie by a fingerprint (default
 	// On). See Request.Authorization for the format.
 	RedactSecrets Toggle
+	// MaxDecoders bounds the decoding layers open at once on one Budget
+	// account, i.e. per worker (default 64: 4 MiB), so that decoders never
+	// take the room of flows and streams; past it, or when the budget
+	// refuses, a body is counted without decoding. Needs Budget.
+	MaxDecoders int
 	// Budget is the calling worker's memory account (nil: unlimited).
 	// Content decoders reserve DecoderFootprint each in its Decoders pool
 	// (refused: the body is counted, not decoded, and the transaction has
@@ -83,20 +89,25 @@ type resolved struct {
 	maxLine, maxHeader, maxHeaders, maxPending, capture int
 	decode, redact                                      bool
 	maxDecoded                                          int64
+	maxDecoders                                         int
 	budget                                              *budget.Account
 }
 
 func (c Config) resolve() resolved {
 	r := resolved{
-		maxLine:    c.MaxLineBytes,
-		maxHeader:  c.MaxHeaderBytes,
-		maxHeaders: c.MaxHeaders,
-		maxPending: c.MaxPending,
-		capture:    c.BodyCapture,
-		decode:     c.DecodeBodies.enabled(false),
-		redact:     c.RedactSecrets.enabled(true),
-		maxDecoded: c.MaxDecoded,
-		budget:     c.Budget,
+		maxLine:     c.MaxLineBytes,
+		maxHeader:   c.MaxHeaderBytes,
+		maxHeaders:  c.MaxHeaders,
+		maxPending:  c.MaxPending,
+		capture:     c.BodyCapture,
+		decode:      c.DecodeBodies.enabled(false),
+		redact:      c.RedactSecrets.enabled(true),
+		maxDecoded:  c.MaxDecoded,
+		budget:      c.Budget,
+		maxDecoders: c.MaxDecoders,
+	}
+	if r.maxDecoders <= 0 {
+		r.maxDecoders = DefaultMaxDecoders
 	}
 	if r.maxLine <= 0 {
 		r.maxLine = DefaultMaxLineBytes

@@ -184,10 +184,11 @@ func (f *inflater) run(yield func(struct{}) bool) {
 
 // newDecoder returns the decoder of a body whose codings, in decoding
 // order, are layers: one inflater per layer, the outermost first. It
-// reserves DecoderFootprint per layer on acct and returns nil when the
-// budget refuses.
-func newDecoder(layers []encoding, limit int64, acct *budget.Account) *inflater {
-	if !acct.Reserve(budget.Decoders, int64(len(layers))*DecoderFootprint) {
+// reserves DecoderFootprint per layer on acct and returns nil when that
+// would open more than maxOpen layers on acct or the budget refuses.
+func newDecoder(layers []encoding, limit int64, acct *budget.Account, maxOpen int) *inflater {
+	need := int64(len(layers)) * DecoderFootprint
+	if acct.Used(budget.Decoders)+need > int64(maxOpen)*DecoderFootprint || !acct.Reserve(budget.Decoders, need) {
 		return nil
 	}
 	var f *inflater

@@ -41,15 +41,17 @@ type Stats struct {
 
 // Analyzer is one worker's application layer; only that worker uses it.
 type Analyzer struct {
-	cfg   Config
-	acct  *budget.Account // the worker's share of the memory budget (UseBudget)
-	asm   *reassembly.Assembler
-	emit  func(*schemas.Event)
-	anom  *anomaly.Reporter
-	obs   *schemas.Observer
-	ev    schemas.Event
-	stats Stats
-	ja    []byte // fingerprint scratch
+	cfg  Config
+	acct *budget.Account // the worker's share of the memory budget (UseBudget)
+	// decoders counts the HTTP body decoders open when there is no acct.
+	decoders *budget.Account
+	asm      *reassembly.Assembler
+	emit     func(*schemas.Event)
+	anom     *anomaly.Reporter
+	obs      *schemas.Observer
+	ev       schemas.Event
+	stats    Stats
+	ja       []byte // fingerprint scratch
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid

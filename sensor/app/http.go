@@ -1,16 +1,24 @@
 package app
 
 import (
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // httpConfig is the HTTP parsers' configuration: their body decoders and
-// held tunnel bytes draw on the worker's budget.
+// held tunnel bytes draw on the worker's budget. Without one, an account of
+// the analyzer's own still bounds the decoders open at once.
 func (a *Analyzer) httpConfig() phttp.Config {
 	cfg := a.cfg.HTTP
 	cfg.Budget = a.acct
+	if cfg.Budget == nil {
+		if a.decoders == nil {
+			a.decoders = budget.New(0).NewAccount()
+		}
+		cfg.Budget = a.decoders
+	}
 	return cfg
 }
 

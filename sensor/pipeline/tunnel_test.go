@@ -10,15 +10,21 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
-// replayPackets writes generated packets to a capture and replays it.
-func replayPackets(t *testing.T, cfg Config, pkts []pcapgen.Packet) *collector {
+// writePackets writes generated packets to a capture file.
+func writePackets(t *testing.T, pkts []pcapgen.Packet) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "gen.pcap")
 	c := pcapgen.Capture{Link: layers.LinkTypeEthernet, Frames: pcapgen.Frames(pkts, pcapgen.Ethernet)}
 	if err := pcapgen.Write(path, c); err != nil {
 		t.Fatal(err)
 	}
-	out, _ := replay(t, cfg, path)
+	return path
+}
+
+// replayPackets writes generated packets to a capture and replays it.
+func replayPackets(t *testing.T, cfg Config, pkts []pcapgen.Packet) *collector {
+	t.Helper()
+	out, _ := replay(t, cfg, writePackets(t, pkts))
 	return out
 }
 
