@@ -8,14 +8,18 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// DNSCase is one hostile DNS exchange over UDP.
+// DNSCase is one hostile DNS exchange over UDP. QName and Answers are what
+// TShark 4.0.17 shows (dns.qry.name, dns.a) for the response.
 type DNSCase struct {
 	Name            string
 	ID              uint16
 	Query, Response []byte
-	// QName is the question name a correct decoder (and tshark) shows; ""
-	// when no name can be decoded.
+	// QName is the question name; "" when it cannot be decoded (tshark
+	// shows "<Name contains a pointer that loops>").
 	QName string
+	// Answers are the A records decoded from the response: a looping
+	// name does not hide the records after it.
+	Answers []string
 	// BadQuery and BadResponse tell which messages are malformed.
 	BadQuery, BadResponse bool
 }
@@ -73,7 +77,7 @@ func HostileDNSCases() []DNSCase {
 	var out []DNSCase
 	for i, c := range cases {
 		id := uint16(0x5100 + i)
-		out = append(out, DNSCase{Name: c.name, ID: id, QName: c.qname, BadQuery: c.bad, BadResponse: c.bad,
+		out = append(out, DNSCase{Name: c.name, ID: id, QName: c.qname, Answers: []string{"192.0.2.1"}, BadQuery: c.bad, BadResponse: c.bad,
 			Query: hostileDNS(id, false, c.build), Response: hostileDNS(id, true, c.build)})
 	}
 	// A good query; its response ends 2 bytes into the answer's address.

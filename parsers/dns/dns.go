@@ -302,15 +302,37 @@ const (
 // the failing field (always the header when b has 12 bytes), m.Err is set,
 // and the error is an *Error wrapping ErrTruncated, ErrPointerLoop,
 // ErrLabelTooLong, ErrNameTooLong or ErrBadLabel.
+//
+// A name that loops (ErrPointerLoop, or ErrNameTooLong reached through
+// pointers) still has a known length on the wire, so, as tshark does, Parse
+// goes on past it: the question or record is kept with an empty name, and
+// the error (the first one met) is returned at the end.
 func Parse(b []byte, m *Message) error {
 	m.Reset()
 	m.Size = len(b)
-	err := parse(b, m)
-	m.finish()
-	if err != nil {
+	if err := parse(b, m); m.Err == nil {
 		m.Err = err
 	}
-	return err
+	m.finish()
+	return m.Err
+}
+
+// pastBadName decides whether parsing goes on after the name at off failed
+// with err: it records the error in m.Err (the first one only) and returns
+// the offset after the name, or ok false when the name's length is unknown
+// or the message is cut.
+func (m *Message) pastBadName(b []byte, off int, err error, sec string) (end int, ok bool) {
+	if !errors.Is(err, ErrPointerLoop) && !errors.Is(err, ErrNameTooLong) {
+		return 0, false
+	}
+	end, serr := skipName(b, off)
+	if serr != nil {
+		return 0, false
+	}
+	if m.Err == nil {
+		m.Err = &Error{Offset: off, Section: sec, Err: err}
+	}
+	return end, true
 }
 
 // HeaderSize is the length of the DNS header: a message shorter than it
@@ -345,6 +367,11 @@ func parse(b []byte, m *Message) error {
 		var err error
 		if i < MaxRRsPerSection {
 			sp, off, err = m.name(b, off)
+			if err != nil {
+				if end, ok := m.pastBadName(b, start, err, secQuestion); ok {
+					sp, off, err = span{}, end, nil
+				}
+			}
 		} else {
 			off, err = skipName(b, off)
 		}
@@ -437,7 +464,9 @@ func (m *Message) section(b []byte, off, count int, rrs []RR, sec string) ([]RR,
 		}
 		nsp, _, err := m.name(b, start)
 		if err != nil {
-			return rrs, start, &Error{Offset: start, Section: sec, Err: err}
+			if _, ok := m.pastBadName(b, start, err, sec); !ok {
+				return rrs, start, &Error{Offset: start, Section: sec, Err: err}
+			}
 		}
 		rr := RR{Type: typ, Class: class, TTL: ttl, name: nsp}
 		m.rdata(&rr, b[:rd+rdlen], rd)

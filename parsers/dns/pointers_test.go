@@ -47,8 +47,8 @@ func TestForwardPointers(t *testing.T) {
 	}
 }
 
-// Loops end at a bound, with an error at the name's offset, the header
-// kept and the error in Message.Err.
+// Loops end at a bound, with an error at the name's offset and in
+// Message.Err; the question is kept without its name, as tshark keeps it.
 func TestPointerLoops(t *testing.T) {
 	hdr := "00 01 01 00 00 01 00 00 00 00 00 00" // ID 1, RD, QD 1
 	for _, tc := range []struct {
@@ -73,9 +73,28 @@ func TestPointerLoops(t *testing.T) {
 		if !errors.As(err, &pe) || pe.Offset != 12 || pe.Section != "question" {
 			t.Errorf("%s: error context %+v", tc.name, pe)
 		}
-		if m.ID != 1 || !m.RecursionDesired || len(m.Questions) != 0 {
-			t.Errorf("%s: header not kept on error: %+v", tc.name, m)
+		if m.ID != 1 || !m.RecursionDesired || len(m.Questions) != 1 || m.Questions[0].Name != "" || m.Questions[0].Type != TypeA {
+			t.Errorf("%s: header and nameless question not kept: %+v", tc.name, m)
 		}
+	}
+}
+
+// Records after a looping name are decoded (tshark shows them too): a
+// looping question name cannot hide the answers.
+func TestRecordsAfterALoopingName(t *testing.T) {
+	msg := hx("00 09 81 80 00 01 00 02 00 00 00 00",
+		"c0 0c 00 01 00 01", // 12: pointer to itself, A IN
+		"c0 0c 00 01 00 01 00 00 00 3c 00 04 c0 00 02 01",    // 18: owner loops too; A 192.0.2.1
+		"01 62 00 00 01 00 01 00 00 00 3c 00 04 c0 00 02 02") // 34: "b" A 192.0.2.2
+	var m Message
+	err := Parse(msg, &m)
+	var pe *Error
+	if !errors.As(err, &pe) || pe.Offset != 12 || !errors.Is(err, ErrPointerLoop) {
+		t.Fatalf("err %v; want the question's loop, the first error", err)
+	}
+	if len(m.Answers) != 2 || m.Answers[0].Name != "" || m.Answers[0].Data != "192.0.2.1" ||
+		m.Answers[1].Name != "b" || m.Answers[1].Data != "192.0.2.2" {
+		t.Errorf("answers %+v", m.Answers)
 	}
 }
 
@@ -193,5 +212,20 @@ func TestConnPairsMalformedMessages(t *testing.T) {
 	}
 	if !reflect.DeepEqual(notes, want[:1]) || tc.ParseErrors != 2 {
 		t.Errorf("TCP: notes %q, %d errors", notes, tc.ParseErrors)
+	}
+}
+
+// A record whose owner and target are both the question name (both from
+// the name cache) keeps its data.
+func TestSelfCNAMEKeepsItsData(t *testing.T) {
+	msg := hx("00 0a 81 80 00 01 00 01 00 00 00 00",
+		"01 61 00 00 05 00 01",                      // 12: "a" CNAME IN
+		"c0 0c 00 05 00 01 00 00 00 3c 00 02 c0 0c") // 19: a CNAME a
+	var m Message
+	if err := Parse(msg, &m); err != nil || len(m.Answers) != 1 {
+		t.Fatalf("%v, %d answers", err, len(m.Answers))
+	}
+	if rr := m.Answers[0]; rr.Name != "a" || rr.Data != "a" || rr.Target != "a" {
+		t.Errorf("answer %+v", rr)
 	}
 }

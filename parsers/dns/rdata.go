@@ -92,13 +92,15 @@ func appendUnknown(dst, rd []byte) []byte {
 // rdName decodes a name that must end exactly at or before len(b); it
 // writes it to the arena and returns the offset after it.
 func (m *Message) rdName(b []byte, off int) (span, int, bool) {
+	before := len(m.arena)
 	sp, end, err := m.name(b, off)
 	if err != nil {
 		return span{}, off, false
 	}
-	// The cached span may lie anywhere in the arena; the data must be
-	// contiguous, so copy it when it is not the text just written.
-	if int(sp.hi) != len(m.arena) {
+	// A cached span lies before what this call wrote; the data must be
+	// contiguous, so copy it. (It may end right where the arena did: a
+	// cached owner name wrote nothing.)
+	if int(sp.lo) < before {
 		m.arena = append(m.arena, m.arena[sp.lo:sp.hi]...)
 		sp = span{uint32(len(m.arena)) - (sp.hi - sp.lo), uint32(len(m.arena))}
 	}

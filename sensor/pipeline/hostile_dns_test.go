@@ -34,6 +34,14 @@ func TestHostileDNSGivesEvents(t *testing.T) {
 			if got := str(ev, "dns.question.name"); got != c.QName {
 				t.Errorf("workers=%d %s: question name %q, want %q", workers, c.Name, got, c.QName)
 			}
+			var ips []string
+			resolved, _ := field(ev, "dns.resolved_ip").([]any)
+			for _, ip := range resolved {
+				ips = append(ips, ip.(string))
+			}
+			if strings.Join(ips, ",") != strings.Join(c.Answers, ",") {
+				t.Errorf("workers=%d %s: resolved IPs %q, want %q", workers, c.Name, ips, c.Answers)
+			}
 			if str(ev, "dns.type") != "answer" {
 				t.Errorf("workers=%d %s: query and response not paired: %v", workers, c.Name, field(ev, "dns"))
 			}

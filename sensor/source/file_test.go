@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -148,7 +149,23 @@ func TestCapturedLongerThanOriginalReadsOn(t *testing.T) {
 		if n != want || s.Clamped() != 2 {
 			t.Errorf("%s: %d frames, %d clamped; want %d and 2", name, n, s.Clamped(), want)
 		}
+		if tn, ok := tsharkFrames(t, path); ok && tn != n {
+			t.Errorf("%s: tshark reads %d frames, we read %d", name, tn, n)
+		}
 	}
+}
+
+// tsharkFrames counts the frames tshark reads in path, when it is installed.
+func tsharkFrames(t *testing.T, path string) (int, bool) {
+	tshark, err := exec.LookPath("tshark")
+	if err != nil {
+		return 0, false
+	}
+	out, err := exec.Command(tshark, "-r", path, "-T", "fields", "-e", "frame.number").Output()
+	if err != nil {
+		t.Fatalf("tshark: %v", err)
+	}
+	return strings.Count(string(out), "\n"), true
 }
 
 // pcapToBigEndian rewrites a little-endian pcap in big-endian byte order.
