@@ -25,7 +25,10 @@ func CommunityID(seed uint16, src, dst netip.Addr, sport, dport uint16, proto ui
 		b = binary.BigEndian.AppendUint16(b, dport)
 	}
 	sum := sha1.Sum(b)
-	return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	var out [2 + 28]byte // "1:" and the base64 of 20 bytes: one allocation, the string
+	out[0], out[1] = '1', ':'
+	base64.StdEncoding.Encode(out[2:], sum[:])
+	return string(out[:])
 }
 
 func appendAddr(b []byte, a netip.Addr) []byte {
