@@ -172,6 +172,7 @@ const (
 	hasRespMAC                      // mac[FromResp] is known
 	unpaid                          // allocated although the budget refused it
 	byMemory                        // evicted for the memory budget (not max_flows)
+	tunnelPaid                      // the budget holds tunnelBytes for Tunnel
 )
 
 // Orig is the endpoint that opened the flow.

@@ -275,7 +275,9 @@ func (t *Table) create(k *Key, h uint32, srcIsA bool, p *decode.Packet) *Flow {
 	if p.Tunnel.Type != decode.NoTunnel {
 		tun := p.Tunnel
 		f.Tunnel = &tun
-		t.acct.Reserve(budget.Flows, tunnelBytes) // refused: the flow is already paid for; counted as denied
+		if t.acct.Reserve(budget.Flows, tunnelBytes) { // refused: kept anyway, the flow is paid for
+			f.bits |= tunnelPaid
+		}
 	}
 	// A SYN-ACK seen first was sent by the responder: the other side
 	// opened the connection (Zeek marks this with '^').
@@ -336,13 +338,13 @@ func (t *Table) shrink() {
 		slots /= 2
 	}
 	if slots < len(t.idx.flows) {
-		t.resize(slots, false)
+		t.resize(slots, true) // refused (another worker took the bytes): keep the larger one
 	}
 }
 
-// resize rebuilds the index with slots slots, paid for by the budget. With
-// mustPay it fails if the budget refuses; else it goes ahead regardless (a
-// smaller index, or no choice) and pays what it can.
+// resize rebuilds the index with slots slots, paid for by the budget
+// before the old one is given back. With mustPay it fails if the budget
+// refuses; else (no flow left to evict) it goes ahead unpaid.
 func (t *Table) resize(slots int, mustPay bool) bool {
 	cost := int64(slots) * slotBytes
 	paid := t.acct.Reserve(budget.Flows, cost)
@@ -392,7 +394,7 @@ func (t *Table) end(f *Flow, why EndReason) {
 	f.EndReason = why
 	t.stats.Ended[why]++
 	t.onEnd(f)
-	if f.Tunnel != nil {
+	if f.bits&tunnelPaid != 0 {
 		t.acct.Release(budget.Flows, tunnelBytes)
 	}
 	f.App, f.Tunnel = nil, nil

@@ -128,8 +128,8 @@ func TestEvictionSparesEstablishedFlows(t *testing.T) {
 	}
 }
 
-// A table on a budget holds what the budget pays for, evicts for the rest,
-// and gives every byte back when flushed.
+// A table on a budget holds what the budget pays for (tunnelled flows
+// included), evicts for the rest, and gives every byte back when flushed.
 func TestBudgetBoundsTheTable(t *testing.T) {
 	b := budget.New(1 << 20)
 	var ended, forMemory int
@@ -145,6 +145,9 @@ func TestBudgetBoundsTheTable(t *testing.T) {
 	for i := range n {
 		q := syn
 		q.Src = netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)})
+		if i%2 == 1 {
+			q.Tunnel = decode.Tunnel{Type: decode.GRE, Src: q.Dst, Dst: q.Src} // costs more
+		}
 		tab.Update(&q)
 		if used := b.Stats().Pools[budget.Flows].Used; used > 1<<20 {
 			t.Fatalf("flows hold %d bytes of a 1 MiB budget", used)
