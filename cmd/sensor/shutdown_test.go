@@ -3,7 +3,9 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -190,5 +192,83 @@ func TestSpoolInspectAndDrain(t *testing.T) {
 	}
 	if got := inspect(); !strings.Contains(got, "0 records to deliver") {
 		t.Fatalf("inspect after the drain:\n%s", got)
+	}
+}
+
+// sensor run with its only output (Kafka) down and on_full: block: the
+// stats events used to go through the blocking fan-out and stop the run
+// loop (heartbeats, signals). Now heartbeats keep coming and turn into
+// warnings as the drops rise, /metrics keeps answering, a warning names
+// the output that holds the pipeline, and SIGTERM ends the process within
+// shutdown_timeout with every event accounted for.
+func TestRunWithKafkaDownKeepsReportingAndStops(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("capturing on lo needs root")
+	}
+	const timeout = 2 * time.Second
+	const token = "0123456789abcdef-token"
+	web := deadAddr(t)
+	_, port, _ := net.SplitHostPort(web)
+	cfg := filepath.Join(t.TempDir(), "sensor.yaml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("shutdown_timeout: %s\n", timeout)), 0o644)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestSensorMainHelper$", "--", "run", "--config", cfg, "-i", "lo", "--engine", "pcap",
+		"--bpf", "tcp port "+port, "--no-rules", "--stats-interval", "1s", "--heartbeat", "1s", "--web", web,
+		"--output", "kafka:brokers="+deadAddr(t)+",topic=t,queue_size=2,batch_size=1,timeout=300ms,retry_max=100ms")
+	cmd.Env = append(os.Environ(), "PS_SENSOR_MAIN=1", "PS_WEB_TOKEN="+token)
+	stderr := &syncBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	metrics := func() string {
+		req, _ := http.NewRequest("GET", "http://"+web+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		c := http.Client{Timeout: 2 * time.Second}
+		resp, err := c.Do(req)
+		if err != nil {
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	dropped := regexp.MustCompile(`packetsleuth_output_records_dropped_total\{output="kafka",type="kafka"\} ([1-9][0-9]*)`)
+	deadline := time.Now().Add(30 * time.Second)
+	var beatsAtDrop int
+	for {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drops reported, or heartbeats stopped:\n%s", stderr.String())
+		}
+		m := metrics() // also the traffic that fills the output
+		beats := strings.Count(stderr.String(), "msg=heartbeat")
+		if beatsAtDrop == 0 && dropped.MatchString(m) && strings.Contains(stderr.String(), "level=WARN msg=heartbeat") {
+			beatsAtDrop = beats
+		}
+		// the run loop still beats after the output is full and dropping
+		if beatsAtDrop > 0 && beats >= beatsAtDrop+3 && m != "" {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if !strings.Contains(stderr.String(), "the pipeline waits for this output") {
+		t.Errorf("no warning names the blocking output:\n%s", stderr.String())
+	}
+	sent := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(timeout + 20*time.Second):
+		t.Fatalf("no exit after SIGTERM:\n%s", stderr.String())
+	}
+	took := time.Since(sent)
+	produced, five := outcomes(t, stderr.String(), "kafka")
+	sum := five[0] + five[1] + five[2] + five[3] + five[4]
+	t.Logf("exit %s after SIGTERM (shutdown_timeout %s); %d records: delivered %d, spooled %d, dead-lettered %d, dropped %d, lost %d",
+		took.Round(time.Millisecond), timeout, produced, five[0], five[1], five[2], five[3], five[4])
+	if sum != produced || five[3] == 0 {
+		t.Errorf("outcomes add up to %d of %d (want the stats events the full queue dropped among them)", sum, produced)
 	}
 }
