@@ -220,13 +220,15 @@ func (p *Pairer) deliver(q *pendingQuery, resp *Message, size int, ts time.Time,
 }
 
 // sameQuestion reports whether two messages ask the same thing; a message
-// without a question (some FORMERR and NOTIMP answers) matches any.
+// without a question (some FORMERR and NOTIMP answers) matches any, and a
+// question whose name looped (left empty, see Parse) matches any name: a
+// response cannot break its pairing by garbling the name it echoes.
 func sameQuestion(a, b *Message) bool {
 	if len(a.Questions) == 0 || len(b.Questions) == 0 {
 		return true
 	}
 	x, y := &a.Questions[0], &b.Questions[0]
-	return x.Type == y.Type && x.Class == y.Class && strings.EqualFold(x.Name, y.Name)
+	return x.Type == y.Type && x.Class == y.Class && (x.Name == "" || y.Name == "" || strings.EqualFold(x.Name, y.Name))
 }
 
 // malformed is the note for a message that did not parse: note, then the

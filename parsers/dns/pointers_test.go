@@ -229,3 +229,28 @@ func TestSelfCNAMEKeepsItsData(t *testing.T) {
 		t.Errorf("answer %+v", rr)
 	}
 }
+
+// A response whose echoed question name loops still answers its query:
+// one transaction, with the query's name and the response's answers.
+func TestLoopingEchoStillPairs(t *testing.T) {
+	query := hx("00 0b 01 00 00 01 00 00 00 00 00 00", "01 61 00 00 01 00 01") // "a" A IN
+	resp := hx("00 0b 81 80 00 01 00 01 00 00 00 00",
+		"c0 0c 00 01 00 01", // 12: pointer to itself, A IN
+		"01 61 00 00 01 00 01 00 00 00 3c 00 04 c0 00 02 01") // 18: "a" A 192.0.2.1
+	var got []string
+	c := NewConn(0, func(tx *Transaction) {
+		if tx.Query == nil || tx.Response == nil {
+			got = append(got, "unpaired")
+			return
+		}
+		got = append(got, tx.Query.Questions[0].Name+" "+tx.Response.Answers[0].Data)
+		got = append(got, tx.Notes...)
+	})
+	_ = c.Datagram(query, time.Time{})
+	_ = c.Datagram(resp, time.Time{})
+	c.End(time.Time{})
+	want := []string{"a 192.0.2.1", "malformed response: question at offset 12: compression pointer loop"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
