@@ -50,6 +50,7 @@ func (s *Server) routesInit() {
 	s.handle("GET /api/v1/top", s.handleTop)
 	s.handle("GET /api/v1/series", s.handleSeries)
 	s.handle("GET /api/v1/rules", s.handleRules)
+	s.handle("GET /api/v1/audit", s.handleAudit)
 	static := staticHandler()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {
@@ -643,6 +644,11 @@ func (s *Server) handleAck(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	action := "acknowledge"
+	if !ack {
+		action = "unacknowledge"
+	}
+	s.audit(r, action, s.who(r), "alert "+strconv.FormatInt(id, 10))
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "acknowledged": ack})
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -32,7 +33,7 @@ const SessionCookie = "ps_session"
 const maxSessions = 10_000
 
 type session struct {
-	user    string
+	id      identity
 	expires time.Time
 }
 
@@ -75,7 +76,7 @@ func (s *Server) secure(next http.Handler) http.Handler {
 					return
 				}
 			}
-			_, viaBearer, ok := s.authenticate(r)
+			id, viaBearer, ok := s.authenticate(r)
 			if !ok {
 				if r.Header.Get("Authorization") != "" {
 					s.throttle.failedToken.Add(1)
@@ -87,6 +88,11 @@ func (s *Server) secure(next http.Handler) http.Handler {
 				return
 			}
 			bearer = viaBearer
+			if unsafeMethod(r.Method) && id.role != RoleAnalyst {
+				writeError(w, http.StatusForbidden, "role "+id.role+" may not change anything")
+				return
+			}
+			r = r.WithContext(context.WithValue(r.Context(), identityKey{}, id))
 		}
 		if unsafeMethod(r.Method) && !bearer {
 			if msg := s.csrfProblem(r); msg != "" {
@@ -122,19 +128,19 @@ func (s *Server) public(r *http.Request) bool {
 }
 
 // authenticate checks the bearer token or the session cookie.
-func (s *Server) authenticate(r *http.Request) (user string, bearer, ok bool) {
+func (s *Server) authenticate(r *http.Request) (id identity, bearer, ok bool) {
 	if a := r.Header.Get("Authorization"); a != "" {
 		// Auth schemes are case-insensitive (RFC 9110 11.1).
 		scheme, tok, found := strings.Cut(strings.TrimSpace(a), " ")
-		if found && strings.EqualFold(scheme, "Bearer") && s.cfg.Auth.Token != "" &&
-			equalSecret(strings.TrimSpace(tok), s.cfg.Auth.Token.Value()) {
-			return "token", true, true
+		if !found || !strings.EqualFold(scheme, "Bearer") {
+			return identity{}, false, false
 		}
-		return "", false, false
+		id, ok := s.cfg.Auth.tokenRole(strings.TrimSpace(tok))
+		return id, ok, ok
 	}
 	c, err := r.Cookie(SessionCookie)
 	if err != nil || c.Value == "" {
-		return "", false, false
+		return identity{}, false, false
 	}
 	now := s.cfg.Now()
 	s.smu.Lock()
@@ -142,9 +148,9 @@ func (s *Server) authenticate(r *http.Request) (user string, bearer, ok bool) {
 	ss, found := s.sessions[sessionKey(c.Value)]
 	if !found || now.After(ss.expires) {
 		delete(s.sessions, sessionKey(c.Value))
-		return "", false, false
+		return identity{}, false, false
 	}
-	return ss.user, false, true
+	return ss.id, false, true
 }
 
 // equalSecret compares in constant time (hashes first, so the length of
@@ -199,53 +205,48 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a := s.cfg.Auth
-	user := req.User
 	if a.Disabled {
-		s.startSession(w, "anonymous")
+		s.startSession(w, identity{user: "anonymous", role: RoleAnalyst})
 		return
 	}
 	keys := []string{clientKey(r)}
-	if a.User != "" && req.User == a.User {
-		keys = append(keys, userKey(a.User))
+	if req.User != "" && (req.User == a.User || req.User == a.ViewerUser) {
+		keys = append(keys, userKey(req.User))
 	}
 	if wait := s.throttle.blocked(keys...); wait > 0 {
 		tooMany(w, wait, "too many failed logins; retry later")
 		return
 	}
-	ok := a.Token != "" && equalSecret(req.Password, a.Token.Value())
-	if ok && user == "" {
-		user = "token"
+	id, ok := a.tokenRole(req.Password)
+	if ok && req.User != "" {
+		id.user = req.User
 	}
 	if !ok {
 		if !s.throttle.acquire(r.Context()) {
 			tooMany(w, time.Second, "too many logins at once; retry later")
 			return
 		}
-		if a.User != "" && req.User == a.User {
-			ok = bcrypt.CompareHashAndPassword([]byte(a.PasswordHash.Value()), []byte(req.Password)) == nil
-		} else {
-			// A wrong user name costs a bcrypt comparison too, so timing
-			// does not tell which part was wrong.
-			bcrypt.CompareHashAndPassword(dummyHash(), []byte(req.Password))
-		}
+		id, ok = a.passwordRole(req.User, req.Password)
 		s.throttle.release()
 	}
 	if !ok {
 		s.throttle.failedPassword.Add(1)
 		s.throttle.fail(keys...)
 		s.cfg.Log.Warn("web: failed login", "user", logSafe(req.User), "remote", r.RemoteAddr)
+		s.audit(r, "login_failed", identity{user: req.User}, "")
 		writeError(w, http.StatusUnauthorized, "wrong user name or password")
 		return
 	}
 	s.throttle.succeed(keys...)
-	s.startSession(w, user)
+	s.audit(r, "login", id, "")
+	s.startSession(w, id)
 }
 
-// startSession makes a session for user and sets its cookie.
-func (s *Server) startSession(w http.ResponseWriter, user string) {
+// startSession makes a session for id and sets its cookie.
+func (s *Server) startSession(w http.ResponseWriter, id identity) {
 	var raw [32]byte
 	rand.Read(raw[:])
-	id := base64.RawURLEncoding.EncodeToString(raw[:])
+	cookie := base64.RawURLEncoding.EncodeToString(raw[:])
 	now := s.cfg.Now()
 	s.smu.Lock()
 	if len(s.sessions) >= maxSessions {
@@ -261,13 +262,13 @@ func (s *Server) startSession(w http.ResponseWriter, user string) {
 			delete(s.sessions, k)
 		}
 	}
-	s.sessions[sessionKey(id)] = session{user: user, expires: now.Add(s.cfg.SessionTTL)}
+	s.sessions[sessionKey(cookie)] = session{id: id, expires: now.Add(s.cfg.SessionTTL)}
 	s.smu.Unlock()
 	http.SetCookie(w, &http.Cookie{
-		Name: SessionCookie, Value: id, Path: "/", HttpOnly: true, Secure: s.tlsOn(),
+		Name: SessionCookie, Value: cookie, Path: "/", HttpOnly: true, Secure: s.tlsOn(),
 		SameSite: http.SameSiteStrictMode, MaxAge: int(s.cfg.SessionTTL / time.Second),
 	})
-	writeJSON(w, http.StatusOK, map[string]string{"user": user})
+	writeJSON(w, http.StatusOK, map[string]string{"user": id.user, "role": id.role})
 }
 
 // logSafe quotes a client-supplied string for a log line: control
@@ -291,8 +292,12 @@ var dummyHash = sync.OnceValue(func() []byte {
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(SessionCookie); err == nil {
 		s.smu.Lock()
+		ss, found := s.sessions[sessionKey(c.Value)]
 		delete(s.sessions, sessionKey(c.Value))
 		s.smu.Unlock()
+		if found {
+			s.audit(r, "logout", ss.id, "")
+		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.tlsOn(),
 		SameSite: http.SameSiteStrictMode, MaxAge: -1})
@@ -301,11 +306,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request) {
 
 // handleSession tells the UI who is logged in (the request passed auth).
 func (s *Server) handleSession(w http.ResponseWriter, r *http.Request) {
-	user, _, _ := s.authenticate(r)
-	if s.cfg.Auth.Disabled && user == "" {
-		user = "anonymous"
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"user": user, "auth": !s.cfg.Auth.Disabled})
+	id := s.who(r)
+	writeJSON(w, http.StatusOK, map[string]any{"user": id.user, "role": id.role, "auth": !s.cfg.Auth.Disabled})
 }
 
 // decodeBody reads a small JSON body strictly (an empty body is {}).

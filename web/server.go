@@ -96,6 +96,12 @@ type Auth struct {
 	// log in through the form.
 	User         string         `yaml:"user"`
 	PasswordHash outputs.Secret `yaml:"password_hash"`
+	// ViewerToken, ViewerUser and ViewerPasswordHash are the same for the
+	// read-only viewer role (the ones above are analysts, who may also
+	// acknowledge alerts and read the audit trail).
+	ViewerToken        outputs.Secret `yaml:"viewer_token"`
+	ViewerUser         string         `yaml:"viewer_user"`
+	ViewerPasswordHash outputs.Secret `yaml:"viewer_password_hash"`
 	// Disabled serves without authentication (only sensible on loopback).
 	Disabled bool `yaml:"disabled"`
 	// MetricsPublic lets /metrics be scraped without credentials.
@@ -109,7 +115,7 @@ func (a Auth) Validate() error {
 	if a.Disabled {
 		return nil
 	}
-	if a.Token == "" && a.User == "" {
+	if a.Token == "" && a.User == "" && a.ViewerToken == "" && a.ViewerUser == "" {
 		return errors.New("web: auth: set a token or a user with a password hash (or disable auth explicitly)")
 	}
 	if (a.User == "") != (a.PasswordHash == "") {
@@ -120,6 +126,18 @@ func (a Auth) Validate() error {
 	}
 	if a.Token != "" && len(a.Token.Value()) < 16 {
 		return errors.New("web: auth: token must be at least 16 characters")
+	}
+	if (a.ViewerUser == "") != (a.ViewerPasswordHash == "") {
+		return errors.New("web: auth: viewer_user and viewer_password_hash go together")
+	}
+	if a.ViewerPasswordHash != "" && !strings.HasPrefix(a.ViewerPasswordHash.Value(), "$2") {
+		return errors.New("web: auth: viewer_password_hash must be a bcrypt hash ($2a$/$2b$/$2y$...)")
+	}
+	if a.ViewerToken != "" && (len(a.ViewerToken.Value()) < 16 || a.ViewerToken == a.Token) {
+		return errors.New("web: auth: viewer_token must be at least 16 characters and differ from token")
+	}
+	if a.ViewerUser != "" && a.ViewerUser == a.User {
+		return errors.New("web: auth: viewer_user must differ from user")
 	}
 	return nil
 }

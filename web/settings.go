@@ -27,6 +27,7 @@ const DefaultListen = "127.0.0.1:8080"
 //	    token: env:PS_WEB_TOKEN     # bearer token (>= 16 chars); env:NAME or file:PATH
 //	    user: admin                 # login form user ...
 //	    password_hash: file:/etc/packetsleuth/web.bcrypt   # ... and its bcrypt hash
+//	    viewer_token: env:PS_WEB_VIEWER_TOKEN  # read-only role (also viewer_user, viewer_password_hash)
 //	    metrics_public: false       # let Prometheus scrape /metrics without a token
 //	    disabled: false             # no authentication at all (loopback only!)
 type Settings struct {

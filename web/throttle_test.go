@@ -151,8 +151,10 @@ func TestFailedLoginLog(t *testing.T) {
 	if strings.Contains(out, planted) {
 		t.Errorf("the password reached the log:\n%s", out)
 	}
-	if strings.Contains(out, "\x1b") || strings.Count(out, "\n") != 3 {
-		t.Errorf("the user name was not escaped (want 3 lines, no ESC):\n%q", out)
+	for _, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		if !strings.HasPrefix(line, "time=") || strings.Contains(line, "\x1b") {
+			t.Errorf("the user name was not escaped (a forged line or an ESC):\n%q", out)
+		}
 	}
 	if !strings.Contains(out, `\x1b[31m`) || !strings.Contains(out, "remote=192.0.2.1:1") {
 		t.Errorf("the log should name the escaped user and the address:\n%s", out)

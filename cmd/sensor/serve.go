@@ -49,6 +49,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	tlsCert := fs.String("tls-cert", "", "TLS certificate (PEM); with --tls-key serves HTTPS only")
 	tlsKey := fs.String("tls-key", "", "TLS private key (PEM)")
 	token := fs.String("token", "", "API bearer token, >= 16 characters (env:NAME, file:PATH or literal; default $"+web.EnvToken+")")
+	viewerToken := fs.String("viewer-token", "", "read-only (viewer) bearer token, >= 16 characters (env:NAME, file:PATH or literal)")
 	user := fs.String("user", "", "login user (default $"+web.EnvUser+")")
 	hash := fs.String("password-hash", "", "bcrypt hash of the user's password (env:NAME, file:PATH or literal; default $"+web.EnvPasswordHash+")")
 	noAuth := fs.Bool("no-auth", false, "serve without authentication (only on a loopback address)")
@@ -69,7 +70,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		flag string
 		val  string
 		dst  *outputs.Secret
-	}{{"token", *token, &set.Auth.Token}, {"password-hash", *hash, &set.Auth.PasswordHash}} {
+	}{{"token", *token, &set.Auth.Token}, {"password-hash", *hash, &set.Auth.PasswordHash}, {"viewer-token", *viewerToken, &set.Auth.ViewerToken}} {
 		if s.val == "" {
 			continue
 		}

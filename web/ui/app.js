@@ -5,6 +5,7 @@ import { api, qs, el, table, areaChart, barChart, bytes, num, time, dur, AuthErr
 
 const main = document.getElementById('main');
 let status = null;     // last /api/v1/status
+let session = null;    // /api/v1/session: user, role (analyst or viewer), auth
 let timer = null;      // polling timer of the current view
 let viewSeq = 0;       // increments on every route change; stale renders stop
 
@@ -268,8 +269,9 @@ function alertTable(items) {
     { title: 'Destination', get: i => endpoint(i.event, 'destination') },
     { title: 'Flow', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
     { title: 'Acknowledged', get: i => {
-      const b = el('button', { type: 'button', class: 'ack', 'data-id': i.id }, i.acknowledged ? 'Unacknowledge' : 'Acknowledge');
       const label = el('span', { class: i.acknowledged ? 'ok' : 'muted' }, i.acknowledged ? 'yes ' : 'no ');
+      if (session && session.role === 'viewer') return label; // viewers may not change anything
+      const b = el('button', { type: 'button', class: 'ack', 'data-id': i.id }, i.acknowledged ? 'Unacknowledge' : 'Acknowledge');
       b.addEventListener('click', async () => {
         try {
           const res = await api(`/api/v1/alerts/${i.id}/acknowledge`, { method: 'POST', body: { acknowledged: !i.acknowledged } });
@@ -375,9 +377,22 @@ async function statusView(seq) {
   );
 }
 
+async function auditView() {
+  const list = pagedList('/api/v1/audit', {}, items => table('audit-table', [
+    { title: 'Time', get: e => time(e.time) },
+    { title: 'Action', get: e => e.action },
+    { title: 'User', get: e => e.user },
+    { title: 'Role', get: e => e.role || '' },
+    { title: 'Client', get: e => e.client },
+    { title: 'Target', get: e => e.target || '' },
+  ], items, 'Nothing audited yet.'));
+  main.replaceChildren(el('h1', {}, 'Audit trail'), list.holder);
+  await list.load();
+}
+
 // ---- routing, login ----
 
-const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView };
+const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, audit: auditView };
 
 async function route() {
   clearInterval(timer);
@@ -391,6 +406,11 @@ async function route() {
     a.classList.toggle('active', (a.dataset.view === 'dashboard' ? '' : a.dataset.view) === (name === 'flow' ? 'flows' : name));
   }
   try {
+    if (!session) {
+      session = await api('/api/v1/session');
+      document.getElementById('logout').hidden = !session.auth;
+      document.getElementById('nav-audit').hidden = session.role !== 'analyst';
+    }
     if (!status) status = await api('/api/v1/status');
     if (name === 'flow') await flowDetail(seq, decodeURIComponent(arg || ''));
     else if (routes[name]) await routes[name](seq);
@@ -419,6 +439,7 @@ document.getElementById('login-form').addEventListener('submit', async e => {
     document.getElementById('login').hidden = true;
     document.getElementById('logout').hidden = false;
     status = null;
+    session = null;
     route();
   } catch (x) { err.textContent = x.message; }
 });
@@ -430,5 +451,4 @@ document.getElementById('logout').addEventListener('click', async () => {
 
 document.getElementById('range').addEventListener('change', route);
 window.addEventListener('hashchange', route);
-api('/api/v1/session').then(s => { document.getElementById('logout').hidden = !s.auth; }).catch(() => {});
 route();
