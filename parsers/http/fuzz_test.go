@@ -1,6 +1,7 @@
 package http
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -95,6 +96,20 @@ func fuzzEmit(t *testing.T, cfg Config, out *[]Transaction) func(*Transaction) {
 	}
 }
 
+// checkSwitch asserts what a switch hands over: the held client bytes are
+// a bounded piece of the request stream, the rest of the response a suffix.
+func checkSwitch(t *testing.T, c *Conn, req, resp []byte) {
+	t.Helper()
+	sw, ok := c.Switched()
+	if !ok {
+		t.Fatal("ErrSwitched without a switch")
+	}
+	early := sw.Rest[parsers.ToServer]
+	if len(early) > MaxEarlyBytes || !bytes.Contains(req, early) || !bytes.HasSuffix(resp, sw.Rest[parsers.ToClient]) {
+		t.Fatalf("switch hands over %q / %q", early, sw.Rest[parsers.ToClient])
+	}
+}
+
 // FuzzConn feeds fuzzer-chosen client and server streams. It checks that the
 // parser never panics, stays within its bounds, and that cutting the streams
 // at fuzzer-chosen points gives the same transactions as feeding each whole.
@@ -113,7 +128,9 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 		var whole []Transaction
 		c, released := fuzzConn(t, cfg, &whole)
 		_ = c.Data(parsers.ToServer, req, t0)
-		_ = c.Data(parsers.ToClient, resp, t0)
+		if c.Data(parsers.ToClient, resp, t0) == ErrSwitched {
+			checkSwitch(t, c, req, resp)
+		}
 		checkBounds(t, c)
 		c.End(t0)
 		released()

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
@@ -134,5 +135,34 @@ func TestSharedConnectCapturesNameTheirTarget(t *testing.T) {
 	if len(tls) != 1 || str(tls[0], "tls.client.server_name") != "secure.newegg.com" ||
 		str(tls[0], "packetsleuth.http.tunnel_target") != "secure.newegg.com:443" || str(tls[0], "tls.server.ja3s") == "" {
 		t.Errorf("http-connect-tls-ipv6.pcap: %v", tls)
+	}
+}
+
+// Tunnels nest (CONNECT through a tunnel) up to a bound: the CONNECT past
+// it is noted and what it carries is not inspected.
+func TestNestedTunnelsBounded(t *testing.T) {
+	for _, depth := range []int{4, 5} {
+		c := pcapgen.NewTCPConn(tunClient, tunProxy, pcapgen.Epoch).Handshake()
+		for i := range depth {
+			c.Data(true, []byte("CONNECT hop"+strconv.Itoa(i)+".example:443 HTTP/1.1\r\n\r\n"), 1460).
+				Data(false, []byte("HTTP/1.1 200 OK\r\n\r\n"), 1460)
+		}
+		out := replayPackets(t, Config{}, c.Data(true, pcapgen.ClientHello("inner.example"), 1460).Close().Packets)
+		http, tls := out.dataset("packetsleuth.http"), out.dataset("packetsleuth.tls")
+		if len(http) != depth {
+			t.Fatalf("depth %d: %d CONNECT events", depth, len(http))
+		}
+		last := http[depth-1]
+		notes, _ := field(last, "packetsleuth.notes").([]any)
+		tooDeep := slices.Contains(notes, any("tunnel nested too deep: not inspected"))
+		if tooDeep != (depth > 4) || (len(tls) == 1) == tooDeep {
+			t.Errorf("depth %d: last CONNECT notes %v, %d TLS events", depth, notes, len(tls))
+		}
+		if len(tls) == 1 && str(tls[0], "packetsleuth.http.tunnel_target") != "hop3.example:443" {
+			t.Errorf("depth %d: innermost target %q", depth, str(tls[0], "packetsleuth.http.tunnel_target"))
+		}
+		if str(last, "packetsleuth.http.tunnel_target") != "hop"+strconv.Itoa(depth-2)+".example:443" {
+			t.Errorf("depth %d: the last CONNECT travels in %q", depth, str(last, "packetsleuth.http.tunnel_target"))
+		}
 	}
 }
