@@ -89,3 +89,28 @@ func skipObject(b []byte) int {
 	}
 	return len(b)
 }
+
+// eventIDKey starts an encoded event's event.id: the encoder writes it
+// first in the event object.
+var eventIDKey = []byte(`"event":{"id":"`)
+
+// EventIDOf returns the event.id of an encoded event, as it stands in the
+// JSON (the string's escaped contents), or nil when it has none. Outputs
+// that can, use it as their document id, so that a record delivered twice
+// is stored once.
+func EventIDOf(doc []byte) []byte {
+	i := bytes.Index(doc, eventIDKey)
+	if i < 0 {
+		return nil
+	}
+	v := doc[i+len(eventIDKey):]
+	for j := 0; j < len(v); j++ {
+		switch v[j] {
+		case '\\':
+			j++
+		case '"':
+			return v[:j:j]
+		}
+	}
+	return nil
+}

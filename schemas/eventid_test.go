@@ -45,6 +45,12 @@ func TestAddEventID(t *testing.T) {
 	if b, doc := encodeWithID(t, &ev); b.Event.ID != a.Event.ID {
 		t.Errorf("the id depends on whether there is an observer: %s", doc)
 	}
+	if got := EventIDOf([]byte(doc)); string(got) != a.Event.ID {
+		t.Errorf("EventIDOf = %q, want %q", got, a.Event.ID)
+	}
+	if got := EventIDOf([]byte(`{"dns":{"id":"x"},"event":{"kind":"event"}}`)); got != nil {
+		t.Errorf("EventIDOf without an event.id = %q", got)
+	}
 	// any other difference: another id
 	ev.Source.Port = 1235
 	if c, _ := encodeWithID(t, &ev); c.Event.ID == a.Event.ID {

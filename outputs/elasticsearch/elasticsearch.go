@@ -160,7 +160,11 @@ func (s *Sink) Connect(ctx context.Context) error {
 	return nil
 }
 
-// Write sends the batch as one _bulk request.
+// maxDocID is the longest _id Elasticsearch takes (bytes).
+const maxDocID = 512
+
+// Write sends the batch as one _bulk request, each document with its
+// event.id as _id.
 func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	if s.client == nil {
 		return outputs.ErrNotConnected
@@ -181,7 +185,16 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 			permReasons = append(permReasons, errors.New("elasticsearch: record JSON contains a newline"))
 			continue
 		}
-		s.body.Write(line)
+		if id := schemas.EventIDOf(batch[i].JSON); len(id) > 0 && len(id) <= maxDocID {
+			// the event's id is the document's: a resent record is stored
+			// once (create answers 409, index overwrites it)
+			s.body.Write(line[:len(line)-len("}}\n")])
+			s.body.WriteString(`,"_id":"`)
+			s.body.Write(id)
+			s.body.WriteString("\"}}\n")
+		} else {
+			s.body.Write(line)
+		}
 		s.body.Write(batch[i].JSON)
 		s.body.WriteByte('\n')
 		sent = append(sent, i)
@@ -270,8 +283,8 @@ func (s *Sink) bulk(ctx context.Context, batch []schemas.Record, sent []int, be 
 		switch {
 		case it.Status >= 200 && it.Status < 300:
 		case it.Status == http.StatusConflict && op == "create":
-			// The document exists already (an ingest pipeline sets _id from
-			// a fingerprint): a resend of a delivered record.
+			// The document exists already (its _id is the event.id): a
+			// resend of a delivered record.
 		case it.Status == http.StatusTooManyRequests || it.Status >= 500 || it.Status == 0:
 			be.Failed = append(be.Failed, i)
 			be.Reasons = append(be.Reasons, fmt.Errorf("elasticsearch: %s %s: status %d: %s", op, s.indexName(batch[i].Dataset, batch[i].Time), it.Status, it.Error))

@@ -42,8 +42,8 @@ func testdata(t testing.TB, name string) []byte {
 
 // bulkLine is one parsed action + document of a received _bulk body.
 type bulkLine struct {
-	op, index string
-	doc       []byte
+	op, index, id string
+	doc           []byte
 }
 
 // esServer replays recorded responses. It parses every _bulk body strictly
@@ -172,7 +172,8 @@ func (s *esServer) parseBulk(raw []byte) []bulkLine {
 		for op, meta := range action {
 			l.op = op
 			l.index, _ = meta["_index"].(string)
-			if len(meta) != 1 || l.index == "" {
+			l.id, _ = meta["_id"].(string)
+			if len(meta) != 1+min(len(l.id), 1) || l.index == "" {
 				s.t.Errorf("action %s: meta %v", op, meta)
 			}
 		}
@@ -186,6 +187,11 @@ func (s *esServer) parseBulk(raw []byte) []bulkLine {
 		var doc map[string]any
 		if err := json.Unmarshal(sc.Bytes(), &doc); err != nil {
 			s.t.Errorf("bad document %q: %v", sc.Bytes(), err)
+		}
+		var ev schemas.Event
+		json.Unmarshal(sc.Bytes(), &ev)
+		if l.id != ev.Event.ID {
+			s.t.Errorf("action %s: _id %q for a document with event.id %q", l.op, l.id, ev.Event.ID)
 		}
 		l.doc = slices.Clone(sc.Bytes())
 		lines = append(lines, l)
