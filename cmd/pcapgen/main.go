@@ -1,10 +1,12 @@
 // Command pcapgen writes PacketSleuth's synthetic captures: the test set in
 // testdata/pcaps (-testdata DIR), a large benchmark mix (-mix FILE), a
-// hostile SYN flood (-syn-flood FILE -syns N), or the fragment attacks
-// (-hostile DIR -count N).
+// hostile SYN flood (-syn-flood FILE -syns N), the fragment attacks
+// (-hostile DIR -count N), or an evader's re-cut of a capture's TCP data
+// (-resegment MODE -in FILE -out FILE).
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -22,7 +24,16 @@ func main() {
 	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
 	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS) into this directory")
 	count := flag.Int("count", 100000, "datagrams (or fragments) per fragment flood capture")
+	reseg := flag.String("resegment", "", "re-cut the TCP data of -in into -out: one-byte, reordered, overlapping or conflicting")
+	in := flag.String("in", "", "capture to re-cut (pcap or pcapng)")
+	out := flag.String("out", "", "where to write the re-cut capture (pcap)")
 	flag.Parse()
+	if *reseg != "" {
+		if err := resegment(*reseg, *in, *out); err != nil {
+			fail(err)
+		}
+		return
+	}
 	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" {
 		flag.Usage()
 		os.Exit(2)
@@ -86,6 +97,39 @@ func writeAll(dir string, cs []pcapgen.Capture) error {
 		}
 		fmt.Printf("%-28s %s\n", c.Name, c.Describe)
 	}
+	return nil
+}
+
+func resegment(mode, in, out string) error {
+	var s pcapgen.Segmentation
+	for _, c := range append(pcapgen.Segmentations, pcapgen.Conflicting) {
+		if c.String() == mode {
+			s = c
+			break
+		} else if c == pcapgen.Conflicting {
+			return fmt.Errorf("unknown -resegment mode %q", mode)
+		}
+	}
+	if in == "" || out == "" {
+		return errors.New("-resegment needs -in and -out")
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	link, frames, err := pcapgen.ReadFrames(f)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	frames, err = pcapgen.Resegment(frames, link, s, 1)
+	if err != nil {
+		return fmt.Errorf("%s: %w", in, err)
+	}
+	if err := pcapgen.Write(out, pcapgen.Capture{Link: link, Frames: frames}); err != nil {
+		return err
+	}
+	fmt.Printf("%s: %d frames, TCP data re-cut %s\n", out, len(frames), s)
 	return nil
 }
 
