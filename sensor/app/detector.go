@@ -45,12 +45,13 @@ type detector struct {
 	flip   bool
 	dead   bool
 
-	buf     [2][]byte // held bytes, up to detectCap per direction
-	paid    int64     // capacity of buf reserved on the memory budget (pool Parsers)
-	runs    []run     // what was held, in arrival order
-	cut     [2]bool   // a gap or a bound: later bytes of the direction are not sniffed
-	sniffed [2]int    // bytes of buf the sniffers judge: those before the cut
-	order   []parsers.Dir
+	buf     [2][]byte      // held bytes, up to detectCap per direction
+	paid    int64          // capacity of buf reserved on the memory budget (pool Parsers)
+	runs    []run          // what was held, in arrival order
+	cut     [2]bool        // a gap or a bound: later bytes of the direction are not sniffed
+	sniffed [2]int         // bytes of buf the sniffers judge: those before the cut
+	order   [2]parsers.Dir // directions in the order they were first heard
+	norder  uint8
 }
 
 // run is a piece of held input: n bytes of buf[d], or a gap of n bytes.
@@ -67,6 +68,19 @@ func (dt *detector) Data(d parsers.Dir, b []byte, ts time.Time) error {
 	}
 	if dt.dead || len(b) == 0 {
 		return nil
+	}
+	if dt.norder == 0 {
+		// Most streams are told by their first piece: judge it in place,
+		// and copy it only when it is not enough.
+		dt.order[0], dt.norder, dt.buf[d], dt.sniffed[d] = d, 1, b, len(b)
+		proto, client, v := dt.sniff(false)
+		dt.norder, dt.buf[d], dt.sniffed[d] = 0, nil, 0
+		if v != parsers.More {
+			if !dt.choose(proto, client, v) {
+				return nil
+			}
+			return dt.forward(d, b, ts)
+		}
 	}
 	dt.hold(d, b, ts)
 	return dt.decide(false)
@@ -86,7 +100,7 @@ func (dt *detector) Gap(d parsers.Dir, n int, ts time.Time) {
 }
 
 func (dt *detector) End(ts time.Time) {
-	if dt.parser == nil && !dt.dead && len(dt.order) > 0 {
+	if dt.parser == nil && !dt.dead && dt.norder > 0 {
 		_ = dt.decide(true)
 	}
 	if dt.parser != nil {
@@ -98,8 +112,9 @@ func (dt *detector) End(ts time.Time) {
 // piece that crosses it is kept whole); later bytes are recorded as missing,
 // which the parser sees as a gap if one is chosen.
 func (dt *detector) hold(d parsers.Dir, b []byte, ts time.Time) {
-	if len(dt.order) == 0 || (len(dt.order) == 1 && dt.order[0] != d) {
-		dt.order = append(dt.order, d)
+	if dt.norder == 0 || (dt.norder == 1 && dt.order[0] != d) {
+		dt.order[dt.norder] = d
+		dt.norder++
 	}
 	last := len(dt.runs) - 1
 	switch {
@@ -144,18 +159,25 @@ func (dt *detector) room(d parsers.Dir, n int) bool {
 // decide chooses the parser once the held bytes allow it.
 func (dt *detector) decide(final bool) error {
 	proto, client, v := dt.sniff(final)
-	switch {
-	case v == parsers.More:
+	if v == parsers.More || !dt.choose(proto, client, v) {
 		return nil
+	}
+	return dt.replay()
+}
+
+// choose starts the parser the sniffers' verdict names (on No, the
+// protocol of the ports, if any); without one, the stream is not parsed.
+func (dt *detector) choose(proto string, client parsers.Dir, v parsers.Verdict) bool {
+	switch {
 	case v == parsers.No && dt.byPort == "":
 		dt.dead = true
 		dt.release()
-		return nil
+		return false
 	case v == parsers.No:
 		proto, client = dt.byPort, parsers.ToServer
 	}
 	dt.start(proto, client != parsers.ToServer)
-	return dt.replay()
+	return true
 }
 
 // sniff runs the sniffers on each direction, first heard first. It answers
@@ -164,7 +186,7 @@ func (dt *detector) decide(final bool) error {
 func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parsers.Verdict) {
 	mayFlip := dt.canFlip && (dt.st.f.TCPFlags[0]|dt.st.f.TCPFlags[1])&decode.SYN == 0
 	undecided := false
-	for _, d := range dt.order {
+	for _, d := range dt.order[:dt.norder] {
 		b, done := dt.buf[d][:dt.sniffed[d]], final || dt.cut[d]
 		p, c, dv, strong := sniffStart(b, d)
 		if dv == parsers.Yes && c != parsers.ToServer {
@@ -187,7 +209,7 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 			return "", 0, parsers.No // the ports name the protocol
 		}
 	}
-	if undecided || (len(dt.order) < 2 && !final) {
+	if undecided || (dt.norder < 2 && !final) {
 		return "", 0, parsers.More // the other direction may still tell
 	}
 	return "", 0, parsers.No
@@ -260,7 +282,7 @@ func (dt *detector) replay() error {
 
 func (dt *detector) release() {
 	dt.st.a.acct.Release(budget.Parsers, dt.paid)
-	dt.buf, dt.runs, dt.order, dt.paid = [2][]byte{}, nil, nil, 0
+	dt.buf, dt.runs, dt.norder, dt.paid = [2][]byte{}, nil, 0, 0
 }
 
 // view is d as the parser sees it.
