@@ -64,6 +64,12 @@ func captures(t testing.TB) []string {
 // and the records that went in.
 func replayStore(t testing.TB) (*store.Store, []schemas.Record, *rules.Set) {
 	t.Helper()
+	return replayInto(t, captures(t))
+}
+
+// replayInto is replayStore over the given capture files.
+func replayInto(t testing.TB, paths []string) (*store.Store, []schemas.Record, *rules.Set) {
+	t.Helper()
 	set, errs := rules.LoadFiles(true)
 	if len(errs) > 0 {
 		t.Fatalf("rules: %v", errs)
@@ -76,7 +82,7 @@ func replayStore(t testing.TB) (*store.Store, []schemas.Record, *rules.Set) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := p.Replay(context.Background(), captures(t)); err != nil {
+	if _, err := p.Replay(context.Background(), paths); err != nil {
 		t.Fatal(err)
 	}
 	st := openStore(t)
@@ -163,4 +169,18 @@ func get(t testing.TB, hs *httptest.Server, path string, v any) int {
 		t.Logf("GET %s: %d %s", path, res.StatusCode, strings.TrimSpace(string(b)))
 	}
 	return res.StatusCode
+}
+
+// storeWithAlert is a new store holding one alert (id 1).
+func storeWithAlert(t testing.TB) *store.Store {
+	t.Helper()
+	st := openStore(t)
+	ev := schemas.Event{Timestamp: time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)}
+	ev.Event.Kind, ev.Event.Dataset, ev.Event.Severity = "alert", schemas.DatasetAlert, 73
+	ev.Rule.ID = "test.rule"
+	rec, _ := schemas.NewRecord(&ev)
+	if _, err := st.Insert(context.Background(), []schemas.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	return st
 }

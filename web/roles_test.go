@@ -10,7 +10,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
-	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 const viewerToken = "viewer-token-0123456789abcdef"
@@ -21,14 +20,7 @@ const viewerToken = "viewer-token-0123456789abcdef"
 func TestRolesAndAudit(t *testing.T) {
 	an, _ := bcrypt.GenerateFromPassword([]byte("analyst pw"), bcrypt.MinCost)
 	vw, _ := bcrypt.GenerateFromPassword([]byte("viewer pw"), bcrypt.MinCost)
-	st := openStore(t)
-	ev := schemas.Event{Timestamp: testBase}
-	ev.Event.Kind, ev.Event.Dataset, ev.Event.Severity = "alert", schemas.DatasetAlert, 73
-	ev.Rule.ID = "test.rule"
-	rec, _ := schemas.NewRecord(&ev)
-	if _, err := st.Insert(t.Context(), []schemas.Record{rec}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeWithAlert(t)
 	_, hs := testServer(t, Config{Store: st, Auth: Auth{Token: outputs.Secret(testToken), ViewerToken: viewerToken,
 		User: "ana", PasswordHash: outputs.Secret(an), ViewerUser: "vic", ViewerPasswordHash: outputs.Secret(vw)}})
 	vbearer := header("Authorization", "Bearer "+viewerToken)

@@ -24,7 +24,6 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
-	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 var testBase = time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
@@ -78,14 +77,7 @@ func TestAuthAndCSRF(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := openStore(t)
-	ev := schemas.Event{Timestamp: testBase}
-	ev.Event.Kind, ev.Event.Dataset, ev.Event.Severity = "alert", schemas.DatasetAlert, 73
-	ev.Rule.ID = "test.rule"
-	rec, _ := schemas.NewRecord(&ev)
-	if _, err := st.Insert(t.Context(), []schemas.Record{rec}); err != nil {
-		t.Fatal(err)
-	}
+	st := storeWithAlert(t)
 	_, hs := testServer(t, Config{Store: st, Metrics: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { io.WriteString(w, "m 1\n") }),
 		Auth: Auth{Token: outputs.Secret(testToken), User: "admin", PasswordHash: outputs.Secret(hash)}})
 

@@ -22,7 +22,7 @@ func main() {
 	size := flag.String("size", "1GB", "size of the benchmark mix")
 	flood := flag.String("syn-flood", "", "write a SYN flood from random sources to this file")
 	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
-	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS) into this directory")
+	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS, hostile strings for the UI and exports) into this directory")
 	count := flag.Int("count", 100000, "datagrams (or fragments) per fragment flood capture")
 	reseg := flag.String("resegment", "", "re-cut the TCP data of -in into -out: one-byte, reordered, overlapping or conflicting")
 	in := flag.String("in", "", "capture to re-cut (pcap or pcapng)")
@@ -44,7 +44,7 @@ func main() {
 		}
 	}
 	if *hostile != "" {
-		if err := writeAll(*hostile, append(pcapgen.HostileFragCaptures(*count), pcapgen.HostileDNS())); err != nil {
+		if err := writeAll(*hostile, append(pcapgen.HostileFragCaptures(*count), pcapgen.HostileDNS(), pcapgen.HostileStringsCapture())); err != nil {
 			fail(err)
 		}
 	}
