@@ -1,16 +1,23 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/store"
+	"github.com/packetsleuth/packetsleuth/store/report"
 )
 
 // TestUIHostileStrings renders every view over a store filled from the
@@ -87,4 +94,46 @@ func TestUIHostileStrings(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "hostile-flow.png")
+}
+
+// TestReportHTMLHostileStrings opens the HTML report in Chromium with every
+// hostile payload as a top-talker key and a rule name: none may run or
+// become markup.
+func TestReportHTMLHostileStrings(t *testing.T) {
+	ctx := browser(t)
+	r := &report.Report{Since: testBase, Until: testBase.Add(time.Hour), Resolution: "1m"}
+	var rows []store.TopRow
+	for i, p := range pcapgen.HostileStrings {
+		rows = append(rows, store.TopRow{Key: p, Bytes: int64(1000 - i), Packets: 1, Flows: 1})
+		r.Alerts = append(r.Alerts, store.AlertCount{RuleID: "R" + strconv.Itoa(i), RuleName: p, MaxSeverity: 50, Count: 1})
+	}
+	r.Top = []report.Breakdown{{Group: "destination.ip", By: store.ByBytes, Rows: rows}}
+	var page bytes.Buffer
+	if err := r.WriteHTML(&page); err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page.Bytes())
+	}))
+	defer hs.Close()
+	var pwned bool
+	var markup int
+	var text string
+	err := chromedp.Run(ctx, chromedp.Navigate(hs.URL+"/report.html"),
+		chromedp.WaitReady("body", chromedp.ByQuery),
+		chromedp.Evaluate(`window.__psxPwned !== undefined`, &pwned),
+		chromedp.Evaluate(`document.querySelectorAll('script, img, [onerror], [onload], a[href^="javascript:"]').length`, &markup),
+		chromedp.Text("body", &text, chromedp.ByQuery))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pwned || markup != 0 {
+		t.Errorf("a payload ran (%v) or became markup (%d elements)", pwned, markup)
+	}
+	for _, want := range []string{"<script>window.__psxPwned=1</script>PSX1", "PSX3", `=HYPERLINK("http://x","PSX4")`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the report does not show %q as text", want)
+		}
+	}
 }
