@@ -199,7 +199,9 @@ func (d *switchedDetector) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 func (w *wiring) peakEmitter() func(*schemas.Event) {
 	var det pipeline.Detector
 	if w.rules != nil {
-		det = w.rules.newDetector()
+		d := w.rules.newDetector().(*switchedDetector)
+		d.UseBudget(w.budget.NewAccount()) // its rule state is counted like the workers'
+		det = d
 	}
 	write := func(ev *schemas.Event) {
 		rec, err := schemas.NewRecord(ev)
