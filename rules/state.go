@@ -51,13 +51,20 @@ func (m *stateMem) close() {
 	m.closed = true
 }
 
-// Reserved bytes per entry beyond its key (struct and map entry), and per
-// distinct value beyond its bytes (string header, time, map entry).
+// Reserved bytes per entry beyond its key (struct, key allocation, map
+// slot), per distinct-value map (as made, for seenHint values), and per
+// distinct value beyond its bytes (map slot with growth slack), as measured
+// on Go's maps.
 var (
-	groupCost    = int64(unsafe.Sizeof(lruEntry[tgroup]{})) + 48
-	suppCost     = int64(unsafe.Sizeof(lruEntry[suppEntry]{})) + 48
+	groupCost    = int64(unsafe.Sizeof(lruEntry[tgroup]{})) + 64
+	suppCost     = int64(unsafe.Sizeof(lruEntry[suppEntry]{})) + 64
+	seenMapCost  = int64(288)
 	distinctCost = int64(48)
 )
+
+// seenHint sizes a new distinct-value map: small, as most groups (one
+// source's few ports) stay small.
+const seenHint = 8
 
 // lru is a bounded map with least-recently-used order. Entries also carry
 // the newest event time they saw, so the tail can be expired by event time.
@@ -231,7 +238,11 @@ func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte fl
 		return false, 0, true
 	}
 	if g.seen == nil {
-		g.seen = make(map[string]int64, min(int(gte), 64))
+		if !mem.reserve(seenMapCost) {
+			return false, 0, false
+		}
+		g.seen = make(map[string]int64, min(int(gte), seenHint))
+		g.seenBytes = seenMapCost
 	}
 	if old, ok := g.seen[string(value)]; ok {
 		if t > old {
@@ -253,7 +264,7 @@ func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte fl
 	}
 	n := float64(len(g.seen))
 	if n >= gte {
-		clear(g.seen)
+		g.seen = nil // cleared, a map keeps its size: let it go
 		g.unsee(g.seenBytes, mem)
 		return true, n, false
 	}
