@@ -50,6 +50,7 @@ type detector struct {
 	runs    []run          // what was held, in arrival order
 	cut     [2]bool        // a gap or a bound: later bytes of the direction are not sniffed
 	sniffed [2]int         // bytes of buf the sniffers judge: those before the cut
+	full    [2]bool        // the direction reached the cap unrecognised and its bytes were freed
 	order   [2]parsers.Dir // directions in the order they were first heard
 	norder  uint8
 }
@@ -90,7 +91,7 @@ func (dt *detector) Gap(d parsers.Dir, n int, ts time.Time) {
 	switch {
 	case dt.parser != nil:
 		dt.parser.Gap(dt.view(d), n, ts)
-	case dt.dead || len(dt.buf[d]) == 0:
+	case dt.dead || (len(dt.buf[d]) == 0 && !dt.full[d]):
 		// Nothing held in this direction: the parser starts after the gap.
 	default:
 		dt.cut[d] = true
@@ -117,8 +118,11 @@ func (dt *detector) hold(d parsers.Dir, b []byte, ts time.Time) {
 		dt.norder++
 	}
 	last := len(dt.runs) - 1
+	keep := !dt.full[d] && len(dt.buf[d]) < detectCap && dt.room(d, len(b))
 	switch {
-	case len(dt.buf[d]) >= detectCap || !dt.room(d, len(b)):
+	case !keep && last >= 0 && dt.runs[last].d == d && dt.runs[last].gap:
+		dt.runs[last].n += len(b) // more missing bytes
+	case !keep:
 		dt.runs = append(dt.runs, run{d: d, gap: true, n: len(b), ts: ts})
 	case last >= 0 && dt.runs[last].d == d && !dt.runs[last].gap:
 		// Consecutive pieces of one direction are replayed as one, at the
@@ -159,10 +163,36 @@ func (dt *detector) room(d parsers.Dir, n int) bool {
 // decide chooses the parser once the held bytes allow it.
 func (dt *detector) decide(final bool) error {
 	proto, client, v := dt.sniff(final)
-	if v == parsers.More || !dt.choose(proto, client, v) {
+	if v == parsers.More {
+		dt.forgetFull()
+		return nil
+	}
+	if !dt.choose(proto, client, v) {
 		return nil
 	}
 	return dt.replay()
+}
+
+// forgetFull frees the bytes of a direction that reached the cap without
+// being recognised while the other direction may still tell (a one-way
+// transfer can last long): should a parser start, it sees them as missing.
+func (dt *detector) forgetFull() {
+	for _, d := range dt.order[:dt.norder] {
+		if dt.full[d] || len(dt.buf[d]) < detectCap {
+			continue
+		}
+		if _, _, v, _ := sniffStart(dt.buf[d][:dt.sniffed[d]], d); v != parsers.No {
+			continue
+		}
+		for i := range dt.runs {
+			if dt.runs[i].d == d {
+				dt.runs[i].gap = true
+			}
+		}
+		dt.st.a.acct.Release(budget.Parsers, int64(cap(dt.buf[d])))
+		dt.paid -= int64(cap(dt.buf[d]))
+		dt.buf[d], dt.sniffed[d], dt.full[d] = nil, 0, true
+	}
 }
 
 // choose starts the parser the sniffers' verdict names (on No, the

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"bytes"
 	"testing"
 	"time"
 
@@ -121,4 +122,35 @@ func FuzzDetector(f *testing.F) {
 			t.Fatalf("cut %v: %q flip=%v; whole: %q flip=%v", cuts, proto, flip, wp, wf)
 		}
 	})
+}
+
+// A long one-way transfer the sniffers do not know holds neither its bytes
+// nor a growing list of pieces while the other direction is silent; when
+// that direction speaks, it is still judged.
+func TestDetectorForgetsALongUnknownDirection(t *testing.T) {
+	b := budget.New(1 << 30)
+	an := New(Config{}, nil, func(*schemas.Event) {}, nil)
+	an.UseBudget(b.NewAccount())
+	st := &state{a: an, f: &flow.Flow{}}
+	st.det = detector{st: st, canFlip: true}
+	dt := &st.det
+	ts := time.Unix(0, 0)
+	junk := bytes.Repeat([]byte{0xee}, 100)
+	for range 10000 {
+		if err := dt.Data(parsers.ToClient, junk, ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(dt.buf[0]) + len(dt.buf[1]); n != 0 || len(dt.runs) > 3 || dt.parser != nil || dt.dead {
+		t.Fatalf("holding %d bytes in %d pieces (parser %v, dead %v)", n, len(dt.runs), dt.parser, dt.dead)
+	}
+	if used := b.Stats().Pools[budget.Parsers].Used; used != 0 {
+		t.Errorf("%d bytes reserved for nothing held", used)
+	}
+	if err := dt.Data(parsers.ToServer, []byte("GET / HTTP/1.1\r\n\r\n"), ts); err != nil {
+		t.Fatal(err)
+	}
+	if dt.proto != "http" || dt.flip {
+		t.Errorf("then a request: %q flip=%v", dt.proto, dt.flip)
+	}
 }
