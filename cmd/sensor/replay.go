@@ -115,6 +115,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	if !common.quiet {
 		printSummary(stderr, &st, summaries, outPath)
+		w.printRuleState(stderr)
 	}
 	switch {
 	case runErr != nil && errors.Is(runErr, pipeline.ErrNoPackets):
@@ -208,6 +209,17 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	}
 	if outPath != "" && outPath != "-" {
 		fmt.Fprintf(w, "  events written to %s\n", outPath)
+	}
+}
+
+// printRuleState says when the rules could not track every group.
+func (w *wiring) printRuleState(out io.Writer) {
+	if w.rules == nil {
+		return
+	}
+	if st := w.rules.Stats().State; st.Refused > 0 {
+		fmt.Fprintf(out, "  rule state: %d groups, suppression keys or distinct values not tracked (rules.max_state_bytes or the memory budget reached; %s held)\n",
+			st.Refused, humanize.IBytes(uint64(st.Bytes)))
 	}
 }
 

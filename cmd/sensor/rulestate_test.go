@@ -41,9 +41,12 @@ func TestRuleStateDrawsOnBudgetAndReloadGivesItBack(t *testing.T) {
 		for i := range 20000 {
 			dets[i%workers].Eval(probe(i), func(*schemas.Event) {})
 		}
+		for _, d := range dets {
+			d.Publish()
+		}
 		held := b.Stats().Pools[budget.Rules].Used
-		if held < 100<<10 {
-			t.Fatalf("workers %d: the scan's state holds %d bytes of the budget", workers, held)
+		if st := sw.Stats().State; held < 100<<10 || st.Bytes != held {
+			t.Fatalf("workers %d: the scan's state holds %d bytes of the budget, its stats say %d", workers, held, st.Bytes)
 		}
 		sw.install(set) // what Reload does with the files reloaded
 		for w, d := range dets {

@@ -302,6 +302,7 @@ loop:
 				s.Name(), cs.Engine, cs.Frames, cs.KernelDrops, cs.IfDrops, cs.Truncated)
 		}
 		printTotals(stderr, &st, summaries, outPath)
+		w.printRuleState(stderr)
 	}
 	switch {
 	case int(failed.Load()) == readers:

@@ -149,12 +149,20 @@ func (s *ruleSwitch) Stats() rules.Stats {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	all := make([]rules.Stats, 0, len(s.detectors))
+	var shared *rules.StateStats
 	for _, d := range s.detectors {
 		d.mu.Lock()
 		all = append(all, d.published)
 		d.mu.Unlock()
+		if s.workers > 1 && shared == nil && all[len(all)-1].Events > 0 {
+			shared = &all[len(all)-1].State
+		}
 	}
-	return metrics.MergeRuleStats(all...)
+	st := metrics.MergeRuleStats(all...)
+	if shared != nil {
+		st.State = *shared // every detector published the whole shared state
+	}
+	return st
 }
 
 type switchedDetector struct {
