@@ -135,9 +135,9 @@ type Table struct {
 	stats     Stats
 }
 
-// FlowBytes is what one flow costs the memory budget: the Flow itself
-// (its size class) and its share of a 3/4 full index.
-const FlowBytes = int64(unsafe.Sizeof(Flow{})) + slotBytes*4/3
+// FlowBytes is what one Flow costs the memory budget (its size class).
+// The index is paid apart, as it grows: 12 bytes a slot, 16 to 32 a flow.
+const FlowBytes = int64(unsafe.Sizeof(Flow{}))
 
 // tunnelBytes is the extra cost of a tunnelled flow.
 const tunnelBytes = int64(unsafe.Sizeof(decode.Tunnel{}))

@@ -1,0 +1,47 @@
+package flow
+
+import (
+	"fmt"
+	"net/netip"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+)
+
+// BenchmarkNewFlows is the flow table's own new-flow rate on a SYN flood
+// (no events made: see sensor/pipeline's BenchmarkSYNFlood for the whole
+// path): without a budget, and with one that makes every new flow evict.
+// flows/cpu-s counts the process's CPU time (garbage collection included),
+// steadier than wall time on a shared machine.
+func BenchmarkNewFlows(b *testing.B) {
+	for _, limit := range []int64{0, 8 << 20} {
+		b.Run(fmt.Sprintf("budget=%dMiB", limit>>20), func(b *testing.B) {
+			tab := NewTable(Config{}, func(*Flow) {})
+			tab.UseBudget(budget.New(limit).NewAccount())
+			p := decoded(b)[0]
+			b.ReportAllocs()
+			cpu0 := cpuTime()
+			i := 0
+			for b.Loop() {
+				i++
+				p.Src = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+				p.SrcPort = uint16(1024 + i>>24)
+				p.Timestamp = p.Timestamp.Add(time.Microsecond)
+				tab.Update(&p)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "flows/s")
+			b.ReportMetric(float64(b.N)/(cpuTime()-cpu0).Seconds(), "flows/cpu-s")
+		})
+	}
+}
+
+// cpuTime is the process's user and system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
