@@ -28,7 +28,7 @@ demo: build
 	./bin/sensor report --store out/demo.db --top 5
 
 test: deps
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 # gofmt, go.mod tidy, go vet and staticcheck (SA1019 off: the certificate
 # parser reads legacy DSA keys on purpose). Stale generated files fail
