@@ -9,12 +9,13 @@ import (
 )
 
 // shutdownClock gives the outputs shutdown_timeout from the moment the
-// shutdown starts (a signal, or the end of the input). Until then a full
-// output with on_full: block still holds the pipeline, so a slow but
+// shutdown starts (a signal, or the end of the input). Outputs with a spool
+// stop holding the pipeline at once (what does not fit in their queue goes
+// to the spool, nothing is lost). Until the deadline a full output without
+// a spool and with on_full: block still holds the pipeline, so a slow but
 // healthy one loses nothing; at the deadline the outputs are interrupted
-// (what does not fit in a queue goes to the spool, or is counted as lost)
-// and Close gives up delivering, so the process ends in time even with
-// every output down.
+// (what does not fit is counted as lost) and Close gives up delivering, so
+// the process ends in time even with every output down.
 type shutdownClock struct {
 	fan     *outputs.Fanout
 	timeout time.Duration
@@ -32,6 +33,11 @@ func newShutdownClock(fan *outputs.Fanout, timeout time.Duration) *shutdownClock
 // deadline, for the outputs' Close.
 func (c *shutdownClock) start() context.Context {
 	c.once.Do(func() {
+		for _, r := range c.fan.Runners() {
+			if r.Config().SpoolDir != "" {
+				r.Interrupt()
+			}
+		}
 		c.ctx, c.cancel = context.WithTimeout(context.Background(), c.timeout)
 		context.AfterFunc(c.ctx, c.fan.Interrupt)
 	})

@@ -90,11 +90,12 @@ func eventsMade(t *testing.T, summary string) uint64 {
 func TestReplaySIGTERMWithKafkaDown(t *testing.T) {
 	pcap := mixCapture(t, 4<<20)
 	broker := deadAddr(t)
-	const timeout = 2 * time.Second
 	for _, tc := range []struct {
-		name  string
-		spool bool
-	}{{"no spool", false}, {"spool", true}} {
+		name    string
+		spool   bool
+		timeout time.Duration
+	}{{"no spool", false, 2 * time.Second}, {"spool", true, time.Minute}} {
+		timeout := tc.timeout
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()
 			cfg := filepath.Join(dir, "sensor.yaml")
@@ -139,6 +140,9 @@ func TestReplaySIGTERMWithKafkaDown(t *testing.T) {
 			}
 			if tc.spool && (five[4] != 0 || five[1] != produced) {
 				t.Errorf("with a spool every event must be in it: %v", five)
+			}
+			if tc.spool && took >= timeout {
+				t.Errorf("with a spool the shutdown need not wait for shutdown_timeout (%s): took %s", timeout, took)
 			}
 			if !tc.spool && five[4] != produced {
 				t.Errorf("without a spool every event is lost, and said so: %v", five)
