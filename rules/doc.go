@@ -8,7 +8,8 @@
 // (`dns.question.name`, `source.ip`, `packetsleuth.flow.state`; the event
 // time is `timestamp`, since expr cannot spell `@timestamp`). It is
 // type-checked at load time, so a misspelt field is a load error with
-// file:line:col, rule id and field. Helpers: in_list(name, v),
+// file:line:col, rule id and field. `x in list` matches by the list's type
+// like in_list (CIDRs of an ip list, subdomains of a domain list). Helpers: in_list(name, v),
 // cidr_match(ip, cidr...), is_private(ip), entropy(s), registered_domain(s),
 // label_count(s), max_label_len(s), is_set(t), url_decode(s),
 // intel_match([type]), and expr's `matches`. None does I/O; `now()` is

@@ -402,3 +402,57 @@ func BenchmarkEval(b *testing.B) {
 	st := ev.Stats()
 	b.ReportMetric(float64(st.Evaluations)/float64(b.N), "rules/event")
 }
+
+// `x in list` matches the way the list's type says, as in_list does: an
+// address inside a CIDR of an ip list, a subdomain of a domain list;
+// string and port lists stay exact.
+func TestInFollowsListType(t *testing.T) {
+	set := mustLoad(t, `
+lists:
+  - {name: nets, type: ip, items: ["10.0.0.0/8", "192.0.2.7"]}
+  - {name: bad_domains, type: domain, items: [evil.example]}
+  - {name: names, items: [evil.example]}
+macros:
+  - {name: from_nets, condition: source.ip in nets}
+rules:
+  - {id: IP, name: ip, severity: low, condition: 'event.dataset == "packetsleuth.flow" and from_nets'}
+  - {id: NOT-IP, name: not ip, severity: low, condition: 'event.dataset == "packetsleuth.flow" and destination.ip not in nets'}
+  - {id: DOM, name: domain, severity: low, condition: 'event.dataset == "packetsleuth.dns" and dns.question.name in bad_domains'}
+  - {id: STR, name: string, severity: low, condition: 'event.dataset == "packetsleuth.dns" and dns.question.name in names'}
+`)
+	var d schemas.Event
+	d.Event.Dataset = schemas.DatasetDNS
+	d.DNS.Question.Name = "x.EVIL.example."
+	cases := []struct {
+		ev   schemas.Event
+		want string
+	}{
+		{flowEvent("10.1.2.3", "192.0.2.7", 80), "IP"},
+		{flowEvent("8.8.8.8", "192.0.2.8", 80), "NOT-IP"},
+		{flowEvent("::ffff:10.0.0.1", "10.9.9.9", 80), "IP"},
+		{d, "DOM"},
+	}
+	for _, c := range cases {
+		var got []string
+		for _, a := range collect(NewEvaluator(set, EvalOptions{}), c.ev) {
+			got = append(got, a.Rule.ID)
+		}
+		if strings.Join(got, ",") != c.want {
+			t.Errorf("%s -> %s %q: alerts %v, want %s", c.ev.Source.IP, c.ev.Destination.IP, c.ev.DNS.Question.Name, got, c.want)
+		}
+	}
+	d.DNS.Question.Name = "evil.example"
+	if got := collect(NewEvaluator(set, EvalOptions{}), d); len(got) != 2 {
+		t.Errorf("exact name: %d alerts, want DOM and STR", len(got))
+	}
+
+	_, errs := Load(fstest.MapFS{"r.yaml": {Data: []byte(`
+lists:
+  - {name: nets, type: ip, items: ["10.0.0.0/8"]}
+rules:
+  - {id: BAD, name: bad, severity: low, condition: 'destination.port in nets'}
+`)}}, "r.yaml")
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "r.yaml:5:65: rule BAD: condition: cannot use int as argument (type string) to call `in` with ip list \"nets\"") {
+		t.Errorf("int in ip list: %v", errs)
+	}
+}

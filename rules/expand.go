@@ -21,7 +21,9 @@ import (
 //
 //   - a macro name becomes the macro's (expanded) condition;
 //   - a list name becomes an array of its items (`destination.port in
-//     rare_ports`);
+//     rare_ports`), except as the right side of `in` for an ip or domain
+//     list: `x in list` then calls the list's matcher, as in_list does, so
+//     a CIDR or a parent domain matches the way the list's type says;
 //   - in_list("name", v), cidr_match(ip, "cidr", ...) become calls of a
 //     matcher prepared at load time (CIDRs parsed once, subdomain lookup);
 //   - intel_match() becomes `len(threat.enrichments) > 0`, and
@@ -71,6 +73,7 @@ type expander struct {
 	stack  []string        // macro expansion stack (cycle detection)
 	probs  []exprProblem
 	calls  []patchedCall
+	arrays map[ast.Node]*NamedList // arrays made of lists, for `in`
 }
 
 type patchedCall struct {
@@ -102,6 +105,19 @@ func (x *expander) Visit(n *ast.Node) {
 			}
 			relocate(arr, node.Location())
 			*n = arr
+			if x.arrays == nil {
+				x.arrays = map[ast.Node]*NamedList{}
+			}
+			x.arrays[arr] = l
+		}
+	case *ast.BinaryNode:
+		// The walk is bottom-up: the list on the right is already an array.
+		if l := x.arrays[node.Right]; node.Operator == "in" && l != nil && (l.Type == "ip" || l.Type == "domain") {
+			call := &ast.CallNode{Callee: &ast.IdentifierNode{}, Arguments: []ast.Node{node.Left}}
+			relocate(call.Callee, node.Right.Location())
+			call.SetLocation(node.Left.Location()) // where a type error points
+			x.bind(call, fmt.Sprintf("`in` with %s list %q", l.Type, l.Name), l.matcher())
+			*n = call
 		}
 	case *ast.CallNode:
 		id, ok := node.Callee.(*ast.IdentifierNode)

@@ -117,7 +117,8 @@ type Expectation struct {
 }
 
 // NamedList is a named set of values usable in conditions, with `in_list(name,
-// value)` (typed matching: CIDRs, subdomains) or as an array (`x in name`).
+// value)` or `value in name`: both match by the list's type (an ip list's
+// CIDRs, a domain list's subdomains); elsewhere the name is an array.
 type NamedList struct {
 	Name  string
 	Type  string // string, ip, domain, port
