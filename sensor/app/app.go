@@ -100,7 +100,7 @@ type state struct {
 	f      *flow.Flow
 	proto  string // detected network.protocol, "" while unknown
 	dead   bool   // nothing (more) to parse here
-	flip   bool   // the content showed the flow table's originator is the server
+	flip   bool   // the content reversed the flow's sides after the stream began (its directions are the old ones)
 	stream *reassembly.Stream
 	det    detector // chooses the TCP parser by content
 	dns    *dns.Conn
@@ -150,6 +150,9 @@ func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 	case decode.ProtoTCP:
 		if p.Anomalies.Has(anomaly.RSTIgnored) {
 			return // the receiver drops it: inspection goes on (flow.Table)
+		}
+		if st.flip {
+			d = 1 - d // the stream keeps the directions it began with
 		}
 		st.segment(d, p)
 	case decode.ProtoUDP:
@@ -233,22 +236,18 @@ func (a *Analyzer) Protocol(f *flow.Flow) string {
 }
 
 // detected records the protocol found on the flow (the first one, for a
-// stream that carries another) and whether its content reversed the flow
-// table's guess of who the client is.
+// stream that carries another). When its content reversed the flow table's
+// guess of who the client is, the flow changes sides, so that its flow,
+// protocol and anomaly events all name the client as the source.
 func (st *state) detected(proto string, flip bool) {
 	if st.proto == "" {
 		st.proto = proto
 	}
-	st.flip = st.flip || flip
-	st.a.stats.Detected[proto]++
-}
-
-// server is the endpoint that serves the flow, by content when it decided.
-func (st *state) server() flow.Endpoint {
-	if st.flip {
-		return st.f.Orig()
+	if flip && !st.flip {
+		st.flip = true
+		st.f.Reverse()
 	}
-	return st.f.Resp()
+	st.a.stats.Detected[proto]++
 }
 
 // newEvent starts an event of the flow with the network fields every
@@ -264,9 +263,6 @@ func (a *Analyzer) newEvent(f *flow.Flow, dataset string, ts time.Time) *schemas
 	ev.Event.Type = typeProtocol
 	ev.Event.Dataset = dataset
 	flow.FillNetwork(ev, f)
-	if st, ok := f.App.(*state); ok && st.flip {
-		ev.Source, ev.Destination = ev.Destination, ev.Source
-	}
 	if a.obs != nil {
 		ev.Observer = *a.obs
 	}

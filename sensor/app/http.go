@@ -42,7 +42,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		h.Request.Body.Bytes = req.BodyBytes
 		h.Request.MimeType = req.MimeType
 		h.Request.Referrer = req.Referer
-		port := st.server().Port
+		port := st.f.Resp().Port
 		if st.tunnel != "" {
 			port = st.tunnelPort
 		}

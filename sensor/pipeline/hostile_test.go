@@ -109,7 +109,8 @@ func TestHostileSegmentationSharedCaptures(t *testing.T) {
 
 // A connection picked up mid-stream whose first packet came from the
 // server: the flow table takes the server for the originator, the content
-// (a whole request line) puts the client back where it belongs.
+// (a whole request line) puts the client back where it belongs, on the
+// protocol events and on the flow event alike.
 func TestMidStreamDirectionByContent(t *testing.T) {
 	client, server := netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80")
 	c := pcapgen.NewTCPConn(client, server, pcapgen.Epoch)
@@ -117,8 +118,21 @@ func TestMidStreamDirectionByContent(t *testing.T) {
 	c.Data(true, nil, 1).Data(true, pcapgen.HTTPRequest, 1).Data(false, pcapgen.HTTPResponse, 1460)
 	out, _ := replay(t, Config{Workers: 1}, writeFrames(t, "midstream.pcap", layers.LinkTypeEthernet, pcapgen.Frames(c.Packets, pcapgen.Ethernet)))
 	flows, evs := out.dataset("packetsleuth.flow"), out.dataset("packetsleuth.http")
-	if len(flows) != 1 || str(flows[0], "source.ip") != "192.0.2.80" {
-		t.Fatalf("the flow table should have guessed the server as originator: %v", flows)
+	if len(flows) != 1 {
+		t.Fatalf("%d flows, want 1", len(flows))
+	}
+	var fromClient, fromServer int64
+	for _, p := range c.Packets {
+		if p.Layers[1].(*layers.TCP).SrcPort != 80 {
+			fromClient++
+		} else {
+			fromServer++
+		}
+	}
+	fl := flows[0]
+	if str(fl, "source.ip") != "10.1.0.10" || num(fl, "destination.port") != 80 || num(fl, "source.packets") != fromClient ||
+		num(fl, "destination.packets") != fromServer || !strings.HasPrefix(str(fl, "packetsleuth.flow.history"), "^a") {
+		t.Errorf("flow event should name the client as source, with its counters: %v", fl)
 	}
 	if len(evs) != 1 {
 		t.Fatalf("%d HTTP events, want 1", len(evs))
@@ -127,6 +141,36 @@ func TestMidStreamDirectionByContent(t *testing.T) {
 	if str(ev, "source.ip") != "10.1.0.10" || num(ev, "destination.port") != 80 || str(ev, "url.original") != "/index.html?q=packetsleuth" ||
 		num(ev, "http.response.status_code") != 200 || num(ev, "url.port") != 0 && num(ev, "url.port") != 80 {
 		t.Errorf("event %v", ev)
+	}
+}
+
+// The shared MAPI capture starts a connection with the server's packets
+// (192.168.0.184:1066 is the client of 64.12.137.56:80): its flow event
+// names the client as its protocol events do.
+func TestMidStreamSharedCaptureFlowFollowsContent(t *testing.T) {
+	needShared(t)
+	out, _ := replay(t, Config{Workers: 1}, filepath.Join(sharedPcaps, "dcerpc-mapi-exchange.pcap"))
+	ofConn := func(ds string) (evs []map[string]any) {
+		for _, ev := range out.dataset(ds) {
+			if str(ev, "network.protocol") == "http" && (num(ev, "source.port") == 1066 || num(ev, "destination.port") == 1066) {
+				evs = append(evs, ev)
+			}
+		}
+		return evs
+	}
+	flows, evs := ofConn("packetsleuth.flow"), ofConn("packetsleuth.http")
+	if len(flows) != 1 || len(evs) == 0 {
+		t.Fatalf("%d flows, %d HTTP events of port 1066; want 1 and some", len(flows), len(evs))
+	}
+	fl := flows[0]
+	if str(fl, "source.ip") != "192.168.0.184" || num(fl, "source.port") != 1066 || str(fl, "destination.ip") != "64.12.137.56" ||
+		num(fl, "destination.port") != 80 || !strings.HasPrefix(str(fl, "packetsleuth.flow.history"), "^") {
+		t.Errorf("flow %v", fl)
+	}
+	for _, ev := range evs {
+		if str(ev, "source.ip") != str(fl, "source.ip") || num(ev, "source.port") != num(fl, "source.port") {
+			t.Errorf("HTTP event from %s:%d, flow from %s:%d", str(ev, "source.ip"), num(ev, "source.port"), str(fl, "source.ip"), num(fl, "source.port"))
+		}
 	}
 }
 

@@ -145,10 +145,12 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		w.anom.Report(anomaly.FlowLimit, f, f.Last(), "flow table full: least valuable flow evicted")
 	}
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
-	f.FillEvent(&w.ev, &w.obs)
 	if w.app != nil {
-		w.app.FlowEnded(f, &w.ev) // emits the protocol events the flow still holds
+		// First: it emits the protocol events the flow still holds, and
+		// the content deciding at the end may reverse the flow's sides.
+		w.app.FlowEnded(f, &w.ev)
 	}
+	f.FillEvent(&w.ev, &w.obs)
 	w.emit(&w.ev)
 }
 
