@@ -7,6 +7,7 @@ package app
 // as visible as a direct one.
 
 import (
+	"bytes"
 	"net"
 	"strconv"
 	"strings"
@@ -66,8 +67,10 @@ func (st *state) switched(dt *detector, ts time.Time) error {
 	inner := &detector{st: st}
 	dt.parser = inner
 	for _, d := range []parsers.Dir{parsers.ToServer, parsers.ToClient} {
-		if len(sw.Rest[d]) > 0 {
-			if err := inner.Data(d, sw.Rest[d], ts); err != nil {
+		// A stray line end after the CONNECT or its answer (some clients
+		// and proxies send one) is HTTP's, not the tunnel's first byte.
+		if rest := bytes.TrimLeft(sw.Rest[d], "\r\n"); len(rest) > 0 {
+			if err := inner.Data(d, rest, ts); err != nil {
 				return err
 			}
 		}

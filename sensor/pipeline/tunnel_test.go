@@ -44,8 +44,12 @@ func TestConnectTunnelCarriesTLS(t *testing.T) {
 	if len(direct) != 1 || str(direct[0], "tls.client.server_name") != "secure.example.com" {
 		t.Fatalf("direct handshake: %v", direct)
 	}
-	for _, awkward := range []bool{false, true} {
-		out := replayPackets(t, Config{}, pcapgen.ConnectTunnel(tunClient, tunProxy, pcapgen.Epoch, "secure.example.com:443", hello, nil, awkward))
+	for _, k := range []struct {
+		awkward bool
+		inner   []byte
+	}{{false, hello}, {true, hello}, {true, append([]byte("\r\n"), hello...)}} { // a stray line end after the CONNECT
+		awkward := k.awkward
+		out := replayPackets(t, Config{}, pcapgen.ConnectTunnel(tunClient, tunProxy, pcapgen.Epoch, "secure.example.com:443", k.inner, nil, awkward))
 		tls := out.dataset("packetsleuth.tls")
 		if len(tls) != 1 {
 			t.Fatalf("awkward=%v: %d TLS events", awkward, len(tls))
