@@ -35,5 +35,12 @@ func TestAuditTrail(t *testing.T) {
 		if err != nil || len(rest) != 1 || rest[0].User != "root\x1b[2J" || rest[0].Client != "192.0.2.1" {
 			t.Errorf("second page: %+v %v", rest, err)
 		}
+		// Retention: a year by default; older entries go at the next prune.
+		if st, err := s.Prune(ctx, t0.Add(365*24*time.Hour+2500*time.Millisecond)); err != nil || st["audit"] != 3 {
+			t.Errorf("prune: %v %v, want 3 audit entries removed", st, err)
+		}
+		if left, _ := s.Audit(ctx, 10, 0); len(left) != 1 || left[0].Action != "logout" {
+			t.Errorf("after the prune: %+v", left)
+		}
 	})
 }

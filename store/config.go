@@ -35,8 +35,9 @@ type Config struct {
 	// A --output flag gives them space-separated: "store:datasets=flow alert".
 	Datasets List `yaml:"datasets"`
 	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
-	// alert, dns, http, tls. Zero or absent keeps forever, except the
-	// series levels, which default to 1s: 24h, 1m: 30d, 1h: 1y.
+	// alert, dns, http, tls, and the web audit trail (audit). Zero or absent
+	// keeps forever, except the series levels, which default to 1s: 24h,
+	// 1m: 30d, 1h: 1y, and audit: 1y (failed logins add to it).
 	Retention map[string]Duration `yaml:"retention"`
 	// PruneInterval is how often the sink prunes, in event time (the newest
 	// record time it has stored), so replayed captures are pruned relative
@@ -46,13 +47,14 @@ type Config struct {
 
 // Default retention of the traffic series levels.
 var DefaultRetention = map[string]time.Duration{
-	"1s": 24 * time.Hour,
-	"1m": 30 * 24 * time.Hour,
-	"1h": 365 * 24 * time.Hour,
+	"1s":    24 * time.Hour,
+	"1m":    30 * 24 * time.Hour,
+	"1h":    365 * 24 * time.Hour,
+	"audit": 365 * 24 * time.Hour,
 }
 
 // retentionKeys are the keys Retention accepts.
-var retentionKeys = []string{"1s", "1m", "1h", "alert", "dns", "flow", "http", "tls"}
+var retentionKeys = []string{"1s", "1m", "1h", "alert", "audit", "dns", "flow", "http", "tls"}
 
 // datasetNames maps the short names to event.dataset values.
 var datasetNames = map[string]string{

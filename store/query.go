@@ -522,6 +522,8 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 			q, args = "DELETE FROM flows WHERE ts < ?", []any{cut.UnixNano()}
 		case "alert":
 			q, args = "DELETE FROM alerts WHERE ts < ?", []any{cut.UnixNano()}
+		case "audit":
+			q, args = "DELETE FROM audit WHERE ts < ?", []any{cut.UnixNano()}
 		default:
 			q, args = "DELETE FROM events WHERE dataset = ? AND ts < ?", []any{datasetOf(key), cut.UnixNano()}
 		}
