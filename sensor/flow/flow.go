@@ -220,6 +220,10 @@ func (f *Flow) MarkAnomaly(k anomaly.Kind) bool {
 	return first
 }
 
+// Reported tells whether an anomaly of kind k was reported on f already
+// (a later one is suppressed: its detail need not be written).
+func (f *Flow) Reported(k anomaly.Kind) bool { return f.anomalies.Has(k) }
+
 // FillNetwork writes the flow's network and endpoint fields (anomaly.Flow).
 func (f *Flow) FillNetwork(ev *schemas.Event) { FillNetwork(ev, f) }
 

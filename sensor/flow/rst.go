@@ -2,6 +2,7 @@ package flow
 
 import (
 	"math/bits"
+	"strconv"
 
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -37,13 +38,14 @@ func nibble(b uint8, d Dir) uint8 { return b >> (4 * d) & 0xf }
 // nothing (RFC 2385), or its sequence number is outside the receiver's
 // window (RFC 793 §3.4) around the next byte the sender was to send. A
 // receiver that has sent nothing yet has no window to judge by; the scale
-// of a connection picked up mid-stream is taken as the largest.
-func (s *tcpState) rejectsRST(d Dir, p *decode.Packet, receiverSeen bool) bool {
+// of a connection picked up mid-stream is taken as the largest. The
+// verdict says why, for the anomaly event.
+func (s *tcpState) rejectsRST(d Dir, p *decode.Packet, receiverSeen bool) (rstVerdict, bool) {
 	if p.TCPOptions&decode.OptMD5 != 0 && s.bits&signed == 0 {
-		return true
+		return rstVerdict{md5: true}, true
 	}
 	if !receiverSeen || s.bits&(seqValid<<d) == 0 {
-		return false
+		return rstVerdict{}, false
 	}
 	r := 1 - d
 	shift := uint8(14)
@@ -57,8 +59,34 @@ func (s *tcpState) rejectsRST(d Dir, p *decode.Packet, receiverSeen bool) bool {
 	// The receiver's next expected byte is at most the sender's next one and
 	// at most a window behind it.
 	off := int64(int32(p.Seq - s.nextSeq[d]))
-	return off > win || off < -win
+	return rstVerdict{seq: p.Seq, next: s.nextSeq[d], off: off, win: win}, off > win || off < -win
 }
+
+// rstVerdict is why a RST was judged ignored: a signature, or how far its
+// sequence number is from the sender's next one against the window.
+type rstVerdict struct {
+	md5       bool
+	seq, next uint32
+	off, win  int64
+}
+
+func (v rstVerdict) String() string {
+	if v.md5 {
+		return "RST carries a TCP MD5 signature on a connection that signs nothing: the receiver drops it (RFC 2385)"
+	}
+	where, n := "past", v.off
+	if n < 0 {
+		where, n = "before", -n
+	}
+	return "RST sequence number " + strconv.FormatUint(uint64(v.seq), 10) + " is " + strconv.FormatInt(n, 10) + " bytes " + where +
+		" the sender's next (" + strconv.FormatUint(uint64(v.next), 10) + "), outside the receiver's window of at most " +
+		strconv.FormatInt(v.win, 10) + " bytes: the receiver drops it (RFC 793)"
+}
+
+// IgnoredRST says why the RST of the packet last given to Update was judged
+// one its receiver drops (the packet has anomaly.RSTIgnored); it is
+// formatted only when asked for.
+func (t *Table) IgnoredRST() string { return t.lastRST.String() }
 
 // WasReset reports whether a RST its receiver accepts ended the connection
 // (data after it reaches no application).

@@ -22,7 +22,8 @@ func TestRSTJudgedAsTheReceiverWould(t *testing.T) {
 	follow(FromResp, seg(decode.SYN|decode.ACK, 4999, 65535, decode.OptWindowScale, 2), 0)
 	follow(FromResp, seg(decode.ACK, 5000, 1000, 0, 0), 0)
 	rst := func(seq uint32, opts uint8) bool {
-		return s.rejectsRST(FromOrig, seg(decode.RST|decode.ACK, seq, 0, opts, 0), true)
+		_, drop := s.rejectsRST(FromOrig, seg(decode.RST|decode.ACK, seq, 0, opts, 0), true)
+		return drop
 	}
 	for seq, rejected := range map[uint32]bool{1000: false, 1000 + 4096: false, 1000 + 8192: true, 1<<32 - 7192: true, 1000 + 1<<20: true, 1000 + 1<<31: true} {
 		if got := rst(seq, 0); got != rejected {
@@ -32,7 +33,7 @@ func TestRSTJudgedAsTheReceiverWould(t *testing.T) {
 	if !rst(1000, decode.OptMD5) {
 		t.Error("a signed RST on an unsigned connection was accepted")
 	}
-	if s.rejectsRST(FromOrig, seg(decode.RST, 1000+1<<20, 0, 0, 0), false) {
+	if _, drop := s.rejectsRST(FromOrig, seg(decode.RST, 1000+1<<20, 0, 0, 0), false); drop {
 		t.Error("a receiver that sent nothing has no window to judge by")
 	}
 	// A connection that signs its segments: a signed RST is accepted.
@@ -46,10 +47,10 @@ func TestRSTJudgedAsTheReceiverWould(t *testing.T) {
 	m.update(FromOrig, decode.ACK, 1000, 10, 100)
 	m.update(FromResp, decode.ACK, 5000, 10, 0)
 	m.follow(FromResp, seg(decode.ACK, 5000, 10, 0, 0))
-	if m.rejectsRST(FromOrig, seg(decode.RST, 1100+100000, 0, 0, 0), true) {
+	if _, drop := m.rejectsRST(FromOrig, seg(decode.RST, 1100+100000, 0, 0, 0), true); drop {
 		t.Error("mid-stream: a RST inside the largest possible window was rejected")
 	}
-	if !m.rejectsRST(FromOrig, seg(decode.RST, 1100+1<<31, 0, 0, 0), true) {
+	if _, drop := m.rejectsRST(FromOrig, seg(decode.RST, 1100+1<<31, 0, 0, 0), true); !drop {
 		t.Error("mid-stream: a RST half the sequence space away was accepted")
 	}
 }

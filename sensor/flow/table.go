@@ -133,6 +133,8 @@ type Table struct {
 	reports   reportList // flows by next interim report time (with Config.Interim)
 	lastSweep int64
 	stats     Stats
+	// lastRST is the verdict on the latest RST (IgnoredRST).
+	lastRST rstVerdict
 }
 
 // FlowBytes is what one Flow costs the memory budget (its size class).
@@ -207,7 +209,11 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 	}
 	if p.Proto == decode.ProtoTCP {
 		f.TCPFlags[d] |= p.TCPFlags
-		if p.TCPFlags&decode.RST != 0 && f.tcp.rejectsRST(d, p, f.Packets[1-d] > 0) {
+		drop := false
+		if p.TCPFlags&decode.RST != 0 {
+			t.lastRST, drop = f.tcp.rejectsRST(d, p, f.Packets[1-d] > 0)
+		}
+		if drop {
 			// On the wire, but its receiver drops it: the connection goes
 			// on, and neither its state nor its history take the RST.
 			p.Anomalies.Add(anomaly.RSTIgnored)

@@ -201,6 +201,17 @@ func TestIgnoredResetKeepsInspecting(t *testing.T) {
 		}
 		if http != 1 || !slices.Equal(kinds, []string{"tcp.rst_ignored"}) || state != "SF" || reason != "fin" {
 			t.Errorf("%s: %d HTTP events, anomalies %v, flow %s/%s; want the request inspected past the RST", r, http, kinds, state, reason)
+			continue
+		}
+		// The analyst is told why, with the numbers: the RST is 1 MiB past
+		// the client's next byte (1001 after the SYN), the server's window
+		// 65,535 bytes rounded up to a power of two.
+		want := map[pcapgen.Reset]string{
+			pcapgen.ResetBadMD5:      "RST carries a TCP MD5 signature on a connection that signs nothing: the receiver drops it (RFC 2385)",
+			pcapgen.ResetOutOfWindow: "RST sequence number 1049577 is 1048576 bytes past the sender's next (1001), outside the receiver's window of at most 65536 bytes: the receiver drops it (RFC 793)",
+		}[r]
+		if got := str(out.dataset("packetsleuth.anomaly")[0], "packetsleuth.anomaly.detail"); got != want {
+			t.Errorf("%s: detail %q, want %q", r, got, want)
 		}
 	}
 }

@@ -129,9 +129,14 @@ func (w *worker) setIngress(f *flow.Flow) {
 func (w *worker) packetAnomalies(f *flow.Flow, p *decode.Packet) {
 	w.setIngress(f)
 	for k := range anomaly.NumKinds {
-		if p.Anomalies.Has(k) {
-			w.anom.Report(k, f, p.Timestamp, "")
+		if !p.Anomalies.Has(k) {
+			continue
 		}
+		detail := ""
+		if k == anomaly.RSTIgnored && !f.Reported(k) { // written only for an event that may go out
+			detail = w.table.IgnoredRST()
+		}
+		w.anom.Report(k, f, p.Timestamp, detail)
 	}
 }
 
