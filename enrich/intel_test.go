@@ -423,8 +423,13 @@ func TestWatch(t *testing.T) {
 		w.Enrich(ev)
 		return len(ev.Threat.Enrichments) == 1
 	})
-	// A bad file: the error is counted once, the old data stay.
-	writeFile(t, dir, "list.txt", "nonsense here\n")
+	// A bad file: the error is counted once, the old data stay. It is put
+	// in place by rename too: written in place, the watcher could read it
+	// truncated (an empty list, a valid reload) before its bytes land.
+	bad := writeFile(t, dir, "list.bad", "nonsense here\n")
+	if err := os.Rename(bad, p); err != nil {
+		t.Fatal(err)
+	}
 	waitFor(t, func() bool { return s.Stats().ReloadErrors == 1 })
 	time.Sleep(50 * time.Millisecond)
 	if st := s.Stats(); st.ReloadErrors != 1 || st.Reloads != 1 {
