@@ -281,48 +281,6 @@ func (r *Runner) Stats() Stats {
 	return s
 }
 
-// Summary says what became of every record an output was given: each one
-// is in exactly one of Sent, SpoolRecords, DeadLettered, Dropped and Lost,
-// so these add up to Offered plus Resumed.
-type Summary struct {
-	Name         string
-	Offered      uint64 // records given to the output (Enqueue, Fanout.Write)
-	Resumed      uint64 // records found in the spool at start
-	Sent         uint64 // delivered
-	SpoolRecords int64  // left in the spool; a new Runner on SpoolDir (or `sensor spool drain`) sends them
-	SpoolBytes   int64  // size of the spool files
-	SpoolDir     string // where they are ("" without a spool)
-	DeadLettered uint64 // rejected for good by the far end
-	Dropped      uint64 // discarded by policy: on_full: drop, spool over spool_max_bytes
-	Lost         uint64 // discarded by a failure: spool write error, shutdown with no spool to keep them
-
-	Resent       uint64 // of Sent: sent twice after a reconnect (syslog)
-	PossiblyLost uint64 // of Sent: not known to have arrived (syslog)
-}
-
-// Clean reports whether everything was delivered (and is known to have
-// arrived), dead-lettered or dropped by policy.
-func (s Summary) Clean() bool { return s.SpoolRecords == 0 && s.Lost == 0 && s.PossiblyLost == 0 }
-
-func (s Summary) String() string {
-	resumed := ""
-	if s.Resumed > 0 {
-		resumed = fmt.Sprintf(" (+%d resumed from the spool)", s.Resumed)
-	}
-	out := fmt.Sprintf("%s: %d records%s: %d delivered, %d spooled, %d dead-lettered, %d dropped, %d lost",
-		s.Name, s.Offered, resumed, s.Sent, s.SpoolRecords, s.DeadLettered, s.Dropped, s.Lost)
-	if s.SpoolRecords > 0 {
-		out += fmt.Sprintf(" (spool %s, %d bytes: sent at the next start)", s.SpoolDir, s.SpoolBytes)
-	}
-	if s.PossiblyLost > 0 {
-		out += fmt.Sprintf("; of the delivered, %d possibly lost (written to a connection that broke before they were known to be read)", s.PossiblyLost)
-	}
-	if s.Resent > 0 {
-		out += fmt.Sprintf("; %d sent again after a reconnect (possible duplicates)", s.Resent)
-	}
-	return out
-}
-
 // Close stops accepting records and delivers what is queued until ctx is
 // done. An output with a spool whose first attempt after Close fails does
 // not wait for the deadline: what it holds goes to the spool at once. At ctx's deadline it
@@ -733,54 +691,4 @@ func copyRecords(recs []schemas.Record) []schemas.Record {
 		out[i] = rec
 	}
 	return out
-}
-
-// ring is a FIFO of records with a fixed capacity.
-type ring struct {
-	buf   []schemas.Record
-	head  int
-	n     int
-	bytes int64
-}
-
-func (q *ring) init(size int) { q.buf = make([]schemas.Record, size) }
-
-// room returns how many of recs fit under the record and byte limits; a
-// record larger than maxBytes fits into an empty queue.
-func (q *ring) room(maxN int, maxBytes int64, recs []schemas.Record) int {
-	n, b := 0, q.bytes
-	for n < len(recs) && q.n+n < maxN {
-		b += int64(len(recs[n].JSON))
-		if b > maxBytes && q.n+n > 0 {
-			break
-		}
-		n++
-	}
-	return n
-}
-
-func (q *ring) push(recs []schemas.Record) {
-	for _, rec := range recs {
-		q.buf[(q.head+q.n)%len(q.buf)] = rec
-		q.n++
-		q.bytes += int64(len(rec.JSON))
-	}
-}
-
-// pop appends up to maxN records (and at least one, within maxBytes) to dst.
-func (q *ring) pop(dst []schemas.Record, maxN int, maxBytes int64) []schemas.Record {
-	var b int64
-	for k := 0; k < maxN && q.n > 0; k++ {
-		rec := q.buf[q.head]
-		if k > 0 && b+int64(len(rec.JSON)) > maxBytes {
-			break
-		}
-		b += int64(len(rec.JSON))
-		dst = append(dst, rec)
-		q.buf[q.head] = schemas.Record{}
-		q.head = (q.head + 1) % len(q.buf)
-		q.n--
-		q.bytes -= int64(len(rec.JSON))
-	}
-	return dst
 }
