@@ -2,11 +2,9 @@ package main
 
 import (
 	"bytes"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"testing"
 )
 
@@ -35,18 +33,7 @@ func TestShippedRulesOnSharedCaptures(t *testing.T) {
 			if rc := run([]string{"replay", "--quiet", "--workers", workers, "--out", out, filepath.Join(shared, capture)}, &stdout, &stderr); rc != 0 {
 				t.Fatalf("%s: rc=%d %s", capture, rc, stderr.String())
 			}
-			raw, _ := os.ReadFile(out)
-			var got []string
-			for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-				var ev struct {
-					Event struct{ Kind string }
-					Rule  struct{ ID string }
-				}
-				if json.Unmarshal([]byte(line), &ev) == nil && ev.Event.Kind == "alert" && !slices.Contains(got, ev.Rule.ID) {
-					got = append(got, ev.Rule.ID)
-				}
-			}
-			slices.Sort(got)
+			got, _ := alertsAndAnomalies(t, out)
 			if !slices.Equal(got, want) {
 				t.Errorf("%s (workers=%s): alerts %v, want %v", capture, workers, got, want)
 			}
