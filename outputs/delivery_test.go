@@ -162,3 +162,40 @@ func TestRunnerSpoolOnAFullDiskCountsLossAndRecovers(t *testing.T) {
 		}
 	}
 }
+
+// on_full: block with a spool whose disk fills up: the producer waits, as
+// for a full queue, instead of losing records; once the output is back
+// everything arrives, in order.
+func TestRunnerBlockWaitsOnAFullSpoolDisk(t *testing.T) {
+	dir := outputstest.TinyDisk(t, 256<<10)
+	if dir == "" {
+		return
+	}
+	s := outputstest.New()
+	s.SetDown(true)
+	r := newRunner(t, s, outputs.SinkConfig{QueueSize: 10, BatchSize: 5, FlushInterval: time.Millisecond,
+		RetryMin: time.Millisecond, RetryMax: 5 * time.Millisecond, SpoolAfter: time.Millisecond, SpoolDir: dir + "/spool"})
+	const n = 6000 // about twice what the disk holds
+	errc := make(chan error, 1)
+	go func() {
+		var err error
+		for i := 0; i < n && err == nil; i += 10 {
+			err = r.Enqueue(recs(i, i+10))
+		}
+		errc <- err
+	}()
+	waitFor(t, "the producer to wait on the full disk", func() bool {
+		st := r.Stats()
+		return st.Blocked == 1 && st.SpoolBytes > 128<<10
+	})
+	if st := r.Stats(); st.Lost != 0 {
+		t.Fatalf("%d records lost on a full spool disk with on_full: block", st.Lost)
+	}
+	s.SetDown(false)
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	sum := closeOK(t, r)
+	balanced(t, sum, n)
+	wantSeq(t, seqOf(t, s.Records()), 0, n)
+}

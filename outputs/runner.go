@@ -172,7 +172,14 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 			return ErrClosed
 		}
 		if r.spooling {
-			return r.toSpoolLocked(owned)
+			// with on_full: block, a spool that cannot take more (a full
+			// disk) makes the producer wait, as a full queue does
+			canWait := wait && r.cfg.OnFull == PolicyBlock && !r.interrupted
+			if err := r.toSpoolLocked(owned, canWait); err != errSpoolWait {
+				return err
+			}
+			r.waitRoomLocked()
+			continue
 		}
 		n := r.q.room(r.cfg.QueueSize, int64(r.cfg.QueueBytes), owned)
 		if n > 0 {
@@ -191,7 +198,7 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 		switch {
 		case r.cfg.OnFull == PolicySpool || (r.interrupted && r.spool != nil):
 			r.spooling = true
-			return r.toSpoolLocked(owned)
+			return r.toSpoolLocked(owned, false)
 		case r.cfg.OnFull == PolicyDrop || !wait:
 			r.c.dropped.Add(uint64(len(owned)))
 			return nil
@@ -231,8 +238,12 @@ func (r *Runner) loseLocked(n int, why string) {
 	}
 }
 
-// toSpoolLocked appends recs to the spool; r.mu is held.
-func (r *Runner) toSpoolLocked(recs []schemas.Record) error {
+// errSpoolWait: the spool write failed and the caller waits to try again.
+var errSpoolWait = errors.New("spool write failed: wait")
+
+// toSpoolLocked appends recs to the spool; r.mu is held. When the write
+// fails it counts them as lost, or returns errSpoolWait when canWait.
+func (r *Runner) toSpoolLocked(recs []schemas.Record, canWait bool) error {
 	dropped, err := r.spool.append(recs)
 	if dropped > 0 {
 		r.c.dropped.Add(uint64(dropped))
@@ -240,6 +251,9 @@ func (r *Runner) toSpoolLocked(recs []schemas.Record) error {
 	}
 	if err != nil {
 		r.c.fail(err)
+		if canWait {
+			return errSpoolWait
+		}
 		r.loseLocked(len(recs), "spool write failed: "+err.Error())
 		return fmt.Errorf("%s: spool: %w", r.cfg.label(), err)
 	}
@@ -409,6 +423,9 @@ func (r *Runner) loop() {
 		case <-r.ctx.Done():
 		}
 		t.Stop()
+		r.mu.Lock()
+		r.notFull.Broadcast() // a producer waiting on a full spool disk tries again
+		r.mu.Unlock()
 		if canSpill && !time.Now().Before(spillAt) {
 			r.spill(&b)
 		}
@@ -517,6 +534,9 @@ func (r *Runner) done1(b *batch, keep []schemas.Record) {
 			r.log.Error("spool commit failed; records may be sent again", "err", err)
 		}
 	}
+	if b.fromSpool {
+		r.notFull.Broadcast() // the spool has room again, or will be empty
+	}
 	if len(keep) == 0 {
 		b.recs = b.recs[:0]
 	} else {
@@ -571,6 +591,7 @@ func (r *Runner) next(b *batch) bool {
 		if r.spool != nil && r.spooling {
 			if r.spool.unread() == 0 && r.spool.pending() == 0 {
 				r.spooling = false
+				r.notFull.Broadcast()
 				r.mu.Unlock()
 				continue
 			}
