@@ -26,7 +26,8 @@
 // drops repeated alerts by key for a duration of event time.
 //
 // Tests: a rule's `tests:` feed events (or a capture, through an injected
-// ReplayFunc) and compare alert counts; RunTests prints go-test style
-// results for `sensor rules test`, List prints `sensor rules list`, and
-// WriteErrors prints validation errors.
+// ReplayFunc, enriched by the case's `intel:` and `home_net:`) and compare
+// alert counts; RunTests prints go-test style, JSON or JUnit results for
+// `sensor rules test` (a failed case lists the alerts it got), List prints
+// `sensor rules list`, and WriteErrors prints validation errors.
 package rules

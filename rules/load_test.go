@@ -111,7 +111,7 @@ func TestGoodFixtures(t *testing.T) {
 			continue
 		}
 		var sb strings.Builder
-		if p, fl, _ := RunTests(set, nil, &sb); fl != 0 || p == 0 {
+		if sum, err := RunTests(set, nil, &sb, TestOptions{}); err != nil || sum.Failed != 0 || sum.Passed == 0 {
 			t.Errorf("%s: tests: %s", f, sb.String())
 		}
 	}

@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
-// ReplayFunc turns a capture into events (the sensor's replay, injected so
-// that rules does not import the sensor).
-type ReplayFunc func(path string) ([]schemas.Event, error)
+// ReplayFunc turns the capture of a pcap case into events, enriched with
+// the case's Intel and HomeNet (the sensor's replay, injected so that
+// rules does not import the sensor).
+type ReplayFunc func(tc *TestCase) ([]schemas.Event, error)
 
 // CaseResult is the outcome of one rule test case.
 type CaseResult struct {
@@ -23,7 +26,13 @@ type CaseResult struct {
 	Skipped bool
 	Failed  bool
 	Msgs    []string
+	// Alerts describes the alerts the case raised (of a failed case only,
+	// at most maxShownAlerts), so a failure shows what fired instead.
+	Alerts []string
 }
+
+// maxShownAlerts bounds the alerts a failed case lists.
+const maxShownAlerts = 10
 
 // RunCase runs one test case of rule r on a fresh Evaluator (all rules of
 // the set, disabled ones included, one worker) and checks the alerts: each
@@ -39,7 +48,7 @@ func RunCase(set *Set, r *Rule, tc *TestCase, replay ReplayFunc) CaseResult {
 			res.Msgs = append(res.Msgs, "pcap case and no replay function")
 			return res
 		}
-		evs, err := replay(tc.Pcap)
+		evs, err := replay(tc)
 		if err != nil {
 			res.Failed = true
 			res.Msgs = append(res.Msgs, fmt.Sprintf("replay %s: %v", tc.Pcap, err))
@@ -49,8 +58,14 @@ func RunCase(set *Set, r *Rule, tc *TestCase, replay ReplayFunc) CaseResult {
 	}
 	ev := NewEvaluator(set, EvalOptions{IncludeDisabled: true})
 	got := map[string]int{}
+	var alerts []string
 	for i := range events {
-		ev.Eval(&events[i], func(a *schemas.Event) { got[a.Rule.ID]++ })
+		ev.Eval(&events[i], func(a *schemas.Event) {
+			got[a.Rule.ID]++
+			if len(alerts) <= maxShownAlerts {
+				alerts = append(alerts, describeAlert(a))
+			}
+		})
 	}
 	want := map[string]int{}
 	for _, x := range tc.Expect {
@@ -70,7 +85,33 @@ func RunCase(set *Set, r *Rule, tc *TestCase, replay ReplayFunc) CaseResult {
 			res.Msgs = append(res.Msgs, fmt.Sprintf("expected %d %s of %s, got %d", want[id], plural(want[id], "alert"), id, got[id]))
 		}
 	}
+	if res.Failed {
+		res.Alerts = alerts
+		if len(alerts) > maxShownAlerts {
+			total := 0
+			for _, n := range got {
+				total += n
+			}
+			res.Alerts = append(alerts[:maxShownAlerts], fmt.Sprintf("... %d more", total-maxShownAlerts))
+		}
+	}
 	return res
+}
+
+// describeAlert is one line about an alert: rule, event time, the
+// addresses and the name (query, host, SNI) it was about.
+func describeAlert(a *schemas.Event) string {
+	s := a.Rule.ID + " at " + a.Timestamp.UTC().Format(time.RFC3339Nano)
+	if a.Source.IP != "" || a.Destination.IP != "" {
+		s += fmt.Sprintf(" %s:%d -> %s:%d", a.Source.IP, a.Source.Port, a.Destination.IP, a.Destination.Port)
+	}
+	for _, name := range []string{a.DNS.Question.Name, a.URL.Domain, a.TLS.Client.ServerName} {
+		if name != "" {
+			s += " " + strconv.Quote(name)
+			break
+		}
+	}
+	return s
 }
 
 func plural(n int, s string) string {
@@ -78,41 +119,6 @@ func plural(n int, s string) string {
 		return s
 	}
 	return s + "s"
-}
-
-// RunTests runs every test case of every rule of set (disabled rules
-// included) and prints the results the way `go test -v` does:
-//
-//	--- PASS: PS-NET-001/syn-flood
-//	--- FAIL: PS-NET-001/below-threshold (stable/network.yaml:57)
-//	    expected 0 alerts of PS-NET-001, got 1
-//	--- SKIP: PS-X/capture (stable/x.yaml:12)
-//	    pcap case and no replay function
-//	41 passed, 1 failed, 1 skipped
-//
-// pcap cases use replay; with a nil replay they are skipped.
-func RunTests(set *Set, replay ReplayFunc, w io.Writer) (passed, failed, skipped int) {
-	for _, r := range set.Rules() {
-		for i := range r.Tests {
-			res := RunCase(set, r, &r.Tests[i], replay)
-			switch {
-			case res.Skipped:
-				skipped++
-				fmt.Fprintf(w, "--- SKIP: %s/%s (%s:%d)\n", res.Rule, res.Case, res.File, res.Line)
-			case res.Failed:
-				failed++
-				fmt.Fprintf(w, "--- FAIL: %s/%s (%s:%d)\n", res.Rule, res.Case, res.File, res.Line)
-			default:
-				passed++
-				fmt.Fprintf(w, "--- PASS: %s/%s\n", res.Rule, res.Case)
-			}
-			for _, m := range res.Msgs {
-				fmt.Fprintf(w, "    %s\n", m)
-			}
-		}
-	}
-	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", passed, failed, skipped)
-	return passed, failed, skipped
 }
 
 // List prints the rules of set as an aligned table: id, severity, name,

@@ -64,11 +64,26 @@ func (l *loader) tests(f *srcFile, rn *yaml.Node, r *Rule, docs []testDoc) []Tes
 		case len(d.Events) == 0 && d.Pcap == "":
 			l.errf(f, at, r.ID, "", "test %q: events or pcap is required", d.Name)
 		case d.Pcap != "":
-			if f.os {
-				tc.Pcap = filepath.Join(f.dir, filepath.FromSlash(d.Pcap))
-			} else {
-				tc.Pcap = path.Join(f.dir, d.Pcap)
+			tc.Pcap = f.resolve(d.Pcap)
+		}
+		if (len(d.Intel) > 0 || len(d.HomeNet) > 0) && d.Pcap == "" {
+			l.errf(f, at, r.ID, "", "test %q: intel and home_net enrich a pcap case (set the fields of events directly)", d.Name)
+		}
+		for _, p := range d.Intel {
+			tc.Intel = append(tc.Intel, f.resolve(p))
+		}
+		hn := valueNode(at, "home_net")
+		for i, h := range d.HomeNet {
+			for _, item := range strings.Split(h, ",") {
+				if _, _, err := parseIPItem(strings.TrimSpace(item)); err != nil {
+					hat := hn
+					if hn != nil && hn.Kind == yaml.SequenceNode && i < len(hn.Content) {
+						hat = hn.Content[i]
+					}
+					l.errf(f, hat, r.ID, "", "test %q: home_net: bad IP or CIDR %q", d.Name, item)
+				}
 			}
+			tc.HomeNet = append(tc.HomeNet, h)
 		}
 		if d.ExpectNone && len(d.Expect) > 0 {
 			l.errf(f, at, r.ID, "", "test %q: expect and expect_none together", d.Name)
@@ -107,6 +122,19 @@ func (l *loader) tests(f *srcFile, rn *yaml.Node, r *Rule, docs []testDoc) []Tes
 		out = append(out, tc)
 	}
 	return out
+}
+
+// resolve makes a path of a test relative to the rule file's directory,
+// unless it is absolute.
+func (f *srcFile) resolve(p string) string {
+	if !f.os {
+		return path.Join(f.dir, p)
+	}
+	p = filepath.FromSlash(p)
+	if filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(f.dir, p)
 }
 
 // decodeTestEvent turns one YAML map into events (several with _repeat).

@@ -101,9 +101,13 @@ type Suppress struct {
 
 // TestCase is one entry of a rule's `tests:`.
 type TestCase struct {
-	Name       string
-	Events     []schemas.Event
-	Pcap       string // resolved path (relative to the rule file's directory)
+	Name   string
+	Events []schemas.Event
+	Pcap   string // resolved path (relative to the rule file's directory)
+	// Intel (threat-intel files, resolved like Pcap) and HomeNet (CIDRs)
+	// enrich the events a pcap case replays, as --intel and --home-net do.
+	Intel      []string
+	HomeNet    []string
 	Expect     []Expectation
 	ExpectNone bool
 	File       string

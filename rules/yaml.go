@@ -68,6 +68,8 @@ type testDoc struct {
 	Name       string      `yaml:"name"`
 	Events     []yaml.Node `yaml:"events"`
 	Pcap       string      `yaml:"pcap"`
+	Intel      []string    `yaml:"intel"`
+	HomeNet    []string    `yaml:"home_net"`
 	Expect     []expectDoc `yaml:"expect"`
 	ExpectNone bool        `yaml:"expect_none"`
 }

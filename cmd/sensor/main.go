@@ -17,7 +17,7 @@ Usage:
   sensor run [flags] [-i IFACE...]    capture live on interfaces, write ECS events
   sensor replay [flags] FILE|DIR...   read captures, write ECS events, print a summary
   sensor config check [--config F]    check a sensor.yaml, print ok or every error
-  sensor rules validate|test|list [PATH...]   check, test or list detection rules
+  sensor rules validate|test|list|fields [PATH...]   check, test or list detection rules
   sensor setup elasticsearch --output elasticsearch:hosts=URL   install the index template and ILM policy
   sensor report [--store PATH|--dsn DSN] [--since 24h] [--format table|csv|json|html]   traffic report from the history
   sensor export --dataset flow|dns|http|tls|alert|--from FILE.ndjson [--format csv|json|ndjson]   export events

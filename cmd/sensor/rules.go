@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,29 +11,71 @@ import (
 	"sync"
 	"text/tabwriter"
 
+	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
+
+const rulesUsage = `Usage:
+  sensor rules validate [FILE|DIR...]   check rule files: every error with file:line:col, then warnings
+  sensor rules test [--rule ID] [--format text|json|junit] [FILE|DIR...]   run the rules' own test cases
+  sensor rules list [FILE|DIR...]       list the rules
+  sensor rules fields [--dataset X]     the fields rules can read
+
+Without paths the commands work on the shipped rulesets; with paths the
+shipped set loads first and the files may use and override it.
+`
 
 // cmdRules is `sensor rules validate|test|list [PATH...]` and `sensor rules
 // fields [--dataset X]`. Without paths it works on the shipped rulesets;
 // with paths, the shipped set loads first and the files may override it.
 func cmdRules(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		fmt.Fprintln(stderr, "Usage: sensor rules validate|test|list [FILE|DIR...] | fields [--dataset X]")
+		fmt.Fprint(stderr, rulesUsage)
 		return 2
 	}
-	if args[0] == "fields" {
+	sub := args[0]
+	switch sub {
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, rulesUsage)
+		return 0
+	case "fields":
 		return cmdRulesFields(args[1:], stdout, stderr)
+	case "validate", "test", "list":
+	default:
+		fmt.Fprintf(stderr, "sensor rules: unknown subcommand %q\n\n%s", sub, rulesUsage)
+		return 2
 	}
-	set, errs := rules.LoadFiles(true, args[1:]...)
+	fs := flag.NewFlagSet("sensor rules "+sub, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	var opts rules.TestOptions
+	if sub == "test" {
+		fs.StringVar(&opts.Rule, "rule", "", "only the test cases of this rule id")
+		fs.StringVar(&opts.Format, "format", "text", "text, json or junit (JUnit XML for CI)")
+	}
+	paths, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		out, code := stderr, 2
+		if errors.Is(err, flag.ErrHelp) {
+			out, code = stdout, 0
+		}
+		fmt.Fprint(out, rulesUsage)
+		if sub == "test" {
+			fmt.Fprintln(out, "\nFlags of test:")
+			fs.SetOutput(out)
+			fs.PrintDefaults()
+		}
+		return code
+	}
+	set, errs := rules.LoadFiles(true, paths...)
 	if len(errs) > 0 {
 		rules.WriteErrors(stderr, errs)
 		fmt.Fprintf(stderr, "%d error(s)\n", len(errs))
 		return 1
 	}
-	switch args[0] {
+	switch sub {
 	case "validate":
 		for _, w := range set.Warnings() {
 			fmt.Fprintln(stderr, "warning:", w)
@@ -41,15 +84,32 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 	case "list":
 		rules.List(set, stdout)
 	case "test":
-		_, failed, _ := rules.RunTests(set, replayEvents, stdout)
-		if failed > 0 {
+		sum, err := rules.RunTests(set, replayCase, stdout, opts)
+		if err != nil {
+			fmt.Fprintln(stderr, "sensor rules test:", err)
+			return 2
+		}
+		if sum.Failed > 0 {
 			return 1
 		}
-	default:
-		fmt.Fprintf(stderr, "sensor rules: unknown subcommand %q\n", args[0])
-		return 2
 	}
 	return 0
+}
+
+// parseInterspersed parses flags that may come before or after the
+// positional arguments (`rules test DIR --rule X`), which it returns.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
 }
 
 // cmdRulesFields prints the fields rules can read: every field, or those
@@ -88,15 +148,25 @@ func cmdRulesFields(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// replayEvents runs a capture through the sensor (one worker, no rules) and
-// returns its events, for rule tests that name a pcap.
-func replayEvents(path string) ([]schemas.Event, error) {
+// replayCase runs the capture of a rule test through the sensor (one
+// worker, no rules), enriched with the case's intel and home_net, and
+// returns its events.
+func replayCase(tc *rules.TestCase) ([]schemas.Event, error) {
 	out := &eventCollector{}
-	p, err := pipeline.New(pipeline.Config{Output: out})
+	cfg := pipeline.Config{Output: out}
+	if len(tc.Intel) > 0 || len(tc.HomeNet) > 0 {
+		shared, err := enrich.Open(enrich.Config{Intel: tc.Intel, HomeNet: tc.HomeNet}, nil)
+		if err != nil {
+			return nil, err
+		}
+		defer shared.Close()
+		cfg.NewEnricher = func() pipeline.Enricher { return shared.NewWorker() }
+	}
+	p, err := pipeline.New(cfg)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := p.Replay(context.Background(), []string{path}); err != nil {
+	if _, err := p.Replay(context.Background(), []string{tc.Pcap}); err != nil {
 		return nil, err
 	}
 	return out.events, out.err
