@@ -1,7 +1,8 @@
 // Command pcapgen writes PacketSleuth's synthetic captures: the test set in
 // testdata/pcaps (-testdata DIR), a large benchmark mix (-mix FILE), a
 // hostile SYN flood (-syn-flood FILE -syns N), the fragment attacks
-// (-hostile DIR -count N), or an evader's re-cut of a capture's TCP data
+// (-hostile DIR -count N), many concurrent compressed HTTP responses
+// (-gzip FILE -responses N), or an evader's re-cut of a capture's TCP data
 // (-resegment MODE -in FILE -out FILE).
 package main
 
@@ -9,10 +10,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 
 	"github.com/dustin/go-humanize"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
@@ -24,6 +27,8 @@ func main() {
 	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
 	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS, hostile strings for the UI and exports) into this directory")
 	count := flag.Int("count", 100000, "datagrams (or fragments) per fragment flood capture")
+	gz := flag.String("gzip", "", "write concurrent gzip-compressed HTTP responses (20,000 bytes each, decompressed) to this file")
+	responses := flag.Int("responses", 20000, "number of concurrent compressed responses")
 	reseg := flag.String("resegment", "", "re-cut the TCP data of -in into -out: one-byte, reordered, overlapping or conflicting")
 	in := flag.String("in", "", "capture to re-cut (pcap or pcapng)")
 	out := flag.String("out", "", "where to write the re-cut capture (pcap)")
@@ -34,7 +39,7 @@ func main() {
 		}
 		return
 	}
-	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" {
+	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" && *gz == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -65,6 +70,13 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("%s: %d packets, %s, %d flows\n", *mix, st.Packets, humanize.Bytes(uint64(st.Bytes)), st.Flows)
+	}
+	if *gz != "" {
+		pkts := pcapgen.ConcurrentGzip(*responses, netip.MustParseAddrPort("192.0.2.80:80"), pcapgen.Epoch, pcapgen.GzipBody(20000))
+		if err := pcapgen.Write(*gz, pcapgen.Capture{Link: layers.LinkTypeEthernet, Frames: pcapgen.Frames(pkts, pcapgen.Ethernet)}); err != nil {
+			fail(err)
+		}
+		fmt.Printf("%s: %d concurrent compressed responses\n", *gz, *responses)
 	}
 	if *flood != "" {
 		if err := writeFlood(*flood, *syns); err != nil {
