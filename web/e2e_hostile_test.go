@@ -89,6 +89,9 @@ func TestUIHostileStrings(t *testing.T) {
 		if pwned || markup != 0 {
 			t.Errorf("%s: a payload ran (%v) or became markup (%d elements)", v.hash, pwned, markup)
 		}
+		if strings.Contains("\n"+text+"\n", "\nnull\n") {
+			t.Errorf("%s: a missing part shows as \"null\":\n%s", v.hash, text)
+		}
 		if v.shows != "" && !strings.Contains(text, v.shows) {
 			t.Errorf("%s: the payload is not shown as text (%q):\n%s", v.hash, v.shows, text)
 		}

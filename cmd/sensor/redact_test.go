@@ -63,3 +63,12 @@ func TestFailingOutputsLeakNoSecret(t *testing.T) {
 		}
 	}
 }
+
+// Errors the CLI prints itself (not through the log) are redacted too.
+func TestSetupErrorLeaksNoSecret(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	rc := run([]string{"setup", "elasticsearch", "--output", "elasticsearch:hosts=http://elastic:pl4nted-setup-pw@127.0.0.1:1"}, &stdout, &stderr)
+	if rc == 0 || strings.Contains(stderr.String(), "pl4nted") || !strings.Contains(stderr.String(), "connection refused") {
+		t.Errorf("rc=%d:\n%s", rc, stderr.String())
+	}
+}

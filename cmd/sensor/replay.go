@@ -50,7 +50,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(common.config)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor replay:", err)
+		fmt.Fprintln(stderr, "sensor replay:", outputs.Redact(err.Error()))
 		return 2
 	}
 	set := visited(fs)
@@ -77,7 +77,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	sinks, outPath, err := common.sinks(&cfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor replay:", err)
+		fmt.Fprintln(stderr, "sensor replay:", outputs.Redact(err.Error()))
 		return 2
 	}
 	if *storeTo != "" {
@@ -85,7 +85,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	w, err := openWiring(&cfg, sinks, log, stderr)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor replay:", err)
+		fmt.Fprintln(stderr, "sensor replay:", outputs.Redact(err.Error()))
 		return 2
 	}
 	defer w.close()
@@ -99,7 +99,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := pipeline.New(pcfg)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor replay:", err)
+		fmt.Fprintln(stderr, "sensor replay:", outputs.Redact(err.Error()))
 		return 2
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -58,7 +58,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	cfg, err := loadConfig(common.config)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor run:", err)
+		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 		return 2
 	}
 	set := visited(fs)
@@ -128,7 +128,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		cfg.DropPrivileges = *dropUser
 	}
 	if err := cfg.validate(); err != nil {
-		fmt.Fprintln(stderr, "sensor run:", err)
+		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 		return 2
 	}
 	if len(cfg.Interfaces) == 0 {
@@ -154,7 +154,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		s, err := source.OpenLive(lc)
 		if err != nil {
 			closeSrcs()
-			fmt.Fprintln(stderr, "sensor run:", err)
+			fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 			return 1
 		}
 		log.Info("capture open", "interface", s.Name(), "engine", s.Engine(), "linktype", s.LinkType().String(), "fanout", s.Fanout())
@@ -166,13 +166,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	sinks, outPath, err := common.sinks(&cfg)
 	if err != nil {
 		closeSrcs()
-		fmt.Fprintln(stderr, "sensor run:", err)
+		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 		return 2
 	}
 	w, err := openWiring(&cfg, sinks, log, stderr)
 	if err != nil {
 		closeSrcs()
-		fmt.Fprintln(stderr, "sensor run:", err)
+		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 		return 2
 	}
 	defer w.close()
@@ -196,7 +196,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		closeSrcs()
 		w.fan.Close(context.Background())
-		fmt.Fprintln(stderr, "sensor run:", err)
+		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 		return 2
 	}
 	start := time.Now()
@@ -309,7 +309,7 @@ loop:
 		fmt.Fprintln(stderr, "sensor run: every capture failed")
 		return 1
 	case closeErr != nil:
-		fmt.Fprintln(stderr, "sensor run: outputs:", closeErr)
+		fmt.Fprintln(stderr, "sensor run: outputs:", outputs.Redact(closeErr.Error()))
 		return 1
 	}
 	return 0

@@ -28,7 +28,7 @@ func cmdSetup(args []string, stdout, stderr io.Writer) int {
 	}
 	sc, err := elasticsearchOutput(*out, *configPath)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor setup elasticsearch:", err)
+		fmt.Fprintln(stderr, "sensor setup elasticsearch:", outputs.Redact(err.Error()))
 		return 2
 	}
 	var c elasticsearch.Config
@@ -36,18 +36,18 @@ func cmdSetup(args []string, stdout, stderr io.Writer) int {
 		err = c.Validate()
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor setup elasticsearch:", err)
+		fmt.Fprintln(stderr, "sensor setup elasticsearch:", outputs.Redact(err.Error()))
 		return 2
 	}
 	client, err := elasticsearch.NewClient(c)
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor setup elasticsearch:", err)
+		fmt.Fprintln(stderr, "sensor setup elasticsearch:", outputs.Redact(err.Error()))
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
 	if err := elasticsearch.Setup(ctx, client, elasticsearch.SetupOptions{Mode: c.Mode}); err != nil {
-		fmt.Fprintln(stderr, "sensor setup elasticsearch:", err)
+		fmt.Fprintln(stderr, "sensor setup elasticsearch:", outputs.Redact(err.Error()))
 		return 1
 	}
 	fmt.Fprintln(stdout, "installed ILM policy and index template packetsleuth")

@@ -215,7 +215,7 @@ async function flowDetail(seq, cid) {
   ]);
   if (seq !== viewSeq) return;
   const first = fl.items[0] && fl.items[0].event;
-  main.replaceChildren(
+  main.replaceChildren(...[ // the parts that are null are left out (replaceChildren would write "null")
     el('h1', {}, 'Flow ', el('code', { id: 'flow-cid' }, cid)),
     first ? el('p', {}, `${endpoint(first, 'source')} → ${endpoint(first, 'destination')} `,
       el('span', { class: 'muted' }, [evField(first, 'network.transport'), evField(first, 'network.protocol')].filter(Boolean).join('/'))) : null,
@@ -257,7 +257,7 @@ async function flowDetail(seq, cid) {
     el('h2', {}, `Alerts (${alerts.items.length})`),
     alertTable(alerts.items),
     first ? el('details', {}, el('summary', {}, 'ECS document of the connection'), el('pre', {}, JSON.stringify(first, null, 2))) : null,
-  );
+  ].filter(Boolean));
 }
 
 function alertTable(items) {
