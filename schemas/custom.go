@@ -7,6 +7,7 @@ type Custom struct {
 	Tunnel  Tunnel    `json:"tunnel,omitzero" expr:"tunnel"`
 	HTTP    HTTPInfo  `json:"http,omitzero" expr:"http"`
 	TLS     TLSInfo   `json:"tls,omitzero" expr:"tls"`
+	SSH     SSH       `json:"ssh,omitzero" expr:"ssh"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

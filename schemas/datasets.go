@@ -11,6 +11,7 @@ var DatasetGroups = map[string][]string{
 	DatasetDNS:        withNetwork("dns", "packetsleuth.notes"),
 	DatasetHTTP:       withNetwork("http", "url", "user_agent", "packetsleuth.http", "packetsleuth.notes"),
 	DatasetTLS:        withNetwork("tls", "packetsleuth.tls", "packetsleuth.http.tunnel_target", "packetsleuth.notes"),
+	DatasetSSH:        withNetwork("packetsleuth.ssh", "packetsleuth.notes"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
 	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.alert", "packetsleuth.notes"),
 	DatasetStats:      withCommon("packetsleuth.stats"),

@@ -297,6 +297,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("tls")
 		e.appendTLSInfo(&v.TLS)
 	}
+	if v.SSH != (SSH{}) {
+		e.field("ssh")
+		e.appendSSH(&v.SSH)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -514,6 +518,34 @@ func (e *encoder) appendTLSInfo(v *TLSInfo) {
 	e.end()
 }
 
+func (e *encoder) appendSSH(v *SSH) {
+	e.begin()
+	e.optInt("version", int64(v.Version))
+	if v.Client != (SSHSide{}) {
+		e.field("client")
+		e.appendSSHSide(&v.Client)
+	}
+	if v.Server != (SSHSide{}) {
+		e.field("server")
+		e.appendSSHSide(&v.Server)
+	}
+	e.optString("kex_algorithm", v.KexAlgorithm)
+	e.optString("host_key_algorithm", v.HostKeyAlgorithm)
+	e.optString("cipher_algorithm", v.CipherAlgorithm)
+	e.optString("cipher_algorithm_to_client", v.CipherAlgorithmToClient)
+	e.optString("mac_algorithm", v.MACAlgorithm)
+	e.optString("mac_algorithm_to_client", v.MACAlgorithmToClient)
+	e.optString("compression_algorithm", v.CompressionAlgorithm)
+	e.optString("compression_algorithm_to_client", v.CompressionAlgorithmToClient)
+	if v.Reversed {
+		e.boolField("reversed", true)
+	}
+	e.boolField("encrypted", v.Encrypted)
+	e.optString("auth_result", v.AuthResult)
+	e.optInt("auth_attempts", int64(v.AuthAttempts))
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -647,6 +679,18 @@ func (e *encoder) appendICMPInfo(v *ICMPInfo) {
 	e.end()
 }
 
+func (e *encoder) appendSSHSide(v *SSHSide) {
+	e.begin()
+	e.optString("version_string", v.VersionString)
+	e.optString("protocol_version", v.ProtocolVersion)
+	e.optString("software", v.Software)
+	e.optString("comments", v.Comments)
+	e.optString("hassh", v.HASSH)
+	e.optString("hassh_string", v.HASSHString)
+	e.optString("host_key_algorithms", v.HostKeyAlgorithms)
+	e.end()
+}
+
 func (e *encoder) appendX509Name(v *X509Name) {
 	e.begin()
 	e.optString("distinguished_name", v.DistinguishedName)
@@ -678,7 +722,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

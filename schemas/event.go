@@ -18,6 +18,7 @@ const (
 	DatasetDNS     = "packetsleuth.dns"
 	DatasetHTTP    = "packetsleuth.http"
 	DatasetTLS     = "packetsleuth.tls"
+	DatasetSSH     = "packetsleuth.ssh"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

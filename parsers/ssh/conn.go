@@ -282,11 +282,8 @@ func (c *Conn) finish() {
 	cl, sv := &c.s[cd], &c.s[1-cd]
 	ss.Reversed = cd != parsers.ToServer
 	ss.Client, ss.Server = cl.banner, sv.banner
-	switch {
-	case cl.has && sv.has && (isV1(cl.banner.Proto) || isV1(sv.banner.Proto)):
-		ss.Version = 1
-	case cl.has && sv.has:
-		ss.Version = 2
+	if cl.has && sv.has {
+		ss.Version = version(cl.banner.Proto, sv.banner.Proto)
 	}
 	ss.ClientKex, ss.HasClientKex = cl.kex, cl.hasKex
 	ss.ServerKex, ss.HasServerKex = sv.kex, sv.hasKex
@@ -306,9 +303,24 @@ func (c *Conn) finish() {
 		ss.Compression, ss.CompressionS2C = negotiate(k.CompC2S, h.CompC2S), negotiate(k.CompS2C, h.CompS2C)
 	}
 	ss.Encrypted = cl.phase == phaseEncrypted && sv.phase == phaseEncrypted
-	ss.Auth, ss.AuthAttempts = c.auth.result()
+	if !c.auth.off {
+		ss.Auth, ss.AuthAttempts = c.auth.result()
+	}
 	c.s[0].buf, c.s[1].buf = nil, nil
 	c.emit(ss)
+}
+
+// version is the protocol two version lines lead to, as Zeek decides it:
+// 1.99 speaks both; SSH 1 only against SSH 2 only is 0 (no common version).
+func version(client, server string) int {
+	v1c, v1s := isV1(client), isV1(server)
+	switch {
+	case v1c && v1s, v1c && server == "1.99", v1s && client == "1.99":
+		return 1
+	case v1c || v1s:
+		return 0
+	}
+	return 2
 }
 
 func (c *Conn) note(n string) {

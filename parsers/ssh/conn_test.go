@@ -271,3 +271,37 @@ func TestNegotiate(t *testing.T) {
 		}
 	}
 }
+
+// With compression negotiated the sizes say nothing: no outcome, as in Zeek.
+func TestAuthOffWithCompression(t *testing.T) {
+	chunks := session("SSH-2.0-c", "SSH-2.0-s", 52, 84, 36)
+	k := winClient
+	k.CompC2S, k.CompS2C = "zlib@openssh.com,none", "zlib@openssh.com,none"
+	chunks[2].b = kexInitPacket(&k)
+	s, err := run(t, chunks, 0)
+	if err != nil || s.Auth != "" || s.AuthAttempts != 0 || s.Compression != "zlib@openssh.com" || !s.Encrypted {
+		t.Errorf("%+v %v", *s, err)
+	}
+}
+
+// Server chunks before the client's first encrypted data (an EXT_INFO
+// right after the server's NEWKEYS) are not the SERVICE_ACCEPT.
+func TestServerDataBeforeClientEncrypted(t *testing.T) {
+	chunks := session("SSH-2.0-c", "SSH-2.0-s", 52, 84, 84, 36)
+	chunks[5].b = append(chunks[5].b, make([]byte, 172)...) // EXT_INFO with the server's NEWKEYS
+	s, err := run(t, chunks, 0)
+	if err != nil || s.Auth != AuthSuccess || s.AuthAttempts != 2 {
+		t.Errorf("auth %q attempts %d, want success 2 (%v)", s.Auth, s.AuthAttempts, err)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	for _, tc := range []struct {
+		c, s string
+		want int
+	}{{"2.0", "2.0", 2}, {"2.0", "1.99", 2}, {"1.99", "1.99", 2}, {"1.5", "1.99", 1}, {"1.5", "1.5", 1}, {"1.5", "2.0", 0}, {"2.0", "1.3", 0}} {
+		if got := version(tc.c, tc.s); got != tc.want {
+			t.Errorf("version(%s, %s) = %d, want %d", tc.c, tc.s, got, tc.want)
+		}
+	}
+}

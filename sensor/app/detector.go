@@ -7,6 +7,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -245,8 +246,8 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 	return "", 0, parsers.No
 }
 
-// sniffStart tells whether b, the first bytes of direction d, start HTTP or
-// TLS, the direction the client's bytes travel in, and whether the bytes are
+// sniffStart tells whether b, the first bytes of direction d, start HTTP,
+// TLS or SSH, the direction the client's bytes travel in, and whether the bytes are
 // enough to trust that direction over the flow table's guess: a whole
 // request or status line for HTTP, a ClientHello's version for TLS.
 func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v parsers.Verdict, strong bool) {
@@ -262,7 +263,13 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 	if tv == parsers.Yes {
 		return "tls", d, tv, len(b) >= 11 && b[9] == 3
 	}
-	if hv == parsers.More || tv == parsers.More {
+	sv := pssh.Sniff(b)
+	if sv == parsers.Yes {
+		// Both sides send a version line: the roles are the parser's to
+		// decide, from the key exchange.
+		return "ssh", parsers.ToServer, sv, false
+	}
+	if hv == parsers.More || tv == parsers.More || sv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -287,6 +294,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.emitTLS)
 	case "dns":
 		dt.parser = dt.st.newDNS()
+	case "ssh":
+		dt.parser = pssh.NewConn(dt.st.emitSSH)
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

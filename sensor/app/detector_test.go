@@ -61,7 +61,11 @@ func TestDetectorWaitsForEnoughBytes(t *testing.T) {
 		{"request from the responder", parsers.ToClient, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "", "http", true, true},
 		{"status line from the originator", parsers.ToServer, "HTTP/1.1 200 OK\r\n\r\n", "", "http", true, false},
 		{"hello from the responder", parsers.ToClient, string(hello), "", "tls", true, false},
-		{"ssh both ways", parsers.ToServer, "SSH-2.0-OpenSSH_9.6\r\n", "SSH-2.0-OpenSSH_9.2\r\n", "", false, false},
+		{"ssh both ways", parsers.ToServer, "SSH-2.0-OpenSSH_9.6\r\n", "SSH-2.0-OpenSSH_9.2\r\n", "ssh", false, false},
+		// The server speaks first; roles are the SSH parser's to decide.
+		{"ssh banner one byte at a time", parsers.ToClient, "SSH-2.0-OpenSSH_9.2\r\n", "", "ssh", false, true},
+		{"ssh prefix then not", parsers.ToServer, "SSH-2.0", "", "", false, true},
+		{"ssh-like word", parsers.ToServer, "SSH-to-you\r\n", "", "", false, false},
 		{"too short to tell", parsers.ToServer, "GE", "", "", false, false},
 		{"http answer after a banner", parsers.ToClient, "220 smtp ready\r\n", "GET / HTTP/1.1\r\n\r\n", "http", false, false},
 	}
