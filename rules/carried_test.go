@@ -38,10 +38,7 @@ macros:
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	var got []string
-	for _, w := range set.Warnings() {
-		got = append(got, w.Error())
-	}
+	got := warningLines(set)
 	want := []string{
 		`w.yaml:2: rule W-1: condition reads http.request.method, which packetsleuth.dns events never carry (packetsleuth.alert, packetsleuth.http do)`,
 		`w.yaml:6: rule W-2: condition reads tls.client.server_name, which packetsleuth.flow, packetsleuth.http events never carry (packetsleuth.alert, packetsleuth.tls do)`,

@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
+	"github.com/expr-lang/expr/builtin"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/parser"
 	"github.com/expr-lang/expr/vm"
@@ -44,6 +46,32 @@ var helperFuncs = map[string]any{
 	"max_label_len":     maxLabelLen,
 	"is_set":            isSet,
 	"url_decode":        urlDecode,
+}
+
+var (
+	builtinsOnce  sync.Once
+	builtins, fns map[string]bool
+)
+
+// builtinNames are expr's own functions (len, lower, any, ...);
+// functionNames adds the helpers of rules.
+func builtinNames() map[string]bool {
+	builtinsOnce.Do(func() {
+		builtins, fns = map[string]bool{}, map[string]bool{"in_list": true, "cidr_match": true, "intel_match": true}
+		for _, f := range builtin.Builtins {
+			builtins[f.Name] = true
+			fns[f.Name] = true
+		}
+		for name := range helperFuncs {
+			fns[name] = true
+		}
+	})
+	return builtins
+}
+
+func functionNames() map[string]bool {
+	builtinNames()
+	return fns
 }
 
 // reservedNames may not name a list or macro.
@@ -134,6 +162,9 @@ func (x *expander) Visit(n *ast.Node) {
 		default:
 			fn, ok := helperFuncs[id.Value]
 			if !ok {
+				if !builtinNames()[id.Value] {
+					x.problem(id, "unknown function %q%s", id.Value, suggestName(id.Value, functionNames()))
+				}
 				return
 			}
 			if len(node.Arguments) != 1 {

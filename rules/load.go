@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/expr-lang/expr/ast"
 	"github.com/packetsleuth/packetsleuth/rulesets"
 	"go.yaml.in/yaml/v3"
 )
@@ -49,7 +50,8 @@ type loader struct {
 	macroFile map[string]*srcFile
 	rules     []*ruleEntry
 	overrides []*overrideEntry
-	testEvs   int // test events decoded so far (bounded)
+	testEvs   int      // test events decoded so far (bounded)
+	warns     []*Error // found odd but not wrong while loading
 }
 
 func (l *loader) add(e *Error) { l.errs = append(l.errs, e) }
@@ -107,6 +109,9 @@ func LoadFiles(withDefaults bool, paths ...string) (*Set, []error) {
 				return nil
 			})
 			sort.Strings(names)
+			if len(names) == 0 {
+				l.warns = append(l.warns, &Error{File: p, Msg: "no rule files (*.yaml, *.yml) in this folder"})
+			}
 		} else {
 			names = []string{p}
 		}
@@ -272,8 +277,13 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 	if len(l.errs) > 0 {
 		return nil, l.errs
 	}
+	set.warnings = l.warns
 	for _, r := range set.rules {
 		set.warnings = append(set.warnings, uncarried(r)...)
+		if b, ok := r.program.Node().(*ast.BoolNode); ok && b.Value && r.Threshold == nil {
+			set.warnings = append(set.warnings, &Error{File: r.File, Line: r.Line, RuleID: r.ID,
+				Msg: "condition is always true: the rule alerts on every event (add a threshold, or narrow it)"})
+		}
 	}
 	set.index()
 	return set, nil

@@ -30,7 +30,7 @@ var wantErrors = map[string][]string{
 		`lists.bad.yaml:11:16: macro loop_b: condition: macro "loop_a": macro cycle: loop_b -> loop_a -> loop_b`,
 		`lists.bad.yaml:15:16: rule L-1: condition: macro "loop_a" is invalid`,
 		`lists.bad.yaml:19:16: rule L-2: condition: expected bool, but got int`,
-		`lists.bad.yaml:24:13: rule L-2: test "t" event 1: not an ECS event: json: unknown field "nope"`,
+		`lists.bad.yaml:24:14: rule L-2: test "t" event 1: unknown field "source.nope" (did you mean "source.ip"?)`,
 		`lists.bad.yaml:27:9: rule L-404: override of unknown rule`,
 	},
 	"names.bad.yaml": {
@@ -223,4 +223,116 @@ rules:
 	if !strings.Contains(sb.String(), "LOCAL-1") || !strings.HasPrefix(sb.String(), "ID ") {
 		t.Errorf("list:\n%s", sb.String())
 	}
+}
+
+// A test event whose value does not fit its field is reported at the key,
+// with the ECS field and what it expects, not encoding/json's Go words.
+func TestTestEventErrors(t *testing.T) {
+	errs := loadErrors(`rules:
+  - id: E-1
+    name: e
+    severity: low
+    condition: destination.port == 22
+    tests:
+      - name: port
+        events:
+          - destination:
+              port: ssh
+        expect_none: true
+      - name: ips
+        events: [{event.dataset: packetsleuth.dns, dns.resolved_ip: 10.0.0.1}]
+        expect_none: true
+      - name: time
+        events: [{"@timestamp": yesterday}]
+        expect_none: true
+`)
+	want := []string{
+		`r.yaml:10:15: rule E-1: test "port" event 1: destination.port: expected an integer, got string`,
+		`r.yaml:13:52: rule E-1: test "ips" event 1: dns.resolved_ip: expected a list of strings, got string`,
+		`r.yaml:16:19: rule E-1: test "time" event 1: @timestamp: expected a time (RFC 3339), got "yesterday"`,
+	}
+	for i := range errs {
+		errs[i] = errs[i][:min(len(errs[i]), len(want[i]))]
+	}
+	expectLines(t, errs, want)
+}
+
+func TestUnknownFunction(t *testing.T) {
+	errs := loadErrors(`rules:
+  - {id: F-1, name: f, severity: low, condition: 'entropi(dns.question.name) > 3'}
+  - {id: F-2, name: f, severity: low, condition: 'in_lst("x", source.ip)'}
+  - {id: F-3, name: f, severity: low, condition: 'lower(dns.question.name) == "x"'}
+`)
+	want := []string{
+		`r.yaml:2:51: rule F-1: condition: unknown function "entropi" (did you mean "entropy"?)`,
+		`r.yaml:3:51: rule F-2: condition: unknown function "in_lst" (did you mean "in_list"?)`,
+	}
+	expectLines(t, errs, want)
+}
+
+func TestWarnsOnAlwaysTrueAndEmptyFolder(t *testing.T) {
+	empty, dir := t.TempDir(), t.TempDir()
+	path := filepath.Join(dir, "r.yaml")
+	if err := os.WriteFile(path, []byte(`rules:
+  - {id: T-1, name: every event, severity: low, condition: "true"}
+  - {id: T-2, name: folded, severity: low, condition: "1 == 1 or source.ip == 'x'"}
+  - {id: T-3, name: counted, severity: low, condition: "true", threshold: {type: count, window: 1m, gte: 1000}}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, errs := LoadFiles(false, empty, path)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	want := []string{
+		empty + ": no rule files (*.yaml, *.yml) in this folder",
+		path + ":2: rule T-1: condition is always true: the rule alerts on every event (add a threshold, or narrow it)",
+		path + ":3: rule T-2: condition is always true: the rule alerts on every event (add a threshold, or narrow it)",
+	}
+	expectLines(t, warningLines(set), want)
+}
+
+// loadErrors loads one rule file and returns its errors as text.
+func loadErrors(src string) []string {
+	_, errs := Load(fstest.MapFS{"r.yaml": {Data: []byte(src)}}, "r.yaml")
+	out := make([]string, len(errs))
+	for i, err := range errs {
+		out[i] = err.Error()
+	}
+	return out
+}
+
+func warningLines(set *Set) []string {
+	var out []string
+	for _, w := range set.Warnings() {
+		out = append(out, w.Error())
+	}
+	return out
+}
+
+func expectLines(t *testing.T, got, want []string) {
+	t.Helper()
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// ATT&CK ids must have ATT&CK's shapes: TA0001, T1234, T1234.001.
+func TestMITREIDShapes(t *testing.T) {
+	errs := loadErrors(`rules:
+  - id: M-1
+    name: m
+    severity: low
+    condition: destination.port == 22
+    threat:
+      - {tactic: {id: TA0008}, technique: {id: T1021.004}}
+      - {tactic: {id: TA08}, technique: {id: T1021.4}}
+      - {tactic: {id: Lateral Movement}}
+`)
+	want := []string{
+		`r.yaml:8:23: rule M-1: threat: bad ATT&CK tactic id "TA08" (TAnnnn)`,
+		`r.yaml:8:46: rule M-1: threat: bad ATT&CK technique id "T1021.4" (Tnnnn or Tnnnn.nnn)`,
+		`r.yaml:9:23: rule M-1: threat: bad ATT&CK tactic id "Lateral Movement" (TAnnnn)`,
+	}
+	expectLines(t, errs, want)
 }

@@ -3,12 +3,14 @@ package rules
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/netip"
 	"path"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -109,7 +111,15 @@ func (l *loader) tests(f *srcFile, rn *yaml.Node, r *Rule, docs []testDoc) []Tes
 			en := &d.Events[j]
 			evs, next, err := l.decodeTestEvent(en, cursor)
 			if err != nil {
-				l.errf(f, en, r.ID, "", "test %q event %d: %v", d.Name, j+1, err)
+				at, name := en, ""
+				var fe *eventFieldError
+				if errors.As(err, &fe) {
+					name = fe.field
+					if k := keyNode(en, fe.field); k != nil {
+						at = k
+					}
+				}
+				l.errf(f, at, r.ID, name, "test %q event %d: %v", d.Name, j+1, err)
 				break
 			}
 			cursor = next
@@ -194,7 +204,7 @@ func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Even
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&base); err != nil {
-		return nil, cursor, fmt.Errorf("not an ECS event: %v", err)
+		return nil, cursor, eventError(err, nested)
 	}
 	if base.Timestamp.IsZero() {
 		base.Timestamp = cursor
@@ -225,6 +235,117 @@ func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Even
 		out[i] = ev
 	}
 	return out, out[len(out)-1].Timestamp.Add(defaultStep), nil
+}
+
+// eventFieldError is a test event's value that does not fit its field.
+type eventFieldError struct {
+	field string
+	msg   string
+}
+
+func (e *eventFieldError) Error() string { return e.msg }
+
+// eventError says in ECS terms why a test event does not decode, instead
+// of encoding/json's Go-struct words: which field, and what it expects.
+func eventError(err error, ev map[string]any) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Field != "" {
+		return &eventFieldError{field: te.Field, msg: fmt.Sprintf("%s: expected %s, got %s", te.Field, kindName(te.Type), te.Value)}
+	}
+	if leaf, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		if name := unknownKey(ev, ""); name != "" && strconv.Quote(name[strings.LastIndexByte(name, '.')+1:]) == leaf {
+			return &eventFieldError{field: name, msg: fmt.Sprintf("unknown field %q%s", name, suggest(name))}
+		}
+	}
+	var pe *time.ParseError
+	if errors.As(err, &pe) {
+		if name := keyOf(ev, "", pe.Value); name != "" {
+			return &eventFieldError{field: name, msg: fmt.Sprintf("%s: expected a time (RFC 3339), got %q", name, pe.Value)}
+		}
+	}
+	return fmt.Errorf("not an ECS event: %s", strings.TrimPrefix(err.Error(), "json: "))
+}
+
+// kindName spells a Go type the way a rule writer knows it.
+func kindName(t reflect.Type) string {
+	switch {
+	case t == reflect.TypeOf(time.Time{}):
+		return "a time (RFC 3339)"
+	case t.Kind() == reflect.String:
+		return "a string"
+	case t.Kind() == reflect.Bool:
+		return "true or false"
+	case isNumeric(t) && t.Kind() != reflect.Float32 && t.Kind() != reflect.Float64:
+		return "an integer"
+	case isNumeric(t):
+		return "a number"
+	case t.Kind() == reflect.Slice:
+		return "a list of " + strings.TrimPrefix(strings.TrimPrefix(kindName(t.Elem()), "a "), "an ") + "s"
+	case t.Kind() == reflect.Struct || t.Kind() == reflect.Map:
+		return "an object"
+	}
+	return t.String()
+}
+
+// unknownKey returns the first dotted key of a nested test event that
+// names no field of schemas.Event, "" if all do.
+func unknownKey(m map[string]any, prefix string) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		name := prefix + k
+		f, ok := ecsFields()[name]
+		if !ok {
+			return name
+		}
+		if sub, isMap := m[k].(map[string]any); isMap && f.typ.Kind() == reflect.Struct {
+			if bad := unknownKey(sub, name+"."); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
+}
+
+// keyOf returns the dotted key of a nested test event that holds the
+// string v, "" if none does.
+func keyOf(m map[string]any, prefix string, v string) string {
+	for k, x := range m {
+		switch x := x.(type) {
+		case string:
+			if x == v {
+				return prefix + k
+			}
+		case map[string]any:
+			if name := keyOf(x, prefix+k+".", v); name != "" {
+				return name
+			}
+		}
+	}
+	return ""
+}
+
+// keyNode finds the key of a dotted field in a YAML map written with
+// dotted or nested keys, or nil.
+func keyNode(n *yaml.Node, name string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k := n.Content[i]
+		if k.Value == name {
+			return k
+		}
+		if rest, ok := strings.CutPrefix(name, k.Value+"."); ok {
+			if found := keyNode(n.Content[i+1], rest); found != nil {
+				return found
+			}
+		}
+	}
+	return nil
 }
 
 // setDotted stores v at the dotted key k of m ("source.ip" → m.source.ip);

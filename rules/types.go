@@ -156,7 +156,8 @@ type Set struct {
 }
 
 // Warnings returns what the loader found odd but not wrong: a rule pinned
-// to datasets that reads a field none of them carries.
+// to datasets that reads a field none of them carries, a condition that
+// is always true without a threshold, a folder without rule files.
 func (s *Set) Warnings() []*Error { return s.warnings }
 
 // Rules returns the rules in load order (files in the order given, rules in
