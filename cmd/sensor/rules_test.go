@@ -4,11 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/rules"
 )
 
 func TestRulesFields(t *testing.T) {
@@ -54,18 +57,41 @@ func TestRulesFields(t *testing.T) {
 	}
 }
 
-// `sensor rules validate` loads a rule that reads a field its dataset
-// never carries, and says so on stderr.
-func TestRulesValidateWarns(t *testing.T) {
-	dir := t.TempDir()
-	rule := `rules:
+// A SIGHUP reload logs the warnings of the rules it loads.
+func TestReloadLogsRuleWarnings(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "local.yaml")
+	if err := os.WriteFile(path, []byte("rules: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, errs := rules.LoadFiles(true, path)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	var logb bytes.Buffer
+	w := &wiring{rules: newRuleSwitch(set, RulesConfig{Paths: []string{path}}, 1), log: slog.New(slog.NewTextHandler(&logb, nil))}
+	if err := os.WriteFile(path, []byte(warnedRule), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	w.reload()
+	if !strings.Contains(logb.String(), "rule LOCAL-1: condition reads tls.client.server_name") ||
+		!strings.Contains(logb.String(), "msg=\"rules reloaded\"") || !strings.Contains(logb.String(), "warnings=1") {
+		t.Errorf("log:\n%s", logb.String())
+	}
+}
+
+const warnedRule = `rules:
   - id: LOCAL-1
     name: TLS server name on DNS events
     severity: low
     condition: event.dataset == "packetsleuth.dns" and tls.client.server_name == "x"
 `
+
+// `sensor rules validate` loads a rule that reads a field its dataset
+// never carries, and says so on stderr.
+func TestRulesValidateWarns(t *testing.T) {
+	dir := t.TempDir()
 	path := filepath.Join(dir, "local.yaml")
-	if err := os.WriteFile(path, []byte(rule), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(warnedRule), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var out, errb bytes.Buffer

@@ -127,13 +127,14 @@ func (s *ruleSwitch) install(set *rules.Set) {
 }
 
 // Reload loads the rule files again; on any error the rules in force stay.
-func (s *ruleSwitch) Reload() (int, []error) {
+// It returns the new set (nil on error) for its count and warnings.
+func (s *ruleSwitch) Reload() (*rules.Set, []error) {
 	set, errs := rules.LoadFiles(true, s.paths...)
 	if len(errs) > 0 {
-		return 0, errs
+		return nil, errs
 	}
 	s.install(set)
-	return len(set.Rules()), nil
+	return set, nil
 }
 
 func (s *ruleSwitch) newDetector() pipeline.Detector {
@@ -233,13 +234,16 @@ func (w *wiring) peakEmitter() func(*schemas.Event) {
 // to load is logged and the old data stays in force.
 func (w *wiring) reload() {
 	if w.rules != nil {
-		n, errs := w.rules.Reload()
+		set, errs := w.rules.Reload()
 		if len(errs) > 0 {
 			for _, e := range errs {
 				w.log.Error("rules reload failed; the rules in force stay", "err", e)
 			}
 		} else {
-			w.log.Info("rules reloaded", "rules", n)
+			for _, warn := range set.Warnings() {
+				w.log.Warn("rules: warning", "warning", warn.Error())
+			}
+			w.log.Info("rules reloaded", "rules", len(set.Rules()), "warnings", len(set.Warnings()))
 		}
 	}
 	if w.shared != nil {
