@@ -449,6 +449,7 @@ func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64
 	a.Sensor.Flow = ev.Sensor.Flow
 	a.Sensor.Tunnel = ev.Sensor.Tunnel
 	a.Sensor.TLS = ev.Sensor.TLS
+	a.Sensor.SSH = ev.Sensor.SSH
 	if thr != nil {
 		a.Sensor.Alert = schemas.AlertInfo{
 			Count:  formatCount(thr.count),

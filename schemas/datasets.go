@@ -13,7 +13,7 @@ var DatasetGroups = map[string][]string{
 	DatasetTLS:        withNetwork("tls", "packetsleuth.tls", "packetsleuth.http.tunnel_target", "packetsleuth.notes"),
 	DatasetSSH:        withNetwork("packetsleuth.ssh", "packetsleuth.notes"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
-	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.alert", "packetsleuth.notes"),
+	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.ssh", "packetsleuth.alert", "packetsleuth.notes"),
 	DatasetStats:      withCommon("packetsleuth.stats"),
 	DatasetTraffic:    withCommon("packetsleuth.peak"),
 	DatasetTimeseries: withCommon("packetsleuth.traffic"),
