@@ -16,14 +16,20 @@ var Resolutions = []time.Duration{time.Second, time.Minute, time.Hour}
 var insertSQL = map[string]string{
 	"flows": `INSERT INTO flows (ts, ts_start, src_ip, src_port, dst_ip, dst_port, transport, protocol,
 		bytes, packets, src_bytes, src_packets, dst_bytes, dst_packets, community_id, state,
-		src_country, dst_country, src_asn, dst_asn, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		src_country, dst_country, src_asn, dst_asn, doc, event_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
 	"alerts": `INSERT INTO alerts (ts, rule_id, rule_name, severity, src_ip, src_port, dst_ip, dst_port,
-		transport, protocol, community_id, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		transport, protocol, community_id, doc, event_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
 	"events": `INSERT INTO events (ts, dataset, src_ip, src_port, dst_ip, dst_port, transport, protocol,
-		community_id, doc)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		community_id, doc, event_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING`,
+	// A bucket event's id is recorded before its bucket is added, so a
+	// re-replay adds nothing twice.
+	"traffic_events": `INSERT INTO traffic_events (event_id, ts) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 	// Buckets of several workers with the same time and interface add up.
 	"traffic": `INSERT INTO traffic (res, ts, iface, packets, bytes, flows, bytes_tcp, bytes_udp, bytes_icmp, bytes_other)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -52,6 +58,7 @@ func (s *Store) prepare(ctx context.Context) error {
 type row struct {
 	Timestamp time.Time `json:"@timestamp"`
 	Event     struct {
+		ID       string        `json:"id"`
 		Kind     string        `json:"kind"`
 		Dataset  string        `json:"dataset"`
 		Start    time.Time     `json:"start"`
@@ -96,12 +103,17 @@ type endpoint struct {
 type InsertStats struct {
 	Flows, Alerts, Events, Buckets int // rows written (buckets: 1 s records)
 	Skipped                        int // records of datasets not kept
+	// Duplicates are records whose event.id the store already holds (a
+	// re-replay, a redelivery): not written again.
+	Duplicates int
 }
 
 // Insert writes a batch in one transaction: flows, alerts, DPI events and
 // traffic buckets (added into the 1 s, 1 min and 1 h series). Records of
 // datasets the config does not keep are skipped. A record whose JSON cannot
-// be decoded fails the batch with a *RecordError.
+// be decoded fails the batch with a *RecordError. Records are keyed by
+// event.id: one the store already holds is counted in Duplicates, not
+// written again (records without an id are always written).
 func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
 	var st InsertStats
 	tx, err := s.db.BeginTx(ctx, nil)
@@ -109,7 +121,7 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 		return st, fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	var stmts [4]*sql.Stmt // flows, alerts, events, traffic: bound to tx on first use
+	var stmts [5]*sql.Stmt // flows, alerts, events, traffic, traffic_events: bound to tx on first use
 	stmt := func(i int, table string) *sql.Stmt {
 		if stmts[i] == nil {
 			stmts[i] = tx.StmtContext(ctx, s.stmts[table])
@@ -133,27 +145,39 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 			ts = r.Timestamp
 		}
 		doc := string(rec.JSON)
+		id := sql.NullString{String: r.Event.ID, Valid: r.Event.ID != ""}
 		src, dst := &r.Source, &r.Destination
+		var res sql.Result
 		switch table {
 		case "flows":
 			start := r.Event.Start
 			if start.IsZero() {
 				start = ts
 			}
-			_, err = stmt(0, table).ExecContext(ctx, ts.UnixNano(), start.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
+			res, err = stmt(0, table).ExecContext(ctx, ts.UnixNano(), start.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
 				r.Network.Transport, r.Network.Protocol, r.Network.Bytes, r.Network.Packets,
 				src.Bytes, src.Packets, dst.Bytes, dst.Packets, r.Network.CommunityID, r.PS.Flow.State,
-				src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc)
-			st.Flows++
+				src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc, id)
+			count(res, &st.Flows, &st.Duplicates)
 		case "alerts":
-			_, err = stmt(1, table).ExecContext(ctx, ts.UnixNano(), r.Rule.ID, r.Rule.Name, r.Event.Severity,
-				src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc)
-			st.Alerts++
+			res, err = stmt(1, table).ExecContext(ctx, ts.UnixNano(), r.Rule.ID, r.Rule.Name, r.Event.Severity,
+				src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id)
+			count(res, &st.Alerts, &st.Duplicates)
 		case "events":
-			_, err = stmt(2, table).ExecContext(ctx, ts.UnixNano(), rec.Dataset, src.IP, src.Port, dst.IP, dst.Port,
-				r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc)
-			st.Events++
+			res, err = stmt(2, table).ExecContext(ctx, ts.UnixNano(), rec.Dataset, src.IP, src.Port, dst.IP, dst.Port,
+				r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id)
+			count(res, &st.Events, &st.Duplicates)
 		case "traffic":
+			if id.Valid {
+				if res, err = stmt(4, "traffic_events").ExecContext(ctx, id, ts.Unix()); err != nil {
+					table = "traffic_events"
+					break
+				}
+				if n, _ := res.RowsAffected(); n == 0 {
+					st.Duplicates++
+					continue
+				}
+			}
 			t := &r.PS.Traffic
 			var tcp, udp, icmp, other int64
 			for p, n := range t.BytesByProtocol {
@@ -168,8 +192,8 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 					other += n
 				}
 			}
-			for _, res := range Resolutions {
-				sec := int64(res / time.Second)
+			for _, level := range Resolutions {
+				sec := int64(level / time.Second)
 				bucket := ts.Unix() - mod(ts.Unix(), sec)
 				if _, err = stmt(3, table).ExecContext(ctx, sec, bucket, t.Interface, t.Packets, t.Bytes, t.Flows, tcp, udp, icmp, other); err != nil {
 					break
@@ -185,6 +209,19 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 		return st, fmt.Errorf("store: commit: %w", err)
 	}
 	return st, nil
+}
+
+// count adds an insert's row to written, or to dup when the row's
+// event.id was already stored (ON CONFLICT DO NOTHING wrote nothing).
+func count(res sql.Result, written, dup *int) {
+	if res == nil {
+		return
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		*dup++
+		return
+	}
+	*written++
 }
 
 func mod(a, b int64) int64 {

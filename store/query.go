@@ -518,6 +518,13 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 		case "1s", "1m", "1h":
 			res := map[string]int64{"1s": 1, "1m": 60, "1h": 3600}[key]
 			q, args = "DELETE FROM traffic WHERE res = ? AND ts + res <= ?", []any{res, cut.Unix()}
+			if key == "1s" {
+				// the bucket ids that stop a re-replay adding twice live as
+				// long as the 1 s series
+				if _, err := s.db.ExecContext(ctx, s.rebind("DELETE FROM traffic_events WHERE ts < ?"), cut.Unix()); err != nil {
+					return out, fmt.Errorf("store: prune traffic ids: %w", err)
+				}
+			}
 		case "flow":
 			q, args = "DELETE FROM flows WHERE ts < ?", []any{cut.UnixNano()}
 		case "alert":

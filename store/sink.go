@@ -90,6 +90,7 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		k.Stats.Events += st.Events
 		k.Stats.Buckets += st.Buckets
 		k.Stats.Skipped += st.Skipped
+		k.Stats.Duplicates += st.Duplicates
 		break
 	}
 	for i := range recs {

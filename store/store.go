@@ -14,7 +14,10 @@
 // prepared statements. Traffic buckets (dataset packetsleuth.timeseries) are
 // upserted with addition into three resolutions at once (1 s, 1 min, 1 h),
 // so buckets of several workers with the same time add up and the rollups
-// are always current. Prune applies the retention of each level.
+// are always current. Rows are keyed by event.id (unique, ON CONFLICT DO
+// NOTHING) and the ids of the bucket events already added are kept as long
+// as the 1 s series, so a re-replay or a redelivery writes nothing twice.
+// Prune applies the retention of each level.
 //
 // Reading: the typed query API (Top, Series, Peaks, AlertCounts, List,
 // Acknowledge, Bounds) is what `sensor report`, `sensor export` and the web

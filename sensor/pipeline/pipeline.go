@@ -63,7 +63,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	p := &Pipeline{cfg: cfg, concurrent: cfg.Workers > 1 || cfg.Live}
 	for i := 0; i < cfg.Workers; i++ {
-		p.workers = append(p.workers, newWorker(&p.cfg))
+		w := newWorker(&p.cfg)
+		w.series.shard = i
+		p.workers = append(p.workers, w)
 	}
 	if p.concurrent {
 		n := cfg.Workers * 16

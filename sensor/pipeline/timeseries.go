@@ -1,6 +1,9 @@
 package pipeline
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -15,10 +18,14 @@ const maxSeriesInterfaces = 64
 // once its second has passed. Buckets of different workers for the same
 // second and interface add up downstream.
 type timeseries struct {
-	cfg  *Config
-	emit func(*schemas.Event)
-	open []bucket // by interface index
-	ev   schemas.Event
+	// shard is the worker's index: two workers' buckets of one second can
+	// be byte-identical, and the store adds buckets up but drops an
+	// event.id it has seen, so the id tells the workers apart.
+	shard int
+	cfg   *Config
+	emit  func(*schemas.Event)
+	open  []bucket // by interface index
+	ev    schemas.Event
 }
 
 type bucket struct {
@@ -95,7 +102,18 @@ func (t *timeseries) send(i int, b *bucket) {
 			tr.BytesByProtocol[name] = v
 		}
 	}
+	ev.Event.ID = bucketID(t.shard, tr, b)
 	t.emit(ev)
+}
+
+// bucketID is a bucket event's event.id: 128 bits of SHA-256 over the
+// worker and the bucket, so a re-run of a capture with the same worker
+// count gives the same ids.
+func bucketID(shard int, tr *schemas.Traffic, b *bucket) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "timeseries\x00%d\x00%q\x00%d %d %d %d %d %d %d %d",
+		shard, tr.Interface, b.sec, b.packets, b.bytes, b.flows, b.tcp, b.udp, b.icmp, b.other)
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 var (
