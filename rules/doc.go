@@ -19,7 +19,8 @@
 // event.severity and as the default event.risk_score (Elastic's convention).
 //
 // Evaluation: one Evaluator per worker (NewEvaluator), rules indexed by the
-// event.dataset their condition pins. Thresholds (count, distinct, sum)
+// event.dataset their condition pins. Thresholds (count, distinct, sum;
+// `gte: N` fires at N, `gt: N` above it; lt/lte are not supported)
 // slide on event time; state is bounded per rule (LRU plus expiry by event
 // time). With several workers pass a SharedState, because the sensor shards
 // by 5-tuple and one group's events reach several workers. Suppression

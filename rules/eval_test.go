@@ -456,3 +456,44 @@ rules:
 		t.Errorf("int in ip list: %v", errs)
 	}
 }
+
+// gt fires above the value, gte at it: the n-th matching event of a group
+// that raises the first alert, and its count.
+func TestThresholdGTAndGTE(t *testing.T) {
+	cases := []struct {
+		th        string
+		bytes     int64
+		wantEvent int
+		wantCount int64
+	}{
+		{`{type: count, group_by: [source.ip], window: 1m, gte: 3}`, 0, 3, 3},
+		{`{type: count, group_by: [source.ip], window: 1m, gt: 3}`, 0, 4, 4},
+		{`{type: count, group_by: [source.ip], window: 1m, gt: 0}`, 0, 1, 1},
+		{`{type: sum, field: source.bytes, group_by: [source.ip], window: 1m, gte: 1000}`, 250, 4, 1000},
+		{`{type: sum, field: source.bytes, group_by: [source.ip], window: 1m, gt: 1000}`, 250, 5, 1250},
+		{`{type: distinct, field: destination.port, group_by: [source.ip], window: 1m, gte: 2}`, 0, 2, 2},
+		{`{type: distinct, field: destination.port, group_by: [source.ip], window: 1m, gt: 2}`, 0, 3, 3},
+	}
+	for _, c := range cases {
+		ev := NewEvaluator(thresholdSet(t, c.th), EvalOptions{})
+		first, count := 0, int64(0)
+		for i := 1; i <= 10 && first == 0; i++ {
+			e := at(flowEvent("10.0.0.1", "192.0.2.1", 1000+i), time.Duration(i)*time.Second)
+			e.Source.Bytes = c.bytes
+			ev.Eval(&e, func(a *schemas.Event) { first, count = i, a.Sensor.Alert.Count })
+		}
+		if first != c.wantEvent || count != c.wantCount {
+			t.Errorf("%s: first alert at event %d with count %d, want %d and %d", c.th, first, count, c.wantEvent, c.wantCount)
+		}
+	}
+	errs := loadErrors(`rules:
+  - {id: G-1, name: g, severity: low, condition: "true", threshold: {type: count, window: 1m, gte: 2, gt: 2}}
+  - {id: G-2, name: g, severity: low, condition: "true", threshold: {type: count, window: 1m}}
+  - {id: G-3, name: g, severity: low, condition: "true", threshold: {type: count, window: 1m, gt: -1}}
+`)
+	expectLines(t, errs, []string{
+		`r.yaml:2:107: rule G-1: threshold: give gte or gt, not both`,
+		`r.yaml:3:69: rule G-2: threshold: gte or gt is required (lt and lte, fewer than N in a window, are not supported yet)`,
+		`r.yaml:4:99: rule G-3: threshold: gt must be >= 0`,
+	})
+}

@@ -616,7 +616,7 @@ const maxDistinct = 100000
 
 func (l *loader) threshold(f *srcFile, n *yaml.Node, r *Rule, d *thresholdDoc) {
 	id := r.ID
-	t := &Threshold{Type: d.Type, Field: d.Field, GroupBy: d.GroupBy, GTE: d.GTE}
+	t := &Threshold{Type: d.Type, Field: d.Field, GroupBy: d.GroupBy}
 	switch d.Type {
 	case "count":
 		if d.Field != "" {
@@ -647,11 +647,24 @@ func (l *loader) threshold(f *srcFile, n *yaml.Node, r *Rule, d *thresholdDoc) {
 		l.errf(f, pathNode(n, "window"), id, "", "threshold: window must be within (0, 24h]")
 	}
 	t.Window = w
-	if d.GTE <= 0 {
-		l.errf(f, pathNode(n, "gte"), id, "", "threshold: gte must be > 0")
+	switch {
+	case d.GTE != nil && d.GT != nil:
+		l.errf(f, pathNode(n, "gt"), id, "", "threshold: give gte or gt, not both")
+	case d.GTE != nil:
+		t.Op, t.Value = "gte", *d.GTE
+		if t.Value <= 0 {
+			l.errf(f, pathNode(n, "gte"), id, "", "threshold: gte must be > 0")
+		}
+	case d.GT != nil:
+		t.Op, t.Value = "gt", *d.GT
+		if t.Value < 0 {
+			l.errf(f, pathNode(n, "gt"), id, "", "threshold: gt must be >= 0")
+		}
+	default:
+		l.errf(f, n, id, "", "threshold: gte or gt is required (lt and lte, fewer than N in a window, are not supported yet)")
 	}
-	if d.Type == "distinct" && d.GTE > maxDistinct {
-		l.errf(f, pathNode(n, "gte"), id, "", "threshold: distinct gte must be <= %d", maxDistinct)
+	if d.Type == "distinct" && t.Value >= maxDistinct {
+		l.errf(f, pathNode(n, t.Op), id, "", "threshold: distinct %s must be < %d", t.Op, maxDistinct)
 	}
 	r.Threshold = t
 }

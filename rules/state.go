@@ -3,7 +3,6 @@ package rules
 import (
 	"hash/maphash"
 	"sync"
-	"time"
 	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
@@ -160,12 +159,12 @@ func (l *lru[V]) pushFront(e *lruEntry[V]) {
 // sub-window buckets per group: the window at time t is the bucket of t and
 // the numBuckets-1 before it, so it spans between (numBuckets-1)/numBuckets
 // of the window and the whole window. Distinct keeps each value's newest
-// time (at most gte values per group), so it is exact.
+// time (no more values per group than it takes to fire), so it is exact.
 //
 // Out of order: an event older than the group's newest time is still
 // counted if it falls inside the group's window; older ones are dropped and
-// counted as late. When a group fires, it is reset: the next alert needs a
-// fresh gte within a window (add suppress to dedupe further).
+// counted as late. When a group fires, it is reset: the next alert needs the
+// threshold reached afresh within a window (add suppress to dedupe further).
 const numBuckets = 16
 
 type tgroup struct {
@@ -196,9 +195,9 @@ type thrResult struct {
 }
 
 // addBuckets adds v at time t; it reports whether the window total reached
-// gte (and resets the group if so).
-func (g *tgroup) addBuckets(t int64, v float64, window time.Duration, gte float64) (bool, float64, bool) {
-	w := int64(window) / numBuckets
+// the threshold (and resets the group if so).
+func (g *tgroup) addBuckets(t int64, v float64, th *Threshold) (bool, float64, bool) {
+	w := int64(th.Window) / numBuckets
 	if w <= 0 {
 		w = 1
 	}
@@ -221,7 +220,7 @@ func (g *tgroup) addBuckets(t int64, v float64, window time.Duration, gte float6
 			total += bb.val
 		}
 	}
-	if total >= gte {
+	if th.reached(total) {
 		g.buckets = [numBuckets]tbucket{}
 		return true, total, false
 	}
@@ -229,11 +228,11 @@ func (g *tgroup) addBuckets(t int64, v float64, window time.Duration, gte float6
 }
 
 // addDistinct records value at time t, if mem grants it room.
-func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte float64, mem *stateMem) (bool, float64, bool) {
+func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem) (bool, float64, bool) {
 	if t > g.newest {
 		g.newest = t
 	}
-	cutoff := g.newest - int64(window)
+	cutoff := g.newest - int64(th.Window)
 	if t <= cutoff {
 		return false, 0, true
 	}
@@ -241,7 +240,7 @@ func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte fl
 		if !mem.reserve(seenMapCost) {
 			return false, 0, false
 		}
-		g.seen = make(map[string]int64, min(int(gte), seenHint))
+		g.seen = make(map[string]int64, min(int(th.Value)+1, seenHint))
 		g.seenBytes = seenMapCost
 	}
 	if old, ok := g.seen[string(value)]; ok {
@@ -250,7 +249,7 @@ func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte fl
 		}
 		return false, float64(len(g.seen)), false
 	}
-	if float64(len(g.seen)+1) >= gte || len(g.seen) >= maxDistinct {
+	if th.reached(float64(len(g.seen)+1)) || len(g.seen) >= maxDistinct {
 		for k, ts := range g.seen {
 			if ts <= cutoff {
 				delete(g.seen, k)
@@ -263,7 +262,7 @@ func (g *tgroup) addDistinct(t int64, value []byte, window time.Duration, gte fl
 		g.seenBytes += cost
 	}
 	n := float64(len(g.seen))
-	if n >= gte {
+	if th.reached(n) {
 		g.seen = nil // cleared, a map keeps its size: let it go
 		g.unsee(g.seenBytes, mem)
 		return true, n, false
@@ -432,10 +431,10 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 	var late bool
 	if th.Type == "distinct" {
 		before := e.val.seenBytes
-		fire, count, late = e.val.addDistinct(t, distinct, th.Window, th.GTE, &rs.mem)
+		fire, count, late = e.val.addDistinct(t, distinct, th, &rs.mem)
 		e.cost += e.val.seenBytes - before
 	} else {
-		fire, count, late = e.val.addBuckets(t, v, th.Window, th.GTE)
+		fire, count, late = e.val.addBuckets(t, v, th)
 	}
 	if late {
 		rs.late++

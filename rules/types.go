@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -82,14 +83,33 @@ type Exception struct {
 }
 
 // Threshold makes a rule stateful: it alerts when, within Window of event
-// time, the matches of one group (the values of GroupBy) reach GTE by
-// count, by distinct values of Field, or by the sum of Field.
+// time, the matches of one group (the values of GroupBy) reach Value
+// (Op "gte") or exceed it (Op "gt") by count, by distinct values of Field,
+// or by the sum of Field.
 type Threshold struct {
 	Type    string // count, distinct, sum
 	Field   string
 	GroupBy []string
 	Window  time.Duration
-	GTE     float64
+	Op      string // gte or gt
+	Value   float64
+}
+
+// reached reports whether a group's count, distinct count or sum fires.
+func (t *Threshold) reached(v float64) bool {
+	if t.Op == "gt" {
+		return v > t.Value
+	}
+	return v >= t.Value
+}
+
+// Comparison spells the test the way people read it: ">= 10", "> 0".
+func (t *Threshold) Comparison() string {
+	op := ">="
+	if t.Op == "gt" {
+		op = ">"
+	}
+	return fmt.Sprintf("%s %g", op, t.Value)
 }
 
 // Suppress drops a rule's alerts that repeat the values of By within For

@@ -51,7 +51,8 @@ type thresholdDoc struct {
 	Field   string   `yaml:"field"`
 	GroupBy []string `yaml:"group_by"`
 	Window  string   `yaml:"window"`
-	GTE     float64  `yaml:"gte"`
+	GTE     *float64 `yaml:"gte"`
+	GT      *float64 `yaml:"gt"`
 }
 
 type suppressDoc struct {

@@ -409,7 +409,7 @@ func (s *Server) handleRules(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			if th := ru.Threshold; th != nil {
-				ri.Threshold = fmt.Sprintf("%s >= %g in %v", th.Type, th.GTE, th.Window)
+				ri.Threshold = fmt.Sprintf("%s %s in %v", th.Type, th.Comparison(), th.Window)
 				if len(th.GroupBy) > 0 {
 					ri.Threshold += " by " + strings.Join(th.GroupBy, ", ")
 				}
