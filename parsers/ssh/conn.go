@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -68,6 +69,9 @@ type Session struct {
 	CipherS2C, MACS2C, CompressionS2C string
 
 	Reversed bool // the TCP responder is the SSH client
+	// MemoryLimited: the memory budget refused to hold a line or packet
+	// split across segments, and its direction was not read further.
+	MemoryLimited bool
 	// Encrypted: both sides sent NEWKEYS.
 	Encrypted bool
 	// Auth is AuthSuccess, AuthFailure (attempts seen, no success) or ""
@@ -101,14 +105,38 @@ type side struct {
 // Conn is a parsers.StreamParser for one SSH connection.
 type Conn struct {
 	emit    func(*Session)
+	acct    *budget.Account // pays for the held bytes (pool Parsers); nil: unbounded
+	paid    int64
 	s       [2]side
 	auth    authState
 	emitted bool
 	sess    Session
 }
 
-// NewConn returns a parser that calls emit once with the session.
-func NewConn(emit func(*Session)) *Conn { return &Conn{emit: emit} }
+// NewConn returns a parser that calls emit once with the session. The
+// bytes it holds of a line or packet split across segments (at most one
+// packet per direction) are reserved on acct.
+func NewConn(acct *budget.Account, emit func(*Session)) *Conn {
+	return &Conn{acct: acct, emit: emit}
+}
+
+// errBudget stops a direction whose bytes the memory budget would not hold.
+var errBudget = errors.New("ssh: memory budget spent: direction not read further")
+
+// room makes s.buf able to hold n bytes, the growth reserved on the budget.
+func (c *Conn) room(s *side, n int) error {
+	if n <= cap(s.buf) {
+		return nil
+	}
+	n = max(n, min(2*cap(s.buf), maxPreLine))
+	if !c.acct.Reserve(budget.Parsers, int64(n-cap(s.buf))) {
+		c.sess.MemoryLimited = true
+		return errBudget
+	}
+	c.paid += int64(n - cap(s.buf))
+	s.buf = append(make([]byte, 0, n), s.buf...)
+	return nil
+}
 
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 	s := &c.s[d]
@@ -133,6 +161,9 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 		s.phase = phaseStopped
 		c.note(err.Error())
 	}
+	if err == errBudget {
+		return nil // a limit, not a parse error: the other direction goes on
+	}
 	return err
 }
 
@@ -142,6 +173,9 @@ func (c *Conn) line(d parsers.Dir, s *side, b []byte) ([]byte, error) {
 	if i < 0 {
 		if len(s.buf)+len(b) > maxPreLine {
 			return nil, fmt.Errorf("%w: line longer than %d bytes", ErrNotSSH, maxPreLine)
+		}
+		if err := c.room(s, len(s.buf)+len(b)); err != nil {
+			return nil, err
 		}
 		s.buf = append(s.buf, b...)
 		return nil, nil
@@ -191,10 +225,16 @@ func (c *Conn) packet(d parsers.Dir, s *side, b []byte) ([]byte, error) {
 			p, b = b[4:4+n], b[4+n:]
 			break
 		}
+		if err := c.room(s, 4+n); err != nil {
+			return nil, err
+		}
 		s.buf = append(s.buf, b...)
 		return nil, nil
 	default:
 		if len(s.buf) < 4 {
+			if err := c.room(s, 4); err != nil {
+				return nil, err
+			}
 			k := min(4-len(s.buf), len(b))
 			s.buf, b = append(s.buf, b[:k]...), b[k:]
 			if len(s.buf) < 4 {
@@ -202,6 +242,9 @@ func (c *Conn) packet(d parsers.Dir, s *side, b []byte) ([]byte, error) {
 			}
 		}
 		n, err := packetLen(s.buf)
+		if err == nil {
+			err = c.room(s, 4+n)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -307,6 +350,8 @@ func (c *Conn) finish() {
 		ss.Auth, ss.AuthAttempts = c.auth.result()
 	}
 	c.s[0].buf, c.s[1].buf = nil, nil
+	c.acct.Release(budget.Parsers, c.paid)
+	c.paid = 0
 	c.emit(ss)
 }
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -99,7 +100,7 @@ func run(t *testing.T, chunks []chunk, split int) (*Session, error) {
 	t.Helper()
 	var got *Session
 	n := 0
-	c := NewConn(func(s *Session) { got, n = s, n+1 })
+	c := NewConn(nil, func(s *Session) { got, n = s, n+1 })
 	var err error
 	for _, ch := range chunks {
 		b := ch.b
@@ -302,6 +303,36 @@ func TestVersion(t *testing.T) {
 	}{{"2.0", "2.0", 2}, {"2.0", "1.99", 2}, {"1.99", "1.99", 2}, {"1.5", "1.99", 1}, {"1.5", "1.5", 1}, {"1.5", "2.0", 0}, {"2.0", "1.3", 0}} {
 		if got := version(tc.c, tc.s); got != tc.want {
 			t.Errorf("version(%s, %s) = %d, want %d", tc.c, tc.s, got, tc.want)
+		}
+	}
+}
+
+// The bytes held of a split line or packet are paid from the memory budget
+// and given back at the end; when the budget refuses, the direction is not
+// read further, the session says so, and nothing is left reserved.
+func TestHeldBytesOnTheBudget(t *testing.T) {
+	chunks := session("SSH-2.0-c", "SSH-2.0-s", 52, 36)
+	for _, tc := range []struct {
+		name    string
+		limit   int64
+		limited bool
+	}{{"room", 1 << 30, false}, {"spent", 1, true}} {
+		b := budget.New(tc.limit)
+		var got *Session
+		c := NewConn(b.NewAccount(), func(s *Session) { got = s })
+		for _, ch := range chunks {
+			for i := range ch.b {
+				if err := c.Data(ch.d, ch.b[i:i+1], time.Time{}); err != nil {
+					t.Fatalf("%s: %v", tc.name, err)
+				}
+			}
+		}
+		c.End(time.Time{})
+		if got.MemoryLimited != tc.limited || (got.HASSH != "") == tc.limited {
+			t.Errorf("%s: limited %v, hassh %q", tc.name, got.MemoryLimited, got.HASSH)
+		}
+		if used := b.Stats().Pools[budget.Parsers].Used; used != 0 {
+			t.Errorf("%s: %d bytes still reserved", tc.name, used)
 		}
 	}
 }

@@ -27,7 +27,7 @@ func FuzzConn(f *testing.F) {
 		step := int(b[0]%16) + 1
 		b = b[1:]
 		n := 0
-		c := NewConn(func(*Session) { n++ })
+		c := NewConn(nil, func(*Session) { n++ })
 		d := parsers.ToClient
 		for len(b) > 0 {
 			k := min(step, len(b))
@@ -63,7 +63,7 @@ func BenchmarkConn(b *testing.B) {
 	b.ReportAllocs()
 	emit := func(*Session) {}
 	for b.Loop() {
-		c := NewConn(emit)
+		c := NewConn(nil, emit)
 		for _, ch := range chunks {
 			_ = c.Data(ch.d, ch.b, time.Time{})
 		}

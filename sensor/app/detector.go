@@ -295,7 +295,7 @@ func (dt *detector) start(proto string, flip bool) {
 	case "dns":
 		dt.parser = dt.st.newDNS()
 	case "ssh":
-		dt.parser = pssh.NewConn(dt.st.emitSSH)
+		dt.parser = pssh.NewConn(a.acct, dt.st.emitSSH)
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

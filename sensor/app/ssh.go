@@ -3,6 +3,7 @@ package app
 import (
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // emitSSH maps an SSH session to an event of dataset packetsleuth.ssh. The
@@ -37,6 +38,9 @@ func (st *state) emitSSH(s *pssh.Session) {
 		}
 	}
 	ev.Sensor.Notes = s.Notes
+	if s.MemoryLimited {
+		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: SSH packets split across segments not read")
+	}
 	st.a.emit(ev)
 }
 
