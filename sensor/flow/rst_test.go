@@ -1,9 +1,12 @@
 package flow
 
 import (
+	"strconv"
+	"strings"
 	"testing"
 	"unsafe"
 
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -59,5 +62,31 @@ func TestRSTJudgedAsTheReceiverWould(t *testing.T) {
 func TestTCPStateStaysSmall(t *testing.T) {
 	if n := unsafe.Sizeof(tcpState{}); n > 32 {
 		t.Errorf("tcpState is %d bytes, want <= 32", n)
+	}
+}
+
+// An ignored RST costs the table no allocation: its reason is kept as
+// numbers and written only when the anomaly event asks for it.
+func TestIgnoredRSTIsJudgedWithoutAllocating(t *testing.T) {
+	pkts := decoded(t)
+	tab := NewTable(Config{}, func(*Flow) {})
+	for i := range 4 { // handshake and the request
+		tab.Update(&pkts[i])
+	}
+	rst := pkts[3]
+	rst.TCPFlags, rst.Payload = decode.RST|decode.ACK, nil
+	rst.Seq += 1 << 20
+	allocs := testing.AllocsPerRun(100, func() {
+		rst.Anomalies = 0
+		tab.Update(&rst)
+	})
+	if allocs != 0 || !rst.Anomalies.Has(anomaly.RSTIgnored) {
+		t.Errorf("%.1f allocations per ignored RST, anomalies %v", allocs, rst.Anomalies)
+	}
+	// 1 MiB past the request's first byte: past its end by 1 MiB less the request.
+	n := len(pkts[3].Payload)
+	want := "is " + strconv.Itoa(1<<20-n) + " bytes past the sender's next (" + strconv.Itoa(int(pkts[3].Seq)+n) + ")"
+	if why := tab.IgnoredRST(); !strings.Contains(why, want) {
+		t.Errorf("reason %q, want it to say %q", why, want)
 	}
 }
