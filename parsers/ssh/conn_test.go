@@ -2,13 +2,13 @@ package ssh
 
 import (
 	"bytes"
-	"encoding/binary"
 	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -43,29 +43,11 @@ func init() {
 	}
 }
 
-// packet frames a payload as a clear-text binary packet (RFC 4253 §6):
-// uint32 packet_length, byte padding_length, payload, padding (to a
-// multiple of 8, at least 4 bytes).
-func packet(payload []byte) []byte {
-	pad := 8 - (5+len(payload))%8
-	if pad < 4 {
-		pad += 8
-	}
-	b := binary.BigEndian.AppendUint32(nil, uint32(1+len(payload)+pad))
-	b = append(b, byte(pad))
-	b = append(b, payload...)
-	return append(b, make([]byte, pad)...)
-}
+// packet and kexInitPacket are pcapgen's, which the generated captures use.
+var packet = pcapgen.SSHPacket
 
-// kexInitPacket is a KEXINIT: code 20, 16-byte cookie, ten name-lists,
-// first_kex_packet_follows, reserved uint32.
 func kexInitPacket(k *KexInit) []byte {
-	p := append([]byte{msgKexInit}, bytes.Repeat([]byte{0xAB}, 16)...)
-	for _, l := range []string{k.Kex, k.HostKey, k.EncC2S, k.EncS2C, k.MACC2S, k.MACS2C, k.CompC2S, k.CompS2C, k.LangC2S, k.LangS2C} {
-		p = binary.BigEndian.AppendUint32(p, uint32(len(l)))
-		p = append(p, l...)
-	}
-	return packet(append(p, 0, 0, 0, 0, 0))
+	return pcapgen.SSHKexInit([10]string{k.Kex, k.HostKey, k.EncC2S, k.EncS2C, k.MACC2S, k.MACS2C, k.CompC2S, k.CompS2C, k.LangC2S, k.LangS2C})
 }
 
 // chunk is a piece of one direction.
