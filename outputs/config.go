@@ -69,6 +69,10 @@ type SinkConfig struct {
 	DeadLetter    string        `yaml:"dead_letter"`   // NDJSON file for permanently rejected records; empty = log them
 	WriteTimeout  time.Duration `yaml:"write_timeout"` // deadline of one Connect or Write call
 
+	// Flag is the --output flag this config came from ("" = sensor.yaml):
+	// errors name it instead of a YAML line.
+	Flag string `yaml:"-"`
+
 	// Options holds the sink's own keys as a YAML mapping (with their line
 	// numbers). Decode it with DecodeOptions.
 	Options yaml.Node `yaml:"-"`
@@ -120,20 +124,39 @@ func (c *SinkConfig) DecodeOptions(v any) error {
 		if !slices.Contains(known, k.Value) {
 			all := append(slices.Clone(runnerKeys), known...)
 			slices.Sort(all)
-			errs = append(errs, fmt.Errorf("%s: line %d:%d: unknown key %q (known: %s)",
-				c.label(), k.Line, k.Column, k.Value, strings.Join(all, ", ")))
+			errs = append(errs, fmt.Errorf("%s: %sunknown key %q (known: %s)",
+				c.label(), c.at(k), k.Value, strings.Join(all, ", ")))
 		}
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
 	if err := c.Options.Decode(v); err != nil {
+		if c.Flag != "" {
+			return fmt.Errorf("%s: %s", c.label(), noLines(err))
+		}
 		return fmt.Errorf("%s: %w", c.label(), err)
 	}
 	return nil
 }
 
+// at is where key k stands in sensor.yaml ("" for a --output flag).
+func (c *SinkConfig) at(k *yaml.Node) string {
+	if c.Flag != "" {
+		return ""
+	}
+	return fmt.Sprintf("line %d:%d: ", k.Line, k.Column)
+}
+
+// noLines drops the "line 0: " a flag's YAML nodes give decode errors.
+func noLines(err error) string {
+	return strings.ReplaceAll(err.Error(), "line 0: ", "")
+}
+
 func (c *SinkConfig) label() string {
+	if c.Flag != "" {
+		return fmt.Sprintf("--output %s", c.Flag)
+	}
 	if c.Name != "" && c.Name != c.Type {
 		return "outputs." + c.Type + "[" + c.Name + "]"
 	}
@@ -192,8 +215,9 @@ func ParseFlag(s string) (SinkConfig, error) {
 	}
 	var c SinkConfig
 	if err := c.UnmarshalYAML(m); err != nil {
-		return SinkConfig{}, fmt.Errorf("--output %q: %w", s, err)
+		return SinkConfig{}, fmt.Errorf("--output %s: %s", s, noLines(err))
 	}
+	c.Flag = s
 	return c, nil
 }
 

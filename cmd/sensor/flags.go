@@ -63,8 +63,8 @@ func (c *commonFlags) apply(cfg *Config, set map[string]bool) {
 }
 
 // sinks are the outputs of cfg, --output and --out (see replaySinks), and
-// the file --out writes ("" when none).
-func (c *commonFlags) sinks(cfg *Config) ([]outputs.SinkConfig, string, error) {
+// the file --out writes.
+func (c *commonFlags) sinks(cfg *Config) ([]outputs.SinkConfig, outFile, error) {
 	return replaySinks(cfg.Outputs, c.out, c.outputs)
 }
 

@@ -75,7 +75,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	cfg.Enrich.Intel = append(cfg.Enrich.Intel, intel...)
 
 	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
-	sinks, outPath, err := common.sinks(&cfg)
+	sinks, out, err := common.sinks(&cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor replay:", outputs.Redact(err.Error()))
 		return 2
@@ -110,11 +110,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	st, runErr := p.Replay(ctx, fs.Args())
 	stopWatch()
 	summaries, closeErr := fan.Close(clock.start())
+	if err := out.ensure(); err != nil && closeErr == nil {
+		closeErr = err
+	}
 	if pcfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
 	if !common.quiet {
-		printSummary(stderr, &st, summaries, outPath)
+		printSummary(stderr, &st, summaries, out)
 		w.printRuleState(stderr)
 	}
 	switch {
@@ -133,31 +136,31 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 
 // replaySinks decides where events go: --out (or the default file) unless
 // the config or --output flags name outputs.
-func replaySinks(fromConfig []outputs.SinkConfig, out string, flags []string) ([]outputs.SinkConfig, string, error) {
+func replaySinks(fromConfig []outputs.SinkConfig, out string, flags []string) ([]outputs.SinkConfig, outFile, error) {
 	sinks := append([]outputs.SinkConfig(nil), fromConfig...)
 	for _, f := range flags {
 		c, err := outputs.ParseFlag(f)
 		if err != nil {
-			return nil, "", err
+			return nil, outFile{}, err
 		}
 		sinks = append(sinks, c)
 	}
 	if out == "" && len(sinks) > 0 {
-		return sinks, "", nil
+		return sinks, outFile{}, nil
 	}
 	if out == "" {
 		out = filepath.Join("out", "events-"+time.Now().UTC().Format("20060102T150405Z")+".ndjson")
 	}
 	if out != "-" {
 		if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-			return nil, "", err
+			return nil, outFile{}, err
 		}
 	}
 	c, err := outputs.ParseFlag("file:name=out,path=" + out)
 	if err != nil {
-		return nil, "", err
+		return nil, outFile{}, err
 	}
-	return append(sinks, c), out, nil
+	return append(sinks, c), statOut(out), nil
 }
 
 func observer() schemas.Observer {
@@ -165,14 +168,14 @@ func observer() schemas.Observer {
 	return schemas.Observer{Hostname: host, Type: "sensor", Vendor: "PacketSleuth", Product: "PacketSleuth", Version: version}
 }
 
-func printSummary(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPath string) {
+func printSummary(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, out outFile) {
 	fmt.Fprintf(w, "replay: %d file(s), %d frames, %s in %s (%.0f packets/s)\n",
 		st.Files, st.Frames, humanize.Bytes(st.Bytes), st.Wall.Round(time.Millisecond), st.PacketsPerSecond())
-	printTotals(w, st, sinks, outPath)
+	printTotals(w, st, sinks, out)
 }
 
 // printTotals is the summary after its first line (shared with run).
-func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPath string) {
+func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, out outFile) {
 	if st.Filtered > 0 {
 		fmt.Fprintf(w, "  filtered out by BPF: %d frames\n", st.Filtered)
 	}
@@ -207,8 +210,8 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, outPa
 	for _, s := range sinks {
 		fmt.Fprintf(w, "  output %s\n", s)
 	}
-	if outPath != "" && outPath != "-" {
-		fmt.Fprintf(w, "  events written to %s\n", outPath)
+	if line := out.summary(); line != "" {
+		fmt.Fprintf(w, "  %s\n", line)
 	}
 }
 

@@ -163,7 +163,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 		srcs = append(srcs, s)
 	}
-	sinks, outPath, err := common.sinks(&cfg)
+	sinks, out, err := common.sinks(&cfg)
 	if err != nil {
 		closeSrcs()
 		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
@@ -294,6 +294,9 @@ loop:
 	st.Wall = time.Since(start)
 
 	summaries, closeErr := w.fan.Close(closeCtx)
+	if err := out.ensure(); err != nil && closeErr == nil {
+		closeErr = err
+	}
 	if !common.quiet {
 		fmt.Fprintf(stderr, "run: %d interface(s), %d frames, %s in %s\n", len(srcs), st.Frames, humanize.Bytes(st.Bytes), st.Wall.Round(time.Millisecond))
 		for _, s := range srcs {
@@ -301,7 +304,7 @@ loop:
 			fmt.Fprintf(stderr, "  %s (%s): %d frames, kernel drops %d, interface drops %d, truncated %d\n",
 				s.Name(), cs.Engine, cs.Frames, cs.KernelDrops, cs.IfDrops, cs.Truncated)
 		}
-		printTotals(stderr, &st, summaries, outPath)
+		printTotals(stderr, &st, summaries, out)
 		w.printRuleState(stderr)
 	}
 	switch {
