@@ -284,7 +284,7 @@ func (r *Runner) Stats() Stats {
 	r.mu.Unlock()
 	if dr, ok := r.sink.(DeliveryReporter); ok {
 		dc := dr.DeliveryCounts()
-		s.Resent, s.PossiblyLost = dc.Resent, dc.PossiblyLost
+		s.Resent, s.PossiblyLost, s.Duplicates = dc.Resent, dc.PossiblyLost, dc.Duplicates
 	}
 	if r.spool != nil {
 		s.SpoolRecords = r.spool.pending()
@@ -329,7 +329,7 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	sum := Summary{
 		Name: r.cfg.Name, Offered: st.Offered, Resumed: st.Resumed, Sent: st.Sent, DeadLettered: st.DeadLettered,
 		Dropped: st.Dropped, Lost: st.Lost, SpoolRecords: st.SpoolRecords, SpoolBytes: st.SpoolBytes, SpoolDir: r.cfg.SpoolDir,
-		Resent: st.Resent, PossiblyLost: st.PossiblyLost,
+		Resent: st.Resent, PossiblyLost: st.PossiblyLost, Duplicates: st.Duplicates,
 	}
 	if r.spool != nil {
 		if err := r.spool.close(); err != nil {

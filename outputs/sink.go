@@ -54,4 +54,5 @@ type DeliveryReporter interface {
 type DeliveryCounts struct {
 	Resent       uint64 // sent again after a reconnect: the far end may have them twice
 	PossiblyLost uint64 // written to a connection that broke before they could be known to be read
+	Duplicates   uint64 // the far end already held them (a store keyed by event.id) and kept no second copy
 }

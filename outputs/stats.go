@@ -50,6 +50,7 @@ type Stats struct {
 	DeadLettered uint64 // records the far end rejected for good
 	Resent       uint64 // of Sent: sent again after a reconnect, possibly twice at the far end (DeliveryReporter)
 	PossiblyLost uint64 // of Sent: written to a connection that broke before they were known to be read (DeliveryReporter)
+	Duplicates   uint64 // of Sent: already held by the far end, not kept twice (DeliveryReporter)
 	Errors       uint64 // failed Connect or Write calls
 	Reconnects   uint64 // Connect calls after the first one (failed or not)
 

@@ -19,6 +19,7 @@ type Summary struct {
 
 	Resent       uint64 // of Sent: sent twice after a reconnect (syslog)
 	PossiblyLost uint64 // of Sent: not known to have arrived (syslog)
+	Duplicates   uint64 // of Sent: already held by the far end, not kept twice (store)
 }
 
 // Clean reports whether everything was delivered (and is known to have
@@ -40,6 +41,9 @@ func (s Summary) String() string {
 	}
 	if s.Resent > 0 {
 		out += fmt.Sprintf("; %d sent again after a reconnect (possible duplicates)", s.Resent)
+	}
+	if s.Duplicates > 0 {
+		out += fmt.Sprintf("; of the delivered, %d already stored (same event.id), not written again", s.Duplicates)
 	}
 	return out
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
@@ -28,6 +29,7 @@ type Sink struct {
 	newest    time.Time // newest record time written
 	lastPrune time.Time
 	Stats     InsertStats // running totals (read after Close)
+	dups      atomic.Uint64
 }
 
 // NewSink validates cfg; Connect opens the database.
@@ -91,6 +93,7 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		k.Stats.Buckets += st.Buckets
 		k.Stats.Skipped += st.Skipped
 		k.Stats.Duplicates += st.Duplicates
+		k.dups.Add(uint64(st.Duplicates))
 		break
 	}
 	for i := range recs {
@@ -108,6 +111,12 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		return &outputs.BatchError{Permanent: bad, Reasons: reasons}
 	}
 	return nil
+}
+
+// DeliveryCounts says how many delivered records the store already held
+// (outputs.DeliveryReporter): a re-replay's are all of them.
+func (k *Sink) DeliveryCounts() outputs.DeliveryCounts {
+	return outputs.DeliveryCounts{Duplicates: k.dups.Load()}
 }
 
 // Close closes the database.
