@@ -75,3 +75,43 @@ func TestInsertIdempotentByEventID(t *testing.T) {
 		}
 	})
 }
+
+// A store of schema version 2 with rows in it upgrades: its rows keep a
+// NULL event_id and the same events, inserted again with ids, are kept.
+func TestEventIDMigrationKeepsOldRows(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		ctx := context.Background()
+		cfg := mk(t).WithDefaults()
+		ms, err := Migrations(cfg.Driver)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := open(t, cfg) // the tables of every version; roll back to version 2 below
+		for _, q := range []string{"DROP TABLE traffic_events", "DROP INDEX flows_event_id", "DROP INDEX alerts_event_id", "DROP INDEX events_event_id",
+			"ALTER TABLE flows DROP COLUMN event_id", "ALTER TABLE alerts DROP COLUMN event_id", "ALTER TABLE events DROP COLUMN event_id",
+			"DELETE FROM schema_migrations WHERE version > 2"} {
+			if _, err := s.DB().ExecContext(ctx, q); err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		f := makeFlows(1)[0]
+		if _, err := s.DB().ExecContext(ctx, s.rebind("INSERT INTO flows (ts, ts_start, doc) VALUES (?, ?, ?)"), f.end.UnixNano(), f.end.UnixNano(), "{}"); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		s = open(t, cfg)
+		if v, err := s.SchemaVersion(ctx); err != nil || v != ms[len(ms)-1].Version {
+			t.Fatalf("after upgrade: version %d, %v", v, err)
+		}
+		for range 2 {
+			if _, err := s.Insert(ctx, []schemas.Record{record(t, f.event())}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var rows, nulls int
+		s.DB().QueryRowContext(ctx, "SELECT COUNT(*), COUNT(*) - COUNT(event_id) FROM flows").Scan(&rows, &nulls)
+		if rows != 2 || nulls != 1 {
+			t.Errorf("after upgrade and two inserts: %d rows, %d without id; want 2, 1", rows, nulls)
+		}
+	})
+}
