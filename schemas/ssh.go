@@ -5,7 +5,7 @@ package schemas
 // roles, which the key exchange decides (on a reverse SSH connection the
 // TCP originator is the server).
 type SSH struct {
-	// Protocol version the two sides speak: 2, or 1 when either offered SSH 1 only. Example: 2
+	// Protocol version the two sides speak, as Zeek decides it: 2; 1 when one side offers SSH 1 only and the other SSH 1 too (SSH-1.99 offers both); 0 when one offers SSH 1 only and the other SSH 2 only. Example: 2
 	Version int     `json:"version,omitempty" expr:"version"`
 	Client  SSHSide `json:"client,omitzero" expr:"client"`
 	Server  SSHSide `json:"server,omitzero" expr:"server"`

@@ -53,7 +53,8 @@ var ErrNotSSH = errors.New("ssh: not an SSH stream")
 // connection the TCP originator is the server (Reversed).
 type Session struct {
 	Client, Server Banner
-	// Version is the protocol the two sides speak: 2, 1, or 0 when unknown.
+	// Version is the protocol the two sides speak: 2, 1, or 0 when they
+	// share none or a version line is missing.
 	Version int
 
 	ClientKex, ServerKex       KexInit
