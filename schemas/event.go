@@ -51,6 +51,18 @@ type Event struct {
 	Sensor Custom   `json:"packetsleuth,omitzero" expr:"packetsleuth"`
 }
 
+// Reset makes ev a new event (kind "event", this ECS version) of dataset at
+// ts, keeping the backing array of related.ip so that an event reused for
+// every packet's events does not allocate.
+func (ev *Event) Reset(ts time.Time, dataset string, category, typ []string) {
+	ip := ev.Related.IP[:0]
+	*ev = Event{Timestamp: ts}
+	ev.Related.IP = ip
+	ev.ECS.Version = ECSVersion
+	ev.Event.Kind = "event"
+	ev.Event.Category, ev.Event.Type, ev.Event.Dataset = category, typ, dataset
+}
+
 // ECS carries ecs.version.
 type ECS struct {
 	// ECS version this event conforms to. Example: 9.4.0

@@ -147,15 +147,8 @@ func (r *Reporter) Report(k Kind, f Flow, ts time.Time, detail string) {
 	ks.inSecond++
 	r.counts.Emitted[k]++
 
-	ip := r.ev.Related.IP[:0]
-	r.ev = schemas.Event{Timestamp: ts}
-	r.ev.Related.IP = ip
 	ev := &r.ev
-	ev.ECS.Version = schemas.ECSVersion
-	ev.Event.Kind = "event"
-	ev.Event.Category = categoryNetwork
-	ev.Event.Type = typeInfo
-	ev.Event.Dataset = schemas.DatasetAnomaly
+	ev.Reset(ts, schemas.DatasetAnomaly, categoryNetwork, typeInfo)
 	ev.Event.Action = k.String()
 	if f != nil {
 		f.FillNetwork(ev)

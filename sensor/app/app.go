@@ -253,15 +253,8 @@ func (st *state) detected(proto string, flip bool) {
 // newEvent starts an event of the flow with the network fields every
 // protocol event shares.
 func (a *Analyzer) newEvent(f *flow.Flow, dataset string, ts time.Time) *schemas.Event {
-	ip := a.ev.Related.IP[:0]
-	a.ev = schemas.Event{Timestamp: ts}
-	a.ev.Related.IP = ip
 	ev := &a.ev
-	ev.ECS.Version = schemas.ECSVersion
-	ev.Event.Kind = "event"
-	ev.Event.Category = categoryNetwork
-	ev.Event.Type = typeProtocol
-	ev.Event.Dataset = dataset
+	ev.Reset(ts, dataset, categoryNetwork, typeProtocol)
 	flow.FillNetwork(ev, f)
 	if a.obs != nil {
 		ev.Observer = *a.obs
