@@ -24,7 +24,6 @@ const (
 	RSTIgnored      Kind = iota // a RST the receiver would ignore (bad MD5 signature, outside the window)
 	OverlapConflict             // TCP data sent twice for the same bytes, differently
 	FragmentOverlap             // IP fragments overlapping with different bytes
-	BadLength                   // a header length that disagrees with the packet
 	CapLenClamped               // a capture record longer than the packet on the wire
 	ParserError                 // a protocol parser gave up on a stream or message
 	FlowLimit                   // a flow was evicted because the table was full
@@ -39,7 +38,6 @@ var kinds = [NumKinds]struct{ name, layer string }{
 	RSTIgnored:      {"tcp.rst_ignored", "tcp"},
 	OverlapConflict: {"tcp.overlap_conflict", "tcp"},
 	FragmentOverlap: {"ip.fragment_overlap", "ip"},
-	BadLength:       {"packet.bad_length", "packet"},
 	CapLenClamped:   {"capture.caplen_exceeds_wire_len", "capture"},
 	ParserError:     {"app.parser_error", "app"},
 	FlowLimit:       {"limit.flows", "limit"},
@@ -57,7 +55,7 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Layer returns where the kind arises: tcp, ip, packet, capture, app, limit.
+// Layer returns where the kind arises: tcp, ip, capture, app, limit.
 func (k Kind) Layer() string {
 	if k < NumKinds {
 		return kinds[k].layer
