@@ -137,7 +137,7 @@ func (s *Server) handleConnections(w http.ResponseWriter, r *http.Request) {
 			Packets: f.Packets, Bytes: f.Bytes, SourceBytes: f.SourceBytes, DestinationBytes: f.DestinationBytes, State: f.State,
 		})
 	}
-	sortConnections(items, sortBy, order)
+	SortConnections(items, sortBy, order)
 	page := ConnectionsPage{AsOf: s.cfg.Now().UTC(), Total: len(items)}
 	if offset < len(items) {
 		page.Items = items[offset:min(len(items), offset+limit)]
@@ -147,9 +147,12 @@ func (s *Server) handleConnections(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page)
 }
 
-// sortConnections orders by key; numbers default to descending, text to
-// ascending. Ties break by community id so pages are stable.
-func sortConnections(c []Connection, key, order string) {
+// SortConnections orders c by key (bytes, packets, duration, first, last,
+// source, destination, port, protocol) in order "asc" or "desc"; with
+// order "" numbers and times go descending, text ascending. Ties break by
+// community id so pages are stable. sensor top sorts ended flows with it,
+// so they read like the live ones.
+func SortConnections(c []Connection, key, order string) {
 	desc := order == "desc"
 	if order == "" {
 		desc = key == "bytes" || key == "packets" || key == "duration" || key == "first" || key == "last"

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -163,7 +162,7 @@ func (c *topClient) fetch(ctx context.Context, st *topState) (*topView, error) {
 	q := url.Values{}
 	q.Set("sort", st.sort)
 	if st.reverse {
-		q.Set("order", map[bool]string{true: "asc", false: "desc"}[naturalDesc(st.sort)])
+		q.Set("order", st.order())
 	}
 	for k, v := range map[string]string{"ip": st.ip, "port": st.port, "protocol": st.proto} {
 		if v != "" {
@@ -222,7 +221,7 @@ func (c *topClient) fetch(ctx context.Context, st *topState) (*topView, error) {
 			State: ev.PS.Flow.State,
 		})
 	}
-	sortConns(v.conns, st.sort, st.reverse)
+	web.SortConnections(v.conns, st.sort, st.order())
 	v.total = len(v.conns)
 	var top web.TopAnswer
 	if err := c.get(ctx, "/api/v1/top", url.Values{"group": {"source.ip"}, "limit": {"10"}}, &top); err != nil {
@@ -234,54 +233,13 @@ func (c *topClient) fetch(ctx context.Context, st *topState) (*topView, error) {
 
 func naturalDesc(sort string) bool { return sort == "bytes" || sort == "packets" || sort == "duration" }
 
-// sortConns orders ended flows like the server orders live ones.
-func sortConns(c []web.Connection, key string, reverse bool) {
-	desc := naturalDesc(key) != reverse
-	slices.SortStableFunc(c, func(a, b web.Connection) int {
-		var d int
-		switch key {
-		case "bytes":
-			d = ord.Compare(a.Bytes, b.Bytes)
-		case "packets":
-			d = ord.Compare(a.Packets, b.Packets)
-		case "duration":
-			d = ord.Compare(a.Duration, b.Duration)
-		case "source":
-			d = ord.Or(compareIP(a.SourceIP, b.SourceIP), ord.Compare(a.SourcePort, b.SourcePort))
-		case "destination":
-			d = ord.Or(compareIP(a.DestinationIP, b.DestinationIP), ord.Compare(a.DestinationPort, b.DestinationPort))
-		case "port":
-			d = ord.Compare(a.DestinationPort, b.DestinationPort)
-		case "protocol":
-			d = ord.Compare(ord.Or(a.Protocol, a.Transport), ord.Or(b.Protocol, b.Transport))
-		}
-		if desc {
-			d = -d
-		}
-		return ord.Or(d, strings.Compare(a.CommunityID, b.CommunityID))
-	})
-}
-
-func compareIP(a, b string) int {
-	pa, pb := parseIPLoose(a), parseIPLoose(b)
-	if pa == nil || pb == nil {
-		return strings.Compare(a, b)
+// order is the direction of the current sort: the key's natural one,
+// turned round by reverse.
+func (st *topState) order() string {
+	if naturalDesc(st.sort) != st.reverse {
+		return "desc"
 	}
-	if len(pa) != len(pb) {
-		return ord.Compare(len(pa), len(pb))
-	}
-	return slices.Compare(pa, pb)
-}
-
-func parseIPLoose(s string) []byte {
-	ip := net.ParseIP(s)
-	if ip == nil {
-		return nil
-	}
-	if v4 := ip.To4(); v4 != nil {
-		return v4
-	}
-	return ip
+	return "asc"
 }
 
 // talkersOf sums connections by source IP, most bytes first.
@@ -313,10 +271,7 @@ func render(v *topView, st *topState, base string, width, height int, msg string
 	if v.live {
 		mode = "live"
 	}
-	dir := "desc"
-	if naturalDesc(st.sort) == st.reverse {
-		dir = "asc"
-	}
+	dir := st.order()
 	lines := []string{
 		fmt.Sprintf("PacketSleuth top  %s  %s  %s", base, mode, v.asOf.Local().Format("15:04:05")),
 		fmt.Sprintf("connections: %d  sort: %s %s  filter: %s", v.total, st.sort, dir, st.filterText()),
