@@ -1,6 +1,6 @@
 // Package budget is the process's one memory budget. Every structure that
 // grows with traffic — flow tables, reassembly buffers, IP fragments, body
-// decoders, parser state, rule state — reserves its bytes here before it
+// decoders, parser state, rule state, files in transfer — reserves its bytes here before it
 // grows and gives them back when it shrinks, so that a flood meets one
 // limit however many workers share the process, and says so when it does.
 //
@@ -25,10 +25,11 @@ const (
 	Decoders               // content decoders (gzip, deflate) of message bodies
 	Parsers                // per-connection parser state (headers, pending queries)
 	Rules                  // threshold and suppression state of the rules
+	Files                  // files being typed and hashed as they transfer
 	NumPools
 )
 
-var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules"}
+var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files"}
 
 // String returns the pool's name as used in metrics and anomaly events.
 func (p Pool) String() string {

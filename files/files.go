@@ -1,0 +1,281 @@
+// Package files is the sensor's files layer: every file a parser sees in a
+// transfer (through parsers.FileOpener) is typed by its first bytes, hashed
+// as its bytes arrive and summed up in a Result when its transfer ends. Only
+// the magic sniff window (SniffBytes) is held per file; the hashes are
+// streaming, so memory per file is fixed (Footprint) and drawn from the
+// memory budget.
+package files
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"strings"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+// Hash names a digest the layer can compute.
+type Hash uint8
+
+const (
+	MD5 Hash = iota
+	SHA1
+	SHA256
+	numHashes
+)
+
+var hashNames = [numHashes]string{"md5", "sha1", "sha256"}
+
+func (h Hash) String() string { return hashNames[h] }
+
+// ParseHash maps "md5", "sha1" or "sha256" to its Hash.
+func ParseHash(s string) (Hash, error) {
+	for i, n := range hashNames {
+		if strings.EqualFold(s, n) {
+			return Hash(i), nil
+		}
+	}
+	return 0, fmt.Errorf("unknown hash %q (want md5, sha1 or sha256)", s)
+}
+
+// DefaultHashes are computed when Config.Hashes is empty; see the README
+// for the cost measured on the benchmark capture.
+var DefaultHashes = []Hash{MD5, SHA1, SHA256}
+
+// Defaults of Config.
+const (
+	// DefaultMaxFileBytes: bytes of one file hashed before its hashes are
+	// given up (its size is still counted).
+	DefaultMaxFileBytes = 1 << 30
+	// DefaultMaxOpen: files typed and hashed at once per worker.
+	DefaultMaxOpen = 1024
+)
+
+// SniffBytes is the magic sniff window: the leading bytes of each file
+// held to find its type.
+const SniffBytes = 4096
+
+// Footprint is what one open file holds: its sniff window, hash states
+// and bookkeeping. It is reserved on the worker's account (pool Files).
+const Footprint = SniffBytes + 2<<10
+
+// Config tunes the files layer. The zero value is the default.
+type Config struct {
+	// Hashes to compute (default DefaultHashes). An empty, non-nil slice
+	// is not possible from YAML; use NoHashes to compute none.
+	Hashes []Hash
+	// NoHashes turns hashing off (type and size only).
+	NoHashes bool
+	// MaxFileBytes bounds the bytes of one file that are hashed (default
+	// DefaultMaxFileBytes); past it the file's hashes are dropped and its
+	// event says so.
+	MaxFileBytes int64
+	// MaxOpen bounds the files open at once on one Tracker (default
+	// DefaultMaxOpen); past it, or when the budget refuses Footprint, a
+	// file is only counted (size, no type or hashes).
+	MaxOpen int
+}
+
+// Stats counts what a Tracker did.
+type Stats struct {
+	Files     uint64 // files closed
+	Bytes     uint64 // file bytes written
+	Hashed    uint64 // files whose hashes were reported
+	Unhashed  uint64 // files counted without type or hashes: MaxOpen or the budget
+	OverLimit uint64 // files past MaxFileBytes
+}
+
+// Add sums o into s.
+func (s *Stats) Add(o Stats) {
+	s.Files += o.Files
+	s.Bytes += o.Bytes
+	s.Hashed += o.Hashed
+	s.Unhashed += o.Unhashed
+	s.OverLimit += o.OverLimit
+}
+
+// Tracker opens the files of one worker; it is not safe for concurrent use.
+type Tracker struct {
+	hashes   []Hash
+	maxBytes int64
+	maxOpen  int
+	acct     *budget.Account
+	open     int
+	stats    Stats
+}
+
+// NewTracker returns a Tracker drawing on acct (nil: unlimited).
+func NewTracker(cfg Config, acct *budget.Account) *Tracker {
+	t := &Tracker{hashes: cfg.Hashes, maxBytes: cfg.MaxFileBytes, maxOpen: cfg.MaxOpen, acct: acct}
+	if len(t.hashes) == 0 {
+		t.hashes = DefaultHashes
+	}
+	if cfg.NoHashes {
+		t.hashes = nil
+	}
+	if t.maxBytes <= 0 {
+		t.maxBytes = DefaultMaxFileBytes
+	}
+	if t.maxOpen <= 0 {
+		t.maxOpen = DefaultMaxOpen
+	}
+	return t
+}
+
+// Stats returns the counters so far.
+func (t *Tracker) Stats() Stats { return t.stats }
+
+// Open starts a file the transfer declares as info; done is called once,
+// from Close, with its Result (valid only during the call).
+func (t *Tracker) Open(info *parsers.FileInfo, done func(*Result)) *File {
+	f := &File{t: t, done: done}
+	f.res.Info = *info
+	if info.Range != nil {
+		r := *info.Range
+		f.res.Info.Range = &r
+	}
+	if t.open >= t.maxOpen || !t.acct.Reserve(budget.Files, Footprint) {
+		f.res.Unhashed = true
+		return f
+	}
+	t.open++
+	f.held = true
+	f.head = make([]byte, 0, SniffBytes)
+	for _, h := range t.hashes {
+		f.h[h] = newHash(h)
+	}
+	return f
+}
+
+func newHash(h Hash) hash.Hash {
+	switch h {
+	case MD5:
+		return md5.New()
+	case SHA1:
+		return sha1.New()
+	}
+	return sha256.New()
+}
+
+// Result is what one file's transfer came to.
+type Result struct {
+	Info parsers.FileInfo // as declared (Range copied)
+	// End is how the transfer ended, as the parser says it, or FileGap
+	// when bytes were missing.
+	End     parsers.FileEnd
+	Size    int64 // bytes written
+	Missing int64 // bytes reported missing (Gap)
+	// MimeType is the type found from the leading bytes, "" when none
+	// were seen or the file was not inspected.
+	MimeType string
+	Magic    Magic
+	// Hashes of the whole file, hex, only for a complete file that was
+	// hashed ("" otherwise).
+	MD5, SHA1, SHA256 string
+	// Unhashed: counted only (MaxOpen or the memory budget).
+	Unhashed bool
+	// OverLimit: past MaxFileBytes, hashing stopped.
+	OverLimit bool
+	EndTime   time.Time
+}
+
+// File is one file in transfer; it implements parsers.FileSink.
+type File struct {
+	t      *Tracker
+	done   func(*Result)
+	res    Result
+	h      [numHashes]hash.Hash
+	head   []byte
+	held   bool // Footprint reserved
+	closed bool
+}
+
+var _ parsers.FileSink = (*File)(nil)
+
+// Write hashes p and keeps what the sniff window still lacks.
+func (f *File) Write(p []byte) bool {
+	if f.closed || len(p) == 0 {
+		return !f.closed
+	}
+	f.res.Size += int64(len(p))
+	f.t.stats.Bytes += uint64(len(p))
+	if !f.held {
+		return true
+	}
+	if room := SniffBytes - len(f.head); room > 0 && f.res.Missing == 0 {
+		f.head = append(f.head, p[:min(room, len(p))]...)
+	}
+	if f.res.Size > f.t.maxBytes {
+		f.res.OverLimit = true
+		f.dropHashes()
+		return false
+	}
+	for _, h := range f.h {
+		if h != nil {
+			h.Write(p)
+		}
+	}
+	return true
+}
+
+// Gap notes n missing bytes: the hashes can no longer be the file's.
+func (f *File) Gap(n int64) {
+	if f.closed || n <= 0 {
+		return
+	}
+	f.res.Missing += n
+	f.dropHashes()
+}
+
+func (f *File) dropHashes() {
+	f.h = [numHashes]hash.Hash{}
+}
+
+// Close ends the file, types it, finishes its hashes and reports it.
+func (f *File) Close(end parsers.FileEnd, ts time.Time) {
+	if f.closed {
+		return
+	}
+	f.closed = true
+	r := &f.res
+	r.End, r.EndTime = end, ts
+	if r.Missing > 0 && end == parsers.FileComplete {
+		r.End = parsers.FileGap
+	}
+	t := f.t
+	t.stats.Files++
+	switch {
+	case r.Unhashed:
+		t.stats.Unhashed++
+	case r.OverLimit:
+		t.stats.OverLimit++
+	}
+	if f.held {
+		r.Magic = Sniff(f.head)
+		r.MimeType = r.Magic.MimeType
+		if r.End == parsers.FileComplete && f.h != ([numHashes]hash.Hash{}) {
+			r.MD5, r.SHA1, r.SHA256 = sum(f.h[MD5]), sum(f.h[SHA1]), sum(f.h[SHA256])
+			t.stats.Hashed++
+		}
+		f.head, f.h = nil, [numHashes]hash.Hash{}
+		t.open--
+		t.acct.Release(budget.Files, Footprint)
+	}
+	if f.done != nil {
+		f.done(r)
+	}
+}
+
+func sum(h hash.Hash) string {
+	if h == nil {
+		return ""
+	}
+	var b [sha256.Size]byte
+	return hex.EncodeToString(h.Sum(b[:0]))
+}

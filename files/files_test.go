@@ -1,0 +1,145 @@
+package files
+
+import (
+	"crypto/md5"
+	"crypto/sha1"
+	"crypto/sha256"
+	"encoding/hex"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// feed writes data to a new file of tr in random pieces and returns its
+// result after Close(end).
+func feed(t *testing.T, tr *Tracker, info parsers.FileInfo, data []byte, end parsers.FileEnd) Result {
+	t.Helper()
+	var got *Result
+	f := tr.Open(&info, func(r *Result) { c := *r; got = &c })
+	rng := rand.New(rand.NewPCG(1, uint64(len(data))))
+	for len(data) > 0 {
+		n := min(len(data), 1+rng.IntN(3000))
+		f.Write(data[:n])
+		data = data[n:]
+	}
+	f.Close(end, t0)
+	f.Close(end, t0) // a second Close is ignored
+	if got == nil {
+		t.Fatal("done not called")
+	}
+	return *got
+}
+
+func hexOf(b []byte) string { return hex.EncodeToString(b) }
+
+func TestHashesAndTypeAsBytesArrive(t *testing.T) {
+	tr := NewTracker(Config{}, nil)
+	data := append(peFile(), make([]byte, 100_000)...)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for i := 600; i < len(data); i++ {
+		data[i] = byte(rng.Uint32())
+	}
+	info := parsers.FileInfo{Dir: parsers.ToClient, Name: "x.exe", MimeType: "application/octet-stream", Size: -1, Range: &parsers.FileRange{Start: 5, Total: 10}}
+	r := feed(t, tr, info, data, parsers.FileComplete)
+	m, s1, s2 := md5.Sum(data), sha1.Sum(data), sha256.Sum256(data)
+	if r.MD5 != hexOf(m[:]) || r.SHA1 != hexOf(s1[:]) || r.SHA256 != hexOf(s2[:]) {
+		t.Fatalf("hashes %s %s %s differ from the data's", r.MD5, r.SHA1, r.SHA256)
+	}
+	if r.Size != int64(len(data)) || r.End != parsers.FileComplete || r.MimeType != "application/vnd.microsoft.portable-executable" || r.Magic.Executable != "pe" {
+		t.Fatalf("result %+v", r)
+	}
+	if r.Info.Name != "x.exe" || r.Info.Range == info.Range || *r.Info.Range != *info.Range {
+		t.Fatalf("declared info not copied: %+v", r.Info)
+	}
+	if s := tr.Stats(); s.Files != 1 || s.Hashed != 1 || s.Bytes != uint64(len(data)) {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestSomeHashesOrNone(t *testing.T) {
+	data := []byte("#!/bin/sh\necho hi\n")
+	r := feed(t, NewTracker(Config{Hashes: []Hash{SHA256}}, nil), parsers.FileInfo{}, data, parsers.FileComplete)
+	if r.MD5 != "" || r.SHA1 != "" || r.SHA256 == "" {
+		t.Fatalf("sha256 only: got %q %q %q", r.MD5, r.SHA1, r.SHA256)
+	}
+	r = feed(t, NewTracker(Config{NoHashes: true}, nil), parsers.FileInfo{}, data, parsers.FileComplete)
+	if r.MD5+r.SHA1+r.SHA256 != "" || r.Magic.Executable != "script" {
+		t.Fatalf("no hashes: got %+v", r)
+	}
+	for _, s := range []string{"md5", "SHA1", "sha256"} {
+		if _, err := ParseHash(s); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := ParseHash("crc32"); err == nil {
+		t.Error("crc32 accepted")
+	}
+}
+
+func TestIncompleteFilesHaveNoHashes(t *testing.T) {
+	tr := NewTracker(Config{}, nil)
+	var got Result
+	f := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	f.Write(peFile())
+	f.Gap(100)
+	f.Write([]byte("more"))
+	f.Close(parsers.FileComplete, t0)
+	if got.End != parsers.FileGap || got.Missing != 100 || got.SHA256 != "" || got.Size != 516 || got.Magic.Executable != "pe" {
+		t.Fatalf("gap: %+v", got)
+	}
+	got = feed(t, tr, parsers.FileInfo{}, []byte("abc"), parsers.FileTruncated)
+	if got.End != parsers.FileTruncated || got.SHA256 != "" || got.MimeType != "text/plain" {
+		t.Fatalf("truncated: %+v", got)
+	}
+}
+
+func TestMaxFileBytes(t *testing.T) {
+	tr := NewTracker(Config{MaxFileBytes: 10}, nil)
+	f := tr.Open(&parsers.FileInfo{}, nil)
+	if !f.Write([]byte("0123456789")) {
+		t.Fatal("refused bytes within the limit")
+	}
+	if f.Write([]byte("x")) {
+		t.Fatal("took bytes past the limit")
+	}
+	var got Result
+	f.done = func(r *Result) { got = *r }
+	f.Close(parsers.FileComplete, t0)
+	if !got.OverLimit || got.SHA256 != "" || got.Size != 11 || tr.Stats().OverLimit != 1 {
+		t.Fatalf("over limit: %+v", got)
+	}
+}
+
+func TestBudgetAndMaxOpen(t *testing.T) {
+	acct := budget.New(0).NewAccount()
+	tr := NewTracker(Config{MaxOpen: 2}, acct)
+	a, b := tr.Open(&parsers.FileInfo{}, nil), tr.Open(&parsers.FileInfo{}, nil)
+	if acct.Used(budget.Files) != 2*Footprint {
+		t.Fatalf("reserved %d, want %d", acct.Used(budget.Files), 2*Footprint)
+	}
+	var got Result
+	c := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	c.Write([]byte("hello"))
+	c.Close(parsers.FileComplete, t0)
+	if !got.Unhashed || got.Size != 5 || got.SHA256 != "" || got.MimeType != "" {
+		t.Fatalf("third file over MaxOpen: %+v", got)
+	}
+	a.Close(parsers.FileComplete, t0)
+	b.Close(parsers.FileTruncated, t0)
+	if acct.Used(budget.Files) != 0 {
+		t.Fatalf("%d bytes still reserved", acct.Used(budget.Files))
+	}
+
+	// A budget with no room: counted, not hashed.
+	full := budget.New(1).NewAccount()
+	tr = NewTracker(Config{}, full)
+	got = feed(t, tr, parsers.FileInfo{}, []byte("data"), parsers.FileComplete)
+	if !got.Unhashed || tr.Stats().Unhashed != 1 {
+		t.Fatalf("refused budget: %+v %+v", got, tr.Stats())
+	}
+}

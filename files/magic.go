@@ -1,0 +1,160 @@
+package files
+
+import (
+	"bytes"
+	"path"
+	"strings"
+
+	"github.com/gabriel-vasile/mimetype"
+)
+
+// Magic is what a file's leading bytes say it is.
+type Magic struct {
+	// MimeType found by github.com/gabriel-vasile/mimetype, without
+	// parameters ("application/octet-stream" for unknown binary data).
+	MimeType string
+	// Executable is "pe", "elf", "macho" or "script" (a "#!" line) for
+	// executable content, else "".
+	Executable string
+	mime       *mimetype.MIME
+}
+
+// Sniff types head, the first bytes of a file (at most SniffBytes are
+// read; a shorter head is the whole file). An empty head gives the zero
+// Magic: no bytes, no type.
+func Sniff(head []byte) Magic {
+	if len(head) == 0 {
+		return Magic{}
+	}
+	m := mimetype.Detect(head)
+	mt, _, _ := strings.Cut(m.String(), ";")
+	g := Magic{MimeType: mt, mime: m}
+	switch {
+	case m.Is("application/vnd.microsoft.portable-executable"):
+		g.Executable = "pe"
+	case m.Is("application/x-elf") || under(m, "application/x-elf"):
+		g.Executable = "elf"
+	case m.Is("application/x-mach-binary"):
+		g.Executable = "macho"
+	case len(head) > 3 && head[0] == '#' && head[1] == '!' && bytes.IndexByte(head[2:min(len(head), 128)], '/') >= 0:
+		g.Executable = "script"
+	}
+	return g
+}
+
+// under says whether m descends from the type named mt.
+func under(m *mimetype.MIME, mt string) bool {
+	for p := m.Parent(); p != nil; p = p.Parent() {
+		if p.Is(mt) {
+			return true
+		}
+	}
+	return false
+}
+
+// related says whether one of a, b is the other or descends from it
+// (text/plain and text/html, application/zip and a .docx).
+func related(a, b *mimetype.MIME) bool {
+	return a.Is(b.String()) || under(a, b.String()) || under(b, a.String())
+}
+
+// generic types say nothing about the content: any magic agrees with them.
+var generic = map[string]bool{
+	"application/octet-stream":          true,
+	"binary/octet-stream":               true,
+	"application/x-download":            true,
+	"application/force-download":        true,
+	"application/download":              true,
+	"application/unknown":               true,
+	"application/x-www-form-urlencoded": true,
+}
+
+// significant is the content a contradiction is worth telling about:
+// executables, archives and documents (not text or media, where
+// mislabelling is everyday web noise).
+func (g Magic) significant() bool {
+	if g.mime == nil || g.Executable != "" {
+		return g.Executable != ""
+	}
+	for _, mt := range significantTypes {
+		if g.mime.Is(mt) || under(g.mime, mt) {
+			return true
+		}
+	}
+	return false
+}
+
+var significantTypes = []string{
+	"application/zip", "application/x-ole-storage", "application/pdf",
+	"application/gzip", "application/x-7z-compressed", "application/x-rar-compressed",
+	"application/x-bzip2", "application/x-xz", "application/vnd.ms-cab-compressed",
+	"application/x-tar", "application/rtf", "text/rtf",
+}
+
+// ContradictsType says whether the magic of an executable, archive or
+// document contradicts declared, a declared Content-Type (without
+// parameters). An unknown or generic declared type contradicts nothing.
+func (g Magic) ContradictsType(declared string) bool {
+	declared = strings.ToLower(strings.TrimSpace(declared))
+	if declared == "" || generic[declared] || !g.significant() {
+		return false
+	}
+	if declared == "application/x-msdownload" || declared == "application/x-dosexec" || declared == "application/x-msdos-program" {
+		return g.Executable != "pe"
+	}
+	d := mimetype.Lookup(declared)
+	if d == nil {
+		return false
+	}
+	return !related(g.mime, d)
+}
+
+// extTypes maps the extensions worth judging to the type their content
+// should have.
+var extTypes = map[string]string{
+	"exe": "application/vnd.microsoft.portable-executable", "dll": "application/vnd.microsoft.portable-executable",
+	"scr": "application/vnd.microsoft.portable-executable", "cpl": "application/vnd.microsoft.portable-executable",
+	"sys": "application/vnd.microsoft.portable-executable",
+	"pdf": "application/pdf", "zip": "application/zip", "jar": "application/java-archive",
+	"docx": "application/zip", "xlsx": "application/zip", "pptx": "application/zip",
+	"docm": "application/zip", "xlsm": "application/zip", "apk": "application/zip",
+	"doc": "application/x-ole-storage", "xls": "application/x-ole-storage", "ppt": "application/x-ole-storage",
+	"msi": "application/x-ole-storage",
+	"gz":  "application/gzip", "tgz": "application/gzip", "7z": "application/x-7z-compressed",
+	"rar": "application/x-rar-compressed",
+	"png": "image/png", "jpg": "image/jpeg", "jpeg": "image/jpeg", "gif": "image/gif", "bmp": "image/bmp",
+	"txt": "text/plain", "htm": "text/html", "html": "text/html", "css": "text/plain", "js": "text/plain",
+	"json": "text/plain", "xml": "text/plain", "csv": "text/plain",
+}
+
+// ContradictsExtension says whether the magic of an executable, archive
+// or document contradicts the extension of name (a .jpg that is a PE, a
+// .pdf that is a ZIP). Extensions not in the table contradict nothing.
+func (g Magic) ContradictsExtension(name string) bool {
+	want := mimetype.Lookup(extTypes[Extension(name)])
+	if want == nil || !g.significant() {
+		return false
+	}
+	return !related(g.mime, want)
+}
+
+// Extension returns the lower-case extension of a file name without its
+// dot ("" if none, or if it is not 1 to 10 letters and digits); the name
+// may be a path or URL path.
+func Extension(name string) string {
+	if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+		name = name[i+1:]
+	}
+	ext := path.Ext(name)
+	if len(ext) < 2 || len(ext) > 11 || len(ext) == len(name) {
+		return ""
+	}
+	ext = ext[1:]
+	for i := 0; i < len(ext); i++ {
+		c := ext[i] | 0x20
+		if !(c >= 'a' && c <= 'z' || ext[i] >= '0' && ext[i] <= '9') {
+			return ""
+		}
+	}
+	return strings.ToLower(ext)
+}

