@@ -3,8 +3,9 @@ package enrich
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"strings"
+
+	"github.com/packetsleuth/packetsleuth/internal/homenet"
 )
 
 // Config selects the enrichment data. The zero value enables nothing but is
@@ -22,7 +23,8 @@ type Config struct {
 	Intel []string `yaml:"intel" json:"intel,omitempty"`
 	// HomeNet lists the home networks (CIDRs or single addresses; an entry
 	// may hold several separated by commas, as the --home-net flag does).
-	// It sets network.direction; empty leaves direction unset.
+	// It sets network.direction and is the rules' home_networks list;
+	// empty means homenet.Default (the private ranges).
 	HomeNet []string `yaml:"home_net" json:"home_net,omitempty"`
 	// CacheSize is the number of addresses each worker caches (GeoIP and
 	// IP-intel answers), rounded up to a power of two. 0 means 8192.
@@ -74,36 +76,7 @@ func (c Config) cacheSize() int {
 	return p
 }
 
-// homeNet parses HomeNet into prefixes (single addresses become /32 or
-// /128; IPv4-mapped IPv6 forms are unmapped).
-func (c Config) homeNet() ([]netip.Prefix, error) {
-	var out []netip.Prefix
-	var errs []error
-	for i, entry := range c.HomeNet {
-		for s := range strings.SplitSeq(entry, ",") {
-			s = strings.TrimSpace(s)
-			if s == "" {
-				continue
-			}
-			var p netip.Prefix
-			var err error
-			if strings.Contains(s, "/") {
-				p, err = netip.ParsePrefix(s)
-				if err == nil && p.Addr().Is4In6() && p.Bits() >= 96 {
-					p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-				}
-			} else {
-				var a netip.Addr
-				a, err = netip.ParseAddr(s)
-				a = a.Unmap()
-				p = netip.PrefixFrom(a, a.BitLen())
-			}
-			if err != nil || p.Addr().Zone() != "" {
-				errs = append(errs, fmt.Errorf("enrich.home_net[%d]: bad CIDR %q", i, s))
-				continue
-			}
-			out = append(out, p.Masked())
-		}
-	}
-	return out, errors.Join(errs...)
+// homeNet parses HomeNet, or the default home network when it is empty.
+func (c Config) homeNet() (homenet.Set, error) {
+	return homenet.Parse("enrich.home_net", homenet.Or(c.HomeNet))
 }

@@ -302,12 +302,19 @@ func TestHomeNetDirection(t *testing.T) {
 			t.Errorf("%s -> %s: %q, want %q", c.src, c.dst, ev.Network.Direction, c.want)
 		}
 	}
-	// No home net: direction left alone.
+	// No home net: the default (the private ranges) applies.
 	s2, _ := Open(Config{}, nil)
-	ev := flow("10.1.1.1", "8.8.8.8")
-	s2.NewWorker().Enrich(ev)
-	if ev.Network.Direction != "" {
-		t.Errorf("direction %q without home net", ev.Network.Direction)
+	w2 := s2.NewWorker()
+	for _, c := range []struct{ src, dst, want string }{
+		{"10.1.1.1", "8.8.8.8", "outbound"},
+		{"8.8.8.8", "fd00::1", "inbound"},
+		{"127.0.0.1", "127.0.0.2", "external"},
+	} {
+		ev := flow(c.src, c.dst)
+		w2.Enrich(ev)
+		if ev.Network.Direction != c.want {
+			t.Errorf("default home net: %s -> %s: %q, want %q", c.src, c.dst, ev.Network.Direction, c.want)
+		}
 	}
 	if err := (Config{HomeNet: []string{"10.0.0.0/8,10.0.0.0/33"}}).Validate(); err == nil || !strings.Contains(err.Error(), `bad CIDR "10.0.0.0/33"`) {
 		t.Errorf("validate: %v", err)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net/netip"
 	"os"
 	"os/signal"
 	"slices"
@@ -12,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/homenet"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -56,7 +56,7 @@ func stampOf(path string) fileStamp {
 type Shared struct {
 	cfg  Config
 	log  *slog.Logger
-	home []netip.Prefix
+	home homenet.Set
 
 	cur atomic.Pointer[snapshot]
 
@@ -147,7 +147,7 @@ func (s *Shared) load(old *snapshot) (*snapshot, error) {
 }
 
 func (s *Shared) logLoaded(msg string, snap *snapshot, took time.Duration) {
-	attrs := []any{"took", took}
+	attrs := []any{"took", took, "home_net", s.home.Strings()}
 	if snap.city != nil {
 		attrs = append(attrs, "geoip_city", snap.city.describe())
 	}

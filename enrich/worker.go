@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/packetsleuth/packetsleuth/internal/homenet"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -46,7 +47,7 @@ type cacheEntry struct {
 type Worker struct {
 	sh    *Shared
 	snap  *snapshot
-	home  []netip.Prefix
+	home  homenet.Set
 	cache []cacheEntry
 	mask  uint64
 	buf   []byte
@@ -94,8 +95,8 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 	}
 	src, srcOK := parseIP(ev.Source.IP)
 	dst, dstOK := parseIP(ev.Destination.IP)
-	if len(w.home) > 0 && srcOK && dstOK {
-		ev.Network.Direction = direction(w.home, src, dst)
+	if srcOK && dstOK {
+		ev.Network.Direction = w.home.Direction(src, dst)
 	}
 	if snap == nil {
 		return
@@ -147,29 +148,6 @@ func parseIP(s string) (netip.Addr, bool) {
 		return a, false
 	}
 	return a.Unmap(), true
-}
-
-// direction follows ECS network.direction from the home networks' view.
-func direction(home []netip.Prefix, src, dst netip.Addr) string {
-	s, d := inHome(home, src), inHome(home, dst)
-	switch {
-	case s && d:
-		return "internal"
-	case s:
-		return "outbound"
-	case d:
-		return "inbound"
-	}
-	return "external"
-}
-
-func inHome(home []netip.Prefix, a netip.Addr) bool {
-	for _, p := range home {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
 }
 
 func (w *Worker) endpoint(snap *snapshot, ev *schemas.Event, ep *schemas.Endpoint, a netip.Addr, field string) {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/ast"
+	"github.com/packetsleuth/packetsleuth/internal/homenet"
 	"github.com/packetsleuth/packetsleuth/rulesets"
 	"go.yaml.in/yaml/v3"
 )
@@ -43,8 +44,6 @@ type overrideEntry struct {
 type loader struct {
 	errs      []error
 	lists     map[string]*NamedList
-	listNodes map[string]*yaml.Node
-	listFile  map[string]*srcFile
 	macros    map[string]*Macro
 	macroNode map[string]*yaml.Node
 	macroFile map[string]*srcFile
@@ -67,7 +66,7 @@ func (l *loader) add(e *Error) { l.errs = append(l.errs, e) }
 // change rules of earlier files: this is how local files tune the shipped
 // rules without editing them.
 func Load(fsys fs.FS, patterns ...string) (*Set, []error) {
-	l := newLoader()
+	l := newLoader(nil)
 	files := l.fsFiles(fsys, patterns, "")
 	if len(l.errs) > 0 {
 		return nil, l.errs
@@ -80,13 +79,22 @@ func LoadDefault() (*Set, []error) {
 	return Load(rulesets.FS, rulesets.Dirs...)
 }
 
-// LoadFiles loads rule files and directories from the OS file system. With
-// withDefaults the embedded shipped rulesets come first, so the local files
-// can use and override their lists, macros and rules.
-func LoadFiles(withDefaults bool, paths ...string) (*Set, []error) {
-	l := newLoader()
+// Options select what LoadFiles adds to the files it is given.
+type Options struct {
+	// Defaults loads the embedded shipped rulesets first, so the local
+	// files can use and override their lists, macros and rules.
+	Defaults bool
+	// HomeNet is the sensor's home network (enrich.home_net, --home-net),
+	// which conditions see as the ip list home_networks. Empty means
+	// homenet.Default.
+	HomeNet []string
+}
+
+// LoadFiles loads rule files and directories from the OS file system.
+func LoadFiles(opts Options, paths ...string) (*Set, []error) {
+	l := newLoader(opts.HomeNet)
 	var files []*srcFile
-	if withDefaults {
+	if opts.Defaults {
 		files = l.fsFiles(rulesets.FS, rulesets.Dirs, "rulesets/")
 	}
 	seen := map[string]bool{}
@@ -138,11 +146,26 @@ func isYAML(name string) bool {
 	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml")
 }
 
-func newLoader() *loader {
-	return &loader{
-		lists: map[string]*NamedList{}, listNodes: map[string]*yaml.Node{}, listFile: map[string]*srcFile{},
+// HomeNetworks is the list that holds the sensor's home network. Rule
+// files cannot define it: the home network has one definition, which
+// network.direction follows too.
+const HomeNetworks = "home_networks"
+
+func newLoader(homeNet []string) *loader {
+	l := &loader{
+		lists:  map[string]*NamedList{},
 		macros: map[string]*Macro{}, macroNode: map[string]*yaml.Node{}, macroFile: map[string]*srcFile{},
 	}
+	home, err := homenet.Parse("home network", homenet.Or(homeNet))
+	if err != nil {
+		l.add(&Error{Msg: err.Error(), Err: err})
+	}
+	lst := &NamedList{Name: HomeNetworks, Type: "ip", File: "enrich.home_net", ips: &prefixSet{}}
+	for _, it := range home.Strings() {
+		_ = lst.addItem(it) // parsed above
+	}
+	l.lists[HomeNetworks] = lst
+	return l
 }
 
 // fsFiles resolves patterns in fsys; display prefixes the reported names.
@@ -301,6 +324,8 @@ func (l *loader) claimName(f *srcFile, n *yaml.Node, kind, name, other string, c
 		msg = fmt.Sprintf("%s name %q must be an identifier (letters, digits, _)", kind, name)
 	case isReserved(name):
 		msg = fmt.Sprintf("%s name %q is reserved (a field or helper)", kind, name)
+	case name == HomeNetworks:
+		msg = fmt.Sprintf("%s %q is the sensor's home network: set enrich.home_net in the config (or --home-net) instead, so network.direction and the rules agree", kind, name)
 	case clash:
 		msg = fmt.Sprintf("%s %q has the name of a %s", kind, name, other)
 	case seen[name]:
@@ -355,8 +380,6 @@ func (l *loader) addList(f *srcFile, d listDoc, n *yaml.Node, seen map[string]bo
 		return
 	}
 	l.lists[d.Name] = lst
-	l.listNodes[d.Name] = n
-	l.listFile[d.Name] = f
 }
 
 func (lst *NamedList) addItem(it string) error {

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 // wantErrors lists, per bad fixture, the errors expected (file:line:col:
@@ -211,7 +213,7 @@ rules:
     condition: dns_event and dns.question.name == "x.example"
     severity: low
 `), 0o644)
-	set, errs := LoadFiles(true, dir)
+	set, errs := LoadFiles(Options{Defaults: true}, dir)
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -280,7 +282,7 @@ func TestWarnsOnAlwaysTrueAndEmptyFolder(t *testing.T) {
 `), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, errs := LoadFiles(false, empty, path)
+	set, errs := LoadFiles(Options{}, empty, path)
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -335,4 +337,60 @@ func TestMITREIDShapes(t *testing.T) {
 		`r.yaml:9:23: rule M-1: threat: bad ATT&CK tactic id "Lateral Movement" (TAnnnn)`,
 	}
 	expectLines(t, errs, want)
+}
+
+// The home network has one definition: the sensor's (Options.HomeNet,
+// default the private ranges) is the list home_networks, and a rule file
+// cannot define that list.
+func TestHomeNetworksIsTheSensorsHomeNet(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "local.yaml")
+	os.WriteFile(local, []byte(`
+rules:
+  - id: LOCAL-HOME
+    name: from home
+    condition: flow_event and src_home
+    severity: low
+`), 0o644)
+	fires := func(set *Set, src string) bool {
+		ev := NewEvaluator(set, EvalOptions{})
+		e := schemas.Event{}
+		e.Event.Dataset = schemas.DatasetFlow
+		e.Source.IP, e.Destination.IP = src, "198.51.100.1"
+		n := 0
+		ev.Eval(&e, func(a *schemas.Event) {
+			if a.Rule.ID == "LOCAL-HOME" {
+				n++
+			}
+		})
+		return n > 0
+	}
+	def, errs := LoadFiles(Options{Defaults: true}, local)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if !fires(def, "192.168.1.5") || fires(def, "203.0.113.5") {
+		t.Error("default home net: want private ranges to be home")
+	}
+	custom, errs := LoadFiles(Options{Defaults: true, HomeNet: []string{"203.0.113.0/24, 2001:db8::/32"}}, local)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if fires(custom, "192.168.1.5") || !fires(custom, "203.0.113.5") {
+		t.Error("configured home net not seen by the rules")
+	}
+	if got := custom.Lists()[HomeNetworks].Items; len(got) != 2 {
+		t.Errorf("home_networks items %v", got)
+	}
+
+	_, errs = LoadFiles(Options{HomeNet: []string{"10.0.0.0/33"}}, local)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `bad CIDR "10.0.0.0/33"`) {
+		t.Errorf("bad home net: %v", errs)
+	}
+	redefine := filepath.Join(dir, "redefine.yaml")
+	os.WriteFile(redefine, []byte("lists:\n  - name: home_networks\n    type: ip\n    items: [10.0.0.0/8]\n"), 0o644)
+	_, errs = LoadFiles(Options{}, redefine)
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "redefine.yaml:2:") || !strings.Contains(errs[0].Error(), "set enrich.home_net") {
+		t.Errorf("redefining home_networks: %v", errs)
+	}
 }

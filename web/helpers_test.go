@@ -70,7 +70,7 @@ func replayStore(t testing.TB) (*store.Store, []schemas.Record, *rules.Set) {
 // replayInto is replayStore over the given capture files.
 func replayInto(t testing.TB, paths []string) (*store.Store, []schemas.Record, *rules.Set) {
 	t.Helper()
-	set, errs := rules.LoadFiles(true)
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
 	if len(errs) > 0 {
 		t.Fatalf("rules: %v", errs)
 	}

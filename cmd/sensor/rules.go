@@ -24,7 +24,9 @@ const rulesUsage = `Usage:
   sensor rules fields [--dataset X]     the fields rules can read
 
 Without paths the commands work on the shipped rulesets; with paths the
-shipped set loads first and the files may use and override it.
+shipped set loads first and the files may use and override it. validate,
+test and list take --home-net CIDR,...: the sensor's home network, which
+rules see as the list home_networks (default the private ranges).
 `
 
 // cmdRules is `sensor rules validate|test|list [PATH...]` and `sensor rules
@@ -51,6 +53,8 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() {}
 	var opts rules.TestOptions
+	var homeNet string
+	fs.StringVar(&homeNet, "home-net", "", "the sensor's home network, CIDR,... (the list home_networks; default the private ranges)")
 	if sub == "test" {
 		fs.StringVar(&opts.Rule, "rule", "", "only the test cases of this rule id")
 		fs.StringVar(&opts.Format, "format", "text", "text, json or junit (JUnit XML for CI)")
@@ -62,14 +66,12 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 			out, code = stdout, 0
 		}
 		fmt.Fprint(out, rulesUsage)
-		if sub == "test" {
-			fmt.Fprintln(out, "\nFlags of test:")
-			fs.SetOutput(out)
-			fs.PrintDefaults()
-		}
+		fmt.Fprintf(out, "\nFlags of %s:\n", sub)
+		fs.SetOutput(out)
+		fs.PrintDefaults()
 		return code
 	}
-	set, errs := rules.LoadFiles(true, paths...)
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true, HomeNet: []string{homeNet}}, paths...)
 	if len(errs) > 0 {
 		rules.WriteErrors(stderr, errs)
 		fmt.Fprintf(stderr, "%d error(s)\n", len(errs))

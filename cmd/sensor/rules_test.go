@@ -63,12 +63,12 @@ func TestReloadLogsRuleWarnings(t *testing.T) {
 	if err := os.WriteFile(path, []byte("rules: []\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	set, errs := rules.LoadFiles(true, path)
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true}, path)
 	if errs != nil {
 		t.Fatal(errs)
 	}
 	var logb bytes.Buffer
-	w := &wiring{rules: newRuleSwitch(set, RulesConfig{Paths: []string{path}}, 1), log: slog.New(slog.NewTextHandler(&logb, nil))}
+	w := &wiring{rules: newRuleSwitch(set, &Config{Rules: RulesConfig{Paths: []string{path}}}, 1), log: slog.New(slog.NewTextHandler(&logb, nil))}
 	if err := os.WriteFile(path, []byte(warnedRule), 0o644); err != nil {
 		t.Fatal(err)
 	}

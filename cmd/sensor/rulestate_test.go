@@ -15,7 +15,7 @@ import (
 // worker's next event gives the old state's memory back (it would stay
 // reserved for the life of the process).
 func TestRuleStateDrawsOnBudgetAndReloadGivesItBack(t *testing.T) {
-	set, errs := rules.LoadFiles(true)
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -32,7 +32,7 @@ func TestRuleStateDrawsOnBudgetAndReloadGivesItBack(t *testing.T) {
 	}
 	for _, workers := range []int{1, 2} {
 		b := budget.New(0)
-		sw := newRuleSwitch(set, RulesConfig{}, workers)
+		sw := newRuleSwitch(set, &Config{}, workers)
 		dets := make([]*switchedDetector, workers)
 		for w := range dets {
 			dets[w] = sw.newDetector().(*switchedDetector)

@@ -89,7 +89,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 
 	var ruleSet *rules.Set
 	if !*noRules {
-		rs, errs := rules.LoadFiles(true, rulePaths...)
+		rs, errs := rules.LoadFiles(rules.Options{Defaults: true}, rulePaths...)
 		if len(errs) > 0 {
 			rules.WriteErrors(stderr, errs)
 			return 2

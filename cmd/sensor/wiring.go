@@ -34,18 +34,14 @@ type wiring struct {
 // stderr. The caller closes w.fan (with a deadline) and then calls w.close.
 func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stderr io.Writer) (*wiring, error) {
 	w := &wiring{log: log, budget: newBudget(cfg.Limits)}
-	e := cfg.Enrich
-	if e.GeoIPCity != "" || e.GeoIPASN != "" || len(e.Intel) > 0 || len(e.HomeNet) > 0 {
-		if err := e.Validate(); err != nil {
-			return nil, fmt.Errorf("enrich: %w", err)
-		}
-		var err error
-		if w.shared, err = enrich.Open(e, log); err != nil {
-			return nil, fmt.Errorf("enrich: %w", err)
-		}
+	// Always on: network.direction follows the home network, which has a
+	// default.
+	var err error
+	if w.shared, err = enrich.Open(cfg.Enrich, log); err != nil {
+		return nil, fmt.Errorf("enrich: %w", err)
 	}
 	if !cfg.Rules.Disabled {
-		set, errs := rules.LoadFiles(true, cfg.Rules.Paths...)
+		set, errs := rules.LoadFiles(ruleOptions(cfg), cfg.Rules.Paths...)
 		if len(errs) > 0 {
 			rules.WriteErrors(stderr, errs)
 			w.close()
@@ -54,7 +50,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		for _, warn := range set.Warnings() {
 			fmt.Fprintln(stderr, "rules: warning:", warn)
 		}
-		w.rules = newRuleSwitch(set, cfg.Rules, max(cfg.Workers, 1))
+		w.rules = newRuleSwitch(set, cfg, max(cfg.Workers, 1))
 	}
 	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
 	if err != nil {
@@ -98,6 +94,7 @@ func (w *wiring) close() {
 // suppression state start afresh with the new set).
 type ruleSwitch struct {
 	cur     atomic.Pointer[ruleGen]
+	load    rules.Options
 	paths   []string
 	workers int
 	opts    rules.EvalOptions // bounds of each set's state
@@ -111,8 +108,15 @@ type ruleGen struct {
 	opts rules.EvalOptions
 }
 
-func newRuleSwitch(set *rules.Set, rc RulesConfig, workers int) *ruleSwitch {
-	s := &ruleSwitch{paths: rc.Paths, workers: workers, opts: rules.EvalOptions{MaxStateBytes: int64(rc.MaxStateBytes)}}
+// ruleOptions loads the rules over the shipped set with the sensor's home
+// network.
+func ruleOptions(cfg *Config) rules.Options {
+	return rules.Options{Defaults: true, HomeNet: cfg.Enrich.HomeNet}
+}
+
+func newRuleSwitch(set *rules.Set, cfg *Config, workers int) *ruleSwitch {
+	rc := cfg.Rules
+	s := &ruleSwitch{load: ruleOptions(cfg), paths: rc.Paths, workers: workers, opts: rules.EvalOptions{MaxStateBytes: int64(rc.MaxStateBytes)}}
 	s.install(set)
 	return s
 }
@@ -129,7 +133,7 @@ func (s *ruleSwitch) install(set *rules.Set) {
 // Reload loads the rule files again; on any error the rules in force stay.
 // It returns the new set (nil on error) for its count and warnings.
 func (s *ruleSwitch) Reload() (*rules.Set, []error) {
-	set, errs := rules.LoadFiles(true, s.paths...)
+	set, errs := rules.LoadFiles(s.load, s.paths...)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -20,7 +20,7 @@ func BenchmarkSYNFlood(b *testing.B) {
 	const n = 500_000
 	path := writeFlood(b, n)
 	warm(b, path)
-	set, errs := rules.LoadFiles(true)
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
 	if len(errs) > 0 {
 		b.Fatal(errs)
 	}
