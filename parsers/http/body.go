@@ -6,6 +6,8 @@ package http
 import (
 	"bytes"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
 // chunkLine reads a chunk-size line (stChunkSize) or a trailer line.
@@ -96,6 +98,11 @@ func (c *Conn) startBody(h *half, st state, length int64, ce string, decoded *in
 	h.buf = h.buf[:0]
 	layers, n, ok := codings(ce)
 	h.encoded = n > 0 || !ok
+	if st == stBody && h.encoded {
+		length = -1 // the declared length is the encoded one
+	}
+	c.openFile(h, length)
+	h.fileRaw = h.file != nil
 	if !h.encoded {
 		return
 	}
@@ -104,12 +111,15 @@ func (c *Conn) startBody(h *half, st state, length int64, ce string, decoded *in
 	switch {
 	case !ok:
 		tx.addNote(NoteDecodeUnsupported)
-	case !c.cfg.decode:
+	case !c.cfg.decode && h.file == nil:
 		tx.addNote(NoteDecodeSkipped)
 	default:
 		if h.dec = newDecoder(layers[:n], c.cfg.maxDecoded, c.cfg.budget, c.cfg.maxDecoders); h.dec == nil {
 			tx.addNote(NoteDecoderLimit)
 			tx.DecoderLimited = true
+		} else {
+			h.dec.feed(h.file)
+			h.fileRaw = false
 		}
 	}
 }
@@ -136,6 +146,9 @@ func (c *Conn) bodyData(h *half, p []byte, wire int) {
 	*n += int64(len(p))
 	if room := c.cfg.capture - len(*capture); room > 0 {
 		*capture = append(*capture, p[:min(room, len(p))]...)
+	}
+	if h.fileRaw {
+		h.file.Write(p)
 	}
 	if h.dec != nil {
 		h.dec.push(p)
@@ -166,8 +179,10 @@ func (c *Conn) decoderResult(h *half) {
 	*d, failed, limited = f.result()
 	if limited {
 		h.cur.tx.addNote(NoteDecodeLimit)
+		h.fileEnd = parsers.FileSizeLimit
 	}
 	if failed {
 		h.cur.tx.addNote(NoteDecodeError)
+		h.fileEnd = parsers.FileTruncated
 	}
 }

@@ -1,6 +1,9 @@
 package http
 
-import "github.com/packetsleuth/packetsleuth/internal/budget"
+import (
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
 
 // Toggle is an on/off setting whose zero value means "use the default", so a
 // zero Config is a safe, documented configuration.
@@ -77,6 +80,12 @@ type Config struct {
 	// take the room of flows and streams; past it, or when the budget
 	// refuses, a body is counted without decoding. Needs Budget.
 	MaxDecoders int
+	// Files, when set, receives each body as a file (a multipart body as
+	// one file per part that has a file name or type), after the chunked
+	// transfer coding and the content codings are removed: a body handed
+	// to a file is content-decoded whatever DecodeBodies says (bounded by
+	// MaxDecoded and MaxDecoders likewise). Nil: no work for files at all.
+	Files parsers.FileOpener
 	// Budget is the calling worker's memory account (nil: unlimited).
 	// Content decoders reserve DecoderFootprint each in its Decoders pool
 	// (refused: the body is counted, not decoded, and the transaction has
@@ -91,6 +100,7 @@ type resolved struct {
 	maxDecoded                                          int64
 	maxDecoders                                         int
 	budget                                              *budget.Account
+	files                                               parsers.FileOpener
 }
 
 func (c Config) resolve() resolved {
@@ -105,6 +115,7 @@ func (c Config) resolve() resolved {
 		maxDecoded:  c.MaxDecoded,
 		budget:      c.Budget,
 		maxDecoders: c.MaxDecoders,
+		files:       c.Files,
 	}
 	if r.maxDecoders <= 0 {
 		r.maxDecoders = DefaultMaxDecoders

@@ -75,6 +75,12 @@ type half struct {
 	cur       *slot // message whose body is being read
 	dec       *inflater
 	encoded   bool // the body has a content coding (identity aside)
+	// file receives the body (Config.Files); fileRaw: the body's bytes
+	// as they are go to it (not encoded, or not decodable), else the
+	// decoder's output does; fileEnd: how it ends if the decoder stopped.
+	file    parsers.FileSink
+	fileRaw bool
+	fileEnd parsers.FileEnd
 }
 
 // Conn parses one TCP connection. It implements parsers.StreamParser; calls
@@ -91,6 +97,7 @@ type Conn struct {
 	switched bool
 	sw       Switch // with switched
 	ended    bool
+	seq      uint64 // transactions begun
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
@@ -215,6 +222,7 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 	case stBody, stChunkData:
 		h.cur.tx.addNote(NoteGap)
 		c.stopDecoder(h)
+		c.fileGap(h, min(left, h.remain))
 		k := min(left, h.remain)
 		c.wire(h, int(k))
 		h.remain -= k
@@ -241,6 +249,7 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 	case stClose:
 		h.cur.tx.addNote(NoteGap)
 		c.stopDecoder(h)
+		c.fileGap(h, left)
 		c.wire(h, n)
 		return
 	case stHeader, stChunkSize, stChunkCRLF, stTrailer:
@@ -273,6 +282,9 @@ func (c *Conn) End(ts time.Time) {
 				c.abandon(h, ts, NoteEndInBody)
 			}
 		}
+	}
+	for d := range c.h {
+		c.closeFile(&c.h[d], false, ts)
 	}
 	c.flushAll()
 	c.dropEarly(&c.h[parsers.ToServer])

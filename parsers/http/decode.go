@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
 // Content decoding is push-driven (the parser receives body bytes piece by
@@ -65,8 +66,9 @@ type inflater struct {
 	failed   bool
 	limited  bool
 
-	inner  *inflater       // next layer of stacked codings: gets this one's output
-	acct   *budget.Account // outermost layer: holds the reservation of all
+	inner  *inflater        // next layer of stacked codings: gets this one's output
+	sink   parsers.FileSink // innermost layer: gets the decoded bytes (files)
+	acct   *budget.Account  // outermost layer: holds the reservation of all
 	layers int
 
 	dec   *decoders
@@ -167,6 +169,8 @@ func (f *inflater) run(yield func(struct{}) bool) {
 			if f.inner.finished {
 				break
 			}
+		} else if f.sink != nil && n > 0 {
+			f.sink.Write(d.scratch[:n])
 		}
 		if f.limited {
 			break
@@ -198,6 +202,14 @@ func newDecoder(layers []encoding, limit int64, acct *budget.Account, maxOpen in
 	}
 	f.acct, f.layers = acct, len(layers)
 	return f
+}
+
+// feed makes the innermost layer write the decoded bytes to sink.
+func (f *inflater) feed(sink parsers.FileSink) {
+	for f.inner != nil {
+		f = f.inner
+	}
+	f.sink = sink
 }
 
 // result sums up the layers: the innermost's count, and whether any
@@ -233,6 +245,7 @@ func (f *inflater) finish(eof bool) {
 		decoderPool.Put(f.dec)
 		f.dec = nil
 	}
+	f.sink = nil
 	if f.inner != nil {
 		f.inner.finish(f.clean)
 	}

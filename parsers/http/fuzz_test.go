@@ -2,6 +2,7 @@ package http
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -126,6 +127,8 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 			cfg = Config{BodyCapture: 3}
 		}
 		var whole []Transaction
+		wholeFiles := &recOpener{}
+		cfg.Files = wholeFiles
 		c, released := fuzzConn(t, cfg, &whole)
 		_ = c.Data(parsers.ToServer, req, t0)
 		if c.Data(parsers.ToClient, resp, t0) == ErrSwitched {
@@ -136,6 +139,8 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 		released()
 
 		var cut []Transaction
+		cutFiles := &recOpener{}
+		cfg.Files = cutFiles
 		c, released = fuzzConn(t, cfg, &cut)
 		k := 0
 		size := func() int {
@@ -158,9 +163,14 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 		if !reflect.DeepEqual(whole, cut) {
 			t.Fatalf("split changes the result:\nwhole %+v\ncut   %+v", whole, cut)
 		}
+		if a, b := fileSummary(t, wholeFiles), fileSummary(t, cutFiles); a != b {
+			t.Fatalf("split changes the files:\nwhole %s\ncut   %s", a, b)
+		}
 
 		// interleaved, with gaps
 		var mixed []Transaction
+		mixedFiles := &recOpener{}
+		cfg.Files = mixedFiles
 		c, released = fuzzConn(t, cfg, &mixed)
 		streams := [2][]byte{req, resp}
 		for i := 0; len(streams[0])+len(streams[1]) > 0; i++ {
@@ -183,7 +193,21 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 		}
 		c.End(t0)
 		released()
+		fileSummary(t, mixedFiles)
 	}
+}
+
+// fileSummary describes the files a parser opened, checking each was
+// closed once.
+func fileSummary(t *testing.T, o *recOpener) string {
+	var b strings.Builder
+	for _, f := range o.files {
+		if f.closed != 1 {
+			t.Fatalf("file %+v closed %d times", f.info, f.closed)
+		}
+		fmt.Fprintf(&b, "%+v %q %d %v;", f.info, f.data.String(), f.gaps, f.end)
+	}
+	return b.String()
 }
 
 // FuzzSplitURL checks that SplitURL never panics and that its parts come

@@ -217,6 +217,8 @@ func (c *Conn) responseHeaders(h *half, ts time.Time, truncated bool) error {
 		s = c.newSlot()
 		s.detached = true
 		s.reqDone = true
+		c.seq++
+		s.tx.Seq = c.seq
 		s.tx.RequestMissing = true
 		s.tx.addNote(NoteNoRequest)
 	}
@@ -248,6 +250,10 @@ func (c *Conn) responseHeaders(h *half, ts time.Time, truncated bool) error {
 			r.ContentEncoding = value
 		case strings.EqualFold(name, "Location"):
 			r.Location = value
+		case strings.EqualFold(name, "Content-Disposition"):
+			r.ContentDisposition = value
+		case strings.EqualFold(name, "Content-Range"):
+			r.ContentRange = value
 		case strings.EqualFold(name, "Upgrade"):
 			r.Upgrade = value
 		}

@@ -100,6 +100,8 @@ func (c *Conn) beginRequest(h *half) {
 		}
 	}
 	s := c.newSlot()
+	c.seq++
+	s.tx.Seq = c.seq
 	s.tx.Request.Start = h.msgStart
 	c.pending = append(c.pending, s)
 	h.cur = s
@@ -140,6 +142,7 @@ func (c *Conn) messageDone(h *half, ts time.Time, complete bool) {
 	} else if !h.encoded {
 		*decoded = *body
 	}
+	c.closeFile(h, complete, ts)
 	h.encoded = false
 	h.cur = nil
 	h.st = stStart

@@ -99,7 +99,11 @@ type Response struct {
 	TransferEncoding string
 	ContentEncoding  string
 	Location         string
-	Upgrade          string // Upgrade header of a 101 response
+	// ContentDisposition and ContentRange are the headers as sent (the
+	// files layer takes the file name and the range of a 206 from them).
+	ContentDisposition string
+	ContentRange       string
+	Upgrade            string // Upgrade header of a 101 response
 
 	HeaderBytes      int
 	BodyWireBytes    int64
@@ -121,6 +125,10 @@ type Response struct {
 type Transaction struct {
 	Request  Request
 	Response Response
+	// Seq numbers the transactions of a connection from 1, in the order
+	// their requests began (a response without request takes the next
+	// number); the files of a transaction carry it too.
+	Seq uint64
 
 	RequestMissing  bool // a response was seen but no request (lost or not captured)
 	ResponseMissing bool // no response: connection ended, bound hit, or parser stopped
