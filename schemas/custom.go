@@ -8,6 +8,7 @@ type Custom struct {
 	HTTP    HTTPInfo  `json:"http,omitzero" expr:"http"`
 	TLS     TLSInfo   `json:"tls,omitzero" expr:"tls"`
 	SSH     SSH       `json:"ssh,omitzero" expr:"ssh"`
+	DHCP    DHCP      `json:"dhcp,omitzero" expr:"dhcp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

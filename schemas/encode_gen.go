@@ -301,6 +301,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("ssh")
 		e.appendSSH(&v.SSH)
 	}
+	if v.DHCP != (DHCP{}) {
+		e.field("dhcp")
+		e.appendDHCP(&v.DHCP)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -546,6 +550,30 @@ func (e *encoder) appendSSH(v *SSH) {
 	e.end()
 }
 
+func (e *encoder) appendDHCP(v *DHCP) {
+	e.begin()
+	e.optString("message_type", v.MessageType)
+	e.optString("transaction_id", v.TransactionID)
+	e.optString("client_mac", v.ClientMAC)
+	e.optString("client_ip", v.ClientIP)
+	e.optString("assigned_ip", v.AssignedIP)
+	e.optString("requested_ip", v.RequestedIP)
+	e.optString("server_id", v.ServerID)
+	e.optString("relay_ip", v.RelayIP)
+	e.optString("hostname", v.Hostname)
+	e.optString("domain", v.Domain)
+	e.optString("vendor_class", v.VendorClass)
+	e.optString("client_id", v.ClientID)
+	e.optString("fingerprint", v.Fingerprint)
+	e.optInt("lease_time", v.LeaseTime)
+	e.optString("subnet_mask", v.SubnetMask)
+	e.optString("router", v.Router)
+	if v.Overloaded {
+		e.boolField("overloaded", true)
+	}
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -722,7 +750,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

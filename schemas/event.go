@@ -19,6 +19,7 @@ const (
 	DatasetHTTP    = "packetsleuth.http"
 	DatasetTLS     = "packetsleuth.tls"
 	DatasetSSH     = "packetsleuth.ssh"
+	DatasetDHCP    = "packetsleuth.dhcp"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

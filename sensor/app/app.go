@@ -11,6 +11,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
@@ -52,6 +53,7 @@ type Analyzer struct {
 	ev       schemas.Event
 	stats    Stats
 	ja       []byte // fingerprint scratch
+	dhcp     dhcp.Message
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -21,6 +22,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 	a := st.a
 	if st.proto == "" {
 		switch {
+		case dhcp.Sniff(p.Payload) == parsers.Yes:
+			st.detected("dhcp", false)
 		case dnsPort(p.SrcPort) || dnsPort(p.DstPort):
 			st.dns = st.newDNS()
 			st.detected("dns", false)
@@ -33,6 +36,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		}
 	}
 	switch {
+	case st.proto == "dhcp":
+		st.dhcpDatagram(p)
 	case st.dns != nil:
 		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
 		if st.dns.Pairer.Pending() > 0 {
