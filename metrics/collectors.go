@@ -257,6 +257,7 @@ var (
 	oRetried     = counter("packetsleuth_output_records_retried_total", "Record deliveries that failed and were tried again.", outLabels...)
 	oSpooled     = counter("packetsleuth_output_records_spooled_total", "Records written to the output's disk spool.", outLabels...)
 	oOffered     = counter("packetsleuth_output_records_offered_total", "Records given to the output; each ends sent, in the spool, dead-lettered, dropped or lost (or is in the queue).", outLabels...)
+	oFiltered    = counter("packetsleuth_output_records_filtered_total", "Records the output's route (datasets, min_severity, rules) left out; not in offered.", outLabels...)
 	oDropped     = counter("packetsleuth_output_records_dropped_total", "Records discarded by policy (full queue with on_full: drop, spool over its size, a stats event that found the queue full).", outLabels...)
 	oLost        = counter("packetsleuth_output_records_lost_total", "Records discarded by a failure (spool write error, corrupt spool, shutdown with no spool).", outLabels...)
 	oResent      = counter("packetsleuth_output_records_resent_total", "Delivered records sent again after a reconnect: possible duplicates at the far end (syslog).", outLabels...)
@@ -284,7 +285,7 @@ var latencyBounds = func() []float64 {
 }()
 
 func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
-	fams := []*family{oOffered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oResent, oMaybeLost, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
+	fams := []*family{oOffered, oFiltered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oResent, oMaybeLost, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
 		oQueueBytes, oSpoolRecs, oSpoolBytes, oSpoolCorr, oLastErrTime, oLatency}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		buckets := make(map[float64]uint64, len(latencyBounds))
@@ -295,6 +296,7 @@ func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
 			oRetried.emit(ch, float64(s.Retried), l...)
 			oSpooled.emit(ch, float64(s.Spooled), l...)
 			oOffered.emit(ch, float64(s.Offered), l...)
+			oFiltered.emit(ch, float64(s.Filtered), l...)
 			oDropped.emit(ch, float64(s.Dropped), l...)
 			oLost.emit(ch, float64(s.Lost), l...)
 			oBlocked.emit(ch, float64(s.Blocked), l...)

@@ -430,13 +430,13 @@ func BenchmarkScrape(b *testing.B) {
 func TestNotifierMetrics(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer srv.Close()
-	s, err := notify.NewWebhook(notify.WebhookOptions{URL: outputs.Secret(srv.URL)}, notify.Common{MinSeverity: "high"})
+	s, err := notify.NewWebhook(notify.WebhookOptions{URL: outputs.Secret(srv.URL)}, notify.Common{Tags: []string{"attack.t1046"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mk := func(sev int) schemas.Record {
-		ev := &schemas.Event{Timestamp: time.Unix(1700000000, 0)}
-		ev.Event = schemas.EventMeta{Kind: "alert", Dataset: schemas.DatasetAlert, Severity: sev}
+	mk := func(tag string) schemas.Record {
+		ev := &schemas.Event{Timestamp: time.Unix(1700000000, 0), Tags: []string{tag}}
+		ev.Event = schemas.EventMeta{Kind: "alert", Dataset: schemas.DatasetAlert, Severity: 73}
 		ev.Rule.ID = "PS-NET-001"
 		rec, err := schemas.NewRecord(ev)
 		if err != nil {
@@ -444,7 +444,7 @@ func TestNotifierMetrics(t *testing.T) {
 		}
 		return rec
 	}
-	if err := s.Write(context.Background(), []schemas.Record{mk(73), mk(21), mk(99)}); err != nil {
+	if err := s.Write(context.Background(), []schemas.Record{mk("attack.t1046"), mk("attack.t1595"), mk("ATTACK.T1046")}); err != nil {
 		t.Fatal(err)
 	}
 	reg := prometheus.NewRegistry()

@@ -69,6 +69,11 @@ type SinkConfig struct {
 	DeadLetter    string        `yaml:"dead_letter"`   // NDJSON file for permanently rejected records; empty = log them
 	WriteTimeout  time.Duration `yaml:"write_timeout"` // deadline of one Connect or Write call
 
+	// Routing (see Route): which records this output receives.
+	Datasets    []string `yaml:"datasets"`     // event.dataset globs; empty = all
+	MinSeverity string   `yaml:"min_severity"` // alerts below it are left out (low, medium, high, critical)
+	Rules       []string `yaml:"rules"`        // rule.id globs of the alerts sent; empty = all
+
 	// Flag is the --output flag this config came from ("" = sensor.yaml):
 	// errors name it instead of a YAML line.
 	Flag string `yaml:"-"`
@@ -298,6 +303,9 @@ func (c SinkConfig) Validate() error {
 		if f.v < 0 {
 			errs = append(errs, fmt.Errorf("%s: %s: must not be negative", c.label(), f.key))
 		}
+	}
+	if _, err := NewRoute(c); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

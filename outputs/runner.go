@@ -45,6 +45,7 @@ func WithLogger(l *slog.Logger) Option {
 // delivers them before any new record.
 type Runner struct {
 	cfg   SinkConfig
+	route Route
 	sink  Sink
 	log   *slog.Logger
 	spool *spool // nil without spool_dir
@@ -95,6 +96,7 @@ func NewRunner(sink Sink, cfg SinkConfig, opts ...Option) (*Runner, error) {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
+	r.route, _ = NewRoute(cfg) // checked by Validate
 	r.notFull = sync.NewCond(&r.mu)
 	r.q.init(cfg.QueueSize)
 	if cfg.SpoolDir != "" {
@@ -165,6 +167,7 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 	if r.closed {
 		return ErrClosed
 	}
+	owned = r.routeLocked(owned)
 	r.c.offered.Add(uint64(len(owned)))
 	for len(owned) > 0 {
 		if r.closed {
@@ -210,6 +213,25 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 		}
 	}
 	return nil
+}
+
+// routeLocked keeps the records of owned the route passes (owned itself
+// when it passes them all: other runners share it) and counts the rest.
+func (r *Runner) routeLocked(owned []schemas.Record) []schemas.Record {
+	if r.route.All() {
+		return owned
+	}
+	var kept []schemas.Record
+	for i := range owned {
+		if r.route.Match(&owned[i]) {
+			kept = append(kept, owned[i])
+		}
+	}
+	if n := len(owned) - len(kept); n > 0 {
+		r.c.filtered.Add(uint64(n))
+		return kept
+	}
+	return owned
 }
 
 // blockWarnEvery is how often a blocked output says that it holds the
@@ -327,7 +349,7 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 	cancel()
 	st := r.Stats()
 	sum := Summary{
-		Name: r.cfg.Name, Offered: st.Offered, Resumed: st.Resumed, Sent: st.Sent, DeadLettered: st.DeadLettered,
+		Name: r.cfg.Name, Offered: st.Offered, Filtered: st.Filtered, Resumed: st.Resumed, Sent: st.Sent, DeadLettered: st.DeadLettered,
 		Dropped: st.Dropped, Lost: st.Lost, SpoolRecords: st.SpoolRecords, SpoolBytes: st.SpoolBytes, SpoolDir: r.cfg.SpoolDir,
 		Resent: st.Resent, PossiblyLost: st.PossiblyLost, Duplicates: st.Duplicates,
 	}

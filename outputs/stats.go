@@ -39,7 +39,8 @@ type Stats struct {
 	Name string
 	Type string
 
-	Offered      uint64 // records given to Enqueue (or Fanout.Write) before Close
+	Offered      uint64 // records given to Enqueue (or Fanout.Write) before Close that the route passed
+	Filtered     uint64 // records the route (datasets, min_severity, rules) left out; not in Offered
 	Resumed      uint64 // records found in the spool at start
 	Enqueued     uint64 // records accepted by Enqueue (into memory or the spool)
 	Sent         uint64 // records the sink accepted
@@ -68,7 +69,7 @@ type Stats struct {
 
 // counters are the runner's live counters (atomics, read by Stats).
 type counters struct {
-	offered, enqueued, sent, retried, spooled, dropped, lost, deadLettered, errors, reconnects atomic.Uint64
+	offered, filtered, enqueued, sent, retried, spooled, dropped, lost, deadLettered, errors, reconnects atomic.Uint64
 
 	lmu     sync.Mutex
 	latency Latency
@@ -105,6 +106,7 @@ func (c *counters) lastError() string {
 
 func (c *counters) fill(s *Stats) {
 	s.Offered = c.offered.Load()
+	s.Filtered = c.filtered.Load()
 	s.Lost = c.lost.Load()
 	s.Enqueued = c.enqueued.Load()
 	s.Sent = c.sent.Load()

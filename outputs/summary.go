@@ -7,7 +7,8 @@ import "fmt"
 // so these add up to Offered plus Resumed.
 type Summary struct {
 	Name         string
-	Offered      uint64 // records given to the output (Enqueue, Fanout.Write)
+	Offered      uint64 // records given to the output (Enqueue, Fanout.Write) that its route passed
+	Filtered     uint64 // records its route left out (not in Offered)
 	Resumed      uint64 // records found in the spool at start
 	Sent         uint64 // delivered
 	SpoolRecords int64  // left in the spool; a new Runner on SpoolDir (or `sensor spool drain`) sends them
@@ -30,6 +31,9 @@ func (s Summary) String() string {
 	resumed := ""
 	if s.Resumed > 0 {
 		resumed = fmt.Sprintf(" (+%d resumed from the spool)", s.Resumed)
+	}
+	if s.Filtered > 0 {
+		resumed += fmt.Sprintf(" (%d more left out by its datasets/min_severity/rules)", s.Filtered)
 	}
 	out := fmt.Sprintf("%s: %d records%s: %d delivered, %d spooled, %d dead-lettered, %d dropped, %d lost",
 		s.Name, s.Offered, resumed, s.Sent, s.SpoolRecords, s.DeadLettered, s.Dropped, s.Lost)

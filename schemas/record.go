@@ -13,6 +13,10 @@ type Record struct {
 	Key     string    // partition key: network.community_id (may be empty)
 	Time    time.Time // @timestamp
 	JSON    []byte    // one ECS document, no trailing newline
+
+	// Of alerts, for routing (outputs.Route): event.severity and rule.id.
+	Severity int
+	Rule     string
 }
 
 // Encode appends ev as one line of JSON (without the newline) to buf and
@@ -39,7 +43,13 @@ func NewRecord(ev *Event) (Record, error) {
 	if ev.Event.ID == "" {
 		b = AddEventID(b, 0)
 	}
-	return Record{Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID, Time: ev.Timestamp, JSON: b}, nil
+	return RecordOf(ev, b), nil
+}
+
+// RecordOf is the record of ev whose encoding is b.
+func RecordOf(ev *Event, b []byte) Record {
+	return Record{Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID, Time: ev.Timestamp, JSON: b,
+		Severity: ev.Event.Severity, Rule: ev.Rule.ID}
 }
 
 // Decode reads one encoded event back.

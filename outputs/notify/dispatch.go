@@ -46,7 +46,7 @@ const maxRetryAfter = 5 * time.Minute
 // Stats are a notifier's counters.
 type Stats struct {
 	Alerts      uint64 // alert records received
-	Filtered    uint64 // alerts the route did not match
+	Filtered    uint64 // alerts without any of the tags
 	Invalid     uint64 // alert records that could not be decoded
 	Messages    uint64 // messages sent
 	Notified    uint64 // alerts in sent messages
@@ -96,7 +96,7 @@ func max2(a, b int) int {
 type dispatcher struct {
 	kind  string // slack, telegram, ...
 	c     Common
-	route Route
+	route tagRoute
 	tpl   *templates
 	out   sender
 	log   *slog.Logger
@@ -117,10 +117,7 @@ type dispatcher struct {
 }
 
 func newDispatcher(kind string, c Common, out sender, wantHTML bool) (*dispatcher, error) {
-	route, err := newRoute(c)
-	if err != nil {
-		return nil, fmt.Errorf("outputs.%s: %w", kind, err)
-	}
+	route := newTagRoute(c.Tags)
 	switch c.GroupBy {
 	case "":
 		c.GroupBy = "rule"

@@ -12,9 +12,9 @@
 //	  - type: slack
 //	    name: soc-channel
 //	    url: env:PS_SLACK_WEBHOOK
-//	    min_severity: high           # low, medium, high, critical (default low)
+//	    min_severity: high           # low, medium, high, critical (default low) } as for every
+//	    rules: ["PS-NET-*"]          # only these rule ids (globs; default any) } output (outputs.Route)
 //	    tags: [attack.t1046]         # only alerts with one of these tags (default any)
-//	    rules: ["PS-NET-*"]          # only these rule ids (globs; default any)
 //	    group_window: 1m             # one message per group and window (default 0: per batch)
 //	    group_by: rule               # rule (default), rule_source or none
 //	    rate_limit: 20               # at most 20 messages ...
@@ -55,7 +55,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,9 +68,7 @@ import (
 
 // Common are the keys every notifier shares (see the package comment).
 type Common struct {
-	MinSeverity   string        `yaml:"min_severity"`
 	Tags          []string      `yaml:"tags"`
-	Rules         []string      `yaml:"rules"`
 	GroupWindow   time.Duration `yaml:"group_window"`
 	GroupBy       string        `yaml:"group_by"`
 	RateLimit     int           `yaml:"rate_limit"`
@@ -86,7 +83,7 @@ type Common struct {
 }
 
 // commonKeys are Common's YAML keys.
-var commonKeys = []string{"min_severity", "tags", "rules", "group_window", "group_by", "rate_limit", "rate_period",
+var commonKeys = []string{"tags", "group_window", "group_by", "rate_limit", "rate_period",
 	"max_attempts", "retry_min", "retry_max", "title_template", "text_template", "html_template", "max_alerts"}
 
 // decodeOptions splits cfg's sink keys into the Common ones and the
@@ -132,20 +129,6 @@ func SeverityName(n int) string {
 		}
 	}
 	return ""
-}
-
-func severityRank(name string) (int, bool) {
-	switch strings.ToLower(name) {
-	case "", "low":
-		return 1, true
-	case "medium":
-		return 47, true
-	case "high":
-		return 73, true
-	case "critical":
-		return 99, true
-	}
-	return 0, false
 }
 
 // Alert is what a message template sees of one alert record.
@@ -235,65 +218,33 @@ func ParseAlert(rec schemas.Record) (Alert, error) {
 	return a, nil
 }
 
-// Route decides which alerts a notifier sends.
-type Route struct {
-	minRank int
-	tags    []string // lower case
-	rules   []string
+// tagRoute keeps the alerts with one of the configured tags (an ATT&CK
+// technique id T1046 also matches the tag attack.t1046). Dataset, severity
+// and rule filters are the Runner's (outputs.Route), as for every output.
+type tagRoute []string // lower case
+
+func newTagRoute(tags []string) tagRoute {
+	r := make(tagRoute, 0, len(tags))
+	for _, t := range tags {
+		r = append(r, strings.ToLower(t))
+	}
+	return r
 }
 
-func newRoute(c Common) (Route, error) {
-	rank, ok := severityRank(c.MinSeverity)
-	if !ok {
-		return Route{}, fmt.Errorf("min_severity: %q is not one of low, medium, high, critical", c.MinSeverity)
+// Match reports whether a carries one of the tags (always, without tags).
+func (r tagRoute) Match(a *Alert) bool {
+	if len(r) == 0 {
+		return true
 	}
-	r := Route{minRank: rank}
-	for _, t := range c.Tags {
-		r.tags = append(r.tags, strings.ToLower(t))
-	}
-	for _, g := range c.Rules {
-		if _, err := path.Match(g, ""); err != nil {
-			return Route{}, fmt.Errorf("rules: bad pattern %q", g)
-		}
-		r.rules = append(r.rules, g)
-	}
-	return r, nil
-}
-
-// Match reports whether a passes the severity, tag and rule filters.
-func (r Route) Match(a *Alert) bool {
-	if a.SeverityNumber < r.minRank {
-		return false
-	}
-	if len(r.tags) > 0 {
-		hit := false
-		for _, t := range a.Tags {
-			if slices.Contains(r.tags, strings.ToLower(t)) {
-				hit = true
-				break
-			}
-		}
-		for _, t := range a.Techniques {
-			// a technique id T1046 also matches the tag attack.t1046
-			if slices.Contains(r.tags, "attack."+strings.ToLower(t)) {
-				hit = true
-			}
-		}
-		if !hit {
-			return false
+	for _, t := range a.Tags {
+		if slices.Contains(r, strings.ToLower(t)) {
+			return true
 		}
 	}
-	if len(r.rules) > 0 {
-		hit := false
-		for _, g := range r.rules {
-			if ok, _ := path.Match(g, a.RuleID); ok {
-				hit = true
-				break
-			}
-		}
-		if !hit {
-			return false
+	for _, t := range a.Techniques {
+		if slices.Contains(r, "attack."+strings.ToLower(t)) {
+			return true
 		}
 	}
-	return true
+	return false
 }

@@ -14,37 +14,27 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
-func TestRoute(t *testing.T) {
-	r, err := newRoute(Common{MinSeverity: "high", Tags: []string{"attack.T1046"}, Rules: []string{"PS-NET-*"}})
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestTagRoute(t *testing.T) {
+	r := newTagRoute([]string{"attack.T1046"})
 	cases := []struct {
-		rule string
-		sev  int
 		tags []string
 		tech []string
 		want bool
 	}{
-		{"PS-NET-001", 73, []string{"attack.t1046"}, nil, true},
-		{"PS-NET-001", 99, []string{"x", "ATTACK.T1046"}, nil, true},
-		{"PS-NET-001", 47, []string{"attack.t1046"}, nil, false}, // below high
-		{"PS-NET-001", 73, []string{"attack.t1595"}, nil, false}, // tag
-		{"PS-DNS-001", 73, []string{"attack.t1046"}, nil, false}, // rule
-		{"PS-NET-002", 73, nil, []string{"T1046"}, true},         // technique id
+		{[]string{"attack.t1046"}, nil, true},
+		{[]string{"x", "ATTACK.T1046"}, nil, true},
+		{[]string{"attack.t1595"}, nil, false},
+		{nil, []string{"T1046"}, true}, // technique id
+		{nil, nil, false},
 	}
 	for _, c := range cases {
-		a := Alert{RuleID: c.rule, SeverityNumber: c.sev, Tags: c.tags, Techniques: c.tech}
+		a := Alert{Tags: c.tags, Techniques: c.tech}
 		if got := r.Match(&a); got != c.want {
 			t.Errorf("%+v: %v, want %v", c, got, c.want)
 		}
 	}
-	if _, err := newRoute(Common{MinSeverity: "urgent"}); err == nil {
-		t.Error("bad min_severity accepted")
-	}
-	all, _ := newRoute(Common{})
-	if !all.Match(&Alert{SeverityNumber: 21}) {
-		t.Error("default route drops a low alert")
+	if !newTagRoute(nil).Match(&Alert{}) {
+		t.Error("no tags: an alert was left out")
 	}
 }
 
@@ -154,7 +144,7 @@ queue_size: 100
 		t.Fatal(err)
 	}
 	w := s.(*Webhook)
-	if string(w.secret) != "s3cret" || w.c.GroupWindow != time.Minute || w.c.RateLimit != 3 || w.route.minRank != 73 {
+	if string(w.secret) != "s3cret" || w.c.GroupWindow != time.Minute || w.c.RateLimit != 3 || len(w.route) != 1 {
 		t.Errorf("config not applied: %+v", w.c)
 	}
 	_, err = sinkFromYAML(t, "type: slack\nurl: https://hooks.example/x\nmin_severty: high\n")
@@ -169,7 +159,6 @@ queue_size: 100
 		"type: email\naddress: nohost\nfrom: a@b\nto: [c@d]\n",
 		"type: email\naddress: h:25\nfrom: a@b\nto: [c@d]\nauth: login\n",
 		"type: webhook\nurl: http://x/\ngroup_by: host\n",
-		"type: webhook\nurl: http://x/\nmin_severity: urgent\n",
 	} {
 		if _, err := sinkFromYAML(t, bad); err == nil {
 			t.Errorf("accepted:\n%s", bad)

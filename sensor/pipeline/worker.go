@@ -191,10 +191,7 @@ func (w *worker) queue(ev *schemas.Event) {
 		w.arena = schemas.AddEventID(w.arena, start) // same capture, same ids
 	}
 	w.counts.Events[ev.Event.Dataset]++
-	w.recs = append(w.recs, schemas.Record{
-		Dataset: ev.Event.Dataset, Kind: ev.Event.Kind, Key: ev.Network.CommunityID,
-		Time: ev.Timestamp, JSON: w.arena[start:len(w.arena):len(w.arena)],
-	})
+	w.recs = append(w.recs, schemas.RecordOf(ev, w.arena[start:len(w.arena):len(w.arena)]))
 	if len(w.recs) >= recordBatch {
 		w.flush()
 	}
