@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/user"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -315,6 +316,15 @@ func (c *Config) lineOf(path ...any) int {
 	return line
 }
 
+// workers is the worker count to run: the configured one, else one per CPU
+// (events are the same whatever the count; only their order differs).
+func (c *Config) workers() int {
+	if c.Workers > 0 {
+		return c.Workers
+	}
+	return runtime.NumCPU()
+}
+
 // validate checks every value it can without opening files or devices,
 // and returns every problem found.
 func (c *Config) validate() error {
@@ -325,7 +335,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.Workers < 0 || c.Workers > 1024 {
-		add(c.errAt("must be 0 (one) up to 1024", "workers"))
+		add(c.errAt("must be 0 (one per CPU) up to 1024", "workers"))
 	}
 	if c.BPF != "" {
 		if _, err := source.NewFilter(c.BPF); err != nil {

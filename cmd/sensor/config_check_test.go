@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -24,7 +25,7 @@ func TestExampleConfigIsValid(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Workers != 2 || len(cfg.Interfaces) != 1 || cfg.Interfaces[0].Name != "lo" || cfg.Flow.Interim != time.Minute ||
+	if cfg.Workers != 0 || len(cfg.Interfaces) != 1 || cfg.Interfaces[0].Name != "lo" || cfg.Flow.Interim != time.Minute ||
 		cfg.Stats.Interval != time.Minute || cfg.Capture.BufferSize != 64<<20 || len(cfg.Outputs) != 1 ||
 		cfg.Defrag.decode() != decode.DefaultDefragConfig || cfg.Rules.MaxStateBytes != 64<<20 ||
 		cfg.Limits.Memory != 2<<30 {
@@ -125,5 +126,17 @@ func TestWebNoAuthOnlyOnLoopback(t *testing.T) {
 	stderr.Reset()
 	if rc := run([]string{"config", "check", noCred}, &stdout, &stderr); rc != 1 || !strings.Contains(stderr.String(), "web.auth: set a token") {
 		t.Errorf("web without credentials: rc=%d: %s", rc, stderr.String())
+	}
+}
+
+// With no workers: key and no --workers flag, the pipeline runs one worker
+// per CPU; a configured count is kept.
+func TestWorkersDefaultOnePerCPU(t *testing.T) {
+	var w wiring
+	for _, c := range []struct{ set, want int }{{0, runtime.NumCPU()}, {3, 3}} {
+		cfg := Config{Workers: c.set}
+		if got := w.pipelineConfig(&cfg).Workers; got != c.want {
+			t.Errorf("workers: %d: the pipeline gets %d workers, want %d", c.set, got, c.want)
+		}
 	}
 }

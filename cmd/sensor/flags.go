@@ -34,7 +34,7 @@ func (c *commonFlags) register(fs *flag.FlagSet, bpfHelp, outputHelp string) {
 	fs.StringVar(&c.out, "out", "", "NDJSON output file, - for stdout (default out/events-<time>.ndjson)")
 	fs.Var(&c.outputs, "output", outputHelp)
 	fs.StringVar(&c.bpf, "bpf", "", bpfHelp)
-	fs.IntVar(&c.workers, "workers", 0, "worker goroutines (default: config, else 1)")
+	fs.IntVar(&c.workers, "workers", 0, "worker goroutines (default: config, else one per CPU)")
 	fs.StringVar(&c.config, "config", "", "sensor.yaml to read")
 	fs.BoolVar(&c.quiet, "quiet", false, "no summary on stderr")
 	fs.BoolVar(&c.flowsOnly, "flows-only", false, "flow events only: no reassembly or protocol parsing")

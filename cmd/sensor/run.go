@@ -258,7 +258,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	feedersDone := make(chan struct{})
 	go func() { wg.Wait(); close(feedersDone) }()
-	log.Info("capture started", "interfaces", pc.Interfaces, "workers", max(cfg.Workers, 1))
+	log.Info("capture started", "interfaces", pc.Interfaces, "workers", cfg.workers())
 loop:
 	for {
 		select {

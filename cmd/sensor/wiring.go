@@ -50,7 +50,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		for _, warn := range set.Warnings() {
 			fmt.Fprintln(stderr, "rules: warning:", warn)
 		}
-		w.rules = newRuleSwitch(set, cfg, max(cfg.Workers, 1))
+		w.rules = newRuleSwitch(set, cfg, cfg.workers())
 	}
 	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
 	if err != nil {
@@ -69,7 +69,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	flowCfg := cfg.Flow
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pc := pipeline.Config{
-		Workers: cfg.Workers, Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
+		Workers: cfg.workers(), Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
 		Timeseries: w.history, Budget: w.budget,
 	}
 	pc.App.HTTP = cfg.HTTP.parser()
