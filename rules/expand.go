@@ -338,6 +338,7 @@ func compileCondition(src string, lists map[string]*NamedList, macros map[string
 		expr.AsBool(),
 		expr.DisableBuiltin("now"), // wall clock: replay must not depend on it
 		expr.Patch(x),
+		expr.Patch(regexpPatcher{}), // after x: it needs the expanded tree's types
 	)
 	if len(x.probs) > 0 {
 		return compiled{probs: x.probs}
