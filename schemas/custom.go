@@ -13,6 +13,10 @@ type Custom struct {
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`
 	Anomaly Anomaly   `json:"anomaly,omitzero" expr:"anomaly"`
+
+	// Windows protocols (issue 20).
+	Kerberos Kerberos `json:"kerberos,omitzero" expr:"kerberos"`
+	DCERPC   DCERPC   `json:"dcerpc,omitzero" expr:"dcerpc"`
 	// What the parser noticed about the transaction (malformed parts, limits reached). Example: dns.answer_truncated
 	Notes []string `json:"notes,omitempty" expr:"notes"`
 }

@@ -14,10 +14,13 @@ var DatasetGroups = map[string][]string{
 	DatasetSSH:        withNetwork("packetsleuth.ssh", "packetsleuth.notes"),
 	DatasetDHCP:       withNetwork("packetsleuth.dhcp", "packetsleuth.notes"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
-	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.ssh", "packetsleuth.dhcp", "packetsleuth.alert", "packetsleuth.notes"),
+	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.ssh", "packetsleuth.dhcp", "packetsleuth.kerberos", "packetsleuth.dcerpc", "packetsleuth.alert", "packetsleuth.notes"),
 	DatasetStats:      withCommon("packetsleuth.stats"),
 	DatasetTraffic:    withCommon("packetsleuth.peak"),
 	DatasetTimeseries: withCommon("packetsleuth.traffic"),
+
+	DatasetKerberos: withNetwork("packetsleuth.kerberos", "packetsleuth.notes"),
+	DatasetDCERPC:   withNetwork("packetsleuth.dcerpc", "packetsleuth.notes"),
 }
 
 // withCommon adds the fields every event has: its time, its ECS

@@ -172,6 +172,22 @@ func (e *encoder) optStrings(key string, v []string) {
 	}
 }
 
+// optInts writes a []int tagged omitempty.
+func (e *encoder) optInts(key string, v []int) {
+	if len(v) == 0 {
+		return
+	}
+	e.field(key)
+	e.b = append(e.b, '[')
+	for i, n := range v {
+		if i > 0 {
+			e.b = append(e.b, ',')
+		}
+		e.b = strconv.AppendInt(e.b, int64(n), 10)
+	}
+	e.b = append(e.b, ']')
+}
+
 // optInt64Map writes a map[string]int64 tagged omitempty, keys sorted.
 func (e *encoder) optInt64Map(key string, m map[string]int64) {
 	if len(m) == 0 {

@@ -321,6 +321,14 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("anomaly")
 		e.appendAnomaly(&v.Anomaly)
 	}
+	if !v.Kerberos.isZero() {
+		e.field("kerberos")
+		e.appendKerberos(&v.Kerberos)
+	}
+	if !v.DCERPC.isZero() {
+		e.field("dcerpc")
+		e.appendDCERPC(&v.DCERPC)
+	}
 	e.optStrings("notes", v.Notes)
 	e.end()
 }
@@ -627,6 +635,75 @@ func (e *encoder) appendAnomaly(v *Anomaly) {
 	e.end()
 }
 
+func (e *encoder) appendKerberos(v *Kerberos) {
+	e.begin()
+	e.optString("request", v.Request)
+	e.optString("response", v.Response)
+	e.optString("client_name", v.ClientName)
+	e.optString("client_realm", v.ClientRealm)
+	e.optString("client", v.Client)
+	e.optString("service", v.Service)
+	e.optString("realm", v.Realm)
+	e.optInts("requested_etypes", v.RequestedEtypes)
+	e.optInt("ticket_etype", int64(v.TicketEtype))
+	e.optString("ticket_cipher", v.TicketCipher)
+	e.optInt("reply_etype", int64(v.ReplyEtype))
+	e.optInt("error_code", int64(v.ErrorCode))
+	e.optString("error_name", v.ErrorName)
+	e.optStrings("kdc_options", v.KDCOptions)
+	e.optInts("pa_data_types", v.PADataTypes)
+	e.boolField("preauth", v.PreAuth)
+	e.optString("till", v.Till)
+	e.optString("renew_till", v.RenewTill)
+	e.optString("from", v.From)
+	e.end()
+}
+
+func (e *encoder) appendDCERPC(v *DCERPC) {
+	e.begin()
+	e.stringField("kind", v.Kind)
+	e.intField("call_id", v.CallID)
+	if v.Interface != (DCERPCInterface{}) {
+		e.field("interface")
+		e.appendDCERPCInterface(&v.Interface)
+	}
+	e.optInt("opnum", int64(v.Opnum))
+	e.optString("operation", v.Operation)
+	e.optInt("context_id", int64(v.ContextID))
+	if len(v.Contexts) > 0 {
+		e.field("contexts")
+		e.b = append(e.b, '[')
+		for i := range v.Contexts {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.appendDCERPCContext(&v.Contexts[i])
+		}
+		e.b = append(e.b, ']')
+	}
+	e.optInt("request_fragments", int64(v.RequestFragments))
+	e.optInt("response_fragments", int64(v.ResponseFragments))
+	e.optInt("request_bytes", v.RequestBytes)
+	e.optInt("response_bytes", v.ResponseBytes)
+	e.boolField("answered", v.Answered)
+	e.optString("fault_status", v.FaultStatus)
+	e.optString("auth_type", v.AuthType)
+	e.optString("auth_level", v.AuthLevel)
+	if len(v.Endpoints) > 0 {
+		e.field("endpoints")
+		e.b = append(e.b, '[')
+		for i := range v.Endpoints {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.appendDCERPCEndpoint(&v.Endpoints[i])
+		}
+		e.b = append(e.b, ']')
+	}
+	e.optString("pipe", v.Pipe)
+	e.end()
+}
+
 func (e *encoder) appendGeoPoint(v *GeoPoint) {
 	e.begin()
 	e.floatField("lat", v.Lat)
@@ -719,6 +796,34 @@ func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.end()
 }
 
+func (e *encoder) appendDCERPCInterface(v *DCERPCInterface) {
+	e.begin()
+	e.optString("uuid", v.UUID)
+	e.optString("name", v.Name)
+	e.optString("version", v.Version)
+	e.end()
+}
+
+func (e *encoder) appendDCERPCContext(v *DCERPCContext) {
+	e.begin()
+	e.intField("id", int64(v.ID))
+	e.optString("uuid", v.UUID)
+	e.optString("name", v.Name)
+	e.optString("version", v.Version)
+	e.optString("result", v.Result)
+	e.end()
+}
+
+func (e *encoder) appendDCERPCEndpoint(v *DCERPCEndpoint) {
+	e.begin()
+	e.optString("uuid", v.UUID)
+	e.optString("name", v.Name)
+	e.stringField("transport", v.Transport)
+	e.optString("ip", v.IP)
+	e.intField("port", int64(v.Port))
+	e.end()
+}
+
 func (e *encoder) appendX509Name(v *X509Name) {
 	e.begin()
 	e.optString("distinguished_name", v.DistinguishedName)
@@ -750,7 +855,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -771,6 +876,14 @@ func (v *Traffic) isZero() bool {
 
 func (v *AlertInfo) isZero() bool {
 	return v.Count == 0 && v.Window == "" && v.Group == nil
+}
+
+func (v *Kerberos) isZero() bool {
+	return v.Request == "" && v.Response == "" && v.ClientName == "" && v.ClientRealm == "" && v.Client == "" && v.Service == "" && v.Realm == "" && v.RequestedEtypes == nil && v.TicketEtype == 0 && v.TicketCipher == "" && v.ReplyEtype == 0 && v.ErrorCode == 0 && v.ErrorName == "" && v.KDCOptions == nil && v.PADataTypes == nil && !v.PreAuth && v.Till == "" && v.RenewTill == "" && v.From == ""
+}
+
+func (v *DCERPC) isZero() bool {
+	return v.Kind == "" && v.CallID == 0 && v.Interface == (DCERPCInterface{}) && v.Opnum == 0 && v.Operation == "" && v.ContextID == 0 && v.Contexts == nil && v.RequestFragments == 0 && v.ResponseFragments == 0 && v.RequestBytes == 0 && v.ResponseBytes == 0 && !v.Answered && v.FaultStatus == "" && v.AuthType == "" && v.AuthLevel == "" && v.Endpoints == nil && v.Pipe == ""
 }
 
 func (v *X509) isZero() bool {

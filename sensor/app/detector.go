@@ -6,6 +6,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
@@ -247,7 +248,7 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 }
 
 // sniffStart tells whether b, the first bytes of direction d, start HTTP,
-// TLS or SSH, the direction the client's bytes travel in, and whether the bytes are
+// TLS, SSH or DCE/RPC, the direction the client's bytes travel in, and whether the bytes are
 // enough to trust that direction over the flow table's guess: a whole
 // request or status line for HTTP, a ClientHello's version for TLS.
 func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v parsers.Verdict, strong bool) {
@@ -269,7 +270,12 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 		// decide, from the key exchange.
 		return "ssh", parsers.ToServer, sv, false
 	}
-	if hv == parsers.More || tv == parsers.More || sv == parsers.More {
+	dv := pdcerpc.Sniff(b)
+	if dv == parsers.Yes {
+		// Only a client starts with a bind, alter_context or request.
+		return "dcerpc", d, dv, true
+	}
+	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -296,6 +302,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = dt.st.newDNS()
 	case "ssh":
 		dt.parser = pssh.NewConn(a.acct, dt.st.emitSSH)
+	case "dcerpc":
+		dt.parser = dt.st.newDCERPC()
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

@@ -135,6 +135,8 @@ func (g *encoderGen) fieldCode(f *field, recv string) {
 		}
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		g.printf("e.%s(%q, %s)\n", opt("Strings"), key, x)
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Int && omitempty:
+		g.printf("e.optInts(%q, %s)\n", key, x)
 	case t.Kind() == reflect.Map && t.Key().Kind() == reflect.String && t.Elem().Kind() == reflect.Int64 && omitempty:
 		g.printf("e.optInt64Map(%q, %s)\n", key, x)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Struct && t.Elem().Name() != "" && omitempty:

@@ -1,0 +1,371 @@
+package dcerpc
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+var le = binary.LittleEndian
+
+// pdu builds a little-endian PDU with body after the 16-byte header and an
+// authentication trailer carrying auth when it is not nil.
+func pdu(ptype, flags byte, callID uint32, body, auth []byte) []byte {
+	b := []byte{5, 0, ptype, flags, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
+	b = append(b, body...)
+	if auth != nil {
+		b = append(b, 10, 6, 0, 0, 0, 0, 0, 0) // NTLMSSP, privacy
+		b = append(b, auth...)
+	}
+	le.PutUint16(b[8:], uint16(len(b)))
+	le.PutUint16(b[10:], uint16(len(auth)))
+	le.PutUint32(b[12:], callID)
+	return b
+}
+
+// uuidBytes encodes a textual UUID as on the wire (little-endian fields).
+func uuidBytes(s string) []byte {
+	var hexs []byte
+	for i := 0; i < len(s); i++ {
+		if s[i] != '-' {
+			hexs = append(hexs, s[i])
+		}
+	}
+	raw := make([]byte, 16)
+	for i := range raw {
+		var v byte
+		for _, c := range hexs[2*i : 2*i+2] {
+			v <<= 4
+			switch {
+			case c >= 'a':
+				v |= c - 'a' + 10
+			default:
+				v |= c - '0'
+			}
+		}
+		raw[i] = v
+	}
+	out := append([]byte{}, raw...)
+	out[0], out[1], out[2], out[3] = raw[3], raw[2], raw[1], raw[0]
+	out[4], out[5], out[6], out[7] = raw[5], raw[4], raw[7], raw[6]
+	return out
+}
+
+const ndrSyntax = "8a885d04-1ceb-11c9-9fe8-08002b104860"
+
+// bindBody offers one context per interface.
+func bindBody(ifaces ...string) []byte {
+	b := []byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, byte(len(ifaces)), 0, 0, 0}
+	for i, u := range ifaces {
+		b = append(b, byte(i), 0, 1, 0)
+		b = append(b, uuidBytes(u)...)
+		b = append(b, 2, 0, 0, 0)
+		b = append(b, uuidBytes(ndrSyntax)...)
+		b = append(b, 2, 0, 0, 0)
+	}
+	return b
+}
+
+// ackBody answers with the results given, after a secondary address "135".
+func ackBody(results ...uint16) []byte {
+	b := []byte{0xb8, 0x10, 0xb8, 0x10, 1, 0, 0, 0, 4, 0, '1', '3', '5', 0}
+	b = append(b, 0, 0) // pad to 4 (the PDU offset is 16+14)
+	b = append(b, byte(len(results)), 0, 0, 0)
+	for _, r := range results {
+		b = le.AppendUint16(b, r)
+		b = append(b, 0, 0)
+		b = append(b, uuidBytes(ndrSyntax)...)
+		b = append(b, 2, 0, 0, 0)
+	}
+	return b
+}
+
+func reqBody(ctx, opnum uint16, stub int) []byte {
+	b := le.AppendUint32(nil, uint32(stub))
+	b = le.AppendUint16(b, ctx)
+	b = le.AppendUint16(b, opnum)
+	return append(b, make([]byte, stub)...)
+}
+
+func respBody(ctx uint16, stub []byte) []byte {
+	b := le.AppendUint32(nil, uint32(len(stub)))
+	b = le.AppendUint16(b, ctx)
+	b = append(b, 0, 0)
+	return append(b, stub...)
+}
+
+const (
+	svcctl = "367abb81-9844-35f1-ad32-98f038001003"
+	epm    = "e1af8308-5d1f-11c9-91a4-08002b14a0fa"
+	drs    = "e3514235-4b06-11d1-ab04-00c04fc2dcd2"
+)
+
+type chunk struct {
+	d parsers.Dir
+	b []byte
+}
+
+// psexecLike: bind to svcctl, ROpenSCManagerW, RCreateServiceW with a
+// request in three fragments, RStartServiceW answered by a fault.
+func psexecLike() []chunk {
+	create := reqBody(0, 12, 300)
+	return []chunk{
+		{parsers.ToServer, pdu(ptBind, 3, 1, bindBody(svcctl), []byte("NTLMSSP\x00\x01"))},
+		{parsers.ToClient, pdu(ptBindAck, 3, 1, ackBody(0), nil)},
+		{parsers.ToServer, pdu(ptRequest, 3, 2, reqBody(0, 15, 40), nil)},
+		{parsers.ToClient, pdu(ptResponse, 3, 2, respBody(0, make([]byte, 24)), nil)},
+		{parsers.ToServer, append(append(pdu(ptRequest, 1, 3, create[:108], nil),
+			pdu(ptRequest, 0, 3, create[:108], nil)...), pdu(ptRequest, 2, 3, create[:108], nil)...)},
+		{parsers.ToClient, pdu(ptResponse, 3, 3, respBody(0, make([]byte, 28)), nil)},
+		{parsers.ToServer, pdu(ptRequest, 3, 4, reqBody(0, 19, 24), nil)},
+		{parsers.ToClient, pdu(ptFault, 3, 4, append(respBody(0, nil), 5, 0, 0, 0), nil)},
+	}
+}
+
+// run feeds the chunks cut into pieces of step bytes (0: whole).
+func run(t *testing.T, c *Conn, chunks []chunk, step int) error {
+	t.Helper()
+	for _, ch := range chunks {
+		b := ch.b
+		for len(b) > 0 {
+			n := len(b)
+			if step > 0 {
+				n = min(step, n)
+			}
+			if err := c.Data(ch.d, b[:n], time.Unix(1, 0)); err != nil {
+				return err
+			}
+			b = b[n:]
+		}
+	}
+	c.End(time.Unix(2, 0))
+	return nil
+}
+
+func TestCallsOfAPsExecLikeSession(t *testing.T) {
+	for _, step := range []int{0, 1, 7} {
+		var calls []Call
+		var auths []string
+		c := NewConn(nil, func(call *Call) { calls = append(calls, *call) })
+		c.OnAuth = func(a *Auth) { auths = append(auths, a.PDU+":"+string(a.Value)) }
+		if err := run(t, c, psexecLike(), step); err != nil {
+			t.Fatalf("step %d: %v", step, err)
+		}
+		if len(calls) != 4 {
+			t.Fatalf("step %d: %d calls, want 4: %+v", step, len(calls), calls)
+		}
+		b := calls[0]
+		if b.Kind != KindBind || len(b.Contexts) != 1 || b.Contexts[0].Name != "svcctl" || b.Contexts[0].Result != "acceptance" || b.AuthType != 10 || b.AuthLevel != 6 {
+			t.Errorf("step %d: bind %+v", step, b)
+		}
+		if len(auths) != 1 || auths[0] != "bind:NTLMSSP\x00\x01" {
+			t.Errorf("step %d: auth tokens %q", step, auths)
+		}
+		want := []struct {
+			op           string
+			reqFrags     int
+			reqBytes     int64
+			fault        bool
+			status       uint32
+			respFragsMin int
+		}{
+			{"ROpenSCManagerW", 1, 40, false, 0, 1},
+			{"RCreateServiceW", 3, 3 * 100, false, 0, 1},
+			{"RStartServiceW", 1, 24, true, 5, 1},
+		}
+		for i, w := range want {
+			got := calls[i+1]
+			if got.Operation != w.op || got.InterfaceName != "svcctl" || got.RequestFrags != w.reqFrags ||
+				got.RequestBytes != w.reqBytes || got.Fault != w.fault || got.FaultStatus != w.status || !got.Answered {
+				t.Errorf("step %d: call %d = %+v, want %+v", step, i+1, got, w)
+			}
+		}
+	}
+}
+
+func TestLyingLengthsStopTheDirection(t *testing.T) {
+	for name, b := range map[string][]byte{
+		"fragment shorter than header": func() []byte { p := pdu(ptBind, 3, 1, bindBody(svcctl), nil); le.PutUint16(p[8:], 10); return p }(),
+		"auth longer than fragment":    func() []byte { p := pdu(ptBind, 3, 1, bindBody(svcctl), nil); le.PutUint16(p[10:], 4000); return p }(),
+		"version 4":                    func() []byte { p := pdu(ptBind, 3, 1, bindBody(svcctl), nil); p[0] = 4; return p }(),
+		"bad data representation":      func() []byte { p := pdu(ptBind, 3, 1, bindBody(svcctl), nil); p[6] = 1; return p }(),
+	} {
+		c := NewConn(nil, func(*Call) {})
+		err := c.Data(parsers.ToServer, b, time.Time{})
+		if !errors.Is(err, ErrNotDCERPC) {
+			t.Errorf("%s: error %v, want ErrNotDCERPC", name, err)
+		}
+	}
+	// A bind that announces more contexts than it carries keeps those that fit.
+	body := bindBody(svcctl)
+	body[8] = 200
+	var calls []Call
+	c := NewConn(nil, func(call *Call) { calls = append(calls, *call) })
+	if err := run(t, c, []chunk{{parsers.ToServer, pdu(ptBind, 3, 1, body, nil)}}, 0); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 1 || len(calls[0].Contexts) != 1 || len(calls[0].Notes) != 1 {
+		t.Fatalf("calls %+v", calls)
+	}
+}
+
+// A request sent as a flood of fragments that never ends holds nothing
+// beyond one header per direction and is one call, emitted at the end.
+func TestFragmentFloodHoldsNothing(t *testing.T) {
+	b := budget.New(1 << 20)
+	acct := b.NewAccount()
+	var calls []Call
+	c := NewConn(acct, func(call *Call) { calls = append(calls, *call) })
+	frag := pdu(ptRequest, 0, 9, reqBody(0, 3, 1000), nil)
+	first := pdu(ptRequest, flagFirstFrag, 9, reqBody(0, 3, 1000), nil)
+	if err := c.Data(parsers.ToServer, first, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	for range 20000 {
+		// Cut each fragment across two segments so its header is held.
+		if err := c.Data(parsers.ToServer, frag[:10], time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Data(parsers.ToServer, frag[10:], time.Time{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if used := acct.Used(budget.Parsers); used > 128 {
+		t.Errorf("%d bytes held during the flood", used)
+	}
+	c.End(time.Time{})
+	if len(calls) != 1 || calls[0].RequestFrags != 20001 || calls[0].Answered {
+		t.Fatalf("calls %+v", calls)
+	}
+	if used := acct.Used(budget.Parsers); used != 0 {
+		t.Errorf("%d bytes still reserved after End", used)
+	}
+}
+
+func TestBudgetRefusalIsReported(t *testing.T) {
+	b := budget.New(32)
+	var limited []string
+	c := NewConn(b.NewAccount(), func(*Call) {})
+	c.OnLimit = func(d string) { limited = append(limited, d) }
+	p := pdu(ptBind, 3, 1, bindBody(svcctl, drs), nil)
+	if err := c.Data(parsers.ToServer, p[:20], time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Data(parsers.ToServer, p[20:], time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if !c.Limited || len(limited) != 1 {
+		t.Fatalf("limited %v %q", c.Limited, limited)
+	}
+}
+
+// ept_map answer with one tower: drsuapi at TCP 49667 on 10.0.0.5.
+func mapAnswer() []byte {
+	var tw []byte
+	tw = le.AppendUint16(tw, 5)
+	floor := func(lhs, rhs []byte) {
+		tw = le.AppendUint16(tw, uint16(len(lhs)))
+		tw = append(tw, lhs...)
+		tw = le.AppendUint16(tw, uint16(len(rhs)))
+		tw = append(tw, rhs...)
+	}
+	floor(append(append([]byte{0x0d}, uuidBytes(drs)...), 4, 0), []byte{0, 0})
+	floor(append(append([]byte{0x0d}, uuidBytes(ndrSyntax)...), 2, 0), []byte{0, 0})
+	floor([]byte{0x0b}, []byte{0, 0})
+	floor([]byte{0x07}, []byte{0xc2, 0x03})
+	floor([]byte{0x09}, []byte{10, 0, 0, 5})
+	s := make([]byte, 20)         // handle
+	s = le.AppendUint32(s, 1)     // num_towers
+	s = le.AppendUint32(s, 4)     // max_count
+	s = le.AppendUint32(s, 0)     // offset
+	s = le.AppendUint32(s, 1)     // actual_count
+	s = le.AppendUint32(s, 0x300) // referent
+	s = le.AppendUint32(s, uint32(len(tw)))
+	s = le.AppendUint32(s, uint32(len(tw)))
+	s = append(s, tw...)
+	for len(s)%4 != 0 {
+		s = append(s, 0)
+	}
+	return le.AppendUint32(s, 0)
+}
+
+func TestEndpointMapperAnswer(t *testing.T) {
+	ans := mapAnswer()
+	for _, step := range []int{0, 3} {
+		var calls []Call
+		c := NewConn(nil, func(call *Call) { calls = append(calls, *call) })
+		err := run(t, c, []chunk{
+			{parsers.ToServer, pdu(ptBind, 3, 1, bindBody(epm), nil)},
+			{parsers.ToClient, pdu(ptBindAck, 3, 1, ackBody(0), nil)},
+			{parsers.ToServer, pdu(ptRequest, 3, 2, reqBody(0, 3, 100), nil)},
+			// The answer in two fragments, cut inside the tower.
+			{parsers.ToClient, append(pdu(ptResponse, 1, 2, respBody(0, ans[:50]), nil), pdu(ptResponse, 2, 2, respBody(0, ans[50:]), nil)...)},
+		}, step)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(calls) != 2 || calls[1].Operation != "ept_map" || calls[1].ResponseFrags != 2 {
+			t.Fatalf("calls %+v", calls)
+		}
+		want := Endpoint{Interface: drs, Proto: "tcp", IP: "10.0.0.5", Port: 49667}
+		if eps := calls[1].Endpoints; len(eps) != 1 || eps[0] != want {
+			t.Errorf("step %d: endpoints %+v, want %+v", step, eps, want)
+		}
+	}
+}
+
+func TestSniff(t *testing.T) {
+	bind := pdu(ptBind, 3, 1, bindBody(svcctl), nil)
+	for _, tc := range []struct {
+		name string
+		b    []byte
+		want parsers.Verdict
+	}{
+		{"bind", bind, parsers.Yes},
+		{"bind prefix", bind[:15], parsers.More},
+		{"one byte", []byte{5}, parsers.More},
+		{"version byte only differs", append([]byte{6}, bind[1:]...), parsers.No},
+		{"response first", pdu(ptResponse, 3, 1, respBody(0, nil), nil), parsers.No},
+		{"request without first fragment", pdu(ptRequest, 2, 1, reqBody(0, 1, 4), nil), parsers.No},
+		{"request", pdu(ptRequest, 3, 1, reqBody(0, 1, 4), nil), parsers.Yes},
+		{"text", []byte("GET / HTTP/1.1\r\n"), parsers.No},
+	} {
+		if got := Sniff(tc.b); got != tc.want {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+func TestUUIDFormat(t *testing.T) {
+	if got := uuid(uuidBytes(drs), le); got != drs {
+		t.Fatalf("%s", got)
+	}
+	be := uuidBytes(drs)
+	be[0], be[1], be[2], be[3], be[4], be[5], be[6], be[7] = be[3], be[2], be[1], be[0], be[5], be[4], be[7], be[6]
+	if got := uuid(be, binary.BigEndian); got != drs {
+		t.Fatalf("big-endian %s", got)
+	}
+	if !bytes.Equal(uuidBytes(drs)[:4], []byte{0x35, 0x42, 0x51, 0xe3}) {
+		t.Fatal("uuidBytes")
+	}
+}
+
+func BenchmarkConn(b *testing.B) {
+	var stream [2][]byte
+	for _, ch := range psexecLike() {
+		stream[ch.d] = append(stream[ch.d], ch.b...)
+	}
+	b.SetBytes(int64(len(stream[0]) + len(stream[1])))
+	b.ReportAllocs()
+	for range b.N {
+		c := NewConn(nil, func(*Call) {})
+		_ = c.Data(parsers.ToServer, stream[0], time.Time{})
+		_ = c.Data(parsers.ToClient, stream[1], time.Time{})
+		c.End(time.Time{})
+	}
+}

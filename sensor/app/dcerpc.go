@@ -1,0 +1,84 @@
+package app
+
+import (
+	"fmt"
+
+	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+)
+
+// newDCERPC returns the DCE/RPC parser of st's TCP stream.
+func (st *state) newDCERPC() *pdcerpc.Conn {
+	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, "") })
+	c.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
+	return c
+}
+
+var (
+	authTypeNames  = map[uint8]string{9: "spnego", 10: "ntlmssp", 16: "kerberos", 68: "netlogon", 14: "schannel"}
+	authLevelNames = map[uint8]string{1: "none", 2: "connect", 3: "call", 4: "pkt", 5: "integrity", 6: "privacy"}
+)
+
+// emitDCERPC maps one DCE/RPC call to an event of dataset
+// packetsleuth.dcerpc; pipe names the SMB named pipe that carried it.
+func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string) {
+	ev := st.a.newEvent(st.f, schemas.DatasetDCERPC, call.Start)
+	ev.Network.Protocol = "dcerpc"
+	ev.Event.Start = call.Start
+	if call.Answered {
+		ev.Event.End = call.End
+		ev.Event.Duration = call.End.Sub(call.Start)
+	}
+	x := &ev.Sensor.DCERPC
+	x.Kind, x.CallID, x.Pipe = call.Kind, int64(call.CallID), pipe
+	x.Answered = call.Answered
+	x.RequestFragments, x.ResponseFragments = call.RequestFrags, call.ResponseFrags
+	x.RequestBytes, x.ResponseBytes = call.RequestBytes, call.ResponseBytes
+	if call.AuthType != 0 {
+		x.AuthType = authTypeNames[call.AuthType]
+		if x.AuthType == "" {
+			x.AuthType = fmt.Sprint(call.AuthType)
+		}
+		x.AuthLevel = authLevelNames[call.AuthLevel]
+	}
+	ev.Event.Action = call.Kind
+	switch call.Kind {
+	case pdcerpc.KindRequest:
+		x.Interface = schemas.DCERPCInterface{UUID: call.Interface, Name: call.InterfaceName, Version: call.InterfaceVersion}
+		x.Opnum, x.Operation, x.ContextID = int(call.Opnum), call.Operation, int(call.ContextID)
+		if call.Operation != "" {
+			ev.Event.Action = call.Operation
+		}
+		switch {
+		case call.Fault:
+			x.FaultStatus = fmt.Sprintf("0x%08x", call.FaultStatus)
+			ev.Event.Outcome = "failure"
+		case call.Answered:
+			ev.Event.Outcome = "success"
+		}
+		for _, e := range call.Endpoints {
+			x.Endpoints = append(x.Endpoints, schemas.DCERPCEndpoint{
+				UUID: e.Interface, Name: pdcerpc.InterfaceName(e.Interface), Transport: e.Proto, IP: e.IP, Port: int(e.Port),
+			})
+		}
+	default:
+		accepted := false
+		for _, c := range call.Contexts {
+			x.Contexts = append(x.Contexts, schemas.DCERPCContext{ID: int(c.ID), UUID: c.Interface, Name: c.Name, Version: c.Version, Result: c.Result})
+			accepted = accepted || c.Result == "acceptance"
+		}
+		if len(call.Contexts) > 0 {
+			c := call.Contexts[0]
+			x.Interface = schemas.DCERPCInterface{UUID: c.Interface, Name: c.Name, Version: c.Version}
+		}
+		switch {
+		case call.Rejected || call.Answered && !accepted:
+			ev.Event.Outcome = "failure"
+		case call.Answered:
+			ev.Event.Outcome = "success"
+		}
+	}
+	ev.Sensor.Notes = call.Notes
+	st.a.emit(ev)
+}
