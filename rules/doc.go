@@ -26,6 +26,13 @@
 // by 5-tuple and one group's events reach several workers. Suppression
 // drops repeated alerts by key for a duration of event time.
 //
+// Explanation: an alert's ECS message is the rule's `output:` template
+// (Falco style: %source.ip, %packetsleuth.alert.count; %% for a percent
+// sign; fields checked at load) rendered over the alert, values escaped
+// and cut; packetsleuth.alert.matched lists the alternatives of the
+// condition's top OR that held; a distinct threshold lists the values it
+// counted in packetsleuth.alert.members (sorted, at most 20).
+//
 // Tests: a rule's `tests:` feed events (or a capture, through an injected
 // ReplayFunc, enriched by the case's `intel:` and `home_net:`) and compare
 // alert counts; RunTests prints go-test style, JSON or JUnit results for

@@ -219,7 +219,7 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 			rs.Excepted++
 			continue
 		}
-		e.fire(r, rs, ev, emit)
+		e.fire(r, rs, ev, env, emit)
 	}
 }
 
@@ -253,7 +253,9 @@ func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
 	return k
 }
 
-func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {
+// fire applies r's threshold and suppression to a match of ev (env is
+// what the condition saw) and emits the alert.
+func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
 	t := eventNanos(ev.Timestamp)
 	var thr *thrResult
 	if th := r.Threshold; th != nil {
@@ -268,14 +270,14 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*s
 			v = r.thrField.number(ev)
 		}
 		st, mu := e.stateFor(r.index, key)
-		fired, count := thresholdAdd(st, r, key, t, dv, v)
+		fired, count, members := thresholdAdd(st, r, key, t, dv, v)
 		if mu != nil {
 			mu.Unlock()
 		}
 		if !fired {
 			return
 		}
-		thr = &thrResult{count: count, group: groupStrings(r.thrGroup, ev)}
+		thr = &thrResult{count: count, group: groupStrings(r.thrGroup, ev), members: members}
 	}
 	var before int64
 	if r.Suppress != nil {
@@ -292,7 +294,14 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*s
 		before = n
 	}
 	rs.Alerts++
-	emit(newAlert(r, ev, thr, before))
+	a := newAlert(r, ev, thr, before)
+	if len(r.branches) > 0 {
+		a.Sensor.Alert.Matched = e.matchedBranches(r, env)
+	}
+	if r.output != nil {
+		a.Message = r.output.render(a) // the alert: it has the event's fields, the rule's and the count
+	}
+	emit(a)
 }
 
 func groupStrings(fields []field, ev *schemas.Event) []string {
@@ -452,9 +461,10 @@ func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64
 	a.Sensor.SSH = ev.Sensor.SSH
 	if thr != nil {
 		a.Sensor.Alert = schemas.AlertInfo{
-			Count:  formatCount(thr.count),
-			Window: r.Threshold.Window.String(),
-			Group:  thr.group,
+			Count:   formatCount(thr.count),
+			Window:  r.Threshold.Window.String(),
+			Group:   thr.group,
+			Members: thr.members,
 		}
 		a.Event.End = ev.Timestamp
 		a.Event.Start = ev.Timestamp.Add(-r.Threshold.Window)

@@ -509,8 +509,10 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 		if c.program != nil {
 			r.program = c.program
 			r.Datasets = datasetsOf(c.program.Node())
+			r.branches = l.compileBranches(d.Condition, bad)
 		}
 	}
+	l.output(f, pathNode(n, "output"), r, d.Output)
 	r.Exceptions, r.exc = l.exceptions(f, pathNode(n, "exceptions"), id, d.Exceptions)
 	if d.Threshold != nil {
 		l.threshold(f, pathNode(n, "threshold"), r, d.Threshold)

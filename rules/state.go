@@ -1,7 +1,11 @@
 package rules
 
 import (
+	"cmp"
 	"hash/maphash"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"unsafe"
 
@@ -190,8 +194,9 @@ func floorDiv(a, b int64) int64 {
 
 // thrResult is what a threshold reports when it fires.
 type thrResult struct {
-	count float64
-	group []string
+	count   float64
+	group   []string
+	members []string // of a distinct threshold
 }
 
 // addBuckets adds v at time t; it reports whether the window total reached
@@ -227,18 +232,20 @@ func (g *tgroup) addBuckets(t int64, v float64, th *Threshold) (bool, float64, b
 	return false, total, false
 }
 
-// addDistinct records value at time t, if mem grants it room.
-func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem) (bool, float64, bool) {
+// addDistinct records value at time t, if mem grants it room. When the
+// threshold fires it also returns the values counted (sorted, at most
+// maxMembers).
+func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem) (fire bool, n float64, late bool, members []string) {
 	if t > g.newest {
 		g.newest = t
 	}
 	cutoff := g.newest - int64(th.Window)
 	if t <= cutoff {
-		return false, 0, true
+		return false, 0, true, nil
 	}
 	if g.seen == nil {
 		if !mem.reserve(seenMapCost) {
-			return false, 0, false
+			return false, 0, false, nil
 		}
 		g.seen = make(map[string]int64, min(int(th.Value)+1, seenHint))
 		g.seenBytes = seenMapCost
@@ -247,7 +254,7 @@ func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem
 		if t > old {
 			g.seen[string(value)] = t
 		}
-		return false, float64(len(g.seen)), false
+		return false, float64(len(g.seen)), false, nil
 	}
 	if th.reached(float64(len(g.seen)+1)) || len(g.seen) >= maxDistinct {
 		for k, ts := range g.seen {
@@ -261,13 +268,18 @@ func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem
 		g.seen[string(value)] = t
 		g.seenBytes += cost
 	}
-	n := float64(len(g.seen))
+	n = float64(len(g.seen))
 	if th.reached(n) {
+		members = make([]string, 0, len(g.seen))
+		for k := range g.seen {
+			members = append(members, k)
+		}
+		slices.SortFunc(members, compareMembers)
 		g.seen = nil // cleared, a map keeps its size: let it go
 		g.unsee(g.seenBytes, mem)
-		return true, n, false
+		return true, n, false, members[:min(len(members), maxMembers):min(len(members), maxMembers)]
 	}
-	return false, n, false
+	return false, n, false, nil
 }
 
 func (g *tgroup) unsee(n int64, mem *stateMem) {
@@ -417,7 +429,7 @@ func (s *SharedState) Stats() StateStats {
 }
 
 // threshold adds ev's contribution to group key of rule r.
-func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, v float64) (fire bool, count float64) {
+func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, v float64) (fire bool, count float64, members []string) {
 	th := r.Threshold
 	e := rs.groups.get(key)
 	if e == nil {
@@ -425,13 +437,13 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 		// memory for a new group the event goes untracked (counted).
 		rs.groups.expire(t-int64(th.Window), 2)
 		if e = rs.groups.add(key); e == nil {
-			return false, 0
+			return false, 0, nil
 		}
 	}
 	var late bool
 	if th.Type == "distinct" {
 		before := e.val.seenBytes
-		fire, count, late = e.val.addDistinct(t, distinct, th, &rs.mem)
+		fire, count, late, members = e.val.addDistinct(t, distinct, th, &rs.mem)
 		e.cost += e.val.seenBytes - before
 	} else {
 		fire, count, late = e.val.addBuckets(t, v, th)
@@ -442,7 +454,7 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 	e.last = e.val.newest
 	// Expire a few groups whose window has passed (amortised, by event time).
 	rs.groups.expire(e.last-int64(th.Window), 2)
-	return fire, count
+	return fire, count, members
 }
 
 // suppressCheck reports whether an alert of key at t is suppressed, and if
@@ -478,4 +490,14 @@ func formatCount(c float64) int64 {
 		return 1 << 62
 	}
 	return int64(c)
+}
+
+// compareMembers orders numbers (ports, counts) by value, the rest as text.
+func compareMembers(a, b string) int {
+	x, errA := strconv.ParseFloat(a, 64)
+	y, errB := strconv.ParseFloat(b, 64)
+	if errA == nil && errB == nil {
+		return cmp.Compare(x, y)
+	}
+	return strings.Compare(a, b)
 }

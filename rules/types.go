@@ -36,6 +36,7 @@ type Rule struct {
 	Name           string
 	Description    string
 	Condition      string // as written, before macro and list expansion
+	Output         string // the alert's message template (%field.name), "" for none
 	Severity       string // low, medium, high, critical
 	SeverityNumber int    // event.severity of its alerts
 	RiskScore      float64
@@ -64,6 +65,8 @@ type Rule struct {
 	thrGroup []field // group_by
 	supBy    []field
 	exc      []compiledException
+	output   *outputTemplate
+	branches []branch // the condition's OR alternatives (packetsleuth.alert.matched)
 }
 
 // ThreatMapping is one MITRE ATT&CK tactic/technique pair.

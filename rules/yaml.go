@@ -80,6 +80,7 @@ type ruleDoc struct {
 	Name           string         `yaml:"name"`
 	Description    string         `yaml:"description"`
 	Condition      string         `yaml:"condition"`
+	Output         string         `yaml:"output"`
 	Severity       string         `yaml:"severity"`
 	RiskScore      *float64       `yaml:"risk_score"`
 	Tags           []string       `yaml:"tags"`

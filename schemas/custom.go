@@ -70,6 +70,10 @@ type AlertInfo struct {
 	Window string `json:"window,omitempty" expr:"window"`
 	// The group_by values of the threshold rule, in order. Example: 10.1.0.10
 	Group []string `json:"group,omitempty" expr:"group"`
+	// Of a distinct threshold: the values counted, sorted, at most 20 (count says how many). Example: 22
+	Members []string `json:"members,omitempty" expr:"members"`
+	// The alternatives of the rule condition's OR that held for the event, as written. Example: dns.question.name endsWith ".onion"
+	Matched []string `json:"matched,omitempty" expr:"matched"`
 }
 
 // Traffic is one bucket of a traffic time series (dataset

@@ -14,7 +14,20 @@ var DatasetGroups = map[string][]string{
 	DatasetSSH:        withNetwork("packetsleuth.ssh", "packetsleuth.notes"),
 	DatasetDHCP:       withNetwork("packetsleuth.dhcp", "packetsleuth.notes"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
-	DatasetAlert:      withNetwork("dns", "http", "url", "user_agent", "tls", "rule", "threat", "tags", "packetsleuth.flow", "packetsleuth.tls", "packetsleuth.ssh", "packetsleuth.dhcp", "packetsleuth.kerberos", "packetsleuth.dcerpc", "packetsleuth.alert", "packetsleuth.notes"),
+	// An alert copies the fields of the event that triggered it: one
+	// group per line, so that a new protocol is a line of its own.
+	DatasetAlert: withNetwork(
+		"dns", "http", "url", "user_agent", "tls",
+		"rule", "threat", "tags", "message",
+		"packetsleuth.flow",
+		"packetsleuth.tls",
+		"packetsleuth.ssh",
+		"packetsleuth.dhcp",
+		"packetsleuth.kerberos",
+		"packetsleuth.dcerpc",
+		"packetsleuth.alert",
+		"packetsleuth.notes",
+	),
 	DatasetStats:      withCommon("packetsleuth.stats"),
 	DatasetTraffic:    withCommon("packetsleuth.peak"),
 	DatasetTimeseries: withCommon("packetsleuth.traffic"),

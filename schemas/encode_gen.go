@@ -62,6 +62,7 @@ func (e *encoder) appendEvent(v *Event) {
 		e.appendThreat(&v.Threat)
 	}
 	e.optStrings("tags", v.Tags)
+	e.optString("message", v.Message)
 	if !v.Sensor.isZero() {
 		e.field("packetsleuth")
 		e.appendCustom(&v.Sensor)
@@ -587,6 +588,8 @@ func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.optInt("count", v.Count)
 	e.optString("window", v.Window)
 	e.optStrings("group", v.Group)
+	e.optStrings("members", v.Members)
+	e.optStrings("matched", v.Matched)
 	e.end()
 }
 
@@ -875,7 +878,7 @@ func (v *Traffic) isZero() bool {
 }
 
 func (v *AlertInfo) isZero() bool {
-	return v.Count == 0 && v.Window == "" && v.Group == nil
+	return v.Count == 0 && v.Window == "" && v.Group == nil && v.Members == nil && v.Matched == nil
 }
 
 func (v *Kerberos) isZero() bool {

@@ -48,8 +48,10 @@ type Event struct {
 	Rule        Rule      `json:"rule,omitzero" expr:"rule"`
 	Threat      Threat    `json:"threat,omitzero" expr:"threat"`
 	// List of keywords used to tag each event. Example: attack.command_and_control
-	Tags   []string `json:"tags,omitempty" expr:"tags"`
-	Sensor Custom   `json:"packetsleuth,omitzero" expr:"packetsleuth"`
+	Tags []string `json:"tags,omitempty" expr:"tags"`
+	// An alert's explanation, from its rule's output template. Example: port scan from 10.1.0.10: 120 ports in 1m0s
+	Message string `json:"message,omitempty" expr:"message" es:"match_only_text"`
+	Sensor  Custom `json:"packetsleuth,omitzero" expr:"packetsleuth"`
 }
 
 // Reset makes ev a new event (kind "event", this ECS version) of dataset at
