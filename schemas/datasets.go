@@ -14,6 +14,13 @@ var DatasetGroups = map[string][]string{
 	DatasetSSH:        withNetwork("packetsleuth.ssh", "packetsleuth.notes"),
 	DatasetDHCP:       withNetwork("packetsleuth.dhcp", "packetsleuth.notes"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
+	DatasetStats:      withCommon("packetsleuth.stats"),
+	DatasetTraffic:    withCommon("packetsleuth.peak"),
+	DatasetTimeseries: withCommon("packetsleuth.traffic"),
+
+	DatasetKerberos: withNetwork("packetsleuth.kerberos", "packetsleuth.notes"),
+	DatasetDCERPC:   withNetwork("packetsleuth.dcerpc", "packetsleuth.notes"),
+
 	// An alert copies the fields of the event that triggered it: one
 	// group per line, so that a new protocol is a line of its own.
 	DatasetAlert: withNetwork(
@@ -28,12 +35,6 @@ var DatasetGroups = map[string][]string{
 		"packetsleuth.alert",
 		"packetsleuth.notes",
 	),
-	DatasetStats:      withCommon("packetsleuth.stats"),
-	DatasetTraffic:    withCommon("packetsleuth.peak"),
-	DatasetTimeseries: withCommon("packetsleuth.traffic"),
-
-	DatasetKerberos: withNetwork("packetsleuth.kerberos", "packetsleuth.notes"),
-	DatasetDCERPC:   withNetwork("packetsleuth.dcerpc", "packetsleuth.notes"),
 }
 
 // withCommon adds the fields every event has: its time, its ECS
