@@ -9,6 +9,7 @@ type Custom struct {
 	TLS     TLSInfo   `json:"tls,omitzero" expr:"tls"`
 	SSH     SSH       `json:"ssh,omitzero" expr:"ssh"`
 	DHCP    DHCP      `json:"dhcp,omitzero" expr:"dhcp"`
+	RDP     RDP       `json:"rdp,omitzero" expr:"rdp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

@@ -306,6 +306,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("dhcp")
 		e.appendDHCP(&v.DHCP)
 	}
+	if !v.RDP.isZero() {
+		e.field("rdp")
+		e.appendRDP(&v.RDP)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -580,6 +584,26 @@ func (e *encoder) appendDHCP(v *DHCP) {
 	if v.Overloaded {
 		e.boolField("overloaded", true)
 	}
+	e.end()
+}
+
+func (e *encoder) appendRDP(v *RDP) {
+	e.begin()
+	e.optString("cookie", v.Cookie)
+	e.optString("routing_token", v.RoutingToken)
+	e.optStrings("requested_protocols", v.RequestedProtocols)
+	e.optString("selected_protocol", v.SelectedProtocol)
+	e.optString("negotiation_failure", v.NegotiationFailure)
+	if v.TLS {
+		e.boolField("tls", true)
+	}
+	e.optString("client_name", v.ClientName)
+	e.optInt("client_build", v.ClientBuild)
+	e.optInt("keyboard_layout", v.KeyboardLayout)
+	e.optInt("desktop_width", v.DesktopWidth)
+	e.optInt("desktop_height", v.DesktopHeight)
+	e.optString("encryption_method", v.EncryptionMethod)
+	e.optString("encryption_level", v.EncryptionLevel)
 	e.end()
 }
 
@@ -858,7 +882,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -875,6 +899,10 @@ func (v *ThreatRef) isZero() bool {
 
 func (v *Traffic) isZero() bool {
 	return v.Interface == "" && v.Packets == 0 && v.Bytes == 0 && v.Flows == 0 && v.BytesByProtocol == nil
+}
+
+func (v *RDP) isZero() bool {
+	return v.Cookie == "" && v.RoutingToken == "" && v.RequestedProtocols == nil && v.SelectedProtocol == "" && v.NegotiationFailure == "" && !v.TLS && v.ClientName == "" && v.ClientBuild == 0 && v.KeyboardLayout == 0 && v.DesktopWidth == 0 && v.DesktopHeight == 0 && v.EncryptionMethod == "" && v.EncryptionLevel == ""
 }
 
 func (v *AlertInfo) isZero() bool {

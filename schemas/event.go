@@ -20,6 +20,7 @@ const (
 	DatasetTLS     = "packetsleuth.tls"
 	DatasetSSH     = "packetsleuth.ssh"
 	DatasetDHCP    = "packetsleuth.dhcp"
+	DatasetRDP     = "packetsleuth.rdp"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

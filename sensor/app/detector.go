@@ -8,6 +8,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -275,7 +276,11 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 		// Only a client starts with a bind, alter_context or request.
 		return "dcerpc", d, dv, true
 	}
-	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More {
+	rv := prdp.Sniff(b)
+	if rv == parsers.Yes {
+		return "rdp", d, rv, true // a whole, well-formed connection request
+	}
+	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -304,6 +309,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = pssh.NewConn(a.acct, dt.st.emitSSH)
 	case "dcerpc":
 		dt.parser = dt.st.newDCERPC()
+	case "rdp":
+		dt.parser = prdp.NewConn(a.acct, dt.st.emitRDP)
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)
@@ -342,8 +349,11 @@ func (dt *detector) view(d parsers.Dir) parsers.Dir {
 
 func (dt *detector) forward(d parsers.Dir, b []byte, ts time.Time) error {
 	err := dt.parser.Data(dt.view(d), b, ts)
-	if err == phttp.ErrSwitched {
+	switch err {
+	case phttp.ErrSwitched:
 		return dt.st.switched(dt, ts)
+	case prdp.ErrSwitched:
+		return dt.st.rdpSwitched(dt, ts)
 	}
 	if _, tunnel := dt.parser.(*detector); err != nil && !tunnel { // a tunnel's detector counts its own
 		dt.st.a.stats.ParserErrors[dt.proto]++

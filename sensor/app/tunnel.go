@@ -60,22 +60,36 @@ func (st *state) switched(dt *detector, ts time.Time) error {
 		dt.parser, dt.dead = nil, true
 		return nil
 	}
-	st.depth++
 	if sw.Target != "" {
 		st.tunnel, st.tunnelPort = sw.Target, targetPort(sw.Target)
 	}
+	var rest [2][]byte
+	var lost [2]int
+	for d := range rest {
+		// A stray line end after the CONNECT or its answer (some clients
+		// and proxies send one) is HTTP's, not the tunnel's first byte.
+		rest[d], lost[d] = bytes.TrimLeft(sw.Rest[d], "\r\n"), int(sw.Lost[d])
+	}
+	return st.handOver(dt, rest, lost, ts)
+}
+
+// handOver makes a new detector the parser of dt's stream: the
+// connection goes on as another protocol (after an HTTP tunnel or
+// upgrade, or RDP's switch to TLS), found by content. It takes rest, the
+// bytes already received of the new protocol per direction (then a gap
+// of lost bytes), and everything that follows.
+func (st *state) handOver(dt *detector, rest [2][]byte, lost [2]int, ts time.Time) error {
+	st.depth++
 	inner := &detector{st: st}
 	dt.parser = inner
 	for _, d := range []parsers.Dir{parsers.ToServer, parsers.ToClient} {
-		// A stray line end after the CONNECT or its answer (some clients
-		// and proxies send one) is HTTP's, not the tunnel's first byte.
-		if rest := bytes.TrimLeft(sw.Rest[d], "\r\n"); len(rest) > 0 {
-			if err := inner.Data(d, rest, ts); err != nil {
+		if len(rest[d]) > 0 {
+			if err := inner.Data(d, rest[d], ts); err != nil {
 				return err
 			}
 		}
-		if sw.Lost[d] > 0 {
-			inner.Gap(d, int(sw.Lost[d]), ts)
+		if lost[d] > 0 {
+			inner.Gap(d, lost[d], ts)
 		}
 	}
 	return nil
