@@ -211,6 +211,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			d.enterIP(p, 4, netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), uint8(d.ip4.Protocol))
 			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
 				d.Stats.Fragments++
+				p.Fragment, p.FragID = true, uint32(d.ip4.Id)
 				whole, st, an := d.defrag.add4(&d.ip4, p.Timestamp)
 				if st = d.reassembled(p, st, an); st != OK || !p.Defragmented {
 					return st
@@ -244,6 +245,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 				continue
 			}
 			d.Stats.Fragments++
+			p.Fragment, p.FragID = true, d.ip6frg.Identification
 			whole, st, an := d.defrag.add6(p.Src, p.Dst, &d.ip6frg, p.Timestamp)
 			if st = d.reassembled(p, st, an); st != OK || !p.Defragmented {
 				return st

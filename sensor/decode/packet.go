@@ -29,6 +29,12 @@ type Packet struct {
 	Src, Dst     netip.Addr
 	Proto        uint8 // IANA protocol number of the transport
 	Defragmented bool  // rebuilt from IP fragments
+	// Fragment: the frame is an IP fragment (held, or completing a
+	// datagram); FragID is its datagram's identification. With Src, Dst
+	// and Proto it names the datagram, so a packet index can give every
+	// fragment the flow of the datagram it completes.
+	Fragment bool
+	FragID   uint32
 
 	SrcPort, DstPort uint16
 	ICMPType         uint8

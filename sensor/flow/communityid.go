@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
 // CommunityID computes Community ID v1 (corelight/community-id-spec) for a
@@ -88,4 +90,17 @@ var icmp6Pairs = map[uint8]uint8{
 	130: 131, 131: 130, // multicast listener query / report
 	139: 140, 140: 139, // node information query / response
 	144: 145, 145: 144, // home agent address discovery
+}
+
+// PacketCommunityID is the Community ID of the flow a packet would start:
+// its sender as the originator, ICMP keyed on its type and code. Every
+// packet of a flow gets its flow's ID from it (the ID is symmetric), but
+// for a one-way ICMP message sent back the other way: compute it once per
+// Key, from the flow's first packet.
+func PacketCommunityID(seed uint16, p *decode.Packet) string {
+	sport, dport, oneWay := p.SrcPort, p.DstPort, false
+	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
+		sport, dport, oneWay = icmpPorts(p.Proto == decode.ProtoICMPv6, p.ICMPType, p.ICMPCode)
+	}
+	return CommunityID(seed, p.Src, p.Dst, sport, dport, p.Proto, oneWay)
 }

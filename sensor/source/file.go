@@ -19,16 +19,18 @@ import (
 
 const readBuffer = 1 << 20
 
-// countingReader counts the bytes read through it, so a damaged record can
-// be reported with its offset.
+// countingReader counts the bytes read through it: n is the position (so
+// a damaged record is reported with its offset; SeekRecord sets it), total every
+// byte read.
 type countingReader struct {
-	r io.Reader
-	n int64
+	r        io.Reader
+	n, total int64
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
+	c.total += int64(n)
 	return n, err
 }
 
@@ -42,6 +44,7 @@ type packetReader interface {
 type File struct {
 	path   string
 	f      *os.File
+	raw    *countingReader // the file's bytes, compressed or not
 	gz     *gzip.Reader
 	count  *countingReader
 	br     *bufio.Reader
@@ -56,31 +59,55 @@ type File struct {
 	maxCap  uint32
 	recBuf  []byte
 	clamped uint64
+
+	// pcapng only: syncs are the offsets of frames whose read began with
+	// other blocks than the packet (section headers, interfaces): a SeekRecord
+	// past one must let the reader read it. resync are those still ahead.
+	syncs, resync []int64
 }
 
 // OpenFile opens a capture file and reads its header.
-func OpenFile(path string) (*File, error) {
+func OpenFile(path string) (*File, error) { return openFile(path, readBuffer) }
+
+// seekBuffer is the read buffer of a file opened for SeekRecord: a record is
+// read with at most this much more.
+const seekBuffer = 4096
+
+// OpenFileForSeek opens a capture file to read records at known offsets
+// (SeekRecord, then Next): its buffer is small, so reading one record reads
+// little more than the record.
+func OpenFileForSeek(path string) (*File, error) { return openFile(path, seekBuffer) }
+
+func openFile(path string, bufSize int) (*File, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	s := &File{path: path, f: f}
-	if err := s.init(); err != nil {
+	if err := s.init(bufSize); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
-func (s *File) init() error {
-	var in io.Reader = s.f
-	head := bufio.NewReaderSize(s.f, readBuffer)
+func (s *File) init(bufSize int) error {
+	s.raw = &countingReader{r: s.f}
+	var in io.Reader = s.raw
+	head := bufio.NewReaderSize(s.raw, bufSize)
 	magic, err := head.Peek(4)
 	if err != nil {
 		return fmt.Errorf("%w (file has %d bytes)", ErrNotCapture, len(magic))
 	}
-	in = head
-	if magic[0] == 0x1f && magic[1] == 0x8b {
+	gz := magic[0] == 0x1f && magic[1] == 0x8b
+	// A plain file that can seek is read without the peeking buffer, so
+	// that SeekRecord can move the file itself.
+	if !gz && s.rewind() {
+		s.raw.n, s.raw.total = 0, 0
+	} else {
+		in = head
+	}
+	if gz {
 		if s.gz, err = gzip.NewReader(head); err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
@@ -89,7 +116,7 @@ func (s *File) init() error {
 	s.count = &countingReader{r: in}
 	// pcapgo wraps its input in bufio.NewReader, which keeps a large enough
 	// *bufio.Reader as it is: so reads are big and s.br tells the position.
-	s.br = bufio.NewReaderSize(s.count, readBuffer)
+	s.br = bufio.NewReaderSize(s.count, bufSize)
 	if magic, err = s.br.Peek(4); err != nil {
 		return fmt.Errorf("%w: too short", ErrNotCapture)
 	}
@@ -118,11 +145,83 @@ func (s *File) init() error {
 	return nil
 }
 
+// rewind goes back to the file's start, if it can seek.
+func (s *File) rewind() bool {
+	_, err := s.f.Seek(0, io.SeekStart)
+	return err == nil
+}
+
 // Name returns the file's path.
 func (s *File) Name() string { return s.path }
 
 // offset is the position of the next unread byte of the capture.
 func (s *File) offset() int64 { return s.count.n - int64(s.br.Buffered()) }
+
+// BytesRead is how many bytes were read from the file (compressed bytes
+// for a gzip file), headers and read-ahead included.
+func (s *File) BytesRead() int64 { return s.raw.total }
+
+// isPacketBlock says whether a pcapng block type (either byte order) is
+// an enhanced, simple or obsolete packet block.
+func isPacketBlock(h []byte) bool {
+	isPkt := func(b byte) bool { return b == 2 || b == 3 || b == 6 }
+	return h[1] == 0 && h[2] == 0 && (h[3] == 0 && isPkt(h[0]) || h[0] == 0 && isPkt(h[3]))
+}
+
+// SyncPoints lists, for a pcapng file read so far, the offsets past which
+// a SeekRecord must read the blocks there (new sections and interfaces). A
+// packet index keeps them; SetSyncPoints gives them back.
+func (s *File) SyncPoints() []int64 { return s.syncs }
+
+// SetSyncPoints gives a file opened for SeekRecord the sync points of an earlier
+// read of it, in order.
+func (s *File) SetSyncPoints(p []int64) { s.resync = p }
+
+// SeekRecord makes the next Next read the record at off, a Frame.Offset of this
+// file. A gzip file only goes forward (what lies between is decompressed
+// and dropped); a plain file moves there at once. In a pcapng file, the
+// section and interface blocks passed on the way are read (with the
+// packet after each), so that the frame gets its interface right.
+func (s *File) SeekRecord(off int64) error {
+	for len(s.resync) > 0 && s.resync[0] <= off {
+		sp := s.resync[0]
+		s.resync = s.resync[1:]
+		if sp < s.offset() || sp == off {
+			continue
+		}
+		if err := s.move(sp); err != nil {
+			return err
+		}
+		if _, _, err := s.r.ZeroCopyReadPacketData(); err != nil {
+			return fmt.Errorf("%s: blocks at offset %d: %w", s.path, sp, err)
+		}
+	}
+	return s.move(off)
+}
+
+func (s *File) move(off int64) error {
+	cur := s.offset()
+	switch {
+	case off == cur:
+		return nil
+	case off > cur && off-cur <= int64(s.br.Buffered()):
+		_, err := s.br.Discard(int(off - cur))
+		return err
+	case s.gz != nil && off < cur:
+		return fmt.Errorf("%s: cannot go back to offset %d in a gzip file (at %d)", s.path, off, cur)
+	case s.gz != nil:
+		if _, err := io.CopyN(io.Discard, s.br, off-cur); err != nil {
+			return fmt.Errorf("%s: offset %d: %w", s.path, off, err)
+		}
+		return nil
+	}
+	if _, err := s.f.Seek(off, io.SeekStart); err != nil {
+		return fmt.Errorf("%s: %w", s.path, err)
+	}
+	s.count.n = off
+	s.br.Reset(s.count)
+	return nil
+}
 
 // maxRecord is the longest pcap record read whatever the file's snap
 // length says: libpcap's largest snap length.
@@ -141,6 +240,11 @@ func (s *File) Next(fr *Frame) error {
 		ci   gopacket.CaptureInfo
 		err  error
 	)
+	if s.ng != nil {
+		if h, err := s.br.Peek(4); err == nil && !isPacketBlock(h) {
+			s.syncs = append(s.syncs, at)
+		}
+	}
 	if s.order != nil && s.capOverOrig() {
 		data, ci, err = s.readClamped()
 	} else {
@@ -159,6 +263,7 @@ func (s *File) Next(fr *Frame) error {
 		return fmt.Errorf("%s: damaged record at offset %d after %d frames: %v", s.path, at, s.frames, err)
 	}
 	s.frames++
+	fr.Offset = at
 	fr.Data, fr.Timestamp, fr.WireLen, fr.Interface = data, ci.Timestamp, ci.Length, ci.InterfaceIndex
 	fr.LinkType = s.link
 	if len(ci.AncillaryData) > 0 {

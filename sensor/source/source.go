@@ -21,6 +21,10 @@ type Frame struct {
 	Clamped   bool
 	LinkType  layers.LinkType
 	Interface int // interface index within the source
+	// Offset is where the frame's record starts in the (uncompressed)
+	// capture file, or a pcapng block before it that is not a packet;
+	// File.SeekRecord goes back there. 0 for live sources.
+	Offset int64
 }
 
 // Source yields frames in capture order.
