@@ -16,6 +16,7 @@ const usage = `PacketSleuth network security sensor
 Usage:
   sensor run [flags] [-i IFACE...]    capture live on interfaces, write ECS events
   sensor replay [flags] FILE|DIR...   read captures, write ECS events, print a summary
+  sensor carve --community-id ID -w OUT.pcap FILE|DIR...   write one connection's packets (or --bpf EXPR) from captures
   sensor config check [--config F]    check a sensor.yaml, print ok or every error
   sensor rules validate|test|list|fields [PATH...]   check, test or list detection rules
   sensor setup elasticsearch --output elasticsearch:hosts=URL   install the index template and ILM policy
@@ -45,6 +46,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdConfig(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout, stderr)
+	case "carve":
+		return cmdCarve(args[1:], stdout, stderr)
 	case "setup":
 		return cmdSetup(args[1:], stdout, stderr)
 	case "rules":

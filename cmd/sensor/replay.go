@@ -21,6 +21,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -41,6 +42,8 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	geoCity := fs.String("geoip-city", "", "MaxMind/DB-IP City or Country database (.mmdb)")
 	geoASN := fs.String("geoip-asn", "", "MaxMind/DB-IP ASN database (.mmdb)")
 	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, or a postgres:// DSN")
+	index := fs.Bool("index", false, "write a packet index of each capture (for sensor carve and the pcap download), into --index-dir or beside the store/output: STORE.pcapidx or OUT.pcapidx")
+	indexDir := fs.String("index-dir", "", "folder for the packet indexes of --index")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -92,6 +95,21 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	fan := w.fan
 	pcfg := w.pipelineConfig(&cfg)
 	pcfg.FlowsOnly = common.flowsOnly
+	var idx *pcapindex.Writer
+	if *index || *indexDir != "" {
+		dir := indexFolder(*indexDir, *storeTo, out)
+		if dir == "" {
+			fmt.Fprintln(stderr, "sensor replay: --index needs --index-dir when there is neither a --store file nor an --out file")
+			return 2
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			fmt.Fprintln(stderr, "sensor replay:", err)
+			return 2
+		}
+		idx = pcapindex.NewWriter(dir, cfg.CommunityIDSeed, pcfg.Defrag, pcfg.Budget)
+		idx.Filtered = cfg.BPF != ""
+		pcfg.OpenTap = func(path string) pipeline.Tap { return idx.Open(path) }
+	}
 	if !common.quiet && textsafe.IsTerminal(os.Stderr) {
 		pcfg.Progress = func(s pipeline.Stats) {
 			fmt.Fprintf(stderr, "\r%d frames, %s ", s.Frames, humanize.Bytes(s.Bytes))
@@ -119,6 +137,17 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if !common.quiet {
 		printSummary(stderr, &st, summaries, out)
 		w.printRuleState(stderr)
+		if idx != nil {
+			fmt.Fprintf(stderr, "  packet index: %d file(s) in %s\n", len(idx.Written()), idx.Dir)
+		}
+	}
+	if idx != nil && len(idx.Errors()) > 0 {
+		for _, e := range idx.Errors() {
+			fmt.Fprintln(stderr, "sensor replay:", e)
+		}
+		if runErr == nil && closeErr == nil {
+			return 1
+		}
 	}
 	switch {
 	case runErr != nil && errors.Is(runErr, pipeline.ErrNoPackets):
@@ -132,6 +161,21 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// indexFolder is where replay --index writes: the folder given, else
+// beside the SQLite store (STORE.pcapidx, where serve looks), else beside
+// the --out file.
+func indexFolder(dir, store string, out outFile) string {
+	switch {
+	case dir != "":
+		return dir
+	case store != "" && !strings.Contains(store, "://"):
+		return store + ".pcapidx"
+	case out.isFile():
+		return out.path + ".pcapidx"
+	}
+	return ""
 }
 
 // replaySinks decides where events go: --out (or the default file) unless

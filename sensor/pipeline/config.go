@@ -13,6 +13,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
 // Output receives encoded events. Write may be called by several workers at
@@ -84,6 +85,17 @@ type Config struct {
 	// Progress, if set, is called about once a second with the running
 	// totals (for a progress line on a terminal).
 	Progress func(Stats)
+	// OpenTap, if set, gives a Tap for each capture file a Replay reads
+	// (replay --index builds the packet index of each with it).
+	OpenTap func(path string) Tap
+}
+
+// Tap sees every frame of a capture file that passed the BPF filter, with
+// the decoder's verdict on it, on the feeder's goroutine.
+type Tap interface {
+	Frame(fr *source.Frame, st decode.Status, p *decode.Packet)
+	// Done ends the file; src is its reader, at its end.
+	Done(src *source.File)
 }
 
 func (c *Config) interfaceName(i int) string {

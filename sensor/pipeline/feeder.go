@@ -33,6 +33,7 @@ type Feeder struct {
 	pending []*batch
 	counts  feedCounts
 	lastOut time.Time
+	tap     Tap // of the capture file being replayed, if any
 
 	mu        sync.Mutex // guards published
 	published feedCounts
@@ -104,7 +105,11 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
 			f.counts.Filtered++
 			continue
 		}
-		switch f.dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt) {
+		st := f.dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt)
+		if f.tap != nil {
+			f.tap.Frame(&fr, st, &pkt)
+		}
+		switch st {
 		case decode.OK:
 		case decode.UnknownLink:
 			if !f.seenLT[fr.LinkType] {

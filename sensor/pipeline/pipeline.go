@@ -175,8 +175,17 @@ func (p *Pipeline) Replay(ctx context.Context, paths []string) (Stats, error) {
 			p.sourceError(err)
 			continue
 		}
+		var tap Tap
+		if p.cfg.OpenTap != nil {
+			tap = p.cfg.OpenTap(path)
+			p.mainFeeder().tap = tap
+		}
 		if err := p.Feed(ctx, src); err != nil {
 			p.sourceError(err)
+		}
+		if tap != nil {
+			p.mainFeeder().tap = nil
+			tap.Done(src)
 		}
 		p.addReplay(func(s *Stats) { s.Clamped += src.Clamped() })
 		src.Close()
