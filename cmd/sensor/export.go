@@ -6,12 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/store"
 	"github.com/packetsleuth/packetsleuth/store/export"
-	"github.com/packetsleuth/packetsleuth/store/report"
 )
 
 const exportHelp = `Usage: sensor export --dataset flow|dns|http|tls|alert [flags]
@@ -88,18 +86,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		}
 		defer st.Close()
 		q := store.ListQuery{Dataset: *dataset, Limit: 1000}
-		if *since != "" || *until != "" {
-			_, newest, err := st.Bounds(ctx)
-			if err != nil {
-				return fail(1, err)
-			}
-			s := *since
-			if s == "" {
-				s = "1970-01-01T00:00:00Z"
-			}
-			if q.Range, err = report.ParseRange(s, *until, newest, time.Now()); err != nil {
-				return fail(2, err)
-			}
+		if q.Range, err = storeRange(ctx, st, *since, *until); err != nil {
+			return fail(2, err)
 		}
 		if _, err := st.List(ctx, store.ListQuery{Dataset: *dataset, Limit: 1}); err != nil {
 			return fail(2, err)

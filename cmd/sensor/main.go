@@ -22,6 +22,7 @@ Usage:
   sensor setup elasticsearch --output elasticsearch:hosts=URL   install the index template and ILM policy
   sensor report [--store PATH|--dsn DSN] [--since 24h] [--format table|csv|json|html]   traffic report from the history
   sensor export --dataset flow|dns|http|tls|alert|--from FILE.ndjson [--format csv|json|ndjson]   export events
+  sensor hunt [--rules PATH] [--store PATH|--dsn DSN|--from FILE.ndjson] [--since T]   run rules over recorded events (retro-hunt)
   sensor serve [--store PATH|--dsn DSN] [--listen ADDR]   web UI, REST API and /metrics over the history
   sensor top [--url URL] [--token T]  live terminal view of a sensor's connections and talkers
   sensor spool inspect|drain [--config F]   show what output spools hold, or deliver them without new input
@@ -56,6 +57,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdReport(args[1:], stdout, stderr)
 	case "export":
 		return cmdExport(args[1:], stdout, stderr)
+	case "hunt":
+		return cmdHunt(args[1:], stdout, stderr)
 	case "serve":
 		return cmdServe(args[1:], stdout, stderr)
 	case "top":

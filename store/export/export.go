@@ -25,10 +25,8 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/expr-lang/expr"
-	"github.com/expr-lang/expr/vm"
-
 	"github.com/packetsleuth/packetsleuth/internal/textsafe"
+	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/store"
 )
@@ -87,21 +85,22 @@ func NDJSON(r io.Reader) Source {
 	}
 }
 
-// Filter is a compiled --where expression: expr-lang over schemas.Event,
-// with ECS dotted names (source.ip == "10.0.0.1" and destination.port in
-// [80, 443]), as in detection rules. It can only read the event.
+// Filter is a compiled --where expression: the rules' language over
+// schemas.Event with ECS dotted names (source.ip == "10.0.0.1" and
+// destination.port in [80, 443]), their helpers (in_list, cidr_match, …)
+// and the shipped lists and macros. It can only read the event.
 type Filter struct {
-	prog *vm.Program
-	vm   vm.VM
+	f *rules.Filter
 }
 
-// CompileFilter compiles a boolean expression; unknown fields are errors.
+// CompileFilter compiles a boolean expression; unknown fields and
+// functions are errors with their column and a did-you-mean.
 func CompileFilter(src string) (*Filter, error) {
-	p, err := expr.Compile(src, expr.Env(schemas.Event{}), expr.AsBool(), expr.DisableBuiltin("now"))
+	f, err := rules.CompileFilter(nil, src)
 	if err != nil {
 		return nil, fmt.Errorf("--where: %w", err)
 	}
-	return &Filter{prog: p}, nil
+	return &Filter{f: f}, nil
 }
 
 // Match decodes doc and runs the expression on it.
@@ -110,11 +109,7 @@ func (f *Filter) Match(doc []byte) (bool, error) {
 	if err := schemas.Decode(doc, &ev); err != nil {
 		return false, err
 	}
-	out, err := f.vm.Run(f.prog, ev)
-	if err != nil {
-		return false, err
-	}
-	return out.(bool), nil
+	return f.f.Match(&ev)
 }
 
 // Where returns src without the events f rejects (f nil: src itself).
