@@ -19,6 +19,7 @@ func TestShippedRulesOnSharedCaptures(t *testing.T) {
 		"synflood.pcap":              {"PS-NET-001"},
 		"portscan-masscan-tcp.pcap":  {"PS-NET-001", "PS-NET-002"},
 		"http-sll.pcap":              {"PS-HTTP-004"},
+		"dhcp-dora.pcapng":           {"PS-DHCP-001"},
 		"http-get.pcap":              nil,
 		"http1-browsing.pcap":        nil,
 		"dns-a-aaaa-mx.pcap":         nil,

@@ -17,7 +17,8 @@ func TestReplayOutFileCreatedAndAppended(t *testing.T) {
 	replay := func(args ...string) string {
 		t.Helper()
 		var stdout, stderr bytes.Buffer
-		if rc := run(append([]string{"replay", "--out", out}, args...), &stdout, &stderr); rc != 0 {
+		// one worker: the same events in the same order each time
+		if rc := run(append([]string{"replay", "--workers", "1", "--out", out}, args...), &stdout, &stderr); rc != 0 {
 			t.Fatalf("replay %v: rc %d: %s", args, rc, stderr.String())
 		}
 		return stderr.String()
