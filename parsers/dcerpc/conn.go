@@ -114,11 +114,11 @@ type ctxInfo struct {
 
 // side is the framing state of one direction.
 type side struct {
-	buf    []byte // the held part of the current PDU
-	need   int    // bytes of the current PDU to hold before it is handled
-	skip   int    // bytes of the current PDU still to pass over unread
-	stub   []byte // reassembled endpoint mapper stub
-	stubOn bool   // the current call's stub is being reassembled
+	buf    parsers.Held // the held part of the current PDU
+	need   int          // bytes of the current PDU to hold before it is handled
+	skip   int          // bytes of the current PDU still to pass over unread
+	stub   parsers.Held // reassembled endpoint mapper stub
+	stubOn bool         // the current call's stub is being reassembled
 	dead   bool
 }
 
@@ -134,7 +134,6 @@ type Conn struct {
 	OnLimit func(detail string)
 
 	acct    *budget.Account
-	paid    int64
 	s       [2]side
 	ctx     map[uint16]ctxInfo
 	pending []*Call // in arrival order
@@ -163,7 +162,7 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 			s.need = headerLen
 		}
 		// A PDU that arrives whole is read in place.
-		if len(s.buf) == 0 && len(b) >= s.need {
+		if len(s.buf.B) == 0 && len(b) >= s.need {
 			n, err := c.step(d, b[:s.need], ts)
 			if err != nil {
 				return c.fail(d, err)
@@ -173,15 +172,15 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 			}
 			continue
 		}
-		n := min(s.need-len(s.buf), len(b))
+		n := min(s.need-len(s.buf.B), len(b))
 		if !c.hold(d, b[:n]) {
 			return nil
 		}
 		b = b[n:]
-		if len(s.buf) < s.need {
+		if len(s.buf.B) < s.need {
 			return nil
 		}
-		if _, err := c.step(d, s.buf, ts); err != nil {
+		if _, err := c.step(d, s.buf.B, ts); err != nil {
 			return c.fail(d, err)
 		}
 	}
@@ -235,32 +234,16 @@ func (c *Conn) want(h header, p []byte) int {
 // hold appends b to the held bytes of d, the growth paid on the budget.
 func (c *Conn) hold(d parsers.Dir, b []byte) bool {
 	s := &c.s[d]
-	if len(s.buf)+len(b) > cap(s.buf) {
-		n := max(len(s.buf)+len(b), 2*cap(s.buf), 64)
-		n = min(n, max(s.need, len(s.buf)+len(b)))
-		if !c.acct.Reserve(budget.Parsers, int64(n-cap(s.buf))) {
-			c.limit(d, "memory budget spent: a DCE/RPC PDU split across segments not read, direction "+d.String()+" no longer parsed")
-			return false
-		}
-		c.paid += int64(n - cap(s.buf))
-		s.buf = append(make([]byte, 0, n), s.buf...)
+	if !s.buf.Append(c.acct, b, s.need) {
+		c.limit(d, "memory budget spent: a DCE/RPC PDU split across segments not read, direction "+d.String()+" no longer parsed")
+		return false
 	}
-	s.buf = append(s.buf, b...)
 	return true
 }
 
 // drop forgets the held bytes of d, keeping their room for the next PDU
 // unless it is large.
-func (c *Conn) drop(d parsers.Dir) {
-	s := &c.s[d]
-	if cap(s.buf) > 1024 {
-		c.acct.Release(budget.Parsers, int64(cap(s.buf)))
-		c.paid -= int64(cap(s.buf))
-		s.buf = nil
-		return
-	}
-	s.buf = s.buf[:0]
-}
+func (c *Conn) drop(d parsers.Dir) { c.s[d].buf.Reset(c.acct, 1024) }
 
 func (c *Conn) limit(d parsers.Dir, detail string) {
 	c.s[d].dead = true
@@ -280,7 +263,7 @@ func (c *Conn) fail(d parsers.Dir, err error) error {
 // where the next PDU starts); the other direction goes on.
 func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 	s := &c.s[d]
-	if s.skip >= n && len(s.buf) == 0 {
+	if s.skip >= n && len(s.buf.B) == 0 {
 		s.skip -= n // the gap fell in bytes that are not read anyway
 		return
 	}
@@ -299,10 +282,9 @@ func (c *Conn) End(ts time.Time) {
 	}
 	c.pending = nil
 	for d := range c.s {
-		c.s[d].buf, c.s[d].stub = nil, nil
+		c.s[d].buf.Reset(c.acct, 0)
+		c.s[d].stub.Reset(c.acct, 0)
 	}
-	c.acct.Release(budget.Parsers, c.paid)
-	c.paid = 0
 }
 
 func (call *Call) note(n string) {

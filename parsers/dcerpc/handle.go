@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -171,7 +170,15 @@ func (c *Conn) response(d parsers.Dir, h header, p []byte, ts time.Time) error {
 	}
 	call := c.findRequest(h.callID, false)
 	if call == nil {
-		return nil // its request was not seen
+		// Its request was not seen (a connection picked up mid-call): the
+		// call is reported with what the answer shows.
+		call = c.open(KindRequest, h.callID, ts)
+		call.ContextID = h.order.Uint16(p[20:])
+		if ci, ok := c.ctx[call.ContextID]; ok {
+			call.Interface, call.InterfaceName, call.InterfaceVersion = ci.iface, ci.name, ci.version
+		}
+		call.reqDone = true
+		call.note("request not seen")
 	}
 	s := &c.s[d]
 	call.ResponseFrags++
@@ -194,10 +201,9 @@ func (c *Conn) response(d parsers.Dir, h header, p []byte, ts time.Time) error {
 	}
 	call.Answered, call.End = true, ts
 	if s.stubOn {
-		call.Endpoints = parseMapAnswer(s.stub, h.order)
-		c.acct.Release(budget.Parsers, int64(cap(s.stub)))
-		c.paid -= int64(cap(s.stub))
-		s.stub, s.stubOn = nil, false
+		call.Endpoints = parseMapAnswer(s.stub.B, h.order)
+		s.stub.Reset(c.acct, 0)
+		s.stubOn = false
 	}
 	c.finish(call)
 	return nil
@@ -209,25 +215,17 @@ func (c *Conn) addStub(d parsers.Dir, b []byte, call *Call) {
 	s := &c.s[d]
 	if !s.stubOn {
 		s.stubOn = true
-		s.stub = s.stub[:0]
+		s.stub.Reset(c.acct, 0)
 	}
-	if len(s.stub)+len(b) > maxStub {
+	if len(s.stub.B)+len(b) > maxStub {
 		call.note("endpoint mapper answer longer than the bound read: endpoints after it not seen")
 		return
 	}
-	if len(s.stub)+len(b) > cap(s.stub) {
-		n := max(len(s.stub)+len(b), 2*cap(s.stub))
-		n = min(n, maxStub)
-		if !c.acct.Reserve(budget.Parsers, int64(n-cap(s.stub))) {
-			call.note("memory budget spent: endpoint mapper answer not read")
-			c.Limited = true
-			if c.OnLimit != nil {
-				c.OnLimit("memory budget spent: DCE/RPC endpoint mapper answer not read")
-			}
-			return
+	if !s.stub.Append(c.acct, b, maxStub) {
+		call.note("memory budget spent: endpoint mapper answer not read")
+		c.Limited = true
+		if c.OnLimit != nil {
+			c.OnLimit("memory budget spent: DCE/RPC endpoint mapper answer not read")
 		}
-		c.paid += int64(n - cap(s.stub))
-		s.stub = append(make([]byte, 0, n), s.stub...)
 	}
-	s.stub = append(s.stub, b...)
 }

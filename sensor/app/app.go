@@ -14,6 +14,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -107,6 +108,7 @@ type state struct {
 	det    detector // chooses the TCP parser by content
 	dns    *dns.Conn
 	quic   *quic.CryptoAssembler
+	krb    *pkrb.Conn // Kerberos over UDP
 	// tunnel is the CONNECT target the current stream is carried to, with
 	// its port; depth counts the switches (tunnel.go).
 	tunnel     string
@@ -210,6 +212,8 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 		st.stream.Close(f.Last())
 	case st.dns != nil:
 		st.dns.End(f.Last())
+	case st.krb != nil:
+		st.krb.End(f.Last())
 	}
 	ev.Network.Protocol = st.proto
 	if st.stream != nil {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
+	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -27,6 +28,9 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		case dnsPort(p.SrcPort) || dnsPort(p.DstPort):
 			st.dns = st.newDNS()
 			st.detected("dns", false)
+		case d == parsers.ToServer && pkrb.SniffDatagram(p.Payload):
+			st.krb = st.newKerberos()
+			st.detected("kerberos", false)
 		case d == parsers.ToServer && quic.Sniff(p.Payload):
 			st.quic = &quic.CryptoAssembler{}
 			st.detected("quic", false)
@@ -42,6 +46,11 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
 		if st.dns.Pairer.Pending() > 0 {
 			st.dns.Pairer.Expire(p.Timestamp, dnsTimeout) // unanswered queries, in packet time
+		}
+	case st.krb != nil:
+		_ = st.krb.Datagram(p.Payload, p.Timestamp) // errors go to krbError
+		if st.krb.Pending() > 0 {
+			st.krb.Expire(p.Timestamp, krbTimeout)
 		}
 	case st.quic != nil && d == parsers.ToServer:
 		if err := quic.ParseInitial(p.Payload, st.quic); err != nil {

@@ -9,6 +9,7 @@ import (
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
+	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -249,7 +250,7 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 }
 
 // sniffStart tells whether b, the first bytes of direction d, start HTTP,
-// TLS, SSH or DCE/RPC, the direction the client's bytes travel in, and whether the bytes are
+// TLS, SSH, DCE/RPC or Kerberos, the direction the client's bytes travel in, and whether the bytes are
 // enough to trust that direction over the flow table's guess: a whole
 // request or status line for HTTP, a ClientHello's version for TLS.
 func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v parsers.Verdict, strong bool) {
@@ -280,7 +281,11 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 	if rv == parsers.Yes {
 		return "rdp", d, rv, true // a whole, well-formed connection request
 	}
-	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More {
+	kv := pkrb.Sniff(b)
+	if kv == parsers.Yes {
+		return "kerberos", d, kv, true // an AS-REQ or TGS-REQ: the client's
+	}
+	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More || kv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -311,6 +316,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = dt.st.newDCERPC()
 	case "rdp":
 		dt.parser = prdp.NewConn(a.acct, dt.st.emitRDP)
+	case "kerberos":
+		dt.parser = dt.st.newKerberos()
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

@@ -1,0 +1,228 @@
+// Package kerberos reads Kerberos 5 KDC exchanges (RFC 4120) over TCP
+// (each message behind a 4-byte record marker, possibly split across
+// segments) and UDP: AS-REQ, TGS-REQ, their replies and KRB-ERRORs, paired
+// request to answer. Encrypted parts are never read.
+package kerberos
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+const (
+	// maxRecord bounds a TCP record (a message with a large PAC or PKINIT
+	// certificates stays well below); a longer one is not Kerberos here.
+	maxRecord = 256 << 10
+	// minRecord: the smallest KDC message is far longer.
+	minRecord = 20
+	// maxPending bounds the requests awaiting an answer per flow; past it
+	// the oldest is emitted unanswered.
+	maxPending = 16
+	maxNotes   = 8
+)
+
+// ErrNotKerberos is returned by Conn.Data when a TCP direction stops
+// looking like Kerberos (a record marker out of bounds).
+var ErrNotKerberos = errors.New("kerberos: not a Kerberos stream")
+
+// Exchange is a request and its answer, or one of them alone.
+type Exchange struct {
+	Request, Response     *Message
+	RequestTime, RespTime time.Time
+	Notes                 []string
+}
+
+// Conn parses the Kerberos messages of one flow: a TCP connection (Data,
+// Gap, End: a parsers.StreamParser) or a UDP flow (Datagram, Expire, End).
+type Conn struct {
+	emit func(*Exchange)
+	// OnError, when set, is told of each message that did not parse; its
+	// record is skipped (TCP) or its datagram dropped (UDP).
+	OnError func(err error, ts time.Time)
+	// OnLimit, when set, is told when the memory budget refused to hold a
+	// record split across segments (the direction is not read further).
+	OnLimit func(detail string)
+
+	acct    *budget.Account
+	s       [2]side
+	pending []*Exchange
+}
+
+type side struct {
+	buf  parsers.Held // a partial record: marker and message
+	dead bool
+}
+
+// NewConn returns a parser that calls emit for each exchange. The bytes
+// of a TCP record split across segments are reserved on acct (pool
+// Parsers).
+func NewConn(acct *budget.Account, emit func(*Exchange)) *Conn {
+	return &Conn{emit: emit, acct: acct}
+}
+
+// Datagram handles one UDP datagram: one message.
+func (c *Conn) Datagram(b []byte, ts time.Time) error {
+	m, err := Parse(b)
+	if err != nil {
+		c.fail(err, ts)
+		return err
+	}
+	c.message(m, ts)
+	return nil
+}
+
+// Data consumes TCP bytes of direction d.
+func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
+	s := &c.s[d]
+	for len(b) > 0 && !s.dead {
+		if len(s.buf.B) == 0 {
+			// Records that arrive whole are read in place.
+			n, err := recordLen(b)
+			if err != nil {
+				s.dead = true
+				return err
+			}
+			if n > 0 && n <= len(b) {
+				c.record(b[4:n], ts)
+				b = b[n:]
+				continue
+			}
+		}
+		need := 4
+		if len(s.buf.B) >= 4 {
+			n, err := recordLen(s.buf.B)
+			if err != nil {
+				s.dead = true
+				return err
+			}
+			need = n
+		}
+		k := min(need-len(s.buf.B), len(b))
+		if !c.hold(d, b[:k]) {
+			return nil
+		}
+		b = b[k:]
+		if len(s.buf.B) < need || need == 4 {
+			continue
+		}
+		c.record(s.buf.B[4:], ts)
+		c.drop(d)
+	}
+	return nil
+}
+
+// recordLen returns the length of the record (marker included) at the
+// start of b, 0 when b holds fewer than 4 bytes.
+func recordLen(b []byte) (int, error) {
+	if len(b) < 4 {
+		return 0, nil
+	}
+	l := binary.BigEndian.Uint32(b)
+	if l < minRecord || l > maxRecord {
+		return 0, fmt.Errorf("%w: record length %d", ErrNotKerberos, l)
+	}
+	return int(l) + 4, nil
+}
+
+func (c *Conn) record(b []byte, ts time.Time) {
+	m, err := Parse(b)
+	if err != nil {
+		c.fail(err, ts)
+		return
+	}
+	c.message(m, ts)
+}
+
+func (c *Conn) fail(err error, ts time.Time) {
+	if c.OnError != nil {
+		c.OnError(err, ts)
+	}
+}
+
+// hold appends b to the partial record of d, paid on the budget.
+func (c *Conn) hold(d parsers.Dir, b []byte) bool {
+	s := &c.s[d]
+	limit := 256
+	if len(s.buf.B) >= 4 {
+		limit, _ = recordLen(s.buf.B)
+	}
+	if !s.buf.Append(c.acct, b, limit) {
+		s.dead = true
+		if c.OnLimit != nil {
+			c.OnLimit("memory budget spent: a Kerberos record split across segments not read, direction " + d.String() + " no longer parsed")
+		}
+		return false
+	}
+	return true
+}
+
+func (c *Conn) drop(d parsers.Dir) { c.s[d].buf.Reset(c.acct, 0) }
+
+// Gap: bytes of d were lost; a record in progress is lost with them and
+// the direction is not read further (nothing marks the next record).
+func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
+	for _, x := range c.pending {
+		x.note(fmt.Sprintf("%d bytes missing %s", n, d))
+	}
+	c.drop(d)
+	c.s[d].dead = true
+}
+
+// message pairs m: a request waits for its answer; an answer ends the
+// oldest waiting request (KDC exchanges are one answer per request, in
+// order, and an answer carries nothing that names its request in the
+// clear), or stands alone.
+func (c *Conn) message(m *Message, ts time.Time) {
+	if m.IsRequest() {
+		if len(c.pending) == maxPending {
+			old := c.pending[0]
+			c.pending = c.pending[1:]
+			old.note("no answer before too many other requests")
+			c.emit(old)
+		}
+		c.pending = append(c.pending, &Exchange{Request: m, RequestTime: ts})
+		return
+	}
+	if len(c.pending) == 0 {
+		c.emit(&Exchange{Response: m, RespTime: ts})
+		return
+	}
+	x := c.pending[0]
+	c.pending = c.pending[1:]
+	x.Response, x.RespTime = m, ts
+	c.emit(x)
+}
+
+// Expire emits the requests that have waited longer than timeout at now
+// (packet time).
+func (c *Conn) Expire(now time.Time, timeout time.Duration) {
+	for len(c.pending) > 0 && now.Sub(c.pending[0].RequestTime) > timeout {
+		x := c.pending[0]
+		c.pending = c.pending[1:]
+		c.emit(x)
+	}
+}
+
+// Pending counts the requests awaiting an answer.
+func (c *Conn) Pending() int { return len(c.pending) }
+
+// End emits the requests still waiting and frees what is held.
+func (c *Conn) End(ts time.Time) {
+	for _, x := range c.pending {
+		c.emit(x)
+	}
+	c.pending = nil
+	c.drop(parsers.ToServer)
+	c.drop(parsers.ToClient)
+}
+
+func (x *Exchange) note(n string) {
+	if len(x.Notes) < maxNotes {
+		x.Notes = append(x.Notes, n)
+	}
+}
