@@ -22,6 +22,7 @@ const rulesUsage = `Usage:
   sensor rules test [--rule ID] [--format text|json|junit] [FILE|DIR...]   run the rules' own test cases
   sensor rules list [FILE|DIR...]       list the rules
   sensor rules fields [--dataset X]     the fields rules can read
+  sensor rules import-sigma [--out F] FILE|DIR...   convert Sigma rules of network log sources
 
 Without paths the commands work on the shipped rulesets; with paths the
 shipped set loads first and the files may use and override it. validate,
@@ -44,6 +45,8 @@ func cmdRules(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "fields":
 		return cmdRulesFields(args[1:], stdout, stderr)
+	case "import-sigma":
+		return cmdImportSigma(args[1:], stdout, stderr)
 	case "validate", "test", "list":
 	default:
 		fmt.Fprintf(stderr, "sensor rules: unknown subcommand %q\n\n%s", sub, rulesUsage)

@@ -120,7 +120,7 @@ func TestEveryEmittedFieldIsMapped(t *testing.T) {
 		ok = false
 		switch v.(type) {
 		case string:
-			ok = typ == "keyword" || typ == "wildcard" || typ == "ip" || typ == "date"
+			ok = typ == "keyword" || typ == "wildcard" || typ == "ip" || typ == "date" || typ == "match_only_text"
 		case float64:
 			ok = typ == "long" || typ == "float" || typ == "double"
 		case bool:

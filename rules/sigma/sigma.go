@@ -1,0 +1,357 @@
+// Package sigma converts Sigma rules of network log sources (categories
+// dns, proxy, webserver, firewall and network_connection; product zeek
+// with its conn, dns, http, dce_rpc, kerberos, rdp and x509 logs) into
+// PacketSleuth rules, with a documented field mapping (fields.go). A rule
+// that cannot be converted faithfully is not converted: the error says
+// why (an unmapped log source or field, a keyword search, an unsupported
+// modifier or aggregation).
+//
+// Sigma matches strings case-insensitively; the conversion lowers the
+// field and the value. Regular expressions (|re) keep their own case
+// rules, as in Sigma.
+package sigma
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Rule is one converted rule, in the fields of a PacketSleuth rule file.
+type Rule struct {
+	ID             string   `yaml:"id"`
+	Name           string   `yaml:"name"`
+	Description    string   `yaml:"description,omitempty"`
+	Condition      string   `yaml:"condition"`
+	Severity       string   `yaml:"severity"`
+	Tags           []string `yaml:"tags,omitempty"`
+	Threat         []threat `yaml:"threat,omitempty"`
+	References     []string `yaml:"references,omitempty"`
+	Author         []string `yaml:"author,omitempty"`
+	FalsePositives string   `yaml:"false_positives,omitempty"`
+	Enabled        *bool    `yaml:"enabled,omitempty"`
+}
+
+type threat struct {
+	Tactic    *idName `yaml:"tactic,omitempty"`
+	Technique *idName `yaml:"technique,omitempty"`
+}
+
+type idName struct {
+	ID   string `yaml:"id"`
+	Name string `yaml:"name,omitempty"`
+}
+
+type sigmaDoc struct {
+	Title          string         `yaml:"title"`
+	ID             string         `yaml:"id"`
+	Status         string         `yaml:"status"`
+	Description    string         `yaml:"description"`
+	References     []string       `yaml:"references"`
+	Author         string         `yaml:"author"`
+	Tags           []string       `yaml:"tags"`
+	Logsource      map[string]any `yaml:"logsource"`
+	Detection      map[string]any `yaml:"detection"`
+	FalsePositives []string       `yaml:"falsepositives"`
+	Level          string         `yaml:"level"`
+	Correlation    map[string]any `yaml:"correlation"`
+}
+
+// Convert converts one Sigma rule document.
+func Convert(data []byte) (*Rule, error) {
+	var d sigmaDoc
+	if err := yaml.Unmarshal(data, &d); err != nil {
+		return nil, fmt.Errorf("not a Sigma rule: %w", err)
+	}
+	if d.Correlation != nil {
+		return nil, fmt.Errorf("correlation rules are not converted yet (event_count/value_count would become thresholds, temporal a sequence)")
+	}
+	if d.Title == "" || d.Detection == nil {
+		return nil, fmt.Errorf("not a Sigma rule: title and detection are required")
+	}
+	src, err := logSource(d.Logsource)
+	if err != nil {
+		return nil, err
+	}
+	cond, ok := d.Detection["condition"]
+	if !ok {
+		return nil, fmt.Errorf("detection has no condition")
+	}
+	condStr, ok := cond.(string)
+	if !ok {
+		return nil, fmt.Errorf("several conditions in one rule are not supported")
+	}
+	sel := map[string]string{}
+	names := make([]string, 0, len(d.Detection))
+	for name := range d.Detection {
+		if name != "condition" && name != "timeframe" {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		x, err := selection(src, d.Detection[name])
+		if err != nil {
+			return nil, fmt.Errorf("selection %s: %w", name, err)
+		}
+		sel[name] = x
+	}
+	expr, err := translateCondition(condStr, sel)
+	if err != nil {
+		return nil, err
+	}
+	r := &Rule{
+		ID:             "SIGMA-" + d.ID,
+		Name:           d.Title,
+		Description:    strings.TrimSpace(d.Description) + "\n\nConverted from Sigma rule " + d.ID + " (SigmaHQ, Detection Rule License 1.1).",
+		Condition:      fmt.Sprintf("event.dataset == %q and (%s)", src.dataset, expr),
+		Severity:       severity(d.Level),
+		References:     d.References,
+		FalsePositives: strings.Join(d.FalsePositives, "; "),
+	}
+	if d.ID == "" {
+		return nil, fmt.Errorf("the rule has no id")
+	}
+	if d.Author != "" {
+		r.Author = []string{d.Author}
+	}
+	if d.Status == "experimental" || d.Status == "deprecated" || d.Status == "unsupported" {
+		off := false
+		r.Enabled = &off // as Sigma backends do by default
+	}
+	r.Tags, r.Threat = tagsAndThreat(d.Tags)
+	return r, nil
+}
+
+func logSource(ls map[string]any) (source, error) {
+	str := func(k string) string { s, _ := ls[k].(string); return s }
+	key := ""
+	switch {
+	case str("product") == "zeek":
+		key = "zeek:" + str("service")
+	case str("category") != "":
+		key = "category:" + str("category")
+	}
+	s, ok := sources[key]
+	if !ok {
+		return source{}, fmt.Errorf("log source %v has no PacketSleuth equivalent", ls)
+	}
+	return s, nil
+}
+
+func severity(level string) string {
+	switch level {
+	case "low", "medium", "high", "critical":
+		return level
+	}
+	return "low" // informational, or none
+}
+
+var techniqueRE = regexp.MustCompile(`^t\d{4}(\.\d{3})?$`)
+
+func tagsAndThreat(tags []string) ([]string, []threat) {
+	var out []threat
+	for _, t := range tags {
+		name, ok := strings.CutPrefix(strings.ToLower(t), "attack.")
+		switch {
+		case !ok:
+		case techniqueRE.MatchString(name):
+			out = append(out, threat{Technique: &idName{ID: strings.ToUpper(name)}})
+		default:
+			if ta, ok := tactics[name]; ok {
+				out = append(out, threat{Tactic: &idName{ID: ta.id, Name: ta.name}})
+			}
+		}
+	}
+	return tags, out
+}
+
+// selection translates a map (fields AND-ed) or a list of maps (OR-ed).
+func selection(src source, v any) (string, error) {
+	switch s := v.(type) {
+	case map[string]any:
+		keys := make([]string, 0, len(s))
+		for k := range s {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, 0, len(keys))
+		for _, k := range keys {
+			x, err := fieldMatch(src, k, s[k])
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, x)
+		}
+		return "(" + strings.Join(parts, " and ") + ")", nil
+	case []any:
+		parts := make([]string, 0, len(s))
+		for _, e := range s {
+			m, ok := e.(map[string]any)
+			if !ok {
+				return "", fmt.Errorf("keyword searches (values without a field) are not supported")
+			}
+			x, err := selection(src, m)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, x)
+		}
+		return "(" + strings.Join(parts, " or ") + ")", nil
+	}
+	return "", fmt.Errorf("a selection must be a map or a list of maps")
+}
+
+// fieldMatch translates "field|mod|mod: value(s)".
+func fieldMatch(src source, key string, v any) (string, error) {
+	parts := strings.Split(key, "|")
+	name, mods := parts[0], parts[1:]
+	t, ok := src.fields[name]
+	if !ok {
+		return "", fmt.Errorf("field %q of this log source has no PacketSleuth equivalent", name)
+	}
+	op, all := "", false
+	for _, m := range mods {
+		switch m {
+		case "contains", "startswith", "endswith", "re", "cidr":
+			if op != "" {
+				return "", fmt.Errorf("modifiers %q and %q together are not supported", op, m)
+			}
+			op = m
+		case "all":
+			all = true
+		default:
+			return "", fmt.Errorf("modifier %q is not supported", m)
+		}
+	}
+	var values []any
+	if l, ok := v.([]any); ok {
+		values = l
+	} else {
+		values = []any{v}
+	}
+	if op == "cidr" {
+		cidrs := make([]string, len(values))
+		for i, x := range values {
+			cidrs[i] = strconv.Quote(fmt.Sprint(x))
+		}
+		return wrap(t, "cidr_match(%s, "+strings.Join(cidrs, ", ")+")"), nil
+	}
+	conds := make([]string, 0, len(values))
+	for _, x := range values {
+		c, err := valueMatch(t, op, x)
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", name, err)
+		}
+		conds = append(conds, c)
+	}
+	join := " or "
+	if all {
+		join = " and "
+	}
+	if len(conds) == 1 {
+		return conds[0], nil
+	}
+	return "(" + strings.Join(conds, join) + ")", nil
+}
+
+// wrap applies a predicate written with %s for the value to test, to a
+// field, or to each element of an array field. Only the first %s is
+// replaced: the rest of pred holds quoted values, which may contain %.
+func wrap(t target, pred string) string {
+	if t.elem != "" {
+		return "any(" + t.field + ", {" + strings.Replace(pred, "%s", "."+t.elem, 1) + "})"
+	}
+	return strings.Replace(pred, "%s", t.field, 1)
+}
+
+func valueMatch(t target, op string, x any) (string, error) {
+	if x == nil {
+		return wrap(t, `%s == ""`), nil
+	}
+	if t.num {
+		n, err := strconv.ParseFloat(fmt.Sprint(x), 64)
+		if err != nil || op != "" {
+			return "", fmt.Errorf("%v: a numeric field takes plain numbers", x)
+		}
+		return wrap(t, "%s == "+strconv.FormatFloat(n, 'f', -1, 64)), nil
+	}
+	s := fmt.Sprint(x)
+	if op == "re" {
+		return wrap(t, "%s matches "+strconv.Quote(s)), nil
+	}
+	if t.ext {
+		if op != "" {
+			return "", fmt.Errorf("modifiers on a file extension are not supported")
+		}
+		s, op = "."+s, "endswith"
+	}
+	lit, wild := unescape(s)
+	if wild {
+		re := globRE(s)
+		switch op {
+		case "":
+			re = "^" + re + "$"
+		case "startswith":
+			re = "^" + re
+		case "endswith":
+			re += "$"
+		}
+		return wrap(t, "%s matches "+strconv.Quote("(?i)"+re)), nil
+	}
+	q := strconv.Quote(strings.ToLower(lit))
+	switch op {
+	case "contains":
+		return wrap(t, "lower(%s) contains "+q), nil
+	case "startswith":
+		return wrap(t, "lower(%s) startsWith "+q), nil
+	case "endswith":
+		return wrap(t, "lower(%s) endsWith "+q), nil
+	}
+	return wrap(t, "lower(%s) == "+q), nil
+}
+
+// unescape reads a Sigma string: \* \? and \\ are literal, a bare * or ?
+// makes it a wildcard pattern.
+func unescape(s string) (string, bool) {
+	var b strings.Builder
+	wild := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?' || s[i+1] == '\\'):
+			b.WriteByte(s[i+1])
+			i++
+		case c == '*' || c == '?':
+			wild = true
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String(), wild
+}
+
+// globRE turns a Sigma wildcard pattern into a regular expression.
+func globRE(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\\' && i+1 < len(s) && (s[i+1] == '*' || s[i+1] == '?' || s[i+1] == '\\'):
+			b.WriteString(regexp.QuoteMeta(string(s[i+1])))
+			i++
+		case c == '*':
+			b.WriteString(".*")
+		case c == '?':
+			b.WriteString(".")
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,148 @@
+package sigma
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/packetsleuth/packetsleuth/rules"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// loadConverted loads converted rules over the shipped set (their macros
+// and lists) and fails on any error: a conversion must give a valid rule.
+func loadConverted(t *testing.T, rs ...*Rule) *rules.Set {
+	t.Helper()
+	doc, err := yaml.Marshal(map[string]any{"rules": rs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, errs := rules.Load(fstest.MapFS{"sigma.yaml": {Data: doc}}, "sigma.yaml")
+	for _, e := range errs {
+		t.Fatalf("%v\n%s", e, doc)
+	}
+	return set
+}
+
+func fire(set *rules.Set, ev schemas.Event) []string {
+	var ids []string
+	e := rules.NewEvaluator(set, rules.EvalOptions{IncludeDisabled: true})
+	e.Eval(&ev, func(a *schemas.Event) { ids = append(ids, a.Rule.ID) })
+	return ids
+}
+
+func dnsQuery(name string) schemas.Event {
+	var ev schemas.Event
+	ev.Event.Kind, ev.Event.Dataset = "event", schemas.DatasetDNS
+	ev.Source.IP, ev.Destination.IP = "10.0.0.1", "10.0.0.53"
+	ev.DNS.Question.Name = name
+	return ev
+}
+
+// Our own Sigma rule, written for this test: selections, modifiers,
+// wildcards, "1 of", a filter, case-insensitive matching.
+const ownRule = `
+title: Callback domains
+id: 6c1f0f7e-0000-4000-8000-000000000001
+status: test
+description: test rule
+author: PacketSleuth tests
+tags: [attack.command-and-control, attack.t1071.004]
+logsource: {category: dns}
+detection:
+    sel_suffix:
+        query|endswith: ['.oast.fun', '.interact.sh']
+    sel_glob:
+        query: 'x*.CALLBACK.example'
+    sel_contains_glob:
+        query|contains: 'tun?el.*.bad'
+    filter_main:
+        query|contains: 'polling'
+    condition: 1 of sel_* and not 1 of filter_*
+level: high
+`
+
+func TestConvertOwnRule(t *testing.T) {
+	r, err := Convert([]byte(ownRule))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID != "SIGMA-6c1f0f7e-0000-4000-8000-000000000001" || r.Severity != "high" || len(r.Threat) != 2 ||
+		r.Threat[0].Tactic.ID != "TA0011" || r.Threat[1].Technique.ID != "T1071.004" {
+		t.Errorf("converted %+v", r)
+	}
+	set := loadConverted(t, r)
+	for name, want := range map[string]bool{
+		"abc.OAST.fun":           true, // case-insensitive, as Sigma
+		"a.interact.sh":          true,
+		"x1.callback.example":    true,
+		"y1.callback.example":    false,
+		"polling.oast.fun":       false, // filtered
+		"oast.fun.example":       false,
+		"xa.callback.example.io": false, // a wildcard pattern is anchored
+		"a.tunnel.x.bad.example": true,  // |contains with wildcards is not anchored
+	} {
+		if got := len(fire(set, dnsQuery(name))) == 1; got != want {
+			t.Errorf("%s: fired %v, want %v (condition %s)", name, got, want, r.Condition)
+		}
+	}
+}
+
+func TestConvertRefusals(t *testing.T) {
+	base := "title: x\nid: 1\nlogsource: {category: dns}\nlevel: low\n"
+	for det, want := range map[string]string{
+		"detection: {sel: [a, b], condition: sel}":                   "keyword searches",
+		"detection: {sel: {qname: x}, condition: sel}":               `field "qname" of this log source has no PacketSleuth equivalent`,
+		"detection: {sel: {query|base64: x}, condition: sel}":        `modifier "base64" is not supported`,
+		"detection: {sel: {query: x}, condition: sel | count() > 5}": "aggregation",
+		"detection: {sel: {query: x}, condition: other}":             `unknown selection "other"`,
+	} {
+		_, err := Convert([]byte(base + det))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %s", det, err, want)
+		}
+	}
+	if _, err := Convert([]byte("title: x\nid: 1\nlogsource: {category: process_creation}\ndetection: {sel: {a: b}, condition: sel}\n")); err == nil ||
+		!strings.Contains(err.Error(), "no PacketSleuth equivalent") {
+		t.Errorf("process_creation: %v", err)
+	}
+}
+
+// The public SigmaHQ network and proxy rules: every one either converts
+// into a rule that loads, or says why not.
+func TestConvertSigmaHQ(t *testing.T) {
+	const dir = "../../../shared/sigma"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("../shared/sigma is not beside the repository")
+	}
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && strings.HasSuffix(p, ".yml") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	var converted []*Rule
+	reasons := map[string]int{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := Convert(b)
+		if err != nil {
+			reasons[strings.SplitN(err.Error(), ":", 2)[0]]++
+			continue
+		}
+		converted = append(converted, r)
+	}
+	loadConverted(t, converted...)
+	t.Logf("%d of %d SigmaHQ rules converted; not converted: %v", len(converted), len(files), reasons)
+	if len(converted) < len(files)/2 {
+		t.Errorf("only %d of %d converted: %v", len(converted), len(files), reasons)
+	}
+}
