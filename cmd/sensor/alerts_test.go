@@ -26,6 +26,11 @@ func TestShippedRulesOnSharedCaptures(t *testing.T) {
 		"tls12-handshake-cert.pcap":  nil,
 		"tls-handshakes-many.pcapng": nil,
 		"mixed-browsing.pcapng":      nil,
+		// kinit against an MIT KDC whose principals need no pre-authentication.
+		"krb-kinit-pkinit.pcap":        {"PS-KRB-003"},
+		"krb-as-tgs-rc4-ticket.pcap":   nil,
+		"dcerpc-drsuapi-kerberos.pcap": nil,
+		"dcerpc-mapi-exchange.pcap":    nil,
 	}
 	for capture, want := range cases {
 		for _, workers := range []string{"1", "2"} {

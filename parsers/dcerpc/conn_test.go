@@ -8,101 +8,26 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
 var le = binary.LittleEndian
 
-// pdu builds a little-endian PDU with body after the 16-byte header and an
-// authentication trailer carrying auth when it is not nil.
-func pdu(ptype, flags byte, callID uint32, body, auth []byte) []byte {
-	b := []byte{5, 0, ptype, flags, 0x10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
-	b = append(b, body...)
-	if auth != nil {
-		b = append(b, 10, 6, 0, 0, 0, 0, 0, 0) // NTLMSSP, privacy
-		b = append(b, auth...)
-	}
-	le.PutUint16(b[8:], uint16(len(b)))
-	le.PutUint16(b[10:], uint16(len(auth)))
-	le.PutUint32(b[12:], callID)
-	return b
-}
-
-// uuidBytes encodes a textual UUID as on the wire (little-endian fields).
-func uuidBytes(s string) []byte {
-	var hexs []byte
-	for i := 0; i < len(s); i++ {
-		if s[i] != '-' {
-			hexs = append(hexs, s[i])
-		}
-	}
-	raw := make([]byte, 16)
-	for i := range raw {
-		var v byte
-		for _, c := range hexs[2*i : 2*i+2] {
-			v <<= 4
-			switch {
-			case c >= 'a':
-				v |= c - 'a' + 10
-			default:
-				v |= c - '0'
-			}
-		}
-		raw[i] = v
-	}
-	out := append([]byte{}, raw...)
-	out[0], out[1], out[2], out[3] = raw[3], raw[2], raw[1], raw[0]
-	out[4], out[5], out[6], out[7] = raw[5], raw[4], raw[7], raw[6]
-	return out
-}
-
-const ndrSyntax = "8a885d04-1ceb-11c9-9fe8-08002b104860"
-
-// bindBody offers one context per interface.
-func bindBody(ifaces ...string) []byte {
-	b := []byte{0xb8, 0x10, 0xb8, 0x10, 0, 0, 0, 0, byte(len(ifaces)), 0, 0, 0}
-	for i, u := range ifaces {
-		b = append(b, byte(i), 0, 1, 0)
-		b = append(b, uuidBytes(u)...)
-		b = append(b, 2, 0, 0, 0)
-		b = append(b, uuidBytes(ndrSyntax)...)
-		b = append(b, 2, 0, 0, 0)
-	}
-	return b
-}
-
-// ackBody answers with the results given, after a secondary address "135".
-func ackBody(results ...uint16) []byte {
-	b := []byte{0xb8, 0x10, 0xb8, 0x10, 1, 0, 0, 0, 4, 0, '1', '3', '5', 0}
-	b = append(b, 0, 0) // pad to 4 (the PDU offset is 16+14)
-	b = append(b, byte(len(results)), 0, 0, 0)
-	for _, r := range results {
-		b = le.AppendUint16(b, r)
-		b = append(b, 0, 0)
-		b = append(b, uuidBytes(ndrSyntax)...)
-		b = append(b, 2, 0, 0, 0)
-	}
-	return b
-}
-
-func reqBody(ctx, opnum uint16, stub int) []byte {
-	b := le.AppendUint32(nil, uint32(stub))
-	b = le.AppendUint16(b, ctx)
-	b = le.AppendUint16(b, opnum)
-	return append(b, make([]byte, stub)...)
-}
-
-func respBody(ctx uint16, stub []byte) []byte {
-	b := le.AppendUint32(nil, uint32(len(stub)))
-	b = le.AppendUint16(b, ctx)
-	b = append(b, 0, 0)
-	return append(b, stub...)
-}
+var (
+	pdu       = pcapgen.DCERPCPDU
+	uuidBytes = pcapgen.UUIDBytes
+	bindBody  = pcapgen.DCERPCBindBody
+	ackBody   = pcapgen.DCERPCAckBody
+	reqBody   = pcapgen.DCERPCRequestBody
+	respBody  = pcapgen.DCERPCResponseBody
+	ndrSyntax = pcapgen.NDRSyntax
+)
 
 const (
 	svcctl = "367abb81-9844-35f1-ad32-98f038001003"
 	epm    = "e1af8308-5d1f-11c9-91a4-08002b14a0fa"
-	drs    = "e3514235-4b06-11d1-ab04-00c04fc2dcd2"
+	drs    = pcapgen.DRSUAPI
 )
 
 type chunk struct {

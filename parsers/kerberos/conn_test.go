@@ -9,90 +9,22 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
-// der encodes one element: identifier byte id, definite length, content.
-func der(id byte, content ...[]byte) []byte {
-	var v []byte
-	for _, c := range content {
-		v = append(v, c...)
-	}
-	b := []byte{id}
-	switch n := len(v); {
-	case n < 0x80:
-		b = append(b, byte(n))
-	case n < 0x100:
-		b = append(b, 0x81, byte(n))
-	default:
-		b = append(b, 0x82, byte(n>>8), byte(n))
-	}
-	return append(b, v...)
-}
+var (
+	kdcReq = pcapgen.KrbRequest
+	kdcRep = pcapgen.KrbReply
+	krbErr = pcapgen.KrbError
+	record = pcapgen.KrbRecord
+	der    = pcapgen.DER
+)
 
-func ctx(n int, v []byte) []byte { return der(0xa0|byte(n), v) }
 func seq(v ...[]byte) []byte     { return der(0x30, v...) }
+func ctx(n int, v []byte) []byte { return der(0xa0|byte(n), v) }
 func str(s string) []byte        { return der(0x1b, []byte(s)) }
-func integ(n int) []byte {
-	if n < 0 {
-		return der(0x02, []byte{byte(n)})
-	}
-	if n < 0x80 {
-		return der(0x02, []byte{byte(n)})
-	}
-	return der(0x02, []byte{byte(n >> 8), byte(n)})
-}
-func gtime(s string) []byte { return der(0x18, []byte(s)) }
-
-func principal(names ...string) []byte {
-	var ns [][]byte
-	for _, n := range names {
-		ns = append(ns, str(n))
-	}
-	return seq(ctx(0, integ(1)), ctx(1, seq(ns...)))
-}
-
-func encData(etype int) []byte {
-	return seq(ctx(0, integ(etype)), ctx(2, der(0x04, []byte("secret"))))
-}
-
-// kdcReq builds an AS-REQ (10) or TGS-REQ (12).
-func kdcReq(typ int, cname []string, realm string, sname []string, etypes []int, pa ...int) []byte {
-	var pas [][]byte
-	for _, t := range pa {
-		pas = append(pas, seq(ctx(1, integ(t)), ctx(2, der(0x04, []byte{1, 2}))))
-	}
-	var ets [][]byte
-	for _, e := range etypes {
-		ets = append(ets, integ(e))
-	}
-	body := [][]byte{ctx(0, der(0x03, []byte{0, 0x40, 0x81, 0, 0x10}))}
-	if cname != nil {
-		body = append(body, ctx(1, principal(cname...)))
-	}
-	body = append(body, ctx(2, str(realm)), ctx(3, principal(sname...)),
-		ctx(5, gtime("20370913024805Z")), ctx(6, gtime("20370913024805Z")), ctx(7, integ(77)), ctx(8, seq(ets...)))
-	fields := [][]byte{ctx(1, integ(5)), ctx(2, integ(typ))}
-	if pas != nil {
-		fields = append(fields, ctx(3, seq(pas...)))
-	}
-	fields = append(fields, ctx(4, seq(body...)))
-	return der(0x60|byte(typ), seq(fields...))
-}
-
-// kdcRep builds an AS-REP (11) or TGS-REP (13).
-func kdcRep(typ int, cname, realm string, sname []string, ticketEtype, encEtype int) []byte {
-	ticket := der(0x61, seq(ctx(0, integ(5)), ctx(1, str(realm)), ctx(2, principal(sname...)), ctx(3, encData(ticketEtype))))
-	return der(0x60|byte(typ), seq(ctx(0, integ(5)), ctx(1, integ(typ)), ctx(3, str(realm)),
-		ctx(4, principal(cname)), ctx(5, ticket), ctx(6, encData(encEtype))))
-}
-
-func krbErr(code int, realm string, sname ...string) []byte {
-	return der(0x7e, seq(ctx(0, integ(5)), ctx(1, integ(30)), ctx(4, gtime("20260101000000Z")), ctx(5, integ(1)),
-		ctx(6, integ(code)), ctx(9, str(realm)), ctx(10, principal(sname...))))
-}
-
-func record(m []byte) []byte { return append(binary.BigEndian.AppendUint32(nil, uint32(len(m))), m...) }
+func integ(n byte) []byte        { return der(0x02, []byte{n}) }
 
 func TestParseMessages(t *testing.T) {
 	m, err := Parse(kdcReq(ASReq, []string{"robin"}, "CYLERA.LAB", []string{"krbtgt", "CYLERA.LAB"}, []int{18, 23, -128}, 2, 128))
