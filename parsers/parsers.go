@@ -4,7 +4,10 @@
 // types; the sensor maps those results to ECS events.
 package parsers
 
-import "time"
+import (
+	"errors"
+	"time"
+)
 
 // Dir is the direction of a chunk of application data within a connection.
 type Dir uint8
@@ -57,3 +60,9 @@ const (
 	// More: too few bytes to tell.
 	More
 )
+
+// ErrStartTLS is returned by a parser's Data once its connection goes on
+// as TLS (RDP's negotiation, a database's SSL request). The parser's
+// Switched method then gives the bytes already received of the TLS
+// stream, per direction, for the caller to inspect as a new stream.
+var ErrStartTLS = errors.New("connection continues as TLS")

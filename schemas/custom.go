@@ -10,6 +10,8 @@ type Custom struct {
 	SSH     SSH       `json:"ssh,omitzero" expr:"ssh"`
 	DHCP    DHCP      `json:"dhcp,omitzero" expr:"dhcp"`
 	RDP     RDP       `json:"rdp,omitzero" expr:"rdp"`
+	MySQL   DBLogin   `json:"mysql,omitzero" expr:"mysql"`
+	PgSQL   DBLogin   `json:"pgsql,omitzero" expr:"pgsql"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

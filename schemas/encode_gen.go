@@ -310,6 +310,14 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("rdp")
 		e.appendRDP(&v.RDP)
 	}
+	if v.MySQL != (DBLogin{}) {
+		e.field("mysql")
+		e.appendDBLogin(&v.MySQL)
+	}
+	if v.PgSQL != (DBLogin{}) {
+		e.field("pgsql")
+		e.appendDBLogin(&v.PgSQL)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -607,6 +615,28 @@ func (e *encoder) appendRDP(v *RDP) {
 	e.end()
 }
 
+func (e *encoder) appendDBLogin(v *DBLogin) {
+	e.begin()
+	e.optString("server_version", v.ServerVersion)
+	e.optString("user", v.User)
+	e.optString("database", v.Database)
+	e.optString("client", v.Client)
+	e.optString("auth_method", v.AuthMethod)
+	e.optString("login_result", v.LoginResult)
+	e.optString("error_code", v.ErrorCode)
+	e.optString("error_message", v.ErrorMessage)
+	if v.TLSRequested {
+		e.boolField("tls_requested", true)
+	}
+	if v.TLS {
+		e.boolField("tls", true)
+	}
+	if v.Cancel {
+		e.boolField("cancel", true)
+	}
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -882,7 +912,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

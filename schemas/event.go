@@ -21,6 +21,8 @@ const (
 	DatasetSSH     = "packetsleuth.ssh"
 	DatasetDHCP    = "packetsleuth.dhcp"
 	DatasetRDP     = "packetsleuth.rdp"
+	DatasetMySQL   = "packetsleuth.mysql"
+	DatasetPgSQL   = "packetsleuth.pgsql"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

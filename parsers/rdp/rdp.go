@@ -115,7 +115,7 @@ type Session struct {
 }
 
 // ErrSwitched is returned by Data once the connection goes on as TLS.
-var ErrSwitched = errors.New("rdp: connection continues as TLS")
+var ErrSwitched = parsers.ErrStartTLS
 
 // ErrNotRDP stops a stream that stops looking like RDP.
 var ErrNotRDP = errors.New("rdp: not an RDP connection start")

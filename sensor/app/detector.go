@@ -9,6 +9,8 @@ import (
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
+	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
+	ppgsql "github.com/packetsleuth/packetsleuth/parsers/pgsql"
 	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
@@ -285,7 +287,16 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 	if kv == parsers.Yes {
 		return "kerberos", d, kv, true // an AS-REQ or TGS-REQ: the client's
 	}
-	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More || kv == parsers.More {
+	mv := pmysql.Sniff(b)
+	if mv == parsers.Yes {
+		return "mysql", d.Reverse(), mv, true // the server's greeting
+	}
+	pv := ppgsql.Sniff(b)
+	if pv == parsers.Yes {
+		return "pgsql", d, pv, true // the client's first message
+	}
+	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More ||
+		kv == parsers.More || mv == parsers.More || pv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -318,6 +329,10 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = prdp.NewConn(a.acct, dt.st.emitRDP)
 	case "kerberos":
 		dt.parser = dt.st.newKerberos()
+	case "mysql":
+		dt.parser = pmysql.NewConn(a.acct, dt.st.emitMySQL)
+	case "pgsql":
+		dt.parser = ppgsql.NewConn(a.acct, dt.st.emitPgSQL)
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)
@@ -359,8 +374,8 @@ func (dt *detector) forward(d parsers.Dir, b []byte, ts time.Time) error {
 	switch err {
 	case phttp.ErrSwitched:
 		return dt.st.switched(dt, ts)
-	case prdp.ErrSwitched:
-		return dt.st.rdpSwitched(dt, ts)
+	case parsers.ErrStartTLS:
+		return dt.st.startedTLS(dt, ts)
 	}
 	if _, tunnel := dt.parser.(*detector); err != nil && !tunnel { // a tunnel's detector counts its own
 		dt.st.a.stats.ParserErrors[dt.proto]++

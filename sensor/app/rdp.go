@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/parsers"
 	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -60,13 +61,17 @@ func nameOr(names map[uint32]string, v uint32) string {
 	return strconv.FormatUint(uint64(v), 10)
 }
 
-// rdpSwitched goes on after the RDP parser of dt selected TLS, CredSSP or
-// RDSTLS: the rest of the connection is detected (a TLS handshake) and
-// parsed as a new stream, so its certificate and fingerprints are seen.
-func (st *state) rdpSwitched(dt *detector, ts time.Time) error {
-	c := dt.parser.(*prdp.Conn)
-	rest := c.Switched() // emits the RDP event
-	defer c.End(ts)      // gives back the held bytes' budget
+// startedTLS goes on after the parser of dt returned parsers.ErrStartTLS
+// (RDP selected TLS, CredSSP or RDSTLS; a database accepted SSL): the
+// rest of the connection is detected (a TLS handshake) and parsed as a
+// new stream, so its certificate and fingerprints are seen.
+func (st *state) startedTLS(dt *detector, ts time.Time) error {
+	c := dt.parser.(interface {
+		parsers.StreamParser
+		Switched() [2][]byte
+	})
+	rest := c.Switched()
+	defer c.End(ts) // gives back the held bytes' budget
 	if st.depth >= maxTunnelDepth {
 		dt.parser, dt.dead = nil, true
 		return nil

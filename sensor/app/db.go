@@ -1,0 +1,77 @@
+package app
+
+import (
+	"strconv"
+
+	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
+	ppgsql "github.com/packetsleuth/packetsleuth/parsers/pgsql"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+)
+
+// emitMySQL maps a MySQL login to an event of dataset packetsleuth.mysql.
+func (st *state) emitMySQL(l *pmysql.Login) {
+	ev := st.dbEvent(schemas.DatasetMySQL, "mysql", l.Limited)
+	x := &ev.Sensor.MySQL
+	x.ServerVersion, x.User, x.Database = l.ServerVersion, l.User, l.Database
+	x.Client = l.Client
+	if x.Client == "" {
+		x.Client = l.Program
+	}
+	x.AuthMethod = l.SwitchPlugin
+	for _, p := range []string{l.ClientPlugin, l.ServerPlugin} {
+		if x.AuthMethod == "" {
+			x.AuthMethod = p
+		}
+	}
+	x.TLSRequested, x.TLS = l.TLS, l.TLS
+	if l.ErrorCode != 0 {
+		x.ErrorCode = strconv.Itoa(l.ErrorCode)
+	}
+	x.ErrorMessage = l.ErrorMessage
+	st.dbOutcome(ev, x, l.Result, l.Notes)
+}
+
+// emitPgSQL maps a PostgreSQL start-up to an event of dataset packetsleuth.pgsql.
+func (st *state) emitPgSQL(l *ppgsql.Login) {
+	ev := st.dbEvent(schemas.DatasetPgSQL, "pgsql", l.Limited)
+	x := &ev.Sensor.PgSQL
+	x.ServerVersion, x.User, x.Database, x.Client = l.ServerVersion, l.User, l.Database, l.Application
+	if n := len(l.AuthMethods); n > 0 {
+		// The last method asked for is the one the login went through
+		// (trust is only named when nothing else was asked); for SASL,
+		// the last mechanism the server offers (SCRAM-SHA-256 after
+		// SCRAM-SHA-256-PLUS): the client's choice is not read.
+		x.AuthMethod = l.AuthMethods[n-1]
+		if x.AuthMethod == "trust" && n > 1 {
+			x.AuthMethod = l.AuthMethods[n-2]
+		}
+	}
+	x.TLSRequested, x.TLS, x.Cancel = l.SSLRequested, l.SSLAccepted, l.Cancel
+	x.ErrorCode, x.ErrorMessage = l.SQLState, l.ErrorMessage
+	st.dbOutcome(ev, x, l.Result, l.Notes)
+}
+
+func (st *state) dbEvent(dataset, proto string, limited bool) *schemas.Event {
+	ev := st.a.newEvent(st.f, dataset, st.f.First())
+	ev.Network.Protocol = proto
+	if limited {
+		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: "+proto+" login messages split across segments not read")
+	}
+	return ev
+}
+
+func (st *state) dbOutcome(ev *schemas.Event, x *schemas.DBLogin, result string, notes []string) {
+	x.LoginResult = result
+	switch {
+	case result != "":
+		ev.Event.Outcome = result
+	case !x.Cancel:
+		x.LoginResult = "unknown"
+	}
+	if x.User != "" {
+		ev.Related.User = []string{x.User}
+	}
+	ev.Sensor.Notes = notes
+	st.a.emit(ev)
+}
