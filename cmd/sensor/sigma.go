@@ -22,6 +22,8 @@ Converts Sigma rules of network log sources (dns, proxy, webserver,
 firewall, network_connection; zeek conn, dns, http, dce_rpc, kerberos, rdp,
 x509) into one PacketSleuth rule file (stdout, or --out), checks that it
 loads, and lists on stderr every rule it could not convert and why.
+Correlation rules (event_count, value_count) become threshold rules over
+the rule they name, which must come earlier in the same file.
 Experimental, deprecated and unsupported Sigma rules are converted
 disabled. Keep the Sigma authors' attribution when you share the result.
 `
@@ -56,17 +58,28 @@ func cmdImportSigma(args []string, stdout, stderr io.Writer) int {
 	sort.Strings(files)
 	var converted []*sigma.Rule
 	failed := 0
+	total := 0
 	for _, f := range files {
 		b, err := os.ReadFile(f)
-		if err == nil {
-			var r *sigma.Rule
-			if r, err = sigma.Convert(b); err == nil {
-				converted = append(converted, r)
+		if err != nil {
+			total++
+			failed++
+			fmt.Fprintf(stderr, "not converted: %s: %v\n", f, err)
+			continue
+		}
+		for _, res := range sigma.ConvertFile(b) {
+			total++
+			if res.Err != nil {
+				failed++
+				name := f
+				if res.Title != "" {
+					name += " (" + res.Title + ")"
+				}
+				fmt.Fprintf(stderr, "not converted: %s: %v\n", name, res.Err)
 				continue
 			}
+			converted = append(converted, res.Rule)
 		}
-		failed++
-		fmt.Fprintf(stderr, "not converted: %s: %v\n", f, err)
 	}
 	doc, err := yaml.Marshal(map[string]any{"ruleset": "sigma", "rules": converted})
 	if err != nil {
@@ -93,6 +106,6 @@ func cmdImportSigma(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor rules import-sigma:", err)
 		return 1
 	}
-	fmt.Fprintf(stderr, "%d of %d Sigma rules converted, %d not converted\n", len(converted), len(files), failed)
+	fmt.Fprintf(stderr, "%d of %d Sigma rules converted, %d not converted\n", len(converted), total, failed)
 	return 0
 }

@@ -20,7 +20,7 @@ func TestImportSigma(t *testing.T) {
 	if rc := run([]string{"rules", "import-sigma", "--out", out, dir}, &stdout, &stderr); rc != 0 {
 		t.Fatalf("rc=%d %s", rc, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "not converted: "+dir+"/network/zeek/zeek_dns_susp_zbit_flag.yml: selection z_flag_unset: field \"Z\"") ||
+	if !strings.Contains(stderr.String(), "not converted: "+dir+"/network/zeek/zeek_dns_susp_zbit_flag.yml (Suspicious DNS Z Flag Bit Set): selection z_flag_unset: field \"Z\"") ||
 		!strings.Contains(stderr.String(), " of 58 Sigma rules converted") {
 		t.Errorf("report:\n%s", stderr.String())
 	}

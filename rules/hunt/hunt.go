@@ -141,7 +141,7 @@ func (h *docHeap) Less(i, j int) bool {
 	return h.d[i].seq < h.d[j].seq
 }
 func (h *docHeap) Swap(i, j int) { h.d[i], h.d[j] = h.d[j], h.d[i] }
-func (h *docHeap) Push(x any)   { h.d = append(h.d, x.(docAt)) }
+func (h *docHeap) Push(x any)    { h.d = append(h.d, x.(docAt)) }
 func (h *docHeap) Pop() any {
 	x := h.d[len(h.d)-1]
 	h.d = h.d[:len(h.d)-1]

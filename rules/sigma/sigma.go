@@ -12,28 +12,45 @@
 package sigma
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
 
 // Rule is one converted rule, in the fields of a PacketSleuth rule file.
 type Rule struct {
-	ID             string   `yaml:"id"`
-	Name           string   `yaml:"name"`
-	Description    string   `yaml:"description,omitempty"`
-	Condition      string   `yaml:"condition"`
-	Severity       string   `yaml:"severity"`
-	Tags           []string `yaml:"tags,omitempty"`
-	Threat         []threat `yaml:"threat,omitempty"`
-	References     []string `yaml:"references,omitempty"`
-	Author         []string `yaml:"author,omitempty"`
-	FalsePositives string   `yaml:"false_positives,omitempty"`
-	Enabled        *bool    `yaml:"enabled,omitempty"`
+	ID             string     `yaml:"id"`
+	Name           string     `yaml:"name"`
+	Description    string     `yaml:"description,omitempty"`
+	Condition      string     `yaml:"condition"`
+	Severity       string     `yaml:"severity"`
+	Tags           []string   `yaml:"tags,omitempty"`
+	Threat         []threat   `yaml:"threat,omitempty"`
+	References     []string   `yaml:"references,omitempty"`
+	Author         []string   `yaml:"author,omitempty"`
+	FalsePositives string     `yaml:"false_positives,omitempty"`
+	Enabled        *bool      `yaml:"enabled,omitempty"`
+	Threshold      *Threshold `yaml:"threshold,omitempty"`
+
+	src source // the log source, for correlations over the rule
+}
+
+// Threshold is a converted correlation's threshold.
+type Threshold struct {
+	Type    string   `yaml:"type"`
+	Field   string   `yaml:"field,omitempty"`
+	GroupBy []string `yaml:"group_by,omitempty"`
+	Window  string   `yaml:"window"`
+	GTE     *float64 `yaml:"gte,omitempty"`
+	GT      *float64 `yaml:"gt,omitempty"`
 }
 
 type threat struct {
@@ -58,7 +75,18 @@ type sigmaDoc struct {
 	Detection      map[string]any `yaml:"detection"`
 	FalsePositives []string       `yaml:"falsepositives"`
 	Level          string         `yaml:"level"`
-	Correlation    map[string]any `yaml:"correlation"`
+	Name           string         `yaml:"name"`
+	Correlation    *correlation   `yaml:"correlation"`
+}
+
+// correlation is a Sigma correlation rule's definition.
+type correlation struct {
+	Type      string         `yaml:"type"`
+	Rules     []string       `yaml:"rules"`
+	GroupBy   []string       `yaml:"group-by"`
+	Timespan  string         `yaml:"timespan"`
+	Condition map[string]any `yaml:"condition"` // gte: 10, and value_count's field
+	Field     string         `yaml:"field"`     // value_count, in older drafts
 }
 
 // Convert converts one Sigma rule document.
@@ -68,8 +96,145 @@ func Convert(data []byte) (*Rule, error) {
 		return nil, fmt.Errorf("not a Sigma rule: %w", err)
 	}
 	if d.Correlation != nil {
-		return nil, fmt.Errorf("correlation rules are not converted yet (event_count/value_count would become thresholds, temporal a sequence)")
+		return nil, fmt.Errorf("a correlation rule needs the rules it correlates: convert them together (ConvertFile)")
 	}
+	return convert(&d)
+}
+
+// Result is the outcome of one document of a file.
+type Result struct {
+	Title string
+	Rule  *Rule
+	Err   error
+}
+
+// ConvertFile converts every document of a Sigma file (documents separated
+// by ---), correlation rules included: event_count and value_count become
+// threshold rules over the condition of the rule they name (by name or
+// id, earlier in the file); temporal correlations are refused.
+func ConvertFile(data []byte) []Result {
+	var out []Result
+	byRef := map[string]*Rule{}
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	for {
+		var d sigmaDoc
+		err := dec.Decode(&d)
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			return append(out, Result{Err: fmt.Errorf("not a Sigma rule: %w", err)})
+		}
+		res := Result{Title: d.Title}
+		if d.Correlation != nil {
+			res.Rule, res.Err = convertCorrelation(&d, byRef)
+		} else {
+			res.Rule, res.Err = convert(&d)
+			if res.Rule != nil {
+				for _, ref := range []string{d.Name, d.ID} {
+					if ref != "" {
+						byRef[ref] = res.Rule
+					}
+				}
+			}
+		}
+		out = append(out, res)
+	}
+}
+
+func convertCorrelation(d *sigmaDoc, byRef map[string]*Rule) (*Rule, error) {
+	c := d.Correlation
+	if c.Type != "event_count" && c.Type != "value_count" {
+		return nil, fmt.Errorf("correlation type %q is not supported (event_count and value_count are; temporal needs sequences)", c.Type)
+	}
+	if len(c.Rules) != 1 {
+		return nil, fmt.Errorf("correlation over %d rules: only one rule per count is supported", len(c.Rules))
+	}
+	base := byRef[c.Rules[0]]
+	if base == nil {
+		return nil, fmt.Errorf("correlation names rule %q, which is not converted earlier in the file", c.Rules[0])
+	}
+	window, err := timespan(c.Timespan)
+	if err != nil {
+		return nil, err
+	}
+	t := &Threshold{Type: "count", Window: window}
+	for _, g := range c.GroupBy {
+		f, ok := base.src.fields[g]
+		if !ok || f.elem != "" || f.ext {
+			return nil, fmt.Errorf("group-by field %q has no PacketSleuth equivalent", g)
+		}
+		t.GroupBy = append(t.GroupBy, f.field)
+	}
+	field := c.Field
+	cond := map[string]float64{}
+	for k, v := range c.Condition {
+		if k == "field" {
+			field, _ = v.(string)
+			continue
+		}
+		n, err := strconv.ParseFloat(fmt.Sprint(v), 64)
+		if err != nil {
+			return nil, fmt.Errorf("correlation condition %s: %v is not a number", k, v)
+		}
+		cond[k] = n
+	}
+	if c.Type == "value_count" {
+		if field == "" {
+			return nil, fmt.Errorf("value_count needs a field")
+		}
+		f, ok := base.src.fields[field]
+		if !ok || f.elem != "" || f.ext {
+			return nil, fmt.Errorf("value_count field %q has no PacketSleuth equivalent", field)
+		}
+		t.Type, t.Field = "distinct", f.field
+	}
+	for op, v := range cond {
+		switch op {
+		case "gte":
+			t.GTE = &v
+		case "gt":
+			t.GT = &v
+		default:
+			return nil, fmt.Errorf("correlation condition %q is not supported (gte and gt are)", op)
+		}
+	}
+	if t.GTE == nil && t.GT == nil {
+		return nil, fmt.Errorf("correlation condition needs gte or gt")
+	}
+	r := &Rule{
+		ID: "SIGMA-" + d.ID, Name: d.Title, Severity: severity(d.Level), Condition: base.Condition,
+		Description:    strings.TrimSpace(d.Description + "\n\nConverted from Sigma correlation rule " + d.ID + " over " + strings.TrimPrefix(base.ID, "SIGMA-") + "."),
+		References:     d.References,
+		FalsePositives: strings.Join(d.FalsePositives, "; "),
+		Threshold:      t,
+		src:            base.src,
+	}
+	if d.ID == "" {
+		return nil, fmt.Errorf("the rule has no id")
+	}
+	if d.Author != "" {
+		r.Author = []string{d.Author}
+	}
+	r.Tags, r.Threat = tagsAndThreat(d.Tags)
+	return r, nil
+}
+
+// timespan reads Sigma's 30s, 5m, 1h, 2d.
+func timespan(s string) (string, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		if d, err := strconv.Atoi(n); err == nil && d > 0 {
+			return (time.Duration(d) * 24 * time.Hour).String(), nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return "", fmt.Errorf("timespan %q: want 30s, 5m, 1h or 2d", s)
+	}
+	return d.String(), nil
+}
+
+func convert(d *sigmaDoc) (*Rule, error) {
 	if d.Title == "" || d.Detection == nil {
 		return nil, fmt.Errorf("not a Sigma rule: title and detection are required")
 	}
@@ -107,11 +272,12 @@ func Convert(data []byte) (*Rule, error) {
 	r := &Rule{
 		ID:             "SIGMA-" + d.ID,
 		Name:           d.Title,
-		Description:    strings.TrimSpace(d.Description) + "\n\nConverted from Sigma rule " + d.ID + " (SigmaHQ, Detection Rule License 1.1).",
+		Description:    strings.TrimSpace(strings.TrimSpace(d.Description) + "\n\nConverted from Sigma rule " + d.ID + " (SigmaHQ, Detection Rule License 1.1)."),
 		Condition:      fmt.Sprintf("event.dataset == %q and (%s)", src.dataset, expr),
 		Severity:       severity(d.Level),
 		References:     d.References,
 		FalsePositives: strings.Join(d.FalsePositives, "; "),
+		src:            src,
 	}
 	if d.ID == "" {
 		return nil, fmt.Errorf("the rule has no id")

@@ -146,3 +146,79 @@ func TestConvertSigmaHQ(t *testing.T) {
 		t.Errorf("only %d of %d converted: %v", len(converted), len(files), reasons)
 	}
 }
+
+// Correlations become thresholds over the rule they name: here a
+// value_count (a host asking for many names under one domain) and an
+// event_count; temporal ones are refused with the reason.
+const ownCorrelation = `
+title: Query under a tunnel domain
+id: 6c1f0f7e-0000-4000-8000-000000000002
+name: tunnel_query
+logsource: {category: dns}
+detection:
+    sel:
+        query|endswith: '.t.example'
+    condition: sel
+level: low
+---
+title: Many names under a tunnel domain
+id: 6c1f0f7e-0000-4000-8000-000000000003
+correlation:
+    type: value_count
+    rules: [tunnel_query]
+    group-by: [src_ip]
+    timespan: 1m
+    condition: {gte: 3, field: query}
+level: high
+---
+title: Many queries under a tunnel domain
+id: 6c1f0f7e-0000-4000-8000-000000000004
+correlation:
+    type: event_count
+    rules: [6c1f0f7e-0000-4000-8000-000000000002]
+    group-by: [src_ip]
+    timespan: 1d
+    condition: {gt: 3}
+level: medium
+---
+title: Temporal
+id: 6c1f0f7e-0000-4000-8000-000000000005
+correlation:
+    type: temporal
+    rules: [tunnel_query]
+    timespan: 1m
+level: medium
+`
+
+func TestConvertCorrelations(t *testing.T) {
+	res := ConvertFile([]byte(ownCorrelation))
+	if len(res) != 4 || res[3].Err == nil || !strings.Contains(res[3].Err.Error(), `"temporal" is not supported`) {
+		t.Fatalf("results %+v", res)
+	}
+	var rs []*Rule
+	for _, r := range res[:3] {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		rs = append(rs, r.Rule)
+	}
+	if th := rs[1].Threshold; th.Type != "distinct" || th.Field != "dns.question.name" || th.GroupBy[0] != "source.ip" || *th.GTE != 3 || th.Window != "1m0s" {
+		t.Errorf("value_count: %+v", th)
+	}
+	if th := rs[2].Threshold; th.Type != "count" || *th.GT != 3 || th.Window != "24h0m0s" {
+		t.Errorf("event_count: %+v", th)
+	}
+	set := loadConverted(t, rs...)
+	e := rules.NewEvaluator(set, rules.EvalOptions{})
+	got := map[string]int{}
+	for _, name := range []string{"a.t.example", "b.t.example", "a.t.example", "c.t.example", "d.t.example"} {
+		ev := dnsQuery(name)
+		e.Eval(&ev, func(a *schemas.Event) { got[a.Rule.ID]++ })
+	}
+	// base: 5 alerts; value_count fires at the 3rd distinct name (c), then
+	// needs 3 afresh; event_count fires past 3 (the 4th query) once.
+	if got["SIGMA-6c1f0f7e-0000-4000-8000-000000000002"] != 5 || got["SIGMA-6c1f0f7e-0000-4000-8000-000000000003"] != 1 ||
+		got["SIGMA-6c1f0f7e-0000-4000-8000-000000000004"] != 1 {
+		t.Errorf("alerts %v", got)
+	}
+}
