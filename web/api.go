@@ -37,6 +37,7 @@ func (s *Server) routesInit() {
 	s.handle("GET /api/v1/status", s.handleStatus)
 	s.handle("GET /api/v1/connections", s.handleConnections)
 	s.handle("GET /api/v1/flows", s.handleList("flow"))
+	s.handle("GET /api/v1/flows/{community_id}/pcap", s.handleFlowPcap)
 	s.handle("GET /api/v1/events", s.handleList(""))
 	s.handle("GET /api/v1/alerts", s.handleAlerts)
 	s.handle("GET /api/v1/alerts/summary", s.handleAlertSummary)

@@ -84,6 +84,8 @@ type Config struct {
 	Now func() time.Time
 	// SessionTTL is how long a login lasts; default 12h.
 	SessionTTL time.Duration
+	// Pcap says where the packets of the flows are (the pcap download).
+	Pcap PcapSource
 }
 
 // Auth configures authentication. Unless Disabled, at least one of Token
@@ -153,6 +155,7 @@ type Server struct {
 	sessions map[string]session
 
 	throttle *throttle
+	pcapGate pcapGate
 	listenIP atomic.Value // netip.Addr the server listens on, once Serve runs
 
 	ready chan string // receives the listen address once Serve listens (tests)

@@ -30,6 +30,9 @@ const DefaultListen = "127.0.0.1:8080"
 //	    viewer_token: env:PS_WEB_VIEWER_TOKEN  # read-only role (also viewer_user, viewer_password_hash)
 //	    metrics_public: false       # let Prometheus scrape /metrics without a token
 //	    disabled: false             # no authentication at all (loopback only!)
+//	  pcap:                         # where GET /api/v1/flows/{id}/pcap finds packets
+//	    index_dirs: [/var/lib/packetsleuth/pcapidx]  # replay --index folders (STORE.pcapidx is added by default)
+//	    capture_dirs: [/var/lib/packetsleuth/pcap]   # captures, indexed (CAPTURE.psidx) or scanned
 type Settings struct {
 	Enabled   bool     `yaml:"enabled"`
 	Listen    string   `yaml:"listen"`
@@ -37,6 +40,9 @@ type Settings struct {
 	TLSCert   string   `yaml:"tls_cert"`
 	TLSKey    string   `yaml:"tls_key"`
 	Auth      Auth     `yaml:"auth"`
+	// Pcap says where the pcap download finds packets (besides
+	// STORE.pcapidx, which a SQLite store gets by default).
+	Pcap PcapSource `yaml:"pcap"`
 }
 
 // Environment variables that supply credentials not set in the config.
@@ -117,6 +123,8 @@ func Loopback(addr string) bool {
 // into cfg.
 func (s Settings) Apply(cfg Config) Config {
 	cfg.TLSCert, cfg.TLSKey, cfg.Auth, cfg.Hostnames = s.TLSCert, s.TLSKey, s.Auth, s.Hostnames
+	cfg.Pcap.IndexDirs = append(cfg.Pcap.IndexDirs, s.Pcap.IndexDirs...)
+	cfg.Pcap.CaptureDirs = append(cfg.Pcap.CaptureDirs, s.Pcap.CaptureDirs...)
 	return cfg
 }
 

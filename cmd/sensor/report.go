@@ -30,15 +30,23 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 	if *f.path != "" && *f.dsn != "" {
 		return nil, errors.New("--store and --dsn cannot be used together")
 	}
-	cfg := store.Config{Path: *f.path}
+	cfg := f.config()
 	if *f.dsn != "" {
 		var s outputs.Secret
 		if err := s.UnmarshalText([]byte(*f.dsn)); err != nil {
 			return nil, fmt.Errorf("--dsn: %w", err)
 		}
-		cfg = store.Config{Driver: store.Postgres, DSN: s}
+		cfg.DSN = s
 	}
 	return store.Open(ctx, cfg)
+}
+
+// config is the store the flags name (the DSN's secret still unread).
+func (f storeFlags) config() store.Config {
+	if *f.dsn != "" {
+		return store.Config{Driver: store.Postgres}
+	}
+	return store.Config{Path: *f.path}
 }
 
 const reportHelp = `Usage: sensor report [flags]

@@ -50,6 +50,11 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 		}
 	}
 	wc := web.Config{Store: hist, Live: p, Metrics: metrics.Handler(reg), Outputs: w.fan.Stats, Interfaces: interfaces, Version: version, Log: log}
+	if sc, ok, _ := web.StoreConfig(cfg.Outputs); ok {
+		if dir := web.StoreIndexDir(sc); dir != "" {
+			wc.Pcap.IndexDirs = append(wc.Pcap.IndexDirs, dir)
+		}
+	}
 	if w.rules != nil {
 		wc.RulesFunc = func() *rules.Set { return w.rules.cur.Load().set }
 	}

@@ -57,6 +57,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	var rulePaths listFlag
 	fs.Var(&rulePaths, "rules", "rule file or directory to list, repeatable (over the shipped rulesets)")
 	noRules := fs.Bool("no-rules", false, "list no rules")
+	var pcapIndex, pcapDirs listFlag
+	fs.Var(&pcapIndex, "pcap-index", "folder of packet indexes (replay --index) for the pcap download, repeatable (STORE.pcapidx is always looked at)")
+	fs.Var(&pcapDirs, "pcap-dir", "folder of captures for the pcap download, repeatable")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -65,7 +68,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	set := web.Settings{Listen: *listen, TLSCert: *tlsCert, TLSKey: *tlsKey,
-		Auth: web.Auth{User: *user, Disabled: *noAuth, MetricsPublic: *metricsPublic}}
+		Auth: web.Auth{User: *user, Disabled: *noAuth, MetricsPublic: *metricsPublic},
+		Pcap: web.PcapSource{IndexDirs: pcapIndex, CaptureDirs: pcapDirs}}
 	for _, s := range []struct {
 		flag string
 		val  string
@@ -99,6 +103,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var st *store.Store
+	var storeCfg store.Config
 	var err error
 	if *configPath != "" && *sf.path == "" && *sf.dsn == "" {
 		cfg, cerr := loadConfig(*configPath)
@@ -115,9 +120,16 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "sensor serve: %s has no output of type store; give --store or --dsn\n", *configPath)
 			return 2
 		}
+		set.Pcap.IndexDirs = append(set.Pcap.IndexDirs, cfg.Web.Pcap.IndexDirs...)
+		set.Pcap.CaptureDirs = append(set.Pcap.CaptureDirs, cfg.Web.Pcap.CaptureDirs...)
 		st, err = store.Open(ctx, scfg)
+		storeCfg = scfg
 	} else {
 		st, err = sf.open(ctx)
+		storeCfg = sf.config()
+	}
+	if dir := web.StoreIndexDir(storeCfg); dir != "" {
+		set.Pcap.IndexDirs = append(set.Pcap.IndexDirs, dir)
 	}
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor serve: store:", err)

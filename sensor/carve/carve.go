@@ -19,6 +19,9 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
+// ErrNoCapture: neither a capture nor an index naming one was found.
+var ErrNoCapture = errors.New("carve: no capture given")
+
 // Options says what to carve. At least one of CommunityID and BPF is set.
 type Options struct {
 	CommunityID string
@@ -28,9 +31,12 @@ type Options struct {
 	// IndexDirs are searched for the captures' indexes (replay --index);
 	// CAPTURE.psidx beside a capture is always tried first.
 	IndexDirs []string
-	NoIndex   bool // scan even where an index exists
-	Defrag    decode.DefragConfig
-	Budget    *budget.Budget
+	// AllIndexed adds every capture the indexes in IndexDirs name to the
+	// paths given (the web server's packet source).
+	AllIndexed bool
+	NoIndex    bool // scan even where an index exists
+	Defrag     decode.DefragConfig
+	Budget     *budget.Budget
 	// Warn receives what the caller should tell: an index that could not
 	// be used (and why), a damaged capture.
 	Warn func(string)
@@ -93,14 +99,22 @@ func Carve(ctx context.Context, paths []string, opt Options, out *Writer) (Stats
 }
 
 // captures lists the files to read, and the indexes already loaded for
-// them (when the list came from the index folders).
+// those the index folders name.
 func (c *carver) captures(paths []string) ([]string, map[string]*pcapindex.Index, error) {
+	var files []string
 	if len(paths) > 0 {
-		files, err := source.Expand(paths)
-		return files, nil, err
+		var err error
+		if files, err = source.Expand(paths); err != nil || !c.opt.AllIndexed {
+			return files, nil, err
+		}
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		if abs, err := filepath.Abs(f); err == nil {
+			seen[abs] = true
+		}
 	}
 	known := map[string]*pcapindex.Index{}
-	var files []string
 	for _, dir := range c.opt.IndexDirs {
 		names, err := filepath.Glob(filepath.Join(dir, "*"+pcapindex.Suffix))
 		if err != nil {
@@ -113,14 +127,14 @@ func (c *carver) captures(paths []string) ([]string, map[string]*pcapindex.Index
 				c.warn(fmt.Sprintf("%v (skipped)", err))
 				continue
 			}
-			if known[x.Capture] == nil {
+			if known[x.Capture] == nil && !seen[x.Capture] {
 				files = append(files, x.Capture)
 				known[x.Capture] = x
 			}
 		}
 	}
 	if len(files) == 0 {
-		return nil, nil, fmt.Errorf("carve: no capture given and no index in %v", c.opt.IndexDirs)
+		return nil, nil, fmt.Errorf("%w and no index in %v", ErrNoCapture, c.opt.IndexDirs)
 	}
 	return files, known, nil
 }

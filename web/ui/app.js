@@ -29,6 +29,16 @@ function flowLink(cid, text) {
   return el('a', { class: 'flow-link', href: '#/flow/' + encodeURIComponent(cid) }, text);
 }
 
+// pcapLink downloads a flow's packets (analysts only: a viewer's request
+// would be refused, so it gets no link). from/to narrow it to one
+// connection when a 5-tuple was reused.
+function pcapLink(cid, from, to) {
+  if (!cid || (session && session.role === 'viewer')) return '';
+  if (to) to = new Date(Date.parse(to) + 1).toISOString(); // stored times are to the millisecond
+  const href = '/api/v1/flows/' + encodeURIComponent(cid) + '/pcap' + qs({ from, to });
+  return el('a', { class: 'pcap-link', href, download: '' }, 'Download pcap');
+}
+
 function endpoint(doc, side) {
   const ip = evField(doc, side + '.ip') || '';
   const port = evField(doc, side + '.port');
@@ -193,6 +203,7 @@ async function flows() {
     { title: 'Duration', num: true, get: i => dur((evField(i.event, 'event.duration') || 0) / 1e9) },
     { title: 'State', get: i => evField(i.event, 'packetsleuth.flow.state') || '' },
     { title: '', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
+    { title: '', get: i => pcapLink(evField(i.event, 'network.community_id'), evField(i.event, 'event.start'), i.time) },
   ], items, 'No flows match.'));
   main.replaceChildren(el('h1', {}, 'Flows'),
     filterBar([
@@ -216,7 +227,7 @@ async function flowDetail(seq, cid) {
   if (seq !== viewSeq) return;
   const first = fl.items[0] && fl.items[0].event;
   main.replaceChildren(...[ // the parts that are null are left out (replaceChildren would write "null")
-    el('h1', {}, 'Flow ', el('code', { id: 'flow-cid' }, cid)),
+    el('h1', {}, 'Flow ', el('code', { id: 'flow-cid' }, cid), ' ', pcapLink(cid)),
     first ? el('p', {}, `${endpoint(first, 'source')} → ${endpoint(first, 'destination')} `,
       el('span', { class: 'muted' }, [evField(first, 'network.transport'), evField(first, 'network.protocol')].filter(Boolean).join('/'))) : null,
     el('h2', {}, `Connection records (${fl.items.length})`),
@@ -227,6 +238,7 @@ async function flowDetail(seq, cid) {
       { title: 'Packets', num: true, get: i => num(evField(i.event, 'network.packets')) },
       { title: 'State', get: i => evField(i.event, 'packetsleuth.flow.state') || '' },
       { title: 'History', get: i => evField(i.event, 'packetsleuth.flow.history') || '' },
+      { title: '', get: i => pcapLink(cid, evField(i.event, 'event.start'), i.time) },
     ], fl.items, 'No ended flow with this Community ID is stored (yet).'),
     el('h2', {}, `DNS (${dns.items.length})`),
     table('flow-dns', [
@@ -268,6 +280,7 @@ function alertTable(items) {
     { title: 'Source', get: i => endpoint(i.event, 'source') },
     { title: 'Destination', get: i => endpoint(i.event, 'destination') },
     { title: 'Flow', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
+    { title: 'Packets', get: i => pcapLink(evField(i.event, 'network.community_id')) },
     { title: 'Acknowledged', get: i => {
       const label = el('span', { class: i.acknowledged ? 'ok' : 'muted' }, i.acknowledged ? 'yes ' : 'no ');
       if (session && session.role === 'viewer') return label; // viewers may not change anything
