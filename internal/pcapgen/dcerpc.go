@@ -115,3 +115,62 @@ func DCSyncSession(client, server netip.AddrPort, t time.Time) []Packet {
 		DCERPCPDU(2, 2, 3, DCERPCResponseBody(0, make([]byte, 50)), nil)...), 200)
 	return c.Close().Packets
 }
+
+// EPMapper is the endpoint mapper interface.
+const EPMapper = "e1af8308-5d1f-11c9-91a4-08002b14a0fa"
+
+// DCERPCMapAnswer is the stub of an ept_map answer with one tower: iface
+// over TCP at ip:port (floors: interface, NDR, RPC connection-oriented,
+// TCP port, IP address).
+func DCERPCMapAnswer(iface string, ap netip.AddrPort) []byte {
+	var tw []byte
+	tw = le.AppendUint16(tw, 5)
+	floor := func(lhs, rhs []byte) {
+		tw = le.AppendUint16(tw, uint16(len(lhs)))
+		tw = append(tw, lhs...)
+		tw = le.AppendUint16(tw, uint16(len(rhs)))
+		tw = append(tw, rhs...)
+	}
+	floor(append(append([]byte{0x0d}, UUIDBytes(iface)...), 4, 0), []byte{0, 0})
+	floor(append(append([]byte{0x0d}, UUIDBytes(NDRSyntax)...), 2, 0), []byte{0, 0})
+	floor([]byte{0x0b}, []byte{0, 0})
+	floor([]byte{0x07}, binary.BigEndian.AppendUint16(nil, ap.Port()))
+	ip4 := ap.Addr().As4()
+	floor([]byte{0x09}, ip4[:])
+	s := make([]byte, 20)         // context handle
+	s = le.AppendUint32(s, 1)     // num_towers
+	s = le.AppendUint32(s, 4)     // max_count
+	s = le.AppendUint32(s, 0)     // offset
+	s = le.AppendUint32(s, 1)     // actual_count
+	s = le.AppendUint32(s, 0x300) // referent
+	s = le.AppendUint32(s, uint32(len(tw)))
+	s = le.AppendUint32(s, uint32(len(tw)))
+	s = append(s, tw...)
+	for len(s)%4 != 0 {
+		s = append(s, 0)
+	}
+	return le.AppendUint32(s, 0) // status
+}
+
+// EndpointMapperSession asks the endpoint mapper at server (port 135)
+// where iface is and is told ep.
+func EndpointMapperSession(client, server netip.AddrPort, t time.Time, iface string, ep netip.AddrPort) []Packet {
+	return NewTCPConn(client, server, t).Handshake().
+		Data(true, DCERPCPDU(11, 3, 1, DCERPCBindBody(EPMapper), nil), 1460).
+		Data(false, DCERPCPDU(12, 3, 1, DCERPCAckBody(0), nil), 1460).
+		Data(true, DCERPCPDU(0, 3, 2, DCERPCRequestBody(0, 3, 120), nil), 1460).
+		Data(false, DCERPCPDU(2, 3, 2, DCERPCResponseBody(0, DCERPCMapAnswer(iface, ep)), nil), 1460).
+		Close().Packets
+}
+
+// DCERPCMidStream is a DCE/RPC connection picked up after its bind, in
+// the middle of a call: the last fragment of request 7, its response,
+// then request 8 (opnum 3) and its response. No SYN is seen.
+func DCERPCMidStream(client, server netip.AddrPort, t time.Time) []Packet {
+	return NewTCPConn(client, server, t).
+		Data(true, DCERPCPDU(0, 2, 7, DCERPCRequestBody(0, 3, 80), nil), 1460).
+		Data(false, DCERPCPDU(2, 3, 7, DCERPCResponseBody(0, make([]byte, 64)), nil), 1460).
+		Data(true, DCERPCPDU(0, 3, 8, DCERPCRequestBody(0, 3, 80), nil), 1460).
+		Data(false, DCERPCPDU(2, 3, 8, DCERPCResponseBody(0, make([]byte, 64)), nil), 1460).
+		Close().Packets
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"net/netip"
 	"testing"
 	"time"
 
@@ -189,34 +190,9 @@ func TestBudgetRefusalIsReported(t *testing.T) {
 	}
 }
 
-// ept_map answer with one tower: drsuapi at TCP 49667 on 10.0.0.5.
+// mapAnswer announces drsuapi at TCP 10.0.0.5:49667.
 func mapAnswer() []byte {
-	var tw []byte
-	tw = le.AppendUint16(tw, 5)
-	floor := func(lhs, rhs []byte) {
-		tw = le.AppendUint16(tw, uint16(len(lhs)))
-		tw = append(tw, lhs...)
-		tw = le.AppendUint16(tw, uint16(len(rhs)))
-		tw = append(tw, rhs...)
-	}
-	floor(append(append([]byte{0x0d}, uuidBytes(drs)...), 4, 0), []byte{0, 0})
-	floor(append(append([]byte{0x0d}, uuidBytes(ndrSyntax)...), 2, 0), []byte{0, 0})
-	floor([]byte{0x0b}, []byte{0, 0})
-	floor([]byte{0x07}, []byte{0xc2, 0x03})
-	floor([]byte{0x09}, []byte{10, 0, 0, 5})
-	s := make([]byte, 20)         // handle
-	s = le.AppendUint32(s, 1)     // num_towers
-	s = le.AppendUint32(s, 4)     // max_count
-	s = le.AppendUint32(s, 0)     // offset
-	s = le.AppendUint32(s, 1)     // actual_count
-	s = le.AppendUint32(s, 0x300) // referent
-	s = le.AppendUint32(s, uint32(len(tw)))
-	s = le.AppendUint32(s, uint32(len(tw)))
-	s = append(s, tw...)
-	for len(s)%4 != 0 {
-		s = append(s, 0)
-	}
-	return le.AppendUint32(s, 0)
+	return pcapgen.DCERPCMapAnswer(drs, netip.MustParseAddrPort("10.0.0.5:49667"))
 }
 
 func TestEndpointMapperAnswer(t *testing.T) {

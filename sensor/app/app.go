@@ -6,6 +6,7 @@ package app
 
 import (
 	"maps"
+	"net/netip"
 	"time"
 	"unsafe"
 
@@ -31,6 +32,9 @@ type Config struct {
 	Reassembly reassembly.Config
 	// DNSPending bounds the unanswered queries held per flow.
 	DNSPending int
+	// Expect is the table of endpoints the DCE/RPC endpoint mapper
+	// announced, shared by the workers; nil: none is kept.
+	Expect *Expectations
 }
 
 // Stats counts what the application layer did.
@@ -182,8 +186,11 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 	f.App = st
 	if p.Proto == decode.ProtoTCP {
 		st.det = detector{st: st, canFlip: true}
-		if dnsPort(f.Orig().Port) || dnsPort(f.Resp().Port) {
+		switch o, r := f.Orig(), f.Resp(); {
+		case dnsPort(o.Port) || dnsPort(r.Port):
 			st.det.byPort = "dns"
+		case a.cfg.Expect.Has(netip.AddrPortFrom(r.IP, r.Port), p.Timestamp) || a.cfg.Expect.Has(netip.AddrPortFrom(o.IP, o.Port), p.Timestamp):
+			st.det.byPort = "dcerpc" // an endpoint the endpoint mapper announced
 		}
 		st.stream = a.asm.NewStream(&st.det)
 		for d := range flow.Dir(2) {

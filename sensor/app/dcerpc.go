@@ -2,6 +2,8 @@ package app
 
 import (
 	"fmt"
+	"net/netip"
+	"time"
 
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -13,6 +15,19 @@ func (st *state) newDCERPC() *pdcerpc.Conn {
 	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, "") })
 	c.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
 	return c
+}
+
+// expect records a TCP endpoint the endpoint mapper announced; one
+// without an address is on the mapper's own host.
+func (st *state) expect(e pdcerpc.Endpoint, ts time.Time) {
+	if e.Proto != "tcp" {
+		return
+	}
+	ip, err := netip.ParseAddr(e.IP)
+	if err != nil {
+		ip = st.f.Resp().IP
+	}
+	st.a.cfg.Expect.Add(netip.AddrPortFrom(ip, e.Port), ts)
 }
 
 var (
@@ -58,6 +73,7 @@ func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string) {
 			ev.Event.Outcome = "success"
 		}
 		for _, e := range call.Endpoints {
+			st.expect(e, call.End)
 			x.Endpoints = append(x.Endpoints, schemas.DCERPCEndpoint{
 				UUID: e.Interface, Name: pdcerpc.InterfaceName(e.Interface), Transport: e.Proto, IP: e.IP, Port: int(e.Port),
 			})

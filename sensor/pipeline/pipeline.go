@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
@@ -60,6 +61,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if _, err := source.NewFilter(cfg.BPF); err != nil {
 		return nil, err
+	}
+	if cfg.App.Expect == nil {
+		cfg.App.Expect = app.NewExpectations() // one table for all workers
 	}
 	p := &Pipeline{cfg: cfg, concurrent: cfg.Workers > 1 || cfg.Live}
 	for i := 0; i < cfg.Workers; i++ {

@@ -2,8 +2,10 @@ package pipeline
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
@@ -97,5 +99,38 @@ func checkFields(t *testing.T, name string, ev map[string]any, want map[string]a
 		if got != w {
 			t.Errorf("%s: %s = %v, want %v", name, path, got, w)
 		}
+	}
+}
+
+// A DCE/RPC connection picked up after its bind does not show itself by
+// content; once the endpoint mapper has announced its endpoint, it is
+// parsed as DCE/RPC all the same.
+func TestEndpointMapperAnnouncesDynamicPort(t *testing.T) {
+	client, mapper := netip.MustParseAddrPort("10.1.0.10:50135"), netip.MustParseAddrPort("10.1.0.2:135")
+	dynamic := netip.MustParseAddrPort("10.1.0.2:49667")
+	mid := pcapgen.DCERPCMidStream(netip.MustParseAddrPort("10.1.0.10:50200"), dynamic, pcapgen.Epoch.Add(time.Second))
+	calls := func(name string, pkts []pcapgen.Packet) (onDynamic int, announced []any) {
+		out, _ := replay(t, Config{Workers: 1}, writeFrames(t, name, layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet)))
+		for _, ev := range out.dataset("packetsleuth.dcerpc") {
+			if num(ev, "destination.port") == 49667 {
+				onDynamic++
+			}
+			if eps, ok := field(ev, "packetsleuth.dcerpc.endpoints").([]any); ok {
+				announced = append(announced, eps...)
+			}
+		}
+		return onDynamic, announced
+	}
+	if n, _ := calls("midstream.pcap", mid); n != 0 {
+		t.Fatalf("without the announcement, %d calls on the dynamic port", n)
+	}
+	pkts := append(pcapgen.EndpointMapperSession(client, mapper, pcapgen.Epoch, pcapgen.DRSUAPI, dynamic), mid...)
+	n, eps := calls("epm-then-midstream.pcap", pkts)
+	if n != 2 {
+		t.Errorf("after the announcement, %d calls on the dynamic port, want 2", n)
+	}
+	want := map[string]any{"uuid": pcapgen.DRSUAPI, "name": "drsuapi", "transport": "tcp", "ip": "10.1.0.2", "port": float64(49667)}
+	if len(eps) != 1 || fmt.Sprint(eps[0]) != fmt.Sprint(want) {
+		t.Errorf("endpoints %v, want %v", eps, want)
 	}
 }
