@@ -26,6 +26,11 @@
 // by 5-tuple and one group's events reach several workers. Suppression
 // drops repeated alerts by key for a duration of event time.
 //
+// Sequences: a rule with `sequence:` instead of a condition matches
+// ordered steps within a window of event time, tied by `by` fields (which
+// may be lists, such as dns.resolved_ip); its state is bounded like a
+// threshold's and shared across workers the same way (sequence.go).
+//
 // Explanation: an alert's ECS message is the rule's `output:` template
 // (Falco style: %source.ip, %packetsleuth.alert.count; %% for a percent
 // sign; fields checked at load) rendered over the alert, values escaped

@@ -65,6 +65,7 @@ type Evaluator struct {
 	local     *stateShard
 	acct      *budget.Account
 	key, val  []byte
+	seqKeys   [][]byte
 	events    uint64
 	skipped   uint64
 	rstats    []RuleStats
@@ -199,6 +200,10 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 	for _, r := range rules {
 		rs := &e.rstats[r.index]
 		rs.Evaluations++
+		if r.Sequence != nil {
+			e.sequenceEval(r, rs, ev, env, emit)
+			continue
+		}
 		var t0 time.Time
 		if e.opts.ProfileRules {
 			t0 = time.Now()

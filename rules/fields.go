@@ -135,7 +135,12 @@ func (f field) value(ev *schemas.Event) reflect.Value {
 
 // appendValue appends the text of f in ev to buf.
 func (f field) appendValue(buf []byte, ev *schemas.Event) []byte {
-	v := f.value(ev)
+	return appendScalar(buf, f.value(ev))
+}
+
+// appendScalar appends the text of a scalar value to buf (nothing for
+// other kinds).
+func appendScalar(buf []byte, v reflect.Value) []byte {
 	switch v.Kind() {
 	case reflect.String:
 		return append(buf, v.String()...)

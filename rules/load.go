@@ -303,6 +303,9 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 	set.warnings = l.warns
 	for _, r := range set.rules {
 		set.warnings = append(set.warnings, uncarried(r)...)
+		if r.program == nil { // a sequence
+			continue
+		}
 		if b, ok := r.program.Node().(*ast.BoolNode); ok && b.Value && r.Threshold == nil {
 			set.warnings = append(set.warnings, &Error{File: r.File, Line: r.Line, RuleID: r.ID,
 				Msg: "condition is always true: the rule alerts on every event (add a threshold, or narrow it)"})
@@ -499,9 +502,16 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 	}
 	// Condition.
 	cn := pathNode(n, "condition")
-	if strings.TrimSpace(d.Condition) == "" {
-		l.errf(f, cn, id, "", "condition is required")
-	} else {
+	switch {
+	case d.Sequence != nil && strings.TrimSpace(d.Condition) != "":
+		l.errf(f, cn, id, "", "give condition or sequence, not both")
+	case d.Sequence != nil && d.Threshold != nil:
+		l.errf(f, pathNode(n, "threshold"), id, "", "a sequence takes no threshold")
+	case d.Sequence != nil:
+		l.sequence(f, pathNode(n, "sequence"), r, d.Sequence, bad)
+	case strings.TrimSpace(d.Condition) == "":
+		l.errf(f, cn, id, "", "condition (or sequence) is required")
+	default:
 		c := compileCondition(d.Condition, l.lists, l.macros, bad, "")
 		for _, p := range c.probs {
 			l.exprErr(f, cn, id, "condition: ", p)

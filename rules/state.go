@@ -296,6 +296,7 @@ type suppEntry struct {
 type ruleState struct {
 	groups *lru[tgroup]
 	supp   *lru[suppEntry]
+	seqs   *lru[seqEntry]
 	mem    stateMem
 	late   uint64
 }
@@ -313,6 +314,7 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs.mem.max = maxBytes
 		rs.groups = newLRU[tgroup](maxGroups, &rs.mem, groupCost)
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem, suppCost)
+		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem, seqCost)
 	}
 	return s
 }

@@ -51,6 +51,7 @@ type Rule struct {
 	Ruleset        string // the file's `ruleset:` or its directory name
 	Exceptions     []Exception
 	Threshold      *Threshold
+	Sequence       *Sequence // instead of Condition
 	Suppress       *Suppress
 	Tests          []TestCase
 	// Datasets are the event.dataset values the condition pins the rule to

@@ -89,6 +89,7 @@ type ruleDoc struct {
 	Enabled        *bool          `yaml:"enabled"`
 	Exceptions     []exceptionDoc `yaml:"exceptions"`
 	Threshold      *thresholdDoc  `yaml:"threshold"`
+	Sequence       *sequenceDoc   `yaml:"sequence"`
 	Suppress       *suppressDoc   `yaml:"suppress"`
 	Tests          []testDoc      `yaml:"tests"`
 	FalsePositives string         `yaml:"false_positives"`

@@ -1,0 +1,232 @@
+package rules
+
+import (
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/expr-lang/expr/vm"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// Sequence makes a rule match ordered events instead of one: step 1,
+// then step 2 (and so on) within Window of event time, the steps tied by
+// their `by` fields, position by position (a DNS answer's resolved
+// address, then a connection to it: by [source.ip, dns.resolved_ip] and
+// [source.ip, destination.ip]). A `by` field may be a list (each of its
+// values starts or continues a sequence). The alert comes with the last
+// step's event.
+type Sequence struct {
+	Window time.Duration
+	Steps  []SequenceStep
+}
+
+// SequenceStep is one step of a Sequence.
+type SequenceStep struct {
+	Name      string
+	Condition string
+	By        []string
+
+	program *vm.Program
+	by      []field
+}
+
+type sequenceDoc struct {
+	Window string    `yaml:"window"`
+	Steps  []stepDoc `yaml:"steps"`
+}
+
+type stepDoc struct {
+	Name      string   `yaml:"name"`
+	Condition string   `yaml:"condition"`
+	By        []string `yaml:"by"`
+}
+
+// Bounds of a sequence: steps, and keys one event may give (list fields
+// multiply).
+const (
+	maxSteps   = 8
+	maxSeqKeys = 16
+)
+
+// seqEntry is how far one key got.
+type seqEntry struct {
+	step  int   // steps done
+	start int64 // event time of step 1
+}
+
+var seqCost = groupCost
+
+func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad map[string]bool) {
+	id := r.ID
+	w, err := time.ParseDuration(d.Window)
+	switch {
+	case d.Window == "":
+		l.errf(f, n, id, "", "sequence: window is required")
+	case err != nil:
+		l.errf(f, pathNode(n, "window"), id, "", "sequence: bad window: %v", err)
+	case w <= 0 || w > 24*time.Hour:
+		l.errf(f, pathNode(n, "window"), id, "", "sequence: window must be within (0, 24h]")
+	}
+	if len(d.Steps) < 2 || len(d.Steps) > maxSteps {
+		l.errf(f, n, id, "", "sequence: 2 to %d steps are required, got %d", maxSteps, len(d.Steps))
+		return
+	}
+	seq := &Sequence{Window: w}
+	sn := valueNode(n, "steps")
+	pinned := map[string]bool{}
+	unpinned := false
+	for i, sd := range d.Steps {
+		at := n
+		if sn != nil && sn.Kind == yaml.SequenceNode && i < len(sn.Content) {
+			at = sn.Content[i]
+		}
+		st := SequenceStep{Name: sd.Name, Condition: sd.Condition, By: sd.By}
+		if st.Name == "" {
+			st.Name = fmt.Sprintf("step%d", i+1)
+		}
+		cn := pathNode(at, "condition")
+		c := compileCondition(sd.Condition, l.lists, l.macros, bad, "")
+		for _, p := range c.probs {
+			l.exprErr(f, cn, id, fmt.Sprintf("sequence step %s: condition: ", st.Name), p)
+		}
+		if sd.Condition == "" {
+			l.errf(f, at, id, "", "sequence step %s: condition is required", st.Name)
+		}
+		st.program = c.program
+		if c.program != nil {
+			if ds := datasetsOf(c.program.Node()); ds == nil {
+				unpinned = true
+			} else {
+				for _, x := range ds {
+					pinned[x] = true
+				}
+			}
+		}
+		if len(sd.By) == 0 || len(sd.By) != len(d.Steps[0].By) {
+			l.errf(f, pathNode(at, "by"), id, "", "sequence step %s: by must name as many fields as step 1's (%d), position by position", st.Name, len(d.Steps[0].By))
+		}
+		for _, name := range sd.By {
+			fld, ok := ecsFields()[name]
+			if !ok || !(isScalar(fld.typ) || fld.typ.Kind() == reflect.Slice && isScalar(fld.typ.Elem())) {
+				_, msg := lookupField(name)
+				if msg == "" {
+					msg = "field " + name + " is neither a value nor a list of values"
+				}
+				l.errf(f, pathNode(at, "by"), id, name, "sequence step %s: by: %s", st.Name, msg)
+				continue
+			}
+			st.by = append(st.by, fld)
+		}
+		seq.Steps = append(seq.Steps, st)
+	}
+	r.Sequence = seq
+	if !unpinned {
+		for ds := range pinned {
+			r.Datasets = append(r.Datasets, ds)
+		}
+	}
+}
+
+// seqKeys appends to dst the keys of ev for a step: the cross product of
+// its by fields' values (a list field gives each element), at most
+// maxSeqKeys. An empty value gives no key: nothing to tie.
+func seqKeys(dst [][]byte, by []field, ev *schemas.Event) [][]byte {
+	dst = append(dst[:0], nil)
+	for i, f := range by {
+		v := f.value(ev)
+		var vals []reflect.Value
+		if v.Kind() == reflect.Slice {
+			for j := 0; j < v.Len(); j++ {
+				vals = append(vals, v.Index(j))
+			}
+		} else {
+			vals = []reflect.Value{v}
+		}
+		var next [][]byte
+		for _, k := range dst {
+			for _, x := range vals {
+				b := appendScalar(append([]byte(nil), k...), x)
+				if len(b) == len(k) {
+					continue
+				}
+				if i < len(by)-1 {
+					b = append(b, 0x1f)
+				}
+				if len(next) < maxSeqKeys {
+					next = append(next, b)
+				}
+			}
+		}
+		dst = next
+	}
+	return dst
+}
+
+// sequenceEval advances r's sequences with ev; the last step fires.
+func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
+	t := eventNanos(ev.Timestamp)
+	w := int64(r.Sequence.Window)
+	last := len(r.Sequence.Steps) - 1
+	// Later steps first: one event must not make two steps of one sequence.
+	for i := last; i >= 0; i-- {
+		st := &r.Sequence.Steps[i]
+		out, err := e.vm.Run(st.program, env)
+		if err != nil {
+			rs.Errors++
+			continue
+		}
+		if b, _ := out.(bool); !b {
+			continue
+		}
+		rs.Matches++
+		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
+		for _, key := range e.seqKeys {
+			s, mu := e.stateFor(r.index, key)
+			ent := s.seqs.get(key)
+			var start int64
+			fired := false
+			switch {
+			case i == 0:
+				if ent == nil || t-ent.val.start > w || t < ent.val.start {
+					s.seqs.expire(t-w, 2)
+					if ent == nil {
+						ent = s.seqs.add(key)
+					}
+					if ent != nil {
+						ent.val, ent.last = seqEntry{step: 1, start: t}, t
+					}
+				}
+			case ent != nil && ent.val.step == i && t >= ent.val.start && t-ent.val.start <= w:
+				if i < last {
+					ent.val.step, ent.last = i+1, t
+				} else {
+					start, fired = ent.val.start, true
+					s.seqs.remove(ent)
+				}
+			}
+			if mu != nil {
+				mu.Unlock()
+			}
+			if fired && !e.excepted(r, ev) {
+				e.fireSequence(r, rs, ev, start, emit)
+			}
+		}
+	}
+}
+
+// fireSequence emits the alert of a completed sequence (suppression
+// applies as for any rule).
+func (e *Evaluator) fireSequence(r *Rule, rs *RuleStats, ev *schemas.Event, start int64, emit func(*schemas.Event)) {
+	e.fire(r, rs, ev, nil, func(a *schemas.Event) {
+		a.Event.Start = time.Unix(0, start).UTC()
+		a.Event.End = ev.Timestamp
+		a.Sensor.Alert.Window = r.Sequence.Window.String()
+		for _, st := range r.Sequence.Steps {
+			a.Sensor.Alert.Matched = append(a.Sensor.Alert.Matched, st.Name)
+		}
+		emit(a)
+	})
+}
