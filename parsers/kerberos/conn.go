@@ -48,13 +48,12 @@ type Conn struct {
 	// record split across segments (the direction is not read further).
 	OnLimit func(detail string)
 
-	acct    *budget.Account
 	s       [2]side
 	pending []*Exchange
 }
 
 type side struct {
-	buf  parsers.Held // a partial record: marker and message
+	fr   parsers.Framer // cuts records, holds one split across segments
 	dead bool
 }
 
@@ -62,7 +61,9 @@ type side struct {
 // of a TCP record split across segments are reserved on acct (pool
 // Parsers).
 func NewConn(acct *budget.Account, emit func(*Exchange)) *Conn {
-	return &Conn{emit: emit, acct: acct}
+	c := &Conn{emit: emit}
+	c.s[0].fr.Acct, c.s[1].fr.Acct = acct, acct
+	return c
 }
 
 // Datagram handles one UDP datagram: one message.
@@ -80,48 +81,29 @@ func (c *Conn) Datagram(b []byte, ts time.Time) error {
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 	s := &c.s[d]
 	for len(b) > 0 && !s.dead {
-		if len(s.buf.B) == 0 {
-			// Records that arrive whole are read in place.
-			n, err := recordLen(b)
-			if err != nil {
-				s.dead = true
-				return err
+		rec, rest, err := s.fr.Next(b, 4, recordLen)
+		switch {
+		case errors.Is(err, parsers.ErrBudget):
+			s.dead = true
+			if c.OnLimit != nil {
+				c.OnLimit("memory budget spent: a Kerberos record split across segments not read, direction " + d.String() + " no longer parsed")
 			}
-			if n > 0 && n <= len(b) {
-				c.record(b[4:n], ts)
-				b = b[n:]
-				continue
-			}
-		}
-		need := 4
-		if len(s.buf.B) >= 4 {
-			n, err := recordLen(s.buf.B)
-			if err != nil {
-				s.dead = true
-				return err
-			}
-			need = n
-		}
-		k := min(need-len(s.buf.B), len(b))
-		if !c.hold(d, b[:k]) {
 			return nil
+		case err != nil:
+			s.dead = true
+			return err
+		case rec == nil:
+			return nil // the rest of a record is to come
 		}
-		b = b[k:]
-		if len(s.buf.B) < need || need == 4 {
-			continue
-		}
-		c.record(s.buf.B[4:], ts)
-		c.drop(d)
+		c.record(rec[4:], ts)
+		b = rest
 	}
 	return nil
 }
 
-// recordLen returns the length of the record (marker included) at the
-// start of b, 0 when b holds fewer than 4 bytes.
+// recordLen returns the length of the record (marker included) whose
+// marker starts b.
 func recordLen(b []byte) (int, error) {
-	if len(b) < 4 {
-		return 0, nil
-	}
 	l := binary.BigEndian.Uint32(b)
 	if l < minRecord || l > maxRecord {
 		return 0, fmt.Errorf("%w: record length %d", ErrNotKerberos, l)
@@ -144,24 +126,7 @@ func (c *Conn) fail(err error, ts time.Time) {
 	}
 }
 
-// hold appends b to the partial record of d, paid on the budget.
-func (c *Conn) hold(d parsers.Dir, b []byte) bool {
-	s := &c.s[d]
-	limit := 256
-	if len(s.buf.B) >= 4 {
-		limit, _ = recordLen(s.buf.B)
-	}
-	if !s.buf.Append(c.acct, b, limit) {
-		s.dead = true
-		if c.OnLimit != nil {
-			c.OnLimit("memory budget spent: a Kerberos record split across segments not read, direction " + d.String() + " no longer parsed")
-		}
-		return false
-	}
-	return true
-}
-
-func (c *Conn) drop(d parsers.Dir) { c.s[d].buf.Reset(c.acct, 0) }
+func (c *Conn) drop(d parsers.Dir) { c.s[d].fr.Release() }
 
 // Gap: bytes of d were lost; a record in progress is lost with them and
 // the direction is not read further (nothing marks the next record).
