@@ -464,6 +464,13 @@ func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64
 	a.Sensor.Tunnel = ev.Sensor.Tunnel
 	a.Sensor.TLS = ev.Sensor.TLS
 	a.Sensor.SSH = ev.Sensor.SSH
+	a.Sensor.SMB = ev.Sensor.SMB
+	a.Sensor.SMB.Access = slices.Clone(ev.Sensor.SMB.Access)
+	a.Sensor.SMB.SMB1Dialects = slices.Clone(ev.Sensor.SMB.SMB1Dialects)
+	a.Sensor.NTLM = ev.Sensor.NTLM
+	a.Sensor.NTLM.Messages = slices.Clone(ev.Sensor.NTLM.Messages)
+	a.Sensor.NTLM.Flags = slices.Clone(ev.Sensor.NTLM.Flags)
+	a.User, a.File = ev.User, ev.File
 	if thr != nil {
 		a.Sensor.Alert = schemas.AlertInfo{
 			Count:   formatCount(thr.count),

@@ -12,6 +12,8 @@ type Custom struct {
 	RDP     RDP       `json:"rdp,omitzero" expr:"rdp"`
 	MySQL   DBLogin   `json:"mysql,omitzero" expr:"mysql"`
 	PgSQL   DBLogin   `json:"pgsql,omitzero" expr:"pgsql"`
+	SMB     SMB       `json:"smb,omitzero" expr:"smb"`
+	NTLM    NTLM      `json:"ntlm,omitzero" expr:"ntlm"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

@@ -53,6 +53,14 @@ func (e *encoder) appendEvent(v *Event) {
 		e.field("tls")
 		e.appendTLS(&v.TLS)
 	}
+	if v.User != (User{}) {
+		e.field("user")
+		e.appendUser(&v.User)
+	}
+	if v.File != (File{}) {
+		e.field("file")
+		e.appendFile(&v.File)
+	}
 	if !v.Rule.isZero() {
 		e.field("rule")
 		e.appendRule(&v.Rule)
@@ -236,6 +244,24 @@ func (e *encoder) appendTLS(v *TLS) {
 	e.end()
 }
 
+func (e *encoder) appendUser(v *User) {
+	e.begin()
+	e.optString("name", v.Name)
+	e.optString("domain", v.Domain)
+	e.end()
+}
+
+func (e *encoder) appendFile(v *File) {
+	e.begin()
+	e.optString("name", v.Name)
+	e.optString("path", v.Path)
+	e.optString("directory", v.Directory)
+	e.optString("extension", v.Extension)
+	e.optInt("size", v.Size)
+	e.optString("type", v.Type)
+	e.end()
+}
+
 func (e *encoder) appendRule(v *Rule) {
 	e.begin()
 	e.optString("id", v.ID)
@@ -317,6 +343,14 @@ func (e *encoder) appendCustom(v *Custom) {
 	if v.PgSQL != (DBLogin{}) {
 		e.field("pgsql")
 		e.appendDBLogin(&v.PgSQL)
+	}
+	if !v.SMB.isZero() {
+		e.field("smb")
+		e.appendSMB(&v.SMB)
+	}
+	if !v.NTLM.isZero() {
+		e.field("ntlm")
+		e.appendNTLM(&v.NTLM)
 	}
 	if !v.Alert.isZero() {
 		e.field("alert")
@@ -637,6 +671,83 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 	e.end()
 }
 
+func (e *encoder) appendSMB(v *SMB) {
+	e.begin()
+	e.optString("action", v.Action)
+	e.optString("dialect", v.Dialect)
+	if v.SigningEnabled {
+		e.boolField("signing_enabled", true)
+	}
+	if v.SigningRequired {
+		e.boolField("signing_required", true)
+	}
+	if v.EncryptionCapable {
+		e.boolField("encryption_capable", true)
+	}
+	e.optString("cipher", v.Cipher)
+	e.optString("status", v.Status)
+	e.optString("status_name", v.StatusName)
+	e.optString("session_id", v.SessionID)
+	e.optString("auth_mechanism", v.AuthMechanism)
+	e.optString("kerberos_principal", v.KerberosPrincipal)
+	if v.Guest {
+		e.boolField("guest", true)
+	}
+	if v.Anonymous {
+		e.boolField("anonymous", true)
+	}
+	if v.EncryptData {
+		e.boolField("encrypt_data", true)
+	}
+	e.optInt("legs", int64(v.Legs))
+	e.optString("share", v.Share)
+	e.optString("share_name", v.ShareName)
+	e.optString("share_type", v.ShareType)
+	if v.AdminShare {
+		e.boolField("admin_share", true)
+	}
+	e.optString("pipe", v.Pipe)
+	e.optStrings("access", v.Access)
+	e.optInt("access_mask", v.AccessMask)
+	e.optString("disposition", v.Disposition)
+	e.optString("create_action", v.CreateAction)
+	if v.DeleteOnClose {
+		e.boolField("delete_on_close", true)
+	}
+	if v.Deleted {
+		e.boolField("deleted", true)
+	}
+	e.optString("renamed_to", v.RenamedTo)
+	e.optInt("read_bytes", v.ReadBytes)
+	e.optInt("write_bytes", v.WriteBytes)
+	e.optInt("reads", int64(v.Reads))
+	e.optInt("writes", int64(v.Writes))
+	e.optString("after_admin_exe", v.AfterAdminExe)
+	e.optStrings("smb1_dialects", v.SMB1Dialects)
+	e.optInt("smb1_messages", int64(v.SMB1Messages))
+	e.optInt("encrypted_messages_to_server", v.EncryptedMessagesToServer)
+	e.optInt("encrypted_messages_to_client", v.EncryptedMessagesToClient)
+	e.optInt("encrypted_bytes", v.EncryptedBytes)
+	e.end()
+}
+
+func (e *encoder) appendNTLM(v *NTLM) {
+	e.begin()
+	e.optStrings("messages", v.Messages)
+	e.optString("version", v.Version)
+	e.optString("workstation", v.Workstation)
+	e.optStrings("flags", v.Flags)
+	e.optString("client_os_version", v.ClientOSVersion)
+	e.optString("target_name", v.TargetName)
+	e.optString("server_nb_computer_name", v.ServerNbComputerName)
+	e.optString("server_nb_domain_name", v.ServerNbDomainName)
+	e.optString("server_dns_computer_name", v.ServerDNSComputerName)
+	e.optString("server_dns_domain_name", v.ServerDNSDomainName)
+	e.optString("server_dns_tree_name", v.ServerDNSTreeName)
+	e.optString("server_os_version", v.ServerOSVersion)
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -912,7 +1023,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -933,6 +1044,14 @@ func (v *Traffic) isZero() bool {
 
 func (v *RDP) isZero() bool {
 	return v.Cookie == "" && v.RoutingToken == "" && v.RequestedProtocols == nil && v.SelectedProtocol == "" && v.NegotiationFailure == "" && !v.TLS && v.ClientName == "" && v.ClientBuild == 0 && v.KeyboardLayout == 0 && v.DesktopWidth == 0 && v.DesktopHeight == 0 && v.EncryptionMethod == "" && v.EncryptionLevel == ""
+}
+
+func (v *SMB) isZero() bool {
+	return v.Action == "" && v.Dialect == "" && !v.SigningEnabled && !v.SigningRequired && !v.EncryptionCapable && v.Cipher == "" && v.Status == "" && v.StatusName == "" && v.SessionID == "" && v.AuthMechanism == "" && v.KerberosPrincipal == "" && !v.Guest && !v.Anonymous && !v.EncryptData && v.Legs == 0 && v.Share == "" && v.ShareName == "" && v.ShareType == "" && !v.AdminShare && v.Pipe == "" && v.Access == nil && v.AccessMask == 0 && v.Disposition == "" && v.CreateAction == "" && !v.DeleteOnClose && !v.Deleted && v.RenamedTo == "" && v.ReadBytes == 0 && v.WriteBytes == 0 && v.Reads == 0 && v.Writes == 0 && v.AfterAdminExe == "" && v.SMB1Dialects == nil && v.SMB1Messages == 0 && v.EncryptedMessagesToServer == 0 && v.EncryptedMessagesToClient == 0 && v.EncryptedBytes == 0
+}
+
+func (v *NTLM) isZero() bool {
+	return v.Messages == nil && v.Version == "" && v.Workstation == "" && v.Flags == nil && v.ClientOSVersion == "" && v.TargetName == "" && v.ServerNbComputerName == "" && v.ServerNbDomainName == "" && v.ServerDNSComputerName == "" && v.ServerDNSDomainName == "" && v.ServerDNSTreeName == "" && v.ServerOSVersion == ""
 }
 
 func (v *AlertInfo) isZero() bool {

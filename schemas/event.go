@@ -23,6 +23,7 @@ const (
 	DatasetRDP     = "packetsleuth.rdp"
 	DatasetMySQL   = "packetsleuth.mysql"
 	DatasetPgSQL   = "packetsleuth.pgsql"
+	DatasetSMB     = "packetsleuth.smb"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"
@@ -48,6 +49,8 @@ type Event struct {
 	URL         URL       `json:"url,omitzero" expr:"url"`
 	UserAgent   UserAgent `json:"user_agent,omitzero" expr:"user_agent"`
 	TLS         TLS       `json:"tls,omitzero" expr:"tls"`
+	User        User      `json:"user,omitzero" expr:"user"`
+	File        File      `json:"file,omitzero" expr:"file"`
 	Rule        Rule      `json:"rule,omitzero" expr:"rule"`
 	Threat      Threat    `json:"threat,omitzero" expr:"threat"`
 	// List of keywords used to tag each event. Example: attack.command_and_control

@@ -21,30 +21,32 @@ import (
 type Kind uint8
 
 const (
-	RSTIgnored      Kind = iota // a RST the receiver would ignore (bad MD5 signature, outside the window)
-	OverlapConflict             // TCP data sent twice for the same bytes, differently
-	FragmentOverlap             // IP fragments overlapping with different bytes
-	CapLenClamped               // a capture record longer than the packet on the wire
-	ParserError                 // a protocol parser gave up on a stream or message
-	FlowLimit                   // a flow was evicted because the table was full
-	ReassemblyLimit             // a TCP hole was skipped because buffering hit its cap
-	FragmentLimit               // an incomplete datagram was dropped at a fragment cap
-	DecoderLimit                // a body was counted, not decoded, for lack of decoders
-	MemoryLimit                 // the memory budget refused a reservation
+	RSTIgnored       Kind = iota // a RST the receiver would ignore (bad MD5 signature, outside the window)
+	OverlapConflict              // TCP data sent twice for the same bytes, differently
+	FragmentOverlap              // IP fragments overlapping with different bytes
+	CapLenClamped                // a capture record longer than the packet on the wire
+	ParserError                  // a protocol parser gave up on a stream or message
+	FlowLimit                    // a flow was evicted because the table was full
+	ReassemblyLimit              // a TCP hole was skipped because buffering hit its cap
+	FragmentLimit                // an incomplete datagram was dropped at a fragment cap
+	DecoderLimit                 // a body was counted, not decoded, for lack of decoders
+	MemoryLimit                  // the memory budget refused a reservation
+	ParserStateLimit             // a parser's per-connection state (pending requests, open files) hit its bound
 	NumKinds
 )
 
 var kinds = [NumKinds]struct{ name, layer string }{
-	RSTIgnored:      {"tcp.rst_ignored", "tcp"},
-	OverlapConflict: {"tcp.overlap_conflict", "tcp"},
-	FragmentOverlap: {"ip.fragment_overlap", "ip"},
-	CapLenClamped:   {"capture.caplen_exceeds_wire_len", "capture"},
-	ParserError:     {"app.parser_error", "app"},
-	FlowLimit:       {"limit.flows", "limit"},
-	ReassemblyLimit: {"limit.reassembly", "limit"},
-	FragmentLimit:   {"limit.fragments", "limit"},
-	DecoderLimit:    {"limit.decoders", "limit"},
-	MemoryLimit:     {"limit.memory", "limit"},
+	RSTIgnored:       {"tcp.rst_ignored", "tcp"},
+	OverlapConflict:  {"tcp.overlap_conflict", "tcp"},
+	FragmentOverlap:  {"ip.fragment_overlap", "ip"},
+	CapLenClamped:    {"capture.caplen_exceeds_wire_len", "capture"},
+	ParserError:      {"app.parser_error", "app"},
+	FlowLimit:        {"limit.flows", "limit"},
+	ReassemblyLimit:  {"limit.reassembly", "limit"},
+	FragmentLimit:    {"limit.fragments", "limit"},
+	DecoderLimit:     {"limit.decoders", "limit"},
+	MemoryLimit:      {"limit.memory", "limit"},
+	ParserStateLimit: {"limit.parser_state", "limit"},
 }
 
 // String returns the kind's name, e.g. "tcp.rst_ignored".

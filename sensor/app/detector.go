@@ -12,6 +12,7 @@ import (
 	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
 	ppgsql "github.com/packetsleuth/packetsleuth/parsers/pgsql"
 	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
+	psmb "github.com/packetsleuth/packetsleuth/parsers/smb"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -252,7 +253,7 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 }
 
 // sniffStart tells whether b, the first bytes of direction d, start HTTP,
-// TLS, SSH, DCE/RPC or Kerberos, the direction the client's bytes travel in, and whether the bytes are
+// TLS, SSH, DCE/RPC, Kerberos or SMB, the direction the client's bytes travel in, and whether the bytes are
 // enough to trust that direction over the flow table's guess: a whole
 // request or status line for HTTP, a ClientHello's version for TLS.
 func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v parsers.Verdict, strong bool) {
@@ -295,8 +296,13 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 	if pv == parsers.Yes {
 		return "pgsql", d, pv, true // the client's first message
 	}
+	bc, bv := psmb.Sniff(b, d)
+	if bv == parsers.Yes {
+		// An SMB1/SMB2 header says whether it is a response.
+		return "smb", bc, bv, len(b) >= 8 && (b[4] == 0xfe || b[4] == 0xff)
+	}
 	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More ||
-		kv == parsers.More || mv == parsers.More || pv == parsers.More {
+		kv == parsers.More || mv == parsers.More || pv == parsers.More || bv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -333,6 +339,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = pmysql.NewConn(a.acct, dt.st.emitMySQL)
 	case "pgsql":
 		dt.parser = ppgsql.NewConn(a.acct, dt.st.emitPgSQL)
+	case "smb":
+		dt.parser = dt.st.newSMB()
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

@@ -1,0 +1,240 @@
+package app
+
+import (
+	"time"
+
+	"strconv"
+	"strings"
+
+	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
+	psmb "github.com/packetsleuth/packetsleuth/parsers/smb"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+)
+
+var (
+	categoryAuth     = []string{"network", "authentication"}
+	categoryFile     = []string{"network", "file"}
+	typeStart        = []string{"start"}
+	typeInfo         = []string{"info"}
+	typeAccess       = []string{"access"}
+	typeAccessCreate = []string{"access", "creation"}
+	typeAccessDelete = []string{"access", "deletion"}
+	typeAccessChange = []string{"access", "change"}
+)
+
+// newSMB starts the SMB parser of the stream. Named-pipe bytes (the
+// Handler's Pipe seam) are not parsed until the DCE/RPC parser lands, and
+// read/write bytes go to no files layer yet: both are counted on the file
+// events.
+func (st *state) newSMB() *psmb.Conn {
+	var c *psmb.Conn
+	c = psmb.NewConn(st.a.acct, psmb.Handler{
+		Session:   func(s *psmb.Session) { st.emitSMBSession(c, s) },
+		Tree:      func(t *psmb.Tree) { st.emitSMBTree(c, t) },
+		File:      func(f *psmb.File) { st.emitSMBFile(c, f) },
+		SMB1:      func(s *psmb.SMB1) { st.emitSMB1(s) },
+		Encrypted: func(e *psmb.Encrypted) { st.emitSMBEncrypted(c, e) },
+		Limit: func(memory bool, detail string) {
+			kind := anomaly.ParserStateLimit
+			if memory {
+				kind = anomaly.MemoryLimit
+			}
+			st.a.anom.Report(kind, st.f, st.f.Last(), detail)
+		},
+	})
+	return c
+}
+
+// smbEvent starts an event of dataset packetsleuth.smb with the
+// connection's negotiated dialect and signing.
+func (st *state) smbEvent(c *psmb.Conn, action string, ts time.Time) *schemas.Event {
+	ev := st.a.newEvent(st.f, schemas.DatasetSMB, ts)
+	ev.Network.Protocol = "smb"
+	ev.Event.Action = "smb-" + strings.ReplaceAll(action, "_", "-")
+	x := &ev.Sensor.SMB
+	x.Action = action
+	if c != nil {
+		x.Dialect = psmb.Dialect(c.Dialect)
+		x.SigningEnabled, x.SigningRequired = c.SigningEnabled, c.Required
+		x.EncryptionCapable, x.Cipher = c.EncryptionCapable, c.Cipher
+	}
+	return ev
+}
+
+func smbStatus(ev *schemas.Event, status uint32) {
+	ev.Sensor.SMB.Status = psmb.StatusHex(status)
+	ev.Sensor.SMB.StatusName = psmb.StatusName(status)
+	ev.Event.Outcome = "success"
+	if status != 0 {
+		ev.Event.Outcome = "failure"
+	}
+}
+
+// smbUser names the session's user on an event about it.
+func smbUser(ev *schemas.Event, s *psmb.Session) {
+	if s == nil {
+		return
+	}
+	ev.Sensor.SMB.SessionID = "0x" + hex64(s.ID)
+	ev.Sensor.SMB.AuthMechanism = s.Mech
+	ev.Sensor.SMB.KerberosPrincipal = s.Principal
+	if s.NTLMSeen {
+		setUser(ev, s.NTLM.User, s.NTLM.Domain)
+	}
+}
+
+func setUser(ev *schemas.Event, name, domain string) {
+	ev.User = schemas.User{Name: name, Domain: domain}
+	if name != "" {
+		ev.Related.User = append(ev.Related.User, name)
+	}
+}
+
+func hex64(v uint64) string {
+	h := strconv.FormatUint(v, 16)
+	return strings.Repeat("0", 16-len(h)) + h
+}
+
+// ntlmInfo fills packetsleuth.ntlm from a client message and the server's
+// CHALLENGE (either may be empty).
+func ntlmInfo(x *schemas.NTLM, client, challenge *ntlm.Message) {
+	for _, m := range []*ntlm.Message{client, challenge} {
+		if m == nil || m.Type == 0 {
+			continue
+		}
+		x.Messages = append(x.Messages, [...]string{"", "negotiate", "challenge", "authenticate"}[m.Type])
+		x.Flags = ntlm.FlagNames(x.Flags[:0], m.Flags)
+	}
+	if client != nil {
+		x.Version, x.Workstation, x.ClientOSVersion = client.Version, client.Workstation, client.OSVersion
+	}
+	if challenge != nil {
+		x.TargetName, x.ServerOSVersion = challenge.TargetName, challenge.OSVersion
+		x.ServerNbComputerName, x.ServerNbDomainName = challenge.NbComputer, challenge.NbDomain
+		x.ServerDNSComputerName, x.ServerDNSDomainName, x.ServerDNSTreeName = challenge.DNSComputer, challenge.DNSDomain, challenge.DNSTree
+	}
+}
+
+func (st *state) emitSMBSession(c *psmb.Conn, s *psmb.Session) {
+	ev := st.smbEvent(c, "session_setup", s.Start)
+	ev.Event.Category, ev.Event.Type = categoryAuth, typeInfo
+	ev.Event.Start, ev.Event.End = s.Start, s.End
+	ev.Event.Duration = s.End.Sub(s.Start)
+	smbStatus(ev, s.Status)
+	if s.Status == 0 {
+		ev.Event.Type = typeStart
+	}
+	smbUser(ev, s)
+	x := &ev.Sensor.SMB
+	x.Guest, x.Anonymous, x.EncryptData, x.Legs = s.Guest, s.Anonymous, s.EncryptData, s.Legs
+	if s.Mech == ntlm.MechNTLM {
+		var client *ntlm.Message
+		if s.NTLMSeen {
+			client = &s.NTLM
+		}
+		ntlmInfo(&ev.Sensor.NTLM, client, &s.Challenge)
+		ev.Sensor.Notes = append(append(ev.Sensor.Notes, s.NTLM.Notes...), s.Challenge.Notes...)
+	}
+	st.a.emit(ev)
+}
+
+func (st *state) emitSMBTree(c *psmb.Conn, t *psmb.Tree) {
+	ev := st.smbEvent(c, "tree_connect", t.Time)
+	ev.Event.Type = typeAccess
+	smbStatus(ev, t.Status)
+	smbUser(ev, t.Session)
+	x := &ev.Sensor.SMB
+	x.Share, x.ShareName, x.ShareType, x.AdminShare = t.Path, t.Share, t.Type, t.Admin
+	x.EncryptData = t.Encrypt
+	st.a.emit(ev)
+}
+
+func (st *state) emitSMBFile(c *psmb.Conn, f *psmb.File) {
+	ev := st.smbEvent(c, "file", f.Start)
+	ev.Event.Category, ev.Event.Type = categoryFile, typeAccess
+	ev.Event.Start, ev.Event.End = f.Start, f.End
+	ev.Event.Duration = f.End.Sub(f.Start)
+	smbStatus(ev, f.Status)
+	smbUser(ev, f.Session)
+	x := &ev.Sensor.SMB
+	if t := f.Tree; t != nil {
+		x.Share, x.ShareName, x.ShareType, x.AdminShare = t.Path, t.Share, t.Type, t.Admin
+	}
+	x.Access, x.AccessMask = psmb.AccessNames(f.Access), int64(f.Access)
+	x.Disposition, x.DeleteOnClose, x.Deleted, x.RenamedTo = psmb.Disposition(f.Disposition), f.DeleteOnClose, f.Deleted, f.RenamedTo
+	if f.Status == 0 {
+		x.CreateAction = psmb.CreateAction(f.Action)
+	}
+	x.Reads, x.Writes, x.ReadBytes, x.WriteBytes = f.Reads, f.Writes, f.ReadBytes, f.WriteBytes
+	switch {
+	case f.Deleted:
+		ev.Event.Type = typeAccessDelete
+	case f.Status == 0 && f.Action == 2:
+		ev.Event.Type = typeAccessCreate
+	case f.Writes > 0 || f.RenamedTo != "":
+		ev.Event.Type = typeAccessChange
+	}
+	if f.Pipe {
+		x.Pipe = strings.TrimLeft(f.Name, `\`)
+		x.AfterAdminExe = f.AfterAdminExe
+	} else {
+		smbFile(&ev.File, f)
+	}
+	ev.Sensor.Notes = f.Notes
+	st.a.emit(ev)
+}
+
+// smbFile fills ECS file.* from an SMB open: paths are the share path
+// joined with the name, as Windows writes them.
+func smbFile(ef *schemas.File, f *psmb.File) {
+	name := strings.TrimLeft(f.Name, `\`)
+	dir, base := "", name
+	if i := strings.LastIndexByte(name, '\\'); i >= 0 {
+		dir, base = name[:i], name[i+1:]
+	}
+	ef.Name, ef.Size, ef.Type = base, int64(f.Size), "file"
+	if f.Directory {
+		ef.Type = "dir"
+	}
+	if i := strings.LastIndexByte(base, '.'); i > 0 && !f.Directory {
+		ef.Extension = base[i+1:]
+	}
+	if f.Tree != nil {
+		ef.Path = f.Tree.Path
+		ef.Directory = f.Tree.Path
+		if dir != "" {
+			ef.Directory += `\` + dir
+		}
+		if name != "" {
+			ef.Path += `\` + name
+		}
+	} else {
+		ef.Path, ef.Directory = name, dir
+	}
+}
+
+func (st *state) emitSMB1(s *psmb.SMB1) {
+	ev := st.smbEvent(nil, "smb1", s.Time)
+	x := &ev.Sensor.SMB
+	x.Dialect, x.SMB1Dialects, x.SMB1Messages = "1", s.Dialects, s.Commands
+	if s.NTLMSeen {
+		setUser(ev, s.NTLM.User, s.NTLM.Domain)
+		x.AuthMechanism = ntlm.MechNTLM
+		ntlmInfo(&ev.Sensor.NTLM, &s.NTLM, nil)
+	}
+	st.a.emit(ev)
+}
+
+func (st *state) emitSMBEncrypted(c *psmb.Conn, e *psmb.Encrypted) {
+	ev := st.smbEvent(c, "encrypted", e.First)
+	ev.Event.Start, ev.Event.End = e.First, e.Last
+	ev.Event.Duration = e.Last.Sub(e.First)
+	smbUser(ev, e.Session)
+	x := &ev.Sensor.SMB
+	x.SessionID = "0x" + hex64(e.SessionID)
+	x.EncryptedMessagesToServer, x.EncryptedMessagesToClient = e.Messages[0], e.Messages[1]
+	x.EncryptedBytes = e.Bytes[0] + e.Bytes[1]
+	ev.Sensor.Notes = append(ev.Sensor.Notes, "smb.encrypted: the commands, names and data of these messages are not visible")
+	st.a.emit(ev)
+}
