@@ -80,6 +80,9 @@ func (c *Conn) sessionRequest(p, body []byte, ts time.Time) *setup {
 	}
 	b := ntlm.FindInBlob(blob)
 	st.mech = b.Mech
+	if b.Mech == ntlm.MechNTLM && b.Err == nil {
+		st.ntlmType = b.NTLM.Type
+	}
 	switch {
 	case b.Mech == ntlm.MechNTLM && b.Err == nil && b.NTLM.Type == ntlm.Authenticate:
 		st.auth, st.hasAuth = b.NTLM, true
@@ -130,11 +133,13 @@ func (c *Conn) sessionResponse(h *hdr, pd *pending, p, body []byte, ts time.Time
 		if st.hasAuth {
 			s.NTLM, s.NTLMSeen = st.auth, true
 		}
+		s.NTLMTypes |= 1 << st.ntlmType
 	}
 	if blob, ok := span(p, int(le16(body, 4)), int(le16(body, 6))); ok && len(blob) > 0 {
 		if b := ntlm.FindInBlob(blob); b.Mech == ntlm.MechNTLM && b.Err == nil && b.NTLM.Type == ntlm.Challenge {
 			s.Challenge = b.NTLM
 			s.Mech = ntlm.MechNTLM
+			s.NTLMTypes |= 1 << ntlm.Challenge
 		}
 	}
 	if h.status == statusMoreProcessing {
@@ -342,9 +347,15 @@ func (c *Conn) smb1Message(d parsers.Dir, m []byte, ts time.Time) {
 	case d == parsers.ToClient:
 		s.ServerReplied = true
 	}
-	if cmd == 0x73 && d == parsers.ToServer {
-		if b := ntlm.FindInBlob(m[32:]); b.Mech == ntlm.MechNTLM && b.Err == nil && b.NTLM.Type == ntlm.Authenticate {
-			s.NTLM, s.NTLMSeen = b.NTLM, true
+	if cmd == 0x73 { // SESSION_SETUP_ANDX
+		if b := ntlm.FindInBlob(m[32:]); b.Mech == ntlm.MechNTLM && b.Err == nil {
+			s.NTLMTypes |= 1 << b.NTLM.Type
+			switch b.NTLM.Type {
+			case ntlm.Authenticate:
+				s.NTLM, s.NTLMSeen = b.NTLM, true
+			case ntlm.Challenge:
+				s.Challenge = b.NTLM
+			}
 		}
 	}
 	if cmd != 0x72 {

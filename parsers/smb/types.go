@@ -22,6 +22,8 @@ type Session struct {
 	// Challenge the server's CHALLENGE (its NetBIOS and DNS names).
 	NTLM, Challenge ntlm.Message
 	NTLMSeen        bool
+	// NTLMTypes has bit 1<<t set for each NTLMSSP message type t seen.
+	NTLMTypes uint8
 	// Status is the NTSTATUS of the last session setup response.
 	Status uint32
 	// Guest, Anonymous: the server's session flags. EncryptData: the
@@ -95,9 +97,12 @@ type SMB1 struct {
 	ServerReplied bool
 	// Commands counts the SMB1 messages seen.
 	Commands int
-	// NTLM is the last AUTHENTICATE of an SMB1 session setup, if any.
-	NTLM     ntlm.Message
-	NTLMSeen bool
+	// NTLM is the last AUTHENTICATE of an SMB1 session setup, if any,
+	// Challenge the server's last CHALLENGE; NTLMTypes has bit 1<<t set
+	// for each NTLMSSP message type t seen.
+	NTLM, Challenge ntlm.Message
+	NTLMSeen        bool
+	NTLMTypes       uint8
 	Time     time.Time
 	inUse    bool // beyond a negotiate the server answered in SMB2
 }
@@ -131,6 +136,7 @@ type setup struct {
 	principal string
 	auth      ntlm.Message
 	hasAuth   bool
+	ntlmType  int
 }
 
 // setInfo is a rename or delete request awaiting its answer.

@@ -96,15 +96,21 @@ func hex64(v uint64) string {
 	return strings.Repeat("0", 16-len(h)) + h
 }
 
+var ntlmTypeNames = [...]string{ntlm.Negotiate: "negotiate", ntlm.Challenge: "challenge", ntlm.Authenticate: "authenticate"}
+
 // ntlmInfo fills packetsleuth.ntlm from a client message and the server's
-// CHALLENGE (either may be empty).
-func ntlmInfo(x *schemas.NTLM, client, challenge *ntlm.Message) {
-	for _, m := range []*ntlm.Message{client, challenge} {
-		if m == nil || m.Type == 0 {
-			continue
+// CHALLENGE (either may be empty); types has bit 1<<t set for each message
+// type t seen.
+func ntlmInfo(x *schemas.NTLM, types uint8, client, challenge *ntlm.Message) {
+	for t := ntlm.Negotiate; t <= ntlm.Authenticate; t++ {
+		if types&(1<<t) != 0 {
+			x.Messages = append(x.Messages, ntlmTypeNames[t])
 		}
-		x.Messages = append(x.Messages, [...]string{"", "negotiate", "challenge", "authenticate"}[m.Type])
-		x.Flags = ntlm.FlagNames(x.Flags[:0], m.Flags)
+	}
+	for _, m := range []*ntlm.Message{client, challenge} {
+		if m != nil && m.Type != 0 {
+			x.Flags = ntlm.FlagNames(x.Flags[:0], m.Flags)
+		}
 	}
 	if client != nil {
 		x.Version, x.Workstation, x.ClientOSVersion = client.Version, client.Workstation, client.OSVersion
@@ -133,7 +139,7 @@ func (st *state) emitSMBSession(c *psmb.Conn, s *psmb.Session) {
 		if s.NTLMSeen {
 			client = &s.NTLM
 		}
-		ntlmInfo(&ev.Sensor.NTLM, client, &s.Challenge)
+		ntlmInfo(&ev.Sensor.NTLM, s.NTLMTypes, client, &s.Challenge)
 		ev.Sensor.Notes = append(append(ev.Sensor.Notes, s.NTLM.Notes...), s.Challenge.Notes...)
 	}
 	st.a.emit(ev)
@@ -221,7 +227,7 @@ func (st *state) emitSMB1(s *psmb.SMB1) {
 	if s.NTLMSeen {
 		setUser(ev, s.NTLM.User, s.NTLM.Domain)
 		x.AuthMechanism = ntlm.MechNTLM
-		ntlmInfo(&ev.Sensor.NTLM, &s.NTLM, nil)
+		ntlmInfo(&ev.Sensor.NTLM, s.NTLMTypes, &s.NTLM, &s.Challenge)
 	}
 	st.a.emit(ev)
 }
