@@ -7,6 +7,8 @@ import (
 	"bytes"
 	"strings"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
 // headerBytes accumulates the start line and header block, line by line.
@@ -256,6 +258,10 @@ func (c *Conn) responseHeaders(h *half, ts time.Time, truncated bool) error {
 			r.ContentRange = value
 		case strings.EqualFold(name, "Upgrade"):
 			r.Upgrade = value
+		case strings.EqualFold(name, "WWW-Authenticate"), strings.EqualFold(name, "Proxy-Authenticate"):
+			if b, ok := ntlm.FromHTTP(value); ok && r.NTLM.Type == 0 && b.Mech == ntlm.MechNTLM && b.Err == nil {
+				r.NTLM = b.NTLM
+			}
 		}
 	}
 	if truncated {
@@ -395,6 +401,13 @@ func (c *Conn) secret(tx *Transaction, name, value string) string {
 		}
 		if r.Authorization == "" || strings.EqualFold(name, "Authorization") {
 			r.Authorization, r.AuthScheme, r.AuthUser = stored, scheme, ""
+			r.AuthMech, r.NTLM = "", ntlm.Message{}
+			if b, ok := ntlm.FromHTTP(value); ok {
+				r.AuthMech = b.Mech
+				if b.Err == nil {
+					r.NTLM = b.NTLM
+				}
+			}
 			if strings.EqualFold(scheme, "Basic") {
 				if u, ok := basicUser(cred, nil); ok {
 					r.AuthUser = u

@@ -1,6 +1,10 @@
 package http
 
-import "time"
+import (
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
+)
 
 // Header is one header field as sent (name case kept, value without
 // surrounding whitespace). Secret values are redacted, see Config.
@@ -69,7 +73,12 @@ type Request struct {
 	Authorization string
 	AuthScheme    string // "Basic", "Bearer", ... as sent
 	AuthUser      string // user name of Basic credentials (never the password)
-	Cookie        string // Cookie value, redacted like Authorization (without scheme)
+	// AuthMech is "ntlm" or "kerberos" for an NTLM/Negotiate Authorization
+	// whose token decodes; NTLM is then its NTLMSSP message (names and
+	// flags only: the parser never keeps responses or keys).
+	AuthMech string
+	NTLM     ntlm.Message
+	Cookie   string // Cookie value, redacted like Authorization (without scheme)
 
 	HeaderBytes   int   // start line + header block, with the blank line
 	BodyWireBytes int64 // body bytes on the wire (with chunk framing and trailers)
@@ -104,6 +113,9 @@ type Response struct {
 	ContentDisposition string
 	ContentRange       string
 	Upgrade            string // Upgrade header of a 101 response
+	// NTLM is the CHALLENGE of an NTLM/Negotiate WWW-Authenticate or
+	// Proxy-Authenticate header (the server's names), Type 0 if none.
+	NTLM ntlm.Message
 
 	HeaderBytes      int
 	BodyWireBytes    int64

@@ -103,8 +103,8 @@ type SMB1 struct {
 	NTLM, Challenge ntlm.Message
 	NTLMSeen        bool
 	NTLMTypes       uint8
-	Time     time.Time
-	inUse    bool // beyond a negotiate the server answered in SMB2
+	Time            time.Time
+	inUse           bool // beyond a negotiate the server answered in SMB2
 }
 
 // Encrypted counts the SMB3 transform (encrypted) messages of a session:

@@ -3,6 +3,7 @@ package app
 import (
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
@@ -74,6 +75,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 	hi := &ev.Sensor.HTTP
 	hi.AuthScheme, hi.Continue100, hi.Tunnel = req.AuthScheme, tx.Continue100, tx.Tunnel
 	hi.TunnelTarget = st.tunnel
+	httpNTLM(ev, req, resp)
 	if tx.Upgraded {
 		hi.Upgrade = tx.UpgradeProtocol
 	}
@@ -91,4 +93,27 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		a.anom.Report(anomaly.DecoderLimit, st.f, ts, "body counted, not decoded: no budget for its decoder")
 	}
 	a.emit(ev)
+}
+
+// httpNTLM fills user.* and packetsleuth.ntlm from the NTLMSSP messages of
+// an NTLM/Negotiate Authorization and WWW-Authenticate (names and flags;
+// the parser keeps no response or key).
+func httpNTLM(ev *schemas.Event, req *phttp.Request, resp *phttp.Response) {
+	var types uint8
+	var client, challenge *ntlm.Message
+	if req.NTLM.Type != 0 {
+		types |= 1 << req.NTLM.Type
+		client = &req.NTLM
+	}
+	if resp.NTLM.Type != 0 {
+		types |= 1 << resp.NTLM.Type
+		challenge = &resp.NTLM
+	}
+	if types == 0 {
+		return
+	}
+	ntlmInfo(&ev.Sensor.NTLM, types, client, challenge)
+	if req.NTLM.Type == ntlm.Authenticate {
+		setUser(ev, req.NTLM.User, req.NTLM.Domain)
+	}
 }
