@@ -71,6 +71,18 @@ func smbStatus(ev *schemas.Event, status uint32) {
 	}
 }
 
+func smbTimes(ev *schemas.Event, start, end time.Time) {
+	ev.Event.Start, ev.Event.End, ev.Event.Duration = start, end, end.Sub(start)
+}
+
+// smbShare fills the share fields from a tree (nil when the tree connect
+// was not seen).
+func smbShare(x *schemas.SMB, t *psmb.Tree) {
+	if t != nil {
+		x.Share, x.ShareName, x.ShareType, x.AdminShare = t.Path, t.Share, t.Type, t.Admin
+	}
+}
+
 // smbUser names the session's user on an event about it.
 func smbUser(ev *schemas.Event, s *psmb.Session) {
 	if s == nil {
@@ -125,8 +137,7 @@ func ntlmInfo(x *schemas.NTLM, types uint8, client, challenge *ntlm.Message) {
 func (st *state) emitSMBSession(c *psmb.Conn, s *psmb.Session) {
 	ev := st.smbEvent(c, "session_setup", s.Start)
 	ev.Event.Category, ev.Event.Type = categoryAuth, typeInfo
-	ev.Event.Start, ev.Event.End = s.Start, s.End
-	ev.Event.Duration = s.End.Sub(s.Start)
+	smbTimes(ev, s.Start, s.End)
 	smbStatus(ev, s.Status)
 	if s.Status == 0 {
 		ev.Event.Type = typeStart
@@ -150,23 +161,19 @@ func (st *state) emitSMBTree(c *psmb.Conn, t *psmb.Tree) {
 	ev.Event.Type = typeAccess
 	smbStatus(ev, t.Status)
 	smbUser(ev, t.Session)
-	x := &ev.Sensor.SMB
-	x.Share, x.ShareName, x.ShareType, x.AdminShare = t.Path, t.Share, t.Type, t.Admin
-	x.EncryptData = t.Encrypt
+	smbShare(&ev.Sensor.SMB, t)
+	ev.Sensor.SMB.EncryptData = t.Encrypt
 	st.a.emit(ev)
 }
 
 func (st *state) emitSMBFile(c *psmb.Conn, f *psmb.File) {
 	ev := st.smbEvent(c, "file", f.Start)
 	ev.Event.Category, ev.Event.Type = categoryFile, typeAccess
-	ev.Event.Start, ev.Event.End = f.Start, f.End
-	ev.Event.Duration = f.End.Sub(f.Start)
+	smbTimes(ev, f.Start, f.End)
 	smbStatus(ev, f.Status)
 	smbUser(ev, f.Session)
 	x := &ev.Sensor.SMB
-	if t := f.Tree; t != nil {
-		x.Share, x.ShareName, x.ShareType, x.AdminShare = t.Path, t.Share, t.Type, t.Admin
-	}
+	smbShare(x, f.Tree)
 	x.Access, x.AccessMask = psmb.AccessNames(f.Access), int64(f.Access)
 	x.Disposition, x.DeleteOnClose, x.Deleted, x.RenamedTo = psmb.Disposition(f.Disposition), f.DeleteOnClose, f.Deleted, f.RenamedTo
 	if f.Status == 0 {
@@ -234,8 +241,7 @@ func (st *state) emitSMB1(s *psmb.SMB1) {
 
 func (st *state) emitSMBEncrypted(c *psmb.Conn, e *psmb.Encrypted) {
 	ev := st.smbEvent(c, "encrypted", e.First)
-	ev.Event.Start, ev.Event.End = e.First, e.Last
-	ev.Event.Duration = e.Last.Sub(e.First)
+	smbTimes(ev, e.First, e.Last)
 	smbUser(ev, e.Session)
 	x := &ev.Sensor.SMB
 	x.SessionID = "0x" + hex64(e.SessionID)
