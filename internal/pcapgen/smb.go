@@ -7,8 +7,8 @@ import (
 	"unicode/utf16"
 )
 
-// le appends little-endian integers: each value's Go type sets its width.
-func le(b []byte, vs ...any) []byte {
+// lew appends little-endian integers: each value's Go type sets its width.
+func lew(b []byte, vs ...any) []byte {
 	for _, v := range vs {
 		switch v := v.(type) {
 		case uint8:
@@ -47,14 +47,14 @@ type ntlmPayload struct {
 }
 
 func (p *ntlmPayload) field(v []byte) []byte {
-	d := le(nil, uint16(len(v)), uint16(len(v)), uint32(p.base+len(p.data)))
+	d := lew(nil, uint16(len(v)), uint16(len(v)), uint32(p.base+len(p.data)))
 	p.data = append(p.data, v...)
 	return d
 }
 
 // NTLMNegotiate is an NTLMSSP NEGOTIATE message without names.
 func NTLMNegotiate() []byte {
-	return le([]byte("NTLMSSP\x00"), uint32(1), uint32(ntlmFlags), uint64(0), uint64(0), []byte{10, 0, 0x61, 0x4a, 0, 0, 0, 15})
+	return lew([]byte("NTLMSSP\x00"), uint32(1), uint32(ntlmFlags), uint64(0), uint64(0), []byte{10, 0, 0x61, 0x4a, 0, 0, 0, 15})
 }
 
 // NTLMChallenge is a CHALLENGE naming the server (NetBIOS domain and
@@ -66,13 +66,13 @@ func NTLMChallenge(domain, computer, dnsDomain string) []byte {
 		v  string
 	}{{2, domain}, {1, computer}, {4, dnsDomain}, {3, computer + "." + dnsDomain}} {
 		v := UTF16LE(av.v)
-		info = le(info, av.id, uint16(len(v)), v)
+		info = lew(info, av.id, uint16(len(v)), v)
 	}
-	info = le(info, uint32(0))
+	info = lew(info, uint32(0))
 	p := ntlmPayload{base: 56}
 	target := p.field(UTF16LE(domain))
 	ti := p.field(info)
-	return le([]byte("NTLMSSP\x00"), uint32(2), target, uint32(ntlmFlags), []byte("\x01\x23\x45\x67\x89\xab\xcd\xef"), uint64(0), ti,
+	return lew([]byte("NTLMSSP\x00"), uint32(2), target, uint32(ntlmFlags), []byte("\x01\x23\x45\x67\x89\xab\xcd\xef"), uint64(0), ti,
 		[]byte{10, 0, 0x63, 0x45, 0, 0, 0, 15}, p.data)
 }
 
@@ -87,7 +87,7 @@ func NTLMAuthenticate(user, domain, workstation string, ntLen int) []byte {
 	usr := p.field(UTF16LE(user))
 	ws := p.field(UTF16LE(workstation))
 	key := p.field(fill(16, 0xB8))
-	return le([]byte("NTLMSSP\x00"), uint32(3), lm, nt, dom, usr, ws, key, uint32(ntlmFlags),
+	return lew([]byte("NTLMSSP\x00"), uint32(3), lm, nt, dom, usr, ws, key, uint32(ntlmFlags),
 		[]byte{10, 0, 0x61, 0x4a, 0, 0, 0, 15}, fill(16, 0xC9), p.data)
 }
 
@@ -110,16 +110,6 @@ func SPNEGO(token []byte, init bool) []byte {
 	return der(0xa1, der(0x30, der(0xa2, octets)))
 }
 
-func der(tag byte, v []byte) []byte {
-	switch n := len(v); {
-	case n < 0x80:
-		return append([]byte{tag, byte(n)}, v...)
-	case n < 0x100:
-		return append([]byte{tag, 0x81, byte(n)}, v...)
-	default:
-		return append([]byte{tag, 0x82, byte(n >> 8), byte(n)}, v...)
-	}
-}
 
 // SMB2 is one SMB2 header (64 bytes) followed by body.
 type SMB2 struct {
@@ -139,7 +129,7 @@ func (m SMB2) Bytes(next uint32) []byte {
 	if m.Response {
 		flags = 1
 	}
-	b := le([]byte("\xfeSMB"), uint16(64), uint16(1), m.Status, m.Cmd, uint16(1), flags, next, m.MID, uint32(0xfeff), m.TID, m.SID, make([]byte, 16))
+	b := lew([]byte("\xfeSMB"), uint16(64), uint16(1), m.Status, m.Cmd, uint16(1), flags, next, m.MID, uint32(0xfeff), m.TID, m.SID, make([]byte, 16))
 	return append(b, m.Body...)
 }
 
@@ -162,7 +152,7 @@ func NBSS(msgs ...SMB2) []byte {
 // sensor reads; the others are zero.
 
 func SMB2NegotiateReq() []byte {
-	return le(nil, uint16(36), uint16(2), uint16(1), uint16(0), uint32(0x7f), make([]byte, 16), uint64(0), uint16(0x0210), uint16(0x0300))
+	return lew(nil, uint16(36), uint16(2), uint16(1), uint16(0), uint32(0x7f), make([]byte, 16), uint64(0), uint16(0x0210), uint16(0x0300))
 }
 
 // SMB2NegotiateResp chooses dialect with signing enabled (required when
@@ -172,68 +162,68 @@ func SMB2NegotiateResp(dialect uint16, signingRequired bool) []byte {
 	if signingRequired {
 		mode |= 2
 	}
-	return le(nil, uint16(65), mode, dialect, uint16(0), make([]byte, 16), uint32(0x40), uint32(1<<20), uint32(1<<20), uint32(1<<20),
+	return lew(nil, uint16(65), mode, dialect, uint16(0), make([]byte, 16), uint32(0x40), uint32(1<<20), uint32(1<<20), uint32(1<<20),
 		uint64(0), uint64(0), uint16(0), uint16(0), uint32(0), uint8(0))
 }
 
 func SMB2SessionSetupReq(blob []byte) []byte {
-	return le(nil, uint16(25), uint8(0), uint8(1), uint32(0), uint32(0), uint16(64+24), uint16(len(blob)), uint64(0), blob)
+	return lew(nil, uint16(25), uint8(0), uint8(1), uint32(0), uint32(0), uint16(64+24), uint16(len(blob)), uint64(0), blob)
 }
 
 func SMB2SessionSetupResp(blob []byte) []byte {
-	return le(nil, uint16(9), uint16(0), uint16(64+8), uint16(len(blob)), blob)
+	return lew(nil, uint16(9), uint16(0), uint16(64+8), uint16(len(blob)), blob)
 }
 
 func SMB2TreeConnectReq(path string) []byte {
 	p := UTF16LE(path)
-	return le(nil, uint16(9), uint16(0), uint16(64+8), uint16(len(p)), p)
+	return lew(nil, uint16(9), uint16(0), uint16(64+8), uint16(len(p)), p)
 }
 
 // SMB2TreeConnectResp answers with share type 1 disk, 2 pipe.
 func SMB2TreeConnectResp(shareType uint8) []byte {
-	return le(nil, uint16(16), shareType, uint8(0), uint32(0), uint32(0), uint32(0x001f01ff))
+	return lew(nil, uint16(16), shareType, uint8(0), uint32(0), uint32(0), uint32(0x001f01ff))
 }
 
 func SMB2CreateReq(name string, access, disposition, options uint32) []byte {
 	n := UTF16LE(name)
-	return le(nil, uint16(57), uint8(0), uint8(0), uint32(2), uint64(0), uint64(0), access, uint32(0x80), uint32(7), disposition, options,
+	return lew(nil, uint16(57), uint8(0), uint8(0), uint32(2), uint64(0), uint64(0), access, uint32(0x80), uint32(7), disposition, options,
 		uint16(64+56), uint16(len(n)), uint32(0), uint32(0), n)
 }
 
 func SMB2CreateResp(action uint32, size uint64, fid [16]byte) []byte {
-	return le(nil, uint16(89), uint8(0), uint8(0), action, make([]byte, 32), size, size, uint32(0x80), uint32(0), fid[:], uint32(0), uint32(0))
+	return lew(nil, uint16(89), uint8(0), uint8(0), action, make([]byte, 32), size, size, uint32(0x80), uint32(0), fid[:], uint32(0), uint32(0))
 }
 
 func SMB2CloseReq(fid [16]byte) []byte {
-	return le(nil, uint16(24), uint16(0), uint32(0), fid[:])
+	return lew(nil, uint16(24), uint16(0), uint32(0), fid[:])
 }
 
-func SMB2CloseResp() []byte { return le(nil, uint16(60), make([]byte, 58)) }
+func SMB2CloseResp() []byte { return lew(nil, uint16(60), make([]byte, 58)) }
 
 func SMB2WriteReq(fid [16]byte, off uint64, data []byte) []byte {
-	return le(nil, uint16(49), uint16(64+48), uint32(len(data)), off, fid[:], uint32(0), uint32(0), uint16(0), uint16(0), uint32(0), data)
+	return lew(nil, uint16(49), uint16(64+48), uint32(len(data)), off, fid[:], uint32(0), uint32(0), uint16(0), uint16(0), uint32(0), data)
 }
 
 func SMB2WriteResp(n uint32) []byte {
-	return le(nil, uint16(17), uint16(0), n, uint32(0), uint16(0), uint16(0))
+	return lew(nil, uint16(17), uint16(0), n, uint32(0), uint16(0), uint16(0))
 }
 
 func SMB2ReadReq(fid [16]byte, off uint64, n uint32) []byte {
-	return le(nil, uint16(49), uint8(0), uint8(0), n, off, fid[:], uint32(0), uint32(0), uint32(0), uint16(0), uint16(0), uint8(0))
+	return lew(nil, uint16(49), uint8(0), uint8(0), n, off, fid[:], uint32(0), uint32(0), uint32(0), uint16(0), uint16(0), uint8(0))
 }
 
 func SMB2ReadResp(data []byte) []byte {
-	return le(nil, uint16(17), uint8(64+16), uint8(0), uint32(len(data)), uint32(0), uint32(0), data)
+	return lew(nil, uint16(17), uint8(64+16), uint8(0), uint32(len(data)), uint32(0), uint32(0), data)
 }
 
 // SMB2RenameReq is a set info FileRenameInformation to newName.
 func SMB2RenameReq(fid [16]byte, newName string) []byte {
 	n := UTF16LE(newName)
-	buf := le(nil, uint8(0), make([]byte, 7), uint64(0), uint32(len(n)), n)
-	return le(nil, uint16(33), uint8(1), uint8(10), uint32(len(buf)), uint16(64+32), uint16(0), uint32(0), fid[:], buf)
+	buf := lew(nil, uint8(0), make([]byte, 7), uint64(0), uint32(len(n)), n)
+	return lew(nil, uint16(33), uint8(1), uint8(10), uint32(len(buf)), uint16(64+32), uint16(0), uint32(0), fid[:], buf)
 }
 
-func SMB2SetInfoResp() []byte { return le(nil, uint16(2)) }
+func SMB2SetInfoResp() []byte { return lew(nil, uint16(2)) }
 
 // Access masks and values the generated sessions use.
 const (
