@@ -110,7 +110,6 @@ func SPNEGO(token []byte, init bool) []byte {
 	return der(0xa1, der(0x30, der(0xa2, octets)))
 }
 
-
 // SMB2 is one SMB2 header (64 bytes) followed by body.
 type SMB2 struct {
 	Cmd      uint16
