@@ -29,7 +29,9 @@
 // Sequences: a rule with `sequence:` instead of a condition matches
 // ordered steps within a window of event time, tied by `by` fields (which
 // may be lists, such as dns.resolved_ip); its state is bounded like a
-// threshold's and shared across workers the same way (sequence.go).
+// threshold's and shared across workers the same way (sequence.go). A
+// rule with `absence:` alerts when a group that matched goes quiet for a
+// time of event time (absence.go).
 //
 // Explanation: an alert's ECS message is the rule's `output:` template
 // (Falco style: %source.ip, %packetsleuth.alert.count; %% for a percent

@@ -66,6 +66,9 @@ type Evaluator struct {
 	acct      *budget.Account
 	key, val  []byte
 	seqKeys   [][]byte
+	absent    []*Rule // absence rules, checked as event time passes
+	clock     int64   // newest event time seen (Unix ns)
+	checked   int64   // event time of the last look for silences
 	events    uint64
 	skipped   uint64
 	rstats    []RuleStats
@@ -113,6 +116,11 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 		return out
 	}
 	e.unpinned = keep(set.unpinned)
+	for _, r := range keep(set.rules) {
+		if r.Absence != nil {
+			e.absent = append(e.absent, r)
+		}
+	}
 	for ds, rs := range set.byDataset {
 		e.byDataset[ds] = keep(rs)
 	}
@@ -183,6 +191,15 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		e.skipped++
 		return
 	}
+	if len(e.absent) > 0 {
+		if t := eventNanos(ev.Timestamp); t > e.clock {
+			e.clock = t
+		}
+		if e.clock-e.checked >= absenceCheckEvery {
+			e.checked = e.clock
+			e.checkAbsence(e.clock, emit)
+		}
+	}
 	rules, ok := e.byDataset[ev.Event.Dataset]
 	if !ok {
 		rules = e.unpinned
@@ -222,6 +239,10 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		rs.Matches++
 		if e.excepted(r, ev) {
 			rs.Excepted++
+			continue
+		}
+		if r.Absence != nil {
+			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
 			continue
 		}
 		e.fire(r, rs, ev, env, emit)

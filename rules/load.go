@@ -522,6 +522,14 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 			r.branches = l.compileBranches(d.Condition, bad)
 		}
 	}
+	if d.Absence != nil {
+		switch {
+		case d.Sequence != nil || d.Threshold != nil:
+			l.errf(f, pathNode(n, "absence"), id, "", "absence takes no threshold or sequence")
+		default:
+			l.absence(f, pathNode(n, "absence"), r, d.Absence)
+		}
+	}
 	l.output(f, pathNode(n, "output"), r, d.Output)
 	r.Exceptions, r.exc = l.exceptions(f, pathNode(n, "exceptions"), id, d.Exceptions)
 	if d.Threshold != nil {

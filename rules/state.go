@@ -297,6 +297,7 @@ type ruleState struct {
 	groups *lru[tgroup]
 	supp   *lru[suppEntry]
 	seqs   *lru[seqEntry]
+	absent *lru[absEntry]
 	mem    stateMem
 	late   uint64
 }
@@ -315,6 +316,7 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs.groups = newLRU[tgroup](maxGroups, &rs.mem, groupCost)
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem, suppCost)
 		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem, seqCost)
+		rs.absent = newLRU[absEntry](maxGroups, &rs.mem, absCost)
 	}
 	return s
 }

@@ -52,6 +52,7 @@ type Rule struct {
 	Exceptions     []Exception
 	Threshold      *Threshold
 	Sequence       *Sequence // instead of Condition
+	Absence        *Absence  // alert on the silence of groups that matched
 	Suppress       *Suppress
 	Tests          []TestCase
 	// Datasets are the event.dataset values the condition pins the rule to

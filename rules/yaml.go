@@ -90,6 +90,7 @@ type ruleDoc struct {
 	Exceptions     []exceptionDoc `yaml:"exceptions"`
 	Threshold      *thresholdDoc  `yaml:"threshold"`
 	Sequence       *sequenceDoc   `yaml:"sequence"`
+	Absence        *absenceDoc    `yaml:"absence"`
 	Suppress       *suppressDoc   `yaml:"suppress"`
 	Tests          []testDoc      `yaml:"tests"`
 	FalsePositives string         `yaml:"false_positives"`

@@ -1,0 +1,144 @@
+package rules
+
+import (
+	"bytes"
+	"reflect"
+	"strconv"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// Absence makes a rule alert on silence: a group (the values of GroupBy)
+// whose events matched the condition before, and then none for After of
+// event time (a heartbeat host that stops talking, a log forwarder that
+// goes quiet). Event time is the newest time the Evaluator has seen, so a
+// replay's silences are those of the capture; silences still open when the
+// input ends raise nothing (the sensor cannot know what came next).
+type Absence struct {
+	GroupBy []string
+	After   time.Duration
+
+	groupBy []field
+}
+
+type absenceDoc struct {
+	GroupBy []string `yaml:"group_by"`
+	After   string   `yaml:"after"`
+}
+
+// absEntry is one group being watched: the key holds its values, the
+// entry's last time when it last spoke.
+type absEntry struct{}
+
+var absCost = groupCost
+
+// absenceCheckEvery is how much event time passes between two looks for
+// silent groups.
+const absenceCheckEvery = int64(time.Second)
+
+func (l *loader) absence(f *srcFile, n *yaml.Node, r *Rule, d *absenceDoc) {
+	a := &Absence{GroupBy: d.GroupBy}
+	w, err := time.ParseDuration(d.After)
+	switch {
+	case d.After == "":
+		l.errf(f, n, r.ID, "", "absence: after is required")
+	case err != nil:
+		l.errf(f, pathNode(n, "after"), r.ID, "", "absence: bad after: %v", err)
+	case w <= 0 || w > 24*time.Hour:
+		l.errf(f, pathNode(n, "after"), r.ID, "", "absence: after must be within (0, 24h]")
+	}
+	a.After = w
+	if len(d.GroupBy) == 0 {
+		l.errf(f, n, r.ID, "", "absence: group_by is required (whose silence?)")
+	}
+	a.groupBy, _ = l.fields(f, pathNode(n, "group_by"), r.ID, "absence: group_by", d.GroupBy)
+	r.Absence = a
+}
+
+// absenceSeen records that r's group of ev spoke at t.
+func (e *Evaluator) absenceSeen(r *Rule, ev *schemas.Event, t int64) {
+	key := e.groupKey(r.Absence.groupBy, ev)
+	st, mu := e.stateFor(r.index, key)
+	ent := st.absent.get(key)
+	if ent == nil {
+		ent = st.absent.add(key)
+	}
+	if ent != nil && t > ent.last {
+		ent.last = t
+	}
+	if mu != nil {
+		mu.Unlock()
+	}
+}
+
+// checkAbsence alerts on the groups of absence rules silent for longer
+// than their After at event time now, oldest first, and forgets them.
+func (e *Evaluator) checkAbsence(now int64, emit func(*schemas.Event)) {
+	for _, r := range e.absent {
+		cutoff := now - int64(r.Absence.After)
+		if e.opts.Shared == nil {
+			e.silent(r, &e.local.rules[r.index], cutoff, emit)
+			continue
+		}
+		for _, sh := range e.opts.Shared.shards {
+			sh.mu.Lock()
+			sh.rules[r.index].mem.acct = e.acct
+			e.silent(r, &sh.rules[r.index], cutoff, emit)
+			sh.mu.Unlock()
+		}
+	}
+}
+
+func (e *Evaluator) silent(r *Rule, st *ruleState, cutoff int64, emit func(*schemas.Event)) {
+	for ent := st.absent.tail; ent != nil && ent.last < cutoff; ent = st.absent.tail {
+		key, last := ent.key, ent.last
+		st.absent.remove(ent)
+		e.rstats[r.index].Alerts++
+		emit(e.absenceAlert(r, key, last))
+	}
+}
+
+// absenceAlert is the alert of a silent group: an event holding the
+// group's values, the time it was last heard of and when the silence
+// began to count.
+func (e *Evaluator) absenceAlert(r *Rule, key string, last int64) *schemas.Event {
+	var ev schemas.Event
+	ev.Timestamp = time.Unix(0, last).UTC().Add(r.Absence.After)
+	vals := bytes.Split([]byte(key), []byte{0x1f})
+	for i, f := range r.Absence.groupBy {
+		if i < len(vals) {
+			setScalar(f.value(&ev), string(vals[i]))
+		}
+	}
+	a := newAlert(r, &ev, nil, 0)
+	a.Event.Start, a.Event.End = time.Unix(0, last).UTC(), ev.Timestamp
+	a.Sensor.Alert.Window = r.Absence.After.String()
+	a.Sensor.Alert.Group = groupStrings(r.Absence.groupBy, &ev)
+	if r.output != nil {
+		a.Message = r.output.render(a)
+	}
+	return a
+}
+
+// setScalar sets v from its text form (appendScalar's).
+func setScalar(v reflect.Value, s string) {
+	switch v.Kind() {
+	case reflect.String:
+		v.SetString(s)
+	case reflect.Bool:
+		b, _ := strconv.ParseBool(s)
+		v.SetBool(b)
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		n, _ := strconv.ParseInt(s, 10, 64)
+		v.SetInt(n)
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		n, _ := strconv.ParseUint(s, 10, 64)
+		v.SetUint(n)
+	case reflect.Float32, reflect.Float64:
+		x, _ := strconv.ParseFloat(s, 64)
+		v.SetFloat(x)
+	}
+}
