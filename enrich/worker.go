@@ -97,6 +97,9 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 	dst, dstOK := parseIP(ev.Destination.IP)
 	if srcOK && dstOK {
 		ev.Network.Direction = w.home.Direction(src, dst)
+		if ev.Event.Dataset == schemas.DatasetSMTP {
+			ev.Email.Direction = ev.Network.Direction // the client sends the mail
+		}
 	}
 	if snap == nil {
 		return

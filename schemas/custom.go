@@ -14,6 +14,7 @@ type Custom struct {
 	PgSQL   DBLogin   `json:"pgsql,omitzero" expr:"pgsql"`
 	SMB     SMB       `json:"smb,omitzero" expr:"smb"`
 	NTLM    NTLM      `json:"ntlm,omitzero" expr:"ntlm"`
+	SMTP    SMTP      `json:"smtp,omitzero" expr:"smtp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

@@ -61,6 +61,10 @@ func (e *encoder) appendEvent(v *Event) {
 		e.field("file")
 		e.appendFile(&v.File)
 	}
+	if !v.Email.isZero() {
+		e.field("email")
+		e.appendEmail(&v.Email)
+	}
 	if !v.Rule.isZero() {
 		e.field("rule")
 		e.appendRule(&v.Rule)
@@ -262,6 +266,44 @@ func (e *encoder) appendFile(v *File) {
 	e.end()
 }
 
+func (e *encoder) appendEmail(v *Email) {
+	e.begin()
+	if !v.From.isZero() {
+		e.field("from")
+		e.appendEmailAddresses(&v.From)
+	}
+	if !v.To.isZero() {
+		e.field("to")
+		e.appendEmailAddresses(&v.To)
+	}
+	if !v.Cc.isZero() {
+		e.field("cc")
+		e.appendEmailAddresses(&v.Cc)
+	}
+	if !v.ReplyTo.isZero() {
+		e.field("reply_to")
+		e.appendEmailAddresses(&v.ReplyTo)
+	}
+	e.optString("subject", v.Subject)
+	e.optString("message_id", v.MessageID)
+	e.optTime("origination_timestamp", v.OriginationTimestamp)
+	e.optString("x_mailer", v.XMailer)
+	e.optString("content_type", v.ContentType)
+	e.optString("direction", v.Direction)
+	if len(v.Attachments) > 0 {
+		e.field("attachments")
+		e.b = append(e.b, '[')
+		for i := range v.Attachments {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.appendEmailAttachment(&v.Attachments[i])
+		}
+		e.b = append(e.b, ']')
+	}
+	e.end()
+}
+
 func (e *encoder) appendRule(v *Rule) {
 	e.begin()
 	e.optString("id", v.ID)
@@ -351,6 +393,10 @@ func (e *encoder) appendCustom(v *Custom) {
 	if !v.NTLM.isZero() {
 		e.field("ntlm")
 		e.appendNTLM(&v.NTLM)
+	}
+	if !v.SMTP.isZero() {
+		e.field("smtp")
+		e.appendSMTP(&v.SMTP)
 	}
 	if !v.Alert.isZero() {
 		e.field("alert")
@@ -500,6 +546,21 @@ func (e *encoder) appendTLSServer(v *TLSServer) {
 	if !v.X509.isZero() {
 		e.field("x509")
 		e.appendX509(&v.X509)
+	}
+	e.end()
+}
+
+func (e *encoder) appendEmailAddresses(v *EmailAddresses) {
+	e.begin()
+	e.optStrings("address", v.Address)
+	e.end()
+}
+
+func (e *encoder) appendEmailAttachment(v *EmailAttachment) {
+	e.begin()
+	if v.File != (EmailFile{}) {
+		e.field("file")
+		e.appendEmailFile(&v.File)
 	}
 	e.end()
 }
@@ -748,6 +809,32 @@ func (e *encoder) appendNTLM(v *NTLM) {
 	e.end()
 }
 
+func (e *encoder) appendSMTP(v *SMTP) {
+	e.begin()
+	e.optString("helo", v.Helo)
+	e.optString("greeting", v.Greeting)
+	e.optString("mail_from", v.MailFrom)
+	e.optStrings("rcpt_to", v.RcptTo)
+	e.optInt("rcpt_count", int64(v.RcptCount))
+	e.optString("auth_mechanism", v.AuthMechanism)
+	e.optString("auth_outcome", v.AuthOutcome)
+	if v.TLSStarted {
+		e.boolField("tls_started", true)
+	}
+	e.optStrings("status_codes", v.StatusCodes)
+	e.optString("last_reply", v.LastReply)
+	e.optStrings("received", v.Received)
+	e.optString("date", v.Date)
+	if v.Data {
+		e.boolField("data", true)
+	}
+	if v.Delivered {
+		e.boolField("delivered", true)
+	}
+	e.optInt("data_bytes", v.DataBytes)
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -914,6 +1001,15 @@ func (e *encoder) appendX509(v *X509) {
 	e.end()
 }
 
+func (e *encoder) appendEmailFile(v *EmailFile) {
+	e.begin()
+	e.optString("name", v.Name)
+	e.optString("extension", v.Extension)
+	e.optString("mime_type", v.MimeType)
+	e.optInt("size", v.Size)
+	e.end()
+}
+
 func (e *encoder) appendThreatIndicator(v *ThreatIndicator) {
 	e.begin()
 	e.optString("type", v.Type)
@@ -1014,6 +1110,10 @@ func (v *TLS) isZero() bool {
 	return v.Version == "" && v.VersionProtocol == "" && v.Cipher == "" && v.Curve == "" && !v.Established && !v.Resumed && v.NextProtocol == "" && v.Client.isZero() && v.Server.isZero()
 }
 
+func (v *Email) isZero() bool {
+	return v.From.isZero() && v.To.isZero() && v.Cc.isZero() && v.ReplyTo.isZero() && v.Subject == "" && v.MessageID == "" && v.OriginationTimestamp == (time.Time{}) && v.XMailer == "" && v.ContentType == "" && v.Direction == "" && v.Attachments == nil
+}
+
 func (v *Rule) isZero() bool {
 	return v.ID == "" && v.UUID == "" && v.Name == "" && v.Description == "" && v.Category == "" && v.Ruleset == "" && v.Version == "" && v.Reference == "" && v.Author == nil && v.License == ""
 }
@@ -1023,7 +1123,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -1032,6 +1132,10 @@ func (v *TLSClient) isZero() bool {
 
 func (v *TLSServer) isZero() bool {
 	return v.JA3S == "" && v.Subject == "" && v.Issuer == "" && v.NotBefore == (time.Time{}) && v.NotAfter == (time.Time{}) && v.Hash == (Hashes{}) && v.X509.isZero()
+}
+
+func (v *EmailAddresses) isZero() bool {
+	return v.Address == nil
 }
 
 func (v *ThreatRef) isZero() bool {
@@ -1052,6 +1156,10 @@ func (v *SMB) isZero() bool {
 
 func (v *NTLM) isZero() bool {
 	return v.Messages == nil && v.Version == "" && v.Workstation == "" && v.Flags == nil && v.ClientOSVersion == "" && v.TargetName == "" && v.ServerNbComputerName == "" && v.ServerNbDomainName == "" && v.ServerDNSComputerName == "" && v.ServerDNSDomainName == "" && v.ServerDNSTreeName == "" && v.ServerOSVersion == ""
+}
+
+func (v *SMTP) isZero() bool {
+	return v.Helo == "" && v.Greeting == "" && v.MailFrom == "" && v.RcptTo == nil && v.RcptCount == 0 && v.AuthMechanism == "" && v.AuthOutcome == "" && !v.TLSStarted && v.StatusCodes == nil && v.LastReply == "" && v.Received == nil && v.Date == "" && !v.Data && !v.Delivered && v.DataBytes == 0
 }
 
 func (v *AlertInfo) isZero() bool {

@@ -24,6 +24,7 @@ const (
 	DatasetMySQL   = "packetsleuth.mysql"
 	DatasetPgSQL   = "packetsleuth.pgsql"
 	DatasetSMB     = "packetsleuth.smb"
+	DatasetSMTP    = "packetsleuth.smtp"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"
@@ -51,6 +52,7 @@ type Event struct {
 	TLS         TLS       `json:"tls,omitzero" expr:"tls"`
 	User        User      `json:"user,omitzero" expr:"user"`
 	File        File      `json:"file,omitzero" expr:"file"`
+	Email       Email     `json:"email,omitzero" expr:"email"`
 	Rule        Rule      `json:"rule,omitzero" expr:"rule"`
 	Threat      Threat    `json:"threat,omitzero" expr:"threat"`
 	// List of keywords used to tag each event. Example: attack.command_and_control

@@ -17,6 +17,7 @@ import (
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
+	psmtp "github.com/packetsleuth/packetsleuth/parsers/smtp"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -29,6 +30,7 @@ import (
 type Config struct {
 	HTTP       phttp.Config
 	TLS        ptls.Config
+	SMTP       psmtp.Config
 	Reassembly reassembly.Config
 	// DNSPending bounds the unanswered queries held per flow.
 	DNSPending int

@@ -13,6 +13,7 @@ import (
 	ppgsql "github.com/packetsleuth/packetsleuth/parsers/pgsql"
 	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
 	psmb "github.com/packetsleuth/packetsleuth/parsers/smb"
+	psmtp "github.com/packetsleuth/packetsleuth/parsers/smtp"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -222,7 +223,10 @@ func (dt *detector) choose(proto string, client parsers.Dir, v parsers.Verdict) 
 // when every direction that can still tell says No; More otherwise.
 func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parsers.Verdict) {
 	mayFlip := dt.canFlip && (dt.st.f.TCPFlags[0]|dt.st.f.TCPFlags[1])&decode.SYN == 0
-	undecided := false
+	dp, dc, dialog := dt.sniffDialog(mayFlip)
+	// A dialog sniffer waits for both first lines while neither direction
+	// is cut short; a sniffer of one direction that says Yes goes first.
+	undecided := dialog == parsers.More && !final && !(dt.cut[0] && dt.cut[1])
 	for _, d := range dt.order[:dt.norder] {
 		b, done := dt.buf[d][:dt.sniffed[d]], final || dt.cut[d]
 		p, c, dv, strong := sniffStart(b, d)
@@ -245,6 +249,9 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 		case dt.byPort != "":
 			return "", 0, parsers.No // the ports name the protocol
 		}
+	}
+	if dialog == parsers.Yes {
+		return dp, dc, dialog
 	}
 	if undecided || (dt.norder < 2 && !final) {
 		return "", 0, parsers.More // the other direction may still tell
@@ -341,6 +348,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = ppgsql.NewConn(a.acct, dt.st.emitPgSQL)
 	case "smb":
 		dt.parser = dt.st.newSMB()
+	case "smtp":
+		dt.parser = psmtp.NewConn(a.cfg.SMTP, a.acct, dt.st.emitSMTP)
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)
@@ -389,4 +398,36 @@ func (dt *detector) forward(d parsers.Dir, b []byte, ts time.Time) error {
 		dt.st.a.stats.ParserErrors[dt.proto]++
 	}
 	return err
+}
+
+// dialogSniffers tell the protocols whose server speaks first (a 220
+// greeting) by both first lines: the greeting alone does not name one.
+var dialogSniffers = []struct {
+	proto string
+	sniff func(server, client []byte) parsers.Verdict
+}{
+	{"smtp", psmtp.Sniff},
+}
+
+// sniffDialog runs the dialog sniffers on the held bytes, the originator as
+// the client (or, when mayFlip, the responder too). It answers Yes with the
+// protocol and the client's direction, More while a sniffer waits for a
+// line to end, No otherwise.
+func (dt *detector) sniffDialog(mayFlip bool) (string, parsers.Dir, parsers.Verdict) {
+	v := parsers.No
+	for _, client := range []parsers.Dir{parsers.ToServer, parsers.ToClient} {
+		if client == parsers.ToClient && !mayFlip {
+			break
+		}
+		srv, cl := dt.buf[client.Reverse()][:dt.sniffed[client.Reverse()]], dt.buf[client][:dt.sniffed[client]]
+		for _, s := range dialogSniffers {
+			switch s.sniff(srv, cl) {
+			case parsers.Yes:
+				return s.proto, client, parsers.Yes
+			case parsers.More:
+				v = parsers.More
+			}
+		}
+	}
+	return "", 0, v
 }

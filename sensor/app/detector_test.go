@@ -68,6 +68,9 @@ func TestDetectorWaitsForEnoughBytes(t *testing.T) {
 		{"ssh-like word", parsers.ToServer, "SSH-to-you\r\n", "", "", false, false},
 		{"too short to tell", parsers.ToServer, "GE", "", "", false, false},
 		{"http answer after a banner", parsers.ToClient, "220 smtp ready\r\n", "GET / HTTP/1.1\r\n\r\n", "http", false, false},
+		{"smtp greeting one byte at a time", parsers.ToClient, "220 mx.example ready\r\n", "EHLO a.example\r\n", "smtp", false, true},
+		{"smtp greeting alone", parsers.ToClient, "220 mx.example ESMTP\r\n", "", "", false, false},
+		{"smtp ehlo without greeting", parsers.ToServer, "EHLO a.example\r\n", "", "", false, false},
 	}
 	for _, c := range cases {
 		var cuts []byte

@@ -94,11 +94,7 @@ func TestSameHTTPEventPlainVLANReordered(t *testing.T) {
 // leaves the padding (21) out of JA3; the JA3 definition drops only GREASE,
 // so the sensor keeps 21 (the string tshark hashes was checked: it is ours
 // without "-21"). SNI and JA4 (FoxIO's baseline) agree for these frames.
-//
-// smtp-starttls.pcap: the ClientHello after SMTP STARTTLS is found once SMTP
-// is parsed (the SMTP parser hands the rest of the stream to TLS).
 var knownGaps = map[string]map[string]bool{
-	"smtp-starttls.pcap":         {"14": true},
 	"tls-sni.pcapng":             {"60": true, "63": true, "65": true, "68": true, "70": true},
 	"tls-handshakes-many.pcapng": {"125": true, "142": true, "146": true, "156": true, "160": true},
 }
