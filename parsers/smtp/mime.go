@@ -3,8 +3,10 @@ package smtp
 import (
 	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
 // Header is what the message's top-level header says.
@@ -26,19 +28,6 @@ type Attachment struct {
 	Size     int64  // decoded bytes
 	// Truncated: the part did not end (gap, end of data or connection).
 	Truncated bool
-}
-
-// Files receives the decoded bytes of attachments: Open at the start of a
-// part's body, then Write for each decoded piece and Close at its end. It
-// is the seam where file extraction and hashing plug in.
-type Files interface {
-	Open(a *Attachment) FileWriter
-}
-
-// FileWriter takes one attachment's decoded bytes.
-type FileWriter interface {
-	Write(p []byte)
-	Close(a *Attachment)
 }
 
 // Bounds of the message reader.
@@ -66,8 +55,11 @@ type message struct {
 	fields    int
 	bounds    []string // open multipart boundaries, innermost last
 	ent       entity
-	att       *Attachment // the attachment being read, nil if none
-	files     FileWriter
+	att       *Attachment      // the attachment being read, nil if none
+	files     parsers.FileSink // the attachment's file (Config.Files)
+	filesFull bool
+	seq       uint64 // the message's number in the connection
+	start     time.Time
 	crlf      bool // a line end is pending in the body (it belongs to a boundary, if one follows)
 	dec       decoder
 	limited   bool
@@ -79,9 +71,9 @@ type entity struct {
 	mimeType, boundary, name, filename, disposition, encoding string
 }
 
-func (m *message) reset(tx *Transaction) {
+func (m *message) reset(tx *Transaction, seq uint64) {
 	m.free()
-	*m = message{conn: m.conn, tx: tx, inHeader: true, top: true, bounds: m.bounds[:0]}
+	*m = message{conn: m.conn, tx: tx, inHeader: true, top: true, bounds: m.bounds[:0], seq: seq, start: tx.Start}
 }
 
 func (m *message) free() {
@@ -250,7 +242,9 @@ func (m *message) startBody() {
 	m.att = &m.tx.Attachments[len(m.tx.Attachments)-1]
 	m.dec = decoder{kind: decoderKind(e.encoding)}
 	if f := m.conn.cfg.Files; f != nil {
-		m.files = f.Open(m.att)
+		m.files = f.OpenFile(&parsers.FileInfo{
+			Dir: parsers.ToServer, Tx: m.seq, Name: name, MimeType: e.mimeType, Size: -1, Part: "attachment", Time: m.start,
+		})
 	}
 }
 
@@ -302,8 +296,8 @@ var crlf = []byte("\r\n")
 // out takes decoded bytes of the current attachment.
 func (m *message) out(p []byte) {
 	m.att.Size += int64(len(p))
-	if m.files != nil {
-		m.files.Write(p)
+	if m.files != nil && !m.filesFull {
+		m.filesFull = !m.files.Write(p) // past the files layer's limit: only closed at the part's end
 	}
 }
 
@@ -315,16 +309,23 @@ func (m *message) endPart(truncated bool) {
 	m.dec.flush(m)
 	m.att.Truncated = truncated
 	if m.files != nil {
-		m.files.Close(m.att)
-		m.files = nil
+		end := parsers.FileComplete
+		if truncated {
+			end = parsers.FileTruncated
+		}
+		m.files.Close(end, m.conn.now)
+		m.files, m.filesFull = nil, false
 	}
 	m.att = nil
 }
 
-// gap: bytes of the message were lost.
-func (m *message) gap() {
+// gap: n bytes of the message were lost.
+func (m *message) gap(n int) {
 	if m.att != nil {
 		m.att.Truncated = true
+		if m.files != nil {
+			m.files.Gap(int64(n))
+		}
 	}
 	m.flushField()
 	m.crlf = false

@@ -148,13 +148,16 @@ type Conn struct {
 	// sessCodes and lastReply are the replies outside transactions.
 	sessCodes []int
 	lastReply string
+	now       time.Time // the time of the latest bytes
+	messages  uint64    // transactions opened
 }
 
 // Config tunes the parser.
 type Config struct {
-	// Files, when set, is handed the decoded bytes of every attachment as
-	// they are read (the seam for file extraction and hashing).
-	Files Files
+	// Files, when set, is handed each attachment as a file: its decoded
+	// bytes as they are read (parsers.FileInfo.Part "attachment", Tx the
+	// message's number in the connection).
+	Files parsers.FileOpener
 }
 
 // NewConn returns a parser that calls emit for each transaction (valid
@@ -176,6 +179,7 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 	if c.first.IsZero() {
 		c.first = ts
 	}
+	c.now = ts
 	if d == parsers.ToServer {
 		return c.client(b, ts)
 	}
@@ -195,11 +199,11 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 	}
 	switch c.mode {
 	case modeMessage:
-		c.msg.gap()
+		c.msg.gap(n)
 	case modeBDAT:
 		if int64(n) < c.bdatLeft {
 			c.bdatLeft -= int64(n)
-			c.msg.gap()
+			c.msg.gap(n)
 			return
 		}
 		c.endBDAT()
@@ -255,7 +259,8 @@ func (c *Conn) openTx(ts time.Time) {
 	c.txn = Transaction{Session: c.sess, Start: ts, Notes: c.notes, Codes: c.sessCodes, LastReply: c.lastReply}
 	c.notes, c.sessCodes = nil, nil
 	c.tx = &c.txn
-	c.msg.reset(c.tx)
+	c.messages++
+	c.msg.reset(c.tx, c.messages)
 }
 
 // finishTx emits the open transaction.

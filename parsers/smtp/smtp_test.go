@@ -200,21 +200,31 @@ func TestBudgetRefused(t *testing.T) {
 	}
 }
 
-// fileSink keeps each attachment's decoded bytes.
-type fileSink struct{ files map[string]*bytes.Buffer }
-
-type fileWriter struct{ b *bytes.Buffer }
-
-func (s *fileSink) Open(a *Attachment) FileWriter {
-	s.files[a.Name] = &bytes.Buffer{}
-	return fileWriter{s.files[a.Name]}
+// fileSink keeps each attachment's decoded bytes and how it ended.
+type fileSink struct {
+	files map[string]*bytes.Buffer
+	ends  map[string]parsers.FileEnd
 }
-func (w fileWriter) Write(p []byte)      { w.b.Write(p) }
-func (w fileWriter) Close(a *Attachment) {}
+
+type fileWriter struct {
+	s    *fileSink
+	name string
+}
+
+func (s *fileSink) OpenFile(info *parsers.FileInfo) parsers.FileSink {
+	if info.Part != "attachment" || info.Dir != parsers.ToServer || info.Tx != 1 {
+		panic(fmt.Sprintf("file info %+v", info))
+	}
+	s.files[info.Name] = &bytes.Buffer{}
+	return fileWriter{s, info.Name}
+}
+func (w fileWriter) Write(p []byte) bool                    { w.s.files[w.name].Write(p); return true }
+func (w fileWriter) Gap(n int64)                            {}
+func (w fileWriter) Close(end parsers.FileEnd, _ time.Time) { w.s.ends[w.name] = end }
 
 // The Files seam receives exactly the decoded bytes of each attachment.
 func TestFilesSeam(t *testing.T) {
-	sink := &fileSink{files: map[string]*bytes.Buffer{}}
+	sink := &fileSink{files: map[string]*bytes.Buffer{}, ends: map[string]parsers.FileEnd{}}
 	txs, _, _ := run(t, Config{Files: sink}, nil, 5, session...)
 	if got := sink.files["notes.txt"].String(); got != "a=bc\r\n. dot" {
 		t.Errorf("notes.txt %q", got)
@@ -222,8 +232,8 @@ func TestFilesSeam(t *testing.T) {
 	if got := sink.files["€.bin"].Bytes(); !bytes.Equal(got, []byte{0, 1, 2, 3}) {
 		t.Errorf("€.bin %v", got)
 	}
-	if txs[0].Attachments[1].Size != 4 {
-		t.Errorf("size %d", txs[0].Attachments[1].Size)
+	if txs[0].Attachments[1].Size != 4 || sink.ends["€.bin"] != parsers.FileComplete {
+		t.Errorf("size %d, end %v", txs[0].Attachments[1].Size, sink.ends["€.bin"])
 	}
 }
 
