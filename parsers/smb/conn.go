@@ -39,10 +39,11 @@ type Handler struct {
 	Encrypted func(*Encrypted)
 	// Pipe receives the bytes written to (ToServer) or read from
 	// (ToClient) a named pipe: WRITE/READ data and FSCTL_PIPE_TRANSCEIVE
-	// input/output, as far as the held prefix of the message goes
-	// (truncated says when not all of it). It is the seam for a DCE/RPC
-	// parser; nil drops them.
-	Pipe func(f *File, d parsers.Dir, data []byte, truncated bool, ts time.Time)
+	// input/output, as far as the held prefix of the message goes;
+	// missing counts the bytes of the transfer beyond it (never seen by
+	// the parser: a gap for whoever reads the pipe). The DCE/RPC parser
+	// reads the pipes through it; nil drops them.
+	Pipe func(f *File, d parsers.Dir, data []byte, missing int, ts time.Time)
 	// KerberosPrincipal, when set, names the service principal of a
 	// Kerberos GSS-API token (an AP-REQ) found in a session setup; without
 	// it the session says only "kerberos".

@@ -38,7 +38,7 @@ func (r *recorder) handler() Handler {
 		Encrypted: func(e *Encrypted) {
 			r.lines = append(r.lines, fmt.Sprintf("encrypted %x %v %v", e.SessionID, e.Messages, e.Bytes))
 		},
-		Pipe:  func(*File, parsers.Dir, []byte, bool, time.Time) { r.pipes++ },
+		Pipe:  func(*File, parsers.Dir, []byte, int, time.Time) { r.pipes++ },
 		Limit: func(memory bool, d string) { r.limits = append(r.limits, d) },
 	}
 }

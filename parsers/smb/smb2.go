@@ -289,5 +289,5 @@ func (c *Conn) pipeData(f *File, d parsers.Dir, p []byte, off, n int, ts time.Ti
 	if !whole {
 		data, _ = span(p, off, max(0, len(p)-off))
 	}
-	c.h.Pipe(f, d, data, !whole, ts)
+	c.h.Pipe(f, d, data, max(0, n-len(data)), ts)
 }

@@ -1,11 +1,12 @@
 package app
 
 import (
-	"time"
-
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/packetsleuth/packetsleuth/parsers"
+	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
 	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 	psmb "github.com/packetsleuth/packetsleuth/parsers/smb"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -23,16 +24,55 @@ var (
 	typeAccessChange = []string{"access", "change"}
 )
 
-// newSMB starts the SMB parser of the stream. Named-pipe bytes (the
-// Handler's Pipe seam) are not parsed until the DCE/RPC parser lands, and
-// read/write bytes go to no files layer yet: both are counted on the file
-// events.
+// maxPipes bounds the DCE/RPC parsers one SMB connection runs at once
+// (one per open named pipe; each holds at most a PDU per direction).
+const maxPipes = 16
+
+// newSMB starts the SMB parser of the stream. Each open named pipe gets a
+// DCE/RPC parser of its own (written bytes to the server, read bytes to
+// the client), ended when the pipe is closed; its calls are
+// packetsleuth.dcerpc events naming the pipe. Read/write bytes of files go
+// to no files layer yet: they are counted on the file events.
 func (st *state) newSMB() *psmb.Conn {
 	var c *psmb.Conn
+	pipes := map[*psmb.File]*pdcerpc.Conn{}
 	c = psmb.NewConn(st.a.acct, psmb.Handler{
-		Session:   func(s *psmb.Session) { st.emitSMBSession(c, s) },
-		Tree:      func(t *psmb.Tree) { st.emitSMBTree(c, t) },
-		File:      func(f *psmb.File) { st.emitSMBFile(c, f) },
+		Session: func(s *psmb.Session) { st.emitSMBSession(c, s) },
+		Tree:    func(t *psmb.Tree) { st.emitSMBTree(c, t) },
+		File: func(f *psmb.File) {
+			if pc := pipes[f]; pc != nil {
+				pc.End(f.End)
+				delete(pipes, f)
+			}
+			st.emitSMBFile(c, f)
+		},
+		Pipe: func(f *psmb.File, d parsers.Dir, data []byte, missing int, ts time.Time) {
+			pc, ok := pipes[f]
+			if !ok {
+				if len(pipes) >= maxPipes {
+					st.a.anom.Report(anomaly.ParserStateLimit, st.f, ts, "SMB named pipes bound reached: a pipe's DCE/RPC is not parsed")
+					return
+				}
+				if pdcerpc.Sniff(data) == parsers.No {
+					pipes[f] = nil // a pipe of another protocol (PsExec's stdin/stdout): not parsed, no error
+					return
+				}
+				pc = st.newPipeDCERPC(strings.TrimLeft(f.Name, `\`))
+				pipes[f] = pc
+			}
+			if pc == nil {
+				return // the pipe stopped looking like DCE/RPC
+			}
+			if err := pc.Data(d, data, ts); err != nil {
+				st.a.stats.ParserErrors["dcerpc"]++
+				pc.End(ts)
+				pipes[f] = nil
+				return
+			}
+			if missing > 0 {
+				pc.Gap(d, missing, ts)
+			}
+		},
 		SMB1:      func(s *psmb.SMB1) { st.emitSMB1(s) },
 		Encrypted: func(e *psmb.Encrypted) { st.emitSMBEncrypted(c, e) },
 		Limit: func(memory bool, detail string) {
@@ -44,6 +84,13 @@ func (st *state) newSMB() *psmb.Conn {
 		},
 	})
 	return c
+}
+
+// newPipeDCERPC is the DCE/RPC parser of one SMB named pipe.
+func (st *state) newPipeDCERPC(pipe string) *pdcerpc.Conn {
+	pc := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, pipe) })
+	pc.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
+	return pc
 }
 
 // smbEvent starts an event of dataset packetsleuth.smb with the
