@@ -475,11 +475,15 @@ func (s *Store) Acknowledge(ctx context.Context, alertID int64, ack bool) error 
 // buckets count by their start); both are zero when it is empty.
 func (s *Store) Bounds(ctx context.Context) (oldest, newest time.Time, err error) {
 	lo, hi := int64(math.MaxInt64), int64(math.MinInt64)
+	if tlo, thi, ok, err := s.trafficBounds(ctx); err != nil {
+		return time.Time{}, time.Time{}, err
+	} else if ok {
+		lo, hi = tlo, thi
+	}
 	for _, q := range []string{
 		"SELECT MIN(ts), MAX(ts) FROM flows",
 		"SELECT MIN(ts), MAX(ts) FROM alerts",
 		"SELECT MIN(ts), MAX(ts) FROM events",
-		"SELECT MIN(ts) * 1000000000, MAX(ts) * 1000000000 FROM traffic",
 	} {
 		var a, b sql.NullInt64
 		if err := s.db.QueryRowContext(ctx, q).Scan(&a, &b); err != nil {
@@ -494,6 +498,34 @@ func (s *Store) Bounds(ctx context.Context) (oldest, newest time.Time, err error
 		return time.Time{}, time.Time{}, nil
 	}
 	return time.Unix(0, lo).UTC(), time.Unix(0, hi).UTC(), nil
+}
+
+// trafficBounds is the time span of the traffic buckets (Unix ns), read
+// from the finest level whose first bucket lies within the first bucket of
+// every coarser level: a coarse bucket starts on its boundary (an hour
+// bucket up to an hour before the first packet), and a pruned fine level
+// starts after the data does.
+func (s *Store) trafficBounds(ctx context.Context) (lo, hi int64, ok bool, err error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT res, MIN(ts), MAX(ts) FROM traffic GROUP BY res ORDER BY res DESC")
+	if err != nil {
+		return 0, 0, false, fmt.Errorf("store: bounds: %w", err)
+	}
+	defer rows.Close()
+	lo, hi = math.MaxInt64, math.MinInt64
+	limit := int64(math.MaxInt64) // the first coarse bucket's end
+	for rows.Next() {
+		var res, first, last int64
+		if err := rows.Scan(&res, &first, &last); err != nil {
+			return 0, 0, false, fmt.Errorf("store: bounds: %w", err)
+		}
+		if first < limit {
+			lo = first * int64(time.Second)
+		}
+		limit = min(limit, first+res)
+		hi = max(hi, last*int64(time.Second))
+		ok = true
+	}
+	return lo, hi, ok, rows.Err()
 }
 
 // PruneStats counts the rows Prune deleted, by retention key.
