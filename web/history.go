@@ -70,12 +70,7 @@ func (s *Server) handleList(dataset string) http.HandlerFunc {
 			s.fail(w, r, p.err)
 			return
 		}
-		pg, err := s.cfg.Store.List(r.Context(), q)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		writeJSON(w, http.StatusOK, ListPage{Items: nonNil(pg.Items), Next: pg.Next})
+		s.listFiltered(w, r, q, p, nil)
 	}
 }
 
@@ -126,7 +121,36 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, p.err)
 		return
 	}
+	keep := func(it store.Item) bool {
+		var doc struct {
+			Event struct {
+				Severity int `json:"severity"`
+			} `json:"event"`
+		}
+		return json.Unmarshal(it.JSON, &doc) == nil && doc.Event.Severity >= minSev
+	}
 	if minSev == 0 {
+		keep = nil
+	}
+	s.listFiltered(w, r, q, p, keep)
+}
+
+// listFiltered answers a list request: one store page, or, when the store
+// cannot filter (alert severity, a where expression), pages walked with
+// the keyset cursor, keeping the matching rows. The cursor handed back is
+// that of the last row read, so the next page continues exactly there;
+// at most maxAlertScan rows are read per request.
+func (s *Server) listFiltered(w http.ResponseWriter, r *http.Request, q store.ListQuery, p *params, keep func(store.Item) bool) {
+	where, err := p.where()
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, err)
+		return
+	}
+	if where != nil {
+		prev := keep
+		keep = func(it store.Item) bool { return (prev == nil || prev(it)) && where.match(it) }
+	}
+	if keep == nil {
 		pg, err := s.cfg.Store.List(r.Context(), q)
 		if err != nil {
 			s.fail(w, r, err)
@@ -135,9 +159,6 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, ListPage{Items: nonNil(pg.Items), Next: pg.Next})
 		return
 	}
-	// The store does not index severity: walk pages with the keyset cursor
-	// and keep the matching alerts. The cursor handed back is that of the
-	// last row read, so the next page continues exactly there.
 	want := q.Limit
 	q.Limit = max(want, 500)
 	out := ListPage{Items: []store.Item{}}
@@ -150,12 +171,7 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 		}
 		for i, it := range pg.Items {
 			scanned++
-			var doc struct {
-				Event struct {
-					Severity int `json:"severity"`
-				} `json:"event"`
-			}
-			if json.Unmarshal(it.JSON, &doc) == nil && doc.Event.Severity >= minSev {
+			if keep(it) {
 				out.Items = append(out.Items, it)
 			}
 			if len(out.Items) == want || scanned >= maxAlertScan {
