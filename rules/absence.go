@@ -35,9 +35,9 @@ type absEntry struct{}
 
 var absCost = groupCost
 
-// absenceCheckEvery is how much event time passes between two looks for
-// silent groups.
-const absenceCheckEvery = int64(time.Second)
+// timedCheckEvery is how much event time passes between two looks for
+// silent groups and closed lt/lte windows.
+const timedCheckEvery = int64(time.Second)
 
 func (l *loader) absence(f *srcFile, n *yaml.Node, r *Rule, d *absenceDoc) {
 	a := &Absence{GroupBy: d.GroupBy}
@@ -74,19 +74,27 @@ func (e *Evaluator) absenceSeen(r *Rule, ev *schemas.Event, t int64) {
 	}
 }
 
-// checkAbsence alerts on the groups of absence rules silent for longer
-// than their After at event time now, oldest first, and forgets them.
-func (e *Evaluator) checkAbsence(now int64, emit func(*schemas.Event)) {
-	for _, r := range e.absent {
-		cutoff := now - int64(r.Absence.After)
+// checkTimed judges, at event time now, what only the passing of time
+// decides: the groups of absence rules silent for longer than their After
+// (oldest first), and the windows of lt/lte thresholds that closed without
+// a later match of their group.
+func (e *Evaluator) checkTimed(now int64, emit func(*schemas.Event)) {
+	for _, r := range e.timed {
+		judge := func(st *ruleState) {
+			if r.Absence != nil {
+				e.silent(r, st, now-int64(r.Absence.After), emit)
+			} else {
+				e.closeLows(r, st, now-int64(r.Threshold.Window), emit)
+			}
+		}
 		if e.opts.Shared == nil {
-			e.silent(r, &e.local.rules[r.index], cutoff, emit)
+			judge(&e.local.rules[r.index])
 			continue
 		}
 		for _, sh := range e.opts.Shared.shards {
 			sh.mu.Lock()
 			sh.rules[r.index].mem.acct = e.acct
-			e.silent(r, &sh.rules[r.index], cutoff, emit)
+			judge(&sh.rules[r.index])
 			sh.mu.Unlock()
 		}
 	}
@@ -101,25 +109,33 @@ func (e *Evaluator) silent(r *Rule, st *ruleState, cutoff int64, emit func(*sche
 	}
 }
 
-// absenceAlert is the alert of a silent group: an event holding the
-// group's values, the time it was last heard of and when the silence
-// began to count.
+// absenceAlert is the alert of a silent group: its values, the time it
+// was last heard of and when the silence reached After.
 func (e *Evaluator) absenceAlert(r *Rule, key string, last int64) *schemas.Event {
+	at := time.Unix(0, last).UTC()
+	a := groupAlert(r, r.Absence.groupBy, key, at.Add(r.Absence.After))
+	a.Event.Start = at
+	a.Sensor.Alert.Window = r.Absence.After.String()
+	if r.output != nil {
+		a.Message = r.output.render(a)
+	}
+	return a
+}
+
+// groupAlert is an alert of r about a group rather than an event: an
+// event at ts holding the group's values (key is their groupKey).
+func groupAlert(r *Rule, fields []field, key string, ts time.Time) *schemas.Event {
 	var ev schemas.Event
-	ev.Timestamp = time.Unix(0, last).UTC().Add(r.Absence.After)
+	ev.Timestamp = ts
 	vals := bytes.Split([]byte(key), []byte{0x1f})
-	for i, f := range r.Absence.groupBy {
+	for i, f := range fields {
 		if i < len(vals) {
 			setScalar(f.value(&ev), string(vals[i]))
 		}
 	}
 	a := newAlert(r, &ev, nil, 0)
-	a.Event.Start, a.Event.End = time.Unix(0, last).UTC(), ev.Timestamp
-	a.Sensor.Alert.Window = r.Absence.After.String()
-	a.Sensor.Alert.Group = groupStrings(r.Absence.groupBy, &ev)
-	if r.output != nil {
-		a.Message = r.output.render(a)
-	}
+	a.Event.End = ts
+	a.Sensor.Alert.Group = groupStrings(fields, &ev)
 	return a
 }
 

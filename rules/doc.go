@@ -19,8 +19,9 @@
 // event.severity and as the default event.risk_score (Elastic's convention).
 //
 // Evaluation: one Evaluator per worker (NewEvaluator), rules indexed by the
-// event.dataset their condition pins. Thresholds (count, distinct, sum;
-// `gte: N` fires at N, `gt: N` above it; lt/lte are not supported)
+// event.dataset their condition pins. Thresholds (count, distinct, sum,
+// avg; `gte: N` fires at N, `gt: N` above it; `lt`/`lte` judge a window
+// when it closes, below.go)
 // slide on event time; state is bounded per rule (LRU plus expiry by event
 // time). With several workers pass a SharedState, because the sensor shards
 // by 5-tuple and one group's events reach several workers. Suppression

@@ -66,7 +66,7 @@ type Evaluator struct {
 	acct      *budget.Account
 	key, val  []byte
 	seqKeys   [][]byte
-	absent    []*Rule // absence rules, checked as event time passes
+	timed     []*Rule // absence and lt/lte rules: judged as event time passes
 	clock     int64   // newest event time seen (Unix ns)
 	checked   int64   // event time of the last look for silences
 	events    uint64
@@ -117,8 +117,8 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 	}
 	e.unpinned = keep(set.unpinned)
 	for _, r := range keep(set.rules) {
-		if r.Absence != nil {
-			e.absent = append(e.absent, r)
+		if r.Absence != nil || r.Threshold != nil && r.Threshold.below() {
+			e.timed = append(e.timed, r)
 		}
 	}
 	for ds, rs := range set.byDataset {
@@ -191,13 +191,13 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		e.skipped++
 		return
 	}
-	if len(e.absent) > 0 {
+	if len(e.timed) > 0 {
 		if t := eventNanos(ev.Timestamp); t > e.clock {
 			e.clock = t
 		}
-		if e.clock-e.checked >= absenceCheckEvery {
+		if e.clock-e.checked >= timedCheckEvery {
 			e.checked = e.clock
-			e.checkAbsence(e.clock, emit)
+			e.checkTimed(e.clock, emit)
 		}
 	}
 	rules, ok := e.byDataset[ev.Event.Dataset]
@@ -292,8 +292,12 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emi
 		case "distinct":
 			e.val = r.thrField.appendValue(e.val[:0], ev)
 			dv = e.val
-		case "sum":
+		case "sum", "avg":
 			v = r.thrField.number(ev)
+		}
+		if th.below() {
+			e.belowAdd(r, key, t, v, emit)
+			return
 		}
 		st, mu := e.stateFor(r.index, key)
 		fired, count, members := thresholdAdd(st, r, key, t, dv, v)

@@ -492,8 +492,8 @@ func TestThresholdGTAndGTE(t *testing.T) {
   - {id: G-3, name: g, severity: low, condition: "true", threshold: {type: count, window: 1m, gt: -1}}
 `)
 	expectLines(t, errs, []string{
-		`r.yaml:2:107: rule G-1: threshold: give gte or gt, not both`,
-		`r.yaml:3:69: rule G-2: threshold: gte or gt is required (lt and lte, fewer than N in a window, are not supported yet)`,
+		`r.yaml:2:107: rule G-1: threshold: give one of gte, gt, lte, lt (got gt, gte)`,
+		`r.yaml:3:69: rule G-2: threshold: gte, gt, lte or lt is required`,
 		`r.yaml:4:99: rule G-3: threshold: gt must be >= 0`,
 	})
 }

@@ -537,6 +537,9 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 	}
 	if d.Suppress != nil {
 		r.Suppress, r.supBy = l.suppress(f, pathNode(n, "suppress"), id, d.Suppress)
+		if r.Threshold != nil && r.Threshold.below() || r.Absence != nil {
+			l.errf(f, pathNode(n, "suppress"), id, "", "suppress does not apply to lt/lte thresholds and absence rules (each group alerts once per window or silence)")
+		}
 	}
 	r.Tests = l.tests(f, n, r, d.Tests)
 	if len(l.errs) > nerr {
@@ -663,21 +666,21 @@ func (l *loader) threshold(f *srcFile, n *yaml.Node, r *Rule, d *thresholdDoc) {
 	switch d.Type {
 	case "count":
 		if d.Field != "" {
-			l.errf(f, pathNode(n, "field"), id, d.Field, "threshold: count takes no field (use distinct or sum)")
+			l.errf(f, pathNode(n, "field"), id, d.Field, "threshold: count takes no field (use distinct, sum or avg)")
 		}
-	case "distinct", "sum":
+	case "distinct", "sum", "avg":
 		fld, msg := lookupField(d.Field)
 		if d.Field == "" {
 			msg = "field is required for " + d.Type
 		}
 		if msg != "" {
 			l.errf(f, pathNode(n, "field"), id, d.Field, "threshold: %s", msg)
-		} else if d.Type == "sum" && !isNumeric(fld.typ) {
-			l.errf(f, pathNode(n, "field"), id, d.Field, "threshold: sum needs a numeric field, %s is %s", d.Field, fld.typ)
+		} else if d.Type != "distinct" && !isNumeric(fld.typ) {
+			l.errf(f, pathNode(n, "field"), id, d.Field, "threshold: %s needs a numeric field, %s is %s", d.Type, d.Field, fld.typ)
 		}
 		r.thrField = fld
 	default:
-		l.errf(f, pathNode(n, "type"), id, "", "threshold: unknown type %q (count, distinct, sum)", d.Type)
+		l.errf(f, pathNode(n, "type"), id, "", "threshold: unknown type %q (count, distinct, sum, avg)", d.Type)
 	}
 	r.thrGroup, _ = l.fields(f, pathNode(n, "group_by"), id, "threshold: group_by", d.GroupBy)
 	w, err := time.ParseDuration(d.Window)
@@ -690,21 +693,27 @@ func (l *loader) threshold(f *srcFile, n *yaml.Node, r *Rule, d *thresholdDoc) {
 		l.errf(f, pathNode(n, "window"), id, "", "threshold: window must be within (0, 24h]")
 	}
 	t.Window = w
+	var ops []string
+	for op, v := range map[string]*float64{"gte": d.GTE, "gt": d.GT, "lte": d.LTE, "lt": d.LT} {
+		if v != nil {
+			ops = append(ops, op)
+			t.Op, t.Value = op, *v
+		}
+	}
 	switch {
-	case d.GTE != nil && d.GT != nil:
-		l.errf(f, pathNode(n, "gt"), id, "", "threshold: give gte or gt, not both")
-	case d.GTE != nil:
-		t.Op, t.Value = "gte", *d.GTE
-		if t.Value <= 0 {
-			l.errf(f, pathNode(n, "gte"), id, "", "threshold: gte must be > 0")
-		}
-	case d.GT != nil:
-		t.Op, t.Value = "gt", *d.GT
-		if t.Value < 0 {
-			l.errf(f, pathNode(n, "gt"), id, "", "threshold: gt must be >= 0")
-		}
-	default:
-		l.errf(f, n, id, "", "threshold: gte or gt is required (lt and lte, fewer than N in a window, are not supported yet)")
+	case len(ops) > 1:
+		sort.Strings(ops)
+		l.errf(f, pathNode(n, ops[0]), id, "", "threshold: give one of gte, gt, lte, lt (got %s)", strings.Join(ops, ", "))
+	case len(ops) == 0:
+		l.errf(f, n, id, "", "threshold: gte, gt, lte or lt is required")
+	case t.Op == "gte" && t.Value <= 0:
+		l.errf(f, pathNode(n, "gte"), id, "", "threshold: gte must be > 0")
+	case t.Value < 0:
+		l.errf(f, pathNode(n, t.Op), id, "", "threshold: %s must be >= 0", t.Op)
+	case t.below() && d.Type == "distinct":
+		l.errf(f, pathNode(n, t.Op), id, "", "threshold: %s counts fewer than N in a window: use count, sum or avg", t.Op)
+	case t.Op == "lt" && t.Value == 0:
+		l.errf(f, pathNode(n, "lt"), id, "", "threshold: lt 0 can never hold")
 	}
 	if d.Type == "distinct" && t.Value >= maxDistinct {
 		l.errf(f, pathNode(n, t.Op), id, "", "threshold: distinct %s must be < %d", t.Op, maxDistinct)

@@ -182,6 +182,7 @@ type tbucket struct {
 	idx  int64
 	used bool
 	val  float64
+	n    float64 // events, for averages
 }
 
 func floorDiv(a, b int64) int64 {
@@ -219,11 +220,16 @@ func (g *tgroup) addBuckets(t int64, v float64, th *Threshold) (bool, float64, b
 		*b = tbucket{idx: bi, used: true}
 	}
 	b.val += v
-	var total float64
+	b.n++
+	var total, n float64
 	for i := range g.buckets {
 		if bb := &g.buckets[i]; bb.used && bb.idx > cur-numBuckets && bb.idx <= cur {
 			total += bb.val
+			n += bb.n
 		}
+	}
+	if th.Type == "avg" {
+		total /= n
 	}
 	if th.reached(total) {
 		g.buckets = [numBuckets]tbucket{}
@@ -298,6 +304,7 @@ type ruleState struct {
 	supp   *lru[suppEntry]
 	seqs   *lru[seqEntry]
 	absent *lru[absEntry]
+	lows   *lru[lowEntry]
 	mem    stateMem
 	late   uint64
 }
@@ -317,6 +324,7 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem, suppCost)
 		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem, seqCost)
 		rs.absent = newLRU[absEntry](maxGroups, &rs.mem, absCost)
+		rs.lows = newLRU[lowEntry](maxGroups, &rs.mem, lowCost)
 	}
 	return s
 }

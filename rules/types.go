@@ -87,33 +87,42 @@ type Exception struct {
 	Values []string
 }
 
-// Threshold makes a rule stateful: it alerts when, within Window of event
-// time, the matches of one group (the values of GroupBy) reach Value
-// (Op "gte") or exceed it (Op "gt") by count, by distinct values of Field,
-// or by the sum of Field.
+// Threshold makes a rule stateful: per group (the values of GroupBy) it
+// counts matches, distinct values of Field, or sums or averages Field
+// within Window of event time. gte/gt fire as soon as the sliding window
+// reaches the value. lte/lt ("fewer than") are judged when a window that
+// began with the group's first match closes: it fires if the window's
+// total is below the value (a group with no match at all is the business
+// of absence rules).
 type Threshold struct {
-	Type    string // count, distinct, sum
+	Type    string // count, distinct, sum, avg
 	Field   string
 	GroupBy []string
 	Window  time.Duration
-	Op      string // gte or gt
+	Op      string // gte, gt, lte or lt
 	Value   float64
 }
 
-// reached reports whether a group's count, distinct count or sum fires.
+// reached reports whether a group's count, distinct count, sum or average
+// fires.
 func (t *Threshold) reached(v float64) bool {
-	if t.Op == "gt" {
+	switch t.Op {
+	case "gt":
 		return v > t.Value
+	case "lte":
+		return v <= t.Value
+	case "lt":
+		return v < t.Value
 	}
 	return v >= t.Value
 }
 
-// Comparison spells the test the way people read it: ">= 10", "> 0".
+// below says the threshold counts "fewer than" (judged at window end).
+func (t *Threshold) below() bool { return t.Op == "lt" || t.Op == "lte" }
+
+// Comparison spells the test the way people read it: ">= 10", "< 3".
 func (t *Threshold) Comparison() string {
-	op := ">="
-	if t.Op == "gt" {
-		op = ">"
-	}
+	op := map[string]string{"gte": ">=", "gt": ">", "lte": "<=", "lt": "<"}[t.Op]
 	return fmt.Sprintf("%s %g", op, t.Value)
 }
 

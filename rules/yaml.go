@@ -53,6 +53,8 @@ type thresholdDoc struct {
 	Window  string   `yaml:"window"`
 	GTE     *float64 `yaml:"gte"`
 	GT      *float64 `yaml:"gt"`
+	LTE     *float64 `yaml:"lte"`
+	LT      *float64 `yaml:"lt"`
 }
 
 type suppressDoc struct {

@@ -51,6 +51,8 @@ type Threshold struct {
 	Window  string   `yaml:"window"`
 	GTE     *float64 `yaml:"gte,omitempty"`
 	GT      *float64 `yaml:"gt,omitempty"`
+	LTE     *float64 `yaml:"lte,omitempty"`
+	LT      *float64 `yaml:"lt,omitempty"`
 }
 
 type threat struct {
@@ -195,12 +197,16 @@ func convertCorrelation(d *sigmaDoc, byRef map[string]*Rule) (*Rule, error) {
 			t.GTE = &v
 		case "gt":
 			t.GT = &v
+		case "lte":
+			t.LTE = &v
+		case "lt":
+			t.LT = &v
 		default:
-			return nil, fmt.Errorf("correlation condition %q is not supported (gte and gt are)", op)
+			return nil, fmt.Errorf("correlation condition %q is not supported (gte, gt, lte and lt are)", op)
 		}
 	}
-	if t.GTE == nil && t.GT == nil {
-		return nil, fmt.Errorf("correlation condition needs gte or gt")
+	if len(cond) != 1 {
+		return nil, fmt.Errorf("correlation condition needs one of gte, gt, lte, lt (ranges are not supported)")
 	}
 	r := &Rule{
 		ID: "SIGMA-" + d.ID, Name: d.Title, Severity: severity(d.Level), Condition: base.Condition,
