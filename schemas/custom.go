@@ -15,6 +15,7 @@ type Custom struct {
 	SMB     SMB       `json:"smb,omitzero" expr:"smb"`
 	NTLM    NTLM      `json:"ntlm,omitzero" expr:"ntlm"`
 	SMTP    SMTP      `json:"smtp,omitzero" expr:"smtp"`
+	SIP     SIP       `json:"sip,omitzero" expr:"sip"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

@@ -398,6 +398,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("smtp")
 		e.appendSMTP(&v.SMTP)
 	}
+	if v.SIP != (SIP{}) {
+		e.field("sip")
+		e.appendSIP(&v.SIP)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -835,6 +839,24 @@ func (e *encoder) appendSMTP(v *SMTP) {
 	e.end()
 }
 
+func (e *encoder) appendSIP(v *SIP) {
+	e.begin()
+	e.optString("type", v.Type)
+	e.optString("method", v.Method)
+	e.optInt("status_code", int64(v.StatusCode))
+	e.optString("reason", v.Reason)
+	e.optString("from", v.From)
+	e.optString("to", v.To)
+	e.optString("contact", v.Contact)
+	e.optString("call_id", v.CallID)
+	e.optString("cseq", v.CSeq)
+	e.optString("cseq_method", v.CSeqMethod)
+	e.optString("via", v.Via)
+	e.optString("server", v.Server)
+	e.optString("content_type", v.ContentType)
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -1123,7 +1145,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

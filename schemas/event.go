@@ -25,6 +25,7 @@ const (
 	DatasetPgSQL   = "packetsleuth.pgsql"
 	DatasetSMB     = "packetsleuth.smb"
 	DatasetSMTP    = "packetsleuth.smtp"
+	DatasetSIP     = "packetsleuth.sip"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

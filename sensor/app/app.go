@@ -17,6 +17,7 @@ import (
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
+	psip "github.com/packetsleuth/packetsleuth/parsers/sip"
 	psmtp "github.com/packetsleuth/packetsleuth/parsers/smtp"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -61,6 +62,7 @@ type Analyzer struct {
 	stats    Stats
 	ja       []byte // fingerprint scratch
 	dhcp     dhcp.Message
+	sip      psip.Message
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid

@@ -25,6 +25,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		switch {
 		case dhcp.Sniff(p.Payload) == parsers.Yes:
 			st.detected("dhcp", false)
+		case sipSniff(p.Payload):
+			st.detected("sip", false)
 		case dnsPort(p.SrcPort) || dnsPort(p.DstPort):
 			st.dns = st.newDNS()
 			st.detected("dns", false)
@@ -42,6 +44,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 	switch {
 	case st.proto == "dhcp":
 		st.dhcpDatagram(p)
+	case st.proto == "sip":
+		st.sipDatagram(p)
 	case st.dns != nil:
 		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
 		if st.dns.Pairer.Pending() > 0 {

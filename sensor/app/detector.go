@@ -12,6 +12,7 @@ import (
 	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
 	ppgsql "github.com/packetsleuth/packetsleuth/parsers/pgsql"
 	prdp "github.com/packetsleuth/packetsleuth/parsers/rdp"
+	psip "github.com/packetsleuth/packetsleuth/parsers/sip"
 	psmb "github.com/packetsleuth/packetsleuth/parsers/smb"
 	psmtp "github.com/packetsleuth/packetsleuth/parsers/smtp"
 	pssh "github.com/packetsleuth/packetsleuth/parsers/ssh"
@@ -264,8 +265,17 @@ func (dt *detector) sniff(final bool) (proto string, client parsers.Dir, v parse
 // enough to trust that direction over the flow table's guess: a whole
 // request or status line for HTTP, a ClientHello's version for TLS.
 func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v parsers.Verdict, strong bool) {
+	// SIP first: HTTP shares the OPTIONS method, and a SIP request line
+	// is told from an HTTP one by its URI and version.
+	isSIPReq, iv := psip.Sniff(b)
+	if iv == parsers.Yes {
+		if isSIPReq {
+			return "sip", d, iv, true
+		}
+		return "sip", d.Reverse(), iv, true
+	}
 	isReq, hv := phttp.Sniff(b)
-	if hv == parsers.Yes {
+	if hv == parsers.Yes && iv != parsers.More {
 		if !isReq {
 			return "http", d.Reverse(), hv, len(b) >= 12 && b[8] == ' ' && digits(b[9:12])
 		}
@@ -309,7 +319,7 @@ func sniffStart(b []byte, d parsers.Dir) (proto string, client parsers.Dir, v pa
 		return "smb", bc, bv, len(b) >= 8 && (b[4] == 0xfe || b[4] == 0xff)
 	}
 	if hv == parsers.More || tv == parsers.More || sv == parsers.More || dv == parsers.More || rv == parsers.More ||
-		kv == parsers.More || mv == parsers.More || pv == parsers.More || bv == parsers.More {
+		kv == parsers.More || mv == parsers.More || pv == parsers.More || bv == parsers.More || iv == parsers.More {
 		return "", d, parsers.More, false
 	}
 	return "", d, parsers.No, false
@@ -350,6 +360,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = dt.st.newSMB()
 	case "smtp":
 		dt.parser = psmtp.NewConn(a.cfg.SMTP, a.acct, dt.st.emitSMTP)
+	case "sip":
+		dt.parser = dt.st.newSIP()
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)
