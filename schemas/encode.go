@@ -44,6 +44,9 @@ import (
 type encoder struct {
 	b   []byte
 	err error
+	// obsFrom and obsTo delimit the observer in b: its key with the comma
+	// before it, and its object (both 0 without an observer)
+	obsFrom, obsTo int
 }
 
 // EncodeError is returned by Encode for a value JSON cannot carry: a NaN

@@ -30,8 +30,10 @@ func (e *encoder) appendEvent(v *Event) {
 		e.appendRelated(&v.Related)
 	}
 	if v.Observer != (Observer{}) {
+		e.obsFrom = len(e.b)
 		e.field("observer")
 		e.appendObserver(&v.Observer)
+		e.obsTo = len(e.b)
 	}
 	if !v.DNS.isZero() {
 		e.field("dns")

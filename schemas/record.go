@@ -36,12 +36,9 @@ func Encode(buf []byte, ev *Event) ([]byte, error) {
 
 // NewRecord encodes ev into a Record.
 func NewRecord(ev *Event) (Record, error) {
-	b, err := Encode(nil, ev)
+	b, err := EncodeWithID(nil, ev)
 	if err != nil {
 		return Record{}, err
-	}
-	if ev.Event.ID == "" {
-		b = AddEventID(b, 0)
 	}
 	return RecordOf(ev, b), nil
 }

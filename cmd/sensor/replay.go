@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"sort"
 	"strings"
 	"syscall"
@@ -44,6 +45,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, or a postgres:// DSN")
 	index := fs.Bool("index", false, "write a packet index of each capture (for sensor carve and the pcap download), into --index-dir or beside the store/output: STORE.pcapidx or OUT.pcapidx")
 	indexDir := fs.String("index-dir", "", "folder for the packet indexes of --index")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -125,6 +127,14 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	clock := newShutdownClock(fan, cmp(cfg.ShutdownTimeout, defaultShutdownTimeout))
 	defer clock.stop()
 	stopWatch := clock.startOn(ctx) // a down output must not hold a SIGTERM
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintln(stderr, "sensor replay:", err)
+			return 2
+		}
+		defer stopProfile()
+	}
 	st, runErr := p.Replay(ctx, fs.Args())
 	stopWatch()
 	summaries, closeErr := fan.Close(clock.start())
@@ -176,6 +186,19 @@ func indexFolder(dir, store string, out outFile) string {
 		return out.path + ".pcapidx"
 	}
 	return ""
+}
+
+// startCPUProfile profiles the process into path until stop.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // replaySinks decides where events go: --out (or the default file) unless

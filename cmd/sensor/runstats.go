@@ -126,12 +126,11 @@ func (r *statsReporter) emit() {
 		ev.Sensor.Stats = reports[i]
 		start := len(r.buf)
 		var err error
-		if r.buf, err = schemas.Encode(r.buf, &ev); err != nil {
+		if r.buf, err = schemas.EncodeWithID(r.buf, &ev); err != nil {
 			r.log.Error("stats event", "err", err)
 			r.buf = r.buf[:start]
 			continue
 		}
-		r.buf = schemas.AddEventID(r.buf, start)
 		starts = append(starts, start)
 		recs = append(recs, schemas.Record{Dataset: schemas.DatasetStats, Kind: "metric", Time: now})
 	}

@@ -181,14 +181,11 @@ func (w *worker) emit(ev *schemas.Event) {
 func (w *worker) queue(ev *schemas.Event) {
 	start := len(w.arena)
 	var err error
-	w.arena, err = schemas.Encode(w.arena, ev)
+	w.arena, err = schemas.EncodeWithID(w.arena, ev) // same capture, same ids
 	if err != nil {
 		w.counts.EncErr++
 		w.arena = w.arena[:start]
 		return
-	}
-	if ev.Event.ID == "" {
-		w.arena = schemas.AddEventID(w.arena, start) // same capture, same ids
 	}
 	w.counts.Events[ev.Event.Dataset]++
 	w.recs = append(w.recs, schemas.RecordOf(ev, w.arena[start:len(w.arena):len(w.arena)]))

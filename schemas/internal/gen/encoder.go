@@ -22,12 +22,16 @@ type encoderGen struct {
 	order  []reflect.Type // every type queued, in order
 	// usesTime is set when the code names time.Time.
 	usesTime bool
+	// root is set while the fields of Event itself are written.
+	root bool
 }
 
 func genEncoder(m *model) ([]byte, error) {
 	g := &encoderGen{m: m, done: map[reflect.Type]bool{}, zeroes: map[reflect.Type]bool{}}
 	g.printf("func (e *encoder) appendEvent(v *Event) {\n")
+	g.root = true
 	g.body(m.root, "v.")
+	g.root = false
 	g.printf("}\n")
 	for len(g.queue) > 0 {
 		t := g.queue[0]
@@ -150,12 +154,21 @@ func (g *encoderGen) fieldCode(f *field, recv string) {
 		if omitzero {
 			g.printf("if %s {\n", g.nonZero(x, t, f.children))
 		}
+		// event.id leaves the observer out (EncodeWithID): the encoder
+		// notes where its key (with the comma before it) and object are
+		observer := g.root && key == "observer"
+		if observer {
+			g.printf("e.obsFrom = len(e.b)\n")
+		}
 		g.printf("e.field(%q)\n", key)
 		if t.Name() != "" {
 			g.need(t)
 			g.printf("e.append%s(&%s)\n", t.Name(), x)
 		} else {
 			g.body(f.children, x+".")
+		}
+		if observer {
+			g.printf("e.obsTo = len(e.b)\n")
 		}
 		if omitzero {
 			g.printf("}\n")
