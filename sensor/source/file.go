@@ -2,6 +2,7 @@ package source
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"encoding/binary"
 	"errors"
@@ -46,16 +47,19 @@ type File struct {
 	f      *os.File
 	raw    *countingReader // the file's bytes, compressed or not
 	gz     *gzip.Reader
+	ra     *readAhead // inflates gz on its own goroutine
 	count  *countingReader
 	br     *bufio.Reader
 	r      packetReader
 	ng     *pcapgo.NgReader
+	mm     *mapped // a classic pcap file read from a mapping (nil: read through br)
 	link   layers.LinkType
 	frames int64
 
 	// Classic pcap only: what readClamped needs to read a record itself.
 	order   binary.ByteOrder
 	nanos   bool
+	snaplen uint32
 	maxCap  uint32
 	recBuf  []byte
 	clamped uint64
@@ -85,13 +89,21 @@ func openFile(path string, bufSize int) (*File, error) {
 	}
 	s := &File{path: path, f: f}
 	if err := s.init(bufSize); err != nil {
-		f.Close()
+		s.Close()
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return s, nil
 }
 
 func (s *File) init(bufSize int) error {
+	if bufSize == readBuffer {
+		if m := mapFile(s.f); m != nil {
+			if len(m.b) >= 4 && isPcapMagic(binary.LittleEndian.Uint32(m.b)) {
+				return s.initMapped(m)
+			}
+			m.close()
+		}
+	}
 	s.raw = &countingReader{r: s.f}
 	var in io.Reader = s.raw
 	head := bufio.NewReaderSize(s.raw, bufSize)
@@ -111,7 +123,8 @@ func (s *File) init(bufSize int) error {
 		if s.gz, err = gzip.NewReader(head); err != nil {
 			return fmt.Errorf("gzip: %w", err)
 		}
-		in = s.gz
+		s.ra = newReadAhead(s.gz, readBuffer, 4)
+		in = s.ra
 	}
 	s.count = &countingReader{r: in}
 	// pcapgo wraps its input in bufio.NewReader, which keeps a large enough
@@ -132,17 +145,47 @@ func (s *File) init(bufSize int) error {
 		if err != nil {
 			return fmt.Errorf("pcap: %w", err)
 		}
-		s.r, s.link = r, r.LinkType()
-		s.order = binary.LittleEndian
-		if m == 0xd4c3b2a1 || m == 0x4d3cb2a1 { // the magic's bytes in big-endian order
-			s.order = binary.BigEndian
-		}
-		s.nanos = m == 0xa1b23c4d || m == 0x4d3cb2a1
-		s.maxCap = max(r.Snaplen(), maxRecord)
+		s.r = r
+		s.classic(r, m)
 	default:
 		return fmt.Errorf("%w (magic %#08x)", ErrNotCapture, binary.LittleEndian.Uint32(magic))
 	}
 	return nil
+}
+
+// initMapped reads the header of the classic pcap file mapped in m.
+func (s *File) initMapped(m *mapped) error {
+	r, err := pcapgo.NewReader(bytes.NewReader(m.b[:min(len(m.b), pcapHeader)]))
+	if err != nil {
+		m.close()
+		return fmt.Errorf("pcap: %w", err)
+	}
+	s.mm, m.off = m, pcapHeader
+	s.classic(r, binary.LittleEndian.Uint32(m.b))
+	return nil
+}
+
+// pcapHeader is the length of a classic pcap file's header.
+const pcapHeader = 24
+
+func isPcapMagic(m uint32) bool {
+	switch m {
+	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
+		return true
+	}
+	return false
+}
+
+// classic keeps what reading the records of a classic pcap file needs.
+func (s *File) classic(r *pcapgo.Reader, magic uint32) {
+	s.link = r.LinkType()
+	s.order = binary.LittleEndian
+	if magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1 { // the magic's bytes in big-endian order
+		s.order = binary.BigEndian
+	}
+	s.nanos = magic == 0xa1b23c4d || magic == 0x4d3cb2a1
+	s.snaplen = r.Snaplen()
+	s.maxCap = max(r.Snaplen(), maxRecord)
 }
 
 // rewind goes back to the file's start, if it can seek.
@@ -155,11 +198,21 @@ func (s *File) rewind() bool {
 func (s *File) Name() string { return s.path }
 
 // offset is the position of the next unread byte of the capture.
-func (s *File) offset() int64 { return s.count.n - int64(s.br.Buffered()) }
+func (s *File) offset() int64 {
+	if s.mm != nil {
+		return int64(s.mm.off)
+	}
+	return s.count.n - int64(s.br.Buffered())
+}
 
 // BytesRead is how many bytes were read from the file (compressed bytes
 // for a gzip file), headers and read-ahead included.
-func (s *File) BytesRead() int64 { return s.raw.total }
+func (s *File) BytesRead() int64 {
+	if s.mm != nil {
+		return int64(s.mm.off)
+	}
+	return s.raw.total
+}
 
 // isPacketBlock says whether a pcapng block type (either byte order) is
 // an enhanced, simple or obsolete packet block.
@@ -200,6 +253,13 @@ func (s *File) SeekRecord(off int64) error {
 }
 
 func (s *File) move(off int64) error {
+	if s.mm != nil {
+		if off < 0 || off > int64(len(s.mm.b)) {
+			return fmt.Errorf("%s: offset %d is past the end (%d bytes)", s.path, off, len(s.mm.b))
+		}
+		s.mm.off = int(off)
+		return nil
+	}
 	cur := s.offset()
 	switch {
 	case off == cur:
@@ -245,9 +305,12 @@ func (s *File) Next(fr *Frame) error {
 			s.syncs = append(s.syncs, at)
 		}
 	}
-	if s.order != nil && s.capOverOrig() {
+	switch {
+	case s.mm != nil:
+		data, ci, err = s.mm.next(s)
+	case s.order != nil && s.capOverOrig():
 		data, ci, err = s.readClamped()
-	} else {
+	default:
 		data, ci, err = s.r.ZeroCopyReadPacketData()
 	}
 	if err != nil {
@@ -314,6 +377,10 @@ func (s *File) readClamped() ([]byte, gopacket.CaptureInfo, error) {
 
 // Close closes the file.
 func (s *File) Close() error {
+	s.mm.close()
+	if s.ra != nil {
+		s.ra.close()
+	}
 	if s.gz != nil {
 		s.gz.Close()
 	}

@@ -1,0 +1,137 @@
+package source
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+)
+
+type frameRec struct {
+	data    []byte
+	ts      int64
+	wireLen int
+	clamped bool
+}
+
+// readFrames reads every frame of path (copies), and the error that ended it.
+func readFrames(t *testing.T, path string) ([]frameRec, error) {
+	t.Helper()
+	s, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var out []frameRec
+	var fr Frame
+	for {
+		if err := s.Next(&fr); err != nil {
+			if errors.Is(err, io.EOF) {
+				err = nil
+			}
+			return out, err
+		}
+		out = append(out, frameRec{bytes.Clone(fr.Data), fr.Timestamp.UnixNano(), fr.WireLen, fr.Clamped})
+	}
+}
+
+// gzipped writes a gzip copy of b: read through the buffered reader, its
+// frames are what the mapped reader must give for b.
+func gzipped(t *testing.T, b []byte) string {
+	t.Helper()
+	var z bytes.Buffer
+	w := gzip.NewWriter(&z)
+	w.Write(b)
+	w.Close()
+	path := filepath.Join(t.TempDir(), "capture.pcap.gz")
+	if err := os.WriteFile(path, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// A plain classic pcap is read from a mapping: the same frames, clamped
+// records and errors (text and offset) as the buffered reader gives for
+// the same bytes; across the point where pages behind the reader are
+// released (a capture of several times dropBehind), whole, cut and with
+// records whose captured length exceeds the original.
+func TestMappedReadsAsBuffered(t *testing.T) {
+	var mix bytes.Buffer
+	if _, err := pcapgen.WriteMix(&mix, 3*dropBehind, 3); err != nil {
+		t.Fatal(err)
+	}
+	over, err := pcapgen.CapOverOrig(catalogue(t, "http-ethernet.pcap"), 1, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// the second record claims more than any snap length: damaged
+	bad := bytes.Clone(over[:24+16+int(binary.LittleEndian.Uint32(over[24+8:]))+16+100])
+	binary.LittleEndian.PutUint32(bad[24+16+int(binary.LittleEndian.Uint32(over[24+8:]))+8:], 1<<30)
+	for name, b := range map[string][]byte{
+		"damaged": bad,
+		"mix":     mix.Bytes(), "mix cut": mix.Bytes()[:mix.Len()-7], "mix cut in a header": mix.Bytes()[:mix.Len()-mix.Len()%4096],
+		"cap over orig": over, "big-endian": pcapToBigEndian(over), "header only": mix.Bytes()[:24],
+	} {
+		path := filepath.Join(t.TempDir(), "capture.pcap")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		s, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.mm == nil {
+			t.Fatalf("%s: not read from a mapping", name)
+		}
+		s.Close()
+		got, gotErr := readFrames(t, path)
+		gz := gzipped(t, b)
+		want, wantErr := readFrames(t, gz)
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d frames mapped, %d buffered", name, len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if !bytes.Equal(g.data, w.data) || g.ts != w.ts || g.wireLen != w.wireLen || g.clamped != w.clamped {
+				t.Fatalf("%s: frame %d differs", name, i)
+			}
+		}
+		if gotErr, wantErr := strings.ReplaceAll(errText(gotErr), path, "F"), strings.ReplaceAll(errText(wantErr), gz, "F"); gotErr != wantErr {
+			t.Errorf("%s: mapped ends with %q, buffered with %q", name, gotErr, wantErr)
+		}
+		t.Logf("%s: %d frames, end %q", name, len(got), errText(gotErr))
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
+
+// A frame may be written to (the mapping is private): the file is not.
+func TestMappedFrameWritable(t *testing.T) {
+	path := writeCut(t, catalogue(t, "http-ethernet.pcap"), func(n int) int { return n })
+	before, _ := os.ReadFile(path)
+	s, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fr Frame
+	if err := s.Next(&fr); err != nil {
+		t.Fatal(err)
+	}
+	clear(fr.Data)
+	s.Close()
+	if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+		t.Error("writing into a frame changed the file")
+	}
+}
