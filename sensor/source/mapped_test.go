@@ -135,3 +135,64 @@ func TestMappedFrameWritable(t *testing.T) {
 		t.Error("writing into a frame changed the file")
 	}
 }
+// A gzip capture is inflated ahead on its own goroutine; closing the file
+// in the middle stops it (the race detector watches the file's close).
+func TestGzipReadAheadClose(t *testing.T) {
+	var mix bytes.Buffer
+	if _, err := pcapgen.WriteMix(&mix, 4*readBuffer, 5); err != nil {
+		t.Fatal(err)
+	}
+	path := gzipped(t, mix.Bytes())
+	for _, frames := range []int{0, 1, 1000} {
+		s, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fr Frame
+		for range frames {
+			if err := s.Next(&fr); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// a gzip stream that holds no capture fails cleanly
+	bad := gzipped(t, []byte("not a capture at all, but long enough to read"))
+	if _, err := OpenFile(bad); !errors.Is(err, ErrNotCapture) {
+		t.Errorf("gzip of text: %v", err)
+	}
+}
+
+// SeekRecord on a mapped file goes to the record at the offset, back or
+// forward.
+func TestMappedSeekRecord(t *testing.T) {
+	path := writeCut(t, catalogue(t, "http-ethernet.pcap"), func(n int) int { return n })
+	s, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if s.mm == nil {
+		t.Fatal("not read from a mapping")
+	}
+	var offs []int64
+	var datas [][]byte
+	var fr Frame
+	for s.Next(&fr) == nil {
+		offs = append(offs, fr.Offset)
+		datas = append(datas, bytes.Clone(fr.Data))
+	}
+	for _, i := range []int{3, 1, len(offs) - 1, 0} {
+		if err := s.SeekRecord(offs[i]); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Next(&fr); err != nil || fr.Offset != offs[i] || !bytes.Equal(fr.Data, datas[i]) {
+			t.Errorf("record %d at %d: offset %d, err %v", i, offs[i], fr.Offset, err)
+		}
+	}
+	if err := s.SeekRecord(1 << 40); err == nil {
+		t.Error("a seek past the end succeeded")
+	}
+}
