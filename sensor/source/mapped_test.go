@@ -135,6 +135,7 @@ func TestMappedFrameWritable(t *testing.T) {
 		t.Error("writing into a frame changed the file")
 	}
 }
+
 // A gzip capture is inflated ahead on its own goroutine; closing the file
 // in the middle stops it (the race detector watches the file's close).
 func TestGzipReadAheadClose(t *testing.T) {
