@@ -3,6 +3,7 @@ package flow
 import (
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -129,7 +130,29 @@ func TransportName(proto uint8) string {
 }
 
 // FormatMAC writes a MAC address the way ECS wants it: 00-00-5E-00-53-23.
+// A link carries few distinct MACs (hosts, gateways), so the strings are
+// kept in a small cache shared by the workers: a flood of new flows
+// through one router makes no string per flow.
 func FormatMAC(m [6]byte) string {
+	slot := &macCache[(uint(m[3])^uint(m[4])<<1^uint(m[5])<<2)%uint(len(macCache))]
+	if e := slot.Load(); e != nil && e.mac == m {
+		return e.s
+	}
+	e := &macString{mac: m, s: formatMAC(m)}
+	slot.Store(e)
+	return e.s
+}
+
+// macCache maps a MAC (by its last bytes) to its string; entries are
+// immutable, replaced whole on a miss.
+var macCache [256]atomic.Pointer[macString]
+
+type macString struct {
+	mac [6]byte
+	s   string
+}
+
+func formatMAC(m [6]byte) string {
 	const hex = "0123456789ABCDEF"
 	var b [17]byte
 	for i, v := range m {

@@ -1,0 +1,33 @@
+package flow
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// FormatMAC gives the ECS form of every MAC, cached or not, from several
+// workers at once, with MACs that share cache slots.
+func TestFormatMAC(t *testing.T) {
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 5000 {
+				m := [6]byte{0x00, 0x00, 0x5e, byte(w), byte(i >> 8), byte(i)}
+				want := fmt.Sprintf("00-00-5E-%02X-%02X-%02X", w, byte(i>>8), byte(i))
+				for range 2 { // a miss, then (usually) a hit
+					if got := FormatMAC(m); got != want {
+						t.Errorf("FormatMAC(%x) = %s, want %s", m, got, want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := testing.AllocsPerRun(100, func() { FormatMAC([6]byte{2, 0, 0, 0, 0, 1}) }); n != 0 {
+		t.Errorf("a cached MAC costs %v allocations", n)
+	}
+}
