@@ -147,8 +147,10 @@ type liveSocket struct {
 	read    func() ([]byte, gopacket.CaptureInfo, error)
 	kstats  func() (drops, ifdrops uint64, err error)
 	closeFn func()
-	// skipBefore (Unix ns, 0 = none): frames stamped before the socket
-	// joined its fanout group also went to the group; they are skipped.
+	// skipBefore (Unix ns, 0 = none): frames stamped before the socket had
+	// its BPF filter (they were neither filtered nor cut to the snaplen) or
+	// before it joined its fanout group (they also went to the group) are
+	// skipped.
 	skipBefore int64
 
 	frames, bytes, truncated atomic.Uint64

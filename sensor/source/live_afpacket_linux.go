@@ -89,6 +89,9 @@ func (l *Live) openAFPacket() error {
 		if err := tp.SetBPF(raw); err != nil {
 			return err
 		}
+		// The socket was bound before the filter was set: what its ring
+		// got until now is unfiltered and uncut.
+		s.skipBefore = time.Now().UnixNano()
 		if l.cfg.Promisc && i == 0 {
 			if err := tp.SetPromiscuous(true); err != nil {
 				return err
