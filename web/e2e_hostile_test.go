@@ -70,6 +70,11 @@ func TestUIHostileStrings(t *testing.T) {
 		{"#/flow/" + url.QueryEscape(cids[schemas.DatasetHTTP]), "flow", "<script>window.__psxPwned=1</script>PSX1"},
 		{"#/flow/" + url.QueryEscape(cids[schemas.DatasetDNS]), "flow", "PSX1"},
 		{"#/flow/" + url.QueryEscape(cids[schemas.DatasetTLS]), "flow", "PSX1"},
+		{"#/events/http", "events", "<script>window.__psxPwned=1</script>PSX1"},
+		{"#/events/dns", "events", "PSX1"},
+		{"#/events/tls", "events", "PSX1"},
+		{"#/pivot?field=source.ip&value=" + url.QueryEscape("<img src=x onerror=alert(1)>"), "pivot", "<img src=x onerror=alert(1)>"},
+		{"#/events/dns?where=" + url.QueryEscape(`dns.question.name == "<script>window.__psxPwned=1</script>`), "events", ""},
 	}
 	for _, v := range views {
 		if err := chromedp.Run(ctx, chromedp.Navigate(hs.URL+"/"+v.hash)); err != nil {

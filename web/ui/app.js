@@ -11,13 +11,27 @@ let viewSeq = 0;       // increments on every route change; stale renders stop
 
 // range returns since/until for the selected range, relative to the newest
 // stored record (history may be a replay of an old capture).
+let custom = null;     // {since, until} picked by dragging on the traffic chart
+
 function range() {
   const sel = document.getElementById('range').value;
+  if (sel === 'custom' && custom) return { ...custom };
   const newest = status && status.store && status.store.newest;
   if (sel === 'all' || !newest) return {};
   const until = new Date(Date.parse(newest) + 1000);
   const span = sel === '1h' ? 3600e3 : 86400e3;
   return { since: new Date(until - span).toISOString(), until: until.toISOString() };
+}
+
+// pickRange makes a dragged chart span the range of every view.
+function pickRange(since, until) {
+  custom = { since, until };
+  const sel = document.getElementById('range');
+  let opt = sel.querySelector('option[value="custom"]');
+  if (!opt) { opt = el('option', { value: 'custom' }); sel.append(opt); }
+  opt.textContent = `${time(since)} – ${time(until)}`;
+  sel.value = 'custom';
+  route();
 }
 
 function evField(doc, path) {
@@ -37,6 +51,23 @@ function pcapLink(cid, from, to) {
   if (to) to = new Date(Date.parse(to) + 1).toISOString(); // stored times are to the millisecond
   const href = '/api/v1/flows/' + encodeURIComponent(cid) + '/pcap' + qs({ from, to });
   return el('a', { class: 'pcap-link', href, download: '' }, 'Download pcap');
+}
+
+// Values an analyst pivots on: a click lists every event holding them.
+// Domains are one kind whatever field names them; hashes (JA3, JA4,
+// HASSH, certificates) are found through related.hash too.
+const DOMAIN_FIELDS = ['dns.question.name', 'url.domain', 'tls.client.server_name', 'destination.domain'];
+
+function pivot(field, value) {
+  if (value === undefined || value === null || value === '') return '';
+  return el('a', { class: 'pivot', href: '#/pivot' + qs({ field, value: String(value) }), title: 'all events with this value' }, String(value));
+}
+
+function pivotWhere(field, value) {
+  const v = JSON.stringify(value);
+  if (DOMAIN_FIELDS.includes(field)) return DOMAIN_FIELDS.map(f => `${f} == ${v}`).join(' or ');
+  if (/hash|ja3|ja4|hassh/.test(field)) return `${field} == ${v} or ${v} in related.hash`;
+  return `${field} == ${v}`;
 }
 
 function endpoint(doc, side) {
@@ -82,7 +113,7 @@ async function dashboard(seq) {
     ),
     el('div', { class: 'grid2' },
       el('div', {}, el('h2', {}, `Traffic over time (bytes per ${series.resolution} s, peaks in red)`),
-        el('div', { class: 'panel' }, areaChart('traffic-chart', series.points, series.peaks, p => p.bytes, bytes))),
+        el('div', { class: 'panel' }, areaChart('traffic-chart', series.points, series.peaks, p => p.bytes, bytes, pickRange))),
       el('div', {}, el('h2', {}, 'Protocol mix (bytes)'),
         el('div', { class: 'panel' }, barChart('proto-chart',
           protos.rows.map(p => ({ label: p.key || '(unknown)', value: p.bytes })), bytes))),
@@ -403,9 +434,113 @@ async function auditView() {
   await list.load();
 }
 
+
+// ---- event views: one per dataset, the same expression language as the
+// rules and `sensor export --where` ----
+
+const ipCell = side => ({ title: side === 'source' ? 'Source' : 'Destination', get: i => {
+  const ip = evField(i.event, side + '.ip');
+  const port = evField(i.event, side + '.port');
+  return ip ? el('span', {}, pivot(side + '.ip', ip), port ? ':' + port : '') : '';
+}, sort: i => evField(i.event, side + '.ip') || '' });
+const fieldCol = (title, path, pivotable) => ({ title, get: i => {
+  const v = evField(i.event, path);
+  if (v === undefined || v === null) return '';
+  if (Array.isArray(v)) return pivotable ? el('span', {}, v.flatMap((x, k) => [k ? ', ' : '', pivot(path, x)])) : v.join(', ');
+  return pivotable ? pivot(path, v) : (typeof v === 'object' ? JSON.stringify(v) : String(v));
+}, sort: i => { const v = evField(i.event, path); return v === undefined || v === null ? '' : String(v); } });
+const timeCol = { title: 'Time', get: i => time(i.time), sort: i => i.time };
+const flowCol = { title: '', get: i => flowLink(evField(i.event, 'network.community_id'), 'flow') };
+
+const DATASET_COLUMNS = {
+  dns: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Query', 'dns.question.name', true), fieldCol('Type', 'dns.question.type'),
+    fieldCol('Response', 'dns.response_code'), fieldCol('Answers', 'dns.resolved_ip', true), flowCol],
+  http: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Method', 'http.request.method'), fieldCol('Host', 'url.domain', true),
+    fieldCol('URL', 'url.original'), fieldCol('Status', 'http.response.status_code'), fieldCol('User agent', 'user_agent.original'), flowCol],
+  tls: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Server name', 'tls.client.server_name', true), fieldCol('Version', 'tls.version'),
+    fieldCol('JA3', 'tls.client.ja3', true), fieldCol('JA4', 'packetsleuth.tls.ja4', true), fieldCol('JA3S', 'tls.server.ja3s', true),
+    fieldCol('Certificate SHA-1', 'tls.server.hash.sha1', true), flowCol],
+};
+
+// genericColumns shows a dataset no view was written for: time, the
+// endpoints and the first fields of its own namespace in the rows shown.
+function genericColumns(dataset, items) {
+  const short = dataset.replace(/^packetsleuth\./, '');
+  const prefixes = [short + '.', 'packetsleuth.' + short + '.'];
+  const keys = [];
+  const walk = (o, path) => {
+    for (const [k, v] of Object.entries(o || {})) {
+      const p = path ? path + '.' + k : k;
+      if (v && typeof v === 'object' && !Array.isArray(v)) walk(v, p);
+      else if (prefixes.some(x => p.startsWith(x)) && !keys.includes(p)) keys.push(p);
+    }
+  };
+  items.slice(0, 50).forEach(i => walk(i.event, ''));
+  return [timeCol, ipCell('source'), ipCell('destination'),
+    ...keys.slice(0, 8).map(k => fieldCol(k.slice(k.lastIndexOf(short + '.') + short.length + 1), k, /hash|ja3|ja4|domain|name$/.test(k))), flowCol];
+}
+
+function listPath(dataset) {
+  if (dataset === 'flow') return ['/api/v1/flows', {}];
+  if (dataset === 'alert') return ['/api/v1/alerts', {}];
+  return ['/api/v1/events', { dataset }];
+}
+
+// whereBar is the expression input; its errors are shown under it.
+function whereBar(id, value, onApply) {
+  const input = el('input', { id, value, size: 70, spellcheck: 'false', placeholder: 'e.g. destination.port == 443 and source.ip startsWith "10."' });
+  const form = el('form', { class: 'filters where' }, el('label', {}, 'Where', input), el('button', { type: 'submit' }, 'Apply'));
+  form.addEventListener('submit', e => { e.preventDefault(); onApply(input.value.trim()); });
+  return form;
+}
+
+async function eventsView(seq, dataset) {
+  const p = hashParams();
+  const where = p.get('where') || '';
+  const err = el('p', { id: 'where-error', class: 'error', role: 'alert' });
+  const [path, extra] = listPath(dataset);
+  const list = pagedList(path, { ...range(), ...extra, where }, items =>
+    table('events-table', DATASET_COLUMNS[dataset] || genericColumns(dataset, items), items, 'No events match.'));
+  main.replaceChildren(el('h1', {}, dataset.toUpperCase() + ' events'),
+    whereBar('where-input', where, w => { location.hash = '#/events/' + encodeURIComponent(dataset) + qs({ where: w }); }),
+    err, list.holder);
+  try {
+    await list.load();
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    err.textContent = e.message; // a bad expression: said where it is typed
+  }
+}
+
+// pivotView lists every stored event, of every dataset, holding a value.
+async function pivotView(seq) {
+  const p = hashParams();
+  const field = p.get('field') || '', value = p.get('value') || '';
+  const isIP = /(^|\.)ip$|resolved_ip$/.test(field) && !field.startsWith('dns.resolved');
+  const where = isIP ? '' : pivotWhere(field, value);
+  const sets = ['alert', 'flow', 'dns', 'http', 'tls'];
+  const answers = await Promise.all(sets.map(ds => {
+    const [path, extra] = listPath(ds);
+    return api(path + qs({ ...range(), ...extra, limit: 100, ip: isIP ? value : '', where })).catch(e => ({ error: e.message, items: [] }));
+  }));
+  if (seq !== viewSeq) return;
+  const parts = [el('h1', {}, 'Everything with ', el('code', { id: 'pivot-value' }, value)),
+    el('p', { class: 'muted' }, isIP ? `source or destination IP ${value}` : where)];
+  sets.forEach((ds, k) => {
+    const a = answers[k];
+    const cols = ds === 'flow' ? [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Protocol', 'network.protocol'),
+      { title: 'Bytes', num: true, get: i => bytes(evField(i.event, 'network.bytes')), sort: i => evField(i.event, 'network.bytes') || 0 }, flowCol]
+      : ds === 'alert' ? [timeCol, fieldCol('Rule', 'rule.name'), ipCell('source'), ipCell('destination'), flowCol]
+        : DATASET_COLUMNS[ds];
+    parts.push(el('h2', {}, `${ds.toUpperCase()} (${a.items.length}${a.next ? '+' : ''})`),
+      a.error ? el('p', { class: 'error' }, a.error) : table('pivot-' + ds, cols, a.items, 'None.'));
+  });
+  main.replaceChildren(...parts);
+}
+
 // ---- routing, login ----
 
-const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, audit: auditView };
+const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, audit: auditView, pivot: pivotView };
 
 async function route() {
   clearInterval(timer);
@@ -416,7 +551,8 @@ async function route() {
   const [path] = h.split('?');
   const [name, arg] = path.split('/');
   for (const a of document.querySelectorAll('#nav a')) {
-    a.classList.toggle('active', (a.dataset.view === 'dashboard' ? '' : a.dataset.view) === (name === 'flow' ? 'flows' : name));
+    const view = name === 'flow' ? 'flows' : name === 'events' ? 'events/' + (arg || 'dns') : name;
+    a.classList.toggle('active', (a.dataset.view === 'dashboard' ? '' : a.dataset.view) === view);
   }
   try {
     if (!session) {
@@ -426,6 +562,7 @@ async function route() {
     }
     if (!status) status = await api('/api/v1/status');
     if (name === 'flow') await flowDetail(seq, decodeURIComponent(arg || ''));
+    else if (name === 'events') await eventsView(seq, decodeURIComponent(arg || 'dns'));
     else if (routes[name]) await routes[name](seq);
     else main.replaceChildren(el('p', {}, 'No such page.'));
     if (seq === viewSeq) document.body.dataset.ready = name || 'dashboard';

@@ -80,16 +80,39 @@ export function dur(sec) {
   return (sec / 3600).toFixed(1) + ' h';
 }
 
-// table builds a table from column specs {title, num, get(row) -> text|Node}.
+// table builds a table from column specs {title, num, get(row) -> text|Node,
+// sort(row) -> value}. A click on a column's title sorts the rows shown
+// by it (by sort(row), else the cell's text; again: the other way).
 export function table(id, cols, rows, empty = 'Nothing here.') {
-  const head = el('tr', {}, cols.map(c => el('th', { class: c.num ? 'num' : null }, c.title)));
-  const body = rows.map(r => el('tr', {}, cols.map(c => el('td', { class: c.num ? 'num' : null }, c.get(r)))));
+  const head = el('tr', {}, cols.map(c => el('th', { class: c.num ? 'num' : null, title: c.title ? 'sort by ' + c.title : null }, c.title)));
+  const body = rows.map(r => el('tr', {}, cols.map(c => {
+    const v = c.sort ? c.sort(r) : undefined;
+    return el('td', { class: c.num ? 'num' : null, 'data-sort': v === undefined || v === null ? null : String(v) }, c.get(r));
+  })));
   if (rows.length === 0) body.push(el('tr', {}, el('td', { colspan: cols.length, class: 'muted' }, empty)));
-  return el('table', { id }, el('thead', {}, head), el('tbody', {}, body));
+  const tbody = el('tbody', {}, body);
+  const t = el('table', { id, class: 'sortable' }, el('thead', {}, head), tbody);
+  if (rows.length > 1) {
+    head.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
+      const dir = th.dataset.dir === 'asc' ? 'desc' : 'asc';
+      head.querySelectorAll('th').forEach(x => delete x.dataset.dir);
+      th.dataset.dir = dir;
+      const key = tr => { const td = tr.children[i]; return td.dataset.sort !== undefined ? td.dataset.sort : td.textContent; };
+      const trs = [...tbody.children].sort((a, b) => {
+        const x = key(a), y = key(b);
+        const nx = Number(x), ny = Number(y);
+        const c = x !== '' && y !== '' && !isNaN(nx) && !isNaN(ny) ? nx - ny : x.localeCompare(y);
+        return dir === 'asc' ? c : -c;
+      });
+      tbody.replaceChildren(...trs);
+    }));
+  }
+  return t;
 }
 
-// areaChart draws a time series as an area with its peaks marked.
-export function areaChart(id, points, peaks, value, fmt) {
+// areaChart draws a time series as an area with its peaks marked. With
+// onSelect, dragging across it selects a time range: onSelect(since, until).
+export function areaChart(id, points, peaks, value, fmt, onSelect) {
   const W = 900, H = 220, L = 70, R = 10, T = 10, B = 28;
   const root = svg('svg', { id, viewBox: `0 0 ${W} ${H}`, width: '100%', role: 'img', 'aria-label': 'traffic over time' });
   if (points.length === 0) {
@@ -112,12 +135,41 @@ export function areaChart(id, points, peaks, value, fmt) {
     svg('text', { x: W - R, y: H - 8, 'text-anchor': 'end' }, time(points[points.length - 1].time)),
     svg('path', { class: 'area', d }),
   );
+  if (onSelect && t1 > t0) dragSelect(root, W, L, R, T, H - B, px => t0 + (px - L) / (W - L - R) * (t1 - t0), onSelect);
   for (const pk of peaks) {
     const t = Date.parse(pk.time);
     root.append(svg('circle', { class: 'peak', cx: x(t).toFixed(1), cy: y(pk.value).toFixed(1), r: 5, 'data-time': pk.time },
       svg('title', {}, `peak ${time(pk.time)}: ${fmt(pk.value)} (baseline ${fmt(pk.baseline)})`)));
   }
   return root;
+}
+
+// dragSelect lets a drag across the plot (x from left to W-right) pick a
+// time range; toTime maps a viewBox x to a time in ms.
+function dragSelect(root, W, left, right, top, bottom, toTime, onSelect) {
+  const sel = svg('rect', { class: 'selection', x: 0, y: top, width: 0, height: bottom - top, visibility: 'hidden' });
+  root.append(sel);
+  const toX = e => {
+    const r = root.getBoundingClientRect();
+    return Math.min(W - right, Math.max(left, (e.clientX - r.left) / r.width * W));
+  };
+  let x0 = null;
+  root.addEventListener('mousedown', e => { x0 = toX(e); e.preventDefault(); });
+  root.addEventListener('mousemove', e => {
+    if (x0 === null) return;
+    const x = toX(e);
+    sel.setAttribute('x', Math.min(x0, x)); sel.setAttribute('width', Math.abs(x - x0)); sel.setAttribute('visibility', 'visible');
+  });
+  const end = e => {
+    if (x0 === null) return;
+    const x = toX(e);
+    const a = Math.min(x0, x), b = Math.max(x0, x);
+    x0 = null;
+    sel.setAttribute('visibility', 'hidden');
+    if (b - a >= 3) onSelect(new Date(toTime(a)).toISOString(), new Date(toTime(b)).toISOString());
+  };
+  root.addEventListener('mouseup', end);
+  root.addEventListener('mouseleave', () => { x0 = null; sel.setAttribute('visibility', 'hidden'); });
 }
 
 // barChart draws labelled horizontal bars.
