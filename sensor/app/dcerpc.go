@@ -10,9 +10,11 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
-// newDCERPC returns the DCE/RPC parser of st's TCP stream.
-func (st *state) newDCERPC() *pdcerpc.Conn {
-	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, "") })
+// newDCERPC returns a DCE/RPC parser for st's flow: of its TCP stream
+// (pipe ""), or of the SMB named pipe pipe, fed the bytes written to it as
+// ToServer and those read from it as ToClient (one parser per open pipe).
+func (st *state) newDCERPC(pipe string) *pdcerpc.Conn {
+	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, pipe) })
 	c.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
 	return c
 }

@@ -347,7 +347,7 @@ func (dt *detector) start(proto string, flip bool) {
 	case "ssh":
 		dt.parser = pssh.NewConn(a.acct, dt.st.emitSSH)
 	case "dcerpc":
-		dt.parser = dt.st.newDCERPC()
+		dt.parser = dt.st.newDCERPC("")
 	case "rdp":
 		dt.parser = prdp.NewConn(a.acct, dt.st.emitRDP)
 	case "kerberos":

@@ -57,7 +57,7 @@ func (st *state) newSMB() *psmb.Conn {
 					pipes[f] = nil // a pipe of another protocol (PsExec's stdin/stdout): not parsed, no error
 					return
 				}
-				pc = st.newPipeDCERPC(strings.TrimLeft(f.Name, `\`))
+				pc = st.newDCERPC(strings.TrimLeft(f.Name, `\`))
 				pipes[f] = pc
 			}
 			if pc == nil {
@@ -84,13 +84,6 @@ func (st *state) newSMB() *psmb.Conn {
 		},
 	})
 	return c
-}
-
-// newPipeDCERPC is the DCE/RPC parser of one SMB named pipe.
-func (st *state) newPipeDCERPC(pipe string) *pdcerpc.Conn {
-	pc := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, pipe) })
-	pc.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
-	return pc
 }
 
 // smbEvent starts an event of dataset packetsleuth.smb with the
