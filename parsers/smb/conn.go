@@ -44,6 +44,11 @@ type Handler struct {
 	// the parser: a gap for whoever reads the pipe). The DCE/RPC parser
 	// reads the pipes through it; nil drops them.
 	Pipe func(f *File, d parsers.Dir, data []byte, missing int, ts time.Time)
+	// Files, when set, opens a files-layer sink per file and direction
+	// for the bytes of its reads (ToClient) and writes (ToServer),
+	// streamed as they arrive, in file order (a jump ahead is a gap, a
+	// re-read of earlier bytes is not written again); nil: no file work.
+	Files parsers.FileOpener
 	// KerberosPrincipal, when set, names the service principal of a
 	// Kerberos GSS-API token (an AP-REQ) found in a session setup; without
 	// it the session says only "kerberos".
@@ -135,6 +140,7 @@ func (c *Conn) End(ts time.Time) {
 	for _, f := range open {
 		f.Notes = append(f.Notes, "smb.not_closed")
 		f.End = ts
+		closeSinks(f, parsers.FileTruncated, ts)
 		c.emitFile(f)
 	}
 	if s := c.smb1; s != nil && (s.inUse || s.ServerReplied) && c.h.SMB1 != nil {

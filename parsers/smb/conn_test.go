@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
@@ -319,6 +320,11 @@ func FuzzConn(f *testing.F) {
 	for _, ch := range pcapgen.SMBPsExecExchange("10.0.0.1", "u", "d", 1) {
 		seed = append(seed, ch.B...)
 	}
+	var withFile []byte
+	for _, ch := range fileExchange(make([]byte, 3000)) {
+		withFile = append(withFile, ch.B...)
+	}
+	f.Add(append([]byte{3}, withFile...))
 	f.Add(append([]byte{0}, seed...))
 	f.Add(append([]byte{9}, seed...))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -329,7 +335,8 @@ func FuzzConn(f *testing.F) {
 		b = b[1:]
 		bg := budget.New(1 << 20)
 		acct := bg.NewAccount()
-		c := NewConn(acct, Handler{File: func(*File) {}, Session: func(*Session) {}, Tree: func(*Tree) {}})
+		o := &opener{t: files.NewTracker(files.Config{}, acct)}
+		c := NewConn(acct, Handler{File: func(*File) {}, Session: func(*Session) {}, Tree: func(*Tree) {}, Files: o})
 		d := parsers.ToServer
 		for len(b) > 0 {
 			k := min(step, len(b))

@@ -149,6 +149,7 @@ type framer struct {
 	buf   []byte // its first bytes, up to maxPrefix
 	paid  int64
 	gap   bool // a gap fell inside the current message: it is not decoded
+	data  region
 }
 
 // feed consumes b, calling msg for each complete SMB message with its
@@ -181,6 +182,9 @@ func (c *Conn) feed(d parsers.Dir, b []byte, ts time.Time) error {
 			m := b[:fr.left]
 			b = b[fr.left:]
 			fr.left, fr.nhdr = 0, 0
+			if c.h.Files != nil {
+				c.stream(d, fr, m, m, 0, ts)
+			}
 			if err := c.message(d, m, len(m), ts); err != nil {
 				return err
 			}
@@ -195,6 +199,11 @@ func (c *Conn) feed(d parsers.Dir, b []byte, ts time.Time) error {
 					fr.buf = append(fr.buf, b[:keep]...)
 				}
 			}
+		}
+		if fr.typ == nbMessage && c.h.Files != nil && (!fr.gap || fr.data.checked) {
+			// After a gap the message is not decoded, but its data region,
+			// once known, still is the file's.
+			c.stream(d, fr, fr.buf, b[:k], fr.total-fr.left, ts)
 		}
 		fr.left -= k
 		b = b[k:]
@@ -231,6 +240,7 @@ func (c *Conn) header(d parsers.Dir, fr *framer) error {
 		return ErrNotSMB
 	}
 	fr.left, fr.total = n, n
+	fr.data = region{}
 	return nil
 }
 
@@ -257,6 +267,7 @@ func (c *Conn) gapIn(d parsers.Dir, n int) {
 	fr := &c.fr[d]
 	c.stats.Gaps++
 	if fr.left > 0 && n <= fr.left {
+		c.streamGap(fr, fr.total-fr.left, n)
 		fr.left -= n
 		fr.gap = true
 		if fr.left == 0 {

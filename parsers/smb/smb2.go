@@ -218,7 +218,7 @@ func (c *Conn) request(h *hdr, p, body []byte, ts time.Time) {
 			return
 		}
 	case cmdRead:
-		pd.fid = fileID(body, 16)
+		pd.fid, pd.off = fileID(body, 16), le64(body, 8)
 	case cmdWrite:
 		pd.fid = fileID(body, 16)
 		f := c.files[pd.fid]

@@ -3,6 +3,8 @@ package smb
 import (
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/parsers"
+
 	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
@@ -85,6 +87,13 @@ type File struct {
 
 	Start, End time.Time
 	Notes      []string
+
+	// The files layer's sinks of the bytes read (ToClient) and written
+	// (ToServer), the file offset each expects next, and whether the
+	// layer declined the direction.
+	sink   [2]parsers.FileSink
+	next   [2]int64
+	noSink [2]bool
 }
 
 // SMB1 is what a connection that spoke SMB1 showed: emitted once, at the
@@ -124,6 +133,7 @@ type pending struct {
 	tid   uint32
 	fid   FileID
 	n     uint32 // read/write length, ioctl code, set info class
+	off   uint64 // read: file offset
 	setup *setup // session setup in progress
 	file  *File  // create: the file the response completes
 	info  setInfo
