@@ -31,7 +31,7 @@ var DatasetGroups = map[string][]string{
 	// group per line, so that a new protocol is a line of its own.
 	DatasetAlert: withNetwork(
 		"dns", "http", "url", "user_agent", "tls",
-		"rule", "threat", "tags", "message",
+		"rule", "threat", "message",
 		"packetsleuth.flow",
 		"packetsleuth.tls",
 		"packetsleuth.ssh",
@@ -52,7 +52,7 @@ var DatasetGroups = map[string][]string{
 // withCommon adds the fields every event has: its time, its ECS
 // categorization and the sensor that saw it.
 func withCommon(groups ...string) []string {
-	return append([]string{"@timestamp", "ecs", "event", "observer"}, groups...)
+	return append([]string{"@timestamp", "ecs", "event", "observer", "agent", "tags"}, groups...)
 }
 
 // withNetwork adds the fields every event about a connection has: its

@@ -44,8 +44,8 @@ import (
 type encoder struct {
 	b   []byte
 	err error
-	// obsFrom and obsTo delimit the observer in b: its key with the comma
-	// before it, and its object (both 0 without an observer)
+	// obsFrom and obsTo delimit the observer and agent in b: their keys
+	// with the comma before each, and their objects (both 0 without them)
 	obsFrom, obsTo int
 }
 

@@ -30,9 +30,19 @@ func (e *encoder) appendEvent(v *Event) {
 		e.appendRelated(&v.Related)
 	}
 	if v.Observer != (Observer{}) {
-		e.obsFrom = len(e.b)
+		if e.obsTo != len(e.b) {
+			e.obsFrom = len(e.b)
+		}
 		e.field("observer")
 		e.appendObserver(&v.Observer)
+		e.obsTo = len(e.b)
+	}
+	if v.Agent != (Agent{}) {
+		if e.obsTo != len(e.b) {
+			e.obsFrom = len(e.b)
+		}
+		e.field("agent")
+		e.appendAgent(&v.Agent)
 		e.obsTo = len(e.b)
 	}
 	if !v.DNS.isZero() {
@@ -160,15 +170,29 @@ func (e *encoder) appendRelated(v *Related) {
 
 func (e *encoder) appendObserver(v *Observer) {
 	e.begin()
+	e.optString("name", v.Name)
 	e.optString("hostname", v.Hostname)
 	e.optString("type", v.Type)
 	e.optString("vendor", v.Vendor)
 	e.optString("product", v.Product)
 	e.optString("version", v.Version)
+	if v.Geo != (ObserverGeo{}) {
+		e.field("geo")
+		e.appendObserverGeo(&v.Geo)
+	}
 	if v.Ingress != (ObserverIngress{}) {
 		e.field("ingress")
 		e.appendObserverIngress(&v.Ingress)
 	}
+	e.end()
+}
+
+func (e *encoder) appendAgent(v *Agent) {
+	e.begin()
+	e.optString("id", v.ID)
+	e.optString("name", v.Name)
+	e.optString("type", v.Type)
+	e.optString("version", v.Version)
 	e.end()
 }
 
@@ -470,6 +494,12 @@ func (e *encoder) appendAS(v *AS) {
 		e.optString("name", v.Organization.Name)
 		e.end()
 	}
+	e.end()
+}
+
+func (e *encoder) appendObserverGeo(v *ObserverGeo) {
+	e.begin()
+	e.optString("name", v.Name)
 	e.end()
 }
 

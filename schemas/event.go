@@ -46,6 +46,7 @@ type Event struct {
 	Destination Endpoint  `json:"destination,omitzero" expr:"destination"`
 	Related     Related   `json:"related,omitzero" expr:"related"`
 	Observer    Observer  `json:"observer,omitzero" expr:"observer"`
+	Agent       Agent     `json:"agent,omitzero" expr:"agent"`
 	DNS         DNS       `json:"dns,omitzero" expr:"dns"`
 	HTTP        HTTP      `json:"http,omitzero" expr:"http"`
 	URL         URL       `json:"url,omitzero" expr:"url"`
@@ -127,6 +128,8 @@ type Related struct {
 
 // Observer is ECS `observer.*`: the sensor that saw the traffic.
 type Observer struct {
+	// Custom name of the observer (sensor.name in the config; the hostname by default). Example: edge-paris-1
+	Name string `json:"name,omitempty" expr:"name"`
 	// Hostname of the observer. Example: sensor-1
 	Hostname string `json:"hostname,omitempty" expr:"hostname"`
 	// The type of the observer the data is coming from. Example: sensor
@@ -137,7 +140,27 @@ type Observer struct {
 	Product string `json:"product,omitempty" expr:"product"`
 	// Observer version. Example: 0.9.0
 	Version string          `json:"version,omitempty" expr:"version"`
+	Geo     ObserverGeo     `json:"geo,omitzero" expr:"geo"`
 	Ingress ObserverIngress `json:"ingress,omitzero" expr:"ingress"`
+}
+
+// ObserverGeo is ECS `observer.geo.*`: where the sensor stands.
+type ObserverGeo struct {
+	// User-defined description of a location: the sensor's site (sensor.site in the config). Example: paris-dc
+	Name string `json:"name,omitempty" expr:"name"`
+}
+
+// Agent is ECS `agent.*`: the sensor process that made the event, with an
+// id that stays the same across restarts and upgrades.
+type Agent struct {
+	// Unique identifier of this agent, kept in the sensor's id file. Example: 8a4f500d-6f4d-4c32-a5c4-8d0e2c0c7f1e
+	ID string `json:"id,omitempty" expr:"id"`
+	// Custom name of the agent (the sensor's name). Example: edge-paris-1
+	Name string `json:"name,omitempty" expr:"name"`
+	// Type of the agent. Example: packetsleuth
+	Type string `json:"type,omitempty" expr:"type"`
+	// Version of the agent. Example: 0.9.0
+	Version string `json:"version,omitempty" expr:"version"`
 }
 
 // ObserverIngress names the interface a packet came in on.

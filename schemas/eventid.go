@@ -9,16 +9,16 @@ import (
 
 // EncodeWithID is Encode, and gives an event without an event.id one
 // derived from its content. The id is the first 128 bits of the SHA-256 of
-// the document without its event.id and without its observer object, in
-// hex: a replay of the same capture gives the same ids whatever the host,
-// sensor version or worker count, so stores and SIEMs can drop what an
+// the document without its event.id and without its observer and agent
+// objects, in hex: a replay of the same capture gives the same ids whatever
+// the host, sensor name, version or worker count, so stores and SIEMs can drop what an
 // at-least-once output delivered twice. Events that differ in any byte
 // (time, addresses, protocol fields, enrichment, rule) get different ids;
 // two byte-identical events, which nothing can tell apart, share one.
 //
 // It costs one pass of SHA-256: the encoder writes a placeholder id where
 // the id goes (first in the event object) and notes where the observer
-// is, so nothing is searched for or moved.
+// and agent are, so nothing is searched for or moved.
 func EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
 	if ev.Event.ID != "" {
 		return Encode(buf, ev)

@@ -39,27 +39,31 @@ func encodeWithID(t *testing.T, ev *Event) (Event, string) {
 }
 
 // addEventIDReference is the first event.id: encoded event in, the id
-// inserted first in its event object.
+// inserted first in its event object (the observer and agent left out).
 func addEventIDReference(doc []byte) []byte {
 	i := bytes.Index(doc, []byte(`"event":{`))
 	h := sha256.New()
-	if o := bytes.Index(doc, []byte(`"observer":{`)); o > 0 {
+	rest := doc
+	for _, key := range []string{`"observer":`, `"agent":`} {
+		o := bytes.Index(rest, []byte(key+"{"))
+		if o <= 0 {
+			continue
+		}
 		var v any
-		d := json.NewDecoder(bytes.NewReader(doc[o+len(`"observer":`):]))
+		d := json.NewDecoder(bytes.NewReader(rest[o+len(key):]))
 		if err := d.Decode(&v); err != nil {
 			panic(err)
 		}
-		end := o + len(`"observer":`) + int(d.InputOffset())
-		if doc[o-1] == ',' {
+		end := o + len(key) + int(d.InputOffset())
+		if rest[o-1] == ',' {
 			o--
-		} else if end < len(doc) && doc[end] == ',' {
+		} else if end < len(rest) && rest[end] == ',' {
 			end++
 		}
-		h.Write(doc[:o])
-		h.Write(doc[end:])
-	} else {
-		h.Write(doc)
+		h.Write(rest[:o])
+		rest = rest[end:]
 	}
+	h.Write(rest)
 	id := `"id":"` + hex.EncodeToString(h.Sum(nil)[:16]) + `"`
 	p := i + len(`"event":{`)
 	if doc[p] != '}' {
@@ -85,6 +89,18 @@ func TestEventID(t *testing.T) {
 	if b, _ := encodeWithID(t, &ev); b.Event.ID != a.Event.ID {
 		t.Errorf("the id depends on the observer: %s vs %s", b.Event.ID, a.Event.ID)
 	}
+	// another sensor identity (name, site, agent): the same id
+	ev.Observer.Name, ev.Observer.Geo.Name = "edge-1", "paris"
+	ev.Agent = Agent{ID: "8a4f500d-6f4d-4c32-a5c4-8d0e2c0c7f1e", Name: "edge-1", Type: "packetsleuth"}
+	if b, doc := encodeWithID(t, &ev); b.Event.ID != a.Event.ID || b.Agent.ID != ev.Agent.ID {
+		t.Errorf("the id depends on the sensor identity: %s", doc)
+	}
+	// an agent without an observer: the same id
+	ev.Observer = Observer{}
+	if b, doc := encodeWithID(t, &ev); b.Event.ID != a.Event.ID {
+		t.Errorf("the id depends on the agent: %s", doc)
+	}
+	ev.Agent = Agent{}
 	// no observer at all (as without hostname): the same id
 	ev.Observer = Observer{}
 	if b, doc := encodeWithID(t, &ev); b.Event.ID != a.Event.ID {

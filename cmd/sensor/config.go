@@ -19,6 +19,7 @@ import (
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/identity"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"github.com/packetsleuth/packetsleuth/web"
 	"go.yaml.in/yaml/v3"
@@ -27,6 +28,8 @@ import (
 // Config is sensor.yaml. Every key is documented in sensor.yaml.example;
 // unknown keys are errors naming the file and line.
 type Config struct {
+	// Sensor is who this sensor is in a fleet: observer.name, site, tags, agent.id.
+	Sensor          identity.Config      `yaml:"sensor"`
 	Workers         int                  `yaml:"workers"`
 	BPF             string               `yaml:"bpf"`
 	CommunityIDSeed uint16               `yaml:"community_id_seed"`

@@ -20,7 +20,6 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/outputs"
-	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
@@ -228,11 +227,6 @@ func replaySinks(fromConfig []outputs.SinkConfig, out string, flags []string) ([
 		return nil, outFile{}, err
 	}
 	return append(sinks, c), statOut(out), nil
-}
-
-func observer() schemas.Observer {
-	host, _ := os.Hostname()
-	return schemas.Observer{Hostname: host, Type: "sensor", Vendor: "PacketSleuth", Product: "PacketSleuth", Version: version}
 }
 
 func printSummary(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, out outFile) {

@@ -246,7 +246,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	defer func() { cancel(); waitWeb() }()
-	rep := &statsReporter{srcs: srcs, feeders: feeders, p: p, fan: w.fan, log: log, start: start, last: start, obs: observer()}
+	rep := &statsReporter{srcs: srcs, feeders: feeders, p: p, fan: w.fan, log: log, start: start, last: start, id: w.id}
 	statsEvery := cmp(cfg.Stats.Interval, defaultStatsInterval)
 	beatEvery := cmp(cfg.Stats.Heartbeat, defaultStatsInterval)
 	statsT, beatT := time.NewTicker(statsEvery), time.NewTicker(beatEvery)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/identity"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
@@ -21,7 +22,7 @@ type statsReporter struct {
 	fan     *outputs.Fanout
 	log     *slog.Logger
 	start   time.Time
-	obs     schemas.Observer
+	id      *identity.Identity
 
 	last          time.Time   // of the previous stats event (start at first)
 	events, beats dropTracker // drops at the previous event, heartbeat
@@ -121,7 +122,8 @@ func (r *statsReporter) emit() {
 		ev.Event.Kind, ev.Event.Dataset, ev.Event.Module = "metric", schemas.DatasetStats, "packetsleuth"
 		ev.Event.Category, ev.Event.Type = statsCategory, statsType
 		ev.Event.Duration = now.Sub(r.last)
-		ev.Observer = r.obs
+		ev.Observer = r.id.Observer
+		r.id.Stamp(&ev)
 		ev.Observer.Ingress.Interface.Name = reports[i].Interface
 		ev.Sensor.Stats = reports[i]
 		start := len(r.buf)

@@ -13,6 +13,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/identity"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -24,6 +25,7 @@ type wiring struct {
 	fan    *outputs.Fanout
 	budget *budget.Budget // the process's memory budget (limits.memory)
 	log    *slog.Logger
+	id     *identity.Identity // who this sensor is: every event carries it
 	// history: a store output keeps the traffic time series, so the
 	// pipeline makes its 1-second buckets.
 	history bool
@@ -33,10 +35,13 @@ type wiring struct {
 // cfg.Rules.Disabled) and opens the outputs. Rule errors are written to
 // stderr. The caller closes w.fan (with a deadline) and then calls w.close.
 func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stderr io.Writer) (*wiring, error) {
-	w := &wiring{log: log, budget: newBudget(cfg.Limits)}
+	id, err := identity.Load(cfg.Sensor, version)
+	if err != nil {
+		return nil, err
+	}
+	w := &wiring{log: log, budget: newBudget(cfg.Limits), id: &id}
 	// Always on: network.direction follows the home network, which has a
 	// default.
-	var err error
 	if w.shared, err = enrich.Open(cfg.Enrich, log); err != nil {
 		return nil, fmt.Errorf("enrich: %w", err)
 	}
@@ -69,7 +74,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	flowCfg := cfg.Flow
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pc := pipeline.Config{
-		Workers: cfg.workers(), Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: observer(),
+		Workers: cfg.workers(), Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: w.id.Observer, Identity: w.id,
 		Timeseries: w.history, Budget: w.budget,
 	}
 	pc.App.HTTP = cfg.HTTP.parser()
@@ -226,7 +231,8 @@ func (w *wiring) peakEmitter() func(*schemas.Event) {
 		}
 	}
 	return func(ev *schemas.Event) {
-		ev.Observer = observer()
+		ev.Observer = w.id.Observer
+		w.id.Stamp(ev)
 		write(ev)
 		if det != nil {
 			det.Eval(ev, write)

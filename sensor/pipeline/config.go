@@ -14,6 +14,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
+	"github.com/packetsleuth/packetsleuth/sensor/identity"
 )
 
 // Output receives encoded events. Write may be called by several workers at
@@ -76,7 +77,9 @@ type Config struct {
 	AnomaliesPerSecond int
 	BPF                string
 	Observer           schemas.Observer
-	Output             Output
+	// Identity stamps every event with the sensor's agent and tags (nil: none).
+	Identity *identity.Identity
+	Output   Output
 	// NewEnricher and NewDetector make each worker's own instance; nil means
 	// no enrichment or no rules.
 	NewEnricher func() Enricher

@@ -180,6 +180,7 @@ func (w *worker) emit(ev *schemas.Event) {
 
 func (w *worker) queue(ev *schemas.Event) {
 	start := len(w.arena)
+	w.cfg.Identity.Stamp(ev)
 	var err error
 	w.arena, err = schemas.EncodeWithID(w.arena, ev) // same capture, same ids
 	if err != nil {

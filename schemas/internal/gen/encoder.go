@@ -154,11 +154,13 @@ func (g *encoderGen) fieldCode(f *field, recv string) {
 		if omitzero {
 			g.printf("if %s {\n", g.nonZero(x, t, f.children))
 		}
-		// event.id leaves the observer out (EncodeWithID): the encoder
-		// notes where its key (with the comma before it) and object are
-		observer := g.root && key == "observer"
+		// event.id leaves the observer and the agent out (EncodeWithID),
+		// which say which sensor saw the event: the encoder notes where
+		// their keys (with the comma before each) and objects are; the
+		// agent comes right after the observer, so they make one span
+		observer := g.root && (key == "observer" || key == "agent")
 		if observer {
-			g.printf("e.obsFrom = len(e.b)\n")
+			g.printf("if e.obsTo != len(e.b) {\ne.obsFrom = len(e.b)\n}\n")
 		}
 		g.printf("e.field(%q)\n", key)
 		if t.Name() != "" {
