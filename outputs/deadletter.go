@@ -10,9 +10,10 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
-// deadLetter appends permanently rejected records to an NDJSON file, one
+// DeadLetter appends permanently rejected records to an NDJSON file, one
 // line each: {"time":..., "output":..., "dataset":..., "reason":..., "event":{...}}.
-type deadLetter struct {
+// An event that is not JSON is kept as a string. Safe for concurrent use.
+type DeadLetter struct {
 	mu   sync.Mutex
 	f    *os.File
 	w    *bufio.Writer
@@ -20,15 +21,18 @@ type deadLetter struct {
 	buf  []byte
 }
 
-func openDeadLetter(path, name string) (*deadLetter, error) {
+// OpenDeadLetter opens (appending, creating 0600) the dead-letter file of
+// the output called name.
+func OpenDeadLetter(path, name string) (*DeadLetter, error) {
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	return &deadLetter{f: f, w: bufio.NewWriter(f), name: name}, nil
+	return &DeadLetter{f: f, w: bufio.NewWriter(f), name: name}, nil
 }
 
-func (d *deadLetter) write(rec schemas.Record, reason string) error {
+// Write appends rec with the reason it was rejected, flushed to the file.
+func (d *DeadLetter) Write(rec schemas.Record, reason string) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	b := d.buf[:0]
@@ -54,7 +58,8 @@ func (d *deadLetter) write(rec schemas.Record, reason string) error {
 	return d.w.Flush()
 }
 
-func (d *deadLetter) close() error {
+// Close flushes, syncs and closes the file.
+func (d *DeadLetter) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	err := d.w.Flush()

@@ -49,7 +49,7 @@ type Runner struct {
 	sink  Sink
 	log   *slog.Logger
 	spool *spool // nil without spool_dir
-	dead  *deadLetter
+	dead  *DeadLetter
 	c     counters
 
 	mu       sync.Mutex
@@ -112,7 +112,7 @@ func NewRunner(sink Sink, cfg SinkConfig, opts ...Option) (*Runner, error) {
 		}
 	}
 	if cfg.DeadLetter != "" {
-		d, err := openDeadLetter(cfg.DeadLetter, cfg.Name)
+		d, err := OpenDeadLetter(cfg.DeadLetter, cfg.Name)
 		if err != nil {
 			if r.spool != nil {
 				r.spool.close()
@@ -359,7 +359,7 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 		}
 	}
 	if r.dead != nil {
-		if err := r.dead.close(); err != nil {
+		if err := r.dead.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("%s: dead_letter: %w", r.cfg.label(), err))
 		}
 	}
@@ -539,7 +539,7 @@ func (r *Runner) deadLetter(rec schemas.Record, reason error) {
 		msg = reason.Error()
 	}
 	if r.dead != nil {
-		if err := r.dead.write(rec, msg); err == nil {
+		if err := r.dead.Write(rec, msg); err == nil {
 			return
 		} else {
 			r.log.Error("dead_letter write failed", "err", err)

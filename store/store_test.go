@@ -2,9 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -22,6 +19,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/store/storetest"
 )
 
 // backend makes a fresh, empty database configuration per call.
@@ -45,26 +43,7 @@ func backends(t testing.TB) []backend {
 }
 
 func pgSchema(t testing.TB, dsn string) Config {
-	var rb [6]byte
-	rand.Read(rb[:])
-	schema := "ps_test_" + hex.EncodeToString(rb[:])
-	admin, err := sql.Open("pgx", dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Exec("CREATE SCHEMA " + schema); err != nil {
-		admin.Close()
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		admin.Exec("DROP SCHEMA " + schema + " CASCADE")
-		admin.Close()
-	})
-	sep := "?"
-	if strings.Contains(dsn, "?") {
-		sep = "&"
-	}
-	return Config{Driver: Postgres, DSN: outputs.Secret(dsn + sep + "search_path=" + schema)}
+	return Config{Driver: Postgres, DSN: outputs.Secret(storetest.PGSchema(t, dsn))}
 }
 
 func forEach(t *testing.T, fn func(t *testing.T, cfg func(testing.TB) Config)) {

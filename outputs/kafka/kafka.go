@@ -9,6 +9,7 @@ package kafka
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -82,24 +83,36 @@ func New(cfg Config) (*Sink, error) {
 	cfg.defaults()
 	cfg.Compression = strings.ToLower(cfg.Compression)
 	s := &Sink{cfg: cfg, codec: compressions[cfg.Compression], topics: map[string]string{}, tls: cfg.TLS.Enabled}
-	switch strings.ToUpper(cfg.SASL.Mechanism) {
-	case "PLAIN":
-		s.mech = plain.Mechanism{Username: cfg.SASL.Username, Password: cfg.SASL.Password.Value()}
-	case "SCRAM-SHA-256", "SCRAM-SHA-512":
-		algo := scram.SHA256
-		if strings.ToUpper(cfg.SASL.Mechanism) == "SCRAM-SHA-512" {
-			algo = scram.SHA512
-		}
-		m, err := scram.Mechanism(algo, cfg.SASL.Username, cfg.SASL.Password.Value())
-		if err != nil {
-			return nil, fmt.Errorf("sasl: %w", err)
-		}
-		s.mech = m
-	}
-	if _, err := cfg.TLS.tlsConfig(); err != nil {
+	var err error
+	if _, s.mech, err = Security(cfg.TLS, cfg.SASL); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// Security builds the TLS configuration (nil when off) and the SASL
+// mechanism (nil when none) of a Kafka client, for the output and for the
+// collector's consumer.
+func Security(t TLSConfig, sc SASLConfig) (*tls.Config, sasl.Mechanism, error) {
+	tlsCfg, err := t.tlsConfig()
+	if err != nil {
+		return nil, nil, err
+	}
+	switch strings.ToUpper(sc.Mechanism) {
+	case "PLAIN":
+		return tlsCfg, plain.Mechanism{Username: sc.Username, Password: sc.Password.Value()}, nil
+	case "SCRAM-SHA-256", "SCRAM-SHA-512":
+		algo := scram.SHA256
+		if strings.ToUpper(sc.Mechanism) == "SCRAM-SHA-512" {
+			algo = scram.SHA512
+		}
+		m, err := scram.Mechanism(algo, sc.Username, sc.Password.Value())
+		if err != nil {
+			return nil, nil, fmt.Errorf("sasl: %w", err)
+		}
+		return tlsCfg, m, nil
+	}
+	return tlsCfg, nil, nil
 }
 
 // Topic returns the topic a record of this dataset goes to, or "" when the

@@ -1,0 +1,338 @@
+// Package collector is the central half of a fleet: `sensor collect` reads
+// the events the sensors publish to Kafka, as a consumer group (collectors
+// with one group id share the partitions), and writes them to the stores
+// (PostgreSQL or SQLite through the store output, Elasticsearch).
+//
+// Exactly once into the stores on top of at-least-once Kafka: a batch is
+// written to every store, synchronously, and only then are its offsets
+// committed; what a crash or a rebalance delivers again, the stores drop by
+// event.id (unique key, ON CONFLICT DO NOTHING; the document id in
+// Elasticsearch). A store that fails is retried with backoff for as long
+// as it fails, and nothing more is read meanwhile (backpressure: the events
+// wait in Kafka). A message that is not an event, or that a store rejects
+// for good, goes to the dead-letter file and the rest flows.
+package collector
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	kgo "github.com/segmentio/kafka-go"
+
+	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/kafka"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// Collector consumes one consumer group's share of the topics.
+type Collector struct {
+	cfg    Config
+	log    *slog.Logger
+	reader *kgo.Reader
+	sinks  []*sink
+	dead   *outputs.DeadLetter // nil: rejected messages are only logged and counted
+	m      *Metrics
+
+	recs []schemas.Record // the batch being written (reused)
+}
+
+// sink is one store and whether it is connected.
+type sink struct {
+	cfg       outputs.SinkConfig
+	s         outputs.Sink
+	connected bool
+	dups      uint64 // the sink's duplicate count at the previous batch
+}
+
+// New builds the collector: the stores (not yet connected), the dead-letter
+// file and the group reader.
+func New(cfg Config, m *Metrics, log *slog.Logger) (*Collector, error) {
+	cfg = cfg.WithDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	c := &Collector{cfg: cfg, log: log, m: m}
+	for _, sc := range cfg.Outputs {
+		s, err := outputs.NewSink(sc)
+		if err != nil {
+			c.closeSinks()
+			return nil, err
+		}
+		c.sinks = append(c.sinks, &sink{cfg: sc, s: s})
+	}
+	if cfg.DeadLetter != "" {
+		d, err := outputs.OpenDeadLetter(cfg.DeadLetter, "collector")
+		if err != nil {
+			c.closeSinks()
+			return nil, fmt.Errorf("dead_letter: %w", err)
+		}
+		c.dead = d
+	}
+	tlsCfg, mech, err := kafka.Security(cfg.Kafka.TLS, cfg.Kafka.SASL)
+	if err != nil {
+		c.close()
+		return nil, err
+	}
+	start := kgo.FirstOffset
+	if cfg.Kafka.StartOffset == "last" {
+		start = kgo.LastOffset
+	}
+	c.reader = kgo.NewReader(kgo.ReaderConfig{
+		Brokers:     cfg.Kafka.Brokers,
+		GroupID:     cfg.Kafka.GroupID,
+		GroupTopics: cfg.Kafka.Topics,
+		Dialer:      &kgo.Dialer{Timeout: 10 * time.Second, ClientID: cfg.Kafka.ClientID, TLS: tlsCfg, SASLMechanism: mech, DualStack: true},
+		MinBytes:    1,
+		MaxBytes:    16 << 20,
+		MaxWait:     250 * time.Millisecond,
+		// commits are explicit, after the stores hold the batch
+		CommitInterval:    0,
+		StartOffset:       start,
+		QueueCapacity:     cfg.Batch.MaxRecords,
+		SessionTimeout:    cfg.Kafka.SessionTimeout,
+		RebalanceTimeout:  cfg.Kafka.SessionTimeout,
+		HeartbeatInterval: cfg.Kafka.SessionTimeout / 10,
+		ErrorLogger:       kgo.LoggerFunc(func(f string, a ...any) { log.Warn("kafka", "msg", fmt.Sprintf(f, a...)) }),
+	})
+	return c, nil
+}
+
+// Run consumes until ctx ends, then closes everything. It returns nil when
+// ctx ended, or the error that stopped it.
+func (c *Collector) Run(ctx context.Context) error {
+	defer c.close()
+	msgs := make([]kgo.Message, 0, c.cfg.Batch.MaxRecords)
+	for {
+		var err error
+		msgs, err = c.fetch(ctx, msgs[:0])
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("kafka: %w", err)
+		}
+		if err := c.store(ctx, msgs); err != nil {
+			if ctx.Err() != nil {
+				return nil // stopped while retrying: the batch was not committed
+			}
+			return err
+		}
+		c.commit(ctx, msgs)
+	}
+}
+
+// fetch reads one batch: it waits for a first message as long as it takes,
+// then takes more until the batch is full or MaxWait has passed.
+func (c *Collector) fetch(ctx context.Context, msgs []kgo.Message) ([]kgo.Message, error) {
+	m, err := c.reader.FetchMessage(ctx)
+	if err != nil {
+		return msgs, err
+	}
+	msgs = append(msgs, m)
+	wctx, cancel := context.WithTimeout(ctx, c.cfg.Batch.MaxWait)
+	defer cancel()
+	for len(msgs) < c.cfg.Batch.MaxRecords {
+		m, err := c.reader.FetchMessage(wctx)
+		if err != nil {
+			if wctx.Err() != nil {
+				return msgs, nil // the wait is over (a message not taken stays in the reader)
+			}
+			return msgs, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// header is what the collector reads of an event to route it.
+type header struct {
+	Timestamp time.Time `json:"@timestamp"`
+	Event     struct {
+		ID      string `json:"id"`
+		Kind    string `json:"kind"`
+		Dataset string `json:"dataset"`
+	} `json:"event"`
+}
+
+// parse turns messages into records; those that are not events go to the
+// dead letter.
+func (c *Collector) parse(msgs []kgo.Message) []schemas.Record {
+	recs := c.recs[:0]
+	var h header
+	for i := range msgs {
+		m := &msgs[i]
+		h = header{}
+		var reason string
+		if err := json.Unmarshal(m.Value, &h); err != nil {
+			reason = "not JSON: " + err.Error()
+		} else if h.Event.Dataset == "" || h.Event.Kind == "" {
+			reason = "not an event: no event.dataset or event.kind"
+		}
+		rec := schemas.Record{Dataset: h.Event.Dataset, Kind: h.Event.Kind, Key: string(m.Key), Time: h.Timestamp, JSON: m.Value}
+		if reason != "" {
+			c.deadLetter(rec, fmt.Sprintf("%s (topic %s partition %d offset %d)", reason, m.Topic, m.Partition, m.Offset))
+			continue
+		}
+		if rec.Time.IsZero() {
+			rec.Time = m.Time
+		}
+		recs = append(recs, rec)
+	}
+	c.recs = recs
+	return recs
+}
+
+// store writes the batch to every store, each retried until it holds it.
+func (c *Collector) store(ctx context.Context, msgs []kgo.Message) error {
+	recs := c.parse(msgs)
+	if len(recs) == 0 {
+		return nil
+	}
+	for _, s := range c.sinks {
+		if err := c.write(ctx, s, recs); err != nil {
+			return err
+		}
+	}
+	c.m.stored.Add(float64(len(recs)))
+	c.m.batches.Inc()
+	return nil
+}
+
+// write delivers recs to one store: records it rejects for good are dead-
+// lettered, failures are retried with backoff (the reader waits meanwhile).
+func (c *Collector) write(ctx context.Context, s *sink, recs []schemas.Record) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			c.m.retries.WithLabelValues(s.cfg.Name).Inc()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, c.cfg.RetryMax)
+		}
+		if !s.connected {
+			if err := s.s.Connect(ctx); err != nil {
+				c.log.Warn("store connect failed; retrying", "output", s.cfg.Name, "err", outputs.Redact(err.Error()), "in", backoff)
+				continue
+			}
+			s.connected = true
+		}
+		err := s.s.Write(ctx, recs)
+		var be *outputs.BatchError
+		switch {
+		case err == nil:
+			c.countDuplicates(s)
+			return nil
+		case errors.As(err, &be):
+			for j, i := range be.Permanent {
+				reason := "rejected by " + s.cfg.Name
+				if k := len(be.Failed) + j; k < len(be.Reasons) {
+					reason += ": " + be.Reasons[k].Error()
+				}
+				c.deadLetter(recs[i], reason)
+			}
+			if len(be.Failed) == 0 {
+				c.countDuplicates(s)
+				return nil
+			}
+			failed := make([]schemas.Record, 0, len(be.Failed))
+			for _, i := range be.Failed {
+				failed = append(failed, recs[i])
+			}
+			recs = failed
+		case errors.Is(err, outputs.ErrNotConnected):
+			s.connected = false
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.log.Warn("store write failed; retrying", "output", s.cfg.Name, "records", len(recs), "err", outputs.Redact(err.Error()), "in", backoff)
+	}
+}
+
+// countDuplicates adds the records the store already held (a redelivery).
+func (c *Collector) countDuplicates(s *sink) {
+	dr, ok := s.s.(outputs.DeliveryReporter)
+	if !ok {
+		return
+	}
+	d := dr.DeliveryCounts().Duplicates
+	c.m.duplicates.WithLabelValues(s.cfg.Name).Add(float64(d - s.dups))
+	s.dups = d
+}
+
+func (c *Collector) deadLetter(rec schemas.Record, reason string) {
+	c.m.deadLettered.Inc()
+	if c.dead == nil {
+		c.log.Error("message rejected (no dead_letter file configured)", "dataset", rec.Dataset, "reason", reason)
+		return
+	}
+	if err := c.dead.Write(rec, reason); err != nil {
+		c.log.Error("dead_letter write failed", "reason", reason, "err", err)
+	}
+}
+
+// commit commits the batch's offsets (the last message of each partition)
+// and updates the lag. A failed commit (a rebalance took the partition) is
+// logged: the new owner reads those messages again and the stores drop them.
+func (c *Collector) commit(ctx context.Context, msgs []kgo.Message) {
+	type tp struct {
+		topic string
+		part  int
+	}
+	last := map[tp]kgo.Message{}
+	for _, m := range msgs {
+		k := tp{m.Topic, m.Partition}
+		if p, ok := last[k]; !ok || m.Offset > p.Offset {
+			last[k] = m
+		}
+	}
+	commit := make([]kgo.Message, 0, len(last))
+	for _, m := range last {
+		commit = append(commit, m)
+	}
+	if err := c.reader.CommitMessages(ctx, commit...); err != nil {
+		c.m.commitErrors.Inc()
+		c.log.Warn("offset commit failed; those messages will be read again and dropped by event.id", "err", err)
+		return
+	}
+	for _, m := range commit {
+		c.m.setLag(m.Topic, m.Partition, m.HighWaterMark-m.Offset-1)
+	}
+}
+
+func (c *Collector) closeSinks() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, s := range c.sinks {
+		if err := s.s.Close(ctx); err != nil {
+			c.log.Error("store close", "output", s.cfg.Name, "err", err)
+		}
+	}
+}
+
+func (c *Collector) close() {
+	if c.reader != nil {
+		if err := c.reader.Close(); err != nil {
+			c.log.Warn("kafka reader close", "err", err)
+		}
+	}
+	c.closeSinks()
+	if c.dead != nil {
+		if err := c.dead.Close(); err != nil {
+			c.log.Error("dead_letter close", "err", err)
+		}
+	}
+}
