@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -13,20 +14,22 @@ import (
 // Resolutions of the traffic series, in seconds.
 var Resolutions = []time.Duration{time.Second, time.Minute, time.Hour}
 
+// rowColumns are the columns of the event tables, in the order of
+// row.values.
+var rowColumns = map[string][]string{
+	"flows": {"ts", "ts_start", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
+		"bytes", "packets", "src_bytes", "src_packets", "dst_bytes", "dst_packets", "community_id", "state",
+		"src_country", "dst_country", "src_asn", "dst_asn", "doc", "event_id"},
+	"alerts": {"ts", "rule_id", "rule_name", "severity", "src_ip", "src_port", "dst_ip", "dst_port",
+		"transport", "protocol", "community_id", "doc", "event_id"},
+	"events": {"ts", "dataset", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
+		"community_id", "doc", "event_id"},
+}
+
 var insertSQL = map[string]string{
-	"flows": `INSERT INTO flows (ts, ts_start, src_ip, src_port, dst_ip, dst_port, transport, protocol,
-		bytes, packets, src_bytes, src_packets, dst_bytes, dst_packets, community_id, state,
-		src_country, dst_country, src_asn, dst_asn, doc, event_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-	"alerts": `INSERT INTO alerts (ts, rule_id, rule_name, severity, src_ip, src_port, dst_ip, dst_port,
-		transport, protocol, community_id, doc, event_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
-	"events": `INSERT INTO events (ts, dataset, src_ip, src_port, dst_ip, dst_port, transport, protocol,
-		community_id, doc, event_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING`,
+	"flows":  rowInsert("flows"),
+	"alerts": rowInsert("alerts"),
+	"events": rowInsert("events"),
 	// A bucket event's id is recorded before its bucket is added, so a
 	// re-replay adds nothing twice.
 	"traffic_events": `INSERT INTO traffic_events (event_id, ts) VALUES (?, ?) ON CONFLICT DO NOTHING`,
@@ -41,6 +44,13 @@ var insertSQL = map[string]string{
 		bytes_udp = traffic.bytes_udp + excluded.bytes_udp,
 		bytes_icmp = traffic.bytes_icmp + excluded.bytes_icmp,
 		bytes_other = traffic.bytes_other + excluded.bytes_other`,
+}
+
+// rowInsert is the keyed insert of one row of an event table: a row whose
+// event.id is stored already is not written again.
+func rowInsert(table string) string {
+	cols := rowColumns[table]
+	return "INSERT INTO " + table + " (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ") ON CONFLICT DO NOTHING"
 }
 
 func (s *Store) prepare(ctx context.Context) error {
@@ -113,20 +123,31 @@ type InsertStats struct {
 // datasets the config does not keep are skipped. A record whose JSON cannot
 // be decoded fails the batch with a *RecordError. Records are keyed by
 // event.id: one the store already holds is counted in Duplicates, not
-// written again (records without an id are always written).
+// written again (records without an id are always written). PostgreSQL
+// gets the rows with COPY (see insertCopy); SQLite row by row with
+// prepared statements.
 func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
+	if s.driver == Postgres {
+		return s.insertCopy(ctx, batch)
+	}
 	var st InsertStats
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("store: begin: %w", err)
 	}
 	defer tx.Rollback()
-	var stmts [5]*sql.Stmt // flows, alerts, events, traffic, traffic_events: bound to tx on first use
-	stmt := func(i int, table string) *sql.Stmt {
-		if stmts[i] == nil {
-			stmts[i] = tx.StmtContext(ctx, s.stmts[table])
+	stmts := map[string]*sql.Stmt{} // bound to tx on first use
+	exec := func(table string, args ...any) (int64, error) {
+		st := stmts[table]
+		if st == nil {
+			st = tx.StmtContext(ctx, s.stmts[table])
+			stmts[table] = st
 		}
-		return stmts[i]
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return 0, err
+		}
+		return res.RowsAffected()
 	}
 	var r row
 	for i := range batch {
@@ -136,74 +157,20 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 			st.Skipped++
 			continue
 		}
-		r = row{}
-		if err := json.Unmarshal(rec.JSON, &r); err != nil {
-			return st, &RecordError{Index: i, Err: err}
+		if err := r.decode(rec, i); err != nil {
+			return st, err
 		}
-		ts := rec.Time
-		if ts.IsZero() {
-			ts = r.Timestamp
+		if table == "traffic" {
+			if err := r.addBuckets(exec, &st); err != nil {
+				return st, err
+			}
+			continue
 		}
-		doc := string(rec.JSON)
-		id := sql.NullString{String: r.Event.ID, Valid: r.Event.ID != ""}
-		src, dst := &r.Source, &r.Destination
-		var res sql.Result
-		switch table {
-		case "flows":
-			start := r.Event.Start
-			if start.IsZero() {
-				start = ts
-			}
-			res, err = stmt(0, table).ExecContext(ctx, ts.UnixNano(), start.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
-				r.Network.Transport, r.Network.Protocol, r.Network.Bytes, r.Network.Packets,
-				src.Bytes, src.Packets, dst.Bytes, dst.Packets, r.Network.CommunityID, r.PS.Flow.State,
-				src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc, id)
-			count(res, &st.Flows, &st.Duplicates)
-		case "alerts":
-			res, err = stmt(1, table).ExecContext(ctx, ts.UnixNano(), r.Rule.ID, r.Rule.Name, r.Event.Severity,
-				src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id)
-			count(res, &st.Alerts, &st.Duplicates)
-		case "events":
-			res, err = stmt(2, table).ExecContext(ctx, ts.UnixNano(), rec.Dataset, src.IP, src.Port, dst.IP, dst.Port,
-				r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id)
-			count(res, &st.Events, &st.Duplicates)
-		case "traffic":
-			if id.Valid {
-				if res, err = stmt(4, "traffic_events").ExecContext(ctx, id, ts.Unix()); err != nil {
-					table = "traffic_events"
-					break
-				}
-				if n, _ := res.RowsAffected(); n == 0 {
-					st.Duplicates++
-					continue
-				}
-			}
-			t := &r.PS.Traffic
-			var tcp, udp, icmp, other int64
-			for p, n := range t.BytesByProtocol {
-				switch p {
-				case "tcp":
-					tcp += n
-				case "udp":
-					udp += n
-				case "icmp", "ipv6-icmp", "icmpv6":
-					icmp += n
-				default:
-					other += n
-				}
-			}
-			for _, level := range Resolutions {
-				sec := int64(level / time.Second)
-				bucket := ts.Unix() - mod(ts.Unix(), sec)
-				if _, err = stmt(3, table).ExecContext(ctx, sec, bucket, t.Interface, t.Packets, t.Bytes, t.Flows, tcp, udp, icmp, other); err != nil {
-					break
-				}
-			}
-			st.Buckets++
-		}
+		n, err := exec(table, r.values(table, rec)...)
 		if err != nil {
 			return st, fmt.Errorf("store: insert into %s: %w", table, err)
 		}
+		st.add(table, int(n), 1-int(n))
 	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("store: commit: %w", err)
@@ -211,17 +178,97 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 	return st, nil
 }
 
-// count adds an insert's row to written, or to dup when the row's
-// event.id was already stored (ON CONFLICT DO NOTHING wrote nothing).
-func count(res sql.Result, written, dup *int) {
-	if res == nil {
-		return
+// decode reads rec's indexed fields into r.
+func (r *row) decode(rec *schemas.Record, i int) error {
+	*r = row{}
+	if err := json.Unmarshal(rec.JSON, r); err != nil {
+		return &RecordError{Index: i, Err: err}
 	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		*dup++
-		return
+	if !rec.Time.IsZero() {
+		r.Timestamp = rec.Time
 	}
-	*written++
+	return nil
+}
+
+// values are the column values of r's row in table, in rowColumns order.
+func (r *row) values(table string, rec *schemas.Record) []any {
+	ts := r.Timestamp
+	doc := string(rec.JSON)
+	var id any // NULL without an id
+	if r.Event.ID != "" {
+		id = r.Event.ID
+	}
+	src, dst := &r.Source, &r.Destination
+	switch table {
+	case "flows":
+		start := r.Event.Start
+		if start.IsZero() {
+			start = ts
+		}
+		return []any{ts.UnixNano(), start.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
+			r.Network.Transport, r.Network.Protocol, r.Network.Bytes, r.Network.Packets,
+			src.Bytes, src.Packets, dst.Bytes, dst.Packets, r.Network.CommunityID, r.PS.Flow.State,
+			src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc, id}
+	case "alerts":
+		return []any{ts.UnixNano(), r.Rule.ID, r.Rule.Name, r.Event.Severity,
+			src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id}
+	default:
+		return []any{ts.UnixNano(), rec.Dataset, src.IP, src.Port, dst.IP, dst.Port,
+			r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id}
+	}
+}
+
+// addBuckets adds a traffic bucket event into the three series, unless its
+// id says it was added already. exec runs the insert of a table and returns
+// the rows it affected.
+func (r *row) addBuckets(exec func(table string, args ...any) (int64, error), st *InsertStats) error {
+	ts := r.Timestamp
+	if r.Event.ID != "" {
+		n, err := exec("traffic_events", r.Event.ID, ts.Unix())
+		if err != nil {
+			return fmt.Errorf("store: insert into traffic_events: %w", err)
+		}
+		if n == 0 {
+			st.Duplicates++
+			return nil
+		}
+	}
+	t := &r.PS.Traffic
+	var tcp, udp, icmp, other int64
+	for p, n := range t.BytesByProtocol {
+		switch p {
+		case "tcp":
+			tcp += n
+		case "udp":
+			udp += n
+		case "icmp", "ipv6-icmp", "icmpv6":
+			icmp += n
+		default:
+			other += n
+		}
+	}
+	for _, level := range Resolutions {
+		sec := int64(level / time.Second)
+		bucket := ts.Unix() - mod(ts.Unix(), sec)
+		if _, err := exec("traffic", sec, bucket, t.Interface, t.Packets, t.Bytes, t.Flows, tcp, udp, icmp, other); err != nil {
+			return fmt.Errorf("store: insert into traffic: %w", err)
+		}
+	}
+	st.Buckets++
+	return nil
+}
+
+// add counts rows written to and duplicates dropped from an event table.
+func (st *InsertStats) add(table string, written, dups int) {
+	switch table {
+	case "flows":
+		st.Flows += written
+	case "alerts":
+		st.Alerts += written
+	case "events":
+		st.Events += written
+	}
+	st.Duplicates += dups
 }
 
 func mod(a, b int64) int64 {

@@ -1,0 +1,98 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// insertCopy is Insert on PostgreSQL: the rows of each event table go with
+// COPY into a temporary staging table (per session, emptied at commit), and
+// one INSERT ... SELECT ... ON CONFLICT DO NOTHING moves them into the
+// table, so a batch costs a few round trips instead of one per row and the
+// rows the store already holds (by event.id) are still dropped. Traffic
+// buckets, a few per second of traffic, are upserted one by one.
+func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
+	var st InsertStats
+	rows := map[string][][]any{}
+	var buckets []row
+	var r row
+	for i := range batch {
+		rec := &batch[i]
+		table := s.tableOf(rec)
+		if table == "" {
+			st.Skipped++
+			continue
+		}
+		if err := r.decode(rec, i); err != nil {
+			return st, err
+		}
+		if table == "traffic" {
+			buckets = append(buckets, r)
+			continue
+		}
+		rows[table] = append(rows[table], r.values(table, rec))
+	}
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return st, fmt.Errorf("store: %w", err)
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		pc := dc.(*stdlib.Conn).Conn()
+		tx, err := pc.Begin(ctx)
+		if err != nil {
+			return fmt.Errorf("store: begin: %w", err)
+		}
+		defer tx.Rollback(ctx)
+		for _, table := range []string{"flows", "alerts", "events"} {
+			if len(rows[table]) == 0 {
+				continue
+			}
+			n, err := copyRows(ctx, tx, table, rows[table])
+			if err != nil {
+				return err
+			}
+			st.add(table, int(n), len(rows[table])-int(n))
+		}
+		exec := func(table string, args ...any) (int64, error) {
+			tag, err := tx.Exec(ctx, s.rebind(insertSQL[table]), args...)
+			return tag.RowsAffected(), err
+		}
+		for i := range buckets {
+			if err := buckets[i].addBuckets(exec, &st); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(ctx); err != nil {
+			return fmt.Errorf("store: commit: %w", err)
+		}
+		return nil
+	})
+	return st, err
+}
+
+// copyRows copies rows into table through its staging table and returns
+// how many were new.
+func copyRows(ctx context.Context, tx pgx.Tx, table string, rows [][]any) (int64, error) {
+	cols := rowColumns[table]
+	list := strings.Join(cols, ", ")
+	stage := "ps_stage_" + table
+	// ON COMMIT DELETE ROWS: the staging table is empty at every batch's start
+	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" ON COMMIT DELETE ROWS AS SELECT "+list+" FROM "+table+" WITH NO DATA"); err != nil {
+		return 0, fmt.Errorf("store: staging table for %s: %w", table, err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return 0, fmt.Errorf("store: copy into %s: %w", table, err)
+	}
+	tag, err := tx.Exec(ctx, "INSERT INTO "+table+" ("+list+") SELECT "+list+" FROM "+stage+" ON CONFLICT DO NOTHING")
+	if err != nil {
+		return 0, fmt.Errorf("store: insert into %s: %w", table, err)
+	}
+	return tag.RowsAffected(), nil
+}

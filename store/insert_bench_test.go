@@ -1,0 +1,101 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// BenchmarkInsertNew measures inserts of batches of 5000 flows never stored
+// before (each iteration gets new event ids, as a collector's batches do),
+// and reports events/s of wall time and this process's CPU time per event
+// (the database server's CPU is not in it).
+func BenchmarkInsertNew(b *testing.B) {
+	flows := makeFlows(5000)
+	recs := make([]schemas.Record, len(flows))
+	for i, f := range flows {
+		recs[i] = record(b, f.event())
+	}
+	for _, be := range backends(b) {
+		b.Run(be.name, func(b *testing.B) {
+			s := open(b, be.cfg(b))
+			server := serverCPU(b, s)
+			var n uint64
+			var ru0, ru1 syscall.Rusage
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+			srv0 := server()
+			b.ReportAllocs()
+			b.ResetTimer()
+			for b.Loop() {
+				for i := range recs {
+					n++
+					newID(recs[i].JSON, n)
+				}
+				st, err := s.Insert(context.Background(), recs)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if st.Flows != len(recs) {
+					b.Fatalf("%d of %d flows written", st.Flows, len(recs))
+				}
+			}
+			b.StopTimer()
+			syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+			if srv := server() - srv0; srv > 0 {
+				b.ReportMetric(float64(srv.Nanoseconds())/float64(b.N*len(recs)), "server-cpu-ns/event")
+			}
+			events := float64(b.N * len(recs))
+			cpu := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
+			b.ReportMetric(events/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(cpu.Nanoseconds())/events, "cpu-ns/event")
+		})
+	}
+}
+
+// newID overwrites the event.id in doc with one made from n.
+func newID(doc []byte, n uint64) {
+	id := schemas.EventIDOf(doc)
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[8:], n)
+	hex.Encode(id, b[:])
+}
+
+// serverCPU returns a function that reads the CPU time of the PostgreSQL
+// backend serving s (s is limited to that one connection), or zero where it
+// cannot be read (SQLite, a server on another machine).
+func serverCPU(b *testing.B, s *Store) func() time.Duration {
+	none := func() time.Duration { return 0 }
+	if s.Driver() != Postgres {
+		return none
+	}
+	s.DB().SetMaxOpenConns(1)
+	var pid int
+	if err := s.DB().QueryRow("SELECT pg_backend_pid()").Scan(&pid); err != nil {
+		b.Fatal(err)
+	}
+	path := fmt.Sprintf("/proc/%d/stat", pid)
+	return func() time.Duration {
+		st, err := os.ReadFile(path)
+		if err != nil {
+			return 0
+		}
+		// utime and stime are fields 14 and 15, after the ")" closing the name
+		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
+		if len(f) < 13 {
+			return 0
+		}
+		ut, _ := strconv.ParseInt(f[11], 10, 64)
+		stime, _ := strconv.ParseInt(f[12], 10, 64)
+		return time.Duration(ut+stime) * time.Second / 100 // USER_HZ
+	}
+}
