@@ -18,6 +18,16 @@ import (
 // rows the store already holds (by event.id) are still dropped. Traffic
 // buckets, a few per second of traffic, are upserted one by one.
 func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
+	st, err := s.insertCopyOnce(ctx, batch)
+	if noPartition(err) {
+		// a partition made earlier was dropped by another process's retention
+		s.parts.Clear()
+		st, err = s.insertCopyOnce(ctx, batch)
+	}
+	return st, err
+}
+
+func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
 	var st InsertStats
 	rows := map[string][][]any{}
 	var buckets []row
@@ -37,6 +47,9 @@ func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertS
 			continue
 		}
 		rows[table] = append(rows[table], r.values(table, rec))
+	}
+	if err := s.ensurePartitions(ctx, rows); err != nil {
+		return st, err
 	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {

@@ -86,13 +86,9 @@ func TestEventIDMigrationKeepsOldRows(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		s := open(t, cfg) // the tables of every version; roll back to version 2 below
-		for _, q := range []string{"DROP TABLE traffic_events", "DROP INDEX flows_event_id", "DROP INDEX alerts_event_id", "DROP INDEX events_event_id",
-			"ALTER TABLE flows DROP COLUMN event_id", "ALTER TABLE alerts DROP COLUMN event_id", "ALTER TABLE events DROP COLUMN event_id",
-			"DELETE FROM schema_migrations WHERE version > 2"} {
-			if _, err := s.DB().ExecContext(ctx, q); err != nil {
-				t.Fatalf("%s: %v", q, err)
-			}
+		s, err := openVersion(ctx, cfg, 2)
+		if err != nil {
+			t.Fatal(err)
 		}
 		f := makeFlows(1)[0]
 		if _, err := s.DB().ExecContext(ctx, s.rebind("INSERT INTO flows (ts, ts_start, doc) VALUES (?, ?, ?)"), f.end.UnixNano(), f.end.UnixNano(), "{}"); err != nil {

@@ -536,9 +536,16 @@ type PruneStats map[string]int64
 // now minus the retention) and flows, alerts and DPI events by @timestamp.
 // Levels without retention are kept. Pass the wall clock for a live sensor;
 // the sink passes the newest event time so replayed captures age by their
-// own clock.
+// own clock. On PostgreSQL the day partitions wholly past retention are
+// dropped first (the events table's when DNS, HTTP and TLS retentions are
+// all past them), and only the rest is deleted row by row.
 func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 	out := PruneStats{}
+	if s.driver == Postgres {
+		if err := s.prunePartitions(ctx, now, out); err != nil {
+			return out, err
+		}
+	}
 	for key, d := range s.cfg.Retention {
 		if d <= 0 {
 			continue
@@ -571,7 +578,47 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 			return out, fmt.Errorf("store: prune %s: %w", key, err)
 		}
 		n, _ := res.RowsAffected()
-		out[key] = n
+		out[key] += n
 	}
 	return out, nil
+}
+
+// prunePartitions drops the partitions past retention and counts their
+// rows in out.
+func (s *Store) prunePartitions(ctx context.Context, now time.Time, out PruneStats) error {
+	cutOf := func(key string) (time.Time, bool) {
+		d := time.Duration(s.cfg.Retention[key])
+		return now.Add(-d), d > 0
+	}
+	for key, table := range map[string]string{"flow": "flows", "alert": "alerts"} {
+		if cut, ok := cutOf(key); ok {
+			n, err := s.dropPartitions(ctx, table, cut)
+			if err != nil {
+				return err
+			}
+			out[key] += n[""]
+		}
+	}
+	var cut time.Time
+	for i, key := range []string{"dns", "http", "tls"} {
+		c, ok := cutOf(key)
+		if !ok {
+			return nil // a dataset kept forever: no events partition goes
+		}
+		if i == 0 || c.Before(cut) {
+			cut = c
+		}
+	}
+	n, err := s.dropPartitions(ctx, "events", cut)
+	if err != nil {
+		return err
+	}
+	for ds, c := range n {
+		for key, name := range datasetNames {
+			if name == ds {
+				out[key] += c
+			}
+		}
+	}
+	return nil
 }

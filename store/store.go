@@ -36,6 +36,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
@@ -60,11 +61,19 @@ type Store struct {
 	driver string
 	cfg    Config
 	stmts  map[string]*sql.Stmt // insert statements, by table
+	parts  sync.Map             // PostgreSQL: partKey of the partitions made
 }
 
 // Open opens (creating when needed) the database cfg names and applies the
 // missing migrations.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
+	return openVersion(ctx, cfg, 0)
+}
+
+// openVersion is Open applying the migrations up to version upTo only (0:
+// all); a store short of the latest version is only good for tests of
+// upgrades (it cannot insert).
+func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -90,9 +99,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)
 	}
 	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}}
-	if err := s.migrate(ctx); err != nil {
+	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
+	}
+	if upTo != 0 {
+		return s, nil
 	}
 	if err := s.prepare(ctx); err != nil {
 		db.Close()
@@ -196,7 +208,7 @@ func Migrations(driver string) ([]Migration, error) {
 // migrate applies the missing migrations, each in its own transaction
 // together with its schema_migrations row. On PostgreSQL an advisory lock
 // keeps two sensors from migrating at once.
-func (s *Store) migrate(ctx context.Context) error {
+func (s *Store) migrate(ctx context.Context, upTo int) error {
 	ms, err := Migrations(s.driver)
 	if err != nil {
 		return err
@@ -245,7 +257,7 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 	}
 	for _, m := range ms {
-		if applied[m.Version] {
+		if applied[m.Version] || upTo != 0 && m.Version > upTo {
 			continue
 		}
 		tx, err := conn.BeginTx(ctx, nil)

@@ -1,0 +1,120 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// On PostgreSQL the event tables are partitioned by UTC day of ts
+// (migration 0004): a day's partition is made before its first row, and
+// retention drops the partitions wholly past it.
+
+const nsPerDay = int64(24 * time.Hour)
+
+// dayOf is the day number (since 1970-01-01 UTC) of a ts in Unix ns.
+func dayOf(ts int64) int64 {
+	d := ts / nsPerDay
+	if ts%nsPerDay < 0 {
+		d--
+	}
+	return d
+}
+
+// ensurePartitions makes the partitions the rows of each table need, once
+// per process and day (ps_ensure_partition makes nothing that exists).
+func (s *Store) ensurePartitions(ctx context.Context, rows map[string][][]any) error {
+	for table, rs := range rows {
+		for _, r := range rs {
+			ts := r[0].(int64) // ts is the first column of every event table
+			key := partKey{table, dayOf(ts)}
+			if _, ok := s.parts.Load(key); ok {
+				continue
+			}
+			if _, err := s.db.ExecContext(ctx, "SELECT ps_ensure_partition($1, $2)", table, ts); err != nil {
+				return fmt.Errorf("store: partition of %s for %s: %w", table, time.Unix(0, key.day*nsPerDay).UTC().Format(time.DateOnly), err)
+			}
+			s.parts.Store(key, true)
+		}
+	}
+	return nil
+}
+
+type partKey struct {
+	table string
+	day   int64
+}
+
+// noPartition says err is a row for which no partition exists: one this
+// process made was dropped since (retention run by another process).
+func noPartition(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Message, "no partition")
+}
+
+// dropPartitions drops the partitions of table whose whole day is before
+// cut and returns the rows they held, by dataset for the events table
+// (by "" for the others).
+func (s *Store) dropPartitions(ctx context.Context, table string, cut time.Time) (map[string]int64, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+		WHERE i.inhparent = to_regclass($1)`, table)
+	if err != nil {
+		return nil, fmt.Errorf("store: partitions of %s: %w", table, err)
+	}
+	var old []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		day, err := time.Parse("20060102", strings.TrimPrefix(name, table+"_p"))
+		if err != nil {
+			continue // not one of ours
+		}
+		if !day.Add(24 * time.Hour).After(cut) {
+			old = append(old, name)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	n := map[string]int64{}
+	for _, name := range old {
+		q := `SELECT '', COUNT(*) FROM ` + quoteIdent(name)
+		if table == "events" {
+			q = `SELECT dataset, COUNT(*) FROM ` + quoteIdent(name) + ` GROUP BY dataset`
+		}
+		cr, err := s.db.QueryContext(ctx, q)
+		if err != nil {
+			return nil, fmt.Errorf("store: count %s: %w", name, err)
+		}
+		for cr.Next() {
+			var ds string
+			var c int64
+			if err := cr.Scan(&ds, &c); err != nil {
+				cr.Close()
+				return nil, err
+			}
+			n[ds] += c
+		}
+		cr.Close()
+		if _, err := s.db.ExecContext(ctx, "DROP TABLE "+quoteIdent(name)); err != nil {
+			return nil, fmt.Errorf("store: drop %s: %w", name, err)
+		}
+		s.parts.Range(func(k, _ any) bool {
+			if pk := k.(partKey); pk.table == table && time.Unix(0, pk.day*nsPerDay).UTC().Format("20060102") == strings.TrimPrefix(name, table+"_p") {
+				s.parts.Delete(k)
+			}
+			return true
+		})
+	}
+	return n, nil
+}
+
+func quoteIdent(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }

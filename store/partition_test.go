@@ -1,0 +1,99 @@
+package store
+
+import (
+	"context"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// A PostgreSQL store of schema version 3 with rows upgrades to day
+// partitions: rows, row ids, event ids and acknowledgements are kept, the
+// keys still drop what is sent again, new rows get new ids; retention drops
+// whole partitions, and a writer whose partition another process dropped
+// makes it again.
+func TestPartitionsUpgradeAndRetention(t *testing.T) {
+	dsn := os.Getenv("PS_TEST_PG")
+	if dsn == "" {
+		t.Skip("PS_TEST_PG is not set: eval \"$(../../shared/services/start-postgres.sh)\"")
+	}
+	ctx := context.Background()
+	cfg := pgSchema(t, dsn)
+	cfg.Retention = map[string]Duration{"flow": Duration(24 * time.Hour)}
+	cfg.PruneInterval = -1
+	day := func(d, h int) time.Time { return time.Date(2026, 11, 20+d, h, 0, 0, 0, time.UTC) }
+	flowAt := func(ts time.Time, port int) schemas.Record {
+		f := makeFlows(1)[0]
+		f.end, f.dport = ts, port
+		return record(t, f.event())
+	}
+	old := []schemas.Record{flowAt(day(1, 10), 1), flowAt(day(1, 11), 2), flowAt(day(2, 10), 3)}
+
+	v3, err := openVersion(ctx, cfg, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range old {
+		var r row
+		if err := r.decode(&old[i], i); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := v3.DB().ExecContext(ctx, v3.rebind(insertSQL["flows"]), r.values("flows", &old[i])...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v3.Close()
+
+	s := open(t, cfg)
+	if v, err := s.SchemaVersion(ctx); err != nil || v < 4 {
+		t.Fatalf("version %d, %v", v, err)
+	}
+	count := func(q string) (n int) {
+		t.Helper()
+		if err := s.DB().QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	parts := func() int {
+		return count(`SELECT COUNT(*) FROM pg_inherits WHERE inhparent = to_regclass('flows')`)
+	}
+	if n, ids, p := count(`SELECT COUNT(*) FROM flows`), count(`SELECT COUNT(DISTINCT event_id) FROM flows WHERE id BETWEEN 1 AND 3`), parts(); n != 3 || ids != 3 || p != 2 {
+		t.Fatalf("after upgrade: %d rows, %d with their ids and event ids, %d partitions; want 3, 3, 2", n, ids, p)
+	}
+	st, err := s.Insert(ctx, append(old, flowAt(day(3, 10), 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Flows != 1 || st.Duplicates != 3 {
+		t.Errorf("insert after upgrade: %+v; want 1 new, 3 duplicates", st)
+	}
+	if n := count(`SELECT COUNT(*) FROM flows WHERE id > 3`); n != 1 || parts() != 3 {
+		t.Errorf("the new row: %d with a new id, %d partitions", n, parts())
+	}
+
+	// retention 1 day at day 3 12:00: day 1 goes as a partition, day 2's
+	// row by DELETE
+	pr, err := s.Prune(ctx, day(3, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr["flow"] != 3 || parts() != 2 || count(`SELECT COUNT(*) FROM flows`) != 1 {
+		t.Errorf("prune: %v, %d partitions, %d rows; want 3 deleted, 2 partitions, 1 row", pr, parts(), count(`SELECT COUNT(*) FROM flows`))
+	}
+
+	// a late event of day 1: its partition is made again; then another
+	// process drops it and this one writes there again
+	if _, err := s.Insert(ctx, []schemas.Record{flowAt(day(1, 12), 5)}); err != nil {
+		t.Fatal(err)
+	}
+	other := open(t, cfg)
+	if _, err := other.Prune(ctx, day(3, 12)); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := s.Insert(ctx, []schemas.Record{flowAt(day(1, 13), 6)}); err != nil || st.Flows != 1 {
+		t.Fatalf("insert into a partition another process dropped: %+v %v", st, err)
+	}
+}
