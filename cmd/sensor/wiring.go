@@ -74,8 +74,11 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	flowCfg := cfg.Flow
 	flowCfg.CommunityIDSeed = cfg.CommunityIDSeed
 	pc := pipeline.Config{
-		Workers: cfg.workers(), Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Observer: w.id.Observer, Identity: w.id,
+		Workers: cfg.workers(), Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Identity: w.id,
 		Timeseries: w.history, Budget: w.budget,
+	}
+	if w.id != nil {
+		pc.Observer = w.id.Observer
 	}
 	pc.App.HTTP = cfg.HTTP.parser()
 	if w.rules != nil {
