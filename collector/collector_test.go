@@ -124,13 +124,17 @@ func loadYAML(t testing.TB, y string) Config {
 // flowCount counts the stored flows and their distinct event ids.
 func flowCount(t testing.TB, dsn string) (rows, distinct int) {
 	t.Helper()
-	db, err := sql.Open("pgx", dsn)
+	driver := "pgx"
+	if !strings.HasPrefix(dsn, "postgres") {
+		driver = "mysql"
+	}
+	db, err := sql.Open(driver, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	if err := db.QueryRow(`SELECT count(*), count(DISTINCT event_id) FROM flows`).Scan(&rows, &distinct); err != nil {
-		if strings.Contains(err.Error(), "does not exist") {
+		if strings.Contains(err.Error(), "does not exist") || strings.Contains(err.Error(), "doesn't exist") {
 			return 0, 0 // the collector has not migrated the store yet
 		}
 		t.Fatal(err)
@@ -170,7 +174,17 @@ func TestTwoCollectorsExactlyOnce(t *testing.T) {
 	produce(t, broker, topic, [][]byte{[]byte(`{"not json`), []byte(`{"event":{}}`)})
 	produce(t, broker, topic, all[:3000]) // redelivered by a sensor's output
 
-	cfg := loadYAML(t, configYAML(broker, group, topic, dsn, dead, 500))
+	y := configYAML(broker, group, topic, dsn, dead, 500)
+	// and MariaDB beside PostgreSQL, when it runs
+	mdsn, sock := os.Getenv("PS_TEST_MARIADB"), os.Getenv("PS_TEST_MARIADB_SOCKET")
+	if mdsn != "" && sock != "" {
+		mdsn = storetest.MySQLDatabase(t, mdsn, sock)
+		y += fmt.Sprintf("  - type: store\n    name: mariadb\n    driver: mysql\n    dsn: %q\n", mdsn)
+	} else {
+		t.Log("PS_TEST_MARIADB is not set: MariaDB is skipped")
+		mdsn = ""
+	}
+	cfg := loadYAML(t, y)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
@@ -210,6 +224,12 @@ func TestTwoCollectorsExactlyOnce(t *testing.T) {
 		}
 	}
 	waitFor(t, dsn, len(all), 0)
+	if mdsn != "" {
+		waitFor(t, mdsn, len(all), 0)
+		if d := testutil.ToFloat64(m.duplicates.WithLabelValues("mariadb")); d < 3000 {
+			t.Errorf("MariaDB: %v duplicates counted, want at least 3000", d)
+		}
+	}
 	// a rebalance between the two may deliver a batch twice: more duplicates
 	// and dead letters, never another row
 	if d := testutil.ToFloat64(m.duplicates.WithLabelValues("store")); d < 3000 {

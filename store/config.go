@@ -26,9 +26,9 @@ import (
 //	    retention: {1s: 24h, 1m: 30d, 1h: 1y, flow: 90d}
 //	    prune_interval: 1m
 type Config struct {
-	Driver string         `yaml:"driver"` // sqlite (default) or postgres
+	Driver string         `yaml:"driver"` // sqlite (default), postgres or mysql (MySQL/MariaDB)
 	Path   string         `yaml:"path"`   // SQLite file; default packetsleuth.db
-	DSN    outputs.Secret `yaml:"dsn"`    // PostgreSQL DSN (URL or key=value), never logged
+	DSN    outputs.Secret `yaml:"dsn"`    // PostgreSQL DSN (URL or key=value) or MySQL DSN (user:pw@tcp(host:port)/db), never logged
 	// Datasets to keep, by short name (flow, alert, dns, http, tls,
 	// timeseries) or full event.dataset. Empty: all six. Records of other
 	// datasets (stats, ...) are skipped and counted.
@@ -102,15 +102,15 @@ func (c Config) Validate() error {
 		if c.DSN != "" {
 			errs = append(errs, errors.New("store: dsn is for driver postgres (sqlite uses path)"))
 		}
-	case Postgres:
+	case Postgres, MySQL:
 		if c.DSN == "" {
-			errs = append(errs, errors.New("store: dsn: must not be empty for postgres"))
+			errs = append(errs, fmt.Errorf("store: dsn: must not be empty for %s", c.Driver))
 		}
 		if c.Path != "" {
-			errs = append(errs, errors.New("store: path is for driver sqlite (postgres uses dsn)"))
+			errs = append(errs, fmt.Errorf("store: path is for driver sqlite (%s uses dsn)", c.Driver))
 		}
 	default:
-		errs = append(errs, fmt.Errorf("store: driver: %q is not sqlite or postgres", c.Driver))
+		errs = append(errs, fmt.Errorf("store: driver: %q is not sqlite, postgres or mysql", c.Driver))
 	}
 	for _, d := range c.Datasets {
 		if datasetOf(d) == "" {
@@ -193,4 +193,17 @@ func (l *List) UnmarshalYAML(n *yaml.Node) error {
 	}
 	*l = v
 	return nil
+}
+
+// MySQLScheme marks a MySQL/MariaDB DSN given where a URL is expected
+// (--store, --dsn): mysql://user:pw@tcp(host:3306)/db.
+const MySQLScheme = "mysql://"
+
+// DSNConfig is the config of a store given by a DSN alone: MySQL for a
+// mysql:// DSN (the scheme dropped), PostgreSQL otherwise.
+func DSNConfig(dsn string) Config {
+	if rest, ok := strings.CutPrefix(dsn, MySQLScheme); ok {
+		return Config{Driver: MySQL, DSN: outputs.Secret(rest)}
+	}
+	return Config{Driver: Postgres, DSN: outputs.Secret(dsn)}
 }

@@ -28,25 +28,9 @@ func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertS
 }
 
 func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
-	var st InsertStats
-	rows := map[string][][]any{}
-	var buckets []row
-	var r row
-	for i := range batch {
-		rec := &batch[i]
-		table := s.tableOf(rec)
-		if table == "" {
-			st.Skipped++
-			continue
-		}
-		if err := r.decode(rec, i); err != nil {
-			return st, err
-		}
-		if table == "traffic" {
-			buckets = append(buckets, r)
-			continue
-		}
-		rows[table] = append(rows[table], r.values(table, rec))
+	rows, buckets, st, err := s.decodeBatch(batch)
+	if err != nil {
+		return st, err
 	}
 	if err := s.ensurePartitions(ctx, rows); err != nil {
 		return st, err
@@ -63,7 +47,7 @@ func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (Ins
 			return fmt.Errorf("store: begin: %w", err)
 		}
 		defer tx.Rollback(ctx)
-		for _, table := range []string{"flows", "alerts", "events"} {
+		for _, table := range eventTables {
 			if len(rows[table]) == 0 {
 				continue
 			}
@@ -77,10 +61,8 @@ func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (Ins
 			tag, err := tx.Exec(ctx, s.rebind(insertSQL[table]), args...)
 			return tag.RowsAffected(), err
 		}
-		for i := range buckets {
-			if err := buckets[i].addBuckets(exec, &st); err != nil {
-				return err
-			}
+		if err := addAllBuckets(buckets, exec, &st); err != nil {
+			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("store: commit: %w", err)
@@ -89,6 +71,33 @@ func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (Ins
 	})
 	return st, err
 }
+
+// decodeBatch decodes a batch into the column values of each event
+// table's rows and the traffic bucket events.
+func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, buckets []row, st InsertStats, err error) {
+	rows = map[string][][]any{}
+	var r row
+	for i := range batch {
+		rec := &batch[i]
+		table := s.tableOf(rec)
+		if table == "" {
+			st.Skipped++
+			continue
+		}
+		if err := r.decode(rec, i); err != nil {
+			return nil, nil, st, err
+		}
+		if table == "traffic" {
+			buckets = append(buckets, r)
+			continue
+		}
+		rows[table] = append(rows[table], r.values(table, rec))
+	}
+	return rows, buckets, st, nil
+}
+
+// eventTables are the tables of rowColumns, in the order a batch fills them.
+var eventTables = []string{"flows", "alerts", "events"}
 
 // copyRows copies rows into table through its staging table and returns
 // how many were new.

@@ -124,13 +124,19 @@ type InsertStats struct {
 // be decoded fails the batch with a *RecordError. Records are keyed by
 // event.id: one the store already holds is counted in Duplicates, not
 // written again (records without an id are always written). PostgreSQL
-// gets the rows with COPY (see insertCopy); SQLite row by row with
-// prepared statements.
+// gets the rows with COPY (see insertCopy), MySQL with multi-row inserts
+// (insertMulti), SQLite row by row with prepared statements.
 func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
-	if s.driver == Postgres {
+	switch s.driver {
+	case Postgres:
 		return s.insertCopy(ctx, batch)
+	case MySQL:
+		return s.insertMulti(ctx, batch)
 	}
-	var st InsertStats
+	rows, buckets, st, err := s.decodeBatch(batch)
+	if err != nil {
+		return st, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("store: begin: %w", err)
@@ -149,28 +155,17 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 		}
 		return res.RowsAffected()
 	}
-	var r row
-	for i := range batch {
-		rec := &batch[i]
-		table := s.tableOf(rec)
-		if table == "" {
-			st.Skipped++
-			continue
-		}
-		if err := r.decode(rec, i); err != nil {
-			return st, err
-		}
-		if table == "traffic" {
-			if err := r.addBuckets(exec, &st); err != nil {
-				return st, err
+	for _, table := range eventTables {
+		for _, r := range rows[table] {
+			n, err := exec(table, r...)
+			if err != nil {
+				return st, fmt.Errorf("store: insert into %s: %w", table, err)
 			}
-			continue
+			st.add(table, int(n), 1-int(n))
 		}
-		n, err := exec(table, r.values(table, rec)...)
-		if err != nil {
-			return st, fmt.Errorf("store: insert into %s: %w", table, err)
-		}
-		st.add(table, int(n), 1-int(n))
+	}
+	if err := addAllBuckets(buckets, exec, &st); err != nil {
+		return st, err
 	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("store: commit: %w", err)
@@ -255,6 +250,16 @@ func (r *row) addBuckets(exec func(table string, args ...any) (int64, error), st
 		}
 	}
 	st.Buckets++
+	return nil
+}
+
+// addAllBuckets adds the bucket events of a batch (see addBuckets).
+func addAllBuckets(buckets []row, exec func(table string, args ...any) (int64, error), st *InsertStats) error {
+	for i := range buckets {
+		if err := buckets[i].addBuckets(exec, st); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -12,7 +12,7 @@ import (
 
 // On PostgreSQL the event tables are partitioned by UTC day of ts
 // (migration 0004): a day's partition is made before its first row, and
-// retention drops the partitions wholly past it.
+// retention drops the partitions wholly past it. MySQL: see mysql.go.
 
 const nsPerDay = int64(24 * time.Hour)
 
@@ -60,6 +60,9 @@ func noPartition(err error) bool {
 // cut and returns the rows they held, by dataset for the events table
 // (by "" for the others).
 func (s *Store) dropPartitions(ctx context.Context, table string, cut time.Time) (map[string]int64, error) {
+	if s.driver == MySQL {
+		return s.dropMySQLPartitions(ctx, table, cut)
+	}
 	rows, err := s.db.QueryContext(ctx, `SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
 		WHERE i.inhparent = to_regclass($1)`, table)
 	if err != nil {
@@ -86,24 +89,9 @@ func (s *Store) dropPartitions(ctx context.Context, table string, cut time.Time)
 	}
 	n := map[string]int64{}
 	for _, name := range old {
-		q := `SELECT '', COUNT(*) FROM ` + quoteIdent(name)
-		if table == "events" {
-			q = `SELECT dataset, COUNT(*) FROM ` + quoteIdent(name) + ` GROUP BY dataset`
+		if err := s.countRows(ctx, table, "SELECT %s COUNT(*) FROM "+quoteIdent(name), n); err != nil {
+			return nil, err
 		}
-		cr, err := s.db.QueryContext(ctx, q)
-		if err != nil {
-			return nil, fmt.Errorf("store: count %s: %w", name, err)
-		}
-		for cr.Next() {
-			var ds string
-			var c int64
-			if err := cr.Scan(&ds, &c); err != nil {
-				cr.Close()
-				return nil, err
-			}
-			n[ds] += c
-		}
-		cr.Close()
 		if _, err := s.db.ExecContext(ctx, "DROP TABLE "+quoteIdent(name)); err != nil {
 			return nil, fmt.Errorf("store: drop %s: %w", name, err)
 		}

@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/store/storetest"
 )
 
 // A PostgreSQL store of schema version 3 with rows upgrades to day
@@ -95,5 +98,57 @@ func TestPartitionsUpgradeAndRetention(t *testing.T) {
 	}
 	if st, err := s.Insert(ctx, []schemas.Record{flowAt(day(1, 13), 6)}); err != nil || st.Flows != 1 {
 		t.Fatalf("insert into a partition another process dropped: %+v %v", st, err)
+	}
+}
+
+// On MariaDB a day is split off pmax before its first row; a row of an
+// older day lands in the next partition; retention drops the partitions
+// wholly past the cut and deletes the rest.
+func TestMySQLPartitions(t *testing.T) {
+	dsn, sock := os.Getenv("PS_TEST_MARIADB"), os.Getenv("PS_TEST_MARIADB_SOCKET")
+	if dsn == "" || sock == "" {
+		t.Skip("PS_TEST_MARIADB is not set: eval \"$(../../shared/services/start-mariadb.sh)\"")
+	}
+	ctx := context.Background()
+	cfg := Config{Driver: MySQL, DSN: outputs.Secret(storetest.MySQLDatabase(t, dsn, sock)), PruneInterval: -1,
+		Retention: map[string]Duration{"flow": Duration(24 * time.Hour)}}
+	s := open(t, cfg)
+	day := func(d, h int) time.Time { return time.Date(2026, 11, 20+d, h, 0, 0, 0, time.UTC) }
+	flowAt := func(ts time.Time, port int) schemas.Record {
+		f := makeFlows(1)[0]
+		f.end, f.dport = ts, port
+		return record(t, f.event())
+	}
+	names := func() []string {
+		ps, err := s.mysqlPartitions(ctx, "flows")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var n []string
+		for _, p := range ps {
+			n = append(n, p.name)
+		}
+		return n
+	}
+	batch := []schemas.Record{flowAt(day(1, 10), 1), flowAt(day(3, 10), 2), flowAt(day(1, 11), 3)}
+	if st, err := s.Insert(ctx, batch); err != nil || st.Flows != 3 {
+		t.Fatalf("insert: %+v %v", st, err)
+	}
+	if st, err := s.Insert(ctx, append(batch, flowAt(day(2, 10), 4))); err != nil || st.Flows != 1 || st.Duplicates != 3 {
+		t.Fatalf("insert again with an older day: %+v %v", st, err)
+	}
+	if got := names(); !slices.Equal(got, []string{"p20261121", "p20261123", "pmax"}) {
+		t.Errorf("partitions %v", got)
+	}
+	// at day 3 12:00 the cut is day 2 12:00: p20261121 goes whole (2 rows),
+	// day 2's row, held by p20261123, is deleted
+	pr, err := s.Prune(ctx, day(3, 12))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var left int
+	s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM flows").Scan(&left)
+	if pr["flow"] != 3 || left != 1 || !slices.Equal(names(), []string{"p20261123", "pmax"}) {
+		t.Errorf("prune: %v, %d rows left, partitions %v", pr, left, names())
 	}
 }

@@ -536,12 +536,12 @@ type PruneStats map[string]int64
 // now minus the retention) and flows, alerts and DPI events by @timestamp.
 // Levels without retention are kept. Pass the wall clock for a live sensor;
 // the sink passes the newest event time so replayed captures age by their
-// own clock. On PostgreSQL the day partitions wholly past retention are
+// own clock. On PostgreSQL and MySQL the day partitions wholly past retention are
 // dropped first (the events table's when DNS, HTTP and TLS retentions are
 // all past them), and only the rest is deleted row by row.
 func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 	out := PruneStats{}
-	if s.driver == Postgres {
+	if s.driver != SQLite {
 		if err := s.prunePartitions(ctx, now, out); err != nil {
 			return out, err
 		}

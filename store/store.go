@@ -1,6 +1,7 @@
 // Package store is PacketSleuth's history: ended flows, alerts, DPI events
 // (DNS, HTTP, TLS) and the traffic time series, in SQLite (embedded, the
-// default, zero set-up) or PostgreSQL (shared or large installs).
+// default, zero set-up), PostgreSQL (shared or large installs) or
+// MySQL/MariaDB.
 //
 // One schema serves both databases. Migrations are embedded SQL files per
 // driver (migrations/<driver>/NNNN_name.sql) recorded in a schema_migrations
@@ -39,6 +40,7 @@ import (
 	"sync"
 	"time"
 
+	_ "github.com/go-sql-driver/mysql" // database/sql driver "mysql"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver "pgx"
 	_ "modernc.org/sqlite"             // database/sql driver "sqlite"
 )
@@ -47,6 +49,7 @@ import (
 const (
 	SQLite   = "sqlite"
 	Postgres = "postgres"
+	MySQL    = "mysql" // MySQL or MariaDB
 )
 
 // DefaultPath is the SQLite file used when Config.Path is empty.
@@ -62,6 +65,9 @@ type Store struct {
 	cfg    Config
 	stmts  map[string]*sql.Stmt // insert statements, by table
 	parts  sync.Map             // PostgreSQL: partKey of the partitions made
+
+	mu     sync.Mutex
+	newest map[string]int64 // MySQL: bound of the newest day partition, by table
 }
 
 // Open opens (creating when needed) the database cfg names and applies the
@@ -94,11 +100,13 @@ func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 		db, err = sql.Open("sqlite", dsn)
 	case Postgres:
 		db, err = sql.Open("pgx", cfg.DSN.Value())
+	case MySQL:
+		db, err = sql.Open("mysql", mysqlDSN(cfg.DSN.Value()))
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)
 	}
-	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}}
+	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, newest: map[string]int64{}}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
@@ -139,7 +147,7 @@ func (s *Store) Close() error {
 	return s.db.Close()
 }
 
-// Driver returns "sqlite" or "postgres".
+// Driver returns "sqlite", "postgres" or "mysql".
 func (s *Store) Driver() string { return s.driver }
 
 // DB returns the underlying database (for tests and tools; prefer the typed API).
@@ -148,6 +156,9 @@ func (s *Store) DB() *sql.DB { return s.db }
 // rebind turns `?` placeholders into $1, $2, ... for PostgreSQL. Queries in
 // this package never contain a literal question mark.
 func (s *Store) rebind(q string) string {
+	if s.driver == MySQL {
+		return mysqlDialect(q)
+	}
 	if s.driver != Postgres {
 		return q
 	}
@@ -218,11 +229,17 @@ func (s *Store) migrate(ctx context.Context, upTo int) error {
 		return fmt.Errorf("store: connect: %w", err)
 	}
 	defer conn.Close()
-	if s.driver == Postgres {
+	switch s.driver {
+	case Postgres:
 		if _, err := conn.ExecContext(ctx, "SELECT pg_advisory_lock(7426730)"); err != nil {
 			return fmt.Errorf("store: migration lock: %w", err)
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(7426730)")
+	case MySQL:
+		if _, err := conn.ExecContext(ctx, "SELECT GET_LOCK('packetsleuth_migrate', 600)"); err != nil {
+			return fmt.Errorf("store: migration lock: %w", err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK('packetsleuth_migrate')")
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version    INTEGER PRIMARY KEY,

@@ -34,12 +34,19 @@ func backends(t testing.TB) []backend {
 	bs := []backend{{"sqlite", func(t testing.TB) Config {
 		return Config{Driver: SQLite, Path: filepath.Join(t.TempDir(), "ps.db")}
 	}}}
-	dsn := os.Getenv("PS_TEST_PG")
-	if dsn == "" {
+	if dsn := os.Getenv("PS_TEST_PG"); dsn != "" {
+		bs = append(bs, backend{"postgres", func(t testing.TB) Config { return pgSchema(t, dsn) }})
+	} else {
 		t.Log("PS_TEST_PG is not set: PostgreSQL is skipped (eval \"$(../../shared/services/start-postgres.sh)\")")
-		return bs
 	}
-	return append(bs, backend{"postgres", func(t testing.TB) Config { return pgSchema(t, dsn) }})
+	if dsn, sock := os.Getenv("PS_TEST_MARIADB"), os.Getenv("PS_TEST_MARIADB_SOCKET"); dsn != "" && sock != "" {
+		bs = append(bs, backend{"mysql", func(t testing.TB) Config {
+			return Config{Driver: MySQL, DSN: outputs.Secret(storetest.MySQLDatabase(t, dsn, sock))}
+		}})
+	} else {
+		t.Log("PS_TEST_MARIADB is not set: MariaDB is skipped (eval \"$(../../shared/services/start-mariadb.sh)\")")
+	}
+	return bs
 }
 
 func pgSchema(t testing.TB, dsn string) Config {
@@ -687,10 +694,10 @@ func TestSinkThroughRunner(t *testing.T) {
 		t.Errorf("store type with defaults: %v", err)
 	}
 	bad := outputs.SinkConfig{Type: "store"}
-	if err := yaml.Unmarshal([]byte("type: store\ndriver: mysql\nretention: {5s: 1h, 1m: 2d}\n"), &bad); err != nil {
+	if err := yaml.Unmarshal([]byte("type: store\ndriver: oracle\nretention: {5s: 1h, 1m: 2d}\n"), &bad); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := outputs.NewSink(bad); err == nil || !strings.Contains(err.Error(), "mysql") || !strings.Contains(err.Error(), `"5s"`) {
+	if _, err := outputs.NewSink(bad); err == nil || !strings.Contains(err.Error(), "oracle") || !strings.Contains(err.Error(), `"5s"`) {
 		t.Errorf("bad config: %v", err)
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
+	"github.com/packetsleuth/packetsleuth/store"
 )
 
 func cmdReplay(args []string, stdout, stderr io.Writer) int {
@@ -41,7 +42,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	homeNet := fs.String("home-net", "", "home networks, CIDR,... (sets network.direction)")
 	geoCity := fs.String("geoip-city", "", "MaxMind/DB-IP City or Country database (.mmdb)")
 	geoASN := fs.String("geoip-asn", "", "MaxMind/DB-IP ASN database (.mmdb)")
-	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, or a postgres:// DSN")
+	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, a postgres:// DSN or mysql://user:pw@tcp(host:3306)/db")
 	index := fs.Bool("index", false, "write a packet index of each capture (for sensor carve and the pcap download), into --index-dir or beside the store/output: STORE.pcapidx or OUT.pcapidx")
 	indexDir := fs.String("index-dir", "", "folder for the packet indexes of --index")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
@@ -325,15 +326,16 @@ func countList(m map[string]uint64) string {
 	return strings.Join(parts, ", ")
 }
 
-// storeSink is the output of --store: an SQLite file, or PostgreSQL for a
-// postgres:// or postgresql:// DSN. A replay produces events faster than a
+// storeSink is the output of --store: an SQLite file, PostgreSQL for a
+// postgres:// or postgresql:// DSN, MySQL/MariaDB for a mysql:// one. A replay produces events faster than a
 // database takes them, so the queue is deep (bounded by bytes) and batches
 // are large: the packets are processed at full speed while the store drains.
 func storeSink(to string) outputs.SinkConfig {
 	c := outputs.SinkConfig{Type: "store", QueueSize: 100_000, QueueBytes: 256 << 20, BatchSize: 5000, BatchBytes: 64 << 20}
-	if strings.HasPrefix(to, "postgres://") || strings.HasPrefix(to, "postgresql://") {
-		c.SetOption("driver", "postgres")
-		c.SetOption("dsn", to)
+	if strings.HasPrefix(to, "postgres://") || strings.HasPrefix(to, "postgresql://") || strings.HasPrefix(to, store.MySQLScheme) {
+		sc := store.DSNConfig(to)
+		c.SetOption("driver", sc.Driver)
+		c.SetOption("dsn", sc.DSN.Value())
 	} else {
 		c.SetOption("path", to)
 	}

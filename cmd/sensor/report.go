@@ -22,7 +22,7 @@ type storeFlags struct {
 func addStoreFlags(fs *flag.FlagSet) storeFlags {
 	return storeFlags{
 		path: fs.String("store", "", "SQLite history file (default "+store.DefaultPath+")"),
-		dsn:  fs.String("dsn", "", "PostgreSQL DSN instead of --store (env:NAME or file:PATH read it from there)"),
+		dsn:  fs.String("dsn", "", "PostgreSQL DSN, or mysql://user:pw@tcp(host:3306)/db, instead of --store (env:NAME or file:PATH read it from there)"),
 	}
 }
 
@@ -36,7 +36,7 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 		if err := s.UnmarshalText([]byte(*f.dsn)); err != nil {
 			return nil, fmt.Errorf("--dsn: %w", err)
 		}
-		cfg.DSN = s
+		cfg = store.DSNConfig(s.Value())
 	}
 	return store.Open(ctx, cfg)
 }
@@ -44,7 +44,7 @@ func (f storeFlags) open(ctx context.Context) (*store.Store, error) {
 // config is the store the flags name (the DSN's secret still unread).
 func (f storeFlags) config() store.Config {
 	if *f.dsn != "" {
-		return store.Config{Driver: store.Postgres}
+		return store.Config{Driver: store.DSNConfig(*f.dsn).Driver}
 	}
 	return store.Config{Path: *f.path}
 }

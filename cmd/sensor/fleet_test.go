@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/store"
+	"github.com/packetsleuth/packetsleuth/store/storetest"
 )
 
 // Every event of a replay carries the configured sensor identity (name,
@@ -79,5 +82,29 @@ func TestReplayUnwritableIDFile(t *testing.T) {
 	rc := run([]string{"replay", "--config", cfg, "--out", filepath.Join(dir, "o.ndjson"), "../../testdata/pcaps/http-ethernet.pcap"}, &stdout, &stderr)
 	if rc == 0 || !bytes.Contains(stderr.Bytes(), []byte("sensor.id_file")) {
 		t.Fatalf("rc %d, stderr %s", rc, stderr.String())
+	}
+}
+
+// replay --store mysql://… writes to MariaDB and report --dsn mysql://…
+// reads it back.
+func TestReplayStoreMariaDB(t *testing.T) {
+	dsn, sock := os.Getenv("PS_TEST_MARIADB"), os.Getenv("PS_TEST_MARIADB_SOCKET")
+	if dsn == "" || sock == "" {
+		t.Skip("PS_TEST_MARIADB is not set: eval \"$(../../shared/services/start-mariadb.sh)\"")
+	}
+	url := store.MySQLScheme + storetest.MySQLDatabase(t, dsn, sock)
+	var stdout, stderr bytes.Buffer
+	if rc := run([]string{"replay", "--store", url, "--out", filepath.Join(t.TempDir(), "o.ndjson"), "../../testdata/pcaps/http-ethernet.pcap"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("replay: rc %d: %s", rc, stderr.String())
+	}
+	stdout.Reset()
+	if rc := run([]string{"report", "--dsn", url, "--since", "2009-01-01", "--until", "2030-01-01", "--format", "json"}, &stdout, &stderr); rc != 0 {
+		t.Fatalf("report: rc %d: %s", rc, stderr.String())
+	}
+	var rep struct {
+		Totals struct{ Flows int64 }
+	}
+	if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil || rep.Totals.Flows == 0 {
+		t.Fatalf("report from MariaDB: %v: %s", err, stdout.String())
 	}
 }
