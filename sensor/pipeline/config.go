@@ -13,8 +13,8 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
-	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"github.com/packetsleuth/packetsleuth/sensor/identity"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
 // Output receives encoded events. Write may be called by several workers at
