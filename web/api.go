@@ -47,6 +47,9 @@ func (s *Server) routesInit() {
 	s.handle("GET /api/v1/series", s.handleSeries)
 	s.handle("GET /api/v1/rules", s.handleRules)
 	s.handle("GET /api/v1/audit", s.handleAudit)
+	s.handle("GET /api/v1/searches", s.handleSearches)
+	s.handle("POST /api/v1/searches", s.handleSaveSearch)
+	s.handle("DELETE /api/v1/searches/{id}", s.handleDeleteSearch)
 	static := staticHandler()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {

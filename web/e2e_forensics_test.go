@@ -102,6 +102,25 @@ func TestUIEventViewsPivotAndPcap(t *testing.T) {
 	}
 	screenshot(t, ctx, "events-dns.png")
 
+	// Save it; it comes back in the list, and choosing it opens the view.
+	var said string
+	err = chromedp.Run(ctx, chromedp.SendKeys("#save-name", "nxdomains", chromedp.ByQuery),
+		chromedp.Click("#save-search", chromedp.ByQuery), chromedp.Poll(`document.getElementById('save-said').textContent`, &said))
+	if err != nil || said != "saved as nxdomains" {
+		t.Fatalf("save search: %q %v", said, err)
+	}
+	navigate(t, ctx, hs.URL+"/#/events/dns", "events")
+	err = chromedp.Run(ctx, chromedp.Evaluate(`(() => { const s = document.getElementById('saved-pick');
+		s.value = [...s.options].find(o => o.textContent === 'nxdomains').value; s.dispatchEvent(new Event('change')); })()`, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	waitView(t, ctx, "events")
+	if n := count(t, ctx, "#events-table tbody tr"); n != len(nx.Items) {
+		t.Errorf("saved search opens %d rows, want %d", n, len(nx.Items))
+	}
+
 	// Pivot from a domain in the TLS view: every event naming it.
 	navigate(t, ctx, hs.URL+"/#/events/tls", "events")
 	var domain string

@@ -494,6 +494,30 @@ function whereBar(id, value, onApply) {
   return form;
 }
 
+// savedBar lists the user's saved searches (a choice opens one) and, for
+// analysts, saves the current view and query under a name.
+async function savedBar(view, query) {
+  const res = await api('/api/v1/searches').catch(() => ({ items: [] }));
+  const pick = el('select', { id: 'saved-pick' }, el('option', { value: '' }, 'Saved searches…'),
+    res.items.map(s => el('option', { value: '#/' + s.view + (s.query ? '?' + s.query : '') }, s.name)));
+  pick.addEventListener('change', () => { if (pick.value) location.hash = pick.value; });
+  const bar = el('form', { class: 'filters saved' }, pick);
+  if (!session || session.role !== 'viewer') {
+    const name = el('input', { id: 'save-name', placeholder: 'name', size: 16 });
+    const said = el('span', { id: 'save-said', class: 'muted' });
+    bar.append(name, el('button', { type: 'submit', id: 'save-search' }, 'Save search'), said);
+    bar.addEventListener('submit', async e => {
+      e.preventDefault();
+      try {
+        const s = await api('/api/v1/searches', { method: 'POST', body: { name: name.value.trim(), view, query } });
+        said.textContent = 'saved as ' + s.name;
+        pick.append(el('option', { value: '#/' + s.view + (s.query ? '?' + s.query : '') }, s.name));
+      } catch (err) { said.textContent = 'not saved: ' + err.message; }
+    });
+  }
+  return bar;
+}
+
 async function eventsView(seq, dataset) {
   const p = hashParams();
   const where = p.get('where') || '';
@@ -501,7 +525,9 @@ async function eventsView(seq, dataset) {
   const [path, extra] = listPath(dataset);
   const list = pagedList(path, { ...range(), ...extra, where }, items =>
     table('events-table', DATASET_COLUMNS[dataset] || genericColumns(dataset, items), items, 'No events match.'));
-  main.replaceChildren(el('h1', {}, dataset.toUpperCase() + ' events'),
+  const saved = await savedBar('events/' + dataset, qs({ where }).slice(1));
+  if (seq !== viewSeq) return;
+  main.replaceChildren(el('h1', {}, dataset.toUpperCase() + ' events'), saved,
     whereBar('where-input', where, w => { location.hash = '#/events/' + encodeURIComponent(dataset) + qs({ where: w }); }),
     err, list.holder);
   try {
