@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -53,8 +54,17 @@ func (s *Store) SaveSearch(ctx context.Context, user string, ss SavedSearch) (Sa
 	if _, err := tx.ExecContext(ctx, s.rebind("DELETE FROM saved_searches WHERE user_name = ? AND name = ?"), user, ss.Name); err != nil {
 		return ss, fmt.Errorf("store: saved search: %w", err)
 	}
-	if err := tx.QueryRowContext(ctx, s.rebind("INSERT INTO saved_searches (user_name, name, view, query, created) VALUES (?, ?, ?, ?, ?) RETURNING id"),
-		user, ss.Name, ss.View, ss.Query, ss.Created.UnixNano()).Scan(&ss.ID); err != nil {
+	const insert = "INSERT INTO saved_searches (user_name, name, view, query, created) VALUES (?, ?, ?, ?, ?)"
+	args := []any{user, ss.Name, ss.View, ss.Query, ss.Created.UnixNano()}
+	if s.driver == Postgres { // no LastInsertId
+		err = tx.QueryRowContext(ctx, s.rebind(insert+" RETURNING id"), args...).Scan(&ss.ID)
+	} else {
+		var res sql.Result
+		if res, err = tx.ExecContext(ctx, s.rebind(insert), args...); err == nil {
+			ss.ID, err = res.LastInsertId()
+		}
+	}
+	if err != nil {
 		return ss, fmt.Errorf("store: saved search: %w", err)
 	}
 	return ss, tx.Commit()
