@@ -16,6 +16,7 @@ type Custom struct {
 	NTLM    NTLM      `json:"ntlm,omitzero" expr:"ntlm"`
 	SMTP    SMTP      `json:"smtp,omitzero" expr:"smtp"`
 	SIP     SIP       `json:"sip,omitzero" expr:"sip"`
+	NTP     NTP       `json:"ntp,omitzero" expr:"ntp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

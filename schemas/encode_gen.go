@@ -428,6 +428,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("sip")
 		e.appendSIP(&v.SIP)
 	}
+	if v.NTP != (NTP{}) {
+		e.field("ntp")
+		e.appendNTP(&v.NTP)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -889,6 +893,25 @@ func (e *encoder) appendSIP(v *SIP) {
 	e.end()
 }
 
+func (e *encoder) appendNTP(v *NTP) {
+	e.begin()
+	e.optInt("version", int64(v.Version))
+	e.optString("mode", v.Mode)
+	e.optInt("mode_code", int64(v.ModeCode))
+	e.intField("stratum", int64(v.Stratum))
+	e.optInt("poll", int64(v.Poll))
+	e.optString("reference_id", v.ReferenceID)
+	if v.Control {
+		e.boolField("control", true)
+	}
+	e.optString("opcode", v.Opcode)
+	if v.Response {
+		e.boolField("response", true)
+	}
+	e.optInt("trailer_bytes", int64(v.TrailerBytes))
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -1177,7 +1200,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

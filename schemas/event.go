@@ -26,6 +26,7 @@ const (
 	DatasetSMB     = "packetsleuth.smb"
 	DatasetSMTP    = "packetsleuth.smtp"
 	DatasetSIP     = "packetsleuth.sip"
+	DatasetNTP     = "packetsleuth.ntp"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

@@ -16,6 +16,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
+	"github.com/packetsleuth/packetsleuth/parsers/ntp"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	psip "github.com/packetsleuth/packetsleuth/parsers/sip"
 	psmtp "github.com/packetsleuth/packetsleuth/parsers/smtp"
@@ -63,6 +64,7 @@ type Analyzer struct {
 	ja       []byte // fingerprint scratch
 	dhcp     dhcp.Message
 	sip      psip.Message
+	ntp      ntp.Message
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid

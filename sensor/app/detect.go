@@ -6,6 +6,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
+	"github.com/packetsleuth/packetsleuth/parsers/ntp"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -36,6 +37,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		case d == parsers.ToServer && quic.Sniff(p.Payload):
 			st.quic = &quic.CryptoAssembler{}
 			st.detected("quic", false)
+		case ntp.Sniff(p.Payload):
+			st.detected("ntp", false)
 		default:
 			st.dead = true
 			return
@@ -46,6 +49,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		st.dhcpDatagram(p)
 	case st.proto == "sip":
 		st.sipDatagram(p)
+	case st.proto == "ntp":
+		st.ntpDatagram(p)
 	case st.dns != nil:
 		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
 		if st.dns.Pairer.Pending() > 0 {
