@@ -13,21 +13,32 @@ type Factory func(cfg SinkConfig) (Sink, error)
 
 var registry struct {
 	sync.RWMutex
-	m map[string]Factory
+	m       map[string]Factory
+	options map[string][]any
 }
 
 // Register makes a sink type available by name. Sink packages call it from
-// init; registering a name twice panics.
-func Register(name string, f Factory) {
+// init, with the zero values of the structs their own keys decode into
+// (for the documentation and its test); registering a name twice panics.
+func Register(name string, f Factory, options ...any) {
 	registry.Lock()
 	defer registry.Unlock()
 	if registry.m == nil {
-		registry.m = map[string]Factory{}
+		registry.m, registry.options = map[string]Factory{}, map[string][]any{}
 	}
 	if _, dup := registry.m[name]; dup {
 		panic("outputs: Register called twice for " + name)
 	}
 	registry.m[name] = f
+	registry.options[name] = options
+}
+
+// OptionTypes returns the structs the own keys of sink type name decode
+// into, as registered.
+func OptionTypes(name string) []any {
+	registry.RLock()
+	defer registry.RUnlock()
+	return registry.options[name]
 }
 
 // Types lists the registered sink types, sorted.

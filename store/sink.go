@@ -17,7 +17,7 @@ func init() {
 			return nil, err
 		}
 		return NewSink(c)
-	})
+	}, Config{})
 }
 
 // Sink is the history store as an output (type `store`): the shared

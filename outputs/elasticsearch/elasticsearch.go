@@ -36,7 +36,7 @@ func init() {
 			return nil, err
 		}
 		return New(c)
-	})
+	}, Config{})
 }
 
 // Sink writes records with the _bulk API. It implements outputs.Sink;

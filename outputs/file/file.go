@@ -45,7 +45,7 @@ func init() {
 			return nil, err
 		}
 		return New(o)
-	})
+	}, Options{})
 }
 
 // Options are the file output's own keys.

@@ -35,7 +35,7 @@ func init() {
 			return nil, err
 		}
 		return New(c)
-	})
+	}, Config{})
 }
 
 var compressions = map[string]compress.Compression{

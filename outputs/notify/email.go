@@ -31,7 +31,7 @@ func init() {
 			return nil, err
 		}
 		return NewEmail(o, c)
-	})
+	}, EmailOptions{}, Common{})
 }
 
 // EmailOptions are the e-mail notifier's own keys.

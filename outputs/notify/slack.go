@@ -20,7 +20,7 @@ func init() {
 			return nil, err
 		}
 		return NewSlack(o, c)
-	})
+	}, SlackOptions{}, Common{})
 }
 
 // SlackOptions are the Slack notifier's own keys.

@@ -22,7 +22,7 @@ func init() {
 			return nil, err
 		}
 		return NewTelegram(o, c)
-	})
+	}, TelegramOptions{}, Common{})
 }
 
 // TelegramOptions are the Telegram notifier's own keys.

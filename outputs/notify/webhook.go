@@ -22,7 +22,7 @@ func init() {
 			return nil, err
 		}
 		return NewWebhook(o, c)
-	})
+	}, WebhookOptions{}, Common{})
 }
 
 // WebhookOptions are the generic webhook's own keys.

@@ -53,7 +53,7 @@ func init() {
 			return nil, err
 		}
 		return New(o)
-	})
+	}, Options{})
 }
 
 // Options are the Splunk output's own keys.

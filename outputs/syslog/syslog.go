@@ -60,7 +60,7 @@ func init() {
 			return nil, err
 		}
 		return New(o)
-	})
+	}, Options{})
 }
 
 // Options are the syslog output's own keys.
