@@ -86,11 +86,12 @@ func TestHostileSegmentationGeneratedHTTP(t *testing.T) {
 func TestHostileSegmentationSharedCaptures(t *testing.T) {
 	needShared(t)
 	for capture, dataset := range map[string]string{
-		"http-get.pcap":                 "packetsleuth.http",
-		"http-pipelined-keepalive.pcap": "packetsleuth.http",
-		"tls12-handshake-cert.pcap":     "packetsleuth.tls",
-		"tls-ecdsa-cert.pcap":           "packetsleuth.tls",
-		"dns-tcp.pcap":                  "packetsleuth.dns",
+		"http-get.pcap":                    "packetsleuth.http",
+		"http-pipelined-keepalive.pcap":    "packetsleuth.http",
+		"tls12-handshake-cert.pcap":        "packetsleuth.tls",
+		"tls-ecdsa-cert.pcap":              "packetsleuth.tls",
+		"dns-tcp.pcap":                     "packetsleuth.dns",
+		"smb2-create-delete-on-close.pcap": "packetsleuth.smb",
 	} {
 		t.Run(capture, func(t *testing.T) {
 			f, err := os.Open(filepath.Join(sharedPcaps, capture))
