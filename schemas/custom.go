@@ -17,6 +17,7 @@ type Custom struct {
 	SMTP    SMTP      `json:"smtp,omitzero" expr:"smtp"`
 	SIP     SIP       `json:"sip,omitzero" expr:"sip"`
 	NTP     NTP       `json:"ntp,omitzero" expr:"ntp"`
+	FTP     FTP       `json:"ftp,omitzero" expr:"ftp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

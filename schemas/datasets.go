@@ -7,7 +7,7 @@ package schemas
 // against (a rule reading a field its datasets never carry is a warning).
 // A new dataset, or a group a dataset starts to fill, is a line here.
 var DatasetGroups = map[string][]string{
-	DatasetFlow:       withNetwork("packetsleuth.flow"),
+	DatasetFlow:       withNetwork("packetsleuth.flow", "packetsleuth.ftp.control_community_id"),
 	DatasetDNS:        withNetwork("dns", "packetsleuth.notes"),
 	DatasetHTTP:       withNetwork("http", "url", "user_agent", "user", "packetsleuth.http", "packetsleuth.ntlm", "packetsleuth.notes"),
 	DatasetTLS:        withNetwork("tls", "packetsleuth.tls", "packetsleuth.http.tunnel_target", "packetsleuth.notes"),
@@ -20,6 +20,7 @@ var DatasetGroups = map[string][]string{
 	DatasetSMTP:       withNetwork("email", "packetsleuth.smtp", "packetsleuth.notes"),
 	DatasetSIP:        withNetwork("packetsleuth.sip", "url.original", "user_agent", "packetsleuth.notes"),
 	DatasetNTP:        withNetwork("packetsleuth.ntp"),
+	DatasetFTP:        withNetwork("user", "file", "packetsleuth.ftp", "packetsleuth.notes"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
 	DatasetStats:      withCommon("packetsleuth.stats"),
 	DatasetTraffic:    withCommon("packetsleuth.peak"),
@@ -44,6 +45,7 @@ var DatasetGroups = map[string][]string{
 		"email", "packetsleuth.smtp",
 		"packetsleuth.sip",
 		"packetsleuth.ntp",
+		"packetsleuth.ftp",
 		"packetsleuth.kerberos",
 		"packetsleuth.dcerpc",
 		"packetsleuth.alert",

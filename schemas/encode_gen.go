@@ -432,6 +432,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("ntp")
 		e.appendNTP(&v.NTP)
 	}
+	if v.FTP != (FTP{}) {
+		e.field("ftp")
+		e.appendFTP(&v.FTP)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -912,6 +916,27 @@ func (e *encoder) appendNTP(v *NTP) {
 	e.end()
 }
 
+func (e *encoder) appendFTP(v *FTP) {
+	e.begin()
+	e.optString("command", v.Command)
+	e.optString("arg", v.Arg)
+	e.optInt("reply_code", int64(v.ReplyCode))
+	e.optString("reply_text", v.ReplyText)
+	e.optInt("preliminary_code", int64(v.PreliminaryCode))
+	e.optString("cwd", v.Cwd)
+	e.optString("login", v.Login)
+	if v.Anonymous {
+		e.boolField("anonymous", true)
+	}
+	e.optString("data_ip", v.DataIP)
+	e.optInt("data_port", int64(v.DataPort))
+	if v.Passive {
+		e.boolField("passive", true)
+	}
+	e.optString("control_community_id", v.ControlCommunityID)
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -1200,7 +1225,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

@@ -27,6 +27,7 @@ const (
 	DatasetSMTP    = "packetsleuth.smtp"
 	DatasetSIP     = "packetsleuth.sip"
 	DatasetNTP     = "packetsleuth.ntp"
+	DatasetFTP     = "packetsleuth.ftp"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

@@ -36,8 +36,9 @@ type Config struct {
 	Reassembly reassembly.Config
 	// DNSPending bounds the unanswered queries held per flow.
 	DNSPending int
-	// Expect is the table of endpoints the DCE/RPC endpoint mapper
-	// announced, shared by the workers; nil: none is kept.
+	// Expect is the table of endpoints announced for later connections
+	// (DCE/RPC endpoint mapper answers, FTP data connections), shared by
+	// the workers; nil: none is kept.
 	Expect *Expectations
 }
 
@@ -124,6 +125,7 @@ type state struct {
 	tunnel     string
 	tunnelPort uint16
 	depth      int
+	ftpControl string // an FTP data connection: its control connection's community ID
 }
 
 func dirOf(d flow.Dir) parsers.Dir {
@@ -190,6 +192,16 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 	}
 	st := &state{a: a, f: f}
 	f.App = st
+	if cid, ok := a.ftpData(f); ok {
+		// An announced FTP data connection: its bytes are files, not a
+		// protocol to detect.
+		st.proto, st.ftpControl, st.dead = "ftp-data", cid, true
+		a.stats.Detected["ftp-data"]++
+		if p.Proto == decode.ProtoTCP {
+			a.acct.Release(budget.Parsers, streamBytes) // no stream to reassemble
+		}
+		return st
+	}
 	if p.Proto == decode.ProtoTCP {
 		st.det = detector{st: st, canFlip: true}
 		switch o, r := f.Orig(), f.Resp(); {
@@ -213,6 +225,10 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 	st, _ := f.App.(*state)
 	if st == nil || st == uninspected {
+		if cid, ok := a.ftpData(f); ok { // a data connection without payload
+			ev.Network.Protocol, ev.Sensor.FTP.ControlCommunityID = "ftp-data", cid
+			a.stats.Detected["ftp-data"]++
+		}
 		return
 	}
 	cost := stateBytes
@@ -229,6 +245,7 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 		st.krb.End(f.Last())
 	}
 	ev.Network.Protocol = st.proto
+	ev.Sensor.FTP.ControlCommunityID = st.ftpControl
 	if st.stream != nil {
 		for _, d := range []parsers.Dir{parsers.ToServer, parsers.ToClient} {
 			ev.Sensor.Flow.MissedBytes += int64(st.stream.Stats(d).GapBytes)

@@ -7,6 +7,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
+	pftp "github.com/packetsleuth/packetsleuth/parsers/ftp"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
@@ -362,6 +363,8 @@ func (dt *detector) start(proto string, flip bool) {
 		dt.parser = psmtp.NewConn(a.cfg.SMTP, a.acct, dt.st.emitSMTP)
 	case "sip":
 		dt.parser = dt.st.newSIP()
+	case "ftp":
+		dt.parser = pftp.NewConn(a.acct, dt.st.emitFTP)
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)
@@ -419,6 +422,7 @@ var dialogSniffers = []struct {
 	sniff func(server, client []byte) parsers.Verdict
 }{
 	{"smtp", psmtp.Sniff},
+	{"ftp", pftp.Sniff},
 }
 
 // sniffDialog runs the dialog sniffers on the held bytes, the originator as

@@ -71,6 +71,8 @@ func TestDetectorWaitsForEnoughBytes(t *testing.T) {
 		{"smtp greeting one byte at a time", parsers.ToClient, "220 mx.example ready\r\n", "EHLO a.example\r\n", "smtp", false, true},
 		{"smtp greeting alone", parsers.ToClient, "220 mx.example ESMTP\r\n", "", "", false, false},
 		{"smtp ehlo without greeting", parsers.ToServer, "EHLO a.example\r\n", "", "", false, false},
+		{"ftp greeting one byte at a time", parsers.ToClient, "220 FTP Sandbox Ready.\r\n", "USER bob\r\n", "ftp", false, true},
+		{"ftp auth tls", parsers.ToClient, "220 ready\r\n", "AUTH TLS\r\n", "ftp", false, false},
 	}
 	for _, c := range cases {
 		var cuts []byte

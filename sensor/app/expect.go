@@ -3,7 +3,10 @@ package app
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 )
 
 // Bounds of the expected endpoints: how many are remembered, and for how
@@ -13,46 +16,58 @@ const (
 	expectTTL   = 10 * time.Minute
 )
 
-// Expectations are the endpoints the DCE/RPC endpoint mapper announced
-// (ept_map answers): a later TCP connection to one of them is parsed as
-// DCE/RPC even when its first bytes do not show it, as when it is picked
-// up after its bind. One table serves every worker, since flows are
-// sharded by 5-tuple and the answer and the later connection may land on
-// different workers; with several workers, a connection that a worker
-// reads before another has read the answer is judged on content alone.
+// Expectations are the endpoints announced for later connections: by the
+// DCE/RPC endpoint mapper (ept_map answers: a later TCP connection to one
+// is parsed as DCE/RPC even when its first bytes do not show it, as when
+// it is picked up after its bind), and by FTP control connections
+// (PORT/EPRT, PASV/EPSV: the data connection is labelled ftp-data and
+// linked to its control connection, once). One table serves every worker,
+// since flows are sharded by 5-tuple and the announcement and the later
+// connection may land on different workers; with several workers, a
+// connection that a worker reads before another has read the announcement
+// is judged on content alone. Entries are paid from the memory budget
+// (UseBudget); one the budget refuses is not kept, and counted.
 type Expectations struct {
-	mu sync.Mutex
-	m  map[netip.AddrPort]time.Time // endpoint → when it was announced
+	mu      sync.Mutex
+	m       map[expectKey]expected
+	acct    *budget.Account
+	refused atomic.Uint64
 }
+
+// expectKey is an announced endpoint, per kind of announcement.
+type expectKey struct {
+	ap  netip.AddrPort
+	ftp bool // an FTP data connection (else a DCE/RPC endpoint)
+}
+
+type expected struct {
+	at      time.Time // when it was announced
+	control string    // FTP: the control connection's community ID
+}
+
+// expectedBytes is what an entry costs: key, value and map overhead.
+const expectedBytes = 128
 
 // NewExpectations returns an empty table.
 func NewExpectations() *Expectations {
-	return &Expectations{m: map[netip.AddrPort]time.Time{}}
+	return &Expectations{m: map[expectKey]expected{}}
+}
+
+// UseBudget makes the table pay its entries on acct (pool Parsers).
+func (e *Expectations) UseBudget(acct *budget.Account) { e.acct = acct }
+
+// Refused counts the announcements not kept for lack of budget.
+func (e *Expectations) Refused() uint64 {
+	if e == nil {
+		return 0
+	}
+	return e.refused.Load()
 }
 
 // Add records ap as announced at ts. A full table first forgets what
 // expired, then, if still full, the oldest announcement.
 func (e *Expectations) Add(ap netip.AddrPort, ts time.Time) {
-	if e == nil {
-		return
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, ok := e.m[ap]; !ok && len(e.m) >= maxExpected {
-		var oldest netip.AddrPort
-		var at time.Time
-		for k, t := range e.m {
-			if ts.Sub(t) > expectTTL {
-				delete(e.m, k)
-			} else if at.IsZero() || t.Before(at) {
-				oldest, at = k, t
-			}
-		}
-		if len(e.m) >= maxExpected {
-			delete(e.m, oldest)
-		}
-	}
-	e.m[ap] = ts
+	e.add(expectKey{ap: ap}, expected{at: ts})
 }
 
 // Has tells whether ap was announced within expectTTL of ts.
@@ -62,6 +77,69 @@ func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	t, ok := e.m[ap]
-	return ok && ts.Sub(t) <= expectTTL
+	x, ok := e.m[expectKey{ap: ap}]
+	return ok && ts.Sub(x.at) <= expectTTL
+}
+
+// AddFTPData records that the FTP control connection control announced
+// at ts a data connection to ap. It reports false when the budget
+// refused the entry.
+func (e *Expectations) AddFTPData(ap netip.AddrPort, control string, ts time.Time) bool {
+	return e.add(expectKey{ap: ap, ftp: true}, expected{at: ts, control: control})
+}
+
+// ClaimFTPData returns the control connection that announced a data
+// connection to ap within expectTTL of ts, and forgets the announcement.
+func (e *Expectations) ClaimFTPData(ap netip.AddrPort, ts time.Time) (string, bool) {
+	if e == nil {
+		return "", false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	k := expectKey{ap: ap, ftp: true}
+	x, ok := e.m[k]
+	if !ok {
+		return "", false
+	}
+	e.drop(k)
+	return x.control, ts.Sub(x.at) <= expectTTL
+}
+
+// add records an announcement. A full table first forgets what expired,
+// then, if still full, the oldest announcement.
+func (e *Expectations) add(k expectKey, x expected) bool {
+	if e == nil {
+		return false
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.m[k]; ok {
+		e.m[k] = x
+		return true
+	}
+	if len(e.m) >= maxExpected {
+		var oldest expectKey
+		var at time.Time
+		for k, o := range e.m {
+			if x.at.Sub(o.at) > expectTTL {
+				e.drop(k)
+			} else if at.IsZero() || o.at.Before(at) {
+				oldest, at = k, o.at
+			}
+		}
+		if len(e.m) >= maxExpected {
+			e.drop(oldest)
+		}
+	}
+	if !e.acct.Reserve(budget.Parsers, expectedBytes) {
+		e.refused.Add(1)
+		return false
+	}
+	e.m[k] = x
+	return true
+}
+
+func (e *Expectations) drop(k expectKey) {
+	delete(e.m, k)
+	e.acct.Release(budget.Parsers, expectedBytes)
 }

@@ -4,6 +4,8 @@ import (
 	"net/netip"
 	"testing"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 )
 
 func TestExpectationsAreBoundedAndExpire(t *testing.T) {
@@ -28,5 +30,38 @@ func TestExpectationsAreBoundedAndExpire(t *testing.T) {
 	none.Add(ap(1), t0)
 	if none.Has(ap(1), t0) {
 		t.Error("a nil table holds nothing")
+	}
+}
+
+// An FTP data connection is claimed once, within its time, and its entry
+// is paid from the budget, which gets it back; a refused entry is counted.
+func TestFTPDataExpectations(t *testing.T) {
+	b := budget.New(1 << 20)
+	e := NewExpectations()
+	e.UseBudget(b.NewAccount())
+	t0 := time.Unix(1000, 0)
+	a1, a2 := netip.MustParseAddrPort("10.0.0.1:2000"), netip.MustParseAddrPort("[2001:db8::1]:2002")
+	if !e.AddFTPData(a1, "c1", t0) || !e.AddFTPData(a2, "c2", t0) {
+		t.Fatal("refused with room")
+	}
+	if e.Has(a1, t0) {
+		t.Error("an FTP data announcement is taken for a DCE/RPC endpoint")
+	}
+	if cid, ok := e.ClaimFTPData(a1, t0.Add(time.Second)); !ok || cid != "c1" {
+		t.Fatalf("claim: %q %v", cid, ok)
+	}
+	if _, ok := e.ClaimFTPData(a1, t0.Add(time.Second)); ok {
+		t.Error("claimed twice")
+	}
+	if _, ok := e.ClaimFTPData(a2, t0.Add(expectTTL+time.Second)); ok {
+		t.Error("claimed after its time")
+	}
+	if used := b.Stats().Used; used != 0 {
+		t.Errorf("%d bytes of budget still held", used)
+	}
+	tiny := NewExpectations()
+	tiny.UseBudget(budget.New(1).NewAccount())
+	if tiny.AddFTPData(a1, "c", t0) || tiny.Refused() != 1 {
+		t.Error("the budget's refusal was not honoured")
 	}
 }

@@ -64,6 +64,7 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if cfg.App.Expect == nil {
 		cfg.App.Expect = app.NewExpectations() // one table for all workers
+		cfg.App.Expect.UseBudget(cfg.Budget.NewAccount())
 	}
 	p := &Pipeline{cfg: cfg, concurrent: cfg.Workers > 1 || cfg.Live}
 	for i := 0; i < cfg.Workers; i++ {
