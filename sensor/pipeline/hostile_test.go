@@ -92,6 +92,8 @@ func TestHostileSegmentationSharedCaptures(t *testing.T) {
 		"tls-ecdsa-cert.pcap":              "packetsleuth.tls",
 		"dns-tcp.pcap":                     "packetsleuth.dns",
 		"smb2-create-delete-on-close.pcap": "packetsleuth.smb",
+		"krb-as-tgs-rc4-ticket.pcap":       "packetsleuth.kerberos",
+		"dcerpc-drsuapi-kerberos.pcap":     "packetsleuth.dcerpc",
 	} {
 		t.Run(capture, func(t *testing.T) {
 			f, err := os.Open(filepath.Join(sharedPcaps, capture))

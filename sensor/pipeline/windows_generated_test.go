@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"testing"
@@ -11,81 +10,45 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
-// eventsOf replays frames and returns the events of dataset, as JSON
-// without the fields that depend on packet times (a re-cut capture spreads
-// its pieces in time).
-func eventsOf(t *testing.T, name, dataset string, frames []pcapgen.Frame) []string {
+// datasetOf replays frames and returns the events of dataset.
+func datasetOf(t *testing.T, name, dataset string, frames []pcapgen.Frame) []map[string]any {
 	t.Helper()
 	out, _ := replay(t, Config{Workers: 1}, writeFrames(t, name, layers.LinkTypeEthernet, frames))
-	var evs []string
-	for _, ev := range out.dataset(dataset) {
-		delete(ev, "@timestamp")
-		e := ev["event"].(map[string]any)
-		for _, k := range []string{"id", "start", "end", "duration"} {
-			delete(e, k)
-		}
-		b, _ := json.Marshal(ev)
-		evs = append(evs, string(b))
-	}
-	return evs
+	return out.dataset(dataset)
 }
 
 // A Kerberoasting TGS exchange over TCP (records spanning segments) and a
 // DCSync (a DRSUAPI request in three fragments, its answer in two) on a
-// dynamic port are recognised by content and give the same events however
-// an evader cuts the segments: one byte each, reordered, overlapping.
+// dynamic port are recognised by content, give the events they hold, and
+// the same events however an evader cuts the segments: one byte each,
+// reordered, overlapping.
 func TestGeneratedKerberosAndDCERPCResegmented(t *testing.T) {
 	for _, tc := range []struct {
 		name, dataset string
 		pkts          []pcapgen.Packet
+		n             int // events
 		want          map[string]any
 	}{
 		{"kerberoast", "packetsleuth.kerberos",
-			pcapgen.KerberoastSession(netip.MustParseAddrPort("10.1.0.10:50088"), netip.MustParseAddrPort("10.1.0.2:88"), pcapgen.Epoch),
+			pcapgen.KerberoastSession(netip.MustParseAddrPort("10.1.0.10:50088"), netip.MustParseAddrPort("10.1.0.2:88"), pcapgen.Epoch), 1,
 			map[string]any{"packetsleuth.kerberos.request": "TGS-REQ", "packetsleuth.kerberos.response": "TGS-REP",
 				"packetsleuth.kerberos.client": "alice@CORP.LOCAL", "packetsleuth.kerberos.service": "MSSQLSvc/db1.corp.local",
 				"packetsleuth.kerberos.ticket_etype": int64(23), "network.protocol": "kerberos"}},
 		{"kerberos-on-8888", "packetsleuth.kerberos",
-			pcapgen.KerberoastSession(netip.MustParseAddrPort("10.1.0.10:50089"), netip.MustParseAddrPort("10.1.0.2:8888"), pcapgen.Epoch),
+			pcapgen.KerberoastSession(netip.MustParseAddrPort("10.1.0.10:50089"), netip.MustParseAddrPort("10.1.0.2:8888"), pcapgen.Epoch), 1,
 			map[string]any{"packetsleuth.kerberos.request": "TGS-REQ", "packetsleuth.kerberos.ticket_cipher": "rc4-hmac"}},
-		{"dcsync", "packetsleuth.dcerpc",
-			pcapgen.DCSyncSession(netip.MustParseAddrPort("10.1.0.10:50100"), netip.MustParseAddrPort("10.1.0.2:49667"), pcapgen.Epoch),
-			nil},
+		{"dcsync", "packetsleuth.dcerpc", // bind, DRSBind, then DRSGetNCChanges
+			pcapgen.DCSyncSession(netip.MustParseAddrPort("10.1.0.10:50100"), netip.MustParseAddrPort("10.1.0.2:49667"), pcapgen.Epoch), 3,
+			map[string]any{"packetsleuth.dcerpc.operation": "DRSGetNCChanges", "packetsleuth.dcerpc.interface.name": "drsuapi",
+				"packetsleuth.dcerpc.request_fragments": int64(3), "packetsleuth.dcerpc.response_fragments": int64(2), "event.outcome": "success"}},
 	} {
 		frames := pcapgen.Frames(tc.pkts, pcapgen.Ethernet)
-		want := eventsOf(t, tc.name+".pcap", tc.dataset, frames)
-		if tc.dataset == "packetsleuth.dcerpc" {
-			if len(want) != 3 {
-				t.Fatalf("%s: %d events, want bind, DRSBind, DRSGetNCChanges: %v", tc.name, len(want), want)
-			}
-			var ev map[string]any
-			_ = json.Unmarshal([]byte(want[2]), &ev)
-			tc.want = map[string]any{"packetsleuth.dcerpc.operation": "DRSGetNCChanges", "packetsleuth.dcerpc.interface.name": "drsuapi",
-				"packetsleuth.dcerpc.request_fragments": int64(3), "packetsleuth.dcerpc.response_fragments": int64(2), "event.outcome": "success"}
-			checkFields(t, tc.name, ev, tc.want)
-		} else {
-			if len(want) != 1 {
-				t.Fatalf("%s: %d events", tc.name, len(want))
-			}
-			var ev map[string]any
-			_ = json.Unmarshal([]byte(want[0]), &ev)
-			checkFields(t, tc.name, ev, tc.want)
+		evs := datasetOf(t, tc.name+".pcap", tc.dataset, frames)
+		if len(evs) != tc.n {
+			t.Fatalf("%s: %d events, want %d", tc.name, len(evs), tc.n)
 		}
-		for _, s := range pcapgen.Segmentations {
-			hostile, err := pcapgen.Resegment(frames, layers.LinkTypeEthernet, s, 1)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := eventsOf(t, s.String()+"-"+tc.name+".pcap", tc.dataset, hostile)
-			if len(got) != len(want) {
-				t.Fatalf("%s %s: %d events, want %d", tc.name, s, len(got), len(want))
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Errorf("%s %s event %d:\n got %s\nwant %s", tc.name, s, i, got[i], want[i])
-				}
-			}
-		}
+		checkFields(t, tc.name, evs[tc.n-1], tc.want)
+		checkResegmented(t, tc.name+".pcap", layers.LinkTypeEthernet, frames, tc.dataset)
 	}
 }
 
