@@ -137,6 +137,7 @@ func (m *Message) kdcReq(seq []byte) error {
 		if more {
 			m.note(fmt.Sprintf("more than %d pre-authentication entries", maxPAData))
 		}
+		m.PATypes = make([]int, 0, len(pas))
 		for _, pa := range pas {
 			if t, ok := paType(pa); ok {
 				m.PATypes = append(m.PATypes, t)
@@ -197,6 +198,7 @@ func (m *Message) reqBody(body []byte) error {
 	if more {
 		m.note(fmt.Sprintf("more than %d encryption types", maxEtypes))
 	}
+	m.Etypes = make([]int, 0, len(ets))
 	for _, e := range ets {
 		v, err := integer(e)
 		if err != nil {
