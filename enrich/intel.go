@@ -20,6 +20,7 @@ const (
 	TypeJA3    = "ja3"
 	TypeJA3S   = "ja3s"
 	TypeJA4    = "ja4"
+	TypeFile   = "file" // an MD5, SHA-1 or SHA-256 of a file's content
 )
 
 // MatchType is the ECS threat.enrichments.matched.type of every match.
@@ -57,6 +58,7 @@ type IntelCounts struct {
 	JA3        int `json:"ja3"`
 	JA3S       int `json:"ja3s"`
 	JA4        int `json:"ja4"`
+	FileHashes int `json:"file_hashes"` // MD5, SHA-1 and SHA-256 (a bare 32-digit value counts as JA3 and MD5)
 	TableBytes int `json:"table_bytes"` // memory of the IP interval tables
 }
 
@@ -68,7 +70,9 @@ type intelDB struct {
 	v6    v6Table
 	// Keys are normalised: lower case, no trailing dot (domains), see normURL (URLs).
 	domains, urls, ja3, ja3s, ja4 map[string]payload
-	counts                        IntelCounts
+	// File hashes by length of their hex: 32 (MD5), 40 (SHA-1), 64 (SHA-256).
+	md5, sha1, sha256 map[string]payload
+	counts            IntelCounts
 }
 
 // each calls fn for every indicator metadata record behind p.
@@ -128,6 +132,7 @@ func newIntelBuilder() *intelBuilder {
 		db: intelDB{
 			domains: map[string]payload{}, urls: map[string]payload{},
 			ja3: map[string]payload{}, ja3s: map[string]payload{}, ja4: map[string]payload{},
+			md5: map[string]payload{}, sha1: map[string]payload{}, sha256: map[string]payload{},
 		},
 	}
 }
@@ -208,6 +213,8 @@ const (
 	kindJA3
 	kindJA3S
 	kindJA4
+	kindFileHash // MD5, SHA-1 or SHA-256 by its length
+	kindHex32    // a bare 32-digit hex value: JA3 or MD5, both kept
 )
 
 // parseKind maps the type names of common feeds (ECS/STIX, MISP, plain
@@ -228,6 +235,10 @@ func parseKind(s string) (kind, bool) {
 		return kindJA3S, true
 	case "ja4", "ja4-fingerprint", "ja4_fingerprint":
 		return kindJA4, true
+	case "file", "hash", "file-hash", "filehash", "file.hash", "md5", "sha1", "sha-1", "sha256", "sha-256",
+		"file-md5", "file-sha1", "file-sha256", "filehash-md5", "filehash-sha1", "filehash-sha256",
+		"hash-md5", "hash-sha1", "hash-sha256", "md5_hash", "sha1_hash", "sha256_hash":
+		return kindFileHash, true
 	}
 	return kindInfer, false
 }
@@ -280,6 +291,13 @@ func (b *intelBuilder) add(k kind, value string, m indicatorMeta) error {
 			b.addKey(b.db.ja3s, strings.ToLower(v), b.meta(m))
 			b.db.counts.JA3S++
 		}
+	case kindFileHash:
+		return b.addFileHash(v, m)
+	case kindHex32:
+		if err := b.add(kindJA3, v, m); err != nil {
+			return err
+		}
+		return b.addFileHash(v, m)
 	case kindJA4:
 		if !isJA4(v) {
 			return fmt.Errorf("bad JA4 fingerprint %q (want like t13d1516h2_8daaf6152771_b186095e22b6)", v)
@@ -288,6 +306,25 @@ func (b *intelBuilder) add(k kind, value string, m indicatorMeta) error {
 		b.addKey(b.db.ja4, strings.ToLower(v), b.meta(m))
 		b.db.counts.JA4++
 	}
+	return nil
+}
+
+// addFileHash adds an MD5, SHA-1 or SHA-256, told apart by length.
+func (b *intelBuilder) addFileHash(v string, m indicatorMeta) error {
+	var to map[string]payload
+	switch {
+	case isHex(v, 32):
+		to = b.db.md5
+	case isHex(v, 40):
+		to = b.db.sha1
+	case isHex(v, 64):
+		to = b.db.sha256
+	default:
+		return fmt.Errorf("bad file hash %q (want the 32, 40 or 64 hex digits of an MD5, SHA-1 or SHA-256)", v)
+	}
+	m.Type = TypeFile
+	b.addKey(to, strings.ToLower(v), b.meta(m))
+	b.db.counts.FileHashes++
 	return nil
 }
 

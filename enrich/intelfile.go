@@ -285,6 +285,13 @@ type ndIndicator struct {
 	Marking struct {
 		TLP string `json:"tlp"`
 	} `json:"marking"`
+	File struct {
+		Hash struct {
+			MD5    string `json:"md5"`
+			SHA1   string `json:"sha1"`
+			SHA256 string `json:"sha256"`
+		} `json:"hash"`
+	} `json:"file"`
 }
 
 type ndDoc struct {
@@ -295,6 +302,22 @@ type ndDoc struct {
 		} `json:"feed"`
 	} `json:"threat"`
 	Indicator *ndIndicator `json:"indicator"`
+}
+
+// addFileHashes adds each of an ECS file indicator's
+// threat.indicator.file.hash.{md5,sha1,sha256}; false when it has none.
+func (b *intelBuilder) addFileHashes(ind *ndIndicator, m indicatorMeta, n int, le *lineErrs) bool {
+	found := false
+	for _, v := range []string{ind.File.Hash.MD5, ind.File.Hash.SHA1, ind.File.Hash.SHA256} {
+		if v == "" {
+			continue
+		}
+		found = true
+		if err := b.addFileHash(v, m); err != nil {
+			le.add(n, "%v", err)
+		}
+	}
+	return found
 }
 
 // NDJSON: one ECS document a line with a nested "threat.indicator" object
@@ -356,6 +379,11 @@ func (b *intelBuilder) loadNDJSON(r io.Reader, feed string, le *lineErrs) {
 			v = first(ind.URL.Full, ind.URL.Original, ind.Name)
 		case kindJA3, kindJA3S, kindJA4:
 			v = ind.Name
+		case kindFileHash:
+			if b.addFileHashes(ind, m, n, le) {
+				return
+			}
+			v = ind.Name
 		default:
 			switch {
 			case ind.IP != "":
@@ -364,6 +392,8 @@ func (b *intelBuilder) loadNDJSON(r io.Reader, feed string, le *lineErrs) {
 				k, v = kindURL, first(ind.URL.Full, ind.URL.Original)
 			case ind.URL.Domain != "" || ind.Domain != "":
 				k, v = kindDomain, first(ind.URL.Domain, ind.Domain)
+			case b.addFileHashes(ind, m, n, le):
+				return
 			default:
 				v = ind.Name
 			}

@@ -22,7 +22,9 @@ func inferKind(v string) kind {
 	case strings.Contains(v, "/"):
 		return kindIP // a CIDR, or an error naming it
 	case isHex(v, 32):
-		return kindJA3
+		return kindHex32
+	case isHex(v, 40), isHex(v, 64):
+		return kindFileHash
 	case isJA4(v):
 		return kindJA4
 	}

@@ -135,6 +135,11 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 	if ev.TLS.Server.JA3S != "" {
 		w.exact(db, db.ja3s, ev, ev.TLS.Server.JA3S, "tls.server.ja3s")
 	}
+	if h := &ev.File.Hash; *h != (schemas.FileHash{}) {
+		w.exact(db, db.sha256, ev, h.SHA256, "file.hash.sha256")
+		w.exact(db, db.sha1, ev, h.SHA1, "file.hash.sha1")
+		w.exact(db, db.md5, ev, h.MD5, "file.hash.md5")
+	}
 }
 
 func (w *Worker) reset(snap *snapshot) {

@@ -38,7 +38,7 @@ func feed(t *testing.T, tr *Tracker, info parsers.FileInfo, data []byte, end par
 func hexOf(b []byte) string { return hex.EncodeToString(b) }
 
 func TestHashesAndTypeAsBytesArrive(t *testing.T) {
-	tr := NewTracker(Config{}, nil)
+	tr := NewTracker(Config{Hashes: []Hash{MD5, SHA1, SHA256}}, nil)
 	data := append(peFile(), make([]byte, 100_000)...)
 	rng := rand.New(rand.NewPCG(7, 7))
 	for i := 600; i < len(data); i++ {
@@ -63,6 +63,9 @@ func TestHashesAndTypeAsBytesArrive(t *testing.T) {
 
 func TestSomeHashesOrNone(t *testing.T) {
 	data := []byte("#!/bin/sh\necho hi\n")
+	if r := feed(t, NewTracker(Config{}, nil), parsers.FileInfo{}, data, parsers.FileComplete); r.SHA256 == "" || r.MD5 != "" || r.SHA1 != "" {
+		t.Fatalf("default hashes: got %q %q %q, want SHA-256 only", r.MD5, r.SHA1, r.SHA256)
+	}
 	r := feed(t, NewTracker(Config{Hashes: []Hash{SHA256}}, nil), parsers.FileInfo{}, data, parsers.FileComplete)
 	if r.MD5 != "" || r.SHA1 != "" || r.SHA256 == "" {
 		t.Fatalf("sha256 only: got %q %q %q", r.MD5, r.SHA1, r.SHA256)

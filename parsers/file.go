@@ -36,6 +36,10 @@ type FileInfo struct {
 	// Part says where in the transaction the file is, when there are
 	// several: "request", "response", "multipart", "attachment", …
 	Part string
+	// Host and URI say where the file was fetched from or sent to, as the
+	// protocol names it: the HTTP request's Host and request-target; an
+	// SMB server and share path; "" where the protocol has no such thing.
+	Host, URI string
 	// Range is set when only part of the file is transferred (HTTP 206,
 	// an SMB read at an offset): the bytes written are those at
 	// Range.Start of a file of Range.Total bytes (-1 if unknown).

@@ -496,6 +496,7 @@ func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64
 	a.Sensor.NTLM.Messages = slices.Clone(ev.Sensor.NTLM.Messages)
 	a.Sensor.NTLM.Flags = slices.Clone(ev.Sensor.NTLM.Flags)
 	a.User, a.File = ev.User, ev.File
+	a.Sensor.File = ev.Sensor.File
 	if thr != nil {
 		a.Sensor.Alert = schemas.AlertInfo{
 			Count:   formatCount(thr.count),

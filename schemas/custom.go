@@ -18,6 +18,7 @@ type Custom struct {
 	SIP     SIP       `json:"sip,omitzero" expr:"sip"`
 	NTP     NTP       `json:"ntp,omitzero" expr:"ntp"`
 	FTP     FTP       `json:"ftp,omitzero" expr:"ftp"`
+	File    FileInfo  `json:"file,omitzero" expr:"file"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`
@@ -163,6 +164,8 @@ type Stats struct {
 // (never the credentials), how the connection changed protocol, and the
 // proxy tunnel an event of any protocol came through.
 type HTTPInfo struct {
+	// Number of the transaction in its connection, from 1 in request order; the files of the transaction carry it as packetsleuth.file.transaction. Example: 2
+	Transaction int64 `json:"transaction,omitempty" expr:"transaction"`
 	// Size of the request body after content decoding (gzip, deflate). Example: 2048
 	RequestBodyDecodedBytes int64 `json:"request_body_decoded_bytes,omitempty" expr:"request_body_decoded_bytes"`
 	// Size of the response body after content decoding (gzip, deflate). Example: 16384

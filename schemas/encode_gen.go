@@ -289,6 +289,11 @@ func (e *encoder) appendFile(v *File) {
 	e.optString("extension", v.Extension)
 	e.optInt("size", v.Size)
 	e.optString("type", v.Type)
+	e.optString("mime_type", v.MimeType)
+	if v.Hash != (FileHash{}) {
+		e.field("hash")
+		e.appendFileHash(&v.Hash)
+	}
 	e.end()
 }
 
@@ -435,6 +440,10 @@ func (e *encoder) appendCustom(v *Custom) {
 	if v.FTP != (FTP{}) {
 		e.field("ftp")
 		e.appendFTP(&v.FTP)
+	}
+	if v.File != (FileInfo{}) {
+		e.field("file")
+		e.appendFileInfo(&v.File)
 	}
 	if !v.Alert.isZero() {
 		e.field("alert")
@@ -594,6 +603,14 @@ func (e *encoder) appendTLSServer(v *TLSServer) {
 	e.end()
 }
 
+func (e *encoder) appendFileHash(v *FileHash) {
+	e.begin()
+	e.optString("md5", v.MD5)
+	e.optString("sha1", v.SHA1)
+	e.optString("sha256", v.SHA256)
+	e.end()
+}
+
 func (e *encoder) appendEmailAddresses(v *EmailAddresses) {
 	e.begin()
 	e.optStrings("address", v.Address)
@@ -662,6 +679,7 @@ func (e *encoder) appendTunnel(v *Tunnel) {
 
 func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 	e.begin()
+	e.optInt("transaction", v.Transaction)
 	e.optInt("request_body_decoded_bytes", v.RequestBodyDecodedBytes)
 	e.optInt("response_body_decoded_bytes", v.ResponseBodyDecodedBytes)
 	e.optString("auth_scheme", v.AuthScheme)
@@ -934,6 +952,31 @@ func (e *encoder) appendFTP(v *FTP) {
 		e.boolField("passive", true)
 	}
 	e.optString("control_community_id", v.ControlCommunityID)
+	e.end()
+}
+
+func (e *encoder) appendFileInfo(v *FileInfo) {
+	e.begin()
+	e.optString("direction", v.Direction)
+	e.optInt("transaction", v.Transaction)
+	e.optString("part", v.Part)
+	e.optString("state", v.State)
+	e.boolField("complete", v.Complete)
+	e.optInt("missing_bytes", v.MissingBytes)
+	e.optString("declared_mime_type", v.DeclaredMimeType)
+	e.optInt("declared_size", v.DeclaredSize)
+	e.optString("executable", v.Executable)
+	if v.TypeMismatch {
+		e.boolField("type_mismatch", true)
+	}
+	if v.ExtensionMismatch {
+		e.boolField("extension_mismatch", true)
+	}
+	e.optInt("range_start", v.RangeStart)
+	e.optInt("range_total", v.RangeTotal)
+	if v.Partial {
+		e.boolField("partial", true)
+	}
 	e.end()
 }
 
@@ -1225,7 +1268,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

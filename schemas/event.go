@@ -28,6 +28,7 @@ const (
 	DatasetSIP     = "packetsleuth.sip"
 	DatasetNTP     = "packetsleuth.ntp"
 	DatasetFTP     = "packetsleuth.ftp"
+	DatasetFile    = "packetsleuth.file"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

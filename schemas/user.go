@@ -9,7 +9,8 @@ type User struct {
 	Domain string `json:"domain,omitempty" expr:"domain"`
 }
 
-// File is ECS `file.*`: the file an event is about (an SMB open).
+// File is ECS `file.*`: the file an event is about (an SMB open, a file
+// transferred: packetsleuth.file).
 type File struct {
 	// Name of the file including the extension, without the directory. Example: PSEXESVC.exe
 	Name string `json:"name,omitempty" expr:"name"`
@@ -23,4 +24,7 @@ type File struct {
 	Size int64 `json:"size,omitempty" expr:"size"`
 	// File type: file, dir or symlink (named pipes are file, with packetsleuth.smb.pipe set). Example: file
 	Type string `json:"type,omitempty" expr:"type"`
+	// Media type found from a transferred file's first bytes (magic), not from what the transfer declared (that is packetsleuth.file.declared_mime_type). Example: application/vnd.microsoft.portable-executable
+	MimeType string   `json:"mime_type,omitempty" expr:"mime_type"`
+	Hash     FileHash `json:"hash,omitzero" expr:"hash"`
 }

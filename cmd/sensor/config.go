@@ -37,6 +37,7 @@ type Config struct {
 	Defrag          DefragConfig         `yaml:"defrag"`
 	Limits          LimitsConfig         `yaml:"limits"`
 	HTTP            HTTPConfig           `yaml:"http"`
+	Files           FilesConfig          `yaml:"files"`
 	Enrich          enrich.Config        `yaml:"enrich"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
 
@@ -385,6 +386,7 @@ func (c *Config) validate() error {
 	if c.HTTP.MaxDecoders < 0 {
 		add(c.errAt("must not be negative", "http", "max_decoders"))
 	}
+	c.validateFiles(add)
 	if c.Flow.CommunityIDSeed != 0 {
 		add(c.errAt("set the top-level community_id_seed instead", "flow", "community_id_seed"))
 	}

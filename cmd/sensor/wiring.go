@@ -81,6 +81,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 		pc.Observer = w.id.Observer
 	}
 	pc.App.HTTP = cfg.HTTP.parser()
+	pc.App.Files = cfg.Files.layer()
 	if w.rules != nil {
 		pc.NewDetector = w.rules.newDetector
 	}

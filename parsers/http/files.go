@@ -22,7 +22,7 @@ func (c *Conn) openFile(h *half, length int64) {
 		return
 	}
 	tx := &h.cur.tx
-	info := parsers.FileInfo{Tx: tx.Seq, Size: -1, Time: h.msgStart}
+	info := parsers.FileInfo{Tx: tx.Seq, Size: -1, Time: h.msgStart, Host: tx.Request.Host, URI: tx.Request.URI}
 	if length > 0 {
 		info.Size = length
 	}

@@ -87,7 +87,8 @@ func TestBodiesAsFiles(t *testing.T) {
 		}
 		a, b, c := files[0], files[1], files[2]
 		if a.data.String() != exe || a.end != parsers.FileComplete || a.info.Name != "setup v2.exe" || a.info.Size != int64(len(exe)) ||
-			a.info.Dir != parsers.ToClient || a.info.Tx != 1 || a.info.MimeType != "application/octet-stream" || a.info.Part != "response" {
+			a.info.Dir != parsers.ToClient || a.info.Tx != 1 || a.info.MimeType != "application/octet-stream" || a.info.Part != "response" ||
+			a.info.Host != "a.example" || a.info.URI != "/dl/setup%20v2.exe?x=1" {
 			t.Fatalf("seed %d: plain body: %+v (%d bytes)", seed, a.info, a.data.Len())
 		}
 		if b.data.String() != page || b.end != parsers.FileComplete || b.info.Name != "report.pdf" || b.info.Size != -1 || b.info.Tx != 2 {

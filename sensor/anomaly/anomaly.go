@@ -32,6 +32,7 @@ const (
 	DecoderLimit                 // a body was counted, not decoded, for lack of decoders
 	MemoryLimit                  // the memory budget refused a reservation
 	ParserStateLimit             // a parser's per-connection state (pending requests, open files) hit its bound
+	FileLimit                    // a file was counted, not typed or hashed, for lack of room
 	NumKinds
 )
 
@@ -47,6 +48,7 @@ var kinds = [NumKinds]struct{ name, layer string }{
 	DecoderLimit:     {"limit.decoders", "limit"},
 	MemoryLimit:      {"limit.memory", "limit"},
 	ParserStateLimit: {"limit.parser_state", "limit"},
+	FileLimit:        {"limit.files", "limit"},
 }
 
 // String returns the kind's name, e.g. "tcp.rst_ignored".

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
@@ -40,6 +41,9 @@ type Config struct {
 	// (DCE/RPC endpoint mapper answers, FTP data connections), shared by
 	// the workers; nil: none is kept.
 	Expect *Expectations
+	// Files turns the files layer on (nil: off): the files parsers carry
+	// become packetsleuth.file events.
+	Files *files.Config
 }
 
 // Stats counts what the application layer did.
@@ -47,6 +51,7 @@ type Stats struct {
 	Detected     map[string]uint64 // flows by network.protocol
 	ParserErrors map[string]uint64 // messages that did not parse (DNS) and streams a parser gave up on, by protocol
 	Reassembly   reassembly.Stats
+	Files        files.Stats
 	Anomalies    anomaly.Counts // filled in by the worker, whose Reporter it is
 }
 
@@ -57,6 +62,8 @@ type Analyzer struct {
 	// decoders counts the HTTP body decoders open when there is no acct.
 	decoders *budget.Account
 	asm      *reassembly.Assembler
+	files    *files.Tracker  // nil: files layer off
+	alerts   func() []string // rule ids of the alerts the last event emitted raised
 	emit     func(*schemas.Event)
 	anom     *anomaly.Reporter
 	obs      *schemas.Observer
@@ -71,10 +78,14 @@ type Analyzer struct {
 // New returns an Analyzer that hands every event it makes to emit (valid
 // only during the call) and reports anomalies to anom.
 func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *anomaly.Reporter) *Analyzer {
-	return &Analyzer{
+	a := &Analyzer{
 		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, anom: anom, obs: obs,
 		stats: Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
 	}
+	if cfg.Files != nil {
+		a.files = files.NewTracker(*cfg.Files, nil)
+	}
+	return a
 }
 
 // UseBudget makes the analyzer draw its per-flow state on acct, the
@@ -84,12 +95,23 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 func (a *Analyzer) UseBudget(acct *budget.Account) {
 	a.acct = acct
 	a.asm.UseBudget(acct)
+	if a.files != nil {
+		a.files.UseBudget(acct)
+	}
 }
+
+// UseAlerts gives the analyzer the rule ids of the alerts raised by the
+// event it emitted last (called right after emit returns): the file store
+// keeps files by them (files.store.when).
+func (a *Analyzer) UseAlerts(fired func() []string) { a.alerts = fired }
 
 // Stats returns a copy of the counters.
 func (a *Analyzer) Stats() Stats {
 	s := Stats{Detected: maps.Clone(a.stats.Detected), ParserErrors: maps.Clone(a.stats.ParserErrors)}
 	s.Reassembly = a.asm.Stats()
+	if a.files != nil {
+		s.Files = a.files.Stats()
+	}
 	return s
 }
 
@@ -105,6 +127,7 @@ func (s *Stats) Add(o Stats) {
 		s.ParserErrors[k] += v
 	}
 	s.Reassembly.Add(o.Reassembly)
+	s.Files.Add(o.Files)
 	s.Anomalies.Add(o.Anomalies)
 }
 

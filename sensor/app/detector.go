@@ -340,7 +340,9 @@ func (dt *detector) start(proto string, flip bool) {
 	a := dt.st.a
 	switch proto {
 	case "http":
-		dt.parser = phttp.NewConn(a.httpConfig(), dt.st.emitHTTP)
+		cfg := a.httpConfig()
+		cfg.Files = dt.st.fileOpener("http")
+		dt.parser = phttp.NewConn(cfg, dt.st.emitHTTP)
 	case "tls":
 		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.emitTLS)
 	case "dns":

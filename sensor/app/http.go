@@ -73,6 +73,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		}
 	}
 	hi := &ev.Sensor.HTTP
+	hi.Transaction = int64(tx.Seq)
 	hi.AuthScheme, hi.Continue100, hi.Tunnel = req.AuthScheme, tx.Continue100, tx.Tunnel
 	hi.TunnelTarget = st.tunnel
 	httpNTLM(ev, req, resp)

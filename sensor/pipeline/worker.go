@@ -34,6 +34,7 @@ type worker struct {
 	obs schemas.Observer
 
 	ev      schemas.Event
+	fired   []string // rule ids of the alerts of the event emitted last
 	recs    []schemas.Record
 	arena   []byte // the JSON of recs, back to back
 	counts  workerCounts
@@ -61,6 +62,7 @@ func newWorker(cfg *Config) *worker {
 	if !cfg.FlowsOnly {
 		w.app = app.New(cfg.App, &w.obs, w.emit, w.anom)
 		w.app.UseBudget(w.acct)
+		w.app.UseAlerts(func() []string { return w.fired })
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
@@ -173,9 +175,15 @@ func (w *worker) emit(ev *schemas.Event) {
 		w.enricher.Enrich(ev)
 	}
 	w.queue(ev)
+	w.fired = w.fired[:0]
 	if w.detector != nil {
-		w.detector.Eval(ev, w.queue)
+		w.detector.Eval(ev, w.queueAlert)
 	}
+}
+
+func (w *worker) queueAlert(a *schemas.Event) {
+	w.fired = append(w.fired, a.Rule.ID)
+	w.queue(a)
 }
 
 func (w *worker) queue(ev *schemas.Event) {

@@ -1,0 +1,118 @@
+package app
+
+import (
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/files"
+	"github.com/packetsleuth/packetsleuth/parsers"
+	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+)
+
+// fileOpener hands the files of one flow's parser to the worker's files
+// layer; each becomes a packetsleuth.file event of the flow.
+type fileOpener struct {
+	st    *state
+	proto string // network.protocol of the transfer
+}
+
+// fileOpener returns the opener of st's files carried by proto, nil when
+// the files layer is off.
+func (st *state) fileOpener(proto string) parsers.FileOpener {
+	if st.a.files == nil {
+		return nil
+	}
+	return &fileOpener{st: st, proto: proto}
+}
+
+// OpenFile implements parsers.FileOpener.
+func (o *fileOpener) OpenFile(info *parsers.FileInfo) parsers.FileSink {
+	return o.st.a.files.Open(info, func(r *files.Result) { o.st.emitFile(o.proto, r) })
+}
+
+// emitFile maps one file's result to an ECS event.
+func (st *state) emitFile(proto string, r *files.Result) {
+	a := st.a
+	in := &r.Info
+	ev := a.newEvent(st.f, schemas.DatasetFile, in.Time)
+	ev.Event.Category, ev.Event.Type = categoryFile, typeInfo
+	ev.Event.Start, ev.Event.End = in.Time, r.EndTime
+	ev.Event.Duration = r.EndTime.Sub(in.Time)
+	ev.Network.Protocol = proto
+	f := &ev.File
+	f.Name, f.Extension, f.MimeType, f.Size = in.Name, files.Extension(in.Name), r.MimeType, r.Size
+	f.Hash = schemas.FileHash{MD5: r.MD5, SHA1: r.SHA1, SHA256: r.SHA256}
+	for _, h := range []string{r.SHA256, r.SHA1, r.MD5} {
+		if h != "" {
+			ev.Related.Hash = append(ev.Related.Hash, h)
+		}
+	}
+	fi := &ev.Sensor.File
+	fi.Direction = "upload"
+	if in.Dir == parsers.ToClient {
+		fi.Direction = "download"
+	}
+	fi.Transaction, fi.Part = int64(in.Tx), in.Part
+	fi.State, fi.Complete, fi.MissingBytes = r.End.String(), r.End == parsers.FileComplete, r.Missing
+	fi.DeclaredMimeType = in.MimeType
+	if in.Size >= 0 {
+		fi.DeclaredSize = in.Size
+	}
+	fi.Executable = r.Magic.Executable
+	fi.TypeMismatch = r.Magic.ContradictsType(in.MimeType)
+	fi.ExtensionMismatch = r.Magic.ContradictsExtension(in.Name)
+	if in.Range != nil {
+		fi.Partial, fi.RangeStart = true, in.Range.Start
+		if in.Range.Total >= 0 {
+			fi.RangeTotal = in.Range.Total
+		}
+	}
+	if proto == "http" && in.URI != "" {
+		port := st.f.Resp().Port
+		if st.tunnel != "" {
+			port = st.tunnelPort
+		}
+		u := phttp.SplitURL(in.URI, in.Host, "http", port)
+		ev.URL = schemas.URL{Original: u.Original, Scheme: u.Scheme, Domain: u.Domain, Port: u.Port, Path: u.Path, Query: u.Query, Fragment: u.Fragment}
+		if u.Domain != "" {
+			ev.Related.Hosts = []string{u.Domain}
+		}
+	}
+	switch {
+	case r.Unhashed:
+		ev.Sensor.Notes = notesUnhashed
+		a.anom.Report(anomaly.FileLimit, st.f, in.Time, "file counted, not typed or hashed: files.max_open or the memory budget")
+	case r.OverLimit:
+		ev.Sensor.Notes = notesOverLimit
+	}
+	var meta *files.Sidecar
+	if r.Storable() {
+		meta = sidecar(ev, r)
+	}
+	a.emit(ev)
+	if meta != nil {
+		var fired []string
+		if a.alerts != nil {
+			fired = a.alerts()
+		}
+		if _, err := r.Keep(meta, fired); err != nil {
+			a.anom.Report(anomaly.FileLimit, st.f, in.Time, err.Error())
+		}
+	}
+}
+
+// sidecar is the metadata stored beside a kept file.
+func sidecar(ev *schemas.Event, r *files.Result) *files.Sidecar {
+	return &files.Sidecar{
+		SHA1: r.SHA1, MD5: r.MD5, Size: r.Size, Name: ev.File.Name, MimeType: r.MimeType,
+		Declared: r.Info.MimeType, Executable: r.Magic.Executable, Protocol: ev.Network.Protocol,
+		Direction: ev.Sensor.File.Direction, CommunityID: ev.Network.CommunityID,
+		Source: ev.Source.IP, Destination: ev.Destination.IP, URL: ev.URL.Original, Seen: r.Info.Time, Stored: time.Now().UTC(),
+	}
+}
+
+var (
+	notesUnhashed  = []string{"file not typed or hashed: files.max_open or the memory budget"}
+	notesOverLimit = []string{"file hashing stopped at files.max_file_bytes"}
+)
