@@ -40,7 +40,7 @@ macros:
 	}
 	got := warningLines(set)
 	want := []string{
-		`w.yaml:2: rule W-1: condition reads http.request.method, which packetsleuth.dns events never carry (packetsleuth.alert, packetsleuth.http do)`,
+		`w.yaml:2: rule W-1: condition reads http.request.method, which packetsleuth.dns events never carry (packetsleuth.alert, packetsleuth.file, packetsleuth.http do)`,
 		`w.yaml:6: rule W-2: condition reads tls.client.server_name, which packetsleuth.flow, packetsleuth.http events never carry (packetsleuth.alert, packetsleuth.tls do)`,
 	}
 	if len(got) != len(want) {

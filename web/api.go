@@ -50,6 +50,8 @@ func (s *Server) routesInit() {
 	s.handle("GET /api/v1/searches", s.handleSearches)
 	s.handle("POST /api/v1/searches", s.handleSaveSearch)
 	s.handle("DELETE /api/v1/searches/{id}", s.handleDeleteSearch)
+	s.handle("GET /api/v1/files", s.handleFiles)
+	s.handle("GET /api/v1/files/{sha256}/download", s.handleFileDownload)
 	static := staticHandler()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {

@@ -34,6 +34,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
@@ -59,6 +60,9 @@ type Config struct {
 	Live LiveState
 	// Metrics serves /metrics (metrics.Handler(registry)); nil: 503.
 	Metrics http.Handler
+	// Files is the extraction store (files.store) for /api/v1/files (nil:
+	// 404).
+	Files *files.Store
 	// Rules is the loaded rule set for /api/v1/rules (nil: an empty list).
 	Rules *rules.Set
 	// RulesFunc, when set, is called instead of reading Rules, so a rule

@@ -32,6 +32,7 @@ func main() {
 	reseg := flag.String("resegment", "", "re-cut the TCP data of -in into -out: one-byte, reordered, overlapping or conflicting")
 	in := flag.String("in", "", "capture to re-cut (pcap or pcapng)")
 	out := flag.String("out", "", "where to write the re-cut capture (pcap)")
+	filesOut := flag.String("files", "", "write HTTP file transfers (a PE named invoice.pdf.exe, EICAR in a multipart upload, a 206 range, a body with a gap) to this file")
 	flag.Parse()
 	if *reseg != "" {
 		if err := resegment(*reseg, *in, *out); err != nil {
@@ -39,7 +40,7 @@ func main() {
 		}
 		return
 	}
-	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" && *gz == "" {
+	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" && *gz == "" && *filesOut == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -77,6 +78,13 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("%s: %d concurrent compressed responses\n", *gz, *responses)
+	}
+	if *filesOut != "" {
+		pkts := pcapgen.HTTPFileTransfers(netip.MustParseAddrPort("10.1.0.10:51000"), netip.MustParseAddrPort("203.0.113.80:80"), pcapgen.Epoch)
+		if err := pcapgen.Write(*filesOut, pcapgen.Capture{Link: layers.LinkTypeEthernet, Frames: pcapgen.Frames(pkts, pcapgen.Ethernet)}); err != nil {
+			fail(err)
+		}
+		fmt.Printf("%s: 4 HTTP connections carrying files\n", *filesOut)
 	}
 	if *flood != "" {
 		if err := writeFlood(*flood, *syns); err != nil {

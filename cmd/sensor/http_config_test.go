@@ -15,8 +15,9 @@ import (
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 )
 
-// http.decode_bodies turns body decoding on; without it a compressed body
-// is counted on the wire and its event says it was not decoded.
+// http.decode_bodies turns body decoding on; without it, and without the
+// files layer (which needs the decoded bytes), a compressed body is
+// counted on the wire and its event says it was not decoded.
 func TestHTTPDecodeBodiesKey(t *testing.T) {
 	cfg, err := loadConfig("../../sensor.yaml.example")
 	if err != nil {
@@ -33,14 +34,19 @@ func TestHTTPDecodeBodiesKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	on := filepath.Join(dir, "on.yaml")
-	os.WriteFile(on, []byte("http:\n  decode_bodies: true\n  max_decoded: 40000\n"), 0o644)
+	os.WriteFile(on, []byte("http:\n  decode_bodies: true\n  max_decoded: 40000\nfiles:\n  enabled: false\n"), 0o644)
+	off := filepath.Join(dir, "off.yaml")
+	os.WriteFile(off, []byte("files:\n  enabled: false\n"), 0o644)
+	forFiles := filepath.Join(dir, "files.yaml")
+	os.WriteFile(forFiles, []byte("http:\n  max_decoded: 40000\n"), 0o644)
 	for _, k := range []struct {
 		args    []string
 		decoded float64
 		note    string
 	}{
-		{nil, 0, phttp.NoteDecodeSkipped},
+		{[]string{"--config", off}, 0, phttp.NoteDecodeSkipped},
 		{[]string{"--config", on}, 40000, phttp.NoteDecodeLimit},
+		{[]string{"--config", forFiles}, 40000, phttp.NoteDecodeLimit}, // files on by default: decoded for them
 	} {
 		out := filepath.Join(dir, "events.ndjson")
 		var stdout, stderr bytes.Buffer

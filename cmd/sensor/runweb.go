@@ -49,7 +49,7 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 			return nil, fmt.Errorf("web: store: %w", err)
 		}
 	}
-	wc := web.Config{Store: hist, Live: p, Metrics: metrics.Handler(reg), Outputs: w.fan.Stats, Interfaces: interfaces, Version: version, Log: log}
+	wc := web.Config{Store: hist, Live: p, Metrics: metrics.Handler(reg), Outputs: w.fan.Stats, Interfaces: interfaces, Version: version, Log: log, Files: w.files}
 	if sc, ok, _ := web.StoreConfig(cfg.Outputs); ok {
 		if dir := web.StoreIndexDir(sc); dir != "" {
 			wc.Pcap.IndexDirs = append(wc.Pcap.IndexDirs, dir)

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
@@ -24,6 +25,7 @@ type wiring struct {
 	rules  *ruleSwitch    // nil without rules
 	fan    *outputs.Fanout
 	budget *budget.Budget // the process's memory budget (limits.memory)
+	files  *files.Store   // files.store: the extraction directory (nil: none)
 	log    *slog.Logger
 	id     *identity.Identity // who this sensor is: every event carries it
 	// history: a store output keeps the traffic time series, so the
@@ -44,6 +46,12 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 	// default.
 	if w.shared, err = enrich.Open(cfg.Enrich, log); err != nil {
 		return nil, fmt.Errorf("enrich: %w", err)
+	}
+	if d := cfg.Files.Store; d.Dir != "" && cfg.Files.layer() != nil {
+		if w.files, err = files.OpenStore(d.store()); err != nil {
+			w.close()
+			return nil, fmt.Errorf("files.store: %w", err)
+		}
 	}
 	if !cfg.Rules.Disabled {
 		set, errs := rules.LoadFiles(ruleOptions(cfg), cfg.Rules.Paths...)
@@ -81,7 +89,9 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 		pc.Observer = w.id.Observer
 	}
 	pc.App.HTTP = cfg.HTTP.parser()
-	pc.App.Files = cfg.Files.layer()
+	if pc.App.Files = cfg.Files.layer(); pc.App.Files != nil {
+		pc.App.Files.Store = w.files
+	}
 	if w.rules != nil {
 		pc.NewDetector = w.rules.newDetector
 	}

@@ -564,9 +564,51 @@ async function pivotView(seq) {
   main.replaceChildren(...parts);
 }
 
+// filesView lists the extracted files (files.store); analysts get a
+// download link: the file inside a zip protected by the password
+// "infected", audit-logged by the server.
+async function filesView(seq) {
+  const p = hashParams();
+  const f = { name: p.get('name') || '', sha256: p.get('sha256') || '', rule: p.get('rule') || '', executable: p.get('executable') || '' };
+  let res;
+  try {
+    res = await api('/api/v1/files' + qs({ ...f, limit: 200 }));
+  } catch (e) {
+    if (e instanceof AuthError) throw e;
+    if (seq === viewSeq) main.replaceChildren(el('h1', {}, 'Files'), el('p', { class: 'muted', id: 'files-none' }, e.message));
+    return;
+  }
+  if (seq !== viewSeq) return;
+  const analyst = session && session.role === 'analyst';
+  main.replaceChildren(
+    el('h1', {}, `Extracted files (${res.total})`),
+    filterBar([
+      { name: 'name', id: 'files-name', label: 'Name', value: f.name },
+      { name: 'sha256', id: 'files-sha256', label: 'SHA-256', value: f.sha256, size: 30 },
+      { name: 'rule', id: 'files-rule', label: 'Rule', value: f.rule },
+      { name: 'executable', id: 'files-exe', label: 'Executable', value: f.executable,
+        options: [['', 'any'], ['pe', 'PE'], ['elf', 'ELF'], ['macho', 'Mach-O'], ['script', 'script']] },
+    ], v => { location.hash = '#/files' + qs(v); }),
+    el('p', { class: 'muted' }, 'Downloads are zip files protected by the password "infected"; each download is audited.'),
+    el('div', { class: 'panel' }, table('files-table', [
+      { title: 'Seen', get: x => time(x.seen) },
+      { title: 'Name', get: x => x.name || '' },
+      { title: 'Type', get: x => x.mime_type || '' },
+      { title: 'Executable', get: x => x.executable || '' },
+      { title: 'Size', num: true, get: x => bytes(x.size) },
+      { title: 'Protocol', get: x => `${x.protocol || ''} ${x.direction || ''}` },
+      { title: 'From → to', get: x => `${x.source_ip || ''} → ${x.destination_ip || ''}` },
+      { title: 'Rules', get: x => (x.rules || []).join(', ') },
+      { title: 'SHA-256', get: x => analyst
+        ? el('a', { href: `/api/v1/files/${encodeURIComponent(x.sha256)}/download`, download: `${x.sha256}.zip` }, x.sha256)
+        : x.sha256 },
+    ], res.items, 'No file kept.')),
+  );
+}
+
 // ---- routing, login ----
 
-const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, audit: auditView, pivot: pivotView };
+const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, audit: auditView, pivot: pivotView, files: filesView };
 
 async function route() {
   clearInterval(timer);
