@@ -19,6 +19,7 @@ type Custom struct {
 	NTP     NTP       `json:"ntp,omitzero" expr:"ntp"`
 	FTP     FTP       `json:"ftp,omitzero" expr:"ftp"`
 	File    FileInfo  `json:"file,omitzero" expr:"file"`
+	SNMP    SNMP      `json:"snmp,omitzero" expr:"snmp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
 	Peak    Peak      `json:"peak,omitzero" expr:"peak"`

@@ -445,6 +445,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("file")
 		e.appendFileInfo(&v.File)
 	}
+	if !v.SNMP.isZero() {
+		e.field("snmp")
+		e.appendSNMP(&v.SNMP)
+	}
 	if !v.Alert.isZero() {
 		e.field("alert")
 		e.appendAlertInfo(&v.Alert)
@@ -980,6 +984,28 @@ func (e *encoder) appendFileInfo(v *FileInfo) {
 	e.end()
 }
 
+func (e *encoder) appendSNMP(v *SNMP) {
+	e.begin()
+	e.optString("version", v.Version)
+	if v.CommunityPresent {
+		e.boolField("community_present", true)
+	}
+	if v.CommunityDefault {
+		e.boolField("community_default", true)
+	}
+	e.optInt("community_length", int64(v.CommunityLength))
+	e.optString("user", v.User)
+	if v.Encrypted {
+		e.boolField("encrypted", true)
+	}
+	e.optString("pdu_type", v.PDUType)
+	e.optInt("request_id", v.RequestID)
+	e.optInt("error_status", int64(v.ErrorStatus))
+	e.optStrings("oids", v.OIDs)
+	e.optInt("oids_more", int64(v.OIDsMore))
+	e.end()
+}
+
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
 	e.optInt("count", v.Count)
@@ -1268,7 +1294,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -1305,6 +1331,10 @@ func (v *NTLM) isZero() bool {
 
 func (v *SMTP) isZero() bool {
 	return v.Helo == "" && v.Greeting == "" && v.MailFrom == "" && v.RcptTo == nil && v.RcptCount == 0 && v.AuthMechanism == "" && v.AuthOutcome == "" && !v.TLSStarted && v.StatusCodes == nil && v.LastReply == "" && v.Received == nil && v.Date == "" && !v.Data && !v.Delivered && v.DataBytes == 0
+}
+
+func (v *SNMP) isZero() bool {
+	return v.Version == "" && !v.CommunityPresent && !v.CommunityDefault && v.CommunityLength == 0 && v.User == "" && !v.Encrypted && v.PDUType == "" && v.RequestID == 0 && v.ErrorStatus == 0 && v.OIDs == nil && v.OIDsMore == 0
 }
 
 func (v *AlertInfo) isZero() bool {

@@ -29,6 +29,7 @@ const (
 	DatasetNTP     = "packetsleuth.ntp"
 	DatasetFTP     = "packetsleuth.ftp"
 	DatasetFile    = "packetsleuth.file"
+	DatasetSNMP    = "packetsleuth.snmp"
 	DatasetAlert   = "packetsleuth.alert"
 	DatasetTraffic = "packetsleuth.traffic"
 	DatasetStats   = "packetsleuth.stats"

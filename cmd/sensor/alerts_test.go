@@ -16,16 +16,18 @@ func TestShippedRulesOnSharedCaptures(t *testing.T) {
 		t.Skip("../shared/pcaps is not beside the repository")
 	}
 	cases := map[string][]string{
-		"synflood.pcap":              {"PS-NET-001"},
-		"portscan-masscan-tcp.pcap":  {"PS-NET-001", "PS-NET-002"},
-		"http-sll.pcap":              {"PS-HTTP-004"},
-		"dhcp-dora.pcapng":           {"PS-DHCP-001"},
-		"http-get.pcap":              nil,
-		"http1-browsing.pcap":        nil,
-		"dns-a-aaaa-mx.pcap":         nil,
-		"tls12-handshake-cert.pcap":  nil,
-		"tls-handshakes-many.pcapng": nil,
-		"mixed-browsing.pcapng":      nil,
+		"synflood.pcap":                 {"PS-NET-001"},
+		"portscan-masscan-tcp.pcap":     {"PS-NET-001", "PS-NET-002"},
+		"http-sll.pcap":                 {"PS-HTTP-004"},
+		"dhcp-dora.pcapng":              {"PS-DHCP-001"},
+		"snmp-v1-get.pcap":              {"PS-SNMP-001", "PS-SNMP-002"}, // set-requests with "public"
+		"ntp-v3-sync-many-servers.pcap": nil,
+		"http-get.pcap":                 nil,
+		"http1-browsing.pcap":           nil,
+		"dns-a-aaaa-mx.pcap":            nil,
+		"tls12-handshake-cert.pcap":     nil,
+		"tls-handshakes-many.pcapng":    nil,
+		"mixed-browsing.pcapng":         nil,
 		// kinit against an MIT KDC whose principals need no pre-authentication.
 		"krb-kinit-pkinit.pcap":        {"PS-KRB-003"},
 		"krb-as-tgs-rc4-ticket.pcap":   nil,

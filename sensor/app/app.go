@@ -21,6 +21,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
 	psip "github.com/packetsleuth/packetsleuth/parsers/sip"
 	psmtp "github.com/packetsleuth/packetsleuth/parsers/smtp"
+	"github.com/packetsleuth/packetsleuth/parsers/snmp"
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -73,6 +74,7 @@ type Analyzer struct {
 	dhcp     dhcp.Message
 	sip      psip.Message
 	ntp      ntp.Message
+	snmp     snmp.Message
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid

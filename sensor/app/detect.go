@@ -8,6 +8,8 @@ import (
 	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/ntp"
 	"github.com/packetsleuth/packetsleuth/parsers/quic"
+	"github.com/packetsleuth/packetsleuth/parsers/snmp"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -39,6 +41,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 			st.detected("quic", false)
 		case ntp.Sniff(p.Payload):
 			st.detected("ntp", false)
+		case snmp.Sniff(p.Payload):
+			st.detected("snmp", false)
 		default:
 			st.dead = true
 			return
@@ -51,6 +55,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		st.sipDatagram(p)
 	case st.proto == "ntp":
 		st.ntpDatagram(p)
+	case st.proto == "snmp":
+		st.snmpDatagram(p)
 	case st.dns != nil:
 		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
 		if st.dns.Pairer.Pending() > 0 {
@@ -72,4 +78,11 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 			st.dead = true
 		}
 	}
+}
+
+// datagramError counts a datagram that did not parse as its flow's
+// protocol proto and reports it as an anomaly.
+func (st *state) datagramError(proto string, err error, ts time.Time) {
+	st.a.stats.ParserErrors[proto]++
+	st.a.anom.Report(anomaly.ParserError, st.f, ts, err.Error())
 }

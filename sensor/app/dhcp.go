@@ -9,7 +9,6 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	"github.com/packetsleuth/packetsleuth/schemas"
-	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -29,8 +28,7 @@ func (st *state) dhcpDatagram(p *decode.Packet) {
 	m := &a.dhcp
 	err := dhcp.Parse(p.Payload, m)
 	if err != nil {
-		a.stats.ParserErrors["dhcp"]++
-		a.anom.Report(anomaly.ParserError, st.f, p.Timestamp, err.Error())
+		st.datagramError("dhcp", err, p.Timestamp)
 		if !errors.Is(err, dhcp.ErrTruncated) {
 			return
 		}

@@ -6,7 +6,6 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/parsers/ntp"
 	"github.com/packetsleuth/packetsleuth/schemas"
-	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -17,8 +16,7 @@ func (st *state) ntpDatagram(p *decode.Packet) {
 	a := st.a
 	m := &a.ntp
 	if err := ntp.Parse(p.Payload, m); err != nil {
-		a.stats.ParserErrors["ntp"]++
-		a.anom.Report(anomaly.ParserError, st.f, p.Timestamp, err.Error())
+		st.datagramError("ntp", err, p.Timestamp)
 		return
 	}
 	ev := a.newEvent(st.f, schemas.DatasetNTP, p.Timestamp)

@@ -6,7 +6,6 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 	psip "github.com/packetsleuth/packetsleuth/parsers/sip"
 	"github.com/packetsleuth/packetsleuth/schemas"
-	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -21,8 +20,7 @@ const (
 func (st *state) sipDatagram(p *decode.Packet) {
 	a := st.a
 	if err := psip.Parse(p.Payload, true, &a.sip); err != nil {
-		a.stats.ParserErrors["sip"]++
-		a.anom.Report(anomaly.ParserError, st.f, p.Timestamp, err.Error())
+		st.datagramError("sip", err, p.Timestamp)
 		return
 	}
 	st.emitSIP(&a.sip, p.Timestamp)

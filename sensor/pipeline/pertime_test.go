@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // messageRows replays every capture with a truth table of proto (but
@@ -26,9 +27,9 @@ func messageRows(t *testing.T, proto, dataset string, skip map[string]bool, comp
 		}
 		out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
 		evs := out.dataset(dataset)
-		sort.SliceStable(evs, func(i, j int) bool { return str(evs[i], "@timestamp") < str(evs[j], "@timestamp") })
+		sort.SliceStable(evs, func(i, j int) bool { return evTime(t, evs[i]) < evTime(t, evs[j]) })
 		rows := readTSV(t, truthPath)
-		sort.SliceStable(rows, func(i, j int) bool { return rows[i]["frame.time_epoch"] < rows[j]["frame.time_epoch"] })
+		sort.SliceStable(rows, func(i, j int) bool { return rowTime(rows[i]) < rowTime(rows[j]) })
 		if len(evs) != len(rows) {
 			t.Errorf("%s: %d %s events, tshark %d messages", capture, len(evs), proto, len(rows))
 			continue
@@ -40,6 +41,22 @@ func messageRows(t *testing.T, proto, dataset string, skip map[string]bool, comp
 	}
 	t.Logf("%s: %d of %d tshark cells agree (%.2f%%)", proto, agree, total, 100*float64(agree)/float64(total))
 	return total, agree
+}
+
+// evTime is an event's @timestamp in nanoseconds.
+func evTime(t *testing.T, ev map[string]any) int64 {
+	ts, err := time.Parse(time.RFC3339Nano, str(ev, "@timestamp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ts.UnixNano()
+}
+
+// rowTime is a tshark row's frame.time_epoch in nanoseconds.
+func rowTime(row map[string]string) int64 {
+	sec, frac, _ := strings.Cut(row["frame.time_epoch"], ".")
+	frac = (frac + "000000000")[:9]
+	return atoi(sec)*1e9 + atoi(frac)
 }
 
 // cells compares the non-empty tshark cells of row with what the sensor
