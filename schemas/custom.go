@@ -179,6 +179,20 @@ type HTTPInfo struct {
 	Tunnel      bool   `json:"tunnel,omitempty" expr:"tunnel"`   // CONNECT answered 2xx. Example: true
 	// The CONNECT target (host:port) of the proxy tunnel this event's protocol was carried in, on the events found inside the tunnel (a TLS handshake through a proxy). Example: secure.example.com:443
 	TunnelTarget string `json:"tunnel_target,omitempty" expr:"tunnel_target"`
+	// The request headers kept by the http.headers setting, names lower-cased; credentials (Authorization, Cookie) are never kept, their values read "<redacted>" (Authorization keeps its scheme).
+	RequestHeaders []HTTPHeader `json:"request_headers,omitempty" expr:"request_headers"`
+	// The response headers kept by the http.headers setting, names lower-cased (Set-Cookie values read "<redacted>").
+	ResponseHeaders []HTTPHeader `json:"response_headers,omitempty" expr:"response_headers"`
+	// Headers of the transaction not kept (not selected by http.headers, or past 32 per direction). Example: 7
+	HeadersDropped int `json:"headers_dropped,omitempty" expr:"headers_dropped"`
+}
+
+// HTTPHeader is one kept HTTP header.
+type HTTPHeader struct {
+	// Header name, lower case. Example: x-forwarded-for
+	Name string `json:"name" expr:"name"`
+	// Header value (at most 512 bytes). Example: 203.0.113.7
+	Value string `json:"value" expr:"value"`
 }
 
 // TLSInfo holds what a TLS handshake showed beyond ECS tls.*.

@@ -389,7 +389,7 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("tunnel")
 		e.appendTunnel(&v.Tunnel)
 	}
-	if v.HTTP != (HTTPInfo{}) {
+	if !v.HTTP.isZero() {
 		e.field("http")
 		e.appendHTTPInfo(&v.HTTP)
 	}
@@ -695,6 +695,29 @@ func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 		e.boolField("tunnel", true)
 	}
 	e.optString("tunnel_target", v.TunnelTarget)
+	if len(v.RequestHeaders) > 0 {
+		e.field("request_headers")
+		e.b = append(e.b, '[')
+		for i := range v.RequestHeaders {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.appendHTTPHeader(&v.RequestHeaders[i])
+		}
+		e.b = append(e.b, ']')
+	}
+	if len(v.ResponseHeaders) > 0 {
+		e.field("response_headers")
+		e.b = append(e.b, '[')
+		for i := range v.ResponseHeaders {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.appendHTTPHeader(&v.ResponseHeaders[i])
+		}
+		e.b = append(e.b, ']')
+	}
+	e.optInt("headers_dropped", int64(v.HeadersDropped))
 	e.end()
 }
 
@@ -1219,6 +1242,13 @@ func (e *encoder) appendICMPInfo(v *ICMPInfo) {
 	e.end()
 }
 
+func (e *encoder) appendHTTPHeader(v *HTTPHeader) {
+	e.begin()
+	e.stringField("name", v.Name)
+	e.stringField("value", v.Value)
+	e.end()
+}
+
 func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.begin()
 	e.optString("version_string", v.VersionString)
@@ -1294,7 +1324,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP == (HTTPInfo{}) && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP.isZero() && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -1315,6 +1345,10 @@ func (v *ThreatRef) isZero() bool {
 
 func (v *Traffic) isZero() bool {
 	return v.Interface == "" && v.Packets == 0 && v.Bytes == 0 && v.Flows == 0 && v.BytesByProtocol == nil
+}
+
+func (v *HTTPInfo) isZero() bool {
+	return v.Transaction == 0 && v.RequestBodyDecodedBytes == 0 && v.ResponseBodyDecodedBytes == 0 && v.AuthScheme == "" && !v.Continue100 && v.Upgrade == "" && !v.Tunnel && v.TunnelTarget == "" && v.RequestHeaders == nil && v.ResponseHeaders == nil && v.HeadersDropped == 0
 }
 
 func (v *RDP) isZero() bool {

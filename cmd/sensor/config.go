@@ -129,6 +129,9 @@ type HTTPConfig struct {
 	MaxDecoded outputs.ByteSize `yaml:"max_decoded"`
 	// MaxDecoders bounds the bodies decoded at once per worker (0: 64).
 	MaxDecoders int `yaml:"max_decoders"`
+	// Headers are the headers HTTP events keep (names, case-insensitive;
+	// "*" all; unset: app.DefaultHTTPHeaders). Credentials never are.
+	Headers []string `yaml:"headers"`
 }
 
 func (h HTTPConfig) parser() phttp.Config {

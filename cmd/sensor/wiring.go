@@ -14,6 +14,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/identity"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
@@ -92,6 +93,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 	if pc.App.Files = cfg.Files.layer(); pc.App.Files != nil {
 		pc.App.Files.Store = w.files
 	}
+	pc.App.HTTPHeaders = app.NewHeaderSelection(cfg.HTTP.Headers)
 	if w.rules != nil {
 		pc.NewDetector = w.rules.newDetector
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	// Files turns the files layer on (nil: off): the files parsers carry
 	// become packetsleuth.file events.
 	Files *files.Config
+	// HTTPHeaders are the HTTP headers events keep (NewHeaderSelection;
+	// the zero value keeps DefaultHTTPHeaders).
+	HTTPHeaders HeaderSelection
 }
 
 // Stats counts what the application layer did.
@@ -70,7 +73,8 @@ type Analyzer struct {
 	obs      *schemas.Observer
 	ev       schemas.Event
 	stats    Stats
-	ja       []byte // fingerprint scratch
+	ja       []byte               // fingerprint scratch
+	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
 	dhcp     dhcp.Message
 	sip      psip.Message
 	ntp      ntp.Message

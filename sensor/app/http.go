@@ -77,6 +77,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 	hi.AuthScheme, hi.Continue100, hi.Tunnel = req.AuthScheme, tx.Continue100, tx.Tunnel
 	hi.TunnelTarget = st.tunnel
 	httpNTLM(ev, req, resp)
+	a.httpHeaders(ev, req, resp)
 	if tx.Upgraded {
 		hi.Upgrade = tx.UpgradeProtocol
 	}
