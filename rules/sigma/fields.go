@@ -8,6 +8,9 @@ type target struct {
 	elem  string // set: field is an array of objects, match any element's elem
 	ext   bool   // a file extension: matched at the end of the field (url.path)
 	num   bool   // numeric: values compare as numbers
+	// suffix is added to exact values: Zeek says "AS" where the sensor
+	// says "AS-REQ".
+	suffix string
 }
 
 // source is a Sigma log source PacketSleuth can evaluate: the dataset
@@ -88,7 +91,7 @@ var sources = map[string]source{
 		"operation": {field: "packetsleuth.dcerpc.operation"},
 	})},
 	"zeek:kerberos": {schemas.DatasetKerberos, with(zeekConn, map[string]target{
-		"request_type": {field: "packetsleuth.kerberos.request"},
+		"request_type": {field: "packetsleuth.kerberos.request", suffix: "-req"},
 		"client":       {field: "packetsleuth.kerberos.client"},
 		"service":      {field: "packetsleuth.kerberos.service"},
 		"cipher":       {field: "packetsleuth.kerberos.ticket_cipher"},

@@ -475,6 +475,9 @@ func valueMatch(t target, op string, x any) (string, error) {
 		}
 		return wrap(t, "%s matches "+strconv.Quote("(?i)"+re)), nil
 	}
+	if op == "" {
+		lit += t.suffix
+	}
 	q := strconv.Quote(strings.ToLower(lit))
 	switch op {
 	case "contains":

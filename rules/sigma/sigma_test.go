@@ -222,3 +222,23 @@ func TestConvertCorrelations(t *testing.T) {
 		t.Errorf("alerts %v", got)
 	}
 }
+
+// Zeek's Kerberos request types are "AS" and "TGS"; the sensor's are
+// "AS-REQ" and "TGS-REQ".
+func TestConvertZeekKerberosRequestType(t *testing.T) {
+	r, err := Convert([]byte("title: k\nid: k1\nlogsource: {product: zeek, service: kerberos}\nlevel: low\ndetection: {sel: {request_type: TGS}, condition: sel}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := loadConverted(t, r)
+	var ev schemas.Event
+	ev.Event.Kind, ev.Event.Dataset = "event", schemas.DatasetKerberos
+	ev.Sensor.Kerberos.Request = "TGS-REQ"
+	if got := fire(set, ev); len(got) != 1 {
+		t.Errorf("TGS-REQ: %v (condition %s)", got, r.Condition)
+	}
+	ev.Sensor.Kerberos.Request = "AS-REQ"
+	if got := fire(set, ev); len(got) != 0 {
+		t.Errorf("AS-REQ: %v", got)
+	}
+}
