@@ -3,7 +3,9 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -74,8 +76,10 @@ func (f *Feeder) Name() string { return f.name }
 // Feed reads src until its end, a damaged record (returned), or ctx's end.
 // A live source returns source.ErrTimeout when idle; partly filled batches
 // are then handed over.
-func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
+func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
 	defer f.publish()
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer faultIsError(src.Name(), &err)
 	var fr source.Frame
 	var pkt decode.Packet
 	for n := 1; ; n++ {
@@ -204,4 +208,20 @@ func (f *Feeder) addTo(s *Stats) {
 	s.Filtered += c.Filtered
 	s.Packets += c.Packets
 	s.addDecode(&c.Decode)
+}
+
+// faultIsError turns a memory fault of the feeding goroutine into an error
+// of its source: a capture read from a memory mapping (source.File) that
+// another process truncates meanwhile faults where its pages went, and
+// that must end this capture with a clear message, not the sensor.
+func faultIsError(name string, err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	if fault, ok := r.(interface{ Addr() uintptr }); ok {
+		*err = fmt.Errorf("%s: the file changed while it was read (cut by another process?): %v", name, fault)
+		return
+	}
+	panic(r)
 }
