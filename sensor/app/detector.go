@@ -362,7 +362,9 @@ func (dt *detector) start(proto string, flip bool) {
 	case "smb":
 		dt.parser = dt.st.newSMB()
 	case "smtp":
-		dt.parser = psmtp.NewConn(a.cfg.SMTP, a.acct, dt.st.emitSMTP)
+		cfg := a.cfg.SMTP
+		cfg.Files = dt.st.fileOpener("smtp")
+		dt.parser = psmtp.NewConn(cfg, a.acct, dt.st.emitSMTP)
 	case "sip":
 		dt.parser = dt.st.newSIP()
 	case "ftp":

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"strings"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/files"
@@ -42,6 +43,11 @@ func (st *state) emitFile(proto string, r *files.Result) {
 	ev.Network.Protocol = proto
 	f := &ev.File
 	f.Name, f.Extension, f.MimeType, f.Size = in.Name, files.Extension(in.Name), r.MimeType, r.Size
+	if i := strings.LastIndexAny(in.Name, `\/`); i >= 0 {
+		// A path (SMB, FTP, an old browser's upload): ECS keeps it in
+		// file.path and the last element in file.name.
+		f.Path, f.Name = in.Name, in.Name[i+1:]
+	}
 	f.Hash = schemas.FileHash{MD5: r.MD5, SHA1: r.SHA1, SHA256: r.SHA256}
 	for _, h := range []string{r.SHA256, r.SHA1, r.MD5} {
 		if h != "" {

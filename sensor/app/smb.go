@@ -32,11 +32,12 @@ const maxPipes = 16
 // DCE/RPC parser of its own (written bytes to the server, read bytes to
 // the client), ended when the pipe is closed; its calls are
 // packetsleuth.dcerpc events naming the pipe. Read/write bytes of files go
-// to no files layer yet: they are counted on the file events.
+// to the files layer (packetsleuth.file events) when it is on.
 func (st *state) newSMB() *psmb.Conn {
 	var c *psmb.Conn
 	pipes := map[*psmb.File]*pdcerpc.Conn{}
 	c = psmb.NewConn(st.a.acct, psmb.Handler{
+		Files:   st.fileOpener("smb"),
 		Session: func(s *psmb.Session) { st.emitSMBSession(c, s) },
 		Tree:    func(t *psmb.Tree) { st.emitSMBTree(c, t) },
 		File: func(f *psmb.File) {

@@ -92,3 +92,20 @@ func TestHTTPFilesAgreeWithTshark(t *testing.T) {
 		t.Fatalf("only %d objects in the HTTP captures: the comparison proves little", total)
 	}
 }
+
+// The EICAR attachment of the shared SMTP capture is a complete file with
+// EICAR's SHA-256, an upload of the SMTP transaction.
+func TestSMTPAttachmentIsAFile(t *testing.T) {
+	needShared(t)
+	out, _ := replay(t, filesOn, filepath.Join(sharedPcaps, "smtp-attachment-eicar.pcap"))
+	var got []string
+	for _, ev := range out.dataset("packetsleuth.file") {
+		got = append(got, fmt.Sprint(str(ev, "network.protocol"), " ", str(ev, "file.name"), " ", num(ev, "file.size"), " ",
+			str(ev, "file.hash.sha256"), " ", str(ev, "packetsleuth.file.part"), " ", str(ev, "packetsleuth.file.direction"), " ",
+			field(ev, "packetsleuth.file.complete")))
+	}
+	want := []string{"smtp EICAR-Test-File 68 275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f attachment upload true"}
+	if !slices.Equal(got, want) {
+		t.Errorf("file events %q, want %q", got, want)
+	}
+}
