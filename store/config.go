@@ -30,8 +30,9 @@ type Config struct {
 	Path   string         `yaml:"path"`   // SQLite file; default packetsleuth.db
 	DSN    outputs.Secret `yaml:"dsn"`    // PostgreSQL DSN (URL or key=value) or MySQL DSN (user:pw@tcp(host:port)/db), never logged
 	// Datasets to keep, by short name (flow, alert, dns, http, tls,
-	// timeseries) or full event.dataset. Empty: all six. Records of other
-	// datasets (stats, ...) are skipped and counted.
+	// timeseries, stats: the sensors' health reports, kept as the newest per
+	// sensor) or full event.dataset. Empty: all seven. Records of other
+	// datasets are skipped and counted.
 	// A --output flag gives them space-separated: "store:datasets=flow alert".
 	Datasets List `yaml:"datasets"`
 	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
@@ -64,6 +65,7 @@ var datasetNames = map[string]string{
 	"http":       schemas.DatasetHTTP,
 	"tls":        schemas.DatasetTLS,
 	"timeseries": schemas.DatasetTimeseries,
+	"stats":      schemas.DatasetStats,
 }
 
 // WithDefaults fills the zero fields.
@@ -75,7 +77,7 @@ func (c Config) WithDefaults() Config {
 		c.Path = DefaultPath
 	}
 	if len(c.Datasets) == 0 {
-		c.Datasets = []string{"flow", "alert", "dns", "http", "tls", "timeseries"}
+		c.Datasets = []string{"flow", "alert", "dns", "http", "tls", "timeseries", "stats"}
 	}
 	r := make(map[string]Duration, len(retentionKeys))
 	for k, v := range DefaultRetention {
@@ -114,7 +116,7 @@ func (c Config) Validate() error {
 	}
 	for _, d := range c.Datasets {
 		if datasetOf(d) == "" {
-			errs = append(errs, fmt.Errorf("store: datasets: unknown dataset %q (known: alert, dns, flow, http, timeseries, tls)", d))
+			errs = append(errs, fmt.Errorf("store: datasets: unknown dataset %q (known: alert, dns, flow, http, stats, timeseries, tls)", d))
 		}
 	}
 	for k, v := range c.Retention {

@@ -64,6 +64,9 @@ func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (Ins
 		if err := addAllBuckets(buckets, exec, &st); err != nil {
 			return err
 		}
+		if err := addSensors(rows["sensors"], exec, &st); err != nil {
+			return err
+		}
 		if err := tx.Commit(ctx); err != nil {
 			return fmt.Errorf("store: commit: %w", err)
 		}
@@ -73,7 +76,7 @@ func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (Ins
 }
 
 // decodeBatch decodes a batch into the column values of each event
-// table's rows and the traffic bucket events.
+// table's rows (and of the sensors' reports) and the traffic bucket events.
 func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, buckets []row, st InsertStats, err error) {
 	rows = map[string][][]any{}
 	var r row
@@ -87,11 +90,16 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 		if err := r.decode(rec, i); err != nil {
 			return nil, nil, st, err
 		}
-		if table == "traffic" {
+		switch {
+		case table == "traffic":
 			buckets = append(buckets, r)
-			continue
+		case table == "sensors" && (r.PS.Stats.Interface != "" || r.sensorKey() == ""):
+			st.Skipped++ // an interface's report (the sensor's own says it all), or one naming no sensor
+		case table == "sensors":
+			rows[table] = append(rows[table], r.sensorValues())
+		default:
+			rows[table] = append(rows[table], r.values(table, rec))
 		}
-		rows[table] = append(rows[table], r.values(table, rec))
 	}
 	return rows, buckets, st, nil
 }

@@ -32,6 +32,7 @@ var insertSQL = map[string]string{
 	"events": rowInsert("events"),
 	// A bucket event's id is recorded before its bucket is added, so a
 	// re-replay adds nothing twice.
+	"sensors":        sensorsUpsert,
 	"traffic_events": `INSERT INTO traffic_events (event_id, ts) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 	// Buckets of several workers with the same time and interface add up.
 	"traffic": `INSERT INTO traffic (res, ts, iface, packets, bytes, flows, bytes_tcp, bytes_udp, bytes_icmp, bytes_other)
@@ -67,7 +68,19 @@ func (s *Store) prepare(ctx context.Context) error {
 // row is the part of an event the tables index; the rest stays in doc.
 type row struct {
 	Timestamp time.Time `json:"@timestamp"`
-	Event     struct {
+	Observer  struct {
+		Name     string `json:"name"`
+		Hostname string `json:"hostname"`
+		Version  string `json:"version"`
+		Geo      struct {
+			Name string `json:"name"`
+		} `json:"geo"`
+	} `json:"observer"`
+	Agent struct {
+		ID      string `json:"id"`
+		Version string `json:"version"`
+	} `json:"agent"`
+	Event struct {
 		ID       string        `json:"id"`
 		Kind     string        `json:"kind"`
 		Dataset  string        `json:"dataset"`
@@ -93,6 +106,7 @@ type row struct {
 			State string `json:"state"`
 		} `json:"flow"`
 		Traffic schemas.Traffic `json:"traffic"`
+		Stats   schemas.Stats   `json:"stats"`
 	} `json:"packetsleuth"`
 }
 
@@ -112,6 +126,7 @@ type endpoint struct {
 // InsertStats counts what one Insert did.
 type InsertStats struct {
 	Flows, Alerts, Events, Buckets int // rows written (buckets: 1 s records)
+	Sensors                        int // whole-sensor stats reports (the sensors table keeps each one's newest)
 	Skipped                        int // records of datasets not kept
 	// Duplicates are records whose event.id the store already holds (a
 	// re-replay, a redelivery): not written again.
@@ -165,6 +180,9 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 		}
 	}
 	if err := addAllBuckets(buckets, exec, &st); err != nil {
+		return st, err
+	}
+	if err := addSensors(rows["sensors"], exec, &st); err != nil {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -302,6 +320,8 @@ func (s *Store) tableOf(rec *schemas.Record) string {
 		return "events"
 	case schemas.DatasetTimeseries:
 		return "traffic"
+	case schemas.DatasetStats:
+		return "sensors"
 	}
 	return ""
 }

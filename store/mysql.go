@@ -37,6 +37,9 @@ var upsertAdd = regexp.MustCompile(`(\w+) = traffic\.\w+ \+ excluded\.(\w+)`)
 
 // mysqlDialect rewrites a query of this package for MySQL.
 func mysqlDialect(q string) string {
+	if q == sensorsUpsert {
+		return sensorsUpsertMySQL
+	}
 	if body, ok := strings.CutSuffix(q, " ON CONFLICT DO NOTHING"); ok {
 		q = "INSERT IGNORE INTO" + strings.TrimPrefix(body, "INSERT INTO")
 	}
@@ -95,6 +98,9 @@ func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (Insert
 	if err := addAllBuckets(buckets, exec, &st); err != nil {
 		return st, err
 	}
+	if err := addSensors(rows["sensors"], exec, &st); err != nil {
+		return st, err
+	}
 	if err := tx.Commit(); err != nil {
 		return st, fmt.Errorf("store: commit: %w", err)
 	}
@@ -138,7 +144,8 @@ func (s *Store) mysqlPartitions(ctx context.Context, table string) ([]mysqlParti
 // go to the next partition, which retention drops only once it is wholly
 // past the cut, so with them.
 func (s *Store) ensureMySQLPartitions(ctx context.Context, rows map[string][][]any) error {
-	for table, rs := range rows {
+	for _, table := range eventTables {
+		rs := rows[table]
 		s.mu.Lock()
 		newest, known := s.newest[table]
 		s.mu.Unlock()

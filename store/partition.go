@@ -28,8 +28,8 @@ func dayOf(ts int64) int64 {
 // ensurePartitions makes the partitions the rows of each table need, once
 // per process and day (ps_ensure_partition makes nothing that exists).
 func (s *Store) ensurePartitions(ctx context.Context, rows map[string][][]any) error {
-	for table, rs := range rows {
-		for _, r := range rs {
+	for _, table := range eventTables {
+		for _, r := range rows[table] {
 			ts := r[0].(int64) // ts is the first column of every event table
 			key := partKey{table, dayOf(ts)}
 			if _, ok := s.parts.Load(key); ok {

@@ -91,6 +91,7 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		k.Stats.Alerts += st.Alerts
 		k.Stats.Events += st.Events
 		k.Stats.Buckets += st.Buckets
+		k.Stats.Sensors += st.Sensors
 		k.Stats.Skipped += st.Skipped
 		k.Stats.Duplicates += st.Duplicates
 		k.dups.Add(uint64(st.Duplicates))

@@ -52,6 +52,7 @@ func (s *Server) routesInit() {
 	s.handle("DELETE /api/v1/searches/{id}", s.handleDeleteSearch)
 	s.handle("GET /api/v1/files", s.handleFiles)
 	s.handle("GET /api/v1/files/{sha256}/download", s.handleFileDownload)
+	s.handle("GET /api/v1/sensors", s.handleSensors)
 	static := staticHandler()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {

@@ -1,0 +1,111 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// sensorsUpsert keeps the newest report of each sensor (a redelivered or
+// late older report changes nothing).
+const sensorsUpsert = `INSERT INTO sensors (agent_id, name, site, hostname, version, first_seen, last_seen,
+		packets, drops, output_drops, events, uptime_seconds)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (agent_id) DO UPDATE SET
+		name = excluded.name, site = excluded.site, hostname = excluded.hostname, version = excluded.version,
+		last_seen = excluded.last_seen,
+		packets = excluded.packets, drops = excluded.drops, output_drops = excluded.output_drops,
+		events = excluded.events, uptime_seconds = excluded.uptime_seconds
+		WHERE excluded.last_seen > sensors.last_seen`
+
+// sensorsUpsertMySQL is sensorsUpsert for MySQL, which has no WHERE on an
+// upsert: every column keeps its value unless the report is newer, and
+// last_seen, assigned last, is compared before it changes.
+const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, hostname, version, first_seen, last_seen,
+		packets, drops, output_drops, events, uptime_seconds)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON DUPLICATE KEY UPDATE
+		name = IF(VALUES(last_seen) > last_seen, VALUES(name), name),
+		site = IF(VALUES(last_seen) > last_seen, VALUES(site), site),
+		hostname = IF(VALUES(last_seen) > last_seen, VALUES(hostname), hostname),
+		version = IF(VALUES(last_seen) > last_seen, VALUES(version), version),
+		packets = IF(VALUES(last_seen) > last_seen, VALUES(packets), packets),
+		drops = IF(VALUES(last_seen) > last_seen, VALUES(drops), drops),
+		output_drops = IF(VALUES(last_seen) > last_seen, VALUES(output_drops), output_drops),
+		events = IF(VALUES(last_seen) > last_seen, VALUES(events), events),
+		uptime_seconds = IF(VALUES(last_seen) > last_seen, VALUES(uptime_seconds), uptime_seconds),
+		first_seen = LEAST(first_seen, VALUES(first_seen)),
+		last_seen = GREATEST(last_seen, VALUES(last_seen))`
+
+// sensorValues are the sensors columns of a whole-sensor stats report.
+func (r *row) sensorValues() []any {
+	key := r.sensorKey()
+	st := &r.PS.Stats
+	ts := r.Timestamp.UnixNano()
+	version := r.Agent.Version
+	if version == "" {
+		version = r.Observer.Version
+	}
+	return []any{key, r.Observer.Name, r.Observer.Geo.Name, r.Observer.Hostname, version, ts, ts,
+		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds}
+}
+
+// sensorKey names the sensor of a report: its agent.id, else its
+// observer.name or hostname (a sensor older than agent.id).
+func (r *row) sensorKey() string {
+	for _, k := range []string{r.Agent.ID, r.Observer.Name, r.Observer.Hostname} {
+		if k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
+// Sensor is a sensor of the fleet as its newest stats report describes it.
+type Sensor struct {
+	ID            string    `json:"id"` // agent.id
+	Name          string    `json:"name"`
+	Site          string    `json:"site,omitempty"`
+	Hostname      string    `json:"hostname,omitempty"`
+	Version       string    `json:"version,omitempty"`
+	FirstSeen     time.Time `json:"first_seen"`
+	LastSeen      time.Time `json:"last_seen"` // the newest report (heartbeat)
+	Packets       int64     `json:"packets"`
+	Drops         int64     `json:"drops"` // kernel, interface and sensor drops
+	OutputDrops   int64     `json:"output_drops"`
+	Events        int64     `json:"events"`
+	UptimeSeconds int64     `json:"uptime_seconds"`
+}
+
+// Sensors lists the sensors that reported, by name.
+func (s *Store) Sensors(ctx context.Context) ([]Sensor, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT agent_id, name, site, hostname, version, first_seen, last_seen,
+		packets, drops, output_drops, events, uptime_seconds FROM sensors ORDER BY name, agent_id`)
+	if err != nil {
+		return nil, fmt.Errorf("store: sensors: %w", err)
+	}
+	defer rows.Close()
+	var out []Sensor
+	for rows.Next() {
+		var x Sensor
+		var first, last int64
+		if err := rows.Scan(&x.ID, &x.Name, &x.Site, &x.Hostname, &x.Version, &first, &last,
+			&x.Packets, &x.Drops, &x.OutputDrops, &x.Events, &x.UptimeSeconds); err != nil {
+			return nil, err
+		}
+		x.FirstSeen, x.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+		out = append(out, x)
+	}
+	return out, rows.Err()
+}
+
+// addSensors upserts the sensors' reports of a batch.
+func addSensors(rows [][]any, exec func(table string, args ...any) (int64, error), st *InsertStats) error {
+	for _, r := range rows {
+		if _, err := exec("sensors", r...); err != nil {
+			return fmt.Errorf("store: insert into sensors: %w", err)
+		}
+		st.Sensors++
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/store"
+)
+
+// SensorStaleAfter is how old a sensor's newest report may be before the
+// sensor is marked stale: three stats intervals of the default 60 s.
+const SensorStaleAfter = 3 * time.Minute
+
+// SensorInfo is a sensor as GET /api/v1/sensors lists it.
+type SensorInfo struct {
+	store.Sensor
+	Stale bool `json:"stale"` // no report for SensorStaleAfter
+}
+
+// handleSensors lists the sensors that reported to the store (their
+// packetsleuth.stats events), stale ones marked.
+func (s *Server) handleSensors(w http.ResponseWriter, r *http.Request) {
+	if !s.needStore(w) {
+		return
+	}
+	list, err := s.cfg.Store.Sensors(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	now := s.cfg.Now()
+	out := make([]SensorInfo, 0, len(list))
+	for _, x := range list {
+		out = append(out, SensorInfo{Sensor: x, Stale: now.Sub(x.LastSeen) > SensorStaleAfter})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sensors": out, "stale_after_seconds": int(SensorStaleAfter / time.Second)})
+}
