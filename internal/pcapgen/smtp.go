@@ -2,6 +2,7 @@ package pcapgen
 
 import (
 	"net/netip"
+	"strconv"
 	"time"
 )
 
@@ -54,4 +55,31 @@ func SMTPSession(client, server netip.AddrPort, t time.Time) []Packet {
 		Data(true, []byte("QUIT\r\n"), 1460).
 		Data(false, []byte("221 2.0.0 Bye\r\n"), 1460).
 		Close().Packets
+}
+
+// FTPSession is an FTP control connection with a passive upload: a
+// multi-line greeting, login (the password hunter2, which the sensor must
+// never report), PWD, EPSV, STOR of a PHP script, and the data connection
+// the EPSV reply announced, to dataPort of the server.
+func FTPSession(client, server netip.AddrPort, dataPort uint16, t time.Time) []Packet {
+	ctl := NewTCPConn(client, server, t).Handshake().
+		Data(false, []byte("220-Welcome\r\n to pcapgen FTP\r\n220 ready\r\n"), 1460).
+		Data(true, []byte("USER alice\r\n"), 1460).
+		Data(false, []byte("331 Password required\r\n"), 1460).
+		Data(true, []byte("PASS hunter2\r\n"), 1460).
+		Data(false, []byte("230 Logged in\r\n"), 1460).
+		Data(true, []byte("PWD\r\n"), 1460).
+		Data(false, []byte("257 \"/home/alice\" is the current directory\r\n"), 1460).
+		Data(true, []byte("EPSV\r\n"), 1460).
+		Data(false, []byte("229 Entering Extended Passive Mode (|||"+strconv.Itoa(int(dataPort))+"|)\r\n"), 1460).
+		Data(true, []byte("STOR up.php\r\n"), 1460).
+		Data(false, []byte("150 Ok to send data.\r\n"), 1460)
+	data := NewTCPConn(netip.AddrPortFrom(client.Addr(), client.Port()+1), netip.AddrPortFrom(server.Addr(), dataPort), ctl.T).
+		Handshake().Data(true, []byte("<?php system($_GET['c']); ?>\n"), 1460).Close()
+	pkts := ctl.Packets
+	ctl.Packets, ctl.T = nil, data.T
+	ctl.Data(false, []byte("226 Transfer complete (29 bytes).\r\n"), 1460).
+		Data(true, []byte("QUIT\r\n"), 1460).
+		Data(false, []byte("221 Goodbye\r\n"), 1460).Close()
+	return append(append(pkts, data.Packets...), ctl.Packets...)
 }
