@@ -22,7 +22,6 @@ var (
 	ackBody   = pcapgen.DCERPCAckBody
 	reqBody   = pcapgen.DCERPCRequestBody
 	respBody  = pcapgen.DCERPCResponseBody
-	ndrSyntax = pcapgen.NDRSyntax
 )
 
 const (

@@ -12,9 +12,9 @@ import (
 )
 
 // run feeds the pieces alternately by direction (client first) and
-// returns the session emitted, the error that stopped it and Switched's
-// bytes.
-func run(t *testing.T, acct *budget.Account, pieces ...[]byte) (*Session, error, [2][]byte) {
+// returns the session emitted, Switched's bytes and the error that
+// stopped it.
+func run(t *testing.T, acct *budget.Account, pieces ...[]byte) (*Session, [2][]byte, error) {
 	t.Helper()
 	var got *Session
 	n := 0
@@ -34,13 +34,13 @@ func run(t *testing.T, acct *budget.Account, pieces ...[]byte) (*Session, error,
 	if n != 1 {
 		t.Fatalf("emitted %d times", n)
 	}
-	return got, err, sw
+	return got, sw, err
 }
 
 func TestTLSNegotiationSwitches(t *testing.T) {
 	hello := pcapgen.ClientHello("rdp.example")
 	// The server's confirm and its first TLS bytes in one segment.
-	s, err, sw := run(t, nil, pcapgen.RDPRequest("alice", 0xb), append(pcapgen.RDPConfirm(2), 0x16, 3, 3))
+	s, sw, err := run(t, nil, pcapgen.RDPRequest("alice", 0xb), append(pcapgen.RDPConfirm(2), 0x16, 3, 3))
 	if err != ErrSwitched || !s.TLS || s.Cookie != "alice" || s.Requested != 0xb || s.Selected != 2 {
 		t.Fatalf("%v %+v", err, s)
 	}
@@ -49,7 +49,7 @@ func TestTLSNegotiationSwitches(t *testing.T) {
 	}
 	// A client that sends its ClientHello before the confirm arrives: it is
 	// held and handed over.
-	_, err, sw = run(t, nil, append(pcapgen.RDPRequest("bob", 1), hello...), pcapgen.RDPConfirm(1))
+	_, sw, err = run(t, nil, append(pcapgen.RDPRequest("bob", 1), hello...), pcapgen.RDPConfirm(1))
 	if err != ErrSwitched || !bytes.Equal(sw[parsers.ToServer], hello) {
 		t.Errorf("%v, handed %d bytes", err, len(sw[parsers.ToServer]))
 	}
@@ -64,7 +64,7 @@ func TestTLSNegotiationSwitches(t *testing.T) {
 func TestNegotiationFailure(t *testing.T) {
 	fail := pcapgen.RDPConfirm(2)
 	fail[11] = 3 // RDP_NEG_FAILURE, code 2
-	s, err, _ := run(t, nil, pcapgen.RDPRequest(`DOM\user`, 1), fail)
+	s, _, err := run(t, nil, pcapgen.RDPRequest(`DOM\user`, 1), fail)
 	if err != nil || !s.HasFailure || s.Failure != 2 || s.Cookie != `DOM\user` {
 		t.Errorf("%v %+v", err, s)
 	}
@@ -101,7 +101,7 @@ func clientCore(name string, w, h uint16, build uint32) []byte {
 func TestStandardSecurity(t *testing.T) {
 	ci := mcs("Duca", 0xc001, clientCore("FROG-POND", 1152, 864, 6000))
 	sr := mcs("McDn", 0x0c02, []byte{2, 0, 0, 0, 3, 0, 0, 0})
-	s, err, _ := run(t, budget.New(1<<20).NewAccount(), pcapgen.RDPRequest("u", 0), pcapgen.RDPConfirm(0), ci[:7], nil, ci[7:], sr)
+	s, _, err := run(t, budget.New(1<<20).NewAccount(), pcapgen.RDPRequest("u", 0), pcapgen.RDPConfirm(0), ci[:7], nil, ci[7:], sr)
 	if err != nil || s.TLS || s.ClientName != "FROG-POND" || s.ClientBuild != 6000 || s.KeyboardLayout != 1033 ||
 		s.DesktopWidth != 1152 || s.DesktopHeight != 864 || !s.HasEncryption || s.EncryptionMethod != 2 || s.EncryptionLvl != 3 {
 		t.Errorf("%v %+v", err, s)

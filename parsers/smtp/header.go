@@ -110,7 +110,7 @@ func addresses(v []byte) []string {
 // quotes and comments.
 func appendBare(out []string, b []byte) []string {
 	for _, w := range bytes.FieldsFunc(b, func(r rune) bool { return r == ',' || r == ';' || r == ' ' || r == '\t' || r == ':' }) {
-		if i := bytes.IndexByte(w, '@'); i > 0 && i < len(w)-1 && bytes.IndexAny(w, `"()`) < 0 && len(out) < maxAddrs {
+		if i := bytes.IndexByte(w, '@'); i > 0 && i < len(w)-1 && !bytes.ContainsAny(w, `"()`) && len(out) < maxAddrs {
 			out = append(out, clip(string(w)))
 		}
 	}

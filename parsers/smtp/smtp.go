@@ -134,7 +134,6 @@ type Conn struct {
 	held        []byte // client bytes after STARTTLS
 	heldPaid    int64
 	rest        [2][]byte
-	replyCode   int // code of the multi-line reply being read
 
 	sess    Session
 	first   time.Time
