@@ -283,6 +283,13 @@ func TestUIEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitView(t, ctx, "alerts")
+	// The port scan's alert explains itself: its rule's message and the
+	// ports it counted.
+	err = chromedp.Run(ctx, chromedp.Poll(`[...document.querySelectorAll('#alerts-table .why')].some(w =>
+		/probed \d+ ports of/.test(w.textContent) && /counted \(\d+\): \d+/.test(w.textContent))`, nil, chromedp.WithPollingTimeout(10*time.Second)))
+	if err != nil {
+		t.Fatalf("alert explanation: %v", err)
+	}
 	err = chromedp.Run(ctx,
 		chromedp.Click("#alerts-table button.ack", chromedp.ByQuery),
 		chromedp.Poll(`document.querySelector('#alerts-table button.ack').textContent === 'Unacknowledge'`, nil, chromedp.WithPollingTimeout(10*time.Second)),

@@ -303,11 +303,26 @@ async function flowDetail(seq, cid) {
   ].filter(Boolean));
 }
 
+// why shows what an alert says about itself: its rule's output template
+// (message), the alternatives of the condition that held, the values a
+// threshold counted. All of it is captured data: text nodes only.
+function why(ev) {
+  const matched = evField(ev, 'packetsleuth.alert.matched') || [];
+  const members = evField(ev, 'packetsleuth.alert.members') || [];
+  const count = evField(ev, 'packetsleuth.alert.count');
+  const more = [];
+  if (matched.length) more.push(el('div', {}, 'matched: ', matched.join(' | ')));
+  if (members.length) more.push(el('div', {}, `counted (${count || members.length}): `, members.join(', ')));
+  return el('span', { class: 'why' }, evField(ev, 'message') || '',
+    more.length ? el('details', {}, el('summary', {}, 'details'), more) : null);
+}
+
 function alertTable(items) {
   return table('alerts-table', [
     { title: 'Time', get: i => time(i.time) },
     { title: 'Severity', get: i => { const n = evField(i.event, 'event.severity') || 0; return el('span', { class: 'sev-' + sevClass(n) }, sevClass(n)); } },
     { title: 'Rule', get: i => evField(i.event, 'rule.name') || evField(i.event, 'rule.id') || '' },
+    { title: 'Why', get: i => why(i.event) },
     { title: 'Source', get: i => endpoint(i.event, 'source') },
     { title: 'Destination', get: i => endpoint(i.event, 'destination') },
     { title: 'Flow', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
