@@ -29,7 +29,7 @@ var DatasetGroups = map[string][]string{
 	DatasetTimeseries: withCommon("packetsleuth.traffic"),
 
 	DatasetKerberos: withNetwork("packetsleuth.kerberos", "packetsleuth.notes"),
-	DatasetDCERPC:   withNetwork("packetsleuth.dcerpc", "packetsleuth.notes"),
+	DatasetDCERPC:   withNetwork("packetsleuth.dcerpc", "user", "packetsleuth.ntlm", "packetsleuth.notes"),
 
 	// An alert copies the fields of the event that triggered it: one
 	// group per line, so that a new protocol is a line of its own.

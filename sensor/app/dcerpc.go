@@ -6,6 +6,7 @@ import (
 	"time"
 
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
+	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
@@ -14,9 +15,65 @@ import (
 // (pipe ""), or of the SMB named pipe pipe, fed the bytes written to it as
 // ToServer and those read from it as ToClient (one parser per open pipe).
 func (st *state) newDCERPC(pipe string) *pdcerpc.Conn {
-	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, pipe) })
+	auth := &dcerpcNTLM{}
+	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, pipe, auth) })
 	c.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
+	c.OnAuth = auth.add
 	return c
+}
+
+// dcerpcNTLM keeps the NTLMSSP messages of a DCE/RPC connection's binds,
+// alter_contexts and auth3 (names and flags only: the parser keeps no
+// response or key), for the calls that follow them.
+type dcerpcNTLM struct {
+	types             uint8
+	client, challenge ntlm.Message
+}
+
+func (n *dcerpcNTLM) add(a *pdcerpc.Auth) {
+	var m ntlm.Message
+	switch a.Type {
+	case 10: // NTLMSSP
+		var err error
+		if m, err = ntlm.Parse(a.Value); err != nil {
+			return
+		}
+	case 9: // SPNEGO, which may wrap NTLMSSP
+		b := ntlm.FindInBlob(a.Value)
+		if b.Mech != ntlm.MechNTLM || b.Err != nil {
+			return
+		}
+		m = b.NTLM
+	default:
+		return
+	}
+	if m.Type < ntlm.Negotiate || m.Type > ntlm.Authenticate {
+		return
+	}
+	n.types |= 1 << m.Type
+	if m.Type == ntlm.Challenge {
+		n.challenge = m
+	} else if m.Type == ntlm.Authenticate || n.client.Type != ntlm.Authenticate {
+		n.client = m
+	}
+}
+
+// fill puts the connection's NTLM names on a call's event.
+func (n *dcerpcNTLM) fill(ev *schemas.Event) {
+	if n.types == 0 {
+		return
+	}
+	var client, challenge *ntlm.Message
+	if n.client.Type != 0 {
+		client = &n.client
+	}
+	if n.challenge.Type != 0 {
+		challenge = &n.challenge
+	}
+	ntlmInfo(&ev.Sensor.NTLM, n.types, client, challenge)
+	if n.client.Type == ntlm.Authenticate {
+		setUser(ev, n.client.User, n.client.Domain)
+	}
 }
 
 // expect records a TCP endpoint the endpoint mapper announced; one
@@ -39,7 +96,7 @@ var (
 
 // emitDCERPC maps one DCE/RPC call to an event of dataset
 // packetsleuth.dcerpc; pipe names the SMB named pipe that carried it.
-func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string) {
+func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string, auth *dcerpcNTLM) {
 	ev := st.a.newEvent(st.f, schemas.DatasetDCERPC, call.Start)
 	ev.Network.Protocol = "dcerpc"
 	ev.Event.Start = call.Start
@@ -59,6 +116,7 @@ func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string) {
 		}
 		x.AuthLevel = authLevelNames[call.AuthLevel]
 	}
+	auth.fill(ev)
 	ev.Event.Action = call.Kind
 	switch call.Kind {
 	case pdcerpc.KindRequest:
