@@ -33,8 +33,6 @@ type absenceDoc struct {
 // entry's last time when it last spoke.
 type absEntry struct{}
 
-var absCost = groupCost
-
 // timedCheckEvery is how much event time passes between two looks for
 // silent groups and closed lt/lte windows.
 const timedCheckEvery = int64(time.Second)

@@ -19,8 +19,6 @@ type lowEntry struct {
 	sum, n float64
 }
 
-var lowCost = groupCost
-
 // belowAdd counts v at t into key's window, judging the previous window
 // first if t is past it.
 func (e *Evaluator) belowAdd(r *Rule, key []byte, t int64, v float64, emit func(*schemas.Event)) {

@@ -57,8 +57,6 @@ type seqEntry struct {
 	start int64 // event time of step 1
 }
 
-var seqCost = groupCost
-
 func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad map[string]bool) {
 	id := r.ID
 	w, err := time.ParseDuration(d.Window)

@@ -54,16 +54,16 @@ func (m *stateMem) close() {
 	m.closed = true
 }
 
-// Reserved bytes per entry beyond its key (struct, key allocation, map
-// slot), per distinct-value map (as made, for seenHint values), and per
-// distinct value beyond its bytes (map slot with growth slack), as measured
-// on Go's maps.
+// Reserved bytes per distinct-value map (as made, for seenHint values) and
+// per distinct value beyond its bytes (map slot with growth slack), as
+// measured on Go's maps. An LRU entry reserves its struct plus entrySlack
+// beyond its key (the key's allocation, the map slot).
 var (
-	groupCost    = int64(unsafe.Sizeof(lruEntry[tgroup]{})) + 64
-	suppCost     = int64(unsafe.Sizeof(lruEntry[suppEntry]{})) + 64
 	seenMapCost  = int64(288)
 	distinctCost = int64(48)
 )
+
+const entrySlack = 64
 
 // seenHint sizes a new distinct-value map: small, as most groups (one
 // source's few ports) stay small.
@@ -89,7 +89,8 @@ type lruEntry[V any] struct {
 	val        V
 }
 
-func newLRU[V any](max int, mem *stateMem, cost int64) *lru[V] {
+func newLRU[V any](max int, mem *stateMem) *lru[V] {
+	cost := int64(unsafe.Sizeof(lruEntry[V]{})) + entrySlack
 	return &lru[V]{m: make(map[string]*lruEntry[V]), max: max, mem: mem, cost: cost}
 }
 
@@ -320,11 +321,11 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 	for i := range s.rules {
 		rs := &s.rules[i]
 		rs.mem.max = maxBytes
-		rs.groups = newLRU[tgroup](maxGroups, &rs.mem, groupCost)
-		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem, suppCost)
-		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem, seqCost)
-		rs.absent = newLRU[absEntry](maxGroups, &rs.mem, absCost)
-		rs.lows = newLRU[lowEntry](maxGroups, &rs.mem, lowCost)
+		rs.groups = newLRU[tgroup](maxGroups, &rs.mem)
+		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem)
+		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem)
+		rs.absent = newLRU[absEntry](maxGroups, &rs.mem)
+		rs.lows = newLRU[lowEntry](maxGroups, &rs.mem)
 	}
 	return s
 }
