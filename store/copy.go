@@ -61,10 +61,7 @@ func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (Ins
 			tag, err := tx.Exec(ctx, s.rebind(insertSQL[table]), args...)
 			return tag.RowsAffected(), err
 		}
-		if err := addAllBuckets(buckets, exec, &st); err != nil {
-			return err
-		}
-		if err := addSensors(rows["sensors"], exec, &st); err != nil {
+		if err := addAggregates(buckets, rows["sensors"], exec, &st); err != nil {
 			return err
 		}
 		if err := tx.Commit(ctx); err != nil {

@@ -179,10 +179,7 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 			st.add(table, int(n), 1-int(n))
 		}
 	}
-	if err := addAllBuckets(buckets, exec, &st); err != nil {
-		return st, err
-	}
-	if err := addSensors(rows["sensors"], exec, &st); err != nil {
+	if err := addAggregates(buckets, rows["sensors"], exec, &st); err != nil {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -271,14 +268,16 @@ func (r *row) addBuckets(exec func(table string, args ...any) (int64, error), st
 	return nil
 }
 
-// addAllBuckets adds the bucket events of a batch (see addBuckets).
-func addAllBuckets(buckets []row, exec func(table string, args ...any) (int64, error), st *InsertStats) error {
+// addAggregates adds what a batch adds to instead of inserting, whatever
+// the driver: its traffic bucket events (see addBuckets) and the sensors'
+// newest reports.
+func addAggregates(buckets []row, sensors [][]any, exec func(table string, args ...any) (int64, error), st *InsertStats) error {
 	for i := range buckets {
 		if err := buckets[i].addBuckets(exec, st); err != nil {
 			return err
 		}
 	}
-	return nil
+	return addSensors(sensors, exec, st)
 }
 
 // add counts rows written to and duplicates dropped from an event table.

@@ -95,10 +95,7 @@ func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (Insert
 		}
 		return res.RowsAffected()
 	}
-	if err := addAllBuckets(buckets, exec, &st); err != nil {
-		return st, err
-	}
-	if err := addSensors(rows["sensors"], exec, &st); err != nil {
+	if err := addAggregates(buckets, rows["sensors"], exec, &st); err != nil {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {
