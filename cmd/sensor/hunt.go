@@ -34,9 +34,12 @@ stored twice: alerts are keyed by event.id).
 Flags:
 `
 
-// huntReorder is how many events an NDJSON input may be out of time
-// order by (several workers write one file).
-const huntReorder = 100_000
+// huntReorder is how many events (and bytes of them) an NDJSON input may
+// be out of time order by (several workers write one file).
+const (
+	huntReorder      = 100_000
+	huntReorderBytes = 256 << 20
+)
 
 func cmdHunt(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
@@ -91,7 +94,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) int {
 			if _, err := os.Stat(f); err != nil {
 				return fail(1, err)
 			}
-			streams = append(streams, hunt.Reorder(ndjsonStream(export.NDJSONFile(f)), huntReorder))
+			streams = append(streams, hunt.Reorder(ndjsonStream(export.NDJSONFile(f)), huntReorder, huntReorderBytes))
 		}
 		docs = hunt.Merge(streams...)
 	}

@@ -99,11 +99,13 @@ func Merge(streams ...Stream) Stream {
 }
 
 // Reorder puts a stream that is only roughly in time order (NDJSON of
-// several workers) in order, holding at most window documents. A document
-// older than one already passed on stays late: the rules count it as such.
-func Reorder(s Stream, window int) Stream {
+// several workers) in order, holding at most window documents and
+// maxBytes of them. A document older than one already passed on stays
+// late: the rules count it as such.
+func Reorder(s Stream, window int, maxBytes int64) Stream {
 	return func(yield func(Doc, error) bool) {
 		h := &docHeap{}
+		var held int64
 		for d, err := range s {
 			if err != nil {
 				yield(Doc{}, err)
@@ -111,8 +113,13 @@ func Reorder(s Stream, window int) Stream {
 			}
 			heap.Push(h, docAt{d, h.seq})
 			h.seq++
-			if h.Len() > window && !yield(heap.Pop(h).(docAt).Doc, nil) {
-				return
+			held += int64(len(d.JSON))
+			for h.Len() > window || held > maxBytes {
+				out := heap.Pop(h).(docAt).Doc
+				held -= int64(len(out.JSON))
+				if !yield(out, nil) {
+					return
+				}
 			}
 		}
 		for h.Len() > 0 {

@@ -37,11 +37,15 @@ func TestMergeAndReorder(t *testing.T) {
 		t.Errorf("merge: %s", got)
 	}
 	// within the window: sorted; beyond it: passed on late, in order seen
-	if got := collect(t, Reorder(stream(5, 1, 3, 2, 9, 8), 3)); got != "1 2 3 5 8 9" {
+	if got := collect(t, Reorder(stream(5, 1, 3, 2, 9, 8), 3, 1<<20)); got != "1 2 3 5 8 9" {
 		t.Errorf("reorder: %s", got)
 	}
-	if got := collect(t, Reorder(stream(5, 6, 7, 8, 1), 2)); got != "5 6 1 7 8" {
+	if got := collect(t, Reorder(stream(5, 6, 7, 8, 1), 2, 1<<20)); got != "5 6 1 7 8" {
 		t.Errorf("reorder beyond the window: %s", got)
+	}
+	// the byte bound (two one-byte documents) holds fewer than the count allows
+	if got := collect(t, Reorder(stream(5, 6, 7, 8, 1), 100, 2)); got != "5 6 1 7 8" {
+		t.Errorf("reorder within 2 bytes: %s", got)
 	}
 	boom := func(yield func(Doc, error) bool) { yield(Doc{}, errors.New("boom")) }
 	if got := collect(t, Merge(stream(1), boom)); got != "error: boom" {
