@@ -2,6 +2,9 @@
 GO      ?= go
 PKGS    := ./...
 BENCHCAP ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench-1GB.pcap
+# The realistic capture and the Suricata config of ../shared/bench (README there).
+BENCH_LARGE ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench/bench-large.pcap
+SURICATA_CONF ?= ../shared/bench/suricata.yaml
 
 .PHONY: deps build demo test lint fuzz bench testdata generate clean
 
@@ -60,10 +63,18 @@ testdata:
 	$(GO) test ./sensor/pipeline -run TestGolden -update
 
 # Benchmarks on a generated 1 GB capture: packets/s, Gbit/s, allocs/packet, peak RSS.
-bench: deps
+# Then, when Suricata and bench-large are there, the CPU ratio of `sensor
+# replay` (1 and 2 workers) to Suricata over alternating runs, and the CPU
+# of one replay per stage (cmd/benchvs).
+bench: build
 	@test -f $(BENCHCAP) || $(GO) run ./cmd/pcapgen -mix $(BENCHCAP) -size 1GB
 	PS_BENCH_PCAP=$(BENCHCAP) $(GO) test -run '^$$' -bench . -benchmem -benchtime 3x ./sensor/pipeline
 	$(GO) test -run '^$$' -bench . -benchmem ./sensor/decode ./sensor/flow ./parsers/... ./enrich/... ./rules/... ./outputs/... 2>/dev/null | grep -E '^(Benchmark|ok|PASS)' || true
+	@if command -v suricata >/dev/null && test -f $(BENCH_LARGE) && test -f $(SURICATA_CONF); then \
+		$(GO) run ./cmd/benchvs -pcap $(BENCH_LARGE) -sensor bin/sensor -suricata-config $(SURICATA_CONF); \
+	else \
+		echo "no comparison with Suricata: it needs suricata, $(BENCH_LARGE) and $(SURICATA_CONF) (../shared/bench/README.md)"; \
+	fi
 
 clean:
 	rm -rf bin out

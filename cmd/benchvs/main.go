@@ -1,0 +1,169 @@
+// Command benchvs compares `sensor replay` with Suricata on one capture
+// (`make bench` runs it on bench-large, see ../shared/bench/README.md):
+// runs alternate (Suricata, then the sensor with each worker count, round
+// after round) and each run's CPU time (user+sys of the process, from its
+// rusage) and peak RSS are read from the kernel, so the figures hold on a
+// shared, loaded machine better than wall time does. It prints the median
+// per-round CPU ratio to Suricata, then where one profiled 1-worker replay
+// spends its CPU, stage by stage (internal/profstage).
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/profstage"
+)
+
+func main() {
+	pcap := flag.String("pcap", "", "capture to replay (bench-large)")
+	sensor := flag.String("sensor", "bin/sensor", "sensor binary")
+	suriConf := flag.String("suricata-config", "", "suricata.yaml logging what the sensor logs (../shared/bench/suricata.yaml)")
+	runs := flag.Int("runs", 3, "rounds of alternating runs")
+	workers := flag.String("workers", "1,2", "sensor worker counts, comma-separated")
+	profile := flag.Bool("profile", true, "profile one 1-worker replay and print the stage breakdown")
+	flag.Parse()
+	if err := run(*pcap, *sensor, *suriConf, *runs, *workers, *profile); err != nil {
+		fmt.Fprintln(os.Stderr, "benchvs:", err)
+		os.Exit(1)
+	}
+}
+
+// usage is what one run cost, from its rusage.
+type usage struct {
+	cpu time.Duration
+	rss int64 // bytes
+}
+
+// tool is one command line compared.
+type tool struct {
+	name string
+	args func(dir string) []string
+	runs []usage
+}
+
+func run(pcap, sensor, suriConf string, rounds int, workerList string, profile bool) error {
+	if pcap == "" || suriConf == "" {
+		return fmt.Errorf("-pcap and -suricata-config are needed")
+	}
+	tmp, err := os.MkdirTemp("", "benchvs-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(tmp)
+	tools := []*tool{{name: "suricata", args: func(dir string) []string {
+		return []string{"suricata", "-c", suriConf, "--runmode", "single", "-r", pcap, "-l", dir}
+	}}}
+	for _, w := range strings.Split(workerList, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(w))
+		if err != nil || n < 1 {
+			return fmt.Errorf("bad worker count %q", w)
+		}
+		tools = append(tools, &tool{name: fmt.Sprintf("sensor workers=%d", n), args: func(dir string) []string {
+			return []string{sensor, "replay", "--quiet", "--workers", strconv.Itoa(n), "--out", filepath.Join(dir, "events.ndjson"), pcap}
+		}})
+	}
+	fmt.Printf("%s: %d rounds of alternating runs; CPU = user+sys of the process\n", filepath.Base(pcap), rounds)
+	for r := range rounds {
+		for _, t := range tools {
+			u, err := measure(tmp, t.args)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.name, err)
+			}
+			t.runs = append(t.runs, u)
+			fmt.Printf("  round %d  %-18s cpu %6.2fs  rss %4d MB\n", r+1, t.name, u.cpu.Seconds(), u.rss>>20)
+		}
+	}
+	fmt.Printf("%-18s %9s %9s %9s\n", "", "cpu", "ratio", "peak RSS")
+	for i, t := range tools {
+		ratios := make([]float64, rounds)
+		for r := range rounds {
+			ratios[r] = t.runs[r].cpu.Seconds() / tools[0].runs[r].cpu.Seconds()
+		}
+		cpu := median(t.runs, func(u usage) float64 { return u.cpu.Seconds() })
+		rss := median(t.runs, func(u usage) float64 { return float64(u.rss >> 20) })
+		ratio := "1.00"
+		if i > 0 {
+			slices.Sort(ratios)
+			ratio = fmt.Sprintf("%.2f", ratios[rounds/2])
+		}
+		fmt.Printf("%-18s %8.2fs %9s %6.0f MB\n", t.name, cpu, ratio, rss)
+	}
+	fmt.Println("(median of each; ratio = median of the per-round ratios to suricata)")
+	if profile {
+		return stages(tmp, sensor, pcap)
+	}
+	return nil
+}
+
+// measure runs a command with its output in a fresh directory under tmp and
+// returns its CPU time and peak RSS.
+func measure(tmp string, args func(dir string) []string) (usage, error) {
+	dir, err := os.MkdirTemp(tmp, "run-")
+	if err != nil {
+		return usage{}, err
+	}
+	defer os.RemoveAll(dir)
+	a := args(dir)
+	cmd := exec.Command(a[0], a[1:]...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return usage{}, fmt.Errorf("%v: %s", err, tail(out))
+	}
+	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		return usage{}, fmt.Errorf("no rusage on this system")
+	}
+	return usage{
+		cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		rss: ru.Maxrss << 10, // kilobytes on Linux
+	}, nil
+}
+
+// stages profiles one 1-worker replay and prints its stage breakdown.
+func stages(tmp, sensor, pcap string) error {
+	prof := filepath.Join(tmp, "cpu.prof")
+	if _, err := measure(tmp, func(dir string) []string {
+		return []string{sensor, "replay", "--quiet", "--workers", "1", "--cpuprofile", prof, "--out", filepath.Join(dir, "events.ndjson"), pcap}
+	}); err != nil {
+		return fmt.Errorf("profiled replay: %w", err)
+	}
+	f, err := os.Open(prof)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	b, err := profstage.Read(f)
+	if err != nil {
+		return err
+	}
+	fmt.Println("\nwhere a 1-worker replay spends its CPU (samples of one profiled run, by the innermost stage package on the stack):")
+	fmt.Print(b)
+	return nil
+}
+
+func median(us []usage, f func(usage) float64) float64 {
+	v := make([]float64, len(us))
+	for i, u := range us {
+		v[i] = f(u)
+	}
+	slices.Sort(v)
+	return v[len(v)/2]
+}
+
+// tail is the end of a failed command's output, for the error.
+func tail(b []byte) string {
+	const n = 500
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return strings.TrimSpace(string(b))
+}
