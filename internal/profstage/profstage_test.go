@@ -36,7 +36,7 @@ func TestClassify(t *testing.T) {
 }
 
 // TestReadRealProfile profiles the encoder for a moment with runtime/pprof
-// and checks that the parsed profile puts most of the time in "encode".
+// and checks that the parsed profile puts the time in "encode".
 func TestReadRealProfile(t *testing.T) {
 	var prof bytes.Buffer
 	if err := pprof.StartCPUProfile(&prof); err != nil {
@@ -72,8 +72,16 @@ func TestReadRealProfile(t *testing.T) {
 	if sum != b.Total {
 		t.Errorf("stages sum to %v, total %v", sum, b.Total)
 	}
-	if enc := b.Stage["encode"]; enc < b.Total/2 {
-		t.Errorf("encode %v of %v:\n%s", enc, b.Total, b)
+	// Every named stage but encode is idle here. ("other" is not: under
+	// the race detector most samples land in its C code, which the
+	// profiler cannot unwind.)
+	if b.Stage["encode"] == 0 {
+		t.Errorf("no encode samples:\n%s", b)
+	}
+	for _, s := range Stages {
+		if s != "encode" && s != "other" && b.Stage[s] > b.Stage["encode"]/4 {
+			t.Errorf("%s %v against encode %v:\n%s", s, b.Stage[s], b.Stage["encode"], b)
+		}
 	}
 }
 
