@@ -19,11 +19,11 @@ var Resolutions = []time.Duration{time.Second, time.Minute, time.Hour}
 var rowColumns = map[string][]string{
 	"flows": {"ts", "ts_start", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
 		"bytes", "packets", "src_bytes", "src_packets", "dst_bytes", "dst_packets", "community_id", "state",
-		"src_country", "dst_country", "src_asn", "dst_asn", "doc", "event_id"},
+		"src_country", "dst_country", "src_asn", "dst_asn", "doc", "event_id", "sensor"},
 	"alerts": {"ts", "rule_id", "rule_name", "severity", "src_ip", "src_port", "dst_ip", "dst_port",
-		"transport", "protocol", "community_id", "doc", "event_id"},
+		"transport", "protocol", "community_id", "doc", "event_id", "sensor"},
 	"events": {"ts", "dataset", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
-		"community_id", "doc", "event_id"},
+		"community_id", "doc", "event_id", "sensor"},
 }
 
 var insertSQL = map[string]string{
@@ -34,10 +34,11 @@ var insertSQL = map[string]string{
 	// re-replay adds nothing twice.
 	"sensors":        sensorsUpsert,
 	"traffic_events": `INSERT INTO traffic_events (event_id, ts) VALUES (?, ?) ON CONFLICT DO NOTHING`,
-	// Buckets of several workers with the same time and interface add up.
-	"traffic": `INSERT INTO traffic (res, ts, iface, packets, bytes, flows, bytes_tcp, bytes_udp, bytes_icmp, bytes_other)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (res, ts, iface) DO UPDATE SET
+	// Buckets of several workers with the same time, sensor and interface
+	// add up.
+	"traffic": `INSERT INTO traffic (res, ts, sensor, iface, packets, bytes, flows, bytes_tcp, bytes_udp, bytes_icmp, bytes_other)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (res, ts, sensor, iface) DO UPDATE SET
 		packets = traffic.packets + excluded.packets,
 		bytes = traffic.bytes + excluded.bytes,
 		flows = traffic.flows + excluded.flows,
@@ -208,6 +209,7 @@ func (r *row) values(table string, rec *schemas.Record) []any {
 	if r.Event.ID != "" {
 		id = r.Event.ID
 	}
+	sensor := r.sensorName()
 	src, dst := &r.Source, &r.Destination
 	switch table {
 	case "flows":
@@ -218,13 +220,13 @@ func (r *row) values(table string, rec *schemas.Record) []any {
 		return []any{ts.UnixNano(), start.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
 			r.Network.Transport, r.Network.Protocol, r.Network.Bytes, r.Network.Packets,
 			src.Bytes, src.Packets, dst.Bytes, dst.Packets, r.Network.CommunityID, r.PS.Flow.State,
-			src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc, id}
+			src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc, id, sensor}
 	case "alerts":
 		return []any{ts.UnixNano(), r.Rule.ID, r.Rule.Name, r.Event.Severity,
-			src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id}
+			src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id, sensor}
 	default:
 		return []any{ts.UnixNano(), rec.Dataset, src.IP, src.Port, dst.IP, dst.Port,
-			r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id}
+			r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id, sensor}
 	}
 }
 
@@ -260,7 +262,7 @@ func (r *row) addBuckets(exec func(table string, args ...any) (int64, error), st
 	for _, level := range Resolutions {
 		sec := int64(level / time.Second)
 		bucket := ts.Unix() - mod(ts.Unix(), sec)
-		if _, err := exec("traffic", sec, bucket, t.Interface, t.Packets, t.Bytes, t.Flows, tcp, udp, icmp, other); err != nil {
+		if _, err := exec("traffic", sec, bucket, r.sensorName(), t.Interface, t.Packets, t.Bytes, t.Flows, tcp, udp, icmp, other); err != nil {
 			return fmt.Errorf("store: insert into traffic: %w", err)
 		}
 	}

@@ -43,7 +43,7 @@ func mysqlDialect(q string) string {
 	if body, ok := strings.CutSuffix(q, " ON CONFLICT DO NOTHING"); ok {
 		q = "INSERT IGNORE INTO" + strings.TrimPrefix(body, "INSERT INTO")
 	}
-	if head, sets, ok := strings.Cut(q, "ON CONFLICT (res, ts, iface) DO UPDATE SET"); ok {
+	if head, sets, ok := strings.Cut(q, "ON CONFLICT (res, ts, sensor, iface) DO UPDATE SET"); ok {
 		// IGNORE: a name longer than the column is cut, not an error
 		q = "INSERT IGNORE INTO" + strings.TrimPrefix(head, "INSERT INTO") + "ON DUPLICATE KEY UPDATE" +
 			upsertAdd.ReplaceAllString(sets, "$1 = $1 + VALUES($2)")

@@ -13,10 +13,13 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
-// Range is a half-open time range [Since, Until). A zero Since or Until is
-// unbounded on that side.
+// Range is a half-open time range [Since, Until) of the events of one
+// sensor or of all. A zero Since or Until is unbounded on that side.
 type Range struct {
 	Since, Until time.Time
+	// Sensor, when set, keeps the rows of that sensor only (its
+	// observer.name: the sensor column; see Sensors).
+	Sensor string
 }
 
 // where collects SQL conditions and their arguments.
@@ -36,6 +39,13 @@ func (w *where) timeRange(col string, r Range) {
 	}
 	if !r.Until.IsZero() {
 		w.add(col+" < ?", r.Until.UnixNano())
+	}
+	w.sensor(r)
+}
+
+func (w *where) sensor(r Range) {
+	if r.Sensor != "" {
+		w.add("sensor = ?", r.Sensor)
 	}
 }
 
@@ -212,6 +222,7 @@ func (s *Store) Series(ctx context.Context, q SeriesQuery) ([]Point, error) {
 	if q.Interface != "" {
 		w.add("iface = ?", q.Interface)
 	}
+	w.sensor(q.Range)
 	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT ts - (ts % `+strconv.FormatInt(sec, 10)+`) AS bkt,
 		CAST(SUM(packets) AS BIGINT), CAST(SUM(bytes) AS BIGINT), CAST(SUM(flows) AS BIGINT),
 		CAST(SUM(bytes_tcp) AS BIGINT), CAST(SUM(bytes_udp) AS BIGINT), CAST(SUM(bytes_icmp) AS BIGINT), CAST(SUM(bytes_other) AS BIGINT)

@@ -9,11 +9,11 @@ import (
 // sensorsUpsert keeps the newest report of each sensor (a redelivered or
 // late older report changes nothing).
 const sensorsUpsert = `INSERT INTO sensors (agent_id, name, site, hostname, version, first_seen, last_seen,
-		packets, drops, output_drops, events, uptime_seconds)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		packets, drops, output_drops, events, uptime_seconds, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (agent_id) DO UPDATE SET
 		name = excluded.name, site = excluded.site, hostname = excluded.hostname, version = excluded.version,
-		last_seen = excluded.last_seen,
+		last_seen = excluded.last_seen, stored_at = excluded.stored_at,
 		packets = excluded.packets, drops = excluded.drops, output_drops = excluded.output_drops,
 		events = excluded.events, uptime_seconds = excluded.uptime_seconds
 		WHERE excluded.last_seen > sensors.last_seen`
@@ -22,8 +22,8 @@ const sensorsUpsert = `INSERT INTO sensors (agent_id, name, site, hostname, vers
 // upsert: every column keeps its value unless the report is newer, and
 // last_seen, assigned last, is compared before it changes.
 const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, hostname, version, first_seen, last_seen,
-		packets, drops, output_drops, events, uptime_seconds)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		packets, drops, output_drops, events, uptime_seconds, stored_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON DUPLICATE KEY UPDATE
 		name = IF(VALUES(last_seen) > last_seen, VALUES(name), name),
 		site = IF(VALUES(last_seen) > last_seen, VALUES(site), site),
@@ -34,6 +34,7 @@ const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, ho
 		output_drops = IF(VALUES(last_seen) > last_seen, VALUES(output_drops), output_drops),
 		events = IF(VALUES(last_seen) > last_seen, VALUES(events), events),
 		uptime_seconds = IF(VALUES(last_seen) > last_seen, VALUES(uptime_seconds), uptime_seconds),
+		stored_at = IF(VALUES(last_seen) > last_seen, VALUES(stored_at), stored_at),
 		first_seen = LEAST(first_seen, VALUES(first_seen)),
 		last_seen = GREATEST(last_seen, VALUES(last_seen))`
 
@@ -46,8 +47,8 @@ func (r *row) sensorValues() []any {
 	if version == "" {
 		version = r.Observer.Version
 	}
-	return []any{key, r.Observer.Name, r.Observer.Geo.Name, r.Observer.Hostname, version, ts, ts,
-		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds}
+	return []any{key, r.sensorName(), r.Observer.Geo.Name, r.Observer.Hostname, version, ts, ts,
+		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds, time.Now().UnixNano()}
 }
 
 // sensorKey names the sensor of a report: its agent.id, else its
@@ -61,10 +62,21 @@ func (r *row) sensorKey() string {
 	return ""
 }
 
+// sensorName is what the sensor column of r's row holds: observer.name,
+// else its hostname or agent.id (an event of a sensor without a name).
+func (r *row) sensorName() string {
+	for _, k := range []string{r.Observer.Name, r.Observer.Hostname, r.Agent.ID} {
+		if k != "" {
+			return k
+		}
+	}
+	return ""
+}
+
 // Sensor is a sensor of the fleet as its newest stats report describes it.
 type Sensor struct {
-	ID            string    `json:"id"` // agent.id
-	Name          string    `json:"name"`
+	ID            string    `json:"id"`   // agent.id
+	Name          string    `json:"name"` // observer.name (else hostname, agent.id): the sensor column of its events, what Range.Sensor selects
 	Site          string    `json:"site,omitempty"`
 	Hostname      string    `json:"hostname,omitempty"`
 	Version       string    `json:"version,omitempty"`
@@ -75,12 +87,16 @@ type Sensor struct {
 	OutputDrops   int64     `json:"output_drops"`
 	Events        int64     `json:"events"`
 	UptimeSeconds int64     `json:"uptime_seconds"`
+	// StoredAt is when the store wrote the newest report, by its clock;
+	// StoredAt − LastSeen is how far the central store lags behind the
+	// sensor (Kafka, the collector and the database together).
+	StoredAt time.Time `json:"stored_at"`
 }
 
 // Sensors lists the sensors that reported, by name.
 func (s *Store) Sensors(ctx context.Context) ([]Sensor, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT agent_id, name, site, hostname, version, first_seen, last_seen,
-		packets, drops, output_drops, events, uptime_seconds FROM sensors ORDER BY name, agent_id`)
+		packets, drops, output_drops, events, uptime_seconds, stored_at FROM sensors ORDER BY name, agent_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: sensors: %w", err)
 	}
@@ -88,12 +104,12 @@ func (s *Store) Sensors(ctx context.Context) ([]Sensor, error) {
 	var out []Sensor
 	for rows.Next() {
 		var x Sensor
-		var first, last int64
+		var first, last, stored int64
 		if err := rows.Scan(&x.ID, &x.Name, &x.Site, &x.Hostname, &x.Version, &first, &last,
-			&x.Packets, &x.Drops, &x.OutputDrops, &x.Events, &x.UptimeSeconds); err != nil {
+			&x.Packets, &x.Drops, &x.OutputDrops, &x.Events, &x.UptimeSeconds, &stored); err != nil {
 			return nil, err
 		}
-		x.FirstSeen, x.LastSeen = time.Unix(0, first).UTC(), time.Unix(0, last).UTC()
+		x.FirstSeen, x.LastSeen, x.StoredAt = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), time.Unix(0, stored).UTC()
 		out = append(out, x)
 	}
 	return out, rows.Err()

@@ -203,7 +203,7 @@ func (p *params) time(name string) time.Time {
 }
 
 func (p *params) rng() store.Range {
-	r := store.Range{Since: p.time("since"), Until: p.time("until")}
+	r := store.Range{Since: p.time("since"), Until: p.time("until"), Sensor: p.str("sensor")}
 	if !r.Since.IsZero() && !r.Until.IsZero() && !r.Since.Before(r.Until) {
 		p.fail(badf("since must be before until"))
 	}

@@ -15,6 +15,10 @@ const SensorStaleAfter = 3 * time.Minute
 type SensorInfo struct {
 	store.Sensor
 	Stale bool `json:"stale"` // no report for SensorStaleAfter
+	// LagSeconds is how long the newest report took from the sensor to the
+	// store (StoredAt − LastSeen): the lag of Kafka and the collector.
+	// Negative when the sensor's clock is ahead of the store's.
+	LagSeconds float64 `json:"lag_seconds"`
 }
 
 // handleSensors lists the sensors that reported to the store (their
@@ -31,7 +35,8 @@ func (s *Server) handleSensors(w http.ResponseWriter, r *http.Request) {
 	now := s.cfg.Now()
 	out := make([]SensorInfo, 0, len(list))
 	for _, x := range list {
-		out = append(out, SensorInfo{Sensor: x, Stale: now.Sub(x.LastSeen) > SensorStaleAfter})
+		out = append(out, SensorInfo{Sensor: x, Stale: now.Sub(x.LastSeen) > SensorStaleAfter,
+			LagSeconds: x.StoredAt.Sub(x.LastSeen).Seconds()})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"sensors": out, "stale_after_seconds": int(SensorStaleAfter / time.Second)})
 }

@@ -71,6 +71,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 	sf := addStoreFlags(fs)
 	since := fs.String("since", "24h", "start: RFC 3339 time or duration before --until")
 	until := fs.String("until", "", "end (exclusive): RFC 3339 time or duration before the newest data")
+	sensor := fs.String("sensor", "", "report on this sensor's events only (its observer.name; default all sensors)")
 	top := fs.Int("top", 10, "rows per breakdown")
 	by := fs.String("by", "bytes", "rank by bytes, packets or flows")
 	var groups listFlag
@@ -123,6 +124,7 @@ func cmdReport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "sensor report:", err)
 		return 2
 	}
+	o.Range.Sensor = *sensor
 	r, err := report.Build(ctx, st, o)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor report:", err)

@@ -147,7 +147,7 @@ svg text{font:11px system-ui,sans-serif;fill:#44505c}
 </head>
 <body>
 <h1>PacketSleuth report</h1>
-<p class="summary"><span>{{.Since}} .. {{.Until}}</span><span>{{.Totals.Flows}} flows</span><span>{{.TotalBytes}}</span><span>{{.Totals.Packets}} packets</span></p>
+<p class="summary"><span>{{.Since}} .. {{.Until}}</span>{{with .Report.Sensor}}<span>sensor {{.}}</span>{{end}}<span>{{.Totals.Flows}} flows</span><span>{{.TotalBytes}}</span><span>{{.Totals.Packets}} packets</span></p>
 
 <h2>Traffic over time ({{.Resolution}} buckets, bytes)</h2>
 {{if .HasSeries}}<svg class="chart" width="{{900}}" height="{{220}}" viewBox="0 0 900 220" role="img" aria-label="traffic over time">

@@ -40,6 +40,7 @@ type Breakdown struct {
 type Report struct {
 	Since      time.Time          `json:"since"`
 	Until      time.Time          `json:"until"`
+	Sensor     string             `json:"sensor,omitempty"` // the one sensor reported on; empty: all
 	Resolution string             `json:"resolution"`
 	Totals     store.TopRow       `json:"totals"`
 	Top        []Breakdown        `json:"top"`
@@ -79,7 +80,7 @@ func Build(ctx context.Context, st *store.Store, o Options) (*Report, error) {
 	if o.Peaks.Metric == "" {
 		o.Peaks.Metric = o.By
 	}
-	r := &Report{Since: o.Range.Since.UTC(), Until: o.Range.Until.UTC(), Resolution: o.Resolution.String(),
+	r := &Report{Since: o.Range.Since.UTC(), Until: o.Range.Until.UTC(), Sensor: o.Range.Sensor, Resolution: o.Resolution.String(),
 		Top: []Breakdown{}, Peaks: []schemas.Event{}, Alerts: []store.AlertCount{}}
 	var err error
 	if r.Totals, err = st.Totals(ctx, o.Range); err != nil {

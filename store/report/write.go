@@ -85,7 +85,11 @@ func (r *Report) seriesSummary() (buckets int, total, peak int64, peakAt time.Ti
 // breakdown (with each row's share of the ranking metric), the series in
 // brief, its peaks, and alert counts by rule.
 func (r *Report) WriteTable(w io.Writer) error {
-	fmt.Fprintf(w, "PacketSleuth report %s .. %s\n\n", ts(r.Since), ts(r.Until))
+	fmt.Fprintf(w, "PacketSleuth report %s .. %s", ts(r.Since), ts(r.Until))
+	if r.Sensor != "" {
+		fmt.Fprintf(w, ", sensor %q", r.Sensor)
+	}
+	fmt.Fprint(w, "\n\n")
 	fmt.Fprintf(w, "Flows %d, bytes %d (%s), packets %d\n\n", r.Totals.Flows, r.Totals.Bytes, humanize.Bytes(uint64(r.Totals.Bytes)), r.Totals.Packets)
 	for _, b := range r.Top {
 		fmt.Fprintf(w, "Top %s by %s\n", b.Group, b.By)
