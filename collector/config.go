@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/yamlsyntax"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/outputs/kafka"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -127,6 +128,10 @@ func Load(path string) (Config, error) {
 		return Config{}, err
 	}
 	var c Config
+	var root yaml.Node
+	if err := yaml.Unmarshal(b, &root); err != nil {
+		return Config{}, yamlsyntax.Explain(path, b, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {

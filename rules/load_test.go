@@ -41,7 +41,8 @@ var wantErrors = map[string][]string{
 		`names.bad.yaml:11:11: macro "shared" has the name of a list`,
 	},
 	"syntax.bad.yaml": {
-		`syntax.bad.yaml:4: yaml:`,
+		`syntax.bad.yaml:4:16: yaml: could not find end character of double-quoted text`,
+		`syntax.bad.yaml:5:13: yaml: sequence end token ']' not found`,
 	},
 }
 
@@ -268,6 +269,31 @@ func TestUnknownFunction(t *testing.T) {
 	want := []string{
 		`r.yaml:2:51: rule F-1: condition: unknown function "entropi" (did you mean "entropy"?)`,
 		`r.yaml:3:51: rule F-2: condition: unknown function "in_lst" (did you mean "in_list"?)`,
+	}
+	expectLines(t, errs, want)
+}
+
+// Every YAML syntax error of a file is reported with its column, and the
+// entries without one are still checked (B-2's unknown field).
+func TestYAMLSyntaxErrorsAllWithColumns(t *testing.T) {
+	errs := loadErrors(`rules:
+  - id: S-1
+    name: unclosed
+    severity: low
+    condition: "dns_event
+  - id: S-2
+    name: good yaml, bad field
+    severity: low
+    condition: dns.question.nme == "x"
+  - id: S-3
+    name: two: colons
+    severity: low
+    condition: dns_event
+`)
+	want := []string{
+		`r.yaml:5:16: yaml: could not find end character of double-quoted text`,
+		`r.yaml:11:11: yaml: mapping value is not allowed in this context`,
+		`r.yaml:9:29: rule S-2: condition: unknown field "dns.question.nme" (did you mean "dns.question.name"?)`,
 	}
 	expectLines(t, errs, want)
 }

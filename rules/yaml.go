@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/packetsleuth/packetsleuth/internal/yamlsyntax"
 )
 
 // The documents below mirror the YAML format. Every mapping is checked
@@ -144,12 +146,26 @@ func (l *loader) parseFile(f *srcFile) []parsed {
 		return nil
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(f.data))
+	recovered := false
 	var out []parsed
 	for {
 		var root yaml.Node
 		err := dec.Decode(&root)
 		if errors.Is(err, io.EOF) {
 			break
+		}
+		if err != nil && !recovered {
+			// A syntax error: report every one with its column, and
+			// check again without the broken entries.
+			clean, errs := yamlsyntax.Check(f.data, yamlsyntax.MaxErrors)
+			for _, e := range errs {
+				l.add(&Error{File: f.name, Line: e.Line, Column: e.Column, Msg: "yaml: " + e.Msg, Err: err})
+			}
+			if len(errs) > 0 {
+				recovered, out = true, nil
+				dec = yaml.NewDecoder(bytes.NewReader(clean))
+				continue
+			}
 		}
 		if err != nil {
 			line, msg := yamlErrLine(err.Error())

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/internal/yamlsyntax"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -216,7 +217,7 @@ func loadConfig(path string) (Config, error) {
 	c.path = path
 	var root yaml.Node
 	if err := yaml.Unmarshal(raw, &root); err != nil {
-		return c, fmt.Errorf("%s: %w", path, err)
+		return c, yamlsyntax.Explain(path, raw, err)
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)

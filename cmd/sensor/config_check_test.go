@@ -74,6 +74,15 @@ flow:
 		!strings.Contains(stderr.String(), "line 3: field snaplenn not found") || !strings.Contains(stderr.String(), `line 6: unknown interface key "promiscuous"`) {
 		t.Errorf("rc=%d:\n%s", rc, stderr.String())
 	}
+
+	// Syntax errors: every one, with line and column.
+	os.WriteFile(path, []byte("workers: 1\ninterfaces:\n  - name: [eth0\n  - eth1\nbpf: \"tcp\nstats:\n  interval: 10s\n"), 0o644)
+	stderr.Reset()
+	if rc := run([]string{"config", "check", path}, &stdout, &stderr); rc != 1 ||
+		!strings.Contains(stderr.String(), path+":3:11: yaml: sequence end token ']' not found") ||
+		!strings.Contains(stderr.String(), path+":5:6: yaml: could not find end character of double-quoted text") {
+		t.Errorf("rc=%d:\n%s", rc, stderr.String())
+	}
 }
 
 // Flags override the config's keys; run refuses a bad config before it
