@@ -13,14 +13,40 @@ let viewSeq = 0;       // increments on every route change; stale renders stop
 // stored record (history may be a replay of an old capture).
 let custom = null;     // {since, until} picked by dragging on the traffic chart
 
+// The sensor menu narrows every stored view to one sensor of the fleet
+// (sensor= on the API); "all sensors" is the whole fleet.
 function range() {
   const sel = document.getElementById('range').value;
-  if (sel === 'custom' && custom) return { ...custom };
+  const sensor = document.getElementById('sensor').value;
+  if (sel === 'custom' && custom) return { ...custom, sensor };
   const newest = status && status.store && status.store.newest;
-  if (sel === 'all' || !newest) return {};
+  if (sel === 'all' || !newest) return { sensor };
   const until = new Date(Date.parse(newest) + 1000);
   const span = sel === '1h' ? 3600e3 : 86400e3;
-  return { since: new Date(until - span).toISOString(), until: until.toISOString() };
+  return { since: new Date(until - span).toISOString(), until: until.toISOString(), sensor };
+}
+
+// sensorName is who sent an event: the name its sensor column holds.
+function sensorName(doc) {
+  return evField(doc, 'observer.name') || evField(doc, 'observer.hostname') || evField(doc, 'agent.id') || '';
+}
+
+// fillSensors puts the fleet's sensors in the sensor menu (shown once there
+// is one), keeping the choice.
+function fillSensors(list) {
+  const sel = document.getElementById('sensor');
+  const keep = sel.value;
+  const names = [...new Set(list.map(x => x.name))].filter(Boolean).sort();
+  if (keep && !names.includes(keep)) names.push(keep);
+  sel.replaceChildren(el('option', { value: '' }, 'all sensors'), ...names.map(n => el('option', { value: n }, n)));
+  sel.value = keep;
+  document.getElementById('sensor-label').hidden = names.length === 0;
+}
+
+// pickSensor narrows every view to one sensor and opens its dashboard.
+function pickSensor(name) {
+  document.getElementById('sensor').value = name;
+  if (location.hash === '#/') route(); else location.hash = '#/';
 }
 
 // pickRange makes a dragged chart span the range of every view.
@@ -103,7 +129,7 @@ async function dashboard(seq) {
   const unacked = alerts.rules.reduce((s, a) => s + a.unacknowledged, 0);
   const t = talkers.totals;
   main.replaceChildren(
-    el('h1', {}, 'Dashboard'),
+    el('h1', {}, r.sensor ? 'Dashboard: sensor ' + r.sensor : 'Dashboard'),
     el('div', { class: 'cards' },
       card('total-bytes', 'Bytes', t.bytes, bytes(t.bytes)),
       card('total-packets', 'Packets', t.packets, num(t.packets)),
@@ -226,6 +252,7 @@ async function flows() {
   const f = { ip: p.get('ip') || '', port: p.get('port') || '', protocol: p.get('protocol') || '' };
   const list = pagedList('/api/v1/flows', { ...range(), ...f }, items => table('flows-table', [
     { title: 'Ended', get: i => time(i.time) },
+    { title: 'Sensor', get: i => sensorName(i.event) },
     { title: 'Source', get: i => endpoint(i.event, 'source') },
     { title: 'Destination', get: i => endpoint(i.event, 'destination') },
     { title: 'Protocol', get: i => [evField(i.event, 'network.transport'), evField(i.event, 'network.protocol')].filter(Boolean).join('/') },
@@ -320,6 +347,7 @@ function why(ev) {
 function alertTable(items) {
   return table('alerts-table', [
     { title: 'Time', get: i => time(i.time) },
+    { title: 'Sensor', get: i => sensorName(i.event) },
     { title: 'Severity', get: i => { const n = evField(i.event, 'event.severity') || 0; return el('span', { class: 'sev-' + sevClass(n) }, sevClass(n)); } },
     { title: 'Rule', get: i => evField(i.event, 'rule.name') || evField(i.event, 'rule.id') || '' },
     { title: 'Why', get: i => why(i.event) },
@@ -364,10 +392,11 @@ async function alerts() {
 async function talkers(seq) {
   const p = hashParams();
   const f = { group: p.get('group') || 'source.ip', by: p.get('by') || 'bytes' };
+  f.sensor = range().sensor;
   const res = await api('/api/v1/top' + qs({ ...range(), ...f, limit: 25 }));
   if (seq !== viewSeq) return;
   const share = x => res.totals[f.by] ? (100 * x[f.by] / res.totals[f.by]).toFixed(1) + ' %' : '';
-  main.replaceChildren(el('h1', {}, 'Top talkers'),
+  main.replaceChildren(el('h1', {}, 'Top talkers' + (f.sensor ? ' of sensor ' + f.sensor : '')),
     filterBar([
       { name: 'group', id: 'talkers-group', label: 'Group by', value: f.group, options: [
         ['source.ip', 'source IP'], ['destination.ip', 'destination IP'], ['destination.port', 'destination port'],
@@ -434,6 +463,35 @@ async function statusView(seq) {
       { title: 'Last error', get: o => o.last_error || '' },
     ], s.outputs, 'No outputs in this process.'),
   );
+}
+
+// sensorsView lists the fleet: the server marks stale the sensors whose
+// newest report is older than stale_after_seconds; a name opens the
+// dashboard narrowed to that sensor.
+async function sensorsView(seq) {
+  const refresh = async () => {
+    const res = await api('/api/v1/sensors');
+    if (seq !== viewSeq) return;
+    fillSensors(res.sensors);
+    const stale = res.sensors.filter(x => x.stale).length;
+    main.replaceChildren(el('h1', {}, `Sensors (${res.sensors.length})`),
+      el('p', { class: 'muted' }, `A sensor is stale when its newest heartbeat (stats report) is older than ${dur(res.stale_after_seconds)}. `,
+        `Collector lag: from the heartbeat's time to its arrival in the store. `, stale ? el('span', { class: 'error', id: 'stale-count' }, `${stale} stale`) : null),
+      el('div', { class: 'panel' }, table('sensors-table', [
+        { title: 'Name', get: x => el('a', { href: '#/', class: 'sensor-link', onclick: e => { e.preventDefault(); pickSensor(x.name); } }, x.name) },
+        { title: 'Site', get: x => x.site || '' },
+        { title: 'Version', get: x => x.version || '' },
+        { title: 'Last heartbeat', get: x => time(x.last_seen) },
+        { title: 'State', get: x => el('span', { class: x.stale ? 'error stale' : 'ok' }, x.stale ? 'stale' : 'reporting') },
+        { title: 'Packets', num: true, get: x => num(x.packets) },
+        { title: 'Drops', num: true, get: x => num(x.drops) },
+        { title: 'Output drops', num: true, get: x => num(x.output_drops) },
+        { title: 'Collector lag', num: true, get: x => dur(x.lag_seconds) },
+        { title: 'Uptime', num: true, get: x => dur(x.uptime_seconds) },
+      ], res.sensors, 'No sensor has reported yet (the store keeps their packetsleuth.stats events).')));
+  };
+  await refresh();
+  if (seq === viewSeq) timer = setInterval(() => refresh().catch(() => {}), 10000);
 }
 
 async function auditView() {
@@ -623,7 +681,7 @@ async function filesView(seq) {
 
 // ---- routing, login ----
 
-const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, audit: auditView, pivot: pivotView, files: filesView };
+const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, sensors: sensorsView, audit: auditView, pivot: pivotView, files: filesView };
 
 async function route() {
   clearInterval(timer);
@@ -643,7 +701,10 @@ async function route() {
       document.getElementById('logout').hidden = !session.auth;
       document.getElementById('nav-audit').hidden = session.role !== 'analyst';
     }
-    if (!status) status = await api('/api/v1/status');
+    if (!status) {
+      status = await api('/api/v1/status');
+      if (status.store) api('/api/v1/sensors').then(r => fillSensors(r.sensors)).catch(() => {});
+    }
     if (name === 'flow') await flowDetail(seq, decodeURIComponent(arg || ''));
     else if (name === 'events') await eventsView(seq, decodeURIComponent(arg || 'dns'));
     else if (routes[name]) await routes[name](seq);
@@ -683,5 +744,6 @@ document.getElementById('logout').addEventListener('click', async () => {
 });
 
 document.getElementById('range').addEventListener('change', route);
+document.getElementById('sensor').addEventListener('change', route);
 window.addEventListener('hashchange', route);
 route();
