@@ -17,10 +17,13 @@ import (
 // address, then a connection to it: by [source.ip, dns.resolved_ip] and
 // [source.ip, destination.ip]). A `by` field may be a list (each of its
 // values starts or continues a sequence). The alert comes with the last
-// step's event.
+// step's event. An unordered sequence (Sigma's temporal correlation) fires
+// when every step has matched within Window, in any order; an event that
+// matches several steps counts for each.
 type Sequence struct {
-	Window time.Duration
-	Steps  []SequenceStep
+	Window    time.Duration
+	Steps     []SequenceStep
+	Unordered bool
 }
 
 // SequenceStep is one step of a Sequence.
@@ -34,8 +37,9 @@ type SequenceStep struct {
 }
 
 type sequenceDoc struct {
-	Window string    `yaml:"window"`
-	Steps  []stepDoc `yaml:"steps"`
+	Window  string    `yaml:"window"`
+	Steps   []stepDoc `yaml:"steps"`
+	Ordered *bool     `yaml:"ordered"` // default true
 }
 
 type stepDoc struct {
@@ -53,8 +57,9 @@ const (
 
 // seqEntry is how far one key got.
 type seqEntry struct {
-	step  int   // steps done
-	start int64 // event time of step 1
+	step  int             // ordered: steps done; unordered: bit i set = step i seen
+	start int64           // ordered: event time of step 1
+	seen  [maxSteps]int64 // unordered: event time of each step seen
 }
 
 func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad map[string]bool) {
@@ -72,7 +77,7 @@ func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad
 		l.errf(f, n, id, "", "sequence: 2 to %d steps are required, got %d", maxSteps, len(d.Steps))
 		return
 	}
-	seq := &Sequence{Window: w}
+	seq := &Sequence{Window: w, Unordered: d.Ordered != nil && !*d.Ordered}
 	sn := valueNode(n, "steps")
 	pinned := map[string]bool{}
 	unpinned := false
@@ -165,6 +170,10 @@ func seqKeys(dst [][]byte, by []field, ev *schemas.Event) [][]byte {
 
 // sequenceEval advances r's sequences with ev; the last step fires.
 func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
+	if r.Sequence.Unordered {
+		e.unorderedEval(r, rs, ev, env, emit)
+		return
+	}
 	t := eventNanos(ev.Timestamp)
 	w := int64(r.Sequence.Window)
 	last := len(r.Sequence.Steps) - 1
@@ -202,6 +211,59 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env 
 					ent.val.step, ent.last = i+1, t
 				} else {
 					start, fired = ent.val.start, true
+					s.seqs.remove(ent)
+				}
+			}
+			if mu != nil {
+				mu.Unlock()
+			}
+			if fired && !e.excepted(r, ev) {
+				e.fireSequence(r, rs, ev, start, emit)
+			}
+		}
+	}
+}
+
+// unorderedEval records the steps ev matches; a key whose steps have all
+// matched within the window fires.
+func (e *Evaluator) unorderedEval(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
+	t := eventNanos(ev.Timestamp)
+	w := int64(r.Sequence.Window)
+	all := 1<<len(r.Sequence.Steps) - 1
+	for i := range r.Sequence.Steps {
+		st := &r.Sequence.Steps[i]
+		out, err := e.vm.Run(st.program, env)
+		if err != nil {
+			rs.Errors++
+			continue
+		}
+		if b, _ := out.(bool); !b {
+			continue
+		}
+		rs.Matches++
+		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
+		for _, key := range e.seqKeys {
+			s, mu := e.stateFor(r.index, key)
+			ent := s.seqs.get(key)
+			if ent == nil {
+				s.seqs.expire(t-w, 2)
+				ent = s.seqs.add(key)
+			}
+			start, fired := t, false
+			if ent != nil {
+				ent.val.step |= 1 << i
+				ent.val.seen[i], ent.last = t, t
+				// Steps seen longer than the window from now no longer count.
+				for j := range r.Sequence.Steps {
+					if at := ent.val.seen[j]; ent.val.step&(1<<j) != 0 {
+						if t-at > w || at-t > w {
+							ent.val.step &^= 1 << j
+						} else {
+							start = min(start, at)
+						}
+					}
+				}
+				if fired = ent.val.step == all; fired {
 					s.seqs.remove(ent)
 				}
 			}

@@ -97,6 +97,47 @@ func TestSequence(t *testing.T) {
 	}
 }
 
+// An unordered sequence (Sigma's temporal correlation) fires when every
+// step has matched within the window, in any order.
+func TestUnorderedSequence(t *testing.T) {
+	set := mustLoad(t, strings.Replace(seqRule, "window: 5m", "window: 5m\n      ordered: false", 1))
+	for _, c := range []struct {
+		name   string
+		events []schemas.Event
+		want   int
+		start  time.Duration
+	}{
+		{"lookup then connect", []schemas.Event{
+			dnsAnswer(0, "10.0.0.5", "c2.bad.example", "192.0.2.1"),
+			flowAt(time.Minute, "10.0.0.5", "192.0.2.1")}, 1, 0},
+		{"connect then lookup", []schemas.Event{
+			flowAt(0, "10.0.0.5", "192.0.2.1"),
+			dnsAnswer(time.Second, "10.0.0.5", "c2.bad.example", "192.0.2.1")}, 1, 0},
+		{"too far apart", []schemas.Event{
+			flowAt(0, "10.0.0.5", "192.0.2.1"),
+			dnsAnswer(6*time.Minute, "10.0.0.5", "c2.bad.example", "192.0.2.1")}, 0, 0},
+		{"an old step no longer counts, a fresh one does", []schemas.Event{
+			flowAt(0, "10.0.0.5", "192.0.2.1"),
+			flowAt(4*time.Minute, "10.0.0.5", "192.0.2.1"),
+			dnsAnswer(8*time.Minute, "10.0.0.5", "c2.bad.example", "192.0.2.1")}, 1, 4 * time.Minute},
+		{"another host", []schemas.Event{
+			flowAt(0, "10.0.0.6", "192.0.2.1"),
+			dnsAnswer(time.Second, "10.0.0.5", "c2.bad.example", "192.0.2.1")}, 0, 0},
+		{"one step twice is not both", []schemas.Event{
+			flowAt(0, "10.0.0.5", "192.0.2.1"),
+			flowAt(time.Second, "10.0.0.5", "192.0.2.1")}, 0, 0},
+	} {
+		alerts := collect(NewEvaluator(set, EvalOptions{}), c.events...)
+		if len(alerts) != c.want {
+			t.Errorf("%s: %d alerts, want %d", c.name, len(alerts), c.want)
+			continue
+		}
+		if c.want == 1 && !alerts[0].Event.Start.Equal(t0.Add(c.start)) {
+			t.Errorf("%s: start %v, want %v", c.name, alerts[0].Event.Start, t0.Add(c.start))
+		}
+	}
+}
+
 func TestSequenceErrors(t *testing.T) {
 	for body, want := range map[string]string{
 		"condition: x == 1\n    sequence: {window: 1m, steps: [{condition: 'true', by: [source.ip]}, {condition: 'true', by: [source.ip]}]}": "give condition or sequence, not both",

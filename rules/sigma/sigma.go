@@ -39,8 +39,24 @@ type Rule struct {
 	FalsePositives string     `yaml:"false_positives,omitempty"`
 	Enabled        *bool      `yaml:"enabled,omitempty"`
 	Threshold      *Threshold `yaml:"threshold,omitempty"`
+	Sequence       *Sequence  `yaml:"sequence,omitempty"`
 
 	src source // the log source, for correlations over the rule
+}
+
+// Sequence is a converted temporal correlation: every rule it names, within
+// the window, tied by the group-by fields (in order for temporal_ordered).
+type Sequence struct {
+	Window  string `yaml:"window"`
+	Ordered *bool  `yaml:"ordered,omitempty"`
+	Steps   []Step `yaml:"steps"`
+}
+
+// Step is one rule of a temporal correlation.
+type Step struct {
+	Name      string   `yaml:"name"`
+	Condition string   `yaml:"condition"`
+	By        []string `yaml:"by"`
 }
 
 // Threshold is a converted correlation's threshold.
@@ -89,6 +105,9 @@ type correlation struct {
 	Timespan  string         `yaml:"timespan"`
 	Condition map[string]any `yaml:"condition"` // gte: 10, and value_count's field
 	Field     string         `yaml:"field"`     // value_count, in older drafts
+	// Aliases name a group-by field per rule when the rules of a temporal
+	// correlation call it differently: alias → rule name → field.
+	Aliases map[string]map[string]string `yaml:"aliases"`
 }
 
 // Convert converts one Sigma rule document.
@@ -113,7 +132,8 @@ type Result struct {
 // ConvertFile converts every document of a Sigma file (documents separated
 // by ---), correlation rules included: event_count and value_count become
 // threshold rules over the condition of the rule they name (by name or
-// id, earlier in the file); temporal correlations are refused.
+// id, earlier in the file); temporal and temporal_ordered ones become
+// sequences over the rules they name.
 func ConvertFile(data []byte) []Result {
 	var out []Result
 	byRef := map[string]*Rule{}
@@ -146,8 +166,12 @@ func ConvertFile(data []byte) []Result {
 
 func convertCorrelation(d *sigmaDoc, byRef map[string]*Rule) (*Rule, error) {
 	c := d.Correlation
-	if c.Type != "event_count" && c.Type != "value_count" {
-		return nil, fmt.Errorf("correlation type %q is not supported (event_count and value_count are; temporal needs sequences)", c.Type)
+	switch c.Type {
+	case "temporal", "temporal_ordered":
+		return convertTemporal(d, byRef)
+	case "event_count", "value_count":
+	default:
+		return nil, fmt.Errorf("correlation type %q is not supported (event_count, value_count, temporal and temporal_ordered are)", c.Type)
 	}
 	if len(c.Rules) != 1 {
 		return nil, fmt.Errorf("correlation over %d rules: only one rule per count is supported", len(c.Rules))
@@ -208,21 +232,86 @@ func convertCorrelation(d *sigmaDoc, byRef map[string]*Rule) (*Rule, error) {
 	if len(cond) != 1 {
 		return nil, fmt.Errorf("correlation condition needs one of gte, gt, lte, lt (ranges are not supported)")
 	}
-	r := &Rule{
-		ID: "SIGMA-" + d.ID, Name: d.Title, Severity: severity(d.Level), Condition: base.Condition,
-		Description:    strings.TrimSpace(d.Description + "\n\nConverted from Sigma correlation rule " + d.ID + " over " + strings.TrimPrefix(base.ID, "SIGMA-") + "."),
-		References:     d.References,
-		FalsePositives: strings.Join(d.FalsePositives, "; "),
-		Threshold:      t,
-		src:            base.src,
+	r, err := correlationRule(d, base.ID)
+	if err != nil {
+		return nil, err
 	}
+	r.Condition, r.Threshold, r.src = base.Condition, t, base.src
+	return r, nil
+}
+
+// correlationRule is the rule of correlation d over the rules named, less
+// its logic.
+func correlationRule(d *sigmaDoc, over ...string) (*Rule, error) {
 	if d.ID == "" {
 		return nil, fmt.Errorf("the rule has no id")
+	}
+	for i, id := range over {
+		over[i] = strings.TrimPrefix(id, "SIGMA-")
+	}
+	r := &Rule{
+		ID: "SIGMA-" + d.ID, Name: d.Title, Severity: severity(d.Level),
+		Description:    strings.TrimSpace(d.Description + "\n\nConverted from Sigma correlation rule " + d.ID + " over " + strings.Join(over, ", ") + "."),
+		References:     d.References,
+		FalsePositives: strings.Join(d.FalsePositives, "; "),
 	}
 	if d.Author != "" {
 		r.Author = []string{d.Author}
 	}
 	r.Tags, r.Threat = tagsAndThreat(d.Tags)
+	return r, nil
+}
+
+// convertTemporal makes a sequence of a temporal correlation: one step per
+// rule named, tied by the group-by fields (through the aliases where a rule
+// names one differently).
+func convertTemporal(d *sigmaDoc, byRef map[string]*Rule) (*Rule, error) {
+	c := d.Correlation
+	if len(c.Rules) < 2 || len(c.Rules) > 8 {
+		return nil, fmt.Errorf("a temporal correlation over %d rules: 2 to 8 are supported", len(c.Rules))
+	}
+	if len(c.GroupBy) == 0 {
+		return nil, fmt.Errorf("a temporal correlation without group-by would tie unrelated events: not converted")
+	}
+	for k, v := range c.Condition {
+		if n, err := strconv.Atoi(fmt.Sprint(v)); k != "gte" || err != nil || n != len(c.Rules) {
+			return nil, fmt.Errorf("temporal condition %s: %v: only all of the rules (gte: %d) is supported", k, v, len(c.Rules))
+		}
+	}
+	window, err := timespan(c.Timespan)
+	if err != nil {
+		return nil, err
+	}
+	seq := &Sequence{Window: window}
+	if c.Type == "temporal" {
+		seq.Ordered = new(bool)
+	}
+	ids := make([]string, len(c.Rules))
+	for i, ref := range c.Rules {
+		base := byRef[ref]
+		if base == nil {
+			return nil, fmt.Errorf("correlation names rule %q, which is not converted earlier in the file", ref)
+		}
+		ids[i] = base.ID
+		st := Step{Name: ref, Condition: base.Condition}
+		for _, g := range c.GroupBy {
+			name := g
+			if a, ok := c.Aliases[g][ref]; ok {
+				name = a
+			}
+			f, ok := base.src.fields[name]
+			if !ok || f.elem != "" || f.ext {
+				return nil, fmt.Errorf("group-by field %q of rule %s has no PacketSleuth equivalent", name, ref)
+			}
+			st.By = append(st.By, f.field)
+		}
+		seq.Steps = append(seq.Steps, st)
+	}
+	r, err := correlationRule(d, ids...)
+	if err != nil {
+		return nil, err
+	}
+	r.Sequence = seq
 	return r, nil
 }
 

@@ -1,11 +1,13 @@
 package sigma
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -149,7 +151,7 @@ func TestConvertSigmaHQ(t *testing.T) {
 
 // Correlations become thresholds over the rule they name: here a
 // value_count (a host asking for many names under one domain) and an
-// event_count; temporal ones are refused with the reason.
+// event_count; a temporal one over a single rule is refused with the reason.
 const ownCorrelation = `
 title: Query under a tunnel domain
 id: 6c1f0f7e-0000-4000-8000-000000000002
@@ -186,13 +188,105 @@ id: 6c1f0f7e-0000-4000-8000-000000000005
 correlation:
     type: temporal
     rules: [tunnel_query]
+    group-by: [src_ip]
     timespan: 1m
 level: medium
 `
 
+// Temporal correlations become sequences: unordered for temporal, ordered
+// for temporal_ordered; aliases name a group-by field per rule.
+const temporalCorrelation = `
+title: Query under a tunnel domain
+id: 6c1f0f7e-0000-4000-8000-000000000012
+name: tunnel_query
+logsource: {category: dns}
+detection: {sel: {query|endswith: '.t.example'}, condition: sel}
+level: low
+---
+title: Connection to SSH
+id: 6c1f0f7e-0000-4000-8000-000000000013
+name: ssh_conn
+logsource: {product: zeek, service: conn}
+detection: {sel: {id.resp_p: 22}, condition: sel}
+level: low
+---
+title: Tunnel lookup and SSH, any order
+id: 6c1f0f7e-0000-4000-8000-000000000014
+correlation:
+    type: temporal
+    rules: [tunnel_query, ssh_conn]
+    group-by: [client]
+    aliases:
+        client: {tunnel_query: src_ip, ssh_conn: id.orig_h}
+    timespan: 5m
+level: high
+---
+title: Tunnel lookup, then SSH
+id: 6c1f0f7e-0000-4000-8000-000000000015
+correlation:
+    type: temporal_ordered
+    rules: [tunnel_query, ssh_conn]
+    group-by: [client]
+    aliases:
+        client: {tunnel_query: src_ip, ssh_conn: id.orig_h}
+    timespan: 5m
+level: high
+`
+
+func TestConvertTemporal(t *testing.T) {
+	res := ConvertFile([]byte(temporalCorrelation))
+	var rs []*Rule
+	for _, r := range res {
+		if r.Err != nil {
+			t.Fatalf("%s: %v", r.Title, r.Err)
+		}
+		rs = append(rs, r.Rule)
+	}
+	if sq := rs[2].Sequence; sq == nil || sq.Ordered == nil || *sq.Ordered || sq.Window != "5m0s" ||
+		len(sq.Steps) != 2 || sq.Steps[0].By[0] != "source.ip" || sq.Steps[1].By[0] != "source.ip" {
+		t.Fatalf("temporal: %+v", rs[2].Sequence)
+	}
+	if sq := rs[3].Sequence; sq == nil || sq.Ordered != nil {
+		t.Fatalf("temporal_ordered: %+v", rs[3].Sequence)
+	}
+	set := loadConverted(t, rs...)
+	dns := dnsQuery("a.t.example")
+	dns.Timestamp = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	ssh := dnsQuery("")
+	ssh.Event.Dataset = schemas.DatasetFlow
+	ssh.Destination.IP, ssh.Destination.Port = "192.0.2.7", 22
+	ssh.Timestamp = dns.Timestamp.Add(time.Minute)
+	for _, c := range []struct {
+		name   string
+		events []schemas.Event
+		want   map[string]int
+	}{
+		{"lookup then ssh: both", []schemas.Event{dns, ssh}, map[string]int{"14": 1, "15": 1}},
+		{"ssh then lookup: unordered only", []schemas.Event{withTime(ssh, dns.Timestamp), withTime(dns, ssh.Timestamp)}, map[string]int{"14": 1}},
+	} {
+		e := rules.NewEvaluator(set, rules.EvalOptions{})
+		got := map[string]int{}
+		for i := range c.events {
+			e.Eval(&c.events[i], func(a *schemas.Event) {
+				if id := a.Rule.ID; strings.HasSuffix(id, "14") || strings.HasSuffix(id, "15") {
+					got[id[len(id)-2:]]++
+				}
+			})
+		}
+		if fmt.Sprint(got) != fmt.Sprint(c.want) {
+			t.Errorf("%s: alerts %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func withTime(e schemas.Event, at time.Time) schemas.Event {
+	e.Timestamp = at
+	return e
+}
+
 func TestConvertCorrelations(t *testing.T) {
 	res := ConvertFile([]byte(ownCorrelation))
-	if len(res) != 4 || res[3].Err == nil || !strings.Contains(res[3].Err.Error(), `"temporal" is not supported`) {
+	if len(res) != 4 || res[3].Err == nil || !strings.Contains(res[3].Err.Error(), `a temporal correlation over 1 rules`) {
 		t.Fatalf("results %+v", res)
 	}
 	var rs []*Rule
