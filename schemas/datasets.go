@@ -23,7 +23,7 @@ var DatasetGroups = map[string][]string{
 	DatasetFTP:        withNetwork("user", "file", "packetsleuth.ftp", "packetsleuth.notes"),
 	DatasetSNMP:       withNetwork("packetsleuth.snmp"),
 	DatasetAnomaly:    withNetwork("packetsleuth.anomaly"),
-	DatasetFile:       withNetwork("file", "packetsleuth.file", "url", "http.request.method", "http.response.status_code", "packetsleuth.notes"),
+	DatasetFile:       withNetwork("file", "packetsleuth.file", "url", "http.request.method", "http.response.status_code", "packetsleuth.ftp.control_community_id", "packetsleuth.notes"),
 	DatasetStats:      withCommon("packetsleuth.stats"),
 	DatasetTraffic:    withCommon("packetsleuth.peak"),
 	DatasetTimeseries: withCommon("packetsleuth.traffic"),

@@ -965,6 +965,7 @@ func (e *encoder) appendFTP(v *FTP) {
 	e.begin()
 	e.optString("command", v.Command)
 	e.optString("arg", v.Arg)
+	e.optInt("transaction", v.Transaction)
 	e.optInt("reply_code", int64(v.ReplyCode))
 	e.optString("reply_text", v.ReplyText)
 	e.optInt("preliminary_code", int64(v.PreliminaryCode))

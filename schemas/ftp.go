@@ -11,6 +11,8 @@ type FTP struct {
 	Command string `json:"command,omitempty" expr:"command"`
 	// Its argument; PASS and ACCT arguments are replaced by <redacted>. Example: index.html
 	Arg string `json:"arg,omitempty" expr:"arg"`
+	// The command's number in its control connection, from 1: the packetsleuth.file.transaction of the file its data connection carried. Example: 9
+	Transaction int64 `json:"transaction,omitempty" expr:"transaction"`
 	// The code of the final reply (absent when none came). Example: 226
 	ReplyCode int `json:"reply_code,omitempty" expr:"reply_code"`
 	// The text of the final reply. Example: Transfer complete.

@@ -49,6 +49,7 @@ const (
 type Command struct {
 	Time    time.Time // when the command was sent
 	Command string    // the verb, upper case
+	Tx      uint64    // the command's number in the connection, from 1
 	Arg     string    // its argument (Redacted for PASS and ACCT)
 	User    string    // the user of the session so far (USER's argument)
 	Cwd     string    // the current directory, as far as PWD replies and CWDs tell
@@ -85,8 +86,15 @@ type pending struct {
 
 // Conn is a parsers.StreamParser for one FTP control connection.
 type Conn struct {
-	acct    *budget.Account
-	emit    func(*Command)
+	acct *budget.Account
+	emit func(*Command)
+	// OnData, when set, is called with a command that moves bytes over a
+	// data connection (RETR, STOR, STOU, APPE, LIST, NLST, MLSD) as soon as
+	// it is read, and again at its preliminary (1xx) reply, which may say
+	// the size: the data connection's bytes come between the two and its
+	// command's final reply, which is too late to name them.
+	OnData  func(*Command)
+	ncmd    uint64
 	lines   [2]lineproto.Splitter
 	queue   []pending
 	user    string
@@ -198,7 +206,8 @@ func (c *Conn) command(line []byte, ts time.Time) {
 		c.note("ftp.bad_command: a client line is not a command")
 		return
 	}
-	cmd := Command{Time: ts, Command: strings.ToUpper(string(verb)), Arg: clip(string(bytes.TrimSpace(arg))), Size: -1, Notes: c.notes}
+	c.ncmd++
+	cmd := Command{Time: ts, Tx: c.ncmd, Command: strings.ToUpper(string(verb)), Arg: clip(string(bytes.TrimSpace(arg))), Size: -1, Notes: c.notes}
 	c.notes = nil
 	switch cmd.Command {
 	case "PASS", "ACCT":
@@ -224,6 +233,18 @@ func (c *Conn) command(line []byte, ts time.Time) {
 		c.queue = c.queue[1:]
 	}
 	c.queue = append(c.queue, pending{cmd})
+	c.dataCommand(&c.queue[len(c.queue)-1].cmd)
+}
+
+// dataCommand tells OnData about a command that uses a data connection.
+func (c *Conn) dataCommand(cmd *Command) {
+	if c.OnData == nil {
+		return
+	}
+	switch cmd.Command {
+	case "RETR", "STOR", "STOU", "APPE", "LIST", "NLST", "MLSD":
+		c.OnData(cmd)
+	}
 }
 
 // abs is p relative to the current directory, when that is known.
@@ -269,6 +290,7 @@ func (c *Conn) reply(line []byte) error {
 		if n, ok := bytesIn(text); ok {
 			cmd.Size = n
 		}
+		c.dataCommand(cmd)
 		return nil
 	}
 	cmd.ReplyCode, cmd.ReplyText = r.Code, text

@@ -188,3 +188,42 @@ func TestSniff(t *testing.T) {
 		}
 	}
 }
+
+// OnData hears of each command that moves bytes over a data connection
+// when it is read (the name), then at its 1xx reply (the size), before its
+// final reply; other commands are not announced. Commands are numbered.
+func TestOnData(t *testing.T) {
+	type call struct {
+		tx         uint64
+		cmd, file  string
+		size       int64
+		prelim     int
+		replyKnown bool
+	}
+	var calls []call
+	var final []Command
+	c := NewConn(nil, func(cmd *Command) { final = append(final, *cmd) })
+	c.OnData = func(cmd *Command) {
+		calls = append(calls, call{cmd.Tx, cmd.Command, cmd.File, cmd.Size, cmd.Preliminary, cmd.ReplyCode != 0})
+	}
+	for _, ch := range session {
+		if err := c.Data(ch.d, []byte(ch.b), time.Unix(1, 0)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.End(time.Unix(2, 0))
+	want := []call{
+		{6, "STOR", "/pub/incoming/evil.exe", -1, 0, false},
+		{6, "STOR", "/pub/incoming/evil.exe", -1, 150, false},
+		{8, "RETR", "/etc/motd", -1, 0, false},
+		{8, "RETR", "/etc/motd", 77, 150, false},
+	}
+	if fmt.Sprint(calls) != fmt.Sprint(want) {
+		t.Errorf("OnData calls\n got %v\nwant %v", calls, want)
+	}
+	for i, cmd := range final {
+		if cmd.Tx != uint64(i+1) {
+			t.Errorf("command %d (%s) numbered %d", i+1, cmd.Command, cmd.Tx)
+		}
+	}
+}

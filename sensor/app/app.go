@@ -221,14 +221,17 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 	}
 	st := &state{a: a, f: f}
 	f.App = st
-	if cid, ok := a.ftpData(f); ok {
-		// An announced FTP data connection: its bytes are files, not a
-		// protocol to detect.
-		st.proto, st.ftpControl, st.dead = "ftp-data", cid, true
+	if l, ok := a.ftpData(f); ok {
+		// An announced FTP data connection: its bytes are a file (or a
+		// listing), not a protocol to detect.
+		st.proto, st.ftpControl = "ftp-data", l.Control
 		a.stats.Detected["ftp-data"]++
-		if p.Proto == decode.ProtoTCP {
+		if a.files == nil {
+			st.dead = true
 			a.acct.Release(budget.Parsers, streamBytes) // no stream to reassemble
+			return st
 		}
+		st.newStream(&ftpDataConn{st: st, server: l.Server})
 		return st
 	}
 	if p.Proto == decode.ProtoTCP {
@@ -239,14 +242,20 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 		case a.cfg.Expect.Has(netip.AddrPortFrom(r.IP, r.Port), p.Timestamp) || a.cfg.Expect.Has(netip.AddrPortFrom(o.IP, o.Port), p.Timestamp):
 			st.det.byPort = "dcerpc" // an endpoint the endpoint mapper announced
 		}
-		st.stream = a.asm.NewStream(&st.det)
-		for d := range flow.Dir(2) {
-			if isn, ok := f.ISN(d); ok {
-				st.stream.Segment(dirOf(d), isn, decode.SYN, nil, f.First())
-			}
-		}
+		st.newStream(&st.det)
 	}
 	return st
+}
+
+// newStream starts the flow's TCP stream into p, each direction at the SYN
+// the flow table saw.
+func (st *state) newStream(p parsers.StreamParser) {
+	st.stream = st.a.asm.NewStream(p)
+	for d := range flow.Dir(2) {
+		if isn, ok := st.f.ISN(d); ok {
+			st.stream.Segment(dirOf(d), isn, decode.SYN, nil, st.f.First())
+		}
+	}
 }
 
 // FlowEnded closes the flow's parsers (emitting what they hold) and sets the
@@ -254,8 +263,8 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 	st, _ := f.App.(*state)
 	if st == nil || st == uninspected {
-		if cid, ok := a.ftpData(f); ok { // a data connection without payload
-			ev.Network.Protocol, ev.Sensor.FTP.ControlCommunityID = "ftp-data", cid
+		if l, ok := a.ftpData(f); ok { // a data connection without payload
+			ev.Network.Protocol, ev.Sensor.FTP.ControlCommunityID = "ftp-data", l.Control
 			a.stats.Detected["ftp-data"]++
 		}
 		return

@@ -368,7 +368,11 @@ func (dt *detector) start(proto string, flip bool) {
 	case "sip":
 		dt.parser = dt.st.newSIP()
 	case "ftp":
-		dt.parser = pftp.NewConn(a.acct, dt.st.emitFTP)
+		c := pftp.NewConn(a.acct, dt.st.emitFTP)
+		if a.files != nil {
+			c.OnData = dt.st.ftpTransfer
+		}
+		dt.parser = c
 	}
 	dt.proto, dt.flip = proto, flip
 	dt.st.detected(proto, flip)

@@ -34,18 +34,38 @@ type Expectations struct {
 	refused atomic.Uint64
 }
 
-// expectKey is an announced endpoint, per kind of announcement.
+// expectKey is an announced endpoint, per kind of announcement, or (with
+// transfer set) the data command an FTP control connection sent last.
 type expectKey struct {
-	ap  netip.AddrPort
-	ftp bool // an FTP data connection (else a DCE/RPC endpoint)
+	ap       netip.AddrPort
+	ftp      bool   // an FTP data connection (else a DCE/RPC endpoint)
+	transfer string // the FTP control connection's community ID
 }
 
 type expected struct {
-	at      time.Time // when it was announced
-	control string    // FTP: the control connection's community ID
+	at      time.Time  // when it was announced
+	control string     // FTP: the control connection's community ID
+	server  netip.Addr // FTP: the control connection's server
+	xfer    FTPTransfer
+	cost    int64
 }
 
-// expectedBytes is what an entry costs: key, value and map overhead.
+// FTPLink is the control connection of an FTP data connection.
+type FTPLink struct {
+	Control string     // its community ID
+	Server  netip.Addr // its server: bytes from there are downloads
+}
+
+// FTPTransfer is the command an FTP data connection carries the bytes of.
+type FTPTransfer struct {
+	Command string // RETR, STOR, STOU, APPE, LIST, NLST or MLSD
+	File    string
+	Tx      uint64
+	Size    int64 // declared, -1 unknown
+}
+
+// expectedBytes is what an entry costs: key, value and map overhead
+// (strings apart).
 const expectedBytes = 128
 
 // NewExpectations returns an empty table.
@@ -84,25 +104,47 @@ func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 // AddFTPData records that the FTP control connection control announced
 // at ts a data connection to ap. It reports false when the budget
 // refused the entry.
-func (e *Expectations) AddFTPData(ap netip.AddrPort, control string, ts time.Time) bool {
-	return e.add(expectKey{ap: ap, ftp: true}, expected{at: ts, control: control})
+// server is the control connection's server.
+func (e *Expectations) AddFTPData(ap netip.AddrPort, control string, server netip.Addr, ts time.Time) bool {
+	return e.add(expectKey{ap: ap, ftp: true}, expected{at: ts, control: control, server: server, cost: int64(len(control))})
 }
 
 // ClaimFTPData returns the control connection that announced a data
 // connection to ap within expectTTL of ts, and forgets the announcement.
-func (e *Expectations) ClaimFTPData(ap netip.AddrPort, ts time.Time) (string, bool) {
+func (e *Expectations) ClaimFTPData(ap netip.AddrPort, ts time.Time) (FTPLink, bool) {
+	x, ok := e.claim(expectKey{ap: ap, ftp: true}, ts)
+	return FTPLink{Control: x.control, Server: x.server}, ok
+}
+
+// SetFTPTransfer records t as the data command the FTP control connection
+// control sent last, at ts: the next data connection it announced
+// carries its bytes. It reports false when the budget refused the entry.
+func (e *Expectations) SetFTPTransfer(control string, t FTPTransfer, ts time.Time) bool {
+	return e.add(expectKey{transfer: control}, expected{at: ts, xfer: t, cost: int64(2*len(control) + len(t.File))})
+}
+
+// ClaimFTPTransfer returns the data command the control connection control
+// sent last, within expectTTL of ts, and forgets it: one data connection
+// carries one command's bytes.
+func (e *Expectations) ClaimFTPTransfer(control string, ts time.Time) (FTPTransfer, bool) {
+	x, ok := e.claim(expectKey{transfer: control}, ts)
+	return x.xfer, ok
+}
+
+// claim returns k's entry if it was announced within expectTTL of ts, and
+// forgets it.
+func (e *Expectations) claim(k expectKey, ts time.Time) (expected, bool) {
 	if e == nil {
-		return "", false
+		return expected{}, false
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	k := expectKey{ap: ap, ftp: true}
 	x, ok := e.m[k]
 	if !ok {
-		return "", false
+		return expected{}, false
 	}
 	e.drop(k)
-	return x.control, ts.Sub(x.at) <= expectTTL
+	return x, ts.Sub(x.at) <= expectTTL
 }
 
 // add records an announcement. A full table first forgets what expired,
@@ -114,8 +156,7 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if _, ok := e.m[k]; ok {
-		e.m[k] = x
-		return true
+		e.drop(k) // replaced: paid again below
 	}
 	if len(e.m) >= maxExpected {
 		var oldest expectKey
@@ -131,7 +172,8 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 			e.drop(oldest)
 		}
 	}
-	if !e.acct.Reserve(budget.Parsers, expectedBytes) {
+	x.cost += expectedBytes
+	if !e.acct.Reserve(budget.Parsers, x.cost) {
 		e.refused.Add(1)
 		return false
 	}
@@ -140,6 +182,6 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 }
 
 func (e *Expectations) drop(k expectKey) {
+	e.acct.Release(budget.Parsers, e.m[k].cost)
 	delete(e.m, k)
-	e.acct.Release(budget.Parsers, expectedBytes)
 }

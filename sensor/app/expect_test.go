@@ -41,14 +41,15 @@ func TestFTPDataExpectations(t *testing.T) {
 	e.UseBudget(b.NewAccount())
 	t0 := time.Unix(1000, 0)
 	a1, a2 := netip.MustParseAddrPort("10.0.0.1:2000"), netip.MustParseAddrPort("[2001:db8::1]:2002")
-	if !e.AddFTPData(a1, "c1", t0) || !e.AddFTPData(a2, "c2", t0) {
+	srv := netip.MustParseAddr("10.0.0.9")
+	if !e.AddFTPData(a1, "c1", srv, t0) || !e.AddFTPData(a2, "c2", srv, t0) {
 		t.Fatal("refused with room")
 	}
 	if e.Has(a1, t0) {
 		t.Error("an FTP data announcement is taken for a DCE/RPC endpoint")
 	}
-	if cid, ok := e.ClaimFTPData(a1, t0.Add(time.Second)); !ok || cid != "c1" {
-		t.Fatalf("claim: %q %v", cid, ok)
+	if l, ok := e.ClaimFTPData(a1, t0.Add(time.Second)); !ok || l.Control != "c1" || l.Server != srv {
+		t.Fatalf("claim: %+v %v", l, ok)
 	}
 	if _, ok := e.ClaimFTPData(a1, t0.Add(time.Second)); ok {
 		t.Error("claimed twice")
@@ -61,7 +62,41 @@ func TestFTPDataExpectations(t *testing.T) {
 	}
 	tiny := NewExpectations()
 	tiny.UseBudget(budget.New(1).NewAccount())
-	if tiny.AddFTPData(a1, "c", t0) || tiny.Refused() != 1 {
+	if tiny.AddFTPData(a1, "c", srv, t0) || tiny.Refused() != 1 {
 		t.Error("the budget's refusal was not honoured")
+	}
+}
+
+// The data command an FTP control connection sent last is claimed once by
+// its next data connection; a newer command replaces it (paid once), and
+// every byte of budget comes back.
+func TestFTPTransferExpectations(t *testing.T) {
+	b := budget.New(1 << 20)
+	e := NewExpectations()
+	e.UseBudget(b.NewAccount())
+	t0 := time.Unix(1000, 0)
+	e.SetFTPTransfer("c1", FTPTransfer{Command: "LIST", Tx: 3, Size: -1}, t0)
+	if !e.SetFTPTransfer("c1", FTPTransfer{Command: "RETR", File: "/pub/a.exe", Tx: 5, Size: 77}, t0) {
+		t.Fatal("refused with room")
+	}
+	if len(e.m) != 1 {
+		t.Fatalf("%d entries for one control connection", len(e.m))
+	}
+	if _, ok := e.ClaimFTPTransfer("c2", t0); ok {
+		t.Error("another control connection's transfer claimed")
+	}
+	x, ok := e.ClaimFTPTransfer("c1", t0.Add(time.Second))
+	if !ok || x.Command != "RETR" || x.File != "/pub/a.exe" || x.Tx != 5 || x.Size != 77 {
+		t.Fatalf("claim: %+v %v", x, ok)
+	}
+	if _, ok := e.ClaimFTPTransfer("c1", t0.Add(time.Second)); ok {
+		t.Error("claimed twice")
+	}
+	e.SetFTPTransfer("c1", FTPTransfer{Command: "STOR"}, t0)
+	if _, ok := e.ClaimFTPTransfer("c1", t0.Add(expectTTL+time.Second)); ok {
+		t.Error("claimed after its time")
+	}
+	if used := b.Stats().Used; used != 0 {
+		t.Errorf("%d bytes of budget still held", used)
 	}
 }

@@ -60,6 +60,7 @@ func (st *state) emitFile(proto string, r *files.Result) {
 		fi.Direction = "download"
 	}
 	fi.Transaction, fi.Part = int64(in.Tx), in.Part
+	ev.Sensor.FTP.ControlCommunityID = st.ftpControl // an FTP data connection's file
 	fi.State, fi.Complete, fi.MissingBytes = r.End.String(), r.End == parsers.FileComplete, r.Missing
 	fi.DeclaredMimeType = in.MimeType
 	if in.Size >= 0 {

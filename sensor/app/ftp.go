@@ -20,7 +20,7 @@ func (st *state) emitFTP(c *pftp.Command) {
 	ev.Network.Protocol = "ftp"
 	x := &ev.Sensor.FTP
 	x.Command, x.Arg, x.ReplyCode, x.ReplyText, x.PreliminaryCode = c.Command, c.Arg, c.ReplyCode, c.ReplyText, c.Preliminary
-	x.Cwd, x.Login = c.Cwd, c.Login
+	x.Cwd, x.Login, x.Transaction = c.Cwd, c.Login, int64(c.Tx)
 	if c.File != "" {
 		ev.Event.Category = categoryFile
 		fillFile(&ev.File, c.File)
@@ -45,7 +45,7 @@ func (st *state) emitFTP(c *pftp.Command) {
 		to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 		x.DataIP, x.DataPort, x.Passive = to.Addr().String(), int(to.Port()), c.Data.Passive
 		x.ControlCommunityID = ev.Network.CommunityID
-		if !st.a.cfg.Expect.AddFTPData(to, ev.Network.CommunityID, c.Time) {
+		if !st.a.cfg.Expect.AddFTPData(to, ev.Network.CommunityID, st.serverIP().Unmap(), c.Time) {
 			st.a.anom.Report(anomaly.MemoryLimit, st.f, c.Time, "memory budget spent: the FTP data connection announced will not be linked")
 		}
 	}
@@ -64,17 +64,17 @@ func (st *state) serverIP() netip.Addr {
 // ftpData labels f as an FTP data connection when a control connection
 // announced it (either end may be the announced one: a flow picked up
 // mid-stream can have its sides the other way).
-func (a *Analyzer) ftpData(f *flow.Flow) (control string, ok bool) {
+func (a *Analyzer) ftpData(f *flow.Flow) (FTPLink, bool) {
 	if a.cfg.Expect == nil || f.Key.Proto != decode.ProtoTCP {
-		return "", false
+		return FTPLink{}, false
 	}
 	ts := f.First()
 	for _, e := range []flow.Endpoint{f.Resp(), f.Orig()} {
-		if cid, ok := a.cfg.Expect.ClaimFTPData(netip.AddrPortFrom(e.IP.Unmap(), e.Port), ts); ok {
-			return cid, true
+		if l, ok := a.cfg.Expect.ClaimFTPData(netip.AddrPortFrom(e.IP.Unmap(), e.Port), ts); ok {
+			return l, true
 		}
 	}
-	return "", false
+	return FTPLink{}, false
 }
 
 // fillFile sets ECS file.* from an FTP path: path, name, directory (of an

@@ -21,6 +21,26 @@ var filesOn = Config{App: app.Config{Files: &files.Config{}}}
 // from capture with tshark and returns "sha256 size" of each, sorted.
 func tsharkObjects(t *testing.T, capture, proto string) []string {
 	t.Helper()
+	var objs []string
+	for _, o := range tsharkExport(t, capture, proto) {
+		objs = append(objs, o.String())
+	}
+	slices.Sort(objs)
+	return objs
+}
+
+// object is an exported or reported file: its name, SHA-256 and size.
+type object struct {
+	name, sha256 string
+	size         int64
+}
+
+func (o object) String() string { return fmt.Sprintf("%s %d", o.sha256, o.size) }
+
+// tsharkExport exports the objects of proto from capture with tshark (one
+// file per name: tshark writes a name twice over itself).
+func tsharkExport(t *testing.T, capture, proto string) []object {
+	t.Helper()
 	dir := t.TempDir()
 	cmd := exec.Command("tshark", "-r", capture, "-Q", "--export-objects", proto+","+dir)
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -30,16 +50,15 @@ func tsharkObjects(t *testing.T, capture, proto string) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var objs []string
+	var objs []object
 	for _, e := range ents {
 		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		sum := sha256.Sum256(b)
-		objs = append(objs, fmt.Sprintf("%s %d", hex.EncodeToString(sum[:]), len(b)))
+		objs = append(objs, object{e.Name(), hex.EncodeToString(sum[:]), int64(len(b))})
 	}
-	slices.Sort(objs)
 	return objs
 }
 
