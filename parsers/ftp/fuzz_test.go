@@ -29,6 +29,11 @@ func FuzzConn(f *testing.F) {
 				t.Fatalf("PASS argument %q kept", cmd.Arg)
 			}
 		})
+		c.OnData = func(cmd *Command) {
+			if cmd.Tx == 0 || cmd.ReplyCode != 0 {
+				t.Fatalf("data command %s announced numbered %d, after its final reply %d", cmd.Command, cmd.Tx, cmd.ReplyCode)
+			}
+		}
 		d := parsers.ToClient
 		for len(b) > 0 {
 			k := min(step, len(b))
