@@ -15,13 +15,16 @@ package collector
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	kgo "github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/outputs/kafka"
@@ -38,6 +41,13 @@ type Collector struct {
 	m      *Metrics
 
 	recs []schemas.Record // the batch being written (reused)
+
+	tls  *tls.Config
+	mech sasl.Mechanism
+	// readerErrs counts the reader's errors since it last delivered a
+	// message: a reader that saw errors and then delivers nothing for a
+	// whole stall interval is made anew (see fetch).
+	readerErrs atomic.Int64
 }
 
 // sink is one store and whether it is connected.
@@ -83,15 +93,23 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Collector, error) {
 		c.close()
 		return nil, err
 	}
+	c.tls, c.mech = tlsCfg, mech
+	c.reader = c.newReader()
+	return c, nil
+}
+
+// newReader makes the group reader.
+func (c *Collector) newReader() *kgo.Reader {
+	cfg := c.cfg
 	start := kgo.FirstOffset
 	if cfg.Kafka.StartOffset == "last" {
 		start = kgo.LastOffset
 	}
-	c.reader = kgo.NewReader(kgo.ReaderConfig{
+	return kgo.NewReader(kgo.ReaderConfig{
 		Brokers:     cfg.Kafka.Brokers,
 		GroupID:     cfg.Kafka.GroupID,
 		GroupTopics: cfg.Kafka.Topics,
-		Dialer:      &kgo.Dialer{Timeout: 10 * time.Second, ClientID: cfg.Kafka.ClientID, TLS: tlsCfg, SASLMechanism: mech, DualStack: true},
+		Dialer:      &kgo.Dialer{Timeout: 10 * time.Second, ClientID: cfg.Kafka.ClientID, TLS: c.tls, SASLMechanism: c.mech, DualStack: true},
 		MinBytes:    1,
 		MaxBytes:    16 << 20,
 		MaxWait:     250 * time.Millisecond,
@@ -102,9 +120,25 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Collector, error) {
 		SessionTimeout:    cfg.Kafka.SessionTimeout,
 		RebalanceTimeout:  cfg.Kafka.SessionTimeout,
 		HeartbeatInterval: cfg.Kafka.SessionTimeout / 10,
-		ErrorLogger:       kgo.LoggerFunc(func(f string, a ...any) { log.Warn("kafka", "msg", fmt.Sprintf(f, a...)) }),
+		ErrorLogger: kgo.LoggerFunc(func(f string, a ...any) {
+			c.readerErrs.Add(1)
+			c.log.Warn("kafka", "msg", fmt.Sprintf(f, a...))
+		}),
 	})
-	return c, nil
+}
+
+// renewReader replaces a reader that stalled after errors: kafka-go's
+// group reader can stay silent for good after its broker restarted
+// (segmentio/kafka-go#387). Nothing is in flight between batches, so the
+// new member resumes at the committed offsets.
+func (c *Collector) renewReader() {
+	c.log.Warn("kafka reader silent after errors; joining the group anew", "errors", c.readerErrs.Load())
+	if err := c.reader.Close(); err != nil {
+		c.log.Warn("kafka reader close", "err", err)
+	}
+	c.readerErrs.Store(0)
+	c.reader = c.newReader()
+	c.m.readerRenewals.Inc()
 }
 
 // Run consumes until ctx ends, then closes everything. It returns nil when
@@ -134,11 +168,23 @@ func (c *Collector) Run(ctx context.Context) error {
 // fetch reads one batch: it waits for a first message as long as it takes,
 // then takes more until the batch is full or MaxWait has passed.
 func (c *Collector) fetch(ctx context.Context, msgs []kgo.Message) ([]kgo.Message, error) {
-	m, err := c.reader.FetchMessage(ctx)
-	if err != nil {
-		return msgs, err
+	for {
+		sctx, cancel := context.WithTimeout(ctx, c.cfg.Kafka.SessionTimeout)
+		m, err := c.reader.FetchMessage(sctx)
+		cancel()
+		if err == nil {
+			c.readerErrs.Store(0)
+			msgs = append(msgs, m)
+			break
+		}
+		if ctx.Err() != nil || sctx.Err() == nil {
+			return msgs, err
+		}
+		// a whole session timeout without a message: idle, or stalled
+		if c.readerErrs.Load() > 0 {
+			c.renewReader()
+		}
 	}
-	msgs = append(msgs, m)
 	wctx, cancel := context.WithTimeout(ctx, c.cfg.Batch.MaxWait)
 	defer cancel()
 	for len(msgs) < c.cfg.Batch.MaxRecords {

@@ -9,6 +9,7 @@ import (
 // Metrics are the collector's /metrics.
 type Metrics struct {
 	stored, batches, deadLettered, commitErrors prometheus.Counter
+	readerRenewals                              prometheus.Counter
 	duplicates, retries                         *prometheus.CounterVec
 	lag                                         *prometheus.GaugeVec
 }
@@ -24,6 +25,8 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages that are not events or that a store rejected for good."}),
 		commitErrors: prometheus.NewCounter(prometheus.CounterOpts{Name: "packetsleuth_collector_commit_errors_total",
 			Help: "Offset commits that failed (the messages are read again and dropped by event.id)."}),
+		readerRenewals: prometheus.NewCounter(prometheus.CounterOpts{Name: "packetsleuth_collector_reader_renewals_total",
+			Help: "Times the Kafka group reader stayed silent after errors (a broker restart) and was made anew."}),
 		duplicates: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "packetsleuth_collector_duplicates_total",
 			Help: "Events a store already held (redelivered after a crash or rebalance), by output."}, []string{"output"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "packetsleuth_collector_store_retries_total",
@@ -32,7 +35,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Messages behind the end of the partition, at the last commit."}, []string{"topic", "partition"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.stored, m.batches, m.deadLettered, m.commitErrors, m.duplicates, m.retries, m.lag)
+		reg.MustRegister(m.stored, m.batches, m.deadLettered, m.commitErrors, m.readerRenewals, m.duplicates, m.retries, m.lag)
 	}
 	return m
 }
