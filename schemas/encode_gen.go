@@ -776,6 +776,19 @@ func (e *encoder) appendDHCP(v *DHCP) {
 	if v.Overloaded {
 		e.boolField("overloaded", true)
 	}
+	e.optString("duid_type", v.DUIDType)
+	e.optString("server_duid", v.ServerDUID)
+	e.optString("iaid", v.IAID)
+	e.optInt("renew_time", v.RenewTime)
+	e.optInt("rebind_time", v.RebindTime)
+	e.optInt("preferred_lifetime", v.PreferredLifetime)
+	e.optInt("address_count", v.AddressCount)
+	e.optString("delegated_prefix", v.DelegatedPrefix)
+	e.optString("fqdn", v.FQDN)
+	e.optString("status", v.Status)
+	e.optString("relay_type", v.RelayType)
+	e.optInt("relay_hops", v.RelayHops)
+	e.optString("relay_peer_ip", v.RelayPeerIP)
 	e.end()
 }
 

@@ -76,6 +76,7 @@ type Analyzer struct {
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
 	dhcp     dhcp.Message
+	dhcp6    dhcp.Message6
 	sip      psip.Message
 	ntp      ntp.Message
 	snmp     snmp.Message

@@ -33,6 +33,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		case dnsPort(p.SrcPort) || dnsPort(p.DstPort):
 			st.dns = st.newDNS()
 			st.detected("dns", false)
+		case dhcp.Sniff6(p.Payload):
+			st.detected("dhcpv6", false)
 		case d == parsers.ToServer && pkrb.SniffDatagram(p.Payload):
 			st.krb = st.newKerberos()
 			st.detected("kerberos", false)
@@ -53,6 +55,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		st.dhcpDatagram(p)
 	case st.proto == "sip":
 		st.sipDatagram(p)
+	case st.proto == "dhcpv6":
+		st.dhcp6Datagram(p)
 	case st.proto == "ntp":
 		st.ntpDatagram(p)
 	case st.proto == "snmp":
