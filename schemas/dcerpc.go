@@ -39,6 +39,8 @@ type DCERPC struct {
 	AuthType string `json:"auth_type,omitempty" expr:"auth_type"`
 	// Authentication level: connect, call, pkt, integrity, privacy. Example: privacy
 	AuthLevel string `json:"auth_level,omitempty" expr:"auth_level"`
+	// Kerberos AP exchange of the connection's auth trailers (Kerberos or SPNEGO binds); the client's name is encrypted.
+	Kerberos KerberosAP `json:"kerberos,omitzero" expr:"kerberos"`
 	// Endpoints an endpoint mapper answer announced.
 	Endpoints []DCERPCEndpoint `json:"endpoints,omitempty" expr:"endpoints"`
 	// Named pipe that carried the call over SMB. Example: \PIPE\svcctl

@@ -852,7 +852,10 @@ func (e *encoder) appendSMB(v *SMB) {
 	e.optString("status_name", v.StatusName)
 	e.optString("session_id", v.SessionID)
 	e.optString("auth_mechanism", v.AuthMechanism)
-	e.optString("kerberos_principal", v.KerberosPrincipal)
+	if !v.Kerberos.isZero() {
+		e.field("kerberos")
+		e.appendKerberosAP(&v.Kerberos)
+	}
 	if v.Guest {
 		e.boolField("guest", true)
 	}
@@ -1152,6 +1155,10 @@ func (e *encoder) appendDCERPC(v *DCERPC) {
 	e.optString("fault_status", v.FaultStatus)
 	e.optString("auth_type", v.AuthType)
 	e.optString("auth_level", v.AuthLevel)
+	if !v.Kerberos.isZero() {
+		e.field("kerberos")
+		e.appendKerberosAP(&v.Kerberos)
+	}
 	if len(v.Endpoints) > 0 {
 		e.field("endpoints")
 		e.b = append(e.b, '[')
@@ -1275,6 +1282,20 @@ func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.end()
 }
 
+func (e *encoder) appendKerberosAP(v *KerberosAP) {
+	e.begin()
+	e.optString("service", v.Service)
+	e.optString("realm", v.Realm)
+	e.optInt("ticket_etype", int64(v.TicketEtype))
+	e.optString("ticket_cipher", v.TicketCipher)
+	e.optInt("authenticator_etype", int64(v.AuthenticatorEtype))
+	e.optStrings("ap_options", v.APOptions)
+	e.optString("response", v.Response)
+	e.optInt("error_code", int64(v.ErrorCode))
+	e.optString("error_name", v.ErrorName)
+	e.end()
+}
+
 func (e *encoder) appendDCERPCInterface(v *DCERPCInterface) {
 	e.begin()
 	e.optString("uuid", v.UUID)
@@ -1370,7 +1391,7 @@ func (v *RDP) isZero() bool {
 }
 
 func (v *SMB) isZero() bool {
-	return v.Action == "" && v.Dialect == "" && !v.SigningEnabled && !v.SigningRequired && !v.EncryptionCapable && v.Cipher == "" && v.Status == "" && v.StatusName == "" && v.SessionID == "" && v.AuthMechanism == "" && v.KerberosPrincipal == "" && !v.Guest && !v.Anonymous && !v.EncryptData && v.Legs == 0 && v.Share == "" && v.ShareName == "" && v.ShareType == "" && !v.AdminShare && v.Pipe == "" && v.Access == nil && v.AccessMask == 0 && v.Disposition == "" && v.CreateAction == "" && !v.DeleteOnClose && !v.Deleted && v.RenamedTo == "" && v.ReadBytes == 0 && v.WriteBytes == 0 && v.Reads == 0 && v.Writes == 0 && v.AfterAdminExe == "" && v.SMB1Dialects == nil && v.SMB1Messages == 0 && v.EncryptedMessagesToServer == 0 && v.EncryptedMessagesToClient == 0 && v.EncryptedBytes == 0
+	return v.Action == "" && v.Dialect == "" && !v.SigningEnabled && !v.SigningRequired && !v.EncryptionCapable && v.Cipher == "" && v.Status == "" && v.StatusName == "" && v.SessionID == "" && v.AuthMechanism == "" && v.Kerberos.isZero() && !v.Guest && !v.Anonymous && !v.EncryptData && v.Legs == 0 && v.Share == "" && v.ShareName == "" && v.ShareType == "" && !v.AdminShare && v.Pipe == "" && v.Access == nil && v.AccessMask == 0 && v.Disposition == "" && v.CreateAction == "" && !v.DeleteOnClose && !v.Deleted && v.RenamedTo == "" && v.ReadBytes == 0 && v.WriteBytes == 0 && v.Reads == 0 && v.Writes == 0 && v.AfterAdminExe == "" && v.SMB1Dialects == nil && v.SMB1Messages == 0 && v.EncryptedMessagesToServer == 0 && v.EncryptedMessagesToClient == 0 && v.EncryptedBytes == 0
 }
 
 func (v *NTLM) isZero() bool {
@@ -1394,11 +1415,15 @@ func (v *Kerberos) isZero() bool {
 }
 
 func (v *DCERPC) isZero() bool {
-	return v.Kind == "" && v.CallID == 0 && v.Interface == (DCERPCInterface{}) && v.Opnum == 0 && v.Operation == "" && v.ContextID == 0 && v.Contexts == nil && v.RequestFragments == 0 && v.ResponseFragments == 0 && v.RequestBytes == 0 && v.ResponseBytes == 0 && !v.Answered && v.FaultStatus == "" && v.AuthType == "" && v.AuthLevel == "" && v.Endpoints == nil && v.Pipe == ""
+	return v.Kind == "" && v.CallID == 0 && v.Interface == (DCERPCInterface{}) && v.Opnum == 0 && v.Operation == "" && v.ContextID == 0 && v.Contexts == nil && v.RequestFragments == 0 && v.ResponseFragments == 0 && v.RequestBytes == 0 && v.ResponseBytes == 0 && !v.Answered && v.FaultStatus == "" && v.AuthType == "" && v.AuthLevel == "" && v.Kerberos.isZero() && v.Endpoints == nil && v.Pipe == ""
 }
 
 func (v *X509) isZero() bool {
 	return v.VersionNumber == "" && v.SerialNumber == "" && v.Subject.isZero() && v.Issuer.isZero() && v.NotBefore == (time.Time{}) && v.NotAfter == (time.Time{}) && v.AlternativeNames == nil && v.PublicKeyAlgorithm == "" && v.PublicKeySize == 0 && v.SignatureAlgorithm == ""
+}
+
+func (v *KerberosAP) isZero() bool {
+	return v.Service == "" && v.Realm == "" && v.TicketEtype == 0 && v.TicketCipher == "" && v.AuthenticatorEtype == 0 && v.APOptions == nil && v.Response == "" && v.ErrorCode == 0 && v.ErrorName == ""
 }
 
 func (v *X509Name) isZero() bool {

@@ -48,3 +48,28 @@ type Kerberos struct {
 	// Start time the client asked for (from, for a postdated ticket). Example: 2026-11-24T10:00:00Z
 	From string `json:"from,omitempty" expr:"from" es:"date"`
 }
+
+// KerberosAP is a Kerberos AP exchange inside another protocol (an SMB
+// session setup, a DCE/RPC connection's auth trailers): what the client's
+// AP-REQ shows in the clear and the server's answer. The client's name
+// and realm are in the AP-REQ's encrypted authenticator: not visible.
+type KerberosAP struct {
+	// Service principal of the ticket, components joined with "/". Example: cifs/dc1.contoso.local
+	Service string `json:"service,omitempty" expr:"service"`
+	// Realm of the ticket (the service's realm; the client's may differ). Example: CONTOSO.LOCAL
+	Realm string `json:"realm,omitempty" expr:"realm"`
+	// Encryption type of the ticket (RFC 3961 number; 23 is RC4-HMAC). Example: 18
+	TicketEtype int `json:"ticket_etype,omitempty" expr:"ticket_etype"`
+	// Name of the ticket's encryption type. Example: aes256-cts-hmac-sha1-96
+	TicketCipher string `json:"ticket_cipher,omitempty" expr:"ticket_cipher"`
+	// Encryption type of the AP-REQ's authenticator. Example: 18
+	AuthenticatorEtype int `json:"authenticator_etype,omitempty" expr:"authenticator_etype"`
+	// AP options the client set: use-session-key, mutual-required. Example: ["mutual-required"]
+	APOptions []string `json:"ap_options,omitempty" expr:"ap_options"`
+	// The server's answer: AP-REP (mutual authentication) or KRB-ERROR. Example: AP-REP
+	Response string `json:"response,omitempty" expr:"response"`
+	// KRB-ERROR code of the answer. Example: 37
+	ErrorCode int `json:"error_code,omitempty" expr:"error_code"`
+	// KRB-ERROR name of the answer. Example: KRB_AP_ERR_SKEW
+	ErrorName string `json:"error_name,omitempty" expr:"error_name"`
+}

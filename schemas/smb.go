@@ -27,8 +27,8 @@ type SMB struct {
 	SessionID string `json:"session_id,omitempty" expr:"session_id"`
 	// Authentication mechanism of the session setup: ntlm or kerberos (empty when the setup was not seen). Example: ntlm
 	AuthMechanism string `json:"auth_mechanism,omitempty" expr:"auth_mechanism"`
-	// Kerberos service principal of the session setup's AP-REQ, when a Kerberos parser read it. Example: cifs/dc1.contoso.local
-	KerberosPrincipal string `json:"kerberos_principal,omitempty" expr:"kerberos_principal"`
+	// Kerberos AP exchange of the session setup (the ticket's service and realm on every event of the session; the client's name is encrypted).
+	Kerberos KerberosAP `json:"kerberos,omitzero" expr:"kerberos"`
 	// The server logged the session on as guest. Example: false
 	Guest bool `json:"guest,omitempty" expr:"guest"`
 	// Anonymous (null) session. Example: false

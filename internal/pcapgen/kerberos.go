@@ -109,3 +109,28 @@ func KerberoastSession(client, server netip.AddrPort, t time.Time) []Packet {
 	rep := KrbRecord(KrbReply(13, "alice", "CORP.LOCAL", []string{"MSSQLSvc", "db1.corp.local"}, 23, 18))
 	return NewTCPConn(client, server, t).Handshake().Data(true, req, 100).Data(false, rep, 100).Close().Packets
 }
+
+// krb5OID is the Kerberos V5 GSS-API mechanism (1.2.840.113554.1.2.2).
+var krb5OID = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02}
+
+// KrbAPReq is a GSS-API krb5 token (RFC 4121 §4.1) holding an AP-REQ for
+// sname in realm: a ticket encrypted with ticketEtype, an authenticator
+// with authEtype, the mutual-required AP option.
+func KrbAPReq(realm string, sname []string, ticketEtype, authEtype int) []byte {
+	ticket := der(0x61, krbSeq(krbCtx(0, krbInt(5)), krbCtx(1, krbStr(realm)), krbCtx(2, krbPrincipal(sname...)), krbCtx(3, krbEncData(ticketEtype))))
+	ap := der(0x6e, krbSeq(krbCtx(0, krbInt(5)), krbCtx(1, krbInt(14)), krbCtx(2, der(0x03, []byte{0, 0x20, 0, 0, 0})),
+		krbCtx(3, ticket), krbCtx(4, krbEncData(authEtype))))
+	return der(0x60, krb5OID, []byte{1, 0}, ap)
+}
+
+// KrbAPRep is the GSS-API krb5 token of an AP-REP whose enc-part uses etype.
+func KrbAPRep(etype int) []byte {
+	rep := der(0x6f, krbSeq(krbCtx(0, krbInt(5)), krbCtx(1, krbInt(15)), krbCtx(2, krbEncData(etype))))
+	return der(0x60, krb5OID, []byte{2, 0}, rep)
+}
+
+// KrbAPError is the GSS-API krb5 token of a KRB-ERROR (code) answering an
+// AP-REQ for sname in realm.
+func KrbAPError(code int, realm string, sname ...string) []byte {
+	return der(0x60, krb5OID, []byte{3, 0}, KrbError(code, realm, sname...))
+}

@@ -44,8 +44,12 @@ type Message struct {
 	Etypes            []int
 	PATypes           []int
 	From, Till, RTime time.Time
-	// Reply fields: the ticket's and the enc-part's encryption types.
+	// Reply fields: the ticket's and the enc-part's encryption types
+	// (for an AP-REQ, the ticket's and the authenticator's; for an AP-REP,
+	// its enc-part's).
 	TicketEtype, EncEtype int
+	// APOptions of an AP-REQ; bit 0 is the first bit of the BIT STRING.
+	APOptions uint32
 	// KRB-ERROR fields.
 	ErrorCode int
 	// Notes on what did not fit a bound.
@@ -232,8 +236,13 @@ func (m *Message) kdcRep(seq []byte) error {
 	if m.EncEtype, err = encEtype(f[6]); err != nil {
 		return err
 	}
-	// Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm [1], sname [2], enc-part [3] }
-	tk, rest, err := readTLV(f[5])
+	return m.ticket(f[5])
+}
+
+// ticket reads Ticket ::= [APPLICATION 1] SEQUENCE { tkt-vno [0], realm
+// [1], sname [2], enc-part [3] } into Realm, SName and TicketEtype.
+func (m *Message) ticket(b []byte) error {
+	tk, rest, err := readTLV(b)
 	if err != nil || len(rest) != 0 || tk.class != 1 || tk.tag != 1 {
 		return fmt.Errorf("kerberos: ticket is not [APPLICATION 1] (%v)", err)
 	}

@@ -15,6 +15,10 @@ func MessageName(t int) string {
 		return "TGS-REP"
 	case KRBError:
 		return "KRB-ERROR"
+	case APReq:
+		return "AP-REQ"
+	case APRep:
+		return "AP-REP"
 	}
 	return strconv.Itoa(t)
 }
@@ -90,6 +94,18 @@ func KDCOptionNames(o uint32) []string {
 			n = "bit" + strconv.Itoa(bit)
 		}
 		out = append(out, n)
+	}
+	return out
+}
+
+// APOptionNames lists the AP options set in o (RFC 4120 §5.5.1).
+func APOptionNames(o uint32) []string {
+	var out []string
+	if o&APUseSessionKey != 0 {
+		out = append(out, "use-session-key")
+	}
+	if o&APMutualRequired != 0 {
+		out = append(out, "mutual-required")
 	}
 	return out
 }

@@ -49,10 +49,6 @@ type Handler struct {
 	// streamed as they arrive, in file order (a jump ahead is a gap, a
 	// re-read of earlier bytes is not written again); nil: no file work.
 	Files parsers.FileOpener
-	// KerberosPrincipal, when set, names the service principal of a
-	// Kerberos GSS-API token (an AP-REQ) found in a session setup; without
-	// it the session says only "kerberos".
-	KerberosPrincipal func(token []byte) string
 	// Limit reports the memory budget refusing state (memory) or a bound
 	// of the connection's tables reached.
 	Limit func(memory bool, detail string)

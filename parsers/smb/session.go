@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
@@ -86,10 +87,26 @@ func (c *Conn) sessionRequest(p, body []byte, ts time.Time) *setup {
 	switch {
 	case b.Mech == ntlm.MechNTLM && b.Err == nil && b.NTLM.Type == ntlm.Authenticate:
 		st.auth, st.hasAuth = b.NTLM, true
-	case b.Mech == ntlm.MechKerberos && c.h.KerberosPrincipal != nil:
-		st.principal = c.h.KerberosPrincipal(b.Kerberos)
+	case b.Mech == ntlm.MechKerberos || b.Mech == "":
+		st.krb, st.krbErr = c.kerberos(b, blob)
+		if st.krb != nil {
+			st.mech = ntlm.MechKerberos
+		}
 	}
 	return st
+}
+
+// kerberos reads the Kerberos message of a security blob: a krb5 GSS-API
+// token, or the bare message a SPNEGO blob may carry as its token (which
+// FindInBlob does not recognise: b.Mech is ""). A blob that is neither is
+// no error; a krb5 token that does not parse is one.
+func (c *Conn) kerberos(b ntlm.Blob, blob []byte) (*kerberos.Message, error) {
+	m, err := kerberos.ParseBlob(blob)
+	if err != nil && b.Mech == ntlm.MechKerberos {
+		c.stats.Errors++
+		return nil, err
+	}
+	return m, nil
 }
 
 // session returns the tracked session sid, creating it when there is room.
@@ -127,8 +144,8 @@ func (c *Conn) sessionResponse(h *hdr, pd *pending, p, body []byte, ts time.Time
 		if st.mech != "" {
 			s.Mech = st.mech
 		}
-		if st.principal != "" {
-			s.Principal = st.principal
+		if st.krb != nil || st.krbErr != nil {
+			s.Kerberos, s.KerberosErr = st.krb, st.krbErr
 		}
 		if st.hasAuth {
 			s.NTLM, s.NTLMSeen = st.auth, true
@@ -136,10 +153,17 @@ func (c *Conn) sessionResponse(h *hdr, pd *pending, p, body []byte, ts time.Time
 		s.NTLMTypes |= 1 << st.ntlmType
 	}
 	if blob, ok := span(p, int(le16(body, 4)), int(le16(body, 6))); ok && len(blob) > 0 {
-		if b := ntlm.FindInBlob(blob); b.Mech == ntlm.MechNTLM && b.Err == nil && b.NTLM.Type == ntlm.Challenge {
+		switch b := ntlm.FindInBlob(blob); {
+		case b.Mech == ntlm.MechNTLM && b.Err == nil && b.NTLM.Type == ntlm.Challenge:
 			s.Challenge = b.NTLM
 			s.Mech = ntlm.MechNTLM
 			s.NTLMTypes |= 1 << ntlm.Challenge
+		case b.Mech == ntlm.MechKerberos || b.Mech == "":
+			if m, err := c.kerberos(b, blob); m != nil {
+				s.KerberosReply, s.Mech = m, ntlm.MechKerberos
+			} else if err != nil {
+				s.KerberosErr = err
+			}
 		}
 	}
 	if h.status == statusMoreProcessing {

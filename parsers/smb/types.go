@@ -4,7 +4,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
-
+	"github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
@@ -18,8 +18,11 @@ type Session struct {
 	// Mech is the authentication mechanism: "ntlm", "kerberos" or "" (not
 	// seen: the session was set up before the capture).
 	Mech string
-	// Principal is the Kerberos service principal, when a parser named it.
-	Principal string
+	// Kerberos is the client's AP-REQ (the ticket's realm and service; the
+	// client's name is encrypted), KerberosReply the server's AP-REP or
+	// KRB-ERROR; nil when not seen or not parsed (KerberosErr says why).
+	Kerberos, KerberosReply *kerberos.Message
+	KerberosErr             error
 	// NTLM is the client's AUTHENTICATE (names, flags, response version);
 	// Challenge the server's CHALLENGE (its NetBIOS and DNS names).
 	NTLM, Challenge ntlm.Message
@@ -141,12 +144,13 @@ type pending struct {
 
 // setup is what a session setup request carried.
 type setup struct {
-	start     time.Time
-	mech      string
-	principal string
-	auth      ntlm.Message
-	hasAuth   bool
-	ntlmType  int
+	start    time.Time
+	mech     string
+	krb      *kerberos.Message
+	krbErr   error
+	auth     ntlm.Message
+	hasAuth  bool
+	ntlmType int
 }
 
 // setInfo is a rename or delete request awaiting its answer.

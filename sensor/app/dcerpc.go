@@ -5,7 +5,9 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/parsers"
 	pdcerpc "github.com/packetsleuth/packetsleuth/parsers/dcerpc"
+	pkrb "github.com/packetsleuth/packetsleuth/parsers/kerberos"
 	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -15,22 +17,24 @@ import (
 // (pipe ""), or of the SMB named pipe pipe, fed the bytes written to it as
 // ToServer and those read from it as ToClient (one parser per open pipe).
 func (st *state) newDCERPC(pipe string) *pdcerpc.Conn {
-	auth := &dcerpcNTLM{}
+	auth := &dcerpcAuth{}
 	c := pdcerpc.NewConn(st.a.acct, func(call *pdcerpc.Call) { st.emitDCERPC(call, pipe, auth) })
 	c.OnLimit = func(detail string) { st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), detail) }
 	c.OnAuth = auth.add
 	return c
 }
 
-// dcerpcNTLM keeps the NTLMSSP messages of a DCE/RPC connection's binds,
-// alter_contexts and auth3 (names and flags only: the parser keeps no
-// response or key), for the calls that follow them.
-type dcerpcNTLM struct {
+// dcerpcAuth keeps the NTLMSSP messages (names and flags only: the
+// parser keeps no response or key) and the Kerberos AP exchange of a
+// DCE/RPC connection's binds, alter_contexts and auth3, for the calls
+// that follow them.
+type dcerpcAuth struct {
 	types             uint8
 	client, challenge ntlm.Message
+	krbReq, krbRep    *pkrb.Message
 }
 
-func (n *dcerpcNTLM) add(a *pdcerpc.Auth) {
+func (n *dcerpcAuth) add(a *pdcerpc.Auth) {
 	var m ntlm.Message
 	switch a.Type {
 	case 10: // NTLMSSP
@@ -38,9 +42,13 @@ func (n *dcerpcNTLM) add(a *pdcerpc.Auth) {
 		if m, err = ntlm.Parse(a.Value); err != nil {
 			return
 		}
-	case 9: // SPNEGO, which may wrap NTLMSSP
+	case 9, 16: // SPNEGO, which may wrap NTLMSSP or Kerberos; Kerberos
 		b := ntlm.FindInBlob(a.Value)
-		if b.Mech != ntlm.MechNTLM || b.Err != nil {
+		if b.Mech != ntlm.MechNTLM {
+			n.kerberos(a.Dir, a.Value)
+			return
+		}
+		if b.Err != nil {
 			return
 		}
 		m = b.NTLM
@@ -58,8 +66,27 @@ func (n *dcerpcNTLM) add(a *pdcerpc.Auth) {
 	}
 }
 
-// fill puts the connection's NTLM names on a call's event.
-func (n *dcerpcNTLM) fill(ev *schemas.Event) {
+// kerberos keeps the client's AP-REQ and the server's answer to it (in
+// DCE-style mutual authentication the client sends an AP-REP of its own
+// after the server's: not an answer).
+func (n *dcerpcAuth) kerberos(d parsers.Dir, token []byte) {
+	m, err := pkrb.ParseBlob(token)
+	switch {
+	case err != nil:
+	case d == parsers.ToServer && m.Type == pkrb.APReq:
+		n.krbReq, n.krbRep = m, nil
+	case d == parsers.ToClient:
+		n.krbRep = m
+	}
+}
+
+// fill puts the connection's NTLM names and Kerberos AP exchange on a
+// call's event.
+func (n *dcerpcAuth) fill(ev *schemas.Event) {
+	if n.krbReq != nil || n.krbRep != nil {
+		krbAP(&ev.Sensor.DCERPC.Kerberos, n.krbReq, n.krbRep)
+		ev.Sensor.Notes = append(ev.Sensor.Notes, noteKrbClient)
+	}
 	if n.types == 0 {
 		return
 	}
@@ -96,7 +123,7 @@ var (
 
 // emitDCERPC maps one DCE/RPC call to an event of dataset
 // packetsleuth.dcerpc; pipe names the SMB named pipe that carried it.
-func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string, auth *dcerpcNTLM) {
+func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string, auth *dcerpcAuth) {
 	ev := st.a.newEvent(st.f, schemas.DatasetDCERPC, call.Start)
 	ev.Network.Protocol = "dcerpc"
 	ev.Event.Start = call.Start
@@ -155,6 +182,6 @@ func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string, auth *dcerpcNTLM) {
 			ev.Event.Outcome = "success"
 		}
 	}
-	ev.Sensor.Notes = call.Notes
+	ev.Sensor.Notes = append(ev.Sensor.Notes, call.Notes...)
 	st.a.emit(ev)
 }

@@ -95,3 +95,23 @@ func krbTime(t time.Time) string {
 	}
 	return t.UTC().Format(time.RFC3339)
 }
+
+// noteKrbClient says why a Kerberos-authenticated event has no user.
+const noteKrbClient = "kerberos.client_encrypted: the client's name and realm are in the AP-REQ's encrypted authenticator"
+
+// krbAP fills an AP exchange seen inside another protocol from the
+// client's AP-REQ and the server's AP-REP or KRB-ERROR (either may be nil).
+func krbAP(x *schemas.KerberosAP, req, rep *pkrb.Message) {
+	if req != nil {
+		x.Service, x.Realm = pkrb.Principal(req.SName), req.Realm
+		x.TicketEtype, x.AuthenticatorEtype = req.TicketEtype, req.EncEtype
+		x.TicketCipher = pkrb.EtypeName(req.TicketEtype)
+		x.APOptions = pkrb.APOptionNames(req.APOptions)
+	}
+	if rep != nil {
+		x.Response = pkrb.MessageName(rep.Type)
+		if rep.Type == pkrb.KRBError {
+			x.ErrorCode, x.ErrorName = rep.ErrorCode, pkrb.ErrorName(rep.ErrorCode)
+		}
+	}
+}

@@ -131,7 +131,7 @@ func smbUser(ev *schemas.Event, s *psmb.Session) {
 	}
 	ev.Sensor.SMB.SessionID = "0x" + hex64(s.ID)
 	ev.Sensor.SMB.AuthMechanism = s.Mech
-	ev.Sensor.SMB.KerberosPrincipal = s.Principal
+	krbAP(&ev.Sensor.SMB.Kerberos, s.Kerberos, s.KerberosReply)
 	if s.NTLMSeen {
 		setUser(ev, s.NTLM.User, s.NTLM.Domain)
 	}
@@ -193,6 +193,13 @@ func (st *state) emitSMBSession(c *psmb.Conn, s *psmb.Session) {
 		}
 		ntlmInfo(&ev.Sensor.NTLM, s.NTLMTypes, client, &s.Challenge)
 		ev.Sensor.Notes = append(append(ev.Sensor.Notes, s.NTLM.Notes...), s.Challenge.Notes...)
+	}
+	if s.Mech == ntlm.MechKerberos {
+		ev.Sensor.Notes = append(ev.Sensor.Notes, noteKrbClient)
+		if s.KerberosErr != nil {
+			st.a.stats.ParserErrors["kerberos"]++
+			ev.Sensor.Notes = append(ev.Sensor.Notes, s.KerberosErr.Error())
+		}
 	}
 	st.a.emit(ev)
 }

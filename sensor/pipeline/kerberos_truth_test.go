@@ -130,3 +130,100 @@ func ints(v any) string {
 	}
 	return strings.Join(s, ",")
 }
+
+// Every Kerberos AP-REQ tshark decodes inside an SMB session setup or a
+// DCE/RPC auth trailer, and the server's AP-REP to it, agrees with the
+// sensor: the session_setup event of that SMB connection, or the
+// DCE/RPC events of that connection, carry the ticket's realm, service
+// principal, ticket and authenticator encryption types
+// (packetsleuth.{smb,dcerpc}.kerberos.*) and the answer. tshark's rows
+// come from the shared Kerberos tables and, for the captures that have
+// none, from testdata/truth (same recipe, see its README). Counted
+// apart, not compared: the client's own AP-REP that DCE-style mutual
+// authentication sends after the server's (dcerpc-drsuapi-kerberos frame
+// 9), which answers nothing. tshark shows no client name for an AP-REQ
+// either: it is in the encrypted authenticator.
+func TestKerberosAPAgreesWithTshark(t *testing.T) {
+	needShared(t)
+	shared, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*.kerberos.tsv"))
+	local, _ := filepath.Glob(filepath.Join("testdata", "truth", "*.kerberos.tsv"))
+	total, agree, clientRep := 0, 0, 0
+	for _, truthPath := range append(shared, local...) {
+		var rows []map[string]string
+		for _, row := range readTSV(t, truthPath) {
+			if typ, _, _ := strings.Cut(row["kerberos.msg_type"], ","); typ == "14" || typ == "15" {
+				rows = append(rows, row)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		capture := strings.TrimSuffix(filepath.Base(truthPath), ".kerberos.tsv")
+		out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
+		// The sensor's AP facts per connection: one per SMB session setup,
+		// one per DCE/RPC connection (every call repeats it).
+		got := map[string]map[string]int{}
+		seen := map[string]bool{}
+		for _, ev := range append(out.dataset("packetsleuth.smb"), out.dataset("packetsleuth.dcerpc")...) {
+			ds := strings.TrimPrefix(str(ev, "event.dataset"), "packetsleuth.")
+			x := "packetsleuth." + ds + ".kerberos."
+			if field(ev, x+"service") == nil || ds == "smb" && str(ev, "packetsleuth.smb.action") != "session_setup" {
+				continue
+			}
+			conn := pairKey(fmt.Sprintf("%s:%d", str(ev, "source.ip"), num(ev, "source.port")),
+				fmt.Sprintf("%s:%d", str(ev, "destination.ip"), num(ev, "destination.port")))
+			facts := []string{
+				fmt.Sprintf("AP-REQ %s %s %d,%d", str(ev, x+"realm"), strings.ReplaceAll(str(ev, x+"service"), "/", ","),
+					num(ev, x+"ticket_etype"), num(ev, x+"authenticator_etype")),
+				"answer " + str(ev, x+"response"),
+			}
+			if ds == "dcerpc" {
+				if seen[conn] {
+					continue
+				}
+				seen[conn] = true
+			}
+			if got[conn] == nil {
+				got[conn] = map[string]int{}
+			}
+			for _, f := range facts {
+				got[conn][f]++
+			}
+		}
+		want := map[string]map[string]int{}
+		server := map[string]string{} // connection → the endpoint an AP-REQ went to
+		for _, row := range rows {
+			src := last(row["ip.src"]) + ":" + row["tcp.srcport"]
+			dst := last(row["ip.dst"]) + ":" + row["tcp.dstport"]
+			conn := pairKey(src, dst)
+			if want[conn] == nil {
+				want[conn] = map[string]int{}
+			}
+			typ, _, _ := strings.Cut(row["kerberos.msg_type"], ",")
+			if typ == "14" {
+				server[conn] = dst
+				want[conn][fmt.Sprintf("AP-REQ %s %s %s", row["kerberos.realm"], row["kerberos.SNameString"], row["kerberos.etype"])]++
+				continue
+			}
+			if src != server[conn] {
+				clientRep++
+				continue
+			}
+			want[conn]["answer AP-REP"]++
+		}
+		for conn, facts := range want {
+			for f, n := range facts {
+				total += n
+				k := min(n, got[conn][f])
+				agree += k
+				if k < n {
+					t.Errorf("%s %s: %q tshark %d, sensor %d (sensor has %v)", capture, conn, f, n, got[conn][f], got[conn])
+				}
+			}
+		}
+	}
+	t.Logf("Kerberos AP exchanges in SMB and DCE/RPC: %d of %d tshark facts agree; %d client AP-REPs (DCE-style third leg) not compared", agree, total, clientRep)
+	if total < 10 {
+		t.Errorf("only %d facts compared", total)
+	}
+}
