@@ -2,21 +2,22 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 // insertCopy is Insert on PostgreSQL: the rows of each event table go with
-// COPY into a temporary staging table (per session, emptied at commit), and
-// one INSERT ... SELECT ... ON CONFLICT DO NOTHING moves them into the
-// table, so a batch costs a few round trips instead of one per row and the
-// rows the store already holds (by event.id) are still dropped. Traffic
-// buckets, a few per second of traffic, are upserted one by one.
+// COPY (see copyRows), so a batch costs a few round trips instead of one
+// per row and the rows the store already holds (by event.id) are still
+// dropped. Traffic buckets, a few per second of traffic, are upserted one
+// by one.
 func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
 	st, err := s.insertCopyOnce(ctx, batch)
 	if noPartition(err) {
@@ -104,9 +105,39 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 // eventTables are the tables of rowColumns, in the order a batch fills them.
 var eventTables = []string{"flows", "alerts", "events"}
 
-// copyRows copies rows into table through its staging table and returns
-// how many were new.
+// copyRows copies rows into table and returns how many were new. The rows
+// go straight into the table with COPY, under a savepoint; when one of them
+// is stored already (a redelivery: COPY stops at the unique key), the
+// savepoint is rolled back and the rows go through the staging table,
+// whose INSERT ... SELECT ... ON CONFLICT DO NOTHING drops those. New rows,
+// the common case, so cost one write instead of three (staging table,
+// read back, table).
 func copyRows(ctx context.Context, tx pgx.Tx, table string, rows [][]any) (int64, error) {
+	cols := rowColumns[table]
+	sp, err := tx.Begin(ctx) // a savepoint
+	if err != nil {
+		return 0, fmt.Errorf("store: savepoint: %w", err)
+	}
+	n, err := sp.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+	if err == nil {
+		if err := sp.Commit(ctx); err != nil {
+			return 0, fmt.Errorf("store: release savepoint: %w", err)
+		}
+		return n, nil
+	}
+	if err := sp.Rollback(ctx); err != nil {
+		return 0, fmt.Errorf("store: rollback to savepoint: %w", err)
+	}
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) || pe.Code != "23505" { // unique_violation
+		return 0, fmt.Errorf("store: copy into %s: %w", table, err)
+	}
+	return copyStaged(ctx, tx, table, rows)
+}
+
+// copyStaged copies rows into table through its staging table, dropping
+// those stored already, and returns how many were new.
+func copyStaged(ctx context.Context, tx pgx.Tx, table string, rows [][]any) (int64, error) {
 	cols := rowColumns[table]
 	list := strings.Join(cols, ", ")
 	stage := "ps_stage_" + table

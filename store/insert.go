@@ -82,12 +82,11 @@ type row struct {
 		Version string `json:"version"`
 	} `json:"agent"`
 	Event struct {
-		ID       string        `json:"id"`
-		Kind     string        `json:"kind"`
-		Dataset  string        `json:"dataset"`
-		Start    time.Time     `json:"start"`
-		Duration time.Duration `json:"duration"`
-		Severity int           `json:"severity"`
+		ID       string    `json:"id"`
+		Kind     string    `json:"kind"`
+		Dataset  string    `json:"dataset"`
+		Start    time.Time `json:"start"`
+		Severity int       `json:"severity"`
 	} `json:"event"`
 	Network struct {
 		Transport   string `json:"transport"`
