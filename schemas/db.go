@@ -3,9 +3,12 @@ package schemas
 // DBLogin is the login of a database connection (datasets
 // packetsleuth.mysql and packetsleuth.pgsql): ECS has no database
 // fields. One event per connection, emitted when the login outcome is
-// known (or the connection ends); statements after the login are not
-// read. Passwords, hashes and SASL exchanges are never read. The user is
-// also in related.user; the outcome is event.outcome.
+// known (or the connection ends). After a successful login the client's
+// statements are counted by verb (first keyword), and a second event,
+// event.action "statements", carries the counts at the end of the
+// connection, with the login's user, database and server version but no
+// login_result. Statement text, passwords, hashes and SASL exchanges are
+// never kept. The user is also in related.user; the outcome is event.outcome.
 type DBLogin struct {
 	// Server software version (MySQL greeting; PostgreSQL server_version parameter). Example: 8.0.35
 	ServerVersion string `json:"server_version,omitempty" expr:"server_version"`
@@ -29,4 +32,22 @@ type DBLogin struct {
 	TLS bool `json:"tls,omitempty" expr:"tls"`
 	// A PostgreSQL CancelRequest, not a login. Example: false
 	Cancel bool `json:"cancel,omitempty" expr:"cancel"`
+	// Statements the client sent after the login (MySQL COM_QUERY and COM_STMT_PREPARE, PostgreSQL Query and Parse), on the statements event. Example: 42
+	Statements int `json:"statements,omitempty" expr:"statements"`
+	// Verbs (first keywords, upper case) of those statements, in the order they first appeared; OTHER for a word not in the list, UNKNOWN when none was found in the first 512 bytes. Example: ["SELECT", "DROP"]
+	StatementVerbs []string `json:"statement_verbs,omitempty" expr:"statement_verbs"`
+	// Statements per verb. Example: [{"verb": "SELECT", "count": 40}, {"verb": "DROP", "count": 2}]
+	StatementCounts []DBStatementCount `json:"statement_counts,omitempty" expr:"statement_counts"`
+	// Databases the client switched to (MySQL COM_INIT_DB), the first 8. Example: ["billing"]
+	DatabasesUsed []string `json:"databases_used,omitempty" expr:"databases_used"`
+	// The statements were not read to the end of the connection (a gap in the client's stream, or a message that could not be framed): the counts are a lower bound. Example: true
+	StatementsIncomplete bool `json:"statements_incomplete,omitempty" expr:"statements_incomplete"`
+}
+
+// DBStatementCount is how many statements of one verb a connection sent.
+type DBStatementCount struct {
+	// Statement verb (first keyword). Example: SELECT
+	Verb string `json:"verb,omitempty" expr:"verb"`
+	// Statements of that verb. Example: 40
+	Count int `json:"count,omitempty" expr:"count"`
 }

@@ -409,11 +409,11 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("rdp")
 		e.appendRDP(&v.RDP)
 	}
-	if v.MySQL != (DBLogin{}) {
+	if !v.MySQL.isZero() {
 		e.field("mysql")
 		e.appendDBLogin(&v.MySQL)
 	}
-	if v.PgSQL != (DBLogin{}) {
+	if !v.PgSQL.isZero() {
 		e.field("pgsql")
 		e.appendDBLogin(&v.PgSQL)
 	}
@@ -830,6 +830,23 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 	}
 	if v.Cancel {
 		e.boolField("cancel", true)
+	}
+	e.optInt("statements", int64(v.Statements))
+	e.optStrings("statement_verbs", v.StatementVerbs)
+	if len(v.StatementCounts) > 0 {
+		e.field("statement_counts")
+		e.b = append(e.b, '[')
+		for i := range v.StatementCounts {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.appendDBStatementCount(&v.StatementCounts[i])
+		}
+		e.b = append(e.b, ']')
+	}
+	e.optStrings("databases_used", v.DatabasesUsed)
+	if v.StatementsIncomplete {
+		e.boolField("statements_incomplete", true)
 	}
 	e.end()
 }
@@ -1282,6 +1299,13 @@ func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.end()
 }
 
+func (e *encoder) appendDBStatementCount(v *DBStatementCount) {
+	e.begin()
+	e.optString("verb", v.Verb)
+	e.optInt("count", int64(v.Count))
+	e.end()
+}
+
 func (e *encoder) appendKerberosAP(v *KerberosAP) {
 	e.begin()
 	e.optString("service", v.Service)
@@ -1359,7 +1383,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP.isZero() && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL == (DBLogin{}) && v.PgSQL == (DBLogin{}) && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP.isZero() && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL.isZero() && v.PgSQL.isZero() && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {
@@ -1388,6 +1412,10 @@ func (v *HTTPInfo) isZero() bool {
 
 func (v *RDP) isZero() bool {
 	return v.Cookie == "" && v.RoutingToken == "" && v.RequestedProtocols == nil && v.SelectedProtocol == "" && v.NegotiationFailure == "" && !v.TLS && v.ClientName == "" && v.ClientBuild == 0 && v.KeyboardLayout == 0 && v.DesktopWidth == 0 && v.DesktopHeight == 0 && v.EncryptionMethod == "" && v.EncryptionLevel == ""
+}
+
+func (v *DBLogin) isZero() bool {
+	return v.ServerVersion == "" && v.User == "" && v.Database == "" && v.Client == "" && v.AuthMethod == "" && v.LoginResult == "" && v.ErrorCode == "" && v.ErrorMessage == "" && !v.TLSRequested && !v.TLS && !v.Cancel && v.Statements == 0 && v.StatementVerbs == nil && v.StatementCounts == nil && v.DatabasesUsed == nil && !v.StatementsIncomplete
 }
 
 func (v *SMB) isZero() bool {

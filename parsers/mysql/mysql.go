@@ -15,6 +15,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/sqlverb"
 )
 
 // maxPacket bounds a login packet the parser holds (a greeting or
@@ -29,6 +30,16 @@ const (
 	capPluginAuth    = 0x80000
 	capConnectAttrs  = 0x100000
 	capLenencAuth    = 0x200000
+	capCompress      = 0x20
+	capZstd          = 1 << 26
+	capQueryAttrs    = 1 << 27
+)
+
+// Commands whose statements are counted.
+const (
+	comInitDB      = 0x02
+	comQuery       = 0x03
+	comStmtPrepare = 0x16
 )
 
 // Login is what the connection phase showed.
@@ -127,8 +138,26 @@ const (
 type Conn struct {
 	parsers.Once[Login]
 	phase int
+	caps  uint32 // the client's capabilities
 	login Login
+	// After a successful login, with OnStatements set: the client's
+	// commands, counted per verb and emitted at the end of the connection.
+	stmts   *stmtReader
+	onStmts func(*Login, *sqlverb.Counts)
 }
+
+// stmtReader is what reading statements costs a connection.
+type stmtReader struct {
+	r      sqlverb.Reader
+	counts sqlverb.Counts
+	msg    func(h []byte, n int, p []byte)
+}
+
+// OnStatements makes the parser go on after a successful login and count
+// the client's statements (COM_QUERY and COM_STMT_PREPARE by first
+// keyword, COM_INIT_DB by database); emit is called once (with the login) at the end of
+// the connection when there was any. Statement text is never kept.
+func (c *Conn) OnStatements(emit func(*Login, *sqlverb.Counts)) { c.onStmts = emit }
 
 // NewConn returns a parser that calls emit once, when the login outcome
 // is known or the connection ends.
@@ -147,6 +176,9 @@ func packetLen(h []byte) (int, error) {
 }
 
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
+	if c.stmts != nil {
+		return c.statements(d, b)
+	}
 	for len(b) > 0 && !c.Done {
 		p, rest, err := c.Frames[d].Next(b, 4, packetLen)
 		switch {
@@ -197,6 +229,7 @@ func (c *Conn) packet(d parsers.Dir, p []byte) error {
 			c.Finish()
 			return ErrSwitched
 		}
+		c.caps = caps
 		c.response(caps, p[32:])
 		c.phase = phaseAuth
 	case c.phase == phaseAuth && d == parsers.ToClient && len(p) > 0:
@@ -204,6 +237,10 @@ func (c *Conn) packet(d parsers.Dir, p []byte) error {
 		case 0x00:
 			l.Result = "success"
 			c.Finish()
+			if c.onStmts != nil && c.caps&(capCompress|capZstd) == 0 {
+				// Compressed packets are not read: no statements then.
+				c.stmts = &stmtReader{msg: c.command}
+			}
 		case 0xff:
 			c.serverError(p)
 		case 0xfe: // auth switch request: the plugin to use instead
@@ -312,4 +349,64 @@ func lenencStr(b []byte) (s, rest []byte, ok bool) {
 		return nil, nil, false
 	}
 	return b[k : k+n], b[k+n:], true
+}
+
+// statements reads the client's commands after the login (the server's
+// answers are not read): every packet of sequence 0 starts a command, and
+// only its first bytes are held.
+func (c *Conn) statements(d parsers.Dir, b []byte) error {
+	s := c.stmts
+	if d == parsers.ToServer && !s.counts.Stopped {
+		_ = s.r.Feed(b, 4, payloadLen, s.msg)
+	}
+	return nil
+}
+
+func payloadLen(h []byte) (int, error) { return int(h[0]) | int(h[1])<<8 | int(h[2])<<16, nil }
+
+func (c *Conn) command(h []byte, _ int, p []byte) {
+	if h[3] != 0 || len(p) == 0 {
+		return // a continuation, or LOAD DATA LOCAL's file contents
+	}
+	s := &c.stmts.counts
+	switch p[0] {
+	case comQuery:
+		q := p[1:]
+		if c.caps&capQueryAttrs != 0 {
+			// parameter_count, parameter_set_count; with parameters, their
+			// types and values come first: the verb is not looked for.
+			n, k := lenenc(q)
+			if n != 0 || k == 0 {
+				s.Add(nil, true)
+				return
+			}
+			_, k2 := lenenc(q[k:])
+			q = q[min(len(q), k+k2):]
+		}
+		s.Add(q, true)
+	case comStmtPrepare:
+		s.Add(p[1:], true)
+	case comInitDB:
+		s.UseDatabase(p[1:])
+	}
+}
+
+// Gap ends the reading of statements (framing is lost), or the login.
+func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
+	if c.stmts != nil {
+		if d == parsers.ToServer {
+			c.stmts.counts.Stopped = true
+		}
+		return
+	}
+	c.Once.Gap(d, n, ts)
+}
+
+// End emits the login if not done, and the statements counted.
+func (c *Conn) End(ts time.Time) {
+	c.Once.End(ts)
+	if s := c.stmts; s != nil && s.counts.Any() {
+		c.stmts = nil
+		c.onStmts(&c.login, &s.counts)
+	}
 }

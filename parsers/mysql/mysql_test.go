@@ -9,6 +9,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/parsertest"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/sqlverb"
 )
 
 func run(t testing.TB, acct *budget.Account, k int, msgs ...msg) (*Login, error) {
@@ -125,11 +126,20 @@ func BenchmarkLogin(b *testing.B) {
 func FuzzConn(f *testing.F) {
 	f.Add(byte(3), greeting, response)
 	f.Add(byte(200), greeting, pcapgen.MySQLSSLRequest())
+	f.Add(byte(5), append(greeting, pcapgen.MySQLOK(2)...), append(bytes.Clone(response), pcapgen.MySQLCommand(comQuery, "/*!4 DROP x")...))
 	f.Fuzz(func(t *testing.T, k byte, sv, cl []byte) {
 		step := int(k%64) + 1
-		l, _ := run(t, nil, step, msg{D: parsers.ToClient, B: sv}, msg{D: parsers.ToServer, B: cl}, msg{D: parsers.ToClient, B: sv})
+		var stmts *sqlverb.Counts
+		l, _ := parsertest.Run(t, func(emit func(*Login)) parsers.StreamParser {
+			c := NewConn(nil, emit)
+			c.OnStatements(func(_ *Login, s *sqlverb.Counts) { stmts = s })
+			return c
+		}, step, msg{D: parsers.ToClient, B: sv}, msg{D: parsers.ToServer, B: cl}, msg{D: parsers.ToClient, B: sv}, msg{D: parsers.ToServer, B: cl})
 		if len(l.ErrorMessage) > 256 || len(l.User) > 256 || len(l.Notes) > 8 {
 			t.Fatalf("unbounded: %+v", l)
+		}
+		if stmts != nil && (len(stmts.Databases) > 8 || stmts.Total > len(cl)) {
+			t.Fatalf("unbounded statements: %+v", stmts)
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/sqlverb"
 )
 
 // maxMessage bounds a start-up message the parser holds.
@@ -142,7 +143,24 @@ type Conn struct {
 	phase  int
 	authOK bool
 	login  Login
+	// After a successful login, with OnStatements set: the client's
+	// queries, counted per verb and emitted at the end of the connection.
+	stmts   *stmtReader
+	onStmts func(*Login, *sqlverb.Counts)
 }
+
+// stmtReader is what reading statements costs a connection.
+type stmtReader struct {
+	r      sqlverb.Reader
+	counts sqlverb.Counts
+	msg    func(h []byte, n int, p []byte)
+}
+
+// OnStatements makes the parser go on after a successful login and count
+// the client's statements (simple Query and extended-protocol Parse
+// messages, by first keyword); emit is called once (with the login) at the end of the
+// connection when there was any. Statement text is never kept.
+func (c *Conn) OnStatements(emit func(*Login, *sqlverb.Counts)) { c.onStmts = emit }
 
 // NewConn returns a parser that calls emit once, when the login outcome
 // is known or the connection ends.
@@ -169,6 +187,14 @@ func typedLen(h []byte) (int, error) {
 }
 
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
+	if c.stmts != nil {
+		if d == parsers.ToServer && !c.stmts.counts.Stopped {
+			if err := c.stmts.r.Feed(b, 5, frontendLen, c.stmts.msg); err != nil {
+				c.stmts.counts.Stopped = true
+			}
+		}
+		return nil
+	}
 	for len(b) > 0 && !c.Done {
 		if d == parsers.ToClient && c.phase == phaseSSL {
 			// The answer to SSLRequest is one byte, not a message.
@@ -284,6 +310,9 @@ func (c *Conn) server(typ byte, p []byte) error {
 			l.Result = "success"
 		}
 		c.Finish()
+		if c.authOK && c.onStmts != nil {
+			c.stmts = &stmtReader{msg: c.message}
+		}
 	case 'E':
 		l.Result = "failure"
 		for r := p; len(r) > 1; {
@@ -325,5 +354,51 @@ func (c *Conn) method(m string) {
 	}
 	if len(c.login.AuthMethods) < 8 {
 		c.login.AuthMethods = append(c.login.AuthMethods, m)
+	}
+}
+
+// frontendLen reads a frontend message header: type, then a length that
+// counts itself.
+func frontendLen(h []byte) (int, error) {
+	n := int(binary.BigEndian.Uint32(h[1:]))
+	if n < 4 {
+		return 0, ErrNotPgSQL
+	}
+	return n - 4, nil
+}
+
+// message counts a frontend message after the login: a simple Query's
+// text, or a Parse's (after the prepared statement's name).
+func (c *Conn) message(h []byte, _ int, p []byte) {
+	s := &c.stmts.counts
+	switch h[0] {
+	case 'Q':
+		s.Add(p, false)
+	case 'P':
+		if k := bytes.IndexByte(p, 0); k >= 0 {
+			s.Add(p[k+1:], false)
+		} else {
+			s.Add(nil, false) // a name longer than what is held
+		}
+	}
+}
+
+// Gap ends the reading of statements (framing is lost), or the login.
+func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
+	if c.stmts != nil {
+		if d == parsers.ToServer {
+			c.stmts.counts.Stopped = true
+		}
+		return
+	}
+	c.Once.Gap(d, n, ts)
+}
+
+// End emits the login if not done, and the statements counted.
+func (c *Conn) End(ts time.Time) {
+	c.Once.End(ts)
+	if s := c.stmts; s != nil && s.counts.Any() {
+		c.stmts = nil
+		c.onStmts(&c.login, &s.counts)
 	}
 }

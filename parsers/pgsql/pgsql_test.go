@@ -9,6 +9,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/parsertest"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/sqlverb"
 )
 
 func run(t testing.TB, acct *budget.Account, k int, msgs ...msg) (*Login, error) {
@@ -105,10 +106,19 @@ func BenchmarkLogin(b *testing.B) {
 func FuzzConn(f *testing.F) {
 	f.Add(byte(3), startup, append(sasl, ok...))
 	f.Add(byte(200), pcapgen.PgSSLRequest(), []byte("N"))
+	f.Add(byte(7), startup, append(bytes.Clone(ok), pcapgen.PgQuery("/* x */ drop table t")...))
 	f.Fuzz(func(t *testing.T, k byte, cl, sv []byte) {
-		l, _ := run(t, nil, int(k%64)+1, msg{D: parsers.ToServer, B: cl}, msg{D: parsers.ToClient, B: sv}, msg{D: parsers.ToServer, B: cl}, msg{D: parsers.ToClient, B: sv})
+		var stmts *sqlverb.Counts
+		l, _ := parsertest.Run(t, func(emit func(*Login)) parsers.StreamParser {
+			c := NewConn(nil, emit)
+			c.OnStatements(func(_ *Login, s *sqlverb.Counts) { stmts = s })
+			return c
+		}, int(k%64)+1, msg{D: parsers.ToServer, B: cl}, msg{D: parsers.ToClient, B: sv}, msg{D: parsers.ToServer, B: cl}, msg{D: parsers.ToClient, B: sv})
 		if len(l.ErrorMessage) > 256 || len(l.AuthMethods) > 8 || len(l.Notes) > 8 {
 			t.Fatalf("unbounded: %+v", l)
+		}
+		if stmts != nil && stmts.Total > len(cl) {
+			t.Fatalf("unbounded statements: %+v", stmts)
 		}
 	})
 }

@@ -5,6 +5,7 @@ import (
 
 	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
 	ppgsql "github.com/packetsleuth/packetsleuth/parsers/pgsql"
+	"github.com/packetsleuth/packetsleuth/parsers/sqlverb"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
@@ -73,5 +74,40 @@ func (st *state) dbOutcome(ev *schemas.Event, x *schemas.DBLogin, result string,
 		ev.Related.User = []string{x.User}
 	}
 	ev.Sensor.Notes = notes
+	st.a.emit(ev)
+}
+
+// emitMySQLStatements maps a connection's statement counts to an event of
+// dataset packetsleuth.mysql, action statements.
+func (st *state) emitMySQLStatements(l *pmysql.Login, c *sqlverb.Counts) {
+	ev := st.dbEvent(schemas.DatasetMySQL, "mysql", false)
+	x := &ev.Sensor.MySQL
+	x.ServerVersion, x.User, x.Database = l.ServerVersion, l.User, l.Database
+	st.dbStatements(ev, x, c)
+}
+
+// emitPgSQLStatements is emitMySQLStatements for PostgreSQL.
+func (st *state) emitPgSQLStatements(l *ppgsql.Login, c *sqlverb.Counts) {
+	ev := st.dbEvent(schemas.DatasetPgSQL, "pgsql", false)
+	x := &ev.Sensor.PgSQL
+	x.ServerVersion, x.User, x.Database = l.ServerVersion, l.User, l.Database
+	st.dbStatements(ev, x, c)
+}
+
+func (st *state) dbStatements(ev *schemas.Event, x *schemas.DBLogin, c *sqlverb.Counts) {
+	ev.Event.Action = "statements"
+	ev.Timestamp = st.f.Last()
+	x.Statements, x.StatementsIncomplete = c.Total, c.Stopped
+	c.Each(func(verb string, n int) {
+		x.StatementVerbs = append(x.StatementVerbs, verb)
+		x.StatementCounts = append(x.StatementCounts, schemas.DBStatementCount{Verb: verb, Count: n})
+	})
+	x.DatabasesUsed = c.Databases
+	if c.MoreDBs > 0 {
+		ev.Sensor.Notes = append(ev.Sensor.Notes, "more databases used than listed: "+strconv.Itoa(c.MoreDBs)+" switches not named")
+	}
+	if x.User != "" {
+		ev.Related.User = []string{x.User}
+	}
 	st.a.emit(ev)
 }

@@ -356,9 +356,13 @@ func (dt *detector) start(proto string, flip bool) {
 	case "kerberos":
 		dt.parser = dt.st.newKerberos()
 	case "mysql":
-		dt.parser = pmysql.NewConn(a.acct, dt.st.emitMySQL)
+		c := pmysql.NewConn(a.acct, dt.st.emitMySQL)
+		c.OnStatements(dt.st.emitMySQLStatements)
+		dt.parser = c
 	case "pgsql":
-		dt.parser = ppgsql.NewConn(a.acct, dt.st.emitPgSQL)
+		c := ppgsql.NewConn(a.acct, dt.st.emitPgSQL)
+		c.OnStatements(dt.st.emitPgSQLStatements)
+		dt.parser = c
 	case "smb":
 		dt.parser = dt.st.newSMB()
 	case "smtp":

@@ -13,12 +13,21 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
-// loginEvents replays a capture and keys its events of dataset by the
-// connection's endpoints.
+// loginEvents replays a capture and keys its login events of dataset by
+// the connection's endpoints.
 func loginEvents(t *testing.T, capture, dataset string) map[string]map[string]any {
+	return dbEvents(t, capture, dataset, "")
+}
+
+// dbEvents keys the events of dataset whose event.action is action by the
+// connection's endpoints.
+func dbEvents(t *testing.T, capture, dataset, action string) map[string]map[string]any {
 	out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
 	evs := map[string]map[string]any{}
 	for _, ev := range out.dataset(dataset) {
+		if str(ev, "event.action") != action {
+			continue
+		}
 		evs[pairKey(fmt.Sprintf("%s:%d", str(ev, "source.ip"), num(ev, "source.port")), fmt.Sprintf("%s:%d", str(ev, "destination.ip"), num(ev, "destination.port")))] = ev
 	}
 	return evs
@@ -61,7 +70,7 @@ func cell(t *testing.T, capture string, row map[string]string, col, want, got st
 // user and schema of the handshake response, and the login verdict (the
 // first OK or ERR of the connection: 0x00 success, 0xff failure with its
 // error code). Rows after the login (commands, queries, their answers)
-// are not compared: the sensor does not read statements.
+// are compared by TestStatementVerbsAgreeWithTshark.
 func TestMySQLAgreesWithTshark(t *testing.T) {
 	compareLogins(t, "mysql", 20, func(capture string, row map[string]string, ev map[string]any, seen map[string]bool) (total, agree int) {
 		add := func(col, want, got string) {

@@ -1,0 +1,241 @@
+// Package sqlverb names the statement a database client sends by its
+// first keyword (SELECT, DROP, GRANT…) and counts statements per verb,
+// for the MySQL and PostgreSQL parsers. The rest of the text — table
+// names, values, literals — is never kept: a verb is one of a fixed list
+// of constant strings, so counting allocates nothing and its memory does
+// not grow with the traffic.
+package sqlverb
+
+// Prefix is how many bytes of a statement the parsers hold to find its
+// verb: enough for leading comments of ordinary clients (ORMs put a
+// comment with the caller's name first); past it the verb is Unknown.
+const Prefix = 512
+
+// Verbs other than keywords of the list.
+const (
+	Other   = "OTHER"   // a first word that is not a known keyword
+	Unknown = "UNKNOWN" // no word in the bytes held (empty, binary, or comments past Prefix)
+)
+
+// verbs are the first keywords named; anything else is Other. The index
+// of a verb here is its id in Counts.
+var verbs = [...]string{
+	Other, Unknown,
+	"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "WITH", "VALUES", "TABLE",
+	"CREATE", "DROP", "ALTER", "TRUNCATE", "RENAME", "COMMENT",
+	"GRANT", "REVOKE", "LOAD", "COPY", "CALL", "DO", "EXECUTE", "EXEC", "PREPARE", "DEALLOCATE",
+	"HANDLER", "SET", "RESET", "SHOW", "DESCRIBE", "DESC", "EXPLAIN", "USE", "HELP",
+	"BEGIN", "START", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE", "END", "ABORT", "XA",
+	"LOCK", "UNLOCK", "FLUSH", "KILL", "SHUTDOWN", "RESTART", "INSTALL", "UNINSTALL", "CLONE",
+	"ANALYZE", "OPTIMIZE", "REPAIR", "CHECK", "CHECKSUM", "CHECKPOINT", "VACUUM", "REINDEX", "CLUSTER",
+	"CHANGE", "PURGE", "BINLOG", "CACHE", "IMPORT", "SIGNAL", "RESIGNAL", "GET",
+	"LISTEN", "NOTIFY", "UNLISTEN", "DECLARE", "FETCH", "MOVE", "CLOSE", "DISCARD", "SECURITY", "REFRESH",
+}
+
+// NumVerbs is the number of verbs, Other and Unknown included.
+const NumVerbs = len(verbs)
+
+var ids = func() map[string]uint8 {
+	m := make(map[string]uint8, NumVerbs)
+	for i, v := range verbs {
+		m[v] = uint8(i)
+	}
+	return m
+}()
+
+// maxWord is the longest keyword of the list.
+const maxWord = 10
+
+// Of returns the verb of statement text q (or of its first Prefix bytes):
+// its first word after white space, comments and opening parentheses,
+// upper-cased, when it is a keyword of the list. hash says whether # starts
+// a comment (MySQL). A MySQL executable comment (/*! … */, /*+ … */
+// optimizer hints excepted) is read as code, as the server runs it.
+func Of(q []byte, hash bool) string { return verbs[id(q, hash)] }
+
+func id(q []byte, hash bool) uint8 {
+	i := skip(q, hash)
+	if i >= len(q) {
+		return 1
+	}
+	var w [maxWord]byte
+	n := 0
+	for ; i < len(q); i++ {
+		c := q[i]
+		if c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		if (c < 'A' || c > 'Z') && c != '_' {
+			break
+		}
+		if n == maxWord {
+			return 0
+		}
+		w[n] = c
+		n++
+	}
+	if n == 0 {
+		return 0
+	}
+	if i == len(q) && len(q) == Prefix {
+		return 1 // the word may go on past the bytes held
+	}
+	if v, ok := ids[string(w[:n])]; ok {
+		return v
+	}
+	return 0
+}
+
+// skip returns the index of the first byte of q that is not white space,
+// a comment or an opening parenthesis (len(q) if there is none).
+func skip(q []byte, hash bool) int {
+	i := 0
+	for i < len(q) {
+		switch c := q[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '(' || c == ';':
+			i++
+		case c == '-' && i+1 < len(q) && q[i+1] == '-', c == '#' && hash:
+			for i < len(q) && q[i] != '\n' {
+				i++
+			}
+		case c == '/' && i+1 < len(q) && q[i+1] == '*':
+			if hash && i+2 < len(q) && q[i+2] == '!' {
+				// MySQL runs the inside of /*!NNNNN … */: skip the marker and version.
+				i += 3
+				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
+					i++
+				}
+				continue
+			}
+			end := indexClose(q[i+2:])
+			if end < 0 {
+				return len(q)
+			}
+			i += 2 + end + 2
+		case c == '*' && hash && i+1 < len(q) && q[i+1] == '/':
+			i += 2 // the end of an executable comment
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+func indexClose(b []byte) int {
+	for i := 0; i+1 < len(b); i++ {
+		if b[i] == '*' && b[i+1] == '/' {
+			return i
+		}
+	}
+	return -1
+}
+
+// maxDatabases bounds the databases a Counts names.
+const maxDatabases = 8
+
+// Counts are the statements of one connection: how many per verb, in the
+// order each verb first appeared, and the databases switched to (MySQL
+// COM_INIT_DB). Its size is fixed: it never grows with the traffic.
+type Counts struct {
+	Total     int
+	perVerb   [NumVerbs]uint32
+	order     [NumVerbs]uint8
+	distinct  int
+	Databases []string // at most maxDatabases, first ones
+	MoreDBs   int      // database switches to names not kept
+	// Stopped says the reading stopped before the end of the connection
+	// (a gap in the client's stream, or a message that cannot be framed).
+	Stopped bool
+}
+
+// Add counts one statement of verb id v.
+func (c *Counts) add(v uint8) {
+	if c.perVerb[v] == 0 {
+		c.order[c.distinct] = v
+		c.distinct++
+	}
+	c.perVerb[v]++
+	c.Total++
+}
+
+// Add counts one statement whose text (or its first Prefix bytes) is q.
+func (c *Counts) Add(q []byte, hash bool) { c.add(id(q, hash)) }
+
+// UseDatabase records a switch to database name (at most 256 bytes of it kept).
+func (c *Counts) UseDatabase(name []byte) {
+	name = name[:min(len(name), 256)]
+	for _, d := range c.Databases {
+		if d == string(name) {
+			return
+		}
+	}
+	if len(c.Databases) == maxDatabases {
+		c.MoreDBs++
+		return
+	}
+	c.Databases = append(c.Databases, string(name))
+}
+
+// Each calls f for every verb counted, in the order they first appeared.
+func (c *Counts) Each(f func(verb string, n int)) {
+	for _, v := range c.order[:c.distinct] {
+		f(verbs[v], int(c.perVerb[v]))
+	}
+}
+
+// Count returns the statements of verb counted.
+func (c *Counts) Count(verb string) int {
+	v, ok := ids[verb]
+	if !ok {
+		return 0
+	}
+	return int(c.perVerb[v])
+}
+
+// Any says whether anything was counted.
+func (c *Counts) Any() bool { return c.Total > 0 || len(c.Databases) > 0 }
+
+// Reader cuts one direction of a connection into messages of a
+// length-prefixed framing and hands each message's header and its first
+// Prefix bytes to a callback: the rest of a message — however large, a
+// LOAD DATA or COPY stream — is skipped without being held. Its buffer is
+// fixed, so a connection's statements cost nothing more than the Reader.
+type Reader struct {
+	hdr  [8]byte
+	nh   int
+	buf  [Prefix]byte
+	nb   int
+	n    int // the current message's payload length
+	left int // payload bytes still to come (with nh == hdrLen)
+}
+
+// Feed reads b. hdrLen is the header size (at most 8); length returns the
+// payload size a header announces, or an error that stops the reading;
+// msg receives each whole message's header, payload size and first bytes
+// (valid during the call).
+func (r *Reader) Feed(b []byte, hdrLen int, length func(h []byte) (int, error), msg func(h []byte, n int, prefix []byte)) error {
+	for len(b) > 0 {
+		if r.nh < hdrLen {
+			k := copy(r.hdr[r.nh:hdrLen], b)
+			r.nh += k
+			b = b[k:]
+			if r.nh < hdrLen {
+				return nil
+			}
+			n, err := length(r.hdr[:hdrLen])
+			if err != nil {
+				return err
+			}
+			r.n, r.left, r.nb = n, n, 0
+		}
+		k := min(r.left, len(b))
+		r.nb += copy(r.buf[r.nb:], b[:k])
+		r.left -= k
+		b = b[k:]
+		if r.left == 0 {
+			r.nh = 0
+			msg(r.hdr[:hdrLen], r.n, r.buf[:r.nb])
+		}
+	}
+	return nil
+}
