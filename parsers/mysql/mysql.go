@@ -142,22 +142,8 @@ type Conn struct {
 	login Login
 	// After a successful login, with OnStatements set: the client's
 	// commands, counted per verb and emitted at the end of the connection.
-	stmts   *stmtReader
-	onStmts func(*Login, *sqlverb.Counts)
+	sqlverb.Follow[Login]
 }
-
-// stmtReader is what reading statements costs a connection.
-type stmtReader struct {
-	r      sqlverb.Reader
-	counts sqlverb.Counts
-	msg    func(h []byte, n int, p []byte)
-}
-
-// OnStatements makes the parser go on after a successful login and count
-// the client's statements (COM_QUERY and COM_STMT_PREPARE by first
-// keyword, COM_INIT_DB by database); emit is called once (with the login) at the end of
-// the connection when there was any. Statement text is never kept.
-func (c *Conn) OnStatements(emit func(*Login, *sqlverb.Counts)) { c.onStmts = emit }
 
 // NewConn returns a parser that calls emit once, when the login outcome
 // is known or the connection ends.
@@ -176,8 +162,11 @@ func packetLen(h []byte) (int, error) {
 }
 
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
-	if c.stmts != nil {
-		return c.statements(d, b)
+	if c.Following() {
+		// After the login: every client packet of sequence 0 starts a
+		// command, and only its first bytes are held.
+		c.Feed(d, b, 4, payloadLen)
+		return nil
 	}
 	for len(b) > 0 && !c.Done {
 		p, rest, err := c.Frames[d].Next(b, 4, packetLen)
@@ -237,9 +226,9 @@ func (c *Conn) packet(d parsers.Dir, p []byte) error {
 		case 0x00:
 			l.Result = "success"
 			c.Finish()
-			if c.onStmts != nil && c.caps&(capCompress|capZstd) == 0 {
+			if c.caps&(capCompress|capZstd) == 0 {
 				// Compressed packets are not read: no statements then.
-				c.stmts = &stmtReader{msg: c.command}
+				c.Start(c.Frames[0].Acct, c.command)
 			}
 		case 0xff:
 			c.serverError(p)
@@ -351,24 +340,13 @@ func lenencStr(b []byte) (s, rest []byte, ok bool) {
 	return b[k : k+n], b[k+n:], true
 }
 
-// statements reads the client's commands after the login (the server's
-// answers are not read): every packet of sequence 0 starts a command, and
-// only its first bytes are held.
-func (c *Conn) statements(d parsers.Dir, b []byte) error {
-	s := c.stmts
-	if d == parsers.ToServer && !s.counts.Stopped {
-		_ = s.r.Feed(b, 4, payloadLen, s.msg)
-	}
-	return nil
-}
-
 func payloadLen(h []byte) (int, error) { return int(h[0]) | int(h[1])<<8 | int(h[2])<<16, nil }
 
 func (c *Conn) command(h []byte, _ int, p []byte) {
 	if h[3] != 0 || len(p) == 0 {
 		return // a continuation, or LOAD DATA LOCAL's file contents
 	}
-	s := &c.stmts.counts
+	s := c.Counts()
 	switch p[0] {
 	case comQuery:
 		q := p[1:]
@@ -391,12 +369,10 @@ func (c *Conn) command(h []byte, _ int, p []byte) {
 	}
 }
 
-// Gap ends the reading of statements (framing is lost), or the login.
+// Gap stops the counting of statements, or ends the login.
 func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
-	if c.stmts != nil {
-		if d == parsers.ToServer {
-			c.stmts.counts.Stopped = true
-		}
+	if c.Following() {
+		c.Follow.Gap(d)
 		return
 	}
 	c.Once.Gap(d, n, ts)
@@ -405,8 +381,5 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 // End emits the login if not done, and the statements counted.
 func (c *Conn) End(ts time.Time) {
 	c.Once.End(ts)
-	if s := c.stmts; s != nil && s.counts.Any() {
-		c.stmts = nil
-		c.onStmts(&c.login, &s.counts)
-	}
+	c.Flush(&c.login)
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/sqlverb"
@@ -115,5 +116,31 @@ func BenchmarkStatements(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = c.Data(parsers.ToServer, q, time.Time{})
+	}
+}
+
+// A memory budget that refuses the counting says so at the end.
+func TestStatementsBudget(t *testing.T) {
+	var got *sqlverb.Counts
+	b := budget.New(1)
+	c := NewConn(b.NewAccount(), func(*Login) {})
+	c.OnStatements(func(_ *Login, s *sqlverb.Counts) { got = s })
+	for _, m := range session() {
+		_ = c.Data(m.d, m.b, time.Time{})
+	}
+	c.End(time.Time{})
+	if got == nil || !got.Limited || got.Total != 0 {
+		t.Errorf("%+v", got)
+	}
+	// and a budget that pays for it gets it back at the end.
+	b = budget.New(1 << 20)
+	c = NewConn(b.NewAccount(), func(*Login) {})
+	c.OnStatements(func(_ *Login, s *sqlverb.Counts) { got = s })
+	for _, m := range session() {
+		_ = c.Data(m.d, m.b, time.Time{})
+	}
+	c.End(time.Time{})
+	if got.Limited || got.Total != 5 || b.Stats().Used != 0 {
+		t.Errorf("%+v %+v", got, b.Stats())
 	}
 }

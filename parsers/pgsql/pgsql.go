@@ -145,22 +145,8 @@ type Conn struct {
 	login  Login
 	// After a successful login, with OnStatements set: the client's
 	// queries, counted per verb and emitted at the end of the connection.
-	stmts   *stmtReader
-	onStmts func(*Login, *sqlverb.Counts)
+	sqlverb.Follow[Login]
 }
-
-// stmtReader is what reading statements costs a connection.
-type stmtReader struct {
-	r      sqlverb.Reader
-	counts sqlverb.Counts
-	msg    func(h []byte, n int, p []byte)
-}
-
-// OnStatements makes the parser go on after a successful login and count
-// the client's statements (simple Query and extended-protocol Parse
-// messages, by first keyword); emit is called once (with the login) at the end of the
-// connection when there was any. Statement text is never kept.
-func (c *Conn) OnStatements(emit func(*Login, *sqlverb.Counts)) { c.onStmts = emit }
 
 // NewConn returns a parser that calls emit once, when the login outcome
 // is known or the connection ends.
@@ -187,12 +173,8 @@ func typedLen(h []byte) (int, error) {
 }
 
 func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
-	if c.stmts != nil {
-		if d == parsers.ToServer && !c.stmts.counts.Stopped {
-			if err := c.stmts.r.Feed(b, 5, frontendLen, c.stmts.msg); err != nil {
-				c.stmts.counts.Stopped = true
-			}
-		}
+	if c.Following() {
+		c.Feed(d, b, 5, frontendLen)
 		return nil
 	}
 	for len(b) > 0 && !c.Done {
@@ -310,8 +292,8 @@ func (c *Conn) server(typ byte, p []byte) error {
 			l.Result = "success"
 		}
 		c.Finish()
-		if c.authOK && c.onStmts != nil {
-			c.stmts = &stmtReader{msg: c.message}
+		if c.authOK {
+			c.Start(c.Frames[0].Acct, c.message)
 		}
 	case 'E':
 		l.Result = "failure"
@@ -370,7 +352,7 @@ func frontendLen(h []byte) (int, error) {
 // message counts a frontend message after the login: a simple Query's
 // text, or a Parse's (after the prepared statement's name).
 func (c *Conn) message(h []byte, _ int, p []byte) {
-	s := &c.stmts.counts
+	s := c.Counts()
 	switch h[0] {
 	case 'Q':
 		s.Add(p, false)
@@ -383,12 +365,10 @@ func (c *Conn) message(h []byte, _ int, p []byte) {
 	}
 }
 
-// Gap ends the reading of statements (framing is lost), or the login.
+// Gap stops the counting of statements, or ends the login.
 func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
-	if c.stmts != nil {
-		if d == parsers.ToServer {
-			c.stmts.counts.Stopped = true
-		}
+	if c.Following() {
+		c.Follow.Gap(d)
 		return
 	}
 	c.Once.Gap(d, n, ts)
@@ -397,8 +377,5 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) {
 // End emits the login if not done, and the statements counted.
 func (c *Conn) End(ts time.Time) {
 	c.Once.End(ts)
-	if s := c.stmts; s != nil && s.counts.Any() {
-		c.stmts = nil
-		c.onStmts(&c.login, &s.counts)
-	}
+	c.Flush(&c.login)
 }

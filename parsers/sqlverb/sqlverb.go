@@ -146,6 +146,8 @@ type Counts struct {
 	// Stopped says the reading stopped before the end of the connection
 	// (a gap in the client's stream, or a message that cannot be framed).
 	Stopped bool
+	// Limited says the memory budget refused the counting: nothing was read.
+	Limited bool
 }
 
 // Add counts one statement of verb id v.

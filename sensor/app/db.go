@@ -97,6 +97,9 @@ func (st *state) emitPgSQLStatements(l *ppgsql.Login, c *sqlverb.Counts) {
 func (st *state) dbStatements(ev *schemas.Event, x *schemas.DBLogin, c *sqlverb.Counts) {
 	ev.Event.Action = "statements"
 	ev.Timestamp = st.f.Last()
+	if c.Limited {
+		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: "+ev.Network.Protocol+" statements not counted")
+	}
 	x.Statements, x.StatementsIncomplete = c.Total, c.Stopped
 	c.Each(func(verb string, n int) {
 		x.StatementVerbs = append(x.StatementVerbs, verb)
