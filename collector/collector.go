@@ -145,6 +145,9 @@ func (c *Collector) renewReader() {
 // ctx ended, or the error that stopped it.
 func (c *Collector) Run(ctx context.Context) error {
 	defer c.close()
+	if err := c.preflight(ctx); err != nil {
+		return err
+	}
 	msgs := make([]kgo.Message, 0, c.cfg.Batch.MaxRecords)
 	for {
 		var err error
@@ -163,6 +166,32 @@ func (c *Collector) Run(ctx context.Context) error {
 		}
 		c.commit(ctx, msgs)
 	}
+}
+
+// preflight dials the brokers once, so that a set-up mistake (a refused
+// certificate, a wrong password) stops the collector with a clear error
+// instead of being retried for ever; an unreachable broker is only logged
+// (the reader keeps trying).
+func (c *Collector) preflight(ctx context.Context) error {
+	d := &kgo.Dialer{Timeout: 10 * time.Second, ClientID: c.cfg.Kafka.ClientID, TLS: c.tls, SASLMechanism: c.mech, DualStack: true}
+	var last error
+	for _, b := range c.cfg.Kafka.Brokers {
+		conn, err := d.DialContext(ctx, "tcp", b)
+		if err == nil {
+			// TLS 1.3: a refused client certificate shows at the first read
+			_, err = conn.ApiVersions()
+			conn.Close()
+			if err == nil {
+				return nil
+			}
+		}
+		if kafka.SetupError(err) {
+			return fmt.Errorf("kafka: %s: %w (check kafka.tls and kafka.sasl)", b, err)
+		}
+		last = err
+	}
+	c.log.Warn("no broker reachable yet; the reader keeps trying", "err", last)
+	return nil
 }
 
 // fetch reads one batch: it waits for a first message as long as it takes,

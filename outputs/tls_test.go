@@ -1,76 +1,29 @@
 package outputs
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/testpki"
 )
 
-// testPKI writes a throw-away CA and a server and a client certificate
-// it signed (PEM) into dir.
+// testPKI is a throw-away CA with a server certificate for sink.test and
+// a client certificate.
 type testPKI struct {
 	ca, serverCert, serverKey, clientCert, clientKey string
 }
 
 func newTestPKI(t *testing.T) testPKI {
-	t.Helper()
-	dir := t.TempDir()
-	write := func(name, typ string, der []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	key := func() *ecdsa.PrivateKey {
-		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return k
-	}
-	caKey := key()
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p testPKI
-	p.ca = write("ca.pem", "CERTIFICATE", caDER)
-	leaf := func(serial int64, name string, usage x509.ExtKeyUsage) (string, string) {
-		k := key()
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: name}, DNSNames: []string{name},
-			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
-			KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{usage},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caTmpl, &k.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		kder, err := x509.MarshalPKCS8PrivateKey(k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return write(name+".pem", "CERTIFICATE", der), write(name+"-key.pem", "PRIVATE KEY", kder)
-	}
-	p.serverCert, p.serverKey = leaf(2, "sink.test", x509.ExtKeyUsageServerAuth)
-	p.clientCert, p.clientKey = leaf(3, "sensor", x509.ExtKeyUsageClientAuth)
+	ca := testpki.New(t, "test CA")
+	p := testPKI{ca: ca.CAFile}
+	p.serverCert, p.serverKey = ca.Server("sink.test")
+	p.clientCert, p.clientKey = ca.Client("sensor")
 	return p
 }
 

@@ -40,6 +40,12 @@ type Config struct {
 	// keeps forever, except the series levels, which default to 1s: 24h,
 	// 1m: 30d, 1h: 1y, and audit: 1y (failed logins add to it).
 	Retention map[string]Duration `yaml:"retention"`
+	// TLS, when set, makes the connection to PostgreSQL or MySQL/MariaDB
+	// TLS only (never a plaintext fallback), verified against its CA (the
+	// system roots without one), with a client certificate when cert and
+	// key are given. Without it the DSN decides (PostgreSQL: sslmode,
+	// sslrootcert; MySQL: tls=true).
+	TLS *outputs.ClientTLS `yaml:"tls"`
 	// PruneInterval is how often the sink prunes, in event time (the newest
 	// record time it has stored), so replayed captures are pruned relative
 	// to their own time. Default 1m; negative disables automatic pruning.
@@ -103,6 +109,9 @@ func (c Config) Validate() error {
 		}
 		if c.DSN != "" {
 			errs = append(errs, errors.New("store: dsn is for driver postgres (sqlite uses path)"))
+		}
+		if c.TLS != nil {
+			errs = append(errs, errors.New("store: tls is for drivers postgres and mysql (sqlite is a local file)"))
 		}
 	case Postgres, MySQL:
 		if c.DSN == "" {

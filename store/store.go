@@ -99,9 +99,9 @@ func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 		dsn := "file:" + cfg.Path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 		db, err = sql.Open("sqlite", dsn)
 	case Postgres:
-		db, err = sql.Open("pgx", cfg.DSN.Value())
+		db, err = openPostgres(cfg)
 	case MySQL:
-		db, err = sql.Open("mysql", mysqlDSN(cfg.DSN.Value()))
+		db, err = openMySQL(cfg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)

@@ -10,6 +10,7 @@ package kafka
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -390,4 +391,22 @@ func isConnErr(err error) bool {
 	}
 	var dns *net.DNSError
 	return errors.As(err, &dns)
+}
+
+// SetupError reports errors that retrying cannot fix: a refused password
+// or SASL mechanism, a server certificate that does not verify, a TLS
+// alert from the broker (a client certificate it wants or refuses).
+func SetupError(err error) bool {
+	if errors.Is(err, kgo.SASLAuthenticationFailed) || errors.Is(err, kgo.UnsupportedSASLMechanism) || errors.Is(err, kgo.IllegalSASLState) {
+		return true
+	}
+	var verify *tls.CertificateVerificationError
+	var unknown x509.UnknownAuthorityError
+	var host x509.HostnameError
+	var invalid x509.CertificateInvalidError
+	if errors.As(err, &verify) || errors.As(err, &unknown) || errors.As(err, &host) || errors.As(err, &invalid) {
+		return true
+	}
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "remote error" // a TLS alert
 }
