@@ -13,6 +13,16 @@ import (
 // flow from src to dst. For ICMP and ICMPv6 the ports are the mapped
 // type/code of icmpPorts, and oneWay keeps the given order.
 func CommunityID(seed uint16, src, dst netip.Addr, sport, dport uint16, proto uint8, oneWay bool) string {
+	var out [communityIDLen]byte
+	return string(AppendCommunityID(out[:0], seed, src, dst, sport, dport, proto, oneWay))
+}
+
+// communityIDLen is the length of a Community ID v1: "1:" and the base64
+// of a SHA-1.
+const communityIDLen = 2 + 28
+
+// AppendCommunityID appends the Community ID of CommunityID to out.
+func AppendCommunityID(out []byte, seed uint16, src, dst netip.Addr, sport, dport uint16, proto uint8, oneWay bool) []byte {
 	if !oneWay && !lessEndpoint(src, sport, dst, dport) {
 		src, dst, sport, dport = dst, src, dport, sport
 	}
@@ -27,10 +37,8 @@ func CommunityID(seed uint16, src, dst netip.Addr, sport, dport uint16, proto ui
 		b = binary.BigEndian.AppendUint16(b, dport)
 	}
 	sum := sha1.Sum(b)
-	var out [2 + 28]byte // "1:" and the base64 of 20 bytes: one allocation, the string
-	out[0], out[1] = '1', ':'
-	base64.StdEncoding.Encode(out[2:], sum[:])
-	return string(out[:])
+	out = append(out, "1:"...)
+	return base64.StdEncoding.AppendEncode(out, sum[:])
 }
 
 func appendAddr(b []byte, a netip.Addr) []byte {

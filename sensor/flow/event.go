@@ -60,7 +60,6 @@ func FillNetwork(ev *schemas.Event, f *Flow) {
 	if f.IPVersion == 6 {
 		n.Type = "ipv6"
 	}
-	n.CommunityID = f.CommunityID()
 	if f.VLAN != 0 {
 		n.VLAN.ID = strconv.Itoa(int(f.VLAN))
 	}
@@ -68,8 +67,17 @@ func FillNetwork(ev *schemas.Event, f *Flow) {
 		n.Inner.VLAN.ID = strconv.Itoa(int(f.InnerVLAN))
 	}
 	o, r := f.Orig(), f.Resp()
-	ev.Source.IP, ev.Source.Port = o.IP.String(), int(o.Port)
-	ev.Destination.IP, ev.Destination.Port = r.IP.String(), int(r.Port)
+	// Both addresses and the Community ID share one string: one
+	// allocation per event instead of three.
+	var buf [2*maxAddrLen + communityIDLen]byte
+	b := appendAddrString(buf[:0], o.IP)
+	src := len(b)
+	b = appendAddrString(b, r.IP)
+	dst := len(b)
+	s := string(f.appendCommunityID(b))
+	ev.Source.IP, ev.Source.Port = s[:src], int(o.Port)
+	ev.Destination.IP, ev.Destination.Port = s[src:dst], int(r.Port)
+	n.CommunityID = s[dst:]
 	ev.Related.IP = append(ev.Related.IP[:0], ev.Source.IP)
 	if r.IP != o.IP {
 		ev.Related.IP = append(ev.Related.IP, ev.Destination.IP)
@@ -86,6 +94,18 @@ var (
 	categoryNetwork   = []string{"network"}
 	typeConnectionEnd = []string{"connection", "end"}
 )
+
+// maxAddrLen is the longest address a flow's endpoint can print as
+// (an IPv4-mapped IPv6 address; flow addresses have no zone).
+const maxAddrLen = len("ffff:ffff:ffff:ffff:ffff:ffff:255.255.255.255")
+
+// appendAddrString appends a.String() to b.
+func appendAddrString(b []byte, a netip.Addr) []byte {
+	if !a.IsValid() {
+		return append(b, a.String()...)
+	}
+	return a.AppendTo(b)
+}
 
 func addrString(a netip.Addr) string {
 	if !a.IsValid() {

@@ -204,12 +204,17 @@ func (f *Flow) EvictedForMemory() bool { return f.bits&byMemory != 0 }
 // CommunityID is the flow's Community ID v1, computed on each call (events
 // need it; the flow does not keep it).
 func (f *Flow) CommunityID() string {
+	var out [communityIDLen]byte
+	return string(f.appendCommunityID(out[:0]))
+}
+
+func (f *Flow) appendCommunityID(out []byte) []byte {
 	o, r := f.Orig(), f.Resp()
 	sport, dport := o.Port, r.Port
 	if f.Proto == decode.ProtoICMP || f.Proto == decode.ProtoICMPv6 {
 		sport, dport, _ = icmpPorts(f.Proto == decode.ProtoICMPv6, f.ICMPType, f.ICMPCode)
 	}
-	return CommunityID(f.cidSeed, o.IP, r.IP, sport, dport, f.Proto, f.ICMPOneWay)
+	return AppendCommunityID(out, f.cidSeed, o.IP, r.IP, sport, dport, f.Proto, f.ICMPOneWay)
 }
 
 // MarkAnomaly records that k was reported on f and tells whether it was the
