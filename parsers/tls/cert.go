@@ -49,6 +49,12 @@ type Certificate struct {
 // that crypto/x509 refuses still gets an entry, with Err set. The error is
 // about the message framing; what was parsed before it is returned too.
 func ParseCertificates(b []byte) ([]Certificate, error) {
+	return (*CertCache)(nil).ParseCertificates(b)
+}
+
+// ParseCertificates is the package's ParseCertificates, each certificate
+// described through the cache.
+func (cc *CertCache) ParseCertificates(b []byte) ([]Certificate, error) {
 	if len(b) < 3 {
 		return nil, fmt.Errorf("certificate: %w: list length", ErrTruncated)
 	}
@@ -73,7 +79,7 @@ func ParseCertificates(b []byte) ([]Certificate, error) {
 		if len(certs) >= MaxCertificates {
 			return certs, fmt.Errorf("certificate: more than %d certificates, rest ignored", MaxCertificates)
 		}
-		certs = append(certs, ParseCertificate(b[:l]))
+		certs = append(certs, cc.Parse(b[:l]))
 		b = b[l:]
 	}
 	return certs, err

@@ -53,6 +53,9 @@ type Config struct {
 	MaxAlerts int
 	// SkipCertificates skips X.509 parsing (no Certificates in the result).
 	SkipCertificates bool
+	// Certs remembers certificates across the Conns of one goroutine
+	// (nil: each is described anew).
+	Certs *CertCache `yaml:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -426,7 +429,7 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 		if c.cfg.SkipCertificates || h.Certificates != nil {
 			return
 		}
-		certs, err := ParseCertificates(body)
+		certs, err := c.cfg.Certs.ParseCertificates(body)
 		if err != nil {
 			h.note("%v", err)
 		}

@@ -92,7 +92,18 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 	if cfg.Files != nil {
 		a.files = files.NewTracker(*cfg.Files, nil)
 	}
+	if !cfg.TLS.SkipCertificates {
+		a.cfg.TLS.Certs = ptls.NewCertCache(nil) // the worker's, its flows share it
+	}
 	return a
+}
+
+// Close gives back what the analyzer holds across flows (the certificate
+// cache); call it once its flows have ended.
+func (a *Analyzer) Close() {
+	if a.cfg.TLS.Certs != nil {
+		a.cfg.TLS.Certs.Release()
+	}
 }
 
 // UseBudget makes the analyzer draw its per-flow state on acct, the
@@ -102,6 +113,9 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 func (a *Analyzer) UseBudget(acct *budget.Account) {
 	a.acct = acct
 	a.asm.UseBudget(acct)
+	if a.cfg.TLS.Certs != nil {
+		a.cfg.TLS.Certs.UseBudget(acct)
+	}
 	if a.files != nil {
 		a.files.UseBudget(acct)
 	}

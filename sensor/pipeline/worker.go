@@ -113,6 +113,9 @@ func (w *worker) tick(now time.Time) {
 // finish ends every flow still open and delivers what is pending.
 func (w *worker) finish() {
 	w.table.Flush()
+	if w.app != nil {
+		w.app.Close()
+	}
 	w.acct.Close()
 	w.series.before(time.Time{})
 	w.flush()
