@@ -386,11 +386,17 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 				return
 			}
 			h.HasClientHello = true
-			c.fp = AppendJA3(c.fp[:0], &h.ClientHello)
-			h.JA3String = string(c.fp)
-			h.JA3 = string(AppendMD5Hex(c.fp[:0], c.fp))
-			h.JA4 = string(AppendJA4(c.fp[:0], &h.ClientHello, JA4TCP))
-			h.JA4R = string(AppendJA4Raw(c.fp[:0], &h.ClientHello, JA4TCP))
+			// The four fingerprints share one string (one allocation).
+			b := AppendJA3(c.fp[:0], &h.ClientHello)
+			ja3 := len(b)
+			b = AppendMD5Hex(b, b[:ja3])
+			md5 := len(b)
+			b = AppendJA4(b, &h.ClientHello, JA4TCP)
+			ja4 := len(b)
+			b = AppendJA4Raw(b, &h.ClientHello, JA4TCP)
+			c.fp = b
+			fps := string(b)
+			h.JA3String, h.JA3, h.JA4, h.JA4R = fps[:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
 			return
 		}
 		if h.RetryJA3 != "" {
@@ -416,13 +422,16 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 			return
 		}
 		h.HasServerHello = true
-		c.fp = AppendJA3S(c.fp[:0], &h.ServerHello)
-		ja3s := string(AppendMD5Hex(nil, c.fp))
+		b := AppendJA3S(c.fp[:0], &h.ServerHello)
+		n := len(b)
+		c.fp = AppendMD5Hex(b, b[:n])
+		fps := string(c.fp) // both in one allocation
+		ja3s := fps[n:]
 		if h.ServerHello.HelloRetryRequest {
 			h.HelloRetryRequest = true
 			h.RetryJA3S = ja3s
 		}
-		h.JA3SString = string(c.fp)
+		h.JA3SString = fps[:n]
 		h.JA3S = ja3s
 		c.negotiated()
 	case msgCertificate:

@@ -14,6 +14,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Errors returned by the message parsers. They are wrapped with context; test
@@ -156,11 +157,12 @@ func setString(s *string, b []byte) {
 }
 
 // appendU16s appends the big-endian uint16 values of b to dst, keeping at most
-// max entries; it reports whether entries were dropped or b had an odd length.
-func appendU16s(dst []uint16, b []byte, max int) ([]uint16, bool) {
+// limit entries; it reports whether entries were dropped or b had an odd length.
+func appendU16s(dst []uint16, b []byte, limit int) ([]uint16, bool) {
 	cut := len(b)%2 != 0
+	dst = slices.Grow(dst, max(0, min(len(b)/2, limit-len(dst)))) // one allocation, not one per doubling
 	for i := 0; i+1 < len(b); i += 2 {
-		if len(dst) >= max {
+		if len(dst) >= limit {
 			return dst, true
 		}
 		dst = append(dst, binary.BigEndian.Uint16(b[i:]))
@@ -225,6 +227,7 @@ func ParseClientHello(b []byte, h *ClientHello) error {
 		return fmt.Errorf("client hello: %w", r.err)
 	}
 	er := reader{b: exts}
+	h.Extensions = slices.Grow(h.Extensions, max(0, min(len(exts)/4, MaxExtensions-len(h.Extensions)))) // 4 bytes at least each
 	for len(er.b) > 0 {
 		typ := er.u16("extension type")
 		data := er.vec16("extension data")
@@ -358,6 +361,7 @@ func ParseServerHello(b []byte, h *ServerHello) error {
 		return fmt.Errorf("server hello: %w", r.err)
 	}
 	er := reader{b: exts}
+	h.Extensions = slices.Grow(h.Extensions, max(0, min(len(exts)/4, MaxExtensions-len(h.Extensions)))) // 4 bytes at least each
 	for len(er.b) > 0 {
 		typ := er.u16("extension type")
 		data := er.vec16("extension data")

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -58,6 +59,7 @@ func (st *state) fillClient(ev *schemas.Event, h *ptls.ClientHello, ja3, ja4 str
 	c := &ev.TLS.Client
 	c.ServerName, c.JA3 = h.ServerName, ja3
 	ev.Sensor.TLS.JA4 = ja4
+	c.SupportedCiphers = slices.Grow(c.SupportedCiphers, len(h.CipherSuites))
 	for _, cs := range h.CipherSuites {
 		if !ptls.IsGREASE(cs) {
 			c.SupportedCiphers = append(c.SupportedCiphers, ptls.CipherSuiteName(cs))
