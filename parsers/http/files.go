@@ -33,6 +33,9 @@ func (c *Conn) openFile(h *half, length int64) {
 			h.file = newMultipart(b, &info, c.cfg.maxHeader, c.cfg.files.OpenFile)
 			return
 		}
+		// A body sent whole (PUT /reports/q3.pdf, a POST) is named by the
+		// resource it goes to, as tshark names it.
+		info.Name = urlName(r.URI)
 	} else {
 		r := &tx.Response
 		info.Dir, info.Part, info.MimeType = parsers.ToClient, "response", r.MimeType
@@ -67,8 +70,9 @@ func (c *Conn) closeFile(h *half, complete bool, ts time.Time) {
 	h.file, h.fileRaw, h.fileEnd = nil, false, parsers.FileComplete
 }
 
-// urlName is the last segment of a request-target's path, unescaped: the
-// name a browser saves a download under without Content-Disposition.
+// urlName is the last non-empty segment of a request-target's path,
+// unescaped: the name a browser saves a download under without
+// Content-Disposition.
 func urlName(uri string) string {
 	p := uri
 	if i := strings.Index(p, "://"); i >= 0 {
@@ -82,7 +86,8 @@ func urlName(uri string) string {
 	if i := strings.IndexAny(p, "?#"); i >= 0 {
 		p = p[:i]
 	}
-	if p == "" || strings.HasSuffix(p, "/") {
+	// A directory's page is named after it, as tshark and wget name it.
+	if p = strings.TrimRight(p, "/"); p == "" {
 		return ""
 	}
 	name := path.Base(p)

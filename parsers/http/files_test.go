@@ -193,7 +193,7 @@ func TestContentRangeAndURLName(t *testing.T) {
 		}
 	}
 	for uri, want := range map[string]string{
-		"/a/b/c.exe?x=1": "c.exe", "/": "", "/dir/": "", "http://h.example/x/y.zip#f": "y.zip",
+		"/a/b/c.exe?x=1": "c.exe", "/": "", "/dir/": "dir", "//": "", "http://h.example/x/y.zip#f": "y.zip",
 		"http://h.example": "", "/%2e%2e%2fevil.sh": "../evil.sh", "*": "*",
 	} {
 		if got := urlName(uri); got != want {

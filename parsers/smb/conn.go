@@ -136,7 +136,7 @@ func (c *Conn) End(ts time.Time) {
 	for _, f := range open {
 		f.Notes = append(f.Notes, "smb.not_closed")
 		f.End = ts
-		closeSinks(f, parsers.FileTruncated, ts)
+		closeSinks(f, false, ts)
 		c.emitFile(f)
 	}
 	if s := c.smb1; s != nil && (s.inUse || s.ServerReplied) && c.h.SMB1 != nil {

@@ -109,14 +109,14 @@ func (c *Conn) dataRegion(d parsers.Dir, p []byte, r *region, ts time.Time) {
 			f.noSink[d] = true
 			return
 		}
-		f.next[d] = int64(pos)
+		f.from[d], f.next[d] = int64(pos), int64(pos)
 	}
 	switch {
 	case int64(pos) < f.next[d]:
 		return // bytes already seen (a re-read): not written twice
 	case int64(pos) > f.next[d]:
 		f.sink[d].Gap(int64(pos) - f.next[d])
-		f.next[d] = int64(pos)
+		f.from[d], f.next[d] = int64(pos), int64(pos)
 	}
 	r.file, r.d, r.start, r.end = f, d, off, off+n
 }
@@ -130,12 +130,33 @@ func (f *File) path() string {
 	return f.Tree.Path + `\` + f.Name
 }
 
-// closeSinks ends the file's sinks.
-func closeSinks(f *File, end parsers.FileEnd, ts time.Time) {
+// closeSinks ends the file's sinks, at its close or when it is given up.
+// A direction is the whole file only if its bytes start at offset 0 and
+// reach the file's end: the size at open, or what the handle wrote, for
+// reads; for writes, the size at open (0 for a created or overwritten
+// file), and the close (without one, a new file may still be growing).
+// Anything else, such as a read of the first 4 KiB of a larger file, is
+// truncated.
+func closeSinks(f *File, closed bool, ts time.Time) {
+	extent := int64(f.Size)
+	if f.sink[parsers.ToServer] != nil && f.from[parsers.ToServer] == 0 {
+		extent = max(extent, f.next[parsers.ToServer])
+	}
 	for d, s := range f.sink {
-		if s != nil {
-			s.Close(end, ts)
-			f.sink[d] = nil
+		if s == nil {
+			continue
 		}
+		whole := f.from[d] == 0
+		if parsers.Dir(d) == parsers.ToClient {
+			whole = whole && f.next[d] >= extent
+		} else {
+			whole = whole && f.next[d] >= int64(f.Size) && (closed || f.Size > 0)
+		}
+		end := parsers.FileTruncated
+		if whole {
+			end = parsers.FileComplete
+		}
+		s.Close(end, ts)
+		f.sink[d] = nil
 	}
 }

@@ -3,6 +3,7 @@ package smb
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"testing"
 	"time"
 
@@ -130,5 +131,74 @@ func BenchmarkFileTransfer(b *testing.B) {
 			}
 		}
 		c.End(time.Time{})
+	}
+}
+
+// A direction is the whole file only when its bytes cover the file from
+// offset 0 to its end: a read of the first 4 KiB of an 8 KiB file is
+// truncated even at a clean close; a whole read is complete even when the
+// close never comes (or fails, as Samba's ACCESS_DENIED in the shared
+// capture); a write that overwrote an existing file's every byte is complete
+// without a close, a new file's write is not (it may still be growing).
+func TestFilesWholeOrNot(t *testing.T) {
+	data := make([]byte, 8192)
+	for i := range data {
+		data[i] = byte(i * 13)
+	}
+	fid := pcapgen.FileIDOf(4)
+	exchange := func(size uint64, reads [][2]int, writes int, closed bool) map[parsers.Dir]parsers.FileEnd {
+		var chunks []pcapgen.SMBChunk
+		mid := uint64(0)
+		rt := func(req, resp pcapgen.SMB2) {
+			mid++
+			req.MID, resp.MID, resp.Cmd, resp.Response = mid, mid, req.Cmd, true
+			req.TID, resp.TID = 9, 9
+			chunks = append(chunks, fromClient(pcapgen.NBSS(req)), fromServer(pcapgen.NBSS(resp)))
+		}
+		rt(pcapgen.SMB2{Cmd: 3, Body: pcapgen.SMB2TreeConnectReq(`\\srv\data`)}, pcapgen.SMB2{Body: pcapgen.SMB2TreeConnectResp(1)})
+		rt(pcapgen.SMB2{Cmd: 5, Body: pcapgen.SMB2CreateReq("f.bin", pcapgen.SMBAccessWrite, 1, 0)}, pcapgen.SMB2{Body: pcapgen.SMB2CreateResp(1, size, fid)})
+		for _, r := range reads {
+			rt(pcapgen.SMB2{Cmd: 8, Body: pcapgen.SMB2ReadReq(fid, uint64(r[0]), uint32(r[1]-r[0]))}, pcapgen.SMB2{Body: pcapgen.SMB2ReadResp(data[r[0]:r[1]])})
+		}
+		if writes > 0 {
+			rt(pcapgen.SMB2{Cmd: 9, Body: pcapgen.SMB2WriteReq(fid, 0, data[:writes])}, pcapgen.SMB2{Body: pcapgen.SMB2WriteResp(uint32(writes))})
+		}
+		if closed {
+			rt(pcapgen.SMB2{Cmd: 6, Body: pcapgen.SMB2CloseReq(fid)}, pcapgen.SMB2{Body: pcapgen.SMB2CloseResp()})
+		}
+		o := &opener{t: files.NewTracker(files.Config{}, nil)}
+		c := NewConn(nil, Handler{Files: o})
+		for _, ch := range chunks {
+			if err := c.Data(dir(ch.FromClient), ch.B, time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.End(time.Time{})
+		ends := map[parsers.Dir]parsers.FileEnd{}
+		for _, r := range o.results {
+			ends[r.Info.Dir] = r.End
+		}
+		return ends
+	}
+	down, up := parsers.ToClient, parsers.ToServer
+	for _, tc := range []struct {
+		name   string
+		size   uint64
+		reads  [][2]int
+		writes int
+		closed bool
+		want   map[parsers.Dir]parsers.FileEnd
+	}{
+		{"first 4 KiB read, closed", 8192, [][2]int{{0, 4096}}, 0, true, map[parsers.Dir]parsers.FileEnd{down: parsers.FileTruncated}},
+		{"whole read in two, never closed", 8192, [][2]int{{0, 4096}, {4096, 8192}}, 0, false, map[parsers.Dir]parsers.FileEnd{down: parsers.FileComplete}},
+		{"read from the middle", 8192, [][2]int{{4096, 8192}}, 0, true, map[parsers.Dir]parsers.FileEnd{down: parsers.FileTruncated}},
+		{"existing file overwritten whole, never closed", 8192, [][2]int{{0, 8192}}, 8192, false, map[parsers.Dir]parsers.FileEnd{down: parsers.FileComplete, up: parsers.FileComplete}},
+		{"4 KiB read and overwritten of 8 KiB, never closed", 8192, [][2]int{{0, 4096}}, 4096, false, map[parsers.Dir]parsers.FileEnd{down: parsers.FileTruncated, up: parsers.FileTruncated}},
+		{"new file written, closed", 0, nil, 8192, true, map[parsers.Dir]parsers.FileEnd{up: parsers.FileComplete}},
+		{"new file written, never closed", 0, nil, 8192, false, map[parsers.Dir]parsers.FileEnd{up: parsers.FileTruncated}},
+	} {
+		if got := exchange(tc.size, tc.reads, tc.writes, tc.closed); fmt.Sprint(got) != fmt.Sprint(tc.want) {
+			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -272,7 +272,7 @@ func (c *Conn) createResponse(h *hdr, pd *pending, body []byte, ts time.Time) {
 		c.unreserve() // a handle reused without a close seen: the old file ends here
 		old.Notes = append(old.Notes, "smb.not_closed")
 		old.End = ts
-		closeSinks(old, parsers.FileTruncated, ts)
+		closeSinks(old, false, ts)
 		c.emitFile(old)
 	}
 	c.files[f.ID] = f
@@ -290,7 +290,7 @@ func (c *Conn) closeFile(id FileID, ts time.Time) {
 		f.Deleted = true
 	}
 	f.End = ts
-	closeSinks(f, parsers.FileComplete, ts)
+	closeSinks(f, true, ts)
 	c.emitFile(f)
 }
 

@@ -92,9 +92,10 @@ type File struct {
 	Notes      []string
 
 	// The files layer's sinks of the bytes read (ToClient) and written
-	// (ToServer), the file offset each expects next, and whether the
-	// layer declined the direction.
+	// (ToServer), the file offset each started at and expects next, and
+	// whether the layer declined the direction.
 	sink   [2]parsers.FileSink
+	from   [2]int64
 	next   [2]int64
 	noSink [2]bool
 }
