@@ -422,3 +422,55 @@ func TestKibanaFieldCheckCatchesTypos(t *testing.T) {
 		t.Errorf("KQL fields %v", m)
 	}
 }
+
+// The Windows datasets have their own dashboard: for each of SMB, NTLM,
+// Kerberos and DCE/RPC it shows a chart over one of its fields and the
+// saved search listing its events.
+func TestKibanaWindowsDashboard(t *testing.T) {
+	byID := map[string]savedObject{}
+	sc := bufio.NewScanner(bytes.NewReader(Kibana))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var o savedObject
+		if err := json.Unmarshal(sc.Bytes(), &o); err != nil {
+			t.Fatal(err)
+		}
+		byID[o.ID] = o
+	}
+	dash, ok := byID["packetsleuth-windows"]
+	if !ok || dash.Type != "dashboard" {
+		t.Fatal("no dashboard packetsleuth-windows")
+	}
+	charted, listed := map[string]bool{}, map[string]bool{}
+	for _, r := range dash.References {
+		o := byID[r.ID]
+		switch o.Type {
+		case "visualization":
+			var vs struct {
+				Aggs []struct {
+					Params map[string]any `json:"params"`
+				} `json:"aggs"`
+			}
+			if err := json.Unmarshal([]byte(o.Attributes["visState"].(string)), &vs); err != nil {
+				t.Fatal(err)
+			}
+			for _, a := range vs.Aggs {
+				if f, ok := a.Params["field"].(string); ok {
+					charted[strings.Split(f, ".")[1]] = true
+				}
+			}
+		case "search":
+			cols, _ := o.Attributes["columns"].([]any)
+			for _, c := range cols {
+				if parts := strings.Split(c.(string), "."); parts[0] == "packetsleuth" {
+					listed[parts[1]] = true
+				}
+			}
+		}
+	}
+	for _, proto := range []string{"smb", "ntlm", "kerberos", "dcerpc"} {
+		if !charted[proto] || !listed[proto] {
+			t.Errorf("%s: charted %v, listed %v", proto, charted[proto], listed[proto])
+		}
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,21 +23,21 @@ import (
 //	    driver: sqlite            # or postgres
 //	    path: packetsleuth.db     # sqlite: the file (default next to the config)
 //	    # dsn: env:PS_PG_DSN      # postgres: a DSN, env:NAME or file:PATH
-//	    datasets: [flow, alert, dns, http, tls, timeseries]
+//	    datasets: [flow, alert, dns, http, tls, smb, kerberos, dcerpc, timeseries]
 //	    retention: {1s: 24h, 1m: 30d, 1h: 1y, flow: 90d}
 //	    prune_interval: 1m
 type Config struct {
 	Driver string         `yaml:"driver"` // sqlite (default), postgres or mysql (MySQL/MariaDB)
 	Path   string         `yaml:"path"`   // SQLite file; default packetsleuth.db
 	DSN    outputs.Secret `yaml:"dsn"`    // PostgreSQL DSN (URL or key=value) or MySQL DSN (user:pw@tcp(host:port)/db), never logged
-	// Datasets to keep, by short name (flow, alert, dns, http, tls,
-	// timeseries, stats: the sensors' health reports, kept as the newest per
-	// sensor) or full event.dataset. Empty: all seven. Records of other
-	// datasets are skipped and counted.
+	// Datasets to keep, by short name (flow, alert, the EventDatasets dns,
+	// http, tls, smb, kerberos, dcerpc, timeseries, stats: the sensors'
+	// health reports, kept as the newest per sensor) or full event.dataset.
+	// Empty: all ten. Records of other datasets are skipped and counted.
 	// A --output flag gives them space-separated: "store:datasets=flow alert".
 	Datasets List `yaml:"datasets"`
 	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
-	// alert, dns, http, tls, and the web audit trail (audit). Zero or absent
+	// alert, each of EventDatasets, and the web audit trail (audit). Zero or absent
 	// keeps forever, except the series levels, which default to 1s: 24h,
 	// 1m: 30d, 1h: 1y, and audit: 1y (failed logins add to it).
 	Retention map[string]Duration `yaml:"retention"`
@@ -60,8 +61,12 @@ var DefaultRetention = map[string]time.Duration{
 	"audit": 365 * 24 * time.Hour,
 }
 
+// EventDatasets are the protocol datasets the events table keeps (one
+// row per event, the document as received), by short name.
+var EventDatasets = []string{"dns", "http", "tls", "smb", "kerberos", "dcerpc"}
+
 // retentionKeys are the keys Retention accepts.
-var retentionKeys = []string{"1s", "1m", "1h", "alert", "audit", "dns", "flow", "http", "tls"}
+var retentionKeys = append([]string{"1s", "1m", "1h", "alert", "audit", "flow"}, EventDatasets...)
 
 // datasetNames maps the short names to event.dataset values.
 var datasetNames = map[string]string{
@@ -70,8 +75,17 @@ var datasetNames = map[string]string{
 	"dns":        schemas.DatasetDNS,
 	"http":       schemas.DatasetHTTP,
 	"tls":        schemas.DatasetTLS,
+	"smb":        schemas.DatasetSMB,
+	"kerberos":   schemas.DatasetKerberos,
+	"dcerpc":     schemas.DatasetDCERPC,
 	"timeseries": schemas.DatasetTimeseries,
 	"stats":      schemas.DatasetStats,
+}
+
+// isEventDataset tells whether the event.dataset ds goes to the events
+// table.
+func isEventDataset(ds string) bool {
+	return slices.ContainsFunc(EventDatasets, func(n string) bool { return datasetNames[n] == ds })
 }
 
 // WithDefaults fills the zero fields.
@@ -83,7 +97,7 @@ func (c Config) WithDefaults() Config {
 		c.Path = DefaultPath
 	}
 	if len(c.Datasets) == 0 {
-		c.Datasets = []string{"flow", "alert", "dns", "http", "tls", "timeseries", "stats"}
+		c.Datasets = append(append([]string{"flow", "alert"}, EventDatasets...), "timeseries", "stats")
 	}
 	r := make(map[string]Duration, len(retentionKeys))
 	for k, v := range DefaultRetention {
@@ -125,7 +139,7 @@ func (c Config) Validate() error {
 	}
 	for _, d := range c.Datasets {
 		if datasetOf(d) == "" {
-			errs = append(errs, fmt.Errorf("store: datasets: unknown dataset %q (known: alert, dns, flow, http, stats, timeseries, tls)", d))
+			errs = append(errs, fmt.Errorf("store: datasets: unknown dataset %q (known: %s)", d, strings.Join(slices.Sorted(maps.Keys(datasetNames)), ", ")))
 		}
 	}
 	for k, v := range c.Retention {

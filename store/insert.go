@@ -316,12 +316,13 @@ func (s *Store) tableOf(rec *schemas.Record) string {
 		return "flows"
 	case schemas.DatasetAlert:
 		return "alerts"
-	case schemas.DatasetDNS, schemas.DatasetHTTP, schemas.DatasetTLS:
-		return "events"
 	case schemas.DatasetTimeseries:
 		return "traffic"
 	case schemas.DatasetStats:
 		return "sensors"
+	}
+	if isEventDataset(ds) {
+		return "events"
 	}
 	return ""
 }

@@ -298,7 +298,7 @@ func (s *Store) AlertCounts(ctx context.Context, r Range) ([]AlertCount, error) 
 
 // ListQuery selects stored events of one dataset. All filters are ANDed.
 type ListQuery struct {
-	Dataset     string // flow, alert, dns, http or tls (short or full name); required
+	Dataset     string // flow, alert or one of EventDatasets (short or full name); required
 	Range              // on @timestamp
 	IP          string // source.ip or destination.ip
 	Port        int    // source.port or destination.port
@@ -337,16 +337,16 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 	ds := datasetOf(q.Dataset)
 	var table string
 	var w where
-	switch ds {
-	case schemas.DatasetFlow:
+	switch {
+	case ds == schemas.DatasetFlow:
 		table = "flows"
-	case schemas.DatasetAlert:
+	case ds == schemas.DatasetAlert:
 		table = "alerts"
-	case schemas.DatasetDNS, schemas.DatasetHTTP, schemas.DatasetTLS:
+	case isEventDataset(ds):
 		table = "events"
 		w.add("dataset = ?", ds)
 	default:
-		return Page{}, fmt.Errorf("store: cannot list dataset %q (known: flow, alert, dns, http, tls)", q.Dataset)
+		return Page{}, fmt.Errorf("store: cannot list dataset %q (known: flow, alert, %s)", q.Dataset, strings.Join(EventDatasets, ", "))
 	}
 	if (q.RuleID != "" || q.Unacked) && table != "alerts" {
 		return Page{}, fmt.Errorf("store: rule and acknowledged filters apply to alerts only")
@@ -548,8 +548,8 @@ type PruneStats map[string]int64
 // Levels without retention are kept. Pass the wall clock for a live sensor;
 // the sink passes the newest event time so replayed captures age by their
 // own clock. On PostgreSQL and MySQL the day partitions wholly past retention are
-// dropped first (the events table's when DNS, HTTP and TLS retentions are
-// all past them), and only the rest is deleted row by row.
+// dropped first (the events table's when the retentions of all
+// EventDatasets are past them), and only the rest is deleted row by row.
 func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 	out := PruneStats{}
 	if s.driver != SQLite {
@@ -611,7 +611,7 @@ func (s *Store) prunePartitions(ctx context.Context, now time.Time, out PruneSta
 		}
 	}
 	var cut time.Time
-	for i, key := range []string{"dns", "http", "tls"} {
+	for i, key := range EventDatasets {
 		c, ok := cutOf(key)
 		if !ok {
 			return nil // a dataset kept forever: no events partition goes

@@ -60,9 +60,9 @@ func (s *Server) handleList(dataset string) http.HandlerFunc {
 		p := s.params(r)
 		ds := dataset
 		if ds == "" {
-			ds = p.oneOf("dataset", "", "dns", "http", "tls")
+			ds = p.oneOf("dataset", "", store.EventDatasets...)
 			if ds == "" && p.err == nil {
-				p.fail(badf("dataset: required, one of dns, http, tls"))
+				p.fail(badf("dataset: required, one of %s", strings.Join(store.EventDatasets, ", ")))
 			}
 		}
 		q := p.listQuery(ds)

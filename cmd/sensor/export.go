@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/store"
@@ -41,7 +42,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, exportHelp); fs.PrintDefaults() }
 	sf := addStoreFlags(fs)
-	dataset := fs.String("dataset", "", "flow, dns, http, tls or alert")
+	dataset := fs.String("dataset", "", "flow, alert or a protocol dataset the store keeps: "+strings.Join(store.EventDatasets, ", "))
 	from := fs.String("from", "", "read events from this NDJSON file instead of the store")
 	format := fs.String("format", "csv", "csv, json or ndjson")
 	since := fs.String("since", "", "start: RFC 3339 time or duration before --until (default: all)")

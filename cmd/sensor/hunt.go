@@ -84,7 +84,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) int {
 			return fail(2, err)
 		}
 		var streams []hunt.Stream
-		for _, ds := range []string{"flow", "dns", "http", "tls"} {
+		for _, ds := range append([]string{"flow"}, store.EventDatasets...) {
 			streams = append(streams, storeStream(ctx, st, store.ListQuery{Dataset: ds, Range: r, Limit: 1000}))
 		}
 		docs = hunt.Merge(streams...)

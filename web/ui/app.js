@@ -533,6 +533,16 @@ const DATASET_COLUMNS = {
   tls: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Server name', 'tls.client.server_name', true), fieldCol('Version', 'tls.version'),
     fieldCol('JA3', 'tls.client.ja3', true), fieldCol('JA4', 'packetsleuth.tls.ja4', true), fieldCol('JA3S', 'tls.server.ja3s', true),
     fieldCol('Certificate SHA-1', 'tls.server.hash.sha1', true), flowCol],
+  smb: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Action', 'packetsleuth.smb.action'), fieldCol('Dialect', 'packetsleuth.smb.dialect'),
+    fieldCol('User', 'user.name', true), fieldCol('Domain', 'user.domain', true), fieldCol('Kerberos service', 'packetsleuth.smb.kerberos.service', true),
+    fieldCol('Share', 'packetsleuth.smb.share'), fieldCol('File', 'file.path'), fieldCol('Pipe', 'packetsleuth.smb.pipe'),
+    fieldCol('NTLM', 'packetsleuth.ntlm.version'), fieldCol('Status', 'packetsleuth.smb.status_name'), flowCol],
+  kerberos: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Request', 'packetsleuth.kerberos.request'), fieldCol('Answer', 'packetsleuth.kerberos.response'),
+    fieldCol('Client', 'packetsleuth.kerberos.client', true), fieldCol('Service', 'packetsleuth.kerberos.service', true),
+    fieldCol('Ticket cipher', 'packetsleuth.kerberos.ticket_cipher'), fieldCol('Error', 'packetsleuth.kerberos.error_name'), fieldCol('Pre-auth', 'packetsleuth.kerberos.preauth'), flowCol],
+  dcerpc: [timeCol, ipCell('source'), ipCell('destination'), fieldCol('Kind', 'packetsleuth.dcerpc.kind'), fieldCol('Interface', 'packetsleuth.dcerpc.interface.name', true),
+    fieldCol('Operation', 'packetsleuth.dcerpc.operation', true), fieldCol('Pipe', 'packetsleuth.dcerpc.pipe'), fieldCol('User', 'user.name', true),
+    fieldCol('Auth', 'packetsleuth.dcerpc.auth_type'), fieldCol('Outcome', 'event.outcome'), flowCol],
 };
 
 // genericColumns shows a dataset no view was written for: time, the
@@ -617,7 +627,7 @@ async function pivotView(seq) {
   const field = p.get('field') || '', value = p.get('value') || '';
   const isIP = /(^|\.)ip$|resolved_ip$/.test(field) && !field.startsWith('dns.resolved');
   const where = isIP ? '' : pivotWhere(field, value);
-  const sets = ['alert', 'flow', 'dns', 'http', 'tls'];
+  const sets = ['alert', 'flow', 'dns', 'http', 'tls', 'smb', 'kerberos', 'dcerpc'];
   const answers = await Promise.all(sets.map(ds => {
     const [path, extra] = listPath(ds);
     return api(path + qs({ ...range(), ...extra, limit: 100, ip: isIP ? value : '', where })).catch(e => ({ error: e.message, items: [] }));
