@@ -191,8 +191,11 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 // decode reads rec's indexed fields into r.
 func (r *row) decode(rec *schemas.Record, i int) error {
 	*r = row{}
-	if err := json.Unmarshal(rec.JSON, r); err != nil {
-		return &RecordError{Index: i, Err: err}
+	if !r.fastDecode(rec.JSON) {
+		*r = row{}
+		if err := json.Unmarshal(rec.JSON, r); err != nil {
+			return &RecordError{Index: i, Err: err}
+		}
 	}
 	if !rec.Time.IsZero() {
 		r.Timestamp = rec.Time
