@@ -278,6 +278,37 @@ func (c *Conn) createResponse(h *hdr, pd *pending, body []byte, ts time.Time) {
 	c.files[f.ID] = f
 }
 
+// noteOpenedElsewhere marks a file whose create this connection did not
+// see.
+const noteOpenedElsewhere = "smb.opened_elsewhere: the handle was opened on another connection (SMB3 multichannel) or before the capture; its name is not known here"
+
+// fileOf returns the open file a read or write answered with success
+// uses: one opened on this connection, else the handle is adopted (when
+// there is room), so that its reads and writes are counted and its close
+// emits it. An adopted handle is a named pipe when the request's tree is
+// one; its bytes do not go to the files layer (no name, a part only).
+func (c *Conn) fileOf(pd *pending, ts time.Time) *File {
+	if f := c.files[pd.fid]; f != nil || pd.fid == (FileID{}) {
+		return f
+	}
+	if len(c.files) >= maxFiles {
+		c.full("open file")
+		return nil
+	}
+	if !c.reserve() {
+		return nil
+	}
+	t := c.trees[pd.tid]
+	f := &File{ID: pd.fid, Tree: t, Session: c.sessions[pd.sid], Start: ts, Adopted: true,
+		Pipe: t != nil && (t.Type == "pipe" || strings.EqualFold(t.Share, "IPC$")), Notes: []string{noteOpenedElsewhere}}
+	f.noSink = [2]bool{true, true}
+	if c.files == nil {
+		c.files = make(map[FileID]*File)
+	}
+	c.files[f.ID] = f
+	return f
+}
+
 // closeFile emits an open file at its close.
 func (c *Conn) closeFile(id FileID, ts time.Time) {
 	f := c.files[id]

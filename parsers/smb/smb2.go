@@ -146,7 +146,10 @@ func (c *Conn) command(d parsers.Dir, h *hdr, p, body []byte, ts time.Time) {
 	case cmdCreate:
 		c.createResponse(h, &pd, body, ts)
 	case cmdRead:
-		if f := c.files[pd.fid]; f != nil && (h.status == statusSuccess || h.status == statusBufferOverflow) && len(body) >= 8 {
+		if h.status != statusSuccess && h.status != statusBufferOverflow || len(body) < 8 {
+			break
+		}
+		if f := c.fileOf(&pd, ts); f != nil {
 			n := le32(body, 4)
 			f.Reads++
 			f.ReadBytes += int64(n)
@@ -155,7 +158,10 @@ func (c *Conn) command(d parsers.Dir, h *hdr, p, body []byte, ts time.Time) {
 			}
 		}
 	case cmdWrite:
-		if f := c.files[pd.fid]; f != nil && h.status == statusSuccess {
+		if h.status != statusSuccess {
+			break
+		}
+		if f := c.fileOf(&pd, ts); f != nil {
 			f.Writes++
 			f.WriteBytes += int64(le32(body, 4))
 		}

@@ -75,6 +75,11 @@ type File struct {
 	Directory   bool
 	Pipe        bool // opened on a pipe share (IPC$): a named pipe
 	Session     *Session
+	// Adopted: the create was not seen (another connection of an SMB3
+	// multichannel session, or before the capture); a read or write
+	// answered on the handle made it known. Name, access, disposition and
+	// create action are unknown.
+	Adopted bool
 
 	Reads, Writes         int
 	ReadBytes, WriteBytes int64

@@ -223,8 +223,11 @@ func (st *state) emitSMBFile(c *psmb.Conn, f *psmb.File) {
 	x := &ev.Sensor.SMB
 	smbShare(x, f.Tree)
 	x.Access, x.AccessMask = psmb.AccessNames(f.Access), int64(f.Access)
-	x.Disposition, x.DeleteOnClose, x.Deleted, x.RenamedTo = psmb.Disposition(f.Disposition), f.DeleteOnClose, f.Deleted, f.RenamedTo
-	if f.Status == 0 {
+	x.DeleteOnClose, x.Deleted, x.RenamedTo = f.DeleteOnClose, f.Deleted, f.RenamedTo
+	if !f.Adopted {
+		x.Disposition = psmb.Disposition(f.Disposition)
+	}
+	if f.Status == 0 && !f.Adopted {
 		x.CreateAction = psmb.CreateAction(f.Action)
 	}
 	x.Reads, x.Writes, x.ReadBytes, x.WriteBytes = f.Reads, f.Writes, f.ReadBytes, f.WriteBytes

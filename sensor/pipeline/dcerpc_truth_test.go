@@ -103,10 +103,8 @@ func TestDCERPCAgreesWithTshark(t *testing.T) {
 // to a DCE/RPC parser of its own, whose events carry the SMB connection's
 // endpoints and the pipe's name. Not compared: pipes on SMB1 connections
 // (dcerpc-mapi-exchange, ntlm-smb1-raw), which the sensor flags but does
-// not decode. Expected misses: the srvsvc bind of smb2-windows-share-ntlm
-// (frames 98, 101) is written on one connection of an SMB3 multichannel
-// session to a pipe opened on another; the sensor keeps SMB state per
-// connection (see TestSMBAgreesWithTshark).
+// not decode. Every value that does not agree must be one of
+// dceExpectedMisses, and each of those must still miss (a fix shows).
 func TestDCERPCOverSMBAgreesWithTshark(t *testing.T) {
 	total, agree, overTCP, unnamed := dceCompare(t, true)
 	t.Logf("DCE/RPC over SMB pipes: %d of %d tshark values agree (%.2f%%); %d rows over TCP (compared elsewhere) or SMB1; %d response opnums tshark leaves empty", agree, total, 100*float64(agree)/float64(total), overTCP, unnamed)
@@ -116,6 +114,20 @@ func TestDCERPCOverSMBAgreesWithTshark(t *testing.T) {
 	if float64(agree) < 0.99*float64(total) {
 		t.Errorf("agreement below 99%%")
 	}
+}
+
+// dceExpectedMisses are the DCE/RPC PDUs over SMB pipes that tshark
+// decodes and the sensor cannot, by capture and frame, with the reason.
+var dceExpectedMisses = map[string]string{
+	// One SMB3 multichannel session over four TCP connections: the srvsvc
+	// pipe is opened on 57832 (frame 94), its bind written on 57833 and its
+	// bind_ack read on 57829. The sensor keeps SMB state per connection
+	// (the connections may be on different workers, and replay output
+	// must not depend on which finishes first): on 57833 the handle is
+	// adopted at the write's answer (SMBAgreesWithTshark counts it), too
+	// late for the bind it carried and without knowing it is a pipe.
+	"smb2-windows-share-ntlm.pcap frame 98":  "srvsvc bind written on another connection than the pipe's open (SMB3 multichannel)",
+	"smb2-windows-share-ntlm.pcap frame 101": "its bind_ack, read on a third connection of the session",
 }
 
 // dceCompare compares the rows of the DCE/RPC truth tables carried over
@@ -128,6 +140,7 @@ func dceCompare(t *testing.T, smb bool) (total, agree, skipped, unnamed int) {
 	if len(truths) == 0 {
 		t.Fatal("no DCE/RPC truth tables")
 	}
+	missed := map[string]bool{}
 	for _, truthPath := range truths {
 		capture := strings.TrimSuffix(filepath.Base(truthPath), ".dcerpc.tsv")
 		out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
@@ -179,12 +192,21 @@ func dceCompare(t *testing.T, smb bool) (total, agree, skipped, unnamed int) {
 						agree++
 						continue
 					}
-					miss := t.Errorf // over TCP every value must agree
-					if smb {
-						miss = t.Logf // the expected misses are explained above; the total must reach 99%
+					where := capture + " frame " + row["frame.number"]
+					if why, ok := dceExpectedMisses[where]; ok && smb {
+						missed[where] = true
+						t.Logf("%s PDU type %s %s: tshark %v, sensor %v: expected, %s", where, typ, c, want, got, why)
+						continue
 					}
-					miss("%s frame %s PDU type %s %s: tshark %v, sensor %v", capture, row["frame.number"], typ, c, want, got)
+					t.Errorf("%s PDU type %s %s: tshark %v, sensor %v", where, typ, c, want, got)
 				}
+			}
+		}
+	}
+	if smb {
+		for where, why := range dceExpectedMisses {
+			if !missed[where] {
+				t.Errorf("%s agrees now (%s was expected to miss): remove it from dceExpectedMisses", where, why)
 			}
 		}
 	}
