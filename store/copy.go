@@ -19,16 +19,6 @@ import (
 // dropped. Traffic buckets, a few per second of traffic, are upserted one
 // by one.
 func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
-	st, err := s.insertCopyOnce(ctx, batch)
-	if noPartition(err) {
-		// a partition made earlier was dropped by another process's retention
-		s.parts.Clear()
-		st, err = s.insertCopyOnce(ctx, batch)
-	}
-	return st, err
-}
-
-func (s *Store) insertCopyOnce(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
 	rows, buckets, st, err := s.decodeBatch(batch)
 	if err != nil {
 		return st, err

@@ -104,11 +104,6 @@ func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (Insert
 	return st, nil
 }
 
-// mysqlMaxPartitions bounds the day partitions of a table (MySQL allows
-// 8192): past it a batch's days are not split off pmax (capture times
-// spread over years, by accident or on purpose), their rows go to pmax and
-// retention deletes them row by row.
-const mysqlMaxPartitions = 1000
 
 // mysqlPartition is a partition and its bound (exclusive; 0 for pmax).
 type mysqlPartition struct {
@@ -166,8 +161,8 @@ func (s *Store) ensureMySQLPartitions(ctx context.Context, rows map[string][][]a
 		}
 		days = slices.DeleteFunc(days, func(d int64) bool { return (d+1)*nsPerDay <= newest })
 		slices.Sort(days)
-		if len(ps)+len(days) > mysqlMaxPartitions {
-			days = days[:max(0, mysqlMaxPartitions-len(ps))]
+		if len(ps)+len(days) > s.maxParts {
+			days = days[:max(0, s.maxParts-len(ps))]
 		}
 		if len(days) > 0 {
 			var parts []string

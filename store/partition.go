@@ -2,17 +2,16 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // On PostgreSQL the event tables are partitioned by UTC day of ts
-// (migration 0004): a day's partition is made before its first row, and
-// retention drops the partitions wholly past it. MySQL: see mysql.go.
+// (migration 0004): a day's partition is made before its first row, up to
+// maxDayPartitions a table, past which rows land in the default partition
+// (migration 0009); retention drops the partitions wholly past it and
+// deletes the rest row by row. MySQL: see mysql.go.
 
 const nsPerDay = int64(24 * time.Hour)
 
@@ -25,20 +24,39 @@ func dayOf(ts int64) int64 {
 	return d
 }
 
+// maxDayPartitions bounds the day partitions of a table (MySQL allows
+// 8192; PostgreSQL plans slower with each): past it a batch's days get
+// none (capture times spread over years, by accident or on purpose), their
+// rows go to the catch-all partition (PostgreSQL: <table>_pdefault, MySQL:
+// pmax) and retention deletes them row by row.
+const maxDayPartitions = 1000
+
 // ensurePartitions makes the partitions the rows of each table need, once
-// per process and day (ps_ensure_partition makes nothing that exists).
+// per process and day (ps_ensure_partition makes nothing that exists), as
+// long as the table has fewer than s.maxParts.
 func (s *Store) ensurePartitions(ctx context.Context, rows map[string][][]any) error {
 	for _, table := range eventTables {
+		n := -1 // the table's day partitions, counted when a day needs one
 		for _, r := range rows[table] {
 			ts := r[0].(int64) // ts is the first column of every event table
 			key := partKey{table, dayOf(ts)}
 			if _, ok := s.parts.Load(key); ok {
 				continue
 			}
+			if n < 0 {
+				if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+					WHERE i.inhparent = to_regclass($1) AND c.relname <> $2`, table, table+"_pdefault").Scan(&n); err != nil {
+					return fmt.Errorf("store: partitions of %s: %w", table, err)
+				}
+			}
+			if n >= s.maxParts {
+				continue // to the default partition
+			}
 			if _, err := s.db.ExecContext(ctx, "SELECT ps_ensure_partition($1, $2)", table, ts); err != nil {
 				return fmt.Errorf("store: partition of %s for %s: %w", table, time.Unix(0, key.day*nsPerDay).UTC().Format(time.DateOnly), err)
 			}
 			s.parts.Store(key, true)
+			n++
 		}
 	}
 	return nil
@@ -47,13 +65,6 @@ func (s *Store) ensurePartitions(ctx context.Context, rows map[string][][]any) e
 type partKey struct {
 	table string
 	day   int64
-}
-
-// noPartition says err is a row for which no partition exists: one this
-// process made was dropped since (retention run by another process).
-func noPartition(err error) bool {
-	var pe *pgconn.PgError
-	return errors.As(err, &pe) && pe.Code == "23514" && strings.Contains(pe.Message, "no partition")
 }
 
 // dropPartitions drops the partitions of table whose whole day is before

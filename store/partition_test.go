@@ -64,8 +64,8 @@ func TestPartitionsUpgradeAndRetention(t *testing.T) {
 		}
 		return n
 	}
-	parts := func() int {
-		return count(`SELECT COUNT(*) FROM pg_inherits WHERE inhparent = to_regclass('flows')`)
+	parts := func() int { // the day partitions, not the default one
+		return count(`SELECT COUNT(*) FROM pg_inherits WHERE inhparent = to_regclass('flows')`) - 1
 	}
 	if n, ids, p := count(`SELECT COUNT(*) FROM flows`), count(`SELECT COUNT(DISTINCT event_id) FROM flows WHERE id BETWEEN 1 AND 3`), parts(); n != 3 || ids != 3 || p != 2 {
 		t.Fatalf("after upgrade: %d rows, %d with their ids and event ids, %d partitions; want 3, 3, 2", n, ids, p)
@@ -92,7 +92,8 @@ func TestPartitionsUpgradeAndRetention(t *testing.T) {
 	}
 
 	// a late event of day 1: its partition is made again; then another
-	// process drops it and this one writes there again
+	// process drops it and this one writes there again (into the default
+	// partition)
 	if _, err := s.Insert(ctx, []schemas.Record{flowAt(day(1, 12), 5)}); err != nil {
 		t.Fatal(err)
 	}
@@ -154,5 +155,66 @@ func TestMySQLPartitions(t *testing.T) {
 	s.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM flows").Scan(&left)
 	if pr["flow"] != 3 || left != 1 || !slices.Equal(names(), []string{"p20261123", "pmax"}) {
 		t.Errorf("prune: %v, %d rows left, partitions %v", pr, left, names())
+	}
+}
+
+// The day partitions of a PostgreSQL table are bounded: past maxParts the
+// rows of further days land in the default partition, none lost; a day
+// with rows there keeps landing there even once there is room; retention
+// drops the old partitions and deletes the default partition's old rows,
+// and new days get partitions again.
+func TestPartitionCountBounded(t *testing.T) {
+	dsn := os.Getenv("PS_TEST_PG")
+	if dsn == "" {
+		t.Skip("PS_TEST_PG is not set: eval \"$(../../shared/services/start-postgres.sh)\"")
+	}
+	ctx := context.Background()
+	cfg := pgSchema(t, dsn)
+	cfg.Retention = map[string]Duration{"flow": Duration(3 * 24 * time.Hour)}
+	cfg.PruneInterval = -1
+	s := open(t, cfg)
+	s.maxParts = 3
+	day := func(d int) time.Time { return time.Date(2026, 11, 1+d, 12, 0, 0, 0, time.UTC) }
+	flowAt := func(ts time.Time, port int) schemas.Record {
+		f := makeFlows(1)[0]
+		f.end, f.dport = ts, port
+		return record(t, f.event())
+	}
+	count := func(q string) (n int) {
+		t.Helper()
+		if err := s.DB().QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	parts := func() int {
+		return count(`SELECT COUNT(*) FROM pg_inherits WHERE inhparent = to_regclass('flows')`) - 1 // the default
+	}
+	var batch []schemas.Record
+	for d := range 6 { // a flow on each of days 0..5
+		batch = append(batch, flowAt(day(d), d))
+	}
+	if st, err := s.Insert(ctx, batch); err != nil || st.Flows != 6 {
+		t.Fatalf("insert 6 days: %+v %v", st, err)
+	}
+	if p, def := parts(), count(`SELECT COUNT(*) FROM flows_pdefault`); p != 3 || def != 3 || count(`SELECT COUNT(*) FROM flows`) != 6 {
+		t.Fatalf("%d day partitions, %d rows in the default one; want 3 and 3, 6 rows in all", p, def)
+	}
+	// retention of 3 days at day 6: days 0..2 go as partitions, day 3's
+	// row from the default partition by DELETE
+	pr, err := s.Prune(ctx, day(6).Add(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pr["flow"] != 4 || parts() != 0 || count(`SELECT COUNT(*) FROM flows`) != 2 {
+		t.Errorf("prune: %v, %d partitions, %d rows; want 4 deleted, 0 partitions, 2 rows", pr, parts(), count(`SELECT COUNT(*) FROM flows`))
+	}
+	// day 4 has a row in the default partition: its new rows join it; day
+	// 7 gets a partition
+	if st, err := s.Insert(ctx, []schemas.Record{flowAt(day(4).Add(time.Minute), 40), flowAt(day(7), 7)}); err != nil || st.Flows != 2 {
+		t.Fatalf("insert after prune: %+v %v", st, err)
+	}
+	if p, def := parts(), count(`SELECT COUNT(*) FROM flows_pdefault`); p != 1 || def != 3 {
+		t.Errorf("after prune and insert: %d day partitions, %d rows in the default one; want 1 and 3", p, def)
 	}
 }

@@ -65,6 +65,8 @@ type Store struct {
 	cfg    Config
 	stmts  map[string]*sql.Stmt // insert statements, by table
 	parts  sync.Map             // PostgreSQL: partKey of the partitions made
+	// maxParts bounds the day partitions of a table (maxDayPartitions).
+	maxParts int
 
 	mu     sync.Mutex
 	newest map[string]int64 // MySQL: bound of the newest day partition, by table
@@ -106,7 +108,7 @@ func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)
 	}
-	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, newest: map[string]int64{}}
+	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, newest: map[string]int64{}, maxParts: maxDayPartitions}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
