@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/packetsleuth/packetsleuth/internal/firstseen"
 	"github.com/packetsleuth/packetsleuth/internal/homenet"
 )
 
@@ -29,6 +30,9 @@ type Config struct {
 	// CacheSize is the number of addresses each worker caches (GeoIP and
 	// IP-intel answers), rounded up to a power of two. 0 means 8192.
 	CacheSize int `yaml:"cache_size" json:"cache_size,omitempty"`
+	// FirstSeen keeps when each domain was first seen, for
+	// packetsleuth.domain.* (Shared.TrackFirstSeen).
+	FirstSeen firstseen.Config `yaml:"first_seen" json:"first_seen,omitzero"`
 }
 
 // DefaultCacheSize is the per-worker address cache size when CacheSize is 0.
@@ -42,6 +46,9 @@ const maxCacheSize = 1 << 22
 func (c Config) Validate() error {
 	var errs []error
 	if _, err := c.homeNet(); err != nil {
+		errs = append(errs, err)
+	}
+	if err := c.FirstSeen.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.CacheSize < 0 || c.CacheSize > maxCacheSize {

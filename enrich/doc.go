@@ -8,7 +8,7 @@
 //	go sh.Watch(ctx, 30*time.Second)    // reload changed files
 //	go sh.ReloadOnSignal(ctx, syscall.SIGHUP)
 //	e := sh.NewWorker()                 // one per worker goroutine
-//	e.Enrich(ev)                        // hot path: no locks, no I/O
+//	e.Enrich(ev)                        // hot path: no I/O, no locks but the first-seen table's shard
 //
 // Shared data are immutable snapshots behind an atomic pointer. A reload
 // builds a new snapshot aside and swaps it in; workers pick it up on their
@@ -37,6 +37,14 @@
 // indicator.url.domain / url.original (the listed domain or URL), and
 // matched.{atomic (the event's value), field (its ECS name), type
 // "indicator_match_rule"}.
+//
+// # First seen
+//
+// With Config.FirstSeen.Window set and Shared.TrackFirstSeen called, the
+// registered domain of each DNS query, HTTP request or file URL and TLS
+// server name is recorded in a shared internal/firstseen table, and the
+// event gets packetsleuth.domain.{name, first_seen, new}; Close writes the
+// table to FirstSeen.File.
 //
 // # Intel files
 //

@@ -3,6 +3,7 @@ package enrich
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -11,6 +12,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/firstseen"
 	"github.com/packetsleuth/packetsleuth/internal/homenet"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -57,6 +60,7 @@ type Shared struct {
 	cfg  Config
 	log  *slog.Logger
 	home homenet.Set
+	seen *firstseen.Table // nil: enrich.first_seen off
 
 	cur atomic.Pointer[snapshot]
 
@@ -276,12 +280,39 @@ func (s *Shared) ReloadOnSignal(ctx context.Context, sigs ...os.Signal) {
 	}
 }
 
-// Close drops the loaded data. Workers still running see no data after it
-// (their events pass through unchanged); Watch and Reload stop working.
+// TrackFirstSeen starts the first-seen table of enrich.first_seen (if its
+// window is set), its entries paid from b, and loads its file. Call it
+// before NewWorker.
+func (s *Shared) TrackFirstSeen(b *budget.Budget) error {
+	c := s.cfg.FirstSeen
+	if c.Window <= 0 {
+		return nil
+	}
+	t := firstseen.New(c, b)
+	if c.File != "" {
+		if err := t.Load(c.File); err != nil {
+			return fmt.Errorf("enrich.first_seen.file: %w", err)
+		}
+	}
+	s.seen = t
+	return nil
+}
+
+// Close drops the loaded data and writes the first-seen table to its
+// file. Workers still running see no data after it (their events pass
+// through unchanged); Watch and Reload stop working.
 func (s *Shared) Close() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.cur.Store(nil)
+	if s.seen != nil && s.cfg.FirstSeen.File != "" {
+		if err := s.seen.Save(s.cfg.FirstSeen.File); err != nil {
+			s.log.Error("enrich: first-seen state not saved", "file", s.cfg.FirstSeen.File, "err", err)
+		}
+	}
+	if st := s.seen.Stats(); st.Refused > 0 {
+		s.log.Warn("enrich: first-seen domains not kept: the memory budget refused them", "refused", st.Refused)
+	}
 }
 
 // Stats are cumulative counters over all workers (a worker publishes its
@@ -302,6 +333,9 @@ type Stats struct {
 	GeoIPASN        string      `json:"geoip_asn,omitempty"`
 	Intel           IntelCounts `json:"intel"`
 	LoadedAt        time.Time   `json:"loaded_at"`
+	// FirstSeen counts the first-seen table's domains, and those it
+	// forgot for room or could not keep for the memory budget.
+	FirstSeen firstseen.Stats `json:"first_seen"`
 }
 
 // HitRate is CacheHits / (CacheHits + CacheMisses), 0 when both are 0.
@@ -325,6 +359,7 @@ func (s *Shared) Stats() Stats {
 		CacheHits: c[cHits], CacheMisses: c[cMisses], GeoLookups: c[cGeoLookups], GeoErrors: c[cGeoErrors],
 		GeoSkipped: c[cGeoSkipped], IntelLookups: c[cIntelLookups], IntelMatches: c[cIntelMatches],
 		Reloads: s.reloads, ReloadErrors: s.reloadErr, LastReloadError: s.lastErr,
+		FirstSeen: s.seen.Stats(),
 	}
 	s.mu.Unlock()
 	if snap := s.cur.Load(); snap != nil {
@@ -344,6 +379,7 @@ func (s *Shared) NewWorker() Enricher {
 	w := &Worker{
 		sh:    s,
 		home:  s.home,
+		seen:  s.seen,
 		cache: make([]cacheEntry, n),
 		mask:  uint64(n - 1),
 		buf:   make([]byte, 0, 512),

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/packetsleuth/packetsleuth/internal/firstseen"
 	"github.com/packetsleuth/packetsleuth/internal/homenet"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -48,6 +49,7 @@ type Worker struct {
 	sh    *Shared
 	snap  *snapshot
 	home  homenet.Set
+	seen  *firstseen.Table
 	cache []cacheEntry
 	mask  uint64
 	buf   []byte
@@ -101,6 +103,9 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 			ev.Email.Direction = ev.Network.Direction // the client sends the mail
 		}
 	}
+	if w.seen != nil {
+		w.firstSeen(ev)
+	}
 	if snap == nil {
 		return
 	}
@@ -139,6 +144,26 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 		w.exact(db, db.sha256, ev, h.SHA256, "file.hash.sha256")
 		w.exact(db, db.sha1, ev, h.SHA1, "file.hash.sha1")
 		w.exact(db, db.md5, ev, h.MD5, "file.hash.md5")
+	}
+}
+
+// firstSeen records the domain of a DNS query, an HTTP request or file,
+// or a TLS server name, and says on the event when it was first seen.
+func (w *Worker) firstSeen(ev *schemas.Event) {
+	var name string
+	switch ev.Event.Dataset {
+	case schemas.DatasetDNS:
+		name = ev.DNS.Question.Name
+	case schemas.DatasetHTTP, schemas.DatasetFile:
+		name = ev.URL.Domain
+	case schemas.DatasetTLS:
+		name = ev.TLS.Client.ServerName
+	}
+	if name == "" {
+		return
+	}
+	if s, ok := w.seen.Observe(name, ev.Timestamp); ok {
+		ev.Sensor.Domain = schemas.Domain{Name: s.Domain, FirstSeen: s.First, New: s.New}
 	}
 }
 

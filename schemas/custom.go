@@ -1,5 +1,7 @@
 package schemas
 
+import "time"
+
 // Custom holds the fields ECS has no place for, under `packetsleuth.*`.
 type Custom struct {
 	Traffic Traffic   `json:"traffic,omitzero" expr:"traffic"`
@@ -19,6 +21,7 @@ type Custom struct {
 	NTP     NTP       `json:"ntp,omitzero" expr:"ntp"`
 	FTP     FTP       `json:"ftp,omitzero" expr:"ftp"`
 	File    FileInfo  `json:"file,omitzero" expr:"file"`
+	Domain  Domain    `json:"domain,omitzero" expr:"domain"`
 	SNMP    SNMP      `json:"snmp,omitzero" expr:"snmp"`
 	Alert   AlertInfo `json:"alert,omitzero" expr:"alert"`
 	Stats   Stats     `json:"stats,omitzero" expr:"stats"`
@@ -30,6 +33,17 @@ type Custom struct {
 	DCERPC   DCERPC   `json:"dcerpc,omitzero" expr:"dcerpc"`
 	// What the parser noticed about the transaction (malformed parts, limits reached). Example: dns.answer_truncated
 	Notes []string `json:"notes,omitempty" expr:"notes"`
+}
+
+// Domain is when the sensor first saw the registered domain of the event's
+// DNS query, URL or TLS server name (enrich.first_seen).
+type Domain struct {
+	// The registered domain (eTLD+1) the first sighting is kept for. Example: example.com
+	Name string `json:"name,omitempty" expr:"name"`
+	// When the sensor first saw the domain (packet time; across restarts with enrich.first_seen.file). Example: 2026-03-01T08:00:00Z
+	FirstSeen time.Time `json:"first_seen,omitzero" expr:"first_seen"`
+	// The domain was first seen within enrich.first_seen.window, after the sensor had observed for the warm-up. Example: true
+	New bool `json:"new,omitempty" expr:"new"`
 }
 
 // FlowInfo describes how a connection went, Zeek style.

@@ -445,6 +445,10 @@ func (e *encoder) appendCustom(v *Custom) {
 		e.field("file")
 		e.appendFileInfo(&v.File)
 	}
+	if v.Domain != (Domain{}) {
+		e.field("domain")
+		e.appendDomain(&v.Domain)
+	}
 	if !v.SNMP.isZero() {
 		e.field("snmp")
 		e.appendSNMP(&v.SNMP)
@@ -1041,6 +1045,16 @@ func (e *encoder) appendFileInfo(v *FileInfo) {
 	e.end()
 }
 
+func (e *encoder) appendDomain(v *Domain) {
+	e.begin()
+	e.optString("name", v.Name)
+	e.optTime("first_seen", v.FirstSeen)
+	if v.New {
+		e.boolField("new", true)
+	}
+	e.end()
+}
+
 func (e *encoder) appendSNMP(v *SNMP) {
 	e.begin()
 	e.optString("version", v.Version)
@@ -1383,7 +1397,7 @@ func (v *Threat) isZero() bool {
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP.isZero() && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL.isZero() && v.PgSQL.isZero() && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP.isZero() && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL.isZero() && v.PgSQL.isZero() && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.Domain == (Domain{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
 }
 
 func (v *TLSClient) isZero() bool {

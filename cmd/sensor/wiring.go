@@ -48,6 +48,10 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 	if w.shared, err = enrich.Open(cfg.Enrich, log); err != nil {
 		return nil, fmt.Errorf("enrich: %w", err)
 	}
+	if err := w.shared.TrackFirstSeen(w.budget); err != nil {
+		w.close()
+		return nil, err
+	}
 	if d := cfg.Files.Store; d.Dir != "" && cfg.Files.layer() != nil {
 		if w.files, err = files.OpenStore(d.store()); err != nil {
 			w.close()
