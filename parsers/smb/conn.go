@@ -73,11 +73,16 @@ type Conn struct {
 	sessions map[uint64]*Session
 	paid     int64
 
-	smb1     *SMB1
-	adminExe string // an executable written to an admin share on this connection
-	chainFid FileID // the file the current response chain's create opened
-	stats    Stats
-	ended    bool
+	smb1 *SMB1
+	// SMB1 named pipes: names of opened handles, the pipes in use,
+	// requests awaiting answers.
+	smb1Names map[uint16]string
+	smb1Files map[uint16]*File
+	smb1Pend  map[uint16]smb1Pending
+	adminExe  string // an executable written to an admin share on this connection
+	chainFid  FileID // the file the current response chain's create opened
+	stats     Stats
+	ended     bool
 }
 
 // Stats counts what a connection's parser saw and could not follow.
@@ -139,6 +144,7 @@ func (c *Conn) End(ts time.Time) {
 		closeSinks(f, false, ts)
 		c.emitFile(f)
 	}
+	c.smb1End(ts)
 	if s := c.smb1; s != nil && (s.inUse || s.ServerReplied) && c.h.SMB1 != nil {
 		c.h.SMB1(s)
 	}

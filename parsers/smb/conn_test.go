@@ -325,6 +325,10 @@ func FuzzConn(f *testing.F) {
 		withFile = append(withFile, ch.B...)
 	}
 	f.Add(append([]byte{3}, withFile...))
+	smb1Pipe := append(smb1(smb1NTCreate, false, 0, 1, words(24, map[int]uint16{5: 14}), append([]byte{0}, pcapgen.UTF16LE(`\srvsvc`)...)),
+		smb1(smb1NTCreate, true, 0, 1, words(34, map[int]uint16{5: 0x4000}), nil)...)
+	smb1Pipe = append(smb1Pipe, transNmPipe(2, 0x4000, []byte("bind"), 33+32+2)...)
+	f.Add(append([]byte{1}, append(smb1Pipe, transResp(2, []byte("ack"))...)...))
 	f.Add(append([]byte{0}, seed...))
 	f.Add(append([]byte{9}, seed...))
 	f.Fuzz(func(t *testing.T, b []byte) {

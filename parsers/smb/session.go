@@ -418,4 +418,5 @@ func (c *Conn) smb1Message(d parsers.Dir, m []byte, ts time.Time) {
 	if cmd != 0x72 {
 		s.inUse = true
 	}
+	c.smb1Pipe(d, m, ts)
 }

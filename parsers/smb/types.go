@@ -80,6 +80,9 @@ type File struct {
 	// answered on the handle made it known. Name, access, disposition and
 	// create action are unknown.
 	Adopted bool
+	// SMB1: a named pipe of an SMB1 connection (only its name and
+	// TransactNmPipe data are followed).
+	SMB1 bool
 
 	Reads, Writes         int
 	ReadBytes, WriteBytes int64

@@ -221,13 +221,17 @@ func (st *state) emitSMBFile(c *psmb.Conn, f *psmb.File) {
 	smbStatus(ev, f.Status)
 	smbUser(ev, f.Session)
 	x := &ev.Sensor.SMB
+	if f.SMB1 {
+		x.Dialect = "1"
+	}
 	smbShare(x, f.Tree)
 	x.Access, x.AccessMask = psmb.AccessNames(f.Access), int64(f.Access)
 	x.DeleteOnClose, x.Deleted, x.RenamedTo = f.DeleteOnClose, f.Deleted, f.RenamedTo
-	if !f.Adopted {
+	created := !f.Adopted && !f.SMB1 // the SMB2 create was read
+	if created {
 		x.Disposition = psmb.Disposition(f.Disposition)
 	}
-	if f.Status == 0 && !f.Adopted {
+	if f.Status == 0 && created {
 		x.CreateAction = psmb.CreateAction(f.Action)
 	}
 	x.Reads, x.Writes, x.ReadBytes, x.WriteBytes = f.Reads, f.Writes, f.ReadBytes, f.WriteBytes

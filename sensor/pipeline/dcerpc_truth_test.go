@@ -98,16 +98,16 @@ func TestDCERPCAgreesWithTshark(t *testing.T) {
 	}
 }
 
-// The same comparison for the PDUs carried in SMB2/3 named pipes (ports
-// 445 and 139): the SMB parser hands each pipe's written and read bytes
-// to a DCE/RPC parser of its own, whose events carry the SMB connection's
-// endpoints and the pipe's name. Not compared: pipes on SMB1 connections
-// (dcerpc-mapi-exchange, ntlm-smb1-raw), which the sensor flags but does
-// not decode. Every value that does not agree must be one of
+// The same comparison for the PDUs carried in SMB named pipes (ports 445
+// and 139): the SMB parser hands each pipe's written and read bytes to a
+// DCE/RPC parser of its own, whose events carry the SMB connection's
+// endpoints and the pipe's name; on SMB1 connections (dcerpc-mapi-exchange,
+// ntlm-smb1-raw) the TransactNmPipe transactions are followed the same
+// way (a pipe opened before the capture is adopted). Every value that does not agree must be one of
 // dceExpectedMisses, and each of those must still miss (a fix shows).
 func TestDCERPCOverSMBAgreesWithTshark(t *testing.T) {
 	total, agree, overTCP, unnamed := dceCompare(t, true)
-	t.Logf("DCE/RPC over SMB pipes: %d of %d tshark values agree (%.2f%%); %d rows over TCP (compared elsewhere) or SMB1; %d response opnums tshark leaves empty", agree, total, 100*float64(agree)/float64(total), overTCP, unnamed)
+	t.Logf("DCE/RPC over SMB2/3 and SMB1 pipes: %d of %d tshark values agree (%.2f%%); %d rows over TCP (compared elsewhere); %d response opnums tshark leaves empty", agree, total, 100*float64(agree)/float64(total), overTCP, unnamed)
 	if total < 100 {
 		t.Errorf("only %d values compared", total)
 	}
@@ -131,8 +131,8 @@ var dceExpectedMisses = map[string]string{
 }
 
 // dceCompare compares the rows of the DCE/RPC truth tables carried over
-// SMB2/3 (smb true) or over TCP (smb false) with the sensor's events; the
-// other rows (and those of SMB1 connections) are counted in skipped.
+// SMB (smb true) or over TCP (smb false) with the sensor's events; the
+// other rows are counted in skipped.
 func dceCompare(t *testing.T, smb bool) (total, agree, skipped, unnamed int) {
 	t.Helper()
 	needShared(t)
@@ -145,17 +145,11 @@ func dceCompare(t *testing.T, smb bool) (total, agree, skipped, unnamed int) {
 		capture := strings.TrimSuffix(filepath.Base(truthPath), ".dcerpc.tsv")
 		out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
 		flows := dceFlows(out.dataset("packetsleuth.dcerpc"))
-		smb1 := map[string]bool{} // connections that spoke SMB1, whose pipes are not read
-		for _, ev := range out.dataset("packetsleuth.smb") {
-			if str(ev, "packetsleuth.smb.action") == "smb1" {
-				smb1[endpointPair("tcp", str(ev, "source.ip"), fmt.Sprint(num(ev, "source.port")), str(ev, "destination.ip"), fmt.Sprint(num(ev, "destination.port")))] = true
-			}
-		}
 		next := map[string]int{}
 		for _, row := range readTSV(t, truthPath) {
 			sp, dp := row["tcp.srcport"], row["tcp.dstport"]
 			k := endpointPair("tcp", last(row["ip.src"]), sp, last(row["ip.dst"]), dp)
-			if (sp == "445" || dp == "445" || sp == "139" || dp == "139") != smb || smb1[k] {
+			if (sp == "445" || dp == "445" || sp == "139" || dp == "139") != smb {
 				skipped++
 				continue
 			}
