@@ -66,12 +66,40 @@ type FlowInfo struct {
 	ICMP ICMPInfo `json:"icmp,omitzero" expr:"icmp"`
 }
 
-// ICMPInfo is an ICMP or ICMPv6 message type and code.
+// ICMPInfo is an ICMP or ICMPv6 message type and code, with what the
+// flow's messages showed: echo payload sizes and randomness (tunnels), and
+// for an error message the flow of the packet it quotes.
 type ICMPInfo struct {
 	// ICMP or ICMPv6 message type of the flow's first message. Example: 8
 	Type int `json:"type" expr:"type"`
 	// ICMP or ICMPv6 message code of the flow's first message. Example: 0
 	Code int `json:"code" expr:"code"`
+	// Name of the type (IANA registry, snake case; type_N when unassigned). Example: destination_unreachable
+	TypeName string `json:"type_name,omitempty" expr:"type_name"`
+	// Name of the code, for types with named codes (code_N when unassigned). Example: port_unreachable
+	CodeName string `json:"code_name,omitempty" expr:"code_name"`
+	// Echo requests and replies of the flow. Example: 10
+	EchoMessages int `json:"echo_messages,omitempty" expr:"echo_messages"`
+	// Largest echo payload (bytes after identifier and sequence number). Example: 56
+	EchoPayloadMax int `json:"echo_payload_max,omitempty" expr:"echo_payload_max"`
+	// Echo payload bytes of the flow, both ways. Example: 560
+	EchoPayloadBytes int64 `json:"echo_payload_bytes,omitempty" expr:"echo_payload_bytes"`
+	// Highest randomness of an echo payload, bits per byte: the lower of the Shannon entropy of its bytes and of their successive differences (a ping's counting pattern is near 0, encrypted or compressed data near 8; at most log2 of the payload size). Example: 7.6
+	EchoPayloadEntropy float64 `json:"echo_payload_entropy,omitempty" expr:"echo_payload_entropy"`
+	// Error messages of the flow whose quoted packet was read. Example: 1
+	Quoted int `json:"quoted,omitempty" expr:"quoted"`
+	// Community ID of the flow of the packet the first error message quotes (its original flow). Example: 1:hO+sN4H+MG5MY/8hIrXPqc4ZQz0=
+	OriginalCommunityID string `json:"original_community_id,omitempty" expr:"original_community_id"`
+	// Transport of the quoted packet. Example: udp
+	OriginalTransport string `json:"original_transport,omitempty" expr:"original_transport"`
+	// Source address of the quoted packet. Example: 192.168.1.102
+	OriginalSourceIP string `json:"original_source_ip,omitempty" expr:"original_source_ip" es:"ip"`
+	// Source port of the quoted packet (for a quoted ICMP message, its type). Example: 59207
+	OriginalSourcePort int `json:"original_source_port,omitempty" expr:"original_source_port"`
+	// Destination address of the quoted packet. Example: 192.168.1.1
+	OriginalDestinationIP string `json:"original_destination_ip,omitempty" expr:"original_destination_ip" es:"ip"`
+	// Destination port of the quoted packet (for a quoted ICMP message, its code). Example: 53
+	OriginalDestinationPort int `json:"original_destination_port,omitempty" expr:"original_destination_port"`
 }
 
 // Tunnel keeps the outer header of a decapsulated packet (GRE, ERSPAN, VXLAN):

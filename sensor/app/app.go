@@ -196,6 +196,10 @@ var uninspected = &state{dead: true}
 // and none after a RST that ended the connection;
 // its stream then starts each direction at the SYN the flow table saw.
 func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
+	if p.Proto == decode.ProtoICMP || p.Proto == decode.ProtoICMPv6 {
+		a.icmpPacket(f, p)
+		return
+	}
 	st, _ := f.App.(*state)
 	if st == nil {
 		if len(p.Payload) == 0 || (p.Proto != decode.ProtoTCP && p.Proto != decode.ProtoUDP) || f.WasReset() {
@@ -276,6 +280,10 @@ func (st *state) newStream(p parsers.StreamParser) {
 // FlowEnded closes the flow's parsers (emitting what they hold) and sets the
 // detected protocol on the flow event.
 func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
+	if is, ok := f.App.(*icmpState); ok {
+		a.icmpEnded(f, is, ev)
+		return
+	}
 	st, _ := f.App.(*state)
 	if st == nil || st == uninspected {
 		if l, ok := a.ftpData(f); ok { // a data connection without payload

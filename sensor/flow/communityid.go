@@ -17,6 +17,18 @@ func CommunityID(seed uint16, src, dst netip.Addr, sport, dport uint16, proto ui
 	return string(AppendCommunityID(out[:0], seed, src, dst, sport, dport, proto, oneWay))
 }
 
+// QuotedCommunityID is the Community ID, with the flow's seed, of the
+// packet an ICMP error of flow f quotes (src to dst, its transport and
+// ports; for a quoted ICMP message, its type and code as the ports): the
+// flow the error is about.
+func (f *Flow) QuotedCommunityID(src, dst netip.Addr, proto uint8, sport, dport uint16) string {
+	oneWay := false
+	if proto == decode.ProtoICMP || proto == decode.ProtoICMPv6 {
+		sport, dport, oneWay = icmpPorts(proto == decode.ProtoICMPv6, uint8(sport), uint8(dport))
+	}
+	return CommunityID(f.cidSeed, src, dst, sport, dport, proto, oneWay)
+}
+
 // communityIDLen is the length of a Community ID v1: "1:" and the base64
 // of a SHA-1.
 const communityIDLen = 2 + 28

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync/atomic"
 
+	"github.com/packetsleuth/packetsleuth/parsers/icmp"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -46,7 +47,10 @@ func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
 		fi.TCPFlagsResp = tcpFlagString(f.TCPFlags[FromResp])
 	}
 	if f.Proto == decode.ProtoICMP || f.Proto == decode.ProtoICMPv6 {
-		fi.ICMP = schemas.ICMPInfo{Type: int(f.ICMPType), Code: int(f.ICMPCode)}
+		// The rest of fi.ICMP (echo payloads, quoted packet) is the app's.
+		v6 := f.Proto == decode.ProtoICMPv6
+		fi.ICMP.Type, fi.ICMP.Code = int(f.ICMPType), int(f.ICMPCode)
+		fi.ICMP.TypeName, fi.ICMP.CodeName = icmp.TypeName(v6, f.ICMPType), icmp.CodeName(v6, f.ICMPType, f.ICMPCode)
 	}
 }
 
