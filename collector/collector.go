@@ -26,6 +26,7 @@ import (
 	kgo "github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/sasl"
 
+	"github.com/packetsleuth/packetsleuth/internal/jsonscan"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/outputs/kafka"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -239,6 +240,36 @@ type header struct {
 	} `json:"event"`
 }
 
+// decode reads h from doc, with jsonscan and, where jsonscan cannot
+// decide, encoding/json (FuzzHeaderDecode checks they agree).
+func (h *header) decode(doc []byte) error {
+	*h = header{}
+	s := jsonscan.New(doc)
+	if s.Object(func(k []byte) bool {
+		switch string(k) {
+		case "@timestamp":
+			return s.Time(&h.Timestamp)
+		case "event":
+			return s.Object(func(k []byte) bool {
+				switch string(k) {
+				case "id":
+					return s.Str(&h.Event.ID)
+				case "kind":
+					return s.Str(&h.Event.Kind)
+				case "dataset":
+					return s.Str(&h.Event.Dataset)
+				}
+				return s.Other(k, "id", "kind", "dataset")
+			})
+		}
+		return s.Other(k, "@timestamp", "event")
+	}) && s.End() {
+		return nil
+	}
+	*h = header{}
+	return json.Unmarshal(doc, h)
+}
+
 // parse turns messages into records; those that are not events go to the
 // dead letter.
 func (c *Collector) parse(msgs []kgo.Message) []schemas.Record {
@@ -246,9 +277,8 @@ func (c *Collector) parse(msgs []kgo.Message) []schemas.Record {
 	var h header
 	for i := range msgs {
 		m := &msgs[i]
-		h = header{}
 		var reason string
-		if err := json.Unmarshal(m.Value, &h); err != nil {
+		if err := h.decode(m.Value); err != nil {
 			reason = "not JSON: " + err.Error()
 		} else if h.Event.Dataset == "" || h.Event.Kind == "" {
 			reason = "not an event: no event.dataset or event.kind"

@@ -104,7 +104,6 @@ func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (Insert
 	return st, nil
 }
 
-
 // mysqlPartition is a partition and its bound (exclusive; 0 for pmax).
 type mysqlPartition struct {
 	name  string
