@@ -154,3 +154,16 @@ func FuzzParse(f *testing.F) {
 		_, _ = FromHTTP("Negotiate " + base64.StdEncoding.EncodeToString(b))
 	})
 }
+
+// BenchmarkFindInBlob: an AUTHENTICATE inside a SPNEGO negTokenResp, as
+// SMB session setups carry it.
+func BenchmarkFindInBlob(b *testing.B) {
+	blob := pcapgen.SPNEGO(pcapgen.NTLMAuthenticate("alice", "CONTOSO", "WS-0042", 312), false)
+	b.SetBytes(int64(len(blob)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if FindInBlob(blob).Mech != MechNTLM {
+			b.Fatal("not found")
+		}
+	}
+}

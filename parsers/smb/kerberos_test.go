@@ -76,3 +76,34 @@ func TestKerberosSessionSetup(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkKerberosSessionSetup: a whole session setup (negotiate, then one leg
+// with the Kerberos AP-REQ and its AP-REP), a new connection each time.
+func BenchmarkKerberosSessionSetup(b *testing.B) {
+	chunks := krbSession(pcapgen.SPNEGO(pcapgen.KrbAPReq("CONTOSO.LOCAL", []string{"cifs", "dc1.contoso.local"}, 18, 18), true),
+		pcapgen.SPNEGO(pcapgen.KrbAPRep(18), false), 0)
+	benchChunks(b, chunks)
+}
+
+// BenchmarkPsExecExchange: the PsExec exchange (two failed NTLM
+// session setups, a good one, trees, a 6000-byte executable written, the
+// svcctl pipe), a new connection each time.
+func BenchmarkPsExecExchange(b *testing.B) {
+	benchChunks(b, pcapgen.SMBPsExecExchange("10.0.0.1", "mallory", "CONTOSO", 2))
+}
+
+func benchChunks(b *testing.B, chunks []pcapgen.SMBChunk) {
+	var n int64
+	for _, ch := range chunks {
+		n += int64(len(ch.B))
+	}
+	b.SetBytes(n)
+	b.ReportAllocs()
+	for b.Loop() {
+		c := NewConn(nil, Handler{Session: func(*Session) {}, File: func(*File) {}, Tree: func(*Tree) {}})
+		for _, ch := range chunks {
+			_ = c.Data(dir(ch.FromClient), ch.B, time.Time{})
+		}
+		c.End(time.Time{})
+	}
+}
