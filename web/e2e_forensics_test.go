@@ -40,21 +40,11 @@ func TestUIEventViewsPivotAndPcap(t *testing.T) {
 	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-pass"), bcrypt.MinCost)
 	_, hs := testServer(t, Config{Store: st, Version: "e2e", Pcap: PcapSource{IndexDirs: []string{dir}},
 		Auth: Auth{Token: outputs.Secret(testToken), User: "admin", PasswordHash: outputs.Secret(hash)}})
-	err := chromedp.Run(ctx,
-		chromedp.Navigate(hs.URL+"/"),
-		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
-		chromedp.SendKeys("#login-user", "admin", chromedp.ByQuery),
-		chromedp.SendKeys("#login-password", "s3cret-pass", chromedp.ByQuery),
-		chromedp.Click(`#login-form button[type="submit"]`, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitView(t, ctx, "dashboard")
+	uiLogin(t, ctx, hs)
 
 	// Dragging across the chart picks that range for every view.
 	var picked string
-	err = chromedp.Run(ctx, chromedp.Evaluate(`(() => {
+	err := chromedp.Run(ctx, chromedp.Evaluate(`(() => {
 		const svg = document.getElementById('traffic-chart'); const r = svg.getBoundingClientRect();
 		const at = (type, f) => svg.dispatchEvent(new MouseEvent(type, { clientX: r.left + r.width * f, clientY: r.top + r.height / 2, bubbles: true }));
 		at('mousedown', 0.3); at('mousemove', 0.6); at('mouseup', 0.6);

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -113,6 +114,23 @@ func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Logf("screenshot: %s (%d bytes)", p, len(png))
 }
 
+// uiLogin logs in as admin / s3cret-pass through the login form and
+// waits for the dashboard.
+func uiLogin(t *testing.T, ctx context.Context, hs *httptest.Server) {
+	t.Helper()
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(hs.URL+"/"),
+		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
+		chromedp.SendKeys("#login-user", "admin", chromedp.ByQuery),
+		chromedp.SendKeys("#login-password", "s3cret-pass", chromedp.ByQuery),
+		chromedp.Click(`#login-form button[type="submit"]`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitView(t, ctx, "dashboard")
+}
+
 func waitView(t *testing.T, ctx context.Context, view string) {
 	t.Helper()
 	if err := chromedp.Run(ctx, chromedp.WaitVisible(`body[data-ready="`+view+`"]`, chromedp.ByQuery)); err != nil {
@@ -160,18 +178,7 @@ func TestUIEndToEnd(t *testing.T) {
 	_, hs := testServer(t, Config{Store: st, Rules: set, Live: newFakeLive(), Version: "e2e",
 		Auth: Auth{Token: outputs.Secret(testToken), User: "admin", PasswordHash: outputs.Secret(hash)}})
 
-	// Log in through the form.
-	err = chromedp.Run(ctx,
-		chromedp.Navigate(hs.URL+"/"),
-		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
-		chromedp.SendKeys("#login-user", "admin", chromedp.ByQuery),
-		chromedp.SendKeys("#login-password", "s3cret-pass", chromedp.ByQuery),
-		chromedp.Click(`#login-form button[type="submit"]`, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitView(t, ctx, "dashboard")
+	uiLogin(t, ctx, hs) // through the form
 
 	// The dashboard's totals are the API's.
 	var top TopAnswer

@@ -84,17 +84,7 @@ func TestUIWindowsViews(t *testing.T) {
 	hash, _ := bcrypt.GenerateFromPassword([]byte("s3cret-pass"), bcrypt.MinCost)
 	_, hs := testServer(t, Config{Store: st, Version: "e2e",
 		Auth: Auth{Token: outputs.Secret(testToken), User: "admin", PasswordHash: outputs.Secret(hash)}})
-	err := chromedp.Run(ctx,
-		chromedp.Navigate(hs.URL+"/"),
-		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
-		chromedp.SendKeys("#login-user", "admin", chromedp.ByQuery),
-		chromedp.SendKeys("#login-password", "s3cret-pass", chromedp.ByQuery),
-		chromedp.Click(`#login-form button[type="submit"]`, chromedp.ByQuery),
-	)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitView(t, ctx, "dashboard")
+	uiLogin(t, ctx, hs)
 	chromedp.Run(ctx, chromedp.Evaluate(`(() => { const s = document.getElementById('range'); s.value = 'all'; })()`, nil))
 	for ds, cell := range map[string]string{"smb": "cifs/dc1.contoso.local", "kerberos": "HTTP/dc-mantvydas.offense.local", "dcerpc": "svcctl"} {
 		var linked bool
