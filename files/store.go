@@ -76,7 +76,8 @@ type Sidecar struct {
 
 // Store is the extraction directory; it is shared by the workers.
 type Store struct {
-	cfg StoreConfig
+	cfg      StoreConfig
+	readOnly bool // OpenStoreReader: another process writes the directory
 
 	mu    sync.Mutex
 	order []string         // sha256 of the kept files, oldest first
@@ -108,14 +109,47 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 			os.Remove(p)
 		}
 	}
-	ents, err := os.ReadDir(cfg.Dir)
+	ks, err := scan(cfg.Dir)
 	if err != nil {
 		return nil, err
 	}
-	type kept struct {
-		sum  string
-		size int64
-		mod  time.Time
+	for _, k := range ks {
+		s.order = append(s.order, k.sum)
+		s.sizes[k.sum] = k.size
+		s.stats.Bytes += k.size
+	}
+	s.mu.Lock()
+	s.evict()
+	s.mu.Unlock()
+	return s, nil
+}
+
+// OpenStoreReader opens the store directory dir that another process
+// (sensor run) writes, to list and read its files (sensor serve): it
+// creates, removes and evicts nothing, and lists what is there at each
+// call.
+func OpenStoreReader(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("files.store.dir is empty")
+	}
+	if _, err := scan(dir); err != nil {
+		return nil, err
+	}
+	return &Store{cfg: StoreConfig{Dir: dir}, readOnly: true, sizes: map[string]int64{}}, nil
+}
+
+// kept is a file of the store directory.
+type kept struct {
+	sum  string
+	size int64
+	mod  time.Time
+}
+
+// scan lists the kept files of dir, oldest first.
+func scan(dir string) ([]kept, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
 	}
 	var ks []kept
 	for _, e := range ents {
@@ -127,15 +161,7 @@ func OpenStore(cfg StoreConfig) (*Store, error) {
 		}
 	}
 	slices.SortFunc(ks, func(a, b kept) int { return a.mod.Compare(b.mod) })
-	for _, k := range ks {
-		s.order = append(s.order, k.sum)
-		s.sizes[k.sum] = k.size
-		s.stats.Bytes += k.size
-	}
-	s.mu.Lock()
-	s.evict()
-	s.mu.Unlock()
-	return s, nil
+	return ks, nil
 }
 
 func isHex(s string, n int) bool {
@@ -301,6 +327,13 @@ func (s *Store) List() []Sidecar {
 	s.mu.Lock()
 	order := slices.Clone(s.order)
 	s.mu.Unlock()
+	if s.readOnly {
+		ks, _ := scan(s.cfg.Dir)
+		order = order[:0]
+		for _, k := range ks {
+			order = append(order, k.sum)
+		}
+	}
 	var out []Sidecar
 	for i := len(order) - 1; i >= 0; i-- {
 		b, err := os.ReadFile(s.Path(order[i]) + ".json")

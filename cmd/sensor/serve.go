@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/rules"
@@ -27,7 +28,8 @@ const serveHelp = `Usage: sensor serve [flags]
 
 Serves the web UI, the REST API (/api/v1, see web/openapi.yaml), /metrics
 and /healthz over the history store, without capturing (live connections
-need "sensor run" with web.enabled). Authentication is required unless
+need "sensor run" with web.enabled). With --config, the files its
+files.store.dir holds are listed and downloadable (the Files page). Authentication is required unless
 --no-auth: a bearer token (--token or PS_WEB_TOKEN) and/or a user with a
 bcrypt password hash (--user/--password-hash or PS_WEB_USER and
 PS_WEB_PASSWORD_HASH; "sensor serve hash-password" makes the hash).
@@ -105,6 +107,22 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	var st *store.Store
 	var storeCfg store.Config
 	var err error
+	var fileStore *files.Store
+	if *configPath != "" {
+		cfg, cerr := loadConfig(*configPath)
+		if cerr != nil {
+			fmt.Fprintln(stderr, "sensor serve:", cerr)
+			return 2
+		}
+		// The files sensor run extracted (files.store): listed and
+		// downloaded here, never written or evicted.
+		if dir := cfg.Files.Store.Dir; dir != "" {
+			if fileStore, err = files.OpenStoreReader(dir); err != nil {
+				fmt.Fprintln(stderr, "sensor serve: files.store:", err)
+				return 2
+			}
+		}
+	}
 	if *configPath != "" && *sf.path == "" && *sf.dsn == "" {
 		cfg, cerr := loadConfig(*configPath)
 		if cerr != nil {
@@ -140,7 +158,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) int {
 	reg := prometheus.NewRegistry()
 	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo})))
 	srv, err := web.New(set.Apply(web.Config{
-		Store: st, Rules: ruleSet, Metrics: metrics.Handler(reg), Version: version, Log: log,
+		Store: st, Rules: ruleSet, Metrics: metrics.Handler(reg), Version: version, Log: log, Files: fileStore,
 	}))
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor serve:", err)
