@@ -31,6 +31,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs/notify"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -86,6 +87,8 @@ type Sources struct {
 	Enrich func() enrich.Stats
 	// WebAuth gives the web server's login counters (web.(*Server).AuthStats).
 	WebAuth func() WebAuthStats
+	// PcapRing gives the packet ring's counters (pcapring.(*Ring).Stats).
+	PcapRing func() pcapring.Stats
 	// Version, when set, is exported as packetsleuth_build_info{version}.
 	Version string
 }
@@ -140,6 +143,9 @@ func New(reg prometheus.Registerer, src Sources) (*Metrics, error) {
 	}
 	if src.WebAuth != nil {
 		cs = append(cs, webAuthCollector(src.WebAuth))
+	}
+	if src.PcapRing != nil {
+		cs = append(cs, pcapRingCollector(src.PcapRing))
 	}
 	for _, c := range cs {
 		if err := reg.Register(c); err != nil {

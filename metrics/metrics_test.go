@@ -27,6 +27,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -337,6 +338,7 @@ func TestNamesMatchExport(t *testing.T) {
 		Rules:     func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "r"}}} },
 		Enrich:    func() enrich.Stats { return enrich.Stats{} },
 		WebAuth:   func() WebAuthStats { return WebAuthStats{} },
+		PcapRing:  func() pcapring.Stats { return pcapring.Stats{} },
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -24,6 +24,9 @@ import (
 type PcapSource struct {
 	IndexDirs   []string `yaml:"index_dirs"`
 	CaptureDirs []string `yaml:"capture_dirs"`
+	// Sync, if set, is called before a carve: sensor run's packet ring
+	// closes its current file with its index, so its packets are found.
+	Sync func(context.Context) error `yaml:"-"`
 }
 
 func (p PcapSource) empty() bool { return len(p.IndexDirs) == 0 && len(p.CaptureDirs) == 0 }
@@ -130,6 +133,11 @@ func (s *Server) handleFlowPcap(w http.ResponseWriter, r *http.Request) {
 		Warn: func(msg string) { s.cfg.Log.Warn("web: pcap", "community_id", cid, "msg", msg) }}
 	ctx, cancel := context.WithTimeout(r.Context(), 10*time.Minute)
 	defer cancel()
+	if src.Sync != nil {
+		if err := src.Sync(ctx); err != nil {
+			s.cfg.Log.Warn("web: pcap: the packet ring's current file is not indexed", "err", err)
+		}
+	}
 	st, err := s.carve(ctx, src.CaptureDirs, opt, pw)
 	if err == nil && st.Frames > 0 {
 		err = pw.Close()

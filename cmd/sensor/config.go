@@ -69,6 +69,8 @@ type CaptureConfig struct {
 	BufferSize  outputs.ByteSize `yaml:"buffer_size"`  // kernel buffer or ring
 	ReadTimeout time.Duration    `yaml:"read_timeout"` // longest wait of one read
 	Fanout      int              `yaml:"fanout"`       // AF_PACKET sockets per interface (default 1)
+	// PcapRing keeps the packets on disk (sensor run; not per interface).
+	PcapRing *PcapRingConfig `yaml:"pcap_ring"`
 }
 
 // InterfaceConfig is one interface to capture on. In YAML it is a mapping,
@@ -428,6 +430,7 @@ func (c *Config) validate() error {
 			add(c.errAt(e.Error(), "capture"))
 		}
 	}
+	add(c.Capture.PcapRing.validate(c))
 	if c.Stats.Interval != 0 && c.Stats.Interval < time.Second {
 		add(c.errAt("must be at least 1s (0 = default 60s)", "stats", "interval"))
 	}

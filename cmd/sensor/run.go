@@ -18,7 +18,9 @@ import (
 	"time"
 
 	"github.com/dustin/go-humanize"
+	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"github.com/packetsleuth/packetsleuth/store"
@@ -192,9 +194,30 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	for _, s := range srcs {
 		pc.Interfaces = append(pc.Interfaces, s.Name())
 	}
+	var ring *pcapring.Ring
+	if rc := cfg.Capture.PcapRing; rc != nil {
+		links := make([]layers.LinkType, len(srcs))
+		for i, s := range srcs {
+			links[i] = s.LinkType()
+		}
+		if ring, err = openRing(rc, &cfg, &pc, links, log); err != nil {
+			closeSrcs()
+			w.fan.Close(context.Background())
+			fmt.Fprintln(stderr, "sensor run:", err)
+			return 1
+		}
+		pc.OpenLiveTap = func(iface int) pipeline.LiveTap { return ring.Tap(iface) }
+		if rc.Keep == pcapring.KeepAlerts {
+			pc.Output = alertTap{Output: pc.Output, ring: ring}
+		}
+		log.Info("pcap ring open", "dir", rc.Dir, "max_bytes", int64(rc.MaxBytes), "keep", cmpStr(rc.Keep, pcapring.KeepAll))
+	}
 	p, err := pipeline.New(pc)
 	if err != nil {
 		closeSrcs()
+		if ring != nil {
+			ring.Close()
+		}
 		w.fan.Close(context.Background())
 		fmt.Fprintln(stderr, "sensor run:", outputs.Redact(err.Error()))
 		return 2
@@ -240,7 +263,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	waitWeb := func() {}
 	if cfg.Web.Enabled {
-		if waitWeb, err = startWeb(ctx, &cfg, w, p, srcs, log); err != nil {
+		if waitWeb, err = startWeb(ctx, &cfg, w, p, srcs, ring, log); err != nil {
 			log.Error("web UI not started", "err", err)
 			waitWeb = func() {}
 		}
@@ -290,6 +313,12 @@ loop:
 	p.Close()     // ends every flow
 	rep.emit()    // the final counts
 	rep.heartbeat()
+	if ring != nil {
+		// After the pipeline: the alerts of the flows it ended reach the ring.
+		if err := ring.Close(); err != nil {
+			log.Error("pcap ring", "err", err)
+		}
+	}
 	st := p.Snapshot()
 	st.Wall = time.Since(start)
 
@@ -306,6 +335,9 @@ loop:
 		}
 		printTotals(stderr, &st, summaries, out)
 		w.printRuleState(stderr)
+		if ring != nil {
+			printRing(stderr, ring)
+		}
 	}
 	switch {
 	case int(failed.Load()) == readers:

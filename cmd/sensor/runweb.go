@@ -8,6 +8,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 	"github.com/packetsleuth/packetsleuth/store"
@@ -18,7 +19,7 @@ import (
 // startWeb serves the UI, the REST API and /metrics of a capturing sensor
 // (config web: or --web). It returns a function that waits for the server
 // to stop after ctx ends, and closes the history store it opened.
-func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline, srcs []*source.Live, log *slog.Logger) (wait func(), err error) {
+func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline, srcs []*source.Live, ring *pcapring.Ring, log *slog.Logger) (wait func(), err error) {
 	ws := cfg.Web.WithDefaults()
 	interfaces := func() []metrics.InterfaceStats {
 		out := make([]metrics.InterfaceStats, 0, len(srcs))
@@ -54,6 +55,11 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 		if dir := web.StoreIndexDir(sc); dir != "" {
 			wc.Pcap.IndexDirs = append(wc.Pcap.IndexDirs, dir)
 		}
+	}
+	if ring != nil {
+		wc.Pcap.IndexDirs = append(wc.Pcap.IndexDirs, ring.Dir())
+		wc.Pcap.Sync = ring.Sync
+		src.PcapRing = ring.Stats
 	}
 	if w.rules != nil {
 		wc.RulesFunc = func() *rules.Set { return w.rules.cur.Load().set }

@@ -26,10 +26,11 @@ const (
 	Parsers                // per-connection parser state (headers, pending queries)
 	Rules                  // threshold and suppression state of the rules
 	Files                  // files being typed and hashed as they transfer
+	Packets                // packets on their way to the packet ring, or in its look-back
 	NumPools
 )
 
-var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files"}
+var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files", "packets"}
 
 // String returns the pool's name as used in metrics and anomaly events.
 func (p Pool) String() string {

@@ -43,6 +43,13 @@ func (b *Builder) Add(st decode.Status, p *decode.Packet, r Ref) {
 	b.assign.Assign(st, p, r, b.add)
 }
 
+// AddFlow indexes one frame whose flow the caller's own Assigner found
+// (the packet ring assigns across the files it rotates through).
+func (b *Builder) AddFlow(cid string, r Ref) {
+	b.frames++
+	b.add(cid, r)
+}
+
 func (b *Builder) add(cid string, r Ref) {
 	f := b.flows[cid]
 	if f == nil {

@@ -91,6 +91,9 @@ type Config struct {
 	// OpenTap, if set, gives a Tap for each capture file a Replay reads
 	// (replay --index builds the packet index of each with it).
 	OpenTap func(path string) Tap
+	// OpenLiveTap, if set, gives each live feeder a LiveTap (the packet
+	// ring), by the feeder's interface index.
+	OpenLiveTap func(iface int) LiveTap
 }
 
 // Tap sees every frame of a capture file that passed the BPF filter, with
@@ -99,6 +102,14 @@ type Tap interface {
 	Frame(fr *source.Frame, st decode.Status, p *decode.Packet)
 	// Done ends the file; src is its reader, at its end.
 	Done(src *source.File)
+}
+
+// LiveTap sees every frame a live feeder decodes, on the feeder's
+// goroutine, and must not block. Flush is called when the source is idle
+// and when the feeder ends.
+type LiveTap interface {
+	Frame(fr *source.Frame, st decode.Status, p *decode.Packet)
+	Flush()
 }
 
 func (c *Config) interfaceName(i int) string {

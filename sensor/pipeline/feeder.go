@@ -35,7 +35,8 @@ type Feeder struct {
 	pending []*batch
 	counts  feedCounts
 	lastOut time.Time
-	tap     Tap // of the capture file being replayed, if any
+	tap     Tap     // of the capture file being replayed, if any
+	live    LiveTap // of live capture (the packet ring), if any
 
 	mu        sync.Mutex // guards published
 	published feedCounts
@@ -53,6 +54,9 @@ func newFeeder(p *Pipeline, name string, id int) *Feeder {
 	f := &Feeder{p: p, name: name, id: id, dec: decode.NewDecoder(p.cfg.Defrag, p.cfg.Budget.NewAccount()), filter: filter, seenLT: map[layers.LinkType]bool{}}
 	if p.concurrent {
 		f.pending = make([]*batch, len(p.workers))
+	}
+	if p.cfg.Live && p.cfg.OpenLiveTap != nil {
+		f.live = p.cfg.OpenLiveTap(id)
 	}
 	return f
 }
@@ -78,6 +82,9 @@ func (f *Feeder) Name() string { return f.name }
 // are then handed over.
 func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
 	defer f.publish()
+	if f.live != nil {
+		defer f.live.Flush()
+	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer faultIsError(src.Name(), &err)
 	var fr source.Frame
@@ -95,6 +102,9 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
 				return nil
 			case errors.Is(err, source.ErrTimeout):
 				f.flush()
+				if f.live != nil {
+					f.live.Flush()
+				}
 				f.publish()
 				if ctx.Err() != nil {
 					return nil
@@ -112,6 +122,8 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
 		st := f.dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt)
 		if f.tap != nil {
 			f.tap.Frame(&fr, st, &pkt)
+		} else if f.live != nil {
+			f.live.Frame(&fr, st, &pkt)
 		}
 		switch st {
 		case decode.OK:

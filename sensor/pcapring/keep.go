@@ -1,0 +1,246 @@
+package pcapring
+
+import (
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
+)
+
+// Memory drawn from the budget (pool packets) besides the frames' bytes.
+const (
+	flowStateCost = 96  // a flow's depth counter and alert mark, with its ID
+	heldCost      = 120 // a frame held in the look-back or for its datagram
+)
+
+// flowState is what the ring knows of one flow.
+type flowState struct {
+	bytes   int64 // frame bytes written
+	alerted bool
+	last    int64 // packet time
+}
+
+// heldFrame is a frame copied out of its batch: a fragment waiting for
+// its datagram, or a frame in the look-back.
+type heldFrame struct {
+	cid   string
+	iface int32
+	wire  int
+	ts    int64
+	data  []byte // nil once written or dropped
+}
+
+// keeper decides which frames are written: the flow's depth, and with
+// keep: alerts whether the flow raised an alert (else the frame waits in
+// the look-back).
+type keeper struct {
+	w       *writer
+	flows   map[string]*flowState
+	pending map[int64]*heldFrame // fragments by sequence number
+	look    []*heldFrame         // look-back, oldest first
+	lookAt  int                  // first live entry of look
+	lookMem int64
+}
+
+func (k *keeper) init(w *writer) {
+	k.w = w
+	k.flows = map[string]*flowState{}
+	k.pending = map[int64]*heldFrame{}
+}
+
+// frame takes one frame from a batch.
+func (w *writer) frame(q *qframe, data []byte) {
+	w.seq++
+	seq := w.seq
+	w.now = max(w.now, q.ts)
+	emitted := false
+	w.assign.Assign(q.st, &q.pkt, pcapindex.Ref{Offset: seq, TS: q.ts, Len: int(q.wire)}, func(cid string, r pcapindex.Ref) {
+		if r.Offset == seq {
+			emitted = true
+			w.keep.flowFrame(cid, q.iface, q.ts, int(q.wire), data)
+			return
+		}
+		if h := w.keep.pending[r.Offset]; h != nil {
+			delete(w.keep.pending, r.Offset)
+			w.keep.flowFrame(cid, h.iface, h.ts, h.wire, h.data)
+			w.keep.release(h)
+		}
+	})
+	switch {
+	case emitted:
+	case q.st == decode.Held && q.pkt.Fragment:
+		if h := w.keep.hold("", q.iface, q.ts, int(q.wire), data); h != nil {
+			w.keep.pending[seq] = h
+		} else if w.cfg.Keep == KeepAll {
+			w.write("", q.iface, q.ts, int(q.wire), data)
+		}
+	case w.cfg.Keep == KeepAll:
+		// No flow (not IP, undecodable, a fragment never completed): kept,
+		// not indexed.
+		w.write("", q.iface, q.ts, int(q.wire), data)
+	}
+}
+
+// hold copies a frame out of its batch, if the budget has room.
+func (k *keeper) hold(cid string, iface int32, ts int64, wire int, data []byte) *heldFrame {
+	if !k.w.acct.Reserve(budget.Packets, heldCost+int64(len(data))) {
+		return nil
+	}
+	k.lookMem += heldCost + int64(len(data))
+	return &heldFrame{cid: cid, iface: iface, ts: ts, wire: wire, data: append([]byte(nil), data...)}
+}
+
+func (k *keeper) release(h *heldFrame) {
+	if h.data == nil {
+		return
+	}
+	n := heldCost + int64(len(h.data))
+	k.w.acct.Release(budget.Packets, n)
+	k.lookMem -= n
+	h.data = nil
+}
+
+// state returns cid's state, made if the budget has room (else nil).
+func (k *keeper) state(cid string, ts int64) *flowState {
+	st := k.flows[cid]
+	if st == nil {
+		if !k.w.acct.Reserve(budget.Packets, flowStateCost+int64(len(cid))) {
+			return nil
+		}
+		st = &flowState{}
+		k.flows[cid] = st
+	}
+	st.last = max(st.last, ts)
+	return st
+}
+
+// flowFrame decides on a frame of flow cid.
+func (k *keeper) flowFrame(cid string, iface int32, ts int64, wire int, data []byte) {
+	w := k.w
+	needState := w.cfg.MaxBytesPerFlow > 0 || w.cfg.Keep == KeepAlerts
+	var st *flowState
+	if needState {
+		if st = k.state(cid, ts); st == nil {
+			w.r.c.untracked.Add(1)
+		}
+	}
+	if w.cfg.Keep == KeepAlerts && (st == nil || !st.alerted) {
+		k.lookback(cid, iface, ts, wire, data)
+		return
+	}
+	k.written(st, cid, iface, ts, wire, data)
+}
+
+// written writes a frame of a kept flow within its depth.
+func (k *keeper) written(st *flowState, cid string, iface int32, ts int64, wire int, data []byte) {
+	if d := k.w.cfg.MaxBytesPerFlow; d > 0 && st != nil {
+		if st.bytes >= d {
+			k.w.r.c.depthSkipped.Add(1)
+			return
+		}
+		st.bytes += int64(len(data))
+	}
+	k.w.write(cid, iface, ts, wire, data)
+}
+
+// lookback holds a frame of a flow without an alert yet, within the
+// look-back's age and bytes.
+func (k *keeper) lookback(cid string, iface int32, ts int64, wire int, data []byte) {
+	k.age(ts)
+	for k.lookMem+heldCost+int64(len(data)) > k.w.cfg.LookbackBytes && k.lookAt < len(k.look) {
+		k.pop(&k.w.r.c.evicted)
+	}
+	h := k.hold(cid, iface, ts, wire, data)
+	for h == nil && k.lookAt < len(k.look) { // the budget refused: make room
+		k.pop(&k.w.r.c.evicted)
+		h = k.hold(cid, iface, ts, wire, data)
+	}
+	if h == nil {
+		k.w.r.c.evicted.Add(1)
+		return
+	}
+	k.look = append(k.look, h)
+}
+
+// age drops the look-back frames older than the look-back before now.
+func (k *keeper) age(now int64) {
+	limit := now - int64(k.w.cfg.Lookback)
+	for k.lookAt < len(k.look) && k.look[k.lookAt].ts < limit {
+		k.pop(&k.w.r.c.notKept)
+	}
+}
+
+// pop drops the oldest look-back entry, counting it in c if it still held
+// a frame.
+func (k *keeper) pop(c interface{ Add(uint64) uint64 }) {
+	h := k.look[k.lookAt]
+	k.look[k.lookAt] = nil
+	k.lookAt++
+	if h.data != nil {
+		c.Add(1)
+		k.release(h)
+	}
+	if k.lookAt > 1024 && k.lookAt*2 > len(k.look) {
+		k.look = append(k.look[:0], k.look[k.lookAt:]...)
+		k.lookAt = 0
+	}
+}
+
+// alert marks cid as kept and writes its frames in the look-back.
+func (w *writer) alert(cid string) {
+	k := &w.keep
+	st := k.state(cid, w.now)
+	if st == nil {
+		w.r.c.untracked.Add(1)
+	} else {
+		if st.alerted {
+			return
+		}
+		st.alerted = true
+	}
+	for _, h := range k.look[k.lookAt:] {
+		if h != nil && h.data != nil && h.cid == cid {
+			k.written(st, cid, h.iface, h.ts, h.wire, h.data)
+			k.release(h)
+		}
+	}
+}
+
+// expire forgets idle flows and fragments whose datagram never came.
+func (k *keeper) expire() {
+	now := k.w.now
+	for cid, st := range k.flows {
+		if now-st.last > int64(k.w.cfg.FlowIdle) {
+			delete(k.flows, cid)
+			k.w.acct.Release(budget.Packets, flowStateCost+int64(len(cid)))
+		}
+	}
+	timeout := int64(max(k.w.cfg.Defrag.Timeout, decode.DefaultDefragConfig.Timeout) + time.Second)
+	for seq, h := range k.pending {
+		if now-h.ts > timeout {
+			delete(k.pending, seq)
+			if k.w.cfg.Keep == KeepAll {
+				k.w.write("", h.iface, h.ts, h.wire, h.data)
+			}
+			k.release(h)
+		}
+	}
+	k.age(now)
+}
+
+// close gives every held frame's memory back; look-back frames are not
+// kept (no alert came for them).
+func (k *keeper) close() {
+	for k.lookAt < len(k.look) {
+		k.pop(&k.w.r.c.notKept)
+	}
+	for seq, h := range k.pending {
+		delete(k.pending, seq)
+		k.release(h)
+	}
+	for cid := range k.flows {
+		k.w.acct.Release(budget.Packets, flowStateCost+int64(len(cid)))
+	}
+	k.flows = nil
+}
