@@ -138,7 +138,9 @@ func (c *SinkConfig) DecodeOptions(v any) error {
 	}
 	if err := c.Options.Decode(v); err != nil {
 		if c.Flag != "" {
-			return fmt.Errorf("%s: %s", c.label(), noLines(err))
+			return fmt.Errorf("%s: %s", c.label(), flagKeyError(&c.Options, err, func(m *yaml.Node) error {
+				return m.Decode(reflect.New(rt.Elem()).Interface())
+			}))
 		}
 		return fmt.Errorf("%s: %w", c.label(), err)
 	}
@@ -153,9 +155,59 @@ func (c *SinkConfig) at(k *yaml.Node) string {
 	return fmt.Sprintf("line %d:%d: ", k.Line, k.Column)
 }
 
-// noLines drops the "line 0: " a flag's YAML nodes give decode errors.
+// noLines drops the "line 0: " and "line 0:0: " a flag's YAML nodes give
+// decode errors (they have no line).
 func noLines(err error) string {
-	return strings.ReplaceAll(err.Error(), "line 0: ", "")
+	return strings.ReplaceAll(strings.ReplaceAll(err.Error(), "line 0:0: ", ""), "line 0: ", "")
+}
+
+// flagKeyError words err, from decoding the mapping m a --output flag
+// made, as "KEY: what is wrong": a flag's YAML has no line to point at, so
+// each key is decoded alone to find the one at fault.
+func flagKeyError(m *yaml.Node, err error, decode func(*yaml.Node) error) string {
+	msg := func(err error) string {
+		return strings.TrimPrefix(noLines(err), "yaml: unmarshal errors:\n  ")
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "type" {
+			continue
+		}
+		one := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Content: m.Content[i : i+2]}
+		if e := decode(one); e != nil {
+			return m.Content[i].Value + ": " + msg(e)
+		}
+	}
+	return msg(err)
+}
+
+// flagError is an error about a --output flag, worded to name the flag.
+type flagError struct {
+	msg string
+	err error
+}
+
+func (e *flagError) Error() string { return e.msg }
+func (e *flagError) Unwrap() error { return e.err }
+
+// named rewords a sink's error about a config from a --output flag so that
+// each line names the flag: sinks name themselves "outputs.TYPE" (a
+// sensor.yaml path), and a flag's YAML nodes have no line.
+func (c *SinkConfig) named(err error) error {
+	if err == nil || c.Flag == "" {
+		return err
+	}
+	prefixes := []string{"outputs." + c.Type + "[" + c.Name + "]: ", "outputs." + c.Type + ": ", "outputs: "}
+	lines := strings.Split(noLines(err), "\n")
+	for i, l := range lines {
+		if strings.Contains(l, "--output") || strings.HasPrefix(l, " ") {
+			continue
+		}
+		for _, p := range prefixes {
+			l = strings.TrimPrefix(l, p)
+		}
+		lines[i] = c.label() + ": " + l
+	}
+	return &flagError{msg: strings.Join(lines, "\n"), err: err}
 }
 
 func (c *SinkConfig) label() string {
@@ -205,7 +257,7 @@ func (c *SinkConfig) SetOption(key, value string) {
 func ParseFlag(s string) (SinkConfig, error) {
 	typ, rest, _ := strings.Cut(s, ":")
 	if typ == "" {
-		return SinkConfig{}, fmt.Errorf("--output %q: missing the output type", s)
+		return SinkConfig{}, fmt.Errorf("--output %s: missing the output type", s)
 	}
 	m := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
 	m.Content = append(m.Content, plainScalar("type"), plainScalar(typ))
@@ -213,14 +265,17 @@ func ParseFlag(s string) (SinkConfig, error) {
 		for kv := range strings.SplitSeq(rest, ",") {
 			k, v, ok := strings.Cut(kv, "=")
 			if !ok || k == "" {
-				return SinkConfig{}, fmt.Errorf("--output %q: %q is not key=value", s, kv)
+				return SinkConfig{}, fmt.Errorf("--output %s: %q is not key=value", s, kv)
 			}
 			m.Content = append(m.Content, plainScalar(k), plainScalar(v))
 		}
 	}
 	var c SinkConfig
 	if err := c.UnmarshalYAML(m); err != nil {
-		return SinkConfig{}, fmt.Errorf("--output %s: %s", s, noLines(err))
+		return SinkConfig{}, fmt.Errorf("--output %s: %s", s, flagKeyError(m, err, func(one *yaml.Node) error {
+			var c SinkConfig
+			return c.UnmarshalYAML(one)
+		}))
 	}
 	c.Flag = s
 	return c, nil

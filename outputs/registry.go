@@ -60,7 +60,8 @@ func NewSink(cfg SinkConfig) (Sink, error) {
 	f := registry.m[cfg.Type]
 	registry.RUnlock()
 	if f == nil {
-		return nil, fmt.Errorf("outputs: unknown output type %q (known: %s)", cfg.Type, strings.Join(Types(), ", "))
+		return nil, cfg.named(fmt.Errorf("outputs: unknown output type %q (known: %s)", cfg.Type, strings.Join(Types(), ", ")))
 	}
-	return f(cfg)
+	s, err := f(cfg)
+	return s, cfg.named(err)
 }
