@@ -18,7 +18,6 @@ import (
 
 	"github.com/dustin/go-humanize"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
-	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
@@ -112,9 +111,10 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		idx.Filtered = cfg.BPF != ""
 		pcfg.OpenTap = func(path string) pipeline.Tap { return idx.Open(path) }
 	}
-	if !common.quiet && textsafe.IsTerminal(os.Stderr) {
+	if showProgress(common.quiet, stderr) {
+		started := time.Now()
 		pcfg.Progress = func(s pipeline.Stats) {
-			fmt.Fprintf(stderr, "\r%d frames, %s ", s.Frames, humanize.Bytes(s.Bytes))
+			fmt.Fprintf(stderr, "\r\033[K%s", progressLine(s, time.Since(started)))
 		}
 	}
 	p, err := pipeline.New(pcfg)

@@ -113,12 +113,13 @@ func CSVCells(rec []string) []string {
 	return rec
 }
 
-// IsTerminal says whether w is a terminal (a character device).
+// IsTerminal says whether w is a terminal (not merely a character device
+// such as /dev/null, where the system can tell).
 func IsTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
 	}
 	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
+	return err == nil && st.Mode()&os.ModeCharDevice != 0 && isTTY(f)
 }

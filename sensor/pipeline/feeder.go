@@ -35,8 +35,10 @@ type Feeder struct {
 	pending []*batch
 	counts  feedCounts
 	lastOut time.Time
-	tap     Tap     // of the capture file being replayed, if any
-	live    LiveTap // of live capture (the packet ring), if any
+	tap     Tap                            // of the capture file being replayed, if any
+	input   interface{ BytesRead() int64 } // the capture file being read, if any
+	inputAt int64                          // InputRead before it
+	live    LiveTap                        // of live capture (the packet ring), if any
 
 	mu        sync.Mutex // guards published
 	published feedCounts
@@ -45,6 +47,7 @@ type Feeder struct {
 }
 
 type feedCounts struct {
+	InputRead                        int64 // bytes of capture files read
 	Frames, Bytes, Filtered, Packets uint64
 	Decode                           decode.Stats
 }
@@ -81,6 +84,10 @@ func (f *Feeder) Name() string { return f.name }
 // A live source returns source.ErrTimeout when idle; partly filled batches
 // are then handed over.
 func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
+	if in, ok := src.(interface{ BytesRead() int64 }); ok {
+		f.input, f.inputAt = in, f.counts.InputRead
+		defer func() { f.input = nil }() // after the last publish
+	}
 	defer f.publish()
 	if f.live != nil {
 		defer f.live.Flush()
@@ -190,6 +197,9 @@ func (f *Feeder) flush() {
 }
 
 func (f *Feeder) publish() {
+	if f.input != nil {
+		f.counts.InputRead = f.inputAt + f.input.BytesRead()
+	}
 	f.mu.Lock()
 	f.published = f.counts
 	f.published.Decode = f.dec.Snapshot()
@@ -215,6 +225,7 @@ func (f *Feeder) addTo(s *Stats) {
 	f.mu.Lock()
 	c := f.published
 	f.mu.Unlock()
+	s.InputRead += c.InputRead
 	s.Frames += c.Frames
 	s.Bytes += c.Bytes
 	s.Filtered += c.Filtered

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -169,6 +170,13 @@ func (p *Pipeline) Replay(ctx context.Context, paths []string) (Stats, error) {
 	if err != nil {
 		return p.Snapshot(), err
 	}
+	var total int64
+	for _, path := range files {
+		if st, err := os.Stat(path); err == nil {
+			total += st.Size()
+		}
+	}
+	p.addReplay(func(s *Stats) { s.InputBytes = total })
 	stopProgress := p.startProgress()
 	for _, path := range files {
 		if ctx.Err() != nil {

@@ -18,19 +18,22 @@ type Stats struct {
 	// Clamped counts file records whose captured length exceeded their
 	// original length: read whole, as tcpdump does, the original length
 	// raised to the captured one.
-	Clamped      uint64
-	Frames       uint64 // frames read
-	Bytes        uint64 // their length on the wire
-	Filtered     uint64 // frames the BPF filter dropped
-	Packets      uint64 // frames with an IP flow
-	Decode       decode.Stats
-	Flows        flow.Stats
-	App          app.Stats         // protocols detected, parser errors, reassembly
-	Events       map[string]uint64 // by event.dataset
-	Budget       budget.Stats      // the memory budget (Config.Budget), zero without one
-	EncodeErrors uint64
-	OutputErrors uint64
-	Wall         time.Duration
+	Clamped uint64
+	// InputBytes is the size of a replay's capture files, InputRead how
+	// many of those bytes were read so far (compressed bytes for gzip).
+	InputBytes, InputRead int64
+	Frames                uint64 // frames read
+	Bytes                 uint64 // their length on the wire
+	Filtered              uint64 // frames the BPF filter dropped
+	Packets               uint64 // frames with an IP flow
+	Decode                decode.Stats
+	Flows                 flow.Stats
+	App                   app.Stats         // protocols detected, parser errors, reassembly
+	Events                map[string]uint64 // by event.dataset
+	Budget                budget.Stats      // the memory budget (Config.Budget), zero without one
+	EncodeErrors          uint64
+	OutputErrors          uint64
+	Wall                  time.Duration
 }
 
 // PacketsPerSecond is the frame rate of the run.

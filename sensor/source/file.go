@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -24,14 +25,15 @@ const readBuffer = 1 << 20
 // a damaged record is reported with its offset; SeekRecord sets it), total every
 // byte read.
 type countingReader struct {
-	r        io.Reader
-	n, total int64
+	r     io.Reader
+	n     int64
+	total atomic.Int64 // read by BytesRead while a gzip file's read-ahead fills it
 }
 
 func (c *countingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n += int64(n)
-	c.total += int64(n)
+	c.total.Add(int64(n))
 	return n, err
 }
 
@@ -115,7 +117,8 @@ func (s *File) init(bufSize int) error {
 	// A plain file that can seek is read without the peeking buffer, so
 	// that SeekRecord can move the file itself.
 	if !gz && s.rewind() {
-		s.raw.n, s.raw.total = 0, 0
+		s.raw.n = 0
+		s.raw.total.Store(0)
 	} else {
 		in = head
 	}
@@ -211,7 +214,7 @@ func (s *File) BytesRead() int64 {
 	if s.mm != nil {
 		return int64(s.mm.off)
 	}
-	return s.raw.total
+	return s.raw.total.Load()
 }
 
 // isPacketBlock says whether a pcapng block type (either byte order) is
