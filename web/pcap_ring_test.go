@@ -1,17 +1,12 @@
 package web
 
 import (
-	"bytes"
-	"context"
 	"errors"
 	"io"
-	"net/http"
-	"net/url"
 	"path/filepath"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
-	"github.com/packetsleuth/packetsleuth/sensor/carve"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
@@ -50,23 +45,7 @@ func TestFlowPcapFromRing(t *testing.T) {
 	tap.Flush()
 	_, hs := testServer(t, Config{Store: openStore(t), Auth: Auth{Token: outputs.Secret(testToken)}, Pcap: PcapSource{IndexDirs: []string{ring.Dir()}, Sync: ring.Sync}})
 	for _, cid := range cids {
-		req, _ := http.NewRequest("GET", hs.URL+"/api/v1/flows/"+url.PathEscape(cid)+"/pcap", nil)
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		res, err := hs.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		var want bytes.Buffer
-		pw := carve.NewWriter(&want, false)
-		if _, err := carve.Carve(context.Background(), paths, carve.Options{CommunityID: cid, NoIndex: true}, pw); err != nil {
-			t.Fatal(err)
-		}
-		pw.Close()
-		if res.StatusCode != 200 || !bytes.Equal(body, want.Bytes()) {
-			t.Errorf("%s: %d, %d bytes; carve of the captures gives %d bytes", cid, res.StatusCode, len(body), want.Len())
-		}
+		downloadEqualsCarve(t, hs, paths, cid)
 	}
 	if st := ring.Stats(); st.Files == 0 {
 		t.Errorf("the download did not close the ring's file: %+v", st)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -48,6 +49,29 @@ func indexedReplay(t *testing.T, paths []string) (dir string, cids []string, rec
 	return dir, cids, rec.recs
 }
 
+// downloadEqualsCarve downloads flow cid's packets and checks they are
+// what sensor carve scans out of the captures at paths.
+func downloadEqualsCarve(t *testing.T, hs *httptest.Server, paths []string, cid string) {
+	t.Helper()
+	req, _ := http.NewRequest("GET", hs.URL+"/api/v1/flows/"+url.PathEscape(cid)+"/pcap", nil)
+	req.Header.Set("Authorization", "Bearer "+testToken)
+	res, err := hs.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	var want bytes.Buffer
+	pw := carve.NewWriter(&want, false)
+	if _, err := carve.Carve(context.Background(), paths, carve.Options{CommunityID: cid, NoIndex: true}, pw); err != nil {
+		t.Fatal(err)
+	}
+	pw.Close()
+	if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/vnd.tcpdump.pcap" || !bytes.Equal(body, want.Bytes()) {
+		t.Errorf("%s: %d %s, %d bytes; carve gives %d bytes", cid, res.StatusCode, res.Header.Get("Content-Type"), len(body), want.Len())
+	}
+}
+
 // TestFlowPcapDownload: an analyst gets each flow's packets, the same as
 // sensor carve gives, audit-logged; a viewer is refused, a bad ID is 400,
 // an unknown one 404, and too many at once 429.
@@ -58,23 +82,7 @@ func TestFlowPcapDownload(t *testing.T) {
 	s, hs := testServer(t, Config{Store: st, Auth: Auth{Token: outputs.Secret(testToken), ViewerToken: viewerToken}, Pcap: PcapSource{IndexDirs: []string{dir}}})
 	bearer := header("Authorization", "Bearer "+testToken)
 	for _, cid := range cids {
-		req, _ := http.NewRequest("GET", hs.URL+"/api/v1/flows/"+url.PathEscape(cid)+"/pcap", nil)
-		req.Header.Set("Authorization", "Bearer "+testToken)
-		res, err := hs.Client().Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		body, _ := io.ReadAll(res.Body)
-		res.Body.Close()
-		var want bytes.Buffer
-		pw := carve.NewWriter(&want, false)
-		if _, err := carve.Carve(context.Background(), paths, carve.Options{CommunityID: cid, NoIndex: true}, pw); err != nil {
-			t.Fatal(err)
-		}
-		pw.Close()
-		if res.StatusCode != 200 || res.Header.Get("Content-Type") != "application/vnd.tcpdump.pcap" || !bytes.Equal(body, want.Bytes()) {
-			t.Errorf("%s: %d %s, %d bytes; carve gives %d bytes", cid, res.StatusCode, res.Header.Get("Content-Type"), len(body), want.Len())
-		}
+		downloadEqualsCarve(t, hs, paths, cid)
 	}
 	var audit AuditPage
 	getJSON(t, hs, "/api/v1/audit?limit=1000", &audit, bearer)
