@@ -1,6 +1,8 @@
 package pipeline
 
 import (
+	"fmt"
+	"maps"
 	"net/netip"
 	"path/filepath"
 	"slices"
@@ -13,26 +15,29 @@ import (
 )
 
 // tsharkVerb is the first keyword of a query tshark printed: its first
-// run of letters, upper-cased (the shared captures' queries have no
-// leading comment).
+// run of letters after white space, parentheses and comments (/* */, --
+// and # to the end of the line), upper-cased.
 func tsharkVerb(q string) string {
-	q = strings.TrimLeft(q, " \t\r\n(")
-	i := strings.IndexFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && r != '_' })
-	if i < 0 {
-		i = len(q)
+	q = strings.ReplaceAll(q, `\n`, "\n") // tshark writes a newline as \n
+	for {
+		q = strings.TrimLeft(q, " \t\r\n(")
+		switch {
+		case strings.HasPrefix(q, "/*"):
+			_, q, _ = strings.Cut(q[2:], "*/")
+		case strings.HasPrefix(q, "--"), strings.HasPrefix(q, "#"):
+			_, q, _ = strings.Cut(q, "\n")
+		default:
+			i := strings.IndexFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && r != '_' })
+			if i < 0 {
+				i = len(q)
+			}
+			return strings.ToUpper(q[:i])
+		}
 	}
-	return strings.ToUpper(q[:i])
 }
 
 // The statement verbs of every MySQL and PostgreSQL connection agree with
-// tshark's: per connection, the first keyword of each mysql.query of a
-// COM_QUERY (3) or COM_STMT_PREPARE (22) row, or of each pgsql.query of a
-// Simple query or Parse row, counted per verb, against the
-// statement_counts of the connection's event.action "statements" event.
-// tshark's command column also names packets of the login exchange (auth
-// switch responses decoded as commands 202, 125); they carry no query and
-// are not statements. Connections with no statement have no statements
-// event, and tshark no query row.
+// tshark's (compareStatements) on the shared captures.
 func TestStatementVerbsAgreeWithTshark(t *testing.T) {
 	needShared(t)
 	total, agree := 0, 0
@@ -40,52 +45,9 @@ func TestStatementVerbsAgreeWithTshark(t *testing.T) {
 		truths, _ := filepath.Glob(filepath.Join(sharedPcaps, "truth", "*."+proto+".tsv"))
 		for _, truthPath := range truths {
 			capture := strings.TrimSuffix(filepath.Base(truthPath), "."+proto+".tsv")
-			want := map[string]map[string]int{}
-			for _, row := range readTSV(t, truthPath) {
-				q := row[proto+".query"]
-				isStmt := q != "" && (row["mysql.command"] == "3" || row["mysql.command"] == "22" ||
-					strings.Contains(row["pgsql.type"], "Simple query") || strings.Contains(row["pgsql.type"], "Parse"))
-				if !isStmt {
-					continue
-				}
-				key := pairKey(row["ip.src"]+":"+row["tcp.srcport"], row["ip.dst"]+":"+row["tcp.dstport"])
-				if want[key] == nil {
-					want[key] = map[string]int{}
-				}
-				want[key][tsharkVerb(q)]++
-			}
-			evs := dbEvents(t, capture, "packetsleuth."+proto, "statements")
-			keys := slices.Sorted(func(yield func(string) bool) {
-				for k := range want {
-					if !yield(k) {
-						return
-					}
-				}
-				for k := range evs {
-					if want[k] == nil && !yield(k) {
-						return
-					}
-				}
-			})
-			for _, k := range keys {
-				got := map[string]int{}
-				for _, c := range objs(evs[k], "packetsleuth."+proto+".statement_counts") {
-					got[str(c, "verb")] = int(num(c, "count"))
-				}
-				n := 0
-				for v, c := range want[k] {
-					n += c
-					total++
-					if got[v] == c {
-						agree++
-					} else {
-						t.Errorf("%s %s: tshark %d %s, sensor %d", capture, k, c, v, got[v])
-					}
-				}
-				if gotN := int(num(evs[k], "packetsleuth."+proto+".statements")); gotN != n {
-					t.Errorf("%s %s: tshark %d statements, sensor %d (%v)", capture, k, n, gotN, got)
-				}
-			}
+			out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, capture))
+			n, a := compareStatements(t, capture, proto, readTSV(t, truthPath), out, nil)
+			total, agree = total+n, agree+a
 		}
 	}
 	t.Logf("statement verbs: %d of %d tshark (connection, verb) counts agree", agree, total)
@@ -94,9 +56,96 @@ func TestStatementVerbsAgreeWithTshark(t *testing.T) {
 	}
 }
 
+// compareStatements checks the statements events of proto in out against
+// tshark's rows: per connection, the first keyword of each mysql.query of
+// a COM_QUERY (3) or COM_STMT_PREPARE (22) row, or of each pgsql.query of
+// a Simple query or Parse row, counted per verb, against the
+// statement_counts of the connection's event.action "statements" event.
+// tshark's command column also names packets of the login exchange (auth
+// switch responses decoded as commands 202, 125); they carry no query and
+// are not statements. A connection with no statement has no statements
+// event, and tshark no query row. It returns the counts compared and agreed.
+func compareStatements(t *testing.T, capture, proto string, rows []map[string]string, out *collector, only func(key string) bool) (total, agree int) {
+	t.Helper()
+	if only == nil {
+		only = func(string) bool { return true }
+	}
+	want := map[string]map[string]int{}
+	for _, row := range rows {
+		q := row[proto+".query"]
+		isStmt := q != "" && (row["mysql.command"] == "3" || row["mysql.command"] == "22" ||
+			strings.Contains(row["pgsql.type"], "Simple query") || strings.Contains(row["pgsql.type"], "Parse"))
+		if !isStmt {
+			continue
+		}
+		key := pairKey(row["ip.src"]+":"+row["tcp.srcport"], row["ip.dst"]+":"+row["tcp.dstport"])
+		if !only(key) {
+			continue
+		}
+		if want[key] == nil {
+			want[key] = map[string]int{}
+		}
+		// A Parse row may hold several messages (pipelined): their queries
+		// are comma-joined by tshark.
+		for _, one := range splitQueries(q, row["pgsql.type"]) {
+			want[key][tsharkVerb(one)]++
+		}
+	}
+	evs := map[string]map[string]any{}
+	for _, ev := range out.dataset("packetsleuth." + proto) {
+		key := pairKey(fmt.Sprintf("%s:%d", str(ev, "source.ip"), num(ev, "source.port")), fmt.Sprintf("%s:%d", str(ev, "destination.ip"), num(ev, "destination.port")))
+		if str(ev, "event.action") == "statements" && only(key) {
+			evs[key] = ev
+		}
+	}
+	keys := slices.Sorted(maps.Keys(want))
+	for k := range evs {
+		if want[k] == nil {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		got := map[string]int{}
+		for _, c := range objs(evs[k], "packetsleuth."+proto+".statement_counts") {
+			got[str(c, "verb")] = int(num(c, "count"))
+		}
+		n := 0
+		for v, c := range want[k] {
+			n += c
+			total++
+			if got[v] == c {
+				agree++
+			} else {
+				t.Errorf("%s %s: tshark %d %s, sensor %d", capture, k, c, v, got[v])
+			}
+		}
+		if gotN := int(num(evs[k], "packetsleuth."+proto+".statements")); gotN != n {
+			t.Errorf("%s %s: tshark %d statements, sensor %d (%v)", capture, k, n, gotN, got)
+		}
+	}
+	return total, agree
+}
+
+// splitQueries splits a row's query column into its messages' queries:
+// one per Simple query or Parse message the row's type lists (tshark
+// joins several with commas, which a query may hold too: only a row of
+// one message is kept whole).
+func splitQueries(q, types string) []string {
+	n := strings.Count(types, "Parse") + strings.Count(types, "Simple query")
+	if n <= 1 {
+		return []string{q}
+	}
+	parts := strings.Split(q, ",")
+	if len(parts) != n {
+		return []string{q} // commas inside the queries: one count, and the comparison fails loudly
+	}
+	return parts
+}
+
 // tsharkVerb itself: what the comparison rests on.
 func TestTsharkVerb(t *testing.T) {
-	for q, want := range map[string]string{"select now()": "SELECT", "show databases": "SHOW", " (select 1)": "SELECT", "": ""} {
+	for q, want := range map[string]string{"select now()": "SELECT", "show databases": "SHOW", " (select 1)": "SELECT", "": "",
+		"/* a */ -- b\n# c\ndelete x": "DELETE", `# as tshark writes it\nselect 1`: "SELECT"} {
 		if got := tsharkVerb(q); got != want {
 			t.Errorf("%q: %q", q, got)
 		}
