@@ -20,7 +20,8 @@ type Config struct {
 	// Lite). Flag --geoip-asn.
 	GeoIPASN string `yaml:"geoip_asn" json:"geoip_asn,omitempty"`
 	// Intel lists threat-intel files: plain lists, CSV (.csv) or ECS
-	// indicator NDJSON (.json, .ndjson, .jsonl). Flag --intel, repeatable.
+	// indicator NDJSON (.json, .ndjson, .jsonl); a directory stands for
+	// every file in it. Flag --intel, repeatable.
 	Intel []string `yaml:"intel" json:"intel,omitempty"`
 	// HomeNet lists the home networks (CIDRs or single addresses; an entry
 	// may hold several separated by commas, as the --home-net flag does).

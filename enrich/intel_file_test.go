@@ -1,6 +1,8 @@
 package enrich
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -56,5 +58,26 @@ func TestIntelFileHashes(t *testing.T) {
 	_, err := Open(Config{Intel: []string{bad}}, nil)
 	if err == nil || !strings.Contains(err.Error(), bad+`:2: bad file hash "nothex"`) || !strings.Contains(err.Error(), bad+`:3: bad file hash "abc"`) {
 		t.Errorf("bad hashes: %v", err)
+	}
+}
+
+// An intel path that is a directory loads every list in it (a fleet set's
+// intel directory); dot files are left out.
+func TestIntelDirectory(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("203.0.113.7\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "b.csv"), []byte("indicator,type\nevil.example,domain\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, ".partial"), []byte("not a list at all ::::\n"), 0o600)
+	s, err := Open(Config{Intel: []string{dir}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if c := s.cur.Load().intel.counts; c.Files != 2 {
+		t.Errorf("%d files loaded, want 2: %+v", c.Files, c)
+	}
+	os.WriteFile(filepath.Join(dir, "c.csv"), []byte("indicator,type\nnot an indicator at all,ip\n"), 0o600)
+	if err := s.Reload(); err == nil || !strings.Contains(err.Error(), "c.csv") {
+		t.Errorf("a bad list in the directory: %v", err)
 	}
 }

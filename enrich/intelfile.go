@@ -20,6 +20,29 @@ import (
 // loadIntelFile reads one intel file into b, choosing the format from the
 // extension (.csv; .json, .ndjson, .jsonl) or, otherwise, from the first
 // indicator line ('{' means NDJSON, anything else a plain list).
+// loadPath loads a list file, or every file of a directory (in name
+// order; dot files left out): a fleet set's intel directory.
+func (b *intelBuilder) loadPath(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.IsDir() {
+		return b.loadFile(path)
+	}
+	ents, err := os.ReadDir(path)
+	if err != nil {
+		return fmt.Errorf("intel: %w", err)
+	}
+	var errs []error
+	for _, e := range ents {
+		if !e.Type().IsRegular() || strings.HasPrefix(e.Name(), ".") {
+			continue
+		}
+		if err := b.loadFile(filepath.Join(path, e.Name())); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 func (b *intelBuilder) loadFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {

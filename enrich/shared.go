@@ -134,7 +134,7 @@ func (s *Shared) load(old *snapshot) (*snapshot, error) {
 			b := newIntelBuilder()
 			var ierrs []error
 			for _, p := range s.cfg.Intel {
-				if err := b.loadFile(p); err != nil {
+				if err := b.loadPath(p); err != nil {
 					ierrs = append(ierrs, err)
 				}
 			}

@@ -200,6 +200,10 @@ type Stats struct {
 	Events int64 `json:"events,omitempty" expr:"events"`
 	// Seconds since the sensor started. Example: 3600
 	UptimeSeconds int64 `json:"uptime_seconds,omitempty" expr:"uptime_seconds"`
+	// Version (SHA-256 of the content) of the fleet's rules and intel set in force (whole sensor only, with fleet: set). Example: sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08
+	ConfigVersion string `json:"config_version,omitempty" expr:"config_version"`
+	// Why the newest fleet set published was refused; the set of config_version stays in force (empty when the newest is in force). Example: set sha256:60303ae2... refused: rules/local.yaml:4: unknown field
+	ConfigError string `json:"config_error,omitempty" expr:"config_error"`
 }
 
 // HTTPInfo holds what an HTTP transaction showed beyond ECS http.*: body

@@ -1106,6 +1106,8 @@ func (e *encoder) appendStats(v *Stats) {
 	e.optInt("flows", v.Flows)
 	e.optInt("events", v.Events)
 	e.optInt("uptime_seconds", v.UptimeSeconds)
+	e.optString("config_version", v.ConfigVersion)
+	e.optString("config_error", v.ConfigError)
 	e.end()
 }
 

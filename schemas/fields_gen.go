@@ -506,6 +506,8 @@ var fieldTable = []Field{
 	{Name: "packetsleuth.stats.flows", Type: "long", Datasets: []string{"packetsleuth.stats"}, Description: "flows created.", Example: "20480"},
 	{Name: "packetsleuth.stats.events", Type: "long", Datasets: []string{"packetsleuth.stats"}, Description: "Events emitted.", Example: "5120"},
 	{Name: "packetsleuth.stats.uptime_seconds", Type: "long", Datasets: []string{"packetsleuth.stats"}, Description: "Seconds since the sensor started.", Example: "3600"},
+	{Name: "packetsleuth.stats.config_version", Type: "keyword", Datasets: []string{"packetsleuth.stats"}, Description: "Version (SHA-256 of the content) of the fleet's rules and intel set in force (whole sensor only, with fleet: set).", Example: "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
+	{Name: "packetsleuth.stats.config_error", Type: "keyword", Datasets: []string{"packetsleuth.stats"}, Description: "Why the newest fleet set published was refused; the set of config_version stays in force (empty when the newest is in force).", Example: "set sha256:60303ae2... refused: rules/local.yaml:4: unknown field"},
 	{Name: "packetsleuth.peak.metric", Type: "keyword", Datasets: []string{"packetsleuth.traffic"}, Description: "bytes, packets or flows.", Example: "bytes"},
 	{Name: "packetsleuth.peak.resolution", Type: "keyword", Datasets: []string{"packetsleuth.traffic"}, Description: "bucket width, e.g. \"1m0s\".", Example: "1m0s"},
 	{Name: "packetsleuth.peak.value", Type: "double", Datasets: []string{"packetsleuth.traffic"}, Description: "the bucket's value.", Example: "960000"},

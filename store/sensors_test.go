@@ -2,8 +2,11 @@ package store
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -49,6 +52,39 @@ func TestSensorsFromStats(t *testing.T) {
 		}
 		if b.ID != "b-2" || b.Packets != 50 || !b.LastSeen.Equal(t0) {
 			t.Errorf("sensor b (an older report came late): %+v", b)
+		}
+	})
+}
+
+// Each sensor's fleet set in force and the last refusal follow its newest
+// report; a refusal longer than the column is cut, not an error.
+func TestSensorsConfigVersion(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		ctx := context.Background()
+		s := open(t, mk(t))
+		report := func(ts time.Time, version, refusal string) schemas.Record {
+			rec := statsEvent(t, "a-1", "edge-a", "", ts, 1)
+			var ev schemas.Event
+			if err := json.Unmarshal(rec.JSON, &ev); err != nil {
+				t.Fatal(err)
+			}
+			ev.Sensor.Stats.ConfigVersion, ev.Sensor.Stats.ConfigError = version, refusal
+			return record(t, &ev)
+		}
+		refusal := "set sha256:bad refused: " + strings.Repeat("é", 1000)
+		for _, r := range []schemas.Record{report(t0, "sha256:v1", ""), report(t0.Add(time.Minute), "sha256:v1", refusal),
+			report(t0.Add(-time.Minute), "sha256:v0", "")} {
+			if _, err := s.Insert(ctx, []schemas.Record{r}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Sensors(ctx)
+		if err != nil || len(got) != 1 {
+			t.Fatalf("sensors: %+v %v", got, err)
+		}
+		if got[0].ConfigVersion != "sha256:v1" || !strings.HasPrefix(got[0].ConfigError, "set sha256:bad refused: éé") ||
+			len(got[0].ConfigError) > 1024 || !utf8.ValidString(got[0].ConfigError) {
+			t.Errorf("sensor: %q %q", got[0].ConfigVersion, got[0].ConfigError)
 		}
 	})
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/fleet"
 	"github.com/packetsleuth/packetsleuth/internal/yamlsyntax"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
@@ -55,6 +56,9 @@ type Config struct {
 	// ShutdownTimeout bounds how long outputs may take to deliver what they
 	// hold at shutdown (default 30s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// Fleet follows the rules and intel sets published for the whole fleet
+	// (sensor fleet publish) on a compacted Kafka topic.
+	Fleet fleet.Config `yaml:"fleet"`
 
 	root *yaml.Node // the parsed file, for the line numbers of later errors
 	path string
@@ -398,6 +402,9 @@ func (c *Config) validate() error {
 	}
 	if err := c.Enrich.Validate(); err != nil {
 		add(c.errAt(err.Error(), "enrich"))
+	}
+	if err := c.Fleet.Validate(); err != nil {
+		add(c.errAt(err.Error(), "fleet"))
 	}
 	switch c.Peaks.Metric {
 	case "", "bytes", "packets", "flows":

@@ -25,6 +25,7 @@ Usage:
   sensor hunt [--rules PATH] [--store PATH|--dsn DSN|--from FILE.ndjson] [--since T]   run rules over recorded events (retro-hunt)
   sensor serve [--store PATH|--dsn DSN] [--listen ADDR]   web UI, REST API and /metrics over the history
   sensor collect --config collector.yaml   consume the sensors' Kafka topics into the central stores
+  sensor fleet publish --config F [--rules PATH] [--intel PATH]   publish rules and intel to every sensor
   sensor top [--url URL] [--token T]  live terminal view of a sensor's connections and talkers
   sensor spool inspect|drain [--config F]   show what output spools hold, or deliver them without new input
   sensor version                      print the version
@@ -64,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return cmdServe(args[1:], stdout, stderr)
 	case "collect":
 		return cmdCollect(args[1:], stdout, stderr)
+	case "fleet":
+		return cmdFleet(args[1:], stdout, stderr)
 	case "top":
 		return cmdTop(args[1:], stdout, stderr)
 	case "spool":

@@ -256,6 +256,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 			}()
 		}
 	}
+	if w.fleet != nil {
+		go w.fleet.Run(ctx)
+	}
 	if w.shared != nil {
 		// Intel lists and GeoIP databases reload when their files change
 		// (a bad new file keeps the old data), besides SIGHUP.
@@ -269,7 +272,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	defer func() { cancel(); waitWeb() }()
-	rep := &statsReporter{srcs: srcs, feeders: feeders, p: p, fan: w.fan, log: log, start: start, last: start, id: w.id}
+	rep := &statsReporter{srcs: srcs, feeders: feeders, p: p, fan: w.fan, log: log, start: start, last: start, id: w.id, fleet: w.fleet}
 	statsEvery := cmp(cfg.Stats.Interval, defaultStatsInterval)
 	beatEvery := cmp(cfg.Stats.Heartbeat, defaultStatsInterval)
 	statsT, beatT := time.NewTicker(statsEvery), time.NewTicker(beatEvery)
@@ -290,6 +293,8 @@ loop:
 		case <-feedersDone:
 			break loop
 		case <-hup:
+			w.reload()
+		case <-w.fleetChanged:
 			w.reload()
 		case <-statsT.C:
 			rep.emit()

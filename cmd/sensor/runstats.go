@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/fleet"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/identity"
@@ -23,6 +24,7 @@ type statsReporter struct {
 	log     *slog.Logger
 	start   time.Time
 	id      *identity.Identity
+	fleet   *fleet.Syncer // nil without fleet:
 
 	last          time.Time   // of the previous stats event (start at first)
 	events, beats dropTracker // drops at the previous event, heartbeat
@@ -105,6 +107,10 @@ func (r *statsReporter) collect(now time.Time, d *dropTracker) []schemas.Stats {
 	}
 	total.OutputDrops = r.outputDrops()
 	total.UptimeSeconds = up
+	if r.fleet != nil {
+		st := r.fleet.Status()
+		total.ConfigVersion, total.ConfigError = st.Version, st.Error
+	}
 	return append(out, total)
 }
 
@@ -163,6 +169,9 @@ func (r *statsReporter) heartbeat() {
 			"if_drops", st.IfDrops, "sensor_drops", st.SensorDrops, "packets", st.Packets, "uptime_s", st.UptimeSeconds}
 		if st.Interface == "" {
 			args = append(args, "flows_active", st.FlowsActive, "events", st.Events, "output_drops", st.OutputDrops)
+			if st.ConfigVersion != "" {
+				args = append(args, "config_version", st.ConfigVersion)
+			}
 		}
 		level := slog.LevelInfo
 		if st.KernelDropsDelta > 0 || st.SensorDropsDelta > 0 {

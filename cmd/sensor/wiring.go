@@ -1,14 +1,19 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
 	"github.com/packetsleuth/packetsleuth/files"
+	"github.com/packetsleuth/packetsleuth/fleet"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/metrics"
 	"github.com/packetsleuth/packetsleuth/outputs"
@@ -32,6 +37,10 @@ type wiring struct {
 	// history: a store output keeps the traffic time series, so the
 	// pipeline makes its 1-second buckets.
 	history bool
+	// fleet keeps the fleet's rules and intel set (nil: no fleet:);
+	// fleetChanged says a new set is in force (run reloads).
+	fleet        *fleet.Syncer
+	fleetChanged chan struct{}
 }
 
 // openWiring opens the enrichment data, loads the rules (unless
@@ -43,6 +52,21 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		return nil, err
 	}
 	w := &wiring{log: log, budget: newBudget(cfg.Limits), id: &id}
+	if cfg.Fleet.Enabled() {
+		// the set in force (the last good one) loads with the local files
+		w.fleetChanged = make(chan struct{}, 1)
+		changed := func() {
+			select {
+			case w.fleetChanged <- struct{}{}:
+			default:
+			}
+		}
+		if w.fleet, err = fleet.NewSyncer(cfg.Fleet, fleetChecker(cfg), changed, log); err != nil {
+			return nil, err
+		}
+		cfg.Rules.Paths = append(slices.Clone(cfg.Rules.Paths), w.fleet.Dir().RulesPath())
+		cfg.Enrich.Intel = append(slices.Clone(cfg.Enrich.Intel), w.fleet.Dir().IntelPath())
+	}
 	// Always on: network.direction follows the home network, which has a
 	// default.
 	if w.shared, err = enrich.Open(cfg.Enrich, log); err != nil {
@@ -80,6 +104,26 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		w.history = w.history || s.Type == "store"
 	}
 	return w, nil
+}
+
+// fleetChecker loads a staged fleet set as the sensor will: the rules over
+// the local ones, the intel lists.
+func fleetChecker(cfg *Config) fleet.Checker {
+	paths, opts, disabled, home := slices.Clone(cfg.Rules.Paths), ruleOptions(cfg), cfg.Rules.Disabled, cfg.Enrich.HomeNet
+	return func(rulesDir, intelDir string) error {
+		if !disabled {
+			if _, errs := rules.LoadFiles(opts, append(slices.Clone(paths), rulesDir)...); len(errs) > 0 {
+				msg := strings.ReplaceAll(errs[0].Error(), rulesDir+string(filepath.Separator), "rules/")
+				return fmt.Errorf("%d rule error(s), the first: %s", len(errs), msg)
+			}
+		}
+		sh, err := enrich.Open(enrich.Config{Intel: []string{intelDir}, HomeNet: home}, nil)
+		if err != nil {
+			return errors.New(strings.ReplaceAll(err.Error(), intelDir+string(filepath.Separator), "intel/"))
+		}
+		sh.Close()
+		return nil
+	}
 }
 
 // pipelineConfig is the pipeline setup cfg and the wiring describe.
