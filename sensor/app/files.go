@@ -93,6 +93,9 @@ func (st *state) emitFile(proto string, r *files.Result) {
 	case r.OverLimit:
 		ev.Sensor.Notes = notesOverLimit
 	}
+	if r.End == parsers.FileSizeLimit {
+		ev.Sensor.Notes = append(ev.Sensor.Notes[:len(ev.Sensor.Notes):len(ev.Sensor.Notes)], noteSizeLimit)
+	}
 	var meta *files.Sidecar
 	if r.Storable() {
 		meta = sidecar(ev, r)
@@ -123,3 +126,7 @@ var (
 	notesUnhashed  = []string{"file not typed or hashed: files.max_open or the memory budget"}
 	notesOverLimit = []string{"file hashing stopped at files.max_file_bytes"}
 )
+
+// noteSizeLimit: only HTTP has such a limit (a body decoded past
+// http.max_decoded) for now.
+const noteSizeLimit = "file cut at the protocol's size limit (http.max_decoded: a decompression bomb?)"
