@@ -226,7 +226,7 @@ func (c *Conn) packet(d parsers.Dir, p []byte) error {
 		case 0x00:
 			l.Result = "success"
 			c.Finish()
-			if c.caps&(capCompress|capZstd) == 0 {
+			if c.Enabled() && c.caps&(capCompress|capZstd) == 0 {
 				// Compressed packets are not read: no statements then.
 				c.Start(c.Frames[0].Acct, c.command)
 			}

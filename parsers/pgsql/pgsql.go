@@ -292,7 +292,7 @@ func (c *Conn) server(typ byte, p []byte) error {
 			l.Result = "success"
 		}
 		c.Finish()
-		if c.authOK {
+		if c.authOK && c.Enabled() {
 			c.Start(c.Frames[0].Acct, c.message)
 		}
 	case 'E':

@@ -47,6 +47,10 @@ func (f *Follow[L]) Start(acct *budget.Account, msg func(h []byte, n int, p []by
 	f.s, f.acct = &following{msg: msg}, acct
 }
 
+// Enabled says whether OnStatements was set (a caller checks it before
+// making Start's msg, a method value that costs an allocation).
+func (f *Follow[L]) Enabled() bool { return f.emit != nil }
+
 // Following says whether the login is over and statements are counted.
 func (f *Follow[L]) Following() bool { return f.s != nil }
 
