@@ -107,15 +107,22 @@ func (l *lru[V]) get(key []byte) *lruEntry[V] {
 // the map is full. It returns nil, the key untracked, when the memory is
 // refused.
 func (l *lru[V]) add(key []byte) *lruEntry[V] {
+	var e *lruEntry[V]
 	if len(l.m) >= l.max && l.tail != nil {
-		l.remove(l.tail)
+		// The evicted entry's struct takes the new key: a flood of new
+		// groups through a full map allocates only their keys.
+		e = l.tail
+		l.remove(e)
 		l.evicted++
 	}
 	cost := l.cost + int64(len(key))
 	if !l.mem.reserve(cost) {
 		return nil
 	}
-	e := &lruEntry[V]{key: string(key), cost: cost}
+	if e == nil {
+		e = new(lruEntry[V])
+	}
+	*e = lruEntry[V]{key: string(key), cost: cost}
 	l.m[e.key] = e
 	l.pushFront(e)
 	return e

@@ -96,3 +96,35 @@ func TestSharedRuleStateBudget(t *testing.T) {
 		t.Errorf("%d bytes held after Close", used)
 	}
 }
+
+// A full LRU makes room for a new key with its least recently used entry,
+// whose struct it reuses: adding then costs the key's allocation only,
+// the memory held stays that of max entries, and the evicted key is gone.
+func TestLRUFullReusesEvicted(t *testing.T) {
+	b := budget.New(1 << 30)
+	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+	l := newLRU[tgroup](4, mem)
+	key := func(i int) []byte { return fmt.Appendf(nil, "10.0.0.%d", i) }
+	for i := range 4 {
+		l.add(key(i)).val.newest = int64(i)
+	}
+	l.get(key(0)) // 1 is now the least recently used
+	e := l.add(key(9))
+	if e.val.newest != 0 || e.key != "10.0.0.9" || e.last != 0 {
+		t.Errorf("new entry carries %+v / key %q last %d", e.val.newest, e.key, e.last)
+	}
+	if l.get(key(1)) != nil || l.get(key(0)) == nil || l.get(key(9)) != e || len(l.m) != 4 || l.evicted != 1 {
+		t.Errorf("after eviction: entries %d, evicted %d", len(l.m), l.evicted)
+	}
+	if want := 4 * (l.cost + int64(len("10.0.0.0"))); mem.used != want {
+		t.Errorf("state holds %d bytes, want %d", mem.used, want)
+	}
+	keys := make([][]byte, 200)
+	for i := range keys {
+		keys[i] = key(100 + i)
+	}
+	n := 0
+	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n%len(keys)]); n++ }); allocs != 1 {
+		t.Errorf("adding to a full LRU: %v allocations, want 1 (the key)", allocs)
+	}
+}

@@ -38,11 +38,13 @@ func benchCapture(b *testing.B) string {
 	return path
 }
 
-// BenchmarkReplay replays the capture with flows only and with full DPI, and
-// reports packets/s, Gbit/s, allocations per packet and the peak RSS.
+// BenchmarkReplay replays the capture with flows only, with full DPI, and
+// with full DPI and the shipped rules (what `sensor replay` does by
+// default), and reports packets/s, Gbit/s, allocations per packet and per
+// emitted event, and the peak RSS.
 func BenchmarkReplay(b *testing.B) {
 	path := benchCapture(b)
-	for _, mode := range []string{"flows", "dpi"} {
+	for _, mode := range []string{"flows", "dpi", "dpi+rules"} {
 		for _, workers := range []int{1, 2} {
 			benchReplay(b, path, mode, workers)
 		}
@@ -52,12 +54,16 @@ func BenchmarkReplay(b *testing.B) {
 func benchReplay(b *testing.B, path, mode string, workers int) {
 	{
 		b.Run(fmt.Sprintf("%s/workers=%d", mode, workers), func(b *testing.B) {
-			var frames, bytes uint64
+			var frames, bytes, events uint64
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				p, err := New(Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"})
+				cfg := Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"}
+				if mode == "dpi+rules" {
+					cfg.NewDetector = shippedRules(b)
+				}
+				p, err := New(cfg)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -67,6 +73,9 @@ func benchReplay(b *testing.B, path, mode string, workers int) {
 				}
 				frames += st.Frames
 				bytes += st.Bytes
+				for _, n := range st.Events {
+					events += n
+				}
 			}
 			b.StopTimer()
 			runtime.ReadMemStats(&ms1)
@@ -75,6 +84,7 @@ func benchReplay(b *testing.B, path, mode string, workers int) {
 			b.ReportMetric(float64(frames)/sec, "packets/s")
 			b.ReportMetric(float64(bytes)*8/sec/1e9, "Gbit/s")
 			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(frames), "allocs/packet")
+			b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(events), "allocs/event")
 			var ru syscall.Rusage
 			if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) == nil {
 				b.ReportMetric(float64(ru.Maxrss)/1024, "peakRSS-MB")
