@@ -180,11 +180,32 @@ func (l *lru[V]) pushFront(e *lruEntry[V]) {
 const numBuckets = 16
 
 type tgroup struct {
-	newest    int64
-	buckets   [numBuckets]tbucket
+	newest  int64
+	buckets [numBuckets]tbucket
+	// A distinct threshold's values with their newest time: the first
+	// ones inline (few), all of them in seen once one does not fit.
+	few       [smallSeen]inlineValue
+	nfew      int
 	seen      map[string]int64
 	seenBytes int64 // reserved for seen
 }
+
+// smallSeen values of up to smallLen bytes (a port, an IPv4 address) are
+// kept inside the group, paid with it: most groups (one source's few
+// ports) stay that small, and a flood of new groups then allocates no map
+// and no string for their values.
+const (
+	smallSeen = 4
+	smallLen  = 23
+)
+
+type inlineValue struct {
+	t int64
+	n uint8
+	b [smallLen]byte
+}
+
+func (v *inlineValue) bytes() []byte { return v.b[:v.n] }
 
 type tbucket struct {
 	idx  int64
@@ -258,11 +279,25 @@ func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem
 		return false, 0, true, nil
 	}
 	if g.seen == nil {
-		if !mem.reserve(seenMapCost) {
-			return false, 0, false, nil
+		for i := range g.few[:g.nfew] {
+			if v := &g.few[i]; string(v.bytes()) == string(value) {
+				v.t = max(v.t, t)
+				return false, float64(g.nfew), false, nil
+			}
 		}
-		g.seen = make(map[string]int64, min(int(th.Value)+1, seenHint))
-		g.seenBytes = seenMapCost
+		if th.reached(float64(g.nfew + 1)) {
+			g.expireFew(cutoff)
+		}
+		if g.nfew < smallSeen && len(value) <= smallLen {
+			v := &g.few[g.nfew]
+			v.t, v.n = t, uint8(copy(v.b[:], value))
+			g.nfew++
+			fire, n, members = g.judgeDistinct(th, mem)
+			return fire, n, false, members
+		}
+		if !g.spill(th, mem) {
+			return false, float64(g.nfew), false, nil
+		}
 	}
 	if old, ok := g.seen[string(value)]; ok {
 		if t > old {
@@ -282,18 +317,60 @@ func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem
 		g.seen[string(value)] = t
 		g.seenBytes += cost
 	}
-	n = float64(len(g.seen))
-	if th.reached(n) {
-		members = make([]string, 0, len(g.seen))
-		for k := range g.seen {
-			members = append(members, k)
+	fire, n, members = g.judgeDistinct(th, mem)
+	return fire, n, false, members
+}
+
+// expireFew drops the inline values last seen at or before cutoff.
+func (g *tgroup) expireFew(cutoff int64) {
+	k := 0
+	for i := range g.few[:g.nfew] {
+		if g.few[i].t > cutoff {
+			g.few[k] = g.few[i]
+			k++
 		}
-		slices.SortFunc(members, compareMembers)
-		g.seen = nil // cleared, a map keeps its size: let it go
-		g.unsee(g.seenBytes, mem)
-		return true, n, false, members[:min(len(members), maxMembers):min(len(members), maxMembers)]
 	}
-	return false, n, false, nil
+	g.nfew = k
+}
+
+// spill moves the inline values into a map, for a value that does not fit
+// inline; false when mem refuses the map.
+func (g *tgroup) spill(th *Threshold, mem *stateMem) bool {
+	cost := seenMapCost
+	for i := range g.few[:g.nfew] {
+		cost += int64(g.few[i].n) + distinctCost
+	}
+	if !mem.reserve(cost) {
+		return false
+	}
+	g.seen = make(map[string]int64, max(min(int(th.Value)+1, seenHint), g.nfew+1))
+	g.seenBytes = cost
+	for i := range g.few[:g.nfew] {
+		g.seen[string(g.few[i].bytes())] = g.few[i].t
+	}
+	g.nfew = 0
+	return true
+}
+
+// judgeDistinct counts the group's values; when that reaches the threshold
+// it returns them (sorted, at most maxMembers) and empties the group.
+func (g *tgroup) judgeDistinct(th *Threshold, mem *stateMem) (bool, float64, []string) {
+	n := float64(g.nfew + len(g.seen))
+	if !th.reached(n) {
+		return false, n, nil
+	}
+	members := make([]string, 0, int(n))
+	for i := range g.few[:g.nfew] {
+		members = append(members, string(g.few[i].bytes()))
+	}
+	for k := range g.seen {
+		members = append(members, k)
+	}
+	slices.SortFunc(members, compareMembers)
+	g.nfew = 0
+	g.seen = nil // cleared, a map keeps its size: let it go
+	g.unsee(g.seenBytes, mem)
+	return true, n, members[:min(len(members), maxMembers):min(len(members), maxMembers)]
 }
 
 func (g *tgroup) unsee(n int64, mem *stateMem) {

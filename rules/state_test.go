@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -126,5 +128,91 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	n := 0
 	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n%len(keys)]); n++ }); allocs != 1 {
 		t.Errorf("adding to a full LRU: %v allocations, want 1 (the key)", allocs)
+	}
+}
+
+// Distinct values are counted alike whether the group keeps them inline
+// (short ones, the first smallSeen) or in its map (a long one, or more):
+// repeats do not count, the alert lists every value, expired values drop
+// out when the threshold is near.
+func TestDistinctInlineAndSpilled(t *testing.T) {
+	long := "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe" // longer than smallLen
+	cases := []struct {
+		name string
+		dsts []string
+		gte  int
+		want int // events up to the alert, 0: none
+	}{
+		{"inline only", []string{"10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.3"}, 3, 4},
+		{"spilled by a long value", []string{"10.0.0.1", long, long, "10.0.0.2"}, 3, 4},
+		{"spilled by count", []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.1", "10.0.0.6"}, 6, 7},
+		{"long value then inline ones", []string{long, "10.0.0.1", "10.0.0.1", "10.0.0.2"}, 3, 4},
+		{"not reached", []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4", "10.0.0.5", "10.0.0.5"}, 6, 0},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ev := NewEvaluator(thresholdSet(t, fmt.Sprintf(`{type: distinct, field: destination.ip, group_by: [source.ip], window: 1h, gte: %d}`, c.gte)), EvalOptions{})
+			var alerts []*schemas.Event
+			firedAt := 0
+			for i, d := range c.dsts {
+				e := at(flowEvent("192.0.2.9", d, 80), time.Duration(i)*time.Second)
+				ev.Eval(&e, func(a *schemas.Event) {
+					if a.Event.Dataset == schemas.DatasetAlert {
+						alerts = append(alerts, a)
+						firedAt = i + 1
+					}
+				})
+			}
+			if firedAt != c.want {
+				t.Fatalf("alert after event %d, want %d", firedAt, c.want)
+			}
+			if c.want == 0 {
+				return
+			}
+			want := slices.Sorted(maps.Keys(setOf(c.dsts)))
+			if got := alerts[0].Sensor.Alert.Members; !slices.Equal(got, want) || alerts[0].Sensor.Alert.Count != int64(len(want)) {
+				t.Errorf("members %q count %d, want %q", got, alerts[0].Sensor.Alert.Count, want)
+			}
+		})
+	}
+	// Values older than the window leave the inline set once the threshold
+	// is near: three values an hour apart never make three in 30 minutes.
+	ev := NewEvaluator(thresholdSet(t, `{type: distinct, field: destination.ip, group_by: [source.ip], window: 30m, gte: 3}`), EvalOptions{})
+	for i, d := range []string{"10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"} {
+		e := at(flowEvent("192.0.2.9", d, 80), time.Duration(i)*time.Hour)
+		ev.Eval(&e, func(a *schemas.Event) {
+			if a.Event.Dataset == schemas.DatasetAlert {
+				t.Errorf("alert on %s: %q", d, a.Sensor.Alert.Members)
+			}
+		})
+	}
+}
+
+func setOf(vs []string) map[string]bool {
+	m := map[string]bool{}
+	for _, v := range vs {
+		m[v] = true
+	}
+	return m
+}
+
+// A new group of a distinct threshold whose value fits inline costs the
+// group's key and nothing more once the group LRU is full.
+func TestDistinctNewGroupAllocations(t *testing.T) {
+	ev := NewEvaluator(thresholdSet(t, scanRule), EvalOptions{MaxGroups: 64})
+	events := make([]schemas.Event, 1000)
+	for i := range events {
+		events[i] = at(flowEvent(fmt.Sprintf("10.1.%d.%d", i>>8, i&255), "192.0.2.1", 80), time.Duration(i)*time.Millisecond)
+	}
+	for i := range 100 {
+		ev.Eval(&events[i], func(*schemas.Event) {})
+	}
+	n := 100
+	allocs := testing.AllocsPerRun(200, func() {
+		ev.Eval(&events[n%len(events)], func(*schemas.Event) {})
+		n++
+	})
+	if allocs > 1 {
+		t.Errorf("%v allocations per event of a new group, want at most 1 (its key)", allocs)
 	}
 }
