@@ -25,8 +25,9 @@ type worker struct {
 	table    *flow.Table
 	enricher Enricher
 	detector Detector
-	app      *app.Analyzer   // nil with FlowsOnly
-	acct     *budget.Account // this worker's share of cfg.Budget (nil: unlimited)
+	alert    func(*schemas.Event) // queueAlert, made once: a method value passed per event would allocate per event
+	app      *app.Analyzer        // nil with FlowsOnly
+	acct     *budget.Account      // this worker's share of cfg.Budget (nil: unlimited)
 	anom     *anomaly.Reporter
 	series   timeseries
 	// obs is the observer of the events being made: in live capture its
@@ -69,6 +70,7 @@ func newWorker(cfg *Config) *worker {
 	}
 	if cfg.NewDetector != nil {
 		w.detector = cfg.NewDetector()
+		w.alert = w.queueAlert
 	}
 	for _, u := range []any{w.enricher, w.detector} {
 		if bu, ok := u.(BudgetUser); ok {
@@ -180,7 +182,7 @@ func (w *worker) emit(ev *schemas.Event) {
 	w.queue(ev)
 	w.fired = w.fired[:0]
 	if w.detector != nil {
-		w.detector.Eval(ev, w.queueAlert)
+		w.detector.Eval(ev, w.alert)
 	}
 }
 
