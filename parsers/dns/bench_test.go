@@ -66,3 +66,34 @@ func BenchmarkPairer(b *testing.B) {
 		p.Add(&r, 67, ts)
 	}
 }
+
+// A new flow's Conn (with its Pairer) is one allocation, and its first
+// query waits in a slot that comes with it: a query and its response cost
+// the Conn, the message strings and the query's copy, nothing per list.
+func TestConnFirstTransactionAllocs(t *testing.T) {
+	query := build(0x1234, 0x0100, "www.example.com", 1, nil, nil, nil)
+	resp := build(0x1234, 0x8180, "www.example.com", 1, nil, nil, nil)
+	n := 0
+	emit := func(*Transaction) { n++ }
+	if a := testing.AllocsPerRun(100, func() { NewConn(0, emit) }); a != 1 {
+		t.Errorf("NewConn: %v allocations, want 1", a)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		c := NewConn(0, emit)
+		if err := c.Datagram(query, t0); err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Datagram(resp, at(1)); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if n != 101 {
+		t.Fatalf("%d transactions, want 101", n)
+	}
+	// The Conn; per message its string (and its label buffer growing);
+	// the parsed questions and their copy in the pending query. (The
+	// Pairer, the pending query's slot and its lists took 4 more.)
+	if allocs > 7 {
+		t.Errorf("a flow's first transaction: %v allocations, want at most 7", allocs)
+	}
+}

@@ -41,7 +41,13 @@ var _ parsers.StreamParser = (*Conn)(nil)
 
 // NewConn returns the state for one flow; see NewPairer for the arguments.
 func NewConn(maxPending int, emit func(*Transaction)) *Conn {
-	return &Conn{Pairer: NewPairer(maxPending, emit)}
+	both := new(struct { // the Conn and its Pairer in one allocation
+		c Conn
+		p Pairer
+	})
+	both.p.init(maxPending, emit)
+	both.c.Pairer = &both.p
+	return &both.c
 }
 
 // Datagram handles one UDP payload (one whole DNS message). It returns the

@@ -70,6 +70,10 @@ type Pairer struct {
 	free       []*pendingQuery
 	tx         Transaction
 	notes      [4]string
+	// Most flows hold one query at a time: its slot and the lists' first
+	// room come with the Pairer, not in allocations of their own.
+	q0           pendingQuery
+	pend0, free0 [2]*pendingQuery
 
 	// Counters, for metrics.
 	Paired, Unanswered, Duplicates, Orphans, Evicted int
@@ -85,10 +89,18 @@ type pendingQuery struct {
 // (DefaultMaxPending if maxPending <= 0) and hands every finished
 // transaction to emit.
 func NewPairer(maxPending int, emit func(*Transaction)) *Pairer {
+	p := new(Pairer)
+	p.init(maxPending, emit)
+	return p
+}
+
+func (p *Pairer) init(maxPending int, emit func(*Transaction)) {
 	if maxPending <= 0 {
 		maxPending = DefaultMaxPending
 	}
-	return &Pairer{maxPending: maxPending, emit: emit, MaxPendingBytes: DefaultMaxPendingBytes}
+	p.maxPending, p.emit, p.MaxPendingBytes = maxPending, emit, DefaultMaxPendingBytes
+	p.pending = p.pend0[:0]
+	p.free = append(p.free0[:0], &p.q0)
 }
 
 // Pending is the number of queries waiting for a response.
