@@ -57,20 +57,13 @@ func benchReplay(b *testing.B, path, mode string, workers int) {
 			var frames, bytes, events uint64
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
+			cfg := Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"}
+			if mode == "dpi+rules" {
+				cfg.NewDetector = shippedRules(b)
+			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
-				cfg := Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"}
-				if mode == "dpi+rules" {
-					cfg.NewDetector = shippedRules(b)
-				}
-				p, err := New(cfg)
-				if err != nil {
-					b.Fatal(err)
-				}
-				st, err := p.Replay(b.Context(), []string{path})
-				if err != nil {
-					b.Fatal(err)
-				}
+				st := replayOnce(b, cfg, path)
 				frames += st.Frames
 				bytes += st.Bytes
 				for _, n := range st.Events {
@@ -91,6 +84,19 @@ func benchReplay(b *testing.B, path, mode string, workers int) {
 			}
 		})
 	}
+}
+
+// replayOnce runs a new pipeline of cfg over the capture at path.
+func replayOnce(b *testing.B, cfg Config, path string) Stats {
+	p, err := New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := p.Replay(b.Context(), []string{path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return st
 }
 
 // warm reads the file once so every run measures the sensor, not the disk.

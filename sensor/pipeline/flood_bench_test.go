@@ -45,15 +45,7 @@ func benchFlood(b *testing.B, path string, detector func() Detector, mode string
 		b.ReportAllocs()
 		for b.Loop() {
 			cfg.Budget = budget.New(limit)
-			p, err := New(cfg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			st, err := p.Replay(b.Context(), []string{path})
-			if err != nil {
-				b.Fatal(err)
-			}
-			flows += st.Flows.Created
+			flows += replayOnce(b, cfg, path).Flows.Created
 		}
 		b.ReportMetric(float64(flows)/b.Elapsed().Seconds(), "flows/s")
 		b.ReportMetric(float64(flows)/(cpuTime()-cpu0).Seconds(), "flows/cpu-s")
