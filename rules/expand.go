@@ -339,6 +339,7 @@ func compileCondition(src string, lists map[string]*NamedList, macros map[string
 		expr.DisableBuiltin("now"), // wall clock: replay must not depend on it
 		expr.Patch(x),
 		expr.Patch(regexpPatcher{}), // after x: it needs the expanded tree's types
+		expr.Patch(inPatcher{}),
 	)
 	if len(x.probs) > 0 {
 		return compiled{probs: x.probs}

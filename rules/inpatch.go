@@ -1,0 +1,74 @@
+package rules
+
+import (
+	"reflect"
+	"slices"
+
+	"github.com/expr-lang/expr/ast"
+)
+
+// inPatcher rewrites `s in list` on strings into calls that compare
+// strings directly. expr's own `in` walks a slice through reflection,
+// boxing each element (an allocation per element per event: the shipped
+// flow_final macro, `"end" in event.type`, cost eight per flow event), and
+// looks constant lists up in a map keyed by interfaces. Two forms:
+//   - s in field, the field a []string: a linear scan of the slice;
+//   - s in ["a", "b", ...], a list of string literals: a Go set.
+//
+// Like regexpPatcher it runs after the expander, on a type-checked tree;
+// other operand types keep expr's `in`.
+type inPatcher struct{}
+
+var (
+	stringType      = reflect.TypeFor[string]()
+	stringSliceType = reflect.TypeFor[[]string]()
+)
+
+func (inPatcher) Visit(n *ast.Node) {
+	b, ok := (*n).(*ast.BinaryNode)
+	if !ok || b.Operator != "in" || b.Left.Type() != stringType || isDatasetField(b.Left) {
+		return // (event.dataset in [...] stays: datasetsOf reads it to index the rule)
+	}
+	var call *ast.CallNode
+	if set, ok := stringSet(b.Right); ok {
+		member := func(v any) bool {
+			s, _ := v.(string)
+			_, ok := set[s]
+			return ok
+		}
+		call = &ast.CallNode{Callee: &ast.ConstantNode{Value: member}, Arguments: []ast.Node{b.Left}}
+	} else if b.Right.Type() == stringSliceType {
+		call = &ast.CallNode{Callee: &ast.ConstantNode{Value: containsString}, Arguments: []ast.Node{b.Left, b.Right}}
+	} else {
+		return
+	}
+	relocate(call.Callee, b.Location())
+	call.SetLocation(b.Location())
+	*n = call
+}
+
+// containsString is `s in list` for a string and a []string (both as the
+// VM holds them); func(any, any) bool is one of the signatures expr calls
+// without reflection.
+func containsString(s, list any) bool {
+	str, _ := s.(string)
+	l, _ := list.([]string)
+	return slices.Contains(l, str)
+}
+
+// stringSet returns the set of an array literal of string literals.
+func stringSet(n ast.Node) (map[string]struct{}, bool) {
+	arr, ok := n.(*ast.ArrayNode)
+	if !ok {
+		return nil, false
+	}
+	set := make(map[string]struct{}, len(arr.Nodes))
+	for _, e := range arr.Nodes {
+		s, ok := e.(*ast.StringNode)
+		if !ok {
+			return nil, false
+		}
+		set[s.Value] = struct{}{}
+	}
+	return set, true
+}
