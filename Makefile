@@ -6,7 +6,7 @@ BENCHCAP ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench-1GB.pcap
 BENCH_LARGE ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench/bench-large.pcap
 SURICATA_CONF ?= ../shared/bench/suricata.yaml
 
-.PHONY: deps build demo test lint fuzz bench testdata generate clean
+.PHONY: deps build demo demo-fleet test lint fuzz bench testdata generate clean
 
 # Install what the build and the tests need on a fresh Debian/Ubuntu: libpcap
 # (BPF, live capture), python3-yaml (the ECS field check), tcpreplay and
@@ -29,6 +29,14 @@ demo: build
 	rm -f out/demo.db
 	./bin/sensor replay --out out/demo.ndjson --store out/demo.db testdata/pcaps
 	./bin/sensor report --store out/demo.db --top 5
+
+# The fleet on loopback: three sensors replay different captures into
+# Kafka, a collector writes them to PostgreSQL, then the central UI
+# (sensor serve) shows them on 127.0.0.1:8089. Kafka and PostgreSQL come
+# from ../shared/services (started by the script) or PS_TEST_KAFKA and
+# PS_TEST_PG; without either it says so and stops.
+demo-fleet: build
+	./deploy/demo-fleet.sh
 
 test: deps
 	$(GO) test -race -count=1 -timeout 30m $(PKGS)

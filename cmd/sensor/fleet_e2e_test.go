@@ -62,7 +62,7 @@ outputs:
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	if rc := run([]string{"replay", "--config", cfg, "--out", out, pcap}, &stdout, &stderr); rc != 0 {
+	if rc := run([]string{"replay", "--config", cfg, "--stats-report", "--out", out, pcap}, &stdout, &stderr); rc != 0 {
 		t.Fatalf("replay %s: rc %d: %s", name, rc, stderr.String())
 	}
 	t.Logf("%s: %s", name, firstLine(stderr.String()))
@@ -310,6 +310,25 @@ func TestFleetThreeSensorsExactlyOnce(t *testing.T) {
 		waitExactlyOnce(t, "MariaDB", "mysql", mysqlDSN, sent, time.Minute)
 	}
 	stop()
+	// each sensor's --stats-report is its row on the Sensors page
+	for _, st := range []struct{ driver, dsn string }{{"pgx", pgDSN}, {"mysql", mysqlDSN}} {
+		if st.dsn == "" {
+			continue
+		}
+		db, err := sql.Open(st.driver, st.dsn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var names string
+		err = db.QueryRow(`SELECT string_agg(name, ',' ORDER BY name) FROM sensors WHERE events > 0`).Scan(&names)
+		if st.driver == "mysql" {
+			err = db.QueryRow(`SELECT GROUP_CONCAT(name ORDER BY name) FROM sensors WHERE events > 0`).Scan(&names)
+		}
+		db.Close()
+		if err != nil || names != "edge-1,edge-2,edge-3" {
+			t.Errorf("%s sensors: %q %v", st.driver, names, err)
+		}
+	}
 	if b, err := os.ReadFile(dead); err != nil || !bytes.Contains(b, []byte("not JSON")) || bytes.Count(b, []byte("\n")) != 1 {
 		t.Errorf("dead letter (want the one poison message): %v %s", err, b)
 	}

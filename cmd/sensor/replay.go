@@ -44,6 +44,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	storeTo := fs.String("store", "", "also keep the events in a history store: an SQLite file, a postgres:// DSN or mysql://user:pw@tcp(host:3306)/db")
 	index := fs.Bool("index", false, "write a packet index of each capture (for sensor carve and the pcap download), into --index-dir or beside the store/output: STORE.pcapidx or OUT.pcapidx")
 	indexDir := fs.String("index-dir", "", "folder for the packet indexes of --index")
+	statsReport := fs.Bool("stats-report", false, "after the captures, write one packetsleuth.stats report of the whole replay to the outputs, as a live sensor does (a replaying sensor of a fleet then shows on the Sensors page)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -136,6 +137,11 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 		defer stopProfile()
 	}
 	st, runErr := p.Replay(ctx, fs.Args())
+	if *statsReport {
+		if err := replayStatsReport(w, fan, &st, time.Now()); err != nil {
+			fmt.Fprintln(stderr, "sensor replay: stats report:", outputs.Redact(err.Error()))
+		}
+	}
 	stopWatch()
 	summaries, closeErr := fan.Close(clock.start())
 	if err := out.ensure(); err != nil && closeErr == nil {
