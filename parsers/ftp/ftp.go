@@ -68,6 +68,9 @@ type Command struct {
 	// or PASV/EPSV (passive: the server listens) announced; an EPSV
 	// endpoint has no address: it is the server's.
 	Data DataChannel
+	// Channel is, on a command that uses a data connection, the one
+	// announced last before it (by PORT/EPRT, or PASV/EPSV's reply).
+	Channel DataChannel
 	// Login is the outcome of USER/PASS (230 success, 530 failure).
 	Login string
 	Notes []string
@@ -93,22 +96,23 @@ type Conn struct {
 	// it is read, and again at its preliminary (1xx) reply, which may say
 	// the size: the data connection's bytes come between the two and its
 	// command's final reply, which is too late to name them.
-	OnData  func(*Command)
-	ncmd    uint64
-	lines   [2]lineproto.Splitter
-	queue   []pending
-	user    string
-	cwd     string
-	greeted bool
-	bad     int
-	done    bool
-	ended   bool
-	tls     bool // AUTH TLS sent, waiting for 234
-	multi   int  // the code of the multi-line reply being read
-	rest    [2][]byte
-	held    []byte // client bytes after AUTH TLS, before its reply
-	notes   []string
-	limited bool
+	OnData   func(*Command)
+	ncmd     uint64
+	lastData DataChannel // the data connection announced last
+	lines    [2]lineproto.Splitter
+	queue    []pending
+	user     string
+	cwd      string
+	greeted  bool
+	bad      int
+	done     bool
+	ended    bool
+	tls      bool // AUTH TLS sent, waiting for 234
+	multi    int  // the code of the multi-line reply being read
+	rest     [2][]byte
+	held     []byte // client bytes after AUTH TLS, before its reply
+	notes    []string
+	limited  bool
 }
 
 // NewConn returns a parser that calls emit for each command (valid only
@@ -217,11 +221,13 @@ func (c *Conn) command(line []byte, ts time.Time) {
 	case "USER":
 		c.user = cmd.Arg
 	case "RETR", "STOR", "STOU", "APPE", "DELE", "SIZE", "MDTM", "RNFR", "RNTO", "MLST", "LIST", "NLST", "MLSD":
-		cmd.File = c.abs(cmd.Arg)
+		cmd.File, cmd.Channel = c.abs(cmd.Arg), c.lastData
 	case "PORT":
 		cmd.Data = DataChannel{Addr: parsePort(cmd.Arg), Set: true}
+		c.lastData = cmd.Data
 	case "EPRT":
 		cmd.Data = DataChannel{Addr: parseEPRT(cmd.Arg), Set: true}
+		c.lastData = cmd.Data
 	case "AUTH":
 		a := strings.ToUpper(cmd.Arg)
 		c.tls = a == "TLS" || a == "SSL" || a == "TLS-C"
@@ -322,10 +328,12 @@ func (c *Conn) reply(line []byte) error {
 	case "PASV":
 		if r.Code == 227 {
 			cmd.Data = DataChannel{Addr: parsePASV(text), Passive: true, Set: true}
+			c.lastData = cmd.Data
 		}
 	case "EPSV":
 		if r.Code == 229 {
 			cmd.Data = DataChannel{Addr: parseEPSV(text), Passive: true, Set: true}
+			c.lastData = cmd.Data
 		}
 	case "SIZE":
 		if r.Code == 213 {

@@ -190,8 +190,9 @@ func TestSniff(t *testing.T) {
 }
 
 // OnData hears of each command that moves bytes over a data connection
-// when it is read (the name), then at its 1xx reply (the size), before its
-// final reply; other commands are not announced. Commands are numbered.
+// when it is read (the name, the data connection announced last), then at
+// its 1xx reply (the size), before its final reply; other commands are not
+// announced. Commands are numbered.
 func TestOnData(t *testing.T) {
 	type call struct {
 		tx         uint64
@@ -199,12 +200,13 @@ func TestOnData(t *testing.T) {
 		size       int64
 		prelim     int
 		replyKnown bool
+		channel    string
 	}
 	var calls []call
 	var final []Command
 	c := NewConn(nil, func(cmd *Command) { final = append(final, *cmd) })
 	c.OnData = func(cmd *Command) {
-		calls = append(calls, call{cmd.Tx, cmd.Command, cmd.File, cmd.Size, cmd.Preliminary, cmd.ReplyCode != 0})
+		calls = append(calls, call{cmd.Tx, cmd.Command, cmd.File, cmd.Size, cmd.Preliminary, cmd.ReplyCode != 0, fmt.Sprintf("%v/%d", cmd.Channel.Addr.Addr(), cmd.Channel.Addr.Port())})
 	}
 	for _, ch := range session {
 		if err := c.Data(ch.d, []byte(ch.b), time.Unix(1, 0)); err != nil {
@@ -213,10 +215,10 @@ func TestOnData(t *testing.T) {
 	}
 	c.End(time.Unix(2, 0))
 	want := []call{
-		{6, "STOR", "/pub/incoming/evil.exe", -1, 0, false},
-		{6, "STOR", "/pub/incoming/evil.exe", -1, 150, false},
-		{8, "RETR", "/etc/motd", -1, 0, false},
-		{8, "RETR", "/etc/motd", 77, 150, false},
+		{6, "STOR", "/pub/incoming/evil.exe", -1, 0, false, "invalid IP/50123"},
+		{6, "STOR", "/pub/incoming/evil.exe", -1, 150, false, "invalid IP/50123"},
+		{8, "RETR", "/etc/motd", -1, 0, false, "10.0.0.5/50000"},
+		{8, "RETR", "/etc/motd", 77, 150, false, "10.0.0.5/50000"},
 	}
 	if fmt.Sprint(calls) != fmt.Sprint(want) {
 		t.Errorf("OnData calls\n got %v\nwant %v", calls, want)

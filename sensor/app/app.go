@@ -250,7 +250,7 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 			a.acct.Release(budget.Parsers, streamBytes) // no stream to reassemble
 			return st
 		}
-		st.newStream(&ftpDataConn{st: st, server: l.Server})
+		st.newStream(&ftpDataConn{st: st, link: l})
 		return st
 	}
 	if p.Proto == decode.ProtoTCP {

@@ -34,13 +34,18 @@ type Expectations struct {
 	refused atomic.Uint64
 }
 
-// expectKey is an announced endpoint, per kind of announcement, or (with
-// transfer set) the data command an FTP control connection sent last.
+// expectKey is an announced endpoint, per kind of announcement.
 type expectKey struct {
-	ap       netip.AddrPort
-	ftp      bool   // an FTP data connection (else a DCE/RPC endpoint)
-	transfer string // the FTP control connection's community ID
+	ap   netip.AddrPort
+	kind uint8
 }
+
+// Kinds of expectKey.
+const (
+	expectDCERPC      = iota // an endpoint the endpoint mapper announced
+	expectFTPData            // an FTP data connection
+	expectFTPTransfer        // the data command that will use an FTP data connection
+)
 
 type expected struct {
 	at      time.Time  // when it was announced
@@ -52,8 +57,9 @@ type expected struct {
 
 // FTPLink is the control connection of an FTP data connection.
 type FTPLink struct {
-	Control string     // its community ID
-	Server  netip.Addr // its server: bytes from there are downloads
+	Control string         // its community ID
+	Server  netip.Addr     // its server: bytes from there are downloads
+	At      netip.AddrPort // the endpoint it announced
 }
 
 // FTPTransfer is the command an FTP data connection carries the bytes of.
@@ -87,7 +93,7 @@ func (e *Expectations) Refused() uint64 {
 // Add records ap as announced at ts. A full table first forgets what
 // expired, then, if still full, the oldest announcement.
 func (e *Expectations) Add(ap netip.AddrPort, ts time.Time) {
-	e.add(expectKey{ap: ap}, expected{at: ts})
+	e.add(expectKey{ap: ap, kind: expectDCERPC}, expected{at: ts})
 }
 
 // Has tells whether ap was announced within expectTTL of ts.
@@ -97,7 +103,7 @@ func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	x, ok := e.m[expectKey{ap: ap}]
+	x, ok := e.m[expectKey{ap: ap, kind: expectDCERPC}]
 	return ok && ts.Sub(x.at) <= expectTTL
 }
 
@@ -106,28 +112,28 @@ func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 // refused the entry.
 // server is the control connection's server.
 func (e *Expectations) AddFTPData(ap netip.AddrPort, control string, server netip.Addr, ts time.Time) bool {
-	return e.add(expectKey{ap: ap, ftp: true}, expected{at: ts, control: control, server: server, cost: int64(len(control))})
+	return e.add(expectKey{ap: ap, kind: expectFTPData}, expected{at: ts, control: control, server: server, cost: int64(len(control))})
 }
 
 // ClaimFTPData returns the control connection that announced a data
 // connection to ap within expectTTL of ts, and forgets the announcement.
 func (e *Expectations) ClaimFTPData(ap netip.AddrPort, ts time.Time) (FTPLink, bool) {
-	x, ok := e.claim(expectKey{ap: ap, ftp: true}, ts)
-	return FTPLink{Control: x.control, Server: x.server}, ok
+	x, ok := e.claim(expectKey{ap: ap, kind: expectFTPData}, ts)
+	return FTPLink{Control: x.control, Server: x.server, At: ap}, ok
 }
 
-// SetFTPTransfer records t as the data command the FTP control connection
-// control sent last, at ts: the next data connection it announced
-// carries its bytes. It reports false when the budget refused the entry.
-func (e *Expectations) SetFTPTransfer(control string, t FTPTransfer, ts time.Time) bool {
-	return e.add(expectKey{transfer: control}, expected{at: ts, xfer: t, cost: int64(2*len(control) + len(t.File))})
+// SetFTPTransfer records t, sent at ts, as the data command whose bytes
+// the data connection announced at ap will carry. It reports false when
+// the budget refused the entry.
+func (e *Expectations) SetFTPTransfer(ap netip.AddrPort, t FTPTransfer, ts time.Time) bool {
+	return e.add(expectKey{ap: ap, kind: expectFTPTransfer}, expected{at: ts, xfer: t, cost: int64(len(t.File))})
 }
 
-// ClaimFTPTransfer returns the data command the control connection control
-// sent last, within expectTTL of ts, and forgets it: one data connection
-// carries one command's bytes.
-func (e *Expectations) ClaimFTPTransfer(control string, ts time.Time) (FTPTransfer, bool) {
-	x, ok := e.claim(expectKey{transfer: control}, ts)
+// ClaimFTPTransfer returns the data command recorded for the data
+// connection announced at ap, within expectTTL of ts, and forgets it: one
+// data connection carries one command's bytes.
+func (e *Expectations) ClaimFTPTransfer(ap netip.AddrPort, ts time.Time) (FTPTransfer, bool) {
+	x, ok := e.claim(expectKey{ap: ap, kind: expectFTPTransfer}, ts)
 	return x.xfer, ok
 }
 

@@ -67,33 +67,38 @@ func TestFTPDataExpectations(t *testing.T) {
 	}
 }
 
-// The data command an FTP control connection sent last is claimed once by
-// its next data connection; a newer command replaces it (paid once), and
-// every byte of budget comes back.
+// The data command recorded for an announced data endpoint is claimed
+// once by the data connection to that endpoint; a newer record (the 1xx
+// reply's) replaces it, paid once; another endpoint's is not taken; every
+// byte of budget comes back.
 func TestFTPTransferExpectations(t *testing.T) {
 	b := budget.New(1 << 20)
 	e := NewExpectations()
 	e.UseBudget(b.NewAccount())
 	t0 := time.Unix(1000, 0)
-	e.SetFTPTransfer("c1", FTPTransfer{Command: "LIST", Tx: 3, Size: -1}, t0)
-	if !e.SetFTPTransfer("c1", FTPTransfer{Command: "RETR", File: "/pub/a.exe", Tx: 5, Size: 77}, t0) {
+	a1, a2 := netip.MustParseAddrPort("10.0.0.1:2000"), netip.MustParseAddrPort("10.0.0.1:2001")
+	e.SetFTPTransfer(a1, FTPTransfer{Command: "RETR", File: "/pub/a.exe", Tx: 5, Size: -1}, t0)
+	if !e.SetFTPTransfer(a1, FTPTransfer{Command: "RETR", File: "/pub/a.exe", Tx: 5, Size: 77}, t0) {
 		t.Fatal("refused with room")
 	}
 	if len(e.m) != 1 {
-		t.Fatalf("%d entries for one control connection", len(e.m))
+		t.Fatalf("%d entries for one endpoint", len(e.m))
 	}
-	if _, ok := e.ClaimFTPTransfer("c2", t0); ok {
-		t.Error("another control connection's transfer claimed")
+	if _, ok := e.ClaimFTPTransfer(a2, t0); ok {
+		t.Error("another endpoint's transfer claimed")
 	}
-	x, ok := e.ClaimFTPTransfer("c1", t0.Add(time.Second))
+	if _, ok := e.ClaimFTPData(a1, t0); ok {
+		t.Error("a transfer taken for a data connection announcement")
+	}
+	x, ok := e.ClaimFTPTransfer(a1, t0.Add(time.Second))
 	if !ok || x.Command != "RETR" || x.File != "/pub/a.exe" || x.Tx != 5 || x.Size != 77 {
 		t.Fatalf("claim: %+v %v", x, ok)
 	}
-	if _, ok := e.ClaimFTPTransfer("c1", t0.Add(time.Second)); ok {
+	if _, ok := e.ClaimFTPTransfer(a1, t0.Add(time.Second)); ok {
 		t.Error("claimed twice")
 	}
-	e.SetFTPTransfer("c1", FTPTransfer{Command: "STOR"}, t0)
-	if _, ok := e.ClaimFTPTransfer("c1", t0.Add(expectTTL+time.Second)); ok {
+	e.SetFTPTransfer(a2, FTPTransfer{Command: "STOR"}, t0)
+	if _, ok := e.ClaimFTPTransfer(a2, t0.Add(expectTTL+time.Second)); ok {
 		t.Error("claimed after its time")
 	}
 	if used := b.Stats().Used; used != 0 {

@@ -38,11 +38,7 @@ func (st *state) emitFTP(c *pftp.Command) {
 		ev.Event.Outcome = c.Login
 	}
 	if c.Data.Set && c.Data.Addr.Port() != 0 && (c.ReplyCode == 0 || c.ReplyCode < 300) {
-		to := c.Data.Addr
-		if !to.Addr().IsValid() { // EPSV: the server's address
-			to = netip.AddrPortFrom(st.serverIP(), to.Port())
-		}
-		to = netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
+		to := st.dataEndpoint(c.Data)
 		x.DataIP, x.DataPort, x.Passive = to.Addr().String(), int(to.Port()), c.Data.Passive
 		x.ControlCommunityID = ev.Network.CommunityID
 		if !st.a.cfg.Expect.AddFTPData(to, ev.Network.CommunityID, st.serverIP().Unmap(), c.Time) {
@@ -51,6 +47,16 @@ func (st *state) emitFTP(c *pftp.Command) {
 	}
 	ev.Sensor.Notes = c.Notes
 	st.a.emit(ev)
+}
+
+// dataEndpoint is where the data connection d announced goes: an EPSV
+// endpoint has only a port, on the control connection's server.
+func (st *state) dataEndpoint(d pftp.DataChannel) netip.AddrPort {
+	to := d.Addr
+	if !to.Addr().IsValid() {
+		to = netip.AddrPortFrom(st.serverIP(), to.Port())
+	}
+	return netip.AddrPortFrom(to.Addr().Unmap(), to.Port())
 }
 
 // serverIP is the address of the control connection's server.

@@ -10,11 +10,12 @@ import (
 )
 
 // An FTP data connection's bytes go to the files layer, named by the data
-// command its control connection sent last (RETR, STOR, STOU, APPE; a
-// listing is not a file). The control connection tells the shared
-// Expectations of each data command as it is read (ftpTransfer), and the
-// data connection claims it at its first byte, which the server or the
-// client sends only after the command. With several workers the two
+// command that uses it (RETR, STOR, STOU, APPE; a listing is not a file):
+// the command sent after the PORT/EPRT or PASV/EPSV that announced it. The
+// control connection tells the shared Expectations of each data command
+// as it is read, under the data endpoint announced last (ftpTransfer), and
+// the data connection claims it by that endpoint at its first byte, which
+// the server or the client sends only after the command. With several workers the two
 // connections may be read by different workers, and the data connection's
 // first byte before the command: the file then has no name, and its
 // direction comes from which end is the control connection's server (best
@@ -23,7 +24,10 @@ import (
 // ftpTransfer records a data command of st's control connection.
 func (st *state) ftpTransfer(c *pftp.Command) {
 	t := FTPTransfer{Command: c.Command, File: c.File, Tx: c.Tx, Size: c.Size}
-	if !st.a.cfg.Expect.SetFTPTransfer(st.f.CommunityID(), t, c.Time) {
+	if !c.Channel.Set || c.Channel.Addr.Port() == 0 {
+		return // no data connection announced: nothing will carry it
+	}
+	if !st.a.cfg.Expect.SetFTPTransfer(st.dataEndpoint(c.Channel), t, c.Time) {
 		st.a.anom.Report(anomaly.MemoryLimit, st.f, c.Time, "memory budget spent: the FTP transfer will not name its data connection's file")
 	}
 }
@@ -32,7 +36,7 @@ func (st *state) ftpTransfer(c *pftp.Command) {
 // of the direction that sends first are the file's.
 type ftpDataConn struct {
 	st      *state
-	server  netip.Addr // the control connection's server
+	link    FTPLink
 	opened  bool
 	dir     parsers.Dir // the direction the file's bytes travel
 	sink    parsers.FileSink
@@ -84,12 +88,12 @@ func (c *ftpDataConn) open(d parsers.Dir, ts time.Time) {
 	}
 	c.opened, c.dir, c.size = true, d, -1
 	info := parsers.FileInfo{Size: -1, Time: ts, Part: "data"}
-	t, ok := c.st.a.cfg.Expect.ClaimFTPTransfer(c.st.ftpControl, ts)
+	t, ok := c.st.a.cfg.Expect.ClaimFTPTransfer(c.link.At, ts)
 	switch {
 	case !ok:
 		// The command is unknown: the direction is the server's.
 		info.Dir = parsers.ToServer
-		if c.sender(d) == c.server {
+		if c.sender(d) == c.link.Server {
 			info.Dir = parsers.ToClient
 		}
 	case t.Command == "RETR":
