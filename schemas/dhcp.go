@@ -1,5 +1,7 @@
 package schemas
 
+import "time"
+
 // DHCP is one DHCPv4 or DHCPv6 message (dataset packetsleuth.dhcp;
 // network.protocol dhcp or dhcpv6): ECS has no DHCP fields. A DHCPv6 relay
 // message gives the event of the message it relays, with relay_type. One event per message, not per DISCOVER-OFFER-REQUEST-ACK
@@ -68,5 +70,23 @@ type DHCP struct {
 	// DHCPv6: relay messages around this one. Example: 1
 	RelayHops int64 `json:"relay_hops,omitempty" expr:"relay_hops"`
 	// DHCPv6: the client's address as the nearest relay saw it (peer-address). Example: fe80::9ab1:1cff:fe99:4929
-	RelayPeerIP string `json:"relay_peer_ip,omitempty" expr:"relay_peer_ip" es:"ip"`
+	RelayPeerIP string    `json:"relay_peer_ip,omitempty" expr:"relay_peer_ip" es:"ip"`
+	Lease       DHCPLease `json:"lease,omitzero" expr:"lease"`
+}
+
+// DHCPLease is what the sensor's host table (sensor/hosts) took from a
+// message that grants or ends a lease: the client's name may come from an
+// earlier message of the same client (the REQUEST names it, the ACK often
+// does not). Stores keep it as their hosts table.
+type DHCPLease struct {
+	// assigned (a DHCPv4 ACK or DHCPv6 REPLY gave the address) or released (RELEASE, DECLINE, a DHCPv6 REPLY with valid lifetime 0). Example: assigned
+	Action string `json:"action,omitempty" expr:"action"`
+	// The leased address. Example: 192.168.0.10
+	IP string `json:"ip,omitempty" expr:"ip" es:"ip"`
+	// The client's MAC (chaddr, or of its DUID), in ECS notation. Example: 90-B1-1C-99-49-29
+	MAC string `json:"mac,omitempty" expr:"mac"`
+	// The client's host name (DHCPv4 option 12) or FQDN (DHCPv6 option 39), from this message or the client's last one that named it. Example: ws42.corp.example
+	Hostname string `json:"hostname,omitempty" expr:"hostname"`
+	// When the lease ends (packet time plus the lease time); absent for an infinite lease. Example: 2026-12-06T19:00:00Z
+	End time.Time `json:"end,omitzero" expr:"end"`
 }

@@ -793,6 +793,10 @@ func (e *encoder) appendDHCP(v *DHCP) {
 	e.optString("relay_type", v.RelayType)
 	e.optInt("relay_hops", v.RelayHops)
 	e.optString("relay_peer_ip", v.RelayPeerIP)
+	if v.Lease != (DHCPLease{}) {
+		e.field("lease")
+		e.appendDHCPLease(&v.Lease)
+	}
 	e.end()
 }
 
@@ -1325,6 +1329,16 @@ func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.optString("hassh", v.HASSH)
 	e.optString("hassh_string", v.HASSHString)
 	e.optString("host_key_algorithms", v.HostKeyAlgorithms)
+	e.end()
+}
+
+func (e *encoder) appendDHCPLease(v *DHCPLease) {
+	e.begin()
+	e.optString("action", v.Action)
+	e.optString("ip", v.IP)
+	e.optString("mac", v.MAC)
+	e.optString("hostname", v.Hostname)
+	e.optTime("end", v.End)
 	e.end()
 }
 

@@ -41,6 +41,7 @@ type Config struct {
 	HTTP            HTTPConfig           `yaml:"http"`
 	Files           FilesConfig          `yaml:"files"`
 	Enrich          enrich.Config        `yaml:"enrich"`
+	Hosts           HostsConfig          `yaml:"hosts"`
 	Outputs         []outputs.SinkConfig `yaml:"outputs"`
 
 	// Live capture (sensor run).
@@ -405,6 +406,9 @@ func (c *Config) validate() error {
 	}
 	if err := c.Fleet.Validate(); err != nil {
 		add(c.errAt(err.Error(), "fleet"))
+	}
+	if err := c.Hosts.validate(); err != nil {
+		add(c.errAt(err.Error(), "hosts", "max_entries"))
 	}
 	switch c.Peaks.Metric {
 	case "", "bytes", "packets", "flows":

@@ -134,6 +134,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 		Workers: cfg.workers(), Flow: flowCfg, Defrag: cfg.Defrag.decode(), BPF: cfg.BPF, Output: w.fan, Log: w.log, Identity: w.id,
 		Timeseries: w.history, Budget: w.budget,
 	}
+	pc.Hosts = cfg.Hosts.table(w.budget)
 	if w.id != nil {
 		pc.Observer = w.id.Observer
 	}

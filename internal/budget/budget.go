@@ -27,10 +27,11 @@ const (
 	Rules                  // threshold and suppression state of the rules
 	Files                  // files being typed and hashed as they transfer
 	Packets                // packets on their way to the packet ring, or in its look-back
+	Hosts                  // the IP → MAC → host name table learnt from DHCP
 	NumPools
 )
 
-var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files", "packets"}
+var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files", "packets", "hosts"}
 
 // String returns the pool's name as used in metrics and anomaly events.
 func (p Pool) String() string {

@@ -33,6 +33,7 @@ const (
 	MemoryLimit                  // the memory budget refused a reservation
 	ParserStateLimit             // a parser's per-connection state (pending requests, open files) hit its bound
 	FileLimit                    // a file was counted, not typed or hashed, for lack of room
+	HostLimit                    // a DHCP lease was not kept: the host table is full
 	NumKinds
 )
 
@@ -49,6 +50,7 @@ var kinds = [NumKinds]struct{ name, layer string }{
 	MemoryLimit:      {"limit.memory", "limit"},
 	ParserStateLimit: {"limit.parser_state", "limit"},
 	FileLimit:        {"limit.files", "limit"},
+	HostLimit:        {"limit.hosts", "limit"},
 }
 
 // String returns the kind's name, e.g. "tcp.rst_ignored".

@@ -13,6 +13,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 	"github.com/packetsleuth/packetsleuth/sensor/identity"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
@@ -79,7 +80,11 @@ type Config struct {
 	Observer           schemas.Observer
 	// Identity stamps every event with the sensor's agent and tags (nil: none).
 	Identity *identity.Identity
-	Output   Output
+	// Hosts is the lease table shared by the workers (nil: none): DHCP
+	// events feed it and every event is named by it, before the enricher
+	// and the rules see the event.
+	Hosts  *hosts.Table
+	Output Output
 	// NewEnricher and NewDetector make each worker's own instance; nil means
 	// no enrichment or no rules.
 	NewEnricher func() Enricher

@@ -176,6 +176,12 @@ func (w *worker) flowInterim(f *flow.Flow) {
 
 // emit enriches ev, runs the rules on it, and queues it and its alerts.
 func (w *worker) emit(ev *schemas.Event) {
+	if h := w.cfg.Hosts; h != nil {
+		if !h.Learn(ev) {
+			w.anom.Report(anomaly.HostLimit, nil, ev.Timestamp, "host table full: lease of "+ev.Sensor.DHCP.AssignedIP+" not kept")
+		}
+		h.Enrich(ev)
+	}
 	if w.enricher != nil {
 		w.enricher.Enrich(ev)
 	}
