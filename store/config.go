@@ -32,8 +32,10 @@ type Config struct {
 	DSN    outputs.Secret `yaml:"dsn"`    // PostgreSQL DSN (URL or key=value) or MySQL DSN (user:pw@tcp(host:port)/db), never logged
 	// Datasets to keep, by short name (flow, alert, the EventDatasets dns,
 	// http, tls, smb, kerberos, dcerpc, timeseries, stats: the sensors'
-	// health reports, kept as the newest per sensor) or full event.dataset.
-	// Empty: all ten. Records of other datasets are skipped and counted.
+	// health reports, kept as the newest per sensor, hosts: the DHCP leases
+	// of packetsleuth.dhcp events, kept as the newest per sensor and
+	// address) or full event.dataset. Empty: all eleven. Records of other
+	// datasets are skipped and counted.
 	// A --output flag gives them space-separated: "store:datasets=flow alert".
 	Datasets List `yaml:"datasets"`
 	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
@@ -80,6 +82,7 @@ var datasetNames = map[string]string{
 	"dcerpc":     schemas.DatasetDCERPC,
 	"timeseries": schemas.DatasetTimeseries,
 	"stats":      schemas.DatasetStats,
+	"hosts":      schemas.DatasetDHCP,
 }
 
 // isEventDataset tells whether the event.dataset ds goes to the events
@@ -97,7 +100,7 @@ func (c Config) WithDefaults() Config {
 		c.Path = DefaultPath
 	}
 	if len(c.Datasets) == 0 {
-		c.Datasets = append(append([]string{"flow", "alert"}, EventDatasets...), "timeseries", "stats")
+		c.Datasets = append(append([]string{"flow", "alert"}, EventDatasets...), "timeseries", "stats", "hosts")
 	}
 	r := make(map[string]Duration, len(retentionKeys))
 	for k, v := range DefaultRetention {

@@ -52,7 +52,7 @@ func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertS
 			tag, err := tx.Exec(ctx, s.rebind(insertSQL[table]), args...)
 			return tag.RowsAffected(), err
 		}
-		if err := addAggregates(buckets, rows["sensors"], exec, &st); err != nil {
+		if err := addAggregates(buckets, rows, exec, &st); err != nil {
 			return err
 		}
 		if err := tx.Commit(ctx); err != nil {
@@ -85,6 +85,13 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 			st.Skipped++ // an interface's report (the sensor's own says it all), or one naming no sensor
 		case table == "sensors":
 			rows[table] = append(rows[table], r.sensorValues())
+		case table == "hosts":
+			stmt, args := r.hostValues()
+			if stmt == "" {
+				st.Skipped++ // a DHCP message that grants or ends no lease
+				continue
+			}
+			rows[table] = append(rows[table], append([]any{stmt}, args...))
 		default:
 			rows[table] = append(rows[table], r.values(table, rec))
 		}

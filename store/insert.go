@@ -33,6 +33,8 @@ var insertSQL = map[string]string{
 	// A bucket event's id is recorded before its bucket is added, so a
 	// re-replay adds nothing twice.
 	"sensors":        sensorsUpsert,
+	"hosts":          hostsUpsert,
+	"hosts_release":  hostsRelease,
 	"traffic_events": `INSERT INTO traffic_events (event_id, ts) VALUES (?, ?) ON CONFLICT DO NOTHING`,
 	// Buckets of several workers with the same time, sensor and interface
 	// add up.
@@ -106,7 +108,10 @@ type row struct {
 			State string `json:"state"`
 		} `json:"flow"`
 		Traffic schemas.Traffic `json:"traffic"`
-		Stats   schemas.Stats   `json:"stats"`
+		DHCP    struct {
+			Lease schemas.DHCPLease `json:"lease"`
+		} `json:"dhcp"`
+		Stats schemas.Stats `json:"stats"`
 	} `json:"packetsleuth"`
 }
 
@@ -127,6 +132,7 @@ type endpoint struct {
 type InsertStats struct {
 	Flows, Alerts, Events, Buckets int // rows written (buckets: 1 s records)
 	Sensors                        int // whole-sensor stats reports (the sensors table keeps each one's newest)
+	Hosts                          int // DHCP leases granted or ended (the hosts table)
 	Skipped                        int // records of datasets not kept
 	// Duplicates are records whose event.id the store already holds (a
 	// re-replay, a redelivery): not written again.
@@ -179,7 +185,7 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 			st.add(table, int(n), 1-int(n))
 		}
 	}
-	if err := addAggregates(buckets, rows["sensors"], exec, &st); err != nil {
+	if err := addAggregates(buckets, rows, exec, &st); err != nil {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {
@@ -273,15 +279,18 @@ func (r *row) addBuckets(exec func(table string, args ...any) (int64, error), st
 }
 
 // addAggregates adds what a batch adds to instead of inserting, whatever
-// the driver: its traffic bucket events (see addBuckets) and the sensors'
-// newest reports.
-func addAggregates(buckets []row, sensors [][]any, exec func(table string, args ...any) (int64, error), st *InsertStats) error {
+// the driver: its traffic bucket events (see addBuckets), the sensors'
+// newest reports and the DHCP leases (rows of decodeBatch).
+func addAggregates(buckets []row, rows map[string][][]any, exec func(table string, args ...any) (int64, error), st *InsertStats) error {
 	for i := range buckets {
 		if err := buckets[i].addBuckets(exec, st); err != nil {
 			return err
 		}
 	}
-	return addSensors(sensors, exec, st)
+	if err := addSensors(rows["sensors"], exec, st); err != nil {
+		return err
+	}
+	return addHosts(rows["hosts"], exec, st)
 }
 
 // add counts rows written to and duplicates dropped from an event table.
@@ -323,6 +332,8 @@ func (s *Store) tableOf(rec *schemas.Record) string {
 		return "traffic"
 	case schemas.DatasetStats:
 		return "sensors"
+	case schemas.DatasetDHCP:
+		return "hosts"
 	}
 	if isEventDataset(ds) {
 		return "events"

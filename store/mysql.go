@@ -37,8 +37,11 @@ var upsertAdd = regexp.MustCompile(`(\w+) = traffic\.\w+ \+ excluded\.(\w+)`)
 
 // mysqlDialect rewrites a query of this package for MySQL.
 func mysqlDialect(q string) string {
-	if q == sensorsUpsert {
+	switch q {
+	case sensorsUpsert:
 		return sensorsUpsertMySQL
+	case hostsUpsert:
+		return hostsUpsertMySQL
 	}
 	if body, ok := strings.CutSuffix(q, " ON CONFLICT DO NOTHING"); ok {
 		q = "INSERT IGNORE INTO" + strings.TrimPrefix(body, "INSERT INTO")
@@ -95,7 +98,7 @@ func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (Insert
 		}
 		return res.RowsAffected()
 	}
-	if err := addAggregates(buckets, rows["sensors"], exec, &st); err != nil {
+	if err := addAggregates(buckets, rows, exec, &st); err != nil {
 		return st, err
 	}
 	if err := tx.Commit(); err != nil {

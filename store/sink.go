@@ -92,6 +92,7 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		k.Stats.Events += st.Events
 		k.Stats.Buckets += st.Buckets
 		k.Stats.Sensors += st.Sensors
+		k.Stats.Hosts += st.Hosts
 		k.Stats.Skipped += st.Skipped
 		k.Stats.Duplicates += st.Duplicates
 		k.dups.Add(uint64(st.Duplicates))

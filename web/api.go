@@ -53,6 +53,7 @@ func (s *Server) routesInit() {
 	s.handle("GET /api/v1/files", s.handleFiles)
 	s.handle("GET /api/v1/files/{sha256}/download", s.handleFileDownload)
 	s.handle("GET /api/v1/sensors", s.handleSensors)
+	s.handle("GET /api/v1/hosts", s.handleHosts)
 	static := staticHandler()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		switch {

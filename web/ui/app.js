@@ -102,6 +102,14 @@ function endpoint(doc, side) {
   return port ? (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`) : ip;
 }
 
+// hostOf is the name and MAC the DHCP lease table gave an endpoint
+// (source.domain, source.mac), "" when it gave none.
+function hostOf(doc, side) {
+  const name = evField(doc, side + '.domain') || '';
+  const mac = evField(doc, side + '.mac') || '';
+  return name && mac ? `${name} (${mac})` : name || mac;
+}
+
 function sevClass(n) {
   if (n >= 99) return 'critical';
   if (n >= 73) return 'high';
@@ -254,7 +262,9 @@ async function flows() {
     { title: 'Ended', get: i => time(i.time) },
     { title: 'Sensor', get: i => sensorName(i.event) },
     { title: 'Source', get: i => endpoint(i.event, 'source') },
+    { title: 'Source host', get: i => hostOf(i.event, 'source') },
     { title: 'Destination', get: i => endpoint(i.event, 'destination') },
+    { title: 'Destination host', get: i => hostOf(i.event, 'destination') },
     { title: 'Protocol', get: i => [evField(i.event, 'network.transport'), evField(i.event, 'network.protocol')].filter(Boolean).join('/') },
     { title: 'Bytes', num: true, get: i => bytes(evField(i.event, 'network.bytes')) },
     { title: 'Packets', num: true, get: i => num(evField(i.event, 'network.packets')) },
@@ -494,6 +504,32 @@ async function sensorsView(seq) {
   if (seq === viewSeq) timer = setInterval(() => refresh().catch(() => {}), 10000);
 }
 
+// hostsView lists the DHCP leases (IP → MAC → host name) the sensors
+// learnt, newest first; an address opens its flows.
+async function hostsView(seq) {
+  const p = hashParams();
+  const f = { q: p.get('q') || '', active: p.get('active') || '' };
+  const res = await api('/api/v1/hosts' + qs({ ...f, sensor: range().sensor }));
+  if (seq !== viewSeq) return;
+  const state = x => x.active ? 'active' : x.ended_by || 'expired';
+  main.replaceChildren(el('h1', {}, `Hosts (${res.hosts.length})`),
+    el('p', { class: 'muted' }, 'Addresses leased by DHCP (DHCPv4 ACK, DHCPv6 REPLY): events of a leased address carry its name and MAC while the lease lasts.'),
+    filterBar([
+      { name: 'q', id: 'hosts-q', label: 'Address, MAC or name', value: f.q },
+      { name: 'active', id: 'hosts-active', label: 'Leases', value: f.active, options: [['', 'all'], ['true', 'active only']] },
+    ], v => { location.hash = '#/hosts' + qs(v); }),
+    el('div', { class: 'panel' }, table('hosts-table', [
+      { title: 'Address', get: x => el('a', { href: '#/flows?ip=' + encodeURIComponent(x.ip) }, x.ip) },
+      { title: 'Host name', get: x => x.hostname || '' },
+      { title: 'MAC', get: x => x.mac || '' },
+      { title: 'Protocol', get: x => x.protocol },
+      { title: 'Sensor', get: x => x.sensor },
+      { title: 'Leased', get: x => time(x.lease_start) },
+      { title: 'Until', get: x => x.lease_end ? time(x.lease_end) : 'infinite' },
+      { title: 'State', get: x => el('span', { class: x.active ? 'ok' : 'muted' }, state(x)) },
+    ], res.hosts, 'No DHCP lease seen yet.')));
+}
+
 async function auditView() {
   const list = pagedList('/api/v1/audit', {}, items => table('audit-table', [
     { title: 'Time', get: e => time(e.time) },
@@ -691,7 +727,7 @@ async function filesView(seq) {
 
 // ---- routing, login ----
 
-const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, sensors: sensorsView, audit: auditView, pivot: pivotView, files: filesView };
+const routes = { '': dashboard, connections, flows, alerts, talkers, rules: rulesView, status: statusView, sensors: sensorsView, hosts: hostsView, audit: auditView, pivot: pivotView, files: filesView };
 
 async function route() {
   clearInterval(timer);
