@@ -263,6 +263,10 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, out o
 	if len(st.App.ParserErrors) > 0 {
 		fmt.Fprintf(w, "  parser errors: %s\n", countList(st.App.ParserErrors))
 	}
+	if h := st.Hosts; h.Learned > 0 || h.Refused > 0 {
+		fmt.Fprintf(w, "  hosts (DHCP leases): %d held, %d learnt, %d released, %d expired, %d not kept (table full or memory budget); %d event endpoints named\n",
+			h.Leases, h.Learned, h.Released, h.Expired, h.Refused, h.Enriched)
+	}
 	if an := anomalyCounts(st.App.Anomalies); len(an) > 0 {
 		fmt.Fprintf(w, "  anomalies: %s\n", countList(an))
 	}

@@ -1,7 +1,12 @@
 package pipeline
 
 import (
+	"bytes"
 	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,5 +101,18 @@ func TestHostTableNamesLaterEvents(t *testing.T) {
 	}
 	if b.Stats().Pools[budget.Hosts].Used == 0 {
 		t.Error("the table drew nothing on the budget")
+	}
+	// The named events (source/destination.domain and .mac, the lease
+	// object of the DHCP events) pass the official ECS check.
+	check := "../../../shared/tools/ecs_check.py"
+	if _, err := os.Stat(check); err != nil {
+		t.Skip("../shared/tools/ecs_check.py is not beside the repository")
+	}
+	nd := filepath.Join(t.TempDir(), "named.ndjson")
+	if err := os.WriteFile(nd, append(bytes.Join(out.raw, []byte("\n")), '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res, err := exec.Command("python3", check, "--custom", "packetsleuth", nd).CombinedOutput(); err != nil || !strings.Contains(string(res), " 0 with problems") {
+		t.Errorf("ecs_check: %v\n%s", err, res)
 	}
 }

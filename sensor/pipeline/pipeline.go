@@ -271,6 +271,9 @@ func (p *Pipeline) Snapshot() Stats {
 		w.addTo(&st)
 	}
 	st.Budget = p.cfg.Budget.Stats()
+	if p.cfg.Hosts != nil {
+		st.Hosts = p.cfg.Hosts.Stats()
+	}
 	return st
 }
 

@@ -8,6 +8,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 )
 
 // Stats are the totals of a run.
@@ -31,6 +32,7 @@ type Stats struct {
 	App                   app.Stats         // protocols detected, parser errors, reassembly
 	Events                map[string]uint64 // by event.dataset
 	Budget                budget.Stats      // the memory budget (Config.Budget), zero without one
+	Hosts                 hosts.Stats       // the DHCP lease table (Config.Hosts), zero without one
 	EncodeErrors          uint64
 	OutputErrors          uint64
 	Wall                  time.Duration
