@@ -111,12 +111,16 @@ var (
 	pBudget       = gauge("packetsleuth_memory_budget_bytes", "The process's memory budget (limits.memory); 0: unlimited.")
 	pBudgetUsed   = gauge("packetsleuth_memory_budget_used_bytes", "Bytes of the memory budget reserved now, by pool.", "pool")
 	pBudgetDenied = counter("packetsleuth_memory_budget_denied_total", "Reservations the memory budget refused, by pool (each led to an eviction, a skip or a count).", "pool")
+	pHostLeases   = gauge("packetsleuth_hosts_leases", "DHCP leases held in the host table now.")
+	pHostChanges  = counter("packetsleuth_hosts_leases_total", "DHCP leases of the host table, by what happened: learned, released, expired (swept), refused (table full or memory budget).", "what")
+	pHostNamed    = counter("packetsleuth_hosts_named_total", "Event endpoints named from the host table.")
 )
 
 func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 	fams := []*family{pPackets, pBytes, pIPPackets, pFiltered, pDecodeErrors, pNotIP, pTunnelled, pFragments,
 		pReassembled, pFragTimeouts, pFragLimited, pFragOverlaps, pFragConflict, pFlowsCreated, pFlowsEnded, pFlowsEvicted, pFlowsActive,
-		pEvents, pEncodeErrors, pEnqueueErrs, pFiles, pFilesFailed, pBudget, pBudgetUsed, pBudgetDenied}
+		pEvents, pEncodeErrors, pEnqueueErrs, pFiles, pFilesFailed, pBudget, pBudgetUsed, pBudgetDenied,
+		pHostLeases, pHostChanges, pHostNamed}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
 		pPackets.emit(ch, float64(s.Frames))
@@ -152,6 +156,12 @@ func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 			pBudgetUsed.emit(ch, float64(ps.Used), budget.Pool(p).String())
 			pBudgetDenied.emit(ch, float64(ps.Denied), budget.Pool(p).String())
 		}
+		h := s.Hosts
+		pHostLeases.emit(ch, float64(h.Leases))
+		for what, n := range map[string]uint64{"learned": h.Learned, "released": h.Released, "expired": h.Expired, "refused": h.Refused} {
+			pHostChanges.emit(ch, float64(n), what)
+		}
+		pHostNamed.emit(ch, float64(h.Enriched))
 	}}
 }
 

@@ -27,6 +27,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
@@ -111,6 +112,7 @@ func TestPipelineMetrics(t *testing.T) {
 		s.Flows.Ended[flow.EndEvicted] = 6
 		s.Budget.Limit = 64 << 20
 		s.Budget.Pools[budget.Flows] = budget.PoolStats{Used: 1 << 20, Denied: 3}
+		s.Hosts = hosts.Stats{Leases: 12, Learned: 15, Released: 2, Expired: 1, Refused: 4, Enriched: 99}
 		return s
 	}
 	reg := prometheus.NewRegistry()
@@ -141,6 +143,10 @@ func TestPipelineMetrics(t *testing.T) {
 		{"packetsleuth_memory_budget_used_bytes", []string{"pool", "flows"}, 1 << 20},
 		{"packetsleuth_memory_budget_used_bytes", []string{"pool", "rules"}, 0},
 		{"packetsleuth_memory_budget_denied_total", []string{"pool", "flows"}, 3},
+		{"packetsleuth_hosts_leases", nil, 12},
+		{"packetsleuth_hosts_leases_total", []string{"what", "learned"}, 15},
+		{"packetsleuth_hosts_leases_total", []string{"what", "refused"}, 4},
+		{"packetsleuth_hosts_named_total", nil, 99},
 		{"packetsleuth_events_total", []string{"dataset", "packetsleuth.flow"}, 50},
 		{"packetsleuth_events_total", []string{"dataset", "packetsleuth.dns"}, 20},
 		{"packetsleuth_encode_errors_total", nil, 3},
