@@ -42,7 +42,7 @@ func TestHostsFromLeases(t *testing.T) {
 		}
 		if _, err := s.Insert(ctx, []schemas.Record{
 			grant("edge-a", "192.168.0.10", "laptop-7-renewed", 30*time.Minute),
-			grant("edge-a", "192.168.0.10", "older", 10*time.Minute), // late
+			grant("edge-a", "192.168.0.10", "older", 10*time.Minute),                                                                                     // late
 			leaseEvent(t, "edge-b", "dhcp", "release", t0.Add(2*hour), schemas.DHCPLease{Action: "released", IP: "192.168.0.10", End: t0.Add(2 * hour)}), // after its end: no-op
 			leaseEvent(t, "edge-a", "dhcpv6", "release", t0.Add(5*time.Minute), schemas.DHCPLease{Action: "released", IP: "2001:db8::1a", End: t0.Add(5 * time.Minute)}),
 		}); err != nil {
