@@ -30,35 +30,11 @@ func TestUIHosts(t *testing.T) {
 	flow.Network.Transport, flow.Network.CommunityID = "udp", "1:hosts"
 	flow.Source = schemas.Endpoint{IP: "192.168.0.10", Port: 40000, Domain: "laptop-7", MAC: "00-0B-82-01-FC-42"}
 	flow.Destination = schemas.Endpoint{IP: "192.0.2.53", Port: 53}
-	var recs []schemas.Record
-	for _, ev := range []*schemas.Event{lease, flow} {
-		rec, err := schemas.NewRecord(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
-	}
-	if _, err := st.Insert(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
+	insertEvents(t, st, lease, flow)
 	_, hs := testServer(t, Config{Store: st})
-	if err := chromedp.Run(ctx,
-		chromedp.Navigate(hs.URL+"/#/hosts"),
-		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
-		chromedp.SendKeys("#login-password", testToken, chromedp.ByQuery),
-		chromedp.Click(`#login-form button[type="submit"]`, chromedp.ByQuery),
-	); err != nil {
-		t.Fatal(err)
-	}
+	loginAt(t, ctx, hs.URL+"/#/hosts")
 	waitView(t, ctx, "hosts")
-	rows := func(sel string) []string {
-		t.Helper()
-		var out []string
-		if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll(`+"`"+sel+"`"+`)].map(tr => [...tr.children].map(td => td.textContent).join('|'))`, &out)); err != nil {
-			t.Fatal(err)
-		}
-		return out
-	}
+	rows := func(sel string) []string { return tableRows(t, ctx, sel) }
 	// Address|Host name|MAC|Protocol|Sensor|Leased|Until|State
 	if got := rows("#hosts-table tbody tr"); len(got) != 1 || !strings.HasPrefix(got[0], "192.168.0.10|laptop-7|00-0B-82-01-FC-42|dhcp|edge-a|") ||
 		!strings.HasSuffix(got[0], "|active") {
@@ -72,4 +48,27 @@ func TestUIHosts(t *testing.T) {
 	if got := rows("#flows-table tbody tr"); len(got) != 1 || !strings.Contains(got[0], "|192.168.0.10:40000|laptop-7 (00-0B-82-01-FC-42)|192.0.2.53:53||") {
 		t.Errorf("flows table: %q", got)
 	}
+}
+
+// loginAt opens url in the browser and logs in with the test token.
+func loginAt(t *testing.T, ctx context.Context, url string) {
+	t.Helper()
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(url),
+		chromedp.WaitVisible("#login-form", chromedp.ByQuery),
+		chromedp.SendKeys("#login-password", testToken, chromedp.ByQuery),
+		chromedp.Click(`#login-form button[type="submit"]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// tableRows is the text of the rows sel selects, cells joined by "|".
+func tableRows(t *testing.T, ctx context.Context, sel string) []string {
+	t.Helper()
+	var out []string
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`[...document.querySelectorAll(`+"`"+sel+"`"+`)].map(tr => [...tr.children].map(td => td.textContent).join('|'))`, &out)); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

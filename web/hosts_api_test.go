@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/store"
 )
 
 // GET /api/v1/hosts lists the stored DHCP leases newest first, marks the
@@ -13,7 +14,7 @@ import (
 func TestHostsAPI(t *testing.T) {
 	st := openStore(t)
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	var recs []schemas.Record
+	var evs []*schemas.Event
 	for _, l := range []struct {
 		sensor, ip, name string
 		ago, lease       time.Duration
@@ -32,15 +33,9 @@ func TestHostsAPI(t *testing.T) {
 		if l.lease != 0 {
 			ev.Sensor.DHCP.Lease.End = ev.Timestamp.Add(l.lease)
 		}
-		rec, err := schemas.NewRecord(ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs = append(recs, rec)
+		evs = append(evs, ev)
 	}
-	if _, err := st.Insert(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
+	insertEvents(t, st, evs...)
 	_, hs := testServer(t, Config{Store: st, Now: func() time.Time { return now }})
 	var ans struct {
 		Hosts []HostInfo
@@ -71,5 +66,21 @@ func TestHostsAPI(t *testing.T) {
 	}
 	if code := get(t, hs, "/api/v1/hosts?limit=0", nil); code != 400 {
 		t.Errorf("limit=0: %d, want 400", code)
+	}
+}
+
+// insertEvents stores evs.
+func insertEvents(t testing.TB, st *store.Store, evs ...*schemas.Event) {
+	t.Helper()
+	recs := make([]schemas.Record, 0, len(evs))
+	for _, ev := range evs {
+		rec, err := schemas.NewRecord(ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		recs = append(recs, rec)
+	}
+	if _, err := st.Insert(context.Background(), recs); err != nil {
+		t.Fatal(err)
 	}
 }
