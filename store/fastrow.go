@@ -100,10 +100,10 @@ func (r *row) fastDecode(doc []byte) bool {
 						}
 						return s.Other(k, "state")
 					})
-				case "traffic", "stats":
+				case "traffic", "stats", "dhcp":
 					return false // rare (a few a second), many fields: encoding/json
 				}
-				return s.Other(k, "flow", "traffic", "stats")
+				return s.Other(k, "flow", "traffic", "stats", "dhcp")
 			})
 		}
 		return s.Other(key, "@timestamp", "observer", "agent", "event", "network", "source", "destination", "rule", "packetsleuth")
