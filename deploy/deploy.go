@@ -7,8 +7,10 @@
 //   - kibana/packetsleuth.ndjson: Kibana saved objects (Stack Management >
 //     Saved objects > Import): data views for logs-packetsleuth.* and
 //     logs-packetsleuth.alert-*, saved searches for connections, DNS, HTTP,
-//     TLS, alerts and threat-intel matches, visualizations, and an overview
-//     dashboard.
+//     TLS, SMB, NTLM, Kerberos, DCE/RPC, alerts and threat-intel matches,
+//     visualizations, an overview dashboard and a Windows one (SMB
+//     dialects and shares, NTLM versions, Kerberos ticket ciphers and
+//     errors, DCE/RPC operations).
 //
 // The tests check that every PromQL metric the Grafana panels use is one the
 // metrics package exports, and that every field the Kibana objects name is a
