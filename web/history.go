@@ -135,8 +135,9 @@ func (s *Server) handleAlerts(w http.ResponseWriter, r *http.Request) {
 	s.listFiltered(w, r, q, p, keep)
 }
 
-// listFiltered answers a list request: one store page, or, when the store
-// cannot filter (alert severity, a where expression), pages walked with
+// listFiltered answers a list request: sorted by a field (listSorted),
+// one store page, or, when the store cannot filter (alert severity, a
+// where expression), pages walked with
 // the keyset cursor, keeping the matching rows. The cursor handed back is
 // that of the last row read, so the next page continues exactly there;
 // at most maxAlertScan rows are read per request.
@@ -149,6 +150,13 @@ func (s *Server) listFiltered(w http.ResponseWriter, r *http.Request, q store.Li
 	if where != nil {
 		prev := keep
 		keep = func(it store.Item) bool { return (prev == nil || prev(it)) && where.match(it) }
+	}
+	if spec := p.sortSpec(); p.err != nil {
+		s.fail(w, r, p.err)
+		return
+	} else if spec != nil {
+		s.listSorted(w, r, q, spec, keep)
+		return
 	}
 	if keep == nil {
 		pg, err := s.cfg.Store.List(r.Context(), q)

@@ -238,19 +238,28 @@ async function connections(seq) {
   if (seq === viewSeq) timer = setInterval(refresh, 2000);
 }
 
-// pagedList renders a cursor-paged list with back/next buttons.
+// pagedList renders a paged list with back/next buttons: newest first by
+// cursor, or, once a column is clicked, sorted by the server over the whole
+// result and paged by offset. render(items, server) builds the table.
 function pagedList(path, params, render) {
-  const holder = el('div');
+  const holder = el('div', { 'data-loads': '0' });
   const stack = [];
-  let cursor = '';
+  let cursor = '', sort = '', order = '', offset = 0;
+  const sorted = () => sort && sort !== '@timestamp';
+  const failed = e => holder.replaceChildren(el('p', { class: 'error', role: 'alert' }, e.message));
+  const server = () => ({ sort, order, set: (f, o) => { sort = f; order = o; offset = 0; cursor = ''; stack.length = 0; load().catch(failed); } });
   const load = async () => {
-    const res = await api(path + qs({ ...params, cursor, limit: 50 }));
-    const prev = el('button', { type: 'button', id: 'page-prev', disabled: stack.length === 0 }, '← Newer');
-    const next = el('button', { type: 'button', id: 'page-next', disabled: !res.next }, 'Older →');
-    prev.addEventListener('click', () => { cursor = stack.pop() || ''; load(); });
-    next.addEventListener('click', () => { stack.push(cursor); cursor = res.next; load(); });
-    holder.replaceChildren(render(res.items), el('div', { class: 'pager' }, prev, next,
-      el('span', { class: 'muted' }, `page ${stack.length + 1}, ${res.items.length} rows`)));
+    const res = await api(path + qs({ ...params, limit: 50, ...(sorted() ? { sort, order, offset } : { cursor, order }) }));
+    const n = res.items.length;
+    const hasNext = sorted() ? !!res.next_offset : !!res.next;
+    const prev = el('button', { type: 'button', id: 'page-prev', disabled: sorted() ? offset === 0 : stack.length === 0 }, sorted() ? '← Previous' : '← Newer');
+    const next = el('button', { type: 'button', id: 'page-next', disabled: !hasNext }, sorted() ? 'Next →' : 'Older →');
+    prev.addEventListener('click', () => { if (sorted()) offset = Math.max(0, offset - 50); else cursor = stack.pop() || ''; load().catch(failed); });
+    next.addEventListener('click', () => { if (sorted()) offset = res.next_offset; else { stack.push(cursor); cursor = res.next; } load().catch(failed); });
+    const said = sorted() ? `rows ${n ? offset + 1 : 0}–${offset + n} of ${res.total}${res.truncated ? ' (first 50000 read)' : ''}, sorted by ${sort}`
+      : `page ${stack.length + 1}, ${n} rows`;
+    holder.replaceChildren(render(res.items, server()), el('div', { class: 'pager' }, prev, next, el('span', { class: 'muted', id: 'page-said' }, said)));
+    holder.dataset.loads = String(Number(holder.dataset.loads) + 1);
   };
   return { holder, load };
 }
@@ -258,21 +267,21 @@ function pagedList(path, params, render) {
 async function flows() {
   const p = hashParams();
   const f = { ip: p.get('ip') || '', port: p.get('port') || '', protocol: p.get('protocol') || '' };
-  const list = pagedList('/api/v1/flows', { ...range(), ...f }, items => table('flows-table', [
-    { title: 'Ended', get: i => time(i.time) },
+  const list = pagedList('/api/v1/flows', { ...range(), ...f }, (items, server) => table('flows-table', [
+    { title: 'Ended', field: '@timestamp', get: i => time(i.time) },
     { title: 'Sensor', get: i => sensorName(i.event) },
-    { title: 'Source', get: i => endpoint(i.event, 'source') },
+    { title: 'Source', field: 'source.ip', get: i => endpoint(i.event, 'source') },
     { title: 'Source host', get: i => hostOf(i.event, 'source') },
-    { title: 'Destination', get: i => endpoint(i.event, 'destination') },
+    { title: 'Destination', field: 'destination.ip', get: i => endpoint(i.event, 'destination') },
     { title: 'Destination host', get: i => hostOf(i.event, 'destination') },
-    { title: 'Protocol', get: i => [evField(i.event, 'network.transport'), evField(i.event, 'network.protocol')].filter(Boolean).join('/') },
-    { title: 'Bytes', num: true, get: i => bytes(evField(i.event, 'network.bytes')) },
-    { title: 'Packets', num: true, get: i => num(evField(i.event, 'network.packets')) },
-    { title: 'Duration', num: true, get: i => dur((evField(i.event, 'event.duration') || 0) / 1e9) },
-    { title: 'State', get: i => evField(i.event, 'packetsleuth.flow.state') || '' },
+    { title: 'Protocol', field: 'network.transport', get: i => [evField(i.event, 'network.transport'), evField(i.event, 'network.protocol')].filter(Boolean).join('/') },
+    { title: 'Bytes', field: 'network.bytes', num: true, get: i => bytes(evField(i.event, 'network.bytes')) },
+    { title: 'Packets', field: 'network.packets', num: true, get: i => num(evField(i.event, 'network.packets')) },
+    { title: 'Duration', field: 'event.duration', num: true, get: i => dur((evField(i.event, 'event.duration') || 0) / 1e9) },
+    { title: 'State', field: 'packetsleuth.flow.state', get: i => evField(i.event, 'packetsleuth.flow.state') || '' },
     { title: '', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
     { title: '', get: i => pcapLink(evField(i.event, 'network.community_id'), evField(i.event, 'event.start'), i.time) },
-  ], items, 'No flows match.'));
+  ], items, 'No flows match.', server));
   main.replaceChildren(el('h1', {}, 'Flows'),
     filterBar([
       { name: 'ip', id: 'flows-ip', label: 'IP', value: f.ip },
@@ -354,15 +363,15 @@ function why(ev) {
     more.length ? el('details', {}, el('summary', {}, 'details'), more) : null);
 }
 
-function alertTable(items) {
+function alertTable(items, server) {
   return table('alerts-table', [
-    { title: 'Time', get: i => time(i.time) },
+    { title: 'Time', field: '@timestamp', get: i => time(i.time) },
     { title: 'Sensor', get: i => sensorName(i.event) },
-    { title: 'Severity', get: i => { const n = evField(i.event, 'event.severity') || 0; return el('span', { class: 'sev-' + sevClass(n) }, sevClass(n)); } },
-    { title: 'Rule', get: i => evField(i.event, 'rule.name') || evField(i.event, 'rule.id') || '' },
+    { title: 'Severity', field: 'event.severity', get: i => { const n = evField(i.event, 'event.severity') || 0; return el('span', { class: 'sev-' + sevClass(n) }, sevClass(n)); } },
+    { title: 'Rule', field: 'rule.id', get: i => evField(i.event, 'rule.name') || evField(i.event, 'rule.id') || '' },
     { title: 'Why', get: i => why(i.event) },
-    { title: 'Source', get: i => endpoint(i.event, 'source') },
-    { title: 'Destination', get: i => endpoint(i.event, 'destination') },
+    { title: 'Source', field: 'source.ip', get: i => endpoint(i.event, 'source') },
+    { title: 'Destination', field: 'destination.ip', get: i => endpoint(i.event, 'destination') },
     { title: 'Flow', get: i => flowLink(evField(i.event, 'network.community_id'), 'details') },
     { title: 'Packets', get: i => pcapLink(evField(i.event, 'network.community_id')) },
     { title: 'Acknowledged', get: i => {
@@ -380,7 +389,7 @@ function alertTable(items) {
       });
       return el('span', {}, label, b);
     } },
-  ], items, 'No alerts match.');
+  ], items, 'No alerts match.', server);
 }
 
 async function alerts() {
@@ -551,14 +560,14 @@ const ipCell = side => ({ title: side === 'source' ? 'Source' : 'Destination', g
   const ip = evField(i.event, side + '.ip');
   const port = evField(i.event, side + '.port');
   return ip ? el('span', {}, pivot(side + '.ip', ip), port ? ':' + port : '') : '';
-}, sort: i => evField(i.event, side + '.ip') || '' });
+}, sort: i => evField(i.event, side + '.ip') || '', field: side + '.ip' });
 const fieldCol = (title, path, pivotable) => ({ title, get: i => {
   const v = evField(i.event, path);
   if (v === undefined || v === null) return '';
   if (Array.isArray(v)) return pivotable ? el('span', {}, v.flatMap((x, k) => [k ? ', ' : '', pivot(path, x)])) : v.join(', ');
   return pivotable ? pivot(path, v) : (typeof v === 'object' ? JSON.stringify(v) : String(v));
-}, sort: i => { const v = evField(i.event, path); return v === undefined || v === null ? '' : String(v); } });
-const timeCol = { title: 'Time', get: i => time(i.time), sort: i => i.time };
+}, sort: i => { const v = evField(i.event, path); return v === undefined || v === null ? '' : String(v); }, field: path });
+const timeCol = { title: 'Time', get: i => time(i.time), sort: i => i.time, field: '@timestamp' };
 const flowCol = { title: '', get: i => flowLink(evField(i.event, 'network.community_id'), 'flow') };
 
 const DATASET_COLUMNS = {
@@ -642,8 +651,8 @@ async function eventsView(seq, dataset) {
   const where = p.get('where') || '';
   const err = el('p', { id: 'where-error', class: 'error', role: 'alert' });
   const [path, extra] = listPath(dataset);
-  const list = pagedList(path, { ...range(), ...extra, where }, items =>
-    table('events-table', DATASET_COLUMNS[dataset] || genericColumns(dataset, items), items, 'No events match.'));
+  const list = pagedList(path, { ...range(), ...extra, where }, (items, server) =>
+    table('events-table', DATASET_COLUMNS[dataset] || genericColumns(dataset, items), items, 'No events match.', server));
   const saved = await savedBar('events/' + dataset, qs({ where }).slice(1));
   if (seq !== viewSeq) return;
   main.replaceChildren(el('h1', {}, dataset.toUpperCase() + ' events'), saved,

@@ -81,10 +81,15 @@ export function dur(sec) {
 }
 
 // table builds a table from column specs {title, num, get(row) -> text|Node,
-// sort(row) -> value}. A click on a column's title sorts the rows shown
-// by it (by sort(row), else the cell's text; again: the other way).
-export function table(id, cols, rows, empty = 'Nothing here.') {
-  const head = el('tr', {}, cols.map(c => el('th', { class: c.num ? 'num' : null, title: c.title ? 'sort by ' + c.title : null }, c.title)));
+// sort(row) -> value, field}. A click on a column's title sorts the rows
+// shown by it (by sort(row), else the cell's text; again: the other way).
+// With server ({sort, order, set(field, order)}, a paged list) a click on
+// a column with a field asks the server to sort the whole result instead.
+export function table(id, cols, rows, empty = 'Nothing here.', server = null) {
+  const sortable = c => server ? !!c.field : !!c.title;
+  const head = el('tr', {}, cols.map(c => el('th', { class: c.num ? 'num' : null, title: sortable(c) ? 'sort by ' + c.title : null,
+    'data-field': server && c.field ? c.field : null,
+    'data-dir': server && c.field && server.sort === c.field ? server.order : null }, c.title)));
   const body = rows.map(r => el('tr', {}, cols.map(c => {
     const v = c.sort ? c.sort(r) : undefined;
     return el('td', { class: c.num ? 'num' : null, 'data-sort': v === undefined || v === null ? null : String(v) }, c.get(r));
@@ -92,7 +97,12 @@ export function table(id, cols, rows, empty = 'Nothing here.') {
   if (rows.length === 0) body.push(el('tr', {}, el('td', { colspan: cols.length, class: 'muted' }, empty)));
   const tbody = el('tbody', {}, body);
   const t = el('table', { id, class: 'sortable' }, el('thead', {}, head), tbody);
-  if (rows.length > 1) {
+  if (server) {
+    head.querySelectorAll('th').forEach((th, i) => {
+      if (!cols[i].field) return;
+      th.addEventListener('click', () => server.set(cols[i].field, th.dataset.dir === 'asc' ? 'desc' : 'asc'));
+    });
+  } else if (rows.length > 1) {
     head.querySelectorAll('th').forEach((th, i) => th.addEventListener('click', () => {
       const dir = th.dataset.dir === 'asc' ? 'desc' : 'asc';
       head.querySelectorAll('th').forEach(x => delete x.dataset.dir);
