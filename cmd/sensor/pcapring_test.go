@@ -5,6 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
 // capture.pcap_ring is read with its sizes and durations; each bad value
@@ -48,5 +54,48 @@ interfaces:
 	}
 	if !strings.Contains(err.Error(), "line 8") {
 		t.Errorf("pcap_ring under an interface not refused with its line:\n%v", err)
+	}
+}
+
+type discardOutput struct{}
+
+func (discardOutput) Write([]schemas.Record) error { return nil }
+
+// With keep: alerts, an alert record on its way to the outputs tells the
+// ring to keep its flow: the frames the look-back held are written, those
+// of a flow without an alert are not.
+func TestAlertTapKeepsAlertedFlow(t *testing.T) {
+	ring, err := pcapring.New(pcapring.Config{Dir: filepath.Join(t.TempDir(), "ring"), MaxBytes: 64 << 20, Keep: pcapring.KeepAlerts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.OpenFile("../../testdata/pcaps/http-ethernet.pcap")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	tap := ring.Tap(0)
+	dec := decode.NewDecoder(decode.DefragConfig{}, nil)
+	var fr source.Frame
+	var pkt decode.Packet
+	cid, frames := "", 0
+	for src.Next(&fr) == nil {
+		st := dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt)
+		if st == decode.OK {
+			cid = flow.PacketCommunityID(0, &pkt)
+			frames++
+		}
+		tap.Frame(&fr, st, &pkt)
+	}
+	tap.Flush()
+	out := alertTap{Output: discardOutput{}, ring: ring}
+	if err := out.Write([]schemas.Record{{Kind: "event", Key: "1:not-alerted"}, {Kind: "alert", Key: cid}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ring.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := ring.Stats(); frames < 5 || st.Frames != uint64(frames) || st.NotKept != 0 {
+		t.Errorf("ring wrote %d frames of the alerted flow's %d (not kept %d)", st.Frames, frames, st.NotKept)
 	}
 }
