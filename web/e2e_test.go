@@ -79,7 +79,7 @@ func browser(t *testing.T) context.Context {
 // addTraffic stores two hours of one-minute traffic buckets ending at end,
 // with a burst near the end, so the chart has a peak to mark.
 func addTraffic(t *testing.T, st *store.Store, end time.Time) {
-	var evs []schemas.Event
+	var evs []*schemas.Event
 	start := end.Truncate(time.Minute).Add(-2 * time.Hour)
 	for i := range 120 {
 		ev := schemas.Event{Timestamp: start.Add(time.Duration(i) * time.Minute)}
@@ -90,25 +90,11 @@ func addTraffic(t *testing.T, st *store.Store, end time.Time) {
 		}
 		ev.Sensor.Traffic = schemas.Traffic{Interface: "eth0", Bytes: b, Packets: b / 500, Flows: 10 + int64(i%5),
 			BytesByProtocol: map[string]int64{"tcp": b * 3 / 4, "udp": b / 4}}
-		evs = append(evs, ev)
+		evs = append(evs, &ev)
 	}
-	insertEvents(t, st, evs)
+	insertEvents(t, st, evs...)
 }
 
-// insertEvents stores evs.
-func insertEvents(t testing.TB, st *store.Store, evs []schemas.Event) {
-	t.Helper()
-	recs := make([]schemas.Record, len(evs))
-	for i := range evs {
-		var err error
-		if recs[i], err = schemas.NewRecord(&evs[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := st.Insert(context.Background(), recs); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()

@@ -21,7 +21,7 @@ func storeWithFlows(t testing.TB, n int) (*store.Store, time.Time) {
 	t.Helper()
 	st := openStore(t)
 	t0 := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
-	var evs []schemas.Event
+	var evs []*schemas.Event
 	for i := range n {
 		var ev schemas.Event
 		ev.Timestamp = t0.Add(-time.Duration(i) * time.Minute)
@@ -33,9 +33,9 @@ func storeWithFlows(t testing.TB, n int) (*store.Store, time.Time) {
 		ev.Network.CommunityID = fmt.Sprintf("1:flow%03d", i)
 		ev.Source.IP = fmt.Sprintf("%d.0.0.%d", 1+i%12, i%250)
 		ev.Destination.IP = "192.0.2.1"
-		evs = append(evs, ev)
+		evs = append(evs, &ev)
 	}
-	insertEvents(t, st, evs)
+	insertEvents(t, st, evs...)
 	return st, t0
 }
 
