@@ -13,6 +13,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 )
 
@@ -114,5 +115,38 @@ func TestHostTableNamesLaterEvents(t *testing.T) {
 	}
 	if res, err := exec.Command("python3", check, "--custom", "packetsleuth", nd).CombinedOutput(); err != nil || !strings.Contains(string(res), " 0 with problems") {
 		t.Errorf("ecs_check: %v\n%s", err, res)
+	}
+}
+
+// A lease that finds the table full is not kept: counted, and reported
+// as a limit.hosts anomaly; the events of its address stay unnamed.
+func TestHostTableFull(t *testing.T) {
+	opt := func(code uint8, v string) pcapgen.DHCPOption { return pcapgen.DHCPOption{Code: code, Value: []byte(v)} }
+	server, bcast := netip.MustParseAddrPort("10.1.0.1:67"), netip.MustParseAddrPort("255.255.255.255:68")
+	var pkts []pcapgen.Packet
+	for i, ip := range []string{"10.1.0.10", "10.1.0.11"} {
+		mac := [6]byte{2, 0, 0, 0, 0, byte(i)}
+		pkts = append(pkts, pcapgen.UDPDatagram(server, bcast, pcapgen.Epoch.Add(time.Duration(i)*time.Second),
+			pcapgen.DHCPMessage(2, uint32(i), mac, netip.MustParseAddr(ip), opt(53, "\x05"), opt(51, "\x00\x00\x0e\x10"), opt(12, "h"))))
+	}
+	pkts = append(pkts, pcapgen.UDPExchange(netip.MustParseAddrPort("10.1.0.11:5000"), netip.MustParseAddrPort("192.0.2.9:80"), pcapgen.Epoch.Add(5*time.Second), []byte("a"), []byte("b"))...)
+	tab := hosts.New(hosts.Config{MaxEntries: 1}, nil)
+	out, st := replay(t, Config{Workers: 1, Hosts: tab}, writeFrames(t, "dhcp-full.pcap", layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet)))
+	if s := tab.Stats(); s.Learned != 1 || s.Refused != 1 || s.Leases != 1 {
+		t.Errorf("table %+v", s)
+	}
+	var limits int
+	for _, ev := range out.dataset("packetsleuth.anomaly") {
+		if str(ev, "packetsleuth.anomaly.kind") == "limit.hosts" {
+			limits++
+		}
+	}
+	if limits != 1 || st.App.Anomalies.Seen[anomaly.HostLimit] != 1 {
+		t.Errorf("%d limit.hosts anomaly events, %d counted; want 1", limits, st.App.Anomalies.Seen[anomaly.HostLimit])
+	}
+	for _, ev := range out.dataset("packetsleuth.flow") {
+		if str(ev, "source.ip") == "10.1.0.11" && str(ev, "source.domain") != "" {
+			t.Errorf("the refused lease named %v", ev["source"])
+		}
 	}
 }

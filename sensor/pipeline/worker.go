@@ -178,7 +178,7 @@ func (w *worker) flowInterim(f *flow.Flow) {
 func (w *worker) emit(ev *schemas.Event) {
 	if h := w.cfg.Hosts; h != nil {
 		if !h.Learn(ev) {
-			w.anom.Report(anomaly.HostLimit, nil, ev.Timestamp, "host table full: lease of "+ev.Sensor.DHCP.AssignedIP+" not kept")
+			w.anom.Report(anomaly.HostLimit, nil, ev.Timestamp, "host table full (hosts.max_entries) or memory budget spent: what the DHCP "+ev.Sensor.DHCP.MessageType+" gave is not kept")
 		}
 		h.Enrich(ev)
 	}
