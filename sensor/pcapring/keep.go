@@ -41,6 +41,7 @@ type keeper struct {
 	look    []*heldFrame         // look-back, oldest first
 	lookAt  int                  // first live entry of look
 	lookMem int64
+	warned  bool // warnBudget said it
 }
 
 func (k *keeper) init(w *writer) {
@@ -115,6 +116,21 @@ func (k *keeper) state(cid string, ts int64) *flowState {
 	return st
 }
 
+// refused counts a frame whose flow state the budget refused.
+func (k *keeper) refused() {
+	k.w.r.c.untracked.Add(1)
+	k.warnBudget()
+}
+
+// warnBudget logs, once, that the memory budget refused the ring (the
+// frames it concerns are counted on /metrics and in the run summary).
+func (k *keeper) warnBudget() {
+	if !k.warned {
+		k.warned = true
+		k.w.r.log.Warn("pcap ring: the memory budget (limits.memory, pool packets) refused flow state or look-back room; frames are written without depth, or leave the look-back early, and are counted")
+	}
+}
+
 // flowFrame decides on a frame of flow cid.
 func (k *keeper) flowFrame(cid string, iface int32, ts int64, wire int, data []byte) {
 	w := k.w
@@ -122,7 +138,7 @@ func (k *keeper) flowFrame(cid string, iface int32, ts int64, wire int, data []b
 	var st *flowState
 	if needState {
 		if st = k.state(cid, ts); st == nil {
-			w.r.c.untracked.Add(1)
+			k.refused()
 		}
 	}
 	if w.cfg.Keep == KeepAlerts && (st == nil || !st.alerted) {
@@ -152,6 +168,9 @@ func (k *keeper) lookback(cid string, iface int32, ts int64, wire int, data []by
 		k.pop(&k.w.r.c.evicted)
 	}
 	h := k.hold(cid, iface, ts, wire, data)
+	if h == nil {
+		k.warnBudget()
+	}
 	for h == nil && k.lookAt < len(k.look) { // the budget refused: make room
 		k.pop(&k.w.r.c.evicted)
 		h = k.hold(cid, iface, ts, wire, data)
@@ -192,7 +211,7 @@ func (w *writer) alert(cid string) {
 	k := &w.keep
 	st := k.state(cid, w.now)
 	if st == nil {
-		w.r.c.untracked.Add(1)
+		k.refused()
 	} else {
 		if st.alerted {
 			return

@@ -368,3 +368,23 @@ func firstCapture(t *testing.T, dir string) string {
 	}
 	return caps[0]
 }
+
+// When the memory budget refuses a flow's state, its frames are written
+// without a depth (kept rather than lost) and counted as untracked.
+func TestRingBudgetRefusesFlowState(t *testing.T) {
+	capture := mix(t, 1<<20)
+	b := budget.New(2*batchCost + 8<<10) // two batches and a few flows
+	r := newRing(t, Config{MaxBytes: 64 << 20, MaxBytesPerFlow: 3000, Budget: b})
+	feed(t, r, capture, 1)
+	r.Close()
+	st := r.Stats()
+	if st.Untracked == 0 || st.Frames == 0 {
+		t.Fatalf("stats %+v: want untracked frames, still written", st)
+	}
+	if denied := b.Stats().Pools[budget.Packets].Denied; denied == 0 {
+		t.Error("the packets pool counts no refusal")
+	}
+	if used := b.Stats().Pools[budget.Packets].Used; used != 0 {
+		t.Errorf("packets pool holds %d bytes after Close", used)
+	}
+}
