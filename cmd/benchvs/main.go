@@ -26,12 +26,13 @@ import (
 func main() {
 	pcap := flag.String("pcap", "", "capture to replay (bench-large)")
 	sensor := flag.String("sensor", "bin/sensor", "sensor binary")
+	baseline := flag.String("baseline", "", "another sensor binary (a build before a change) to run in the same rounds")
 	suriConf := flag.String("suricata-config", "", "suricata.yaml logging what the sensor logs (../shared/bench/suricata.yaml)")
 	runs := flag.Int("runs", 3, "rounds of alternating runs")
 	workers := flag.String("workers", "1,2", "sensor worker counts, comma-separated")
 	profile := flag.Bool("profile", true, "profile one 1-worker replay and print the stage breakdown")
 	flag.Parse()
-	if err := run(*pcap, *sensor, *suriConf, *runs, *workers, *profile); err != nil {
+	if err := run(*pcap, *sensor, *baseline, *suriConf, *runs, *workers, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "benchvs:", err)
 		os.Exit(1)
 	}
@@ -50,7 +51,7 @@ type tool struct {
 	runs []usage
 }
 
-func run(pcap, sensor, suriConf string, rounds int, workerList string, profile bool) error {
+func run(pcap, sensor, baseline, suriConf string, rounds int, workerList string, profile bool) error {
 	if pcap == "" || suriConf == "" {
 		return fmt.Errorf("-pcap and -suricata-config are needed")
 	}
@@ -67,9 +68,10 @@ func run(pcap, sensor, suriConf string, rounds int, workerList string, profile b
 		if err != nil || n < 1 {
 			return fmt.Errorf("bad worker count %q", w)
 		}
-		tools = append(tools, &tool{name: fmt.Sprintf("sensor workers=%d", n), args: func(dir string) []string {
-			return []string{sensor, "replay", "--quiet", "--workers", strconv.Itoa(n), "--out", filepath.Join(dir, "events.ndjson"), pcap}
-		}})
+		if baseline != "" {
+			tools = append(tools, replayTool("baseline", baseline, pcap, n))
+		}
+		tools = append(tools, replayTool("sensor", sensor, pcap, n))
 	}
 	fmt.Printf("%s: %d rounds of alternating runs; CPU = user+sys of the process\n", filepath.Base(pcap), rounds)
 	for r := range rounds {
@@ -79,10 +81,10 @@ func run(pcap, sensor, suriConf string, rounds int, workerList string, profile b
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
 			t.runs = append(t.runs, u)
-			fmt.Printf("  round %d  %-18s cpu %6.2fs  rss %4d MB\n", r+1, t.name, u.cpu.Seconds(), u.rss>>20)
+			fmt.Printf("  round %d  %-20s cpu %6.2fs  rss %4d MB\n", r+1, t.name, u.cpu.Seconds(), u.rss>>20)
 		}
 	}
-	fmt.Printf("%-18s %9s %9s %9s\n", "", "cpu", "ratio", "peak RSS")
+	fmt.Printf("%-20s %9s %9s %9s\n", "", "cpu", "ratio", "peak RSS")
 	for i, t := range tools {
 		ratios := make([]float64, rounds)
 		for r := range rounds {
@@ -95,13 +97,20 @@ func run(pcap, sensor, suriConf string, rounds int, workerList string, profile b
 			slices.Sort(ratios)
 			ratio = fmt.Sprintf("%.2f", ratios[rounds/2])
 		}
-		fmt.Printf("%-18s %8.2fs %9s %6.0f MB\n", t.name, cpu, ratio, rss)
+		fmt.Printf("%-20s %8.2fs %9s %6.0f MB\n", t.name, cpu, ratio, rss)
 	}
 	fmt.Println("(median of each; ratio = median of the per-round ratios to suricata)")
 	if profile {
 		return stages(tmp, sensor, pcap)
 	}
 	return nil
+}
+
+// replayTool is `sensor replay` of pcap with n workers.
+func replayTool(name, bin, pcap string, n int) *tool {
+	return &tool{name: fmt.Sprintf("%s workers=%d", name, n), args: func(dir string) []string {
+		return []string{bin, "replay", "--quiet", "--workers", strconv.Itoa(n), "--out", filepath.Join(dir, "events.ndjson"), pcap}
+	}}
 }
 
 // measure runs a command with its output in a fresh directory under tmp and
