@@ -16,6 +16,14 @@ import (
 // (time, addresses, protocol fields, enrichment, rule) get different ids;
 // two byte-identical events, which nothing can tell apart, share one.
 //
+// SHA-256 because the id must resist collisions made on purpose: events
+// carry attacker-written bytes, and two different events given one id would
+// have the store keep only one. A keyed hash (SipHash, maphash) is
+// collision-resistant only while its key is secret, and the ids must agree
+// across sensors and re-runs; BLAKE2b is no faster than SHA-256 on CPUs
+// with SHA extensions (Go's crypto/sha256 uses SHA-NI), for documents of a
+// kilobyte. 128 bits keep a birthday bound of 2^64 work.
+//
 // It costs one pass of SHA-256: the encoder writes a placeholder id where
 // the id goes (first in the event object) and notes where the observer
 // and agent are, so nothing is searched for or moved.
