@@ -65,18 +65,7 @@ func (s *Scanner) members(kept bool, member func(key []byte) bool) bool {
 	if s.null() {
 		return true
 	}
-	if s.i >= len(s.b) || s.b[s.i] != '{' || s.depth >= MaxDepth {
-		return false
-	}
-	s.depth++
-	s.i++
-	s.ws()
-	if s.i < len(s.b) && s.b[s.i] == '}' {
-		s.i++
-		s.depth--
-		return true
-	}
-	for {
+	return s.container('{', '}', func() bool {
 		key, plain, ok := s.rawString()
 		if !ok {
 			return false
@@ -87,7 +76,26 @@ func (s *Scanner) members(kept bool, member func(key []byte) bool) bool {
 		}
 		s.i++
 		s.ws()
-		if kept && !plain || !member(key) {
+		return (plain || !kept) && member(key)
+	})
+}
+
+// container reads an object or an array (open, close: its brackets),
+// calling item at each member.
+func (s *Scanner) container(open, close byte, item func() bool) bool {
+	if s.i >= len(s.b) || s.b[s.i] != open || s.depth >= MaxDepth {
+		return false
+	}
+	s.depth++
+	s.i++
+	s.ws()
+	if s.i < len(s.b) && s.b[s.i] == close {
+		s.i++
+		s.depth--
+		return true
+	}
+	for {
+		if !item() {
 			return false
 		}
 		s.ws()
@@ -98,7 +106,7 @@ func (s *Scanner) members(kept bool, member func(key []byte) bool) bool {
 		case ',':
 			s.i++
 			s.ws()
-		case '}':
+		case close:
 			s.i++
 			s.depth--
 			return true
@@ -271,37 +279,7 @@ func (s *Scanner) skip() bool {
 	case c == '{':
 		return s.members(false, func([]byte) bool { return s.skip() })
 	case c == '[':
-		if s.depth >= MaxDepth {
-			return false
-		}
-		s.depth++
-		s.i++
-		s.ws()
-		if s.i < len(s.b) && s.b[s.i] == ']' {
-			s.i++
-			s.depth--
-			return true
-		}
-		for {
-			if !s.skip() {
-				return false
-			}
-			s.ws()
-			if s.i >= len(s.b) {
-				return false
-			}
-			switch s.b[s.i] {
-			case ',':
-				s.i++
-				s.ws()
-			case ']':
-				s.i++
-				s.depth--
-				return true
-			default:
-				return false
-			}
-		}
+		return s.container('[', ']', s.skip)
 	case c == '"':
 		_, _, ok := s.rawString()
 		return ok
