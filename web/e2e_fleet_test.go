@@ -28,6 +28,8 @@ func TestUIFleet(t *testing.T) {
 	old.Event = schemas.EventMeta{ID: "edge-old-stats", Kind: "metric", Dataset: schemas.DatasetStats}
 	old.Observer.Name = "edge-old"
 	old.Sensor.Stats.Packets = 5
+	old.Sensor.Stats.ConfigVersion = "0123456789abcdef0123"
+	old.Sensor.Stats.ConfigError = `fleet set refused: rules: r.yaml:3:14: unknown field "dns.nme"`
 	rec, err := schemas.NewRecord(old)
 	if err != nil {
 		t.Fatal(err)
@@ -57,10 +59,10 @@ func TestUIFleet(t *testing.T) {
 	if len(got) != 4 {
 		t.Fatalf("sensors table: %q", got)
 	}
-	// Name|Site|Version|Last heartbeat|State|Packets|Drops|Output drops|Collector lag|Uptime
+	// Name|Site|Version|Last heartbeat|State|Packets|Drops|Output drops|Collector lag|Uptime|Rules & intel
 	for i, want := range []string{"edge-a|site-1|2.1|", "edge-b|site-2|2.2|", "edge-c|site-3|2.3|", "edge-old|||"} {
 		cells := strings.Split(got[i], "|")
-		if !strings.HasPrefix(got[i], want) || len(cells) != 10 {
+		if !strings.HasPrefix(got[i], want) || len(cells) != 11 {
 			t.Errorf("row %d: %q, want it to start %q", i, got[i], want)
 			continue
 		}
@@ -68,8 +70,11 @@ func TestUIFleet(t *testing.T) {
 		if i < 3 && (state != "reporting" || packets != []string{"1,000", "2,000", "3,000"}[i] || !strings.HasSuffix(lag, " min") && !strings.HasSuffix(lag, " s")) {
 			t.Errorf("row %d: state %q, packets %q, lag %q", i, state, packets, lag)
 		}
-		if i == 3 && state != "stale" {
-			t.Errorf("edge-old, silent for an hour, is %q", state)
+		if i == 3 && (state != "stale" || cells[10] != "0123456789ab, refused the latest set") {
+			t.Errorf("edge-old, silent for an hour, is %q, rules and intel %q", state, cells[10])
+		}
+		if i < 3 && cells[10] != "local" {
+			t.Errorf("row %d: rules and intel %q, want local", i, cells[10])
 		}
 	}
 	if n := count(t, ctx, "#sensor option"); n != 5 {

@@ -495,7 +495,8 @@ async function sensorsView(seq) {
     const stale = res.sensors.filter(x => x.stale).length;
     main.replaceChildren(el('h1', {}, `Sensors (${res.sensors.length})`),
       el('p', { class: 'muted' }, `A sensor is stale when its newest heartbeat (stats report) is older than ${dur(res.stale_after_seconds)}. `,
-        `Collector lag: from the heartbeat's time to its arrival in the store. `, stale ? el('span', { class: 'error', id: 'stale-count' }, `${stale} stale`) : null),
+        `Collector lag: from the heartbeat's time to its arrival in the store. `,
+        `Rules & intel: the fleet set in force (start of its SHA-256; "local" without fleet configuration); hover a refusal for its reason. `, stale ? el('span', { class: 'error', id: 'stale-count' }, `${stale} stale`) : null),
       el('div', { class: 'panel' }, table('sensors-table', [
         { title: 'Name', get: x => el('a', { href: '#/', class: 'sensor-link', onclick: e => { e.preventDefault(); pickSensor(x.name); } }, x.name) },
         { title: 'Site', get: x => x.site || '' },
@@ -507,6 +508,9 @@ async function sensorsView(seq) {
         { title: 'Output drops', num: true, get: x => num(x.output_drops) },
         { title: 'Collector lag', num: true, get: x => dur(x.lag_seconds) },
         { title: 'Uptime', num: true, get: x => dur(x.uptime_seconds) },
+        { title: 'Rules & intel', get: x => x.config_error
+          ? el('span', { class: 'error config-error', title: x.config_error }, `${(x.config_version || 'local').slice(0, 12)}, refused the latest set`)
+          : (x.config_version || 'local').slice(0, 12) },
       ], res.sensors, 'No sensor has reported yet (the store keeps their packetsleuth.stats events).')));
   };
   await refresh();
