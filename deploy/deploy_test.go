@@ -26,6 +26,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/app"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
 
@@ -46,6 +47,7 @@ func exportedSeries(t *testing.T) map[string]bool {
 		Rules:     func() rules.Stats { return rules.Stats{Rules: []rules.RuleStats{{ID: "R"}}} },
 		Enrich:    func() enrich.Stats { return enrich.Stats{} },
 		WebAuth:   func() metrics.WebAuthStats { return metrics.WebAuthStats{} },
+		PcapRing:  func() pcapring.Stats { return pcapring.Stats{} },
 	})
 	if err != nil {
 		t.Fatal(err)
