@@ -383,7 +383,7 @@ func TestLiveLoopback(t *testing.T) {
 	for _, ev := range evs {
 		switch liveField(ev, "event.dataset") {
 		case "packetsleuth.http":
-			sawHTTP = liveField(ev, "url.original") == "/loopback-test?x=1" && liveField(ev, "http.response.status_code") == "200"
+			sawHTTP = sawHTTP || liveField(ev, "url.original") == "/loopback-test?x=1" && liveField(ev, "http.response.status_code") == "200"
 		case "packetsleuth.dns":
 			sawDNS = sawDNS || liveField(ev, "dns.question.name") == "example.com"
 		case "packetsleuth.flow":
