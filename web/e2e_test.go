@@ -95,7 +95,6 @@ func addTraffic(t *testing.T, st *store.Store, end time.Time) {
 	insertEvents(t, st, evs...)
 }
 
-
 func screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
 	var png []byte
