@@ -168,18 +168,17 @@ func seqKeys(dst [][]byte, by []field, ev *schemas.Event) [][]byte {
 	return dst
 }
 
-// sequenceEval advances r's sequences with ev; the last step fires.
+// sequenceEval advances r's sequences with ev; a completed one fires.
 func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
-	if r.Sequence.Unordered {
-		e.unorderedEval(r, rs, ev, env, emit)
-		return
-	}
+	sq := r.Sequence
 	t := eventNanos(ev.Timestamp)
-	w := int64(r.Sequence.Window)
-	last := len(r.Sequence.Steps) - 1
-	// Later steps first: one event must not make two steps of one sequence.
-	for i := last; i >= 0; i-- {
-		st := &r.Sequence.Steps[i]
+	n := len(sq.Steps)
+	for k := range n {
+		i := k
+		if !sq.Unordered {
+			i = n - 1 - k // later steps first: one event must not make two steps of one sequence
+		}
+		st := &sq.Steps[i]
 		out, err := e.vm.Run(st.program, env)
 		if err != nil {
 			rs.Errors++
@@ -192,27 +191,12 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env 
 		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
 		for _, key := range e.seqKeys {
 			s, mu := e.stateFor(r.index, key)
-			ent := s.seqs.get(key)
 			var start int64
-			fired := false
-			switch {
-			case i == 0:
-				if ent == nil || t-ent.val.start > w || t < ent.val.start {
-					s.seqs.expire(t-w, 2)
-					if ent == nil {
-						ent = s.seqs.add(key)
-					}
-					if ent != nil {
-						ent.val, ent.last = seqEntry{step: 1, start: t}, t
-					}
-				}
-			case ent != nil && ent.val.step == i && t >= ent.val.start && t-ent.val.start <= w:
-				if i < last {
-					ent.val.step, ent.last = i+1, t
-				} else {
-					start, fired = ent.val.start, true
-					s.seqs.remove(ent)
-				}
+			var fired bool
+			if sq.Unordered {
+				start, fired = unorderedStep(s.seqs, key, i, n, t, int64(sq.Window))
+			} else {
+				start, fired = orderedStep(s.seqs, key, i, n, t, int64(sq.Window))
 			}
 			if mu != nil {
 				mu.Unlock()
@@ -224,57 +208,60 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env 
 	}
 }
 
-// unorderedEval records the steps ev matches; a key whose steps have all
-// matched within the window fires.
-func (e *Evaluator) unorderedEval(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
-	t := eventNanos(ev.Timestamp)
-	w := int64(r.Sequence.Window)
-	all := 1<<len(r.Sequence.Steps) - 1
-	for i := range r.Sequence.Steps {
-		st := &r.Sequence.Steps[i]
-		out, err := e.vm.Run(st.program, env)
-		if err != nil {
-			rs.Errors++
-			continue
-		}
-		if b, _ := out.(bool); !b {
-			continue
-		}
-		rs.Matches++
-		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
-		for _, key := range e.seqKeys {
-			s, mu := e.stateFor(r.index, key)
-			ent := s.seqs.get(key)
+// orderedStep records step i of n for key at time t: step 1 starts (or
+// restarts) the sequence, a later step advances it if it is the next one
+// within window w of the start. fired: the last step completed it.
+func orderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start int64, fired bool) {
+	ent := seqs.get(key)
+	switch {
+	case i == 0:
+		if ent == nil || t-ent.val.start > w || t < ent.val.start {
+			seqs.expire(t-w, 2)
 			if ent == nil {
-				s.seqs.expire(t-w, 2)
-				ent = s.seqs.add(key)
+				ent = seqs.add(key)
 			}
-			start, fired := t, false
 			if ent != nil {
-				ent.val.step |= 1 << i
-				ent.val.seen[i], ent.last = t, t
-				// Steps seen longer than the window from now no longer count.
-				for j := range r.Sequence.Steps {
-					if at := ent.val.seen[j]; ent.val.step&(1<<j) != 0 {
-						if t-at > w || at-t > w {
-							ent.val.step &^= 1 << j
-						} else {
-							start = min(start, at)
-						}
-					}
-				}
-				if fired = ent.val.step == all; fired {
-					s.seqs.remove(ent)
-				}
+				ent.val, ent.last = seqEntry{step: 1, start: t}, t
 			}
-			if mu != nil {
-				mu.Unlock()
-			}
-			if fired && !e.excepted(r, ev) {
-				e.fireSequence(r, rs, ev, start, emit)
+		}
+	case ent != nil && ent.val.step == i && t >= ent.val.start && t-ent.val.start <= w:
+		if i < n-1 {
+			ent.val.step, ent.last = i+1, t
+		} else {
+			start, fired = ent.val.start, true
+			seqs.remove(ent)
+		}
+	}
+	return start, fired
+}
+
+// unorderedStep records step i of n for key at time t; fired: every step
+// has now been seen within window w of t (start: the earliest of them).
+func unorderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start int64, fired bool) {
+	ent := seqs.get(key)
+	if ent == nil {
+		seqs.expire(t-w, 2)
+		if ent = seqs.add(key); ent == nil {
+			return 0, false
+		}
+	}
+	ent.val.step |= 1 << i
+	ent.val.seen[i], ent.last = t, t
+	start = t
+	for j := range n {
+		if at := ent.val.seen[j]; ent.val.step&(1<<j) != 0 {
+			if t-at > w || at-t > w { // seen too long before (or after) now: no longer counts
+				ent.val.step &^= 1 << j
+			} else {
+				start = min(start, at)
 			}
 		}
 	}
+	if ent.val.step != 1<<n-1 {
+		return 0, false
+	}
+	seqs.remove(ent)
+	return start, true
 }
 
 // fireSequence emits the alert of a completed sequence (suppression
