@@ -6,7 +6,7 @@ BENCHCAP ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench-1GB.pcap
 BENCH_LARGE ?= $(or $(TMPDIR),/tmp)/packetsleuth-bench/bench-large.pcap
 SURICATA_CONF ?= ../shared/bench/suricata.yaml
 
-.PHONY: deps build demo demo-fleet test lint fuzz bench testdata generate clean
+.PHONY: deps build demo demo-fleet test lint fuzz bench testdata generate clean bench-live
 
 # Install what the build and the tests need on a fresh Debian/Ubuntu: libpcap
 # (BPF, live capture), python3-yaml (the ECS field check), tcpreplay and
@@ -83,6 +83,13 @@ bench: build
 	else \
 		echo "no comparison with Suricata: it needs suricata, $(BENCH_LARGE) and $(SURICATA_CONF) (../shared/bench/README.md)"; \
 	fi
+
+# Live capture at rising rates across a veth pair (root, ip, tcpreplay):
+# make bench-live LIVE_PCAP=capture [RATES="400 800 topspeed"] [LOOPS=10]
+LIVE_PCAP ?= ../shared/pcaps/http1-browsing.pcap
+RATES ?= 400 800 1600 topspeed
+bench-live: build
+	./bench/live-veth.sh bin/sensor $(LIVE_PCAP) $(RATES)
 
 clean:
 	rm -rf bin out
