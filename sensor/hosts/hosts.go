@@ -98,6 +98,7 @@ type Table struct {
 	leases, names                          atomic.Int64
 	learned, released, expired, refused, n atomic.Uint64
 	lastSweep                              atomic.Int64 // packet time (s) of the last sweep
+	namesSwept                             atomic.Int64 // packet time (s) of the last sweepNames
 }
 
 // New returns an empty table drawing on b (nil: unlimited).

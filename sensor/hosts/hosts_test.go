@@ -189,3 +189,39 @@ func BenchmarkEnrich(b *testing.B) {
 		tab.Enrich(miss)
 	}
 }
+
+// Client names are bounded like leases: a full table refuses new names
+// (named DISCOVERs from random MACs), and names older than nameTTL make
+// room again once packet time has passed them.
+func TestNamesBounded(t *testing.T) {
+	tab := New(Config{MaxEntries: 4}, nil)
+	discover := func(i int, at time.Duration) bool {
+		return tab.Learn(dhcpEvent(at, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: fmt.Sprintf("02:00:00:00:00:%02x", i), Hostname: fmt.Sprintf("h%d", i)}))
+	}
+	for i := range 4 {
+		if !discover(i, 0) {
+			t.Fatalf("name %d refused", i)
+		}
+	}
+	for i := 4; i < 1000; i++ {
+		if discover(i, time.Second) {
+			t.Fatalf("name %d kept in a full table", i)
+		}
+	}
+	if !discover(2000, nameTTL+2*time.Second) {
+		t.Error("a name refused after the others aged out")
+	}
+}
+
+// A flood of new names into a full table costs no scan per name.
+func BenchmarkNameFloodFull(b *testing.B) {
+	tab := New(Config{MaxEntries: 1 << 14}, nil)
+	for i := range 1 << 14 {
+		tab.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: fmt.Sprintf("02:00:00:%06x", i), Hostname: "h"}))
+	}
+	ev := dhcpEvent(time.Second, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: "02:ff:ff:ff:ff:ff", Hostname: "flood"})
+	b.ResetTimer()
+	for range b.N {
+		tab.Learn(ev)
+	}
+}

@@ -78,6 +78,9 @@ func (t *Table) Learn(ev *schemas.Event) bool {
 
 // remember keeps client's name for its coming lease.
 func (t *Table) remember(client, nm string, ts time.Time) bool {
+	if t.names.Load() >= t.max {
+		t.sweepNames(ts)
+	}
 	s := t.shardOf(client)
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,9 +98,6 @@ func (t *Table) remember(client, nm string, ts time.Time) bool {
 		s.names[client] = name{nm, ts}
 		return true
 	}
-	if t.names.Load() >= t.max {
-		t.sweepNames(s, ts)
-	}
 	cost := entryCost + int64(len(client)+len(nm))
 	if t.names.Load() >= t.max || !t.budget.Reserve(budget.Hosts, cost) {
 		t.refused.Add(1)
@@ -108,14 +108,27 @@ func (t *Table) remember(client, nm string, ts time.Time) bool {
 	return true
 }
 
-// sweepNames forgets the names of s not seen for nameTTL (s locked).
-func (t *Table) sweepNames(s *shard, now time.Time) {
-	for k, v := range s.names {
-		if now.Sub(v.seen) > nameTTL {
-			delete(s.names, k)
-			t.names.Add(-1)
-			t.budget.Release(budget.Hosts, entryCost+int64(len(k)+len(v.name)))
+// sweepNames forgets, in every shard, the names not seen for nameTTL, at
+// most once a second of packet time: a flood of named DISCOVERs from
+// random MACs keeps the table full, and a scan for each would let it buy a
+// map walk per packet.
+func (t *Table) sweepNames(now time.Time) {
+	sec := now.Unix()
+	last := t.namesSwept.Load()
+	if sec == last || !t.namesSwept.CompareAndSwap(last, sec) {
+		return
+	}
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		for k, v := range s.names {
+			if now.Sub(v.seen) > nameTTL {
+				delete(s.names, k)
+				t.names.Add(-1)
+				t.budget.Release(budget.Hosts, entryCost+int64(len(k)+len(v.name)))
+			}
 		}
+		s.mu.Unlock()
 	}
 }
 
