@@ -112,7 +112,7 @@ var (
 	pBudgetUsed   = gauge("packetsleuth_memory_budget_used_bytes", "Bytes of the memory budget reserved now, by pool.", "pool")
 	pBudgetDenied = counter("packetsleuth_memory_budget_denied_total", "Reservations the memory budget refused, by pool (each led to an eviction, a skip or a count).", "pool")
 	pHostLeases   = gauge("packetsleuth_hosts_leases", "DHCP leases held in the host table now.")
-	pHostChanges  = counter("packetsleuth_hosts_leases_total", "DHCP leases of the host table, by what happened: learned, released, expired (swept), refused (table full or memory budget).", "what")
+	pHostChanges  = counter("packetsleuth_hosts_leases_total", "DHCP leases of the host table, by what happened: learned, released, expired (swept), refused (table full or memory budget), ignored (an answer from a sender not in hosts.servers).", "what")
 	pHostNamed    = counter("packetsleuth_hosts_named_total", "Event endpoints named from the host table.")
 )
 
@@ -158,7 +158,7 @@ func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 		}
 		h := s.Hosts
 		pHostLeases.emit(ch, float64(h.Leases))
-		for what, n := range map[string]uint64{"learned": h.Learned, "released": h.Released, "expired": h.Expired, "refused": h.Refused} {
+		for what, n := range map[string]uint64{"learned": h.Learned, "released": h.Released, "expired": h.Expired, "refused": h.Refused, "ignored": h.Ignored} {
 			pHostChanges.emit(ch, float64(n), what)
 		}
 		pHostNamed.emit(ch, float64(h.Enriched))

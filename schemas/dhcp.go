@@ -79,7 +79,7 @@ type DHCP struct {
 // earlier message of the same client (the REQUEST names it, the ACK often
 // does not). Stores keep it as their hosts table.
 type DHCPLease struct {
-	// assigned (a DHCPv4 ACK or DHCPv6 REPLY gave the address) or released (RELEASE, DECLINE, a DHCPv6 REPLY with valid lifetime 0). Example: assigned
+	// assigned (a DHCPv4 ACK or DHCPv6 REPLY gave the address), released (RELEASE, DECLINE, a DHCPv6 REPLY with valid lifetime 0) or ignored (an answer from a sender not in hosts.servers). Example: assigned
 	Action string `json:"action,omitempty" expr:"action"`
 	// The leased address. Example: 192.168.0.10
 	IP string `json:"ip,omitempty" expr:"ip" es:"ip"`

@@ -407,8 +407,8 @@ func (c *Config) validate() error {
 	if err := c.Fleet.Validate(); err != nil {
 		add(c.errAt(err.Error(), "fleet"))
 	}
-	if err := c.Hosts.validate(); err != nil {
-		add(c.errAt(err.Error(), "hosts", "max_entries"))
+	if key, err := c.Hosts.validate(); err != nil {
+		add(c.errAt(err.Error(), "hosts", key))
 	}
 	switch c.Peaks.Metric {
 	case "", "bytes", "packets", "flows":

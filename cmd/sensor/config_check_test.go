@@ -83,6 +83,14 @@ flow:
 		!strings.Contains(stderr.String(), path+":5:6: yaml: could not find end character of double-quoted text") {
 		t.Errorf("rc=%d:\n%s", rc, stderr.String())
 	}
+
+	// hosts: a bad server names its key.
+	os.WriteFile(path, []byte("hosts:\n  servers: [10.0.0.2, dhcp-1]\n"), 0o644)
+	stderr.Reset()
+	if rc := run([]string{"config", "check", path}, &stdout, &stderr); rc != 1 ||
+		!strings.Contains(stderr.String(), `line 2: hosts.servers: "dhcp-1" is neither an address nor a CIDR`) {
+		t.Errorf("rc=%d:\n%s", rc, stderr.String())
+	}
 }
 
 // Flags override the config's keys; run refuses a bad config before it

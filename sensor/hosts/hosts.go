@@ -20,6 +20,7 @@
 package hosts
 
 import (
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +46,10 @@ const entryCost = 160
 // Config bounds the table.
 type Config struct {
 	MaxEntries int // leases kept at once (and client names); 0: DefaultMaxEntries
+	// Servers, when set, are the only senders (DHCP servers and relays)
+	// whose answers grant leases: DHCP is unauthenticated, and any host of
+	// the segment can send an ACK naming an address as it likes.
+	Servers []netip.Prefix
 }
 
 // Lease is one address's lease.
@@ -86,24 +91,26 @@ type Stats struct {
 	Released uint64 // leases ended by the client (RELEASE, DECLINE)
 	Expired  uint64 // ended leases swept
 	Refused  uint64 // leases not kept: table full or budget spent
+	Ignored  uint64 // answers not taken: their sender is not among Config.Servers
 	Enriched uint64 // endpoints named
 }
 
 // Table is the shared lease table. Its methods are safe for concurrent use.
 type Table struct {
-	max    int64
-	budget *budget.Budget
-	shards [nShards]shard
+	max     int64
+	budget  *budget.Budget
+	servers []netip.Prefix
+	shards  [nShards]shard
 
-	leases, names                          atomic.Int64
-	learned, released, expired, refused, n atomic.Uint64
-	lastSweep                              atomic.Int64 // packet time (s) of the last sweep
-	namesSwept                             atomic.Int64 // packet time (s) of the last sweepNames
+	leases, names                                   atomic.Int64
+	learned, released, expired, refused, ignored, n atomic.Uint64
+	lastSweep                                       atomic.Int64 // packet time (s) of the last sweep
+	namesSwept                                      atomic.Int64 // packet time (s) of the last sweepNames
 }
 
 // New returns an empty table drawing on b (nil: unlimited).
 func New(cfg Config, b *budget.Budget) *Table {
-	t := &Table{max: int64(cfg.MaxEntries), budget: b}
+	t := &Table{max: int64(cfg.MaxEntries), budget: b, servers: cfg.Servers}
 	if t.max <= 0 {
 		t.max = DefaultMaxEntries
 	}
@@ -130,7 +137,7 @@ func (t *Table) shardOf(key string) *shard {
 // Stats returns the counters.
 func (t *Table) Stats() Stats {
 	return Stats{Leases: t.leases.Load(), Names: t.names.Load(), Learned: t.learned.Load(), Released: t.released.Load(),
-		Expired: t.expired.Load(), Refused: t.refused.Load(), Enriched: t.n.Load()}
+		Expired: t.expired.Load(), Refused: t.refused.Load(), Ignored: t.ignored.Load(), Enriched: t.n.Load()}
 }
 
 // Leases returns the leases live at time now, or every one held with a

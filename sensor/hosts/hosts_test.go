@@ -2,6 +2,7 @@ package hosts
 
 import (
 	"fmt"
+	"net/netip"
 	"sync"
 	"testing"
 	"time"
@@ -223,5 +224,34 @@ func BenchmarkNameFloodFull(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		tab.Learn(ev)
+	}
+}
+
+// With servers set, only their answers grant leases: a forged ACK from
+// another host of the segment names nothing, and says so.
+func TestOnlyListedServersGrant(t *testing.T) {
+	tab := New(Config{Servers: []netip.Prefix{netip.MustParsePrefix("10.0.0.2/32")}}, nil)
+	ack := func(from, ip, name string) *schemas.Event {
+		ev := dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: ip, Hostname: name, LeaseTime: 3600})
+		ev.Source.IP = from
+		return ev
+	}
+	forged := ack("10.0.0.66", "10.0.0.50", "ceo-laptop")
+	tab.Learn(forged)
+	if forged.Sensor.DHCP.Lease.Action != "ignored" {
+		t.Errorf("forged ACK: lease %+v", forged.Sensor.DHCP.Lease)
+	}
+	real := ack("10.0.0.2", "10.0.0.51", "printer")
+	tab.Learn(real)
+	if real.Sensor.DHCP.Lease.Action != "assigned" {
+		t.Errorf("server's ACK: lease %+v", real.Sensor.DHCP.Lease)
+	}
+	ev := flowEvent(time.Minute, "10.0.0.50", "10.0.0.51")
+	tab.Enrich(ev)
+	if ev.Source.Domain != "" || ev.Destination.Domain != "printer" {
+		t.Errorf("named source %q destination %q", ev.Source.Domain, ev.Destination.Domain)
+	}
+	if s := tab.Stats(); s.Ignored != 1 || s.Learned != 1 {
+		t.Errorf("stats %+v", s)
 	}
 }

@@ -1,6 +1,7 @@
 package hosts
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
@@ -41,6 +42,11 @@ func (t *Table) Learn(ev *schemas.Event) bool {
 		if x.AssignedIP == "" {
 			return true
 		}
+		if !t.fromServer(ev.Source.IP) {
+			t.ignored.Add(1)
+			x.Lease = schemas.DHCPLease{Action: "ignored", IP: x.AssignedIP}
+			return true
+		}
 		if v6 && x.LeaseTime == 0 {
 			t.release(x.AssignedIP, client, ts, x)
 			return true
@@ -74,6 +80,24 @@ func (t *Table) Learn(ev *schemas.Event) bool {
 		t.release(ip, client, ts, x)
 	}
 	return true
+}
+
+// fromServer reports whether an answer sent by ip may grant a lease.
+func (t *Table) fromServer(ip string) bool {
+	if len(t.servers) == 0 {
+		return true
+	}
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range t.servers {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // remember keeps client's name for its coming lease.
