@@ -225,18 +225,13 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		if e.opts.ProfileRules {
 			t0 = time.Now()
 		}
-		out, err := e.vm.Run(r.program, env)
+		ok := e.holds(r.program, env, rs)
 		if e.opts.ProfileRules {
 			rs.EvalTime += time.Since(t0)
 		}
-		if err != nil {
-			rs.Errors++
+		if !ok {
 			continue
 		}
-		if b, _ := out.(bool); !b {
-			continue
-		}
-		rs.Matches++
 		if e.excepted(r, ev) {
 			rs.Excepted++
 			continue
@@ -531,4 +526,19 @@ func cloneTLS(t schemas.TLS) schemas.TLS {
 		n.Country = slices.Clone(n.Country)
 	}
 	return t
+}
+
+// holds runs a rule's (or a sequence step's) condition on env, counting
+// errors and matches in rs.
+func (e *Evaluator) holds(p *vm.Program, env any, rs *RuleStats) bool {
+	out, err := e.vm.Run(p, env)
+	if err != nil {
+		rs.Errors++
+		return false
+	}
+	if b, _ := out.(bool); !b {
+		return false
+	}
+	rs.Matches++
+	return true
 }

@@ -179,15 +179,9 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env 
 			i = n - 1 - k // later steps first: one event must not make two steps of one sequence
 		}
 		st := &sq.Steps[i]
-		out, err := e.vm.Run(st.program, env)
-		if err != nil {
-			rs.Errors++
+		if !e.holds(st.program, env, rs) {
 			continue
 		}
-		if b, _ := out.(bool); !b {
-			continue
-		}
-		rs.Matches++
 		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
 		for _, key := range e.seqKeys {
 			s, mu := e.stateFor(r.index, key)
