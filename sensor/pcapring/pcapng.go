@@ -49,18 +49,25 @@ func appendHeader(b []byte, links []layers.LinkType, snaplen uint32) ([]byte, in
 // pad4 is n rounded up to a multiple of 4.
 func pad4(n int) int { return (n + 3) &^ 3 }
 
-// appendPacket appends an enhanced packet block.
-func appendPacket(b []byte, iface uint32, tsNanos int64, wire int, data []byte) []byte {
-	total := uint32(epbLen + pad4(len(data)))
+// appendPacketHead appends the fields of an enhanced packet block that
+// come before its n bytes of data; appendPacketTail what comes after them.
+// The data goes to the file between the two, copied once.
+func appendPacketHead(b []byte, iface uint32, tsNanos int64, wire, n int) []byte {
+	total := uint32(epbLen + pad4(n))
 	ts := uint64(tsNanos)
 	b = le.AppendUint32(b, 6)
 	b = le.AppendUint32(b, total)
 	b = le.AppendUint32(b, iface)
 	b = le.AppendUint32(b, uint32(ts>>32))
 	b = le.AppendUint32(b, uint32(ts))
-	b = le.AppendUint32(b, uint32(len(data)))
-	b = le.AppendUint32(b, uint32(wire))
-	b = append(b, data...)
-	b = append(b, make([]byte, pad4(len(data))-len(data))...)
-	return le.AppendUint32(b, total)
+	b = le.AppendUint32(b, uint32(n))
+	return le.AppendUint32(b, uint32(wire))
+}
+
+// appendPacketTail appends the padding after n bytes of data and the
+// block's closing length.
+func appendPacketTail(b []byte, n int) []byte {
+	var zeros [3]byte
+	b = append(b, zeros[:pad4(n)-n]...)
+	return le.AppendUint32(b, uint32(epbLen+pad4(n)))
 }

@@ -133,15 +133,22 @@ func (w *writer) write(cid string, iface int32, ts int64, wire int, data []byte)
 	if int(iface) >= len(w.cfg.Links) {
 		iface = 0
 	}
-	w.buf = appendPacket(w.buf[:0], uint32(iface), ts, wire, data)
-	if _, err := cf.bw.Write(w.buf); err != nil {
+	// The block's head and tail go around the frame's bytes, which are
+	// copied once, into the buffered writer; its errors stick, so the
+	// last write reports a failure of any of the three.
+	w.buf = appendPacketHead(w.buf[:0], uint32(iface), ts, wire, len(data))
+	head := len(w.buf)
+	w.buf = appendPacketTail(w.buf, len(data))
+	cf.bw.Write(w.buf[:head])
+	cf.bw.Write(data)
+	if _, err := cf.bw.Write(w.buf[head:]); err != nil {
 		w.fail("write", err)
 		return
 	}
-	cf.size += int64(len(w.buf))
+	cf.size += need
 	cf.frames++
 	cf.maxTime = max(cf.maxTime, ts)
-	w.disk += int64(len(w.buf))
+	w.disk += need
 	if cid != "" {
 		cf.index.AddFlow(cid, pcapindex.Ref{Offset: off, TS: ts, Len: wire})
 	}
