@@ -21,6 +21,7 @@ package hosts
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -196,19 +197,10 @@ func (t *Table) Enrich(ev *schemas.Event) {
 		if ep.Domain == "" {
 			ep.Domain = l.Hostname
 		}
-		if !contains(ev.Related.Hosts, l.Hostname) {
+		if !slices.Contains(ev.Related.Hosts, l.Hostname) {
 			ev.Related.Hosts = append(ev.Related.Hosts, l.Hostname)
 		}
 	}
-}
-
-func contains(s []string, v string) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // ECSMAC turns "90:b1:1c:99:49:29" into ECS notation, "90-B1-1C-99-49-29".
