@@ -49,7 +49,7 @@ func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertS
 			st.add(table, int(n), len(rows[table])-int(n))
 		}
 		exec := func(table string, args ...any) (int64, error) {
-			tag, err := tx.Exec(ctx, s.rebind(insertSQL[table]), args...)
+			tag, err := tx.Exec(ctx, s.insertQ[table], args...)
 			return tag.RowsAffected(), err
 		}
 		if err := addAggregates(buckets, rows, exec, &st); err != nil {

@@ -59,7 +59,8 @@ func rowInsert(table string) string {
 
 func (s *Store) prepare(ctx context.Context) error {
 	for table, q := range insertSQL {
-		st, err := s.db.PrepareContext(ctx, s.rebind(q))
+		s.insertQ[table] = s.rebind(q)
+		st, err := s.db.PrepareContext(ctx, s.insertQ[table])
 		if err != nil {
 			return fmt.Errorf("store: prepare %s insert: %w", table, err)
 		}

@@ -92,7 +92,7 @@ func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (Insert
 		}
 	}
 	exec := func(table string, args ...any) (int64, error) {
-		res, err := tx.ExecContext(ctx, s.rebind(insertSQL[table]), args...)
+		res, err := tx.ExecContext(ctx, s.insertQ[table], args...)
 		if err != nil {
 			return 0, err
 		}

@@ -64,7 +64,10 @@ type Store struct {
 	driver string
 	cfg    Config
 	stmts  map[string]*sql.Stmt // insert statements, by table
-	parts  sync.Map             // PostgreSQL: partKey of the partitions made
+	// insertQ is the text of stmts for the driver (PostgreSQL and MySQL
+	// run it in their own transactions; rebound once, not per bucket).
+	insertQ map[string]string
+	parts   sync.Map // PostgreSQL: partKey of the partitions made
 	// maxParts bounds the day partitions of a table (maxDayPartitions).
 	maxParts int
 
@@ -108,7 +111,7 @@ func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)
 	}
-	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, newest: map[string]int64{}, maxParts: maxDayPartitions}
+	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, insertQ: map[string]string{}, newest: map[string]int64{}, maxParts: maxDayPartitions}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
