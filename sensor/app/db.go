@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"strconv"
 
 	pmysql "github.com/packetsleuth/packetsleuth/parsers/mysql"
@@ -15,16 +16,8 @@ func (st *state) emitMySQL(l *pmysql.Login) {
 	ev := st.dbEvent(schemas.DatasetMySQL, "mysql", l.Limited)
 	x := &ev.Sensor.MySQL
 	x.ServerVersion, x.User, x.Database = l.ServerVersion, l.User, l.Database
-	x.Client = l.Client
-	if x.Client == "" {
-		x.Client = l.Program
-	}
-	x.AuthMethod = l.SwitchPlugin
-	for _, p := range []string{l.ClientPlugin, l.ServerPlugin} {
-		if x.AuthMethod == "" {
-			x.AuthMethod = p
-		}
-	}
+	x.Client = cmp.Or(l.Client, l.Program)
+	x.AuthMethod = cmp.Or(l.SwitchPlugin, l.ClientPlugin, l.ServerPlugin)
 	x.TLSRequested, x.TLS = l.TLS, l.TLS
 	if l.ErrorCode != 0 {
 		x.ErrorCode = strconv.Itoa(l.ErrorCode)
