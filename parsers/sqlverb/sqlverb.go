@@ -49,7 +49,7 @@ const maxWord = 10
 // Of returns the verb of statement text q (or of its first Prefix bytes):
 // its first word after white space, comments and opening parentheses,
 // upper-cased, when it is a keyword of the list. hash says whether # starts
-// a comment (MySQL). A MySQL executable comment (/*! … */, /*+ … */
+// a comment (MySQL); without it, block comments nest (PostgreSQL). A MySQL executable comment (/*! … */, /*+ … */
 // optimizer hints excepted) is read as code, as the server runs it.
 func Of(q []byte, hash bool) string { return verbs[id(q, hash)] }
 
@@ -107,11 +107,11 @@ func skip(q []byte, hash bool) int {
 				}
 				continue
 			}
-			end := indexClose(q[i+2:])
+			end := commentEnd(q[i+2:], !hash)
 			if end < 0 {
 				return len(q)
 			}
-			i += 2 + end + 2
+			i += 2 + end
 		case c == '*' && hash && i+1 < len(q) && q[i+1] == '/':
 			i += 2 // the end of an executable comment
 		default:
@@ -121,10 +121,22 @@ func skip(q []byte, hash bool) int {
 	return i
 }
 
-func indexClose(b []byte) int {
+// commentEnd returns the index just past the */ that closes a block
+// comment whose text (after its /*) is b, or -1. PostgreSQL nests block
+// comments (nested): "/* /* */ SELECT */ DROP" runs DROP there, so the
+// first */ does not close the comment; MySQL does not nest them.
+func commentEnd(b []byte, nested bool) int {
+	depth := 1
 	for i := 0; i+1 < len(b); i++ {
-		if b[i] == '*' && b[i+1] == '/' {
-			return i
+		switch {
+		case b[i] == '*' && b[i+1] == '/':
+			if depth--; depth == 0 {
+				return i + 2
+			}
+			i++
+		case nested && b[i] == '/' && b[i+1] == '*':
+			depth++
+			i++
 		}
 	}
 	return -1

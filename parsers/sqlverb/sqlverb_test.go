@@ -31,6 +31,13 @@ func TestOf(t *testing.T) {
 		{"123", false, Other},
 		{"", false, Unknown},
 		{"/* never closed", false, Unknown},
+		// PostgreSQL nests block comments, MySQL does not: the verb is
+		// the one each server runs.
+		{"/* /* */ SELECT */ DROP TABLE t", false, "DROP"},
+		{"/* /* */ SELECT */ DROP TABLE t", true, "SELECT"},
+		{"/*/ DROP */ SELECT", false, "SELECT"},
+		{"/* a /* b /* c */ */ */ GRANT ALL", false, "GRANT"},
+		{"/* a /* b */", false, Unknown},
 		{";;  ", false, Unknown},
 		{"show_tables", false, Other},
 	} {
