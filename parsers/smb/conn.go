@@ -10,6 +10,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
 // Bounds of the state one connection keeps. A client keeps far fewer
@@ -21,9 +22,13 @@ const (
 	maxFiles    = 256
 	maxTrees    = 64
 	maxSessions = 16
+	// maxName bounds a captured file, share or rename name, in UTF-16
+	// code units (Windows' MAX_PATH): a longer one is cut (Stats.Truncated),
+	// so a name held in an entry costs at most 3*maxName bytes of UTF-8.
+	maxName = 260
 	// entryCost is what one tracked entry is reckoned to cost on the
-	// memory budget (map slot, struct, short names).
-	entryCost = 256
+	// memory budget (map slot, struct, up to two names of maxName).
+	entryCost = 256 + 2*3*maxName
 )
 
 // Handler receives what a connection shows. Each callback's argument is
@@ -93,6 +98,7 @@ type Stats struct {
 	Gaps               int64
 	StateFull          int64 // requests, files, trees or sessions not tracked: a bound or the budget
 	Unmatched          int64 // responses without their request
+	Truncated          int64 // names cut at maxName
 }
 
 // NewConn returns a parser; acct may be nil (no budget).
@@ -202,6 +208,15 @@ func (c *Conn) reserve() bool {
 func (c *Conn) unreserve() {
 	c.acct.Release(budget.Parsers, entryCost)
 	c.paid -= entryCost
+}
+
+// name decodes a captured UTF-16LE name, cut at maxName code units.
+func (c *Conn) name(b []byte) string {
+	if len(b) > 2*maxName {
+		b = b[:2*maxName]
+		c.stats.Truncated++
+	}
+	return ntlm.UTF16(b)
 }
 
 func (c *Conn) full(what string) {

@@ -361,3 +361,24 @@ func FuzzConn(f *testing.F) {
 		}
 	})
 }
+
+// A name of thousands of characters (a share path, a file name) is cut at
+// maxName and counted: the entries holding names stay within entryCost.
+func TestLongNamesCut(t *testing.T) {
+	long := strings.Repeat("A", 8000)
+	fid := pcapgen.FileIDOf(1)
+	chunks := []pcapgen.SMBChunk{
+		fromClient(pcapgen.NBSS(pcapgen.SMB2{Cmd: 3, MID: 1, Body: pcapgen.SMB2TreeConnectReq(`\\h\` + long)})),
+		fromServer(pcapgen.NBSS(pcapgen.SMB2{Cmd: 3, MID: 1, Response: true, Body: pcapgen.SMB2TreeConnectResp(1)})),
+		fromClient(pcapgen.NBSS(pcapgen.SMB2{Cmd: 5, MID: 2, Body: pcapgen.SMB2CreateReq(long, 1, 1, 0)})),
+		fromServer(pcapgen.NBSS(pcapgen.SMB2{Cmd: 5, MID: 2, Response: true, Body: pcapgen.SMB2CreateResp(1, 0, fid)})),
+	}
+	r, st := run(t, nil, chunks, 0)
+	if st.Truncated != 2 || len(r.lines) != 2 {
+		t.Fatalf("%+v\n%s", st, strings.Join(r.lines, "\n"))
+	}
+	a := func(n int) string { return strings.Repeat("A", n) }
+	if !strings.HasPrefix(r.lines[0], `tree \\h\`+a(maxName-4)+" ") || !strings.HasPrefix(r.lines[1], "file "+a(maxName)+" ") {
+		t.Errorf("not cut at %d:\n%.300s\n%.300s", maxName, r.lines[0], r.lines[1])
+	}
+}

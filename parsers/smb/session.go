@@ -333,7 +333,7 @@ func (c *Conn) emitFile(f *File) {
 
 // setInfoRequest reads a rename (FileRenameInformation[Ex]) or a delete
 // (FileDispositionInformation[Ex]) from a set info request.
-func setInfoRequest(p, body []byte) setInfo {
+func (c *Conn) setInfoRequest(p, body []byte) setInfo {
 	var si setInfo
 	if len(body) < 32 || body[2] != 1 { // SMB2_0_INFO_FILE
 		return si
@@ -345,7 +345,7 @@ func setInfoRequest(p, body []byte) setInfo {
 	switch body[3] {
 	case 10, 65: // FileRenameInformation, FileRenameInformationEx
 		if name, ok := span(buf, 20, int(le32(buf, 16))); ok && len(buf) >= 20 {
-			si.rename, si.set = ntlm.UTF16(name), true
+			si.rename, si.set = c.name(name), true
 		}
 	case 13: // FileDispositionInformation: DeletePending
 		si.del, si.set = len(buf) >= 1 && buf[0] != 0, len(buf) >= 1 && buf[0] != 0

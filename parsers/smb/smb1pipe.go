@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
-	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
 // SMB1 named pipes: DCE/RPC over SMB1 travels in TRANSACTION requests of
@@ -113,8 +112,12 @@ func (c *Conn) smb1Name(m []byte, off, n int) string {
 	}
 	var s string
 	if le16(m, 10)&smb1Unicode != 0 {
-		s = ntlm.UTF16(b)
+		s = c.name(b)
 	} else {
+		if len(b) > maxName {
+			b = b[:maxName]
+			c.stats.Truncated++
+		}
 		s = string(b)
 	}
 	return strings.TrimRight(s, "\x00")

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
-	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 )
 
 // SMB2 header (MS-SMB2 2.2.1).
@@ -195,7 +194,7 @@ func (c *Conn) request(h *hdr, p, body []byte, ts time.Time) {
 			c.stats.Errors++
 			return
 		}
-		pd.file = &File{Name: ntlm.UTF16(path)} // the path travels in a File until the answer
+		pd.file = &File{Name: c.name(path)} // the path travels in a File until the answer
 	case cmdTreeDisconnect:
 		if t := c.trees[h.tid]; t != nil {
 			delete(c.trees, h.tid)
@@ -213,7 +212,7 @@ func (c *Conn) request(h *hdr, p, body []byte, ts time.Time) {
 			c.stats.Errors++
 			return
 		}
-		f := &File{Name: ntlm.UTF16(name), Access: le32(body, 24), Disposition: le32(body, 36),
+		f := &File{Name: c.name(name), Access: le32(body, 24), Disposition: le32(body, 36),
 			Options: le32(body, 40), Start: ts}
 		f.Directory = f.Options&createOptDirectory != 0
 		f.DeleteOnClose = f.Options&createOptDeleteOnClose != 0
@@ -241,7 +240,7 @@ func (c *Conn) request(h *hdr, p, body []byte, ts time.Time) {
 		}
 	case cmdSetInfo:
 		pd.fid = fileID(body, 16)
-		pd.info = setInfoRequest(p, body)
+		pd.info = c.setInfoRequest(p, body)
 		if !pd.info.set {
 			return
 		}
