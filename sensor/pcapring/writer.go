@@ -154,7 +154,11 @@ func (w *writer) write(cid string, iface int32, ts int64, wire int, data []byte)
 	}
 	w.r.c.frames.Add(1)
 	w.r.c.bytes.Add(uint64(len(data)))
-	w.enforce(time.Now())
+	if w.disk > w.cfg.MaxBytes { // the age limit is tick's, once a second
+		w.enforce(time.Now())
+	} else {
+		w.r.c.disk.Store(w.disk)
+	}
 }
 
 func (w *writer) fail(what string, err error) {
