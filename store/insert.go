@@ -317,38 +317,36 @@ func mod(a, b int64) int64 {
 
 // tableOf says where a record goes ("" = not kept).
 func (s *Store) tableOf(rec *schemas.Record) string {
-	ds := rec.Dataset
 	if rec.Kind == "alert" {
-		ds = schemas.DatasetAlert
+		return s.tables[schemas.DatasetAlert]
 	}
-	if !s.keeps(ds) {
-		return ""
-	}
-	switch ds {
-	case schemas.DatasetFlow:
-		return "flows"
-	case schemas.DatasetAlert:
-		return "alerts"
-	case schemas.DatasetTimeseries:
-		return "traffic"
-	case schemas.DatasetStats:
-		return "sensors"
-	case schemas.DatasetDHCP:
-		return "hosts"
-	}
-	if isEventDataset(ds) {
-		return "events"
-	}
-	return ""
+	return s.tables[rec.Dataset]
 }
 
-func (s *Store) keeps(dataset string) bool {
-	for _, d := range s.cfg.Datasets {
-		if datasetOf(d) == dataset {
-			return true
+// tablesOf maps each event.dataset of the kept datasets to its table,
+// once at Open rather than per record.
+func tablesOf(datasets []string) map[string]string {
+	m := make(map[string]string, len(datasets))
+	for _, d := range datasets {
+		ds := datasetOf(d)
+		switch ds {
+		case schemas.DatasetFlow:
+			m[ds] = "flows"
+		case schemas.DatasetAlert:
+			m[ds] = "alerts"
+		case schemas.DatasetTimeseries:
+			m[ds] = "traffic"
+		case schemas.DatasetStats:
+			m[ds] = "sensors"
+		case schemas.DatasetDHCP:
+			m[ds] = "hosts"
+		default:
+			if isEventDataset(ds) {
+				m[ds] = "events"
+			}
 		}
 	}
-	return false
+	return m
 }
 
 // RecordError is an Insert failure caused by one record (bad JSON); the

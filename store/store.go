@@ -67,7 +67,8 @@ type Store struct {
 	// insertQ is the text of stmts for the driver (PostgreSQL and MySQL
 	// run it in their own transactions; rebound once, not per bucket).
 	insertQ map[string]string
-	parts   sync.Map // PostgreSQL: partKey of the partitions made
+	tables  map[string]string // event.dataset → table, the kept datasets only
+	parts   sync.Map          // PostgreSQL: partKey of the partitions made
 	// maxParts bounds the day partitions of a table (maxDayPartitions).
 	maxParts int
 
@@ -111,7 +112,7 @@ func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", cfg.Driver, err)
 	}
-	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, insertQ: map[string]string{}, newest: map[string]int64{}, maxParts: maxDayPartitions}
+	s := &Store{db: db, driver: cfg.Driver, cfg: cfg, stmts: map[string]*sql.Stmt{}, insertQ: map[string]string{}, tables: tablesOf(cfg.Datasets), newest: map[string]int64{}, maxParts: maxDayPartitions}
 	if err := s.migrate(ctx, upTo); err != nil {
 		db.Close()
 		return nil, err
