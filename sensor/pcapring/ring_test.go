@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
@@ -386,5 +387,29 @@ func TestRingBudgetRefusesFlowState(t *testing.T) {
 	}
 	if used := b.Stats().Pools[budget.Packets].Used; used != 0 {
 		t.Errorf("packets pool holds %d bytes after Close", used)
+	}
+}
+
+// max_age removes closed files once they are older than it (the writer's
+// tick applies it, once a second), their indexes with them.
+func TestRingMaxAgeRemovesOldFiles(t *testing.T) {
+	r := newRing(t, Config{MaxBytes: 64 << 20, MaxAge: time.Millisecond})
+	defer r.Close()
+	feed(t, r, mix(t, 256<<10), 1)
+	if err := r.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if r.Stats().Files == 0 {
+		t.Fatal("no file closed")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for r.Stats().FilesRemoved < r.Stats().Files {
+		if time.Now().After(deadline) {
+			t.Fatalf("files older than max_age still kept: %+v", r.Stats())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if left, _ := filepath.Glob(filepath.Join(r.Dir(), "*")); len(left) != 0 {
+		t.Fatalf("left in the ring: %v", left)
 	}
 }
