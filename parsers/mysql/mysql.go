@@ -342,11 +342,11 @@ func lenencStr(b []byte) (s, rest []byte, ok bool) {
 
 func payloadLen(h []byte) (int, error) { return int(h[0]) | int(h[1])<<8 | int(h[2])<<16, nil }
 
-func (c *Conn) command(h []byte, _ int, p []byte) {
+func (c *Conn) command(h []byte, n int, p []byte) {
 	if h[3] != 0 || len(p) == 0 {
 		return // a continuation, or LOAD DATA LOCAL's file contents
 	}
-	s := c.Counts()
+	s, cut := c.Counts(), len(p) < n
 	switch p[0] {
 	case comQuery:
 		q := p[1:]
@@ -355,15 +355,15 @@ func (c *Conn) command(h []byte, _ int, p []byte) {
 			// types and values come first: the verb is not looked for.
 			n, k := lenenc(q)
 			if n != 0 || k == 0 {
-				s.Add(nil, true)
+				s.Add(nil, true, false)
 				return
 			}
 			_, k2 := lenenc(q[k:])
 			q = q[min(len(q), k+k2):]
 		}
-		s.Add(q, true)
+		s.Add(q, true, cut)
 	case comStmtPrepare:
-		s.Add(p[1:], true)
+		s.Add(p[1:], true, cut)
 	case comInitDB:
 		s.UseDatabase(p[1:])
 	}

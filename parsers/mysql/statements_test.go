@@ -144,3 +144,13 @@ func TestStatementsBudget(t *testing.T) {
 		t.Errorf("%+v %+v", got, b.Stats())
 	}
 }
+
+// A word cut by the end of the bytes held is not guessed: the held start
+// of "EXECUTE" reads as the verb EXEC.
+func TestStatementsCutWord(t *testing.T) {
+	text := "/*" + strings.Repeat(" ", sqlverb.Prefix-1-2-2-4) + "*/EXECUTE s"
+	_, c := feed(1<<20, append(session()[:3], parsertestMsg{parsers.ToServer, pcapgen.MySQLCommand(comQuery, text)}))
+	if c == nil || verbs(c) != "UNKNOWN=1" {
+		t.Fatalf("%+v", c)
+	}
+}

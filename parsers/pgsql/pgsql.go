@@ -351,16 +351,16 @@ func frontendLen(h []byte) (int, error) {
 
 // message counts a frontend message after the login: a simple Query's
 // text, or a Parse's (after the prepared statement's name).
-func (c *Conn) message(h []byte, _ int, p []byte) {
-	s := c.Counts()
+func (c *Conn) message(h []byte, n int, p []byte) {
+	s, cut := c.Counts(), len(p) < n
 	switch h[0] {
 	case 'Q':
-		s.Add(p, false)
+		s.Add(p, false, cut)
 	case 'P':
 		if k := bytes.IndexByte(p, 0); k >= 0 {
-			s.Add(p[k+1:], false)
+			s.Add(p[k+1:], false, cut)
 		} else {
-			s.Add(nil, false) // a name longer than what is held
+			s.Add(nil, false, false) // a name longer than what is held
 		}
 	}
 }

@@ -88,3 +88,13 @@ func BenchmarkStatements(b *testing.B) {
 		_ = c.Data(parsers.ToServer, q, time.Time{})
 	}
 }
+
+// A word cut by the end of the bytes held is not guessed, after a Parse's
+// statement name too: the held start of "EXECUTE" reads as the verb EXEC.
+func TestStatementsCutWord(t *testing.T) {
+	text := "/*" + strings.Repeat(" ", sqlverb.Prefix-3-2-2-4) + "*/EXECUTE s"
+	_, c := feed(1<<20, append(session()[:4], msg{D: parsers.ToServer, B: pcapgen.PgParse("s1", text)}))
+	if c == nil || c.Total != 1 || c.Count(sqlverb.Unknown) != 1 {
+		t.Fatalf("%+v", c)
+	}
+}

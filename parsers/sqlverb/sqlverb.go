@@ -51,9 +51,11 @@ const maxWord = 10
 // upper-cased, when it is a keyword of the list. hash says whether # starts
 // a comment (MySQL); without it, block comments nest (PostgreSQL). A MySQL executable comment (/*! … */, /*+ … */
 // optimizer hints excepted) is read as code, as the server runs it.
-func Of(q []byte, hash bool) string { return verbs[id(q, hash)] }
+func Of(q []byte, hash bool) string { return verbs[id(q, hash, len(q) >= Prefix)] }
 
-func id(q []byte, hash bool) uint8 {
+// id is the verb id of q; cut says q is only the start of the statement,
+// so a word that reaches its end may go on.
+func id(q []byte, hash, cut bool) uint8 {
 	i := skip(q, hash)
 	if i >= len(q) {
 		return 1
@@ -77,7 +79,7 @@ func id(q []byte, hash bool) uint8 {
 	if n == 0 {
 		return 0
 	}
-	if i == len(q) && len(q) == Prefix {
+	if i == len(q) && cut {
 		return 1 // the word may go on past the bytes held
 	}
 	if v, ok := ids[string(w[:n])]; ok {
@@ -172,8 +174,9 @@ func (c *Counts) add(v uint8) {
 	c.Total++
 }
 
-// Add counts one statement whose text (or its first Prefix bytes) is q.
-func (c *Counts) Add(q []byte, hash bool) { c.add(id(q, hash)) }
+// Add counts one statement whose text is q; cut says q is only its start
+// (the message was longer than what was held).
+func (c *Counts) Add(q []byte, hash, cut bool) { c.add(id(q, hash, cut)) }
 
 // UseDatabase records a switch to database name (at most 256 bytes of it kept).
 func (c *Counts) UseDatabase(name []byte) {

@@ -56,11 +56,11 @@ func TestOf(t *testing.T) {
 func TestCountsAllocs(t *testing.T) {
 	var c Counts
 	q := []byte("/* x */ select * from t where a = 'secret'")
-	if n := testing.AllocsPerRun(100, func() { c.Add(q, true) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { c.Add(q, true, false) }); n != 0 {
 		t.Errorf("%v allocs per statement", n)
 	}
 	var got []string
-	c.Add([]byte("drop table x"), true)
+	c.Add([]byte("drop table x"), true, false)
 	c.Each(func(v string, n int) { got = append(got, v+":"+string(rune('0'+min(n, 9)))) })
 	if strings.Join(got, ",") != "SELECT:9,DROP:1" || c.Total != 102 || c.Count("SELECT") != 101 || c.Count("secret") != 0 {
 		t.Errorf("%v total %d", got, c.Total)
@@ -110,6 +110,6 @@ func BenchmarkCount(b *testing.B) {
 	b.SetBytes(int64(len(q)))
 	b.ReportAllocs()
 	for b.Loop() {
-		c.Add(q, true)
+		c.Add(q, true, false)
 	}
 }
