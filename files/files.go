@@ -255,10 +255,14 @@ func (f *File) Write(p []byte) bool {
 	}
 	if room := SniffBytes - len(f.head); room > 0 && f.res.Missing == 0 {
 		f.head = append(f.head, p[:min(room, len(p))]...)
+		if len(f.head) == SniffBytes && f.in != nil && !f.t.store.Wants(Sniff(f.head)) {
+			f.dropCopy() // its type is known now, and not kept: write no more of it
+		}
 	}
 	if f.res.Size > f.t.maxBytes {
 		f.res.OverLimit = true
 		f.dropHashes()
+		f.dropCopy()
 		return false
 	}
 	for _, h := range f.h {
@@ -267,7 +271,9 @@ func (f *File) Write(p []byte) bool {
 		}
 	}
 	if f.in != nil {
-		f.t.store.write(f.in, p)
+		if f.t.store.write(f.in, p); f.in.dead {
+			f.dropCopy()
+		}
 	}
 	return true
 }
@@ -279,8 +285,15 @@ func (f *File) Gap(n int64) {
 	}
 	f.res.Missing += n
 	f.dropHashes()
+	f.dropCopy()
+}
+
+// dropCopy discards the file's copy in the store, if any, as soon as it
+// cannot be kept: its descriptor and disk space are not held to the end.
+func (f *File) dropCopy() {
 	if f.in != nil {
-		f.in.dead = true
+		f.t.store.discard(f.in)
+		f.in = nil
 	}
 }
 

@@ -137,3 +137,34 @@ func TestStoreWhenAndTypes(t *testing.T) {
 		}
 	}
 }
+
+// A copy that cannot be kept is dropped as soon as that is known (its type
+// past the sniff window, a gap), not held open on disk to the file's end.
+func TestStoreDropsEarly(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	s, err := OpenStore(StoreConfig{Dir: dir, When: WhenAll, Types: []string{"executable"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTracker(Config{Store: s}, nil)
+	text := tr.Open(&parsers.FileInfo{Size: -1}, nil)
+	text.Write(bytes.Repeat([]byte("plain text "), 200))
+	if n := len(leftovers(t, dir)); n != 1 {
+		t.Fatalf("%d copies in the sniff window, want 1", n)
+	}
+	text.Write(bytes.Repeat([]byte("plain text "), 400))
+	if n := len(leftovers(t, dir)); n != 0 {
+		t.Errorf("%d copies of a text file past the sniff window", n)
+	}
+	gap := tr.Open(&parsers.FileInfo{Size: -1}, nil)
+	gap.Write(peFile())
+	gap.Gap(10)
+	if n := len(leftovers(t, dir)); n != 0 {
+		t.Errorf("%d copies after a gap", n)
+	}
+	text.Close(parsers.FileComplete, t0)
+	gap.Close(parsers.FileComplete, t0)
+	if st := s.Stats(); st.Discarded != 2 || st.Stored != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
