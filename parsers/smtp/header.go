@@ -2,8 +2,11 @@ package smtp
 
 import (
 	"bytes"
+	"cmp"
 	"mime"
 	"net/mail"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -37,6 +40,12 @@ func disposition(v []byte) (typ, filename string) {
 	return typ, decodeWords([]byte(params["filename"]))
 }
 
+// piece is one RFC 2231 continuation of a parameter: its number and value.
+type piece struct {
+	i int
+	s string
+}
+
 // mediaType parses "type; a=b; …" with mime.ParseMediaType (which joins
 // RFC 2231 continuations), and falls back on a lenient reading of the
 // parameters when the value is malformed (a hostile or sloppy mailer).
@@ -48,7 +57,7 @@ func mediaType(v []byte) (string, map[string]string) {
 	parts := strings.Split(string(v), ";")
 	typ = strings.ToLower(strings.TrimSpace(parts[0]))
 	params = map[string]string{}
-	cont := map[string][]string{} // name*N pieces, in order given
+	cont := map[string][]piece{} // name*N pieces
 	for _, p := range parts[1:] {
 		k, val, ok := strings.Cut(p, "=")
 		if !ok {
@@ -56,17 +65,25 @@ func mediaType(v []byte) (string, map[string]string) {
 		}
 		k = strings.ToLower(strings.TrimSpace(k))
 		val = strings.Trim(strings.TrimSpace(val), `"`)
-		if base, _, found := strings.Cut(k, "*"); found {
-			cont[base] = append(cont[base], val)
+		if base, n, found := strings.Cut(k, "*"); found {
+			i, _ := strconv.Atoi(strings.TrimSuffix(n, "*"))
+			cont[base] = append(cont[base], piece{i, val})
 			continue
 		}
 		if _, dup := params[k]; !dup {
 			params[k] = val
 		}
 	}
-	for k, vs := range cont {
+	for k, ps := range cont {
 		if _, ok := params[k]; !ok {
-			params[k] = strings.Join(vs, "")
+			// Joined in the order of their numbers, as mail clients do,
+			// not as written: "name*1=exe; name*0=evil." is evil.exe.
+			slices.SortStableFunc(ps, func(a, b piece) int { return cmp.Compare(a.i, b.i) })
+			var b strings.Builder
+			for _, p := range ps {
+				b.WriteString(p.s)
+			}
+			params[k] = b.String()
 		}
 	}
 	return typ, params
