@@ -310,8 +310,7 @@ func CSeqMethod(v []byte) []byte {
 type Conn struct {
 	emit func(parsers.Dir, *Message, time.Time)
 	acct *budget.Account
-	buf  [2][]byte
-	paid int64
+	buf  [2]parsers.Held
 	msg  Message
 	dead [2]bool
 	// Errors counts messages that did not parse (the direction then stops).
@@ -329,11 +328,11 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 	if c.dead[d] {
 		return nil
 	}
-	if len(c.buf[d]) > 0 {
+	if len(c.buf[d].B) > 0 {
 		if !c.hold(d, b) {
 			return nil
 		}
-		b = c.buf[d]
+		b = c.buf[d].B
 	}
 	for len(b) > 0 {
 		// Keep-alives (CRLF) between messages (RFC 5626 §3.5.1).
@@ -348,14 +347,14 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 		if err != nil {
 			c.Errors++
 			c.dead[d] = true
-			c.buf[d] = c.buf[d][:0]
+			c.buf[d].B = c.buf[d].B[:0]
 			return err
 		}
 		c.emit(d, &c.msg, ts)
 		b = b[c.msg.Len:]
 	}
-	if len(c.buf[d]) > 0 {
-		c.buf[d] = append(c.buf[d][:0], b...) // the rest moves to the front
+	if len(c.buf[d].B) > 0 {
+		c.buf[d].B = append(c.buf[d].B[:0], b...) // the rest moves to the front
 	} else if len(b) > 0 {
 		c.hold(d, b)
 	}
@@ -366,22 +365,16 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 // (the direction stops) when the budget refuses or the message exceeds
 // maxMessage.
 func (c *Conn) hold(d parsers.Dir, b []byte) bool {
-	n := len(c.buf[d]) + len(b)
-	if n > maxMessage {
+	h := &c.buf[d]
+	if len(h.B)+len(b) > maxMessage {
 		c.Errors++
-		c.dead[d], c.buf[d] = true, c.buf[d][:0]
+		c.dead[d], h.B = true, h.B[:0]
 		return false
 	}
-	if n > cap(c.buf[d]) {
-		nc := max(n, 2*cap(c.buf[d]), 512)
-		if !c.acct.Reserve(budget.Parsers, int64(nc-cap(c.buf[d]))) {
-			c.Limited, c.dead[d] = true, true
-			return false
-		}
-		c.paid += int64(nc - cap(c.buf[d]))
-		c.buf[d] = append(make([]byte, 0, nc), c.buf[d]...)
+	if !h.Append(c.acct, b, maxMessage) {
+		c.Limited, c.dead[d] = true, true
+		return false
 	}
-	c.buf[d] = append(c.buf[d], b...)
 	return true
 }
 
@@ -390,6 +383,7 @@ func (c *Conn) Gap(d parsers.Dir, n int, ts time.Time) { c.dead[d] = true }
 
 // End frees the held bytes.
 func (c *Conn) End(ts time.Time) {
-	c.acct.Release(budget.Parsers, c.paid)
-	c.buf, c.paid = [2][]byte{}, 0
+	for d := range c.buf {
+		c.buf[d].Reset(c.acct, -1)
+	}
 }

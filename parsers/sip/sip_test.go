@@ -120,8 +120,8 @@ func TestConnBounds(t *testing.T) {
 	c = NewConn(nil, func(parsers.Dir, *Message, time.Time) {})
 	big := append([]byte("INVITE sip:a SIP/2.0\r\n"), bytes.Repeat([]byte("X-Pad: 0123456789\r\n"), 4000)...)
 	_ = c.Data(parsers.ToServer, big, time.Time{})
-	if c.Errors != 1 || len(c.buf[0]) != 0 {
-		t.Errorf("over-long headers: %d errors, %d bytes held", c.Errors, len(c.buf[0]))
+	if c.Errors != 1 || len(c.buf[0].B) != 0 {
+		t.Errorf("over-long headers: %d errors, %d bytes held", c.Errors, len(c.buf[0].B))
 	}
 }
 
@@ -151,8 +151,8 @@ func FuzzParse(f *testing.F) {
 			s := min(step, len(b))
 			_ = c.Data(parsers.ToServer, b[:s], time.Time{})
 			b = b[s:]
-			if len(c.buf[0]) > maxMessage {
-				t.Fatalf("holding %d bytes", len(c.buf[0]))
+			if len(c.buf[0].B) > maxMessage {
+				t.Fatalf("holding %d bytes", len(c.buf[0].B))
 			}
 		}
 		c.End(time.Time{})
