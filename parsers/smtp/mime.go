@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -49,9 +48,8 @@ type message struct {
 	inHeader  bool
 	top       bool // the entity is the message itself
 	ended     bool
-	field     []byte // the header field being read (unfolded)
-	fieldPaid int64
-	cut       bool // the field went over maxField
+	field     parsers.Held // the header field being read (unfolded)
+	cut       bool         // the field went over maxField
 	fields    int
 	bounds    []string // open multipart boundaries, innermost last
 	ent       entity
@@ -77,8 +75,7 @@ func (m *message) reset(tx *Transaction, seq uint64) {
 }
 
 func (m *message) free() {
-	m.conn.acct.Release(budget.Parsers, m.fieldPaid)
-	m.field, m.fieldPaid = nil, 0
+	m.field.Reset(m.conn.acct, -1)
 }
 
 // line takes a line of the message (or a piece of a long one), dot
@@ -144,28 +141,20 @@ func (m *message) appendField(b []byte) {
 	if m.cut {
 		return
 	}
-	if len(m.field)+len(b) > maxField {
+	if len(m.field.B)+len(b) > maxField {
 		m.cut = true
 		m.conn.note(fmt.Sprintf("smtp.header_too_long: a header field longer than %d bytes was cut", maxField))
-		b = b[:maxField-len(m.field)]
+		b = b[:maxField-len(m.field.B)]
 	}
-	if need := len(m.field) + len(b); need > cap(m.field) {
-		c := max(need, 2*cap(m.field), 256)
-		c = min(c, maxField)
-		if !m.conn.acct.Reserve(budget.Parsers, int64(c-cap(m.field))) {
-			m.limited, m.cut = true, true
-			return
-		}
-		m.fieldPaid += int64(c - cap(m.field))
-		m.field = append(make([]byte, 0, c), m.field...)
+	if !m.field.Append(m.conn.acct, b, maxField) {
+		m.limited, m.cut = true, true
 	}
-	m.field = append(m.field, b...)
 }
 
 // flushField handles the header field read so far.
 func (m *message) flushField() {
-	f := m.field
-	m.field = m.field[:0]
+	f := m.field.B
+	m.field.B = f[:0]
 	if len(f) == 0 {
 		return
 	}

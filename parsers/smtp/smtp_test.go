@@ -183,8 +183,8 @@ func TestBoundedOnHostileInput(t *testing.T) {
 	if !strings.Contains(strings.Join(txs[0].Notes, " "), "header_too_long") {
 		t.Errorf("notes %v", txs[0].Notes)
 	}
-	if cap(c.msg.field) > maxField || cap(c.lines[0].Held()) > 2*maxLine {
-		t.Errorf("held %d / %d bytes", cap(c.msg.field), cap(c.lines[0].Held()))
+	if cap(c.msg.field.B) > maxField || cap(c.lines[0].Held()) > 2*maxLine {
+		t.Errorf("held %d / %d bytes", cap(c.msg.field.B), cap(c.lines[0].Held()))
 	}
 	if used := b.Stats().Used; used != 0 {
 		t.Errorf("%d bytes of budget not given back", used)
