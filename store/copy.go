@@ -18,11 +18,7 @@ import (
 // per row and the rows the store already holds (by event.id) are still
 // dropped. Traffic buckets, a few per second of traffic, are upserted one
 // by one.
-func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
-	rows, buckets, st, err := s.decodeBatch(batch)
-	if err != nil {
-		return st, err
-	}
+func (s *Store) insertCopy(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
 	if err := s.ensurePartitions(ctx, rows); err != nil {
 		return st, err
 	}
@@ -64,8 +60,10 @@ func (s *Store) insertCopy(ctx context.Context, batch []schemas.Record) (InsertS
 }
 
 // decodeBatch decodes a batch into the column values of each event
-// table's rows (and of the sensors' reports) and the traffic bucket events.
-func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, buckets []row, st InsertStats, err error) {
+// table's rows (and of the sensors' reports) and the traffic bucket events;
+// the records that cannot be decoded are left out and returned in bad, in
+// batch order.
+func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, buckets []row, st InsertStats, bad []*RecordError) {
 	rows = map[string][][]any{}
 	var r row
 	for i := range batch {
@@ -76,7 +74,8 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 			continue
 		}
 		if err := r.decode(rec, i); err != nil {
-			return nil, nil, st, err
+			bad = append(bad, err)
+			continue
 		}
 		switch {
 		case table == "traffic":
@@ -96,7 +95,7 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 			rows[table] = append(rows[table], r.values(table, rec))
 		}
 	}
-	return rows, buckets, st, nil
+	return rows, buckets, st, bad
 }
 
 // eventTables are the tables of rowColumns, in the order a batch fills them.

@@ -149,16 +149,35 @@ type InsertStats struct {
 // gets the rows with COPY (see insertCopy), MySQL with multi-row inserts
 // (insertMulti), SQLite row by row with prepared statements.
 func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
+	rows, buckets, st, bad := s.decodeBatch(batch)
+	if len(bad) > 0 {
+		return st, bad[0]
+	}
+	return s.write(ctx, rows, buckets, st)
+}
+
+// insertValid is Insert writing the records that decode and returning
+// those that do not (the Sink dead-letters them), in one decoding of the
+// batch however many are bad.
+func (s *Store) insertValid(ctx context.Context, batch []schemas.Record) (InsertStats, []*RecordError, error) {
+	rows, buckets, st, bad := s.decodeBatch(batch)
+	st, err := s.write(ctx, rows, buckets, st)
+	return st, bad, err
+}
+
+// write writes a decoded batch with the driver's way of inserting.
+func (s *Store) write(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
 	switch s.driver {
 	case Postgres:
-		return s.insertCopy(ctx, batch)
+		return s.insertCopy(ctx, rows, buckets, st)
 	case MySQL:
-		return s.insertMulti(ctx, batch)
+		return s.insertMulti(ctx, rows, buckets, st)
 	}
-	rows, buckets, st, err := s.decodeBatch(batch)
-	if err != nil {
-		return st, err
-	}
+	return s.insertRows(ctx, rows, buckets, st)
+}
+
+// insertRows is Insert on SQLite.
+func (s *Store) insertRows(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return st, fmt.Errorf("store: begin: %w", err)
@@ -196,7 +215,7 @@ func (s *Store) Insert(ctx context.Context, batch []schemas.Record) (InsertStats
 }
 
 // decode reads rec's indexed fields into r.
-func (r *row) decode(rec *schemas.Record, i int) error {
+func (r *row) decode(rec *schemas.Record, i int) *RecordError {
 	*r = row{}
 	if !r.fastDecode(rec.JSON) {
 		*r = row{}

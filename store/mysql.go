@@ -12,8 +12,6 @@ import (
 	"time"
 
 	"github.com/go-sql-driver/mysql"
-
-	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 // MySQL/MariaDB: the queries of this package are written for SQLite and
@@ -60,11 +58,7 @@ func mysqlDialect(q string) string {
 const mysqlChunk = 1000
 
 // insertMulti is Insert on MySQL.
-func (s *Store) insertMulti(ctx context.Context, batch []schemas.Record) (InsertStats, error) {
-	rows, buckets, st, err := s.decodeBatch(batch)
-	if err != nil {
-		return st, err
-	}
+func (s *Store) insertMulti(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
 	if err := s.ensureMySQLPartitions(ctx, rows); err != nil {
 		return st, err
 	}

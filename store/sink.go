@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"time"
 
@@ -60,47 +59,27 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	if k.st == nil {
 		return outputs.ErrNotConnected
 	}
-	var bad []int
-	var reasons []error
-	idx := make([]int, 0, len(batch)) // positions of recs in batch, once one was dropped
-	recs := batch
-	for {
-		st, err := k.st.Insert(ctx, recs)
-		var re *RecordError
-		if errors.As(err, &re) {
-			orig := re.Index
-			if len(idx) > 0 {
-				orig = idx[re.Index]
-			}
-			bad = append(bad, orig)
-			reasons = append(reasons, re)
-			if len(idx) == 0 {
-				for i := range batch {
-					idx = append(idx, i)
-				}
-				recs = append([]schemas.Record(nil), batch...)
-			}
-			recs = append(recs[:re.Index], recs[re.Index+1:]...)
-			idx = append(idx[:re.Index], idx[re.Index+1:]...)
+	st, bad, err := k.st.insertValid(ctx, batch)
+	if err != nil {
+		return err
+	}
+	k.Stats.Flows += st.Flows
+	k.Stats.Alerts += st.Alerts
+	k.Stats.Events += st.Events
+	k.Stats.Buckets += st.Buckets
+	k.Stats.Sensors += st.Sensors
+	k.Stats.Hosts += st.Hosts
+	k.Stats.Skipped += st.Skipped
+	k.Stats.Duplicates += st.Duplicates
+	k.dups.Add(uint64(st.Duplicates))
+	next := 0 // the next of bad, which are in batch order
+	for i := range batch {
+		if next < len(bad) && bad[next].Index == i {
+			next++
 			continue
 		}
-		if err != nil {
-			return err
-		}
-		k.Stats.Flows += st.Flows
-		k.Stats.Alerts += st.Alerts
-		k.Stats.Events += st.Events
-		k.Stats.Buckets += st.Buckets
-		k.Stats.Sensors += st.Sensors
-		k.Stats.Hosts += st.Hosts
-		k.Stats.Skipped += st.Skipped
-		k.Stats.Duplicates += st.Duplicates
-		k.dups.Add(uint64(st.Duplicates))
-		break
-	}
-	for i := range recs {
-		if recs[i].Time.After(k.newest) {
-			k.newest = recs[i].Time
+		if batch[i].Time.After(k.newest) {
+			k.newest = batch[i].Time
 		}
 	}
 	if iv := time.Duration(k.cfg.PruneInterval); iv > 0 && !k.newest.IsZero() && k.newest.Sub(k.lastPrune) >= iv {
@@ -110,7 +89,12 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		k.lastPrune = k.newest
 	}
 	if len(bad) > 0 {
-		return &outputs.BatchError{Permanent: bad, Reasons: reasons}
+		be := &outputs.BatchError{}
+		for _, re := range bad {
+			be.Permanent = append(be.Permanent, re.Index)
+			be.Reasons = append(be.Reasons, re)
+		}
+		return be
 	}
 	return nil
 }
