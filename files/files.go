@@ -333,7 +333,7 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 	}
 	if in := f.in; in != nil {
 		f.in = nil
-		if r.SHA256 != "" && !in.dead && t.store.Wants(r.Magic) {
+		if r.SHA256 != "" && t.store.Wants(r.Magic) { // a dead copy was dropped at its write
 			r.in, r.store = in, t.store
 		} else {
 			t.store.discard(in)
