@@ -5,7 +5,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/internal/lineproto"
 )
@@ -193,20 +192,13 @@ func (c *Conn) startMessage() {
 // hold keeps the client bytes sent after STARTTLS before its reply: the
 // start of TLS if the server accepts, more commands if it refuses.
 func (c *Conn) hold(b []byte) {
-	n := min(len(b), maxTLSHeld-len(c.held))
+	n := min(len(b), maxTLSHeld-len(c.held.B))
 	if n < len(b) {
 		c.note("smtp.starttls_held: client bytes before the STARTTLS reply beyond the bound were not kept")
 	}
-	if need := len(c.held) + n; need > cap(c.held) {
-		grow := int64(max(need, 2*cap(c.held), 512) - cap(c.held))
-		if !c.acct.Reserve(budget.Parsers, grow) {
-			c.limited = true
-			return
-		}
-		c.heldPaid += grow
-		c.held = append(make([]byte, 0, int64(cap(c.held))+grow), c.held...)
+	if !c.held.Append(c.acct, b[:n], maxTLSHeld) {
+		c.limited = true
 	}
-	c.held = append(c.held, b[:n]...)
 }
 
 // splitCommand cuts a command line into its verb (upper case) and argument.

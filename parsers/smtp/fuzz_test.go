@@ -44,7 +44,7 @@ func FuzzConn(f *testing.F) {
 			}
 			b = b[k:]
 			if cap(c.msg.field.B) > maxField || cap(c.lines[0].Held()) > 2*maxLine || cap(c.lines[1].Held()) > 2*maxLine ||
-				len(c.held) > maxTLSHeld || len(c.pending) > maxPending || len(c.msg.bounds) > maxDepth {
+				len(c.held.B) > maxTLSHeld || len(c.pending) > maxPending || len(c.msg.bounds) > maxDepth {
 				t.Fatalf("bounds exceeded")
 			}
 		}

@@ -37,7 +37,7 @@ func (c *Conn) server(b []byte, ts time.Time) error {
 			continue
 		}
 		if c.reply(r, ts) {
-			c.rest = [2][]byte{c.held, b}
+			c.rest = [2][]byte{c.held.B, b}
 			return parsers.ErrStartTLS
 		}
 	}
@@ -96,8 +96,8 @@ func (c *Conn) reply(r lineproto.Reply, ts time.Time) bool {
 			c.mode = modeDone
 			return true
 		}
-		held := c.held
-		c.held = c.held[:0]
+		held := c.held.B
+		c.held.B = held[:0]
 		c.mode = modeCommand
 		_ = c.client(held, ts) // refused: what the client sent next are commands
 	}

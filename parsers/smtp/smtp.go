@@ -131,8 +131,7 @@ type Conn struct {
 	bdatLast    bool
 	greeted     bool
 	badReplies  int
-	held        []byte // client bytes after STARTTLS
-	heldPaid    int64
+	held        parsers.Held // client bytes after STARTTLS
 	rest        [2][]byte
 
 	sess    Session
@@ -238,8 +237,7 @@ func (c *Conn) free() {
 		c.lines[i].Free(c.acct)
 	}
 	c.msg.free()
-	c.acct.Release(budget.Parsers, c.heldPaid)
-	c.held, c.heldPaid = nil, 0
+	c.held.Reset(c.acct, -1)
 }
 
 func (c *Conn) note(n string) {
