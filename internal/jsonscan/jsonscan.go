@@ -10,6 +10,7 @@
 package jsonscan
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -193,20 +194,11 @@ func (s *Scanner) Str(dst *string) bool {
 		return true
 	}
 	raw, plain, ok := s.rawString()
-	if !ok || !plain && (indexByte(raw, '\\') >= 0 || !utf8.Valid(raw)) {
+	if !ok || !plain && (bytes.IndexByte(raw, '\\') >= 0 || !utf8.Valid(raw)) {
 		return false
 	}
 	*dst = string(raw)
 	return true
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // Time reads an RFC 3339 string the way time.Time's UnmarshalJSON does.
