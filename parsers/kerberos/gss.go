@@ -92,7 +92,7 @@ func ParseGSS(b []byte) (*Message, error) {
 	if err != nil || oid.class != 0 || oid.tag != 6 {
 		return nil, fmt.Errorf("kerberos: GSS token without a mechanism OID (%v)", err)
 	}
-	if !bytes.Equal(oid.val, krb5OID) && !bytes.Equal(oid.val, msKrb5OID) {
+	if !bytes.Equal(oid.val, MechOID) && !bytes.Equal(oid.val, MSMechOID) {
 		return nil, fmt.Errorf("kerberos: GSS mechanism is not Kerberos V5")
 	}
 	if len(rest) < 2 {
@@ -133,12 +133,13 @@ func parseAP(b []byte, typ int) (*Message, error) {
 	return m, nil
 }
 
-// The OID values (without tag and length) of RFC 1964's mechanism and
-// Microsoft's variant of it.
+// The OID values (without tag and length) of SPNEGO, of RFC 1964's
+// Kerberos mechanism (1.2.840.113554.1.2.2) and of Microsoft's variant of
+// it (1.2.840.48018.1.2.2).
 var (
 	spnegoOID = []byte{0x2b, 0x06, 0x01, 0x05, 0x05, 0x02}
-	krb5OID   = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02}
-	msKrb5OID = []byte{0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02}
+	MechOID   = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02}
+	MSMechOID = []byte{0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02}
 )
 
 // apReq: pvno [0], msg-type [1], ap-options [2], ticket [3],

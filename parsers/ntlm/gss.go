@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/base64"
 	"strings"
+
+	"github.com/packetsleuth/packetsleuth/parsers/kerberos"
 )
 
 // Mechanisms a security blob can carry.
@@ -12,13 +14,12 @@ const (
 	MechKerberos = "kerberos"
 )
 
-// krb5 GSS-API token: the Kerberos OID (RFC 1964 1.2.840.113554.1.2.2, or
-// Microsoft's 1.2.840.48018.1.2.2) followed by a token id (01 00 AP-REQ,
-// 02 00 AP-REP, 03 00 KRB-ERROR).
-var (
-	krb5OID   = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x12, 0x01, 0x02, 0x02}
-	msKrb5OID = []byte{0x06, 0x09, 0x2a, 0x86, 0x48, 0x82, 0xf7, 0x12, 0x01, 0x02, 0x02}
-)
+// krb5 GSS-API token: a Kerberos mechanism OID, DER-encoded (tag 06 and
+// its length before kerberos.MechOID or kerberos.MSMechOID), followed by a
+// token id (01 00 AP-REQ, 02 00 AP-REP, 03 00 KRB-ERROR).
+var krb5OIDs = [][]byte{derOID(kerberos.MechOID), derOID(kerberos.MSMechOID)}
+
+func derOID(v []byte) []byte { return append([]byte{0x06, byte(len(v))}, v...) }
 
 // Blob is what a GSS-API/SPNEGO security blob (or a raw NTLMSSP message)
 // carries.
@@ -47,7 +48,7 @@ func FindInBlob(b []byte) Blob {
 		m, err := Parse(b[i:])
 		return Blob{Mech: MechNTLM, NTLM: m, Err: err}
 	}
-	for _, oid := range [][]byte{krb5OID, msKrb5OID} {
+	for _, oid := range krb5OIDs {
 		for off := 0; off < len(b); {
 			i := bytes.Index(b[off:], oid)
 			if i < 0 {
