@@ -30,7 +30,7 @@ type decoder struct {
 	nq        int
 	pad       int // '=' seen: the data has ended
 	esc       [2]byte
-	nesc      int // bytes of a "=XX" escape after the '=' (esc holds them); -1: none
+	nesc      int // bytes of a "=XX" escape after the '=' (esc holds them), while inEsc
 	inEsc     bool
 	softBreak bool // the QP line ended with '=': no line end follows
 	buf       [512]byte
