@@ -44,7 +44,7 @@ func cmdCollect(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, nil)))
 	cfg, err := collector.Load(*path)
 	if err != nil {
 		fmt.Fprintln(stderr, "sensor collect:", outputs.Redact(err.Error()))
