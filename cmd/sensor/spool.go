@@ -93,10 +93,10 @@ func toUint(m map[string]int64) map[string]uint64 {
 // drainSpools opens the outputs (each Runner resends its spool first) and
 // waits until their spools and queues are empty or timeout passes.
 func drainSpools(sinks []outputs.SinkConfig, timeout, closeTimeout time.Duration, stdout, stderr io.Writer) int {
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	log := slog.New(outputs.RedactHandler(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
 	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
 	if err != nil {
-		fmt.Fprintln(stderr, "sensor spool drain:", err)
+		fmt.Fprintln(stderr, "sensor spool drain:", outputs.Redact(err.Error()))
 		return 2
 	}
 	deadline := time.Now().Add(timeout)
