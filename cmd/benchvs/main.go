@@ -3,9 +3,13 @@
 // runs alternate (Suricata, then the sensor with each worker count, round
 // after round) and each run's CPU time (user+sys of the process, from its
 // rusage) and peak RSS are read from the kernel, so the figures hold on a
-// shared, loaded machine better than wall time does. It prints the median
-// per-round CPU ratio to Suricata, then where one profiled 1-worker replay
-// spends its CPU, stage by stage (internal/profstage).
+// shared, loaded machine better than wall time does. Each run's wall time
+// is printed too, with the load average when it began: the goal for
+// several workers is about time, and wall figures mean something only on
+// an idle machine. It prints the median per-round CPU and wall ratios to
+// Suricata, the 1→N-worker wall speed-up of each binary, then where one
+// profiled 1-worker replay spends its CPU, stage by stage
+// (internal/profstage).
 package main
 
 import (
@@ -40,15 +44,19 @@ func main() {
 
 // usage is what one run cost, from its rusage.
 type usage struct {
-	cpu time.Duration
-	rss int64 // bytes
+	cpu  time.Duration
+	wall time.Duration
+	rss  int64  // bytes
+	load string // the 1-minute load average when the run began
 }
 
 // tool is one command line compared.
 type tool struct {
-	name string
-	args func(dir string) []string
-	runs []usage
+	name    string
+	label   string // "sensor" or "baseline" (empty for suricata)
+	workers int
+	args    func(dir string) []string
+	runs    []usage
 }
 
 func run(pcap, sensor, baseline, suriConf string, rounds int, workerList string, profile bool) error {
@@ -73,7 +81,7 @@ func run(pcap, sensor, baseline, suriConf string, rounds int, workerList string,
 		}
 		tools = append(tools, replayTool("sensor", sensor, pcap, n))
 	}
-	fmt.Printf("%s: %d rounds of alternating runs; CPU = user+sys of the process\n", filepath.Base(pcap), rounds)
+	fmt.Printf("%s: %d rounds of alternating runs; CPU = user+sys of the process, wall = elapsed (meaningful on an idle machine only), load = 1-minute load average at the run's start\n", filepath.Base(pcap), rounds)
 	for r := range rounds {
 		for _, t := range tools {
 			u, err := measure(tmp, t.args)
@@ -81,25 +89,28 @@ func run(pcap, sensor, baseline, suriConf string, rounds int, workerList string,
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
 			t.runs = append(t.runs, u)
-			fmt.Printf("  round %d  %-20s cpu %6.2fs  rss %4d MB\n", r+1, t.name, u.cpu.Seconds(), u.rss>>20)
+			fmt.Printf("  round %d  %-20s cpu %6.2fs  wall %6.2fs  rss %4d MB  load %s\n", r+1, t.name, u.cpu.Seconds(), u.wall.Seconds(), u.rss>>20, u.load)
 		}
 	}
-	fmt.Printf("%-20s %9s %9s %9s\n", "", "cpu", "ratio", "peak RSS")
+	fmt.Printf("%-20s %9s %9s %9s %9s %9s\n", "", "cpu", "ratio", "wall", "ratio", "peak RSS")
 	for i, t := range tools {
-		ratios := make([]float64, rounds)
-		for r := range rounds {
-			ratios[r] = t.runs[r].cpu.Seconds() / tools[0].runs[r].cpu.Seconds()
-		}
 		cpu := median(t.runs, func(u usage) float64 { return u.cpu.Seconds() })
+		wall := median(t.runs, func(u usage) float64 { return u.wall.Seconds() })
 		rss := median(t.runs, func(u usage) float64 { return float64(u.rss >> 20) })
-		ratio := "1.00"
+		cpuRatio, wallRatio := "1.00", "1.00"
 		if i > 0 {
-			slices.Sort(ratios)
-			ratio = fmt.Sprintf("%.2f", ratios[rounds/2])
+			cpuRatio = fmt.Sprintf("%.2f", ratio(t, tools[0], func(u usage) time.Duration { return u.cpu }))
+			wallRatio = fmt.Sprintf("%.2f", ratio(t, tools[0], func(u usage) time.Duration { return u.wall }))
 		}
-		fmt.Printf("%-20s %8.2fs %9s %6.0f MB\n", t.name, cpu, ratio, rss)
+		fmt.Printf("%-20s %8.2fs %9s %8.2fs %9s %6.0f MB\n", t.name, cpu, cpuRatio, wall, wallRatio, rss)
 	}
 	fmt.Println("(median of each; ratio = median of the per-round ratios to suricata)")
+	for _, t := range tools {
+		if one := single(tools, t); one != nil && t.workers > 1 {
+			fmt.Printf("%s: wall speed-up from 1 to %d workers %.2fx (median of the per-round ratios)\n",
+				t.name, t.workers, 1/ratio(t, one, func(u usage) time.Duration { return u.wall }))
+		}
+	}
 	if profile {
 		return stages(tmp, sensor, pcap)
 	}
@@ -108,13 +119,13 @@ func run(pcap, sensor, baseline, suriConf string, rounds int, workerList string,
 
 // replayTool is `sensor replay` of pcap with n workers.
 func replayTool(name, bin, pcap string, n int) *tool {
-	return &tool{name: fmt.Sprintf("%s workers=%d", name, n), args: func(dir string) []string {
+	return &tool{name: fmt.Sprintf("%s workers=%d", name, n), label: name, workers: n, args: func(dir string) []string {
 		return []string{bin, "replay", "--quiet", "--workers", strconv.Itoa(n), "--out", filepath.Join(dir, "events.ndjson"), pcap}
 	}}
 }
 
 // measure runs a command with its output in a fresh directory under tmp and
-// returns its CPU time and peak RSS.
+// returns its CPU time, wall time and peak RSS.
 func measure(tmp string, args func(dir string) []string) (usage, error) {
 	dir, err := os.MkdirTemp(tmp, "run-")
 	if err != nil {
@@ -123,7 +134,10 @@ func measure(tmp string, args func(dir string) []string) (usage, error) {
 	defer os.RemoveAll(dir)
 	a := args(dir)
 	cmd := exec.Command(a[0], a[1:]...)
+	load := loadAverage()
+	start := time.Now()
 	out, err := cmd.CombinedOutput()
+	wall := time.Since(start)
 	if err != nil {
 		return usage{}, fmt.Errorf("%v: %s", err, tail(out))
 	}
@@ -132,8 +146,10 @@ func measure(tmp string, args func(dir string) []string) (usage, error) {
 		return usage{}, fmt.Errorf("no rusage on this system")
 	}
 	return usage{
-		cpu: time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		rss: ru.Maxrss << 10, // kilobytes on Linux
+		cpu:  time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		wall: wall,
+		rss:  ru.Maxrss << 10, // kilobytes on Linux
+		load: load,
 	}, nil
 }
 
@@ -157,6 +173,35 @@ func stages(tmp, sensor, pcap string) error {
 	fmt.Println("\nwhere a 1-worker replay spends its CPU (samples of one profiled run, by the innermost stage package on the stack):")
 	fmt.Print(b)
 	return nil
+}
+
+// ratio is the median over the rounds of t's figure divided by base's.
+func ratio(t, base *tool, f func(usage) time.Duration) float64 {
+	r := make([]float64, len(t.runs))
+	for i := range t.runs {
+		r[i] = f(t.runs[i]).Seconds() / f(base.runs[i]).Seconds()
+	}
+	slices.Sort(r)
+	return r[len(r)/2]
+}
+
+// single is the 1-worker run of t's build, if the rounds have one.
+func single(tools []*tool, t *tool) *tool {
+	for _, o := range tools {
+		if o.label != "" && o.label == t.label && o.workers == 1 {
+			return o
+		}
+	}
+	return nil
+}
+
+// loadAverage is the 1-minute load average ("?" where /proc has none).
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if f := strings.Fields(string(b)); err == nil && len(f) > 0 {
+		return f[0]
+	}
+	return "?"
 }
 
 func median(us []usage, f func(usage) float64) float64 {
