@@ -34,7 +34,7 @@ Run "sensor COMMAND -h" for a command's flags.
 `
 
 func main() {
-	rc := run(os.Args[1:], os.Stdout, os.Stderr); traceStop(); traceStop2(); os.Exit(rc)
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
