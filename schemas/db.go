@@ -4,7 +4,8 @@ package schemas
 // packetsleuth.mysql and packetsleuth.pgsql): ECS has no database
 // fields. One event per connection, emitted when the login outcome is
 // known (or the connection ends). After a successful login the client's
-// statements are counted by verb (first keyword), and a second event,
+// statements are counted by verb (first keyword of each statement, a
+// query of several split as the server splits it), and a second event,
 // event.action "statements", carries the counts at the end of the
 // connection, with the login's user, database and server version but no
 // login_result. Statement text, passwords, hashes and SASL exchanges are
@@ -34,14 +35,16 @@ type DBLogin struct {
 	Cancel bool `json:"cancel,omitempty" expr:"cancel"`
 	// Statements the client sent after the login (MySQL COM_QUERY and COM_STMT_PREPARE, PostgreSQL Query and Parse), on the statements event. Example: 42
 	Statements int `json:"statements,omitempty" expr:"statements"`
-	// Verbs (first keywords, upper case) of those statements, in the order they first appeared; OTHER for a word not in the list, UNKNOWN when none was found in the first 512 bytes. Example: ["SELECT", "DROP"]
+	// Verbs (first keywords, upper case) of those statements (each of a query of several), in the order they first appeared; OTHER for a word not in the list, UNKNOWN when none was found in the first 512 bytes. Example: ["SELECT", "DROP"]
 	StatementVerbs []string `json:"statement_verbs,omitempty" expr:"statement_verbs"`
 	// Statements per verb. Example: [{"verb": "SELECT", "count": 40}, {"verb": "DROP", "count": 2}]
 	StatementCounts []DBStatementCount `json:"statement_counts,omitempty" expr:"statement_counts"`
 	// Databases the client switched to (MySQL COM_INIT_DB), the first 8. Example: ["billing"]
 	DatabasesUsed []string `json:"databases_used,omitempty" expr:"databases_used"`
-	// The statements were not read to the end of the connection (a gap in the client's stream, or a message that could not be framed): the counts are a lower bound. Example: true
+	// The counts are a lower bound: the statements were not read to the end of the connection (a gap in the client's stream, or a message that could not be framed), or some queries were not split to their end (statements_unsplit). Example: true
 	StatementsIncomplete bool `json:"statements_incomplete,omitempty" expr:"statements_incomplete"`
+	// Queries whose statements may not all be counted: text longer than the 512 bytes held (a statement may follow out of sight), text not read (MySQL query attributes with parameters), or a backslash in a string that would end it elsewhere on a server set otherwise (MySQL NO_BACKSLASH_ESCAPES, PostgreSQL standard_conforming_strings off). Example: 3
+	StatementsUnsplit int `json:"statements_unsplit,omitempty" expr:"statements_unsplit"`
 }
 
 // DBStatementCount is how many statements of one verb a connection sent.

@@ -856,6 +856,7 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 	if v.StatementsIncomplete {
 		e.boolField("statements_incomplete", true)
 	}
+	e.optInt("statements_unsplit", int64(v.StatementsUnsplit))
 	e.end()
 }
 
@@ -1458,7 +1459,7 @@ func (v *RDP) isZero() bool {
 }
 
 func (v *DBLogin) isZero() bool {
-	return v.ServerVersion == "" && v.User == "" && v.Database == "" && v.Client == "" && v.AuthMethod == "" && v.LoginResult == "" && v.ErrorCode == "" && v.ErrorMessage == "" && !v.TLSRequested && !v.TLS && !v.Cancel && v.Statements == 0 && v.StatementVerbs == nil && v.StatementCounts == nil && v.DatabasesUsed == nil && !v.StatementsIncomplete
+	return v.ServerVersion == "" && v.User == "" && v.Database == "" && v.Client == "" && v.AuthMethod == "" && v.LoginResult == "" && v.ErrorCode == "" && v.ErrorMessage == "" && !v.TLSRequested && !v.TLS && !v.Cancel && v.Statements == 0 && v.StatementVerbs == nil && v.StatementCounts == nil && v.DatabasesUsed == nil && !v.StatementsIncomplete && v.StatementsUnsplit == 0
 }
 
 func (v *SMB) isZero() bool {

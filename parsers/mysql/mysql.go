@@ -353,15 +353,16 @@ func (c *Conn) command(h []byte, n int, p []byte) {
 		if c.caps&capQueryAttrs != 0 {
 			// parameter_count, parameter_set_count; with parameters, their
 			// types and values come first: the verb is not looked for.
+			// The text is not seen: one statement of verb UNKNOWN, unsplit.
 			n, k := lenenc(q)
 			if n != 0 || k == 0 {
-				s.Add(nil, true, false)
+				s.AddQuery(nil, true, true)
 				return
 			}
 			_, k2 := lenenc(q[k:])
 			q = q[min(len(q), k+k2):]
 		}
-		s.Add(q, true, cut)
+		s.AddQuery(q, true, cut)
 	case comStmtPrepare:
 		s.Add(p[1:], true, cut)
 	case comInitDB:

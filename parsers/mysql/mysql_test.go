@@ -127,6 +127,7 @@ func FuzzConn(f *testing.F) {
 	f.Add(byte(3), greeting, response)
 	f.Add(byte(200), greeting, pcapgen.MySQLSSLRequest())
 	f.Add(byte(5), append(greeting, pcapgen.MySQLOK(2)...), append(bytes.Clone(response), pcapgen.MySQLCommand(comQuery, "/*!4 DROP x")...))
+	f.Add(byte(9), append(greeting, pcapgen.MySQLOK(2)...), append(bytes.Clone(response), pcapgen.MySQLCommand(comQuery, "BEGIN; DROP TABLE `a;` /*!; KILL 1*/; COMMIT")...))
 	f.Fuzz(func(t *testing.T, k byte, sv, cl []byte) {
 		step := int(k%64) + 1
 		var stmts *sqlverb.Counts

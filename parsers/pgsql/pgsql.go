@@ -350,12 +350,13 @@ func frontendLen(h []byte) (int, error) {
 }
 
 // message counts a frontend message after the login: a simple Query's
-// text, or a Parse's (after the prepared statement's name).
+// statements, or a Parse's one (after the prepared statement's name).
 func (c *Conn) message(h []byte, n int, p []byte) {
 	s, cut := c.Counts(), len(p) < n
 	switch h[0] {
 	case 'Q':
-		s.Add(p, false, cut)
+		q, cut := cString(p, cut)
+		s.AddQuery(q, false, cut)
 	case 'P':
 		if k := bytes.IndexByte(p, 0); k >= 0 {
 			s.Add(p[k+1:], false, cut)
@@ -363,6 +364,15 @@ func (c *Conn) message(h []byte, n int, p []byte) {
 			s.Add(nil, false, false) // a name longer than what is held
 		}
 	}
+}
+
+// cString is the text of a string field that starts p, as the server
+// reads it: up to its NUL, and whole when the NUL is within p.
+func cString(p []byte, cut bool) ([]byte, bool) {
+	if k := bytes.IndexByte(p, 0); k >= 0 {
+		return p[:k], false
+	}
+	return p, cut
 }
 
 // Gap stops the counting of statements, or ends the login.

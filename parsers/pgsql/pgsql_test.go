@@ -107,6 +107,7 @@ func FuzzConn(f *testing.F) {
 	f.Add(byte(3), startup, append(sasl, ok...))
 	f.Add(byte(200), pcapgen.PgSSLRequest(), []byte("N"))
 	f.Add(byte(7), startup, append(bytes.Clone(ok), pcapgen.PgQuery("/* x */ drop table t")...))
+	f.Add(byte(11), startup, append(bytes.Clone(ok), pcapgen.PgQuery("begin; do $f$ select 1; $f$; drop table t; commit")...))
 	f.Fuzz(func(t *testing.T, k byte, cl, sv []byte) {
 		var stmts *sqlverb.Counts
 		l, _ := parsertest.Run(t, func(emit func(*Login)) parsers.StreamParser {

@@ -13,7 +13,7 @@ import (
 
 // session is a login, then a simple query, a COPY whose data (past what
 // is held) is skipped, an extended-protocol batch (Parse of a DELETE,
-// Bind, Execute, Sync) and a multi-statement query (first keyword only).
+// Bind, Execute, Sync) and a multi-statement query (each statement counted).
 func session() []msg {
 	copyData := pcapgen.PgMessage('d', bytes.Repeat([]byte("secret\t1\n"), 2000))
 	bind := pcapgen.PgMessage('B', []byte("s1\x00s1\x00\x00\x00\x00\x01\x00\x00\x00\x06secret\x00\x00"))
@@ -53,7 +53,7 @@ func TestStatementsEveryCut(t *testing.T) {
 		if c != nil {
 			c.Each(func(v string, n int) { got = append(got, v+"="+string(rune('0'+n))) })
 		}
-		if logins != 1 || c == nil || strings.Join(got, ",") != "SELECT=1,COPY=1,DELETE=1,BEGIN=1" || c.Total != 4 || c.Stopped {
+		if logins != 1 || c == nil || strings.Join(got, ",") != "SELECT=1,COPY=1,DELETE=1,BEGIN=1,DROP=1,COMMIT=1" || c.Total != 6 || c.Stopped || c.Unsplit != 0 {
 			t.Fatalf("cut %d: %d logins, %v %+v", k, logins, got, c)
 		}
 	}

@@ -44,7 +44,7 @@ func (f *Follow[L]) Start(acct *budget.Account, msg func(h []byte, n int, p []by
 		f.refused = true
 		return
 	}
-	f.s, f.acct = &following{msg: msg}, acct
+	f.s, f.acct = &following{msg: msg, c: Counts{acct: acct}}, acct
 }
 
 // Enabled says whether OnStatements was set (a caller checks it before
@@ -87,7 +87,7 @@ func (f *Follow[L]) Flush(l *L) {
 	}
 	if s := f.s; s != nil {
 		f.s = nil
-		f.acct.Release(budget.Parsers, followCost)
+		f.acct.Release(budget.Parsers, followCost+s.c.dbBytes)
 		if s.c.Any() {
 			f.emit(l, &s.c)
 		}

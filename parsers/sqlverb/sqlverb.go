@@ -1,10 +1,18 @@
-// Package sqlverb names the statement a database client sends by its
-// first keyword (SELECT, DROP, GRANT…) and counts statements per verb,
-// for the MySQL and PostgreSQL parsers. The rest of the text — table
+// Package sqlverb names the statements a database client sends by their
+// first keywords (SELECT, DROP, GRANT…) and counts statements per verb,
+// for the MySQL and PostgreSQL parsers; a text of several statements
+// counts each, split as the server splits it. The rest of the text — table
 // names, values, literals — is never kept: a verb is one of a fixed list
 // of constant strings, so counting allocates nothing and its memory does
 // not grow with the traffic.
 package sqlverb
+
+import (
+	"bytes"
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+)
 
 // Prefix is how many bytes of a statement the parsers hold to find its
 // verb: enough for leading comments of ordinary clients (ORMs put a
@@ -48,79 +56,22 @@ const maxWord = 10
 
 // Of returns the verb of statement text q (or of its first Prefix bytes):
 // its first word after white space, comments and opening parentheses,
-// upper-cased, when it is a keyword of the list. hash says whether # starts
-// a comment (MySQL); without it, block comments nest (PostgreSQL). A MySQL executable comment (/*! … */, /*+ … */
-// optimizer hints excepted) is read as code, as the server runs it.
-func Of(q []byte, hash bool) string { return verbs[id(q, hash, len(q) >= Prefix)] }
+// upper-cased, when it is a keyword of the list. mysql says the text is
+// MySQL's (# starts a comment, -- only before white space, a /*! … */
+// executable comment is read as code as the server runs it; /*+ … */
+// optimizer hints are comments); else PostgreSQL's (block comments nest).
+func Of(q []byte, mysql bool) string { return verbs[id(q, mysql, len(q) >= Prefix)] }
 
-// id is the verb id of q; cut says q is only the start of the statement,
-// so a word that reaches its end may go on.
-func id(q []byte, hash, cut bool) uint8 {
-	i := skip(q, hash)
+// id is the verb id of q's first statement; cut says q is only the start
+// of the text, so a word that reaches its end may go on.
+func id(q []byte, mysql, cut bool) uint8 {
+	l := lexer{q: q, mysql: mysql}
+	i := l.skip(0)
 	if i >= len(q) {
 		return 1
 	}
-	var w [maxWord]byte
-	n := 0
-	for ; i < len(q); i++ {
-		c := q[i]
-		if c >= 'a' && c <= 'z' {
-			c -= 'a' - 'A'
-		}
-		if (c < 'A' || c > 'Z') && c != '_' {
-			break
-		}
-		if n == maxWord {
-			return 0
-		}
-		w[n] = c
-		n++
-	}
-	if n == 0 {
-		return 0
-	}
-	if i == len(q) && cut {
-		return 1 // the word may go on past the bytes held
-	}
-	if v, ok := ids[string(w[:n])]; ok {
-		return v
-	}
-	return 0
-}
-
-// skip returns the index of the first byte of q that is not white space,
-// a comment or an opening parenthesis (len(q) if there is none).
-func skip(q []byte, hash bool) int {
-	i := 0
-	for i < len(q) {
-		switch c := q[i]; {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '(' || c == ';':
-			i++
-		case c == '-' && i+1 < len(q) && q[i+1] == '-', c == '#' && hash:
-			for i < len(q) && q[i] != '\n' {
-				i++
-			}
-		case c == '/' && i+1 < len(q) && q[i+1] == '*':
-			if hash && i+2 < len(q) && q[i+2] == '!' {
-				// MySQL runs the inside of /*!NNNNN … */: skip the marker and version.
-				i += 3
-				for i < len(q) && q[i] >= '0' && q[i] <= '9' {
-					i++
-				}
-				continue
-			}
-			end := commentEnd(q[i+2:], !hash)
-			if end < 0 {
-				return len(q)
-			}
-			i += 2 + end
-		case c == '*' && hash && i+1 < len(q) && q[i+1] == '/':
-			i += 2 // the end of an executable comment
-		default:
-			return i
-		}
-	}
-	return i
+	v, _ := l.verb(i, cut)
+	return v
 }
 
 // commentEnd returns the index just past the */ that closes a block
@@ -149,7 +100,8 @@ const maxDatabases = 8
 
 // Counts are the statements of one connection: how many per verb, in the
 // order each verb first appeared, and the databases switched to (MySQL
-// COM_INIT_DB). Its size is fixed: it never grows with the traffic.
+// COM_INIT_DB). Its size is bounded: the database names it keeps are paid
+// from the memory budget, the rest is fixed.
 type Counts struct {
 	Total     int
 	perVerb   [NumVerbs]uint32
@@ -157,6 +109,15 @@ type Counts struct {
 	distinct  int
 	Databases []string // at most maxDatabases, first ones
 	MoreDBs   int      // database switches to names not kept
+	// Unsplit counts the texts whose statements may not all be counted:
+	// longer than the bytes held, or split otherwise by a server whose
+	// strings take backslashes the other way (MySQL NO_BACKSLASH_ESCAPES,
+	// PostgreSQL standard_conforming_strings off).
+	Unsplit int
+	// DBsLimited says the memory budget refused to keep a database name.
+	DBsLimited bool
+	acct       *budget.Account
+	dbBytes    int64 // paid from acct for Databases
 	// Stopped says the reading stopped before the end of the connection
 	// (a gap in the client's stream, or a message that cannot be framed).
 	Stopped bool
@@ -174,11 +135,41 @@ func (c *Counts) add(v uint8) {
 	c.Total++
 }
 
-// Add counts one statement whose text is q; cut says q is only its start
-// (the message was longer than what was held).
-func (c *Counts) Add(q []byte, hash, cut bool) { c.add(id(q, hash, cut)) }
+// Add counts one statement whose text is q (a prepared statement: the
+// servers refuse several there); cut says q is only its start (the message
+// was longer than what was held). mysql says the text is MySQL's.
+func (c *Counts) Add(q []byte, mysql, cut bool) { c.add(id(q, mysql, cut)) }
 
-// UseDatabase records a switch to database name (at most 256 bytes of it kept).
+// AddQuery counts every statement of a text that may hold several (MySQL
+// COM_QUERY, PostgreSQL Query), each by its verb: "BEGIN; DROP TABLE t;
+// COMMIT" is three. When q is only the start of the text (cut), or the
+// server's setting for backslashes in strings changes where statements
+// end, some may be missing: Unsplit counts the text.
+func (c *Counts) AddQuery(q []byte, mysql, cut bool) {
+	var v [maxStatements]uint8
+	l := lexer{q: q, mysql: mysql, bs: mysql}
+	n := l.split(&v, cut)
+	for _, id := range v[:n] {
+		c.add(id)
+	}
+	if cut {
+		c.Unsplit++
+		return
+	}
+	if l.sawBS {
+		var w [maxStatements]uint8
+		other := lexer{q: q, mysql: mysql, bs: !mysql}
+		if m := other.split(&w, false); !bytes.Equal(v[:n], w[:m]) {
+			c.Unsplit++
+		}
+	}
+}
+
+// dbNameCost is what a kept database name costs beyond its bytes.
+const dbNameCost = int64(unsafe.Sizeof(""))
+
+// UseDatabase records a switch to database name (at most 256 bytes of it
+// kept), paid from the budget of the Follow that started the counting.
 func (c *Counts) UseDatabase(name []byte) {
 	name = name[:min(len(name), 256)]
 	for _, d := range c.Databases {
@@ -190,6 +181,13 @@ func (c *Counts) UseDatabase(name []byte) {
 		c.MoreDBs++
 		return
 	}
+	cost := dbNameCost + int64(len(name))
+	if !c.acct.Reserve(budget.Parsers, cost) {
+		c.DBsLimited = true
+		c.MoreDBs++
+		return
+	}
+	c.dbBytes += cost
 	c.Databases = append(c.Databases, string(name))
 }
 

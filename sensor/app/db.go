@@ -93,7 +93,11 @@ func (st *state) dbStatements(ev *schemas.Event, x *schemas.DBLogin, c *sqlverb.
 	if c.Limited {
 		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: "+ev.Network.Protocol+" statements not counted")
 	}
-	x.Statements, x.StatementsIncomplete = c.Total, c.Stopped
+	if c.DBsLimited {
+		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: "+ev.Network.Protocol+" database names not kept")
+	}
+	x.Statements, x.StatementsUnsplit = c.Total, c.Unsplit
+	x.StatementsIncomplete = c.Stopped || c.Unsplit > 0
 	c.Each(func(verb string, n int) {
 		x.StatementVerbs = append(x.StatementVerbs, verb)
 		x.StatementCounts = append(x.StatementCounts, schemas.DBStatementCount{Verb: verb, Count: n})

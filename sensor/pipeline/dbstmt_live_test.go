@@ -163,6 +163,7 @@ func TestLiveDatabaseStatements(t *testing.T) {
 			{"INSERT INTO ps_stmt VALUES ($1, $2)", []any{2, "liveSECRET"}},
 			{"/* report */ SELECT count(*) FROM ps_stmt WHERE v = $1", []any{"liveSECRET"}},
 			{"DELETE FROM ps_stmt WHERE id = $1", []any{1}},
+			{"BEGIN; DELETE FROM ps_stmt WHERE v = 'liveSECRET;'; COMMIT", nil}, // several statements in one Query
 			{"DROP TABLE ps_stmt", nil},
 		} {
 			if _, err := pg.Exec(ctx, q.sql, q.args...); err != nil {
@@ -170,7 +171,12 @@ func TestLiveDatabaseStatements(t *testing.T) {
 			}
 		}
 		pg.Close(ctx)
-		my, err := sql.Open("mysql", strings.Replace(myDSN, "@tcp(", "@pstest(", 1))
+		myCfg, err := mysql.ParseDSN(strings.Replace(myDSN, "@tcp(", "@pstest(", 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		myCfg.MultiStatements = true
+		my, err := sql.Open("mysql", myCfg.FormatDSN())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -184,6 +190,7 @@ func TestLiveDatabaseStatements(t *testing.T) {
 			{"INSERT INTO ps_stmt VALUES (?, ?)", []any{1, "liveSECRET"}},
 			{"# report\nSELECT COUNT(*) FROM ps_stmt", nil},
 			{"UPDATE ps_stmt SET v = ? WHERE id = ?", []any{"liveSECRET2", 1}},
+			{"BEGIN; DELETE FROM ps_stmt WHERE v = 'liveSECRET;'; COMMIT", nil},
 			{"DROP TEMPORARY TABLE ps_stmt", nil},
 		} {
 			if _, err := my.ExecContext(ctx, q.sql, q.args...); err != nil {
@@ -197,8 +204,8 @@ func TestLiveDatabaseStatements(t *testing.T) {
 		fields []string
 		min    int
 	}{
-		{"pgsql", []string{"pgsql.type", "pgsql.query"}, 5},
-		{"mysql", []string{"mysql.command", "mysql.query"}, 4},
+		{"pgsql", []string{"pgsql.type", "pgsql.query"}, 7},
+		{"mysql", []string{"mysql.command", "mysql.query"}, 6},
 	} {
 		total, agree := compareStatements(t, "live "+c.proto, c.proto, tsharkRows(t, path, c.proto, c.fields...), out, func(key string) bool {
 			a, b, _ := strings.Cut(key, " ")

@@ -86,9 +86,11 @@ func compareStatements(t *testing.T, capture, proto string, rows []map[string]st
 			want[key] = map[string]int{}
 		}
 		// A Parse row may hold several messages (pipelined): their queries
-		// are comma-joined by tshark.
+		// are comma-joined by tshark. A query may hold several statements.
 		for _, one := range splitQueries(q, row["pgsql.type"]) {
-			want[key][tsharkVerb(one)]++
+			for _, stmt := range splitStatements(one) {
+				want[key][tsharkVerb(stmt)]++
+			}
 		}
 	}
 	evs := map[string]map[string]any{}
@@ -142,12 +144,64 @@ func splitQueries(q, types string) []string {
 	return parts
 }
 
-// tsharkVerb itself: what the comparison rests on.
+// splitStatements cuts a query at its semicolons outside '…' strings
+// (enough for the queries compared: no comments or other quotes hold
+// one), dropping empty statements.
+func splitStatements(q string) []string {
+	var out []string
+	in, start := false, 0
+	for i := 0; i <= len(q); i++ {
+		switch {
+		case i < len(q) && q[i] == '\'':
+			in = !in
+		case i == len(q) || q[i] == ';' && !in:
+			if s := strings.TrimSpace(q[start:i]); s != "" || len(out) == 0 {
+				out = append(out, s)
+			}
+			start = i + 1
+		}
+	}
+	return out
+}
+
+// tsharkVerb and splitStatements themselves: what the comparison rests on.
 func TestTsharkVerb(t *testing.T) {
 	for q, want := range map[string]string{"select now()": "SELECT", "show databases": "SHOW", " (select 1)": "SELECT", "": "",
 		"/* a */ -- b\n# c\ndelete x": "DELETE", `# as tshark writes it\nselect 1`: "SELECT"} {
 		if got := tsharkVerb(q); got != want {
 			t.Errorf("%q: %q", q, got)
+		}
+	}
+	for q, want := range map[string]string{"select 1;": "select 1", "": "", "begin; update t set a = 'x;y' ;commit": "begin|update t set a = 'x;y'|commit"} {
+		if got := strings.Join(splitStatements(q), "|"); got != want {
+			t.Errorf("%q: %q", q, got)
+		}
+	}
+}
+
+// A query of several statements counts every one (an attacker cannot
+// hide a DROP behind a BEGIN), split where MySQL splits it, and a query
+// longer than the bytes held is said to be unsplit: a statement may follow
+// out of sight.
+func TestGeneratedMultiStatements(t *testing.T) {
+	cl, srv := netip.MustParseAddrPort("10.3.0.9:40101"), netip.MustParseAddrPort("10.3.0.5:23306")
+	pkts := pcapgen.MySQLSession(cl, srv, pcapgen.Epoch, 5,
+		pcapgen.MySQLCommand(3, "BEGIN; DROP TABLE topsecret_audit; COMMIT"),
+		pcapgen.MySQLCommand(3, "SELECT 'a;b' /* ; */ FROM t; /*!40000 GRANT ALL ON *.* TO 'topsecret'@'%' */"),
+		pcapgen.MySQLCommand(3, "SELECT '"+strings.Repeat("topsecret", 100)+"'; DROP TABLE unseen"))
+	ev, out := replayStatements(t, "dbmulti.pcap", pkts)
+	counts := map[string]int{}
+	for _, c := range objs(ev, "packetsleuth.mysql.statement_counts") {
+		counts[str(c, "verb")] = int(num(c, "count"))
+	}
+	if got := strings.Join(strs(ev, "packetsleuth.mysql.statement_verbs"), ","); got != "BEGIN,DROP,COMMIT,SELECT,GRANT" ||
+		num(ev, "packetsleuth.mysql.statements") != 6 || counts["SELECT"] != 2 || counts["DROP"] != 1 ||
+		num(ev, "packetsleuth.mysql.statements_unsplit") != 1 || ev["packetsleuth"].(map[string]any)["mysql"].(map[string]any)["statements_incomplete"] != true {
+		t.Errorf("%v", ev["packetsleuth"])
+	}
+	for _, raw := range out.raw {
+		if strings.Contains(string(raw), "topsecret") {
+			t.Errorf("statement text in an event: %.300s", raw)
 		}
 	}
 }
@@ -165,17 +219,7 @@ func TestGeneratedStatements(t *testing.T) {
 		pcapgen.MySQLCommand(3, big),
 		pcapgen.MySQLCommand(0x16, "select * from topsecret where id = ?"),
 		pcapgen.MySQLCommand(2, "payroll"))
-	out, _ := replay(t, Config{Workers: 1}, writeFrames(t, "dbstmt.pcap", layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet)))
-	var stmts []map[string]any
-	for _, ev := range out.dataset("packetsleuth.mysql") {
-		if str(ev, "event.action") == "statements" {
-			stmts = append(stmts, ev)
-		}
-	}
-	if len(stmts) != 1 {
-		t.Fatalf("%d statements events", len(stmts))
-	}
-	ev := stmts[0]
+	ev, out := replayStatements(t, "dbstmt.pcap", pkts)
 	if got := strings.Join(strs(ev, "packetsleuth.mysql.statement_verbs"), ","); got != "DROP,GRANT,INSERT,SELECT" ||
 		num(ev, "packetsleuth.mysql.statements") != 4 || str(ev, "packetsleuth.mysql.user") != "app" ||
 		strings.Join(strs(ev, "packetsleuth.mysql.databases_used"), ",") != "payroll" || str(ev, "packetsleuth.mysql.login_result") != "" {
@@ -186,4 +230,21 @@ func TestGeneratedStatements(t *testing.T) {
 			t.Errorf("statement text in an event: %.300s", raw)
 		}
 	}
+}
+
+// replayStatements replays generated MySQL packets and returns the one
+// statements event they give.
+func replayStatements(t *testing.T, name string, pkts []pcapgen.Packet) (map[string]any, *collector) {
+	t.Helper()
+	out, _ := replay(t, Config{Workers: 1}, writeFrames(t, name, layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet)))
+	var stmts []map[string]any
+	for _, ev := range out.dataset("packetsleuth.mysql") {
+		if str(ev, "event.action") == "statements" {
+			stmts = append(stmts, ev)
+		}
+	}
+	if len(stmts) != 1 {
+		t.Fatalf("%d statements events", len(stmts))
+	}
+	return stmts[0], out
 }
