@@ -60,6 +60,7 @@ type Evaluator struct {
 	vm        vm.VM
 	box       any            // a heap schemas.Event boxed once; see NewEvaluator
 	env       *schemas.Event // points into box
+	boxed     *schemas.Event // the event copied into box in this Eval, if any
 	byDataset map[string][]*Rule
 	unpinned  []*Rule
 	local     *stateShard
@@ -208,24 +209,19 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		e.skipped++
 		return
 	}
-	env := e.box
-	if e.env != nil {
-		*e.env = *ev
-	} else {
-		env = *ev
-	}
+	e.boxed = nil
 	for _, r := range rules {
 		rs := &e.rstats[r.index]
 		rs.Evaluations++
 		if r.Sequence != nil {
-			e.sequenceEval(r, rs, ev, env, emit)
+			e.sequenceEval(r, rs, ev, emit)
 			continue
 		}
 		var t0 time.Time
 		if e.opts.ProfileRules {
 			t0 = time.Now()
 		}
-		ok := e.holds(r.program, env, rs)
+		ok := e.holds(r.program, r.native, ev, rs)
 		if e.opts.ProfileRules {
 			rs.EvalTime += time.Since(t0)
 		}
@@ -240,7 +236,7 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
 			continue
 		}
-		e.fire(r, rs, ev, env, emit)
+		e.fire(r, rs, ev, emit)
 	}
 }
 
@@ -276,7 +272,7 @@ func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
 
 // fire applies r's threshold and suppression to a match of ev (env is
 // what the condition saw) and emits the alert.
-func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
+func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {
 	t := eventNanos(ev.Timestamp)
 	var thr *thrResult
 	if th := r.Threshold; th != nil {
@@ -321,7 +317,7 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emi
 	rs.Alerts++
 	a := newAlert(r, ev, thr, before)
 	if len(r.branches) > 0 {
-		a.Sensor.Alert.Matched = e.matchedBranches(r, env)
+		a.Sensor.Alert.Matched = e.matchedBranches(r, e.envOf(ev))
 	}
 	if r.output != nil {
 		a.Message = r.output.render(a) // the alert: it has the event's fields, the rule's and the count
@@ -530,15 +526,46 @@ func cloneTLS(t schemas.TLS) schemas.TLS {
 
 // holds runs a rule's (or a sequence step's) condition on env, counting
 // errors and matches in rs.
-func (e *Evaluator) holds(p *vm.Program, env any, rs *RuleStats) bool {
-	out, err := e.vm.Run(p, env)
-	if err != nil {
-		rs.Errors++
-		return false
+func (e *Evaluator) holds(p *vm.Program, native func(*schemas.Event) bool, ev *schemas.Event, rs *RuleStats) bool {
+	var ok bool
+	if native != nil {
+		ok = e.runNative(native, ev, rs)
+	} else {
+		out, err := e.vm.Run(p, e.envOf(ev))
+		if err != nil {
+			rs.Errors++
+			return false
+		}
+		ok, _ = out.(bool)
 	}
-	if b, _ := out.(bool); !b {
+	if !ok {
 		return false
 	}
 	rs.Matches++
 	return true
+}
+
+// runNative runs a condition compiled to Go. A helper that panics is an
+// evaluation error, as the VM makes it.
+func (e *Evaluator) runNative(native func(*schemas.Event) bool, ev *schemas.Event, rs *RuleStats) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			rs.Errors++
+			ok = false
+		}
+	}()
+	return native(ev)
+}
+
+// envOf returns ev as the VM's environment: copied once per Eval into the
+// boxed event (see newBox), and only when a condition needs the VM.
+func (e *Evaluator) envOf(ev *schemas.Event) any {
+	if e.env == nil {
+		return *ev
+	}
+	if e.boxed != ev {
+		*e.env = *ev
+		e.boxed = ev
+	}
+	return e.box
 }

@@ -324,6 +324,7 @@ func suggestName[V any](name string, m map[string]V) string {
 // compiled is the result of compiling one condition.
 type compiled struct {
 	program *vm.Program
+	native  func(*schemas.Event) bool // the same condition as Go code, if it can be (native.go)
 	probs   []exprProblem
 }
 
@@ -365,7 +366,7 @@ func compileCondition(src string, lists map[string]*NamedList, macros map[string
 		}
 		return compiled{probs: []exprProblem{{msg: err.Error()}}}
 	}
-	return compiled{program: program}
+	return compiled{program: program, native: compileNative(program.Node())}
 }
 
 // fieldAt returns the dotted name around rune offset off of src.

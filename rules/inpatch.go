@@ -31,8 +31,7 @@ func (inPatcher) Visit(n *ast.Node) {
 	}
 	var call *ast.CallNode
 	if set, ok := stringSet(b.Right); ok {
-		member := func(v any) bool {
-			s, _ := v.(string)
+		member := func(s string) bool {
 			_, ok := set[s]
 			return ok
 		}

@@ -517,7 +517,7 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 			l.exprErr(f, cn, id, "condition: ", p)
 		}
 		if c.program != nil {
-			r.program = c.program
+			r.program, r.native = c.program, c.native
 			r.Datasets = datasetsOf(c.program.Node())
 			r.branches = l.compileBranches(d.Condition, bad)
 		}

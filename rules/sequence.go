@@ -33,6 +33,7 @@ type SequenceStep struct {
 	By        []string
 
 	program *vm.Program
+	native  func(*schemas.Event) bool
 	by      []field
 }
 
@@ -98,7 +99,7 @@ func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad
 		if sd.Condition == "" {
 			l.errf(f, at, id, "", "sequence step %s: condition is required", st.Name)
 		}
-		st.program = c.program
+		st.program, st.native = c.program, c.native
 		if c.program != nil {
 			if ds := datasetsOf(c.program.Node()); ds == nil {
 				unpinned = true
@@ -169,7 +170,7 @@ func seqKeys(dst [][]byte, by []field, ev *schemas.Event) [][]byte {
 }
 
 // sequenceEval advances r's sequences with ev; a completed one fires.
-func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env any, emit func(*schemas.Event)) {
+func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {
 	sq := r.Sequence
 	t := eventNanos(ev.Timestamp)
 	n := len(sq.Steps)
@@ -179,7 +180,7 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, env 
 			i = n - 1 - k // later steps first: one event must not make two steps of one sequence
 		}
 		st := &sq.Steps[i]
-		if !e.holds(st.program, env, rs) {
+		if !e.holds(st.program, st.native, ev, rs) {
 			continue
 		}
 		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
@@ -261,7 +262,7 @@ func unorderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start
 // fireSequence emits the alert of a completed sequence (suppression
 // applies as for any rule).
 func (e *Evaluator) fireSequence(r *Rule, rs *RuleStats, ev *schemas.Event, start int64, emit func(*schemas.Event)) {
-	e.fire(r, rs, ev, nil, func(a *schemas.Event) {
+	e.fire(r, rs, ev, func(a *schemas.Event) {
 		a.Event.Start = time.Unix(0, start).UTC()
 		a.Event.End = ev.Timestamp
 		a.Sensor.Alert.Window = r.Sequence.Window.String()

@@ -63,8 +63,9 @@ type Rule struct {
 
 	index    int
 	program  *vm.Program
-	thrField field   // distinct/sum field
-	thrGroup []field // group_by
+	native   func(*schemas.Event) bool // program as Go code, when it can be (native.go)
+	thrField field                     // distinct/sum field
+	thrGroup []field                   // group_by
 	supBy    []field
 	exc      []compiledException
 	output   *outputTemplate

@@ -1,0 +1,528 @@
+package rules
+
+import (
+	"reflect"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+	"unsafe"
+
+	"github.com/expr-lang/expr/ast"
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// A condition whose checked tree uses only field reads, literals,
+// comparisons, boolean and integer arithmetic, string operators, len and
+// the typed helper calls the expander binds is also compiled to Go
+// closures (compileNative): one indirect call per node and a field read at
+// a fixed offset, where the expr VM pushes every value through an `any`
+// and reads fields through reflect (half of a shipped rule's cost). The
+// closures must give exactly the VM's answer; TestNativeAgreesWithVM runs
+// both over real and random events. A condition outside the subset keeps
+// the VM only.
+
+type natKind int
+
+const (
+	natBool natKind = iota + 1
+	natInt
+	natFloat
+	natString
+	natStrings
+	natTime
+	natSlice // another slice: only its length is read (i)
+)
+
+// natVal is one compiled node: the function of its kind.
+type natVal struct {
+	kind natKind
+	b    func(*schemas.Event) bool
+	i    func(*schemas.Event) int64
+	f    func(*schemas.Event) float64
+	s    func(*schemas.Event) string
+	ss   func(*schemas.Event) []string
+	t    func(*schemas.Event) time.Time
+	lit  any // the value of a literal (nil otherwise)
+}
+
+// compileNative returns the condition n as Go code, or nil when n uses
+// anything outside the native subset.
+func compileNative(n ast.Node) func(*schemas.Event) bool {
+	v, ok := natNode(n)
+	if !ok || v.kind != natBool {
+		return nil
+	}
+	return v.b
+}
+
+func natNode(n ast.Node) (natVal, bool) {
+	switch n := n.(type) {
+	case *ast.BoolNode:
+		return natLiteral(n.Value)
+	case *ast.IntegerNode:
+		return natLiteral(int64(n.Value))
+	case *ast.FloatNode:
+		return natLiteral(n.Value)
+	case *ast.StringNode:
+		return natLiteral(n.Value)
+	case *ast.ConstantNode:
+		switch c := n.Value.(type) {
+		case bool, string, float64:
+			return natLiteral(c)
+		case int:
+			return natLiteral(int64(c))
+		}
+	case *ast.IdentifierNode, *ast.MemberNode:
+		return natField(n)
+	case *ast.UnaryNode:
+		return natUnary(n)
+	case *ast.BinaryNode:
+		return natBinary(n)
+	case *ast.CallNode:
+		return natCall(n)
+	case *ast.BuiltinNode:
+		return natBuiltin(n)
+	}
+	return natVal{}, false
+}
+
+func natLiteral(v any) (natVal, bool) {
+	switch c := v.(type) {
+	case bool:
+		return natVal{kind: natBool, b: func(*schemas.Event) bool { return c }, lit: c}, true
+	case int64:
+		return natVal{kind: natInt, i: func(*schemas.Event) int64 { return c }, lit: c}, true
+	case float64:
+		return natVal{kind: natFloat, f: func(*schemas.Event) float64 { return c }, lit: c}, true
+	case string:
+		return natVal{kind: natString, s: func(*schemas.Event) string { return c }, lit: c}, true
+	}
+	return natVal{}, false
+}
+
+// natField reads a field of the event at its offset. Only fields reached
+// through nested structs (no pointer, map or slice on the way) qualify,
+// so the offset is fixed; the leaf's Go kind decides how it is read.
+func natField(n ast.Node) (natVal, bool) {
+	name := memberName(n)
+	if name == "" {
+		return natVal{}, false
+	}
+	f, ok := ecsFields()[name]
+	if !ok {
+		return natVal{}, false
+	}
+	off, ok := fieldOffset(f.index)
+	if !ok {
+		return natVal{}, false
+	}
+	at := func(ev *schemas.Event) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(ev), off) }
+	switch f.typ.Kind() {
+	case reflect.String:
+		return natVal{kind: natString, s: func(ev *schemas.Event) string { return *(*string)(at(ev)) }}, true
+	case reflect.Bool:
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return *(*bool)(at(ev)) }}, true
+	case reflect.Int:
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int)(at(ev))) }}, true
+	case reflect.Int64:
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return *(*int64)(at(ev)) }}, true
+	case reflect.Int32:
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int32)(at(ev))) }}, true
+	case reflect.Uint16:
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*uint16)(at(ev))) }}, true
+	case reflect.Uint8:
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*uint8)(at(ev))) }}, true
+	case reflect.Uint32:
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*uint32)(at(ev))) }}, true
+	case reflect.Float64:
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return *(*float64)(at(ev)) }}, true
+	case reflect.Slice:
+		if f.typ.Elem() == stringType {
+			return natVal{kind: natStrings, ss: func(ev *schemas.Event) []string { return *(*[]string)(at(ev)) }}, true
+		}
+		// every slice header has one layout: read its length through any
+		return natVal{kind: natSlice, i: func(ev *schemas.Event) int64 { return int64(len(*(*[]struct{})(at(ev)))) }}, true
+	case reflect.Struct:
+		if f.typ == timeType {
+			return natVal{kind: natTime, t: func(ev *schemas.Event) time.Time { return *(*time.Time)(at(ev)) }}, true
+		}
+	}
+	return natVal{}, false
+}
+
+// fieldOffset is the byte offset of the field at index in schemas.Event,
+// if every step is a field of a struct held by value.
+func fieldOffset(index []int) (uintptr, bool) {
+	t := reflect.TypeFor[schemas.Event]()
+	var off uintptr
+	for _, i := range index {
+		if t.Kind() != reflect.Struct {
+			return 0, false
+		}
+		sf := t.Field(i)
+		off += sf.Offset
+		t = sf.Type
+	}
+	return off, true
+}
+
+func natUnary(n *ast.UnaryNode) (natVal, bool) {
+	v, ok := natNode(n.Node)
+	if !ok {
+		return natVal{}, false
+	}
+	switch {
+	case (n.Operator == "not" || n.Operator == "!") && v.kind == natBool:
+		b := v.b
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return !b(ev) }}, true
+	case n.Operator == "-" && v.kind == natInt:
+		i := v.i
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return -i(ev) }}, true
+	case n.Operator == "-" && v.kind == natFloat:
+		f := v.f
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return -f(ev) }}, true
+	}
+	return natVal{}, false
+}
+
+func natBinary(n *ast.BinaryNode) (natVal, bool) {
+	if n.Operator == "in" || n.Operator == "not in" {
+		return natIn(n)
+	}
+	l, ok := natNode(n.Left)
+	if !ok {
+		return natVal{}, false
+	}
+	r, ok := natNode(n.Right)
+	if !ok {
+		return natVal{}, false
+	}
+	switch n.Operator {
+	case "and", "&&", "or", "||":
+		if l.kind != natBool || r.kind != natBool {
+			return natVal{}, false
+		}
+		lb, rb := l.b, r.b
+		if n.Operator == "and" || n.Operator == "&&" {
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lb(ev) && rb(ev) }}, true
+		}
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lb(ev) || rb(ev) }}, true
+	case "==", "!=":
+		eq, ok := natEqual(l, r)
+		if !ok {
+			return natVal{}, false
+		}
+		if n.Operator == "!=" {
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return !eq(ev) }}, true
+		}
+		return natVal{kind: natBool, b: eq}, true
+	case "<", "<=", ">", ">=":
+		return natOrder(n.Operator, l, r)
+	case "+", "-", "*":
+		return natArith(n.Operator, l, r)
+	case "/":
+		// expr divides as floats, whatever the operand types
+		lf, lok := asFloat(l)
+		rf, rok := asFloat(r)
+		if !lok || !rok {
+			return natVal{}, false
+		}
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) / rf(ev) }}, true
+	case "contains", "startsWith", "endsWith":
+		if l.kind != natString || r.kind != natString {
+			return natVal{}, false
+		}
+		ls, rs := l.s, r.s
+		op := map[string]func(string, string) bool{
+			"contains": strings.Contains, "startsWith": strings.HasPrefix, "endsWith": strings.HasSuffix,
+		}[n.Operator]
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return op(ls(ev), rs(ev)) }}, true
+	case "matches":
+		pat, isLit := r.lit.(string)
+		if l.kind != natString || !isLit {
+			return natVal{}, false
+		}
+		re, err := regexp.Compile(pat)
+		if err != nil {
+			return natVal{}, false
+		}
+		ls := l.s
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return re.MatchString(ls(ev)) }}, true
+	}
+	return natVal{}, false
+}
+
+// natEqual is expr's == for operands of one kind (numbers mixed as
+// floats, as expr compares an int with a float).
+func natEqual(l, r natVal) (func(*schemas.Event) bool, bool) {
+	switch {
+	case l.kind == natString && r.kind == natString:
+		ls, rs := l.s, r.s
+		if c, ok := r.lit.(string); ok {
+			return func(ev *schemas.Event) bool { return ls(ev) == c }, true
+		}
+		return func(ev *schemas.Event) bool { return ls(ev) == rs(ev) }, true
+	case l.kind == natBool && r.kind == natBool:
+		lb, rb := l.b, r.b
+		return func(ev *schemas.Event) bool { return lb(ev) == rb(ev) }, true
+	case l.kind == natInt && r.kind == natInt:
+		li, ri := l.i, r.i
+		return func(ev *schemas.Event) bool { return li(ev) == ri(ev) }, true
+	case l.kind == natTime && r.kind == natTime:
+		lt, rt := l.t, r.t
+		return func(ev *schemas.Event) bool { return lt(ev).Equal(rt(ev)) }, true
+	}
+	lf, lok := asFloat(l)
+	rf, rok := asFloat(r)
+	if !lok || !rok {
+		return nil, false
+	}
+	return func(ev *schemas.Event) bool { return lf(ev) == rf(ev) }, true
+}
+
+func natOrder(op string, l, r natVal) (natVal, bool) {
+	var cmp func(*schemas.Event) int
+	switch {
+	case l.kind == natInt && r.kind == natInt:
+		li, ri := l.i, r.i
+		cmp = func(ev *schemas.Event) int { return compare(li(ev), ri(ev)) }
+	case l.kind == natString && r.kind == natString:
+		ls, rs := l.s, r.s
+		cmp = func(ev *schemas.Event) int { return strings.Compare(ls(ev), rs(ev)) }
+	case l.kind == natTime && r.kind == natTime:
+		lt, rt := l.t, r.t
+		cmp = func(ev *schemas.Event) int { return lt(ev).Compare(rt(ev)) }
+	default:
+		lf, lok := asFloat(l)
+		rf, rok := asFloat(r)
+		if !lok || !rok {
+			return natVal{}, false
+		}
+		// (a NaN is neither less nor more: every comparison is false, as in Go)
+		switch op {
+		case "<":
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) < rf(ev) }}, true
+		case "<=":
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) <= rf(ev) }}, true
+		case ">":
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) > rf(ev) }}, true
+		default:
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) >= rf(ev) }}, true
+		}
+	}
+	switch op {
+	case "<":
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) < 0 }}, true
+	case "<=":
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) <= 0 }}, true
+	case ">":
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) > 0 }}, true
+	default:
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) >= 0 }}, true
+	}
+}
+
+func compare(a, b int64) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// natArith is + - * on numbers: ints stay ints (wrapping as Go's int
+// does, like expr), an int with a float gives a float.
+func natArith(op string, l, r natVal) (natVal, bool) {
+	if l.kind == natInt && r.kind == natInt {
+		li, ri := l.i, r.i
+		switch op {
+		case "+":
+			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return li(ev) + ri(ev) }}, true
+		case "-":
+			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return li(ev) - ri(ev) }}, true
+		default:
+			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return li(ev) * ri(ev) }}, true
+		}
+	}
+	lf, lok := asFloat(l)
+	rf, rok := asFloat(r)
+	if !lok || !rok {
+		return natVal{}, false
+	}
+	switch op {
+	case "+":
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) + rf(ev) }}, true
+	case "-":
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) - rf(ev) }}, true
+	default:
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) * rf(ev) }}, true
+	}
+}
+
+func asFloat(v natVal) (func(*schemas.Event) float64, bool) {
+	switch v.kind {
+	case natFloat:
+		return v.f, true
+	case natInt:
+		i := v.i
+		return func(ev *schemas.Event) float64 { return float64(i(ev)) }, true
+	}
+	return nil, false
+}
+
+// natIn is `x in [literals]` on ints or strings: an array literal, or the
+// set expr's optimizer made of one (the inPatcher turns most string forms
+// into calls; event.dataset in [...] stays for datasetsOf).
+func natIn(n *ast.BinaryNode) (natVal, bool) {
+	l, ok := natNode(n.Left)
+	if !ok {
+		return natVal{}, false
+	}
+	var in func(*schemas.Event) bool
+	switch l.kind {
+	case natString:
+		set, ok := stringSet(n.Right)
+		if c, isConst := n.Right.(*ast.ConstantNode); isConst {
+			set, ok = c.Value.(map[string]struct{})
+		}
+		if !ok {
+			return natVal{}, false
+		}
+		ls := l.s
+		in = func(ev *schemas.Event) bool { _, ok := set[ls(ev)]; return ok }
+	case natInt:
+		set, ok := intSet(n.Right)
+		if !ok {
+			return natVal{}, false
+		}
+		li := l.i
+		in = func(ev *schemas.Event) bool { _, ok := set[li(ev)]; return ok }
+	default:
+		return natVal{}, false
+	}
+	if n.Operator == "not in" {
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return !in(ev) }}, true
+	}
+	return natVal{kind: natBool, b: in}, true
+}
+
+func intSet(n ast.Node) (map[int64]struct{}, bool) {
+	set := map[int64]struct{}{}
+	switch n := n.(type) {
+	case *ast.ArrayNode:
+		for _, e := range n.Nodes {
+			c, ok := e.(*ast.IntegerNode)
+			if !ok {
+				return nil, false
+			}
+			set[int64(c.Value)] = struct{}{}
+		}
+	case *ast.ConstantNode:
+		m, ok := n.Value.(map[int]struct{})
+		if !ok {
+			return nil, false
+		}
+		for k := range m {
+			set[int64(k)] = struct{}{}
+		}
+	default:
+		return nil, false
+	}
+	return set, true
+}
+
+// natCall calls the typed helper a constant callee holds (expand.go binds
+// every helper so; inPatcher and regexpPatcher add their matchers).
+func natCall(n *ast.CallNode) (natVal, bool) {
+	c, ok := n.Callee.(*ast.ConstantNode)
+	if !ok {
+		return natVal{}, false
+	}
+	args := make([]natVal, len(n.Arguments))
+	for i, a := range n.Arguments {
+		if args[i], ok = natNode(a); !ok {
+			return natVal{}, false
+		}
+	}
+	one := func(k natKind) bool { return len(args) == 1 && args[0].kind == k }
+	switch fn := c.Value.(type) {
+	case func(string) bool:
+		if one(natString) {
+			s := args[0].s
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return fn(s(ev)) }}, true
+		}
+	case func(int) bool:
+		if one(natInt) {
+			i := args[0].i
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return fn(int(i(ev))) }}, true
+		}
+	case func(string) int:
+		if one(natString) {
+			s := args[0].s
+			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(fn(s(ev))) }}, true
+		}
+	case func(string) float64:
+		if one(natString) {
+			s := args[0].s
+			return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return fn(s(ev)) }}, true
+		}
+	case func(string) string:
+		if one(natString) {
+			s := args[0].s
+			return natVal{kind: natString, s: func(ev *schemas.Event) string { return fn(s(ev)) }}, true
+		}
+	case func(time.Time) bool:
+		if one(natTime) {
+			t := args[0].t
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return fn(t(ev)) }}, true
+		}
+	case func(any, any) bool:
+		// containsString is the only two-argument helper: `s in field`
+		if reflect.ValueOf(fn).Pointer() == reflect.ValueOf(containsString).Pointer() &&
+			len(args) == 2 && args[0].kind == natString && args[1].kind == natStrings {
+			s, list := args[0].s, args[1].ss
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool {
+				x := s(ev)
+				for _, e := range list(ev) {
+					if e == x {
+						return true
+					}
+				}
+				return false
+			}}, true
+		}
+	}
+	return natVal{}, false
+}
+
+// natBuiltin is len of a string (in runes, as expr counts) or a slice,
+// lower and upper.
+func natBuiltin(n *ast.BuiltinNode) (natVal, bool) {
+	if len(n.Arguments) != 1 {
+		return natVal{}, false
+	}
+	a, ok := natNode(n.Arguments[0])
+	if !ok {
+		return natVal{}, false
+	}
+	switch {
+	case n.Name == "len" && a.kind == natString:
+		s := a.s
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(utf8.RuneCountInString(s(ev))) }}, true
+	case n.Name == "len" && a.kind == natStrings:
+		ss := a.ss
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(len(ss(ev))) }}, true
+	case n.Name == "len" && a.kind == natSlice:
+		return natVal{kind: natInt, i: a.i}, true
+	case n.Name == "lower" && a.kind == natString:
+		s := a.s
+		return natVal{kind: natString, s: func(ev *schemas.Event) string { return strings.ToLower(s(ev)) }}, true
+	case n.Name == "upper" && a.kind == natString:
+		s := a.s
+		return natVal{kind: natString, s: func(ev *schemas.Event) string { return strings.ToUpper(s(ev)) }}, true
+	}
+	return natVal{}, false
+}
