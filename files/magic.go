@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/gabriel-vasile/mimetype"
 )
@@ -17,6 +18,7 @@ type Magic struct {
 	// executable content, else "".
 	Executable string
 	mime       *mimetype.MIME
+	sig        bool // see significant
 }
 
 // Sniff types head, the first bytes of a file (at most SniffBytes are
@@ -28,18 +30,48 @@ func Sniff(head []byte) Magic {
 	}
 	m := mimetype.Detect(head)
 	mt, _, _ := strings.Cut(m.String(), ";")
-	g := Magic{MimeType: mt, mime: m}
-	switch {
-	case m.Is("application/vnd.microsoft.portable-executable"):
-		g.Executable = "pe"
-	case m.Is("application/x-elf") || under(m, "application/x-elf"):
-		g.Executable = "elf"
-	case m.Is("application/x-mach-binary"):
-		g.Executable = "macho"
-	case len(head) > 3 && head[0] == '#' && head[1] == '!' && bytes.IndexByte(head[2:min(len(head), 128)], '/') >= 0:
-		g.Executable = "script"
+	k := kindOf(m, mt)
+	g := Magic{MimeType: mt, Executable: k.executable, mime: m, sig: k.significant}
+	if g.Executable == "" && len(head) > 3 && head[0] == '#' && head[1] == '!' && bytes.IndexByte(head[2:min(len(head), 128)], '/') >= 0 {
+		g.Executable, g.sig = "script", true
 	}
 	return g
+}
+
+// kind is what a detected type says, whatever the file: worked out once
+// per type, as mimetype's Is parses both media types on every call and a
+// type's ancestry is walked for several names.
+type kind struct {
+	executable  string // "pe", "elf", "macho" or ""
+	significant bool
+}
+
+// kinds maps a type without parameters to its *kind. The keys are the
+// types of mimetype's fixed tree (Detect's clones carry the same type and
+// ancestry, only parameters differ), so the map stays small.
+var kinds sync.Map
+
+func kindOf(m *mimetype.MIME, mt string) *kind {
+	if k, ok := kinds.Load(mt); ok {
+		return k.(*kind)
+	}
+	k := &kind{}
+	switch {
+	case m.Is("application/vnd.microsoft.portable-executable"):
+		k.executable = "pe"
+	case m.Is("application/x-elf") || under(m, "application/x-elf"):
+		k.executable = "elf"
+	case m.Is("application/x-mach-binary"):
+		k.executable = "macho"
+	}
+	k.significant = k.executable != ""
+	for _, t := range significantTypes {
+		if !k.significant && (m.Is(t) || under(m, t)) {
+			k.significant = true
+		}
+	}
+	kinds.Store(mt, k)
+	return k
 }
 
 // under says whether m descends from the type named mt.
@@ -72,17 +104,7 @@ var generic = map[string]bool{
 // significant is the content a contradiction is worth telling about:
 // executables, archives and documents (not text or media, where
 // mislabelling is everyday web noise).
-func (g Magic) significant() bool {
-	if g.mime == nil || g.Executable != "" {
-		return g.Executable != ""
-	}
-	for _, mt := range significantTypes {
-		if g.mime.Is(mt) || under(g.mime, mt) {
-			return true
-		}
-	}
-	return false
-}
+func (g Magic) significant() bool { return g.mime != nil && g.sig }
 
 var significantTypes = []string{
 	"application/zip", "application/x-ole-storage", "application/pdf",
@@ -131,12 +153,26 @@ var extTypes = map[string]string{
 // or document contradicts the extension of name (a .jpg that is a PE, a
 // .pdf that is a ZIP). Extensions not in the table contradict nothing.
 func (g Magic) ContradictsExtension(name string) bool {
-	want := mimetype.Lookup(extTypes[Extension(name)])
-	if want == nil || !g.significant() {
+	if !g.significant() {
+		return false
+	}
+	want := extMimes()[Extension(name)]
+	if want == nil {
 		return false
 	}
 	return !related(g.mime, want)
 }
+
+// extMimes is extTypes with the types looked up in mimetype's tree.
+var extMimes = sync.OnceValue(func() map[string]*mimetype.MIME {
+	m := make(map[string]*mimetype.MIME, len(extTypes))
+	for ext, t := range extTypes {
+		if mm := mimetype.Lookup(t); mm != nil {
+			m[ext] = mm
+		}
+	}
+	return m
+})
 
 // Extension returns the lower-case extension of a file name without its
 // dot ("" if none, or if it is not 1 to 10 letters and digits); the name

@@ -1,6 +1,9 @@
 package files
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestSniff(t *testing.T) {
 	cases := []struct {
@@ -23,11 +26,33 @@ func TestSniff(t *testing.T) {
 		{"a hash sign is no shebang", "text/plain", "", []byte("#!not a path\n")},
 		{"empty", "", "", nil},
 	}
-	for _, c := range cases {
-		g := Sniff(c.head)
-		if g.MimeType != c.mime || g.Executable != c.exe {
-			t.Errorf("%s: got %q/%q, want %q/%q", c.name, g.MimeType, g.Executable, c.mime, c.exe)
+	for pass := range 2 { // the second pass answers from the per-type cache
+		for _, c := range cases {
+			g := Sniff(c.head)
+			if g.MimeType != c.mime || g.Executable != c.exe {
+				t.Errorf("pass %d, %s: got %q/%q, want %q/%q", pass, c.name, g.MimeType, g.Executable, c.mime, c.exe)
+			}
 		}
+	}
+}
+
+// The per-type cache is keyed by the type without parameters: charsets
+// named by the content (attacker's data) add no entry.
+func TestSniffCacheIgnoresParameters(t *testing.T) {
+	Sniff([]byte("<html><head><meta charset=\"utf-8\"></head></html>"))
+	count := func() (n int) {
+		kinds.Range(func(any, any) bool { n++; return true })
+		return n
+	}
+	before := count()
+	for i := range 200 {
+		g := Sniff(fmt.Appendf(nil, "<html><head><meta charset=\"x-cs-%d\"></head></html>", i))
+		if g.MimeType != "text/html" {
+			t.Fatalf("type %q", g.MimeType)
+		}
+	}
+	if after := count(); after != before {
+		t.Errorf("cache grew from %d to %d entries", before, after)
 	}
 }
 
