@@ -57,6 +57,7 @@ type sink struct {
 	s         outputs.Sink
 	connected bool
 	dups      uint64 // the sink's duplicate count at the previous batch
+	refused   refusals
 }
 
 // New builds the collector: the stores (not yet connected), the dead-letter
@@ -367,8 +368,10 @@ func (c *Collector) write(ctx context.Context, s *sink, recs []schemas.Record) e
 	}
 }
 
-// countDuplicates adds the records the store already held (a redelivery).
+// countDuplicates adds the records the store already held (a redelivery),
+// and the sensors' reports it refused.
 func (c *Collector) countDuplicates(s *sink) {
+	c.countRefusedSensors(s)
 	dr, ok := s.s.(outputs.DeliveryReporter)
 	if !ok {
 		return

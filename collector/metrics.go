@@ -10,7 +10,7 @@ import (
 type Metrics struct {
 	stored, batches, deadLettered, commitErrors prometheus.Counter
 	readerRenewals                              prometheus.Counter
-	duplicates, retries                         *prometheus.CounterVec
+	duplicates, retries, sensorsRefused         *prometheus.CounterVec
 	lag                                         *prometheus.GaugeVec
 }
 
@@ -31,11 +31,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Events a store already held (redelivered after a crash or rebalance), by output."}, []string{"output"}),
 		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "packetsleuth_collector_store_retries_total",
 			Help: "Retries of a failing store, by output."}, []string{"output"}),
+		sensorsRefused: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "packetsleuth_collector_sensors_refused_total",
+			Help: "Stats reports of new sensors a store refused as its sensors table was full (max_sensors), by output; their events are stored."}, []string{"output"}),
 		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "packetsleuth_collector_lag",
 			Help: "Messages behind the end of the partition, at the last commit."}, []string{"topic", "partition"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.stored, m.batches, m.deadLettered, m.commitErrors, m.readerRenewals, m.duplicates, m.retries, m.lag)
+		reg.MustRegister(m.stored, m.batches, m.deadLettered, m.commitErrors, m.readerRenewals, m.duplicates, m.retries, m.sensorsRefused, m.lag)
 	}
 	return m
 }

@@ -24,7 +24,8 @@ import (
 //	    path: packetsleuth.db     # sqlite: the file (default next to the config)
 //	    # dsn: env:PS_PG_DSN      # postgres: a DSN, env:NAME or file:PATH
 //	    datasets: [flow, alert, dns, http, tls, smb, kerberos, dcerpc, timeseries]
-//	    retention: {1s: 24h, 1m: 30d, 1h: 1y, flow: 90d}
+//	    retention: {1s: 24h, 1m: 30d, 1h: 1y, flow: 90d, sensors: 30d}
+//	    max_sensors: 1000
 //	    prune_interval: 1m
 type Config struct {
 	Driver string         `yaml:"driver"` // sqlite (default), postgres or mysql (MySQL/MariaDB)
@@ -39,10 +40,17 @@ type Config struct {
 	// A --output flag gives them space-separated: "store:datasets=flow alert".
 	Datasets List `yaml:"datasets"`
 	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
-	// alert, each of EventDatasets, and the web audit trail (audit). Zero or absent
-	// keeps forever, except the series levels, which default to 1s: 24h,
-	// 1m: 30d, 1h: 1y, and audit: 1y (failed logins add to it).
+	// alert, each of EventDatasets, the web audit trail (audit) and the
+	// sensors not heard from (sensors: by their newest report). Zero or
+	// absent keeps forever, except the series levels, which default to 1s:
+	// 24h, 1m: 30d, 1h: 1y, audit: 1y (failed logins add to it) and
+	// sensors: 30d (agent ids a producer invents add to it).
 	Retention map[string]Duration `yaml:"retention"`
+	// MaxSensors bounds the sensors table (default DefaultMaxSensors): the
+	// stats report of a sensor it does not hold yet is refused once it
+	// holds that many, and counted (InsertStats.SensorsRefused); the
+	// sensor's events are still stored.
+	MaxSensors int `yaml:"max_sensors"`
 	// TLS, when set, makes the connection to PostgreSQL or MySQL/MariaDB
 	// TLS only (never a plaintext fallback), verified against its CA (the
 	// system roots without one), with a client certificate when cert and
@@ -57,18 +65,24 @@ type Config struct {
 
 // Default retention of the traffic series levels.
 var DefaultRetention = map[string]time.Duration{
-	"1s":    24 * time.Hour,
-	"1m":    30 * 24 * time.Hour,
-	"1h":    365 * 24 * time.Hour,
-	"audit": 365 * 24 * time.Hour,
+	"1s":      24 * time.Hour,
+	"1m":      30 * 24 * time.Hour,
+	"1h":      365 * 24 * time.Hour,
+	"audit":   365 * 24 * time.Hour,
+	"sensors": 30 * 24 * time.Hour,
 }
+
+// DefaultMaxSensors is the default bound of the sensors table: far more
+// sensors than a fleet has, far fewer than a producer inventing agent ids
+// would leave on the Sensors page.
+const DefaultMaxSensors = 1000
 
 // EventDatasets are the protocol datasets the events table keeps (one
 // row per event, the document as received), by short name.
 var EventDatasets = []string{"dns", "http", "tls", "smb", "kerberos", "dcerpc"}
 
 // retentionKeys are the keys Retention accepts.
-var retentionKeys = append([]string{"1s", "1m", "1h", "alert", "audit", "flow"}, EventDatasets...)
+var retentionKeys = append([]string{"1s", "1m", "1h", "alert", "audit", "flow", "sensors"}, EventDatasets...)
 
 // datasetNames maps the short names to event.dataset values.
 var datasetNames = map[string]string{
@@ -113,6 +127,9 @@ func (c Config) WithDefaults() Config {
 	if c.PruneInterval == 0 {
 		c.PruneInterval = Duration(time.Minute)
 	}
+	if c.MaxSensors == 0 {
+		c.MaxSensors = DefaultMaxSensors
+	}
 	return c
 }
 
@@ -144,6 +161,9 @@ func (c Config) Validate() error {
 		if datasetOf(d) == "" {
 			errs = append(errs, fmt.Errorf("store: datasets: unknown dataset %q (known: %s)", d, strings.Join(slices.Sorted(maps.Keys(datasetNames)), ", ")))
 		}
+	}
+	if c.MaxSensors < 0 {
+		errs = append(errs, errors.New("store: max_sensors: must not be negative"))
 	}
 	for k, v := range c.Retention {
 		if !slices.Contains(retentionKeys, k) {

@@ -138,6 +138,11 @@ type InsertStats struct {
 	// Duplicates are records whose event.id the store already holds (a
 	// re-replay, a redelivery): not written again.
 	Duplicates int
+	// SensorsRefused are whole-sensor reports of new sensors left out as
+	// the sensors table holds Config.MaxSensors (see admitSensors);
+	// RefusedSensor is the agent.id of the last of them.
+	SensorsRefused int
+	RefusedSensor  string
 }
 
 // Insert writes a batch in one transaction: flows, alerts, DPI events and
@@ -167,6 +172,13 @@ func (s *Store) insertValid(ctx context.Context, batch []schemas.Record) (Insert
 
 // write writes a decoded batch with the driver's way of inserting.
 func (s *Store) write(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
+	if len(rows["sensors"]) > 0 {
+		kept, err := s.admitSensors(ctx, rows["sensors"], &st)
+		if err != nil {
+			return st, err
+		}
+		rows["sensors"] = kept
+	}
 	switch s.driver {
 	case Postgres:
 		return s.insertCopy(ctx, rows, buckets, st)

@@ -581,6 +581,8 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 			q, args = "DELETE FROM alerts WHERE ts < ?", []any{cut.UnixNano()}
 		case "audit":
 			q, args = "DELETE FROM audit WHERE ts < ?", []any{cut.UnixNano()}
+		case "sensors":
+			q, args = "DELETE FROM sensors WHERE last_seen < ?", []any{cut.UnixNano()}
 		default:
 			q, args = "DELETE FROM events WHERE dataset = ? AND ts < ?", []any{datasetOf(key), cut.UnixNano()}
 		}
@@ -590,6 +592,9 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 		}
 		n, _ := res.RowsAffected()
 		out[key] += n
+		if key == "sensors" && n > 0 {
+			s.sensors.forget() // after the delete: a batch admitted meanwhile may have cached an id it deleted
+		}
 	}
 	return out, nil
 }

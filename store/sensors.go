@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 )
@@ -44,7 +47,7 @@ const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, ho
 
 // sensorValues are the sensors columns of a whole-sensor stats report.
 func (r *row) sensorValues() []any {
-	key := r.sensorKey()
+	key := cut(r.sensorKey(), maxSensorKey)
 	st := &r.PS.Stats
 	ts := r.Timestamp.UnixNano()
 	version := r.Agent.Version
@@ -55,6 +58,11 @@ func (r *row) sensorValues() []any {
 		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds, time.Now().UnixNano(),
 		cut(st.ConfigVersion, 255), cut(st.ConfigError, 1024)}
 }
+
+// maxSensorKey is the longest agent_id MySQL's column holds: every driver
+// cuts a longer one the same way, so that the id admitSensors looks up is
+// the one stored.
+const maxSensorKey = 255
 
 // cut shortens s to at most n bytes, on a rune boundary.
 func cut(s string, n int) string {
@@ -145,4 +153,98 @@ func addSensors(rows [][]any, exec func(table string, args ...any) (int64, error
 		st.Sensors++
 	}
 	return nil
+}
+
+// sensorCache is the agent ids the sensors table is known to hold, so that
+// the reports of known sensors, nearly all of them, cost admitSensors no
+// query.
+type sensorCache struct {
+	mu    sync.Mutex
+	known map[string]bool
+}
+
+// forget empties the cache (retention deleted sensors).
+func (c *sensorCache) forget() {
+	c.mu.Lock()
+	c.known = nil
+	c.mu.Unlock()
+}
+
+// admitSensors keeps the reports (sensorValues rows) of the sensors the
+// table holds and of as many new ones as it has room for below
+// Config.MaxSensors. The reports of the others are left out and counted in
+// st (their events are stored all the same), so that a producer inventing
+// agent ids cannot grow the table and the Sensors page without bound.
+// Writers in other processes (several collectors) may each take the room
+// left at once: the bound is exact for one writer and overrun by at most
+// one batch's new sensors for each other writer.
+func (s *Store) admitSensors(ctx context.Context, rows [][]any, st *InsertStats) ([][]any, error) {
+	c := &s.sensors
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var unknown []string
+	seen := map[string]bool{}
+	for _, r := range rows {
+		if id := r[0].(string); !c.known[id] && !seen[id] {
+			seen[id] = true
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) == 0 {
+		return rows, nil
+	}
+	if c.known == nil {
+		c.known = map[string]bool{}
+	}
+	for ids := range slices.Chunk(unknown, 500) {
+		args := make([]any, len(ids))
+		for i, id := range ids {
+			args[i] = id
+		}
+		rs, err := s.db.QueryContext(ctx, s.rebind("SELECT agent_id FROM sensors WHERE agent_id IN (?"+strings.Repeat(", ?", len(ids)-1)+")"), args...)
+		if err != nil {
+			return nil, fmt.Errorf("store: sensors: %w", err)
+		}
+		for rs.Next() {
+			var id string
+			if err := rs.Scan(&id); err != nil {
+				rs.Close()
+				return nil, err
+			}
+			c.known[id] = true
+		}
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, fmt.Errorf("store: sensors: %w", err)
+		}
+	}
+	var n int
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sensors").Scan(&n); err != nil {
+		return nil, fmt.Errorf("store: sensors: %w", err)
+	}
+	room := s.cfg.MaxSensors - n
+	refused := map[string]bool{}
+	for _, id := range unknown {
+		switch {
+		case c.known[id]: // MySQL compares without case: a known id in other letters
+		case room > 0:
+			c.known[id] = true
+			room--
+		default:
+			refused[id] = true
+		}
+	}
+	if len(refused) == 0 {
+		return rows, nil
+	}
+	kept := rows[:0]
+	for _, r := range rows {
+		if id := r[0].(string); refused[id] {
+			st.SensorsRefused++
+			st.RefusedSensor = id
+			continue
+		}
+		kept = append(kept, r)
+	}
+	return kept, nil
 }

@@ -23,12 +23,14 @@ func init() {
 // outputs.Runner queues and batches, the Sink writes each batch in one
 // transaction and prunes every PruneInterval of event time.
 type Sink struct {
-	cfg       Config
-	st        *Store
-	newest    time.Time // newest record time written
-	lastPrune time.Time
-	Stats     InsertStats // running totals (read after Close)
-	dups      atomic.Uint64
+	cfg         Config
+	st          *Store
+	newest      time.Time // newest record time written
+	lastPrune   time.Time
+	Stats       InsertStats // running totals (read after Close)
+	dups        atomic.Uint64
+	refused     atomic.Uint64 // Stats.SensorsRefused, for readers during Write
+	lastRefused atomic.Pointer[string]
 }
 
 // NewSink validates cfg; Connect opens the database.
@@ -72,14 +74,28 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	k.Stats.Skipped += st.Skipped
 	k.Stats.Duplicates += st.Duplicates
 	k.dups.Add(uint64(st.Duplicates))
+	if st.SensorsRefused > 0 {
+		k.Stats.SensorsRefused += st.SensorsRefused
+		k.Stats.RefusedSensor = st.RefusedSensor
+		k.lastRefused.Store(&st.RefusedSensor)
+		k.refused.Add(uint64(st.SensorsRefused))
+	}
+	// The prune clock never runs ahead of the store's own: one record
+	// with a time years ahead (a sensor's wrong clock, a hostile producer)
+	// would otherwise prune everything.
+	wall := time.Now()
 	next := 0 // the next of bad, which are in batch order
 	for i := range batch {
 		if next < len(bad) && bad[next].Index == i {
 			next++
 			continue
 		}
-		if batch[i].Time.After(k.newest) {
-			k.newest = batch[i].Time
+		t := batch[i].Time
+		if t.After(wall) {
+			t = wall
+		}
+		if t.After(k.newest) {
+			k.newest = t
 		}
 	}
 	if iv := time.Duration(k.cfg.PruneInterval); iv > 0 && !k.newest.IsZero() && k.newest.Sub(k.lastPrune) >= iv {
@@ -104,6 +120,19 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 func (k *Sink) DeliveryCounts() outputs.DeliveryCounts {
 	return outputs.DeliveryCounts{Duplicates: k.dups.Load()}
 }
+
+// SensorsRefused says how many whole-sensor reports of new sensors the
+// store refused as its sensors table was full (Config.MaxSensors), and the
+// agent.id of the last; safe to call during Write.
+func (k *Sink) SensorsRefused() (n uint64, last string) {
+	if p := k.lastRefused.Load(); p != nil {
+		last = *p
+	}
+	return k.refused.Load(), last
+}
+
+// MaxSensors is the bound of the sensors table.
+func (k *Sink) MaxSensors() int { return k.cfg.MaxSensors }
 
 // Close closes the database.
 func (k *Sink) Close(ctx context.Context) error {

@@ -71,6 +71,7 @@ type Store struct {
 	parts   sync.Map          // PostgreSQL: partKey of the partitions made
 	// maxParts bounds the day partitions of a table (maxDayPartitions).
 	maxParts int
+	sensors  sensorCache // the agent ids the sensors table holds
 
 	mu     sync.Mutex
 	newest map[string]int64 // MySQL: bound of the newest day partition, by table
