@@ -57,3 +57,26 @@ func TestRuleStateDrawsOnBudgetAndReloadGivesItBack(t *testing.T) {
 		}
 	}
 }
+
+// A running sensor's rules do not keep their test cases (their events are
+// tens of MB for the shipped set): the load checked them, and only
+// `sensor rules test` runs them.
+func TestRuleSwitchDropsTestCases(t *testing.T) {
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	cases := 0
+	for _, r := range set.Rules() {
+		cases += len(r.Tests)
+	}
+	if cases == 0 {
+		t.Fatal("the shipped rules have no test cases: nothing to drop")
+	}
+	newRuleSwitch(set, &Config{}, 1)
+	for _, r := range set.Rules() {
+		if len(r.Tests) > 0 {
+			t.Fatalf("rule %s keeps %d test case(s) in a running sensor", r.ID, len(r.Tests))
+		}
+	}
+}

@@ -192,6 +192,12 @@ func newRuleSwitch(set *rules.Set, cfg *Config, workers int) *ruleSwitch {
 }
 
 func (s *ruleSwitch) install(set *rules.Set) {
+	// The rules' test cases (their events, expanded from _repeat: tens of
+	// MB for the shipped set) were checked by the load; only `sensor rules
+	// test` runs them, so a running sensor does not keep them.
+	for _, r := range set.Rules() {
+		r.Tests = nil
+	}
 	g := &ruleGen{set: set, opts: s.opts}
 	if s.workers > 1 {
 		// Group keys (source, destination) cross worker shards.
