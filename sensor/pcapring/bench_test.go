@@ -1,10 +1,17 @@
 package pcapring
 
 import (
+	"context"
 	"errors"
 	"io"
+	"os"
+	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
@@ -17,8 +24,11 @@ type decoded struct {
 }
 
 // loadMix decodes a generated capture into memory.
-func loadMix(b *testing.B, size int64) []decoded {
-	src, err := source.OpenFile(mix(b, size))
+func loadMix(b *testing.B, size int64) []decoded { return load(b, mix(b, size)) }
+
+// load decodes a capture into memory.
+func load(b *testing.B, path string) []decoded {
+	src, err := source.OpenFile(path)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -117,4 +127,68 @@ func cpuTime() int64 {
 		return 0
 	}
 	return ru.Utime.Nano() + ru.Stime.Nano()
+}
+
+// BenchmarkRingAlertFlood is what an alert costs the writer with keep:
+// alerts when the look-back is full (16 MiB of a mix) and every packet is
+// the SYN of a new flow that raises an alert at once, as an attacker
+// raising alerts on many flows would send: ns/op and cpu-ns/op are per
+// SYN and its alert. Alerts the writer fell behind for are reported as
+// alert-drops/op.
+func BenchmarkRingAlertFlood(b *testing.B) {
+	fill := loadMix(b, 24<<20)
+	path := filepath.Join(b.TempDir(), "flood.pcap")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := pcapgen.WriteSYNFlood(f, b.N, 3); err != nil {
+		b.Fatal(err)
+	}
+	f.Close()
+	syns := load(b, path)
+	cids := make([]string, len(syns))
+	ref := pcapindex.NewAssigner(0, decode.DefragConfig{}, nil)
+	for i := range syns {
+		d := &syns[i]
+		ref.Assign(d.st, &d.pkt, pcapindex.Ref{Offset: int64(i)}, func(cid string, _ pcapindex.Ref) { cids[i] = cid })
+	}
+	r := newRing(b, Config{MaxBytes: 64 << 20, Keep: KeepAlerts, Lookback: 1 << 62})
+	tp := r.Tap(0)
+	send := func(d *decoded) {
+		tp.Frame(&d.fr, d.st, &d.pkt)
+		if len(tp.r.free) == 0 { // wait for the writer rather than drop
+			tp.Flush()
+			fb := <-tp.r.free
+			tp.r.free <- fb
+		}
+	}
+	for i := range fill {
+		send(&fill[i])
+	}
+	tp.Flush()
+	if err := r.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := range b.N {
+		send(&syns[i])
+		tp.Flush()
+		r.Alert(cids[i])
+		for len(r.alerts) > alertQueue/2 { // the writer is behind: wait, do not drop
+			time.Sleep(100 * time.Microsecond)
+		}
+	}
+	if err := r.Sync(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	b.ReportMetric(float64(r.Stats().AlertsDropped)/float64(b.N), "alert-drops/op")
+	r.Close()
+	if st := r.Stats(); st.Frames < uint64(b.N) {
+		b.Fatalf("%d frames written for %d alerted SYNs", st.Frames, b.N)
+	}
 }

@@ -10,8 +10,8 @@ import (
 
 // Memory drawn from the budget (pool packets) besides the frames' bytes.
 const (
-	flowStateCost = 96  // a flow's depth counter and alert mark, with its ID
-	heldCost      = 120 // a frame held in the look-back or for its datagram
+	flowStateCost = 120 // a flow's depth counter, alert mark and held list, with its ID
+	heldCost      = 136 // a frame held in the look-back (and in its flow's list) or for its datagram
 )
 
 // flowState is what the ring knows of one flow.
@@ -19,12 +19,17 @@ type flowState struct {
 	bytes   int64 // frame bytes written
 	alerted bool
 	last    int64 // packet time
+	// held are the flow's frames in the look-back, oldest first (some may
+	// have left it: data nil): an alert writes them without a walk of the
+	// whole look-back, which an attacker raising alerts on many flows
+	// would turn into writer lag.
+	held []*heldFrame
 }
 
 // heldFrame is a frame copied out of its batch: a fragment waiting for
 // its datagram, or a frame in the look-back.
 type heldFrame struct {
-	cid   string
+	flow  *flowState // in the look-back: the flow whose list holds it
 	iface int32
 	wire  int
 	ts    int64
@@ -71,7 +76,7 @@ func (w *writer) frame(q *qframe, data []byte) {
 	switch {
 	case emitted:
 	case q.st == decode.Held && q.pkt.Fragment:
-		if h := w.keep.hold("", q.iface, q.ts, int(q.wire), data); h != nil {
+		if h := w.keep.hold(nil, q.iface, q.ts, int(q.wire), data); h != nil {
 			w.keep.pending[seq] = h
 		} else if w.cfg.Keep == KeepAll {
 			w.write("", q.iface, q.ts, int(q.wire), data)
@@ -84,12 +89,12 @@ func (w *writer) frame(q *qframe, data []byte) {
 }
 
 // hold copies a frame out of its batch, if the budget has room.
-func (k *keeper) hold(cid string, iface int32, ts int64, wire int, data []byte) *heldFrame {
+func (k *keeper) hold(fs *flowState, iface int32, ts int64, wire int, data []byte) *heldFrame {
 	if !k.w.acct.Reserve(budget.Packets, heldCost+int64(len(data))) {
 		return nil
 	}
 	k.lookMem += heldCost + int64(len(data))
-	return &heldFrame{cid: cid, iface: iface, ts: ts, wire: wire, data: append([]byte(nil), data...)}
+	return &heldFrame{flow: fs, iface: iface, ts: ts, wire: wire, data: append([]byte(nil), data...)}
 }
 
 func (k *keeper) release(h *heldFrame) {
@@ -141,8 +146,12 @@ func (k *keeper) flowFrame(cid string, iface int32, ts int64, wire int, data []b
 			k.refused()
 		}
 	}
-	if w.cfg.Keep == KeepAlerts && (st == nil || !st.alerted) {
-		k.lookback(cid, iface, ts, wire, data)
+	if w.cfg.Keep == KeepAlerts && st == nil {
+		w.r.c.evicted.Add(1) // not held: an alert could not find it
+		return
+	}
+	if w.cfg.Keep == KeepAlerts && !st.alerted {
+		k.lookback(st, iface, ts, wire, data)
 		return
 	}
 	k.written(st, cid, iface, ts, wire, data)
@@ -160,26 +169,27 @@ func (k *keeper) written(st *flowState, cid string, iface int32, ts int64, wire 
 	k.w.write(cid, iface, ts, wire, data)
 }
 
-// lookback holds a frame of a flow without an alert yet, within the
+// lookback holds a frame of flow st, without an alert yet, within the
 // look-back's age and bytes.
-func (k *keeper) lookback(cid string, iface int32, ts int64, wire int, data []byte) {
+func (k *keeper) lookback(st *flowState, iface int32, ts int64, wire int, data []byte) {
 	k.age(ts)
 	for k.lookMem+heldCost+int64(len(data)) > k.w.cfg.LookbackBytes && k.lookAt < len(k.look) {
 		k.pop(&k.w.r.c.evicted)
 	}
-	h := k.hold(cid, iface, ts, wire, data)
+	h := k.hold(st, iface, ts, wire, data)
 	if h == nil {
 		k.warnBudget()
 	}
 	for h == nil && k.lookAt < len(k.look) { // the budget refused: make room
 		k.pop(&k.w.r.c.evicted)
-		h = k.hold(cid, iface, ts, wire, data)
+		h = k.hold(st, iface, ts, wire, data)
 	}
 	if h == nil {
 		k.w.r.c.evicted.Add(1)
 		return
 	}
 	k.look = append(k.look, h)
+	st.held = append(st.held, h)
 }
 
 // age drops the look-back frames older than the look-back before now.
@@ -196,6 +206,12 @@ func (k *keeper) pop(c interface{ Add(uint64) uint64 }) {
 	h := k.look[k.lookAt]
 	k.look[k.lookAt] = nil
 	k.lookAt++
+	// The look-back and each flow's list are oldest first: h is the first
+	// of its flow's, unless an alert took them all.
+	if fs := h.flow; len(fs.held) > 0 && fs.held[0] == h {
+		fs.held[0] = nil
+		fs.held = fs.held[1:]
+	}
 	if h.data != nil {
 		c.Add(1)
 		k.release(h)
@@ -211,26 +227,28 @@ func (w *writer) alert(cid string) {
 	k := &w.keep
 	st := k.state(cid, w.now)
 	if st == nil {
-		k.refused()
-	} else {
-		if st.alerted {
-			return
-		}
-		st.alerted = true
+		k.refused() // and none of its frames was held
+		return
 	}
-	for _, h := range k.look[k.lookAt:] {
-		if h != nil && h.data != nil && h.cid == cid {
+	if st.alerted {
+		return
+	}
+	st.alerted = true
+	for _, h := range st.held { // the flow's frames only: O(its frames)
+		if h.data != nil {
 			k.written(st, cid, h.iface, h.ts, h.wire, h.data)
 			k.release(h)
 		}
 	}
+	st.held = nil
 }
 
 // expire forgets idle flows and fragments whose datagram never came.
 func (k *keeper) expire() {
 	now := k.w.now
+	k.age(now)
 	for cid, st := range k.flows {
-		if now-st.last > int64(k.w.cfg.FlowIdle) {
+		if now-st.last > int64(k.w.cfg.FlowIdle) && len(st.held) == 0 { // its held frames need it
 			delete(k.flows, cid)
 			k.w.acct.Release(budget.Packets, flowStateCost+int64(len(cid)))
 		}
@@ -245,7 +263,6 @@ func (k *keeper) expire() {
 			k.release(h)
 		}
 	}
-	k.age(now)
 }
 
 // close gives every held frame's memory back; look-back frames are not

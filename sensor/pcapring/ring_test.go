@@ -304,6 +304,37 @@ func TestRingKeepAlerts(t *testing.T) {
 	}
 }
 
+// Alerts on many flows, the look-back pushing out the oldest frames
+// meanwhile: each alerted flow's carve is the end of its captured frames
+// (those still held, then those after the alert), nothing of another flow.
+func TestRingAlertsManyFlows(t *testing.T) {
+	capture := mix(t, 2<<20)
+	b := budget.New(256 << 20)
+	r := newRing(t, Config{MaxBytes: 64 << 20, Keep: KeepAlerts, Lookback: 1 << 62, LookbackBytes: 512 << 10, Budget: b})
+	flows, order := feed(t, r, capture, 1)
+	var alerted []string
+	for i := len(order) - 1; i >= 0 && len(alerted) < 40; i -= 1 + len(order)/60 {
+		alerted = append(alerted, order[i])
+		r.Alert(order[i])
+	}
+	r.Close()
+	var written uint64
+	for _, cid := range alerted {
+		got, want := carved(t, r.Dir(), cid), flows[cid]
+		if len(got) > len(want) || !equalFrames(got, want[len(want)-len(got):]) {
+			t.Errorf("flow %s: carved %d frames, not the end of its %d", cid, len(got), len(want))
+		}
+		written += uint64(len(got))
+	}
+	st := r.Stats()
+	if written == 0 || st.Frames != written || st.LookbackEvicted == 0 {
+		t.Errorf("%d frames carved, stats %+v", written, st)
+	}
+	if used := b.Stats().Pools[budget.Packets].Used; used != 0 {
+		t.Errorf("packets pool holds %d bytes after Close", used)
+	}
+}
+
 // The look-back is bounded in bytes: older frames go first, counted.
 func TestRingLookbackBound(t *testing.T) {
 	capture := mix(t, 1<<20)
@@ -387,6 +418,19 @@ func TestRingBudgetRefusesFlowState(t *testing.T) {
 	}
 	if used := b.Stats().Pools[budget.Packets].Used; used != 0 {
 		t.Errorf("packets pool holds %d bytes after Close", used)
+	}
+	// With keep: alerts, a frame whose flow has no state is not held (an
+	// alert could not find it): counted.
+	b = budget.New(2*batchCost + 8<<10)
+	r = newRing(t, Config{MaxBytes: 64 << 20, Keep: KeepAlerts, Budget: b})
+	_, order := feed(t, r, capture, 1)
+	r.Alert(order[len(order)-1])
+	r.Close()
+	if st := r.Stats(); st.Untracked == 0 || st.LookbackEvicted < st.Untracked {
+		t.Errorf("keep alerts: stats %+v: want untracked frames counted as evicted", st)
+	}
+	if used := b.Stats().Pools[budget.Packets].Used; used != 0 {
+		t.Errorf("keep alerts: packets pool holds %d bytes after Close", used)
 	}
 }
 
