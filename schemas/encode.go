@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file holds the helpers of the JSON encoder behind Encode; the
@@ -47,6 +48,11 @@ type encoder struct {
 	// obsFrom and obsTo delimit the observer and agent in b: their keys
 	// with the comma before each, and their objects (both 0 without them)
 	obsFrom, obsTo int
+	// sec is the last UTC second appendTime formatted, date is its
+	// "2006-01-02T15:04:05" (an event's times mostly share their second)
+	sec     int64
+	date    [len("2006-01-02T15:04:05")]byte
+	hasDate bool
 }
 
 // EncodeError is returned by Encode for a value JSON cannot carry: a NaN
@@ -72,27 +78,40 @@ var (
 
 func (e *encoder) fail(key string, err error) {
 	if e.err == nil {
-		e.err = &EncodeError{Field: key, Err: err}
+		e.err = &EncodeError{Field: keyName(key), Err: err}
 	}
 }
 
 // ---- structure helpers ----
 
-// field writes the separating comma (unless key opens its object) and
-// the quoted key with its colon. Keys are the literal ASCII tag names of
-// this package, so they need no escaping.
+// field writes key, which the generated code gives as written after a
+// previous field: `,"name":`, without the comma when it opens its object.
+// Keys are the literal ASCII tag names of this package, so they need no
+// escaping; one append of a constant writes them.
 func (e *encoder) field(key string) {
-	if e.b[len(e.b)-1] != '{' {
-		e.b = append(e.b, ',')
+	if e.b[len(e.b)-1] == '{' {
+		key = key[1:]
 	}
-	e.b = append(e.b, '"')
 	e.b = append(e.b, key...)
-	e.b = append(e.b, '"', ':')
 }
+
+// keyName is the name in a key as field takes it.
+func keyName(key string) string { return key[len(`,"`) : len(key)-len(`":`)] }
 
 // begin and end open and close a JSON object.
 func (e *encoder) begin() { e.b = append(e.b, '{') }
 func (e *encoder) end()   { e.b = append(e.b, '}') }
+
+// allZero reports whether the n bytes at p are all zero: then the value
+// there is its type's zero value, and an omitzero group is left out
+// without comparing it field by field (the generated code does that only
+// when allZero is false). One memory compare, vectorised by the runtime.
+func allZero(p unsafe.Pointer, n uintptr) bool {
+	return n <= uintptr(len(zeroBlock)) && unsafe.String((*byte)(p), n) == unsafe.String(&zeroBlock[0], n)
+}
+
+// zeroBlock is larger than any group of an Event (TestAllZeroCoversGroups).
+var zeroBlock [8192]byte
 
 // ---- scalar fields ----
 
@@ -251,6 +270,11 @@ func (e *encoder) appendFloat(b []byte, key string, f float64) []byte {
 // the fraction of a second trimmed of trailing zeros, and an error for what
 // RFC 3339 cannot express (a year not of four digits, a zone of 24h or more).
 func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
+	if t.Location() == time.UTC { // packet times are
+		if sec := t.Unix(); e.hasDate && sec == e.sec || e.utcDate(t) {
+			return appendUTC(b, &e.date, t.Nanosecond())
+		}
+	}
 	b = append(b, '"')
 	start := len(b)
 	b = t.AppendFormat(b, time.RFC3339Nano)
@@ -264,6 +288,53 @@ func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
 		}
 	}
 	return append(b, '"')
+}
+
+// utcDate formats the date and clock of t, a UTC time, into e.date; false
+// for a year RFC 3339 cannot hold (appendTime's general path fails it).
+func (e *encoder) utcDate(t time.Time) bool {
+	y, mo, d := t.Date()
+	if y < 0 || y > 9999 {
+		return false
+	}
+	h, mi, s := t.Clock()
+	p := &e.date
+	put2 := func(i, v int) { p[i], p[i+1] = byte('0'+v/10), byte('0'+v%10) }
+	put2(0, y/100)
+	put2(2, y%100)
+	p[4] = '-'
+	put2(5, int(mo))
+	p[7] = '-'
+	put2(8, d)
+	p[10] = 'T'
+	put2(11, h)
+	p[13] = ':'
+	put2(14, mi)
+	p[16] = ':'
+	put2(17, s)
+	e.sec, e.hasDate = t.Unix(), true
+	return true
+}
+
+// appendUTC writes a UTC time as RFC 3339 quoted: date, the nanoseconds
+// with their trailing zeros trimmed (none when 0), Z.
+func appendUTC(b []byte, date *[19]byte, ns int) []byte {
+	b = append(b, '"')
+	b = append(b, date[:]...)
+	if ns != 0 {
+		var frac [10]byte
+		frac[0] = '.'
+		for i := 9; i > 0; i-- {
+			frac[i] = byte('0' + ns%10)
+			ns /= 10
+		}
+		n := len(frac)
+		for frac[n-1] == '0' {
+			n--
+		}
+		b = append(b, frac[:n]...)
+	}
+	return append(b, 'Z', '"')
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

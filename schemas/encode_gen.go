@@ -4,91 +4,94 @@
 
 package schemas
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 func (e *encoder) appendEvent(v *Event) {
 	e.begin()
-	e.timeField("@timestamp", v.Timestamp)
-	e.field("ecs")
+	e.timeField(`,"@timestamp":`, v.Timestamp)
+	e.field(`,"ecs":`)
 	e.appendECS(&v.ECS)
-	e.field("event")
+	e.field(`,"event":`)
 	e.appendEventMeta(&v.Event)
-	if v.Network != (Network{}) {
-		e.field("network")
+	if !allZero(unsafe.Pointer(&v.Network), unsafe.Sizeof(v.Network)) && v.Network != (Network{}) {
+		e.field(`,"network":`)
 		e.appendNetwork(&v.Network)
 	}
-	if v.Source != (Endpoint{}) {
-		e.field("source")
+	if !allZero(unsafe.Pointer(&v.Source), unsafe.Sizeof(v.Source)) && v.Source != (Endpoint{}) {
+		e.field(`,"source":`)
 		e.appendEndpoint(&v.Source)
 	}
-	if v.Destination != (Endpoint{}) {
-		e.field("destination")
+	if !allZero(unsafe.Pointer(&v.Destination), unsafe.Sizeof(v.Destination)) && v.Destination != (Endpoint{}) {
+		e.field(`,"destination":`)
 		e.appendEndpoint(&v.Destination)
 	}
-	if !v.Related.isZero() {
-		e.field("related")
+	if !allZero(unsafe.Pointer(&v.Related), unsafe.Sizeof(v.Related)) && !v.Related.isZero() {
+		e.field(`,"related":`)
 		e.appendRelated(&v.Related)
 	}
-	if v.Observer != (Observer{}) {
+	if !allZero(unsafe.Pointer(&v.Observer), unsafe.Sizeof(v.Observer)) && v.Observer != (Observer{}) {
 		if e.obsTo != len(e.b) {
 			e.obsFrom = len(e.b)
 		}
-		e.field("observer")
+		e.field(`,"observer":`)
 		e.appendObserver(&v.Observer)
 		e.obsTo = len(e.b)
 	}
-	if v.Agent != (Agent{}) {
+	if !allZero(unsafe.Pointer(&v.Agent), unsafe.Sizeof(v.Agent)) && v.Agent != (Agent{}) {
 		if e.obsTo != len(e.b) {
 			e.obsFrom = len(e.b)
 		}
-		e.field("agent")
+		e.field(`,"agent":`)
 		e.appendAgent(&v.Agent)
 		e.obsTo = len(e.b)
 	}
-	if !v.DNS.isZero() {
-		e.field("dns")
+	if !allZero(unsafe.Pointer(&v.DNS), unsafe.Sizeof(v.DNS)) && !v.DNS.isZero() {
+		e.field(`,"dns":`)
 		e.appendDNS(&v.DNS)
 	}
-	if v.HTTP != (HTTP{}) {
-		e.field("http")
+	if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && v.HTTP != (HTTP{}) {
+		e.field(`,"http":`)
 		e.appendHTTP(&v.HTTP)
 	}
-	if v.URL != (URL{}) {
-		e.field("url")
+	if !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && v.URL != (URL{}) {
+		e.field(`,"url":`)
 		e.appendURL(&v.URL)
 	}
-	if v.UserAgent != (UserAgent{}) {
-		e.field("user_agent")
+	if !allZero(unsafe.Pointer(&v.UserAgent), unsafe.Sizeof(v.UserAgent)) && v.UserAgent != (UserAgent{}) {
+		e.field(`,"user_agent":`)
 		e.appendUserAgent(&v.UserAgent)
 	}
-	if !v.TLS.isZero() {
-		e.field("tls")
+	if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && !v.TLS.isZero() {
+		e.field(`,"tls":`)
 		e.appendTLS(&v.TLS)
 	}
-	if v.User != (User{}) {
-		e.field("user")
+	if !allZero(unsafe.Pointer(&v.User), unsafe.Sizeof(v.User)) && v.User != (User{}) {
+		e.field(`,"user":`)
 		e.appendUser(&v.User)
 	}
-	if v.File != (File{}) {
-		e.field("file")
+	if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (File{}) {
+		e.field(`,"file":`)
 		e.appendFile(&v.File)
 	}
-	if !v.Email.isZero() {
-		e.field("email")
+	if !allZero(unsafe.Pointer(&v.Email), unsafe.Sizeof(v.Email)) && !v.Email.isZero() {
+		e.field(`,"email":`)
 		e.appendEmail(&v.Email)
 	}
-	if !v.Rule.isZero() {
-		e.field("rule")
+	if !allZero(unsafe.Pointer(&v.Rule), unsafe.Sizeof(v.Rule)) && !v.Rule.isZero() {
+		e.field(`,"rule":`)
 		e.appendRule(&v.Rule)
 	}
-	if !v.Threat.isZero() {
-		e.field("threat")
+	if !allZero(unsafe.Pointer(&v.Threat), unsafe.Sizeof(v.Threat)) && !v.Threat.isZero() {
+		e.field(`,"threat":`)
 		e.appendThreat(&v.Threat)
 	}
-	e.optStrings("tags", v.Tags)
-	e.optString("message", v.Message)
-	if !v.Sensor.isZero() {
-		e.field("packetsleuth")
+	e.optStrings(`,"tags":`, v.Tags)
+	e.optString(`,"message":`, v.Message)
+	if !allZero(unsafe.Pointer(&v.Sensor), unsafe.Sizeof(v.Sensor)) && !v.Sensor.isZero() {
+		e.field(`,"packetsleuth":`)
 		e.appendCustom(&v.Sensor)
 	}
 	e.end()
@@ -96,45 +99,45 @@ func (e *encoder) appendEvent(v *Event) {
 
 func (e *encoder) appendECS(v *ECS) {
 	e.begin()
-	e.stringField("version", v.Version)
+	e.stringField(`,"version":`, v.Version)
 	e.end()
 }
 
 func (e *encoder) appendEventMeta(v *EventMeta) {
 	e.begin()
-	e.optString("id", v.ID)
-	e.stringField("kind", v.Kind)
-	e.stringsField("category", v.Category)
-	e.optStrings("type", v.Type)
-	e.stringField("dataset", v.Dataset)
-	e.optString("module", v.Module)
-	e.optString("action", v.Action)
-	e.optString("outcome", v.Outcome)
-	e.optString("reason", v.Reason)
-	e.optTime("start", v.Start)
-	e.optTime("end", v.End)
-	e.optInt("duration", int64(v.Duration))
-	e.optInt("severity", int64(v.Severity))
-	e.optFloat("risk_score", v.RiskScore)
+	e.optString(`,"id":`, v.ID)
+	e.stringField(`,"kind":`, v.Kind)
+	e.stringsField(`,"category":`, v.Category)
+	e.optStrings(`,"type":`, v.Type)
+	e.stringField(`,"dataset":`, v.Dataset)
+	e.optString(`,"module":`, v.Module)
+	e.optString(`,"action":`, v.Action)
+	e.optString(`,"outcome":`, v.Outcome)
+	e.optString(`,"reason":`, v.Reason)
+	e.optTime(`,"start":`, v.Start)
+	e.optTime(`,"end":`, v.End)
+	e.optInt(`,"duration":`, int64(v.Duration))
+	e.optInt(`,"severity":`, int64(v.Severity))
+	e.optFloat(`,"risk_score":`, v.RiskScore)
 	e.end()
 }
 
 func (e *encoder) appendNetwork(v *Network) {
 	e.begin()
-	e.optString("transport", v.Transport)
-	e.optString("type", v.Type)
-	e.optString("iana_number", v.IANANumber)
-	e.optString("protocol", v.Protocol)
-	e.optString("direction", v.Direction)
-	e.optInt("bytes", v.Bytes)
-	e.optInt("packets", v.Packets)
-	e.optString("community_id", v.CommunityID)
-	if v.VLAN != (VLAN{}) {
-		e.field("vlan")
+	e.optString(`,"transport":`, v.Transport)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"iana_number":`, v.IANANumber)
+	e.optString(`,"protocol":`, v.Protocol)
+	e.optString(`,"direction":`, v.Direction)
+	e.optInt(`,"bytes":`, v.Bytes)
+	e.optInt(`,"packets":`, v.Packets)
+	e.optString(`,"community_id":`, v.CommunityID)
+	if !allZero(unsafe.Pointer(&v.VLAN), unsafe.Sizeof(v.VLAN)) && v.VLAN != (VLAN{}) {
+		e.field(`,"vlan":`)
 		e.appendVLAN(&v.VLAN)
 	}
-	if v.Inner != (Inner{}) {
-		e.field("inner")
+	if !allZero(unsafe.Pointer(&v.Inner), unsafe.Sizeof(v.Inner)) && v.Inner != (Inner{}) {
+		e.field(`,"inner":`)
 		e.appendInner(&v.Inner)
 	}
 	e.end()
@@ -142,18 +145,18 @@ func (e *encoder) appendNetwork(v *Network) {
 
 func (e *encoder) appendEndpoint(v *Endpoint) {
 	e.begin()
-	e.optString("ip", v.IP)
-	e.optInt("port", int64(v.Port))
-	e.optString("mac", v.MAC)
-	e.optString("domain", v.Domain)
-	e.optInt("bytes", v.Bytes)
-	e.optInt("packets", v.Packets)
-	if v.Geo != (Geo{}) {
-		e.field("geo")
+	e.optString(`,"ip":`, v.IP)
+	e.optInt(`,"port":`, int64(v.Port))
+	e.optString(`,"mac":`, v.MAC)
+	e.optString(`,"domain":`, v.Domain)
+	e.optInt(`,"bytes":`, v.Bytes)
+	e.optInt(`,"packets":`, v.Packets)
+	if !allZero(unsafe.Pointer(&v.Geo), unsafe.Sizeof(v.Geo)) && v.Geo != (Geo{}) {
+		e.field(`,"geo":`)
 		e.appendGeo(&v.Geo)
 	}
-	if v.AS != (AS{}) {
-		e.field("as")
+	if !allZero(unsafe.Pointer(&v.AS), unsafe.Sizeof(v.AS)) && v.AS != (AS{}) {
+		e.field(`,"as":`)
 		e.appendAS(&v.AS)
 	}
 	e.end()
@@ -161,27 +164,27 @@ func (e *encoder) appendEndpoint(v *Endpoint) {
 
 func (e *encoder) appendRelated(v *Related) {
 	e.begin()
-	e.optStrings("ip", v.IP)
-	e.optStrings("hosts", v.Hosts)
-	e.optStrings("hash", v.Hash)
-	e.optStrings("user", v.User)
+	e.optStrings(`,"ip":`, v.IP)
+	e.optStrings(`,"hosts":`, v.Hosts)
+	e.optStrings(`,"hash":`, v.Hash)
+	e.optStrings(`,"user":`, v.User)
 	e.end()
 }
 
 func (e *encoder) appendObserver(v *Observer) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optString("hostname", v.Hostname)
-	e.optString("type", v.Type)
-	e.optString("vendor", v.Vendor)
-	e.optString("product", v.Product)
-	e.optString("version", v.Version)
-	if v.Geo != (ObserverGeo{}) {
-		e.field("geo")
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"hostname":`, v.Hostname)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"vendor":`, v.Vendor)
+	e.optString(`,"product":`, v.Product)
+	e.optString(`,"version":`, v.Version)
+	if !allZero(unsafe.Pointer(&v.Geo), unsafe.Sizeof(v.Geo)) && v.Geo != (ObserverGeo{}) {
+		e.field(`,"geo":`)
 		e.appendObserverGeo(&v.Geo)
 	}
-	if v.Ingress != (ObserverIngress{}) {
-		e.field("ingress")
+	if !allZero(unsafe.Pointer(&v.Ingress), unsafe.Sizeof(v.Ingress)) && v.Ingress != (ObserverIngress{}) {
+		e.field(`,"ingress":`)
 		e.appendObserverIngress(&v.Ingress)
 	}
 	e.end()
@@ -189,26 +192,26 @@ func (e *encoder) appendObserver(v *Observer) {
 
 func (e *encoder) appendAgent(v *Agent) {
 	e.begin()
-	e.optString("id", v.ID)
-	e.optString("name", v.Name)
-	e.optString("type", v.Type)
-	e.optString("version", v.Version)
+	e.optString(`,"id":`, v.ID)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"version":`, v.Version)
 	e.end()
 }
 
 func (e *encoder) appendDNS(v *DNS) {
 	e.begin()
-	e.optString("id", v.ID)
-	e.optString("op_code", v.OpCode)
-	e.optStrings("header_flags", v.HeaderFlags)
-	e.optString("response_code", v.ResponseCode)
-	e.optString("type", v.Type)
-	if v.Question != (DNSQuestion{}) {
-		e.field("question")
+	e.optString(`,"id":`, v.ID)
+	e.optString(`,"op_code":`, v.OpCode)
+	e.optStrings(`,"header_flags":`, v.HeaderFlags)
+	e.optString(`,"response_code":`, v.ResponseCode)
+	e.optString(`,"type":`, v.Type)
+	if !allZero(unsafe.Pointer(&v.Question), unsafe.Sizeof(v.Question)) && v.Question != (DNSQuestion{}) {
+		e.field(`,"question":`)
 		e.appendDNSQuestion(&v.Question)
 	}
 	if len(v.Answers) > 0 {
-		e.field("answers")
+		e.field(`,"answers":`)
 		e.b = append(e.b, '[')
 		for i := range v.Answers {
 			if i > 0 {
@@ -218,19 +221,19 @@ func (e *encoder) appendDNS(v *DNS) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.optStrings("resolved_ip", v.ResolvedIP)
+	e.optStrings(`,"resolved_ip":`, v.ResolvedIP)
 	e.end()
 }
 
 func (e *encoder) appendHTTP(v *HTTP) {
 	e.begin()
-	e.optString("version", v.Version)
-	if v.Request != (HTTPRequest{}) {
-		e.field("request")
+	e.optString(`,"version":`, v.Version)
+	if !allZero(unsafe.Pointer(&v.Request), unsafe.Sizeof(v.Request)) && v.Request != (HTTPRequest{}) {
+		e.field(`,"request":`)
 		e.appendHTTPRequest(&v.Request)
 	}
-	if v.Response != (HTTPResponse{}) {
-		e.field("response")
+	if !allZero(unsafe.Pointer(&v.Response), unsafe.Sizeof(v.Response)) && v.Response != (HTTPResponse{}) {
+		e.field(`,"response":`)
 		e.appendHTTPResponse(&v.Response)
 	}
 	e.end()
@@ -238,37 +241,37 @@ func (e *encoder) appendHTTP(v *HTTP) {
 
 func (e *encoder) appendURL(v *URL) {
 	e.begin()
-	e.optString("original", v.Original)
-	e.optString("scheme", v.Scheme)
-	e.optString("domain", v.Domain)
-	e.optInt("port", int64(v.Port))
-	e.optString("path", v.Path)
-	e.optString("query", v.Query)
-	e.optString("fragment", v.Fragment)
+	e.optString(`,"original":`, v.Original)
+	e.optString(`,"scheme":`, v.Scheme)
+	e.optString(`,"domain":`, v.Domain)
+	e.optInt(`,"port":`, int64(v.Port))
+	e.optString(`,"path":`, v.Path)
+	e.optString(`,"query":`, v.Query)
+	e.optString(`,"fragment":`, v.Fragment)
 	e.end()
 }
 
 func (e *encoder) appendUserAgent(v *UserAgent) {
 	e.begin()
-	e.optString("original", v.Original)
+	e.optString(`,"original":`, v.Original)
 	e.end()
 }
 
 func (e *encoder) appendTLS(v *TLS) {
 	e.begin()
-	e.optString("version", v.Version)
-	e.optString("version_protocol", v.VersionProtocol)
-	e.optString("cipher", v.Cipher)
-	e.optString("curve", v.Curve)
-	e.boolField("established", v.Established)
-	e.boolField("resumed", v.Resumed)
-	e.optString("next_protocol", v.NextProtocol)
-	if !v.Client.isZero() {
-		e.field("client")
+	e.optString(`,"version":`, v.Version)
+	e.optString(`,"version_protocol":`, v.VersionProtocol)
+	e.optString(`,"cipher":`, v.Cipher)
+	e.optString(`,"curve":`, v.Curve)
+	e.boolField(`,"established":`, v.Established)
+	e.boolField(`,"resumed":`, v.Resumed)
+	e.optString(`,"next_protocol":`, v.NextProtocol)
+	if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && !v.Client.isZero() {
+		e.field(`,"client":`)
 		e.appendTLSClient(&v.Client)
 	}
-	if !v.Server.isZero() {
-		e.field("server")
+	if !allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) && !v.Server.isZero() {
+		e.field(`,"server":`)
 		e.appendTLSServer(&v.Server)
 	}
 	e.end()
@@ -276,22 +279,22 @@ func (e *encoder) appendTLS(v *TLS) {
 
 func (e *encoder) appendUser(v *User) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optString("domain", v.Domain)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"domain":`, v.Domain)
 	e.end()
 }
 
 func (e *encoder) appendFile(v *File) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optString("path", v.Path)
-	e.optString("directory", v.Directory)
-	e.optString("extension", v.Extension)
-	e.optInt("size", v.Size)
-	e.optString("type", v.Type)
-	e.optString("mime_type", v.MimeType)
-	if v.Hash != (FileHash{}) {
-		e.field("hash")
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"path":`, v.Path)
+	e.optString(`,"directory":`, v.Directory)
+	e.optString(`,"extension":`, v.Extension)
+	e.optInt(`,"size":`, v.Size)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"mime_type":`, v.MimeType)
+	if !allZero(unsafe.Pointer(&v.Hash), unsafe.Sizeof(v.Hash)) && v.Hash != (FileHash{}) {
+		e.field(`,"hash":`)
 		e.appendFileHash(&v.Hash)
 	}
 	e.end()
@@ -299,30 +302,30 @@ func (e *encoder) appendFile(v *File) {
 
 func (e *encoder) appendEmail(v *Email) {
 	e.begin()
-	if !v.From.isZero() {
-		e.field("from")
+	if !allZero(unsafe.Pointer(&v.From), unsafe.Sizeof(v.From)) && !v.From.isZero() {
+		e.field(`,"from":`)
 		e.appendEmailAddresses(&v.From)
 	}
-	if !v.To.isZero() {
-		e.field("to")
+	if !allZero(unsafe.Pointer(&v.To), unsafe.Sizeof(v.To)) && !v.To.isZero() {
+		e.field(`,"to":`)
 		e.appendEmailAddresses(&v.To)
 	}
-	if !v.Cc.isZero() {
-		e.field("cc")
+	if !allZero(unsafe.Pointer(&v.Cc), unsafe.Sizeof(v.Cc)) && !v.Cc.isZero() {
+		e.field(`,"cc":`)
 		e.appendEmailAddresses(&v.Cc)
 	}
-	if !v.ReplyTo.isZero() {
-		e.field("reply_to")
+	if !allZero(unsafe.Pointer(&v.ReplyTo), unsafe.Sizeof(v.ReplyTo)) && !v.ReplyTo.isZero() {
+		e.field(`,"reply_to":`)
 		e.appendEmailAddresses(&v.ReplyTo)
 	}
-	e.optString("subject", v.Subject)
-	e.optString("message_id", v.MessageID)
-	e.optTime("origination_timestamp", v.OriginationTimestamp)
-	e.optString("x_mailer", v.XMailer)
-	e.optString("content_type", v.ContentType)
-	e.optString("direction", v.Direction)
+	e.optString(`,"subject":`, v.Subject)
+	e.optString(`,"message_id":`, v.MessageID)
+	e.optTime(`,"origination_timestamp":`, v.OriginationTimestamp)
+	e.optString(`,"x_mailer":`, v.XMailer)
+	e.optString(`,"content_type":`, v.ContentType)
+	e.optString(`,"direction":`, v.Direction)
 	if len(v.Attachments) > 0 {
-		e.field("attachments")
+		e.field(`,"attachments":`)
 		e.b = append(e.b, '[')
 		for i := range v.Attachments {
 			if i > 0 {
@@ -337,32 +340,32 @@ func (e *encoder) appendEmail(v *Email) {
 
 func (e *encoder) appendRule(v *Rule) {
 	e.begin()
-	e.optString("id", v.ID)
-	e.optString("uuid", v.UUID)
-	e.optString("name", v.Name)
-	e.optString("description", v.Description)
-	e.optString("category", v.Category)
-	e.optString("ruleset", v.Ruleset)
-	e.optString("version", v.Version)
-	e.optString("reference", v.Reference)
-	e.optStrings("author", v.Author)
-	e.optString("license", v.License)
+	e.optString(`,"id":`, v.ID)
+	e.optString(`,"uuid":`, v.UUID)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"description":`, v.Description)
+	e.optString(`,"category":`, v.Category)
+	e.optString(`,"ruleset":`, v.Ruleset)
+	e.optString(`,"version":`, v.Version)
+	e.optString(`,"reference":`, v.Reference)
+	e.optStrings(`,"author":`, v.Author)
+	e.optString(`,"license":`, v.License)
 	e.end()
 }
 
 func (e *encoder) appendThreat(v *Threat) {
 	e.begin()
-	e.optString("framework", v.Framework)
-	if !v.Tactic.isZero() {
-		e.field("tactic")
+	e.optString(`,"framework":`, v.Framework)
+	if !allZero(unsafe.Pointer(&v.Tactic), unsafe.Sizeof(v.Tactic)) && !v.Tactic.isZero() {
+		e.field(`,"tactic":`)
 		e.appendThreatRef(&v.Tactic)
 	}
-	if !v.Technique.isZero() {
-		e.field("technique")
+	if !allZero(unsafe.Pointer(&v.Technique), unsafe.Sizeof(v.Technique)) && !v.Technique.isZero() {
+		e.field(`,"technique":`)
 		e.appendThreatRef(&v.Technique)
 	}
 	if len(v.Enrichments) > 0 {
-		e.field("enrichments")
+		e.field(`,"enrichments":`)
 		e.b = append(e.b, '[')
 		for i := range v.Enrichments {
 			if i > 0 {
@@ -377,120 +380,120 @@ func (e *encoder) appendThreat(v *Threat) {
 
 func (e *encoder) appendCustom(v *Custom) {
 	e.begin()
-	if !v.Traffic.isZero() {
-		e.field("traffic")
+	if !allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) && !v.Traffic.isZero() {
+		e.field(`,"traffic":`)
 		e.appendTraffic(&v.Traffic)
 	}
-	if v.Flow != (FlowInfo{}) {
-		e.field("flow")
+	if !allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) && v.Flow != (FlowInfo{}) {
+		e.field(`,"flow":`)
 		e.appendFlowInfo(&v.Flow)
 	}
-	if v.Tunnel != (Tunnel{}) {
-		e.field("tunnel")
+	if !allZero(unsafe.Pointer(&v.Tunnel), unsafe.Sizeof(v.Tunnel)) && v.Tunnel != (Tunnel{}) {
+		e.field(`,"tunnel":`)
 		e.appendTunnel(&v.Tunnel)
 	}
-	if !v.HTTP.isZero() {
-		e.field("http")
+	if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && !v.HTTP.isZero() {
+		e.field(`,"http":`)
 		e.appendHTTPInfo(&v.HTTP)
 	}
-	if v.TLS != (TLSInfo{}) {
-		e.field("tls")
+	if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && v.TLS != (TLSInfo{}) {
+		e.field(`,"tls":`)
 		e.appendTLSInfo(&v.TLS)
 	}
-	if v.SSH != (SSH{}) {
-		e.field("ssh")
+	if !allZero(unsafe.Pointer(&v.SSH), unsafe.Sizeof(v.SSH)) && v.SSH != (SSH{}) {
+		e.field(`,"ssh":`)
 		e.appendSSH(&v.SSH)
 	}
-	if v.DHCP != (DHCP{}) {
-		e.field("dhcp")
+	if !allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) && v.DHCP != (DHCP{}) {
+		e.field(`,"dhcp":`)
 		e.appendDHCP(&v.DHCP)
 	}
-	if !v.RDP.isZero() {
-		e.field("rdp")
+	if !allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) && !v.RDP.isZero() {
+		e.field(`,"rdp":`)
 		e.appendRDP(&v.RDP)
 	}
-	if !v.MySQL.isZero() {
-		e.field("mysql")
+	if !allZero(unsafe.Pointer(&v.MySQL), unsafe.Sizeof(v.MySQL)) && !v.MySQL.isZero() {
+		e.field(`,"mysql":`)
 		e.appendDBLogin(&v.MySQL)
 	}
-	if !v.PgSQL.isZero() {
-		e.field("pgsql")
+	if !allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) && !v.PgSQL.isZero() {
+		e.field(`,"pgsql":`)
 		e.appendDBLogin(&v.PgSQL)
 	}
-	if !v.SMB.isZero() {
-		e.field("smb")
+	if !allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) && !v.SMB.isZero() {
+		e.field(`,"smb":`)
 		e.appendSMB(&v.SMB)
 	}
-	if !v.NTLM.isZero() {
-		e.field("ntlm")
+	if !allZero(unsafe.Pointer(&v.NTLM), unsafe.Sizeof(v.NTLM)) && !v.NTLM.isZero() {
+		e.field(`,"ntlm":`)
 		e.appendNTLM(&v.NTLM)
 	}
-	if !v.SMTP.isZero() {
-		e.field("smtp")
+	if !allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) && !v.SMTP.isZero() {
+		e.field(`,"smtp":`)
 		e.appendSMTP(&v.SMTP)
 	}
-	if v.SIP != (SIP{}) {
-		e.field("sip")
+	if !allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) && v.SIP != (SIP{}) {
+		e.field(`,"sip":`)
 		e.appendSIP(&v.SIP)
 	}
-	if v.NTP != (NTP{}) {
-		e.field("ntp")
+	if !allZero(unsafe.Pointer(&v.NTP), unsafe.Sizeof(v.NTP)) && v.NTP != (NTP{}) {
+		e.field(`,"ntp":`)
 		e.appendNTP(&v.NTP)
 	}
-	if v.FTP != (FTP{}) {
-		e.field("ftp")
+	if !allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) && v.FTP != (FTP{}) {
+		e.field(`,"ftp":`)
 		e.appendFTP(&v.FTP)
 	}
-	if v.File != (FileInfo{}) {
-		e.field("file")
+	if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (FileInfo{}) {
+		e.field(`,"file":`)
 		e.appendFileInfo(&v.File)
 	}
-	if v.Domain != (Domain{}) {
-		e.field("domain")
+	if !allZero(unsafe.Pointer(&v.Domain), unsafe.Sizeof(v.Domain)) && v.Domain != (Domain{}) {
+		e.field(`,"domain":`)
 		e.appendDomain(&v.Domain)
 	}
-	if !v.SNMP.isZero() {
-		e.field("snmp")
+	if !allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) && !v.SNMP.isZero() {
+		e.field(`,"snmp":`)
 		e.appendSNMP(&v.SNMP)
 	}
-	if !v.Alert.isZero() {
-		e.field("alert")
+	if !allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) && !v.Alert.isZero() {
+		e.field(`,"alert":`)
 		e.appendAlertInfo(&v.Alert)
 	}
-	if v.Stats != (Stats{}) {
-		e.field("stats")
+	if !allZero(unsafe.Pointer(&v.Stats), unsafe.Sizeof(v.Stats)) && v.Stats != (Stats{}) {
+		e.field(`,"stats":`)
 		e.appendStats(&v.Stats)
 	}
-	if v.Peak != (Peak{}) {
-		e.field("peak")
+	if !allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) && v.Peak != (Peak{}) {
+		e.field(`,"peak":`)
 		e.appendPeak(&v.Peak)
 	}
-	if v.Anomaly != (Anomaly{}) {
-		e.field("anomaly")
+	if !allZero(unsafe.Pointer(&v.Anomaly), unsafe.Sizeof(v.Anomaly)) && v.Anomaly != (Anomaly{}) {
+		e.field(`,"anomaly":`)
 		e.appendAnomaly(&v.Anomaly)
 	}
-	if !v.Kerberos.isZero() {
-		e.field("kerberos")
+	if !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
+		e.field(`,"kerberos":`)
 		e.appendKerberos(&v.Kerberos)
 	}
-	if !v.DCERPC.isZero() {
-		e.field("dcerpc")
+	if !allZero(unsafe.Pointer(&v.DCERPC), unsafe.Sizeof(v.DCERPC)) && !v.DCERPC.isZero() {
+		e.field(`,"dcerpc":`)
 		e.appendDCERPC(&v.DCERPC)
 	}
-	e.optStrings("notes", v.Notes)
+	e.optStrings(`,"notes":`, v.Notes)
 	e.end()
 }
 
 func (e *encoder) appendVLAN(v *VLAN) {
 	e.begin()
-	e.optString("id", v.ID)
+	e.optString(`,"id":`, v.ID)
 	e.end()
 }
 
 func (e *encoder) appendInner(v *Inner) {
 	e.begin()
-	if v.VLAN != (VLAN{}) {
-		e.field("vlan")
+	if !allZero(unsafe.Pointer(&v.VLAN), unsafe.Sizeof(v.VLAN)) && v.VLAN != (VLAN{}) {
+		e.field(`,"vlan":`)
 		e.appendVLAN(&v.VLAN)
 	}
 	e.end()
@@ -498,13 +501,13 @@ func (e *encoder) appendInner(v *Inner) {
 
 func (e *encoder) appendGeo(v *Geo) {
 	e.begin()
-	e.optString("continent_name", v.ContinentName)
-	e.optString("country_iso_code", v.CountryISOCode)
-	e.optString("country_name", v.CountryName)
-	e.optString("region_name", v.RegionName)
-	e.optString("city_name", v.CityName)
-	if v.Location != (GeoPoint{}) {
-		e.field("location")
+	e.optString(`,"continent_name":`, v.ContinentName)
+	e.optString(`,"country_iso_code":`, v.CountryISOCode)
+	e.optString(`,"country_name":`, v.CountryName)
+	e.optString(`,"region_name":`, v.RegionName)
+	e.optString(`,"city_name":`, v.CityName)
+	if !allZero(unsafe.Pointer(&v.Location), unsafe.Sizeof(v.Location)) && v.Location != (GeoPoint{}) {
+		e.field(`,"location":`)
 		e.appendGeoPoint(&v.Location)
 	}
 	e.end()
@@ -512,11 +515,11 @@ func (e *encoder) appendGeo(v *Geo) {
 
 func (e *encoder) appendAS(v *AS) {
 	e.begin()
-	e.optInt("number", v.Number)
-	if v.Organization.Name != "" {
-		e.field("organization")
+	e.optInt(`,"number":`, v.Number)
+	if !allZero(unsafe.Pointer(&v.Organization), unsafe.Sizeof(v.Organization)) && v.Organization.Name != "" {
+		e.field(`,"organization":`)
 		e.begin()
-		e.optString("name", v.Organization.Name)
+		e.optString(`,"name":`, v.Organization.Name)
 		e.end()
 	}
 	e.end()
@@ -524,16 +527,16 @@ func (e *encoder) appendAS(v *AS) {
 
 func (e *encoder) appendObserverGeo(v *ObserverGeo) {
 	e.begin()
-	e.optString("name", v.Name)
+	e.optString(`,"name":`, v.Name)
 	e.end()
 }
 
 func (e *encoder) appendObserverIngress(v *ObserverIngress) {
 	e.begin()
-	if v.Interface.Name != "" {
-		e.field("interface")
+	if !allZero(unsafe.Pointer(&v.Interface), unsafe.Sizeof(v.Interface)) && v.Interface.Name != "" {
+		e.field(`,"interface":`)
 		e.begin()
-		e.optString("name", v.Interface.Name)
+		e.optString(`,"name":`, v.Interface.Name)
 		e.end()
 	}
 	e.end()
@@ -541,71 +544,71 @@ func (e *encoder) appendObserverIngress(v *ObserverIngress) {
 
 func (e *encoder) appendDNSQuestion(v *DNSQuestion) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optString("type", v.Type)
-	e.optString("class", v.Class)
-	e.optString("registered_domain", v.RegisteredDomain)
-	e.optString("subdomain", v.Subdomain)
-	e.optString("top_level_domain", v.TopLevelDomain)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"class":`, v.Class)
+	e.optString(`,"registered_domain":`, v.RegisteredDomain)
+	e.optString(`,"subdomain":`, v.Subdomain)
+	e.optString(`,"top_level_domain":`, v.TopLevelDomain)
 	e.end()
 }
 
 func (e *encoder) appendDNSAnswer(v *DNSAnswer) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optString("type", v.Type)
-	e.optString("class", v.Class)
-	e.intField("ttl", v.TTL)
-	e.optString("data", v.Data)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"class":`, v.Class)
+	e.intField(`,"ttl":`, v.TTL)
+	e.optString(`,"data":`, v.Data)
 	e.end()
 }
 
 func (e *encoder) appendHTTPRequest(v *HTTPRequest) {
 	e.begin()
-	e.optString("method", v.Method)
-	e.optInt("bytes", v.Bytes)
-	if v.Body != (HTTPBody{}) {
-		e.field("body")
+	e.optString(`,"method":`, v.Method)
+	e.optInt(`,"bytes":`, v.Bytes)
+	if !allZero(unsafe.Pointer(&v.Body), unsafe.Sizeof(v.Body)) && v.Body != (HTTPBody{}) {
+		e.field(`,"body":`)
 		e.appendHTTPBody(&v.Body)
 	}
-	e.optString("mime_type", v.MimeType)
-	e.optString("referrer", v.Referrer)
+	e.optString(`,"mime_type":`, v.MimeType)
+	e.optString(`,"referrer":`, v.Referrer)
 	e.end()
 }
 
 func (e *encoder) appendHTTPResponse(v *HTTPResponse) {
 	e.begin()
-	e.optInt("status_code", int64(v.StatusCode))
-	e.optInt("bytes", v.Bytes)
-	if v.Body != (HTTPBody{}) {
-		e.field("body")
+	e.optInt(`,"status_code":`, int64(v.StatusCode))
+	e.optInt(`,"bytes":`, v.Bytes)
+	if !allZero(unsafe.Pointer(&v.Body), unsafe.Sizeof(v.Body)) && v.Body != (HTTPBody{}) {
+		e.field(`,"body":`)
 		e.appendHTTPBody(&v.Body)
 	}
-	e.optString("mime_type", v.MimeType)
+	e.optString(`,"mime_type":`, v.MimeType)
 	e.end()
 }
 
 func (e *encoder) appendTLSClient(v *TLSClient) {
 	e.begin()
-	e.optString("server_name", v.ServerName)
-	e.optString("ja3", v.JA3)
-	e.optStrings("supported_ciphers", v.SupportedCiphers)
+	e.optString(`,"server_name":`, v.ServerName)
+	e.optString(`,"ja3":`, v.JA3)
+	e.optStrings(`,"supported_ciphers":`, v.SupportedCiphers)
 	e.end()
 }
 
 func (e *encoder) appendTLSServer(v *TLSServer) {
 	e.begin()
-	e.optString("ja3s", v.JA3S)
-	e.optString("subject", v.Subject)
-	e.optString("issuer", v.Issuer)
-	e.optTime("not_before", v.NotBefore)
-	e.optTime("not_after", v.NotAfter)
-	if v.Hash != (Hashes{}) {
-		e.field("hash")
+	e.optString(`,"ja3s":`, v.JA3S)
+	e.optString(`,"subject":`, v.Subject)
+	e.optString(`,"issuer":`, v.Issuer)
+	e.optTime(`,"not_before":`, v.NotBefore)
+	e.optTime(`,"not_after":`, v.NotAfter)
+	if !allZero(unsafe.Pointer(&v.Hash), unsafe.Sizeof(v.Hash)) && v.Hash != (Hashes{}) {
+		e.field(`,"hash":`)
 		e.appendHashes(&v.Hash)
 	}
-	if !v.X509.isZero() {
-		e.field("x509")
+	if !allZero(unsafe.Pointer(&v.X509), unsafe.Sizeof(v.X509)) && !v.X509.isZero() {
+		e.field(`,"x509":`)
 		e.appendX509(&v.X509)
 	}
 	e.end()
@@ -613,22 +616,22 @@ func (e *encoder) appendTLSServer(v *TLSServer) {
 
 func (e *encoder) appendFileHash(v *FileHash) {
 	e.begin()
-	e.optString("md5", v.MD5)
-	e.optString("sha1", v.SHA1)
-	e.optString("sha256", v.SHA256)
+	e.optString(`,"md5":`, v.MD5)
+	e.optString(`,"sha1":`, v.SHA1)
+	e.optString(`,"sha256":`, v.SHA256)
 	e.end()
 }
 
 func (e *encoder) appendEmailAddresses(v *EmailAddresses) {
 	e.begin()
-	e.optStrings("address", v.Address)
+	e.optStrings(`,"address":`, v.Address)
 	e.end()
 }
 
 func (e *encoder) appendEmailAttachment(v *EmailAttachment) {
 	e.begin()
-	if v.File != (EmailFile{}) {
-		e.field("file")
+	if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (EmailFile{}) {
+		e.field(`,"file":`)
 		e.appendEmailFile(&v.File)
 	}
 	e.end()
@@ -636,41 +639,41 @@ func (e *encoder) appendEmailAttachment(v *EmailAttachment) {
 
 func (e *encoder) appendThreatRef(v *ThreatRef) {
 	e.begin()
-	e.optStrings("id", v.ID)
-	e.optStrings("name", v.Name)
-	e.optStrings("reference", v.Reference)
+	e.optStrings(`,"id":`, v.ID)
+	e.optStrings(`,"name":`, v.Name)
+	e.optStrings(`,"reference":`, v.Reference)
 	e.end()
 }
 
 func (e *encoder) appendThreatEnrichment(v *ThreatEnrichment) {
 	e.begin()
-	e.field("indicator")
+	e.field(`,"indicator":`)
 	e.appendThreatIndicator(&v.Indicator)
-	e.field("matched")
+	e.field(`,"matched":`)
 	e.appendThreatMatched(&v.Matched)
 	e.end()
 }
 
 func (e *encoder) appendTraffic(v *Traffic) {
 	e.begin()
-	e.optString("interface", v.Interface)
-	e.intField("packets", v.Packets)
-	e.intField("bytes", v.Bytes)
-	e.intField("flows", v.Flows)
-	e.optInt64Map("bytes_by_protocol", v.BytesByProtocol)
+	e.optString(`,"interface":`, v.Interface)
+	e.intField(`,"packets":`, v.Packets)
+	e.intField(`,"bytes":`, v.Bytes)
+	e.intField(`,"flows":`, v.Flows)
+	e.optInt64Map(`,"bytes_by_protocol":`, v.BytesByProtocol)
 	e.end()
 }
 
 func (e *encoder) appendFlowInfo(v *FlowInfo) {
 	e.begin()
-	e.optString("state", v.State)
-	e.optString("history", v.History)
-	e.optString("tcp_flags_orig", v.TCPFlagsOrig)
-	e.optString("tcp_flags_resp", v.TCPFlagsResp)
-	e.optString("end_reason", v.EndReason)
-	e.optInt("missed_bytes", v.MissedBytes)
-	if v.ICMP != (ICMPInfo{}) {
-		e.field("icmp")
+	e.optString(`,"state":`, v.State)
+	e.optString(`,"history":`, v.History)
+	e.optString(`,"tcp_flags_orig":`, v.TCPFlagsOrig)
+	e.optString(`,"tcp_flags_resp":`, v.TCPFlagsResp)
+	e.optString(`,"end_reason":`, v.EndReason)
+	e.optInt(`,"missed_bytes":`, v.MissedBytes)
+	if !allZero(unsafe.Pointer(&v.ICMP), unsafe.Sizeof(v.ICMP)) && v.ICMP != (ICMPInfo{}) {
+		e.field(`,"icmp":`)
 		e.appendICMPInfo(&v.ICMP)
 	}
 	e.end()
@@ -678,29 +681,29 @@ func (e *encoder) appendFlowInfo(v *FlowInfo) {
 
 func (e *encoder) appendTunnel(v *Tunnel) {
 	e.begin()
-	e.optString("type", v.Type)
-	e.optString("source_ip", v.SourceIP)
-	e.optString("destination_ip", v.DestinationIP)
-	e.optInt("vni", int64(v.VNI))
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"source_ip":`, v.SourceIP)
+	e.optString(`,"destination_ip":`, v.DestinationIP)
+	e.optInt(`,"vni":`, int64(v.VNI))
 	e.end()
 }
 
 func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 	e.begin()
-	e.optInt("transaction", v.Transaction)
-	e.optInt("request_body_decoded_bytes", v.RequestBodyDecodedBytes)
-	e.optInt("response_body_decoded_bytes", v.ResponseBodyDecodedBytes)
-	e.optString("auth_scheme", v.AuthScheme)
+	e.optInt(`,"transaction":`, v.Transaction)
+	e.optInt(`,"request_body_decoded_bytes":`, v.RequestBodyDecodedBytes)
+	e.optInt(`,"response_body_decoded_bytes":`, v.ResponseBodyDecodedBytes)
+	e.optString(`,"auth_scheme":`, v.AuthScheme)
 	if v.Continue100 {
-		e.boolField("continue_100", true)
+		e.boolField(`,"continue_100":`, true)
 	}
-	e.optString("upgrade", v.Upgrade)
+	e.optString(`,"upgrade":`, v.Upgrade)
 	if v.Tunnel {
-		e.boolField("tunnel", true)
+		e.boolField(`,"tunnel":`, true)
 	}
-	e.optString("tunnel_target", v.TunnelTarget)
+	e.optString(`,"tunnel_target":`, v.TunnelTarget)
 	if len(v.RequestHeaders) > 0 {
-		e.field("request_headers")
+		e.field(`,"request_headers":`)
 		e.b = append(e.b, '[')
 		for i := range v.RequestHeaders {
 			if i > 0 {
@@ -711,7 +714,7 @@ func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 		e.b = append(e.b, ']')
 	}
 	if len(v.ResponseHeaders) > 0 {
-		e.field("response_headers")
+		e.field(`,"response_headers":`)
 		e.b = append(e.b, '[')
 		for i := range v.ResponseHeaders {
 			if i > 0 {
@@ -721,80 +724,80 @@ func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.optInt("headers_dropped", int64(v.HeadersDropped))
+	e.optInt(`,"headers_dropped":`, int64(v.HeadersDropped))
 	e.end()
 }
 
 func (e *encoder) appendTLSInfo(v *TLSInfo) {
 	e.begin()
-	e.optString("ja4", v.JA4)
+	e.optString(`,"ja4":`, v.JA4)
 	e.end()
 }
 
 func (e *encoder) appendSSH(v *SSH) {
 	e.begin()
-	e.optInt("version", int64(v.Version))
-	if v.Client != (SSHSide{}) {
-		e.field("client")
+	e.optInt(`,"version":`, int64(v.Version))
+	if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && v.Client != (SSHSide{}) {
+		e.field(`,"client":`)
 		e.appendSSHSide(&v.Client)
 	}
-	if v.Server != (SSHSide{}) {
-		e.field("server")
+	if !allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) && v.Server != (SSHSide{}) {
+		e.field(`,"server":`)
 		e.appendSSHSide(&v.Server)
 	}
-	e.optString("kex_algorithm", v.KexAlgorithm)
-	e.optString("host_key_algorithm", v.HostKeyAlgorithm)
-	e.optString("cipher_algorithm", v.CipherAlgorithm)
-	e.optString("cipher_algorithm_to_client", v.CipherAlgorithmToClient)
-	e.optString("mac_algorithm", v.MACAlgorithm)
-	e.optString("mac_algorithm_to_client", v.MACAlgorithmToClient)
-	e.optString("compression_algorithm", v.CompressionAlgorithm)
-	e.optString("compression_algorithm_to_client", v.CompressionAlgorithmToClient)
+	e.optString(`,"kex_algorithm":`, v.KexAlgorithm)
+	e.optString(`,"host_key_algorithm":`, v.HostKeyAlgorithm)
+	e.optString(`,"cipher_algorithm":`, v.CipherAlgorithm)
+	e.optString(`,"cipher_algorithm_to_client":`, v.CipherAlgorithmToClient)
+	e.optString(`,"mac_algorithm":`, v.MACAlgorithm)
+	e.optString(`,"mac_algorithm_to_client":`, v.MACAlgorithmToClient)
+	e.optString(`,"compression_algorithm":`, v.CompressionAlgorithm)
+	e.optString(`,"compression_algorithm_to_client":`, v.CompressionAlgorithmToClient)
 	if v.Reversed {
-		e.boolField("reversed", true)
+		e.boolField(`,"reversed":`, true)
 	}
-	e.boolField("encrypted", v.Encrypted)
-	e.optString("auth_result", v.AuthResult)
-	e.optInt("auth_attempts", int64(v.AuthAttempts))
+	e.boolField(`,"encrypted":`, v.Encrypted)
+	e.optString(`,"auth_result":`, v.AuthResult)
+	e.optInt(`,"auth_attempts":`, int64(v.AuthAttempts))
 	e.end()
 }
 
 func (e *encoder) appendDHCP(v *DHCP) {
 	e.begin()
-	e.optString("message_type", v.MessageType)
-	e.optString("transaction_id", v.TransactionID)
-	e.optString("client_mac", v.ClientMAC)
-	e.optString("client_ip", v.ClientIP)
-	e.optString("assigned_ip", v.AssignedIP)
-	e.optString("requested_ip", v.RequestedIP)
-	e.optString("server_id", v.ServerID)
-	e.optString("relay_ip", v.RelayIP)
-	e.optString("hostname", v.Hostname)
-	e.optString("domain", v.Domain)
-	e.optString("vendor_class", v.VendorClass)
-	e.optString("client_id", v.ClientID)
-	e.optString("fingerprint", v.Fingerprint)
-	e.optInt("lease_time", v.LeaseTime)
-	e.optString("subnet_mask", v.SubnetMask)
-	e.optString("router", v.Router)
+	e.optString(`,"message_type":`, v.MessageType)
+	e.optString(`,"transaction_id":`, v.TransactionID)
+	e.optString(`,"client_mac":`, v.ClientMAC)
+	e.optString(`,"client_ip":`, v.ClientIP)
+	e.optString(`,"assigned_ip":`, v.AssignedIP)
+	e.optString(`,"requested_ip":`, v.RequestedIP)
+	e.optString(`,"server_id":`, v.ServerID)
+	e.optString(`,"relay_ip":`, v.RelayIP)
+	e.optString(`,"hostname":`, v.Hostname)
+	e.optString(`,"domain":`, v.Domain)
+	e.optString(`,"vendor_class":`, v.VendorClass)
+	e.optString(`,"client_id":`, v.ClientID)
+	e.optString(`,"fingerprint":`, v.Fingerprint)
+	e.optInt(`,"lease_time":`, v.LeaseTime)
+	e.optString(`,"subnet_mask":`, v.SubnetMask)
+	e.optString(`,"router":`, v.Router)
 	if v.Overloaded {
-		e.boolField("overloaded", true)
+		e.boolField(`,"overloaded":`, true)
 	}
-	e.optString("duid_type", v.DUIDType)
-	e.optString("server_duid", v.ServerDUID)
-	e.optString("iaid", v.IAID)
-	e.optInt("renew_time", v.RenewTime)
-	e.optInt("rebind_time", v.RebindTime)
-	e.optInt("preferred_lifetime", v.PreferredLifetime)
-	e.optInt("address_count", v.AddressCount)
-	e.optString("delegated_prefix", v.DelegatedPrefix)
-	e.optString("fqdn", v.FQDN)
-	e.optString("status", v.Status)
-	e.optString("relay_type", v.RelayType)
-	e.optInt("relay_hops", v.RelayHops)
-	e.optString("relay_peer_ip", v.RelayPeerIP)
-	if v.Lease != (DHCPLease{}) {
-		e.field("lease")
+	e.optString(`,"duid_type":`, v.DUIDType)
+	e.optString(`,"server_duid":`, v.ServerDUID)
+	e.optString(`,"iaid":`, v.IAID)
+	e.optInt(`,"renew_time":`, v.RenewTime)
+	e.optInt(`,"rebind_time":`, v.RebindTime)
+	e.optInt(`,"preferred_lifetime":`, v.PreferredLifetime)
+	e.optInt(`,"address_count":`, v.AddressCount)
+	e.optString(`,"delegated_prefix":`, v.DelegatedPrefix)
+	e.optString(`,"fqdn":`, v.FQDN)
+	e.optString(`,"status":`, v.Status)
+	e.optString(`,"relay_type":`, v.RelayType)
+	e.optInt(`,"relay_hops":`, v.RelayHops)
+	e.optString(`,"relay_peer_ip":`, v.RelayPeerIP)
+	if !allZero(unsafe.Pointer(&v.Lease), unsafe.Sizeof(v.Lease)) && v.Lease != (DHCPLease{}) {
+		e.field(`,"lease":`)
 		e.appendDHCPLease(&v.Lease)
 	}
 	e.end()
@@ -802,47 +805,47 @@ func (e *encoder) appendDHCP(v *DHCP) {
 
 func (e *encoder) appendRDP(v *RDP) {
 	e.begin()
-	e.optString("cookie", v.Cookie)
-	e.optString("routing_token", v.RoutingToken)
-	e.optStrings("requested_protocols", v.RequestedProtocols)
-	e.optString("selected_protocol", v.SelectedProtocol)
-	e.optString("negotiation_failure", v.NegotiationFailure)
+	e.optString(`,"cookie":`, v.Cookie)
+	e.optString(`,"routing_token":`, v.RoutingToken)
+	e.optStrings(`,"requested_protocols":`, v.RequestedProtocols)
+	e.optString(`,"selected_protocol":`, v.SelectedProtocol)
+	e.optString(`,"negotiation_failure":`, v.NegotiationFailure)
 	if v.TLS {
-		e.boolField("tls", true)
+		e.boolField(`,"tls":`, true)
 	}
-	e.optString("client_name", v.ClientName)
-	e.optInt("client_build", v.ClientBuild)
-	e.optInt("keyboard_layout", v.KeyboardLayout)
-	e.optInt("desktop_width", v.DesktopWidth)
-	e.optInt("desktop_height", v.DesktopHeight)
-	e.optString("encryption_method", v.EncryptionMethod)
-	e.optString("encryption_level", v.EncryptionLevel)
+	e.optString(`,"client_name":`, v.ClientName)
+	e.optInt(`,"client_build":`, v.ClientBuild)
+	e.optInt(`,"keyboard_layout":`, v.KeyboardLayout)
+	e.optInt(`,"desktop_width":`, v.DesktopWidth)
+	e.optInt(`,"desktop_height":`, v.DesktopHeight)
+	e.optString(`,"encryption_method":`, v.EncryptionMethod)
+	e.optString(`,"encryption_level":`, v.EncryptionLevel)
 	e.end()
 }
 
 func (e *encoder) appendDBLogin(v *DBLogin) {
 	e.begin()
-	e.optString("server_version", v.ServerVersion)
-	e.optString("user", v.User)
-	e.optString("database", v.Database)
-	e.optString("client", v.Client)
-	e.optString("auth_method", v.AuthMethod)
-	e.optString("login_result", v.LoginResult)
-	e.optString("error_code", v.ErrorCode)
-	e.optString("error_message", v.ErrorMessage)
+	e.optString(`,"server_version":`, v.ServerVersion)
+	e.optString(`,"user":`, v.User)
+	e.optString(`,"database":`, v.Database)
+	e.optString(`,"client":`, v.Client)
+	e.optString(`,"auth_method":`, v.AuthMethod)
+	e.optString(`,"login_result":`, v.LoginResult)
+	e.optString(`,"error_code":`, v.ErrorCode)
+	e.optString(`,"error_message":`, v.ErrorMessage)
 	if v.TLSRequested {
-		e.boolField("tls_requested", true)
+		e.boolField(`,"tls_requested":`, true)
 	}
 	if v.TLS {
-		e.boolField("tls", true)
+		e.boolField(`,"tls":`, true)
 	}
 	if v.Cancel {
-		e.boolField("cancel", true)
+		e.boolField(`,"cancel":`, true)
 	}
-	e.optInt("statements", int64(v.Statements))
-	e.optStrings("statement_verbs", v.StatementVerbs)
+	e.optInt(`,"statements":`, int64(v.Statements))
+	e.optStrings(`,"statement_verbs":`, v.StatementVerbs)
 	if len(v.StatementCounts) > 0 {
-		e.field("statement_counts")
+		e.field(`,"statement_counts":`)
 		e.b = append(e.b, '[')
 		for i := range v.StatementCounts {
 			if i > 0 {
@@ -852,9 +855,9 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.optStrings("databases_used", v.DatabasesUsed)
+	e.optStrings(`,"databases_used":`, v.DatabasesUsed)
 	if v.StatementsIncomplete {
-		e.boolField("statements_incomplete", true)
+		e.boolField(`,"statements_incomplete":`, true)
 	}
 	e.optInt("statements_unsplit", int64(v.StatementsUnsplit))
 	e.end()
@@ -862,320 +865,320 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 
 func (e *encoder) appendSMB(v *SMB) {
 	e.begin()
-	e.optString("action", v.Action)
-	e.optString("dialect", v.Dialect)
+	e.optString(`,"action":`, v.Action)
+	e.optString(`,"dialect":`, v.Dialect)
 	if v.SigningEnabled {
-		e.boolField("signing_enabled", true)
+		e.boolField(`,"signing_enabled":`, true)
 	}
 	if v.SigningRequired {
-		e.boolField("signing_required", true)
+		e.boolField(`,"signing_required":`, true)
 	}
 	if v.EncryptionCapable {
-		e.boolField("encryption_capable", true)
+		e.boolField(`,"encryption_capable":`, true)
 	}
-	e.optString("cipher", v.Cipher)
-	e.optString("status", v.Status)
-	e.optString("status_name", v.StatusName)
-	e.optString("session_id", v.SessionID)
-	e.optString("auth_mechanism", v.AuthMechanism)
-	if !v.Kerberos.isZero() {
-		e.field("kerberos")
+	e.optString(`,"cipher":`, v.Cipher)
+	e.optString(`,"status":`, v.Status)
+	e.optString(`,"status_name":`, v.StatusName)
+	e.optString(`,"session_id":`, v.SessionID)
+	e.optString(`,"auth_mechanism":`, v.AuthMechanism)
+	if !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
+		e.field(`,"kerberos":`)
 		e.appendKerberosAP(&v.Kerberos)
 	}
 	if v.Guest {
-		e.boolField("guest", true)
+		e.boolField(`,"guest":`, true)
 	}
 	if v.Anonymous {
-		e.boolField("anonymous", true)
+		e.boolField(`,"anonymous":`, true)
 	}
 	if v.EncryptData {
-		e.boolField("encrypt_data", true)
+		e.boolField(`,"encrypt_data":`, true)
 	}
-	e.optInt("legs", int64(v.Legs))
-	e.optString("share", v.Share)
-	e.optString("share_name", v.ShareName)
-	e.optString("share_type", v.ShareType)
+	e.optInt(`,"legs":`, int64(v.Legs))
+	e.optString(`,"share":`, v.Share)
+	e.optString(`,"share_name":`, v.ShareName)
+	e.optString(`,"share_type":`, v.ShareType)
 	if v.AdminShare {
-		e.boolField("admin_share", true)
+		e.boolField(`,"admin_share":`, true)
 	}
-	e.optString("pipe", v.Pipe)
-	e.optStrings("access", v.Access)
-	e.optInt("access_mask", v.AccessMask)
-	e.optString("disposition", v.Disposition)
-	e.optString("create_action", v.CreateAction)
+	e.optString(`,"pipe":`, v.Pipe)
+	e.optStrings(`,"access":`, v.Access)
+	e.optInt(`,"access_mask":`, v.AccessMask)
+	e.optString(`,"disposition":`, v.Disposition)
+	e.optString(`,"create_action":`, v.CreateAction)
 	if v.DeleteOnClose {
-		e.boolField("delete_on_close", true)
+		e.boolField(`,"delete_on_close":`, true)
 	}
 	if v.Deleted {
-		e.boolField("deleted", true)
+		e.boolField(`,"deleted":`, true)
 	}
-	e.optString("renamed_to", v.RenamedTo)
-	e.optInt("read_bytes", v.ReadBytes)
-	e.optInt("write_bytes", v.WriteBytes)
-	e.optInt("reads", int64(v.Reads))
-	e.optInt("writes", int64(v.Writes))
-	e.optString("after_admin_exe", v.AfterAdminExe)
-	e.optStrings("smb1_dialects", v.SMB1Dialects)
-	e.optInt("smb1_messages", int64(v.SMB1Messages))
-	e.optInt("encrypted_messages_to_server", v.EncryptedMessagesToServer)
-	e.optInt("encrypted_messages_to_client", v.EncryptedMessagesToClient)
-	e.optInt("encrypted_bytes", v.EncryptedBytes)
+	e.optString(`,"renamed_to":`, v.RenamedTo)
+	e.optInt(`,"read_bytes":`, v.ReadBytes)
+	e.optInt(`,"write_bytes":`, v.WriteBytes)
+	e.optInt(`,"reads":`, int64(v.Reads))
+	e.optInt(`,"writes":`, int64(v.Writes))
+	e.optString(`,"after_admin_exe":`, v.AfterAdminExe)
+	e.optStrings(`,"smb1_dialects":`, v.SMB1Dialects)
+	e.optInt(`,"smb1_messages":`, int64(v.SMB1Messages))
+	e.optInt(`,"encrypted_messages_to_server":`, v.EncryptedMessagesToServer)
+	e.optInt(`,"encrypted_messages_to_client":`, v.EncryptedMessagesToClient)
+	e.optInt(`,"encrypted_bytes":`, v.EncryptedBytes)
 	e.end()
 }
 
 func (e *encoder) appendNTLM(v *NTLM) {
 	e.begin()
-	e.optStrings("messages", v.Messages)
-	e.optString("version", v.Version)
-	e.optString("workstation", v.Workstation)
-	e.optStrings("flags", v.Flags)
-	e.optString("client_os_version", v.ClientOSVersion)
-	e.optString("target_name", v.TargetName)
-	e.optString("server_nb_computer_name", v.ServerNbComputerName)
-	e.optString("server_nb_domain_name", v.ServerNbDomainName)
-	e.optString("server_dns_computer_name", v.ServerDNSComputerName)
-	e.optString("server_dns_domain_name", v.ServerDNSDomainName)
-	e.optString("server_dns_tree_name", v.ServerDNSTreeName)
-	e.optString("server_os_version", v.ServerOSVersion)
+	e.optStrings(`,"messages":`, v.Messages)
+	e.optString(`,"version":`, v.Version)
+	e.optString(`,"workstation":`, v.Workstation)
+	e.optStrings(`,"flags":`, v.Flags)
+	e.optString(`,"client_os_version":`, v.ClientOSVersion)
+	e.optString(`,"target_name":`, v.TargetName)
+	e.optString(`,"server_nb_computer_name":`, v.ServerNbComputerName)
+	e.optString(`,"server_nb_domain_name":`, v.ServerNbDomainName)
+	e.optString(`,"server_dns_computer_name":`, v.ServerDNSComputerName)
+	e.optString(`,"server_dns_domain_name":`, v.ServerDNSDomainName)
+	e.optString(`,"server_dns_tree_name":`, v.ServerDNSTreeName)
+	e.optString(`,"server_os_version":`, v.ServerOSVersion)
 	e.end()
 }
 
 func (e *encoder) appendSMTP(v *SMTP) {
 	e.begin()
-	e.optString("helo", v.Helo)
-	e.optString("greeting", v.Greeting)
-	e.optString("mail_from", v.MailFrom)
-	e.optStrings("rcpt_to", v.RcptTo)
-	e.optInt("rcpt_count", int64(v.RcptCount))
-	e.optString("auth_mechanism", v.AuthMechanism)
-	e.optString("auth_outcome", v.AuthOutcome)
+	e.optString(`,"helo":`, v.Helo)
+	e.optString(`,"greeting":`, v.Greeting)
+	e.optString(`,"mail_from":`, v.MailFrom)
+	e.optStrings(`,"rcpt_to":`, v.RcptTo)
+	e.optInt(`,"rcpt_count":`, int64(v.RcptCount))
+	e.optString(`,"auth_mechanism":`, v.AuthMechanism)
+	e.optString(`,"auth_outcome":`, v.AuthOutcome)
 	if v.TLSStarted {
-		e.boolField("tls_started", true)
+		e.boolField(`,"tls_started":`, true)
 	}
-	e.optStrings("status_codes", v.StatusCodes)
-	e.optString("last_reply", v.LastReply)
-	e.optStrings("received", v.Received)
-	e.optString("date", v.Date)
+	e.optStrings(`,"status_codes":`, v.StatusCodes)
+	e.optString(`,"last_reply":`, v.LastReply)
+	e.optStrings(`,"received":`, v.Received)
+	e.optString(`,"date":`, v.Date)
 	if v.Data {
-		e.boolField("data", true)
+		e.boolField(`,"data":`, true)
 	}
 	if v.Delivered {
-		e.boolField("delivered", true)
+		e.boolField(`,"delivered":`, true)
 	}
-	e.optInt("data_bytes", v.DataBytes)
+	e.optInt(`,"data_bytes":`, v.DataBytes)
 	e.end()
 }
 
 func (e *encoder) appendSIP(v *SIP) {
 	e.begin()
-	e.optString("type", v.Type)
-	e.optString("method", v.Method)
-	e.optInt("status_code", int64(v.StatusCode))
-	e.optString("reason", v.Reason)
-	e.optString("from", v.From)
-	e.optString("to", v.To)
-	e.optString("contact", v.Contact)
-	e.optString("call_id", v.CallID)
-	e.optString("cseq", v.CSeq)
-	e.optString("cseq_method", v.CSeqMethod)
-	e.optString("via", v.Via)
-	e.optString("server", v.Server)
-	e.optString("content_type", v.ContentType)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"method":`, v.Method)
+	e.optInt(`,"status_code":`, int64(v.StatusCode))
+	e.optString(`,"reason":`, v.Reason)
+	e.optString(`,"from":`, v.From)
+	e.optString(`,"to":`, v.To)
+	e.optString(`,"contact":`, v.Contact)
+	e.optString(`,"call_id":`, v.CallID)
+	e.optString(`,"cseq":`, v.CSeq)
+	e.optString(`,"cseq_method":`, v.CSeqMethod)
+	e.optString(`,"via":`, v.Via)
+	e.optString(`,"server":`, v.Server)
+	e.optString(`,"content_type":`, v.ContentType)
 	e.end()
 }
 
 func (e *encoder) appendNTP(v *NTP) {
 	e.begin()
-	e.optInt("version", int64(v.Version))
-	e.optString("mode", v.Mode)
-	e.optInt("mode_code", int64(v.ModeCode))
-	e.intField("stratum", int64(v.Stratum))
-	e.optInt("poll", int64(v.Poll))
-	e.optString("reference_id", v.ReferenceID)
+	e.optInt(`,"version":`, int64(v.Version))
+	e.optString(`,"mode":`, v.Mode)
+	e.optInt(`,"mode_code":`, int64(v.ModeCode))
+	e.intField(`,"stratum":`, int64(v.Stratum))
+	e.optInt(`,"poll":`, int64(v.Poll))
+	e.optString(`,"reference_id":`, v.ReferenceID)
 	if v.Control {
-		e.boolField("control", true)
+		e.boolField(`,"control":`, true)
 	}
-	e.optString("opcode", v.Opcode)
+	e.optString(`,"opcode":`, v.Opcode)
 	if v.Response {
-		e.boolField("response", true)
+		e.boolField(`,"response":`, true)
 	}
-	e.optInt("trailer_bytes", int64(v.TrailerBytes))
+	e.optInt(`,"trailer_bytes":`, int64(v.TrailerBytes))
 	e.end()
 }
 
 func (e *encoder) appendFTP(v *FTP) {
 	e.begin()
-	e.optString("command", v.Command)
-	e.optString("arg", v.Arg)
-	e.optInt("transaction", v.Transaction)
-	e.optInt("reply_code", int64(v.ReplyCode))
-	e.optString("reply_text", v.ReplyText)
-	e.optInt("preliminary_code", int64(v.PreliminaryCode))
-	e.optString("cwd", v.Cwd)
-	e.optString("login", v.Login)
+	e.optString(`,"command":`, v.Command)
+	e.optString(`,"arg":`, v.Arg)
+	e.optInt(`,"transaction":`, v.Transaction)
+	e.optInt(`,"reply_code":`, int64(v.ReplyCode))
+	e.optString(`,"reply_text":`, v.ReplyText)
+	e.optInt(`,"preliminary_code":`, int64(v.PreliminaryCode))
+	e.optString(`,"cwd":`, v.Cwd)
+	e.optString(`,"login":`, v.Login)
 	if v.Anonymous {
-		e.boolField("anonymous", true)
+		e.boolField(`,"anonymous":`, true)
 	}
-	e.optString("data_ip", v.DataIP)
-	e.optInt("data_port", int64(v.DataPort))
+	e.optString(`,"data_ip":`, v.DataIP)
+	e.optInt(`,"data_port":`, int64(v.DataPort))
 	if v.Passive {
-		e.boolField("passive", true)
+		e.boolField(`,"passive":`, true)
 	}
-	e.optString("control_community_id", v.ControlCommunityID)
+	e.optString(`,"control_community_id":`, v.ControlCommunityID)
 	e.end()
 }
 
 func (e *encoder) appendFileInfo(v *FileInfo) {
 	e.begin()
-	e.optString("direction", v.Direction)
-	e.optInt("transaction", v.Transaction)
-	e.optString("part", v.Part)
-	e.optString("state", v.State)
-	e.boolField("complete", v.Complete)
-	e.optInt("missing_bytes", v.MissingBytes)
-	e.optString("declared_mime_type", v.DeclaredMimeType)
-	e.optInt("declared_size", v.DeclaredSize)
-	e.optString("executable", v.Executable)
+	e.optString(`,"direction":`, v.Direction)
+	e.optInt(`,"transaction":`, v.Transaction)
+	e.optString(`,"part":`, v.Part)
+	e.optString(`,"state":`, v.State)
+	e.boolField(`,"complete":`, v.Complete)
+	e.optInt(`,"missing_bytes":`, v.MissingBytes)
+	e.optString(`,"declared_mime_type":`, v.DeclaredMimeType)
+	e.optInt(`,"declared_size":`, v.DeclaredSize)
+	e.optString(`,"executable":`, v.Executable)
 	if v.TypeMismatch {
-		e.boolField("type_mismatch", true)
+		e.boolField(`,"type_mismatch":`, true)
 	}
 	if v.ExtensionMismatch {
-		e.boolField("extension_mismatch", true)
+		e.boolField(`,"extension_mismatch":`, true)
 	}
-	e.optInt("range_start", v.RangeStart)
-	e.optInt("range_total", v.RangeTotal)
+	e.optInt(`,"range_start":`, v.RangeStart)
+	e.optInt(`,"range_total":`, v.RangeTotal)
 	if v.Partial {
-		e.boolField("partial", true)
+		e.boolField(`,"partial":`, true)
 	}
 	e.end()
 }
 
 func (e *encoder) appendDomain(v *Domain) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optTime("first_seen", v.FirstSeen)
+	e.optString(`,"name":`, v.Name)
+	e.optTime(`,"first_seen":`, v.FirstSeen)
 	if v.New {
-		e.boolField("new", true)
+		e.boolField(`,"new":`, true)
 	}
 	e.end()
 }
 
 func (e *encoder) appendSNMP(v *SNMP) {
 	e.begin()
-	e.optString("version", v.Version)
+	e.optString(`,"version":`, v.Version)
 	if v.CommunityPresent {
-		e.boolField("community_present", true)
+		e.boolField(`,"community_present":`, true)
 	}
 	if v.CommunityDefault {
-		e.boolField("community_default", true)
+		e.boolField(`,"community_default":`, true)
 	}
-	e.optInt("community_length", int64(v.CommunityLength))
-	e.optString("user", v.User)
+	e.optInt(`,"community_length":`, int64(v.CommunityLength))
+	e.optString(`,"user":`, v.User)
 	if v.Encrypted {
-		e.boolField("encrypted", true)
+		e.boolField(`,"encrypted":`, true)
 	}
-	e.optString("pdu_type", v.PDUType)
-	e.optInt("request_id", v.RequestID)
-	e.optInt("error_status", int64(v.ErrorStatus))
-	e.optStrings("oids", v.OIDs)
-	e.optInt("oids_more", int64(v.OIDsMore))
+	e.optString(`,"pdu_type":`, v.PDUType)
+	e.optInt(`,"request_id":`, v.RequestID)
+	e.optInt(`,"error_status":`, int64(v.ErrorStatus))
+	e.optStrings(`,"oids":`, v.OIDs)
+	e.optInt(`,"oids_more":`, int64(v.OIDsMore))
 	e.end()
 }
 
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
 	e.begin()
-	e.optInt("count", v.Count)
-	e.optString("window", v.Window)
-	e.optStrings("group", v.Group)
-	e.optStrings("members", v.Members)
-	e.optStrings("matched", v.Matched)
+	e.optInt(`,"count":`, v.Count)
+	e.optString(`,"window":`, v.Window)
+	e.optStrings(`,"group":`, v.Group)
+	e.optStrings(`,"members":`, v.Members)
+	e.optStrings(`,"matched":`, v.Matched)
 	e.end()
 }
 
 func (e *encoder) appendStats(v *Stats) {
 	e.begin()
-	e.optString("interface", v.Interface)
-	e.optString("engine", v.Engine)
-	e.intField("received", v.Received)
-	e.intField("bytes", v.Bytes)
-	e.intField("kernel_drops", v.KernelDrops)
-	e.intField("kernel_drops_delta", v.KernelDropsDelta)
-	e.intField("if_drops", v.IfDrops)
-	e.intField("sensor_drops", v.SensorDrops)
-	e.intField("sensor_drops_delta", v.SensorDropsDelta)
-	e.optInt("output_drops", v.OutputDrops)
-	e.optInt("truncated", v.Truncated)
-	e.optInt("filtered", v.Filtered)
-	e.intField("packets", v.Packets)
-	e.optInt("flows_active", v.FlowsActive)
-	e.optInt("flows", v.Flows)
-	e.optInt("events", v.Events)
-	e.optInt("uptime_seconds", v.UptimeSeconds)
-	e.optString("config_version", v.ConfigVersion)
-	e.optString("config_error", v.ConfigError)
+	e.optString(`,"interface":`, v.Interface)
+	e.optString(`,"engine":`, v.Engine)
+	e.intField(`,"received":`, v.Received)
+	e.intField(`,"bytes":`, v.Bytes)
+	e.intField(`,"kernel_drops":`, v.KernelDrops)
+	e.intField(`,"kernel_drops_delta":`, v.KernelDropsDelta)
+	e.intField(`,"if_drops":`, v.IfDrops)
+	e.intField(`,"sensor_drops":`, v.SensorDrops)
+	e.intField(`,"sensor_drops_delta":`, v.SensorDropsDelta)
+	e.optInt(`,"output_drops":`, v.OutputDrops)
+	e.optInt(`,"truncated":`, v.Truncated)
+	e.optInt(`,"filtered":`, v.Filtered)
+	e.intField(`,"packets":`, v.Packets)
+	e.optInt(`,"flows_active":`, v.FlowsActive)
+	e.optInt(`,"flows":`, v.Flows)
+	e.optInt(`,"events":`, v.Events)
+	e.optInt(`,"uptime_seconds":`, v.UptimeSeconds)
+	e.optString(`,"config_version":`, v.ConfigVersion)
+	e.optString(`,"config_error":`, v.ConfigError)
 	e.end()
 }
 
 func (e *encoder) appendPeak(v *Peak) {
 	e.begin()
-	e.optString("metric", v.Metric)
-	e.optString("resolution", v.Resolution)
-	e.floatField("value", v.Value)
-	e.floatField("baseline", v.Baseline)
-	e.floatField("stddev", v.StdDev)
-	e.floatField("threshold", v.Threshold)
-	e.optFloat("k", v.K)
-	e.optInt("window", int64(v.Window))
-	e.optString("reason", v.Reason)
+	e.optString(`,"metric":`, v.Metric)
+	e.optString(`,"resolution":`, v.Resolution)
+	e.floatField(`,"value":`, v.Value)
+	e.floatField(`,"baseline":`, v.Baseline)
+	e.floatField(`,"stddev":`, v.StdDev)
+	e.floatField(`,"threshold":`, v.Threshold)
+	e.optFloat(`,"k":`, v.K)
+	e.optInt(`,"window":`, int64(v.Window))
+	e.optString(`,"reason":`, v.Reason)
 	e.end()
 }
 
 func (e *encoder) appendAnomaly(v *Anomaly) {
 	e.begin()
-	e.optString("kind", v.Kind)
-	e.optString("layer", v.Layer)
-	e.optString("detail", v.Detail)
-	e.optInt("suppressed", v.Suppressed)
+	e.optString(`,"kind":`, v.Kind)
+	e.optString(`,"layer":`, v.Layer)
+	e.optString(`,"detail":`, v.Detail)
+	e.optInt(`,"suppressed":`, v.Suppressed)
 	e.end()
 }
 
 func (e *encoder) appendKerberos(v *Kerberos) {
 	e.begin()
-	e.optString("request", v.Request)
-	e.optString("response", v.Response)
-	e.optString("client_name", v.ClientName)
-	e.optString("client_realm", v.ClientRealm)
-	e.optString("client", v.Client)
-	e.optString("service", v.Service)
-	e.optString("realm", v.Realm)
-	e.optInts("requested_etypes", v.RequestedEtypes)
-	e.optInt("ticket_etype", int64(v.TicketEtype))
-	e.optString("ticket_cipher", v.TicketCipher)
-	e.optInt("reply_etype", int64(v.ReplyEtype))
-	e.optInt("error_code", int64(v.ErrorCode))
-	e.optString("error_name", v.ErrorName)
-	e.optStrings("kdc_options", v.KDCOptions)
-	e.optInts("pa_data_types", v.PADataTypes)
-	e.boolField("preauth", v.PreAuth)
-	e.optString("till", v.Till)
-	e.optString("renew_till", v.RenewTill)
-	e.optString("from", v.From)
+	e.optString(`,"request":`, v.Request)
+	e.optString(`,"response":`, v.Response)
+	e.optString(`,"client_name":`, v.ClientName)
+	e.optString(`,"client_realm":`, v.ClientRealm)
+	e.optString(`,"client":`, v.Client)
+	e.optString(`,"service":`, v.Service)
+	e.optString(`,"realm":`, v.Realm)
+	e.optInts(`,"requested_etypes":`, v.RequestedEtypes)
+	e.optInt(`,"ticket_etype":`, int64(v.TicketEtype))
+	e.optString(`,"ticket_cipher":`, v.TicketCipher)
+	e.optInt(`,"reply_etype":`, int64(v.ReplyEtype))
+	e.optInt(`,"error_code":`, int64(v.ErrorCode))
+	e.optString(`,"error_name":`, v.ErrorName)
+	e.optStrings(`,"kdc_options":`, v.KDCOptions)
+	e.optInts(`,"pa_data_types":`, v.PADataTypes)
+	e.boolField(`,"preauth":`, v.PreAuth)
+	e.optString(`,"till":`, v.Till)
+	e.optString(`,"renew_till":`, v.RenewTill)
+	e.optString(`,"from":`, v.From)
 	e.end()
 }
 
 func (e *encoder) appendDCERPC(v *DCERPC) {
 	e.begin()
-	e.stringField("kind", v.Kind)
-	e.intField("call_id", v.CallID)
-	if v.Interface != (DCERPCInterface{}) {
-		e.field("interface")
+	e.stringField(`,"kind":`, v.Kind)
+	e.intField(`,"call_id":`, v.CallID)
+	if !allZero(unsafe.Pointer(&v.Interface), unsafe.Sizeof(v.Interface)) && v.Interface != (DCERPCInterface{}) {
+		e.field(`,"interface":`)
 		e.appendDCERPCInterface(&v.Interface)
 	}
-	e.optInt("opnum", int64(v.Opnum))
-	e.optString("operation", v.Operation)
-	e.optInt("context_id", int64(v.ContextID))
+	e.optInt(`,"opnum":`, int64(v.Opnum))
+	e.optString(`,"operation":`, v.Operation)
+	e.optInt(`,"context_id":`, int64(v.ContextID))
 	if len(v.Contexts) > 0 {
-		e.field("contexts")
+		e.field(`,"contexts":`)
 		e.b = append(e.b, '[')
 		for i := range v.Contexts {
 			if i > 0 {
@@ -1185,20 +1188,20 @@ func (e *encoder) appendDCERPC(v *DCERPC) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.optInt("request_fragments", int64(v.RequestFragments))
-	e.optInt("response_fragments", int64(v.ResponseFragments))
-	e.optInt("request_bytes", v.RequestBytes)
-	e.optInt("response_bytes", v.ResponseBytes)
-	e.boolField("answered", v.Answered)
-	e.optString("fault_status", v.FaultStatus)
-	e.optString("auth_type", v.AuthType)
-	e.optString("auth_level", v.AuthLevel)
-	if !v.Kerberos.isZero() {
-		e.field("kerberos")
+	e.optInt(`,"request_fragments":`, int64(v.RequestFragments))
+	e.optInt(`,"response_fragments":`, int64(v.ResponseFragments))
+	e.optInt(`,"request_bytes":`, v.RequestBytes)
+	e.optInt(`,"response_bytes":`, v.ResponseBytes)
+	e.boolField(`,"answered":`, v.Answered)
+	e.optString(`,"fault_status":`, v.FaultStatus)
+	e.optString(`,"auth_type":`, v.AuthType)
+	e.optString(`,"auth_level":`, v.AuthLevel)
+	if !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
+		e.field(`,"kerberos":`)
 		e.appendKerberosAP(&v.Kerberos)
 	}
 	if len(v.Endpoints) > 0 {
-		e.field("endpoints")
+		e.field(`,"endpoints":`)
 		e.b = append(e.b, '[')
 		for i := range v.Endpoints {
 			if i > 0 {
@@ -1208,79 +1211,79 @@ func (e *encoder) appendDCERPC(v *DCERPC) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.optString("pipe", v.Pipe)
+	e.optString(`,"pipe":`, v.Pipe)
 	e.end()
 }
 
 func (e *encoder) appendGeoPoint(v *GeoPoint) {
 	e.begin()
-	e.floatField("lat", v.Lat)
-	e.floatField("lon", v.Lon)
+	e.floatField(`,"lat":`, v.Lat)
+	e.floatField(`,"lon":`, v.Lon)
 	e.end()
 }
 
 func (e *encoder) appendHTTPBody(v *HTTPBody) {
 	e.begin()
-	e.optInt("bytes", v.Bytes)
+	e.optInt(`,"bytes":`, v.Bytes)
 	e.end()
 }
 
 func (e *encoder) appendHashes(v *Hashes) {
 	e.begin()
-	e.optString("md5", v.MD5)
-	e.optString("sha1", v.SHA1)
-	e.optString("sha256", v.SHA256)
+	e.optString(`,"md5":`, v.MD5)
+	e.optString(`,"sha1":`, v.SHA1)
+	e.optString(`,"sha256":`, v.SHA256)
 	e.end()
 }
 
 func (e *encoder) appendX509(v *X509) {
 	e.begin()
-	e.optString("version_number", v.VersionNumber)
-	e.optString("serial_number", v.SerialNumber)
-	if !v.Subject.isZero() {
-		e.field("subject")
+	e.optString(`,"version_number":`, v.VersionNumber)
+	e.optString(`,"serial_number":`, v.SerialNumber)
+	if !allZero(unsafe.Pointer(&v.Subject), unsafe.Sizeof(v.Subject)) && !v.Subject.isZero() {
+		e.field(`,"subject":`)
 		e.appendX509Name(&v.Subject)
 	}
-	if !v.Issuer.isZero() {
-		e.field("issuer")
+	if !allZero(unsafe.Pointer(&v.Issuer), unsafe.Sizeof(v.Issuer)) && !v.Issuer.isZero() {
+		e.field(`,"issuer":`)
 		e.appendX509Name(&v.Issuer)
 	}
-	e.optTime("not_before", v.NotBefore)
-	e.optTime("not_after", v.NotAfter)
-	e.optStrings("alternative_names", v.AlternativeNames)
-	e.optString("public_key_algorithm", v.PublicKeyAlgorithm)
-	e.optInt("public_key_size", int64(v.PublicKeySize))
-	e.optString("signature_algorithm", v.SignatureAlgorithm)
+	e.optTime(`,"not_before":`, v.NotBefore)
+	e.optTime(`,"not_after":`, v.NotAfter)
+	e.optStrings(`,"alternative_names":`, v.AlternativeNames)
+	e.optString(`,"public_key_algorithm":`, v.PublicKeyAlgorithm)
+	e.optInt(`,"public_key_size":`, int64(v.PublicKeySize))
+	e.optString(`,"signature_algorithm":`, v.SignatureAlgorithm)
 	e.end()
 }
 
 func (e *encoder) appendEmailFile(v *EmailFile) {
 	e.begin()
-	e.optString("name", v.Name)
-	e.optString("extension", v.Extension)
-	e.optString("mime_type", v.MimeType)
-	e.optInt("size", v.Size)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"extension":`, v.Extension)
+	e.optString(`,"mime_type":`, v.MimeType)
+	e.optInt(`,"size":`, v.Size)
 	e.end()
 }
 
 func (e *encoder) appendThreatIndicator(v *ThreatIndicator) {
 	e.begin()
-	e.optString("type", v.Type)
-	e.optString("ip", v.IP)
-	if !(v.URL.Original == "" && v.URL.Domain == "") {
-		e.field("url")
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"ip":`, v.IP)
+	if !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && !(v.URL.Original == "" && v.URL.Domain == "") {
+		e.field(`,"url":`)
 		e.begin()
-		e.optString("original", v.URL.Original)
-		e.optString("domain", v.URL.Domain)
+		e.optString(`,"original":`, v.URL.Original)
+		e.optString(`,"domain":`, v.URL.Domain)
 		e.end()
 	}
-	e.optString("description", v.Description)
-	e.optString("provider", v.Provider)
-	e.optString("confidence", v.Confidence)
-	if v.Marking.TLP != "" {
-		e.field("marking")
+	e.optString(`,"description":`, v.Description)
+	e.optString(`,"provider":`, v.Provider)
+	e.optString(`,"confidence":`, v.Confidence)
+	if !allZero(unsafe.Pointer(&v.Marking), unsafe.Sizeof(v.Marking)) && v.Marking.TLP != "" {
+		e.field(`,"marking":`)
 		e.begin()
-		e.optString("tlp", v.Marking.TLP)
+		e.optString(`,"tlp":`, v.Marking.TLP)
 		e.end()
 	}
 	e.end()
@@ -1288,117 +1291,117 @@ func (e *encoder) appendThreatIndicator(v *ThreatIndicator) {
 
 func (e *encoder) appendThreatMatched(v *ThreatMatched) {
 	e.begin()
-	e.optString("atomic", v.Atomic)
-	e.optString("field", v.Field)
-	e.optString("type", v.Type)
+	e.optString(`,"atomic":`, v.Atomic)
+	e.optString(`,"field":`, v.Field)
+	e.optString(`,"type":`, v.Type)
 	e.end()
 }
 
 func (e *encoder) appendICMPInfo(v *ICMPInfo) {
 	e.begin()
-	e.intField("type", int64(v.Type))
-	e.intField("code", int64(v.Code))
-	e.optString("type_name", v.TypeName)
-	e.optString("code_name", v.CodeName)
-	e.optInt("echo_messages", int64(v.EchoMessages))
-	e.optInt("echo_payload_max", int64(v.EchoPayloadMax))
-	e.optInt("echo_payload_bytes", v.EchoPayloadBytes)
-	e.optFloat("echo_payload_entropy", v.EchoPayloadEntropy)
-	e.optInt("quoted", int64(v.Quoted))
-	e.optString("original_community_id", v.OriginalCommunityID)
-	e.optString("original_transport", v.OriginalTransport)
-	e.optString("original_source_ip", v.OriginalSourceIP)
-	e.optInt("original_source_port", int64(v.OriginalSourcePort))
-	e.optString("original_destination_ip", v.OriginalDestinationIP)
-	e.optInt("original_destination_port", int64(v.OriginalDestinationPort))
+	e.intField(`,"type":`, int64(v.Type))
+	e.intField(`,"code":`, int64(v.Code))
+	e.optString(`,"type_name":`, v.TypeName)
+	e.optString(`,"code_name":`, v.CodeName)
+	e.optInt(`,"echo_messages":`, int64(v.EchoMessages))
+	e.optInt(`,"echo_payload_max":`, int64(v.EchoPayloadMax))
+	e.optInt(`,"echo_payload_bytes":`, v.EchoPayloadBytes)
+	e.optFloat(`,"echo_payload_entropy":`, v.EchoPayloadEntropy)
+	e.optInt(`,"quoted":`, int64(v.Quoted))
+	e.optString(`,"original_community_id":`, v.OriginalCommunityID)
+	e.optString(`,"original_transport":`, v.OriginalTransport)
+	e.optString(`,"original_source_ip":`, v.OriginalSourceIP)
+	e.optInt(`,"original_source_port":`, int64(v.OriginalSourcePort))
+	e.optString(`,"original_destination_ip":`, v.OriginalDestinationIP)
+	e.optInt(`,"original_destination_port":`, int64(v.OriginalDestinationPort))
 	e.end()
 }
 
 func (e *encoder) appendHTTPHeader(v *HTTPHeader) {
 	e.begin()
-	e.stringField("name", v.Name)
-	e.stringField("value", v.Value)
+	e.stringField(`,"name":`, v.Name)
+	e.stringField(`,"value":`, v.Value)
 	e.end()
 }
 
 func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.begin()
-	e.optString("version_string", v.VersionString)
-	e.optString("protocol_version", v.ProtocolVersion)
-	e.optString("software", v.Software)
-	e.optString("comments", v.Comments)
-	e.optString("hassh", v.HASSH)
-	e.optString("hassh_string", v.HASSHString)
-	e.optString("host_key_algorithms", v.HostKeyAlgorithms)
+	e.optString(`,"version_string":`, v.VersionString)
+	e.optString(`,"protocol_version":`, v.ProtocolVersion)
+	e.optString(`,"software":`, v.Software)
+	e.optString(`,"comments":`, v.Comments)
+	e.optString(`,"hassh":`, v.HASSH)
+	e.optString(`,"hassh_string":`, v.HASSHString)
+	e.optString(`,"host_key_algorithms":`, v.HostKeyAlgorithms)
 	e.end()
 }
 
 func (e *encoder) appendDHCPLease(v *DHCPLease) {
 	e.begin()
-	e.optString("action", v.Action)
-	e.optString("ip", v.IP)
-	e.optString("mac", v.MAC)
-	e.optString("hostname", v.Hostname)
-	e.optTime("end", v.End)
+	e.optString(`,"action":`, v.Action)
+	e.optString(`,"ip":`, v.IP)
+	e.optString(`,"mac":`, v.MAC)
+	e.optString(`,"hostname":`, v.Hostname)
+	e.optTime(`,"end":`, v.End)
 	e.end()
 }
 
 func (e *encoder) appendDBStatementCount(v *DBStatementCount) {
 	e.begin()
-	e.optString("verb", v.Verb)
-	e.optInt("count", int64(v.Count))
+	e.optString(`,"verb":`, v.Verb)
+	e.optInt(`,"count":`, int64(v.Count))
 	e.end()
 }
 
 func (e *encoder) appendKerberosAP(v *KerberosAP) {
 	e.begin()
-	e.optString("service", v.Service)
-	e.optString("realm", v.Realm)
-	e.optInt("ticket_etype", int64(v.TicketEtype))
-	e.optString("ticket_cipher", v.TicketCipher)
-	e.optInt("authenticator_etype", int64(v.AuthenticatorEtype))
-	e.optStrings("ap_options", v.APOptions)
-	e.optString("response", v.Response)
-	e.optInt("error_code", int64(v.ErrorCode))
-	e.optString("error_name", v.ErrorName)
+	e.optString(`,"service":`, v.Service)
+	e.optString(`,"realm":`, v.Realm)
+	e.optInt(`,"ticket_etype":`, int64(v.TicketEtype))
+	e.optString(`,"ticket_cipher":`, v.TicketCipher)
+	e.optInt(`,"authenticator_etype":`, int64(v.AuthenticatorEtype))
+	e.optStrings(`,"ap_options":`, v.APOptions)
+	e.optString(`,"response":`, v.Response)
+	e.optInt(`,"error_code":`, int64(v.ErrorCode))
+	e.optString(`,"error_name":`, v.ErrorName)
 	e.end()
 }
 
 func (e *encoder) appendDCERPCInterface(v *DCERPCInterface) {
 	e.begin()
-	e.optString("uuid", v.UUID)
-	e.optString("name", v.Name)
-	e.optString("version", v.Version)
+	e.optString(`,"uuid":`, v.UUID)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"version":`, v.Version)
 	e.end()
 }
 
 func (e *encoder) appendDCERPCContext(v *DCERPCContext) {
 	e.begin()
-	e.intField("id", int64(v.ID))
-	e.optString("uuid", v.UUID)
-	e.optString("name", v.Name)
-	e.optString("version", v.Version)
-	e.optString("result", v.Result)
+	e.intField(`,"id":`, int64(v.ID))
+	e.optString(`,"uuid":`, v.UUID)
+	e.optString(`,"name":`, v.Name)
+	e.optString(`,"version":`, v.Version)
+	e.optString(`,"result":`, v.Result)
 	e.end()
 }
 
 func (e *encoder) appendDCERPCEndpoint(v *DCERPCEndpoint) {
 	e.begin()
-	e.optString("uuid", v.UUID)
-	e.optString("name", v.Name)
-	e.stringField("transport", v.Transport)
-	e.optString("ip", v.IP)
-	e.intField("port", int64(v.Port))
+	e.optString(`,"uuid":`, v.UUID)
+	e.optString(`,"name":`, v.Name)
+	e.stringField(`,"transport":`, v.Transport)
+	e.optString(`,"ip":`, v.IP)
+	e.intField(`,"port":`, int64(v.Port))
 	e.end()
 }
 
 func (e *encoder) appendX509Name(v *X509Name) {
 	e.begin()
-	e.optString("distinguished_name", v.DistinguishedName)
-	e.optStrings("common_name", v.CommonName)
-	e.optStrings("organization", v.Organization)
-	e.optStrings("organizational_unit", v.OrganizationalUnit)
-	e.optStrings("country", v.Country)
+	e.optString(`,"distinguished_name":`, v.DistinguishedName)
+	e.optStrings(`,"common_name":`, v.CommonName)
+	e.optStrings(`,"organization":`, v.Organization)
+	e.optStrings(`,"organizational_unit":`, v.OrganizationalUnit)
+	e.optStrings(`,"country":`, v.Country)
 	e.end()
 }
 

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 // encoding/json is the reference: Encode must write exactly its bytes, and
@@ -145,6 +146,14 @@ func TestEncodeEdgeCases(t *testing.T) {
 		{"zone +23:59", func(ev *Event) { ev.Event.Start = ev.Timestamp.In(time.FixedZone("", 23*3600+59*60)) }, `+23:59"`, "", false},
 		{"zone +24:00", func(ev *Event) { ev.Event.Start = ev.Timestamp.In(time.FixedZone("", 24*3600)) }, "", "", true},
 		{"zone -100:00", func(ev *Event) { ev.Event.Start = ev.Timestamp.In(time.FixedZone("", -100*3600)) }, "", "", true},
+		{"times sharing a second and not", func(ev *Event) {
+			ev.Timestamp = time.Date(2026, 11, 26, 10, 0, 0, 500000000, time.UTC)
+			ev.Event.Start = time.Date(2026, 11, 26, 9, 59, 59, 1, time.UTC)
+			ev.Event.End = time.Date(2026, 11, 26, 10, 0, 0, 1000, time.UTC)
+		}, `"@timestamp":"2026-11-26T10:00:00.5Z","ecs":{"version":"` + ECSVersion + `"},"event":{"kind":"event","category":null,"dataset":"packetsleuth.flow","start":"2026-11-26T09:59:59.000000001Z","end":"2026-11-26T10:00:00.000001Z"}`, "", false},
+		{"empty string pointing into another is a zero group", func(ev *Event) {
+			ev.HTTP.Request.Method = emptyButPointing
+		}, "", `"http"`, false},
 		{"negative duration", func(ev *Event) { ev.Event.Duration = -1500 * time.Millisecond }, `"duration":-1500000000`, "", false},
 		{"extreme integers", func(ev *Event) { ev.Network.Bytes = math.MinInt64; ev.Source.AS.Number = math.MaxInt64 },
 			`"bytes":-9223372036854775808`, "", false},
@@ -188,6 +197,24 @@ func TestEncodeEdgeCases(t *testing.T) {
 				t.Errorf("output has %s:\n%s", c.absent, got)
 			}
 		})
+	}
+}
+
+// emptyButPointing is "" with a data pointer: a group holding only it is
+// zero for encoding/json, though its memory is not all zeroes.
+var emptyButPointing = strings.Repeat("x", 3)[:0]
+
+func TestEmptyButPointingIsNotZeroMemory(t *testing.T) {
+	if unsafe.StringData(emptyButPointing) == nil {
+		t.Fatal("the empty string has no data pointer: the edge case tests nothing")
+	}
+}
+
+// zeroBlock must cover every group allZero is asked about, or groups
+// fall back to the field-by-field check (correct, but slow).
+func TestAllZeroCoversGroups(t *testing.T) {
+	if n := unsafe.Sizeof(Event{}); n > uintptr(len(zeroBlock)) {
+		t.Errorf("an Event is %d bytes, zeroBlock %d", n, len(zeroBlock))
 	}
 }
 
