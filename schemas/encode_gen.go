@@ -859,7 +859,7 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 	if v.StatementsIncomplete {
 		e.boolField(`,"statements_incomplete":`, true)
 	}
-	e.optInt("statements_unsplit", int64(v.StatementsUnsplit))
+	e.optInt(`,"statements_unsplit":`, int64(v.StatementsUnsplit))
 	e.end()
 }
 
