@@ -19,7 +19,8 @@ const exportHelp = `Usage: sensor export --dataset flow|dns|http|tls|alert [flag
 Writes stored events (or the events of an NDJSON file) as CSV, a JSON array
 or NDJSON, oldest first.
 
---since/--until work as in "sensor report" but default to everything.
+--since/--until work as in "sensor report" but default to everything;
+--sensor keeps one sensor's events of a fleet's store (its observer.name).
 --where is a boolean expr-lang expression over the ECS event, with the field
 names detection rules use, e.g.
   --where 'destination.port == 443 and source.ip startsWith "10."'
@@ -48,6 +49,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	since := fs.String("since", "", "start: RFC 3339 time or duration before --until (default: all)")
 	until := fs.String("until", "", "end (exclusive): RFC 3339 time or duration before the newest data")
 	where := fs.String("where", "", "keep only events for which this expr-lang expression is true")
+	sensor := fs.String("sensor", "", "store: this sensor's events only (its observer.name; default all sensors)")
 	out := fs.String("out", "-", "output file, - for stdout")
 	raw := fs.Bool("raw-cells", false, "CSV cells exactly as captured: no ' before formulas, no escaping of control characters")
 	if err := fs.Parse(args); err != nil {
@@ -73,8 +75,8 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 	ctx := context.Background()
 	var src export.Source
 	if *from != "" {
-		if *sf.path != "" || *sf.dsn != "" || *since != "" || *until != "" {
-			return fail(2, fmt.Errorf("--from cannot be used with --store, --dsn, --since or --until (use --where on @timestamp: timestamp)"))
+		if *sf.path != "" || *sf.dsn != "" || *since != "" || *until != "" || *sensor != "" {
+			return fail(2, fmt.Errorf("--from cannot be used with --store, --dsn, --since, --until or --sensor (use --where on @timestamp or observer.name)"))
 		}
 		if _, err := os.Stat(*from); err != nil {
 			return fail(1, err)
@@ -90,6 +92,7 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		if q.Range, err = storeRange(ctx, st, *since, *until); err != nil {
 			return fail(2, err)
 		}
+		q.Range.Sensor = *sensor
 		if _, err := st.List(ctx, store.ListQuery{Dataset: *dataset, Limit: 1}); err != nil {
 			return fail(2, err)
 		}

@@ -26,8 +26,8 @@ events, in event-time order and with thresholds, as a replay of the
 original traffic would have, and writes the alerts as NDJSON.
 
 Events come from the history store (--store/--dsn; flows, DNS, HTTP and
-TLS, within --since/--until) or from NDJSON files (--from, repeatable: a
-replay's --out). Alerts in the input are not evaluated. With --to-store
+TLS, within --since/--until, of one sensor of a fleet with --sensor) or
+from NDJSON files (--from, repeatable: a replay's --out). Alerts in the input are not evaluated. With --to-store
 the alerts are also kept in the store read (an alert found again is not
 stored twice: alerts are keyed by event.id).
 
@@ -52,6 +52,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) int {
 	homeNet := fs.String("home-net", "", "the sensor's home network, CIDR,... (the rules' list home_networks; default the private ranges)")
 	since := fs.String("since", "", "store: start, RFC 3339 time or duration before --until (default: all)")
 	until := fs.String("until", "", "store: end (exclusive), RFC 3339 time or duration before the newest data")
+	sensor := fs.String("sensor", "", "store: this sensor's events only (its observer.name; default all sensors, whose thresholds then count together)")
 	out := fs.String("out", "-", "alerts as NDJSON to this file (0600), - for stdout")
 	toStore := fs.Bool("to-store", false, "also keep the alerts in the history store read")
 	if err := fs.Parse(args); err != nil {
@@ -62,8 +63,8 @@ func cmdHunt(args []string, stdout, stderr io.Writer) int {
 		return fail(2, fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	fromStore := len(from) == 0
-	if !fromStore && (*sf.path != "" || *sf.dsn != "" || *since != "" || *until != "" || *toStore) {
-		return fail(2, errors.New("--from cannot be used with --store, --dsn, --since, --until or --to-store"))
+	if !fromStore && (*sf.path != "" || *sf.dsn != "" || *since != "" || *until != "" || *sensor != "" || *toStore) {
+		return fail(2, errors.New("--from cannot be used with --store, --dsn, --since, --until, --sensor or --to-store"))
 	}
 	set, errs := rules.LoadFiles(rules.Options{Defaults: true, HomeNet: []string{*homeNet}}, rulePaths...)
 	if len(errs) > 0 {
@@ -83,6 +84,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(2, err)
 		}
+		r.Sensor = *sensor
 		var streams []hunt.Stream
 		for _, ds := range append([]string{"flow"}, store.EventDatasets...) {
 			streams = append(streams, storeStream(ctx, st, store.ListQuery{Dataset: ds, Range: r, Limit: 1000}))
