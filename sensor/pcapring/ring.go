@@ -81,6 +81,9 @@ type Stats struct {
 	AlertsDropped   uint64 // alert notices the writer was too far behind for
 	Untracked       uint64 // frames of flows whose state the memory budget refused
 	WriteErrors     uint64
+	// Files an earlier run left without their index (it stopped without
+	// closing them), indexed at start; and those that could not be.
+	Reindexed, ReindexFailed uint64
 }
 
 type counters struct {
@@ -88,6 +91,7 @@ type counters struct {
 	disk                                             atomic.Int64
 	queueDrops, depthSkipped, notKept, evicted       atomic.Uint64
 	alertsDropped, untracked, writeErrors            atomic.Uint64
+	reindexed, reindexFailed                         atomic.Uint64
 }
 
 // Ring writes the packet ring. Its methods are safe for concurrent use.
@@ -101,8 +105,12 @@ type Ring struct {
 	syncs  chan chan error
 	stop   chan struct{}
 	done   chan struct{}
-	held   int64 // batch memory reserved from the budget
-	acct   *budget.Account
+	// reindexed takes the indexes of files an earlier run left without
+	// one, built in the background; jobDone closes when that job ends.
+	reindexed chan reindexed
+	jobDone   chan struct{}
+	held      int64 // batch memory reserved from the budget
+	acct      *budget.Account
 
 	w *writer // the writer goroutine's state
 }
@@ -162,6 +170,7 @@ func New(cfg Config) (*Ring, error) {
 		free: make(chan *batch, batches), queue: make(chan *batch, batches),
 		alerts: make(chan string, alertQueue), syncs: make(chan chan error),
 		stop: make(chan struct{}), done: make(chan struct{}),
+		reindexed: make(chan reindexed), jobDone: make(chan struct{}),
 	}
 	for range batches {
 		if !r.acct.Reserve(budget.Packets, batchCost) {
@@ -182,6 +191,7 @@ func New(cfg Config) (*Ring, error) {
 	}
 	r.w = w
 	go r.run()
+	go r.reindex(w.unindexed)
 	return r, nil
 }
 
@@ -230,6 +240,7 @@ func (r *Ring) Sync(ctx context.Context) error {
 func (r *Ring) Close() error {
 	close(r.stop)
 	<-r.done
+	<-r.jobDone
 	r.acct.Release(budget.Packets, r.held)
 	r.acct.Close()
 	return r.w.closeErr
@@ -243,7 +254,7 @@ func (r *Ring) Stats() Stats {
 		FilesRemoved: c.filesRemoved.Load(), BytesRemoved: c.bytesRemoved.Load(), DiskBytes: c.disk.Load(),
 		QueueDrops: c.queueDrops.Load(), DepthSkipped: c.depthSkipped.Load(), NotKept: c.notKept.Load(),
 		LookbackEvicted: c.evicted.Load(), AlertsDropped: c.alertsDropped.Load(), Untracked: c.untracked.Load(),
-		WriteErrors: c.writeErrors.Load(),
+		WriteErrors: c.writeErrors.Load(), Reindexed: c.reindexed.Load(), ReindexFailed: c.reindexFailed.Load(),
 	}
 }
 
@@ -262,6 +273,8 @@ func (r *Ring) run() {
 			r.recycle(b)
 		case cid := <-r.alerts:
 			r.w.alert(cid)
+		case res := <-r.reindexed:
+			r.w.adopt(res)
 		case ch := <-r.syncs:
 			r.drain()
 			ch <- r.w.rotate(time.Now())

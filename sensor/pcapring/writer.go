@@ -26,6 +26,8 @@ type writer struct {
 	disk     int64    // bytes of closed files and their indexes, and of cur
 	closeErr error
 	buf      []byte
+	// unindexed are the captures an earlier run left without an index.
+	unindexed []string
 }
 
 // file is the pcapng file being written.
@@ -74,6 +76,8 @@ func (w *writer) scan() error {
 		size := st.Size()
 		if ist, err := os.Stat(pcapindex.PathFor("", n)); err == nil {
 			size += ist.Size()
+		} else {
+			w.unindexed = append(w.unindexed, n)
 		}
 		w.closed = append(w.closed, onDisk{path: n, bytes: size, closed: st.ModTime()})
 		w.disk += size
@@ -211,15 +215,20 @@ func (w *writer) rotate(now time.Time) error {
 		w.disk -= cf.size
 		return fmt.Errorf("pcap ring: %w", err)
 	}
-	var isize int64
-	if st, err := os.Stat(ipath); err == nil {
-		isize = st.Size()
-	}
+	isize := sizeOf(ipath)
 	w.disk += isize
 	w.closed = append(w.closed, onDisk{path: cf.path, bytes: cf.size + isize, closed: now})
 	w.r.c.files.Add(1)
 	w.enforce(now)
 	return nil
+}
+
+// sizeOf is the size of the file at path (0 if it cannot be read).
+func sizeOf(path string) int64 {
+	if st, err := os.Stat(path); err == nil {
+		return st.Size()
+	}
+	return 0
 }
 
 // enforce removes the oldest closed files while the ring is over its disk

@@ -1,0 +1,114 @@
+package pcapring
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
+)
+
+// reindexed is the index built for a capture an earlier run left without
+// one (it stopped without closing its file: a crash, a kill).
+type reindexed struct {
+	path string
+	x    *pcapindex.Index
+	err  error
+}
+
+// reindexCheck is how many frames the indexing job reads between looks
+// at whether the ring stops.
+const reindexCheck = 1024
+
+// reindex indexes the captures at paths, one after the other, in the
+// background: reading a file of up to 256 MiB must not hold up the
+// writer, so the job hands each index to the writer goroutine
+// (r.reindexed), which writes it only if the capture is still in the
+// ring. Its memory is drawn from the budget like a replay's index; a
+// capture whose last block the stop cut short is indexed up to it.
+func (r *Ring) reindex(paths []string) {
+	defer close(r.jobDone)
+	for _, p := range paths {
+		x, err := r.indexFile(p)
+		if errors.Is(err, errStopped) {
+			return
+		}
+		select {
+		case r.reindexed <- reindexed{path: p, x: x, err: err}:
+		case <-r.stop:
+			return
+		}
+	}
+}
+
+var errStopped = errors.New("pcap ring: stopped")
+
+// indexFile reads the capture at path and returns its index.
+func (r *Ring) indexFile(path string) (*pcapindex.Index, error) {
+	src, err := source.OpenFile(path)
+	if err != nil {
+		return nil, err
+	}
+	defer src.Close()
+	acct := r.cfg.Budget.NewAccount()
+	defer acct.Close()
+	dec := decode.NewDecoder(r.cfg.Defrag, acct)
+	b := pcapindex.NewBuilder(r.cfg.Seed, r.cfg.Defrag, acct)
+	var fr source.Frame
+	var pkt decode.Packet
+	for n := 0; ; n++ {
+		if n%reindexCheck == 0 {
+			select {
+			case <-r.stop:
+				b.Index(path, nil) // gives its memory back
+				return nil, errStopped
+			default:
+			}
+		}
+		err := src.Next(&fr)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			// The stop cut the last block short: what comes before it is
+			// whole, and indexed.
+			r.log.Warn("pcap ring: a file left by an earlier run ends in a broken block; indexed up to it", "file", path, "err", err)
+			break
+		}
+		st := dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt)
+		b.Add(st, &pkt, pcapindex.Ref{Offset: fr.Offset, TS: fr.Timestamp.UnixNano(), Len: fr.WireLen})
+	}
+	return b.Index(path, src.SyncPoints())
+}
+
+// adopt writes the index the job built for a capture still in the ring,
+// and counts it against the disk budget.
+func (w *writer) adopt(res reindexed) {
+	at := -1
+	for i := range w.closed {
+		if w.closed[i].path == res.path {
+			at = i
+		}
+	}
+	if at < 0 {
+		return // removed meanwhile (max_bytes, max_age): no index for it
+	}
+	ipath := pcapindex.PathFor("", res.path)
+	err := res.err
+	if err == nil {
+		err = res.x.Write(ipath)
+	}
+	if err != nil {
+		w.r.c.reindexFailed.Add(1)
+		w.r.log.Error("pcap ring: cannot index a file left by an earlier run; a carve scans it", "file", res.path, "err", err)
+		return
+	}
+	isize := sizeOf(ipath)
+	w.closed[at].bytes += isize
+	w.disk += isize
+	w.r.c.reindexed.Add(1)
+	w.r.log.Info("pcap ring: indexed a file left without its index by an earlier run", "file", res.path, "flows", len(res.x.Flows))
+	w.enforce(time.Now())
+}
