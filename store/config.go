@@ -27,6 +27,7 @@ import (
 //	    retention: {1s: 24h, 1m: 30d, 1h: 1y, flow: 90d, sensors: 30d}
 //	    max_sensors: 1000
 //	    prune_interval: 1m
+//	    writers: 2                # postgres: connections writing a batch at once
 type Config struct {
 	Driver string         `yaml:"driver"` // sqlite (default), postgres or mysql (MySQL/MariaDB)
 	Path   string         `yaml:"path"`   // SQLite file; default packetsleuth.db
@@ -61,6 +62,13 @@ type Config struct {
 	// record time it has stored), so replayed captures are pruned relative
 	// to their own time. Default 1m; negative disables automatic pruning.
 	PruneInterval Duration `yaml:"prune_interval"`
+	// Writers is how many connections write a large batch at once
+	// (PostgreSQL; default 1): its rows are split by event.id among them,
+	// each part in its own transaction, so the server's side of a batch
+	// runs on that many cores. A batch is then committed in parts: a
+	// failed one is retried whole, and the parts stored already are
+	// dropped by event.id (a record without one could be stored twice).
+	Writers int `yaml:"writers"`
 }
 
 // Default retention of the traffic series levels.
@@ -130,6 +138,9 @@ func (c Config) WithDefaults() Config {
 	if c.MaxSensors == 0 {
 		c.MaxSensors = DefaultMaxSensors
 	}
+	if c.Writers == 0 {
+		c.Writers = 1
+	}
 	return c
 }
 
@@ -156,6 +167,11 @@ func (c Config) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("store: driver: %q is not sqlite, postgres or mysql", c.Driver))
+	}
+	if c.Writers < 0 || c.Writers > maxWriters {
+		errs = append(errs, fmt.Errorf("store: writers: %d is not between 1 and %d", c.Writers, maxWriters))
+	} else if c.Writers > 1 && c.Driver != Postgres {
+		errs = append(errs, fmt.Errorf("store: writers is for driver postgres (%s writes on one connection)", c.Driver))
 	}
 	for _, d := range c.Datasets {
 		if datasetOf(d) == "" {

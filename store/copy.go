@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -17,11 +19,96 @@ import (
 // COPY (see copyRows), so a batch costs a few round trips instead of one
 // per row and the rows the store already holds (by event.id) are still
 // dropped. Traffic buckets, a few per second of traffic, are upserted one
-// by one.
+// by one. With Writers > 1 a large batch is split among that many
+// connections (see splitRows), written at once.
 func (s *Store) insertCopy(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
 	if err := s.ensurePartitions(ctx, rows); err != nil {
 		return st, err
 	}
+	parts := splitRows(rows, s.cfg.Writers)
+	if len(parts) == 1 {
+		return s.copyTx(ctx, rows, buckets, st)
+	}
+	sts := make([]InsertStats, len(parts))
+	errs := make([]error, len(parts))
+	var wg sync.WaitGroup
+	for i, p := range parts {
+		var b []row
+		if i == 0 {
+			b = buckets // with the sensors' and hosts' rows (splitRows)
+		}
+		wg.Go(func() { sts[i], errs[i] = s.copyTx(ctx, p, b, InsertStats{}) })
+	}
+	wg.Wait()
+	for _, o := range sts {
+		st.merge(o)
+	}
+	return st, errors.Join(errs...)
+}
+
+// minWriterRows is the fewest event rows per writer worth a connection of
+// its own; maxWriters bounds Config.Writers.
+const (
+	minWriterRows = 500
+	maxWriters    = 64
+)
+
+// splitRows splits a batch's rows among up to n writers, by a hash of
+// event.id: the copies of one event (a redelivery in the same batch) stay
+// in one part, so two parts never wait on each other's unique keys. The
+// first part takes the rows of the other tables. A batch with fewer than
+// minWriterRows event rows a writer is split less, or not at all.
+func splitRows(rows map[string][][]any, n int) []map[string][][]any {
+	total := 0
+	for _, t := range eventTables {
+		total += len(rows[t])
+	}
+	n = min(n, total/minWriterRows)
+	if n <= 1 {
+		return []map[string][][]any{rows}
+	}
+	parts := make([]map[string][][]any, n)
+	for i := range parts {
+		parts[i] = map[string][][]any{}
+	}
+	for t, rs := range rows {
+		col := idColumn[t]
+		if col < 0 {
+			parts[0][t] = rs
+			continue
+		}
+		for _, r := range rs {
+			i := 0
+			if id, ok := r[col].(string); ok {
+				i = int(fnv32(id) % uint32(n))
+			}
+			parts[i][t] = append(parts[i][t], r)
+		}
+	}
+	return parts
+}
+
+// idColumn is the index of event_id in the rows of each table (-1: the
+// table has none).
+var idColumn = func() map[string]int {
+	m := map[string]int{"sensors": -1, "hosts": -1}
+	for t, cols := range rowColumns {
+		m[t] = slices.Index(cols, "event_id")
+	}
+	return m
+}()
+
+// fnv32 is FNV-1a of s.
+func fnv32(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint32(s[i])) * 16777619
+	}
+	return h
+}
+
+// copyTx writes rows (and the aggregates) in one transaction.
+func (s *Store) copyTx(ctx context.Context, rows map[string][][]any, buckets []row, st InsertStats) (InsertStats, error) {
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return st, fmt.Errorf("store: %w", err)

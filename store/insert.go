@@ -325,6 +325,18 @@ func addAggregates(buckets []row, rows map[string][][]any, exec func(table strin
 	return addHosts(rows["hosts"], exec, st)
 }
 
+// merge adds o's counts to st.
+func (st *InsertStats) merge(o InsertStats) {
+	st.Flows += o.Flows
+	st.Alerts += o.Alerts
+	st.Events += o.Events
+	st.Buckets += o.Buckets
+	st.Sensors += o.Sensors
+	st.Hosts += o.Hosts
+	st.Skipped += o.Skipped
+	st.Duplicates += o.Duplicates
+}
+
 // add counts rows written to and duplicates dropped from an event table.
 func (st *InsertStats) add(table string, written, dups int) {
 	switch table {

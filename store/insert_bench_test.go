@@ -1,19 +1,15 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/hex"
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/store/storetest"
 )
 
 // BenchmarkInsertNew measures inserts of batches of 5000 flows never stored
@@ -83,19 +79,5 @@ func serverCPU(b *testing.B, s *Store) func() time.Duration {
 	if err := s.DB().QueryRow("SELECT pg_backend_pid()").Scan(&pid); err != nil {
 		b.Fatal(err)
 	}
-	path := fmt.Sprintf("/proc/%d/stat", pid)
-	return func() time.Duration {
-		st, err := os.ReadFile(path)
-		if err != nil {
-			return 0
-		}
-		// utime and stime are fields 14 and 15, after the ")" closing the name
-		f := strings.Fields(string(st[bytes.LastIndexByte(st, ')')+1:]))
-		if len(f) < 13 {
-			return 0
-		}
-		ut, _ := strconv.ParseInt(f[11], 10, 64)
-		stime, _ := strconv.ParseInt(f[12], 10, 64)
-		return time.Duration(ut+stime) * time.Second / 100 // USER_HZ
-	}
+	return func() time.Duration { return storetest.ProcCPU(pid) }
 }

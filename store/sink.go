@@ -65,14 +65,7 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	if err != nil {
 		return err
 	}
-	k.Stats.Flows += st.Flows
-	k.Stats.Alerts += st.Alerts
-	k.Stats.Events += st.Events
-	k.Stats.Buckets += st.Buckets
-	k.Stats.Sensors += st.Sensors
-	k.Stats.Hosts += st.Hosts
-	k.Stats.Skipped += st.Skipped
-	k.Stats.Duplicates += st.Duplicates
+	k.Stats.merge(st)
 	k.dups.Add(uint64(st.Duplicates))
 	if st.SensorsRefused > 0 {
 		k.Stats.SensorsRefused += st.SensorsRefused

@@ -107,6 +107,9 @@ func openVersion(ctx context.Context, cfg Config, upTo int) (*Store, error) {
 		db, err = sql.Open("sqlite", dsn)
 	case Postgres:
 		db, err = openPostgres(cfg)
+		if err == nil {
+			db.SetMaxIdleConns(max(2, cfg.Writers+1)) // the writers' connections stay open between batches
+		}
 	case MySQL:
 		db, err = openMySQL(cfg)
 	}
