@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -53,6 +55,8 @@ func flowEvents(t testing.TB, sensor string, n int) [][]byte {
 		ev.Network.Transport, ev.Network.Bytes, ev.Network.Packets = "tcp", int64(100+i), 2
 		ev.Source.IP, ev.Source.Port = fmt.Sprintf("10.%d.%d.%d", len(sensor), i/250%250, i%250+1), 40000+i%20000
 		ev.Destination.IP, ev.Destination.Port = "192.0.2.80", 443
+		cid := sha256.Sum256(fmt.Appendf(nil, "%s %d", sensor, i))
+		ev.Network.CommunityID = "1:" + base64.StdEncoding.EncodeToString(cid[:20])
 		ev.Observer.Name = sensor
 		ev.Sensor.Notes = []string{sensor} // events of different sensors differ
 		rec, err := schemas.NewRecord(&ev)

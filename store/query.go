@@ -367,7 +367,8 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 		w.add("(protocol = ? OR transport = ?)", p, p)
 	}
 	if q.CommunityID != "" {
-		w.add("community_id = ?", q.CommunityID)
+		// <> '': the (PostgreSQL) index leaves out the rows without one
+		w.add("community_id = ? AND community_id <> ''", q.CommunityID)
 	}
 	if q.RuleID != "" {
 		w.add("rule_id = ?", q.RuleID)
