@@ -334,6 +334,44 @@ type Page struct {
 
 // List returns one page of events matching q, ordered by time then id.
 func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
+	q, query, args, err := s.listSQL(q)
+	if err != nil {
+		return Page{}, err
+	}
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return Page{}, fmt.Errorf("store: list: %w", err)
+	}
+	defer rows.Close()
+	var p Page
+	var tsNs []int64
+	for rows.Next() {
+		var it Item
+		var ts int64
+		var acked int
+		var doc string
+		if err := rows.Scan(&it.ID, &ts, &it.Dataset, &acked, &doc); err != nil {
+			return Page{}, err
+		}
+		it.Time = time.Unix(0, ts).UTC()
+		it.Acknowledged = acked != 0
+		it.JSON = json.RawMessage(doc)
+		p.Items = append(p.Items, it)
+		tsNs = append(tsNs, ts)
+	}
+	if err := rows.Err(); err != nil {
+		return Page{}, err
+	}
+	if len(p.Items) > q.Limit {
+		p.Items = p.Items[:q.Limit]
+		last := len(p.Items) - 1
+		p.Next = strconv.FormatInt(tsNs[last], 10) + "." + strconv.FormatInt(p.Items[last].ID, 10)
+	}
+	return p, nil
+}
+
+// listSQL is List's query and its arguments, and q with its defaults.
+func (s *Store) listSQL(q ListQuery) (ListQuery, string, []any, error) {
 	ds := datasetOf(q.Dataset)
 	var table string
 	var w where
@@ -346,10 +384,10 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 		table = "events"
 		w.add("dataset = ?", ds)
 	default:
-		return Page{}, fmt.Errorf("store: cannot list dataset %q (known: flow, alert, %s)", q.Dataset, strings.Join(EventDatasets, ", "))
+		return q, "", nil, fmt.Errorf("store: cannot list dataset %q (known: flow, alert, %s)", q.Dataset, strings.Join(EventDatasets, ", "))
 	}
 	if (q.RuleID != "" || q.Unacked) && table != "alerts" {
-		return Page{}, fmt.Errorf("store: rule and acknowledged filters apply to alerts only")
+		return q, "", nil, fmt.Errorf("store: rule and acknowledged filters apply to alerts only")
 	}
 	if q.Limit <= 0 {
 		q.Limit = 100
@@ -383,7 +421,7 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 	if q.After != "" {
 		ts, id, err := parseCursor(q.After)
 		if err != nil {
-			return Page{}, err
+			return q, "", nil, err
 		}
 		w.add("(ts "+cmp+" ? OR (ts = ? AND id "+cmp+" ?))", ts, ts, id)
 		q.Offset = 0
@@ -396,37 +434,8 @@ func (s *Store) List(ctx context.Context, q ListQuery) (Page, error) {
 	if table == "events" {
 		dsCol = "dataset"
 	}
-	rows, err := s.db.QueryContext(ctx, s.rebind(`SELECT id, ts, `+dsCol+`, `+ack+`, doc FROM `+table+w.String()+
-		` ORDER BY ts `+dir+`, id `+dir+` LIMIT ? OFFSET ?`), append(w.args, q.Limit+1, q.Offset)...)
-	if err != nil {
-		return Page{}, fmt.Errorf("store: list: %w", err)
-	}
-	defer rows.Close()
-	var p Page
-	var tsNs []int64
-	for rows.Next() {
-		var it Item
-		var ts int64
-		var acked int
-		var doc string
-		if err := rows.Scan(&it.ID, &ts, &it.Dataset, &acked, &doc); err != nil {
-			return Page{}, err
-		}
-		it.Time = time.Unix(0, ts).UTC()
-		it.Acknowledged = acked != 0
-		it.JSON = json.RawMessage(doc)
-		p.Items = append(p.Items, it)
-		tsNs = append(tsNs, ts)
-	}
-	if err := rows.Err(); err != nil {
-		return Page{}, err
-	}
-	if len(p.Items) > q.Limit {
-		p.Items = p.Items[:q.Limit]
-		last := len(p.Items) - 1
-		p.Next = strconv.FormatInt(tsNs[last], 10) + "." + strconv.FormatInt(p.Items[last].ID, 10)
-	}
-	return p, nil
+	return q, s.rebind(`SELECT id, ts, ` + dsCol + `, ` + ack + `, doc FROM ` + table + w.String() +
+		` ORDER BY ts ` + dir + `, id ` + dir + ` LIMIT ? OFFSET ?`), append(w.args, q.Limit+1, q.Offset), nil
 }
 
 func parseCursor(c string) (ts, id int64, err error) {
