@@ -61,7 +61,8 @@ func (r *posRecorder) End(ts time.Time) {
 // FuzzStream reads a program from the input: a header (ISNs, page size, caps,
 // whether SYNs are sent) and then 5-byte segments (direction and flags,
 // 16-bit offset from the ISN, length). Invariants: no panic; the bytes
-// delivered are the bytes sent (unless the fuzzer sent conflicting copies);
+// delivered are the bytes sent, and no conflict is counted, unless the
+// fuzzer sent conflicting copies;
 // per direction delivered + gap bytes reach exactly the highest offset sent;
 // End is called once; all memory is back after Close.
 func FuzzStream(f *testing.F) {
@@ -87,6 +88,7 @@ func FuzzStream(f *testing.F) {
 			MaxBufferedPerConn: 64 * (1 + int(in[9]%32)),
 			MaxSegmentsPerDir:  1 + int(in[9]>>3),
 			MaxBufferedTotal:   64 * (1 + int(in[8]>>2)),
+			RetransmitHistory:  64 << (in[10] >> 1 & 7),
 		}
 		syn := in[10]&1 != 0
 		a := NewAssembler(cfg)
@@ -151,6 +153,9 @@ func FuzzStream(f *testing.F) {
 		}
 		if r.bad && !conflicting {
 			t.Fatal("delivered bytes differ from the bytes sent")
+		}
+		if c := s.Conflicts() + other.Conflicts(); c != 0 && !conflicting {
+			t.Fatalf("%d conflicts counted for identical copies", c)
 		}
 		for d := range 2 {
 			if r.pos[d] != s.h[d].hi {

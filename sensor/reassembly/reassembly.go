@@ -23,8 +23,10 @@
 //     and counted as retransmitted; bytes already held out of order are
 //     compared with the held copy and counted as overlap. A repeat whose bytes
 //     differ is a conflict (an evasion signal): the held bytes are compared
-//     byte for byte, and a retransmission of delivered bytes is compared, by a
-//     64-bit hash, with the last few deliveries of the same sequence range.
+//     byte for byte, and a retransmission of delivered bytes is compared
+//     with the last few deliveries it overlaps, byte for byte while a shared
+//     history of recent deliveries holds them, else by a keyed 64-bit hash
+//     when it repeats one delivery's exact range (history.go).
 //   - Holes are skipped (Gap with the exact number of missing bytes, then the
 //     buffered data) when a memory cap is reached, on FlushOlderThan, on RST and
 //     on Close. A FIN alone does not skip a hole: the direction ends once every
@@ -86,9 +88,13 @@ type Config struct {
 	MaxSegmentsPerDir int
 	// PageSize is the size of one buffer page in bytes.
 	PageSize int
-	// DisableRetransmitCheck turns off the hash of every delivery that lets a
-	// retransmission of delivered bytes be checked for different content.
+	// DisableRetransmitCheck turns off the check of retransmitted delivered
+	// bytes for different content, and with it the history.
 	DisableRetransmitCheck bool
+	// RetransmitHistory is the size in bytes of the ring of recently
+	// delivered bytes that retransmissions are compared with (history.go),
+	// drawn on the memory budget when first used.
+	RetransmitHistory int
 }
 
 // Stats are the counters of an Assembler.
@@ -139,6 +145,7 @@ type Assembler struct {
 	connPages int
 	totPages  int
 	seed      maphash.Seed
+	hist      history
 
 	// Pages in use are reserved on acct (pool Reassembly) before they are
 	// taken: reserved is what fits took and fill has not used yet; refused
@@ -168,6 +175,9 @@ func NewAssembler(cfg Config) *Assembler {
 	if cfg.MaxSegmentsPerDir <= 0 {
 		cfg.MaxSegmentsPerDir = DefaultMaxSegmentsPerDir
 	}
+	if cfg.RetransmitHistory <= 0 {
+		cfg.RetransmitHistory = DefaultRetransmitHistory
+	}
 	a := &Assembler{cfg: cfg, seed: maphash.MakeSeed()}
 	a.connPages = max(1, cfg.MaxBufferedPerConn/cfg.PageSize)
 	a.totPages = max(1, cfg.MaxBufferedTotal/cfg.PageSize)
@@ -188,6 +198,7 @@ func (a *Assembler) Stats() Stats { return a.st }
 // since before cutoff (packet time), delivering that data. It returns the
 // number of streams that had something flushed.
 func (a *Assembler) FlushOlderThan(cutoff time.Time) int {
+	a.hist.refused = false
 	n := 0
 	for s := a.lhead; s != nil; {
 		next := s.lnext

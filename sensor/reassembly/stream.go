@@ -2,7 +2,6 @@ package reassembly
 
 import (
 	"bytes"
-	"hash/maphash"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
@@ -11,8 +10,8 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
-// ringSize is how many recent deliveries per direction are remembered (range
-// and hash) to check retransmissions of delivered bytes.
+// ringSize is how many recent deliveries per direction are remembered to
+// check retransmissions of delivered bytes (history.go).
 const ringSize = 8
 
 // DirStats are the counters of one direction of a Stream.
@@ -25,12 +24,6 @@ type DirStats struct {
 	Conflicts    uint64 // repeats whose bytes differ from the first copy
 	MidStream    bool   // picked up without a SYN
 	FIN          bool   // every byte up to the FIN was delivered or skipped
-}
-
-type delivery struct {
-	off uint64
-	n   uint32
-	sum uint64
 }
 
 // half is the state of one direction. Offsets count bytes from the start of
@@ -224,26 +217,6 @@ func (s *Stream) accept(d parsers.Dir, h *half, off int64, p []byte, ts time.Tim
 	}
 }
 
-// retrans counts bytes already delivered and checks them against the recent
-// deliveries of the same range.
-func (s *Stream) retrans(h *half, off uint64, b []byte) {
-	a := s.a
-	h.st.RetransBytes += uint64(len(b))
-	a.st.RetransBytes += uint64(len(b))
-	if a.cfg.DisableRetransmitCheck || len(b) == 0 {
-		return
-	}
-	for i := range h.ring {
-		r := &h.ring[i]
-		if r.n == uint32(len(b)) && r.off == off {
-			if r.sum != maphash.Bytes(a.seed, b) {
-				s.conflict(h)
-			}
-			return
-		}
-	}
-}
-
 func (s *Stream) conflict(h *half) {
 	h.st.Conflicts++
 	s.a.st.Conflicts++
@@ -305,8 +278,7 @@ func (s *Stream) deliver(d parsers.Dir, h *half, b []byte, ts time.Time) {
 	}
 	a := s.a
 	if !a.cfg.DisableRetransmitCheck {
-		h.ring[h.rpos] = delivery{off: h.next, n: uint32(len(b)), sum: maphash.Bytes(a.seed, b)}
-		h.rpos = (h.rpos + 1) % ringSize
+		s.remember(d, h, b)
 	}
 	h.next += uint64(len(b))
 	h.st.Delivered += uint64(len(b))
@@ -392,6 +364,7 @@ func (s *Stream) Close(ts time.Time) {
 	s.ended = true
 	s.a.st.Closed++
 	s.c.End(ts)
+	s.c = nil // the history's index may hold s for a while
 }
 
 // FlushOlderThan skips the holes that have kept data waiting since before
