@@ -11,6 +11,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapring"
 	"github.com/packetsleuth/packetsleuth/sensor/pipeline"
 )
@@ -54,12 +55,32 @@ func (p *PcapRingConfig) validate(c *Config) error {
 
 // openRing starts the packet ring of sensor run, for captures of link types
 // links (by interface index).
-func openRing(p *PcapRingConfig, cfg *Config, pc *pipeline.Config, links []layers.LinkType, log *slog.Logger) (*pcapring.Ring, error) {
+func openRing(p *PcapRingConfig, cfg *Config, pc *pipeline.Config, w *wiring, links []layers.LinkType, log *slog.Logger) (*pcapring.Ring, error) {
 	return pcapring.New(pcapring.Config{
 		Dir: p.Dir, MaxBytes: int64(p.MaxBytes), MaxAge: p.MaxAge, MaxBytesPerFlow: int64(p.MaxBytesPerFlow),
 		Keep: p.Keep, Lookback: p.Lookback, Links: links, Snaplen: cfg.Capture.Snaplen,
 		Seed: cfg.CommunityIDSeed, Defrag: pc.Defrag, Budget: pc.Budget, Log: log,
+		Anomaly: func(ev *schemas.Event) { // on the ring's writer: never wait
+			ev.Observer = w.id.Observer
+			w.id.Stamp(ev)
+			rec, err := schemas.NewRecord(ev)
+			if err == nil {
+				err = w.fan.TryWrite([]schemas.Record{rec})
+			}
+			if err != nil {
+				log.Error("pcap ring anomaly event", "err", err)
+			}
+		},
 	})
+}
+
+// withRing adds the ring's anomalies to the workers' (the run summary and
+// /metrics count them together).
+func withRing(s app.Stats, ring *pcapring.Ring) app.Stats {
+	if ring != nil {
+		s.Anomalies.Add(ring.Stats().Anomalies)
+	}
+	return s
 }
 
 // alertTap tells the ring which flows raised alerts (keep: alerts).

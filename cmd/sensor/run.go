@@ -200,7 +200,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		for i, s := range srcs {
 			links[i] = s.LinkType()
 		}
-		if ring, err = openRing(rc, &cfg, &pc, links, log); err != nil {
+		if ring, err = openRing(rc, &cfg, &pc, w, links, log); err != nil {
 			closeSrcs()
 			w.fan.Close(context.Background())
 			fmt.Fprintln(stderr, "sensor run:", err)
@@ -326,6 +326,7 @@ loop:
 	}
 	st := p.Snapshot()
 	st.Wall = time.Since(start)
+	st.App = withRing(st.App, ring)
 
 	summaries, closeErr := w.fan.Close(closeCtx)
 	if err := out.ensure(); err != nil && closeErr == nil {

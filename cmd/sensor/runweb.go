@@ -32,7 +32,7 @@ func startWeb(ctx context.Context, cfg *Config, w *wiring, p *pipeline.Pipeline,
 	}
 	src := metrics.Sources{
 		Pipeline: p.Snapshot, Outputs: w.fan.Stats, Interfaces: interfaces, Version: version,
-		App: func() app.Stats { return p.Snapshot().App }, // default page size
+		App: func() app.Stats { return withRing(p.Snapshot().App, ring) }, // default page size
 	}
 	if w.shared != nil {
 		src.Enrich = w.shared.Stats

@@ -8,7 +8,8 @@
 // at most one event per kind and flow, and at most PerSecond events per
 // kind per second of packet time; what it holds back is counted and
 // carried by the next event of the kind (packetsleuth.anomaly.suppressed).
-// A Reporter belongs to one worker.
+// A Reporter belongs to one worker (or to one goroutine of its own, as the
+// pcap ring's writer).
 package anomaly
 
 import (
@@ -34,6 +35,7 @@ const (
 	ParserStateLimit             // a parser's per-connection state (pending requests, open files) hit its bound
 	FileLimit                    // a file was counted, not typed or hashed, for lack of room
 	HostLimit                    // a DHCP lease was not kept: the host table is full
+	PcapRingLimit                // the memory budget refused the pcap ring flow state or look-back room
 	NumKinds
 )
 
@@ -51,6 +53,7 @@ var kinds = [NumKinds]struct{ name, layer string }{
 	ParserStateLimit: {"limit.parser_state", "limit"},
 	FileLimit:        {"limit.files", "limit"},
 	HostLimit:        {"limit.hosts", "limit"},
+	PcapRingLimit:    {"limit.pcap_ring", "limit"},
 }
 
 // String returns the kind's name, e.g. "tcp.rst_ignored".

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 )
@@ -124,16 +125,22 @@ func (k *keeper) state(cid string, ts int64) *flowState {
 // refused counts a frame whose flow state the budget refused.
 func (k *keeper) refused() {
 	k.w.r.c.untracked.Add(1)
-	k.warnBudget()
+	k.budgetRefused("a flow's state")
 }
 
-// warnBudget logs, once, that the memory budget refused the ring (the
-// frames it concerns are counted on /metrics and in the run summary).
-func (k *keeper) warnBudget() {
+// budgetRefused reports that the memory budget refused the ring what: a
+// limit.pcap_ring anomaly (rate-limited), and a log line once (the frames
+// it concerns are counted on /metrics and in the run summary).
+func (k *keeper) budgetRefused(what string) {
+	w := k.w
 	if !k.warned {
 		k.warned = true
-		k.w.r.log.Warn("pcap ring: the memory budget (limits.memory, pool packets) refused flow state or look-back room; frames are written without depth, or leave the look-back early, and are counted")
+		w.r.log.Warn("pcap ring: the memory budget (limits.memory, pool packets) refused flow state or look-back room; frames are written without depth, or leave the look-back early, and are counted")
 	}
+	w.anom.Report(anomaly.PcapRingLimit, nil, time.Unix(0, w.now), "memory budget spent: the pcap ring was refused "+what)
+	w.r.anomMu.Lock()
+	w.r.anomalies = w.anom.Counts()
+	w.r.anomMu.Unlock()
 }
 
 // flowFrame decides on a frame of flow cid.
@@ -178,7 +185,7 @@ func (k *keeper) lookback(st *flowState, iface int32, ts int64, wire int, data [
 	}
 	h := k.hold(st, iface, ts, wire, data)
 	if h == nil {
-		k.warnBudget()
+		k.budgetRefused("look-back room")
 	}
 	for h == nil && k.lookAt < len(k.look) { // the budget refused: make room
 		k.pop(&k.w.r.c.evicted)

@@ -16,11 +16,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -55,6 +58,11 @@ type Config struct {
 	Defrag  decode.DefragConfig
 	Budget  *budget.Budget
 	Log     *slog.Logger
+	// Anomaly receives the ring's packetsleuth.anomaly events (kind
+	// limit.pcap_ring, rate-limited as the workers' are; valid during the
+	// call), on the writer goroutine: it must not wait. Nil drops them;
+	// they are counted in Stats.Anomalies either way.
+	Anomaly func(*schemas.Event)
 }
 
 // Defaults.
@@ -84,6 +92,7 @@ type Stats struct {
 	// Files an earlier run left without their index (it stopped without
 	// closing them), indexed at start; and those that could not be.
 	Reindexed, ReindexFailed uint64
+	Anomalies                anomaly.Counts // the ring's anomalies (limit.pcap_ring)
 }
 
 type counters struct {
@@ -111,6 +120,9 @@ type Ring struct {
 	jobDone   chan struct{}
 	held      int64 // batch memory reserved from the budget
 	acct      *budget.Account
+	// anomalies is the writer's Reporter's counts, for Stats.
+	anomMu    sync.Mutex
+	anomalies anomaly.Counts
 
 	w *writer // the writer goroutine's state
 }
@@ -249,7 +261,10 @@ func (r *Ring) Close() error {
 // Stats returns the counters.
 func (r *Ring) Stats() Stats {
 	c := &r.c
-	return Stats{
+	r.anomMu.Lock()
+	an := r.anomalies
+	r.anomMu.Unlock()
+	return Stats{Anomalies: an,
 		Frames: c.frames.Load(), Bytes: c.bytes.Load(), Files: c.files.Load(),
 		FilesRemoved: c.filesRemoved.Load(), BytesRemoved: c.bytesRemoved.Load(), DiskBytes: c.disk.Load(),
 		QueueDrops: c.queueDrops.Load(), DepthSkipped: c.depthSkipped.Load(), NotKept: c.notKept.Load(),

@@ -16,6 +16,8 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/carve"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
@@ -406,12 +408,34 @@ func firstCapture(t *testing.T, dir string) string {
 func TestRingBudgetRefusesFlowState(t *testing.T) {
 	capture := mix(t, 1<<20)
 	b := budget.New(2*batchCost + 8<<10) // two batches and a few flows
-	r := newRing(t, Config{MaxBytes: 64 << 20, MaxBytesPerFlow: 3000, Budget: b})
+	var events []schemas.Event
+	r := newRing(t, Config{MaxBytes: 64 << 20, MaxBytesPerFlow: 3000, Budget: b,
+		Anomaly: func(ev *schemas.Event) { events = append(events, *ev) }})
 	feed(t, r, capture, 1)
 	r.Close()
 	st := r.Stats()
 	if st.Untracked == 0 || st.Frames == 0 {
 		t.Fatalf("stats %+v: want untracked frames, still written", st)
+	}
+	// Each refusal is a limit.pcap_ring anomaly, rate-limited: at most 20
+	// events per second of packet time, the others folded into them.
+	k := anomaly.PcapRingLimit
+	seen, suppressed, perSecond := st.Anomalies.Seen[k], uint64(0), map[int64]int{}
+	for _, ev := range events {
+		a := ev.Sensor.Anomaly
+		if ev.Event.Dataset != schemas.DatasetAnomaly || a.Kind != "limit.pcap_ring" || a.Layer != "limit" || !strings.Contains(a.Detail, "pcap ring") {
+			t.Fatalf("event %+v %+v", ev.Event, a)
+		}
+		suppressed += uint64(a.Suppressed)
+		perSecond[ev.Timestamp.Unix()]++
+	}
+	if seen < st.Untracked || len(events) == 0 || st.Anomalies.Emitted[k] != uint64(len(events)) || suppressed > seen-uint64(len(events)) {
+		t.Errorf("%d anomalies seen, %d events (%d folded), %d untracked frames", seen, len(events), suppressed, st.Untracked)
+	}
+	for sec, n := range perSecond {
+		if n > anomaly.DefaultPerSecond {
+			t.Errorf("%d events in second %d", n, sec)
+		}
 	}
 	if denied := b.Stats().Pools[budget.Packets].Denied; denied == 0 {
 		t.Error("the packets pool counts no refusal")

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 )
 
@@ -17,6 +19,7 @@ type writer struct {
 	cfg    *Config
 	acct   *budget.Account
 	assign *pcapindex.Assigner
+	anom   *anomaly.Reporter
 	seq    int64
 	now    int64 // packet time of the newest frame
 	keep   keeper
@@ -55,6 +58,11 @@ type onDisk struct {
 func newWriter(r *Ring) (*writer, error) {
 	w := &writer{r: r, cfg: &r.cfg, acct: r.cfg.Budget.NewAccount()}
 	w.assign = pcapindex.NewAssigner(r.cfg.Seed, r.cfg.Defrag, w.acct)
+	emit := r.cfg.Anomaly
+	if emit == nil {
+		emit = func(*schemas.Event) {}
+	}
+	w.anom = anomaly.New(emit, nil, 0)
 	w.keep.init(w)
 	if err := w.scan(); err != nil {
 		return nil, err
