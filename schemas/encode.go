@@ -48,6 +48,8 @@ type encoder struct {
 	// obsFrom and obsTo delimit the observer and agent in b: their keys
 	// with the comma before each, and their objects (both 0 without them)
 	obsFrom, obsTo int
+	// eventAt is where the event object's key starts in b (its comma)
+	eventAt int
 	// sec is the last UTC second appendTime formatted, date is its
 	// "2006-01-02T15:04:05" (an event's times mostly share their second)
 	sec     int64

@@ -14,79 +14,110 @@ func (e *encoder) appendEvent(v *Event) {
 	e.timeField(`,"@timestamp":`, v.Timestamp)
 	e.field(`,"ecs":`)
 	e.appendECS(&v.ECS)
+	e.eventAt = len(e.b)
 	e.field(`,"event":`)
 	e.appendEventMeta(&v.Event)
-	if !allZero(unsafe.Pointer(&v.Network), unsafe.Sizeof(v.Network)) && v.Network != (Network{}) {
-		e.field(`,"network":`)
-		e.appendNetwork(&v.Network)
-	}
-	if !allZero(unsafe.Pointer(&v.Source), unsafe.Sizeof(v.Source)) && v.Source != (Endpoint{}) {
-		e.field(`,"source":`)
-		e.appendEndpoint(&v.Source)
-	}
-	if !allZero(unsafe.Pointer(&v.Destination), unsafe.Sizeof(v.Destination)) && v.Destination != (Endpoint{}) {
-		e.field(`,"destination":`)
-		e.appendEndpoint(&v.Destination)
-	}
-	if !allZero(unsafe.Pointer(&v.Related), unsafe.Sizeof(v.Related)) && !v.Related.isZero() {
-		e.field(`,"related":`)
-		e.appendRelated(&v.Related)
-	}
-	if !allZero(unsafe.Pointer(&v.Observer), unsafe.Sizeof(v.Observer)) && v.Observer != (Observer{}) {
-		if e.obsTo != len(e.b) {
-			e.obsFrom = len(e.b)
+	if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Network))) {
+		if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Network))) {
+			if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Network))) {
+				if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Source))+unsafe.Sizeof(v.Source)-uintptr(unsafe.Pointer(&v.Network))) {
+					if !allZero(unsafe.Pointer(&v.Network), unsafe.Sizeof(v.Network)) && v.Network != (Network{}) {
+						e.field(`,"network":`)
+						e.appendNetwork(&v.Network)
+					}
+					if !allZero(unsafe.Pointer(&v.Source), unsafe.Sizeof(v.Source)) && v.Source != (Endpoint{}) {
+						e.field(`,"source":`)
+						e.appendEndpoint(&v.Source)
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.Destination), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Destination))) {
+					if !allZero(unsafe.Pointer(&v.Destination), unsafe.Sizeof(v.Destination)) && v.Destination != (Endpoint{}) {
+						e.field(`,"destination":`)
+						e.appendEndpoint(&v.Destination)
+					}
+					if !allZero(unsafe.Pointer(&v.Related), unsafe.Sizeof(v.Related)) && !v.Related.isZero() {
+						e.field(`,"related":`)
+						e.appendRelated(&v.Related)
+					}
+				}
+			}
+			if !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Observer))) {
+				if !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.Agent))+unsafe.Sizeof(v.Agent)-uintptr(unsafe.Pointer(&v.Observer))) {
+					if !allZero(unsafe.Pointer(&v.Observer), unsafe.Sizeof(v.Observer)) && v.Observer != (Observer{}) {
+						if e.obsTo != len(e.b) {
+							e.obsFrom = len(e.b)
+						}
+						e.field(`,"observer":`)
+						e.appendObserver(&v.Observer)
+						e.obsTo = len(e.b)
+					}
+					if !allZero(unsafe.Pointer(&v.Agent), unsafe.Sizeof(v.Agent)) && v.Agent != (Agent{}) {
+						if e.obsTo != len(e.b) {
+							e.obsFrom = len(e.b)
+						}
+						e.field(`,"agent":`)
+						e.appendAgent(&v.Agent)
+						e.obsTo = len(e.b)
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.DNS), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.DNS))) {
+					if !allZero(unsafe.Pointer(&v.DNS), unsafe.Sizeof(v.DNS)) && !v.DNS.isZero() {
+						e.field(`,"dns":`)
+						e.appendDNS(&v.DNS)
+					}
+					if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && v.HTTP != (HTTP{}) {
+						e.field(`,"http":`)
+						e.appendHTTP(&v.HTTP)
+					}
+				}
+			}
 		}
-		e.field(`,"observer":`)
-		e.appendObserver(&v.Observer)
-		e.obsTo = len(e.b)
-	}
-	if !allZero(unsafe.Pointer(&v.Agent), unsafe.Sizeof(v.Agent)) && v.Agent != (Agent{}) {
-		if e.obsTo != len(e.b) {
-			e.obsFrom = len(e.b)
+		if !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.URL))) {
+			if !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.URL))) {
+				if !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.UserAgent))+unsafe.Sizeof(v.UserAgent)-uintptr(unsafe.Pointer(&v.URL))) {
+					if !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && v.URL != (URL{}) {
+						e.field(`,"url":`)
+						e.appendURL(&v.URL)
+					}
+					if !allZero(unsafe.Pointer(&v.UserAgent), unsafe.Sizeof(v.UserAgent)) && v.UserAgent != (UserAgent{}) {
+						e.field(`,"user_agent":`)
+						e.appendUserAgent(&v.UserAgent)
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.TLS))) {
+					if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && !v.TLS.isZero() {
+						e.field(`,"tls":`)
+						e.appendTLS(&v.TLS)
+					}
+					if !allZero(unsafe.Pointer(&v.User), unsafe.Sizeof(v.User)) && v.User != (User{}) {
+						e.field(`,"user":`)
+						e.appendUser(&v.User)
+					}
+				}
+			}
+			if !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.File))) {
+				if !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Email))+unsafe.Sizeof(v.Email)-uintptr(unsafe.Pointer(&v.File))) {
+					if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (File{}) {
+						e.field(`,"file":`)
+						e.appendFile(&v.File)
+					}
+					if !allZero(unsafe.Pointer(&v.Email), unsafe.Sizeof(v.Email)) && !v.Email.isZero() {
+						e.field(`,"email":`)
+						e.appendEmail(&v.Email)
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.Rule), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Rule))) {
+					if !allZero(unsafe.Pointer(&v.Rule), unsafe.Sizeof(v.Rule)) && !v.Rule.isZero() {
+						e.field(`,"rule":`)
+						e.appendRule(&v.Rule)
+					}
+					if !allZero(unsafe.Pointer(&v.Threat), unsafe.Sizeof(v.Threat)) && !v.Threat.isZero() {
+						e.field(`,"threat":`)
+						e.appendThreat(&v.Threat)
+					}
+				}
+			}
 		}
-		e.field(`,"agent":`)
-		e.appendAgent(&v.Agent)
-		e.obsTo = len(e.b)
-	}
-	if !allZero(unsafe.Pointer(&v.DNS), unsafe.Sizeof(v.DNS)) && !v.DNS.isZero() {
-		e.field(`,"dns":`)
-		e.appendDNS(&v.DNS)
-	}
-	if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && v.HTTP != (HTTP{}) {
-		e.field(`,"http":`)
-		e.appendHTTP(&v.HTTP)
-	}
-	if !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && v.URL != (URL{}) {
-		e.field(`,"url":`)
-		e.appendURL(&v.URL)
-	}
-	if !allZero(unsafe.Pointer(&v.UserAgent), unsafe.Sizeof(v.UserAgent)) && v.UserAgent != (UserAgent{}) {
-		e.field(`,"user_agent":`)
-		e.appendUserAgent(&v.UserAgent)
-	}
-	if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && !v.TLS.isZero() {
-		e.field(`,"tls":`)
-		e.appendTLS(&v.TLS)
-	}
-	if !allZero(unsafe.Pointer(&v.User), unsafe.Sizeof(v.User)) && v.User != (User{}) {
-		e.field(`,"user":`)
-		e.appendUser(&v.User)
-	}
-	if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (File{}) {
-		e.field(`,"file":`)
-		e.appendFile(&v.File)
-	}
-	if !allZero(unsafe.Pointer(&v.Email), unsafe.Sizeof(v.Email)) && !v.Email.isZero() {
-		e.field(`,"email":`)
-		e.appendEmail(&v.Email)
-	}
-	if !allZero(unsafe.Pointer(&v.Rule), unsafe.Sizeof(v.Rule)) && !v.Rule.isZero() {
-		e.field(`,"rule":`)
-		e.appendRule(&v.Rule)
-	}
-	if !allZero(unsafe.Pointer(&v.Threat), unsafe.Sizeof(v.Threat)) && !v.Threat.isZero() {
-		e.field(`,"threat":`)
-		e.appendThreat(&v.Threat)
 	}
 	e.optStrings(`,"tags":`, v.Tags)
 	e.optString(`,"message":`, v.Message)
@@ -132,13 +163,15 @@ func (e *encoder) appendNetwork(v *Network) {
 	e.optInt(`,"bytes":`, v.Bytes)
 	e.optInt(`,"packets":`, v.Packets)
 	e.optString(`,"community_id":`, v.CommunityID)
-	if !allZero(unsafe.Pointer(&v.VLAN), unsafe.Sizeof(v.VLAN)) && v.VLAN != (VLAN{}) {
-		e.field(`,"vlan":`)
-		e.appendVLAN(&v.VLAN)
-	}
-	if !allZero(unsafe.Pointer(&v.Inner), unsafe.Sizeof(v.Inner)) && v.Inner != (Inner{}) {
-		e.field(`,"inner":`)
-		e.appendInner(&v.Inner)
+	if !allZero(unsafe.Pointer(&v.VLAN), uintptr(unsafe.Pointer(&v.Inner))+unsafe.Sizeof(v.Inner)-uintptr(unsafe.Pointer(&v.VLAN))) {
+		if !allZero(unsafe.Pointer(&v.VLAN), unsafe.Sizeof(v.VLAN)) && v.VLAN != (VLAN{}) {
+			e.field(`,"vlan":`)
+			e.appendVLAN(&v.VLAN)
+		}
+		if !allZero(unsafe.Pointer(&v.Inner), unsafe.Sizeof(v.Inner)) && v.Inner != (Inner{}) {
+			e.field(`,"inner":`)
+			e.appendInner(&v.Inner)
+		}
 	}
 	e.end()
 }
@@ -151,13 +184,15 @@ func (e *encoder) appendEndpoint(v *Endpoint) {
 	e.optString(`,"domain":`, v.Domain)
 	e.optInt(`,"bytes":`, v.Bytes)
 	e.optInt(`,"packets":`, v.Packets)
-	if !allZero(unsafe.Pointer(&v.Geo), unsafe.Sizeof(v.Geo)) && v.Geo != (Geo{}) {
-		e.field(`,"geo":`)
-		e.appendGeo(&v.Geo)
-	}
-	if !allZero(unsafe.Pointer(&v.AS), unsafe.Sizeof(v.AS)) && v.AS != (AS{}) {
-		e.field(`,"as":`)
-		e.appendAS(&v.AS)
+	if !allZero(unsafe.Pointer(&v.Geo), uintptr(unsafe.Pointer(&v.AS))+unsafe.Sizeof(v.AS)-uintptr(unsafe.Pointer(&v.Geo))) {
+		if !allZero(unsafe.Pointer(&v.Geo), unsafe.Sizeof(v.Geo)) && v.Geo != (Geo{}) {
+			e.field(`,"geo":`)
+			e.appendGeo(&v.Geo)
+		}
+		if !allZero(unsafe.Pointer(&v.AS), unsafe.Sizeof(v.AS)) && v.AS != (AS{}) {
+			e.field(`,"as":`)
+			e.appendAS(&v.AS)
+		}
 	}
 	e.end()
 }
@@ -179,13 +214,15 @@ func (e *encoder) appendObserver(v *Observer) {
 	e.optString(`,"vendor":`, v.Vendor)
 	e.optString(`,"product":`, v.Product)
 	e.optString(`,"version":`, v.Version)
-	if !allZero(unsafe.Pointer(&v.Geo), unsafe.Sizeof(v.Geo)) && v.Geo != (ObserverGeo{}) {
-		e.field(`,"geo":`)
-		e.appendObserverGeo(&v.Geo)
-	}
-	if !allZero(unsafe.Pointer(&v.Ingress), unsafe.Sizeof(v.Ingress)) && v.Ingress != (ObserverIngress{}) {
-		e.field(`,"ingress":`)
-		e.appendObserverIngress(&v.Ingress)
+	if !allZero(unsafe.Pointer(&v.Geo), uintptr(unsafe.Pointer(&v.Ingress))+unsafe.Sizeof(v.Ingress)-uintptr(unsafe.Pointer(&v.Geo))) {
+		if !allZero(unsafe.Pointer(&v.Geo), unsafe.Sizeof(v.Geo)) && v.Geo != (ObserverGeo{}) {
+			e.field(`,"geo":`)
+			e.appendObserverGeo(&v.Geo)
+		}
+		if !allZero(unsafe.Pointer(&v.Ingress), unsafe.Sizeof(v.Ingress)) && v.Ingress != (ObserverIngress{}) {
+			e.field(`,"ingress":`)
+			e.appendObserverIngress(&v.Ingress)
+		}
 	}
 	e.end()
 }
@@ -228,13 +265,15 @@ func (e *encoder) appendDNS(v *DNS) {
 func (e *encoder) appendHTTP(v *HTTP) {
 	e.begin()
 	e.optString(`,"version":`, v.Version)
-	if !allZero(unsafe.Pointer(&v.Request), unsafe.Sizeof(v.Request)) && v.Request != (HTTPRequest{}) {
-		e.field(`,"request":`)
-		e.appendHTTPRequest(&v.Request)
-	}
-	if !allZero(unsafe.Pointer(&v.Response), unsafe.Sizeof(v.Response)) && v.Response != (HTTPResponse{}) {
-		e.field(`,"response":`)
-		e.appendHTTPResponse(&v.Response)
+	if !allZero(unsafe.Pointer(&v.Request), uintptr(unsafe.Pointer(&v.Response))+unsafe.Sizeof(v.Response)-uintptr(unsafe.Pointer(&v.Request))) {
+		if !allZero(unsafe.Pointer(&v.Request), unsafe.Sizeof(v.Request)) && v.Request != (HTTPRequest{}) {
+			e.field(`,"request":`)
+			e.appendHTTPRequest(&v.Request)
+		}
+		if !allZero(unsafe.Pointer(&v.Response), unsafe.Sizeof(v.Response)) && v.Response != (HTTPResponse{}) {
+			e.field(`,"response":`)
+			e.appendHTTPResponse(&v.Response)
+		}
 	}
 	e.end()
 }
@@ -266,13 +305,15 @@ func (e *encoder) appendTLS(v *TLS) {
 	e.boolField(`,"established":`, v.Established)
 	e.boolField(`,"resumed":`, v.Resumed)
 	e.optString(`,"next_protocol":`, v.NextProtocol)
-	if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && !v.Client.isZero() {
-		e.field(`,"client":`)
-		e.appendTLSClient(&v.Client)
-	}
-	if !allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) && !v.Server.isZero() {
-		e.field(`,"server":`)
-		e.appendTLSServer(&v.Server)
+	if !allZero(unsafe.Pointer(&v.Client), uintptr(unsafe.Pointer(&v.Server))+unsafe.Sizeof(v.Server)-uintptr(unsafe.Pointer(&v.Client))) {
+		if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && !v.Client.isZero() {
+			e.field(`,"client":`)
+			e.appendTLSClient(&v.Client)
+		}
+		if !allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) && !v.Server.isZero() {
+			e.field(`,"server":`)
+			e.appendTLSServer(&v.Server)
+		}
 	}
 	e.end()
 }
@@ -302,21 +343,27 @@ func (e *encoder) appendFile(v *File) {
 
 func (e *encoder) appendEmail(v *Email) {
 	e.begin()
-	if !allZero(unsafe.Pointer(&v.From), unsafe.Sizeof(v.From)) && !v.From.isZero() {
-		e.field(`,"from":`)
-		e.appendEmailAddresses(&v.From)
-	}
-	if !allZero(unsafe.Pointer(&v.To), unsafe.Sizeof(v.To)) && !v.To.isZero() {
-		e.field(`,"to":`)
-		e.appendEmailAddresses(&v.To)
-	}
-	if !allZero(unsafe.Pointer(&v.Cc), unsafe.Sizeof(v.Cc)) && !v.Cc.isZero() {
-		e.field(`,"cc":`)
-		e.appendEmailAddresses(&v.Cc)
-	}
-	if !allZero(unsafe.Pointer(&v.ReplyTo), unsafe.Sizeof(v.ReplyTo)) && !v.ReplyTo.isZero() {
-		e.field(`,"reply_to":`)
-		e.appendEmailAddresses(&v.ReplyTo)
+	if !allZero(unsafe.Pointer(&v.From), uintptr(unsafe.Pointer(&v.ReplyTo))+unsafe.Sizeof(v.ReplyTo)-uintptr(unsafe.Pointer(&v.From))) {
+		if !allZero(unsafe.Pointer(&v.From), uintptr(unsafe.Pointer(&v.To))+unsafe.Sizeof(v.To)-uintptr(unsafe.Pointer(&v.From))) {
+			if !allZero(unsafe.Pointer(&v.From), unsafe.Sizeof(v.From)) && !v.From.isZero() {
+				e.field(`,"from":`)
+				e.appendEmailAddresses(&v.From)
+			}
+			if !allZero(unsafe.Pointer(&v.To), unsafe.Sizeof(v.To)) && !v.To.isZero() {
+				e.field(`,"to":`)
+				e.appendEmailAddresses(&v.To)
+			}
+		}
+		if !allZero(unsafe.Pointer(&v.Cc), uintptr(unsafe.Pointer(&v.ReplyTo))+unsafe.Sizeof(v.ReplyTo)-uintptr(unsafe.Pointer(&v.Cc))) {
+			if !allZero(unsafe.Pointer(&v.Cc), unsafe.Sizeof(v.Cc)) && !v.Cc.isZero() {
+				e.field(`,"cc":`)
+				e.appendEmailAddresses(&v.Cc)
+			}
+			if !allZero(unsafe.Pointer(&v.ReplyTo), unsafe.Sizeof(v.ReplyTo)) && !v.ReplyTo.isZero() {
+				e.field(`,"reply_to":`)
+				e.appendEmailAddresses(&v.ReplyTo)
+			}
+		}
 	}
 	e.optString(`,"subject":`, v.Subject)
 	e.optString(`,"message_id":`, v.MessageID)
@@ -356,13 +403,15 @@ func (e *encoder) appendRule(v *Rule) {
 func (e *encoder) appendThreat(v *Threat) {
 	e.begin()
 	e.optString(`,"framework":`, v.Framework)
-	if !allZero(unsafe.Pointer(&v.Tactic), unsafe.Sizeof(v.Tactic)) && !v.Tactic.isZero() {
-		e.field(`,"tactic":`)
-		e.appendThreatRef(&v.Tactic)
-	}
-	if !allZero(unsafe.Pointer(&v.Technique), unsafe.Sizeof(v.Technique)) && !v.Technique.isZero() {
-		e.field(`,"technique":`)
-		e.appendThreatRef(&v.Technique)
+	if !allZero(unsafe.Pointer(&v.Tactic), uintptr(unsafe.Pointer(&v.Technique))+unsafe.Sizeof(v.Technique)-uintptr(unsafe.Pointer(&v.Tactic))) {
+		if !allZero(unsafe.Pointer(&v.Tactic), unsafe.Sizeof(v.Tactic)) && !v.Tactic.isZero() {
+			e.field(`,"tactic":`)
+			e.appendThreatRef(&v.Tactic)
+		}
+		if !allZero(unsafe.Pointer(&v.Technique), unsafe.Sizeof(v.Technique)) && !v.Technique.isZero() {
+			e.field(`,"technique":`)
+			e.appendThreatRef(&v.Technique)
+		}
 	}
 	if len(v.Enrichments) > 0 {
 		e.field(`,"enrichments":`)
@@ -380,105 +429,153 @@ func (e *encoder) appendThreat(v *Threat) {
 
 func (e *encoder) appendCustom(v *Custom) {
 	e.begin()
-	if !allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) && !v.Traffic.isZero() {
-		e.field(`,"traffic":`)
-		e.appendTraffic(&v.Traffic)
-	}
-	if !allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) && v.Flow != (FlowInfo{}) {
-		e.field(`,"flow":`)
-		e.appendFlowInfo(&v.Flow)
-	}
-	if !allZero(unsafe.Pointer(&v.Tunnel), unsafe.Sizeof(v.Tunnel)) && v.Tunnel != (Tunnel{}) {
-		e.field(`,"tunnel":`)
-		e.appendTunnel(&v.Tunnel)
-	}
-	if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && !v.HTTP.isZero() {
-		e.field(`,"http":`)
-		e.appendHTTPInfo(&v.HTTP)
-	}
-	if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && v.TLS != (TLSInfo{}) {
-		e.field(`,"tls":`)
-		e.appendTLSInfo(&v.TLS)
-	}
-	if !allZero(unsafe.Pointer(&v.SSH), unsafe.Sizeof(v.SSH)) && v.SSH != (SSH{}) {
-		e.field(`,"ssh":`)
-		e.appendSSH(&v.SSH)
-	}
-	if !allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) && v.DHCP != (DHCP{}) {
-		e.field(`,"dhcp":`)
-		e.appendDHCP(&v.DHCP)
-	}
-	if !allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) && !v.RDP.isZero() {
-		e.field(`,"rdp":`)
-		e.appendRDP(&v.RDP)
-	}
-	if !allZero(unsafe.Pointer(&v.MySQL), unsafe.Sizeof(v.MySQL)) && !v.MySQL.isZero() {
-		e.field(`,"mysql":`)
-		e.appendDBLogin(&v.MySQL)
-	}
-	if !allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) && !v.PgSQL.isZero() {
-		e.field(`,"pgsql":`)
-		e.appendDBLogin(&v.PgSQL)
-	}
-	if !allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) && !v.SMB.isZero() {
-		e.field(`,"smb":`)
-		e.appendSMB(&v.SMB)
-	}
-	if !allZero(unsafe.Pointer(&v.NTLM), unsafe.Sizeof(v.NTLM)) && !v.NTLM.isZero() {
-		e.field(`,"ntlm":`)
-		e.appendNTLM(&v.NTLM)
-	}
-	if !allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) && !v.SMTP.isZero() {
-		e.field(`,"smtp":`)
-		e.appendSMTP(&v.SMTP)
-	}
-	if !allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) && v.SIP != (SIP{}) {
-		e.field(`,"sip":`)
-		e.appendSIP(&v.SIP)
-	}
-	if !allZero(unsafe.Pointer(&v.NTP), unsafe.Sizeof(v.NTP)) && v.NTP != (NTP{}) {
-		e.field(`,"ntp":`)
-		e.appendNTP(&v.NTP)
-	}
-	if !allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) && v.FTP != (FTP{}) {
-		e.field(`,"ftp":`)
-		e.appendFTP(&v.FTP)
-	}
-	if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (FileInfo{}) {
-		e.field(`,"file":`)
-		e.appendFileInfo(&v.File)
-	}
-	if !allZero(unsafe.Pointer(&v.Domain), unsafe.Sizeof(v.Domain)) && v.Domain != (Domain{}) {
-		e.field(`,"domain":`)
-		e.appendDomain(&v.Domain)
-	}
-	if !allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) && !v.SNMP.isZero() {
-		e.field(`,"snmp":`)
-		e.appendSNMP(&v.SNMP)
-	}
-	if !allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) && !v.Alert.isZero() {
-		e.field(`,"alert":`)
-		e.appendAlertInfo(&v.Alert)
-	}
-	if !allZero(unsafe.Pointer(&v.Stats), unsafe.Sizeof(v.Stats)) && v.Stats != (Stats{}) {
-		e.field(`,"stats":`)
-		e.appendStats(&v.Stats)
-	}
-	if !allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) && v.Peak != (Peak{}) {
-		e.field(`,"peak":`)
-		e.appendPeak(&v.Peak)
-	}
-	if !allZero(unsafe.Pointer(&v.Anomaly), unsafe.Sizeof(v.Anomaly)) && v.Anomaly != (Anomaly{}) {
-		e.field(`,"anomaly":`)
-		e.appendAnomaly(&v.Anomaly)
-	}
-	if !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
-		e.field(`,"kerberos":`)
-		e.appendKerberos(&v.Kerberos)
-	}
-	if !allZero(unsafe.Pointer(&v.DCERPC), unsafe.Sizeof(v.DCERPC)) && !v.DCERPC.isZero() {
-		e.field(`,"dcerpc":`)
-		e.appendDCERPC(&v.DCERPC)
+	if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Traffic))) {
+		if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.Traffic))) {
+			if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.Traffic))) {
+				if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Traffic))) {
+					if !allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) && !v.Traffic.isZero() {
+						e.field(`,"traffic":`)
+						e.appendTraffic(&v.Traffic)
+					}
+					if !allZero(unsafe.Pointer(&v.Flow), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Flow))) {
+						if !allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) && v.Flow != (FlowInfo{}) {
+							e.field(`,"flow":`)
+							e.appendFlowInfo(&v.Flow)
+						}
+						if !allZero(unsafe.Pointer(&v.Tunnel), unsafe.Sizeof(v.Tunnel)) && v.Tunnel != (Tunnel{}) {
+							e.field(`,"tunnel":`)
+							e.appendTunnel(&v.Tunnel)
+						}
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.HTTP), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.HTTP))) {
+					if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && !v.HTTP.isZero() {
+						e.field(`,"http":`)
+						e.appendHTTPInfo(&v.HTTP)
+					}
+					if !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.TLS))) {
+						if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && v.TLS != (TLSInfo{}) {
+							e.field(`,"tls":`)
+							e.appendTLSInfo(&v.TLS)
+						}
+						if !allZero(unsafe.Pointer(&v.SSH), unsafe.Sizeof(v.SSH)) && v.SSH != (SSH{}) {
+							e.field(`,"ssh":`)
+							e.appendSSH(&v.SSH)
+						}
+					}
+				}
+			}
+			if !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.DHCP))) {
+				if !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.DHCP))) {
+					if !allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) && v.DHCP != (DHCP{}) {
+						e.field(`,"dhcp":`)
+						e.appendDHCP(&v.DHCP)
+					}
+					if !allZero(unsafe.Pointer(&v.RDP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.RDP))) {
+						if !allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) && !v.RDP.isZero() {
+							e.field(`,"rdp":`)
+							e.appendRDP(&v.RDP)
+						}
+						if !allZero(unsafe.Pointer(&v.MySQL), unsafe.Sizeof(v.MySQL)) && !v.MySQL.isZero() {
+							e.field(`,"mysql":`)
+							e.appendDBLogin(&v.MySQL)
+						}
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.PgSQL), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.PgSQL))) {
+					if !allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) && !v.PgSQL.isZero() {
+						e.field(`,"pgsql":`)
+						e.appendDBLogin(&v.PgSQL)
+					}
+					if !allZero(unsafe.Pointer(&v.SMB), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.SMB))) {
+						if !allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) && !v.SMB.isZero() {
+							e.field(`,"smb":`)
+							e.appendSMB(&v.SMB)
+						}
+						if !allZero(unsafe.Pointer(&v.NTLM), unsafe.Sizeof(v.NTLM)) && !v.NTLM.isZero() {
+							e.field(`,"ntlm":`)
+							e.appendNTLM(&v.NTLM)
+						}
+					}
+				}
+			}
+		}
+		if !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SMTP))) {
+			if !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.SMTP))) {
+				if !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SMTP))) {
+					if !allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) && !v.SMTP.isZero() {
+						e.field(`,"smtp":`)
+						e.appendSMTP(&v.SMTP)
+					}
+					if !allZero(unsafe.Pointer(&v.SIP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SIP))) {
+						if !allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) && v.SIP != (SIP{}) {
+							e.field(`,"sip":`)
+							e.appendSIP(&v.SIP)
+						}
+						if !allZero(unsafe.Pointer(&v.NTP), unsafe.Sizeof(v.NTP)) && v.NTP != (NTP{}) {
+							e.field(`,"ntp":`)
+							e.appendNTP(&v.NTP)
+						}
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.FTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.FTP))) {
+					if !allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) && v.FTP != (FTP{}) {
+						e.field(`,"ftp":`)
+						e.appendFTP(&v.FTP)
+					}
+					if !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.File))) {
+						if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (FileInfo{}) {
+							e.field(`,"file":`)
+							e.appendFileInfo(&v.File)
+						}
+						if !allZero(unsafe.Pointer(&v.Domain), unsafe.Sizeof(v.Domain)) && v.Domain != (Domain{}) {
+							e.field(`,"domain":`)
+							e.appendDomain(&v.Domain)
+						}
+					}
+				}
+			}
+			if !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SNMP))) {
+				if !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.SNMP))) {
+					if !allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) && !v.SNMP.isZero() {
+						e.field(`,"snmp":`)
+						e.appendSNMP(&v.SNMP)
+					}
+					if !allZero(unsafe.Pointer(&v.Alert), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.Alert))) {
+						if !allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) && !v.Alert.isZero() {
+							e.field(`,"alert":`)
+							e.appendAlertInfo(&v.Alert)
+						}
+						if !allZero(unsafe.Pointer(&v.Stats), unsafe.Sizeof(v.Stats)) && v.Stats != (Stats{}) {
+							e.field(`,"stats":`)
+							e.appendStats(&v.Stats)
+						}
+					}
+				}
+				if !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Peak))) {
+					if !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.Anomaly))+unsafe.Sizeof(v.Anomaly)-uintptr(unsafe.Pointer(&v.Peak))) {
+						if !allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) && v.Peak != (Peak{}) {
+							e.field(`,"peak":`)
+							e.appendPeak(&v.Peak)
+						}
+						if !allZero(unsafe.Pointer(&v.Anomaly), unsafe.Sizeof(v.Anomaly)) && v.Anomaly != (Anomaly{}) {
+							e.field(`,"anomaly":`)
+							e.appendAnomaly(&v.Anomaly)
+						}
+					}
+					if !allZero(unsafe.Pointer(&v.Kerberos), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Kerberos))) {
+						if !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
+							e.field(`,"kerberos":`)
+							e.appendKerberos(&v.Kerberos)
+						}
+						if !allZero(unsafe.Pointer(&v.DCERPC), unsafe.Sizeof(v.DCERPC)) && !v.DCERPC.isZero() {
+							e.field(`,"dcerpc":`)
+							e.appendDCERPC(&v.DCERPC)
+						}
+					}
+				}
+			}
+		}
 	}
 	e.optStrings(`,"notes":`, v.Notes)
 	e.end()
@@ -603,13 +700,15 @@ func (e *encoder) appendTLSServer(v *TLSServer) {
 	e.optString(`,"issuer":`, v.Issuer)
 	e.optTime(`,"not_before":`, v.NotBefore)
 	e.optTime(`,"not_after":`, v.NotAfter)
-	if !allZero(unsafe.Pointer(&v.Hash), unsafe.Sizeof(v.Hash)) && v.Hash != (Hashes{}) {
-		e.field(`,"hash":`)
-		e.appendHashes(&v.Hash)
-	}
-	if !allZero(unsafe.Pointer(&v.X509), unsafe.Sizeof(v.X509)) && !v.X509.isZero() {
-		e.field(`,"x509":`)
-		e.appendX509(&v.X509)
+	if !allZero(unsafe.Pointer(&v.Hash), uintptr(unsafe.Pointer(&v.X509))+unsafe.Sizeof(v.X509)-uintptr(unsafe.Pointer(&v.Hash))) {
+		if !allZero(unsafe.Pointer(&v.Hash), unsafe.Sizeof(v.Hash)) && v.Hash != (Hashes{}) {
+			e.field(`,"hash":`)
+			e.appendHashes(&v.Hash)
+		}
+		if !allZero(unsafe.Pointer(&v.X509), unsafe.Sizeof(v.X509)) && !v.X509.isZero() {
+			e.field(`,"x509":`)
+			e.appendX509(&v.X509)
+		}
 	}
 	e.end()
 }
@@ -737,13 +836,15 @@ func (e *encoder) appendTLSInfo(v *TLSInfo) {
 func (e *encoder) appendSSH(v *SSH) {
 	e.begin()
 	e.optInt(`,"version":`, int64(v.Version))
-	if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && v.Client != (SSHSide{}) {
-		e.field(`,"client":`)
-		e.appendSSHSide(&v.Client)
-	}
-	if !allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) && v.Server != (SSHSide{}) {
-		e.field(`,"server":`)
-		e.appendSSHSide(&v.Server)
+	if !allZero(unsafe.Pointer(&v.Client), uintptr(unsafe.Pointer(&v.Server))+unsafe.Sizeof(v.Server)-uintptr(unsafe.Pointer(&v.Client))) {
+		if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && v.Client != (SSHSide{}) {
+			e.field(`,"client":`)
+			e.appendSSHSide(&v.Client)
+		}
+		if !allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) && v.Server != (SSHSide{}) {
+			e.field(`,"server":`)
+			e.appendSSHSide(&v.Server)
+		}
 	}
 	e.optString(`,"kex_algorithm":`, v.KexAlgorithm)
 	e.optString(`,"host_key_algorithm":`, v.HostKeyAlgorithm)
@@ -1240,13 +1341,15 @@ func (e *encoder) appendX509(v *X509) {
 	e.begin()
 	e.optString(`,"version_number":`, v.VersionNumber)
 	e.optString(`,"serial_number":`, v.SerialNumber)
-	if !allZero(unsafe.Pointer(&v.Subject), unsafe.Sizeof(v.Subject)) && !v.Subject.isZero() {
-		e.field(`,"subject":`)
-		e.appendX509Name(&v.Subject)
-	}
-	if !allZero(unsafe.Pointer(&v.Issuer), unsafe.Sizeof(v.Issuer)) && !v.Issuer.isZero() {
-		e.field(`,"issuer":`)
-		e.appendX509Name(&v.Issuer)
+	if !allZero(unsafe.Pointer(&v.Subject), uintptr(unsafe.Pointer(&v.Issuer))+unsafe.Sizeof(v.Issuer)-uintptr(unsafe.Pointer(&v.Subject))) {
+		if !allZero(unsafe.Pointer(&v.Subject), unsafe.Sizeof(v.Subject)) && !v.Subject.isZero() {
+			e.field(`,"subject":`)
+			e.appendX509Name(&v.Subject)
+		}
+		if !allZero(unsafe.Pointer(&v.Issuer), unsafe.Sizeof(v.Issuer)) && !v.Issuer.isZero() {
+			e.field(`,"issuer":`)
+			e.appendX509Name(&v.Issuer)
+		}
 	}
 	e.optTime(`,"not_before":`, v.NotBefore)
 	e.optTime(`,"not_after":`, v.NotAfter)

@@ -25,8 +25,9 @@ import (
 // kilobyte. 128 bits keep a birthday bound of 2^64 work.
 //
 // It costs one pass of SHA-256: the encoder writes a placeholder id where
-// the id goes (first in the event object) and notes where the observer
-// and agent are, so nothing is searched for or moved.
+// the id goes (first in the event object) and notes where the event
+// object, the observer and the agent are, so nothing is searched for or
+// moved.
 func EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
 	if ev.Event.ID != "" {
 		return Encode(buf, ev)
@@ -40,10 +41,10 @@ func EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
 		return buf, e.err
 	}
 	doc := e.b[start:]
-	at := bytes.Index(doc, eventIDKey) // within the first hundred bytes
-	from := at + len(eventKey)         // the id's key
-	val := at + len(eventIDKey)        // its value
-	to := val + idLen + 1              // past its closing quote
+	at := e.eventAt - start + 1 // past the comma: the event object is never first
+	from := at + len(eventKey)  // the id's key
+	val := at + len(eventIDKey) // its value
+	to := val + idLen + 1       // past its closing quote
 	if doc[to] == ',' {
 		to++
 	}

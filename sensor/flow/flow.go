@@ -191,11 +191,12 @@ func (f *Flow) endpoint(isA bool, d Dir, port uint16) Endpoint {
 	return e
 }
 
-// First is the time of the flow's first packet.
-func (f *Flow) First() time.Time { return time.Unix(0, f.first) }
+// First is the time of the flow's first packet, in UTC as packet times
+// are (events then carry one zone, and the encoder formats UTC fast).
+func (f *Flow) First() time.Time { return time.Unix(0, f.first).UTC() }
 
-// Last is the time of the flow's latest packet.
-func (f *Flow) Last() time.Time { return time.Unix(0, f.last) }
+// Last is the time of the flow's latest packet, in UTC.
+func (f *Flow) Last() time.Time { return time.Unix(0, f.last).UTC() }
 
 // EvictedForMemory says whether an evicted flow made room for the memory
 // budget (else for the max_flows bound).
