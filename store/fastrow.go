@@ -56,8 +56,10 @@ func (r *row) fastDecode(doc []byte) bool {
 					return s.Time(&e.Start)
 				case "severity":
 					return s.Int(&e.Severity)
+				case "duration":
+					return s.Int64(&e.Duration)
 				}
-				return s.Other(k, "id", "kind", "dataset", "start", "severity")
+				return s.Other(k, "id", "kind", "dataset", "start", "severity", "duration")
 			})
 		case "network":
 			return s.Object(func(k []byte) bool {

@@ -90,6 +90,7 @@ type row struct {
 		Dataset  string    `json:"dataset"`
 		Start    time.Time `json:"start"`
 		Severity int       `json:"severity"`
+		Duration int64     `json:"duration"` // ns; of a stats report: since the sensor's previous one
 	} `json:"event"`
 	Network struct {
 		Transport   string `json:"transport"`

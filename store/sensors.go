@@ -13,22 +13,23 @@ import (
 // sensorsUpsert keeps the newest report of each sensor (a redelivered or
 // late older report changes nothing).
 const sensorsUpsert = `INSERT INTO sensors (agent_id, name, site, hostname, version, first_seen, last_seen,
-		packets, drops, output_drops, events, uptime_seconds, stored_at, config_version, config_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		packets, drops, output_drops, events, uptime_seconds, stored_at, config_version, config_error, report_interval)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (agent_id) DO UPDATE SET
 		name = excluded.name, site = excluded.site, hostname = excluded.hostname, version = excluded.version,
 		last_seen = excluded.last_seen, stored_at = excluded.stored_at,
 		packets = excluded.packets, drops = excluded.drops, output_drops = excluded.output_drops,
 		events = excluded.events, uptime_seconds = excluded.uptime_seconds,
-		config_version = excluded.config_version, config_error = excluded.config_error
+		config_version = excluded.config_version, config_error = excluded.config_error,
+		report_interval = excluded.report_interval
 		WHERE excluded.last_seen > sensors.last_seen`
 
 // sensorsUpsertMySQL is sensorsUpsert for MySQL, which has no WHERE on an
 // upsert: every column keeps its value unless the report is newer, and
 // last_seen, assigned last, is compared before it changes.
 const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, hostname, version, first_seen, last_seen,
-		packets, drops, output_drops, events, uptime_seconds, stored_at, config_version, config_error)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		packets, drops, output_drops, events, uptime_seconds, stored_at, config_version, config_error, report_interval)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON DUPLICATE KEY UPDATE
 		name = IF(VALUES(last_seen) > last_seen, VALUES(name), name),
 		site = IF(VALUES(last_seen) > last_seen, VALUES(site), site),
@@ -42,6 +43,7 @@ const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, ho
 		stored_at = IF(VALUES(last_seen) > last_seen, VALUES(stored_at), stored_at),
 		config_version = IF(VALUES(last_seen) > last_seen, VALUES(config_version), config_version),
 		config_error = IF(VALUES(last_seen) > last_seen, VALUES(config_error), config_error),
+		report_interval = IF(VALUES(last_seen) > last_seen, VALUES(report_interval), report_interval),
 		first_seen = LEAST(first_seen, VALUES(first_seen)),
 		last_seen = GREATEST(last_seen, VALUES(last_seen))`
 
@@ -56,7 +58,7 @@ func (r *row) sensorValues() []any {
 	}
 	return []any{key, r.sensorName(), r.Observer.Geo.Name, r.Observer.Hostname, version, ts, ts,
 		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds, time.Now().UnixNano(),
-		cut(st.ConfigVersion, 255), cut(st.ConfigError, 1024)}
+		cut(st.ConfigVersion, 255), cut(st.ConfigError, 1024), max(r.Event.Duration, 0)}
 }
 
 // maxSensorKey is the longest agent_id MySQL's column holds: every driver
@@ -120,12 +122,16 @@ type Sensor struct {
 	// content hash); ConfigError why the newest set published was refused.
 	ConfigVersion string `json:"config_version,omitempty"`
 	ConfigError   string `json:"config_error,omitempty"`
+	// ReportInterval is the time between the sensor's two newest reports
+	// (the event.duration of the newest; 0 when unknown): the Sensors page
+	// marks a sensor stale after a few of them.
+	ReportInterval time.Duration `json:"-"`
 }
 
 // Sensors lists the sensors that reported, by name.
 func (s *Store) Sensors(ctx context.Context) ([]Sensor, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT agent_id, name, site, hostname, version, first_seen, last_seen,
-		packets, drops, output_drops, events, uptime_seconds, stored_at, config_version, config_error FROM sensors ORDER BY name, agent_id`)
+		packets, drops, output_drops, events, uptime_seconds, stored_at, config_version, config_error, report_interval FROM sensors ORDER BY name, agent_id`)
 	if err != nil {
 		return nil, fmt.Errorf("store: sensors: %w", err)
 	}
@@ -135,7 +141,7 @@ func (s *Store) Sensors(ctx context.Context) ([]Sensor, error) {
 		var x Sensor
 		var first, last, stored int64
 		if err := rows.Scan(&x.ID, &x.Name, &x.Site, &x.Hostname, &x.Version, &first, &last,
-			&x.Packets, &x.Drops, &x.OutputDrops, &x.Events, &x.UptimeSeconds, &stored, &x.ConfigVersion, &x.ConfigError); err != nil {
+			&x.Packets, &x.Drops, &x.OutputDrops, &x.Events, &x.UptimeSeconds, &stored, &x.ConfigVersion, &x.ConfigError, &x.ReportInterval); err != nil {
 			return nil, err
 		}
 		x.FirstSeen, x.LastSeen, x.StoredAt = time.Unix(0, first).UTC(), time.Unix(0, last).UTC(), time.Unix(0, stored).UTC()

@@ -88,3 +88,30 @@ func TestSensorsConfigVersion(t *testing.T) {
 		}
 	})
 }
+
+// The sensors table keeps the interval of each sensor's newest report
+// (its event.duration), which the Sensors page waits three of before it
+// marks the sensor stale; a late older report changes nothing.
+func TestSensorsReportInterval(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		s := open(t, mk(t))
+		for _, r := range []struct {
+			ts       time.Time
+			interval time.Duration
+		}{{t0, 5 * time.Minute}, {t0.Add(5 * time.Minute), 4 * time.Minute}, {t0.Add(-time.Minute), time.Second}} {
+			rec := statsEvent(t, "a-1", "edge-a", "", r.ts, 1)
+			var ev schemas.Event
+			if err := json.Unmarshal(rec.JSON, &ev); err != nil {
+				t.Fatal(err)
+			}
+			ev.Event.Duration = r.interval
+			if _, err := s.Insert(context.Background(), []schemas.Record{record(t, &ev)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.Sensors(context.Background())
+		if err != nil || len(got) != 1 || got[0].ReportInterval != 4*time.Minute {
+			t.Fatalf("sensors: %+v %v", got, err)
+		}
+	})
+}

@@ -13,18 +13,22 @@ import (
 )
 
 // GET /api/v1/sensors lists the sensors that reported, the one silent for
-// longer than SensorStaleAfter marked stale.
+// longer than SensorStaleAfter marked stale, and one that reports every 5
+// minutes only after three of them (a claimed interval of weeks counts as
+// the 3 h cap).
 func TestSensorsAPI(t *testing.T) {
 	st := openStore(t)
 	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
 	var recs []schemas.Record
 	for _, s := range []struct {
-		id, name string
-		ago      time.Duration
-	}{{"a-1", "edge-a", time.Minute}, {"b-2", "edge-b", 10 * time.Minute}} {
+		id, name      string
+		ago, interval time.Duration
+	}{{"a-1", "edge-a", time.Minute, 0}, {"b-2", "edge-b", 10 * time.Minute, time.Minute},
+		{"c-3", "edge-c", 10 * time.Minute, 5 * time.Minute}, {"d-4", "edge-d", 4 * time.Hour, 500 * time.Hour}} {
 		ev := &schemas.Event{Timestamp: now.Add(-s.ago)}
 		ev.ECS.Version = schemas.ECSVersion
 		ev.Event.Kind, ev.Event.Dataset, ev.Event.Category = "metric", schemas.DatasetStats, []string{"network"}
+		ev.Event.Duration = s.interval
 		ev.Observer = schemas.Observer{Name: s.name, Geo: schemas.ObserverGeo{Name: "lyon"}}
 		ev.Agent = schemas.Agent{ID: s.id, Version: "2.0"}
 		ev.Sensor.Stats = schemas.Stats{Packets: 10, KernelDrops: 1}
@@ -41,15 +45,21 @@ func TestSensorsAPI(t *testing.T) {
 	var ans struct {
 		Sensors []SensorInfo
 	}
-	if code := get(t, hs, "/api/v1/sensors", &ans); code != 200 || len(ans.Sensors) != 2 {
+	if code := get(t, hs, "/api/v1/sensors", &ans); code != 200 || len(ans.Sensors) != 4 {
 		t.Fatalf("GET /api/v1/sensors: %d %+v", code, ans)
 	}
-	a, b := ans.Sensors[0], ans.Sensors[1]
+	a, b, c, d := ans.Sensors[0], ans.Sensors[1], ans.Sensors[2], ans.Sensors[3]
 	if a.Name != "edge-a" || a.Site != "lyon" || a.Version != "2.0" || a.Drops != 1 || a.Stale {
 		t.Errorf("edge-a: %+v", a)
 	}
-	if b.Name != "edge-b" || !b.Stale {
+	if b.Name != "edge-b" || !b.Stale || b.StaleAfterSeconds != 180 {
 		t.Errorf("edge-b, silent for 10 minutes, not stale: %+v", b)
+	}
+	if c.Name != "edge-c" || c.Stale || c.StaleAfterSeconds != 900 {
+		t.Errorf("edge-c, reporting every 5 minutes, silent for 10: %+v", c)
+	}
+	if d.Name != "edge-d" || !d.Stale || d.StaleAfterSeconds != 3*3600 {
+		t.Errorf("edge-d, claiming 500 h between reports, silent for 4 h: %+v", d)
 	}
 }
 

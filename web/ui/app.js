@@ -494,7 +494,7 @@ async function sensorsView(seq) {
     fillSensors(res.sensors);
     const stale = res.sensors.filter(x => x.stale).length;
     main.replaceChildren(el('h1', {}, `Sensors (${res.sensors.length})`),
-      el('p', { class: 'muted' }, `A sensor is stale when its newest heartbeat (stats report) is older than ${dur(res.stale_after_seconds)}. `,
+      el('p', { class: 'muted' }, `A sensor is stale when its newest heartbeat (stats report) is older than three of its report intervals, at least ${dur(res.stale_after_seconds)}. `,
         `Collector lag: from the heartbeat's time to its arrival in the store. `,
         `Rules & intel: the fleet set in force (start of its SHA-256; "local" without fleet configuration); hover a refusal for its reason. `, stale ? el('span', { class: 'error', id: 'stale-count' }, `${stale} stale`) : null),
       el('div', { class: 'panel' }, table('sensors-table', [
@@ -502,7 +502,7 @@ async function sensorsView(seq) {
         { title: 'Site', get: x => x.site || '' },
         { title: 'Version', get: x => x.version || '' },
         { title: 'Last heartbeat', get: x => time(x.last_seen) },
-        { title: 'State', get: x => el('span', { class: x.stale ? 'error stale' : 'ok' }, x.stale ? 'stale' : 'reporting') },
+        { title: 'State', get: x => el('span', { class: x.stale ? 'error stale' : 'ok', title: `stale after ${dur(x.stale_after_seconds)} without a report` }, x.stale ? 'stale' : 'reporting') },
         { title: 'Packets', num: true, get: x => num(x.packets) },
         { title: 'Drops', num: true, get: x => num(x.drops) },
         { title: 'Output drops', num: true, get: x => num(x.output_drops) },
