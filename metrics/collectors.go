@@ -446,11 +446,14 @@ var (
 	eReloads      = counter("packetsleuth_enrich_reloads_total", "Reloads of the enrichment data.")
 	eReloadErrors = counter("packetsleuth_enrich_reload_errors_total", "Reloads that failed (the previous data stays in use).")
 	eLoadedAt     = gauge("packetsleuth_enrich_loaded_timestamp_seconds", "Unix time the enrichment data in use was loaded.")
+	eFSDomains    = gauge("packetsleuth_first_seen_domains", "Domains the first-seen table holds (enrich.first_seen).")
+	eFSEvicted    = counter("packetsleuth_first_seen_evicted_total", "Domains the first-seen table forgot, least recently seen first, by reason (max_entries, memory: for a new domain the budget refused).", "reason")
+	eFSRefused    = counter("packetsleuth_first_seen_refused_total", "New domains the first-seen table could not hold: the memory budget refused, with nothing in their shard to forget.")
 )
 
 func enrichCollector(get func() enrich.Stats) prometheus.Collector {
 	fams := []*family{eHits, eMisses, eHitRatio, eGeoLookups, eGeoErrors, eGeoSkipped, eIntelLookups, eIntelMatches,
-		eIndicators, eReloads, eReloadErrors, eLoadedAt}
+		eIndicators, eReloads, eReloadErrors, eLoadedAt, eFSDomains, eFSEvicted, eFSRefused}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
 		eHits.emit(ch, float64(s.CacheHits))
@@ -471,6 +474,11 @@ func enrichCollector(get func() enrich.Stats) prometheus.Collector {
 		eReloads.emit(ch, float64(s.Reloads))
 		eReloadErrors.emit(ch, float64(s.ReloadErrors))
 		eLoadedAt.emit(ch, unixSeconds(s.LoadedAt))
+		fs := s.FirstSeen
+		eFSDomains.emit(ch, float64(fs.Domains))
+		eFSEvicted.emit(ch, float64(fs.Evicted), "max_entries")
+		eFSEvicted.emit(ch, float64(fs.EvictedMemory), "memory")
+		eFSRefused.emit(ch, float64(fs.Refused))
 	}}
 }
 

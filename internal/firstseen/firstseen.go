@@ -74,7 +74,8 @@ type Table struct {
 	seed           maphash.Seed
 	start          atomic.Int64 // unix ns of the first observation; 0: none yet
 	shards         [nShards]shard
-	evicted        atomic.Uint64
+	evicted        atomic.Uint64 // for max_entries
+	evictedMemory  atomic.Uint64 // for the memory budget
 	refused        atomic.Uint64
 }
 
@@ -157,11 +158,7 @@ func (t *Table) Observe(name string, ts time.Time) (Seen, bool) {
 		e.unlink()
 		e.first = min(e.first, now) // workers see events a little out of order
 	} else {
-		if len(s.m) >= t.perShard {
-			s.evict(s.head.prev)
-			t.evicted.Add(1)
-		}
-		if !s.acct.Reserve(budget.Rules, entryBytes+int64(len(key))) {
+		if !s.admit(t, entryBytes+int64(len(key))) {
 			s.mu.Unlock()
 			t.refused.Add(1)
 			return Seen{}, false
@@ -179,6 +176,28 @@ func (t *Table) Observe(name string, ts time.Time) (Seen, bool) {
 	}, true
 }
 
+// admit pays cost for a new entry: it asks the budget first, and forgets
+// the shard's least recently seen domain only when the shard is full or
+// the budget refused (then asking again with the room it freed), so that
+// a tight budget neither costs a domain for nothing nor blinds the table
+// to new ones. It says whether the entry may be held.
+func (s *shard) admit(t *Table, cost int64) bool {
+	ok := s.acct.Reserve(budget.Rules, cost)
+	full := len(s.m) >= t.perShard
+	if ok && !full {
+		return true
+	}
+	if lru := s.head.prev; lru != &s.head {
+		s.evict(lru)
+		if full {
+			t.evicted.Add(1)
+		} else {
+			t.evictedMemory.Add(1)
+		}
+	}
+	return ok || s.acct.Reserve(budget.Rules, cost)
+}
+
 func (s *shard) evict(e *entry) {
 	e.unlink()
 	delete(s.m, e.name)
@@ -194,9 +213,10 @@ func (head *entry) pushFront(e *entry) {
 
 // Stats are the table's counters.
 type Stats struct {
-	Domains int    `json:"domains"`
-	Evicted uint64 `json:"evicted"` // forgotten for room (max_entries)
-	Refused uint64 `json:"refused"` // not held: the memory budget refused
+	Domains       int    `json:"domains"`
+	Evicted       uint64 `json:"evicted"`        // forgotten for room (max_entries)
+	EvictedMemory uint64 `json:"evicted_memory"` // forgotten for a new domain the memory budget refused
+	Refused       uint64 `json:"refused"`        // not held: the memory budget refused, even after forgetting one
 }
 
 // Stats returns the counters.
@@ -204,7 +224,7 @@ func (t *Table) Stats() Stats {
 	if t == nil {
 		return Stats{}
 	}
-	st := Stats{Evicted: t.evicted.Load(), Refused: t.refused.Load()}
+	st := Stats{Evicted: t.evicted.Load(), EvictedMemory: t.evictedMemory.Load(), Refused: t.refused.Load()}
 	for i := range t.shards {
 		s := &t.shards[i]
 		s.mu.Lock()

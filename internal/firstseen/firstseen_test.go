@@ -2,6 +2,7 @@ package firstseen
 
 import (
 	"fmt"
+	"hash/maphash"
 	"os"
 	"path/filepath"
 	"testing"
@@ -82,19 +83,46 @@ func TestBoundedLRU(t *testing.T) {
 	}
 }
 
-// Entries are paid from the memory budget; a refused one is counted and
-// not held.
-func TestBudget(t *testing.T) {
-	b := budget.New(3 * (entryBytes + 16))
-	tb := New(Config{Window: time.Hour}, b)
-	held := 0
-	for i := range 10 {
-		if _, ok := tb.Observe(fmt.Sprintf("d%d.example", i), t0); ok {
-			held++
+// Entries are paid from the memory budget. When it refuses, the shard's
+// least recently seen domain is forgotten for the new one (counted): an
+// attacker who spends the budget does not blind the table to new domains.
+// A shard with nothing to forget refuses (counted), and the budget is
+// never overdrawn.
+func TestBudgetEvictsLeastRecent(t *testing.T) {
+	cost := entryBytes + int64(len("d000.example"))
+	b := budget.New(3 * cost)
+	tb := New(Config{Window: time.Hour, Warmup: time.Nanosecond}, b)
+	shardOf := func(k string) uint64 { return maphash.String(tb.seed, k) % nShards }
+	var names []string
+	other := ""
+	for i := 0; len(names) < 10 || other == ""; i++ {
+		k := fmt.Sprintf("d%03d.example", i)
+		switch {
+		case shardOf(k) == 0 && len(names) < 10:
+			names = append(names, k)
+		case shardOf(k) != 0 && other == "":
+			other = k
 		}
 	}
-	if st := tb.Stats(); held == 0 || held == 10 || st.Refused != uint64(10-held) || st.Domains != held {
-		t.Errorf("held %d, %+v", held, st)
+	for i, k := range names {
+		s, ok := tb.Observe(k, t0.Add(time.Duration(i)*time.Minute))
+		if !ok || s.New != (i > 0) {
+			t.Fatalf("%s: held %v, %+v", k, ok, s)
+		}
+	}
+	if st := tb.Stats(); st.Domains != 3 || st.EvictedMemory != 7 || st.Evicted != 0 || st.Refused != 0 {
+		t.Errorf("%+v", st)
+	}
+	for i, k := range names {
+		if _, held := tb.shards[0].m[k]; held != (i >= 7) {
+			t.Errorf("%s held %v: want the 3 seen last", k, held)
+		}
+	}
+	if _, ok := tb.Observe(other, t0.Add(time.Hour)); ok {
+		t.Error("a domain of an empty shard held past the budget")
+	}
+	if st := tb.Stats(); st.Refused != 1 {
+		t.Errorf("%+v", st)
 	}
 	if used := b.Stats().Used; used > b.Stats().Limit {
 		t.Errorf("budget overdrawn: %d", used)
