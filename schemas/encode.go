@@ -1,6 +1,7 @@
 package schemas
 
 import (
+	"encoding/binary"
 	"errors"
 	"math"
 	"slices"
@@ -355,12 +356,42 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// safePrefix returns how many leading bytes of s appendString copies as
+// they are, looking at eight bytes at a time.
+func safePrefix(s string) int {
+	i := 0
+	for ; i+8 <= len(s); i += 8 {
+		if needsEscape(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			break
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && htmlSafe[s[i]] {
+		i++
+	}
+	return i
+}
+
+// needsEscape says whether any byte of w is one htmlSafe refuses: a
+// control character, ", \, <, >, & or a byte of a multi-byte rune.
+func needsEscape(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// has(x) is non-zero when a byte of x is zero (exact, as a whole)
+	has := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	return (w-0x20*ones)&^w&highs|w&highs|
+		has(w^'"'*ones)|has(w^'\\'*ones)|has(w^'<'*ones)|has(w^'>'*ones)|has(w^'&'*ones) != 0
+}
+
 // appendString appends s quoted and escaped as encoding/json does with HTML
 // escaping on (its default).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
+	i := safePrefix(s)
+	if i == len(s) { // most strings: one copy
+		b = append(b, s...)
+		return append(b, '"')
+	}
 	done := 0 // s[:done] is already in b
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if htmlSafe[c] {

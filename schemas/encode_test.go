@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -496,5 +497,42 @@ func BenchmarkEncodeStdlib(b *testing.B) {
 				buf = append(buf[:0], out...)
 			}
 		})
+	}
+}
+
+// needsEscape agrees with htmlSafe for every byte at every place of a word,
+// and on random words.
+func TestNeedsEscape(t *testing.T) {
+	safe := func(c byte) bool { return c < utf8.RuneSelf && htmlSafe[c] }
+	word := func(b [8]byte) uint64 {
+		var w uint64
+		for i := 7; i >= 0; i-- {
+			w = w<<8 | uint64(b[i])
+		}
+		return w
+	}
+	for c := range 256 {
+		for at := range 8 {
+			b := [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}
+			b[at] = byte(c)
+			if got := needsEscape(word(b)); got == safe(byte(c)) {
+				t.Fatalf("byte %#x at %d: needsEscape = %v", c, at, got)
+			}
+		}
+	}
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for range 200000 {
+		var b [8]byte
+		want := false
+		for i := range b {
+			b[i] = byte(rnd.IntN(256))
+			if rnd.IntN(2) == 0 {
+				b[i] = byte(0x20 + rnd.IntN(0x60)) // mostly printable
+			}
+			want = want || !safe(b[i])
+		}
+		if got := needsEscape(word(b)); got != want {
+			t.Fatalf("%q: needsEscape = %v, want %v", b, got, want)
+		}
 	}
 }
