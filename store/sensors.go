@@ -47,17 +47,22 @@ const sensorsUpsertMySQL = `INSERT IGNORE INTO sensors (agent_id, name, site, ho
 		first_seen = LEAST(first_seen, VALUES(first_seen)),
 		last_seen = GREATEST(last_seen, VALUES(last_seen))`
 
-// sensorValues are the sensors columns of a whole-sensor stats report.
+// sensorValues are the sensors columns of a whole-sensor stats report. A
+// report stamped ahead of the store's clock counts as of that clock: as
+// last_seen it would outrank every later report of a sensor whose clock was
+// wrong once, and keep the row from retention (a producer could fill the
+// table with sensors that never expire).
 func (r *row) sensorValues() []any {
 	key := cut(r.sensorKey(), maxSensorKey)
 	st := &r.PS.Stats
-	ts := r.Timestamp.UnixNano()
+	now := time.Now().UnixNano()
+	ts := min(r.Timestamp.UnixNano(), now)
 	version := r.Agent.Version
 	if version == "" {
 		version = r.Observer.Version
 	}
 	return []any{key, r.sensorName(), r.Observer.Geo.Name, r.Observer.Hostname, version, ts, ts,
-		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds, time.Now().UnixNano(),
+		st.Packets, st.KernelDrops + st.IfDrops + st.SensorDrops, st.OutputDrops, st.Events, st.UptimeSeconds, now,
 		cut(st.ConfigVersion, 255), cut(st.ConfigError, 1024), max(r.Event.Duration, 0)}
 }
 

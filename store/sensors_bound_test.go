@@ -152,3 +152,27 @@ func TestSinkPruneClockNotAhead(t *testing.T) {
 		}
 	})
 }
+
+// A report stamped ahead of the store's clock (a sensor's wrong clock, a
+// producer) counts as of that clock: the sensor's later reports still
+// update its row, and retention still removes it.
+func TestSensorsFutureReport(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		ctx := context.Background()
+		s := open(t, mk(t))
+		if _, err := s.Insert(ctx, []schemas.Record{statsEvent(t, "a-1", "edge-1", "", time.Now().AddDate(10, 0, 0), 1)}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Millisecond)
+		if _, err := s.Insert(ctx, []schemas.Record{statsEvent(t, "a-1", "edge-1", "", time.Now(), 2)}); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.Sensors(ctx)
+		if err != nil || len(list) != 1 || list[0].Packets != 2 || list[0].LastSeen.After(time.Now()) {
+			t.Fatalf("the report after one stamped 10 years ahead: %+v %v", list, err)
+		}
+		if pr, err := s.Prune(ctx, time.Now().Add(31*24*time.Hour)); err != nil || pr["sensors"] != 1 {
+			t.Errorf("retention 31 days later: %v %v", pr, err)
+		}
+	})
+}
