@@ -2,7 +2,10 @@ package pcapring
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"slices"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -43,13 +46,18 @@ func (r *Ring) reindex(paths []string) {
 	}
 }
 
-var errStopped = errors.New("pcap ring: stopped")
+var (
+	errStopped    = errors.New("pcap ring: stopped")
+	errUnreadable = errors.New("no readable header")
+)
 
 // indexFile reads the capture at path and returns its index.
 func (r *Ring) indexFile(path string) (*pcapindex.Index, error) {
 	src, err := source.OpenFile(path)
 	if err != nil {
-		return nil, err
+		// Empty, or cut in its header: the stop came before the first
+		// flush (the writer buffers 64 KiB, flushed once a second).
+		return nil, fmt.Errorf("%w: %w", errUnreadable, err)
 	}
 	defer src.Close()
 	acct := r.cfg.Budget.NewAccount()
@@ -94,6 +102,15 @@ func (w *writer) adopt(res reindexed) {
 	}
 	if at < 0 {
 		return // removed meanwhile (max_bytes, max_age): no index for it
+	}
+	if errors.Is(res.err, errUnreadable) { // no frame in it: nothing to keep
+		w.r.log.Warn("pcap ring: removed a file an earlier run left without a readable header", "file", res.path, "err", res.err)
+		os.Remove(res.path)
+		w.disk -= w.closed[at].bytes
+		w.closed = slices.Delete(w.closed, at, at+1)
+		w.r.c.reindexFailed.Add(1)
+		w.r.c.disk.Store(w.disk)
+		return
 	}
 	ipath := pcapindex.PathFor("", res.path)
 	err := res.err

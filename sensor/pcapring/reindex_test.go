@@ -2,6 +2,7 @@ package pcapring
 
 import (
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 // A run that stops without closing its file (a crash) leaves a capture
 // without its index, its last block cut short: the next run indexes it in
 // the background, counts the index against max_bytes, and every flow
-// carves as it was captured, but for the frame the crash cut.
+// carves as it was captured, but for the frame the crash cut. A file the
+// crash left empty (before the first flush) is removed.
 func TestRingReindexesAfterCrash(t *testing.T) {
 	capture := mix(t, 1<<20)
 	r := newRing(t, Config{MaxBytes: 64 << 20})
@@ -30,10 +32,14 @@ func TestRingReindexesAfterCrash(t *testing.T) {
 	if err := os.Truncate(file, st.Size()-20); err != nil {
 		t.Fatal(err)
 	}
+	empty := filepath.Join(r.Dir(), filePrefix+"29991231T000000.000000000Z"+fileSuffix)
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	b := budget.New(256 << 20)
 	r2 := newRing(t, Config{Dir: r.Dir(), MaxBytes: 64 << 20, Budget: b})
 	deadline := time.Now().Add(20 * time.Second)
-	for r2.Stats().Reindexed == 0 {
+	for r2.Stats().Reindexed == 0 || r2.Stats().ReindexFailed == 0 {
 		if time.Now().After(deadline) {
 			t.Fatalf("the file left unindexed was not indexed: %+v", r2.Stats())
 		}
@@ -41,6 +47,9 @@ func TestRingReindexesAfterCrash(t *testing.T) {
 	}
 	if err := r2.Close(); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := os.Stat(empty); !os.IsNotExist(err) {
+		t.Errorf("the empty file is still there: %v", err)
 	}
 	ist, err := os.Stat(pcapindex.PathFor("", file))
 	if err != nil {

@@ -90,7 +90,8 @@ type Stats struct {
 	Untracked       uint64 // frames of flows whose state the memory budget refused
 	WriteErrors     uint64
 	// Files an earlier run left without their index (it stopped without
-	// closing them), indexed at start; and those that could not be.
+	// closing them), indexed at start; and those that could not be (one
+	// without a readable header holds no frame: it is removed).
 	Reindexed, ReindexFailed uint64
 	Anomalies                anomaly.Counts // the ring's anomalies (limit.pcap_ring)
 }
