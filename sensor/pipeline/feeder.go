@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -39,6 +42,16 @@ type Feeder struct {
 	input   interface{ BytesRead() int64 } // the capture file being read, if any
 	inputAt int64                          // InputRead before it
 	live    LiveTap                        // of live capture (the packet ring), if any
+	// source names the input being fed. lasting: its frames stay valid
+	// until it is closed (source.Lasting), so payloads in them are handed
+	// to the workers without a copy, and the feeder tells it (release)
+	// which frames the workers are done with.
+	source  string
+	lasting source.Lasting
+	held    [][]int64             // per worker: the first frame offset of each batch handed over and maybe not done, oldest first
+	done    []atomic.Int64        // per worker: batches of lasting frames it finished
+	seen    []int64               // per worker: done already taken off held
+	fault   atomic.Pointer[error] // a worker's memory fault reading this feeder's frames
 
 	mu        sync.Mutex // guards published
 	published feedCounts
@@ -56,7 +69,9 @@ func newFeeder(p *Pipeline, name string, id int) *Feeder {
 	filter, _ := source.NewFilter(p.cfg.BPF) // checked by New
 	f := &Feeder{p: p, name: name, id: id, dec: decode.NewDecoder(p.cfg.Defrag, p.cfg.Budget.NewAccount()), filter: filter, seenLT: map[layers.LinkType]bool{}}
 	if p.concurrent {
-		f.pending = make([]*batch, len(p.workers))
+		n := len(p.workers)
+		f.pending = make([]*batch, n)
+		f.held, f.done, f.seen = make([][]int64, n), make([]atomic.Int64, n), make([]int64, n)
 	}
 	if p.cfg.Live && p.cfg.OpenLiveTap != nil {
 		f.live = p.cfg.OpenLiveTap(id)
@@ -83,7 +98,29 @@ func (f *Feeder) Name() string { return f.name }
 // Feed reads src until its end, a damaged record (returned), or ctx's end.
 // A live source returns source.ErrTimeout when idle; partly filled batches
 // are then handed over.
-func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
+func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
+	f.source = src.Name()
+	if l, ok := src.(source.Lasting); ok && f.p.concurrent && l.Hold() {
+		f.lasting = l
+	}
+	err := f.feed(ctx, src)
+	if f.lasting != nil {
+		// The workers hold frames of src: the caller may close it only
+		// once they are done with them.
+		f.flush()
+		f.settle()
+		f.lasting = nil
+		for i := range f.held {
+			f.held[i], f.seen[i] = f.held[i][:0], f.done[i].Load()
+		}
+		if fault := f.fault.Swap(nil); fault != nil && err == nil {
+			err = *fault
+		}
+	}
+	return err
+}
+
+func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 	if in, ok := src.(interface{ BytesRead() int64 }); ok {
 		f.input, f.inputAt = in, f.counts.InputRead
 		defer func() { f.input = nil }() // after the last publish
@@ -151,12 +188,14 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) (err error) {
 			pkt.Interface = f.id
 		}
 		f.counts.Packets++
-		f.dispatch(&pkt)
+		f.dispatch(&pkt, &fr)
 	}
 }
 
-// dispatch hands a decoded packet to the worker that owns its flow.
-func (f *Feeder) dispatch(pkt *decode.Packet) {
+// dispatch hands a decoded packet to the worker that owns its flow. Its
+// payload is copied into the batch unless it lies in fr and frames last
+// (f.lasting).
+func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	p := f.p
 	if !p.concurrent {
 		p.workers[0].packet(pkt)
@@ -168,31 +207,89 @@ func (f *Feeder) dispatch(pkt *decode.Packet) {
 		i = int(k.Hash() % uint64(len(p.workers)))
 	}
 	b := f.pending[i]
+	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
+	if b != nil && !keep && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
+		f.handOver(i, pkt.Timestamp) // its arena is full
+		b = nil
+	}
 	if b == nil {
 		b = <-p.pool
+		b.from, b.first = f, fr.Offset
+		if f.lasting != nil {
+			b.done = &f.done[i]
+		}
 		f.pending[i] = b
 	}
-	start := len(b.arena)
-	b.arena = append(b.arena, pkt.Payload...)
 	b.pkts = append(b.pkts, *pkt)
-	b.pkts[len(b.pkts)-1].Payload = b.arena[start:len(b.arena):len(b.arena)]
+	q := &b.pkts[len(b.pkts)-1]
+	if keep {
+		q.Payload = q.Payload[:len(q.Payload):len(q.Payload)]
+	} else {
+		start := len(b.arena)
+		b.arena = append(b.arena, pkt.Payload...)
+		q.Payload = b.arena[start:len(b.arena):len(b.arena)]
+	}
 	if len(b.pkts) == batchSize {
-		p.in[i] <- b
-		f.pending[i] = nil
-		f.lastOut = pkt.Timestamp
+		f.handOver(i, pkt.Timestamp)
 	} else if p.cfg.Live && pkt.Timestamp.Sub(f.lastOut) > flushAfter {
 		f.flush()
 		f.lastOut = pkt.Timestamp
 	}
 }
 
+// within reports whether b lies inside frame.
+func within(b, frame []byte) bool {
+	at, start := uintptr(unsafe.Pointer(unsafe.SliceData(b))), uintptr(unsafe.Pointer(unsafe.SliceData(frame)))
+	return at >= start && at+uintptr(len(b)) <= start+uintptr(len(frame))
+}
+
+// handOver sends worker i its pending batch.
+func (f *Feeder) handOver(i int, now time.Time) {
+	b := f.pending[i]
+	f.pending[i] = nil
+	f.lastOut = now
+	if f.lasting != nil {
+		f.held[i] = append(f.held[i], b.first)
+		f.release()
+	}
+	f.p.in[i] <- b
+}
+
+// release tells the lasting source the offset before which the workers
+// hold no frame: the first frame of the oldest batch not done.
+func (f *Feeder) release() {
+	low := int64(math.MaxInt64)
+	for i := range f.held {
+		n := f.done[i].Load()
+		f.held[i] = f.held[i][n-f.seen[i]:]
+		f.seen[i] = n
+		if len(f.held[i]) > 0 {
+			low = min(low, f.held[i][0])
+		}
+		if b := f.pending[i]; b != nil {
+			low = min(low, b.first)
+		}
+	}
+	f.lasting.Release(low)
+}
+
 // flush hands over every partly filled batch.
 func (f *Feeder) flush() {
 	for i, b := range f.pending {
 		if b != nil && len(b.pkts) > 0 {
-			f.p.in[i] <- b
-			f.pending[i] = nil
+			f.handOver(i, f.lastOut)
 		}
+	}
+}
+
+// settle waits until every worker is done with the batches handed to it.
+func (f *Feeder) settle() {
+	done := make(chan struct{}, len(f.p.in))
+	for _, ch := range f.p.in {
+		ch <- &batch{settled: done}
+	}
+	for range f.p.in {
+		<-done
 	}
 }
 

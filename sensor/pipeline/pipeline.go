@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/sensor/app"
@@ -20,12 +22,27 @@ var ErrNoPackets = errors.New("no packet could be read")
 // batchSize is how many packets a feeder hands a worker at once.
 const batchSize = 256
 
+// arenaSize is what a batch holds of copied payloads: a batch whose arena
+// is full is handed over early, so arenas do not grow with the traffic.
+const arenaSize = batchSize * 512
+
+// batchesPerWorker is how many batches each worker adds to the pool. The
+// pool bounds what is in flight; a worker's queue holds the whole pool, so
+// a burst of one flow waits in its worker's queue instead of stopping the
+// feeder while the other workers idle.
+const batchesPerWorker = 16
+
 // batch carries packets (or, with no packets, a clock tick) to a worker.
 type batch struct {
 	pkts  []decode.Packet
-	arena []byte    // the payloads of pkts, back to back
-	tick  time.Time // set on a tick: the worker expires flows up to it
-	query *query    // set on a request for the active flows
+	arena []byte        // the payloads of pkts that were copied, back to back
+	from  *Feeder       // that filled it: a memory fault reading pkts is its source's
+	first int64         // the source offset of the first packet's frame
+	done  *atomic.Int64 // counts the batch when done (pkts hold frames of a lasting source)
+
+	tick    time.Time     // set on a tick: the worker expires flows up to it
+	query   *query        // set on a request for the active flows
+	settled chan struct{} // set by Feeder.settle: the batches before this one are done
 }
 
 // Pipeline is one run of the hot path: feeders (one per source) decode and
@@ -74,13 +91,13 @@ func New(cfg Config) (*Pipeline, error) {
 		p.workers = append(p.workers, w)
 	}
 	if p.concurrent {
-		n := cfg.Workers * 16
+		n := cfg.Workers * batchesPerWorker
 		p.pool = make(chan *batch, n)
 		for i := 0; i < n; i++ {
-			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize), arena: make([]byte, 0, batchSize*512)}
+			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize), arena: make([]byte, 0, arenaSize)}
 		}
 		for _, w := range p.workers {
-			ch := make(chan *batch, 4)
+			ch := make(chan *batch, n)
 			p.in = append(p.in, ch)
 			p.wg.Add(1)
 			go p.runWorker(w, ch)
@@ -95,23 +112,47 @@ func New(cfg Config) (*Pipeline, error) {
 
 func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 	defer p.wg.Done()
+	// The payloads of a mapped capture are read from its mapping here
+	// (source.Lasting): a file cut meanwhile faults, which packets turns
+	// into an error of the capture.
+	debug.SetPanicOnFault(true)
 	for b := range in {
 		switch {
 		case b.query != nil:
 			w.answer(b.query)
-			continue // queries and ticks are not pooled
+			continue // queries, ticks and settles are not pooled
 		case !b.tick.IsZero():
 			w.tick(b.tick)
 			continue
+		case b.settled != nil:
+			b.settled <- struct{}{}
+			continue
 		}
-		for i := range b.pkts {
-			w.packet(&b.pkts[i])
+		if err := packets(w, b); err != nil {
+			b.from.fault.CompareAndSwap(nil, &err)
+		}
+		if b.done != nil {
+			b.done.Add(1)
 		}
 		clear(b.pkts)
-		b.pkts, b.arena = b.pkts[:0], b.arena[:0]
+		b.pkts, b.arena, b.from, b.done = b.pkts[:0], b.arena[:0], nil, nil
+		if cap(b.arena) > arenaSize { // grown by a jumbo payload
+			b.arena = make([]byte, 0, arenaSize)
+		}
 		p.pool <- b
 	}
 	w.finish()
+}
+
+// packets hands w the packets of b. A memory fault (the mapped capture
+// was cut by another process) drops the rest of the batch and is returned
+// for the feeder to report.
+func packets(w *worker, b *batch) (err error) {
+	defer faultIsError(b.from.source, &err)
+	for i := range b.pkts {
+		w.packet(&b.pkts[i])
+	}
+	return nil
 }
 
 // startTicks sends every worker the wall time each period.

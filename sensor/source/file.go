@@ -217,6 +217,24 @@ func (s *File) BytesRead() int64 {
 	return s.raw.total.Load()
 }
 
+// Hold makes the pages of a mapped file (a plain classic pcap) stay until
+// Release passes them; frames are slices of the mapping, valid until
+// Close. It reports false for a file read through a buffer.
+func (s *File) Hold() bool {
+	if s.mm == nil {
+		return false
+	}
+	s.mm.held = true
+	return true
+}
+
+// Release gives back the pages of a held mapped file before off.
+func (s *File) Release(off int64) {
+	if s.mm != nil {
+		s.mm.release(int(min(off, int64(s.mm.off))))
+	}
+}
+
 // isPacketBlock says whether a pcapng block type (either byte order) is
 // an enhanced, simple or obsolete packet block.
 func isPacketBlock(h []byte) bool {

@@ -17,9 +17,10 @@ import (
 // cache and the decoder (a read(2) of the file costs a copy of every byte,
 // about a sixth of a replay's CPU). The mapping is private and writable:
 // code that writes into a frame writes into its own copy of the page. The
-// pages behind the reader are given back as it goes, so resident memory
-// does not grow with the file. The mapping is the file as it was opened:
-// records appended later are not read.
+// pages behind the reader are given back as it goes (a held file's: behind
+// what its consumer released, File.Hold), so resident memory does not
+// grow with the file. The mapping is the file as it was opened: records
+// appended later are not read.
 
 // dropBehind is how far the reader gets past mapped pages before it
 // releases them.
@@ -28,8 +29,9 @@ const dropBehind = 8 << 20
 // mapped is the reader of a mapped classic pcap file.
 type mapped struct {
 	b       []byte
-	off     int // the next record's offset
-	dropped int // pages before this offset are released
+	off     int  // the next record's offset
+	dropped int  // pages before this offset are released
+	held    bool // frames are in use until release passes them
 }
 
 // mapFile maps f whole, or returns nil when it cannot (not a regular file,
@@ -85,14 +87,20 @@ func (m *mapped) next(s *File) ([]byte, gopacket.CaptureInfo, error) {
 	}
 	end := 16 + int(caplen)
 	data := rest[16:end:end]
-	if m.off-m.dropped >= dropBehind {
-		// the frames before this one are no longer in use
-		keep := m.off &^ (os.Getpagesize() - 1)
+	if !m.held {
+		m.release(m.off) // the frames before this one are no longer in use
+	}
+	m.off += end
+	return data, ci, nil
+}
+
+// release gives back the pages before off once they make dropBehind.
+func (m *mapped) release(off int) {
+	if off-m.dropped >= dropBehind {
+		keep := off &^ (os.Getpagesize() - 1)
 		if keep > m.dropped {
 			syscall.Madvise(m.b[m.dropped:keep], syscall.MADV_DONTNEED)
 			m.dropped = keep
 		}
 	}
-	m.off += end
-	return data, ci, nil
 }

@@ -38,6 +38,19 @@ type Source interface {
 	Close() error
 }
 
+// Lasting is implemented by sources whose frames can outlive the next
+// call to Next, so that a consumer may hold them without copying.
+type Lasting interface {
+	// Hold asks that every Frame.Data returned from now on stay valid and
+	// unchanged until Close, and reports whether it will (a slice of a
+	// file's memory mapping; its bytes may fault if another process cuts
+	// the file meanwhile).
+	Hold() bool
+	// Release tells a held source that the frames before offset off
+	// (Frame.Offset) are no longer used: it may give their memory back.
+	Release(off int64)
+}
+
 // ErrTimeout is returned by a live source's Next when no frame arrived
 // within its read timeout; the caller may call Next again.
 var ErrTimeout = errors.New("read timeout")
