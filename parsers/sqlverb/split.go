@@ -142,25 +142,23 @@ func (l *lexer) statementEnd(i int) int {
 	q := l.q
 	for i < len(q) {
 		c := q[i]
+		if quiet[c] {
+			i++
+			continue
+		}
 		switch {
 		case c == ';':
 			return i + 1
+		case c == '\'' && !l.mysql && l.escapeString(i):
+			i, _ = l.quoteEnd(i+1, c, true) // E'…': backslash escapes whatever the settings
 		case c == '\'', c == '"' && l.mysql:
 			var bs bool
 			i, bs = l.quoteEnd(i+1, c, l.bs)
 			l.sawBS = l.sawBS || bs
 		case c == '"', c == '`' && l.mysql:
 			i, _ = l.quoteEnd(i+1, c, false)
-		case c == '$' && !l.mysql:
+		case c == '$' && !l.mysql && (i == 0 || !isWord(q[i-1])): // a$b is a name
 			i = l.dollarEnd(i)
-		case isWord(c):
-			k := i
-			for i < len(q) && isWord(q[i]) {
-				i++
-			}
-			if !l.mysql && i-k == 1 && (c == 'E' || c == 'e') && i < len(q) && q[i] == '\'' {
-				i, _ = l.quoteEnd(i+1, '\'', true) // E'…': backslash escapes whatever the settings
-			}
 		default:
 			if k := l.comment(i); k != i {
 				i = k
@@ -170,6 +168,25 @@ func (l *lexer) statementEnd(i int) int {
 		}
 	}
 	return len(q)
+}
+
+// quiet are the bytes that neither end a statement nor open a string, a
+// quoted name, a comment or a dollar quote: statementEnd passes them by.
+var quiet = func() (t [256]bool) {
+	for c := range t {
+		t[c] = true
+	}
+	for _, c := range []byte(";'\"`$#-/*") {
+		t[c] = false
+	}
+	return t
+}()
+
+// escapeString says the quote at i opens a PostgreSQL E'…' string: an E
+// standing alone before it.
+func (l *lexer) escapeString(i int) bool {
+	q := l.q
+	return i > 0 && (q[i-1] == 'E' || q[i-1] == 'e') && (i < 2 || !isWord(q[i-2]))
 }
 
 // isWord says c goes on an identifier or a number (PostgreSQL allows $
