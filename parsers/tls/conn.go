@@ -137,6 +137,9 @@ func (h *Handshake) note(format string, a ...any) {
 // dirState is the record and handshake reassembly state of one direction.
 type dirState struct {
 	rec       []byte // a partial record (header included)
+	skip      int    // payload bytes still to come of a record not buffered (see reads)
+	skipTyp   byte   // that record's type
+	skipLen   int    // and payload length
 	hs        []byte // a partial handshake message (header included)
 	encrypted bool   // handshake records are encrypted from here on
 	lost      bool   // gap or parse error: this direction is not parsed any more
@@ -179,6 +182,17 @@ func (c *Conn) Data(d parsers.Dir, b []byte, _ time.Time) error {
 		return nil
 	}
 	for len(b) > 0 && !c.done {
+		if st.skip > 0 {
+			take := min(st.skip, len(b))
+			st.skip -= take
+			b = b[take:]
+			if st.skip == 0 {
+				if err := c.record(d, st.skipTyp, unread[:st.skipLen]); err != nil {
+					return err
+				}
+			}
+			continue
+		}
 		if len(st.rec) == 0 && len(b) >= recordHeaderLen {
 			n, err := c.checkHeader(d, b)
 			if err != nil {
@@ -189,6 +203,11 @@ func (c *Conn) Data(d parsers.Dir, b []byte, _ time.Time) error {
 					return err
 				}
 				b = b[recordHeaderLen+n:]
+				continue
+			}
+			if !c.reads(d, b[0]) {
+				st.skip, st.skipTyp, st.skipLen = n, b[0], n
+				b = b[recordHeaderLen:]
 				continue
 			}
 		}
@@ -205,6 +224,14 @@ func (c *Conn) Data(d parsers.Dir, b []byte, _ time.Time) error {
 		if err != nil {
 			return err
 		}
+		if len(st.rec) == recordHeaderLen && n > 0 && !c.reads(d, st.rec[0]) {
+			st.skip, st.skipTyp, st.skipLen = n, st.rec[0], n
+			st.rec = st.rec[:0]
+			continue
+		}
+		if cap(st.rec) < recordHeaderLen+n {
+			st.rec = append(make([]byte, 0, recordHeaderLen+n), st.rec...)
+		}
 		take := min(recordHeaderLen+n-len(st.rec), len(b))
 		st.rec = append(st.rec, b[:take]...)
 		b = b[take:]
@@ -217,6 +244,34 @@ func (c *Conn) Data(d parsers.Dir, b []byte, _ time.Time) error {
 		}
 	}
 	return nil
+}
+
+// reads says whether record reads the payload of a record of type typ from
+// d. Other records (application data, and everything encrypted) are
+// counted from their header: their payload is skipped as it arrives
+// instead of being buffered, and record gets a stand-in of the same length
+// (unread). A direction only ever turns encrypted, so a record buffered
+// because it was clear text is still handled right if it is encrypted by
+// the time it completes.
+func (c *Conn) reads(d parsers.Dir, typ byte) bool {
+	switch typ {
+	case recordHandshake, recordAlert:
+		return !c.dirs[d].encrypted
+	}
+	return false
+}
+
+// unread stands in for the payload of a record whose bytes were skipped.
+var unread [MaxRecordLen]byte
+
+// pending is the number of bytes of an incomplete record or handshake
+// message direction d holds or skipped.
+func (st *dirState) pending() int {
+	n := len(st.rec) + len(st.hs)
+	if st.skip > 0 {
+		n += recordHeaderLen + st.skipLen - st.skip
+	}
+	return n
 }
 
 // checkHeader validates a record header and returns the payload length.
@@ -238,7 +293,7 @@ func (c *Conn) checkHeader(d parsers.Dir, b []byte) (int, error) {
 func (c *Conn) fail(d parsers.Dir, err error) error {
 	st := &c.dirs[d]
 	st.lost = true
-	st.rec, st.hs = st.rec[:0], st.hs[:0]
+	st.rec, st.hs, st.skip = st.rec[:0], st.hs[:0], 0
 	if c.h != nil {
 		c.h.note("%v", err)
 	}
@@ -544,7 +599,7 @@ func (c *Conn) Gap(d parsers.Dir, n int, _ time.Time) {
 	st := &c.dirs[d]
 	if !st.lost {
 		st.lost = true
-		st.rec, st.hs = st.rec[:0], st.hs[:0]
+		st.rec, st.hs, st.skip = st.rec[:0], st.hs[:0], 0
 		if c.h != nil {
 			c.h.note("gap of %d bytes %s", n, d)
 		}
@@ -560,7 +615,7 @@ func (c *Conn) End(_ time.Time) {
 	h := c.h
 	if h != nil {
 		for d := range c.dirs {
-			if n := len(c.dirs[d].rec) + len(c.dirs[d].hs); n > 0 && !c.dirs[d].lost {
+			if n := c.dirs[d].pending(); n > 0 && !c.dirs[d].lost {
 				h.note("%d bytes of an incomplete record or message %s at end", n, parsers.Dir(d))
 			}
 		}

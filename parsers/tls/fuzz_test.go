@@ -2,6 +2,7 @@ package tls
 
 import (
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 
@@ -87,8 +88,6 @@ func FuzzConn(f *testing.F) {
 	}
 	f.Add(uint16(3), record(22, handshakeMsg(1, greaseHello())), []byte{21, 3, 3, 0, 2, 2, 40})
 	f.Fuzz(func(t *testing.T, cut uint16, client, server []byte) {
-		emitted := 0
-		c := NewConn(Config{}, func(*Handshake) { emitted++ })
 		k := int(cut)
 		kc, ks := min(k, len(client)), min(k, len(server))
 		parts := []struct {
@@ -98,15 +97,36 @@ func FuzzConn(f *testing.F) {
 			{parsers.ToServer, client[:kc]}, {parsers.ToClient, server[:ks]},
 			{parsers.ToServer, client[kc:]}, {parsers.ToClient, server[ks:]},
 		}
-		for _, p := range parts {
-			if c.Data(p.d, p.b, time.Time{}) != nil {
-				break
+		// The same parts fed whole and a byte at a time give the same
+		// Handshake: buffering and skipping records do not depend on how
+		// the bytes are cut.
+		var got [2]*Handshake
+		for i, bytewise := range []bool{false, true} {
+			emitted := 0
+			c := NewConn(Config{}, func(h *Handshake) { emitted++; got[i] = h })
+		feed:
+			for _, p := range parts {
+				pieces := [][]byte{p.b}
+				if bytewise {
+					pieces = pieces[:0]
+					for j := range p.b {
+						pieces = append(pieces, p.b[j:j+1])
+					}
+				}
+				for _, b := range pieces {
+					if c.Data(p.d, b, time.Time{}) != nil {
+						break feed
+					}
+				}
+			}
+			c.End(time.Time{})
+			c.End(time.Time{})
+			if emitted > 1 {
+				t.Fatalf("emitted %d times", emitted)
 			}
 		}
-		c.End(time.Time{})
-		c.End(time.Time{})
-		if emitted > 1 {
-			t.Fatalf("emitted %d times", emitted)
+		if !reflect.DeepEqual(got[0], got[1]) {
+			t.Fatalf("fed whole:\n%+v\nfed a byte at a time:\n%+v", got[0], got[1])
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -376,5 +377,43 @@ func TestSniff(t *testing.T) {
 		if v := Sniff(b); v != parsers.No {
 			t.Errorf("Sniff(%x) = %v, want No", b, v)
 		}
+	}
+}
+
+// Records whose payload the parser does not read (application data, and
+// all records once a direction is encrypted) are skipped as they arrive,
+// not buffered; an incomplete one at the end is still noted with its size.
+func TestUnreadRecordsAreNotBuffered(t *testing.T) {
+	c, _ := collect(Config{})
+	feed := func(b []byte, piece int) {
+		t.Helper()
+		for len(b) > 0 {
+			k := min(piece, len(b))
+			if err := c.Data(parsers.ToServer, b[:k], time.Time{}); err != nil {
+				t.Fatal(err)
+			}
+			b = b[k:]
+		}
+	}
+	feed(record(22, handshakeMsg(1, greaseHello())), 7) // clear text: buffered
+	if cap(c.dirs[0].rec) == 0 {
+		t.Fatal("a clear-text handshake record cut in pieces was not buffered")
+	}
+	c.dirs[0].rec = nil
+	c.dirs[0].encrypted = true // as a TLS 1.3 ServerHello does
+	big := make([]byte, 16000)
+	feed(record(23, big), 1460)
+	feed(record(22, big[:900]), 100) // an encrypted handshake record
+	feed(record(21, big[:26]), 3)    // an encrypted alert
+	if cap(c.dirs[0].rec) > 2*recordHeaderLen { // room for a header cut in pieces only
+		t.Fatalf("skipped records were buffered: %d bytes", cap(c.dirs[0].rec))
+	}
+	if n := len(c.h.Alerts); n != 1 || !c.h.Alerts[0].Encrypted {
+		t.Fatalf("alerts %+v", c.h.Alerts)
+	}
+	feed(record(23, big)[:1000], 300) // cut short
+	c.End(time.Time{})
+	if want := "1000 bytes of an incomplete record or message to_server at end"; !slices.Contains(c.h.Notes, want) {
+		t.Fatalf("notes %q, want %q", c.h.Notes, want)
 	}
 }
