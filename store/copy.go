@@ -201,7 +201,7 @@ func copyRows(ctx context.Context, tx pgx.Tx, table string, rows [][]any) (int64
 	if err != nil {
 		return 0, fmt.Errorf("store: savepoint: %w", err)
 	}
-	n, err := sp.CopyFrom(ctx, pgx.Identifier{table}, cols, pgx.CopyFromRows(rows))
+	n, err := copyIn(ctx, sp, table, cols, rows)
 	if err == nil {
 		if err := sp.Commit(ctx); err != nil {
 			return 0, fmt.Errorf("store: release savepoint: %w", err)
@@ -228,7 +228,7 @@ func copyStaged(ctx context.Context, tx pgx.Tx, table string, rows [][]any) (int
 	if _, err := tx.Exec(ctx, "CREATE TEMP TABLE IF NOT EXISTS "+stage+" ON COMMIT DELETE ROWS AS SELECT "+list+" FROM "+table+" WITH NO DATA"); err != nil {
 		return 0, fmt.Errorf("store: staging table for %s: %w", table, err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{stage}, cols, pgx.CopyFromRows(rows)); err != nil {
+	if _, err := copyIn(ctx, tx, stage, cols, rows); err != nil {
 		return 0, fmt.Errorf("store: copy into %s: %w", table, err)
 	}
 	tag, err := tx.Exec(ctx, "INSERT INTO "+table+" ("+list+") SELECT "+list+" FROM "+stage+" ON CONFLICT DO NOTHING")
