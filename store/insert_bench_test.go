@@ -5,6 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -71,18 +74,30 @@ func newID(doc []byte, n uint64) {
 	hex.Encode(id, sum[:len(id)/2])
 }
 
-// serverCPU returns a function that reads the CPU time of the PostgreSQL
-// backend serving s (s is limited to that one connection), or zero where it
-// cannot be read (SQLite, a server on another machine).
+// serverCPU returns a function that reads the CPU time of the database
+// server's side of s, or zero where it cannot be read (SQLite, a server on
+// another machine): on PostgreSQL the backend serving s (s is limited to
+// that one connection), on MySQL/MariaDB the whole server process (its
+// other clients' work counts too).
 func serverCPU(b *testing.B, s *Store) func() time.Duration {
-	none := func() time.Duration { return 0 }
-	if s.Driver() != Postgres {
-		return none
-	}
-	s.DB().SetMaxOpenConns(1)
 	var pid int
-	if err := s.DB().QueryRow("SELECT pg_backend_pid()").Scan(&pid); err != nil {
-		b.Fatal(err)
+	switch s.Driver() {
+	case Postgres:
+		s.DB().SetMaxOpenConns(1)
+		if err := s.DB().QueryRow("SELECT pg_backend_pid()").Scan(&pid); err != nil {
+			b.Fatal(err)
+		}
+	case MySQL:
+		var file string
+		if err := s.DB().QueryRow("SELECT @@pid_file").Scan(&file); err != nil {
+			b.Fatal(err)
+		}
+		if p, err := os.ReadFile(file); err == nil {
+			pid, _ = strconv.Atoi(strings.TrimSpace(string(p)))
+		}
+	}
+	if pid == 0 {
+		return func() time.Duration { return 0 }
 	}
 	return func() time.Duration { return storetest.ProcCPU(pid) }
 }
