@@ -20,7 +20,8 @@ import (
 
 // BenchmarkCollectToPostgres measures one collector draining a pre-filled
 // topic of flow events of three sensors (PS_BENCH_EVENTS, default 100000)
-// into PostgreSQL, batches of 5000, the way issue 15 states its goal.
+// into PostgreSQL, batches of 5000 (PS_BENCH_BATCH), the way issue 15
+// states its goal.
 // Joining the group and the first batch are left out: from the first
 // batch stored to the last, it reports events/s of wall time and the CPU
 // time per event of each process: the collector (this process: Kafka
@@ -40,6 +41,10 @@ func benchCollect(b *testing.B, writers int) {
 	n := 100000
 	if v, err := strconv.Atoi(os.Getenv("PS_BENCH_EVENTS")); err == nil && v > 0 {
 		n = v
+	}
+	batch := 5000
+	if v, err := strconv.Atoi(os.Getenv("PS_BENCH_BATCH")); err == nil && v > 0 {
+		batch = v
 	}
 	brokerPID, _ := strconv.Atoi(os.Getenv("PS_BENCH_BROKER_PID"))
 	var docs [][]byte
@@ -65,7 +70,7 @@ func benchCollect(b *testing.B, writers int) {
 		st.Close()
 		topic, group := randName("ps-bench-"), randName("ps-group-")
 		produce(b, broker, topic, docs)
-		cfg := loadYAML(b, configYAML(broker, group, topic, dsn, "", 5000)+fmt.Sprintf("    writers: %d\n", writers))
+		cfg := loadYAML(b, configYAML(broker, group, topic, dsn, "", batch)+fmt.Sprintf("    writers: %d\n", writers))
 		m := NewMetrics(nil)
 		c, err := New(cfg, m, nil)
 		if err != nil {
