@@ -59,8 +59,8 @@ type Config struct {
 	// sslrootcert; MySQL: tls=true).
 	TLS *outputs.ClientTLS `yaml:"tls"`
 	// PruneInterval is how often the sink prunes, in event time (the newest
-	// record time it has stored), so replayed captures are pruned relative
-	// to their own time. Default 1m; negative disables automatic pruning.
+	// record time it has stored, stats reports aside), so replayed captures
+	// are pruned relative to their own time. Default 1m; negative disables automatic pruning.
 	PruneInterval Duration `yaml:"prune_interval"`
 	// Writers is how many connections write a large batch at once
 	// (PostgreSQL; default 1): its rows are split by event.id among them,

@@ -176,3 +176,33 @@ func TestSensorsFutureReport(t *testing.T) {
 		}
 	})
 }
+
+// A replayed capture's history is pruned in its own time: the sensor's
+// stats report, stamped by its clock now, does not prune the capture's
+// traffic series of years ago.
+func TestSinkPruneClockIgnoresStats(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		ctx := context.Background()
+		k, err := NewSink(mk(t)) // default retention: 1s series 24 h
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := k.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer k.Close(ctx)
+		batch := []schemas.Record{record(t, bucket(t0, "", 1, 10, 1, nil)), statsEvent(t, "a-1", "edge-1", "", time.Now(), 1)}
+		for _, rec := range batch {
+			if err := k.Write(ctx, []schemas.Record{rec}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := k.st.DB().QueryRowContext(ctx, "SELECT COUNT(*) FROM traffic WHERE res = 1").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 {
+			t.Errorf("%d 1 s buckets left, want the replayed one", n)
+		}
+	})
+}

@@ -73,14 +73,19 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		k.lastRefused.Store(&st.RefusedSensor)
 		k.refused.Add(uint64(st.SensorsRefused))
 	}
-	// The prune clock never runs ahead of the store's own: one record
-	// with a time years ahead (a sensor's wrong clock, a hostile producer)
-	// would otherwise prune everything.
+	// The prune clock is the traffic's time: a sensor's stats reports are
+	// stamped by its clock, also while it replays a capture of years ago,
+	// whose history they would prune at once. It never runs ahead of the
+	// store's clock: one record with a time years ahead (a sensor's wrong
+	// clock, a hostile producer) would otherwise prune everything.
 	wall := time.Now()
 	next := 0 // the next of bad, which are in batch order
 	for i := range batch {
 		if next < len(bad) && bad[next].Index == i {
 			next++
+			continue
+		}
+		if batch[i].Dataset == schemas.DatasetStats {
 			continue
 		}
 		t := batch[i].Time

@@ -34,7 +34,8 @@ type wiring struct {
 	files  *files.Store   // files.store: the extraction directory (nil: none)
 	log    *slog.Logger
 	id     *identity.Identity // who this sensor is: every event carries it
-	// history: a store output keeps the traffic time series, so the
+	// history: a store output keeps the traffic time series, and so does
+	// the central store behind a kafka output (sensor collect), so the
 	// pipeline makes its 1-second buckets.
 	history bool
 	// fleet keeps the fleet's rules and intel set (nil: no fleet:);
@@ -101,7 +102,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 	}
 	w.fan = fan
 	for _, s := range sinks {
-		w.history = w.history || s.Type == "store"
+		w.history = w.history || s.Type == "store" || s.Type == "kafka"
 	}
 	return w, nil
 }
