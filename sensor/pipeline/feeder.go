@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"runtime/debug"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -103,7 +104,8 @@ func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
 	if l, ok := src.(source.Lasting); ok && f.p.concurrent && l.Hold() {
 		f.lasting = l
 	}
-	err := f.feed(ctx, src)
+	var err error
+	pprof.Do(ctx, pprof.Labels("stage", "feeder"), func(ctx context.Context) { err = f.feed(ctx, src) })
 	if f.lasting != nil {
 		// The workers hold frames of src: the caller may close it only
 		// once they are done with them.

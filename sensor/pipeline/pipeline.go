@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -112,6 +114,9 @@ func New(cfg Config) (*Pipeline, error) {
 
 func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 	defer p.wg.Done()
+	// A CPU profile tells the workers apart (go tool pprof -tags): how
+	// evenly the flow hash shares the work.
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("stage", "worker", "worker", strconv.Itoa(w.series.shard))))
 	// The payloads of a mapped capture are read from its mapping here
 	// (source.Lasting): a file cut meanwhile faults, which packets turns
 	// into an error of the capture.
