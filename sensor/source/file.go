@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"sort"
 	"sync/atomic"
-	"time"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -58,7 +57,7 @@ type File struct {
 	link   layers.LinkType
 	frames int64
 
-	// Classic pcap only: what readClamped needs to read a record itself.
+	// Classic pcap only: what reading a record (recordHeader) needs.
 	order   binary.ByteOrder
 	nanos   bool
 	snaplen uint32
@@ -329,8 +328,8 @@ func (s *File) Next(fr *Frame) error {
 	switch {
 	case s.mm != nil:
 		data, ci, err = s.mm.next(s)
-	case s.order != nil && s.capOverOrig():
-		data, ci, err = s.readClamped()
+	case s.order != nil:
+		data, ci, err = s.bufferedRecord()
 	default:
 		data, ci, err = s.r.ZeroCopyReadPacketData()
 	}
@@ -361,39 +360,6 @@ func (s *File) Next(fr *Frame) error {
 		s.clamped++
 	}
 	return nil
-}
-
-// capOverOrig reports whether the next pcap record claims more captured
-// than original bytes (within maxCap): pcapgo refuses such a record, and
-// with it the rest of the file.
-func (s *File) capOverOrig() bool {
-	h, err := s.br.Peek(16)
-	if err != nil {
-		return false
-	}
-	caplen := s.order.Uint32(h[8:])
-	return caplen > s.order.Uint32(h[12:]) && caplen <= s.maxCap
-}
-
-// readClamped reads the record capOverOrig found, itself. The original
-// length it reports is the claimed one; Next raises it.
-func (s *File) readClamped() ([]byte, gopacket.CaptureInfo, error) {
-	var ci gopacket.CaptureInfo
-	h, _ := s.br.Peek(16) // capOverOrig peeked it
-	frac := int64(s.order.Uint32(h[4:]))
-	if !s.nanos {
-		frac *= 1000
-	}
-	ci.Timestamp = time.Unix(int64(s.order.Uint32(h[0:])), frac).UTC()
-	ci.CaptureLength = int(s.order.Uint32(h[8:]))
-	ci.Length = int(s.order.Uint32(h[12:]))
-	s.br.Discard(16)
-	if cap(s.recBuf) < ci.CaptureLength {
-		s.recBuf = make([]byte, ci.CaptureLength)
-	}
-	data := s.recBuf[:ci.CaptureLength]
-	_, err := io.ReadFull(s.br, data) // Next reports a cut record by its offset
-	return data, ci, err
 }
 
 // Close closes the file.

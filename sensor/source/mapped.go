@@ -3,11 +3,9 @@
 package source
 
 import (
-	"fmt"
 	"io"
 	"os"
 	"syscall"
-	"time"
 
 	"github.com/gopacket/gopacket"
 )
@@ -55,37 +53,25 @@ func (m *mapped) close() {
 	}
 }
 
-// next reads the record at m.off as pcapgo.Reader would (the same checks
-// and messages), but clamps a captured length above the original one
-// within maxCap, as File.readClamped does. A cut record is
+// next reads the record at m.off (recordHeader). A cut record is
 // io.ErrUnexpectedEOF; a clean end io.EOF.
 func (m *mapped) next(s *File) ([]byte, gopacket.CaptureInfo, error) {
-	var ci gopacket.CaptureInfo
 	rest := m.b[m.off:]
 	if len(rest) == 0 {
-		return nil, ci, io.EOF
+		return nil, gopacket.CaptureInfo{}, io.EOF
 	}
 	if len(rest) < 16 {
+		return nil, gopacket.CaptureInfo{}, io.ErrUnexpectedEOF
+	}
+	ci, err := s.recordHeader(rest)
+	if err != nil {
+		return nil, ci, err
+	}
+	caplen := ci.CaptureLength
+	if len(rest)-16 < caplen {
 		return nil, ci, io.ErrUnexpectedEOF
 	}
-	frac := int64(s.order.Uint32(rest[4:]))
-	if !s.nanos {
-		frac *= 1000
-	}
-	ci.Timestamp = time.Unix(int64(s.order.Uint32(rest[0:])), frac).UTC()
-	caplen, orig := s.order.Uint32(rest[8:]), s.order.Uint32(rest[12:])
-	ci.CaptureLength, ci.Length = int(caplen), int(orig)
-	switch {
-	case caplen > orig && caplen <= s.maxCap: // Next clamps and counts it
-	case caplen > s.maxCap:
-		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.snaplen)
-	case caplen > orig:
-		return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, orig)
-	}
-	if uint64(len(rest)-16) < uint64(caplen) {
-		return nil, ci, io.ErrUnexpectedEOF
-	}
-	end := 16 + int(caplen)
+	end := 16 + caplen
 	data := rest[16:end:end]
 	if !m.held {
 		m.release(m.off) // the frames before this one are no longer in use

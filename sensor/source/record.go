@@ -1,0 +1,73 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gopacket/gopacket"
+)
+
+// recordHeader reads the 16-byte header h of a classic pcap record as
+// pcapgo.Reader would (the same checks and messages), but lets a captured
+// length above the original one within maxCap through: Next clamps it
+// (pcapgo refuses such a record, and with it the rest of the file).
+func (s *File) recordHeader(h []byte) (gopacket.CaptureInfo, error) {
+	var ci gopacket.CaptureInfo
+	frac := int64(s.order.Uint32(h[4:]))
+	if !s.nanos {
+		frac *= 1000
+	}
+	ci.Timestamp = time.Unix(int64(s.order.Uint32(h[0:])), frac).UTC()
+	caplen, orig := s.order.Uint32(h[8:]), s.order.Uint32(h[12:])
+	ci.CaptureLength, ci.Length = int(caplen), int(orig)
+	switch {
+	case caplen > orig && caplen <= s.maxCap: // Next clamps and counts it
+	case caplen > s.maxCap:
+		return ci, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.snaplen)
+	case caplen > orig:
+		return ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, orig)
+	}
+	return ci, nil
+}
+
+// bufferedRecord reads the next classic pcap record from the read buffer:
+// the frame is a slice of the buffer (valid until the next read), not a
+// copy, unless the record is longer than the buffer holds. A cut record
+// is io.ErrUnexpectedEOF; a clean end io.EOF.
+func (s *File) bufferedRecord() ([]byte, gopacket.CaptureInfo, error) {
+	h, err := s.br.Peek(16)
+	if err != nil {
+		return nil, gopacket.CaptureInfo{}, cut(err, len(h) > 0)
+	}
+	ci, err := s.recordHeader(h)
+	if err != nil {
+		return nil, ci, err
+	}
+	n := 16 + ci.CaptureLength
+	if n > s.br.Size() {
+		s.br.Discard(16)
+		if cap(s.recBuf) < ci.CaptureLength {
+			s.recBuf = make([]byte, ci.CaptureLength)
+		}
+		data := s.recBuf[:ci.CaptureLength]
+		_, err := io.ReadFull(s.br, data)
+		return data, ci, cut(err, true)
+	}
+	b, err := s.br.Peek(n)
+	if err != nil {
+		return nil, ci, cut(err, true)
+	}
+	s.br.Discard(n) // the bytes stay in the buffer until the next read
+	return b[16:n:n], ci, nil
+}
+
+// cut makes a read error of a record: an end of input after some of the
+// record's bytes is io.ErrUnexpectedEOF.
+func cut(err error, begun bool) error {
+	if begun && errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
