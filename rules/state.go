@@ -79,7 +79,13 @@ type lru[V any] struct {
 	cost       int64  // reserved per entry beyond its key
 	evicted    uint64 // dropped for room while still live
 	expired    uint64 // dropped because their window had passed
+	// spare holds a few expired entries' structs for the next new keys:
+	// groups coming and going allocate only their keys.
+	spare []*lruEntry[V]
 }
+
+// maxSpare bounds lru.spare.
+const maxSpare = 4
 
 type lruEntry[V any] struct {
 	key        string
@@ -120,7 +126,12 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 		return nil
 	}
 	if e == nil {
-		e = new(lruEntry[V])
+		if n := len(l.spare); n > 0 {
+			e, l.spare[n-1] = l.spare[n-1], nil
+			l.spare = l.spare[:n-1]
+		} else {
+			e = new(lruEntry[V])
+		}
 	}
 	*e = lruEntry[V]{key: string(key), cost: cost}
 	l.m[e.key] = e
@@ -131,8 +142,12 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 // expire drops up to n tail entries whose newest time is before cutoff.
 func (l *lru[V]) expire(cutoff int64, n int) {
 	for ; n > 0 && l.tail != nil && l.tail.last < cutoff; n-- {
-		l.remove(l.tail)
+		e := l.tail
+		l.remove(e)
 		l.expired++
+		if len(l.spare) < maxSpare {
+			l.spare = append(l.spare, e)
+		}
 	}
 }
 

@@ -56,6 +56,10 @@ type Config struct {
 	// Certs remembers certificates across the Conns of one goroutine
 	// (nil: each is described anew).
 	Certs *CertCache `yaml:"-"`
+	// Pool recycles per-connection state across the Conns of one
+	// goroutine (nil: allocated per connection); see Pool for what it
+	// changes in the lifetime of an emitted Handshake.
+	Pool *Pool `yaml:"-"`
 }
 
 func (c Config) withDefaults() Config {
@@ -147,7 +151,7 @@ type dirState struct {
 
 // Conn parses the TLS records of one TCP connection; it implements
 // parsers.StreamParser. It calls emit exactly once, with a Handshake the
-// callee may keep: when the handshake is established (both sides switched to
+// callee may keep (unless Config.Pool is set): when the handshake is established (both sides switched to
 // encrypted traffic), or at End for handshakes that never got there. After
 // that Data ignores its input (see Done). A Conn that saw no valid TLS record
 // emits nothing. A Conn is not safe for concurrent use.
@@ -212,6 +216,9 @@ func (c *Conn) Data(d parsers.Dir, b []byte, _ time.Time) error {
 			}
 		}
 		// Buffer a partial record: complete the header first, then the payload.
+		if st.rec == nil {
+			st.rec = c.cfg.Pool.buf()
+		}
 		if len(st.rec) < recordHeaderLen {
 			take := min(recordHeaderLen-len(st.rec), len(b))
 			st.rec = append(st.rec, b[:take]...)
@@ -302,7 +309,7 @@ func (c *Conn) fail(d parsers.Dir, err error) error {
 
 func (c *Conn) result() *Handshake {
 	if c.h == nil {
-		c.h = &Handshake{}
+		c.h = c.cfg.Pool.handshake()
 	}
 	return c.h
 }
@@ -424,6 +431,9 @@ func (c *Conn) handshakeBytes(d parsers.Dir, p []byte) error {
 		}
 	}
 	// Keep the rest (copy handles the overlap when data aliases st.hs).
+	if st.hs == nil && len(data) > 0 {
+		st.hs = c.cfg.Pool.buf()
+	}
 	st.hs = append(st.hs[:0], data...)
 	return nil
 }
@@ -442,14 +452,14 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 			}
 			h.HasClientHello = true
 			// The four fingerprints share one string (one allocation).
-			b := AppendJA3(c.fp[:0], &h.ClientHello)
+			b := AppendJA3(c.scratch(), &h.ClientHello)
 			ja3 := len(b)
 			b = AppendMD5Hex(b, b[:ja3])
 			md5 := len(b)
 			b = AppendJA4(b, &h.ClientHello, JA4TCP)
 			ja4 := len(b)
 			b = AppendJA4Raw(b, &h.ClientHello, JA4TCP)
-			c.fp = b
+			c.keepScratch(b)
 			fps := string(b)
 			h.JA3String, h.JA3, h.JA4, h.JA4R = fps[:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
 			return
@@ -461,10 +471,13 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 			h.note("second %v", err)
 			return
 		}
-		c.fp = AppendJA3(c.fp[:0], &c.retryCH)
-		h.RetryJA3 = string(AppendMD5Hex(nil, c.fp))
-		h.RetryJA4 = string(AppendJA4(c.fp[:0], &c.retryCH, JA4TCP))
-		h.RetryJA4R = string(AppendJA4Raw(c.fp[:0], &c.retryCH, JA4TCP))
+		fp := AppendJA3(c.scratch(), &c.retryCH)
+		h.RetryJA3 = string(AppendMD5Hex(nil, fp))
+		fp = AppendJA4(fp[:0], &c.retryCH, JA4TCP)
+		h.RetryJA4 = string(fp)
+		fp = AppendJA4Raw(fp[:0], &c.retryCH, JA4TCP)
+		h.RetryJA4R = string(fp)
+		c.keepScratch(fp)
 		return
 	}
 	switch typ {
@@ -477,10 +490,11 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 			return
 		}
 		h.HasServerHello = true
-		b := AppendJA3S(c.fp[:0], &h.ServerHello)
+		b := AppendJA3S(c.scratch(), &h.ServerHello)
 		n := len(b)
-		c.fp = AppendMD5Hex(b, b[:n])
-		fps := string(c.fp) // both in one allocation
+		b = AppendMD5Hex(b, b[:n])
+		c.keepScratch(b)
+		fps := string(b) // both in one allocation
 		ja3s := fps[n:]
 		if h.ServerHello.HelloRetryRequest {
 			h.HelloRetryRequest = true
@@ -583,10 +597,19 @@ func (c *Conn) finish() {
 	}
 	c.done = true
 	for i := range c.dirs {
+		c.cfg.Pool.putBuf(c.dirs[i].rec)
+		c.cfg.Pool.putBuf(c.dirs[i].hs)
 		c.dirs[i] = dirState{}
 	}
-	if c.h != nil && c.emit != nil {
+	if c.h == nil {
+		return
+	}
+	if c.emit != nil {
 		c.emit(c.h)
+	}
+	if c.cfg.Pool != nil {
+		c.cfg.Pool.putHandshake(c.h)
+		c.h = nil
 	}
 }
 

@@ -72,6 +72,7 @@ type Analyzer struct {
 	anom     *anomaly.Reporter
 	obs      *schemas.Observer
 	ev       schemas.Event
+	scr      scratch // backing arrays of ev's slices
 	stats    Stats
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
@@ -95,6 +96,7 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 	if !cfg.TLS.SkipCertificates {
 		a.cfg.TLS.Certs = ptls.NewCertCache(nil) // the worker's, its flows share it
 	}
+	a.cfg.TLS.Pool = new(ptls.Pool) // emitTLS keeps nothing of a Handshake
 	return a
 }
 

@@ -64,7 +64,7 @@ func (st *state) dbOutcome(ev *schemas.Event, x *schemas.DBLogin, result string,
 		x.LoginResult = "unknown"
 	}
 	if x.User != "" {
-		ev.Related.User = []string{x.User}
+		ev.Related.User = one(&st.a.scr.users, x.User)
 	}
 	ev.Sensor.Notes = notes
 	st.a.emit(ev)
@@ -107,7 +107,7 @@ func (st *state) dbStatements(ev *schemas.Event, x *schemas.DBLogin, c *sqlverb.
 		ev.Sensor.Notes = append(ev.Sensor.Notes, "more databases used than listed: "+strconv.Itoa(c.MoreDBs)+" switches not named")
 	}
 	if x.User != "" {
-		ev.Related.User = []string{x.User}
+		ev.Related.User = one(&st.a.scr.users, x.User)
 	}
 	st.a.emit(ev)
 }

@@ -71,7 +71,7 @@ func (st *state) dhcpDatagram(p *decode.Packet) {
 		}
 	}
 	if x.Hostname != "" {
-		ev.Related.Hosts = []string{x.Hostname}
+		ev.Related.Hosts = one(&a.scr.hosts, x.Hostname)
 	}
 	if errors.Is(err, dhcp.ErrTruncated) {
 		ev.Sensor.Notes = append(ev.Sensor.Notes, noteDHCPTruncated)

@@ -102,7 +102,7 @@ func (st *state) dhcp6Datagram(p *decode.Packet) {
 		}
 	}
 	if x.FQDN != "" {
-		ev.Related.Hosts = []string{x.FQDN}
+		ev.Related.Hosts = one(&a.scr.hosts, x.FQDN)
 	}
 	if err != nil {
 		ev.Sensor.Notes = append(ev.Sensor.Notes, noteDHCP6Truncated)

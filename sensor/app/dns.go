@@ -48,14 +48,23 @@ func (st *state) emitDNS(tx *dns.Transaction) {
 	if r := tx.Response; r != nil {
 		d.Type = "answer"
 		d.ResponseCode = dns.RCodeName(r.RCode)
-		d.HeaderFlags = r.HeaderFlags()
+		d.HeaderFlags = r.AppendHeaderFlags(a.scr.flags[:0])
+		a.scr.flags = d.HeaderFlags
+		answers, resolved := a.scr.answers[:0], a.scr.resolved[:0]
 		for _, rr := range r.Answers {
-			d.Answers = append(d.Answers, schemas.DNSAnswer{
+			answers = append(answers, schemas.DNSAnswer{
 				Name: rr.Name, Type: dns.TypeName(rr.Type), Class: dns.ClassName(rr.Class), TTL: int64(rr.TTL), Data: rr.Data,
 			})
 			if rr.Type == dns.TypeA || rr.Type == dns.TypeAAAA {
-				d.ResolvedIP = append(d.ResolvedIP, rr.Data)
+				resolved = append(resolved, rr.Data)
 			}
+		}
+		a.scr.answers, a.scr.resolved = answers, resolved
+		if len(answers) > 0 {
+			d.Answers = answers
+		}
+		if len(resolved) > 0 {
+			d.ResolvedIP = resolved
 		}
 		ev.Event.End = tx.ResponseTime
 		if tx.Query != nil {
@@ -66,10 +75,14 @@ func (st *state) emitDNS(tx *dns.Transaction) {
 			ev.Event.Outcome = "failure"
 		}
 	} else {
-		d.HeaderFlags = m.HeaderFlags()
+		d.HeaderFlags = m.AppendHeaderFlags(a.scr.flags[:0])
+		a.scr.flags = d.HeaderFlags
+	}
+	if len(d.HeaderFlags) == 0 {
+		d.HeaderFlags = nil // as before: an empty list is left out
 	}
 	if d.Question.Name != "" {
-		ev.Related.Hosts = []string{d.Question.Name}
+		ev.Related.Hosts = one(&a.scr.hosts, d.Question.Name)
 	}
 	ev.Sensor.Notes = tx.Notes
 	a.emit(ev)

@@ -83,7 +83,7 @@ func (st *state) emitFile(proto string, r *files.Result) {
 		u := phttp.SplitURL(in.URI, in.Host, "http", port)
 		ev.URL = schemas.URL{Original: u.Original, Scheme: u.Scheme, Domain: u.Domain, Port: u.Port, Path: u.Path, Query: u.Query, Fragment: u.Fragment}
 		if u.Domain != "" {
-			ev.Related.Hosts = []string{u.Domain}
+			ev.Related.Hosts = one(&a.scr.hosts, u.Domain)
 		}
 	}
 	switch {

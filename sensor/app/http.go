@@ -51,10 +51,10 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 		ev.URL = schemas.URL{Original: u.Original, Scheme: u.Scheme, Domain: u.Domain, Port: u.Port, Path: u.Path, Query: u.Query, Fragment: u.Fragment}
 		ev.UserAgent.Original = req.UserAgent
 		if u.Domain != "" {
-			ev.Related.Hosts = []string{u.Domain}
+			ev.Related.Hosts = one(&a.scr.hosts, u.Domain)
 		}
 		if req.AuthUser != "" {
-			ev.Related.User = []string{req.AuthUser}
+			ev.Related.User = one(&a.scr.users, req.AuthUser)
 		}
 	}
 	if !tx.ResponseMissing {

@@ -78,7 +78,7 @@ func (st *state) emitKerberos(x *pkrb.Exchange) {
 	k.ClientName = pkrb.Principal(cname)
 	if k.ClientName != "" {
 		k.Client = k.ClientName + "@" + k.ClientRealm
-		ev.Related.User = []string{k.ClientName}
+		ev.Related.User = one(&st.a.scr.users, k.ClientName)
 	}
 	ev.Sensor.Notes = x.Notes
 	for _, m := range []*pkrb.Message{x.Request, x.Response} {

@@ -39,7 +39,7 @@ func (st *state) emitRDP(s *prdp.Session) {
 		x.EncryptionLevel = nameOr(encLevels, s.EncryptionLvl)
 	}
 	if s.Cookie != "" {
-		ev.Related.User = []string{s.Cookie}
+		ev.Related.User = one(&st.a.scr.users, s.Cookie)
 	}
 	ev.Sensor.Notes = s.Notes
 	if s.MemoryLimited {

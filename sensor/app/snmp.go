@@ -29,7 +29,7 @@ func (st *state) snmpDatagram(p *decode.Packet) {
 	}
 	x.User, x.Encrypted = string(m.UserName), m.Encrypted
 	if x.User != "" {
-		ev.Related.User = []string{x.User}
+		ev.Related.User = one(&a.scr.users, x.User)
 	}
 	x.PDUType, x.RequestID, x.ErrorStatus = snmp.PDUName(m.PDU), m.RequestID, m.ErrorStatus
 	for _, oid := range m.OIDs[:m.NumOIDs] {

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"slices"
 	"strconv"
 	"time"
 
@@ -25,11 +24,11 @@ func (st *state) emitTLS(h *ptls.Handshake) {
 		t.Server.JA3S = h.JA3S
 	}
 	if len(h.Certificates) > 0 {
-		fillCert(&t.Server, &h.Certificates[0])
-		ev.Related.Hash = []string{t.Server.Hash.SHA256}
+		st.a.scr.fillCert(&t.Server, &h.Certificates[0])
+		ev.Related.Hash = one(&st.a.scr.hash, t.Server.Hash.SHA256)
 	}
 	if t.Client.ServerName != "" {
-		ev.Related.Hosts = []string{t.Client.ServerName}
+		ev.Related.Hosts = one(&st.a.scr.hosts, t.Client.ServerName)
 	}
 	ev.Sensor.Notes = h.Notes
 	ev.Sensor.HTTP.TunnelTarget = st.tunnel
@@ -48,7 +47,7 @@ func (st *state) emitQUIC(ts time.Time) {
 	ja4 := string(ptls.AppendJA4(a.ja[:0], h, ptls.JA4QUIC))
 	st.fillClient(ev, h, ja3, ja4)
 	if ev.TLS.Client.ServerName != "" {
-		ev.Related.Hosts = []string{ev.TLS.Client.ServerName}
+		ev.Related.Hosts = one(&a.scr.hosts, ev.TLS.Client.ServerName)
 	}
 	a.emit(ev)
 }
@@ -59,15 +58,18 @@ func (st *state) fillClient(ev *schemas.Event, h *ptls.ClientHello, ja3, ja4 str
 	c := &ev.TLS.Client
 	c.ServerName, c.JA3 = h.ServerName, ja3
 	ev.Sensor.TLS.JA4 = ja4
-	c.SupportedCiphers = slices.Grow(c.SupportedCiphers, len(h.CipherSuites))
+	names := st.a.scr.ciphers[:0]
 	for _, cs := range h.CipherSuites {
 		if !ptls.IsGREASE(cs) {
-			c.SupportedCiphers = append(c.SupportedCiphers, ptls.CipherSuiteName(cs))
+			names = append(names, ptls.CipherSuiteName(cs))
 		}
+	}
+	if st.a.scr.ciphers = names; len(names) > 0 {
+		c.SupportedCiphers = names
 	}
 }
 
-func fillCert(s *schemas.TLSServer, c *ptls.Certificate) {
+func (sc *scratch) fillCert(s *schemas.TLSServer, c *ptls.Certificate) {
 	s.Hash = schemas.Hashes{MD5: c.MD5, SHA1: c.SHA1, SHA256: c.SHA256}
 	if c.Err != nil {
 		return
@@ -81,12 +83,15 @@ func fillCert(s *schemas.TLSServer, c *ptls.Certificate) {
 	x.SerialNumber = c.SerialNumber
 	x.Subject.DistinguishedName, x.Issuer.DistinguishedName = c.Subject, c.Issuer
 	if c.SubjectCommonName != "" {
-		x.Subject.CommonName = []string{c.SubjectCommonName}
+		x.Subject.CommonName = one(&sc.subjectCN, c.SubjectCommonName)
 	}
 	if c.IssuerCommonName != "" {
-		x.Issuer.CommonName = []string{c.IssuerCommonName}
+		x.Issuer.CommonName = one(&sc.issuerCN, c.IssuerCommonName)
 	}
 	x.NotBefore, x.NotAfter = c.NotBefore, c.NotAfter
-	x.AlternativeNames = append(append([]string(nil), c.DNSNames...), c.IPAddresses...)
+	sc.sans = append(append(sc.sans[:0], c.DNSNames...), c.IPAddresses...)
+	if len(sc.sans) > 0 {
+		x.AlternativeNames = sc.sans
+	}
 	x.PublicKeyAlgorithm, x.PublicKeySize, x.SignatureAlgorithm = c.PublicKeyAlgorithm, c.PublicKeySize, c.SignatureAlgorithm
 }

@@ -1,0 +1,86 @@
+package tls
+
+// Pool recycles what the Conns of one goroutine use for one connection
+// only: a Conn takes a Handshake when its first record comes and gives it
+// back right after emit, and its record and message buffers when it is
+// done, so their slices serve the next connections instead of being
+// allocated per connection. With a Pool (Config.Pool) the Handshake given
+// to emit, and every slice in it, is valid only during the call (its
+// strings stay valid); an empty slice in it may be non-nil. The zero value is ready; a nil *Pool allocates
+// anew. It holds a bounded number of each thing.
+type Pool struct {
+	hs   []*Handshake
+	bufs [][]byte
+	fp   []byte // fingerprint scratch, used within one call
+}
+
+// Pool bounds: a few Handshakes and buffers per goroutine are enough for
+// connections that end one after another; a buffer over maxPooledBuf
+// (a message bigger than a record) goes to the garbage collector.
+const (
+	maxPooled    = 8
+	maxPooledBuf = recordHeaderLen + MaxRecordLen
+)
+
+func (p *Pool) handshake() *Handshake {
+	if p == nil || len(p.hs) == 0 {
+		return &Handshake{}
+	}
+	h := p.hs[len(p.hs)-1]
+	p.hs[len(p.hs)-1] = nil
+	p.hs = p.hs[:len(p.hs)-1]
+	return h
+}
+
+// putHandshake takes h back, its slices kept and everything else cleared.
+func (p *Pool) putHandshake(h *Handshake) {
+	if p == nil || len(p.hs) >= maxPooled {
+		return
+	}
+	ch, sh := h.ClientHello, h.ServerHello
+	ch.Reset()
+	sh.Reset()
+	ch.ServerName, sh.ALPN = "", "" // kept by Reset for a re-parse of the same connection only
+	*h = Handshake{ClientHello: ch, ServerHello: sh, Alerts: h.Alerts[:0], Notes: clearStrings(h.Notes)}
+	p.hs = append(p.hs, h)
+}
+
+// clearStrings empties s, dropping the strings it held.
+func clearStrings(s []string) []string {
+	clear(s)
+	return s[:0]
+}
+
+// buf returns an empty buffer, a pooled one if there is one.
+func (p *Pool) buf() []byte {
+	if p == nil || len(p.bufs) == 0 {
+		return nil
+	}
+	b := p.bufs[len(p.bufs)-1]
+	p.bufs[len(p.bufs)-1] = nil
+	p.bufs = p.bufs[:len(p.bufs)-1]
+	return b
+}
+
+func (p *Pool) putBuf(b []byte) {
+	if p != nil && cap(b) > 0 && cap(b) <= maxPooledBuf && len(p.bufs) < maxPooled {
+		p.bufs = append(p.bufs, b[:0])
+	}
+}
+
+// scratch returns the fingerprint buffer: the Pool's, or the Conn's own.
+func (c *Conn) scratch() []byte {
+	if c.cfg.Pool != nil {
+		return c.cfg.Pool.fp[:0]
+	}
+	return c.fp[:0]
+}
+
+// keepScratch stores the grown fingerprint buffer b back where scratch took it.
+func (c *Conn) keepScratch(b []byte) {
+	if c.cfg.Pool != nil {
+		c.cfg.Pool.fp = b
+	} else {
+		c.fp = b
+	}
+}

@@ -1,0 +1,132 @@
+package tls
+
+import (
+	"encoding/json"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
+)
+
+// snapshot is what emit saw of h, taken during the call, without its
+// empty values (a pooled Handshake's empty slices need not be nil).
+func snapshot(t *testing.T, h *Handshake) string {
+	b, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		t.Fatal(err)
+	}
+	b, err = json.Marshal(dropEmpty(v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// dropEmpty removes the empty strings, lists and objects, zeros and falses
+// of a decoded JSON value's objects.
+func dropEmpty(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			e = dropEmpty(e)
+			switch y := e.(type) {
+			case nil:
+				delete(x, k)
+				continue
+			case string:
+				if y == "" {
+					delete(x, k)
+					continue
+				}
+			case bool:
+				if !y {
+					delete(x, k)
+					continue
+				}
+			case float64:
+				if y == 0 {
+					delete(x, k)
+					continue
+				}
+			case []any:
+				if len(y) == 0 {
+					delete(x, k)
+					continue
+				}
+			case map[string]any:
+				if len(y) == 0 {
+					delete(x, k)
+					continue
+				}
+			}
+			x[k] = e
+		}
+	case []any:
+		for i := range x {
+			x[i] = dropEmpty(x[i])
+		}
+	}
+	return v
+}
+
+// A Pool shared by the connections of every TLS capture, in packet order
+// (several open at once), gives each emit the same Handshake as a Conn of
+// its own would.
+func TestPoolHandshakesAsUnpooled(t *testing.T) {
+	pool := new(Pool)
+	emitted := 0
+	for _, capture := range tlsCaptures {
+		path := filepath.Join(pcapDir, capture)
+		var want, got []string
+		for _, cfg := range []Config{{}, {Pool: pool}} {
+			out := &want
+			if cfg.Pool != nil {
+				out = &got
+			}
+			walkTCP(t, path, func(client, server endpoint) parsers.StreamParser {
+				return NewConn(cfg, func(h *Handshake) { *out = append(*out, snapshot(t, h)) })
+			})
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d handshakes with a pool, %d without", capture, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: handshake %d with a pool:\n%s\nwithout:\n%s", capture, i, got[i], want[i])
+			}
+		}
+		emitted += len(got)
+	}
+	if emitted == 0 {
+		t.Fatal("no handshake emitted")
+	}
+	if len(pool.hs) == 0 || len(pool.hs) > maxPooled || len(pool.bufs) > maxPooled {
+		t.Errorf("pool holds %d handshakes and %d buffers", len(pool.hs), len(pool.bufs))
+	}
+}
+
+// Connections one after another through a Pool allocate less than without
+// it: the Handshake, its hello lists and the fingerprint buffer are reused.
+func TestPoolSavesAllocations(t *testing.T) {
+	recs := transcripts(t, filepath.Join(pcapDir, "tls12-handshake-cert.pcap"))
+	chunks := recs[0].chunks
+	run := func(cfg Config) float64 {
+		return testing.AllocsPerRun(50, func() {
+			c := NewConn(cfg, func(*Handshake) {})
+			for _, ch := range chunks {
+				_ = c.Data(ch.dir, ch.data, time.Time{})
+			}
+			c.End(time.Time{})
+		})
+	}
+	without, with := run(Config{}), run(Config{Pool: new(Pool)})
+	t.Logf("allocations per connection: %v without a pool, %v with", without, with)
+	if with >= without-5 {
+		t.Errorf("%v allocations per connection with a pool, %v without", with, without)
+	}
+}
