@@ -33,20 +33,41 @@ type Conn struct {
 	OnError func(err error, ts time.Time)
 
 	dec    [2]StreamDecoder
-	msg    Message
+	msg    *Message // what each message is decoded into: its own, or a shared one
 	badRun int
+}
+
+// Handler takes what a Conn delivers (NewConnHandler): one interface
+// value per flow where NewConn's two func values are two allocations.
+type Handler interface {
+	Transaction(tx *Transaction)        // as NewConn's emit
+	ParseError(err error, ts time.Time) // as Conn.OnError
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
 
 // NewConn returns the state for one flow; see NewPairer for the arguments.
 func NewConn(maxPending int, emit func(*Transaction)) *Conn {
+	return newConn(maxPending, emit, nil, nil)
+}
+
+// NewConnHandler returns the state for one flow that delivers to h. Every
+// message is decoded into msg when it is not nil: one Message shared by
+// the Conns of a goroutine serves them all, its buffers grown once (a Conn
+// keeps nothing in it between calls; the Pairer copies what it keeps).
+func NewConnHandler(maxPending int, h Handler, msg *Message) *Conn {
+	return newConn(maxPending, nil, h, msg)
+}
+
+func newConn(maxPending int, emit func(*Transaction), h Handler, msg *Message) *Conn {
 	both := new(struct { // the Conn and its Pairer in one allocation
 		c Conn
 		p Pairer
 	})
 	both.p.init(maxPending, emit)
+	both.p.handler = h
 	both.c.Pairer = &both.p
+	both.c.msg = msg
 	return &both.c
 }
 
@@ -55,18 +76,23 @@ func NewConn(maxPending int, emit func(*Transaction)) *Conn {
 func (c *Conn) Datagram(b []byte, ts time.Time) error {
 	err := c.parse(b, ts)
 	if err == nil || len(b) >= HeaderSize {
-		c.Pairer.Add(&c.msg, len(b), ts)
+		c.Pairer.Add(c.msg, len(b), ts)
 	}
 	return err
 }
 
 // parse decodes b into c.msg, counting and reporting a failure.
 func (c *Conn) parse(b []byte, ts time.Time) error {
-	err := Parse(b, &c.msg)
+	if c.msg == nil {
+		c.msg = new(Message)
+	}
+	err := Parse(b, c.msg)
 	if err != nil {
 		c.ParseErrors++
 		if c.OnError != nil {
 			c.OnError(err, ts)
+		} else if h := c.Pairer.handler; h != nil {
+			h.ParseError(err, ts)
 		}
 	}
 	return err
@@ -87,7 +113,7 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 		} else {
 			c.badRun = 0
 		}
-		c.Pairer.Add(&c.msg, len(msg), ts)
+		c.Pairer.Add(c.msg, len(msg), ts)
 		return nil
 	})
 }

@@ -2,8 +2,10 @@ package dns
 
 import (
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
@@ -20,9 +22,20 @@ func flowKey(flow string, tcp bool) (key string, toServer bool) {
 
 type pairCounts struct{ paired, unanswered, duplicates, orphans int }
 
+// handlerFunc is a Handler that hands transactions to a function and
+// counts parse errors.
+type handlerFunc struct {
+	emit func(*Transaction)
+	errs *int
+}
+
+func (h handlerFunc) Transaction(tx *Transaction) { h.emit(tx) }
+func (h handlerFunc) ParseError(error, time.Time) { *h.errs++ }
+
 // runConns sends a capture's DNS through one Conn per flow (TCP messages
-// re-framed and fed in 5-byte pieces) and sums the Pairer counters.
-func runConns(t *testing.T, capture string) (pairCounts, []Transaction) {
+// re-framed and fed in 5-byte pieces) and sums the Pairer counters. With
+// shared, the Conns are NewConnHandler's, all decoding into shared.
+func runConns(t *testing.T, capture string, shared ...*Message) (pairCounts, []Transaction) {
 	conns := map[string]*Conn{}
 	var txs []Transaction
 	var order []string
@@ -30,7 +43,7 @@ func runConns(t *testing.T, capture string) (pairCounts, []Transaction) {
 		key, toServer := flowKey(p.flow, p.tcp)
 		c := conns[key]
 		if c == nil {
-			c = NewConn(0, func(tx *Transaction) {
+			keep := func(tx *Transaction) {
 				cp := *tx
 				if tx.Query != nil {
 					cp.Query = tx.Query.Clone()
@@ -40,7 +53,12 @@ func runConns(t *testing.T, capture string) (pairCounts, []Transaction) {
 				}
 				cp.Notes = append([]string(nil), tx.Notes...)
 				txs = append(txs, cp)
-			})
+			}
+			if len(shared) > 0 {
+				c = NewConnHandler(0, handlerFunc{keep, new(int)}, shared[0])
+			} else {
+				c = NewConn(0, keep)
+			}
 			conns[key] = c
 			order = append(order, key)
 		}
@@ -141,5 +159,42 @@ func TestConnGapAndGarbage(t *testing.T) {
 	}
 	if err := c.Datagram([]byte{1, 2, 3}, t0); err == nil || c.ParseErrors != MaxConsecutiveErrors+1 {
 		t.Fatalf("datagram error %v, %d", err, c.ParseErrors)
+	}
+}
+
+// Conns of NewConnHandler sharing one Message pair every capture's DNS
+// exactly as Conns with messages of their own.
+func TestConnHandlerSharedMessage(t *testing.T) {
+	if _, err := statDir(); err != nil {
+		t.Skip("shared captures missing")
+	}
+	shared := new(Message)
+	for _, file := range []string{"dns-a-aaaa-mx.pcap", "dns-tcp.pcap", "mixed-browsing.pcapng", "dns-ipv6-fragmented.pcap", "dns-txt.pcap", "dns-cname-additionals.pcap"} {
+		path := filepath.Join(pcapDir, file)
+		wantCounts, want := runConns(t, path)
+		gotCounts, got := runConns(t, path, shared)
+		if gotCounts != wantCounts || len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: shared message: %+v %+v\nown messages: %+v %+v", file, gotCounts, got, wantCounts, want)
+		}
+	}
+}
+
+// A UDP flow of one query and its response through NewConnHandler with a
+// shared Message allocates only the Conn and the two messages' text.
+func TestConnHandlerAllocations(t *testing.T) {
+	q := append([]byte(nil), vecCompression...)
+	q[2] &^= 0x80          // the query of vecCompression,
+	clear(q[6:HeaderSize]) // without its records
+	shared := new(Message)
+	h := &handlerFunc{func(*Transaction) {}, new(int)}
+	flow := func() {
+		c := NewConnHandler(0, h, shared)
+		_ = c.Datagram(q, t0)
+		_ = c.Datagram(vecCompression, at(5))
+		c.End(at(6))
+	}
+	flow()
+	if n := testing.AllocsPerRun(100, flow); n > 3 {
+		t.Errorf("%v allocations per flow, want at most 3", n)
 	}
 }

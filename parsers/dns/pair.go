@@ -66,6 +66,7 @@ type Pairer struct {
 	maxPending int
 	bytes      int
 	emit       func(*Transaction)
+	handler    Handler         // instead of emit (NewConnHandler)
 	pending    []*pendingQuery // oldest first
 	free       []*pendingQuery
 	tx         Transaction
@@ -74,6 +75,7 @@ type Pairer struct {
 	// room come with the Pairer, not in allocations of their own.
 	q0           pendingQuery
 	pend0, free0 [2]*pendingQuery
+	q0Question   [1]Question // q0's question, copied without an allocation
 
 	// Counters, for metrics.
 	Paired, Unanswered, Duplicates, Orphans, Evicted int
@@ -101,6 +103,7 @@ func (p *Pairer) init(maxPending int, emit func(*Transaction)) {
 	p.maxPending, p.emit, p.MaxPendingBytes = maxPending, emit, DefaultMaxPendingBytes
 	p.pending = p.pend0[:0]
 	p.free = append(p.free0[:0], &p.q0)
+	p.q0.msg.Questions = p.q0Question[:0]
 }
 
 // Pending is the number of queries waiting for a response.
@@ -227,6 +230,8 @@ func (p *Pairer) deliver(q *pendingQuery, resp *Message, size int, ts time.Time,
 	}
 	if p.emit != nil {
 		p.emit(&p.tx)
+	} else if p.handler != nil {
+		p.handler.Transaction(&p.tx)
 	}
 	p.tx = Transaction{}
 }

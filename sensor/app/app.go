@@ -76,6 +76,7 @@ type Analyzer struct {
 	stats    Stats
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
+	dnsMsg   dns.Message // every flow's DNS messages are decoded here
 	dhcp     dhcp.Message
 	dhcp6    dhcp.Message6
 	sip      psip.Message

@@ -62,7 +62,7 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 	case st.proto == "snmp":
 		st.snmpDatagram(p)
 	case st.dns != nil:
-		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsError
+		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsHandler.ParseError
 		if st.dns.Pairer.Pending() > 0 {
 			st.dns.Pairer.Expire(p.Timestamp, dnsTimeout) // unanswered queries, in packet time
 		}

@@ -9,22 +9,26 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
-// newDNS returns the DNS state of st's flow (UDP or TCP).
+// newDNS returns the DNS state of st's flow (UDP or TCP): its messages are
+// decoded into the analyzer's one Message.
 func (st *state) newDNS() *dns.Conn {
-	c := dns.NewConn(st.a.cfg.DNSPending, st.emitDNS)
-	c.OnError = st.dnsError
-	return c
+	return dns.NewConnHandler(st.a.cfg.DNSPending, (*dnsHandler)(st), &st.a.dnsMsg)
 }
 
-// dnsError counts a message that did not parse and reports it as an
-// anomaly; the message still gives its event, with a note (see emitDNS).
-func (st *state) dnsError(err error, ts time.Time) {
+// dnsHandler is a flow's state as the dns.Handler of its Conn.
+type dnsHandler state
+
+// ParseError counts a message that did not parse and reports it as an
+// anomaly; the message still gives its event, with a note (see Transaction).
+func (h *dnsHandler) ParseError(err error, ts time.Time) {
+	st := (*state)(h)
 	st.a.stats.ParserErrors["dns"]++
 	st.a.anom.Report(anomaly.ParserError, st.f, ts, err.Error())
 }
 
-// emitDNS maps one DNS transaction to an ECS event.
-func (st *state) emitDNS(tx *dns.Transaction) {
+// Transaction maps one DNS transaction to an ECS event.
+func (h *dnsHandler) Transaction(tx *dns.Transaction) {
+	st := (*state)(h)
 	a := st.a
 	m := tx.Query
 	ts := tx.QueryTime
