@@ -91,6 +91,9 @@ type Config struct {
 	// (refused: the body is counted, not decoded, and the transaction has
 	// DecoderLimited), bytes held after a CONNECT draw on its Parsers pool.
 	Budget *budget.Account
+	// Pool recycles per-connection state across the Conns of one
+	// goroutine (nil: allocated per connection).
+	Pool *Pool
 }
 
 // resolved is Config with defaults applied.
@@ -101,6 +104,7 @@ type resolved struct {
 	maxDecoders                                         int
 	budget                                              *budget.Account
 	files                                               parsers.FileOpener
+	pool                                                *Pool
 }
 
 func (c Config) resolve() resolved {
@@ -116,6 +120,7 @@ func (c Config) resolve() resolved {
 		budget:      c.Budget,
 		maxDecoders: c.MaxDecoders,
 		files:       c.Files,
+		pool:        c.Pool,
 	}
 	if r.maxDecoders <= 0 {
 		r.maxDecoders = DefaultMaxDecoders

@@ -291,6 +291,7 @@ func (c *Conn) End(ts time.Time) {
 	if c.err == nil {
 		c.err = errEnded
 	}
+	c.cfg.pool.release(c)
 }
 
 // fail records note on the message in progress, emits it as truncated

@@ -20,6 +20,9 @@ func (c *Conn) headerBytes(h *half, b []byte, ts time.Time) (int, error) {
 	if i >= 0 {
 		chunk = b[:i+1]
 	}
+	if h.buf == nil {
+		h.buf = c.cfg.pool.buf()
+	}
 	lineRoom := c.cfg.maxLine - (len(h.buf) - h.lineStart)
 	room := min(lineRoom, c.cfg.maxHeader-len(h.buf))
 	over := len(chunk) > room

@@ -11,7 +11,7 @@ func (c *Conn) newSlot() *slot {
 	if n := len(c.free); n > 0 {
 		s = c.free[n-1]
 		c.free = c.free[:n-1]
-	} else {
+	} else if s = c.cfg.pool.slot(); s == nil {
 		s = new(slot)
 		s.tx.reset()
 	}

@@ -77,6 +77,7 @@ type Analyzer struct {
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
 	dnsMsg   dns.Message // every flow's DNS messages are decoded here
+	httpPool phttp.Pool
 	dhcp     dhcp.Message
 	dhcp6    dhcp.Message6
 	sip      psip.Message

@@ -13,7 +13,7 @@ import (
 // the analyzer's own still bounds the decoders open at once.
 func (a *Analyzer) httpConfig() phttp.Config {
 	cfg := a.cfg.HTTP
-	cfg.Budget = a.acct
+	cfg.Budget, cfg.Pool = a.acct, &a.httpPool
 	if cfg.Budget == nil {
 		if a.decoders == nil {
 			a.decoders = budget.New(0).NewAccount()
