@@ -17,6 +17,9 @@ func (c *Conn) chunkLine(h *half, b []byte, ts time.Time) (int, error) {
 	if i >= 0 {
 		chunk = b[:i+1]
 	}
+	if h.buf == nil {
+		h.buf = c.cfg.pool.buf()
+	}
 	lineRoom := c.cfg.maxLine - len(h.buf)
 	room := lineRoom
 	if h.st == stTrailer {

@@ -127,6 +127,9 @@ func (c *Conn) resyncBytes(h *half, b []byte, ts time.Time) int {
 // headersDone parses the finished (or, with truncated, partial) header
 // block in h.buf and starts the body.
 func (c *Conn) headersDone(h *half, ts time.Time, truncated bool) error {
+	// The block is copied to a string: with a Pool, the buffer serves other
+	// connections until this one's next line.
+	defer c.cfg.pool.putBuf(h)
 	if h.request {
 		return c.requestHeaders(h, ts, truncated)
 	}

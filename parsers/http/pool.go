@@ -1,9 +1,10 @@
 package http
 
 // Pool recycles what the Conns of one goroutine use for one connection
-// only: the transaction slots (with their header lists) and the header
-// buffers of a Conn go to the Pool at End and serve the next connections
-// instead of being allocated per connection. The zero value is ready; a
+// only: the transaction slots (with their header lists) of a Conn go to
+// the Pool at End, its line buffer once each header block is read, and
+// they serve the next connections instead of being allocated per
+// connection. The zero value is ready; a
 // nil *Pool allocates anew. It holds a bounded number of each thing.
 type Pool struct {
 	slots []*slot
@@ -53,10 +54,17 @@ func (p *Pool) release(c *Conn) {
 	}
 	c.free = c.free[:0]
 	for d := range c.h {
-		h := &c.h[d]
-		if b := h.buf; cap(b) > 0 && cap(b) <= maxPooledBuf && len(p.bufs) < maxPooledBufs {
-			p.bufs = append(p.bufs, b[:0])
-		}
-		h.buf = nil
+		p.putBuf(&c.h[d])
 	}
+}
+
+// putBuf takes h's line buffer, if it is worth keeping; h has none after.
+func (p *Pool) putBuf(h *half) {
+	if p == nil {
+		return
+	}
+	if b := h.buf; cap(b) > 0 && cap(b) <= maxPooledBuf && len(p.bufs) < maxPooledBufs {
+		p.bufs = append(p.bufs, b[:0])
+	}
+	h.buf = nil
 }
