@@ -76,8 +76,9 @@ type Analyzer struct {
 	stats    Stats
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
-	dnsMsg   dns.Message // every flow's DNS messages are decoded here
+	dnsMsg   dns.Message          // every flow's DNS messages are decoded here
 	httpPool phttp.Pool
+	splits   nameSplits // dns.question.* splits of recent names
 	dhcp     dhcp.Message
 	dhcp6    dhcp.Message6
 	sip      psip.Message
@@ -103,11 +104,12 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 }
 
 // Close gives back what the analyzer holds across flows (the certificate
-// cache); call it once its flows have ended.
+// cache, the remembered DNS name splits); call it once its flows have ended.
 func (a *Analyzer) Close() {
 	if a.cfg.TLS.Certs != nil {
 		a.cfg.TLS.Certs.Release()
 	}
+	a.forgetSplits()
 }
 
 // UseBudget makes the analyzer draw its per-flow state on acct, the

@@ -47,7 +47,7 @@ func (h *dnsHandler) Transaction(tx *dns.Transaction) {
 		d.Question.Name = q.Name
 		d.Question.Type = dns.TypeName(q.Type)
 		d.Question.Class = dns.ClassName(q.Class)
-		d.Question.RegisteredDomain, d.Question.Subdomain, d.Question.TopLevelDomain = dns.SplitName(q.Name)
+		d.Question.RegisteredDomain, d.Question.Subdomain, d.Question.TopLevelDomain = a.splitName(q.Name)
 	}
 	if r := tx.Response; r != nil {
 		d.Type = "answer"
