@@ -1,14 +1,16 @@
 package http
 
+import "github.com/packetsleuth/packetsleuth/internal/freelist"
+
 // Pool recycles what the Conns of one goroutine use for one connection
 // only: the transaction slots (with their header lists) of a Conn go to
 // the Pool at End, its line buffer once each header block is read, and
 // they serve the next connections instead of being allocated per
-// connection. The zero value is ready; a
-// nil *Pool allocates anew. It holds a bounded number of each thing.
+// connection. The zero value is ready; a nil *Pool allocates anew. It
+// holds a bounded number of each thing.
 type Pool struct {
-	slots []*slot
-	bufs  [][]byte
+	slots freelist.List[*slot]
+	bufs  freelist.List[[]byte]
 }
 
 // Pool bounds: enough for connections that end one after another; a
@@ -21,35 +23,29 @@ const (
 )
 
 func (p *Pool) slot() *slot {
-	if p == nil || len(p.slots) == 0 {
+	if p == nil {
 		return nil
 	}
-	s := p.slots[len(p.slots)-1]
-	p.slots[len(p.slots)-1] = nil
-	p.slots = p.slots[:len(p.slots)-1]
+	s, _ := p.slots.Get()
 	return s
 }
 
 func (p *Pool) buf() []byte {
-	if p == nil || len(p.bufs) == 0 {
+	if p == nil {
 		return nil
 	}
-	b := p.bufs[len(p.bufs)-1]
-	p.bufs[len(p.bufs)-1] = nil
-	p.bufs = p.bufs[:len(p.bufs)-1]
+	b, _ := p.bufs.Get()
 	return b
 }
 
 // release gives the pool what the ended Conn c keeps: its free slots
-// (every slot is free once End has emitted them) and its header buffers.
+// (every slot is free once End has emitted them) and its line buffers.
 func (p *Pool) release(c *Conn) {
 	if p == nil {
 		return
 	}
 	for i, s := range c.free {
-		if len(p.slots) < maxPooledSlots {
-			p.slots = append(p.slots, s)
-		}
+		p.slots.Put(s, maxPooledSlots)
 		c.free[i] = nil
 	}
 	c.free = c.free[:0]
@@ -63,8 +59,8 @@ func (p *Pool) putBuf(h *half) {
 	if p == nil {
 		return
 	}
-	if b := h.buf; cap(b) > 0 && cap(b) <= maxPooledBuf && len(p.bufs) < maxPooledBufs {
-		p.bufs = append(p.bufs, b[:0])
+	if b := h.buf; cap(b) > 0 && cap(b) <= maxPooledBuf {
+		p.bufs.Put(b[:0], maxPooledBufs)
 	}
 	h.buf = nil
 }

@@ -29,7 +29,7 @@ func TestPoolTransactionsAsUnpooled(t *testing.T) {
 		}
 		total += len(out[1])
 	}
-	if len(pool.slots) == 0 || len(pool.bufs) == 0 {
-		t.Errorf("pool holds %d slots and %d buffers after %d transactions", len(pool.slots), len(pool.bufs), total)
+	if pool.slots.Len() == 0 || pool.bufs.Len() == 0 {
+		t.Errorf("pool holds %d slots and %d buffers after %d transactions", pool.slots.Len(), pool.bufs.Len(), total)
 	}
 }

@@ -1,16 +1,19 @@
 package tls
 
+import "github.com/packetsleuth/packetsleuth/internal/freelist"
+
 // Pool recycles what the Conns of one goroutine use for one connection
 // only: a Conn takes a Handshake when its first record comes and gives it
 // back right after emit, and its record and message buffers when it is
 // done, so their slices serve the next connections instead of being
 // allocated per connection. With a Pool (Config.Pool) the Handshake given
 // to emit, and every slice in it, is valid only during the call (its
-// strings stay valid); an empty slice in it may be non-nil. The zero value is ready; a nil *Pool allocates
-// anew. It holds a bounded number of each thing.
+// strings stay valid); an empty slice in it may be non-nil. The zero value
+// is ready; a nil *Pool allocates anew. It holds a bounded number of each
+// thing.
 type Pool struct {
-	hs   []*Handshake
-	bufs [][]byte
+	hs   freelist.List[*Handshake]
+	bufs freelist.List[[]byte]
 	fp   []byte // fingerprint scratch, used within one call
 }
 
@@ -23,48 +26,40 @@ const (
 )
 
 func (p *Pool) handshake() *Handshake {
-	if p == nil || len(p.hs) == 0 {
-		return &Handshake{}
+	if p != nil {
+		if h, ok := p.hs.Get(); ok {
+			return h
+		}
 	}
-	h := p.hs[len(p.hs)-1]
-	p.hs[len(p.hs)-1] = nil
-	p.hs = p.hs[:len(p.hs)-1]
-	return h
+	return &Handshake{}
 }
 
 // putHandshake takes h back, its slices kept and everything else cleared.
 func (p *Pool) putHandshake(h *Handshake) {
-	if p == nil || len(p.hs) >= maxPooled {
+	if p == nil {
 		return
 	}
 	ch, sh := h.ClientHello, h.ServerHello
 	ch.Reset()
 	sh.Reset()
 	ch.ServerName, sh.ALPN = "", "" // kept by Reset for a re-parse of the same connection only
-	*h = Handshake{ClientHello: ch, ServerHello: sh, Alerts: h.Alerts[:0], Notes: clearStrings(h.Notes)}
-	p.hs = append(p.hs, h)
-}
-
-// clearStrings empties s, dropping the strings it held.
-func clearStrings(s []string) []string {
-	clear(s)
-	return s[:0]
+	clear(h.Notes)
+	*h = Handshake{ClientHello: ch, ServerHello: sh, Alerts: h.Alerts[:0], Notes: h.Notes[:0]}
+	p.hs.Put(h, maxPooled)
 }
 
 // buf returns an empty buffer, a pooled one if there is one.
 func (p *Pool) buf() []byte {
-	if p == nil || len(p.bufs) == 0 {
+	if p == nil {
 		return nil
 	}
-	b := p.bufs[len(p.bufs)-1]
-	p.bufs[len(p.bufs)-1] = nil
-	p.bufs = p.bufs[:len(p.bufs)-1]
+	b, _ := p.bufs.Get()
 	return b
 }
 
 func (p *Pool) putBuf(b []byte) {
-	if p != nil && cap(b) > 0 && cap(b) <= maxPooledBuf && len(p.bufs) < maxPooled {
-		p.bufs = append(p.bufs, b[:0])
+	if p != nil && cap(b) > 0 && cap(b) <= maxPooledBuf {
+		p.bufs.Put(b[:0], maxPooled)
 	}
 }
 

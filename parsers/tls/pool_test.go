@@ -105,8 +105,8 @@ func TestPoolHandshakesAsUnpooled(t *testing.T) {
 	if emitted == 0 {
 		t.Fatal("no handshake emitted")
 	}
-	if len(pool.hs) == 0 || len(pool.hs) > maxPooled || len(pool.bufs) > maxPooled {
-		t.Errorf("pool holds %d handshakes and %d buffers", len(pool.hs), len(pool.bufs))
+	if pool.hs.Len() == 0 || pool.hs.Len() > maxPooled || pool.bufs.Len() > maxPooled {
+		t.Errorf("pool holds %d handshakes and %d buffers", pool.hs.Len(), pool.bufs.Len())
 	}
 }
 

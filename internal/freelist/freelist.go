@@ -1,0 +1,31 @@
+// Package freelist is a bounded stack of things given back for reuse, for
+// the per-goroutine pools of the parsers (one owner, no locking).
+package freelist
+
+// List is a stack of things given back; the zero value is empty.
+type List[T any] struct {
+	items []T
+}
+
+// Get takes the thing given back last; ok is false when there is none.
+func (l *List[T]) Get() (x T, ok bool) {
+	n := len(l.items)
+	if n == 0 {
+		return x, false
+	}
+	x = l.items[n-1]
+	var zero T
+	l.items[n-1] = zero // the list no longer keeps it alive
+	l.items = l.items[:n-1]
+	return x, true
+}
+
+// Put gives x back, or drops it when the list holds max things already.
+func (l *List[T]) Put(x T, max int) {
+	if len(l.items) < max {
+		l.items = append(l.items, x)
+	}
+}
+
+// Len is how many things the list holds.
+func (l *List[T]) Len() int { return len(l.items) }

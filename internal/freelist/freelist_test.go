@@ -1,0 +1,26 @@
+package freelist
+
+import "testing"
+
+func TestListBoundedLIFO(t *testing.T) {
+	var l List[*int]
+	if _, ok := l.Get(); ok {
+		t.Fatal("Get from an empty list")
+	}
+	a, b, c := new(int), new(int), new(int)
+	l.Put(a, 2)
+	l.Put(b, 2)
+	l.Put(c, 2) // over the bound: dropped
+	if l.Len() != 2 {
+		t.Fatalf("Len %d, want 2", l.Len())
+	}
+	if x, _ := l.Get(); x != b {
+		t.Error("Get did not return the last thing put")
+	}
+	if x, _ := l.Get(); x != a {
+		t.Error("second Get did not return the first thing put")
+	}
+	if _, ok := l.Get(); ok || l.items[:1][0] != nil {
+		t.Error("a taken thing is still held by the list")
+	}
+}
