@@ -91,8 +91,8 @@ func TestConnFirstTransactionAllocs(t *testing.T) {
 		t.Fatalf("%d transactions, want 101", n)
 	}
 	// The Conn; per message its string (and its label buffer growing);
-	// the parsed questions and their copy in the pending query. (The
-	// Pairer, the pending query's slot and its lists took 4 more.)
+	// the parsed questions (their copy in the pending query is inline).
+	// (The Pairer, the pending query's slot and its lists took 4 more.)
 	if allocs > 7 {
 		t.Errorf("a flow's first transaction: %v allocations, want at most 7", allocs)
 	}

@@ -33,7 +33,7 @@ type Conn struct {
 	OnError func(err error, ts time.Time)
 
 	dec    [2]StreamDecoder
-	msg    *Message // what each message is decoded into: its own, or a shared one
+	msg    *Message // what each message is decoded into: its own, or a shared one (nil: made at the first)
 	badRun int
 }
 
@@ -48,7 +48,14 @@ var _ parsers.StreamParser = (*Conn)(nil)
 
 // NewConn returns the state for one flow; see NewPairer for the arguments.
 func NewConn(maxPending int, emit func(*Transaction)) *Conn {
-	return newConn(maxPending, emit, nil, nil)
+	all := new(struct { // the Conn, its Pairer and its Message in one allocation
+		c Conn
+		p Pairer
+		m Message
+	})
+	all.p.init(maxPending, emit)
+	all.c.Pairer, all.c.msg = &all.p, &all.m
+	return &all.c
 }
 
 // NewConnHandler returns the state for one flow that delivers to h. Every
@@ -56,18 +63,13 @@ func NewConn(maxPending int, emit func(*Transaction)) *Conn {
 // the Conns of a goroutine serves them all, its buffers grown once (a Conn
 // keeps nothing in it between calls; the Pairer copies what it keeps).
 func NewConnHandler(maxPending int, h Handler, msg *Message) *Conn {
-	return newConn(maxPending, nil, h, msg)
-}
-
-func newConn(maxPending int, emit func(*Transaction), h Handler, msg *Message) *Conn {
 	both := new(struct { // the Conn and its Pairer in one allocation
 		c Conn
 		p Pairer
 	})
-	both.p.init(maxPending, emit)
+	both.p.init(maxPending, nil)
 	both.p.handler = h
-	both.c.Pairer = &both.p
-	both.c.msg = msg
+	both.c.Pairer, both.c.msg = &both.p, msg
 	return &both.c
 }
 

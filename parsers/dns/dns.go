@@ -158,7 +158,10 @@ type EDNS struct {
 // one Message per worker decodes every packet without allocating beyond one
 // string per message (all names and data share it).
 type Message struct {
-	ID                 uint16
+	ID uint16
+	// IDText is ID in decimal (dns.id), part of the message's text: a
+	// message read without its header has none.
+	IDText             string
 	Response           bool // QR
 	Opcode             uint8
 	Authoritative      bool // AA
@@ -411,12 +414,18 @@ func parse(b []byte, m *Message) error {
 
 // finish turns the arena spans into strings: one allocation per message.
 func (m *Message) finish() {
+	id := span{lo: uint32(len(m.arena))}
+	if m.Size >= HeaderSize {
+		m.arena = strconv.AppendUint(m.arena, uint64(m.ID), 10)
+	}
+	id.hi = uint32(len(m.arena))
 	if len(m.arena) == 0 {
 		return
 	}
 	s := string(m.arena)
 	m.TextSize = len(s)
 	str := func(sp span) string { return s[sp.lo:sp.hi] }
+	m.IDText = str(id)
 	for i := range m.Questions {
 		m.Questions[i].Name = str(m.Questions[i].name)
 	}

@@ -610,25 +610,26 @@ func TestSplitURL(t *testing.T) {
 	cases := []struct {
 		uri, host, scheme string
 		port              uint16
+		full              string
 		want              URL
 	}{
-		{"/a/b?x=1&y=2#frag", "example.com", "http", 80, URL{Full: "http://example.com/a/b?x=1&y=2#frag", Scheme: "http", Domain: "example.com", Port: 80, Path: "/a/b", Query: "x=1&y=2", Fragment: "frag"}},
-		{"/", "[::1]:8000", "http", 8000, URL{Full: "http://[::1]:8000/", Scheme: "http", Domain: "[::1]", Port: 8000, Path: "/"}},
-		{"/", "[::1]", "http", 8080, URL{Full: "http://[::1]:8080/", Scheme: "http", Domain: "[::1]", Port: 8080, Path: "/"}},
-		{"/x", "localhost:8080", "http", 9999, URL{Full: "http://localhost:8080/x", Scheme: "http", Domain: "localhost", Port: 8080, Path: "/x"}},
-		{"HTTP://user:pw@Proxy.example:3128/p?q", "ignored", "http", 8080, URL{Full: "http://Proxy.example:3128/p?q", Scheme: "http", Domain: "Proxy.example", Port: 3128, Path: "/p", Query: "q"}},
-		{"https://secure.example/login", "", "http", 3128, URL{Full: "https://secure.example/login", Scheme: "https", Domain: "secure.example", Port: 443, Path: "/login"}},
-		{"http://[2001:db8::1]:8080", "", "http", 0, URL{Full: "http://[2001:db8::1]:8080", Scheme: "http", Domain: "[2001:db8::1]", Port: 8080}},
-		{"example.com:443", "example.com:443", "http", 3128, URL{Full: "example.com:443", Domain: "example.com", Port: 443}},
-		{"*", "h", "http", 80, URL{Full: "http://h*", Scheme: "http", Domain: "h", Port: 80, Path: "*"}},
-		{"/Hello Arkime", "", "http", 80, URL{Scheme: "http", Port: 80, Path: "/Hello Arkime"}},
-		{"/a", "h:99999", "http", 81, URL{Full: "http://h:81/a", Scheme: "http", Domain: "h", Port: 81, Path: "/a"}},
+		{"/a/b?x=1&y=2#frag", "example.com", "http", 80, "http://example.com/a/b?x=1&y=2#frag", URL{Scheme: "http", Domain: "example.com", Port: 80, Path: "/a/b", Query: "x=1&y=2", Fragment: "frag"}},
+		{"/", "[::1]:8000", "http", 8000, "http://[::1]:8000/", URL{Scheme: "http", Domain: "[::1]", Port: 8000, Path: "/"}},
+		{"/", "[::1]", "http", 8080, "http://[::1]:8080/", URL{Scheme: "http", Domain: "[::1]", Port: 8080, Path: "/"}},
+		{"/x", "localhost:8080", "http", 9999, "http://localhost:8080/x", URL{Scheme: "http", Domain: "localhost", Port: 8080, Path: "/x"}},
+		{"HTTP://user:pw@Proxy.example:3128/p?q", "ignored", "http", 8080, "http://Proxy.example:3128/p?q", URL{Scheme: "http", Domain: "Proxy.example", Port: 3128, Path: "/p", Query: "q"}},
+		{"https://secure.example/login", "", "http", 3128, "https://secure.example/login", URL{Scheme: "https", Domain: "secure.example", Port: 443, Path: "/login"}},
+		{"http://[2001:db8::1]:8080", "", "http", 0, "http://[2001:db8::1]:8080", URL{Scheme: "http", Domain: "[2001:db8::1]", Port: 8080}},
+		{"example.com:443", "example.com:443", "http", 3128, "example.com:443", URL{Domain: "example.com", Port: 443}},
+		{"*", "h", "http", 80, "http://h*", URL{Scheme: "http", Domain: "h", Port: 80, Path: "*"}},
+		{"/Hello Arkime", "", "http", 80, "", URL{Scheme: "http", Port: 80, Path: "/Hello Arkime"}},
+		{"/a", "h:99999", "http", 81, "http://h:81/a", URL{Scheme: "http", Domain: "h", Port: 81, Path: "/a"}},
 	}
 	for _, k := range cases {
 		got := SplitURL(k.uri, k.host, k.scheme, k.port)
 		k.want.Original = k.uri
-		if got != k.want {
-			t.Errorf("SplitURL(%q, %q):\n got %+v\nwant %+v", k.uri, k.host, got, k.want)
+		if got != k.want || got.Full() != k.full {
+			t.Errorf("SplitURL(%q, %q):\n got %+v %q\nwant %+v %q", k.uri, k.host, got, got.Full(), k.want, k.full)
 		}
 	}
 }

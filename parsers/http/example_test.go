@@ -15,7 +15,7 @@ func ExampleNewConn() {
 	c := http.NewConn(http.Config{}, func(tx *http.Transaction) {
 		// tx is reused after this call returns: copy what you keep.
 		u := http.SplitURL(tx.Request.URI, tx.Request.Host, "http", 8080)
-		fmt.Println(tx.Request.Method, u.Full, tx.Request.AuthUser, tx.Response.StatusCode,
+		fmt.Println(tx.Request.Method, u.Full(), tx.Request.AuthUser, tx.Response.StatusCode,
 			tx.Response.BodyBytes, tx.Response.BodyDecodedBytes)
 	})
 	_ = c.Data(parsers.ToServer, []byte("GET /admin?x=1 HTTP/1.1\r\nHost: intranet:8080\r\n"+

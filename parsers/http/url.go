@@ -8,7 +8,6 @@ import (
 // URL holds the ECS url.* parts of a request target.
 type URL struct {
 	Original string // the request-target as sent (url.original)
-	Full     string // reconstructed scheme://domain[:port]path[?query][#fragment], "" without a domain
 	Scheme   string // lower case; "" for authority-form (CONNECT)
 	Domain   string // host name or address; IPv6 literals keep their brackets ("[::1]"), as ECS asks
 	Port     int    // explicit port, else the connection's port (origin-form), else the scheme default; 0 if unknown
@@ -22,7 +21,8 @@ type URL struct {
 // authority-form "h:443" of CONNECT, or "*"); host is the Host header, used
 // when uri carries no authority; defaultScheme ("http") applies to
 // origin-form; dstPort is the server port of the connection (0 if unknown).
-// It never fails: odd input gives odd but bounded parts. Only Full allocates.
+// It never fails: odd input gives odd but bounded parts, and it does not
+// allocate (Full does).
 func SplitURL(uri, host, defaultScheme string, dstPort uint16) URL {
 	u := URL{Original: uri}
 	rest := uri
@@ -65,11 +65,12 @@ func SplitURL(uri, host, defaultScheme string, dstPort uint16) URL {
 	} else {
 		u.Path = rest
 	}
-	u.Full = u.full()
 	return u
 }
 
-func (u *URL) full() string {
+// Full is url.full: scheme://domain[:port]path[?query][#fragment]
+// rebuilt, "" without a domain.
+func (u *URL) Full() string {
 	if u.Domain == "" {
 		return ""
 	}

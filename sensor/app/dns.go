@@ -1,7 +1,6 @@
 package app
 
 import (
-	"strconv"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
@@ -39,7 +38,7 @@ func (h *dnsHandler) Transaction(tx *dns.Transaction) {
 	ev.Network.Protocol = "dns"
 	ev.Event.Start = ts
 	d := &ev.DNS
-	d.ID = strconv.Itoa(int(m.ID))
+	d.ID = m.IDText
 	d.OpCode = dns.OpcodeName(m.Opcode)
 	d.Type = "query"
 	if len(m.Questions) > 0 {
