@@ -403,9 +403,10 @@ func TestUnreadRecordsAreNotBuffered(t *testing.T) {
 	c.dirs[0].encrypted = true // as a TLS 1.3 ServerHello does
 	big := make([]byte, 16000)
 	feed(record(23, big), 1460)
-	feed(record(22, big[:900]), 100)            // an encrypted handshake record
-	feed(record(21, big[:26]), 3)               // an encrypted alert
-	if cap(c.dirs[0].rec) > 2*recordHeaderLen { // room for a header cut in pieces only
+	feed(record(22, big[:900]), 100) // an encrypted handshake record
+	feed(record(21, big[:26]), 3)    // an encrypted alert
+	// Room for a header cut in pieces only.
+	if cap(c.dirs[0].rec) > 2*recordHeaderLen {
 		t.Fatalf("skipped records were buffered: %d bytes", cap(c.dirs[0].rec))
 	}
 	if n := len(c.h.Alerts); n != 1 || !c.h.Alerts[0].Encrypted {
