@@ -49,6 +49,15 @@ var (
 var methods = [...]string{"INVITE", "REGISTER", "OPTIONS", "ACK", "BYE", "CANCEL", "SUBSCRIBE", "NOTIFY",
 	"MESSAGE", "INFO", "PRACK", "UPDATE", "REFER", "PUBLISH"}
 
+// methodsSP are the methods followed by the space of a request line (Sniff
+// runs on the first bytes of every stream: no concatenation per call).
+var methodsSP = func() (sp [len(methods)]string) {
+	for i, m := range methods {
+		sp[i] = m + " "
+	}
+	return sp
+}()
+
 // Sniff tells whether b starts a SIP message: a request line with a known
 // method, a sip:/sips:/tel: URI and SIP/2.0, or a status line SIP/2.0
 // with a three-digit code. It answers More until the first line ends (at
@@ -76,9 +85,9 @@ func sniffLine(line []byte, whole bool) (isRequest bool, v parsers.Verdict) {
 		}
 		return false, decided(whole)
 	}
-	for _, m := range methods {
+	for i, m := range methods {
 		n := min(len(line), len(m)+1)
-		if string(line[:n]) != (m + " ")[:n] {
+		if string(line[:n]) != methodsSP[i][:n] {
 			continue
 		}
 		if n < len(m)+1 {

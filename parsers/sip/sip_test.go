@@ -158,3 +158,20 @@ func FuzzParse(f *testing.F) {
 		c.End(time.Time{})
 	})
 }
+
+// BenchmarkSniff judges the first bytes of a stream that is not SIP (an
+// HTTP request, the usual case) and of one that is.
+func BenchmarkSniff(b *testing.B) {
+	for _, c := range []struct{ name, in string }{
+		{"http", "GET /index.html HTTP/1.1\r\nHost: www.example.com\r\n\r\n"},
+		{"sip", string(invite)},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			in := []byte(c.in)
+			b.ReportAllocs()
+			for b.Loop() {
+				Sniff(in)
+			}
+		})
+	}
+}
