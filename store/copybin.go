@@ -40,7 +40,7 @@ var copyBufs = sync.Pool{New: func() any { return new([]byte) }}
 func appendCopyBinary(b []byte, rows [][]any) ([]byte, error) {
 	size := 19 + 2 // header, trailer
 	for _, r := range rows {
-		size += 2 + 8*len(r) // field count; lengths, ints (a bound)
+		size += 2 + 12*len(r) // field count; each value's length and an int (a bound)
 		for _, v := range r {
 			if s, ok := v.(string); ok {
 				size += len(s)
