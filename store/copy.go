@@ -179,7 +179,7 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 			}
 			rows[table] = append(rows[table], append([]any{stmt}, args...))
 		default:
-			rows[table] = append(rows[table], r.values(table, rec))
+			rows[table] = append(rows[table], r.values(table, rec, s.driver == Postgres))
 		}
 	}
 	return rows, buckets, st, bad

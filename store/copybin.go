@@ -36,14 +36,18 @@ var copyBufs = sync.Pool{New: func() any { return new([]byte) }}
 
 // appendCopyBinary appends rows in PostgreSQL's binary COPY format: the
 // values of the event tables' rows are int64 (BIGINT columns), int
-// (INTEGER), string (TEXT) or nil (NULL); anything else is an error.
+// (INTEGER), string or []byte (TEXT) or nil (NULL); anything else is an
+// error.
 func appendCopyBinary(b []byte, rows [][]any) ([]byte, error) {
 	size := 19 + 2 // header, trailer
 	for _, r := range rows {
 		size += 2 + 12*len(r) // field count; each value's length and an int (a bound)
 		for _, v := range r {
-			if s, ok := v.(string); ok {
-				size += len(s)
+			switch v := v.(type) {
+			case string:
+				size += len(v)
+			case []byte:
+				size += len(v)
 			}
 		}
 	}
@@ -67,6 +71,12 @@ func appendCopyBinary(b []byte, rows [][]any) ([]byte, error) {
 				b = binary.BigEndian.AppendUint32(b, 4)
 				b = binary.BigEndian.AppendUint32(b, uint32(int32(v)))
 			case string:
+				if len(v) > math.MaxInt32 {
+					return b, fmt.Errorf("column %d: a value of %d bytes", i+1, len(v))
+				}
+				b = binary.BigEndian.AppendUint32(b, uint32(len(v)))
+				b = append(b, v...)
+			case []byte: // a document as received, into a TEXT column
 				if len(v) > math.MaxInt32 {
 					return b, fmt.Errorf("column %d: a value of %d bytes", i+1, len(v))
 				}

@@ -242,10 +242,15 @@ func (r *row) decode(rec *schemas.Record, i int) *RecordError {
 	return nil
 }
 
-// values are the column values of r's row in table, in rowColumns order.
-func (r *row) values(table string, rec *schemas.Record) []any {
+// values are the column values of r's row in table, in rowColumns order;
+// the document as received when raw (PostgreSQL's COPY, which sends it
+// before rec's buffer may be reused: no copy), else as a string.
+func (r *row) values(table string, rec *schemas.Record, raw bool) []any {
 	ts := r.Timestamp
-	doc := string(rec.JSON)
+	var doc any = rec.JSON
+	if !raw {
+		doc = string(rec.JSON)
+	}
 	var id any // NULL without an id
 	if r.Event.ID != "" {
 		id = r.Event.ID

@@ -47,7 +47,7 @@ func TestPartitionsUpgradeAndRetention(t *testing.T) {
 		// the columns of version 3: those of today but the sensor, the last
 		cols := rowColumns["flows"][:len(rowColumns["flows"])-1]
 		q := "INSERT INTO flows (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
-		if _, err := v3.DB().ExecContext(ctx, v3.rebind(q), r.values("flows", &old[i])[:len(cols)]...); err != nil {
+		if _, err := v3.DB().ExecContext(ctx, v3.rebind(q), r.values("flows", &old[i], false)[:len(cols)]...); err != nil {
 			t.Fatal(err)
 		}
 	}
