@@ -210,7 +210,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	}
 	b := f.pending[i]
 	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
-	if b != nil && !keep && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
+	if b != nil && !keep && b.arena != nil && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
 		f.handOver(i, pkt.Timestamp) // its arena is full
 		b = nil
 	}
@@ -224,9 +224,12 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	}
 	b.pkts = append(b.pkts, *pkt)
 	q := &b.pkts[len(b.pkts)-1]
-	if keep {
+	if keep || len(q.Payload) == 0 {
 		q.Payload = q.Payload[:len(q.Payload):len(q.Payload)]
 	} else {
+		if b.arena == nil {
+			b.arena = make([]byte, 0, arenaSize)
+		}
 		start := len(b.arena)
 		b.arena = append(b.arena, pkt.Payload...)
 		q.Payload = b.arena[start:len(b.arena):len(b.arena)]

@@ -96,7 +96,7 @@ func New(cfg Config) (*Pipeline, error) {
 		n := cfg.Workers * batchesPerWorker
 		p.pool = make(chan *batch, n)
 		for i := 0; i < n; i++ {
-			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize), arena: make([]byte, 0, arenaSize)}
+			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize)} // arenas come with the first copy
 		}
 		for _, w := range p.workers {
 			ch := make(chan *batch, n)
