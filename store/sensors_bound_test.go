@@ -127,14 +127,7 @@ func TestSinkPruneClockNotAhead(t *testing.T) {
 		ctx := context.Background()
 		cfg := mk(t)
 		cfg.Retention = map[string]Duration{"flow": Duration(time.Hour)}
-		k, err := NewSink(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer k.Close(ctx)
+		k := connectedSink(t, cfg)
 		now := time.Now().UTC().Truncate(time.Second)
 		fs := makeFlows(2)
 		fs[0].end, fs[1].end = now.Add(-30*time.Minute), now.AddDate(10, 0, 0)
@@ -183,14 +176,7 @@ func TestSensorsFutureReport(t *testing.T) {
 func TestSinkPruneClockIgnoresStats(t *testing.T) {
 	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
 		ctx := context.Background()
-		k, err := NewSink(mk(t)) // default retention: 1s series 24 h
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := k.Connect(ctx); err != nil {
-			t.Fatal(err)
-		}
-		defer k.Close(ctx)
+		k := connectedSink(t, mk(t)) // default retention: 1s series 24 h
 		batch := []schemas.Record{record(t, bucket(t0, "", 1, 10, 1, nil)), statsEvent(t, "a-1", "edge-1", "", time.Now(), 1)}
 		for _, rec := range batch {
 			if err := k.Write(ctx, []schemas.Record{rec}); err != nil {
@@ -205,4 +191,18 @@ func TestSinkPruneClockIgnoresStats(t *testing.T) {
 			t.Errorf("%d 1 s buckets left, want the replayed one", n)
 		}
 	})
+}
+
+// connectedSink is a Sink of cfg, connected, closed when the test ends.
+func connectedSink(t *testing.T, cfg Config) *Sink {
+	t.Helper()
+	k, err := NewSink(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := k.Connect(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { k.Close(context.Background()) })
+	return k
 }
