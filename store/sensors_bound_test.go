@@ -206,3 +206,24 @@ func connectedSink(t *testing.T, cfg Config) *Sink {
 	t.Cleanup(func() { k.Close(context.Background()) })
 	return k
 }
+
+// A store that keeps stats reports only prunes by their time: the sensors
+// not heard from within retention.sensors go.
+func TestSinkStatsOnlyPrunesSensors(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		ctx := context.Background()
+		cfg := mk(t)
+		cfg.Datasets = List{"stats"}
+		cfg.Retention = map[string]Duration{"sensors": Duration(time.Hour)}
+		k := connectedSink(t, cfg)
+		now := time.Now()
+		for _, rec := range []schemas.Record{statsEvent(t, "a-1", "edge-1", "", now.Add(-2*time.Hour), 1), statsEvent(t, "b-2", "edge-2", "", now, 1)} {
+			if err := k.Write(ctx, []schemas.Record{rec}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := sensorIDs(t, k.st); len(got) != 1 || got[0] != "b-2" {
+			t.Errorf("sensors: %v, want b-2 alone (a-1 silent for 2 h)", got)
+		}
+	})
+}

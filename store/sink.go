@@ -25,7 +25,8 @@ func init() {
 type Sink struct {
 	cfg         Config
 	st          *Store
-	newest      time.Time // newest record time written
+	newest      time.Time // newest record time written, stats reports aside
+	newestStats time.Time // newest stats report time: the clock of a store of stats only
 	lastPrune   time.Time
 	Stats       InsertStats // running totals (read after Close)
 	dups        atomic.Uint64
@@ -75,9 +76,10 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	}
 	// The prune clock is the traffic's time: a sensor's stats reports are
 	// stamped by its clock, also while it replays a capture of years ago,
-	// whose history they would prune at once. It never runs ahead of the
-	// store's clock: one record with a time years ahead (a sensor's wrong
-	// clock, a hostile producer) would otherwise prune everything.
+	// whose history they would prune at once (a store that has had stats
+	// reports only goes by theirs). It never runs ahead of the store's
+	// clock: one record with a time years ahead (a sensor's wrong clock, a
+	// hostile producer) would otherwise prune everything.
 	wall := time.Now()
 	next := 0 // the next of bad, which are in batch order
 	for i := range batch {
@@ -85,22 +87,26 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 			next++
 			continue
 		}
+		t, newest := batch[i].Time, &k.newest
 		if batch[i].Dataset == schemas.DatasetStats {
-			continue
+			newest = &k.newestStats
 		}
-		t := batch[i].Time
 		if t.After(wall) {
 			t = wall
 		}
-		if t.After(k.newest) {
-			k.newest = t
+		if t.After(*newest) {
+			*newest = t
 		}
 	}
-	if iv := time.Duration(k.cfg.PruneInterval); iv > 0 && !k.newest.IsZero() && k.newest.Sub(k.lastPrune) >= iv {
-		if _, err := k.st.Prune(ctx, k.newest); err != nil {
+	clock := k.newest
+	if clock.IsZero() {
+		clock = k.newestStats
+	}
+	if iv := time.Duration(k.cfg.PruneInterval); iv > 0 && !clock.IsZero() && clock.Sub(k.lastPrune) >= iv {
+		if _, err := k.st.Prune(ctx, clock); err != nil {
 			return err
 		}
-		k.lastPrune = k.newest
+		k.lastPrune = clock
 	}
 	if len(bad) > 0 {
 		be := &outputs.BatchError{}
