@@ -237,7 +237,7 @@ func (s *Store) admitSensors(ctx context.Context, rows [][]any, st *InsertStats)
 	refused := map[string]bool{}
 	for _, id := range unknown {
 		switch {
-		case c.known[id]: // MySQL compares without case: a known id in other letters
+		case c.known[id]: // the table holds it
 		case room > 0:
 			c.known[id] = true
 			room--
