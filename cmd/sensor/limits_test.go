@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -42,5 +43,31 @@ func TestMemoryLimitFromConfigAndFlag(t *testing.T) {
 	}
 	if got := runtimeLimit(64 << 20); got != 320<<20 {
 		t.Errorf("runtime limit for 64 MiB: %d", got)
+	}
+}
+
+// The budget sets the runtime's memory limit and GC target unless the
+// environment sets them.
+func TestBudgetSetsGCPacing(t *testing.T) {
+	gc, limit := debug.SetGCPercent(100), debug.SetMemoryLimit(-1)
+	t.Cleanup(func() { debug.SetGCPercent(gc); debug.SetMemoryLimit(limit) })
+	t.Setenv("GOGC", "")
+	t.Setenv("GOMEMLIMIT", "")
+	newBudget(LimitsConfig{Memory: 64 << 20})
+	if got := debug.SetGCPercent(123); got != gcPercent {
+		t.Errorf("GC percent %d, want %d", got, gcPercent)
+	}
+	if got := debug.SetMemoryLimit(-1); got != runtimeLimit(64<<20) {
+		t.Errorf("memory limit %d, want %d", got, runtimeLimit(64<<20))
+	}
+	t.Setenv("GOGC", "100")
+	t.Setenv("GOMEMLIMIT", "1GiB")
+	debug.SetMemoryLimit(1 << 30)
+	newBudget(LimitsConfig{Memory: 64 << 20})
+	if got := debug.SetGCPercent(100); got != 123 {
+		t.Errorf("with GOGC set, GC percent changed to %d", got)
+	}
+	if got := debug.SetMemoryLimit(-1); got != 1<<30 {
+		t.Errorf("with GOMEMLIMIT set, memory limit changed to %d", got)
 	}
 }
