@@ -110,6 +110,7 @@ func (a *Analyzer) Close() {
 		a.cfg.TLS.Certs.Release()
 	}
 	a.forgetSplits()
+	a.asm.Close()
 }
 
 // UseBudget makes the analyzer draw its per-flow state on acct, the

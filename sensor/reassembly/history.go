@@ -112,6 +112,19 @@ func (a *Assembler) historyReady() bool {
 	return true
 }
 
+// Close gives the history back to the memory budget; a later delivery
+// takes a new one. The streams still open keep their hashed deliveries.
+// A nil Assembler holds nothing.
+func (a *Assembler) Close() {
+	if a == nil || a.hist.buf == nil {
+		return
+	}
+	hs := &a.hist
+	a.evict(hs.pos + uint64(len(hs.buf)) + 1) // hash what is still remembered
+	a.acct.Release(budget.Reassembly, int64(len(hs.buf)))
+	*hs = history{pos: hs.pos}
+}
+
 // evict drops the index entries whose bytes a write ending at end would
 // overwrite, and one more when the index is full, hashing the deliveries
 // that are still remembered.

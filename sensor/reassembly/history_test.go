@@ -131,6 +131,14 @@ func TestRetransmitHistoryRefused(t *testing.T) {
 	if a.hist.buf == nil || b.Stats().Pools[budget.Reassembly].Used != 1<<20 {
 		t.Fatalf("history %d bytes, budget %d", len(a.hist.buf), b.Stats().Pools[budget.Reassembly].Used)
 	}
+	a.Close()
+	if used := b.Stats().Pools[budget.Reassembly].Used; used != 0 || !s.h[cs].ring[1].hashed {
+		t.Fatalf("after Close: budget holds %d bytes; last delivery %+v", used, s.h[cs].ring[1])
+	}
+	seg(s, cs, 5, 0, "MXRE") // still checked, by hash
+	if a.Stats().Conflicts != 2 {
+		t.Fatalf("conflicts %d after Close", a.Stats().Conflicts)
+	}
 }
 
 // A stream closed or reused while the index points at it is left alone:
