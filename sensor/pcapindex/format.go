@@ -1,7 +1,6 @@
 package pcapindex
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"errors"
@@ -301,11 +300,17 @@ func Load(path string) (*Index, error) {
 // Write writes the index to path, readable by its owner only, through a
 // temporary file so that a reader never sees half of it.
 func (x *Index) Write(path string) error {
+	return WriteFile(path, x.Marshal())
+}
+
+// WriteFile writes an index marshalled before (Marshal) to path, as Write
+// does: whoever keeps a disk budget knows its size before it is on disk.
+func WriteFile(path string, data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), ".psidx-*")
 	if err != nil {
 		return err
 	}
-	_, err = io.Copy(tmp, bytes.NewReader(x.Marshal())) // CreateTemp makes it 0600
+	_, err = tmp.Write(data) // CreateTemp makes it 0600
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

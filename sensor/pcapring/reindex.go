@@ -94,12 +94,7 @@ func (r *Ring) indexFile(path string) (*pcapindex.Index, error) {
 // adopt writes the index the job built for a capture still in the ring,
 // and counts it against the disk budget.
 func (w *writer) adopt(res reindexed) {
-	at := -1
-	for i := range w.closed {
-		if w.closed[i].path == res.path {
-			at = i
-		}
-	}
+	at := w.closedAt(res.path)
 	if at < 0 {
 		return // removed meanwhile (max_bytes, max_age): no index for it
 	}
@@ -115,17 +110,30 @@ func (w *writer) adopt(res reindexed) {
 	ipath := pcapindex.PathFor("", res.path)
 	err := res.err
 	if err == nil {
-		err = res.x.Write(ipath)
+		// room first, as rotate makes it (the file itself may be the oldest)
+		data := res.x.Marshal()
+		w.closed[at].bytes += int64(len(data))
+		w.disk += int64(len(data))
+		w.enforce(time.Now())
+		if at = w.closedAt(res.path); at < 0 {
+			return // removed to make room
+		}
+		if err = pcapindex.WriteFile(ipath, data); err != nil {
+			w.closed[at].bytes -= int64(len(data))
+			w.disk -= int64(len(data))
+			w.r.c.disk.Store(w.disk)
+		}
 	}
 	if err != nil {
 		w.r.c.reindexFailed.Add(1)
 		w.r.log.Error("pcap ring: cannot index a file left by an earlier run; a carve scans it", "file", res.path, "err", err)
 		return
 	}
-	isize := sizeOf(ipath)
-	w.closed[at].bytes += isize
-	w.disk += isize
 	w.r.c.reindexed.Add(1)
 	w.r.log.Info("pcap ring: indexed a file left without its index by an earlier run", "file", res.path, "flows", len(res.x.Flows))
-	w.enforce(time.Now())
+}
+
+// closedAt is the place of path among the closed files, or -1.
+func (w *writer) closedAt(path string) int {
+	return slices.IndexFunc(w.closed, func(od onDisk) bool { return od.path == path })
 }

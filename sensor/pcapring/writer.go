@@ -212,31 +212,27 @@ func (w *writer) rotate(now time.Time) error {
 	}
 	cf.acct.Close()
 	ipath := pcapindex.PathFor("", cf.path)
+	var data []byte
 	if err == nil {
-		err = x.Write(ipath)
+		// Room for the index before it is written: the ring holds no more
+		// than max_bytes even for the instant between the two.
+		data = x.Marshal()
+		w.disk += int64(len(data))
+		w.enforce(now)
+		err = pcapindex.WriteFile(ipath, data)
 	}
 	if err != nil {
 		w.r.c.writeErrors.Add(1)
 		w.r.log.Error("pcap ring: closing a file failed; it is removed", "file", cf.path, "err", err)
 		os.Remove(cf.path)
 		os.Remove(ipath)
-		w.disk -= cf.size
+		w.disk -= cf.size + int64(len(data))
 		return fmt.Errorf("pcap ring: %w", err)
 	}
-	isize := sizeOf(ipath)
-	w.disk += isize
-	w.closed = append(w.closed, onDisk{path: cf.path, bytes: cf.size + isize, closed: now})
+	w.closed = append(w.closed, onDisk{path: cf.path, bytes: cf.size + int64(len(data)), closed: now})
 	w.r.c.files.Add(1)
 	w.enforce(now)
 	return nil
-}
-
-// sizeOf is the size of the file at path (0 if it cannot be read).
-func sizeOf(path string) int64 {
-	if st, err := os.Stat(path); err == nil {
-		return st.Size()
-	}
-	return 0
 }
 
 // enforce removes the oldest closed files while the ring is over its disk
