@@ -28,11 +28,18 @@ const batchSize = 256
 // is full is handed over early, so arenas do not grow with the traffic.
 const arenaSize = batchSize * 512
 
-// batchesPerWorker is how many batches each worker adds to the pool. The
-// pool bounds what is in flight; a worker's queue holds the whole pool, so
-// a burst of one flow waits in its worker's queue instead of stopping the
-// feeder while the other workers idle.
+// batchesPerWorker is how many batches each worker adds to the pool; the
+// pool bounds what is in flight.
 const batchesPerWorker = 16
+
+// queueDepth is how many batches wait in one worker's queue. A deeper
+// queue lets a burst for one worker wait there instead of stopping the
+// feeder, but also lets one worker run thousands of new flows ahead of a
+// worker the scheduler has not run yet: under a small budget the first
+// takes it all and the other's flows are created over budget (seen as
+// TestSYNFloodStaysUnderBudget failing under load with the whole pool as
+// the depth). A full queue stopping the feeder keeps the workers abreast.
+const queueDepth = 4
 
 // batch carries packets (or, with no packets, a clock tick) to a worker.
 type batch struct {
@@ -99,7 +106,7 @@ func New(cfg Config) (*Pipeline, error) {
 			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize)} // arenas come with the first copy
 		}
 		for _, w := range p.workers {
-			ch := make(chan *batch, n)
+			ch := make(chan *batch, queueDepth)
 			p.in = append(p.in, ch)
 			p.wg.Add(1)
 			go p.runWorker(w, ch)
