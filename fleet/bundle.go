@@ -85,13 +85,16 @@ func (b Bundle) check() error {
 		for n := range files {
 			if n == "" || n != filepath.Base(n) || strings.HasPrefix(n, ".") || strings.ContainsAny(n, "/\\\x00") {
 				errs = append(errs, fmt.Errorf("fleet: %s file name %q: a plain file name is needed", kind, n))
-			} else if kind == "rules" && !strings.HasSuffix(n, ".yaml") && !strings.HasSuffix(n, ".yml") {
+			} else if kind == "rules" && !isRuleFile(n) {
 				errs = append(errs, fmt.Errorf("fleet: rules file %q: rule files end in .yaml or .yml", n))
 			}
 		}
 	}
 	return errors.Join(errs...)
 }
+
+// isRuleFile says whether the rule loader reads a file of this name.
+func isRuleFile(n string) bool { return strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") }
 
 // ReadFiles makes a set of the rule files (a directory stands for every
 // *.yaml/*.yml in it) and intel lists given.
@@ -131,10 +134,9 @@ func ReadFiles(rules, intel []string) (Bundle, error) {
 			m[n] = data
 		}
 	}
-	isYAML := func(n string) bool { return strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml") }
 	notHidden := func(n string) bool { return !strings.HasPrefix(n, ".") }
 	for _, p := range rules {
-		add(b.Rules, p, isYAML)
+		add(b.Rules, p, isRuleFile)
 	}
 	for _, p := range intel {
 		add(b.Intel, p, notHidden)
