@@ -29,3 +29,12 @@ func (l *List[T]) Put(x T, max int) {
 
 // Len is how many things the list holds.
 func (l *List[T]) Len() int { return len(l.items) }
+
+// PutBuf gives the buffer b back emptied, unless it has no room or room
+// for more than maxCap bytes (grown once for an outsized input, it is left
+// to the garbage collector rather than held for ever).
+func PutBuf(l *List[[]byte], b []byte, maxCap, max int) {
+	if cap(b) > 0 && cap(b) <= maxCap {
+		l.Put(b[:0], max)
+	}
+}

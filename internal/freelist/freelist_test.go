@@ -24,3 +24,17 @@ func TestListBoundedLIFO(t *testing.T) {
 		t.Error("a taken thing is still held by the list")
 	}
 }
+
+func TestPutBufKeepsOnlyBuffersWorthKeeping(t *testing.T) {
+	var l List[[]byte]
+	PutBuf(&l, nil, 8, 4)                 // no room: nothing to keep
+	PutBuf(&l, make([]byte, 3, 16), 8, 4) // outsized: left to the GC
+	if l.Len() != 0 {
+		t.Fatalf("Len %d after a nil and an outsized buffer, want 0", l.Len())
+	}
+	PutBuf(&l, make([]byte, 3, 8), 8, 4)
+	b, ok := l.Get()
+	if !ok || len(b) != 0 || cap(b) != 8 {
+		t.Fatalf("Get = len %d cap %d ok %v, want an empty buffer of cap 8", len(b), cap(b), ok)
+	}
+}

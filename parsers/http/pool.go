@@ -59,8 +59,6 @@ func (p *Pool) putBuf(h *half) {
 	if p == nil {
 		return
 	}
-	if b := h.buf; cap(b) > 0 && cap(b) <= maxPooledBuf {
-		p.bufs.Put(b[:0], maxPooledBufs)
-	}
+	freelist.PutBuf(&p.bufs, h.buf, maxPooledBuf, maxPooledBufs)
 	h.buf = nil
 }

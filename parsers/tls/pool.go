@@ -58,8 +58,8 @@ func (p *Pool) buf() []byte {
 }
 
 func (p *Pool) putBuf(b []byte) {
-	if p != nil && cap(b) > 0 && cap(b) <= maxPooledBuf {
-		p.bufs.Put(b[:0], maxPooled)
+	if p != nil {
+		freelist.PutBuf(&p.bufs, b, maxPooledBuf, maxPooled)
 	}
 }
 
