@@ -41,11 +41,13 @@ type Config struct {
 	// A --output flag gives them space-separated: "store:datasets=flow alert".
 	Datasets List `yaml:"datasets"`
 	// Retention per kept level: 1s, 1m, 1h (traffic buckets) and flow,
-	// alert, each of EventDatasets, the web audit trail (audit) and the
-	// sensors not heard from (sensors: by their newest report). Zero or
+	// alert, each of EventDatasets, the web audit trail (audit), the
+	// sensors not heard from (sensors: by their newest report) and the
+	// leases not granted again (hosts: by their newest grant). Zero or
 	// absent keeps forever, except the series levels, which default to 1s:
-	// 24h, 1m: 30d, 1h: 1y, audit: 1y (failed logins add to it) and
-	// sensors: 30d (agent ids a producer invents add to it).
+	// 24h, 1m: 30d, 1h: 1y, audit: 1y (failed logins add to it),
+	// sensors: 30d (agent ids a producer invents add to it) and hosts: 30d
+	// (addresses a spoofed DHCP server or a producer invents add to it).
 	Retention map[string]Duration `yaml:"retention"`
 	// MaxSensors bounds the sensors table (default DefaultMaxSensors): the
 	// stats report of a sensor it does not hold yet is refused once it
@@ -78,6 +80,7 @@ var DefaultRetention = map[string]time.Duration{
 	"1h":      365 * 24 * time.Hour,
 	"audit":   365 * 24 * time.Hour,
 	"sensors": 30 * 24 * time.Hour,
+	"hosts":   30 * 24 * time.Hour,
 }
 
 // DefaultMaxSensors is the default bound of the sensors table: far more
@@ -90,7 +93,7 @@ const DefaultMaxSensors = 1000
 var EventDatasets = []string{"dns", "http", "tls", "smb", "kerberos", "dcerpc"}
 
 // retentionKeys are the keys Retention accepts.
-var retentionKeys = append([]string{"1s", "1m", "1h", "alert", "audit", "flow", "sensors"}, EventDatasets...)
+var retentionKeys = append([]string{"1s", "1m", "1h", "alert", "audit", "flow", "hosts", "sensors"}, EventDatasets...)
 
 // datasetNames maps the short names to event.dataset values.
 var datasetNames = map[string]string{

@@ -91,3 +91,30 @@ func TestHostsFromLeases(t *testing.T) {
 		}
 	})
 }
+
+// Retention removes the leases not granted again within retention.hosts
+// (default 30 days), so that addresses a spoofed DHCP server or a producer
+// invents do not stay forever; a lease granted again stays.
+func TestHostsRetention(t *testing.T) {
+	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
+		ctx := context.Background()
+		cfg := mk(t)
+		cfg.PruneInterval = -1
+		s := open(t, cfg)
+		grant := func(ip string, at time.Time) schemas.Record {
+			return leaseEvent(t, "edge-a", "dhcp", "ack", at, schemas.DHCPLease{Action: "assigned", IP: ip, End: at.Add(time.Hour)})
+		}
+		day := 24 * time.Hour
+		if _, err := s.Insert(ctx, []schemas.Record{grant("10.0.0.1", t0), grant("10.0.0.2", t0), grant("10.0.0.2", t0.Add(20*day))}); err != nil {
+			t.Fatal(err)
+		}
+		pr, err := s.Prune(ctx, t0.Add(40*day))
+		if err != nil || pr["hosts"] != 1 {
+			t.Fatalf("prune: %v %v", pr, err)
+		}
+		got, err := s.Hosts(ctx, HostQuery{})
+		if err != nil || len(got) != 1 || got[0].IP != "10.0.0.2" {
+			t.Errorf("hosts after retention: %+v %v", got, err)
+		}
+	})
+}

@@ -593,6 +593,8 @@ func (s *Store) Prune(ctx context.Context, now time.Time) (PruneStats, error) {
 			q, args = "DELETE FROM audit WHERE ts < ?", []any{cut.UnixNano()}
 		case "sensors":
 			q, args = "DELETE FROM sensors WHERE last_seen < ?", []any{cut.UnixNano()}
+		case "hosts":
+			q, args = "DELETE FROM hosts WHERE lease_start < ?", []any{cut.UnixNano()}
 		default:
 			q, args = "DELETE FROM events WHERE dataset = ? AND ts < ?", []any{datasetOf(key), cut.UnixNano()}
 		}
