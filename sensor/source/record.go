@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -48,11 +49,7 @@ func (s *File) bufferedRecord() ([]byte, gopacket.CaptureInfo, error) {
 	n := 16 + ci.CaptureLength
 	if n > s.br.Size() {
 		s.br.Discard(16)
-		if cap(s.recBuf) < ci.CaptureLength {
-			s.recBuf = make([]byte, ci.CaptureLength)
-		}
-		data := s.recBuf[:ci.CaptureLength]
-		_, err := io.ReadFull(s.br, data)
+		data, err := s.readLong(ci.CaptureLength)
 		return data, ci, cut(err, true)
 	}
 	b, err := s.br.Peek(n)
@@ -61,6 +58,27 @@ func (s *File) bufferedRecord() ([]byte, gopacket.CaptureInfo, error) {
 	}
 	s.br.Discard(n) // the bytes stay in the buffer until the next read
 	return b[16:n:n], ci, nil
+}
+
+// readLong reads the n-byte body of a record longer than the read buffer
+// into recBuf, which grows with the bytes that arrive, not with the length
+// the header claims: a file whose snap length lets a record claim
+// gigabytes costs no more memory than the bytes it really has.
+func (s *File) readLong(n int) ([]byte, error) {
+	b := s.recBuf[:0]
+	for len(b) < n {
+		if len(b) == cap(b) {
+			b = slices.Grow(b, min(n-len(b), max(cap(b), s.br.Size())))
+		}
+		k, err := io.ReadFull(s.br, b[len(b):min(n, cap(b))])
+		b = b[:len(b)+k]
+		if err != nil {
+			s.recBuf = b
+			return b, err
+		}
+	}
+	s.recBuf = b
+	return b, nil
 }
 
 // cut makes a read error of a record: an end of input after some of the

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -107,5 +108,30 @@ func BenchmarkBufferedRead(b *testing.B) {
 				s.Close()
 			}
 		})
+	}
+}
+
+// A record whose header claims a gigabyte (the file's snap length allows
+// it) in a file that holds a few bytes of it costs memory for the bytes
+// that are there, not for the claim, and ends as a cut record.
+func TestBufferedRecordClaimingMoreThanItHas(t *testing.T) {
+	var mix bytes.Buffer
+	if _, err := pcapgen.WriteMix(&mix, 1, 1); err != nil {
+		t.Fatal(err)
+	}
+	in := bytes.Clone(mix.Bytes()[:24])
+	in[16], in[17], in[18], in[19] = 0xff, 0xff, 0xff, 0xff // snaplen 4 GiB - 1
+	rec := make([]byte, 16+100)
+	rec[11], rec[15] = 0x40, 0x40 // caplen = orig = 1 GiB
+	path := gzipped(t, append(in, rec...))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	got, err := readFrames(t, path)
+	runtime.ReadMemStats(&after)
+	if len(got) != 0 || err == nil || !strings.Contains(err.Error(), "truncated record") {
+		t.Errorf("%d frames, err %v; want a truncated record", len(got), err)
+	}
+	if grown := after.TotalAlloc - before.TotalAlloc; grown > 64<<20 {
+		t.Errorf("reading a 140-byte capture allocated %d MiB", grown>>20)
 	}
 }
