@@ -104,6 +104,8 @@ func natLiteral(v any) (natVal, bool) {
 // natField reads a field of the event at its offset. Only fields reached
 // through nested structs (no pointer, map or slice on the way) qualify,
 // so the offset is fixed; the leaf's Go kind decides how it is read.
+// Integers are int or int64 only: the VM negates a narrower or unsigned
+// field in its own width (-uint16(1) is 65535), which an int64 would not.
 func natField(n ast.Node) (natVal, bool) {
 	name := memberName(n)
 	if name == "" {
@@ -127,14 +129,6 @@ func natField(n ast.Node) (natVal, bool) {
 		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int)(at(ev))) }}, true
 	case reflect.Int64:
 		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return *(*int64)(at(ev)) }}, true
-	case reflect.Int32:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int32)(at(ev))) }}, true
-	case reflect.Uint16:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*uint16)(at(ev))) }}, true
-	case reflect.Uint8:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*uint8)(at(ev))) }}, true
-	case reflect.Uint32:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*uint32)(at(ev))) }}, true
 	case reflect.Float64:
 		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return *(*float64)(at(ev)) }}, true
 	case reflect.Slice:
