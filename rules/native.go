@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"reflect"
 	"regexp"
 	"strings"
@@ -276,83 +277,63 @@ func natEqual(l, r natVal) (func(*schemas.Event) bool, bool) {
 }
 
 func natOrder(op string, l, r natVal) (natVal, bool) {
-	var cmp func(*schemas.Event) int
 	switch {
 	case l.kind == natInt && r.kind == natInt:
-		li, ri := l.i, r.i
-		cmp = func(ev *schemas.Event) int { return compare(li(ev), ri(ev)) }
+		return ordered(op, l.i, r.i), true
 	case l.kind == natString && r.kind == natString:
-		ls, rs := l.s, r.s
-		cmp = func(ev *schemas.Event) int { return strings.Compare(ls(ev), rs(ev)) }
+		return ordered(op, l.s, r.s), true
 	case l.kind == natTime && r.kind == natTime:
 		lt, rt := l.t, r.t
-		cmp = func(ev *schemas.Event) int { return lt(ev).Compare(rt(ev)) }
-	default:
-		lf, lok := asFloat(l)
-		rf, rok := asFloat(r)
-		if !lok || !rok {
-			return natVal{}, false
-		}
-		// (a NaN is neither less nor more: every comparison is false, as in Go)
-		switch op {
-		case "<":
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) < rf(ev) }}, true
-		case "<=":
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) <= rf(ev) }}, true
-		case ">":
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) > rf(ev) }}, true
-		default:
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lf(ev) >= rf(ev) }}, true
-		}
-	}
-	switch op {
-	case "<":
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) < 0 }}, true
-	case "<=":
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) <= 0 }}, true
-	case ">":
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) > 0 }}, true
-	default:
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return cmp(ev) >= 0 }}, true
-	}
-}
-
-func compare(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-// natArith is + - * on numbers: ints stay ints (wrapping as Go's int
-// does, like expr), an int with a float gives a float.
-func natArith(op string, l, r natVal) (natVal, bool) {
-	if l.kind == natInt && r.kind == natInt {
-		li, ri := l.i, r.i
-		switch op {
-		case "+":
-			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return li(ev) + ri(ev) }}, true
-		case "-":
-			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return li(ev) - ri(ev) }}, true
-		default:
-			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return li(ev) * ri(ev) }}, true
-		}
+		return ordered(op, func(ev *schemas.Event) int { return lt(ev).Compare(rt(ev)) }, func(*schemas.Event) int { return 0 }), true
 	}
 	lf, lok := asFloat(l)
 	rf, rok := asFloat(r)
 	if !lok || !rok {
 		return natVal{}, false
 	}
+	// (a NaN is neither less nor more: every comparison is false, as in Go)
+	return ordered(op, lf, rf), true
+}
+
+// ordered is l op r for one of < <= > >=.
+func ordered[T cmp.Ordered](op string, l, r func(*schemas.Event) T) natVal {
+	var b func(*schemas.Event) bool
+	switch op {
+	case "<":
+		b = func(ev *schemas.Event) bool { return l(ev) < r(ev) }
+	case "<=":
+		b = func(ev *schemas.Event) bool { return l(ev) <= r(ev) }
+	case ">":
+		b = func(ev *schemas.Event) bool { return l(ev) > r(ev) }
+	default:
+		b = func(ev *schemas.Event) bool { return l(ev) >= r(ev) }
+	}
+	return natVal{kind: natBool, b: b}
+}
+
+// natArith is + - * on numbers: ints stay ints (wrapping as Go's int
+// does, like expr), an int with a float gives a float.
+func natArith(op string, l, r natVal) (natVal, bool) {
+	if l.kind == natInt && r.kind == natInt {
+		return natVal{kind: natInt, i: arith(op, l.i, r.i)}, true
+	}
+	lf, lok := asFloat(l)
+	rf, rok := asFloat(r)
+	if !lok || !rok {
+		return natVal{}, false
+	}
+	return natVal{kind: natFloat, f: arith(op, lf, rf)}, true
+}
+
+// arith is l op r for one of + - *.
+func arith[T int64 | float64](op string, l, r func(*schemas.Event) T) func(*schemas.Event) T {
 	switch op {
 	case "+":
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) + rf(ev) }}, true
+		return func(ev *schemas.Event) T { return l(ev) + r(ev) }
 	case "-":
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) - rf(ev) }}, true
+		return func(ev *schemas.Event) T { return l(ev) - r(ev) }
 	default:
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) * rf(ev) }}, true
+		return func(ev *schemas.Event) T { return l(ev) * r(ev) }
 	}
 }
 
