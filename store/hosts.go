@@ -35,7 +35,10 @@ const hostsRelease = `UPDATE hosts SET lease_end = ?, ended_by = 'released'
 		WHERE sensor = ? AND ip = ? AND lease_start <= ? AND (lease_end = 0 OR lease_end > ?)`
 
 // hostValues are the hosts statement and arguments of a DHCP event that
-// carries a lease (packetsleuth.dhcp.lease), "" when it carries none.
+// carries a lease (packetsleuth.dhcp.lease), "" when it carries none. A
+// grant stamped ahead of the store's clock counts as of that clock (as in
+// sensorValues): as lease_start it would outrank later grants and keep the
+// row from retention.hosts.
 func (r *row) hostValues() (table string, args []any) {
 	l := &r.PS.DHCP.Lease
 	if l.IP == "" {
@@ -48,7 +51,7 @@ func (r *row) hostValues() (table string, args []any) {
 	}
 	switch l.Action {
 	case "assigned":
-		return "hosts", []any{sensor, l.IP, l.MAC, l.Hostname, r.Network.Protocol, r.Timestamp.UnixNano(), end}
+		return "hosts", []any{sensor, l.IP, l.MAC, l.Hostname, r.Network.Protocol, min(r.Timestamp.UnixNano(), time.Now().UnixNano()), end}
 	case "released":
 		return "hosts_release", []any{end, sensor, l.IP, end, end}
 	}

@@ -94,7 +94,8 @@ func TestHostsFromLeases(t *testing.T) {
 
 // Retention removes the leases not granted again within retention.hosts
 // (default 30 days), so that addresses a spoofed DHCP server or a producer
-// invents do not stay forever; a lease granted again stays.
+// invents do not stay forever; a lease granted again stays, and one stamped
+// ahead of the clock does not escape it.
 func TestHostsRetention(t *testing.T) {
 	forEach(t, func(t *testing.T, mk func(testing.TB) Config) {
 		ctx := context.Background()
@@ -115,6 +116,15 @@ func TestHostsRetention(t *testing.T) {
 		got, err := s.Hosts(ctx, HostQuery{})
 		if err != nil || len(got) != 1 || got[0].IP != "10.0.0.2" {
 			t.Errorf("hosts after retention: %+v %v", got, err)
+		}
+		// a grant stamped a year ahead counts as of now: it cannot outlive
+		// retention
+		now := time.Now()
+		if _, err := s.Insert(ctx, []schemas.Record{grant("10.0.0.3", now.Add(365*day))}); err != nil {
+			t.Fatal(err)
+		}
+		if pr, err := s.Prune(ctx, now.Add(40*day)); err != nil || pr["hosts"] != 2 {
+			t.Errorf("prune of a future grant: %v %v", pr, err)
 		}
 	})
 }
