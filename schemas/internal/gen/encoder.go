@@ -271,9 +271,6 @@ func (g *encoderGen) zero(x string, t reflect.Type, children []*field) string {
 // every type; the converse is not true: -0, or an empty string that points
 // into another, is zero too).
 func (g *encoderGen) groupNonZero(x string, t reflect.Type, children []*field) string {
-	if t.PkgPath() == timeType.PkgPath() {
-		return g.nonZero(x, t, children)
-	}
 	g.usesUnsafe = true
 	return fmt.Sprintf("!allZero(unsafe.Pointer(&%s), unsafe.Sizeof(%s)) && %s", x, x, g.nonZero(x, t, children))
 }
