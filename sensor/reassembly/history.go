@@ -122,7 +122,9 @@ func (a *Assembler) Close() {
 	hs := &a.hist
 	a.evict(hs.pos + uint64(len(hs.buf)) + 1) // hash what is still remembered
 	a.acct.Release(budget.Reassembly, int64(len(hs.buf)))
-	*hs = history{pos: hs.pos}
+	// Positions move a whole history on: the deliveries that still point
+	// into this one read as overwritten, never as the next history's bytes.
+	*hs = history{pos: hs.pos + uint64(len(hs.buf))}
 }
 
 // evict drops the index entries whose bytes a write ending at end would

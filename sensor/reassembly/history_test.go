@@ -181,3 +181,27 @@ func TestHistoryIndexSkipsReusedStreams(t *testing.T) {
 		t.Fatalf("closed stream's delivery changed: %+v → %+v", r, got)
 	}
 }
+
+// A delivery remembered in a history that Close gave back is compared by
+// its hash, not with the bytes of the next history at the same positions:
+// an identical retransmission is no conflict, a different one is.
+func TestRetransmitAfterHistoryRenewed(t *testing.T) {
+	a := NewAssembler(Config{RetransmitHistory: 4 << 10})
+	old, other := a.NewStream(&recorder{}), a.NewStream(&recorder{})
+	seg(old, cs, 0, decode.SYN, "")
+	seg(old, cs, 1, 0, "GOOD")
+	a.Close()
+	seg(other, cs, 0, decode.SYN, "")
+	seg(other, cs, 1, 0, "XXXX") // takes a new history
+	if a.hist.buf == nil {
+		t.Fatal("no new history after Close")
+	}
+	seg(old, cs, 1, 0, "GOOD")
+	if n := a.Stats().Conflicts; n != 0 {
+		t.Fatalf("an identical retransmission after Close: %d conflicts", n)
+	}
+	seg(old, cs, 1, 0, "EVIL")
+	if n := a.Stats().Conflicts; n != 1 {
+		t.Fatalf("a different retransmission after Close: %d conflicts, want 1", n)
+	}
+}
