@@ -341,6 +341,10 @@ func (st *InsertStats) merge(o InsertStats) {
 	st.Hosts += o.Hosts
 	st.Skipped += o.Skipped
 	st.Duplicates += o.Duplicates
+	if o.SensorsRefused > 0 {
+		st.SensorsRefused += o.SensorsRefused
+		st.RefusedSensor = o.RefusedSensor
+	}
 }
 
 // add counts rows written to and duplicates dropped from an event table.

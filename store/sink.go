@@ -69,8 +69,6 @@ func (k *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 	k.Stats.merge(st)
 	k.dups.Add(uint64(st.Duplicates))
 	if st.SensorsRefused > 0 {
-		k.Stats.SensorsRefused += st.SensorsRefused
-		k.Stats.RefusedSensor = st.RefusedSensor
 		k.lastRefused.Store(&st.RefusedSensor)
 		k.refused.Add(uint64(st.SensorsRefused))
 	}
