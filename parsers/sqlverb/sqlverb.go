@@ -146,6 +146,10 @@ func (c *Counts) Add(q []byte, mysql, cut bool) { c.add(id(q, mysql, cut)) }
 // server's setting for backslashes in strings changes where statements
 // end, some may be missing: Unsplit counts the text.
 func (c *Counts) AddQuery(q []byte, mysql, cut bool) {
+	if len(q) > Prefix {
+		// the statement ids are held for Prefix bytes of text
+		q, cut = q[:Prefix], true
+	}
 	var v [maxStatements]uint8
 	l := lexer{q: q, mysql: mysql, bs: mysql}
 	n := l.split(&v, cut)

@@ -207,6 +207,16 @@ func TestAddQueryCut(t *testing.T) {
 	}
 }
 
+// A caller that passes more than Prefix bytes of text gets the first
+// Prefix counted, and the text unsplit: its statements are not all held.
+func TestAddQueryLongerThanPrefix(t *testing.T) {
+	var c Counts
+	c.AddQuery([]byte(strings.Repeat("x;", Prefix)), true, false)
+	if c.Total != Prefix/2 || c.Unsplit != 1 {
+		t.Errorf("%+v", c)
+	}
+}
+
 // Counting a text of many statements allocates nothing.
 func TestAddQueryAllocs(t *testing.T) {
 	var c Counts
