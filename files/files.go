@@ -231,14 +231,15 @@ func (r *Result) Keep(meta *Sidecar, rules []string) (bool, error) {
 
 // File is one file in transfer; it implements parsers.FileSink.
 type File struct {
-	t      *Tracker
-	done   func(*Result)
-	res    Result
-	h      [numHashes]hash.Hash
-	head   []byte
-	in     *incoming // copy being written to the store
-	held   bool      // Footprint reserved
-	closed bool
+	t       *Tracker
+	done    func(*Result)
+	res     Result
+	h       [numHashes]hash.Hash
+	head    []byte
+	sniffed bool      // res.Magic is Sniff(head), head being full
+	in      *incoming // copy being written to the store
+	held    bool      // Footprint reserved
+	closed  bool
 }
 
 var _ parsers.FileSink = (*File)(nil)
@@ -255,8 +256,11 @@ func (f *File) Write(p []byte) bool {
 	}
 	if room := SniffBytes - len(f.head); room > 0 && f.res.Missing == 0 {
 		f.head = append(f.head, p[:min(room, len(p))]...)
-		if len(f.head) == SniffBytes && f.in != nil && !f.t.store.Wants(Sniff(f.head)) {
-			f.dropCopy() // its type is known now, and not kept: write no more of it
+		if len(f.head) == SniffBytes && f.in != nil {
+			// Its type is known now (the head changes no more: Close uses it).
+			if f.res.Magic, f.sniffed = Sniff(f.head), true; !f.t.store.Wants(f.res.Magic) {
+				f.dropCopy() // not kept: write no more of it
+			}
 		}
 	}
 	if f.res.Size > f.t.maxBytes {
@@ -321,7 +325,9 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 		t.stats.OverLimit++
 	}
 	if f.held {
-		r.Magic = Sniff(f.head)
+		if !f.sniffed {
+			r.Magic = Sniff(f.head)
+		}
 		r.MimeType = r.Magic.MimeType
 		if r.End == parsers.FileComplete && f.h != ([numHashes]hash.Hash{}) {
 			r.MD5, r.SHA1, r.SHA256 = sum(f.h[MD5]), sum(f.h[SHA1]), sum(f.h[SHA256])
