@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -459,15 +460,7 @@ func natCall(n *ast.CallNode) (natVal, bool) {
 		if reflect.ValueOf(fn).Pointer() == reflect.ValueOf(containsString).Pointer() &&
 			len(args) == 2 && args[0].kind == natString && args[1].kind == natStrings {
 			s, list := args[0].s, args[1].ss
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool {
-				x := s(ev)
-				for _, e := range list(ev) {
-					if e == x {
-						return true
-					}
-				}
-				return false
-			}}, true
+			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return slices.Contains(list(ev), s(ev)) }}, true
 		}
 	}
 	return natVal{}, false
