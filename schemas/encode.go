@@ -274,7 +274,7 @@ func (e *encoder) appendFloat(b []byte, key string, f float64) []byte {
 // RFC 3339 cannot express (a year not of four digits, a zone of 24h or more).
 func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
 	if t.Location() == time.UTC { // packet times are
-		if sec := t.Unix(); e.hasDate && sec == e.sec || e.utcDate(t) {
+		if sec := t.Unix(); e.hasDate && sec == e.sec || e.utcDate(t, sec) {
 			return appendUTC(b, &e.date, t.Nanosecond())
 		}
 	}
@@ -293,9 +293,10 @@ func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
 	return append(b, '"')
 }
 
-// utcDate formats the date and clock of t, a UTC time, into e.date; false
-// for a year RFC 3339 cannot hold (appendTime's general path fails it).
-func (e *encoder) utcDate(t time.Time) bool {
+// utcDate formats the date and clock of t, a UTC time of second sec
+// (t.Unix(), which appendTime has), into e.date; false for a year RFC
+// 3339 cannot hold (appendTime's general path fails it).
+func (e *encoder) utcDate(t time.Time, sec int64) bool {
 	y, mo, d := t.Date()
 	if y < 0 || y > 9999 {
 		return false
@@ -315,7 +316,7 @@ func (e *encoder) utcDate(t time.Time) bool {
 	put2(14, mi)
 	p[16] = ':'
 	put2(17, s)
-	e.sec, e.hasDate = t.Unix(), true
+	e.sec, e.hasDate = sec, true
 	return true
 }
 
