@@ -125,19 +125,26 @@ func (k *keeper) state(cid string, ts int64) *flowState {
 // refused counts a frame whose flow state the budget refused.
 func (k *keeper) refused() {
 	k.w.r.c.untracked.Add(1)
-	k.budgetRefused("a flow's state")
+	k.budgetRefused(refusedState)
 }
 
-// budgetRefused reports that the memory budget refused the ring what: a
-// limit.pcap_ring anomaly (rate-limited), and a log line once (the frames
-// it concerns are counted on /metrics and in the run summary).
-func (k *keeper) budgetRefused(what string) {
+// The details of a limit.pcap_ring anomaly: constants, so that a refusal
+// on every frame of a flood builds no string.
+const (
+	refusedState    = "memory budget spent: the pcap ring was refused a flow's state"
+	refusedLookback = "memory budget spent: the pcap ring was refused look-back room"
+)
+
+// budgetRefused reports that the memory budget refused the ring room: a
+// limit.pcap_ring anomaly (rate-limited) with detail, and a log line once
+// (the frames it concerns are counted on /metrics and in the run summary).
+func (k *keeper) budgetRefused(detail string) {
 	w := k.w
 	if !k.warned {
 		k.warned = true
 		w.r.log.Warn("pcap ring: the memory budget (limits.memory, pool packets) refused flow state or look-back room; frames are written without depth, or leave the look-back early, and are counted")
 	}
-	w.anom.Report(anomaly.PcapRingLimit, nil, time.Unix(0, w.now), "memory budget spent: the pcap ring was refused "+what)
+	w.anom.Report(anomaly.PcapRingLimit, nil, time.Unix(0, w.now), detail)
 	w.r.anomMu.Lock()
 	w.r.anomalies = w.anom.Counts()
 	w.r.anomMu.Unlock()
@@ -185,7 +192,7 @@ func (k *keeper) lookback(st *flowState, iface int32, ts int64, wire int, data [
 	}
 	h := k.hold(st, iface, ts, wire, data)
 	if h == nil {
-		k.budgetRefused("look-back room")
+		k.budgetRefused(refusedLookback)
 	}
 	for h == nil && k.lookAt < len(k.look) { // the budget refused: make room
 		k.pop(&k.w.r.c.evicted)
