@@ -30,6 +30,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/outputs/kafka"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/store"
 )
 
 // Collector consumes one consumer group's share of the topics.
@@ -42,6 +43,9 @@ type Collector struct {
 	m      *Metrics
 
 	recs []schemas.Record // the batch being written (reused)
+	// rows decodes each message once for both routing and the history
+	// stores (nil without a store output: the header is all it reads)
+	rows *store.Decoder
 
 	tls  *tls.Config
 	mech sasl.Mechanism
@@ -81,6 +85,9 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Collector, error) {
 			return nil, err
 		}
 		c.sinks = append(c.sinks, &sink{cfg: sc, s: s})
+		if _, ok := s.(*store.Sink); ok {
+			c.rows = &store.Decoder{}
+		}
 	}
 	if cfg.DeadLetter != "" {
 		d, err := outputs.OpenDeadLetter(cfg.DeadLetter, "collector")
@@ -275,16 +282,24 @@ func (h *header) decode(doc []byte) error {
 // dead letter.
 func (c *Collector) parse(msgs []kgo.Message) []schemas.Record {
 	recs := c.recs[:0]
+	if c.rows != nil {
+		c.rows.Reset()
+	}
 	var h header
 	for i := range msgs {
 		m := &msgs[i]
+		rec := schemas.Record{Key: string(m.Key), JSON: m.Value}
 		var reason string
-		if err := h.decode(m.Value); err != nil {
-			reason = "not JSON: " + err.Error()
-		} else if h.Event.Dataset == "" || h.Event.Kind == "" {
+		if c.rows == nil || !c.rows.Decode(m.Value, &rec) {
+			// no store, or one that will reject it: the header routes it
+			if err := h.decode(m.Value); err != nil {
+				reason = "not JSON: " + err.Error()
+			}
+			rec.Dataset, rec.Kind, rec.Time = h.Event.Dataset, h.Event.Kind, h.Timestamp
+		}
+		if reason == "" && (rec.Dataset == "" || rec.Kind == "") {
 			reason = "not an event: no event.dataset or event.kind"
 		}
-		rec := schemas.Record{Dataset: h.Event.Dataset, Kind: h.Event.Kind, Key: string(m.Key), Time: h.Timestamp, JSON: m.Value}
 		if reason != "" {
 			c.deadLetter(rec, fmt.Sprintf("%s (topic %s partition %d offset %d)", reason, m.Topic, m.Partition, m.Offset))
 			continue

@@ -2,8 +2,16 @@ package collector
 
 import (
 	"encoding/json"
+	"log/slog"
 	"reflect"
+	"slices"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	kgo "github.com/segmentio/kafka-go"
+
+	"github.com/packetsleuth/packetsleuth/store"
 )
 
 // headerSeeds are sensors' events and messages that are not.
@@ -42,4 +50,42 @@ func FuzzHeaderDecode(f *testing.F) {
 		f.Add([]byte(d))
 	}
 	f.Fuzz(checkHeader)
+}
+
+// With a store among the outputs, a message is decoded once, as the
+// store's row: the records are those the header alone makes (routing,
+// dead letters), and each carries its row to the store.
+func TestParseDecodesOnce(t *testing.T) {
+	var msgs []kgo.Message
+	for i, doc := range headerSeeds(t) {
+		msgs = append(msgs, kgo.Message{Value: []byte(doc), Key: []byte{byte(i)}, Time: time.Unix(int64(i), 0)})
+	}
+	msgs = append(msgs, kgo.Message{Value: []byte(`{"event":{"kind":"event","dataset":"packetsleuth.flow"},"source":{"port":"80"}}`)})
+	header := &Collector{m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
+	once := &Collector{m: NewMetrics(nil), log: slog.New(slog.DiscardHandler), rows: &store.Decoder{}}
+	want := slices.Clone(header.parse(msgs))
+	got := once.parse(msgs)
+	if len(got) != len(want) || len(want) < 4 {
+		t.Fatalf("%d records, the header makes %d", len(got), len(want))
+	}
+	rows := 0
+	for i := range got {
+		g, w := got[i], want[i]
+		if g.Row != nil {
+			rows++
+		}
+		g.Row = nil
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("record %d:\n%+v\nheader %+v", i, g, w)
+		}
+	}
+	if last := got[len(got)-1]; last.Row != nil || last.Dataset != "packetsleuth.flow" {
+		t.Errorf("a record the store will reject has a row, or no route: %+v", last)
+	}
+	if rows != len(got)-1 {
+		t.Errorf("%d of %d records carry their row", rows, len(got))
+	}
+	if a, b := testutil.ToFloat64(once.m.deadLettered), testutil.ToFloat64(header.m.deadLettered); a != b || a == 0 {
+		t.Errorf("dead-lettered %v, the header %v", a, b)
+	}
 }

@@ -17,6 +17,11 @@ type Record struct {
 	// Of alerts, for routing (outputs.Route): event.severity and rule.id.
 	Severity int
 	Rule     string
+
+	// Row is the history store's decoding of JSON when a collector made it
+	// while routing the record (store.Decoder), so the store does not
+	// decode it again; nil otherwise.
+	Row any
 }
 
 // Encode appends ev as one line of JSON (without the newline) to buf and

@@ -152,7 +152,7 @@ func (s *Store) copyTx(ctx context.Context, rows map[string][][]any, buckets []r
 // batch order.
 func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, buckets []row, st InsertStats, bad []*RecordError) {
 	rows = map[string][][]any{}
-	var r row
+	var own row
 	for i := range batch {
 		rec := &batch[i]
 		table := s.tableOf(rec)
@@ -160,13 +160,14 @@ func (s *Store) decodeBatch(batch []schemas.Record) (rows map[string][][]any, bu
 			st.Skipped++
 			continue
 		}
-		if err := r.decode(rec, i); err != nil {
+		r, err := decodedRow(rec, i, &own)
+		if err != nil {
 			bad = append(bad, err)
 			continue
 		}
 		switch {
 		case table == "traffic":
-			buckets = append(buckets, r)
+			buckets = append(buckets, *r)
 		case table == "sensors" && (r.PS.Stats.Interface != "" || r.sensorKey() == ""):
 			st.Skipped++ // an interface's report (the sensor's own says it all), or one naming no sensor
 		case table == "sensors":

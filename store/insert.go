@@ -229,15 +229,21 @@ func (s *Store) insertRows(ctx context.Context, rows map[string][][]any, buckets
 
 // decode reads rec's indexed fields into r.
 func (r *row) decode(rec *schemas.Record, i int) *RecordError {
-	*r = row{}
-	if !r.fastDecode(rec.JSON) {
-		*r = row{}
-		if err := json.Unmarshal(rec.JSON, r); err != nil {
-			return &RecordError{Index: i, Err: err}
-		}
+	if err := r.decodeJSON(rec.JSON); err != nil {
+		return &RecordError{Index: i, Err: err}
 	}
 	if !rec.Time.IsZero() {
 		r.Timestamp = rec.Time
+	}
+	return nil
+}
+
+// decodeJSON reads doc's indexed fields into r.
+func (r *row) decodeJSON(doc []byte) error {
+	*r = row{}
+	if !r.fastDecode(doc) {
+		*r = row{}
+		return json.Unmarshal(doc, r)
 	}
 	return nil
 }
