@@ -36,11 +36,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// packetReader is what pcapgo's two readers have in common.
-type packetReader interface {
-	ZeroCopyReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-}
-
 // File reads one pcap or pcapng file, gzip-compressed or not. Offsets in
 // messages are positions in the uncompressed capture.
 type File struct {
@@ -51,9 +46,7 @@ type File struct {
 	ra     *readAhead // inflates gz on its own goroutine
 	count  *countingReader
 	br     *bufio.Reader
-	r      packetReader
-	ng     *pcapgo.NgReader
-	mm     *mapped // a classic pcap file read from a mapping (nil: read through br)
+	mm     *mapped // a plain file read from a mapping (nil: read through br)
 	link   layers.LinkType
 	frames int64
 
@@ -65,9 +58,11 @@ type File struct {
 	recBuf  []byte
 	clamped uint64
 
-	// pcapng only: syncs are the offsets of frames whose read began with
+	// pcapng only (ng): the sections' state (ng.go); syncs are the offsets of frames whose read began with
 	// other blocks than the packet (section headers, interfaces): a SeekRecord
 	// past one must let the reader read it. resync are those still ahead.
+	ng            bool
+	ngs           ngState
 	syncs, resync []int64
 }
 
@@ -99,6 +94,10 @@ func openFile(path string, bufSize int) (*File, error) {
 func (s *File) init(bufSize int) error {
 	if bufSize == readBuffer {
 		if m := mapFile(s.f); m != nil {
+			if len(m.b) >= 4 && binary.LittleEndian.Uint32(m.b) == ngSectionHeader {
+				s.mm = m
+				return s.ngStart()
+			}
 			if len(m.b) >= 4 && isPcapMagic(binary.LittleEndian.Uint32(m.b)) {
 				return s.initMapped(m)
 			}
@@ -129,28 +128,41 @@ func (s *File) init(bufSize int) error {
 		in = s.ra
 	}
 	s.count = &countingReader{r: in}
-	// pcapgo wraps its input in bufio.NewReader, which keeps a large enough
-	// *bufio.Reader as it is: so reads are big and s.br tells the position.
 	s.br = bufio.NewReaderSize(s.count, bufSize)
 	if magic, err = s.br.Peek(4); err != nil {
 		return fmt.Errorf("%w: too short", ErrNotCapture)
 	}
 	switch m := binary.LittleEndian.Uint32(magic); m {
-	case 0x0a0d0d0a:
-		ng, err := pcapgo.NewNgReader(s.br, pcapgo.NgReaderOptions{WantMixedLinkType: true})
-		if err != nil {
-			return fmt.Errorf("pcapng: %w", err)
-		}
-		s.r, s.ng, s.link = ng, ng, ng.LinkType()
+	case ngSectionHeader:
+		return s.ngStart()
 	case 0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1:
 		r, err := pcapgo.NewReader(s.br)
 		if err != nil {
 			return fmt.Errorf("pcap: %w", err)
 		}
-		s.r = r
 		s.classic(r, m)
 	default:
 		return fmt.Errorf("%w (magic %#08x)", ErrNotCapture, binary.LittleEndian.Uint32(magic))
+	}
+	return nil
+}
+
+// ngStart reads the section header that begins a pcapng file.
+func (s *File) ngStart() error {
+	s.ng = true
+	_, total, err := s.ngBlockHead()
+	if err == nil && total > maxBlock {
+		err = fmt.Errorf("%w: section header of %d bytes", errBadBlock, total)
+	}
+	var b []byte
+	if err == nil {
+		b, err = s.take(total)
+	}
+	if err == nil {
+		err = s.ngs.section(b[8 : total-4])
+	}
+	if err != nil {
+		return fmt.Errorf("pcapng: %w", err)
 	}
 	return nil
 }
@@ -216,7 +228,7 @@ func (s *File) BytesRead() int64 {
 	return s.raw.total.Load()
 }
 
-// Hold makes the pages of a mapped file (a plain classic pcap) stay until
+// Hold makes the pages of a mapped file (a plain pcap or pcapng) stay until
 // Release passes them; frames are slices of the mapping, valid until
 // Close. It reports false for a file read through a buffer.
 func (s *File) Hold() bool {
@@ -265,7 +277,7 @@ func (s *File) SeekRecord(off int64) error {
 		if err := s.move(sp); err != nil {
 			return err
 		}
-		if _, _, err := s.r.ZeroCopyReadPacketData(); err != nil {
+		if _, _, err := s.ngPacket(); err != nil {
 			return fmt.Errorf("%s: blocks at offset %d: %w", s.path, sp, err)
 		}
 	}
@@ -318,26 +330,26 @@ func (s *File) Next(fr *Frame) error {
 	var (
 		data []byte
 		ci   gopacket.CaptureInfo
+		ng   captureInfo
 		err  error
 	)
-	if s.ng != nil {
-		if h, err := s.br.Peek(4); err == nil && !isPacketBlock(h) {
+	switch {
+	case s.ng:
+		if h, err := s.peek(4); err == nil && !isPacketBlock(h) {
 			s.syncs = append(s.syncs, at)
 		}
-	}
-	switch {
+		data, ng, err = s.ngPacket()
+		ci.Timestamp, ci.Length, ci.InterfaceIndex = ng.ts, ng.wireLen, ng.iface
 	case s.mm != nil:
 		data, ci, err = s.mm.next(s)
-	case s.order != nil:
-		data, ci, err = s.bufferedRecord()
 	default:
-		data, ci, err = s.r.ZeroCopyReadPacketData()
+		data, ci, err = s.bufferedRecord()
 	}
 	if err != nil {
 		// A clean end: nothing read since the last frame (pcap), or io.EOF
 		// between blocks (pcapng, where statistics or other blocks may
 		// follow the last packet; a cut inside a block is ErrUnexpectedEOF).
-		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && (s.offset() == at || s.ng != nil) {
+		if errors.Is(err, io.EOF) && !errors.Is(err, io.ErrUnexpectedEOF) && (s.offset() == at || s.ng) {
 			return io.EOF
 		}
 		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
@@ -349,10 +361,8 @@ func (s *File) Next(fr *Frame) error {
 	fr.Offset = at
 	fr.Data, fr.Timestamp, fr.WireLen, fr.Interface = data, ci.Timestamp, ci.Length, ci.InterfaceIndex
 	fr.LinkType = s.link
-	if len(ci.AncillaryData) > 0 {
-		if lt, ok := ci.AncillaryData[0].(layers.LinkType); ok {
-			fr.LinkType = lt
-		}
+	if s.ng {
+		fr.LinkType = ng.link
 	}
 	fr.Clamped = fr.WireLen < len(data)
 	if fr.Clamped {

@@ -10,7 +10,7 @@ import (
 	"github.com/gopacket/gopacket"
 )
 
-// A classic pcap file (not compressed) is read from a memory mapping: each
+// A pcap or pcapng file (not compressed) is read from a memory mapping: each
 // frame is a slice of the mapping, so nothing is copied between the page
 // cache and the decoder (a read(2) of the file costs a copy of every byte,
 // about a sixth of a replay's CPU). The mapping is private and writable:
@@ -24,7 +24,7 @@ import (
 // releases them.
 const dropBehind = 8 << 20
 
-// mapped is the reader of a mapped classic pcap file.
+// mapped is a mapped capture file and the reading position in it.
 type mapped struct {
 	b       []byte
 	off     int  // the next record's offset
