@@ -100,7 +100,7 @@ func (e *Evaluator) checkTimed(now int64, emit func(*schemas.Event)) {
 
 func (e *Evaluator) silent(r *Rule, st *ruleState, cutoff int64, emit func(*schemas.Event)) {
 	for ent := st.absent.tail; ent != nil && ent.last < cutoff; ent = st.absent.tail {
-		key, last := ent.key, ent.last
+		key, last := string(ent.key), ent.last
 		st.absent.remove(ent)
 		e.rstats[r.index].Alerts++
 		emit(e.absenceAlert(r, key, last))

@@ -28,7 +28,7 @@ func (e *Evaluator) belowAdd(r *Rule, key []byte, t int64, v float64, emit func(
 	var closed lowEntry
 	var closedKey string
 	if ent != nil && t >= ent.val.start+w {
-		closed, closedKey = ent.val, ent.key
+		closed, closedKey = ent.val, string(ent.key) // the entry may take another key once unlocked
 		ent.val = lowEntry{start: t}
 	}
 	if ent == nil {
@@ -52,7 +52,7 @@ func (e *Evaluator) belowAdd(r *Rule, key []byte, t int64, v float64, emit func(
 // closeLows judges the windows of groups quiet since before cutoff.
 func (e *Evaluator) closeLows(r *Rule, st *ruleState, cutoff int64, emit func(*schemas.Event)) {
 	for ent := st.lows.tail; ent != nil && ent.last < cutoff; ent = st.lows.tail {
-		key, val := ent.key, ent.val
+		key, val := string(ent.key), ent.val
 		st.lows.remove(ent)
 		e.judgeLow(r, key, val, emit)
 	}

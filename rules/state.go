@@ -71,24 +71,42 @@ const seenHint = 8
 
 // lru is a bounded map with least-recently-used order. Entries also carry
 // the newest event time they saw, so the tail can be expired by event time.
+//
+// The index is open-addressed (linear probing, at most half full, deletion
+// by backward shift) over the entries' own structs, which are reused: a
+// flood of new keys through a full map, or groups coming and going,
+// allocates nothing, where a Go map with a list cost a map slot, a list
+// entry and a key string per key. Keys are hashed with a random seed, as a
+// Go map's, so that attacker-chosen keys cannot be made to collide.
 type lru[V any] struct {
-	m          map[string]*lruEntry[V]
+	// tags[i] is the low bits of the hash of slots[i]'s key with the top
+	// bit set (0: empty): probes and moves compare hashes and find home
+	// slots without touching the entries.
+	tags       []uint32
+	slots      []*lruEntry[V]
+	n          int // entries
+	seed       maphash.Seed
 	head, tail *lruEntry[V] // head: most recently used
 	max        int
 	mem        *stateMem
 	cost       int64  // reserved per entry beyond its key
 	evicted    uint64 // dropped for room while still live
 	expired    uint64 // dropped because their window had passed
-	// spare holds a few expired entries' structs for the next new keys:
-	// groups coming and going allocate only their keys.
+	// spare holds a few expired entries' structs for the next new keys.
 	spare []*lruEntry[V]
 }
 
 // maxSpare bounds lru.spare.
 const maxSpare = 4
 
+// minSlots is the index size of an LRU's first entry.
+const minSlots = 16
+
 type lruEntry[V any] struct {
-	key        string
+	// key is owned by the entry and reused by the next key it takes: copy
+	// it to keep it past the entry's removal or the state's lock.
+	key        []byte
+	hash       uint64
 	prev, next *lruEntry[V]
 	last       int64 // newest event time (Unix ns)
 	cost       int64 // bytes reserved for the entry and what its value holds
@@ -97,11 +115,35 @@ type lruEntry[V any] struct {
 
 func newLRU[V any](max int, mem *stateMem) *lru[V] {
 	cost := int64(unsafe.Sizeof(lruEntry[V]{})) + entrySlack
-	return &lru[V]{m: make(map[string]*lruEntry[V]), max: max, mem: mem, cost: cost}
+	return &lru[V]{seed: maphash.MakeSeed(), max: max, mem: mem, cost: cost}
+}
+
+// tagOf is the tag of hash h. An index has fewer than 2^31 slots, so the
+// tag holds the bits that choose the home slot.
+func tagOf(h uint64) uint32 { return uint32(h) | 1<<31 }
+
+// find returns the slot of key (hash h) and its entry, or the empty slot
+// where it would go and nil.
+func (l *lru[V]) find(key []byte, h uint64) (int, *lruEntry[V]) {
+	mask := len(l.tags) - 1
+	tag := tagOf(h)
+	for i := int(h) & mask; ; i = (i + 1) & mask {
+		switch l.tags[i] {
+		case 0:
+			return i, nil
+		case tag:
+			if e := l.slots[i]; e.hash == h && string(e.key) == string(key) {
+				return i, e
+			}
+		}
+	}
 }
 
 func (l *lru[V]) get(key []byte) *lruEntry[V] {
-	e := l.m[string(key)]
+	if l.n == 0 {
+		return nil
+	}
+	_, e := l.find(key, maphash.Bytes(l.seed, key))
 	if e != nil && e != l.head {
 		l.unlink(e)
 		l.pushFront(e)
@@ -114,9 +156,8 @@ func (l *lru[V]) get(key []byte) *lruEntry[V] {
 // refused.
 func (l *lru[V]) add(key []byte) *lruEntry[V] {
 	var e *lruEntry[V]
-	if len(l.m) >= l.max && l.tail != nil {
-		// The evicted entry's struct takes the new key: a flood of new
-		// groups through a full map allocates only their keys.
+	if l.n >= l.max && l.tail != nil {
+		// The evicted entry's struct takes the new key.
 		e = l.tail
 		l.remove(e)
 		l.evicted++
@@ -133,10 +174,34 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 			e = new(lruEntry[V])
 		}
 	}
-	*e = lruEntry[V]{key: string(key), cost: cost}
-	l.m[e.key] = e
+	buf := e.key[:0]
+	if cap(buf) < len(key) || cap(buf) > len(key)+entrySlack {
+		buf = make([]byte, 0, len(key)) // a key buffer stays within what is paid for
+	}
+	var zero V
+	e.key, e.cost, e.last, e.val = append(buf, key...), cost, 0, zero
+	e.hash = maphash.Bytes(l.seed, key)
+	if 2*(l.n+1) > len(l.tags) {
+		l.grow()
+	}
+	i, _ := l.find(key, e.hash)
+	l.tags[i], l.slots[i] = tagOf(e.hash), e
+	l.n++
 	l.pushFront(e)
 	return e
+}
+
+// grow doubles the index (makes the first one).
+func (l *lru[V]) grow() {
+	tags, slots := l.tags, l.slots
+	size := max(2*len(tags), minSlots)
+	l.tags, l.slots = make([]uint32, size), make([]*lruEntry[V], size)
+	for _, e := range slots {
+		if e != nil {
+			i, _ := l.find(e.key, e.hash)
+			l.tags[i], l.slots[i] = tagOf(e.hash), e
+		}
+	}
 }
 
 // expire drops up to n tail entries whose newest time is before cutoff.
@@ -153,8 +218,31 @@ func (l *lru[V]) expire(cutoff int64, n int) {
 
 func (l *lru[V]) remove(e *lruEntry[V]) {
 	l.unlink(e)
-	delete(l.m, e.key)
-	l.mem.release(e.cost)
+	mask := len(l.tags) - 1
+	i := int(e.hash) & mask
+	for l.slots[i] != e {
+		i = (i + 1) & mask
+	}
+	// Backward shift: move up each later entry of the probe run that may
+	// live at i, so that no run has a hole.
+	for j := i; ; {
+		l.tags[i], l.slots[i] = 0, nil
+		for {
+			j = (j + 1) & mask
+			if l.tags[j] == 0 {
+				l.n--
+				l.mem.release(e.cost)
+				return
+			}
+			// home of the entry at j; it may move to i unless home lies
+			// cyclically in (i, j].
+			if home := int(l.tags[j]) & mask; (j-home)&mask >= (j-i)&mask {
+				break
+			}
+		}
+		l.tags[i], l.slots[i] = l.tags[j], l.slots[j]
+		i = j
+	}
 }
 
 func (l *lru[V]) unlink(e *lruEntry[V]) {
@@ -518,11 +606,11 @@ type StateStats struct {
 func (st *StateStats) addShard(s *stateShard) {
 	for i := range s.rules {
 		rs := &s.rules[i]
-		st.Groups += len(rs.groups.m)
+		st.Groups += rs.groups.n
 		st.EvictedGroups += rs.groups.evicted
 		st.ExpiredGroups += rs.groups.expired
 		st.LateEvents += rs.late
-		st.SuppressKeys += len(rs.supp.m)
+		st.SuppressKeys += rs.supp.n
 		st.EvictedKeys += rs.supp.evicted
 		st.Bytes += rs.mem.used
 		st.Refused += rs.mem.refused

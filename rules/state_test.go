@@ -2,7 +2,9 @@ package rules
 
 import (
 	"fmt"
+	"hash/maphash"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"testing"
@@ -100,7 +102,7 @@ func TestSharedRuleStateBudget(t *testing.T) {
 }
 
 // A full LRU makes room for a new key with its least recently used entry,
-// whose struct it reuses: adding then costs the key's allocation only,
+// whose struct and key buffer it reuses: adding then allocates nothing,
 // the memory held stays that of max entries, and the evicted key is gone.
 func TestLRUFullReusesEvicted(t *testing.T) {
 	b := budget.New(1 << 30)
@@ -112,11 +114,11 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	}
 	l.get(key(0)) // 1 is now the least recently used
 	e := l.add(key(9))
-	if e.val.newest != 0 || e.key != "10.0.0.9" || e.last != 0 {
+	if e.val.newest != 0 || string(e.key) != "10.0.0.9" || e.last != 0 {
 		t.Errorf("new entry carries %+v / key %q last %d", e.val.newest, e.key, e.last)
 	}
-	if l.get(key(1)) != nil || l.get(key(0)) == nil || l.get(key(9)) != e || len(l.m) != 4 || l.evicted != 1 {
-		t.Errorf("after eviction: entries %d, evicted %d", len(l.m), l.evicted)
+	if l.get(key(1)) != nil || l.get(key(0)) == nil || l.get(key(9)) != e || l.n != 4 || l.evicted != 1 {
+		t.Errorf("after eviction: entries %d, evicted %d", l.n, l.evicted)
 	}
 	if want := 4 * (l.cost + int64(len("10.0.0.0"))); mem.used != want {
 		t.Errorf("state holds %d bytes, want %d", mem.used, want)
@@ -126,8 +128,87 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 		keys[i] = key(100 + i)
 	}
 	n := 0
-	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n%len(keys)]); n++ }); allocs != 1 {
-		t.Errorf("adding to a full LRU: %v allocations, want 1 (the key)", allocs)
+	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n%len(keys)]); n++ }); allocs != 0 {
+		t.Errorf("adding to a full LRU: %v allocations, want 0", allocs)
+	}
+}
+
+// The open-addressed LRU agrees with a plain model (a list in recency
+// order) over random gets, adds, evictions, expiries and removals of a few
+// hundred keys in small tables, where probe runs collide and wrap: every
+// live key is found, no removed one is, the order and the bytes held match.
+func TestLRUAgreesWithModel(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(12, 9))
+	for round := range 20 {
+		b := budget.New(1 << 30)
+		mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+		l := newLRU[suppEntry](1+rnd.IntN(40), mem)
+		var model []string // most recently used first
+		last := map[string]int64{}
+		keyOf := func() string { return fmt.Sprintf("k%d", rnd.IntN(3*l.max+8)) }
+		moveFront := func(k string) {
+			i := slices.Index(model, k)
+			model = slices.Insert(slices.Delete(model, i, i+1), 0, k)
+		}
+		drop := func(k string) {
+			model = slices.DeleteFunc(model, func(x string) bool { return x == k })
+			delete(last, k)
+		}
+		for op := range 3000 {
+			k := keyOf()
+			switch rnd.IntN(5) {
+			case 0, 1: // get, add if missing
+				e := l.get([]byte(k))
+				if _, ok := last[k]; ok != (e != nil) {
+					t.Fatalf("round %d op %d: get(%s) = %v, model has it %v", round, op, k, e != nil, ok)
+				}
+				if e != nil {
+					moveFront(k)
+					break
+				}
+				if len(model) >= l.max {
+					drop(model[len(model)-1])
+				}
+				e = l.add([]byte(k))
+				e.last = int64(op)
+				model = slices.Insert(model, 0, k)
+				last[k] = int64(op)
+			case 2: // expire
+				cutoff := int64(op - rnd.IntN(200))
+				l.expire(cutoff, 2)
+				for n := 0; n < 2 && len(model) > 0 && last[model[len(model)-1]] < cutoff; n++ {
+					drop(model[len(model)-1])
+				}
+			case 3: // remove a live key
+				if len(model) == 0 {
+					break
+				}
+				k = model[rnd.IntN(len(model))]
+				l.remove(l.get([]byte(k)))
+				drop(k)
+			case 4: // a key nobody added
+				if l.get([]byte("absent"+k)) != nil {
+					t.Fatal("found a key never added")
+				}
+			}
+			var order []string
+			for e := l.head; e != nil; e = e.next {
+				order = append(order, string(e.key))
+			}
+			if !slices.Equal(order, model) || l.n != len(model) {
+				t.Fatalf("round %d op %d: order %v (n %d), model %v", round, op, order, l.n, model)
+			}
+			var held int64
+			for _, k := range model {
+				if _, e := l.find([]byte(k), maphash.Bytes(l.seed, []byte(k))); e == nil || string(e.key) != k {
+					t.Fatalf("round %d op %d: %s not in the index", round, op, k)
+				}
+				held += l.cost + int64(len(k))
+			}
+			if mem.used != held {
+				t.Fatalf("round %d op %d: %d bytes reserved, entries hold %d", round, op, mem.used, held)
+			}
+		}
 	}
 }
 
