@@ -146,3 +146,67 @@ func TestBudgetAndMaxOpen(t *testing.T) {
 		t.Fatalf("refused budget: %+v %+v", got, tr.Stats())
 	}
 }
+
+// A tracker reusing closed files' sniff windows and hash states gives each
+// file the result a fresh tracker gives it, whatever the file before it
+// left behind (cut short, over the limit, with a gap, open alongside).
+func TestSparesAsFresh(t *testing.T) {
+	cfg := Config{Hashes: []Hash{MD5, SHA256}, MaxFileBytes: 20_000}
+	rng := rand.New(rand.NewPCG(3, 3))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	files := []struct {
+		data []byte
+		end  parsers.FileEnd
+		gap  bool
+	}{
+		{append(peFile(), random(9000)...), parsers.FileComplete, false},
+		{[]byte("<html><body>hello</body></html>"), parsers.FileComplete, false},
+		{random(30_000), parsers.FileComplete, false}, // over MaxFileBytes
+		{[]byte("#!/bin/sh\necho hi\n"), parsers.FileComplete, false},
+		{random(5000), parsers.FileComplete, true},
+		{[]byte("{\"a\": 1}"), parsers.FileTruncated, false},
+		{[]byte("plain text, shorter than the last head"), parsers.FileComplete, false},
+	}
+	reused := NewTracker(cfg, nil)
+	for round := range 2 {
+		for i, c := range files {
+			want := feedMaybeGap(t, NewTracker(cfg, nil), c.data, c.end, c.gap)
+			got := feedMaybeGap(t, reused, c.data, c.end, c.gap)
+			if got.SHA256 != want.SHA256 || got.MD5 != want.MD5 || got.MimeType != want.MimeType ||
+				got.Magic.Executable != want.Magic.Executable || got.Size != want.Size || got.End != want.End || got.OverLimit != want.OverLimit {
+				t.Fatalf("round %d file %d: reused tracker %+v, fresh %+v", round, i, got, want)
+			}
+		}
+	}
+	if reused.spares.Len() != 1 {
+		t.Errorf("%d spares after files closed one at a time, want 1", reused.spares.Len())
+	}
+	allocs := testing.AllocsPerRun(50, func() {
+		f := reused.Open(&parsers.FileInfo{}, nil)
+		f.Write(files[1].data)
+		f.Close(parsers.FileComplete, t0)
+	})
+	if allocs > 10 {
+		t.Errorf("%.0f allocations per small file, want at most 10 (13 when each file took a new window and hash states)", allocs)
+	}
+}
+
+func feedMaybeGap(t *testing.T, tr *Tracker, data []byte, end parsers.FileEnd, gap bool) Result {
+	t.Helper()
+	if !gap {
+		return feed(t, tr, parsers.FileInfo{}, data, end)
+	}
+	var got Result
+	f := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	f.Write(data[:100])
+	f.Gap(10)
+	f.Write(data[100:])
+	f.Close(end, t0)
+	return got
+}
