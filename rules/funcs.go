@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"encoding/binary"
 	"math"
 	"net/netip"
 	"strings"
@@ -136,7 +137,13 @@ func unhex(c byte) byte {
 type prefixSet struct {
 	addrs    map[netip.Addr]struct{}
 	prefixes []netip.Prefix
+	// The IPv4 items again as numbers: match reads a dotted quad without
+	// netip (several rules ask about the same addresses of every event).
+	v4addrs map[uint32]struct{}
+	v4nets  []v4net
 }
+
+type v4net struct{ base, mask uint32 }
 
 // parseIPItem parses an IP or CIDR list item.
 func parseIPItem(s string) (netip.Prefix, bool, error) {
@@ -159,6 +166,18 @@ func (p *prefixSet) add(item string) error {
 	if err != nil {
 		return err
 	}
+	if a := pfx.Addr(); a.Is4() {
+		b := a.As4()
+		base := binary.BigEndian.Uint32(b[:])
+		if !isCIDR {
+			if p.v4addrs == nil {
+				p.v4addrs = make(map[uint32]struct{})
+			}
+			p.v4addrs[base] = struct{}{}
+		} else {
+			p.v4nets = append(p.v4nets, v4net{base: base, mask: ^uint32(0) << (32 - pfx.Bits())}) // /0: shifted out, 0
+		}
+	}
 	if !isCIDR {
 		if p.addrs == nil {
 			p.addrs = make(map[netip.Addr]struct{})
@@ -172,6 +191,17 @@ func (p *prefixSet) add(item string) error {
 
 func (p *prefixSet) match(s string) bool {
 	if len(p.addrs) == 0 && len(p.prefixes) == 0 {
+		return false
+	}
+	if v, ok := dottedQuad(s); ok {
+		if _, ok := p.v4addrs[v]; ok {
+			return true
+		}
+		for _, n := range p.v4nets {
+			if v&n.mask == n.base {
+				return true
+			}
+		}
 		return false
 	}
 	a, err := netip.ParseAddr(s)
@@ -188,6 +218,32 @@ func (p *prefixSet) match(s string) bool {
 		}
 	}
 	return false
+}
+
+// dottedQuad reads an IPv4 address in its canonical form (four decimal
+// fields of 0-255 without leading zeros), ok false for anything else: what
+// it accepts netip.ParseAddr accepts as the same address (the rest goes to
+// netip).
+func dottedQuad(s string) (v uint32, ok bool) {
+	if len(s) < len("0.0.0.0") || len(s) > len("255.255.255.255") {
+		return 0, false
+	}
+	fields, n, digits := 0, uint32(0), 0
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '.' {
+			if digits == 0 || n > 255 || fields == 4 {
+				return 0, false
+			}
+			v, fields, n, digits = v<<8|n, fields+1, 0, 0
+			continue
+		}
+		c := s[i] - '0'
+		if c > 9 || digits == 3 || (digits == 1 && n == 0) {
+			return 0, false
+		}
+		n, digits = n*10+uint32(c), digits+1
+	}
+	return v, fields == 4
 }
 
 // domainSet matches a name and all its subdomains, case-insensitively,
