@@ -88,22 +88,31 @@ func (e *encoder) fail(key string, err error) {
 // ---- structure helpers ----
 
 // field writes key, which the generated code gives as written after a
-// previous field: `,"name":`, without the comma when it opens its object.
-// Keys are the literal ASCII tag names of this package, so they need no
-// escaping; one append of a constant writes them.
+// previous field: `,"name":`. The first field of an object writes its
+// comma too, which end turns into the object's opening brace: no field has
+// to look at what came before it. Keys are the literal ASCII tag names of
+// this package, so they need no escaping; one append of a constant writes
+// them.
 func (e *encoder) field(key string) {
-	if e.b[len(e.b)-1] == '{' {
-		key = key[1:]
-	}
 	e.b = append(e.b, key...)
 }
 
 // keyName is the name in a key as field takes it.
 func keyName(key string) string { return key[len(`,"`) : len(key)-len(`":`)] }
 
-// begin and end open and close a JSON object.
-func (e *encoder) begin() { e.b = append(e.b, '{') }
-func (e *encoder) end()   { e.b = append(e.b, '}') }
+// begin opens a JSON object at the end of b: it returns where, for end.
+func (e *encoder) begin() int { return len(e.b) }
+
+// end closes the object opened at open: the comma of its first field
+// becomes the brace; an object without fields is {}.
+func (e *encoder) end(open int) {
+	if len(e.b) == open {
+		e.b = append(e.b, '{', '}')
+		return
+	}
+	e.b[open] = '{'
+	e.b = append(e.b, '}')
+}
 
 // allZero reports whether the n bytes at p are all zero: then the value
 // there is its type's zero value, and an omitzero group is left out

@@ -10,7 +10,7 @@ import (
 )
 
 func (e *encoder) appendEvent(v *Event) {
-	e.begin()
+	o0 := e.begin()
 	e.timeField(`,"@timestamp":`, v.Timestamp)
 	e.field(`,"ecs":`)
 	e.appendECS(&v.ECS)
@@ -125,17 +125,17 @@ func (e *encoder) appendEvent(v *Event) {
 		e.field(`,"packetsleuth":`)
 		e.appendCustom(&v.Sensor)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendECS(v *ECS) {
-	e.begin()
+	o0 := e.begin()
 	e.stringField(`,"version":`, v.Version)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendEventMeta(v *EventMeta) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"id":`, v.ID)
 	e.stringField(`,"kind":`, v.Kind)
 	e.stringsField(`,"category":`, v.Category)
@@ -150,11 +150,11 @@ func (e *encoder) appendEventMeta(v *EventMeta) {
 	e.optInt(`,"duration":`, int64(v.Duration))
 	e.optInt(`,"severity":`, int64(v.Severity))
 	e.optFloat(`,"risk_score":`, v.RiskScore)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendNetwork(v *Network) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"transport":`, v.Transport)
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"iana_number":`, v.IANANumber)
@@ -173,11 +173,11 @@ func (e *encoder) appendNetwork(v *Network) {
 			e.appendInner(&v.Inner)
 		}
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendEndpoint(v *Endpoint) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"ip":`, v.IP)
 	e.optInt(`,"port":`, int64(v.Port))
 	e.optString(`,"mac":`, v.MAC)
@@ -194,20 +194,20 @@ func (e *encoder) appendEndpoint(v *Endpoint) {
 			e.appendAS(&v.AS)
 		}
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendRelated(v *Related) {
-	e.begin()
+	o0 := e.begin()
 	e.optStrings(`,"ip":`, v.IP)
 	e.optStrings(`,"hosts":`, v.Hosts)
 	e.optStrings(`,"hash":`, v.Hash)
 	e.optStrings(`,"user":`, v.User)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendObserver(v *Observer) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"hostname":`, v.Hostname)
 	e.optString(`,"type":`, v.Type)
@@ -224,20 +224,20 @@ func (e *encoder) appendObserver(v *Observer) {
 			e.appendObserverIngress(&v.Ingress)
 		}
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendAgent(v *Agent) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"id":`, v.ID)
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"version":`, v.Version)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDNS(v *DNS) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"id":`, v.ID)
 	e.optString(`,"op_code":`, v.OpCode)
 	e.optStrings(`,"header_flags":`, v.HeaderFlags)
@@ -259,11 +259,11 @@ func (e *encoder) appendDNS(v *DNS) {
 		e.b = append(e.b, ']')
 	}
 	e.optStrings(`,"resolved_ip":`, v.ResolvedIP)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHTTP(v *HTTP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"version":`, v.Version)
 	if !allZero(unsafe.Pointer(&v.Request), uintptr(unsafe.Pointer(&v.Response))+unsafe.Sizeof(v.Response)-uintptr(unsafe.Pointer(&v.Request))) {
 		if !allZero(unsafe.Pointer(&v.Request), unsafe.Sizeof(v.Request)) && v.Request != (HTTPRequest{}) {
@@ -275,11 +275,11 @@ func (e *encoder) appendHTTP(v *HTTP) {
 			e.appendHTTPResponse(&v.Response)
 		}
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendURL(v *URL) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"original":`, v.Original)
 	e.optString(`,"scheme":`, v.Scheme)
 	e.optString(`,"domain":`, v.Domain)
@@ -287,17 +287,17 @@ func (e *encoder) appendURL(v *URL) {
 	e.optString(`,"path":`, v.Path)
 	e.optString(`,"query":`, v.Query)
 	e.optString(`,"fragment":`, v.Fragment)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendUserAgent(v *UserAgent) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"original":`, v.Original)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendTLS(v *TLS) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"version":`, v.Version)
 	e.optString(`,"version_protocol":`, v.VersionProtocol)
 	e.optString(`,"cipher":`, v.Cipher)
@@ -315,18 +315,18 @@ func (e *encoder) appendTLS(v *TLS) {
 			e.appendTLSServer(&v.Server)
 		}
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendUser(v *User) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"domain":`, v.Domain)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendFile(v *File) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"path":`, v.Path)
 	e.optString(`,"directory":`, v.Directory)
@@ -338,11 +338,11 @@ func (e *encoder) appendFile(v *File) {
 		e.field(`,"hash":`)
 		e.appendFileHash(&v.Hash)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendEmail(v *Email) {
-	e.begin()
+	o0 := e.begin()
 	if !allZero(unsafe.Pointer(&v.From), uintptr(unsafe.Pointer(&v.ReplyTo))+unsafe.Sizeof(v.ReplyTo)-uintptr(unsafe.Pointer(&v.From))) {
 		if !allZero(unsafe.Pointer(&v.From), uintptr(unsafe.Pointer(&v.To))+unsafe.Sizeof(v.To)-uintptr(unsafe.Pointer(&v.From))) {
 			if !allZero(unsafe.Pointer(&v.From), unsafe.Sizeof(v.From)) && !v.From.isZero() {
@@ -382,11 +382,11 @@ func (e *encoder) appendEmail(v *Email) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendRule(v *Rule) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"id":`, v.ID)
 	e.optString(`,"uuid":`, v.UUID)
 	e.optString(`,"name":`, v.Name)
@@ -397,11 +397,11 @@ func (e *encoder) appendRule(v *Rule) {
 	e.optString(`,"reference":`, v.Reference)
 	e.optStrings(`,"author":`, v.Author)
 	e.optString(`,"license":`, v.License)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendThreat(v *Threat) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"framework":`, v.Framework)
 	if !allZero(unsafe.Pointer(&v.Tactic), uintptr(unsafe.Pointer(&v.Technique))+unsafe.Sizeof(v.Technique)-uintptr(unsafe.Pointer(&v.Tactic))) {
 		if !allZero(unsafe.Pointer(&v.Tactic), unsafe.Sizeof(v.Tactic)) && !v.Tactic.isZero() {
@@ -424,11 +424,11 @@ func (e *encoder) appendThreat(v *Threat) {
 		}
 		e.b = append(e.b, ']')
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendCustom(v *Custom) {
-	e.begin()
+	o0 := e.begin()
 	if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Traffic))) {
 		if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.Traffic))) {
 			if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.Traffic))) {
@@ -578,26 +578,26 @@ func (e *encoder) appendCustom(v *Custom) {
 		}
 	}
 	e.optStrings(`,"notes":`, v.Notes)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendVLAN(v *VLAN) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"id":`, v.ID)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendInner(v *Inner) {
-	e.begin()
+	o0 := e.begin()
 	if !allZero(unsafe.Pointer(&v.VLAN), unsafe.Sizeof(v.VLAN)) && v.VLAN != (VLAN{}) {
 		e.field(`,"vlan":`)
 		e.appendVLAN(&v.VLAN)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendGeo(v *Geo) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"continent_name":`, v.ContinentName)
 	e.optString(`,"country_iso_code":`, v.CountryISOCode)
 	e.optString(`,"country_name":`, v.CountryName)
@@ -607,61 +607,61 @@ func (e *encoder) appendGeo(v *Geo) {
 		e.field(`,"location":`)
 		e.appendGeoPoint(&v.Location)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendAS(v *AS) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"number":`, v.Number)
 	if !allZero(unsafe.Pointer(&v.Organization), unsafe.Sizeof(v.Organization)) && v.Organization.Name != "" {
 		e.field(`,"organization":`)
-		e.begin()
+		o1 := e.begin()
 		e.optString(`,"name":`, v.Organization.Name)
-		e.end()
+		e.end(o1)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendObserverGeo(v *ObserverGeo) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendObserverIngress(v *ObserverIngress) {
-	e.begin()
+	o0 := e.begin()
 	if !allZero(unsafe.Pointer(&v.Interface), unsafe.Sizeof(v.Interface)) && v.Interface.Name != "" {
 		e.field(`,"interface":`)
-		e.begin()
+		o1 := e.begin()
 		e.optString(`,"name":`, v.Interface.Name)
-		e.end()
+		e.end(o1)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDNSQuestion(v *DNSQuestion) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"class":`, v.Class)
 	e.optString(`,"registered_domain":`, v.RegisteredDomain)
 	e.optString(`,"subdomain":`, v.Subdomain)
 	e.optString(`,"top_level_domain":`, v.TopLevelDomain)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDNSAnswer(v *DNSAnswer) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"class":`, v.Class)
 	e.intField(`,"ttl":`, v.TTL)
 	e.optString(`,"data":`, v.Data)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHTTPRequest(v *HTTPRequest) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"method":`, v.Method)
 	e.optInt(`,"bytes":`, v.Bytes)
 	if !allZero(unsafe.Pointer(&v.Body), unsafe.Sizeof(v.Body)) && v.Body != (HTTPBody{}) {
@@ -670,11 +670,11 @@ func (e *encoder) appendHTTPRequest(v *HTTPRequest) {
 	}
 	e.optString(`,"mime_type":`, v.MimeType)
 	e.optString(`,"referrer":`, v.Referrer)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHTTPResponse(v *HTTPResponse) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"status_code":`, int64(v.StatusCode))
 	e.optInt(`,"bytes":`, v.Bytes)
 	if !allZero(unsafe.Pointer(&v.Body), unsafe.Sizeof(v.Body)) && v.Body != (HTTPBody{}) {
@@ -682,19 +682,19 @@ func (e *encoder) appendHTTPResponse(v *HTTPResponse) {
 		e.appendHTTPBody(&v.Body)
 	}
 	e.optString(`,"mime_type":`, v.MimeType)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendTLSClient(v *TLSClient) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"server_name":`, v.ServerName)
 	e.optString(`,"ja3":`, v.JA3)
 	e.optStrings(`,"supported_ciphers":`, v.SupportedCiphers)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendTLSServer(v *TLSServer) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"ja3s":`, v.JA3S)
 	e.optString(`,"subject":`, v.Subject)
 	e.optString(`,"issuer":`, v.Issuer)
@@ -710,61 +710,61 @@ func (e *encoder) appendTLSServer(v *TLSServer) {
 			e.appendX509(&v.X509)
 		}
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendFileHash(v *FileHash) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"md5":`, v.MD5)
 	e.optString(`,"sha1":`, v.SHA1)
 	e.optString(`,"sha256":`, v.SHA256)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendEmailAddresses(v *EmailAddresses) {
-	e.begin()
+	o0 := e.begin()
 	e.optStrings(`,"address":`, v.Address)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendEmailAttachment(v *EmailAttachment) {
-	e.begin()
+	o0 := e.begin()
 	if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (EmailFile{}) {
 		e.field(`,"file":`)
 		e.appendEmailFile(&v.File)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendThreatRef(v *ThreatRef) {
-	e.begin()
+	o0 := e.begin()
 	e.optStrings(`,"id":`, v.ID)
 	e.optStrings(`,"name":`, v.Name)
 	e.optStrings(`,"reference":`, v.Reference)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendThreatEnrichment(v *ThreatEnrichment) {
-	e.begin()
+	o0 := e.begin()
 	e.field(`,"indicator":`)
 	e.appendThreatIndicator(&v.Indicator)
 	e.field(`,"matched":`)
 	e.appendThreatMatched(&v.Matched)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendTraffic(v *Traffic) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"interface":`, v.Interface)
 	e.intField(`,"packets":`, v.Packets)
 	e.intField(`,"bytes":`, v.Bytes)
 	e.intField(`,"flows":`, v.Flows)
 	e.optInt64Map(`,"bytes_by_protocol":`, v.BytesByProtocol)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendFlowInfo(v *FlowInfo) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"state":`, v.State)
 	e.optString(`,"history":`, v.History)
 	e.optString(`,"tcp_flags_orig":`, v.TCPFlagsOrig)
@@ -775,20 +775,20 @@ func (e *encoder) appendFlowInfo(v *FlowInfo) {
 		e.field(`,"icmp":`)
 		e.appendICMPInfo(&v.ICMP)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendTunnel(v *Tunnel) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"source_ip":`, v.SourceIP)
 	e.optString(`,"destination_ip":`, v.DestinationIP)
 	e.optInt(`,"vni":`, int64(v.VNI))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"transaction":`, v.Transaction)
 	e.optInt(`,"request_body_decoded_bytes":`, v.RequestBodyDecodedBytes)
 	e.optInt(`,"response_body_decoded_bytes":`, v.ResponseBodyDecodedBytes)
@@ -824,17 +824,17 @@ func (e *encoder) appendHTTPInfo(v *HTTPInfo) {
 		e.b = append(e.b, ']')
 	}
 	e.optInt(`,"headers_dropped":`, int64(v.HeadersDropped))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendTLSInfo(v *TLSInfo) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"ja4":`, v.JA4)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendSSH(v *SSH) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"version":`, int64(v.Version))
 	if !allZero(unsafe.Pointer(&v.Client), uintptr(unsafe.Pointer(&v.Server))+unsafe.Sizeof(v.Server)-uintptr(unsafe.Pointer(&v.Client))) {
 		if !allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) && v.Client != (SSHSide{}) {
@@ -860,11 +860,11 @@ func (e *encoder) appendSSH(v *SSH) {
 	e.boolField(`,"encrypted":`, v.Encrypted)
 	e.optString(`,"auth_result":`, v.AuthResult)
 	e.optInt(`,"auth_attempts":`, int64(v.AuthAttempts))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDHCP(v *DHCP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"message_type":`, v.MessageType)
 	e.optString(`,"transaction_id":`, v.TransactionID)
 	e.optString(`,"client_mac":`, v.ClientMAC)
@@ -901,11 +901,11 @@ func (e *encoder) appendDHCP(v *DHCP) {
 		e.field(`,"lease":`)
 		e.appendDHCPLease(&v.Lease)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendRDP(v *RDP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"cookie":`, v.Cookie)
 	e.optString(`,"routing_token":`, v.RoutingToken)
 	e.optStrings(`,"requested_protocols":`, v.RequestedProtocols)
@@ -921,11 +921,11 @@ func (e *encoder) appendRDP(v *RDP) {
 	e.optInt(`,"desktop_height":`, v.DesktopHeight)
 	e.optString(`,"encryption_method":`, v.EncryptionMethod)
 	e.optString(`,"encryption_level":`, v.EncryptionLevel)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDBLogin(v *DBLogin) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"server_version":`, v.ServerVersion)
 	e.optString(`,"user":`, v.User)
 	e.optString(`,"database":`, v.Database)
@@ -961,11 +961,11 @@ func (e *encoder) appendDBLogin(v *DBLogin) {
 		e.boolField(`,"statements_incomplete":`, true)
 	}
 	e.optInt(`,"statements_unsplit":`, int64(v.StatementsUnsplit))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendSMB(v *SMB) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"action":`, v.Action)
 	e.optString(`,"dialect":`, v.Dialect)
 	if v.SigningEnabled {
@@ -1024,11 +1024,11 @@ func (e *encoder) appendSMB(v *SMB) {
 	e.optInt(`,"encrypted_messages_to_server":`, v.EncryptedMessagesToServer)
 	e.optInt(`,"encrypted_messages_to_client":`, v.EncryptedMessagesToClient)
 	e.optInt(`,"encrypted_bytes":`, v.EncryptedBytes)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendNTLM(v *NTLM) {
-	e.begin()
+	o0 := e.begin()
 	e.optStrings(`,"messages":`, v.Messages)
 	e.optString(`,"version":`, v.Version)
 	e.optString(`,"workstation":`, v.Workstation)
@@ -1041,11 +1041,11 @@ func (e *encoder) appendNTLM(v *NTLM) {
 	e.optString(`,"server_dns_domain_name":`, v.ServerDNSDomainName)
 	e.optString(`,"server_dns_tree_name":`, v.ServerDNSTreeName)
 	e.optString(`,"server_os_version":`, v.ServerOSVersion)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendSMTP(v *SMTP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"helo":`, v.Helo)
 	e.optString(`,"greeting":`, v.Greeting)
 	e.optString(`,"mail_from":`, v.MailFrom)
@@ -1067,11 +1067,11 @@ func (e *encoder) appendSMTP(v *SMTP) {
 		e.boolField(`,"delivered":`, true)
 	}
 	e.optInt(`,"data_bytes":`, v.DataBytes)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendSIP(v *SIP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"method":`, v.Method)
 	e.optInt(`,"status_code":`, int64(v.StatusCode))
@@ -1085,11 +1085,11 @@ func (e *encoder) appendSIP(v *SIP) {
 	e.optString(`,"via":`, v.Via)
 	e.optString(`,"server":`, v.Server)
 	e.optString(`,"content_type":`, v.ContentType)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendNTP(v *NTP) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"version":`, int64(v.Version))
 	e.optString(`,"mode":`, v.Mode)
 	e.optInt(`,"mode_code":`, int64(v.ModeCode))
@@ -1104,11 +1104,11 @@ func (e *encoder) appendNTP(v *NTP) {
 		e.boolField(`,"response":`, true)
 	}
 	e.optInt(`,"trailer_bytes":`, int64(v.TrailerBytes))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendFTP(v *FTP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"command":`, v.Command)
 	e.optString(`,"arg":`, v.Arg)
 	e.optInt(`,"transaction":`, v.Transaction)
@@ -1126,11 +1126,11 @@ func (e *encoder) appendFTP(v *FTP) {
 		e.boolField(`,"passive":`, true)
 	}
 	e.optString(`,"control_community_id":`, v.ControlCommunityID)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendFileInfo(v *FileInfo) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"direction":`, v.Direction)
 	e.optInt(`,"transaction":`, v.Transaction)
 	e.optString(`,"part":`, v.Part)
@@ -1151,21 +1151,21 @@ func (e *encoder) appendFileInfo(v *FileInfo) {
 	if v.Partial {
 		e.boolField(`,"partial":`, true)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDomain(v *Domain) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optTime(`,"first_seen":`, v.FirstSeen)
 	if v.New {
 		e.boolField(`,"new":`, true)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendSNMP(v *SNMP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"version":`, v.Version)
 	if v.CommunityPresent {
 		e.boolField(`,"community_present":`, true)
@@ -1183,21 +1183,21 @@ func (e *encoder) appendSNMP(v *SNMP) {
 	e.optInt(`,"error_status":`, int64(v.ErrorStatus))
 	e.optStrings(`,"oids":`, v.OIDs)
 	e.optInt(`,"oids_more":`, int64(v.OIDsMore))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendAlertInfo(v *AlertInfo) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"count":`, v.Count)
 	e.optString(`,"window":`, v.Window)
 	e.optStrings(`,"group":`, v.Group)
 	e.optStrings(`,"members":`, v.Members)
 	e.optStrings(`,"matched":`, v.Matched)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendStats(v *Stats) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"interface":`, v.Interface)
 	e.optString(`,"engine":`, v.Engine)
 	e.intField(`,"received":`, v.Received)
@@ -1217,11 +1217,11 @@ func (e *encoder) appendStats(v *Stats) {
 	e.optInt(`,"uptime_seconds":`, v.UptimeSeconds)
 	e.optString(`,"config_version":`, v.ConfigVersion)
 	e.optString(`,"config_error":`, v.ConfigError)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendPeak(v *Peak) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"metric":`, v.Metric)
 	e.optString(`,"resolution":`, v.Resolution)
 	e.floatField(`,"value":`, v.Value)
@@ -1231,20 +1231,20 @@ func (e *encoder) appendPeak(v *Peak) {
 	e.optFloat(`,"k":`, v.K)
 	e.optInt(`,"window":`, int64(v.Window))
 	e.optString(`,"reason":`, v.Reason)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendAnomaly(v *Anomaly) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"kind":`, v.Kind)
 	e.optString(`,"layer":`, v.Layer)
 	e.optString(`,"detail":`, v.Detail)
 	e.optInt(`,"suppressed":`, v.Suppressed)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendKerberos(v *Kerberos) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"request":`, v.Request)
 	e.optString(`,"response":`, v.Response)
 	e.optString(`,"client_name":`, v.ClientName)
@@ -1264,11 +1264,11 @@ func (e *encoder) appendKerberos(v *Kerberos) {
 	e.optString(`,"till":`, v.Till)
 	e.optString(`,"renew_till":`, v.RenewTill)
 	e.optString(`,"from":`, v.From)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDCERPC(v *DCERPC) {
-	e.begin()
+	o0 := e.begin()
 	e.stringField(`,"kind":`, v.Kind)
 	e.intField(`,"call_id":`, v.CallID)
 	if !allZero(unsafe.Pointer(&v.Interface), unsafe.Sizeof(v.Interface)) && v.Interface != (DCERPCInterface{}) {
@@ -1313,32 +1313,32 @@ func (e *encoder) appendDCERPC(v *DCERPC) {
 		e.b = append(e.b, ']')
 	}
 	e.optString(`,"pipe":`, v.Pipe)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendGeoPoint(v *GeoPoint) {
-	e.begin()
+	o0 := e.begin()
 	e.floatField(`,"lat":`, v.Lat)
 	e.floatField(`,"lon":`, v.Lon)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHTTPBody(v *HTTPBody) {
-	e.begin()
+	o0 := e.begin()
 	e.optInt(`,"bytes":`, v.Bytes)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHashes(v *Hashes) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"md5":`, v.MD5)
 	e.optString(`,"sha1":`, v.SHA1)
 	e.optString(`,"sha256":`, v.SHA256)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendX509(v *X509) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"version_number":`, v.VersionNumber)
 	e.optString(`,"serial_number":`, v.SerialNumber)
 	if !allZero(unsafe.Pointer(&v.Subject), uintptr(unsafe.Pointer(&v.Issuer))+unsafe.Sizeof(v.Issuer)-uintptr(unsafe.Pointer(&v.Subject))) {
@@ -1357,51 +1357,51 @@ func (e *encoder) appendX509(v *X509) {
 	e.optString(`,"public_key_algorithm":`, v.PublicKeyAlgorithm)
 	e.optInt(`,"public_key_size":`, int64(v.PublicKeySize))
 	e.optString(`,"signature_algorithm":`, v.SignatureAlgorithm)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendEmailFile(v *EmailFile) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"extension":`, v.Extension)
 	e.optString(`,"mime_type":`, v.MimeType)
 	e.optInt(`,"size":`, v.Size)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendThreatIndicator(v *ThreatIndicator) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"type":`, v.Type)
 	e.optString(`,"ip":`, v.IP)
 	if !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && !(v.URL.Original == "" && v.URL.Domain == "") {
 		e.field(`,"url":`)
-		e.begin()
+		o1 := e.begin()
 		e.optString(`,"original":`, v.URL.Original)
 		e.optString(`,"domain":`, v.URL.Domain)
-		e.end()
+		e.end(o1)
 	}
 	e.optString(`,"description":`, v.Description)
 	e.optString(`,"provider":`, v.Provider)
 	e.optString(`,"confidence":`, v.Confidence)
 	if !allZero(unsafe.Pointer(&v.Marking), unsafe.Sizeof(v.Marking)) && v.Marking.TLP != "" {
 		e.field(`,"marking":`)
-		e.begin()
+		o1 := e.begin()
 		e.optString(`,"tlp":`, v.Marking.TLP)
-		e.end()
+		e.end(o1)
 	}
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendThreatMatched(v *ThreatMatched) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"atomic":`, v.Atomic)
 	e.optString(`,"field":`, v.Field)
 	e.optString(`,"type":`, v.Type)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendICMPInfo(v *ICMPInfo) {
-	e.begin()
+	o0 := e.begin()
 	e.intField(`,"type":`, int64(v.Type))
 	e.intField(`,"code":`, int64(v.Code))
 	e.optString(`,"type_name":`, v.TypeName)
@@ -1417,18 +1417,18 @@ func (e *encoder) appendICMPInfo(v *ICMPInfo) {
 	e.optInt(`,"original_source_port":`, int64(v.OriginalSourcePort))
 	e.optString(`,"original_destination_ip":`, v.OriginalDestinationIP)
 	e.optInt(`,"original_destination_port":`, int64(v.OriginalDestinationPort))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendHTTPHeader(v *HTTPHeader) {
-	e.begin()
+	o0 := e.begin()
 	e.stringField(`,"name":`, v.Name)
 	e.stringField(`,"value":`, v.Value)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendSSHSide(v *SSHSide) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"version_string":`, v.VersionString)
 	e.optString(`,"protocol_version":`, v.ProtocolVersion)
 	e.optString(`,"software":`, v.Software)
@@ -1436,28 +1436,28 @@ func (e *encoder) appendSSHSide(v *SSHSide) {
 	e.optString(`,"hassh":`, v.HASSH)
 	e.optString(`,"hassh_string":`, v.HASSHString)
 	e.optString(`,"host_key_algorithms":`, v.HostKeyAlgorithms)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDHCPLease(v *DHCPLease) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"action":`, v.Action)
 	e.optString(`,"ip":`, v.IP)
 	e.optString(`,"mac":`, v.MAC)
 	e.optString(`,"hostname":`, v.Hostname)
 	e.optTime(`,"end":`, v.End)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDBStatementCount(v *DBStatementCount) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"verb":`, v.Verb)
 	e.optInt(`,"count":`, int64(v.Count))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendKerberosAP(v *KerberosAP) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"service":`, v.Service)
 	e.optString(`,"realm":`, v.Realm)
 	e.optInt(`,"ticket_etype":`, int64(v.TicketEtype))
@@ -1467,45 +1467,45 @@ func (e *encoder) appendKerberosAP(v *KerberosAP) {
 	e.optString(`,"response":`, v.Response)
 	e.optInt(`,"error_code":`, int64(v.ErrorCode))
 	e.optString(`,"error_name":`, v.ErrorName)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDCERPCInterface(v *DCERPCInterface) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"uuid":`, v.UUID)
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"version":`, v.Version)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDCERPCContext(v *DCERPCContext) {
-	e.begin()
+	o0 := e.begin()
 	e.intField(`,"id":`, int64(v.ID))
 	e.optString(`,"uuid":`, v.UUID)
 	e.optString(`,"name":`, v.Name)
 	e.optString(`,"version":`, v.Version)
 	e.optString(`,"result":`, v.Result)
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendDCERPCEndpoint(v *DCERPCEndpoint) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"uuid":`, v.UUID)
 	e.optString(`,"name":`, v.Name)
 	e.stringField(`,"transport":`, v.Transport)
 	e.optString(`,"ip":`, v.IP)
 	e.intField(`,"port":`, int64(v.Port))
-	e.end()
+	e.end(o0)
 }
 
 func (e *encoder) appendX509Name(v *X509Name) {
-	e.begin()
+	o0 := e.begin()
 	e.optString(`,"distinguished_name":`, v.DistinguishedName)
 	e.optStrings(`,"common_name":`, v.CommonName)
 	e.optStrings(`,"organization":`, v.Organization)
 	e.optStrings(`,"organizational_unit":`, v.OrganizationalUnit)
 	e.optStrings(`,"country":`, v.Country)
-	e.end()
+	e.end(o0)
 }
 
 func (v *Related) isZero() bool {

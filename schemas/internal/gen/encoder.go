@@ -26,6 +26,9 @@ type encoderGen struct {
 	usesUnsafe bool
 	// root is set while the fields of Event itself are written.
 	root bool
+	// depth counts the objects open in the function being written: each
+	// keeps where it opened in its own variable.
+	depth int
 }
 
 func genEncoder(m *model) ([]byte, error) {
@@ -93,7 +96,10 @@ func (g *encoderGen) structType(t reflect.Type) {
 // body writes an object: its braces and every field, in order. A run of
 // omitzero groups goes behind groups' guards.
 func (g *encoderGen) body(fields []*field, recv string) {
-	g.printf("e.begin()\n")
+	open := fmt.Sprintf("o%d", g.depth)
+	g.depth++
+	defer func() { g.depth-- }()
+	g.printf("%s := e.begin()\n", open)
 	for i := 0; i < len(fields); {
 		j := i
 		for j < len(fields) && isGroup(fields[j]) {
@@ -107,7 +113,7 @@ func (g *encoderGen) body(fields []*field, recv string) {
 		g.fieldCode(fields[i], recv)
 		i++
 	}
-	g.printf("e.end()\n")
+	g.printf("e.end(%s)\n", open)
 }
 
 // isGroup says whether f is a struct that omitzero leaves out when zero.
