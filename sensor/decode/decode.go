@@ -138,10 +138,17 @@ func firstLayer(lt layers.LinkType, data []byte) gopacket.LayerType {
 // Decode decodes one frame of link type lt into p.
 func (d *Decoder) Decode(data []byte, ts time.Time, wireLen int, lt layers.LinkType, p *Packet) Status {
 	*p = Packet{Timestamp: ts, WireLen: wireLen}
-	if lt == layers.LinkTypeEthernet && fastEthernet(data, p) {
-		return OK
-	}
 	typ := firstLayer(lt, data)
+	switch typ {
+	case layers.LayerTypeEthernet:
+		if fastEthernet(data, p) {
+			return OK
+		}
+	case layers.LayerTypeIPv4, layers.LayerTypeIPv6:
+		if fastRawIP(data, p) {
+			return OK
+		}
+	}
 	if typ == gopacket.LayerTypeZero {
 		if d.Stats.UnknownLinks == nil {
 			d.Stats.UnknownLinks = map[layers.LinkType]uint64{}

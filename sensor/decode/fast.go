@@ -5,17 +5,20 @@ import (
 	"net/netip"
 )
 
-// The common frame — Ethernet, IPv4 without options or IPv6 without
-// extension headers, not a fragment, TCP or UDP — decoded by hand in one
-// pass. Anything else, malformed or merely unusual (VLAN tags, IP options,
-// fragments, MPTCP options, a VXLAN port, a zero length field), is left to
-// walk and gopacket's layers, so the fast path decides only frames on which
-// both give the same Packet (FuzzDecodeFast compares them).
+// The common frame — Ethernet (up to two VLAN tags) or raw IP, IPv4
+// without options or IPv6 without extension headers, not a fragment, TCP or
+// UDP — decoded by hand in one pass. Anything else, malformed or merely
+// unusual (other links, IP options, fragments, MPTCP options, a VXLAN port,
+// a zero length field), is left to walk and gopacket's layers, so the fast
+// path decides only frames on which both give the same Packet
+// (TestFastMatchesWalk, FuzzDecodeFast).
 
-// ethernetIPv4 and ethernetIPv6 are the EtherTypes the fast path takes.
+// The EtherTypes the fast path takes.
 const (
-	ethernetIPv4 = 0x0800
-	ethernetIPv6 = 0x86DD
+	ethernetIPv4  = 0x0800
+	ethernetIPv6  = 0x86DD
+	ethernetDot1Q = 0x8100
+	ethernetQinQ  = 0x88a8
 )
 
 // tcpOptionMPTCP is the Multipath TCP option's kind: gopacket checks its
@@ -23,24 +26,46 @@ const (
 const tcpOptionMPTCP = 30
 
 // fastEthernet decodes frame into p if it is the common case; false leaves
-// p untouched for walk.
+// p untouched for walk. Up to two 802.1Q/QinQ tags are read as walk reads
+// them.
 func fastEthernet(frame []byte, p *Packet) bool {
 	if len(frame) < 14 {
 		return false
 	}
+	typ, b := binary.BigEndian.Uint16(frame[12:14]), frame[14:]
+	var vlan, inner uint16
+	for tags := 0; typ == ethernetDot1Q || typ == ethernetQinQ; tags++ {
+		if tags == 2 || len(b) < 4 {
+			return false
+		}
+		switch id := binary.BigEndian.Uint16(b[0:2]) & 0x0fff; {
+		case vlan == 0:
+			vlan = id
+		case inner == 0:
+			inner = id
+		}
+		typ, b = binary.BigEndian.Uint16(b[2:4]), b[4:]
+	}
 	var ok bool
-	switch binary.BigEndian.Uint16(frame[12:14]) {
+	switch typ {
 	case ethernetIPv4:
-		ok = fastIPv4(frame[14:], p)
+		ok = fastIPv4(b, p)
 	case ethernetIPv6:
-		ok = fastIPv6(frame[14:], p)
+		ok = fastIPv6(b, p)
 	}
 	if ok {
 		p.HasMAC = true
 		copy(p.DstMAC[:], frame[0:6])
 		copy(p.SrcMAC[:], frame[6:12])
+		p.VLAN, p.InnerVLAN = vlan, inner
 	}
 	return ok
+}
+
+// fastRawIP decodes a raw IP frame (no link header) into p if it is the
+// common case.
+func fastRawIP(b []byte, p *Packet) bool {
+	return fastIPv4(b, p) || fastIPv6(b, p)
 }
 
 // fastIPv4 takes a header of exactly 20 bytes with a non-zero total length

@@ -10,18 +10,22 @@ import (
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
-// sameAsWalk decodes an Ethernet frame with Decode (the fast path when it
-// applies) and with walk alone (gopacket's layers), and fails if the
-// statuses, the packets or the error counts differ. It reports whether the
-// fast path took the frame.
-func sameAsWalk(t *testing.T, frame []byte) bool {
+// sameAsWalk decodes a frame of link type lt (Ethernet or raw IP) with
+// Decode (the fast path when it applies) and with walk alone (gopacket's
+// layers), and fails if the statuses, the packets or the error counts
+// differ. It reports whether the fast path took the frame.
+func sameAsWalk(t *testing.T, lt layers.LinkType, frame []byte) bool {
 	t.Helper()
 	fast, slow := NewDecoder(DefragConfig{}, nil), NewDecoder(DefragConfig{}, nil)
 	var pf, ps, probe Packet
-	took := fastEthernet(frame, &probe)
-	stf := fast.Decode(frame, pcapgen.Epoch, len(frame), layers.LinkTypeEthernet, &pf)
+	first := firstLayer(lt, frame)
+	took := fastRawIP(frame, &probe)
+	if first == layers.LayerTypeEthernet {
+		took = fastEthernet(frame, &probe)
+	}
+	stf := fast.Decode(frame, pcapgen.Epoch, len(frame), lt, &pf)
 	ps = Packet{Timestamp: pcapgen.Epoch, WireLen: len(frame)}
-	sts := slow.walk(layers.LayerTypeEthernet, frame, &ps)
+	sts := slow.walk(first, frame, &ps)
 	if stf != sts || fast.Stats.Errors != slow.Stats.Errors || fast.Stats.NotIP != slow.Stats.NotIP {
 		t.Fatalf("frame %x: status %v / %v (walk), errors %v / %v", frame, stf, sts, fast.Stats.Errors, slow.Stats.Errors)
 	}
@@ -37,7 +41,7 @@ func sameAsWalk(t *testing.T, frame []byte) bool {
 
 // edgeFrames are Ethernet frames at the fast path's borders: TCP options of
 // every kind and length, lengths that cut or pad, IPv6, UDP on the VXLAN
-// port, IP options, fragments.
+// port, IP options, fragments, VLAN tags.
 func edgeFrames() [][]byte {
 	eth := func(typ uint16, rest ...byte) []byte {
 		b := []byte{2, 0, 0, 0, 0, 1, 2, 0, 0, 0, 0, 2, byte(typ >> 8), byte(typ)}
@@ -110,9 +114,14 @@ func edgeFrames() [][]byte {
 		eth(0x86DD, ip6(6, 0, seg...)...),  // IPv6 length 0
 		eth(0x86DD, ip6(6, 10, seg...)...), // IPv6 length inside the TCP header
 		eth(0x86DD, ip6(0, 8, 6, 0, 1, 4, 0, 0, 0, 0)...),
-		eth(0x8100, 0, 5, 0x08, 0x00), // VLAN
-		eth(0x0806, 0, 1),             // ARP
-		eth(0x0040, 1, 2, 3),          // 802.3 length
+		eth(0x8100, 0, 5, 0x08, 0x00), // VLAN, then nothing
+		eth(0x8100, append([]byte{0x20, 5, 0x08, 0x00}, ip4(6, 20+len(seg), seg...)...)...),
+		eth(0x88a8, append([]byte{0, 7, 0x81, 0x00, 0, 9, 0x86, 0xdd}, ip6(6, len(seg), seg...)...)...),
+		eth(0x8100, append([]byte{0, 0, 0x81, 0x00, 0, 9, 0x08, 0x00}, ip4(17, 20+8+4, udp(5353, 53, 12, 1, 2, 3, 4)...)...)...), // priority tag, then VLAN 9
+		eth(0x8100, append([]byte{0, 1, 0x81, 0x00, 0, 2, 0x81, 0x00, 0, 3, 0x08, 0x00}, ip4(6, 20+len(seg), seg...)...)...),     // three tags
+		eth(0x8100, append([]byte{0, 1, 0x00, 0x40}, 1, 2, 3)...),                                                                // 802.3 length after a tag
+		eth(0x0806, 0, 1),    // ARP
+		eth(0x0040, 1, 2, 3), // 802.3 length
 	)
 	frag := eth(0x0800, ip4(6, 20+len(seg), seg...)...)
 	frag[14+6] = 0x20 // more fragments
@@ -145,16 +154,23 @@ func TestFastMatchesWalk(t *testing.T) {
 			frames = append(frames, fr.Data)
 		}
 	}
-	took := 0
+	took, tookRaw := 0, 0
 	for _, fr := range frames {
 		for n := 0; n <= len(fr); n++ {
-			if sameAsWalk(t, fr[:n]) {
+			if sameAsWalk(t, layers.LinkTypeEthernet, fr[:n]) {
 				took++
 			}
 		}
+		if len(fr) > 14 { // the same IP packet as a raw IP frame
+			for n := 0; n <= len(fr)-14; n++ {
+				if sameAsWalk(t, layers.LinkTypeRaw, fr[14:14+n]) {
+					tookRaw++
+				}
+			}
+		}
 	}
-	if took == 0 {
-		t.Fatal("the fast path took no frame")
+	if took == 0 || tookRaw == 0 {
+		t.Fatalf("the fast path took %d Ethernet and %d raw IP frames", took, tookRaw)
 	}
 }
 
@@ -166,7 +182,8 @@ func FuzzDecodeFast(f *testing.F) {
 		f.Add(fr.Data)
 	}
 	f.Fuzz(func(t *testing.T, frame []byte) {
-		sameAsWalk(t, frame)
+		sameAsWalk(t, layers.LinkTypeEthernet, frame)
+		sameAsWalk(t, layers.LinkTypeRaw, frame)
 	})
 }
 
