@@ -175,11 +175,20 @@ func (t *Table) Stats() Stats {
 // sweepEvery is how much packet time passes between expiry sweeps.
 const sweepEvery = int64(time.Second)
 
+// SweepDue reports whether a packet at now (Unix ns) starts an expiry
+// sweep after one at last. The table sweeps on its own packets; the
+// pipeline's feeder, asking the same of every packet it reads, tells every
+// worker to sweep at the same packet times (Expire), so that flows of
+// several workers end as one worker's would.
+func SweepDue(last, now int64) bool {
+	return now-last >= sweepEvery || now < last
+}
+
 // Update accounts packet p to its flow, creating the flow when needed, and
 // returns the flow and the packet's direction in it.
 func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 	now := p.Timestamp.UnixNano()
-	if now-t.lastSweep >= sweepEvery || now < t.lastSweep {
+	if SweepDue(t.lastSweep, now) {
 		t.Expire(p.Timestamp)
 	}
 	k, srcIsA := keyOf(p)

@@ -39,6 +39,7 @@ type Feeder struct {
 	pending []*batch
 	counts  feedCounts
 	lastOut time.Time
+	swept   int64                          // packet time (Unix ns) of the last expiry sweep (flow.SweepDue)
 	tap     Tap                            // of the capture file being replayed, if any
 	input   interface{ BytesRead() int64 } // the capture file being read, if any
 	inputAt int64                          // InputRead before it
@@ -203,6 +204,19 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		p.workers[0].packet(pkt)
 		return
 	}
+	if now := pkt.Timestamp.UnixNano(); flow.SweepDue(f.swept, now) {
+		// Every worker sweeps here, before this packet, as one worker's
+		// table would on its own clock: flows then end at the same packet
+		// times (and for the same reasons) whatever the worker count.
+		f.swept = now
+		for i := range f.pending {
+			b := f.batchFor(i, fr)
+			b.sweeps = append(b.sweeps, sweep{at: len(b.pkts), t: now})
+			if len(b.sweeps) == batchSize { // a worker without packets while time jumps about
+				f.handOver(i, pkt.Timestamp)
+			}
+		}
+	}
 	i := 0
 	if len(p.workers) > 1 {
 		k := flow.KeyOf(pkt)
@@ -212,16 +226,8 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
 	if b != nil && !keep && b.arena != nil && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
 		f.handOver(i, pkt.Timestamp) // its arena is full
-		b = nil
 	}
-	if b == nil {
-		b = <-p.pool
-		b.from, b.first = f, fr.Offset
-		if f.lasting != nil {
-			b.done = &f.done[i]
-		}
-		f.pending[i] = b
-	}
+	b = f.batchFor(i, fr)
 	b.pkts = append(b.pkts, *pkt)
 	q := &b.pkts[len(b.pkts)-1]
 	if keep || len(q.Payload) == 0 {
@@ -240,6 +246,21 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		f.flush()
 		f.lastOut = pkt.Timestamp
 	}
+}
+
+// batchFor returns worker i's pending batch, taking one from the pool if
+// there is none; fr is the frame being dispatched.
+func (f *Feeder) batchFor(i int, fr *source.Frame) *batch {
+	if b := f.pending[i]; b != nil {
+		return b
+	}
+	b := <-f.p.pool
+	b.from, b.first = f, fr.Offset
+	if f.lasting != nil {
+		b.done = &f.done[i]
+	}
+	f.pending[i] = b
+	return b
 }
 
 // within reports whether b lies inside frame.
@@ -281,7 +302,7 @@ func (f *Feeder) release() {
 // flush hands over every partly filled batch.
 func (f *Feeder) flush() {
 	for i, b := range f.pending {
-		if b != nil && len(b.pkts) > 0 {
+		if b != nil && (len(b.pkts) > 0 || len(b.sweeps) > 0) {
 			f.handOver(i, f.lastOut)
 		}
 	}

@@ -48,10 +48,21 @@ type batch struct {
 	from  *Feeder       // that filled it: a memory fault reading pkts is its source's
 	first int64         // the source offset of the first packet's frame
 	done  *atomic.Int64 // counts the batch when done (pkts hold frames of a lasting source)
+	// sweeps are the feeder's expiry sweeps, each before the packet at
+	// its index (or after the last): every worker sweeps at the packet
+	// times one worker would have.
+	sweeps []sweep
 
 	tick    time.Time     // set on a tick: the worker expires flows up to it
 	query   *query        // set on a request for the active flows
 	settled chan struct{} // set by Feeder.settle: the batches before this one are done
+}
+
+// sweep tells a worker to expire its flows at packet time t (Unix ns)
+// before pkts[at].
+type sweep struct {
+	at int
+	t  int64
 }
 
 // Pipeline is one run of the hot path: feeders (one per source) decode and
@@ -147,7 +158,7 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 			b.done.Add(1)
 		}
 		clear(b.pkts)
-		b.pkts, b.arena, b.from, b.done = b.pkts[:0], b.arena[:0], nil, nil
+		b.pkts, b.arena, b.from, b.done, b.sweeps = b.pkts[:0], b.arena[:0], nil, nil, b.sweeps[:0]
 		if cap(b.arena) > arenaSize { // grown by a jumbo payload
 			b.arena = make([]byte, 0, arenaSize)
 		}
@@ -161,8 +172,16 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 // for the feeder to report.
 func packets(w *worker, b *batch) (err error) {
 	defer faultIsError(b.from.source, &err)
+	s := b.sweeps
 	for i := range b.pkts {
+		for len(s) > 0 && s[0].at == i {
+			w.sweep(s[0].t)
+			s = s[1:]
+		}
 		w.packet(&b.pkts[i])
+	}
+	for _, sw := range s {
+		w.sweep(sw.t)
 	}
 	return nil
 }

@@ -99,6 +99,12 @@ func (w *worker) packet(p *decode.Packet) {
 	}
 }
 
+// sweep expires the flows idle at packet time t (Unix ns), as the feeder
+// says for all workers at once.
+func (w *worker) sweep(t int64) {
+	w.table.Expire(time.Unix(0, t))
+}
+
 // tick expires what is idle at wall time now (live capture).
 func (w *worker) tick(now time.Time) {
 	w.table.Expire(now)
