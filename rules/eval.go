@@ -291,14 +291,15 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*s
 			return
 		}
 		st, mu := e.stateFor(r.index, key)
-		fired, count, members := thresholdAdd(st, r, key, t, dv, v)
+		fired, count, members, newest := thresholdAdd(st, r, key, t, dv, v)
 		if mu != nil {
 			mu.Unlock()
 		}
 		if !fired {
 			return
 		}
-		thr = &thrResult{count: count, group: groupStrings(r.thrGroup, ev), members: members}
+		thr = &thrResult{count: count, group: groupStrings(r.thrGroup, ev), members: members, newest: newest}
+		t = newest
 	}
 	var before int64
 	if r.Suppress != nil {
@@ -315,7 +316,11 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*s
 		before = n
 	}
 	rs.Alerts++
-	a := newAlert(r, ev, thr, before)
+	from := ev
+	if thr != nil {
+		from = groupEvent(r, ev, thr.newest)
+	}
+	a := newAlert(r, from, thr, before)
 	if len(r.branches) > 0 {
 		a.Sensor.Alert.Matched = e.matchedBranches(r, e.envOf(ev))
 	}

@@ -330,6 +330,7 @@ type thrResult struct {
 	count   float64
 	group   []string
 	members []string // of a distinct threshold
+	newest  int64    // the newest time counted (Unix ns): the alert's
 }
 
 // addBuckets adds v at time t; it reports whether the window total reached
@@ -628,8 +629,9 @@ func (s *SharedState) Stats() StateStats {
 	return st
 }
 
-// threshold adds ev's contribution to group key of rule r.
-func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, v float64) (fire bool, count float64, members []string) {
+// threshold adds ev's contribution to group key of rule r. newest is the
+// newest time the group has counted.
+func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, v float64) (fire bool, count float64, members []string, newest int64) {
 	th := r.Threshold
 	e := rs.groups.get(key)
 	if e == nil {
@@ -637,7 +639,7 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 		// memory for a new group the event goes untracked (counted).
 		rs.groups.expire(t-int64(th.Window), 2)
 		if e = rs.groups.add(key); e == nil {
-			return false, 0, nil
+			return false, 0, nil, 0
 		}
 	}
 	var late bool
@@ -653,8 +655,9 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 	}
 	e.last = e.val.newest
 	// Expire a few groups whose window has passed (amortised, by event time).
+	newest = e.val.newest
 	rs.groups.expire(e.last-int64(th.Window), 2)
-	return fire, count, members
+	return fire, count, members, newest
 }
 
 // suppressCheck reports whether an alert of key at t is suppressed, and if

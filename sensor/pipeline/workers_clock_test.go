@@ -5,26 +5,42 @@ import (
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/rules"
 )
 
 // Idle flows of a worker that sees no packets meanwhile time out when the
 // other worker's packets carry the clock past their timeout, as they do
-// with one worker: every worker sweeps at the feeder's packet times.
+// with one worker: every worker sweeps at the feeder's packet times. The
+// port scan's flows, spread over the workers and ended at one sweep, give
+// the same alert whatever the interleaving of the workers.
 func TestWorkersSweepOnOneClock(t *testing.T) {
 	path := writePackets(t, pcapgen.WorkerClocks())
+	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
 	run := func(workers int) *collector {
-		out, _ := replay(t, Config{Workers: workers}, path)
+		opts := rules.EvalOptions{}
+		if workers > 1 {
+			opts.Shared = rules.NewSharedState(set, opts)
+		}
+		out, _ := replay(t, Config{Workers: workers, NewDetector: func() Detector { return rules.NewEvaluator(set, opts) }}, path)
 		return out
 	}
 	one := run(1)
-	var timeouts int
+	var timeouts, alerts int
 	for _, ev := range one.dataset("packetsleuth.flow") {
 		if str(ev, "packetsleuth.flow.end_reason") == "timeout" {
 			timeouts++
 		}
 	}
-	if timeouts != 60 {
-		t.Fatalf("one worker: %d flows timed out, want 60", timeouts)
+	for _, ev := range one.dataset("packetsleuth.alert") {
+		if str(ev, "rule.id") == "PS-NET-002" {
+			alerts++
+		}
+	}
+	if timeouts != 60 || alerts != 1 {
+		t.Fatalf("one worker: %d flows timed out, %d port-scan alerts; want 60 and 1", timeouts, alerts)
 	}
 	want := sortedLines(one.raw)
 	for _, workers := range []int{2, 3} {
