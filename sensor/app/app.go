@@ -177,6 +177,9 @@ type state struct {
 	tunnelPort uint16
 	depth      int
 	ftpControl string // an FTP data connection: its control connection's community ID
+	// addrs are the flow's address strings, made by its first event and
+	// shared by the next ones and the flow event.
+	addrs flow.Addrs
 }
 
 func dirOf(d flow.Dir) parsers.Dir {
@@ -186,11 +189,11 @@ func dirOf(d flow.Dir) parsers.Dir {
 	return parsers.ToClient
 }
 
-// Budget costs of a flow's application state: the state itself, and on
-// TCP its reassembly stream (the stream's buffer pages are the
-// reassembler's to account).
+// Budget costs of a flow's application state: the state itself with the
+// address strings its events share, and on TCP its reassembly stream (the
+// stream's buffer pages are the reassembler's to account).
 const (
-	stateBytes  = int64(unsafe.Sizeof(state{}))
+	stateBytes  = int64(unsafe.Sizeof(state{})) + flow.AddrsBytes
 	streamBytes = int64(unsafe.Sizeof(reassembly.Stream{}))
 )
 
@@ -285,11 +288,12 @@ func (st *state) newStream(p parsers.StreamParser) {
 }
 
 // FlowEnded closes the flow's parsers (emitting what they hold) and sets the
-// detected protocol on the flow event.
-func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
+// detected protocol on the flow event. It returns the address strings the
+// flow's events shared, for its flow event (flow.FillEventFrom; zero: none).
+func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) flow.Addrs {
 	if is, ok := f.App.(*icmpState); ok {
 		a.icmpEnded(f, is, ev)
-		return
+		return flow.Addrs{}
 	}
 	st, _ := f.App.(*state)
 	if st == nil || st == uninspected {
@@ -297,7 +301,7 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 			ev.Network.Protocol, ev.Sensor.FTP.ControlCommunityID = "ftp-data", l.Control
 			a.stats.Detected["ftp-data"]++
 		}
-		return
+		return flow.Addrs{}
 	}
 	cost := stateBytes
 	if st.stream != nil {
@@ -319,6 +323,7 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) {
 			ev.Sensor.Flow.MissedBytes += int64(st.stream.Stats(d).GapBytes)
 		}
 	}
+	return st.addrs
 }
 
 // holeTimeout is how long data held behind a hole in a TCP stream waits
@@ -350,16 +355,20 @@ func (st *state) detected(proto string, flip bool) {
 	if flip && !st.flip {
 		st.flip = true
 		st.f.Reverse()
+		st.addrs = flow.Addrs{} // the addresses changed sides
 	}
 	st.a.stats.Detected[proto]++
 }
 
 // newEvent starts an event of the flow with the network fields every
 // protocol event shares.
-func (a *Analyzer) newEvent(f *flow.Flow, dataset string, ts time.Time) *schemas.Event {
+func (a *Analyzer) newEvent(st *state, dataset string, ts time.Time) *schemas.Event {
 	ev := &a.ev
 	ev.Reset(ts, dataset, categoryNetwork, typeProtocol)
-	flow.FillNetwork(ev, f)
+	if st.addrs == (flow.Addrs{}) {
+		st.addrs = st.f.Addrs()
+	}
+	flow.FillNetworkFrom(ev, st.f, st.addrs)
 	if a.obs != nil {
 		ev.Observer = *a.obs
 	}

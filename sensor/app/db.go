@@ -47,7 +47,7 @@ func (st *state) emitPgSQL(l *ppgsql.Login) {
 }
 
 func (st *state) dbEvent(dataset, proto string, limited bool) *schemas.Event {
-	ev := st.a.newEvent(st.f, dataset, st.f.First())
+	ev := st.a.newEvent(st, dataset, st.f.First())
 	ev.Network.Protocol = proto
 	if limited {
 		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: "+proto+" login messages split across segments not read")

@@ -124,7 +124,7 @@ var (
 // emitDCERPC maps one DCE/RPC call to an event of dataset
 // packetsleuth.dcerpc; pipe names the SMB named pipe that carried it.
 func (st *state) emitDCERPC(call *pdcerpc.Call, pipe string, auth *dcerpcAuth) {
-	ev := st.a.newEvent(st.f, schemas.DatasetDCERPC, call.Start)
+	ev := st.a.newEvent(st, schemas.DatasetDCERPC, call.Start)
 	ev.Network.Protocol = "dcerpc"
 	ev.Event.Start = call.Start
 	if call.Answered {

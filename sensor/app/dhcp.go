@@ -33,7 +33,7 @@ func (st *state) dhcpDatagram(p *decode.Packet) {
 			return
 		}
 	}
-	ev := a.newEvent(st.f, schemas.DatasetDHCP, p.Timestamp)
+	ev := a.newEvent(st, schemas.DatasetDHCP, p.Timestamp)
 	ev.Network.Protocol = "dhcp"
 	x := &ev.Sensor.DHCP
 	x.MessageType = "bootp"

@@ -33,7 +33,7 @@ func (st *state) dhcp6Datagram(p *decode.Packet) {
 			return
 		}
 	}
-	ev := a.newEvent(st.f, schemas.DatasetDHCP, p.Timestamp)
+	ev := a.newEvent(st, schemas.DatasetDHCP, p.Timestamp)
 	ev.Network.Protocol = "dhcpv6"
 	x := &ev.Sensor.DHCP
 	x.MessageType = dhcp.TypeName6(m.Type)

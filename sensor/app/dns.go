@@ -34,7 +34,7 @@ func (h *dnsHandler) Transaction(tx *dns.Transaction) {
 	if m == nil {
 		m, ts = tx.Response, tx.ResponseTime
 	}
-	ev := a.newEvent(st.f, schemas.DatasetDNS, ts)
+	ev := a.newEvent(st, schemas.DatasetDNS, ts)
 	ev.Network.Protocol = "dns"
 	ev.Event.Start = ts
 	d := &ev.DNS

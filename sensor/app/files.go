@@ -36,7 +36,7 @@ func (o *fileOpener) OpenFile(info *parsers.FileInfo) parsers.FileSink {
 func (st *state) emitFile(proto string, r *files.Result) {
 	a := st.a
 	in := &r.Info
-	ev := a.newEvent(st.f, schemas.DatasetFile, in.Time)
+	ev := a.newEvent(st, schemas.DatasetFile, in.Time)
 	ev.Event.Category, ev.Event.Type = categoryFile, typeInfo
 	ev.Event.Start, ev.Event.End = in.Time, r.EndTime
 	ev.Event.Duration = r.EndTime.Sub(in.Time)

@@ -16,7 +16,7 @@ import (
 // packetsleuth.ftp. A data connection the command announced is expected,
 // so that its flow is labelled ftp-data and linked to this connection.
 func (st *state) emitFTP(c *pftp.Command) {
-	ev := st.a.newEvent(st.f, schemas.DatasetFTP, c.Time)
+	ev := st.a.newEvent(st, schemas.DatasetFTP, c.Time)
 	ev.Network.Protocol = "ftp"
 	x := &ev.Sensor.FTP
 	x.Command, x.Arg, x.ReplyCode, x.ReplyText, x.PreliminaryCode = c.Command, c.Arg, c.ReplyCode, c.ReplyText, c.Preliminary

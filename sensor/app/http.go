@@ -31,7 +31,7 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 	if tx.RequestMissing {
 		ts = resp.Start
 	}
-	ev := a.newEvent(st.f, schemas.DatasetHTTP, ts)
+	ev := a.newEvent(st, schemas.DatasetHTTP, ts)
 	ev.Event.Category = categoryWeb
 	ev.Network.Protocol = "http"
 	ev.Event.Start = ts

@@ -31,7 +31,7 @@ func (st *state) emitKerberos(x *pkrb.Exchange) {
 	if x.Request == nil {
 		ts = x.RespTime
 	}
-	ev := st.a.newEvent(st.f, schemas.DatasetKerberos, ts)
+	ev := st.a.newEvent(st, schemas.DatasetKerberos, ts)
 	ev.Network.Protocol = "kerberos"
 	ev.Event.Start = ts
 	k := &ev.Sensor.Kerberos

@@ -19,7 +19,7 @@ func (st *state) ntpDatagram(p *decode.Packet) {
 		st.datagramError("ntp", err, p.Timestamp)
 		return
 	}
-	ev := a.newEvent(st.f, schemas.DatasetNTP, p.Timestamp)
+	ev := a.newEvent(st, schemas.DatasetNTP, p.Timestamp)
 	ev.Network.Protocol = "ntp"
 	x := &ev.Sensor.NTP
 	x.Version, x.Mode, x.ModeCode = int(m.Version), ntp.ModeName(m.Mode), int(m.Mode)

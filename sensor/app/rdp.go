@@ -13,7 +13,7 @@ import (
 // emitRDP maps the clear-text start of an RDP connection to an event of
 // dataset packetsleuth.rdp.
 func (st *state) emitRDP(s *prdp.Session) {
-	ev := st.a.newEvent(st.f, schemas.DatasetRDP, st.f.First())
+	ev := st.a.newEvent(st, schemas.DatasetRDP, st.f.First())
 	ev.Network.Protocol = "rdp"
 	x := &ev.Sensor.RDP
 	x.Cookie, x.RoutingToken = s.Cookie, s.RoutingToken

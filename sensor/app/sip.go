@@ -33,7 +33,7 @@ func (st *state) newSIP() *psip.Conn {
 
 // emitSIP maps one SIP message to an event of dataset packetsleuth.sip.
 func (st *state) emitSIP(m *psip.Message, ts time.Time) {
-	ev := st.a.newEvent(st.f, schemas.DatasetSIP, ts)
+	ev := st.a.newEvent(st, schemas.DatasetSIP, ts)
 	ev.Network.Protocol = "sip"
 	x := &ev.Sensor.SIP
 	if m.Method != nil {

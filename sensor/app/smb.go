@@ -90,7 +90,7 @@ func (st *state) newSMB() *psmb.Conn {
 // smbEvent starts an event of dataset packetsleuth.smb with the
 // connection's negotiated dialect and signing.
 func (st *state) smbEvent(c *psmb.Conn, action string, ts time.Time) *schemas.Event {
-	ev := st.a.newEvent(st.f, schemas.DatasetSMB, ts)
+	ev := st.a.newEvent(st, schemas.DatasetSMB, ts)
 	ev.Network.Protocol = "smb"
 	ev.Event.Action = "smb-" + strings.ReplaceAll(action, "_", "-")
 	x := &ev.Sensor.SMB

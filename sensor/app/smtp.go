@@ -17,7 +17,7 @@ var categoryEmail = []string{"network", "email"}
 // emitSMTP maps a mail transaction (or a session without one) to an event
 // of dataset packetsleuth.smtp.
 func (st *state) emitSMTP(tx *psmtp.Transaction) {
-	ev := st.a.newEvent(st.f, schemas.DatasetSMTP, tx.Start)
+	ev := st.a.newEvent(st, schemas.DatasetSMTP, tx.Start)
 	ev.Event.Category = categoryEmail
 	ev.Network.Protocol = "smtp"
 	x := &ev.Sensor.SMTP

@@ -19,7 +19,7 @@ func (st *state) snmpDatagram(p *decode.Packet) {
 		st.datagramError("snmp", err, p.Timestamp)
 		return
 	}
-	ev := a.newEvent(st.f, schemas.DatasetSNMP, p.Timestamp)
+	ev := a.newEvent(st, schemas.DatasetSNMP, p.Timestamp)
 	ev.Network.Protocol = "snmp"
 	x := &ev.Sensor.SNMP
 	x.Version = snmpVersions[m.Version]

@@ -10,7 +10,7 @@ import (
 // parser emits it once the authentication outcome is known, or at the end
 // of the connection.
 func (st *state) emitSSH(s *pssh.Session) {
-	ev := st.a.newEvent(st.f, schemas.DatasetSSH, st.f.First())
+	ev := st.a.newEvent(st, schemas.DatasetSSH, st.f.First())
 	ev.Network.Protocol = "ssh"
 	if s.Reversed {
 		// The key exchange showed the TCP originator is the SSH server.

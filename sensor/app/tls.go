@@ -11,7 +11,7 @@ import (
 // emitTLS maps a TLS handshake to an ECS event.
 func (st *state) emitTLS(h *ptls.Handshake) {
 	ts := st.f.First()
-	ev := st.a.newEvent(st.f, schemas.DatasetTLS, ts)
+	ev := st.a.newEvent(st, schemas.DatasetTLS, ts)
 	ev.Network.Protocol = "tls"
 	t := &ev.TLS
 	t.Version, t.VersionProtocol = h.Version, h.VersionProtocol
@@ -38,7 +38,7 @@ func (st *state) emitTLS(h *ptls.Handshake) {
 // emitQUIC maps the ClientHello of a QUIC Initial to a TLS event.
 func (st *state) emitQUIC(ts time.Time) {
 	a := st.a
-	ev := a.newEvent(st.f, schemas.DatasetTLS, ts)
+	ev := a.newEvent(st, schemas.DatasetTLS, ts)
 	ev.Network.Protocol = "quic"
 	ev.TLS.Version, ev.TLS.VersionProtocol = "1.3", "tls"
 	h := &st.quic.Hello

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/parsers/icmp"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -12,7 +13,11 @@ import (
 
 // FillEvent writes the ECS connection event of an ended flow into ev, which
 // the caller has zeroed or reused; obs describes the sensor.
-func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
+func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) { f.FillEventFrom(ev, obs, Addrs{}) }
+
+// FillEventFrom is FillEvent with the address strings the flow's other
+// events used (FillNetworkFrom).
+func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Addrs) {
 	ev.Timestamp = f.Last()
 	ev.ECS.Version = schemas.ECSVersion
 	e := &ev.Event
@@ -23,7 +28,7 @@ func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
 	e.Action = "network_flow"
 	e.Start, e.End, e.Duration = f.First(), ev.Timestamp, f.Duration()
 
-	FillNetwork(ev, f)
+	FillNetworkFrom(ev, f, addrs)
 	ev.Network.Bytes = int64(f.Bytes[FromOrig] + f.Bytes[FromResp])
 	ev.Network.Packets = int64(f.Packets[FromOrig] + f.Packets[FromResp])
 	ev.Source.Bytes, ev.Source.Packets = int64(f.Bytes[FromOrig]), int64(f.Packets[FromOrig])
@@ -56,7 +61,12 @@ func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
 
 // FillNetwork writes the fields every event of the flow shares: network.*,
 // the endpoints' addresses and ports, related.ip and the tunnel.
-func FillNetwork(ev *schemas.Event, f *Flow) {
+func FillNetwork(ev *schemas.Event, f *Flow) { FillNetworkFrom(ev, f, Addrs{}) }
+
+// FillNetworkFrom is FillNetwork with the flow's address strings made
+// earlier by f.Addrs (the zero Addrs: made here), for a caller that keeps
+// them across the flow's events.
+func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
 	n := &ev.Network
 	n.Transport = TransportName(f.Proto)
 	n.IANANumber = strconv.Itoa(int(f.Proto))
@@ -71,17 +81,13 @@ func FillNetwork(ev *schemas.Event, f *Flow) {
 		n.Inner.VLAN.ID = strconv.Itoa(int(f.InnerVLAN))
 	}
 	o, r := f.Orig(), f.Resp()
-	// Both addresses and the Community ID share one string: one
-	// allocation per event instead of three.
-	var buf [2*maxAddrLen + communityIDLen]byte
-	b := appendAddrString(buf[:0], o.IP)
-	src := len(b)
-	b = appendAddrString(b, r.IP)
-	dst := len(b)
-	s := string(f.appendCommunityID(b))
-	ev.Source.IP, ev.Source.Port = s[:src], int(o.Port)
-	ev.Destination.IP, ev.Destination.Port = s[src:dst], int(r.Port)
-	n.CommunityID = s[dst:]
+	a := addrs
+	if a.s == "" {
+		a = f.Addrs()
+	}
+	ev.Source.IP, ev.Source.Port = a.s[:a.src], int(o.Port)
+	ev.Destination.IP, ev.Destination.Port = a.s[a.src:a.dst], int(r.Port)
+	n.CommunityID = a.s[a.dst:]
 	ev.Related.IP = append(ev.Related.IP[:0], ev.Source.IP)
 	if r.IP != o.IP {
 		ev.Related.IP = append(ev.Related.IP, ev.Destination.IP)
@@ -92,6 +98,30 @@ func FillNetwork(ev *schemas.Event, f *Flow) {
 			DestinationIP: addrString(f.Tunnel.Dst), VNI: int(f.Tunnel.VNI),
 		}
 	}
+}
+
+// Addrs is a flow's source.ip, destination.ip and Community ID as its
+// events print them, in one string (one allocation instead of three). The
+// zero Addrs is none. It is right until the flow changes sides (Reverse)
+// or ends.
+type Addrs struct {
+	s        string
+	src, dst uint8 // ends of source.ip and destination.ip in s
+}
+
+// AddrsBytes bounds what an Addrs costs its keeper (the size class of its
+// string).
+const AddrsBytes = 128
+
+// Addrs returns the flow's address strings.
+func (f *Flow) Addrs() Addrs {
+	var buf [2*maxAddrLen + communityIDLen]byte
+	o, r := f.Orig(), f.Resp()
+	b := appendAddrString(buf[:0], o.IP)
+	src := len(b)
+	b = appendAddrString(b, r.IP)
+	dst := len(b)
+	return Addrs{s: string(f.appendCommunityID(b)), src: uint8(src), dst: uint8(dst)}
 }
 
 var (
@@ -155,48 +185,58 @@ func TransportName(proto uint8) string {
 
 // FormatMAC writes a MAC address the way ECS wants it: 00-00-5E-00-53-23.
 // A link carries few distinct MACs (hosts, gateways), so the strings are
-// kept in a small cache shared by the workers: a flood of new flows
-// through one router makes no string per flow.
+// kept in a cache shared by the workers: a flood of new flows through one
+// router makes no string per flow.
 func FormatMAC(m [6]byte) string {
-	slot := &macCache[(uint(m[3])^uint(m[4])<<1^uint(m[5])<<2)%uint(len(macCache))]
+	k := uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
+	slot := &macCache[mix(k)%uint64(len(macCache))]
 	if e := slot.Load(); e != nil && e.mac == m {
-		return e.s
+		return unsafe.String(&e.s[0], len(e.s))
 	}
-	e := &macString{mac: m, s: formatMAC(m)}
+	e := &macString{mac: m}
+	appendMAC(e.s[:0], m)
 	slot.Store(e)
-	return e.s
+	return unsafe.String(&e.s[0], len(e.s))
 }
 
-// macCache maps a MAC (by its last bytes) to its string; entries are
-// immutable, replaced whole on a miss.
-var macCache [256]atomic.Pointer[macString]
+// macCache maps a MAC to its string; entries are immutable, replaced whole
+// on a miss (one allocation: the string is the entry's bytes). 4096 slots
+// hold the hosts of a busy LAN segment for 32 KiB of pointers.
+var macCache [4096]atomic.Pointer[macString]
 
 type macString struct {
 	mac [6]byte
-	s   string
+	s   [17]byte
 }
 
-func formatMAC(m [6]byte) string {
+// appendMAC appends m as ECS writes a MAC to b.
+func appendMAC(b []byte, m [6]byte) []byte {
 	const hex = "0123456789ABCDEF"
-	var b [17]byte
 	for i, v := range m {
 		if i > 0 {
-			b[i*3-1] = '-'
+			b = append(b, '-')
 		}
-		b[i*3], b[i*3+1] = hex[v>>4], hex[v&0xf]
+		b = append(b, hex[v>>4], hex[v&0xf])
 	}
-	return string(b[:])
+	return b
 }
 
-func tcpFlagString(f uint8) string {
+// tcpFlagString is the letters of the TCP flags in f.
+func tcpFlagString(f uint8) string { return tcpFlagStrings[f] }
+
+// tcpFlagStrings holds every set of TCP flags' letters, made once.
+var tcpFlagStrings = func() (t [256]string) {
 	const names = "FSRPAUEC"
-	var b [8]byte
-	n := 0
-	for i := 0; i < 8; i++ {
-		if f&(1<<i) != 0 {
-			b[n] = names[i]
-			n++
+	for f := range t {
+		var b [8]byte
+		n := 0
+		for i := 0; i < 8; i++ {
+			if f&(1<<i) != 0 {
+				b[n] = names[i]
+				n++
+			}
 		}
+		t[f] = string(b[:n])
 	}
-	return string(b[:n])
-}
+	return t
+}()

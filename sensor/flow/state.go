@@ -1,6 +1,10 @@
 package flow
 
-import "github.com/packetsleuth/packetsleuth/sensor/decode"
+import (
+	"sync/atomic"
+
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+)
 
 // tcpState follows a TCP connection closely enough for Zeek's conn_state
 // and history, and for retransmission marks.
@@ -156,15 +160,22 @@ func (f *Flow) ConnState() string {
 }
 
 // History returns Zeek's history string ("^" first when the originator was
-// decided against the first packet's direction).
+// decided against the first packet's direction). Most flows share a few
+// histories: the strings of recent ones are kept, so a flow event seldom
+// allocates one.
 func (f *Flow) History() string {
+	key := historyKey{f.tcp.history, f.tcp.nhistory, f.tcp.bits&flipped != 0}
+	slot := &historyCache[mix(key.letters^uint64(key.n)<<56)%uint64(len(historyCache))]
+	if e := slot.Load(); e != nil && e.key == key {
+		return e.s
+	}
 	var b [1 + maxHistory]byte
 	n := 0
-	if f.tcp.bits&flipped != 0 {
+	if key.flipped {
 		b[0], n = '^', 1
 	}
-	for i := range f.tcp.nhistory {
-		l := f.tcp.history >> (4 * i) & 0xf
+	for i := range key.n {
+		l := key.letters >> (4 * i) & 0xf
 		c := histLetters[l&7]
 		if l >= 8 {
 			c += 'a' - 'A'
@@ -172,5 +183,23 @@ func (f *Flow) History() string {
 		b[n] = c
 		n++
 	}
-	return string(b[:n])
+	e := &historyString{key: key, s: string(b[:n])}
+	slot.Store(e)
+	return e.s
+}
+
+// historyKey is what a history string is made of.
+type historyKey struct {
+	letters uint64
+	n       uint8
+	flipped bool
+}
+
+// historyCache maps a history to its string (as macCache: shared by the
+// workers, entries immutable, replaced whole on a miss).
+var historyCache [512]atomic.Pointer[historyString]
+
+type historyString struct {
+	key historyKey
+	s   string
 }

@@ -163,12 +163,13 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		w.anom.Report(anomaly.FlowLimit, f, f.Last(), "flow table full: least valuable flow evicted")
 	}
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
+	var addrs flow.Addrs
 	if w.app != nil {
 		// First: it emits the protocol events the flow still holds, and
 		// the content deciding at the end may reverse the flow's sides.
-		w.app.FlowEnded(f, &w.ev)
+		addrs = w.app.FlowEnded(f, &w.ev)
 	}
-	f.FillEvent(&w.ev, &w.obs)
+	f.FillEventFrom(&w.ev, &w.obs, addrs)
 	w.emit(&w.ev)
 }
 

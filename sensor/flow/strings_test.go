@@ -1,0 +1,112 @@
+package flow
+
+import (
+	"math/rand/v2"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+)
+
+// History gives every history's string, cached or not, from several
+// workers at once, with histories that share cache slots; a cached one
+// costs no allocation.
+func TestHistoryCached(t *testing.T) {
+	want := func(s tcpState) string {
+		var b strings.Builder
+		if s.bits&flipped != 0 {
+			b.WriteByte('^')
+		}
+		for i := range s.nhistory {
+			l := s.history >> (4 * i) & 0xf
+			if l >= 8 {
+				b.WriteString(strings.ToLower(string(histLetters[l&7])))
+			} else {
+				b.WriteByte(histLetters[l])
+			}
+		}
+		return b.String()
+	}
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 1))
+			var f Flow
+			for range 20000 {
+				n := uint8(r.IntN(maxHistory + 1))
+				f.tcp = tcpState{nhistory: n}
+				for i := range n {
+					f.tcp.history |= uint64(r.IntN(16)) << (4 * i)
+				}
+				if r.IntN(2) == 0 {
+					f.tcp.bits |= flipped
+				}
+				for range 2 { // a miss, then (usually) a hit
+					if got := f.History(); got != want(f.tcp) {
+						t.Errorf("History of %+v = %q, want %q", f.tcp, got, want(f.tcp))
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	f := Flow{tcp: tcpState{history: 0xba3290, nhistory: 6}}
+	if got := f.History(); got != "ShADad" {
+		t.Errorf("History = %q, want ShADad", got)
+	}
+	if n := testing.AllocsPerRun(100, func() { f.History() }); n != 0 {
+		t.Errorf("a cached history costs %v allocations", n)
+	}
+}
+
+// Every set of TCP flags has its letters, in Zeek's order.
+func TestTCPFlagStrings(t *testing.T) {
+	for f := range 256 {
+		var b strings.Builder
+		for i, c := range "FSRPAUEC" {
+			if f&(1<<i) != 0 {
+				b.WriteRune(c)
+			}
+		}
+		if got := tcpFlagString(uint8(f)); got != b.String() {
+			t.Errorf("flags %#x: %q, want %q", f, got, b.String())
+		}
+	}
+}
+
+// Address strings kept from an earlier event give the fields a fresh
+// FillNetwork gives, without allocating; after Reverse the flow's new
+// Addrs name the other side first.
+func TestFillNetworkFromKeptAddrs(t *testing.T) {
+	p := decode.Packet{
+		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
+		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: decode.ACK,
+	}
+	tab := NewTable(Config{CommunityIDSeed: 3}, func(*Flow) {})
+	f, _ := tab.Update(&p)
+	addrs := f.Addrs()
+	var fresh, kept schemas.Event
+	FillNetwork(&fresh, f)
+	FillNetworkFrom(&kept, f, addrs)
+	if fresh.Source != kept.Source || fresh.Destination != kept.Destination || fresh.Network != kept.Network ||
+		strings.Join(fresh.Related.IP, ",") != strings.Join(kept.Related.IP, ",") {
+		t.Errorf("kept addrs: %+v %+v %+v, fresh %+v %+v %+v", kept.Source, kept.Destination, kept.Network, fresh.Source, fresh.Destination, fresh.Network)
+	}
+	if n := testing.AllocsPerRun(100, func() { FillNetworkFrom(&kept, f, addrs) }); n != 0 {
+		t.Errorf("FillNetworkFrom with kept addrs: %v allocations", n)
+	}
+	f.Reverse()
+	var rev schemas.Event
+	FillNetworkFrom(&rev, f, f.Addrs())
+	if rev.Source.IP != "192.0.2.80" || rev.Destination.IP != "10.1.0.10" || rev.Source.Port != 443 ||
+		rev.Network.CommunityID != fresh.Network.CommunityID {
+		t.Errorf("reversed: source %+v destination %+v community_id %q (before %q)", rev.Source, rev.Destination, rev.Network.CommunityID, fresh.Network.CommunityID)
+	}
+}
