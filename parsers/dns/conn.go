@@ -73,6 +73,18 @@ func NewConnHandler(maxPending int, h Handler, msg *Message) *Conn {
 	return &both.c
 }
 
+// ResetHandler readies c, made by NewConnHandler and ended, for another
+// flow: it is then what NewConnHandler(maxPending, h, msg) returns, without
+// an allocation. Nothing of the previous flow stays (pending queries,
+// stream buffers, counters).
+func (c *Conn) ResetHandler(maxPending int, h Handler, msg *Message) {
+	p := c.Pairer
+	*p = Pairer{}
+	p.init(maxPending, nil)
+	p.handler = h
+	*c = Conn{Pairer: p, msg: msg}
+}
+
 // Datagram handles one UDP payload (one whole DNS message). It returns the
 // Parse error, if any; the message is paired unless it had no header.
 func (c *Conn) Datagram(b []byte, ts time.Time) error {

@@ -36,6 +36,15 @@ func (h handlerFunc) ParseError(error, time.Time) { *h.errs++ }
 // re-framed and fed in 5-byte pieces) and sums the Pairer counters. With
 // shared, the Conns are NewConnHandler's, all decoding into shared.
 func runConns(t *testing.T, capture string, shared ...*Message) (pairCounts, []Transaction) {
+	if len(shared) > 0 {
+		return runConnsOf(t, capture, func(h Handler) *Conn { return NewConnHandler(0, h, shared[0]) })
+	}
+	return runConnsOf(t, capture, nil)
+}
+
+// runConnsOf is runConns with each flow's Conn made by newConn (nil:
+// NewConn's, with messages of their own).
+func runConnsOf(t *testing.T, capture string, newConn func(Handler) *Conn) (pairCounts, []Transaction) {
 	conns := map[string]*Conn{}
 	var txs []Transaction
 	var order []string
@@ -54,8 +63,8 @@ func runConns(t *testing.T, capture string, shared ...*Message) (pairCounts, []T
 				cp.Notes = append([]string(nil), tx.Notes...)
 				txs = append(txs, cp)
 			}
-			if len(shared) > 0 {
-				c = NewConnHandler(0, handlerFunc{keep, new(int)}, shared[0])
+			if newConn != nil {
+				c = newConn(handlerFunc{keep, new(int)})
 			} else {
 				c = NewConn(0, keep)
 			}
@@ -176,6 +185,42 @@ func TestConnHandlerSharedMessage(t *testing.T) {
 		if gotCounts != wantCounts || len(want) == 0 || !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: shared message: %+v %+v\nown messages: %+v %+v", file, gotCounts, got, wantCounts, want)
 		}
+	}
+}
+
+// A Conn readied by ResetHandler after another flow, left with pending
+// queries, half a TCP frame, a gap and parse errors, pairs every capture's
+// DNS as a new Conn.
+func TestResetHandlerAsNew(t *testing.T) {
+	if _, err := statDir(); err != nil {
+		t.Skip("shared captures missing")
+	}
+	shared := new(Message)
+	q := append([]byte(nil), vecCompression...)
+	q[2] &^= 0x80 // the query of vecCompression
+	used := func(h Handler) *Conn {
+		c := NewConnHandler(0, handlerFunc{func(*Transaction) { t.Error("the previous flow's handler was called") }, new(int)}, shared)
+		_ = c.Datagram(q, t0)
+		_ = c.Data(parsers.ToServer, frame(q)[:7], t0)
+		c.Gap(parsers.ToClient, 3, t0)
+		_ = c.Datagram([]byte("junk"), t0)
+		c.ResetHandler(0, h, shared)
+		return c
+	}
+	for _, file := range []string{"dns-a-aaaa-mx.pcap", "dns-tcp.pcap", "mixed-browsing.pcapng", "dns-ipv6-fragmented.pcap", "dns-txt.pcap", "dns-cname-additionals.pcap"} {
+		path := filepath.Join(pcapDir, file)
+		wantCounts, want := runConns(t, path, shared)
+		gotCounts, got := runConnsOf(t, path, used)
+		if gotCounts != wantCounts || len(want) == 0 || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: reset Conns: %+v %+v\nnew Conns: %+v %+v", file, gotCounts, got, wantCounts, want)
+		}
+	}
+	c := used(handlerFunc{func(*Transaction) {}, new(int)})
+	if c.Gaps != 0 || c.ParseErrors != 0 || c.Pairer.Pending() != 0 {
+		t.Errorf("reset Conn: gaps %d, errors %d, %d pending", c.Gaps, c.ParseErrors, c.Pairer.Pending())
+	}
+	if n := testing.AllocsPerRun(100, func() { c.ResetHandler(0, handlerFunc{}, shared) }); n != 0 {
+		t.Errorf("ResetHandler: %v allocations", n)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/freelist"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
@@ -77,6 +78,12 @@ type Analyzer struct {
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
 	dnsMsg   dns.Message          // every flow's DNS messages are decoded here
+	// states and streams are ended flows' state and streams kept for the
+	// next flows (reuse.go); noReuse turns that off (tests compare).
+	states   freelist.List[*state]
+	streams  freelist.List[*reassembly.Stream]
+	dnsConns freelist.List[*dns.Conn]
+	noReuse  bool
 	httpPool phttp.Pool
 	splits   nameSplits // dns.question.* splits of recent names
 	dhcp     dhcp.Message
@@ -248,7 +255,7 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 		f.App = uninspected
 		return uninspected
 	}
-	st := &state{a: a, f: f}
+	st := a.newFlowState(f)
 	f.App = st
 	if l, ok := a.ftpData(f); ok {
 		// An announced FTP data connection: its bytes are a file (or a
@@ -279,7 +286,7 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 // newStream starts the flow's TCP stream into p, each direction at the SYN
 // the flow table saw.
 func (st *state) newStream(p parsers.StreamParser) {
-	st.stream = st.a.asm.NewStream(p)
+	st.stream = st.a.newStream(p)
 	for d := range flow.Dir(2) {
 		if isn, ok := st.f.ISN(d); ok {
 			st.stream.Segment(dirOf(d), isn, decode.SYN, nil, st.f.First())
@@ -308,6 +315,7 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) flow.Addrs {
 		cost += streamBytes
 	}
 	defer a.acct.Release(budget.Parsers, cost)
+	defer a.recycle(st)
 	switch {
 	case st.stream != nil:
 		st.stream.Close(f.Last())

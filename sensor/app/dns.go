@@ -11,7 +11,12 @@ import (
 // newDNS returns the DNS state of st's flow (UDP or TCP): its messages are
 // decoded into the analyzer's one Message.
 func (st *state) newDNS() *dns.Conn {
-	return dns.NewConnHandler(st.a.cfg.DNSPending, (*dnsHandler)(st), &st.a.dnsMsg)
+	a := st.a
+	if c, ok := a.dnsConns.Get(); ok {
+		c.ResetHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg)
+		return c
+	}
+	return dns.NewConnHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg)
 }
 
 // dnsHandler is a flow's state as the dns.Handler of its Conn.

@@ -1,0 +1,55 @@
+package app
+
+import (
+	"github.com/packetsleuth/packetsleuth/parsers"
+	"github.com/packetsleuth/packetsleuth/parsers/dns"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/reassembly"
+)
+
+// maxFree is how many ended flows' states (and streams) an analyzer keeps
+// for its next flows: enough for the flows a timeout sweep ends at once to
+// serve the ones that start after it, and a fixed amount of memory (a few
+// hundred KiB) held outside the budget, which pays for live flows only.
+const maxFree = 256
+
+// newFlowState returns empty state for flow f: an ended flow's, or new.
+func (a *Analyzer) newFlowState(f *flow.Flow) *state {
+	if st, ok := a.states.Get(); ok {
+		st.a, st.f = a, f
+		return st
+	}
+	return &state{a: a, f: f}
+}
+
+// newStream returns a stream delivering to p: an ended flow's, or new.
+func (a *Analyzer) newStream(p parsers.StreamParser) *reassembly.Stream {
+	if s, ok := a.streams.Get(); ok {
+		a.asm.InitStream(s, p)
+		return s
+	}
+	return a.asm.NewStream(p)
+}
+
+// recycle keeps an ended flow's state and stream for the next flows. Its
+// flow no longer points at it, and nothing of the old flow is left in it:
+// the state is zeroed here and the stream by InitStream (the
+// reassembler's retransmission history may still name the stream: it
+// checks a stream's deliveries are its own before it writes).
+func (a *Analyzer) recycle(st *state) {
+	st.f.App = nil
+	if a.noReuse {
+		return
+	}
+	if st.stream != nil {
+		a.streams.Put(st.stream, maxFree)
+	}
+	if c, ok := st.det.parser.(*dns.Conn); ok { // DNS over TCP
+		a.dnsConns.Put(c, maxFree)
+	}
+	if st.dns != nil {
+		a.dnsConns.Put(st.dns, maxFree)
+	}
+	*st = state{}
+	a.states.Put(st, maxFree)
+}
