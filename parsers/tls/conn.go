@@ -168,9 +168,12 @@ type Conn struct {
 
 var _ parsers.StreamParser = (*Conn)(nil)
 
-// NewConn returns a parser for one TCP connection.
+// NewConn returns a parser for one TCP connection (with cfg.Pool, maybe an
+// ended one given back by Release).
 func NewConn(cfg Config, emit func(*Handshake)) *Conn {
-	return &Conn{cfg: cfg.withDefaults(), emit: emit}
+	c := cfg.Pool.conn()
+	c.cfg, c.emit = cfg.withDefaults(), emit
+	return c
 }
 
 // Done reports whether the Handshake was emitted; the caller may stop feeding.

@@ -12,18 +12,52 @@ import "github.com/packetsleuth/packetsleuth/internal/freelist"
 // is ready; a nil *Pool allocates anew. It holds a bounded number of each
 // thing.
 type Pool struct {
-	hs   freelist.List[*Handshake]
-	bufs freelist.List[[]byte]
-	fp   []byte // fingerprint scratch, used within one call
+	conns freelist.List[*Conn]
+	hs    freelist.List[*Handshake]
+	bufs  freelist.List[[]byte]
+	fp    []byte // fingerprint scratch, used within one call
 }
 
 // Pool bounds: a few Handshakes and buffers per goroutine are enough for
 // connections that end one after another; a buffer over maxPooledBuf
 // (a message bigger than a record) goes to the garbage collector.
 const (
-	maxPooled    = 8
-	maxPooledBuf = recordHeaderLen + MaxRecordLen
+	maxPooled = 8
+	// maxPooledConns bounds the ended Conns kept: as many as the
+	// connections a timeout sweep may end at once (a few hundred bytes
+	// each).
+	maxPooledConns = 256
+	maxPooledBuf   = recordHeaderLen + MaxRecordLen
 )
+
+// Release gives c, ended, back to its Config's Pool for a later NewConn
+// (without a Pool it does nothing). The caller must not use c again. What
+// c still holds (a handshake never emitted, partial records) is dropped.
+func (c *Conn) Release() {
+	p := c.cfg.Pool
+	if p == nil {
+		return
+	}
+	for i := range c.dirs {
+		p.putBuf(c.dirs[i].rec)
+		p.putBuf(c.dirs[i].hs)
+	}
+	if c.h != nil {
+		p.putHandshake(c.h)
+	}
+	*c = Conn{}
+	p.conns.Put(c, maxPooledConns)
+}
+
+// conn returns an ended Conn to make a new one of, or a new Conn.
+func (p *Pool) conn() *Conn {
+	if p != nil {
+		if c, ok := p.conns.Get(); ok {
+			return c
+		}
+	}
+	return new(Conn)
+}
 
 func (p *Pool) handshake() *Handshake {
 	if p != nil {

@@ -130,3 +130,52 @@ func TestPoolSavesAllocations(t *testing.T) {
 		t.Errorf("%v allocations per connection with a pool, %v without", with, without)
 	}
 }
+
+// releasing is a Conn that gives itself back to its Pool at End.
+type releasing struct{ *Conn }
+
+func (r releasing) End(ts time.Time) {
+	r.Conn.End(ts)
+	r.Release()
+}
+
+// Conns given back to a Pool (ended, or released with half a record
+// held) and made again by NewConn parse every TLS capture as new Conns
+// do: nothing of their previous connection is left.
+func TestPoolConnsAsNew(t *testing.T) {
+	pool := new(Pool)
+	emitted := 0
+	partial := []byte{22, 3, 1, 0, 200, 1, 0, 0, 196, 3, 3}
+	for _, capture := range tlsCaptures {
+		path := filepath.Join(pcapDir, capture)
+		var want, got []string
+		walkTCP(t, path, func(client, server endpoint) parsers.StreamParser {
+			return NewConn(Config{}, func(h *Handshake) { want = append(want, snapshot(t, h)) })
+		})
+		cut := NewConn(Config{Pool: pool}, func(*Handshake) { t.Error("a released Conn emitted") })
+		_ = cut.Data(parsers.ToServer, partial, time.Time{})
+		cut.Release()
+		walkTCP(t, path, func(client, server endpoint) parsers.StreamParser {
+			return releasing{NewConn(Config{Pool: pool}, func(h *Handshake) { got = append(got, snapshot(t, h)) })}
+		})
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d handshakes with reused Conns, %d with new ones", capture, len(got), len(want))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Errorf("%s: handshake %d with reused Conns:\n%s\nwith new ones:\n%s", capture, i, got[i], want[i])
+			}
+		}
+		emitted += len(got)
+	}
+	if emitted == 0 {
+		t.Fatal("no handshake emitted")
+	}
+	if n := pool.conns.Len(); n == 0 || n > maxPooledConns {
+		t.Errorf("pool holds %d Conns", n)
+	}
+	c := NewConn(Config{Pool: pool}, nil)
+	if n := testing.AllocsPerRun(100, func() { c.End(time.Time{}); c.Release(); c = NewConn(Config{Pool: pool}, nil) }); n != 0 {
+		t.Errorf("a Conn released and made again: %v allocations", n)
+	}
+}

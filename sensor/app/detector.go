@@ -342,9 +342,9 @@ func (dt *detector) start(proto string, flip bool) {
 	case "http":
 		cfg := a.httpConfig()
 		cfg.Files = dt.st.fileOpener("http")
-		dt.parser = phttp.NewConn(cfg, dt.st.emitHTTP)
+		dt.parser = phttp.NewConn(cfg, dt.st.httpEmit())
 	case "tls":
-		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.emitTLS)
+		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.tlsEmit())
 	case "dns":
 		dt.parser = dt.st.newDNS()
 	case "ssh":

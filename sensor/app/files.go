@@ -24,6 +24,10 @@ func (st *state) fileOpener(proto string) parsers.FileOpener {
 	if st.a.files == nil {
 		return nil
 	}
+	if st.opener.st == nil || st.opener.proto == proto {
+		st.opener = fileOpener{st: st, proto: proto} // most flows open for one protocol
+		return &st.opener
+	}
 	return &fileOpener{st: st, proto: proto}
 }
 

@@ -3,6 +3,8 @@ package app
 import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
+	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
+	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 	"github.com/packetsleuth/packetsleuth/sensor/reassembly"
 )
@@ -50,6 +52,32 @@ func (a *Analyzer) recycle(st *state) {
 	if st.dns != nil {
 		a.dnsConns.Put(st.dns, maxFree)
 	}
-	*st = state{}
+	if c, ok := st.det.parser.(*ptls.Conn); ok {
+		c.Release() // to a.cfg.TLS.Pool
+	}
+	*st = state{fn: st.fn} // the method values are bound to st itself
 	a.states.Put(st, maxFree)
+}
+
+// stateFuncs are a state's method values for the commonest parsers: a
+// method value is an allocation each time it is taken.
+type stateFuncs struct {
+	emitTLS  func(*ptls.Handshake)
+	emitHTTP func(*phttp.Transaction)
+}
+
+// tlsEmit is st.emitTLS, made once per state.
+func (st *state) tlsEmit() func(*ptls.Handshake) {
+	if st.fn.emitTLS == nil {
+		st.fn.emitTLS = st.emitTLS
+	}
+	return st.fn.emitTLS
+}
+
+// httpEmit is st.emitHTTP, made once per state.
+func (st *state) httpEmit() func(*phttp.Transaction) {
+	if st.fn.emitHTTP == nil {
+		st.fn.emitHTTP = st.emitHTTP
+	}
+	return st.fn.emitHTTP
 }
