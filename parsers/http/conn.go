@@ -98,6 +98,9 @@ type Conn struct {
 	sw       Switch // with switched
 	ended    bool
 	seq      uint64 // transactions begun
+	// Most connections hold one or two requests at a time: the lists'
+	// first room comes with the Conn.
+	pend0, free0 [2]*slot
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
@@ -113,6 +116,7 @@ var _ parsers.StreamParser = (*Conn)(nil)
 // parked coroutine until then). emit must not call back into the Conn.
 func NewConn(cfg Config, emit func(*Transaction)) *Conn {
 	c := &Conn{cfg: cfg.resolve(), emit: emit}
+	c.pending, c.free = c.pend0[:0], c.free0[:0]
 	c.h[parsers.ToServer].request = true
 	return c
 }

@@ -12,9 +12,26 @@ func (c *Conn) newSlot() *slot {
 		s = c.free[n-1]
 		c.free = c.free[:n-1]
 	} else if s = c.cfg.pool.slot(); s == nil {
-		s = new(slot)
-		s.tx.reset()
+		s = newSlot()
 	}
+	return s
+}
+
+// slotHeaders is the room for header fields a new slot comes with, per
+// message: most messages have fewer, and a list grown one append at a
+// time costs an allocation per doubling.
+const slotHeaders = 12
+
+// newSlot returns a clean new slot whose header lists have room for
+// slotHeaders fields each, in the slot's own allocation.
+func newSlot() *slot {
+	room := new(struct {
+		s         slot
+		req, resp [slotHeaders]Header
+	})
+	s := &room.s
+	s.tx.Request.Headers, s.tx.Response.Headers = room.req[:0], room.resp[:0]
+	s.tx.reset()
 	return s
 }
 

@@ -170,6 +170,28 @@ func Greeting(b []byte) (text []byte, v parsers.Verdict) {
 	return bytes.TrimSpace(line[3:]), parsers.Yes
 }
 
+// commonVerbs are the verbs whose strings Command returns without an
+// allocation: the first words of most streams the sniffers see.
+var commonVerbs = [...]string{
+	"GET", "POST", "HEAD", "PUT", "EHLO", "HELO", "USER", "AUTH", "MAIL", "RCPT",
+	"DATA", "QUIT", "NOOP", "RSET", "FEAT", "SYST", "PASS",
+}
+
+// upperVerb returns the upper case of b (at most 4 ASCII letters).
+func upperVerb(b []byte) string {
+	var u [4]byte
+	n := copy(u[:], b)
+	for i := range n {
+		u[i] &^= 0x20
+	}
+	for _, v := range commonVerbs {
+		if string(u[:n]) == v {
+			return v
+		}
+	}
+	return string(u[:n])
+}
+
 // Command judges b, the first bytes the client sent: a command line, a
 // verb of 3 or 4 letters and its arguments. It answers More while the line
 // is unfinished, and returns the verb (upper case) on Yes.
@@ -190,7 +212,7 @@ func Command(b []byte) (verb string, args []byte, v parsers.Verdict) {
 		if line == nil {
 			return "", nil, parsers.No
 		}
-		return string(bytes.ToUpper(b[:i])), bytes.TrimSpace(line[i:]), parsers.Yes
+		return upperVerb(b[:i]), bytes.TrimSpace(line[i:]), parsers.Yes
 	}
 	if len(b) > 4 {
 		return "", nil, parsers.No
