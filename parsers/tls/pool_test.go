@@ -74,6 +74,20 @@ func dropEmpty(v any) any {
 	return v
 }
 
+// sameHandshakes fails t unless got, the snapshots of capture's handshakes
+// made as how says, are want; it returns how many there are.
+func sameHandshakes(t *testing.T, capture, how string, got, want []string) int {
+	if len(got) != len(want) {
+		t.Fatalf("%s: %d handshakes %s, %d otherwise", capture, len(got), how, len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("%s: handshake %d %s:\n%s\notherwise:\n%s", capture, i, how, got[i], want[i])
+		}
+	}
+	return len(got)
+}
+
 // A Pool shared by the connections of every TLS capture, in packet order
 // (several open at once), gives each emit the same Handshake as a Conn of
 // its own would.
@@ -92,15 +106,7 @@ func TestPoolHandshakesAsUnpooled(t *testing.T) {
 				return NewConn(cfg, func(h *Handshake) { *out = append(*out, snapshot(t, h)) })
 			})
 		}
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d handshakes with a pool, %d without", capture, len(got), len(want))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("%s: handshake %d with a pool:\n%s\nwithout:\n%s", capture, i, got[i], want[i])
-			}
-		}
-		emitted += len(got)
+		emitted += sameHandshakes(t, capture, "with a pool", got, want)
 	}
 	if emitted == 0 {
 		t.Fatal("no handshake emitted")
@@ -158,15 +164,7 @@ func TestPoolConnsAsNew(t *testing.T) {
 		walkTCP(t, path, func(client, server endpoint) parsers.StreamParser {
 			return releasing{NewConn(Config{Pool: pool}, func(h *Handshake) { got = append(got, snapshot(t, h)) })}
 		})
-		if len(got) != len(want) {
-			t.Fatalf("%s: %d handshakes with reused Conns, %d with new ones", capture, len(got), len(want))
-		}
-		for i := range want {
-			if got[i] != want[i] {
-				t.Errorf("%s: handshake %d with reused Conns:\n%s\nwith new ones:\n%s", capture, i, got[i], want[i])
-			}
-		}
-		emitted += len(got)
+		emitted += sameHandshakes(t, capture, "with reused Conns", got, want)
 	}
 	if emitted == 0 {
 		t.Fatal("no handshake emitted")
