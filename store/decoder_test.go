@@ -52,3 +52,24 @@ func TestDecoderRowsAsDecoded(t *testing.T) {
 		t.Errorf("a row the store rejects was kept: %+v", rec)
 	}
 }
+
+// BenchmarkDecode decodes the fleet's flows and events as a collector does.
+func BenchmarkDecode(b *testing.B) {
+	var docs [][]byte
+	for _, r := range storetest.Fleet(b, t0) {
+		if r.Dataset != schemas.DatasetTimeseries && r.Dataset != schemas.DatasetStats {
+			docs = append(docs, r.JSON)
+		}
+	}
+	var d Decoder
+	var rec schemas.Record
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i%len(docs) == 0 {
+			d.Reset()
+		}
+		if !d.Decode(docs[i%len(docs)], &rec) {
+			b.Fatal("not decoded")
+		}
+	}
+}

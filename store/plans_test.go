@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -47,13 +48,17 @@ func TestListQueriesUseIndexes(t *testing.T) {
 	}
 	day := Range{Since: t0, Until: t0.Add(time.Hour)}
 	for _, c := range []struct {
-		q    ListQuery
-		want []string // index names (of the partitions: <partition>_<columns>_idx) the plan must use
+		q       ListQuery
+		want    []string // index names (of the partitions: <partition>_<columns>_idx) the plan must use
+		ordered bool     // in the index's order: no sort of all the rows
 	}{
-		{ListQuery{Dataset: "flow", CommunityID: "1:cid7"}, []string{"community_id_idx"}},
-		{ListQuery{Dataset: "dns", CommunityID: "1:dns7"}, []string{"community_id_idx"}},
-		{ListQuery{Dataset: "flow", Range: day}, []string{"ts_id_idx"}},
-		{ListQuery{Dataset: "dns", Range: day, Desc: true}, []string{"dataset_ts_id_idx"}},
+		{ListQuery{Dataset: "flow", CommunityID: "1:cid7"}, []string{"community_id_idx"}, false},
+		{ListQuery{Dataset: "dns", CommunityID: "1:dns7"}, []string{"community_id_idx"}, false},
+		// flows have no (ts, id) index: the unique key gives the ts order
+		{ListQuery{Dataset: "flow", Range: day}, []string{"ts_event_id_idx"}, true},
+		{ListQuery{Dataset: "flow", Range: day, Desc: true, After: fmt.Sprintf("%d.7", t0.Add(time.Minute).UnixNano())}, []string{"ts_event_id_idx"}, true},
+		{ListQuery{Dataset: "flow", Desc: true}, []string{"ts_event_id_idx"}, true},
+		{ListQuery{Dataset: "dns", Range: day, Desc: true}, []string{"dataset_ts_id_idx"}, true},
 	} {
 		_, query, args, err := s.listSQL(c.q)
 		if err != nil {
@@ -83,6 +88,9 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		if _, err := conn.ExecContext(ctx, "DEALLOCATE list"); err != nil {
 			t.Fatal(err)
 		}
+		if c.ordered && fullSort.MatchString(plan.String()) {
+			t.Errorf("%+v: the plan sorts all the rows:\n%s", c.q, plan.String())
+		}
 		for _, idx := range c.want {
 			if !strings.Contains(plan.String(), idx) {
 				t.Errorf("%+v: the plan uses no %s index:\n%s", c.q, idx, plan.String())
@@ -90,3 +98,7 @@ func TestListQueriesUseIndexes(t *testing.T) {
 		}
 	}
 }
+
+// fullSort is a plan's Sort node (an Incremental Sort sorts only the rows
+// of one key, in the order an index gives).
+var fullSort = regexp.MustCompile(`(?m)^\s*(->\s+)?Sort\s+\(`)
