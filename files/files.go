@@ -218,7 +218,10 @@ type Result struct {
 	Unhashed bool
 	// OverLimit: past MaxFileBytes, hashing stopped.
 	OverLimit bool
-	EndTime   time.Time
+	// Unsized: the writer stopped once the file was TypedOnly (File.Unsized):
+	// Size counts only what was written, not the file.
+	Unsized bool
+	EndTime time.Time
 
 	in    *incoming // the file's copy in the store, until Keep
 	store *Store
@@ -248,7 +251,7 @@ func (r *Result) Keep(meta *Sidecar, rules []string) (bool, error) {
 	return err == nil, err
 }
 
-// File is one file in transfer; it implements parsers.FileSink.
+// File is one file in transfer; it implements parsers.TypedSink.
 type File struct {
 	t       *Tracker
 	done    func(*Result)
@@ -261,9 +264,10 @@ type File struct {
 	closed  bool
 }
 
-var _ parsers.FileSink = (*File)(nil)
+var _ parsers.TypedSink = (*File)(nil)
 
-// Write hashes p and keeps what the sniff window still lacks.
+// Write hashes p and keeps what the sniff window still lacks. It returns
+// false when the file wants no more bytes: past MaxFileBytes, or TypedOnly.
 func (f *File) Write(p []byte) bool {
 	if f.closed || len(p) == 0 {
 		return !f.closed
@@ -298,7 +302,23 @@ func (f *File) Write(p []byte) bool {
 			f.dropCopy()
 		}
 	}
-	return true
+	return !f.TypedOnly()
+}
+
+// TypedOnly says whether the file needs no more bytes: its type is read
+// (or can no longer be: a gap), there is nothing to hash or store, and
+// its size is still counted (not past MaxFileBytes, whose size its event
+// gives).
+func (f *File) TypedOnly() bool {
+	return f.held && !f.res.OverLimit && f.h == [numHashes]hash.Hash{} && f.in == nil && (len(f.head) == SniffBytes || f.res.Missing > 0)
+}
+
+// Unsized tells the file that its writer stopped writing before its end
+// once it was TypedOnly: its size is not known.
+func (f *File) Unsized() {
+	if !f.closed {
+		f.res.Unsized = true
+	}
 }
 
 // Gap notes n missing bytes: the hashes can no longer be the file's.

@@ -210,3 +210,43 @@ func feedMaybeGap(t *testing.T, tr *Tracker, data []byte, end parsers.FileEnd, g
 	f.Close(end, t0)
 	return got
 }
+
+// Without hashes or a store copy, a file wants no more bytes once its sniff
+// window is full (or a gap ends the typing): Write says so, and Unsized
+// marks a file whose writer stopped there. With a hash it wants them all.
+func TestTypedOnlyWantsNoMore(t *testing.T) {
+	data := append(peFile(), make([]byte, 2*SniffBytes)...)
+	tr := NewTracker(Config{NoHashes: true}, nil)
+	var got Result
+	f := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	if !f.Write(data[:SniffBytes-1]) {
+		t.Fatal("refused bytes before the type was read")
+	}
+	if f.Write(data[SniffBytes-1 : SniffBytes+10]) {
+		t.Fatal("wants more bytes once typed, with nothing to hash")
+	}
+	f.Unsized()
+	f.Close(parsers.FileComplete, t0)
+	if !got.Unsized || got.Magic.Executable != "pe" || got.Size != SniffBytes+10 || got.End != parsers.FileComplete {
+		t.Fatalf("typed only: %+v", got)
+	}
+
+	gap := tr.Open(&parsers.FileInfo{}, nil)
+	gap.Write([]byte("MZ"))
+	gap.Gap(10)
+	if gap.Write([]byte("more")) {
+		t.Fatal("wants more bytes after a gap, with nothing to hash")
+	}
+	gap.Close(parsers.FileComplete, t0)
+
+	hashed := NewTracker(Config{}, nil).Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	for i := 0; i < len(data); i += 1000 {
+		if !hashed.Write(data[i:min(i+1000, len(data))]) {
+			t.Fatalf("a hashed file refused bytes at %d", i)
+		}
+	}
+	hashed.Close(parsers.FileComplete, t0)
+	if got.Unsized || got.SHA256 == "" || got.Size != int64(len(data)) {
+		t.Fatalf("hashed: %+v", got)
+	}
+}

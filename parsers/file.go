@@ -87,9 +87,10 @@ func (e FileEnd) String() string {
 type FileSink interface {
 	// Write takes the next bytes of the file. It never fails: the sink
 	// applies its own limits and reports them in its event. It returns
-	// false once the sink wants no more bytes (past its size limit): the
-	// parser may then stop producing them (e.g. stop decompressing) and
-	// only Close the sink when the transfer ends.
+	// false once the sink wants no more bytes (past its size limit, or
+	// typed with nothing to hash: TypedSink): the parser may then stop
+	// producing them (e.g. stop decompressing) and only Close the sink
+	// when the transfer ends.
 	Write(p []byte) (more bool)
 	// Gap reports n bytes of the file that were never seen, at this
 	// point of the file.
@@ -97,6 +98,18 @@ type FileSink interface {
 	// Close ends the file: end is FileComplete unless the parser knows
 	// otherwise (a gap reported through Gap is remembered by the sink).
 	Close(end FileEnd, ts time.Time)
+}
+
+// TypedSink is a FileSink that may need only a file's first bytes: once
+// it has the file's type and nothing to hash or store, a parser producing
+// the bytes at a cost (content decoding) may stop there and say so.
+type TypedSink interface {
+	FileSink
+	// TypedOnly says whether the sink needs no more of the file's bytes.
+	TypedOnly() bool
+	// Unsized tells the sink its parser stopped producing the bytes
+	// before the file's end: the size it counted is not the file's.
+	Unsized()
 }
 
 // FileOpener opens a sink per file of one connection. It returns nil when

@@ -121,7 +121,7 @@ func (c *Conn) startBody(h *half, st state, length int64, ce string, decoded *in
 			tx.addNote(NoteDecoderLimit)
 			tx.DecoderLimited = true
 		} else {
-			h.dec.feed(h.file)
+			h.dec.feed(h.file, !c.cfg.decode)
 			h.fileRaw = false
 		}
 	}
@@ -178,8 +178,16 @@ func (c *Conn) decoderResult(h *half) {
 		return
 	}
 	_, _, d, _ := c.msg(h)
-	var failed, limited bool
-	*d, failed, limited = f.result()
+	var failed, limited, sated bool
+	*d, failed, limited, sated = f.result()
+	if sated {
+		// The file had its type: the rest is counted on the wire only.
+		*d = -1
+		h.cur.tx.addNote(NoteDecodeTyped)
+		if t, ok := h.file.(parsers.TypedSink); ok {
+			t.Unsized()
+		}
+	}
 	if limited {
 		h.cur.tx.addNote(NoteDecodeLimit)
 		h.fileEnd = parsers.FileSizeLimit

@@ -74,9 +74,13 @@ type inflater struct {
 	failed   bool
 	limited  bool
 
-	inner  *inflater        // next layer of stacked codings: gets this one's output
-	sink   parsers.FileSink // innermost layer: gets the decoded bytes (files)
-	acct   *budget.Account  // outermost layer: holds the reservation of all
+	inner *inflater        // next layer of stacked codings: gets this one's output
+	sink  parsers.FileSink // innermost layer: gets the decoded bytes (files)
+	// typed: decoding stops when this sink is TypedOnly (nothing but the
+	// file needs the bytes); sated says it did.
+	typed  parsers.TypedSink
+	sated  bool
+	acct   *budget.Account // outermost layer: holds the reservation of all
 	layers int
 
 	dec   *decoders
@@ -159,8 +163,9 @@ func (f *inflater) run(yield func(struct{}) bool) {
 			if f.inner.finished {
 				break
 			}
-		} else if f.sink != nil && n > 0 {
-			f.sink.Write(d.scratch[:n])
+		} else if f.sink != nil && n > 0 && !f.sink.Write(d.scratch[:n]) && f.typed != nil && f.typed.TypedOnly() {
+			f.sated = true
+			break
 		}
 		if f.limited {
 			break
@@ -194,21 +199,26 @@ func newDecoder(layers []encoding, limit int64, acct *budget.Account, maxOpen in
 	return f
 }
 
-// feed makes the innermost layer write the decoded bytes to sink.
-func (f *inflater) feed(sink parsers.FileSink) {
+// feed makes the innermost layer write the decoded bytes to sink. With
+// onlySink (nothing but the file needs the decoded bytes), decoding stops
+// when a TypedSink needs no more of them.
+func (f *inflater) feed(sink parsers.FileSink, onlySink bool) {
 	for f.inner != nil {
 		f = f.inner
 	}
 	f.sink = sink
+	if t, ok := sink.(parsers.TypedSink); ok && onlySink {
+		f.typed = t
+	}
 }
 
-// result sums up the layers: the innermost's count, and whether any
-// layer failed or hit the limit.
-func (f *inflater) result() (out int64, failed, limited bool) {
+// result sums up the layers: the innermost's count, whether any layer
+// failed or hit the limit, and whether the sink had all it wanted.
+func (f *inflater) result() (out int64, failed, limited, sated bool) {
 	for ; f != nil; f = f.inner {
-		out, failed, limited = f.out, failed || f.failed, limited || f.limited
+		out, failed, limited, sated = f.out, failed || f.failed, limited || f.limited, f.sated
 	}
-	return out, failed, limited
+	return out, failed, limited, sated
 }
 
 // push feeds body bytes; the decoder consumes all of them or finishes.
@@ -236,7 +246,7 @@ func (f *inflater) finish(eof bool) {
 		decoderPool.Put(f.dec)
 		f.dec = nil
 	}
-	f.sink = nil
+	f.sink, f.typed = nil, nil
 	if f.inner != nil {
 		f.inner.finish(f.clean)
 	}

@@ -40,6 +40,7 @@ const (
 	NoteDecodeSkipped       = "content encoding not decoded"
 	NoteDecodeUnsupported   = "unsupported or too deeply stacked content encoding"
 	NoteDecoderLimit        = "decoder limit reached: body counted, not decoded"
+	NoteDecodeTyped         = "content decoded only for its file type: body counted, not decoded"
 	NoteBadBasicAuth        = "invalid basic credentials"
 	NoteDuplicateHost       = "duplicate Host"
 	NoteDataBeforeConnectOK = "client data before CONNECT response"

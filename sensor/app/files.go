@@ -100,6 +100,10 @@ func (st *state) emitFile(proto string, r *files.Result) {
 	if r.End == parsers.FileSizeLimit {
 		ev.Sensor.Notes = append(ev.Sensor.Notes[:len(ev.Sensor.Notes):len(ev.Sensor.Notes)], noteSizeLimit)
 	}
+	if r.Unsized { // what was written is not the file's size
+		f.Size = 0
+		ev.Sensor.Notes = append(ev.Sensor.Notes[:len(ev.Sensor.Notes):len(ev.Sensor.Notes)], noteUnsized)
+	}
 	var meta *files.Sidecar
 	if r.Storable() {
 		meta = sidecar(ev, r)
@@ -130,6 +134,10 @@ var (
 	notesUnhashed  = []string{"file not typed or hashed: files.max_open or the memory budget"}
 	notesOverLimit = []string{"file hashing stopped at files.max_file_bytes"}
 )
+
+// noteUnsized: the transfer stopped decoding the file once its type was
+// read, nothing else needing its bytes (files.hashes: []).
+const noteUnsized = "file decoded only for its type: size not known"
 
 // noteSizeLimit: only HTTP has such a limit (a body decoded past
 // http.max_decoded) for now.
