@@ -10,16 +10,6 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
-// trackerOpener hands a body to the real files layer and keeps the results.
-type trackerOpener struct {
-	t   *files.Tracker
-	out []files.Result
-}
-
-func (o *trackerOpener) OpenFile(info *parsers.FileInfo) parsers.FileSink {
-	return o.t.Open(info, func(r *files.Result) { o.out = append(o.out, *r) })
-}
-
 // With no hashes (files.hashes: []) a compressed body is decoded only as far
 // as its file's type needs: the type is the one a whole decoding finds, the
 // wire and body counts are unchanged, the decoded size is not claimed (the
@@ -45,17 +35,17 @@ func TestNoHashesDecodesOnlyTheType(t *testing.T) {
 			res files.Result
 		}
 		read := func(fc files.Config, decode Toggle) run {
-			o := &trackerOpener{t: files.NewTracker(fc, nil)}
+			o := &files.Collector{Tracker: files.NewTracker(fc, nil)}
 			var txs []Transaction
 			c := collect(Config{Files: o, DecodeBodies: decode}, &txs)
 			r := rand.New(rand.NewPCG(3, 4))
 			feedSplit(t, c, parsers.ToServer, req, r, 1500)
 			feedSplit(t, c, parsers.ToClient, resp, r, 1500)
 			c.End(t0)
-			if len(txs) != 1 || len(o.out) != 1 {
-				t.Fatalf("%s: %d transactions, %d files", coding, len(txs), len(o.out))
+			if len(txs) != 1 || len(o.Results) != 1 {
+				t.Fatalf("%s: %d transactions, %d files", coding, len(txs), len(o.Results))
 			}
-			return run{txs[0], o.out[0]}
+			return run{txs[0], o.Results[0]}
 		}
 		whole := read(files.Config{Hashes: []files.Hash{files.SHA256}}, Default)
 		typed := read(files.Config{NoHashes: true}, Default)

@@ -339,7 +339,7 @@ func FuzzConn(f *testing.F) {
 		b = b[1:]
 		bg := budget.New(1 << 20)
 		acct := bg.NewAccount()
-		o := &opener{t: files.NewTracker(files.Config{}, acct)}
+		o := &files.Collector{Tracker: files.NewTracker(files.Config{}, acct)}
 		c := NewConn(acct, Handler{File: func(*File) {}, Session: func(*Session) {}, Tree: func(*Tree) {}, Files: o})
 		d := parsers.ToServer
 		for len(b) > 0 {

@@ -12,17 +12,6 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
-// opener hands every file to a real files-layer Tracker and keeps the
-// results.
-type opener struct {
-	t       *files.Tracker
-	results []files.Result
-}
-
-func (o *opener) OpenFile(info *parsers.FileInfo) parsers.FileSink {
-	return o.t.Open(info, func(r *files.Result) { o.results = append(o.results, *r) })
-}
-
 // fileExchange opens big.bin on \\srv\data, writes data in two WRITEs,
 // reads it back whole from offset 0 and its second half again, and closes.
 func fileExchange(data []byte) []pcapgen.SMBChunk {
@@ -57,7 +46,7 @@ func TestFilesGetReadsAndWrites(t *testing.T) {
 	sum := sha256.Sum256(data)
 	want := hex.EncodeToString(sum[:])
 	for _, step := range []int{0, 1460, 1} {
-		o := &opener{t: files.NewTracker(files.Config{}, nil)}
+		o := &files.Collector{Tracker: files.NewTracker(files.Config{}, nil)}
 		c := NewConn(nil, Handler{Files: o})
 		for _, ch := range fileExchange(data) {
 			for b := ch.B; len(b) > 0; {
@@ -72,10 +61,10 @@ func TestFilesGetReadsAndWrites(t *testing.T) {
 			}
 		}
 		c.End(time.Time{})
-		if len(o.results) != 2 {
-			t.Fatalf("step %d: %d files", step, len(o.results))
+		if len(o.Results) != 2 {
+			t.Fatalf("step %d: %d files", step, len(o.Results))
 		}
-		for _, r := range o.results {
+		for _, r := range o.Results {
 			if r.SHA256 != want || r.Size != int64(len(data)) || r.End != parsers.FileComplete || r.Info.Name != `\\srv\data\big.bin` {
 				t.Errorf("step %d: %v %s size %d end %v sha256 %s", step, r.Info.Dir, r.Info.Name, r.Size, r.End, r.SHA256)
 			}
@@ -86,7 +75,7 @@ func TestFilesGetReadsAndWrites(t *testing.T) {
 // Bytes lost in capture inside a write are a gap for the file.
 func TestFilesGap(t *testing.T) {
 	data := make([]byte, 20000)
-	o := &opener{t: files.NewTracker(files.Config{}, nil)}
+	o := &files.Collector{Tracker: files.NewTracker(files.Config{}, nil)}
 	c := NewConn(nil, Handler{Files: o})
 	for i, ch := range fileExchange(data) {
 		b := ch.B
@@ -99,9 +88,9 @@ func TestFilesGap(t *testing.T) {
 	}
 	c.End(time.Time{})
 	var up *files.Result
-	for i := range o.results {
-		if o.results[i].Info.Dir == parsers.ToServer {
-			up = &o.results[i]
+	for i := range o.Results {
+		if o.Results[i].Info.Dir == parsers.ToServer {
+			up = &o.Results[i]
 		}
 	}
 	if up == nil || up.End != parsers.FileGap || up.Missing != 1000 || up.SHA256 != "" {
@@ -121,7 +110,7 @@ func BenchmarkFileTransfer(b *testing.B) {
 	b.SetBytes(n)
 	b.ReportAllocs()
 	for b.Loop() {
-		o := &opener{t: files.NewTracker(files.Config{}, nil)}
+		o := &files.Collector{Tracker: files.NewTracker(files.Config{}, nil)}
 		c := NewConn(nil, Handler{Files: o})
 		for _, ch := range ex {
 			for p := ch.B; len(p) > 0; {
@@ -166,7 +155,7 @@ func TestFilesWholeOrNot(t *testing.T) {
 		if closed {
 			rt(pcapgen.SMB2{Cmd: 6, Body: pcapgen.SMB2CloseReq(fid)}, pcapgen.SMB2{Body: pcapgen.SMB2CloseResp()})
 		}
-		o := &opener{t: files.NewTracker(files.Config{}, nil)}
+		o := &files.Collector{Tracker: files.NewTracker(files.Config{}, nil)}
 		c := NewConn(nil, Handler{Files: o})
 		for _, ch := range chunks {
 			if err := c.Data(dir(ch.FromClient), ch.B, time.Time{}); err != nil {
@@ -175,7 +164,7 @@ func TestFilesWholeOrNot(t *testing.T) {
 		}
 		c.End(time.Time{})
 		ends := map[parsers.Dir]parsers.FileEnd{}
-		for _, r := range o.results {
+		for _, r := range o.Results {
 			ends[r.Info.Dir] = r.End
 		}
 		return ends
