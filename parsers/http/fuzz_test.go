@@ -6,9 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
@@ -167,6 +169,19 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 			t.Fatalf("split changes the files:\nwhole %s\ncut   %s", a, b)
 		}
 
+		// files only typed (files.hashes: []): decoding may stop early,
+		// nothing else changes
+		var typed []Transaction
+		cfg.Files = &files.Collector{Tracker: files.NewTracker(files.Config{NoHashes: true}, nil)}
+		c, released = fuzzConn(t, cfg, &typed)
+		_ = c.Data(parsers.ToServer, req, t0)
+		_ = c.Data(parsers.ToClient, resp, t0)
+		c.End(t0)
+		released()
+		if a, b := withoutDecoding(whole), withoutDecoding(typed); !reflect.DeepEqual(a, b) {
+			t.Fatalf("typing files only changes more than decoding:\nwhole %+v\ntyped %+v", a, b)
+		}
+
 		// interleaved, with gaps
 		var mixed []Transaction
 		mixedFiles := &recOpener{}
@@ -195,6 +210,20 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 		released()
 		fileSummary(t, mixedFiles)
 	}
+}
+
+// withoutDecoding copies txs without what content decoding decides: the
+// decoded sizes and the decoding notes.
+func withoutDecoding(txs []Transaction) []Transaction {
+	out := make([]Transaction, len(txs))
+	for i, tx := range txs {
+		tx.Request.BodyDecodedBytes, tx.Response.BodyDecodedBytes = 0, 0
+		tx.Notes = slices.DeleteFunc(slices.Clone(tx.Notes), func(n string) bool {
+			return n == NoteDecodeTyped || n == NoteDecodeError || n == NoteDecodeLimit
+		})
+		out[i] = tx
+	}
+	return out
 }
 
 // fileSummary describes the files a parser opened, checking each was
