@@ -204,6 +204,11 @@ func (p *prefixSet) match(s string) bool {
 		}
 		return false
 	}
+	return p.matchParsed(s)
+}
+
+// matchParsed is match through netip, for every form of address.
+func (p *prefixSet) matchParsed(s string) bool {
 	a, err := netip.ParseAddr(s)
 	if err != nil {
 		return false
