@@ -56,6 +56,39 @@ type encoder struct {
 	sec     int64
 	date    [len("2006-01-02T15:04:05")]byte
 	hasDate bool
+	// cache, if any, holds the observer and agent last written
+	cache *EncodeCache
+}
+
+// An EncodeCache keeps the encoding of the last observer and agent its
+// encodes wrote: a sensor stamps the same ones on every event, so they are
+// compared (a few strings, mostly the same pointers) and copied instead of
+// encoded. Not safe for concurrent use: one per worker.
+type EncodeCache struct {
+	observer groupCache[Observer]
+	agent    groupCache[Agent]
+}
+
+// groupCache is the encoding of one value of a root group, with its key.
+type groupCache[T comparable] struct {
+	v    T
+	json []byte // nil: none yet
+}
+
+// hit writes the cached encoding if v is the value it was made of.
+func (c *groupCache[T]) hit(e *encoder, v *T) bool {
+	if c.json == nil || c.v != *v {
+		return false
+	}
+	e.b = append(e.b, c.json...)
+	return true
+}
+
+// keep caches v, written from from on.
+func (c *groupCache[T]) keep(e *encoder, v *T, from int) {
+	if e.err == nil {
+		c.v, c.json = *v, append(c.json[:0], e.b[from:]...)
+	}
 }
 
 // EncodeError is returned by Encode for a value JSON cannot carry: a NaN

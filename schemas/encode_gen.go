@@ -47,16 +47,14 @@ func (e *encoder) appendEvent(v *Event) {
 						if e.obsTo != len(e.b) {
 							e.obsFrom = len(e.b)
 						}
-						e.field(`,"observer":`)
-						e.appendObserver(&v.Observer)
+						e.observer(&v.Observer)
 						e.obsTo = len(e.b)
 					}
 					if !allZero(unsafe.Pointer(&v.Agent), unsafe.Sizeof(v.Agent)) && v.Agent != (Agent{}) {
 						if e.obsTo != len(e.b) {
 							e.obsFrom = len(e.b)
 						}
-						e.field(`,"agent":`)
-						e.appendAgent(&v.Agent)
+						e.agent(&v.Agent)
 						e.obsTo = len(e.b)
 					}
 				}

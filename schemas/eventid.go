@@ -29,12 +29,26 @@ import (
 // object, the observer and the agent are, so nothing is searched for or
 // moved.
 func EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
+	return encodeCached(buf, ev, nil)
+}
+
+// EncodeWithID is EncodeWithID through c (a nil c caches nothing).
+func (c *EncodeCache) EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
+	return encodeCached(buf, ev, c)
+}
+
+func encodeCached(buf []byte, ev *Event, c *EncodeCache) ([]byte, error) {
 	if ev.Event.ID != "" {
-		return Encode(buf, ev)
+		e := encoder{b: buf, cache: c}
+		e.appendEvent(ev)
+		if e.err != nil {
+			return buf, e.err
+		}
+		return e.b, nil
 	}
 	start := len(buf)
 	ev.Event.ID = idPlaceholder
-	e := encoder{b: buf}
+	e := encoder{b: buf, cache: c}
 	e.appendEvent(ev)
 	ev.Event.ID = ""
 	if e.err != nil {

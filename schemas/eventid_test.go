@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -134,6 +135,30 @@ func BenchmarkEncodeWithID(b *testing.B) {
 	}
 }
 
+// BenchmarkEncodeWithIDCached is a sensor's flow event, observer and agent
+// stamped, encoded with and without an EncodeCache.
+func BenchmarkEncodeWithIDCached(b *testing.B) {
+	ev := typicalEvents[0].ev()
+	ev.Observer = Observer{Name: "edge-paris-1", Hostname: "sensor-1", Type: "sensor", Vendor: "PacketSleuth",
+		Product: "PacketSleuth", Version: "0.9.0", Geo: ObserverGeo{Name: "paris-dc"}}
+	ev.Observer.Ingress.Interface.Name = "eth0"
+	ev.Agent = Agent{ID: "8a4f500d-6f4d-4c32-a5c4-8d0e2c0c7f1e", Name: "edge-paris-1", Type: "packetsleuth", Version: "0.9.0"}
+	for _, cached := range []bool{false, true} {
+		b.Run(fmt.Sprintf("cache=%v", cached), func(b *testing.B) {
+			var c *EncodeCache
+			if cached {
+				c = new(EncodeCache)
+			}
+			buf, _ := c.EncodeWithID(nil, ev)
+			b.ReportAllocs()
+			b.SetBytes(int64(len(buf)))
+			for b.Loop() {
+				buf, _ = c.EncodeWithID(buf[:0], ev)
+			}
+		})
+	}
+}
+
 // On random events (observer or none, every field filled or not, hostile
 // strings), the one-pass id is the reference's.
 func TestEncodeWithIDOnRandomEvents(t *testing.T) {
@@ -150,5 +175,43 @@ func TestEncodeWithIDOnRandomEvents(t *testing.T) {
 	}
 	if n < 1000 {
 		t.Fatalf("only %d random events encoded", n)
+	}
+}
+
+// Through an EncodeCache, events encode byte for byte as without: random
+// events (with and without an id of their own) stamped with observers and
+// agents drawn from a few, some changed in place between events, so that
+// the cache both hits and misses.
+func TestEncodeCacheAsUncached(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(12, 7))
+	var c EncodeCache
+	obs := []Observer{{}, {Name: "edge-1", Hostname: "h1", Type: "sensor", Vendor: "PacketSleuth", Product: "PacketSleuth", Version: "1.0"},
+		{Name: "edge-<2>", Hostname: "h2", Geo: ObserverGeo{Name: "paris"}}}
+	agents := []Agent{{}, {ID: "8a4f500d", Name: "edge-1", Type: "packetsleuth", Version: "1.0"}, {ID: "x\u2028y"}}
+	hits, n := 0, 0
+	for i := range 3000 {
+		ev := (&source{rnd: rnd}).event()
+		if rnd.IntN(4) > 0 {
+			ev.Event.ID = ""
+		}
+		ev.Observer, ev.Agent = obs[rnd.IntN(len(obs))], agents[rnd.IntN(len(agents))]
+		if rnd.IntN(5) == 0 {
+			ev.Observer.Ingress.Interface.Name = fmt.Sprint("eth", i%3)
+		}
+		want, errWant := EncodeWithID(nil, ev)
+		before := string(c.observer.json) + string(c.agent.json)
+		got, err := c.EncodeWithID(nil, ev)
+		if (err != nil) != (errWant != nil) || !bytes.Equal(got, want) {
+			t.Fatalf("event %d: through the cache\n%s (%v)\nwithout\n%s (%v)", i, got, err, want, errWant)
+		}
+		if err == nil {
+			n++
+			if before == string(c.observer.json)+string(c.agent.json) && before != "" {
+				hits++
+			}
+		}
+	}
+	if n < 1000 || hits < n/10 {
+		t.Fatalf("%d events encoded, %d with both groups from the cache", n, hits)
 	}
 }

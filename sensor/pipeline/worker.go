@@ -37,7 +37,8 @@ type worker struct {
 	ev      schemas.Event
 	fired   []string // rule ids of the alerts of the event emitted last
 	recs    []schemas.Record
-	arena   []byte // the JSON of recs, back to back
+	arena   []byte              // the JSON of recs, back to back
+	enc     schemas.EncodeCache // the sensor's observer and agent, encoded once
 	counts  workerCounts
 	packets int
 
@@ -208,7 +209,7 @@ func (w *worker) queue(ev *schemas.Event) {
 	start := len(w.arena)
 	w.cfg.Identity.Stamp(ev)
 	var err error
-	w.arena, err = schemas.EncodeWithID(w.arena, ev) // same capture, same ids
+	w.arena, err = w.enc.EncodeWithID(w.arena, ev) // same capture, same ids
 	if err != nil {
 		w.counts.EncErr++
 		w.arena = w.arena[:start]

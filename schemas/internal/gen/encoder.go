@@ -221,8 +221,10 @@ func (g *encoderGen) fieldCode(f *field, recv string) {
 		if g.root && key == "event" { // where EncodeWithID finds the id
 			g.printf("e.eventAt = len(e.b)\n")
 		}
-		g.printf("e.field(%s)\n", lit)
-		if t.Name() != "" {
+		if observer { // written through the encoder's cache (encode.go)
+			g.need(t)
+			g.printf("e.%s(&%s)\n", key, x)
+		} else if g.printf("e.field(%s)\n", lit); t.Name() != "" {
 			g.need(t)
 			g.printf("e.append%s(&%s)\n", t.Name(), x)
 		} else {
