@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -270,7 +271,10 @@ func (c *carver) copy(path string, offsets, syncs []int64) error {
 // written as they come; with a Community ID, the flow's offsets are
 // gathered first (a fragment's flow is known only when its datagram
 // completes) and its records then copied in capture order.
-func (c *carver) scan(path string) error {
+func (c *carver) scan(path string) (err error) {
+	// a file cut meanwhile faults in its mapping: an error of this file
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer source.FaultIsError(path, &err)
 	src, err := source.OpenFile(path)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -52,7 +53,10 @@ var (
 )
 
 // indexFile reads the capture at path and returns its index.
-func (r *Ring) indexFile(path string) (*pcapindex.Index, error) {
+func (r *Ring) indexFile(path string) (x *pcapindex.Index, err error) {
+	// a file cut meanwhile faults in its mapping: an error of this file
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	defer source.FaultIsError(path, &err)
 	src, err := source.OpenFile(path)
 	if err != nil {
 		// Empty, or cut in its header: the stop came before the first

@@ -3,7 +3,6 @@ package pipeline
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"runtime/debug"
@@ -133,7 +132,7 @@ func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 		defer f.live.Flush()
 	}
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
-	defer faultIsError(src.Name(), &err)
+	defer source.FaultIsError(src.Name(), &err)
 	var fr source.Frame
 	var pkt decode.Packet
 	for n := 1; ; n++ {
@@ -354,20 +353,4 @@ func (f *Feeder) addTo(s *Stats) {
 	s.Filtered += c.Filtered
 	s.Packets += c.Packets
 	s.addDecode(&c.Decode)
-}
-
-// faultIsError turns a memory fault of the feeding goroutine into an error
-// of its source: a capture read from a memory mapping (source.File) that
-// another process truncates meanwhile faults where its pages went, and
-// that must end this capture with a clear message, not the sensor.
-func faultIsError(name string, err *error) {
-	r := recover()
-	if r == nil {
-		return
-	}
-	if fault, ok := r.(interface{ Addr() uintptr }); ok {
-		*err = fmt.Errorf("%s: the file changed while it was read (cut by another process?): %v", name, fault)
-		return
-	}
-	panic(r)
 }

@@ -171,7 +171,7 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 // was cut by another process) drops the rest of the batch and is returned
 // for the feeder to report.
 func packets(w *worker, b *batch) (err error) {
-	defer faultIsError(b.from.source, &err)
+	defer source.FaultIsError(b.from.source, &err)
 	s := b.sweeps
 	for i := range b.pkts {
 		for len(s) > 0 && s[0].at == i {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -336,4 +337,42 @@ func BenchmarkPcapngRead(b *testing.B) {
 			f.Close()
 		}
 	})
+}
+
+// A mapped pcapng cut by another process while it is read faults, and
+// FaultIsError makes that an error naming the file, not a crash.
+func TestMappedPcapngCutIsError(t *testing.T) {
+	w := edgeSections()
+	for range 2000 {
+		w.Enhanced(0, 1, make([]byte, 1000), 1000)
+	}
+	path := filepath.Join(t.TempDir(), "cut.pcapng")
+	if err := os.WriteFile(path, w.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := OpenFile(path)
+	if err != nil || s.mm == nil {
+		t.Fatalf("not mapped: %v", err)
+	}
+	defer s.Close()
+	var fr Frame
+	if err := s.Next(&fr); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := func() (n int, err error) {
+		defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+		defer FaultIsError(path, &err)
+		for ; ; n++ {
+			if err := s.Next(&fr); err != nil {
+				return n, err
+			}
+			_ = fr.Data[len(fr.Data)-1]
+		}
+	}()
+	if err == nil || !strings.Contains(err.Error(), "changed while it was read") || !strings.Contains(err.Error(), path) {
+		t.Fatalf("after %d frames: %v", n, err)
+	}
 }
