@@ -101,6 +101,7 @@ type Conn struct {
 	// Most connections hold one or two requests at a time: the lists'
 	// first room comes with the Conn.
 	pend0, free0 [2]*slot
+	to           Handler // instead of emit (NewConnHandler)
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
@@ -115,9 +116,24 @@ var _ parsers.StreamParser = (*Conn)(nil)
 // pending and releases the content decoders (a body being decoded holds a
 // parked coroutine until then). emit must not call back into the Conn.
 func NewConn(cfg Config, emit func(*Transaction)) *Conn {
-	c := &Conn{cfg: cfg.resolve(), emit: emit}
+	c := cfg.Pool.conn() // zero, new or given back by Release
+	c.cfg, c.emit = cfg.resolve(), emit
 	c.pending, c.free = c.pend0[:0], c.free0[:0]
 	c.h[parsers.ToServer].request = true
+	return c
+}
+
+// Handler takes the transactions of a Conn made by NewConnHandler, as
+// NewConn's emit does: one interface value per connection where a method
+// value passed as emit is an allocation each.
+type Handler interface {
+	Transaction(tx *Transaction)
+}
+
+// NewConnHandler is NewConn delivering to h.
+func NewConnHandler(cfg Config, h Handler) *Conn {
+	c := NewConn(cfg, nil)
+	c.to = h
 	return c
 }
 

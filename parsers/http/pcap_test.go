@@ -72,6 +72,8 @@ type reassembler struct {
 	skips int // packets whose connection direction could not be decided
 	// tap, if set, sees every in-order chunk (for fuzz seeds).
 	tap func(c *tconn, d parsers.Dir, b []byte)
+	// release: each Conn goes back to the Pool after End.
+	release bool
 }
 
 func newReassembler(_ testing.TB, cfg Config) *reassembler {
@@ -220,6 +222,9 @@ func (r *reassembler) finish() {
 			}
 		}
 		c.p.End(c.last)
+		if r.release {
+			c.p.Release()
+		}
 	}
 }
 

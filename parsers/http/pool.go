@@ -9,6 +9,7 @@ import "github.com/packetsleuth/packetsleuth/internal/freelist"
 // connection. The zero value is ready; a nil *Pool allocates anew. It
 // holds a bounded number of each thing.
 type Pool struct {
+	conns freelist.List[*Conn]
 	slots freelist.List[*slot]
 	bufs  freelist.List[[]byte]
 }
@@ -17,10 +18,33 @@ type Pool struct {
 // buffer grown past maxPooledBuf (a large header block) is left to the
 // garbage collector.
 const (
+	maxPooledConns = 256 // ended Conns kept (Release), as many as a timeout sweep may end
 	maxPooledSlots = 16
 	maxPooledBufs  = 8
 	maxPooledBuf   = 4 << 10
 )
+
+// Release gives c, ended, back to its Config's Pool for a later NewConn
+// (without a Pool, or before End, it does nothing). The caller must not
+// use c again. End gave the pool c's slots and buffers already.
+func (c *Conn) Release() {
+	p := c.cfg.pool
+	if p == nil || !c.ended {
+		return
+	}
+	*c = Conn{}
+	p.conns.Put(c, maxPooledConns)
+}
+
+// conn returns an ended Conn to make a new one of, or a new Conn.
+func (p *Pool) conn() *Conn {
+	if p != nil {
+		if c, ok := p.conns.Get(); ok {
+			return c
+		}
+	}
+	return new(Conn)
+}
 
 func (p *Pool) slot() *slot {
 	if p == nil {

@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
 // Captures replayed one after another through Conns sharing a Pool (each
@@ -31,5 +33,36 @@ func TestPoolTransactionsAsUnpooled(t *testing.T) {
 	}
 	if pool.slots.Len() == 0 || pool.bufs.Len() == 0 {
 		t.Errorf("pool holds %d slots and %d buffers after %d transactions", pool.slots.Len(), pool.bufs.Len(), total)
+	}
+}
+
+// Conns given back to their Pool at End (one after a request cut in its
+// headers, the others after whole captures) and made again by NewConn
+// give every capture's transactions as new Conns do.
+func TestPoolConnsAsNew(t *testing.T) {
+	pool := new(Pool)
+	total := 0
+	for _, name := range []string{
+		"http1-browsing.pcap", "http-pipelined-keepalive.pcap", "http-100-continue-post.pcap",
+		"http1-loopback-cookies.pcapng", "http-te-chunked-evasion.pcap", "http-post-urlencoded.pcap",
+	} {
+		cut := NewConnHandler(Config{Pool: pool}, nil)
+		_ = cut.Data(parsers.ToServer, []byte("POST /x HTTP/1.1\r\nContent-Length: 9\r\nHost: a"), t0)
+		cut.End(t0)
+		cut.Release()
+		var out [2][]rec
+		for i, cfg := range []Config{{}, {Pool: pool}} {
+			r := newReassembler(t, cfg)
+			r.release = cfg.Pool != nil
+			readPcap(t, filepath.Join(pcapDir, name), r)
+			out[i] = r.out
+		}
+		if len(out[0]) == 0 || !reflect.DeepEqual(out[1], out[0]) {
+			t.Errorf("%s: with reused Conns:\n%+v\nwith new ones:\n%+v", name, out[1], out[0])
+		}
+		total += len(out[1])
+	}
+	if n := pool.conns.Len(); n == 0 || n > maxPooledConns {
+		t.Errorf("pool holds %d Conns after %d transactions", n, total)
 	}
 }

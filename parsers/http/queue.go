@@ -42,8 +42,11 @@ func (c *Conn) recycle(s *slot) {
 }
 
 func (c *Conn) emitSlot(s *slot) {
-	if c.emit != nil {
+	switch {
+	case c.emit != nil:
 		c.emit(&s.tx)
+	case c.to != nil:
+		c.to.Transaction(&s.tx)
 	}
 	c.recycle(s)
 }

@@ -105,11 +105,15 @@ func (c *Conn) Data(d parsers.Dir, b []byte, ts time.Time) error {
 // marker starts b.
 func recordLen(b []byte) (int, error) {
 	l := binary.BigEndian.Uint32(b)
-	if l < minRecord || l > maxRecord {
+	if !recordInBounds(l) {
 		return 0, fmt.Errorf("%w: record length %d", ErrNotKerberos, l)
 	}
 	return int(l) + 4, nil
 }
+
+// recordInBounds tells whether a record marker's length l may be a
+// Kerberos message's.
+func recordInBounds(l uint32) bool { return l >= minRecord && l <= maxRecord }
 
 func (c *Conn) record(b []byte, ts time.Time) {
 	m, err := Parse(b)

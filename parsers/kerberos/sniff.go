@@ -1,6 +1,7 @@
 package kerberos
 
 import (
+	"encoding/binary"
 	"errors"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
@@ -18,11 +19,11 @@ func Sniff(b []byte) parsers.Verdict {
 		}
 		return parsers.More
 	}
-	n, err := recordLen(b)
-	if err != nil {
+	l := binary.BigEndian.Uint32(b)
+	if !recordInBounds(l) { // without recordLen's error: most streams are not Kerberos
 		return parsers.No
 	}
-	return sniffMessage(b[4:], n-4)
+	return sniffMessage(b[4:], int(l))
 }
 
 // SniffDatagram tells whether a UDP datagram is a Kerberos request: it

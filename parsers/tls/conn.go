@@ -164,6 +164,7 @@ type Conn struct {
 	sawSHD  bool
 	retryCH ClientHello
 	fp      []byte
+	to      Handler // instead of emit (NewConnHandler)
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
@@ -173,6 +174,20 @@ var _ parsers.StreamParser = (*Conn)(nil)
 func NewConn(cfg Config, emit func(*Handshake)) *Conn {
 	c := cfg.Pool.conn()
 	c.cfg, c.emit = cfg.withDefaults(), emit
+	return c
+}
+
+// Handler takes the Handshake of a Conn made by NewConnHandler, as
+// NewConn's emit does: one interface value per connection where a method
+// value passed as emit is an allocation each.
+type Handler interface {
+	Handshake(h *Handshake)
+}
+
+// NewConnHandler is NewConn delivering to h.
+func NewConnHandler(cfg Config, h Handler) *Conn {
+	c := NewConn(cfg, nil)
+	c.to = h
 	return c
 }
 
@@ -607,8 +622,11 @@ func (c *Conn) finish() {
 	if c.h == nil {
 		return
 	}
-	if c.emit != nil {
+	switch {
+	case c.emit != nil:
 		c.emit(c.h)
+	case c.to != nil:
+		c.to.Handshake(c.h)
 	}
 	if c.cfg.Pool != nil {
 		c.cfg.Pool.putHandshake(c.h)

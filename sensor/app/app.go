@@ -187,9 +187,6 @@ type state struct {
 	// addrs are the flow's address strings, made by its first event and
 	// shared by the next ones and the flow event.
 	addrs flow.Addrs
-	// fn are st's method values the parsers call, made once per state
-	// and kept when it serves another flow (reuse.go).
-	fn stateFuncs
 	// opener is the file opener of the flow's stream (fileOpener).
 	opener fileOpener
 }

@@ -342,9 +342,9 @@ func (dt *detector) start(proto string, flip bool) {
 	case "http":
 		cfg := a.httpConfig()
 		cfg.Files = dt.st.fileOpener("http")
-		dt.parser = phttp.NewConn(cfg, dt.st.httpEmit())
+		dt.parser = phttp.NewConnHandler(cfg, (*httpHandler)(dt.st))
 	case "tls":
-		dt.parser = ptls.NewConn(a.cfg.TLS, dt.st.tlsEmit())
+		dt.parser = ptls.NewConnHandler(a.cfg.TLS, (*tlsHandler)(dt.st))
 	case "dns":
 		dt.parser = dt.st.newDNS()
 	case "ssh":

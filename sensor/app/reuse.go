@@ -52,32 +52,23 @@ func (a *Analyzer) recycle(st *state) {
 	if st.dns != nil {
 		a.dnsConns.Put(st.dns, maxFree)
 	}
-	if c, ok := st.det.parser.(*ptls.Conn); ok {
+	switch c := st.det.parser.(type) {
+	case *ptls.Conn:
 		c.Release() // to a.cfg.TLS.Pool
+	case *phttp.Conn:
+		c.Release() // to a.httpPool
 	}
-	*st = state{fn: st.fn} // the method values are bound to st itself
+	*st = state{}
 	a.states.Put(st, maxFree)
 }
 
-// stateFuncs are a state's method values for the commonest parsers: a
-// method value is an allocation each time it is taken.
-type stateFuncs struct {
-	emitTLS  func(*ptls.Handshake)
-	emitHTTP func(*phttp.Transaction)
-}
+// tlsHandler is a flow's state as the handler of its TLS Conn, and
+// httpHandler as that of its HTTP Conn: a pointer in an interface, where
+// a method value would be an allocation per connection.
+type (
+	tlsHandler  state
+	httpHandler state
+)
 
-// tlsEmit is st.emitTLS, made once per state.
-func (st *state) tlsEmit() func(*ptls.Handshake) {
-	if st.fn.emitTLS == nil {
-		st.fn.emitTLS = st.emitTLS
-	}
-	return st.fn.emitTLS
-}
-
-// httpEmit is st.emitHTTP, made once per state.
-func (st *state) httpEmit() func(*phttp.Transaction) {
-	if st.fn.emitHTTP == nil {
-		st.fn.emitHTTP = st.emitHTTP
-	}
-	return st.fn.emitHTTP
-}
+func (h *tlsHandler) Handshake(hs *ptls.Handshake)       { (*state)(h).emitTLS(hs) }
+func (h *httpHandler) Transaction(tx *phttp.Transaction) { (*state)(h).emitHTTP(tx) }
