@@ -20,6 +20,15 @@ func (l *List[T]) Get() (x T, ok bool) {
 	return x, true
 }
 
+// Take returns the thing *T given back last, or a new zero one when there
+// is none.
+func Take[T any](l *List[*T]) *T {
+	if x, ok := l.Get(); ok {
+		return x
+	}
+	return new(T)
+}
+
 // Put gives x back, or drops it when the list holds max things already.
 func (l *List[T]) Put(x T, max int) {
 	if len(l.items) < max {

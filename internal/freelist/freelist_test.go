@@ -38,3 +38,17 @@ func TestPutBufKeepsOnlyBuffersWorthKeeping(t *testing.T) {
 		t.Fatalf("Get = len %d cap %d ok %v, want an empty buffer of cap 8", len(b), cap(b), ok)
 	}
 }
+
+// Take gives back what was put last, then new zero things.
+func TestTake(t *testing.T) {
+	var l List[*int]
+	a := new(int)
+	*a = 7
+	l.Put(a, 4)
+	if got := Take(&l); got != a {
+		t.Fatalf("Take = %p, want the one put %p", got, a)
+	}
+	if got := Take(&l); got == nil || got == a || *got != 0 {
+		t.Fatalf("Take of an empty list = %v, want a new zero one", got)
+	}
+}

@@ -51,12 +51,10 @@ func (c *Conn) Release() {
 
 // conn returns an ended Conn to make a new one of, or a new Conn.
 func (p *Pool) conn() *Conn {
-	if p != nil {
-		if c, ok := p.conns.Get(); ok {
-			return c
-		}
+	if p == nil {
+		return new(Conn)
 	}
-	return new(Conn)
+	return freelist.Take(&p.conns)
 }
 
 func (p *Pool) handshake() *Handshake {
