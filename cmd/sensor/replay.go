@@ -251,8 +251,8 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, out o
 	fmt.Fprintf(w, "  flows: %d (ended by fin %d, rst %d, timeout %d, eviction %d, end of input %d)\n",
 		st.Flows.Created, ended[1], ended[2], ended[0], ended[3], ended[4])
 	if b, refused := st.Budget, budgetDenials(st.Budget); len(refused) > 0 {
-		fmt.Fprintf(w, "  memory budget %s reached (peak %s): flows evicted %d; refused: %s\n",
-			humanize.IBytes(uint64(b.Limit)), humanize.IBytes(uint64(b.Peak)), st.Flows.EvictedMemory, countList(refused))
+		fmt.Fprintf(w, "  memory budget %s reached (peak %s): flows evicted %d (given back to another worker's share %d); refused: %s\n",
+			humanize.IBytes(uint64(b.Limit)), humanize.IBytes(uint64(b.Peak)), st.Flows.EvictedMemory, st.Flows.EvictedForShare, countList(refused))
 	}
 	fmt.Fprintf(w, "  events: %s\n", countList(st.Events))
 	fmt.Fprintf(w, "  decode errors: %s; not IP: %d\n", countList(st.Decode.ErrorCounts()), st.Decode.NotIP)

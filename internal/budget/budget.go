@@ -55,6 +55,10 @@ type Budget struct {
 	mu       sync.Mutex
 	accounts []*Account
 	shared   *Account // for callers without their own Account
+
+	fair     []*Account   // accounts of Fair, guarded by mu
+	nfair    atomic.Int64 // len(fair)
+	starving atomic.Int64 // fair accounts refused below their share (fair.go)
 }
 
 // New returns a Budget of limit bytes; limit <= 0 counts without limiting.
@@ -73,8 +77,11 @@ func (b *Budget) Limit() int64 {
 	return b.limit
 }
 
-// take moves n bytes of credit from the budget to an account.
-func (b *Budget) take(n int64) bool {
+// take moves n bytes of credit from the budget to account a.
+func (b *Budget) take(a *Account, n int64) bool {
+	if a.fair != nil && b.starving.Load() > 0 && !a.fair.starving && a.drawn.Load()+n > b.share() {
+		return false // past its share while another account starves
+	}
 	used := b.used.Add(n)
 	if b.limit > 0 && used > b.limit {
 		b.used.Add(-n)
@@ -83,12 +90,17 @@ func (b *Budget) take(n int64) bool {
 	for {
 		p := b.peak.Load()
 		if used <= p || b.peak.CompareAndSwap(p, used) {
+			a.drawn.Add(n)
+			a.fed()
 			return true
 		}
 	}
 }
 
-func (b *Budget) give(n int64) { b.used.Add(-n) }
+func (b *Budget) give(a *Account, n int64) {
+	a.drawn.Add(-n)
+	b.used.Add(-n)
+}
 
 // NewAccount returns an Account drawing on b, for one goroutine's use.
 func (b *Budget) NewAccount() *Account {
@@ -161,8 +173,10 @@ func (b *Budget) Stats() Stats {
 // called concurrently (Stats reads its counters from anywhere).
 type Account struct {
 	b      *Budget
-	credit int64 // taken from b, not yet reserved
-	shared bool  // the Budget's own account, guarded by its mutex
+	credit int64        // taken from b, not yet reserved
+	drawn  atomic.Int64 // taken from b and not given back: the pools' bytes and credit
+	shared bool         // the Budget's own account, guarded by its mutex
+	fair   *fairness    // set by Fair
 	pools  [NumPools]struct {
 		used   atomic.Int64
 		denied atomic.Uint64
@@ -178,10 +192,11 @@ func (a *Account) Reserve(p Pool, n int64) bool {
 	}
 	if a.credit < n {
 		grab := max(n-a.credit, chunk)
-		if !a.b.take(grab) {
+		if !a.b.take(a, grab) {
 			grab = n - a.credit
-			if !a.b.take(grab) {
+			if !a.b.take(a, grab) {
 				a.pools[p].denied.Add(1)
+				a.refused()
 				return false
 			}
 		}
@@ -202,7 +217,7 @@ func (a *Account) Release(p Pool, n int64) {
 	if a.credit > 2*chunk {
 		back := a.credit - chunk
 		a.credit -= back
-		a.b.give(back)
+		a.b.give(a, back)
 	}
 }
 
@@ -219,6 +234,7 @@ func (a *Account) Close() {
 	if a == nil {
 		return
 	}
-	a.b.give(a.credit)
+	a.b.give(a, a.credit)
 	a.credit = 0
+	a.leaveFair()
 }

@@ -43,3 +43,16 @@ func WorkerClocks() []Packet {
 	slices.SortStableFunc(pkts, func(x, y Packet) int { return x.Time.Compare(y.Time) })
 	return pkts
 }
+
+// Probes is n unanswered TCP SYNs to dst from n distinct sources, one a
+// microsecond from t: new flows that cost a sensor memory and give nothing
+// back.
+func Probes(n int, dst netip.AddrPort, t time.Time) []Packet {
+	pkts := make([]Packet, 0, n)
+	for i := range n {
+		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 30 + byte(i>>16), byte(i >> 8), byte(i)}), 40000)
+		c := NewTCPConn(src, dst, t.Add(time.Duration(i)*time.Microsecond))
+		pkts = append(pkts, c.Send(true, fSYN, nil).Packets...)
+	}
+	return pkts
+}

@@ -113,6 +113,9 @@ type Stats struct {
 	// Evictions by cause (their sum is Ended[EndEvicted]).
 	EvictedMaxFlows uint64 // the table held Config.MaxFlows flows
 	EvictedMemory   uint64 // the memory budget refused a new flow
+	// EvictedForShare counts the flows of EvictedMemory evicted to give
+	// another worker its fair share of the budget (Shed).
+	EvictedForShare uint64
 	// OverBudget counts flows allocated although the budget refused them,
 	// because the table held no flow to evict (other pools held it all).
 	OverBudget uint64
@@ -320,7 +323,7 @@ func (t *Table) alloc() *Flow {
 	if t.idx.n >= t.cfg.MaxFlows {
 		t.evict(false)
 	}
-	if t.idx.full() && !t.grow() && !t.evict(true) {
+	if t.idx.full() && !t.grow() && !t.evict(true) && !(t.acct.WaitFair() && t.grow()) {
 		// Nothing to evict: other pools hold the budget. The table
 		// still needs an index; it is counted as over budget.
 		t.stats.OverBudget++
@@ -337,8 +340,33 @@ func (t *Table) alloc() *Flow {
 	if t.evict(true) {
 		return t.alloc()
 	}
+	// Nothing of its own to evict: a table below its fair share waits for
+	// the others above theirs to give back (and so for the index above).
+	if t.acct.WaitFair() && t.acct.Reserve(budget.Flows, FlowBytes) {
+		return new(Flow)
+	}
 	t.stats.OverBudget++
 	return &Flow{bits: unpaid}
+}
+
+// Shed gives memory back to the budget while over() holds: first the ended
+// flows kept for reuse, then the least valuable flows, evicted (their
+// events emitted, counted in EvictedMemory and EvictedForShare). For a
+// table whose account owes another worker its fair share
+// (budget.Account.Owes).
+func (t *Table) Shed(over func() bool) {
+	for len(t.free) > 0 && over() {
+		t.free = t.free[:len(t.free)-1]
+		t.acct.Release(budget.Flows, FlowBytes)
+	}
+	for over() && t.evict(true) {
+		t.stats.EvictedForShare++
+		if n := len(t.free); n > 0 { // the evicted flow, or one as good
+			t.free = t.free[:n-1]
+			t.acct.Release(budget.Flows, FlowBytes)
+		}
+	}
+	t.shrink()
 }
 
 // grow doubles the index if the budget has the bytes.

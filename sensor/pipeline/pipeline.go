@@ -117,6 +117,15 @@ func New(cfg Config) (*Pipeline, error) {
 			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize)} // arenas come with the first copy
 		}
 		for _, w := range p.workers {
+			if cfg.Workers > 1 {
+				w.wake = make(chan struct{}, 1)
+				w.acct.Fair(func() {
+					select {
+					case w.wake <- struct{}{}:
+					default: // already told
+					}
+				})
+			}
 			ch := make(chan *batch, queueDepth)
 			p.in = append(p.in, ch)
 			p.wg.Add(1)
@@ -139,7 +148,17 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 	// (source.Lasting): a file cut meanwhile faults, which packets turns
 	// into an error of the capture.
 	debug.SetPanicOnFault(true)
-	for b := range in {
+	for {
+		var b *batch
+		select {
+		case <-w.wake: // another worker starves: give back what is past the fair share
+			w.giveBack()
+			continue
+		case b = <-in:
+		}
+		if b == nil {
+			break
+		}
 		switch {
 		case b.query != nil:
 			w.answer(b.query)

@@ -75,6 +75,7 @@ func (s *Stats) addFlows(f flow.Stats) {
 	s.Flows.Interim += f.Interim
 	s.Flows.EvictedMaxFlows += f.EvictedMaxFlows
 	s.Flows.EvictedMemory += f.EvictedMemory
+	s.Flows.EvictedForShare += f.EvictedForShare
 	s.Flows.OverBudget += f.OverBudget
 }
 

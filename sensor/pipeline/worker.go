@@ -41,6 +41,7 @@ type worker struct {
 	enc     schemas.EncodeCache // the sensor's observer and agent, encoded once
 	counts  workerCounts
 	packets int
+	wake    chan struct{} // another worker asks this one to give memory back (budget.Account.Fair)
 
 	mu        sync.Mutex // guards published
 	published workerCounts
@@ -84,6 +85,9 @@ func newWorker(cfg *Config) *worker {
 
 // packet accounts one decoded packet.
 func (w *worker) packet(p *decode.Packet) {
+	if w.acct.Owes() {
+		w.giveBack()
+	}
 	f, d := w.table.Update(p)
 	if p.Anomalies != 0 {
 		w.packetAnomalies(f, p)
@@ -104,6 +108,15 @@ func (w *worker) packet(p *decode.Packet) {
 // says for all workers at once.
 func (w *worker) sweep(t int64) {
 	w.table.Expire(time.Unix(0, t))
+}
+
+// giveBack sheds flows while this worker holds more than its fair share
+// of the budget, for another worker that starves (budget.Account.Fair).
+func (w *worker) giveBack() {
+	if w.acct.Owes() {
+		w.table.Shed(w.acct.OverShare)
+		w.acct.Paid()
+	}
 }
 
 // tick expires what is idle at wall time now (live capture).
