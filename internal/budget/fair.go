@@ -108,8 +108,8 @@ func (b *Budget) answer(a *Account) {
 	f.askers = nil
 }
 
-// WaitFair is for a fair account refused with nothing of its own left to
-// give up (a flow table with no flow to evict): below its share, it asks
+// WaitFair is for a fair account refused before it gives up anything of
+// its own (a flow table before it evicts a flow): below its share, it asks
 // the accounts above theirs to give back and waits until each has tried.
 // It reports whether any was asked; the caller then reserves again. The
 // caller must hold no lock the other accounts' owners may need. A waiting

@@ -323,7 +323,7 @@ func (t *Table) alloc() *Flow {
 	if t.idx.n >= t.cfg.MaxFlows {
 		t.evict(false)
 	}
-	if t.idx.full() && !t.grow() && !t.evict(true) && !(t.acct.WaitFair() && t.grow()) {
+	if t.idx.full() && !t.grow() && !(t.acct.WaitFair() && t.grow()) && !t.evict(true) {
 		// Nothing to evict: other pools hold the budget. The table
 		// still needs an index; it is counted as over budget.
 		t.stats.OverBudget++
@@ -334,16 +334,14 @@ func (t *Table) alloc() *Flow {
 		t.free = t.free[:n-1]
 		return f
 	}
-	if t.acct.Reserve(budget.Flows, FlowBytes) {
+	// Refused: a table below its fair share of the budget first waits for
+	// the tables above theirs to give back (budget.Account.WaitFair; so
+	// for the index above), then evicts its own.
+	if t.acct.Reserve(budget.Flows, FlowBytes) || t.acct.WaitFair() && t.acct.Reserve(budget.Flows, FlowBytes) {
 		return new(Flow)
 	}
 	if t.evict(true) {
 		return t.alloc()
-	}
-	// Nothing of its own to evict: a table below its fair share waits for
-	// the others above theirs to give back (and so for the index above).
-	if t.acct.WaitFair() && t.acct.Reserve(budget.Flows, FlowBytes) {
-		return new(Flow)
 	}
 	t.stats.OverBudget++
 	return &Flow{bits: unpaid}

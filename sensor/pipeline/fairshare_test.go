@@ -63,7 +63,7 @@ func TestLateWorkerGetsItsShare(t *testing.T) {
 			held++
 		}
 	}
-	if held < perShare/2 {
+	if held < perShare*3/4 {
 		t.Errorf("the late worker holds %d flows at the end; its share is about %d", held, perShare)
 	}
 	t.Logf("share ~%d flows; late worker held %d at the end; %d evicted to give back", perShare, held, fs.EvictedForShare)
