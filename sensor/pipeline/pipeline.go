@@ -29,17 +29,13 @@ const batchSize = 256
 const arenaSize = batchSize * 512
 
 // batchesPerWorker is how many batches each worker adds to the pool; the
-// pool bounds what is in flight.
+// pool bounds what is in flight. A worker's queue holds the whole pool: a
+// burst for one worker waits there instead of stopping the feeder while
+// the others idle. One worker may then run thousands of new flows ahead of
+// another the scheduler has not run yet and take the whole memory budget
+// first; the budget's fair share (budget.Account.Fair) makes it give the
+// late one its share back.
 const batchesPerWorker = 16
-
-// queueDepth is how many batches wait in one worker's queue. A deeper
-// queue lets a burst for one worker wait there instead of stopping the
-// feeder, but also lets one worker run thousands of new flows ahead of a
-// worker the scheduler has not run yet: under a small budget the first
-// takes it all and the other's flows are created over budget (seen as
-// TestSYNFloodStaysUnderBudget failing under load with the whole pool as
-// the depth). A full queue stopping the feeder keeps the workers abreast.
-const queueDepth = 4
 
 // batch carries packets (or, with no packets, a clock tick) to a worker.
 type batch struct {
@@ -126,7 +122,7 @@ func New(cfg Config) (*Pipeline, error) {
 					}
 				})
 			}
-			ch := make(chan *batch, queueDepth)
+			ch := make(chan *batch, n)
 			p.in = append(p.in, ch)
 			p.wg.Add(1)
 			go p.runWorker(w, ch)
