@@ -259,14 +259,18 @@ func (e *Evaluator) stateFor(i int, key []byte) (*ruleState, *sync.Mutex) {
 }
 
 func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
-	k := e.key[:0]
+	e.key = appendGroupKey(e.key[:0], fields, ev)
+	return e.key
+}
+
+// appendGroupKey appends the values of fields in ev, separated by 0x1f.
+func appendGroupKey(k []byte, fields []field, ev *schemas.Event) []byte {
 	for i, f := range fields {
 		if i > 0 {
 			k = append(k, 0x1f)
 		}
 		k = f.appendValue(k, ev)
 	}
-	e.key = k
 	return k
 }
 

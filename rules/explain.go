@@ -35,6 +35,7 @@ type outputPart struct {
 	text  string
 	field field
 	isVar bool
+	at    int // the placeholder's byte offset in the template
 }
 
 // parseOutput compiles an output template; it returns the first problem
@@ -70,7 +71,7 @@ func parseOutput(src string) (outputTemplate, int, string) {
 			t.parts = append(t.parts, outputPart{text: text.String()})
 			text.Reset()
 		}
-		t.parts = append(t.parts, outputPart{field: f, isVar: true})
+		t.parts = append(t.parts, outputPart{field: f, isVar: true, at: i})
 		i += 1 + len(name)
 	}
 	if text.Len() > 0 {

@@ -98,3 +98,38 @@ rules:
 		}
 	}
 }
+
+// A group's alert has no other field of its events: an output naming one
+// is refused at load, with its position; group fields, the alert's
+// count and window and the rule's own fields are accepted.
+func TestGroupOutputNamesOnlyTheGroup(t *testing.T) {
+	for _, c := range []struct{ group, output, want string }{
+		{`threshold: {type: count, group_by: [source.ip], window: 1m, gte: 5}`,
+			`"%source.ip to port %destination.port"`,
+			`r.yaml:7:33: rule X: output: %destination.port is not on this rule's alerts: an alert of a group carries its group_by fields (source.ip)`},
+		{`threshold: {type: count, group_by: [source.ip], window: 1m, lt: 5}`,
+			`"%source.ip as %user.name"`, `r.yaml:7:28: rule X: output: %user.name is not on`},
+		{`absence: {group_by: [source.ip, destination.port], after: 10m}`,
+			`"silent: %source.ip %destination.ip"`, `output: %destination.ip is not on`},
+		{`threshold: {type: count, group_by: [source.ip, destination.port], window: 1m, gte: 5}`,
+			`"%source.ip:%destination.port %packetsleuth.alert.count in %packetsleuth.alert.window (%rule.name, %event.severity)"`, ``},
+		{`absence: {group_by: [source.ip], after: 10m}`, `"no syslog from %source.ip for %packetsleuth.alert.window"`, ``},
+		{`suppress: {by: [source.ip], for: 10m}`, `"%source.ip to port %destination.port"`, ``},
+	} {
+		errs := loadErrors(`
+rules:
+  - id: X
+    name: x
+    condition: event.dataset == "packetsleuth.flow"
+    ` + c.group + `
+    output: ` + c.output + `
+    severity: low
+`)
+		switch {
+		case c.want == "" && len(errs) > 0:
+			t.Errorf("%s: refused: %q", c.output, errs)
+		case c.want != "" && (len(errs) != 1 || !strings.Contains(errs[0], c.want)):
+			t.Errorf("%s: %q, want %s", c.output, errs, c.want)
+		}
+	}
+}

@@ -535,6 +535,9 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 	if d.Threshold != nil {
 		l.threshold(f, pathNode(n, "threshold"), r, d.Threshold)
 	}
+	if len(l.errs) == nerr {
+		l.groupOutput(f, pathNode(n, "output"), r)
+	}
 	if d.Suppress != nil {
 		r.Suppress, r.supBy = l.suppress(f, pathNode(n, "suppress"), id, d.Suppress)
 		if r.Threshold != nil && r.Threshold.below() || r.Absence != nil {
