@@ -111,6 +111,21 @@ type lruEntry[V any] struct {
 	last       int64 // newest event time (Unix ns)
 	cost       int64 // bytes reserved for the entry and what its value holds
 	val        V
+	// inline holds a short key (an address, a pair of IPv4 ones), so that
+	// a new group is one allocation, not two.
+	inline [inlineKey]byte
+}
+
+// inlineKey is the longest key kept in the entry's struct: an IPv6
+// address's text, or two IPv4 addresses with their separator.
+const inlineKey = 40
+
+// keyCost is what key reserves beyond the entry's struct.
+func keyCost(key []byte) int64 {
+	if len(key) <= inlineKey {
+		return 0
+	}
+	return int64(len(key))
 }
 
 func newLRU[V any](max int, mem *stateMem) *lru[V] {
@@ -162,7 +177,7 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 		l.remove(e)
 		l.evicted++
 	}
-	cost := l.cost + int64(len(key))
+	cost := l.cost + keyCost(key)
 	if !l.mem.reserve(cost) {
 		return nil
 	}
@@ -175,7 +190,10 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 		}
 	}
 	buf := e.key[:0]
-	if cap(buf) < len(key) || cap(buf) > len(key)+entrySlack {
+	switch {
+	case len(key) <= inlineKey:
+		buf = e.inline[:0]
+	case cap(buf) < len(key) || cap(buf) > len(key)+entrySlack:
 		buf = make([]byte, 0, len(key)) // a key buffer stays within what is paid for
 	}
 	var zero V

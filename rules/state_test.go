@@ -6,6 +6,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -120,7 +121,7 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	if l.get(key(1)) != nil || l.get(key(0)) == nil || l.get(key(9)) != e || l.n != 4 || l.evicted != 1 {
 		t.Errorf("after eviction: entries %d, evicted %d", l.n, l.evicted)
 	}
-	if want := 4 * (l.cost + int64(len("10.0.0.0"))); mem.used != want {
+	if want := 4 * l.cost; mem.used != want { // short keys live in the entries
 		t.Errorf("state holds %d bytes, want %d", mem.used, want)
 	}
 	keys := make([][]byte, 200)
@@ -130,6 +131,26 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	n := 0
 	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n%len(keys)]); n++ }); allocs != 0 {
 		t.Errorf("adding to a full LRU: %v allocations, want 0", allocs)
+	}
+}
+
+// A new group keyed by an address is one allocation, its entry: the key
+// lives in the entry's struct.
+func TestLRUShortKeyInEntry(t *testing.T) {
+	b := budget.New(1 << 30)
+	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+	l := newLRU[tgroup](1000, mem)
+	keys := make([][]byte, 101)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "2001:db8:ffff:ffff:ffff:ffff:ffff:%x", i)
+	}
+	n := 0
+	// The index doubling a few times adds less than one per key.
+	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n]); n++ }); allocs != 1 {
+		t.Errorf("a new short key: %v allocations, want 1", allocs)
+	}
+	if e := l.get(keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost {
+		t.Errorf("key 7: %v; %d bytes held for %d entries of %d", e != nil, mem.used, n, l.cost)
 	}
 }
 
@@ -145,7 +166,13 @@ func TestLRUAgreesWithModel(t *testing.T) {
 		l := newLRU[suppEntry](1+rnd.IntN(40), mem)
 		var model []string // most recently used first
 		last := map[string]int64{}
-		keyOf := func() string { return fmt.Sprintf("k%d", rnd.IntN(3*l.max+8)) }
+		keyOf := func() string {
+			n := rnd.IntN(3*l.max + 8)
+			if n%3 == 0 { // too long for an entry's struct: a buffer of its own
+				return fmt.Sprintf("k%d%s", n, strings.Repeat("-", inlineKey))
+			}
+			return fmt.Sprintf("k%d", n)
+		}
 		moveFront := func(k string) {
 			i := slices.Index(model, k)
 			model = slices.Insert(slices.Delete(model, i, i+1), 0, k)
@@ -203,7 +230,10 @@ func TestLRUAgreesWithModel(t *testing.T) {
 				if _, e := l.find([]byte(k), maphash.Bytes(l.seed, []byte(k))); e == nil || string(e.key) != k {
 					t.Fatalf("round %d op %d: %s not in the index", round, op, k)
 				}
-				held += l.cost + int64(len(k))
+				held += l.cost
+				if len(k) > inlineKey { // a longer key has a buffer of its own
+					held += int64(len(k))
+				}
 			}
 			if mem.used != held {
 				t.Fatalf("round %d op %d: %d bytes reserved, entries hold %d", round, op, mem.used, held)
