@@ -243,3 +243,24 @@ func TestConnHandlerAllocations(t *testing.T) {
 		t.Errorf("%v allocations per flow, want at most 3", n)
 	}
 }
+
+// A flow's first query keeps its EDNS options in the Pairer's own room:
+// an unanswered query with a client subnet and a cookie costs the Conn and
+// the message's text.
+func TestConnHandlerEDNSQueryAllocations(t *testing.T) {
+	shared := new(Message)
+	var opts []uint16
+	h := &handlerFunc{func(tx *Transaction) { opts = append(opts[:0], tx.Query.EDNS.Options...) }, new(int)}
+	flow := func() {
+		c := NewConnHandler(0, h, shared)
+		_ = c.Datagram(vecECS, t0)
+		c.End(at(6))
+	}
+	flow()
+	if !reflect.DeepEqual(opts, []uint16{8, 10}) {
+		t.Fatalf("options %v, want [8 10]", opts)
+	}
+	if n := testing.AllocsPerRun(100, flow); n > 2 {
+		t.Errorf("%v allocations per flow, want at most 2", n)
+	}
+}

@@ -76,6 +76,7 @@ type Pairer struct {
 	q0           pendingQuery
 	pend0, free0 [2]*pendingQuery
 	q0Question   [1]Question // q0's question, copied without an allocation
+	q0Options    [4]uint16   // and its EDNS options (a cookie, a client subnet)
 
 	// Counters, for metrics.
 	Paired, Unanswered, Duplicates, Orphans, Evicted int
@@ -104,6 +105,7 @@ func (p *Pairer) init(maxPending int, emit func(*Transaction)) {
 	p.pending = p.pend0[:0]
 	p.free = append(p.free0[:0], &p.q0)
 	p.q0.msg.Questions = p.q0Question[:0]
+	p.q0.msg.EDNS.Options = p.q0Options[:0]
 }
 
 // Pending is the number of queries waiting for a response.
