@@ -90,10 +90,11 @@ func TestConnFirstTransactionAllocs(t *testing.T) {
 	if n != 101 {
 		t.Fatalf("%d transactions, want 101", n)
 	}
-	// The Conn; per message its string (and its label buffer growing);
-	// the parsed questions (their copy in the pending query is inline).
+	// The Conn; the transaction's one string; per message its label
+	// buffer growing; the parsed questions (their copy in the pending
+	// query is inline).
 	// (The Pairer, the pending query's slot and its lists took 4 more.)
-	if allocs > 7 {
-		t.Errorf("a flow's first transaction: %v allocations, want at most 7", allocs)
+	if allocs > 6 {
+		t.Errorf("a flow's first transaction: %v allocations, want at most 6", allocs)
 	}
 }

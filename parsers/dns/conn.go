@@ -100,7 +100,7 @@ func (c *Conn) parse(b []byte, ts time.Time) error {
 	if c.msg == nil {
 		c.msg = new(Message)
 	}
-	err := Parse(b, c.msg)
+	err := parseDeferred(b, c.msg) // the Pairer resolves the text
 	if err != nil {
 		c.ParseErrors++
 		if c.OnError != nil {

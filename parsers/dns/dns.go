@@ -24,6 +24,8 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"strings"
+	"unsafe"
 )
 
 // Limits applied by Parse.
@@ -204,8 +206,11 @@ type Message struct {
 	txt   []string // TXT strings, indexed by RR.txtLo..txtHi
 	txtSp []span
 	arena []byte
-	cache [8]nameCache
-	ncach int
+	idSp  span
+	// deferred: the names and data are still spans of arena (parseDeferred)
+	deferred bool
+	cache    [8]nameCache
+	ncach    int
 }
 
 type span struct{ lo, hi uint32 }
@@ -242,6 +247,7 @@ func (m *Message) Reset() {
 // are immutable and shared). dst's buffers are reused.
 func (m *Message) CopyTo(dst *Message) {
 	q, an, ns, ar, op, tx := dst.Questions[:0], dst.Answers[:0], dst.Authorities[:0], dst.Additionals[:0], dst.EDNS.Options[:0], dst.txt[:0]
+	ts, ab := dst.txtSp[:0], dst.arena[:0]
 	*dst = *m
 	dst.Questions = append(q, m.Questions...)
 	dst.Answers = append(an, m.Answers...)
@@ -249,8 +255,11 @@ func (m *Message) CopyTo(dst *Message) {
 	dst.Additionals = append(ar, m.Additionals...)
 	dst.EDNS.Options = append(op, m.EDNS.Options...)
 	dst.txt = append(tx, m.txt...)
-	dst.txtSp = nil
-	dst.arena = nil // spans are resolved to strings; nothing refers to it
+	dst.txtSp, dst.arena = ts, ab
+	if m.deferred { // the text is still m's arena: the copy needs its own
+		dst.txtSp = append(ts, m.txtSp...)
+		dst.arena = append(ab, m.arena...)
+	}
 	dst.ncach = 0
 }
 
@@ -311,12 +320,21 @@ const (
 // goes on past it: the question or record is kept with an empty name, and
 // the error (the first one met) is returned at the end.
 func Parse(b []byte, m *Message) error {
+	err := parseDeferred(b, m)
+	m.resolve(string(m.arena))
+	return err
+}
+
+// parseDeferred is Parse leaving the message's text in m.arena (m.deferred):
+// a Pairer makes one string of a query's and its response's text when it
+// delivers them (resolveText).
+func parseDeferred(b []byte, m *Message) error {
 	m.Reset()
 	m.Size = len(b)
 	if err := parse(b, m); m.Err == nil {
 		m.Err = err
 	}
-	m.finish()
+	m.seal()
 	return m.Err
 }
 
@@ -412,20 +430,27 @@ func parse(b []byte, m *Message) error {
 	return nil
 }
 
-// finish turns the arena spans into strings: one allocation per message.
-func (m *Message) finish() {
-	id := span{lo: uint32(len(m.arena))}
+// seal ends the message's text: the ID's decimal joins the arena.
+func (m *Message) seal() {
+	m.idSp = span{lo: uint32(len(m.arena))}
 	if m.Size >= HeaderSize {
 		m.arena = strconv.AppendUint(m.arena, uint64(m.ID), 10)
 	}
-	id.hi = uint32(len(m.arena))
-	if len(m.arena) == 0 {
+	m.idSp.hi = uint32(len(m.arena))
+	m.TextSize = len(m.arena)
+	m.deferred = true
+}
+
+// resolve turns the arena spans of a deferred message into strings of s,
+// the arena's text (made by the caller: one allocation per message, or per
+// transaction).
+func (m *Message) resolve(s string) {
+	if !m.deferred {
 		return
 	}
-	s := string(m.arena)
-	m.TextSize = len(s)
+	m.deferred = false
 	str := func(sp span) string { return s[sp.lo:sp.hi] }
-	m.IDText = str(id)
+	m.IDText = str(m.idSp)
 	for i := range m.Questions {
 		m.Questions[i].Name = str(m.Questions[i].name)
 	}
@@ -440,6 +465,41 @@ func (m *Message) finish() {
 	for _, sp := range m.txtSp {
 		m.txt = append(m.txt, str(sp))
 	}
+}
+
+// resolveText gives the deferred messages among ms their strings, all in
+// one allocation.
+func resolveText(ms ...*Message) {
+	var b strings.Builder
+	n := 0
+	for _, m := range ms {
+		if m != nil && m.deferred {
+			n += len(m.arena)
+		}
+	}
+	b.Grow(n)
+	for _, m := range ms {
+		if m != nil && m.deferred {
+			b.Write(m.arena)
+		}
+	}
+	s := b.String()
+	for _, m := range ms {
+		if m != nil && m.deferred {
+			m.resolve(s[:len(m.arena)])
+			s = s[len(m.arena):]
+		}
+	}
+}
+
+// questionName is the first question's name; while the text is deferred,
+// a view of the arena, for comparing only.
+func (m *Message) questionName() string {
+	q := &m.Questions[0]
+	if !m.deferred || q.name.hi <= q.name.lo {
+		return q.Name
+	}
+	return unsafe.String(&m.arena[q.name.lo], q.name.hi-q.name.lo)
 }
 
 func (m *Message) section(b []byte, off, count int, rrs []RR, sec string) ([]RR, int, error) {

@@ -84,6 +84,17 @@ func FuzzParse(f *testing.F) {
 		if (err == nil) != (err2 == nil) || !sameMessage(&m, &reused) {
 			t.Fatal("reused message differs from a fresh one")
 		}
+		// Text left in the arena, copied as a pending query is and resolved
+		// in one string with another message's (a Pairer's transaction),
+		// reads as Parse's.
+		var pending Message
+		_ = parseDeferred(b, &reused)
+		reused.CopyTo(&pending)
+		_ = parseDeferred(b, &reused)
+		resolveText(&pending, &reused)
+		if pending.deferred || !sameMessage(&m, &pending) || !sameMessage(&m, &reused) {
+			t.Fatal("deferred text differs from Parse's")
+		}
 	})
 }
 

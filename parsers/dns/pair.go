@@ -77,6 +77,7 @@ type Pairer struct {
 	pend0, free0 [2]*pendingQuery
 	q0Question   [1]Question // q0's question, copied without an allocation
 	q0Options    [4]uint16   // and its EDNS options (a cookie, a client subnet)
+	q0Text       [96]byte    // and its text (names, ID) until delivered
 
 	// Counters, for metrics.
 	Paired, Unanswered, Duplicates, Orphans, Evicted int
@@ -106,6 +107,7 @@ func (p *Pairer) init(maxPending int, emit func(*Transaction)) {
 	p.free = append(p.free0[:0], &p.q0)
 	p.q0.msg.Questions = p.q0Question[:0]
 	p.q0.msg.EDNS.Options = p.q0Options[:0]
+	p.q0.msg.arena = p.q0Text[:0]
 }
 
 // Pending is the number of queries waiting for a response.
@@ -223,6 +225,7 @@ func (p *Pairer) deliver(q *pendingQuery, resp *Message, size int, ts time.Time,
 	if q != nil {
 		p.tx.Query, p.tx.QuerySize, p.tx.QueryTime = &q.msg, q.size, q.ts
 	}
+	resolveText(p.tx.Query, resp) // a query and its response share one string
 	p.tx.Notes = append(p.notes[:0], notes...)
 	if p.tx.Query != nil && p.tx.Query.Err != nil {
 		p.tx.Notes = append(p.tx.Notes, malformed(NoteMalformedQuery, p.tx.Query.Err))
@@ -247,7 +250,8 @@ func sameQuestion(a, b *Message) bool {
 		return true
 	}
 	x, y := &a.Questions[0], &b.Questions[0]
-	return x.Type == y.Type && x.Class == y.Class && (x.Name == "" || y.Name == "" || strings.EqualFold(x.Name, y.Name))
+	xn, yn := a.questionName(), b.questionName()
+	return x.Type == y.Type && x.Class == y.Class && (xn == "" || yn == "" || strings.EqualFold(xn, yn))
 }
 
 // malformed is the note for a message that did not parse: note, then the
