@@ -469,7 +469,8 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 				return
 			}
 			h.HasClientHello = true
-			// The four fingerprints share one string (one allocation).
+			// The four fingerprints share one string (one allocation, none
+			// for a client met before).
 			b := AppendJA3(c.scratch(), &h.ClientHello)
 			ja3 := len(b)
 			b = AppendMD5Hex(b, b[:ja3])
@@ -478,7 +479,7 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 			ja4 := len(b)
 			b = AppendJA4Raw(b, &h.ClientHello, JA4TCP)
 			c.keepScratch(b)
-			fps := string(b)
+			fps := c.strs().String(b)
 			h.JA3String, h.JA3, h.JA4, h.JA4R = fps[:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
 			return
 		}
@@ -512,7 +513,7 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 		n := len(b)
 		b = AppendMD5Hex(b, b[:n])
 		c.keepScratch(b)
-		fps := string(b) // both in one allocation
+		fps := c.strs().String(b) // both in one string
 		ja3s := fps[n:]
 		if h.ServerHello.HelloRetryRequest {
 			h.HelloRetryRequest = true

@@ -15,6 +15,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 )
 
 // Errors returned by the message parsers. They are wrapped with context; test
@@ -82,6 +84,8 @@ type ClientHello struct {
 	// Truncated is set when a list was longer than its cap (MaxCiphers,
 	// MaxExtensions, MaxListItems, MaxALPN) and was cut.
 	Truncated bool
+
+	strs *intern.Table // the server names met before (a Pool's), or nil
 }
 
 // ServerHello is a parsed ServerHello body (a HelloRetryRequest included).
@@ -149,10 +153,11 @@ func (r *reader) bytes(n int, what string) []byte {
 func (r *reader) vec8(what string) []byte  { return r.bytes(int(r.u8(what)), what) }
 func (r *reader) vec16(what string) []byte { return r.bytes(int(r.u16(what)), what) }
 
-// setString assigns b to *s without allocating when the value is unchanged.
-func setString(s *string, b []byte) {
+// setString assigns b to *s without allocating when the value is unchanged
+// or one strs keeps.
+func setString(s *string, b []byte, strs *intern.Table) {
 	if *s != string(b) {
-		*s = string(b)
+		*s = strs.String(b)
 	}
 }
 
@@ -179,6 +184,7 @@ func (h *ClientHello) Reset() {
 		Extensions:          h.Extensions[:0],
 		ServerName:          h.ServerName,
 		ALPN:                h.ALPN[:0],
+		strs:                h.strs,
 		SupportedGroups:     h.SupportedGroups[:0],
 		ECPointFormats:      h.ECPointFormats[:0],
 		SignatureAlgorithms: h.SignatureAlgorithms[:0],
@@ -260,7 +266,7 @@ func (h *ClientHello) parseExtension(typ uint16, data []byte, keepName string) e
 			}
 			if nameType == 0 && h.ServerName == "" {
 				h.ServerName = keepName
-				setString(&h.ServerName, name)
+				setString(&h.ServerName, name, h.strs)
 			}
 		}
 	case ExtALPN:
@@ -276,7 +282,7 @@ func (h *ClientHello) parseExtension(typ uint16, data []byte, keepName string) e
 			}
 			if len(h.ALPN) < cap(h.ALPN) {
 				h.ALPN = h.ALPN[:len(h.ALPN)+1]
-				setString(&h.ALPN[len(h.ALPN)-1], p)
+				setString(&h.ALPN[len(h.ALPN)-1], p, h.strs)
 			} else {
 				h.ALPN = append(h.ALPN, string(p))
 			}
@@ -384,7 +390,7 @@ func ParseServerHello(b []byte, h *ServerHello) error {
 				d.err = list.err
 			}
 			h.ALPN = keepALPN
-			setString(&h.ALPN, p)
+			setString(&h.ALPN, p, nil)
 		case ExtKeyShare:
 			h.KeyShareGroup = d.u16("group") // server_share.group, or HRR selected_group
 		case ExtPreSharedKey:

@@ -1,6 +1,10 @@
 package tls
 
-import "github.com/packetsleuth/packetsleuth/internal/freelist"
+import (
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/freelist"
+	"github.com/packetsleuth/packetsleuth/internal/intern"
+)
 
 // Pool recycles what the Conns of one goroutine use for one connection
 // only: a Conn takes a Handshake when its first record comes and gives it
@@ -16,6 +20,23 @@ type Pool struct {
 	hs    freelist.List[*Handshake]
 	bufs  freelist.List[[]byte]
 	fp    []byte // fingerprint scratch, used within one call
+	// strs keeps the fingerprints and server names met before: a client
+	// seen again (most are) costs no string for them.
+	strs intern.Table
+}
+
+// UseBudget makes the Pool reserve the strings it keeps on acct.
+func (p *Pool) UseBudget(acct *budget.Account) {
+	if p != nil {
+		p.strs.UseBudget(acct)
+	}
+}
+
+// Forget drops the strings the Pool keeps and gives their memory back.
+func (p *Pool) Forget() {
+	if p != nil {
+		p.strs.Release()
+	}
 }
 
 // Pool bounds: a few Handshakes and buffers per goroutine are enough for
@@ -58,12 +79,15 @@ func (p *Pool) conn() *Conn {
 }
 
 func (p *Pool) handshake() *Handshake {
-	if p != nil {
-		if h, ok := p.hs.Get(); ok {
-			return h
-		}
+	if p == nil {
+		return &Handshake{}
 	}
-	return &Handshake{}
+	if h, ok := p.hs.Get(); ok {
+		return h
+	}
+	h := &Handshake{}
+	h.ClientHello.strs = &p.strs
+	return h
 }
 
 // putHandshake takes h back, its slices kept and everything else cleared.
@@ -101,6 +125,14 @@ func (c *Conn) scratch() []byte {
 		return c.cfg.Pool.fp[:0]
 	}
 	return c.fp[:0]
+}
+
+// strs returns the Pool's kept strings (nil without a Pool).
+func (c *Conn) strs() *intern.Table {
+	if c.cfg.Pool == nil {
+		return nil
+	}
+	return &c.cfg.Pool.strs
 }
 
 // keepScratch stores the grown fingerprint buffer b back where scratch took it.

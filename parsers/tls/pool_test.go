@@ -3,8 +3,10 @@ package tls
 import (
 	"encoding/json"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
@@ -176,4 +178,44 @@ func TestPoolConnsAsNew(t *testing.T) {
 	if n := testing.AllocsPerRun(100, func() { c.End(time.Time{}); c.Release(); c = NewConn(Config{Pool: pool}, nil) }); n != 0 {
 		t.Errorf("a Conn released and made again: %v allocations", n)
 	}
+}
+
+// A client met again through a Pool costs no string for its fingerprints,
+// its server's, or its server name: the Pool keeps them, and hands out the
+// very strings of the first connection.
+func TestPoolKeepsRepeatedStrings(t *testing.T) {
+	pool := new(Pool)
+	var got []string
+	conn := func(chunks []chunk) {
+		c := NewConn(Config{Pool: pool}, func(h *Handshake) {
+			got = append(got[:0], h.JA3String, h.JA3S, h.ClientHello.ServerName)
+		})
+		for _, ch := range chunks {
+			_ = c.Data(ch.dir, ch.data, time.Time{})
+		}
+		c.End(time.Time{})
+		c.Release()
+	}
+	for _, capture := range tlsCaptures {
+		for _, rec := range transcripts(t, filepath.Join(pcapDir, capture)) {
+			got = got[:0]
+			conn(rec.chunks)
+			if len(got) < 3 || slices.Contains(got, "") {
+				continue // a handshake without a server hello or a name
+			}
+			first := slices.Clone(got)
+			kept := testing.AllocsPerRun(50, func() { conn(rec.chunks) })
+			for i := range first {
+				if got[i] != first[i] || unsafe.StringData(got[i]) != unsafe.StringData(first[i]) {
+					t.Errorf("%s: string %d of a repeated connection is a new %q, not the kept %q", capture, i, got[i], first[i])
+				}
+			}
+			forgotten := testing.AllocsPerRun(50, func() { pool.Forget(); conn(rec.chunks) })
+			if forgotten-kept < 3 {
+				t.Errorf("%s: %v allocations per repeated connection, %v with the strings forgotten: want 3 fewer", capture, kept, forgotten)
+			}
+			return
+		}
+	}
+	t.Fatal("no capture has a handshake with both hellos and a server name")
 }

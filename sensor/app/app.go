@@ -111,11 +111,13 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 }
 
 // Close gives back what the analyzer holds across flows (the certificate
-// cache, the remembered DNS name splits); call it once its flows have ended.
+// cache, the TLS strings kept, the remembered DNS name splits); call it once
+// its flows have ended.
 func (a *Analyzer) Close() {
 	if a.cfg.TLS.Certs != nil {
 		a.cfg.TLS.Certs.Release()
 	}
+	a.cfg.TLS.Pool.Forget()
 	a.forgetSplits()
 	a.asm.Close()
 }
@@ -130,6 +132,7 @@ func (a *Analyzer) UseBudget(acct *budget.Account) {
 	if a.cfg.TLS.Certs != nil {
 		a.cfg.TLS.Certs.UseBudget(acct)
 	}
+	a.cfg.TLS.Pool.UseBudget(acct)
 	if a.files != nil {
 		a.files.UseBudget(acct)
 	}

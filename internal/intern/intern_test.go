@@ -1,0 +1,76 @@
+package intern
+
+import (
+	"fmt"
+	"testing"
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+)
+
+// A value met again is the string kept the first time, without an
+// allocation; a longer one than MaxLen, or one on a nil Table, is a new
+// string each time.
+func TestStringKeepsRepeatedValues(t *testing.T) {
+	var tab Table
+	b := []byte("example.com")
+	first := tab.String(b)
+	b[0] = 'E' // the kept string does not share b's bytes
+	if first != "example.com" {
+		t.Fatalf("kept %q", first)
+	}
+	b[0] = 'e'
+	if again := tab.String(b); unsafe.StringData(again) != unsafe.StringData(first) {
+		t.Error("the same value made a new string")
+	}
+	if n := testing.AllocsPerRun(100, func() { tab.String(b) }); n != 0 {
+		t.Errorf("a kept value: %v allocations, want 0", n)
+	}
+	long := make([]byte, MaxLen+1)
+	if n := testing.AllocsPerRun(10, func() { tab.String(long) }); n != 1 {
+		t.Errorf("a value over MaxLen: %v allocations, want 1", n)
+	}
+	var none *Table
+	if s := none.String(b); s != "example.com" {
+		t.Errorf("nil table: %q", s)
+	}
+}
+
+// Many distinct values only replace one another: the table keeps at most
+// Slots strings, reserves exactly what it keeps, and gives it all back.
+func TestTableBoundedAndBudgeted(t *testing.T) {
+	bud := budget.New(1 << 20)
+	acct := bud.NewAccount()
+	var tab Table
+	tab.UseBudget(acct)
+	for i := range 10 * Slots {
+		v := fmt.Sprintf("host-%d.example.com", i)
+		if s := tab.String([]byte(v)); s != v {
+			t.Fatalf("got %q for %q", s, v)
+		}
+	}
+	kept, want := 0, int64(slotsCost)
+	for _, s := range tab.slots {
+		if s != "" {
+			kept++
+			want += int64(len(s)) + keptCost
+		}
+	}
+	if kept == 0 || kept > Slots || tab.held != want || acct.Used(budget.Parsers) != want {
+		t.Errorf("%d kept, %d held, %d reserved, want %d", kept, tab.held, acct.Used(budget.Parsers), want)
+	}
+	tab.Release()
+	if used := acct.Used(budget.Parsers); used != 0 {
+		t.Errorf("%d bytes reserved after Release", used)
+	}
+}
+
+// A budget that refuses leaves values unkept but still returned.
+func TestTableRefusedByBudget(t *testing.T) {
+	bud := budget.New(1)
+	var tab Table
+	tab.UseBudget(bud.NewAccount())
+	if s := tab.String([]byte("a.example")); s != "a.example" || tab.slots != nil {
+		t.Errorf("refused: %q, slots made %v", s, tab.slots != nil)
+	}
+}
