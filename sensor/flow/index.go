@@ -21,22 +21,25 @@ const (
 func (x *index) full() bool { return (x.n+1)*4 > len(x.flows)*3 }
 
 // resize rebuilds the index with slots slots (a power of two above n).
+// It moves the flows by the hashes it holds: reading each flow's own
+// would cost a cache miss per flow, a table of a flood's size growing.
 func (x *index) resize(slots int) {
-	old := x.flows
+	hashes, flows := x.hashes, x.flows
 	x.hashes, x.flows, x.mask = make([]uint32, slots), make([]*Flow, slots), uint32(slots-1)
-	for _, f := range old {
+	for i, f := range flows {
 		if f != nil {
-			x.place(f)
+			x.place(hashes[i], f)
 		}
 	}
 }
 
-func (x *index) place(f *Flow) {
-	i := f.hash & x.mask
+// place puts f, whose key hashes to h, in the first free slot from h's.
+func (x *index) place(h uint32, f *Flow) {
+	i := h & x.mask
 	for x.flows[i] != nil {
 		i = (i + 1) & x.mask
 	}
-	x.hashes[i], x.flows[i] = f.hash, f
+	x.hashes[i], x.flows[i] = h, f
 }
 
 func (x *index) find(k *Key, h uint32) *Flow {
@@ -56,7 +59,7 @@ func (x *index) find(k *Key, h uint32) *Flow {
 
 // insert adds f (its hash set, its key not present); the caller made room.
 func (x *index) insert(f *Flow) {
-	x.place(f)
+	x.place(f.hash, f)
 	x.n++
 }
 
