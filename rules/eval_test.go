@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -496,4 +497,32 @@ func TestThresholdGTAndGTE(t *testing.T) {
 		`r.yaml:3:69: rule G-2: threshold: gte, gt, lte or lt is required`,
 		`r.yaml:4:99: rule G-3: threshold: gt must be >= 0`,
 	})
+}
+
+// Group keys, distinct values and sums read a field in place (field.at):
+// for every scalar field, alone set (through reflect) in an event, the text
+// and the number read are those reflect reads, not a zero of another field.
+func TestFieldReadInPlace(t *testing.T) {
+	n := 0
+	for name, f := range ecsFields() {
+		if !isScalar(f.typ) {
+			continue
+		}
+		n++
+		var ev schemas.Event
+		text := "7"
+		if f.kind == reflect.Bool {
+			text = "true"
+		}
+		setScalar(f.value(&ev), text)
+		if got := string(f.appendValue(nil, &ev)); got != text || string(appendScalar(nil, f.value(&ev))) != text {
+			t.Errorf("%s: appendValue %q, want %q", name, got, text)
+		}
+		if isNumeric(f.typ) && f.number(&ev) != 7 {
+			t.Errorf("%s: number %v, want 7", name, f.number(&ev))
+		}
+	}
+	if n < 100 {
+		t.Fatalf("only %d scalar fields", n)
+	}
 }

@@ -6,16 +6,21 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 // field is a resolved ECS field of schemas.Event: its dotted name (as in
-// the `expr` tags), the index path and the Go type.
+// the `expr` tags), the index path, the Go type and its kind, and the
+// byte offset in the event: every field is reached through structs held by
+// value (ecsFields goes through no pointer, map or slice), so it is fixed.
 type field struct {
 	name  string
 	index []int
 	typ   reflect.Type
+	kind  reflect.Kind
+	off   uintptr
 }
 
 var (
@@ -28,8 +33,8 @@ var (
 func ecsFields() map[string]field {
 	fieldsOnce.Do(func() {
 		fieldByECS = make(map[string]field)
-		var walk func(t reflect.Type, prefix string, index []int)
-		walk = func(t reflect.Type, prefix string, index []int) {
+		var walk func(t reflect.Type, prefix string, index []int, off uintptr)
+		walk = func(t reflect.Type, prefix string, index []int, off uintptr) {
 			for i := 0; i < t.NumField(); i++ {
 				sf := t.Field(i)
 				tag := sf.Tag.Get("expr")
@@ -41,13 +46,13 @@ func ecsFields() map[string]field {
 					name = prefix + "." + tag
 				}
 				idx := append(append([]int(nil), index...), i)
-				fieldByECS[name] = field{name: name, index: idx, typ: sf.Type}
+				fieldByECS[name] = field{name: name, index: idx, typ: sf.Type, kind: sf.Type.Kind(), off: off + sf.Offset}
 				if sf.Type.Kind() == reflect.Struct && sf.Type != timeType {
-					walk(sf.Type, name, idx)
+					walk(sf.Type, name, idx, off+sf.Offset)
 				}
 			}
 		}
-		walk(reflect.TypeOf(schemas.Event{}), "", nil)
+		walk(reflect.TypeOf(schemas.Event{}), "", nil, 0)
 		// The ECS spelling of the event time; expr spells it `timestamp`.
 		if f, ok := fieldByECS["timestamp"]; ok {
 			f.name = "@timestamp"
@@ -133,8 +138,21 @@ func (f field) value(ev *schemas.Event) reflect.Value {
 	return reflect.ValueOf(ev).Elem().FieldByIndex(f.index)
 }
 
-// appendValue appends the text of f in ev to buf.
+// at is where f lies in ev.
+func (f field) at(ev *schemas.Event) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(ev), f.off) }
+
+// appendValue appends the text of f in ev to buf. The kinds of the group_by
+// and distinct fields of the rules are read in place: through reflect, each
+// read of a flood's events cost more than the rest of its group key.
 func (f field) appendValue(buf []byte, ev *schemas.Event) []byte {
+	switch f.kind {
+	case reflect.String:
+		return append(buf, *(*string)(f.at(ev))...)
+	case reflect.Int:
+		return strconv.AppendInt(buf, int64(*(*int)(f.at(ev))), 10)
+	case reflect.Int64:
+		return strconv.AppendInt(buf, *(*int64)(f.at(ev)), 10)
+	}
 	return appendScalar(buf, f.value(ev))
 }
 
@@ -158,6 +176,14 @@ func appendScalar(buf []byte, v reflect.Value) []byte {
 
 // number returns f in ev as a float64 (numeric fields only).
 func (f field) number(ev *schemas.Event) float64 {
+	switch f.kind {
+	case reflect.Int:
+		return float64(*(*int)(f.at(ev)))
+	case reflect.Int64:
+		return float64(*(*int64)(f.at(ev)))
+	case reflect.Float64:
+		return *(*float64)(f.at(ev))
+	}
 	v := f.value(ev)
 	switch v.Kind() {
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:

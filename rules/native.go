@@ -103,9 +103,8 @@ func natLiteral(v any) (natVal, bool) {
 	return natVal{}, false
 }
 
-// natField reads a field of the event at its offset. Only fields reached
-// through nested structs (no pointer, map or slice on the way) qualify,
-// so the offset is fixed; the leaf's Go kind decides how it is read.
+// natField reads a field of the event at its offset (field.at); the
+// leaf's Go kind decides how it is read.
 // Integers are int or int64 only: the VM negates a narrower or unsigned
 // field in its own width (-uint16(1) is 65535), which an int64 would not.
 func natField(n ast.Node) (natVal, bool) {
@@ -117,12 +116,9 @@ func natField(n ast.Node) (natVal, bool) {
 	if !ok {
 		return natVal{}, false
 	}
-	off, ok := fieldOffset(f.index)
-	if !ok {
-		return natVal{}, false
-	}
+	off := f.off
 	at := func(ev *schemas.Event) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(ev), off) }
-	switch f.typ.Kind() {
+	switch f.kind {
 	case reflect.String:
 		return natVal{kind: natString, s: func(ev *schemas.Event) string { return *(*string)(at(ev)) }}, true
 	case reflect.Bool:
@@ -145,22 +141,6 @@ func natField(n ast.Node) (natVal, bool) {
 		}
 	}
 	return natVal{}, false
-}
-
-// fieldOffset is the byte offset of the field at index in schemas.Event,
-// if every step is a field of a struct held by value.
-func fieldOffset(index []int) (uintptr, bool) {
-	t := reflect.TypeFor[schemas.Event]()
-	var off uintptr
-	for _, i := range index {
-		if t.Kind() != reflect.Struct {
-			return 0, false
-		}
-		sf := t.Field(i)
-		off += sf.Offset
-		t = sf.Type
-	}
-	return off, true
 }
 
 func natUnary(n *ast.UnaryNode) (natVal, bool) {
