@@ -52,14 +52,12 @@ func (r *row) fastDecode(doc []byte) bool {
 					return s.Str(&e.Kind)
 				case "dataset":
 					return s.Str(&e.Dataset)
-				case "start":
-					return s.Time(&e.Start)
 				case "severity":
 					return s.Int(&e.Severity)
 				case "duration":
 					return s.Int64(&e.Duration)
 				}
-				return s.Other(k, "id", "kind", "dataset", "start", "severity", "duration")
+				return s.Other(k, "id", "kind", "dataset", "severity", "duration")
 			})
 		case "network":
 			return s.Object(func(k []byte) bool {
@@ -95,17 +93,10 @@ func (r *row) fastDecode(doc []byte) bool {
 		case "packetsleuth":
 			return s.Object(func(k []byte) bool {
 				switch string(k) {
-				case "flow":
-					return s.Object(func(k []byte) bool {
-						if string(k) == "state" {
-							return s.Str(&r.PS.Flow.State)
-						}
-						return s.Other(k, "state")
-					})
 				case "traffic", "stats", "dhcp":
 					return false // rare (a few a second), many fields: encoding/json
 				}
-				return s.Other(k, "flow", "traffic", "stats", "dhcp")
+				return s.Other(k, "traffic", "stats", "dhcp")
 			})
 		}
 		return s.Other(key, "@timestamp", "observer", "agent", "event", "network", "source", "destination", "rule", "packetsleuth")
@@ -119,10 +110,6 @@ func endpointOf(s *jsonscan.Scanner, e *endpoint) bool {
 			return s.Str(&e.IP)
 		case "port":
 			return s.Int(&e.Port)
-		case "bytes":
-			return s.Int64(&e.Bytes)
-		case "packets":
-			return s.Int64(&e.Packets)
 		case "geo":
 			return s.Object(func(k []byte) bool {
 				if string(k) == "country_iso_code" {
@@ -130,14 +117,7 @@ func endpointOf(s *jsonscan.Scanner, e *endpoint) bool {
 				}
 				return s.Other(k, "country_iso_code")
 			})
-		case "as":
-			return s.Object(func(k []byte) bool {
-				if string(k) == "number" {
-					return s.Int64(&e.AS.Number)
-				}
-				return s.Other(k, "number")
-			})
 		}
-		return s.Other(k, "ip", "port", "bytes", "packets", "geo", "as")
+		return s.Other(k, "ip", "port", "geo")
 	})
 }

@@ -25,7 +25,7 @@ func fastSeeds(t testing.TB) (take, leave []string) {
 	leave = []string{
 		``, `[]`, `{"a":1,}`, `{"a":01}`, `{"a":1} x`, `{"source":{"port":80.0}}`, `{"source":{"port":"80"}}`,
 		`{"source":{"port":1e2}}`, `{"Source":{"port":1}}`, `{"sour\u0063e":{"port":1}}`, `{"observer":{"name":"a\"b"}}`,
-		`{"observer":{"name":"\xff"}}`, `{"event":{"start":"yesterday"}}`, `{"packetsleuth":{"traffic":{"packets":1}}}`,
+		`{"observer":{"name":"\xff"}}`, `{"@timestamp":"yesterday"}`, `{"packetsleuth":{"traffic":{"packets":1}}}`,
 		`{"network":{"bytes":99999999999999999999}}`, `{"rule":5}`, `{"a":"` + "\x01" + `"}`,
 	}
 	return take, leave

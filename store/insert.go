@@ -17,9 +17,8 @@ var Resolutions = []time.Duration{time.Second, time.Minute, time.Hour}
 // rowColumns are the columns of the event tables, in the order of
 // row.values.
 var rowColumns = map[string][]string{
-	"flows": {"ts", "ts_start", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
-		"bytes", "packets", "src_bytes", "src_packets", "dst_bytes", "dst_packets", "community_id", "state",
-		"src_country", "dst_country", "src_asn", "dst_asn", "doc", "event_id", "sensor"},
+	"flows": {"ts", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
+		"bytes", "packets", "community_id", "src_country", "doc", "event_id", "sensor"},
 	"alerts": {"ts", "rule_id", "rule_name", "severity", "src_ip", "src_port", "dst_ip", "dst_port",
 		"transport", "protocol", "community_id", "doc", "event_id", "sensor"},
 	"events": {"ts", "dataset", "src_ip", "src_port", "dst_ip", "dst_port", "transport", "protocol",
@@ -85,12 +84,11 @@ type row struct {
 		Version string `json:"version"`
 	} `json:"agent"`
 	Event struct {
-		ID       string    `json:"id"`
-		Kind     string    `json:"kind"`
-		Dataset  string    `json:"dataset"`
-		Start    time.Time `json:"start"`
-		Severity int       `json:"severity"`
-		Duration int64     `json:"duration"` // ns; of a stats report: since the sensor's previous one
+		ID       string `json:"id"`
+		Kind     string `json:"kind"`
+		Dataset  string `json:"dataset"`
+		Severity int    `json:"severity"`
+		Duration int64  `json:"duration"` // ns; of a stats report: since the sensor's previous one
 	} `json:"event"`
 	Network struct {
 		Transport   string `json:"transport"`
@@ -106,9 +104,6 @@ type row struct {
 		Name string `json:"name"`
 	} `json:"rule"`
 	PS struct {
-		Flow struct {
-			State string `json:"state"`
-		} `json:"flow"`
 		Traffic schemas.Traffic `json:"traffic"`
 		DHCP    struct {
 			Lease schemas.DHCPLease `json:"lease"`
@@ -118,16 +113,11 @@ type row struct {
 }
 
 type endpoint struct {
-	IP      string `json:"ip"`
-	Port    int    `json:"port"`
-	Bytes   int64  `json:"bytes"`
-	Packets int64  `json:"packets"`
-	Geo     struct {
+	IP   string `json:"ip"`
+	Port int    `json:"port"`
+	Geo  struct {
 		Country string `json:"country_iso_code"`
 	} `json:"geo"`
-	AS struct {
-		Number int64 `json:"number"`
-	} `json:"as"`
 }
 
 // InsertStats counts what one Insert did.
@@ -265,14 +255,9 @@ func (r *row) values(table string, rec *schemas.Record, raw bool) []any {
 	src, dst := &r.Source, &r.Destination
 	switch table {
 	case "flows":
-		start := r.Event.Start
-		if start.IsZero() {
-			start = ts
-		}
-		return []any{ts.UnixNano(), start.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
+		return []any{ts.UnixNano(), src.IP, src.Port, dst.IP, dst.Port,
 			r.Network.Transport, r.Network.Protocol, r.Network.Bytes, r.Network.Packets,
-			src.Bytes, src.Packets, dst.Bytes, dst.Packets, r.Network.CommunityID, r.PS.Flow.State,
-			src.Geo.Country, dst.Geo.Country, src.AS.Number, dst.AS.Number, doc, id, sensor}
+			r.Network.CommunityID, src.Geo.Country, doc, id, sensor}
 	case "alerts":
 		return []any{ts.UnixNano(), r.Rule.ID, r.Rule.Name, r.Event.Severity,
 			src.IP, src.Port, dst.IP, dst.Port, r.Network.Transport, r.Network.Protocol, r.Network.CommunityID, doc, id, sensor}

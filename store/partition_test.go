@@ -44,10 +44,13 @@ func TestPartitionsUpgradeAndRetention(t *testing.T) {
 		if err := r.decode(&old[i], i); err != nil {
 			t.Fatal(err)
 		}
-		// the columns of version 3: those of today but the sensor, the last
-		cols := rowColumns["flows"][:len(rowColumns["flows"])-1]
+		// the columns of version 3: those of today but the sensor, the
+		// last, and ts_start (not null then; migration 15 dropped it)
+		n := len(rowColumns["flows"]) - 1
+		cols := append([]string{"ts_start"}, rowColumns["flows"][:n]...)
+		vals := append([]any{r.Timestamp.UnixNano()}, r.values("flows", &old[i], false)[:n]...)
 		q := "INSERT INTO flows (" + strings.Join(cols, ", ") + ") VALUES (?" + strings.Repeat(", ?", len(cols)-1) + ")"
-		if _, err := v3.DB().ExecContext(ctx, v3.rebind(q), r.values("flows", &old[i], false)[:len(cols)]...); err != nil {
+		if _, err := v3.DB().ExecContext(ctx, v3.rebind(q), vals...); err != nil {
 			t.Fatal(err)
 		}
 	}
