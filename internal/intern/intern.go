@@ -13,7 +13,7 @@ import (
 
 const (
 	// Slots is the number of strings a Table keeps.
-	Slots = 128
+	Slots = 512
 	// MaxLen is the longest string a Table keeps; longer ones are made
 	// anew each time.
 	MaxLen = 1024
