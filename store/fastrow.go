@@ -77,9 +77,9 @@ func (r *row) fastDecode(doc []byte) bool {
 				return s.Other(k, "transport", "protocol", "bytes", "packets", "community_id")
 			})
 		case "source":
-			return endpointOf(s, &r.Source)
+			return endpointOf(s, &r.Source.endpoint, &r.Source.Geo.Country)
 		case "destination":
-			return endpointOf(s, &r.Destination)
+			return endpointOf(s, &r.Destination, nil)
 		case "rule":
 			return s.Object(func(k []byte) bool {
 				switch string(k) {
@@ -103,7 +103,10 @@ func (r *row) fastDecode(doc []byte) bool {
 	}) && s.End()
 }
 
-func endpointOf(s *jsonscan.Scanner, e *endpoint) bool {
+// endpointOf reads a source or destination object into e, and its
+// geo.country_iso_code into country unless nil (the destination's: no
+// column holds it).
+func endpointOf(s *jsonscan.Scanner, e *endpoint, country *string) bool {
 	return s.Object(func(k []byte) bool {
 		switch string(k) {
 		case "ip":
@@ -111,12 +114,18 @@ func endpointOf(s *jsonscan.Scanner, e *endpoint) bool {
 		case "port":
 			return s.Int(&e.Port)
 		case "geo":
-			return s.Object(func(k []byte) bool {
-				if string(k) == "country_iso_code" {
-					return s.Str(&e.Geo.Country)
-				}
-				return s.Other(k, "country_iso_code")
-			})
+			if country != nil {
+				return s.Object(func(k []byte) bool {
+					if string(k) == "country_iso_code" {
+						return s.Str(country)
+					}
+					return s.Other(k, "country_iso_code")
+				})
+			}
+			return s.Other(k) // skipped
+		}
+		if country == nil {
+			return s.Other(k, "ip", "port")
 		}
 		return s.Other(k, "ip", "port", "geo")
 	})

@@ -21,7 +21,7 @@ func fastSeeds(t testing.TB) (take, leave []string) {
 		take = append(take, string(record(t, f.event()).JSON))
 	}
 	take = append(take, `{}`, ` {"source":null,"event":{"severity":-3,"start":null}, "x":[1,-0.5e+3,true,false,null,"\u00e9\n",{}]} `,
-		`{"observer":{"name":"kénig"},"Other":1}`, `{"source":{"ip":"a"},"source":{"port":7}}`, `null`)
+		`{"observer":{"name":"kénig"},"Other":1}`, `{"destination":{"geo":{"country_iso_code":"DE"},"GEO":5},"source":{"geo":{"country_iso_code":"FR"}}}`, `{"source":{"ip":"a"},"source":{"port":7}}`, `null`)
 	leave = []string{
 		``, `[]`, `{"a":1,}`, `{"a":01}`, `{"a":1} x`, `{"source":{"port":80.0}}`, `{"source":{"port":"80"}}`,
 		`{"source":{"port":1e2}}`, `{"Source":{"port":1}}`, `{"sour\u0063e":{"port":1}}`, `{"observer":{"name":"a\"b"}}`,

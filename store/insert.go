@@ -97,7 +97,12 @@ type row struct {
 		Packets     int64  `json:"packets"`
 		CommunityID string `json:"community_id"`
 	} `json:"network"`
-	Source      endpoint `json:"source"`
+	Source struct {
+		endpoint
+		Geo struct {
+			Country string `json:"country_iso_code"`
+		} `json:"geo"`
+	} `json:"source"`
 	Destination endpoint `json:"destination"`
 	Rule        struct {
 		ID   string `json:"id"`
@@ -115,9 +120,6 @@ type row struct {
 type endpoint struct {
 	IP   string `json:"ip"`
 	Port int    `json:"port"`
-	Geo  struct {
-		Country string `json:"country_iso_code"`
-	} `json:"geo"`
 }
 
 // InsertStats counts what one Insert did.
