@@ -21,9 +21,11 @@ const (
 // is parsed as DCE/RPC even when its first bytes do not show it, as when
 // it is picked up after its bind), and by FTP control connections
 // (PORT/EPRT, PASV/EPSV: the data connection is labelled ftp-data and
-// linked to its control connection, once). One table serves every worker,
-// since flows are sharded by 5-tuple and the announcement and the later
-// connection may land on different workers; with several workers, a
+// linked to its control connection, once). One table serves every worker:
+// flows are sharded by host pair (flow.Key.PairHash), so an announcement
+// and a later connection between the same two hosts are one worker's, in
+// packet order; one announcing a third host (FTP's FXP, an endpoint on
+// another server) may land on another worker, and with several workers a
 // connection that a worker reads before another has read the announcement
 // is judged on content alone. Entries are paid from the memory budget
 // (UseBudget); one the budget refuses is not kept, and counted.

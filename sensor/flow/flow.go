@@ -36,6 +36,20 @@ func (k *Key) Hash() uint64 {
 	return mix(h)
 }
 
+// PairHash is a symmetric, stable hash of the key's two addresses (and
+// VLAN), without ports or protocol: the pipeline gives every flow between
+// two hosts to one worker, so a connection announced in another (an FTP
+// data connection, a DCE/RPC endpoint) is read after its announcement,
+// and a rule's group of one host pair is counted in packet order.
+func (k *Key) PairHash() uint64 {
+	h := uint64(k.VLAN)
+	for i := 0; i < 16; i += 8 {
+		h = mix(h ^ le64(k.A[i:]))
+		h = mix(h ^ le64(k.B[i:]))
+	}
+	return mix(h)
+}
+
 func le64(b []byte) uint64 {
 	_ = b[7]
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |

@@ -219,7 +219,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	i := 0
 	if len(p.workers) > 1 {
 		k := flow.KeyOf(pkt)
-		i = int(k.Hash() % uint64(len(p.workers)))
+		i = int(k.PairHash() % uint64(len(p.workers)))
 	}
 	b := f.pending[i]
 	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
