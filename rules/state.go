@@ -116,9 +116,11 @@ type lruEntry[V any] struct {
 	inline [inlineKey]byte
 }
 
-// inlineKey is the longest key kept in the entry's struct: an IPv6
-// address's text, or two IPv4 addresses with their separator.
-const inlineKey = 40
+// inlineKey is the longest key kept in the entry's struct: two IPv4
+// addresses with their separator, most IPv6 addresses' text. No more: a
+// threshold group's entry then stays in its allocation size class (768
+// bytes), and a longer key has a buffer of its own.
+const inlineKey = 32
 
 // keyCost is what key reserves beyond the entry's struct.
 func keyCost(key []byte) int64 {

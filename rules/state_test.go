@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -142,7 +143,7 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 	l := newLRU[tgroup](1000, mem)
 	keys := make([][]byte, 101)
 	for i := range keys {
-		keys[i] = fmt.Appendf(nil, "2001:db8:ffff:ffff:ffff:ffff:ffff:%x", i)
+		keys[i] = fmt.Appendf(nil, "2001:db8:ffff:ffff:ffff::%x", i)
 	}
 	n := 0
 	// The index doubling a few times adds less than one per key.
@@ -151,6 +152,11 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 	}
 	if e := l.get(keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost {
 		t.Errorf("key 7: %v; %d bytes held for %d entries of %d", e != nil, mem.used, n, l.cost)
+	}
+	// The key's room does not push a group's entry into a larger size
+	// class than its struct needed without it (768 bytes).
+	if size := unsafe.Sizeof(lruEntry[tgroup]{}); size > 768 {
+		t.Errorf("a threshold group's entry is %d bytes", size)
 	}
 }
 
