@@ -87,6 +87,7 @@ func FuzzConn(f *testing.F) {
 		}
 	}
 	f.Add(uint16(3), record(22, handshakeMsg(1, greaseHello())), []byte{21, 3, 3, 0, 2, 2, 40})
+	pool := new(Pool) // across inputs: its kept strings are other inputs'
 	f.Fuzz(func(t *testing.T, cut uint16, client, server []byte) {
 		k := int(cut)
 		kc, ks := min(k, len(client)), min(k, len(server))
@@ -127,6 +128,23 @@ func FuzzConn(f *testing.F) {
 		}
 		if !reflect.DeepEqual(got[0], got[1]) {
 			t.Fatalf("fed whole:\n%+v\nfed a byte at a time:\n%+v", got[0], got[1])
+		}
+		// Through a Pool, with the strings it keeps, the same Handshake.
+		var pooled string
+		c := NewConn(Config{Pool: pool}, func(h *Handshake) { pooled = snapshot(t, h) })
+		for _, p := range parts {
+			if c.Data(p.d, p.b, time.Time{}) != nil {
+				break
+			}
+		}
+		c.End(time.Time{})
+		c.Release()
+		want := ""
+		if got[0] != nil {
+			want = snapshot(t, got[0])
+		}
+		if pooled != want {
+			t.Fatalf("through a Pool:\n%s\nwithout:\n%s", pooled, want)
 		}
 	})
 }
