@@ -122,6 +122,12 @@ func (a *Analyzer) Close() {
 	a.asm.Close()
 }
 
+// Unhold is called before the payloads of the packets marked
+// decode.Packet.Lasting go away: what the reassembler remembers of them
+// for its retransmission check is hashed (reassembly.Assembler.Unhold,
+// which says what to do after a memory fault).
+func (a *Analyzer) Unhold() { a.asm.Unhold() }
+
 // UseBudget makes the analyzer draw its per-flow state on acct, the
 // worker's account: the state and stream struct of each inspected flow
 // (pool Parsers) here, the pages the reassembler holds out of order (pool

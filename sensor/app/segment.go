@@ -12,6 +12,7 @@ import (
 func (st *state) segment(d flow.Dir, p *decode.Packet) {
 	s := st.stream
 	conflicts, limits := s.Conflicts(), s.LimitHits()
+	st.a.asm.PayloadsLast(p.Lasting)
 	s.Segment(dirOf(d), p.Seq, p.TCPFlags, p.Payload, p.Timestamp)
 	if s.Conflicts() > conflicts {
 		st.a.anom.Report(anomaly.OverlapConflict, st.f, p.Timestamp, "TCP bytes sent again with different content; the first copy is inspected")

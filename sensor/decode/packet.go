@@ -49,6 +49,10 @@ type Packet struct {
 	WindowScale uint8
 
 	Payload []byte // transport payload (TCP/UDP data, ICMP body)
+	// Lasting: Payload stays in place, unchanged, until the feeder's
+	// source is done (a slice of a mapped capture, source.Lasting); set by
+	// the feeder, never by Decode.
+	Lasting bool
 
 	Tunnel Tunnel // outermost encapsulation, if any
 

@@ -45,8 +45,9 @@ type Feeder struct {
 	live    LiveTap                        // of live capture (the packet ring), if any
 	// source names the input being fed. lasting: its frames stay valid
 	// until it is closed (source.Lasting), so payloads in them are handed
-	// to the workers without a copy, and the feeder tells it (release)
-	// which frames the workers are done with.
+	// to the workers without a copy (and marked decode.Packet.Lasting, for
+	// the retransmission check), and the feeder tells it (release) which
+	// frames the workers are done with.
 	source  string
 	lasting source.Lasting
 	held    [][]int64             // per worker: the first frame offset of each batch handed over and maybe not done, oldest first
@@ -101,16 +102,20 @@ func (f *Feeder) Name() string { return f.name }
 // are then handed over.
 func (f *Feeder) Feed(ctx context.Context, src source.Source) error {
 	f.source = src.Name()
-	if l, ok := src.(source.Lasting); ok && f.p.concurrent && l.Hold() {
+	if l, ok := src.(source.Lasting); ok && l.Hold() {
 		f.lasting = l
 	}
 	var err error
 	pprof.Do(ctx, pprof.Labels("stage", "feeder"), func(ctx context.Context) { err = f.feed(ctx, src) })
 	if f.lasting != nil {
 		// The workers hold frames of src: the caller may close it only
-		// once they are done with them.
-		f.flush()
-		f.settle()
+		// once they are done with them (settle: each unholds them too).
+		if f.p.concurrent {
+			f.flush()
+			f.settle()
+		} else if ferr := f.p.workers[0].unhold(src.Name()); err == nil {
+			err = ferr
+		}
 		f.lasting = nil
 		for i := range f.held {
 			f.held[i], f.seen[i] = f.held[i][:0], f.done[i].Load()
@@ -200,7 +205,11 @@ func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	p := f.p
 	if !p.concurrent {
+		pkt.Lasting = f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
 		p.workers[0].packet(pkt)
+		if f.lasting != nil {
+			f.lasting.Release(fr.Offset)
+		}
 		return
 	}
 	if now := pkt.Timestamp.UnixNano(); flow.SweepDue(f.swept, now) {
@@ -231,6 +240,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	q := &b.pkts[len(b.pkts)-1]
 	if keep || len(q.Payload) == 0 {
 		q.Payload = q.Payload[:len(q.Payload):len(q.Payload)]
+		q.Lasting = keep
 	} else {
 		if b.arena == nil {
 			b.arena = make([]byte, 0, arenaSize)
@@ -311,7 +321,7 @@ func (f *Feeder) flush() {
 func (f *Feeder) settle() {
 	done := make(chan struct{}, len(f.p.in))
 	for _, ch := range f.p.in {
-		ch <- &batch{settled: done}
+		ch <- &batch{settled: done, from: f}
 	}
 	for range f.p.in {
 		<-done

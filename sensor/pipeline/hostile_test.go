@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
@@ -260,5 +261,44 @@ func TestReassemblyLimitIsReported(t *testing.T) {
 	}
 	if !slices.Contains(kinds, "limit.reassembly") || st.App.Reassembly.ConnCapHits == 0 {
 		t.Errorf("anomalies %v, cap hits %d", kinds, st.App.Reassembly.ConnCapHits)
+	}
+}
+
+// A retransmission of delivered TCP bytes with other content is a
+// conflict, with one worker or two, whether the first copy is still in its
+// mapped capture file or in a file that has ended (what the reassembler
+// remembered of it was hashed before it closed); the same bytes again are
+// none.
+func TestRetransmitAcrossFiles(t *testing.T) {
+	frames := pcapgen.Frames(pcapgen.HTTPSession(netip.MustParseAddrPort("10.1.0.10:49152"), netip.MustParseAddrPort("192.0.2.80:80"), pcapgen.Epoch), pcapgen.Ethernet)
+	i := slices.IndexFunc(frames, func(fr pcapgen.Frame) bool {
+		tcp, _ := gopacket.NewPacket(fr.Data, layers.LayerTypeEthernet, gopacket.Default).Layer(layers.LayerTypeTCP).(*layers.TCP)
+		return tcp != nil && len(tcp.Payload) > 0
+	})
+	if i < 0 {
+		t.Fatal("no data segment in the session")
+	}
+	for _, workers := range []int{1, 2} {
+		for _, change := range []bool{false, true} {
+			again := pcapgen.Frame{Time: frames[i].Time, Data: slices.Clone(frames[i].Data)}
+			if change {
+				again.Data[len(again.Data)-1] ^= 0x20 // the last payload byte
+			}
+			one := append(slices.Clone(frames[:i+1]), again)
+			one = append(one, frames[i+1:]...)
+			for _, files := range [][]string{
+				{writeFrames(t, "one.pcap", layers.LinkTypeEthernet, one)},
+				{writeFrames(t, "first.pcap", layers.LinkTypeEthernet, frames[:i+1]), writeFrames(t, "second.pcap", layers.LinkTypeEthernet, one[i+1:])},
+			} {
+				_, st := replay(t, Config{Workers: workers}, files...)
+				want := uint64(0)
+				if change {
+					want = 1
+				}
+				if st.App.Reassembly.Conflicts != want || st.App.Reassembly.RetransBytes == 0 {
+					t.Errorf("%d workers, %d files, other bytes %v: %d conflicts (want %d), %d bytes retransmitted", workers, len(files), change, st.App.Reassembly.Conflicts, want, st.App.Reassembly.RetransBytes)
+				}
+			}
+		}
 	}
 }

@@ -163,6 +163,9 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 			w.tick(b.tick)
 			continue
 		case b.settled != nil:
+			if err := w.unhold(b.from.source); err != nil {
+				b.from.fault.CompareAndSwap(nil, &err)
+			}
 			b.settled <- struct{}{}
 			continue
 		}

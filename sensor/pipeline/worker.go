@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"maps"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
 // recordBatch is how many encoded events a worker collects before it hands
@@ -102,6 +104,31 @@ func (w *worker) packet(p *decode.Packet) {
 	if w.packets++; w.packets%publishEvery == 0 {
 		w.publish()
 	}
+}
+
+// unhold lets go of the payloads of the lasting source named name, which
+// is about to close (app.Analyzer.Unhold). A memory fault reading them (the
+// file was cut meanwhile) is returned, and the rest are still let go.
+func (w *worker) unhold(name string) (err error) {
+	if w.app == nil {
+		return nil
+	}
+	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
+	for {
+		fault := tryUnhold(w.app, name)
+		if fault == nil {
+			return err
+		}
+		if err == nil {
+			err = fault
+		}
+	}
+}
+
+func tryUnhold(a *app.Analyzer, name string) (err error) {
+	defer source.FaultIsError(name, &err)
+	a.Unhold()
+	return nil
 }
 
 // sweep expires the flows idle at packet time t (Unix ns), as the feeder

@@ -1,6 +1,7 @@
 package reassembly
 
 import (
+	"bytes"
 	"encoding/binary"
 	"testing"
 	"time"
@@ -60,7 +61,9 @@ func (r *posRecorder) End(ts time.Time) {
 
 // FuzzStream reads a program from the input: a header (ISNs, page size, caps,
 // whether SYNs are sent) and then 5-byte segments (direction and flags,
-// 16-bit offset from the ISN, length). Invariants: no panic; the bytes
+// 16-bit offset from the ISN, length); with lasting, payloads stay in
+// place (PayloadsLast) and a flush also unholds them. Invariants: no
+// panic; the bytes
 // delivered are the bytes sent, and no conflict is counted, unless the
 // fuzzer sent conflicting copies;
 // per direction delivered + gap bytes reach exactly the highest offset sent;
@@ -78,6 +81,7 @@ func FuzzStream(f *testing.F) {
 	f.Add(seed(hdr, [5]byte{0, 0, 40, 20}, [5]byte{0, 0, 20, 30}, [5]byte{0, 0, 0, 25}, [5]byte{0x10, 0, 10, 10}))
 	f.Add(seed(hdr, [5]byte{0, 0, 100, 200}, [5]byte{0, 1, 0, 200}, [5]byte{0x20, 0, 0, 0}))
 	f.Add(seed([]byte{0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0}, [5]byte{0, 0, 5, 5}, [5]byte{0x08, 0, 0, 3}, [5]byte{0, 0, 3, 9}))
+	f.Add(seed([]byte{0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0x11}, [5]byte{0, 0, 0, 20}, [5]byte{0, 0, 5, 10}, [5]byte{0x20, 0, 0, 0}, [5]byte{0, 0, 2, 10}))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		if len(in) < 11 {
 			return
@@ -90,8 +94,9 @@ func FuzzStream(f *testing.F) {
 			MaxBufferedTotal:   64 * (1 + int(in[8]>>2)),
 			RetransmitHistory:  64 << (in[10] >> 1 & 7),
 		}
-		syn := in[10]&1 != 0
+		syn, lasting := in[10]&1 != 0, in[10]&0x10 != 0
 		a := NewAssembler(cfg)
+		a.PayloadsLast(lasting)
 		r := &posRecorder{t: t}
 		s := a.NewStream(r)
 		other := a.NewStream(&discard{}) // competes for the total cap
@@ -129,12 +134,19 @@ func FuzzStream(f *testing.F) {
 				payload[0] ^= 0x55 // a conflicting copy
 				conflicting = true
 			}
+			if lasting {
+				payload = bytes.Clone(payload)
+			}
 			switch {
 			case op&0x40 != 0:
 				other.Segment(d, uint32(off), decode.ACK, payload, ts)
 				continue
 			case op&0x10 != 0:
 				a.FlushOlderThan(ts)
+				if lasting {
+					a.Unhold()
+					a.PayloadsLast(true)
+				}
 				continue
 			}
 			if flags&decode.RST == 0 && (n > 0 || flags&decode.FIN != 0) {
@@ -169,7 +181,7 @@ func FuzzStream(f *testing.F) {
 			}
 		}
 		st := a.Stats()
-		if st.Pages != 0 || st.Buffered != 0 || a.lhead != nil {
+		if st.Pages != 0 || st.Buffered != 0 || a.pages.head != nil || a.held.head != nil {
 			t.Fatalf("memory held after Close: %+v", st)
 		}
 		if st.PagesPeak > a.totPages {

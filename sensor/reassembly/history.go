@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"hash/maphash"
 	"math/bits"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
@@ -28,6 +29,13 @@ import (
 // the payload), measured on bench-large (docs/performance.md). A history
 // the memory budget refuses leaves every delivery hashed as it is
 // delivered (tried again at the next FlushOlderThan).
+//
+// Bytes that stay where they are until the caller says otherwise (payloads
+// in a mapped capture file: Assembler.PayloadsLast) are not copied: the
+// delivery points at them, and Unhold hashes those still remembered before
+// they go away. The copy was the first read of those bytes, and for the
+// ones no parser reads (TLS application data) the only one: about a tenth
+// of a replay's CPU (docs/performance.md).
 
 // DefaultRetransmitHistory is the default size of the history (a size is
 // rounded up to a power of two).
@@ -38,11 +46,13 @@ const DefaultRetransmitHistory = 1 << 17
 const histRefBytes = 256
 
 // delivery is one of the last deliveries of a direction: its range, and
-// where its bytes are in the history (end != 0) or their hash (hashed).
+// where its bytes are (in place, or in the history) or their hash.
 type delivery struct {
-	off    uint64
-	end    uint64 // history position after its bytes; 0: not in the history
-	sum    uint64
+	off uint64
+	// at is the history position after its bytes (0: not in the
+	// history), or once hashed their hash.
+	at     uint64
+	ref    *byte // its bytes in place (Assembler.PayloadsLast); nil: not
 	n      uint32
 	hashed bool
 }
@@ -67,15 +77,21 @@ type history struct {
 	refused bool // the budget refused the buffer; hash until FlushOlderThan
 }
 
-// remember records b, delivered at h.next of direction d.
-func (s *Stream) remember(d parsers.Dir, h *half, b []byte) {
+// remember records b, delivered at h.next of direction d; lasting: b
+// stays in place until Unhold.
+func (s *Stream) remember(d parsers.Dir, h *half, b []byte, lasting bool) {
 	a := s.a
 	slot := h.rpos
 	h.rpos = (h.rpos + 1) % ringSize
 	r := &h.ring[slot]
 	*r = delivery{off: h.next, n: uint32(len(b))}
+	if lasting {
+		r.ref = unsafe.SliceData(b)
+		a.held.push(s)
+		return
+	}
 	if !a.historyReady() || len(b) > len(a.hist.buf)/4 {
-		r.sum, r.hashed = maphash.Bytes(a.seed, b), true
+		r.at, r.hashed = maphash.Bytes(a.seed, b), true
 		return
 	}
 	hs := &a.hist
@@ -88,7 +104,7 @@ func (s *Stream) remember(d parsers.Dir, h *half, b []byte) {
 	i := start & (size - 1)
 	copy(hs.buf[i:], b)
 	hs.pos = start + uint64(len(b))
-	r.end = hs.pos
+	r.at = hs.pos
 	hs.refs[(hs.head+hs.n)&(len(hs.refs)-1)] = histRef{s: s, end: hs.pos, n: r.n, d: uint8(d), slot: slot}
 	hs.n++
 }
@@ -140,9 +156,9 @@ func (a *Assembler) evict(end uint64) {
 		}
 		if s := e.s; s.a == a && !s.ended {
 			r := &s.h[e.d].ring[e.slot]
-			if r.end == e.end && !r.hashed {
+			if r.at == e.end && !r.hashed && r.ref == nil {
 				i := (e.end - uint64(e.n)) & (size - 1)
-				r.sum, r.hashed = maphash.Bytes(a.seed, hs.buf[i:i+uint64(e.n)]), true
+				r.at, r.hashed = maphash.Bytes(a.seed, hs.buf[i:i+uint64(e.n)]), true
 			}
 		}
 		*e = histRef{}
@@ -151,14 +167,18 @@ func (a *Assembler) evict(end uint64) {
 	}
 }
 
-// delivered returns the bytes of r if the history still holds them.
+// delivered returns the bytes of r if they are still in place or in the
+// history.
 func (a *Assembler) delivered(r *delivery) ([]byte, bool) {
+	if r.ref != nil {
+		return unsafe.Slice(r.ref, r.n), true
+	}
 	hs := &a.hist
 	size := uint64(len(hs.buf))
-	if r.end == 0 || size == 0 || hs.pos-(r.end-uint64(r.n)) > size {
+	if r.hashed || r.at == 0 || size == 0 || hs.pos-(r.at-uint64(r.n)) > size {
 		return nil, false
 	}
-	i := (r.end - uint64(r.n)) & (size - 1)
+	i := (r.at - uint64(r.n)) & (size - 1)
 	return hs.buf[i : i+uint64(r.n)], true
 }
 
@@ -183,11 +203,41 @@ func (s *Stream) retrans(h *half, off uint64, b []byte) {
 			lo, hi := max(off, r.off), min(end, rend)
 			differ = !bytes.Equal(got[lo-r.off:hi-r.off], b[lo-off:hi-off])
 		} else if r.hashed && r.off == off && rend == end {
-			differ = r.sum != maphash.Bytes(a.seed, b)
+			differ = r.at != maphash.Bytes(a.seed, b)
 		}
 		if differ {
 			s.conflict(h)
 			return
+		}
+	}
+}
+
+// PayloadsLast tells whether the payloads of the segments passed from now
+// on stay in place, unchanged, until Unhold (slices of a mapped capture
+// file): the retransmission check then remembers where their delivered
+// bytes are instead of copying them into the history.
+func (a *Assembler) PayloadsLast(lasting bool) { a.lasting = lasting }
+
+// Unhold hashes the remembered deliveries that are in place, before their
+// bytes go away, and ends PayloadsLast. Each is let go before its bytes
+// are read: after a memory fault reading them (a mapped file cut by
+// another process), calling Unhold again goes on with the others, and the
+// one that faulted is no longer checked.
+func (a *Assembler) Unhold() {
+	a.lasting = false
+	for a.held.head != nil {
+		s := a.held.head
+		a.held.remove(s)
+		for d := range s.h {
+			for i := range s.h[d].ring {
+				r := &s.h[d].ring[i]
+				if r.ref == nil {
+					continue
+				}
+				b := unsafe.Slice(r.ref, r.n)
+				r.ref = nil
+				r.at, r.hashed = maphash.Bytes(a.seed, b), true
+			}
 		}
 	}
 }

@@ -2,6 +2,7 @@ package reassembly
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,7 +11,8 @@ import (
 )
 
 // A retransmission cut differently from the delivery it repeats is still
-// compared, byte for byte, over the part it covers.
+// compared, byte for byte, over the part it covers: in the history, or
+// where the delivered bytes stay (PayloadsLast: they are not copied).
 func TestRetransmitResegmented(t *testing.T) {
 	for _, c := range []struct {
 		name string
@@ -24,20 +26,27 @@ func TestRetransmitResegmented(t *testing.T) {
 		{"other bytes across two deliveries", 7, "GHIJKLMXOP", 1},
 		{"a byte longer, first byte changed", 1, "xBCDEFGHIJKLMNOPQ", 1},
 	} {
-		t.Run(c.name, func(t *testing.T) {
-			a, s, r := newTest(t, Config{})
-			seg(s, cs, 0, decode.SYN, "")
-			seg(s, cs, 1, 0, "ABCDEFGH")
-			seg(s, cs, 9, 0, "IJKLMNOP")
-			seg(s, cs, c.seq, 0, c.data)
-			s.Close(t0)
-			if got := string(r.data[cs]); !strings.HasPrefix(got, "ABCDEFGHIJKLMNOP") {
-				t.Fatalf("delivered %q", got)
-			}
-			if a.Stats().Conflicts != c.want {
-				t.Fatalf("conflicts %d, want %d", a.Stats().Conflicts, c.want)
-			}
-		})
+		for _, inPlace := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, in place %v", c.name, inPlace), func(t *testing.T) {
+				a, s, r := newTest(t, Config{})
+				a.PayloadsLast(inPlace)
+				seg(s, cs, 0, decode.SYN, "")
+				seg(s, cs, 1, 0, "ABCDEFGH")
+				seg(s, cs, 9, 0, "IJKLMNOP")
+				if copied := a.hist.pos != 0; copied == inPlace || (a.held.head == s) != inPlace {
+					t.Fatalf("history at %d, held list %p", a.hist.pos, a.held.head)
+				}
+				a.PayloadsLast(false) // the retransmission itself may be anywhere
+				seg(s, cs, c.seq, 0, c.data)
+				s.Close(t0)
+				if got := string(r.data[cs]); !strings.HasPrefix(got, "ABCDEFGHIJKLMNOP") {
+					t.Fatalf("delivered %q", got)
+				}
+				if a.Stats().Conflicts != c.want {
+					t.Fatalf("conflicts %d, want %d", a.Stats().Conflicts, c.want)
+				}
+			})
+		}
 	}
 }
 
@@ -196,12 +205,66 @@ func TestRetransmitAfterHistoryRenewed(t *testing.T) {
 	if a.hist.buf == nil {
 		t.Fatal("no new history after Close")
 	}
-	seg(old, cs, 1, 0, "GOOD")
+	checkRepeats(t, a, old, "Close")
+}
+
+// checkRepeats sends s's first delivery, "GOOD" at 1, again, then other
+// bytes in its place: only the second is a conflict.
+func checkRepeats(t *testing.T, a *Assembler, s *Stream, after string) {
+	t.Helper()
+	seg(s, cs, 1, 0, "GOOD")
 	if n := a.Stats().Conflicts; n != 0 {
-		t.Fatalf("an identical retransmission after Close: %d conflicts", n)
+		t.Fatalf("an identical retransmission after %s: %d conflicts", after, n)
 	}
-	seg(old, cs, 1, 0, "EVIL")
+	seg(s, cs, 1, 0, "EVIL")
 	if n := a.Stats().Conflicts; n != 1 {
-		t.Fatalf("a different retransmission after Close: %d conflicts, want 1", n)
+		t.Fatalf("a different retransmission after %s: %d conflicts, want 1", after, n)
+	}
+}
+
+// Unhold hashes the deliveries in place before their bytes go: after it
+// their place may hold anything, and an exact repeat is still compared,
+// by hash.
+func TestRetransmitAfterUnhold(t *testing.T) {
+	a, s, _ := newTest(t, Config{})
+	a.PayloadsLast(true)
+	seg(s, cs, 0, decode.SYN, "")
+	place := []byte("GOOD")
+	s.Segment(cs, 1, 0, place, t0)
+	a.Unhold()
+	if r := s.h[cs].ring[0]; r.ref != nil || !r.hashed || a.held.head != nil || s.ln[heldList].listed {
+		t.Fatalf("after Unhold: %+v, held list %p", r, a.held.head)
+	}
+	copy(place, "XXXX") // the place is given back and reused
+	checkRepeats(t, a, s, "Unhold")
+}
+
+// A stream with deliveries in place leaves the Assembler's list when it
+// closes or is reused, and Unhold then leaves its deliveries alone.
+func TestInPlaceStreamsLeaveTheList(t *testing.T) {
+	a := NewAssembler(Config{})
+	a.PayloadsLast(true)
+	streams := make([]*Stream, 3)
+	for i := range streams {
+		streams[i] = a.NewStream(&recorder{})
+		seg(streams[i], cs, 0, decode.SYN, "")
+		seg(streams[i], cs, 1, 0, "DATA")
+	}
+	closed, reused, open := streams[0], streams[1], streams[2]
+	closed.Close(t0)
+	a.InitStream(reused, &recorder{})
+	var listed []*Stream
+	for s := a.held.head; s != nil; s = s.ln[heldList].next {
+		listed = append(listed, s)
+	}
+	if len(listed) != 1 || listed[0] != open || open.ln[heldList].prev != nil {
+		t.Fatalf("listed %v, want only the open stream %p", listed, open)
+	}
+	a.Unhold()
+	if r := closed.h[cs].ring[0]; r.hashed || r.ref == nil {
+		t.Fatalf("Unhold hashed a closed stream's delivery: %+v", r)
+	}
+	if r := open.h[cs].ring[0]; !r.hashed || r.ref != nil {
+		t.Fatalf("Unhold left the open stream's delivery in place: %+v", r)
 	}
 }

@@ -24,9 +24,10 @@
 //     compared with the held copy and counted as overlap. A repeat whose bytes
 //     differ is a conflict (an evasion signal): the held bytes are compared
 //     byte for byte, and a retransmission of delivered bytes is compared
-//     with the last few deliveries it overlaps, byte for byte while a shared
-//     history of recent deliveries holds them, else by a keyed 64-bit hash
-//     when it repeats one delivery's exact range (history.go).
+//     with the last few deliveries it overlaps, byte for byte where they
+//     still are (payloads that stay in place, PayloadsLast) or while a
+//     shared history of recent deliveries holds them, else by a keyed
+//     64-bit hash when it repeats one delivery's exact range (history.go).
 //   - Holes are skipped (Gap with the exact number of missing bytes, then the
 //     buffered data) when a memory cap is reached, on FlushOlderThan, on RST and
 //     on Close. A FIN alone does not skip a hole: the direction ends once every
@@ -156,8 +157,10 @@ type Assembler struct {
 
 	free  *page
 	st    Stats
-	lhead *Stream // streams holding pages, the longest holding first
-	ltail *Stream
+	pages streamList // streams holding pages, the longest holding first
+
+	lasting bool       // the payloads of the segments passed now stay in place (PayloadsLast)
+	held    streamList // streams with deliveries in place (history.go)
 }
 
 // NewAssembler returns an Assembler bounded by cfg (zero fields take the
@@ -178,7 +181,7 @@ func NewAssembler(cfg Config) *Assembler {
 	if cfg.RetransmitHistory <= 0 {
 		cfg.RetransmitHistory = DefaultRetransmitHistory
 	}
-	a := &Assembler{cfg: cfg, seed: maphash.MakeSeed()}
+	a := &Assembler{cfg: cfg, seed: maphash.MakeSeed(), pages: streamList{k: pagesList}, held: streamList{k: heldList}}
 	a.connPages = max(1, cfg.MaxBufferedPerConn/cfg.PageSize)
 	a.totPages = max(1, cfg.MaxBufferedTotal/cfg.PageSize)
 	return a
@@ -200,8 +203,8 @@ func (a *Assembler) Stats() Stats { return a.st }
 func (a *Assembler) FlushOlderThan(cutoff time.Time) int {
 	a.hist.refused = false
 	n := 0
-	for s := a.lhead; s != nil; {
-		next := s.lnext
+	for s := a.pages.head; s != nil; {
+		next := s.ln[pagesList].next
 		if s.FlushOlderThan(cutoff) {
 			n++
 		}
@@ -257,32 +260,56 @@ func (a *Assembler) putPage(p *page) {
 	a.free = p
 }
 
-func (a *Assembler) link(s *Stream) {
-	s.listed = true
-	s.lprev, s.lnext = a.ltail, nil
-	if a.ltail != nil {
-		a.ltail.lnext = s
-	} else {
-		a.lhead = s
-	}
-	a.ltail = s
+// The Assembler's lists of streams, each through its links in Stream.ln.
+const (
+	pagesList = iota // streams holding pages
+	heldList         // streams with deliveries in place
+)
+
+// links put a Stream on one list.
+type links struct {
+	prev, next *Stream
+	listed     bool
 }
 
-func (a *Assembler) unlink(s *Stream) {
-	if !s.listed {
+// streamList is a list of streams, oldest first, through their links k.
+type streamList struct {
+	head, tail *Stream
+	k          int
+}
+
+// push appends s unless it is listed already.
+func (l *streamList) push(s *Stream) {
+	ln := &s.ln[l.k]
+	if ln.listed {
 		return
 	}
-	if s.lprev != nil {
-		s.lprev.lnext = s.lnext
+	ln.listed, ln.prev, ln.next = true, l.tail, nil
+	if l.tail != nil {
+		l.tail.ln[l.k].next = s
 	} else {
-		a.lhead = s.lnext
+		l.head = s
 	}
-	if s.lnext != nil {
-		s.lnext.lprev = s.lprev
+	l.tail = s
+}
+
+// remove takes s off the list if it is on it.
+func (l *streamList) remove(s *Stream) {
+	ln := &s.ln[l.k]
+	if !ln.listed {
+		return
+	}
+	if ln.prev != nil {
+		ln.prev.ln[l.k].next = ln.next
 	} else {
-		a.ltail = s.lprev
+		l.head = ln.next
 	}
-	s.lprev, s.lnext, s.listed = nil, nil, false
+	if ln.next != nil {
+		ln.next.ln[l.k].prev = ln.prev
+	} else {
+		l.tail = ln.prev
+	}
+	*ln = links{}
 }
 
 // Add sums o into s, for totals over workers (the peaks become a sum of

@@ -82,8 +82,8 @@ func checkEvents(t *testing.T, r *recorder, want ...string) {
 func checkEmpty(t *testing.T, a *Assembler) {
 	t.Helper()
 	st := a.Stats()
-	if st.Pages != 0 || st.Buffered != 0 || a.lhead != nil {
-		t.Fatalf("memory still held: pages %d buffered %d listed %v", st.Pages, st.Buffered, a.lhead != nil)
+	if st.Pages != 0 || st.Buffered != 0 || a.pages.head != nil {
+		t.Fatalf("memory still held: pages %d buffered %d listed %v", st.Pages, st.Buffered, a.pages.head != nil)
 	}
 }
 

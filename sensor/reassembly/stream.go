@@ -59,8 +59,7 @@ type Stream struct {
 
 	limitHits uint32 // times this stream skipped a hole for lack of room
 
-	listed       bool
-	lprev, lnext *Stream
+	ln [2]links // on the Assembler's lists (pagesList, heldList)
 }
 
 // NewStream returns a Stream that delivers to c.
@@ -76,6 +75,7 @@ func (a *Assembler) NewStream(c parsers.StreamParser) *Stream {
 func (a *Assembler) InitStream(s *Stream, c parsers.StreamParser) {
 	if s.a != nil {
 		s.release()
+		s.a.held.remove(s)
 	}
 	*s = Stream{a: a, c: c}
 }
@@ -231,11 +231,11 @@ func (s *Stream) inOrder(d parsers.Dir, h *half, off uint64, p []byte, ts time.T
 	for cur < end && s.err == nil {
 		pg := h.head
 		if pg == nil || pg.off >= end {
-			s.deliver(d, h, p[cur-off:], ts)
+			s.deliver(d, h, p[cur-off:], ts, s.a.lasting)
 			break
 		}
 		if pg.off > cur {
-			s.deliver(d, h, p[cur-off:pg.off-off], ts)
+			s.deliver(d, h, p[cur-off:pg.off-off], ts, s.a.lasting)
 			cur = pg.off
 			if s.err != nil {
 				break
@@ -267,18 +267,19 @@ func (s *Stream) drain(d parsers.Dir, h *half) {
 func (s *Stream) deliverPage(d parsers.Dir, h *half) {
 	pg := h.head
 	s.unlinkPage(h, pg)
-	s.deliver(d, h, pg.buf, pg.ts)
+	s.deliver(d, h, pg.buf, pg.ts, false)
 	s.freePage(pg)
 }
 
-// deliver hands b, the bytes at h.next, to the consumer.
-func (s *Stream) deliver(d parsers.Dir, h *half, b []byte, ts time.Time) {
+// deliver hands b, the bytes at h.next, to the consumer; lasting: b stays
+// in place (Assembler.PayloadsLast).
+func (s *Stream) deliver(d parsers.Dir, h *half, b []byte, ts time.Time, lasting bool) {
 	if s.err != nil || len(b) == 0 {
 		return
 	}
 	a := s.a
 	if !a.cfg.DisableRetransmitCheck {
-		s.remember(d, h, b)
+		s.remember(d, h, b, lasting)
 	}
 	h.next += uint64(len(b))
 	h.st.Delivered += uint64(len(b))
@@ -361,6 +362,7 @@ func (s *Stream) Close(ts time.Time) {
 		s.finish(ts)
 	}
 	s.release()
+	s.a.held.remove(s)
 	s.ended = true
 	s.a.st.Closed++
 	s.c.End(ts)
@@ -466,9 +468,9 @@ func (s *Stream) makeRoom(d parsers.Dir, h *half, off uint64, need int, ts time.
 		return
 	}
 	if !connFull {
-		v := a.lhead
+		v := a.pages.head
 		if v == s {
-			v = v.lnext
+			v = v.ln[pagesList].next
 		}
 		if v != nil {
 			a.st.StreamsFlushedByCap++
@@ -567,7 +569,7 @@ func (s *Stream) fill(h *half, off uint64, b []byte, at *page, ts time.Time) {
 
 func (s *Stream) newPage() *page {
 	if s.pages == 0 {
-		s.a.link(s)
+		s.a.pages.push(s)
 	}
 	s.pages++
 	return s.a.getPage()
@@ -577,7 +579,7 @@ func (s *Stream) freePage(pg *page) {
 	s.a.putPage(pg)
 	s.pages--
 	if s.pages == 0 {
-		s.a.unlink(s)
+		s.a.pages.remove(s)
 	}
 }
 

@@ -48,6 +48,9 @@ type Lasting interface {
 	Hold() bool
 	// Release tells a held source that the frames before offset off
 	// (Frame.Offset) are no longer used: it may give their memory back.
+	// They can still be read, rarely, until Close: a released page of a
+	// mapping reads the file's bytes again (the retransmission check
+	// compares with delivered bytes where they are).
 	Release(off int64)
 }
 
