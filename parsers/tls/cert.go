@@ -55,6 +55,12 @@ func ParseCertificates(b []byte) ([]Certificate, error) {
 // ParseCertificates is the package's ParseCertificates, each certificate
 // described through the cache.
 func (cc *CertCache) ParseCertificates(b []byte) ([]Certificate, error) {
+	return cc.appendCertificates(nil, b)
+}
+
+// appendCertificates is ParseCertificates appending to certs, empty (a
+// pooled Handshake's room).
+func (cc *CertCache) appendCertificates(certs []Certificate, b []byte) ([]Certificate, error) {
 	if len(b) < 3 {
 		return nil, fmt.Errorf("certificate: %w: list length", ErrTruncated)
 	}
@@ -66,7 +72,6 @@ func (cc *CertCache) ParseCertificates(b []byte) ([]Certificate, error) {
 	} else {
 		b = b[:n]
 	}
-	var certs []Certificate
 	for len(b) > 0 {
 		if len(b) < 3 {
 			return certs, fmt.Errorf("certificate: %w: entry length", ErrTruncated)

@@ -112,6 +112,9 @@ type Handshake struct {
 	Certificates []Certificate
 	// OCSP is the stapled OCSP response (CertificateStatus), nil if none.
 	OCSP *OCSPStaple
+	// certRoom is the array of a pooled Handshake's Certificates, kept for
+	// its next connection.
+	certRoom []Certificate
 
 	VersionCode     uint16 // negotiated version (supported_versions if present)
 	Version         string // ECS tls.version: "1.2", "1.3"
@@ -526,7 +529,7 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 		if c.cfg.SkipCertificates || h.Certificates != nil {
 			return
 		}
-		certs, err := c.cfg.Certs.ParseCertificates(body)
+		certs, err := c.cfg.Certs.appendCertificates(h.certRoom[:0], body)
 		if err != nil {
 			h.note("%v", err)
 		}
@@ -538,7 +541,7 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 		if certs == nil {
 			certs = []Certificate{}
 		}
-		h.Certificates = certs
+		h.Certificates, h.certRoom = certs, certs
 	case msgCertificateStatus:
 		if c.cfg.SkipCertificates || h.OCSP != nil {
 			return

@@ -100,7 +100,8 @@ func (p *Pool) putHandshake(h *Handshake) {
 	sh.Reset()
 	ch.ServerName, sh.ALPN = "", "" // kept by Reset for a re-parse of the same connection only
 	clear(h.Notes)
-	*h = Handshake{ClientHello: ch, ServerHello: sh, Alerts: h.Alerts[:0], Notes: h.Notes[:0]}
+	clear(h.Certificates) // their strings and lists go; the array stays
+	*h = Handshake{ClientHello: ch, ServerHello: sh, Alerts: h.Alerts[:0], Notes: h.Notes[:0], certRoom: h.certRoom[:0]}
 	p.hs.Put(h, maxPooled)
 }
 

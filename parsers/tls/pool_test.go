@@ -219,3 +219,28 @@ func TestPoolKeepsRepeatedStrings(t *testing.T) {
 	}
 	t.Fatal("no capture has a handshake with both hellos and a server name")
 }
+
+// A pooled Handshake's certificate list is the array of its connection
+// before: a server's chain costs no list per connection.
+func TestPoolReusesCertificateList(t *testing.T) {
+	recs := transcripts(t, filepath.Join(pcapDir, "tls12-handshake-cert.pcap"))
+	pool := new(Pool)
+	var lists []*Certificate
+	conn := func() {
+		c := NewConn(Config{Pool: pool}, func(h *Handshake) {
+			if len(h.Certificates) > 0 {
+				lists = append(lists, &h.Certificates[0])
+			}
+		})
+		for _, ch := range recs[0].chunks {
+			_ = c.Data(ch.dir, ch.data, time.Time{})
+		}
+		c.End(time.Time{})
+		c.Release()
+	}
+	conn()
+	conn()
+	if len(lists) != 2 || lists[0] != lists[1] {
+		t.Errorf("certificate lists of two connections: %v", lists)
+	}
+}
