@@ -38,7 +38,7 @@ func TestRunServesWebAndMetrics(t *testing.T) {
 		return string(b), err
 	}
 	var conns, metricsText string
-	deadline := time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(30 * time.Second) // startup runs the rules' self-tests: seconds on a loaded machine
 	for time.Now().Before(deadline) {
 		c, err := get("/api/v1/connections")
 		m, err2 := get("/metrics")
