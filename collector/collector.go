@@ -8,8 +8,10 @@
 // committed; what a crash or a rebalance delivers again, the stores drop by
 // event.id (unique key, ON CONFLICT DO NOTHING; the document id in
 // Elasticsearch). A store that fails is retried with backoff for as long
-// as it fails, and nothing more is read meanwhile (backpressure: the events
-// wait in Kafka). A message that is not an event, or that a store rejects
+// as it fails, and no more than the next batch is read meanwhile
+// (backpressure: the events wait in Kafka). That next batch is fetched and
+// decoded while the stores write the current one; offsets are committed in
+// batch order, each after the stores hold its batch. A message that is not an event, or that a store rejects
 // for good, goes to the dead-letter file and the rest flows.
 package collector
 
@@ -20,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,17 +38,20 @@ import (
 
 // Collector consumes one consumer group's share of the topics.
 type Collector struct {
-	cfg    Config
-	log    *slog.Logger
-	reader *kgo.Reader
-	sinks  []*sink
-	dead   *outputs.DeadLetter // nil: rejected messages are only logged and counted
-	m      *Metrics
+	cfg   Config
+	log   *slog.Logger
+	sinks []*sink
+	dead  *outputs.DeadLetter // nil: rejected messages are only logged and counted
+	m     *Metrics
 
-	recs []schemas.Record // the batch being written (reused)
-	// rows decodes each message once for both routing and the history
-	// stores (nil without a store output: the header is all it reads)
-	rows *store.Decoder
+	// reader is replaced by the reading goroutine (renewReader) while the
+	// writing one commits: readerMu guards the field.
+	readerMu sync.Mutex
+	reader   *kgo.Reader
+
+	// hasStore: a store output decodes each message once, as its row, for
+	// both routing and the store (without one, the header is all it reads).
+	hasStore bool
 
 	tls  *tls.Config
 	mech sasl.Mechanism
@@ -86,7 +92,7 @@ func New(cfg Config, m *Metrics, log *slog.Logger) (*Collector, error) {
 		}
 		c.sinks = append(c.sinks, &sink{cfg: sc, s: s})
 		if _, ok := s.(*store.Sink); ok {
-			c.rows = &store.Decoder{}
+			c.hasStore = true
 		}
 	}
 	if cfg.DeadLetter != "" {
@@ -138,15 +144,19 @@ func (c *Collector) newReader() *kgo.Reader {
 
 // renewReader replaces a reader that stalled after errors: kafka-go's
 // group reader can stay silent for good after its broker restarted
-// (segmentio/kafka-go#387). Nothing is in flight between batches, so the
-// new member resumes at the committed offsets.
+// (segmentio/kafka-go#387). The new member resumes at the committed
+// offsets; a batch still being written commits on the old reader, which
+// fails and is logged, and the stores drop what is read again.
 func (c *Collector) renewReader() {
 	c.log.Warn("kafka reader silent after errors; joining the group anew", "errors", c.readerErrs.Load())
 	if err := c.reader.Close(); err != nil {
 		c.log.Warn("kafka reader close", "err", err)
 	}
 	c.readerErrs.Store(0)
-	c.reader = c.newReader()
+	r := c.newReader()
+	c.readerMu.Lock()
+	c.reader = r
+	c.readerMu.Unlock()
 	c.m.readerRenewals.Inc()
 }
 
@@ -157,23 +167,75 @@ func (c *Collector) Run(ctx context.Context) error {
 	if err := c.preflight(ctx); err != nil {
 		return err
 	}
-	msgs := make([]kgo.Message, 0, c.cfg.Batch.MaxRecords)
+	// Two batches: the reading goroutine fetches and decodes one while
+	// this one has the stores write the other and commits it.
+	free, ready := make(chan *batch, 2), make(chan *batch)
+	for range 2 {
+		b := &batch{msgs: make([]kgo.Message, 0, c.cfg.Batch.MaxRecords)}
+		if c.hasStore {
+			b.rows = &store.Decoder{}
+		}
+		free <- b
+	}
+	rctx, stop := context.WithCancel(ctx)
+	var reading sync.WaitGroup
+	reading.Go(func() { c.read(rctx, free, ready) })
+	defer func() { stop(); reading.Wait() }() // before close: the reader is the reading goroutine's
 	for {
-		var err error
-		msgs, err = c.fetch(ctx, msgs[:0])
+		var b *batch
+		select {
+		case <-ctx.Done():
+			return nil
+		case b = <-ready:
+		}
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("kafka: %w", err)
+		if b.err != nil {
+			return fmt.Errorf("kafka: %w", b.err)
 		}
-		if err := c.store(ctx, msgs); err != nil {
+		if err := c.store(ctx, b.recs); err != nil {
 			if ctx.Err() != nil {
 				return nil // stopped while retrying: the batch was not committed
 			}
 			return err
 		}
-		c.commit(ctx, msgs)
+		c.commit(ctx, b.msgs)
+		free <- b
+	}
+}
+
+// batch is one fetched batch, its records and the decoder whose rows they
+// carry (nil without a store), or the error that ended reading.
+type batch struct {
+	msgs []kgo.Message
+	recs []schemas.Record
+	rows *store.Decoder
+	err  error
+}
+
+// read fetches and decodes batches as free ones come back, until ctx
+// ends or fetching fails (the failed batch carries the error).
+func (c *Collector) read(ctx context.Context, free <-chan *batch, ready chan<- *batch) {
+	for {
+		var b *batch
+		select {
+		case <-ctx.Done():
+			return
+		case b = <-free:
+		}
+		b.msgs, b.err = c.fetch(ctx, b.msgs[:0])
+		if b.err == nil {
+			c.parse(b)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case ready <- b:
+		}
+		if b.err != nil {
+			return
+		}
 	}
 }
 
@@ -278,19 +340,19 @@ func (h *header) decode(doc []byte) error {
 	return json.Unmarshal(doc, h)
 }
 
-// parse turns messages into records; those that are not events go to the
-// dead letter.
-func (c *Collector) parse(msgs []kgo.Message) []schemas.Record {
-	recs := c.recs[:0]
-	if c.rows != nil {
-		c.rows.Reset()
+// parse turns b's messages into its records; those that are not events go
+// to the dead letter.
+func (c *Collector) parse(b *batch) {
+	recs := b.recs[:0]
+	if b.rows != nil {
+		b.rows.Reset()
 	}
 	var h header
-	for i := range msgs {
-		m := &msgs[i]
+	for i := range b.msgs {
+		m := &b.msgs[i]
 		rec := schemas.Record{Key: string(m.Key), JSON: m.Value}
 		var reason string
-		if c.rows == nil || !c.rows.Decode(m.Value, &rec) {
+		if b.rows == nil || !b.rows.Decode(m.Value, &rec) {
 			// no store, or one that will reject it: the header routes it
 			if err := h.decode(m.Value); err != nil {
 				reason = "not JSON: " + err.Error()
@@ -309,13 +371,12 @@ func (c *Collector) parse(msgs []kgo.Message) []schemas.Record {
 		}
 		recs = append(recs, rec)
 	}
-	c.recs = recs
-	return recs
+	b.recs = recs
 }
 
-// store writes the batch to every store, each retried until it holds it.
-func (c *Collector) store(ctx context.Context, msgs []kgo.Message) error {
-	recs := c.parse(msgs)
+// store writes a batch's records to every store, each retried until it
+// holds them.
+func (c *Collector) store(ctx context.Context, recs []schemas.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
@@ -426,7 +487,10 @@ func (c *Collector) commit(ctx context.Context, msgs []kgo.Message) {
 	for _, m := range last {
 		commit = append(commit, m)
 	}
-	if err := c.reader.CommitMessages(ctx, commit...); err != nil {
+	c.readerMu.Lock()
+	r := c.reader
+	c.readerMu.Unlock()
+	if err := r.CommitMessages(ctx, commit...); err != nil {
 		c.m.commitErrors.Inc()
 		c.log.Warn("offset commit failed; those messages will be read again and dropped by event.id", "err", err)
 		return

@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"reflect"
-	"slices"
 	"testing"
 	"time"
 
@@ -62,9 +61,11 @@ func TestParseDecodesOnce(t *testing.T) {
 	}
 	msgs = append(msgs, kgo.Message{Value: []byte(`{"event":{"kind":"event","dataset":"packetsleuth.flow"},"source":{"port":"80"}}`)})
 	header := &Collector{m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
-	once := &Collector{m: NewMetrics(nil), log: slog.New(slog.DiscardHandler), rows: &store.Decoder{}}
-	want := slices.Clone(header.parse(msgs))
-	got := once.parse(msgs)
+	once := &Collector{m: NewMetrics(nil), log: slog.New(slog.DiscardHandler)}
+	hb, ob := &batch{msgs: msgs}, &batch{msgs: msgs, rows: &store.Decoder{}}
+	header.parse(hb)
+	once.parse(ob)
+	want, got := hb.recs, ob.recs
 	if len(got) != len(want) || len(want) < 4 {
 		t.Fatalf("%d records, the header makes %d", len(got), len(want))
 	}
