@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -116,28 +115,26 @@ func natField(n ast.Node) (natVal, bool) {
 	if !ok {
 		return natVal{}, false
 	}
-	off := f.off
-	at := func(ev *schemas.Event) unsafe.Pointer { return unsafe.Add(unsafe.Pointer(ev), off) }
 	switch f.kind {
 	case reflect.String:
-		return natVal{kind: natString, s: func(ev *schemas.Event) string { return *(*string)(at(ev)) }}, true
+		return natVal{kind: natString, s: func(ev *schemas.Event) string { return *(*string)(f.at(ev)) }}, true
 	case reflect.Bool:
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return *(*bool)(at(ev)) }}, true
+		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return *(*bool)(f.at(ev)) }}, true
 	case reflect.Int:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int)(at(ev))) }}, true
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int)(f.at(ev))) }}, true
 	case reflect.Int64:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return *(*int64)(at(ev)) }}, true
+		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return *(*int64)(f.at(ev)) }}, true
 	case reflect.Float64:
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return *(*float64)(at(ev)) }}, true
+		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return *(*float64)(f.at(ev)) }}, true
 	case reflect.Slice:
 		if f.typ.Elem() == stringType {
-			return natVal{kind: natStrings, ss: func(ev *schemas.Event) []string { return *(*[]string)(at(ev)) }}, true
+			return natVal{kind: natStrings, ss: func(ev *schemas.Event) []string { return *(*[]string)(f.at(ev)) }}, true
 		}
 		// every slice header has one layout: read its length through any
-		return natVal{kind: natSlice, i: func(ev *schemas.Event) int64 { return int64(len(*(*[]struct{})(at(ev)))) }}, true
+		return natVal{kind: natSlice, i: func(ev *schemas.Event) int64 { return int64(len(*(*[]struct{})(f.at(ev)))) }}, true
 	case reflect.Struct:
 		if f.typ == timeType {
-			return natVal{kind: natTime, t: func(ev *schemas.Event) time.Time { return *(*time.Time)(at(ev)) }}, true
+			return natVal{kind: natTime, t: func(ev *schemas.Event) time.Time { return *(*time.Time)(f.at(ev)) }}, true
 		}
 	}
 	return natVal{}, false
