@@ -175,9 +175,6 @@ func (a *Account) leaveFair() {
 	b.fair = slices.DeleteFunc(b.fair, func(o *Account) bool { return o == a })
 	b.nfair.Store(int64(len(b.fair)))
 	b.mu.Unlock()
-	if f.starving {
-		f.starving = false
-		b.starving.Add(-1)
-	}
+	a.fed() // a closed account starves no more
 	a.fair = nil
 }
