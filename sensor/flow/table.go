@@ -354,17 +354,22 @@ func (t *Table) alloc() *Flow {
 // (budget.Account.Owes).
 func (t *Table) Shed(over func() bool) {
 	for len(t.free) > 0 && over() {
-		t.free = t.free[:len(t.free)-1]
-		t.acct.Release(budget.Flows, FlowBytes)
+		t.dropFree()
 	}
 	for over() && t.evict(true) {
 		t.stats.EvictedForShare++
-		if n := len(t.free); n > 0 { // the evicted flow, or one as good
-			t.free = t.free[:n-1]
-			t.acct.Release(budget.Flows, FlowBytes)
-		}
+		t.dropFree() // the evicted flow, or one as good
 	}
 	t.shrink()
+}
+
+// dropFree gives the bytes of an ended flow kept for reuse back to the
+// budget, if one is kept.
+func (t *Table) dropFree() {
+	if n := len(t.free); n > 0 {
+		t.free = t.free[:n-1]
+		t.acct.Release(budget.Flows, FlowBytes)
+	}
 }
 
 // grow doubles the index if the budget has the bytes.
