@@ -364,9 +364,11 @@ func (t *Table) Shed(over func() bool) {
 }
 
 // dropFree gives the bytes of an ended flow kept for reuse back to the
-// budget, if one is kept.
+// budget, if one is kept, and its slot lets go of it: the bytes released
+// are garbage, not still held by t.free's array.
 func (t *Table) dropFree() {
 	if n := len(t.free); n > 0 {
+		t.free[n-1] = nil
 		t.free = t.free[:n-1]
 		t.acct.Release(budget.Flows, FlowBytes)
 	}
