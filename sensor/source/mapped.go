@@ -67,17 +67,25 @@ func (m *mapped) next(s *File) ([]byte, gopacket.CaptureInfo, error) {
 	if err != nil {
 		return nil, ci, err
 	}
-	caplen := ci.CaptureLength
-	if len(rest)-16 < caplen {
-		return nil, ci, io.ErrUnexpectedEOF
+	rec, err := m.take(16 + ci.CaptureLength)
+	if err != nil {
+		return nil, ci, err
 	}
-	end := 16 + caplen
-	data := rest[16:end:end]
+	return rec[16:], ci, nil
+}
+
+// take consumes the next n bytes and returns them in place; fewer left is
+// io.ErrUnexpectedEOF.
+func (m *mapped) take(n int) ([]byte, error) {
+	rest := m.b[m.off:]
+	if len(rest) < n {
+		return nil, io.ErrUnexpectedEOF
+	}
 	if !m.held {
 		m.release(m.off) // the frames before this one are no longer in use
 	}
-	m.off += end
-	return data, ci, nil
+	m.off += n
+	return rest[:n:n], nil
 }
 
 // release gives back the pages before off once they make dropBehind.

@@ -93,15 +93,7 @@ func (s *File) peek(n int) ([]byte, error) {
 // holds; a cut is io.ErrUnexpectedEOF.
 func (s *File) take(n int) ([]byte, error) {
 	if s.mm != nil {
-		rest := s.mm.b[s.mm.off:]
-		if len(rest) < n {
-			return nil, io.ErrUnexpectedEOF
-		}
-		if !s.mm.held {
-			s.mm.release(s.mm.off) // the frames before this one are no longer in use
-		}
-		s.mm.off += n
-		return rest[:n:n], nil
+		return s.mm.take(n)
 	}
 	if n > s.br.Size() {
 		b, err := s.readLong(n)
