@@ -29,7 +29,15 @@ func readFrames(t *testing.T, path string) ([]frameRec, error) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var out []frameRec
+	return collect(s, func(fr *Frame) frameRec {
+		return frameRec{bytes.Clone(fr.Data), fr.Timestamp.UnixNano(), fr.WireLen, fr.Clamped}
+	})
+}
+
+// collect reads every frame of s as rec copies it, and the error that
+// ended them (nil at a clean end).
+func collect[T any](s *File, rec func(*Frame) T) ([]T, error) {
+	var out []T
 	var fr Frame
 	for {
 		if err := s.Next(&fr); err != nil {
@@ -38,7 +46,7 @@ func readFrames(t *testing.T, path string) ([]frameRec, error) {
 			}
 			return out, err
 		}
-		out = append(out, frameRec{bytes.Clone(fr.Data), fr.Timestamp.UnixNano(), fr.WireLen, fr.Clamped})
+		out = append(out, rec(&fr))
 	}
 }
 

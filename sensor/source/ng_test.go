@@ -71,17 +71,9 @@ func ngRead(path string, open func(string) (*File, error)) ([]ngFrame, error) {
 		return nil, err
 	}
 	defer s.Close()
-	var out []ngFrame
-	var fr Frame
-	for {
-		if err := s.Next(&fr); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = nil
-			}
-			return out, err
-		}
-		out = append(out, ngFrame{bytes.Clone(fr.Data), fr.Timestamp, fr.WireLen, fr.Interface, fr.LinkType, false})
-	}
+	return collect(s, func(fr *Frame) ngFrame {
+		return ngFrame{bytes.Clone(fr.Data), fr.Timestamp, fr.WireLen, fr.Interface, fr.LinkType, false}
+	})
 }
 
 // ngWays reads b mapped, through the read buffer (gzip) and through the
@@ -303,20 +295,7 @@ func BenchmarkPcapngRead(b *testing.B) {
 	if err := os.WriteFile(path, ng.Bytes(), 0o644); err != nil {
 		b.Fatal(err)
 	}
-	b.Run("mapped", func(b *testing.B) {
-		b.SetBytes(int64(ng.Len()))
-		b.ReportAllocs()
-		for b.Loop() {
-			s, err := OpenFile(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			var fr Frame
-			for s.Next(&fr) == nil {
-			}
-			s.Close()
-		}
-	})
+	b.Run("mapped", func(b *testing.B) { benchRead(b, path, ng.Len()) })
 	b.Run("pcapgo", func(b *testing.B) {
 		b.SetBytes(int64(ng.Len()))
 		b.ReportAllocs()

@@ -2,8 +2,6 @@ package source
 
 import (
 	"bytes"
-	"errors"
-	"io"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -24,18 +22,13 @@ func readAll(t *testing.T, path string) ([]readFrame, []int64) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	var out []readFrame
-	var fr Frame
-	for {
-		err := s.Next(&fr)
-		if errors.Is(err, io.EOF) {
-			return out, s.SyncPoints()
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, readFrame{fr.Offset, bytes.Clone(fr.Data), fr.Timestamp.UnixNano(), int(fr.LinkType), fr.WireLen})
+	out, err := collect(s, func(fr *Frame) readFrame {
+		return readFrame{fr.Offset, bytes.Clone(fr.Data), fr.Timestamp.UnixNano(), int(fr.LinkType), fr.WireLen}
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return out, s.SyncPoints()
 }
 
 // TestSeekReadsTheSameFrames reads every other frame (and then only the
