@@ -278,7 +278,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			}
 			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 			p.Payload = d.udp.Payload
-			if (p.DstPort == 4789 || p.SrcPort == 4789) && isVXLAN(p.Payload) {
+			if (p.DstPort == vxlanPort || p.SrcPort == vxlanPort) && isVXLAN(p.Payload) {
 				typ, data = layers.LayerTypeVXLAN, p.Payload
 				continue
 			}
@@ -367,10 +367,16 @@ func (d *Decoder) markTunnel(p *Packet, t TunnelType) {
 	}
 }
 
+// vxlanPort is VXLAN's UDP port (RFC 7348).
+const vxlanPort = 4789
+
 func isVXLAN(b []byte) bool { return len(b) >= 8 && b[0]&0x08 != 0 }
 
 // tcpOptionMD5 is the TCP MD5 signature option's kind (RFC 2385).
 const tcpOptionMD5 = 19
+
+// maxWindowScale is the largest window scale shift (RFC 7323 §2.3).
+const maxWindowScale = 14
 
 // tcpOptions notes the options the stream checks need (the layer has
 // parsed them already).
@@ -382,7 +388,7 @@ func tcpOptions(p *Packet, t *layers.TCP) {
 		case layers.TCPOptionKindWindowScale:
 			if len(o.OptionData) == 1 {
 				p.TCPOptions |= OptWindowScale
-				p.WindowScale = min(o.OptionData[0], 14) // RFC 7323 §2.3
+				p.WindowScale = min(o.OptionData[0], maxWindowScale)
 			}
 		}
 	}

@@ -3,6 +3,8 @@ package decode
 import (
 	"encoding/binary"
 	"net/netip"
+
+	"github.com/gopacket/gopacket/layers"
 )
 
 // The common frame — Ethernet (up to two VLAN tags) or raw IP, IPv4
@@ -12,14 +14,6 @@ import (
 // a zero length field), is left to walk and gopacket's layers, so the fast
 // path decides only frames on which both give the same Packet
 // (TestFastMatchesWalk, FuzzDecodeFast).
-
-// The EtherTypes the fast path takes.
-const (
-	ethernetIPv4  = 0x0800
-	ethernetIPv6  = 0x86DD
-	ethernetDot1Q = 0x8100
-	ethernetQinQ  = 0x88a8
-)
 
 // tcpOptionMPTCP is the Multipath TCP option's kind: gopacket checks its
 // subtypes' lengths and may stop reading options there, so walk decodes it.
@@ -32,9 +26,9 @@ func fastEthernet(frame []byte, p *Packet) bool {
 	if len(frame) < 14 {
 		return false
 	}
-	typ, b := binary.BigEndian.Uint16(frame[12:14]), frame[14:]
+	typ, b := layers.EthernetType(binary.BigEndian.Uint16(frame[12:14])), frame[14:]
 	var vlan, inner uint16
-	for tags := 0; typ == ethernetDot1Q || typ == ethernetQinQ; tags++ {
+	for tags := 0; typ == layers.EthernetTypeDot1Q || typ == layers.EthernetTypeQinQ; tags++ {
 		if tags == 2 || len(b) < 4 {
 			return false
 		}
@@ -44,13 +38,13 @@ func fastEthernet(frame []byte, p *Packet) bool {
 		case inner == 0:
 			inner = id
 		}
-		typ, b = binary.BigEndian.Uint16(b[2:4]), b[4:]
+		typ, b = layers.EthernetType(binary.BigEndian.Uint16(b[2:4])), b[4:]
 	}
 	var ok bool
 	switch typ {
-	case ethernetIPv4:
+	case layers.EthernetTypeIPv4:
 		ok = fastIPv4(b, p)
-	case ethernetIPv6:
+	case layers.EthernetTypeIPv6:
 		ok = fastIPv6(b, p)
 	}
 	if ok {
@@ -127,7 +121,7 @@ func fastUDP(b []byte, p *Packet) bool {
 	}
 	src, dst := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
 	n := int(binary.BigEndian.Uint16(b[4:6]))
-	if n < 8 || src == 4789 || dst == 4789 {
+	if n < 8 || src == vxlanPort || dst == vxlanPort {
 		return false
 	}
 	p.SrcPort, p.DstPort = src, dst
@@ -165,9 +159,9 @@ func fastTCP(b []byte, p *Packet) bool {
 		switch n := o[1]; {
 		case kind == tcpOptionMD5:
 			opts |= OptMD5
-		case kind == 3 && n == 3: // window scale
+		case kind == uint8(layers.TCPOptionKindWindowScale) && n == 3:
 			opts |= OptWindowScale
-			scale = min(o[2], 14) // RFC 7323 §2.3
+			scale = min(o[2], maxWindowScale)
 		}
 		o = o[o[1]:]
 	}
