@@ -618,11 +618,7 @@ func (c *Conn) finish() {
 		return
 	}
 	c.done = true
-	for i := range c.dirs {
-		c.cfg.Pool.putBuf(c.dirs[i].rec)
-		c.cfg.Pool.putBuf(c.dirs[i].hs)
-		c.dirs[i] = dirState{}
-	}
+	c.putBufs()
 	if c.h == nil {
 		return
 	}

@@ -59,15 +59,21 @@ func (c *Conn) Release() {
 	if p == nil {
 		return
 	}
-	for i := range c.dirs {
-		p.putBuf(c.dirs[i].rec)
-		p.putBuf(c.dirs[i].hs)
-	}
+	c.putBufs()
 	if c.h != nil {
 		p.putHandshake(c.h)
 	}
 	*c = Conn{}
 	p.conns.Put(c, maxPooledConns)
+}
+
+// putBufs gives both directions' record buffers to the Pool and clears them.
+func (c *Conn) putBufs() {
+	for i := range c.dirs {
+		c.cfg.Pool.putBuf(c.dirs[i].rec)
+		c.cfg.Pool.putBuf(c.dirs[i].hs)
+		c.dirs[i] = dirState{}
+	}
 }
 
 // conn returns an ended Conn to make a new one of, or a new Conn.
