@@ -46,13 +46,12 @@ func (a *Analyzer) recycle(st *state) {
 	if st.stream != nil {
 		a.streams.Put(st.stream, maxFree)
 	}
-	if c, ok := st.det.parser.(*dns.Conn); ok { // DNS over TCP
-		a.dnsConns.Put(c, maxFree)
-	}
 	if st.dns != nil {
 		a.dnsConns.Put(st.dns, maxFree)
 	}
 	switch c := st.det.parser.(type) {
+	case *dns.Conn: // DNS over TCP
+		a.dnsConns.Put(c, maxFree)
 	case *ptls.Conn:
 		c.Release() // to a.cfg.TLS.Pool
 	case *phttp.Conn:
