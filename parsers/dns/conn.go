@@ -67,9 +67,8 @@ func NewConnHandler(maxPending int, h Handler, msg *Message) *Conn {
 		c Conn
 		p Pairer
 	})
-	both.p.init(maxPending, nil)
-	both.p.handler = h
-	both.c.Pairer, both.c.msg = &both.p, msg
+	both.c.Pairer = &both.p
+	both.c.ResetHandler(maxPending, h, msg)
 	return &both.c
 }
 
