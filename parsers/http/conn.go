@@ -87,7 +87,7 @@ type half struct {
 // must not overlap (one goroutine per connection, as the interface says).
 type Conn struct {
 	cfg      resolved
-	emit     func(*Transaction)
+	to       Handler // NewConn's emit, or NewConnHandler's h
 	h        [2]half
 	pending  []*slot // requests in order, oldest first
 	paired   int     // pending[:paired] have their final response assigned
@@ -101,7 +101,6 @@ type Conn struct {
 	// Most connections hold one or two requests at a time: the lists'
 	// first room comes with the Conn.
 	pend0, free0 [2]*slot
-	to           Handler // instead of emit (NewConnHandler)
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
@@ -116,11 +115,10 @@ var _ parsers.StreamParser = (*Conn)(nil)
 // pending and releases the content decoders (a body being decoded holds a
 // parked coroutine until then). emit must not call back into the Conn.
 func NewConn(cfg Config, emit func(*Transaction)) *Conn {
-	c := cfg.Pool.conn() // zero, new or given back by Release
-	c.cfg, c.emit = cfg.resolve(), emit
-	c.pending, c.free = c.pend0[:0], c.free0[:0]
-	c.h[parsers.ToServer].request = true
-	return c
+	if emit == nil {
+		return NewConnHandler(cfg, nil)
+	}
+	return NewConnHandler(cfg, emitFunc(emit))
 }
 
 // Handler takes the transactions of a Conn made by NewConnHandler, as
@@ -130,10 +128,18 @@ type Handler interface {
 	Transaction(tx *Transaction)
 }
 
+// emitFunc is NewConn's emit as a Handler (a func in an interface is no
+// allocation).
+type emitFunc func(*Transaction)
+
+func (f emitFunc) Transaction(tx *Transaction) { f(tx) }
+
 // NewConnHandler is NewConn delivering to h.
 func NewConnHandler(cfg Config, h Handler) *Conn {
-	c := NewConn(cfg, nil)
-	c.to = h
+	c := cfg.Pool.conn() // zero, new or given back by Release
+	c.cfg, c.to = cfg.resolve(), h
+	c.pending, c.free = c.pend0[:0], c.free0[:0]
+	c.h[parsers.ToServer].request = true
 	return c
 }
 

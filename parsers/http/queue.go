@@ -42,10 +42,7 @@ func (c *Conn) recycle(s *slot) {
 }
 
 func (c *Conn) emitSlot(s *slot) {
-	switch {
-	case c.emit != nil:
-		c.emit(&s.tx)
-	case c.to != nil:
+	if c.to != nil {
 		c.to.Transaction(&s.tx)
 	}
 	c.recycle(s)

@@ -160,14 +160,13 @@ type dirState struct {
 // emits nothing. A Conn is not safe for concurrent use.
 type Conn struct {
 	cfg     Config
-	emit    func(*Handshake)
+	to      Handler // NewConn's emit, or NewConnHandler's h
 	h       *Handshake
 	dirs    [2]dirState
 	done    bool
 	sawSHD  bool
 	retryCH ClientHello
 	fp      []byte
-	to      Handler // instead of emit (NewConnHandler)
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)
@@ -175,9 +174,10 @@ var _ parsers.StreamParser = (*Conn)(nil)
 // NewConn returns a parser for one TCP connection (with cfg.Pool, maybe an
 // ended one given back by Release).
 func NewConn(cfg Config, emit func(*Handshake)) *Conn {
-	c := cfg.Pool.conn()
-	c.cfg, c.emit = cfg.withDefaults(), emit
-	return c
+	if emit == nil {
+		return NewConnHandler(cfg, nil)
+	}
+	return NewConnHandler(cfg, emitFunc(emit))
 }
 
 // Handler takes the Handshake of a Conn made by NewConnHandler, as
@@ -187,10 +187,16 @@ type Handler interface {
 	Handshake(h *Handshake)
 }
 
+// emitFunc is NewConn's emit as a Handler (a func in an interface is no
+// allocation).
+type emitFunc func(*Handshake)
+
+func (f emitFunc) Handshake(h *Handshake) { f(h) }
+
 // NewConnHandler is NewConn delivering to h.
 func NewConnHandler(cfg Config, h Handler) *Conn {
-	c := NewConn(cfg, nil)
-	c.to = h
+	c := cfg.Pool.conn()
+	c.cfg, c.to = cfg.withDefaults(), h
 	return c
 }
 
@@ -622,10 +628,7 @@ func (c *Conn) finish() {
 	if c.h == nil {
 		return
 	}
-	switch {
-	case c.emit != nil:
-		c.emit(c.h)
-	case c.to != nil:
+	if c.to != nil {
 		c.to.Handshake(c.h)
 	}
 	if c.cfg.Pool != nil {
