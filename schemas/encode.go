@@ -56,8 +56,9 @@ type encoder struct {
 	sec     int64
 	date    [len("2006-01-02T15:04:05")]byte
 	hasDate bool
-	// cache, if any, holds the observer and agent last written
-	cache *EncodeCache
+	// of an EncodeCache, if any: the observer and agent last written
+	observers *groupCache[Observer]
+	agents    *groupCache[Agent]
 }
 
 // An EncodeCache keeps the encoding of the last observer and agent its
@@ -75,18 +76,19 @@ type groupCache[T comparable] struct {
 	json []byte // nil: none yet
 }
 
-// hit writes the cached encoding if v is the value it was made of.
+// hit writes the cached encoding if v is the value it was made of; a nil
+// c (no EncodeCache) has none.
 func (c *groupCache[T]) hit(e *encoder, v *T) bool {
-	if c.json == nil || c.v != *v {
+	if c == nil || c.json == nil || c.v != *v {
 		return false
 	}
 	e.b = append(e.b, c.json...)
 	return true
 }
 
-// keep caches v, written from from on.
+// keep caches v, written from from on; a nil c keeps nothing.
 func (c *groupCache[T]) keep(e *encoder, v *T, from int) {
-	if e.err == nil {
+	if c != nil && e.err == nil {
 		c.v, c.json = *v, append(c.json[:0], e.b[from:]...)
 	}
 }

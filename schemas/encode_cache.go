@@ -8,26 +8,20 @@ package schemas
 
 // observer writes the root's observer, through the cache if there is one.
 func (e *encoder) observer(v *Observer) {
-	if e.cache != nil && e.cache.observer.hit(e, v) {
-		return
-	}
-	from := len(e.b)
-	e.field(`,"observer":`)
-	e.appendObserver(v)
-	if e.cache != nil {
-		e.cache.observer.keep(e, v, from)
+	if !e.observers.hit(e, v) {
+		from := len(e.b)
+		e.field(`,"observer":`)
+		e.appendObserver(v)
+		e.observers.keep(e, v, from)
 	}
 }
 
 // agent writes the root's agent, through the cache if there is one.
 func (e *encoder) agent(v *Agent) {
-	if e.cache != nil && e.cache.agent.hit(e, v) {
-		return
-	}
-	from := len(e.b)
-	e.field(`,"agent":`)
-	e.appendAgent(v)
-	if e.cache != nil {
-		e.cache.agent.keep(e, v, from)
+	if !e.agents.hit(e, v) {
+		from := len(e.b)
+		e.field(`,"agent":`)
+		e.appendAgent(v)
+		e.agents.keep(e, v, from)
 	}
 }

@@ -38,17 +38,15 @@ func (c *EncodeCache) EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
 }
 
 func encodeCached(buf []byte, ev *Event, c *EncodeCache) ([]byte, error) {
+	e := encoder{b: buf}
+	if c != nil {
+		e.observers, e.agents = &c.observer, &c.agent
+	}
 	if ev.Event.ID != "" {
-		e := encoder{b: buf, cache: c}
-		e.appendEvent(ev)
-		if e.err != nil {
-			return buf, e.err
-		}
-		return e.b, nil
+		return e.encode(ev)
 	}
 	start := len(buf)
 	ev.Event.ID = idPlaceholder
-	e := encoder{b: buf, cache: c}
 	e.appendEvent(ev)
 	ev.Event.ID = ""
 	if e.err != nil {

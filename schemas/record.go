@@ -32,6 +32,12 @@ type Record struct {
 // *EncodeError; the bytes past len(buf) may have been written to.
 func Encode(buf []byte, ev *Event) ([]byte, error) {
 	e := encoder{b: buf}
+	return e.encode(ev)
+}
+
+// encode appends ev to e.b, as Encode does.
+func (e *encoder) encode(ev *Event) ([]byte, error) {
+	buf := e.b
 	e.appendEvent(ev)
 	if e.err != nil {
 		return buf, e.err
