@@ -249,7 +249,7 @@ func (s *File) Release(off int64) {
 // isPacketBlock says whether a pcapng block type (either byte order) is
 // an enhanced, simple or obsolete packet block.
 func isPacketBlock(h []byte) bool {
-	isPkt := func(b byte) bool { return b == 2 || b == 3 || b == 6 }
+	isPkt := func(b byte) bool { return b == ngObsoletePacket || b == ngSimplePacket || b == ngEnhancedPacket }
 	return h[1] == 0 && h[2] == 0 && (h[3] == 0 && isPkt(h[0]) || h[0] == 0 && isPkt(h[3]))
 }
 

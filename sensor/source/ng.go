@@ -257,7 +257,11 @@ func (n *ngState) iface(body []byte) error {
 	}
 	exp, bin := resol&0x7f, resol&0x80 != 0
 	if bin && exp > 63 || !bin && exp > 19 { // 2^-64 s, 10^-20 s: more per second than 64 bits count
-		return fmt.Errorf("%w: time resolution of %s^-%d s", errBadBlock, map[bool]string{true: "2", false: "10"}[bin], exp)
+		base := 10
+		if bin {
+			base = 2
+		}
+		return fmt.Errorf("%w: time resolution of %d^-%d s", errBadBlock, base, exp)
 	}
 	in.perSec = 1
 	if bin {
