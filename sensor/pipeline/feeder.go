@@ -204,8 +204,9 @@ func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 // (f.lasting).
 func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	p := f.p
+	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
+	pkt.Lasting = keep
 	if !p.concurrent {
-		pkt.Lasting = f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
 		p.workers[0].packet(pkt)
 		if f.lasting != nil {
 			f.lasting.Release(fr.Offset)
@@ -231,7 +232,6 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		i = int(k.PairHash() % uint64(len(p.workers)))
 	}
 	b := f.pending[i]
-	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
 	if b != nil && !keep && b.arena != nil && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
 		f.handOver(i, pkt.Timestamp) // its arena is full
 	}
@@ -240,7 +240,6 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	q := &b.pkts[len(b.pkts)-1]
 	if keep || len(q.Payload) == 0 {
 		q.Payload = q.Payload[:len(q.Payload):len(q.Payload)]
-		q.Lasting = keep
 	} else {
 		if b.arena == nil {
 			b.arena = make([]byte, 0, arenaSize)
