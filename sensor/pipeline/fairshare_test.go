@@ -23,7 +23,7 @@ func probesOf(t *testing.T, pkts []pcapgen.Packet, i, n int) []pcapgen.Packet {
 		if dec.Decode(fr.Data, pk.Time, len(fr.Data), layers.LinkTypeEthernet, &p) != decode.OK {
 			t.Fatal("generated SYN does not decode")
 		}
-		if k := flow.KeyOf(&p); int(k.PairHash()%uint64(n)) == i {
+		if workerOf(&p, n) == i {
 			out = append(out, pk)
 		}
 	}

@@ -228,8 +228,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	}
 	i := 0
 	if len(p.workers) > 1 {
-		k := flow.KeyOf(pkt)
-		i = int(k.PairHash() % uint64(len(p.workers)))
+		i = workerOf(pkt, len(p.workers))
 	}
 	b := f.pending[i]
 	if b != nil && !keep && b.arena != nil && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
@@ -254,6 +253,13 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		f.flush()
 		f.lastOut = pkt.Timestamp
 	}
+}
+
+// workerOf is which of n workers owns pkt's flow: the hash of its host
+// pair, so that flows between two hosts are one worker's.
+func workerOf(pkt *decode.Packet, n int) int {
+	k := flow.KeyOf(pkt)
+	return int(k.PairHash() % uint64(n))
 }
 
 // batchFor returns worker i's pending batch, taking one from the pool if
