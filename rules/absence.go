@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"bytes"
 	"reflect"
 	"strconv"
 	"time"
@@ -125,10 +124,10 @@ func (e *Evaluator) absenceAlert(r *Rule, key string, last int64) *schemas.Event
 func groupAlert(r *Rule, fields []field, key string, ts time.Time) *schemas.Event {
 	var ev schemas.Event
 	ev.Timestamp = ts
-	vals := bytes.Split([]byte(key), []byte{0x1f})
+	vals := splitGroupKey(key, len(fields))
 	for i, f := range fields {
 		if i < len(vals) {
-			setScalar(f.value(&ev), string(vals[i]))
+			setScalar(f.value(&ev), vals[i])
 		}
 	}
 	a := newAlert(r, &ev, nil, 0)

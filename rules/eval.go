@@ -263,17 +263,6 @@ func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
 	return e.key
 }
 
-// appendGroupKey appends the values of fields in ev, separated by 0x1f.
-func appendGroupKey(k []byte, fields []field, ev *schemas.Event) []byte {
-	for i, f := range fields {
-		if i > 0 {
-			k = append(k, 0x1f)
-		}
-		k = f.appendValue(k, ev)
-	}
-	return k
-}
-
 // fire applies r's threshold and suppression to a match of ev (env is
 // what the condition saw) and emits the alert.
 func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {

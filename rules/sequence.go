@@ -157,7 +157,7 @@ func seqKeys(dst [][]byte, by []field, ev *schemas.Event) [][]byte {
 					continue
 				}
 				if i < len(by)-1 {
-					b = append(b, 0x1f)
+					b = prefixLength(b, len(k))
 				}
 				if len(next) < maxSeqKeys {
 					next = append(next, b)

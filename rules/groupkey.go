@@ -1,0 +1,47 @@
+package rules
+
+import (
+	"encoding/binary"
+	"slices"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// A group key holds the values of a rule's group fields. Every value but
+// the last is preceded by its length (uvarint): the values are the wire's
+// (header values, DNS names, user agents) and may hold any byte, so no
+// separator could tell where one ends — two groups would share a key and a
+// group alert's fields would shift. A key of one field is its value.
+
+// appendGroupKey appends the group key of fields in ev to k.
+func appendGroupKey(k []byte, fields []field, ev *schemas.Event) []byte {
+	for i, f := range fields {
+		at := len(k)
+		k = f.appendValue(k, ev)
+		if i < len(fields)-1 {
+			k = prefixLength(k, at)
+		}
+	}
+	return k
+}
+
+// prefixLength inserts before k[at:] its length, making it a key part
+// that is not the last.
+func prefixLength(k []byte, at int) []byte {
+	var n [binary.MaxVarintLen64]byte
+	return slices.Insert(k, at, n[:binary.PutUvarint(n[:], uint64(len(k)-at))]...)
+}
+
+// splitGroupKey returns the n values of a group key (appendGroupKey's).
+func splitGroupKey(key string, n int) []string {
+	vals := make([]string, 0, n)
+	for range n - 1 {
+		l, w := binary.Uvarint([]byte(key))
+		if w <= 0 || l > uint64(len(key)-w) {
+			return vals // not a key of n values: none is made so
+		}
+		vals = append(vals, key[w:w+int(l)])
+		key = key[w+int(l):]
+	}
+	return append(vals, key)
+}
