@@ -105,10 +105,9 @@ func (w *writer) adopt(res reindexed) {
 	if errors.Is(res.err, errUnreadable) { // no frame in it: nothing to keep
 		w.r.log.Warn("pcap ring: removed a file an earlier run left without a readable header", "file", res.path, "err", res.err)
 		os.Remove(res.path)
-		w.disk -= w.closed[at].bytes
+		w.addDisk(-w.closed[at].bytes)
 		w.closed = slices.Delete(w.closed, at, at+1)
 		w.r.c.reindexFailed.Add(1)
-		w.r.c.disk.Store(w.disk)
 		return
 	}
 	ipath := pcapindex.PathFor("", res.path)
@@ -117,15 +116,14 @@ func (w *writer) adopt(res reindexed) {
 		// room first, as rotate makes it (the file itself may be the oldest)
 		data := res.x.Marshal()
 		w.closed[at].bytes += int64(len(data))
-		w.disk += int64(len(data))
+		w.addDisk(int64(len(data)))
 		w.enforce(time.Now())
 		if at = w.closedAt(res.path); at < 0 {
 			return // removed to make room
 		}
 		if err = pcapindex.WriteFile(ipath, data); err != nil {
 			w.closed[at].bytes -= int64(len(data))
-			w.disk -= int64(len(data))
-			w.r.c.disk.Store(w.disk)
+			w.addDisk(-int64(len(data)))
 		}
 	}
 	if err != nil {

@@ -88,7 +88,7 @@ func (w *writer) scan() error {
 			w.unindexed = append(w.unindexed, n)
 		}
 		w.closed = append(w.closed, onDisk{path: n, bytes: size, closed: st.ModTime()})
-		w.disk += size
+		w.addDisk(size)
 	}
 	w.enforce(time.Now())
 	return nil
@@ -119,7 +119,7 @@ func (w *writer) open(now time.Time) error {
 		return err
 	}
 	cf.size = int64(len(hdr))
-	w.disk += cf.size
+	w.addDisk(cf.size)
 	w.cur = cf
 	return nil
 }
@@ -160,7 +160,7 @@ func (w *writer) write(cid string, iface int32, ts int64, wire int, data []byte)
 	cf.size += need
 	cf.frames++
 	cf.maxTime = max(cf.maxTime, ts)
-	w.disk += need
+	w.addDisk(need)
 	if cid != "" {
 		cf.index.AddFlow(cid, pcapindex.Ref{Offset: off, TS: ts, Len: wire})
 	}
@@ -168,9 +168,15 @@ func (w *writer) write(cid string, iface int32, ts int64, wire int, data []byte)
 	w.r.c.bytes.Add(uint64(len(data)))
 	if w.disk > w.cfg.MaxBytes { // the age limit is tick's, once a second
 		w.enforce(time.Now())
-	} else {
-		w.r.c.disk.Store(w.disk)
 	}
+}
+
+// addDisk counts n more bytes on disk (fewer if negative), in the gauge
+// too: every change, so that it is true after every outcome (a failed
+// rotate or write included), not from the next second's tick.
+func (w *writer) addDisk(n int64) {
+	w.disk += n
+	w.r.c.disk.Store(w.disk)
 }
 
 func (w *writer) fail(what string, err error) {
@@ -188,7 +194,7 @@ func (w *writer) discard() {
 	w.cur = nil
 	cf.f.Close()
 	os.Remove(cf.path)
-	w.disk -= cf.size
+	w.addDisk(-cf.size)
 	cf.index.Index(cf.path, nil) // gives its memory back
 	cf.acct.Close()
 }
@@ -217,7 +223,7 @@ func (w *writer) rotate(now time.Time) error {
 		// Room for the index before it is written: the ring holds no more
 		// than max_bytes even for the instant between the two.
 		data = x.Marshal()
-		w.disk += int64(len(data))
+		w.addDisk(int64(len(data)))
 		w.enforce(now)
 		err = pcapindex.WriteFile(ipath, data)
 	}
@@ -226,7 +232,7 @@ func (w *writer) rotate(now time.Time) error {
 		w.r.log.Error("pcap ring: closing a file failed; it is removed", "file", cf.path, "err", err)
 		os.Remove(cf.path)
 		os.Remove(ipath)
-		w.disk -= cf.size + int64(len(data))
+		w.addDisk(-(cf.size + int64(len(data))))
 		return fmt.Errorf("pcap ring: %w", err)
 	}
 	w.closed = append(w.closed, onDisk{path: cf.path, bytes: cf.size + int64(len(data)), closed: now})
@@ -251,11 +257,10 @@ func (w *writer) enforce(now time.Time) {
 			w.r.log.Warn("pcap ring: cannot remove a file", "file", od.path, "err", err)
 		}
 		w.closed = w.closed[1:]
-		w.disk -= od.bytes
+		w.addDisk(-od.bytes)
 		removed++
 		freed += od.bytes
 	}
-	w.r.c.disk.Store(w.disk)
 	if removed > 0 {
 		w.r.c.filesRemoved.Add(uint64(removed))
 		w.r.c.bytesRemoved.Add(uint64(freed))
@@ -286,7 +291,6 @@ func (w *writer) close() {
 	w.keep.close()
 	w.assign.Close()
 	w.acct.Close()
-	w.r.c.disk.Store(w.disk)
 }
 
 // batch handles the frames of one batch.
