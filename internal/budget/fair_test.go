@@ -47,7 +47,10 @@ func TestFairShareAskedBack(t *testing.T) {
 	// past its share.
 	a1.Release(Flows, 3*chunk)
 	got1 -= 3 * chunk
-	if a1.OverShare() && a1.Reserve(Flows, 2*chunk) {
+	if !a1.OverShare() {
+		t.Fatalf("holding %d bytes of %d, the account is not past its share", got1, limit)
+	}
+	if a1.Reserve(Flows, 2*chunk) {
 		t.Fatal("an account past its share took more while another starves")
 	}
 	// a1 gives back down to its share, as a worker sheds flows.
