@@ -69,6 +69,13 @@ const (
 // slackEscape escapes the three characters Slack's mrkdwn reserves.
 var slackEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;")
 
+// slackCodeEscape is slackEscape for the inside of a code block: mrkdwn has
+// no escape for a backtick, so each is fenced with zero-width spaces. A
+// captured string (a URL, a DNS name) holding ``` would otherwise close
+// the block, and what follows it would be formatted and its addresses
+// made links in the analyst's channel.
+var slackCodeEscape = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", "`", "\u200b`\u200b")
+
 type slackText struct {
 	Type  string `json:"type"`
 	Text  string `json:"text"`
@@ -88,7 +95,7 @@ type slackPayload struct {
 
 func (s *Slack) send(ctx context.Context, r *Rendered) error {
 	body := strings.TrimSpace(r.Text)
-	sect := "```" + truncate(slackEscape.Replace(body), slackSectionMax-6) + "```"
+	sect := "```" + truncate(slackCodeEscape.Replace(body), slackSectionMax-6) + "```"
 	p := slackPayload{
 		Text: slackEscape.Replace(r.Title + "\n" + body),
 		Blocks: []slackBlock{

@@ -224,3 +224,34 @@ func TestWebhookSignature(t *testing.T) {
 		t.Errorf("unsigned webhook sent %q", h)
 	}
 }
+
+// A captured string holding ``` does not close the section's code block:
+// the block's only fences are its own, and the text after the string is
+// not mrkdwn (no formatting, no link).
+func TestSlackCodeBlockHoldsBackticks(t *testing.T) {
+	srv := newRecorder(t, status(200, "ok"))
+	s, err := NewSlack(SlackOptions{URL: outputs.Secret(srv.URL)}, Common{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := &schemas.Event{Timestamp: t0}
+	ev.Event = schemas.EventMeta{Kind: "alert", Dataset: schemas.DatasetAlert, Severity: 47}
+	ev.Rule = schemas.Rule{ID: "R", Name: "r"}
+	ev.URL.Original = "/a```\n*urgent* reset at http://evil.example/x ````"
+	rec, err := schemas.NewRecord(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Write(context.Background(), []schemas.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	var p slackPayload
+	decodeJSON(t, srv.requests()[0].Body, &p)
+	sect := p.Blocks[1].Text.Text
+	if n := strings.Count(sect, "``"); n != 2 || !strings.HasPrefix(sect, "```") || !strings.HasSuffix(sect, "```") {
+		t.Errorf("section %q: %d runs of backticks, want only the block's two fences", sect, n)
+	}
+	if shown := strings.ReplaceAll(sect, "\u200b", ""); !strings.Contains(shown, ev.URL.Original) {
+		t.Errorf("section %q does not show the URL %q", sect, ev.URL.Original)
+	}
+}
