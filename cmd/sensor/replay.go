@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strings"
@@ -46,6 +47,7 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	indexDir := fs.String("index-dir", "", "folder for the packet indexes of --index")
 	statsReport := fs.Bool("stats-report", false, "after the captures, write one packetsleuth.stats report of the whole replay to the outputs, as a live sensor does (a replaying sensor of a fleet then shows on the Sensors page)")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the run to this file (go tool pprof)")
+	memProfile := fs.String("memprofile", "", "write the allocations of the run, outputs closed, to this file (go tool pprof; GODEBUG=memprofilerate=1 counts every one)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -147,6 +149,12 @@ func cmdReplay(args []string, stdout, stderr io.Writer) int {
 	if err := out.ensure(); err != nil && closeErr == nil {
 		closeErr = err
 	}
+	if *memProfile != "" {
+		if err := writeAllocsProfile(*memProfile); err != nil {
+			fmt.Fprintln(stderr, "sensor replay:", err)
+			return 2
+		}
+	}
 	if pcfg.Progress != nil {
 		fmt.Fprint(stderr, "\r\033[K")
 	}
@@ -205,6 +213,17 @@ func startCPUProfile(path string) (stop func(), err error) {
 		return nil, err
 	}
 	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+// writeAllocsProfile writes every allocation sampled so far to path.
+func writeAllocsProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC() // the profile holds what was allocated up to the last GC
+	err = pprof.Lookup("allocs").WriteTo(f, 0)
+	return errors.Join(err, f.Close())
 }
 
 // replaySinks decides where events go: --out (or the default file) unless
