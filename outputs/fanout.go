@@ -15,6 +15,7 @@ import (
 // pipeline when its own on_full policy is block.
 type Fanout struct {
 	runners []*Runner
+	blocks  blockPool // the copies of what is written, used again
 }
 
 // NewFanout groups runners that are already started.
@@ -67,7 +68,8 @@ func Open(cfgs []SinkConfig, opts ...Option) (*Fanout, error) {
 func (f *Fanout) Runners() []*Runner { return slices.Clone(f.runners) }
 
 // Write enqueues recs on every runner. Like Runner.Enqueue it copies the
-// JSON (once, shared read-only by the runners), so the caller keeps recs.
+// JSON (once, shared read-only by the runners, into memory of an earlier
+// write that every runner is done with), so the caller keeps recs.
 // It returns the runners' errors joined.
 func (f *Fanout) Write(recs []schemas.Record) error { return f.write(recs, true) }
 
@@ -85,13 +87,13 @@ func (f *Fanout) Interrupt() {
 }
 
 func (f *Fanout) write(recs []schemas.Record, wait bool) error {
-	if len(recs) == 0 {
+	if len(recs) == 0 || len(f.runners) == 0 {
 		return nil
 	}
-	owned := copyRecords(recs)
+	blk := f.blocks.fill(recs, len(f.runners))
 	var errs []error
 	for _, r := range f.runners {
-		if err := r.enqueueOwned(owned, wait); err != nil {
+		if err := r.enqueueOwned(blk.recs, blk, wait); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -2,15 +2,20 @@ package outputs
 
 import "github.com/packetsleuth/packetsleuth/schemas"
 
-// ring is a FIFO of records with a fixed capacity.
+// ring is a FIFO of records with a fixed capacity, each with the block
+// its JSON lies in.
 type ring struct {
 	buf   []schemas.Record
+	blks  []*block
 	head  int
 	n     int
 	bytes int64
 }
 
-func (q *ring) init(size int) { q.buf = make([]schemas.Record, size) }
+func (q *ring) init(size int) {
+	q.buf = make([]schemas.Record, size)
+	q.blks = make([]*block, size)
+}
 
 // room returns how many of recs fit under the record and byte limits; a
 // record larger than maxBytes fits into an empty queue.
@@ -26,16 +31,18 @@ func (q *ring) room(maxN int, maxBytes int64, recs []schemas.Record) int {
 	return n
 }
 
-func (q *ring) push(recs []schemas.Record) {
+// push appends recs, whose JSON lies in blk (nil: the runner's own).
+func (q *ring) push(recs []schemas.Record, blk *block) {
 	for _, rec := range recs {
-		q.buf[(q.head+q.n)%len(q.buf)] = rec
+		i := (q.head + q.n) % len(q.buf)
+		q.buf[i], q.blks[i] = rec, blk
 		q.n++
 		q.bytes += int64(len(rec.JSON))
 	}
 }
 
-// pop appends up to maxN records (and at least one, within maxBytes) to dst.
-func (q *ring) pop(dst []schemas.Record, maxN int, maxBytes int64) []schemas.Record {
+// pop moves up to maxN records (and at least one, within maxBytes) to dst.
+func (q *ring) pop(dst *held, maxN int, maxBytes int64) {
 	var b int64
 	for k := 0; k < maxN && q.n > 0; k++ {
 		rec := q.buf[q.head]
@@ -43,11 +50,48 @@ func (q *ring) pop(dst []schemas.Record, maxN int, maxBytes int64) []schemas.Rec
 			break
 		}
 		b += int64(len(rec.JSON))
-		dst = append(dst, rec)
-		q.buf[q.head] = schemas.Record{}
+		dst.add(rec, q.blks[q.head])
+		q.buf[q.head], q.blks[q.head] = schemas.Record{}, nil
 		q.head = (q.head + 1) % len(q.buf)
 		q.n--
 		q.bytes -= int64(len(rec.JSON))
 	}
-	return dst
 }
+
+// held are records a runner holds, each with the block its JSON lies in
+// (nil: JSON the runner owns alone, such as what it read from the spool).
+type held struct {
+	recs []schemas.Record
+	blks []*block
+}
+
+func (h *held) add(rec schemas.Record, blk *block) {
+	h.recs = append(h.recs, rec)
+	h.blks = append(h.blks, blk)
+}
+
+// own makes recs, which the runner owns alone, what h holds.
+func (h *held) own(recs []schemas.Record) {
+	h.recs = recs
+	h.blks = append(h.blks[:0], make([]*block, len(recs))...)
+}
+
+// keep keeps the records whose keep[i] is true, in order, and gives back
+// the others' blocks; nil keeps none.
+func (h *held) keep(keep []bool) {
+	n := 0
+	for i, blk := range h.blks {
+		if i < len(keep) && keep[i] {
+			h.recs[n], h.blks[n] = h.recs[i], blk
+			n++
+			continue
+		}
+		blk.release(1)
+	}
+	clear(h.recs[n:])
+	clear(h.blks[n:])
+	h.recs, h.blks = h.recs[:n], h.blks[:n]
+}
+
+// release gives back every record's block and empties h.
+func (h *held) release() { h.keep(nil) }

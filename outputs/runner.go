@@ -143,7 +143,7 @@ func (r *Runner) Enqueue(recs []schemas.Record) error {
 	if len(recs) == 0 {
 		return nil
 	}
-	return r.enqueueOwned(copyRecords(recs), true)
+	return r.enqueueOwned(copyRecords(recs), nil, true)
 }
 
 // Interrupt ends waiting for room: from now on, with on_full: block, what
@@ -158,16 +158,26 @@ func (r *Runner) Interrupt() {
 }
 
 // enqueueOwned is Enqueue for records whose JSON the Runner may keep (and
-// never modifies, so runners may share it). wait false never blocks: with
-// on_full: block, what does not fit is dropped (for reports that must not
-// hold their sender, such as stats events).
-func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
+// never modifies, so runners may share it) until it gives them back to
+// blk, which holds them (nil: the JSON is the Runner's alone). wait false
+// never blocks: with on_full: block, what does not fit is dropped (for
+// reports that must not hold their sender, such as stats events).
+func (r *Runner) enqueueOwned(owned []schemas.Record, blk *block, wait bool) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.closed {
+		blk.release(len(owned))
 		return ErrClosed
 	}
-	owned = r.routeLocked(owned)
+	if kept := r.routeLocked(owned); len(kept) < len(owned) {
+		// a copy of the few it keeps, which must not hold the whole block
+		mine := copyRecords(kept)
+		blk.release(len(owned))
+		owned, blk = mine, nil
+	}
+	// what is not in the queue when this returns was spooled (a copy),
+	// dropped or lost
+	defer func() { blk.release(len(owned)) }()
 	r.c.offered.Add(uint64(len(owned)))
 	for len(owned) > 0 {
 		if r.closed {
@@ -190,7 +200,7 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 			if wasEmpty {
 				r.firstAt = time.Now()
 			}
-			r.q.push(owned[:n])
+			r.q.push(owned[:n], blk)
 			r.c.enqueued.Add(uint64(n))
 			owned = owned[n:]
 			if wasEmpty || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) {
@@ -215,7 +225,7 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, wait bool) error {
 	return nil
 }
 
-// routeLocked keeps the records of owned the route passes (owned itself
+// routeLocked returns the records of owned the route passes (owned itself
 // when it passes them all: other runners share it) and counts the rest.
 func (r *Runner) routeLocked(owned []schemas.Record) []schemas.Record {
 	if r.route.All() {
@@ -374,7 +384,7 @@ const closeGrace = time.Second
 
 // batch is what the delivery goroutine is sending.
 type batch struct {
-	recs      []schemas.Record
+	held
 	fromSpool bool
 	cur       spoolCursor // commit point when fromSpool
 }
@@ -488,9 +498,8 @@ func (r *Runner) deliver(b *batch, connected, tried *bool) error {
 		r.done1(b, nil)
 		return nil
 	case errors.As(err, &be):
-		keep := r.partial(b.recs, be)
-		r.done1(b, keep)
-		if len(keep) == 0 {
+		r.done1(b, r.partial(b.recs, be))
+		if len(b.recs) == 0 {
 			return nil
 		}
 		return err
@@ -499,9 +508,9 @@ func (r *Runner) deliver(b *batch, connected, tried *bool) error {
 	}
 }
 
-// partial counts a BatchError's outcome and returns the records to retry.
-func (r *Runner) partial(recs []schemas.Record, be *BatchError) []schemas.Record {
-	failed := make([]bool, len(recs))
+// partial counts a BatchError's outcome and returns which records to retry.
+func (r *Runner) partial(recs []schemas.Record, be *BatchError) (failed []bool) {
+	failed = make([]bool, len(recs))
 	perm := make([]bool, len(recs))
 	for _, i := range be.Failed {
 		if i >= 0 && i < len(recs) {
@@ -518,18 +527,14 @@ func (r *Runner) partial(recs []schemas.Record, be *BatchError) []schemas.Record
 			r.deadLetter(recs[i], reason)
 		}
 	}
-	var keep []schemas.Record
 	sent := 0
-	for i, rec := range recs {
-		switch {
-		case failed[i]:
-			keep = append(keep, rec)
-		case !perm[i]:
+	for i := range recs {
+		if !failed[i] && !perm[i] {
 			sent++
 		}
 	}
 	r.c.sent.Add(uint64(sent))
-	return keep
+	return failed
 }
 
 func (r *Runner) deadLetter(rec schemas.Record, reason error) {
@@ -548,9 +553,11 @@ func (r *Runner) deadLetter(rec schemas.Record, reason error) {
 	r.log.Warn("record rejected for good", "dataset", rec.Dataset, "time", rec.Time, "reason", msg)
 }
 
-// done1 records that b was (partly) delivered: keep is what remains.
-func (r *Runner) done1(b *batch, keep []schemas.Record) {
-	if len(keep) == 0 && b.fromSpool {
+// done1 records that b was (partly) delivered: what remains are the
+// records whose keep[i] is true (nil: none).
+func (r *Runner) done1(b *batch, keep []bool) {
+	b.keep(keep)
+	if len(b.recs) == 0 && b.fromSpool {
 		if err := r.spool.commit(b.cur); err != nil {
 			r.c.fail(err)
 			r.log.Error("spool commit failed; records may be sent again", "err", err)
@@ -558,11 +565,6 @@ func (r *Runner) done1(b *batch, keep []schemas.Record) {
 	}
 	if b.fromSpool {
 		r.notFull.Broadcast() // the spool has room again, or will be empty
-	}
-	if len(keep) == 0 {
-		b.recs = b.recs[:0]
-	} else {
-		b.recs = append(b.recs[:0], keep...)
 	}
 	r.mu.Lock()
 	r.setInFlightLocked(b)
@@ -587,7 +589,7 @@ func (r *Runner) next(b *batch) bool {
 		if r.q.n > 0 {
 			age := time.Since(r.firstAt)
 			if stopping || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) || age >= r.cfg.FlushInterval {
-				b.recs = r.q.pop(b.recs[:0], r.cfg.BatchSize, int64(r.cfg.BatchBytes))
+				r.q.pop(&b.held, r.cfg.BatchSize, int64(r.cfg.BatchBytes))
 				b.fromSpool = false
 				r.firstAt = time.Now() // the rest waits at most one more interval
 				r.setInFlightLocked(b)
@@ -625,7 +627,8 @@ func (r *Runner) next(b *batch) bool {
 					r.log.Error("spool read failed", "err", err)
 				}
 				if len(recs) > 0 {
-					b.recs, b.fromSpool, b.cur = recs, true, cur
+					b.own(recs)
+					b.fromSpool, b.cur = true, cur
 					r.mu.Lock()
 					r.setInFlightLocked(b)
 					r.mu.Unlock()
@@ -658,7 +661,8 @@ func (r *Runner) next(b *batch) bool {
 func (r *Runner) spill(b *batch) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	recs := append(b.recs, r.q.pop(nil, r.q.n, 1<<62)...)
+	r.q.pop(&b.held, r.q.n, 1<<62)
+	recs := b.recs
 	r.notFull.Broadcast()
 	if len(recs) == 0 {
 		return
@@ -675,15 +679,14 @@ func (r *Runner) spill(b *batch) {
 	if err != nil {
 		r.c.fail(err)
 		r.log.Error("spool write failed, keeping records in memory", "err", err)
-		// put back what did not fit in b: it stays in memory and is retried
-		b.recs = recs
+		// b holds it all now: it stays in memory and is retried
 		r.setInFlightLocked(b)
 		return
 	}
 	r.c.spooled.Add(uint64(len(recs)))
 	r.log.Warn("output down, records moved to the spool", "records", len(recs))
 	r.spooling = true
-	b.recs = b.recs[:0]
+	b.release() // the spool has its copy
 	r.inFlight, r.flBytes, r.flSpool = 0, 0, false
 }
 
@@ -692,7 +695,7 @@ func (r *Runner) spill(b *batch) {
 // lost.
 func (r *Runner) abort(b *batch) {
 	if b.fromSpool {
-		b.recs = b.recs[:0] // still in the spool, uncommitted
+		b.release() // still in the spool, uncommitted
 	}
 	if r.spool != nil {
 		r.spill(b)
@@ -702,8 +705,8 @@ func (r *Runner) abort(b *batch) {
 	if lost := len(b.recs) + r.q.n; lost > 0 {
 		r.loseLocked(lost, "output closed before delivery")
 	}
-	r.q.pop(nil, r.q.n, 1<<62)
-	b.recs = b.recs[:0]
+	r.q.pop(&b.held, r.q.n, 1<<62)
+	b.release()
 	r.inFlight, r.flBytes, r.flSpool = 0, 0, false
 }
 
@@ -717,21 +720,4 @@ func bytesOf(recs []schemas.Record) int64 {
 		n += int64(len(recs[i].JSON))
 	}
 	return n
-}
-
-// copyRecords copies recs and their JSON into one new allocation each.
-func copyRecords(recs []schemas.Record) []schemas.Record {
-	total := 0
-	for i := range recs {
-		total += len(recs[i].JSON)
-	}
-	arena := make([]byte, 0, total)
-	out := make([]schemas.Record, len(recs))
-	for i, rec := range recs {
-		start := len(arena)
-		arena = append(arena, rec.JSON...)
-		rec.JSON = arena[start:len(arena):len(arena)]
-		out[i] = rec
-	}
-	return out
 }

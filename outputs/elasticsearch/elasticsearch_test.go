@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -316,6 +317,18 @@ func TestBulkDataStream(t *testing.T) {
 	if got[1].index != "logs-packetsleuth.dns-default" {
 		t.Errorf("index %q", got[1].index)
 	}
+}
+
+// The outputs' Fanout uses its copies of the records again once every
+// output is done with them: each bulk document must still be its own.
+func TestSharedCopiesReachTheServer(t *testing.T) {
+	srv := newESServer(t, false)
+	s := newSink(t, Config{Hosts: []string{srv.srv.URL}})
+	recs := makeRecords(t, 3000, day)
+	if sum := outputstest.WriteShared(t, s, outputs.SinkConfig{Name: "elasticsearch", Type: "elasticsearch"}, recs, 64); sum.Sent != uint64(len(recs)) {
+		t.Fatalf("summary %v", sum)
+	}
+	checkReceived(t, s, srv.received(), recs, "create")
 }
 
 func TestBulkDatedIndices(t *testing.T) {

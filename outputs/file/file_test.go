@@ -128,6 +128,33 @@ func TestWritesNDJSONThroughRunner(t *testing.T) {
 	}
 }
 
+// The Fanout uses its copies of the records again once every output is
+// done with them: what the file holds must still be what was written.
+func TestSharedCopiesReachTheFile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "events.ndjson")
+	cfg, err := outputs.ParseFlag("file:path=" + p + ",buffer_size=4096")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink, err := outputs.NewSink(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := batchOf(schemas.DatasetFlow, 0, 20000)
+	if sum := outputstest.WriteShared(t, sink, cfg, in, 64); sum.Sent != uint64(len(in)) {
+		t.Fatalf("summary %v", sum)
+	}
+	got := lines(t, p)
+	if len(got) != len(in) {
+		t.Fatalf("%d lines of %d", len(got), len(in))
+	}
+	for i, l := range got {
+		if l != string(in[i].JSON) {
+			t.Fatalf("line %d = %s, want %s", i, l, in[i].JSON)
+		}
+	}
+}
+
 func TestPerDatasetFiles(t *testing.T) {
 	for _, tc := range []struct{ path, flow, dns string }{
 		{"events.ndjson", "events-flow.ndjson", "events-dns.ndjson"},

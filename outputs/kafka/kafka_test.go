@@ -20,6 +20,7 @@ import (
 	kgo "github.com/segmentio/kafka-go"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -358,6 +359,24 @@ func TestRoundTripCodecs(t *testing.T) {
 			roundTrip(t, Config{Brokers: []string{addr}, Compression: codec}, 600)
 		})
 	}
+}
+
+// The outputs' Fanout uses its copies of the records again once every
+// output is done with them: a message the client still sent from them
+// after Write returned would carry another event's bytes.
+func TestSharedCopiesReachTheBroker(t *testing.T) {
+	addr := env(t, "PS_TEST_KAFKA")[0]
+	run := runID()
+	cfg := Config{Brokers: []string{addr}, Topic: "pstest-" + run + "-{dataset}"}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := makeRecords(t, run, 3000)
+	if sum := outputstest.WriteShared(t, s, outputs.SinkConfig{Name: "kafka", Type: "kafka"}, recs, 64); sum.Sent != uint64(len(recs)) {
+		t.Fatalf("summary %v", sum)
+	}
+	checkDelivered(t, s, recs, consume(t, addr, dialerFor(cfg), topicsOf(s), len(recs)))
 }
 
 func TestRoundTripMurmur2OneTopic(t *testing.T) {

@@ -3,7 +3,9 @@ package notify
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -263,6 +266,37 @@ func TestCloseFlushesGroups(t *testing.T) {
 	}
 	if n := len(srv.requests()); n != 1 {
 		t.Errorf("%d messages after Close, want 1", n)
+	}
+}
+
+// The outputs' Fanout uses its copies of the records again once every
+// output is done with them; a webhook keeps grouped alerts past the Write
+// that gave them, and each must still be the alert written.
+func TestGroupedAlertsOutliveSharedCopies(t *testing.T) {
+	srv := newRecorder(t, status(200, "ok"))
+	w, _ := newTestWebhook(t, srv.URL, Common{GroupWindow: time.Hour, MaxAlerts: 1000})
+	var recs []schemas.Record
+	want := map[string]int{}
+	for i := range 2000 {
+		rec := alertRecord(t, fmt.Sprintf("R-%d", i%4), 73, "192.0.2.1", strconv.Itoa(i))
+		recs = append(recs, rec)
+		want[string(rec.JSON)]++
+	}
+	if sum := outputstest.WriteShared(t, w, outputs.SinkConfig{Name: "webhook", Type: "webhook"}, recs, 64); sum.Sent != uint64(len(recs)) {
+		t.Fatalf("summary %v", sum)
+	}
+	n := 0
+	for _, p := range payloads(t, srv) {
+		for _, doc := range p.Alerts {
+			if want[string(doc)] == 0 {
+				t.Fatalf("alert %.100s is not one written, or came twice", doc)
+			}
+			want[string(doc)]--
+			n++
+		}
+	}
+	if n != len(recs) {
+		t.Fatalf("%d alerts in the messages of %d", n, len(recs))
 	}
 }
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -203,6 +204,23 @@ func TestRequestShape(t *testing.T) {
 				t.Errorf("%d requests for 25 records in batches of 10", h.requests)
 			}
 		})
+	}
+}
+
+// The outputs' Fanout uses its copies of the records again once every
+// output is done with them: each indexed event must still be its own.
+func TestSharedCopiesReachTheServer(t *testing.T) {
+	h, srv := newHEC(t)
+	h.index = true
+	s, err := New(Options{URL: srv.URL, Token: token, Index: "netsec"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum := outputstest.WriteShared(t, s, outputs.SinkConfig{Name: "splunk", Type: "splunk"}, records(0, 3000), 64); sum.Sent != 3000 {
+		t.Fatalf("summary %v", sum)
+	}
+	if got := h.ns(); !slices.Equal(got, seq(0, 3000)) {
+		t.Fatalf("indexed %d events, not those written", len(got))
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/outputs"
+	"github.com/packetsleuth/packetsleuth/outputs/outputstest"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -224,6 +225,34 @@ func TestRsyslogTransports(t *testing.T) {
 		}
 		s.Close(ctx)
 	})
+}
+
+// The outputs' Fanout uses its copies of the records again once every
+// output is done with them: each message must still carry its own event.
+func TestRsyslogSharedCopies(t *testing.T) {
+	addr := env(t, "PS_TEST_SYSLOG_TCP", "PS_TEST_SYSLOG_FILE")[0]
+	s, err := New(Options{Network: "tcp", Address: addr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := marker(t)
+	recs := events(m, 0, 3000)
+	if sum := outputstest.WriteShared(t, s, outputs.SinkConfig{Name: "syslog", Type: "syslog"}, recs, 64); sum.Sent != uint64(len(recs)) {
+		t.Fatalf("summary %v", sum)
+	}
+	got := readBack(t, m, len(recs), 20*time.Second)
+	checkIDs(t, got, m, len(recs), true)
+	want := map[string]string{}
+	for _, r := range recs {
+		want[string(schemas.EventIDOf(r.JSON))] = string(r.JSON)
+	}
+	for _, r := range got {
+		var ev schemas.Event
+		msg := strings.TrimSpace(r.Msg)
+		if err := json.Unmarshal([]byte(msg), &ev); err != nil || msg != want[ev.Event.ID] {
+			t.Fatalf("message %.100q is not the event written (%v)", msg, err)
+		}
+	}
 }
 
 func TestRsyslogRFC3164AndCEF(t *testing.T) {
