@@ -117,6 +117,7 @@ type Tracker struct {
 	open     int
 	stats    Stats
 	spares   freelist.List[spare]
+	sum      []byte // a hash's sum on its way to hex (sum)
 }
 
 // spare is a closed file's sniff window and hash states, kept for the next
@@ -369,7 +370,7 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 		}
 		r.MimeType = r.Magic.MimeType
 		if r.End == parsers.FileComplete && f.h != ([numHashes]hash.Hash{}) {
-			r.MD5, r.SHA1, r.SHA256 = sum(f.h[MD5]), sum(f.h[SHA1]), sum(f.h[SHA256])
+			r.MD5, r.SHA1, r.SHA256 = t.hexSum(f.h[MD5]), t.hexSum(f.h[SHA1]), t.hexSum(f.h[SHA256])
 			t.stats.Hashed++
 		}
 		t.spares.Put(spare{head: f.head, h: f.h}, maxSpares)
@@ -394,10 +395,14 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 	}
 }
 
-func sum(h hash.Hash) string {
+// hexSum is h's sum in hex ("" for no hash), in one allocation: the sum
+// goes through t.sum (a buffer given to an interface's Sum escapes, one a
+// file) and the hex through the stack.
+func (t *Tracker) hexSum(h hash.Hash) string {
 	if h == nil {
 		return ""
 	}
-	var b [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(b[:0]))
+	t.sum = h.Sum(t.sum[:0])
+	var out [2 * sha256.Size]byte
+	return string(out[:hex.Encode(out[:], t.sum)])
 }
