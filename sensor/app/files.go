@@ -53,11 +53,7 @@ func (st *state) emitFile(proto string, r *files.Result) {
 		f.Path, f.Name = in.Name, in.Name[i+1:]
 	}
 	f.Hash = schemas.FileHash{MD5: r.MD5, SHA1: r.SHA1, SHA256: r.SHA256}
-	for _, h := range []string{r.SHA256, r.SHA1, r.MD5} {
-		if h != "" {
-			ev.Related.Hash = append(ev.Related.Hash, h)
-		}
-	}
+	ev.Related.Hash = nonEmpty(&a.scr.hash, r.SHA256, r.SHA1, r.MD5)
 	fi := &ev.Sensor.File
 	fi.Direction = "upload"
 	if in.Dir == parsers.ToClient {

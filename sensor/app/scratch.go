@@ -20,3 +20,18 @@ func one(buf *[]string, s string) []string {
 	*buf = append((*buf)[:0], s)
 	return *buf
 }
+
+// nonEmpty returns the list of those of ss that are not empty in *buf's
+// backing array, nil when none is.
+func nonEmpty(buf *[]string, ss ...string) []string {
+	*buf = (*buf)[:0]
+	for _, s := range ss {
+		if s != "" {
+			*buf = append(*buf, s)
+		}
+	}
+	if len(*buf) == 0 {
+		return nil
+	}
+	return *buf
+}

@@ -32,11 +32,7 @@ func (st *state) emitSSH(s *pssh.Session) {
 	if x.AuthResult != "" {
 		ev.Event.Outcome = x.AuthResult
 	}
-	for _, h := range []string{s.HASSH, s.HASSHServer} {
-		if h != "" {
-			ev.Related.Hash = append(ev.Related.Hash, h)
-		}
-	}
+	ev.Related.Hash = nonEmpty(&st.a.scr.hash, s.HASSH, s.HASSHServer)
 	ev.Sensor.Notes = s.Notes
 	if s.MemoryLimited {
 		st.a.anom.Report(anomaly.MemoryLimit, st.f, st.f.Last(), "memory budget spent: SSH packets split across segments not read")
