@@ -41,11 +41,17 @@ import (
 // TestEncoderCoversEveryField and the generator's staleness test fail
 // until then.
 
+// Groups is a set of the groups of an event (GroupNetwork …) and of its
+// packetsleuth object (GroupSensorFlow …), one bit each.
+type Groups uint64
+
 // encoder appends one event to b. The first error is kept in err; encoding
 // carries on (cheaply) and Encode throws the output away.
 type encoder struct {
 	b   []byte
 	err error
+	// skip holds the groups known to be zero: left out without a look
+	skip Groups
 	// obsFrom and obsTo delimit the observer and agent in b: their keys
 	// with the comma before each, and their objects (both 0 without them)
 	obsFrom, obsTo int

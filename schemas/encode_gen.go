@@ -17,40 +17,40 @@ func (e *encoder) appendEvent(v *Event) {
 	e.eventAt = len(e.b)
 	e.field(`,"event":`)
 	e.appendEventMeta(&v.Event)
-	if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Network))) {
-		if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Network))) {
-			if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Network))) {
-				if !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Source))+unsafe.Sizeof(v.Source)-uintptr(unsafe.Pointer(&v.Network))) {
-					if !allZero(unsafe.Pointer(&v.Network), unsafe.Sizeof(v.Network)) && v.Network != (Network{}) {
+	if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP|GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP|GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Network))) {
+		if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP) != GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Network))) {
+			if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated) != GroupNetwork|GroupSource|GroupDestination|GroupRelated && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Network))) {
+				if e.skip&(GroupNetwork|GroupSource) != GroupNetwork|GroupSource && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Source))+unsafe.Sizeof(v.Source)-uintptr(unsafe.Pointer(&v.Network))) {
+					if e.skip&GroupNetwork == 0 && !allZero(unsafe.Pointer(&v.Network), unsafe.Sizeof(v.Network)) && v.Network != (Network{}) {
 						e.field(`,"network":`)
 						e.appendNetwork(&v.Network)
 					}
-					if !allZero(unsafe.Pointer(&v.Source), unsafe.Sizeof(v.Source)) && v.Source != (Endpoint{}) {
+					if e.skip&GroupSource == 0 && !allZero(unsafe.Pointer(&v.Source), unsafe.Sizeof(v.Source)) && v.Source != (Endpoint{}) {
 						e.field(`,"source":`)
 						e.appendEndpoint(&v.Source)
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.Destination), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Destination))) {
-					if !allZero(unsafe.Pointer(&v.Destination), unsafe.Sizeof(v.Destination)) && v.Destination != (Endpoint{}) {
+				if e.skip&(GroupDestination|GroupRelated) != GroupDestination|GroupRelated && !allZero(unsafe.Pointer(&v.Destination), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Destination))) {
+					if e.skip&GroupDestination == 0 && !allZero(unsafe.Pointer(&v.Destination), unsafe.Sizeof(v.Destination)) && v.Destination != (Endpoint{}) {
 						e.field(`,"destination":`)
 						e.appendEndpoint(&v.Destination)
 					}
-					if !allZero(unsafe.Pointer(&v.Related), unsafe.Sizeof(v.Related)) && !v.Related.isZero() {
+					if e.skip&GroupRelated == 0 && !allZero(unsafe.Pointer(&v.Related), unsafe.Sizeof(v.Related)) && !v.Related.isZero() {
 						e.field(`,"related":`)
 						e.appendRelated(&v.Related)
 					}
 				}
 			}
-			if !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Observer))) {
-				if !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.Agent))+unsafe.Sizeof(v.Agent)-uintptr(unsafe.Pointer(&v.Observer))) {
-					if !allZero(unsafe.Pointer(&v.Observer), unsafe.Sizeof(v.Observer)) && v.Observer != (Observer{}) {
+			if e.skip&(GroupObserver|GroupAgent|GroupDNS|GroupHTTP) != GroupObserver|GroupAgent|GroupDNS|GroupHTTP && !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Observer))) {
+				if e.skip&(GroupObserver|GroupAgent) != GroupObserver|GroupAgent && !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.Agent))+unsafe.Sizeof(v.Agent)-uintptr(unsafe.Pointer(&v.Observer))) {
+					if e.skip&GroupObserver == 0 && !allZero(unsafe.Pointer(&v.Observer), unsafe.Sizeof(v.Observer)) && v.Observer != (Observer{}) {
 						if e.obsTo != len(e.b) {
 							e.obsFrom = len(e.b)
 						}
 						e.observer(&v.Observer)
 						e.obsTo = len(e.b)
 					}
-					if !allZero(unsafe.Pointer(&v.Agent), unsafe.Sizeof(v.Agent)) && v.Agent != (Agent{}) {
+					if e.skip&GroupAgent == 0 && !allZero(unsafe.Pointer(&v.Agent), unsafe.Sizeof(v.Agent)) && v.Agent != (Agent{}) {
 						if e.obsTo != len(e.b) {
 							e.obsFrom = len(e.b)
 						}
@@ -58,58 +58,58 @@ func (e *encoder) appendEvent(v *Event) {
 						e.obsTo = len(e.b)
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.DNS), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.DNS))) {
-					if !allZero(unsafe.Pointer(&v.DNS), unsafe.Sizeof(v.DNS)) && !v.DNS.isZero() {
+				if e.skip&(GroupDNS|GroupHTTP) != GroupDNS|GroupHTTP && !allZero(unsafe.Pointer(&v.DNS), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.DNS))) {
+					if e.skip&GroupDNS == 0 && !allZero(unsafe.Pointer(&v.DNS), unsafe.Sizeof(v.DNS)) && !v.DNS.isZero() {
 						e.field(`,"dns":`)
 						e.appendDNS(&v.DNS)
 					}
-					if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && v.HTTP != (HTTP{}) {
+					if e.skip&GroupHTTP == 0 && !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && v.HTTP != (HTTP{}) {
 						e.field(`,"http":`)
 						e.appendHTTP(&v.HTTP)
 					}
 				}
 			}
 		}
-		if !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.URL))) {
-			if !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.URL))) {
-				if !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.UserAgent))+unsafe.Sizeof(v.UserAgent)-uintptr(unsafe.Pointer(&v.URL))) {
-					if !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && v.URL != (URL{}) {
+		if e.skip&(GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.URL))) {
+			if e.skip&(GroupURL|GroupUserAgent|GroupTLS|GroupUser) != GroupURL|GroupUserAgent|GroupTLS|GroupUser && !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.URL))) {
+				if e.skip&(GroupURL|GroupUserAgent) != GroupURL|GroupUserAgent && !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.UserAgent))+unsafe.Sizeof(v.UserAgent)-uintptr(unsafe.Pointer(&v.URL))) {
+					if e.skip&GroupURL == 0 && !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && v.URL != (URL{}) {
 						e.field(`,"url":`)
 						e.appendURL(&v.URL)
 					}
-					if !allZero(unsafe.Pointer(&v.UserAgent), unsafe.Sizeof(v.UserAgent)) && v.UserAgent != (UserAgent{}) {
+					if e.skip&GroupUserAgent == 0 && !allZero(unsafe.Pointer(&v.UserAgent), unsafe.Sizeof(v.UserAgent)) && v.UserAgent != (UserAgent{}) {
 						e.field(`,"user_agent":`)
 						e.appendUserAgent(&v.UserAgent)
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.TLS))) {
-					if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && !v.TLS.isZero() {
+				if e.skip&(GroupTLS|GroupUser) != GroupTLS|GroupUser && !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.TLS))) {
+					if e.skip&GroupTLS == 0 && !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && !v.TLS.isZero() {
 						e.field(`,"tls":`)
 						e.appendTLS(&v.TLS)
 					}
-					if !allZero(unsafe.Pointer(&v.User), unsafe.Sizeof(v.User)) && v.User != (User{}) {
+					if e.skip&GroupUser == 0 && !allZero(unsafe.Pointer(&v.User), unsafe.Sizeof(v.User)) && v.User != (User{}) {
 						e.field(`,"user":`)
 						e.appendUser(&v.User)
 					}
 				}
 			}
-			if !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.File))) {
-				if !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Email))+unsafe.Sizeof(v.Email)-uintptr(unsafe.Pointer(&v.File))) {
-					if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (File{}) {
+			if e.skip&(GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupFile|GroupEmail|GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.File))) {
+				if e.skip&(GroupFile|GroupEmail) != GroupFile|GroupEmail && !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Email))+unsafe.Sizeof(v.Email)-uintptr(unsafe.Pointer(&v.File))) {
+					if e.skip&GroupFile == 0 && !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (File{}) {
 						e.field(`,"file":`)
 						e.appendFile(&v.File)
 					}
-					if !allZero(unsafe.Pointer(&v.Email), unsafe.Sizeof(v.Email)) && !v.Email.isZero() {
+					if e.skip&GroupEmail == 0 && !allZero(unsafe.Pointer(&v.Email), unsafe.Sizeof(v.Email)) && !v.Email.isZero() {
 						e.field(`,"email":`)
 						e.appendEmail(&v.Email)
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.Rule), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Rule))) {
-					if !allZero(unsafe.Pointer(&v.Rule), unsafe.Sizeof(v.Rule)) && !v.Rule.isZero() {
+				if e.skip&(GroupRule|GroupThreat) != GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.Rule), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Rule))) {
+					if e.skip&GroupRule == 0 && !allZero(unsafe.Pointer(&v.Rule), unsafe.Sizeof(v.Rule)) && !v.Rule.isZero() {
 						e.field(`,"rule":`)
 						e.appendRule(&v.Rule)
 					}
-					if !allZero(unsafe.Pointer(&v.Threat), unsafe.Sizeof(v.Threat)) && !v.Threat.isZero() {
+					if e.skip&GroupThreat == 0 && !allZero(unsafe.Pointer(&v.Threat), unsafe.Sizeof(v.Threat)) && !v.Threat.isZero() {
 						e.field(`,"threat":`)
 						e.appendThreat(&v.Threat)
 					}
@@ -119,7 +119,7 @@ func (e *encoder) appendEvent(v *Event) {
 	}
 	e.optStrings(`,"tags":`, v.Tags)
 	e.optString(`,"message":`, v.Message)
-	if !allZero(unsafe.Pointer(&v.Sensor), unsafe.Sizeof(v.Sensor)) && !v.Sensor.isZero() {
+	if e.skip&GroupSensor == 0 && !allZero(unsafe.Pointer(&v.Sensor), unsafe.Sizeof(v.Sensor)) && !v.Sensor.isZero() {
 		e.field(`,"packetsleuth":`)
 		e.appendCustom(&v.Sensor)
 	}
@@ -427,70 +427,70 @@ func (e *encoder) appendThreat(v *Threat) {
 
 func (e *encoder) appendCustom(v *Custom) {
 	o0 := e.begin()
-	if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Traffic))) {
-		if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.Traffic))) {
-			if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.Traffic))) {
-				if !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Traffic))) {
-					if !allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) && !v.Traffic.isZero() {
+	if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM|GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM|GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Traffic))) {
+		if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.Traffic))) {
+			if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.Traffic))) {
+				if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Traffic))) {
+					if e.skip&GroupSensorTraffic == 0 && !allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) && !v.Traffic.isZero() {
 						e.field(`,"traffic":`)
 						e.appendTraffic(&v.Traffic)
 					}
-					if !allZero(unsafe.Pointer(&v.Flow), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Flow))) {
-						if !allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) && v.Flow != (FlowInfo{}) {
+					if e.skip&(GroupSensorFlow|GroupSensorTunnel) != GroupSensorFlow|GroupSensorTunnel && !allZero(unsafe.Pointer(&v.Flow), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Flow))) {
+						if e.skip&GroupSensorFlow == 0 && !allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) && v.Flow != (FlowInfo{}) {
 							e.field(`,"flow":`)
 							e.appendFlowInfo(&v.Flow)
 						}
-						if !allZero(unsafe.Pointer(&v.Tunnel), unsafe.Sizeof(v.Tunnel)) && v.Tunnel != (Tunnel{}) {
+						if e.skip&GroupSensorTunnel == 0 && !allZero(unsafe.Pointer(&v.Tunnel), unsafe.Sizeof(v.Tunnel)) && v.Tunnel != (Tunnel{}) {
 							e.field(`,"tunnel":`)
 							e.appendTunnel(&v.Tunnel)
 						}
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.HTTP), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.HTTP))) {
-					if !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && !v.HTTP.isZero() {
+				if e.skip&(GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH) != GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH && !allZero(unsafe.Pointer(&v.HTTP), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.HTTP))) {
+					if e.skip&GroupSensorHTTP == 0 && !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && !v.HTTP.isZero() {
 						e.field(`,"http":`)
 						e.appendHTTPInfo(&v.HTTP)
 					}
-					if !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.TLS))) {
-						if !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && v.TLS != (TLSInfo{}) {
+					if e.skip&(GroupSensorTLS|GroupSensorSSH) != GroupSensorTLS|GroupSensorSSH && !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.TLS))) {
+						if e.skip&GroupSensorTLS == 0 && !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && v.TLS != (TLSInfo{}) {
 							e.field(`,"tls":`)
 							e.appendTLSInfo(&v.TLS)
 						}
-						if !allZero(unsafe.Pointer(&v.SSH), unsafe.Sizeof(v.SSH)) && v.SSH != (SSH{}) {
+						if e.skip&GroupSensorSSH == 0 && !allZero(unsafe.Pointer(&v.SSH), unsafe.Sizeof(v.SSH)) && v.SSH != (SSH{}) {
 							e.field(`,"ssh":`)
 							e.appendSSH(&v.SSH)
 						}
 					}
 				}
 			}
-			if !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.DHCP))) {
-				if !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.DHCP))) {
-					if !allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) && v.DHCP != (DHCP{}) {
+			if e.skip&(GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.DHCP))) {
+				if e.skip&(GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL) != GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL && !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.DHCP))) {
+					if e.skip&GroupSensorDHCP == 0 && !allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) && v.DHCP != (DHCP{}) {
 						e.field(`,"dhcp":`)
 						e.appendDHCP(&v.DHCP)
 					}
-					if !allZero(unsafe.Pointer(&v.RDP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.RDP))) {
-						if !allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) && !v.RDP.isZero() {
+					if e.skip&(GroupSensorRDP|GroupSensorMySQL) != GroupSensorRDP|GroupSensorMySQL && !allZero(unsafe.Pointer(&v.RDP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.RDP))) {
+						if e.skip&GroupSensorRDP == 0 && !allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) && !v.RDP.isZero() {
 							e.field(`,"rdp":`)
 							e.appendRDP(&v.RDP)
 						}
-						if !allZero(unsafe.Pointer(&v.MySQL), unsafe.Sizeof(v.MySQL)) && !v.MySQL.isZero() {
+						if e.skip&GroupSensorMySQL == 0 && !allZero(unsafe.Pointer(&v.MySQL), unsafe.Sizeof(v.MySQL)) && !v.MySQL.isZero() {
 							e.field(`,"mysql":`)
 							e.appendDBLogin(&v.MySQL)
 						}
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.PgSQL), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.PgSQL))) {
-					if !allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) && !v.PgSQL.isZero() {
+				if e.skip&(GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.PgSQL), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.PgSQL))) {
+					if e.skip&GroupSensorPgSQL == 0 && !allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) && !v.PgSQL.isZero() {
 						e.field(`,"pgsql":`)
 						e.appendDBLogin(&v.PgSQL)
 					}
-					if !allZero(unsafe.Pointer(&v.SMB), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.SMB))) {
-						if !allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) && !v.SMB.isZero() {
+					if e.skip&(GroupSensorSMB|GroupSensorNTLM) != GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.SMB), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.SMB))) {
+						if e.skip&GroupSensorSMB == 0 && !allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) && !v.SMB.isZero() {
 							e.field(`,"smb":`)
 							e.appendSMB(&v.SMB)
 						}
-						if !allZero(unsafe.Pointer(&v.NTLM), unsafe.Sizeof(v.NTLM)) && !v.NTLM.isZero() {
+						if e.skip&GroupSensorNTLM == 0 && !allZero(unsafe.Pointer(&v.NTLM), unsafe.Sizeof(v.NTLM)) && !v.NTLM.isZero() {
 							e.field(`,"ntlm":`)
 							e.appendNTLM(&v.NTLM)
 						}
@@ -498,75 +498,75 @@ func (e *encoder) appendCustom(v *Custom) {
 				}
 			}
 		}
-		if !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SMTP))) {
-			if !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.SMTP))) {
-				if !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SMTP))) {
-					if !allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) && !v.SMTP.isZero() {
+		if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SMTP))) {
+			if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain && !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.SMTP))) {
+				if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP && !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SMTP))) {
+					if e.skip&GroupSensorSMTP == 0 && !allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) && !v.SMTP.isZero() {
 						e.field(`,"smtp":`)
 						e.appendSMTP(&v.SMTP)
 					}
-					if !allZero(unsafe.Pointer(&v.SIP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SIP))) {
-						if !allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) && v.SIP != (SIP{}) {
+					if e.skip&(GroupSensorSIP|GroupSensorNTP) != GroupSensorSIP|GroupSensorNTP && !allZero(unsafe.Pointer(&v.SIP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SIP))) {
+						if e.skip&GroupSensorSIP == 0 && !allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) && v.SIP != (SIP{}) {
 							e.field(`,"sip":`)
 							e.appendSIP(&v.SIP)
 						}
-						if !allZero(unsafe.Pointer(&v.NTP), unsafe.Sizeof(v.NTP)) && v.NTP != (NTP{}) {
+						if e.skip&GroupSensorNTP == 0 && !allZero(unsafe.Pointer(&v.NTP), unsafe.Sizeof(v.NTP)) && v.NTP != (NTP{}) {
 							e.field(`,"ntp":`)
 							e.appendNTP(&v.NTP)
 						}
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.FTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.FTP))) {
-					if !allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) && v.FTP != (FTP{}) {
+				if e.skip&(GroupSensorFTP|GroupSensorFile|GroupSensorDomain) != GroupSensorFTP|GroupSensorFile|GroupSensorDomain && !allZero(unsafe.Pointer(&v.FTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.FTP))) {
+					if e.skip&GroupSensorFTP == 0 && !allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) && v.FTP != (FTP{}) {
 						e.field(`,"ftp":`)
 						e.appendFTP(&v.FTP)
 					}
-					if !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.File))) {
-						if !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (FileInfo{}) {
+					if e.skip&(GroupSensorFile|GroupSensorDomain) != GroupSensorFile|GroupSensorDomain && !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.File))) {
+						if e.skip&GroupSensorFile == 0 && !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (FileInfo{}) {
 							e.field(`,"file":`)
 							e.appendFileInfo(&v.File)
 						}
-						if !allZero(unsafe.Pointer(&v.Domain), unsafe.Sizeof(v.Domain)) && v.Domain != (Domain{}) {
+						if e.skip&GroupSensorDomain == 0 && !allZero(unsafe.Pointer(&v.Domain), unsafe.Sizeof(v.Domain)) && v.Domain != (Domain{}) {
 							e.field(`,"domain":`)
 							e.appendDomain(&v.Domain)
 						}
 					}
 				}
 			}
-			if !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SNMP))) {
-				if !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.SNMP))) {
-					if !allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) && !v.SNMP.isZero() {
+			if e.skip&(GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SNMP))) {
+				if e.skip&(GroupSensorSNMP|GroupSensorAlert|GroupSensorStats) != GroupSensorSNMP|GroupSensorAlert|GroupSensorStats && !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.SNMP))) {
+					if e.skip&GroupSensorSNMP == 0 && !allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) && !v.SNMP.isZero() {
 						e.field(`,"snmp":`)
 						e.appendSNMP(&v.SNMP)
 					}
-					if !allZero(unsafe.Pointer(&v.Alert), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.Alert))) {
-						if !allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) && !v.Alert.isZero() {
+					if e.skip&(GroupSensorAlert|GroupSensorStats) != GroupSensorAlert|GroupSensorStats && !allZero(unsafe.Pointer(&v.Alert), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.Alert))) {
+						if e.skip&GroupSensorAlert == 0 && !allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) && !v.Alert.isZero() {
 							e.field(`,"alert":`)
 							e.appendAlertInfo(&v.Alert)
 						}
-						if !allZero(unsafe.Pointer(&v.Stats), unsafe.Sizeof(v.Stats)) && v.Stats != (Stats{}) {
+						if e.skip&GroupSensorStats == 0 && !allZero(unsafe.Pointer(&v.Stats), unsafe.Sizeof(v.Stats)) && v.Stats != (Stats{}) {
 							e.field(`,"stats":`)
 							e.appendStats(&v.Stats)
 						}
 					}
 				}
-				if !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Peak))) {
-					if !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.Anomaly))+unsafe.Sizeof(v.Anomaly)-uintptr(unsafe.Pointer(&v.Peak))) {
-						if !allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) && v.Peak != (Peak{}) {
+				if e.skip&(GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Peak))) {
+					if e.skip&(GroupSensorPeak|GroupSensorAnomaly) != GroupSensorPeak|GroupSensorAnomaly && !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.Anomaly))+unsafe.Sizeof(v.Anomaly)-uintptr(unsafe.Pointer(&v.Peak))) {
+						if e.skip&GroupSensorPeak == 0 && !allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) && v.Peak != (Peak{}) {
 							e.field(`,"peak":`)
 							e.appendPeak(&v.Peak)
 						}
-						if !allZero(unsafe.Pointer(&v.Anomaly), unsafe.Sizeof(v.Anomaly)) && v.Anomaly != (Anomaly{}) {
+						if e.skip&GroupSensorAnomaly == 0 && !allZero(unsafe.Pointer(&v.Anomaly), unsafe.Sizeof(v.Anomaly)) && v.Anomaly != (Anomaly{}) {
 							e.field(`,"anomaly":`)
 							e.appendAnomaly(&v.Anomaly)
 						}
 					}
-					if !allZero(unsafe.Pointer(&v.Kerberos), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Kerberos))) {
-						if !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
+					if e.skip&(GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.Kerberos), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Kerberos))) {
+						if e.skip&GroupSensorKerberos == 0 && !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
 							e.field(`,"kerberos":`)
 							e.appendKerberos(&v.Kerberos)
 						}
-						if !allZero(unsafe.Pointer(&v.DCERPC), unsafe.Sizeof(v.DCERPC)) && !v.DCERPC.isZero() {
+						if e.skip&GroupSensorDCERPC == 0 && !allZero(unsafe.Pointer(&v.DCERPC), unsafe.Sizeof(v.DCERPC)) && !v.DCERPC.isZero() {
 							e.field(`,"dcerpc":`)
 							e.appendDCERPC(&v.DCERPC)
 						}
@@ -1605,3 +1605,49 @@ func (v *KerberosAP) isZero() bool {
 func (v *X509Name) isZero() bool {
 	return v.DistinguishedName == "" && v.CommonName == nil && v.Organization == nil && v.OrganizationalUnit == nil && v.Country == nil
 }
+
+// The groups of Event and of its packetsleuth object, for EncodeGroupsWithID.
+const (
+	GroupNetwork Groups = 1 << iota
+	GroupSource
+	GroupDestination
+	GroupRelated
+	GroupObserver
+	GroupAgent
+	GroupDNS
+	GroupHTTP
+	GroupURL
+	GroupUserAgent
+	GroupTLS
+	GroupUser
+	GroupFile
+	GroupEmail
+	GroupRule
+	GroupThreat
+	GroupSensor
+	GroupSensorTraffic
+	GroupSensorFlow
+	GroupSensorTunnel
+	GroupSensorHTTP
+	GroupSensorTLS
+	GroupSensorSSH
+	GroupSensorDHCP
+	GroupSensorRDP
+	GroupSensorMySQL
+	GroupSensorPgSQL
+	GroupSensorSMB
+	GroupSensorNTLM
+	GroupSensorSMTP
+	GroupSensorSIP
+	GroupSensorNTP
+	GroupSensorFTP
+	GroupSensorFile
+	GroupSensorDomain
+	GroupSensorSNMP
+	GroupSensorAlert
+	GroupSensorStats
+	GroupSensorPeak
+	GroupSensorAnomaly
+	GroupSensorKerberos
+	GroupSensorDCERPC
+)

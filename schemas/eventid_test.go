@@ -7,7 +7,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 func encodeWithID(t *testing.T, ev *Event) (Event, string) {
@@ -213,5 +216,71 @@ func TestEncodeCacheAsUncached(t *testing.T) {
 	}
 	if n < 1000 || hits < n/10 {
 		t.Fatalf("%d events encoded, %d with both groups from the cache", n, hits)
+	}
+}
+
+// groupFields are the fields the Groups bits stand for, in bit order: the
+// omitzero groups of Event, then those of its packetsleuth object.
+func groupFields(t *testing.T) [][]int {
+	isGroup := func(f reflect.StructField) bool {
+		return strings.HasSuffix(f.Tag.Get("json"), ",omitzero") && f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[time.Time]()
+	}
+	var root, sensor [][]int
+	et := reflect.TypeFor[Event]()
+	for i := range et.NumField() {
+		f := et.Field(i)
+		if !isGroup(f) {
+			continue
+		}
+		root = append(root, []int{i})
+		if f.Type == reflect.TypeFor[Custom]() {
+			for j := range f.Type.NumField() {
+				if isGroup(f.Type.Field(j)) {
+					sensor = append(sensor, []int{i, j})
+				}
+			}
+		}
+	}
+	all := append(root, sensor...)
+	if GroupSensorDCERPC != 1<<(len(all)-1) || GroupSensor != 1<<(len(root)-1) {
+		t.Fatalf("%d groups, %d of Event: the Groups constants do not match", len(all), len(root))
+	}
+	return all
+}
+
+// Told which groups were written, the encoder leaves out the others
+// without looking: random events encode as the same events with every
+// group outside the set zeroed, and with every group in it as they are.
+func TestEncodeGroupsLeavesOutTheOthers(t *testing.T) {
+	fields := groupFields(t)
+	rnd := rand.New(rand.NewPCG(12, 8))
+	var c EncodeCache
+	n := 0
+	for i := range 3000 {
+		ev := (&source{rnd: rnd}).event()
+		ev.Event.ID = ""
+		groups := Groups(rnd.Uint64())
+		if i%3 == 0 {
+			groups = ^Groups(0)
+		}
+		want := *ev
+		wv := reflect.ValueOf(&want).Elem()
+		for bit, index := range fields {
+			if groups&(1<<bit) == 0 {
+				f := wv.FieldByIndex(index)
+				f.Set(reflect.Zero(f.Type()))
+			}
+		}
+		wantJSON, errWant := EncodeWithID(nil, &want)
+		got, err := c.EncodeGroupsWithID(nil, ev, groups)
+		if (err != nil) != (errWant != nil) || !bytes.Equal(got, wantJSON) {
+			t.Fatalf("event %d, groups %#x:\n%s (%v)\nwant\n%s (%v)", i, groups, got, err, wantJSON, errWant)
+		}
+		if err == nil {
+			n++
+		}
+	}
+	if n < 1000 {
+		t.Fatalf("only %d random events encoded", n)
 	}
 }

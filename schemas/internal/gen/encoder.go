@@ -29,10 +29,15 @@ type encoderGen struct {
 	// depth counts the objects open in the function being written: each
 	// keeps where it opened in its own variable.
 	depth int
+	// bits names the Groups constant of each group of Event and of its
+	// packetsleuth object, which encoder.skip may leave out unseen.
+	bits  map[*field]string
+	names []string // the constants, in bit order
 }
 
 func genEncoder(m *model) ([]byte, error) {
-	g := &encoderGen{m: m, done: map[reflect.Type]bool{}, zeroes: map[reflect.Type]bool{}}
+	g := &encoderGen{m: m, done: map[reflect.Type]bool{}, zeroes: map[reflect.Type]bool{}, bits: map[*field]string{}}
+	g.nameGroups()
 	g.printf("func (e *encoder) appendEvent(v *Event) {\n")
 	g.root = true
 	g.body(m.root, "v.")
@@ -53,6 +58,15 @@ func genEncoder(m *model) ([]byte, error) {
 			}
 		}
 	}
+	g.printf("\n// The groups of Event and of its packetsleuth object, for EncodeGroupsWithID.\nconst (\n")
+	for i, name := range g.names {
+		if i == 0 {
+			g.printf("%s Groups = 1 << iota\n", name)
+		} else {
+			g.printf("%s\n", name)
+		}
+	}
+	g.printf(")\n")
 	if g.errs != nil {
 		return nil, fmt.Errorf("%s", strings.Join(g.errs, "\n"))
 	}
@@ -76,6 +90,52 @@ func genEncoder(m *model) ([]byte, error) {
 }
 
 func (g *encoderGen) printf(format string, args ...any) { fmt.Fprintf(&g.out, format, args...) }
+
+// nameGroups gives a Groups bit to each group of Event (GroupNetwork) and
+// of its packetsleuth object (GroupSensorFlow): together they are most of
+// an event's memory, which a caller knowing what it wrote spares the
+// encoder from looking at.
+func (g *encoderGen) nameGroups() {
+	name := func(f *field, prefix string) {
+		g.bits[f] = prefix + f.sf.Name
+		g.names = append(g.names, prefix+f.sf.Name)
+	}
+	for _, f := range g.m.root {
+		if !isGroup(f) {
+			continue
+		}
+		name(f, "Group")
+		if f.sf.Tag.Get("json") == "packetsleuth,omitzero" {
+			for _, c := range f.children {
+				if isGroup(c) {
+					name(c, "Group"+f.sf.Name)
+				}
+			}
+		}
+	}
+	if len(g.names) > 64 {
+		g.errs = append(g.errs, fmt.Sprintf("%d groups of Event and packetsleuth: Groups has 64 bits", len(g.names)))
+	}
+}
+
+// looked is the condition under which encoder.skip leaves some group of
+// run to be looked at ("" when they have no bits).
+func (g *encoderGen) looked(run []*field) string {
+	var names []string
+	for _, f := range run {
+		if name, ok := g.bits[f]; ok {
+			names = append(names, name)
+		}
+	}
+	switch len(names) {
+	case 0:
+		return ""
+	case 1:
+		return "e.skip&" + names[0] + " == 0"
+	}
+	set := strings.Join(names, "|")
+	return "e.skip&(" + set + ") != " + set
+}
 
 // need queues a named struct type for its appendX (and isZero).
 func (g *encoderGen) need(t reflect.Type) {
@@ -133,7 +193,11 @@ func (g *encoderGen) groups(run []*field, recv string) {
 	}
 	g.usesUnsafe = true
 	first, last := recv+run[0].sf.Name, recv+run[len(run)-1].sf.Name
-	g.printf("if !allZero(unsafe.Pointer(&%s), uintptr(unsafe.Pointer(&%s))+unsafe.Sizeof(%s)-uintptr(unsafe.Pointer(&%s))) {\n", first, last, last, first)
+	guard := g.looked(run)
+	if guard != "" {
+		guard += " && "
+	}
+	g.printf("if %s!allZero(unsafe.Pointer(&%s), uintptr(unsafe.Pointer(&%s))+unsafe.Sizeof(%s)-uintptr(unsafe.Pointer(&%s))) {\n", guard, first, last, last, first)
 	h := len(run) / 2
 	g.groups(run[:h], recv)
 	g.groups(run[h:], recv)
@@ -207,7 +271,9 @@ func (g *encoderGen) fieldCode(f *field, recv string) {
 		if omitempty {
 			g.fail(f, "omitempty never drops a struct: use omitzero")
 		}
-		if omitzero {
+		if guard := g.looked([]*field{f}); guard != "" {
+			g.printf("if %s && %s {\n", guard, g.groupNonZero(x, t, f.children))
+		} else if omitzero {
 			g.printf("if %s {\n", g.groupNonZero(x, t, f.children))
 		}
 		// event.id leaves the observer and the agent out (EncodeWithID),
