@@ -82,6 +82,12 @@ func (w *Worker) Close() {
 	}
 }
 
+// Writes returns the groups of an event Enrich may write.
+func (w *Worker) Writes() schemas.Groups {
+	return schemas.GroupNetwork | schemas.GroupEmail | schemas.GroupSource | schemas.GroupDestination |
+		schemas.GroupThreat | schemas.GroupSensor | schemas.GroupSensorDomain
+}
+
 // Enrich fills, on any event with source/destination addresses, their geo
 // and as fields and network.direction, and appends a threat.enrichments
 // element for every intel match among the addresses, DNS names and

@@ -305,6 +305,9 @@ func (st *state) newStream(p parsers.StreamParser) {
 	}
 }
 
+// FlowEndedGroups are the groups of a flow's event FlowEnded writes.
+const FlowEndedGroups = schemas.GroupNetwork | schemas.GroupSensor | schemas.GroupSensorFlow | schemas.GroupSensorFTP
+
 // FlowEnded closes the flow's parsers (emitting what they hold) and sets the
 // detected protocol on the flow event. It returns the address strings the
 // flow's events shared, for its flow event (flow.FillEventFrom; zero: none).

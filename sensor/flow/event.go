@@ -15,6 +15,12 @@ import (
 // the caller has zeroed or reused; obs describes the sensor.
 func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) { f.FillEventFrom(ev, obs, Addrs{}) }
 
+// EventGroups are the groups of an event FillEvent writes: a caller that
+// wrote no other into the zeroed event has it encoded without the encoder
+// looking at the rest (schemas.EncodeCache.EncodeGroupsWithID).
+const EventGroups = schemas.GroupNetwork | schemas.GroupSource | schemas.GroupDestination | schemas.GroupRelated |
+	schemas.GroupObserver | schemas.GroupSensor | schemas.GroupSensorFlow | schemas.GroupSensorTunnel
+
 // FillEventFrom is FillEvent with the address strings the flow's other
 // events used (FillNetworkFrom).
 func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Addrs) {

@@ -51,3 +51,55 @@ func TestFillNetworkStringsInOneAllocation(t *testing.T) {
 		})
 	}
 }
+
+// FillEvent writes no group but EventGroups: flows of every shape (TCP
+// with its history, UDP, ICMP and ICMPv6, IPv6, MACs, QinQ, a tunnel, an
+// observer with its interface) encode told only of those as in full.
+func TestFillEventWritesEventGroups(t *testing.T) {
+	base := decode.Packet{
+		Timestamp: time.Unix(1700000000, 5), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
+		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: 0x02, WireLen: 60,
+	}
+	shapes := map[string]func(p *decode.Packet){
+		"tcp": func(*decode.Packet) {},
+		"udp": func(p *decode.Packet) { p.Proto = decode.ProtoUDP },
+		"icmp": func(p *decode.Packet) {
+			p.Proto, p.ICMPType, p.ICMPCode, p.SrcPort, p.DstPort = decode.ProtoICMP, 3, 3, 0, 0
+		},
+		"icmp6": func(p *decode.Packet) {
+			p.Src, p.Dst, p.IPVersion = netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("2001:db8::2"), 6
+			p.Proto, p.ICMPType, p.SrcPort, p.DstPort = decode.ProtoICMPv6, 128, 0, 0
+		},
+		"macs and vlans": func(p *decode.Packet) {
+			p.HasMAC, p.SrcMAC, p.DstMAC = true, [6]byte{2, 0, 0, 0, 0, 1}, [6]byte{2, 0, 0, 0, 0, 2}
+			p.VLAN, p.InnerVLAN = 100, 200
+		},
+		"tunnel": func(p *decode.Packet) {
+			p.Tunnel = decode.Tunnel{Type: decode.VXLAN, Src: netip.MustParseAddr("198.51.100.1"), Dst: netip.MustParseAddr("198.51.100.2"), VNI: 42}
+		},
+	}
+	obs := &schemas.Observer{Name: "edge-1", Type: "sensor"}
+	obs.Ingress.Interface.Name = "eth0"
+	for name, shape := range shapes {
+		t.Run(name, func(t *testing.T) {
+			p := base
+			shape(&p)
+			tab := NewTable(Config{}, func(*Flow) {})
+			f, _ := tab.Update(&p)
+			reply := p
+			reply.Src, reply.Dst, reply.SrcPort, reply.DstPort = p.Dst, p.Src, p.DstPort, p.SrcPort
+			reply.Timestamp, reply.TCPFlags = p.Timestamp.Add(time.Millisecond), 0x12
+			tab.Update(&reply)
+			var ev schemas.Event
+			f.FillEvent(&ev, obs)
+			want, err := schemas.EncodeWithID(nil, &ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var c schemas.EncodeCache
+			if got, _ := c.EncodeGroupsWithID(nil, &ev, EventGroups); string(got) != string(want) {
+				t.Errorf("told EventGroups:\n%s\nin full:\n%s", got, want)
+			}
+		})
+	}
+}

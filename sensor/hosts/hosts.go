@@ -175,6 +175,10 @@ func (t *Table) Lookup(ip string, at time.Time) (Lease, bool) {
 	return out, ok
 }
 
+// EnrichGroups are the groups Learn and Enrich write of an event that is
+// not a DHCP one.
+const EnrichGroups = schemas.GroupSource | schemas.GroupDestination | schemas.GroupRelated
+
 // Enrich names ev's source and destination from their leases at ev's
 // time: the endpoint's mac and domain when the event has none, and the
 // name in related.hosts.

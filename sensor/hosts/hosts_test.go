@@ -255,3 +255,29 @@ func TestOnlyListedServersGrant(t *testing.T) {
 		t.Errorf("stats %+v", s)
 	}
 }
+
+// Learn and Enrich write no group of a flow event but EnrichGroups: a flow
+// whose two ends hold leases encodes told only of its own groups and those
+// as in full.
+func TestEnrichWritesEnrichGroups(t *testing.T) {
+	tab := New(Config{}, nil)
+	for i, ip := range []string{"192.168.0.10", "192.168.0.11"} {
+		m := fmt.Sprintf("90:b1:1c:99:49:%02x", i)
+		tab.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "request", ClientMAC: m, Hostname: fmt.Sprint("host", i)}))
+		tab.Learn(dhcpEvent(time.Second, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: m, AssignedIP: ip, LeaseTime: 3600}))
+	}
+	ev := flowEvent(2*time.Second, "192.168.0.10", "192.168.0.11")
+	tab.Learn(ev)
+	tab.Enrich(ev)
+	if ev.Source.Domain != "host0" || ev.Destination.MAC == "" || len(ev.Related.Hosts) != 2 {
+		t.Fatalf("not named: %+v %+v %v", ev.Source, ev.Destination, ev.Related.Hosts)
+	}
+	want, err := schemas.EncodeWithID(nil, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var c schemas.EncodeCache
+	if got, _ := c.EncodeGroupsWithID(nil, ev, schemas.GroupSource|schemas.GroupDestination|EnrichGroups); string(got) != string(want) {
+		t.Errorf("told EnrichGroups:\n%s\nin full:\n%s", got, want)
+	}
+}

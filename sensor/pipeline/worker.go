@@ -12,6 +12,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/app"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 	"github.com/packetsleuth/packetsleuth/sensor/source"
 )
 
@@ -44,6 +45,13 @@ type worker struct {
 	counts  workerCounts
 	packets int
 	wake    chan struct{} // another worker asks this one to give memory back (budget.Account.Fair)
+
+	// flowGroups are the groups a flow event can hold, from what writes
+	// into it (flow table, application layer, host table, enricher,
+	// identity): its encoder looks at no other (0: an enricher that does
+	// not say which it writes). evGroups is flowGroups while ev is
+	// emitted as a flow event, else 0.
+	flowGroups, evGroups schemas.Groups
 
 	mu        sync.Mutex // guards published
 	published workerCounts
@@ -82,7 +90,27 @@ func newWorker(cfg *Config) *worker {
 		}
 	}
 	w.series.init(cfg, w.queue)
+	w.flowGroups = flowGroups(w)
 	return w
+}
+
+// flowGroups returns the groups of Event w's flow events can hold.
+func flowGroups(w *worker) schemas.Groups {
+	g := flow.EventGroups | schemas.GroupAgent // the agent: Identity.Stamp
+	if w.app != nil {
+		g |= app.FlowEndedGroups
+	}
+	if w.cfg.Hosts != nil {
+		g |= hosts.EnrichGroups
+	}
+	if w.enricher != nil {
+		e, ok := w.enricher.(interface{ Writes() schemas.Groups })
+		if !ok {
+			return 0
+		}
+		g |= e.Writes()
+	}
+	return g
 }
 
 // packet accounts one decoded packet.
@@ -211,7 +239,9 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		addrs = w.app.FlowEnded(f, &w.ev)
 	}
 	f.FillEventFrom(&w.ev, &w.obs, addrs)
+	w.evGroups = w.flowGroups
 	w.emit(&w.ev)
+	w.evGroups = 0
 }
 
 // flowInterim emits a long-lived flow's counters so far (flow.Config.Interim).
@@ -249,7 +279,11 @@ func (w *worker) queue(ev *schemas.Event) {
 	start := len(w.arena)
 	w.cfg.Identity.Stamp(ev)
 	var err error
-	w.arena, err = w.enc.EncodeWithID(w.arena, ev) // same capture, same ids
+	if ev == &w.ev && w.evGroups != 0 {
+		w.arena, err = w.enc.EncodeGroupsWithID(w.arena, ev, w.evGroups)
+	} else {
+		w.arena, err = w.enc.EncodeWithID(w.arena, ev) // same capture, same ids
+	}
 	if err != nil {
 		w.counts.EncErr++
 		w.arena = w.arena[:start]
