@@ -270,3 +270,51 @@ func FuzzName(f *testing.F) {
 		}
 	})
 }
+
+// FuzzSplitName splits names of arbitrary labels (NUL-separated in the
+// input; any other byte, dots too, may be in a label) as the parser
+// writes them: registered, subdomain and tld are made of whole labels.
+func FuzzSplitName(f *testing.F) {
+	f.Add("www\x00example\x00co\x00uk")
+	f.Add("x\x00evil.bank\x00com")
+	f.Add("a\\\x00example\x00com")
+	f.Add("www\x00example\x00com.")
+	f.Fuzz(func(t *testing.T, in string) {
+		var labels []string
+		for _, l := range strings.Split(in, "\x00") {
+			if l == "" || len(l) > 63 {
+				return
+			}
+			labels = append(labels, string(appendLabel(nil, []byte(l))))
+		}
+		name := strings.Join(labels, ".")
+		reg, sub, tld := SplitName(name)
+		at := func(s string) int { // the label s starts at, as a suffix of name; -1 if none
+			for j := range labels {
+				if strings.Join(labels[j:], ".") == s {
+					return j
+				}
+			}
+			return -1
+		}
+		if tld == "" {
+			if reg != "" || sub != "" {
+				t.Fatalf("%q: registered %q, subdomain %q without a tld", name, reg, sub)
+			}
+			return
+		}
+		if at(tld) < 0 {
+			t.Fatalf("%q: tld %q is not whole labels", name, tld)
+		}
+		if reg == "" {
+			if sub != "" || tld != name {
+				t.Fatalf("%q: subdomain %q, tld %q without a registered domain", name, sub, tld)
+			}
+			return
+		}
+		j := at(reg)
+		if j < 0 || at(tld) != j+1 || sub != strings.Join(labels[:j], ".") {
+			t.Fatalf("%q: registered %q, subdomain %q, tld %q: not whole labels", name, reg, sub, tld)
+		}
+	})
+}

@@ -17,36 +17,68 @@ import (
 // on the ICANN part of the list ("co.uk", "com") and empty otherwise, so a
 // single-label name such as "wpad" or "localhost" gives three empty strings.
 // The root, an empty name, or one with an empty label gives empty strings.
-// An escaped dot ("\.") inside a label is not told apart from a separator;
-// such names are not registrable anyway.
+// A dot inside a label (written "\." by the parser) is part of the label,
+// not a separator: the wire's labels may hold any byte, and a name such as
+// "x.evil\.bank.com" must not read as a name of bank.com.
 func SplitName(name string) (registered, subdomain, tld string) {
-	n := strings.TrimSuffix(name, ".")
-	if n == "" || strings.HasPrefix(n, ".") || strings.Contains(n, "..") {
-		return "", "", ""
+	s := SplitNameAt(name)
+	return name[s.Registered:s.End], name[:s.Subdomain], name[s.TLD:s.End]
+}
+
+// NameSplit is SplitName's answer as offsets into the name: registered is
+// name[Registered:End], subdomain name[:Subdomain], tld name[TLD:End].
+type NameSplit struct{ Registered, Subdomain, TLD, End int32 }
+
+// SplitNameAt is SplitName as offsets, so a caller can keep the answer
+// without the strings.
+func SplitNameAt(name string) NameSplit {
+	n, m := name, labelDots(name) // m: where the labels of n end
+	if strings.HasSuffix(m, ".") {
+		n, m = n[:len(n)-1], m[:len(m)-1]
 	}
-	lower := n
-	for i := 0; i < len(n); i++ {
-		if c := n[i]; 'A' <= c && c <= 'Z' {
-			lower = strings.ToLower(n) // ASCII only changes no length
+	if m == "" || strings.HasPrefix(m, ".") || strings.Contains(m, "..") {
+		return NameSplit{}
+	}
+	for i := 0; i < len(m); i++ {
+		if c := m[i]; 'A' <= c && c <= 'Z' {
+			m = strings.ToLower(m) // ASCII only changes no length
 			break
 		}
 	}
-	suffix, icann := publicsuffix.PublicSuffix(lower)
+	end := int32(len(n))
+	suffix, icann := publicsuffix.PublicSuffix(m)
 	if len(suffix) > len(n) || suffix == "" {
-		return "", "", ""
+		return NameSplit{}
 	}
 	if len(suffix) == len(n) {
 		if icann {
-			return "", "", n
+			return NameSplit{Registered: end, End: end}
 		}
-		return "", "", ""
+		return NameSplit{}
 	}
-	tld = n[len(n)-len(suffix):]
-	rest := n[:len(n)-len(suffix)-1] // without the dot before the suffix
+	rest := m[:len(m)-len(suffix)-1] // without the dot before the suffix
 	i := strings.LastIndexByte(rest, '.')
-	registered = n[i+1:]
+	s := NameSplit{Registered: int32(i + 1), TLD: end - int32(len(suffix)), End: end}
 	if i > 0 {
-		subdomain = n[:i]
+		s.Subdomain = int32(i)
 	}
-	return registered, subdomain, tld
+	return s
+}
+
+// labelDots returns name with each escaped dot ("\.") made '_': its
+// length, with a dot only where a label ends.
+func labelDots(name string) string {
+	if !strings.Contains(name, `\.`) {
+		return name
+	}
+	b := []byte(name)
+	for i := 0; i < len(b)-1; i++ {
+		if b[i] == '\\' {
+			i++ // the escaped byte (or the first digit of \DDD)
+			if b[i] == '.' {
+				b[i] = '_'
+			}
+		}
+	}
+	return string(b)
 }

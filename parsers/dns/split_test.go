@@ -20,6 +20,13 @@ func TestSplitName(t *testing.T) {
 		{".", "", "", ""},
 		{"a..b", "", "", ""},
 		{".example.com", "", "", ""},
+		// a dot inside a label (the parser writes it \.) separates nothing
+		{`x.evil\.bank.com`, `evil\.bank.com`, "x", "com"},
+		{`evil\.bank.com`, `evil\.bank.com`, "", "com"},
+		{`a.b.example\.com`, `b.example\.com`, "a", `example\.com`}, // unlisted TLD "example.com"
+		{`a\\.example.com`, "example.com", `a\\`, "com"},            // an escaped backslash, then a separator
+		{`www.example.com\.`, `example.com\.`, "www", `com\.`},      // the last label ends in a dot
+		{`a\.`, "", "", ""},
 	} {
 		reg, sub, tld := SplitName(c.in)
 		if reg != c.reg || sub != c.sub || tld != c.tld {

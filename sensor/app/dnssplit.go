@@ -9,17 +9,13 @@ import (
 
 // nameSplits remembers dns.SplitName's answers for the names seen last:
 // the Public Suffix lookup allocates for every name (the error of its IP
-// address check), and query names repeat. An answer is kept as lengths, so
+// address check), and query names repeat. An answer is kept as offsets, so
 // a hit slices the name at hand and keeps nothing of the message the name
 // was first seen in.
 type nameSplits struct {
-	m    map[string]nameSplit
+	m    map[string]dns.NameSplit
 	cost int64 // reserved on the budget (pool Parsers) for m
 }
-
-// nameSplit: subdomain is a prefix of the name, registered and tld end
-// where the name does, before a trailing dot.
-type nameSplit struct{ registered, subdomain, tld int32 }
 
 const (
 	maxNameSplits = 1024
@@ -29,23 +25,28 @@ const (
 // splitName is dns.SplitName, remembered.
 func (a *Analyzer) splitName(name string) (registered, subdomain, tld string) {
 	c := &a.splits
-	if s, ok := c.m[name]; ok {
-		end := len(strings.TrimSuffix(name, "."))
-		return name[end-int(s.registered) : end], name[:s.subdomain], name[end-int(s.tld) : end]
+	s, ok := c.m[name]
+	if !ok {
+		s = dns.SplitNameAt(name)
+		a.keepSplit(name, s)
 	}
-	registered, subdomain, tld = dns.SplitName(name)
+	return name[s.Registered:s.End], name[:s.Subdomain], name[s.TLD:s.End]
+}
+
+// keepSplit remembers the split s of name.
+func (a *Analyzer) keepSplit(name string, s dns.NameSplit) {
+	c := &a.splits
 	if len(c.m) >= maxNameSplits {
 		a.forgetSplits()
 	}
 	// Refused (counted by the budget as denied): split, not remembered.
 	if cost := nameSplitCost + int64(len(name)); a.acct.Reserve(budget.Parsers, cost) {
 		if c.m == nil {
-			c.m = make(map[string]nameSplit)
+			c.m = make(map[string]dns.NameSplit)
 		}
-		c.m[strings.Clone(name)] = nameSplit{int32(len(registered)), int32(len(subdomain)), int32(len(tld))}
+		c.m[strings.Clone(name)] = s
 		c.cost += cost
 	}
-	return registered, subdomain, tld
 }
 
 // forgetSplits empties the cache and gives its memory back.

@@ -12,6 +12,7 @@ var splitNames = []string{
 	"www.example.com", "www.example.com.", "WWW.Example.CO.UK", "a.b.c.example.co.uk.", "example.com",
 	"co.uk", "com.", "wpad", "localhost.", "", ".", "bad..name.com", "foo.appspot.com", "192.0.2.1",
 	"xn--bcher-kva.example", "sub.domain.cromulent",
+	`x.evil\.bank.com`, `www.example.com\.`, `a\\.example.com.`, // dots inside labels, as the parser writes them
 }
 
 // The remembered split is dns.SplitName's, on a miss and on a hit, and a
