@@ -13,13 +13,13 @@ type Kerberos struct {
 	Request string `json:"request,omitempty" expr:"request"`
 	// Answer message: AS-REP, TGS-REP or KRB-ERROR; empty when none came. Example: KRB-ERROR
 	Response string `json:"response,omitempty" expr:"response"`
-	// Client principal name (cname), from the request or, for a TGS exchange, the answer. Example: robin
+	// Client principal name (cname), from the request or, for a TGS exchange, the answer; components joined as in service. Example: robin
 	ClientName string `json:"client_name,omitempty" expr:"client_name"`
 	// Client realm (the answer's crealm, else the request's realm). Example: CYLERA.LAB
 	ClientRealm string `json:"client_realm,omitempty" expr:"client_realm"`
 	// Client principal as cname@realm. Example: robin@CYLERA.LAB
 	Client string `json:"client,omitempty" expr:"client"`
-	// Service principal name (sname), components joined with "/". Example: http/1027814774sa
+	// Service principal name (sname), components joined with "/" (a "/", "@" or "\" inside one escaped with "\", RFC 1964). Example: http/1027814774sa
 	Service string `json:"service,omitempty" expr:"service"`
 	// Realm of the service (the request's realm). Example: CYLERA.LAB
 	Realm string `json:"realm,omitempty" expr:"realm"`
@@ -54,7 +54,7 @@ type Kerberos struct {
 // AP-REQ shows in the clear and the server's answer. The client's name
 // and realm are in the AP-REQ's encrypted authenticator: not visible.
 type KerberosAP struct {
-	// Service principal of the ticket, components joined with "/". Example: cifs/dc1.contoso.local
+	// Service principal of the ticket, components joined with "/" (a "/", "@" or "\" inside one escaped with "\", RFC 1964). Example: cifs/dc1.contoso.local
 	Service string `json:"service,omitempty" expr:"service"`
 	// Realm of the ticket (the service's realm; the client's may differ). Example: CONTOSO.LOCAL
 	Realm string `json:"realm,omitempty" expr:"realm"`

@@ -2,6 +2,7 @@ package kerberos
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -395,5 +396,26 @@ func (m *Message) note(n string) {
 	}
 }
 
-// Principal joins name components with "/" (RFC 1964 display form).
-func Principal(names []string) string { return strings.Join(names, "/") }
+// Principal joins name components with "/" in the display form of RFC
+// 1964 (2.1.1): a '/', '@' or '\' inside a component is escaped with a
+// '\'. The components are the wire's, so without the escapes a service
+// ["krbtgt/EVIL"] would read as the two components of a TGT's service,
+// and a client ["user@EVIL"] would bring its own realm into user@realm.
+func Principal(names []string) string {
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.ContainsAny(n, `/@\`) }) {
+		return strings.Join(names, "/")
+	}
+	var b strings.Builder
+	for i, n := range names {
+		if i > 0 {
+			b.WriteByte('/')
+		}
+		for j := 0; j < len(n); j++ {
+			if c := n[j]; c == '/' || c == '@' || c == '\\' {
+				b.WriteByte('\\')
+			}
+			b.WriteByte(n[j])
+		}
+	}
+	return b.String()
+}
