@@ -1,0 +1,45 @@
+package pipeline
+
+import (
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/enrich"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/app"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
+	"github.com/packetsleuth/packetsleuth/sensor/hosts"
+)
+
+// otherEnricher does not say which groups it writes.
+type otherEnricher struct{}
+
+func (otherEnricher) Enrich(ev *schemas.Event) { ev.Threat.Framework = "x" }
+
+// A worker encodes its flow events told the groups of every writer it
+// has: the sensor's enricher and host table say theirs; an enricher that
+// does not say makes it look at them all.
+func TestFlowGroupsOfTheWriters(t *testing.T) {
+	shared, err := enrich.Open(enrich.Config{HomeNet: []string{"10.0.0.0/8"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shared.Close()
+	ew := shared.NewWorker().(*enrich.Worker)
+	cases := []struct {
+		name string
+		cfg  Config
+		want schemas.Groups
+	}{
+		{"flows only", Config{FlowsOnly: true}, flow.EventGroups | schemas.GroupAgent},
+		{"dpi", Config{}, flow.EventGroups | schemas.GroupAgent | app.FlowEndedGroups},
+		{"sensor", Config{Hosts: hosts.New(hosts.Config{}, nil), NewEnricher: func() Enricher { return shared.NewWorker() }},
+			flow.EventGroups | schemas.GroupAgent | app.FlowEndedGroups | hosts.EnrichGroups | ew.Writes()},
+		{"other enricher", Config{NewEnricher: func() Enricher { return otherEnricher{} }}, 0},
+	}
+	for _, c := range cases {
+		w := newWorker(&c.cfg)
+		if w.flowGroups != c.want {
+			t.Errorf("%s: flow groups %#x, want %#x", c.name, w.flowGroups, c.want)
+		}
+	}
+}
