@@ -15,7 +15,8 @@ import (
 // layer; each becomes a packetsleuth.file event of the flow.
 type fileOpener struct {
 	st    *state
-	proto string // network.protocol of the transfer
+	proto string              // network.protocol of the transfer
+	done  func(*files.Result) // emits a file's event, made at the first file
 }
 
 // fileOpener returns the opener of st's files carried by proto, nil when
@@ -24,8 +25,10 @@ func (st *state) fileOpener(proto string) parsers.FileOpener {
 	if st.a.files == nil {
 		return nil
 	}
-	if st.opener.st == nil || st.opener.proto == proto {
+	if st.opener.st == nil {
 		st.opener = fileOpener{st: st, proto: proto} // most flows open for one protocol
+	}
+	if st.opener.proto == proto {
 		return &st.opener
 	}
 	return &fileOpener{st: st, proto: proto}
@@ -33,7 +36,10 @@ func (st *state) fileOpener(proto string) parsers.FileOpener {
 
 // OpenFile implements parsers.FileOpener.
 func (o *fileOpener) OpenFile(info *parsers.FileInfo) parsers.FileSink {
-	return o.st.a.files.Open(info, func(r *files.Result) { o.st.emitFile(o.proto, r) })
+	if o.done == nil {
+		o.done = func(r *files.Result) { o.st.emitFile(o.proto, r) }
+	}
+	return o.st.a.files.Open(info, o.done)
 }
 
 // emitFile maps one file's result to an ECS event.
