@@ -99,16 +99,14 @@ func cmdExport(args []string, stdout, stderr io.Writer) int {
 		src = export.Store(ctx, st, q)
 	}
 	w := stdout
-	if *out == "-" && textsafe.IsTerminal(stdout) {
-		// A packet must not drive the analyst's terminal.
-		if *raw {
+	if *out == "-" {
+		if *raw && textsafe.IsTerminal(stdout) {
 			return fail(2, fmt.Errorf("--raw-cells to a terminal: give --out FILE"))
 		}
-		tw := textsafe.NewWriter(stdout)
-		defer tw.Flush()
-		w = tw
-	}
-	if *out != "-" {
+		var flush func() error
+		w, flush = textsafe.ForTerminal(stdout)
+		defer flush()
+	} else {
 		// Exports hold what the wire carried: readable by the owner only.
 		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/rules/hunt"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -101,7 +102,8 @@ func cmdHunt(args []string, stdout, stderr io.Writer) int {
 		docs = hunt.Merge(streams...)
 	}
 
-	w := stdout
+	w, flushTerminal := textsafe.ForTerminal(stdout)
+	defer flushTerminal()
 	if *out != "-" {
 		f, err := os.OpenFile(*out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
 		if err != nil {

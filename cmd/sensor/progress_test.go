@@ -35,8 +35,9 @@ func TestProgressLine(t *testing.T) {
 	}
 }
 
-// openPTY opens a pseudo-terminal and returns its terminal side.
-func openPTY(t *testing.T) *os.File {
+// openPTY opens a pseudo-terminal and returns its terminal side and its
+// master (which reads what is written to the terminal).
+func openPTY(t *testing.T) (tty, master *os.File) {
 	t.Helper()
 	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR, 0)
 	if err != nil {
@@ -50,12 +51,12 @@ func openPTY(t *testing.T) *os.File {
 	if err != nil {
 		t.Skipf("ptsname: %v", err)
 	}
-	tty, err := os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
+	tty, err = os.OpenFile(fmt.Sprintf("/dev/pts/%d", n), os.O_RDWR|unix.O_NOCTTY, 0)
 	if err != nil {
 		t.Skipf("open pts: %v", err)
 	}
 	t.Cleanup(func() { tty.Close() })
-	return tty
+	return tty, master
 }
 
 // The bar is drawn only on a terminal: not into a buffer, a file, a pipe
@@ -83,7 +84,7 @@ func TestProgressOnlyOnATerminal(t *testing.T) {
 			t.Errorf("progress bar on a %s", name)
 		}
 	}
-	tty := openPTY(t)
+	tty, _ := openPTY(t)
 	if !showProgress(false, tty) {
 		t.Error("no progress bar on a terminal")
 	}

@@ -49,3 +49,14 @@ func (t *Writer) Flush() error {
 	_, err := t.w.Write(t.buf)
 	return err
 }
+
+// ForTerminal returns w behind a Writer when w is a terminal (no escape
+// sequence from a packet may drive the analyst's terminal), else w as it
+// is; flush writes what the Writer holds back.
+func ForTerminal(w io.Writer) (out io.Writer, flush func() error) {
+	if !IsTerminal(w) {
+		return w, func() error { return nil }
+	}
+	t := NewWriter(w)
+	return t, t.Flush
+}

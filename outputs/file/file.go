@@ -34,6 +34,7 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/packetsleuth/packetsleuth/internal/textsafe"
 	"github.com/packetsleuth/packetsleuth/outputs"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -372,7 +373,8 @@ func (s *Sink) open(key string) (*out, error) {
 	o := &out{}
 	if s.opts.Path == "-" {
 		o.path = "-"
-		o.w = os.Stdout
+		// Escaped on a terminal; whole lines, so the escaper holds nothing back.
+		o.w, _ = textsafe.ForTerminal(os.Stdout)
 		s.files[key] = o
 		return o, nil
 	}
