@@ -144,3 +144,47 @@ func TestFanoutSlowOutputsSeeTheirRecordsUnchanged(t *testing.T) {
 	checkDocs(t, "retrying", jsonOf(retrying.Records()), total, all)
 	checkDocs(t, "alerts", jsonOf(alerts.Records()), total, func(n int) bool { return n%5 == 0 })
 }
+
+// The same with outputs whose records leave them other ways than by
+// delivery: one down that spills to its spool and drains it later, one
+// that drops what does not fit, one that loses what it holds at Close.
+// None gives a record back twice (that panics) or before it is done with
+// it: what the spool drains is what was written.
+func TestFanoutSpooledDroppedAndLostRecordsAreGivenBack(t *testing.T) {
+	fast, down, full, lost := outputstest.New(), outputstest.New(), outputstest.New(), outputstest.New()
+	down.SetDown(true)
+	full.Hold()
+	lost.SetDown(true)
+	retry := outputs.SinkConfig{FlushInterval: time.Millisecond, RetryMin: time.Millisecond, RetryMax: 2 * time.Millisecond}
+	spooling, dropping, losing := retry, retry, retry
+	spooling.Name, spooling.QueueSize, spooling.SpoolDir, spooling.SpoolAfter = "down", 500, t.TempDir(), 5*time.Millisecond
+	dropping.Name, dropping.QueueSize, dropping.BatchSize, dropping.OnFull = "full", 100, 100, outputs.PolicyDrop
+	losing.Name, losing.OnFull = "lost", outputs.PolicyDrop
+	f := outputs.NewFanout(
+		newRunner(t, fast, outputs.SinkConfig{Name: "fast", FlushInterval: time.Millisecond}),
+		newRunner(t, down, spooling),
+		newRunner(t, full, dropping),
+		newRunner(t, lost, losing),
+	)
+	const writers, perWriter, batch = 2, 2048, 64
+	total := writers * perWriter
+	writeShared(t, f, 0, writers, perWriter, batch)
+	waitFor(t, "the down output to spool", func() bool { return f.Stats()[1].SpoolRecords == int64(total) })
+	down.SetDown(false)
+	if !down.WaitLen(total, 10*time.Second) {
+		t.Fatalf("the spool drained %d of %d", down.Len(), total)
+	}
+	full.Release()
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	sums, _ := f.Close(ctx)
+	all := func(int) bool { return true }
+	checkDocs(t, "fast", jsonOf(fast.Records()), total, all)
+	checkDocs(t, "down", jsonOf(down.Records()), total, all)
+	for _, s := range sums {
+		balanced(t, s, uint64(total))
+	}
+	if sums[2].Dropped == 0 || sums[3].Lost+sums[3].Dropped != uint64(total) {
+		t.Errorf("summaries %v", sums)
+	}
+}
