@@ -17,9 +17,9 @@ type Kerberos struct {
 	ClientName string `json:"client_name,omitempty" expr:"client_name"`
 	// Client realm (the answer's crealm, else the request's realm). Example: CYLERA.LAB
 	ClientRealm string `json:"client_realm,omitempty" expr:"client_realm"`
-	// Client principal as cname@realm. Example: robin@CYLERA.LAB
+	// Client principal as cname@realm (RFC 1964: an "@" inside the name escaped with "\" too). Example: robin@CYLERA.LAB
 	Client string `json:"client,omitempty" expr:"client"`
-	// Service principal name (sname), components joined with "/" (a "/", "@" or "\" inside one escaped with "\", RFC 1964). Example: http/1027814774sa
+	// Service principal name (sname), components joined with "/" (a "/" or "\" inside one escaped with "\", RFC 1964). Example: http/1027814774sa
 	Service string `json:"service,omitempty" expr:"service"`
 	// Realm of the service (the request's realm). Example: CYLERA.LAB
 	Realm string `json:"realm,omitempty" expr:"realm"`
@@ -54,7 +54,7 @@ type Kerberos struct {
 // AP-REQ shows in the clear and the server's answer. The client's name
 // and realm are in the AP-REQ's encrypted authenticator: not visible.
 type KerberosAP struct {
-	// Service principal of the ticket, components joined with "/" (a "/", "@" or "\" inside one escaped with "\", RFC 1964). Example: cifs/dc1.contoso.local
+	// Service principal of the ticket, components joined with "/" (a "/" or "\" inside one escaped with "\", RFC 1964). Example: cifs/dc1.contoso.local
 	Service string `json:"service,omitempty" expr:"service"`
 	// Realm of the ticket (the service's realm; the client's may differ). Example: CONTOSO.LOCAL
 	Realm string `json:"realm,omitempty" expr:"realm"`

@@ -397,12 +397,26 @@ func (m *Message) note(n string) {
 }
 
 // Principal joins name components with "/" in the display form of RFC
-// 1964 (2.1.1): a '/', '@' or '\' inside a component is escaped with a
-// '\'. The components are the wire's, so without the escapes a service
-// ["krbtgt/EVIL"] would read as the two components of a TGT's service,
-// and a client ["user@EVIL"] would bring its own realm into user@realm.
-func Principal(names []string) string {
-	if !slices.ContainsFunc(names, func(n string) bool { return strings.ContainsAny(n, `/@\`) }) {
+// 1964 (2.1.1), a '/' or '\' inside a component escaped with a '\': the
+// components are the wire's, so without the escapes a service
+// ["krbtgt/EVIL"] would read as the two components of a TGT's service. An
+// '@' stays as it is: an enterprise name (NT-ENTERPRISE, a user's UPN) is
+// one component "user@domain", as tshark shows it and Windows logs it;
+// the realm is a field of its own. PrincipalAt gives the name with its
+// realm.
+func Principal(names []string) string { return joinEscaped(names, `/\`) }
+
+// PrincipalAt is the whole principal name@realm of RFC 1964, an '@' inside
+// a component escaped too (as MIT's krb5_unparse_name does), so that a
+// client ["robin@EVIL"] cannot bring a realm of its own.
+func PrincipalAt(names []string, realm string) string {
+	return joinEscaped(names, `/@\`) + "@" + realm
+}
+
+// joinEscaped joins names with "/", each byte of special inside a name
+// preceded by '\'; names without any are joined in one allocation.
+func joinEscaped(names []string, special string) string {
+	if !slices.ContainsFunc(names, func(n string) bool { return strings.ContainsAny(n, special) }) {
 		return strings.Join(names, "/")
 	}
 	var b strings.Builder
@@ -411,7 +425,7 @@ func Principal(names []string) string {
 			b.WriteByte('/')
 		}
 		for j := 0; j < len(n); j++ {
-			if c := n[j]; c == '/' || c == '@' || c == '\\' {
+			if strings.IndexByte(special, n[j]) >= 0 {
 				b.WriteByte('\\')
 			}
 			b.WriteByte(n[j])

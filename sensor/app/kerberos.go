@@ -77,7 +77,7 @@ func (st *state) emitKerberos(x *pkrb.Exchange) {
 	}
 	k.ClientName = pkrb.Principal(cname)
 	if k.ClientName != "" {
-		k.Client = k.ClientName + "@" + k.ClientRealm
+		k.Client = pkrb.PrincipalAt(cname, k.ClientRealm)
 		ev.Related.User = one(&st.a.scr.users, k.ClientName)
 	}
 	ev.Sensor.Notes = x.Notes
