@@ -536,3 +536,23 @@ func TestNeedsEscape(t *testing.T) {
 		}
 	}
 }
+
+// allZero agrees with a byte-by-byte look at every length and alignment
+// of a buffer with one byte set anywhere, or none.
+func TestAllZeroMatchesBytes(t *testing.T) {
+	buf := make([]byte, 96)
+	for set := -1; set < len(buf); set++ {
+		clear(buf)
+		if set >= 0 {
+			buf[set] = 0x80
+		}
+		for from := range 16 {
+			for n := 0; from+n <= len(buf); n++ {
+				want := set < from || set >= from+n
+				if got := allZero(unsafe.Pointer(&buf[from]), uintptr(n)); got != want {
+					t.Fatalf("byte %d set, %d bytes from %d: allZero = %v", set, n, from, got)
+				}
+			}
+		}
+	}
+}
