@@ -182,6 +182,7 @@ type state struct {
 	proto  string // detected network.protocol, "" while unknown
 	dead   bool   // nothing (more) to parse here
 	flip   bool   // the content reversed the flow's sides after the stream began (its directions are the old ones)
+	junk   uint8  // datagrams of a UDP flow that no sniffer recognised (detect.go)
 	stream *reassembly.Stream
 	det    detector // chooses the TCP parser by content
 	dns    *dns.Conn

@@ -18,6 +18,10 @@ import (
 // pending queries then.
 const dnsTimeout = 10 * time.Second
 
+// udpSniffs is how many datagrams of a UDP flow the sniffers judge before
+// the flow is left unparsed.
+const udpSniffs = 4
+
 // dnsPorts are DNS, mDNS and LLMNR.
 func dnsPort(p uint16) bool { return p == 53 || p == 5353 || p == 5355 }
 
@@ -46,7 +50,12 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		case snmp.Sniff(p.Payload):
 			st.detected("snmp", false)
 		default:
-			st.dead = true
+			// Datagrams stand alone: a server drops one it cannot read,
+			// so a client may send junk before its first real datagram.
+			// The flow is given up only after udpSniffs of them.
+			if st.junk++; st.junk >= udpSniffs {
+				st.dead = true
+			}
 			return
 		}
 	}

@@ -78,3 +78,27 @@ func TestGeneratedSNMPAnyPort(t *testing.T) {
 		}
 	}
 }
+
+// A datagram no sniffer knows does not blind its flow: a server drops
+// one it cannot read, so a client may send junk before its protocol; the
+// SNMP after it is parsed. A flow is left after app.udpSniffs (4) unknown
+// datagrams.
+func TestUDPJunkBeforeProtocol(t *testing.T) {
+	get := pcapgen.SNMPv2cGet("public", []byte{0x2b, 6, 1, 2, 1, 1, 5, 0})
+	junk := []byte("\x00not any protocol")
+	dst := netip.MustParseAddrPort("10.6.0.1:1161")
+	var pkts []pcapgen.Packet
+	for i, n := range []int{1, 4} { // junk datagrams before the SNMP one
+		src := netip.AddrPortFrom(netip.MustParseAddr("10.6.0.9"), uint16(40000+i))
+		at := pcapgen.Epoch.Add(time.Duration(i) * time.Second)
+		for k := range n {
+			pkts = append(pkts, pcapgen.UDPDatagram(src, dst, at.Add(time.Duration(k)*time.Millisecond), junk))
+		}
+		pkts = append(pkts, pcapgen.UDPDatagram(src, dst, at.Add(10*time.Millisecond), get))
+	}
+	out, _ := replay(t, Config{Workers: 1}, writeFrames(t, "snmp-junk.pcap", layers.LinkTypeEthernet, pcapgen.Frames(pkts, pcapgen.Ethernet)))
+	evs := out.dataset("packetsleuth.snmp")
+	if len(evs) != 1 || num(evs[0], "source.port") != 40000 {
+		t.Fatalf("%d SNMP events, want the one after a single junk datagram: %v", len(evs), evs)
+	}
+}
