@@ -433,8 +433,10 @@ func needsEscape(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	// has(x) is non-zero when a byte of x is zero (exact, as a whole)
 	has := func(x uint64) uint64 { return (x - ones) & ^x & highs }
+	// " (0x22) and & (0x26) are the bytes b with b|4 == &; < (0x3c) and
+	// > (0x3e) those with b|2 == >: three compares for five bytes
 	return (w-0x20*ones)&^w&highs|w&highs|
-		has(w^'"'*ones)|has(w^'\\'*ones)|has(w^'<'*ones)|has(w^'>'*ones)|has(w^'&'*ones) != 0
+		has((w|4*ones)^'&'*ones)|has((w|2*ones)^'>'*ones)|has(w^'\\'*ones) != 0
 }
 
 // appendString appends s quoted and escaped as encoding/json does with HTML
