@@ -84,6 +84,31 @@ func (g *group) add(a Alert, max int) {
 	}
 }
 
+// absorb adds the alerts of o (its first ones kept, the rest counted).
+func (g *group) absorb(o *group, max int) {
+	for _, a := range o.alerts {
+		g.add(a, max)
+	}
+	g.count += o.count - len(o.alerts)
+}
+
+// maxHeldGroups bounds the groups a notifier holds (in their window, or
+// held back by the rate limit). Past it, an alert of a new group goes to
+// its rule's overflow group: an alert flood from many (spoofed) sources,
+// or any flood with group_by none, makes one message per rule instead of
+// a group per source or alert without bound.
+const maxHeldGroups = 1024
+
+// heldKey is key, or its rule's overflow group when d holds
+// maxHeldGroups groups and none of key. An overflow key starts with a NUL,
+// other keys with their rule's ID.
+func (d *dispatcher) heldKey(key, ruleID string) string {
+	if _, ok := d.groups[key]; ok || len(d.groups) < maxHeldGroups {
+		return key
+	}
+	return "\x00" + ruleID
+}
+
 func max2(a, b int) int {
 	if a > b {
 		return a
@@ -247,6 +272,7 @@ func (d *dispatcher) write(ctx context.Context, batch []schemas.Record) error {
 			g.recs = append(g.recs, i)
 			continue
 		}
+		key = d.heldKey(key, a.RuleID)
 		g := d.groups[key]
 		if g == nil {
 			g = &group{key: key, due: now.Add(d.c.GroupWindow), backoff: d.c.RetryMin}
@@ -270,16 +296,19 @@ func (d *dispatcher) write(ctx context.Context, batch []schemas.Record) error {
 		d.mu.Lock()
 		// a group held back by the rate limit is sent together with these
 		if held := d.groups[key]; held != nil {
-			for _, a := range g.alerts {
-				held.add(a, d.c.MaxAlerts)
-			}
-			held.count += g.count - len(g.alerts)
+			held.absorb(g, d.c.MaxAlerts)
 			d.mu.Unlock()
 			continue
 		}
 		limited := !d.allowLocked(d.now())
 		if limited {
 			d.st.RateLimited++
+			if key = d.heldKey(key, g.alerts[0].RuleID); d.groups[key] != nil { // an overflow group
+				d.groups[key].absorb(g, d.c.MaxAlerts)
+				d.mu.Unlock()
+				continue
+			}
+			g.key = key
 			g.due = d.nextSlotLocked()
 			g.backoff = d.c.RetryMin
 			g.recs = nil

@@ -47,6 +47,11 @@
 // handed over like grouped ones: Write returns nil for them and the
 // background goroutine delivers them.
 //
+// A notifier holds at most 1024 groups (maxHeldGroups); past that, the
+// alerts of a new group join their rule's overflow group, so an alert
+// flood from many sources, or any with group_by none, cannot grow it
+// without bound: every alert is still counted in a message.
+//
 // Each notifier has Stats (received, filtered, sent, held, given up) for
 // metrics.Sources.Notifiers, and SetLogger.
 package notify

@@ -426,3 +426,39 @@ func TestUnderRunner(t *testing.T) {
 		t.Errorf("runner stats %+v", st)
 	}
 }
+
+// An alert flood from many sources holds at most maxHeldGroups groups (in
+// their window, or held back by the rate limit): the alerts past it go to
+// their rule's overflow group, counted, not a group each.
+func TestHeldGroupsBounded(t *testing.T) {
+	const extra = 300
+	var recs []schemas.Record
+	for i := range maxHeldGroups + extra {
+		recs = append(recs, alertRecord(t, "R", 21, fmt.Sprintf("10.%d.%d.1", i/256, i%256)))
+	}
+	held := func(w *Webhook) int { w.mu.Lock(); defer w.mu.Unlock(); return len(w.groups) }
+
+	srv := newRecorder(t, status(200, "ok"))
+	w, clk := newTestWebhook(t, srv.URL, Common{GroupWindow: time.Minute, GroupBy: "rule_source"})
+	if err := w.Write(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if n, st := held(w), w.Stats(); n != maxHeldGroups+1 || st.Pending != len(recs) {
+		t.Fatalf("%d groups held, %d alerts pending; want %d and %d", n, st.Pending, maxHeldGroups+1, len(recs))
+	}
+	clk.add(time.Minute)
+	w.flushDue(context.Background(), false)
+	ps := payloads(t, srv)
+	if len(ps) != maxHeldGroups+1 || ps[len(ps)-1].Count != extra {
+		t.Errorf("%d messages, the last of %d alerts; want %d, the last of %d", len(ps), ps[len(ps)-1].Count, maxHeldGroups+1, extra)
+	}
+
+	// group_by none, held back by the rate limit: a group per alert, bounded
+	w, _ = newTestWebhook(t, srv.URL, Common{GroupBy: "none", RateLimit: 1, RatePeriod: time.Hour})
+	if err := w.Write(context.Background(), recs); err != nil {
+		t.Fatal(err)
+	}
+	if n, st := held(w), w.Stats(); n > maxHeldGroups+1 || st.Pending != len(recs)-1 {
+		t.Errorf("rate limited: %d groups held, %d alerts pending; want at most %d, and %d", n, st.Pending, maxHeldGroups+1, len(recs)-1)
+	}
+}
