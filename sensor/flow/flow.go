@@ -156,8 +156,11 @@ type Flow struct {
 	tcp       tcpState
 	mac       [2][6]byte  // by Dir
 	anomalies anomaly.Set // kinds already reported on this flow
-	Interface int32       // capture interface of the first packet
+	// number is the low 32 bits of the last packet's decode.Packet.Number
+	// (see LastNumber).
+	number uint32
 
+	Interface          uint16 // capture interface of the first packet
 	origPort, respPort uint16
 	VLAN, InnerVLAN    uint16
 	cidSeed            uint16 // Community ID seed of the table
@@ -211,6 +214,14 @@ func (f *Flow) First() time.Time { return time.Unix(0, f.first).UTC() }
 
 // Last is the time of the flow's latest packet, in UTC.
 func (f *Flow) Last() time.Time { return time.Unix(0, f.last).UTC() }
+
+// LastNumber is the decode.Packet.Number of the flow's last packet, given
+// the number n of one not before it (the flow keeps its low 32 bits).
+func (f *Flow) LastNumber(n uint64) uint64 { return n - uint64(uint32(n)-f.number) }
+
+// Class is the flow's timeout class: an expiry sweep ends flows class by
+// class, each class least recently active first.
+func (f *Flow) Class() int { return int(f.class) }
 
 // EvictedForMemory says whether an evicted flow made room for the memory
 // budget (else for the max_flows bound).

@@ -211,7 +211,7 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 	if srcIsA == (f.bits&origIsA != 0) {
 		d = FromOrig
 	}
-	f.last = now
+	f.last, f.number = now, uint32(p.Number)
 	f.Packets[d]++
 	f.Bytes[d] += uint64(p.WireLen)
 	f.Payload[d] += uint64(len(p.Payload))
@@ -280,7 +280,7 @@ func (t *Table) create(k *Key, h uint32, srcIsA bool, p *decode.Packet) *Flow {
 	f := t.alloc()
 	*f = Flow{
 		Key: *k, hash: h, Proto: p.Proto, IPVersion: p.IPVersion, VLAN: p.VLAN, InnerVLAN: p.InnerVLAN,
-		Interface: int32(p.Interface), first: p.Timestamp.UnixNano(), last: p.Timestamp.UnixNano(),
+		Interface: uint16(p.Interface), first: p.Timestamp.UnixNano(), last: p.Timestamp.UnixNano(),
 		origPort: p.SrcPort, respPort: p.DstPort, cidSeed: t.cfg.CommunityIDSeed, bits: f.bits & unpaid,
 	}
 	if srcIsA {
