@@ -124,16 +124,21 @@ func (e *Evaluator) absenceAlert(r *Rule, key string, last int64) *schemas.Event
 func groupAlert(r *Rule, fields []field, key string, ts time.Time) *schemas.Event {
 	var ev schemas.Event
 	ev.Timestamp = ts
-	vals := splitGroupKey(key, len(fields))
-	for i, f := range fields {
-		if i < len(vals) {
-			setScalar(f.value(&ev), vals[i])
-		}
-	}
+	setGroup(&ev, fields, key)
 	a := newAlert(r, &ev, nil, 0)
 	a.Event.End = ts
 	a.Sensor.Alert.Group = groupStrings(fields, &ev)
 	return a
+}
+
+// setGroup sets fields of ev from their group key (appendGroupKey's).
+func setGroup(ev *schemas.Event, fields []field, key string) {
+	vals := splitGroupKey(key, len(fields))
+	for i, f := range fields {
+		if i < len(vals) {
+			setScalar(f.value(ev), vals[i])
+		}
+	}
 }
 
 // setScalar sets v from its text form (appendScalar's).

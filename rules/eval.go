@@ -73,6 +73,7 @@ type Evaluator struct {
 	events    uint64
 	skipped   uint64
 	rstats    []RuleStats
+	later     func(use any) // set by Defer
 }
 
 // RuleStats are the counters of one rule in one Evaluator.
@@ -236,7 +237,7 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
 			continue
 		}
-		e.fire(r, rs, ev, emit)
+		e.fire(r, rs, ev, nil, emit)
 	}
 }
 
@@ -264,8 +265,13 @@ func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
 }
 
 // fire applies r's threshold and suppression to a match of ev (env is
-// what the condition saw) and emits the alert.
-func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {
+// what the condition saw) and emits the alert; dress, if set, completes
+// the alert once rendered (a sequence's window and steps).
+func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, dress func(*schemas.Event), emit func(*schemas.Event)) {
+	if e.later != nil && (r.Threshold != nil && !r.Threshold.below() || r.Suppress != nil) {
+		e.deferFire(r, ev, dress)
+		return
+	}
 	t := eventNanos(ev.Timestamp)
 	var thr *thrResult
 	if th := r.Threshold; th != nil {
@@ -283,30 +289,15 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*s
 			e.belowAdd(r, key, t, v, emit)
 			return
 		}
-		st, mu := e.stateFor(r.index, key)
-		fired, count, members, newest := thresholdAdd(st, r, key, t, dv, v)
-		if mu != nil {
-			mu.Unlock()
-		}
-		if !fired {
+		if thr = e.countUse(r, key, t, dv, v); thr == nil {
 			return
 		}
-		thr = &thrResult{count: count, group: groupStrings(r.thrGroup, ev), members: members, newest: newest}
-		t = newest
+		thr.group = groupStrings(r.thrGroup, ev)
+		t = thr.newest
 	}
-	var before int64
-	if r.Suppress != nil {
-		key := e.groupKey(r.supBy, ev)
-		st, mu := e.stateFor(r.index, key)
-		sup, n := suppressCheck(st, r, key, t)
-		if mu != nil {
-			mu.Unlock()
-		}
-		if sup {
-			rs.Suppressed++
-			return
-		}
-		before = n
+	before, sup := e.suppressUse(r, rs, e.groupKey(r.supBy, ev), t)
+	if sup {
+		return
 	}
 	rs.Alerts++
 	from := ev
@@ -317,8 +308,48 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*s
 	if len(r.branches) > 0 {
 		a.Sensor.Alert.Matched = e.matchedBranches(r, e.envOf(ev))
 	}
+	finishAlert(r, a, dress, emit)
+}
+
+// countUse adds a match to r's threshold group key; it returns the
+// group's count when that fired, else nil.
+func (e *Evaluator) countUse(r *Rule, key []byte, t int64, dv []byte, v float64) *thrResult {
+	st, mu := e.stateFor(r.index, key)
+	fired, count, members, newest := thresholdAdd(st, r, key, t, dv, v)
+	if mu != nil {
+		mu.Unlock()
+	}
+	if !fired {
+		return nil
+	}
+	return &thrResult{count: count, members: members, newest: newest}
+}
+
+// suppressUse applies r's suppression (if any) to an alert of key at t:
+// sup, the alert is suppressed; else before counts the ones suppressed
+// since the last alert of key.
+func (e *Evaluator) suppressUse(r *Rule, rs *RuleStats, key []byte, t int64) (before int64, sup bool) {
+	if r.Suppress == nil {
+		return 0, false
+	}
+	st, mu := e.stateFor(r.index, key)
+	sup, before = suppressCheck(st, r, key, t)
+	if mu != nil {
+		mu.Unlock()
+	}
+	if sup {
+		rs.Suppressed++
+	}
+	return before, sup
+}
+
+// finishAlert renders a's message, dresses it and emits it.
+func finishAlert(r *Rule, a *schemas.Event, dress func(*schemas.Event), emit func(*schemas.Event)) {
 	if r.output != nil {
 		a.Message = r.output.render(a) // the alert: it has the event's fields, the rule's and the count
+	}
+	if dress != nil {
+		dress(a)
 	}
 	emit(a)
 }
@@ -497,9 +528,13 @@ func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64
 		a.Event.Start = ev.Timestamp.Add(-r.Threshold.Window)
 	}
 	if suppressedBefore > 0 {
-		a.Sensor.Notes = []string{fmt.Sprintf("%d earlier alerts of this rule with the same suppress key were suppressed", suppressedBefore)}
+		a.Sensor.Notes = suppressedNote(suppressedBefore)
 	}
 	return a
+}
+
+func suppressedNote(n int64) []string {
+	return []string{fmt.Sprintf("%d earlier alerts of this rule with the same suppress key were suppressed", n)}
 }
 
 func cloneDNS(d schemas.DNS) schemas.DNS {

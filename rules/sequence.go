@@ -262,13 +262,13 @@ func unorderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start
 // fireSequence emits the alert of a completed sequence (suppression
 // applies as for any rule).
 func (e *Evaluator) fireSequence(r *Rule, rs *RuleStats, ev *schemas.Event, start int64, emit func(*schemas.Event)) {
+	end := ev.Timestamp
 	e.fire(r, rs, ev, func(a *schemas.Event) {
 		a.Event.Start = time.Unix(0, start).UTC()
-		a.Event.End = ev.Timestamp
+		a.Event.End = end
 		a.Sensor.Alert.Window = r.Sequence.Window.String()
 		for _, st := range r.Sequence.Steps {
 			a.Sensor.Alert.Matched = append(a.Sensor.Alert.Matched, st.Name)
 		}
-		emit(a)
-	})
+	}, emit)
 }
