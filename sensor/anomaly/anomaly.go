@@ -120,7 +120,19 @@ type Reporter struct {
 		inSecond   int   // events emitted in it
 		suppressed int64 // held back since the last event of the kind
 	}
+	later func(Judgement) // set by Defer
 }
+
+// A Judgement is a report the limits of a Reporter have yet to judge
+// (Defer): its kind, and its event, nil when the report repeats one of
+// its flow.
+type Judgement struct {
+	kind Kind
+	ev   *schemas.Event
+}
+
+// Event is the report's event (nil: it repeats one of its flow's).
+func (j Judgement) Event() *schemas.Event { return j.ev }
 
 // New returns a Reporter that hands its events to emit (valid only during
 // the call) with obs as their observer; perSecond <= 0 takes the default.
@@ -131,6 +143,12 @@ func New(emit func(*schemas.Event), obs *schemas.Observer, perSecond int) *Repor
 	return &Reporter{emit: emit, obs: obs, perSecond: perSecond}
 }
 
+// Defer makes r hand each report, with its event made, to later instead
+// of judging it by its limits; the caller has one Reporter judge them all
+// (Judge), in the order it chooses. Several workers' reports then share
+// one limit per kind taken in packet order, as one worker's do.
+func (r *Reporter) Defer(later func(Judgement)) { r.later = later }
+
 // Report records one anomaly of kind k on flow f (nil when it belongs to
 // no flow) at packet time ts; detail says what exactly, for the analyst.
 // A nil Reporter only discards.
@@ -139,22 +157,49 @@ func (r *Reporter) Report(k Kind, f Flow, ts time.Time, detail string) {
 		return
 	}
 	r.counts.Seen[k]++
+	first := f == nil || f.MarkAnomaly(k)
+	if r.later != nil {
+		j := Judgement{kind: k}
+		if first {
+			j.ev = new(schemas.Event)
+			r.fill(j.ev, k, f, ts, detail)
+		}
+		r.later(j)
+		return
+	}
 	ks := &r.kinds[k]
-	if f != nil && !f.MarkAnomaly(k) {
+	if !first || !r.admit(k, ts) {
 		ks.suppressed++
 		return
 	}
+	r.fill(&r.ev, k, f, ts, detail)
+	r.send(k, &r.ev)
+}
+
+// Judge applies r's limits to a deferred report and emits its event if
+// they let it pass.
+func (r *Reporter) Judge(j Judgement) {
+	if j.ev == nil || !r.admit(j.kind, j.ev.Timestamp) {
+		r.kinds[j.kind].suppressed++
+		return
+	}
+	r.send(j.kind, j.ev)
+}
+
+// admit takes one event of kind k at ts from the kind's rate limit.
+func (r *Reporter) admit(k Kind, ts time.Time) bool {
+	ks := &r.kinds[k]
 	if sec := ts.Unix(); sec != ks.second {
 		ks.second, ks.inSecond = sec, 0
 	}
 	if ks.inSecond >= r.perSecond {
-		ks.suppressed++
-		return
+		return false
 	}
 	ks.inSecond++
-	r.counts.Emitted[k]++
+	return true
+}
 
-	ev := &r.ev
+func (r *Reporter) fill(ev *schemas.Event, k Kind, f Flow, ts time.Time, detail string) {
 	ev.Reset(ts, schemas.DatasetAnomaly, categoryNetwork, typeInfo)
 	ev.Event.Action = k.String()
 	if f != nil {
@@ -163,8 +208,15 @@ func (r *Reporter) Report(k Kind, f Flow, ts time.Time, detail string) {
 	if r.obs != nil {
 		ev.Observer = *r.obs
 	}
-	ev.Sensor.Anomaly = schemas.Anomaly{Kind: k.String(), Layer: k.Layer(), Detail: detail, Suppressed: ks.suppressed}
-	ks.suppressed = 0
+	ev.Sensor.Anomaly = schemas.Anomaly{Kind: k.String(), Layer: k.Layer(), Detail: detail}
+}
+
+// send emits ev, an event of kind k let through, with the count held back
+// before it.
+func (r *Reporter) send(k Kind, ev *schemas.Event) {
+	r.counts.Emitted[k]++
+	ks := &r.kinds[k]
+	ev.Sensor.Anomaly.Suppressed, ks.suppressed = ks.suppressed, 0
 	r.emit(ev)
 }
 

@@ -86,3 +86,48 @@ func TestEveryKindNamed(t *testing.T) {
 		seen[k.String()] = true
 	}
 }
+
+// Reports of two Reporters handed over (Defer) and judged in their order
+// by a third (Judge) give one Reporter's events: one rate limit, one count
+// of what it held back, repeats on a flow counted as held back.
+func TestDeferredReportsJudgedByOneLimit(t *testing.T) {
+	type report struct {
+		k  Kind
+		f  *testFlow
+		at time.Duration
+	}
+	events := func(emit func(func(*schemas.Event)) func(report)) []schemas.Anomaly {
+		var got []schemas.Anomaly
+		run := emit(func(ev *schemas.Event) { got = append(got, ev.Sensor.Anomaly) })
+		for i := range 60 { // two reports on each of 60 flows: the second is held back
+			f, at := &testFlow{id: string(rune('a' + i%26))}, time.Duration(i)*40*time.Millisecond
+			run(report{RSTIgnored, f, at})
+			run(report{RSTIgnored, f, at})
+		}
+		return got
+	}
+	want := events(func(out func(*schemas.Event)) func(report) {
+		one := New(out, nil, 5)
+		return func(r report) { one.Report(r.k, r.f, time.Unix(1000, 0).Add(r.at), "x") }
+	})
+	got := events(func(out func(*schemas.Event)) func(report) {
+		judge := New(out, nil, 5)
+		workers := [2]*Reporter{New(nil, nil, 5), New(nil, nil, 5)}
+		for _, w := range workers {
+			w.Defer(judge.Judge)
+		}
+		n := 0
+		return func(r report) { workers[n%2].Report(r.k, r.f, time.Unix(1000, 0).Add(r.at), "x"); n++ }
+	})
+	if len(want) < 10 || want[5].Suppressed == 0 {
+		t.Fatalf("one Reporter: %+v: the case checks too little", want)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("judged: %d events, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("event %d = %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}
