@@ -91,6 +91,10 @@ type Analyzer struct {
 	sip      psip.Message
 	ntp      ntp.Message
 	snmp     snmp.Message
+
+	// deferKeep, if set, may take a stored file's keep decision, to make
+	// once the alerts of its event are all known (DeferKeep).
+	deferKeep func(at time.Time, keep func(fired []string) error) bool
 }
 
 // New returns an Analyzer that hands every event it makes to emit (valid
@@ -148,6 +152,14 @@ func (a *Analyzer) UseBudget(acct *budget.Account) {
 // event it emitted last (called right after emit returns): the file store
 // keeps files by them (files.store.when).
 func (a *Analyzer) UseAlerts(fired func() []string) { a.alerts = fired }
+
+// DeferKeep gives the analyzer later, which may take the keep decision of
+// a stored file whose event's alerts are not all known yet (rules whose
+// state spans workers decide later), right after the event is emitted:
+// keep is then called with all of them; false, it is made now.
+func (a *Analyzer) DeferKeep(later func(at time.Time, keep func(fired []string) error) bool) {
+	a.deferKeep = later
+}
 
 // Stats returns a copy of the counters.
 func (a *Analyzer) Stats() Stats {

@@ -112,11 +112,18 @@ func (st *state) emitFile(proto string, r *files.Result) {
 	}
 	a.emit(ev)
 	if meta != nil {
+		keep := func(fired []string) error {
+			_, err := r.Keep(meta, fired)
+			return err
+		}
+		if a.deferKeep != nil && a.deferKeep(in.Time, keep) {
+			return
+		}
 		var fired []string
 		if a.alerts != nil {
 			fired = a.alerts()
 		}
-		if _, err := r.Keep(meta, fired); err != nil {
+		if err := keep(fired); err != nil {
 			a.anom.Report(anomaly.FileLimit, st.f, in.Time, err.Error())
 		}
 	}
