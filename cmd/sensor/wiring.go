@@ -248,10 +248,11 @@ func (s *ruleSwitch) Stats() rules.Stats {
 }
 
 type switchedDetector struct {
-	sw   *ruleSwitch
-	gen  *ruleGen
-	ev   *rules.Evaluator
-	acct *budget.Account // the worker's share of the memory budget
+	sw    *ruleSwitch
+	gen   *ruleGen
+	ev    *rules.Evaluator
+	acct  *budget.Account // the worker's share of the memory budget
+	later func(use any)   // pipeline.Deferrer: set on every evaluator
 
 	mu        sync.Mutex // guards published
 	published rules.Stats
@@ -274,14 +275,33 @@ func (d *switchedDetector) Publish() {
 func (d *switchedDetector) UseBudget(acct *budget.Account) { d.acct = acct }
 
 func (d *switchedDetector) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
+	d.current().Eval(ev, emit)
+}
+
+// current returns the evaluator of the rule set in force, made anew when
+// the set was replaced.
+func (d *switchedDetector) current() *rules.Evaluator {
 	if g := d.sw.cur.Load(); g != d.gen {
 		if d.ev != nil {
 			d.ev.Close() // the replaced set's state gives its memory back
 		}
 		d.gen, d.ev = g, rules.NewEvaluator(g.set, g.opts)
 		d.ev.UseBudget(d.acct)
+		if d.later != nil {
+			d.ev.Defer(d.later)
+		}
 	}
-	d.ev.Eval(ev, emit)
+	return d.ev
+}
+
+// Defer hands the uses of the shared rule state to later
+// (pipeline.Deferrer).
+func (d *switchedDetector) Defer(later func(use any)) { d.later = later }
+
+// Apply makes a use another worker's detector deferred: with the rule set
+// in force, which a use of a replaced one does not touch.
+func (d *switchedDetector) Apply(use any, emit func(*schemas.Event)) {
+	d.current().Apply(use, emit)
 }
 
 // peakEmitter writes a peak event, and the alerts the rules raise on it, to

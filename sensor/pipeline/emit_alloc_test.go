@@ -5,7 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
@@ -15,11 +14,7 @@ import (
 // allocates nothing in the worker: encoding goes to the worker's arena,
 // and the alert callback is made once, not per event.
 func TestEmitThroughRulesAllocatesNothing(t *testing.T) {
-	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	cfg := Config{Workers: 1, FlowsOnly: true, NewDetector: func() Detector { return rules.NewEvaluator(set, rules.EvalOptions{}) }}
+	cfg := Config{Workers: 1, FlowsOnly: true, NewDetector: detectors(shippedSet(t), 1)}
 	w := newWorker(&cfg)
 	tab := flow.NewTable(flow.Config{}, func(*flow.Flow) {})
 	p := decode.Packet{

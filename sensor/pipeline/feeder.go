@@ -38,11 +38,18 @@ type Feeder struct {
 	pending []*batch
 	counts  feedCounts
 	lastOut time.Time
-	swept   int64                          // packet time (Unix ns) of the last expiry sweep (flow.SweepDue)
-	tap     Tap                            // of the capture file being replayed, if any
-	input   interface{ BytesRead() int64 } // the capture file being read, if any
-	inputAt int64                          // InputRead before it
-	live    LiveTap                        // of live capture (the packet ring), if any
+	swept   int64  // packet time (Unix ns) of the last expiry sweep (flow.SweepDue)
+	number  uint64 // of the last packet dispatched (decode.Packet.Number)
+	frameAt int64  // the source offset of its frame
+	// With a sequencer and a host table (hostorder.go): the last DHCP
+	// packet, its worker, and per worker the last one it was told of.
+	dhcp     uint64
+	dhcpOf   int
+	toldDHCP []uint64
+	tap      Tap                            // of the capture file being replayed, if any
+	input    interface{ BytesRead() int64 } // the capture file being read, if any
+	inputAt  int64                          // InputRead before it
+	live     LiveTap                        // of live capture (the packet ring), if any
 	// source names the input being fed. lasting: its frames stay valid
 	// until it is closed (source.Lasting), so payloads in them are handed
 	// to the workers without a copy (and marked decode.Packet.Lasting, for
@@ -74,6 +81,7 @@ func newFeeder(p *Pipeline, name string, id int) *Feeder {
 		n := len(p.workers)
 		f.pending = make([]*batch, n)
 		f.held, f.done, f.seen = make([][]int64, n), make([]atomic.Int64, n), make([]int64, n)
+		f.toldDHCP = make([]uint64, n)
 	}
 	if p.cfg.Live && p.cfg.OpenLiveTap != nil {
 		f.live = p.cfg.OpenLiveTap(id)
@@ -206,6 +214,8 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	p := f.p
 	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
 	pkt.Lasting = keep
+	f.number++
+	pkt.Number, f.frameAt = f.number, fr.Offset
 	if !p.concurrent {
 		p.workers[0].packet(pkt)
 		if f.lasting != nil {
@@ -220,9 +230,12 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		f.swept = now
 		for i := range f.pending {
 			b := f.batchFor(i, fr)
-			b.sweeps = append(b.sweeps, sweep{at: len(b.pkts), t: now})
+			if f.ordersHosts() {
+				f.awaitDHCP(i, b, pkt.Number)
+			}
+			b.sweeps = append(b.sweeps, sweep{at: len(b.pkts), t: now, n: pkt.Number})
 			if len(b.sweeps) == batchSize { // a worker without packets while time jumps about
-				f.handOver(i, pkt.Timestamp)
+				f.handOver(i, pkt.Timestamp, pkt.Number)
 			}
 		}
 	}
@@ -232,9 +245,12 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	}
 	b := f.pending[i]
 	if b != nil && !keep && b.arena != nil && len(b.arena)+len(pkt.Payload) > cap(b.arena) {
-		f.handOver(i, pkt.Timestamp) // its arena is full
+		f.handOver(i, pkt.Timestamp, pkt.Number) // its arena is full
 	}
 	b = f.batchFor(i, fr)
+	if f.ordersHosts() {
+		f.hostWaits(i, b, pkt)
+	}
 	b.pkts = append(b.pkts, *pkt)
 	q := &b.pkts[len(b.pkts)-1]
 	if keep || len(q.Payload) == 0 {
@@ -248,7 +264,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		q.Payload = b.arena[start:len(b.arena):len(b.arena)]
 	}
 	if len(b.pkts) == batchSize {
-		f.handOver(i, pkt.Timestamp)
+		f.handOver(i, pkt.Timestamp, pkt.Number+1)
 	} else if p.cfg.Live && pkt.Timestamp.Sub(f.lastOut) > flushAfter {
 		f.flush()
 		f.lastOut = pkt.Timestamp
@@ -268,8 +284,15 @@ func (f *Feeder) batchFor(i int, fr *source.Frame) *batch {
 	if b := f.pending[i]; b != nil {
 		return b
 	}
+	return f.newBatch(i, fr.Offset)
+}
+
+// newBatch takes worker i's pending batch from the pool; first is the
+// offset of its first frame (of an empty one, of the last frame read:
+// release then keeps what the others hold).
+func (f *Feeder) newBatch(i int, first int64) *batch {
 	b := <-f.p.pool
-	b.from, b.first = f, fr.Offset
+	b.from, b.first = f, first
 	if f.lasting != nil {
 		b.done = &f.done[i]
 	}
@@ -283,8 +306,25 @@ func within(b, frame []byte) bool {
 	return at >= start && at+uintptr(len(b)) <= start+uintptr(len(frame))
 }
 
-// handOver sends worker i its pending batch.
-func (f *Feeder) handOver(i int, now time.Time) {
+// handOver sends worker i its pending batch; every packet numbered below
+// upTo has then been dispatched. With a sequencer, every worker is sent
+// one (a round), so that each tells the sequencer it is past upTo.
+func (f *Feeder) handOver(i int, now time.Time, upTo uint64) {
+	if f.p.seq == nil {
+		f.send(i, now)
+		return
+	}
+	for j := range f.pending {
+		b := f.pending[j]
+		if b == nil {
+			b = f.newBatch(j, f.frameAt)
+		}
+		b.upTo = upTo
+		f.send(j, now)
+	}
+}
+
+func (f *Feeder) send(i int, now time.Time) {
 	b := f.pending[i]
 	f.pending[i] = nil
 	f.lastOut = now
@@ -317,7 +357,7 @@ func (f *Feeder) release() {
 func (f *Feeder) flush() {
 	for i, b := range f.pending {
 		if b != nil && (len(b.pkts) > 0 || len(b.sweeps) > 0) {
-			f.handOver(i, f.lastOut)
+			f.handOver(i, f.lastOut, f.number+1)
 		}
 	}
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
-	"github.com/packetsleuth/packetsleuth/rules"
 )
 
 // BenchmarkSYNFlood replays a SYN flood (every packet a new flow, each
@@ -64,10 +63,4 @@ func cpuTime() time.Duration {
 }
 
 // shippedRules makes evaluators of the shipped rule set, loaded once.
-func shippedRules(b *testing.B) func() Detector {
-	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
-	if len(errs) > 0 {
-		b.Fatal(errs)
-	}
-	return func() Detector { return rules.NewEvaluator(set, rules.EvalOptions{}) }
-}
+func shippedRules(b *testing.B) func() Detector { return detectors(shippedSet(b), 1) }

@@ -48,6 +48,11 @@ type batch struct {
 	// its index (or after the last): every worker sweeps at the packet
 	// times one worker would have.
 	sweeps []sweep
+	waits  []hostWait // for the host table's order, each before pkts[at] and the sweeps there
+
+	// upTo: with a sequencer, every packet numbered below it has been
+	// handed to its worker (in this batch or before).
+	upTo uint64
 
 	tick    time.Time     // set on a tick: the worker expires flows up to it
 	query   *query        // set on a request for the active flows
@@ -59,6 +64,7 @@ type batch struct {
 type sweep struct {
 	at int
 	t  int64
+	n  uint64 // the number of the packet it comes before
 }
 
 // Pipeline is one run of the hot path: feeders (one per source) decode and
@@ -80,6 +86,7 @@ type Pipeline struct {
 	main    *Feeder // the feeder of Replay and Feed
 	replay  Stats   // Files, FilesFailed, SourceErrors, Clamped, Wall
 
+	seq       *sequencer // several workers replaying; nil otherwise
 	stopTicks func()
 	closed    bool
 }
@@ -121,6 +128,15 @@ func New(cfg Config) (*Pipeline, error) {
 					default: // already told
 					}
 				})
+			}
+		}
+		if cfg.Workers > 1 && !cfg.Live {
+			p.seq = newSequencer(&p.cfg, cfg.Workers)
+		}
+		for i, w := range p.workers {
+			if p.seq != nil {
+				p.seq.use(w, i)
+				w.peers = p.workers
 			}
 			ch := make(chan *batch, n)
 			p.in = append(p.in, ch)
@@ -172,11 +188,14 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 		if err := packets(w, b); err != nil {
 			b.from.fault.CompareAndSwap(nil, &err)
 		}
+		if w.seq != nil {
+			w.handLater(b.upTo)
+		}
 		if b.done != nil {
 			b.done.Add(1)
 		}
 		clear(b.pkts)
-		b.pkts, b.arena, b.from, b.done, b.sweeps = b.pkts[:0], b.arena[:0], nil, nil, b.sweeps[:0]
+		b.pkts, b.arena, b.from, b.done, b.sweeps, b.waits, b.upTo = b.pkts[:0], b.arena[:0], nil, nil, b.sweeps[:0], b.waits[:0], 0
 		if cap(b.arena) > arenaSize { // grown by a jumbo payload
 			b.arena = make([]byte, 0, arenaSize)
 		}
@@ -190,17 +209,32 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 // for the feeder to report.
 func packets(w *worker, b *batch) (err error) {
 	defer source.FaultIsError(b.from.source, &err)
-	s := b.sweeps
+	s, ws := b.sweeps, b.waits
 	for i := range b.pkts {
+		for len(ws) > 0 && ws[0].at == i {
+			w.hostWait(&ws[0])
+			ws = ws[1:]
+		}
 		for len(s) > 0 && s[0].at == i {
+			w.passed.Store(sweepMark(s[0].n))
+			w.at = order{n: s[0].n}
 			w.sweep(s[0].t)
 			s = s[1:]
 		}
-		w.packet(&b.pkts[i])
+		p := &b.pkts[i]
+		w.at, w.number = order{n: p.Number, phase: 1}, p.Number
+		w.passed.Store(packetMark(p.Number))
+		w.packet(p)
+	}
+	for i := range ws {
+		w.hostWait(&ws[i])
 	}
 	for _, sw := range s {
+		w.at = order{n: sw.n}
+		w.passed.Store(sweepMark(sw.n))
 		w.sweep(sw.t)
 	}
+	w.passed.Store(sweepMark(b.upTo))
 	return nil
 }
 
@@ -343,6 +377,9 @@ func (p *Pipeline) Close() {
 		close(ch)
 	}
 	p.wg.Wait()
+	if p.seq != nil {
+		p.seq.wait()
+	}
 }
 
 // Snapshot returns the running totals; it is safe to call from any
@@ -359,6 +396,9 @@ func (p *Pipeline) Snapshot() Stats {
 	}
 	for _, w := range p.workers {
 		w.addTo(&st)
+	}
+	if p.seq != nil {
+		p.seq.out.addTo(&st)
 	}
 	st.Budget = p.cfg.Budget.Stats()
 	if p.cfg.Hosts != nil {

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
@@ -52,6 +53,22 @@ type worker struct {
 	// not say which it writes). evGroups is flowGroups while ev is
 	// emitted as a flow event, else 0.
 	flowGroups, evGroups schemas.Groups
+
+	// With several workers replaying, the uses of state spanning host
+	// pairs go to seq in order (sequencer): at is the order of what the
+	// worker does now, later what it handed over since its last batch.
+	seq    *sequencer
+	seqID  int
+	at     order
+	later  []deferred
+	number uint64 // of the last packet
+	// deferred: the rules handed over uses of the event emitted last, so
+	// its alerts are not all known yet.
+	deferred bool
+	// passed tells the other workers how far this one is, and peers are
+	// they all, for the host table's order (hostorder.go).
+	passed atomic.Uint64
+	peers  []*worker
 
 	mu        sync.Mutex // guards published
 	published workerCounts
@@ -165,6 +182,14 @@ func (w *worker) sweep(t int64) {
 	w.table.Expire(time.Unix(0, t))
 }
 
+// handLater hands the sequencer the uses since the last batch; the worker
+// will hand nothing more before packet number mark.
+func (w *worker) handLater(mark uint64) {
+	w.seq.hand(w.seqID, w.later, mark)
+	clear(w.later)
+	w.later = w.later[:0]
+}
+
 // giveBack sheds flows while this worker holds more than its fair share
 // of the budget, for another worker that starves (budget.Account.Fair).
 func (w *worker) giveBack() {
@@ -189,9 +214,15 @@ func (w *worker) tick(now time.Time) {
 
 // finish ends every flow still open and delivers what is pending.
 func (w *worker) finish() {
+	w.at = order{n: endOfInput}
 	w.table.Flush()
 	if w.app != nil {
+		w.at.phase = 1
 		w.app.Close()
+	}
+	if w.seq != nil {
+		w.passed.Store(endOfInput)
+		w.handLater(endOfInput)
 	}
 	w.acct.Close()
 	w.series.before(time.Time{})
@@ -224,6 +255,9 @@ func (w *worker) packetAnomalies(f *flow.Flow, p *decode.Packet) {
 
 func (w *worker) flowEnded(f *flow.Flow) {
 	w.setIngress(f)
+	if w.seq != nil {
+		w.orderEnd(f)
+	}
 	switch {
 	case f.EndReason != flow.EndEvicted:
 	case f.EvictedForMemory():
@@ -244,9 +278,28 @@ func (w *worker) flowEnded(f *flow.Flow) {
 	w.evGroups = 0
 }
 
+// orderEnd sets the order of what the end of f hands the sequencer: one
+// worker's table ends the flows of a sweep class by class, the least
+// recently active first, and those of the end of input by their last
+// packet's time (then class and activity).
+func (w *worker) orderEnd(f *flow.Flow) {
+	switch {
+	case w.at.n == endOfInput && w.at.phase == 0:
+		w.at.a, w.at.b, w.at.c = f.Last().UnixNano(), int64(f.Class()), f.LastNumber(w.number)
+	case w.at.phase == 0:
+		w.at.a, w.at.c = int64(f.Class()), f.LastNumber(w.at.n)
+	}
+}
+
+// interimClass orders a sweep's interim reports after the flows it ended.
+const interimClass = 1 << 16
+
 // flowInterim emits a long-lived flow's counters so far (flow.Config.Interim).
 func (w *worker) flowInterim(f *flow.Flow) {
 	w.setIngress(f)
+	if w.seq != nil && w.at.phase == 0 {
+		w.at.a, w.at.c = interimClass, f.LastNumber(w.at.n) // after the sweep's ended flows
+	}
 	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
 	f.FillInterimEvent(&w.ev, &w.obs)
 	w.emit(&w.ev)
@@ -266,7 +319,11 @@ func (w *worker) emit(ev *schemas.Event) {
 	w.queue(ev)
 	w.fired = w.fired[:0]
 	if w.detector != nil {
+		uses := len(w.later)
 		w.detector.Eval(ev, w.alert)
+		if w.deferred = len(w.later) > uses; w.deferred {
+			w.later[uses].fresh = true
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
-	"github.com/packetsleuth/packetsleuth/rules"
 )
 
 // Idle flows of a worker that sees no packets meanwhile time out when the
@@ -15,16 +14,9 @@ import (
 // the same alert whatever the interleaving of the workers.
 func TestWorkersSweepOnOneClock(t *testing.T) {
 	path := writePackets(t, pcapgen.WorkerClocks())
-	set, errs := rules.LoadFiles(rules.Options{Defaults: true})
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
+	set := shippedSet(t)
 	run := func(workers int) *collector {
-		opts := rules.EvalOptions{}
-		if workers > 1 {
-			opts.Shared = rules.NewSharedState(set, opts)
-		}
-		out, _ := replay(t, Config{Workers: workers, NewDetector: func() Detector { return rules.NewEvaluator(set, opts) }}, path)
+		out, _ := replay(t, Config{Workers: workers, NewDetector: detectors(set, workers)}, path)
 		return out
 	}
 	one := run(1)

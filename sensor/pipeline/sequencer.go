@@ -1,0 +1,253 @@
+package pipeline
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"time"
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+)
+
+// Deferrer is an optional interface of a Detector whose rules keep state
+// shared by the workers (rules.SharedState). With several workers, each
+// worker's Detector hands every use of that state to later (Defer), and
+// the sequencer's own Detector makes them (Apply) in packet order.
+type Deferrer interface {
+	Defer(later func(use any))
+	Apply(use any, emit func(*schemas.Event))
+}
+
+// order is where a use of state spanning host pairs falls in one worker's
+// run, comparable across workers: the packet, or the expiry sweep before
+// it, and in a sweep or at the end of input the flow the table ended, as
+// one worker's table orders them.
+type order struct {
+	n     uint64 // decode.Packet.Number; endOfInput after the last
+	phase uint8  // at n: sweep 0, packet 1; at endOfInput: flush 0, the analyzer's close 1
+	a, b  int64  // sweep: the flow's timeout class; flush: its last packet time, class
+	c     uint64 // sweep and flush: the flow's last packet number
+}
+
+const endOfInput = math.MaxUint64
+
+func (o *order) before(p *order) bool {
+	switch {
+	case o.n != p.n:
+		return o.n < p.n
+	case o.phase != p.phase:
+		return o.phase < p.phase
+	case o.a != p.a:
+		return o.a < p.a
+	case o.b != p.b:
+		return o.b < p.b
+	}
+	return o.c < p.c
+}
+
+// deferred is a use of shared state a worker handed over: a rule's
+// (Deferrer), an anomaly's rate limit, or the keep decision of a stored
+// file whose event's alerts wait for rule uses.
+type deferred struct {
+	at    order
+	rule  any
+	fresh bool // the first rule use of its event
+	anom  anomaly.Judgement
+	keep  func(fired []string) error
+	fired []string // with keep: the alerts its event raised at once
+	ts    time.Time
+}
+
+// deferredBytes is what a deferred use holds while it waits, as paid to
+// the memory budget: the entry and an event (an alert or an anomaly).
+var deferredBytes = int64(unsafe.Sizeof(deferred{}) + unsafe.Sizeof(schemas.Event{}))
+
+// maxHeld bounds what the sequencer holds for a worker ahead of the
+// others: beyond, that worker waits for the slowest after its batch.
+const maxHeld = 4 << 20
+
+// sequencer makes the uses of state spanning host pairs in packet order.
+//
+// Why: flows are sharded by host pair, so the state of one pair is one
+// worker's, in packet order; but a rule suppressing by one host, a
+// threshold grouping by one, or the anomaly rate limit see events of many
+// pairs, and took them in the order the workers happened to run. The
+// workers hand those uses over with their order (the packet's number),
+// and after each batch the number below which they will hand nothing
+// more; the sequencer merges them and makes each use once every worker
+// has passed it, through a worker of its own (out) that emits what they
+// decide. With one worker there is no sequencer: it is already in order.
+type sequencer struct {
+	out  *worker
+	acct *budget.Account
+
+	mu     sync.Mutex
+	moved  *sync.Cond   // a worker handed something over, or uses were made
+	queues [][]deferred // per worker, in order
+	marks  []uint64     // per worker: nothing more will come before this number
+	held   int64        // bytes of the queued uses (paid, as far as acct let)
+	unpaid int64
+	done   chan struct{}
+}
+
+func newSequencer(cfg *Config, workers int) *sequencer {
+	solo := *cfg
+	solo.FlowsOnly = true
+	solo.Hosts = nil // the workers name the events they hand over, in order
+	s := &sequencer{out: newWorker(&solo), queues: make([][]deferred, workers), marks: make([]uint64, workers), done: make(chan struct{})}
+	s.out.series.shard = workers
+	s.acct = cfg.Budget.NewAccount() // its own: out's is used by out's goroutine
+	s.moved = sync.NewCond(&s.mu)
+	go s.run()
+	return s
+}
+
+// use tells worker w to hand its uses of shared state to the sequencer.
+func (s *sequencer) use(w *worker, i int) {
+	w.seq, w.seqID = s, i
+	w.anom.Defer(func(j anomaly.Judgement) {
+		if ev := j.Event(); ev != nil && w.cfg.Hosts != nil {
+			w.cfg.Hosts.Enrich(ev)
+		}
+		w.later = append(w.later, deferred{at: w.at, anom: j})
+	})
+	if d, ok := w.detector.(Deferrer); ok {
+		d.Defer(func(u any) { w.later = append(w.later, deferred{at: w.at, rule: u}) })
+		if w.app != nil {
+			w.app.DeferKeep(func(ts time.Time, keep func([]string) error) bool {
+				if !w.deferred {
+					return false
+				}
+				w.later = append(w.later, deferred{at: w.at, keep: keep, fired: slices.Clone(w.fired), ts: ts})
+				return true
+			})
+		}
+	}
+}
+
+// hand queues worker i's uses; mark: it will hand nothing more before
+// this packet number. A worker ahead of the slowest waits while the
+// sequencer holds too much.
+func (s *sequencer) hand(i int, uses []deferred, mark uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.queues[i] = append(s.queues[i], uses...)
+	if n := int64(len(uses)) * deferredBytes; n > 0 {
+		s.held += n
+		if !s.acct.Reserve(budget.Rules, n) {
+			s.unpaid += n
+		}
+	}
+	s.marks[i] = mark
+	s.moved.Broadcast()
+	for s.held > maxHeld || s.unpaid > 0 {
+		if mark <= s.lowMark() || mark == endOfInput {
+			break
+		}
+		s.moved.Wait()
+	}
+}
+
+func (s *sequencer) lowMark() uint64 {
+	low := uint64(endOfInput)
+	for _, m := range s.marks {
+		low = min(low, m)
+	}
+	return low
+}
+
+// next takes the first use every worker has passed; false when there is
+// none yet, or with end, none any more.
+func (s *sequencer) next(d *deferred) (ok, end bool) {
+	low := s.lowMark()
+	first := -1
+	for i, q := range s.queues {
+		if len(q) > 0 && (first < 0 || q[0].at.before(&s.queues[first][0].at)) {
+			first = i
+		}
+	}
+	if first < 0 {
+		return false, low == endOfInput
+	}
+	q := s.queues[first]
+	if q[0].at.n >= low && low != endOfInput {
+		return false, false
+	}
+	*d = q[0]
+	q[0] = deferred{}
+	if s.queues[first] = q[1:]; len(q) == 1 {
+		s.queues[first] = q[:0]
+	}
+	return true, false
+}
+
+func (s *sequencer) run() {
+	defer close(s.done)
+	var batch []deferred
+	for {
+		s.mu.Lock()
+		var d deferred
+		ok, end := s.next(&d)
+		for !ok && !end {
+			s.moved.Wait()
+			ok, end = s.next(&d)
+		}
+		for ok {
+			batch = append(batch, d)
+			ok, _ = s.next(&d)
+		}
+		s.mu.Unlock()
+		for i := range batch {
+			s.make(&batch[i])
+			batch[i] = deferred{}
+		}
+		if n := len(batch); n > 0 {
+			s.mu.Lock()
+			s.pay(int64(n) * deferredBytes)
+			s.moved.Broadcast()
+			s.mu.Unlock()
+			batch = batch[:0]
+		}
+		if end {
+			s.out.finish()
+			s.acct.Close()
+			return
+		}
+	}
+}
+
+// pay gives back what n bytes of uses made held.
+func (s *sequencer) pay(n int64) {
+	s.held -= n
+	if cut := min(n, s.unpaid); cut > 0 {
+		s.unpaid -= cut
+		n -= cut
+	}
+	s.acct.Release(budget.Rules, n)
+}
+
+// make makes one use with the sequencer's worker.
+func (s *sequencer) make(d *deferred) {
+	w := s.out
+	switch {
+	case d.rule != nil:
+		if d.fresh {
+			w.fired = w.fired[:0] // the alerts of one event, for its files' keep
+		}
+		if dd, ok := w.detector.(Deferrer); ok {
+			dd.Apply(d.rule, w.alert)
+		}
+	case d.keep != nil:
+		if err := d.keep(append(d.fired, w.fired...)); err != nil {
+			w.anom.Report(anomaly.FileLimit, nil, d.ts, err.Error())
+		}
+	default:
+		w.anom.Judge(d.anom)
+	}
+}
+
+// wait waits for the sequencer's last uses and events.
+func (s *sequencer) wait() { <-s.done }
