@@ -98,7 +98,9 @@ func (e *Expectations) Add(ap netip.AddrPort, ts time.Time) {
 	e.add(expectKey{ap: ap, kind: expectDCERPC}, expected{at: ts})
 }
 
-// Has tells whether ap was announced within expectTTL of ts.
+// Has tells whether ap was announced at most expectTTL before ts. Not
+// after: the table serves every worker, and one that runs ahead of
+// another may have announced ap for a later packet time.
 func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 	if e == nil {
 		return false
@@ -106,7 +108,8 @@ func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	x, ok := e.m[expectKey{ap: ap, kind: expectDCERPC}]
-	return ok && ts.Sub(x.at) <= expectTTL
+	d := ts.Sub(x.at)
+	return ok && d >= 0 && d <= expectTTL
 }
 
 // AddFTPData records that the FTP control connection control announced

@@ -20,8 +20,12 @@ func TestExpectationsAreBoundedAndExpire(t *testing.T) {
 	if len(e.m) != maxExpected {
 		t.Fatalf("%d entries held", len(e.m))
 	}
-	if e.Has(ap(0), t0) || !e.Has(ap(1), t0) || !e.Has(ap(maxExpected), t0) {
+	last := t0.Add(maxExpected * time.Millisecond)
+	if e.Has(ap(0), last) || !e.Has(ap(1), last) || !e.Has(ap(maxExpected), last) {
 		t.Error("a full table forgets its oldest announcement")
+	}
+	if e.Has(ap(maxExpected), t0) {
+		t.Error("an announcement counts for a connection before it (another worker's, further on)")
 	}
 	if e.Has(ap(5), t0.Add(expectTTL+time.Second)) {
 		t.Error("an announcement outlived its time")
