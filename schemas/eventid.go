@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"strings"
+	"testing"
 )
 
 // EncodeWithID is Encode, and gives an event without an event.id one
@@ -40,10 +42,24 @@ func (c *EncodeCache) EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
 // EncodeGroupsWithID is EncodeWithID for an event whose caller wrote no
 // group of Event or of its packetsleuth object but those in groups, into
 // an event it had zeroed: the encoder does not look at the others (most
-// of an event's 7.9 KB). A group outside groups that is set is left out.
+// of an event's 7.9 KB). A group outside groups that is set is left out;
+// in a test binary that panics instead (checkGroups), so that a writer
+// whose declared groups fall behind what it writes fails every test that
+// meets it rather than losing fields unseen.
 func (c *EncodeCache) EncodeGroupsWithID(buf []byte, ev *Event, groups Groups) ([]byte, error) {
-	return encodeCached(buf, ev, c, ^groups)
+	start := len(buf)
+	out, err := encodeCached(buf, ev, c, ^groups)
+	if checkGroups && err == nil {
+		if full, _ := encodeCached(nil, ev, nil, 0); !bytes.Equal(full, out[start:]) {
+			panic(fmt.Sprintf("schemas: EncodeGroupsWithID left out a group that is set (groups %#x):\n full    %s\n grouped %s", groups, full, out[start:]))
+		}
+	}
+	return out, err
 }
+
+// checkGroups makes EncodeGroupsWithID check, in test binaries only, that
+// it left out nothing an event holds.
+var checkGroups = testing.Testing()
 
 func encodeCached(buf []byte, ev *Event, c *EncodeCache, skip Groups) ([]byte, error) {
 	e := encoder{b: buf, skip: skip}

@@ -252,6 +252,8 @@ func groupFields(t *testing.T) [][]int {
 // without looking: random events encode as the same events with every
 // group outside the set zeroed, and with every group in it as they are.
 func TestEncodeGroupsLeavesOutTheOthers(t *testing.T) {
+	defer func(was bool) { checkGroups = was }(checkGroups)
+	checkGroups = false // the groups left out are set on purpose here
 	fields := groupFields(t)
 	rnd := rand.New(rand.NewPCG(12, 8))
 	var c EncodeCache
@@ -283,4 +285,22 @@ func TestEncodeGroupsLeavesOutTheOthers(t *testing.T) {
 	if n < 1000 {
 		t.Fatalf("only %d random events encoded", n)
 	}
+}
+
+// In a test binary a set group left out is a panic, not a field lost
+// unseen: a writer whose declared groups fall behind fails its tests.
+func TestEncodeGroupsPanicsOnASetGroupLeftOut(t *testing.T) {
+	ev := Event{Timestamp: time.Unix(1, 0).UTC()}
+	ev.Network.Transport = "tcp"
+	ev.DNS.Type = "query"
+	var c EncodeCache
+	if _, err := c.EncodeGroupsWithID(nil, &ev, GroupNetwork|GroupDNS); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("the DNS group left out while set: no panic")
+		}
+	}()
+	c.EncodeGroupsWithID(nil, &ev, GroupNetwork)
 }
