@@ -18,16 +18,27 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/pcapindex"
 )
 
-// ringDiskBytes sums the sizes of the files in dir.
-func ringDiskBytes(dir string) int64 {
+// ringDiskBytes sums the sizes of the files in dir. A listing is not a
+// snapshot: a file removed after the listing and another grown before its
+// size is read would both count, so a sum is taken only when a second
+// listing names the same files; ok is false when they changed.
+func ringDiskBytes(dir string) (n int64, ok bool) {
 	ents, _ := os.ReadDir(dir)
-	var n int64
 	for _, e := range ents {
 		if info, err := e.Info(); err == nil {
 			n += info.Size()
 		}
 	}
-	return n
+	again, _ := os.ReadDir(dir)
+	if len(again) != len(ents) {
+		return 0, false
+	}
+	for i := range ents {
+		if again[i].Name() != ents[i].Name() {
+			return 0, false
+		}
+	}
+	return n, true
 }
 
 // pcapFrames reads the frames' bytes of a classic pcap file.
@@ -87,7 +98,9 @@ func TestLivePcapRing(t *testing.T) {
 	go func() {
 		defer close(sampled)
 		for {
-			peak.Store(max(peak.Load(), ringDiskBytes(ringDir)))
+			if n, ok := ringDiskBytes(ringDir); ok {
+				peak.Store(max(peak.Load(), n))
+			}
 			select {
 			case <-stopSampling:
 				return
@@ -110,7 +123,7 @@ func TestLivePcapRing(t *testing.T) {
 	if p := peak.Load(); p > maxBytes || p == 0 {
 		t.Errorf("the ring held up to %d bytes, budget %d", p, maxBytes)
 	}
-	if got := ringDiskBytes(ringDir); got > maxBytes {
+	if got, _ := ringDiskBytes(ringDir); got > maxBytes {
 		t.Errorf("the ring holds %d bytes after the run, budget %d", got, maxBytes)
 	}
 	line := ""

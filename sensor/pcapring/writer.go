@@ -151,24 +151,27 @@ func (w *writer) write(cid string, iface int32, ts int64, wire int, data []byte)
 	w.buf = appendPacketHead(w.buf[:0], uint32(iface), ts, wire, len(data))
 	head := len(w.buf)
 	w.buf = appendPacketTail(w.buf, len(data))
+	// Room first, as rotate makes it for an index: the buffered writer
+	// may reach the disk within this call, and the ring holds no more than
+	// max_bytes even for the instant before the oldest file goes.
+	cf.size += need
+	w.addDisk(need)
+	if w.disk > w.cfg.MaxBytes { // the age limit is tick's, once a second
+		w.enforce(time.Now())
+	}
 	cf.bw.Write(w.buf[:head])
 	cf.bw.Write(data)
 	if _, err := cf.bw.Write(w.buf[head:]); err != nil {
 		w.fail("write", err)
 		return
 	}
-	cf.size += need
 	cf.frames++
 	cf.maxTime = max(cf.maxTime, ts)
-	w.addDisk(need)
 	if cid != "" {
 		cf.index.AddFlow(cid, pcapindex.Ref{Offset: off, TS: ts, Len: wire})
 	}
 	w.r.c.frames.Add(1)
 	w.r.c.bytes.Add(uint64(len(data)))
-	if w.disk > w.cfg.MaxBytes { // the age limit is tick's, once a second
-		w.enforce(time.Now())
-	}
 }
 
 // addDisk counts n more bytes on disk (fewer if negative), in the gauge
