@@ -211,7 +211,10 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 	if srcIsA == (f.bits&origIsA != 0) {
 		d = FromOrig
 	}
-	f.last, f.number = now, uint32(p.Number)
+	// A packet stamped earlier than the flow's latest (merged interfaces, a
+	// damaged record) does not move its end back: the flow would end before
+	// it began, and the next packet would find it idle and split it.
+	f.last, f.number = max(f.last, now), uint32(p.Number)
 	f.Packets[d]++
 	f.Bytes[d] += uint64(p.WireLen)
 	f.Payload[d] += uint64(len(p.Payload))

@@ -42,14 +42,20 @@ func TestUpdateKnownFlowDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func TestSessionEndsOnceWithZeekState(t *testing.T) {
+// endAll feeds pkts to a new table, flushes it, and returns the flows that
+// ended, in order.
+func endAll(pkts []decode.Packet) []*Flow {
 	var ended []*Flow
 	tab := NewTable(Config{}, func(f *Flow) { c := *f; ended = append(ended, &c) })
-	pkts := decoded(t)
 	for i := range pkts {
 		tab.Update(&pkts[i])
 	}
 	tab.Flush()
+	return ended
+}
+
+func TestSessionEndsOnceWithZeekState(t *testing.T) {
+	ended := endAll(decoded(t))
 	if len(ended) != 1 {
 		t.Fatalf("%d flows ended", len(ended))
 	}
@@ -160,5 +166,23 @@ func TestBudgetBoundsTheTable(t *testing.T) {
 	}
 	if used := b.Stats().Pools[budget.Flows].Used; used != 0 {
 		t.Errorf("flows hold %d bytes after the flush", used)
+	}
+}
+
+// A packet stamped years before the flow's others (as in a damaged capture)
+// leaves the flow whole: one flow, ending at its latest packet.
+func TestBackwardTimestampDoesNotSplitFlow(t *testing.T) {
+	pkts := decoded(t)
+	pkts[1].Timestamp = pkts[1].Timestamp.AddDate(-21, 0, 0) // the SYN-ACK
+	ended := endAll(pkts)
+	if len(ended) != 1 {
+		t.Fatalf("%d flows ended, want 1", len(ended))
+	}
+	f := ended[0]
+	if want := pkts[len(pkts)-1].Timestamp; !f.Last().Equal(want) || f.Duration() < 0 {
+		t.Errorf("last=%v duration=%v, want last %v", f.Last(), f.Duration(), want)
+	}
+	if f.Packets[FromOrig]+f.Packets[FromResp] != uint64(len(pkts)) {
+		t.Errorf("packets %v, want %d", f.Packets, len(pkts))
 	}
 }

@@ -280,3 +280,22 @@ func TestDamagedCapturesKeepWhatWasRead(t *testing.T) {
 		}
 	}
 }
+
+// Packet 2 of corrupt-tls-der-incomplete-content.pcap (the SYN-ACK) is
+// stamped 21 years before the others. Like tshark and Suricata, the sensor
+// keeps the connection one flow, ending at its latest packet.
+func TestBackwardTimestampKeepsOneFlow(t *testing.T) {
+	needShared(t)
+	out, _ := replay(t, Config{}, filepath.Join(sharedPcaps, "corrupt-tls-der-incomplete-content.pcap"))
+	flows := out.dataset("packetsleuth.flow")
+	if len(flows) != 1 {
+		t.Fatalf("%d flow events, want 1", len(flows))
+	}
+	f := flows[0]
+	if p := num(f, "source.packets") + num(f, "destination.packets"); p != 6 {
+		t.Errorf("%d packets, want 6", p)
+	}
+	if start, end := str(f, "event.start"), str(f, "event.end"); start != "2015-04-20T08:20:24.029122Z" || end != "2015-04-20T08:20:24.029385Z" {
+		t.Errorf("start %s end %s, want the first and the latest packet's times", start, end)
+	}
+}
