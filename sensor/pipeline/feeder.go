@@ -38,9 +38,10 @@ type Feeder struct {
 	pending []*batch
 	counts  feedCounts
 	lastOut time.Time
-	swept   int64  // packet time (Unix ns) of the last expiry sweep (flow.SweepDue)
-	number  uint64 // of the last packet dispatched (decode.Packet.Number)
-	frameAt int64  // the source offset of its frame
+	dated   time.Time // the time of the last frame that had one
+	swept   int64     // packet time (Unix ns) of the last expiry sweep (flow.SweepDue)
+	number  uint64    // of the last packet dispatched (decode.Packet.Number)
+	frameAt int64     // the source offset of its frame
 	// With a sequencer and a host table (hostorder.go): the last DHCP
 	// packet, its worker, and per worker the last one it was told of.
 	dhcp     uint64
@@ -177,6 +178,14 @@ func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 		if !f.filter.Match(&fr) {
 			f.counts.Filtered++
 			continue
+		}
+		// A pcapng simple packet block has no date: its frame happened
+		// after the one before it, not in year 1 (which no flow, sweep or
+		// event time can hold).
+		if fr.Timestamp.IsZero() {
+			fr.Timestamp = f.dated
+		} else {
+			f.dated = fr.Timestamp
 		}
 		st := f.dec.Decode(fr.Data, fr.Timestamp, fr.WireLen, fr.LinkType, &pkt)
 		if f.tap != nil {
