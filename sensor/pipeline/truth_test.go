@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 const sharedPcaps = "../../../shared/pcaps"
@@ -65,6 +66,7 @@ func endpointPair(transport, a, ap, b, bp string) string {
 type tally struct {
 	pkts, bytes map[string]int64
 	ids         map[string]bool
+	last        int64 // latest packet time, Unix µs (the tables' precision)
 }
 
 func newTally() *tally {
@@ -77,7 +79,7 @@ func (t *tally) String() string {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	return fmt.Sprintf("pkts=%v bytes=%v ids=%v", t.pkts, t.bytes, ids)
+	return fmt.Sprintf("pkts=%v bytes=%v ids=%v last=%d", t.pkts, t.bytes, ids, t.last)
 }
 
 // capturesWithFlowTruth lists the shared captures whose flow truth the sensor
@@ -124,6 +126,7 @@ func TestFlowsMatchTsharkTruth(t *testing.T) {
 				tl.pkts[r] += atoi(row["pkts_resp"])
 				tl.bytes[o] += atoi(row["bytes_orig"])
 				tl.bytes[r] += atoi(row["bytes_resp"])
+				tl.last = max(tl.last, epochMicros(t, row["last_ts"]))
 				for _, id := range strings.Split(row["community_id"], ",") {
 					if id != "" {
 						tl.ids[id] = true
@@ -151,6 +154,11 @@ func TestFlowsMatchTsharkTruth(t *testing.T) {
 					tl.bytes[s] += num(ev, "source.bytes")
 					tl.bytes[d] += num(ev, "destination.bytes")
 					tl.ids[str(ev, "network.community_id")] = true
+					end, err := time.Parse(time.RFC3339Nano, str(ev, "event.end"))
+					if err != nil {
+						t.Fatal(err)
+					}
+					tl.last = max(tl.last, end.Round(time.Microsecond).UnixMicro())
 				}
 				for key, w := range want {
 					g := got[key]
@@ -161,7 +169,7 @@ func TestFlowsMatchTsharkTruth(t *testing.T) {
 					if fragmentCaptures[capture] {
 						continue // counts differ by design, see fragmentCaptures
 					}
-					if !sameCounts(w.pkts, g.pkts) || !sameCounts(w.bytes, g.bytes) || !sameIDs(w.ids, g.ids) {
+					if !sameCounts(w.pkts, g.pkts) || !sameCounts(w.bytes, g.bytes) || !sameIDs(w.ids, g.ids) || w.last != g.last {
 						t.Errorf("workers=%d: flow %s\n got  %v\n want %v", workers, key, g, w)
 					}
 				}
@@ -207,6 +215,16 @@ func portString(ev map[string]any, path, transport string) string {
 		return strconv.FormatInt(num(ev, path), 10)
 	}
 	return "-"
+}
+
+// epochMicros reads tshark's "seconds.micros" time as Unix microseconds.
+func epochMicros(t *testing.T, s string) int64 {
+	sec, frac, _ := strings.Cut(s, ".")
+	n, err := strconv.ParseInt(sec+(frac + "000000")[:6], 10, 64)
+	if err != nil {
+		t.Fatalf("time %q: %v", s, err)
+	}
+	return n
 }
 
 func atoi(s string) int64 {
