@@ -66,7 +66,9 @@ func (f *Feeder) hostWaits(i int, b *batch, pkt *decode.Packet) {
 }
 
 // Progress: a worker's passed is 2n when it has done all it was given
-// before the sweep ahead of packet n, 2n+1 when also that sweep.
+// before the sweep ahead of packet n, 2n+1 when also that sweep. It says
+// so after each batch and before each wait, which is all the others
+// need: a worker either runs on to its batch's end or waits.
 func sweepMark(n uint64) uint64  { return 2 * n }
 func packetMark(n uint64) uint64 { return 2*n + 1 }
 

@@ -216,14 +216,12 @@ func packets(w *worker, b *batch) (err error) {
 			ws = ws[1:]
 		}
 		for len(s) > 0 && s[0].at == i {
-			w.passed.Store(sweepMark(s[0].n))
 			w.at = order{n: s[0].n}
 			w.sweep(s[0].t)
 			s = s[1:]
 		}
 		p := &b.pkts[i]
 		w.at, w.number = order{n: p.Number, phase: 1}, p.Number
-		w.passed.Store(packetMark(p.Number))
 		w.packet(p)
 	}
 	for i := range ws {
@@ -231,10 +229,9 @@ func packets(w *worker, b *batch) (err error) {
 	}
 	for _, sw := range s {
 		w.at = order{n: sw.n}
-		w.passed.Store(sweepMark(sw.n))
 		w.sweep(sw.t)
 	}
-	w.passed.Store(sweepMark(b.upTo))
+	w.passed.Store(sweepMark(b.upTo)) // before a wait too (hostWait): the others look only then
 	return nil
 }
 

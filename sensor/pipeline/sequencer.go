@@ -84,13 +84,15 @@ type sequencer struct {
 	out  *worker
 	acct *budget.Account
 
-	mu     sync.Mutex
-	moved  *sync.Cond   // a worker handed something over, or uses were made
-	queues [][]deferred // per worker, in order
-	marks  []uint64     // per worker: nothing more will come before this number
-	held   int64        // bytes of the queued uses (paid, as far as acct let)
-	unpaid int64
-	done   chan struct{}
+	mu      sync.Mutex
+	moved   *sync.Cond   // a worker handed something over, or uses were made
+	queues  [][]deferred // per worker, in order
+	marks   []uint64     // per worker: nothing more will come before this number
+	queued  int          // uses in queues
+	waiting int          // workers waiting for the others (hand)
+	held    int64        // bytes of the queued uses (paid, as far as acct let)
+	unpaid  int64
+	done    chan struct{}
 }
 
 func newSequencer(cfg *Config, workers int) *sequencer {
@@ -141,13 +143,21 @@ func (s *sequencer) hand(i int, uses []deferred, mark uint64) {
 			s.unpaid += n
 		}
 	}
+	low := s.lowMark()
 	s.marks[i] = mark
-	s.moved.Broadcast()
+	s.queued += len(uses)
+	// A use is made once every worker is past it, and a worker hands over
+	// none before its last mark: only a higher low mark lets one go.
+	if now := s.lowMark(); now > low && (s.queued > 0 || s.waiting > 0 || now == endOfInput) {
+		s.moved.Broadcast()
+	}
 	for s.held > maxHeld || s.unpaid > 0 {
 		if mark <= s.lowMark() || mark == endOfInput {
 			break
 		}
+		s.waiting++
 		s.moved.Wait()
+		s.waiting--
 	}
 }
 
@@ -178,6 +188,7 @@ func (s *sequencer) next(d *deferred) (ok, end bool) {
 	}
 	*d = q[0]
 	q[0] = deferred{}
+	s.queued--
 	if s.queues[first] = q[1:]; len(q) == 1 {
 		s.queues[first] = q[:0]
 	}
