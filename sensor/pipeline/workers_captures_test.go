@@ -12,16 +12,6 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 )
 
-// orderDiffers are the captures whose events still depend on the worker
-// count, and why.
-var orderDiffers = map[string]string{
-	// Its timestamps jump 258 years back and forth. An expiry sweep ends a
-	// class's idle flows least recently active first and stops at the
-	// first still active: with time going back that order is not time's,
-	// and which flows a sweep ends depends on which share the table.
-	"pcapng-custom-blocks-le.pcapng": "time goes backwards",
-}
-
 // Every capture (the shared ones and the project's own) gives the same
 // events with several workers as with one, event.id included: with the
 // shipped rules, the host table, and state spanning host pairs (rule
@@ -44,10 +34,6 @@ func TestWorkersGiveOneWorkersEvents(t *testing.T) {
 	}
 	var differ []string
 	for _, c := range captures {
-		if why := orderDiffers[filepath.Base(c)]; why != "" {
-			t.Logf("%s: not compared (%s)", filepath.Base(c), why)
-			continue
-		}
 		want := sortedLines(replayCapture(t, set, 1, c))
 		for _, n := range counts {
 			if got := sortedLines(replayCapture(t, set, n, c)); !slices.Equal(got, want) {
