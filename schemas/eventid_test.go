@@ -252,8 +252,8 @@ func groupFields(t *testing.T) [][]int {
 // without looking: random events encode as the same events with every
 // group outside the set zeroed, and with every group in it as they are.
 func TestEncodeGroupsLeavesOutTheOthers(t *testing.T) {
-	defer func(was bool) { checkGroups = was }(checkGroups)
-	checkGroups = false // the groups left out are set on purpose here
+	defer func(was func() bool) { checkGroups = was }(checkGroups)
+	checkGroups = func() bool { return false } // the groups left out are set on purpose here
 	fields := groupFields(t)
 	rnd := rand.New(rand.NewPCG(12, 8))
 	var c EncodeCache
