@@ -184,15 +184,20 @@ func appendHeaderField(b []byte, v string, maxLen int) []byte {
 	return b
 }
 
-// appendSDParam appends ` name="value"` escaping '"', '\' and ']'.
+// appendSDParam appends ` name="value"` escaping '"', '\' and ']'. A
+// control byte becomes '_', as in header fields: the values are read from
+// the records (a collector's come from Kafka), and a line feed would end
+// the message early under LF framing, a NUL in C receivers.
 func appendSDParam(b []byte, name, v string) []byte {
 	b = append(b, ' ')
 	b = append(b, name...)
 	b = append(b, `="`...)
 	for i := 0; i < len(v); i++ {
-		switch c := v[i]; c {
-		case '"', '\\', ']':
+		switch c := v[i]; {
+		case c == '"' || c == '\\' || c == ']':
 			b = append(b, '\\', c)
+		case c < ' ' || c == 0x7f:
+			b = append(b, '_')
 		default:
 			b = append(b, c)
 		}

@@ -58,6 +58,27 @@ func TestRFC5424Message(t *testing.T) {
 	}
 }
 
+// Structured data carries no control byte: under LF framing a line feed in
+// a record's id or kind would end the message and start a forged one.
+func TestSDParamControlBytes(t *testing.T) {
+	s := mustNew(t, Options{Framing: "lf"})
+	ev := schemas.Event{Timestamp: t0}
+	ev.Event.ID = "x\n<13>1 forged\r\x00\x7f"
+	ev.Event.Kind, ev.Event.Dataset = "alert", schemas.DatasetAlert
+	rec, err := schemas.NewRecord(&ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := string(s.format(&rec))
+	header, _, _ := strings.Cut(got, "] {") // MSG is JSON: a line feed there is escaped
+	if strings.ContainsAny(header, "\n\r\x00\x7f") || strings.Contains(got, "\n") {
+		t.Errorf("control bytes in %q", got)
+	}
+	if !strings.Contains(got, `id="x_<13>1 forged___"`) {
+		t.Errorf("id not kept with its control bytes replaced: %q", got)
+	}
+}
+
 func TestRFC3164Message(t *testing.T) {
 	s := mustNew(t, Options{Format: "rfc3164", Facility: "1", Severity: "notice", AppName: "ps sensor"})
 	s.loc = time.UTC
