@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/template"
 	"time"
+	"unicode/utf8"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -148,4 +149,22 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string(r[:n-1]) + "…"
+}
+
+// escapeTruncated escapes s with esc and cuts the result to at most n runes
+// as truncate does, but only between the escapes of two runes of s: a cut
+// inside "&amp;" would leave a broken entity. esc must replace single runes.
+func escapeTruncated(s string, esc *strings.Replacer, n int) string {
+	e := esc.Replace(s)
+	if utf8.RuneCountInString(e) <= n {
+		return e
+	}
+	used := 0
+	for i, r := range s {
+		used += utf8.RuneCountInString(esc.Replace(string(r)))
+		if used > n-1 {
+			return esc.Replace(s[:i]) + "…"
+		}
+	}
+	return e
 }

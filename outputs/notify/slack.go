@@ -95,7 +95,7 @@ type slackPayload struct {
 
 func (s *Slack) send(ctx context.Context, r *Rendered) error {
 	body := strings.TrimSpace(r.Text)
-	sect := "```" + truncate(slackCodeEscape.Replace(body), slackSectionMax-6) + "```"
+	sect := "```" + escapeTruncated(body, slackCodeEscape, slackSectionMax-6) + "```"
 	p := slackPayload{
 		Text: slackEscape.Replace(r.Title + "\n" + body),
 		Blocks: []slackBlock{

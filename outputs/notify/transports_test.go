@@ -87,6 +87,26 @@ func TestSlackLimits(t *testing.T) {
 	}
 }
 
+// The section is cut to Slack's limit after escaping, but never inside an
+// escape: "&amp;" cut to "&am" would show as broken text.
+func TestSlackCutKeepsEntitiesWhole(t *testing.T) {
+	srv := newRecorder(t, status(200, "ok"))
+	s, _ := NewSlack(SlackOptions{URL: outputs.Secret(srv.URL)}, Common{TextTemplate: strings.Repeat("&", 2000)})
+	if err := s.Write(context.Background(), []schemas.Record{alertRecord(t, "R", 21, "192.0.2.1")}); err != nil {
+		t.Fatal(err)
+	}
+	var p slackPayload
+	decodeJSON(t, srv.requests()[0].Body, &p)
+	sect := p.Blocks[1].Text.Text
+	if n := len([]rune(sect)); n > slackSectionMax {
+		t.Errorf("section %d characters", n)
+	}
+	body := strings.TrimSuffix(strings.TrimSuffix(strings.TrimPrefix(sect, "```"), "```"), "…")
+	if rest := strings.ReplaceAll(body, "&amp;", ""); rest != "" {
+		t.Errorf("section ends %q: %q is left besides whole entities", sect[max(0, len(sect)-20):], rest)
+	}
+}
+
 // A failed request must not leak the webhook URL or the bot token.
 func TestSecretsNotInErrors(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
