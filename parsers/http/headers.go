@@ -154,27 +154,27 @@ func (c *Conn) requestHeaders(h *half, ts time.Time, truncated bool) error {
 	hasTE, badCL, hasHost := false, false, false
 	for name, value := range c.fields(tx, rest, &r.Headers) {
 		switch {
-		case strings.EqualFold(name, "Host"):
+		case NameIs(name, "Host"):
 			if hasHost {
 				tx.addNote(NoteDuplicateHost)
 			} else {
 				r.Host, hasHost = value, true
 			}
-		case strings.EqualFold(name, "User-Agent"):
+		case NameIs(name, "User-Agent"):
 			r.UserAgent = value
-		case strings.EqualFold(name, "Referer"):
+		case NameIs(name, "Referer"):
 			r.Referer = value
-		case strings.EqualFold(name, "Content-Type"):
+		case NameIs(name, "Content-Type"):
 			r.ContentType, r.MimeType = value, mimeType(value)
-		case strings.EqualFold(name, "Content-Length"):
+		case NameIs(name, "Content-Length"):
 			badCL = contentLength(tx, &r.ContentLength, value, badCL)
-		case strings.EqualFold(name, "Transfer-Encoding"):
+		case NameIs(name, "Transfer-Encoding"):
 			te, hasTE = value, true
 			r.TransferEncoding = value
-		case strings.EqualFold(name, "Content-Encoding"):
+		case NameIs(name, "Content-Encoding"):
 			ce = value
 			r.ContentEncoding = value
-		case strings.EqualFold(name, "Upgrade"):
+		case NameIs(name, "Upgrade"):
 			r.Upgrade = value
 		}
 	}
@@ -246,25 +246,25 @@ func (c *Conn) responseHeaders(h *half, ts time.Time, truncated bool) error {
 	hasTE, badCL := false, false
 	for name, value := range c.fields(tx, rest, &r.Headers) {
 		switch {
-		case strings.EqualFold(name, "Content-Type"):
+		case NameIs(name, "Content-Type"):
 			r.ContentType, r.MimeType = value, mimeType(value)
-		case strings.EqualFold(name, "Content-Length"):
+		case NameIs(name, "Content-Length"):
 			badCL = contentLength(tx, &r.ContentLength, value, badCL)
-		case strings.EqualFold(name, "Transfer-Encoding"):
+		case NameIs(name, "Transfer-Encoding"):
 			te, hasTE = value, true
 			r.TransferEncoding = value
-		case strings.EqualFold(name, "Content-Encoding"):
+		case NameIs(name, "Content-Encoding"):
 			ce = value
 			r.ContentEncoding = value
-		case strings.EqualFold(name, "Location"):
+		case NameIs(name, "Location"):
 			r.Location = value
-		case strings.EqualFold(name, "Content-Disposition"):
+		case NameIs(name, "Content-Disposition"):
 			r.ContentDisposition = value
-		case strings.EqualFold(name, "Content-Range"):
+		case NameIs(name, "Content-Range"):
 			r.ContentRange = value
-		case strings.EqualFold(name, "Upgrade"):
+		case NameIs(name, "Upgrade"):
 			r.Upgrade = value
-		case strings.EqualFold(name, "WWW-Authenticate"), strings.EqualFold(name, "Proxy-Authenticate"):
+		case NameIs(name, "WWW-Authenticate"), NameIs(name, "Proxy-Authenticate"):
 			if b, ok := ntlm.FromHTTP(value); ok && r.NTLM.Type == 0 && b.Mech == ntlm.MechNTLM && b.Err == nil {
 				r.NTLM = b.NTLM
 			}
@@ -396,7 +396,7 @@ func (c *Conn) fields(tx *Transaction, blk string, hs *[]Header) func(func(strin
 func (c *Conn) secret(tx *Transaction, name, value string) string {
 	r := &tx.Request
 	switch {
-	case strings.EqualFold(name, "Authorization"), strings.EqualFold(name, "Proxy-Authorization"):
+	case NameIs(name, "Authorization"), NameIs(name, "Proxy-Authorization"):
 		scheme, cred, hasCred := strings.Cut(value, " ")
 		if !hasCred {
 			scheme, cred = "", value
@@ -405,7 +405,7 @@ func (c *Conn) secret(tx *Transaction, name, value string) string {
 		if c.cfg.redact {
 			stored = redacted(scheme, value)
 		}
-		if r.Authorization == "" || strings.EqualFold(name, "Authorization") {
+		if r.Authorization == "" || NameIs(name, "Authorization") {
 			r.Authorization, r.AuthScheme, r.AuthUser = stored, scheme, ""
 			r.AuthMech, r.NTLM = "", ntlm.Message{}
 			if b, ok := ntlm.FromHTTP(value); ok {
@@ -423,13 +423,13 @@ func (c *Conn) secret(tx *Transaction, name, value string) string {
 			}
 		}
 		return stored
-	case strings.EqualFold(name, "Cookie"):
+	case NameIs(name, "Cookie"):
 		if c.cfg.redact {
 			value = redacted("", value)
 		}
 		r.Cookie = value
 		return value
-	case strings.EqualFold(name, "Set-Cookie"):
+	case NameIs(name, "Set-Cookie"):
 		if c.cfg.redact {
 			value = redacted("", value)
 		}

@@ -8,12 +8,24 @@ import (
 )
 
 // tchar reports whether c is an RFC 9110 token character.
-func tchar(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+func tchar(c byte) bool { return tokenChars[c] }
+
+// tokenChars holds the RFC 9110 token characters: every header name's
+// byte is looked up, one load instead of a search of the punctuation.
+var tokenChars = func() (t [256]bool) {
+	for c := 0; c < 256; c++ {
+		t[c] = c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", byte(c)) >= 0
 	}
-	return strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0
+	return t
+}()
+
+// NameIs says whether the header name (a token, so ASCII: the parser
+// keeps no other) is want, an ASCII name, whatever their case. Names of
+// another length are told apart without a look at their bytes (EqualFold
+// compares up to the first difference, "Content-" for many).
+func NameIs(name, want string) bool {
+	return len(name) == len(want) && strings.EqualFold(name, want)
 }
 
 func isToken(s string) bool {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -34,6 +35,10 @@ type HeaderSelection struct {
 	set   bool // made by NewHeaderSelection (else: the defaults)
 	all   bool
 	names []string // lower case
+	// folds: a name is not ASCII, so it may fold to a header name of
+	// another length (the long s, ſ, to s); else names of another
+	// length are passed over unread (phttp.NameIs)
+	folds bool
 }
 
 // defaultSelection is the zero HeaderSelection's meaning.
@@ -51,7 +56,9 @@ func NewHeaderSelection(names []string) HeaderSelection {
 			s.all = true
 			continue
 		}
-		s.names = append(s.names, strings.ToLower(strings.TrimSpace(n)))
+		n = strings.ToLower(strings.TrimSpace(n))
+		s.names = append(s.names, n)
+		s.folds = s.folds || utf8.RuneCountInString(n) != len(n)
 	}
 	return s
 }
@@ -59,7 +66,7 @@ func NewHeaderSelection(names []string) HeaderSelection {
 // name returns the kept (lower-case) name of header n, or "".
 func (s *HeaderSelection) name(n string) string {
 	for _, k := range s.names {
-		if strings.EqualFold(k, n) {
+		if phttp.NameIs(n, k) || s.folds && strings.EqualFold(k, n) {
 			return k // the selection's string: no allocation
 		}
 	}

@@ -47,3 +47,21 @@ func TestHeaderSelection(t *testing.T) {
 		t.Errorf("cap: %d kept, %d dropped", len(kept), dropped)
 	}
 }
+
+// A name is matched as strings.EqualFold matches it: a configured name
+// with a letter that folds to ASCII (the long s, ſ, folds to s) keeps the
+// header spelled with that ASCII letter, although the two differ in length.
+func TestHeaderSelectionFoldsUnicodeNames(t *testing.T) {
+	sel := NewHeaderSelection([]string{"x-ſid", "server"})
+	for _, c := range []struct{ header, want string }{
+		{"X-SID", "x-ſid"}, {"x-sid", "x-ſid"}, {"SERVER", "server"}, {"Servers", ""}, {"X-SI", ""},
+	} {
+		if got := sel.name(c.header); got != c.want {
+			t.Errorf("name(%q) = %q, want %q", c.header, got, c.want)
+		}
+	}
+	ascii := NewHeaderSelection([]string{"server"})
+	if got := ascii.name("Server"); got != "server" || ascii.folds {
+		t.Errorf("ASCII selection: name = %q, folds = %v", got, ascii.folds)
+	}
+}
