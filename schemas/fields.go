@@ -54,7 +54,9 @@ func DatasetsOf(name string) []string {
 	}
 	var out []string
 	for _, f := range fieldTable {
-		if f.Name == name || strings.HasPrefix(f.Name, name+".") {
+		// name and a dot, without building name+"." for every field (rule
+		// loading asks for every field every rule reads)
+		if strings.HasPrefix(f.Name, name) && (len(f.Name) == len(name) || f.Name[len(name)] == '.') {
 			for _, ds := range f.Datasets {
 				if !slices.Contains(out, ds) {
 					out = append(out, ds)
