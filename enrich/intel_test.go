@@ -614,3 +614,28 @@ func TestConcurrentReload(t *testing.T) {
 		t.Errorf("reloads %d", st.Reloads)
 	}
 }
+
+// A worker that read the same addresses for the last event answers as a
+// fresh one does, whatever came before: an empty or bad address, the
+// same text in another string, the sides swapped.
+func TestAddressesReadAgain(t *testing.T) {
+	s, err := Open(Config{HomeNet: []string{"10.0.0.0/8"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := s.NewWorker()
+	inner := strings.Repeat("10.1.1.1", 1)
+	for i, c := range [][2]string{
+		{"10.1.1.1", "8.8.8.8"}, {"10.1.1.1", "8.8.8.8"}, {"8.8.8.8", "10.1.1.1"},
+		{"", "8.8.8.8"}, {"10.1.1", "8.8.8.8"}, {"10.1.1.1", ""}, {inner, "8.8.8.8"},
+		{"2001:db8::1", "10.1.1.1"}, {"10.1.1.1", "10.1.1.1"}, {"", ""},
+	} {
+		ev := flow(c[0], c[1])
+		w.Enrich(ev)
+		fresh := flow(c[0], c[1])
+		s.NewWorker().Enrich(fresh)
+		if ev.Network.Direction != fresh.Network.Direction {
+			t.Errorf("event %d (%s -> %s): %q, a fresh worker %q", i, c[0], c[1], ev.Network.Direction, fresh.Network.Direction)
+		}
+	}
+}

@@ -53,6 +53,7 @@ type Worker struct {
 	cache []cacheEntry
 	mask  uint64
 	buf   []byte
+	ends  [2]parsedAddr // the last source.ip and destination.ip read
 
 	n   uint32
 	loc [nCounters]uint64
@@ -101,8 +102,8 @@ func (w *Worker) Enrich(ev *schemas.Event) {
 	if w.n++; w.n%publishEvery == 0 {
 		w.Flush()
 	}
-	src, srcOK := parseIP(ev.Source.IP)
-	dst, dstOK := parseIP(ev.Destination.IP)
+	src, srcOK := w.ends[0].parse(ev.Source.IP)
+	dst, dstOK := w.ends[1].parse(ev.Destination.IP)
 	if srcOK && dstOK {
 		ev.Network.Direction = w.home.Direction(src, dst)
 		if ev.Event.Dataset == schemas.DatasetSMTP {
@@ -176,6 +177,27 @@ func (w *Worker) firstSeen(ev *schemas.Event) {
 func (w *Worker) reset(snap *snapshot) {
 	clear(w.cache)
 	w.snap = snap
+}
+
+// parsedAddr is an address string and what parseIP made of it. A flow's
+// events share one address string (flow.Addrs), and those of an HTTP
+// flow come in a row (each file's, each transaction's, the flow's):
+// they are parsed once.
+type parsedAddr struct {
+	s  string
+	a  netip.Addr
+	ok bool
+}
+
+// parse returns parseIP(s), parsing only when s is not the last one (the
+// zero parsedAddr is parseIP("")). A string shared with the last event is
+// told equal by its pointer, without reading it.
+func (p *parsedAddr) parse(s string) (netip.Addr, bool) {
+	if s != p.s {
+		p.a, p.ok = parseIP(s)
+		p.s = s
+	}
+	return p.a, p.ok
 }
 
 func parseIP(s string) (netip.Addr, bool) {
