@@ -1,8 +1,10 @@
 // Package intern keeps the strings one goroutine makes again and again
 // (TLS fingerprints, server names), so that a value met before is not a
-// new allocation. A Table is small and fixed: one string per slot of a
-// seeded hash, a new value replacing the one in its slot, so attacker
-// chosen values can make it miss but not grow.
+// new allocation, and the values it works out again and again from the
+// same bytes (Memo). A Table or a Memo is small and fixed: one string
+// (or key and value) per slot of a seeded hash, a new one replacing the
+// one in its slot, so attacker chosen values can make it miss but not
+// grow.
 package intern
 
 import (
@@ -12,10 +14,10 @@ import (
 )
 
 const (
-	// Slots is the number of strings a Table keeps.
+	// Slots is the number of strings a Table keeps, and of pairs a Memo.
 	Slots = 512
-	// MaxLen is the longest string a Table keeps; longer ones are made
-	// anew each time.
+	// MaxLen is the longest string a Table keeps (key a Memo keeps);
+	// longer ones are made anew each time.
 	MaxLen = 1024
 	// slotsCost is what the slots themselves take (string headers), and
 	// keptCost what a kept string takes beyond its bytes (its allocation).
@@ -23,12 +25,33 @@ const (
 	keptCost  = 16
 )
 
+// bill is what a Table or a Memo holds on its account (pool Parsers).
+type bill struct {
+	acct *budget.Account
+	held int64
+}
+
+func (b *bill) reserve(n int64) bool {
+	if !b.acct.Reserve(budget.Parsers, n) {
+		return false
+	}
+	b.held += n
+	return true
+}
+
+func (b *bill) release(n int64) {
+	b.acct.Release(budget.Parsers, n)
+	b.held -= n
+}
+
+// kept is what a kept string s costs.
+func kept(s string) int64 { return int64(len(s)) + keptCost }
+
 // Table is a goroutine's interned strings. The zero value is ready and
 // draws on no budget; a nil *Table interns nothing. It is not safe for
 // concurrent use.
 type Table struct {
-	acct  *budget.Account
-	held  int64 // reserved on acct
+	bill
 	seed  maphash.Seed
 	slots *[Slots]string
 }
@@ -47,10 +70,9 @@ func (t *Table) String(b []byte) string {
 		return string(b)
 	}
 	if t.slots == nil {
-		if !t.acct.Reserve(budget.Parsers, slotsCost) {
+		if !t.reserve(slotsCost) {
 			return string(b)
 		}
-		t.held += slotsCost
 		t.seed, t.slots = maphash.MakeSeed(), new([Slots]string)
 	}
 	slot := &t.slots[maphash.Bytes(t.seed, b)%Slots]
@@ -60,12 +82,10 @@ func (t *Table) String(b []byte) string {
 	s := string(b)
 	if old := *slot; old != "" {
 		*slot = ""
-		t.acct.Release(budget.Parsers, int64(len(old))+keptCost)
-		t.held -= int64(len(old)) + keptCost
+		t.release(kept(old))
 	}
-	if cost := int64(len(s)) + keptCost; t.acct.Reserve(budget.Parsers, cost) {
+	if t.reserve(kept(s)) {
 		*slot = s
-		t.held += cost
 	}
 	return s
 }
@@ -75,6 +95,68 @@ func (t *Table) Release() {
 	if t == nil {
 		return
 	}
-	t.acct.Release(budget.Parsers, t.held)
-	t.held, t.slots = 0, nil
+	t.release(t.held)
+	t.slots = nil
+}
+
+// Memo is a goroutine's values worked out from keys met before (the TLS
+// fingerprints of a ClientHello's lists): one met again gives its value
+// without the work. The zero value is ready and draws on no budget; a nil
+// *Memo keeps nothing. It is not safe for concurrent use.
+type Memo struct {
+	bill
+	seed  maphash.Seed
+	slots *[Slots]pair
+}
+
+type pair struct{ key, val string }
+
+// UseBudget makes m reserve what it keeps on acct (pool Parsers): a pair
+// refused is not kept.
+func (m *Memo) UseBudget(acct *budget.Account) {
+	m.Release()
+	m.acct = acct
+}
+
+// Get returns the value m keeps for key, if it keeps one.
+func (m *Memo) Get(key []byte) (string, bool) {
+	if m == nil || m.slots == nil || len(key) == 0 || len(key) > MaxLen {
+		return "", false
+	}
+	p := &m.slots[maphash.Bytes(m.seed, key)%Slots]
+	if p.key != string(key) {
+		return "", false
+	}
+	return p.val, true
+}
+
+// Put keeps val for key in place of its slot's pair.
+func (m *Memo) Put(key []byte, val string) {
+	if m == nil || len(key) == 0 || len(key) > MaxLen {
+		return
+	}
+	if m.slots == nil {
+		if !m.reserve(2 * slotsCost) {
+			return
+		}
+		m.seed, m.slots = maphash.MakeSeed(), new([Slots]pair)
+	}
+	p := &m.slots[maphash.Bytes(m.seed, key)%Slots]
+	if p.key != "" {
+		m.release(kept(p.key) + kept(p.val))
+		*p = pair{}
+	}
+	k := string(key)
+	if m.reserve(kept(k) + kept(val)) {
+		*p = pair{k, val}
+	}
+}
+
+// Release forgets every pair and gives the memory back.
+func (m *Memo) Release() {
+	if m == nil {
+		return
+	}
+	m.release(m.held)
+	m.slots = nil
 }

@@ -74,3 +74,48 @@ func TestTableRefusedByBudget(t *testing.T) {
 		t.Errorf("refused: %q, slots made %v", s, tab.slots != nil)
 	}
 }
+
+// A Memo gives back what was put for a key while its slot keeps it,
+// nothing for another key; it keeps at most Slots pairs, reserves exactly
+// what it keeps, and gives it all back. A nil Memo keeps nothing.
+func TestMemoBoundedAndBudgeted(t *testing.T) {
+	bud := budget.New(1 << 20)
+	acct := bud.NewAccount()
+	var m Memo
+	m.UseBudget(acct)
+	if _, ok := m.Get([]byte("k")); ok {
+		t.Fatal("an empty memo gave a value")
+	}
+	for i := range 10 * Slots {
+		k, v := fmt.Sprintf("key-%d", i), fmt.Sprintf("value of %d", i)
+		m.Put([]byte(k), v)
+		if got, ok := m.Get([]byte(k)); !ok || got != v {
+			t.Fatalf("Get(%q) = %q, %v", k, got, ok)
+		}
+		if got, ok := m.Get([]byte(k + "x")); ok {
+			t.Fatalf("Get of a key never put: %q", got)
+		}
+	}
+	n, want := 0, int64(2*slotsCost)
+	for _, p := range m.slots {
+		if p.key != "" {
+			n++
+			want += kept(p.key) + kept(p.val)
+			if got, ok := m.Get([]byte(p.key)); !ok || got != p.val {
+				t.Errorf("kept %q: Get = %q, %v", p.key, got, ok)
+			}
+		}
+	}
+	if n == 0 || n > Slots || m.held != want || acct.Used(budget.Parsers) != want {
+		t.Errorf("%d kept, %d held, %d reserved, want %d", n, m.held, acct.Used(budget.Parsers), want)
+	}
+	m.Release()
+	if used := acct.Used(budget.Parsers); used != 0 {
+		t.Errorf("%d bytes reserved after Release", used)
+	}
+	var none *Memo
+	none.Put([]byte("k"), "v")
+	if _, ok := none.Get([]byte("k")); ok {
+		t.Error("a nil memo gave a value")
+	}
+}

@@ -465,6 +465,32 @@ func (c *Conn) handshakeBytes(d parsers.Dir, p []byte) error {
 	return nil
 }
 
+// fingerprint sets the four client fingerprints of h. They share one
+// string (one allocation, none for a client met before). A ClientHello
+// whose JA3 string and the lists only JA4 reads were met before takes
+// that string from the Pool's memo, without the MD5, the sorts and the
+// SHA-256s of working it out: most clients connect again and again.
+func (c *Conn) fingerprint(h *Handshake) {
+	ch := &h.ClientHello
+	b := AppendJA3(c.scratch(), ch)
+	ja3 := len(b)
+	b = appendJA4Inputs(b, ch)
+	memo := c.memo()
+	fps, ok := memo.Get(b)
+	if !ok {
+		key := len(b)
+		b = append(b, b[:ja3]...)
+		b = AppendMD5Hex(b, b[:ja3])
+		b = AppendJA4(b, ch, JA4TCP)
+		b = AppendJA4Raw(b, ch, JA4TCP)
+		fps = c.strs().String(b[key:])
+		memo.Put(b[:key], fps)
+	}
+	c.keepScratch(b)
+	md5, ja4 := ja3+2*16, ja3+2*16+ja4Len
+	h.JA3String, h.JA3, h.JA4, h.JA4R = fps[:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
+}
+
 // message handles one complete handshake message body.
 func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 	h := c.h
@@ -478,18 +504,7 @@ func (c *Conn) message(d parsers.Dir, typ byte, body []byte) {
 				return
 			}
 			h.HasClientHello = true
-			// The four fingerprints share one string (one allocation, none
-			// for a client met before).
-			b := AppendJA3(c.scratch(), &h.ClientHello)
-			ja3 := len(b)
-			b = AppendMD5Hex(b, b[:ja3])
-			md5 := len(b)
-			b = AppendJA4(b, &h.ClientHello, JA4TCP)
-			ja4 := len(b)
-			b = AppendJA4Raw(b, &h.ClientHello, JA4TCP)
-			c.keepScratch(b)
-			fps := c.strs().String(b)
-			h.JA3String, h.JA3, h.JA4, h.JA4R = fps[:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
+			c.fingerprint(h)
 			return
 		}
 		if h.RetryJA3 != "" {

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -416,5 +417,73 @@ func TestUnreadRecordsAreNotBuffered(t *testing.T) {
 	c.End(time.Time{})
 	if want := "1000 bytes of an incomplete record or message to_server at end"; !slices.Contains(c.h.Notes, want) {
 		t.Fatalf("notes %q, want %q", c.h.Notes, want)
+	}
+}
+
+// helloWith is a ClientHello with greaseHello's JA3 lists (version,
+// ciphers, extension types, groups, point formats) and the given values
+// of what only JA4 reads.
+func helloWith(sigAlgs, versions []uint16, alpn []string) []byte {
+	var protos [][]byte
+	for _, p := range alpn {
+		protos = append(protos, vec8([]byte(p)))
+	}
+	return concat(
+		u16(0x0303), make([]byte, 32), vec8(nil),
+		vec16(u16s(0x1a1a, 0x1301, 0x1302, 0xc02f)),
+		vec8([]byte{0}),
+		vec16(
+			ext(ExtServerName, vec16([]byte{0}, vec16([]byte("example.com")))),
+			ext(ExtSupportedGroups, vec16(u16s(29, 23))),
+			ext(ExtECPointFormats, vec8([]byte{0})),
+			ext(ExtSignatureAlgorithms, vec16(u16s(sigAlgs...))),
+			ext(ExtALPN, vec16(protos...)),
+			ext(ExtSupportedVersions, vec8(u16s(versions...))),
+		),
+	)
+}
+
+// Every JA4 is ja4Len characters, and a Conn with a Pool gives the
+// fingerprints a Conn without one gives, for ClientHellos that share
+// their JA3 string and differ in what only JA4 reads, met again.
+func TestFingerprintsThroughPoolMemo(t *testing.T) {
+	hellos := [][]byte{
+		helloWith([]uint16{0x0403, 0x0804}, []uint16{0x0304, 0x0303}, []string{"h2", "http/1.1"}),
+		helloWith([]uint16{0x0804, 0x0403}, []uint16{0x0304, 0x0303}, []string{"h2", "http/1.1"}),
+		helloWith([]uint16{0x0403, 0x0804}, []uint16{0x0303}, []string{"h2", "http/1.1"}),
+		helloWith([]uint16{0x0403, 0x0804}, []uint16{0x0304, 0x0303}, []string{"http/1.1", "h2"}),
+		helloWith([]uint16{0x0403, 0x0804}, []uint16{0x0304, 0x0303}, []string{"h3"}),
+		helloWith([]uint16{0x0403, 0x0804}, []uint16{0x0304, 0x0303}, []string{""}),
+		helloWith([]uint16{0x0403, 0x0804}, []uint16{0x0304, 0x0303}, nil),
+		greaseHello(),
+	}
+	fps := func(cfg Config, body []byte) string {
+		var got []string // a pooled Handshake is valid during the call only
+		c := NewConn(cfg, func(h *Handshake) {
+			got = append(got, strings.Join([]string{h.JA3String, h.JA3, h.JA4, h.JA4R}, " "))
+			if len(h.JA4) != ja4Len {
+				t.Errorf("JA4 %q: %d characters", h.JA4, len(h.JA4))
+			}
+		})
+		c.Data(parsers.ToServer, record(22, handshakeMsg(1, body)), time.Time{})
+		c.End(time.Time{})
+		if len(got) != 1 {
+			t.Fatalf("%d handshakes", len(got))
+		}
+		return got[0]
+	}
+	pool := &Pool{}
+	seen := map[string]bool{}
+	for round := range 2 {
+		for i, body := range hellos {
+			want := fps(Config{}, body)
+			if got := fps(Config{Pool: pool}, body); got != want {
+				t.Errorf("round %d, hello %d: through the Pool\n%s\nwithout:\n%s", round, i, got, want)
+			}
+			seen[want] = true
+		}
+	}
+	if len(seen) != len(hellos)-1 { // an empty first ALPN value reads as none: "00"
+		t.Errorf("%d fingerprint sets for %d hellos", len(seen), len(hellos))
 	}
 }

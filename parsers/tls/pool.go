@@ -23,12 +23,16 @@ type Pool struct {
 	// strs keeps the fingerprints and server names met before: a client
 	// seen again (most are) costs no string for them.
 	strs intern.Table
+	// fps keeps the fingerprints of the ClientHellos met before, by
+	// their JA3 string and what else JA4 reads (Conn.fingerprint).
+	fps intern.Memo
 }
 
 // UseBudget makes the Pool reserve the strings it keeps on acct.
 func (p *Pool) UseBudget(acct *budget.Account) {
 	if p != nil {
 		p.strs.UseBudget(acct)
+		p.fps.UseBudget(acct)
 	}
 }
 
@@ -36,6 +40,7 @@ func (p *Pool) UseBudget(acct *budget.Account) {
 func (p *Pool) Forget() {
 	if p != nil {
 		p.strs.Release()
+		p.fps.Release()
 	}
 }
 
@@ -140,6 +145,14 @@ func (c *Conn) strs() *intern.Table {
 		return nil
 	}
 	return &c.cfg.Pool.strs
+}
+
+// memo returns the Pool's fingerprints memo (nil without a Pool).
+func (c *Conn) memo() *intern.Memo {
+	if c.cfg.Pool == nil {
+		return nil
+	}
+	return &c.cfg.Pool.fps
 }
 
 // keepScratch stores the grown fingerprint buffer b back where scratch took it.
