@@ -257,7 +257,7 @@ type Anomaly struct {
 	// Kind names the anomaly, "<layer>.<what>": tcp.rst_ignored,
 	// tcp.overlap_conflict, ip.fragment_overlap, limit.memory, …. Example: tcp.rst_ignored
 	Kind   string `json:"kind,omitempty" expr:"kind"`
-	Layer  string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture. Example: tcp
+	Layer  string `json:"layer,omitempty" expr:"layer"`   // ip, tcp, app, limit, capture, decode. Example: tcp
 	Detail string `json:"detail,omitempty" expr:"detail"` // what exactly, for the analyst. Example: RST with sequence 1000 outside the window [5000, 70535)
 	// Occurrences of the kind folded into this event since the previous one (rate limit). Example: 12
 	Suppressed int64 `json:"suppressed,omitempty" expr:"suppressed"`

@@ -525,7 +525,7 @@ var fieldTable = []Field{
 	{Name: "packetsleuth.peak.window", Type: "long", Datasets: []string{"packetsleuth.traffic"}, Description: "buckets in the baseline.", Example: "60"},
 	{Name: "packetsleuth.peak.reason", Type: "keyword", Datasets: []string{"packetsleuth.traffic"}, Description: "\"baseline\" or \"absolute\".", Example: "baseline"},
 	{Name: "packetsleuth.anomaly.kind", Type: "keyword", Datasets: []string{"packetsleuth.anomaly"}, Description: "Kind names the anomaly, \"<layer>.<what>\": tcp.rst_ignored, tcp.overlap_conflict, ip.fragment_overlap, limit.memory, ….", Example: "tcp.rst_ignored"},
-	{Name: "packetsleuth.anomaly.layer", Type: "keyword", Datasets: []string{"packetsleuth.anomaly"}, Description: "ip, tcp, app, limit, capture.", Example: "tcp"},
+	{Name: "packetsleuth.anomaly.layer", Type: "keyword", Datasets: []string{"packetsleuth.anomaly"}, Description: "ip, tcp, app, limit, capture, decode.", Example: "tcp"},
 	{Name: "packetsleuth.anomaly.detail", Type: "keyword", Datasets: []string{"packetsleuth.anomaly"}, Description: "what exactly, for the analyst.", Example: "RST with sequence 1000 outside the window [5000, 70535)"},
 	{Name: "packetsleuth.anomaly.suppressed", Type: "long", Datasets: []string{"packetsleuth.anomaly"}, Description: "Occurrences of the kind folded into this event since the previous one (rate limit).", Example: "12"},
 	{Name: "packetsleuth.kerberos.request", Type: "keyword", Datasets: []string{"packetsleuth.alert", "packetsleuth.kerberos"}, Description: "Request message: AS-REQ or TGS-REQ; empty when only the answer was seen.", Example: "TGS-REQ"},

@@ -5,8 +5,9 @@
 // and the rules see an evasion attempt or a sensor under pressure.
 //
 // An attacker can make anomalies as fast as packets, so a Reporter emits
-// at most one event per kind and flow, and at most PerSecond events per
-// kind per second of packet time; what it holds back is counted and
+// at most one event per kind and flow (for a frame that has no flow, one
+// the decoder refused: per kind and address pair a minute), and at most
+// PerSecond events per kind per second of packet time; what it holds back is counted and
 // carried by the next event of the kind (packetsleuth.anomaly.suppressed).
 // A Reporter belongs to one worker (or to one goroutine of its own, as the
 // pcap ring's writer).
@@ -36,8 +37,30 @@ const (
 	FileLimit                    // a file was counted, not typed or hashed, for lack of room
 	HostLimit                    // a DHCP lease was not kept: the host table is full
 	PcapRingLimit                // the memory budget refused the pcap ring flow state or look-back room
+
+	// Frames the decoder refused (decode.Fault), which have no flow.
+	LinkMalformed       // a link-layer header (Ethernet, 802.1Q, SLL, loopback) cut short or invalid
+	IPv4Truncated       // fewer bytes than an IPv4 header, or than its header length
+	IPv4BadHeaderLength // an IPv4 header length below 20 bytes
+	IPv4BadLength       // an IPv4 total length shorter than its header
+	IPv4BadOption       // an IPv4 option whose length does not fit the header
+	IPBadVersion        // an IP version field that is not the link's (4 or 6)
+	IPv6Truncated       // fewer bytes than an IPv6 header
+	IPv6BadLength       // an IPv6 payload length of 0 without a jumbogram option
+	IPv6BadExtension    // an IPv6 extension or fragment header cut short or invalid
+	TCPTruncated        // fewer bytes than a TCP header
+	TCPBadHeaderLength  // a TCP data offset below 20 bytes or past the segment
+	UDPTruncated        // fewer bytes than a UDP header
+	UDPBadLength        // a UDP length below its 8-byte header
+	ICMPTruncated       // fewer bytes than an ICMP header
+	TunnelMalformed     // a GRE, ERSPAN or VXLAN header cut short or invalid
+	FragmentMalformed   // an IP fragment no valid datagram can hold (past 65535 bytes, two ends)
+	TooDeep             // more nested headers than the decoder walks
 	NumKinds
 )
+
+// A Set holds every kind.
+const _ Set = 1 << (NumKinds - 1)
 
 var kinds = [NumKinds]struct{ name, layer string }{
 	RSTIgnored:       {"tcp.rst_ignored", "tcp"},
@@ -54,6 +77,24 @@ var kinds = [NumKinds]struct{ name, layer string }{
 	FileLimit:        {"limit.files", "limit"},
 	HostLimit:        {"limit.hosts", "limit"},
 	PcapRingLimit:    {"limit.pcap_ring", "limit"},
+
+	LinkMalformed:       {"decode.link_malformed", "decode"},
+	IPv4Truncated:       {"decode.ipv4_truncated", "decode"},
+	IPv4BadHeaderLength: {"decode.ipv4_bad_header_length", "decode"},
+	IPv4BadLength:       {"decode.ipv4_bad_length", "decode"},
+	IPv4BadOption:       {"decode.ipv4_bad_option", "decode"},
+	IPBadVersion:        {"decode.ip_bad_version", "decode"},
+	IPv6Truncated:       {"decode.ipv6_truncated", "decode"},
+	IPv6BadLength:       {"decode.ipv6_bad_length", "decode"},
+	IPv6BadExtension:    {"decode.ipv6_bad_extension", "decode"},
+	TCPTruncated:        {"decode.tcp_truncated", "decode"},
+	TCPBadHeaderLength:  {"decode.tcp_bad_header_length", "decode"},
+	UDPTruncated:        {"decode.udp_truncated", "decode"},
+	UDPBadLength:        {"decode.udp_bad_length", "decode"},
+	ICMPTruncated:       {"decode.icmp_truncated", "decode"},
+	TunnelMalformed:     {"decode.tunnel_malformed", "decode"},
+	FragmentMalformed:   {"decode.fragment_malformed", "decode"},
+	TooDeep:             {"decode.too_deep", "decode"},
 }
 
 // String returns the kind's name, e.g. "tcp.rst_ignored".
@@ -64,7 +105,7 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Layer returns where the kind arises: tcp, ip, capture, app, limit.
+// Layer returns where the kind arises: tcp, ip, capture, app, limit, decode.
 func (k Kind) Layer() string {
 	if k < NumKinds {
 		return kinds[k].layer
@@ -82,10 +123,15 @@ func (s *Set) Add(k Kind) { *s |= 1 << k }
 // Has reports whether k is in the set.
 func (s Set) Has(k Kind) bool { return s&(1<<k) != 0 }
 
+// Network is where an anomaly was seen: its flow, or a frame that has none.
+type Network interface {
+	// FillNetwork writes the network, source and destination fields.
+	FillNetwork(ev *schemas.Event)
+}
+
 // Flow is the connection an anomaly belongs to (a *flow.Flow).
 type Flow interface {
-	// FillNetwork writes the flow's network, source and destination fields.
-	FillNetwork(ev *schemas.Event)
+	Network
 	// MarkAnomaly records that k was seen on the flow and reports whether
 	// it was the first time.
 	MarkAnomaly(k Kind) bool
@@ -121,6 +167,7 @@ type Reporter struct {
 		suppressed int64 // held back since the last event of the kind
 	}
 	later func(Judgement) // set by Defer
+	pairs pairs           // reported recently by ReportFrame
 }
 
 // A Judgement is a report the limits of a Reporter have yet to judge
@@ -156,23 +203,48 @@ func (r *Reporter) Report(k Kind, f Flow, ts time.Time, detail string) {
 	if r == nil || k >= NumKinds {
 		return
 	}
+	var n Network
+	first := true
+	if f != nil {
+		n, first = f, f.MarkAnomaly(k)
+	}
+	r.report(k, n, first, ts, detail)
+}
+
+// ReportFrame records one anomaly of kind k on a frame that has no flow
+// (the decoder refused it): n fills in what was read of it, and pair is
+// a hash of its two addresses (0 when they were not read). As a flow's
+// first report of a kind holds back the next ones, so does an address
+// pair's for a minute of packet time (pairs); a frame without addresses
+// is limited by its kind's rate only.
+func (r *Reporter) ReportFrame(k Kind, n Network, pair uint64, ts time.Time, detail string) {
+	if r == nil || k >= NumKinds {
+		return
+	}
+	r.report(k, n, pair == 0 || r.pairs.first(k, pair, ts), ts, detail)
+}
+
+// report records a report; first: the first of its kind on its flow.
+func (r *Reporter) report(k Kind, n Network, first bool, ts time.Time, detail string) {
 	r.counts.Seen[k]++
-	first := f == nil || f.MarkAnomaly(k)
 	if r.later != nil {
+		// Past the kind's rate in this second on its own, r's report is
+		// held back by the judge too, which takes every Reporter's in
+		// packet order (in packet time order, the rate is full by then):
+		// it goes without the cost of its event.
 		j := Judgement{kind: k}
-		if first {
+		if first && r.admit(k, ts) {
 			j.ev = new(schemas.Event)
-			r.fill(j.ev, k, f, ts, detail)
+			r.fill(j.ev, k, n, ts, detail)
 		}
 		r.later(j)
 		return
 	}
-	ks := &r.kinds[k]
 	if !first || !r.admit(k, ts) {
-		ks.suppressed++
+		r.kinds[k].suppressed++
 		return
 	}
-	r.fill(&r.ev, k, f, ts, detail)
+	r.fill(&r.ev, k, n, ts, detail)
 	r.send(k, &r.ev)
 }
 
@@ -199,11 +271,11 @@ func (r *Reporter) admit(k Kind, ts time.Time) bool {
 	return true
 }
 
-func (r *Reporter) fill(ev *schemas.Event, k Kind, f Flow, ts time.Time, detail string) {
+func (r *Reporter) fill(ev *schemas.Event, k Kind, n Network, ts time.Time, detail string) {
 	ev.Reset(ts, schemas.DatasetAnomaly, categoryNetwork, typeInfo)
 	ev.Event.Action = k.String()
-	if f != nil {
-		f.FillNetwork(ev)
+	if n != nil {
+		n.FillNetwork(ev)
 	}
 	if r.obs != nil {
 		ev.Observer = *r.obs

@@ -1,6 +1,7 @@
 package anomaly
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -129,5 +130,75 @@ func TestDeferredReportsJudgedByOneLimit(t *testing.T) {
 		if got[i] != want[i] {
 			t.Errorf("event %d = %+v, want %+v", i, got[i], want[i])
 		}
+	}
+}
+
+type testFrame struct{ src string }
+
+func (f testFrame) FillNetwork(ev *schemas.Event) { ev.Source.IP = f.src }
+
+// A frame without a flow is limited per kind and address pair for a
+// minute, whether its reports are judged at once or handed over (Defer)
+// and judged by another Reporter; one without addresses by its kind's
+// rate only. A pair's first report holds back the next ones even when the
+// kind's rate held it back, as a flow's does.
+func TestFrameReportsPerKindAndPairAMinute(t *testing.T) {
+	type report struct {
+		k    Kind
+		pair uint64
+		at   time.Duration
+	}
+	var reports []report
+	const a, b = 0x7a3c_91d0_55e2_0f14, 0x1b44_e07f_a2c9_3d86 // address pair hashes
+	for i := range 3 {
+		at := time.Duration(i) * 25 * time.Second // 0, 25 s, 50 s: one minute
+		reports = append(reports,
+			report{TCPBadHeaderLength, a, at}, report{TCPBadHeaderLength, a, at}, report{TCPBadHeaderLength, b, at},
+			report{UDPBadLength, a, at}, report{LinkMalformed, 0, at})
+	}
+	reports = append(reports, report{TCPBadHeaderLength, a, 61 * time.Second}) // the minute is over
+	// More pairs than the rate lets out in second 100; all are held back in 101.
+	for i := range 25 {
+		reports = append(reports, report{UDPBadLength, uint64(i+1) << 40, 100 * time.Second})
+	}
+	for i := range 25 {
+		reports = append(reports, report{UDPBadLength, uint64(i+1) << 40, 101 * time.Second})
+	}
+	type got struct {
+		a   schemas.Anomaly
+		src string
+	}
+	run := func(r *Reporter) {
+		for _, rep := range reports {
+			r.ReportFrame(rep.k, testFrame{src: "192.0.2.1"}, rep.pair, time.Unix(1000, 0).Add(rep.at), "")
+		}
+	}
+	var inline []got
+	run(New(func(ev *schemas.Event) { inline = append(inline, got{ev.Sensor.Anomaly, ev.Source.IP}) }, nil, 0))
+	var kinds []string
+	for _, g := range inline {
+		kinds = append(kinds, g.a.Kind)
+		if g.src != "192.0.2.1" {
+			t.Errorf("event %+v without the frame's source", g)
+		}
+	}
+	want := []string{"decode.tcp_bad_header_length", "decode.tcp_bad_header_length", "decode.udp_bad_length", "decode.link_malformed",
+		"decode.link_malformed", "decode.link_malformed", "decode.tcp_bad_header_length"}
+	for range 20 {
+		want = append(want, "decode.udp_bad_length")
+	}
+	if !slices.Equal(kinds, want) {
+		t.Fatalf("events %v, want %v", kinds, want)
+	}
+	if s := inline[6].a.Suppressed; s != 6 {
+		t.Errorf("the pair's report after a minute carries %d held back, want 6", s)
+	}
+	var judged []got
+	judge := New(func(ev *schemas.Event) { judged = append(judged, got{ev.Sensor.Anomaly, ev.Source.IP}) }, nil, 0)
+	worker := New(nil, nil, 0)
+	worker.Defer(judge.Judge)
+	run(worker)
+	if !slices.Equal(judged, inline) {
+		t.Errorf("judged later: %+v, want %+v", judged, inline)
 	}
 }

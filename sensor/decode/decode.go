@@ -159,8 +159,11 @@ func (d *Decoder) Decode(data []byte, ts time.Time, wireLen int, lt layers.LinkT
 	return d.walk(typ, data, p)
 }
 
-func (d *Decoder) fail(k ErrKind) Status {
-	d.Stats.Errors[k]++
+// fail counts a malformed frame and notes why on p.
+func (d *Decoder) fail(p *Packet, f Fault) Status {
+	d.Stats.Errors[faults[f].layer]++
+	p.Fault = f
+	p.Payload = nil
 	return Malformed
 }
 
@@ -173,7 +176,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 		switch typ {
 		case layers.LayerTypeEthernet:
 			if d.eth.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrLink)
+				return d.fail(p, LinkMalformed)
 			}
 			// The innermost Ethernet header names the flow's hosts.
 			p.HasMAC = true
@@ -182,7 +185,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = d.eth.NextLayerType(), d.eth.Payload
 		case layers.LayerTypeDot1Q:
 			if d.dot1q.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrLink)
+				return d.fail(p, LinkMalformed)
 			}
 			switch {
 			case p.VLAN == 0:
@@ -193,7 +196,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = d.dot1q.NextLayerType(), d.dot1q.Payload
 		case layers.LayerTypeLinuxSLL:
 			if d.sll.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrLink)
+				return d.fail(p, LinkMalformed)
 			}
 			if d.sll.AddrLen == 6 {
 				p.HasMAC = true
@@ -202,7 +205,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = d.sll.NextLayerType(), d.sll.Payload
 		case layers.LayerTypeLinuxSLL2:
 			if d.sll2.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrLink)
+				return d.fail(p, LinkMalformed)
 			}
 			if d.sll2.AddrLength == 6 {
 				p.HasMAC = true
@@ -211,12 +214,12 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = d.sll2.NextLayerType(), d.sll2.Payload
 		case layers.LayerTypeLoopback:
 			if d.lo.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrLink)
+				return d.fail(p, LinkMalformed)
 			}
 			typ, data = d.lo.NextLayerType(), d.lo.Payload
 		case layers.LayerTypeIPv4:
 			if d.ip4.DecodeFromBytes(data, df) != nil || d.ip4.Version != 4 {
-				return d.fail(ErrIPv4)
+				return d.failIP(p, 4, data, ipv4Fault(data))
 			}
 			d.enterIP(p, 4, netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), uint8(d.ip4.Protocol))
 			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
@@ -232,7 +235,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = d.ip4.NextLayerType(), d.ip4.Payload
 		case layers.LayerTypeIPv6:
 			if d.ip6.DecodeFromBytes(data, df) != nil || d.ip6.Version != 6 {
-				return d.fail(ErrIPv6)
+				return d.failIP(p, 6, data, ipv6Fault(data))
 			}
 			d.enterIP(p, 6, netip.AddrFrom16([16]byte(d.ip6.SrcIP)), netip.AddrFrom16([16]byte(d.ip6.DstIP)), uint8(d.ip6.NextHeader))
 			if d.ip6.HopByHop != nil {
@@ -241,13 +244,13 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = d.ip6.NextLayerType(), d.ip6.Payload
 		case layers.LayerTypeIPv6HopByHop, layers.LayerTypeIPv6Routing, layers.LayerTypeIPv6Destination:
 			if d.ip6ext.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrIPv6)
+				return d.fail(p, IPv6BadExtension)
 			}
 			p.Proto = uint8(d.ip6ext.NextHeader)
 			typ, data = d.ip6ext.NextLayerType(), d.ip6ext.Payload
 		case layers.LayerTypeIPv6Fragment:
 			if d.ip6frg.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrIPv6)
+				return d.fail(p, IPv6BadExtension)
 			}
 			p.Proto = uint8(d.ip6frg.NextHeader)
 			if d.ip6frg.FragmentOffset == 0 && !d.ip6frg.MoreFragments {
@@ -263,7 +266,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			typ, data = layers.IPProtocol(p.Proto).LayerType(), whole
 		case layers.LayerTypeTCP:
 			if d.tcp.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrTCP)
+				return d.failTransport(p, data, tcpFault(data))
 			}
 			t := &d.tcp
 			p.SrcPort, p.DstPort = uint16(t.SrcPort), uint16(t.DstPort)
@@ -274,7 +277,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			return OK
 		case layers.LayerTypeUDP:
 			if d.udp.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrUDP)
+				return d.failTransport(p, data, udpFault(data))
 			}
 			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 			p.Payload = d.udp.Payload
@@ -285,26 +288,26 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			return OK
 		case layers.LayerTypeICMPv4, layers.LayerTypeICMPv6:
 			if len(data) < 4 {
-				return d.fail(ErrICMP)
+				return d.fail(p, ICMPTruncated)
 			}
 			p.ICMPType, p.ICMPCode = data[0], data[1]
 			p.Payload = data[4:]
 			return OK
 		case layers.LayerTypeGRE:
 			if d.gre.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrTunnel)
+				return d.fail(p, TunnelMalformed)
 			}
 			d.markTunnel(p, GRE)
 			typ, data = d.gre.NextLayerType(), d.gre.Payload
 		case layers.LayerTypeERSPANII:
 			if d.erspan.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrTunnel)
+				return d.fail(p, TunnelMalformed)
 			}
 			d.markTunnel(p, ERSPAN)
 			typ, data = d.erspan.NextLayerType(), d.erspan.Payload
 		case layers.LayerTypeVXLAN:
 			if d.vxlan.DecodeFromBytes(data, df) != nil {
-				return d.fail(ErrTunnel)
+				return d.fail(p, TunnelMalformed)
 			}
 			d.markTunnel(p, VXLAN)
 			if p.Tunnel.Type == VXLAN {
@@ -326,7 +329,7 @@ func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 			return OK
 		}
 	}
-	return d.fail(ErrTooDeep)
+	return d.fail(p, TooDeep)
 }
 
 // reassembled takes the defragmenter's answer for the fragment in p. A
@@ -341,7 +344,7 @@ func (d *Decoder) reassembled(p *Packet, st Status, an anomaly.Set) Status {
 		d.Stats.Reassembled++
 		p.Defragmented = true
 	case st == Malformed:
-		return d.fail(ErrFragment)
+		return d.fail(p, FragmentMalformed)
 	case an.Has(anomaly.FragmentLimit):
 		p.SrcPort, p.DstPort = 0, 0
 		return OK

@@ -123,11 +123,18 @@ func FuzzDecode(f *testing.F) {
 			f.Add(fr.Data, uint16(c.Link))
 		}
 	}
+	for _, c := range pcapgen.MalformedFrames(pcapgen.Epoch) {
+		f.Add(c.Frame.Data, uint16(layers.LinkTypeEthernet))
+	}
 	d := NewDecoder(DefragConfig{MaxDatagrams: 16}, nil)
 	f.Fuzz(func(t *testing.T, data []byte, link uint16) {
 		var p Packet
-		if d.Decode(data, pcapgen.Epoch, len(data), layers.LinkType(link), &p) == OK && p.IPVersion != 4 && p.IPVersion != 6 {
+		st := d.Decode(data, pcapgen.Epoch, len(data), layers.LinkType(link), &p)
+		if st == OK && p.IPVersion != 4 && p.IPVersion != 6 {
 			t.Fatalf("OK without an IP header: %+v", p)
+		}
+		if (st == Malformed) != (p.Fault != NoFault) || st == Malformed && p.Payload != nil {
+			t.Fatalf("status %v with fault %d, payload %x", st, p.Fault, p.Payload)
 		}
 	})
 }

@@ -63,6 +63,11 @@ type Packet struct {
 	// Anomalies the decoder (or the source) noted on this packet, for the
 	// worker to report once the packet has a flow.
 	Anomalies anomaly.Set
+	// Fault: the frame was malformed (status Malformed), and why. The
+	// other fields hold what was read: the addresses and protocol of an
+	// IP header whose addresses were there, the ports of a transport
+	// header that was read; never a payload.
+	Fault Fault
 }
 
 // TCPOptions bits.

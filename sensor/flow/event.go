@@ -73,19 +73,8 @@ func FillNetwork(ev *schemas.Event, f *Flow) { FillNetworkFrom(ev, f, Addrs{}) }
 // earlier by f.Addrs (the zero Addrs: made here), for a caller that keeps
 // them across the flow's events.
 func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
-	n := &ev.Network
-	n.Transport = TransportName(f.Proto)
-	n.IANANumber = strconv.Itoa(int(f.Proto))
-	n.Type = "ipv4"
-	if f.IPVersion == 6 {
-		n.Type = "ipv6"
-	}
-	if f.VLAN != 0 {
-		n.VLAN.ID = strconv.Itoa(int(f.VLAN))
-	}
-	if f.InnerVLAN != 0 {
-		n.Inner.VLAN.ID = strconv.Itoa(int(f.InnerVLAN))
-	}
+	fillIP(&ev.Network, f.IPVersion, f.Proto)
+	fillVLANs(&ev.Network, f.VLAN, f.InnerVLAN)
 	o, r := f.Orig(), f.Resp()
 	a := addrs
 	if a.s == "" {
@@ -93,17 +82,69 @@ func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
 	}
 	ev.Source.IP, ev.Source.Port = a.s[:a.src], int(o.Port)
 	ev.Destination.IP, ev.Destination.Port = a.s[a.src:a.dst], int(r.Port)
-	n.CommunityID = a.s[a.dst:]
-	ev.Related.IP = append(ev.Related.IP[:0], ev.Source.IP)
-	if r.IP != o.IP {
-		ev.Related.IP = append(ev.Related.IP, ev.Destination.IP)
-	}
+	ev.Network.CommunityID = a.s[a.dst:]
+	fillRelated(ev, o.IP != r.IP)
 	if f.Tunnel != nil {
 		ev.Sensor.Tunnel = schemas.Tunnel{
 			Type: f.Tunnel.Type.String(), SourceIP: addrString(f.Tunnel.Src),
 			DestinationIP: addrString(f.Tunnel.Dst), VNI: int(f.Tunnel.VNI),
 		}
 	}
+}
+
+// fillIP writes network.type, .transport and .iana_number.
+func fillIP(n *schemas.Network, version, proto uint8) {
+	n.Transport = TransportName(proto)
+	n.IANANumber = strconv.Itoa(int(proto))
+	n.Type = "ipv4"
+	if version == 6 {
+		n.Type = "ipv6"
+	}
+}
+
+func fillVLANs(n *schemas.Network, vlan, inner uint16) {
+	if vlan != 0 {
+		n.VLAN.ID = strconv.Itoa(int(vlan))
+	}
+	if inner != 0 {
+		n.Inner.VLAN.ID = strconv.Itoa(int(inner))
+	}
+}
+
+// fillRelated writes related.ip: source.ip, and destination.ip if other.
+func fillRelated(ev *schemas.Event, other bool) {
+	ev.Related.IP = append(ev.Related.IP[:0], ev.Source.IP)
+	if other {
+		ev.Related.IP = append(ev.Related.IP, ev.Destination.IP)
+	}
+}
+
+// Frame is a decoded frame that has no flow (the decoder refused it), as
+// the network of its anomaly report (anomaly.Network).
+type Frame decode.Packet
+
+// FillNetwork writes what was read of the frame before it failed: its MAC
+// addresses and VLANs, once an IP header was read its network type,
+// transport and addresses, and its ports once a transport header was;
+// network.bytes is its length on the wire.
+func (fr *Frame) FillNetwork(ev *schemas.Event) {
+	p := (*decode.Packet)(fr)
+	n := &ev.Network
+	n.Bytes, n.Packets = int64(p.WireLen), 1
+	fillVLANs(n, p.VLAN, p.InnerVLAN)
+	if p.HasMAC {
+		ev.Source.MAC = FormatMAC(p.SrcMAC)
+		if p.DstMAC != ([6]byte{}) { // SLL names the sender only
+			ev.Destination.MAC = FormatMAC(p.DstMAC)
+		}
+	}
+	if p.IPVersion == 0 {
+		return
+	}
+	fillIP(n, p.IPVersion, p.Proto)
+	ev.Source.IP, ev.Destination.IP = p.Src.String(), p.Dst.String()
+	ev.Source.Port, ev.Destination.Port = int(p.SrcPort), int(p.DstPort)
+	fillRelated(ev, p.Src != p.Dst)
 }
 
 // Addrs is a flow's source.ip, destination.ip and Community ID as its

@@ -195,6 +195,9 @@ func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 		}
 		switch st {
 		case decode.OK:
+			f.counts.Packets++
+		case decode.Malformed:
+			// Reported by the worker of its address pair (decode.Packet.Fault).
 		case decode.UnknownLink:
 			if !f.seenLT[fr.LinkType] {
 				f.seenLT[fr.LinkType] = true
@@ -211,7 +214,6 @@ func (f *Feeder) feed(ctx context.Context, src source.Source) (err error) {
 		if f.p.cfg.Live {
 			pkt.Interface = f.id
 		}
-		f.counts.Packets++
 		f.dispatch(&pkt, &fr)
 	}
 }
@@ -232,7 +234,9 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 		}
 		return
 	}
-	if now := pkt.Timestamp.UnixNano(); flow.SweepDue(f.swept, now) {
+	// A malformed frame moves no flow's clock: it has no flow, and one
+	// worker's table never sees it.
+	if now := pkt.Timestamp.UnixNano(); pkt.Fault == decode.NoFault && flow.SweepDue(f.swept, now) {
 		// Every worker sweeps here, before this packet, as one worker's
 		// table would on its own clock: flows then end at the same packet
 		// times (and for the same reasons) whatever the worker count.
@@ -281,7 +285,8 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 }
 
 // workerOf is which of n workers owns pkt's flow: the hash of its host
-// pair, so that flows between two hosts are one worker's.
+// pair, so that flows between two hosts are one worker's (and a malformed
+// frame goes to the worker of the addresses it holds, if any).
 func workerOf(pkt *decode.Packet, n int) int {
 	k := flow.KeyOf(pkt)
 	return int(k.PairHash() % uint64(n))

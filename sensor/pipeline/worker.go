@@ -130,8 +130,12 @@ func flowGroups(w *worker) schemas.Groups {
 	return g
 }
 
-// packet accounts one decoded packet.
+// packet accounts one decoded packet, or reports a malformed frame.
 func (w *worker) packet(p *decode.Packet) {
+	if p.Fault != decode.NoFault {
+		w.malformed(p)
+		return
+	}
 	if w.acct.Owes() {
 		w.giveBack()
 	}
@@ -232,10 +236,24 @@ func (w *worker) finish() {
 
 // setIngress names the interface of f's events (live capture: the feeder
 // that read the flow's first packet).
-func (w *worker) setIngress(f *flow.Flow) {
+func (w *worker) setIngress(f *flow.Flow) { w.setInterface(int(f.Interface)) }
+
+func (w *worker) setInterface(i int) {
 	if w.cfg.Live {
-		w.obs.Ingress.Interface.Name = w.cfg.interfaceName(int(f.Interface))
+		w.obs.Ingress.Interface.Name = w.cfg.interfaceName(i)
 	}
+}
+
+// malformed reports a frame the decoder refused, with what was read of it.
+// It has no flow: its reports are limited per address pair instead.
+func (w *worker) malformed(p *decode.Packet) {
+	w.setInterface(p.Interface)
+	var pair uint64
+	if p.IPVersion != 0 {
+		k := flow.KeyOf(p)
+		pair = k.PairHash()
+	}
+	w.anom.ReportFrame(p.Fault.Kind(), (*flow.Frame)(p), pair, p.Timestamp, p.Fault.Detail())
 }
 
 // packetAnomalies reports what the decoder noted on p, now that it has a flow.
