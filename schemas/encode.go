@@ -57,14 +57,20 @@ type encoder struct {
 	obsFrom, obsTo int
 	// eventAt is where the event object's key starts in b (its comma)
 	eventAt int
-	// sec is the last UTC second appendTime formatted, date is its
-	// "2006-01-02T15:04:05" (an event's times mostly share their second)
-	sec     int64
-	date    [len("2006-01-02T15:04:05")]byte
-	hasDate bool
+	// the last UTC second appendTime formatted (an EncodeCache's, from
+	// the event before: an event's times, and events one after another,
+	// mostly share their second)
+	utc utcSecond
 	// of an EncodeCache, if any: the observer and agent last written
 	observers *groupCache[Observer]
 	agents    *groupCache[Agent]
+}
+
+// utcSecond is a UTC second and its "2006-01-02T15:04:05".
+type utcSecond struct {
+	sec  int64
+	date [len("2006-01-02T15:04:05")]byte
+	set  bool
 }
 
 // An EncodeCache keeps the encoding of the last observer and agent its
@@ -74,6 +80,7 @@ type encoder struct {
 type EncodeCache struct {
 	observer groupCache[Observer]
 	agent    groupCache[Agent]
+	utc      utcSecond
 }
 
 // groupCache is the encoding of one value of a root group, with its key.
@@ -329,8 +336,8 @@ func (e *encoder) appendFloat(b []byte, key string, f float64) []byte {
 // RFC 3339 cannot express (a year not of four digits, a zone of 24h or more).
 func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
 	if t.Location() == time.UTC { // packet times are
-		if sec := t.Unix(); e.hasDate && sec == e.sec || e.utcDate(t, sec) {
-			return appendUTC(b, &e.date, t.Nanosecond())
+		if sec := t.Unix(); e.utc.set && sec == e.utc.sec || e.utcDate(t, sec) {
+			return appendUTC(b, &e.utc.date, t.Nanosecond())
 		}
 	}
 	b = append(b, '"')
@@ -349,7 +356,7 @@ func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
 }
 
 // utcDate formats the date and clock of t, a UTC time of second sec
-// (t.Unix(), which appendTime has), into e.date; false for a year RFC
+// (t.Unix(), which appendTime has), into e.utc; false for a year RFC
 // 3339 cannot hold (appendTime's general path fails it).
 func (e *encoder) utcDate(t time.Time, sec int64) bool {
 	y, mo, d := t.Date()
@@ -357,7 +364,7 @@ func (e *encoder) utcDate(t time.Time, sec int64) bool {
 		return false
 	}
 	h, mi, s := t.Clock()
-	p := &e.date
+	p := &e.utc.date
 	put2 := func(i, v int) { p[i], p[i+1] = byte('0'+v/10), byte('0'+v%10) }
 	put2(0, y/100)
 	put2(2, y%100)
@@ -371,7 +378,7 @@ func (e *encoder) utcDate(t time.Time, sec int64) bool {
 	put2(14, mi)
 	p[16] = ':'
 	put2(17, s)
-	e.sec, e.hasDate = sec, true
+	e.utc.sec, e.utc.set = sec, true
 	return true
 }
 

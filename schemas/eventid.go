@@ -74,7 +74,8 @@ var checkGroups = sync.OnceValue(func() bool {
 func encodeCached(buf []byte, ev *Event, c *EncodeCache, skip Groups) ([]byte, error) {
 	e := encoder{b: buf, skip: skip}
 	if c != nil {
-		e.observers, e.agents = &c.observer, &c.agent
+		e.observers, e.agents, e.utc = &c.observer, &c.agent, c.utc
+		defer func() { c.utc = e.utc }()
 	}
 	if ev.Event.ID != "" {
 		return e.encode(ev)

@@ -183,8 +183,9 @@ func TestEncodeWithIDOnRandomEvents(t *testing.T) {
 
 // Through an EncodeCache, events encode byte for byte as without: random
 // events (with and without an id of their own) stamped with observers and
-// agents drawn from a few, some changed in place between events, so that
-// the cache both hits and misses.
+// agents drawn from a few, some changed in place between events, half of
+// them at a UTC time in the second of the event before (the cache's
+// formatted second) or the next, so that the cache both hits and misses.
 func TestEncodeCacheAsUncached(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(12, 7))
 	var c EncodeCache
@@ -192,12 +193,17 @@ func TestEncodeCacheAsUncached(t *testing.T) {
 		{Name: "edge-<2>", Hostname: "h2", Geo: ObserverGeo{Name: "paris"}}}
 	agents := []Agent{{}, {ID: "8a4f500d", Name: "edge-1", Type: "packetsleuth", Version: "1.0"}, {ID: "x\u2028y"}}
 	hits, n := 0, 0
+	var prev time.Time
 	for i := range 3000 {
 		ev := (&source{rnd: rnd}).event()
 		if rnd.IntN(4) > 0 {
 			ev.Event.ID = ""
 		}
 		ev.Observer, ev.Agent = obs[rnd.IntN(len(obs))], agents[rnd.IntN(len(agents))]
+		if !prev.IsZero() && rnd.IntN(2) == 0 { // UTC, the second before's or the next
+			ev.Timestamp = prev.UTC().Truncate(time.Second).Add(time.Duration(rnd.IntN(2))*time.Second + time.Duration(rnd.IntN(1e9)))
+		}
+		prev = ev.Timestamp
 		if rnd.IntN(5) == 0 {
 			ev.Observer.Ingress.Interface.Name = fmt.Sprint("eth", i%3)
 		}
