@@ -1,8 +1,8 @@
 // Package pipeline runs the sensor's hot path: it reads frames from sources,
 // decodes them, shards them by a symmetric flow hash to workers that own
 // their flows (no locks), and hands each worker's encoded events to the
-// output. With one worker everything runs on one goroutine, in capture
-// order, so the events come out in the same order on every run.
+// output. With one worker the events come out in capture order, so in the
+// same order on every run.
 package pipeline
 
 import (
@@ -66,6 +66,13 @@ type Config struct {
 	// run concurrently), wall-clock ticks that end idle flows, and packets
 	// tagged with their feeder's index (see Interfaces).
 	Live bool
+	// Inline runs a replay with one worker on the caller's goroutine: the
+	// feeder calls the worker for each packet. Otherwise, when the process
+	// may use more than one CPU (GOMAXPROCS), that worker has a goroutine
+	// of its own, as several workers have: the capture is read and decoded
+	// on one core while the packets before are analysed on another. The
+	// events are the same, in capture order, either way.
+	Inline bool
 	// Interfaces names the live feeders by index, for the time series.
 	Interfaces []string
 	// Timeseries turns on 1-second traffic buckets (packetsleuth.timeseries).

@@ -19,7 +19,8 @@ const (
 )
 
 // Golden NDJSON for every generated capture: with one worker the bytes must
-// be identical, with two the same lines in some order.
+// be identical (whether the worker has a goroutine of its own or is called
+// inline by the feeder), with two the same lines in some order.
 func TestGolden(t *testing.T) {
 	captures, _ := filepath.Glob(filepath.Join(ownPcaps, "*"))
 	if len(captures) == 0 {
@@ -46,6 +47,10 @@ func TestGolden(t *testing.T) {
 			}
 			if !bytes.Equal(got, want) {
 				t.Errorf("output differs from %s:\n got: %s\nwant: %s", golden, got, want)
+			}
+			inline, _ := replay(t, Config{Workers: 1, Inline: true}, c)
+			if got := bytes.Join(inline.raw, []byte("\n")); !bytes.Equal(got, want[:max(len(want)-1, 0)]) {
+				t.Errorf("inline, output differs from %s:\n got: %s\nwant: %s", golden, got, want)
 			}
 			out2, _ := replay(t, Config{Workers: 2}, c)
 			a, b := sortedLines(out.raw), sortedLines(out2.raw)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
 	"strconv"
@@ -70,9 +71,10 @@ type sweep struct {
 // Pipeline is one run of the hot path: feeders (one per source) decode and
 // shard packets to workers.
 //
-// A replay with one worker runs inline: the feeder calls the worker
-// directly, so events come out in capture order. Several workers, or
-// Config.Live, put a channel in front of each worker.
+// A replay with one worker runs inline when it has one CPU (or
+// Config.Inline): the feeder calls the worker directly. Otherwise a channel
+// is put in front of each worker, which runs on a goroutine of its own;
+// one worker's events still come out in capture order.
 type Pipeline struct {
 	cfg        Config
 	workers    []*worker
@@ -107,7 +109,7 @@ func New(cfg Config) (*Pipeline, error) {
 		cfg.App.Expect = app.NewExpectations() // one table for all workers
 		cfg.App.Expect.UseBudget(cfg.Budget.NewAccount())
 	}
-	p := &Pipeline{cfg: cfg, concurrent: cfg.Workers > 1 || cfg.Live}
+	p := &Pipeline{cfg: cfg, concurrent: cfg.Workers > 1 || cfg.Live || !cfg.Inline && runtime.GOMAXPROCS(0) > 1}
 	for i := 0; i < cfg.Workers; i++ {
 		w := newWorker(&p.cfg)
 		w.series.shard = i
