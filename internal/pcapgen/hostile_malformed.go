@@ -31,20 +31,7 @@ var (
 // original length is its captured length).
 func MalformedFrames(t time.Time) []MalformedFrame {
 	src, dst := MalformedSender, MalformedTarget
-	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
-	syn := func(ip gopacket.NetworkLayer) *layers.TCP {
-		tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), SYN: true, Window: 64240}
-		_ = tcp.SetNetworkLayerForChecksum(ip)
-		return tcp
-	}
-	tcp4 := serialize(ip, syn(ip))
-	ip6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
-		SrcIP: netip.MustParseAddr("2001:db8::23").AsSlice(), DstIP: netip.MustParseAddr("2001:db8::80").AsSlice()}
-	tcp6 := serialize(ip6, syn(ip6))
-	ipu := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
-	udp := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: 53}
-	_ = udp.SetNetworkLayerForChecksum(ipu)
-	udp4 := serialize(ipu, udp, gopacket.Payload(DNSQuery))
+	tcp4, tcp6, udp4 := malformedBase()
 	// ip4 sets the IPv4 total length of b to its length and returns it.
 	ip4 := func(b []byte) []byte {
 		binary.BigEndian.PutUint16(b[2:], uint16(len(b)))
@@ -97,6 +84,49 @@ func MalformedFrames(t time.Time) []MalformedFrame {
 		{Name: "fragment-past-65535", Kind: "decode.fragment_malformed", Hosts: true,
 			Frame: Frame{Data: eth4(RawFragment(src.Addr(), dst.Addr(), 7, layers.IPProtocolUDP, 65520, true, make([]byte, 64)))}},
 		{Name: "ip-in-ip-too-deep", Kind: "decode.too_deep", Hosts: true, Frame: Frame{Data: eth4(nested)}},
+	}
+	for i := range cases {
+		cases[i].Frame.Time = t.Add(time.Duration(i) * time.Millisecond)
+	}
+	return cases
+}
+
+// malformedBase returns the valid packets the malformed frames are made
+// from: a TCP SYN over IPv4 and over IPv6, and a DNS query over UDP.
+func malformedBase() (tcp4, tcp6, udp4 []byte) {
+	src, dst := MalformedSender, MalformedTarget
+	ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	syn := func(ip gopacket.NetworkLayer) *layers.TCP {
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), SYN: true, Window: 64240}
+		_ = tcp.SetNetworkLayerForChecksum(ip)
+		return tcp
+	}
+	tcp4 = serialize(ip, syn(ip))
+	ip6 := &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: layers.IPProtocolTCP,
+		SrcIP: netip.MustParseAddr("2001:db8::23").AsSlice(), DstIP: netip.MustParseAddr("2001:db8::80").AsSlice()}
+	tcp6 = serialize(ip6, syn(ip6))
+	ipu := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolUDP, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	udp := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: 53}
+	_ = udp.SetNetworkLayerForChecksum(ipu)
+	udp4 = serialize(ipu, udp, gopacket.Payload(DNSQuery))
+	return tcp4, tcp6, udp4
+}
+
+// LyingLengths returns frames the decoder reads but whose length field
+// claims more bytes than there are, though the frame was captured whole:
+// an IPv4 total length or IPv6 payload length past the frame, a UDP length
+// past its datagram. Each is reported on its flow, as Kind.
+func LyingLengths(t time.Time) []MalformedFrame {
+	tcp4, tcp6, udp4 := malformedBase()
+	grow := func(b []byte, at, by int) []byte {
+		b = slices.Clone(b)
+		binary.BigEndian.PutUint16(b[at:], binary.BigEndian.Uint16(b[at:])+uint16(by))
+		return b
+	}
+	cases := []MalformedFrame{
+		{Name: "ipv4-total-length-past-frame", Kind: "decode.ipv4_bad_length", Hosts: true, Ports: true, Frame: Frame{Data: unpadded(grow(tcp4, 2, 100), false)}},
+		{Name: "ipv6-payload-length-past-frame", Kind: "decode.ipv6_bad_length", Hosts: true, Ports: true, Frame: Frame{Data: unpadded(grow(tcp6, 4, 100), true)}},
+		{Name: "udp-length-past-datagram", Kind: "decode.udp_bad_length", Hosts: true, Ports: true, Frame: Frame{Data: unpadded(grow(udp4, 24, 100), false)}},
 	}
 	for i := range cases {
 		cases[i].Frame.Time = t.Add(time.Duration(i) * time.Millisecond)

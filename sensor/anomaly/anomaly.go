@@ -38,20 +38,21 @@ const (
 	HostLimit                    // a DHCP lease was not kept: the host table is full
 	PcapRingLimit                // the memory budget refused the pcap ring flow state or look-back room
 
-	// Frames the decoder refused (decode.Fault), which have no flow.
+	// Frames the decoder refused (decode.Fault), which have no flow, and
+	// length fields past a frame captured whole (on the packet's flow).
 	LinkMalformed       // a link-layer header (Ethernet, 802.1Q, SLL, loopback) cut short or invalid
 	IPv4Truncated       // fewer bytes than an IPv4 header, or than its header length
 	IPv4BadHeaderLength // an IPv4 header length below 20 bytes
-	IPv4BadLength       // an IPv4 total length shorter than its header
+	IPv4BadLength       // an IPv4 total length shorter than its header, or past a frame captured whole
 	IPv4BadOption       // an IPv4 option whose length does not fit the header
 	IPBadVersion        // an IP version field that is not the link's (4 or 6)
 	IPv6Truncated       // fewer bytes than an IPv6 header
-	IPv6BadLength       // an IPv6 payload length of 0 without a jumbogram option
+	IPv6BadLength       // an IPv6 payload length of 0 without a jumbogram option, or past a frame captured whole
 	IPv6BadExtension    // an IPv6 extension or fragment header cut short or invalid
 	TCPTruncated        // fewer bytes than a TCP header
 	TCPBadHeaderLength  // a TCP data offset below 20 bytes or past the segment
 	UDPTruncated        // fewer bytes than a UDP header
-	UDPBadLength        // a UDP length below its 8-byte header
+	UDPBadLength        // a UDP length below its 8-byte header, or past its datagram in a frame captured whole
 	ICMPTruncated       // fewer bytes than an ICMP header
 	TunnelMalformed     // a GRE, ERSPAN or VXLAN header cut short or invalid
 	FragmentMalformed   // an IP fragment no valid datagram can hold (past 65535 bytes, two ends)

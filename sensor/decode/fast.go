@@ -64,13 +64,17 @@ func fastRawIP(b []byte, p *Packet) bool {
 
 // fastIPv4 takes a header of exactly 20 bytes with a non-zero total length
 // of at least 20, not a fragment, over TCP or UDP. As gopacket, the payload
-// ends at the total length, or at the end of the capture if it is cut.
+// ends at the total length, or at the end of the capture if it is cut (a
+// total length past a frame captured whole is walk's to judge).
 func fastIPv4(b []byte, p *Packet) bool {
 	if len(b) < 20 || b[0] != 0x45 || binary.BigEndian.Uint16(b[6:8])&0x3fff != 0 {
 		return false
 	}
 	n := int(binary.BigEndian.Uint16(b[2:4]))
 	if n < 20 {
+		return false
+	}
+	if n > len(b) && !p.cut {
 		return false
 	}
 	proto := b[9]
@@ -91,6 +95,9 @@ func fastIPv6(b []byte, p *Packet) bool {
 	}
 	n := int(binary.BigEndian.Uint16(b[4:6]))
 	if n == 0 {
+		return false
+	}
+	if n > len(b)-40 && !p.cut {
 		return false
 	}
 	proto := b[6]
@@ -114,14 +121,16 @@ func fastTransport(b []byte, proto uint8, p *Packet) bool {
 }
 
 // fastUDP takes a UDP header whose length field is 8 or more; the payload
-// ends there or at the end of the capture. Port 4789 may be VXLAN: walk.
+// ends there or at the end of the capture. A length past b in a frame
+// captured whole (a lie: judgeLengths) is walk's, and so is port 4789,
+// which may be VXLAN.
 func fastUDP(b []byte, p *Packet) bool {
 	if len(b) < 8 {
 		return false
 	}
 	src, dst := binary.BigEndian.Uint16(b[0:2]), binary.BigEndian.Uint16(b[2:4])
 	n := int(binary.BigEndian.Uint16(b[4:6]))
-	if n < 8 || src == vxlanPort || dst == vxlanPort {
+	if n < 8 || n > len(b) && !p.cut || src == vxlanPort || dst == vxlanPort {
 		return false
 	}
 	p.SrcPort, p.DstPort = src, dst

@@ -12,29 +12,35 @@ import (
 
 // sameAsWalk decodes a frame of link type lt (Ethernet or raw IP) with
 // Decode (the fast path when it applies) and with walk alone (gopacket's
-// layers), and fails if the statuses, the packets or the error counts
-// differ. It reports whether the fast path took the frame.
+// layers), captured whole and cut short by the capture, and fails if the
+// statuses, the packets or the error counts differ. It reports whether the
+// fast path took the frame, whole or cut.
 func sameAsWalk(t *testing.T, lt layers.LinkType, frame []byte) bool {
 	t.Helper()
-	fast, slow := NewDecoder(DefragConfig{}, nil), NewDecoder(DefragConfig{}, nil)
-	var pf, ps, probe Packet
 	first := firstLayer(lt, frame)
-	took := fastRawIP(frame, &probe)
-	if first == layers.LayerTypeEthernet {
-		took = fastEthernet(frame, &probe)
-	}
-	stf := fast.Decode(frame, pcapgen.Epoch, len(frame), lt, &pf)
-	ps = Packet{Timestamp: pcapgen.Epoch, WireLen: len(frame)}
-	sts := slow.walk(first, frame, &ps)
-	if stf != sts || fast.Stats.Errors != slow.Stats.Errors || fast.Stats.NotIP != slow.Stats.NotIP {
-		t.Fatalf("frame %x: status %v / %v (walk), errors %v / %v", frame, stf, sts, fast.Stats.Errors, slow.Stats.Errors)
-	}
-	if !bytes.Equal(pf.Payload, ps.Payload) || cap(pf.Payload) != cap(ps.Payload) {
-		t.Fatalf("frame %x: payload %x / %x (walk)", frame, pf.Payload, ps.Payload)
-	}
-	pf.Payload, ps.Payload = nil, nil
-	if !reflect.DeepEqual(pf, ps) {
-		t.Fatalf("frame %x:\nfast %+v\nwalk %+v", frame, pf, ps)
+	var took bool
+	for _, wire := range []int{len(frame), len(frame) + 100} {
+		fast, slow := NewDecoder(DefragConfig{}, nil), NewDecoder(DefragConfig{}, nil)
+		var pf, ps Packet
+		probe := Packet{WireLen: wire, cut: wire > len(frame)}
+		if first == layers.LayerTypeEthernet {
+			took = took || fastEthernet(frame, &probe)
+		} else {
+			took = took || fastRawIP(frame, &probe)
+		}
+		stf := fast.Decode(frame, pcapgen.Epoch, wire, lt, &pf)
+		ps = Packet{Timestamp: pcapgen.Epoch, WireLen: wire, cut: wire > len(frame)}
+		sts := slow.walk(first, frame, &ps)
+		if stf != sts || fast.Stats.Errors != slow.Stats.Errors || fast.Stats.NotIP != slow.Stats.NotIP {
+			t.Fatalf("frame %x (wire %d): status %v / %v (walk), errors %v / %v", frame, wire, stf, sts, fast.Stats.Errors, slow.Stats.Errors)
+		}
+		if !bytes.Equal(pf.Payload, ps.Payload) || cap(pf.Payload) != cap(ps.Payload) {
+			t.Fatalf("frame %x (wire %d): payload %x / %x (walk)", frame, wire, pf.Payload, ps.Payload)
+		}
+		pf.Payload, ps.Payload = nil, nil
+		if !reflect.DeepEqual(pf, ps) {
+			t.Fatalf("frame %x (wire %d):\nfast %+v\nwalk %+v", frame, wire, pf, ps)
+		}
 	}
 	return took
 }

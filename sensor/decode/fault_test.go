@@ -1,10 +1,12 @@
 package decode
 
 import (
+	"encoding/binary"
 	"testing"
 
 	"github.com/gopacket/gopacket/layers"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 )
 
 // Each malformation is told apart, counted under its layer, and what was
@@ -45,5 +47,36 @@ func TestEveryFaultNamed(t *testing.T) {
 			t.Errorf("fault %d: kind %q, detail %q", f, name, f.Detail())
 		}
 		seen[name] = true
+	}
+}
+
+// A length field claiming more than a frame captured whole holds is noted
+// on the packet, which is still decoded; a frame the capture cut short
+// (its wire length is longer) is no lie.
+func TestLyingLengthsNoted(t *testing.T) {
+	kinds := map[string]anomaly.Kind{"decode.ipv4_bad_length": anomaly.IPv4BadLength, "decode.ipv6_bad_length": anomaly.IPv6BadLength, "decode.udp_bad_length": anomaly.UDPBadLength}
+	d := NewDecoder(DefragConfig{}, nil)
+	var p Packet
+	for _, c := range pcapgen.LyingLengths(pcapgen.Epoch) {
+		fr := c.Frame
+		if st := d.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p); st != OK || p.Anomalies != 0|1<<kinds[c.Kind] {
+			t.Errorf("%s: status %v, anomalies %b, want OK and %s", c.Name, st, p.Anomalies, c.Kind)
+		}
+	}
+	for _, fr := range httpFrames(t) {
+		for _, cut := range []int{1, 10, 30} {
+			if cut >= len(fr.Data)-14 {
+				continue
+			}
+			if st := d.Decode(fr.Data[:len(fr.Data)-cut], fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p); st == OK && p.Anomalies != 0 {
+				t.Errorf("frame cut by %d of %d bytes by the capture: anomalies %b", cut, len(fr.Data), p.Anomalies)
+			}
+		}
+	}
+	udp := pcapgen.LyingLengths(pcapgen.Epoch)[2].Frame.Data
+	binary.BigEndian.PutUint16(udp[14+24:], binary.BigEndian.Uint16(udp[14+24:])-100) // the UDP length true again
+	binary.BigEndian.PutUint16(udp[14+2:], binary.BigEndian.Uint16(udp[14+2:])+200)   // the IP length past the frame
+	if st := d.Decode(udp[:len(udp)-5], pcapgen.Epoch, len(udp)+195, layers.LinkTypeEthernet, &p); st != OK || p.Anomalies != 0 {
+		t.Errorf("UDP in a datagram the capture cut: status %v, anomalies %b", st, p.Anomalies)
 	}
 }

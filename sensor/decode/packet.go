@@ -68,6 +68,9 @@ type Packet struct {
 	// IP header whose addresses were there, the ports of a transport
 	// header that was read; never a payload.
 	Fault Fault
+	// cut: the capture holds fewer bytes of the frame than the wire had
+	// (a snap length), so its length fields cannot be judged.
+	cut bool
 }
 
 // TCPOptions bits.

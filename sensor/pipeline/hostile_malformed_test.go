@@ -138,3 +138,32 @@ func TestMalformedFloodLimitedPerPair(t *testing.T) {
 		}
 	}
 }
+
+// A length field that claims more than a frame captured whole holds is
+// reported on the packet's flow, which is analysed as before.
+func TestLyingLengthsReportedOnTheirFlow(t *testing.T) {
+	cases := pcapgen.LyingLengths(pcapgen.Epoch)
+	var frames []pcapgen.Frame
+	for _, c := range cases {
+		frames = append(frames, c.Frame, c.Frame) // twice: one event per flow
+	}
+	path := writeFrames(t, "lying-lengths", layers.LinkTypeEthernet, frames)
+	for _, workers := range []int{1, 2} {
+		out, _ := replay(t, Config{Workers: workers}, path)
+		flows := map[string]bool{}
+		for _, ev := range out.dataset("packetsleuth.flow") {
+			flows[str(ev, "network.community_id")] = true
+		}
+		var kinds []string
+		for _, ev := range out.dataset("packetsleuth.anomaly") {
+			kinds = append(kinds, str(ev, "packetsleuth.anomaly.kind"))
+			if !flows[str(ev, "network.community_id")] {
+				t.Errorf("workers=%d: %s event not on a flow: %v", workers, str(ev, "packetsleuth.anomaly.kind"), ev)
+			}
+		}
+		slices.Sort(kinds)
+		if want := []string{"decode.ipv4_bad_length", "decode.ipv6_bad_length", "decode.udp_bad_length"}; len(flows) != 3 || !slices.Equal(kinds, want) {
+			t.Errorf("workers=%d: %d flows, anomalies %v; want 3 flows and %v", workers, len(flows), kinds, want)
+		}
+	}
+}
