@@ -80,8 +80,9 @@ type Config struct {
 	// App configures the parsers; FlowsOnly turns them off (flow events only).
 	App       app.Config
 	FlowsOnly bool
-	// AnomaliesPerSecond caps anomaly events per kind and worker per second
-	// of packet time (0: anomaly.DefaultPerSecond).
+	// AnomaliesPerSecond caps anomaly events per kind per second of packet
+	// time (0: anomaly.DefaultPerSecond): once for all workers of a replay
+	// (the sequencer judges), per worker in live capture.
 	AnomaliesPerSecond int
 	BPF                string
 	Observer           schemas.Observer
