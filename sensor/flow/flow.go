@@ -5,6 +5,7 @@
 package flow
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
@@ -36,18 +37,22 @@ func (k *Key) Hash() uint64 {
 	return mix(h)
 }
 
-// PairHash is a symmetric, stable hash of the key's two addresses (and
-// VLAN), without ports or protocol: the pipeline gives every flow between
-// two hosts to one worker, so a connection announced in another (an FTP
-// data connection, a DCE/RPC endpoint) is read after its announcement,
-// and a rule's group of one host pair is counted in packet order.
-func (k *Key) PairHash() uint64 {
-	h := uint64(k.VLAN)
-	for i := 0; i < 16; i += 8 {
-		h = mix(h ^ le64(k.A[i:]))
-		h = mix(h ^ le64(k.B[i:]))
-	}
-	return mix(h)
+// PairHash is a symmetric, stable hash of p's two addresses (and VLAN),
+// without ports or protocol: the pipeline gives every flow between two
+// hosts to one worker, so a connection announced in another (an FTP data
+// connection, a DCE/RPC endpoint) is read after its announcement, and a
+// rule's group of one host pair is counted in packet order. It is worked
+// out from the packet, not its Key: the feeder needs it for every packet
+// and the worker builds the key anyway. An address is hashed as its Key
+// holds it (IPv4 mapped into IPv6), and the two are added: either
+// direction gives the same sum.
+func PairHash(p *decode.Packet) uint64 {
+	return addrHash(p.Src) + addrHash(p.Dst) + uint64(p.VLAN)*0x9e3779b97f4a7c15
+}
+
+func addrHash(a netip.Addr) uint64 {
+	b := a.As16()
+	return mix(binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:]))
 }
 
 func le64(b []byte) uint64 {

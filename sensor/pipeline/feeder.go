@@ -288,8 +288,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 // pair, so that flows between two hosts are one worker's (and a malformed
 // frame goes to the worker of the addresses it holds, if any).
 func workerOf(pkt *decode.Packet, n int) int {
-	k := flow.KeyOf(pkt)
-	return int(k.PairHash() % uint64(n))
+	return int(flow.PairHash(pkt) % uint64(n))
 }
 
 // batchFor returns worker i's pending batch, taking one from the pool if

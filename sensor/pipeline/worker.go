@@ -250,8 +250,7 @@ func (w *worker) malformed(p *decode.Packet) {
 	w.setInterface(p.Interface)
 	var pair uint64
 	if p.IPVersion != 0 {
-		k := flow.KeyOf(p)
-		pair = k.PairHash()
+		pair = flow.PairHash(p)
 	}
 	w.anom.ReportFrame(p.Fault.Kind(), (*flow.Frame)(p), pair, p.Timestamp, p.Fault.Detail())
 }
