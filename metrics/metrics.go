@@ -201,8 +201,8 @@ func SeverityOf(set *rules.Set) func(string) string {
 }
 
 // MergeRuleStats sums the Stats of several Evaluators (one per worker) into
-// one, rule by rule. State is summed too, so pass at most one Stats per
-// SharedState when evaluators share threshold state, or take State from one.
+// one, rule by rule. State is summed too: an Evaluator sharing its state
+// (rules.EvalOptions.Shared) gives none, that is SharedState.Stats.
 func MergeRuleStats(all ...rules.Stats) rules.Stats {
 	var out rules.Stats
 	idx := map[string]int{}

@@ -226,23 +226,20 @@ func (s *ruleSwitch) newDetector() pipeline.Detector {
 	return d
 }
 
-// Stats sums the counters the workers' evaluators last published.
+// Stats sums the counters the workers' evaluators last published, and
+// takes the shared state's (several workers) from the rule set in force.
 func (s *ruleSwitch) Stats() rules.Stats {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	all := make([]rules.Stats, 0, len(s.detectors))
-	var shared *rules.StateStats
 	for _, d := range s.detectors {
 		d.mu.Lock()
 		all = append(all, d.published)
 		d.mu.Unlock()
-		if s.workers > 1 && shared == nil && all[len(all)-1].Events > 0 {
-			shared = &all[len(all)-1].State
-		}
 	}
+	s.mu.Unlock()
 	st := metrics.MergeRuleStats(all...)
-	if shared != nil {
-		st.State = *shared // every detector published the whole shared state
+	if shared := s.cur.Load().opts.Shared; shared != nil {
+		st.State = shared.Stats()
 	}
 	return st
 }
