@@ -272,6 +272,7 @@ var (
 	oLost        = counter("packetsleuth_output_records_lost_total", "Records discarded by a failure (spool write error, corrupt spool, shutdown with no spool).", outLabels...)
 	oResent      = counter("packetsleuth_output_records_resent_total", "Delivered records sent again after a reconnect: possible duplicates at the far end (syslog).", outLabels...)
 	oMaybeLost   = counter("packetsleuth_output_records_possibly_lost_total", "Delivered records written to a connection that broke before they were known to be read (syslog).", outLabels...)
+	oRefused     = counter("packetsleuth_output_records_budget_refused_total", "Records the memory budget (pool outputs) refused queue room; each then waited, went to the spool or was dropped as on_full says.", outLabels...)
 	oBlocked     = gauge("packetsleuth_output_blocked_writers", "Writers waiting for room in the output's full queue (on_full: block).", outLabels...)
 	oDead        = counter("packetsleuth_output_records_dead_lettered_total", "Records the far end rejected for good.", outLabels...)
 	oErrors      = counter("packetsleuth_output_errors_total", "Failed connect or write calls.", outLabels...)
@@ -295,7 +296,7 @@ var latencyBounds = func() []float64 {
 }()
 
 func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
-	fams := []*family{oOffered, oFiltered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oResent, oMaybeLost, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
+	fams := []*family{oOffered, oFiltered, oQueued, oSent, oRetried, oSpooled, oDropped, oLost, oResent, oMaybeLost, oRefused, oBlocked, oDead, oErrors, oReconnects, oQueueLen,
 		oQueueBytes, oSpoolRecs, oSpoolBytes, oSpoolCorr, oLastErrTime, oLatency}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		buckets := make(map[float64]uint64, len(latencyBounds))
@@ -309,6 +310,7 @@ func outputsCollector(get func() []outputs.Stats) prometheus.Collector {
 			oFiltered.emit(ch, float64(s.Filtered), l...)
 			oDropped.emit(ch, float64(s.Dropped), l...)
 			oLost.emit(ch, float64(s.Lost), l...)
+			oRefused.emit(ch, float64(s.BudgetRefused), l...)
 			oBlocked.emit(ch, float64(s.Blocked), l...)
 			oResent.emit(ch, float64(s.Resent), l...)
 			oMaybeLost.emit(ch, float64(s.PossiblyLost), l...)

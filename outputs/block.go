@@ -21,6 +21,27 @@ type block struct {
 	recs  []schemas.Record
 	arena []byte
 	refs  atomic.Int64
+
+	// A record's share of the block's memory (cost): its JSON's part of
+	// the arena's capacity, scaled by arenaCap/arenaUsed, and recCost,
+	// the record slice's capacity over its records.
+	arenaCap, arenaUsed int64
+	recCost             int64
+}
+
+// cost is the memory a record of jsonLen bytes holds in b (nil: a record
+// the runner owns alone, copied to the byte). The costs of a block's
+// records add up to at least the block's memory, so a queue that counts
+// them holds no more than it counts (Runner, queue_bytes).
+func (b *block) cost(jsonLen int) int64 {
+	if b == nil {
+		return int64(jsonLen + recordSize)
+	}
+	c := b.recCost
+	if b.arenaUsed > 0 {
+		c += (int64(jsonLen)*b.arenaCap + b.arenaUsed - 1) / b.arenaUsed
+	}
+	return c
 }
 
 // release gives back n records of b; nil or n == 0 does nothing.
@@ -71,6 +92,10 @@ func (p *blockPool) fill(recs []schemas.Record, refs int) *block {
 	}
 	b.recs = copyInto(b.recs, b.arena[:0], recs)
 	b.refs.Store(int64(len(recs) * refs))
+	b.arenaCap, b.arenaUsed = int64(cap(b.arena)), int64(size)
+	if n := len(recs); n > 0 {
+		b.recCost = (int64(cap(b.recs)*recordSize) + int64(n) - 1) / int64(n)
+	}
 	return b
 }
 

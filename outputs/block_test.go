@@ -2,6 +2,9 @@ package outputs
 
 import (
 	"bytes"
+	"context"
+	"log/slog"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -70,4 +73,105 @@ func TestBlockGivenBackTooOftenPanics(t *testing.T) {
 		}
 	}()
 	b.release(1)
+}
+
+// slowSink takes a batch for each token it is given; a closed tokens
+// lets every batch through.
+type slowSink struct{ tokens chan struct{} }
+
+func (s slowSink) Connect(context.Context) error { return nil }
+func (s slowSink) Close(context.Context) error   { return nil }
+func (s slowSink) Write(ctx context.Context, _ []schemas.Record) error {
+	select {
+	case <-s.tokens:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type discardSink struct{}
+
+func (discardSink) Connect(context.Context) error                 { return nil }
+func (discardSink) Close(context.Context) error                   { return nil }
+func (discardSink) Write(context.Context, []schemas.Record) error { return nil }
+
+// footprint is the memory b holds.
+func (b *block) footprint() int64 { return int64(cap(b.arena) + cap(b.recs)*recordSize) }
+
+// TestQueueHoldsAtMostQueueBytes writes blocks of many sizes to a slow
+// output (a batch taken every few writes) beside a fast one (which gives its records back at once) and
+// checks the memory the slow queue really holds: the blocks its
+// records lie in, whole, which stay in memory as long as one record of
+// theirs is queued. With the batch in flight it is at most queue_bytes,
+// plus the rest of the block at the queue's head, whose other records
+// were sent in the batch before.
+func TestQueueHoldsAtMostQueueBytes(t *testing.T) {
+	for _, policy := range []Policy{PolicyDrop, PolicySpool} {
+		t.Run(string(policy), func(t *testing.T) {
+			cfg := SinkConfig{Name: "stalled", Type: "test", OnFull: policy, QueueBytes: 1 << 20, BatchBytes: 64 << 10, QueueSize: 1 << 20}
+			if policy == PolicySpool {
+				cfg.SpoolDir = t.TempDir()
+			}
+			sink := slowSink{tokens: make(chan struct{})}
+			quiet := WithLogger(slog.New(slog.DiscardHandler))
+			slow, err := NewRunner(sink, cfg, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, err := NewRunner(discardSink{}, SinkConfig{Name: "fast", Type: "test"}, quiet)
+			if err != nil {
+				t.Fatal(err)
+			}
+			f := NewFanout(slow, fast)
+			rng := rand.New(rand.NewPCG(1, 2))
+			for i := range 3000 {
+				if err := f.Write(records(1+rng.IntN(300), 50+rng.IntN(2000))); err != nil {
+					t.Fatal(err)
+				}
+				if i%10 == 0 {
+					select {
+					case sink.tokens <- struct{}{}:
+					default: // not writing yet
+					}
+				}
+			}
+			slow.mu.Lock()
+			blocks := map[*block]bool{}
+			var pinned, largest int64
+			for k := range slow.q.n {
+				if b := slow.q.blks[(slow.q.head+k)%len(slow.q.blks)]; b != nil && !blocks[b] {
+					blocks[b] = true
+					pinned += b.footprint()
+					largest = max(largest, b.footprint())
+				}
+			}
+			var own *block // records the queue copied: their JSON and the record
+			for k := range slow.q.n {
+				if i := (slow.q.head + k) % len(slow.q.buf); slow.q.blks[i] == nil {
+					pinned += own.cost(len(slow.q.buf[i].JSON))
+				}
+			}
+			held := pinned + slow.flCost
+			slow.mu.Unlock()
+			if limit := int64(cfg.QueueBytes) + largest; held > limit {
+				t.Errorf("the slow queue holds %d bytes in %d blocks (and %d in flight): more than queue_bytes %d and a block (qcost %d)", held, len(blocks), slow.flCost, cfg.QueueBytes, slow.q.cost)
+				for b := range blocks {
+					var c int64
+					var n int
+					for k := range slow.q.n {
+						if i := (slow.q.head + k) % len(slow.q.buf); slow.q.blks[i] == b {
+							c += b.cost(len(slow.q.buf[i].JSON))
+							n++
+						}
+					}
+					t.Logf("block %p footprint %d recs %d/%d cost %d refs %d", b, b.footprint(), n, len(b.recs), c, b.refs.Load())
+				}
+			}
+			close(sink.tokens)
+			if _, err := f.Close(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
 }

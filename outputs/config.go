@@ -56,7 +56,7 @@ type SinkConfig struct {
 	Type          string        `yaml:"type"`           // registry name: file, syslog, splunk, kafka, ...
 	Name          string        `yaml:"name"`           // unique per sensor; defaults to Type
 	QueueSize     int           `yaml:"queue_size"`     // records held in memory
-	QueueBytes    ByteSize      `yaml:"queue_bytes"`    // JSON bytes held in memory
+	QueueBytes    ByteSize      `yaml:"queue_bytes"`    // memory the queued records hold, the batch in flight included (block.cost)
 	BatchSize     int           `yaml:"batch_size"`     // records per Write
 	BatchBytes    ByteSize      `yaml:"batch_bytes"`    // JSON bytes per Write (a single larger record is sent alone)
 	FlushInterval time.Duration `yaml:"flush_interval"` // the longest a record waits for its batch to fill

@@ -9,7 +9,8 @@ type ring struct {
 	blks  []*block
 	head  int
 	n     int
-	bytes int64
+	bytes int64 // the records' JSON
+	cost  int64 // the memory they hold (block.cost)
 }
 
 func (q *ring) init(size int) {
@@ -17,18 +18,22 @@ func (q *ring) init(size int) {
 	q.blks = make([]*block, size)
 }
 
-// room returns how many of recs fit under the record and byte limits; a
-// record larger than maxBytes fits into an empty queue.
-func (q *ring) room(maxN int, maxBytes int64, recs []schemas.Record) int {
-	n, b := 0, q.bytes
+// room returns how many of recs, whose JSON lies in blk, fit under the
+// record limit and under maxCost of memory, beside the memory the runner
+// holds elsewhere (the batch in flight), and what they cost. A record
+// costing more than maxCost fits when nothing is held.
+func (q *ring) room(maxN int, maxCost, elsewhere int64, recs []schemas.Record, blk *block) (n int, cost int64) {
+	c := q.cost + elsewhere
 	for n < len(recs) && q.n+n < maxN {
-		b += int64(len(recs[n].JSON))
-		if b > maxBytes && q.n+n > 0 {
+		rc := blk.cost(len(recs[n].JSON))
+		if c+rc > maxCost && (q.n+n > 0 || elsewhere > 0) {
 			break
 		}
+		c += rc
+		cost += rc
 		n++
 	}
-	return n
+	return n, cost
 }
 
 // push appends recs, whose JSON lies in blk (nil: the runner's own).
@@ -38,6 +43,7 @@ func (q *ring) push(recs []schemas.Record, blk *block) {
 		q.buf[i], q.blks[i] = rec, blk
 		q.n++
 		q.bytes += int64(len(rec.JSON))
+		q.cost += blk.cost(len(rec.JSON))
 	}
 }
 
@@ -45,16 +51,17 @@ func (q *ring) push(recs []schemas.Record, blk *block) {
 func (q *ring) pop(dst *held, maxN int, maxBytes int64) {
 	var b int64
 	for k := 0; k < maxN && q.n > 0; k++ {
-		rec := q.buf[q.head]
+		rec, blk := q.buf[q.head], q.blks[q.head]
 		if k > 0 && b+int64(len(rec.JSON)) > maxBytes {
 			break
 		}
 		b += int64(len(rec.JSON))
-		dst.add(rec, q.blks[q.head])
+		dst.add(rec, blk)
 		q.buf[q.head], q.blks[q.head] = schemas.Record{}, nil
 		q.head = (q.head + 1) % len(q.buf)
 		q.n--
 		q.bytes -= int64(len(rec.JSON))
+		q.cost -= blk.cost(len(rec.JSON))
 	}
 }
 
@@ -68,6 +75,15 @@ type held struct {
 func (h *held) add(rec schemas.Record, blk *block) {
 	h.recs = append(h.recs, rec)
 	h.blks = append(h.blks, blk)
+}
+
+// cost is the memory the records hold (block.cost).
+func (h *held) cost() int64 {
+	var c int64
+	for i, blk := range h.blks {
+		c += blk.cost(len(h.recs[i].JSON))
+	}
+	return c
 }
 
 // own makes recs, which the runner owns alone, what h holds.

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -19,13 +20,24 @@ var ErrClosed = errors.New("outputs: runner closed")
 type Option func(*runnerOptions)
 
 type runnerOptions struct {
-	log *slog.Logger
+	log    *slog.Logger
+	budget *budget.Budget
 }
 
 // WithLogger sets the logger for retries, spool events and dead letters
 // (default slog.Default()). Record contents are never logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *runnerOptions) { o.log = l }
+}
+
+// WithBudget makes the queues draw on the process's memory budget (pool
+// outputs): each holds a batch's worth from the start, and reserves the
+// rest as records come. When the budget refuses, the output does what it
+// does with a full queue (on_full) and counts the records
+// (Stats.BudgetRefused). Without it the queues are bounded by their own
+// limits only.
+func WithBudget(b *budget.Budget) Option {
+	return func(o *runnerOptions) { o.budget = b }
 }
 
 // Runner delivers records to one Sink with at-least-once semantics.
@@ -60,7 +72,13 @@ type Runner struct {
 	closed   bool
 	inFlight int   // records in the batch being delivered
 	flBytes  int64 // and their bytes
+	flCost   int64 // and the memory they hold (block.cost; 0 for a batch from the spool)
 	flSpool  bool  // the batch in flight came from the spool (and is counted there)
+
+	budget       *budget.Budget // pool outputs; nil: not drawn on
+	reserved     int64          // bytes reserved on it: at least what q and the batch in flight hold, or floor
+	floor        int64          // reserved from the start to the end: one batch
+	budgetWarned bool           // the budget's first refusal was logged
 
 	interrupted bool      // Interrupt was called: never wait for room again
 	waiting     int       // Enqueue calls waiting for room
@@ -89,12 +107,13 @@ func NewRunner(sink Sink, cfg SinkConfig, opts ...Option) (*Runner, error) {
 		f(&o)
 	}
 	r := &Runner{
-		cfg:  cfg,
-		sink: sink,
-		log:  o.log.With("output", cfg.Name, "type", cfg.Type),
-		wake: make(chan struct{}, 1),
-		stop: make(chan struct{}),
-		done: make(chan struct{}),
+		cfg:    cfg,
+		sink:   sink,
+		log:    o.log.With("output", cfg.Name, "type", cfg.Type),
+		budget: o.budget,
+		wake:   make(chan struct{}, 1),
+		stop:   make(chan struct{}),
+		done:   make(chan struct{}),
 	}
 	r.route, _ = NewRoute(cfg) // checked by Validate
 	r.notFull = sync.NewCond(&r.mu)
@@ -121,9 +140,60 @@ func NewRunner(sink Sink, cfg SinkConfig, opts ...Option) (*Runner, error) {
 		}
 		r.dead = d
 	}
+	r.reserveFloor()
 	r.ctx, r.cancel = context.WithCancel(context.Background())
 	go r.loop()
 	return r, nil
+}
+
+// reserveFloor reserves a batch's worth for good, so that a queue keeps
+// delivering at its pace while the rest of the budget is spent (a flood
+// fills it with flows): what it holds beyond is reserved as it comes.
+func (r *Runner) reserveFloor() {
+	floor := min(int64(r.cfg.BatchBytes), int64(r.cfg.QueueBytes))
+	if !r.budget.Reserve(budget.Outputs, floor) {
+		r.log.Warn("the memory budget (limits.memory) has no room for a batch of this output's queue: it holds what the budget grants, at least one record")
+		return
+	}
+	r.floor, r.reserved = floor, floor
+}
+
+// reserveLocked makes r.reserved cover what r holds and cost more, and
+// reports whether the budget had the bytes; r.mu is held.
+func (r *Runner) reserveLocked(cost int64) bool {
+	need := r.q.cost + r.flCost + cost - r.reserved
+	if need <= 0 {
+		return true
+	}
+	if !r.budget.Reserve(budget.Outputs, need) {
+		return false
+	}
+	r.reserved += need
+	return true
+}
+
+// settleLocked gives back what r reserves beyond what it holds (and its
+// floor), and wakes the producers waiting for it; r.mu is held.
+func (r *Runner) settleLocked() {
+	keep := max(r.q.cost+r.flCost, r.floor)
+	if r.reserved > keep {
+		r.budget.Release(budget.Outputs, r.reserved-keep)
+		r.reserved = keep
+		if r.waiting > 0 {
+			r.notFull.Broadcast()
+		}
+	}
+}
+
+// budgetRefusedLocked counts n records the budget refused room to and
+// says so the first time; r.mu is held.
+func (r *Runner) budgetRefusedLocked(n int) {
+	r.c.budgetRefused.Add(uint64(n))
+	if !r.budgetWarned {
+		r.budgetWarned = true
+		r.log.Warn("the memory budget (limits.memory, pool outputs) refused this output's queue room: records wait, go to the spool or are dropped as on_full says, and are counted",
+			"on_full", r.cfg.OnFull)
+	}
 }
 
 // Name is the sink's configured name.
@@ -179,6 +249,7 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, blk *block, wait bool) err
 	// dropped or lost
 	defer func() { blk.release(len(owned)) }()
 	r.c.offered.Add(uint64(len(owned)))
+	whole, budgetRefused := len(owned), false
 	for len(owned) > 0 {
 		if r.closed {
 			r.loseLocked(len(owned), "output closed while records waited for room")
@@ -194,13 +265,29 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, blk *block, wait bool) err
 			r.waitRoomLocked()
 			continue
 		}
-		n := r.q.room(r.cfg.QueueSize, int64(r.cfg.QueueBytes), owned)
+		n, cost := r.q.room(r.cfg.QueueSize, int64(r.cfg.QueueBytes), r.flCost, owned, blk)
+		if n > 0 && !r.reserveLocked(cost) {
+			// only what the queue holds reserved already fits
+			n, _ = r.q.room(r.cfg.QueueSize, min(int64(r.cfg.QueueBytes), r.reserved), r.flCost, owned, blk)
+			if !budgetRefused {
+				budgetRefused = true
+				r.budgetRefusedLocked(len(owned) - n)
+			}
+		}
 		if n > 0 {
 			wasEmpty := r.q.n == 0
 			if wasEmpty {
 				r.firstAt = time.Now()
 			}
-			r.q.push(owned[:n], blk)
+			take, from := owned[:n], blk
+			waits := r.cfg.OnFull == PolicyBlock && wait && !r.interrupted // the rest follows
+			if blk != nil && !waits && (n < len(owned) || len(owned) < whole) {
+				// the rest goes elsewhere (dropped, spooled): the queue
+				// keeps a copy of its part, not the whole block
+				take, from = copyRecords(take), nil
+				blk.release(n)
+			}
+			r.q.push(take, from)
 			r.c.enqueued.Add(uint64(n))
 			owned = owned[n:]
 			if wasEmpty || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) {
@@ -255,6 +342,7 @@ func (r *Runner) waitRoomLocked() {
 		r.log.Warn("output queue full: the pipeline waits for this output (on_full: block)",
 			"queue", r.q.n, "last_error", r.c.lastError())
 	}
+	r.signal() // a partial batch goes now: it makes room
 	r.waiting++
 	r.notFull.Wait()
 	r.waiting--
@@ -357,6 +445,10 @@ func (r *Runner) Close(ctx context.Context) (Summary, error) {
 		errs = append(errs, fmt.Errorf("%s: close: %w", r.cfg.label(), err))
 	}
 	cancel()
+	r.mu.Lock()
+	r.budget.Release(budget.Outputs, r.reserved)
+	r.reserved, r.floor = 0, 0
+	r.mu.Unlock()
 	st := r.Stats()
 	sum := Summary{
 		Name: r.cfg.Name, Offered: st.Offered, Filtered: st.Filtered, Resumed: st.Resumed, Sent: st.Sent, DeadLettered: st.DeadLettered,
@@ -588,7 +680,7 @@ func (r *Runner) next(b *batch) bool {
 		stopping := r.closed
 		if r.q.n > 0 {
 			age := time.Since(r.firstAt)
-			if stopping || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) || age >= r.cfg.FlushInterval {
+			if stopping || r.waiting > 0 || r.q.n >= r.cfg.BatchSize || r.q.bytes >= int64(r.cfg.BatchBytes) || age >= r.cfg.FlushInterval {
 				r.q.pop(&b.held, r.cfg.BatchSize, int64(r.cfg.BatchBytes))
 				b.fromSpool = false
 				r.firstAt = time.Now() // the rest waits at most one more interval
@@ -687,7 +779,7 @@ func (r *Runner) spill(b *batch) {
 	r.log.Warn("output down, records moved to the spool", "records", len(recs))
 	r.spooling = true
 	b.release() // the spool has its copy
-	r.inFlight, r.flBytes, r.flSpool = 0, 0, false
+	r.setInFlightLocked(b)
 }
 
 // abort runs when Close's deadline passed (or at Close with a failing
@@ -707,11 +799,17 @@ func (r *Runner) abort(b *batch) {
 	}
 	r.q.pop(&b.held, r.q.n, 1<<62)
 	b.release()
-	r.inFlight, r.flBytes, r.flSpool = 0, 0, false
+	r.setInFlightLocked(b)
 }
 
+// setInFlightLocked notes what the batch in flight holds now, and gives
+// back the budget it no longer needs; r.mu is held.
 func (r *Runner) setInFlightLocked(b *batch) {
-	r.inFlight, r.flBytes, r.flSpool = len(b.recs), bytesOf(b.recs), b.fromSpool
+	r.inFlight, r.flBytes, r.flSpool, r.flCost = len(b.recs), bytesOf(b.recs), b.fromSpool, 0
+	if !b.fromSpool {
+		r.flCost = b.cost()
+	}
+	r.settleLocked()
 }
 
 func bytesOf(recs []schemas.Record) int64 {

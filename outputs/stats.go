@@ -54,6 +54,10 @@ type Stats struct {
 	Duplicates   uint64 // of Sent: already held by the far end, not kept twice (DeliveryReporter)
 	Errors       uint64 // failed Connect or Write calls
 	Reconnects   uint64 // Connect calls after the first one (failed or not)
+	// BudgetRefused counts records the memory budget refused queue room
+	// (WithBudget); each then waited, went to the spool or was dropped as
+	// on_full says (and is counted there).
+	BudgetRefused uint64
 
 	QueueLen     int   // gauge: records in memory (queue plus the batch in flight)
 	QueueBytes   int64 // gauge: their JSON bytes
@@ -69,7 +73,7 @@ type Stats struct {
 
 // counters are the runner's live counters (atomics, read by Stats).
 type counters struct {
-	offered, filtered, enqueued, sent, retried, spooled, dropped, lost, deadLettered, errors, reconnects atomic.Uint64
+	offered, filtered, enqueued, sent, retried, spooled, dropped, lost, deadLettered, errors, reconnects, budgetRefused atomic.Uint64
 
 	lmu     sync.Mutex
 	latency Latency
@@ -116,6 +120,7 @@ func (c *counters) fill(s *Stats) {
 	s.DeadLettered = c.deadLettered.Load()
 	s.Errors = c.errors.Load()
 	s.Reconnects = c.reconnects.Load()
+	s.BudgetRefused = c.budgetRefused.Load()
 	c.lmu.Lock()
 	s.Latency = c.latency
 	s.LastError = Redact(c.lastErr)

@@ -15,7 +15,8 @@ import (
 type LimitsConfig struct {
 	// Memory is the process's one memory budget, shared by every worker's
 	// flow table, reassembly, defragmenter, decoders, parsers and rule
-	// state (default: budget.DefaultLimit, a quarter of RAM).
+	// state, and by the outputs' queues (default: budget.DefaultLimit, a
+	// quarter of RAM).
 	Memory outputs.ByteSize `yaml:"memory"`
 }
 
@@ -54,7 +55,7 @@ const gcPercent = 150
 
 // runtimeLimit is the Go soft memory limit for a budget: the budget plus
 // headroom for what it does not count (the runtime itself, event encoding,
-// output queues, enrichment data): half the budget, at least 256 MiB.
+// enrichment data): half the budget, at least 256 MiB.
 func runtimeLimit(budget int64) int64 { return budget + max(budget/2, 256<<20) }
 
 // sizeFlag is a byte size on the command line: 2147483648, 2GiB or 512MB.

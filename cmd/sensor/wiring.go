@@ -95,7 +95,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 		}
 		w.rules = newRuleSwitch(set, cfg, cfg.workers())
 	}
-	fan, err := outputs.Open(sinks, outputs.WithLogger(log))
+	fan, err := outputs.Open(sinks, outputs.WithLogger(log), outputs.WithBudget(w.budget))
 	if err != nil {
 		w.close()
 		return nil, fmt.Errorf("outputs: %w", err)

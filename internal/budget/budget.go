@@ -1,8 +1,9 @@
 // Package budget is the process's one memory budget. Every structure that
 // grows with traffic — flow tables, reassembly buffers, IP fragments, body
-// decoders, parser state, rule state, files in transfer — reserves its bytes here before it
-// grows and gives them back when it shrinks, so that a flood meets one
-// limit however many workers share the process, and says so when it does.
+// decoders, parser state, rule state, files in transfer, the outputs'
+// queues — reserves its bytes here before it grows and gives them back when
+// it shrinks, so that a flood meets one limit however many workers share
+// the process, and says so when it does.
 //
 // A Budget is shared; each worker draws on it through its own Account,
 // which takes credit in chunks so that the hot path touches the shared
@@ -28,10 +29,11 @@ const (
 	Files                  // files being typed and hashed as they transfer
 	Packets                // packets on their way to the packet ring, or in its look-back
 	Hosts                  // the IP → MAC → host name table learnt from DHCP
+	Outputs                // records waiting in the outputs' queues
 	NumPools
 )
 
-var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files", "packets", "hosts"}
+var poolNames = [NumPools]string{"flows", "reassembly", "fragments", "decoders", "parsers", "rules", "files", "packets", "hosts", "outputs"}
 
 // String returns the pool's name as used in metrics and anomaly events.
 func (p Pool) String() string {

@@ -9,8 +9,8 @@ import (
 
 // DefaultLimit is the budget when none is configured: a quarter of the
 // machine's memory (or of the cgroup's limit when that is lower), at least
-// 256 MiB. The rest is left to the Go runtime, the outputs' queues, the OS
-// page cache and whatever else runs on the sensor.
+// 256 MiB. The rest is left to the Go runtime, the OS page cache and
+// whatever else runs on the sensor.
 func DefaultLimit() int64 {
 	total := memTotal()
 	if cg := cgroupLimit(); cg > 0 && (total == 0 || cg < total) {
