@@ -100,6 +100,17 @@ func (f *Fanout) write(recs []schemas.Record, wait bool) error {
 	return errors.Join(errs...)
 }
 
+// BudgetRefused counts the records the memory budget refused room in the
+// runners' queues (Stats.BudgetRefused), all runners together
+// (pipeline.BudgetRefusals).
+func (f *Fanout) BudgetRefused() uint64 {
+	var n uint64
+	for _, r := range f.runners {
+		n += r.c.budgetRefused.Load()
+	}
+	return n
+}
+
 // Stats returns one snapshot per runner, in config order.
 func (f *Fanout) Stats() []Stats {
 	out := make([]Stats, len(f.runners))

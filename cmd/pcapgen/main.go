@@ -87,23 +87,11 @@ func main() {
 		fmt.Printf("%s: 4 HTTP connections carrying files\n", *filesOut)
 	}
 	if *flood != "" {
-		if err := writeFlood(*flood, *syns); err != nil {
+		if err := pcapgen.WriteSYNFloodFile(*flood, *syns, 1); err != nil {
 			fail(err)
 		}
 		fmt.Printf("%s: %d SYNs\n", *flood, *syns)
 	}
-}
-
-func writeFlood(path string, n int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	err = pcapgen.WriteSYNFlood(f, n, 1)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 // writeAll writes each capture into dir, naming it with its description.

@@ -89,6 +89,14 @@ type alertTap struct {
 	ring *pcapring.Ring
 }
 
+// BudgetRefused passes on the outputs' count (pipeline.BudgetRefusals).
+func (a alertTap) BudgetRefused() uint64 {
+	if br, ok := a.Output.(pipeline.BudgetRefusals); ok {
+		return br.BudgetRefused()
+	}
+	return 0
+}
+
 func (a alertTap) Write(recs []schemas.Record) error {
 	for i := range recs {
 		if recs[i].Kind == "alert" {

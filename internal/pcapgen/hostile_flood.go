@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -25,6 +26,20 @@ func FloodSource(i int, rng *rand.Rand) netip.AddrPort {
 	x := uint32(i) * 0x9E3779B1 & 0xFFFFFF // odd multiplier: a bijection mod 2^24
 	x ^= x >> 11
 	return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(x >> 16), byte(x >> 8), byte(x)}), uint16(1024+rng.IntN(64512)))
+}
+
+// WriteSYNFloodFile writes the SYN flood of WriteSYNFlood into the file
+// path.
+func WriteSYNFloodFile(path string, n int, seed uint64) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	err = WriteSYNFlood(f, n, seed)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // WriteSYNFlood writes n TCP SYNs as an Ethernet pcap, from n distinct

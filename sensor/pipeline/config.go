@@ -24,6 +24,13 @@ type Output interface {
 	Write(recs []schemas.Record) error
 }
 
+// BudgetRefusals is an Output whose queues draw on the memory budget
+// (outputs.Fanout): BudgetRefused counts the records it refused room. A
+// worker that sees the count grow reports a limit.memory anomaly.
+type BudgetRefusals interface {
+	BudgetRefused() uint64
+}
+
 // Enricher adds context to an event before rules see it. One per worker.
 type Enricher interface {
 	Enrich(ev *schemas.Event)

@@ -47,6 +47,13 @@ type worker struct {
 	packets int
 	wake    chan struct{} // another worker asks this one to give memory back (budget.Account.Fair)
 
+	// refusals is cfg.Output's count of records the budget refused room
+	// (nil: it does not count them); refused is the count seen last, and
+	// refusedNew says it grew: the next packet reports it.
+	refusals   BudgetRefusals
+	refused    uint64
+	refusedNew bool
+
 	// flowGroups are the groups a flow event can hold, from what writes
 	// into it (flow table, application layer, host table, enricher,
 	// identity): its encoder looks at no other (0: an enricher that does
@@ -89,6 +96,7 @@ func newWorker(cfg *Config) *worker {
 	w.table.UseBudget(w.acct)
 	w.table.OnInterim(w.flowInterim)
 	w.anom = anomaly.New(w.emit, &w.obs, cfg.AnomaliesPerSecond)
+	w.refusals, _ = cfg.Output.(BudgetRefusals)
 	if !cfg.FlowsOnly {
 		w.app = app.New(cfg.App, &w.obs, w.emit, w.anom)
 		w.app.UseBudget(w.acct)
@@ -138,6 +146,10 @@ func (w *worker) packet(p *decode.Packet) {
 	}
 	if w.acct.Owes() {
 		w.giveBack()
+	}
+	if w.refusedNew {
+		w.refusedNew = false
+		w.anom.Report(anomaly.MemoryLimit, nil, p.Timestamp, outputsRefused)
 	}
 	f, d := w.table.Update(p)
 	if p.Anomalies != 0 {
@@ -370,6 +382,11 @@ func (w *worker) queue(ev *schemas.Event) {
 	}
 }
 
+// outputsRefused is the detail of the limit.memory anomaly of an output
+// refused room: reported at the next packet, where the anomaly has its
+// place in packet order (a flush also runs at the end of the input).
+const outputsRefused = "memory budget spent: outputs refused queue room (records waited, were spooled or dropped as on_full says)"
+
 func (w *worker) flush() {
 	if len(w.recs) == 0 {
 		return
@@ -378,6 +395,11 @@ func (w *worker) flush() {
 		if err := w.cfg.Output.Write(w.recs); err != nil {
 			w.counts.OutErr++
 			w.cfg.Log.Error("output", "err", err)
+		}
+		if w.refusals != nil {
+			if n := w.refusals.BudgetRefused(); n != w.refused {
+				w.refused, w.refusedNew = n, true
+			}
 		}
 	}
 	clear(w.recs)
