@@ -129,6 +129,9 @@ func New(cfg Config) (*Pipeline, error) {
 					case w.wake <- struct{}{}:
 					default: // already told
 					}
+					if p.seq != nil { // it may be waiting in the sequencer
+						go p.seq.nudge()
+					}
 				})
 			}
 		}

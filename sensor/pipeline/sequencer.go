@@ -132,8 +132,11 @@ func (s *sequencer) use(w *worker, i int) {
 
 // hand queues worker i's uses; mark: it will hand nothing more before
 // this packet number. A worker ahead of the slowest waits while the
-// sequencer holds too much.
-func (s *sequencer) hand(i int, uses []deferred, mark uint64) {
+// sequencer holds too much, unless its account (acct) is asked to give
+// memory back to a slower worker: that one may be what it waits for, so it
+// goes on to its next packet, where it gives back (the sequencer then
+// holds more than its cap for a while).
+func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queues[i] = append(s.queues[i], uses...)
@@ -152,13 +155,23 @@ func (s *sequencer) hand(i int, uses []deferred, mark uint64) {
 		s.moved.Broadcast()
 	}
 	for s.held > maxHeld || s.unpaid > 0 {
-		if mark <= s.lowMark() || mark == endOfInput {
+		if mark <= s.lowMark() || mark == endOfInput || acct.Owes() {
 			break
 		}
 		s.waiting++
 		s.moved.Wait()
 		s.waiting--
 	}
+}
+
+// nudge wakes the workers waiting in hand to look again: one of them was
+// asked to give memory back. It takes s.mu, so a worker between its look
+// at its account and its wait cannot miss it; it is called on a goroutine
+// of its own, since the budget asks with its own lock held.
+func (s *sequencer) nudge() {
+	s.mu.Lock()
+	s.moved.Broadcast()
+	s.mu.Unlock()
 }
 
 func (s *sequencer) lowMark() uint64 {

@@ -201,7 +201,7 @@ func (w *worker) sweep(t int64) {
 // handLater hands the sequencer the uses since the last batch; the worker
 // will hand nothing more before packet number mark.
 func (w *worker) handLater(mark uint64) {
-	w.seq.hand(w.seqID, w.later, mark)
+	w.seq.hand(w.seqID, w.acct, w.later, mark)
 	clear(w.later)
 	w.later = w.later[:0]
 }
