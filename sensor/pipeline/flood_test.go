@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -15,14 +14,7 @@ import (
 // writeFlood writes a SYN flood of n packets into a temporary capture.
 func writeFlood(t testing.TB, n int) string {
 	path := filepath.Join(t.TempDir(), "flood.pcap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := pcapgen.WriteSYNFlood(f, n, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
+	if err := pcapgen.WriteSYNFloodFile(path, n, 1); err != nil {
 		t.Fatal(err)
 	}
 	return path
