@@ -168,30 +168,12 @@ func (d *Decoder) fail(p *Packet, f Fault) Status {
 	return Malformed
 }
 
-// lengthLies are the length fields that claim more bytes than follow them
-// (an IPv4 total length, an IPv6 payload length, a UDP length), noted as
-// the frame is decoded.
-const lengthLies = 1<<anomaly.IPv4BadLength | 1<<anomaly.IPv6BadLength | 1<<anomaly.UDPBadLength
-
-// judgeLengths keeps the length lies noted on p only if its frame was
-// captured whole: of a frame the capture cut short (a snap length), the
-// bytes past the cut were there, and the lengths may be true.
-func judgeLengths(p *Packet) {
-	if p.Anomalies&lengthLies != 0 && p.cut {
-		p.Anomalies &^= lengthLies
-	}
-}
-
-// walk decodes frame from layer typ onwards. An IP header seen after another
-// one (inside GRE, ERSPAN or VXLAN) replaces it: the innermost header is the
-// flow, and the outermost is kept in p.Tunnel.
-func (d *Decoder) walk(typ gopacket.LayerType, frame []byte, p *Packet) Status {
-	st := d.walkLayers(typ, frame, p)
-	judgeLengths(p)
-	return st
-}
-
-func (d *Decoder) walkLayers(typ gopacket.LayerType, data []byte, p *Packet) Status {
+// walk decodes from layer typ onwards. An IP header seen after another one
+// (inside GRE, ERSPAN or VXLAN) replaces it: the innermost header is the
+// flow, and the outermost is kept in p.Tunnel. A length field past the
+// bytes that follow it is noted only in a frame captured whole (!p.cut):
+// of a frame the capture cut short, the bytes past the cut were there.
+func (d *Decoder) walk(typ gopacket.LayerType, data []byte, p *Packet) Status {
 	df := gopacket.NilDecodeFeedback
 	for depth := 0; depth < maxLayers; depth++ {
 		switch typ {
@@ -243,7 +225,7 @@ func (d *Decoder) walkLayers(typ gopacket.LayerType, data []byte, p *Packet) Sta
 				return d.failIP(p, 4, data, ipv4Fault(data))
 			}
 			d.enterIP(p, 4, netip.AddrFrom4([4]byte(d.ip4.SrcIP.To4())), netip.AddrFrom4([4]byte(d.ip4.DstIP.To4())), uint8(d.ip4.Protocol))
-			if int(d.ip4.Length) > len(data) {
+			if int(d.ip4.Length) > len(data) && !p.cut {
 				p.Anomalies.Add(anomaly.IPv4BadLength)
 			}
 			if d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0 {
@@ -262,7 +244,7 @@ func (d *Decoder) walkLayers(typ gopacket.LayerType, data []byte, p *Packet) Sta
 				return d.failIP(p, 6, data, ipv6Fault(data))
 			}
 			d.enterIP(p, 6, netip.AddrFrom16([16]byte(d.ip6.SrcIP)), netip.AddrFrom16([16]byte(d.ip6.DstIP)), uint8(d.ip6.NextHeader))
-			if int(d.ip6.Length) > len(data)-40 { // 0 for a jumbogram
+			if int(d.ip6.Length) > len(data)-40 && !p.cut { // 0 for a jumbogram
 				p.Anomalies.Add(anomaly.IPv6BadLength)
 			}
 			if d.ip6.HopByHop != nil {
@@ -308,7 +290,7 @@ func (d *Decoder) walkLayers(typ gopacket.LayerType, data []byte, p *Packet) Sta
 			}
 			p.SrcPort, p.DstPort = uint16(d.udp.SrcPort), uint16(d.udp.DstPort)
 			p.Payload = d.udp.Payload
-			if int(d.udp.Length) > len(data) {
+			if int(d.udp.Length) > len(data) && !p.cut {
 				p.Anomalies.Add(anomaly.UDPBadLength)
 			}
 			if (p.DstPort == vxlanPort || p.SrcPort == vxlanPort) && isVXLAN(p.Payload) {

@@ -122,7 +122,7 @@ func fastTransport(b []byte, proto uint8, p *Packet) bool {
 
 // fastUDP takes a UDP header whose length field is 8 or more; the payload
 // ends there or at the end of the capture. A length past b in a frame
-// captured whole (a lie: judgeLengths) is walk's, and so is port 4789,
+// captured whole (a lie, noted by walk) is walk's, and so is port 4789,
 // which may be VXLAN.
 func fastUDP(b []byte, p *Packet) bool {
 	if len(b) < 8 {
