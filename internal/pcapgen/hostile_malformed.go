@@ -38,15 +38,14 @@ func MalformedFrames(t time.Time) []MalformedFrame {
 		return b
 	}
 	edit := func(b []byte, f func(b []byte)) []byte {
-		b = append([]byte(nil), b...)
+		b = slices.Clone(b)
 		f(b)
 		return b
 	}
 	withProto := func(proto layers.IPProtocol, transport []byte) []byte {
 		return ip4(append(edit(tcp4[:20], func(b []byte) { b[9] = byte(proto) }), transport...))
 	}
-	var nested []byte // more IP-in-IP headers than any decoder should walk
-	nested = tcp4
+	nested := tcp4 // more IP-in-IP headers than any decoder should walk
 	for range 30 {
 		nested = ip4(append(edit(tcp4[:20], func(b []byte) { b[9] = byte(layers.IPProtocolIPv4) }), nested...))
 	}
@@ -85,10 +84,7 @@ func MalformedFrames(t time.Time) []MalformedFrame {
 			Frame: Frame{Data: eth4(RawFragment(src.Addr(), dst.Addr(), 7, layers.IPProtocolUDP, 65520, true, make([]byte, 64)))}},
 		{Name: "ip-in-ip-too-deep", Kind: "decode.too_deep", Hosts: true, Frame: Frame{Data: eth4(nested)}},
 	}
-	for i := range cases {
-		cases[i].Frame.Time = t.Add(time.Duration(i) * time.Millisecond)
-	}
-	return cases
+	return spaced(cases, t)
 }
 
 // malformedBase returns the valid packets the malformed frames are made
@@ -128,6 +124,11 @@ func LyingLengths(t time.Time) []MalformedFrame {
 		{Name: "ipv6-payload-length-past-frame", Kind: "decode.ipv6_bad_length", Hosts: true, Ports: true, Frame: Frame{Data: unpadded(grow(tcp6, 4, 100), true)}},
 		{Name: "udp-length-past-datagram", Kind: "decode.udp_bad_length", Hosts: true, Ports: true, Frame: Frame{Data: unpadded(grow(udp4, 24, 100), false)}},
 	}
+	return spaced(cases, t)
+}
+
+// spaced stamps the frames of cases a millisecond apart from t.
+func spaced(cases []MalformedFrame, t time.Time) []MalformedFrame {
 	for i := range cases {
 		cases[i].Frame.Time = t.Add(time.Duration(i) * time.Millisecond)
 	}
