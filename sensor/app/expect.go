@@ -22,7 +22,7 @@ const (
 // it is picked up after its bind), and by FTP control connections
 // (PORT/EPRT, PASV/EPSV: the data connection is labelled ftp-data and
 // linked to its control connection, once). One table serves every worker:
-// flows are sharded by host pair (flow.Key.PairHash), so an announcement
+// flows are sharded by host pair (flow.PairHash), so an announcement
 // and a later connection between the same two hosts are one worker's, in
 // packet order; one announcing a third host (FTP's FXP, an endpoint on
 // another server) may land on another worker, and with several workers a
