@@ -160,9 +160,12 @@ func (d *Decoder) Decode(data []byte, ts time.Time, wireLen int, lt layers.LinkT
 	return d.walk(typ, data, p)
 }
 
-// fail counts a malformed frame and notes why on p.
-func (d *Decoder) fail(p *Packet, f Fault) Status {
-	d.Stats.Errors[faults[f].layer]++
+// fail counts a malformed frame under its fault's layer and notes why on p.
+func (d *Decoder) fail(p *Packet, f Fault) Status { return d.failIn(p, faults[f].layer, f) }
+
+// failIn is fail counting the frame under layer.
+func (d *Decoder) failIn(p *Packet, layer ErrKind, f Fault) Status {
+	d.Stats.Errors[layer]++
 	p.Fault = f
 	p.Payload = nil
 	return Malformed

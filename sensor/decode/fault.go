@@ -66,9 +66,14 @@ func (f Fault) Kind() anomaly.Kind { return faults[f].kind }
 func (f Fault) Detail() string { return faults[f].detail }
 
 // failIP fails a frame whose IP header b (of version v) did not decode
-// for fault f. If b holds the header's addresses they are read: the
-// frame's report then names its hosts.
+// for fault f, counted under v's layer (IPBadVersion is either's). If b
+// holds the header's addresses they are read: the frame's report then
+// names its hosts.
 func (d *Decoder) failIP(p *Packet, v uint8, b []byte, f Fault) Status {
+	layer := ErrIPv4
+	if v == 6 {
+		layer = ErrIPv6
+	}
 	switch {
 	case f == IPBadVersion:
 	case v == 4 && len(b) >= 20:
@@ -76,7 +81,7 @@ func (d *Decoder) failIP(p *Packet, v uint8, b []byte, f Fault) Status {
 	case v == 6 && len(b) >= 40:
 		d.enterIP(p, 6, netip.AddrFrom16([16]byte(b[8:24])), netip.AddrFrom16([16]byte(b[24:40])), b[6])
 	}
-	return d.fail(p, f)
+	return d.failIn(p, layer, f)
 }
 
 // ipv4Fault tells why an IPv4 header b failed to decode (gopacket's

@@ -38,6 +38,24 @@ func TestMalformedFramesSayWhy(t *testing.T) {
 	}
 }
 
+// An IPv6 header whose version field is not 6 is an IPv6 error, as an
+// IPv4 header's not 4 is an IPv4 one.
+func TestBadVersionCountedUnderItsLayer(t *testing.T) {
+	for _, c := range pcapgen.LyingLengths(pcapgen.Epoch)[:2] { // IPv4, IPv6
+		data := c.Frame.Data
+		data[14] = 0x75 // version 7
+		d := NewDecoder(DefragConfig{}, nil)
+		var p Packet
+		layer := ErrIPv4
+		if c.Kind == "decode.ipv6_bad_length" {
+			layer = ErrIPv6
+		}
+		if st := d.Decode(data, c.Frame.Time, len(data), layers.LinkTypeEthernet, &p); st != Malformed || p.Fault != IPBadVersion || d.Stats.Errors[layer] != 1 {
+			t.Errorf("%s with version 7: status %v, fault %v, errors %v; want layer %v", c.Name, st, p.Fault, d.Stats.Errors, layer)
+		}
+	}
+}
+
 // Every fault is an anomaly kind of its own, with a description.
 func TestEveryFaultNamed(t *testing.T) {
 	seen := map[string]bool{}
