@@ -79,10 +79,7 @@ const recordSize = int(unsafe.Sizeof(schemas.Record{}))
 // fill returns a block holding copies of recs, whose JSON lies in the
 // block's arena, held refs times each.
 func (p *blockPool) fill(recs []schemas.Record, refs int) *block {
-	size := 0
-	for i := range recs {
-		size += len(recs[i].JSON)
-	}
+	size := int(bytesOf(recs))
 	b := p.get()
 	if c := cap(b.arena); c < size || c > 2*size+blockSlack {
 		b.arena = make([]byte, 0, size+size/4)
@@ -125,11 +122,7 @@ func (p *blockPool) put(b *block) {
 
 // copyRecords copies recs and their JSON into one new allocation each.
 func copyRecords(recs []schemas.Record) []schemas.Record {
-	total := 0
-	for i := range recs {
-		total += len(recs[i].JSON)
-	}
-	return copyInto(make([]schemas.Record, 0, len(recs)), make([]byte, 0, total), recs)
+	return copyInto(make([]schemas.Record, 0, len(recs)), make([]byte, 0, bytesOf(recs)), recs)
 }
 
 // copyInto appends recs to dst with their JSON copied into arena, which
