@@ -67,8 +67,9 @@ type Runner struct {
 	mu       sync.Mutex
 	notFull  *sync.Cond
 	q        ring
-	firstAt  time.Time // when the oldest record in q was enqueued
-	spooling bool      // new records go to the spool (it holds undelivered records)
+	routed   []schemas.Record // routeLocked's records of a write, before their copy
+	firstAt  time.Time        // when the oldest record in q was enqueued
+	spooling bool             // new records go to the spool (it holds undelivered records)
 	closed   bool
 	inFlight int   // records in the batch being delivered
 	flBytes  int64 // and their bytes
@@ -240,10 +241,8 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, blk *block, wait bool) err
 		return ErrClosed
 	}
 	if kept := r.routeLocked(owned); len(kept) < len(owned) {
-		// a copy of the few it keeps, which must not hold the whole block
-		mine := copyRecords(kept)
 		blk.release(len(owned))
-		owned, blk = mine, nil
+		owned, blk = kept, nil
 	}
 	// what is not in the queue when this returns was spooled (a copy),
 	// dropped or lost
@@ -312,23 +311,28 @@ func (r *Runner) enqueueOwned(owned []schemas.Record, blk *block, wait bool) err
 	return nil
 }
 
-// routeLocked returns the records of owned the route passes (owned itself
-// when it passes them all: other runners share it) and counts the rest.
+// routeLocked returns the records of owned the route passes and counts
+// the rest: owned itself when it passes them all (other runners share
+// it), else a copy of the few it keeps, which must not hold the whole
+// block. They are gathered in r.routed, used again by every write.
 func (r *Runner) routeLocked(owned []schemas.Record) []schemas.Record {
 	if r.route.All() {
 		return owned
 	}
-	var kept []schemas.Record
+	kept := r.routed[:0]
 	for i := range owned {
 		if r.route.Match(&owned[i]) {
 			kept = append(kept, owned[i])
 		}
 	}
+	out := owned
 	if n := len(owned) - len(kept); n > 0 {
 		r.c.filtered.Add(uint64(n))
-		return kept
+		out = copyRecords(kept)
 	}
-	return owned
+	clear(kept) // holds no record past this write
+	r.routed = kept[:0]
+	return out
 }
 
 // blockWarnEvery is how often a blocked output says that it holds the
