@@ -43,7 +43,7 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 	t, loc := eventNanos(ev.Timestamp), ev.Timestamp.Location()
 	var thrKey, dv []byte
 	v := 1.0
-	var from *schemas.Event // the alert made now: of a threshold, only when its key cannot make it
+	var from *schemas.Event // the alert made now; of a threshold, made from its key once it fires
 	obs := ev.Observer
 	if th := r.Threshold; th != nil {
 		thrKey = slices.Clone(e.groupKey(r.thrGroup, ev))
@@ -52,9 +52,6 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 			dv = r.thrField.appendValue(nil, ev)
 		case "sum", "avg":
 			v = r.thrField.number(ev)
-		}
-		if !keyGivesGroup(r) {
-			from = groupEvent(r, ev, 0)
 		}
 	} else {
 		from = newAlert(r, ev, nil, 0)
@@ -76,9 +73,7 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 				return
 			}
 			at = thr.newest
-			if from == nil {
-				from = groupEventOf(r, thrKey, obs)
-			}
+			from = groupEventOf(r, thrKey, obs)
 			thr.group = groupStrings(r.thrGroup, from)
 			if thr.newest != 0 {
 				from.Timestamp = time.Unix(0, thr.newest).In(loc)

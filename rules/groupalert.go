@@ -32,26 +32,13 @@ func groupEvent(r *Rule, ev *schemas.Event, newest int64) *schemas.Event {
 }
 
 // groupEventOf is groupEvent made from the group's key once its event is
-// gone (a deferred use); r's group must be scalars (keyGivesGroup).
+// gone (a deferred use): the key gives the values back, as every group_by
+// field is a scalar (lookupField).
 func groupEventOf(r *Rule, key []byte, obs schemas.Observer) *schemas.Event {
 	g := &schemas.Event{Observer: obs}
 	setGroup(g, r.thrGroup, string(key))
 	relateGroup(g)
 	return g
-}
-
-// keyGivesGroup reports whether r's group key gives its values back:
-// they are scalars.
-func keyGivesGroup(r *Rule) bool {
-	for _, f := range r.thrGroup {
-		switch f.kind {
-		case reflect.String, reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Float32, reflect.Float64:
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // relateGroup lists the group's addresses as related.ip.
