@@ -181,6 +181,12 @@ func TestLiveFanoutEachFrameOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		if i%100 == 99 {
+			// Paced: on a loaded machine the readers fall behind a burst of
+			// 1000 and the kernel drops (seen: 2 drops under CI load); the
+			// test is about where frames go, not about the rings' size.
+			time.Sleep(2 * time.Millisecond)
+		}
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
