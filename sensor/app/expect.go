@@ -30,10 +30,24 @@ const (
 // is judged on content alone. Entries are paid from the memory budget
 // (UseBudget); one the budget refuses is not kept, and counted.
 type Expectations struct {
-	mu      sync.Mutex
-	m       map[expectKey]expected
+	mu sync.Mutex
+	m  map[expectKey]expected
+	// order holds the keys in the order they were added, so that a full
+	// table finds its oldest entry at once: a flood of announcements (PASV
+	// replies, PORT commands) meets a full table at every one. Entries
+	// claimed or replaced since stay behind until compacted away; at most
+	// 2×maxExpected entries (400 KB) are ever held.
+	order   []added
+	nextSeq uint64
 	acct    *budget.Account
 	refused atomic.Uint64
+}
+
+// added is an entry of Expectations.order: the key, and which adding of
+// it (an entry of order whose seq is not its key's is stale).
+type added struct {
+	k   expectKey
+	seq uint64
 }
 
 // expectKey is an announced endpoint, per kind of announcement.
@@ -50,6 +64,7 @@ const (
 )
 
 type expected struct {
+	seq     uint64     // which adding (Expectations.order)
 	at      time.Time  // when it was announced
 	control string     // FTP: the control connection's community ID
 	server  netip.Addr // FTP: the control connection's server
@@ -92,8 +107,8 @@ func (e *Expectations) Refused() uint64 {
 	return e.refused.Load()
 }
 
-// Add records ap as announced at ts. A full table first forgets what
-// expired, then, if still full, the oldest announcement.
+// Add records ap as announced at ts. A full table forgets its oldest
+// announcement.
 func (e *Expectations) Add(ap netip.AddrPort, ts time.Time) {
 	e.add(expectKey{ap: ap, kind: expectDCERPC}, expected{at: ts})
 }
@@ -158,8 +173,8 @@ func (e *Expectations) claim(k expectKey, ts time.Time) (expected, bool) {
 	return x, ts.Sub(x.at) <= expectTTL
 }
 
-// add records an announcement. A full table first forgets what expired,
-// then, if still full, the oldest announcement.
+// add records an announcement. A full table forgets its oldest
+// announcement (first added: in packet order, so the expired go first).
 func (e *Expectations) add(k expectKey, x expected) bool {
 	if e == nil {
 		return false
@@ -169,27 +184,45 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 	if _, ok := e.m[k]; ok {
 		e.drop(k) // replaced: paid again below
 	}
-	if len(e.m) >= maxExpected {
-		var oldest expectKey
-		var at time.Time
-		for k, o := range e.m {
-			if x.at.Sub(o.at) > expectTTL {
-				e.drop(k)
-			} else if at.IsZero() || o.at.Before(at) {
-				oldest, at = k, o.at
-			}
-		}
-		if len(e.m) >= maxExpected {
-			e.drop(oldest)
-		}
+	for len(e.m) >= maxExpected {
+		e.dropOldest()
 	}
 	x.cost += expectedBytes
 	if !e.acct.Reserve(budget.Parsers, x.cost) {
 		e.refused.Add(1)
 		return false
 	}
+	e.nextSeq++
+	x.seq = e.nextSeq
 	e.m[k] = x
+	if len(e.order) >= 2*maxExpected {
+		e.compact()
+	}
+	e.order = append(e.order, added{k, x.seq})
 	return true
+}
+
+// dropOldest forgets the entry added first that is still held.
+func (e *Expectations) dropOldest() {
+	for i, a := range e.order {
+		if x, ok := e.m[a.k]; ok && x.seq == a.seq {
+			e.drop(a.k)
+			e.order = e.order[i+1:]
+			return
+		}
+	}
+	e.order = e.order[:0]
+}
+
+// compact keeps in order only the entries still held.
+func (e *Expectations) compact() {
+	live := e.order[:0]
+	for _, a := range e.order {
+		if x, ok := e.m[a.k]; ok && x.seq == a.seq {
+			live = append(live, a)
+		}
+	}
+	e.order = live
 }
 
 func (e *Expectations) drop(k expectKey) {

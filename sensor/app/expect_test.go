@@ -109,3 +109,56 @@ func TestFTPTransferExpectations(t *testing.T) {
 		t.Errorf("%d bytes of budget still held", used)
 	}
 }
+
+// An attacker's flood of announcements (PASV replies) meets a full table
+// at every one: each must cost about what an add to a table with room does.
+func BenchmarkExpectationsFull(b *testing.B) {
+	e := NewExpectations()
+	t0 := time.Unix(1000, 0)
+	ap := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 49152)
+	}
+	for i := range maxExpected {
+		e.Add(ap(i), t0)
+	}
+	b.ResetTimer()
+	for i := range b.N {
+		e.Add(ap(maxExpected+i%(1<<20)), t0.Add(time.Duration(i)*time.Microsecond))
+	}
+}
+
+// Claimed and replaced entries leave the table's order behind them, and
+// the order stays bounded however many come and go; a replaced entry is
+// as old as its last adding when a full table forgets its oldest.
+func TestExpectationsOrderBounded(t *testing.T) {
+	e := NewExpectations()
+	t0 := time.Unix(1000, 0)
+	ap := func(i int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), 21)
+	}
+	srv := ap(0).Addr()
+	for i := range 10 * maxExpected {
+		e.AddFTPData(ap(i), "c", srv, t0)
+		if i%2 == 0 {
+			e.ClaimFTPData(ap(i), t0)
+		}
+		if len(e.order) > 2*maxExpected {
+			t.Fatalf("order holds %d entries after %d adds", len(e.order), i+1)
+		}
+	}
+
+	e = NewExpectations()
+	for i := range maxExpected {
+		e.AddFTPData(ap(i), "c", srv, t0)
+	}
+	e.AddFTPData(ap(0), "again", srv, t0) // the oldest, replaced: now the newest
+	for i := range maxExpected - 1 {
+		e.AddFTPData(ap(maxExpected+i), "c", srv, t0)
+	}
+	if l, ok := e.ClaimFTPData(ap(0), t0); !ok || l.Control != "again" {
+		t.Error("a replaced entry was forgotten as if it were as old as its first adding")
+	}
+	if _, ok := e.ClaimFTPData(ap(1), t0); ok {
+		t.Error("a full table kept its oldest entry")
+	}
+}
