@@ -39,6 +39,9 @@ type Expectations struct {
 	// 2×maxExpected entries (400 KB) are ever held.
 	order   []added
 	nextSeq uint64
+	// held is len(m), read without the lock: every new TCP flow and every
+	// ended one asks the table, and it is nearly always empty.
+	held    atomic.Int32
 	acct    *budget.Account
 	refused atomic.Uint64
 }
@@ -117,7 +120,7 @@ func (e *Expectations) Add(ap netip.AddrPort, ts time.Time) {
 // after: the table serves every worker, and one that runs ahead of
 // another may have announced ap for a later packet time.
 func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
-	if e == nil {
+	if e == nil || e.held.Load() == 0 {
 		return false
 	}
 	e.mu.Lock()
@@ -160,7 +163,7 @@ func (e *Expectations) ClaimFTPTransfer(ap netip.AddrPort, ts time.Time) (FTPTra
 // claim returns k's entry if it was announced within expectTTL of ts, and
 // forgets it.
 func (e *Expectations) claim(k expectKey, ts time.Time) (expected, bool) {
-	if e == nil {
+	if e == nil || e.held.Load() == 0 {
 		return expected{}, false
 	}
 	e.mu.Lock()
@@ -195,6 +198,7 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 	e.nextSeq++
 	x.seq = e.nextSeq
 	e.m[k] = x
+	e.held.Store(int32(len(e.m)))
 	if len(e.order) >= 2*maxExpected {
 		e.compact()
 	}
@@ -228,4 +232,5 @@ func (e *Expectations) compact() {
 func (e *Expectations) drop(k expectKey) {
 	e.acct.Release(budget.Parsers, e.m[k].cost)
 	delete(e.m, k)
+	e.held.Store(int32(len(e.m)))
 }
