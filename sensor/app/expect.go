@@ -188,7 +188,9 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 		e.drop(k) // replaced: paid again below
 	}
 	for len(e.m) >= maxExpected {
-		e.dropOldest()
+		if !e.dropOldest() {
+			break
+		}
 	}
 	x.cost += expectedBytes
 	if !e.acct.Reserve(budget.Parsers, x.cost) {
@@ -206,16 +208,19 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 	return true
 }
 
-// dropOldest forgets the entry added first that is still held.
-func (e *Expectations) dropOldest() {
+// dropOldest forgets the entry added first that is still held; false
+// when order holds none (every held entry has its place in order, so a
+// full table always finds one: the false only keeps add's loop finite).
+func (e *Expectations) dropOldest() bool {
 	for i, a := range e.order {
 		if x, ok := e.m[a.k]; ok && x.seq == a.seq {
 			e.drop(a.k)
 			e.order = e.order[i+1:]
-			return
+			return true
 		}
 	}
 	e.order = e.order[:0]
+	return false
 }
 
 // compact keeps in order only the entries still held.
