@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,5 +40,20 @@ func TestCaptureCutWhileRead(t *testing.T) {
 	p.Close()
 	if err == nil || !strings.Contains(err.Error(), "changed while it was read") {
 		t.Fatalf("feed of a cut capture: %v", err)
+	}
+}
+
+// A batch read without a fault costs no allocation, and a feeder keeps its
+// first fault only.
+func TestFaultedKeepsTheFirstAndAllocatesNothingWithout(t *testing.T) {
+	var f Feeder
+	if n := testing.AllocsPerRun(100, func() { f.faulted(nil) }); n != 0 || f.fault.Load() != nil {
+		t.Fatalf("no fault: %v allocations, kept %v", n, f.fault.Load())
+	}
+	first, second := errors.New("first"), errors.New("second")
+	f.faulted(first)
+	f.faulted(second)
+	if got := f.fault.Load(); got == nil || *got != first {
+		t.Fatalf("kept %v, want the first fault", got)
 	}
 }

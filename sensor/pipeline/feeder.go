@@ -69,6 +69,17 @@ type Feeder struct {
 	siblings []*Feeder // of the first feeder of an input; guarded by p.mu
 }
 
+// faulted keeps err, a worker's memory fault reading f's frames, unless one
+// is kept already. It keeps a copy made only for an error: a variable whose
+// address is taken is on the heap wherever it is declared, and the worker's
+// err was one allocation per batch, nil or not.
+func (f *Feeder) faulted(err error) {
+	if err != nil {
+		kept := err
+		f.fault.CompareAndSwap(nil, &kept)
+	}
+}
+
 type feedCounts struct {
 	InputRead                        int64 // bytes of capture files read
 	Frames, Bytes, Filtered, Packets uint64

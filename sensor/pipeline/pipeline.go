@@ -192,15 +192,11 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 			w.tick(b.tick)
 			continue
 		case b.settled != nil:
-			if err := w.unhold(b.from.source); err != nil {
-				b.from.fault.CompareAndSwap(nil, &err)
-			}
+			b.from.faulted(w.unhold(b.from.source))
 			b.settled <- struct{}{}
 			continue
 		}
-		if err := packets(w, b); err != nil {
-			b.from.fault.CompareAndSwap(nil, &err)
-		}
+		b.from.faulted(packets(w, b))
 		if w.seq != nil {
 			w.handLater(b.upTo)
 		}
