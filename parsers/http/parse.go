@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
+	"unsafe"
 )
 
 // tchar reports whether c is an RFC 9110 token character.
@@ -224,7 +225,9 @@ func mimeType(ct string) string {
 // redacted returns "<redacted sha256:XXXXXXXXXXXXXXXX>" for v, prefixed with
 // prefix (the auth scheme and a space) when non-empty.
 func redacted(prefix, v string) string {
-	sum := sha256.Sum256([]byte(v))
+	// A view of v's bytes, which Sum256 only reads: []byte(v) is a copy,
+	// on the heap past 32 bytes (most credentials).
+	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(v), len(v)))
 	const tag = "<redacted sha256:"
 	var b [64 + 32]byte
 	out := append(b[:0], prefix...)
