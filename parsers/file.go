@@ -115,7 +115,8 @@ type TypedSink interface {
 // FileOpener opens a sink per file of one connection. It returns nil when
 // nobody wants the file: the parser then skips the bytes. A parser whose
 // FileOpener is nil does no work for files at all (no content decoding
-// that only files would need).
+// that only files would need). info is the parser's, valid only during
+// the call: an opener copies what it keeps.
 type FileOpener interface {
 	OpenFile(info *FileInfo) FileSink
 }

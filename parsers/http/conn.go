@@ -101,6 +101,9 @@ type Conn struct {
 	// Most connections hold one or two requests at a time: the lists'
 	// first room comes with the Conn.
 	pend0, free0 [2]*slot
+	// fileInfo is what openFile declares to the files layer, which copies
+	// it: one a Conn, not one a body (a pointer given to an interface).
+	fileInfo parsers.FileInfo
 }
 
 var _ parsers.StreamParser = (*Conn)(nil)

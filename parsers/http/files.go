@@ -22,7 +22,9 @@ func (c *Conn) openFile(h *half, length int64) {
 		return
 	}
 	tx := &h.cur.tx
-	info := parsers.FileInfo{Tx: tx.Seq, Size: -1, Time: h.msgStart, Host: tx.Request.Host, URI: tx.Request.URI}
+	info := &c.fileInfo
+	defer func() { *info = parsers.FileInfo{} }() // keeps no strings of the message
+	*info = parsers.FileInfo{Tx: tx.Seq, Size: -1, Time: h.msgStart, Host: tx.Request.Host, URI: tx.Request.URI}
 	if length > 0 {
 		info.Size = length
 	}
@@ -30,7 +32,7 @@ func (c *Conn) openFile(h *half, length int64) {
 		r := &tx.Request
 		info.Dir, info.Part, info.MimeType = parsers.ToServer, "request", r.MimeType
 		if b := boundaryOf(r.ContentType); b != "" {
-			h.file = newMultipart(b, &info, c.cfg.maxHeader, c.cfg.files.OpenFile)
+			h.file = newMultipart(b, info, c.cfg.maxHeader, c.cfg.files.OpenFile)
 			return
 		}
 		// A body sent whole (PUT /reports/q3.pdf, a POST) is named by the
@@ -47,7 +49,7 @@ func (c *Conn) openFile(h *half, length int64) {
 			info.Range = contentRange(r.ContentRange)
 		}
 	}
-	h.file = c.cfg.files.OpenFile(&info)
+	h.file = c.cfg.files.OpenFile(info)
 }
 
 // fileGap reports n body bytes lost to the file of h.
