@@ -12,5 +12,8 @@ type Collector struct {
 
 // OpenFile implements parsers.FileOpener.
 func (c *Collector) OpenFile(info *parsers.FileInfo) parsers.FileSink {
-	return c.Tracker.Open(info, func(r *Result) { c.Results = append(c.Results, *r) })
+	return c.Tracker.Open(info, c)
 }
+
+// FileDone implements Reporter.
+func (c *Collector) FileDone(r *Result) { c.Results = append(c.Results, *r) }

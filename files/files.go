@@ -158,9 +158,22 @@ func (t *Tracker) UseBudget(acct *budget.Account) { t.acct = acct }
 // Stats returns the counters so far.
 func (t *Tracker) Stats() Stats { return t.stats }
 
-// Open starts a file the transfer declares as info; done is called once,
-// from Close, with its Result (valid only during the call).
-func (t *Tracker) Open(info *parsers.FileInfo, done func(*Result)) *File {
+// A Reporter takes each file's Result, once, from its Close; the Result is
+// valid only during the call.
+type Reporter interface {
+	FileDone(r *Result)
+}
+
+// ReportFunc is a function as a Reporter.
+type ReportFunc func(r *Result)
+
+// FileDone implements Reporter.
+func (f ReportFunc) FileDone(r *Result) { f(r) }
+
+// Open starts a file the transfer declares as info; done (nil: none)
+// takes its Result. An interface, not a func: a caller's pointer is no
+// allocation, where a closure over it is one per caller.
+func (t *Tracker) Open(info *parsers.FileInfo, done Reporter) *File {
 	f := &File{t: t, done: done}
 	f.res.Info = *info
 	if info.Range != nil {
@@ -255,7 +268,7 @@ func (r *Result) Keep(meta *Sidecar, rules []string) (bool, error) {
 // File is one file in transfer; it implements parsers.TypedSink.
 type File struct {
 	t       *Tracker
-	done    func(*Result)
+	done    Reporter
 	res     Result
 	h       [numHashes]hash.Hash
 	head    []byte
@@ -387,7 +400,7 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 		}
 	}
 	if f.done != nil {
-		f.done(r)
+		f.done.FileDone(r)
 	}
 	if r.in != nil { // done did not Keep it
 		r.store.discard(r.in)

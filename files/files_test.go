@@ -20,7 +20,7 @@ var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 func feed(t *testing.T, tr *Tracker, info parsers.FileInfo, data []byte, end parsers.FileEnd) Result {
 	t.Helper()
 	var got *Result
-	f := tr.Open(&info, func(r *Result) { c := *r; got = &c })
+	f := tr.Open(&info, ReportFunc(func(r *Result) { c := *r; got = &c }))
 	rng := rand.New(rand.NewPCG(1, uint64(len(data))))
 	for len(data) > 0 {
 		n := min(len(data), 1+rng.IntN(3000))
@@ -87,7 +87,7 @@ func TestSomeHashesOrNone(t *testing.T) {
 func TestIncompleteFilesHaveNoHashes(t *testing.T) {
 	tr := NewTracker(Config{}, nil)
 	var got Result
-	f := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	f := tr.Open(&parsers.FileInfo{}, ReportFunc(func(r *Result) { got = *r }))
 	f.Write(peFile())
 	f.Gap(100)
 	f.Write([]byte("more"))
@@ -111,7 +111,7 @@ func TestMaxFileBytes(t *testing.T) {
 		t.Fatal("took bytes past the limit")
 	}
 	var got Result
-	f.done = func(r *Result) { got = *r }
+	f.done = ReportFunc(func(r *Result) { got = *r })
 	f.Close(parsers.FileComplete, t0)
 	if !got.OverLimit || got.SHA256 != "" || got.Size != 11 || tr.Stats().OverLimit != 1 {
 		t.Fatalf("over limit: %+v", got)
@@ -126,7 +126,7 @@ func TestBudgetAndMaxOpen(t *testing.T) {
 		t.Fatalf("reserved %d, want %d", acct.Used(budget.Files), 2*Footprint)
 	}
 	var got Result
-	c := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	c := tr.Open(&parsers.FileInfo{}, ReportFunc(func(r *Result) { got = *r }))
 	c.Write([]byte("hello"))
 	c.Close(parsers.FileComplete, t0)
 	if !got.Unhashed || got.Size != 5 || got.SHA256 != "" || got.MimeType != "" {
@@ -203,7 +203,7 @@ func feedMaybeGap(t *testing.T, tr *Tracker, data []byte, end parsers.FileEnd, g
 		return feed(t, tr, parsers.FileInfo{}, data, end)
 	}
 	var got Result
-	f := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	f := tr.Open(&parsers.FileInfo{}, ReportFunc(func(r *Result) { got = *r }))
 	f.Write(data[:100])
 	f.Gap(10)
 	f.Write(data[100:])
@@ -218,7 +218,7 @@ func TestTypedOnlyWantsNoMore(t *testing.T) {
 	data := append(peFile(), make([]byte, 2*SniffBytes)...)
 	tr := NewTracker(Config{NoHashes: true}, nil)
 	var got Result
-	f := tr.Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	f := tr.Open(&parsers.FileInfo{}, ReportFunc(func(r *Result) { got = *r }))
 	if !f.Write(data[:SniffBytes-1]) {
 		t.Fatal("refused bytes before the type was read")
 	}
@@ -239,7 +239,7 @@ func TestTypedOnlyWantsNoMore(t *testing.T) {
 	}
 	gap.Close(parsers.FileComplete, t0)
 
-	hashed := NewTracker(Config{}, nil).Open(&parsers.FileInfo{}, func(r *Result) { got = *r })
+	hashed := NewTracker(Config{}, nil).Open(&parsers.FileInfo{}, ReportFunc(func(r *Result) { got = *r }))
 	for i := 0; i < len(data); i += 1000 {
 		if !hashed.Write(data[i:min(i+1000, len(data))]) {
 			t.Fatalf("a hashed file refused bytes at %d", i)

@@ -20,13 +20,13 @@ func storeFile(t *testing.T, s *Store, data []byte, end parsers.FileEnd, rules [
 	tr := NewTracker(Config{Hashes: []Hash{MD5}, Store: s}, nil)
 	var sum string
 	var kept bool
-	f := tr.Open(&parsers.FileInfo{Name: "x.bin", Size: -1}, func(r *Result) {
+	f := tr.Open(&parsers.FileInfo{Name: "x.bin", Size: -1}, ReportFunc(func(r *Result) {
 		sum = r.SHA256
 		var err error
 		if kept, err = r.Keep(&Sidecar{Name: "x.bin"}, rules); err != nil {
 			t.Fatal(err)
 		}
-	})
+	}))
 	for p := data; len(p) > 0; p = p[min(len(p), 1000):] {
 		f.Write(p[:min(len(p), 1000)])
 	}

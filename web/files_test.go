@@ -26,12 +26,12 @@ func keptStore(t *testing.T) (*files.Store, string, []byte) {
 	}
 	data := append([]byte("MZ"), bytes.Repeat([]byte{0x90}, 5000)...)
 	var sum string
-	f := files.NewTracker(files.Config{Store: fs}, nil).Open(&parsers.FileInfo{Name: "evil.pdf.exe", Size: -1}, func(r *files.Result) {
+	f := files.NewTracker(files.Config{Store: fs}, nil).Open(&parsers.FileInfo{Name: "evil.pdf.exe", Size: -1}, files.ReportFunc(func(r *files.Result) {
 		sum = r.SHA256
 		if ok, err := r.Keep(&files.Sidecar{Name: "evil.pdf.exe", Protocol: "http", Source: "10.0.0.5", MimeType: r.MimeType}, []string{"PS-FILE-004"}); !ok || err != nil {
 			t.Fatalf("not kept: %v", err)
 		}
-	})
+	}))
 	f.Write(data)
 	f.Close(parsers.FileComplete, time.Unix(1700000000, 0))
 	return fs, sum, data

@@ -15,8 +15,7 @@ import (
 // layer; each becomes a packetsleuth.file event of the flow.
 type fileOpener struct {
 	st    *state
-	proto string              // network.protocol of the transfer
-	done  func(*files.Result) // emits a file's event, made at the first file
+	proto string // network.protocol of the transfer
 }
 
 // fileOpener returns the opener of st's files carried by proto, nil when
@@ -36,11 +35,11 @@ func (st *state) fileOpener(proto string) parsers.FileOpener {
 
 // OpenFile implements parsers.FileOpener.
 func (o *fileOpener) OpenFile(info *parsers.FileInfo) parsers.FileSink {
-	if o.done == nil {
-		o.done = func(r *files.Result) { o.st.emitFile(o.proto, r) }
-	}
-	return o.st.a.files.Open(info, o.done)
+	return o.st.a.files.Open(info, o)
 }
+
+// FileDone implements files.Reporter: the file's event.
+func (o *fileOpener) FileDone(r *files.Result) { o.st.emitFile(o.proto, r) }
 
 // emitFile maps one file's result to an ECS event.
 func (st *state) emitFile(proto string, r *files.Result) {
