@@ -8,14 +8,18 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
-// FuzzParse: any bytes parse or fail cleanly, and what parses keeps its
-// lists within their bounds.
+// FuzzParse: any bytes parse or fail cleanly, what parses keeps its
+// lists within their bounds, and SniffDatagram's early refusal says what
+// Parse says.
 func FuzzParse(f *testing.F) {
 	f.Add(kdcReq(ASReq, []string{"robin"}, "R", []string{"krbtgt", "R"}, []int{18, 23}, 2))
 	f.Add(kdcRep(TGSRep, "bob", "R", []string{"cifs", "h"}, 23, 18))
 	f.Add(krbErr(25, "R", "krbtgt", "R"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Parse(b)
+		if SniffDatagram(b) != (err == nil && m.IsRequest()) {
+			t.Fatalf("SniffDatagram(% x) = %v, Parse: %v", b, SniffDatagram(b), err)
+		}
 		if err != nil {
 			return
 		}

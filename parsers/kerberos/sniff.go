@@ -27,8 +27,13 @@ func Sniff(b []byte) parsers.Verdict {
 }
 
 // SniffDatagram tells whether a UDP datagram is a Kerberos request: it
-// must parse whole as an AS-REQ or TGS-REQ.
+// must parse whole as an AS-REQ or TGS-REQ. A datagram that does not open
+// with a constructed application tag is refused before Parse, whose error
+// would be an allocation for most UDP flows' first datagram.
 func SniffDatagram(b []byte) bool {
+	if len(b) == 0 || b[0]&0xe0 != 0x60 {
+		return false
+	}
 	m, err := Parse(b)
 	return err == nil && m.IsRequest()
 }

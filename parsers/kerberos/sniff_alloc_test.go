@@ -19,3 +19,19 @@ func TestSniffNoAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// SniffDatagram runs on the first datagram of most UDP flows: saying no
+// to one that is not Kerberos costs no allocation.
+func TestSniffDatagramNoAllocatesNothing(t *testing.T) {
+	ntp := append([]byte{0x23}, make([]byte, 47)...)                            // a client's request
+	ssdp := []byte("M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n\r\n") // a universal tag, then more
+	snmp := []byte{0x30, 0x03, 0x02, 0x01, 0x01, 0x04}                          // a SEQUENCE with bytes after it
+	for _, b := range [][]byte{ntp, ssdp, snmp} {
+		if SniffDatagram(b) {
+			t.Errorf("SniffDatagram(% x) is true", b[:4])
+		}
+		if n := testing.AllocsPerRun(10, func() { SniffDatagram(b) }); n != 0 {
+			t.Errorf("SniffDatagram(% x): %v allocations", b[:4], n)
+		}
+	}
+}
