@@ -114,13 +114,15 @@ var (
 	pHostLeases   = gauge("packetsleuth_hosts_leases", "DHCP leases held in the host table now.")
 	pHostChanges  = counter("packetsleuth_hosts_leases_total", "DHCP leases of the host table, by what happened: learned, released, expired (swept), refused (table full or memory budget), ignored (an answer from a sender not in hosts.servers).", "what")
 	pHostNamed    = counter("packetsleuth_hosts_named_total", "Event endpoints named from the host table.")
+	pHostLimited  = counter("packetsleuth_hosts_dhcp_limited_total", "DHCP messages the host table did not learn from: past hosts.max_learn_rate in their second.")
+	pHostBarriers = counter("packetsleuth_hosts_barriers_total", "DHCP packets the other workers waited for, to use the host table in packet order (replay with several workers).")
 )
 
 func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 	fams := []*family{pPackets, pBytes, pIPPackets, pFiltered, pDecodeErrors, pNotIP, pTunnelled, pFragments,
 		pReassembled, pFragTimeouts, pFragLimited, pFragOverlaps, pFragConflict, pFlowsCreated, pFlowsEnded, pFlowsEvicted, pFlowsActive,
 		pEvents, pEncodeErrors, pEnqueueErrs, pFiles, pFilesFailed, pBudget, pBudgetUsed, pBudgetDenied,
-		pHostLeases, pHostChanges, pHostNamed}
+		pHostLeases, pHostChanges, pHostNamed, pHostLimited, pHostBarriers}
 	return &collector{fams: fams, collect: func(ch chan<- prometheus.Metric) {
 		s := get()
 		pPackets.emit(ch, float64(s.Frames))
@@ -162,6 +164,8 @@ func pipelineCollector(get func() pipeline.Stats) prometheus.Collector {
 			pHostChanges.emit(ch, float64(n), what)
 		}
 		pHostNamed.emit(ch, float64(h.Enriched))
+		pHostLimited.emit(ch, float64(h.Limited))
+		pHostBarriers.emit(ch, float64(s.HostBarriers))
 	}}
 }
 

@@ -112,7 +112,8 @@ func TestPipelineMetrics(t *testing.T) {
 		s.Flows.Ended[flow.EndEvicted] = 6
 		s.Budget.Limit = 64 << 20
 		s.Budget.Pools[budget.Flows] = budget.PoolStats{Used: 1 << 20, Denied: 3}
-		s.Hosts = hosts.Stats{Leases: 12, Learned: 15, Released: 2, Expired: 1, Refused: 4, Enriched: 99}
+		s.Hosts = hosts.Stats{Leases: 12, Learned: 15, Released: 2, Expired: 1, Refused: 4, Limited: 7, Enriched: 99}
+		s.HostBarriers = 31
 		return s
 	}
 	reg := prometheus.NewRegistry()
@@ -147,6 +148,8 @@ func TestPipelineMetrics(t *testing.T) {
 		{"packetsleuth_hosts_leases_total", []string{"what", "learned"}, 15},
 		{"packetsleuth_hosts_leases_total", []string{"what", "refused"}, 4},
 		{"packetsleuth_hosts_named_total", nil, 99},
+		{"packetsleuth_hosts_dhcp_limited_total", nil, 7},
+		{"packetsleuth_hosts_barriers_total", nil, 31},
 		{"packetsleuth_events_total", []string{"dataset", "packetsleuth.flow"}, 50},
 		{"packetsleuth_events_total", []string{"dataset", "packetsleuth.dns"}, 20},
 		{"packetsleuth_encode_errors_total", nil, 3},

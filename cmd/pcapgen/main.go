@@ -32,6 +32,8 @@ func main() {
 	reseg := flag.String("resegment", "", "re-cut the TCP data of -in into -out: one-byte, reordered, overlapping or conflicting")
 	in := flag.String("in", "", "capture to re-cut (pcap or pcapng)")
 	out := flag.String("out", "", "where to write the re-cut capture (pcap)")
+	dhcpFlood := flag.String("dhcp-flood", "", "write a DHCP-looking flood mixed with ordinary UDP (pcapgen.DHCPFlood; -dhcp-rate steps a second for 10 s) to this file")
+	dhcpRate := flag.Int("dhcp-rate", 20000, "steps a second of the DHCP flood (each 6 datagrams, 2 of which can teach the host table)")
 	filesOut := flag.String("files", "", "write HTTP file transfers (a PE named invoice.pdf.exe, EICAR in a multipart upload, a 206 range, a body with a gap) to this file")
 	flag.Parse()
 	if *reseg != "" {
@@ -40,7 +42,7 @@ func main() {
 		}
 		return
 	}
-	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" && *gz == "" && *filesOut == "" {
+	if *testdata == "" && *mix == "" && *flood == "" && *hostile == "" && *gz == "" && *filesOut == "" && *dhcpFlood == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
@@ -85,6 +87,13 @@ func main() {
 			fail(err)
 		}
 		fmt.Printf("%s: 4 HTTP connections carrying files\n", *filesOut)
+	}
+	if *dhcpFlood != "" {
+		pkts := pcapgen.DHCPFlood(997, *dhcpRate, 10)
+		if err := pcapgen.Write(*dhcpFlood, pcapgen.Capture{Link: layers.LinkTypeEthernet, Frames: pcapgen.Frames(pkts, pcapgen.Ethernet)}); err != nil {
+			fail(err)
+		}
+		fmt.Printf("%s: %d datagrams, %d of them DHCP that can teach a host table\n", *dhcpFlood, len(pkts), len(pkts)/3)
 	}
 	if *flood != "" {
 		if err := pcapgen.WriteSYNFloodFile(*flood, *syns, 1); err != nil {

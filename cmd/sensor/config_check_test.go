@@ -91,6 +91,12 @@ flow:
 		!strings.Contains(stderr.String(), `line 2: hosts.servers: "dhcp-1" is neither an address nor a CIDR`) {
 		t.Errorf("rc=%d:\n%s", rc, stderr.String())
 	}
+	os.WriteFile(path, []byte("hosts:\n  max_entries: 10\n  max_learn_rate: -5\n"), 0o644)
+	stderr.Reset()
+	if rc := run([]string{"config", "check", path}, &stdout, &stderr); rc != 1 ||
+		!strings.Contains(stderr.String(), `line 3: hosts.max_learn_rate: -5 is negative`) {
+		t.Errorf("rc=%d:\n%s", rc, stderr.String())
+	}
 }
 
 // Flags override the config's keys; run refuses a bad config before it

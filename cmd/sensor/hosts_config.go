@@ -13,12 +13,18 @@ type HostsConfig struct {
 	Disabled   bool     `yaml:"disabled"`    // no table: events are not named from DHCP
 	MaxEntries int      `yaml:"max_entries"` // leases held at once; 0: hosts.DefaultMaxEntries
 	Servers    []string `yaml:"servers"`     // addresses or CIDRs of the DHCP servers and relays whose answers count; empty: any
+	// MaxLearnRate bounds the DHCP messages learnt from a second of packet
+	// time; 0: hosts.DefaultMaxLearnRate.
+	MaxLearnRate int `yaml:"max_learn_rate"`
 }
 
 // validate returns the key at fault and what is wrong with it.
 func (c HostsConfig) validate() (key string, err error) {
 	if c.MaxEntries < 0 {
 		return "max_entries", fmt.Errorf("%d is negative", c.MaxEntries)
+	}
+	if c.MaxLearnRate < 0 {
+		return "max_learn_rate", fmt.Errorf("%d is negative", c.MaxLearnRate)
 	}
 	if _, err := c.servers(); err != nil {
 		return "servers", err
@@ -49,5 +55,5 @@ func (c HostsConfig) table(b *budget.Budget) *hosts.Table {
 		return nil
 	}
 	servers, _ := c.servers() // checked by validate
-	return hosts.New(hosts.Config{MaxEntries: c.MaxEntries, Servers: servers}, b)
+	return hosts.New(hosts.Config{MaxEntries: c.MaxEntries, Servers: servers, MaxLearnRate: c.MaxLearnRate}, b)
 }

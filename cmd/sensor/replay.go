@@ -282,9 +282,15 @@ func printTotals(w io.Writer, st *pipeline.Stats, sinks []outputs.Summary, out o
 	if len(st.App.ParserErrors) > 0 {
 		fmt.Fprintf(w, "  parser errors: %s\n", countList(st.App.ParserErrors))
 	}
-	if h := st.Hosts; h.Learned > 0 || h.Refused > 0 {
+	if h := st.Hosts; h.Learned > 0 || h.Refused > 0 || h.Limited > 0 {
 		fmt.Fprintf(w, "  hosts (DHCP leases): %d held, %d learnt, %d released, %d expired, %d not kept (table full or memory budget); %d event endpoints named\n",
 			h.Leases, h.Learned, h.Released, h.Expired, h.Refused, h.Enriched)
+	}
+	if n := st.Hosts.Limited; n > 0 {
+		fmt.Fprintf(w, "  hosts: %d DHCP messages not learnt from (past hosts.max_learn_rate a second)\n", n)
+	}
+	if n := st.HostBarriers; n > 0 {
+		fmt.Fprintf(w, "  hosts: the workers waited for each other at %d DHCP messages (the host table's packet order)\n", n)
 	}
 	if an := anomalyCounts(st.App.Anomalies); len(an) > 0 {
 		fmt.Fprintf(w, "  anomalies: %s\n", countList(an))

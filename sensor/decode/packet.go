@@ -53,6 +53,10 @@ type Packet struct {
 	// source is done (a slice of a mapped capture, source.Lasting); set by
 	// the feeder, never by Decode.
 	Lasting bool
+	// TeachesHosts: a DHCP message the host table learns from, as the
+	// feeder admitted it in packet order (the pipeline's hostorder.go);
+	// set by the feeder, never by Decode.
+	TeachesHosts bool
 	// Number is the packet's place in its feeder's stream (from 1), set
 	// by the feeder: several workers put the uses of state spanning host
 	// pairs in this order (pipeline's sequencer).

@@ -34,6 +34,10 @@ import (
 // DefaultMaxEntries bounds the leases (and the client names) kept.
 const DefaultMaxEntries = 65536
 
+// DefaultMaxLearnRate bounds the DHCP messages a second (packet time)
+// the table learns from (Admit): a campus boot storm stays well below.
+const DefaultMaxLearnRate = 500
+
 // DefaultLease is the lease assumed when an answer gives no lease time.
 const DefaultLease = time.Hour
 
@@ -51,6 +55,9 @@ type Config struct {
 	// whose answers grant leases: DHCP is unauthenticated, and any host of
 	// the segment can send an ACK naming an address as it likes.
 	Servers []netip.Prefix
+	// MaxLearnRate bounds the messages learnt from a second of packet
+	// time (Admit); 0: DefaultMaxLearnRate.
+	MaxLearnRate int
 }
 
 // Lease is one address's lease.
@@ -93,6 +100,7 @@ type Stats struct {
 	Expired  uint64 // ended leases swept
 	Refused  uint64 // leases not kept: table full or budget spent
 	Ignored  uint64 // answers not taken: their sender is not among Config.Servers
+	Limited  uint64 // messages not learnt from: past Config.MaxLearnRate in their second (Admit)
 	Enriched uint64 // endpoints named
 }
 
@@ -107,13 +115,22 @@ type Table struct {
 	learned, released, expired, refused, ignored, n atomic.Uint64
 	lastSweep                                       atomic.Int64 // packet time (s) of the last sweep
 	namesSwept                                      atomic.Int64 // packet time (s) of the last sweepNames
+
+	maxRate    int64
+	rate       sync.Mutex // guards rateSecond, inSecond (Admit)
+	rateSecond int64      // packet time (s) of the learning rate's window
+	inSecond   int64      // messages admitted or refused in it
+	limited    atomic.Uint64
 }
 
 // New returns an empty table drawing on b (nil: unlimited).
 func New(cfg Config, b *budget.Budget) *Table {
-	t := &Table{max: int64(cfg.MaxEntries), budget: b, servers: cfg.Servers}
+	t := &Table{max: int64(cfg.MaxEntries), budget: b, servers: cfg.Servers, maxRate: int64(cfg.MaxLearnRate)}
 	if t.max <= 0 {
 		t.max = DefaultMaxEntries
+	}
+	if t.maxRate <= 0 {
+		t.maxRate = DefaultMaxLearnRate
 	}
 	for i := range t.shards {
 		t.shards[i].byIP = map[string]*Lease{}
@@ -138,7 +155,7 @@ func (t *Table) shardOf(key string) *shard {
 // Stats returns the counters.
 func (t *Table) Stats() Stats {
 	return Stats{Leases: t.leases.Load(), Names: t.names.Load(), Learned: t.learned.Load(), Released: t.released.Load(),
-		Expired: t.expired.Load(), Refused: t.refused.Load(), Ignored: t.ignored.Load(), Enriched: t.n.Load()}
+		Expired: t.expired.Load(), Refused: t.refused.Load(), Ignored: t.ignored.Load(), Limited: t.limited.Load(), Enriched: t.n.Load()}
 }
 
 // Leases returns the leases live at time now, or every one held with a

@@ -33,15 +33,11 @@ func (t *Table) Learn(ev *schemas.Event) bool {
 		client = ""
 	}
 	ts := ev.Timestamp
-	switch x.MessageType {
-	case "discover", "request", "inform", "solicit", "renew", "rebind", "confirm", "information-request":
-		if nm != "" && client != "" {
-			return t.remember(client, nm, ts)
-		}
-	case "ack", "reply":
-		if x.AssignedIP == "" {
-			return true
-		}
+	ended := endedIP(x, v6)
+	switch lessonOf(x.MessageType, nm != "" && client != "", x.AssignedIP != "", ended != "") {
+	case learnName:
+		return t.remember(client, nm, ts)
+	case learnLease:
 		if !t.fromServer(ev.Source.IP) {
 			t.ignored.Add(1)
 			x.Lease = schemas.DHCPLease{Action: "ignored", IP: x.AssignedIP}
@@ -66,20 +62,25 @@ func (t *Table) Learn(ev *schemas.Event) bool {
 			return false
 		}
 		x.Lease = schemas.DHCPLease{Action: "assigned", IP: l.IP, MAC: l.MAC, Hostname: l.Hostname, End: l.End}
-	case "release":
-		ip := x.ClientIP
-		if v6 {
-			ip = x.AssignedIP
-		}
-		t.release(ip, client, ts, x)
-	case "decline":
-		ip := x.RequestedIP
-		if v6 {
-			ip = x.AssignedIP
-		}
-		t.release(ip, client, ts, x)
+	case learnEnd:
+		t.release(ended, client, ts, x)
 	}
 	return true
+}
+
+// endedIP is the address a RELEASE or DECLINE ends ("" for other
+// messages): a DHCPv4 RELEASE's ciaddr, a DECLINE's requested address, a
+// DHCPv6 one's IA address.
+func endedIP(x *schemas.DHCP, v6 bool) string {
+	switch {
+	case x.MessageType != "release" && x.MessageType != "decline":
+		return ""
+	case v6:
+		return x.AssignedIP
+	case x.MessageType == "release":
+		return x.ClientIP
+	}
+	return x.RequestedIP
 }
 
 // fromServer reports whether an answer sent by ip may grant a lease.

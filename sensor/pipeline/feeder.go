@@ -47,6 +47,7 @@ type Feeder struct {
 	dhcp     uint64
 	dhcpOf   int
 	toldDHCP []uint64
+	hostMsgs hostMessages                   // with a host table: the DHCP messages judged (teachesHosts)
 	tap      Tap                            // of the capture file being replayed, if any
 	input    interface{ BytesRead() int64 } // the capture file being read, if any
 	inputAt  int64                          // InputRead before it
@@ -84,6 +85,7 @@ type feedCounts struct {
 	InputRead                        int64 // bytes of capture files read
 	Frames, Bytes, Filtered, Packets uint64
 	Decode                           decode.Stats
+	HostBarriers                     uint64 // DHCP packets the other workers waited for (hostorder.go)
 }
 
 func newFeeder(p *Pipeline, name string, id int) *Feeder {
@@ -236,6 +238,7 @@ func (f *Feeder) dispatch(pkt *decode.Packet, fr *source.Frame) {
 	p := f.p
 	keep := f.lasting != nil && len(pkt.Payload) > 0 && within(pkt.Payload, fr.Data)
 	pkt.Lasting = keep
+	pkt.TeachesHosts = f.teachesHosts(pkt)
 	f.number++
 	pkt.Number, f.frameAt = f.number, fr.Offset
 	if !p.concurrent {
@@ -431,5 +434,6 @@ func (f *Feeder) addTo(s *Stats) {
 	s.Bytes += c.Bytes
 	s.Filtered += c.Filtered
 	s.Packets += c.Packets
+	s.HostBarriers += c.HostBarriers
 	s.addDecode(&c.Decode)
 }

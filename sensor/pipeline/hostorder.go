@@ -1,22 +1,34 @@
 package pipeline
 
 import (
+	"errors"
 	"runtime"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
+	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/hosts"
 )
 
 // The host table (Config.Hosts) learns from DHCP and names every event's
 // hosts, whatever their pair: a DHCP request (from 0.0.0.0 to broadcast)
 // names a client whose answer, and later traffic, are other pairs', so
 // other workers'. With several workers replaying, the table is used in
-// packet order: a worker given a DHCP packet waits until the others are
-// past it, and a worker given anything after a DHCP packet of another
-// worker waits until that one is read. DHCP is rare; the waits are short
-// and only around it.
+// packet order: a worker given a DHCP packet that teaches the table waits
+// until the others are past it (a barrier), and a worker given anything
+// after such a packet of another worker waits until that one is read.
+//
+// An attacker can send DHCP-looking datagrams as fast as any, so only
+// what can teach the table makes the workers wait: a DHCPv4 message on
+// port 67 or 68, a DHCPv6 one on 546 or 547, of a type and with the
+// fields the table learns from (hosts.Teaches4, Teaches6), within the
+// table's learning rate (hosts.Table.Admit, hosts.max_learn_rate a second
+// of packet time). The feeder decides so in packet order, for one worker
+// as for several (decode.Packet.TeachesHosts), and a worker learns from
+// no other packet: any number of workers learn alike. Past the rate, the
+// first message refused in each second is reported (limit.hosts).
 
 // hostWait is one such wait, before pkts[at] (or after the last):
 // barrier, until every other worker is past packet n (a DHCP packet);
@@ -29,16 +41,45 @@ type hostWait struct {
 	barrier bool
 }
 
-// learnsHosts reports whether p may teach the host table: DHCP by its
-// content (as the analyzer finds it), DHCPv6 on its ports.
-func learnsHosts(p *decode.Packet) bool {
-	if p.Proto != decode.ProtoUDP {
+// learnRateDetail is the limit.hosts anomaly's detail past the rate.
+const learnRateDetail = "DHCP past hosts.max_learn_rate messages a second: not learnt from"
+
+// hostMessages are the feeder's DHCP messages, parsed to judge a packet.
+type hostMessages struct {
+	v4 dhcp.Message
+	v6 dhcp.Message6
+}
+
+// teachesHosts reports whether p is a DHCP message the host table learns
+// from, taking it from the table's learning rate; p is marked with a
+// limit.hosts anomaly when it is the first refused in its second.
+func (f *Feeder) teachesHosts(p *decode.Packet) bool {
+	h := f.p.cfg.Hosts
+	if h == nil || p.Proto != decode.ProtoUDP || p.Fault != decode.NoFault || !f.hostMsgs.teach(p) {
 		return false
 	}
-	if dhcp.Sniff(p.Payload) == parsers.Yes {
-		return true
+	ok, first := h.Admit(p.Timestamp)
+	if first {
+		p.Anomalies.Add(anomaly.HostLimit)
 	}
-	return (p.SrcPort == 546 || p.SrcPort == 547 || p.DstPort == 546 || p.DstPort == 547) && dhcp.Sniff6(p.Payload)
+	return ok
+}
+
+// teach reports whether UDP datagram p carries a DHCP message that can
+// change the host table, read as the application layer reads it.
+func (m *hostMessages) teach(p *decode.Packet) bool {
+	switch {
+	case p.SrcPort == 67 || p.SrcPort == 68 || p.DstPort == 67 || p.DstPort == 68:
+		if dhcp.Sniff(p.Payload) != parsers.Yes {
+			return false
+		}
+		err := dhcp.Parse(p.Payload, &m.v4)
+		return (err == nil || errors.Is(err, dhcp.ErrTruncated)) && hosts.Teaches4(&m.v4)
+	case p.SrcPort == 546 || p.SrcPort == 547 || p.DstPort == 546 || p.DstPort == 547:
+		_ = dhcp.Parse6(p.Payload, &m.v6) // a message cut short still gives its event
+		return m.v6.Type != 0 && hosts.Teaches6(&m.v6)
+	}
+	return false
 }
 
 // ordersHosts says whether the feeder orders the host table's uses.
@@ -59,9 +100,10 @@ func (f *Feeder) awaitDHCP(j int, b *batch, n uint64) {
 // table's uses by other workers.
 func (f *Feeder) hostWaits(i int, b *batch, pkt *decode.Packet) {
 	f.awaitDHCP(i, b, pkt.Number)
-	if learnsHosts(pkt) {
+	if pkt.TeachesHosts {
 		b.waits = append(b.waits, hostWait{at: len(b.pkts), n: pkt.Number, barrier: true})
 		f.dhcp, f.dhcpOf, f.toldDHCP[i] = pkt.Number, i, pkt.Number
+		f.counts.HostBarriers++
 	}
 }
 

@@ -33,9 +33,12 @@ type Stats struct {
 	Events                map[string]uint64 // by event.dataset
 	Budget                budget.Stats      // the memory budget (Config.Budget), zero without one
 	Hosts                 hosts.Stats       // the DHCP lease table (Config.Hosts), zero without one
-	EncodeErrors          uint64
-	OutputErrors          uint64
-	Wall                  time.Duration
+	// HostBarriers counts the DHCP packets that made the other workers
+	// wait, for the host table's order (hostorder.go); 0 with one worker.
+	HostBarriers uint64
+	EncodeErrors uint64
+	OutputErrors uint64
+	Wall         time.Duration
 }
 
 // PacketsPerSecond is the frame rate of the run.

@@ -72,6 +72,10 @@ type worker struct {
 	// deferred: the rules handed over uses of the event emitted last, so
 	// its alerts are not all known yet.
 	deferred bool
+	// teaches: the packet being read is a DHCP message the host table
+	// learns from (decode.Packet.TeachesHosts); no other packet's event
+	// teaches it.
+	teaches bool
 	// passed tells the other workers how far this one is, and peers are
 	// they all, for the host table's order (hostorder.go).
 	passed atomic.Uint64
@@ -157,7 +161,9 @@ func (w *worker) packet(p *decode.Packet) {
 	}
 	if w.app != nil {
 		w.setIngress(f)
+		w.teaches = p.TeachesHosts
 		w.app.Packet(f, d, p)
+		w.teaches = false
 	}
 	if w.cfg.Timeseries {
 		w.series.add(p, f.Packets[0]+f.Packets[1] == 1)
@@ -275,8 +281,11 @@ func (w *worker) packetAnomalies(f *flow.Flow, p *decode.Packet) {
 			continue
 		}
 		detail := ""
-		if k == anomaly.RSTIgnored && !f.Reported(k) { // written only for an event that may go out
+		switch {
+		case k == anomaly.RSTIgnored && !f.Reported(k): // written only for an event that may go out
 			detail = w.table.IgnoredRST()
+		case k == anomaly.HostLimit: // the feeder's learning rate (hostorder.go)
+			detail = learnRateDetail
 		}
 		w.anom.Report(k, f, p.Timestamp, detail)
 	}
@@ -337,7 +346,7 @@ func (w *worker) flowInterim(f *flow.Flow) {
 // emit enriches ev, runs the rules on it, and queues it and its alerts.
 func (w *worker) emit(ev *schemas.Event) {
 	if h := w.cfg.Hosts; h != nil {
-		if !h.Learn(ev) {
+		if w.teaches && !h.Learn(ev) {
 			w.anom.Report(anomaly.HostLimit, nil, ev.Timestamp, "host table full (hosts.max_entries) or memory budget spent: what the DHCP "+ev.Sensor.DHCP.MessageType+" gave is not kept")
 		}
 		h.Enrich(ev)
