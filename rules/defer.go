@@ -2,6 +2,7 @@ package rules
 
 import (
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -36,6 +37,13 @@ func (e *Evaluator) Apply(u any, emit func(*schemas.Event)) {
 	}
 }
 
+// drafts recycles the alerts deferFire builds before the use knows
+// whether the suppression lets them out: a flood of matches of a rule
+// suppressed by its key would otherwise allocate, and the GC scan, a whole
+// event (about 8 KB) per match, where one Evaluator on its own decides
+// first and builds only the alerts that go out.
+var drafts = sync.Pool{New: func() any { return new(schemas.Event) }}
+
 // deferFire hands the threshold and suppression of a match of ev to
 // later, with copies of what they need: the keys, and the alert's source
 // (the group of a threshold, else the alert itself, but its notes).
@@ -54,7 +62,7 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 			v = r.thrField.number(ev)
 		}
 	} else {
-		from = newAlert(r, ev, nil, 0)
+		from = buildAlert(drafts.Get().(*schemas.Event), r, ev, nil, 0)
 	}
 	var supKey []byte
 	if r.Suppress != nil {
@@ -81,6 +89,9 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 		}
 		before, sup := x.suppressUse(r, rs, supKey, at)
 		if sup {
+			if thr == nil {
+				drafts.Put(from) // never seen by anyone else
+			}
 			return
 		}
 		rs.Alerts++

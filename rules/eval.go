@@ -449,7 +449,12 @@ func (e *Evaluator) Stats() Stats {
 
 // newAlert builds the alert event of r for the triggering event ev.
 func newAlert(r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64) *schemas.Event {
-	a := &schemas.Event{
+	return buildAlert(new(schemas.Event), r, ev, thr, suppressedBefore)
+}
+
+// buildAlert makes a (all of it) the alert event of r for ev.
+func buildAlert(a *schemas.Event, r *Rule, ev *schemas.Event, thr *thrResult, suppressedBefore int64) *schemas.Event {
+	*a = schemas.Event{
 		Timestamp:   ev.Timestamp,
 		ECS:         schemas.ECS{Version: schemas.ECSVersion},
 		Network:     ev.Network,
