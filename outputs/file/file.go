@@ -17,7 +17,9 @@
 // rotation and on Close; on Linux their writeback to the disk is started
 // every 8 MiB (see writeback), so that fsync has little left to wait for.
 // On a full disk a write is cut back to its last whole line and the
-// records not written are retried (see Write).
+// records not written are retried (see Write). A rotation that fails once
+// the file is closed (the file deleted or moved under the sensor) fails
+// its record, and the retry opens the path again.
 package file
 
 import (
@@ -291,19 +293,41 @@ func (s *Sink) rotate(o *out) error {
 		return fmt.Errorf("outputs.file: %s: %w", o.path, err)
 	}
 	o.wb.wait()
-	if err := o.f.Close(); err != nil {
+	err := o.f.Close()
+	if err == nil {
+		err = s.renew(o)
+	}
+	if err != nil {
+		// Its file is closed (or was moved or deleted): the next record
+		// opens the path again, and the Runner retries the ones failed.
+		s.forget(o)
 		return fmt.Errorf("outputs.file: %s: %w", o.path, err)
 	}
+	return nil
+}
+
+// forget drops o, whose file is closed, from the open files.
+func (s *Sink) forget(o *out) {
+	for k, x := range s.files {
+		if x == o {
+			delete(s.files, k)
+		}
+	}
+}
+
+// renew renames o's closed file to its rotated name, opens a new one in
+// its place and gzips the old in the background when asked.
+func (s *Sink) renew(o *out) error {
 	dst, err := rotatedName(o.path, o.opened, s.opts.Gzip)
 	if err != nil {
 		return err
 	}
 	if err := os.Rename(o.path, dst); err != nil {
-		return fmt.Errorf("outputs.file: rotate: %w", err)
+		return fmt.Errorf("rotate: %w", err)
 	}
 	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, os.FileMode(s.opts.Mode))
 	if err != nil {
-		return fmt.Errorf("outputs.file: %w", err)
+		return err
 	}
 	o.f, o.w, o.size, o.wb = f, f, 0, newWriteback(f, 0)
 	if s.opts.Gzip {
@@ -333,7 +357,7 @@ func rotatedName(path string, t time.Time, gz bool) (string, error) {
 		}
 		return name, nil
 	}
-	return "", fmt.Errorf("outputs.file: no free rotated name for %s", path)
+	return "", fmt.Errorf("no free rotated name for %s", path)
 }
 
 func exists(p string) bool {

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -370,4 +371,42 @@ func BenchmarkFileThroughRunner(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "records/s")
+}
+
+// The active file deleted under the sensor (by hand, by a cleaner): its
+// rotation cannot rename it, the record that asked for it fails, and the
+// next write opens the path again instead of failing on the closed file
+// for ever. Through the Runner, every record reaches a file once.
+func TestRotateOfADeletedFileReopens(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "events.ndjson")
+	c := &clock{t0}
+	rec := batchOf("d", 10, 11)[0]
+	line := int64(len(rec.JSON) + 1)
+	s := newSink(t, Options{Path: p, RotateSize: outputs.ByteSize(3 * line)}, c)
+	ctx := context.Background()
+	for i := 10; i < 13; i++ {
+		if err := s.Write(ctx, batchOf("d", i, i+1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	err := s.Write(ctx, batchOf("d", 13, 14)) // past rotate_size: rotates
+	var be *outputs.BatchError
+	if !errors.As(err, &be) || !slices.Equal(be.Failed, []int{0}) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rotating a deleted file: %v, want record 0 failed with its cause", err)
+	}
+	for i := 13; i < 16; i++ { // 13 again, as the Runner retries it
+		if err := s.Write(ctx, batchOf("d", i, i+1)); err != nil {
+			t.Fatalf("record %d after the failed rotation: %v", i, err)
+		}
+	}
+	if err := s.Close(ctx); err != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if got := ns(t, lines(t, p)); !slices.Equal(got, seq(13, 16)) {
+		t.Errorf("the reopened file holds %v, want 13-15", got)
+	}
 }
