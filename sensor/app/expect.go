@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 )
@@ -35,8 +36,9 @@ type Expectations struct {
 	// order holds the keys in the order they were added, so that a full
 	// table finds its oldest entry at once: a flood of announcements (PASV
 	// replies, PORT commands) meets a full table at every one. Entries
-	// claimed or replaced since stay behind until compacted away; at most
-	// 2×maxExpected entries (400 KB) are ever held.
+	// claimed or replaced since stay behind until compacted away: at most
+	// 2·len(m)+orderSlack are held, which each entry's cost pays for
+	// (orderSlack apart).
 	order   []added
 	nextSeq uint64
 	// held is len(m), read without the lock: every new TCP flow and every
@@ -91,8 +93,13 @@ type FTPTransfer struct {
 }
 
 // expectedBytes is what an entry costs: key, value and map overhead
-// (strings apart).
-const expectedBytes = 128
+// (strings apart), and its two places in order.
+const expectedBytes = 128 + 2*int64(unsafe.Sizeof(added{}))
+
+// orderSlack is how many stale entries order holds beyond its bound
+// before it is compacted: compaction then takes at least orderSlack (and
+// half of order), so it costs O(1) a call, amortized.
+const orderSlack = 64
 
 // NewExpectations returns an empty table.
 func NewExpectations() *Expectations {
@@ -201,7 +208,7 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 	x.seq = e.nextSeq
 	e.m[k] = x
 	e.held.Store(int32(len(e.m)))
-	if len(e.order) >= 2*maxExpected {
+	if len(e.order) >= 2*len(e.m)+orderSlack {
 		e.compact()
 	}
 	e.order = append(e.order, added{k, x.seq})
@@ -223,13 +230,17 @@ func (e *Expectations) dropOldest() bool {
 	return false
 }
 
-// compact keeps in order only the entries still held.
+// compact keeps in order only the entries still held, in an array of
+// their size when the one held is much larger (after a flood).
 func (e *Expectations) compact() {
 	live := e.order[:0]
 	for _, a := range e.order {
 		if x, ok := e.m[a.k]; ok && x.seq == a.seq {
 			live = append(live, a)
 		}
+	}
+	if cap(live) > 4*len(live)+2*orderSlack {
+		live = append(make([]added, 0, 2*len(live)+orderSlack), live...)
 	}
 	e.order = live
 }

@@ -142,9 +142,17 @@ func TestExpectationsOrderBounded(t *testing.T) {
 		if i%2 == 0 {
 			e.ClaimFTPData(ap(i), t0)
 		}
-		if len(e.order) > 2*maxExpected {
-			t.Fatalf("order holds %d entries after %d adds", len(e.order), i+1)
+		if len(e.order) > 2*len(e.m)+orderSlack {
+			t.Fatalf("order holds %d entries for %d held, after %d adds", len(e.order), len(e.m), i+1)
 		}
+	}
+	// A flood claimed: what order holds shrinks with the table.
+	for i := range 10 * maxExpected {
+		e.ClaimFTPData(ap(i), t0)
+	}
+	e.AddFTPData(ap(0), "c", srv, t0)
+	if len(e.m) != 1 || len(e.order) > 2+orderSlack || cap(e.order) > 4+3*orderSlack {
+		t.Fatalf("one entry held, order %d long with room for %d", len(e.order), cap(e.order))
 	}
 
 	e = NewExpectations()
