@@ -201,3 +201,23 @@ func TestContentRangeAndURLName(t *testing.T) {
 		}
 	}
 }
+
+// A Content-Disposition that mime rejects is cut at its filename= in the
+// value itself: bytes that are not UTF-8 (lowered, each became the three
+// bytes of U+FFFD) once moved the cut elsewhere, or out of the value.
+func TestDispositionNameNotUTF8(t *testing.T) {
+	for v, want := range map[string]string{
+		"filename=x\xf6.exe":            "x\xf6.exe",
+		"filenAme=\xf6\xf6\xf6\xf6\xf6": "\xf6\xf6\xf6\xf6\xf6",
+		"\xf6 FILENAME=a b.exe; x=y":    "a b.exe",
+	} {
+		if got := dispositionName(v); got != want {
+			t.Errorf("dispositionName(%q) = %q, want %q", v, got, want)
+		}
+	}
+	resp := "HTTP/1.1 200 OK\r\nContent-Disposition: filenAme=\xf6\xf6\xf6\xf6\xf6\r\nContent-Length: 5\r\n\r\nhello"
+	files, _ := filesOf(t, Config{}, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", resp, 1, 1000)
+	if len(files) != 1 || files[0].info.Name != "\xf6\xf6\xf6\xf6\xf6" || files[0].data.String() != "hello" {
+		t.Fatalf("files %+v", files)
+	}
+}

@@ -276,12 +276,14 @@ func dispositionName(v string) string {
 		return params["filename"]
 	}
 	// A value mime rejects (an unquoted name with spaces, …): take the
-	// raw filename= value.
-	_, after, ok := strings.Cut(strings.ToLower(v), "filename=")
-	if !ok {
+	// raw filename= value. The cut is found in v itself: v lowered is not
+	// as long as v when it holds bytes that are not UTF-8 (each becomes
+	// U+FFFD) or some other letters, and its offsets are not v's.
+	i := indexFold(v, "filename=")
+	if i < 0 {
 		return ""
 	}
-	raw := v[len(v)-len(after):]
+	raw := v[i+len("filename="):]
 	if i := strings.IndexByte(raw, ';'); i >= 0 {
 		raw = raw[:i]
 	}

@@ -29,6 +29,17 @@ func NameIs(name, want string) bool {
 	return len(name) == len(want) && strings.EqualFold(name, want)
 }
 
+// indexFold is the index of the first word (ASCII) in s whatever its
+// case, or -1. Unlike an index in strings.ToLower(s), it is an index in s.
+func indexFold(s, word string) int {
+	for i := 0; i+len(word) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(word)], word) {
+			return i
+		}
+	}
+	return -1
+}
+
 func isToken(s string) bool {
 	if s == "" {
 		return false
