@@ -46,6 +46,14 @@ type multipart struct {
 // boundaryOf returns the boundary of a multipart Content-Type, "" if the
 // type is not multipart or its boundary is missing or invalid.
 func boundaryOf(contentType string) string {
+	if !mayBeMultipart(contentType) {
+		return ""
+	}
+	return parseBoundary(contentType)
+}
+
+// parseBoundary is boundaryOf without its quick refusal.
+func parseBoundary(contentType string) string {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil || !strings.HasPrefix(mt, "multipart/") {
 		return ""
@@ -269,9 +277,14 @@ func (m *multipart) Close(end parsers.FileEnd, ts time.Time) {
 // dispositionName is the filename of a Content-Disposition value
 // (filename* of RFC 2231 included), "" if none.
 func dispositionName(v string) string {
-	if v == "" {
-		return ""
+	if indexFold(v, "filename") < 0 {
+		return "" // neither mime's parameters nor the raw cut below have one
 	}
+	return parseDispositionName(v)
+}
+
+// parseDispositionName is dispositionName without its quick refusal.
+func parseDispositionName(v string) string {
 	if _, params, err := mime.ParseMediaType(v); err == nil {
 		return params["filename"]
 	}
