@@ -419,42 +419,51 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// safePrefix returns how many leading bytes of s appendString copies as
-// they are, looking at eight bytes at a time.
-func safePrefix(s string) int {
-	i := 0
-	for ; i+8 <= len(s); i += 8 {
-		if needsEscape(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
-			break
+// safeString reports whether appendString copies s as it is: no byte of
+// it needs escaping. It looks at eight bytes at a time, the last word
+// overlapping the one before, and at a string shorter than a word in one
+// word too (most strings of an event are short), so that the common case
+// costs a few instructions and no loop over bytes.
+func safeString(s string) bool {
+	n := len(s)
+	p := unsafe.Slice(unsafe.StringData(s), n)
+	switch {
+	case n >= 8:
+		for i := 0; i < n-8; i += 8 {
+			if needsEscape(binary.LittleEndian.Uint64(p[i:])) {
+				return false
+			}
 		}
+		return !needsEscape(binary.LittleEndian.Uint64(p[n-8:]))
+	case n >= 4: // the first and the last four bytes cover it
+		return !needsEscape(uint64(binary.LittleEndian.Uint32(p)) | uint64(binary.LittleEndian.Uint32(p[n-4:]))<<32)
+	case n > 0: // the first, middle and last byte are all of it; spaces are safe
+		const spaces = 0x2020202020 << 24
+		return !needsEscape(uint64(p[0]) | uint64(p[n/2])<<8 | uint64(p[n-1])<<16 | spaces)
 	}
-	for i < len(s) && s[i] < utf8.RuneSelf && htmlSafe[s[i]] {
-		i++
-	}
-	return i
+	return true
 }
 
 // needsEscape says whether any byte of w is one htmlSafe refuses: a
 // control character, ", \, <, >, & or a byte of a multi-byte rune.
 func needsEscape(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// has(x) is non-zero when a byte of x is zero (exact, as a whole)
-	has := func(x uint64) uint64 { return (x - ones) & ^x & highs }
-	// " (0x22) and & (0x26) are the bytes b with b|4 == &; < (0x3c) and
-	// > (0x3e) those with b|2 == >: three compares for five bytes
-	return (w-0x20*ones)&^w&highs|w&highs|
-		has((w|4*ones)^'&'*ones)|has((w|2*ones)^'>'*ones)|has(w^'\\'*ones) != 0
+	// (x-ones)&^x&highs is non-zero when a byte of x is zero (exact, as a
+	// whole). " (0x22) and & (0x26) are the bytes b with b|4 == &; <
+	// (0x3c) and > (0x3e) those with b|2 == >: three compares for five bytes
+	a, g, l := (w|4*ones)^'&'*ones, (w|2*ones)^'>'*ones, w^'\\'*ones
+	return ((w-0x20*ones)&^w|w|(a-ones)&^a|(g-ones)&^g|(l-ones)&^l)&highs != 0
 }
 
 // appendString appends s quoted and escaped as encoding/json does with HTML
 // escaping on (its default).
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	i := safePrefix(s)
-	if i == len(s) { // most strings: one copy
+	if safeString(s) { // most strings: one copy
 		b = append(b, s...)
 		return append(b, '"')
 	}
+	i := 0
 	done := 0 // s[:done] is already in b
 	for i < len(s) {
 		c := s[i]

@@ -537,6 +537,39 @@ func TestNeedsEscape(t *testing.T) {
 	}
 }
 
+// safeString agrees with a byte-by-byte look at strings of every length up
+// to three words with any one byte anywhere (the short strings read in one
+// word, the last word overlapping), and appendString with encoding/json.
+func TestSafeStringMatchesBytes(t *testing.T) {
+	safe := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= utf8.RuneSelf || !htmlSafe[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	for n := range 25 {
+		if !safeString(strings.Repeat("a", n)) {
+			t.Fatalf("%d safe bytes: not safe", n)
+		}
+		for at := range n {
+			for c := range 256 {
+				b := []byte(strings.Repeat("a", n))
+				b[at] = byte(c)
+				s := string(b)
+				if got := safeString(s); got != safe(s) {
+					t.Fatalf("%q: safeString = %v", s, got)
+				}
+				want, _ := json.Marshal(s)
+				if got := appendString(nil, s); !bytes.Equal(got, want) {
+					t.Fatalf("%q: appendString = %s, want %s", s, got, want)
+				}
+			}
+		}
+	}
+}
+
 // allZero agrees with a byte-by-byte look at every length and alignment
 // of a buffer with one byte set anywhere, or none.
 func TestAllZeroMatchesBytes(t *testing.T) {
