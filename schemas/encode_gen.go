@@ -1651,3 +1651,141 @@ const (
 	GroupSensorKerberos
 	GroupSensorDCERPC
 )
+
+// ClearGroups zeroes ev as *ev = Event{} does, for an event in which no
+// group of Event or of its packetsleuth object is set but those in groups:
+// a caller reusing one event for events of a few groups clears those
+// only, not all of an event's memory.
+func (ev *Event) ClearGroups(groups Groups) {
+	ev.Timestamp = time.Time{}
+	ev.ECS = ECS{}
+	ev.Event = EventMeta{}
+	if groups&GroupNetwork != 0 {
+		ev.Network = Network{}
+	}
+	if groups&GroupSource != 0 {
+		ev.Source = Endpoint{}
+	}
+	if groups&GroupDestination != 0 {
+		ev.Destination = Endpoint{}
+	}
+	if groups&GroupRelated != 0 {
+		ev.Related = Related{}
+	}
+	if groups&GroupObserver != 0 {
+		ev.Observer = Observer{}
+	}
+	if groups&GroupAgent != 0 {
+		ev.Agent = Agent{}
+	}
+	if groups&GroupDNS != 0 {
+		ev.DNS = DNS{}
+	}
+	if groups&GroupHTTP != 0 {
+		ev.HTTP = HTTP{}
+	}
+	if groups&GroupURL != 0 {
+		ev.URL = URL{}
+	}
+	if groups&GroupUserAgent != 0 {
+		ev.UserAgent = UserAgent{}
+	}
+	if groups&GroupTLS != 0 {
+		ev.TLS = TLS{}
+	}
+	if groups&GroupUser != 0 {
+		ev.User = User{}
+	}
+	if groups&GroupFile != 0 {
+		ev.File = File{}
+	}
+	if groups&GroupEmail != 0 {
+		ev.Email = Email{}
+	}
+	if groups&GroupRule != 0 {
+		ev.Rule = Rule{}
+	}
+	if groups&GroupThreat != 0 {
+		ev.Threat = Threat{}
+	}
+	ev.Tags = nil
+	ev.Message = ""
+	if groups&GroupSensor != 0 {
+		if groups&GroupSensorTraffic != 0 {
+			ev.Sensor.Traffic = Traffic{}
+		}
+		if groups&GroupSensorFlow != 0 {
+			ev.Sensor.Flow = FlowInfo{}
+		}
+		if groups&GroupSensorTunnel != 0 {
+			ev.Sensor.Tunnel = Tunnel{}
+		}
+		if groups&GroupSensorHTTP != 0 {
+			ev.Sensor.HTTP = HTTPInfo{}
+		}
+		if groups&GroupSensorTLS != 0 {
+			ev.Sensor.TLS = TLSInfo{}
+		}
+		if groups&GroupSensorSSH != 0 {
+			ev.Sensor.SSH = SSH{}
+		}
+		if groups&GroupSensorDHCP != 0 {
+			ev.Sensor.DHCP = DHCP{}
+		}
+		if groups&GroupSensorRDP != 0 {
+			ev.Sensor.RDP = RDP{}
+		}
+		if groups&GroupSensorMySQL != 0 {
+			ev.Sensor.MySQL = DBLogin{}
+		}
+		if groups&GroupSensorPgSQL != 0 {
+			ev.Sensor.PgSQL = DBLogin{}
+		}
+		if groups&GroupSensorSMB != 0 {
+			ev.Sensor.SMB = SMB{}
+		}
+		if groups&GroupSensorNTLM != 0 {
+			ev.Sensor.NTLM = NTLM{}
+		}
+		if groups&GroupSensorSMTP != 0 {
+			ev.Sensor.SMTP = SMTP{}
+		}
+		if groups&GroupSensorSIP != 0 {
+			ev.Sensor.SIP = SIP{}
+		}
+		if groups&GroupSensorNTP != 0 {
+			ev.Sensor.NTP = NTP{}
+		}
+		if groups&GroupSensorFTP != 0 {
+			ev.Sensor.FTP = FTP{}
+		}
+		if groups&GroupSensorFile != 0 {
+			ev.Sensor.File = FileInfo{}
+		}
+		if groups&GroupSensorDomain != 0 {
+			ev.Sensor.Domain = Domain{}
+		}
+		if groups&GroupSensorSNMP != 0 {
+			ev.Sensor.SNMP = SNMP{}
+		}
+		if groups&GroupSensorAlert != 0 {
+			ev.Sensor.Alert = AlertInfo{}
+		}
+		if groups&GroupSensorStats != 0 {
+			ev.Sensor.Stats = Stats{}
+		}
+		if groups&GroupSensorPeak != 0 {
+			ev.Sensor.Peak = Peak{}
+		}
+		if groups&GroupSensorAnomaly != 0 {
+			ev.Sensor.Anomaly = Anomaly{}
+		}
+		if groups&GroupSensorKerberos != 0 {
+			ev.Sensor.Kerberos = Kerberos{}
+		}
+		if groups&GroupSensorDCERPC != 0 {
+			ev.Sensor.DCERPC = DCERPC{}
+		}
+		ev.Sensor.Notes = nil
+	}
+}

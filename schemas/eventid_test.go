@@ -293,6 +293,54 @@ func TestEncodeGroupsLeavesOutTheOthers(t *testing.T) {
 	}
 }
 
+// ClearGroups zeroes the fields that are no group and the groups named
+// (those of the packetsleuth object when it is named too), and leaves the
+// others as they are: named every group, it makes the event Event{}.
+func TestClearGroupsZeroesTheGroupsNamed(t *testing.T) {
+	fields := groupFields(t)
+	bitOf := map[string]int{}
+	for bit, index := range fields {
+		bitOf[fmt.Sprint(index)] = bit
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for i := range 2000 {
+		groups := Groups(rnd.Uint64())
+		if i == 0 {
+			groups = ^Groups(0)
+		}
+		var ev Event
+		fillFull(reflect.ValueOf(&ev).Elem())
+		want := ev
+		wv := reflect.ValueOf(&want).Elem()
+		zero := func(index ...int) {
+			f := wv.FieldByIndex(index)
+			f.Set(reflect.Zero(f.Type()))
+		}
+		sensor := reflect.TypeFor[Event]().NumField() - 1 // Event.Sensor is last
+		for i := range wv.NumField() {
+			bit, isGroup := bitOf[fmt.Sprint([]int{i})]
+			switch {
+			case i == sensor && groups&GroupSensor != 0:
+				for j := range wv.Field(i).NumField() {
+					if bit, isGroup := bitOf[fmt.Sprint([]int{i, j})]; !isGroup || groups&(1<<bit) != 0 {
+						zero(i, j)
+					}
+				}
+			case i == sensor:
+			case !isGroup || groups&(1<<bit) != 0:
+				zero(i)
+			}
+		}
+		ev.ClearGroups(groups)
+		if !reflect.DeepEqual(ev, want) {
+			t.Fatalf("groups %#x: ClearGroups did not zero what it names, or zeroed more", groups)
+		}
+		if groups == ^Groups(0) && !reflect.DeepEqual(ev, Event{}) {
+			t.Fatal("every group cleared: not Event{}")
+		}
+	}
+}
+
 // In a test binary a set group left out is a panic, not a field lost
 // unseen: a writer whose declared groups fall behind fails its tests.
 func TestEncodeGroupsPanicsOnASetGroupLeftOut(t *testing.T) {

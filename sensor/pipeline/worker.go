@@ -303,7 +303,7 @@ func (w *worker) flowEnded(f *flow.Flow) {
 	default:
 		w.anom.Report(anomaly.FlowLimit, f, f.Last(), "flow table full: least valuable flow evicted")
 	}
-	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
+	w.clearEvent()
 	var addrs flow.Addrs
 	if w.app != nil {
 		// First: it emits the protocol events the flow still holds, and
@@ -314,6 +314,20 @@ func (w *worker) flowEnded(f *flow.Flow) {
 	w.evGroups = w.flowGroups
 	w.emit(&w.ev)
 	w.evGroups = 0
+}
+
+// clearEvent empties w.ev for the next flow event, keeping the backing
+// array of related.ip. Only flow events are made in w.ev, so only the
+// groups they can hold are cleared (all of it when those are unknown),
+// not the whole event.
+func (w *worker) clearEvent() {
+	ip := w.ev.Related.IP[:0]
+	groups := w.flowGroups
+	if groups == 0 {
+		groups = ^schemas.Groups(0)
+	}
+	w.ev.ClearGroups(groups)
+	w.ev.Related.IP = ip
 }
 
 // orderEnd sets the order of what the end of f hands the sequencer: one
@@ -338,7 +352,7 @@ func (w *worker) flowInterim(f *flow.Flow) {
 	if w.seq != nil && w.at.phase == 0 {
 		w.at.a, w.at.c = interimClass, f.LastNumber(w.at.n) // after the sweep's ended flows
 	}
-	w.ev = schemas.Event{Related: schemas.Related{IP: w.ev.Related.IP[:0]}}
+	w.clearEvent()
 	f.FillInterimEvent(&w.ev, &w.obs)
 	w.emit(&w.ev)
 }

@@ -67,6 +67,7 @@ func genEncoder(m *model) ([]byte, error) {
 		}
 	}
 	g.printf(")\n")
+	g.clearGroups()
 	if g.errs != nil {
 		return nil, fmt.Errorf("%s", strings.Join(g.errs, "\n"))
 	}
@@ -116,6 +117,60 @@ func (g *encoderGen) nameGroups() {
 	if len(g.names) > 64 {
 		g.errs = append(g.errs, fmt.Sprintf("%d groups of Event and packetsleuth: Groups has 64 bits", len(g.names)))
 	}
+}
+
+// clearGroups writes Event.ClearGroups: the fields of Event and of its
+// packetsleuth object that are no group, and the groups named, zeroed;
+// the others are left as they are.
+func (g *encoderGen) clearGroups() {
+	g.printf("\n// ClearGroups zeroes ev as *ev = Event{} does, for an event in which no\n" +
+		"// group of Event or of its packetsleuth object is set but those in groups:\n" +
+		"// a caller reusing one event for events of a few groups clears those\n" +
+		"// only, not all of an event's memory.\n")
+	g.printf("func (ev *Event) ClearGroups(groups Groups) {\n")
+	g.clearFields(g.m.root, "ev.", "groups")
+	g.printf("}\n")
+}
+
+// clearFields zeroes each field of fields, behind its bit for a group.
+func (g *encoderGen) clearFields(fields []*field, recv, groups string) {
+	for _, f := range fields {
+		x := recv + f.sf.Name
+		bit, isBit := g.bits[f]
+		switch {
+		case isBit && f.sf.Tag.Get("json") == "packetsleuth,omitzero":
+			g.printf("if %s&%s != 0 {\n", groups, bit)
+			g.clearFields(f.children, x+".", groups)
+			g.printf("}\n")
+		case isBit:
+			g.printf("if %s&%s != 0 {\n%s = %s\n}\n", groups, bit, x, g.zeroValue(f))
+		default:
+			g.printf("%s = %s\n", x, g.zeroValue(f))
+		}
+	}
+}
+
+// zeroValue is the Go expression of the zero value of f's type.
+func (g *encoderGen) zeroValue(f *field) string {
+	t := f.sf.Type
+	switch t.Kind() {
+	case reflect.Struct:
+		if t.Name() == "" {
+			g.fail(f, "ClearGroups needs a named struct type")
+		}
+		if t.PkgPath() == timeType.PkgPath() {
+			g.usesTime = true
+			return "time." + t.Name() + "{}"
+		}
+		return t.Name() + "{}"
+	case reflect.String:
+		return `""`
+	case reflect.Slice, reflect.Map, reflect.Pointer:
+		return "nil"
+	case reflect.Bool:
+		return "false"
+	}
+	return "0"
 }
 
 // looked is the condition under which encoder.skip leaves some group of
