@@ -118,8 +118,9 @@ type lruEntry[V any] struct {
 
 // inlineKey is the longest key kept in the entry's struct: two IPv4
 // addresses with their separator, most IPv6 addresses' text. No more: a
-// threshold group's entry then stays in its allocation size class (768
-// bytes), and a longer key has a buffer of its own.
+// threshold group's entry then stays in its allocation size class (640
+// bytes; a distinct threshold's, 256), and a longer key has a buffer of
+// its own.
 const inlineKey = 32
 
 // keyCost is what key reserves beyond the entry's struct.
@@ -302,11 +303,19 @@ func (l *lru[V]) pushFront(e *lruEntry[V]) {
 // threshold reached afresh within a window (add suppress to dedupe further).
 const numBuckets = 16
 
+// tgroup is a group of a count, sum or avg threshold.
 type tgroup struct {
 	newest  int64
 	buckets [numBuckets]tbucket
-	// A distinct threshold's values with their newest time: the first
-	// ones inline (few), all of them in seen once one does not fit.
+}
+
+// dgroup is a group of a distinct threshold: its values with their newest
+// time, the first ones inline (few), all of them in seen once one does not
+// fit. A type of its own, without tgroup's buckets: a flood of new sources
+// makes a new group per event and evicts the least recent, so what an
+// entry weighs is what each event reads and clears.
+type dgroup struct {
+	newest    int64
 	few       [smallSeen]inlineValue
 	nfew      int
 	seen      map[string]int64
@@ -394,7 +403,7 @@ func (g *tgroup) addBuckets(t int64, v float64, th *Threshold) (bool, float64, b
 // addDistinct records value at time t, if mem grants it room. When the
 // threshold fires it also returns the values counted (sorted, at most
 // maxMembers).
-func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem) (fire bool, n float64, late bool, members []string) {
+func (g *dgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem) (fire bool, n float64, late bool, members []string) {
 	if t > g.newest {
 		g.newest = t
 	}
@@ -446,7 +455,7 @@ func (g *tgroup) addDistinct(t int64, value []byte, th *Threshold, mem *stateMem
 }
 
 // expireFew drops the inline values last seen at or before cutoff.
-func (g *tgroup) expireFew(cutoff int64) {
+func (g *dgroup) expireFew(cutoff int64) {
 	k := 0
 	for i := range g.few[:g.nfew] {
 		if g.few[i].t > cutoff {
@@ -459,7 +468,7 @@ func (g *tgroup) expireFew(cutoff int64) {
 
 // spill moves the inline values into a map, for a value that does not fit
 // inline; false when mem refuses the map.
-func (g *tgroup) spill(th *Threshold, mem *stateMem) bool {
+func (g *dgroup) spill(th *Threshold, mem *stateMem) bool {
 	cost := seenMapCost
 	for i := range g.few[:g.nfew] {
 		cost += int64(g.few[i].n) + distinctCost
@@ -478,7 +487,7 @@ func (g *tgroup) spill(th *Threshold, mem *stateMem) bool {
 
 // judgeDistinct counts the group's values; when that reaches the threshold
 // it returns them (sorted, at most maxMembers) and empties the group.
-func (g *tgroup) judgeDistinct(th *Threshold, mem *stateMem) (bool, float64, []string) {
+func (g *dgroup) judgeDistinct(th *Threshold, mem *stateMem) (bool, float64, []string) {
 	n := float64(g.nfew + len(g.seen))
 	if !th.reached(n) {
 		return false, n, nil
@@ -497,7 +506,7 @@ func (g *tgroup) judgeDistinct(th *Threshold, mem *stateMem) (bool, float64, []s
 	return true, n, members[:min(len(members), maxMembers):min(len(members), maxMembers)]
 }
 
-func (g *tgroup) unsee(n int64, mem *stateMem) {
+func (g *dgroup) unsee(n int64, mem *stateMem) {
 	g.seenBytes -= n
 	mem.release(n)
 }
@@ -509,13 +518,14 @@ type suppEntry struct {
 
 // ruleState is the threshold and suppression state of one rule.
 type ruleState struct {
-	groups *lru[tgroup]
-	supp   *lru[suppEntry]
-	seqs   *lru[seqEntry]
-	absent *lru[absEntry]
-	lows   *lru[lowEntry]
-	mem    stateMem
-	late   uint64
+	groups  *lru[tgroup] // a count, sum or avg threshold's
+	dgroups *lru[dgroup] // a distinct threshold's
+	supp    *lru[suppEntry]
+	seqs    *lru[seqEntry]
+	absent  *lru[absEntry]
+	lows    *lru[lowEntry]
+	mem     stateMem
+	late    uint64
 }
 
 // stateShard holds the state of every rule for one slice of group keys.
@@ -530,6 +540,7 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs := &s.rules[i]
 		rs.mem.max = maxBytes
 		rs.groups = newLRU[tgroup](maxGroups, &rs.mem)
+		rs.dgroups = newLRU[dgroup](maxGroups, &rs.mem)
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem)
 		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem)
 		rs.absent = newLRU[absEntry](maxGroups, &rs.mem)
@@ -627,9 +638,9 @@ type StateStats struct {
 func (st *StateStats) addShard(s *stateShard) {
 	for i := range s.rules {
 		rs := &s.rules[i]
-		st.Groups += rs.groups.n
-		st.EvictedGroups += rs.groups.evicted
-		st.ExpiredGroups += rs.groups.expired
+		st.Groups += rs.groups.n + rs.dgroups.n
+		st.EvictedGroups += rs.groups.evicted + rs.dgroups.evicted
+		st.ExpiredGroups += rs.groups.expired + rs.dgroups.expired
 		st.LateEvents += rs.late
 		st.SuppressKeys += rs.supp.n
 		st.EvictedKeys += rs.supp.evicted
@@ -653,31 +664,50 @@ func (s *SharedState) Stats() StateStats {
 // newest time the group has counted.
 func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, v float64) (fire bool, count float64, members []string, newest int64) {
 	th := r.Threshold
-	e := rs.groups.get(key)
-	if e == nil {
-		// Groups whose window passed give their memory back first; without
-		// memory for a new group the event goes untracked (counted).
-		rs.groups.expire(t-int64(th.Window), 2)
-		if e = rs.groups.add(key); e == nil {
-			return false, 0, nil, 0
-		}
-	}
 	var late bool
 	if th.Type == "distinct" {
+		e := groupOf(rs.dgroups, key, t, th)
+		if e == nil {
+			return false, 0, nil, 0
+		}
 		before := e.val.seenBytes
 		fire, count, late, members = e.val.addDistinct(t, distinct, th, &rs.mem)
 		e.cost += e.val.seenBytes - before
+		newest = e.val.newest
+		expireGroups(rs.dgroups, e, newest, th)
 	} else {
+		e := groupOf(rs.groups, key, t, th)
+		if e == nil {
+			return false, 0, nil, 0
+		}
 		fire, count, late = e.val.addBuckets(t, v, th)
+		newest = e.val.newest
+		expireGroups(rs.groups, e, newest, th)
 	}
 	if late {
 		rs.late++
 	}
-	e.last = e.val.newest
-	// Expire a few groups whose window has passed (amortised, by event time).
-	newest = e.val.newest
-	rs.groups.expire(e.last-int64(th.Window), 2)
 	return fire, count, members, newest
+}
+
+// groupOf returns the group of key in groups, a new one if it has none;
+// nil when there is no memory for a new group (the event goes untracked,
+// counted).
+func groupOf[V any](groups *lru[V], key []byte, t int64, th *Threshold) *lruEntry[V] {
+	e := groups.get(key)
+	if e == nil {
+		// Groups whose window passed give their memory back first.
+		groups.expire(t-int64(th.Window), 2)
+		e = groups.add(key)
+	}
+	return e
+}
+
+// expireGroups notes newest as e's last time, and expires a few groups
+// whose window has passed (amortised, by event time).
+func expireGroups[V any](groups *lru[V], e *lruEntry[V], newest int64, th *Threshold) {
+	e.last = newest
+	groups.expire(e.last-int64(th.Window), 2)
 }
 
 // suppressCheck reports whether an alert of key at t is suppressed, and if

@@ -154,9 +154,18 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 		t.Errorf("key 7: %v; %d bytes held for %d entries of %d", e != nil, mem.used, n, l.cost)
 	}
 	// The key's room does not push a group's entry into a larger size
-	// class than its struct needed without it (768 bytes).
-	if size := unsafe.Sizeof(lruEntry[tgroup]{}); size > 768 {
+	// class than its struct needed without it (640 bytes).
+	if size := unsafe.Sizeof(lruEntry[tgroup]{}); size > 640 {
 		t.Errorf("a threshold group's entry is %d bytes", size)
+	}
+}
+
+// A distinct threshold's group (the port-scan rules' under a flood of new
+// sources: one per event) carries no count buckets: its entry, key
+// included, fits 256 bytes, what a new group's event clears and reads.
+func TestDistinctGroupEntryIsSmall(t *testing.T) {
+	if size := unsafe.Sizeof(lruEntry[dgroup]{}); size > 256 {
+		t.Errorf("a distinct threshold group's entry is %d bytes", size)
 	}
 }
 
