@@ -49,14 +49,32 @@ func (c *EncodeCache) EncodeWithID(buf []byte, ev *Event) ([]byte, error) {
 // whose declared groups fall behind what it writes fails every test that
 // meets it rather than losing fields unseen.
 func (c *EncodeCache) EncodeGroupsWithID(buf []byte, ev *Event, groups Groups) ([]byte, error) {
+	out, id, err := c.EncodeGroupsPending(buf, ev, groups)
+	if err == nil {
+		id.Fill(out[len(buf):])
+	}
+	return out, err
+}
+
+// EncodePending is EncodeWithID without the id's hash: the id's place
+// holds zeroes until id.Fill writes it into the encoded event, which may
+// be later and on another goroutine (the hash is the largest part of an
+// encoding). An event that has its id needs no Fill (id is zero).
+func (c *EncodeCache) EncodePending(buf []byte, ev *Event) (out []byte, id PendingID, err error) {
+	return encodePending(buf, ev, c, 0)
+}
+
+// EncodeGroupsPending is EncodeGroupsWithID as EncodePending is
+// EncodeWithID.
+func (c *EncodeCache) EncodeGroupsPending(buf []byte, ev *Event, groups Groups) (out []byte, id PendingID, err error) {
 	start := len(buf)
-	out, err := encodeCached(buf, ev, c, ^groups)
+	out, id, err = encodePending(buf, ev, c, ^groups)
 	if err == nil && checkGroups() {
-		if full, _ := encodeCached(nil, ev, nil, 0); !bytes.Equal(full, out[start:]) {
+		if full, fullID, _ := encodePending(nil, ev, nil, 0); !bytes.Equal(full, out[start:]) || fullID != id {
 			panic(fmt.Sprintf("schemas: EncodeGroupsWithID left out a group that is set (groups %#x):\n full    %s\n grouped %s", groups, full, out[start:]))
 		}
 	}
-	return out, err
+	return out, id, err
 }
 
 // checkGroups makes EncodeGroupsWithID check that it left out nothing an
@@ -72,40 +90,67 @@ var checkGroups = sync.OnceValue(func() bool {
 })
 
 func encodeCached(buf []byte, ev *Event, c *EncodeCache, skip Groups) ([]byte, error) {
+	out, id, err := encodePending(buf, ev, c, skip)
+	if err == nil {
+		id.Fill(out[len(buf):])
+	}
+	return out, err
+}
+
+func encodePending(buf []byte, ev *Event, c *EncodeCache, skip Groups) ([]byte, PendingID, error) {
 	e := encoder{b: buf, skip: skip}
 	if c != nil {
 		e.observers, e.agents, e.utc = &c.observer, &c.agent, c.utc
 		defer func() { c.utc = e.utc }()
 	}
 	if ev.Event.ID != "" {
-		return e.encode(ev)
+		out, err := e.encode(ev)
+		return out, PendingID{}, err
 	}
 	start := len(buf)
 	ev.Event.ID = idPlaceholder
 	e.appendEvent(ev)
 	ev.Event.ID = ""
 	if e.err != nil {
-		return buf, e.err
+		return buf, PendingID{}, e.err
 	}
-	doc := e.b[start:]
 	at := e.eventAt - start + 1 // past the comma: the event object is never first
-	from := at + len(eventKey)  // the id's key
-	val := at + len(eventIDKey) // its value
-	to := val + idLen + 1       // past its closing quote
-	if doc[to] == ',' {
-		to++
+	id := PendingID{from: at + len(eventKey)}
+	id.to = at + len(eventIDKey) + idLen + 1 // past the value's closing quote
+	if e.b[start+id.to] == ',' {
+		id.to++
+	}
+	if e.obsTo > 0 {
+		id.obsFrom, id.obsTo = e.obsFrom-start, e.obsTo-start
+	}
+	return e.b, id, nil
+}
+
+// A PendingID says where the event.id of an event encoded without it
+// (EncodePending) goes, and which bytes of the encoding it is made of:
+// all but the id itself and the observer and agent objects.
+type PendingID struct {
+	from, to       int // the id's key and value (and the comma after)
+	obsFrom, obsTo int // the observer and agent; 0, 0: none
+}
+
+// Fill writes the id into doc, the event's encoding (as EncodePending
+// appended it, and as long). The zero PendingID writes nothing.
+func (id PendingID) Fill(doc []byte) {
+	if id.from == 0 {
+		return
 	}
 	h := sha256.New()
-	h.Write(doc[:from])
-	if e.obsTo > 0 {
-		h.Write(doc[to : e.obsFrom-start])
-		h.Write(doc[e.obsTo-start:])
+	h.Write(doc[:id.from])
+	if id.obsTo > 0 {
+		h.Write(doc[id.to:id.obsFrom])
+		h.Write(doc[id.obsTo:])
 	} else {
-		h.Write(doc[to:])
+		h.Write(doc[id.to:])
 	}
 	var sum [sha256.Size]byte
+	val := id.from + len(eventIDKey) - len(eventKey)
 	hex.Encode(doc[val:val+idLen], h.Sum(sum[:0])[:idLen/2])
-	return e.b, nil
 }
 
 // idPlaceholder holds the place of the id while the event is encoded.

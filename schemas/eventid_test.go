@@ -225,6 +225,53 @@ func TestEncodeCacheAsUncached(t *testing.T) {
 	}
 }
 
+// An id left pending (EncodePending) and filled later, after more events
+// were appended to the buffer and it moved, is EncodeWithID's; an event
+// with an id of its own has nothing pending.
+func TestEncodePendingFilledLater(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(12, 9))
+	var c EncodeCache
+	var buf []byte
+	type pending struct {
+		from, to int
+		id       PendingID
+		want     []byte
+	}
+	var all []pending
+	for range 3000 {
+		ev := (&source{rnd: rnd}).event()
+		if rnd.IntN(4) > 0 {
+			ev.Event.ID = ""
+		}
+		own := ev.Event.ID != ""
+		want, errWant := EncodeWithID(nil, ev)
+		start := len(buf)
+		out, id, err := c.EncodePending(buf, ev)
+		if (err != nil) != (errWant != nil) {
+			t.Fatalf("EncodePending: %v, EncodeWithID: %v", err, errWant)
+		}
+		if err != nil {
+			continue
+		}
+		if own != (id == PendingID{}) {
+			t.Fatalf("id %q of its own, pending %+v", ev.Event.ID, id)
+		}
+		buf = out
+		all = append(all, pending{start, len(buf), id, want})
+	}
+	if len(all) < 1000 {
+		t.Fatalf("only %d random events encoded", len(all))
+	}
+	buf = bytes.Clone(buf)
+	for i, p := range all {
+		doc := buf[p.from:p.to]
+		p.id.Fill(doc)
+		if !bytes.Equal(doc, p.want) {
+			t.Fatalf("event %d filled later:\n%s\nwant\n%s", i, doc, p.want)
+		}
+	}
+}
+
 // groupFields are the fields the Groups bits stand for, in bit order: the
 // omitzero groups of Event, then those of its packetsleuth object.
 func groupFields(t *testing.T) [][]int {
