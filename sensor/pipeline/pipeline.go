@@ -138,10 +138,14 @@ func New(cfg Config) (*Pipeline, error) {
 		if cfg.Workers > 1 && !cfg.Live {
 			p.seq = newSequencer(&p.cfg, cfg.Workers)
 		}
+		spare := cfg.Output != nil && !cfg.Live && cfg.Workers < runtime.GOMAXPROCS(0)
 		for i, w := range p.workers {
 			if p.seq != nil {
 				p.seq.use(w, i)
 				w.peers = p.workers
+			}
+			if spare { // a CPU the workers leave: their events are delivered on it
+				w.dlv, w.out = startDelivery(cfg.Output, cfg.Log)
 			}
 			ch := make(chan *batch, n)
 			p.in = append(p.in, ch)

@@ -39,9 +39,9 @@ type worker struct {
 	obs schemas.Observer
 
 	ev      schemas.Event
-	fired   []string // rule ids of the alerts of the event emitted last
-	recs    []schemas.Record
-	arena   []byte              // the JSON of recs, back to back
+	fired   []string            // rule ids of the alerts of the event emitted last
+	out     *outBatch           // the events encoded since the last flush
+	dlv     *delivery           // delivers out on its own goroutine; nil: flush does
 	enc     schemas.EncodeCache // the sensor's observer and agent, encoded once
 	counts  workerCounts
 	packets int
@@ -94,7 +94,7 @@ type workerCounts struct {
 }
 
 func newWorker(cfg *Config) *worker {
-	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}, obs: cfg.Observer}
+	w := &worker{cfg: cfg, counts: workerCounts{Events: map[string]uint64{}}, obs: cfg.Observer, out: &outBatch{}}
 	w.acct = cfg.Budget.NewAccount()
 	w.table = flow.NewTable(cfg.Flow, w.flowEnded)
 	w.table.UseBudget(w.acct)
@@ -249,6 +249,9 @@ func (w *worker) finish() {
 	w.acct.Close()
 	w.series.before(time.Time{})
 	w.flush()
+	if w.dlv != nil {
+		w.counts.OutErr += w.dlv.close()
+	}
 	w.publish()
 }
 
@@ -385,22 +388,30 @@ func (w *worker) queueAlert(a *schemas.Event) {
 }
 
 func (w *worker) queue(ev *schemas.Event) {
-	start := len(w.arena)
+	b := w.out
+	start := len(b.arena)
 	w.cfg.Identity.Stamp(ev)
+	var id schemas.PendingID
 	var err error
 	if ev == &w.ev && w.evGroups != 0 {
-		w.arena, err = w.enc.EncodeGroupsWithID(w.arena, ev, w.evGroups)
+		b.arena, id, err = w.enc.EncodeGroupsPending(b.arena, ev, w.evGroups)
 	} else {
-		w.arena, err = w.enc.EncodeWithID(w.arena, ev) // same capture, same ids
+		b.arena, id, err = w.enc.EncodePending(b.arena, ev) // same capture, same ids
 	}
 	if err != nil {
 		w.counts.EncErr++
-		w.arena = w.arena[:start]
+		b.arena = b.arena[:start]
 		return
 	}
 	w.counts.Events[ev.Event.Dataset]++
-	w.recs = append(w.recs, schemas.RecordOf(ev, w.arena[start:len(w.arena):len(w.arena)]))
-	if len(w.recs) >= recordBatch {
+	doc := b.arena[start:len(b.arena):len(b.arena)]
+	if w.dlv == nil { // hashed now, while the encoding is in the cache
+		id.Fill(doc)
+		id = schemas.PendingID{}
+	}
+	b.recs = append(b.recs, schemas.RecordOf(ev, doc))
+	b.ids = append(b.ids, id)
+	if len(b.recs) >= recordBatch {
 		w.flush()
 	}
 }
@@ -411,22 +422,24 @@ func (w *worker) queue(ev *schemas.Event) {
 const outputsRefused = "memory budget spent: outputs refused queue room (records waited, were spooled or dropped as on_full says)"
 
 func (w *worker) flush() {
-	if len(w.recs) == 0 {
+	if len(w.out.recs) == 0 {
 		return
 	}
-	if w.cfg.Output != nil {
-		if err := w.cfg.Output.Write(w.recs); err != nil {
-			w.counts.OutErr++
-			w.cfg.Log.Error("output", "err", err)
-		}
-		if w.refusals != nil {
-			if n := w.refusals.BudgetRefused(); n != w.refused {
-				w.refused, w.refusedNew = n, true
-			}
+	var errs uint64
+	if w.dlv != nil {
+		w.out, errs = w.dlv.hand(w.out)
+	} else {
+		w.out.deliver(w.cfg.Output, w.cfg.Log)
+		errs, w.out.errs = w.out.errs, 0
+	}
+	w.counts.OutErr += errs
+	// with a delivery, the batches still on their way are not counted
+	// yet: a later flush sees them
+	if w.refusals != nil {
+		if n := w.refusals.BudgetRefused(); n != w.refused {
+			w.refused, w.refusedNew = n, true
 		}
 	}
-	clear(w.recs)
-	w.recs, w.arena = w.recs[:0], w.arena[:0]
 }
 
 func (w *worker) publish() {
