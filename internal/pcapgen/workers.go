@@ -122,3 +122,21 @@ func ResetsAcrossPairs(n int) []Packet {
 }
 
 func dhcpOpt(code uint8, v ...byte) DHCPOption { return DHCPOption{Code: code, Value: v} }
+
+// HorizontalScans is scanners sources each sending a SYN to port 445 of
+// the same hosts hosts, unanswered, the scanners in turn host by host,
+// one SYN a microsecond from t: every flow is open at the end of input
+// (and any timeout), and each scanner crosses the shipped horizontal scan
+// threshold (PS-NET-003, 20 hosts) at its 20th, across many host pairs.
+func HorizontalScans(scanners, hosts int, t time.Time) []Packet {
+	pkts := make([]Packet, 0, scanners*hosts)
+	for h := range hosts {
+		dst := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 50, byte(h >> 8), byte(h)}), 445)
+		for s := range scanners {
+			src := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 60, byte(s >> 8), byte(s)}), 50000)
+			c := NewTCPConn(src, dst, t.Add(time.Duration(len(pkts))*time.Microsecond))
+			pkts = append(pkts, c.Send(true, fSYN, nil).Packets...)
+		}
+	}
+	return pkts
+}

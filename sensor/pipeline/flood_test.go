@@ -3,6 +3,7 @@ package pipeline
 import (
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
@@ -58,6 +59,52 @@ func TestSYNFloodStaysUnderBudget(t *testing.T) {
 					t.Error("no anomaly event")
 				}
 			})
+		}
+	}
+}
+
+// A SYN flood whose flows all end at the end of input, on 2 workers with
+// the shipped rules: each flow event hands the sequencer its uses of the
+// scan thresholds. The workers hand them in chunks as their flushes go,
+// and the sequencer makes those the others have passed: it holds a few
+// chunks, not every use of the flood. The events are one worker's.
+func TestFloodEndHeldBounded(t *testing.T) {
+	const n = 30_000
+	path := writeFlood(t, n)
+	set := shippedSet(t)
+	one, _ := replay(t, Config{Workers: 1, NewDetector: detectors(set, 1)}, path)
+	want := sortedLines(one.raw)
+	out, st := replay(t, Config{Workers: 2, NewDetector: detectors(set, 2)}, path)
+	if got := sortedLines(out.raw); !slices.Equal(got, want) {
+		t.Fatalf("2 workers: events differ from one worker's:\n%s", lineDiff(want, got))
+	}
+	// Each worker hands a chunk before it waits, and its last without waiting.
+	if bound := maxHeld + 3*handChunk*deferredBytes; st.HeldPeak == 0 || st.HeldPeak > bound {
+		t.Errorf("the sequencer held up to %d bytes of uses, want some and at most %d", st.HeldPeak, bound)
+	}
+}
+
+// Horizontal scans whose flows all end at the end of input: each
+// scanner's threshold (PS-NET-003) counts flows of many host pairs, so of
+// both workers, in the order of the flush. The workers hand their uses in
+// chunks as they flush, and the sequencer makes them in that order: the
+// alerts are one worker's.
+func TestScansEndingAtEndOfInput(t *testing.T) {
+	const scanners, hosts = 100, 30 // a few chunks of uses per worker
+	path := writePackets(t, pcapgen.HorizontalScans(scanners, hosts, pcapgen.Epoch))
+	set := shippedSet(t)
+	run := func(workers int) *collector {
+		out, _ := replay(t, Config{Workers: workers, NewDetector: detectors(set, workers)}, path)
+		return out
+	}
+	one := run(1)
+	if n := len(one.dataset("packetsleuth.alert")); n != scanners {
+		t.Fatalf("one worker: %d alerts, want %d (one a scanner)", n, scanners)
+	}
+	want := sortedLines(one.raw)
+	for _, workers := range []int{2, 3} {
+		if got := sortedLines(run(workers).raw); !slices.Equal(got, want) {
+			t.Fatalf("%d workers: events differ from one worker's:\n%s", workers, lineDiff(want, got))
 		}
 	}
 }

@@ -202,7 +202,7 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 		}
 		b.from.faulted(packets(w, b))
 		if w.seq != nil {
-			w.handLater(b.upTo)
+			w.handLater(order{n: b.upTo}, true)
 		}
 		if b.done != nil {
 			b.done.Add(1)
@@ -428,6 +428,7 @@ func (p *Pipeline) Snapshot() Stats {
 	}
 	if p.seq != nil {
 		p.seq.out.addTo(&st)
+		st.HeldPeak = p.seq.heldPeak()
 	}
 	st.Budget = p.cfg.Budget.Stats()
 	if p.cfg.Hosts != nil {

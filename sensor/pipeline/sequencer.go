@@ -34,6 +34,10 @@ type order struct {
 
 const endOfInput = math.MaxUint64
 
+// allHanded is the mark of a worker that will hand nothing more: after
+// every use, the analyzer's close at the end of input too.
+var allHanded = order{n: endOfInput, phase: math.MaxUint8}
+
 func (o *order) before(p *order) bool {
 	switch {
 	case o.n != p.n:
@@ -65,8 +69,12 @@ type deferred struct {
 // the memory budget: the entry and an event (an alert or an anomaly).
 var deferredBytes = int64(unsafe.Sizeof(deferred{}) + unsafe.Sizeof(schemas.Event{}))
 
-// maxHeld bounds what the sequencer holds for a worker ahead of the
-// others: beyond, that worker waits for the slowest after its batch.
+// heldBytes is what uses hold while they wait.
+func heldBytes(uses []deferred) int64 { return int64(len(uses)) * deferredBytes }
+
+// maxHeld bounds what the sequencer holds: beyond, a worker ahead of the
+// others waits for the slowest after its batch (or a chunk of ended
+// flows), and the slowest for the sequencer to make what it can.
 const maxHeld = 4 << 20
 
 // sequencer makes the uses of state spanning host pairs in packet order.
@@ -87,10 +95,12 @@ type sequencer struct {
 	mu      sync.Mutex
 	moved   *sync.Cond   // a worker handed something over, or uses were made
 	queues  [][]deferred // per worker, in order
-	marks   []uint64     // per worker: nothing more will come before this number
+	marks   []order      // per worker: nothing more will come before this
 	queued  int          // uses in queues
 	waiting int          // workers waiting for the others (hand)
-	held    int64        // bytes of the queued uses (paid, as far as acct let)
+	making  bool         // uses taken from the queues are being made
+	held    int64        // bytes of the uses queued and being made (paid, as far as acct let)
+	peak    int64        // the most held at once
 	unpaid  int64
 	done    chan struct{}
 }
@@ -99,7 +109,7 @@ func newSequencer(cfg *Config, workers int) *sequencer {
 	solo := *cfg
 	solo.FlowsOnly = true
 	solo.Hosts = nil // the workers name the events they hand over, in order
-	s := &sequencer{out: newWorker(&solo), queues: make([][]deferred, workers), marks: make([]uint64, workers), done: make(chan struct{})}
+	s := &sequencer{out: newWorker(&solo), queues: make([][]deferred, workers), marks: make([]order, workers), done: make(chan struct{})}
 	s.out.series.shard = workers
 	s.acct = cfg.Budget.NewAccount() // its own: out's is used by out's goroutine
 	s.moved = sync.NewCond(&s.mu)
@@ -131,17 +141,18 @@ func (s *sequencer) use(w *worker, i int) {
 }
 
 // hand queues worker i's uses; mark: it will hand nothing more before
-// this packet number. A worker ahead of the slowest waits while the
-// sequencer holds too much, unless its account (acct) is asked to give
-// memory back to a slower worker: that one may be what it waits for, so it
-// goes on to its next packet, where it gives back (the sequencer then
-// holds more than its cap for a while).
-func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark uint64) {
+// it. With wait, a worker ahead of the slowest waits while the sequencer
+// holds too much, unless its account (acct) is asked to give memory back
+// to a slower worker: that one may be what it waits for, so it goes on,
+// and gives back at its next packet (the sequencer then holds more than
+// its cap for a while).
+func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark order, wait bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.queues[i] = append(s.queues[i], uses...)
-	if n := int64(len(uses)) * deferredBytes; n > 0 {
+	if n := heldBytes(uses); n > 0 {
 		s.held += n
+		s.peak = max(s.peak, s.held)
 		if !s.acct.Reserve(budget.Rules, n) {
 			s.unpaid += n
 		}
@@ -151,11 +162,13 @@ func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark uint
 	s.queued += len(uses)
 	// A use is made once every worker is past it, and a worker hands over
 	// none before its last mark: only a higher low mark lets one go.
-	if now := s.lowMark(); now > low && (s.queued > 0 || s.waiting > 0 || now == endOfInput) {
+	if now := s.lowMark(); low.before(&now) && (s.queued > 0 || s.waiting > 0 || now == allHanded) {
 		s.moved.Broadcast()
 	}
-	for s.held > maxHeld || s.unpaid > 0 {
-		if mark <= s.lowMark() || mark == endOfInput || acct.Owes() {
+	for wait && (s.held > maxHeld || s.unpaid > 0) {
+		// The slowest worker waits only for uses the sequencer makes
+		// without it: else what is held waits for it.
+		if low := s.lowMark(); !low.before(&mark) && !s.busy(&low) || acct.Owes() {
 			break
 		}
 		s.waiting++
@@ -174,10 +187,22 @@ func (s *sequencer) nudge() {
 	s.mu.Unlock()
 }
 
-func (s *sequencer) lowMark() uint64 {
-	low := uint64(endOfInput)
+// busy says whether the sequencer is making uses, or has some it can make.
+func (s *sequencer) busy(low *order) bool {
+	for _, q := range s.queues {
+		if len(q) > 0 && q[0].at.before(low) {
+			return true
+		}
+	}
+	return s.making
+}
+
+func (s *sequencer) lowMark() order {
+	low := allHanded
 	for _, m := range s.marks {
-		low = min(low, m)
+		if m.before(&low) {
+			low = m
+		}
 	}
 	return low
 }
@@ -193,10 +218,10 @@ func (s *sequencer) next(d *deferred) (ok, end bool) {
 		}
 	}
 	if first < 0 {
-		return false, low == endOfInput
+		return false, low == allHanded
 	}
 	q := s.queues[first]
-	if q[0].at.n >= low && low != endOfInput {
+	if !q[0].at.before(&low) {
 		return false, false
 	}
 	*d = q[0]
@@ -223,14 +248,17 @@ func (s *sequencer) run() {
 			batch = append(batch, d)
 			ok, _ = s.next(&d)
 		}
+		s.making = len(batch) > 0
 		s.mu.Unlock()
+		made := heldBytes(batch)
 		for i := range batch {
 			s.make(&batch[i])
 			batch[i] = deferred{}
 		}
-		if n := len(batch); n > 0 {
+		if len(batch) > 0 {
 			s.mu.Lock()
-			s.pay(int64(n) * deferredBytes)
+			s.pay(made)
+			s.making = false
 			s.moved.Broadcast()
 			s.mu.Unlock()
 			batch = batch[:0]
@@ -271,6 +299,13 @@ func (s *sequencer) make(d *deferred) {
 	default:
 		w.anom.Judge(d.anom)
 	}
+}
+
+// heldPeak is the most bytes of uses held at once so far.
+func (s *sequencer) heldPeak() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.peak
 }
 
 // wait waits for the sequencer's last uses and events.

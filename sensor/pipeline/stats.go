@@ -36,6 +36,10 @@ type Stats struct {
 	// HostBarriers counts the DHCP packets that made the other workers
 	// wait, for the host table's order (hostorder.go); 0 with one worker.
 	HostBarriers uint64
+	// HeldPeak is, with several workers replaying, the most bytes of
+	// uses of state spanning host pairs the sequencer held at once,
+	// waiting for the slowest worker (as charged to the budget).
+	HeldPeak     int64
 	EncodeErrors uint64
 	OutputErrors uint64
 	Wall         time.Duration

@@ -204,12 +204,30 @@ func (w *worker) sweep(t int64) {
 	w.table.Expire(time.Unix(0, t))
 }
 
-// handLater hands the sequencer the uses since the last batch; the worker
-// will hand nothing more before packet number mark.
-func (w *worker) handLater(mark uint64) {
-	w.seq.hand(w.seqID, w.acct, w.later, mark)
+// handLater hands the sequencer the uses since the last hand; the worker
+// will hand nothing more before mark. With wait, it may wait there for
+// the others (sequencer.hand).
+func (w *worker) handLater(mark order, wait bool) {
+	w.seq.hand(w.seqID, w.acct, w.later, mark, wait)
 	clear(w.later)
 	w.later = w.later[:0]
+}
+
+// handChunk is how many uses a worker ending many flows at once (a sweep,
+// the end of input) gathers before it hands them over: the sequencer then
+// makes them as the others pass them, instead of holding them all.
+const handChunk = 256
+
+// handChunkFull hands the uses gathered so far if they make a chunk; the
+// worker is about to end a flow at w.at, in a sweep or the end-of-input
+// flush (phase 0: a packet ends few flows, and a give-back runs between
+// batches, at no order of its own). It waits for the others only where
+// none of them can be waiting for it: at the end of input (it has passed
+// every packet), or without the host table's order (hostWait).
+func (w *worker) handChunkFull() {
+	if w.at.phase == 0 && len(w.later) >= handChunk {
+		w.handLater(w.at, w.at.n == endOfInput || w.cfg.Hosts == nil)
+	}
 }
 
 // giveBack sheds flows while this worker holds more than its fair share
@@ -237,14 +255,14 @@ func (w *worker) tick(now time.Time) {
 // finish ends every flow still open and delivers what is pending.
 func (w *worker) finish() {
 	w.at = order{n: endOfInput}
+	w.passed.Store(endOfInput) // no other worker waits for its flush (hostWait)
 	w.table.Flush()
 	if w.app != nil {
 		w.at.phase = 1
 		w.app.Close()
 	}
 	if w.seq != nil {
-		w.passed.Store(endOfInput)
-		w.handLater(endOfInput)
+		w.handLater(allHanded, false)
 	}
 	w.acct.Close()
 	w.series.before(time.Time{})
@@ -298,6 +316,7 @@ func (w *worker) flowEnded(f *flow.Flow) {
 	w.setIngress(f)
 	if w.seq != nil {
 		w.orderEnd(f)
+		w.handChunkFull()
 	}
 	switch {
 	case f.EndReason != flow.EndEvicted:
