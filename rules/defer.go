@@ -4,6 +4,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -18,9 +19,22 @@ import (
 // Deferred, the uses are made in the order the caller (the pipeline's
 // sequencer: packet order) runs them, as one worker would make them.
 type use struct {
-	set *Set
-	run func(e *Evaluator, emit func(*schemas.Event))
+	set   *Set
+	run   func(e *Evaluator, emit func(*schemas.Event))
+	bytes int64 // what it holds (Bytes)
 }
+
+// Bytes is what u holds while it waits, for the caller's memory budget:
+// the use, its closure, the keys it copied, and the alert built for it.
+func (u use) Bytes() int64 { return u.bytes }
+
+// useBytes is what every use holds: the use (boxed), its closure (a dozen
+// words and the Observer), and the captured alert's variable, rounded up.
+const useBytes = int64(2*unsafe.Sizeof(use{}) + unsafe.Sizeof(schemas.Observer{}) + 24*8)
+
+// alertBytes is what an alert built before its use holds: the event, and
+// the lists it copies for the rule (tags, threat, related).
+const alertBytes = int64(unsafe.Sizeof(schemas.Event{})) + 1<<10
 
 // Defer makes e hand each use of its shared threshold and suppression
 // state to later instead of making it; the caller makes the uses, in the
@@ -72,7 +86,11 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 	if len(r.branches) > 0 {
 		matched = e.matchedBranches(r, e.envOf(ev))
 	}
-	e.later(use{set: e.set, run: func(x *Evaluator, emit func(*schemas.Event)) {
+	held := useBytes + int64(cap(thrKey)+cap(dv)+cap(supKey)+16*cap(matched))
+	if from != nil {
+		held += alertBytes
+	}
+	e.later(use{set: e.set, bytes: held, run: func(x *Evaluator, emit func(*schemas.Event)) {
 		rs := &x.rstats[r.index]
 		at := t
 		var thr *thrResult

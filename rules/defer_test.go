@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"runtime"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 	"unsafe"
@@ -139,5 +140,55 @@ func TestDeferredSuppressedMatchesRecycleTheirAlerts(t *testing.T) {
 	// what it is given.
 	if limit := uint64(unsafe.Sizeof(schemas.Event{})) / 2; perMatch > limit {
 		t.Errorf("%d bytes allocated a suppressed match, want at most %d (half an event)", perMatch, limit)
+	}
+}
+
+// What a deferred use says it holds (Bytes: the pipeline charges it to
+// the memory budget while the use waits) is at least what it holds, and
+// not far more: the heap many uses keep, measured after a collection, of
+// a threshold rule (keys only) and of a suppressed one (an alert each).
+func TestDeferredUseBytes(t *testing.T) {
+	for _, tc := range []struct{ name, rule string }{
+		{"threshold", `    threshold: {type: distinct, field: destination.port, group_by: [source.ip, destination.ip], window: 60s, gte: 25}
+    suppress: {by: [source.ip, destination.ip], for: 10m}
+`},
+		{"alert", `    suppress: {by: [source.ip], for: 10m}
+`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			set := mustLoad(t, `rules:
+  - id: T-1
+    name: flows
+    condition: event.dataset == "packetsleuth.flow"
+    severity: low
+`+tc.rule)
+			const n = 20000
+			events := make([]schemas.Event, n)
+			for i := range events {
+				events[i] = flowAt(time.Duration(i)*time.Millisecond, "10.0."+strconv.Itoa(i>>8&255)+"."+strconv.Itoa(i&255), "192.0.2.1")
+				events[i].Destination.Port = 1 + i%1000
+			}
+			e := NewEvaluator(set, EvalOptions{Shared: NewSharedState(set, EvalOptions{})})
+			uses := make([]any, 0, n)
+			e.Defer(func(u any) { uses = append(uses, u) })
+			var before, after runtime.MemStats
+			runtime.GC()
+			runtime.ReadMemStats(&before)
+			for i := range events {
+				e.Eval(&events[i], func(*schemas.Event) { t.Fatal("an alert made at once") })
+			}
+			runtime.GC()
+			runtime.ReadMemStats(&after)
+			runtime.KeepAlive(events)
+			held := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			var said int64
+			for _, u := range uses {
+				said += u.(interface{ Bytes() int64 }).Bytes()
+			}
+			if len(uses) != n || said < held || said > 2*held {
+				t.Errorf("%d uses say they hold %d bytes; they hold %d", len(uses), said, held)
+			}
+			t.Logf("%d bytes a use said, %d held", said/n, held/n)
+		})
 	}
 }

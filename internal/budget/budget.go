@@ -236,7 +236,18 @@ func (a *Account) Close() {
 	if a == nil {
 		return
 	}
+	a.Idle()
+	a.leaveFair()
+}
+
+// Idle gives the account's unused credit back to the budget, for an
+// account that holds nothing now and may hold nothing for long: its
+// credit (up to two chunks) would be missed by the others under a small
+// budget.
+func (a *Account) Idle() {
+	if a == nil {
+		return
+	}
 	a.b.give(a, a.credit)
 	a.credit = 0
-	a.leaveFair()
 }

@@ -65,12 +65,34 @@ type deferred struct {
 	ts    time.Time
 }
 
-// deferredBytes is what a deferred use holds while it waits, as paid to
-// the memory budget: the entry and an event (an alert or an anomaly).
-var deferredBytes = int64(unsafe.Sizeof(deferred{}) + unsafe.Sizeof(schemas.Event{}))
+// heldBytes is what uses hold while they wait, as paid to the memory
+// budget: their entries, and what each holds besides (holds).
+func heldBytes(uses []deferred) int64 {
+	n := int64(len(uses)) * int64(unsafe.Sizeof(deferred{}))
+	for i := range uses {
+		n += uses[i].holds()
+	}
+	return n
+}
 
-// heldBytes is what uses hold while they wait.
-func heldBytes(uses []deferred) int64 { return int64(len(uses)) * deferredBytes }
+// eventBytes is what an anomaly's event holds, and is taken as what a
+// use that does not tell its size holds (the keep of a file).
+const eventBytes = int64(unsafe.Sizeof(schemas.Event{})) + 1<<10
+
+// holds is what d holds besides its entry: a rule's use tells (the rules'
+// keys and closure are far smaller than an event), an anomaly's holds its
+// event if it has one, the rest are taken as holding an event.
+func (d *deferred) holds() int64 {
+	switch {
+	case d.rule != nil:
+		if u, ok := d.rule.(interface{ Bytes() int64 }); ok {
+			return u.Bytes()
+		}
+	case d.keep == nil && d.anom.Event() == nil:
+		return 0
+	}
+	return eventBytes
+}
 
 // maxHeld bounds what the sequencer holds: beyond, a worker ahead of the
 // others waits for the slowest after its batch (or a chunk of ended
@@ -279,6 +301,9 @@ func (s *sequencer) pay(n int64) {
 		n -= cut
 	}
 	s.acct.Release(budget.Rules, n)
+	if s.held == 0 {
+		s.acct.Idle() // the workers need its credit more
+	}
 }
 
 // make makes one use with the sequencer's worker.
