@@ -20,17 +20,28 @@ import (
 // sequencer: packet order) runs them, as one worker would make them.
 type use struct {
 	set   *Set
-	run   func(e *Evaluator, emit func(*schemas.Event))
-	bytes int64 // what it holds (Bytes)
+	r     *Rule
+	dress func(*schemas.Event)
+	t     int64 // the match's time (Unix ns), in loc
+	loc   *time.Location
+	v     float64 // the threshold's value (sum, avg)
+	// keys holds the threshold's group key, [thr:dv] its distinct value,
+	// [dv:] the suppression's key, copied in one.
+	keys    []byte
+	thr, dv int
+	from    *schemas.Event // the alert built now (no threshold)
+	obs     schemas.Observer
+	matched []string
+	bytes   int64 // what it holds (Bytes)
 }
 
 // Bytes is what u holds while it waits, for the caller's memory budget:
-// the use, its closure, the keys it copied, and the alert built for it.
-func (u use) Bytes() int64 { return u.bytes }
+// the use, the keys it copied, and the alert built for it.
+func (u *use) Bytes() int64 { return u.bytes }
 
-// useBytes is what every use holds: the use (boxed), its closure (a dozen
-// words and the Observer), and the captured alert's variable, rounded up.
-const useBytes = int64(2*unsafe.Sizeof(use{}) + unsafe.Sizeof(schemas.Observer{}) + 24*8)
+// useBytes is what a use's own allocation takes, rounded up as the
+// allocator does (its size classes are up to 1/8 apart here).
+const useBytes = int64(unsafe.Sizeof(use{})) * 9 / 8
 
 // alertBytes is what an alert built before its use holds: the event, and
 // the lists it copies for the rule (tags, threat, related).
@@ -46,8 +57,8 @@ func (e *Evaluator) Defer(later func(use any)) { e.later = later }
 // emits its alert, if any. A use of another rule set (reloaded since) is
 // dropped: that set's state is gone.
 func (e *Evaluator) Apply(u any, emit func(*schemas.Event)) {
-	if u, ok := u.(use); ok && u.set == e.set {
-		u.run(e, emit)
+	if u, ok := u.(*use); ok && u.set == e.set {
+		e.makeUse(u, emit)
 	}
 }
 
@@ -62,64 +73,67 @@ var drafts = sync.Pool{New: func() any { return new(schemas.Event) }}
 // later, with copies of what they need: the keys, and the alert's source
 // (the group of a threshold, else the alert itself, but its notes).
 func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Event)) {
-	t, loc := eventNanos(ev.Timestamp), ev.Timestamp.Location()
-	var thrKey, dv []byte
-	v := 1.0
-	var from *schemas.Event // the alert made now; of a threshold, made from its key once it fires
-	obs := ev.Observer
+	u := &use{set: e.set, r: r, dress: dress, t: eventNanos(ev.Timestamp), loc: ev.Timestamp.Location(), v: 1, obs: ev.Observer}
+	k := e.key[:0]
 	if th := r.Threshold; th != nil {
-		thrKey = slices.Clone(e.groupKey(r.thrGroup, ev))
+		k = appendGroupKey(k, r.thrGroup, ev)
+		u.thr = len(k)
 		switch th.Type {
 		case "distinct":
-			dv = r.thrField.appendValue(nil, ev)
+			k = r.thrField.appendValue(k, ev)
 		case "sum", "avg":
-			v = r.thrField.number(ev)
+			u.v = r.thrField.number(ev)
 		}
 	} else {
-		from = buildAlert(drafts.Get().(*schemas.Event), r, ev, nil, 0)
+		u.from = buildAlert(drafts.Get().(*schemas.Event), r, ev, nil, 0)
 	}
-	var supKey []byte
+	u.dv = len(k)
 	if r.Suppress != nil {
-		supKey = slices.Clone(e.groupKey(r.supBy, ev))
+		k = appendGroupKey(k, r.supBy, ev)
 	}
-	var matched []string
+	e.key, u.keys = k, slices.Clone(k)
 	if len(r.branches) > 0 {
-		matched = e.matchedBranches(r, e.envOf(ev))
+		u.matched = e.matchedBranches(r, e.envOf(ev))
 	}
-	held := useBytes + int64(cap(thrKey)+cap(dv)+cap(supKey)+16*cap(matched))
-	if from != nil {
-		held += alertBytes
+	u.bytes = useBytes + int64(cap(u.keys)+16*cap(u.matched))
+	if u.from != nil {
+		u.bytes += alertBytes
 	}
-	e.later(use{set: e.set, bytes: held, run: func(x *Evaluator, emit func(*schemas.Event)) {
-		rs := &x.rstats[r.index]
-		at := t
-		var thr *thrResult
-		if r.Threshold != nil {
-			if thr = x.countUse(r, thrKey, t, dv, v); thr == nil {
-				return
-			}
-			at = thr.newest
-			from = groupEventOf(r, thrKey, obs)
-			thr.group = groupStrings(r.thrGroup, from)
-			if thr.newest != 0 {
-				from.Timestamp = time.Unix(0, thr.newest).In(loc)
-			}
-		}
-		before, sup := x.suppressUse(r, rs, supKey, at)
-		if sup {
-			if thr == nil {
-				drafts.Put(from) // never seen by anyone else
-			}
+	e.later(u)
+}
+
+// makeUse makes a use deferFire handed over with e's state.
+func (e *Evaluator) makeUse(u *use, emit func(*schemas.Event)) {
+	r := u.r
+	rs := &e.rstats[r.index]
+	at, from := u.t, u.from
+	var thr *thrResult
+	if r.Threshold != nil {
+		thrKey := u.keys[:u.thr:u.thr]
+		if thr = e.countUse(r, thrKey, u.t, u.keys[u.thr:u.dv:u.dv], u.v); thr == nil {
 			return
 		}
-		rs.Alerts++
-		a := from
-		if thr != nil {
-			a = newAlert(r, from, thr, before)
-		} else if before > 0 {
-			a.Sensor.Notes = suppressedNote(before)
+		at = thr.newest
+		from = groupEventOf(r, thrKey, u.obs)
+		thr.group = groupStrings(r.thrGroup, from)
+		if thr.newest != 0 {
+			from.Timestamp = time.Unix(0, thr.newest).In(u.loc)
 		}
-		a.Sensor.Alert.Matched = matched
-		finishAlert(r, a, dress, emit)
-	}})
+	}
+	before, sup := e.suppressUse(r, rs, u.keys[u.dv:], at)
+	if sup {
+		if thr == nil {
+			drafts.Put(from) // never seen by anyone else
+		}
+		return
+	}
+	rs.Alerts++
+	a := from
+	if thr != nil {
+		a = newAlert(r, from, thr, before)
+	} else if before > 0 {
+		a.Sensor.Notes = suppressedNote(before)
+	}
+	a.Sensor.Alert.Matched = u.matched
+	finishAlert(r, a, u.dress, emit)
 }
