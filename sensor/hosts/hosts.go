@@ -116,11 +116,10 @@ type Table struct {
 	lastSweep                                       atomic.Int64 // packet time (s) of the last sweep
 	namesSwept                                      atomic.Int64 // packet time (s) of the last sweepNames
 
-	maxRate    int64
-	rate       sync.Mutex // guards rateSecond, inSecond (Admit)
-	rateSecond int64      // packet time (s) of the learning rate's window
-	inSecond   int64      // messages admitted or refused in it
-	limited    atomic.Uint64
+	maxRate int64
+	rate    sync.Mutex   // guards rates (Admit)
+	rates   [2]learnRate // clients' messages, servers' answers
+	limited atomic.Uint64
 }
 
 // New returns an empty table drawing on b (nil: unlimited).

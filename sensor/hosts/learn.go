@@ -13,10 +13,12 @@ import (
 // lease (DHCPv4 ACK with yiaddr, DHCPv6 REPLY with an address) enters the
 // table; RELEASE and DECLINE (and a DHCPv6 REPLY with valid lifetime 0)
 // end the client's lease at the event's time. What the table took is
-// written into the event as packetsleuth.dhcp.lease. It returns false when
-// a lease could not be kept (table full, budget spent): the caller
-// reports it.
-func (t *Table) Learn(ev *schemas.Event) bool {
+// written into the event as packetsleuth.dhcp.lease. Not admitted (past
+// the learning rate, or not a message Teaches4/Teaches6 let through), only
+// an answer from a sender not in Config.Servers is marked ignored: that
+// changes nothing in the table. It returns false when a lease could not
+// be kept (table full, budget spent): the caller reports it.
+func (t *Table) Learn(ev *schemas.Event, admitted bool) bool {
 	if ev.Event.Dataset != schemas.DatasetDHCP {
 		return true
 	}
@@ -34,7 +36,11 @@ func (t *Table) Learn(ev *schemas.Event) bool {
 	}
 	ts := ev.Timestamp
 	ended := endedIP(x, v6)
-	switch lessonOf(x.MessageType, nm != "" && client != "", x.AssignedIP != "", ended != "") {
+	l := lessonOf(x.MessageType, nm != "" && client != "", x.AssignedIP != "", ended != "")
+	if !admitted && (l != learnLease || t.fromServer(ev.Source.IP)) {
+		return true
+	}
+	switch l {
 	case learnName:
 		return t.remember(client, nm, ts)
 	case learnLease:
@@ -89,8 +95,12 @@ func (t *Table) fromServer(ip string) bool {
 		return true
 	}
 	a, err := netip.ParseAddr(ip)
-	if err != nil {
-		return false
+	return err == nil && t.fromServerAddr(a)
+}
+
+func (t *Table) fromServerAddr(a netip.Addr) bool {
+	if len(t.servers) == 0 {
+		return true
 	}
 	a = a.Unmap()
 	for _, p := range t.servers {

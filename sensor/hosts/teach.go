@@ -1,6 +1,7 @@
 package hosts
 
 import (
+	"net/netip"
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
@@ -37,12 +38,22 @@ func lessonOf(typ string, named, assigned, ended bool) lesson {
 	return learnNothing
 }
 
-// Teaches4 reports whether the event of DHCPv4 message m (as parsed for
-// it) can change the table: other messages (OFFER, NAK, BOOTP, a REQUEST
-// without a name, an ACK without an address) teach it nothing, so that a
-// caller ordering the table's uses (the pipeline's workers) need not
-// order them.
-func Teaches4(m *dhcp.Message) bool {
+// Teaching says whether a DHCP message can change the table, and which
+// of its learning rates it draws on (Admit).
+type Teaching uint8
+
+const (
+	TeachesNothing Teaching = iota
+	TeachesClient           // a client's message: its name, or the lease it ends
+	TeachesServer           // an answer granting an address, from a server in Config.Servers
+)
+
+// Teaches4 says whether the event of DHCPv4 message m (as parsed for it),
+// sent by from, can change the table: other messages (OFFER, NAK, BOOTP, a
+// REQUEST without a name, an ACK without an address or from a sender not
+// in Config.Servers) teach it nothing, so that a caller ordering the
+// table's uses (the pipeline's workers) need not order them.
+func (t *Table) Teaches4(m *dhcp.Message, from netip.Addr) Teaching {
 	var ended bool
 	switch m.Type {
 	case 7: // RELEASE: its ciaddr
@@ -50,36 +61,72 @@ func Teaches4(m *dhcp.Message) bool {
 	case 4: // DECLINE: the address requested
 		ended = m.Has&dhcp.HasRequestedIP != 0
 	}
-	return lessonOf(dhcp.TypeName(m.Type), len(m.Hostname) > 0 && len(m.CHAddr) > 0, m.YIAddr != [4]byte{}, ended) != learnNothing
+	return t.teaching(lessonOf(dhcp.TypeName(m.Type), len(m.Hostname) > 0 && len(m.CHAddr) > 0, m.YIAddr != [4]byte{}, ended), from)
 }
 
 // Teaches6 is Teaches4 for a DHCPv6 message: the client is its DUID, the
-// name its FQDN, the address its first IA address.
-func Teaches6(m *dhcp.Message6) bool {
-	named := len(m.ClientID) > 0 && m.HasFQDN && len(m.FQDN) > 0 && m.FQDN[0] != 0
+// name its FQDN (named when its first label is whole, as Learn reads it),
+// the address its first IA address.
+func (t *Table) Teaches6(m *dhcp.Message6, from netip.Addr) Teaching {
+	f := m.FQDN
+	named := len(m.ClientID) > 0 && m.HasFQDN && len(f) > 0 && f[0] != 0 && len(f) > int(f[0])
 	assigned := len(m.IAAddrs()) > 0
-	return lessonOf(dhcp.TypeName6(m.Type), named, assigned, assigned) != learnNothing
+	return t.teaching(lessonOf(dhcp.TypeName6(m.Type), named, assigned, assigned), from)
+}
+
+func (t *Table) teaching(l lesson, from netip.Addr) Teaching {
+	switch {
+	case l == learnNothing:
+		return TeachesNothing
+	case l != learnLease:
+		return TeachesClient
+	case t.fromServerAddr(from):
+		return TeachesServer
+	}
+	return TeachesNothing // ignored by Learn: it changes nothing
 }
 
 // Admit takes one message that teaches the table (Teaches4, Teaches6), of
-// packet time ts, from the learning rate: past Config.MaxLearnRate in its
-// second, it must not be learnt from (Learn is not called), and is
-// counted (Stats.Limited); first says it is the first so refused in its
-// second. A caller with several workers admits in packet order, so that
-// any number of them learn from the same messages; each admitted one
-// makes them wait for each other (the pipeline's hostorder.go), and the
-// rate bounds those waits whatever DHCP an attacker sends.
-func (t *Table) Admit(ts time.Time) (ok, first bool) {
-	sec := ts.Unix()
+// packet time ts, from its learning rate: clients' messages and servers'
+// answers each have Config.MaxLearnRate a second, so that a flood of the
+// one does not crowd out the other. Past it, the message must not be
+// learnt from (Learn's admitted false) and is counted (Stats.Limited);
+// first says it is the first so refused in its second. A caller with
+// several workers admits in packet order, so that any number of them
+// learn from the same messages; each admitted one makes them wait for
+// each other (the pipeline's hostorder.go), and the rate bounds those
+// waits whatever DHCP an attacker sends.
+func (t *Table) Admit(kind Teaching, ts time.Time) (ok, first bool) {
+	if kind == TeachesNothing {
+		return false, false
+	}
+	r := &t.rates[kind-TeachesClient]
 	t.rate.Lock()
 	defer t.rate.Unlock()
-	if sec > t.rateSecond { // an older packet counts in the newest second: time going back does not reopen it
-		t.rateSecond, t.inSecond = sec, 0
+	if sec := ts.Unix(); r.newSecond(sec) {
+		r.second, r.n = sec, 0
 	}
-	t.inSecond++
-	if t.inSecond <= t.maxRate {
+	r.n++
+	if r.n <= t.maxRate {
 		return true, false
 	}
 	t.limited.Add(1)
-	return false, t.inSecond == t.maxRate+1
+	return false, r.n == t.maxRate+1
+}
+
+// learnRate is one learning rate's window.
+type learnRate struct {
+	second int64 // packet time (s) of the window
+	n      int64 // messages admitted or refused in it
+}
+
+// rateRewind is how far back packet time must go for a rate's window to
+// start again: a little back (packets of a merged capture out of order)
+// counts in the newest second, so it does not reopen the window; far back
+// (a capture of another day after this one, or after a stray stamp in
+// the future) does.
+const rateRewind = 60
+
+func (r *learnRate) newSecond(sec int64) bool {
+	return sec > r.second || sec < r.second-rateRewind
 }

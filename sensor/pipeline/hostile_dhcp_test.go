@@ -11,12 +11,14 @@ import (
 // An attacker's DHCP-looking flood (pcapgen.DHCPFlood) over 97 address
 // pairs, 300 steps a second for 3 s: the magic cookie on ports that are not
 // DHCP's, OFFERs (which teach the host table nothing), and named REQUESTs
-// with ACKs (600 messages a second that do teach it). Each DHCP-looking
-// datagram made the other workers wait (3,600 barriers); now only what
-// can teach the table does, at most hosts.max_learn_rate (here 100) a
-// second of packet time, decided in packet order: the rest is counted,
-// the first refused in each second reported as limit.hosts, and one worker
-// and two give the same events.
+// with ACKs (300 clients' messages and 300 servers' answers a second that
+// do teach it). Each DHCP-looking datagram made the other workers wait
+// (3,600 barriers); now only what can teach the table does, at most
+// hosts.max_learn_rate (here 100) clients' messages and as many answers a
+// second of packet time, decided in packet order: the rest is counted, the
+// first refused in each second reported as limit.hosts on its flow (the
+// REQUEST and the ACK refused first are one flow's), and one worker and two
+// give the same events.
 func TestDHCPFloodBoundsHostBarriers(t *testing.T) {
 	const pairs, perSecond, seconds, rate = 97, 300, 3, 100
 	path := writePackets(t, pcapgen.DHCPFlood(pairs, perSecond, seconds))
@@ -25,14 +27,14 @@ func TestDHCPFloodBoundsHostBarriers(t *testing.T) {
 	}
 	one, st1 := run(1)
 	two, st2 := run(2)
-	if st1.HostBarriers != 0 || st2.HostBarriers != seconds*rate {
-		t.Errorf("barriers: %d with one worker, %d with two; want 0 and %d (the learning rate's)", st1.HostBarriers, st2.HostBarriers, seconds*rate)
+	if st1.HostBarriers != 0 || st2.HostBarriers != 2*seconds*rate {
+		t.Errorf("barriers: %d with one worker, %d with two; want 0 and %d (the learning rates')", st1.HostBarriers, st2.HostBarriers, 2*seconds*rate)
 	}
 	for i, st := range []Stats{st1, st2} {
-		// REQUESTs and ACKs alternate: half of what is learnt from is an
-		// ACK granting a lease; none is the cookie on ports 6767 and 6768.
-		if h := st.Hosts; h.Limited != 2*perSecond*seconds-seconds*rate || h.Learned != seconds*rate/2 {
-			t.Errorf("%d workers: %d messages limited, %d leases learnt; want %d and %d", i+1, h.Limited, h.Learned, 2*perSecond*seconds-seconds*rate, seconds*rate/2)
+		// Each second, rate REQUESTs and rate ACKs are learnt from; none
+		// is the cookie on ports 6767 and 6768.
+		if h := st.Hosts; h.Limited != 2*(perSecond-rate)*seconds || h.Learned != seconds*rate {
+			t.Errorf("%d workers: %d messages limited, %d leases learnt; want %d and %d", i+1, h.Limited, h.Learned, 2*(perSecond-rate)*seconds, seconds*rate)
 		}
 	}
 	var limits int

@@ -23,12 +23,14 @@ import (
 // An attacker can send DHCP-looking datagrams as fast as any, so only
 // what can teach the table makes the workers wait: a DHCPv4 message on
 // port 67 or 68, a DHCPv6 one on 546 or 547, of a type and with the
-// fields the table learns from (hosts.Teaches4, Teaches6), within the
-// table's learning rate (hosts.Table.Admit, hosts.max_learn_rate a second
-// of packet time). The feeder decides so in packet order, for one worker
-// as for several (decode.Packet.TeachesHosts), and a worker learns from
-// no other packet: any number of workers learn alike. Past the rate, the
-// first message refused in each second is reported (limit.hosts).
+// fields the table learns from (hosts.Table.Teaches4, Teaches6: answers
+// only from the servers it allows), within the table's learning rates
+// (hosts.Table.Admit, hosts.max_learn_rate clients' messages and as many
+// servers' answers a second of packet time). The feeder decides so in
+// packet order, for one worker as for several (decode.Packet.TeachesHosts),
+// and a worker learns from no other packet: any number of workers learn
+// alike. Past a rate, the first message refused in each second is
+// reported (limit.hosts, on its flow).
 
 // hostWait is one such wait, before pkts[at] (or after the last):
 // barrier, until every other worker is past packet n (a DHCP packet);
@@ -55,31 +57,34 @@ type hostMessages struct {
 // limit.hosts anomaly when it is the first refused in its second.
 func (f *Feeder) teachesHosts(p *decode.Packet) bool {
 	h := f.p.cfg.Hosts
-	if h == nil || p.Proto != decode.ProtoUDP || p.Fault != decode.NoFault || !f.hostMsgs.teach(p) {
+	if h == nil || p.Proto != decode.ProtoUDP || p.Fault != decode.NoFault {
 		return false
 	}
-	ok, first := h.Admit(p.Timestamp)
+	ok, first := h.Admit(f.hostMsgs.teach(h, p), p.Timestamp)
 	if first {
 		p.Anomalies.Add(anomaly.HostLimit)
 	}
 	return ok
 }
 
-// teach reports whether UDP datagram p carries a DHCP message that can
-// change the host table, read as the application layer reads it.
-func (m *hostMessages) teach(p *decode.Packet) bool {
+// teach says whether UDP datagram p carries a DHCP message that can
+// change host table h, read as the application layer reads it.
+func (m *hostMessages) teach(h *hosts.Table, p *decode.Packet) hosts.Teaching {
 	switch {
 	case p.SrcPort == 67 || p.SrcPort == 68 || p.DstPort == 67 || p.DstPort == 68:
 		if dhcp.Sniff(p.Payload) != parsers.Yes {
-			return false
+			return hosts.TeachesNothing
 		}
-		err := dhcp.Parse(p.Payload, &m.v4)
-		return (err == nil || errors.Is(err, dhcp.ErrTruncated)) && hosts.Teaches4(&m.v4)
+		if err := dhcp.Parse(p.Payload, &m.v4); err == nil || errors.Is(err, dhcp.ErrTruncated) {
+			return h.Teaches4(&m.v4, p.Src)
+		}
 	case p.SrcPort == 546 || p.SrcPort == 547 || p.DstPort == 546 || p.DstPort == 547:
 		_ = dhcp.Parse6(p.Payload, &m.v6) // a message cut short still gives its event
-		return m.v6.Type != 0 && hosts.Teaches6(&m.v6)
+		if m.v6.Type != 0 {
+			return h.Teaches6(&m.v6, p.Src)
+		}
 	}
-	return false
+	return hosts.TeachesNothing
 }
 
 // ordersHosts says whether the feeder orders the host table's uses.

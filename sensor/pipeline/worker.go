@@ -382,7 +382,7 @@ func (w *worker) flowInterim(f *flow.Flow) {
 // emit enriches ev, runs the rules on it, and queues it and its alerts.
 func (w *worker) emit(ev *schemas.Event) {
 	if h := w.cfg.Hosts; h != nil {
-		if w.teaches && !h.Learn(ev) {
+		if !h.Learn(ev, w.teaches) {
 			w.anom.Report(anomaly.HostLimit, nil, ev.Timestamp, "host table full (hosts.max_entries) or memory budget spent: what the DHCP "+ev.Sensor.DHCP.MessageType+" gave is not kept")
 		}
 		h.Enrich(ev)
