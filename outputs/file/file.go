@@ -120,6 +120,10 @@ type out struct {
 	idx    []int
 	ends   []int
 	failed bool
+	// gone: its rotation failed once the file was closed; the sink forgets
+	// it at the batch's end, so that the records after the failed one
+	// fail too and keep their order when retried
+	gone bool
 	// torn: a failed write may have left part of a line after size, to be
 	// cut off before the next write
 	torn bool
@@ -215,6 +219,9 @@ func (s *Sink) Write(ctx context.Context, batch []schemas.Record) error {
 		}
 		o.touched, o.failed = false, false
 		o.pend, o.idx, o.ends = o.pend[:0], o.idx[:0], o.ends[:0]
+		if o.gone {
+			s.forget(o)
+		}
 	}
 	if len(failed) == 0 {
 		return nil
@@ -298,9 +305,9 @@ func (s *Sink) rotate(o *out) error {
 		err = s.renew(o)
 	}
 	if err != nil {
-		// Its file is closed (or was moved or deleted): the next record
+		// Its file is closed (or was moved or deleted): the next batch
 		// opens the path again, and the Runner retries the ones failed.
-		s.forget(o)
+		o.gone = true
 		return fmt.Errorf("outputs.file: %s: %w", o.path, err)
 	}
 	return nil
@@ -325,11 +332,6 @@ func (s *Sink) renew(o *out) error {
 	if err := os.Rename(o.path, dst); err != nil {
 		return fmt.Errorf("rotate: %w", err)
 	}
-	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, os.FileMode(s.opts.Mode))
-	if err != nil {
-		return err
-	}
-	o.f, o.w, o.size, o.wb = f, f, 0, newWriteback(f, 0)
 	if s.opts.Gzip {
 		s.gz.Go(func() {
 			if err := gzipFile(dst); err != nil {
@@ -339,6 +341,11 @@ func (s *Sink) renew(o *out) error {
 			}
 		})
 	}
+	f, err := os.OpenFile(o.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, os.FileMode(s.opts.Mode))
+	if err != nil {
+		return err
+	}
+	o.f, o.w, o.size, o.wb = f, f, 0, newWriteback(f, 0)
 	return nil
 }
 

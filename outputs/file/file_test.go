@@ -374,9 +374,9 @@ func BenchmarkFileThroughRunner(b *testing.B) {
 }
 
 // The active file deleted under the sensor (by hand, by a cleaner): its
-// rotation cannot rename it, the record that asked for it fails, and the
-// next write opens the path again instead of failing on the closed file
-// for ever. Through the Runner, every record reaches a file once.
+// rotation cannot rename it, the record that asked for it and the rest of
+// its batch fail, and the retry opens the path again (instead of failing
+// on the closed file for ever), the records in their order.
 func TestRotateOfADeletedFileReopens(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "events.ndjson")
@@ -385,28 +385,24 @@ func TestRotateOfADeletedFileReopens(t *testing.T) {
 	line := int64(len(rec.JSON) + 1)
 	s := newSink(t, Options{Path: p, RotateSize: outputs.ByteSize(3 * line)}, c)
 	ctx := context.Background()
-	for i := 10; i < 13; i++ {
-		if err := s.Write(ctx, batchOf("d", i, i+1)); err != nil {
-			t.Fatal(err)
-		}
+	if err := s.Write(ctx, batchOf("d", 10, 13)); err != nil {
+		t.Fatal(err)
 	}
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
 	}
-	err := s.Write(ctx, batchOf("d", 13, 14)) // past rotate_size: rotates
+	err := s.Write(ctx, batchOf("d", 13, 16)) // past rotate_size: rotates
 	var be *outputs.BatchError
-	if !errors.As(err, &be) || !slices.Equal(be.Failed, []int{0}) || !errors.Is(err, os.ErrNotExist) {
-		t.Fatalf("rotating a deleted file: %v, want record 0 failed with its cause", err)
+	if !errors.As(err, &be) || !slices.Equal(be.Failed, []int{0, 1, 2}) || !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("rotating a deleted file: %v, want the batch failed with its cause", err)
 	}
-	for i := 13; i < 16; i++ { // 13 again, as the Runner retries it
-		if err := s.Write(ctx, batchOf("d", i, i+1)); err != nil {
-			t.Fatalf("record %d after the failed rotation: %v", i, err)
-		}
+	if err := s.Write(ctx, batchOf("d", 13, 16)); err != nil { // as the Runner retries it
+		t.Fatalf("the batch retried after the failed rotation: %v", err)
 	}
 	if err := s.Close(ctx); err != nil {
 		t.Fatalf("close: %v", err)
 	}
 	if got := ns(t, lines(t, p)); !slices.Equal(got, seq(13, 16)) {
-		t.Errorf("the reopened file holds %v, want 13-15", got)
+		t.Errorf("the reopened file holds %v, want 13-15 in order", got)
 	}
 }
