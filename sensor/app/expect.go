@@ -180,6 +180,7 @@ func (e *Expectations) claim(k expectKey, ts time.Time) (expected, bool) {
 		return expected{}, false
 	}
 	e.drop(k)
+	e.bound()
 	return x, ts.Sub(x.at) <= expectTTL
 }
 
@@ -208,9 +209,7 @@ func (e *Expectations) add(k expectKey, x expected) bool {
 	x.seq = e.nextSeq
 	e.m[k] = x
 	e.held.Store(int32(len(e.m)))
-	if len(e.order) >= 2*len(e.m)+orderSlack {
-		e.compact()
-	}
+	e.bound()
 	e.order = append(e.order, added{k, x.seq})
 	return true
 }
@@ -228,6 +227,14 @@ func (e *Expectations) dropOldest() bool {
 	}
 	e.order = e.order[:0]
 	return false
+}
+
+// bound compacts order when it holds 2·len(m)+orderSlack entries: after
+// every add and claim, so that what the entries pay for bounds it.
+func (e *Expectations) bound() {
+	if len(e.order) >= 2*len(e.m)+orderSlack {
+		e.compact()
+	}
 }
 
 // compact keeps in order only the entries still held, in an array of
