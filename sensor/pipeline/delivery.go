@@ -17,6 +17,9 @@ type outBatch struct {
 	ids   []schemas.PendingID // recs[i]'s id
 	arena []byte              // the JSON of recs, back to back
 	errs  uint64              // Output.Write calls that failed
+	// refused is the output's count of records the budget refused room
+	// (BudgetRefusals), read after its last Write: 0 if it does not count
+	refused uint64
 }
 
 // deliver writes the records' ids into their JSON and the records to out
@@ -29,6 +32,9 @@ func (b *outBatch) deliver(out Output, log *slog.Logger) {
 		if err := out.Write(b.recs); err != nil {
 			b.errs++
 			log.Error("output", "err", err)
+		}
+		if r, ok := out.(BudgetRefusals); ok {
+			b.refused = r.BudgetRefused()
 		}
 	}
 	clear(b.recs) // their strings are not ours to keep alive
@@ -74,14 +80,13 @@ func (d *delivery) run() {
 	}
 }
 
-// hand queues b for delivery and returns an empty batch, with the count of
-// failed writes it carried back.
-func (d *delivery) hand(b *outBatch) (*outBatch, uint64) {
+// hand queues b for delivery and returns an empty batch: always the one
+// handed two before b (the free batches come back in the order they were
+// delivered, and that one is delivered before the one after it starts),
+// with its failed writes and the refusals seen after it.
+func (d *delivery) hand(b *outBatch) *outBatch {
 	d.todo <- b
-	e := <-d.free
-	errs := e.errs
-	e.errs = 0
-	return e, errs
+	return <-d.free
 }
 
 // close waits until every batch handed is delivered, ends the delivery's

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,7 +158,7 @@ func TestDeliveryCloseWaitsForEveryBatch(t *testing.T) {
 			}
 			want = append(want, full)
 		}
-		b, _ = d.hand(b)
+		b = d.hand(b)
 	}
 	<-out.entered // the first batch's write waits
 	closing, closed := make(chan struct{}), make(chan [][]byte)
@@ -166,7 +167,7 @@ func TestDeliveryCloseWaitsForEveryBatch(t *testing.T) {
 		d.close()
 		closed <- out.written()
 	}()
-	<-closing // the writes go on only once close was called
+	<-closing // close is called while the first write waits: it must wait for them all
 	for range deliveryBatches - 1 {
 		out.release <- struct{}{}
 	}
@@ -179,4 +180,27 @@ func TestDeliveryCloseWaitsForEveryBatch(t *testing.T) {
 			t.Errorf("record %d written:\n%s\nwant\n%s", i, got[i], want[i])
 		}
 	}
+}
+
+// refusingOutput refuses one record room at every Write.
+type refusingOutput struct{ n atomic.Uint64 }
+
+func (o *refusingOutput) Write([]schemas.Record) error { o.n.Add(1); return nil }
+func (o *refusingOutput) BudgetRefused() uint64        { return o.n.Load() }
+
+// The batch hand gives back is always the one handed two before, with the
+// output's refusals as seen after its write: the worker reports them with
+// a fixed lag, whatever the delivery's timing.
+func TestDeliveryRefusalsTwoBatchesBack(t *testing.T) {
+	out := &refusingOutput{}
+	d, b := startDelivery(out, nil)
+	for k := uint64(1); k <= 50; k++ {
+		b.recs = append(b.recs, schemas.Record{JSON: []byte("{}")})
+		b.ids = append(b.ids, schemas.PendingID{})
+		b = d.hand(b)
+		if want := k - min(k, 2); b.refused != want {
+			t.Fatalf("hand %d gave back a batch that saw %d refusals, want %d", k, b.refused, want)
+		}
+	}
+	d.close()
 }

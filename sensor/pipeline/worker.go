@@ -47,10 +47,9 @@ type worker struct {
 	packets int
 	wake    chan struct{} // another worker asks this one to give memory back (budget.Account.Fair)
 
-	// refusals is cfg.Output's count of records the budget refused room
-	// (nil: it does not count them); refused is the count seen last, and
-	// refusedNew says it grew: the next packet reports it.
-	refusals   BudgetRefusals
+	// refused is cfg.Output's count of records the budget refused room
+	// (BudgetRefusals) seen last, and refusedNew says it grew: the next
+	// packet reports it.
 	refused    uint64
 	refusedNew bool
 
@@ -100,7 +99,6 @@ func newWorker(cfg *Config) *worker {
 	w.table.UseBudget(w.acct)
 	w.table.OnInterim(w.flowInterim)
 	w.anom = anomaly.New(w.emit, &w.obs, cfg.AnomaliesPerSecond)
-	w.refusals, _ = cfg.Output.(BudgetRefusals)
 	if !cfg.FlowsOnly {
 		w.app = app.New(cfg.App, &w.obs, w.emit, w.anom)
 		w.app.UseBudget(w.acct)
@@ -444,20 +442,17 @@ func (w *worker) flush() {
 	if len(w.out.recs) == 0 {
 		return
 	}
-	var errs uint64
 	if w.dlv != nil {
-		w.out, errs = w.dlv.hand(w.out)
+		// the batch back is the one handed two before: a fixed lag,
+		// whatever the delivery's timing
+		w.out = w.dlv.hand(w.out)
 	} else {
 		w.out.deliver(w.cfg.Output, w.cfg.Log)
-		errs, w.out.errs = w.out.errs, 0
 	}
-	w.counts.OutErr += errs
-	// with a delivery, the batches still on their way are not counted
-	// yet: a later flush sees them
-	if w.refusals != nil {
-		if n := w.refusals.BudgetRefused(); n != w.refused {
-			w.refused, w.refusedNew = n, true
-		}
+	w.counts.OutErr += w.out.errs
+	w.out.errs = 0
+	if w.out.refused > w.refused {
+		w.refused, w.refusedNew = w.out.refused, true
 	}
 }
 
