@@ -116,7 +116,8 @@ type sequencer struct {
 
 	mu      sync.Mutex
 	moved   *sync.Cond   // a worker handed something over, or uses were made
-	queues  [][]deferred // per worker, in order
+	queues  [][]deferred // per worker, in order, from heads on (queue)
+	heads   []int        // per worker: where its queue starts
 	marks   []order      // per worker: nothing more will come before this
 	queued  int          // uses in queues
 	waiting int          // workers waiting for the others (hand)
@@ -131,7 +132,7 @@ func newSequencer(cfg *Config, workers int) *sequencer {
 	solo := *cfg
 	solo.FlowsOnly = true
 	solo.Hosts = nil // the workers name the events they hand over, in order
-	s := &sequencer{out: newWorker(&solo), queues: make([][]deferred, workers), marks: make([]order, workers), done: make(chan struct{})}
+	s := &sequencer{out: newWorker(&solo), queues: make([][]deferred, workers), heads: make([]int, workers), marks: make([]order, workers), done: make(chan struct{})}
 	s.out.series.shard = workers
 	s.acct = cfg.Budget.NewAccount() // its own: out's is used by out's goroutine
 	s.moved = sync.NewCond(&s.mu)
@@ -171,7 +172,15 @@ func (s *sequencer) use(w *worker, i int) {
 func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark order, wait bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.queues[i] = append(s.queues[i], uses...)
+	q := s.queues[i]
+	if h := s.heads[i]; h > 0 && len(q)+len(uses) > cap(q) {
+		// What waits moves to the front: the array is used again rather
+		// than grown (made uses leave room only at its front).
+		n := copy(q, q[h:])
+		clear(q[n:])
+		q, s.heads[i] = q[:n], 0
+	}
+	s.queues[i] = append(q, uses...)
 	if n := heldBytes(uses); n > 0 {
 		s.held += n
 		s.peak = max(s.peak, s.held)
@@ -211,8 +220,8 @@ func (s *sequencer) nudge() {
 
 // busy says whether the sequencer is making uses, or has some it can make.
 func (s *sequencer) busy(low *order) bool {
-	for _, q := range s.queues {
-		if len(q) > 0 && q[0].at.before(low) {
+	for i := range s.queues {
+		if q := s.queue(i); len(q) > 0 && q[0].at.before(low) {
 			return true
 		}
 	}
@@ -234,26 +243,29 @@ func (s *sequencer) lowMark() order {
 func (s *sequencer) next(d *deferred) (ok, end bool) {
 	low := s.lowMark()
 	first := -1
-	for i, q := range s.queues {
-		if len(q) > 0 && (first < 0 || q[0].at.before(&s.queues[first][0].at)) {
+	for i := range s.queues {
+		if q := s.queue(i); len(q) > 0 && (first < 0 || q[0].at.before(&s.queue(first)[0].at)) {
 			first = i
 		}
 	}
 	if first < 0 {
 		return false, low == allHanded
 	}
-	q := s.queues[first]
+	q := s.queue(first)
 	if !q[0].at.before(&low) {
 		return false, false
 	}
 	*d = q[0]
 	q[0] = deferred{}
 	s.queued--
-	if s.queues[first] = q[1:]; len(q) == 1 {
-		s.queues[first] = q[:0]
+	if s.heads[first]++; len(q) == 1 {
+		s.queues[first], s.heads[first] = s.queues[first][:0], 0
 	}
 	return true, false
 }
+
+// queue is the uses worker i handed over that wait.
+func (s *sequencer) queue(i int) []deferred { return s.queues[i][s.heads[i]:] }
 
 func (s *sequencer) run() {
 	defer close(s.done)
