@@ -35,9 +35,9 @@ const mac = "90:b1:1c:99:49:29"
 // lease lasts, and no longer after it ends or is released.
 func TestLearnV4(t *testing.T) {
 	tab := New(Config{}, nil)
-	tab.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "request", ClientMAC: mac, Hostname: "btest"}), true)
+	learn(tab, dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "request", ClientMAC: mac, Hostname: "btest"}), true)
 	ack := dhcpEvent(time.Second, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: "192.168.0.10", LeaseTime: 3600})
-	if !tab.Learn(ack, true) {
+	if !learn(tab, ack, true) {
 		t.Fatal("lease refused")
 	}
 	want := schemas.DHCPLease{Action: "assigned", IP: "192.168.0.10", MAC: "90-B1-1C-99-49-29", Hostname: "btest", End: t0.Add(3601 * time.Second)}
@@ -79,12 +79,12 @@ func TestLearnV4(t *testing.T) {
 		t.Errorf("frame mac replaced: %+v", ev.Source)
 	}
 	// RELEASE by another client changes nothing; by the holder, ends it.
-	tab.Learn(dhcpEvent(10*time.Second, "dhcp", schemas.DHCP{MessageType: "release", ClientMAC: "02:00:00:00:00:01", ClientIP: "192.168.0.10"}), true)
+	learn(tab, dhcpEvent(10*time.Second, "dhcp", schemas.DHCP{MessageType: "release", ClientMAC: "02:00:00:00:00:01", ClientIP: "192.168.0.10"}), true)
 	if _, ok := tab.Lookup("192.168.0.10", t0.Add(11*time.Second)); !ok {
 		t.Error("another client's RELEASE ended the lease")
 	}
 	rel := dhcpEvent(20*time.Second, "dhcp", schemas.DHCP{MessageType: "release", ClientMAC: mac, ClientIP: "192.168.0.10"})
-	tab.Learn(rel, true)
+	learn(tab, rel, true)
 	if rel.Sensor.DHCP.Lease.Action != "released" || !rel.Sensor.DHCP.Lease.End.Equal(t0.Add(20*time.Second)) {
 		t.Errorf("release lease %+v", rel.Sensor.DHCP.Lease)
 	}
@@ -104,13 +104,13 @@ func TestLearnV4(t *testing.T) {
 func TestLearnV6(t *testing.T) {
 	tab := New(Config{}, nil)
 	duid := "000100012a3b4c5d90b11c994929"
-	tab.Learn(dhcpEvent(0, "dhcpv6", schemas.DHCP{MessageType: "request", ClientID: duid, FQDN: "ws42.corp.example", Hostname: "ws42"}), true)
-	tab.Learn(dhcpEvent(time.Second, "dhcpv6", schemas.DHCP{MessageType: "reply", ClientID: duid, ClientMAC: mac, AssignedIP: "2001:db8::1a", LeaseTime: 0xffffffff}), true)
+	learn(tab, dhcpEvent(0, "dhcpv6", schemas.DHCP{MessageType: "request", ClientID: duid, FQDN: "ws42.corp.example", Hostname: "ws42"}), true)
+	learn(tab, dhcpEvent(time.Second, "dhcpv6", schemas.DHCP{MessageType: "reply", ClientID: duid, ClientMAC: mac, AssignedIP: "2001:db8::1a", LeaseTime: 0xffffffff}), true)
 	l, ok := tab.Lookup("2001:db8::1a", t0.Add(1000*time.Hour))
 	if !ok || l.Hostname != "ws42.corp.example" || !l.End.IsZero() {
 		t.Fatalf("lease %+v %v", l, ok)
 	}
-	tab.Learn(dhcpEvent(2*time.Second, "dhcpv6", schemas.DHCP{MessageType: "reply", ClientID: duid, AssignedIP: "2001:db8::1a"}), true)
+	learn(tab, dhcpEvent(2*time.Second, "dhcpv6", schemas.DHCP{MessageType: "reply", ClientID: duid, AssignedIP: "2001:db8::1a"}), true)
 	if _, ok := tab.Lookup("2001:db8::1a", t0.Add(3*time.Second)); ok {
 		t.Error("lease live after a zero valid lifetime")
 	}
@@ -122,7 +122,7 @@ func TestLearnV6(t *testing.T) {
 func TestBounds(t *testing.T) {
 	tab := New(Config{MaxEntries: 4}, nil)
 	lease := func(i int, at time.Duration, secs int64) bool {
-		return tab.Learn(dhcpEvent(at, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: fmt.Sprintf("10.0.0.%d", i), LeaseTime: secs}), true)
+		return learn(tab, dhcpEvent(at, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: fmt.Sprintf("10.0.0.%d", i), LeaseTime: secs}), true)
 	}
 	for i := range 4 {
 		if !lease(i, 0, 60) {
@@ -143,7 +143,7 @@ func TestBounds(t *testing.T) {
 	}
 	b := budget.New(1) // below one entry
 	tight := New(Config{}, b)
-	if tight.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: "10.0.0.1", LeaseTime: 60}), true) {
+	if learn(tight, dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: "10.0.0.1", LeaseTime: 60}), true) {
 		t.Error("lease kept beyond the budget")
 	}
 	if b.Stats().Pools[budget.Hosts].Denied == 0 {
@@ -161,7 +161,7 @@ func TestConcurrent(t *testing.T) {
 			defer wg.Done()
 			for i := range 500 {
 				ip := fmt.Sprintf("10.%d.%d.%d", w, i/250, i%250)
-				tab.Learn(dhcpEvent(time.Duration(i)*time.Millisecond, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: ip, LeaseTime: 60, Hostname: "h"}), true)
+				learn(tab, dhcpEvent(time.Duration(i)*time.Millisecond, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: ip, LeaseTime: 60, Hostname: "h"}), true)
 				ev := flowEvent(time.Duration(i)*time.Millisecond, ip, "10.9.9.9")
 				tab.Enrich(ev)
 				if ev.Source.Domain != "h" {
@@ -180,7 +180,7 @@ func TestConcurrent(t *testing.T) {
 func BenchmarkEnrich(b *testing.B) {
 	tab := New(Config{}, nil)
 	for i := range 1000 {
-		tab.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: fmt.Sprintf("10.0.%d.%d", i/250, i%250), LeaseTime: 3600, Hostname: "h"}), true)
+		learn(tab, dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: fmt.Sprintf("10.0.%d.%d", i/250, i%250), LeaseTime: 3600, Hostname: "h"}), true)
 	}
 	hit, miss := flowEvent(time.Second, "10.0.1.7", "192.0.2.1"), flowEvent(time.Second, "192.0.2.2", "192.0.2.1")
 	b.ReportAllocs()
@@ -197,7 +197,7 @@ func BenchmarkEnrich(b *testing.B) {
 func TestNamesBounded(t *testing.T) {
 	tab := New(Config{MaxEntries: 4}, nil)
 	discover := func(i int, at time.Duration) bool {
-		return tab.Learn(dhcpEvent(at, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: fmt.Sprintf("02:00:00:00:00:%02x", i), Hostname: fmt.Sprintf("h%d", i)}), true)
+		return learn(tab, dhcpEvent(at, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: fmt.Sprintf("02:00:00:00:00:%02x", i), Hostname: fmt.Sprintf("h%d", i)}), true)
 	}
 	for i := range 4 {
 		if !discover(i, 0) {
@@ -218,12 +218,12 @@ func TestNamesBounded(t *testing.T) {
 func BenchmarkNameFloodFull(b *testing.B) {
 	tab := New(Config{MaxEntries: 1 << 14}, nil)
 	for i := range 1 << 14 {
-		tab.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: fmt.Sprintf("02:00:00:%06x", i), Hostname: "h"}), true)
+		learn(tab, dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: fmt.Sprintf("02:00:00:%06x", i), Hostname: "h"}), true)
 	}
 	ev := dhcpEvent(time.Second, "dhcp", schemas.DHCP{MessageType: "discover", ClientMAC: "02:ff:ff:ff:ff:ff", Hostname: "flood"})
 	b.ResetTimer()
 	for range b.N {
-		tab.Learn(ev, true)
+		learn(tab, ev, true)
 	}
 }
 
@@ -237,12 +237,12 @@ func TestOnlyListedServersGrant(t *testing.T) {
 		return ev
 	}
 	forged := ack("10.0.0.66", "10.0.0.50", "ceo-laptop")
-	tab.Learn(forged, true)
+	learn(tab, forged, true)
 	if forged.Sensor.DHCP.Lease.Action != "ignored" {
 		t.Errorf("forged ACK: lease %+v", forged.Sensor.DHCP.Lease)
 	}
 	real := ack("10.0.0.2", "10.0.0.51", "printer")
-	tab.Learn(real, true)
+	learn(tab, real, true)
 	if real.Sensor.DHCP.Lease.Action != "assigned" {
 		t.Errorf("server's ACK: lease %+v", real.Sensor.DHCP.Lease)
 	}
@@ -263,11 +263,11 @@ func TestEnrichWritesEnrichGroups(t *testing.T) {
 	tab := New(Config{}, nil)
 	for i, ip := range []string{"192.168.0.10", "192.168.0.11"} {
 		m := fmt.Sprintf("90:b1:1c:99:49:%02x", i)
-		tab.Learn(dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "request", ClientMAC: m, Hostname: fmt.Sprint("host", i)}), true)
-		tab.Learn(dhcpEvent(time.Second, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: m, AssignedIP: ip, LeaseTime: 3600}), true)
+		learn(tab, dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "request", ClientMAC: m, Hostname: fmt.Sprint("host", i)}), true)
+		learn(tab, dhcpEvent(time.Second, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: m, AssignedIP: ip, LeaseTime: 3600}), true)
 	}
 	ev := flowEvent(2*time.Second, "192.168.0.10", "192.168.0.11")
-	tab.Learn(ev, true)
+	learn(tab, ev, true)
 	tab.Enrich(ev)
 	if ev.Source.Domain != "host0" || ev.Destination.MAC == "" || len(ev.Related.Hosts) != 2 {
 		t.Fatalf("not named: %+v %+v %v", ev.Source, ev.Destination, ev.Related.Hosts)
@@ -280,4 +280,11 @@ func TestEnrichWritesEnrichGroups(t *testing.T) {
 	if got, _ := c.EncodeGroupsWithID(nil, ev, schemas.GroupSource|schemas.GroupDestination|EnrichGroups); string(got) != string(want) {
 		t.Errorf("told EnrichGroups:\n%s\nin full:\n%s", got, want)
 	}
+}
+
+// learn has tab learn from ev as sent by its source (the sender of the
+// tests' messages).
+func learn(tab *Table, ev *schemas.Event, admitted bool) bool {
+	from, _ := netip.ParseAddr(ev.Source.IP)
+	return tab.Learn(ev, from, admitted)
 }

@@ -13,12 +13,14 @@ import (
 // lease (DHCPv4 ACK with yiaddr, DHCPv6 REPLY with an address) enters the
 // table; RELEASE and DECLINE (and a DHCPv6 REPLY with valid lifetime 0)
 // end the client's lease at the event's time. What the table took is
-// written into the event as packetsleuth.dhcp.lease. Not admitted (past
+// written into the event as packetsleuth.dhcp.lease; from is the
+// message's sender (not the event's source: the flow's originator, a
+// client for the answer to a unicast renewal). Not admitted (past
 // the learning rate, or not a message Teaches4/Teaches6 let through), only
 // an answer from a sender not in Config.Servers is marked ignored: that
 // changes nothing in the table. It returns false when a lease could not
 // be kept (table full, budget spent): the caller reports it.
-func (t *Table) Learn(ev *schemas.Event, admitted bool) bool {
+func (t *Table) Learn(ev *schemas.Event, from netip.Addr, admitted bool) bool {
 	if ev.Event.Dataset != schemas.DatasetDHCP {
 		return true
 	}
@@ -37,14 +39,14 @@ func (t *Table) Learn(ev *schemas.Event, admitted bool) bool {
 	ts := ev.Timestamp
 	ended := endedIP(x, v6)
 	l := lessonOf(x.MessageType, nm != "" && client != "", x.AssignedIP != "", ended != "")
-	if !admitted && (l != learnLease || t.fromServer(ev.Source.IP)) {
+	if !admitted && (l != learnLease || t.fromServer(from)) {
 		return true
 	}
 	switch l {
 	case learnName:
 		return t.remember(client, nm, ts)
 	case learnLease:
-		if !t.fromServer(ev.Source.IP) {
+		if !t.fromServer(from) {
 			t.ignored.Add(1)
 			x.Lease = schemas.DHCPLease{Action: "ignored", IP: x.AssignedIP}
 			return true
@@ -89,16 +91,8 @@ func endedIP(x *schemas.DHCP, v6 bool) string {
 	return x.RequestedIP
 }
 
-// fromServer reports whether an answer sent by ip may grant a lease.
-func (t *Table) fromServer(ip string) bool {
-	if len(t.servers) == 0 {
-		return true
-	}
-	a, err := netip.ParseAddr(ip)
-	return err == nil && t.fromServerAddr(a)
-}
-
-func (t *Table) fromServerAddr(a netip.Addr) bool {
+// fromServer reports whether an answer sent by a may grant a lease.
+func (t *Table) fromServer(a netip.Addr) bool {
 	if len(t.servers) == 0 {
 		return true
 	}

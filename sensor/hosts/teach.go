@@ -80,7 +80,7 @@ func (t *Table) teaching(l lesson, from netip.Addr) Teaching {
 		return TeachesNothing
 	case l != learnLease:
 		return TeachesClient
-	case t.fromServerAddr(from):
+	case t.fromServer(from):
 		return TeachesServer
 	}
 	return TeachesNothing // ignored by Learn: it changes nothing

@@ -108,12 +108,28 @@ func TestLearnNotAdmitted(t *testing.T) {
 		return ev
 	}
 	listed, rogue := ack("10.1.0.1"), ack("10.1.0.66")
-	tab.Learn(listed, false)
-	tab.Learn(rogue, false)
+	learn(tab, listed, false)
+	learn(tab, rogue, false)
 	if _, ok := tab.Lookup("10.1.0.7", t0); ok || listed.Sensor.DHCP.Lease.Action != "" {
 		t.Errorf("an answer not admitted was learnt: %+v", listed.Sensor.DHCP.Lease)
 	}
 	if rogue.Sensor.DHCP.Lease.Action != "ignored" || tab.Stats().Ignored != 1 {
 		t.Errorf("a rogue answer not admitted: lease %+v, %d ignored; want it marked ignored", rogue.Sensor.DHCP.Lease, tab.Stats().Ignored)
+	}
+}
+
+// The answer to a unicast renewal comes back on the client's flow: its
+// event's source is the client, its sender the server. The server is
+// judged by the sender, as the feeder judges it (Teaches4).
+func TestUnicastRenewalJudgedBySender(t *testing.T) {
+	server := netip.MustParseAddr("10.1.0.1")
+	tab := New(Config{Servers: []netip.Prefix{netip.PrefixFrom(server, 32)}}, nil)
+	ack := dhcpEvent(0, "dhcp", schemas.DHCP{MessageType: "ack", ClientMAC: mac, AssignedIP: "10.1.0.7", LeaseTime: 60})
+	ack.Source.IP, ack.Destination.IP = "10.1.0.7", "10.1.0.1" // the flow's originator: the client
+	if !tab.Learn(ack, server, true) || ack.Sensor.DHCP.Lease.Action != "assigned" {
+		t.Fatalf("the server's answer on the client's flow: lease %+v, want assigned", ack.Sensor.DHCP.Lease)
+	}
+	if _, ok := tab.Lookup("10.1.0.7", t0); !ok {
+		t.Error("the renewed lease is not held")
 	}
 }

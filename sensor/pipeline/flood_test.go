@@ -68,7 +68,9 @@ func TestSYNFloodStaysUnderBudget(t *testing.T) {
 // the shipped rules: each flow event hands the sequencer its uses of the
 // scan thresholds. The workers hand them in chunks as their flushes go,
 // and the sequencer makes those the others have passed: it holds a few
-// chunks, not every use of the flood. The events are one worker's.
+// chunks, not every use of the flood. The events are one worker's. (It
+// fails without the chunks; what it holds stays below maxHeld, so it does
+// not make the workers wait for the sequencer.)
 func TestFloodEndHeldBounded(t *testing.T) {
 	const n = 30_000
 	path := writeFlood(t, n)

@@ -191,9 +191,13 @@ func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark orde
 	low := s.lowMark()
 	s.marks[i] = mark
 	s.queued += len(uses)
-	// A use is made once every worker is past it, and a worker hands over
-	// none before its last mark: only a higher low mark lets one go.
-	if now := s.lowMark(); low.before(&now) && (s.queued > 0 || s.waiting > 0 || now == allHanded) {
+	// A use is made once every worker is past it: a higher low mark lets
+	// uses go, and so does a use handed below the low mark (a give-back's,
+	// between batches), which can be made at once. Either way the
+	// sequencer must look again, and the slowest worker may be waiting
+	// for it (busy).
+	now := s.lowMark()
+	if low.before(&now) && (s.queued > 0 || s.waiting > 0 || now == allHanded) || anyBefore(uses, &now) {
 		s.moved.Broadcast()
 	}
 	for wait && (s.held > maxHeld || s.unpaid > 0) {
@@ -206,6 +210,16 @@ func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark orde
 		s.moved.Wait()
 		s.waiting--
 	}
+}
+
+// anyBefore says whether one of uses is ordered before o.
+func anyBefore(uses []deferred, o *order) bool {
+	for i := range uses {
+		if uses[i].at.before(o) {
+			return true
+		}
+	}
+	return false
 }
 
 // nudge wakes the workers waiting in hand to look again: one of them was

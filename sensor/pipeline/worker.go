@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"maps"
+	"net/netip"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -75,6 +76,7 @@ type worker struct {
 	// learns from (decode.Packet.TeachesHosts); no other packet's event
 	// teaches it.
 	teaches bool
+	sender  netip.Addr // the packet's sender: Learn judges an answer's server by it
 	// passed tells the other workers how far this one is, and peers are
 	// they all, for the host table's order (hostorder.go).
 	passed atomic.Uint64
@@ -159,7 +161,7 @@ func (w *worker) packet(p *decode.Packet) {
 	}
 	if w.app != nil {
 		w.setIngress(f)
-		w.teaches = p.TeachesHosts
+		w.teaches, w.sender = p.TeachesHosts, p.Src
 		w.app.Packet(f, d, p)
 		w.teaches = false
 	}
@@ -380,7 +382,7 @@ func (w *worker) flowInterim(f *flow.Flow) {
 // emit enriches ev, runs the rules on it, and queues it and its alerts.
 func (w *worker) emit(ev *schemas.Event) {
 	if h := w.cfg.Hosts; h != nil {
-		if !h.Learn(ev, w.teaches) {
+		if !h.Learn(ev, w.sender, w.teaches) {
 			w.anom.Report(anomaly.HostLimit, nil, ev.Timestamp, "host table full (hosts.max_entries) or memory budget spent: what the DHCP "+ev.Sensor.DHCP.MessageType+" gave is not kept")
 		}
 		h.Enrich(ev)
