@@ -181,7 +181,7 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 		var b *batch
 		select {
 		case <-w.wake: // another worker starves: give back what is past the fair share
-			w.giveBack()
+			w.giveBackBetween()
 			continue
 		case b = <-in:
 		}

@@ -189,7 +189,9 @@ func (s *sequencer) hand(i int, acct *budget.Account, uses []deferred, mark orde
 		}
 	}
 	low := s.lowMark()
-	s.marks[i] = mark
+	if s.marks[i].before(&mark) { // a mark never goes back: its uses were handed after those below it
+		s.marks[i] = mark
+	}
 	s.queued += len(uses)
 	// A use is made once every worker is past it: a higher low mark lets
 	// uses go, and so does a use handed below the low mark (a give-back's,

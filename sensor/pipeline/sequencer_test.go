@@ -26,3 +26,20 @@ func TestUseBelowTheMarksIsMadeAtOnce(t *testing.T) {
 	s.hand(1, nil, nil, allHanded, false)
 	s.wait()
 }
+
+// A worker's mark never goes back: a hand marked below its last mark (as
+// a give-back between batches made before) leaves the mark where it was.
+func TestMarkNeverGoesBack(t *testing.T) {
+	s := newSequencer(&Config{}, 2)
+	s.hand(0, nil, nil, order{n: 20}, false)
+	s.hand(0, nil, nil, order{n: 10, phase: 1}, false)
+	s.mu.Lock()
+	got := s.marks[0]
+	s.mu.Unlock()
+	if got != (order{n: 20}) {
+		t.Errorf("mark %+v after a hand below it, want it kept at packet 20", got)
+	}
+	s.hand(0, nil, nil, allHanded, false)
+	s.hand(1, nil, nil, allHanded, false)
+	s.wait()
+}

@@ -77,6 +77,10 @@ type worker struct {
 	// teaches it.
 	teaches bool
 	sender  netip.Addr // the packet's sender: Learn judges an answer's server by it
+	// handed is the last mark handed to the sequencer; atMark: what the
+	// worker ends is ordered at it (giveBackBetween)
+	handed order
+	atMark bool
 	// passed tells the other workers how far this one is, and peers are
 	// they all, for the host table's order (hostorder.go).
 	passed atomic.Uint64
@@ -209,6 +213,7 @@ func (w *worker) sweep(t int64) {
 // the others (sequencer.hand).
 func (w *worker) handLater(mark order, wait bool) {
 	w.seq.hand(w.seqID, w.acct, w.later, mark, wait)
+	w.handed = mark
 	clear(w.later)
 	w.later = w.later[:0]
 }
@@ -228,6 +233,20 @@ func (w *worker) handChunkFull() {
 	if w.at.phase == 0 && len(w.later) >= handChunk {
 		w.handLater(w.at, w.at.n == endOfInput || w.cfg.Hosts == nil)
 	}
+}
+
+// giveBackBetween gives back between batches (giveBack). What it ends is
+// handed at the last mark handed, not at the order the last batch left
+// (a sweep's, below that mark): a worker's marks never go back, and its
+// uses come in order.
+func (w *worker) giveBackBetween() {
+	if w.seq == nil {
+		w.giveBack()
+		return
+	}
+	w.at, w.atMark = w.handed, true
+	w.giveBack()
+	w.atMark = false
 }
 
 // giveBack sheds flows while this worker holds more than its fair share
@@ -358,6 +377,7 @@ func (w *worker) clearEvent() {
 // packet's time (then class and activity).
 func (w *worker) orderEnd(f *flow.Flow) {
 	switch {
+	case w.atMark: // a give-back between batches (giveBackBetween)
 	case w.at.n == endOfInput && w.at.phase == 0:
 		w.at.a, w.at.b, w.at.c = f.Last().UnixNano(), int64(f.Class()), f.LastNumber(w.number)
 	case w.at.phase == 0:
