@@ -100,33 +100,50 @@ func (t *Table) Admit(kind Teaching, ts time.Time) (ok, first bool) {
 	if kind == TeachesNothing {
 		return false, false
 	}
-	r := &t.rates[kind-TeachesClient]
 	t.rate.Lock()
 	defer t.rate.Unlock()
-	if sec := ts.Unix(); r.newSecond(sec) {
-		r.second, r.n = sec, 0
-	}
-	r.n++
-	if r.n <= t.maxRate {
+	w := t.rates[kind-TeachesClient].window(ts.Unix())
+	w.n++
+	if w.n <= t.maxRate {
 		return true, false
 	}
 	t.limited.Add(1)
-	return false, r.n == t.maxRate+1
+	return false, w.n == t.maxRate+1
 }
 
-// learnRate is one learning rate's window.
+// learnRate is one learning rate: the window of the newest second seen,
+// and one for packets far behind it.
+//
+// A packet a little older than the newest (a merged capture out of
+// order) counts in the newest second: it does not reopen the window. One
+// far behind (rateRewind: a capture of another day after this one, or
+// the capture's own time after a stray stamp in the future) counts in
+// the window behind, which moves on with those packets' own time, so
+// learning goes on. Time jumping back and forth (a crafted capture) then
+// opens at most two windows, not one a jump.
 type learnRate struct {
+	now, behind rateWindow
+}
+
+// rateWindow is the count of one second of packet time.
+type rateWindow struct {
 	second int64 // packet time (s) of the window
 	n      int64 // messages admitted or refused in it
 }
 
-// rateRewind is how far back packet time must go for a rate's window to
-// start again: a little back (packets of a merged capture out of order)
-// counts in the newest second, so it does not reopen the window; far back
-// (a capture of another day after this one, or after a stray stamp in
-// the future) does.
+// rateRewind is how far behind the newest second a packet counts in the
+// window behind.
 const rateRewind = 60
 
-func (r *learnRate) newSecond(sec int64) bool {
-	return sec > r.second || sec < r.second-rateRewind
+// window returns the window a packet of second sec counts in, moved on
+// to sec if sec is newer.
+func (r *learnRate) window(sec int64) *rateWindow {
+	w := &r.now
+	if sec < r.now.second-rateRewind {
+		w = &r.behind
+	}
+	if sec > w.second {
+		w.second, w.n = sec, 0
+	}
+	return w
 }

@@ -56,8 +56,8 @@ func TestTeaches4(t *testing.T) {
 // Admit lets through at most Config.MaxLearnRate messages a second of
 // packet time, of clients and of servers each, says which refusal is its
 // second's first, counts the refused ones, does not reopen a second when
-// time goes back a little, and starts again when it goes back far (after
-// a stray stamp in the future).
+// time goes back a little, goes on with the capture's time after a stray
+// stamp in the future, and is not reopened by time jumping back and forth.
 func TestAdmitBoundsLearningPerSecond(t *testing.T) {
 	tab := New(Config{MaxLearnRate: 3}, nil)
 	type result struct{ ok, first bool }
@@ -92,6 +92,19 @@ func TestAdmitBoundsLearningPerSecond(t *testing.T) {
 		if got := admit(TeachesClient, time.Duration(10+i)*time.Second); !got.ok {
 			t.Fatalf("second %d after a stamp an hour ahead: refused", 10+i)
 		}
+	}
+	// Time jumping back and forth by an hour (a crafted capture) opens two
+	// windows (after the first message's), not one a jump.
+	jumpy := New(Config{MaxLearnRate: 3}, nil)
+	var admitted int
+	for i := range 100 {
+		at := t0.Add(time.Duration(i%2) * time.Hour)
+		if ok, _ := jumpy.Admit(TeachesClient, at); ok {
+			admitted++
+		}
+	}
+	if admitted != 7 {
+		t.Errorf("%d of 100 admitted with time jumping back and forth, want 7 (the first, then two windows of 3)", admitted)
 	}
 	if got := New(Config{}, nil).maxRate; got != DefaultMaxLearnRate {
 		t.Errorf("default rate %d, want %d", got, DefaultMaxLearnRate)
