@@ -43,10 +43,6 @@ func (u *use) Bytes() int64 { return u.bytes }
 // allocator does (its size classes are up to 1/8 apart here).
 const useBytes = int64(unsafe.Sizeof(use{})) * 9 / 8
 
-// alertBytes is what an alert built before its use holds: the event, and
-// the lists it copies for the rule (tags, threat, related).
-const alertBytes = int64(unsafe.Sizeof(schemas.Event{})) + 1<<10
-
 // Defer makes e hand each use of its shared threshold and suppression
 // state to later instead of making it; the caller makes the uses, in the
 // order it chooses, through Apply (pipeline.Deferrer). Call it before the
@@ -97,7 +93,7 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 	}
 	u.bytes = useBytes + int64(cap(u.keys)+16*cap(u.matched))
 	if u.from != nil {
-		u.bytes += alertBytes
+		u.bytes += schemas.HeldBytes // the alert built before its use
 	}
 	e.later(u)
 }

@@ -7,7 +7,10 @@
 // names that detection rules are written against.
 package schemas
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // ECSVersion is the ECS release the events follow.
 const ECSVersion = "9.4.0"
@@ -38,6 +41,11 @@ const (
 	// DatasetTraffic holds detected traffic peaks (event.kind event).
 	DatasetTimeseries = "packetsleuth.timeseries"
 )
+
+// HeldBytes is what an event kept in memory (an alert or an anomaly
+// waiting for its turn) is charged to a memory budget: the struct, and
+// about 1 KB of the lists and strings it points to.
+const HeldBytes = int64(unsafe.Sizeof(Event{})) + 1<<10
 
 // Event is one ECS document: a connection, a protocol transaction or an alert.
 type Event struct {

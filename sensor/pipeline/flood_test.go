@@ -9,6 +9,7 @@ import (
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
@@ -82,7 +83,7 @@ func TestFloodEndHeldBounded(t *testing.T) {
 		t.Fatalf("2 workers: events differ from one worker's:\n%s", lineDiff(want, got))
 	}
 	// Each worker hands a chunk before it waits, and its last without waiting.
-	if bound := maxHeld + 3*handChunk*(eventBytes+int64(unsafe.Sizeof(deferred{}))); st.HeldPeak == 0 || st.HeldPeak > bound {
+	if bound := maxHeld + 3*handChunk*(schemas.HeldBytes+int64(unsafe.Sizeof(deferred{}))); st.HeldPeak == 0 || st.HeldPeak > bound {
 		t.Errorf("the sequencer held up to %d bytes of uses, want some and at most %d", st.HeldPeak, bound)
 	}
 }

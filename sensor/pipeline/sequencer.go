@@ -75,13 +75,10 @@ func heldBytes(uses []deferred) int64 {
 	return n
 }
 
-// eventBytes is what an anomaly's event holds, and is taken as what a
-// use that does not tell its size holds (the keep of a file).
-const eventBytes = int64(unsafe.Sizeof(schemas.Event{})) + 1<<10
-
 // holds is what d holds besides its entry: a rule's use tells (the rules'
 // keys and closure are far smaller than an event), an anomaly's holds its
-// event if it has one, the rest are taken as holding an event.
+// event if it has one, the rest (the keep of a file) are taken as holding
+// an event.
 func (d *deferred) holds() int64 {
 	switch {
 	case d.rule != nil:
@@ -91,7 +88,7 @@ func (d *deferred) holds() int64 {
 	case d.keep == nil && d.anom.Event() == nil:
 		return 0
 	}
-	return eventBytes
+	return schemas.HeldBytes
 }
 
 // maxHeld bounds what the sequencer holds: beyond, a worker ahead of the
