@@ -25,6 +25,15 @@ func (t *Table) Learn(ev *schemas.Event, from netip.Addr, admitted bool) bool {
 		return true
 	}
 	x := &ev.Sensor.DHCP
+	if !admitted {
+		// Only an answer granting an address is looked at: the client's
+		// name and end do not matter, and nothing is built for them (a
+		// flood is mostly messages not admitted).
+		if lessonOf(x.MessageType, false, x.AssignedIP != "", false) == learnLease && !t.fromServer(from) {
+			t.ignore(x)
+		}
+		return true
+	}
 	v6 := ev.Network.Protocol == "dhcpv6"
 	client, nm := "mac:"+x.ClientMAC, x.Hostname
 	if v6 {
@@ -38,17 +47,12 @@ func (t *Table) Learn(ev *schemas.Event, from netip.Addr, admitted bool) bool {
 	}
 	ts := ev.Timestamp
 	ended := endedIP(x, v6)
-	l := lessonOf(x.MessageType, nm != "" && client != "", x.AssignedIP != "", ended != "")
-	if !admitted && (l != learnLease || t.fromServer(from)) {
-		return true
-	}
-	switch l {
+	switch lessonOf(x.MessageType, nm != "" && client != "", x.AssignedIP != "", ended != "") {
 	case learnName:
 		return t.remember(client, nm, ts)
 	case learnLease:
 		if !t.fromServer(from) {
-			t.ignored.Add(1)
-			x.Lease = schemas.DHCPLease{Action: "ignored", IP: x.AssignedIP}
+			t.ignore(x)
 			return true
 		}
 		if v6 && x.LeaseTime == 0 {
@@ -89,6 +93,13 @@ func endedIP(x *schemas.DHCP, v6 bool) string {
 		return x.ClientIP
 	}
 	return x.RequestedIP
+}
+
+// ignore counts answer x, from a sender not in Config.Servers, and marks
+// it ignored.
+func (t *Table) ignore(x *schemas.DHCP) {
+	t.ignored.Add(1)
+	x.Lease = schemas.DHCPLease{Action: "ignored", IP: x.AssignedIP}
 }
 
 // fromServer reports whether an answer sent by a may grant a lease.
