@@ -117,7 +117,7 @@ func (c *Conn) startBody(h *half, st state, length int64, ce string, decoded *in
 	case !c.cfg.decode && h.file == nil:
 		tx.addNote(NoteDecodeSkipped)
 	default:
-		if h.dec = newDecoder(layers[:n], c.cfg.maxDecoded, c.cfg.budget, c.cfg.maxDecoders); h.dec == nil {
+		if h.dec = newDecoder(layers[:n], c.cfg.maxDecoded, c.cfg.budget, c.cfg.maxDecoders, c.cfg.pool); h.dec == nil {
 			tx.addNote(NoteDecoderLimit)
 			tx.DecoderLimited = true
 		} else {
@@ -167,20 +167,20 @@ func (c *Conn) stopDecoder(h *half) {
 	if h.dec == nil {
 		return
 	}
-	h.dec.finish(false)
-	c.decoderResult(h)
+	c.endDecoder(h, false)
 }
 
-func (c *Conn) decoderResult(h *half) {
-	f := h.dec
+// endDecoder finishes h's decoder (eof: at the end of the body) and notes
+// its result.
+func (c *Conn) endDecoder(h *half, eof bool) {
+	r := h.dec.finish(eof, c.cfg.pool)
 	h.dec = nil
 	if h.cur == nil {
 		return
 	}
 	_, _, d, _ := c.msg(h)
-	var failed, limited, sated bool
-	*d, failed, limited, sated = f.result()
-	if sated {
+	*d = r.out
+	if r.sated {
 		// The file had its type: the rest is counted on the wire only.
 		*d = -1
 		h.cur.tx.addNote(NoteDecodeTyped)
@@ -188,11 +188,11 @@ func (c *Conn) decoderResult(h *half) {
 			t.Unsized()
 		}
 	}
-	if limited {
+	if r.limited {
 		h.cur.tx.addNote(NoteDecodeLimit)
 		h.fileEnd = parsers.FileSizeLimit
 	}
-	if failed {
+	if r.failed {
 		h.cur.tx.addNote(NoteDecodeError)
 		h.fileEnd = parsers.FileTruncated
 	}

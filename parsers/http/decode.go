@@ -19,7 +19,8 @@ import (
 // piece) while compress/* readers pull. An inflater runs the reader in a
 // coroutine (iter.Pull): when the reader runs out of input it suspends until
 // the parser pushes the next piece. Nothing runs concurrently and results are
-// deterministic. Decoded bytes are only counted, into a fixed scratch buffer,
+// deterministic. A finished inflater parks its coroutine and waits in the
+// Conns' Pool for the next body (a new coroutine was 3.5 allocations a body). Decoded bytes are only counted, into a fixed scratch buffer,
 // except under stacked codings ("gzip, gzip"), where each layer's output is
 // pushed into the next layer's inflater.
 //
@@ -73,6 +74,7 @@ type inflater struct {
 	clean    bool // it returned at the end of its stream
 	failed   bool
 	limited  bool
+	stopping bool // the body is abandoned: Read tells the decoder to stop
 
 	inner *inflater        // next layer of stacked codings: gets this one's output
 	sink  parsers.FileSink // innermost layer: gets the decoded bytes (files)
@@ -97,7 +99,7 @@ func (f *inflater) Read(p []byte) (int, error) {
 		if f.eof {
 			return 0, io.EOF
 		}
-		if !f.yield(struct{}{}) {
+		if f.stopping || !f.yield(struct{}{}) {
 			return 0, errStopped
 		}
 	}
@@ -111,9 +113,20 @@ func (f *inflater) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// run is the coroutine body: it decodes one body and returns.
-func (f *inflater) run(yield func(struct{}) bool) {
+// serve is the coroutine body: it decodes one body, then parks until the
+// next body's first push (or the end: stop).
+func (f *inflater) serve(yield func(struct{}) bool) {
 	f.yield = yield
+	for {
+		f.run()
+		if !yield(struct{}{}) {
+			return
+		}
+	}
+}
+
+// run decodes one body.
+func (f *inflater) run() {
 	var r io.Reader
 	var err error
 	d := f.dec
@@ -182,20 +195,29 @@ func (f *inflater) run(yield func(struct{}) bool) {
 }
 
 // newDecoder returns the decoder of a body whose codings, in decoding
-// order, are layers: one inflater per layer, the outermost first. It
-// reserves DecoderFootprint per layer on acct and returns nil when that
-// would open more than maxOpen layers on acct or the budget refuses.
-func newDecoder(layers []encoding, limit int64, acct *budget.Account, maxOpen int) *inflater {
+// order, are layers: one inflater per layer, the outermost first, taken
+// from p when it has some. It reserves DecoderFootprint per layer on acct
+// and returns nil when that would open more than maxOpen layers on acct or
+// the budget refuses.
+func newDecoder(layers []encoding, limit int64, acct *budget.Account, maxOpen int, p *Pool) *inflater {
 	need := int64(len(layers)) * DecoderFootprint
 	if acct.Used(budget.Decoders)+need > int64(maxOpen)*DecoderFootprint || !acct.Reserve(budget.Decoders, need) {
 		return nil
 	}
 	var f *inflater
 	for i := len(layers) - 1; i >= 0; i-- {
-		f = &inflater{enc: layers[i], limit: limit, dec: decoderPool.Get().(*decoders), inner: f}
-		f.next, f.stop = iter.Pull(f.run)
+		g := p.inflater()
+		g.enc, g.limit, g.dec, g.inner = layers[i], limit, decoderPool.Get().(*decoders), f
+		f = g
 	}
 	f.acct, f.layers = acct, len(layers)
+	return f
+}
+
+// newInflater returns an inflater with its coroutine, not started.
+func newInflater() *inflater {
+	f := new(inflater)
+	f.next, f.stop = iter.Pull(f.serve)
 	return f
 }
 
@@ -212,13 +234,19 @@ func (f *inflater) feed(sink parsers.FileSink, onlySink bool) {
 	}
 }
 
-// result sums up the layers: the innermost's count, whether any layer
-// failed or hit the limit, and whether the sink had all it wanted.
-func (f *inflater) result() (out int64, failed, limited, sated bool) {
+// decodeResult sums up the layers of a decoder: the innermost's count,
+// whether any layer failed or hit the limit, and whether the sink had all
+// it wanted.
+type decodeResult struct {
+	out                    int64
+	failed, limited, sated bool
+}
+
+func (f *inflater) result() (r decodeResult) {
 	for ; f != nil; f = f.inner {
-		out, failed, limited, sated = f.out, failed || f.failed, limited || f.limited, f.sated
+		r = decodeResult{f.out, r.failed || f.failed, r.limited || f.limited, f.sated}
 	}
-	return out, failed, limited, sated
+	return r
 }
 
 // push feeds body bytes; the decoder consumes all of them or finishes.
@@ -231,25 +259,41 @@ func (f *inflater) push(b []byte) {
 	f.in = nil
 }
 
-// finish signals the end of the body (eof=true) or abandons decoding, then
-// releases the coroutines, the reader state and the reservation. An inner
-// layer sees the end of its input when this layer's stream ended cleanly.
-func (f *inflater) finish(eof bool) {
-	if !f.finished && eof {
-		f.eof = true
+// finish signals the end of the body (eof=true) or abandons decoding, sums
+// up the layers, then gives the layers to p (their coroutines parked), the
+// reader state back and the reservation up. f is not used again.
+func (f *inflater) finish(eof bool, p *Pool) decodeResult {
+	f.end(eof)
+	r := f.result()
+	f.acct.Release(budget.Decoders, int64(f.layers)*DecoderFootprint)
+	for f != nil {
+		inner := f.inner
+		f.release(p)
+		f = inner
+	}
+	return r
+}
+
+// end runs each layer's decoder to its return: at the end of its input, or
+// stopped. An inner layer sees the end of its input when this layer's
+// stream ended cleanly.
+func (f *inflater) end(eof bool) {
+	if !f.finished {
+		f.eof, f.stopping = eof, !eof
 		f.next()
 	}
-	f.stop()
-	f.in, f.pre, f.yield = nil, nil, nil
-	if f.dec != nil {
-		f.dec.br.Reset(nil) // holds f
-		decoderPool.Put(f.dec)
-		f.dec = nil
-	}
-	f.sink, f.typed = nil, nil
 	if f.inner != nil {
-		f.inner.finish(f.clean)
+		f.inner.end(f.clean)
 	}
-	f.acct.Release(budget.Decoders, int64(f.layers)*DecoderFootprint)
-	f.acct, f.layers = nil, 0
+}
+
+// release gives f, finished, to p for another body, or ends its coroutine
+// when p has enough.
+func (f *inflater) release(p *Pool) {
+	f.dec.br.Reset(nil) // holds f
+	decoderPool.Put(f.dec)
+	*f = inflater{yield: f.yield, next: f.next, stop: f.stop}
+	if !p.keepInflater(f) {
+		f.stop()
+	}
 }

@@ -6,12 +6,14 @@ import "github.com/packetsleuth/packetsleuth/internal/freelist"
 // only: the transaction slots (with their header lists) of a Conn go to
 // the Pool at End, its line buffer once each header block is read, and
 // they serve the next connections instead of being allocated per
-// connection. The zero value is ready; a nil *Pool allocates anew. It
-// holds a bounded number of each thing.
+// connection. Content decoders of finished bodies wait here for the next
+// body, their coroutines parked: Close ends them. The zero value is ready;
+// a nil *Pool allocates anew. It holds a bounded number of each thing.
 type Pool struct {
-	conns freelist.List[*Conn]
-	slots freelist.List[*slot]
-	bufs  freelist.List[[]byte]
+	conns     freelist.List[*Conn]
+	slots     freelist.List[*slot]
+	bufs      freelist.List[[]byte]
+	inflaters freelist.List[*inflater]
 }
 
 // Pool bounds: enough for connections that end one after another; a
@@ -22,6 +24,9 @@ const (
 	maxPooledSlots = 16
 	maxPooledBufs  = 8
 	maxPooledBuf   = 4 << 10
+	// parked decoding layers: a body's MaxCodings, and one more body
+	// (each a few KiB of coroutine stack; the reader state is not kept)
+	maxPooledInflaters = MaxCodings + 1
 )
 
 // Release gives c, ended, back to its Config's Pool for a later NewConn
@@ -83,4 +88,34 @@ func (p *Pool) putBuf(h *half) {
 	}
 	freelist.PutBuf(&p.bufs, h.buf, maxPooledBuf, maxPooledBufs)
 	h.buf = nil
+}
+
+// inflater returns a parked inflater, or a new one.
+func (p *Pool) inflater() *inflater {
+	if p != nil {
+		if f, ok := p.inflaters.Get(); ok {
+			return f
+		}
+	}
+	return newInflater()
+}
+
+// keepInflater keeps f, finished and parked, unless p has enough.
+func (p *Pool) keepInflater(f *inflater) bool {
+	if p == nil || p.inflaters.Len() >= maxPooledInflaters {
+		return false
+	}
+	p.inflaters.Put(f, maxPooledInflaters)
+	return true
+}
+
+// Close ends the coroutines of the parked decoders; the Pool stays usable.
+func (p *Pool) Close() {
+	for {
+		f, ok := p.inflaters.Get()
+		if !ok {
+			return
+		}
+		f.stop()
+	}
 }

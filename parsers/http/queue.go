@@ -154,8 +154,7 @@ func (c *Conn) messageDone(h *half, ts time.Time, complete bool) {
 	}
 	_, body, decoded, _ := c.msg(h)
 	if h.dec != nil {
-		h.dec.finish(complete)
-		c.decoderResult(h)
+		c.endDecoder(h, complete)
 	} else if !h.encoded {
 		*decoded = *body
 	}

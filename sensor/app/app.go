@@ -115,8 +115,8 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 }
 
 // Close gives back what the analyzer holds across flows (the certificate
-// cache, the TLS strings kept, the remembered DNS name splits); call it once
-// its flows have ended.
+// cache, the TLS strings kept, the remembered DNS name splits, the parked
+// HTTP content decoders); call it once its flows have ended.
 func (a *Analyzer) Close() {
 	if a.cfg.TLS.Certs != nil {
 		a.cfg.TLS.Certs.Release()
@@ -124,6 +124,7 @@ func (a *Analyzer) Close() {
 	a.cfg.TLS.Pool.Forget()
 	a.forgetSplits()
 	a.asm.Close()
+	a.httpPool.Close()
 }
 
 // Unhold is called before the payloads of the packets marked
