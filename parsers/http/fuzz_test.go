@@ -140,6 +140,12 @@ func fuzzConnOnce(t *testing.T, req, resp, splits []byte) {
 		c.End(t0)
 		released()
 
+		// the later runs share a Pool: what one leaves there (decoders
+		// parked after any ending, slots, buffers) must not change the next
+		var pool Pool
+		defer pool.Close()
+		cfg.Pool = &pool
+
 		var cut []Transaction
 		cutFiles := &recOpener{}
 		cfg.Files = cutFiles
