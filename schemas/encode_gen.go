@@ -17,10 +17,10 @@ func (e *encoder) appendEvent(v *Event) {
 	e.eventAt = len(e.b)
 	e.field(`,"event":`)
 	e.appendEventMeta(&v.Event)
-	if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP|GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP|GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Network))) {
-		if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP) != GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Network))) {
-			if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated) != GroupNetwork|GroupSource|GroupDestination|GroupRelated && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Network))) {
-				if e.skip&(GroupNetwork|GroupSource) != GroupNetwork|GroupSource && !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Source))+unsafe.Sizeof(v.Source)-uintptr(unsafe.Pointer(&v.Network))) {
+	if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP|GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP|GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Network)))) {
+		if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP) != GroupNetwork|GroupSource|GroupDestination|GroupRelated|GroupObserver|GroupAgent|GroupDNS|GroupHTTP && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Network)))) {
+			if e.skip&(GroupNetwork|GroupSource|GroupDestination|GroupRelated) != GroupNetwork|GroupSource|GroupDestination|GroupRelated && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Network)))) {
+				if e.skip&(GroupNetwork|GroupSource) != GroupNetwork|GroupSource && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Network), uintptr(unsafe.Pointer(&v.Source))+unsafe.Sizeof(v.Source)-uintptr(unsafe.Pointer(&v.Network)))) {
 					if e.skip&GroupNetwork == 0 && !allZero(unsafe.Pointer(&v.Network), unsafe.Sizeof(v.Network)) && v.Network != (Network{}) {
 						e.field(`,"network":`)
 						e.appendNetwork(&v.Network)
@@ -30,7 +30,7 @@ func (e *encoder) appendEvent(v *Event) {
 						e.appendEndpoint(&v.Source)
 					}
 				}
-				if e.skip&(GroupDestination|GroupRelated) != GroupDestination|GroupRelated && !allZero(unsafe.Pointer(&v.Destination), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Destination))) {
+				if e.skip&(GroupDestination|GroupRelated) != GroupDestination|GroupRelated && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Destination), uintptr(unsafe.Pointer(&v.Related))+unsafe.Sizeof(v.Related)-uintptr(unsafe.Pointer(&v.Destination)))) {
 					if e.skip&GroupDestination == 0 && !allZero(unsafe.Pointer(&v.Destination), unsafe.Sizeof(v.Destination)) && v.Destination != (Endpoint{}) {
 						e.field(`,"destination":`)
 						e.appendEndpoint(&v.Destination)
@@ -41,8 +41,8 @@ func (e *encoder) appendEvent(v *Event) {
 					}
 				}
 			}
-			if e.skip&(GroupObserver|GroupAgent|GroupDNS|GroupHTTP) != GroupObserver|GroupAgent|GroupDNS|GroupHTTP && !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Observer))) {
-				if e.skip&(GroupObserver|GroupAgent) != GroupObserver|GroupAgent && !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.Agent))+unsafe.Sizeof(v.Agent)-uintptr(unsafe.Pointer(&v.Observer))) {
+			if e.skip&(GroupObserver|GroupAgent|GroupDNS|GroupHTTP) != GroupObserver|GroupAgent|GroupDNS|GroupHTTP && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.Observer)))) {
+				if e.skip&(GroupObserver|GroupAgent) != GroupObserver|GroupAgent && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Observer), uintptr(unsafe.Pointer(&v.Agent))+unsafe.Sizeof(v.Agent)-uintptr(unsafe.Pointer(&v.Observer)))) {
 					if e.skip&GroupObserver == 0 && !allZero(unsafe.Pointer(&v.Observer), unsafe.Sizeof(v.Observer)) && v.Observer != (Observer{}) {
 						if e.obsTo != len(e.b) {
 							e.obsFrom = len(e.b)
@@ -58,7 +58,7 @@ func (e *encoder) appendEvent(v *Event) {
 						e.obsTo = len(e.b)
 					}
 				}
-				if e.skip&(GroupDNS|GroupHTTP) != GroupDNS|GroupHTTP && !allZero(unsafe.Pointer(&v.DNS), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.DNS))) {
+				if e.skip&(GroupDNS|GroupHTTP) != GroupDNS|GroupHTTP && (e.skip != 0 || !allZero(unsafe.Pointer(&v.DNS), uintptr(unsafe.Pointer(&v.HTTP))+unsafe.Sizeof(v.HTTP)-uintptr(unsafe.Pointer(&v.DNS)))) {
 					if e.skip&GroupDNS == 0 && !allZero(unsafe.Pointer(&v.DNS), unsafe.Sizeof(v.DNS)) && !v.DNS.isZero() {
 						e.field(`,"dns":`)
 						e.appendDNS(&v.DNS)
@@ -70,9 +70,9 @@ func (e *encoder) appendEvent(v *Event) {
 				}
 			}
 		}
-		if e.skip&(GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.URL))) {
-			if e.skip&(GroupURL|GroupUserAgent|GroupTLS|GroupUser) != GroupURL|GroupUserAgent|GroupTLS|GroupUser && !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.URL))) {
-				if e.skip&(GroupURL|GroupUserAgent) != GroupURL|GroupUserAgent && !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.UserAgent))+unsafe.Sizeof(v.UserAgent)-uintptr(unsafe.Pointer(&v.URL))) {
+		if e.skip&(GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupURL|GroupUserAgent|GroupTLS|GroupUser|GroupFile|GroupEmail|GroupRule|GroupThreat && (e.skip != 0 || !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.URL)))) {
+			if e.skip&(GroupURL|GroupUserAgent|GroupTLS|GroupUser) != GroupURL|GroupUserAgent|GroupTLS|GroupUser && (e.skip != 0 || !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.URL)))) {
+				if e.skip&(GroupURL|GroupUserAgent) != GroupURL|GroupUserAgent && (e.skip != 0 || !allZero(unsafe.Pointer(&v.URL), uintptr(unsafe.Pointer(&v.UserAgent))+unsafe.Sizeof(v.UserAgent)-uintptr(unsafe.Pointer(&v.URL)))) {
 					if e.skip&GroupURL == 0 && !allZero(unsafe.Pointer(&v.URL), unsafe.Sizeof(v.URL)) && v.URL != (URL{}) {
 						e.field(`,"url":`)
 						e.appendURL(&v.URL)
@@ -82,7 +82,7 @@ func (e *encoder) appendEvent(v *Event) {
 						e.appendUserAgent(&v.UserAgent)
 					}
 				}
-				if e.skip&(GroupTLS|GroupUser) != GroupTLS|GroupUser && !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.TLS))) {
+				if e.skip&(GroupTLS|GroupUser) != GroupTLS|GroupUser && (e.skip != 0 || !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.User))+unsafe.Sizeof(v.User)-uintptr(unsafe.Pointer(&v.TLS)))) {
 					if e.skip&GroupTLS == 0 && !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && !v.TLS.isZero() {
 						e.field(`,"tls":`)
 						e.appendTLS(&v.TLS)
@@ -93,8 +93,8 @@ func (e *encoder) appendEvent(v *Event) {
 					}
 				}
 			}
-			if e.skip&(GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupFile|GroupEmail|GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.File))) {
-				if e.skip&(GroupFile|GroupEmail) != GroupFile|GroupEmail && !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Email))+unsafe.Sizeof(v.Email)-uintptr(unsafe.Pointer(&v.File))) {
+			if e.skip&(GroupFile|GroupEmail|GroupRule|GroupThreat) != GroupFile|GroupEmail|GroupRule|GroupThreat && (e.skip != 0 || !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.File)))) {
+				if e.skip&(GroupFile|GroupEmail) != GroupFile|GroupEmail && (e.skip != 0 || !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Email))+unsafe.Sizeof(v.Email)-uintptr(unsafe.Pointer(&v.File)))) {
 					if e.skip&GroupFile == 0 && !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (File{}) {
 						e.field(`,"file":`)
 						e.appendFile(&v.File)
@@ -104,7 +104,7 @@ func (e *encoder) appendEvent(v *Event) {
 						e.appendEmail(&v.Email)
 					}
 				}
-				if e.skip&(GroupRule|GroupThreat) != GroupRule|GroupThreat && !allZero(unsafe.Pointer(&v.Rule), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Rule))) {
+				if e.skip&(GroupRule|GroupThreat) != GroupRule|GroupThreat && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Rule), uintptr(unsafe.Pointer(&v.Threat))+unsafe.Sizeof(v.Threat)-uintptr(unsafe.Pointer(&v.Rule)))) {
 					if e.skip&GroupRule == 0 && !allZero(unsafe.Pointer(&v.Rule), unsafe.Sizeof(v.Rule)) && !v.Rule.isZero() {
 						e.field(`,"rule":`)
 						e.appendRule(&v.Rule)
@@ -427,15 +427,15 @@ func (e *encoder) appendThreat(v *Threat) {
 
 func (e *encoder) appendCustom(v *Custom) {
 	o0 := e.begin()
-	if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM|GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM|GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Traffic))) {
-		if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.Traffic))) {
-			if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.Traffic))) {
-				if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel && !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Traffic))) {
+	if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM|GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM|GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Traffic)))) {
+		if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH|GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.Traffic)))) {
+			if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel|GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.Traffic)))) {
+				if e.skip&(GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel) != GroupSensorTraffic|GroupSensorFlow|GroupSensorTunnel && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Traffic), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Traffic)))) {
 					if e.skip&GroupSensorTraffic == 0 && !allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) && !v.Traffic.isZero() {
 						e.field(`,"traffic":`)
 						e.appendTraffic(&v.Traffic)
 					}
-					if e.skip&(GroupSensorFlow|GroupSensorTunnel) != GroupSensorFlow|GroupSensorTunnel && !allZero(unsafe.Pointer(&v.Flow), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Flow))) {
+					if e.skip&(GroupSensorFlow|GroupSensorTunnel) != GroupSensorFlow|GroupSensorTunnel && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Flow), uintptr(unsafe.Pointer(&v.Tunnel))+unsafe.Sizeof(v.Tunnel)-uintptr(unsafe.Pointer(&v.Flow)))) {
 						if e.skip&GroupSensorFlow == 0 && !allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) && v.Flow != (FlowInfo{}) {
 							e.field(`,"flow":`)
 							e.appendFlowInfo(&v.Flow)
@@ -446,12 +446,12 @@ func (e *encoder) appendCustom(v *Custom) {
 						}
 					}
 				}
-				if e.skip&(GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH) != GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH && !allZero(unsafe.Pointer(&v.HTTP), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.HTTP))) {
+				if e.skip&(GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH) != GroupSensorHTTP|GroupSensorTLS|GroupSensorSSH && (e.skip != 0 || !allZero(unsafe.Pointer(&v.HTTP), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.HTTP)))) {
 					if e.skip&GroupSensorHTTP == 0 && !allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) && !v.HTTP.isZero() {
 						e.field(`,"http":`)
 						e.appendHTTPInfo(&v.HTTP)
 					}
-					if e.skip&(GroupSensorTLS|GroupSensorSSH) != GroupSensorTLS|GroupSensorSSH && !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.TLS))) {
+					if e.skip&(GroupSensorTLS|GroupSensorSSH) != GroupSensorTLS|GroupSensorSSH && (e.skip != 0 || !allZero(unsafe.Pointer(&v.TLS), uintptr(unsafe.Pointer(&v.SSH))+unsafe.Sizeof(v.SSH)-uintptr(unsafe.Pointer(&v.TLS)))) {
 						if e.skip&GroupSensorTLS == 0 && !allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) && v.TLS != (TLSInfo{}) {
 							e.field(`,"tls":`)
 							e.appendTLSInfo(&v.TLS)
@@ -463,13 +463,13 @@ func (e *encoder) appendCustom(v *Custom) {
 					}
 				}
 			}
-			if e.skip&(GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.DHCP))) {
-				if e.skip&(GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL) != GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL && !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.DHCP))) {
+			if e.skip&(GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL|GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && (e.skip != 0 || !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.DHCP)))) {
+				if e.skip&(GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL) != GroupSensorDHCP|GroupSensorRDP|GroupSensorMySQL && (e.skip != 0 || !allZero(unsafe.Pointer(&v.DHCP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.DHCP)))) {
 					if e.skip&GroupSensorDHCP == 0 && !allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) && v.DHCP != (DHCP{}) {
 						e.field(`,"dhcp":`)
 						e.appendDHCP(&v.DHCP)
 					}
-					if e.skip&(GroupSensorRDP|GroupSensorMySQL) != GroupSensorRDP|GroupSensorMySQL && !allZero(unsafe.Pointer(&v.RDP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.RDP))) {
+					if e.skip&(GroupSensorRDP|GroupSensorMySQL) != GroupSensorRDP|GroupSensorMySQL && (e.skip != 0 || !allZero(unsafe.Pointer(&v.RDP), uintptr(unsafe.Pointer(&v.MySQL))+unsafe.Sizeof(v.MySQL)-uintptr(unsafe.Pointer(&v.RDP)))) {
 						if e.skip&GroupSensorRDP == 0 && !allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) && !v.RDP.isZero() {
 							e.field(`,"rdp":`)
 							e.appendRDP(&v.RDP)
@@ -480,12 +480,12 @@ func (e *encoder) appendCustom(v *Custom) {
 						}
 					}
 				}
-				if e.skip&(GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.PgSQL), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.PgSQL))) {
+				if e.skip&(GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM) != GroupSensorPgSQL|GroupSensorSMB|GroupSensorNTLM && (e.skip != 0 || !allZero(unsafe.Pointer(&v.PgSQL), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.PgSQL)))) {
 					if e.skip&GroupSensorPgSQL == 0 && !allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) && !v.PgSQL.isZero() {
 						e.field(`,"pgsql":`)
 						e.appendDBLogin(&v.PgSQL)
 					}
-					if e.skip&(GroupSensorSMB|GroupSensorNTLM) != GroupSensorSMB|GroupSensorNTLM && !allZero(unsafe.Pointer(&v.SMB), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.SMB))) {
+					if e.skip&(GroupSensorSMB|GroupSensorNTLM) != GroupSensorSMB|GroupSensorNTLM && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SMB), uintptr(unsafe.Pointer(&v.NTLM))+unsafe.Sizeof(v.NTLM)-uintptr(unsafe.Pointer(&v.SMB)))) {
 						if e.skip&GroupSensorSMB == 0 && !allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) && !v.SMB.isZero() {
 							e.field(`,"smb":`)
 							e.appendSMB(&v.SMB)
@@ -498,14 +498,14 @@ func (e *encoder) appendCustom(v *Custom) {
 				}
 			}
 		}
-		if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SMTP))) {
-			if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain && !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.SMTP))) {
-				if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP && !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SMTP))) {
+		if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain|GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SMTP)))) {
+			if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP|GroupSensorFTP|GroupSensorFile|GroupSensorDomain && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.SMTP)))) {
+				if e.skip&(GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP) != GroupSensorSMTP|GroupSensorSIP|GroupSensorNTP && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SMTP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SMTP)))) {
 					if e.skip&GroupSensorSMTP == 0 && !allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) && !v.SMTP.isZero() {
 						e.field(`,"smtp":`)
 						e.appendSMTP(&v.SMTP)
 					}
-					if e.skip&(GroupSensorSIP|GroupSensorNTP) != GroupSensorSIP|GroupSensorNTP && !allZero(unsafe.Pointer(&v.SIP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SIP))) {
+					if e.skip&(GroupSensorSIP|GroupSensorNTP) != GroupSensorSIP|GroupSensorNTP && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SIP), uintptr(unsafe.Pointer(&v.NTP))+unsafe.Sizeof(v.NTP)-uintptr(unsafe.Pointer(&v.SIP)))) {
 						if e.skip&GroupSensorSIP == 0 && !allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) && v.SIP != (SIP{}) {
 							e.field(`,"sip":`)
 							e.appendSIP(&v.SIP)
@@ -516,12 +516,12 @@ func (e *encoder) appendCustom(v *Custom) {
 						}
 					}
 				}
-				if e.skip&(GroupSensorFTP|GroupSensorFile|GroupSensorDomain) != GroupSensorFTP|GroupSensorFile|GroupSensorDomain && !allZero(unsafe.Pointer(&v.FTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.FTP))) {
+				if e.skip&(GroupSensorFTP|GroupSensorFile|GroupSensorDomain) != GroupSensorFTP|GroupSensorFile|GroupSensorDomain && (e.skip != 0 || !allZero(unsafe.Pointer(&v.FTP), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.FTP)))) {
 					if e.skip&GroupSensorFTP == 0 && !allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) && v.FTP != (FTP{}) {
 						e.field(`,"ftp":`)
 						e.appendFTP(&v.FTP)
 					}
-					if e.skip&(GroupSensorFile|GroupSensorDomain) != GroupSensorFile|GroupSensorDomain && !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.File))) {
+					if e.skip&(GroupSensorFile|GroupSensorDomain) != GroupSensorFile|GroupSensorDomain && (e.skip != 0 || !allZero(unsafe.Pointer(&v.File), uintptr(unsafe.Pointer(&v.Domain))+unsafe.Sizeof(v.Domain)-uintptr(unsafe.Pointer(&v.File)))) {
 						if e.skip&GroupSensorFile == 0 && !allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) && v.File != (FileInfo{}) {
 							e.field(`,"file":`)
 							e.appendFileInfo(&v.File)
@@ -533,13 +533,13 @@ func (e *encoder) appendCustom(v *Custom) {
 					}
 				}
 			}
-			if e.skip&(GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SNMP))) {
-				if e.skip&(GroupSensorSNMP|GroupSensorAlert|GroupSensorStats) != GroupSensorSNMP|GroupSensorAlert|GroupSensorStats && !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.SNMP))) {
+			if e.skip&(GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorSNMP|GroupSensorAlert|GroupSensorStats|GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.SNMP)))) {
+				if e.skip&(GroupSensorSNMP|GroupSensorAlert|GroupSensorStats) != GroupSensorSNMP|GroupSensorAlert|GroupSensorStats && (e.skip != 0 || !allZero(unsafe.Pointer(&v.SNMP), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.SNMP)))) {
 					if e.skip&GroupSensorSNMP == 0 && !allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) && !v.SNMP.isZero() {
 						e.field(`,"snmp":`)
 						e.appendSNMP(&v.SNMP)
 					}
-					if e.skip&(GroupSensorAlert|GroupSensorStats) != GroupSensorAlert|GroupSensorStats && !allZero(unsafe.Pointer(&v.Alert), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.Alert))) {
+					if e.skip&(GroupSensorAlert|GroupSensorStats) != GroupSensorAlert|GroupSensorStats && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Alert), uintptr(unsafe.Pointer(&v.Stats))+unsafe.Sizeof(v.Stats)-uintptr(unsafe.Pointer(&v.Alert)))) {
 						if e.skip&GroupSensorAlert == 0 && !allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) && !v.Alert.isZero() {
 							e.field(`,"alert":`)
 							e.appendAlertInfo(&v.Alert)
@@ -550,8 +550,8 @@ func (e *encoder) appendCustom(v *Custom) {
 						}
 					}
 				}
-				if e.skip&(GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Peak))) {
-					if e.skip&(GroupSensorPeak|GroupSensorAnomaly) != GroupSensorPeak|GroupSensorAnomaly && !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.Anomaly))+unsafe.Sizeof(v.Anomaly)-uintptr(unsafe.Pointer(&v.Peak))) {
+				if e.skip&(GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorPeak|GroupSensorAnomaly|GroupSensorKerberos|GroupSensorDCERPC && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Peak)))) {
+					if e.skip&(GroupSensorPeak|GroupSensorAnomaly) != GroupSensorPeak|GroupSensorAnomaly && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Peak), uintptr(unsafe.Pointer(&v.Anomaly))+unsafe.Sizeof(v.Anomaly)-uintptr(unsafe.Pointer(&v.Peak)))) {
 						if e.skip&GroupSensorPeak == 0 && !allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) && v.Peak != (Peak{}) {
 							e.field(`,"peak":`)
 							e.appendPeak(&v.Peak)
@@ -561,7 +561,7 @@ func (e *encoder) appendCustom(v *Custom) {
 							e.appendAnomaly(&v.Anomaly)
 						}
 					}
-					if e.skip&(GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorKerberos|GroupSensorDCERPC && !allZero(unsafe.Pointer(&v.Kerberos), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Kerberos))) {
+					if e.skip&(GroupSensorKerberos|GroupSensorDCERPC) != GroupSensorKerberos|GroupSensorDCERPC && (e.skip != 0 || !allZero(unsafe.Pointer(&v.Kerberos), uintptr(unsafe.Pointer(&v.DCERPC))+unsafe.Sizeof(v.DCERPC)-uintptr(unsafe.Pointer(&v.Kerberos)))) {
 						if e.skip&GroupSensorKerberos == 0 && !allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) && !v.Kerberos.isZero() {
 							e.field(`,"kerberos":`)
 							e.appendKerberos(&v.Kerberos)

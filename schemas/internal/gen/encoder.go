@@ -192,6 +192,16 @@ func (g *encoderGen) looked(run []*field) string {
 	return "e.skip&(" + set + ") != " + set
 }
 
+// allNamed says whether every group of run has a bit of Groups.
+func (g *encoderGen) allNamed(run []*field) bool {
+	for _, f := range run {
+		if _, ok := g.bits[f]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
 // need queues a named struct type for its appendX (and isZero).
 func (g *encoderGen) need(t reflect.Type) {
 	if !g.done[t] {
@@ -249,10 +259,18 @@ func (g *encoderGen) groups(run []*field, recv string) {
 	g.usesUnsafe = true
 	first, last := recv+run[0].sf.Name, recv+run[len(run)-1].sf.Name
 	guard := g.looked(run)
-	if guard != "" {
-		guard += " && "
+	span := fmt.Sprintf("!allZero(unsafe.Pointer(&%s), uintptr(unsafe.Pointer(&%s))+unsafe.Sizeof(%s)-uintptr(unsafe.Pointer(&%s)))", first, last, last, first)
+	switch {
+	case guard == "":
+		g.printf("if %s {\n", span)
+	case g.allNamed(run):
+		// An encoder told which groups were written (skip set) looks at
+		// those only: comparing the span would scan the absent groups
+		// before the written one as often as the runs nest.
+		g.printf("if %s && (e.skip != 0 || %s) {\n", guard, span)
+	default:
+		g.printf("if %s && %s {\n", guard, span)
 	}
-	g.printf("if %s!allZero(unsafe.Pointer(&%s), uintptr(unsafe.Pointer(&%s))+unsafe.Sizeof(%s)-uintptr(unsafe.Pointer(&%s))) {\n", guard, first, last, last, first)
 	h := len(run) / 2
 	g.groups(run[:h], recv)
 	g.groups(run[h:], recv)
