@@ -78,7 +78,7 @@ func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
 	o, r := f.Orig(), f.Resp()
 	a := addrs
 	if a.s == "" {
-		a = f.Addrs()
+		a = f.addrsOf(o, r)
 	}
 	ev.Source.IP, ev.Source.Port = a.s[:a.src], int(o.Port)
 	ev.Destination.IP, ev.Destination.Port = a.s[a.src:a.dst], int(r.Port)
@@ -161,14 +161,17 @@ type Addrs struct {
 const AddrsBytes = 128
 
 // Addrs returns the flow's address strings.
-func (f *Flow) Addrs() Addrs {
+func (f *Flow) Addrs() Addrs { return f.addrsOf(f.Orig(), f.Resp()) }
+
+// addrsOf is Addrs of the flow's endpoints o and r (Orig and Resp), made
+// once for the whole event.
+func (f *Flow) addrsOf(o, r Endpoint) Addrs {
 	var buf [2*maxAddrLen + communityIDLen]byte
-	o, r := f.Orig(), f.Resp()
 	b := appendAddrString(buf[:0], o.IP)
 	src := len(b)
 	b = appendAddrString(b, r.IP)
 	dst := len(b)
-	return Addrs{s: string(f.appendCommunityID(b)), src: uint8(src), dst: uint8(dst)}
+	return Addrs{s: string(f.appendCommunityID(b, o, r)), src: uint8(src), dst: uint8(dst)}
 }
 
 var (

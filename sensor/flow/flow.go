@@ -236,11 +236,12 @@ func (f *Flow) EvictedForMemory() bool { return f.bits&byMemory != 0 }
 // need it; the flow does not keep it).
 func (f *Flow) CommunityID() string {
 	var out [communityIDLen]byte
-	return string(f.appendCommunityID(out[:0]))
+	return string(f.appendCommunityID(out[:0], f.Orig(), f.Resp()))
 }
 
-func (f *Flow) appendCommunityID(out []byte) []byte {
-	o, r := f.Orig(), f.Resp()
+// appendCommunityID appends the Community ID of f, whose endpoints are o
+// and r (Orig and Resp), to out.
+func (f *Flow) appendCommunityID(out []byte, o, r Endpoint) []byte {
 	sport, dport := o.Port, r.Port
 	if f.Proto == decode.ProtoICMP || f.Proto == decode.ProtoICMPv6 {
 		sport, dport, _ = icmpPorts(f.Proto == decode.ProtoICMPv6, f.ICMPType, f.ICMPCode)
