@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"slices"
 	"sync"
 	"time"
 	"unsafe"
@@ -53,9 +52,35 @@ func (e *Evaluator) Defer(later func(use any)) { e.later = later }
 // emits its alert, if any. A use of another rule set (reloaded since) is
 // dropped: that set's state is gone.
 func (e *Evaluator) Apply(u any, emit func(*schemas.Event)) {
-	if u, ok := u.(*use); ok && u.set == e.set {
-		e.makeUse(u, emit)
+	if u, ok := u.(*use); ok {
+		if u.set == e.set {
+			e.makeUse(u, emit)
+		}
+		u.recycle()
 	}
+}
+
+// uses recycles the uses Apply made, with their key buffers: a SYN flood
+// on several workers hands over about four a flow (each scan and flood
+// threshold), and each was a struct and a copy of its keys to allocate,
+// and to collect. A use goes from the worker that made it to the
+// sequencer that applies it; the pool gives it back to a worker.
+var uses = sync.Pool{New: func() any { return new(use) }}
+
+// maxPooledKeys bounds the key buffer a recycled use keeps: a rare long
+// key (a group by a URL) is not held for every later use.
+const maxPooledKeys = 256
+
+// recycle puts u, made (or dropped) by Apply and seen by no one after, in
+// uses. What the use gave away stays with its taker: the alert (from)
+// and its matched branches; the state copied the keys it kept.
+func (u *use) recycle() {
+	keys := u.keys[:0]
+	if cap(keys) > maxPooledKeys {
+		keys = nil
+	}
+	*u = use{keys: keys}
+	uses.Put(u)
 }
 
 // drafts recycles the alerts deferFire builds before the use knows
@@ -69,7 +94,9 @@ var drafts = sync.Pool{New: func() any { return new(schemas.Event) }}
 // later, with copies of what they need: the keys, and the alert's source
 // (the group of a threshold, else the alert itself, but its notes).
 func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Event)) {
-	u := &use{set: e.set, r: r, dress: dress, t: eventNanos(ev.Timestamp), loc: ev.Timestamp.Location(), v: 1, obs: ev.Observer}
+	u := uses.Get().(*use)
+	keys := u.keys
+	*u = use{set: e.set, r: r, dress: dress, t: eventNanos(ev.Timestamp), loc: ev.Timestamp.Location(), v: 1, obs: ev.Observer}
 	k := e.key[:0]
 	if th := r.Threshold; th != nil {
 		k = appendGroupKey(k, r.thrGroup, ev)
@@ -87,7 +114,7 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 	if r.Suppress != nil {
 		k = appendGroupKey(k, r.supBy, ev)
 	}
-	e.key, u.keys = k, slices.Clone(k)
+	e.key, u.keys = k, append(keys, k...)
 	if len(r.branches) > 0 {
 		u.matched = e.matchedBranches(r, e.envOf(ev))
 	}
