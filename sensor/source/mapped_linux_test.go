@@ -1,0 +1,87 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+)
+
+// residentBytes is how much of the mapping b is resident in this process
+// (its Rss in /proc/self/smaps): the pages the reader has mapped and not
+// given back, whatever the page cache holds.
+func residentBytes(t *testing.T, b []byte) int64 {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	start := fmt.Sprintf("%x-", uintptr(unsafe.Pointer(unsafe.SliceData(b))))
+	in := false // past the mapping's first line: its first Rss line is next
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		in = in || strings.HasPrefix(line, start)
+		var kb int64
+		if in && strings.HasPrefix(line, "Rss:") {
+			if _, err := fmt.Sscanf(line, "Rss: %d kB", &kb); err != nil {
+				t.Fatal(err)
+			}
+			return kb << 10
+		}
+	}
+	t.Fatalf("no mapping at %s in /proc/self/smaps", start)
+	return 0
+}
+
+// Resident memory follows the reader, not the file: reading a capture of
+// many times dropBehind leaves at most dropBehind and a little of its
+// mapping resident; a held file keeps what it did not release, and gives
+// it back when released.
+func TestMappedResidentMemoryFollowsReader(t *testing.T) {
+	var mix bytes.Buffer
+	if _, err := pcapgen.WriteMix(&mix, 6*dropBehind, 11); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "capture.pcap")
+	if err := os.WriteFile(path, mix.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const slack = 1 << 20 // the last frame's pages and the kernel's fault-around
+	for _, hold := range []bool{false, true} {
+		s, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if hold && !s.Hold() {
+			t.Fatal("a mapped file cannot hold")
+		}
+		var fr Frame
+		frames := 0
+		for s.Next(&fr) == nil {
+			frames++
+		}
+		rss := residentBytes(t, s.mm.b)
+		t.Logf("hold %v: %d frames, %d MB file, %d KB resident at the end", hold, frames, mix.Len()>>20, rss>>10)
+		switch {
+		case !hold && rss > dropBehind+slack:
+			t.Errorf("%d bytes of a %d-byte file resident after reading it", rss, mix.Len())
+		case hold && rss < int64(mix.Len())-dropBehind:
+			t.Errorf("held and not released: only %d bytes of %d resident", rss, mix.Len())
+		}
+		if hold {
+			s.Release(fr.Offset)
+			if rss := residentBytes(t, s.mm.b); rss > dropBehind+slack {
+				t.Errorf("%d bytes resident after releasing all", rss)
+			}
+		}
+		s.Close()
+	}
+}
