@@ -2,17 +2,13 @@ package source
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 	"unsafe"
-
-	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
 )
 
 // residentBytes is how much of the mapping b is resident in this process
@@ -48,14 +44,7 @@ func residentBytes(t *testing.T, b []byte) int64 {
 // mapping resident; a held file keeps what it did not release, and gives
 // it back when released.
 func TestMappedResidentMemoryFollowsReader(t *testing.T) {
-	var mix bytes.Buffer
-	if _, err := pcapgen.WriteMix(&mix, 6*dropBehind, 11); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "capture.pcap")
-	if err := os.WriteFile(path, mix.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path, mix := writeMix(t, 6*dropBehind, 11)
 	const slack = 1 << 20 // the last frame's pages and the kernel's fault-around
 	for _, hold := range []bool{false, true} {
 		s, err := OpenFile(path)
@@ -71,12 +60,12 @@ func TestMappedResidentMemoryFollowsReader(t *testing.T) {
 			frames++
 		}
 		rss := residentBytes(t, s.mm.b)
-		t.Logf("hold %v: %d frames, %d MB file, %d KB resident at the end", hold, frames, mix.Len()>>20, rss>>10)
+		t.Logf("hold %v: %d frames, %d MB file, %d KB resident at the end", hold, frames, len(mix)>>20, rss>>10)
 		switch {
 		case !hold && rss > dropBehind+slack:
-			t.Errorf("%d bytes of a %d-byte file resident after reading it", rss, mix.Len())
-		case hold && rss < int64(mix.Len())-dropBehind:
-			t.Errorf("held and not released: only %d bytes of %d resident", rss, mix.Len())
+			t.Errorf("%d bytes of a %d-byte file resident after reading it", rss, len(mix))
+		case hold && rss < int64(len(mix))-dropBehind:
+			t.Errorf("held and not released: only %d bytes of %d resident", rss, len(mix))
 		}
 		if hold {
 			s.Release(fr.Offset)

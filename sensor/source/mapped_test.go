@@ -211,15 +211,8 @@ func TestMappedSeekRecord(t *testing.T) {
 // follows the consumer), and a frame read again after that is unchanged. A
 // file read through a buffer cannot hold.
 func TestHeldFramesStayUntilReleased(t *testing.T) {
-	var mix bytes.Buffer
-	if _, err := pcapgen.WriteMix(&mix, 4*dropBehind, 7); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "capture.pcap")
-	if err := os.WriteFile(path, mix.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	want, err := readFrames(t, gzipped(t, mix.Bytes()))
+	path, mix := writeMix(t, 4*dropBehind, 7)
+	want, err := readFrames(t, gzipped(t, mix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +247,7 @@ func TestHeldFramesStayUntilReleased(t *testing.T) {
 			t.Fatalf("held frame %d changed", i)
 		}
 	}
-	gz, err := OpenFile(gzipped(t, mix.Bytes()))
+	gz, err := OpenFile(gzipped(t, mix))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -262,4 +255,19 @@ func TestHeldFramesStayUntilReleased(t *testing.T) {
 	if gz.Hold() {
 		t.Error("a gzip file claims its frames last")
 	}
+}
+
+// writeMix writes a classic pcap of about size bytes of generated traffic
+// (pcapgen.WriteMix) and returns its path and bytes.
+func writeMix(t *testing.T, size int64, seed uint64) (string, []byte) {
+	t.Helper()
+	var mix bytes.Buffer
+	if _, err := pcapgen.WriteMix(&mix, size, seed); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "capture.pcap")
+	if err := os.WriteFile(path, mix.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path, mix.Bytes()
 }
