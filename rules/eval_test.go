@@ -249,7 +249,7 @@ func TestDeterministic(t *testing.T) {
 	var evs []schemas.Event
 	for _, r := range set.Rules() {
 		for _, tc := range r.Tests {
-			evs = append(evs, tc.Events...)
+			evs = append(evs, tc.Events()...)
 		}
 	}
 	run := func() string {

@@ -41,8 +41,9 @@ func FuzzLoad(f *testing.F) {
 			ev := NewEvaluator(set, EvalOptions{IncludeDisabled: true})
 			for _, r := range set.Rules() {
 				for i := range r.Tests {
-					for j := range r.Tests[i].Events {
-						ev.Eval(&r.Tests[i].Events[j], func(*schemasEvent) {})
+					evs := r.Tests[i].Events()
+					for j := range evs {
+						ev.Eval(&evs[j], func(*schemasEvent) {})
 					}
 				}
 			}

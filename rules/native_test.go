@@ -112,7 +112,7 @@ func TestNativeAgreesWithVM(t *testing.T) {
 	var corpus []schemas.Event
 	for _, r := range set.Rules() {
 		for _, tc := range r.Tests {
-			corpus = append(corpus, tc.Events...)
+			corpus = append(corpus, tc.Events()...)
 		}
 	}
 	if len(corpus) < 100 {

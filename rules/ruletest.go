@@ -41,7 +41,7 @@ const maxShownAlerts = 10
 // only.
 func RunCase(set *Set, r *Rule, tc *TestCase, replay ReplayFunc) CaseResult {
 	res := CaseResult{Rule: r.ID, Case: tc.Name, File: tc.File, Line: tc.Line}
-	events := tc.Events
+	events := tc.Events()
 	if tc.Pcap != "" {
 		if replay == nil {
 			res.Skipped = true

@@ -106,10 +106,10 @@ func (l *loader) tests(f *srcFile, rn *yaml.Node, r *Rule, docs []testDoc) []Tes
 			}
 			tc.Expect = append(tc.Expect, Expectation{Rule: e.Rule, Count: c})
 		}
-		cursor := TestEpoch
+		cursor, n := TestEpoch, 0
 		for j := range d.Events {
 			en := &d.Events[j]
-			evs, next, err := l.decodeTestEvent(en, cursor)
+			te, next, err := l.decodeTestEvent(en, cursor)
 			if err != nil {
 				at, name := en, ""
 				var fe *eventFieldError
@@ -123,11 +123,11 @@ func (l *loader) tests(f *srcFile, rn *yaml.Node, r *Rule, docs []testDoc) []Tes
 				break
 			}
 			cursor = next
-			if len(tc.Events)+len(evs) > maxCaseEvents {
+			if n += te.repeat; n > maxCaseEvents {
 				l.errf(f, en, r.ID, "", "test %q: more than %d events", d.Name, maxCaseEvents)
 				break
 			}
-			tc.Events = append(tc.Events, evs...)
+			tc.events = append(tc.events, te)
 		}
 		out = append(out, tc)
 	}
@@ -147,18 +147,55 @@ func (f *srcFile) resolve(p string) string {
 	return filepath.Join(f.dir, p)
 }
 
-// decodeTestEvent turns one YAML map into events (several with _repeat).
-func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Event, time.Time, error) {
+// testEvent is one event of a test as written: the decoded event and its
+// _repeat, _every and _vary, which TestCase.Events expands.
+type testEvent struct {
+	base   schemas.Event
+	repeat int
+	every  time.Duration
+	varied []field
+}
+
+// Events returns the case's events, each one written expanded by its
+// _repeat and _vary (none for a pcap case). The load decoded and checked
+// them but does not expand them: a sensor drops the tests it loads (the
+// shipped set's expanded events were tens of MB and half its start-up),
+// and only running a case needs them.
+func (tc *TestCase) Events() []schemas.Event {
+	var out []schemas.Event
+	for i := range tc.events {
+		out = tc.events[i].expand(out)
+	}
+	return out
+}
+
+// expand appends te's events to out. The load met varyField's errors
+// (checkVary), so none is left here.
+func (te *testEvent) expand(out []schemas.Event) []schemas.Event {
+	for i := range te.repeat {
+		ev := te.base
+		ev.Timestamp = te.base.Timestamp.Add(time.Duration(i) * te.every)
+		for _, fld := range te.varied {
+			_ = varyField(&ev, fld, i)
+		}
+		out = append(out, ev)
+	}
+	return out
+}
+
+// decodeTestEvent turns one YAML map into a test event (several events
+// with _repeat) and returns the event time that follows it.
+func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) (testEvent, time.Time, error) {
 	var m map[string]any
 	if err := n.Decode(&m); err != nil {
-		return nil, cursor, err
+		return testEvent{}, cursor, err
 	}
 	repeat, every := 1, defaultStep
 	var vary []string
 	if v, ok := m["_repeat"]; ok {
 		r, ok := v.(int)
 		if !ok || r < 1 || r > maxCaseEvents {
-			return nil, cursor, fmt.Errorf("_repeat must be an integer within 1..%d", maxCaseEvents)
+			return testEvent{}, cursor, fmt.Errorf("_repeat must be an integer within 1..%d", maxCaseEvents)
 		}
 		repeat = r
 		delete(m, "_repeat")
@@ -167,7 +204,7 @@ func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Even
 		s, _ := v.(string)
 		d, err := time.ParseDuration(s)
 		if err != nil || d < 0 {
-			return nil, cursor, fmt.Errorf("_every must be a duration like 10ms")
+			return testEvent{}, cursor, fmt.Errorf("_every must be a duration like 10ms")
 		}
 		every = d
 		delete(m, "_every")
@@ -175,7 +212,7 @@ func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Even
 	if v, ok := m["_vary"]; ok {
 		list, ok := v.([]any)
 		if !ok {
-			return nil, cursor, fmt.Errorf("_vary must be a list of fields")
+			return testEvent{}, cursor, fmt.Errorf("_vary must be a list of fields")
 		}
 		for _, x := range list {
 			s, _ := x.(string)
@@ -184,27 +221,27 @@ func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Even
 		delete(m, "_vary")
 	}
 	if l.testEvs+repeat > maxLoadTestEvent {
-		return nil, cursor, fmt.Errorf("more than %d test events in all", maxLoadTestEvent)
+		return testEvent{}, cursor, fmt.Errorf("more than %d test events in all", maxLoadTestEvent)
 	}
 	l.testEvs += repeat
 	nested := map[string]any{}
 	for k, v := range m {
 		if strings.HasPrefix(k, "_") {
-			return nil, cursor, fmt.Errorf("unknown directive %q (_repeat, _every, _vary)", k)
+			return testEvent{}, cursor, fmt.Errorf("unknown directive %q (_repeat, _every, _vary)", k)
 		}
 		if err := setDotted(nested, k, v); err != nil {
-			return nil, cursor, err
+			return testEvent{}, cursor, err
 		}
 	}
 	js, err := json.Marshal(jsonable(nested))
 	if err != nil {
-		return nil, cursor, err
+		return testEvent{}, cursor, err
 	}
 	var base schemas.Event
 	dec := json.NewDecoder(bytes.NewReader(js))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&base); err != nil {
-		return nil, cursor, eventError(err, nested)
+		return testEvent{}, cursor, eventError(err, nested)
 	}
 	if base.Timestamp.IsZero() {
 		base.Timestamp = cursor
@@ -219,22 +256,38 @@ func (l *loader) decodeTestEvent(n *yaml.Node, cursor time.Time) ([]schemas.Even
 	for _, name := range vary {
 		fld, msg := lookupField(name)
 		if msg != "" {
-			return nil, cursor, fmt.Errorf("_vary: %s", msg)
+			return testEvent{}, cursor, fmt.Errorf("_vary: %s", msg)
 		}
 		varied = append(varied, fld)
 	}
-	out := make([]schemas.Event, repeat)
-	for i := range out {
-		ev := base
-		ev.Timestamp = base.Timestamp.Add(time.Duration(i) * every)
+	if err := checkVary(&base, varied, repeat); err != nil {
+		return testEvent{}, cursor, err
+	}
+	last := base.Timestamp.Add(time.Duration(repeat-1) * every)
+	return testEvent{base: base, repeat: repeat, every: every, varied: varied}, last.Add(defaultStep), nil
+}
+
+// checkVary returns the first error varying base's fields meets over
+// repeat events, in the order expanding meets them (copy by copy, field
+// by field), without keeping the copies: one scratch event whose varied
+// fields are set back after each.
+func checkVary(base *schemas.Event, varied []field, repeat int) error {
+	if len(varied) == 0 {
+		return nil
+	}
+	ev := *base
+	cur, orig := reflect.ValueOf(&ev).Elem(), reflect.ValueOf(base).Elem()
+	for i := range repeat {
 		for _, fld := range varied {
 			if err := varyField(&ev, fld, i); err != nil {
-				return nil, cursor, err
+				return err
 			}
 		}
-		out[i] = ev
+		for _, fld := range varied {
+			cur.FieldByIndex(fld.index).Set(orig.FieldByIndex(fld.index))
+		}
 	}
-	return out, out[len(out)-1].Timestamp.Add(defaultStep), nil
+	return nil
 }
 
 // eventFieldError is a test event's value that does not fit its field.

@@ -137,8 +137,8 @@ type Suppress struct {
 // TestCase is one entry of a rule's `tests:`.
 type TestCase struct {
 	Name   string
-	Events []schemas.Event
-	Pcap   string // resolved path (relative to the rule file's directory)
+	events []testEvent // expanded by Events
+	Pcap   string      // resolved path (relative to the rule file's directory)
 	// Intel (threat-intel files, resolved like Pcap) and HomeNet (CIDRs)
 	// enrich the events a pcap case replays, as --intel and --home-net do.
 	Intel      []string
