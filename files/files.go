@@ -16,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/freelist"
@@ -276,6 +277,9 @@ type File struct {
 	in      *incoming // copy being written to the store
 	held    bool      // Footprint reserved
 	closed  bool
+	// sha256Hex holds the result's SHA256 string: a File is never used
+	// again, so the string can live in it (its size class holds both).
+	sha256Hex [2 * sha256.Size]byte
 }
 
 var _ parsers.TypedSink = (*File)(nil)
@@ -383,7 +387,8 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 		}
 		r.MimeType = r.Magic.MimeType
 		if r.End == parsers.FileComplete && f.h != ([numHashes]hash.Hash{}) {
-			r.MD5, r.SHA1, r.SHA256 = t.hexSum(f.h[MD5]), t.hexSum(f.h[SHA1]), t.hexSum(f.h[SHA256])
+			r.MD5, r.SHA1 = t.hexSum(f.h[MD5], nil), t.hexSum(f.h[SHA1], nil)
+			r.SHA256 = t.hexSum(f.h[SHA256], f.sha256Hex[:])
 			t.stats.Hashed++
 		}
 		t.spares.Put(spare{head: f.head, h: f.h}, maxSpares)
@@ -408,14 +413,19 @@ func (f *File) Close(end parsers.FileEnd, ts time.Time) {
 	}
 }
 
-// hexSum is h's sum in hex ("" for no hash), in one allocation: the sum
+// hexSum is h's sum in hex ("" for no hash): written into into, which
+// must have room and never change after, else in one allocation. The sum
 // goes through t.sum (a buffer given to an interface's Sum escapes, one a
 // file) and the hex through the stack.
-func (t *Tracker) hexSum(h hash.Hash) string {
+func (t *Tracker) hexSum(h hash.Hash, into []byte) string {
 	if h == nil {
 		return ""
 	}
 	t.sum = h.Sum(t.sum[:0])
+	if into != nil {
+		n := hex.Encode(into, t.sum)
+		return unsafe.String(&into[0], n)
+	}
 	var out [2 * sha256.Size]byte
 	return string(out[:hex.Encode(out[:], t.sum)])
 }
