@@ -78,9 +78,18 @@ const (
 
 // list is an intrusive doubly linked list of flows by last activity: the
 // front is the least recently active, so expiry only ever looks at fronts.
-type list struct{ head, tail *Flow }
+type list struct {
+	head, tail *Flow
+	// unsorted: a flow went to the back with its last packet's time before
+	// the one there (packet times went back); until the list empties, its
+	// order is not that of the flows' last times (see Flush).
+	unsorted bool
+}
 
 func (l *list) pushBack(f *Flow) {
+	if l.tail != nil && f.last < l.tail.last {
+		l.unsorted = true
+	}
 	f.prev, f.next = l.tail, nil
 	if l.tail != nil {
 		l.tail.next = f
@@ -102,6 +111,9 @@ func (l *list) remove(f *Flow) {
 		l.tail = f.prev
 	}
 	f.prev, f.next = nil, nil
+	if l.head == nil {
+		l.unsorted = false
+	}
 }
 
 // Stats counts the table's work.
@@ -476,30 +488,69 @@ func (t *Table) Expire(now time.Time) {
 }
 
 // Flush ends every flow (end of input), least recently active first, so the
-// order is the same on every run, and gives the table's memory back.
+// order is the same on every run, and gives the table's memory back: by
+// their last packet's time, and those of one time class by class, each
+// class in its list's order.
 func (t *Table) Flush() {
-	type byLast struct {
-		last int64
-		f    *Flow
-	}
-	all := make([]byLast, 0, t.idx.n)
-	for c := range t.lists {
-		for f := t.lists[c].head; f != nil; f = f.next {
-			all = append(all, byLast{f.last, f})
-		}
-	}
-	slices.SortStableFunc(all, func(a, b byLast) int { return cmp.Compare(a.last, b.last) })
 	t.flushing = true
-	for _, e := range all {
-		f := e.f
-		t.lists[f.class].remove(f)
-		why := EndEOF
-		if f.class == classTCPClosed {
-			why = f.closedReason()
+	if t.listsSorted() {
+		// Each list is in the order of its flows' last times already: the
+		// oldest of their fronts comes next (the first class's on a tie),
+		// which is the stable sort below without a pass over the flows,
+		// most of them out of the cache in a large table, before ending them.
+		for f := t.oldestFront(); f != nil; f = t.oldestFront() {
+			t.flushOne(f)
 		}
-		t.end(f, why)
+	} else {
+		type byLast struct {
+			last int64
+			f    *Flow
+		}
+		all := make([]byLast, 0, t.idx.n)
+		for c := range t.lists {
+			for f := t.lists[c].head; f != nil; f = f.next {
+				all = append(all, byLast{f.last, f})
+			}
+		}
+		slices.SortStableFunc(all, func(a, b byLast) int { return cmp.Compare(a.last, b.last) })
+		for _, e := range all {
+			t.flushOne(e.f)
+		}
 	}
 	t.flushing = false
 	t.acct.Release(budget.Flows, int64(len(t.free))*FlowBytes+t.idxPaid)
 	t.free, t.idx, t.idxPaid = nil, index{}, 0
+}
+
+// flushOne ends f at the end of input.
+func (t *Table) flushOne(f *Flow) {
+	t.lists[f.class].remove(f)
+	why := EndEOF
+	if f.class == classTCPClosed {
+		why = f.closedReason()
+	}
+	t.end(f, why)
+}
+
+// listsSorted says whether every list is in the order of its flows' last
+// packet times.
+func (t *Table) listsSorted() bool {
+	for c := range t.lists {
+		if t.lists[c].unsorted {
+			return false
+		}
+	}
+	return true
+}
+
+// oldestFront is the front flow of the lists whose last packet is the
+// oldest, of the first class among equals; nil when they are empty.
+func (t *Table) oldestFront() *Flow {
+	var oldest *Flow
+	for c := range t.lists {
+		if f := t.lists[c].head; f != nil && (oldest == nil || f.last < oldest.last) {
+			oldest = f
+		}
+	}
+	return oldest
 }
