@@ -13,7 +13,6 @@ import (
 	"sort"
 	"sync/atomic"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 )
@@ -51,12 +50,12 @@ type File struct {
 	frames int64
 
 	// Classic pcap only: what reading a record (recordHeader) needs.
-	order   binary.ByteOrder
-	nanos   bool
-	snaplen uint32
-	maxCap  uint32
-	recBuf  []byte
-	clamped uint64
+	bigEndian bool
+	nanos     bool
+	snaplen   uint32
+	maxCap    uint32
+	recBuf    []byte
+	clamped   uint64
 
 	// pcapng only (ng): the sections' state (ng.go); syncs are the offsets of frames whose read began with
 	// other blocks than the packet (section headers, interfaces): a SeekRecord
@@ -193,10 +192,7 @@ func isPcapMagic(m uint32) bool {
 // classic keeps what reading the records of a classic pcap file needs.
 func (s *File) classic(r *pcapgo.Reader, magic uint32) {
 	s.link = r.LinkType()
-	s.order = binary.LittleEndian
-	if magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1 { // the magic's bytes in big-endian order
-		s.order = binary.BigEndian
-	}
+	s.bigEndian = magic == 0xd4c3b2a1 || magic == 0x4d3cb2a1 // the magic's bytes in big-endian order
 	s.nanos = magic == 0xa1b23c4d || magic == 0x4d3cb2a1
 	s.snaplen = r.Snaplen()
 	s.maxCap = max(r.Snaplen(), maxRecord)
@@ -329,8 +325,7 @@ func (s *File) Next(fr *Frame) error {
 	at := s.offset()
 	var (
 		data []byte
-		ci   gopacket.CaptureInfo
-		ng   captureInfo
+		ci   captureInfo
 		err  error
 	)
 	switch {
@@ -338,8 +333,7 @@ func (s *File) Next(fr *Frame) error {
 		if h, err := s.peek(4); err == nil && !isPacketBlock(h) {
 			s.syncs = append(s.syncs, at)
 		}
-		data, ng, err = s.ngPacket()
-		ci.Timestamp, ci.Length, ci.InterfaceIndex = ng.ts, ng.wireLen, ng.iface
+		data, ci, err = s.ngPacket()
 	case s.mm != nil:
 		data, ci, err = s.mm.next(s)
 	default:
@@ -359,10 +353,10 @@ func (s *File) Next(fr *Frame) error {
 	}
 	s.frames++
 	fr.Offset = at
-	fr.Data, fr.Timestamp, fr.WireLen, fr.Interface = data, ci.Timestamp, ci.Length, ci.InterfaceIndex
+	fr.Data, fr.Timestamp, fr.WireLen, fr.Interface = data, ci.ts, ci.wireLen, ci.iface
 	fr.LinkType = s.link
 	if s.ng {
-		fr.LinkType = ng.link
+		fr.LinkType = ci.link
 	}
 	fr.Clamped = fr.WireLen < len(data)
 	if fr.Clamped {

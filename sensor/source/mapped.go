@@ -6,8 +6,6 @@ import (
 	"io"
 	"os"
 	"syscall"
-
-	"github.com/gopacket/gopacket"
 )
 
 // A pcap or pcapng file (not compressed) is read from a memory mapping: each
@@ -55,19 +53,19 @@ func (m *mapped) close() {
 
 // next reads the record at m.off (recordHeader). A cut record is
 // io.ErrUnexpectedEOF; a clean end io.EOF.
-func (m *mapped) next(s *File) ([]byte, gopacket.CaptureInfo, error) {
+func (m *mapped) next(s *File) ([]byte, captureInfo, error) {
 	rest := m.b[m.off:]
 	if len(rest) == 0 {
-		return nil, gopacket.CaptureInfo{}, io.EOF
+		return nil, captureInfo{}, io.EOF
 	}
 	if len(rest) < 16 {
-		return nil, gopacket.CaptureInfo{}, io.ErrUnexpectedEOF
+		return nil, captureInfo{}, io.ErrUnexpectedEOF
 	}
-	ci, err := s.recordHeader(rest)
+	ci, caplen, err := s.recordHeader(rest)
 	if err != nil {
 		return nil, ci, err
 	}
-	rec, err := m.take(16 + ci.CaptureLength)
+	rec, err := m.take(16 + caplen)
 	if err != nil {
 		return nil, ci, err
 	}

@@ -5,8 +5,6 @@ package source
 import (
 	"io"
 	"os"
-
-	"github.com/gopacket/gopacket"
 )
 
 // Without mmap every file is read through a buffer.
@@ -22,6 +20,6 @@ func (m *mapped) close() {}
 
 func (m *mapped) release(int) {}
 
-func (m *mapped) next(*File) ([]byte, gopacket.CaptureInfo, error) {
-	return nil, gopacket.CaptureInfo{}, io.EOF
+func (m *mapped) next(*File) ([]byte, captureInfo, error) {
+	return nil, captureInfo{}, io.EOF
 }

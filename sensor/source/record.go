@@ -1,55 +1,62 @@
 package source
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
 	"time"
-
-	"github.com/gopacket/gopacket"
 )
 
 // recordHeader reads the 16-byte header h of a classic pcap record as
 // pcapgo.Reader would (the same checks and messages), but lets a captured
 // length above the original one within maxCap through: Next clamps it
-// (pcapgo refuses such a record, and with it the rest of the file).
-func (s *File) recordHeader(h []byte) (gopacket.CaptureInfo, error) {
-	var ci gopacket.CaptureInfo
-	frac := int64(s.order.Uint32(h[4:]))
+// (pcapgo refuses such a record, and with it the rest of the file). It
+// returns the record's captured length.
+func (s *File) recordHeader(h []byte) (captureInfo, int, error) {
+	frac := int64(s.u32(h[4:]))
 	if !s.nanos {
 		frac *= 1000
 	}
-	ci.Timestamp = time.Unix(int64(s.order.Uint32(h[0:])), frac).UTC()
-	caplen, orig := s.order.Uint32(h[8:]), s.order.Uint32(h[12:])
-	ci.CaptureLength, ci.Length = int(caplen), int(orig)
+	caplen, orig := s.u32(h[8:]), s.u32(h[12:])
+	ci := captureInfo{ts: time.Unix(int64(s.u32(h[0:])), frac).UTC(), wireLen: int(orig)}
 	switch {
 	case caplen > orig && caplen <= s.maxCap: // Next clamps and counts it
 	case caplen > s.maxCap:
-		return ci, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.snaplen)
+		return ci, 0, fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, s.snaplen)
 	case caplen > orig:
-		return ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, orig)
+		return ci, 0, fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, orig)
 	}
-	return ci, nil
+	return ci, int(caplen), nil
+}
+
+// u32 reads a number of a classic pcap file in the file's byte order (a
+// call through binary.ByteOrder is not inlined: four a record).
+func (s *File) u32(b []byte) uint32 {
+	if s.bigEndian {
+		return binary.BigEndian.Uint32(b)
+	}
+	return binary.LittleEndian.Uint32(b)
 }
 
 // bufferedRecord reads the next classic pcap record from the read buffer:
 // the frame is a slice of the buffer (valid until the next read), not a
 // copy, unless the record is longer than the buffer holds. A cut record
 // is io.ErrUnexpectedEOF; a clean end io.EOF.
-func (s *File) bufferedRecord() ([]byte, gopacket.CaptureInfo, error) {
+func (s *File) bufferedRecord() ([]byte, captureInfo, error) {
 	h, err := s.br.Peek(16)
 	if err != nil {
-		return nil, gopacket.CaptureInfo{}, cut(err, len(h) > 0)
+		return nil, captureInfo{}, cut(err, len(h) > 0)
 	}
-	ci, err := s.recordHeader(h)
+	ci, caplen, err := s.recordHeader(h)
 	if err != nil {
 		return nil, ci, err
 	}
-	n := 16 + ci.CaptureLength
+	n := 16 + caplen
 	if n > s.br.Size() {
 		s.br.Discard(16)
-		data, err := s.readLong(ci.CaptureLength)
+		data, err := s.readLong(caplen)
 		return data, ci, cut(err, true)
 	}
 	b, err := s.br.Peek(n)
