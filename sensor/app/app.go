@@ -164,12 +164,31 @@ func (a *Analyzer) DeferKeep(later func(at time.Time, keep func(fired []string) 
 
 // Stats returns a copy of the counters.
 func (a *Analyzer) Stats() Stats {
-	s := Stats{Detected: maps.Clone(a.stats.Detected), ParserErrors: maps.Clone(a.stats.ParserErrors)}
+	var s Stats
+	a.StatsTo(&s)
+	return s
+}
+
+// StatsTo copies the counters to s, into the maps s has: a publisher
+// that keeps one Stats makes no maps a call. s.Anomalies is left as is.
+func (a *Analyzer) StatsTo(s *Stats) {
+	s.Detected = Refill(s.Detected, a.stats.Detected)
+	s.ParserErrors = Refill(s.ParserErrors, a.stats.ParserErrors)
 	s.Reassembly = a.asm.Stats()
+	s.Files = files.Stats{}
 	if a.files != nil {
 		s.Files = a.files.Stats()
 	}
-	return s
+}
+
+// Refill empties dst and copies src into it; with no dst, a copy of src.
+func Refill(dst, src map[string]uint64) map[string]uint64 {
+	if dst == nil {
+		return maps.Clone(src)
+	}
+	clear(dst)
+	maps.Copy(dst, src)
+	return dst
 }
 
 // Add sums o into s (totals over workers).

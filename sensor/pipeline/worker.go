@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"maps"
 	"net/netip"
 	"runtime/debug"
 	"sync"
@@ -486,11 +485,14 @@ func (w *worker) publish() {
 		sp.Publish()
 	}
 	w.mu.Lock()
+	// the maps published last time are refilled: addTo only sums them
+	events, st := w.published.Events, w.published.App
 	w.published = w.counts
-	w.published.Events = maps.Clone(w.counts.Events)
+	w.published.Events = app.Refill(events, w.counts.Events)
 	w.published.Flows = w.table.Stats()
 	if w.app != nil {
-		w.published.App = w.app.Stats()
+		w.published.App = st
+		w.app.StatsTo(&w.published.App)
 	}
 	w.published.App.Anomalies = w.anom.Counts()
 	w.mu.Unlock()
