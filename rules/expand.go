@@ -439,15 +439,8 @@ func pins(n ast.Node) (map[string]bool, bool) {
 		}
 		return l, true
 	case "==":
-		if isDatasetField(b.Left) {
-			if s, ok := b.Right.(*ast.StringNode); ok {
-				return map[string]bool{s.Value: true}, true
-			}
-		}
-		if isDatasetField(b.Right) {
-			if s, ok := b.Left.(*ast.StringNode); ok {
-				return map[string]bool{s.Value: true}, true
-			}
+		if ds, ok := datasetIs(b); ok {
+			return map[string]bool{ds: true}, true
 		}
 	case "in":
 		if !isDatasetField(b.Left) {
@@ -476,6 +469,24 @@ func pins(n ast.Node) (map[string]bool, bool) {
 		}
 	}
 	return nil, false
+}
+
+// datasetIs returns ds when b is `event.dataset == "ds"` (either way round).
+func datasetIs(b *ast.BinaryNode) (string, bool) {
+	if b.Operator != "==" {
+		return "", false
+	}
+	if isDatasetField(b.Left) {
+		if s, ok := b.Right.(*ast.StringNode); ok {
+			return s.Value, true
+		}
+	}
+	if isDatasetField(b.Right) {
+		if s, ok := b.Left.(*ast.StringNode); ok {
+			return s.Value, true
+		}
+	}
+	return "", false
 }
 
 func isDatasetField(n ast.Node) bool {

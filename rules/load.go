@@ -519,6 +519,9 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 		if c.program != nil {
 			r.program, r.native = c.program, c.native
 			r.Datasets = datasetsOf(c.program.Node())
+			if len(r.Datasets) == 1 && r.native != nil {
+				r.native = compilePinned(c.program.Node(), r.Datasets[0])
+			}
 			r.branches = l.compileBranches(d.Condition, bad)
 		}
 	}

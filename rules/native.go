@@ -57,6 +57,42 @@ func compileNative(n ast.Node) func(*schemas.Event) bool {
 	return v.b
 }
 
+// compilePinned is compileNative for a condition pinned to the one
+// dataset ds (datasetsOf). Evaluator.Eval runs such a rule on the events
+// of ds only (its list is the event's dataset's), where the
+// `event.dataset == ds` terms of the condition's top-level `and` are true:
+// they are left out. The result must not run on other events.
+func compilePinned(n ast.Node, ds string) func(*schemas.Event) bool {
+	if v, ok := natPinned(n, ds); ok && v.kind == natBool {
+		return v.b
+	}
+	return compileNative(n)
+}
+
+func natPinned(n ast.Node, ds string) (natVal, bool) {
+	b, ok := n.(*ast.BinaryNode)
+	if !ok || (b.Operator != "and" && b.Operator != "&&") {
+		return natNode(n)
+	}
+	if l, ok := b.Left.(*ast.BinaryNode); ok {
+		if got, ok := datasetIs(l); ok && got == ds {
+			return natPinned(b.Right, ds)
+		}
+	}
+	if r, ok := b.Right.(*ast.BinaryNode); ok {
+		if got, ok := datasetIs(r); ok && got == ds {
+			return natPinned(b.Left, ds)
+		}
+	}
+	l, lok := natPinned(b.Left, ds)
+	r, rok := natPinned(b.Right, ds)
+	if !lok || !rok || l.kind != natBool || r.kind != natBool {
+		return natVal{}, false
+	}
+	lb, rb := l.b, r.b
+	return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lb(ev) && rb(ev) }}, true
+}
+
 func natNode(n ast.Node) (natVal, bool) {
 	switch n := n.(type) {
 	case *ast.BoolNode:

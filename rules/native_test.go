@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -122,6 +123,7 @@ func TestNativeAgreesWithVM(t *testing.T) {
 		id      string
 		program *vm.Program
 		native  func(*schemas.Event) bool
+		pinned  string // the one dataset whose events alone the rule sees
 	}
 	var conds []cond
 	native, total := 0, 0
@@ -130,13 +132,17 @@ func TestNativeAgreesWithVM(t *testing.T) {
 			total++
 			if r.native != nil {
 				native++
-				conds = append(conds, cond{r.ID, r.program, r.native})
+				c := cond{id: r.ID, program: r.program, native: r.native}
+				if len(r.Datasets) == 1 {
+					c.pinned = r.Datasets[0]
+				}
+				conds = append(conds, c)
 			}
 		}
 		if r.Sequence != nil {
 			for _, st := range r.Sequence.Steps {
 				if st.native != nil {
-					conds = append(conds, cond{r.ID + "/" + st.Name, st.program, st.native})
+					conds = append(conds, cond{id: r.ID + "/" + st.Name, program: st.program, native: st.native})
 				}
 			}
 		}
@@ -162,6 +168,9 @@ func TestNativeAgreesWithVM(t *testing.T) {
 			ev := corpus[i%len(corpus)]
 			if i >= len(corpus) {
 				mutate(rng, &ev, names, lits)
+			}
+			if c.pinned != "" {
+				ev.Event.Dataset = c.pinned
 			}
 			want := vmHolds(t, c.program, &ev)
 			if got := c.native(&ev); got != want {
@@ -243,4 +252,37 @@ rules:
 			t.Errorf("%s: never held in 3000 events", c.cond)
 		}
 	}
+}
+
+// A rule pinned to one dataset runs on that dataset's events only, so
+// its compiled condition leaves the `event.dataset ==` terms out; one
+// pinned to several keeps them.
+func TestPinnedConditionLeavesOutItsDataset(t *testing.T) {
+	set, errs := Load(fstest.MapFS{"r.yaml": {Data: []byte(`rules:
+  - {id: P-1, name: p, severity: low, condition: 'event.dataset == "packetsleuth.dns" and dns.question.name == "x.example"'}
+  - {id: P-2, name: p, severity: low, condition: 'dns.question.name == "x.example" and "packetsleuth.dns" == event.dataset'}
+  - {id: P-3, name: p, severity: low,
+     condition: 'event.dataset in ["packetsleuth.dns", "packetsleuth.flow"] and dns.question.name == "x.example"'}
+`)}}, "r.yaml")
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	http := schemas.Event{Event: schemas.EventMeta{Dataset: "packetsleuth.http", Kind: "event"}}
+	http.DNS.Question.Name = "x.example"
+	for id, want := range map[string]bool{"P-1": true, "P-2": true, "P-3": false} {
+		if got := set.Rule(id).native(&http); got != want {
+			t.Errorf("%s on an http event: %v, want %v", id, got, want)
+		}
+	}
+	flow := http
+	flow.Event.Dataset = "packetsleuth.flow"
+	dnsEv := flow
+	dnsEv.Event.Dataset = "packetsleuth.dns"
+	var fired []string
+	e := NewEvaluator(set, EvalOptions{})
+	for _, ev := range []schemas.Event{flow, dnsEv} {
+		e.Eval(&ev, func(a *schemas.Event) { fired = append(fired, a.Rule.ID+" "+ev.Event.Dataset) })
+	}
+	slices.Sort(fired)
+	expectLines(t, fired, []string{"P-1 packetsleuth.dns", "P-2 packetsleuth.dns", "P-3 packetsleuth.dns", "P-3 packetsleuth.flow"})
 }
