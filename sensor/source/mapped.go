@@ -1,12 +1,6 @@
-//go:build unix
-
 package source
 
-import (
-	"io"
-	"os"
-	"syscall"
-)
+import "io"
 
 // A pcap or pcapng file (not compressed) is read from a memory mapping: each
 // frame is a slice of the mapping, so nothing is copied between the page
@@ -28,27 +22,6 @@ type mapped struct {
 	off     int  // the next record's offset
 	dropped int  // pages before this offset are released
 	held    bool // frames are in use until release passes them
-}
-
-// mapFile maps f whole, or returns nil when it cannot (not a regular file,
-// empty, or no mmap): the caller then reads it through a buffer.
-func mapFile(f *os.File) *mapped {
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() || st.Size() <= 0 || st.Size() != int64(int(st.Size())) {
-		return nil
-	}
-	b, err := syscall.Mmap(int(f.Fd()), 0, int(st.Size()), syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE)
-	if err != nil {
-		return nil
-	}
-	syscall.Madvise(b, syscall.MADV_SEQUENTIAL)
-	return &mapped{b: b}
-}
-
-func (m *mapped) close() {
-	if m != nil {
-		syscall.Munmap(m.b)
-	}
 }
 
 // next reads the record at m.off (recordHeader). A cut record is
@@ -84,15 +57,4 @@ func (m *mapped) take(n int) ([]byte, error) {
 	}
 	m.off += n
 	return rest[:n:n], nil
-}
-
-// release gives back the pages before off once they make dropBehind.
-func (m *mapped) release(off int) {
-	if off-m.dropped >= dropBehind {
-		keep := off &^ (os.Getpagesize() - 1)
-		if keep > m.dropped {
-			syscall.Madvise(m.b[m.dropped:keep], syscall.MADV_DONTNEED)
-			m.dropped = keep
-		}
-	}
 }
