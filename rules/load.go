@@ -33,6 +33,16 @@ type ruleEntry struct {
 	file *srcFile
 	set  string   // ruleset name
 	auth []string // file authors
+	cond *ruleCondition
+	// compiled is closed when cond is set (compileConditions).
+	compiled chan struct{}
+}
+
+// ruleCondition is a rule's condition compiled by compileConditions.
+type ruleCondition struct {
+	compiled
+	datasets []string
+	branches []branch
 }
 
 type overrideEntry struct {
@@ -214,15 +224,23 @@ var nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 var idRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
 func (l *loader) load(files []*srcFile) (*Set, []error) {
-	for _, f := range files {
-		f.lines = strings.Split(string(f.data), "\n")
+	// Files are parsed in parallel, each with a loader of its own for
+	// its errors, which are reported in the files' order as before.
+	parses := make([]*loader, len(files))
+	docs := make([][]parsed, len(files))
+	eachParallel(len(files), func(i int) {
+		files[i].lines = strings.Split(string(files[i].data), "\n")
+		parses[i] = &loader{}
+		docs[i] = parses[i].parseFile(files[i])
+	})
+	for i, f := range files {
 		def := path.Base(strings.ReplaceAll(f.dir, "\\", "/"))
 		if def == "." || def == "/" || def == "" {
 			def = "local"
 		}
-		docs := l.parseFile(f)
+		l.errs = append(l.errs, parses[i].errs...)
 		seenList, seenMacro := map[string]bool{}, map[string]bool{}
-		for _, p := range docs {
+		for _, p := range docs[i] {
 			set := p.doc.Ruleset
 			if set == "" {
 				set = def
@@ -259,6 +277,8 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 			}
 		}
 	}
+	compiling := l.compileConditions(bad)
+	defer compiling()
 	set := &Set{lists: l.lists, macros: l.macros, byDataset: map[string][]*Rule{}}
 	byID := map[string]*ruleEntry{}
 	built := map[string]*Rule{}
@@ -512,18 +532,12 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 	case strings.TrimSpace(d.Condition) == "":
 		l.errf(f, cn, id, "", "condition (or sequence) is required")
 	default:
-		c := compileCondition(d.Condition, l.lists, l.macros, bad, "")
+		<-re.compiled
+		c := re.cond
 		for _, p := range c.probs {
 			l.exprErr(f, cn, id, "condition: ", p)
 		}
-		if c.program != nil {
-			r.program, r.native = c.program, c.native
-			r.Datasets = datasetsOf(c.program.Node())
-			if len(r.Datasets) == 1 && r.native != nil {
-				r.native = compilePinned(c.program.Node(), r.Datasets[0])
-			}
-			r.branches = l.compileBranches(d.Condition, bad)
-		}
+		r.program, r.native, r.Datasets, r.branches = c.program, c.native, c.datasets, c.branches
 	}
 	if d.Absence != nil {
 		switch {
@@ -552,6 +566,39 @@ func (l *loader) buildRule(re *ruleEntry, bad map[string]bool) *Rule {
 		return nil
 	}
 	return r
+}
+
+// compileConditions compiles the conditions buildRule takes (expr.Compile
+// is the most of a load's CPU) on GOMAXPROCS goroutines, in the rules'
+// order, while buildRule goes through the rules (their tests are the most
+// of the rest) and reports problems in the rules' order. It returns a
+// func that waits for the compiles to end.
+func (l *loader) compileConditions(bad map[string]bool) (wait func()) {
+	for _, re := range l.rules {
+		re.compiled = make(chan struct{})
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		eachParallel(len(l.rules), func(i int) {
+			re := l.rules[i]
+			defer close(re.compiled)
+			d := &re.doc
+			if d.Sequence != nil || strings.TrimSpace(d.Condition) == "" {
+				return
+			}
+			c := &ruleCondition{compiled: compileCondition(d.Condition, l.lists, l.macros, bad, "")}
+			if c.program != nil {
+				c.datasets = datasetsOf(c.program.Node())
+				if len(c.datasets) == 1 && c.native != nil {
+					c.native = compilePinned(c.program.Node(), c.datasets[0])
+				}
+				c.branches = l.compileBranches(d.Condition, bad)
+			}
+			re.cond = c
+		})
+	}()
+	return func() { <-done }
 }
 
 // exprErr reports a condition problem at its position in the file.

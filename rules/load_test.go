@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -418,5 +419,46 @@ rules:
 	_, errs = LoadFiles(Options{}, redefine)
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "redefine.yaml:2:") || !strings.Contains(errs[0].Error(), "set enrich.home_net") {
 		t.Errorf("redefining home_networks: %v", errs)
+	}
+}
+
+// The load parses files and compiles conditions on several goroutines,
+// yet reports errors as one goroutine going through the files and rules
+// in order would: each file's parse errors in the files' order, then the
+// rules' in the rules' order. The first file is the largest, so it is
+// parsed and compiled last of all if the goroutines finish in any order.
+func TestErrorsInFilesAndRulesOrder(t *testing.T) {
+	fsys := fstest.MapFS{}
+	var want []string
+	for i := range 10 {
+		var src strings.Builder
+		src.WriteString("colour: red\nrules:\n")
+		pad := 1
+		if i == 0 {
+			pad = 200
+		}
+		for j := range pad {
+			fmt.Fprintf(&src, "  - {id: ok-%d-%d, name: n, severity: low, condition: 'event.dataset == \"dns\" and (dns.question.name == \"%d\" or source.port in [1, 2, 3] or lower(http.request.method) contains \"x\")'}\n", i, j, j)
+		}
+		fmt.Fprintf(&src, "  - {id: bad-%d, name: n, severity: low, condition: 'source.prot == %d'}\n", i, i)
+		name := fmt.Sprintf("f%d.yaml", i)
+		fsys[name] = &fstest.MapFile{Data: []byte(src.String())}
+		want = append(want, fmt.Sprintf("%s:1:1: unknown key \"colour\"", name))
+	}
+	for i := range 10 {
+		line := 4
+		if i == 0 {
+			line = 203
+		}
+		want = append(want, fmt.Sprintf(`f%d.yaml:%d:60: rule bad-%d: condition: unknown field "source.prot"`, i, line, i))
+	}
+	_, errs := Load(fsys, "*.yaml")
+	if len(errs) != len(want) {
+		t.Fatalf("got %d errors, want %d: %v", len(errs), len(want), errs)
+	}
+	for i, err := range errs {
+		if !strings.HasPrefix(err.Error(), want[i]) {
+			t.Errorf("error %d: got %q, want it to start with %q", i, err, want[i])
+		}
 	}
 }
