@@ -419,27 +419,39 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 
 const hexDigits = "0123456789abcdef"
 
-// safeString reports whether appendString copies s as it is: no byte of
-// it needs escaping. It looks at eight bytes at a time, the last word
-// overlapping the one before, and at a string shorter than a word in one
-// word too (most strings of an event are short), so that the common case
-// costs a few instructions and no loop over bytes.
-func safeString(s string) bool {
+// copySafe copies s to dst (of len(s) bytes) and reports whether no byte
+// of it needs escaping (dst then holds s as appendString writes it; on
+// false its contents are undefined). It reads and writes eight bytes at a
+// time, the last word overlapping the one before, a string of 4–7 bytes
+// as its first and last four, and checks each word as it goes: the check
+// and the copy are one pass, and no call to memmove (most strings of an
+// event are short: "tcp", "S0", an address).
+func copySafe(dst []byte, s string) bool {
 	n := len(s)
 	p := unsafe.Slice(unsafe.StringData(s), n)
+	dst = dst[:n]
 	switch {
 	case n >= 8:
 		for i := 0; i < n-8; i += 8 {
-			if needsEscape(binary.LittleEndian.Uint64(p[i:])) {
+			w := binary.LittleEndian.Uint64(p[i:])
+			if needsEscape(w) {
 				return false
 			}
+			binary.LittleEndian.PutUint64(dst[i:], w)
 		}
-		return !needsEscape(binary.LittleEndian.Uint64(p[n-8:]))
-	case n >= 4: // the first and the last four bytes cover it
-		return !needsEscape(uint64(binary.LittleEndian.Uint32(p)) | uint64(binary.LittleEndian.Uint32(p[n-4:]))<<32)
+		w := binary.LittleEndian.Uint64(p[n-8:])
+		binary.LittleEndian.PutUint64(dst[n-8:], w)
+		return !needsEscape(w)
+	case n >= 4:
+		lo, hi := binary.LittleEndian.Uint32(p), binary.LittleEndian.Uint32(p[n-4:])
+		binary.LittleEndian.PutUint32(dst, lo)
+		binary.LittleEndian.PutUint32(dst[n-4:], hi)
+		return !needsEscape(uint64(lo) | uint64(hi)<<32)
 	case n > 0: // the first, middle and last byte are all of it; spaces are safe
 		const spaces = 0x2020202020 << 24
-		return !needsEscape(uint64(p[0]) | uint64(p[n/2])<<8 | uint64(p[n-1])<<16 | spaces)
+		a, m, z := p[0], p[n/2], p[n-1]
+		dst[0], dst[n/2], dst[n-1] = a, m, z
+		return !needsEscape(uint64(a) | uint64(m)<<8 | uint64(z)<<16 | spaces)
 	}
 	return true
 }
@@ -448,21 +460,35 @@ func safeString(s string) bool {
 // control character, ", \, <, >, & or a byte of a multi-byte rune.
 func needsEscape(w uint64) bool {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	// (x-ones)&^x&highs is non-zero when a byte of x is zero (exact, as a
-	// whole). " (0x22) and & (0x26) are the bytes b with b|4 == &; <
-	// (0x3c) and > (0x3e) those with b|2 == >: three compares for five bytes
+	// " (0x22) and & (0x26) are the bytes b with b|4 == &; < (0x3c) and >
+	// (0x3e) those with b|2 == >: three compares for five bytes. x-ones
+	// sets a byte's high bit where that byte of x is zero, where it was set
+	// in x (but for 0x80), or where a lower byte borrowed, which only a zero
+	// byte does; w-0x20*ones likewise for the bytes below a space. So a high
+	// bit is set only where some byte needs escaping (exact as a whole, all
+	// the answer is), and a byte of 0x80 or more sets it in a-ones (a keeps
+	// w's high bit; a is 0x80 only for 0xa2 and 0xa6, which w-0x20 catches):
+	// no &^x is needed, and no term for w itself.
 	a, g, l := (w|4*ones)^'&'*ones, (w|2*ones)^'>'*ones, w^'\\'*ones
-	return ((w-0x20*ones)&^w|w|(a-ones)&^a|(g-ones)&^g|(l-ones)&^l)&highs != 0
+	return ((w-0x20*ones)|(a-ones)|(g-ones)|(l-ones))&highs != 0
 }
 
 // appendString appends s quoted and escaped as encoding/json does with HTML
 // escaping on (its default).
 func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	if safeString(s) { // most strings: one copy
-		b = append(b, s...)
-		return append(b, '"')
+	at := len(b)
+	b = slices.Grow(b, len(s)+2)[:at+len(s)+2]
+	b[at] = '"'
+	if copySafe(b[at+1:], s) { // most strings: one pass, no escapes
+		b[len(b)-1] = '"'
+		return b
 	}
+	return appendEscaped(b[:at], s)
+}
+
+// appendEscaped is appendString for a string with a byte to escape.
+func appendEscaped(b []byte, s string) []byte {
+	b = append(b, '"')
 	i := 0
 	done := 0 // s[:done] is already in b
 	for i < len(s) {

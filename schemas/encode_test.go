@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"math"
@@ -537,10 +538,11 @@ func TestNeedsEscape(t *testing.T) {
 	}
 }
 
-// safeString agrees with a byte-by-byte look at strings of every length up
+// copySafe agrees with a byte-by-byte look at strings of every length up
 // to three words with any one byte anywhere (the short strings read in one
-// word, the last word overlapping), and appendString with encoding/json.
-func TestSafeStringMatchesBytes(t *testing.T) {
+// word, the last word overlapping) and copies a safe one whole, and
+// appendString agrees with encoding/json.
+func TestCopySafeMatchesBytes(t *testing.T) {
 	safe := func(s string) bool {
 		for i := 0; i < len(s); i++ {
 			if s[i] >= utf8.RuneSelf || !htmlSafe[s[i]] {
@@ -550,7 +552,8 @@ func TestSafeStringMatchesBytes(t *testing.T) {
 		return true
 	}
 	for n := range 25 {
-		if !safeString(strings.Repeat("a", n)) {
+		dst := make([]byte, n)
+		if !copySafe(dst, strings.Repeat("a", n)) {
 			t.Fatalf("%d safe bytes: not safe", n)
 		}
 		for at := range n {
@@ -558,12 +561,61 @@ func TestSafeStringMatchesBytes(t *testing.T) {
 				b := []byte(strings.Repeat("a", n))
 				b[at] = byte(c)
 				s := string(b)
-				if got := safeString(s); got != safe(s) {
-					t.Fatalf("%q: safeString = %v", s, got)
+				clear(dst)
+				got := copySafe(dst, s)
+				if got != safe(s) {
+					t.Fatalf("%q: copySafe = %v", s, got)
+				}
+				if got && string(dst) != s {
+					t.Fatalf("%q: copySafe copied %q", s, dst)
 				}
 				want, _ := json.Marshal(s)
 				if got := appendString(nil, s); !bytes.Equal(got, want) {
 					t.Fatalf("%q: appendString = %s, want %s", s, got, want)
+				}
+			}
+		}
+	}
+}
+
+// needsEscape is exact with two bytes set side by side anywhere in a word:
+// a byte that borrows in one of its subtractions (a control character, ",
+// &, <, >, \) must not make a safe neighbour look unsafe, or the other way.
+func TestNeedsEscapeAdjacentBytes(t *testing.T) {
+	safe := func(c byte) bool { return c < utf8.RuneSelf && htmlSafe[c] }
+	for at := range 7 {
+		for c := range 256 {
+			for d := range 256 {
+				b := [8]byte{'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a'}
+				b[at], b[at+1] = byte(c), byte(d)
+				want := !safe(byte(c)) || !safe(byte(d))
+				if got := needsEscape(binary.LittleEndian.Uint64(b[:])); got != want {
+					t.Fatalf("%q: needsEscape = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
+
+// appendString writes what encoding/json does for the runes the word scan
+// hands to the slow path, at every place across word boundaries: U+2028
+// and U+2029 (escaped), other multi-byte runes (kept), invalid UTF-8
+// (U+FFFD), a rune cut by the end of the string, a control byte and a
+// quote; and it appends after what the buffer held, at any spare capacity.
+func TestAppendStringRunesAtEveryPlace(t *testing.T) {
+	inserts := []string{"\u2028", "\u2029", "é", "€", "\U0001F600", "\xff", "\xe2\x80", "\xed\xa0\x80", "\x00", "\x1f", "\"", "\\", "<", "\x7f"}
+	for n := range 25 {
+		for at := 0; at <= n; at++ {
+			for _, in := range inserts {
+				s := strings.Repeat("a", at) + in + strings.Repeat("b", n-at)
+				want, _ := json.Marshal(s)
+				for spare := range 3 {
+					b := make([]byte, 3, 3+spare)
+					copy(b, "x,y")
+					got := appendString(b, s)
+					if string(got[:3]) != "x,y" || !bytes.Equal(got[3:], want) {
+						t.Fatalf("%q after %d spare bytes: appendString = %s, want x,y%s", s, spare, got, want)
+					}
 				}
 			}
 		}
