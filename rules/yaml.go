@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
 
@@ -242,8 +243,16 @@ func (l *loader) yamlTypeErrors(f *srcFile, at *yaml.Node, err error, ruleID str
 	l.errf(f, at, ruleID, "", "%v", err)
 }
 
+// yamlKeyCache holds yamlKeys' maps by type: checkKeys asks for one at
+// every mapping of every file (a map of each, 4% of a load's CPU), and
+// files are checked on several goroutines.
+var yamlKeyCache sync.Map // reflect.Type -> map[string]reflect.Type
+
 // yamlKeys lists the yaml keys of a struct type.
 func yamlKeys(t reflect.Type) map[string]reflect.Type {
+	if m, ok := yamlKeyCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
 	m := make(map[string]reflect.Type)
 	for i := 0; i < t.NumField(); i++ {
 		sf := t.Field(i)
@@ -253,6 +262,7 @@ func yamlKeys(t reflect.Type) map[string]reflect.Type {
 		}
 		m[name] = sf.Type
 	}
+	yamlKeyCache.Store(t, m)
 	return m
 }
 
