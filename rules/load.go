@@ -41,8 +41,9 @@ type ruleEntry struct {
 // ruleCondition is a rule's condition compiled by compileConditions.
 type ruleCondition struct {
 	compiled
-	datasets []string
-	branches []branch
+	datasets  []string
+	branches  []branch
+	uncarried []*Error // the set's warnings if it loads
 }
 
 type overrideEntry struct {
@@ -322,10 +323,10 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 	}
 	set.warnings = l.warns
 	for _, r := range set.rules {
-		set.warnings = append(set.warnings, uncarried(r)...)
 		if r.program == nil { // a sequence
 			continue
 		}
+		set.warnings = append(set.warnings, byID[r.ID].cond.uncarried...)
 		if b, ok := r.program.Node().(*ast.BoolNode); ok && b.Value && r.Threshold == nil {
 			set.warnings = append(set.warnings, &Error{File: r.File, Line: r.Line, RuleID: r.ID,
 				Msg: "condition is always true: the rule alerts on every event (add a threshold, or narrow it)"})
@@ -594,6 +595,7 @@ func (l *loader) compileConditions(bad map[string]bool) (wait func()) {
 					c.native = compilePinned(c.program.Node(), c.datasets[0])
 				}
 				c.branches = l.compileBranches(d.Condition, bad)
+				c.uncarried = uncarried(&Rule{ID: d.ID, File: re.file.name, Line: re.node.Line, Datasets: c.datasets, program: c.program})
 			}
 			re.cond = c
 		})
