@@ -383,25 +383,42 @@ func (e *encoder) utcDate(t time.Time, sec int64) bool {
 }
 
 // appendUTC writes a UTC time as RFC 3339 quoted: date, the nanoseconds
-// with their trailing zeros trimmed (none when 0), Z.
+// with their trailing zeros trimmed (none when 0), Z. It is put together
+// in an array (the date a copy of known size, the nine digits two at a
+// time) and appended once.
 func appendUTC(b []byte, date *[19]byte, ns int) []byte {
-	b = append(b, '"')
-	b = append(b, date[:]...)
+	var t [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
+	t[0] = '"'
+	copy(t[1:], date[:])
+	n := 1 + len(date)
 	if ns != 0 {
-		var frac [10]byte
-		frac[0] = '.'
-		for i := 9; i > 0; i-- {
-			frac[i] = byte('0' + ns%10)
-			ns /= 10
+		t[n] = '.'
+		for i := n + 9; i > n+2; i -= 2 { // the last eight digits
+			d := ns % 100 * 2
+			ns /= 100
+			t[i-1], t[i] = digitPairs[d], digitPairs[d+1]
 		}
-		n := len(frac)
-		for frac[n-1] == '0' {
+		t[n+1] = byte('0' + ns)
+		n += 1 + 9
+		for t[n-1] == '0' {
 			n--
 		}
-		b = append(b, frac[:n]...)
 	}
-	return append(b, 'Z', '"')
+	t[n], t[n+1] = 'Z', '"'
+	return append(b, t[:n+2]...)
 }
+
+// digitPairs holds "00" to "99" one after another.
+const digitPairs = "00010203040506070809" +
+	"10111213141516171819" +
+	"20212223242526272829" +
+	"30313233343536373839" +
+	"40414243444546474849" +
+	"50515253545556575859" +
+	"60616263646566676869" +
+	"70717273747576777879" +
+	"80818283848586878889" +
+	"90919293949596979899"
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 

@@ -641,3 +641,33 @@ func TestAllZeroMatchesBytes(t *testing.T) {
 		}
 	}
 }
+
+// appendTime writes a UTC time as time.Time.MarshalJSON does with every
+// count of the nanoseconds' digits and of their trailing zeros, after a
+// time of the same second and of another (the cached date).
+func TestAppendTimeUTCNanoseconds(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	var e encoder
+	for zeros := range 10 {
+		for range 200 {
+			ns := 0
+			if zeros < 9 {
+				ns = (1 + rnd.IntN(9)) // a last digit that is not 0
+				for range 8 - zeros {
+					ns = ns*10 + rnd.IntN(10)
+				}
+				for range zeros {
+					ns *= 10
+				}
+				ns %= 1e9
+			}
+			for _, sec := range []int64{1764000000, 1764000000 + rnd.Int64N(1e6)} {
+				tm := time.Unix(sec, int64(ns)).UTC()
+				want, _ := tm.MarshalJSON()
+				if got := e.appendTime(nil, `,"t":`, tm); !bytes.Equal(got, want) {
+					t.Fatalf("%d ns: appendTime = %s, want %s", ns, got, want)
+				}
+			}
+		}
+	}
+}
