@@ -301,8 +301,9 @@ func (s *Store) commit(in *incoming, meta *Sidecar) error {
 		s.stats.Errors++
 		return fmt.Errorf("files store: %w", err)
 	}
-	s.order = append(s.order, meta.SHA256)
-	s.sizes[meta.SHA256] = in.n
+	key := strings.Clone(meta.SHA256) // the Result's hex points into its File: keep 64 bytes, not the File
+	s.order = append(s.order, key)
+	s.sizes[key] = in.n
 	s.stats.Bytes += in.n
 	s.stats.Stored++
 	s.evict()

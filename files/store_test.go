@@ -5,8 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/parsers"
@@ -166,5 +169,41 @@ func TestStoreDropsEarly(t *testing.T) {
 	gap.Close(parsers.FileComplete, t0)
 	if st := s.Stats(); st.Discarded != 2 || st.Stored != 0 {
 		t.Errorf("stats %+v", st)
+	}
+}
+
+// A kept file's key in the store is its own 64 bytes: a result's SHA-256
+// hex lives in its File, and a key pointing there would keep every stored
+// File alive, with what it references (here an 8 KiB request URI), for as
+// long as the store holds the file.
+func TestStoreKeepsOnlyTheKeyOfAFile(t *testing.T) {
+	s, err := OpenStore(StoreConfig{Dir: filepath.Join(t.TempDir(), "store"), When: WhenAll, MaxBytes: 1 << 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTracker(Config{Store: s}, nil)
+	const n = 2000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for i := range n {
+		uri := fmt.Sprintf("/%d/", i) + strings.Repeat("a", 8<<10)
+		f := tr.Open(&parsers.FileInfo{URI: uri, Size: -1}, ReportFunc(func(r *Result) {
+			if _, err := r.Keep(&Sidecar{}, nil); err != nil {
+				t.Fatal(err)
+			}
+		}))
+		f.Write([]byte(fmt.Sprint(i)))
+		f.Close(parsers.FileComplete, t0)
+	}
+	runtime.GC()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	runtime.KeepAlive(s)
+	if len(s.order) != n {
+		t.Fatalf("%d files kept, want %d", len(s.order), n)
+	}
+	if per := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n; per > 1024 {
+		t.Errorf("the store holds %d bytes of heap per kept file, not its key", per)
 	}
 }
