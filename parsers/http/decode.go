@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"runtime/debug"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
@@ -115,7 +116,14 @@ func (f *inflater) Read(p []byte) (int, error) {
 
 // serve is the coroutine body: it decodes one body, then parks until the
 // next body's first push (or the end: stop).
+//
+// The bytes it reads may be slices of a mapped capture: a file cut by
+// another process faults there. Faults are panics here as on the worker
+// (the setting is the goroutine's, and a coroutine has its own), so the
+// fault reaches the worker through next and ends the capture with an
+// error, not the process.
 func (f *inflater) serve(yield func(struct{}) bool) {
+	debug.SetPanicOnFault(true)
 	f.yield = yield
 	for {
 		f.run()
