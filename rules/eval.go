@@ -61,6 +61,7 @@ type Evaluator struct {
 	box       any            // a heap schemas.Event boxed once; see NewEvaluator
 	env       *schemas.Event // points into box
 	boxed     *schemas.Event // the event copied into box in this Eval, if any
+	nat       natEnv         // what native conditions read: the event, its addresses parsed
 	byDataset map[string][]*Rule
 	unpinned  []*Rule
 	local     *stateShard
@@ -564,7 +565,7 @@ func cloneTLS(t schemas.TLS) schemas.TLS {
 
 // holds runs a rule's (or a sequence step's) condition on env, counting
 // errors and matches in rs.
-func (e *Evaluator) holds(p *vm.Program, native func(*schemas.Event) bool, ev *schemas.Event, rs *RuleStats) bool {
+func (e *Evaluator) holds(p *vm.Program, native func(*natEnv) bool, ev *schemas.Event, rs *RuleStats) bool {
 	var ok bool
 	if native != nil {
 		ok = e.runNative(native, ev, rs)
@@ -585,14 +586,15 @@ func (e *Evaluator) holds(p *vm.Program, native func(*schemas.Event) bool, ev *s
 
 // runNative runs a condition compiled to Go. A helper that panics is an
 // evaluation error, as the VM makes it.
-func (e *Evaluator) runNative(native func(*schemas.Event) bool, ev *schemas.Event, rs *RuleStats) (ok bool) {
+func (e *Evaluator) runNative(native func(*natEnv) bool, ev *schemas.Event, rs *RuleStats) (ok bool) {
 	defer func() {
 		if recover() != nil {
 			rs.Errors++
 			ok = false
 		}
 	}()
-	return native(ev)
+	e.nat.ev = ev
+	return native(&e.nat)
 }
 
 // envOf returns ev as the VM's environment: copied once per Eval into the

@@ -101,7 +101,8 @@ type expander struct {
 	stack  []string        // macro expansion stack (cycle detection)
 	probs  []exprProblem
 	calls  []patchedCall
-	arrays map[ast.Node]*NamedList // arrays made of lists, for `in`
+	arrays map[ast.Node]*NamedList          // arrays made of lists, for `in`
+	ipSets map[*ast.ConstantNode]*prefixSet // the address matchers bound (natCompiler)
 }
 
 type patchedCall struct {
@@ -144,7 +145,7 @@ func (x *expander) Visit(n *ast.Node) {
 			call := &ast.CallNode{Callee: &ast.IdentifierNode{}, Arguments: []ast.Node{node.Left}}
 			relocate(call.Callee, node.Right.Location())
 			call.SetLocation(node.Left.Location()) // where a type error points
-			x.bind(call, fmt.Sprintf("`in` with %s list %q", l.Type, l.Name), l.matcher())
+			x.bindList(call, fmt.Sprintf("`in` with %s list %q", l.Type, l.Name), l)
 			*n = call
 		}
 	case *ast.CallNode:
@@ -177,11 +178,20 @@ func (x *expander) Visit(n *ast.Node) {
 }
 
 // bind makes node a direct call of fn.
-func (x *expander) bind(node *ast.CallNode, name string, fn any) {
+func (x *expander) bind(node *ast.CallNode, name string, fn any) *ast.ConstantNode {
 	c := &ast.ConstantNode{Value: fn}
 	c.SetLocation(node.Callee.Location())
 	node.Callee = c
 	x.calls = append(x.calls, patchedCall{loc: node.Location(), name: name})
+	return c
+}
+
+// bindList makes node a direct call of l's matcher.
+func (x *expander) bindList(node *ast.CallNode, name string, l *NamedList) {
+	c := x.bind(node, name, l.matcher())
+	if l.Type == "ip" {
+		x.ipSets[c] = l.ips
+	}
 }
 
 func (x *expander) expandMacro(n *ast.Node, node *ast.IdentifierNode, m *Macro) {
@@ -204,7 +214,7 @@ func (x *expander) expandMacro(n *ast.Node, node *ast.IdentifierNode, m *Macro) 
 		x.problem(node, "macro %q: %v", m.Name, err)
 		return
 	}
-	sub := &expander{lists: x.lists, macros: x.macros, bad: x.bad, stack: append(append([]string(nil), x.stack...), m.Name)}
+	sub := &expander{lists: x.lists, macros: x.macros, bad: x.bad, ipSets: x.ipSets, stack: append(append([]string(nil), x.stack...), m.Name)}
 	ast.Walk(&tree.Node, sub)
 	if len(sub.probs) > 0 {
 		x.problem(node, "macro %q: %s", m.Name, sub.probs[0].msg)
@@ -238,7 +248,7 @@ func (x *expander) inList(n *ast.Node, node *ast.CallNode) {
 		return
 	}
 	node.Arguments = node.Arguments[1:]
-	x.bind(node, "in_list", l.matcher())
+	x.bindList(node, "in_list", l)
 }
 
 func (x *expander) cidrMatch(n *ast.Node, node *ast.CallNode) {
@@ -259,7 +269,7 @@ func (x *expander) cidrMatch(n *ast.Node, node *ast.CallNode) {
 		}
 	}
 	node.Arguments = node.Arguments[:1]
-	x.bind(node, "cidr_match", ps.match)
+	x.ipSets[x.bind(node, "cidr_match", ps.match)] = ps
 }
 
 func (x *expander) intelMatch(n *ast.Node, node *ast.CallNode) {
@@ -324,13 +334,14 @@ func suggestName[V any](name string, m map[string]V) string {
 // compiled is the result of compiling one condition.
 type compiled struct {
 	program *vm.Program
-	native  func(*schemas.Event) bool // the same condition as Go code, if it can be (native.go)
+	native  func(*natEnv) bool // the same condition as Go code, if it can be (native.go)
+	nat     natCompiler        // what compiled native, for compilePinned
 	probs   []exprProblem
 }
 
 // compileCondition expands and type-checks src as a boolean expression.
 func compileCondition(src string, lists map[string]*NamedList, macros map[string]*Macro, bad map[string]bool, self string) compiled {
-	x := &expander{lists: lists, macros: macros, bad: bad}
+	x := &expander{lists: lists, macros: macros, bad: bad, ipSets: map[*ast.ConstantNode]*prefixSet{}}
 	if self != "" {
 		x.stack = []string{self}
 	}
@@ -366,7 +377,8 @@ func compileCondition(src string, lists map[string]*NamedList, macros map[string
 		}
 		return compiled{probs: []exprProblem{{msg: err.Error()}}}
 	}
-	return compiled{program: program, native: compileNative(program.Node())}
+	nc := natCompiler{ipSets: x.ipSets}
+	return compiled{program: program, native: nc.compileNative(program.Node()), nat: nc}
 }
 
 // fieldAt returns the dotted name around rune offset off of src.

@@ -194,31 +194,39 @@ func (p *prefixSet) match(s string) bool {
 		return false
 	}
 	if v, ok := dottedQuad(s); ok {
-		if _, ok := p.v4addrs[v]; ok {
-			return true
-		}
-		for _, n := range p.v4nets {
-			if v&n.mask == n.base {
-				return true
-			}
-		}
-		return false
+		return p.matchV4(v)
 	}
-	return p.matchParsed(s)
+	a, _ := netip.ParseAddr(s) // (the zero Addr, not an address, matches nothing)
+	return p.matchAddr(a)
 }
 
-// matchParsed is match through netip, for every form of address.
-func (p *prefixSet) matchParsed(s string) bool {
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return false
-	}
+// matchAddr is match of s parsed by netip.ParseAddr: natCall passes the
+// address an event's field parsed to once (natEnv).
+func (p *prefixSet) matchAddr(a netip.Addr) bool {
 	a = a.Unmap()
+	if a.Is4() {
+		b := a.As4()
+		return p.matchV4(binary.BigEndian.Uint32(b[:]))
+	}
 	if _, ok := p.addrs[a]; ok {
 		return true
 	}
 	for _, pfx := range p.prefixes {
 		if pfx.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// matchV4 matches an IPv4 address: its IPv4 items are also in v4addrs
+// and v4nets (an IPv4 address is never in an IPv6 prefix).
+func (p *prefixSet) matchV4(v uint32) bool {
+	if _, ok := p.v4addrs[v]; ok {
+		return true
+	}
+	for _, n := range p.v4nets {
+		if v&n.mask == n.base {
 			return true
 		}
 	}

@@ -592,7 +592,7 @@ func (l *loader) compileConditions(bad map[string]bool) (wait func()) {
 			if c.program != nil {
 				c.datasets = datasetsOf(c.program.Node())
 				if len(c.datasets) == 1 && c.native != nil {
-					c.native = compilePinned(c.program.Node(), c.datasets[0])
+					c.native = c.nat.compilePinned(c.program.Node(), c.datasets[0])
 				}
 				c.branches = l.compileBranches(d.Condition, bad)
 				c.uncarried = uncarried(&Rule{ID: d.ID, File: re.file.name, Line: re.node.Line, Datasets: c.datasets, program: c.program})

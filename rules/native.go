@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/expr-lang/expr/ast"
-	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 // A condition whose checked tree uses only field reads, literals,
@@ -38,19 +37,26 @@ const (
 // natVal is one compiled node: the function of its kind.
 type natVal struct {
 	kind natKind
-	b    func(*schemas.Event) bool
-	i    func(*schemas.Event) int64
-	f    func(*schemas.Event) float64
-	s    func(*schemas.Event) string
-	ss   func(*schemas.Event) []string
-	t    func(*schemas.Event) time.Time
+	b    func(*natEnv) bool
+	i    func(*natEnv) int64
+	f    func(*natEnv) float64
+	s    func(*natEnv) string
+	ss   func(*natEnv) []string
+	t    func(*natEnv) time.Time
 	lit  any // the value of a literal (nil otherwise)
+}
+
+// natCompiler compiles one condition. ipSets are the address matchers
+// the expander bound in it, by their callee: natCall gives them the
+// event's source.ip and destination.ip parsed once per event (natEnv).
+type natCompiler struct {
+	ipSets map[*ast.ConstantNode]*prefixSet
 }
 
 // compileNative returns the condition n as Go code, or nil when n uses
 // anything outside the native subset.
-func compileNative(n ast.Node) func(*schemas.Event) bool {
-	v, ok := natNode(n)
+func (nc natCompiler) compileNative(n ast.Node) func(*natEnv) bool {
+	v, ok := nc.natNode(n)
 	if !ok || v.kind != natBool {
 		return nil
 	}
@@ -62,38 +68,38 @@ func compileNative(n ast.Node) func(*schemas.Event) bool {
 // of ds only (its list is the event's dataset's), where the
 // `event.dataset == ds` terms of the condition's top-level `and` are true:
 // they are left out. The result must not run on other events.
-func compilePinned(n ast.Node, ds string) func(*schemas.Event) bool {
-	if v, ok := natPinned(n, ds); ok && v.kind == natBool {
+func (nc natCompiler) compilePinned(n ast.Node, ds string) func(*natEnv) bool {
+	if v, ok := nc.natPinned(n, ds); ok && v.kind == natBool {
 		return v.b
 	}
-	return compileNative(n)
+	return nc.compileNative(n)
 }
 
-func natPinned(n ast.Node, ds string) (natVal, bool) {
+func (nc natCompiler) natPinned(n ast.Node, ds string) (natVal, bool) {
 	b, ok := n.(*ast.BinaryNode)
 	if !ok || (b.Operator != "and" && b.Operator != "&&") {
-		return natNode(n)
+		return nc.natNode(n)
 	}
 	if l, ok := b.Left.(*ast.BinaryNode); ok {
 		if got, ok := datasetIs(l); ok && got == ds {
-			return natPinned(b.Right, ds)
+			return nc.natPinned(b.Right, ds)
 		}
 	}
 	if r, ok := b.Right.(*ast.BinaryNode); ok {
 		if got, ok := datasetIs(r); ok && got == ds {
-			return natPinned(b.Left, ds)
+			return nc.natPinned(b.Left, ds)
 		}
 	}
-	l, lok := natPinned(b.Left, ds)
-	r, rok := natPinned(b.Right, ds)
+	l, lok := nc.natPinned(b.Left, ds)
+	r, rok := nc.natPinned(b.Right, ds)
 	if !lok || !rok || l.kind != natBool || r.kind != natBool {
 		return natVal{}, false
 	}
 	lb, rb := l.b, r.b
-	return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lb(ev) && rb(ev) }}, true
+	return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) && rb(x) }}, true
 }
 
-func natNode(n ast.Node) (natVal, bool) {
+func (nc natCompiler) natNode(n ast.Node) (natVal, bool) {
 	switch n := n.(type) {
 	case *ast.BoolNode:
 		return natLiteral(n.Value)
@@ -113,13 +119,13 @@ func natNode(n ast.Node) (natVal, bool) {
 	case *ast.IdentifierNode, *ast.MemberNode:
 		return natField(n)
 	case *ast.UnaryNode:
-		return natUnary(n)
+		return nc.natUnary(n)
 	case *ast.BinaryNode:
-		return natBinary(n)
+		return nc.natBinary(n)
 	case *ast.CallNode:
-		return natCall(n)
+		return nc.natCall(n)
 	case *ast.BuiltinNode:
-		return natBuiltin(n)
+		return nc.natBuiltin(n)
 	}
 	return natVal{}, false
 }
@@ -127,13 +133,13 @@ func natNode(n ast.Node) (natVal, bool) {
 func natLiteral(v any) (natVal, bool) {
 	switch c := v.(type) {
 	case bool:
-		return natVal{kind: natBool, b: func(*schemas.Event) bool { return c }, lit: c}, true
+		return natVal{kind: natBool, b: func(*natEnv) bool { return c }, lit: c}, true
 	case int64:
-		return natVal{kind: natInt, i: func(*schemas.Event) int64 { return c }, lit: c}, true
+		return natVal{kind: natInt, i: func(*natEnv) int64 { return c }, lit: c}, true
 	case float64:
-		return natVal{kind: natFloat, f: func(*schemas.Event) float64 { return c }, lit: c}, true
+		return natVal{kind: natFloat, f: func(*natEnv) float64 { return c }, lit: c}, true
 	case string:
-		return natVal{kind: natString, s: func(*schemas.Event) string { return c }, lit: c}, true
+		return natVal{kind: natString, s: func(*natEnv) string { return c }, lit: c}, true
 	}
 	return natVal{}, false
 }
@@ -153,57 +159,57 @@ func natField(n ast.Node) (natVal, bool) {
 	}
 	switch f.kind {
 	case reflect.String:
-		return natVal{kind: natString, s: func(ev *schemas.Event) string { return *(*string)(f.at(ev)) }}, true
+		return natVal{kind: natString, s: func(x *natEnv) string { return *(*string)(f.at(x.ev)) }}, true
 	case reflect.Bool:
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return *(*bool)(f.at(ev)) }}, true
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return *(*bool)(f.at(x.ev)) }}, true
 	case reflect.Int:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(*(*int)(f.at(ev))) }}, true
+		return natVal{kind: natInt, i: func(x *natEnv) int64 { return int64(*(*int)(f.at(x.ev))) }}, true
 	case reflect.Int64:
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return *(*int64)(f.at(ev)) }}, true
+		return natVal{kind: natInt, i: func(x *natEnv) int64 { return *(*int64)(f.at(x.ev)) }}, true
 	case reflect.Float64:
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return *(*float64)(f.at(ev)) }}, true
+		return natVal{kind: natFloat, f: func(x *natEnv) float64 { return *(*float64)(f.at(x.ev)) }}, true
 	case reflect.Slice:
 		if f.typ.Elem() == stringType {
-			return natVal{kind: natStrings, ss: func(ev *schemas.Event) []string { return *(*[]string)(f.at(ev)) }}, true
+			return natVal{kind: natStrings, ss: func(x *natEnv) []string { return *(*[]string)(f.at(x.ev)) }}, true
 		}
 		// every slice header has one layout: read its length through any
-		return natVal{kind: natSlice, i: func(ev *schemas.Event) int64 { return int64(len(*(*[]struct{})(f.at(ev)))) }}, true
+		return natVal{kind: natSlice, i: func(x *natEnv) int64 { return int64(len(*(*[]struct{})(f.at(x.ev)))) }}, true
 	case reflect.Struct:
 		if f.typ == timeType {
-			return natVal{kind: natTime, t: func(ev *schemas.Event) time.Time { return *(*time.Time)(f.at(ev)) }}, true
+			return natVal{kind: natTime, t: func(x *natEnv) time.Time { return *(*time.Time)(f.at(x.ev)) }}, true
 		}
 	}
 	return natVal{}, false
 }
 
-func natUnary(n *ast.UnaryNode) (natVal, bool) {
-	v, ok := natNode(n.Node)
+func (nc natCompiler) natUnary(n *ast.UnaryNode) (natVal, bool) {
+	v, ok := nc.natNode(n.Node)
 	if !ok {
 		return natVal{}, false
 	}
 	switch {
 	case (n.Operator == "not" || n.Operator == "!") && v.kind == natBool:
 		b := v.b
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return !b(ev) }}, true
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return !b(x) }}, true
 	case n.Operator == "-" && v.kind == natInt:
 		i := v.i
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return -i(ev) }}, true
+		return natVal{kind: natInt, i: func(x *natEnv) int64 { return -i(x) }}, true
 	case n.Operator == "-" && v.kind == natFloat:
 		f := v.f
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return -f(ev) }}, true
+		return natVal{kind: natFloat, f: func(x *natEnv) float64 { return -f(x) }}, true
 	}
 	return natVal{}, false
 }
 
-func natBinary(n *ast.BinaryNode) (natVal, bool) {
+func (nc natCompiler) natBinary(n *ast.BinaryNode) (natVal, bool) {
 	if n.Operator == "in" || n.Operator == "not in" {
-		return natIn(n)
+		return nc.natIn(n)
 	}
-	l, ok := natNode(n.Left)
+	l, ok := nc.natNode(n.Left)
 	if !ok {
 		return natVal{}, false
 	}
-	r, ok := natNode(n.Right)
+	r, ok := nc.natNode(n.Right)
 	if !ok {
 		return natVal{}, false
 	}
@@ -214,16 +220,16 @@ func natBinary(n *ast.BinaryNode) (natVal, bool) {
 		}
 		lb, rb := l.b, r.b
 		if n.Operator == "and" || n.Operator == "&&" {
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lb(ev) && rb(ev) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) && rb(x) }}, true
 		}
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return lb(ev) || rb(ev) }}, true
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) || rb(x) }}, true
 	case "==", "!=":
 		eq, ok := natEqual(l, r)
 		if !ok {
 			return natVal{}, false
 		}
 		if n.Operator == "!=" {
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return !eq(ev) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return !eq(x) }}, true
 		}
 		return natVal{kind: natBool, b: eq}, true
 	case "<", "<=", ">", ">=":
@@ -237,7 +243,7 @@ func natBinary(n *ast.BinaryNode) (natVal, bool) {
 		if !lok || !rok {
 			return natVal{}, false
 		}
-		return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return lf(ev) / rf(ev) }}, true
+		return natVal{kind: natFloat, f: func(x *natEnv) float64 { return lf(x) / rf(x) }}, true
 	case "contains", "startsWith", "endsWith":
 		if l.kind != natString || r.kind != natString {
 			return natVal{}, false
@@ -246,7 +252,7 @@ func natBinary(n *ast.BinaryNode) (natVal, bool) {
 		op := map[string]func(string, string) bool{
 			"contains": strings.Contains, "startsWith": strings.HasPrefix, "endsWith": strings.HasSuffix,
 		}[n.Operator]
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return op(ls(ev), rs(ev)) }}, true
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return op(ls(x), rs(x)) }}, true
 	case "matches":
 		pat, isLit := r.lit.(string)
 		if l.kind != natString || !isLit {
@@ -257,37 +263,37 @@ func natBinary(n *ast.BinaryNode) (natVal, bool) {
 			return natVal{}, false
 		}
 		ls := l.s
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return re.MatchString(ls(ev)) }}, true
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return re.MatchString(ls(x)) }}, true
 	}
 	return natVal{}, false
 }
 
 // natEqual is expr's == for operands of one kind (numbers mixed as
 // floats, as expr compares an int with a float).
-func natEqual(l, r natVal) (func(*schemas.Event) bool, bool) {
+func natEqual(l, r natVal) (func(*natEnv) bool, bool) {
 	switch {
 	case l.kind == natString && r.kind == natString:
 		ls, rs := l.s, r.s
 		if c, ok := r.lit.(string); ok {
-			return func(ev *schemas.Event) bool { return ls(ev) == c }, true
+			return func(x *natEnv) bool { return ls(x) == c }, true
 		}
-		return func(ev *schemas.Event) bool { return ls(ev) == rs(ev) }, true
+		return func(x *natEnv) bool { return ls(x) == rs(x) }, true
 	case l.kind == natBool && r.kind == natBool:
 		lb, rb := l.b, r.b
-		return func(ev *schemas.Event) bool { return lb(ev) == rb(ev) }, true
+		return func(x *natEnv) bool { return lb(x) == rb(x) }, true
 	case l.kind == natInt && r.kind == natInt:
 		li, ri := l.i, r.i
-		return func(ev *schemas.Event) bool { return li(ev) == ri(ev) }, true
+		return func(x *natEnv) bool { return li(x) == ri(x) }, true
 	case l.kind == natTime && r.kind == natTime:
 		lt, rt := l.t, r.t
-		return func(ev *schemas.Event) bool { return lt(ev).Equal(rt(ev)) }, true
+		return func(x *natEnv) bool { return lt(x).Equal(rt(x)) }, true
 	}
 	lf, lok := asFloat(l)
 	rf, rok := asFloat(r)
 	if !lok || !rok {
 		return nil, false
 	}
-	return func(ev *schemas.Event) bool { return lf(ev) == rf(ev) }, true
+	return func(x *natEnv) bool { return lf(x) == rf(x) }, true
 }
 
 func natOrder(op string, l, r natVal) (natVal, bool) {
@@ -298,7 +304,7 @@ func natOrder(op string, l, r natVal) (natVal, bool) {
 		return ordered(op, l.s, r.s), true
 	case l.kind == natTime && r.kind == natTime:
 		lt, rt := l.t, r.t
-		return ordered(op, func(ev *schemas.Event) int { return lt(ev).Compare(rt(ev)) }, func(*schemas.Event) int { return 0 }), true
+		return ordered(op, func(x *natEnv) int { return lt(x).Compare(rt(x)) }, func(*natEnv) int { return 0 }), true
 	}
 	lf, lok := asFloat(l)
 	rf, rok := asFloat(r)
@@ -310,17 +316,17 @@ func natOrder(op string, l, r natVal) (natVal, bool) {
 }
 
 // ordered is l op r for one of < <= > >=.
-func ordered[T cmp.Ordered](op string, l, r func(*schemas.Event) T) natVal {
-	var b func(*schemas.Event) bool
+func ordered[T cmp.Ordered](op string, l, r func(*natEnv) T) natVal {
+	var b func(*natEnv) bool
 	switch op {
 	case "<":
-		b = func(ev *schemas.Event) bool { return l(ev) < r(ev) }
+		b = func(x *natEnv) bool { return l(x) < r(x) }
 	case "<=":
-		b = func(ev *schemas.Event) bool { return l(ev) <= r(ev) }
+		b = func(x *natEnv) bool { return l(x) <= r(x) }
 	case ">":
-		b = func(ev *schemas.Event) bool { return l(ev) > r(ev) }
+		b = func(x *natEnv) bool { return l(x) > r(x) }
 	default:
-		b = func(ev *schemas.Event) bool { return l(ev) >= r(ev) }
+		b = func(x *natEnv) bool { return l(x) >= r(x) }
 	}
 	return natVal{kind: natBool, b: b}
 }
@@ -340,24 +346,24 @@ func natArith(op string, l, r natVal) (natVal, bool) {
 }
 
 // arith is l op r for one of + - *.
-func arith[T int64 | float64](op string, l, r func(*schemas.Event) T) func(*schemas.Event) T {
+func arith[T int64 | float64](op string, l, r func(*natEnv) T) func(*natEnv) T {
 	switch op {
 	case "+":
-		return func(ev *schemas.Event) T { return l(ev) + r(ev) }
+		return func(x *natEnv) T { return l(x) + r(x) }
 	case "-":
-		return func(ev *schemas.Event) T { return l(ev) - r(ev) }
+		return func(x *natEnv) T { return l(x) - r(x) }
 	default:
-		return func(ev *schemas.Event) T { return l(ev) * r(ev) }
+		return func(x *natEnv) T { return l(x) * r(x) }
 	}
 }
 
-func asFloat(v natVal) (func(*schemas.Event) float64, bool) {
+func asFloat(v natVal) (func(*natEnv) float64, bool) {
 	switch v.kind {
 	case natFloat:
 		return v.f, true
 	case natInt:
 		i := v.i
-		return func(ev *schemas.Event) float64 { return float64(i(ev)) }, true
+		return func(x *natEnv) float64 { return float64(i(x)) }, true
 	}
 	return nil, false
 }
@@ -365,12 +371,12 @@ func asFloat(v natVal) (func(*schemas.Event) float64, bool) {
 // natIn is `x in [literals]` on ints or strings: an array literal, or the
 // set expr's optimizer made of one (the inPatcher turns most string forms
 // into calls; event.dataset in [...] stays for datasetsOf).
-func natIn(n *ast.BinaryNode) (natVal, bool) {
-	l, ok := natNode(n.Left)
+func (nc natCompiler) natIn(n *ast.BinaryNode) (natVal, bool) {
+	l, ok := nc.natNode(n.Left)
 	if !ok {
 		return natVal{}, false
 	}
-	var in func(*schemas.Event) bool
+	var in func(*natEnv) bool
 	switch l.kind {
 	case natString:
 		set, ok := stringSet(n.Right)
@@ -381,19 +387,19 @@ func natIn(n *ast.BinaryNode) (natVal, bool) {
 			return natVal{}, false
 		}
 		ls := l.s
-		in = func(ev *schemas.Event) bool { _, ok := set[ls(ev)]; return ok }
+		in = func(x *natEnv) bool { _, ok := set[ls(x)]; return ok }
 	case natInt:
 		set, ok := intSet(n.Right)
 		if !ok {
 			return natVal{}, false
 		}
 		li := l.i
-		in = func(ev *schemas.Event) bool { _, ok := set[li(ev)]; return ok }
+		in = func(x *natEnv) bool { _, ok := set[li(x)]; return ok }
 	default:
 		return natVal{}, false
 	}
 	if n.Operator == "not in" {
-		return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return !in(ev) }}, true
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return !in(x) }}, true
 	}
 	return natVal{kind: natBool, b: in}, true
 }
@@ -425,15 +431,23 @@ func intSet(n ast.Node) (map[int64]struct{}, bool) {
 
 // natCall calls the typed helper a constant callee holds (expand.go binds
 // every helper so; inPatcher and regexpPatcher add their matchers).
-func natCall(n *ast.CallNode) (natVal, bool) {
+func (nc natCompiler) natCall(n *ast.CallNode) (natVal, bool) {
 	c, ok := n.Callee.(*ast.ConstantNode)
 	if !ok {
 		return natVal{}, false
 	}
 	args := make([]natVal, len(n.Arguments))
 	for i, a := range n.Arguments {
-		if args[i], ok = natNode(a); !ok {
+		if args[i], ok = nc.natNode(a); !ok {
 			return natVal{}, false
+		}
+	}
+	if ps := nc.ipSets[c]; ps != nil && len(args) == 1 {
+		switch memberName(n.Arguments[0]) {
+		case "source.ip":
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return ps.matchAddr(x.src.addr(x.ev.Source.IP)) }}, true
+		case "destination.ip":
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return ps.matchAddr(x.dst.addr(x.ev.Destination.IP)) }}, true
 		}
 	}
 	one := func(k natKind) bool { return len(args) == 1 && args[0].kind == k }
@@ -441,39 +455,39 @@ func natCall(n *ast.CallNode) (natVal, bool) {
 	case func(string) bool:
 		if one(natString) {
 			s := args[0].s
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return fn(s(ev)) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return fn(s(x)) }}, true
 		}
 	case func(int) bool:
 		if one(natInt) {
 			i := args[0].i
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return fn(int(i(ev))) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return fn(int(i(x))) }}, true
 		}
 	case func(string) int:
 		if one(natString) {
 			s := args[0].s
-			return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(fn(s(ev))) }}, true
+			return natVal{kind: natInt, i: func(x *natEnv) int64 { return int64(fn(s(x))) }}, true
 		}
 	case func(string) float64:
 		if one(natString) {
 			s := args[0].s
-			return natVal{kind: natFloat, f: func(ev *schemas.Event) float64 { return fn(s(ev)) }}, true
+			return natVal{kind: natFloat, f: func(x *natEnv) float64 { return fn(s(x)) }}, true
 		}
 	case func(string) string:
 		if one(natString) {
 			s := args[0].s
-			return natVal{kind: natString, s: func(ev *schemas.Event) string { return fn(s(ev)) }}, true
+			return natVal{kind: natString, s: func(x *natEnv) string { return fn(s(x)) }}, true
 		}
 	case func(time.Time) bool:
 		if one(natTime) {
 			t := args[0].t
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return fn(t(ev)) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return fn(t(x)) }}, true
 		}
 	case func(any, any) bool:
 		// containsString is the only two-argument helper: `s in field`
 		if reflect.ValueOf(fn).Pointer() == reflect.ValueOf(containsString).Pointer() &&
 			len(args) == 2 && args[0].kind == natString && args[1].kind == natStrings {
 			s, list := args[0].s, args[1].ss
-			return natVal{kind: natBool, b: func(ev *schemas.Event) bool { return slices.Contains(list(ev), s(ev)) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return slices.Contains(list(x), s(x)) }}, true
 		}
 	}
 	return natVal{}, false
@@ -481,29 +495,29 @@ func natCall(n *ast.CallNode) (natVal, bool) {
 
 // natBuiltin is len of a string (in runes, as expr counts) or a slice,
 // lower and upper.
-func natBuiltin(n *ast.BuiltinNode) (natVal, bool) {
+func (nc natCompiler) natBuiltin(n *ast.BuiltinNode) (natVal, bool) {
 	if len(n.Arguments) != 1 {
 		return natVal{}, false
 	}
-	a, ok := natNode(n.Arguments[0])
+	a, ok := nc.natNode(n.Arguments[0])
 	if !ok {
 		return natVal{}, false
 	}
 	switch {
 	case n.Name == "len" && a.kind == natString:
 		s := a.s
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(utf8.RuneCountInString(s(ev))) }}, true
+		return natVal{kind: natInt, i: func(x *natEnv) int64 { return int64(utf8.RuneCountInString(s(x))) }}, true
 	case n.Name == "len" && a.kind == natStrings:
 		ss := a.ss
-		return natVal{kind: natInt, i: func(ev *schemas.Event) int64 { return int64(len(ss(ev))) }}, true
+		return natVal{kind: natInt, i: func(x *natEnv) int64 { return int64(len(ss(x))) }}, true
 	case n.Name == "len" && a.kind == natSlice:
 		return natVal{kind: natInt, i: a.i}, true
 	case n.Name == "lower" && a.kind == natString:
 		s := a.s
-		return natVal{kind: natString, s: func(ev *schemas.Event) string { return strings.ToLower(s(ev)) }}, true
+		return natVal{kind: natString, s: func(x *natEnv) string { return strings.ToLower(s(x)) }}, true
 	case n.Name == "upper" && a.kind == natString:
 		s := a.s
-		return natVal{kind: natString, s: func(ev *schemas.Event) string { return strings.ToUpper(s(ev)) }}, true
+		return natVal{kind: natString, s: func(x *natEnv) string { return strings.ToUpper(s(x)) }}, true
 	}
 	return natVal{}, false
 }

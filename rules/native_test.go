@@ -122,7 +122,7 @@ func TestNativeAgreesWithVM(t *testing.T) {
 	type cond struct {
 		id      string
 		program *vm.Program
-		native  func(*schemas.Event) bool
+		native  func(*natEnv) bool
 		pinned  string // the one dataset whose events alone the rule sees
 	}
 	var conds []cond
@@ -160,6 +160,7 @@ func TestNativeAgreesWithVM(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	checked, trueSeen := 0, 0
 	for _, c := range conds {
+		var env natEnv // kept across the events, as an Evaluator keeps it
 		lits := &literalCollector{}
 		n := c.program.Node()
 		ast.Walk(&n, lits)
@@ -173,7 +174,8 @@ func TestNativeAgreesWithVM(t *testing.T) {
 				ev.Event.Dataset = c.pinned
 			}
 			want := vmHolds(t, c.program, &ev)
-			if got := c.native(&ev); got != want {
+			env.ev = &ev
+			if got := c.native(&env); got != want {
 				t.Fatalf("%s: Go says %v, the VM %v, on %+v", c.id, got, want, ev)
 			}
 			checked++
@@ -241,7 +243,7 @@ rules:
 			ev.Event.Dataset = schemas.DatasetFlow
 			mutate(rng, &ev, names, lits)
 			want := vmHolds(t, r.program, &ev)
-			if got := r.native(&ev); got != want {
+			if got := r.native(&natEnv{ev: &ev}); got != want {
 				t.Fatalf("%s: Go says %v, the VM %v, on %+v", c.cond, got, want, ev)
 			}
 			if want {
@@ -270,7 +272,7 @@ func TestPinnedConditionLeavesOutItsDataset(t *testing.T) {
 	http := schemas.Event{Event: schemas.EventMeta{Dataset: "packetsleuth.http", Kind: "event"}}
 	http.DNS.Question.Name = "x.example"
 	for id, want := range map[string]bool{"P-1": true, "P-2": true, "P-3": false} {
-		if got := set.Rule(id).native(&http); got != want {
+		if got := set.Rule(id).native(&natEnv{ev: &http}); got != want {
 			t.Errorf("%s on an http event: %v, want %v", id, got, want)
 		}
 	}

@@ -33,7 +33,7 @@ type SequenceStep struct {
 	By        []string
 
 	program *vm.Program
-	native  func(*schemas.Event) bool
+	native  func(*natEnv) bool
 	by      []field
 }
 

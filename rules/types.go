@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/expr-lang/expr/vm"
-	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
 // Severity levels and their numbers. PacketSleuth follows Elastic's
@@ -63,9 +62,9 @@ type Rule struct {
 
 	index    int
 	program  *vm.Program
-	native   func(*schemas.Event) bool // program as Go code, when it can be (native.go)
-	thrField field                     // distinct/sum field
-	thrGroup []field                   // group_by
+	native   func(*natEnv) bool // program as Go code, when it can be (native.go)
+	thrField field              // distinct/sum field
+	thrGroup []field            // group_by
 	supBy    []field
 	exc      []compiledException
 	output   *outputTemplate

@@ -1,0 +1,34 @@
+package rules
+
+import (
+	"net/netip"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+)
+
+// natEnv is what a condition compiled to Go reads: the event, and its
+// source.ip and destination.ip parsed. The shipped macros test the two
+// addresses about a dozen times per event (outbound, authorised_scanner,
+// the ip lists); each Evaluator keeps one natEnv, so an address is parsed
+// once per event, and once per flow while its events share the strings.
+type natEnv struct {
+	ev       *schemas.Event
+	src, dst addrMemo
+}
+
+// addrMemo is one address field as netip.ParseAddr reads it (the zero
+// Addr if it is not an address). It keeps the string it parsed and parses
+// again when the field holds another one (a parser or an enricher set
+// it), so it never answers for an old value. The zero addrMemo is "".
+type addrMemo struct {
+	s string
+	a netip.Addr
+}
+
+func (m *addrMemo) addr(s string) netip.Addr {
+	if s != m.s {
+		m.a, _ = netip.ParseAddr(s)
+		m.s = s
+	}
+	return m.a
+}

@@ -1,0 +1,60 @@
+package rules
+
+import (
+	"strings"
+	"testing"
+)
+
+// An Evaluator keeps the addresses it parsed across events; an address
+// field set again (a parser's or an enricher's string, a reused event)
+// must be read anew, whatever its length or backing, in every form of
+// address test.
+func TestAddressChangedAfterFillIsReread(t *testing.T) {
+	set := mustLoad(t, `
+lists:
+  - {name: nets, type: ip, items: ["10.0.0.0/8", "2001:db8::/32", "192.0.2.7"]}
+rules:
+  - {id: L-1, name: in_list, severity: low, condition: 'in_list("nets", source.ip) and not in_list("nets", destination.ip)'}
+  - {id: C-1, name: cidr, severity: low, condition: 'cidr_match(source.ip, "10.0.0.0/8", "2001:db8::/32", "192.0.2.7/32") and not cidr_match(destination.ip, "10.0.0.0/8")'}
+  - {id: I-1, name: in, severity: low, condition: 'source.ip in nets and not (destination.ip in nets)'}
+`)
+	for _, id := range []string{"L-1", "C-1", "I-1"} {
+		if set.Rule(id).native == nil {
+			t.Fatalf("%s does not run as Go: the test would not reach the parsed addresses", id)
+		}
+	}
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.1.2.3", "198.51.100.1", 443)
+	for i, c := range []struct {
+		src, dst string
+		want     bool
+	}{
+		{"10.1.2.3", "198.51.100.1", true},
+		{"11.1.2.3", "198.51.100.1", false}, // same length, other address
+		{strings.Clone("10.1.2.3"), "198.51.100.1", true},
+		{"10.1.2.3", "10.9.9.9", false}, // the destination changed alone
+		{"10.1.2.3", "198.51.100.1", true},
+		{"192.0.2.7", "198.51.100.1", true},
+		{"192.0.2.8", "198.51.100.1", false},
+		{"2001:db8::1", "198.51.100.1", true},
+		{"::ffff:10.0.0.1", "198.51.100.1", true},
+		{"2001:db9::1", "198.51.100.1", false},
+		{"not-an-ip", "198.51.100.1", false},
+		{"", "", false},
+		{"10.1.2.3", "", true},
+	} {
+		ev.Source.IP, ev.Destination.IP = c.src, c.dst
+		fired := map[string]bool{}
+		for _, a := range collect(e, ev) {
+			fired[a.Rule.ID] = true
+		}
+		for _, id := range []string{"L-1", "C-1", "I-1"} {
+			if fired[id] != c.want {
+				t.Errorf("%d: %s on %s -> %s fired %v, want %v", i, id, c.src, c.dst, fired[id], c.want)
+			}
+			if got := vmHolds(t, set.Rule(id).program, &ev); got != c.want {
+				t.Errorf("%d: %s on the VM: %v, want %v", i, id, got, c.want)
+			}
+		}
+	}
+}
