@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -648,25 +649,37 @@ func TestAllZeroMatchesBytes(t *testing.T) {
 func TestAppendTimeUTCNanoseconds(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	var e encoder
-	for zeros := range 10 {
-		for range 200 {
-			ns := 0
-			if zeros < 9 {
-				ns = (1 + rnd.IntN(9)) // a last digit that is not 0
-				for range 8 - zeros {
-					ns = ns*10 + rnd.IntN(10)
-				}
-				for range zeros {
-					ns *= 10
-				}
-				ns %= 1e9
+	check := func(ns int) {
+		t.Helper()
+		for _, sec := range []int64{1764000000, 1764000000 + rnd.Int64N(1e6)} {
+			tm := time.Unix(sec, int64(ns)).UTC()
+			want, _ := tm.MarshalJSON()
+			if got := e.appendTime(nil, `,"t":`, tm); !bytes.Equal(got, want) {
+				t.Fatalf("%d ns: appendTime = %s, want %s", ns, got, want)
 			}
-			for _, sec := range []int64{1764000000, 1764000000 + rnd.Int64N(1e6)} {
-				tm := time.Unix(sec, int64(ns)).UTC()
-				want, _ := tm.MarshalJSON()
-				if got := e.appendTime(nil, `,"t":`, tm); !bytes.Equal(got, want) {
-					t.Fatalf("%d ns: appendTime = %s, want %s", ns, got, want)
+		}
+	}
+	check(0)
+	// Every shape of the nine digits after the point: the first digit
+	// that is not 0 at first (leading zeros: .001, .000000005) and the
+	// last one at last (trailing zeros, which the encoding drops).
+	for first := range 9 {
+		for last := first; last < 9; last++ {
+			for range 20 {
+				var digits [9]byte
+				for i := range digits {
+					digits[i] = '0'
+					if i > first && i < last {
+						digits[i] += byte(rnd.IntN(10))
+					}
 				}
+				digits[first] = '1' + byte(rnd.IntN(9))
+				digits[last] = '1' + byte(rnd.IntN(9))
+				ns, err := strconv.Atoi(string(digits[:]))
+				if err != nil {
+					t.Fatal(err)
+				}
+				check(ns)
 			}
 		}
 	}
