@@ -87,10 +87,31 @@ var typeNames = map[uint16]string{
 	TypeDLV: "DLV",
 }
 
+// lowTypeNames is typeNames indexed by type up to CAA: every question and
+// record of an event names its type, and an index costs less than hashing.
+var lowTypeNames = func() (l [TypeCAA + 1]string) {
+	for t, s := range typeNames {
+		if int(t) < len(l) {
+			l[t] = s
+		}
+	}
+	return l
+}()
+
+// typeName is the mnemonic of t, if it has one.
+func typeName(t uint16) (string, bool) {
+	if int(t) < len(lowTypeNames) {
+		s := lowTypeNames[t]
+		return s, s != ""
+	}
+	s, ok := typeNames[t]
+	return s, ok
+}
+
 // TypeName returns the mnemonic of a record type ("AAAA"), or "TYPEn"
 // (RFC 3597) for types it does not know.
 func TypeName(t uint16) string {
-	if s, ok := typeNames[t]; ok {
+	if s, ok := typeName(t); ok {
 		return s
 	}
 	return "TYPE" + strconv.Itoa(int(t))
@@ -98,7 +119,7 @@ func TypeName(t uint16) string {
 
 // AppendTypeName appends TypeName(t) to dst without allocating.
 func AppendTypeName(dst []byte, t uint16) []byte {
-	if s, ok := typeNames[t]; ok {
+	if s, ok := typeName(t); ok {
 		return append(dst, s...)
 	}
 	return strconv.AppendUint(append(dst, "TYPE"...), uint64(t), 10)
