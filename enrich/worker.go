@@ -200,6 +200,22 @@ func (p *parsedAddr) parse(s string) (netip.Addr, bool) {
 	return p.a, p.ok
 }
 
+// printed sets p to s, which is a printed (netip.Addr.String), as parse
+// would have made of it.
+func (p *parsedAddr) printed(s string, a netip.Addr) {
+	*p = parsedAddr{s: s, a: a.Unmap(), ok: s != "" && a.IsValid()}
+}
+
+// AddrsPrinted tells the worker that the next event's source.ip and
+// destination.ip are src and dst printed (netip.Addr.String), as a flow's
+// event's are: it takes them as parsed instead of parsing them back (a
+// flood of new flows parses two addresses per event otherwise). An event
+// with other strings is parsed as before.
+func (w *Worker) AddrsPrinted(src, dst netip.Addr, srcText, dstText string) {
+	w.ends[0].printed(srcText, src)
+	w.ends[1].printed(dstText, dst)
+}
+
 func parseIP(s string) (netip.Addr, bool) {
 	if s == "" {
 		return netip.Addr{}, false

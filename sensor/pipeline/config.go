@@ -7,6 +7,7 @@ package pipeline
 
 import (
 	"log/slog"
+	"net/netip"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/schemas"
@@ -34,6 +35,13 @@ type BudgetRefusals interface {
 // Enricher adds context to an event before rules see it. One per worker.
 type Enricher interface {
 	Enrich(ev *schemas.Event)
+}
+
+// AddrReader is an optional interface of an Enricher: before a flow event
+// the worker tells it the addresses the event's source.ip and
+// destination.ip were printed from, which it then need not parse.
+type AddrReader interface {
+	AddrsPrinted(src, dst netip.Addr, srcText, dstText string)
 }
 
 // Detector evaluates rules on an event and emits alerts. One per worker; not

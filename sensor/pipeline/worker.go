@@ -28,6 +28,7 @@ type worker struct {
 	cfg      *Config
 	table    *flow.Table
 	enricher Enricher
+	addrs    AddrReader // enricher's, if it is one
 	detector Detector
 	alert    func(*schemas.Event) // queueAlert, made once: a method value passed per event would allocate per event
 	app      *app.Analyzer        // nil with FlowsOnly
@@ -111,6 +112,7 @@ func newWorker(cfg *Config) *worker {
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
+		w.addrs, _ = w.enricher.(AddrReader)
 	}
 	if cfg.NewDetector != nil {
 		w.detector = cfg.NewDetector()
@@ -351,6 +353,9 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		addrs = w.app.FlowEnded(f, &w.ev)
 	}
 	f.FillEventFrom(&w.ev, &w.obs, addrs)
+	if w.addrs != nil {
+		w.addrs.AddrsPrinted(f.Orig().IP, f.Resp().IP, w.ev.Source.IP, w.ev.Destination.IP)
+	}
 	w.evGroups = w.flowGroups
 	w.emit(&w.ev)
 	w.evGroups = 0
