@@ -3,6 +3,7 @@ package rules
 import (
 	"cmp"
 	"hash/maphash"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,6 +95,10 @@ type lru[V any] struct {
 	expired    uint64 // dropped because their window had passed
 	// spare holds a few expired entries' structs for the next new keys.
 	spare []*lruEntry[V]
+	// clear empties a reused entry's value; nil: zero it. A threshold
+	// group's leaves its 16 buckets as they were (cold, under a flood of
+	// new groups), unread until written.
+	clear func(*V)
 }
 
 // maxSpare bounds lru.spare.
@@ -199,8 +204,13 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 	case cap(buf) < len(key) || cap(buf) > len(key)+entrySlack:
 		buf = make([]byte, 0, len(key)) // a key buffer stays within what is paid for
 	}
-	var zero V
-	e.key, e.cost, e.last, e.val = append(buf, key...), cost, 0, zero
+	if l.clear != nil {
+		l.clear(&e.val)
+	} else {
+		var zero V
+		e.val = zero
+	}
+	e.key, e.cost, e.last = append(buf, key...), cost, 0
 	e.hash = maphash.Bytes(l.seed, key)
 	if 2*(l.n+1) > len(l.tags) {
 		l.grow()
@@ -305,7 +315,11 @@ const numBuckets = 16
 
 // tgroup is a group of a count, sum or avg threshold.
 type tgroup struct {
-	newest  int64
+	newest int64
+	// live has bit i set while buckets[i] holds events of the window: a
+	// flood's new group (one per event, for a rule keyed by source) sums
+	// its one bucket, not all numBuckets.
+	live    uint16
 	buckets [numBuckets]tbucket
 }
 
@@ -340,10 +354,9 @@ type inlineValue struct {
 func (v *inlineValue) bytes() []byte { return v.b[:v.n] }
 
 type tbucket struct {
-	idx  int64
-	used bool
-	val  float64
-	n    float64 // events, for averages
+	idx int64
+	val float64
+	n   float64 // events, for averages
 }
 
 func floorDiv(a, b int64) int64 {
@@ -362,6 +375,10 @@ type thrResult struct {
 	newest  int64    // the newest time counted (Unix ns): the alert's
 }
 
+// clearGroup empties g without writing its buckets: live says none holds
+// anything.
+func clearGroup(g *tgroup) { g.newest, g.live = 0, 0 }
+
 // addBuckets adds v at time t; it reports whether the window total reached
 // the threshold (and resets the group if so).
 func (g *tgroup) addBuckets(t int64, v float64, th *Threshold) (bool, float64, bool) {
@@ -377,24 +394,32 @@ func (g *tgroup) addBuckets(t int64, v float64, th *Threshold) (bool, float64, b
 	if bi <= cur-numBuckets {
 		return false, 0, true // late
 	}
-	b := &g.buckets[((bi%numBuckets)+numBuckets)%numBuckets]
-	if !b.used || b.idx != bi {
-		*b = tbucket{idx: bi, used: true}
+	slot := ((bi % numBuckets) + numBuckets) % numBuckets
+	b := &g.buckets[slot]
+	if g.live&(1<<slot) == 0 || b.idx != bi {
+		*b = tbucket{idx: bi}
+		g.live |= 1 << slot
 	}
 	b.val += v
 	b.n++
+	// The live buckets in index order, as the sums were always taken. No
+	// bucket is newer than cur (t is at most newest); one that has left
+	// the window never comes back into it.
 	var total, n float64
-	for i := range g.buckets {
-		if bb := &g.buckets[i]; bb.used && bb.idx > cur-numBuckets && bb.idx <= cur {
+	for m := g.live; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros16(m)
+		if bb := &g.buckets[i]; bb.idx > cur-numBuckets {
 			total += bb.val
 			n += bb.n
+		} else {
+			g.live &^= 1 << i
 		}
 	}
 	if th.Type == "avg" {
 		total /= n
 	}
 	if th.reached(total) {
-		g.buckets = [numBuckets]tbucket{}
+		g.live = 0
 		return true, total, false
 	}
 	return false, total, false
@@ -540,6 +565,7 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs := &s.rules[i]
 		rs.mem.max = maxBytes
 		rs.groups = newLRU[tgroup](maxGroups, &rs.mem)
+		rs.groups.clear = clearGroup
 		rs.dgroups = newLRU[dgroup](maxGroups, &rs.mem)
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem)
 		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem)

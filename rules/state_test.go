@@ -342,3 +342,74 @@ func TestDistinctNewGroupAllocations(t *testing.T) {
 		t.Errorf("%v allocations per event of a new group, want at most 1 (its key)", allocs)
 	}
 }
+
+// Count and sum groups agree with a plain model (each group's events since
+// it last fired, summed over the buckets of the window) over random keys,
+// times (late ones too) and values through a three-group LRU whose evicted
+// entries the new groups reuse without clearing their buckets: a new group
+// counts none of its entry's earlier events, a group that fired none of
+// its own, and a bucket that left the window never counts again.
+func TestCountGroupsAcrossEvictions(t *testing.T) {
+	type event struct {
+		t int64
+		v float64
+	}
+	type group struct {
+		newest int64
+		events []event
+	}
+	rnd := rand.New(rand.NewPCG(9, 12))
+	for _, typ := range []string{"count", "sum"} {
+		th := &Threshold{Type: typ, Window: 16 * time.Second, Op: "gte", Value: 9}
+		w := int64(th.Window) / numBuckets
+		b := budget.New(1 << 30)
+		mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+		l := newLRU[tgroup](3, mem)
+		l.clear = clearGroup
+		model := map[string]*group{}
+		var fired, evicted int
+		base := int64(0)
+		for op := range 20000 {
+			base += rnd.Int64N(int64(time.Second) / 4)
+			ts := base - rnd.Int64N(20*int64(time.Second)) // some late
+			v := 1.0
+			if typ == "sum" {
+				v = float64(rnd.IntN(4))
+			}
+			key := fmt.Sprintf("k%d", rnd.IntN(4))
+			e := l.get([]byte(key))
+			if e == nil {
+				if l.n >= l.max {
+					delete(model, string(l.tail.key))
+					evicted++
+				}
+				e = l.add([]byte(key))
+				model[key] = &group{}
+			}
+			g := model[key]
+			g.newest = max(g.newest, ts)
+			cur := floorDiv(g.newest, w)
+			wantLate := floorDiv(ts, w) <= cur-numBuckets
+			var want float64
+			if !wantLate {
+				g.events = append(g.events, event{ts, v})
+				for _, ev := range g.events {
+					if floorDiv(ev.t, w) > cur-numBuckets {
+						want += ev.v
+					}
+				}
+			}
+			fire, total, late := e.val.addBuckets(ts, v, th)
+			if late != wantLate || total != want || fire != (!wantLate && want >= th.Value) {
+				t.Fatalf("%s op %d key %s: fire %v total %v late %v, want total %v late %v", typ, op, key, fire, total, late, want, wantLate)
+			}
+			if fire {
+				g.events = nil
+				fired++
+			}
+		}
+		if fired < 100 || evicted < 100 {
+			t.Errorf("%s: %d fired, %d evicted: the test reaches too little", typ, fired, evicted)
+		}
+	}
+}
