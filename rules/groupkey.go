@@ -15,9 +15,9 @@ import (
 
 // appendGroupKey appends the group key of fields in ev to k.
 func appendGroupKey(k []byte, fields []field, ev *schemas.Event) []byte {
-	for i, f := range fields {
+	for i := range fields {
 		at := len(k)
-		k = f.appendValue(k, ev)
+		k = fields[i].appendValue(k, ev)
 		if i < len(fields)-1 {
 			k = prefixLength(k, at)
 		}
