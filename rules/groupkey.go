@@ -15,12 +15,21 @@ import (
 
 // appendGroupKey appends the group key of fields in ev to k.
 func appendGroupKey(k []byte, fields []field, ev *schemas.Event) []byte {
-	for i := range fields {
+	last := len(fields) - 1
+	for i := range last {
+		// Room for the length when it takes one byte (most values), so
+		// that the value need not be moved to make it.
+		k = append(k, 0)
 		at := len(k)
 		k = fields[i].appendValue(k, ev)
-		if i < len(fields)-1 {
-			k = prefixLength(k, at)
+		if n := len(k) - at; n < 0x80 {
+			k[at-1] = byte(n)
+		} else {
+			k = prefixLength(slices.Delete(k, at-1, at), at-1)
 		}
+	}
+	if last >= 0 {
+		k = fields[last].appendValue(k, ev)
 	}
 	return k
 }

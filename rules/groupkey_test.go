@@ -92,3 +92,33 @@ rules:
 		t.Errorf("%d alerts for steps of the same values, want 1", n)
 	}
 }
+
+// A group key's values come back whole from splitGroupKey whatever their
+// lengths, about the one-byte length's limit (127, 128) too, and the key
+// is the same as with every length inserted after its value.
+func TestGroupKeyLengths(t *testing.T) {
+	fields := []field{ecsFields()["user_agent.original"], ecsFields()["url.path"], ecsFields()["source.ip"]}
+	for _, n := range []int{0, 1, 127, 128, 300, 20000} {
+		for _, m := range []int{0, 127, 128} {
+			e := uaPath(0, "10.0.0.1", strings.Repeat("u", n), strings.Repeat("p", m))
+			key := appendGroupKey([]byte("prefix"), fields, &e)
+			var want []byte
+			want = append(want, "prefix"...)
+			for _, v := range []string{e.UserAgent.Original, e.URL.Path} {
+				want = append(want, v...)
+				want = prefixLength(want, len(want)-len(v))
+			}
+			want = append(want, "10.0.0.1"...)
+			if string(key) != string(want) {
+				t.Fatalf("lengths %d, %d: key differs", n, m)
+			}
+			vals := splitGroupKey(string(key[len("prefix"):]), 3)
+			if len(vals) != 3 || vals[0] != e.UserAgent.Original || vals[1] != e.URL.Path || vals[2] != "10.0.0.1" {
+				t.Errorf("lengths %d, %d: values back %d", n, m, len(vals))
+			}
+		}
+	}
+	if key := appendGroupKey([]byte("k"), nil, nil); string(key) != "k" {
+		t.Errorf("no fields: key %q", key)
+	}
+}
