@@ -21,9 +21,10 @@ import (
 // coroutine (iter.Pull): when the reader runs out of input it suspends until
 // the parser pushes the next piece. Nothing runs concurrently and results are
 // deterministic. A finished inflater parks its coroutine and waits in the
-// Conns' Pool for the next body (a new coroutine was 3.5 allocations a body). Decoded bytes are only counted, into a fixed scratch buffer,
-// except under stacked codings ("gzip, gzip"), where each layer's output is
-// pushed into the next layer's inflater.
+// Conns' Pool for the next body (a new coroutine was 3.5 allocations a
+// body). Decoded bytes are only counted, into a fixed scratch buffer, except
+// under stacked codings ("gzip, gzip"), where each layer's output is pushed
+// into the next layer's inflater.
 //
 // The readers are klauspost/compress's, reading through a bufio.Reader:
 // its inflater reads a *bufio.Reader byte by byte without an interface
