@@ -70,14 +70,17 @@ func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Add
 func FillNetwork(ev *schemas.Event, f *Flow) { FillNetworkFrom(ev, f, Addrs{}) }
 
 // FillNetworkFrom is FillNetwork with the flow's address strings made
-// earlier by f.Addrs (the zero Addrs: made here), for a caller that keeps
-// them across the flow's events.
+// earlier by f.Addrs (the zero Addrs, or one made before the flow changed
+// sides: made here), for a caller that keeps them across the flow's
+// events. So the strings always name the flow's sides as they are now:
+// an enricher told them with Orig and Resp (pipeline.AddrReader) may
+// trust they are the same addresses.
 func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
 	fillIP(&ev.Network, f.IPVersion, f.Proto)
 	fillVLANs(&ev.Network, f.VLAN, f.InnerVLAN)
 	o, r := f.Orig(), f.Resp()
 	a := addrs
-	if a.s == "" {
+	if a.s == "" || a.origIsA != (f.bits&origIsA != 0) {
 		a = f.addrsOf(o, r)
 	}
 	ev.Source.IP, ev.Source.Port = a.s[:a.src], int(o.Port)
@@ -149,11 +152,13 @@ func (fr *Frame) FillNetwork(ev *schemas.Event) {
 
 // Addrs is a flow's source.ip, destination.ip and Community ID as its
 // events print them, in one string (one allocation instead of three). The
-// zero Addrs is none. It is right until the flow changes sides (Reverse)
-// or ends.
+// zero Addrs is none. It notes the sides it was printed for: after the
+// flow changes sides (Reverse), FillNetworkFrom prints the addresses
+// afresh rather than name the old originator the source.
 type Addrs struct {
 	s        string
 	src, dst uint8 // ends of source.ip and destination.ip in s
+	origIsA  bool  // the flow's origIsA when s was printed
 }
 
 // AddrsBytes bounds what an Addrs costs its keeper (the size class of its
@@ -171,7 +176,7 @@ func (f *Flow) addrsOf(o, r Endpoint) Addrs {
 	src := len(b)
 	b = appendAddrString(b, r.IP)
 	dst := len(b)
-	return Addrs{s: string(f.appendCommunityID(b, o, r)), src: uint8(src), dst: uint8(dst)}
+	return Addrs{s: string(f.appendCommunityID(b, o, r)), src: uint8(src), dst: uint8(dst), origIsA: f.bits&origIsA != 0}
 }
 
 var (

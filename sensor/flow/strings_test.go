@@ -103,10 +103,15 @@ func TestFillNetworkFromKeptAddrs(t *testing.T) {
 		t.Errorf("FillNetworkFrom with kept addrs: %v allocations", n)
 	}
 	f.Reverse()
-	var rev schemas.Event
-	FillNetworkFrom(&rev, f, f.Addrs())
-	if rev.Source.IP != "192.0.2.80" || rev.Destination.IP != "10.1.0.10" || rev.Source.Port != 443 ||
-		rev.Network.CommunityID != fresh.Network.CommunityID {
-		t.Errorf("reversed: source %+v destination %+v community_id %q (before %q)", rev.Source, rev.Destination, rev.Network.CommunityID, fresh.Network.CommunityID)
+	for _, c := range []struct {
+		name  string
+		addrs Addrs
+	}{{"new addrs", f.Addrs()}, {"addrs kept from before Reverse", addrs}} {
+		var rev schemas.Event
+		FillNetworkFrom(&rev, f, c.addrs)
+		if rev.Source.IP != "192.0.2.80" || rev.Destination.IP != "10.1.0.10" || rev.Source.Port != 443 ||
+			rev.Network.CommunityID != fresh.Network.CommunityID {
+			t.Errorf("reversed, %s: source %+v destination %+v community_id %q (before %q)", c.name, rev.Source, rev.Destination, rev.Network.CommunityID, fresh.Network.CommunityID)
+		}
 	}
 }
