@@ -33,7 +33,10 @@ type ruleEntry struct {
 	file *srcFile
 	set  string   // ruleset name
 	auth []string // file authors
-	cond *ruleCondition
+	// first is the rule first defined with this one's id, which this one
+	// duplicates (nil: none); such a rule is reported, not built
+	first *ruleEntry
+	cond  *ruleCondition
 	// compiled is closed when cond is set (compileConditions).
 	compiled chan struct{}
 }
@@ -278,17 +281,23 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 			}
 		}
 	}
-	compiling := l.compileConditions(bad)
-	defer compiling()
-	set := &Set{lists: l.lists, macros: l.macros, byDataset: map[string][]*Rule{}}
 	byID := map[string]*ruleEntry{}
-	built := map[string]*Rule{}
 	for _, re := range l.rules {
 		if prev, ok := byID[re.doc.ID]; ok && re.doc.ID != "" {
-			l.errf(re.file, pathNode(re.node, "id"), re.doc.ID, "", "duplicate rule id (first defined at %s:%d); use overrides: to change a rule", prev.file.name, prev.node.Line)
+			re.first = prev
 			continue
 		}
 		byID[re.doc.ID] = re
+	}
+	compiling := l.compileConditions(bad)
+	defer compiling()
+	set := &Set{lists: l.lists, macros: l.macros, byDataset: map[string][]*Rule{}}
+	built := map[string]*Rule{}
+	for _, re := range l.rules {
+		if prev := re.first; prev != nil {
+			l.errf(re.file, pathNode(re.node, "id"), re.doc.ID, "", "duplicate rule id (first defined at %s:%d); use overrides: to change a rule", prev.file.name, prev.node.Line)
+			continue
+		}
 		r := l.buildRule(re, bad)
 		if r == nil {
 			continue
@@ -585,8 +594,8 @@ func (l *loader) compileConditions(bad map[string]bool) (wait func()) {
 			re := l.rules[i]
 			defer close(re.compiled)
 			d := &re.doc
-			if d.Sequence != nil || strings.TrimSpace(d.Condition) == "" {
-				return
+			if re.first != nil || d.ID == "" || d.Sequence != nil || strings.TrimSpace(d.Condition) == "" {
+				return // buildRule does not take its condition
 			}
 			c := &ruleCondition{compiled: compileCondition(d.Condition, l.lists, l.macros, bad, "")}
 			if c.program != nil {
