@@ -35,7 +35,6 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		case sipSniff(p.Payload):
 			st.detected("sip", false)
 		case dnsPort(p.SrcPort) || dnsPort(p.DstPort):
-			st.dns = st.newDNS()
 			st.detected("dns", false)
 		case dhcp.Sniff6(p.Payload):
 			st.detected("dhcpv6", false)
@@ -70,11 +69,8 @@ func (st *state) udp(d parsers.Dir, p *decode.Packet) {
 		st.ntpDatagram(p)
 	case st.proto == "snmp":
 		st.snmpDatagram(p)
-	case st.dns != nil:
-		_ = st.dns.Datagram(p.Payload, p.Timestamp) // errors go to dnsHandler.ParseError
-		if st.dns.Pairer.Pending() > 0 {
-			st.dns.Pairer.Expire(p.Timestamp, dnsTimeout) // unanswered queries, in packet time
-		}
+	case st.proto == "dns":
+		st.dnsDatagram(p)
 	case st.krb != nil:
 		_ = st.krb.Datagram(p.Payload, p.Timestamp) // errors go to krbError
 		if st.krb.Pending() > 0 {

@@ -6,6 +6,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
 // newDNS returns the DNS state of st's flow (UDP or TCP): its messages are
@@ -17,6 +18,27 @@ func (st *state) newDNS() *dns.Conn {
 		return c
 	}
 	return dns.NewConnHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg)
+}
+
+// dnsDatagram pairs one datagram of a UDP DNS flow. The flow holds a Conn
+// only while queries wait for their responses: most DNS flows stay open
+// long after their one transaction, and a Conn (with its Pairer) each was
+// an allocation per flow (bench-large: 12k) and memory the budget does
+// not see. A Conn without pending queries holds nothing of the flow (its
+// counters are not read), so the next datagram's may be another.
+func (st *state) dnsDatagram(p *decode.Packet) {
+	if st.dns == nil {
+		st.dns = st.newDNS()
+	}
+	c := st.dns
+	_ = c.Datagram(p.Payload, p.Timestamp) // errors go to dnsHandler.ParseError
+	if c.Pairer.Pending() > 0 {
+		c.Pairer.Expire(p.Timestamp, dnsTimeout) // unanswered queries, in packet time
+	}
+	if c.Pairer.Pending() == 0 {
+		st.a.keepDNS(c)
+		st.dns = nil
+	}
 }
 
 // dnsHandler is a flow's state as the dns.Handler of its Conn.

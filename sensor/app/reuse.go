@@ -47,11 +47,11 @@ func (a *Analyzer) recycle(st *state) {
 		a.streams.Put(st.stream, maxFree)
 	}
 	if st.dns != nil {
-		a.dnsConns.Put(st.dns, maxFree)
+		a.keepDNS(st.dns)
 	}
 	switch c := st.det.parser.(type) {
 	case *dns.Conn: // DNS over TCP
-		a.dnsConns.Put(c, maxFree)
+		a.keepDNS(c)
 	case *ptls.Conn:
 		c.Release() // to a.cfg.TLS.Pool
 	case *phttp.Conn:
@@ -59,6 +59,13 @@ func (a *Analyzer) recycle(st *state) {
 	}
 	*st = state{}
 	a.states.Put(st, maxFree)
+}
+
+// keepDNS keeps a DNS Conn its flow is done with for the next DNS flows.
+func (a *Analyzer) keepDNS(c *dns.Conn) {
+	if !a.noReuse {
+		a.dnsConns.Put(c, maxFree)
+	}
 }
 
 // tlsHandler is a flow's state as the handler of its TLS Conn, and
