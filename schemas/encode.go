@@ -57,7 +57,7 @@ type encoder struct {
 	obsFrom, obsTo int
 	// eventAt is where the event object's key starts in b (its comma)
 	eventAt int
-	// the last UTC second appendTime formatted (an EncodeCache's, from
+	// the last UTC second timestamp formatted (an EncodeCache's, from
 	// the event before: an event's times, and events one after another,
 	// mostly share their second)
 	utc utcSecond
@@ -182,7 +182,7 @@ var zeroBlock [8192]byte
 
 func (e *encoder) stringField(key, s string) {
 	e.field(key)
-	e.b = appendString(e.b, s)
+	e.quoted(s)
 }
 
 // optString writes a string field tagged omitempty.
@@ -194,7 +194,7 @@ func (e *encoder) optString(key, s string) {
 
 func (e *encoder) intField(key string, v int64) {
 	e.field(key)
-	e.b = strconv.AppendInt(e.b, v, 10)
+	e.decimal(v)
 }
 
 // optInt writes an integer field tagged omitempty.
@@ -206,7 +206,11 @@ func (e *encoder) optInt(key string, v int64) {
 
 func (e *encoder) boolField(key string, v bool) {
 	e.field(key)
-	e.b = strconv.AppendBool(e.b, v)
+	if v {
+		e.b = append(e.b, "true"...)
+	} else {
+		e.b = append(e.b, "false"...)
+	}
 }
 
 func (e *encoder) floatField(key string, f float64) {
@@ -223,7 +227,7 @@ func (e *encoder) optFloat(key string, f float64) {
 
 func (e *encoder) timeField(key string, t time.Time) {
 	e.field(key)
-	e.b = e.appendTime(e.b, key, t)
+	e.timestamp(key, t)
 }
 
 // optTime writes a time.Time field tagged omitzero (time.Time.IsZero).
@@ -247,7 +251,7 @@ func (e *encoder) stringsField(key string, v []string) {
 		if i > 0 {
 			e.b = append(e.b, ',')
 		}
-		e.b = appendString(e.b, s)
+		e.quoted(s)
 	}
 	e.b = append(e.b, ']')
 }
@@ -270,7 +274,7 @@ func (e *encoder) optInts(key string, v []int) {
 		if i > 0 {
 			e.b = append(e.b, ',')
 		}
-		e.b = strconv.AppendInt(e.b, int64(n), 10)
+		e.decimal(int64(n))
 	}
 	e.b = append(e.b, ']')
 }
@@ -293,9 +297,9 @@ func (e *encoder) optInt64Map(key string, m map[string]int64) {
 		if i > 0 {
 			e.b = append(e.b, ',')
 		}
-		e.b = appendString(e.b, k)
+		e.quoted(k)
 		e.b = append(e.b, ':')
-		e.b = strconv.AppendInt(e.b, m[k], 10)
+		e.decimal(m[k])
 	}
 	e.b = append(e.b, '}')
 }
@@ -331,18 +335,22 @@ func (e *encoder) appendFloat(b []byte, key string, f float64) []byte {
 	return b
 }
 
-// appendTime writes t quoted as time.Time.MarshalJSON does: RFC 3339 with
-// the fraction of a second trimmed of trailing zeros, and an error for what
-// RFC 3339 cannot express (a year not of four digits, a zone of 24h or more).
-func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
+// timestamp writes t quoted as time.Time.MarshalJSON does: RFC 3339 with the
+// fraction of a second trimmed of trailing zeros, and an error for what
+// RFC 3339 cannot express (a year not of four digits, a zone of 24h or
+// more).
+func (e *encoder) timestamp(key string, t time.Time) {
 	if t.Location() == time.UTC { // packet times are
 		if sec := t.Unix(); e.utc.set && sec == e.utc.sec || e.utcDate(t, sec) {
-			return appendUTC(b, &e.utc.date, t.Nanosecond())
+			var buf [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
+			e.b = append(e.b, formatUTC(&buf, &e.utc.date, t.Nanosecond())...)
+			return
 		}
 	}
-	b = append(b, '"')
-	start := len(b)
-	b = t.AppendFormat(b, time.RFC3339Nano)
+	e.b = append(e.b, '"')
+	start := len(e.b)
+	e.b = t.AppendFormat(e.b, time.RFC3339Nano)
+	b := e.b
 	if b[start+len("2006")] != '-' {
 		e.fail(key, errTimeYear)
 	} else if b[len(b)-1] != 'Z' {
@@ -352,12 +360,12 @@ func (e *encoder) appendTime(b []byte, key string, t time.Time) []byte {
 			e.fail(key, errTimeZone)
 		}
 	}
-	return append(b, '"')
+	e.b = append(e.b, '"')
 }
 
 // utcDate formats the date and clock of t, a UTC time of second sec
-// (t.Unix(), which appendTime has), into e.utc; false for a year RFC
-// 3339 cannot hold (appendTime's general path fails it).
+// (t.Unix(), which timestamp has), into e.utc; false for a year RFC
+// 3339 cannot hold (timestamp's general path fails it).
 func (e *encoder) utcDate(t time.Time, sec int64) bool {
 	y, mo, d := t.Date()
 	if y < 0 || y > 9999 {
@@ -382,12 +390,11 @@ func (e *encoder) utcDate(t time.Time, sec int64) bool {
 	return true
 }
 
-// appendUTC writes a UTC time as RFC 3339 quoted: date, the nanoseconds
-// with their trailing zeros trimmed (none when 0), Z. It is put together
-// in an array (the date a copy of known size, the nine digits two at a
-// time) and appended once.
-func appendUTC(b []byte, date *[19]byte, ns int) []byte {
-	var t [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
+// formatUTC writes a UTC time as RFC 3339 quoted into t and returns it:
+// date, the nanoseconds with their trailing zeros trimmed (none when 0),
+// Z. It is put together in the array (the date a copy of known size, the
+// nine digits two at a time), which the caller appends once.
+func formatUTC(t *[len(`"2006-01-02T15:04:05.999999999Z"`)]byte, date *[19]byte, ns int) []byte {
 	t[0] = '"'
 	copy(t[1:], date[:])
 	n := 1 + len(date)
@@ -405,7 +412,7 @@ func appendUTC(b []byte, date *[19]byte, ns int) []byte {
 		}
 	}
 	t[n], t[n+1] = 'Z', '"'
-	return append(b, t[:n+2]...)
+	return t[:n+2]
 }
 
 // digitPairs holds "00" to "99" one after another.
@@ -494,13 +501,45 @@ func needsEscape(w uint64) bool {
 // escaping on (its default).
 func appendString(b []byte, s string) []byte {
 	at := len(b)
-	b = slices.Grow(b, len(s)+2)[:at+len(s)+2]
-	b[at] = '"'
-	if copySafe(b[at+1:], s) { // most strings: one pass, no escapes
-		b[len(b)-1] = '"'
-		return b
+	b = slices.Grow(b, len(s)+2)
+	if quoteSafe(b[:at+len(s)+2], at, s) { // most strings: one pass, no escapes
+		return b[:at+len(s)+2]
 	}
-	return appendEscaped(b[:at], s)
+	return appendEscaped(b, s)
+}
+
+// quoted is appendString on e.b. Where e.b has room, only its length is
+// stored back: a store of the slice's pointer through e takes the garbage
+// collector's write barrier while it marks, which under a flood of new
+// flows (all of them live, so the collector marks often) every string of
+// every flow event met.
+func (e *encoder) quoted(s string) {
+	at, n := len(e.b), len(e.b)+len(s)+2
+	if n > cap(e.b) {
+		e.b = appendString(e.b, s)
+		return
+	}
+	if !quoteSafe(e.b[:n], at, s) {
+		e.b = appendEscaped(e.b, s)
+		return
+	}
+	e.b = e.b[:n]
+}
+
+// quoteSafe writes s quoted into b from at (b ends where the quoted s
+// does), when no byte of it needs escaping; false if one does (b's bytes
+// from at are then undefined).
+func quoteSafe(b []byte, at int, s string) bool {
+	b[at] = '"'
+	b[len(b)-1] = '"'
+	return copySafe(b[at+1:len(b)-1], s)
+}
+
+// decimal writes v in decimal, appended (strconv.AppendInt on e.b would store
+// the slice's pointer back, see quoted).
+func (e *encoder) decimal(v int64) {
+	var buf [len("-9223372036854775808")]byte
+	e.b = append(e.b, strconv.AppendInt(buf[:0], v, 10)...)
 }
 
 // appendEscaped is appendString for a string with a byte to escape.

@@ -602,7 +602,8 @@ func TestNeedsEscapeAdjacentBytes(t *testing.T) {
 // hands to the slow path, at every place across word boundaries: U+2028
 // and U+2029 (escaped), other multi-byte runes (kept), invalid UTF-8
 // (U+FFFD), a rune cut by the end of the string, a control byte and a
-// quote; and it appends after what the buffer held, at any spare capacity.
+// quote; and it appends after what the buffer held, at any spare capacity:
+// so does the encoder's quoted, in place when the buffer has room.
 func TestAppendStringRunesAtEveryPlace(t *testing.T) {
 	inserts := []string{"\u2028", "\u2029", "é", "€", "\U0001F600", "\xff", "\xe2\x80", "\xed\xa0\x80", "\x00", "\x1f", "\"", "\\", "<", "\x7f"}
 	for n := range 25 {
@@ -610,12 +611,16 @@ func TestAppendStringRunesAtEveryPlace(t *testing.T) {
 			for _, in := range inserts {
 				s := strings.Repeat("a", at) + in + strings.Repeat("b", n-at)
 				want, _ := json.Marshal(s)
-				for spare := range 3 {
+				for _, spare := range []int{0, 1, 2, len(s) + 1, len(s) + 2, len(want)} {
 					b := make([]byte, 3, 3+spare)
 					copy(b, "x,y")
 					got := appendString(b, s)
 					if string(got[:3]) != "x,y" || !bytes.Equal(got[3:], want) {
 						t.Fatalf("%q after %d spare bytes: appendString = %s, want x,y%s", s, spare, got, want)
+					}
+					e := encoder{b: append(make([]byte, 0, 3+spare), "x,y"...)}
+					if e.quoted(s); string(e.b[:3]) != "x,y" || !bytes.Equal(e.b[3:], want) {
+						t.Fatalf("%q after %d spare bytes: quoted = %s, want x,y%s", s, spare, e.b, want)
 					}
 				}
 			}
@@ -643,10 +648,10 @@ func TestAllZeroMatchesBytes(t *testing.T) {
 	}
 }
 
-// appendTime writes a UTC time as time.Time.MarshalJSON does with every
+// timestamp writes a UTC time as time.Time.MarshalJSON does with every
 // count of the nanoseconds' digits and of their trailing zeros, after a
 // time of the same second and of another (the cached date).
-func TestAppendTimeUTCNanoseconds(t *testing.T) {
+func TestTimestampUTCNanoseconds(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	var e encoder
 	check := func(ns int) {
@@ -654,8 +659,9 @@ func TestAppendTimeUTCNanoseconds(t *testing.T) {
 		for _, sec := range []int64{1764000000, 1764000000 + rnd.Int64N(1e6)} {
 			tm := time.Unix(sec, int64(ns)).UTC()
 			want, _ := tm.MarshalJSON()
-			if got := e.appendTime(nil, `,"t":`, tm); !bytes.Equal(got, want) {
-				t.Fatalf("%d ns: appendTime = %s, want %s", ns, got, want)
+			e.b = e.b[:0]
+			if e.timestamp(`,"t":`, tm); !bytes.Equal(e.b, want) {
+				t.Fatalf("%d ns: timestamp = %s, want %s", ns, e.b, want)
 			}
 		}
 	}
