@@ -58,3 +58,38 @@ rules:
 		}
 	}
 }
+
+// An address list without items matches nothing, so a condition asking it
+// reads no address: the shipped allow-lists are empty until a site fills
+// them, and most rules ask one of every event. A filled list in the same
+// rule is still asked (and its address read).
+func TestEmptyIPListReadsNoAddress(t *testing.T) {
+	set := mustLoad(t, `
+lists:
+  - {name: none, type: ip, items: []}
+  - {name: nets, type: ip, items: ["10.0.0.0/8"]}
+rules:
+  - {id: E-1, name: empty, severity: low, condition: 'not in_list("none", source.ip) and not in_list("none", destination.ip)'}
+  - {id: F-1, name: filled, severity: low, condition: 'in_list("none", source.ip) or in_list("nets", destination.ip)'}
+`)
+	for _, id := range []string{"E-1", "F-1"} {
+		if set.Rule(id).native == nil {
+			t.Fatalf("%s does not run as Go", id)
+		}
+	}
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.1.2.3", "10.9.9.9", 443)
+	fired := map[string]bool{}
+	for _, a := range collect(e, ev) {
+		fired[a.Rule.ID] = true
+	}
+	if !fired["E-1"] || !fired["F-1"] {
+		t.Fatalf("fired %v, want E-1 and F-1", fired)
+	}
+	if e.nat.src.s != "" {
+		t.Errorf("source.ip was read (%q): only an empty list asks it", e.nat.src.s)
+	}
+	if e.nat.dst.s != "10.9.9.9" {
+		t.Errorf("destination.ip read as %q, want 10.9.9.9 (the filled list asks it)", e.nat.dst.s)
+	}
+}
