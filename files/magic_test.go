@@ -56,6 +56,28 @@ func TestSniffCacheIgnoresParameters(t *testing.T) {
 	}
 }
 
+// An HTML head is typed without the charset and the copies of the type
+// that mimetype makes to carry it, and its type is the tree's text/html,
+// with text/plain above it (an .htm or .txt name does not contradict it).
+func TestSniffHTMLAllocatesNothing(t *testing.T) {
+	if htmlLeaf == nil || htmlLeaf.Parent() == nil || !htmlLeaf.Parent().Is("text/html") {
+		t.Fatalf("htmlLeaf %v is not a child of text/html", htmlLeaf)
+	}
+	head := []byte("<!DOCTYPE html><html><head><meta charset=\"iso-8859-1\"></head><body>hi</body></html>")
+	g := Sniff(head)
+	if g.MimeType != "text/html" || g.mime.String() != "text/html" || !under(g.mime, "text/plain") {
+		t.Fatalf("Sniff: %q, mime %v", g.MimeType, g.mime)
+	}
+	for _, name := range []string{"a.htm", "a.txt", "a.html"} {
+		if g.ContradictsExtension(name) {
+			t.Errorf("%s contradicts an HTML head", name)
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { Sniff(head) }); n != 0 {
+		t.Errorf("Sniff of an HTML head: %v allocations", n)
+	}
+}
+
 func TestContradictions(t *testing.T) {
 	pe, zipb, pdf := Sniff(peFile()), Sniff(zipFile(t, "word/document.xml", "<w/>")), Sniff([]byte("%PDF-1.4\n"))
 	html := Sniff([]byte("<html><body>x</body></html>"))
