@@ -31,9 +31,11 @@ type wiring struct {
 	rules  *ruleSwitch    // nil without rules
 	fan    *outputs.Fanout
 	budget *budget.Budget // the process's memory budget (limits.memory)
-	files  *files.Store   // files.store: the extraction directory (nil: none)
-	log    *slog.Logger
-	id     *identity.Identity // who this sensor is: every event carries it
+	// stopPacing ends the GC target's pacing (newBudget)
+	stopPacing func()
+	files      *files.Store // files.store: the extraction directory (nil: none)
+	log        *slog.Logger
+	id         *identity.Identity // who this sensor is: every event carries it
 	// history: a store output keeps the traffic time series, and so does
 	// the central store behind a kafka output (sensor collect), so the
 	// pipeline makes its 1-second buckets.
@@ -52,7 +54,8 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 	if err != nil {
 		return nil, err
 	}
-	w := &wiring{log: log, budget: newBudget(cfg.Limits), id: &id}
+	w := &wiring{log: log, id: &id}
+	w.budget, w.stopPacing = newBudget(cfg.Limits)
 	if cfg.Fleet.Enabled() {
 		// the set in force (the last good one) loads with the local files
 		w.fleetChanged = make(chan struct{}, 1)
@@ -155,6 +158,7 @@ func (w *wiring) pipelineConfig(cfg *Config) pipeline.Config {
 }
 
 func (w *wiring) close() {
+	w.stopPacing()
 	if w.shared != nil {
 		w.shared.Close()
 	}
