@@ -16,6 +16,12 @@ type ring struct {
 func (q *ring) init(size int) {
 	q.buf = make([]schemas.Record, size)
 	q.blks = make([]*block, size)
+	// Written once now: the queue's memory may be fresh from the kernel,
+	// and the collector's scans would map its unwritten pages to the
+	// kernel's zero page, each then copied (with a TLB flush on every
+	// core) at its first push.
+	clear(q.buf)
+	clear(q.blks)
 }
 
 // room returns how many of recs, whose JSON lies in blk, fit under the

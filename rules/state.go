@@ -197,6 +197,11 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 			e = new(lruEntry[V])
 		}
 	}
+	// A store first: a new entry may lie in memory fresh from the kernel,
+	// and a read there (the nil check below is a load) maps its page to
+	// the zero page, which the first store then copies, flushing the TLB
+	// of every core the process runs on.
+	e.cost, e.last = cost, 0
 	buf := e.key[:0]
 	switch {
 	case len(key) <= inlineKey:
@@ -210,7 +215,7 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 		var zero V
 		e.val = zero
 	}
-	e.key, e.cost, e.last = append(buf, key...), cost, 0
+	e.key = append(buf, key...)
 	e.hash = maphash.Bytes(l.seed, key)
 	if 2*(l.n+1) > len(l.tags) {
 		l.grow()
