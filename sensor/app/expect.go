@@ -127,7 +127,7 @@ func (e *Expectations) Add(ap netip.AddrPort, ts time.Time) {
 // after: the table serves every worker, and one that runs ahead of
 // another may have announced ap for a later packet time.
 func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
-	if e == nil || e.held.Load() == 0 {
+	if e.none() {
 		return false
 	}
 	e.mu.Lock()
@@ -167,10 +167,14 @@ func (e *Expectations) ClaimFTPTransfer(ap netip.AddrPort, ts time.Time) (FTPTra
 	return x.xfer, ok
 }
 
+// none says whether nothing is announced (a nil table never holds
+// anything): a caller need not then make the endpoints it would ask about.
+func (e *Expectations) none() bool { return e == nil || e.held.Load() == 0 }
+
 // claim returns k's entry if it was announced within expectTTL of ts, and
 // forgets it.
 func (e *Expectations) claim(k expectKey, ts time.Time) (expected, bool) {
-	if e == nil || e.held.Load() == 0 {
+	if e.none() {
 		return expected{}, false
 	}
 	e.mu.Lock()

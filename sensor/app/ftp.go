@@ -71,7 +71,7 @@ func (st *state) serverIP() netip.Addr {
 // announced it (either end may be the announced one: a flow picked up
 // mid-stream can have its sides the other way).
 func (a *Analyzer) ftpData(f *flow.Flow) (FTPLink, bool) {
-	if a.cfg.Expect == nil || f.Key.Proto != decode.ProtoTCP {
+	if f.Key.Proto != decode.ProtoTCP || a.cfg.Expect.none() { // most flows: none is announced
 		return FTPLink{}, false
 	}
 	ts := f.First()
