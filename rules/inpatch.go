@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"reflect"
 	"slices"
 
@@ -31,11 +32,7 @@ func (inPatcher) Visit(n *ast.Node) {
 	}
 	var call *ast.CallNode
 	if set, ok := stringSet(b.Right); ok {
-		member := func(s string) bool {
-			_, ok := set[s]
-			return ok
-		}
-		call = &ast.CallNode{Callee: &ast.ConstantNode{Value: member}, Arguments: []ast.Node{b.Left}}
+		call = &ast.CallNode{Callee: &ast.ConstantNode{Value: memberOf(set)}, Arguments: []ast.Node{b.Left}}
 	} else if b.Right.Type() == stringSliceType {
 		call = &ast.CallNode{Callee: &ast.ConstantNode{Value: containsString}, Arguments: []ast.Node{b.Left, b.Right}}
 	} else {
@@ -54,6 +51,25 @@ func containsString(s, list any) bool {
 	l, _ := list.([]string)
 	return slices.Contains(l, str)
 }
+
+// memberOf returns the test of membership in set: a scan of its strings
+// when it has few (a compare of their lengths rejects most, where hashing
+// the string costs more than the scan: the shipped flow rules ask lists
+// of two to six states and transports of every flow event), a look-up in
+// set when it has more.
+func memberOf(set map[string]struct{}) func(string) bool {
+	if len(set) <= maxScanned {
+		items := slices.Collect(maps.Keys(set))
+		return func(s string) bool { return slices.Contains(items, s) }
+	}
+	return func(s string) bool {
+		_, ok := set[s]
+		return ok
+	}
+}
+
+// maxScanned is the most strings memberOf scans.
+const maxScanned = 8
 
 // stringSet returns the set of an array literal of string literals.
 func stringSet(n ast.Node) (map[string]struct{}, bool) {

@@ -49,3 +49,21 @@ func TestStringInRewritten(t *testing.T) {
 		})
 	}
 }
+
+// memberOf answers as its set does, whether it scans the strings (a short
+// list) or looks them up: members, strings of a member's length that are
+// not one, the empty string.
+func TestMemberOfAgreesWithSet(t *testing.T) {
+	for n := 0; n <= maxScanned+3; n++ {
+		set := map[string]struct{}{}
+		for i := range n {
+			set[fmt.Sprintf("s%d", i)] = struct{}{}
+		}
+		member := memberOf(set)
+		for _, s := range []string{"", "s0", "s1", fmt.Sprintf("s%d", n-1), fmt.Sprintf("s%d", n), "S0", "s00", "t0"} {
+			if _, want := set[s]; member(s) != want {
+				t.Errorf("%d strings: member(%q) = %v, want %v", n, s, !want, want)
+			}
+		}
+	}
+}

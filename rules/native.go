@@ -386,8 +386,8 @@ func (nc natCompiler) natIn(n *ast.BinaryNode) (natVal, bool) {
 		if !ok {
 			return natVal{}, false
 		}
-		ls := l.s
-		in = func(x *natEnv) bool { _, ok := set[ls(x)]; return ok }
+		ls, member := l.s, memberOf(set)
+		in = func(x *natEnv) bool { return member(ls(x)) }
 	case natInt:
 		set, ok := intSet(n.Right)
 		if !ok {
