@@ -66,6 +66,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 			}
 		}
 		if w.fleet, err = fleet.NewSyncer(cfg.Fleet, fleetChecker(cfg), changed, log); err != nil {
+			w.close()
 			return nil, err
 		}
 		cfg.Rules.Paths = append(slices.Clone(cfg.Rules.Paths), w.fleet.Dir().RulesPath())
@@ -74,6 +75,7 @@ func openWiring(cfg *Config, sinks []outputs.SinkConfig, log *slog.Logger, stder
 	// Always on: network.direction follows the home network, which has a
 	// default.
 	if w.shared, err = enrich.Open(cfg.Enrich, log); err != nil {
+		w.close()
 		return nil, fmt.Errorf("enrich: %w", err)
 	}
 	if err := w.shared.TrackFirstSeen(w.budget); err != nil {
