@@ -57,8 +57,9 @@ func (m *stateMem) close() {
 
 // Reserved bytes per distinct-value map (as made, for seenHint values) and
 // per distinct value beyond its bytes (map slot with growth slack), as
-// measured on Go's maps. An LRU entry reserves its struct plus entrySlack
-// beyond its key (the key's allocation, the map slot).
+// measured on Go's maps. An LRU entry reserves entrySlack beyond its key
+// (the key's allocation, the index slot); its struct is paid with its page
+// (lrupage.go).
 var (
 	seenMapCost  = int64(288)
 	distinctCost = int64(48)
@@ -76,7 +77,7 @@ const seenHint = 8
 // The index is open-addressed (linear probing, at most half full, deletion
 // by backward shift) over the entries' own structs, which are reused: a
 // flood of new keys through a full map, or groups coming and going,
-// allocates nothing, where a Go map with a list cost a map slot, a list
+// allocates nothing (new entries come from pages: lrupage.go), where a Go map with a list cost a map slot, a list
 // entry and a key string per key. Keys are hashed with a random seed, as a
 // Go map's, so that attacker-chosen keys cannot be made to collide.
 type lru[V any] struct {
@@ -90,19 +91,19 @@ type lru[V any] struct {
 	head, tail *lruEntry[V] // head: most recently used
 	max        int
 	mem        *stateMem
-	cost       int64  // reserved per entry beyond its key
+	cost       int64  // reserved per entry beyond its key and struct
+	entryBytes int64  // an entry's struct, reserved with its page
 	evicted    uint64 // dropped for room while still live
 	expired    uint64 // dropped because their window had passed
-	// spare holds a few expired entries' structs for the next new keys.
-	spare []*lruEntry[V]
+	// partial holds the pages with free entries; pageSlots counts the
+	// entries of all pages.
+	partial   []*lruPage[V]
+	pageSlots int
 	// clear empties a reused entry's value; nil: zero it. A threshold
 	// group's leaves its 16 buckets as they were (cold, under a flood of
 	// new groups), unread until written.
 	clear func(*V)
 }
-
-// maxSpare bounds lru.spare.
-const maxSpare = 4
 
 // minSlots is the index size of an LRU's first entry.
 const minSlots = 16
@@ -112,7 +113,8 @@ type lruEntry[V any] struct {
 	// it to keep it past the entry's removal or the state's lock.
 	key        []byte
 	hash       uint64
-	prev, next *lruEntry[V]
+	prev, next *lruEntry[V] // next: also the page's free list
+	page       *lruPage[V]
 	last       int64 // newest event time (Unix ns)
 	cost       int64 // bytes reserved for the entry and what its value holds
 	val        V
@@ -137,8 +139,7 @@ func keyCost(key []byte) int64 {
 }
 
 func newLRU[V any](max int, mem *stateMem) *lru[V] {
-	cost := int64(unsafe.Sizeof(lruEntry[V]{})) + entrySlack
-	return &lru[V]{seed: maphash.MakeSeed(), max: max, mem: mem, cost: cost}
+	return &lru[V]{seed: maphash.MakeSeed(), max: max, mem: mem, cost: entrySlack, entryBytes: int64(unsafe.Sizeof(lruEntry[V]{}))}
 }
 
 // tagOf is the tag of hash h. An index has fewer than 2^31 slots, so the
@@ -182,25 +183,16 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 	if l.n >= l.max && l.tail != nil {
 		// The evicted entry's struct takes the new key.
 		e = l.tail
-		l.remove(e)
+		l.unindex(e)
 		l.evicted++
+	} else if e = l.newEntry(); e == nil {
+		return nil
 	}
 	cost := l.cost + keyCost(key)
 	if !l.mem.reserve(cost) {
+		l.freeEntry(e)
 		return nil
 	}
-	if e == nil {
-		if n := len(l.spare); n > 0 {
-			e, l.spare[n-1] = l.spare[n-1], nil
-			l.spare = l.spare[:n-1]
-		} else {
-			e = new(lruEntry[V])
-		}
-	}
-	// A store first: a new entry may lie in memory fresh from the kernel,
-	// and a read there (the nil check below is a load) maps its page to
-	// the zero page, which the first store then copies, flushing the TLB
-	// of every core the process runs on.
 	e.cost, e.last = cost, 0
 	buf := e.key[:0]
 	switch {
@@ -243,16 +235,20 @@ func (l *lru[V]) grow() {
 // expire drops up to n tail entries whose newest time is before cutoff.
 func (l *lru[V]) expire(cutoff int64, n int) {
 	for ; n > 0 && l.tail != nil && l.tail.last < cutoff; n-- {
-		e := l.tail
-		l.remove(e)
+		l.remove(l.tail)
 		l.expired++
-		if len(l.spare) < maxSpare {
-			l.spare = append(l.spare, e)
-		}
 	}
 }
 
+// remove drops e, giving its struct back to its page.
 func (l *lru[V]) remove(e *lruEntry[V]) {
+	l.unindex(e)
+	l.freeEntry(e)
+}
+
+// unindex takes e out of the list and the index and gives back what it
+// reserved beyond its struct.
+func (l *lru[V]) unindex(e *lruEntry[V]) {
 	l.unlink(e)
 	mask := len(l.tags) - 1
 	i := int(e.hash) & mask

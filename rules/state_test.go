@@ -122,7 +122,7 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	if l.get(key(1)) != nil || l.get(key(0)) == nil || l.get(key(9)) != e || l.n != 4 || l.evicted != 1 {
 		t.Errorf("after eviction: entries %d, evicted %d", l.n, l.evicted)
 	}
-	if want := 4 * l.cost; mem.used != want { // short keys live in the entries
+	if want := 4 * (l.cost + l.entryBytes); mem.used != want || l.pageSlots != 4 { // short keys live in the entries
 		t.Errorf("state holds %d bytes, want %d", mem.used, want)
 	}
 	keys := make([][]byte, 200)
@@ -135,8 +135,8 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	}
 }
 
-// A new group keyed by an address is one allocation, its entry: the key
-// lives in the entry's struct.
+// A new group keyed by an address allocates no more than its share of a
+// page: the key lives in the entry's struct, the entry in a page.
 func TestLRUShortKeyInEntry(t *testing.T) {
 	b := budget.New(1 << 30)
 	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
@@ -146,12 +146,13 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 		keys[i] = fmt.Appendf(nil, "2001:db8:ffff:ffff:ffff::%x", i)
 	}
 	n := 0
-	// The index doubling a few times adds less than one per key.
-	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n]); n++ }); allocs != 1 {
-		t.Errorf("a new short key: %v allocations, want 1", allocs)
+	// Pages of 1, 1, 2, 4, …, 64 entries, and the index doubling a few
+	// times.
+	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n]); n++ }); allocs > 0.25 {
+		t.Errorf("a new short key: %v allocations, want at most 0.25", allocs)
 	}
-	if e := l.get(keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost {
-		t.Errorf("key 7: %v; %d bytes held for %d entries of %d", e != nil, mem.used, n, l.cost)
+	if e := l.get(keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost+int64(l.pageSlots)*l.entryBytes || l.pageSlots < n || l.pageSlots > 2*n {
+		t.Errorf("key 7: %v; %d bytes held for %d entries of %d in %d page slots", e != nil, mem.used, n, l.cost, l.pageSlots)
 	}
 	// The key's room does not push a group's entry into a larger size
 	// class than its struct needed without it (640 bytes).
@@ -161,10 +162,11 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 }
 
 // A distinct threshold's group (the port-scan rules' under a flood of new
-// sources: one per event) carries no count buckets: its entry, key
-// included, fits 256 bytes, what a new group's event clears and reads.
+// sources: one per event) carries no count buckets: its entry, key and
+// page pointer included, fits 264 bytes, what a new group's event clears
+// and reads.
 func TestDistinctGroupEntryIsSmall(t *testing.T) {
-	if size := unsafe.Sizeof(lruEntry[dgroup]{}); size > 256 {
+	if size := unsafe.Sizeof(lruEntry[dgroup]{}); size > 264 {
 		t.Errorf("a distinct threshold group's entry is %d bytes", size)
 	}
 }
@@ -249,6 +251,10 @@ func TestLRUAgreesWithModel(t *testing.T) {
 				if len(k) > inlineKey { // a longer key has a buffer of its own
 					held += int64(len(k))
 				}
+			}
+			held += int64(l.pageSlots) * l.entryBytes
+			if l.pageSlots < l.n || l.n == 0 && l.pageSlots != 0 {
+				t.Fatalf("round %d op %d: %d entries in %d page slots", round, op, l.n, l.pageSlots)
 			}
 			if mem.used != held {
 				t.Fatalf("round %d op %d: %d bytes reserved, entries hold %d", round, op, mem.used, held)
