@@ -343,7 +343,7 @@ func (e *encoder) timestamp(key string, t time.Time) {
 	if t.Location() == time.UTC { // packet times are
 		if sec := t.Unix(); e.utc.set && sec == e.utc.sec || e.utcDate(t, sec) {
 			var buf [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
-			e.b = append(e.b, formatUTC(&buf, &e.utc.date, t.Nanosecond())...)
+			e.inPlace(formatUTC(&buf, &e.utc.date, t.Nanosecond()))
 			return
 		}
 	}
@@ -444,7 +444,7 @@ var htmlSafe = func() (t [utf8.RuneSelf]bool) {
 const hexDigits = "0123456789abcdef"
 
 // copySafe copies s to dst (of len(s) bytes) and reports whether no byte
-// of it needs escaping (dst then holds s as appendString writes it; on
+// of it needs escaping (dst then holds s as quoted writes it; on
 // false its contents are undefined). It reads and writes eight bytes at a
 // time, the last word overlapping the one before, a string of 4–7 bytes
 // as its first and last four, and checks each word as it goes: the check
@@ -497,52 +497,45 @@ func needsEscape(w uint64) bool {
 	return ((w-0x20*ones)|(a-ones)|(g-ones)|(l-ones))&highs != 0
 }
 
-// appendString appends s quoted and escaped as encoding/json does with HTML
-// escaping on (its default).
-func appendString(b []byte, s string) []byte {
-	at := len(b)
-	b = slices.Grow(b, len(s)+2)
-	if quoteSafe(b[:at+len(s)+2], at, s) { // most strings: one pass, no escapes
-		return b[:at+len(s)+2]
-	}
-	return appendEscaped(b, s)
-}
-
-// quoted is appendString on e.b. Where e.b has room, only its length is
-// stored back: a store of the slice's pointer through e takes the garbage
-// collector's write barrier while it marks, which under a flood of new
-// flows (all of them live, so the collector marks often) every string of
-// every flow event met.
+// quoted appends s quoted and escaped as encoding/json does with HTML
+// escaping on (its default). Where e.b has room, only its length is
+// stored back (a reslice of e.b; an append stores the pointer too, which
+// takes the garbage collector's write barrier while it marks), and the
+// quotes and the copy are written in place, in one call (copySafe), for
+// most strings: those without a byte to escape.
 func (e *encoder) quoted(s string) {
 	at, n := len(e.b), len(e.b)+len(s)+2
 	if n > cap(e.b) {
-		e.b = appendString(e.b, s)
-		return
+		e.b = slices.Grow(e.b, len(s)+2)
 	}
-	if !quoteSafe(e.b[:n], at, s) {
+	b := e.b[:n]
+	b[at], b[n-1] = '"', '"'
+	if !copySafe(b[at+1:n-1], s) {
 		e.b = appendEscaped(e.b, s)
 		return
 	}
 	e.b = e.b[:n]
 }
 
-// quoteSafe writes s quoted into b from at (b ends where the quoted s
-// does), when no byte of it needs escaping; false if one does (b's bytes
-// from at are then undefined).
-func quoteSafe(b []byte, at int, s string) bool {
-	b[at] = '"'
-	b[len(b)-1] = '"'
-	return copySafe(b[at+1:len(b)-1], s)
-}
-
-// decimal writes v in decimal, appended (strconv.AppendInt on e.b would store
-// the slice's pointer back, see quoted).
+// decimal writes v in decimal.
 func (e *encoder) decimal(v int64) {
 	var buf [len("-9223372036854775808")]byte
-	e.b = append(e.b, strconv.AppendInt(buf[:0], v, 10)...)
+	e.inPlace(strconv.AppendInt(buf[:0], v, 10))
 }
 
-// appendEscaped is appendString for a string with a byte to escape.
+// inPlace appends p to e.b as quoted does: where e.b has room, only its
+// length is stored back.
+func (e *encoder) inPlace(p []byte) {
+	n := len(e.b)
+	if len(p) > cap(e.b)-n {
+		e.b = append(e.b, p...)
+		return
+	}
+	e.b = e.b[:n+len(p)]
+	copy(e.b[n:], p)
+}
+
+// appendEscaped is quoted for a string with a byte to escape.
 func appendEscaped(b []byte, s string) []byte {
 	b = append(b, '"')
 	i := 0

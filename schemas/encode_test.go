@@ -542,7 +542,7 @@ func TestNeedsEscape(t *testing.T) {
 // copySafe agrees with a byte-by-byte look at strings of every length up
 // to three words with any one byte anywhere (the short strings read in one
 // word, the last word overlapping) and copies a safe one whole, and
-// appendString agrees with encoding/json.
+// quoted agrees with encoding/json.
 func TestCopySafeMatchesBytes(t *testing.T) {
 	safe := func(s string) bool {
 		for i := 0; i < len(s); i++ {
@@ -571,8 +571,9 @@ func TestCopySafeMatchesBytes(t *testing.T) {
 					t.Fatalf("%q: copySafe copied %q", s, dst)
 				}
 				want, _ := json.Marshal(s)
-				if got := appendString(nil, s); !bytes.Equal(got, want) {
-					t.Fatalf("%q: appendString = %s, want %s", s, got, want)
+				var e encoder
+				if e.quoted(s); !bytes.Equal(e.b, want) {
+					t.Fatalf("%q: quoted = %s, want %s", s, e.b, want)
 				}
 			}
 		}
@@ -598,13 +599,13 @@ func TestNeedsEscapeAdjacentBytes(t *testing.T) {
 	}
 }
 
-// appendString writes what encoding/json does for the runes the word scan
-// hands to the slow path, at every place across word boundaries: U+2028
-// and U+2029 (escaped), other multi-byte runes (kept), invalid UTF-8
-// (U+FFFD), a rune cut by the end of the string, a control byte and a
-// quote; and it appends after what the buffer held, at any spare capacity:
-// so does the encoder's quoted, in place when the buffer has room.
-func TestAppendStringRunesAtEveryPlace(t *testing.T) {
+// quoted writes what encoding/json does for the runes the word scan hands
+// to the slow path, at every place across word boundaries: U+2028 and
+// U+2029 (escaped), other multi-byte runes (kept), invalid UTF-8 (U+FFFD),
+// a rune cut by the end of the string, a control byte and a quote; and it
+// appends after what the buffer held, at any spare capacity (in place when
+// the buffer has room).
+func TestQuotedRunesAtEveryPlace(t *testing.T) {
 	inserts := []string{"\u2028", "\u2029", "é", "€", "\U0001F600", "\xff", "\xe2\x80", "\xed\xa0\x80", "\x00", "\x1f", "\"", "\\", "<", "\x7f"}
 	for n := range 25 {
 		for at := 0; at <= n; at++ {
@@ -612,12 +613,6 @@ func TestAppendStringRunesAtEveryPlace(t *testing.T) {
 				s := strings.Repeat("a", at) + in + strings.Repeat("b", n-at)
 				want, _ := json.Marshal(s)
 				for _, spare := range []int{0, 1, 2, len(s) + 1, len(s) + 2, len(want)} {
-					b := make([]byte, 3, 3+spare)
-					copy(b, "x,y")
-					got := appendString(b, s)
-					if string(got[:3]) != "x,y" || !bytes.Equal(got[3:], want) {
-						t.Fatalf("%q after %d spare bytes: appendString = %s, want x,y%s", s, spare, got, want)
-					}
 					e := encoder{b: append(make([]byte, 0, 3+spare), "x,y"...)}
 					if e.quoted(s); string(e.b[:3]) != "x,y" || !bytes.Equal(e.b[3:], want) {
 						t.Fatalf("%q after %d spare bytes: quoted = %s, want x,y%s", s, spare, e.b, want)
