@@ -24,6 +24,12 @@ type natEnv struct {
 type addrMemo struct {
 	s string
 	a netip.Addr
+	// set is the last address list asked about a, and isIn its answer:
+	// the shipped rules ask home_networks of one address in several
+	// rules of an event (the outbound macro). A list does not change
+	// once loaded.
+	set  *prefixSet
+	isIn bool
 }
 
 func (m *addrMemo) addr(s string) netip.Addr {
@@ -33,7 +39,16 @@ func (m *addrMemo) addr(s string) netip.Addr {
 		} else {
 			m.a, _ = netip.ParseAddr(s)
 		}
-		m.s = s
+		m.s, m.set = s, nil
 	}
 	return m.a
+}
+
+// in says whether the address s is in p (p.matchAddr).
+func (m *addrMemo) in(p *prefixSet, s string) bool {
+	a := m.addr(s)
+	if m.set != p {
+		m.set, m.isIn = p, p.matchAddr(a)
+	}
+	return m.isIn
 }

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"slices"
 	"strings"
 	"testing"
 )
@@ -91,5 +92,43 @@ rules:
 	}
 	if e.nat.dst.s != "10.9.9.9" {
 		t.Errorf("destination.ip read as %q, want 10.9.9.9 (the filled list asks it)", e.nat.dst.s)
+	}
+}
+
+// An Evaluator keeps the answer of the last list asked about an address:
+// lists asked in turn about one address, in one event and across events,
+// each give their own answer, and a new address is asked anew.
+func TestAddressListsAskedInTurn(t *testing.T) {
+	set := mustLoad(t, `
+lists:
+  - {name: tens, type: ip, items: ["10.0.0.0/8"]}
+  - {name: docs, type: ip, items: ["192.0.2.0/24"]}
+rules:
+  - {id: T-1, name: tens, severity: low, condition: 'in_list("tens", source.ip)'}
+  - {id: D-1, name: docs, severity: low, condition: 'in_list("docs", source.ip)'}
+  - {id: T-2, name: tens again, severity: low, condition: 'in_list("tens", source.ip) and not in_list("docs", source.ip)'}
+`)
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.1.2.3", "198.51.100.1", 443)
+	for i, c := range []struct {
+		src  string
+		want string
+	}{
+		{"10.1.2.3", "T-1 T-2"},
+		{"10.1.2.3", "T-1 T-2"},
+		{"192.0.2.9", "D-1"},
+		{"192.0.2.9", "D-1"},
+		{"10.1.2.4", "T-1 T-2"},
+		{"198.51.100.7", ""},
+	} {
+		ev.Source.IP = c.src
+		var fired []string
+		for _, a := range collect(e, ev) {
+			fired = append(fired, a.Rule.ID)
+		}
+		slices.Sort(fired)
+		if got := strings.Join(fired, " "); got != c.want {
+			t.Errorf("%d: %s fired %q, want %q", i, c.src, got, c.want)
+		}
 	}
 }

@@ -445,9 +445,9 @@ func (nc natCompiler) natCall(n *ast.CallNode) (natVal, bool) {
 	if ps := nc.ipSets[c]; ps != nil && len(args) == 1 {
 		switch memberName(n.Arguments[0]) {
 		case "source.ip":
-			return natVal{kind: natBool, b: func(x *natEnv) bool { return !ps.empty() && ps.matchAddr(x.src.addr(x.ev.Source.IP)) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return !ps.empty() && x.src.in(ps, x.ev.Source.IP) }}, true
 		case "destination.ip":
-			return natVal{kind: natBool, b: func(x *natEnv) bool { return !ps.empty() && ps.matchAddr(x.dst.addr(x.ev.Destination.IP)) }}, true
+			return natVal{kind: natBool, b: func(x *natEnv) bool { return !ps.empty() && x.dst.in(ps, x.ev.Destination.IP) }}, true
 		}
 	}
 	one := func(k natKind) bool { return len(args) == 1 && args[0].kind == k }
