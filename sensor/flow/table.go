@@ -293,6 +293,12 @@ func (t *Table) classOf(f *Flow) timeoutClass {
 
 func (t *Table) create(k *Key, h uint32, srcIsA bool, p *decode.Packet) *Flow {
 	f := t.alloc()
+	// A new Flow's memory may come fresh from the kernel: its first access
+	// is a write. A read first (of its bits, below) would map the kernel's
+	// zero page, which the write after it must copy, flushing the TLB: a
+	// fault several times the cost of a first write, once a page of 16
+	// flows while a flood grows the table.
+	f.hash = h
 	*f = Flow{
 		Key: *k, hash: h, Proto: p.Proto, IPVersion: p.IPVersion, VLAN: p.VLAN, InnerVLAN: p.InnerVLAN,
 		Interface: uint16(p.Interface), first: p.Timestamp.UnixNano(), last: p.Timestamp.UnixNano(),
