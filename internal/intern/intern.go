@@ -9,12 +9,14 @@ package intern
 
 import (
 	"hash/maphash"
+	"math/bits"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 )
 
 const (
-	// Slots is the number of strings a Table keeps, and of pairs a Memo.
+	// Slots is the number of strings a Table keeps (unless its Size says
+	// otherwise), and of pairs a Memo.
 	Slots = 512
 	// MaxLen is the longest string a Table keeps (key a Memo keeps);
 	// longer ones are made anew each time.
@@ -52,8 +54,12 @@ func kept(s string) int64 { return int64(len(s)) + keptCost }
 // concurrent use.
 type Table struct {
 	bill
+	// Size is the number of strings t keeps, rounded up to a power of two
+	// (0: Slots), fixed when t is first used: a goroutine meeting more
+	// distinct values again and again (a link's DNS names) keeps more.
+	Size  int
 	seed  maphash.Seed
-	slots *[Slots]string
+	slots []string
 }
 
 // UseBudget makes t reserve what it keeps on acct (pool Parsers): a value
@@ -70,12 +76,16 @@ func (t *Table) String(b []byte) string {
 		return string(b)
 	}
 	if t.slots == nil {
-		if !t.reserve(slotsCost) {
+		n := Slots
+		if t.Size > 0 {
+			n = 1 << bits.Len(uint(t.Size-1))
+		}
+		if !t.reserve(int64(n) * slotsCost / Slots) {
 			return string(b)
 		}
-		t.seed, t.slots = maphash.MakeSeed(), new([Slots]string)
+		t.seed, t.slots = maphash.MakeSeed(), make([]string, n)
 	}
-	slot := &t.slots[maphash.Bytes(t.seed, b)%Slots]
+	slot := &t.slots[maphash.Bytes(t.seed, b)&uint64(len(t.slots)-1)]
 	if *slot == string(b) {
 		return *slot
 	}

@@ -37,31 +37,34 @@ func TestStringKeepsRepeatedValues(t *testing.T) {
 }
 
 // Many distinct values only replace one another: the table keeps at most
-// Slots strings, reserves exactly what it keeps, and gives it all back.
+// Slots strings (or its Size, rounded up to a power of two), reserves
+// exactly what it keeps, and gives it all back.
 func TestTableBoundedAndBudgeted(t *testing.T) {
-	bud := budget.New(1 << 20)
-	acct := bud.NewAccount()
-	var tab Table
-	tab.UseBudget(acct)
-	for i := range 10 * Slots {
-		v := fmt.Sprintf("host-%d.example.com", i)
-		if s := tab.String([]byte(v)); s != v {
-			t.Fatalf("got %q for %q", s, v)
+	for _, c := range []struct{ size, slots int }{{0, Slots}, {3000, 4096}} {
+		bud := budget.New(1 << 22)
+		acct := bud.NewAccount()
+		tab := Table{Size: c.size}
+		tab.UseBudget(acct)
+		for i := range 10 * c.slots {
+			v := fmt.Sprintf("host-%d.example.com", i)
+			if s := tab.String([]byte(v)); s != v {
+				t.Fatalf("got %q for %q", s, v)
+			}
 		}
-	}
-	kept, want := 0, int64(slotsCost)
-	for _, s := range tab.slots {
-		if s != "" {
-			kept++
-			want += int64(len(s)) + keptCost
+		kept, want := 0, int64(c.slots*16)
+		for _, s := range tab.slots {
+			if s != "" {
+				kept++
+				want += int64(len(s)) + keptCost
+			}
 		}
-	}
-	if kept == 0 || kept > Slots || tab.held != want || acct.Used(budget.Parsers) != want {
-		t.Errorf("%d kept, %d held, %d reserved, want %d", kept, tab.held, acct.Used(budget.Parsers), want)
-	}
-	tab.Release()
-	if used := acct.Used(budget.Parsers); used != 0 {
-		t.Errorf("%d bytes reserved after Release", used)
+		if len(tab.slots) != c.slots || kept == 0 || kept > c.slots || tab.held != want || acct.Used(budget.Parsers) != want {
+			t.Errorf("size %d: %d slots, %d kept, %d held, %d reserved, want %d", c.size, len(tab.slots), kept, tab.held, acct.Used(budget.Parsers), want)
+		}
+		tab.Release()
+		if used := acct.Used(budget.Parsers); used != 0 {
+			t.Errorf("size %d: %d bytes reserved after Release", c.size, used)
+		}
 	}
 }
 

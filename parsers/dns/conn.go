@@ -4,6 +4,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -62,25 +63,28 @@ func NewConn(maxPending int, emit func(*Transaction)) *Conn {
 // message is decoded into msg when it is not nil: one Message shared by
 // the Conns of a goroutine serves them all, its buffers grown once (a Conn
 // keeps nothing in it between calls; the Pairer copies what it keeps).
-func NewConnHandler(maxPending int, h Handler, msg *Message) *Conn {
+// The transactions' names and data are names's strings when it is not
+// nil: one table shared by the Conns of a goroutine, where the names a
+// link resolves recur, gives most of them without an allocation.
+func NewConnHandler(maxPending int, h Handler, msg *Message, names *intern.Table) *Conn {
 	both := new(struct { // the Conn and its Pairer in one allocation
 		c Conn
 		p Pairer
 	})
 	both.c.Pairer = &both.p
-	both.c.ResetHandler(maxPending, h, msg)
+	both.c.ResetHandler(maxPending, h, msg, names)
 	return &both.c
 }
 
 // ResetHandler readies c, made by NewConnHandler and ended, for another
-// flow: it is then what NewConnHandler(maxPending, h, msg) returns, without
-// an allocation. Nothing of the previous flow stays (pending queries,
-// stream buffers, counters).
-func (c *Conn) ResetHandler(maxPending int, h Handler, msg *Message) {
+// flow: it is then what NewConnHandler(maxPending, h, msg, names) returns,
+// without an allocation. Nothing of the previous flow stays (pending
+// queries, stream buffers, counters).
+func (c *Conn) ResetHandler(maxPending int, h Handler, msg *Message, names *intern.Table) {
 	p := c.Pairer
 	*p = Pairer{}
 	p.init(maxPending, nil)
-	p.handler = h
+	p.handler, p.names = h, names
 	*c = Conn{Pairer: p, msg: msg}
 }
 

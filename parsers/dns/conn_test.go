@@ -3,10 +3,12 @@ package dns
 import (
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -37,7 +39,7 @@ func (h handlerFunc) ParseError(error, time.Time) { *h.errs++ }
 // shared, the Conns are NewConnHandler's, all decoding into shared.
 func runConns(t *testing.T, capture string, shared ...*Message) (pairCounts, []Transaction) {
 	if len(shared) > 0 {
-		return runConnsOf(t, capture, func(h Handler) *Conn { return NewConnHandler(0, h, shared[0]) })
+		return runConnsOf(t, capture, func(h Handler) *Conn { return NewConnHandler(0, h, shared[0], nil) })
 	}
 	return runConnsOf(t, capture, nil)
 }
@@ -246,12 +248,12 @@ func TestResetHandlerAsNew(t *testing.T) {
 	q := append([]byte(nil), vecCompression...)
 	q[2] &^= 0x80 // the query of vecCompression
 	used := func(h Handler) *Conn {
-		c := NewConnHandler(0, handlerFunc{func(*Transaction) { t.Error("the previous flow's handler was called") }, new(int)}, shared)
+		c := NewConnHandler(0, handlerFunc{func(*Transaction) { t.Error("the previous flow's handler was called") }, new(int)}, shared, nil)
 		_ = c.Datagram(q, t0)
 		_ = c.Data(parsers.ToServer, frame(q)[:7], t0)
 		c.Gap(parsers.ToClient, 3, t0)
 		_ = c.Datagram([]byte("junk"), t0)
-		c.ResetHandler(0, h, shared)
+		c.ResetHandler(0, h, shared, nil)
 		return c
 	}
 	for _, file := range []string{"dns-a-aaaa-mx.pcap", "dns-tcp.pcap", "mixed-browsing.pcapng", "dns-ipv6-fragmented.pcap", "dns-txt.pcap", "dns-cname-additionals.pcap"} {
@@ -266,7 +268,7 @@ func TestResetHandlerAsNew(t *testing.T) {
 	if c.Gaps != 0 || c.ParseErrors != 0 || c.Pairer.Pending() != 0 {
 		t.Errorf("reset Conn: gaps %d, errors %d, %d pending", c.Gaps, c.ParseErrors, c.Pairer.Pending())
 	}
-	if n := testing.AllocsPerRun(100, func() { c.ResetHandler(0, handlerFunc{}, shared) }); n != 0 {
+	if n := testing.AllocsPerRun(100, func() { c.ResetHandler(0, handlerFunc{}, shared, nil) }); n != 0 {
 		t.Errorf("ResetHandler: %v allocations", n)
 	}
 }
@@ -281,7 +283,7 @@ func TestConnHandlerAllocations(t *testing.T) {
 	shared := new(Message)
 	h := &handlerFunc{func(*Transaction) {}, new(int)}
 	flow := func() {
-		c := NewConnHandler(0, h, shared)
+		c := NewConnHandler(0, h, shared, nil)
 		_ = c.Datagram(q, t0)
 		_ = c.Datagram(vecCompression, at(5))
 		c.End(at(6))
@@ -289,6 +291,52 @@ func TestConnHandlerAllocations(t *testing.T) {
 	flow()
 	if n := testing.AllocsPerRun(100, flow); n > 2 {
 		t.Errorf("%v allocations per flow, want at most 2", n)
+	}
+}
+
+// With a table of names shared by the Conns, a transaction whose names and
+// data were met before allocates nothing for its text (the ID is a piece
+// of idDigits), and reads as one without the table.
+func TestConnHandlerNamesTable(t *testing.T) {
+	q := append([]byte(nil), vecCompression...)
+	q[2] &^= 0x80
+	clear(q[6:HeaderSize])
+	shared, names := new(Message), new(intern.Table)
+	var got, want []*Transaction
+	keep := func(into *[]*Transaction) *handlerFunc {
+		return &handlerFunc{func(tx *Transaction) {
+			c := *tx
+			c.Query, c.Response = tx.Query.Clone(), tx.Response.Clone()
+			*into = append(*into, &c)
+		}, new(int)}
+	}
+	for _, run := range []struct {
+		into  *[]*Transaction
+		names *intern.Table
+	}{{&want, nil}, {&got, names}} {
+		c := NewConnHandler(0, keep(run.into), shared, run.names)
+		_ = c.Datagram(q, t0)
+		_ = c.Datagram(vecCompression, at(5))
+	}
+	if len(got) != 1 || len(want) != 1 || !sameMessage(got[0].Query, want[0].Query) || !sameMessage(got[0].Response, want[0].Response) || got[0].Response.IDText != strconv.Itoa(int(want[0].Response.ID)) {
+		t.Fatalf("with the table %+v, without %+v", got, want)
+	}
+	h := &handlerFunc{func(*Transaction) {}, new(int)}
+	c := NewConnHandler(0, h, shared, names)
+	if n := testing.AllocsPerRun(100, func() {
+		_ = c.Datagram(q, t0)
+		_ = c.Datagram(vecCompression, at(5))
+	}); n != 0 {
+		t.Errorf("%v allocations per transaction of names met before", n)
+	}
+}
+
+// idText is every ID's decimal.
+func TestIDText(t *testing.T) {
+	for id := range 1 << 16 {
+		if got := idText(uint16(id)); got != strconv.Itoa(id) {
+			t.Fatalf("idText(%d) = %q", id, got)
+		}
 	}
 }
 
@@ -300,7 +348,7 @@ func TestConnHandlerEDNSQueryAllocations(t *testing.T) {
 	var opts []uint16
 	h := &handlerFunc{func(tx *Transaction) { opts = append(opts[:0], tx.Query.EDNS.Options...) }, new(int)}
 	flow := func() {
-		c := NewConnHandler(0, h, shared)
+		c := NewConnHandler(0, h, shared, nil)
 		_ = c.Datagram(vecECS, t0)
 		c.End(at(6))
 	}

@@ -25,7 +25,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 )
 
 // Limits applied by Parse.
@@ -321,7 +324,7 @@ const (
 // the error (the first one met) is returned at the end.
 func Parse(b []byte, m *Message) error {
 	err := parseDeferred(b, m)
-	m.resolve(string(m.arena))
+	m.resolve(string(m.arena), nil)
 	return err
 }
 
@@ -441,16 +444,25 @@ func (m *Message) seal() {
 	m.deferred = true
 }
 
-// resolve turns the arena spans of a deferred message into strings of s,
-// the arena's text (made by the caller: one allocation per message, or per
-// transaction).
-func (m *Message) resolve(s string) {
+// resolve turns the arena spans of a deferred message into strings: those
+// names keeps (an intern.Table: most names and data recur), else pieces of
+// s, the arena's text (made by the caller: one allocation per message, or
+// per transaction). IDText is a piece of idDigits either way.
+func (m *Message) resolve(s string, names *intern.Table) {
 	if !m.deferred {
 		return
 	}
 	m.deferred = false
-	str := func(sp span) string { return s[sp.lo:sp.hi] }
-	m.IDText = str(m.idSp)
+	str := func(sp span) string {
+		if names != nil {
+			return names.String(m.arena[sp.lo:sp.hi])
+		}
+		return s[sp.lo:sp.hi]
+	}
+	m.IDText = ""
+	if m.idSp.hi > m.idSp.lo {
+		m.IDText = idText(m.ID)
+	}
 	for i := range m.Questions {
 		m.Questions[i].Name = str(m.Questions[i].name)
 	}
@@ -467,9 +479,17 @@ func (m *Message) resolve(s string) {
 	}
 }
 
-// resolveText gives the deferred messages among ms their strings, all in
-// one allocation.
-func resolveText(ms ...*Message) {
+// resolveText gives the deferred messages among ms their strings: those
+// names keeps, or without it all in one allocation.
+func resolveText(names *intern.Table, ms ...*Message) {
+	if names != nil {
+		for _, m := range ms {
+			if m != nil {
+				m.resolve("", names)
+			}
+		}
+		return
+	}
 	var b strings.Builder
 	n := 0
 	for _, m := range ms {
@@ -486,10 +506,40 @@ func resolveText(ms ...*Message) {
 	s := b.String()
 	for _, m := range ms {
 		if m != nil && m.deferred {
-			m.resolve(s[:len(m.arena)])
+			m.resolve(s[:len(m.arena)], nil)
 			s = s[len(m.arena):]
 		}
 	}
+}
+
+// idDigits is every DNS ID in decimal, 0 to 65535, one after another
+// (316,570 bytes, made once): a message's IDText is a piece of it, where a
+// transaction's random ID would miss any table of recent strings.
+var idDigits = sync.OnceValue(func() string {
+	b := make([]byte, 0, 316570)
+	for id := range 1 << 16 {
+		b = strconv.AppendUint(b, uint64(id), 10)
+	}
+	return string(b)
+})
+
+// idText is id in decimal, a piece of idDigits.
+func idText(id uint16) string {
+	n := int(id)
+	var at, w int
+	switch {
+	case n < 10:
+		at, w = n, 1
+	case n < 100:
+		at, w = 10+(n-10)*2, 2
+	case n < 1000:
+		at, w = 190+(n-100)*3, 3
+	case n < 10000:
+		at, w = 2890+(n-1000)*4, 4
+	default:
+		at, w = 38890+(n-10000)*5, 5
+	}
+	return idDigits()[at : at+w]
 }
 
 // questionName is the first question's name; while the text is deferred,

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 )
 
 // seedPayloads adds the DNS payloads of the shared captures, when present.
@@ -26,6 +28,7 @@ func FuzzParse(f *testing.F) {
 	}
 	seedPayloads(f, func(b []byte) { f.Add(b) })
 	var reused Message
+	var names intern.Table
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var m Message
 		err := Parse(b, &m)
@@ -91,9 +94,20 @@ func FuzzParse(f *testing.F) {
 		_ = parseDeferred(b, &reused)
 		reused.CopyTo(&pending)
 		_ = parseDeferred(b, &reused)
-		resolveText(&pending, &reused)
+		resolveText(nil, &pending, &reused)
 		if pending.deferred || !sameMessage(&m, &pending) || !sameMessage(&m, &reused) {
 			t.Fatal("deferred text differs from Parse's")
+		}
+		// So it does with its strings from a table of names (twice: the
+		// second time they are the table's).
+		for range 2 {
+			_ = parseDeferred(b, &reused)
+			reused.CopyTo(&pending)
+			_ = parseDeferred(b, &reused)
+			resolveText(&names, &pending, &reused)
+			if pending.deferred || !sameMessage(&m, &pending) || !sameMessage(&m, &reused) {
+				t.Fatal("text from the names table differs from Parse's")
+			}
 		}
 	})
 }

@@ -3,6 +3,8 @@ package dns
 import (
 	"strings"
 	"time"
+
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 )
 
 // Notes put on a Transaction (after Packetbeat's dns notes).
@@ -67,6 +69,7 @@ type Pairer struct {
 	bytes      int
 	emit       func(*Transaction)
 	handler    Handler         // instead of emit (NewConnHandler)
+	names      *intern.Table   // keeps the names and data met before (NewConnHandler), or nil
 	pending    []*pendingQuery // oldest first
 	free       []*pendingQuery
 	tx         Transaction
@@ -225,7 +228,7 @@ func (p *Pairer) deliver(q *pendingQuery, resp *Message, size int, ts time.Time,
 	if q != nil {
 		p.tx.Query, p.tx.QuerySize, p.tx.QueryTime = &q.msg, q.size, q.ts
 	}
-	resolveText(p.tx.Query, resp) // a query and its response share one string
+	resolveText(p.names, p.tx.Query, resp) // without names, a query and its response share one string
 	p.tx.Notes = append(p.notes[:0], notes...)
 	if p.tx.Query != nil && p.tx.Query.Err != nil {
 		p.tx.Notes = append(p.tx.Notes, malformed(NoteMalformedQuery, p.tx.Query.Err))

@@ -13,6 +13,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/files"
 	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/internal/freelist"
+	"github.com/packetsleuth/packetsleuth/internal/intern"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dhcp"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
@@ -78,6 +79,7 @@ type Analyzer struct {
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
 	dnsMsg   dns.Message          // every flow's DNS messages are decoded here
+	dnsNames intern.Table         // and their names and data kept, on the budget (dnsNameSlots)
 	// states and streams are ended flows' state and streams kept for the
 	// next flows (reuse.go); noReuse turns that off (tests compare).
 	states   freelist.List[*state]
@@ -102,7 +104,8 @@ type Analyzer struct {
 func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *anomaly.Reporter) *Analyzer {
 	a := &Analyzer{
 		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, anom: anom, obs: obs,
-		stats: Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
+		stats:    Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
+		dnsNames: intern.Table{Size: dnsNameSlots},
 	}
 	if cfg.Files != nil {
 		a.files = files.NewTracker(*cfg.Files, nil)
@@ -123,6 +126,7 @@ func (a *Analyzer) Close() {
 	}
 	a.cfg.TLS.Pool.Forget()
 	a.forgetSplits()
+	a.dnsNames.Release()
 	a.asm.Close()
 	a.httpPool.Close()
 }
@@ -140,6 +144,7 @@ func (a *Analyzer) Unhold() { a.asm.Unhold() }
 func (a *Analyzer) UseBudget(acct *budget.Account) {
 	a.acct = acct
 	a.asm.UseBudget(acct)
+	a.dnsNames.UseBudget(acct)
 	if a.cfg.TLS.Certs != nil {
 		a.cfg.TLS.Certs.UseBudget(acct)
 	}
@@ -239,6 +244,14 @@ func dirOf(d flow.Dir) parsers.Dir {
 	}
 	return parsers.ToClient
 }
+
+// dnsNameSlots is how many DNS names and data a worker keeps (128 KiB of
+// slots and the strings, on the budget): a link resolves the same names
+// again and again (bench-large: 844 question names and 488 answers in
+// 30,828 transactions), more than the 512 of a table's default. Each miss
+// is a new string, where a transaction's text was one allocation: 512
+// slots missed 24,298 times a bench-large run, 4,096 7,190, 8,192 3,852.
+const dnsNameSlots = 8192
 
 // Budget costs of a flow's application state: the state itself with the
 // address strings its events share, and on TCP its reassembly stream (the

@@ -10,14 +10,15 @@ import (
 )
 
 // newDNS returns the DNS state of st's flow (UDP or TCP): its messages are
-// decoded into the analyzer's one Message.
+// decoded into the analyzer's one Message, their names and data kept in
+// the analyzer's one table.
 func (st *state) newDNS() *dns.Conn {
 	a := st.a
 	if c, ok := a.dnsConns.Get(); ok {
-		c.ResetHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg)
+		c.ResetHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg, &a.dnsNames)
 		return c
 	}
-	return dns.NewConnHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg)
+	return dns.NewConnHandler(a.cfg.DNSPending, (*dnsHandler)(st), &a.dnsMsg, &a.dnsNames)
 }
 
 // dnsDatagram pairs one datagram of a UDP DNS flow. The flow holds a Conn
