@@ -32,7 +32,7 @@ func Sniff(head []byte) Magic {
 	if m == htmlLeaf {
 		m = m.Parent()
 	}
-	mt, _, _ := strings.Cut(m.String(), ";")
+	mt := typeName(m)
 	k := kindOf(m, mt)
 	g := Magic{MimeType: mt, Executable: k.executable, mime: m, sig: k.significant}
 	if g.Executable == "" && len(head) > 3 && head[0] == '#' && head[1] == '!' && bytes.IndexByte(head[2:min(len(head), 128)], '/') >= 0 {
@@ -102,9 +102,45 @@ func under(m *mimetype.MIME, mt string) bool {
 }
 
 // related says whether one of a, b is the other or descends from it
-// (text/plain and text/html, application/zip and a .docx).
+// (text/plain and text/html, application/zip and a .docx). The answer is
+// the fixed tree's, so it is worked out once per pair of types: Is parses
+// both media types on every call (two allocations, and the parsing).
 func related(a, b *mimetype.MIME) bool {
-	return a.Is(b.String()) || under(a, b.String()) || under(b, a.String())
+	k := [2]string{typeName(a), typeName(b)}
+	relatedPairs.Lock()
+	r, ok := relatedPairs.m[k]
+	relatedPairs.Unlock()
+	if ok {
+		return r
+	}
+	r = a.Is(b.String()) || under(a, b.String()) || under(b, a.String())
+	relatedPairs.Lock()
+	if relatedPairs.m == nil {
+		relatedPairs.m = map[[2]string]bool{}
+	}
+	if len(relatedPairs.m) < maxRelatedPairs {
+		relatedPairs.m[k] = r
+	}
+	relatedPairs.Unlock()
+	return r
+}
+
+// relatedPairs holds related's answers by the pair of types (without
+// parameters). Its keys are types of mimetype's fixed tree (a detected
+// type and one it was looked up by), at most maxRelatedPairs of them: the
+// pairs the content and the declared types (attacker's choice) can make
+// are bounded by the tree, not by much.
+var relatedPairs struct {
+	sync.Mutex
+	m map[[2]string]bool
+}
+
+const maxRelatedPairs = 1024
+
+// typeName is m's type without parameters.
+func typeName(m *mimetype.MIME) string {
+	t, _, _ := strings.Cut(m.String(), ";")
+	return t
 }
 
 // generic types say nothing about the content: any magic agrees with them.

@@ -3,6 +3,8 @@ package files
 import (
 	"fmt"
 	"testing"
+
+	"github.com/gabriel-vasile/mimetype"
 )
 
 func TestSniff(t *testing.T) {
@@ -78,6 +80,29 @@ func TestSniffHTMLAllocatesNothing(t *testing.T) {
 	}
 }
 
+// related answers as the tree says, whether worked out or remembered, and
+// a remembered pair costs no parsing of its types (no allocation).
+func TestRelatedRemembered(t *testing.T) {
+	heads := [][]byte{peFile(), zipFile(t, "word/document.xml", "<w/>"), []byte("%PDF-1.4\n"), []byte("<html></html>"), []byte("plain words\n")}
+	types := []string{"application/zip", "application/pdf", "text/plain", "text/html", "application/vnd.microsoft.portable-executable", "image/png"}
+	for round := range 2 {
+		for _, h := range heads {
+			a := Sniff(h).mime
+			for _, ty := range types {
+				b := mimetypeLookup(t, ty)
+				want := a.Is(b.String()) || under(a, b.String()) || under(b, a.String())
+				if got := related(a, b); got != want {
+					t.Errorf("round %d: related(%s, %s) = %v", round, a, b, got)
+				}
+			}
+		}
+	}
+	a, b := Sniff([]byte("<html></html>")).mime, mimetypeLookup(t, "text/plain")
+	if n := testing.AllocsPerRun(100, func() { related(a, b) }); n != 0 {
+		t.Errorf("a remembered pair: %v allocations", n)
+	}
+}
+
 func TestContradictions(t *testing.T) {
 	pe, zipb, pdf := Sniff(peFile()), Sniff(zipFile(t, "word/document.xml", "<w/>")), Sniff([]byte("%PDF-1.4\n"))
 	html := Sniff([]byte("<html><body>x</body></html>"))
@@ -137,4 +162,12 @@ func TestExtension(t *testing.T) {
 			t.Errorf("Extension(%q) = %q, want %q", name, got, want)
 		}
 	}
+}
+
+func mimetypeLookup(t *testing.T, ty string) *mimetype.MIME {
+	m := mimetype.Lookup(ty)
+	if m == nil {
+		t.Fatalf("no type %s", ty)
+	}
+	return m
 }
