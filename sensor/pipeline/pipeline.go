@@ -22,8 +22,11 @@ import (
 // ErrNoPackets is returned when not a single frame could be read.
 var ErrNoPackets = errors.New("no packet could be read")
 
-// batchSize is how many packets a feeder hands a worker at once.
-const batchSize = 256
+// batchSize is how many packets a feeder hands a worker at once. With 2
+// workers on bench-large, 128 costs the CPU 256 did and holds less in
+// flight (peak RSS 135-143 -> 122-123 MB); 512 and 64 cost more CPU
+// (docs/performance.md, session 13).
+const batchSize = 128
 
 // arenaSize is what a batch holds of copied payloads: a batch whose arena
 // is full is handed over early, so arenas do not grow with the traffic.
