@@ -525,7 +525,7 @@ func (g *dgroup) judgeDistinct(th *Threshold, mem *stateMem) (bool, float64, []s
 	for k := range g.seen {
 		members = append(members, k)
 	}
-	slices.SortFunc(members, compareMembers)
+	sortMembers(members)
 	g.nfew = 0
 	g.seen = nil // cleared, a map keeps its size: let it go
 	g.unsee(g.seenBytes, mem)
@@ -772,12 +772,47 @@ func formatCount(c float64) int64 {
 	return int64(c)
 }
 
-// compareMembers orders numbers (ports, counts) by value, the rest as text.
-func compareMembers(a, b string) int {
-	x, errA := strconv.ParseFloat(a, 64)
-	y, errB := strconv.ParseFloat(b, 64)
-	if errA == nil && errB == nil {
-		return cmp.Compare(x, y)
+// sortMembers orders two numbers (ports, counts) by value, the rest as
+// text. Each member is parsed once: the comparison parsed both at each of
+// the sort's steps, and one that is not a number (a DNS name) made an
+// error, two allocations, each time (a distinct threshold over the names
+// of a flood of 60,000 new ones fired 600 times, 1.6 million allocations).
+func sortMembers(members []string) {
+	type member struct {
+		s   string
+		f   float64
+		num bool
 	}
-	return strings.Compare(a, b)
+	ms := make([]member, len(members))
+	for i, s := range members {
+		ms[i].s = s
+		ms[i].f, ms[i].num = parseMember(s)
+	}
+	slices.SortFunc(ms, func(a, b member) int {
+		if a.num && b.num {
+			return cmp.Compare(a.f, b.f)
+		}
+		return strings.Compare(a.s, b.s)
+	})
+	for i := range ms {
+		members[i] = ms[i].s
+	}
+}
+
+// parseMember is strconv.ParseFloat(s, 64) without the error's allocation
+// for a string that cannot be a number: one starts, after its sign, with
+// a digit, a point, or the "i" of inf(inity) or the "n" of nan.
+func parseMember(s string) (float64, bool) {
+	t := s
+	if len(t) > 0 && (t[0] == '+' || t[0] == '-') {
+		t = t[1:]
+	}
+	if len(t) == 0 {
+		return 0, false
+	}
+	if c := t[0]; !(c >= '0' && c <= '9' || c == '.' || c|0x20 == 'i' || c|0x20 == 'n') {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return f, err == nil
 }

@@ -1,11 +1,13 @@
 package rules
 
 import (
+	"cmp"
 	"fmt"
 	"hash/maphash"
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -417,5 +419,39 @@ func TestCountGroupsAcrossEvictions(t *testing.T) {
 		if fired < 100 || evicted < 100 {
 			t.Errorf("%s: %d fired, %d evicted: the test reaches too little", typ, fired, evicted)
 		}
+	}
+}
+
+// sortMembers orders the members as comparing them pair by pair with
+// ParseFloat did, and parses each once: names that are no numbers cost no
+// error each.
+func TestSortMembersAsPairwise(t *testing.T) {
+	pairwise := func(a, b string) int {
+		x, errA := strconv.ParseFloat(a, 64)
+		y, errB := strconv.ParseFloat(b, 64)
+		if errA == nil && errB == nil {
+			return cmp.Compare(x, y)
+		}
+		return strings.Compare(a, b)
+	}
+	values := []string{"80", "443", "1e3", "-5", "+7", "inf", "-Inf", "NaN", "Infinity", "nan.example.com", "ns1.example.com",
+		"1.2.3.4", ".5", "0x1p-2", "", "-", "+", "www.example.com", "1_000", "0x_1p0", "9", "10", "1e400", "i", "n"}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	for range 200 {
+		in := slices.Clone(values)
+		rnd.Shuffle(len(in), func(i, j int) { in[i], in[j] = in[j], in[i] })
+		want, got := slices.Clone(in), slices.Clone(in)
+		slices.SortFunc(want, pairwise)
+		sortMembers(got)
+		if !slices.Equal(got, want) {
+			t.Fatalf("sorted %q, pairwise %q", got, want)
+		}
+	}
+	names := make([]string, 100)
+	for i := range names {
+		names[i] = fmt.Sprintf("x%d.tunnel.example.com", i*7919%100)
+	}
+	if n := testing.AllocsPerRun(10, func() { sortMembers(names) }); n > 1 {
+		t.Errorf("sorting 100 names: %v allocations, want 1", n)
 	}
 }
