@@ -22,8 +22,9 @@ const EventGroups = schemas.GroupNetwork | schemas.GroupSource | schemas.GroupDe
 	schemas.GroupObserver | schemas.GroupSensor | schemas.GroupSensorFlow | schemas.GroupSensorTunnel
 
 // FillEventFrom is FillEvent with the address strings the flow's other
-// events used (FillNetworkFrom).
-func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Addrs) {
+// events used (FillNetworkFrom); it returns the addresses source.ip and
+// destination.ip were printed from, as FillNetworkFrom does.
+func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Addrs) (src, dst netip.Addr) {
 	ev.Timestamp = f.Last()
 	ev.ECS.Version = schemas.ECSVersion
 	e := &ev.Event
@@ -34,7 +35,7 @@ func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Add
 	e.Action = "network_flow"
 	e.Start, e.End, e.Duration = f.First(), ev.Timestamp, f.Duration()
 
-	FillNetworkFrom(ev, f, addrs)
+	src, dst = FillNetworkFrom(ev, f, addrs)
 	ev.Network.Bytes = int64(f.Bytes[FromOrig] + f.Bytes[FromResp])
 	ev.Network.Packets = int64(f.Packets[FromOrig] + f.Packets[FromResp])
 	ev.Source.Bytes, ev.Source.Packets = int64(f.Bytes[FromOrig]), int64(f.Packets[FromOrig])
@@ -63,6 +64,7 @@ func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Add
 		fi.ICMP.Type, fi.ICMP.Code = int(f.ICMPType), int(f.ICMPCode)
 		fi.ICMP.TypeName, fi.ICMP.CodeName = icmp.TypeName(v6, f.ICMPType), icmp.CodeName(v6, f.ICMPType, f.ICMPCode)
 	}
+	return src, dst
 }
 
 // FillNetwork writes the fields every event of the flow shares: network.*,
@@ -73,9 +75,10 @@ func FillNetwork(ev *schemas.Event, f *Flow) { FillNetworkFrom(ev, f, Addrs{}) }
 // earlier by f.Addrs (the zero Addrs, or one made before the flow changed
 // sides: made here), for a caller that keeps them across the flow's
 // events. So the strings always name the flow's sides as they are now:
-// an enricher told them with Orig and Resp (pipeline.AddrReader) may
-// trust they are the same addresses.
-func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
+// an enricher told them (pipeline.AddrReader) may trust they are the
+// same addresses. It returns the addresses it printed them from, Orig's
+// and Resp's, so that a caller telling them builds no endpoint again.
+func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) (src, dst netip.Addr) {
 	fillIP(&ev.Network, f.IPVersion, f.Proto)
 	fillVLANs(&ev.Network, f.VLAN, f.InnerVLAN)
 	o, r := f.Orig(), f.Resp()
@@ -93,6 +96,7 @@ func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) {
 			DestinationIP: addrString(f.Tunnel.Dst), VNI: int(f.Tunnel.VNI),
 		}
 	}
+	return o.IP, r.IP
 }
 
 // fillIP writes network.type, .transport and .iana_number.

@@ -83,7 +83,8 @@ func TestTCPFlagStrings(t *testing.T) {
 
 // Address strings kept from an earlier event give the fields a fresh
 // FillNetwork gives, without allocating; after Reverse the flow's new
-// Addrs name the other side first.
+// Addrs name the other side first. Each fill returns the addresses it
+// printed source.ip and destination.ip from.
 func TestFillNetworkFromKeptAddrs(t *testing.T) {
 	p := decode.Packet{
 		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
@@ -94,7 +95,9 @@ func TestFillNetworkFromKeptAddrs(t *testing.T) {
 	addrs := f.Addrs()
 	var fresh, kept schemas.Event
 	FillNetwork(&fresh, f)
-	FillNetworkFrom(&kept, f, addrs)
+	if src, dst := FillNetworkFrom(&kept, f, addrs); src != p.Src || dst != p.Dst {
+		t.Errorf("printed from %v, %v; want %v, %v", src, dst, p.Src, p.Dst)
+	}
 	if fresh.Source != kept.Source || fresh.Destination != kept.Destination || fresh.Network != kept.Network ||
 		strings.Join(fresh.Related.IP, ",") != strings.Join(kept.Related.IP, ",") {
 		t.Errorf("kept addrs: %+v %+v %+v, fresh %+v %+v %+v", kept.Source, kept.Destination, kept.Network, fresh.Source, fresh.Destination, fresh.Network)
@@ -108,10 +111,17 @@ func TestFillNetworkFromKeptAddrs(t *testing.T) {
 		addrs Addrs
 	}{{"new addrs", f.Addrs()}, {"addrs kept from before Reverse", addrs}} {
 		var rev schemas.Event
-		FillNetworkFrom(&rev, f, c.addrs)
+		src, dst := FillNetworkFrom(&rev, f, c.addrs)
 		if rev.Source.IP != "192.0.2.80" || rev.Destination.IP != "10.1.0.10" || rev.Source.Port != 443 ||
 			rev.Network.CommunityID != fresh.Network.CommunityID {
 			t.Errorf("reversed, %s: source %+v destination %+v community_id %q (before %q)", c.name, rev.Source, rev.Destination, rev.Network.CommunityID, fresh.Network.CommunityID)
+		}
+		if src.String() != rev.Source.IP || dst.String() != rev.Destination.IP {
+			t.Errorf("reversed, %s: printed from %v, %v; fields %q, %q", c.name, src, dst, rev.Source.IP, rev.Destination.IP)
+		}
+		var ended schemas.Event
+		if src2, dst2 := f.FillEventFrom(&ended, nil, c.addrs); src2 != src || dst2 != dst {
+			t.Errorf("reversed, %s: FillEventFrom printed from %v, %v; FillNetworkFrom from %v, %v", c.name, src2, dst2, src, dst)
 		}
 	}
 }

@@ -352,9 +352,9 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		// the content deciding at the end may reverse the flow's sides.
 		addrs = w.app.FlowEnded(f, &w.ev)
 	}
-	f.FillEventFrom(&w.ev, &w.obs, addrs)
+	src, dst := f.FillEventFrom(&w.ev, &w.obs, addrs)
 	if w.addrs != nil {
-		w.addrs.AddrsPrinted(f.Orig().IP, f.Resp().IP, w.ev.Source.IP, w.ev.Destination.IP)
+		w.addrs.AddrsPrinted(src, dst, w.ev.Source.IP, w.ev.Destination.IP)
 	}
 	w.evGroups = w.flowGroups
 	w.emit(&w.ev)
