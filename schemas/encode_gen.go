@@ -1511,15 +1511,15 @@ func (v *Related) isZero() bool {
 }
 
 func (v *DNS) isZero() bool {
-	return v.ID == "" && v.OpCode == "" && v.HeaderFlags == nil && v.ResponseCode == "" && v.Type == "" && v.Question == (DNSQuestion{}) && v.Answers == nil && v.ResolvedIP == nil
+	return v.ID == "" && v.OpCode == "" && v.HeaderFlags == nil && v.ResponseCode == "" && v.Type == "" && v.Answers == nil && v.ResolvedIP == nil && (allZero(unsafe.Pointer(&v.Question), unsafe.Sizeof(v.Question)) || v.Question == (DNSQuestion{}))
 }
 
 func (v *TLS) isZero() bool {
-	return v.Version == "" && v.VersionProtocol == "" && v.Cipher == "" && v.Curve == "" && !v.Established && !v.Resumed && v.NextProtocol == "" && v.Client.isZero() && v.Server.isZero()
+	return v.Version == "" && v.VersionProtocol == "" && v.Cipher == "" && v.Curve == "" && !v.Established && !v.Resumed && v.NextProtocol == "" && (allZero(unsafe.Pointer(&v.Client), unsafe.Sizeof(v.Client)) || v.Client.isZero()) && (allZero(unsafe.Pointer(&v.Server), unsafe.Sizeof(v.Server)) || v.Server.isZero())
 }
 
 func (v *Email) isZero() bool {
-	return v.From.isZero() && v.To.isZero() && v.Cc.isZero() && v.ReplyTo.isZero() && v.Subject == "" && v.MessageID == "" && v.OriginationTimestamp == (time.Time{}) && v.XMailer == "" && v.ContentType == "" && v.Direction == "" && v.Attachments == nil
+	return v.Subject == "" && v.MessageID == "" && v.XMailer == "" && v.ContentType == "" && v.Direction == "" && v.Attachments == nil && v.OriginationTimestamp == (time.Time{}) && (allZero(unsafe.Pointer(&v.From), unsafe.Sizeof(v.From)) || v.From.isZero()) && (allZero(unsafe.Pointer(&v.To), unsafe.Sizeof(v.To)) || v.To.isZero()) && (allZero(unsafe.Pointer(&v.Cc), unsafe.Sizeof(v.Cc)) || v.Cc.isZero()) && (allZero(unsafe.Pointer(&v.ReplyTo), unsafe.Sizeof(v.ReplyTo)) || v.ReplyTo.isZero())
 }
 
 func (v *Rule) isZero() bool {
@@ -1527,11 +1527,11 @@ func (v *Rule) isZero() bool {
 }
 
 func (v *Threat) isZero() bool {
-	return v.Framework == "" && v.Tactic.isZero() && v.Technique.isZero() && v.Enrichments == nil
+	return v.Framework == "" && v.Enrichments == nil && (allZero(unsafe.Pointer(&v.Tactic), unsafe.Sizeof(v.Tactic)) || v.Tactic.isZero()) && (allZero(unsafe.Pointer(&v.Technique), unsafe.Sizeof(v.Technique)) || v.Technique.isZero())
 }
 
 func (v *Custom) isZero() bool {
-	return v.Traffic.isZero() && v.Flow == (FlowInfo{}) && v.Tunnel == (Tunnel{}) && v.HTTP.isZero() && v.TLS == (TLSInfo{}) && v.SSH == (SSH{}) && v.DHCP == (DHCP{}) && v.RDP.isZero() && v.MySQL.isZero() && v.PgSQL.isZero() && v.SMB.isZero() && v.NTLM.isZero() && v.SMTP.isZero() && v.SIP == (SIP{}) && v.NTP == (NTP{}) && v.FTP == (FTP{}) && v.File == (FileInfo{}) && v.Domain == (Domain{}) && v.SNMP.isZero() && v.Alert.isZero() && v.Stats == (Stats{}) && v.Peak == (Peak{}) && v.Anomaly == (Anomaly{}) && v.Kerberos.isZero() && v.DCERPC.isZero() && v.Notes == nil
+	return v.Notes == nil && (allZero(unsafe.Pointer(&v.Flow), unsafe.Sizeof(v.Flow)) || v.Flow == (FlowInfo{})) && (allZero(unsafe.Pointer(&v.Tunnel), unsafe.Sizeof(v.Tunnel)) || v.Tunnel == (Tunnel{})) && (allZero(unsafe.Pointer(&v.TLS), unsafe.Sizeof(v.TLS)) || v.TLS == (TLSInfo{})) && (allZero(unsafe.Pointer(&v.SSH), unsafe.Sizeof(v.SSH)) || v.SSH == (SSH{})) && (allZero(unsafe.Pointer(&v.DHCP), unsafe.Sizeof(v.DHCP)) || v.DHCP == (DHCP{})) && (allZero(unsafe.Pointer(&v.SIP), unsafe.Sizeof(v.SIP)) || v.SIP == (SIP{})) && (allZero(unsafe.Pointer(&v.NTP), unsafe.Sizeof(v.NTP)) || v.NTP == (NTP{})) && (allZero(unsafe.Pointer(&v.FTP), unsafe.Sizeof(v.FTP)) || v.FTP == (FTP{})) && (allZero(unsafe.Pointer(&v.File), unsafe.Sizeof(v.File)) || v.File == (FileInfo{})) && (allZero(unsafe.Pointer(&v.Domain), unsafe.Sizeof(v.Domain)) || v.Domain == (Domain{})) && (allZero(unsafe.Pointer(&v.Stats), unsafe.Sizeof(v.Stats)) || v.Stats == (Stats{})) && (allZero(unsafe.Pointer(&v.Peak), unsafe.Sizeof(v.Peak)) || v.Peak == (Peak{})) && (allZero(unsafe.Pointer(&v.Anomaly), unsafe.Sizeof(v.Anomaly)) || v.Anomaly == (Anomaly{})) && (allZero(unsafe.Pointer(&v.Traffic), unsafe.Sizeof(v.Traffic)) || v.Traffic.isZero()) && (allZero(unsafe.Pointer(&v.HTTP), unsafe.Sizeof(v.HTTP)) || v.HTTP.isZero()) && (allZero(unsafe.Pointer(&v.RDP), unsafe.Sizeof(v.RDP)) || v.RDP.isZero()) && (allZero(unsafe.Pointer(&v.MySQL), unsafe.Sizeof(v.MySQL)) || v.MySQL.isZero()) && (allZero(unsafe.Pointer(&v.PgSQL), unsafe.Sizeof(v.PgSQL)) || v.PgSQL.isZero()) && (allZero(unsafe.Pointer(&v.SMB), unsafe.Sizeof(v.SMB)) || v.SMB.isZero()) && (allZero(unsafe.Pointer(&v.NTLM), unsafe.Sizeof(v.NTLM)) || v.NTLM.isZero()) && (allZero(unsafe.Pointer(&v.SMTP), unsafe.Sizeof(v.SMTP)) || v.SMTP.isZero()) && (allZero(unsafe.Pointer(&v.SNMP), unsafe.Sizeof(v.SNMP)) || v.SNMP.isZero()) && (allZero(unsafe.Pointer(&v.Alert), unsafe.Sizeof(v.Alert)) || v.Alert.isZero()) && (allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) || v.Kerberos.isZero()) && (allZero(unsafe.Pointer(&v.DCERPC), unsafe.Sizeof(v.DCERPC)) || v.DCERPC.isZero())
 }
 
 func (v *TLSClient) isZero() bool {
@@ -1539,7 +1539,7 @@ func (v *TLSClient) isZero() bool {
 }
 
 func (v *TLSServer) isZero() bool {
-	return v.JA3S == "" && v.Subject == "" && v.Issuer == "" && v.NotBefore == (time.Time{}) && v.NotAfter == (time.Time{}) && v.Hash == (Hashes{}) && v.X509.isZero()
+	return v.JA3S == "" && v.Subject == "" && v.Issuer == "" && v.NotBefore == (time.Time{}) && v.NotAfter == (time.Time{}) && (allZero(unsafe.Pointer(&v.Hash), unsafe.Sizeof(v.Hash)) || v.Hash == (Hashes{})) && (allZero(unsafe.Pointer(&v.X509), unsafe.Sizeof(v.X509)) || v.X509.isZero())
 }
 
 func (v *EmailAddresses) isZero() bool {
@@ -1567,7 +1567,7 @@ func (v *DBLogin) isZero() bool {
 }
 
 func (v *SMB) isZero() bool {
-	return v.Action == "" && v.Dialect == "" && !v.SigningEnabled && !v.SigningRequired && !v.EncryptionCapable && v.Cipher == "" && v.Status == "" && v.StatusName == "" && v.SessionID == "" && v.AuthMechanism == "" && v.Kerberos.isZero() && !v.Guest && !v.Anonymous && !v.EncryptData && v.Legs == 0 && v.Share == "" && v.ShareName == "" && v.ShareType == "" && !v.AdminShare && v.Pipe == "" && v.Access == nil && v.AccessMask == 0 && v.Disposition == "" && v.CreateAction == "" && !v.DeleteOnClose && !v.Deleted && v.RenamedTo == "" && v.ReadBytes == 0 && v.WriteBytes == 0 && v.Reads == 0 && v.Writes == 0 && v.AfterAdminExe == "" && v.SMB1Dialects == nil && v.SMB1Messages == 0 && v.EncryptedMessagesToServer == 0 && v.EncryptedMessagesToClient == 0 && v.EncryptedBytes == 0
+	return v.Action == "" && v.Dialect == "" && !v.SigningEnabled && !v.SigningRequired && !v.EncryptionCapable && v.Cipher == "" && v.Status == "" && v.StatusName == "" && v.SessionID == "" && v.AuthMechanism == "" && !v.Guest && !v.Anonymous && !v.EncryptData && v.Legs == 0 && v.Share == "" && v.ShareName == "" && v.ShareType == "" && !v.AdminShare && v.Pipe == "" && v.Access == nil && v.AccessMask == 0 && v.Disposition == "" && v.CreateAction == "" && !v.DeleteOnClose && !v.Deleted && v.RenamedTo == "" && v.ReadBytes == 0 && v.WriteBytes == 0 && v.Reads == 0 && v.Writes == 0 && v.AfterAdminExe == "" && v.SMB1Dialects == nil && v.SMB1Messages == 0 && v.EncryptedMessagesToServer == 0 && v.EncryptedMessagesToClient == 0 && v.EncryptedBytes == 0 && (allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) || v.Kerberos.isZero())
 }
 
 func (v *NTLM) isZero() bool {
@@ -1591,11 +1591,11 @@ func (v *Kerberos) isZero() bool {
 }
 
 func (v *DCERPC) isZero() bool {
-	return v.Kind == "" && v.CallID == 0 && v.Interface == (DCERPCInterface{}) && v.Opnum == 0 && v.Operation == "" && v.ContextID == 0 && v.Contexts == nil && v.RequestFragments == 0 && v.ResponseFragments == 0 && v.RequestBytes == 0 && v.ResponseBytes == 0 && !v.Answered && v.FaultStatus == "" && v.AuthType == "" && v.AuthLevel == "" && v.Kerberos.isZero() && v.Endpoints == nil && v.Pipe == ""
+	return v.Kind == "" && v.CallID == 0 && v.Opnum == 0 && v.Operation == "" && v.ContextID == 0 && v.Contexts == nil && v.RequestFragments == 0 && v.ResponseFragments == 0 && v.RequestBytes == 0 && v.ResponseBytes == 0 && !v.Answered && v.FaultStatus == "" && v.AuthType == "" && v.AuthLevel == "" && v.Endpoints == nil && v.Pipe == "" && (allZero(unsafe.Pointer(&v.Interface), unsafe.Sizeof(v.Interface)) || v.Interface == (DCERPCInterface{})) && (allZero(unsafe.Pointer(&v.Kerberos), unsafe.Sizeof(v.Kerberos)) || v.Kerberos.isZero())
 }
 
 func (v *X509) isZero() bool {
-	return v.VersionNumber == "" && v.SerialNumber == "" && v.Subject.isZero() && v.Issuer.isZero() && v.NotBefore == (time.Time{}) && v.NotAfter == (time.Time{}) && v.AlternativeNames == nil && v.PublicKeyAlgorithm == "" && v.PublicKeySize == 0 && v.SignatureAlgorithm == ""
+	return v.VersionNumber == "" && v.SerialNumber == "" && v.AlternativeNames == nil && v.PublicKeyAlgorithm == "" && v.PublicKeySize == 0 && v.SignatureAlgorithm == "" && v.NotBefore == (time.Time{}) && v.NotAfter == (time.Time{}) && (allZero(unsafe.Pointer(&v.Subject), unsafe.Sizeof(v.Subject)) || v.Subject.isZero()) && (allZero(unsafe.Pointer(&v.Issuer), unsafe.Sizeof(v.Issuer)) || v.Issuer.isZero())
 }
 
 func (v *KerberosAP) isZero() bool {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"go/format"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -436,12 +437,43 @@ func (g *encoderGen) nonZero(x string, t reflect.Type, children []*field) string
 	return strings.Replace(z, " == ", " != ", 1)
 }
 
+// fieldsZero is zero for each of fields, the cheap tests first: a value
+// with a non-zero field is told by the first such test, and a struct's ==
+// or isZero compares every field of a zero struct. A set object whose
+// value is a field past many zero groups (the packetsleuth object of a
+// DNS event, whose only field is an empty notes list) would otherwise
+// compare all of them first. A named struct is first compared whole with
+// zeroes (allZero), which a zero one mostly is.
 func (g *encoderGen) fieldsZero(fields []*field, recv string) string {
 	parts := make([]string, len(fields))
 	for i, f := range fields {
-		parts[i] = g.zero(recv+f.sf.Name, f.sf.Type, f.children)
+		x := recv + f.sf.Name
+		parts[i] = g.zero(x, f.sf.Type, f.children)
+		if t := f.sf.Type; t.Kind() == reflect.Struct && t.Name() != "" && t != timeType {
+			g.usesUnsafe = true
+			parts[i] = fmt.Sprintf("(allZero(unsafe.Pointer(&%s), unsafe.Sizeof(%s)) || %s)", x, x, parts[i])
+		}
 	}
-	return strings.Join(parts, " && ")
+	cost := func(i int) int {
+		switch t := fields[i].sf.Type; {
+		case t.Kind() != reflect.Struct:
+			return 0
+		case !comparable(t): // an isZero call
+			return 2
+		default:
+			return 1
+		}
+	}
+	order := make([]int, len(parts))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cost(a) - cost(b) })
+	sorted := make([]string, len(parts))
+	for i, j := range order {
+		sorted[i] = parts[j]
+	}
+	return strings.Join(sorted, " && ")
 }
 
 // comparable says whether == on t compares what IsZero looks at: no
