@@ -74,6 +74,9 @@ type Analyzer struct {
 	anom     *anomaly.Reporter
 	obs      *schemas.Observer
 	ev       schemas.Event
+	// evGroups are the groups of ev while it is emitted by a writer that
+	// says which it wrote (EmitGroups), else 0
+	evGroups schemas.Groups
 	scr      scratch // backing arrays of ev's slices
 	stats    Stats
 	ja       []byte               // fingerprint scratch
@@ -349,6 +352,16 @@ func (st *state) newStream(p parsers.StreamParser) {
 			st.stream.Segment(dirOf(d), isn, decode.SYN, nil, st.f.First())
 		}
 	}
+}
+
+// EmitGroups returns the groups ev can hold when it is the event the
+// analyzer is emitting and the code that filled it says which groups it
+// wrote into the reset event (0: unknown, the encoder looks at all).
+func (a *Analyzer) EmitGroups(ev *schemas.Event) schemas.Groups {
+	if ev != &a.ev {
+		return 0
+	}
+	return a.evGroups
 }
 
 // FlowEndedGroups are the groups of a flow's event FlowEnded writes.

@@ -7,6 +7,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
 
 // newDNS returns the DNS state of st's flow (UDP or TCP): its messages are
@@ -116,5 +117,12 @@ func (h *dnsHandler) Transaction(tx *dns.Transaction) {
 		ev.Related.Hosts = one(&a.scr.hosts, d.Question.Name)
 	}
 	ev.Sensor.Notes = tx.Notes
+	a.evGroups = DNSEventGroups
 	a.emit(ev)
+	a.evGroups = 0
 }
+
+// DNSEventGroups are the groups of a DNS event: those of the flow's
+// network fields (newEvent) and the DNS object; Notes is a field of the
+// packetsleuth object, not one of its groups.
+const DNSEventGroups = flow.EventGroups | schemas.GroupDNS

@@ -17,7 +17,9 @@ func (otherEnricher) Enrich(ev *schemas.Event) { ev.Threat.Framework = "x" }
 
 // A worker encodes its flow events told the groups of every writer it
 // has: the sensor's enricher and host table say theirs; an enricher that
-// does not say makes it look at them all.
+// does not say makes it look at them all. The writers' groups are added
+// to those of the application layer's events that say theirs (a DNS
+// event's), and to no event that is not the analyzer's.
 func TestFlowGroupsOfTheWriters(t *testing.T) {
 	shared, err := enrich.Open(enrich.Config{HomeNet: []string{"10.0.0.0/8"}}, nil)
 	if err != nil {
@@ -26,20 +28,27 @@ func TestFlowGroupsOfTheWriters(t *testing.T) {
 	defer shared.Close()
 	ew := shared.NewWorker().(*enrich.Worker)
 	cases := []struct {
-		name string
-		cfg  Config
-		want schemas.Groups
+		name       string
+		cfg        Config
+		want, adds schemas.Groups
 	}{
-		{"flows only", Config{FlowsOnly: true}, flow.EventGroups | schemas.GroupAgent},
-		{"dpi", Config{}, flow.EventGroups | schemas.GroupAgent | app.FlowEndedGroups},
+		{"flows only", Config{FlowsOnly: true}, flow.EventGroups | schemas.GroupAgent, schemas.GroupAgent},
+		{"dpi", Config{}, flow.EventGroups | schemas.GroupAgent | app.FlowEndedGroups, schemas.GroupAgent},
 		{"sensor", Config{Hosts: hosts.New(hosts.Config{}, nil), NewEnricher: func() Enricher { return shared.NewWorker() }},
-			flow.EventGroups | schemas.GroupAgent | app.FlowEndedGroups | hosts.EnrichGroups | ew.Writes()},
-		{"other enricher", Config{NewEnricher: func() Enricher { return otherEnricher{} }}, 0},
+			flow.EventGroups | schemas.GroupAgent | app.FlowEndedGroups | hosts.EnrichGroups | ew.Writes(),
+			schemas.GroupAgent | hosts.EnrichGroups | ew.Writes()},
+		{"other enricher", Config{NewEnricher: func() Enricher { return otherEnricher{} }}, 0, 0},
 	}
 	for _, c := range cases {
 		w := newWorker(&c.cfg)
 		if w.flowGroups != c.want {
 			t.Errorf("%s: flow groups %#x, want %#x", c.name, w.flowGroups, c.want)
+		}
+		if w.adds != c.adds {
+			t.Errorf("%s: groups the writers add %#x, want %#x", c.name, w.adds, c.adds)
+		}
+		if g := w.appGroups(&w.ev); g != 0 {
+			t.Errorf("%s: the flow event taken for the analyzer's: groups %#x", c.name, g)
 		}
 	}
 }

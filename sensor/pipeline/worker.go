@@ -58,8 +58,9 @@ type worker struct {
 	// into it (flow table, application layer, host table, enricher,
 	// identity): its encoder looks at no other (0: an enricher that does
 	// not say which it writes). evGroups is flowGroups while ev is
-	// emitted as a flow event, else 0.
-	flowGroups, evGroups schemas.Groups
+	// emitted as a flow event, else 0. adds are the groups the host
+	// table, enricher and identity may add to any event (0: unknown).
+	flowGroups, evGroups, adds schemas.Groups
 
 	// With several workers replaying, the uses of state spanning host
 	// pairs go to seq in order (sequencer): at is the order of what the
@@ -124,16 +125,28 @@ func newWorker(cfg *Config) *worker {
 		}
 	}
 	w.series.init(cfg, w.queue)
+	w.adds = addedGroups(w)
 	w.flowGroups = flowGroups(w)
 	return w
 }
 
 // flowGroups returns the groups of Event w's flow events can hold.
 func flowGroups(w *worker) schemas.Groups {
-	g := flow.EventGroups | schemas.GroupAgent // the agent: Identity.Stamp
+	if w.adds == 0 {
+		return 0
+	}
+	g := flow.EventGroups | w.adds
 	if w.app != nil {
 		g |= app.FlowEndedGroups
 	}
+	return g
+}
+
+// addedGroups returns the groups w's host table, enricher and identity
+// may write into any event it emits, or 0 for an enricher that does not
+// say which it writes.
+func addedGroups(w *worker) schemas.Groups {
+	g := schemas.GroupAgent // Identity.Stamp
 	if w.cfg.Hosts != nil {
 		g |= hosts.EnrichGroups
 	}
@@ -438,6 +451,8 @@ func (w *worker) queue(ev *schemas.Event) {
 	var err error
 	if ev == &w.ev && w.evGroups != 0 {
 		b.arena, id, err = w.enc.EncodeGroupsPending(b.arena, ev, w.evGroups)
+	} else if g := w.appGroups(ev); g != 0 {
+		b.arena, id, err = w.enc.EncodeGroupsPending(b.arena, ev, g)
 	} else {
 		b.arena, id, err = w.enc.EncodePending(b.arena, ev) // same capture, same ids
 	}
@@ -457,6 +472,18 @@ func (w *worker) queue(ev *schemas.Event) {
 	if len(b.recs) >= recordBatch {
 		w.flush()
 	}
+}
+
+// appGroups returns the groups ev can hold when it is the application
+// layer's event and its writer said which groups it wrote, else 0.
+func (w *worker) appGroups(ev *schemas.Event) schemas.Groups {
+	if w.app == nil || w.adds == 0 {
+		return 0
+	}
+	if g := w.app.EmitGroups(ev); g != 0 {
+		return g | w.adds
+	}
+	return 0
 }
 
 // outputsRefused is the detail of the limit.memory anomaly of an output
