@@ -364,6 +364,14 @@ func (a *Analyzer) EmitGroups(ev *schemas.Event) schemas.Groups {
 	return a.evGroups
 }
 
+// emitGroups emits ev, the analyzer's event, filled into the reset event
+// with no groups but groups (EmitGroups).
+func (a *Analyzer) emitGroups(ev *schemas.Event, groups schemas.Groups) {
+	a.evGroups = groups
+	a.emit(ev)
+	a.evGroups = 0
+}
+
 // FlowEndedGroups are the groups of a flow's event FlowEnded writes.
 const FlowEndedGroups = schemas.GroupNetwork | schemas.GroupSensor | schemas.GroupSensorFlow | schemas.GroupSensorFTP
 

@@ -117,9 +117,7 @@ func (h *dnsHandler) Transaction(tx *dns.Transaction) {
 		ev.Related.Hosts = one(&a.scr.hosts, d.Question.Name)
 	}
 	ev.Sensor.Notes = tx.Notes
-	a.evGroups = DNSEventGroups
-	a.emit(ev)
-	a.evGroups = 0
+	a.emitGroups(ev, DNSEventGroups)
 }
 
 // DNSEventGroups are the groups of a DNS event: those of the flow's

@@ -6,6 +6,7 @@ import (
 
 	ptls "github.com/packetsleuth/packetsleuth/parsers/tls"
 	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
 
 // emitTLS maps a TLS handshake to an ECS event.
@@ -32,8 +33,13 @@ func (st *state) emitTLS(h *ptls.Handshake) {
 	}
 	ev.Sensor.Notes = h.Notes
 	ev.Sensor.HTTP.TunnelTarget = st.tunnel
-	st.a.emit(ev)
+	st.a.emitGroups(ev, TLSEventGroups)
 }
+
+// TLSEventGroups are the groups of a TLS event: those of the flow's
+// network fields (newEvent), the TLS object, and the packetsleuth tls
+// (JA4) and http (a tunnel's target) objects.
+const TLSEventGroups = flow.EventGroups | schemas.GroupTLS | schemas.GroupSensorTLS | schemas.GroupSensorHTTP
 
 // emitQUIC maps the ClientHello of a QUIC Initial to a TLS event.
 func (st *state) emitQUIC(ts time.Time) {
@@ -49,7 +55,7 @@ func (st *state) emitQUIC(ts time.Time) {
 	if ev.TLS.Client.ServerName != "" {
 		ev.Related.Hosts = one(&a.scr.hosts, ev.TLS.Client.ServerName)
 	}
-	a.emit(ev)
+	a.emitGroups(ev, TLSEventGroups)
 }
 
 // fillClient sets what the ClientHello shows: ECS's tls.client.* and
