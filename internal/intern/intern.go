@@ -18,8 +18,8 @@ const (
 	// Slots is the number of strings a Table keeps (unless its Size says
 	// otherwise), and of pairs a Memo.
 	Slots = 512
-	// MaxLen is the longest string a Table keeps (key a Memo keeps);
-	// longer ones are made anew each time.
+	// MaxLen is the longest string a Table keeps (unless its Longest says
+	// less), and key a Memo keeps; longer ones are made anew each time.
 	MaxLen = 1024
 	// slotsCost is what the slots themselves take (string headers), and
 	// keptCost what a kept string takes beyond its bytes (its allocation).
@@ -57,9 +57,13 @@ type Table struct {
 	// Size is the number of strings t keeps, rounded up to a power of two
 	// (0: Slots), fixed when t is first used: a goroutine meeting more
 	// distinct values again and again (a link's DNS names) keeps more.
-	Size  int
-	seed  maphash.Seed
-	slots []string
+	Size int
+	// Longest is the longest string t keeps (0: MaxLen, and never more):
+	// with Size it bounds what t can hold, Size × (16 + Longest + 16)
+	// bytes, whatever it is fed.
+	Longest int
+	seed    maphash.Seed
+	slots   []string
 }
 
 // UseBudget makes t reserve what it keeps on acct (pool Parsers): a value
@@ -72,7 +76,7 @@ func (t *Table) UseBudget(acct *budget.Account) {
 // String returns b as a string: the one t keeps if it is b, else a new one,
 // which t keeps in place of its slot's.
 func (t *Table) String(b []byte) string {
-	if t == nil || len(b) == 0 || len(b) > MaxLen {
+	if t == nil || len(b) == 0 || len(b) > MaxLen || t.Longest > 0 && len(b) > t.Longest {
 		return string(b)
 	}
 	if t.slots == nil {

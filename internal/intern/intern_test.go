@@ -1,6 +1,7 @@
 package intern
 
 import (
+	"encoding/binary"
 	"fmt"
 	"testing"
 	"unsafe"
@@ -66,6 +67,36 @@ func TestTableBoundedAndBudgeted(t *testing.T) {
 			t.Errorf("size %d: %d bytes reserved after Release", c.size, used)
 		}
 	}
+}
+
+// A Table's Longest bounds what it holds whatever it is fed: distinct
+// values of up to MaxLen bytes keep at most Size slots of Longest bytes.
+func TestTableLongestBoundsHeld(t *testing.T) {
+	const size, longest = 8192, 255
+	bud := budget.New(1 << 30)
+	acct := bud.NewAccount()
+	tab := Table{Size: size, Longest: longest}
+	tab.UseBudget(acct)
+	v := make([]byte, MaxLen)
+	for i := range 65536 {
+		binary.BigEndian.PutUint32(v, uint32(i))
+		n := MaxLen
+		if i%2 == 0 {
+			n = longest // the longest kept
+		}
+		if s := tab.String(v[:n]); s != string(v[:n]) {
+			t.Fatalf("value %d: got %d bytes", i, len(s))
+		}
+	}
+	if used, most := acct.Used(budget.Parsers), int64(size*(slotsCost/Slots+keptCost+longest)); used > most || used != tab.held {
+		t.Errorf("%d bytes reserved (%d held), want at most %d", used, tab.held, most)
+	}
+	for _, s := range tab.slots {
+		if len(s) > longest {
+			t.Fatalf("kept a %d-byte value", len(s))
+		}
+	}
+	tab.Release()
 }
 
 // A budget that refuses leaves values unkept but still returned.

@@ -108,7 +108,7 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 	a := &Analyzer{
 		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, anom: anom, obs: obs,
 		stats:    Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
-		dnsNames: intern.Table{Size: dnsNameSlots},
+		dnsNames: intern.Table{Size: dnsNameSlots, Longest: dnsNameLongest},
 	}
 	if cfg.Files != nil {
 		a.files = files.NewTracker(*cfg.Files, nil)
@@ -248,13 +248,20 @@ func dirOf(d flow.Dir) parsers.Dir {
 	return parsers.ToClient
 }
 
-// dnsNameSlots is how many DNS names and data a worker keeps (128 KiB of
-// slots and the strings, on the budget): a link resolves the same names
-// again and again (bench-large: 844 question names and 488 answers in
-// 30,828 transactions), more than the 512 of a table's default. Each miss
+// dnsNameSlots is how many DNS names and data a worker keeps (on the
+// budget: at most 8,192 × (16 + 16 + dnsNameLongest) = 2,351,104 bytes
+// with the strings): a link resolves the same names again and again
+// (bench-large: 844 question names and 488 answers in 30,828
+// transactions), more than the 512 of a table's default. Each miss
 // is a new string, where a transaction's text was one allocation: 512
 // slots missed 24,298 times a bench-large run, 4,096 7,190, 8,192 3,852.
 const dnsNameSlots = 8192
+
+// dnsNameLongest is the longest DNS string a worker keeps: every name
+// (at most 253 bytes in text form unless escaped) and one TXT string, not
+// an answer's long data, so distinct ~1 KiB answers from an attacker cannot
+// hold 8 MiB of the Parsers pool per worker.
+const dnsNameLongest = 255
 
 // Budget costs of a flow's application state: the state itself with the
 // address strings its events share, and on TCP its reassembly stream (the
