@@ -178,7 +178,7 @@ func (g Magic) ContradictsType(declared string) bool {
 		return g.Executable != "pe"
 	}
 	d := mimetype.Lookup(declared)
-	if d == nil {
+	if d == nil || d == htmlLeaf { // htmlLeaf is Sniff's, no type a sender declares
 		return false
 	}
 	return !related(g.mime, d)

@@ -124,6 +124,7 @@ func TestContradictions(t *testing.T) {
 		{pdf, "text/html", true},
 		{html, "image/png", false}, // web noise, not worth a claim
 		{pe, "application/x-made-up", false},
+		{pe, "text/x.packetsleuth-html", false}, // Sniff's own leaf is unknown to a sender
 	}
 	for _, c := range types {
 		if got := c.g.ContradictsType(c.declared); got != c.want {
