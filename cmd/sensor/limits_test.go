@@ -54,10 +54,14 @@ func TestBudgetSetsGCPacing(t *testing.T) {
 	t.Setenv("GOGC", "")
 	t.Setenv("GOMEMLIMIT", "")
 	_, stop := newBudget(LimitsConfig{Memory: 64 << 20})
+	got := debug.SetGCPercent(-1) // read it, and put it back
+	debug.SetGCPercent(got)
 	stop()
-	got := debug.SetGCPercent(123)
 	if got < gcPace.Min || got > gcPace.Max {
-		t.Errorf("GC percent %d, want %d..%d", got, gcPace.Min, gcPace.Max)
+		t.Errorf("GC percent %d while pacing, want %d..%d", got, gcPace.Min, gcPace.Max)
+	}
+	if got := debug.SetGCPercent(123); got != 100 {
+		t.Errorf("GC percent %d after pacing, want 100 as before", got)
 	}
 	if got := debug.SetMemoryLimit(-1); got != runtimeLimit(64<<20) {
 		t.Errorf("memory limit %d, want %d", got, runtimeLimit(64<<20))

@@ -36,6 +36,7 @@ type pacer struct {
 	mu      sync.Mutex // held while the target is set: none is set after stop returns
 	stopped bool
 	set     int              // the GOGC set last
+	before  int              // the GOGC before start: stop restores it
 	live    []metrics.Sample // read again each time: no allocation
 	changed func(int)        // tests: told each new target
 }
@@ -43,20 +44,23 @@ type pacer struct {
 type sentinel struct{ p *pacer } // holds a pointer: never batched with other tiny objects
 
 // Start sets GOGC to pace.Max, then after every collection to what
-// pace.Percent gives for the heap it left live, until stop. None is set
-// once stop has returned.
+// pace.Percent gives for the heap it left live, until stop, which puts
+// back the GOGC from before Start. None is set once stop has returned.
 func Start(pace Pace) (stop func()) {
 	return start(pace, nil)
 }
 
 func start(pace Pace, changed func(int)) (stop func()) {
 	p := &pacer{pace: pace, live: []metrics.Sample{{Name: "/gc/heap/live:bytes"}}, changed: changed}
-	p.setPercent(pace.Max)
+	p.before = p.setPercent(pace.Max)
 	p.arm()
 	return func() {
 		p.mu.Lock()
-		p.stopped = true
-		p.mu.Unlock()
+		defer p.mu.Unlock()
+		if !p.stopped {
+			p.stopped = true
+			debug.SetGCPercent(p.before)
+		}
 	}
 }
 
@@ -86,10 +90,12 @@ func (p *pacer) collected() bool {
 	return true
 }
 
-func (p *pacer) setPercent(pct int) {
-	debug.SetGCPercent(pct)
+// setPercent sets GOGC to pct and returns the one it replaced.
+func (p *pacer) setPercent(pct int) int {
+	old := debug.SetGCPercent(pct)
 	p.set = pct
 	if p.changed != nil {
 		p.changed(pct)
 	}
+	return old
 }

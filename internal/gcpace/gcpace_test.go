@@ -29,20 +29,9 @@ func TestPercentGivesHeadroomWithinBounds(t *testing.T) {
 // The target follows the heap each collection leaves live: Min while a
 // large slice is held, above it once it is let go.
 func TestPacerFollowsLiveHeap(t *testing.T) {
-	old := debug.SetGCPercent(100)
-	t.Cleanup(func() { debug.SetGCPercent(old) })
-	targets := make(chan int, 64)
 	pace := Pace{Min: 100, Max: 400, Headroom: 8 << 20}
-	stop := start(pace, func(pct int) {
-		select {
-		case targets <- pct:
-		default:
-		}
-	})
+	stop, targets := startFrom(t, 100, pace)
 	t.Cleanup(stop)
-	if got := <-targets; got != pace.Max {
-		t.Fatalf("first target %d, want Max %d", got, pace.Max)
-	}
 	held := make([]byte, 64<<20)
 	if got := collectUntil(t, targets, func(pct int) bool { return pct == pace.Min }); got != pace.Min {
 		t.Fatalf("with 64 MiB live the target is %d, want Min %d", got, pace.Min)
@@ -52,6 +41,45 @@ func TestPacerFollowsLiveHeap(t *testing.T) {
 	if got := collectUntil(t, targets, func(pct int) bool { return pct > pace.Min }); got <= pace.Min {
 		t.Fatalf("with the 64 MiB let go the target stays %d", got)
 	}
+}
+
+// Stopping the pacer puts back the GOGC from before it started, whatever
+// it set meanwhile; a second stop changes nothing.
+func TestStopRestoresGOGC(t *testing.T) {
+	const before = 137
+	pace := Pace{Min: 50, Max: 400, Headroom: 8 << 20}
+	stop, targets := startFrom(t, before, pace)
+	held := make([]byte, 64<<20)
+	collectUntil(t, targets, func(pct int) bool { return pct == pace.Min })
+	runtime.KeepAlive(held)
+	stop()
+	if got := debug.SetGCPercent(before); got != before {
+		t.Errorf("GOGC after stop %d, want %d as before start", got, before)
+	}
+	debug.SetGCPercent(200)
+	stop()
+	if got := debug.SetGCPercent(before); got != 200 {
+		t.Errorf("a second stop set GOGC %d", got)
+	}
+}
+
+// startFrom sets GOGC to gogc (until the test ends) and starts a pacer,
+// whose targets it returns; the first, Max, is already read.
+func startFrom(t *testing.T, gogc int, pace Pace) (stop func(), targets <-chan int) {
+	t.Helper()
+	old := debug.SetGCPercent(gogc)
+	t.Cleanup(func() { debug.SetGCPercent(old) })
+	ch := make(chan int, 64)
+	stop = start(pace, func(pct int) {
+		select {
+		case ch <- pct:
+		default:
+		}
+	})
+	if got := <-ch; got != pace.Max {
+		t.Fatalf("first target %d, want Max %d", got, pace.Max)
+	}
+	return stop, ch
 }
 
 // collectUntil collects until the pacer sets a target ok accepts, and
