@@ -331,6 +331,20 @@ func TestConnHandlerNamesTable(t *testing.T) {
 	}
 }
 
+// A message's TextSize is its names and data only: its IDText is a piece
+// of idDigits, which the message does not keep alive.
+func TestTextSizeIsNamesAndData(t *testing.T) {
+	m := mk(t, 54321, false, "a.example", TypeA)
+	if m.IDText != "54321" || m.TextSize != len("a.example") {
+		t.Errorf("IDText %q, TextSize %d, want 54321 and %d", m.IDText, m.TextSize, len("a.example"))
+	}
+	var short Message
+	_ = Parse([]byte{1, 2, 3}, &short)
+	if short.IDText != "" || short.TextSize != 0 {
+		t.Errorf("a message shorter than a header: IDText %q, TextSize %d", short.IDText, short.TextSize)
+	}
+}
+
 // idText is every ID's decimal.
 func TestIDText(t *testing.T) {
 	for id := range 1 << 16 {

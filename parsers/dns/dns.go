@@ -209,7 +209,6 @@ type Message struct {
 	txt   []string // TXT strings, indexed by RR.txtLo..txtHi
 	txtSp []span
 	arena []byte
-	idSp  span
 	// deferred: the names and data are still spans of arena (parseDeferred)
 	deferred bool
 	cache    [8]nameCache
@@ -433,13 +432,9 @@ func parse(b []byte, m *Message) error {
 	return nil
 }
 
-// seal ends the message's text: the ID's decimal joins the arena.
+// seal ends the message's text, its names and data in the arena (the
+// ID's decimal is not among them: IDText is a piece of idDigits).
 func (m *Message) seal() {
-	m.idSp = span{lo: uint32(len(m.arena))}
-	if m.Size >= HeaderSize {
-		m.arena = strconv.AppendUint(m.arena, uint64(m.ID), 10)
-	}
-	m.idSp.hi = uint32(len(m.arena))
 	m.TextSize = len(m.arena)
 	m.deferred = true
 }
@@ -460,7 +455,7 @@ func (m *Message) resolve(s string, names *intern.Table) {
 		return s[sp.lo:sp.hi]
 	}
 	m.IDText = ""
-	if m.idSp.hi > m.idSp.lo {
+	if m.Size >= HeaderSize { // the header, and so the ID, was read
 		m.IDText = idText(m.ID)
 	}
 	for i := range m.Questions {
