@@ -6,7 +6,8 @@ package rules
 // whole capture). A page's whole array is reserved on the rule's memory
 // when it is made and given back when its last entry is freed, so entries
 // freed in a page still in use stay paid for, however the traffic leaves
-// them scattered.
+// them scattered. One emptied page is kept, still paid for: groups coming
+// and going one at a time then allocate nothing.
 type lruPage[V any] struct {
 	entries []lruEntry[V]
 	free    *lruEntry[V] // the page's unused entries, linked by next
@@ -28,6 +29,9 @@ func (l *lru[V]) newEntry() *lruEntry[V] {
 	p := l.partial[len(l.partial)-1]
 	e := p.free
 	p.free, e.next = e.next, nil
+	if p == l.empty {
+		l.empty = nil
+	}
 	p.live++
 	if p.free == nil {
 		l.partial = l.partial[:len(l.partial)-1]
@@ -35,14 +39,21 @@ func (l *lru[V]) newEntry() *lruEntry[V] {
 	return e
 }
 
-// newPage adds a page of free entries, if mem grants its bytes. Linking
-// the entries is their first access, a store: a page fresh from the
-// kernel is written before it is read (a read first maps the zero page,
-// which the store then copies, flushing every core's TLB).
+// newPage adds a page of free entries, if mem grants its bytes with room
+// for what its entries reserve beyond them; a page refused is halved down
+// to one entry, so that a rule near its bound tracks as many groups as it
+// has room for. Linking the entries is their first access, a store: a
+// page fresh from the kernel is written before it is read (a read first
+// maps the zero page, which the store then copies, flushing every core's
+// TLB).
 func (l *lru[V]) newPage() bool {
 	n := min(max(l.pageSlots, 1), maxPageEntries, max(l.max-l.pageSlots, 1))
-	if !l.mem.reserve(int64(n) * l.entryBytes) {
-		return false
+	for !l.mem.take(int64(n)*l.entryBytes, int64(n)*(l.entryBytes+l.cost)) {
+		if n == 1 {
+			l.mem.refuse()
+			return false
+		}
+		n /= 2
 	}
 	p := &lruPage[V]{entries: make([]lruEntry[V], n)}
 	for i := range p.entries {
@@ -56,7 +67,8 @@ func (l *lru[V]) newPage() bool {
 }
 
 // freeEntry gives e, out of the list and the index, back to its page, and
-// the page back to mem when e was its last entry in use. What the entry's
+// the page back to mem when e was its last entry in use and another
+// emptied page is kept already. What the entry's
 // value and key held is let go, not kept alive by the free entry (a value
 // with a clear func, a threshold group's buckets, holds nothing).
 func (l *lru[V]) freeEntry(e *lruEntry[V]) {
@@ -74,6 +86,10 @@ func (l *lru[V]) freeEntry(e *lruEntry[V]) {
 	}
 	e.next, p.free = p.free, e
 	if p.live--; p.live > 0 {
+		return
+	}
+	if l.empty == nil {
+		l.empty = p
 		return
 	}
 	last := l.partial[len(l.partial)-1]

@@ -29,16 +29,30 @@ type stateMem struct {
 	refused uint64 // groups, keys or values not tracked for want of memory
 }
 
+// reserve reserves n bytes; a refusal is counted.
 func (m *stateMem) reserve(n int64) bool {
-	if m.closed {
-		return false
+	if m.take(n, n) {
+		return true
 	}
-	if m.used+n > m.max || !m.acct.Reserve(budget.Rules, n) {
-		m.refused++
+	m.refuse()
+	return false
+}
+
+// take reserves n bytes if the rule's bound leaves room for need (n and
+// what is to follow it); a refusal is the caller's to count.
+func (m *stateMem) take(n, need int64) bool {
+	if m.closed || m.used+need > m.max || !m.acct.Reserve(budget.Rules, n) {
 		return false
 	}
 	m.used += n
 	return true
+}
+
+// refuse counts something not tracked for want of memory.
+func (m *stateMem) refuse() {
+	if !m.closed {
+		m.refused++
+	}
 }
 
 func (m *stateMem) release(n int64) {
@@ -77,8 +91,9 @@ const seenHint = 8
 // The index is open-addressed (linear probing, at most half full, deletion
 // by backward shift) over the entries' own structs, which are reused: a
 // flood of new keys through a full map, or groups coming and going,
-// allocates nothing (new entries come from pages: lrupage.go), where a Go map with a list cost a map slot, a list
-// entry and a key string per key. Keys are hashed with a random seed, as a
+// allocates nothing (entries come from pages, one emptied page is kept:
+// lrupage.go), where a Go map with a list cost a map slot, a list entry
+// and a key string per key. Keys are hashed with a random seed, as a
 // Go map's, so that attacker-chosen keys cannot be made to collide.
 type lru[V any] struct {
 	// tags[i] is the low bits of the hash of slots[i]'s key with the top
@@ -96,9 +111,10 @@ type lru[V any] struct {
 	evicted    uint64 // dropped for room while still live
 	expired    uint64 // dropped because their window had passed
 	// partial holds the pages with free entries; pageSlots counts the
-	// entries of all pages.
+	// entries of all pages; empty is the one page kept with none in use.
 	partial   []*lruPage[V]
 	pageSlots int
+	empty     *lruPage[V]
 	// clear empties a reused entry's value; nil: zero it. A threshold
 	// group's leaves its 16 buckets as they were (cold, under a flood of
 	// new groups), unread until written.
@@ -119,15 +135,15 @@ type lruEntry[V any] struct {
 	cost       int64 // bytes reserved for the entry and what its value holds
 	val        V
 	// inline holds a short key (an address, a pair of IPv4 ones), so that
-	// a new group is one allocation, not two.
+	// a new group allocates no key buffer.
 	inline [inlineKey]byte
 }
 
 // inlineKey is the longest key kept in the entry's struct: two IPv4
-// addresses with their separator, most IPv6 addresses' text. No more: a
-// threshold group's entry then stays in its allocation size class (640
-// bytes; a distinct threshold's, 256), and a longer key has a buffer of
-// its own.
+// addresses with their separator, most IPv6 addresses' text. No more: an
+// entry is what a new group's event clears and reads (a threshold group's
+// within 640 bytes, a distinct threshold's 264), and a longer key has a
+// buffer of its own.
 const inlineKey = 32
 
 // keyCost is what key reserves beyond the entry's struct.

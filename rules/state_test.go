@@ -156,10 +156,50 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 	if e := l.get(keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost+int64(l.pageSlots)*l.entryBytes || l.pageSlots < n || l.pageSlots > 2*n {
 		t.Errorf("key 7: %v; %d bytes held for %d entries of %d in %d page slots", e != nil, mem.used, n, l.cost, l.pageSlots)
 	}
-	// The key's room does not push a group's entry into a larger size
-	// class than its struct needed without it (640 bytes).
+	// The key's room keeps a threshold group's entry, what a new group's
+	// event clears and reads, within 640 bytes.
 	if size := unsafe.Sizeof(lruEntry[tgroup]{}); size > 640 {
 		t.Errorf("a threshold group's entry is %d bytes", size)
+	}
+}
+
+// A rule whose bound leaves room for 20 groups tracks 20: a page refused
+// is halved down to what fits, entries' own bytes included.
+func TestLRUTracksUpToItsBound(t *testing.T) {
+	b := budget.New(1 << 30)
+	per := int64(unsafe.Sizeof(lruEntry[tgroup]{})) + entrySlack
+	mem := &stateMem{acct: b.NewAccount(), max: 20 * per}
+	l := newLRU[tgroup](1000, mem)
+	for i := range 21 {
+		l.add(fmt.Appendf(nil, "10.0.0.%d", i))
+	}
+	if l.n != 20 || mem.refused != 1 || mem.used != 20*per {
+		t.Errorf("%d groups tracked, %d refused, %d bytes held (bound %d)", l.n, mem.refused, mem.used, mem.max)
+	}
+}
+
+// Groups coming and going one at a time (added, then expired) reuse an
+// emptied page: no allocation, and its bytes stay reserved.
+func TestLRUGroupsComingAndGoingAllocateNothing(t *testing.T) {
+	b := budget.New(1 << 30)
+	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+	l := newLRU[tgroup](1000, mem)
+	keys := make([][]byte, 200)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, "10.0.0.%d", i)
+	}
+	n := 0
+	come := func() {
+		l.add(keys[n%len(keys)]).last = int64(n)
+		n++
+		l.expire(int64(n), 1)
+	}
+	come() // the first page and the index
+	if allocs := testing.AllocsPerRun(200, come); allocs != 0 {
+		t.Errorf("a group coming and going: %v allocations, want 0", allocs)
+	}
+	if l.n != 0 || l.expired != uint64(n) || mem.used != l.entryBytes || l.pageSlots != 1 {
+		t.Errorf("%d entries, %d expired, %d bytes held in %d page slots", l.n, l.expired, mem.used, l.pageSlots)
 	}
 }
 
@@ -255,8 +295,14 @@ func TestLRUAgreesWithModel(t *testing.T) {
 				}
 			}
 			held += int64(l.pageSlots) * l.entryBytes
-			if l.pageSlots < l.n || l.n == 0 && l.pageSlots != 0 {
-				t.Fatalf("round %d op %d: %d entries in %d page slots", round, op, l.n, l.pageSlots)
+			empty := 0
+			for _, p := range l.partial {
+				if p.live == 0 {
+					empty++
+				}
+			}
+			if l.pageSlots < l.n || empty > 1 || l.n == 0 && (l.empty == nil) != (l.pageSlots == 0) || l.empty != nil && l.empty.live != 0 {
+				t.Fatalf("round %d op %d: %d entries in %d page slots, %d pages empty", round, op, l.n, l.pageSlots, empty)
 			}
 			if mem.used != held {
 				t.Fatalf("round %d op %d: %d bytes reserved, entries hold %d", round, op, mem.used, held)
