@@ -40,20 +40,25 @@ func (l *lru[V]) newEntry() *lruEntry[V] {
 }
 
 // newPage adds a page of free entries, if mem grants its bytes with room
-// for what its entries reserve beyond them; a page refused is halved down
-// to one entry, so that a rule near its bound tracks as many groups as it
-// has room for. Linking the entries is their first access, a store: a
+// for what its entries reserve beyond them. A page is halved, down to one
+// entry, until it fits the rule's bound, so that a rule near its bound
+// tracks as many groups as it has room for; a page the budget refuses is
+// asked for once more as one entry (each refusal the budget counts is one
+// request, not one of a series of halvings). Linking the entries is their first access, a store: a
 // page fresh from the kernel is written before it is read (a read first
 // maps the zero page, which the store then copies, flushing every core's
 // TLB).
 func (l *lru[V]) newPage() bool {
 	n := min(max(l.pageSlots, 1), maxPageEntries, max(l.max-l.pageSlots, 1))
-	for !l.mem.take(int64(n)*l.entryBytes, int64(n)*(l.entryBytes+l.cost)) {
-		if n == 1 {
+	for n > 1 && !l.mem.fits(int64(n)*(l.entryBytes+l.cost)) {
+		n /= 2
+	}
+	if !l.mem.take(int64(n)*l.entryBytes, int64(n)*(l.entryBytes+l.cost)) {
+		if n == 1 || !l.mem.take(l.entryBytes, l.entryBytes+l.cost) {
 			l.mem.refuse()
 			return false
 		}
-		n /= 2
+		n = 1
 	}
 	p := &lruPage[V]{entries: make([]lruEntry[V], n)}
 	for i := range p.entries {

@@ -41,11 +41,16 @@ func (m *stateMem) reserve(n int64) bool {
 // take reserves n bytes if the rule's bound leaves room for need (n and
 // what is to follow it); a refusal is the caller's to count.
 func (m *stateMem) take(n, need int64) bool {
-	if m.closed || m.used+need > m.max || !m.acct.Reserve(budget.Rules, n) {
+	if !m.fits(need) || !m.acct.Reserve(budget.Rules, n) {
 		return false
 	}
 	m.used += n
 	return true
+}
+
+// fits reports whether the rule's bound leaves room for need bytes more.
+func (m *stateMem) fits(need int64) bool {
+	return !m.closed && m.used+need <= m.max
 }
 
 // refuse counts something not tracked for want of memory.

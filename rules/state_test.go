@@ -178,6 +178,23 @@ func TestLRUTracksUpToItsBound(t *testing.T) {
 	}
 }
 
+// A spent budget refuses a group's page, then the group's one entry (and
+// maybe its key's bytes): a few refusals counted a group, not one per
+// halving of the page.
+func TestLRUBudgetRefusalsCountedOnce(t *testing.T) {
+	per := int64(unsafe.Sizeof(lruEntry[tgroup]{}))
+	b := budget.New(40 * per)
+	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+	l := newLRU[tgroup](1000, mem)
+	for i := range 200 {
+		l.add(fmt.Appendf(nil, "10.0.%d.%d", i/256, i%256))
+	}
+	denied := b.Stats().Pools[budget.Rules].Denied
+	if l.n == 0 || mem.refused == 0 || denied > 3*mem.refused {
+		t.Errorf("%d groups tracked, %d refused, %d refusals counted by the budget", l.n, mem.refused, denied)
+	}
+}
+
 // Groups coming and going one at a time (added, then expired) reuse an
 // emptied page: no allocation, and its bytes stay reserved.
 func TestLRUGroupsComingAndGoingAllocateNothing(t *testing.T) {
