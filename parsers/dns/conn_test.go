@@ -283,7 +283,7 @@ func TestConnHandlerAllocations(t *testing.T) {
 	shared := new(Message)
 	h := &handlerFunc{func(*Transaction) {}, new(int)}
 	flow := func() {
-		c := NewConnHandler(0, h, shared, new(intern.Table))
+		c := NewConnHandler(0, h, shared, nil)
 		_ = c.Datagram(q, t0)
 		_ = c.Datagram(vecCompression, at(5))
 		c.End(at(6))
@@ -370,7 +370,7 @@ func TestConnHandlerEDNSQueryAllocations(t *testing.T) {
 	var opts []uint16
 	h := &handlerFunc{func(tx *Transaction) { opts = append(opts[:0], tx.Query.EDNS.Options...) }, new(int)}
 	flow := func() {
-		c := NewConnHandler(0, h, shared, new(intern.Table))
+		c := NewConnHandler(0, h, shared, nil)
 		_ = c.Datagram(vecECS, t0)
 		c.End(at(6))
 	}
