@@ -193,11 +193,18 @@ func (p *prefixSet) match(s string) bool {
 	if p.empty() {
 		return false
 	}
+	return p.matchAddr(parseAddr(s))
+}
+
+// parseAddr is s as netip.ParseAddr reads it, the zero Addr (which no set
+// matches) if it is not an address; the canonical dotted quad, most
+// events' form, is read by hand.
+func parseAddr(s string) netip.Addr {
 	if v, ok := dottedQuad(s); ok {
-		return p.matchV4(v)
+		return netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
 	}
-	a, _ := netip.ParseAddr(s) // (the zero Addr, not an address, matches nothing)
-	return p.matchAddr(a)
+	a, _ := netip.ParseAddr(s)
+	return a
 }
 
 // empty says whether the set holds no item: it matches nothing, and an
@@ -206,8 +213,8 @@ func (p *prefixSet) match(s string) bool {
 // event).
 func (p *prefixSet) empty() bool { return len(p.addrs) == 0 && len(p.prefixes) == 0 }
 
-// matchAddr is match of s parsed by netip.ParseAddr: natCall passes the
-// address an event's field parsed to once (natEnv).
+// matchAddr is match of an address parsed by parseAddr: natCall passes
+// the address an event's field parsed to once (natEnv).
 func (p *prefixSet) matchAddr(a netip.Addr) bool {
 	a = a.Unmap()
 	if a.Is4() {

@@ -16,11 +16,10 @@ type natEnv struct {
 	src, dst addrMemo
 }
 
-// addrMemo is one address field as netip.ParseAddr reads it (the zero
-// Addr if it is not an address; a dotted quad read by hand, as match
-// reads it). It keeps the string it parsed and parses
-// again when the field holds another one (a parser or an enricher set
-// it), so it never answers for an old value. The zero addrMemo is "".
+// addrMemo is one address field as parseAddr reads it. It keeps the
+// string it parsed and parses again when the field holds another one (a
+// parser or an enricher set it), so it never answers for an old value.
+// The zero addrMemo is "".
 type addrMemo struct {
 	s string
 	a netip.Addr
@@ -34,12 +33,7 @@ type addrMemo struct {
 
 func (m *addrMemo) addr(s string) netip.Addr {
 	if s != m.s {
-		if v, ok := dottedQuad(s); ok {
-			m.a = netip.AddrFrom4([4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)})
-		} else {
-			m.a, _ = netip.ParseAddr(s)
-		}
-		m.s, m.set = s, nil
+		m.s, m.a, m.set = s, parseAddr(s), nil
 	}
 	return m.a
 }
