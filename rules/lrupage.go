@@ -73,9 +73,9 @@ func (l *lru[V]) newPage() bool {
 
 // freeEntry gives e, out of the list and the index, back to its page, and
 // the page back to mem when e was its last entry in use and another
-// emptied page is kept already. What the entry's
-// value and key held is let go, not kept alive by the free entry (a value
-// with a clear func, a threshold group's buckets, holds nothing).
+// emptied page is kept already. What the entry's value and key held is
+// let go, not kept alive by the free entry (a value with a clear func, a
+// threshold group's buckets, holds nothing).
 func (l *lru[V]) freeEntry(e *lruEntry[V]) {
 	if l.clear == nil {
 		var zero V
