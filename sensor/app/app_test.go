@@ -23,15 +23,7 @@ func TestTickSkipsOldHoles(t *testing.T) {
 	var events []schemas.Event
 	a := New(Config{}, nil, func(ev *schemas.Event) { events = append(events, *ev) }, nil)
 	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {})
-	dec := decode.NewDecoder(decode.DefragConfig{}, nil)
-	var p decode.Packet
-	for _, fr := range pcapgen.Frames(pkts, pcapgen.Ethernet) {
-		if dec.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p) != decode.OK {
-			t.Fatal("decode")
-		}
-		f, d := tab.Update(&p)
-		a.Packet(f, d, &p)
-	}
+	feedPackets(t, a, tab, pkts)
 	before := a.Stats().Reassembly
 	a.Tick(pcapgen.Epoch.Add(time.Second))
 	if a.Stats().Reassembly.Gaps != before.Gaps {
@@ -40,5 +32,20 @@ func TestTickSkipsOldHoles(t *testing.T) {
 	a.Tick(pcapgen.Epoch.Add(holeTimeout + 2*time.Second))
 	if got := a.Stats().Reassembly; got.Gaps != before.Gaps+1 {
 		t.Errorf("gaps %d -> %d after the hole timed out", before.Gaps, got.Gaps)
+	}
+}
+
+// feedPackets decodes generated Ethernet packets and hands each to tab
+// and a.
+func feedPackets(t *testing.T, a *Analyzer, tab *flow.Table, pkts []pcapgen.Packet) {
+	t.Helper()
+	dec := decode.NewDecoder(decode.DefragConfig{}, nil)
+	var p decode.Packet
+	for _, fr := range pcapgen.Frames(pkts, pcapgen.Ethernet) {
+		if dec.Decode(fr.Data, fr.Time, len(fr.Data), layers.LinkTypeEthernet, &p) != decode.OK {
+			t.Fatal("decode")
+		}
+		f, d := tab.Update(&p)
+		a.Packet(f, d, &p)
 	}
 }

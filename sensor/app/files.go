@@ -9,6 +9,7 @@ import (
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
 
 // fileOpener hands the files of one flow's parser to the worker's files
@@ -109,7 +110,7 @@ func (st *state) emitFile(proto string, r *files.Result) {
 	if r.Storable() {
 		meta = sidecar(ev, r)
 	}
-	a.emit(ev)
+	a.emitGroups(ev, FileEventGroups)
 	if meta != nil {
 		keep := func(fired []string) error {
 			_, err := r.Keep(meta, fired)
@@ -127,6 +128,11 @@ func (st *state) emitFile(proto string, r *files.Result) {
 		}
 	}
 }
+
+// FileEventGroups are the groups of a file event: those of the flow's
+// network fields (newEvent), the file and url objects, and the
+// packetsleuth file and ftp (a data connection's control) objects.
+const FileEventGroups = flow.EventGroups | schemas.GroupFile | schemas.GroupURL | schemas.GroupSensorFile | schemas.GroupSensorFTP
 
 // sidecar is the metadata stored beside a kept file.
 func sidecar(ev *schemas.Event, r *files.Result) *files.Sidecar {

@@ -6,6 +6,7 @@ import (
 	"github.com/packetsleuth/packetsleuth/parsers/ntlm"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
+	"github.com/packetsleuth/packetsleuth/sensor/flow"
 )
 
 // httpConfig is the HTTP parsers' configuration: their body decoders and
@@ -94,8 +95,14 @@ func (st *state) emitHTTP(tx *phttp.Transaction) {
 	if tx.DecoderLimited {
 		a.anom.Report(anomaly.DecoderLimit, st.f, ts, "body counted, not decoded: no budget for its decoder")
 	}
-	a.emit(ev)
+	a.emitGroups(ev, HTTPEventGroups)
 }
+
+// HTTPEventGroups are the groups of an HTTP event: those of the flow's
+// network fields (newEvent), the http, url, user_agent and user (NTLM's
+// authenticated user) objects, and the packetsleuth http and ntlm objects.
+const HTTPEventGroups = flow.EventGroups | schemas.GroupHTTP | schemas.GroupURL | schemas.GroupUserAgent |
+	schemas.GroupUser | schemas.GroupSensorHTTP | schemas.GroupSensorNTLM
 
 // httpNTLM fills user.* and packetsleuth.ntlm from the NTLMSSP messages of
 // an NTLM/Negotiate Authorization and WWW-Authenticate (names and flags;
