@@ -59,9 +59,9 @@ func (l *loader) absence(f *srcFile, n *yaml.Node, r *Rule, d *absenceDoc) {
 func (e *Evaluator) absenceSeen(r *Rule, ev *schemas.Event, t int64) {
 	key := e.groupKey(r.Absence.groupBy, ev)
 	st, mu := e.stateFor(r.index, key)
-	ent := st.absent.get(key)
+	ent, h := st.absent.get(key)
 	if ent == nil {
-		ent = st.absent.add(key)
+		ent = st.absent.add(key, h)
 	}
 	if ent != nil && t > ent.last {
 		ent.last = t

@@ -24,7 +24,7 @@ type lowEntry struct {
 func (e *Evaluator) belowAdd(r *Rule, key []byte, t int64, v float64, emit func(*schemas.Event)) {
 	w := int64(r.Threshold.Window)
 	st, mu := e.stateFor(r.index, key)
-	ent := st.lows.get(key)
+	ent, h := st.lows.get(key)
 	var closed lowEntry
 	var closedKey string
 	if ent != nil && t >= ent.val.start+w {
@@ -32,7 +32,7 @@ func (e *Evaluator) belowAdd(r *Rule, key []byte, t int64, v float64, emit func(
 		ent.val = lowEntry{start: t}
 	}
 	if ent == nil {
-		if ent = st.lows.add(key); ent != nil {
+		if ent = st.lows.add(key, h); ent != nil {
 			ent.val = lowEntry{start: t}
 		}
 	}

@@ -207,13 +207,13 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, emit
 // restarts) the sequence, a later step advances it if it is the next one
 // within window w of the start. fired: the last step completed it.
 func orderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start int64, fired bool) {
-	ent := seqs.get(key)
+	ent, h := seqs.get(key)
 	switch {
 	case i == 0:
 		if ent == nil || t-ent.val.start > w || t < ent.val.start {
 			seqs.expire(t-w, 2)
 			if ent == nil {
-				ent = seqs.add(key)
+				ent = seqs.add(key, h)
 			}
 			if ent != nil {
 				ent.val, ent.last = seqEntry{step: 1, start: t}, t
@@ -233,10 +233,10 @@ func orderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start i
 // unorderedStep records step i of n for key at time t; fired: every step
 // has now been seen within window w of t (start: the earliest of them).
 func unorderedStep(seqs *lru[seqEntry], key []byte, i, n int, t, w int64) (start int64, fired bool) {
-	ent := seqs.get(key)
+	ent, h := seqs.get(key)
 	if ent == nil {
 		seqs.expire(t-w, 2)
-		if ent = seqs.add(key); ent == nil {
+		if ent = seqs.add(key, h); ent == nil {
 			return 0, false
 		}
 	}

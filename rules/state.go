@@ -184,22 +184,25 @@ func (l *lru[V]) find(key []byte, h uint64) (int, *lruEntry[V]) {
 	}
 }
 
-func (l *lru[V]) get(key []byte) *lruEntry[V] {
+// get returns the entry of key, nil if it has none, and the key's hash,
+// which add takes for the key not found: a new group is hashed once.
+func (l *lru[V]) get(key []byte) (*lruEntry[V], uint64) {
+	h := maphash.Bytes(l.seed, key)
 	if l.n == 0 {
-		return nil
+		return nil, h
 	}
-	_, e := l.find(key, maphash.Bytes(l.seed, key))
+	_, e := l.find(key, h)
 	if e != nil && e != l.head {
 		l.unlink(e)
 		l.pushFront(e)
 	}
-	return e
+	return e, h
 }
 
-// add inserts key (not present), evicting the least recently used entry if
-// the map is full. It returns nil, the key untracked, when the memory is
-// refused.
-func (l *lru[V]) add(key []byte) *lruEntry[V] {
+// add inserts key (not present; h is its hash from get), evicting the
+// least recently used entry if the map is full. It returns nil, the key
+// untracked, when the memory is refused.
+func (l *lru[V]) add(key []byte, h uint64) *lruEntry[V] {
 	var e *lruEntry[V]
 	if l.n >= l.max && l.tail != nil {
 		// The evicted entry's struct takes the new key.
@@ -229,7 +232,7 @@ func (l *lru[V]) add(key []byte) *lruEntry[V] {
 		e.val = zero
 	}
 	e.key = append(buf, key...)
-	e.hash = maphash.Bytes(l.seed, key)
+	e.hash = h
 	if 2*(l.n+1) > len(l.tags) {
 		l.grow()
 	}
@@ -742,11 +745,11 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 // nil when there is no memory for a new group (the event goes untracked,
 // counted).
 func groupOf[V any](groups *lru[V], key []byte, t int64, th *Threshold) *lruEntry[V] {
-	e := groups.get(key)
+	e, h := groups.get(key)
 	if e == nil {
 		// Groups whose window passed give their memory back first.
 		groups.expire(t-int64(th.Window), 2)
-		e = groups.add(key)
+		e = groups.add(key, h)
 	}
 	return e
 }
@@ -762,7 +765,7 @@ func expireGroups[V any](groups *lru[V], e *lruEntry[V], newest int64, th *Thres
 // not, how many were suppressed since the last one.
 func suppressCheck(rs *ruleState, r *Rule, key []byte, t int64) (bool, int64) {
 	w := int64(r.Suppress.For)
-	e := rs.supp.get(key)
+	e, h := rs.supp.get(key)
 	if e != nil {
 		d := t - e.val.lastAlert
 		if d < w && d > -w {
@@ -778,7 +781,7 @@ func suppressCheck(rs *ruleState, r *Rule, key []byte, t int64) (bool, int64) {
 		return false, n
 	}
 	rs.supp.expire(t-w, 2)
-	if e = rs.supp.add(key); e == nil {
+	if e = rs.supp.add(key, h); e == nil {
 		return false, 0 // untracked: the alert goes out unsuppressed
 	}
 	e.val = suppEntry{lastAlert: t}

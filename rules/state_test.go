@@ -105,6 +105,26 @@ func TestSharedRuleStateBudget(t *testing.T) {
 	}
 }
 
+// A new key is hashed once: add files it under the hash get made of it
+// (a flood's new group per event took two hashes of its key). Filed under
+// another hash, it is not found under its own, so add did not hash again.
+func TestLRUAddTakesGetsHash(t *testing.T) {
+	l := newLRU[tgroup](4, &stateMem{max: 1 << 30})
+	key := []byte("10.0.0.1")
+	e, h := l.get(key)
+	if e != nil {
+		t.Fatal("found in an empty LRU")
+	}
+	if e = l.add(key, h); e.hash != h || lookup(l, key) != e {
+		t.Fatalf("added with hash %x, want %x, found %v", e.hash, h, lookup(l, key) == e)
+	}
+	other := []byte("10.0.0.2")
+	_, ho := l.get(other)
+	if e = l.add(other, ho^1); e.hash != ho^1 || lookup(l, other) == e {
+		t.Errorf("a key filed under the hash given was found under its own: add hashed it again")
+	}
+}
+
 // A full LRU makes room for a new key with its least recently used entry,
 // whose struct and key buffer it reuses: adding then allocates nothing,
 // the memory held stays that of max entries, and the evicted key is gone.
@@ -114,14 +134,14 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 	l := newLRU[tgroup](4, mem)
 	key := func(i int) []byte { return fmt.Appendf(nil, "10.0.0.%d", i) }
 	for i := range 4 {
-		l.add(key(i)).val.newest = int64(i)
+		insert(l, key(i)).val.newest = int64(i)
 	}
-	l.get(key(0)) // 1 is now the least recently used
-	e := l.add(key(9))
+	lookup(l, key(0)) // 1 is now the least recently used
+	e := insert(l, key(9))
 	if e.val.newest != 0 || string(e.key) != "10.0.0.9" || e.last != 0 {
 		t.Errorf("new entry carries %+v / key %q last %d", e.val.newest, e.key, e.last)
 	}
-	if l.get(key(1)) != nil || l.get(key(0)) == nil || l.get(key(9)) != e || l.n != 4 || l.evicted != 1 {
+	if lookup(l, key(1)) != nil || lookup(l, key(0)) == nil || lookup(l, key(9)) != e || l.n != 4 || l.evicted != 1 {
 		t.Errorf("after eviction: entries %d, evicted %d", l.n, l.evicted)
 	}
 	if want := 4 * (l.cost + l.entryBytes); mem.used != want || l.pageSlots != 4 { // short keys live in the entries
@@ -132,7 +152,7 @@ func TestLRUFullReusesEvicted(t *testing.T) {
 		keys[i] = key(100 + i)
 	}
 	n := 0
-	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n%len(keys)]); n++ }); allocs != 0 {
+	if allocs := testing.AllocsPerRun(100, func() { insert(l, keys[n%len(keys)]); n++ }); allocs != 0 {
 		t.Errorf("adding to a full LRU: %v allocations, want 0", allocs)
 	}
 }
@@ -150,10 +170,10 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 	n := 0
 	// Pages of 1, 1, 2, 4, …, 64 entries, and the index doubling a few
 	// times.
-	if allocs := testing.AllocsPerRun(100, func() { l.add(keys[n]); n++ }); allocs > 0.25 {
+	if allocs := testing.AllocsPerRun(100, func() { insert(l, keys[n]); n++ }); allocs > 0.25 {
 		t.Errorf("a new short key: %v allocations, want at most 0.25", allocs)
 	}
-	if e := l.get(keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost+int64(l.pageSlots)*l.entryBytes || l.pageSlots < n || l.pageSlots > 2*n {
+	if e := lookup(l, keys[7]); e == nil || string(e.key) != string(keys[7]) || mem.used != int64(n)*l.cost+int64(l.pageSlots)*l.entryBytes || l.pageSlots < n || l.pageSlots > 2*n {
 		t.Errorf("key 7: %v; %d bytes held for %d entries of %d in %d page slots", e != nil, mem.used, n, l.cost, l.pageSlots)
 	}
 	// The key's room keeps a threshold group's entry, what a new group's
@@ -171,7 +191,7 @@ func TestLRUTracksUpToItsBound(t *testing.T) {
 	mem := &stateMem{acct: b.NewAccount(), max: 20 * per}
 	l := newLRU[tgroup](1000, mem)
 	for i := range 21 {
-		l.add(fmt.Appendf(nil, "10.0.0.%d", i))
+		insert(l, fmt.Appendf(nil, "10.0.0.%d", i))
 	}
 	if l.n != 20 || mem.refused != 1 || mem.used != 20*per {
 		t.Errorf("%d groups tracked, %d refused, %d bytes held (bound %d)", l.n, mem.refused, mem.used, mem.max)
@@ -187,7 +207,7 @@ func TestLRUBudgetRefusalsCountedOnce(t *testing.T) {
 	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
 	l := newLRU[tgroup](1000, mem)
 	for i := range 200 {
-		l.add(fmt.Appendf(nil, "10.0.%d.%d", i/256, i%256))
+		insert(l, fmt.Appendf(nil, "10.0.%d.%d", i/256, i%256))
 	}
 	denied := b.Stats().Pools[budget.Rules].Denied
 	if l.n == 0 || mem.refused == 0 || denied > 3*mem.refused {
@@ -207,7 +227,7 @@ func TestLRUGroupsComingAndGoingAllocateNothing(t *testing.T) {
 	}
 	n := 0
 	come := func() {
-		l.add(keys[n%len(keys)]).last = int64(n)
+		insert(l, keys[n%len(keys)]).last = int64(n)
 		n++
 		l.expire(int64(n), 1)
 	}
@@ -261,7 +281,7 @@ func TestLRUAgreesWithModel(t *testing.T) {
 			k := keyOf()
 			switch rnd.IntN(5) {
 			case 0, 1: // get, add if missing
-				e := l.get([]byte(k))
+				e := lookup(l, []byte(k))
 				if _, ok := last[k]; ok != (e != nil) {
 					t.Fatalf("round %d op %d: get(%s) = %v, model has it %v", round, op, k, e != nil, ok)
 				}
@@ -272,7 +292,7 @@ func TestLRUAgreesWithModel(t *testing.T) {
 				if len(model) >= l.max {
 					drop(model[len(model)-1])
 				}
-				e = l.add([]byte(k))
+				e = insert(l, []byte(k))
 				e.last = int64(op)
 				model = slices.Insert(model, 0, k)
 				last[k] = int64(op)
@@ -287,10 +307,10 @@ func TestLRUAgreesWithModel(t *testing.T) {
 					break
 				}
 				k = model[rnd.IntN(len(model))]
-				l.remove(l.get([]byte(k)))
+				l.remove(lookup(l, []byte(k)))
 				drop(k)
 			case 4: // a key nobody added
-				if l.get([]byte("absent"+k)) != nil {
+				if lookup(l, []byte("absent"+k)) != nil {
 					t.Fatal("found a key never added")
 				}
 			}
@@ -448,13 +468,13 @@ func TestCountGroupsAcrossEvictions(t *testing.T) {
 				v = float64(rnd.IntN(4))
 			}
 			key := fmt.Sprintf("k%d", rnd.IntN(4))
-			e := l.get([]byte(key))
+			e := lookup(l, []byte(key))
 			if e == nil {
 				if l.n >= l.max {
 					delete(model, string(l.tail.key))
 					evicted++
 				}
-				e = l.add([]byte(key))
+				e = insert(l, []byte(key))
 				model[key] = &group{}
 			}
 			g := model[key]
@@ -517,4 +537,15 @@ func TestSortMembersAsPairwise(t *testing.T) {
 	if n := testing.AllocsPerRun(10, func() { sortMembers(names) }); n > 1 {
 		t.Errorf("sorting 100 names: %v allocations, want 1", n)
 	}
+}
+
+// lookup and insert are get and add for tests, which hash a key anew.
+func lookup[V any](l *lru[V], key []byte) *lruEntry[V] {
+	e, _ := l.get(key)
+	return e
+}
+
+func insert[V any](l *lru[V], key []byte) *lruEntry[V] {
+	_, h := l.get(key)
+	return l.add(key, h)
 }
