@@ -11,6 +11,10 @@ import (
 // addresses about a dozen times per event (outbound, authorised_scanner,
 // the ip lists); each Evaluator keeps one natEnv, so an address is parsed
 // once per event, and once per flow while its events share the strings.
+//
+// Before a flow event the worker tells the Evaluator the addresses its
+// strings were printed from (AddrsPrinted), which are then not parsed at
+// all.
 type natEnv struct {
 	ev       *schemas.Event
 	src, dst addrMemo
@@ -31,6 +35,10 @@ type addrMemo struct {
 	isIn bool
 }
 
+// printed sets m to s, printed from a (netip.Addr.String, which
+// parseAddr reads back as a).
+func (m *addrMemo) printed(s string, a netip.Addr) { m.s, m.a, m.set = s, a, nil }
+
 func (m *addrMemo) addr(s string) netip.Addr {
 	if s != m.s {
 		m.s, m.a, m.set = s, parseAddr(s), nil
@@ -45,4 +53,14 @@ func (m *addrMemo) in(p *prefixSet, s string) bool {
 		m.set, m.isIn = p, p.matchAddr(a)
 	}
 	return m.isIn
+}
+
+// AddrsPrinted tells the Evaluator that the next event's source.ip and
+// destination.ip are src and dst printed (netip.Addr.String), as a flow
+// event's are: its conditions take them as parsed instead of parsing them
+// back (a flood of new flows parsed two addresses per event). An event
+// with other strings is parsed as before. pipeline.AddrReader.
+func (e *Evaluator) AddrsPrinted(src, dst netip.Addr, srcText, dstText string) {
+	e.nat.src.printed(srcText, src)
+	e.nat.dst.printed(dstText, dst)
 }

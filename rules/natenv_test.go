@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"net/netip"
 	"slices"
 	"strings"
 	"testing"
@@ -130,5 +131,50 @@ rules:
 		if got := strings.Join(fired, " "); got != c.want {
 			t.Errorf("%d: %s fired %q, want %q", i, c.src, got, c.want)
 		}
+	}
+}
+
+// An Evaluator told the addresses an event's source.ip and destination.ip
+// were printed from (AddrsPrinted) judges the event as one that parses
+// them, for IPv4, IPv6, IPv4-mapped and invalid addresses, without
+// parsing them (told another address than its string's, it answers for
+// the one told); an event whose strings are not those told is parsed.
+func TestAddrsPrintedAsParsed(t *testing.T) {
+	set := mustLoad(t, `
+lists:
+  - {name: nets, type: ip, items: ["10.0.0.0/8", "2001:db8::/32"]}
+rules:
+  - {id: S-1, name: src, severity: low, condition: 'in_list("nets", source.ip)'}
+  - {id: D-1, name: dst, severity: low, condition: 'in_list("nets", destination.ip) and not in_list("nets", source.ip)'}
+`)
+	told, parsed := NewEvaluator(set, EvalOptions{}), NewEvaluator(set, EvalOptions{})
+	fired := func(e *Evaluator, ev schemasEvent) string {
+		var ids []string
+		for _, a := range collect(e, ev) {
+			ids = append(ids, a.Rule.ID)
+		}
+		return strings.Join(ids, " ")
+	}
+	addrs := []netip.Addr{
+		netip.MustParseAddr("10.1.2.3"), netip.MustParseAddr("198.51.100.7"),
+		netip.MustParseAddr("2001:db8::1"), netip.MustParseAddr("::ffff:10.1.2.3"),
+		netip.MustParseAddr("::ffff:198.51.100.7"), {},
+	}
+	for _, a := range addrs {
+		for _, b := range addrs {
+			src, dst := a.String(), b.String()
+			told.AddrsPrinted(a, b, src, dst)
+			if got, want := fired(told, flowEvent(src, dst, 443)), fired(parsed, flowEvent(src, dst, 443)); got != want {
+				t.Errorf("%v -> %v told: fired %q, parsed %q", a, b, got, want)
+			}
+			told.AddrsPrinted(a, b, src, dst)
+			if got, want := fired(told, flowEvent(dst, src, 443)), fired(parsed, flowEvent(dst, src, 443)); got != want {
+				t.Errorf("%v -> %v told of %v -> %v: fired %q, parsed %q", b, a, a, b, got, want)
+			}
+		}
+	}
+	told.AddrsPrinted(addrs[0], addrs[1], "198.51.100.7", "10.1.2.3")
+	if got := fired(told, flowEvent("198.51.100.7", "10.1.2.3", 443)); got != "S-1" {
+		t.Errorf("told 10.1.2.3 -> 198.51.100.7 for the reverse strings: fired %q, want S-1 (the addresses told, not parsed)", got)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/netip"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -295,6 +296,12 @@ func (d *switchedDetector) current() *rules.Evaluator {
 		}
 	}
 	return d.ev
+}
+
+// AddrsPrinted tells the evaluator in force the addresses of the next
+// event (pipeline.AddrReader).
+func (d *switchedDetector) AddrsPrinted(src, dst netip.Addr, srcText, dstText string) {
+	d.current().AddrsPrinted(src, dst, srcText, dstText)
 }
 
 // Defer hands the uses of the shared rule state to later

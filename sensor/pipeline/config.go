@@ -37,8 +37,8 @@ type Enricher interface {
 	Enrich(ev *schemas.Event)
 }
 
-// AddrReader is an optional interface of an Enricher: before a flow event
-// the worker tells it the addresses the event's source.ip and
+// AddrReader is an optional interface of an Enricher or a Detector: before
+// a flow event the worker tells it the addresses the event's source.ip and
 // destination.ip were printed from, which it then need not parse.
 type AddrReader interface {
 	AddrsPrinted(src, dst netip.Addr, srcText, dstText string)

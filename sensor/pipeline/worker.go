@@ -28,7 +28,7 @@ type worker struct {
 	cfg      *Config
 	table    *flow.Table
 	enricher Enricher
-	addrs    AddrReader // enricher's, if it is one
+	addrs    []AddrReader // the enricher and the detector, those that are one
 	detector Detector
 	alert    func(*schemas.Event) // queueAlert, made once: a method value passed per event would allocate per event
 	app      *app.Analyzer        // nil with FlowsOnly
@@ -113,7 +113,6 @@ func newWorker(cfg *Config) *worker {
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
-		w.addrs, _ = w.enricher.(AddrReader)
 	}
 	if cfg.NewDetector != nil {
 		w.detector = cfg.NewDetector()
@@ -122,6 +121,9 @@ func newWorker(cfg *Config) *worker {
 	for _, u := range []any{w.enricher, w.detector} {
 		if bu, ok := u.(BudgetUser); ok {
 			bu.UseBudget(w.acct)
+		}
+		if ar, ok := u.(AddrReader); ok {
+			w.addrs = append(w.addrs, ar)
 		}
 	}
 	w.series.init(cfg, w.queue)
@@ -366,8 +368,8 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		addrs = w.app.FlowEnded(f, &w.ev)
 	}
 	src, dst := f.FillEventFrom(&w.ev, &w.obs, addrs)
-	if w.addrs != nil {
-		w.addrs.AddrsPrinted(src, dst, w.ev.Source.IP, w.ev.Destination.IP)
+	for _, ar := range w.addrs {
+		ar.AddrsPrinted(src, dst, w.ev.Source.IP, w.ev.Destination.IP)
 	}
 	w.evGroups = w.flowGroups
 	w.emit(&w.ev)
