@@ -540,7 +540,7 @@ func TestNeedsEscape(t *testing.T) {
 }
 
 // copySafe agrees with a byte-by-byte look at strings of every length up
-// to three words with any one byte anywhere (the short strings read in one
+// to four words with any one byte anywhere (the short strings read in one
 // word, the last word overlapping) and copies a safe one whole, and
 // quoted agrees with encoding/json.
 func TestCopySafeMatchesBytes(t *testing.T) {
@@ -552,7 +552,7 @@ func TestCopySafeMatchesBytes(t *testing.T) {
 		}
 		return true
 	}
-	for n := range 25 {
+	for n := range 33 {
 		dst := make([]byte, n)
 		if !copySafe(dst, strings.Repeat("a", n)) {
 			t.Fatalf("%d safe bytes: not safe", n)
@@ -607,7 +607,7 @@ func TestNeedsEscapeAdjacentBytes(t *testing.T) {
 // the buffer has room).
 func TestQuotedRunesAtEveryPlace(t *testing.T) {
 	inserts := []string{"\u2028", "\u2029", "é", "€", "\U0001F600", "\xff", "\xe2\x80", "\xed\xa0\x80", "\x00", "\x1f", "\"", "\\", "<", "\x7f"}
-	for n := range 25 {
+	for n := range 33 {
 		for at := 0; at <= n; at++ {
 			for _, in := range inserts {
 				s := strings.Repeat("a", at) + in + strings.Repeat("b", n-at)
