@@ -55,6 +55,13 @@ func addrHash(a netip.Addr) uint64 {
 	return mix(binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:]))
 }
 
+// equal says whether k and o are the same key, as k == o does, field by
+// field in a few inline compares: == on the 40-byte Key calls memequal
+// (about 50 instructions, in the lookup of every packet's flow).
+func (k *Key) equal(o *Key) bool {
+	return k.A == o.A && k.B == o.B && k.PortA == o.PortA && k.PortB == o.PortB && k.VLAN == o.VLAN && k.Proto == o.Proto && k.V6 == o.V6
+}
+
 func le64(b []byte) uint64 {
 	_ = b[7]
 	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |

@@ -51,7 +51,7 @@ func (x *index) find(k *Key, h uint32) *Flow {
 		if f == nil {
 			return nil
 		}
-		if x.hashes[i] == h && f.Key == *k {
+		if x.hashes[i] == h && f.Key.equal(k) {
 			return f
 		}
 	}

@@ -38,3 +38,34 @@ func TestIndexAgreesWithAMap(t *testing.T) {
 		t.Fatalf("index counts %d flows, holds %d", x.n, len(in))
 	}
 }
+
+// Key.equal is ==: a key differing from another in any one byte of any
+// field, whatever the bit, is not equal to it, and a copy is.
+func TestKeyEqualIsEquality(t *testing.T) {
+	base := Key{PortA: 0x1234, PortB: 0x5678, VLAN: 0x9ab, Proto: 6}
+	for i := range base.A {
+		base.A[i], base.B[i] = byte(i), byte(0x80+i)
+	}
+	changes := []func(k *Key, bit byte){
+		func(k *Key, bit byte) { k.PortA ^= uint16(bit) }, func(k *Key, bit byte) { k.PortA ^= uint16(bit) << 8 },
+		func(k *Key, bit byte) { k.PortB ^= uint16(bit) }, func(k *Key, bit byte) { k.PortB ^= uint16(bit) << 8 },
+		func(k *Key, bit byte) { k.VLAN ^= uint16(bit) }, func(k *Key, bit byte) { k.VLAN ^= uint16(bit) << 8 },
+		func(k *Key, bit byte) { k.Proto ^= bit }, func(k *Key, bit byte) { k.V6 = !k.V6 },
+	}
+	for i := range base.A {
+		changes = append(changes, func(k *Key, bit byte) { k.A[i] ^= bit }, func(k *Key, bit byte) { k.B[i] ^= bit })
+	}
+	same := base
+	if !base.equal(&same) {
+		t.Fatal("a copy is not equal")
+	}
+	for c, change := range changes {
+		for b := range 8 {
+			o := base
+			change(&o, 1<<b)
+			if got, want := base.equal(&o), base == o; got != want || got {
+				t.Errorf("change %d, bit %d: equal %v, == %v", c, b, got, want)
+			}
+		}
+	}
+}
