@@ -526,3 +526,47 @@ func TestFieldReadInPlace(t *testing.T) {
 		t.Fatalf("only %d scalar fields", n)
 	}
 }
+
+// A rule whose native condition panics counts an evaluation error and no
+// match, as a runtime error of the VM does, and the rules after it still
+// run, in order; a panic out of emit is the caller's, not taken for a
+// condition's error.
+func TestNativeConditionPanicIsRuleError(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - {id: A-1, name: a, severity: low, condition: 'source.port == 40000'}
+  - {id: P-1, name: p, severity: low, condition: 'source.port == 40000'}
+  - {id: B-1, name: b, severity: low, condition: 'source.port == 40000'}
+`)
+	set.Rule("P-1").native = func(*natEnv) bool { panic("boom") }
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.0.0.1", "10.0.0.2", 80)
+	var ids []string
+	for _, a := range collect(e, ev, ev) {
+		ids = append(ids, a.Rule.ID)
+	}
+	if got := strings.Join(ids, " "); got != "A-1 B-1 A-1 B-1" {
+		t.Errorf("alerts %q, want A-1 B-1 A-1 B-1", got)
+	}
+	counts := func() string {
+		var s []string
+		for _, r := range e.Stats().Rules {
+			s = append(s, fmt.Sprintf("%s %d/%d/%d", r.ID, r.Evaluations, r.Matches, r.Errors))
+		}
+		return strings.Join(s, ", ")
+	}
+	if got, want := counts(), "A-1 2/2/0, P-1 2/0/2, B-1 2/2/0"; got != want {
+		t.Errorf("evaluations/matches/errors: %s, want %s", got, want)
+	}
+	func() {
+		defer func() {
+			if recover() == nil {
+				t.Error("emit's panic was recovered by the evaluator")
+			}
+		}()
+		e.Eval(&ev, func(*schemasEvent) { panic("emit") })
+	}()
+	if got, want := counts(), "A-1 3/3/0, P-1 2/0/2, B-1 2/2/0"; got != want {
+		t.Errorf("after emit panicked: %s, want %s", got, want)
+	}
+}
