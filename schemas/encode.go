@@ -64,6 +64,7 @@ type encoder struct {
 	// of an EncodeCache, if any: the observer and agent last written
 	observers *groupCache[Observer]
 	agents    *groupCache[Agent]
+	lists     *listMemo
 }
 
 // utcSecond is a UTC second and its "2006-01-02T15:04:05".
@@ -81,6 +82,7 @@ type EncodeCache struct {
 	observer groupCache[Observer]
 	agent    groupCache[Agent]
 	utc      utcSecond
+	lists    listMemo
 }
 
 // groupCache is the encoding of one value of a root group, with its key.
@@ -105,6 +107,25 @@ func (c *groupCache[T]) keep(e *encoder, v *T, from int) {
 		c.v, c.json = *v, append(c.json[:0], e.b[from:]...)
 	}
 }
+
+// listMemo holds the encodings of the last lists memoStrings wrote, each
+// replaced in turn.
+type listMemo struct {
+	lists [8]memoList
+	next  int
+}
+
+// memoList is one list of a field and its encoding (key included).
+type memoList struct {
+	key  string
+	v    []string
+	json []byte // nil: none yet
+}
+
+// memoListBytes bounds an encoding the memo keeps: a longer list (a
+// hostile ClientHello may offer thousands of suites) is written each
+// time, so the memo stays under 8 × 4 KiB.
+const memoListBytes = 4 << 10
 
 // EncodeError is returned by Encode for a value JSON cannot carry: a NaN
 // or infinite float, or a time that RFC 3339 cannot express.

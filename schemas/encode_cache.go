@@ -2,9 +2,12 @@
 
 package schemas
 
-// The root's observer and agent go through the encoder's EncodeCache (in
-// a file of its own: the generator builds this package without the
-// appendX it calls).
+import "slices"
+
+// The root's observer and agent, and the string lists of the fields
+// tagged encode:"memo", go through the encoder's EncodeCache (in a file
+// of its own: the generator builds this package without the appendX it
+// calls).
 
 // observer writes the root's observer, through the cache if there is one.
 func (e *encoder) observer(v *Observer) {
@@ -23,5 +26,35 @@ func (e *encoder) agent(v *Agent) {
 		e.field(`,"agent":`)
 		e.appendAgent(v)
 		e.agents.keep(e, v, from)
+	}
+}
+
+// memoStrings writes an omitempty []string field whose lists a few values
+// make (a ClientHello's cipher names: a few clients' lists make most of
+// them, and one of about 40 names costs ~9,000 instructions to encode),
+// through the cache's memo of the last lists written if there is one: a
+// list is compared name by name (mostly the same pointers) and its
+// encoding copied.
+func (e *encoder) memoStrings(key string, v []string) {
+	if len(v) == 0 {
+		return
+	}
+	m := e.lists
+	if m == nil {
+		e.stringsField(key, v)
+		return
+	}
+	for i := range m.lists {
+		if l := &m.lists[i]; l.json != nil && l.key == key && slices.Equal(l.v, v) {
+			e.inPlace(l.json)
+			return
+		}
+	}
+	from := len(e.b)
+	e.stringsField(key, v)
+	if len(e.b)-from <= memoListBytes {
+		l := &m.lists[m.next]
+		m.next = (m.next + 1) % len(m.lists)
+		l.key, l.v, l.json = key, append(l.v[:0], v...), append(l.json[:0], e.b[from:]...)
 	}
 }

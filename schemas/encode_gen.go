@@ -687,7 +687,7 @@ func (e *encoder) appendTLSClient(v *TLSClient) {
 	o0 := e.begin()
 	e.optString(`,"server_name":`, v.ServerName)
 	e.optString(`,"ja3":`, v.JA3)
-	e.optStrings(`,"supported_ciphers":`, v.SupportedCiphers)
+	e.memoStrings(`,"supported_ciphers":`, v.SupportedCiphers)
 	e.end(o0)
 }
 

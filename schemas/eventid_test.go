@@ -405,3 +405,56 @@ func TestEncodeGroupsPanicsOnASetGroupLeftOut(t *testing.T) {
 	}()
 	c.EncodeGroupsWithID(nil, &ev, GroupNetwork)
 }
+
+// A memo field's lists (tls.client.supported_ciphers) encode through an
+// EncodeCache as without: a list met again is copied from the memo, one
+// written into the backing array of the list before is not taken for it,
+// a list too long to keep is encoded each time, and the memo keeps the
+// last 8 lists.
+func TestMemoListsAsUncached(t *testing.T) {
+	names := []string{"TLS_AES_128_GCM_SHA256", "TLS_CHACHA20_POLY1305_SHA256", "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA", "0x1301", "a<b"}
+	var c EncodeCache
+	// kept encodes l through c and without, and says whether c kept it anew.
+	kept := func(l []string) bool {
+		t.Helper()
+		ev := &Event{Timestamp: time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC), ECS: ECS{Version: ECSVersion}}
+		ev.TLS.Client.SupportedCiphers = l
+		want, err := EncodeWithID(nil, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := c.lists.next
+		if got, _ := c.EncodeWithID(nil, ev); !bytes.Equal(got, want) {
+			t.Fatalf("%q: through the cache\n%s\nwithout\n%s", l, got, want)
+		}
+		return c.lists.next != next
+	}
+	backing := make([]string, 2)
+	copy(backing, names[:2])
+	if !kept(backing) {
+		t.Error("a first list not kept")
+	}
+	if backing[0], backing[1] = names[1], names[0]; !kept(backing) {
+		t.Error("a list written over the one before taken for it")
+	}
+	if kept([]string{names[0], names[1]}) || kept(backing) {
+		t.Error("a list met again kept anew")
+	}
+	var long []string
+	for len(long)*len(names[2]) <= memoListBytes {
+		long = append(long, names[2])
+	}
+	for range 2 {
+		if kept(long) {
+			t.Error("a list past memoListBytes kept")
+		}
+	}
+	for _, l := range [][]string{names[0:1], names[1:2], names[2:3], names[3:4], names[4:5], names[0:3], names[1:4], names[2:5]} {
+		if !kept(l) {
+			t.Errorf("%q: a new list not kept", l)
+		}
+	}
+	if !kept(names[:2]) {
+		t.Error("a list 8 lists back not replaced")
+	}
+}

@@ -30,7 +30,7 @@ type TLSClient struct {
 	// A hash that identifies clients based on how they perform an SSL/TLS handshake. Example: 771d9a4d0f0e2bd6d0b3e0f1f7b8f5a4c
 	JA3 string `json:"ja3,omitempty" expr:"ja3"`
 	// Array of ciphers offered by the client during the client hello. Example: TLS_AES_128_GCM_SHA256
-	SupportedCiphers []string `json:"supported_ciphers,omitempty" expr:"supported_ciphers"`
+	SupportedCiphers []string `json:"supported_ciphers,omitempty" expr:"supported_ciphers" encode:"memo"`
 }
 
 // TLSServer is ECS `tls.server.*`.

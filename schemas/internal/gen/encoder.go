@@ -331,6 +331,11 @@ func (g *encoderGen) fieldCode(f *field, recv string) {
 		} else {
 			g.printf("e.boolField(%s, %s)\n", lit, x)
 		}
+	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String && f.sf.Tag.Get("encode") == "memo":
+		if !omitempty {
+			g.fail(f, `encode:"memo" without omitempty`)
+		}
+		g.printf("e.memoStrings(%s, %s)\n", lit, x) // through the EncodeCache's memo (encode_cache.go)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String:
 		g.printf("e.%s(%s, %s)\n", opt("Strings"), lit, x)
 	case t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.Int && omitempty:
