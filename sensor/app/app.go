@@ -77,7 +77,8 @@ type Analyzer struct {
 	// evGroups are the groups of ev while it is emitted by a writer that
 	// says which it wrote (EmitGroups), else 0
 	evGroups schemas.Groups
-	scr      scratch // backing arrays of ev's slices
+	scr      scratch     // backing arrays of ev's slices
+	texts    *flow.Texts // cuts the events' address strings (UseTexts)
 	stats    Stats
 	ja       []byte               // fingerprint scratch
 	hdrs     []schemas.HTTPHeader // kept HTTP headers of the event being built
@@ -109,6 +110,7 @@ func New(cfg Config, obs *schemas.Observer, emit func(*schemas.Event), anom *ano
 		cfg: cfg, asm: reassembly.NewAssembler(cfg.Reassembly), emit: emit, anom: anom, obs: obs,
 		stats:    Stats{Detected: map[string]uint64{}, ParserErrors: map[string]uint64{}},
 		dnsNames: intern.Table{Size: dnsNameSlots, Longest: dnsNameLongest},
+		texts:    new(flow.Texts),
 	}
 	if cfg.Files != nil {
 		a.files = files.NewTracker(*cfg.Files, nil)
@@ -161,6 +163,12 @@ func (a *Analyzer) UseBudget(acct *budget.Account) {
 // event it emitted last (called right after emit returns): the file store
 // keeps files by them (files.store.when).
 func (a *Analyzer) UseAlerts(fired func() []string) { a.alerts = fired }
+
+// UseTexts has the analyzer's events cut their address strings from t,
+// the worker's, which its flow events use too: a flow's events and its
+// flow event then share one string while its block is the current one
+// (flow.Texts).
+func (a *Analyzer) UseTexts(t *flow.Texts) { a.texts = t }
 
 // DeferKeep gives the analyzer later, which may take the keep decision of
 // a stored file whose event's alerts are not all known yet (rules whose
@@ -234,8 +242,8 @@ type state struct {
 	tunnelPort uint16
 	depth      int
 	ftpControl string // an FTP data connection: its control connection's community ID
-	// addrs are the flow's address strings, made by its first event and
-	// shared by the next ones and the flow event.
+	// addrs are the flow's addresses printed by its first event, for the
+	// next ones and the flow event.
 	addrs flow.Addrs
 	// opener is the file opener of the flow's stream (fileOpener).
 	opener fileOpener
@@ -267,7 +275,7 @@ const dnsNameLongest = 255
 // address strings its events share, and on TCP its reassembly stream (the
 // stream's buffer pages are the reassembler's to account).
 const (
-	stateBytes  = int64(unsafe.Sizeof(state{})) + flow.AddrsBytes
+	stateBytes  = int64(unsafe.Sizeof(state{}))
 	streamBytes = int64(unsafe.Sizeof(reassembly.Stream{}))
 )
 
@@ -450,8 +458,7 @@ func (st *state) detected(proto string, flip bool) {
 	}
 	if flip && !st.flip {
 		st.flip = true
-		st.f.Reverse()
-		st.addrs = flow.Addrs{} // the addresses changed sides
+		st.f.Reverse() // the next event prints the addresses afresh (flow.FillNetworkFrom)
 	}
 	st.a.stats.Detected[proto]++
 }
@@ -461,10 +468,7 @@ func (st *state) detected(proto string, flip bool) {
 func (a *Analyzer) newEvent(st *state, dataset string, ts time.Time) *schemas.Event {
 	ev := &a.ev
 	ev.Reset(ts, dataset, categoryNetwork, typeProtocol)
-	if st.addrs == (flow.Addrs{}) {
-		st.addrs = st.f.Addrs()
-	}
-	flow.FillNetworkFrom(ev, st.f, st.addrs)
+	flow.FillNetworkFrom(ev, st.f, &st.addrs, a.texts)
 	if a.obs != nil {
 		ev.Observer = *a.obs
 	}

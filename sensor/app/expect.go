@@ -2,6 +2,7 @@ package app
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -142,7 +143,10 @@ func (e *Expectations) Has(ap netip.AddrPort, ts time.Time) bool {
 // refused the entry.
 // server is the control connection's server.
 func (e *Expectations) AddFTPData(ap netip.AddrPort, control string, server netip.Addr, ts time.Time) bool {
-	return e.add(expectKey{ap: ap, kind: expectFTPData}, expected{at: ts, control: control, server: server, cost: int64(len(control))})
+	// A copy: control, cut from a block of the worker's event strings
+	// (flow.Texts), would keep the whole block as long as the entry, and
+	// then as long as the data connection's state.
+	return e.add(expectKey{ap: ap, kind: expectFTPData}, expected{at: ts, control: strings.Clone(control), server: server, cost: int64(len(control))})
 }
 
 // ClaimFTPData returns the control connection that announced a data

@@ -43,7 +43,8 @@ func replayCaptures(t *testing.T, paths []string, noReuse bool) (out []string, k
 	var fev schemas.Event
 	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {
 		fev = schemas.Event{}
-		f.FillEventFrom(&fev, nil, a.FlowEnded(f, &fev))
+		addrs := a.FlowEnded(f, &fev)
+		f.FillEventFrom(&fev, nil, &addrs, nil)
 		record(&fev)
 	})
 	a = New(Config{Files: &files.Config{}}, nil, record, nil)

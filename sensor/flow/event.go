@@ -13,7 +13,9 @@ import (
 
 // FillEvent writes the ECS connection event of an ended flow into ev, which
 // the caller has zeroed or reused; obs describes the sensor.
-func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) { f.FillEventFrom(ev, obs, Addrs{}) }
+func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) {
+	f.FillEventFrom(ev, obs, nil, nil)
+}
 
 // EventGroups are the groups of an event FillEvent writes: a caller that
 // wrote no other into the zeroed event has it encoded without the encoder
@@ -21,10 +23,11 @@ func (f *Flow) FillEvent(ev *schemas.Event, obs *schemas.Observer) { f.FillEvent
 const EventGroups = schemas.GroupNetwork | schemas.GroupSource | schemas.GroupDestination | schemas.GroupRelated |
 	schemas.GroupObserver | schemas.GroupSensor | schemas.GroupSensorFlow | schemas.GroupSensorTunnel
 
-// FillEventFrom is FillEvent with the address strings the flow's other
-// events used (FillNetworkFrom); it returns the addresses source.ip and
-// destination.ip were printed from, as FillNetworkFrom does.
-func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Addrs) (src, dst netip.Addr) {
+// FillEventFrom is FillEvent with the addresses the flow's other events
+// printed and the worker's Texts (FillNetworkFrom); it returns the
+// addresses source.ip and destination.ip were printed from, as
+// FillNetworkFrom does.
+func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs *Addrs, t *Texts) (src, dst netip.Addr) {
 	ev.Timestamp = f.Last()
 	ev.ECS.Version = schemas.ECSVersion
 	e := &ev.Event
@@ -35,7 +38,7 @@ func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Add
 	e.Action = "network_flow"
 	e.Start, e.End, e.Duration = f.First(), ev.Timestamp, f.Duration()
 
-	src, dst = FillNetworkFrom(ev, f, addrs)
+	src, dst = FillNetworkFrom(ev, f, addrs, t)
 	ev.Network.Bytes = int64(f.Bytes[FromOrig] + f.Bytes[FromResp])
 	ev.Network.Packets = int64(f.Packets[FromOrig] + f.Packets[FromResp])
 	ev.Source.Bytes, ev.Source.Packets = int64(f.Bytes[FromOrig]), int64(f.Packets[FromOrig])
@@ -69,26 +72,32 @@ func (f *Flow) FillEventFrom(ev *schemas.Event, obs *schemas.Observer, addrs Add
 
 // FillNetwork writes the fields every event of the flow shares: network.*,
 // the endpoints' addresses and ports, related.ip and the tunnel.
-func FillNetwork(ev *schemas.Event, f *Flow) { FillNetworkFrom(ev, f, Addrs{}) }
+func FillNetwork(ev *schemas.Event, f *Flow) { FillNetworkFrom(ev, f, nil, nil) }
 
-// FillNetworkFrom is FillNetwork with the flow's address strings made
-// earlier by f.Addrs (the zero Addrs, or one made before the flow changed
-// sides: made here), for a caller that keeps them across the flow's
-// events. So the strings always name the flow's sides as they are now:
-// an enricher told them (pipeline.AddrReader) may trust they are the
-// same addresses. It returns the addresses it printed them from, Orig's
-// and Resp's, so that a caller telling them builds no endpoint again.
-func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs Addrs) (src, dst netip.Addr) {
+// FillNetworkFrom is FillNetwork for a caller that keeps the flow's
+// printed addresses across its events (addrs: printed here when empty or
+// printed before the flow changed sides, so they always name the flow's
+// sides as they are now; nil: kept by no one) and cuts the event's
+// strings from t (nil: one allocation for the three). An enricher told
+// the strings (pipeline.AddrReader) may trust they are those addresses.
+// It returns the addresses it printed them from, Orig's and Resp's, so
+// that a caller telling them builds no endpoint again.
+func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs *Addrs, t *Texts) (src, dst netip.Addr) {
 	fillIP(&ev.Network, f.IPVersion, f.Proto)
 	fillVLANs(&ev.Network, f.VLAN, f.InnerVLAN)
 	o, r := f.Orig(), f.Resp()
+	var printed Addrs
 	a := addrs
-	if a.s == "" || a.origIsA != (f.bits&origIsA != 0) {
-		a = f.addrsOf(o, r)
+	if a == nil {
+		a = &printed
 	}
-	ev.Source.IP, ev.Source.Port = a.s[:a.src], int(o.Port)
-	ev.Destination.IP, ev.Destination.Port = a.s[a.src:a.dst], int(r.Port)
-	ev.Network.CommunityID = a.s[a.dst:]
+	if a.n == 0 || a.origIsA != (f.bits&origIsA != 0) {
+		f.printAddrs(a, o, r)
+	}
+	s := t.text(a, o, r)
+	ev.Source.IP, ev.Source.Port = s[:a.src], int(o.Port)
+	ev.Destination.IP, ev.Destination.Port = s[a.src:a.dst], int(r.Port)
+	ev.Network.CommunityID = s[a.dst:]
 	fillRelated(ev, o.IP != r.IP)
 	if f.Tunnel != nil {
 		ev.Sensor.Tunnel = schemas.Tunnel{
@@ -154,33 +163,43 @@ func (fr *Frame) FillNetwork(ev *schemas.Event) {
 	fillRelated(ev, p.Src != p.Dst)
 }
 
-// Addrs is a flow's source.ip, destination.ip and Community ID as its
-// events print them, in one string (one allocation instead of three). The
-// zero Addrs is none. It notes the sides it was printed for: after the
-// flow changes sides (Reverse), FillNetworkFrom prints the addresses
-// afresh rather than name the old originator the source.
+// Addrs is what a flow's events print of its source.ip, destination.ip
+// and Community ID, kept by value by the flow's app state (no allocation,
+// and on the budget with the state), so that its events hash the
+// Community ID (a SHA-1) once: the Community ID itself, the lengths of
+// the addresses, and where a Texts cut the text last (Texts.text). It
+// notes the sides it was printed for: after the flow changes sides
+// (Reverse), FillNetworkFrom prints afresh rather than name the old
+// originator the source. The zero Addrs is none.
 type Addrs struct {
-	s        string
-	src, dst uint8 // ends of source.ip and destination.ip in s
-	origIsA  bool  // the flow's origIsA when s was printed
+	cid         [communityIDLen]byte
+	n, src, dst uint8 // ends of the text, of source.ip and of destination.ip in it
+	origIsA     bool  // the flow's origIsA when it was printed
+	off         uint16
+	gen         uint32 // the text lies at off in the Texts block gen (0: none)
 }
 
-// AddrsBytes bounds what an Addrs costs its keeper (the size class of its
-// string).
-const AddrsBytes = 128
+// printAddrs prints the addresses of the flow's endpoints o and r (Orig
+// and Resp) into a.
+func (f *Flow) printAddrs(a *Addrs, o, r Endpoint) {
+	src := addrLen(o.IP)
+	dst := src + addrLen(r.IP)
+	n := dst + len(f.appendCommunityID(a.cid[:0], o, r))
+	a.n, a.src, a.dst, a.origIsA = uint8(n), uint8(src), uint8(dst), f.bits&origIsA != 0
+	a.gen = 0
+}
 
-// Addrs returns the flow's address strings.
-func (f *Flow) Addrs() Addrs { return f.addrsOf(f.Orig(), f.Resp()) }
-
-// addrsOf is Addrs of the flow's endpoints o and r (Orig and Resp), made
-// once for the whole event.
-func (f *Flow) addrsOf(o, r Endpoint) Addrs {
-	var buf [2*maxAddrLen + communityIDLen]byte
-	b := appendAddrString(buf[:0], o.IP)
-	src := len(b)
+// appendText appends the text of a, printed for endpoints o and r.
+func (a *Addrs) appendText(b []byte, o, r Endpoint) []byte {
+	b = appendAddrString(b, o.IP)
 	b = appendAddrString(b, r.IP)
-	dst := len(b)
-	return Addrs{s: string(f.appendCommunityID(b, o, r)), src: uint8(src), dst: uint8(dst), origIsA: f.bits&origIsA != 0}
+	return append(b, a.cid[:int(a.n-a.dst)]...)
+}
+
+// addrLen is the length of ip printed.
+func addrLen(ip netip.Addr) int {
+	var b [maxAddrLen]byte
+	return len(appendAddrString(b[:0], ip))
 }
 
 var (

@@ -81,10 +81,10 @@ func TestTCPFlagStrings(t *testing.T) {
 	}
 }
 
-// Address strings kept from an earlier event give the fields a fresh
-// FillNetwork gives, without allocating; after Reverse the flow's new
-// Addrs name the other side first. Each fill returns the addresses it
-// printed source.ip and destination.ip from.
+// Addresses kept from an earlier event give the fields a fresh
+// FillNetwork gives, cut from the worker's Texts without allocating;
+// after Reverse the flow's new Addrs name the other side first. Each fill
+// returns the addresses it printed source.ip and destination.ip from.
 func TestFillNetworkFromKeptAddrs(t *testing.T) {
 	p := decode.Packet{
 		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
@@ -92,26 +92,31 @@ func TestFillNetworkFromKeptAddrs(t *testing.T) {
 	}
 	tab := NewTable(Config{CommunityIDSeed: 3}, func(*Flow) {})
 	f, _ := tab.Update(&p)
-	addrs := f.Addrs()
+	var addrs Addrs
+	var texts Texts
 	var fresh, kept schemas.Event
 	FillNetwork(&fresh, f)
-	if src, dst := FillNetworkFrom(&kept, f, addrs); src != p.Src || dst != p.Dst {
+	if src, dst := FillNetworkFrom(&kept, f, &addrs, &texts); src != p.Src || dst != p.Dst {
 		t.Errorf("printed from %v, %v; want %v, %v", src, dst, p.Src, p.Dst)
 	}
 	if fresh.Source != kept.Source || fresh.Destination != kept.Destination || fresh.Network != kept.Network ||
 		strings.Join(fresh.Related.IP, ",") != strings.Join(kept.Related.IP, ",") {
 		t.Errorf("kept addrs: %+v %+v %+v, fresh %+v %+v %+v", kept.Source, kept.Destination, kept.Network, fresh.Source, fresh.Destination, fresh.Network)
 	}
-	if n := testing.AllocsPerRun(100, func() { FillNetworkFrom(&kept, f, addrs) }); n != 0 {
-		t.Errorf("FillNetworkFrom with kept addrs: %v allocations", n)
+	// Two strings of a block in a run of events per allocation at most
+	// (a block holds about 36 events' strings).
+	if n := testing.AllocsPerRun(100, func() { FillNetworkFrom(&kept, f, &addrs, &texts) }); n > 0.05 {
+		t.Errorf("FillNetworkFrom with kept addrs: %v allocations an event", n)
 	}
+	before := addrs
 	f.Reverse()
 	for _, c := range []struct {
 		name  string
 		addrs Addrs
-	}{{"new addrs", f.Addrs()}, {"addrs kept from before Reverse", addrs}} {
+	}{{"new addrs", Addrs{}}, {"addrs kept from before Reverse", before}} {
 		var rev schemas.Event
-		src, dst := FillNetworkFrom(&rev, f, c.addrs)
+		a := c.addrs
+		src, dst := FillNetworkFrom(&rev, f, &a, &texts)
 		if rev.Source.IP != "192.0.2.80" || rev.Destination.IP != "10.1.0.10" || rev.Source.Port != 443 ||
 			rev.Network.CommunityID != fresh.Network.CommunityID {
 			t.Errorf("reversed, %s: source %+v destination %+v community_id %q (before %q)", c.name, rev.Source, rev.Destination, rev.Network.CommunityID, fresh.Network.CommunityID)
@@ -120,7 +125,8 @@ func TestFillNetworkFromKeptAddrs(t *testing.T) {
 			t.Errorf("reversed, %s: printed from %v, %v; fields %q, %q", c.name, src, dst, rev.Source.IP, rev.Destination.IP)
 		}
 		var ended schemas.Event
-		if src2, dst2 := f.FillEventFrom(&ended, nil, c.addrs); src2 != src || dst2 != dst {
+		a = c.addrs
+		if src2, dst2 := f.FillEventFrom(&ended, nil, &a, &texts); src2 != src || dst2 != dst {
 			t.Errorf("reversed, %s: FillEventFrom printed from %v, %v; FillNetworkFrom from %v, %v", c.name, src2, dst2, src, dst)
 		}
 	}

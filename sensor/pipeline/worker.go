@@ -40,6 +40,7 @@ type worker struct {
 	obs schemas.Observer
 
 	ev      schemas.Event
+	texts   flow.Texts          // the address strings of the events
 	fired   []string            // rule ids of the alerts of the event emitted last
 	out     *outBatch           // the events encoded since the last flush
 	dlv     *delivery           // delivers out on its own goroutine; nil: flush does
@@ -110,6 +111,7 @@ func newWorker(cfg *Config) *worker {
 		w.app = app.New(cfg.App, &w.obs, w.emit, w.anom)
 		w.app.UseBudget(w.acct)
 		w.app.UseAlerts(func() []string { return w.fired })
+		w.app.UseTexts(&w.texts)
 	}
 	if cfg.NewEnricher != nil {
 		w.enricher = cfg.NewEnricher()
@@ -367,7 +369,7 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		// the content deciding at the end may reverse the flow's sides.
 		addrs = w.app.FlowEnded(f, &w.ev)
 	}
-	src, dst := f.FillEventFrom(&w.ev, &w.obs, addrs)
+	src, dst := f.FillEventFrom(&w.ev, &w.obs, &addrs, &w.texts)
 	for _, ar := range w.addrs {
 		ar.AddrsPrinted(src, dst, w.ev.Source.IP, w.ev.Destination.IP)
 	}

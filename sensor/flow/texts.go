@@ -1,0 +1,65 @@
+package flow
+
+import "unsafe"
+
+// Texts hands a worker's events their address strings (FillNetworkFrom),
+// each copied into a block of textsBlock bytes that the next ones share:
+// one allocation a block, where each flow's strings were one. A flow's
+// events share one string while it lies in the current block (an Addrs
+// notes where it was cut, not a pointer, so a flow's state keeps no block
+// alive), and an enricher told the last addresses knows them by their
+// pointer. A string is cut from bytes never written before and never
+// written after, so whoever keeps one (a record's key in an output
+// queue, an alert waiting for the sequencer, the enricher's last
+// address) may keep it as long as it likes; it keeps its block alive with
+// it. Nothing that lives as long as a flow keeps one: the app state keeps
+// its Addrs by value, an FTP expectation its own copy
+// (app.Expectations). Keepers that hold a string while its event is on
+// its way hold at most a block each. The zero Texts is ready; a nil one
+// allocates each string.
+type Texts struct {
+	block []byte // the current block
+	used  int    // its bytes cut
+	gen   uint32 // counts the blocks made
+}
+
+// textsBlock is a block's size: the strings of about 36 IPv4 flows (56
+// bytes each).
+const textsBlock = 2048
+
+// String returns a string of b's bytes.
+func (t *Texts) String(b []byte) string {
+	s, _ := t.cut(b)
+	return s
+}
+
+// cut returns a string of b's bytes and where it lies in the current
+// block.
+func (t *Texts) cut(b []byte) (string, int) {
+	if t == nil || len(b) == 0 {
+		return string(b), 0
+	}
+	if len(b) > len(t.block)-t.used {
+		t.block, t.used = make([]byte, textsBlock), 0
+		t.gen++
+	}
+	off := t.used
+	s := t.block[off : off+len(b) : off+len(b)]
+	copy(s, b)
+	t.used += len(b)
+	return unsafe.String(&s[0], len(s)), off
+}
+
+// text returns the text of a, printed for endpoints o and r: the one cut
+// for it before when that lies in the current block.
+func (t *Texts) text(a *Addrs, o, r Endpoint) string {
+	if t != nil && a.gen == t.gen && a.gen != 0 {
+		return unsafe.String(&t.block[a.off], int(a.n))
+	}
+	var buf [2*maxAddrLen + communityIDLen]byte
+	s, off := t.cut(a.appendText(buf[:0], o, r))
+	if t != nil {
+		a.gen, a.off = t.gen, uint16(off)
+	}
+	return s
+}

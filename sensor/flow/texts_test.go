@@ -1,0 +1,71 @@
+package flow
+
+import (
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/schemas"
+	"github.com/packetsleuth/packetsleuth/sensor/decode"
+)
+
+// Texts gives each string bytes of its own that later strings never
+// overwrite, and allocates once a block, not once a string.
+func TestTextsStringsStayAndShareBlocks(t *testing.T) {
+	var tx Texts
+	var got []string
+	for i := range 1000 {
+		got = append(got, tx.String(fmt.Appendf(nil, "10.0.%d.%d", i/256, i%256)))
+	}
+	for i, s := range got {
+		if want := fmt.Sprintf("10.0.%d.%d", i/256, i%256); s != want {
+			t.Fatalf("string %d is %q later, want %q", i, s, want)
+		}
+	}
+	b := []byte("198.51.100.200203.0.113.71:LQ9f3zDpsUCpTq7TLhMM8aIeCX8=")
+	c := []byte("198.51.100.200203.0.113.71:LQ9f3zDpsUCpTq7TLhMM8aIeCX8!")
+	if n := testing.AllocsPerRun(1000, func() { tx.String(b); tx.String(c) }); n > 2*float64(len(b))/textsBlock+0.01 {
+		t.Errorf("%v allocations two strings of %d bytes, want one a %d-byte block", n, len(b), textsBlock)
+	}
+
+	var none *Texts
+	if s := none.String(b); s != string(b) {
+		t.Errorf("nil Texts: %q", s)
+	}
+}
+
+// Each new flow's events print its addresses once and cut the strings
+// from the worker's Texts: a flood of new flows makes no string a flow
+// (it made one, the addresses and Community ID together), and a flow's
+// events share theirs.
+func TestNewFlowsEventsShareTextBlocks(t *testing.T) {
+	p := decode.Packet{
+		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
+		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: decode.SYN,
+	}
+	tab := NewTable(Config{}, func(*Flow) {})
+	f, _ := tab.Update(&p)
+	var texts Texts
+	var ev schemas.Event
+	ev.Related.IP = make([]string, 0, 2)
+	n := testing.AllocsPerRun(1000, func() {
+		var addrs Addrs // a new flow's
+		FillNetworkFrom(&ev, f, &addrs, &texts)
+		f.FillEventFrom(&ev, nil, &addrs, &texts)
+	})
+	if n > 0.1 {
+		t.Errorf("a new flow's event and flow event: %v allocations", n)
+	}
+	if ev.Source.IP != "10.1.0.10" || ev.Destination.IP != "192.0.2.80" || ev.Network.CommunityID != f.CommunityID() {
+		t.Errorf("flow event: %q %q %q, want 10.1.0.10 192.0.2.80 %q", ev.Source.IP, ev.Destination.IP, ev.Network.CommunityID, f.CommunityID())
+	}
+	var addrs Addrs
+	FillNetworkFrom(&ev, f, &addrs, &texts)
+	first := ev.Network.CommunityID
+	f.FillEventFrom(&ev, nil, &addrs, &texts)
+	if unsafe.StringData(ev.Network.CommunityID) != unsafe.StringData(first) {
+		t.Errorf("a flow's two events cut two strings")
+	}
+}
