@@ -66,11 +66,27 @@ var cipherNames = map[uint16]string{
 // CipherSuiteName returns the IANA name of a cipher suite, or its value as
 // "0x" and four hex digits when it is not in the table.
 func CipherSuiteName(v uint16) string {
-	if n, ok := cipherNames[v]; ok {
-		return n
+	if page := cipherPages[v>>8]; page != nil {
+		if n := page[v&0xff]; n != "" {
+			return n
+		}
 	}
 	return fmt.Sprintf("0x%04x", v)
 }
+
+// cipherPages are cipherNames by a value's high byte, then its low byte:
+// a name is two loads, where the map hashed the value and probed (a
+// ClientHello names its ~40 suites). The few high bytes in use make
+// 4 KiB pages each.
+var cipherPages = func() (pages [256]*[256]string) {
+	for v, n := range cipherNames {
+		if pages[v>>8] == nil {
+			pages[v>>8] = new([256]string)
+		}
+		pages[v>>8][v&0xff] = n
+	}
+	return pages
+}()
 
 // groupNames maps TLS supported group (named curve) values to their names.
 var groupNames = map[uint16]string{
