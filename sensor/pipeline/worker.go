@@ -39,8 +39,12 @@ type worker struct {
 	// ingress interface is set to the flow's before the flow's events.
 	obs schemas.Observer
 
-	ev      schemas.Event
-	texts   flow.Texts          // the address strings of the events
+	ev    schemas.Event
+	texts flow.Texts // the address strings of the events
+	// evObs says ev holds obs as its observer still: flow events keep it
+	// (clearEvent leaves the group) instead of clearing and copying it
+	// each. Only with flowGroups known: no writer of ev touches it then.
+	evObs   bool
 	fired   []string            // rule ids of the alerts of the event emitted last
 	out     *outBatch           // the events encoded since the last flush
 	dlv     *delivery           // delivers out on its own goroutine; nil: flush does
@@ -317,6 +321,7 @@ func (w *worker) setIngress(f *flow.Flow) { w.setInterface(int(f.Interface)) }
 func (w *worker) setInterface(i int) {
 	if w.cfg.Live {
 		w.obs.Ingress.Interface.Name = w.cfg.interfaceName(i)
+		w.evObs = false
 	}
 }
 
@@ -369,7 +374,12 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		// the content deciding at the end may reverse the flow's sides.
 		addrs = w.app.FlowEnded(f, &w.ev)
 	}
-	src, dst := f.FillEventFrom(&w.ev, &w.obs, &addrs, &w.texts)
+	obs := &w.obs
+	if w.evObs {
+		obs = nil // w.ev holds it
+	}
+	src, dst := f.FillEventFrom(&w.ev, obs, &addrs, &w.texts)
+	w.evObs = w.flowGroups != 0
 	for _, ar := range w.addrs {
 		ar.AddrsPrinted(src, dst, w.ev.Source.IP, w.ev.Destination.IP)
 	}
@@ -379,14 +389,17 @@ func (w *worker) flowEnded(f *flow.Flow) {
 }
 
 // clearEvent empties w.ev for the next flow event, keeping the backing
-// array of related.ip. Only flow events are made in w.ev, so only the
-// groups they can hold are cleared (all of it when those are unknown),
-// not the whole event.
+// array of related.ip, and the observer while it is w.obs (evObs). Only
+// flow events are made in w.ev, so only the groups they can hold are
+// cleared (all of it when those are unknown), not the whole event.
 func (w *worker) clearEvent() {
 	ip := w.ev.Related.IP[:0]
 	groups := w.flowGroups
 	if groups == 0 {
 		groups = ^schemas.Groups(0)
+	}
+	if w.evObs {
+		groups &^= schemas.GroupObserver
 	}
 	w.ev.ClearGroups(groups)
 	w.ev.Related.IP = ip
