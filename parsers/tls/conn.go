@@ -466,29 +466,31 @@ func (c *Conn) handshakeBytes(d parsers.Dir, p []byte) error {
 }
 
 // fingerprint sets the four client fingerprints of h. They share one
-// string (one allocation, none for a client met before). A ClientHello
-// whose JA3 string and the lists only JA4 reads were met before takes
-// that string from the Pool's memo, without the MD5, the sorts and the
+// string (one allocation, none for a client met before), after the JA3
+// string's length in two bytes. A ClientHello whose JA3 inputs and the
+// lists only JA4 reads were met before takes that string from the Pool's
+// memo, without the JA3 string's decimals, the MD5, the sorts and the
 // SHA-256s of working it out: most clients connect again and again.
 func (c *Conn) fingerprint(h *Handshake) {
 	ch := &h.ClientHello
-	b := AppendJA3(c.scratch(), ch)
-	ja3 := len(b)
+	b := appendJA3Inputs(c.scratch(), ch)
 	b = appendJA4Inputs(b, ch)
 	memo := c.memo()
 	fps, ok := memo.Get(b)
 	if !ok {
 		key := len(b)
-		b = append(b, b[:ja3]...)
-		b = AppendMD5Hex(b, b[:ja3])
+		b = AppendJA3(append(b, 0, 0), ch) // at most ~5 KB: the lists are bounded
+		binary.BigEndian.PutUint16(b[key:], uint16(len(b)-key-2))
+		b = AppendMD5Hex(b, b[key+2:])
 		b = AppendJA4(b, ch, JA4TCP)
 		b = AppendJA4Raw(b, ch, JA4TCP)
 		fps = c.strs().String(b[key:])
 		memo.Put(b[:key], fps)
 	}
 	c.keepScratch(b)
+	ja3 := 2 + (int(fps[0])<<8 | int(fps[1]))
 	md5, ja4 := ja3+2*16, ja3+2*16+ja4Len
-	h.JA3String, h.JA3, h.JA4, h.JA4R = fps[:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
+	h.JA3String, h.JA3, h.JA4, h.JA4R = fps[2:ja3], fps[ja3:md5], fps[md5:ja4], fps[ja4:]
 }
 
 // message handles one complete handshake message body.
