@@ -18,9 +18,10 @@ import "unsafe"
 // its way hold at most a block each. The zero Texts is ready; a nil one
 // allocates each string.
 type Texts struct {
-	block []byte // the current block
-	used  int    // its bytes cut
-	gen   uint32 // counts the blocks made
+	block []byte      // the current block
+	used  int         // its bytes cut
+	gen   uint32      // counts the blocks made
+	macs  []macString // MAC cache entries not yet used (MAC)
 }
 
 // textsBlock is a block's size: the strings of about 36 IPv4 flows (56
