@@ -132,6 +132,7 @@ func (a *Analyzer) Close() {
 	a.cfg.TLS.Pool.Forget()
 	a.forgetSplits()
 	a.dnsNames.Release()
+	a.Shed(func() bool { return true })
 	a.asm.Close()
 	a.httpPool.Close()
 }
@@ -321,7 +322,10 @@ func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 // newState attaches state to f for its first payload packet p, if the
 // budget has room for it.
 func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
-	cost := stateBytes
+	var cost int64
+	if a.states.Len() == 0 { // a kept state is paid for already
+		cost = stateBytes
+	}
 	if p.Proto == decode.ProtoTCP {
 		cost += streamBytes
 	}
@@ -410,8 +414,7 @@ func (a *Analyzer) FlowEnded(f *flow.Flow, ev *schemas.Event) flow.Addrs {
 	if st.stream != nil {
 		cost += streamBytes
 	}
-	defer a.acct.Release(budget.Parsers, cost)
-	defer a.recycle(st)
+	defer a.recycle(st, cost)
 	switch {
 	case st.stream != nil:
 		st.stream.Close(f.Last())

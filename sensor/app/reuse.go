@@ -1,6 +1,7 @@
 package app
 
 import (
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 	"github.com/packetsleuth/packetsleuth/parsers/dns"
 	phttp "github.com/packetsleuth/packetsleuth/parsers/http"
@@ -9,11 +10,19 @@ import (
 	"github.com/packetsleuth/packetsleuth/sensor/reassembly"
 )
 
-// maxFree is how many ended flows' states (and streams) an analyzer keeps
-// for its next flows: enough for the flows a timeout sweep ends at once to
-// serve the ones that start after it, and a fixed amount of memory (a few
-// hundred KiB) held outside the budget, which pays for live flows only.
+// maxFree is how many ended flows' streams an analyzer keeps for its next
+// flows: enough for the flows a timeout sweep ends at once to serve the
+// ones that start after it, and a fixed amount of memory (a few hundred
+// KiB) held outside the budget, which pays for live flows only.
 const maxFree = 256
+
+// maxKeptStates is how many ended flows' states an analyzer keeps, each
+// still paid for on the budget (as the flow table keeps its ended flows):
+// bench-large's live states peak at about 12,000 and fall back between
+// bursts, and each new one was an allocation (17,577 a run with 256
+// kept). At most 4,096 × stateBytes (about 1.5 MiB) a worker; Shed gives
+// them back to a worker that starves.
+const maxKeptStates = 4096
 
 // newFlowState returns empty state for flow f: an ended flow's, or new.
 func (a *Analyzer) newFlowState(f *flow.Flow) *state {
@@ -33,14 +42,17 @@ func (a *Analyzer) newStream(p parsers.StreamParser) *reassembly.Stream {
 	return a.asm.NewStream(p)
 }
 
-// recycle keeps an ended flow's state and stream for the next flows. Its
-// flow no longer points at it, and nothing of the old flow is left in it:
-// the state is zeroed here and the stream by InitStream (the
-// reassembler's retransmission history may still name the stream: it
-// checks a stream's deliveries are its own before it writes).
-func (a *Analyzer) recycle(st *state) {
+// recycle keeps an ended flow's state and stream for the next flows, and
+// gives back to the budget what they cost (paid: the state, and the
+// stream if it has one) but a kept state's bytes. Its flow no longer
+// points at it, and nothing of the old flow is left in it: the state is
+// zeroed here and the stream by InitStream (the reassembler's
+// retransmission history may still name the stream: it checks a stream's
+// deliveries are its own before it writes).
+func (a *Analyzer) recycle(st *state, paid int64) {
 	st.f.App = nil
 	if a.noReuse {
+		a.acct.Release(budget.Parsers, paid)
 		return
 	}
 	if st.stream != nil {
@@ -58,7 +70,20 @@ func (a *Analyzer) recycle(st *state) {
 		c.Release() // to a.httpPool
 	}
 	*st = state{}
-	a.states.Put(st, maxFree)
+	if a.states.Len() < maxKeptStates {
+		a.states.Put(st, maxKeptStates)
+		paid -= stateBytes
+	}
+	a.acct.Release(budget.Parsers, paid)
+}
+
+// Shed gives the budget back the states kept for reuse while over()
+// holds (budget.Account.Owes: another worker starves).
+func (a *Analyzer) Shed(over func() bool) {
+	for a.states.Len() > 0 && over() {
+		a.states.Get()
+		a.acct.Release(budget.Parsers, stateBytes)
+	}
 }
 
 // keepDNS keeps a DNS Conn its flow is done with for the next DNS flows.

@@ -275,6 +275,9 @@ func (w *worker) giveBackBetween() {
 // of the budget, for another worker that starves (budget.Account.Fair).
 func (w *worker) giveBack() {
 	if w.acct.Owes() {
+		if w.app != nil {
+			w.app.Shed(w.acct.OverShare)
+		}
 		w.table.Shed(w.acct.OverShare)
 		w.acct.Paid()
 	}
