@@ -1,6 +1,11 @@
 package http
 
-import "github.com/packetsleuth/packetsleuth/internal/freelist"
+import (
+	"unsafe"
+
+	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/freelist"
+)
 
 // Pool recycles what the Conns of one goroutine use for one connection
 // only: the transaction slots (with their header lists) of a Conn go to
@@ -12,6 +17,7 @@ import "github.com/packetsleuth/packetsleuth/internal/freelist"
 type Pool struct {
 	conns     freelist.List[*Conn]
 	slots     freelist.List[*slot]
+	acct      *budget.Account // pays for the slots kept past freeSlots
 	bufs      freelist.List[[]byte]
 	inflaters freelist.List[*inflater]
 }
@@ -21,7 +27,11 @@ type Pool struct {
 // garbage collector.
 const (
 	maxPooledConns = 256 // ended Conns kept (Release), as many as a timeout sweep may end
-	maxPooledSlots = 16
+	// Slots kept: as many as the Conns, for connections that each had a
+	// transaction (bench-large made 4,411 slots a run with 16 kept);
+	// past freeSlots each is paid for on the budget while kept.
+	maxPooledSlots = maxPooledConns
+	freeSlots      = 16
 	maxPooledBufs  = 8
 	maxPooledBuf   = 4 << 10
 	// parked decoding layers: a body's MaxCodings, and one more body
@@ -53,8 +63,39 @@ func (p *Pool) slot() *slot {
 	if p == nil {
 		return nil
 	}
+	paid := p.slots.Len() > freeSlots
 	s, _ := p.slots.Get()
+	if paid {
+		p.acct.Release(budget.Parsers, slotBytes)
+	}
 	return s
+}
+
+// slotBytes is what a kept slot holds: the slot and its header room.
+const slotBytes = int64(unsafe.Sizeof(slotRoom{}))
+
+// keepSlot keeps s for a later Conn, past freeSlots only if acct has the
+// bytes for it.
+func (p *Pool) keepSlot(s *slot, acct *budget.Account) {
+	switch n := p.slots.Len(); {
+	case n >= maxPooledSlots:
+		return
+	case n >= freeSlots:
+		if !acct.Reserve(budget.Parsers, slotBytes) {
+			return
+		}
+		p.acct = acct
+	}
+	p.slots.Put(s, maxPooledSlots)
+}
+
+// Shed drops the slots kept past freeSlots while over() holds, giving
+// their bytes back to the budget; Close drops them all.
+func (p *Pool) Shed(over func() bool) {
+	for p.slots.Len() > freeSlots && over() {
+		p.slots.Get()
+		p.acct.Release(budget.Parsers, slotBytes)
+	}
 }
 
 func (p *Pool) buf() []byte {
@@ -72,7 +113,7 @@ func (p *Pool) release(c *Conn) {
 		return
 	}
 	for i, s := range c.free {
-		p.slots.Put(s, maxPooledSlots)
+		p.keepSlot(s, c.cfg.budget)
 		c.free[i] = nil
 	}
 	c.free = c.free[:0]
@@ -109,8 +150,10 @@ func (p *Pool) keepInflater(f *inflater) bool {
 	return true
 }
 
-// Close ends the coroutines of the parked decoders; the Pool stays usable.
+// Close ends the coroutines of the parked decoders and gives back the
+// bytes of the slots kept on the budget; the Pool stays usable.
 func (p *Pool) Close() {
+	p.Shed(func() bool { return true })
 	for {
 		f, ok := p.inflaters.Get()
 		if !ok {

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/packetsleuth/packetsleuth/internal/budget"
 	"github.com/packetsleuth/packetsleuth/parsers"
 )
 
@@ -64,5 +65,44 @@ func TestPoolConnsAsNew(t *testing.T) {
 	}
 	if n := pool.conns.Len(); n == 0 || n > maxPooledConns {
 		t.Errorf("pool holds %d Conns after %d transactions", n, total)
+	}
+}
+
+// Connections that end after one transaction each give their slots to
+// the Pool, and as many later ones take them instead of making slots:
+// past freeSlots each kept slot is paid for on the budget, the Conns'
+// account, and Shed gives the bytes back.
+func TestPoolKeepsSlotsOnBudget(t *testing.T) {
+	const conns = 100 // more than the 16 slots kept before
+	acct := budget.New(1 << 30).NewAccount()
+	pool := new(Pool)
+	cfg := Config{Pool: pool, Budget: acct}
+	req := []byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+	resp := []byte("HTTP/1.1 204 No Content\r\n\r\n")
+	burst := func() {
+		var open []*Conn
+		for range conns {
+			c := NewConnHandler(cfg, nil)
+			_ = c.Data(parsers.ToServer, req, t0)
+			_ = c.Data(parsers.ToClient, resp, t0)
+			open = append(open, c)
+		}
+		for _, c := range open {
+			c.End(t0)
+			c.Release()
+		}
+	}
+	burst()
+	if got, want := acct.Used(budget.Parsers), (conns-freeSlots)*slotBytes; got != want {
+		t.Errorf("%d slots kept: %d bytes on the budget, want %d", conns, got, want)
+	}
+	kept := testing.AllocsPerRun(5, burst)
+	shed := testing.AllocsPerRun(5, func() { pool.Shed(func() bool { return true }); burst() })
+	if shed-kept < conns-freeSlots {
+		t.Errorf("%d connections of a transaction each: %v allocations after as many ended, %v with only %d slots kept", conns, kept, shed, freeSlots)
+	}
+	pool.Shed(func() bool { return true })
+	if got := acct.Used(budget.Parsers); got != 0 || pool.slots.Len() != freeSlots {
+		t.Errorf("after Shed: %d bytes on the budget, %d slots kept", got, pool.slots.Len())
 	}
 }

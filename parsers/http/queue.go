@@ -22,13 +22,16 @@ func (c *Conn) newSlot() *slot {
 // time costs an allocation per doubling.
 const slotHeaders = 12
 
+// slotRoom is a slot with the header lists it comes with.
+type slotRoom struct {
+	s         slot
+	req, resp [slotHeaders]Header
+}
+
 // newSlot returns a clean new slot whose header lists have room for
 // slotHeaders fields each, in the slot's own allocation.
 func newSlot() *slot {
-	room := new(struct {
-		s         slot
-		req, resp [slotHeaders]Header
-	})
+	room := new(slotRoom)
 	s := &room.s
 	s.tx.Request.Headers, s.tx.Response.Headers = room.req[:0], room.resp[:0]
 	s.tx.reset()

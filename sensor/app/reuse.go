@@ -77,13 +77,14 @@ func (a *Analyzer) recycle(st *state, paid int64) {
 	a.acct.Release(budget.Parsers, paid)
 }
 
-// Shed gives the budget back the states kept for reuse while over()
-// holds (budget.Account.Owes: another worker starves).
+// Shed gives the budget back the states and HTTP slots kept for reuse
+// while over() holds (budget.Account.Owes: another worker starves).
 func (a *Analyzer) Shed(over func() bool) {
 	for a.states.Len() > 0 && over() {
 		a.states.Get()
 		a.acct.Release(budget.Parsers, stateBytes)
 	}
+	a.httpPool.Shed(over)
 }
 
 // keepDNS keeps a DNS Conn its flow is done with for the next DNS flows.
