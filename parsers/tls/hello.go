@@ -164,13 +164,13 @@ func setString(s *string, b []byte, strs *intern.Table) {
 // appendU16s appends the big-endian uint16 values of b to dst, keeping at most
 // limit entries; it reports whether entries were dropped or b had an odd length.
 func appendU16s(dst []uint16, b []byte, limit int) ([]uint16, bool) {
-	cut := len(b)%2 != 0
-	dst = slices.Grow(dst, max(0, min(len(b)/2, limit-len(dst)))) // one allocation, not one per doubling
-	for i := 0; i+1 < len(b); i += 2 {
-		if len(dst) >= limit {
-			return dst, true
-		}
-		dst = append(dst, binary.BigEndian.Uint16(b[i:]))
+	n := max(0, min(len(b)/2, limit-len(dst)))
+	cut := len(b)%2 != 0 || n < len(b)/2
+	at := len(dst)
+	dst = slices.Grow(dst, n)[:at+n] // one allocation, not one per doubling
+	out := dst[at:]                  // filled in place: no append's capacity check a value
+	for i := range out {
+		out[i] = binary.BigEndian.Uint16(b[2*i:])
 	}
 	return dst, cut
 }

@@ -498,3 +498,32 @@ func TestFingerprintsThroughPoolMemo(t *testing.T) {
 		t.Errorf("%d fingerprint sets for %d hellos", len(seen), len(hellos))
 	}
 }
+
+// appendU16s keeps a list's big-endian values up to the limit, after
+// those dst holds, and says whether it dropped any or b's length was odd:
+// as a value-at-a-time append would, for every length, limit and start.
+func TestAppendU16sAsOneAtATime(t *testing.T) {
+	b := make([]byte, 13)
+	for i := range b {
+		b[i] = byte(0x11 * (i + 1))
+	}
+	for n := range len(b) + 1 {
+		for limit := range 9 {
+			for held := range 3 {
+				want := make([]uint16, held)
+				cut := n%2 != 0
+				for i := 0; i+1 < n; i += 2 {
+					if len(want) >= limit {
+						cut = true
+						break
+					}
+					want = append(want, uint16(b[i])<<8|uint16(b[i+1]))
+				}
+				got, gotCut := appendU16s(make([]uint16, held), b[:n], limit)
+				if !slices.Equal(got, want) || gotCut != cut {
+					t.Fatalf("%d bytes, limit %d, %d held: %x %v, want %x %v", n, limit, held, got, gotCut, want, cut)
+				}
+			}
+		}
+	}
+}
