@@ -138,6 +138,7 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 		e.rstats[i].ID = r.ID
 	}
 	e.box, e.env = newBox()
+	e.nat.memo = make([]macroMemo, len(set.macros)+1) // slots from 1 (Macro.memo)
 	return e
 }
 
@@ -193,6 +194,7 @@ func newBox() (any, *schemas.Event) {
 // emit owns and may keep, modify or pass on.
 func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 	e.events++
+	e.nat.newEvent()
 	if ev.Event.Kind == "alert" {
 		e.skipped++
 		return

@@ -242,16 +242,7 @@ func TestBoundedGroups(t *testing.T) {
 
 // TestDeterministic: one worker, same input, same alerts in the same order.
 func TestDeterministic(t *testing.T) {
-	set, errs := LoadDefault()
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	var evs []schemas.Event
-	for _, r := range set.Rules() {
-		for _, tc := range r.Tests {
-			evs = append(evs, tc.Events()...)
-		}
-	}
+	set, evs := shippedTestEvents(t)
 	run := func() string {
 		var sb strings.Builder
 		ev := NewEvaluator(set, EvalOptions{IncludeDisabled: true})

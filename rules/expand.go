@@ -103,6 +103,7 @@ type expander struct {
 	calls  []patchedCall
 	arrays map[ast.Node]*NamedList          // arrays made of lists, for `in`
 	ipSets map[*ast.ConstantNode]*prefixSet // the address matchers bound (natCompiler)
+	roots  map[ast.Node]*Macro              // each macro's expansion, by its root (natCompiler)
 }
 
 type patchedCall struct {
@@ -214,13 +215,16 @@ func (x *expander) expandMacro(n *ast.Node, node *ast.IdentifierNode, m *Macro) 
 		x.problem(node, "macro %q: %v", m.Name, err)
 		return
 	}
-	sub := &expander{lists: x.lists, macros: x.macros, bad: x.bad, ipSets: x.ipSets, stack: append(append([]string(nil), x.stack...), m.Name)}
+	sub := &expander{lists: x.lists, macros: x.macros, bad: x.bad, ipSets: x.ipSets, roots: x.roots, stack: append(append([]string(nil), x.stack...), m.Name)}
 	ast.Walk(&tree.Node, sub)
 	if len(sub.probs) > 0 {
 		x.problem(node, "macro %q: %s", m.Name, sub.probs[0].msg)
 		return
 	}
 	relocate(tree.Node, node.Location())
+	if _, inner := x.roots[tree.Node]; !inner { // a macro that is only another keeps the other's
+		x.roots[tree.Node] = m
+	}
 	*n = tree.Node
 }
 
@@ -341,7 +345,7 @@ type compiled struct {
 
 // compileCondition expands and type-checks src as a boolean expression.
 func compileCondition(src string, lists map[string]*NamedList, macros map[string]*Macro, bad map[string]bool, self string) compiled {
-	x := &expander{lists: lists, macros: macros, bad: bad, ipSets: map[*ast.ConstantNode]*prefixSet{}}
+	x := &expander{lists: lists, macros: macros, bad: bad, ipSets: map[*ast.ConstantNode]*prefixSet{}, roots: map[ast.Node]*Macro{}}
 	if self != "" {
 		x.stack = []string{self}
 	}
@@ -377,7 +381,7 @@ func compileCondition(src string, lists map[string]*NamedList, macros map[string
 		}
 		return compiled{probs: []exprProblem{{msg: err.Error()}}}
 	}
-	nc := natCompiler{ipSets: x.ipSets}
+	nc := natCompiler{ipSets: x.ipSets, macros: x.roots}
 	return compiled{program: program, native: nc.compileNative(program.Node()), nat: nc}
 }
 

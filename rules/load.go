@@ -271,8 +271,9 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	for _, n := range names {
+	for i, n := range names {
 		m := l.macros[n]
+		m.memo = i + 1
 		c := compileCondition(m.Condition, l.lists, l.macros, nil, m.Name)
 		if len(c.probs) > 0 {
 			bad[n] = true

@@ -18,7 +18,39 @@ import (
 type natEnv struct {
 	ev       *schemas.Event
 	src, dst addrMemo
+	// gen numbers the event (Evaluator.Eval counts it up), and memo holds
+	// the macros' values of the event numbered in each slot's gen
+	// (Macro.memo): the shipped rules test the outbound macro in five
+	// rules of a flow event. A macro's value depends on the event only
+	// (its fields, the loaded lists, pure helpers), never on the rule
+	// that asks, and Eval changes nothing of the event between its rules.
+	gen  uint64
+	memo []macroMemo
 }
+
+type macroMemo struct {
+	gen uint64
+	val bool
+}
+
+// memoMacro is the macro compiled as b, computed once per event in the
+// memo's slot (a natEnv without a memo computes it each time).
+func memoMacro(slot int, b func(*natEnv) bool) func(*natEnv) bool {
+	return func(x *natEnv) bool {
+		if slot >= len(x.memo) {
+			return b(x)
+		}
+		m := &x.memo[slot]
+		if m.gen != x.gen {
+			v := b(x) // a panic leaves the slot unset, for the next rule to fail alike
+			m.gen, m.val = x.gen, v
+		}
+		return m.val
+	}
+}
+
+// newEvent makes the memo answer for the next event only.
+func (x *natEnv) newEvent() { x.gen++ }
 
 // addrMemo is one address field as parseAddr reads it. It keeps the
 // string it parsed and parses again when the field holds another one (a

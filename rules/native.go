@@ -49,8 +49,12 @@ type natVal struct {
 // natCompiler compiles one condition. ipSets are the address matchers
 // the expander bound in it, by their callee: natCall gives them the
 // event's source.ip and destination.ip parsed once per event (natEnv).
+// macros are the macros expanded in it, by the root of each expansion:
+// natNode keeps a boolean macro's value for the rest of the event
+// (memoMacro).
 type natCompiler struct {
 	ipSets map[*ast.ConstantNode]*prefixSet
+	macros map[ast.Node]*Macro
 }
 
 // compileNative returns the condition n as Go code, or nil when n uses
@@ -77,7 +81,8 @@ func (nc natCompiler) compilePinned(n ast.Node, ds string) func(*natEnv) bool {
 
 func (nc natCompiler) natPinned(n ast.Node, ds string) (natVal, bool) {
 	b, ok := n.(*ast.BinaryNode)
-	if !ok || (b.Operator != "and" && b.Operator != "&&") {
+	if !ok || (b.Operator != "and" && b.Operator != "&&") || nc.macros[n] != nil {
+		// a macro is compiled whole, as every condition sees it (memoMacro)
 		return nc.natNode(n)
 	}
 	if l, ok := b.Left.(*ast.BinaryNode); ok {
@@ -99,7 +104,17 @@ func (nc natCompiler) natPinned(n ast.Node, ds string) (natVal, bool) {
 	return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) && rb(x) }}, true
 }
 
+// natNode compiles n; a boolean macro's expansion reads and fills the
+// event's memo (memoMacro).
 func (nc natCompiler) natNode(n ast.Node) (natVal, bool) {
+	v, ok := nc.natExpr(n)
+	if m := nc.macros[n]; ok && m != nil && m.memo > 0 && v.kind == natBool && v.lit == nil {
+		v.b = memoMacro(m.memo, v.b)
+	}
+	return v, ok
+}
+
+func (nc natCompiler) natExpr(n ast.Node) (natVal, bool) {
 	switch n := n.(type) {
 	case *ast.BoolNode:
 		return natLiteral(n.Value)

@@ -106,16 +106,7 @@ func mutate(rng *rand.Rand, ev *schemas.Event, names []string, lits *literalColl
 // every rule's test cases and on 300 mutations of each, aimed at the
 // fields the rule reads and the edges of its literals.
 func TestNativeAgreesWithVM(t *testing.T) {
-	set, errs := LoadDefault()
-	if errs != nil {
-		t.Fatal(errs)
-	}
-	var corpus []schemas.Event
-	for _, r := range set.Rules() {
-		for _, tc := range r.Tests {
-			corpus = append(corpus, tc.Events()...)
-		}
-	}
+	set, corpus := shippedTestEvents(t)
 	if len(corpus) < 100 {
 		t.Fatalf("only %d test events in the shipped rules", len(corpus))
 	}
@@ -158,7 +149,7 @@ func TestNativeAgreesWithVM(t *testing.T) {
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	checked, trueSeen := 0, 0
+	var agreed agreement
 	for _, c := range conds {
 		var env natEnv // kept across the events, as an Evaluator keeps it
 		lits := &literalCollector{}
@@ -173,19 +164,49 @@ func TestNativeAgreesWithVM(t *testing.T) {
 			if c.pinned != "" {
 				ev.Event.Dataset = c.pinned
 			}
-			want := vmHolds(t, c.program, &ev)
 			env.ev = &ev
-			if got := c.native(&env); got != want {
-				t.Fatalf("%s: Go says %v, the VM %v, on %+v", c.id, got, want, ev)
-			}
-			checked++
-			if want {
-				trueSeen++
-			}
+			agreed.check(t, c.id, c.program, c.native, &env)
 		}
 	}
-	t.Logf("%d evaluations compared, %d true", checked, trueSeen)
-	if trueSeen == 0 {
+	agreed.report(t)
+}
+
+// shippedTestEvents loads the shipped rules and returns them with the
+// events of all their test cases.
+func shippedTestEvents(t *testing.T) (*Set, []schemas.Event) {
+	set, errs := LoadDefault()
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	var evs []schemas.Event
+	for _, r := range set.Rules() {
+		for _, tc := range r.Tests {
+			evs = append(evs, tc.Events()...)
+		}
+	}
+	return set, evs
+}
+
+// agreement counts the comparisons of Go conditions with the VM.
+type agreement struct{ checked, held int }
+
+// check fails t unless native gives the VM's answer (p's) on env's event.
+func (a *agreement) check(t *testing.T, id string, p *vm.Program, native func(*natEnv) bool, env *natEnv) {
+	t.Helper()
+	want := vmHolds(t, p, env.ev)
+	if got := native(env); got != want {
+		t.Fatalf("%s: Go says %v, the VM %v, on %+v", id, got, want, *env.ev)
+	}
+	a.checked++
+	if want {
+		a.held++
+	}
+}
+
+func (a *agreement) report(t *testing.T) {
+	t.Helper()
+	t.Logf("%d evaluations compared, %d true", a.checked, a.held)
+	if a.held == 0 {
 		t.Error("no condition held on any event: the comparison proves little")
 	}
 }

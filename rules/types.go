@@ -176,6 +176,9 @@ type Macro struct {
 	Condition string
 	File      string
 	Line      int
+	// memo is the macro's slot in an Evaluator's per-event memo (natEnv),
+	// from 1; 0: its value is not kept.
+	memo int
 }
 
 // Set is a loaded, compiled rule set. It is immutable and may be shared by
