@@ -25,7 +25,7 @@ func main() {
 	size := flag.String("size", "1GB", "size of the benchmark mix")
 	flood := flag.String("syn-flood", "", "write a SYN flood from random sources to this file")
 	syns := flag.Int("syns", 2_000_000, "number of SYNs of the flood")
-	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS, hostile strings for the UI and exports) into this directory")
+	hostile := flag.String("hostile", "", "write the hostile captures (fragment attacks, malformed-looking DNS, hostile strings for the UI and exports, a flood of flows solved to share a hash slot) into this directory")
 	count := flag.Int("count", 100000, "datagrams (or fragments) per fragment flood capture")
 	gz := flag.String("gzip", "", "write concurrent gzip-compressed HTTP responses (20,000 bytes each, decompressed) to this file")
 	responses := flag.Int("responses", 20000, "number of concurrent compressed responses")
@@ -52,7 +52,7 @@ func main() {
 		}
 	}
 	if *hostile != "" {
-		if err := writeAll(*hostile, append(pcapgen.HostileFragCaptures(*count), pcapgen.HostileDNS(), pcapgen.HostileStringsCapture())); err != nil {
+		if err := writeAll(*hostile, append(pcapgen.HostileFragCaptures(*count), pcapgen.HostileDNS(), pcapgen.HostileStringsCapture(), pcapgen.HashFloodCapture(50000))); err != nil {
 			fail(err)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"unsafe"
 
+	"github.com/packetsleuth/packetsleuth/internal/splitmix"
 	"github.com/packetsleuth/packetsleuth/parsers/icmp"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -271,7 +272,7 @@ func FormatMAC(m [6]byte) string { return (*Texts)(nil).MAC(m) }
 // block of macBlock entries of t (nil: allocated alone).
 func (t *Texts) MAC(m [6]byte) string {
 	k := uint64(m[0])<<40 | uint64(m[1])<<32 | uint64(m[2])<<24 | uint64(m[3])<<16 | uint64(m[4])<<8 | uint64(m[5])
-	slot := &macCache[mix(k)%uint64(len(macCache))]
+	slot := &macCache[splitmix.Mix(k)%uint64(len(macCache))]
 	if e := slot.Load(); e != nil && e.mac == m {
 		return unsafe.String(&e.s[0], len(e.s))
 	}

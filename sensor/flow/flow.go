@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/packetsleuth/packetsleuth/internal/splitmix"
 	"github.com/packetsleuth/packetsleuth/schemas"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
@@ -23,18 +24,6 @@ type Key struct {
 	VLAN         uint16
 	Proto        uint8
 	V6           bool // the packets are IPv6 (an IPv4-mapped IPv6 address stays IPv6)
-}
-
-// Hash is a symmetric, stable hash of the key, used to shard flows across
-// workers. It is not persisted anywhere.
-func (k *Key) Hash() uint64 {
-	a, b := k.A, k.B
-	h := uint64(k.Proto)<<48 ^ uint64(k.VLAN)<<32 ^ uint64(k.PortA)<<16 ^ uint64(k.PortB)
-	for i := 0; i < 16; i += 8 {
-		h = mix(h ^ le64(a[i:]))
-		h = mix(h ^ le64(b[i:]))
-	}
-	return mix(h)
 }
 
 // PairHash is a symmetric, stable hash of p's two addresses (and VLAN),
@@ -52,7 +41,7 @@ func PairHash(p *decode.Packet) uint64 {
 
 func addrHash(a netip.Addr) uint64 {
 	b := a.As16()
-	return mix(binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:]))
+	return splitmix.Mix(binary.LittleEndian.Uint64(b[:8])*0x9e3779b97f4a7c15 ^ binary.LittleEndian.Uint64(b[8:]))
 }
 
 // equal says whether k and o are the same key, as k == o does, field by
@@ -60,21 +49,6 @@ func addrHash(a netip.Addr) uint64 {
 // (about 50 instructions, in the lookup of every packet's flow).
 func (k *Key) equal(o *Key) bool {
 	return k.A == o.A && k.B == o.B && k.PortA == o.PortA && k.PortB == o.PortB && k.VLAN == o.VLAN && k.Proto == o.Proto && k.V6 == o.V6
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
-		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
-}
-
-// mix is the splitmix64 finaliser.
-func mix(x uint64) uint64 {
-	x ^= x >> 30
-	x *= 0xbf58476d1ce4e5b9
-	x ^= x >> 27
-	x *= 0x94d049bb133111eb
-	return x ^ x>>31
 }
 
 // KeyOf returns the flow key of a decoded packet.

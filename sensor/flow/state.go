@@ -3,6 +3,7 @@ package flow
 import (
 	"sync/atomic"
 
+	"github.com/packetsleuth/packetsleuth/internal/splitmix"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
 
@@ -165,7 +166,7 @@ func (f *Flow) ConnState() string {
 // allocates one.
 func (f *Flow) History() string {
 	key := historyKey{f.tcp.history, f.tcp.nhistory, f.tcp.bits&flipped != 0}
-	slot := &historyCache[mix(key.letters^uint64(key.n)<<56)%uint64(len(historyCache))]
+	slot := &historyCache[splitmix.Mix(key.letters^uint64(key.n)<<56)%uint64(len(historyCache))]
 	if e := slot.Load(); e != nil && e.key == key {
 		return e.s
 	}

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"cmp"
+	"hash/maphash"
 	"slices"
 	"time"
 	"unsafe"
@@ -135,9 +136,14 @@ type Stats struct {
 
 // Table is a flow table owned by one worker.
 type Table struct {
-	cfg       Config
-	timeouts  [numClasses]time.Duration
-	idx       index
+	cfg      Config
+	timeouts [numClasses]time.Duration
+	idx      index
+	// seed keys the index's hash: an attacker who knows the hash function
+	// (the code is public) must not be able to pick keys that share a
+	// slot, which would make every lookup walk all of them (a flood of
+	// such flows cost quadratic time under the unseeded hash it replaced).
+	seed      maphash.Seed
 	lists     [numClasses]list
 	free      []*Flow
 	acct      *budget.Account
@@ -167,7 +173,7 @@ const maxFree = 4096
 // Flow passed to onEnd is recycled when the call returns.
 func NewTable(cfg Config, onEnd func(*Flow)) *Table {
 	cfg = cfg.WithDefaults()
-	t := &Table{cfg: cfg, onEnd: onEnd}
+	t := &Table{cfg: cfg, onEnd: onEnd, seed: maphash.MakeSeed()}
 	t.timeouts = [numClasses]time.Duration{
 		classTCPHandshake: cfg.TCPHandshake, classTCP: cfg.TCPTimeout, classTCPClosed: cfg.TCPClosedTimeout,
 		classUDP: cfg.UDPTimeout, classICMP: cfg.ICMPTimeout, classOther: cfg.OtherTimeout,
@@ -207,7 +213,7 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 		t.Expire(p.Timestamp)
 	}
 	k, srcIsA := keyOf(p)
-	h := uint32(k.Hash())
+	h := t.hash(&k)
 	f := t.idx.find(&k, h)
 	if f != nil {
 		t.lists[f.class].remove(f)
@@ -290,6 +296,22 @@ func (t *Table) classOf(f *Flow) timeoutClass {
 	}
 	return classOther
 }
+
+// hash is k's hash in t's index: the runtime's keyed hash of its bytes
+// (Key has no padding: keyBytes), half the cost of maphash.Comparable.
+func (t *Table) hash(k *Key) uint32 {
+	return uint32(maphash.Bytes(t.seed, unsafe.Slice((*byte)(unsafe.Pointer(k)), keyBytes)))
+}
+
+// keyBytes is Key's size, which its fields fill: the two constants below
+// fail to compile if a field added to Key leaves padding, whose bytes
+// would then be hashed.
+const keyBytes = 16 + 16 + 2 + 2 + 2 + 1 + 1
+
+const (
+	_ = uint(unsafe.Sizeof(Key{}) - keyBytes)
+	_ = uint(keyBytes - unsafe.Sizeof(Key{}))
+)
 
 func (t *Table) create(k *Key, h uint32, srcIsA bool, p *decode.Packet) *Flow {
 	f := t.alloc()
