@@ -403,7 +403,7 @@ func (c *Conn) secret(tx *Transaction, name, value string) string {
 		}
 		stored := value
 		if c.cfg.redact {
-			stored = redacted(scheme, value)
+			stored = c.cfg.pool.redacted(scheme, value)
 		}
 		if r.Authorization == "" || NameIs(name, "Authorization") {
 			r.Authorization, r.AuthScheme, r.AuthUser = stored, scheme, ""
@@ -425,13 +425,13 @@ func (c *Conn) secret(tx *Transaction, name, value string) string {
 		return stored
 	case NameIs(name, "Cookie"):
 		if c.cfg.redact {
-			value = redacted("", value)
+			value = c.cfg.pool.redacted("", value)
 		}
 		r.Cookie = value
 		return value
 	case NameIs(name, "Set-Cookie"):
 		if c.cfg.redact {
-			value = redacted("", value)
+			value = c.cfg.pool.redacted("", value)
 		}
 		return value
 	}

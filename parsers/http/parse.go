@@ -236,6 +236,20 @@ func mimeType(ct string) string {
 // redacted returns "<redacted sha256:XXXXXXXXXXXXXXXX>" for v, prefixed with
 // prefix (the auth scheme and a space) when non-empty.
 func redacted(prefix, v string) string {
+	return (*recentRedactions)(nil).redacted(prefix, v)
+}
+
+// recentRedactions keeps the last fingerprints made, to return again for
+// the same credential sent again (a cookie on each request of a
+// keep-alive connection, or of each connection of a client) instead of a
+// new string. A fixed few short strings: nothing that grows with traffic.
+type recentRedactions struct {
+	last [4]string
+	next uint8
+}
+
+// redacted is the package's redacted, reusing r's strings; r may be nil.
+func (r *recentRedactions) redacted(prefix, v string) string {
 	// A view of v's bytes, which Sum256 only reads: []byte(v) is a copy,
 	// on the heap past 32 bytes (most credentials).
 	sum := sha256.Sum256(unsafe.Slice(unsafe.StringData(v), len(v)))
@@ -250,7 +264,18 @@ func redacted(prefix, v string) string {
 	hex.Encode(h[:], sum[:8])
 	out = append(out, h[:]...)
 	out = append(out, '>')
-	return string(out)
+	if r == nil || len(out) > len(b) {
+		return string(out)
+	}
+	for _, s := range r.last {
+		if s == string(out) {
+			return s
+		}
+	}
+	s := string(out)
+	r.last[r.next] = s
+	r.next = (r.next + 1) % uint8(len(r.last))
+	return s
 }
 
 // basicUser decodes Basic credentials and returns the user name only.

@@ -20,6 +20,7 @@ type Pool struct {
 	acct      *budget.Account // pays for the slots kept past freeSlots
 	bufs      freelist.List[[]byte]
 	inflaters freelist.List[*inflater]
+	redacts   recentRedactions
 }
 
 // Pool bounds: enough for connections that end one after another; a
@@ -129,6 +130,15 @@ func (p *Pool) putBuf(h *half) {
 	}
 	freelist.PutBuf(&p.bufs, h.buf, maxPooledBuf, maxPooledBufs)
 	h.buf = nil
+}
+
+// redacted is the package's redacted, reusing the strings of the
+// credentials this Pool's Conns redacted last.
+func (p *Pool) redacted(prefix, v string) string {
+	if p == nil {
+		return redacted(prefix, v)
+	}
+	return p.redacts.redacted(prefix, v)
 }
 
 // inflater returns a parked inflater, or a new one.
