@@ -6,6 +6,7 @@ import (
 	"hash/maphash"
 	"maps"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -416,21 +417,81 @@ func setOf(vs []string) map[string]bool {
 // A new group of a distinct threshold whose value fits inline costs the
 // group's key and nothing more once the group LRU is full.
 func TestDistinctNewGroupAllocations(t *testing.T) {
-	ev := NewEvaluator(thresholdSet(t, scanRule), EvalOptions{MaxGroups: 64})
+	if allocs := newGroupAllocs(t, scanRule, "192.0.2.1"); allocs > 1 {
+		t.Errorf("%v allocations per event of a new group, want at most 1 (its key)", allocs)
+	}
+}
+
+// A new group of a distinct threshold whose value does not fit inline
+// takes the map an evicted group left, once the group LRU is full: its
+// key and its value's string, no map.
+func TestDistinctSpilledGroupsReuseMaps(t *testing.T) {
+	rule := `{type: distinct, field: destination.ip, group_by: [source.ip], window: 1h, gte: 20}`
+	if allocs := newGroupAllocs(t, rule, "2001:db8:ffff:ffff:ffff:ffff:ffff:fffe"); allocs > 2 {
+		t.Errorf("%v allocations per event of a new spilled group, want at most 2 (its key, its value)", allocs)
+	}
+}
+
+// newGroupAllocs is the allocations of an event of rule from a new source
+// to dst, past a full group LRU.
+func newGroupAllocs(t *testing.T, rule, dst string) float64 {
+	ev := NewEvaluator(thresholdSet(t, rule), EvalOptions{MaxGroups: 64})
 	events := make([]schemas.Event, 1000)
 	for i := range events {
-		events[i] = at(flowEvent(fmt.Sprintf("10.1.%d.%d", i>>8, i&255), "192.0.2.1", 80), time.Duration(i)*time.Millisecond)
+		events[i] = at(flowEvent(fmt.Sprintf("10.1.%d.%d", i>>8, i&255), dst, 80), time.Duration(i)*time.Millisecond)
 	}
 	for i := range 100 {
 		ev.Eval(&events[i], func(*schemas.Event) {})
 	}
 	n := 100
-	allocs := testing.AllocsPerRun(200, func() {
+	return testing.AllocsPerRun(200, func() {
 		ev.Eval(&events[n%len(events)], func(*schemas.Event) {})
 		n++
 	})
-	if allocs > 1 {
-		t.Errorf("%v allocations per event of a new group, want at most 1 (its key)", allocs)
+}
+
+// The emptied maps kept for later groups are paid for on the rule's
+// memory, at most maxSpareMaps of them, and a map that grew past
+// seenHint values is let go.
+func TestSpareSeenMapsOnBudget(t *testing.T) {
+	b := budget.New(1 << 30)
+	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
+	var spare seenMaps
+	l := newLRU[dgroup](1000, mem)
+	l.drop = func(g *dgroup) { g.dropSeen(mem, &spare) }
+	th := &Threshold{Type: "distinct", Window: time.Hour, Op: "gte", Value: 1000}
+	long := []byte("a-value-longer-than-the-inline-room.example")
+	var grown unsafe.Pointer
+	for i := range 2 * maxSpareMaps {
+		key := fmt.Appendf(nil, "g%d", i)
+		_, h := l.get(key)
+		e := l.add(key, h)
+		values := 1
+		if i == 0 {
+			values = seenHint + 1 // grows its map: not kept
+		}
+		for v := range values {
+			before := e.val.seenBytes
+			e.val.addDistinct(int64(i), append(long, byte('a'+v)), th, mem, &spare)
+			e.cost += e.val.seenBytes - before
+		}
+		if i == 0 {
+			grown = reflect.ValueOf(e.val.seen).UnsafePointer()
+		}
+	}
+	for l.tail != nil {
+		l.remove(l.tail)
+	}
+	if len(spare.free) != maxSpareMaps {
+		t.Fatalf("%d maps kept, want %d", len(spare.free), maxSpareMaps)
+	}
+	for _, m := range spare.free {
+		if len(m) != 0 || reflect.ValueOf(m).UnsafePointer() == grown {
+			t.Fatalf("a kept map holds %d values, or grew past seenHint", len(m))
+		}
+	}
+	if want := int64(maxSpareMaps) * seenMapCost; mem.used-int64(l.pageSlots)*l.entryBytes != want {
+		t.Errorf("%d bytes reserved beyond the pages, want %d for the kept maps", mem.used-int64(l.pageSlots)*l.entryBytes, want)
 	}
 }
 
