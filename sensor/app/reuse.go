@@ -16,6 +16,12 @@ import (
 // KiB) held outside the budget, which pays for live flows only.
 const maxFree = 256
 
+// maxKeptStreams is how many ended flows' streams an analyzer keeps: the
+// first maxFree outside the budget, each past them still paid for on it
+// (streamBytes), as the states (bench-large made 791 streams a run with
+// 256 kept). Shed gives the paid ones back.
+const maxKeptStreams = 2048
+
 // maxKeptStates is how many ended flows' states an analyzer keeps, each
 // still paid for on the budget (as the flow table keeps its ended flows):
 // bench-large's live states peak at about 12,000 and fall back between
@@ -35,7 +41,11 @@ func (a *Analyzer) newFlowState(f *flow.Flow) *state {
 
 // newStream returns a stream delivering to p: an ended flow's, or new.
 func (a *Analyzer) newStream(p parsers.StreamParser) *reassembly.Stream {
+	paid := a.streams.Len() > maxFree
 	if s, ok := a.streams.Get(); ok {
+		if paid { // the flow paid for its stream already
+			a.acct.Release(budget.Parsers, streamBytes)
+		}
 		a.asm.InitStream(s, p)
 		return s
 	}
@@ -55,8 +65,11 @@ func (a *Analyzer) recycle(st *state, paid int64) {
 		a.acct.Release(budget.Parsers, paid)
 		return
 	}
-	if st.stream != nil {
-		a.streams.Put(st.stream, maxFree)
+	if st.stream != nil && a.streams.Len() < maxKeptStreams {
+		if a.streams.Len() >= maxFree {
+			paid -= streamBytes
+		}
+		a.streams.Put(st.stream, maxKeptStreams)
 	}
 	if st.dns != nil {
 		a.keepDNS(st.dns)
@@ -77,12 +90,16 @@ func (a *Analyzer) recycle(st *state, paid int64) {
 	a.acct.Release(budget.Parsers, paid)
 }
 
-// Shed gives the budget back the states and HTTP slots kept for reuse
-// while over() holds (budget.Account.Owes: another worker starves).
+// Shed gives the budget back the states, streams and HTTP slots kept for
+// reuse while over() holds (budget.Account.Owes: another worker starves).
 func (a *Analyzer) Shed(over func() bool) {
 	for a.states.Len() > 0 && over() {
 		a.states.Get()
 		a.acct.Release(budget.Parsers, stateBytes)
+	}
+	for a.streams.Len() > maxFree && over() {
+		a.streams.Get()
+		a.acct.Release(budget.Parsers, streamBytes)
 	}
 	a.httpPool.Shed(over)
 }

@@ -102,49 +102,61 @@ func TestReusedStateAsNew(t *testing.T) {
 }
 
 // Ended flows' states are kept for the next flows, up to maxKeptStates,
-// still paid for on the budget: a burst of new flows after as many ended
-// makes no state (each takes a kept one), and Shed gives the kept states'
+// still paid for on the budget, and so are TCP flows' streams past the
+// first maxFree: a burst of new flows after as many ended makes no state
+// and no stream (each takes a kept one), and Shed gives the kept ones'
 // bytes back.
 func TestEndedStatesKeptOnBudget(t *testing.T) {
-	acct := budget.New(1 << 30).NewAccount()
-	a := New(Config{}, nil, func(*schemas.Event) {}, nil)
-	a.UseBudget(acct)
 	const flows = 1000 // more than the 256 kept outside the budget before
-	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {
-		var ev schemas.Event
-		a.FlowEnded(f, &ev)
-	})
-	burst := func(port uint16) map[*state]bool {
-		states := map[*state]bool{}
-		for i := range flows {
-			p := decode.Packet{
-				Timestamp: time.Unix(1700000000, 0), Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
-				Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
-				Proto: decode.ProtoUDP, IPVersion: 4, Payload: []byte("not a protocol"),
+	for _, c := range []struct {
+		proto uint8
+		kept  int64 // bytes kept on the budget after a burst
+	}{
+		{decode.ProtoUDP, flows * stateBytes},
+		{decode.ProtoTCP, flows*stateBytes + (flows-maxFree)*streamBytes},
+	} {
+		acct := budget.New(1 << 30).NewAccount()
+		a := New(Config{}, nil, func(*schemas.Event) {}, nil)
+		a.UseBudget(acct)
+		tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {
+			var ev schemas.Event
+			a.FlowEnded(f, &ev)
+		})
+		burst := func(port uint16) map[any]bool {
+			made := map[any]bool{}
+			for i := range flows {
+				p := decode.Packet{
+					Timestamp: time.Unix(1700000000, 0), Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+					Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
+					Proto: c.proto, IPVersion: 4, Payload: []byte("not a protocol"),
+				}
+				f, d := tab.Update(&p)
+				a.Packet(f, d, &p)
+				st, _ := f.App.(*state)
+				made[st] = true
+				if st.stream != nil {
+					made[st.stream] = true
+				}
 			}
-			f, d := tab.Update(&p)
-			a.Packet(f, d, &p)
-			st, _ := f.App.(*state)
-			states[st] = true
+			tab.Flush()
+			return made
 		}
-		tab.Flush()
-		return states
-	}
-	first := burst(1)
-	if got, want := acct.Used(budget.Parsers), flows*stateBytes; got != want {
-		t.Errorf("%d ended flows' states kept: %d bytes on the budget, want %d", flows, got, want)
-	}
-	made := 0
-	for st := range burst(2) {
-		if !first[st] {
-			made++
+		first := burst(1)
+		if got := acct.Used(budget.Parsers); got != c.kept {
+			t.Errorf("proto %d: %d ended flows kept: %d bytes on the budget, want %d", c.proto, flows, got, c.kept)
 		}
-	}
-	if made > 0 {
-		t.Errorf("%d new flows after as many ended: %d states made", flows, made)
-	}
-	a.Shed(func() bool { return true })
-	if got := acct.Used(budget.Parsers); got != 0 {
-		t.Errorf("after Shed: %d bytes on the budget", got)
+		made := 0
+		for x := range burst(2) {
+			if !first[x] {
+				made++
+			}
+		}
+		if made > 0 {
+			t.Errorf("proto %d: %d new flows after as many ended: %d states and streams made", c.proto, flows, made)
+		}
+		a.Shed(func() bool { return true })
+		if got := acct.Used(budget.Parsers); got != 0 {
+			t.Errorf("proto %d: after Shed: %d bytes on the budget", c.proto, got)
+		}
 	}
 }
