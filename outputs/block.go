@@ -29,17 +29,17 @@ type block struct {
 	recCost             int64
 }
 
-// cost is the memory a record of jsonLen bytes holds in b (nil: a record
-// the runner owns alone, copied to the byte). The costs of a block's
-// records add up to at least the block's memory, so a queue that counts
-// them holds no more than it counts (Runner, queue_bytes).
-func (b *block) cost(jsonLen int) int64 {
+// cost is the memory rec holds in b (nil: a record the runner owns
+// alone, copied to the byte with its key: copyRecords). The costs of a
+// block's records add up to at least the block's memory, so a queue that
+// counts them holds no more than it counts (Runner, queue_bytes).
+func (b *block) cost(rec *schemas.Record) int64 {
 	if b == nil {
-		return int64(jsonLen + recordSize)
+		return int64(len(rec.JSON) + len(rec.Key) + recordSize)
 	}
 	c := b.recCost
 	if b.arenaUsed > 0 {
-		c += (int64(jsonLen)*b.arenaCap + b.arenaUsed - 1) / b.arenaUsed
+		c += (int64(len(rec.JSON))*b.arenaCap + b.arenaUsed - 1) / b.arenaUsed
 	}
 	return c
 }
@@ -120,9 +120,29 @@ func (p *blockPool) put(b *block) {
 	}
 }
 
-// copyRecords copies recs and their JSON into one new allocation each.
+// copyRecords copies recs, their JSON and their keys into one new
+// allocation each. Such a copy is kept alone (the few records a filtered
+// runner keeps, a queue's part of a block), so it must not keep what a key
+// was cut from: a worker's block of flow strings (flow.Texts), one for
+// each record kept.
 func copyRecords(recs []schemas.Record) []schemas.Record {
-	return copyInto(make([]schemas.Record, 0, len(recs)), make([]byte, 0, bytesOf(recs)), recs)
+	keys := 0
+	for i := range recs {
+		keys += len(recs[i].Key)
+	}
+	json := bytesOf(recs)
+	arena := make([]byte, 0, json+int64(keys))
+	out := copyInto(make([]schemas.Record, 0, len(recs)), arena, recs)
+	arena = arena[:json] // past the JSON copyInto wrote
+	for i := range out {
+		if k := out[i].Key; k != "" {
+			start := len(arena)
+			arena = append(arena, k...)
+			// The arena is never written again: the string stays as copied.
+			out[i].Key = unsafe.String(&arena[start], len(k))
+		}
+	}
+	return out
 }
 
 // copyInto appends recs to dst with their JSON copied into arena, which

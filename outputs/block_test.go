@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
@@ -149,7 +150,7 @@ func TestQueueHoldsAtMostQueueBytes(t *testing.T) {
 			var own *block // records the queue copied: their JSON and the record
 			for k := range slow.q.n {
 				if i := (slow.q.head + k) % len(slow.q.buf); slow.q.blks[i] == nil {
-					pinned += own.cost(len(slow.q.buf[i].JSON))
+					pinned += own.cost(&slow.q.buf[i])
 				}
 			}
 			held := pinned + slow.flCost
@@ -161,7 +162,7 @@ func TestQueueHoldsAtMostQueueBytes(t *testing.T) {
 					var n int
 					for k := range slow.q.n {
 						if i := (slow.q.head + k) % len(slow.q.buf); slow.q.blks[i] == b {
-							c += b.cost(len(slow.q.buf[i].JSON))
+							c += b.cost(&slow.q.buf[i])
 							n++
 						}
 					}
@@ -173,5 +174,27 @@ func TestQueueHoldsAtMostQueueBytes(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
+	}
+}
+
+// A record copied to be kept alone (a filtered runner's, a queue's part of
+// a block) holds its key in its own copy, counted in its cost: not the
+// memory the key was cut from, a worker's block of flow strings that a
+// queue of such records would otherwise keep one of per record.
+func TestCopiedRecordOwnsItsKey(t *testing.T) {
+	texts := []byte("1:AAAAAAAAAAAAAAAAAAAAAAAAAAA=1:BBBBBBBBBBBBBBBBBBBBBBBBBBB=")
+	a := unsafe.String(&texts[0], 30)
+	recs := []schemas.Record{{Key: a, JSON: []byte(`{"a":1}`)}, {JSON: []byte(`{"b":2}`)}}
+	out := copyRecords(recs)
+	p := uintptr(unsafe.Pointer(unsafe.StringData(out[0].Key)))
+	if start := uintptr(unsafe.Pointer(&texts[0])); p >= start && p < start+uintptr(len(texts)) {
+		t.Fatal("the copy's key lies in the memory it was cut from")
+	}
+	if out[0].Key != a || out[1].Key != "" || string(out[0].JSON) != `{"a":1}` || string(out[1].JSON) != `{"b":2}` {
+		t.Fatalf("copied %q %q %q %q", out[0].Key, out[1].Key, out[0].JSON, out[1].JSON)
+	}
+	var own *block
+	if c, want := own.cost(&out[0]), int64(7+30+recordSize); c != want {
+		t.Fatalf("a copied record costs %d, want %d (JSON, key and record)", c, want)
 	}
 }

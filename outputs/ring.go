@@ -31,7 +31,7 @@ func (q *ring) init(size int) {
 func (q *ring) room(maxN int, maxCost, elsewhere int64, recs []schemas.Record, blk *block) (n int, cost int64) {
 	c := q.cost + elsewhere
 	for n < len(recs) && q.n+n < maxN {
-		rc := blk.cost(len(recs[n].JSON))
+		rc := blk.cost(&recs[n])
 		if c+rc > maxCost && (q.n+n > 0 || elsewhere > 0) {
 			break
 		}
@@ -49,7 +49,7 @@ func (q *ring) push(recs []schemas.Record, blk *block) {
 		q.buf[i], q.blks[i] = rec, blk
 		q.n++
 		q.bytes += int64(len(rec.JSON))
-		q.cost += blk.cost(len(rec.JSON))
+		q.cost += blk.cost(&rec)
 	}
 }
 
@@ -67,7 +67,7 @@ func (q *ring) pop(dst *held, maxN int, maxBytes int64) {
 		q.head = (q.head + 1) % len(q.buf)
 		q.n--
 		q.bytes -= int64(len(rec.JSON))
-		q.cost -= blk.cost(len(rec.JSON))
+		q.cost -= blk.cost(&rec)
 	}
 }
 
@@ -87,7 +87,7 @@ func (h *held) add(rec schemas.Record, blk *block) {
 func (h *held) cost() int64 {
 	var c int64
 	for i, blk := range h.blks {
-		c += blk.cost(len(h.recs[i].JSON))
+		c += blk.cost(&h.recs[i])
 	}
 	return c
 }
