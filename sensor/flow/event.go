@@ -177,7 +177,7 @@ type Addrs struct {
 	n, src, dst uint8 // ends of the text, of source.ip and of destination.ip in it
 	origIsA     bool  // the flow's origIsA when it was printed
 	off         uint16
-	gen         uint32 // the text lies at off in the Texts block gen (0: none)
+	gen         uint64 // the text lies at off in the Texts block gen (0: none)
 }
 
 // printAddrs prints the addresses of the flow's endpoints o and r (Orig

@@ -1,6 +1,9 @@
 package flow
 
-import "unsafe"
+import (
+	"sync/atomic"
+	"unsafe"
+)
 
 // Texts hands a worker's events their address strings (FillNetworkFrom),
 // each copied into a block of textsBlock bytes that the next ones share:
@@ -14,15 +17,22 @@ import "unsafe"
 // address) may keep it as long as it likes; it keeps its block alive with
 // it. Nothing that lives as long as a flow keeps one: the app state keeps
 // its Addrs by value, an FTP expectation its own copy
-// (app.Expectations). Keepers that hold a string while its event is on
-// its way hold at most a block each. The zero Texts is ready; a nil one
-// allocates each string.
+// (app.Expectations). A string kept while its event is on its way holds
+// its block with the strings of the events around it; a record an output
+// keeps alone (a filtered runner's) copies its key (outputs.copyRecords),
+// so that a queue of them does not hold a block each. The zero Texts is
+// ready; a nil one allocates each string.
 type Texts struct {
 	block []byte      // the current block
 	used  int         // its bytes cut
-	gen   uint32      // counts the blocks made
+	gen   uint64      // the current block's number (textsBlocks)
 	macs  []macString // MAC cache entries not yet used (MAC)
 }
+
+// textsBlocks numbers the blocks of every Texts, so that an Addrs names
+// one block of one Texts for good: a number never comes back (64 bits do
+// not wrap), nor names another worker's block.
+var textsBlocks atomic.Uint64
 
 // textsBlock is a block's size: the strings of about 36 IPv4 flows (56
 // bytes each).
@@ -42,7 +52,7 @@ func (t *Texts) cut(b []byte) (string, int) {
 	}
 	if len(b) > len(t.block)-t.used {
 		t.block, t.used = make([]byte, textsBlock), 0
-		t.gen++
+		t.gen = textsBlocks.Add(1)
 	}
 	off := t.used
 	s := t.block[off : off+len(b) : off+len(b)]

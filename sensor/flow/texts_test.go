@@ -69,3 +69,32 @@ func TestNewFlowsEventsShareTextBlocks(t *testing.T) {
 		t.Errorf("a flow's two events cut two strings")
 	}
 }
+
+// An Addrs names one block of one Texts: filled through another worker's
+// Texts (whose block counts may equal this one's), or after its block was
+// left behind, its strings are printed afresh, never read from another
+// flow's bytes.
+func TestAddrsNameOneTextsBlock(t *testing.T) {
+	p := decode.Packet{
+		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
+		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: decode.SYN,
+	}
+	tab := NewTable(Config{}, func(*Flow) {})
+	f, _ := tab.Update(&p)
+	var mine, other Texts
+	other.String([]byte("172.16.9.9198.51.100.7:AAAAAAAAAAAAAAAAAAAAAAAAAAA="))
+	var addrs Addrs
+	var ev schemas.Event
+	FillNetworkFrom(&ev, f, &addrs, &mine)
+	FillNetworkFrom(&ev, f, &addrs, &other)
+	if ev.Source.IP != "10.1.0.10" || ev.Destination.IP != "192.0.2.80" || ev.Network.CommunityID != f.CommunityID() {
+		t.Fatalf("through another Texts: %q %q %q", ev.Source.IP, ev.Destination.IP, ev.Network.CommunityID)
+	}
+	for range 2 * textsBlock / 8 { // the block the Addrs names is left behind
+		mine.String([]byte("7.7.7.7:"))
+	}
+	FillNetworkFrom(&ev, f, &addrs, &mine)
+	if ev.Source.IP != "10.1.0.10" || ev.Destination.IP != "192.0.2.80" {
+		t.Fatalf("after its block: %q %q", ev.Source.IP, ev.Destination.IP)
+	}
+}
