@@ -124,7 +124,9 @@ type memoList struct {
 
 // memoListBytes bounds an encoding the memo keeps: a longer list (a
 // hostile ClientHello may offer thousands of suites) is written each
-// time, so the memo stays under 8 × 4 KiB.
+// time, so the memo's encodings stay under 8 × 4 KiB; with its copies
+// of the lists (at most ~455 names each, 16-byte headers and the names'
+// bytes) it holds at most about 120 KiB.
 const memoListBytes = 4 << 10
 
 // EncodeError is returned by Encode for a value JSON cannot carry: a NaN

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"math/rand/v2"
+	"reflect"
 	"testing"
 )
 
@@ -42,6 +43,9 @@ func TestIndexAgreesWithAMap(t *testing.T) {
 // Key.equal is ==: a key differing from another in any one byte of any
 // field, whatever the bit, is not equal to it, and a copy is.
 func TestKeyEqualIsEquality(t *testing.T) {
+	if n := reflect.TypeFor[Key]().NumField(); n != 7 {
+		t.Fatalf("Key has %d fields: Key.equal and this test compare 7", n)
+	}
 	base := Key{PortA: 0x1234, PortB: 0x5678, VLAN: 0x9ab, Proto: 6}
 	for i := range base.A {
 		base.A[i], base.B[i] = byte(i), byte(0x80+i)

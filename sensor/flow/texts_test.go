@@ -41,12 +41,7 @@ func TestTextsStringsStayAndShareBlocks(t *testing.T) {
 // (it made one, the addresses and Community ID together), and a flow's
 // events share theirs.
 func TestNewFlowsEventsShareTextBlocks(t *testing.T) {
-	p := decode.Packet{
-		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
-		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: decode.SYN,
-	}
-	tab := NewTable(Config{}, func(*Flow) {})
-	f, _ := tab.Update(&p)
+	f := synFlow()
 	var texts Texts
 	var ev schemas.Event
 	ev.Related.IP = make([]string, 0, 2)
@@ -75,12 +70,7 @@ func TestNewFlowsEventsShareTextBlocks(t *testing.T) {
 // left behind, its strings are printed afresh, never read from another
 // flow's bytes.
 func TestAddrsNameOneTextsBlock(t *testing.T) {
-	p := decode.Packet{
-		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
-		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: decode.SYN,
-	}
-	tab := NewTable(Config{}, func(*Flow) {})
-	f, _ := tab.Update(&p)
+	f := synFlow()
 	var mine, other Texts
 	other.String([]byte("172.16.9.9198.51.100.7:AAAAAAAAAAAAAAAAAAAAAAAAAAA="))
 	var addrs Addrs
@@ -97,4 +87,14 @@ func TestAddrsNameOneTextsBlock(t *testing.T) {
 	if ev.Source.IP != "10.1.0.10" || ev.Destination.IP != "192.0.2.80" {
 		t.Fatalf("after its block: %q %q", ev.Source.IP, ev.Destination.IP)
 	}
+}
+
+// synFlow is the flow of a SYN from 10.1.0.10:40000 to 192.0.2.80:443.
+func synFlow() *Flow {
+	p := decode.Packet{
+		Timestamp: time.Unix(1700000000, 0), Src: netip.MustParseAddr("10.1.0.10"), Dst: netip.MustParseAddr("192.0.2.80"),
+		SrcPort: 40000, DstPort: 443, Proto: decode.ProtoTCP, IPVersion: 4, TCPFlags: decode.SYN,
+	}
+	f, _ := NewTable(Config{}, func(*Flow) {}).Update(&p)
+	return f
 }
