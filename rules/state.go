@@ -127,6 +127,9 @@ type lru[V any] struct {
 	// drop, if set, takes what an entry's value holds as the entry
 	// leaves the LRU, its bytes given back already.
 	drop func(*V)
+	// valWarm is how much of an evicted entry's value its next key
+	// touches (clear or drop and zero): what warmTail prefetches.
+	valWarm uintptr
 }
 
 // minSlots is the index size of an LRU's first entry.
@@ -163,7 +166,8 @@ func keyCost(key []byte) int64 {
 }
 
 func newLRU[V any](max int, mem *stateMem) *lru[V] {
-	return &lru[V]{seed: maphash.MakeSeed(), max: max, mem: mem, cost: entrySlack, entryBytes: int64(unsafe.Sizeof(lruEntry[V]{}))}
+	var zero V
+	return &lru[V]{seed: maphash.MakeSeed(), max: max, mem: mem, cost: entrySlack, entryBytes: int64(unsafe.Sizeof(lruEntry[V]{})), valWarm: unsafe.Sizeof(zero)}
 }
 
 // tagOf is the tag of hash h. An index has fewer than 2^31 slots, so the
@@ -207,7 +211,8 @@ func (l *lru[V]) get(key []byte) (*lruEntry[V], uint64) {
 // untracked, when the memory is refused.
 func (l *lru[V]) add(key []byte, h uint64) *lruEntry[V] {
 	var e *lruEntry[V]
-	if l.n >= l.max && l.tail != nil {
+	evict := l.n >= l.max && l.tail != nil
+	if evict {
 		// The evicted entry's struct takes the new key.
 		e = l.tail
 		l.unindex(e)
@@ -243,7 +248,33 @@ func (l *lru[V]) add(key []byte, h uint64) *lruEntry[V] {
 	l.tags[i], l.slots[i] = tagOf(e.hash), e
 	l.n++
 	l.pushFront(e)
+	if evict {
+		l.warmTail()
+	}
 	return e
+}
+
+// warmTail prefetches the lines the next eviction touches first: the
+// tail's index slot (tag and entry pointer), its list neighbour, and its
+// fields past the list links (its cost and value, its inline key). A flood
+// of new groups through a full LRU evicts an entry unused since thousands
+// of events, all of whose lines are cold; the eviction reached them one
+// after the other (the slot through the entry's hash, the neighbour through
+// its link) and the budget's atomic waited for the stores to them. Loads
+// here would stall as long (a CPU retires in order); a prefetch does not.
+func (l *lru[V]) warmTail() {
+	t := l.tail
+	if t == nil {
+		return
+	}
+	i := int(t.hash) & (len(l.tags) - 1)
+	prefetch(unsafe.Pointer(&l.tags[i]), 4)
+	prefetch(unsafe.Pointer(&l.slots[i]), 8)
+	if t.prev != nil {
+		prefetch(unsafe.Pointer(&t.prev.next), 8)
+	}
+	prefetch(unsafe.Pointer(t), unsafe.Offsetof(t.val)+l.valWarm)
+	prefetch(unsafe.Pointer(&t.inline), inlineKey)
 }
 
 // grow doubles the index (makes the first one).
@@ -644,6 +675,7 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs.mem.max = maxBytes
 		rs.groups = newLRU[tgroup](maxGroups, &rs.mem)
 		rs.groups.clear = clearGroup
+		rs.groups.valWarm = unsafe.Offsetof(tgroup{}.buckets)
 		rs.dgroups = newLRU[dgroup](maxGroups, &rs.mem)
 		rs.dgroups.drop = func(g *dgroup) { g.dropSeen(&rs.mem, &rs.maps) }
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem)
