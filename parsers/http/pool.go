@@ -76,8 +76,11 @@ func (p *Pool) slot() *slot {
 const slotBytes = int64(unsafe.Sizeof(slotRoom{}))
 
 // keepSlot keeps s for a later Conn, past freeSlots only if acct has the
-// bytes for it.
+// bytes for it, and only if it holds no more than they count (scrub).
 func (p *Pool) keepSlot(s *slot, acct *budget.Account) {
+	if !s.scrub() {
+		return
+	}
 	switch n := p.slots.Len(); {
 	case n >= maxPooledSlots:
 		return
@@ -91,12 +94,16 @@ func (p *Pool) keepSlot(s *slot, acct *budget.Account) {
 }
 
 // Shed drops the slots kept past freeSlots while over() holds, giving
-// their bytes back to the budget; Close drops them all.
-func (p *Pool) Shed(over func() bool) {
+// their bytes back to the budget, and reports whether it dropped any;
+// Close drops them all.
+func (p *Pool) Shed(over func() bool) bool {
+	gave := false
 	for p.slots.Len() > freeSlots && over() {
 		p.slots.Get()
 		p.acct.Release(budget.Parsers, slotBytes)
+		gave = true
 	}
+	return gave
 }
 
 func (p *Pool) buf() []byte {

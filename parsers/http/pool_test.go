@@ -1,6 +1,7 @@
 package http
 
 import (
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -104,5 +105,44 @@ func TestPoolKeepsSlotsOnBudget(t *testing.T) {
 	pool.Shed(func() bool { return true })
 	if got := acct.Used(budget.Parsers); got != 0 || pool.slots.Len() != freeSlots {
 		t.Errorf("after Shed: %d bytes on the budget, %d slots kept", got, pool.slots.Len())
+	}
+}
+
+// A slot kept past its Conn holds nothing of it: no header value (custom
+// token headers are not redacted) nor body byte lingers past the lists'
+// lengths for a later flow's lifetime, and a slot whose lists outgrew its
+// own room, holding more than the slotBytes it is charged, is not kept.
+func TestKeptSlotHoldsNothingOfItsConn(t *testing.T) {
+	acct := budget.New(1 << 30).NewAccount()
+	pool := new(Pool)
+	cfg := Config{Pool: pool, Budget: acct}
+	resp := []byte("HTTP/1.1 204 No Content\r\n\r\n")
+	session := func(headers int) {
+		req := "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 16\r\n"
+		for i := range headers {
+			req += fmt.Sprintf("X-Api-Key-%d: SECRET%d\r\n", i, i)
+		}
+		c := NewConnHandler(cfg, nil)
+		_ = c.Data(parsers.ToServer, []byte(req+"\r\npassword=hunter2"), t0)
+		_ = c.Data(parsers.ToClient, resp, t0)
+		c.End(t0)
+		c.Release()
+	}
+	session(3)
+	if pool.slots.Len() != 1 {
+		t.Fatalf("%d slots kept, want 1", pool.slots.Len())
+	}
+	s, _ := pool.slots.Get()
+	for _, h := range append(s.tx.Request.Headers[:cap(s.tx.Request.Headers)], s.tx.Response.Headers[:cap(s.tx.Response.Headers)]...) {
+		if h != (Header{}) {
+			t.Errorf("a kept slot still holds header %q: %q", h.Name, h.Value)
+		}
+	}
+	if s.tx.Request.Body != nil || s.tx.Notes != nil {
+		t.Errorf("a kept slot still holds a body of %d bytes, notes %q", cap(s.tx.Request.Body), s.tx.Notes)
+	}
+	session(slotHeaders + 1)
+	if pool.slots.Len() != 0 {
+		t.Errorf("a slot whose headers outgrew its room was kept")
 	}
 }
