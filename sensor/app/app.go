@@ -90,6 +90,7 @@ type Analyzer struct {
 	streams  freelist.List[*reassembly.Stream]
 	dnsConns freelist.List[*dns.Conn]
 	noReuse  bool
+	shedding bool // Shed is evicting flows: keep nothing of them
 	httpPool phttp.Pool
 	splits   nameSplits // dns.question.* splits of recent names
 	dhcp     dhcp.Message
@@ -132,7 +133,7 @@ func (a *Analyzer) Close() {
 	a.cfg.TLS.Pool.Forget()
 	a.forgetSplits()
 	a.dnsNames.Release()
-	a.Shed(func() bool { return true })
+	a.Shed(always, nil)
 	a.asm.Close()
 	a.httpPool.Close()
 }
@@ -319,9 +320,8 @@ func (a *Analyzer) Packet(f *flow.Flow, d flow.Dir, p *decode.Packet) {
 	}
 }
 
-// newState attaches state to f for its first payload packet p, if the
-// budget has room for it.
-func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
+// stateCost is what a new state for a flow of p's protocol reserves.
+func (a *Analyzer) stateCost(p *decode.Packet) int64 {
 	var cost int64
 	if a.states.Len() == 0 { // a kept state is paid for already
 		cost = stateBytes
@@ -329,7 +329,18 @@ func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
 	if p.Proto == decode.ProtoTCP {
 		cost += streamBytes
 	}
-	if !a.acct.Reserve(budget.Parsers, cost) {
+	return cost
+}
+
+// always is a Shed condition that always holds.
+func always() bool { return true }
+
+// newState attaches state to f for its first payload packet p, if the
+// budget has room for it.
+func (a *Analyzer) newState(f *flow.Flow, p *decode.Packet) *state {
+	// What is kept for reuse gives way to a live flow: when the budget
+	// refuses, it is given back and the budget asked again.
+	if !a.acct.Reserve(budget.Parsers, a.stateCost(p)) && (!a.Shed(always, nil) || !a.acct.Reserve(budget.Parsers, a.stateCost(p))) {
 		a.anom.Report(anomaly.MemoryLimit, f, p.Timestamp, "memory budget spent: flow not inspected")
 		f.App = uninspected
 		return uninspected

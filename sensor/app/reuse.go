@@ -61,7 +61,7 @@ func (a *Analyzer) newStream(p parsers.StreamParser) *reassembly.Stream {
 // deliveries are its own before it writes).
 func (a *Analyzer) recycle(st *state, paid int64) {
 	st.f.App = nil
-	if a.noReuse {
+	if a.noReuse || a.shedding {
 		a.acct.Release(budget.Parsers, paid)
 		return
 	}
@@ -91,17 +91,31 @@ func (a *Analyzer) recycle(st *state, paid int64) {
 }
 
 // Shed gives the budget back the states, streams and HTTP slots kept for
-// reuse while over() holds (budget.Account.Owes: another worker starves).
-func (a *Analyzer) Shed(over func() bool) {
+// reuse while over() holds, and reports whether it gave any back. Then,
+// if over() still holds, it calls evict (the flow table's Shed: live
+// flows go) with nothing kept of the flows evicted, whose bytes would
+// otherwise move into the kept lists instead of going back.
+func (a *Analyzer) Shed(over func() bool, evict func()) bool {
+	gave := false
 	for a.states.Len() > 0 && over() {
 		a.states.Get()
 		a.acct.Release(budget.Parsers, stateBytes)
+		gave = true
 	}
 	for a.streams.Len() > maxFree && over() {
 		a.streams.Get()
 		a.acct.Release(budget.Parsers, streamBytes)
+		gave = true
 	}
-	a.httpPool.Shed(over)
+	if a.httpPool.Shed(over) {
+		gave = true
+	}
+	if evict != nil && over() {
+		a.shedding = true
+		evict()
+		a.shedding = false
+	}
+	return gave
 }
 
 // keepDNS keeps a DNS Conn its flow is done with for the next DNS flows.

@@ -154,9 +154,65 @@ func TestEndedStatesKeptOnBudget(t *testing.T) {
 		if made > 0 {
 			t.Errorf("proto %d: %d new flows after as many ended: %d states and streams made", c.proto, flows, made)
 		}
-		a.Shed(func() bool { return true })
+		a.Shed(always, nil)
 		if got := acct.Used(budget.Parsers); got != 0 {
 			t.Errorf("proto %d: after Shed: %d bytes on the budget", c.proto, got)
 		}
+	}
+}
+
+// What is kept for reuse gives way to live flows: a new flow the budget
+// refuses gets it back first and is inspected, and flows evicted to give
+// memory back to another worker (Shed with evict) leave nothing kept
+// behind, so their bytes go back rather than into the kept lists.
+func TestKeptGivesWayToLiveFlows(t *testing.T) {
+	acct := budget.New(64 << 20).NewAccount()
+	a := New(Config{}, nil, func(*schemas.Event) {}, nil)
+	a.UseBudget(acct)
+	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {
+		var ev schemas.Event
+		a.FlowEnded(f, &ev)
+	})
+	flows := func(n int, port uint16) []*flow.Flow {
+		var out []*flow.Flow
+		for i := range n {
+			p := decode.Packet{
+				Timestamp: time.Unix(1700000000, 0), Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+				Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
+				Proto: decode.ProtoTCP, IPVersion: 4, Payload: []byte("not a protocol"),
+			}
+			f, d := tab.Update(&p)
+			a.Packet(f, d, &p)
+			out = append(out, f)
+		}
+		return out
+	}
+	flows(1000, 1)
+	tab.Flush()
+	kept := acct.Used(budget.Parsers)
+	if kept == 0 {
+		t.Fatal("nothing kept after 1,000 TCP flows ended")
+	}
+	for n := int64(4096); n > 0; n /= 2 { // the rest of the budget goes to flows
+		for acct.Reserve(budget.Flows, n) {
+		}
+	}
+	if f := flows(1, 2)[0]; f.App == uninspected {
+		t.Errorf("a new flow refused while %d bytes were kept for reuse", kept)
+	}
+	if used := acct.Used(budget.Parsers); used >= kept {
+		t.Errorf("kept for reuse: %d bytes on the budget, then %d", kept, used)
+	}
+	acct.Release(budget.Flows, acct.Used(budget.Flows))
+
+	live := flows(500, 3)
+	a.Shed(always, func() { tab.Shed(always) })
+	for _, f := range live[:1] {
+		if f.App != nil {
+			t.Fatal("a live flow was not evicted")
+		}
+	}
+	if got := acct.Used(budget.Parsers); got != 0 {
+		t.Errorf("after shedding kept and live flows: %d bytes on the budget", got)
 	}
 }

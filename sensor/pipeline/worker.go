@@ -275,10 +275,12 @@ func (w *worker) giveBackBetween() {
 // of the budget, for another worker that starves (budget.Account.Fair).
 func (w *worker) giveBack() {
 	if w.acct.Owes() {
-		if w.app != nil {
-			w.app.Shed(w.acct.OverShare)
+		evict := func() { w.table.Shed(w.acct.OverShare) }
+		if w.app == nil {
+			evict()
+		} else {
+			w.app.Shed(w.acct.OverShare, evict)
 		}
-		w.table.Shed(w.acct.OverShare)
 		w.acct.Paid()
 	}
 }
