@@ -564,10 +564,14 @@ func (g *dgroup) spill(th *Threshold, mem *stateMem, spare *seenMaps) bool {
 	for i := range g.few[:g.nfew] {
 		cost += int64(g.few[i].n) + distinctCost
 	}
+	// A spare map's bytes are given back first: the group reserves them
+	// again with its values, so a spare never takes the room of the
+	// spill that would reuse it (refused, the map goes).
+	m := spare.take(mem)
 	if !mem.reserve(cost) {
 		return false
 	}
-	if g.seen = spare.take(mem); g.seen == nil {
+	if g.seen = m; g.seen == nil {
 		g.seen = make(map[string]int64, max(min(int(th.Value)+1, seenHint), int(g.nfew)+1))
 	}
 	g.seenBytes, g.big = cost, false

@@ -610,3 +610,22 @@ func insert[V any](l *lru[V], key []byte) *lruEntry[V] {
 	_, h := l.get(key)
 	return l.add(key, h)
 }
+
+// A spare map gives way to the spill that would reuse it: at the rule's
+// bound, the bytes the spare holds are the room the spill needs.
+func TestSpareMapMakesRoomForItsSpill(t *testing.T) {
+	th := &Threshold{Type: "distinct", Window: time.Hour, Op: "gte", Value: 1000}
+	long := []byte("a-value-longer-than-the-inline-room.example")
+	var g dgroup
+	cost := seenMapCost + int64(len(long)+1) + distinctCost
+	mem := &stateMem{acct: budget.New(1 << 30).NewAccount(), max: cost}
+	var spare seenMaps
+	spare.keep(make(map[string]int64), mem)
+	if len(spare.free) != 1 {
+		t.Fatal("no spare kept")
+	}
+	g.addDistinct(1, append(long, 'a'), th, mem, &spare)
+	if g.seen == nil || len(spare.free) != 0 || mem.used != g.seenBytes {
+		t.Fatalf("spill at the bound with a spare: map %v, %d spares, %d bytes used for %d", g.seen != nil, len(spare.free), mem.used, g.seenBytes)
+	}
+}
