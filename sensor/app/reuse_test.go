@@ -125,11 +125,7 @@ func TestEndedStatesKeptOnBudget(t *testing.T) {
 		burst := func(port uint16) map[any]bool {
 			made := map[any]bool{}
 			for i := range flows {
-				p := decode.Packet{
-					Timestamp: time.Unix(1700000000, 0), Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
-					Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
-					Proto: c.proto, IPVersion: 4, Payload: []byte("not a protocol"),
-				}
+				p := unknownPayload(i, port, c.proto)
 				f, d := tab.Update(&p)
 				a.Packet(f, d, &p)
 				st, _ := f.App.(*state)
@@ -176,11 +172,7 @@ func TestKeptGivesWayToLiveFlows(t *testing.T) {
 	flows := func(n int, port uint16) []*flow.Flow {
 		var out []*flow.Flow
 		for i := range n {
-			p := decode.Packet{
-				Timestamp: time.Unix(1700000000, 0), Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
-				Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
-				Proto: decode.ProtoTCP, IPVersion: 4, Payload: []byte("not a protocol"),
-			}
+			p := unknownPayload(i, port, decode.ProtoTCP)
 			f, d := tab.Update(&p)
 			a.Packet(f, d, &p)
 			out = append(out, f)
@@ -214,5 +206,15 @@ func TestKeptGivesWayToLiveFlows(t *testing.T) {
 	}
 	if got := acct.Used(budget.Parsers); got != 0 {
 		t.Errorf("after shedding kept and live flows: %d bytes on the budget", got)
+	}
+}
+
+// unknownPayload is a packet of flow i (from 10.0.i/16 and port to
+// 192.0.2.1:9999) carrying bytes of no protocol.
+func unknownPayload(i int, port uint16, proto uint8) decode.Packet {
+	return decode.Packet{
+		Timestamp: time.Unix(1700000000, 0), Src: netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}),
+		Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
+		Proto: proto, IPVersion: 4, Payload: []byte("not a protocol"),
 	}
 }
