@@ -164,10 +164,7 @@ func TestLRUShortKeyInEntry(t *testing.T) {
 	b := budget.New(1 << 30)
 	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
 	l := newLRU[tgroup](1000, mem)
-	keys := make([][]byte, 101)
-	for i := range keys {
-		keys[i] = fmt.Appendf(nil, "2001:db8:ffff:ffff:ffff::%x", i)
-	}
+	keys := groupKeys(101, "2001:db8:ffff:ffff:ffff::%x")
 	n := 0
 	// Pages of 1, 1, 2, 4, …, 64 entries, and the index doubling a few
 	// times.
@@ -222,10 +219,7 @@ func TestLRUGroupsComingAndGoingAllocateNothing(t *testing.T) {
 	b := budget.New(1 << 30)
 	mem := &stateMem{acct: b.NewAccount(), max: 1 << 30}
 	l := newLRU[tgroup](1000, mem)
-	keys := make([][]byte, 200)
-	for i := range keys {
-		keys[i] = fmt.Appendf(nil, "10.0.0.%d", i)
-	}
+	keys := groupKeys(200, "10.0.0.%d")
 	n := 0
 	come := func() {
 		insert(l, keys[n%len(keys)]).last = int64(n)
@@ -628,4 +622,13 @@ func TestSpareMapMakesRoomForItsSpill(t *testing.T) {
 	if g.seen == nil || len(spare.free) != 0 || mem.used != g.seenBytes {
 		t.Fatalf("spill at the bound with a spare: map %v, %d spares, %d bytes used for %d", g.seen != nil, len(spare.free), mem.used, g.seenBytes)
 	}
+}
+
+// groupKeys is n group keys, format applied to 0…n-1.
+func groupKeys(n int, format string) [][]byte {
+	keys := make([][]byte, n)
+	for i := range keys {
+		keys[i] = fmt.Appendf(nil, format, i)
+	}
+	return keys
 }

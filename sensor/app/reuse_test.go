@@ -116,12 +116,7 @@ func TestEndedStatesKeptOnBudget(t *testing.T) {
 		{decode.ProtoTCP, flows*stateBytes + (flows-maxFree)*streamBytes},
 	} {
 		acct := budget.New(1 << 30).NewAccount()
-		a := New(Config{}, nil, func(*schemas.Event) {}, nil)
-		a.UseBudget(acct)
-		tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {
-			var ev schemas.Event
-			a.FlowEnded(f, &ev)
-		})
+		a, tab := analyzerOnBudget(acct)
 		burst := func(port uint16) map[any]bool {
 			made := map[any]bool{}
 			for i := range flows {
@@ -163,12 +158,7 @@ func TestEndedStatesKeptOnBudget(t *testing.T) {
 // behind, so their bytes go back rather than into the kept lists.
 func TestKeptGivesWayToLiveFlows(t *testing.T) {
 	acct := budget.New(64 << 20).NewAccount()
-	a := New(Config{}, nil, func(*schemas.Event) {}, nil)
-	a.UseBudget(acct)
-	tab := flow.NewTable(flow.Config{}, func(f *flow.Flow) {
-		var ev schemas.Event
-		a.FlowEnded(f, &ev)
-	})
+	a, tab := analyzerOnBudget(acct)
 	flows := func(n int, port uint16) []*flow.Flow {
 		var out []*flow.Flow
 		for i := range n {
@@ -217,4 +207,15 @@ func unknownPayload(i int, port uint16, proto uint8) decode.Packet {
 		Dst: netip.MustParseAddr("192.0.2.1"), SrcPort: port, DstPort: 9999,
 		Proto: proto, IPVersion: 4, Payload: []byte("not a protocol"),
 	}
+}
+
+// analyzerOnBudget is an analyzer drawing on acct and a flow table whose
+// ended flows it is told of.
+func analyzerOnBudget(acct *budget.Account) (*Analyzer, *flow.Table) {
+	a := New(Config{}, nil, func(*schemas.Event) {}, nil)
+	a.UseBudget(acct)
+	return a, flow.NewTable(flow.Config{}, func(f *flow.Flow) {
+		var ev schemas.Event
+		a.FlowEnded(f, &ev)
+	})
 }
