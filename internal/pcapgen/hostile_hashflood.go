@@ -18,8 +18,9 @@ var HashFloodServer = netip.MustParseAddrPort("[2001:db8::1]:80")
 // FloodInterval from t, from n distinct IPv6 clients chosen as an attacker
 // who knows a flow table's hash would choose them: every flow key hashes
 // to the same low 32 bits under the public, unseeded hash the flow table
-// once used (unseededKeyHash), so in a table indexed by it every new flow
-// probes past all the earlier ones: quadratic time for linear traffic.
+// once used (the splitmix64 finaliser over the key's words, with no
+// secret), so in a table indexed by it every new flow probes past all the
+// earlier ones: quadratic time for linear traffic.
 func HashFloodSYNs(n int, t time.Time) []Packet {
 	pkts := make([]Packet, n)
 	for i, src := range HashFloodSources(n) {
@@ -60,15 +61,3 @@ func HashFloodSources(n int) []netip.AddrPort {
 }
 
 const hashFloodLow = 0x5eed5eed
-
-// unseededKeyHash is the flow key hash an attacker can solve for: the
-// splitmix64 finalizer over the key's words, with no secret. Keys are A,
-// B (16 bytes each), ports, VLAN and protocol, as sensor/flow orders them.
-func unseededKeyHash(a, b [16]byte, portA, portB, vlan uint16, proto uint8) uint64 {
-	h := uint64(proto)<<48 ^ uint64(vlan)<<32 ^ uint64(portA)<<16 ^ uint64(portB)
-	for i := 0; i < 16; i += 8 {
-		h = splitmix.Mix(h ^ binary.LittleEndian.Uint64(a[i:]))
-		h = splitmix.Mix(h ^ binary.LittleEndian.Uint64(b[i:]))
-	}
-	return splitmix.Mix(h)
-}
