@@ -107,9 +107,9 @@ func under(m *mimetype.MIME, mt string) bool {
 // both media types on every call (two allocations, and the parsing).
 func related(a, b *mimetype.MIME) bool {
 	k := [2]string{typeName(a), typeName(b)}
-	relatedPairs.Lock()
+	relatedPairs.RLock()
 	r, ok := relatedPairs.m[k]
-	relatedPairs.Unlock()
+	relatedPairs.RUnlock()
 	if ok {
 		return r
 	}
@@ -131,7 +131,7 @@ func related(a, b *mimetype.MIME) bool {
 // pairs the content and the declared types (attacker's choice) can make
 // are bounded by the tree, not by much.
 var relatedPairs struct {
-	sync.Mutex
+	sync.RWMutex
 	m map[[2]string]bool
 }
 

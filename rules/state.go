@@ -623,7 +623,7 @@ type seenMaps struct {
 const maxSpareMaps = 64
 
 func (s *seenMaps) keep(m map[string]int64, mem *stateMem) {
-	if len(s.free) >= maxSpareMaps || !mem.reserve(seenMapCost) {
+	if len(s.free) >= maxSpareMaps || !mem.take(seenMapCost, seenMapCost) { // not a group refused: not counted
 		return
 	}
 	clear(m)

@@ -167,14 +167,13 @@ func appendJA4(dst []byte, h *ClientHello, proto byte, raw bool) []byte {
 // and two 12-character hashes, joined by "_".
 const ja4Len = 10 + 1 + 12 + 1 + 12
 
-// appendJA4Inputs appends what JA4 reads of h beyond what its JA3 string
-// says (a memo key: two ClientHellos with the same JA3 string and the
-// same of these have the same fingerprints): a 0 (no character of a JA3
-// string), then supported_versions and the signature algorithms, each
-// behind its count, and the first ALPN value behind its length (0xffff:
-// no ALPN; a value is at most 255 bytes), all as two bytes.
+// appendJA4Inputs appends what JA4 reads of h beyond what
+// appendJA3Inputs says (a memo key: two ClientHellos with the same of
+// both have the same fingerprints): supported_versions and the signature
+// algorithms, each behind its count, and the first ALPN value behind its
+// length (0xffff: no ALPN; a value is at most 255 bytes), all as two
+// bytes.
 func appendJA4Inputs(dst []byte, h *ClientHello) []byte {
-	dst = append(dst, 0)
 	for _, l := range [][]uint16{h.SupportedVersions, h.SignatureAlgorithms} {
 		dst = binary.BigEndian.AppendUint16(dst, uint16(len(l)))
 		for _, v := range l {

@@ -265,6 +265,8 @@ func dirOf(d flow.Dir) parsers.Dir {
 // transactions), more than the 512 of a table's default. Each miss
 // is a new string, where a transaction's text was one allocation: 512
 // slots missed 24,298 times a bench-large run, 4,096 7,190, 8,192 3,852.
+// A flood of random names misses every time, so there each name costs an
+// allocation and a budget reservation of its own (bounded, not cheaper).
 const dnsNameSlots = 8192
 
 // dnsNameLongest is the longest DNS string a worker keeps: every name

@@ -92,10 +92,12 @@ func FillNetworkFrom(ev *schemas.Event, f *Flow, addrs *Addrs, t *Texts) (src, d
 	if a == nil {
 		a = &printed
 	}
+	var buf [2*maxAddrLen + communityIDLen]byte
+	var fresh []byte // the text, when printed now
 	if a.n == 0 || a.origIsA != (f.bits&origIsA != 0) {
-		f.printAddrs(a, o, r)
+		fresh = f.printAddrs(a, o, r, buf[:0])
 	}
-	s := t.text(a, o, r)
+	s := t.text(a, o, r, fresh)
 	ev.Source.IP, ev.Source.Port = s[:a.src], int(o.Port)
 	ev.Destination.IP, ev.Destination.Port = s[a.src:a.dst], int(r.Port)
 	ev.Network.CommunityID = s[a.dst:]
@@ -181,13 +183,17 @@ type Addrs struct {
 }
 
 // printAddrs prints the addresses of the flow's endpoints o and r (Orig
-// and Resp) into a.
-func (f *Flow) printAddrs(a *Addrs, o, r Endpoint) {
-	src := addrLen(o.IP)
-	dst := src + addrLen(r.IP)
-	n := dst + len(f.appendCommunityID(a.cid[:0], o, r))
-	a.n, a.src, a.dst, a.origIsA = uint8(n), uint8(src), uint8(dst), f.bits&origIsA != 0
+// and Resp) into a, and returns their text appended to b.
+func (f *Flow) printAddrs(a *Addrs, o, r Endpoint, b []byte) []byte {
+	b = appendAddrString(b, o.IP)
+	src := len(b)
+	b = appendAddrString(b, r.IP)
+	dst := len(b)
+	b = f.appendCommunityID(b, o, r)
+	copy(a.cid[:], b[dst:])
+	a.n, a.src, a.dst, a.origIsA = uint8(len(b)), uint8(src), uint8(dst), f.bits&origIsA != 0
 	a.gen = 0
+	return b
 }
 
 // appendText appends the text of a, printed for endpoints o and r.
@@ -195,12 +201,6 @@ func (a *Addrs) appendText(b []byte, o, r Endpoint) []byte {
 	b = appendAddrString(b, o.IP)
 	b = appendAddrString(b, r.IP)
 	return append(b, a.cid[:int(a.n-a.dst)]...)
-}
-
-// addrLen is the length of ip printed.
-func addrLen(ip netip.Addr) int {
-	var b [maxAddrLen]byte
-	return len(appendAddrString(b[:0], ip))
 }
 
 var (

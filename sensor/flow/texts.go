@@ -38,12 +38,6 @@ var textsBlocks atomic.Uint64
 // bytes each).
 const textsBlock = 2048
 
-// String returns a string of b's bytes.
-func (t *Texts) String(b []byte) string {
-	s, _ := t.cut(b)
-	return s
-}
-
 // cut returns a string of b's bytes and where it lies in the current
 // block.
 func (t *Texts) cut(b []byte) (string, int) {
@@ -61,14 +55,18 @@ func (t *Texts) cut(b []byte) (string, int) {
 	return unsafe.String(&s[0], len(s)), off
 }
 
-// text returns the text of a, printed for endpoints o and r: the one cut
-// for it before when that lies in the current block.
-func (t *Texts) text(a *Addrs, o, r Endpoint) string {
-	if t != nil && a.gen == t.gen && a.gen != 0 {
+// text returns the text of a, printed for endpoints o and r: fresh when
+// printAddrs printed it just now, else the one cut for it before when
+// that lies in the current block, else printed again.
+func (t *Texts) text(a *Addrs, o, r Endpoint, fresh []byte) string {
+	if t != nil && a.gen == t.gen && a.gen != 0 { // printAddrs sets gen 0
 		return unsafe.String(&t.block[a.off], int(a.n))
 	}
-	var buf [2*maxAddrLen + communityIDLen]byte
-	s, off := t.cut(a.appendText(buf[:0], o, r))
+	if fresh == nil {
+		var buf [2*maxAddrLen + communityIDLen]byte
+		fresh = a.appendText(buf[:0], o, r)
+	}
+	s, off := t.cut(fresh)
 	if t != nil {
 		a.gen, a.off = t.gen, uint16(off)
 	}

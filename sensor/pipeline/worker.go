@@ -384,7 +384,7 @@ func (w *worker) flowEnded(f *flow.Flow) {
 		obs = nil // w.ev holds it
 	}
 	src, dst := f.FillEventFrom(&w.ev, obs, &addrs, &w.texts)
-	w.evObs = w.flowGroups != 0
+	w.evObs = w.flowGroups != 0 && w.adds&schemas.GroupObserver == 0
 	for _, ar := range w.addrs {
 		ar.AddrsPrinted(src, dst, w.ev.Source.IP, w.ev.Destination.IP)
 	}
