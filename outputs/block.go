@@ -32,12 +32,15 @@ type block struct {
 // cost is the memory rec holds in b (nil: a record the runner owns
 // alone, copied to the byte with its key: copyRecords). The costs of a
 // block's records add up to at least the block's memory, so a queue that
-// counts them holds no more than it counts (Runner, queue_bytes).
+// counts them holds no more than it counts (Runner, queue_bytes). Its key
+// counts in a block too, where it holds what it was cut from: so a record
+// never costs less than its copy, and a queue that copies its part of a
+// block (Runner.enqueueOwned) stays within what it reserved.
 func (b *block) cost(rec *schemas.Record) int64 {
 	if b == nil {
 		return int64(len(rec.JSON) + len(rec.Key) + recordSize)
 	}
-	c := b.recCost
+	c := b.recCost + int64(len(rec.Key))
 	if b.arenaUsed > 0 {
 		c += (int64(len(rec.JSON))*b.arenaCap + b.arenaUsed - 1) / b.arenaUsed
 	}

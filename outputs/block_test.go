@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -196,5 +197,45 @@ func TestCopiedRecordOwnsItsKey(t *testing.T) {
 	var own *block
 	if c, want := own.cost(&out[0]), int64(7+30+recordSize); c != want {
 		t.Fatalf("a copied record costs %d, want %d (JSON, key and record)", c, want)
+	}
+}
+
+// A queue that keeps a copy of its part of a block (the rest dropped)
+// holds its records' keys in the copy: what it pushed costs no more than
+// what it found room for, so it stays within queue_bytes.
+func TestQueuedPartOfABlockWithinQueueBytes(t *testing.T) {
+	cfg := SinkConfig{Name: "stalled", Type: "test", OnFull: PolicyDrop, QueueBytes: 16 << 10, BatchBytes: 1 << 20, BatchSize: 1 << 20, QueueSize: 1 << 20}
+	sink := slowSink{tokens: make(chan struct{})}
+	r, err := NewRunner(sink, cfg, WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs := records(400, 40)
+	for i := range recs {
+		recs[i].Key = strings.Repeat("k", 60) // a flow's addresses and ports
+	}
+	f := NewFanout(r)
+	for range 3 {
+		if err := f.Write(recs); err != nil {
+			t.Fatal(err)
+		}
+		r.mu.Lock()
+		held, copied := r.q.cost+r.flCost, 0
+		for k := range r.q.n {
+			if r.q.blks[(r.q.head+k)%len(r.q.blks)] == nil {
+				copied++
+			}
+		}
+		r.mu.Unlock()
+		if copied == 0 {
+			t.Fatal("the queue kept no copy: the test does not reach the case")
+		}
+		if held > int64(cfg.QueueBytes) {
+			t.Fatalf("the queue holds %d bytes, queue_bytes %d", held, cfg.QueueBytes)
+		}
+	}
+	close(sink.tokens)
+	if _, err := f.Close(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
