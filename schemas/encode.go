@@ -67,11 +67,16 @@ type encoder struct {
 	lists     *listMemo
 }
 
-// utcSecond is a UTC second and its "2006-01-02T15:04:05".
+// utcSecond is a UTC second and its "2006-01-02T15:04:05", and the last
+// instant of that second written (n > 0), quoted: a flow event's
+// @timestamp and end are one instant, and a flow of one packet's start too.
 type utcSecond struct {
 	sec  int64
 	date [len("2006-01-02T15:04:05")]byte
 	set  bool
+	n    uint8 // len(last) written; 0: none of this second
+	ns   int32
+	last [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
 }
 
 // An EncodeCache keeps the encoding of the last observer and agent its
@@ -365,8 +370,11 @@ func (e *encoder) appendFloat(b []byte, key string, f float64) []byte {
 func (e *encoder) timestamp(key string, t time.Time) {
 	if t.Location() == time.UTC { // packet times are
 		if sec := t.Unix(); e.utc.set && sec == e.utc.sec || e.utcDate(t, sec) {
-			var buf [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
-			e.inPlace(formatUTC(&buf, &e.utc.date, t.Nanosecond()))
+			u := &e.utc
+			if ns := int32(t.Nanosecond()); u.n == 0 || ns != u.ns {
+				u.n, u.ns = uint8(len(formatUTC(&u.last, &u.date, int(ns)))), ns
+			}
+			e.inPlace(u.last[:u.n])
 			return
 		}
 	}
@@ -409,7 +417,7 @@ func (e *encoder) utcDate(t time.Time, sec int64) bool {
 	put2(14, mi)
 	p[16] = ':'
 	put2(17, s)
-	e.utc.sec, e.utc.set = sec, true
+	e.utc.sec, e.utc.set, e.utc.n = sec, true, 0
 	return true
 }
 

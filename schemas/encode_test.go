@@ -685,3 +685,32 @@ func TestTimestampUTCNanoseconds(t *testing.T) {
 		}
 	}
 }
+
+// timestamp writes each time as time.Time.MarshalJSON does when times
+// repeat, in any order: the same instant again (the last one written is
+// kept), another instant of its second (the nanoseconds differ, or are 0),
+// the same nanoseconds in another second, and a time not in UTC between.
+func TestTimestampRepeatedInstants(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 6))
+	paris := time.FixedZone("CET", 3600)
+	var times []time.Time
+	for _, sec := range []int64{1764000000, 1764000001, 1764003600} {
+		for _, ns := range []int64{0, 5, 500_000_000, 123_456_789, 120_000_000} {
+			times = append(times, time.Unix(sec, ns).UTC())
+		}
+	}
+	var e encoder
+	for i := range 5000 {
+		tm := times[rnd.IntN(len(times))]
+		if i%50 == 0 {
+			tm = tm.In(paris)
+		}
+		want, _ := tm.MarshalJSON()
+		for range 1 + rnd.IntN(3) { // an instant again and again
+			e.b = e.b[:0]
+			if e.timestamp(`,"t":`, tm); !bytes.Equal(e.b, want) {
+				t.Fatalf("time %d: timestamp = %s, want %s", i, e.b, want)
+			}
+		}
+	}
+}
