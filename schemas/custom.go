@@ -50,16 +50,16 @@ type Domain struct {
 type FlowInfo struct {
 	// State is the Zeek conn_state: S0, S1, SF, REJ, S2, S3, RSTO, RSTR,
 	// RSTOS0, RSTRH, SH, SHR, OTH. Example: SF
-	State string `json:"state,omitempty" expr:"state"`
+	State string `json:"state,omitempty" expr:"state" encode:"run"`
 	// History is the Zeek history string (S, h, A, D, F, R…; upper case for
 	// the originator, lower case for the responder). Example: ShADadFf
-	History string `json:"history,omitempty" expr:"history"`
+	History string `json:"history,omitempty" expr:"history" encode:"run"`
 	// The TCP flags the originator sent. Example: FSPA
-	TCPFlagsOrig string `json:"tcp_flags_orig,omitempty" expr:"tcp_flags_orig"`
+	TCPFlagsOrig string `json:"tcp_flags_orig,omitempty" expr:"tcp_flags_orig" encode:"run"`
 	// The TCP flags the responder sent. Example: FSPA
-	TCPFlagsResp string `json:"tcp_flags_resp,omitempty" expr:"tcp_flags_resp"`
+	TCPFlagsResp string `json:"tcp_flags_resp,omitempty" expr:"tcp_flags_resp" encode:"run"`
 	// EndReason says why the flow ended: fin, rst, timeout, evicted, eof. Example: fin
-	EndReason string `json:"end_reason,omitempty" expr:"end_reason"`
+	EndReason string `json:"end_reason,omitempty" expr:"end_reason" encode:"run"`
 	// Missed counts payload bytes lost in gaps (both directions). Example: 1448
 	MissedBytes int64 `json:"missed_bytes,omitempty" expr:"missed_bytes"`
 	// ICMP is the type and code of an ICMP flow's first message.

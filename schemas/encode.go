@@ -65,6 +65,7 @@ type encoder struct {
 	observers *groupCache[Observer]
 	agents    *groupCache[Agent]
 	lists     *listMemo
+	runs      *runMemos
 }
 
 // utcSecond is a UTC second and its "2006-01-02T15:04:05", and the last
@@ -88,6 +89,7 @@ type EncodeCache struct {
 	agent    groupCache[Agent]
 	utc      utcSecond
 	lists    listMemo
+	runs     runMemos
 }
 
 // groupCache is the encoding of one value of a root group, with its key.

@@ -4,10 +4,10 @@ package schemas
 
 import "slices"
 
-// The root's observer and agent, and the string lists of the fields
-// tagged encode:"memo", go through the encoder's EncodeCache (in a file
-// of its own: the generator builds this package without the appendX it
-// calls).
+// The root's observer and agent, the string lists of the fields tagged
+// encode:"memo" and the runs of fields tagged encode:"run" go through the
+// encoder's EncodeCache (in a file of its own: the generator builds this
+// package without the appendX it calls).
 
 // observer writes the root's observer, through the cache if there is one.
 func (e *encoder) observer(v *Observer) {
@@ -57,4 +57,28 @@ func (e *encoder) memoStrings(key string, v []string) {
 		m.next = (m.next + 1) % len(m.lists)
 		l.key, l.v, l.json = key, append(l.v[:0], v...), append(l.json[:0], e.b[from:]...)
 	}
+}
+
+// runSlots is how many values of each run of fields tagged encode:"run"
+// the memo keeps: a flow event's, and those of the few kinds of event a
+// worker's flows give besides (each slot replaced in turn).
+const runSlots = 4
+
+// sameList says whether a run's list m, as kept (keepList), is v: the
+// same strings, and nil only if v is (a list without omitempty writes
+// nil as null and an empty one as []).
+func sameList(m, v []string) bool {
+	return (m == nil) == (v == nil) && slices.Equal(m, v)
+}
+
+// keepList copies v into m's array for the memo of a run: nil stays nil,
+// an empty list stays empty but not nil.
+func keepList(m, v []string) []string {
+	if v == nil {
+		return nil
+	}
+	if m = append(m[:0], v...); m == nil {
+		m = []string{}
+	}
+	return m
 }

@@ -128,21 +128,14 @@ func (e *encoder) appendEvent(v *Event) {
 
 func (e *encoder) appendECS(v *ECS) {
 	o0 := e.begin()
-	e.stringField(`,"version":`, v.Version)
+	e.runECS(v)
 	e.end(o0)
 }
 
 func (e *encoder) appendEventMeta(v *EventMeta) {
 	o0 := e.begin()
 	e.optString(`,"id":`, v.ID)
-	e.stringField(`,"kind":`, v.Kind)
-	e.stringsField(`,"category":`, v.Category)
-	e.optStrings(`,"type":`, v.Type)
-	e.stringField(`,"dataset":`, v.Dataset)
-	e.optString(`,"module":`, v.Module)
-	e.optString(`,"action":`, v.Action)
-	e.optString(`,"outcome":`, v.Outcome)
-	e.optString(`,"reason":`, v.Reason)
+	e.runEventMeta(v)
 	e.optTime(`,"start":`, v.Start)
 	e.optTime(`,"end":`, v.End)
 	e.optInt(`,"duration":`, int64(v.Duration))
@@ -153,11 +146,7 @@ func (e *encoder) appendEventMeta(v *EventMeta) {
 
 func (e *encoder) appendNetwork(v *Network) {
 	o0 := e.begin()
-	e.optString(`,"transport":`, v.Transport)
-	e.optString(`,"type":`, v.Type)
-	e.optString(`,"iana_number":`, v.IANANumber)
-	e.optString(`,"protocol":`, v.Protocol)
-	e.optString(`,"direction":`, v.Direction)
+	e.runNetwork(v)
 	e.optInt(`,"bytes":`, v.Bytes)
 	e.optInt(`,"packets":`, v.Packets)
 	e.optString(`,"community_id":`, v.CommunityID)
@@ -763,11 +752,7 @@ func (e *encoder) appendTraffic(v *Traffic) {
 
 func (e *encoder) appendFlowInfo(v *FlowInfo) {
 	o0 := e.begin()
-	e.optString(`,"state":`, v.State)
-	e.optString(`,"history":`, v.History)
-	e.optString(`,"tcp_flags_orig":`, v.TCPFlagsOrig)
-	e.optString(`,"tcp_flags_resp":`, v.TCPFlagsResp)
-	e.optString(`,"end_reason":`, v.EndReason)
+	e.runFlowInfo(v)
 	e.optInt(`,"missed_bytes":`, v.MissedBytes)
 	if !allZero(unsafe.Pointer(&v.ICMP), unsafe.Sizeof(v.ICMP)) && v.ICMP != (ICMPInfo{}) {
 		e.field(`,"icmp":`)
@@ -1651,6 +1636,173 @@ const (
 	GroupSensorKerberos
 	GroupSensorDCERPC
 )
+
+// runMemos holds the memos of the runs of fields tagged encode:"run" (an
+// EncodeCache's; encode_cache.go).
+type runMemos struct {
+	ECS       [runSlots]memoECS
+	EventMeta [runSlots]memoEventMeta
+	Network   [runSlots]memoNetwork
+	FlowInfo  [runSlots]memoFlowInfo
+	next      [4]uint8 // the slot each run keeps next
+}
+
+// memoECS is a run of ECS's fields as last written, and its encoding.
+type memoECS struct {
+	Version string
+	json    []byte
+	set     bool
+}
+
+func (e *encoder) runECS(v *ECS) {
+	var slots *[runSlots]memoECS
+	if e.runs != nil {
+		slots = &e.runs.ECS
+		for i := range slots {
+			if m := &slots[i]; m.set && m.Version == v.Version {
+				e.inPlace(m.json)
+				return
+			}
+		}
+	}
+	from := len(e.b)
+	e.stringField(`,"version":`, v.Version)
+	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
+		m := &slots[e.runs.next[0]]
+		e.runs.next[0] = (e.runs.next[0] + 1) % runSlots
+		m.Version = v.Version
+		m.json, m.set = append(m.json[:0], e.b[from:]...), true
+	}
+}
+
+// memoEventMeta is a run of EventMeta's fields as last written, and its encoding.
+type memoEventMeta struct {
+	Kind     string
+	Category []string
+	Type     []string
+	Dataset  string
+	Module   string
+	Action   string
+	Outcome  string
+	Reason   string
+	json     []byte
+	set      bool
+}
+
+func (e *encoder) runEventMeta(v *EventMeta) {
+	var slots *[runSlots]memoEventMeta
+	if e.runs != nil {
+		slots = &e.runs.EventMeta
+		for i := range slots {
+			if m := &slots[i]; m.set && m.Kind == v.Kind && sameList(m.Category, v.Category) && sameList(m.Type, v.Type) && m.Dataset == v.Dataset && m.Module == v.Module && m.Action == v.Action && m.Outcome == v.Outcome && m.Reason == v.Reason {
+				e.inPlace(m.json)
+				return
+			}
+		}
+	}
+	from := len(e.b)
+	e.stringField(`,"kind":`, v.Kind)
+	e.stringsField(`,"category":`, v.Category)
+	e.optStrings(`,"type":`, v.Type)
+	e.stringField(`,"dataset":`, v.Dataset)
+	e.optString(`,"module":`, v.Module)
+	e.optString(`,"action":`, v.Action)
+	e.optString(`,"outcome":`, v.Outcome)
+	e.optString(`,"reason":`, v.Reason)
+	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
+		m := &slots[e.runs.next[1]]
+		e.runs.next[1] = (e.runs.next[1] + 1) % runSlots
+		m.Kind = v.Kind
+		m.Category = keepList(m.Category, v.Category)
+		m.Type = keepList(m.Type, v.Type)
+		m.Dataset = v.Dataset
+		m.Module = v.Module
+		m.Action = v.Action
+		m.Outcome = v.Outcome
+		m.Reason = v.Reason
+		m.json, m.set = append(m.json[:0], e.b[from:]...), true
+	}
+}
+
+// memoNetwork is a run of Network's fields as last written, and its encoding.
+type memoNetwork struct {
+	Transport  string
+	Type       string
+	IANANumber string
+	Protocol   string
+	Direction  string
+	json       []byte
+	set        bool
+}
+
+func (e *encoder) runNetwork(v *Network) {
+	var slots *[runSlots]memoNetwork
+	if e.runs != nil {
+		slots = &e.runs.Network
+		for i := range slots {
+			if m := &slots[i]; m.set && m.Transport == v.Transport && m.Type == v.Type && m.IANANumber == v.IANANumber && m.Protocol == v.Protocol && m.Direction == v.Direction {
+				e.inPlace(m.json)
+				return
+			}
+		}
+	}
+	from := len(e.b)
+	e.optString(`,"transport":`, v.Transport)
+	e.optString(`,"type":`, v.Type)
+	e.optString(`,"iana_number":`, v.IANANumber)
+	e.optString(`,"protocol":`, v.Protocol)
+	e.optString(`,"direction":`, v.Direction)
+	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
+		m := &slots[e.runs.next[2]]
+		e.runs.next[2] = (e.runs.next[2] + 1) % runSlots
+		m.Transport = v.Transport
+		m.Type = v.Type
+		m.IANANumber = v.IANANumber
+		m.Protocol = v.Protocol
+		m.Direction = v.Direction
+		m.json, m.set = append(m.json[:0], e.b[from:]...), true
+	}
+}
+
+// memoFlowInfo is a run of FlowInfo's fields as last written, and its encoding.
+type memoFlowInfo struct {
+	State        string
+	History      string
+	TCPFlagsOrig string
+	TCPFlagsResp string
+	EndReason    string
+	json         []byte
+	set          bool
+}
+
+func (e *encoder) runFlowInfo(v *FlowInfo) {
+	var slots *[runSlots]memoFlowInfo
+	if e.runs != nil {
+		slots = &e.runs.FlowInfo
+		for i := range slots {
+			if m := &slots[i]; m.set && m.State == v.State && m.History == v.History && m.TCPFlagsOrig == v.TCPFlagsOrig && m.TCPFlagsResp == v.TCPFlagsResp && m.EndReason == v.EndReason {
+				e.inPlace(m.json)
+				return
+			}
+		}
+	}
+	from := len(e.b)
+	e.optString(`,"state":`, v.State)
+	e.optString(`,"history":`, v.History)
+	e.optString(`,"tcp_flags_orig":`, v.TCPFlagsOrig)
+	e.optString(`,"tcp_flags_resp":`, v.TCPFlagsResp)
+	e.optString(`,"end_reason":`, v.EndReason)
+	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
+		m := &slots[e.runs.next[3]]
+		e.runs.next[3] = (e.runs.next[3] + 1) % runSlots
+		m.State = v.State
+		m.History = v.History
+		m.TCPFlagsOrig = v.TCPFlagsOrig
+		m.TCPFlagsResp = v.TCPFlagsResp
+		m.EndReason = v.EndReason
+		m.json, m.set = append(m.json[:0], e.b[from:]...), true
+	}
+}
 
 // ClearGroups zeroes ev as *ev = Event{} does, for an event in which no
 // group of Event or of its packetsleuth object is set but those in groups:

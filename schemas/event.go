@@ -91,7 +91,7 @@ func (ev *Event) Reset(ts time.Time, dataset string, category, typ []string) {
 // ECS carries ecs.version.
 type ECS struct {
 	// ECS version this event conforms to. Example: 9.4.0
-	Version string `json:"version" expr:"version"`
+	Version string `json:"version" expr:"version" encode:"run"`
 }
 
 // EventMeta is ECS `event.*`.
@@ -99,21 +99,21 @@ type EventMeta struct {
 	// Unique ID to describe the event. Example: Fv5QuS7aEhy6nbp5
 	ID string `json:"id,omitempty" expr:"id"`
 	// The kind of the event: event, alert or metric. Example: event
-	Kind string `json:"kind" expr:"kind"`
+	Kind string `json:"kind" expr:"kind" encode:"run"`
 	// Event category: network, plus web or intrusion_detection where they apply. Example: network
-	Category []string `json:"category" expr:"category"`
+	Category []string `json:"category" expr:"category" encode:"run"`
 	// Event type: connection, protocol, info, start, end. Example: connection
-	Type []string `json:"type,omitempty" expr:"type"`
+	Type []string `json:"type,omitempty" expr:"type" encode:"run"`
 	// Name of the dataset: packetsleuth.<what>. Example: packetsleuth.dns
-	Dataset string `json:"dataset" expr:"dataset"`
+	Dataset string `json:"dataset" expr:"dataset" encode:"run"`
 	// Name of the module the event comes from. Example: packetsleuth
-	Module string `json:"module,omitempty" expr:"module"`
+	Module string `json:"module,omitempty" expr:"module" encode:"run"`
 	// The action captured by the event (a rule's id for an alert). Example: network_flow
-	Action string `json:"action,omitempty" expr:"action"`
+	Action string `json:"action,omitempty" expr:"action" encode:"run"`
 	// The outcome of the event. The lowest level categorization field in the hierarchy. Example: success
-	Outcome string `json:"outcome,omitempty" expr:"outcome"`
+	Outcome string `json:"outcome,omitempty" expr:"outcome" encode:"run"`
 	// Reason why this event happened, according to the source. Example: DNS tunnelling - long or high-entropy query name
-	Reason string `json:"reason,omitempty" expr:"reason"`
+	Reason string `json:"reason,omitempty" expr:"reason" encode:"run"`
 	// `event.start` contains the date when the event started or when the activity was first observed. Example: 2026-11-24T10:00:00Z
 	Start time.Time `json:"start,omitzero" expr:"start"`
 	// `event.end` contains the date when the event ended or when the activity was last observed. Example: 2026-11-24T10:00:00.009Z

@@ -100,7 +100,7 @@ func encodeCached(buf []byte, ev *Event, c *EncodeCache, skip Groups) ([]byte, e
 func encodePending(buf []byte, ev *Event, c *EncodeCache, skip Groups) ([]byte, PendingID, error) {
 	e := encoder{b: buf, skip: skip}
 	if c != nil {
-		e.observers, e.agents, e.lists, e.utc = &c.observer, &c.agent, &c.lists, c.utc
+		e.observers, e.agents, e.lists, e.runs, e.utc = &c.observer, &c.agent, &c.lists, &c.runs, c.utc
 		defer func() { c.utc = e.utc }()
 	}
 	if ev.Event.ID != "" {

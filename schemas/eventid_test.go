@@ -458,3 +458,70 @@ func TestMemoListsAsUncached(t *testing.T) {
 		t.Error("a list 8 lists back not replaced")
 	}
 }
+
+// The runs of fields tagged encode:"run" (event.kind to event.reason,
+// network.transport to network.direction, a flow's state to its end
+// reason, ecs.version) encode through an EncodeCache as without, over
+// events that take their values from small sets, so that most runs are
+// met again: a list written over in place in the array it was kept from
+// is not taken for the one before, nil and empty lists (null and [] for
+// event.category) are told apart, and values that need escaping or
+// drop a field (omitempty) are kept as written. Some events' runs are all
+// copied from the memo (none kept anew), and some are kept.
+func TestRunMemosAsUncached(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(21, 8))
+	pick := func(s ...string) string { return s[rnd.IntN(len(s))] }
+	lists := [][]string{nil, {}, {"network"}, {"network", "intrusion_detection"}, {"a<b", "\u2028"}}
+	inPlace := []string{"connection", "end"} // written over between events
+	var c EncodeCache
+	hits, kept := 0, 0
+	var prev *Event
+	for i := range 4000 {
+		ev := &Event{Timestamp: time.Date(2026, 12, 7, 23, 0, 0, i, time.UTC), ECS: ECS{Version: pick(ECSVersion, "8.17.0")}}
+		if prev != nil && rnd.IntN(2) == 0 { // the runs of the event before
+			ev.ECS, ev.Event, ev.Network, ev.Sensor.Flow = prev.ECS, prev.Event, prev.Network, prev.Sensor.Flow
+			if rnd.IntN(4) == 0 {
+				inPlace[rnd.IntN(2)] = pick("connection", "end", "start", "denied")
+			}
+		} else {
+			randomRuns(rnd, pick, ev, lists, inPlace)
+		}
+		prev = ev
+		want, err := EncodeWithID(nil, ev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := c.runs.next
+		if got, _ := c.EncodeWithID(nil, ev); !bytes.Equal(got, want) {
+			t.Fatalf("event %d: through the cache\n%s\nwithout\n%s", i, got, want)
+		}
+		if c.runs.next == next {
+			hits++
+		} else {
+			kept++
+		}
+	}
+	if hits < 100 || kept < 100 {
+		t.Fatalf("%d events' runs all from the memo, %d with some kept", hits, kept)
+	}
+}
+
+// randomRuns sets the fields of ev's runs to values of small sets.
+func randomRuns(rnd *rand.Rand, pick func(...string) string, ev *Event, lists [][]string, inPlace []string) {
+	m := &ev.Event
+	m.Kind, m.Dataset, m.Action = pick("event", "alert"), pick(DatasetFlow, DatasetDNS, "x\"y"), pick("", "network_flow", "PS-NET-001")
+	m.Module, m.Outcome, m.Reason = pick("", "packetsleuth"), pick("", "success"), pick("", "TCP SYN flood <against> one host", "\xff")
+	m.Category = lists[rnd.IntN(len(lists))]
+	if m.Type = lists[rnd.IntN(len(lists))]; rnd.IntN(3) == 0 {
+		m.Type = inPlace
+	}
+	if rnd.IntN(4) == 0 {
+		inPlace[rnd.IntN(2)] = pick("connection", "end", "start", "denied")
+	}
+	n := &ev.Network
+	n.Transport, n.Type, n.IANANumber = pick("tcp", "udp", ""), pick("ipv4", "ipv6"), pick("6", "17", "")
+	n.Protocol, n.Direction, n.Bytes = pick("", "dns", "h&m"), pick("", "outbound", "inbound"), int64(rnd.IntN(3))
+	f := &ev.Sensor.Flow
+	f.State, f.History, f.EndReason = pick("S0", "SF", ""), pick("S", "ShADadFf", ""), pick("eof", "fin")
+	f.TCPFlagsOrig, f.TCPFlagsResp = pick("S", "FSPA", ""), pick("", "SA")
+}

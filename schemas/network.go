@@ -3,15 +3,15 @@ package schemas
 // Network is ECS `network.*`.
 type Network struct {
 	// Transport protocol, named after network.iana_number. Example: tcp
-	Transport string `json:"transport,omitempty" expr:"transport"`
+	Transport string `json:"transport,omitempty" expr:"transport" encode:"run"`
 	// In the OSI Model this would be the Network Layer. ipv4, ipv6, ipsec, pim, etc. Example: ipv4
-	Type string `json:"type,omitempty" expr:"type"`
+	Type string `json:"type,omitempty" expr:"type" encode:"run"`
 	// IANA Protocol Number. Example: 6
-	IANANumber string `json:"iana_number,omitempty" expr:"iana_number"`
+	IANANumber string `json:"iana_number,omitempty" expr:"iana_number" encode:"run"`
 	// Application protocol name. Example: http
-	Protocol string `json:"protocol,omitempty" expr:"protocol"`
+	Protocol string `json:"protocol,omitempty" expr:"protocol" encode:"run"`
 	// Direction of the network traffic. Example: outbound
-	Direction string `json:"direction,omitempty" expr:"direction"`
+	Direction string `json:"direction,omitempty" expr:"direction" encode:"run"`
 	// Total bytes transferred in both directions. Example: 368
 	Bytes int64 `json:"bytes,omitempty" expr:"bytes"`
 	// Total packets transferred in both directions. Example: 24

@@ -34,6 +34,17 @@ type encoderGen struct {
 	// packetsleuth object, which encoder.skip may leave out unseen.
 	bits  map[*field]string
 	names []string // the constants, in bit order
+	// typeName is the struct type whose appendX is being written ("" for
+	// Event itself); runs are the memos of its runs of fields tagged
+	// encode:"run" and of the types written before, in order.
+	typeName string
+	runs     []fieldRun
+}
+
+// fieldRun is a run of a struct type's fields tagged encode:"run".
+type fieldRun struct {
+	typeName string
+	fields   []*field
 }
 
 func genEncoder(m *model) ([]byte, error) {
@@ -68,6 +79,7 @@ func genEncoder(m *model) ([]byte, error) {
 		}
 	}
 	g.printf(")\n")
+	g.runMemos()
 	g.clearGroups()
 	if g.errs != nil {
 		return nil, fmt.Errorf("%s", strings.Join(g.errs, "\n"))
@@ -215,7 +227,9 @@ func (g *encoderGen) need(t reflect.Type) {
 func (g *encoderGen) structType(t reflect.Type) {
 	children := g.m.childrenOf(t)
 	g.printf("\nfunc (e *encoder) append%s(v *%s) {\n", t.Name(), t.Name())
+	g.typeName = t.Name()
 	g.body(children, "v.")
+	g.typeName = ""
 	g.printf("}\n")
 }
 
@@ -228,6 +242,14 @@ func (g *encoderGen) body(fields []*field, recv string) {
 	g.printf("%s := e.begin()\n", open)
 	for i := 0; i < len(fields); {
 		j := i
+		for j < len(fields) && isRun(fields[j]) {
+			j++
+		}
+		if j > i {
+			g.run(fields[i:j], recv)
+			i = j
+			continue
+		}
 		for j < len(fields) && isGroup(fields[j]) {
 			j++
 		}
@@ -240,6 +262,75 @@ func (g *encoderGen) body(fields []*field, recv string) {
 		i++
 	}
 	g.printf("e.end(%s)\n", open)
+}
+
+// isRun says whether f is tagged encode:"run".
+func isRun(f *field) bool { return f.sf.Tag.Get("encode") == "run" }
+
+// run writes a run of fields tagged encode:"run" (strings and lists of
+// strings that take few values: a flow event's kind, category, type,
+// dataset and action) through a call of its own, which the EncodeCache's
+// memo of the run's last values spares encoding them (runMemos).
+func (g *encoderGen) run(fields []*field, recv string) {
+	if g.typeName == "" || recv != "v." {
+		g.fail(fields[0], `encode:"run" outside a named struct type's own fields`)
+		return
+	}
+	for _, r := range g.runs {
+		if r.typeName == g.typeName {
+			g.fail(fields[0], `a second run of fields tagged encode:"run" in %s`, g.typeName)
+			return
+		}
+	}
+	for _, f := range fields {
+		if t := f.sf.Type; t.Kind() != reflect.String && !(t.Kind() == reflect.Slice && t.Elem().Kind() == reflect.String) {
+			g.fail(f, `encode:"run" on a %s: strings and lists of strings only`, t)
+		}
+	}
+	g.runs = append(g.runs, fieldRun{typeName: g.typeName, fields: fields})
+	g.printf("e.run%s(v)\n", g.typeName)
+}
+
+// runMemos writes, for each run of fields tagged encode:"run", the memo
+// of its last values and encodings (runSlots of them) and the function
+// that writes the run through it: the values compared field by field
+// (strings with ==, mostly the same pointers, lists element by element
+// and nil apart from empty), and on a match the encoding copied; else the
+// fields are encoded and kept in the next slot in turn.
+func (g *encoderGen) runMemos() {
+	g.printf("\n// runMemos holds the memos of the runs of fields tagged encode:\"run\" (an\n" +
+		"// EncodeCache's; encode_cache.go).\ntype runMemos struct {\n")
+	for _, r := range g.runs {
+		g.printf("%s [runSlots]memo%s\n", r.typeName, r.typeName)
+	}
+	g.printf("next [%d]uint8 // the slot each run keeps next\n}\n", len(g.runs))
+	for i, r := range g.runs {
+		g.printf("\n// memo%s is a run of %s's fields as last written, and its encoding.\n", r.typeName, r.typeName)
+		g.printf("type memo%s struct {\n", r.typeName)
+		var same, keep []string
+		for _, f := range r.fields {
+			x := f.sf.Name
+			g.printf("%s %s\n", x, f.sf.Type)
+			if f.sf.Type.Kind() == reflect.String {
+				same = append(same, fmt.Sprintf("m.%s == v.%s", x, x))
+				keep = append(keep, fmt.Sprintf("m.%s = v.%s", x, x))
+			} else {
+				same = append(same, fmt.Sprintf("sameList(m.%s, v.%s)", x, x))
+				keep = append(keep, fmt.Sprintf("m.%s = keepList(m.%s, v.%s)", x, x, x))
+			}
+		}
+		g.printf("json []byte\nset bool\n}\n")
+		g.printf("\nfunc (e *encoder) run%s(v *%s) {\n", r.typeName, r.typeName)
+		g.printf("var slots *[runSlots]memo%s\nif e.runs != nil {\nslots = &e.runs.%s\n", r.typeName, r.typeName)
+		g.printf("for i := range slots {\nif m := &slots[i]; m.set && %s {\ne.inPlace(m.json)\nreturn\n}\n}\n}\n", strings.Join(same, " && "))
+		g.printf("from := len(e.b)\n")
+		for _, f := range r.fields {
+			g.fieldCode(f, "v.")
+		}
+		g.printf("if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {\n")
+		g.printf("m := &slots[e.runs.next[%d]]\ne.runs.next[%d] = (e.runs.next[%d] + 1) %% runSlots\n", i, i, i)
+		g.printf("%s\nm.json, m.set = append(m.json[:0], e.b[from:]...), true\n}\n}\n", strings.Join(keep, "\n"))
+	}
 }
 
 // isGroup says whether f is a struct that omitzero leaves out when zero.
