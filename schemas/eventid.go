@@ -3,7 +3,7 @@ package schemas
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/hex"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"strings"
@@ -149,9 +149,22 @@ func (id PendingID) Fill(doc []byte) {
 		h.Write(doc[id.to:])
 	}
 	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
 	val := id.from + len(eventIDKey) - len(eventKey)
-	hex.Encode(doc[val:val+idLen], h.Sum(sum[:0])[:idLen/2])
+	dst := (*[idLen]byte)(doc[val : val+idLen])
+	for i := range idLen / 2 { // a byte's two digits at a time
+		binary.LittleEndian.PutUint16(dst[2*i:], hexPairs[sum[i]])
+	}
 }
+
+// hexPairs[b] holds the two lower-case hex digits of b, the first in its
+// low byte.
+var hexPairs = func() (t [256]uint16) {
+	for b := range t {
+		t[b] = uint16(hexDigits[b>>4]) | uint16(hexDigits[b&0xf])<<8
+	}
+	return t
+}()
 
 // idPlaceholder holds the place of the id while the event is encoded.
 var idPlaceholder = strings.Repeat("0", idLen)
