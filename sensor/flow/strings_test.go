@@ -131,3 +131,32 @@ func TestFillNetworkFromKeptAddrs(t *testing.T) {
 		}
 	}
 }
+
+// appendAddrString writes an address as netip.Addr.String does: every
+// value of each byte of an IPv4 address (the others random), after text
+// already in the buffer, and the addresses it hands to netip (IPv6, an
+// IPv4-mapped one, none).
+func TestAppendAddrStringAsNetip(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	check := func(a netip.Addr) {
+		t.Helper()
+		prefix := []byte("x")
+		if got := appendAddrString(prefix, a); string(got) != "x"+a.String() {
+			t.Fatalf("%v: appendAddrString = %q", a, got)
+		}
+	}
+	for pos := range 4 {
+		for v := range 256 {
+			var ip [4]byte
+			for i := range ip {
+				ip[i] = byte(rnd.IntN(256))
+			}
+			ip[pos] = byte(v)
+			check(netip.AddrFrom4(ip))
+		}
+	}
+	for _, s := range []string{"0.0.0.0", "255.255.255.255", "10.0.0.1", "1.10.100.255", "2001:db8::1", "::ffff:192.0.2.1", "::"} {
+		check(netip.MustParseAddr(s))
+	}
+	check(netip.Addr{})
+}
