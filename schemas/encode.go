@@ -460,6 +460,14 @@ const digitPairs = "00010203040506070809" +
 	"80818283848586878889" +
 	"90919293949596979899"
 
+// pairs[v] holds the two digits of v, "00" to "99".
+var pairs = func() (t [100][2]byte) {
+	for v := range t {
+		t[v] = [2]byte{digitPairs[2*v], digitPairs[2*v+1]}
+	}
+	return t
+}()
+
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // htmlSafe[c] is true for the ASCII bytes encoding/json copies into a string
@@ -554,8 +562,33 @@ func (e *encoder) quoted(s string) {
 	e.b = e.b[:n]
 }
 
-// decimal writes v in decimal.
+// decimal writes v in decimal: one below 100,000 (ports, most counts)
+// digit pair by digit pair into e.b where it has room, any other through
+// strconv.
 func (e *encoder) decimal(v int64) {
+	if n := len(e.b); uint64(v) < 100_000 && cap(e.b)-n >= 5 {
+		k := 1
+		switch {
+		case v >= 10_000:
+			k = 5
+		case v >= 1000:
+			k = 4
+		case v >= 100:
+			k = 3
+		case v >= 10:
+			k = 2
+		}
+		b, u := e.b[n:n+k], uint64(v)
+		for i := k - 2; i >= 0; i -= 2 { // the last digits two at a time
+			*(*[2]byte)(b[i:]) = pairs[u%100]
+			u /= 100
+		}
+		if k%2 == 1 {
+			b[0] = byte('0' + u)
+		}
+		e.b = e.b[:n+k]
+		return
+	}
 	var buf [len("-9223372036854775808")]byte
 	e.inPlace(strconv.AppendInt(buf[:0], v, 10))
 }

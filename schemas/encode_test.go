@@ -714,3 +714,25 @@ func TestTimestampRepeatedInstants(t *testing.T) {
 		}
 	}
 }
+
+// decimal writes every integer as strconv does: each one below 100,000
+// (the digits written in place), those about it and past it, negative
+// ones and the extremes, with room in the buffer and without.
+func TestDecimalAsStrconv(t *testing.T) {
+	var e encoder
+	check := func(v int64) {
+		t.Helper()
+		for _, room := range []int{0, 4, 5, 64} {
+			e.b = make([]byte, 1, 1+room)
+			if e.decimal(v); string(e.b[1:]) != strconv.FormatInt(v, 10) {
+				t.Fatalf("%d, room for %d bytes: decimal = %q", v, room, e.b[1:])
+			}
+		}
+	}
+	for v := int64(0); v < 100_100; v++ {
+		check(v)
+	}
+	for _, v := range []int64{-1, -9, -10, -99_999, -100_000, 999_999, 1_000_000, math.MaxInt64, math.MinInt64} {
+		check(v)
+	}
+}
