@@ -1659,7 +1659,7 @@ func (e *encoder) runECS(v *ECS) {
 	if e.runs != nil {
 		slots = &e.runs.ECS
 		for i := range slots {
-			if m := &slots[i]; m.set && m.Version == v.Version {
+			if m := &slots[i]; m.set && sameString(m.Version, v.Version) {
 				e.inPlace(m.json)
 				return
 			}
@@ -1694,7 +1694,7 @@ func (e *encoder) runEventMeta(v *EventMeta) {
 	if e.runs != nil {
 		slots = &e.runs.EventMeta
 		for i := range slots {
-			if m := &slots[i]; m.set && m.Kind == v.Kind && sameList(m.Category, v.Category) && sameList(m.Type, v.Type) && m.Dataset == v.Dataset && m.Module == v.Module && m.Action == v.Action && m.Outcome == v.Outcome && m.Reason == v.Reason {
+			if m := &slots[i]; m.set && sameString(m.Kind, v.Kind) && sameList(m.Category, v.Category) && sameList(m.Type, v.Type) && sameString(m.Dataset, v.Dataset) && sameString(m.Module, v.Module) && sameString(m.Action, v.Action) && sameString(m.Outcome, v.Outcome) && sameString(m.Reason, v.Reason) {
 				e.inPlace(m.json)
 				return
 			}
@@ -1740,7 +1740,7 @@ func (e *encoder) runNetwork(v *Network) {
 	if e.runs != nil {
 		slots = &e.runs.Network
 		for i := range slots {
-			if m := &slots[i]; m.set && m.Transport == v.Transport && m.Type == v.Type && m.IANANumber == v.IANANumber && m.Protocol == v.Protocol && m.Direction == v.Direction {
+			if m := &slots[i]; m.set && sameString(m.Transport, v.Transport) && sameString(m.Type, v.Type) && sameString(m.IANANumber, v.IANANumber) && sameString(m.Protocol, v.Protocol) && sameString(m.Direction, v.Direction) {
 				e.inPlace(m.json)
 				return
 			}
@@ -1780,7 +1780,7 @@ func (e *encoder) runFlowInfo(v *FlowInfo) {
 	if e.runs != nil {
 		slots = &e.runs.FlowInfo
 		for i := range slots {
-			if m := &slots[i]; m.set && m.State == v.State && m.History == v.History && m.TCPFlagsOrig == v.TCPFlagsOrig && m.TCPFlagsResp == v.TCPFlagsResp && m.EndReason == v.EndReason {
+			if m := &slots[i]; m.set && sameString(m.State, v.State) && sameString(m.History, v.History) && sameString(m.TCPFlagsOrig, v.TCPFlagsOrig) && sameString(m.TCPFlagsResp, v.TCPFlagsResp) && sameString(m.EndReason, v.EndReason) {
 				e.inPlace(m.json)
 				return
 			}

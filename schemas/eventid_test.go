@@ -510,6 +510,9 @@ func TestRunMemosAsUncached(t *testing.T) {
 func randomRuns(rnd *rand.Rand, pick func(...string) string, ev *Event, lists [][]string, inPlace []string) {
 	m := &ev.Event
 	m.Kind, m.Dataset, m.Action = pick("event", "alert"), pick(DatasetFlow, DatasetDNS, "x\"y"), pick("", "network_flow", "PS-NET-001")
+	if rnd.IntN(3) == 0 { // the same text at another address
+		m.Kind = strings.Clone(m.Kind)
+	}
 	m.Module, m.Outcome, m.Reason = pick("", "packetsleuth"), pick("", "success"), pick("", "TCP SYN flood <against> one host", "\xff")
 	m.Category = lists[rnd.IntN(len(lists))]
 	if m.Type = lists[rnd.IntN(len(lists))]; rnd.IntN(3) == 0 {

@@ -294,8 +294,8 @@ func (g *encoderGen) run(fields []*field, recv string) {
 // runMemos writes, for each run of fields tagged encode:"run", the memo
 // of its last values and encodings (runSlots of them) and the function
 // that writes the run through it: the values compared field by field
-// (strings with ==, mostly the same pointers, lists element by element
-// and nil apart from empty), and on a match the encoding copied; else the
+// (strings by pointer, else with ==; lists element by element and nil
+// apart from empty), and on a match the encoding copied; else the
 // fields are encoded and kept in the next slot in turn.
 func (g *encoderGen) runMemos() {
 	g.printf("\n// runMemos holds the memos of the runs of fields tagged encode:\"run\" (an\n" +
@@ -312,7 +312,7 @@ func (g *encoderGen) runMemos() {
 			x := f.sf.Name
 			g.printf("%s %s\n", x, f.sf.Type)
 			if f.sf.Type.Kind() == reflect.String {
-				same = append(same, fmt.Sprintf("m.%s == v.%s", x, x))
+				same = append(same, fmt.Sprintf("sameString(m.%s, v.%s)", x, x))
 				keep = append(keep, fmt.Sprintf("m.%s = v.%s", x, x))
 			} else {
 				same = append(same, fmt.Sprintf("sameList(m.%s, v.%s)", x, x))
