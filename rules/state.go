@@ -11,6 +11,7 @@ import (
 	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/prefetch"
 )
 
 // stateMem is the memory of one rule's state (in one shard): reserved from
@@ -268,13 +269,13 @@ func (l *lru[V]) warmTail() {
 		return
 	}
 	i := int(t.hash) & (len(l.tags) - 1)
-	prefetch(unsafe.Pointer(&l.tags[i]), 4)
-	prefetch(unsafe.Pointer(&l.slots[i]), 8)
+	prefetch.Lines(unsafe.Pointer(&l.tags[i]), 4)
+	prefetch.Lines(unsafe.Pointer(&l.slots[i]), 8)
 	if t.prev != nil {
-		prefetch(unsafe.Pointer(&t.prev.next), 8)
+		prefetch.Lines(unsafe.Pointer(&t.prev.next), 8)
 	}
-	prefetch(unsafe.Pointer(t), unsafe.Offsetof(t.val)+l.valWarm)
-	prefetch(unsafe.Pointer(&t.inline), inlineKey)
+	prefetch.Lines(unsafe.Pointer(t), unsafe.Offsetof(t.val)+l.valWarm)
+	prefetch.Lines(unsafe.Pointer(&t.inline), inlineKey)
 }
 
 // grow doubles the index (makes the first one).

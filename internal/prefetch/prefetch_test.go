@@ -1,6 +1,6 @@
 //go:build amd64
 
-package rules
+package prefetch
 
 import (
 	"testing"
@@ -14,9 +14,9 @@ func TestPrefetchOnlyHints(t *testing.T) {
 	for i := range b {
 		b[i] = byte(i)
 	}
-	prefetch(nil, 8)
-	prefetch(unsafe.Pointer(&b[0]), uintptr(len(b)))
-	prefetch(unsafe.Pointer(&b[len(b)-1]), 1)
+	Lines(nil, 8)
+	Lines(unsafe.Pointer(&b[0]), uintptr(len(b)))
+	Lines(unsafe.Pointer(&b[len(b)-1]), 1)
 	for i := range b {
 		if b[i] != byte(i) {
 			t.Fatalf("b[%d] = %d after prefetch", i, b[i])
