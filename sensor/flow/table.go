@@ -8,6 +8,7 @@ import (
 	"unsafe"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/internal/prefetch"
 	"github.com/packetsleuth/packetsleuth/sensor/anomaly"
 	"github.com/packetsleuth/packetsleuth/sensor/decode"
 )
@@ -258,6 +259,20 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 	f.class = t.classOf(f)
 	t.lists[f.class].pushBack(f)
 	return f, d
+}
+
+// Prefetch asks the CPU for the index slot of p's flow, for a caller that
+// holds p some packets ahead of handing it to Update (a batch's): a new
+// flow's slot is a random one of a large index, whose first load would
+// wait for memory. A hint only: the index may have grown by then.
+func (t *Table) Prefetch(p *decode.Packet) {
+	if t.idx.flows == nil || p.Fault != decode.NoFault {
+		return
+	}
+	k, _ := keyOf(p)
+	i := t.hash(&k) & t.idx.mask
+	prefetch.Lines(unsafe.Pointer(&t.idx.flows[i]), 8)
+	prefetch.Lines(unsafe.Pointer(&t.idx.hashes[i]), 4)
 }
 
 // reopens says whether packet p starts a new connection on f's key: the old

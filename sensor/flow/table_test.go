@@ -2,6 +2,7 @@ package flow
 
 import (
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 	"unsafe"
@@ -184,5 +185,33 @@ func TestBackwardTimestampDoesNotSplitFlow(t *testing.T) {
 	}
 	if f.Packets[FromOrig]+f.Packets[FromResp] != uint64(len(pkts)) {
 		t.Errorf("packets %v, want %d", f.Packets, len(pkts))
+	}
+}
+
+// Prefetch is a hint: of a table without an index yet, of a faulty
+// packet, of packets of flows held and not held, it neither panics nor
+// changes the index or the counters, and what Update makes after it is
+// what it makes without.
+func TestTablePrefetchOnlyHints(t *testing.T) {
+	pkts := decoded(t)
+	tab, plain := NewTable(Config{}, func(*Flow) {}), NewTable(Config{}, func(*Flow) {})
+	tab.Prefetch(&pkts[0]) // no index yet
+	other := pkts[0]
+	other.SrcPort++ // a flow the table does not hold
+	faulty := pkts[1]
+	faulty.Fault = decode.TCPTruncated
+	for i := range pkts {
+		hashes, flows, st := slices.Clone(tab.idx.hashes), slices.Clone(tab.idx.flows), tab.Stats()
+		for _, p := range []*decode.Packet{&pkts[i], &pkts[len(pkts)-1-i], &other, &faulty} {
+			tab.Prefetch(p)
+		}
+		if !slices.Equal(hashes, tab.idx.hashes) || !slices.Equal(flows, tab.idx.flows) || tab.Stats() != st {
+			t.Fatalf("packet %d: Prefetch changed the table", i)
+		}
+		f, d := tab.Update(&pkts[i])
+		g, e := plain.Update(&pkts[i])
+		if d != e || f.Packets != g.Packets || f.Bytes != g.Bytes || f.History() != g.History() {
+			t.Fatalf("packet %d: %v %v %s after Prefetch, %v %v %s without", i, d, f.Packets, f.History(), e, g.Packets, g.History())
+		}
 	}
 }

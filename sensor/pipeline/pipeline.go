@@ -239,6 +239,11 @@ func (p *Pipeline) returnBatches(bs []*batch) []*batch {
 	return bs[:0]
 }
 
+// prefetchAhead is how many packets of a batch ahead of the one handed
+// to the worker the flow table's index slot is asked for (flow.Table's
+// Prefetch): a flood's new flows each wait for one otherwise.
+const prefetchAhead = 4
+
 // packets hands w the packets of b. A memory fault (the mapped capture
 // was cut by another process) drops the rest of the batch and is returned
 // for the feeder to report.
@@ -254,6 +259,9 @@ func packets(w *worker, b *batch) (err error) {
 			w.at = order{n: s[0].n}
 			w.sweep(s[0].t)
 			s = s[1:]
+		}
+		if j := i + prefetchAhead; j < len(b.pkts) {
+			w.table.Prefetch(&b.pkts[j])
 		}
 		p := &b.pkts[i]
 		w.at, w.number = order{n: p.Number, phase: 1}, p.Number
