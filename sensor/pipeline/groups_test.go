@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"maps"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/enrich"
@@ -49,6 +50,32 @@ func TestFlowGroupsOfTheWriters(t *testing.T) {
 		}
 		if g := w.appGroups(&w.ev); g != 0 {
 			t.Errorf("%s: the flow event taken for the analyzer's: groups %#x", c.name, g)
+		}
+	}
+}
+
+// Stats.Events counts each dataset's events as the output got them, on a
+// mix whose datasets come in runs of one and of many (a worker counts a
+// run before it adds it to the map), with 1 worker and 2.
+func TestStatsCountEventsByDataset(t *testing.T) {
+	plain, _ := writeMix(t, 8<<20, 5)
+	for _, workers := range []int{1, 2} {
+		out, st := replay(t, Config{Workers: workers}, plain)
+		want := map[string]uint64{}
+		runs, prev := 0, ""
+		for _, ev := range out.events {
+			ds := str(ev, "event.dataset")
+			want[ds]++
+			if ds != prev {
+				runs++
+			}
+			prev = ds
+		}
+		if len(want) < 3 || runs < 2*len(want) {
+			t.Fatalf("%d datasets in %d runs: not a mix", len(want), runs)
+		}
+		if !maps.Equal(st.Events, want) {
+			t.Errorf("%d workers: Stats.Events %v, the output got %v", workers, st.Events, want)
 		}
 	}
 }

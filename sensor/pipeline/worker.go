@@ -44,12 +44,17 @@ type worker struct {
 	// evObs says ev holds obs as its observer still: flow events keep it
 	// (clearEvent leaves the group) instead of clearing and copying it
 	// each. Only with flowGroups known: no writer of ev touches it then.
-	evObs   bool
-	fired   []string            // rule ids of the alerts of the event emitted last
-	out     *outBatch           // the events encoded since the last flush
-	dlv     *delivery           // delivers out on its own goroutine; nil: flush does
-	enc     schemas.EncodeCache // the sensor's observer and agent, encoded once
-	counts  workerCounts
+	evObs  bool
+	fired  []string            // rule ids of the alerts of the event emitted last
+	out    *outBatch           // the events encoded since the last flush
+	dlv    *delivery           // delivers out on its own goroutine; nil: flush does
+	enc    schemas.EncodeCache // the sensor's observer and agent, encoded once
+	counts workerCounts
+	// run counts the events of dataset run queued since it was last added
+	// to counts.Events (countEvent): a flood's flow events one after
+	// another hash the same key into the map no more.
+	run     uint64
+	runOf   string
 	packets int
 	wake    chan struct{} // another worker asks this one to give memory back (budget.Account.Fair)
 
@@ -483,7 +488,7 @@ func (w *worker) queue(ev *schemas.Event) {
 		b.arena = b.arena[:start]
 		return
 	}
-	w.counts.Events[ev.Event.Dataset]++
+	w.countEvent(ev.Event.Dataset)
 	doc := b.arena[start:len(b.arena):len(b.arena)]
 	if w.dlv == nil { // hashed now, while the encoding is in the cache
 		id.Fill(doc)
@@ -531,7 +536,28 @@ func (w *worker) flush() {
 	}
 }
 
+// countEvent counts an event of dataset ds: in run while the events are
+// of one dataset, added to counts.Events when another comes and when the
+// counts are published.
+func (w *worker) countEvent(ds string) {
+	if w.run > 0 && ds == w.runOf {
+		w.run++
+		return
+	}
+	w.addRun()
+	w.run, w.runOf = 1, ds
+}
+
+// addRun adds the events counted in run to counts.Events.
+func (w *worker) addRun() {
+	if w.run > 0 {
+		w.counts.Events[w.runOf] += w.run
+		w.run = 0
+	}
+}
+
 func (w *worker) publish() {
+	w.addRun()
 	if sp, ok := w.detector.(StatsPublisher); ok {
 		sp.Publish()
 	}
