@@ -419,14 +419,8 @@ func TestMemoListsAsUncached(t *testing.T) {
 		t.Helper()
 		ev := &Event{Timestamp: time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC), ECS: ECS{Version: ECSVersion}}
 		ev.TLS.Client.SupportedCiphers = l
-		want, err := EncodeWithID(nil, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
 		next := c.lists.next
-		if got, _ := c.EncodeWithID(nil, ev); !bytes.Equal(got, want) {
-			t.Fatalf("%q: through the cache\n%s\nwithout\n%s", l, got, want)
-		}
+		sameThroughCache(t, &c, ev, fmt.Sprintf("%q", l))
 		return c.lists.next != next
 	}
 	backing := make([]string, 2)
@@ -487,14 +481,8 @@ func TestRunMemosAsUncached(t *testing.T) {
 			randomRuns(rnd, pick, ev, lists, inPlace)
 		}
 		prev = ev
-		want, err := EncodeWithID(nil, ev)
-		if err != nil {
-			t.Fatal(err)
-		}
 		next := c.runs.next
-		if got, _ := c.EncodeWithID(nil, ev); !bytes.Equal(got, want) {
-			t.Fatalf("event %d: through the cache\n%s\nwithout\n%s", i, got, want)
-		}
+		sameThroughCache(t, &c, ev, fmt.Sprint("event ", i))
 		if c.runs.next == next {
 			hits++
 		} else {
@@ -503,6 +491,19 @@ func TestRunMemosAsUncached(t *testing.T) {
 	}
 	if hits < 100 || kept < 100 {
 		t.Fatalf("%d events' runs all from the memo, %d with some kept", hits, kept)
+	}
+}
+
+// sameThroughCache encodes ev with an id through c and without a cache,
+// and fails t, naming the event what, where the two differ.
+func sameThroughCache(t *testing.T, c *EncodeCache, ev *Event, what string) {
+	t.Helper()
+	want, err := EncodeWithID(nil, ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := c.EncodeWithID(nil, ev); !bytes.Equal(got, want) {
+		t.Fatalf("%s: through the cache\n%s\nwithout\n%s", what, got, want)
 	}
 }
 
