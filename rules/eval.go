@@ -76,6 +76,21 @@ type Evaluator struct {
 	skipped   uint64
 	rstats    []RuleStats
 	later     func(use any) // set by Defer
+	// acts are the rules of the event whose conditions held, acted on in
+	// order once every condition is judged (runRules); keys[i] holds the
+	// threshold group key of acts[i] when it was made early (prepare).
+	acts []act
+	keys [][]byte
+}
+
+// act is a rule of the event to act on after its conditions are judged:
+// a sequence (judged by its steps), an absence or a match to fire.
+type act struct {
+	r *Rule
+	// hashed: keys[i] is r's threshold group key, h its hash in r's
+	// group LRU (local state), whose index slot was prefetched.
+	hashed bool
+	h      uint64
 }
 
 // RuleStats are the counters of one rule in one Evaluator.
@@ -217,18 +232,43 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		return
 	}
 	e.boxed = nil
+	e.acts = e.acts[:0]
 	for i := 0; i < len(rules); i++ {
-		i = e.runRules(rules, i, ev, emit)
+		i = e.runRules(rules, i, ev)
+	}
+	for i := range e.acts {
+		a := &e.acts[i]
+		r := a.r
+		rs := &e.rstats[r.index]
+		switch {
+		case r.Sequence != nil:
+			e.sequenceEval(r, rs, ev, emit)
+		case r.Absence != nil:
+			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
+		case a.hashed:
+			e.fireKeyed(r, rs, ev, nil, emit, e.keys[i], a.h, true)
+		default:
+			e.fire(r, rs, ev, nil, emit)
+		}
 	}
 }
 
-// runRules runs rules[i:] on ev and returns len(rules), or the index of a
-// rule whose native condition panicked: that is an evaluation error of
-// the rule, as the VM makes it, and Eval goes on after it. One deferred
+// runRules judges the conditions of rules[i:] on ev, noting in e.acts
+// the rules to act on, and returns len(rules), or the index of a rule
+// whose native condition panicked: that is an evaluation error of the
+// rule, as the VM makes it, and Eval goes on after it. One deferred
 // recover serves all the rules of the event: one a rule cost a flow event
 // of the shipped rules about 870 instructions. A panic out of anything
 // else than a condition is not recovered.
-func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event, emit func(*schemas.Event)) (at int) {
+//
+// The matches are acted on (thresholds, suppression, alerts, in rule
+// order) only after every condition of the event is judged: a condition
+// reads the event, the lists and pure helpers, never the rules' state, so
+// the order changes no answer, and the group keys of the threshold rules
+// that matched are hashed here, their index slots prefetched (prepare).
+// Under a flood of new groups (a SYN flood: three rules keyed by source)
+// each new key's slot was a cache miss that the LRU's probe waited for.
+func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event) (at int) {
 	var t0 time.Time
 	defer func() {
 		if !e.inNative {
@@ -247,7 +287,7 @@ func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event, emit func(
 		rs := &e.rstats[r.index]
 		rs.Evaluations++
 		if r.Sequence != nil {
-			e.sequenceEval(r, rs, ev, emit)
+			e.acts = append(e.acts, act{r: r})
 			continue
 		}
 		if e.opts.ProfileRules {
@@ -264,13 +304,32 @@ func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event, emit func(
 			rs.Excepted++
 			continue
 		}
-		if r.Absence != nil {
-			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
-			continue
-		}
-		e.fire(r, rs, ev, nil, emit)
+		e.prepare(r, ev)
 	}
 	return at
+}
+
+// prepare notes r, whose condition held on ev, to act on; a count, sum,
+// avg or distinct threshold over local state gets its group key made and
+// hashed, and the key's index slot prefetched, for fireKeyed.
+func (e *Evaluator) prepare(r *Rule, ev *schemas.Event) {
+	a := act{r: r}
+	n := len(e.acts)
+	if th := r.Threshold; th != nil && !th.below() && r.Absence == nil && e.local != nil && e.later == nil {
+		for len(e.keys) <= n {
+			e.keys = append(e.keys, nil)
+		}
+		k := appendGroupKey(e.keys[n][:0], r.thrGroup, ev)
+		e.keys[n] = k
+		st := &e.local.rules[r.index]
+		if th.Type == "distinct" {
+			a.h = st.dgroups.hashWarm(k)
+		} else {
+			a.h = st.groups.hashWarm(k)
+		}
+		a.hashed = true
+	}
+	e.acts = append(e.acts, a)
 }
 
 func eventNanos(t time.Time) int64 {
@@ -300,6 +359,12 @@ func (e *Evaluator) groupKey(fields []field, ev *schemas.Event) []byte {
 // what the condition saw) and emits the alert; dress, if set, completes
 // the alert once rendered (a sequence's window and steps).
 func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, dress func(*schemas.Event), emit func(*schemas.Event)) {
+	e.fireKeyed(r, rs, ev, dress, emit, nil, 0, false)
+}
+
+// fireKeyed is fire with r's threshold group key of ev made and hashed
+// already (prepare) when hashed.
+func (e *Evaluator) fireKeyed(r *Rule, rs *RuleStats, ev *schemas.Event, dress func(*schemas.Event), emit func(*schemas.Event), key []byte, h uint64, hashed bool) {
 	if e.later != nil && (r.Threshold != nil && !r.Threshold.below() || r.Suppress != nil) {
 		e.deferFire(r, ev, dress)
 		return
@@ -307,7 +372,9 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, dress func(*
 	t := eventNanos(ev.Timestamp)
 	var thr *thrResult
 	if th := r.Threshold; th != nil {
-		key := e.groupKey(r.thrGroup, ev)
+		if !hashed {
+			key = e.groupKey(r.thrGroup, ev)
+		}
 		var dv []byte
 		v := 1.0
 		switch th.Type {
@@ -321,7 +388,7 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, dress func(*
 			e.belowAdd(r, key, t, v, emit)
 			return
 		}
-		if thr = e.countUse(r, key, t, dv, v); thr == nil {
+		if thr = e.countUseHashed(r, key, h, hashed, t, dv, v); thr == nil {
 			return
 		}
 		thr.group = groupStrings(r.thrGroup, ev)
@@ -346,8 +413,14 @@ func (e *Evaluator) fire(r *Rule, rs *RuleStats, ev *schemas.Event, dress func(*
 // countUse adds a match to r's threshold group key; it returns the
 // group's count when that fired, else nil.
 func (e *Evaluator) countUse(r *Rule, key []byte, t int64, dv []byte, v float64) *thrResult {
+	return e.countUseHashed(r, key, 0, false, t, dv, v)
+}
+
+// countUseHashed is countUse with key's hash in r's group LRU, h, known
+// when hashed.
+func (e *Evaluator) countUseHashed(r *Rule, key []byte, h uint64, hashed bool, t int64, dv []byte, v float64) *thrResult {
 	st, mu := e.stateFor(r.index, key)
-	fired, count, members, newest := thresholdAdd(st, r, key, t, dv, v)
+	fired, count, members, newest := thresholdAdd(st, r, key, h, hashed, t, dv, v)
 	if mu != nil {
 		mu.Unlock()
 	}

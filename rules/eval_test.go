@@ -557,7 +557,53 @@ rules:
 		}()
 		e.Eval(&ev, func(*schemasEvent) { panic("emit") })
 	}()
-	if got, want := counts(), "A-1 3/3/0, P-1 2/0/2, B-1 2/2/0"; got != want {
+	// The event's conditions were all judged before A-1's alert went out
+	// (runRules), so P-1 and B-1 count the third event; B-1 fired no
+	// third alert.
+	if got, want := counts(), "A-1 3/3/0, P-1 3/0/3, B-1 3/3/0"; got != want {
 		t.Errorf("after emit panicked: %s, want %s", got, want)
+	}
+	if got := e.Stats().Rules[2].Alerts; got != 2 {
+		t.Errorf("B-1 made %d alerts, want 2: it fired after emit panicked", got)
+	}
+}
+
+// An event's matches are acted on in rule order once every condition of
+// the event is judged: when the first rule's alert goes out, the last
+// rule's condition has run on the event. The threshold rules' group keys
+// are made then (prepare), their index slots prefetched, so that the
+// LRUs' probes of new keys under a flood do not wait for them; the
+// alerts, their order and the groups are as before.
+func TestMatchesActedOnAfterEveryCondition(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - {id: A-1, name: a, severity: low, condition: 'source.port == 40000'}
+  - id: T-1
+    name: t
+    severity: low
+    condition: 'source.port == 40000'
+    threshold: {type: count, group_by: [source.ip], window: 1m, gte: 2}
+  - id: D-1
+    name: d
+    severity: low
+    condition: 'source.port == 40000'
+    threshold: {type: distinct, field: destination.ip, group_by: [source.ip], window: 1m, gte: 2}
+  - {id: Z-1, name: z, severity: low, condition: 'source.port == 40000'}
+`)
+	e := NewEvaluator(set, EvalOptions{})
+	var got []string
+	emit := func(a *schemas.Event) {
+		got = append(got, fmt.Sprintf("%s(Z-1 judged %d)", a.Rule.ID, e.Stats().Rules[3].Evaluations))
+	}
+	for i, dst := range []string{"10.0.0.2", "10.0.0.3", "10.0.0.4"} {
+		ev := flowEvent("10.0.0.1", dst, 80)
+		ev.Timestamp = ev.Timestamp.Add(time.Duration(i) * time.Second)
+		e.Eval(&ev, emit)
+	}
+	want := "A-1(Z-1 judged 1) Z-1(Z-1 judged 1) " +
+		"A-1(Z-1 judged 2) T-1(Z-1 judged 2) D-1(Z-1 judged 2) Z-1(Z-1 judged 2) " +
+		"A-1(Z-1 judged 3) Z-1(Z-1 judged 3)"
+	if g := strings.Join(got, " "); g != want {
+		t.Errorf("alerts\n%s\nwant\n%s", g, want)
 	}
 }

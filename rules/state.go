@@ -195,7 +195,26 @@ func (l *lru[V]) find(key []byte, h uint64) (int, *lruEntry[V]) {
 // get returns the entry of key, nil if it has none, and the key's hash,
 // which add takes for the key not found: a new group is hashed once.
 func (l *lru[V]) get(key []byte) (*lruEntry[V], uint64) {
+	return l.getHashed(key, maphash.Bytes(l.seed, key))
+}
+
+// hashWarm returns key's hash, for getHashed, and prefetches its home
+// slot in the index (tag and entry pointer): the slot get probes and add
+// fills. A new key's slot is a random one, cold under a flood of new
+// groups; hashed while other work remains (Evaluator.prepare), it is in
+// the cache by the time get probes it.
+func (l *lru[V]) hashWarm(key []byte) uint64 {
 	h := maphash.Bytes(l.seed, key)
+	if len(l.tags) > 0 {
+		i := int(h) & (len(l.tags) - 1)
+		prefetch.Lines(unsafe.Pointer(&l.tags[i]), 4)
+		prefetch.Lines(unsafe.Pointer(&l.slots[i]), 8)
+	}
+	return h
+}
+
+// getHashed is get of key whose hash h is known (hashWarm).
+func (l *lru[V]) getHashed(key []byte, h uint64) (*lruEntry[V], uint64) {
 	if l.n == 0 {
 		return nil, h
 	}
@@ -804,11 +823,13 @@ func (s *SharedState) Stats() StateStats {
 
 // threshold adds ev's contribution to group key of rule r. newest is the
 // newest time the group has counted.
-func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, v float64) (fire bool, count float64, members []string, newest int64) {
+//
+// hashed: h is key's hash in the rule's group LRU (hashWarm).
+func thresholdAdd(rs *ruleState, r *Rule, key []byte, h uint64, hashed bool, t int64, distinct []byte, v float64) (fire bool, count float64, members []string, newest int64) {
 	th := r.Threshold
 	var late bool
 	if th.Type == "distinct" {
-		e := groupOf(rs.dgroups, key, t, th)
+		e := groupOf(rs.dgroups, key, h, hashed, t, th)
 		if e == nil {
 			return false, 0, nil, 0
 		}
@@ -818,7 +839,7 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 		newest = e.val.newest
 		expireGroups(rs.dgroups, e, newest, th)
 	} else {
-		e := groupOf(rs.groups, key, t, th)
+		e := groupOf(rs.groups, key, h, hashed, t, th)
 		if e == nil {
 			return false, 0, nil, 0
 		}
@@ -834,9 +855,14 @@ func thresholdAdd(rs *ruleState, r *Rule, key []byte, t int64, distinct []byte, 
 
 // groupOf returns the group of key in groups, a new one if it has none;
 // nil when there is no memory for a new group (the event goes untracked,
-// counted).
-func groupOf[V any](groups *lru[V], key []byte, t int64, th *Threshold) *lruEntry[V] {
-	e, h := groups.get(key)
+// counted). hashed: h is key's hash in groups (hashWarm).
+func groupOf[V any](groups *lru[V], key []byte, h uint64, hashed bool, t int64, th *Threshold) *lruEntry[V] {
+	var e *lruEntry[V]
+	if hashed {
+		e, h = groups.getHashed(key, h)
+	} else {
+		e, h = groups.get(key)
+	}
 	if e == nil {
 		// Groups whose window passed give their memory back first.
 		groups.expire(t-int64(th.Window), 2)

@@ -126,6 +126,24 @@ func TestLRUAddTakesGetsHash(t *testing.T) {
 	}
 }
 
+// hashWarm hashes a key as get does, for getHashed to find what add
+// filed under it.
+func TestLRUHashWarmIsGetsHash(t *testing.T) {
+	l := newLRU[dgroup](4, &stateMem{max: 1 << 30})
+	key := []byte("10.0.0.1")
+	h := l.hashWarm(key) // an empty index: nothing to prefetch
+	if _, hg := l.get(key); hg != h {
+		t.Fatalf("hashWarm %x, get %x", h, hg)
+	}
+	e := l.add(key, h)
+	if got, _ := l.getHashed(key, l.hashWarm(key)); got != e {
+		t.Errorf("getHashed of hashWarm's hash found %v, want the entry added", got)
+	}
+	if got, _ := l.getHashed([]byte("10.0.0.2"), l.hashWarm([]byte("10.0.0.2"))); got != nil {
+		t.Errorf("another key found %v", got)
+	}
+}
+
 // A full LRU makes room for a new key with its least recently used entry,
 // whose struct and key buffer it reuses: adding then allocates nothing,
 // the memory held stays that of max entries, and the evicted key is gone.
