@@ -275,13 +275,19 @@ func (l *lru[V]) add(key []byte, h uint64) *lruEntry[V] {
 }
 
 // warmTail prefetches the lines the next eviction touches first: the
-// tail's index slot (tag and entry pointer), its list neighbour, and its
-// fields past the list links (its cost and value, its inline key). A flood
-// of new groups through a full LRU evicts an entry unused since thousands
-// of events, all of whose lines are cold; the eviction reached them one
-// after the other (the slot through the entry's hash, the neighbour through
-// its link) and the budget's atomic waited for the stores to them. Loads
-// here would stall as long (a CPU retires in order); a prefetch does not.
+// tail's index slot (tag and entry pointer), and the entry after it, its
+// list neighbour, whose link that eviction clears and which becomes the
+// tail then. A flood of new groups through a full LRU evicts an entry
+// unused since thousands of events, all of whose lines are cold; the
+// eviction reached them one after the other (the slot through the entry's
+// hash, the neighbour through its link) and the budget's atomic waited for
+// the stores to them. Loads here would stall as long (a CPU retires in
+// order); a prefetch does not.
+//
+// The tail's own fields (its hash, its link, its cost and value, its
+// inline key) were prefetched by the eviction before, as its neighbour:
+// the tail's slot is found through its hash, and the expiry that follows
+// each use reads its time, where fetching the tail here made both wait.
 func (l *lru[V]) warmTail() {
 	t := l.tail
 	if t == nil {
@@ -290,11 +296,10 @@ func (l *lru[V]) warmTail() {
 	i := int(t.hash) & (len(l.tags) - 1)
 	prefetch.Lines(unsafe.Pointer(&l.tags[i]), 4)
 	prefetch.Lines(unsafe.Pointer(&l.slots[i]), 8)
-	if t.prev != nil {
-		prefetch.Lines(unsafe.Pointer(&t.prev.next), 8)
+	if p := t.prev; p != nil {
+		prefetch.Lines(unsafe.Pointer(p), unsafe.Offsetof(p.val)+l.valWarm)
+		prefetch.Lines(unsafe.Pointer(&p.inline), inlineKey)
 	}
-	prefetch.Lines(unsafe.Pointer(t), unsafe.Offsetof(t.val)+l.valWarm)
-	prefetch.Lines(unsafe.Pointer(&t.inline), inlineKey)
 }
 
 // grow doubles the index (makes the first one).

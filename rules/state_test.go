@@ -144,6 +144,24 @@ func TestLRUHashWarmIsGetsHash(t *testing.T) {
 	}
 }
 
+// warmTail prefetches the lines of the tail's neighbour, the next tail:
+// an LRU of one entry, whose tail has none, and of two, whose neighbour
+// is the head just added, evict key after key and find each one added
+// last.
+func TestLRUEvictsThroughTailsNeighbour(t *testing.T) {
+	for _, size := range []int{1, 2, 3} {
+		l := newLRU[dgroup](size, &stateMem{max: 1 << 30})
+		for i := range 50 {
+			key := fmt.Appendf(nil, "10.0.%d.%d", i/256, i%256)
+			e := insert(l, key)
+			e.val.newest = int64(i)
+			if l.n != min(i+1, size) || lookup(l, key) != e || l.tail.val.newest != int64(max(i-size+1, 0)) {
+				t.Fatalf("size %d, key %d: %d entries, tail %d", size, i, l.n, l.tail.val.newest)
+			}
+		}
+	}
+}
+
 // A full LRU makes room for a new key with its least recently used entry,
 // whose struct and key buffer it reuses: adding then allocates nothing,
 // the memory held stays that of max entries, and the evicted key is gone.
