@@ -77,19 +77,20 @@ type Evaluator struct {
 	rstats    []RuleStats
 	later     func(use any) // set by Defer
 	// acts are the rules of the event whose conditions held, acted on in
-	// order once every condition is judged (runRules); keys[i] holds the
-	// threshold group key of acts[i] when it was made early (prepare).
+	// order once every condition is judged (runRules); keys holds the
+	// threshold group keys made early (prepare), one after the other.
 	acts []act
-	keys [][]byte
+	keys []byte
 }
 
 // act is a rule of the event to act on after its conditions are judged:
 // a sequence (judged by its steps), an absence or a match to fire.
 type act struct {
 	r *Rule
-	// hashed: keys[i] is r's threshold group key, h its hash in r's
+	// hashed: keys[k0:k1] is r's threshold group key, h its hash in r's
 	// group LRU (local state), whose index slot was prefetched.
 	hashed bool
+	k0, k1 int32
 	h      uint64
 }
 
@@ -232,7 +233,7 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		return
 	}
 	e.boxed = nil
-	e.acts = e.acts[:0]
+	e.acts, e.keys = e.acts[:0], e.keys[:0]
 	for i := 0; i < len(rules); i++ {
 		i = e.runRules(rules, i, ev)
 	}
@@ -246,7 +247,7 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		case r.Absence != nil:
 			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
 		case a.hashed:
-			e.fireKeyed(r, rs, ev, nil, emit, e.keys[i], a.h, true)
+			e.fireKeyed(r, rs, ev, nil, emit, e.keys[a.k0:a.k1], a.h, true)
 		default:
 			e.fire(r, rs, ev, nil, emit)
 		}
@@ -314,13 +315,11 @@ func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event) (at int) {
 // hashed, and the key's index slot prefetched, for fireKeyed.
 func (e *Evaluator) prepare(r *Rule, ev *schemas.Event) {
 	a := act{r: r}
-	n := len(e.acts)
 	if th := r.Threshold; th != nil && !th.below() && r.Absence == nil && e.local != nil && e.later == nil {
-		for len(e.keys) <= n {
-			e.keys = append(e.keys, nil)
-		}
-		k := appendGroupKey(e.keys[n][:0], r.thrGroup, ev)
-		e.keys[n] = k
+		a.k0 = int32(len(e.keys))
+		e.keys = appendGroupKey(e.keys, r.thrGroup, ev)
+		a.k1 = int32(len(e.keys))
+		k := e.keys[a.k0:a.k1]
 		st := &e.local.rules[r.index]
 		if th.Type == "distinct" {
 			a.h = st.dgroups.hashWarm(k)
