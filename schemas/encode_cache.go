@@ -67,10 +67,24 @@ func (e *encoder) memoStrings(key string, v []string) {
 // worker's flows give besides (each slot replaced in turn).
 const runSlots = 4
 
-// sameString says whether a run's string m is v: mostly empty or the same
-// pointer, told without the call of ==.
+// sameString says whether a run's string m is v, told without the call of
+// == when their lengths differ or both are empty.
 func sameString(m, v string) bool {
-	return len(m) == len(v) && (len(m) == 0 || unsafe.StringData(m) == unsafe.StringData(v) || m == v)
+	return len(m) == len(v) && (len(m) == 0 || m == v)
+}
+
+// keepString copies s into text, a memo slot's own bytes, and returns the
+// copy: a run's value may view a buffer its producer writes again (a
+// parser's arena, a reused block), and a kept view would then change
+// with it, the memo saying "same" to a value it never saw. The slot's
+// json bounds its text.
+func keepString(text []byte, s string) (string, []byte) {
+	if s == "" {
+		return "", text
+	}
+	start := len(text)
+	text = append(text, s...)
+	return unsafe.String(&text[start], len(s)), text
 }
 
 // sameList says whether a run's list m, as kept (keepList), is v: the
@@ -88,14 +102,20 @@ func sameList(m, v []string) bool {
 	return true
 }
 
-// keepList copies v into m's array for the memo of a run: nil stays nil,
-// an empty list stays empty but not nil.
-func keepList(m, v []string) []string {
+// keepList copies v into m's array for the memo of a run, its strings
+// into text (keepString): nil stays nil, an empty list stays empty but
+// not nil.
+func keepList(m []string, text []byte, v []string) ([]string, []byte) {
 	if v == nil {
-		return nil
+		return nil, text
 	}
-	if m = append(m[:0], v...); m == nil {
-		m = []string{}
+	if m = m[:0]; m == nil {
+		m = make([]string, 0, len(v))
 	}
-	return m
+	for _, s := range v {
+		var k string
+		k, text = keepString(text, s)
+		m = append(m, k)
+	}
+	return m, text
 }

@@ -1650,6 +1650,7 @@ type runMemos struct {
 // memoECS is a run of ECS's fields as last written, and its encoding.
 type memoECS struct {
 	Version string
+	text    []byte // the strings' bytes, the memo's own
 	json    []byte
 	set     bool
 }
@@ -1670,7 +1671,8 @@ func (e *encoder) runECS(v *ECS) {
 	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
 		m := &slots[e.runs.next[0]]
 		e.runs.next[0] = (e.runs.next[0] + 1) % runSlots
-		m.Version = v.Version
+		m.text = m.text[:0]
+		m.Version, m.text = keepString(m.text, v.Version)
 		m.json, m.set = append(m.json[:0], e.b[from:]...), true
 	}
 }
@@ -1685,6 +1687,7 @@ type memoEventMeta struct {
 	Action   string
 	Outcome  string
 	Reason   string
+	text     []byte // the strings' bytes, the memo's own
 	json     []byte
 	set      bool
 }
@@ -1712,14 +1715,15 @@ func (e *encoder) runEventMeta(v *EventMeta) {
 	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
 		m := &slots[e.runs.next[1]]
 		e.runs.next[1] = (e.runs.next[1] + 1) % runSlots
-		m.Kind = v.Kind
-		m.Category = keepList(m.Category, v.Category)
-		m.Type = keepList(m.Type, v.Type)
-		m.Dataset = v.Dataset
-		m.Module = v.Module
-		m.Action = v.Action
-		m.Outcome = v.Outcome
-		m.Reason = v.Reason
+		m.text = m.text[:0]
+		m.Kind, m.text = keepString(m.text, v.Kind)
+		m.Category, m.text = keepList(m.Category, m.text, v.Category)
+		m.Type, m.text = keepList(m.Type, m.text, v.Type)
+		m.Dataset, m.text = keepString(m.text, v.Dataset)
+		m.Module, m.text = keepString(m.text, v.Module)
+		m.Action, m.text = keepString(m.text, v.Action)
+		m.Outcome, m.text = keepString(m.text, v.Outcome)
+		m.Reason, m.text = keepString(m.text, v.Reason)
 		m.json, m.set = append(m.json[:0], e.b[from:]...), true
 	}
 }
@@ -1731,6 +1735,7 @@ type memoNetwork struct {
 	IANANumber string
 	Protocol   string
 	Direction  string
+	text       []byte // the strings' bytes, the memo's own
 	json       []byte
 	set        bool
 }
@@ -1755,11 +1760,12 @@ func (e *encoder) runNetwork(v *Network) {
 	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
 		m := &slots[e.runs.next[2]]
 		e.runs.next[2] = (e.runs.next[2] + 1) % runSlots
-		m.Transport = v.Transport
-		m.Type = v.Type
-		m.IANANumber = v.IANANumber
-		m.Protocol = v.Protocol
-		m.Direction = v.Direction
+		m.text = m.text[:0]
+		m.Transport, m.text = keepString(m.text, v.Transport)
+		m.Type, m.text = keepString(m.text, v.Type)
+		m.IANANumber, m.text = keepString(m.text, v.IANANumber)
+		m.Protocol, m.text = keepString(m.text, v.Protocol)
+		m.Direction, m.text = keepString(m.text, v.Direction)
 		m.json, m.set = append(m.json[:0], e.b[from:]...), true
 	}
 }
@@ -1771,6 +1777,7 @@ type memoFlowInfo struct {
 	TCPFlagsOrig string
 	TCPFlagsResp string
 	EndReason    string
+	text         []byte // the strings' bytes, the memo's own
 	json         []byte
 	set          bool
 }
@@ -1795,11 +1802,12 @@ func (e *encoder) runFlowInfo(v *FlowInfo) {
 	if slots != nil && e.err == nil && len(e.b)-from <= memoListBytes {
 		m := &slots[e.runs.next[3]]
 		e.runs.next[3] = (e.runs.next[3] + 1) % runSlots
-		m.State = v.State
-		m.History = v.History
-		m.TCPFlagsOrig = v.TCPFlagsOrig
-		m.TCPFlagsResp = v.TCPFlagsResp
-		m.EndReason = v.EndReason
+		m.text = m.text[:0]
+		m.State, m.text = keepString(m.text, v.State)
+		m.History, m.text = keepString(m.text, v.History)
+		m.TCPFlagsOrig, m.text = keepString(m.text, v.TCPFlagsOrig)
+		m.TCPFlagsResp, m.text = keepString(m.text, v.TCPFlagsResp)
+		m.EndReason, m.text = keepString(m.text, v.EndReason)
 		m.json, m.set = append(m.json[:0], e.b[from:]...), true
 	}
 }

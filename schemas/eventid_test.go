@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
 )
 
 func encodeWithID(t *testing.T, ev *Event) (Event, string) {
@@ -528,4 +529,21 @@ func randomRuns(rnd *rand.Rand, pick func(...string) string, ev *Event, lists []
 	f := &ev.Sensor.Flow
 	f.State, f.History, f.EndReason = pick("S0", "SF", ""), pick("S", "ShADadFf", ""), pick("eof", "fin")
 	f.TCPFlagsOrig, f.TCPFlagsResp = pick("S", "FSPA", ""), pick("", "SA")
+}
+
+// A run's memo keeps its own copy of the strings: a value that views a
+// buffer its producer writes again (a parser's arena) is not taken for
+// the value the memo saw before, whose bytes were the buffer's then.
+func TestRunMemoKeepsItsOwnBytes(t *testing.T) {
+	state, reason := []byte("SF"), []byte("first reason")
+	ev := &Event{Timestamp: time.Date(2026, 12, 7, 23, 0, 0, 0, time.UTC), ECS: ECS{Version: ECSVersion}}
+	ev.Event.Kind, ev.Event.Dataset = "event", DatasetFlow
+	ev.Event.Reason = unsafe.String(&reason[0], len(reason))
+	ev.Event.Category = []string{unsafe.String(&state[0], 1)}
+	ev.Sensor.Flow.State = unsafe.String(&state[0], len(state))
+	var c EncodeCache
+	sameThroughCache(t, &c, ev, "first")
+	copy(state, "S0")
+	copy(reason, "other reason")
+	sameThroughCache(t, &c, ev, "after the buffers were written again")
 }

@@ -294,9 +294,10 @@ func (g *encoderGen) run(fields []*field, recv string) {
 // runMemos writes, for each run of fields tagged encode:"run", the memo
 // of its last values and encodings (runSlots of them) and the function
 // that writes the run through it: the values compared field by field
-// (strings by pointer, else with ==; lists element by element and nil
-// apart from empty), and on a match the encoding copied; else the
-// fields are encoded and kept in the next slot in turn.
+// (strings with ==; lists element by element and nil apart from empty),
+// and on a match the encoding copied; else the fields are encoded and
+// kept in the next slot in turn, their strings copied into the slot's own
+// bytes (a value may view a buffer its producer writes again).
 func (g *encoderGen) runMemos() {
 	g.printf("\n// runMemos holds the memos of the runs of fields tagged encode:\"run\" (an\n" +
 		"// EncodeCache's; encode_cache.go).\ntype runMemos struct {\n")
@@ -313,13 +314,14 @@ func (g *encoderGen) runMemos() {
 			g.printf("%s %s\n", x, f.sf.Type)
 			if f.sf.Type.Kind() == reflect.String {
 				same = append(same, fmt.Sprintf("sameString(m.%s, v.%s)", x, x))
-				keep = append(keep, fmt.Sprintf("m.%s = v.%s", x, x))
+				keep = append(keep, fmt.Sprintf("m.%s, m.text = keepString(m.text, v.%s)", x, x))
 			} else {
 				same = append(same, fmt.Sprintf("sameList(m.%s, v.%s)", x, x))
-				keep = append(keep, fmt.Sprintf("m.%s = keepList(m.%s, v.%s)", x, x, x))
+				keep = append(keep, fmt.Sprintf("m.%s, m.text = keepList(m.%s, m.text, v.%s)", x, x, x))
 			}
 		}
-		g.printf("json []byte\nset bool\n}\n")
+		keep = append([]string{"m.text = m.text[:0]"}, keep...)
+		g.printf("text []byte // the strings' bytes, the memo's own\njson []byte\nset bool\n}\n")
 		g.printf("\nfunc (e *encoder) run%s(v *%s) {\n", r.typeName, r.typeName)
 		g.printf("var slots *[runSlots]memo%s\nif e.runs != nil {\nslots = &e.runs.%s\n", r.typeName, r.typeName)
 		g.printf("for i := range slots {\nif m := &slots[i]; m.set && %s {\ne.inPlace(m.json)\nreturn\n}\n}\n}\n", strings.Join(same, " && "))
