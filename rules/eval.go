@@ -252,7 +252,14 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 			e.fire(r, rs, ev, nil, emit)
 		}
 	}
+	if cap(e.keys) > maxEventKeys { // a rare long key (a group by a URL) is not held for every later event
+		e.keys = nil
+	}
 }
+
+// maxEventKeys bounds the buffer of an event's early group keys kept for
+// the next event (prepare).
+const maxEventKeys = 4 << 10
 
 // runRules judges the conditions of rules[i:] on ev, noting in e.acts
 // the rules to act on, and returns len(rules), or the index of a rule

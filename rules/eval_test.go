@@ -607,3 +607,31 @@ rules:
 		t.Errorf("alerts\n%s\nwant\n%s", g, want)
 	}
 }
+
+// An event's early group keys are not held past it when they were long: a
+// group by an attacker's URL does not keep its size for every later event.
+func TestLongEarlyKeysNotKept(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - id: T-1
+    name: t
+    severity: low
+    condition: 'source.port == 40000'
+    threshold: {type: count, group_by: [url.original], window: 1m, gte: 2}
+`)
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.0.0.1", "10.0.0.2", 80)
+	ev.URL.Original = "/" + strings.Repeat("a", 3*maxEventKeys)
+	e.Eval(&ev, func(*schemas.Event) {})
+	if e.Stats().Rules[0].Matches != 1 {
+		t.Fatalf("the rule did not match: %+v", e.Stats().Rules[0])
+	}
+	if cap(e.keys) > maxEventKeys {
+		t.Fatalf("%d bytes of keys kept after the event", cap(e.keys))
+	}
+	ev.URL.Original = "/short"
+	e.Eval(&ev, func(*schemas.Event) {})
+	if cap(e.keys) == 0 {
+		t.Fatal("a short key's buffer not kept for the next event")
+	}
+}
