@@ -33,9 +33,12 @@ func (x *index) resize(slots int) {
 	}
 }
 
+// home is the slot where a key that hashes to h is looked for first.
+func (x *index) home(h uint32) uint32 { return h & x.mask }
+
 // place puts f, whose key hashes to h, in the first free slot from h's.
 func (x *index) place(h uint32, f *Flow) {
-	i := h & x.mask
+	i := x.home(h)
 	for x.flows[i] != nil {
 		i = (i + 1) & x.mask
 	}
@@ -46,7 +49,7 @@ func (x *index) find(k *Key, h uint32) *Flow {
 	if x.flows == nil {
 		return nil
 	}
-	for i := h & x.mask; ; i = (i + 1) & x.mask {
+	for i := x.home(h); ; i = (i + 1) & x.mask {
 		f := x.flows[i]
 		if f == nil {
 			return nil
@@ -66,7 +69,7 @@ func (x *index) insert(f *Flow) {
 // remove takes f out, shifting back the entries that probed past its slot
 // so that no lookup stops early (no tombstones).
 func (x *index) remove(f *Flow) {
-	i := f.hash & x.mask
+	i := x.home(f.hash)
 	for x.flows[i] != f {
 		i = (i + 1) & x.mask
 	}
@@ -76,7 +79,7 @@ func (x *index) remove(f *Flow) {
 			break
 		}
 		// The entry at j may move to i unless its home slot lies in (i, j].
-		if home := x.hashes[j] & x.mask; (j-home)&x.mask < (j-i)&x.mask {
+		if home := x.home(x.hashes[j]); (j-home)&x.mask < (j-i)&x.mask {
 			continue
 		}
 		x.hashes[i], x.flows[i] = x.hashes[j], x.flows[j]

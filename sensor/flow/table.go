@@ -266,13 +266,20 @@ func (t *Table) Update(p *decode.Packet) (*Flow, Dir) {
 // flow's slot is a random one of a large index, whose first load would
 // wait for memory. A hint only: the index may have grown by then.
 func (t *Table) Prefetch(p *decode.Packet) {
+	if i, ok := t.homeOf(p); ok {
+		prefetch.Lines(unsafe.Pointer(&t.idx.flows[i]), 8)
+		prefetch.Lines(unsafe.Pointer(&t.idx.hashes[i]), 4)
+	}
+}
+
+// homeOf is the index slot where Update looks for p's flow first, if the
+// table has an index and p a flow.
+func (t *Table) homeOf(p *decode.Packet) (uint32, bool) {
 	if t.idx.flows == nil || p.Fault != decode.NoFault {
-		return
+		return 0, false
 	}
 	k, _ := keyOf(p)
-	i := t.hash(&k) & t.idx.mask
-	prefetch.Lines(unsafe.Pointer(&t.idx.flows[i]), 8)
-	prefetch.Lines(unsafe.Pointer(&t.idx.hashes[i]), 4)
+	return t.idx.home(t.hash(&k)), true
 }
 
 // reopens says whether packet p starts a new connection on f's key: the old

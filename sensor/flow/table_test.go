@@ -215,3 +215,26 @@ func TestTablePrefetchOnlyHints(t *testing.T) {
 		}
 	}
 }
+
+// Prefetch hints the slot where Update then looks for the packet's flow
+// first: the flow's own hash, a new flow's or a known one's (unless the
+// index grows meanwhile).
+func TestPrefetchHintsTheHomeSlot(t *testing.T) {
+	tab := NewTable(Config{}, func(*Flow) {})
+	p := decoded(t)[0]
+	for i := range 3000 {
+		p.Src = netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)})
+		p.SrcPort = uint16(1024 + i%7)
+		for range 2 { // new, then known
+			home, ok := tab.homeOf(&p)
+			slots := len(tab.idx.flows)
+			f, _ := tab.Update(&p)
+			if ok && slots == len(tab.idx.flows) && home != tab.idx.home(f.hash) { // a grown index moves it
+				t.Fatalf("flow %d: hinted slot %d, its home is %d", i, home, tab.idx.home(f.hash))
+			}
+		}
+	}
+	if _, ok := tab.homeOf(&p); !ok {
+		t.Fatal("no slot hinted with an index")
+	}
+}
