@@ -196,6 +196,15 @@ func TestTablePrefetchOnlyHints(t *testing.T) {
 	pkts := decoded(t)
 	tab, plain := NewTable(Config{}, func(*Flow) {}), NewTable(Config{}, func(*Flow) {})
 	tab.Prefetch(&pkts[0]) // no index yet
+	// Slots are hinted in a large index only: both tables hold a flood's
+	// flows first (of other hosts, at the session's time).
+	q := pkts[0]
+	for i := 0; len(tab.idx.flows) < prefetchSlots; i++ {
+		q.Src = netip.AddrFrom4([4]byte{10, 9, byte(i >> 8), byte(i)})
+		q.SrcPort = uint16(1024 + i>>16)
+		tab.Update(&q)
+		plain.Update(&q)
+	}
 	other := pkts[0]
 	other.SrcPort++ // a flow the table does not hold
 	faulty := pkts[1]
