@@ -21,6 +21,9 @@ type Pool struct {
 	bufs      freelist.List[[]byte]
 	inflaters freelist.List[*inflater]
 	redacts   recentRedactions
+	// shedding: the Conns ending now are evicted to give memory back
+	// (SetShedding), so no slot of theirs is kept on the budget.
+	shedding bool
 }
 
 // Pool bounds: enough for connections that end one after another; a
@@ -85,13 +88,18 @@ func (p *Pool) keepSlot(s *slot, acct *budget.Account) {
 	case n >= maxPooledSlots:
 		return
 	case n >= freeSlots:
-		if !acct.Reserve(budget.Parsers, slotBytes) {
+		if p.shedding || !acct.Reserve(budget.Parsers, slotBytes) {
 			return
 		}
 		p.acct = acct
 	}
 	p.slots.Put(s, maxPooledSlots)
 }
+
+// SetShedding says whether the Conns that end from now on are evicted to
+// give memory back: their slots are then kept only within freeSlots, off
+// the budget, not moved into the pool on it.
+func (p *Pool) SetShedding(on bool) { p.shedding = on }
 
 // Shed drops the slots kept past freeSlots while over() holds, giving
 // their bytes back to the budget, and reports whether it dropped any;

@@ -112,7 +112,9 @@ func (a *Analyzer) Shed(over func() bool, evict func()) bool {
 	}
 	if evict != nil && over() {
 		a.shedding = true
+		a.httpPool.SetShedding(true)
 		evict()
+		a.httpPool.SetShedding(false)
 		a.shedding = false
 	}
 	return gave

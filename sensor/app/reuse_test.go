@@ -219,3 +219,20 @@ func analyzerOnBudget(acct *budget.Account) (*Analyzer, *flow.Table) {
 		a.FlowEnded(f, &ev)
 	})
 }
+
+// Live HTTP flows evicted to give memory back keep nothing of theirs on
+// the budget either: their transaction slots are not moved into the pool.
+func TestEvictedHTTPFlowsKeepNoSlots(t *testing.T) {
+	acct := budget.New(64 << 20).NewAccount()
+	a, tab := analyzerOnBudget(acct)
+	for i := range 500 {
+		p := unknownPayload(i, 4, decode.ProtoTCP)
+		p.DstPort, p.Payload = 80, []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		f, d := tab.Update(&p)
+		a.Packet(f, d, &p)
+	}
+	a.Shed(always, func() { tab.Shed(always) })
+	if got := acct.Used(budget.Parsers); got != 0 {
+		t.Errorf("after evicting 500 HTTP flows: %d bytes on the budget", got)
+	}
+}
