@@ -180,7 +180,7 @@ func tagOf(h uint64) uint32 { return uint32(h) | 1<<31 }
 func (l *lru[V]) find(key []byte, h uint64) (int, *lruEntry[V]) {
 	mask := len(l.tags) - 1
 	tag := tagOf(h)
-	for i := int(h) & mask; ; i = (i + 1) & mask {
+	for i := l.home(h); ; i = (i + 1) & mask {
 		switch l.tags[i] {
 		case 0:
 			return i, nil
@@ -190,6 +190,15 @@ func (l *lru[V]) find(key []byte, h uint64) (int, *lruEntry[V]) {
 			}
 		}
 	}
+}
+
+// home is the slot where a key of hash h is looked for first.
+func (l *lru[V]) home(h uint64) int { return int(h) & (len(l.tags) - 1) }
+
+// warmSlot prefetches slot i of the index: its tag and entry pointer.
+func (l *lru[V]) warmSlot(i int) {
+	prefetch.Lines(unsafe.Pointer(&l.tags[i]), 4)
+	prefetch.Lines(unsafe.Pointer(&l.slots[i]), 8)
 }
 
 // get returns the entry of key, nil if it has none, and the key's hash,
@@ -206,9 +215,7 @@ func (l *lru[V]) get(key []byte) (*lruEntry[V], uint64) {
 func (l *lru[V]) hashWarm(key []byte) uint64 {
 	h := maphash.Bytes(l.seed, key)
 	if len(l.tags) > 0 {
-		i := int(h) & (len(l.tags) - 1)
-		prefetch.Lines(unsafe.Pointer(&l.tags[i]), 4)
-		prefetch.Lines(unsafe.Pointer(&l.slots[i]), 8)
+		l.warmSlot(l.home(h))
 	}
 	return h
 }
@@ -293,9 +300,7 @@ func (l *lru[V]) warmTail() {
 	if t == nil {
 		return
 	}
-	i := int(t.hash) & (len(l.tags) - 1)
-	prefetch.Lines(unsafe.Pointer(&l.tags[i]), 4)
-	prefetch.Lines(unsafe.Pointer(&l.slots[i]), 8)
+	l.warmSlot(l.home(t.hash))
 	if p := t.prev; p != nil {
 		prefetch.Lines(unsafe.Pointer(p), unsafe.Offsetof(p.val)+l.valWarm)
 		prefetch.Lines(unsafe.Pointer(&p.inline), inlineKey)
@@ -334,7 +339,7 @@ func (l *lru[V]) remove(e *lruEntry[V]) {
 func (l *lru[V]) unindex(e *lruEntry[V]) {
 	l.unlink(e)
 	mask := len(l.tags) - 1
-	i := int(e.hash) & mask
+	i := l.home(e.hash)
 	for l.slots[i] != e {
 		i = (i + 1) & mask
 	}
