@@ -40,14 +40,14 @@ func newSlot() *slot {
 
 // scrub clears what s, recycled, still holds of its ended Conn past its
 // lists' lengths (header values, which may be credentials a later flow
-// must not keep alive; notes; body bytes), and reports whether it is
+// must not keep alive; body bytes; its notes, constant strings, are
+// dropped with their list), and reports whether it is
 // back to its own room (slotHeaders fields a message): a slot whose lists
 // grew holds more than slotBytes and is not worth keeping.
 func (s *slot) scrub() bool {
 	t := &s.tx
 	clear(t.Request.Headers[:cap(t.Request.Headers)])
 	clear(t.Response.Headers[:cap(t.Response.Headers)])
-	clear(t.Notes[:cap(t.Notes)])
 	t.Notes, t.Request.Body, t.Response.Body = nil, nil, nil
 	return cap(t.Request.Headers) <= slotHeaders && cap(t.Response.Headers) <= slotHeaders
 }
