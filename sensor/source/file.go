@@ -285,7 +285,7 @@ func (s *File) move(off int64) error {
 		if off < 0 || off > int64(len(s.mm.b)) {
 			return fmt.Errorf("%s: offset %d is past the end (%d bytes)", s.path, off, len(s.mm.b))
 		}
-		s.mm.off = int(off)
+		s.mm.off, s.mm.hinted = int(off), int(off) // hints start again from there
 		return nil
 	}
 	cur := s.offset()

@@ -271,3 +271,42 @@ func writeMix(t *testing.T, size int64, seed uint64) (string, []byte) {
 	}
 	return path, mix.Bytes()
 }
+
+// The mapped reader asks for the lines up to hintAhead past each record it
+// reads, never past the mapping's end (a capture shorter than hintAhead
+// too), and after a seek back from there, not from where it had got to.
+func TestMappedReaderHintsAhead(t *testing.T) {
+	for _, size := range []int64{hintAhead / 2, 4 * hintAhead, 2 * dropBehind} {
+		path, _ := writeMix(t, size, 5)
+		s, err := OpenFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := s.mm
+		if m == nil {
+			t.Fatal("not read from a mapping")
+		}
+		var offs []int64
+		var fr Frame
+		for s.Next(&fr) == nil {
+			offs = append(offs, fr.Offset)
+			if want := min(m.off+hintAhead, len(m.b)); m.hinted != want {
+				t.Fatalf("size %d: at %d, lines asked for up to %d, want %d", size, m.off, m.hinted, want)
+			}
+		}
+		if m.off != len(m.b) || m.hinted != len(m.b) {
+			t.Fatalf("size %d: read to %d, lines asked for up to %d, of %d", size, m.off, m.hinted, len(m.b))
+		}
+		back := offs[len(offs)/2]
+		if err := s.SeekRecord(back); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Next(&fr); err != nil {
+			t.Fatal(err)
+		}
+		if want := min(m.off+hintAhead, len(m.b)); m.hinted != want {
+			t.Errorf("size %d: after a seek back to %d, lines asked for up to %d, want %d", size, back, m.hinted, want)
+		}
+		s.Close()
+	}
+}
