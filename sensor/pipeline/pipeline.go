@@ -120,6 +120,9 @@ func New(cfg Config) (*Pipeline, error) {
 	}
 	if p.concurrent {
 		n := cfg.Workers * batchesPerWorker
+		if cfg.Workers == 1 {
+			n = onlyWorkerBatches
+		}
 		p.pool = make(chan *batch, n)
 		for i := 0; i < n; i++ {
 			p.pool <- &batch{pkts: make([]decode.Packet, 0, batchSize)} // arenas come with the first copy
@@ -225,11 +228,21 @@ func (p *Pipeline) runWorker(w *worker, in <-chan *batch) {
 // returnEvery is how many emptied batches the only worker gathers before
 // it gives them back to the pool: a feeder ahead of it, waiting for one,
 // is then woken once for several (bench-large, 1 worker: a futex wake-up
-// per batch was 3 % of the worker's time). It gives them back before it
-// waits for input. Several workers give each back at once: one of them
-// may be waiting for the others (sequencer, budget) while the feeder
-// waits for a batch.
-const returnEvery = 4
+// per batch was 3 % of the worker's time). Each wake-up of the feeder
+// costs both CPUs tens of microseconds (the futex, and the other CPU's
+// scheduler stealing the feeder off the worker's P: runtime.runqgrab's
+// usleep), so the worker gathers half its pool: the other half, queued,
+// keeps it busy while the feeder, three times as fast, fills the half
+// given back. It gives them back before it waits for input. Several
+// workers give each back at once: one of them may be waiting for the
+// others (sequencer, budget) while the feeder waits for a batch.
+const returnEvery = onlyWorkerBatches / 2
+
+// onlyWorkerBatches is the pool of a pipeline of one worker (several add
+// batchesPerWorker each): with 32, half of it given back at a time, the
+// feeder of a bench-large replay waits for batches ~600 times, against
+// ~2,000 with 16 given back 4 at a time (docs/performance.md, session 16).
+const onlyWorkerBatches = 32
 
 // returnBatches returns the emptied batches bs to the pool, and bs emptied.
 func (p *Pipeline) returnBatches(bs []*batch) []*batch {
