@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/packetsleuth/packetsleuth/internal/sha256pair"
 )
 
 // EncodeWithID is Encode, and gives an event without an event.id one
@@ -140,20 +142,54 @@ func (id PendingID) Fill(doc []byte) {
 	if id.from == 0 {
 		return
 	}
-	h := sha256.New()
-	h.Write(doc[:id.from])
+	parts := id.parts(doc)
+	sum := sha256pair.Sum(parts[:])
+	id.put(doc, &sum)
+}
+
+// parts are the bytes of doc the id is the hash of, in order.
+func (id PendingID) parts(doc []byte) [3][]byte {
 	if id.obsTo > 0 {
-		h.Write(doc[id.to:id.obsFrom])
-		h.Write(doc[id.obsTo:])
-	} else {
-		h.Write(doc[id.to:])
+		return [3][]byte{doc[:id.from], doc[id.to:id.obsFrom], doc[id.obsTo:]}
 	}
-	var sum [sha256.Size]byte
-	h.Sum(sum[:0])
+	return [3][]byte{doc[:id.from], doc[id.to:]}
+}
+
+// put writes the first half of sum, in hex, as the id in doc.
+func (id PendingID) put(doc []byte, sum *[sha256.Size]byte) {
 	val := id.from + len(eventIDKey) - len(eventKey)
 	dst := (*[idLen]byte)(doc[val : val+idLen])
 	for i := range idLen / 2 { // a byte's two digits at a time
 		binary.LittleEndian.PutUint16(dst[2*i:], hexPairs[sum[i]])
+	}
+}
+
+// IDFiller fills in the ids of encoded events two at a time: a pair of
+// SHA-256 sums costs little more than one (sha256pair). Its zero value is
+// ready; it is not safe for concurrent use.
+type IDFiller struct {
+	pair sha256pair.Pair
+}
+
+// Fill does ids[i].Fill(recs[i].JSON) for every i.
+func (f *IDFiller) Fill(ids []PendingID, recs []Record) {
+	first := -1 // a pending id waiting for another
+	for i := range ids {
+		if ids[i].from == 0 {
+			continue
+		}
+		if first < 0 {
+			first = i
+			continue
+		}
+		a, b := ids[first].parts(recs[first].JSON), ids[i].parts(recs[i].JSON)
+		sa, sb := f.pair.Sum2(a[:], b[:])
+		ids[first].put(recs[first].JSON, &sa)
+		ids[i].put(recs[i].JSON, &sb)
+		first = -1
+	}
+	if first >= 0 {
+		ids[first].Fill(recs[first].JSON)
 	}
 }
 

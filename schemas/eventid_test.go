@@ -273,6 +273,43 @@ func TestEncodePendingFilledLater(t *testing.T) {
 	}
 }
 
+// An IDFiller fills a batch's pending ids two at a time as Fill does
+// each: batches of random sizes (odd ones leave one alone), with events
+// that have ids of their own between, give EncodeWithID's documents.
+func TestIDFillerFillsAsEncodeWithID(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(12, 10))
+	var c EncodeCache
+	var f IDFiller
+	n := 0
+	for batch := 0; n < 3000; batch++ {
+		var recs []Record
+		var ids []PendingID
+		var wants [][]byte
+		for range 1 + rnd.IntN(7) {
+			ev := (&source{rnd: rnd}).event()
+			if rnd.IntN(4) > 0 {
+				ev.Event.ID = ""
+			}
+			want, errWant := EncodeWithID(nil, ev)
+			doc, id, err := c.EncodePending(nil, ev)
+			if (err != nil) != (errWant != nil) {
+				t.Fatalf("EncodePending: %v, EncodeWithID: %v", err, errWant)
+			}
+			if err != nil {
+				continue
+			}
+			recs, ids, wants = append(recs, Record{JSON: doc}), append(ids, id), append(wants, want)
+		}
+		f.Fill(ids, recs)
+		for i := range recs {
+			if !bytes.Equal(recs[i].JSON, wants[i]) {
+				t.Fatalf("batch %d, event %d of %d:\n%s\nwant\n%s", batch, i, len(recs), recs[i].JSON, wants[i])
+			}
+		}
+		n += len(recs)
+	}
+}
+
 // groupFields are the fields the Groups bits stand for, in bit order: the
 // omitzero groups of Event, then those of its packetsleuth object.
 func groupFields(t *testing.T) [][]int {

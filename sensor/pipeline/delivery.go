@@ -8,10 +8,10 @@ import (
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
-// outBatch is a worker's encoded events on their way to the output. With
-// a delivery their event.ids are not worked out yet
-// (schemas.EncodePending): deliver does it on the delivery's goroutine.
-// Without, the worker filled them in at once (ids are zero).
+// outBatch is a worker's encoded events on their way to the output, their
+// event.ids not worked out yet (schemas.EncodePending): deliver does it,
+// two at a time, on the delivery's goroutine or, without one, the
+// worker's.
 type outBatch struct {
 	recs  []schemas.Record
 	ids   []schemas.PendingID // recs[i]'s id
@@ -22,12 +22,10 @@ type outBatch struct {
 	refused uint64
 }
 
-// deliver writes the records' ids into their JSON and the records to out
-// (nil: nowhere), then empties b.
-func (b *outBatch) deliver(out Output, log *slog.Logger) {
-	for i := range b.recs {
-		b.ids[i].Fill(b.recs[i].JSON)
-	}
+// deliver writes the records' ids into their JSON (through ids) and the
+// records to out (nil: nowhere), then empties b.
+func (b *outBatch) deliver(out Output, log *slog.Logger, ids *schemas.IDFiller) {
+	ids.Fill(b.ids, b.recs)
 	if out != nil {
 		if err := out.Write(b.recs); err != nil {
 			b.errs++
@@ -52,6 +50,7 @@ type delivery struct {
 	todo chan *outBatch
 	free chan *outBatch
 	done chan struct{}
+	ids  schemas.IDFiller
 }
 
 // deliveryBatches is how many outBatches a delivery and its worker share:
@@ -75,7 +74,7 @@ func (d *delivery) run() {
 	defer close(d.done)
 	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels("stage", "delivery")))
 	for b := range d.todo {
-		b.deliver(d.out, d.log)
+		b.deliver(d.out, d.log, &d.ids)
 		d.free <- b // room for every batch
 	}
 }

@@ -48,6 +48,7 @@ type worker struct {
 	fired  []string            // rule ids of the alerts of the event emitted last
 	out    *outBatch           // the events encoded since the last flush
 	dlv    *delivery           // delivers out on its own goroutine; nil: flush does
+	ids    schemas.IDFiller    // fills out's ids at flush, without a delivery
 	enc    schemas.EncodeCache // the sensor's observer and agent, encoded once
 	counts workerCounts
 	// run counts the events of dataset run queued since it was last added
@@ -490,10 +491,6 @@ func (w *worker) queue(ev *schemas.Event) {
 	}
 	w.countEvent(ev.Event.Dataset)
 	doc := b.arena[start:len(b.arena):len(b.arena)]
-	if w.dlv == nil { // hashed now, while the encoding is in the cache
-		id.Fill(doc)
-		id = schemas.PendingID{}
-	}
 	b.recs = append(b.recs, schemas.RecordOf(ev, doc))
 	b.ids = append(b.ids, id)
 	if len(b.recs) >= recordBatch {
@@ -527,7 +524,7 @@ func (w *worker) flush() {
 		// whatever the delivery's timing
 		w.out = w.dlv.hand(w.out)
 	} else {
-		w.out.deliver(w.cfg.Output, w.cfg.Log)
+		w.out.deliver(w.cfg.Output, w.cfg.Log, &w.ids)
 	}
 	w.counts.OutErr += w.out.errs
 	w.out.errs = 0
