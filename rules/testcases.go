@@ -109,6 +109,10 @@ func (l *loader) tests(f *srcFile, rn *yaml.Node, r *Rule, docs []testDoc) []Tes
 		cursor, n := TestEpoch, 0
 		for j := range d.Events {
 			en := &d.Events[j]
+			if f.testsChecked {
+				l.testEvs += eventRepeat(en)
+				continue
+			}
 			te, next, err := l.decodeTestEvent(en, cursor)
 			if err != nil {
 				at, name := en, ""
@@ -181,6 +185,21 @@ func (te *testEvent) expand(out []schemas.Event) []schemas.Event {
 		out = append(out, ev)
 	}
 	return out
+}
+
+// eventRepeat is how many events a test event that decodes stands for:
+// its _repeat, else 1.
+func eventRepeat(n *yaml.Node) int {
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			if n.Content[i].Value == "_repeat" {
+				r := 1
+				_ = n.Content[i+1].Decode(&r)
+				return r
+			}
+		}
+	}
+	return 1
 }
 
 // decodeTestEvent turns one YAML map into a test event (several events

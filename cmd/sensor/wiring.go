@@ -187,9 +187,10 @@ type ruleGen struct {
 }
 
 // ruleOptions loads the rules over the shipped set with the sensor's home
-// network.
+// network. A sensor runs no rule tests (install drops them): the shipped
+// ones are left out of the load, the local ones are still checked.
 func ruleOptions(cfg *Config) rules.Options {
-	return rules.Options{Defaults: true, HomeNet: cfg.Enrich.HomeNet}
+	return rules.Options{Defaults: true, HomeNet: cfg.Enrich.HomeNet, SkipShippedTests: true}
 }
 
 func newRuleSwitch(set *rules.Set, cfg *Config, workers int) *ruleSwitch {

@@ -1,0 +1,155 @@
+package rules
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/packetsleuth/packetsleuth/rulesets"
+)
+
+// A sensor's load leaves the shipped rules' test cases out (their events
+// undecoded), and still loads and checks the local files' ones.
+func TestSkipShippedTests(t *testing.T) {
+	dir := t.TempDir()
+	local := filepath.Join(dir, "local.yaml")
+	os.WriteFile(local, []byte(`rules:
+  - id: LOCAL-1
+    name: ssh
+    severity: low
+    condition: destination.port == 22
+    tests:
+      - name: hit
+        events: [{destination.port: 22, _repeat: 3}]
+        expect: [{count: 3}]
+      - name: shipped
+        events: [{event.dataset: packetsleuth.dns}]
+        expect_none: true
+`), 0o644)
+	full, errs := LoadFiles(Options{Defaults: true}, dir)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	set, errs := LoadFiles(Options{Defaults: true, SkipShippedTests: true}, dir)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if len(set.Rules()) != len(full.Rules()) {
+		t.Fatalf("%d rules, %d without the option", len(set.Rules()), len(full.Rules()))
+	}
+	shippedCases := 0
+	for _, r := range full.Rules() {
+		if r.ID != "LOCAL-1" {
+			shippedCases += len(r.Tests)
+		}
+	}
+	if shippedCases == 0 {
+		t.Fatal("the shipped rules have no test cases: nothing skipped")
+	}
+	for _, r := range set.Rules() {
+		if r.ID != "LOCAL-1" && r.Tests != nil {
+			t.Errorf("%s keeps %d test cases", r.ID, len(r.Tests))
+		}
+	}
+	lr := set.Rule("LOCAL-1")
+	if len(lr.Tests) != 2 || len(lr.Tests[0].Events()) != 3 || len(lr.Tests[1].Events()) != 1 {
+		t.Fatalf("local tests %+v", lr.Tests)
+	}
+	if res := RunCase(set, lr, &lr.Tests[0], nil); res.Failed || res.Skipped {
+		t.Errorf("local case: %+v", res)
+	}
+}
+
+// A local rule's test event that does not decode is reported with file,
+// line and field as without the option.
+func TestSkipShippedTestsStillChecksLocal(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "local.yaml"), []byte(`rules:
+  - id: LOCAL-1
+    name: ssh
+    severity: low
+    condition: destination.port == 22
+    tests:
+      - name: bad
+        events: [{destination.prot: 22}]
+        expect_none: true
+`), 0o644)
+	for _, skip := range []bool{false, true} {
+		_, errs := LoadFiles(Options{Defaults: true, SkipShippedTests: skip}, dir)
+		if len(errs) != 1 {
+			t.Fatalf("skip %v: %v", skip, errs)
+		}
+		e := errs[0].(*Error)
+		if e.File != filepath.Join(dir, "local.yaml") || e.Line != 8 || e.Field != "destination.prot" || e.RuleID != "LOCAL-1" {
+			t.Errorf("skip %v: %+v", skip, e)
+		}
+	}
+}
+
+// shippedLoad loads the shipped files as LoadFiles does, their tests
+// checked at build time or not, and returns the loader.
+func shippedLoad(t *testing.T, checked bool) (*loader, []error) {
+	t.Helper()
+	l := newLoader(nil)
+	files := l.fsFiles(rulesets.FS, rulesets.Dirs, "rulesets/")
+	for _, f := range files {
+		f.testsChecked = checked
+	}
+	_, errs := l.load(files)
+	return l, errs
+}
+
+// The shipped cases' events count towards the bound on test events as
+// many as decoding them counts, and the rules they expect must still be in
+// the set: local files can break a shipped rule.
+func TestSkippedTestsCountAndExpect(t *testing.T) {
+	decoded, errs := shippedLoad(t, false)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	counted, errs := shippedLoad(t, true)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if decoded.testEvs == 0 || counted.testEvs != decoded.testEvs {
+		t.Errorf("counted %d test events, decoding counts %d", counted.testEvs, decoded.testEvs)
+	}
+	// The rules a case expects alerts of depend on the local files too
+	// (they can break a shipped rule, which then is not in the set): a
+	// case of a checked file that expects one is reported as before.
+	var want []string
+	for _, checked := range []bool{false, true} {
+		shipped := &srcFile{name: "shipped.yaml", dir: ".", testsChecked: checked, data: []byte(`rules:
+  - id: S-1
+    name: s
+    severity: low
+    condition: destination.port == 22
+    tests:
+      - name: both
+        events: [{destination.port: 22}]
+        expect: [{count: 1}, {rule: S-2, count: 1}]
+  - id: S-2
+    name: s2
+    severity: low
+    condition: destination.port == 22 and ssh_ok
+`)}
+		local := &srcFile{name: "local.yaml", dir: ".", data: []byte("macros:\n  - {name: ssh_ok, condition: '1'}\n")}
+		_, errs := newLoader(nil).load([]*srcFile{shipped, local})
+		var got []string
+		for _, e := range errs {
+			got = append(got, e.Error())
+		}
+		if !checked {
+			want = got
+			continue
+		}
+		expectLines(t, got, want)
+	}
+	if !slices.ContainsFunc(want, func(e string) bool {
+		return strings.Contains(e, `rule S-1: test "both" expects alerts of unknown rule "S-2"`)
+	}) {
+		t.Fatalf("the case is not reported: %q", want)
+	}
+}
