@@ -3,11 +3,13 @@ package rules
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/rulesets"
+	"go.yaml.in/yaml/v3"
 )
 
 // A sensor's load leaves the shipped rules' test cases out (their events
@@ -151,5 +153,32 @@ func TestSkippedTestsCountAndExpect(t *testing.T) {
 		return strings.Contains(e, `rule S-1: test "both" expects alerts of unknown rule "S-2"`)
 	}) {
 		t.Fatalf("the case is not reported: %q", want)
+	}
+}
+
+// A document that decodes as a whole pairs its entries with their nodes
+// as decoding them one by one does.
+func TestTakeSectionsAsDecoded(t *testing.T) {
+	l := newLoader(nil)
+	docs := 0
+	for _, f := range l.fsFiles(rulesets.FS, rulesets.Dirs, "rulesets/") {
+		var root yaml.Node
+		if err := yaml.Unmarshal(f.data, &root); err != nil {
+			t.Fatal(err)
+		}
+		doc := root.Content[0]
+		var taken, decoded parsed
+		if err := doc.Decode(&taken.doc); err != nil {
+			t.Fatal(err)
+		}
+		taken.takeSections(doc)
+		decoded.decodeSections(doc)
+		if !reflect.DeepEqual(taken, decoded) {
+			t.Errorf("%s: taken and decoded entries differ", f.name)
+		}
+		docs++
+	}
+	if docs == 0 {
+		t.Fatal("no shipped files")
 	}
 }

@@ -188,30 +188,72 @@ func (l *loader) parseFile(f *srcFile) []parsed {
 		l.checkKeys(f, doc, reflect.TypeOf(fileDoc{}), "")
 		if err := doc.Decode(&p.doc); err != nil {
 			l.yamlTypeErrors(f, doc, err, "")
-			// Decode again section by section below so that good entries
-			// are still checked.
+			// Decode again section by section so that good entries are
+			// still checked.
 			p.doc = fileDoc{}
-		}
-		for i := 0; i+1 < len(doc.Content); i += 2 {
-			k, v := doc.Content[i], doc.Content[i+1]
-			switch k.Value {
-			case "ruleset":
-				_ = v.Decode(&p.doc.Ruleset)
-			case "author":
-				_ = v.Decode(&p.doc.Author)
-			case "lists":
-				p.listNodes, p.doc.Lists = decodeSeq[listDoc](v)
-			case "macros":
-				p.macroNodes, p.doc.Macros = decodeSeq[macroDoc](v)
-			case "rules":
-				p.ruleNodes, p.doc.Rules = decodeSeq[ruleDoc](v)
-			case "overrides":
-				p.overrideNodes, p.doc.Overrides = decodeSeq[overrideDoc](v)
-			}
+			p.decodeSections(doc)
+		} else {
+			p.takeSections(doc)
 		}
 		out = append(out, p)
 	}
 	return out
+}
+
+// decodeSections decodes the sections of a document that did not decode
+// as a whole, each entry on its own.
+func (p *parsed) decodeSections(doc *yaml.Node) {
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		switch k.Value {
+		case "ruleset":
+			_ = v.Decode(&p.doc.Ruleset)
+		case "author":
+			_ = v.Decode(&p.doc.Author)
+		case "lists":
+			p.listNodes, p.doc.Lists = decodeSeq[listDoc](v)
+		case "macros":
+			p.macroNodes, p.doc.Macros = decodeSeq[macroDoc](v)
+		case "rules":
+			p.ruleNodes, p.doc.Rules = decodeSeq[ruleDoc](v)
+		case "overrides":
+			p.overrideNodes, p.doc.Overrides = decodeSeq[overrideDoc](v)
+		}
+	}
+}
+
+// takeSections pairs the entries of a document that decoded as a whole
+// with their nodes, as decodeSections would have decoded them: the
+// document was decoded once, not again entry by entry (a fifth of a
+// load's YAML work). Its keys are unique (else it would not have
+// decoded), and a section that is not a sequence (an alias) has no
+// entries.
+func (p *parsed) takeSections(doc *yaml.Node) {
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		k, v := doc.Content[i], doc.Content[i+1]
+		switch k.Value {
+		case "lists":
+			p.listNodes, p.doc.Lists = seqNodes(v, p.doc.Lists)
+		case "macros":
+			p.macroNodes, p.doc.Macros = seqNodes(v, p.doc.Macros)
+		case "rules":
+			p.ruleNodes, p.doc.Rules = seqNodes(v, p.doc.Rules)
+		case "overrides":
+			p.overrideNodes, p.doc.Overrides = seqNodes(v, p.doc.Overrides)
+		}
+	}
+}
+
+// seqNodes returns the items of the sequence n with vals, their values
+// decoded with the document; decodeSeq decodes them if they do not pair.
+func seqNodes[T any](n *yaml.Node, vals []T) ([]*yaml.Node, []T) {
+	if n.Kind != yaml.SequenceNode {
+		return nil, nil
+	}
+	if len(vals) != len(n.Content) {
+		return decodeSeq[T](n)
+	}
+	return n.Content[:len(n.Content):len(n.Content)], vals
 }
 
 // decodeSeq decodes each item of a sequence on its own; an item that does
