@@ -289,12 +289,18 @@ func (l *loader) load(files []*srcFile) (*Set, []error) {
 	}
 	sort.Strings(names)
 	for i, n := range names {
-		m := l.macros[n]
-		m.memo = i + 1
-		c := compileCondition(m.Condition, l.lists, l.macros, nil, m.Name)
-		if len(c.probs) > 0 {
+		l.macros[n].memo = i + 1
+	}
+	// On GOMAXPROCS goroutines: the rules' compiles wait for bad.
+	probs := make([][]exprProblem, len(names))
+	eachParallel(len(names), func(i int) {
+		m := l.macros[names[i]]
+		probs[i] = compileCondition(m.Condition, l.lists, l.macros, nil, m.Name).probs
+	})
+	for i, n := range names {
+		if len(probs[i]) > 0 {
 			bad[n] = true
-			for _, p := range c.probs {
+			for _, p := range probs[i] {
 				l.exprErr(l.macroFile[n], pathNode(l.macroNode[n], "condition"), "", fmt.Sprintf("macro %s: condition: ", n), p)
 			}
 		}
