@@ -115,7 +115,7 @@ func (e *Evaluator) deferFire(r *Rule, ev *schemas.Event, dress func(*schemas.Ev
 		k = appendGroupKey(k, r.supBy, ev)
 	}
 	e.key, u.keys = k, append(keys, k...)
-	if len(r.branches) > 0 {
+	if len(r.branches.get()) > 0 {
 		u.matched = e.matchedBranches(r, e.envOf(ev))
 	}
 	u.bytes = useBytes + int64(cap(u.keys)+16*cap(u.matched))

@@ -410,7 +410,7 @@ func (e *Evaluator) fireKeyed(r *Rule, rs *RuleStats, ev *schemas.Event, dress f
 		from = groupEvent(r, ev, thr.newest)
 	}
 	a := newAlert(r, from, thr, before)
-	if len(r.branches) > 0 {
+	if len(r.branches.get()) > 0 {
 		a.Sensor.Alert.Matched = e.matchedBranches(r, e.envOf(ev))
 	}
 	finishAlert(r, a, dress, emit)

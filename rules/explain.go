@@ -2,6 +2,7 @@ package rules
 
 import (
 	"strings"
+	"sync"
 
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/parser"
@@ -152,12 +153,42 @@ func flattenOr(n ast.Node) []ast.Node {
 	return []ast.Node{n}
 }
 
+// branchSet holds the OR branches of a rule's condition, compiled when
+// an alert first asks for them: most rules of a set never alert in a run,
+// and compiling every rule's branches at the load was a tenth of it (and
+// of its allocation), on the way to the first packet.
+type branchSet struct {
+	once   sync.Once
+	cond   string
+	lists  map[string]*NamedList // the set's
+	macros map[string]*Macro
+	list   []branch
+}
+
+func newBranchSet(cond string, lists map[string]*NamedList, macros map[string]*Macro) *branchSet {
+	return &branchSet{cond: cond, lists: lists, macros: macros}
+}
+
+// get returns the branches, compiling them on its first call (several
+// workers may ask at once).
+func (b *branchSet) get() []branch {
+	if b == nil {
+		return nil
+	}
+	b.once.Do(func() {
+		b.list = compileBranches(b.cond, b.lists, b.macros)
+		b.lists, b.macros = nil, nil
+	})
+	return b.list
+}
+
 // compileBranches compiles the OR branches of a rule's condition (which
-// compiled, so its branches do too; one that does not is left out).
-func (l *loader) compileBranches(cond string, bad map[string]bool) []branch {
+// compiled, so its branches do too; one that does not is left out). The
+// set loaded, so none of its macros is bad.
+func compileBranches(cond string, lists map[string]*NamedList, macros map[string]*Macro) []branch {
 	var out []branch
 	for _, text := range orBranches(cond) {
-		c := compileCondition(text, l.lists, l.macros, bad, "")
+		c := compileCondition(text, lists, macros, nil, "")
 		if c.program != nil && len(c.probs) == 0 {
 			out = append(out, branch{text: text, program: c.program})
 		}
@@ -168,7 +199,7 @@ func (l *loader) compileBranches(cond string, bad map[string]bool) []branch {
 // matchedBranches returns the branches of r that hold for env.
 func (e *Evaluator) matchedBranches(r *Rule, env any) []string {
 	var out []string
-	for _, b := range r.branches {
+	for _, b := range r.branches.get() {
 		if v, err := e.vm.Run(b.program, env); err == nil && v == true {
 			out = append(out, b.text)
 		}

@@ -49,7 +49,7 @@ type ruleEntry struct {
 type ruleCondition struct {
 	compiled
 	datasets  []string
-	branches  []branch
+	branches  *branchSet
 	uncarried []*Error // the set's warnings if it loads
 }
 
@@ -632,7 +632,7 @@ func (l *loader) compileConditions(bad map[string]bool) (wait func()) {
 				if len(c.datasets) == 1 && c.native != nil {
 					c.native = c.nat.compilePinned(c.program.Node(), c.datasets[0])
 				}
-				c.branches = l.compileBranches(d.Condition, bad)
+				c.branches = newBranchSet(d.Condition, l.lists, l.macros)
 				c.uncarried = uncarried(&Rule{ID: d.ID, File: re.file.name, Line: re.node.Line, Datasets: c.datasets, program: c.program})
 			}
 			re.cond = c

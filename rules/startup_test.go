@@ -6,9 +6,11 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/rulesets"
+	"github.com/packetsleuth/packetsleuth/schemas"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -180,5 +182,50 @@ func TestTakeSectionsAsDecoded(t *testing.T) {
 	}
 	if docs == 0 {
 		t.Fatal("no shipped files")
+	}
+}
+
+// A rule's OR branches are compiled at its first alert, not at the load,
+// and name the same alternatives when several evaluators alert at once.
+func TestBranchesCompiledAtFirstAlert(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - id: X-DNS
+    name: odd name
+    condition: event.dataset == "packetsleuth.dns" and (dns.question.name endsWith ".onion" or dns.question.name matches "ev[i]l" or dns.question.type == "NULL")
+    severity: high
+  - id: X-QUIET
+    name: never alerts
+    condition: dns.question.name == "a" or dns.question.name == "b"
+    severity: low
+`)
+	for _, r := range set.Rules() {
+		if r.branches == nil || r.branches.list != nil || r.branches.lists == nil {
+			t.Fatalf("%s: branches compiled at the load", r.ID)
+		}
+	}
+	dns := flowEvent("10.0.0.1", "192.0.2.53", 53)
+	dns.Event.Dataset = schemas.DatasetDNS
+	dns.DNS.Question.Name = "evil.example"
+	dns.DNS.Question.Type = "NULL"
+	got := make([][]string, 4)
+	var wg sync.WaitGroup
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for _, a := range collect(NewEvaluator(set, EvalOptions{}), dns) {
+				got[i] = a.Sensor.Alert.Matched
+			}
+		}()
+	}
+	wg.Wait()
+	for i, m := range got {
+		if len(m) != 2 || !strings.Contains(m[0], `matches "ev[i]l"`) || !strings.Contains(m[1], `"NULL"`) {
+			t.Errorf("evaluator %d: matched %q", i, m)
+		}
+	}
+	if q := set.Rule("X-QUIET").branches; q.list != nil || q.lists == nil {
+		t.Error("a rule that did not alert compiled its branches")
 	}
 }

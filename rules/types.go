@@ -68,7 +68,7 @@ type Rule struct {
 	supBy    []field
 	exc      []compiledException
 	output   *outputTemplate
-	branches []branch // the condition's OR alternatives (packetsleuth.alert.matched)
+	branches *branchSet // the condition's OR alternatives (packetsleuth.alert.matched)
 }
 
 // ThreatMapping is one MITRE ATT&CK tactic/technique pair.
