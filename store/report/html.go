@@ -5,6 +5,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dustin/go-humanize"
@@ -67,7 +68,7 @@ func (r *Report) WriteHTML(w io.Writer) error {
 		hb.Height = max(22, len(b.Rows)*22)
 		d.Breakdowns = append(d.Breakdowns, hb)
 	}
-	return page.Execute(w, d)
+	return page().Execute(w, d)
 }
 
 // chart draws the bytes series as one SVG path, scaled to the chart.
@@ -119,17 +120,21 @@ func (d *htmlData) chart() {
 	}
 }
 
-var page = template.Must(template.New("report").Funcs(template.FuncMap{
-	"ts":    ts,
-	"num":   num,
-	"bytes": func(v int64) string { return humanize.Bytes(uint64(v)) },
-	"pct":   pct,
-	"metric": func(r store.TopRow, m store.Metric) int64 {
-		return metricOf(r, m)
-	},
-	"keyOr": keyOr,
-	"add":   func(a, b int) int { return a + b },
-}).Parse(`<!DOCTYPE html>
+// page is parsed at its first use: the sensor binary runs this package's
+// init at every start, and most runs (a replay, a live sensor) write no
+// HTML report.
+var page = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("report").Funcs(template.FuncMap{
+		"ts":    ts,
+		"num":   num,
+		"bytes": func(v int64) string { return humanize.Bytes(uint64(v)) },
+		"pct":   pct,
+		"metric": func(r store.TopRow, m store.Metric) int64 {
+			return metricOf(r, m)
+		},
+		"keyOr": keyOr,
+		"add":   func(a, b int) int { return a + b },
+	}).Parse(`<!DOCTYPE html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -178,3 +183,4 @@ svg text{font:11px system-ui,sans-serif;fill:#44505c}
 </body>
 </html>
 `))
+})
