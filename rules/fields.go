@@ -198,8 +198,9 @@ func (f *field) number(ev *schemas.Event) float64 {
 }
 
 // topLevelNames are the root names of the expr environment; list and macro
-// names must not shadow them.
-func topLevelNames() map[string]bool {
+// names must not shadow them. Built once: the load asks for every list
+// and macro, on its serial path.
+var topLevelNames = sync.OnceValue(func() map[string]bool {
 	m := make(map[string]bool)
 	for k := range ecsFields() {
 		if !strings.Contains(k, ".") {
@@ -207,4 +208,4 @@ func topLevelNames() map[string]bool {
 		}
 	}
 	return m
-}
+})
