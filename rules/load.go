@@ -1,12 +1,14 @@
 package rules
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -170,7 +172,71 @@ func LoadFiles(opts Options, paths ...string) (*Set, []error) {
 	if len(l.errs) > 0 {
 		return nil, l.errs
 	}
+	if opts.SkipShippedTests && opts.Defaults {
+		if set := loadUntested(l, files, opts.HomeNet); set != nil {
+			return set, nil
+		}
+	}
 	return l.load(files)
+}
+
+// loadUntested loads files with the shipped ones' tests: sections cut
+// out (blanked line for line: what is left keeps its lines and columns),
+// so that they are not even parsed (45 % of the shipped YAML). It
+// returns nil where the cases left out could have changed the outcome,
+// for l to load the files as before (the cases checked, not decoded) and
+// report what it reports: on any error (a case may expect alerts of a
+// rule that does not build), and where the local files' test events are
+// enough for the shipped ones to reach the bound on test events (the
+// shipped ones are fewer than half of it: TestShippedTestsCut).
+func loadUntested(l *loader, files []*srcFile, homeNet []string) *Set {
+	cut := make([]*srcFile, len(files))
+	for i, f := range files {
+		cut[i] = f
+		if f.testsChecked {
+			cut[i] = &srcFile{name: f.name, dir: f.dir, os: f.os, data: cutTests(f.data)}
+		}
+	}
+	u := newLoader(homeNet)
+	u.warns = slices.Clone(l.warns)
+	set, errs := u.load(cut)
+	if len(errs) > 0 || u.testEvs > maxLoadTestEvent/2 {
+		return nil
+	}
+	return set
+}
+
+// cutTests blanks the lines of every tests: block of a rule file: the
+// line of a tests: key, and those after it that are blank, comments or
+// indented more than the key. TestShippedTestsCut checks that this
+// leaves the shipped files' documents as they were less their rules'
+// tests.
+func cutTests(data []byte) []byte {
+	out := make([]byte, 0, len(data))
+	in, keyIndent := false, 0
+	for rest := data; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		text := bytes.TrimLeft(line, " ")
+		indent := len(line) - len(text)
+		blank := len(bytes.TrimSpace(text)) == 0 || text[0] == '#'
+		if in && (blank || indent > keyIndent) {
+			out = append(out, '\n')
+			continue
+		}
+		in = false
+		if bytes.HasPrefix(text, []byte("tests:")) {
+			in, keyIndent = true, indent
+			out = append(out, '\n')
+			continue
+		}
+		out = append(out, line...)
+	}
+	return out
 }
 
 func isYAML(name string) bool {

@@ -1,6 +1,8 @@
 package rules
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -140,6 +142,9 @@ func TestSkippedTestsCountAndExpect(t *testing.T) {
     condition: destination.port == 22 and ssh_ok
 `)}
 		local := &srcFile{name: "local.yaml", dir: ".", data: []byte("macros:\n  - {name: ssh_ok, condition: '1'}\n")}
+		if checked && loadUntested(newLoader(nil), []*srcFile{shipped, local}, nil) != nil {
+			t.Error("loaded without the cases that change its outcome")
+		}
 		_, errs := newLoader(nil).load([]*srcFile{shipped, local})
 		var got []string
 		for _, e := range errs {
@@ -227,5 +232,94 @@ rules:
 	}
 	if q := set.Rule("X-QUIET").branches; q.list != nil || q.lists == nil {
 		t.Error("a rule that did not alert compiled its branches")
+	}
+}
+
+// cutTests leaves each shipped file's document as it was less its rules'
+// tests: (same nodes, lines and columns), and the shipped cases' events
+// are fewer than half the bound on test events, so that local files below
+// the other half cannot reach it with them: what loadUntested takes for
+// granted.
+func TestShippedTestsCut(t *testing.T) {
+	l := newLoader(nil)
+	for _, f := range l.fsFiles(rulesets.FS, rulesets.Dirs, "rulesets/") {
+		var full, cut yaml.Node
+		if err := yaml.Unmarshal(f.data, &full); err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(cutTests(f.data), &cut); err != nil {
+			t.Fatalf("%s: %v", f.name, err)
+		}
+		if rules := valueNode(full.Content[0], "rules"); rules != nil {
+			for _, r := range rules.Content {
+				for i := 0; i+1 < len(r.Content); i += 2 {
+					if r.Content[i].Value == "tests" {
+						r.Content = slices.Delete(r.Content, i, i+2)
+						break
+					}
+				}
+			}
+		}
+		if d := nodeDiff(&full, &cut); d != "" {
+			t.Errorf("%s: %s", f.name, d)
+		}
+		if bytes.Count(f.data, []byte("\n")) != bytes.Count(cutTests(f.data), []byte("\n")) {
+			t.Errorf("%s: lines differ", f.name)
+		}
+	}
+	decoded, errs := shippedLoad(t, false)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if decoded.testEvs > maxLoadTestEvent/2 {
+		t.Errorf("the shipped cases have %d events, more than half of %d", decoded.testEvs, maxLoadTestEvent)
+	}
+}
+
+// nodeDiff describes the first difference of two node trees, comments
+// aside ("" if none).
+func nodeDiff(a, b *yaml.Node) string {
+	if a.Kind != b.Kind || a.Style != b.Style || a.Tag != b.Tag || a.Value != b.Value || a.Anchor != b.Anchor ||
+		a.Line != b.Line || a.Column != b.Column || len(a.Content) != len(b.Content) {
+		return fmt.Sprintf("line %d:%d %q differs from line %d:%d %q", a.Line, a.Column, a.Value, b.Line, b.Column, b.Value)
+	}
+	for i := range a.Content {
+		if d := nodeDiff(a.Content[i], b.Content[i]); d != "" {
+			return d
+		}
+	}
+	return ""
+}
+
+// Where the shipped cases could change a load's outcome, it is the one
+// of a load that reads them: the same errors, in the same order.
+func TestSkipShippedTestsSameErrors(t *testing.T) {
+	decoded, errs := shippedLoad(t, false)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	// Local test events that reach the bound only with the shipped ones.
+	var bound strings.Builder
+	bound.WriteString("rules:\n  - id: LOCAL-B\n    name: b\n    severity: low\n    condition: destination.port == 22\n    tests:\n")
+	for left, i := maxLoadTestEvent-decoded.testEvs+1, 0; left > 0; i++ {
+		n := min(left, maxCaseEvents)
+		fmt.Fprintf(&bound, "      - {name: c%d, expect_none: true, events: [{destination.port: 1, _repeat: %d}]}\n", i, n)
+		left -= n
+	}
+	for name, src := range map[string]string{
+		"breaks shipped rules": "lists:\n  - {name: large_transfer_allowed_destinations, type: port, items: [1]}\n",
+		"bad local test":       "rules:\n  - {id: L-1, name: l, severity: low, condition: 'destination.port == 22', tests: [{name: t, expect_none: true, events: [{destination.prot: 1}]}]}\n",
+		"bound":                bound.String(),
+	} {
+		dir := t.TempDir()
+		os.WriteFile(filepath.Join(dir, "local.yaml"), []byte(src), 0o644)
+		_, want := LoadFiles(Options{Defaults: true}, dir)
+		_, got := LoadFiles(Options{Defaults: true, SkipShippedTests: true}, dir)
+		if len(want) == 0 {
+			t.Fatalf("%s: no error", name)
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%s:\n got %v\nwant %v", name, got, want)
+		}
 	}
 }
