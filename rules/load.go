@@ -109,14 +109,16 @@ type Options struct {
 	// homenet.Default.
 	HomeNet []string
 	// SkipShippedTests leaves the shipped rules' test cases out of the
-	// Set, for a caller that does not run them (a sensor): their events
-	// are not decoded, which was a third of the load's serial work. They
-	// are fixed when the binary is built and `go test ./rulesets/...`
-	// decodes and runs them; whether an event decodes depends on it alone
-	// (the ECS schema), not on the local files. What the local files can
-	// change is still checked: the rules those cases expect alerts of
-	// must be in the set, and the events of all cases count towards the
-	// bound on test events. The local files' tests load as without it.
+	// Set, for a caller that does not run them (a sensor): their tests:
+	// sections are not parsed (loadUntested), or where that could change
+	// the outcome, their events are not decoded (decoding them was a
+	// third of the load's serial work). They are fixed when the binary
+	// is built and `go test ./rulesets/...` decodes and runs them;
+	// whether an event decodes depends on it alone (the ECS schema), not
+	// on the local files. What the local files can change is still
+	// checked: the rules those cases expect alerts of must be in the set,
+	// and the events of all cases count towards the bound on test events.
+	// The local files' tests load as without it.
 	SkipShippedTests bool
 }
 
