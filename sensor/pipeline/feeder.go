@@ -354,6 +354,7 @@ func (f *Feeder) handOver(i int, now time.Time, upTo uint64) {
 func (f *Feeder) send(i int, now time.Time) {
 	b := f.pending[i]
 	f.pending[i] = nil
+	b.source = f.source
 	f.lastOut = now
 	if f.lasting != nil {
 		f.held[i] = append(f.held[i], b.first)

@@ -43,11 +43,12 @@ const batchesPerWorker = 16
 
 // batch carries packets (or, with no packets, a clock tick) to a worker.
 type batch struct {
-	pkts  []decode.Packet
-	arena []byte        // the payloads of pkts that were copied, back to back
-	from  *Feeder       // that filled it: a memory fault reading pkts is its source's
-	first int64         // the source offset of the first packet's frame
-	done  *atomic.Int64 // counts the batch when done (pkts hold frames of a lasting source)
+	pkts   []decode.Packet
+	arena  []byte        // the payloads of pkts that were copied, back to back
+	from   *Feeder       // that filled it: a memory fault reading pkts is its source's
+	source string        // from's source at the hand-over (send): from's next Feed may start while a worker reads pkts
+	first  int64         // the source offset of the first packet's frame
+	done   *atomic.Int64 // counts the batch when done (pkts hold frames of a lasting source)
 	// sweeps are the feeder's expiry sweeps, each before the packet at
 	// its index (or after the last): every worker sweeps at the packet
 	// times one worker would have.
@@ -261,7 +262,7 @@ const prefetchAhead = 4
 // was cut by another process) drops the rest of the batch and is returned
 // for the feeder to report.
 func packets(w *worker, b *batch) (err error) {
-	defer source.FaultIsError(b.from.source, &err)
+	defer source.FaultIsError(b.source, &err)
 	s, ws := b.sweeps, b.waits
 	for i := range b.pkts {
 		for len(ws) > 0 && ws[0].at == i {
