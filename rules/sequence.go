@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"time"
 
 	"github.com/expr-lang/expr/vm"
@@ -131,6 +132,7 @@ func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad
 		for ds := range pinned {
 			r.Datasets = append(r.Datasets, ds)
 		}
+		slices.Sort(r.Datasets) // a map's order: warnings naming them would change from load to load
 	}
 }
 

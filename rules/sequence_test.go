@@ -153,3 +153,28 @@ func TestSequenceErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestSequenceDatasetsInOrder(t *testing.T) {
+	set := mustLoad(t, `
+rules:
+  - id: SEQ-DS
+    name: four datasets
+    sequence:
+      window: 1m
+      steps:
+        - condition: event.dataset == "packetsleuth.tls"
+          by: [source.ip]
+        - condition: event.dataset == "packetsleuth.dns"
+          by: [source.ip]
+        - condition: event.dataset == "packetsleuth.http"
+          by: [source.ip]
+        - condition: event.dataset == "packetsleuth.flow"
+          by: [source.ip]
+    severity: low
+`)
+	got := set.Rule("SEQ-DS").Datasets
+	want := []string{"packetsleuth.dns", "packetsleuth.flow", "packetsleuth.http", "packetsleuth.tls"}
+	if !slices.Equal(got, want) {
+		t.Errorf("datasets %v, want %v (sorted, the same at every load)", got, want)
+	}
+}
