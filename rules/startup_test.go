@@ -2,7 +2,9 @@ package rules
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -243,25 +245,29 @@ rules:
 func TestShippedTestsCut(t *testing.T) {
 	l := newLoader(nil)
 	for _, f := range l.fsFiles(rulesets.FS, rulesets.Dirs, "rulesets/") {
-		var full, cut yaml.Node
-		if err := yaml.Unmarshal(f.data, &full); err != nil {
-			t.Fatal(err)
-		}
-		if err := yaml.Unmarshal(cutTests(f.data), &cut); err != nil {
-			t.Fatalf("%s: %v", f.name, err)
-		}
-		if rules := valueNode(full.Content[0], "rules"); rules != nil {
-			for _, r := range rules.Content {
-				for i := 0; i+1 < len(r.Content); i += 2 {
-					if r.Content[i].Value == "tests" {
-						r.Content = slices.Delete(r.Content, i, i+2)
-						break
+		fullDec, cutDec := yaml.NewDecoder(bytes.NewReader(f.data)), yaml.NewDecoder(bytes.NewReader(cutTests(f.data)))
+		for doc := 0; ; doc++ { // every document: the loader reads them all
+			var full, cut yaml.Node
+			errFull, errCut := fullDec.Decode(&full), cutDec.Decode(&cut)
+			if errors.Is(errFull, io.EOF) && errors.Is(errCut, io.EOF) {
+				break
+			}
+			if errFull != nil || errCut != nil {
+				t.Fatalf("%s, document %d: %v, cut: %v", f.name, doc+1, errFull, errCut)
+			}
+			if rules := valueNode(full.Content[0], "rules"); rules != nil {
+				for _, r := range rules.Content {
+					for i := 0; i+1 < len(r.Content); i += 2 {
+						if r.Content[i].Value == "tests" {
+							r.Content = slices.Delete(r.Content, i, i+2)
+							break
+						}
 					}
 				}
 			}
-		}
-		if d := nodeDiff(&full, &cut); d != "" {
-			t.Errorf("%s: %s", f.name, d)
+			if d := nodeDiff(&full, &cut); d != "" {
+				t.Errorf("%s, document %d: %s", f.name, doc+1, d)
+			}
 		}
 		if bytes.Count(f.data, []byte("\n")) != bytes.Count(cutTests(f.data), []byte("\n")) {
 			t.Errorf("%s: lines differ", f.name)
