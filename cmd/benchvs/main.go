@@ -6,7 +6,11 @@
 // shared, loaded machine better than wall time does. Each run's wall time
 // is printed too, with the load average when it began: the goal for
 // several workers is about time, and wall figures mean something only on
-// an idle machine. It prints the median per-round CPU and wall ratios to
+// an idle machine. Before each run the capture is read through once, so
+// every run starts with it in the page cache (a machine under other load
+// drops some of its pages between runs, and a run that meets them waits
+// for the disk); each run's major page faults are printed, to show one
+// that still did. It prints the median per-round CPU and wall ratios to
 // Suricata, the 1→N-worker wall speed-up of each binary, then where one
 // profiled 1-worker replay spends its CPU, stage by stage
 // (internal/profstage).
@@ -15,6 +19,7 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,6 +53,9 @@ type usage struct {
 	wall time.Duration
 	rss  int64  // bytes
 	load string // the 1-minute load average when the run began
+	// majflt counts the run's major page faults: reads of its mapping (or
+	// of its binary) that waited for the disk.
+	majflt int64
 }
 
 // tool is one command line compared.
@@ -84,12 +92,15 @@ func run(pcap, sensor, baseline, suriConf string, rounds int, workerList string,
 	fmt.Printf("%s: %d rounds of alternating runs; CPU = user+sys of the process, wall = elapsed (meaningful on an idle machine only), load = 1-minute load average at the run's start\n", filepath.Base(pcap), rounds)
 	for r := range rounds {
 		for _, t := range tools {
+			if err := warm(pcap); err != nil {
+				return err
+			}
 			u, err := measure(tmp, t.args)
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.name, err)
 			}
 			t.runs = append(t.runs, u)
-			fmt.Printf("  round %d  %-20s cpu %6.2fs  wall %6.2fs  rss %4d MB  load %s\n", r+1, t.name, u.cpu.Seconds(), u.wall.Seconds(), u.rss>>20, u.load)
+			fmt.Printf("  round %d  %-20s cpu %6.2fs  wall %6.2fs  rss %4d MB  load %s  majflt %d\n", r+1, t.name, u.cpu.Seconds(), u.wall.Seconds(), u.rss>>20, u.load, u.majflt)
 		}
 	}
 	fmt.Printf("%-20s %9s %9s %9s %9s %9s\n", "", "cpu", "ratio", "wall", "ratio", "peak RSS")
@@ -146,11 +157,23 @@ func measure(tmp string, args func(dir string) []string) (usage, error) {
 		return usage{}, fmt.Errorf("no rusage on this system")
 	}
 	return usage{
-		cpu:  time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
-		wall: wall,
-		rss:  ru.Maxrss << 10, // kilobytes on Linux
-		load: load,
+		cpu:    time.Duration(ru.Utime.Nano() + ru.Stime.Nano()),
+		wall:   wall,
+		rss:    ru.Maxrss << 10, // kilobytes on Linux
+		load:   load,
+		majflt: ru.Majflt,
 	}, nil
+}
+
+// warm reads the file through, so that a run finds it in the page cache.
+func warm(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.CopyBuffer(io.Discard, f, make([]byte, 1<<20))
+	return err
 }
 
 // stages profiles one 1-worker replay and prints its stage breakdown.
