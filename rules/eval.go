@@ -63,8 +63,8 @@ type Evaluator struct {
 	boxed     *schemas.Event // the event copied into box in this Eval, if any
 	nat       natEnv         // what native conditions read: the event, its addresses parsed
 	inNative  bool           // a rule's native condition runs (runRules)
-	byDataset map[string][]*Rule
-	unpinned  []*Rule
+	byDataset map[string]dsRules
+	unpinned  dsRules
 	local     *stateShard
 	acct      *budget.Account
 	key, val  []byte
@@ -81,12 +81,27 @@ type Evaluator struct {
 	// threshold group keys made early (prepare), one after the other.
 	acts []act
 	keys []byte
+	// keyOf[r.index] is the first rule of the set whose threshold groups
+	// by the same fields as r's (or r), and keyMemo[keyOf[r.index]] the
+	// group key that rule made of the event numbered gen (prepare): the
+	// rules grouping alike share it, and its hash (one seed: newShard).
+	keyOf   []int32
+	keyMemo []keyMemo
+}
+
+// keyMemo is a group key made of an event (prepare): e.keys[k0:k1], its
+// hash h.
+type keyMemo struct {
+	gen    uint64
+	k0, k1 int32
+	h      uint64
 }
 
 // act is a rule of the event to act on after its conditions are judged:
 // a sequence (judged by its steps), an absence or a match to fire.
 type act struct {
-	r *Rule
+	r     *Rule
+	steps uint8 // a sequence's steps that may hold (stepsOf)
 	// hashed: keys[k0:k1] is r's threshold group key, h its hash in r's
 	// group LRU (local state), whose index slot was prefetched.
 	hashed bool
@@ -127,7 +142,7 @@ type Stats struct {
 // NewEvaluator prepares an Evaluator for set.
 func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 	opts.defaults()
-	e := &Evaluator{set: set, opts: opts, byDataset: map[string][]*Rule{}}
+	e := &Evaluator{set: set, opts: opts, byDataset: map[string]dsRules{}}
 	keep := func(rs []*Rule) []*Rule {
 		var out []*Rule
 		for _, r := range rs {
@@ -137,17 +152,27 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 		}
 		return out
 	}
-	e.unpinned = keep(set.unpinned)
+	e.unpinned = newDSRules(keep(set.unpinned), "")
 	for _, r := range keep(set.rules) {
 		if r.Absence != nil || r.Threshold != nil && r.Threshold.below() {
 			e.timed = append(e.timed, r)
 		}
 	}
 	for ds, rs := range set.byDataset {
-		e.byDataset[ds] = keep(rs)
+		e.byDataset[ds] = newDSRules(keep(rs), ds)
 	}
 	if opts.Shared == nil {
 		e.local = newShard(len(set.rules), opts.MaxGroups, opts.MaxSuppressKeys, opts.MaxStateBytes)
+	}
+	e.keyOf, e.keyMemo = make([]int32, len(set.rules)), make([]keyMemo, len(set.rules))
+	for i, r := range set.rules {
+		e.keyOf[i] = int32(i)
+		for j, r2 := range set.rules[:i] {
+			if r.Threshold != nil && r2.Threshold != nil && sameFields(r.thrGroup, r2.thrGroup) {
+				e.keyOf[i] = int32(j)
+				break
+			}
+		}
 	}
 	e.rstats = make([]RuleStats, len(set.rules))
 	for i, r := range set.rules {
@@ -156,6 +181,22 @@ func NewEvaluator(set *Set, opts EvalOptions) *Evaluator {
 	e.box, e.env = newBox()
 	e.nat.memo = make([]macroMemo, len(set.macros)+1) // slots from 1 (Macro.memo)
 	return e
+}
+
+// dsRules are the rules Eval runs on the events of one dataset, and for
+// each its sequence steps that may hold on them (stepsOf; the unpinned
+// rules run on events of any dataset, all of their steps).
+type dsRules struct {
+	rules []*Rule
+	steps []uint8
+}
+
+func newDSRules(rules []*Rule, ds string) dsRules {
+	d := dsRules{rules: rules, steps: make([]uint8, len(rules))}
+	for i, r := range rules {
+		d.steps[i] = stepsOf(r, ds)
+	}
+	return d
 }
 
 // UseBudget makes the rule state draw on acct, the calling worker's share
@@ -224,18 +265,18 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 			e.checkTimed(e.clock, emit)
 		}
 	}
-	rules, ok := e.byDataset[ev.Event.Dataset]
+	ds, ok := e.byDataset[ev.Event.Dataset]
 	if !ok {
-		rules = e.unpinned
+		ds = e.unpinned
 	}
-	if len(rules) == 0 {
+	if len(ds.rules) == 0 {
 		e.skipped++
 		return
 	}
 	e.boxed = nil
 	e.acts, e.keys = e.acts[:0], e.keys[:0]
-	for i := 0; i < len(rules); i++ {
-		i = e.runRules(rules, i, ev)
+	for i := 0; i < len(ds.rules); i++ {
+		i = e.runRules(&ds, i, ev)
 	}
 	for i := range e.acts {
 		a := &e.acts[i]
@@ -243,7 +284,7 @@ func (e *Evaluator) Eval(ev *schemas.Event, emit func(*schemas.Event)) {
 		rs := &e.rstats[r.index]
 		switch {
 		case r.Sequence != nil:
-			e.sequenceEval(r, rs, ev, emit)
+			e.sequenceEval(r, rs, ev, a.steps, emit)
 		case r.Absence != nil:
 			e.absenceSeen(r, ev, eventNanos(ev.Timestamp))
 		case a.hashed:
@@ -276,7 +317,8 @@ const maxEventKeys = 4 << 10
 // that matched are hashed here, their index slots prefetched (prepare).
 // Under a flood of new groups (a SYN flood: three rules keyed by source)
 // each new key's slot was a cache miss that the LRU's probe waited for.
-func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event) (at int) {
+func (e *Evaluator) runRules(ds *dsRules, i int, ev *schemas.Event) (at int) {
+	rules := ds.rules
 	var t0 time.Time
 	defer func() {
 		if !e.inNative {
@@ -295,7 +337,7 @@ func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event) (at int) {
 		rs := &e.rstats[r.index]
 		rs.Evaluations++
 		if r.Sequence != nil {
-			e.acts = append(e.acts, act{r: r})
+			e.acts = append(e.acts, act{r: r, steps: ds.steps[at]})
 			continue
 		}
 		if e.opts.ProfileRules {
@@ -323,19 +365,36 @@ func (e *Evaluator) runRules(rules []*Rule, i int, ev *schemas.Event) (at int) {
 func (e *Evaluator) prepare(r *Rule, ev *schemas.Event) {
 	a := act{r: r}
 	if th := r.Threshold; th != nil && !th.below() && r.Absence == nil && e.local != nil && e.later == nil {
-		a.k0 = int32(len(e.keys))
-		e.keys = appendGroupKey(e.keys, r.thrGroup, ev)
-		a.k1 = int32(len(e.keys))
-		k := e.keys[a.k0:a.k1]
 		st := &e.local.rules[r.index]
-		if th.Type == "distinct" {
-			a.h = st.dgroups.hashWarm(k)
+		m := &e.keyMemo[e.keyOf[r.index]]
+		if m.gen == e.events { // made by a rule grouping alike
+			a.k0, a.k1, a.h = m.k0, m.k1, m.h
+			if th.Type == "distinct" {
+				st.dgroups.warmHash(a.h)
+			} else {
+				st.groups.warmHash(a.h)
+			}
 		} else {
-			a.h = st.groups.hashWarm(k)
+			a.k0 = int32(len(e.keys))
+			e.keys = appendGroupKey(e.keys, r.thrGroup, ev)
+			a.k1 = int32(len(e.keys))
+			k := e.keys[a.k0:a.k1]
+			if th.Type == "distinct" {
+				a.h = st.dgroups.hashWarm(k)
+			} else {
+				a.h = st.groups.hashWarm(k)
+			}
+			*m = keyMemo{gen: e.events, k0: a.k0, k1: a.k1, h: a.h}
 		}
 		a.hashed = true
 	}
 	e.acts = append(e.acts, a)
+}
+
+// sameFields reports whether a and b are the same fields in the same
+// order: they make the same group key of an event.
+func sameFields(a, b []field) bool {
+	return slices.EqualFunc(a, b, func(x, y field) bool { return x.name == y.name })
 }
 
 func eventNanos(t time.Time) int64 {

@@ -133,7 +133,11 @@ func TestNativeAgreesWithVM(t *testing.T) {
 		if r.Sequence != nil {
 			for _, st := range r.Sequence.Steps {
 				if st.native != nil {
-					conds = append(conds, cond{id: r.ID + "/" + st.Name, program: st.program, native: st.native})
+					c := cond{id: r.ID + "/" + st.Name, program: st.program, native: st.native}
+					if len(st.datasets) == 1 { // judged on events of its dataset only (stepsOf)
+						c.pinned = st.datasets[0]
+					}
+					conds = append(conds, c)
 				}
 			}
 		}

@@ -36,6 +36,10 @@ type SequenceStep struct {
 	program *vm.Program
 	native  func(*natEnv) bool
 	by      []field
+	// datasets are the event.dataset values the condition pins
+	// (datasetsOf), nil if none: on events of another dataset the step
+	// cannot hold and is not judged (Evaluator.stepsOf).
+	datasets []string
 }
 
 type sequenceDoc struct {
@@ -102,7 +106,13 @@ func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad
 		}
 		st.program, st.native = c.program, c.native
 		if c.program != nil {
-			if ds := datasetsOf(c.program.Node()); ds == nil {
+			ds := datasetsOf(c.program.Node())
+			st.datasets = ds
+			if len(ds) == 1 && c.native != nil {
+				// judged on events of ds only (stepsOf), as a pinned rule
+				st.native = c.nat.compilePinned(c.program.Node(), ds[0])
+			}
+			if ds == nil {
 				unpinned = true
 			} else {
 				for _, x := range ds {
@@ -172,7 +182,9 @@ func seqKeys(dst [][]byte, by []field, ev *schemas.Event) [][]byte {
 }
 
 // sequenceEval advances r's sequences with ev; a completed one fires.
-func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, emit func(*schemas.Event)) {
+// steps has bit i set when step i may hold on ev (stepsOf): the others
+// are pinned to other datasets.
+func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, steps uint8, emit func(*schemas.Event)) {
 	sq := r.Sequence
 	t := eventNanos(ev.Timestamp)
 	n := len(sq.Steps)
@@ -182,7 +194,7 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, emit
 			i = n - 1 - k // later steps first: one event must not make two steps of one sequence
 		}
 		st := &sq.Steps[i]
-		if !e.holds(st.program, st.native, ev, rs) {
+		if steps&(1<<i) == 0 || !e.holds(st.program, st.native, ev, rs) {
 			continue
 		}
 		e.seqKeys = seqKeys(e.seqKeys, st.by, ev)
@@ -203,6 +215,22 @@ func (e *Evaluator) sequenceEval(r *Rule, rs *RuleStats, ev *schemas.Event, emit
 			}
 		}
 	}
+}
+
+// stepsOf is the mask of the steps of r that may hold on events of
+// dataset ds ("" for events of any dataset, all of them): those whose
+// condition pins no dataset or pins ds.
+func stepsOf(r *Rule, ds string) uint8 {
+	var m uint8
+	if r.Sequence == nil {
+		return 0
+	}
+	for i, st := range r.Sequence.Steps {
+		if ds == "" || st.datasets == nil || contains(st.datasets, ds) {
+			m |= 1 << i
+		}
+	}
+	return m
 }
 
 // orderedStep records step i of n for key at time t: step 1 starts (or

@@ -178,3 +178,51 @@ rules:
 		t.Errorf("datasets %v, want %v (sorted, the same at every load)", got, want)
 	}
 }
+
+// A sequence's steps pinned to other datasets than an event's are not
+// judged on it: the rule of seqRule runs on DNS and flow events, its
+// lookup step on DNS events only, its connect step on flow events only.
+// A step pinned to one dataset is compiled without its dataset terms.
+func TestSequenceStepsOfDataset(t *testing.T) {
+	set := mustLoad(t, seqRule+`
+  - id: SEQ-ANY
+    name: any then flow
+    sequence:
+      window: 5m
+      steps:
+        - {condition: 'source.port > 0', by: [source.ip]}
+        - {condition: 'event.dataset == "packetsleuth.flow" and destination.port == 80', by: [source.ip]}
+    severity: low
+`)
+	e := NewEvaluator(set, EvalOptions{})
+	steps := func(ds dsRules, id string) uint8 {
+		for i, r := range ds.rules {
+			if r.ID == id {
+				return ds.steps[i]
+			}
+		}
+		t.Fatalf("%s not in the list", id)
+		return 0
+	}
+	for _, c := range []struct {
+		ds   dsRules
+		id   string
+		want uint8
+	}{
+		{e.byDataset[schemas.DatasetDNS], "SEQ-1", 0b01},
+		{e.byDataset[schemas.DatasetFlow], "SEQ-1", 0b10},
+		{e.byDataset[schemas.DatasetFlow], "SEQ-ANY", 0b11},
+		{e.byDataset[schemas.DatasetDNS], "SEQ-ANY", 0b01},
+		{e.unpinned, "SEQ-ANY", 0b11},
+	} {
+		if got := steps(c.ds, c.id); got != c.want {
+			t.Errorf("%s: steps %b, want %b", c.id, got, c.want)
+		}
+	}
+	connect := set.Rule("SEQ-ANY").Sequence.Steps[1]
+	ev := flowEvent("10.0.0.1", "10.0.0.2", 80)
+	ev.Event.Dataset = "packetsleuth.dns" // pinned: the dataset is not read again
+	if !connect.native(&natEnv{ev: &ev}) {
+		t.Error("a step pinned to flow events reads event.dataset")
+	}
+}

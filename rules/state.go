@@ -214,10 +214,15 @@ func (l *lru[V]) get(key []byte) (*lruEntry[V], uint64) {
 // the cache by the time get probes it.
 func (l *lru[V]) hashWarm(key []byte) uint64 {
 	h := maphash.Bytes(l.seed, key)
+	l.warmHash(h)
+	return h
+}
+
+// warmHash prefetches the home slot of a key of hash h (hashWarm).
+func (l *lru[V]) warmHash(h uint64) {
 	if len(l.tags) > 0 {
 		l.warmSlot(l.home(h))
 	}
-	return h
 }
 
 // getHashed is get of key whose hash h is known (hashWarm).
@@ -704,13 +709,19 @@ type stateShard struct {
 
 func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 	s := &stateShard{rules: make([]ruleState, nrules)}
+	// The threshold groups of every rule hash their keys with one seed:
+	// rules grouping by the same fields (PS-NET-002 and -007 by source
+	// and destination) share a flow event's key and its hash (prepare).
+	seed := maphash.MakeSeed()
 	for i := range s.rules {
 		rs := &s.rules[i]
 		rs.mem.max = maxBytes
 		rs.groups = newLRU[tgroup](maxGroups, &rs.mem)
+		rs.groups.seed = seed
 		rs.groups.clear = clearGroup
 		rs.groups.valWarm = unsafe.Offsetof(tgroup{}.buckets)
 		rs.dgroups = newLRU[dgroup](maxGroups, &rs.mem)
+		rs.dgroups.seed = seed
 		rs.dgroups.drop = func(g *dgroup) { g.dropSeen(&rs.mem, &rs.maps) }
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem)
 		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem)
