@@ -354,8 +354,8 @@ func compileCondition(src string, lists map[string]*NamedList, macros map[string
 		expr.AsBool(),
 		expr.DisableBuiltin("now"), // wall clock: replay must not depend on it
 		expr.Patch(x),
-		expr.Patch(regexpPatcher{}), // after x: it needs the expanded tree's types
-		expr.Patch(inPatcher{}),
+		expr.Patch(regexpPatcher{roots: x.roots}), // after x: it needs the expanded tree's types
+		expr.Patch(inPatcher{roots: x.roots}),
 	)
 	if len(x.probs) > 0 {
 		return compiled{probs: x.probs}

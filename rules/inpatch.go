@@ -17,15 +17,17 @@ import (
 //   - s in ["a", "b", ...], a list of string literals: a Go set.
 //
 // Like regexpPatcher it runs after the expander, on a type-checked tree;
-// other operand types keep expr's `in`.
-type inPatcher struct{}
+// other operand types keep expr's `in`. roots are the expander's macro
+// roots: a macro whose root it replaces (flow_final) is kept per event
+// all the same (keepRoot).
+type inPatcher struct{ roots map[ast.Node]*Macro }
 
 var (
 	stringType      = reflect.TypeFor[string]()
 	stringSliceType = reflect.TypeFor[[]string]()
 )
 
-func (inPatcher) Visit(n *ast.Node) {
+func (p inPatcher) Visit(n *ast.Node) {
 	b, ok := (*n).(*ast.BinaryNode)
 	if !ok || b.Operator != "in" || b.Left.Type() != stringType || isDatasetField(b.Left) {
 		return // (event.dataset in [...] stays: datasetsOf reads it to index the rule)
@@ -40,7 +42,20 @@ func (inPatcher) Visit(n *ast.Node) {
 	}
 	relocate(call.Callee, b.Location())
 	call.SetLocation(b.Location())
+	keepRoot(p.roots, *n, call)
 	*n = call
+}
+
+// keepRoot makes node the root of the macro whose root was old, if any
+// (expander.roots): a patcher replaced old by node. The native compile
+// keeps a macro's value per event by its root (memoMacro); the shipped
+// flow_final, `"end" in event.type`, was judged anew in four rules of
+// each flow event.
+func keepRoot(roots map[ast.Node]*Macro, old, node ast.Node) {
+	if m, ok := roots[old]; ok {
+		delete(roots, old)
+		roots[node] = m
+	}
 }
 
 // containsString is `s in list` for a string and a []string (both as the

@@ -117,3 +117,30 @@ func TestMacroMemoAgreesWithVM(t *testing.T) {
 	}
 	agreed.report(t)
 }
+
+// A macro whose root a patcher replaces (`s in list` made a call, a
+// `matches` made a matcher's call) is kept per event as any other.
+func TestPatchedMacroKeptPerEvent(t *testing.T) {
+	set := mustLoad(t, `macros:
+  - {name: final, condition: '"end" in event.type'}
+  - {name: web, condition: 'network.transport in ["tcp", "udp"]'}
+  - {name: named, condition: 'dns.question.name matches "^www[.]"'}
+rules:
+  - {id: M-1, name: m, severity: low, condition: 'final and web and named and destination.port == 1'}
+  - {id: M-2, name: m, severity: low, condition: 'final and web and named and destination.port == 2'}
+`)
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.0.0.1", "10.0.0.2", 2)
+	ev.Event.Type = []string{"connection", "end"}
+	ev.DNS.Question.Name = "www.example.com"
+	var fired []string
+	e.Eval(&ev, func(a *schemas.Event) { fired = append(fired, a.Rule.ID) })
+	if !slices.Equal(fired, []string{"M-2"}) {
+		t.Errorf("fired %v, want [M-2]", fired)
+	}
+	for _, name := range []string{"final", "web", "named"} {
+		if m := set.macros[name]; e.nat.memo[m.memo].gen != e.nat.gen {
+			t.Errorf("macro %s: not kept for the event", name)
+		}
+	}
+}

@@ -27,10 +27,11 @@ type regexpMatcher struct {
 }
 
 // regexpPatcher rewrites `s matches "re"` on a string s into a call of
-// re's regexpMatcher. It runs after the expander, on a type-checked tree.
-type regexpPatcher struct{}
+// re's regexpMatcher. It runs after the expander, on a type-checked tree;
+// roots are the expander's macro roots (keepRoot).
+type regexpPatcher struct{ roots map[ast.Node]*Macro }
 
-func (regexpPatcher) Visit(n *ast.Node) {
+func (p regexpPatcher) Visit(n *ast.Node) {
 	b, ok := (*n).(*ast.BinaryNode)
 	if !ok || b.Operator != "matches" || b.Left.Type() != reflect.TypeFor[string]() {
 		return
@@ -46,6 +47,7 @@ func (regexpPatcher) Visit(n *ast.Node) {
 	call := &ast.CallNode{Callee: &ast.ConstantNode{Value: m.match}, Arguments: []ast.Node{b.Left}}
 	relocate(call.Callee, b.Location())
 	call.SetLocation(b.Location())
+	keepRoot(p.roots, *n, call)
 	*n = call
 }
 
