@@ -123,7 +123,8 @@ type lru[V any] struct {
 	empty     *lruPage[V]
 	// clear empties a reused entry's value; nil: zero it. A threshold
 	// group's leaves its 16 buckets as they were (cold, under a flood of
-	// new groups), unread until written.
+	// new groups), unread until written; a distinct one's its inline
+	// values.
 	clear func(*V)
 	// drop, if set, takes what an entry's value holds as the entry
 	// leaves the LRU, its bytes given back already.
@@ -243,17 +244,22 @@ func (l *lru[V]) getHashed(key []byte, h uint64) (*lruEntry[V], uint64) {
 // untracked, when the memory is refused.
 func (l *lru[V]) add(key []byte, h uint64) *lruEntry[V] {
 	var e *lruEntry[V]
+	cost := l.cost + keyCost(key)
 	evict := l.n >= l.max && l.tail != nil
+	paid := false
 	if evict {
-		// The evicted entry's struct takes the new key.
+		// The evicted entry's struct takes the new key, and the bytes it
+		// reserved when they are as many (a flood's new groups, keyed by
+		// address, evict ones alike): giving them back to reserve them
+		// again cost each new group two atomic adds on the budget.
 		e = l.tail
-		l.unindex(e)
+		paid = cost == e.cost && !l.mem.closed
+		l.unindex(e, paid)
 		l.evicted++
 	} else if e = l.newEntry(); e == nil {
 		return nil
 	}
-	cost := l.cost + keyCost(key)
-	if !l.mem.reserve(cost) {
+	if !paid && !l.mem.reserve(cost) {
 		l.freeEntry(e)
 		return nil
 	}
@@ -335,13 +341,14 @@ func (l *lru[V]) expire(cutoff int64, n int) {
 
 // remove drops e, giving its struct back to its page.
 func (l *lru[V]) remove(e *lruEntry[V]) {
-	l.unindex(e)
+	l.unindex(e, false)
 	l.freeEntry(e)
 }
 
 // unindex takes e out of the list and the index and gives back what it
-// reserved beyond its struct.
-func (l *lru[V]) unindex(e *lruEntry[V]) {
+// reserved beyond its struct, unless keep: the caller reuses e and the
+// bytes reserved for it (e.cost).
+func (l *lru[V]) unindex(e *lruEntry[V], keep bool) {
 	l.unlink(e)
 	mask := len(l.tags) - 1
 	i := l.home(e.hash)
@@ -356,7 +363,9 @@ func (l *lru[V]) unindex(e *lruEntry[V]) {
 			j = (j + 1) & mask
 			if l.tags[j] == 0 {
 				l.n--
-				l.mem.release(e.cost)
+				if !keep {
+					l.mem.release(e.cost)
+				}
 				if l.drop != nil {
 					l.drop(&e.val)
 				}
@@ -425,16 +434,23 @@ type tgroup struct {
 // fit. A type of its own, without tgroup's buckets: a flood of new sources
 // makes a new group per event and evicts the least recent, so what an
 // entry weighs is what each event reads and clears.
+//
+// The inline values come last: a new group (clearDGroup) writes the
+// fields before them and its first value, not the lines of the others.
 type dgroup struct {
 	newest int64
-	few    [smallSeen]inlineValue
 	nfew   int32
 	// big: seen held more than seenHint values (a map does not shrink),
 	// so it is not kept for another group once emptied
 	big       bool
 	seen      map[string]int64
 	seenBytes int64 // reserved for seen
+	few       [smallSeen]inlineValue
 }
+
+// clearDGroup empties g without writing its inline values: nfew says
+// none is held. Its map was let go as it left its LRU (lru.drop).
+func clearDGroup(g *dgroup) { g.newest, g.nfew, g.big, g.seen, g.seenBytes = 0, 0, false, nil, 0 }
 
 // smallSeen values of up to smallLen bytes (a port, an IPv4 address) are
 // kept inside the group, paid with it: most groups (one source's few
@@ -723,6 +739,8 @@ func newShard(nrules, maxGroups, maxSupp int, maxBytes int64) *stateShard {
 		rs.dgroups = newLRU[dgroup](maxGroups, &rs.mem)
 		rs.dgroups.seed = seed
 		rs.dgroups.drop = func(g *dgroup) { g.dropSeen(&rs.mem, &rs.maps) }
+		rs.dgroups.clear = clearDGroup
+		rs.dgroups.valWarm = unsafe.Offsetof(dgroup{}.few) + unsafe.Sizeof(inlineValue{})
 		rs.supp = newLRU[suppEntry](maxSupp, &rs.mem)
 		rs.seqs = newLRU[seqEntry](maxGroups, &rs.mem)
 		rs.absent = newLRU[absEntry](maxGroups, &rs.mem)

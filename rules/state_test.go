@@ -668,3 +668,36 @@ func groupKeys(n int, format string) [][]byte {
 	}
 	return keys
 }
+
+// A new key that evicts one of as many bytes keeps the bytes reserved for
+// it (no release and reserve again); one of other bytes, or a state that
+// was closed, goes through the budget as before: the state's bytes and the
+// budget's stay equal, and a closed state tracks nothing new.
+func TestLRUEvictionKeepsEqualBytes(t *testing.T) {
+	b := budget.New(1 << 30)
+	acct := b.NewAccount()
+	mem := &stateMem{acct: acct, max: 1 << 30}
+	l := newLRU[tgroup](4, mem)
+	long := strings.Repeat("x", 2*inlineKey)
+	for i := range 40 {
+		k := fmt.Sprintf("10.0.0.%d", i)
+		if i%3 == 0 {
+			k += long // a buffer of its own: more bytes
+		}
+		if insert(l, []byte(k)) == nil {
+			t.Fatalf("key %d refused", i)
+		}
+		var want int64
+		for e := l.head; e != nil; e = e.next {
+			want += e.cost
+		}
+		want += int64(l.pageSlots) * l.entryBytes
+		if mem.used != want || acct.Used(budget.Rules) != want {
+			t.Fatalf("after key %d: state %d bytes, budget %d, entries' %d", i, mem.used, acct.Used(budget.Rules), want)
+		}
+	}
+	mem.close()
+	if e := insert(l, []byte("10.0.1.1")); e != nil || acct.Used(budget.Rules) != 0 {
+		t.Errorf("closed state: took a key (%v), budget holds %d", e != nil, acct.Used(budget.Rules))
+	}
+}
