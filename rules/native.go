@@ -44,6 +44,35 @@ type natVal struct {
 	ss   func(*natEnv) []string
 	t    func(*natEnv) time.Time
 	lit  any // the value of a literal (nil otherwise)
+	// terms are the operands of an `and` chain whose b it is (andOf):
+	// another `and` takes them in, one flat chain instead of a closure
+	// per `and` that calls the one inside it.
+	terms []func(*natEnv) bool
+}
+
+// andOf is l and r (both natBool) as one chain of their terms, judged
+// left to right until one is false, as nested ands are.
+func andOf(l, r natVal) natVal {
+	terms := append(append([]func(*natEnv) bool(nil), l.termsOf()...), r.termsOf()...)
+	if len(terms) == 2 {
+		a, b := terms[0], terms[1]
+		return natVal{kind: natBool, b: func(x *natEnv) bool { return a(x) && b(x) }, terms: terms}
+	}
+	return natVal{kind: natBool, b: func(x *natEnv) bool {
+		for _, t := range terms {
+			if !t(x) {
+				return false
+			}
+		}
+		return true
+	}, terms: terms}
+}
+
+func (v natVal) termsOf() []func(*natEnv) bool {
+	if v.terms != nil {
+		return v.terms
+	}
+	return []func(*natEnv) bool{v.b}
 }
 
 // natCompiler compiles one condition. ipSets are the address matchers
@@ -100,8 +129,7 @@ func (nc natCompiler) natPinned(n ast.Node, ds string) (natVal, bool) {
 	if !lok || !rok || l.kind != natBool || r.kind != natBool {
 		return natVal{}, false
 	}
-	lb, rb := l.b, r.b
-	return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) && rb(x) }}, true
+	return andOf(l, r), true
 }
 
 // natNode compiles n; a boolean macro's expansion reads and fills the
@@ -109,7 +137,7 @@ func (nc natCompiler) natPinned(n ast.Node, ds string) (natVal, bool) {
 func (nc natCompiler) natNode(n ast.Node) (natVal, bool) {
 	v, ok := nc.natExpr(n)
 	if m := nc.macros[n]; ok && m != nil && m.memo > 0 && v.kind == natBool && v.lit == nil {
-		v.b = memoMacro(m.memo, v.b)
+		v.b, v.terms = memoMacro(m.memo, v.b), nil // an and around it keeps it whole
 	}
 	return v, ok
 }
@@ -233,10 +261,10 @@ func (nc natCompiler) natBinary(n *ast.BinaryNode) (natVal, bool) {
 		if l.kind != natBool || r.kind != natBool {
 			return natVal{}, false
 		}
-		lb, rb := l.b, r.b
 		if n.Operator == "and" || n.Operator == "&&" {
-			return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) && rb(x) }}, true
+			return andOf(l, r), true
 		}
+		lb, rb := l.b, r.b
 		return natVal{kind: natBool, b: func(x *natEnv) bool { return lb(x) || rb(x) }}, true
 	case "==", "!=":
 		eq, ok := natEqual(l, r)

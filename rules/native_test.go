@@ -313,3 +313,31 @@ func TestPinnedConditionLeavesOutItsDataset(t *testing.T) {
 	slices.Sort(fired)
 	expectLines(t, fired, []string{"P-1 packetsleuth.dns", "P-2 packetsleuth.dns", "P-3 packetsleuth.dns", "P-3 packetsleuth.flow"})
 }
+
+// An `and` chain compiles to one closure over its terms, left to right; a
+// macro in it stays one term, kept per event (memoMacro).
+func TestAndChainFlat(t *testing.T) {
+	set := mustLoad(t, `macros:
+  - {name: web, condition: 'network.transport == "tcp" and destination.port == 80'}
+rules:
+  - {id: A-1, name: a, severity: low, condition: 'event.dataset == "packetsleuth.flow" and source.port > 1 and web and destination.ip != "x" and source.ip != "y"'}
+`)
+	r := set.Rule("A-1")
+	c := compileCondition(r.Condition, set.lists, set.macros, nil, "")
+	v, ok := c.nat.natPinned(c.program.Node(), schemas.DatasetFlow)
+	if !ok || len(v.terms) != 4 {
+		t.Fatalf("pinned chain: %d terms, want 4 (the dataset left out, the macro one)", len(v.terms))
+	}
+	e := NewEvaluator(set, EvalOptions{})
+	ev := flowEvent("10.0.0.1", "10.0.0.2", 80)
+	if got := collect(e, ev); len(got) != 1 {
+		t.Errorf("%d alerts, want 1", len(got))
+	}
+	if m := set.macros["web"]; e.nat.memo[m.memo].gen != e.nat.gen || !e.nat.memo[m.memo].val {
+		t.Error("the macro in the chain was not kept for the event")
+	}
+	ev.Destination.Port = 81
+	if got := collect(e, ev); len(got) != 0 {
+		t.Errorf("%d alerts on port 81, want 0", len(got))
+	}
+}
