@@ -583,7 +583,14 @@ func compileException(f field, values []string) (compiledException, error) {
 	return ce, nil
 }
 
+// excepted reports whether an exception of r silences its match of ev:
+// a check of r's exceptions inlined where they run (most rules have
+// none), the look-up out of line.
 func (e *Evaluator) excepted(r *Rule, ev *schemas.Event) bool {
+	return len(r.exc) > 0 && e.exceptedBy(r, ev)
+}
+
+func (e *Evaluator) exceptedBy(r *Rule, ev *schemas.Event) bool {
 	for i := range r.exc {
 		x := &r.exc[i]
 		e.val = x.f.appendValue(e.val[:0], ev)
