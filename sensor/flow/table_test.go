@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"crypto/sha1"
+	"encoding/base64"
 	"net/netip"
 	"slices"
 	"testing"
@@ -245,5 +247,23 @@ func TestPrefetchHintsTheHomeSlot(t *testing.T) {
 	}
 	if _, ok := tab.homeOf(&p); !ok {
 		t.Fatal("no slot hinted with an index")
+	}
+}
+
+// appendSumBase64 writes what base64.StdEncoding does for sums of every
+// byte value in every position.
+func TestSumBase64MatchesStdEncoding(t *testing.T) {
+	for at := range sha1.Size {
+		for c := range 256 {
+			var sum [sha1.Size]byte
+			for i := range sum {
+				sum[i] = byte(i*37 + 11)
+			}
+			sum[at] = byte(c)
+			want := "1:" + base64.StdEncoding.EncodeToString(sum[:])
+			if got := string(appendSumBase64([]byte("1:"), &sum)); got != want {
+				t.Fatalf("% x: %s, want %s", sum, got, want)
+			}
+		}
 	}
 }
