@@ -267,3 +267,49 @@ func TestSumBase64MatchesStdEncoding(t *testing.T) {
 		}
 	}
 }
+
+// CommunityID agrees with the spec's definition, worked out here with
+// netip's order and the standard library, for IPv4 pairs in both orders
+// (equal addresses ordered by port), one-way, and protocols without ports,
+// and for IPv6 and IPv4-mapped addresses.
+func TestCommunityIDMatchesSpec(t *testing.T) {
+	ref := func(seed uint16, src, dst netip.Addr, sport, dport uint16, proto uint8, oneWay bool) string {
+		if c := src.Compare(dst); !oneWay && (c > 0 || c == 0 && sport > dport) {
+			src, dst, sport, dport = dst, src, dport, sport
+		}
+		b := []byte{byte(seed >> 8), byte(seed)}
+		for _, a := range []netip.Addr{src, dst} {
+			if a.Is4() {
+				v := a.As4()
+				b = append(b, v[:]...)
+			} else {
+				v := a.As16()
+				b = append(b, v[:]...)
+			}
+		}
+		b = append(b, proto, 0)
+		if hasPorts(proto) {
+			b = append(b, byte(sport>>8), byte(sport), byte(dport>>8), byte(dport))
+		}
+		sum := sha1.Sum(b)
+		return "1:" + base64.StdEncoding.EncodeToString(sum[:])
+	}
+	addrs := []string{"10.0.0.1", "10.0.0.2", "9.255.255.255", "192.0.2.80", "255.255.255.255", "0.0.0.0", "2001:db8::1", "::ffff:10.0.0.1"}
+	for _, seed := range []uint16{0, 0x1234} {
+		for _, a := range addrs {
+			for _, b := range addrs {
+				src, dst := netip.MustParseAddr(a), netip.MustParseAddr(b)
+				for _, proto := range []uint8{6, 17, 1, 47} {
+					for _, ports := range [][2]uint16{{40000, 80}, {80, 40000}, {53, 53}} {
+						for _, oneWay := range []bool{false, true} {
+							want := ref(seed, src, dst, ports[0], ports[1], proto, oneWay)
+							if got := CommunityID(seed, src, dst, ports[0], ports[1], proto, oneWay); got != want {
+								t.Fatalf("%d %s:%d %s:%d %d %v: %s, want %s", seed, a, ports[0], b, ports[1], proto, oneWay, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
