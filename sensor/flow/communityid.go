@@ -34,9 +34,6 @@ const communityIDLen = 2 + 28
 
 // AppendCommunityID appends the Community ID of CommunityID to out.
 func AppendCommunityID(out []byte, seed uint16, src, dst netip.Addr, sport, dport uint16, proto uint8, oneWay bool) []byte {
-	if src.Is4() && dst.Is4() {
-		return appendCommunityID4(out, seed, src.As4(), dst.As4(), sport, dport, proto, oneWay)
-	}
 	if !oneWay && !lessEndpoint(src, sport, dst, dport) {
 		src, dst, sport, dport = dst, src, dport, sport
 	}
@@ -51,29 +48,6 @@ func AppendCommunityID(out []byte, seed uint16, src, dst netip.Addr, sport, dpor
 		b = binary.BigEndian.AppendUint16(b, dport)
 	}
 	sum := sha1.Sum(b)
-	return appendSumBase64(append(out, "1:"...), &sum)
-}
-
-// appendCommunityID4 is AppendCommunityID for two IPv4 addresses, each
-// ordered and written as one word (what netip.Addr.Compare and As4 tell
-// of them, in fewer steps).
-func appendCommunityID4(out []byte, seed uint16, src, dst [4]byte, sport, dport uint16, proto uint8, oneWay bool) []byte {
-	s, d := binary.BigEndian.Uint32(src[:]), binary.BigEndian.Uint32(dst[:])
-	if !oneWay && (s > d || s == d && sport > dport) {
-		s, d, sport, dport = d, s, dport, sport
-	}
-	var buf [2 + 4 + 4 + 2 + 4]byte
-	binary.BigEndian.PutUint16(buf[0:2], seed)
-	binary.BigEndian.PutUint32(buf[2:6], s)
-	binary.BigEndian.PutUint32(buf[6:10], d)
-	buf[10] = proto
-	n := 12
-	if hasPorts(proto) {
-		binary.BigEndian.PutUint16(buf[12:14], sport)
-		binary.BigEndian.PutUint16(buf[14:16], dport)
-		n = 16
-	}
-	sum := sha1.Sum(buf[:n])
 	return appendSumBase64(append(out, "1:"...), &sum)
 }
 
