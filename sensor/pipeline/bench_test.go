@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/packetsleuth/packetsleuth/internal/pcapgen"
+	"github.com/packetsleuth/packetsleuth/rules"
 	"github.com/packetsleuth/packetsleuth/schemas"
 )
 
@@ -58,11 +59,15 @@ func benchReplay(b *testing.B, path, mode string, workers int) {
 			var ms0, ms1 runtime.MemStats
 			runtime.ReadMemStats(&ms0)
 			cfg := Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"}
+			var set *rules.Set
 			if mode == "dpi+rules" {
-				cfg.NewDetector = shippedRules(b)
+				set = shippedSet(b)
 			}
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
+				if set != nil {
+					cfg.NewDetector = detectors(set, workers) // fresh state, shared as the sensor shares it
+				}
 				st := replayOnce(b, cfg, path)
 				frames += st.Frames
 				bytes += st.Bytes

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/packetsleuth/packetsleuth/internal/budget"
+	"github.com/packetsleuth/packetsleuth/rules"
 )
 
 // BenchmarkSYNFlood replays a SYN flood (every packet a new flow, each
@@ -21,22 +22,19 @@ func BenchmarkSYNFlood(b *testing.B) {
 	const n = 500_000
 	path := writeFlood(b, n)
 	warm(b, path)
-	detector := shippedRules(b)
+	set := shippedSet(b)
 	for _, mode := range []string{"flows", "dpi+rules"} {
 		for _, workers := range []int{1, 2} {
 			for _, limit := range []int64{0, 32 << 20} {
-				benchFlood(b, path, detector, mode, workers, limit)
+				benchFlood(b, path, set, mode, workers, limit)
 			}
 		}
 	}
 }
 
-func benchFlood(b *testing.B, path string, detector func() Detector, mode string, workers int, limit int64) {
+func benchFlood(b *testing.B, path string, set *rules.Set, mode string, workers int, limit int64) {
 	b.Run(fmt.Sprintf("%s/workers=%d/budget=%dMiB", mode, workers, limit>>20), func(b *testing.B) {
 		cfg := Config{Workers: workers, Output: discard{}, FlowsOnly: mode == "flows"}
-		if !cfg.FlowsOnly {
-			cfg.NewDetector = detector
-		}
 		var flows uint64
 		var ms0, ms1 runtime.MemStats
 		runtime.ReadMemStats(&ms0)
@@ -44,6 +42,9 @@ func benchFlood(b *testing.B, path string, detector func() Detector, mode string
 		b.ReportAllocs()
 		for b.Loop() {
 			cfg.Budget = budget.New(limit)
+			if !cfg.FlowsOnly {
+				cfg.NewDetector = detectors(set, workers) // fresh state, shared as the sensor shares it
+			}
 			flows += replayOnce(b, cfg, path).Flows.Created
 		}
 		b.ReportMetric(float64(flows)/b.Elapsed().Seconds(), "flows/s")
@@ -61,6 +62,3 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
-
-// shippedRules makes evaluators of the shipped rule set, loaded once.
-func shippedRules(b *testing.B) func() Detector { return detectors(shippedSet(b), 1) }
