@@ -19,7 +19,7 @@ import (
 // Like regexpPatcher it runs after the expander, on a type-checked tree;
 // other operand types keep expr's `in`. roots are the expander's macro
 // roots: a macro whose root it replaces (flow_final) is kept per event
-// all the same (keepRoot).
+// all the same (replaceWith).
 type inPatcher struct{ roots map[ast.Node]*Macro }
 
 var (
@@ -40,22 +40,22 @@ func (p inPatcher) Visit(n *ast.Node) {
 	} else {
 		return
 	}
-	relocate(call.Callee, b.Location())
-	call.SetLocation(b.Location())
-	keepRoot(p.roots, *n, call)
-	*n = call
+	replaceWith(n, call, p.roots)
 }
 
-// keepRoot makes node the root of the macro whose root was old, if any
-// (expander.roots): a patcher replaced old by node. The native compile
-// keeps a macro's value per event by its root (memoMacro); the shipped
-// flow_final, `"end" in event.type`, was judged anew in four rules of
-// each flow event.
-func keepRoot(roots map[ast.Node]*Macro, old, node ast.Node) {
-	if m, ok := roots[old]; ok {
-		delete(roots, old)
-		roots[node] = m
+// replaceWith puts call, a patcher's rewrite of *n, in *n's place, at its
+// location, and as the root of the macro *n was the root of, if any
+// (expander.roots): the native compile keeps a macro's value per event by
+// its root (memoMacro), and the shipped flow_final, `"end" in
+// event.type`, was judged anew in four rules of each flow event.
+func replaceWith(n *ast.Node, call *ast.CallNode, roots map[ast.Node]*Macro) {
+	relocate(call.Callee, (*n).Location())
+	call.SetLocation((*n).Location())
+	if m, ok := roots[*n]; ok {
+		delete(roots, *n)
+		roots[call] = m
 	}
+	*n = call
 }
 
 // containsString is `s in list` for a string and a []string (both as the

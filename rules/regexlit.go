@@ -28,7 +28,7 @@ type regexpMatcher struct {
 
 // regexpPatcher rewrites `s matches "re"` on a string s into a call of
 // re's regexpMatcher. It runs after the expander, on a type-checked tree;
-// roots are the expander's macro roots (keepRoot).
+// roots are the expander's macro roots (replaceWith).
 type regexpPatcher struct{ roots map[ast.Node]*Macro }
 
 func (p regexpPatcher) Visit(n *ast.Node) {
@@ -45,10 +45,7 @@ func (p regexpPatcher) Visit(n *ast.Node) {
 		return
 	}
 	call := &ast.CallNode{Callee: &ast.ConstantNode{Value: m.match}, Arguments: []ast.Node{b.Left}}
-	relocate(call.Callee, b.Location())
-	call.SetLocation(b.Location())
-	keepRoot(p.roots, *n, call)
-	*n = call
+	replaceWith(n, call, p.roots)
 }
 
 // maxLitSet bounds the literal sets the analysis multiplies out.
