@@ -343,6 +343,17 @@ type compiled struct {
 	probs   []exprProblem
 }
 
+// pin returns the datasets c's condition pins (datasetsOf; nil: none).
+// Pinned to one, c's native code is compiled again without its dataset
+// terms (compilePinned): it is then judged on events of that dataset only.
+func (c *compiled) pin() []string {
+	ds := datasetsOf(c.program.Node())
+	if len(ds) == 1 && c.native != nil {
+		c.native = c.nat.compilePinned(c.program.Node(), ds[0])
+	}
+	return ds
+}
+
 // compileCondition expands and type-checks src as a boolean expression.
 func compileCondition(src string, lists map[string]*NamedList, macros map[string]*Macro, bad map[string]bool, self string) compiled {
 	x := &expander{lists: lists, macros: macros, bad: bad, ipSets: map[*ast.ConstantNode]*prefixSet{}, roots: map[ast.Node]*Macro{}}

@@ -696,10 +696,7 @@ func (l *loader) compileConditions(bad map[string]bool) (wait func()) {
 			}
 			c := &ruleCondition{compiled: compileCondition(d.Condition, l.lists, l.macros, bad, "")}
 			if c.program != nil {
-				c.datasets = datasetsOf(c.program.Node())
-				if len(c.datasets) == 1 && c.native != nil {
-					c.native = c.nat.compilePinned(c.program.Node(), c.datasets[0])
-				}
+				c.datasets = c.pin()
 				c.branches = newBranchSet(d.Condition, l.lists, l.macros)
 				c.uncarried = uncarried(&Rule{ID: d.ID, File: re.file.name, Line: re.node.Line, Datasets: c.datasets, program: c.program})
 			}

@@ -104,14 +104,9 @@ func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad
 		if sd.Condition == "" {
 			l.errf(f, at, id, "", "sequence step %s: condition is required", st.Name)
 		}
-		st.program, st.native = c.program, c.native
 		if c.program != nil {
-			ds := datasetsOf(c.program.Node())
+			ds := c.pin() // judged on events of ds only (stepsOf), as a pinned rule
 			st.datasets = ds
-			if len(ds) == 1 && c.native != nil {
-				// judged on events of ds only (stepsOf), as a pinned rule
-				st.native = c.nat.compilePinned(c.program.Node(), ds[0])
-			}
 			if ds == nil {
 				unpinned = true
 			} else {
@@ -120,6 +115,7 @@ func (l *loader) sequence(f *srcFile, n *yaml.Node, r *Rule, d *sequenceDoc, bad
 				}
 			}
 		}
+		st.program, st.native = c.program, c.native
 		if len(sd.By) == 0 || len(sd.By) != len(d.Steps[0].By) {
 			l.errf(f, pathNode(at, "by"), id, "", "sequence step %s: by must name as many fields as step 1's (%d), position by position", st.Name, len(d.Steps[0].By))
 		}
