@@ -2,6 +2,7 @@ package flow
 
 import (
 	"crypto/sha1"
+	"encoding/base64"
 	"encoding/binary"
 	"net/netip"
 
@@ -48,26 +49,8 @@ func AppendCommunityID(out []byte, seed uint16, src, dst netip.Addr, sport, dpor
 		b = binary.BigEndian.AppendUint16(b, dport)
 	}
 	sum := sha1.Sum(b)
-	return appendSumBase64(append(out, "1:"...), &sum)
-}
-
-// appendSumBase64 appends the standard base64 of a SHA-1 sum to out, as
-// base64.StdEncoding.AppendEncode does: each six bytes read as one word
-// give eight characters, the last two bytes three and the padding, put
-// together in an array appended at once.
-func appendSumBase64(out []byte, sum *[sha1.Size]byte) []byte {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	var t [communityIDLen - 2]byte
-	for i, w := range [3]uint64{ // bytes 0-5, 6-11 and 12-17 in the top 48 bits
-		binary.BigEndian.Uint64(sum[0:8]), binary.BigEndian.Uint64(sum[6:14]), binary.BigEndian.Uint64(sum[12:20]),
-	} {
-		c := (*[8]byte)(t[8*i : 8*i+8])
-		c[0], c[1], c[2], c[3] = alphabet[w>>58], alphabet[w>>52&63], alphabet[w>>46&63], alphabet[w>>40&63]
-		c[4], c[5], c[6], c[7] = alphabet[w>>34&63], alphabet[w>>28&63], alphabet[w>>22&63], alphabet[w>>16&63]
-	}
-	v := uint(sum[18])<<16 | uint(sum[19])<<8
-	t[24], t[25], t[26], t[27] = alphabet[v>>18&63], alphabet[v>>12&63], alphabet[v>>6&63], '='
-	return append(out, t[:]...)
+	out = append(out, "1:"...)
+	return base64.StdEncoding.AppendEncode(out, sum[:])
 }
 
 func appendAddr(b []byte, a netip.Addr) []byte {

@@ -250,24 +250,6 @@ func TestPrefetchHintsTheHomeSlot(t *testing.T) {
 	}
 }
 
-// appendSumBase64 writes what base64.StdEncoding does for sums of every
-// byte value in every position.
-func TestSumBase64MatchesStdEncoding(t *testing.T) {
-	for at := range sha1.Size {
-		for c := range 256 {
-			var sum [sha1.Size]byte
-			for i := range sum {
-				sum[i] = byte(i*37 + 11)
-			}
-			sum[at] = byte(c)
-			want := "1:" + base64.StdEncoding.EncodeToString(sum[:])
-			if got := string(appendSumBase64([]byte("1:"), &sum)); got != want {
-				t.Fatalf("% x: %s, want %s", sum, got, want)
-			}
-		}
-	}
-}
-
 // CommunityID agrees with the spec's definition, worked out here with
 // netip's order and the standard library, for IPv4 pairs in both orders
 // (equal addresses ordered by port), one-way, and protocols without ports,
